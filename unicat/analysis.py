@@ -1,0 +1,69 @@
+"""Text analysis, done once in Python for both engines.
+
+Both engines index and query the tokens produced here, so that a search answers the same on SQLite
+and on a core-only Elasticsearch (which has no folding or language analysers). Steps: Unicode NFKC,
+case folding, French and Dutch elision, diacritics folding, split on anything that is not a letter
+or a digit.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+# Letters that do not decompose into base + combining mark under NFD but that readers type as ASCII.
+_SPECIAL_FOLDS = str.maketrans(
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "œ": "oe",
+        "ø": "o",
+        "đ": "d",
+        "ð": "d",
+        "ł": "l",
+        "þ": "th",
+        "ı": "i",
+        "ħ": "h",
+        "ŧ": "t",
+        "ŀ": "l",
+        "ʻ": "'",
+        "ʼ": "'",
+        "’": "'",
+        "‘": "'",
+        "`": "'",
+        "´": "'",
+    }
+)
+
+# French elided articles and pronouns (l', d', qu', jusqu'…) and Dutch 't / 's, before a word.
+_ELISION_RE = re.compile(r"(?<![\w'])(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu|quoiqu)'(?=\w)|(?<![\w'])'[ts](?=[\s-])")
+_TOKEN_RE = re.compile(r"[^\W_]+")
+
+
+def fold(text: str) -> str:
+    """NFKC, case fold, elision removed, diacritics folded: the form both engines see."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_SPECIAL_FOLDS)
+    text = _ELISION_RE.sub(" ", text)
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def tokens(text: str) -> list[str]:
+    """The analysed tokens of ``text``, in order."""
+    return _TOKEN_RE.findall(fold(text))
+
+
+def analyze(text: str | Iterable[str] | None) -> str:
+    """The tokens of one text or of several, joined by single spaces, ready to be indexed."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return " ".join(tokens(text))
+    return " ".join(token for part in text for token in tokens(part))
+
+
+def sort_key(text: str | None) -> str:
+    """A sort key for titles: folded tokens, so that case and accents do not reorder."""
+    return analyze(text)

@@ -1,0 +1,166 @@
+"""The engine interface: the record store, harvest state, quarantine and the union index, in one place.
+
+Two implementations: :mod:`unicat.engines.sqlite` (embedded default) and Elasticsearch (for networks
+that outgrow one machine). Every method is synchronous and safe to call from several threads at once;
+the web app runs them in a thread pool. One conformance suite (``tests/unicat/engines``) runs against
+every implementation.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Literal
+
+from unicat.model import (
+    HarvestCheckpoint,
+    HarvestRun,
+    QuarantineEntry,
+    QuarantineStage,
+    RecordCounts,
+    Source,
+    SourceRecord,
+    UnionRecord,
+)
+from unicat.query import SearchQuery, SearchResult
+
+HarvestMode = Literal["incremental", "full", "import"]
+
+
+class Engine(abc.ABC):
+    """Where everything Unicat knows is kept, and how it is searched."""
+
+    url: str
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def ping(self) -> None:
+        """Raise :class:`~unicat.errors.EngineUnavailable` unless the engine answers."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections; the engine is unusable afterwards."""
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- sources ---------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def save_source(self, source: Source) -> None:
+        """Add a source, or replace the settings of the source with the same code."""
+
+    @abc.abstractmethod
+    def get_source(self, code: str) -> Source:
+        """The source with that code; raises :class:`~unicat.errors.SourceNotFound`."""
+
+    @abc.abstractmethod
+    def list_sources(self) -> list[Source]:
+        """All sources, by code."""
+
+    # -- record store ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def store_page(
+        self, source: str, records: Sequence[SourceRecord], checkpoint: HarvestCheckpoint | None
+    ) -> None:
+        """Store one page of source records and the harvest checkpoint in one atomic step.
+
+        A record replaces the stored one with the same (source, local_id); a deleted record is kept
+        as a tombstone with no raw bytes. Either the page and the checkpoint are both stored or
+        neither is, so a harvest killed at any moment resumes from the last stored page.
+        """
+
+    @abc.abstractmethod
+    def iter_source_records(
+        self, source: str | None = None, include_deleted: bool = False
+    ) -> Iterator[SourceRecord]:
+        """Source records (of one source, or all), by (source, local_id)."""
+
+    @abc.abstractmethod
+    def get_source_record(self, source: str, local_id: str) -> SourceRecord | None:
+        """One stored source record, or ``None``."""
+
+    @abc.abstractmethod
+    def source_counts(self, source: str | None = None) -> RecordCounts:
+        """How many source records are live and deleted."""
+
+    # -- harvest state ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def start_harvest(
+        self, source: str, mode: HarvestMode, from_: str | None = None, until: str | None = None
+    ) -> HarvestRun:
+        """Record that a harvest (or import) of ``source`` begins now; returns the running run."""
+
+    @abc.abstractmethod
+    def unfinished_harvest(self, source: str) -> HarvestRun | None:
+        """The most recent run of ``source`` still marked running (its process died), if any."""
+
+    @abc.abstractmethod
+    def finish_harvest(self, run_id: int, status: Literal["ok", "failed"], error: str | None = None) -> None:
+        """Close a run as succeeded or failed, with the reason."""
+
+    @abc.abstractmethod
+    def last_successful_harvest(self, source: str) -> HarvestRun | None:
+        """The latest run of ``source`` that finished ``ok`` (its ``started`` is the next ``from``)."""
+
+    @abc.abstractmethod
+    def harvest_history(self, source: str | None = None, limit: int = 20) -> list[HarvestRun]:
+        """Runs, newest first."""
+
+    # -- quarantine ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_quarantine(self, entries: Sequence[QuarantineEntry]) -> None:
+        """Keep records that could not be taken in, with their reason and raw bytes."""
+
+    @abc.abstractmethod
+    def clear_quarantine(self, stage: QuarantineStage, source: str | None = None) -> None:
+        """Forget quarantined entries of one stage (before that stage runs again)."""
+
+    @abc.abstractmethod
+    def list_quarantine(self, source: str | None = None, limit: int = 100) -> list[QuarantineEntry]:
+        """Quarantined entries, newest first."""
+
+    @abc.abstractmethod
+    def count_quarantine(self, source: str | None = None) -> int:
+        """How many entries are quarantined."""
+
+    # -- union index -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def replace_union_records(self, records: Iterable[UnionRecord], redirects: Mapping[str, str]) -> int:
+        """Replace the whole union index with ``records`` and add ``redirects`` (old id → new id).
+
+        Searches running meanwhile see the old index until the new one is complete: no search
+        fails or sees a half-built index. Returns how many records were written.
+        """
+
+    @abc.abstractmethod
+    def memberships(self) -> dict[tuple[str, str], str]:
+        """(source, local_id) → union id, as of the current index: lets re-indexing keep ids stable."""
+
+    @abc.abstractmethod
+    def resolve_redirect(self, union_id: str) -> str | None:
+        """Where a union id that disappeared in a merge now lives, if it does."""
+
+    @abc.abstractmethod
+    def get_union_record(self, union_id: str) -> UnionRecord | None:
+        """One union record by id, or ``None``."""
+
+    @abc.abstractmethod
+    def iter_union_records(self) -> Iterator[UnionRecord]:
+        """Every union record, by id (for export)."""
+
+    @abc.abstractmethod
+    def union_count(self) -> int:
+        """How many union records are searchable."""
+
+    @abc.abstractmethod
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Run a search under the engine's time limit; raises :class:`~unicat.errors.QueryTimeout`."""

@@ -1,0 +1,60 @@
+"""Error types. Each message tells the user what went wrong and, where possible, what to do next."""
+
+from __future__ import annotations
+
+
+class UnicatError(Exception):
+    """Base of every error Unicat raises on purpose; the CLI prints its message without a traceback."""
+
+
+class ConfigError(UnicatError):
+    """The configuration (file, environment, command line) is invalid."""
+
+
+class EngineError(UnicatError):
+    """The search engine failed to do what was asked."""
+
+
+class EngineUnavailable(EngineError):
+    """The engine cannot be reached or opened (server down, file unreadable)."""
+
+
+class QueryTimeout(EngineError):
+    """A query ran past its time limit and was stopped."""
+
+
+class SchemaError(EngineError):
+    """The engine's stored schema is newer than this Unicat or cannot be migrated."""
+
+
+class BadParameter(UnicatError):
+    """A request parameter (HTTP or CLI) has a value Unicat cannot use; maps to HTTP 400."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(f"{param}: {message}")
+        self.param = param
+        self.message = message
+
+
+class SourceNotFound(UnicatError):
+    """No source with that code is registered."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"no source with code {code!r}; `unicat source list` shows the registered ones")
+        self.code = code
+
+
+class HarvestError(UnicatError):
+    """A harvest of one source failed (transport, protocol or content); other sources go on."""
+
+
+class OAIProtocolError(HarvestError):
+    """The OAI-PMH server answered with an ``<error code=...>``; ``code`` is the protocol's own code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"OAI-PMH error {code}: {message}" if message else f"OAI-PMH error {code}")
+        self.code = code
+
+
+class RecordError(UnicatError):
+    """One record cannot be read or mapped; it is quarantined with this message as its reason."""

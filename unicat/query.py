@@ -1,0 +1,248 @@
+"""The query model: what a search asks, independent of the engine and of the protocol that asked.
+
+The web search, the JSON API (and later SRU's CQL) all build a :class:`SearchQuery`; each engine
+turns it into its own query language. Text is analysed here with :mod:`unicat.analysis`, so both
+engines receive the same tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from unicat.analysis import tokens
+from unicat.errors import BadParameter
+from unicat.identifiers import normalize_isbn, normalize_issn
+from unicat.model import UnionRecord
+from unicat.settings import Settings
+
+SEARCH_FIELDS: tuple[str, ...] = ("any", "title", "author", "subject", "ident", "publisher", "series")
+"""Fields a clause can target; ``any`` covers them all. ``ident`` holds ISBN, ISSN, system numbers."""
+
+FIELD_ALIASES: dict[str, str] = {
+    "any": "any",
+    "title": "title",
+    "ti": "title",
+    "author": "author",
+    "au": "author",
+    "creator": "author",
+    "subject": "subject",
+    "su": "subject",
+    "isbn": "ident",
+    "issn": "ident",
+    "ident": "ident",
+    "id": "ident",
+    "publisher": "publisher",
+    "pub": "publisher",
+    "series": "series",
+}
+
+FACET_FIELDS: tuple[str, ...] = ("library", "format", "language", "year")
+"""Facets every engine computes; ``year`` is bucketed by decade (``1990-1999``)."""
+
+SortOrder = Literal["relevance", "year_desc", "year_asc", "title"]
+SORT_ORDERS: tuple[SortOrder, ...] = ("relevance", "year_desc", "year_asc", "title")
+
+MAX_QUERY_LENGTH = 1000
+MAX_CLAUSES = 32
+MAX_PAGE = 10_000
+_CLAUSE_RE = re.compile(r'(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))')
+_YEAR_RANGE_RE = re.compile(r"^\s*(\d{1,4})?\s*-\s*(\d{1,4})?\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """Analysed tokens that must all match in ``field``; ``phrase`` keeps them adjacent and in order,
+    ``prefix`` lets the last token match as a prefix (the user typed ``word*``)."""
+
+    field: str
+    terms: tuple[str, ...]
+    phrase: bool = False
+    prefix: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A search: clauses all must match (AND); filters OR within a facet field, AND across fields."""
+
+    clauses: tuple[Clause, ...] = ()
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    year_from: int | None = None
+    year_to: int | None = None
+    sort: SortOrder = "relevance"
+    page: int = 1
+    page_size: int = 20
+    facets: bool = True
+    facet_size: int = 10
+    text: str = ""
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+    @property
+    def is_match_all(self) -> bool:
+        return not self.clauses
+
+
+@dataclass(frozen=True, slots=True)
+class FacetCount:
+    value: str
+    count: int
+
+
+@dataclass(slots=True)
+class SearchResult:
+    """What an engine answers. ``facets_timed_out`` names facets dropped for their time budget."""
+
+    total: int
+    hits: list[UnionRecord]
+    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+    facets_timed_out: list[str] = field(default_factory=list)
+    took_ms: float = 0.0
+
+
+def _identifier_terms(word: str) -> tuple[str, ...]:
+    isbn = normalize_isbn(word)
+    if isbn:
+        return (isbn,)
+    issn = normalize_issn(word)
+    if issn:
+        return tuple(tokens(issn))
+    return tuple(tokens(word))
+
+
+def parse_text_query(text: str) -> tuple[Clause, ...]:
+    """Parse user text: words, ``"phrases"``, ``field:word``, ``field:"phrase"``, trailing ``*``.
+
+    Unknown ``field:`` prefixes are treated as plain words so that a title with a colon still
+    searches. ISBNs typed with or without hyphens, 10 or 13 digits, find the same record.
+    """
+    if len(text) > MAX_QUERY_LENGTH:
+        raise BadParameter("q", f"the query is longer than {MAX_QUERY_LENGTH} characters")
+    clauses: list[Clause] = []
+    for match in _CLAUSE_RE.finditer(text):
+        raw_field = (match.group("field") or "").lower()
+        target = FIELD_ALIASES.get(raw_field)
+        phrase = match.group("phrase")
+        word = match.group("word")
+        if target is None:
+            # No prefix, or one we do not know (a title with a colon): search everywhere.
+            target = "any"
+            if raw_field and phrase is None:
+                word = f"{match.group('field')}:{word}"
+        if phrase is not None:
+            terms = tuple(tokens(phrase))
+            if terms:
+                clauses.append(Clause(target, terms, phrase=len(terms) > 1))
+            continue
+        assert word is not None
+        prefix = word.endswith("*")
+        word = word.rstrip("*")
+        if target == "ident" or (target == "any" and normalize_isbn(word)):
+            terms = _identifier_terms(word)
+            if target == "any" and len(terms) == 1 and normalize_isbn(word):
+                clauses.append(Clause("ident", terms))
+                continue
+        else:
+            terms = tuple(tokens(word))
+        if not terms:
+            continue
+        if len(terms) > 1:
+            # "jean-paul" or "d'artagnan": the parts of one typed word stay together.
+            clauses.append(Clause(target, terms, phrase=True, prefix=prefix))
+        else:
+            clauses.append(Clause(target, terms, prefix=prefix))
+    if len(clauses) > MAX_CLAUSES:
+        raise BadParameter("q", f"the query has more than {MAX_CLAUSES} terms")
+    return tuple(clauses)
+
+
+def _single(params: Mapping[str, Sequence[str]], name: str) -> str | None:
+    values = params.get(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise BadParameter(name, "give this parameter once")
+    return values[0]
+
+
+def _int_param(params: Mapping[str, Sequence[str]], name: str, default: int, low: int, high: int) -> int:
+    raw = _single(params, name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadParameter(name, f"must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise BadParameter(name, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def parse_year_filter(raw: str) -> tuple[int | None, int | None]:
+    """``1995`` or ``1990-1999`` or ``-1800`` or ``1950-`` → inclusive bounds."""
+    if raw.strip().isdigit():
+        year = int(raw)
+        return year, year
+    match = _YEAR_RANGE_RE.match(raw)
+    if not match or not (match.group(1) or match.group(2)):
+        raise BadParameter("year", f"use a year (1995) or a range (1990-1999), got {raw!r}")
+    low = int(match.group(1)) if match.group(1) else None
+    high = int(match.group(2)) if match.group(2) else None
+    if low is not None and high is not None and low > high:
+        raise BadParameter("year", f"the range {raw!r} ends before it starts")
+    return low, high
+
+
+def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings) -> SearchQuery:
+    """Build a :class:`SearchQuery` from request parameters, or raise :class:`BadParameter`.
+
+    Parameters: ``q``, ``library``/``format``/``language`` (repeatable), ``year`` (one year or a
+    range), ``sort``, ``page``, ``page_size``, ``facets`` (``0``/``1``).
+    """
+    known = {"q", "library", "format", "language", "year", "sort", "page", "page_size", "facets"}
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise BadParameter(unknown[0], f"unknown parameter; known: {', '.join(sorted(known))}")
+    text = _single(params, "q") or ""
+    clauses = parse_text_query(text)
+    filters: dict[str, tuple[str, ...]] = {}
+    for name in ("library", "format", "language"):
+        values = tuple(v for v in params.get(name, ()) if v)
+        if any(len(v) > 100 for v in values):
+            raise BadParameter(name, "value too long")
+        if values:
+            filters[name] = values
+    year_from = year_to = None
+    year_raw = _single(params, "year")
+    if year_raw:
+        year_from, year_to = parse_year_filter(year_raw)
+    sort_raw = _single(params, "sort") or "relevance"
+    if sort_raw not in SORT_ORDERS:
+        raise BadParameter("sort", f"must be one of {', '.join(SORT_ORDERS)}, got {sort_raw!r}")
+    page_size = _int_param(params, "page_size", settings.page_size, 1, settings.max_page_size)
+    page = _int_param(params, "page", 1, 1, MAX_PAGE)
+    facets_raw = _single(params, "facets")
+    if facets_raw not in (None, "", "0", "1", "true", "false"):
+        raise BadParameter("facets", f"must be 0 or 1, got {facets_raw!r}")
+    return SearchQuery(
+        clauses=clauses,
+        filters=filters,
+        year_from=year_from,
+        year_to=year_to,
+        sort=sort_raw,
+        page=page,
+        page_size=page_size,
+        facets=facets_raw not in ("0", "false"),
+        facet_size=settings.facet_size,
+        text=text,
+    )
+
+
+def decade_label(year: int) -> str:
+    """The ``year`` facet's bucket for a year: ``1990-1999``."""
+    start = year - year % 10
+    return f"{start}-{start + 9}"

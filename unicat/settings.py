@@ -1,0 +1,137 @@
+"""One typed settings object, built once by the CLI from defaults, a TOML file, the environment and flags.
+
+Nothing below the CLI reads the environment: stages receive a :class:`Settings` and use its fields.
+Precedence, lowest first: defaults, ``--config`` file (``[unicat]`` table), ``UNICAT_*`` variables,
+command-line flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from unicat.errors import ConfigError
+
+DEFAULT_DATA_DIR = Path("unicat-data")
+
+
+def default_engine_url(data_dir: Path) -> str:
+    """The embedded engine's URL for a data directory: zero setup, one file."""
+    return f"sqlite:///{data_dir / 'unicat.db'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, in one place. Times are seconds."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    engine_url: str = field(default_factory=lambda: default_engine_url(DEFAULT_DATA_DIR))
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # Search
+    query_timeout: float = 2.0
+    facet_timeout: float = 0.5
+    page_size: int = 20
+    max_page_size: int = 100
+    facet_size: int = 10
+    reader_pool_size: int = 4
+    # Harvest
+    http_timeout: float = 30.0
+    http_retries: int = 3
+    http_backoff: float = 1.0
+    # Index
+    index_batch_size: int = 500
+    log_level: str = "INFO"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (settings stay immutable once built)."""
+        return dataclasses.replace(self, **changes)
+
+
+_FIELD_TYPES: dict[str, type] = {
+    "data_dir": Path,
+    "engine_url": str,
+    "host": str,
+    "port": int,
+    "query_timeout": float,
+    "facet_timeout": float,
+    "page_size": int,
+    "max_page_size": int,
+    "facet_size": int,
+    "reader_pool_size": int,
+    "http_timeout": float,
+    "http_retries": int,
+    "http_backoff": float,
+    "index_batch_size": int,
+    "log_level": str,
+}
+
+_ENV_NAMES = {
+    "UNICAT_ENGINE": "engine_url",
+    "UNICAT_DATA_DIR": "data_dir",
+    "UNICAT_HOST": "host",
+    "UNICAT_PORT": "port",
+    "UNICAT_QUERY_TIMEOUT": "query_timeout",
+    "UNICAT_LOG_LEVEL": "log_level",
+}
+
+
+def _coerce(name: str, value: Any, origin: str) -> Any:
+    kind = _FIELD_TYPES.get(name)
+    if kind is None:
+        raise ConfigError(f"{origin}: unknown setting {name!r}; known: {', '.join(sorted(_FIELD_TYPES))}")
+    try:
+        result = kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{origin}: {name} must be a {kind.__name__}, got {value!r}") from exc
+    if kind in (int, float) and result < 0:
+        raise ConfigError(f"{origin}: {name} must not be negative, got {value!r}")
+    return result
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings from a TOML file, an environment mapping and explicit overrides.
+
+    ``overrides`` holds command-line values; ``None`` values are ignored so that an unset flag does
+    not hide the file or the environment. When ``data_dir`` is set but ``engine_url`` is not, the
+    engine follows the data directory.
+    """
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            document = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {config_file}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from exc
+        table = document.get("unicat", document)
+        if not isinstance(table, dict):
+            raise ConfigError(f"config file {config_file}: [unicat] must be a table")
+        for key, value in table.items():
+            values[key] = _coerce(key, value, str(config_file))
+    for env_name, key in _ENV_NAMES.items():
+        if environ is not None and environ.get(env_name):
+            values[key] = _coerce(key, environ[env_name], env_name)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
+    if "engine_url" not in values:
+        values["engine_url"] = default_engine_url(values.get("data_dir", DEFAULT_DATA_DIR))
+    settings = Settings(**values)
+    if settings.page_size < 1 or settings.page_size > settings.max_page_size:
+        raise ConfigError(f"page_size must be between 1 and max_page_size ({settings.max_page_size})")
+    return settings
+
+
+def settings_from_environment(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """The CLI's entry: file + this process's environment + flags."""
+    return load_settings(config_file, os.environ, overrides)
