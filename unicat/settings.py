@@ -46,7 +46,7 @@ class Settings:
     http_backoff: float = 1.0
     # Index
     index_batch_size: int = 500
-    log_level: str = "INFO"
+    log_level: str = "WARNING"
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (settings stay immutable once built)."""

@@ -1,0 +1,297 @@
+"""Raw bytes of one source record → a :class:`pymarc.Record` with Unicode (NFC) text.
+
+ISO 2709 is parsed here rather than by pymarc so that each subfield is decoded on its own: most
+subfields are plain ASCII and skip the slow MARC-8 converter altogether, and a bad byte costs one
+warning on one subfield instead of the record. Charsets:
+
+- MARC21: leader/09 ``a`` is UTF-8, blank is MARC-8 (anything else is read as MARC-8, with a warning).
+- UNIMARC: 100 $a/26-29 declares the charset, but real files declare ISO 646 or ISO 5426 over bytes that
+  are UTF-8; bytes that are valid UTF-8 are therefore read as UTF-8, and the declaration is followed
+  only for the rest (ISO 5426/6937 are not implemented yet: latin-1 with a warning).
+
+MARCXML is parsed with lxml (about three times faster than pymarc's SAX handler). Problems that lose
+little (a stray byte, a field without a tag) become warnings carried with the record; only a record
+whose structure cannot be read raises :class:`~unicat.errors.RecordError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pymarc
+from lxml import etree
+
+from unicat.errors import RecordError
+from unicat.model import Profile, RecordSyntax
+
+FIELD_TERMINATOR = b"\x1e"
+SUBFIELD_DELIMITER = b"\x1f"
+ESCAPE = b"\x1b"
+LEADER_LENGTH = 24
+DIRECTORY_ENTRY_LENGTH = 12
+UNIMARC_UTF8 = "50"
+
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+
+Decoder = Callable[[bytes], str]
+Subfield = pymarc.Subfield
+
+
+@dataclass(slots=True)
+class DecodedRecord:
+    """A parsed record and what went wrong while decoding it (kept, not fatal)."""
+
+    record: pymarc.Record
+    warnings: list[str] = field(default_factory=list)
+
+
+def decode_record(raw: bytes, syntax: RecordSyntax, profile: Profile) -> DecodedRecord:
+    """Parse one record; raises :class:`RecordError` when it cannot be read at all."""
+    if syntax == "marcxml":
+        return _from_marcxml(raw)
+    return _from_iso2709(raw, profile)
+
+
+def is_control_tag(tag: str) -> bool:
+    """Tags 001-009 hold data without indicators or subfields (as pymarc and ruby-marc assume)."""
+    return tag < "010" and tag.isdigit()
+
+
+def _nfc(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+# -- ISO 2709 ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _RawField:
+    tag: str
+    data: bytes
+
+
+def _split_iso2709(raw: bytes) -> tuple[str, list[_RawField], list[str]]:
+    """Leader and raw fields by the directory; structural damage that hides the data raises."""
+    warnings: list[str] = []
+    if len(raw) < LEADER_LENGTH:
+        raise RecordError(f"record is {len(raw)} bytes, shorter than a {LEADER_LENGTH}-byte leader")
+    try:
+        leader = raw[:LEADER_LENGTH].decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise RecordError("leader contains non-ASCII bytes") from exc
+    if not leader[12:17].isdigit():
+        raise RecordError(f"leader/12-16 (base address of data) is not a number: {leader[12:17]!r}")
+    base = int(leader[12:17])
+    if base <= LEADER_LENGTH or base > len(raw):
+        raise RecordError(f"base address of data {base} is outside the record ({len(raw)} bytes)")
+    if leader[:5].isdigit() and int(leader[:5]) != len(raw):
+        warnings.append(f"leader gives a record length of {int(leader[:5])}, the record has {len(raw)} bytes")
+    directory = raw[LEADER_LENGTH : base - 1]
+    if len(directory) % DIRECTORY_ENTRY_LENGTH:
+        raise RecordError(f"directory length {len(directory)} is not a multiple of 12")
+    fields: list[_RawField] = []
+    for start in range(0, len(directory), DIRECTORY_ENTRY_LENGTH):
+        entry = directory[start : start + DIRECTORY_ENTRY_LENGTH]
+        if not entry[3:12].isdigit():
+            raise RecordError(f"directory entry {entry!r} has no numeric length and offset")
+        try:
+            tag = entry[:3].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise RecordError(f"directory entry {entry!r} has a non-ASCII tag") from exc
+        length, offset = int(entry[3:7]), int(entry[7:12])
+        begin, end = base + offset, base + offset + length
+        if end > len(raw):
+            raise RecordError(
+                f"field {tag} (offset {offset}, length {length}) runs past the end of the record"
+            )
+        data = raw[begin:end]
+        if not data.endswith(FIELD_TERMINATOR):
+            # The directory points beside the field terminators: every field boundary is suspect.
+            raise RecordError(f"field {tag} (offset {offset}, length {length}) does not end a field")
+        fields.append(_RawField(tag, data[:-1]))
+    return leader, fields, warnings
+
+
+def _from_iso2709(raw: bytes, profile: Profile) -> DecodedRecord:
+    leader, raw_fields, warnings = _split_iso2709(raw)
+    decode = _choose_decoder(leader, raw_fields, profile, warnings)
+    record = pymarc.Record()
+    record.fields = [_build_field(raw_field, decode, warnings) for raw_field in raw_fields]
+    record.leader = pymarc.Leader(leader)
+    return DecodedRecord(record, warnings)
+
+
+def _build_field(raw_field: _RawField, decode: Decoder, warnings: list[str]) -> pymarc.Field:
+    tag, data = raw_field.tag, raw_field.data
+    if is_control_tag(tag):
+        return pymarc.Field(tag=tag, data=decode(data))
+    if data.isascii() and ESCAPE not in data:
+        # Most fields are plain ASCII: decode once, split as text, no per-subfield decoder call.
+        head, *texts = data.decode("ascii").split("\x1f")
+        subfields = [Subfield(text[0], text[1:]) for text in texts if text]
+    else:
+        head_bytes, *chunks = data.split(SUBFIELD_DELIMITER)
+        head = head_bytes.decode("ascii", "replace")
+        subfields = []
+        for chunk in chunks:
+            if not chunk:
+                continue
+            if not chunk[:1].isascii():
+                warnings.append(f"field {tag}: non-ASCII subfield code {chunk[:1]!r}; subfield dropped")
+                continue
+            subfields.append(Subfield(chr(chunk[0]), decode(chunk[1:])))
+    if len(head) != 2:
+        warnings.append(f"field {tag}: {len(head)} indicator(s) instead of 2")
+        head = (head + "  ")[:2]
+    return pymarc.Field(tag=tag, indicators=pymarc.Indicators(head[0], head[1]), subfields=subfields)
+
+
+def _choose_decoder(leader: str, fields: list[_RawField], profile: Profile, warnings: list[str]) -> Decoder:
+    if profile == "unimarc":
+        declared = _unimarc_declared_charset(fields)
+        return _unimarc_decoder(declared, warnings)
+    if leader[9] == "a":
+        return _utf8_decoder(warnings)
+    if leader[9] != " ":
+        warnings.append(f"leader/09 is {leader[9]!r} (neither 'a' nor blank): read as MARC-8")
+    return _marc8_decoder(warnings)
+
+
+def _unimarc_declared_charset(fields: list[_RawField]) -> str:
+    """100 $a/26-27, the first character set of a UNIMARC record ('' when not given)."""
+    for raw_field in fields:
+        if raw_field.tag == "100":
+            for chunk in raw_field.data.split(SUBFIELD_DELIMITER)[1:]:
+                if chunk[:1] == b"a":
+                    return chunk[27:29].decode("latin-1").strip()
+    return ""
+
+
+def _utf8_decoder(warnings: list[str]) -> Decoder:
+    def decode(data: bytes) -> str:
+        if data.isascii():
+            return data.decode("ascii")
+        try:
+            return unicodedata.normalize("NFC", data.decode("utf-8"))
+        except UnicodeDecodeError:
+            warnings.append(f"invalid UTF-8 replaced in {data[:40]!r}")
+            return unicodedata.normalize("NFC", data.decode("utf-8", "replace"))
+
+    return decode
+
+
+def _unimarc_decoder(declared: str, warnings: list[str]) -> Decoder:
+    """Valid UTF-8 wins over the declaration (real files lie); else follow it."""
+
+    def decode(data: bytes) -> str:
+        if data.isascii():
+            return data.decode("ascii")
+        try:
+            return unicodedata.normalize("NFC", data.decode("utf-8"))
+        except UnicodeDecodeError:
+            pass
+        if declared == UNIMARC_UTF8:
+            warnings.append(f"invalid UTF-8 replaced in {data[:40]!r}")
+            return unicodedata.normalize("NFC", data.decode("utf-8", "replace"))
+        warnings.append(f"charset {declared or 'unspecified'!r} not supported: read as latin-1 {data[:40]!r}")
+        return unicodedata.normalize("NFC", data.decode("latin-1"))
+
+    return decode
+
+
+def _marc8_translate(data: bytes) -> str:
+    """pymarc's converter (untyped), with fresh G0/G1 state: MARC-8 escapes do not span subfields."""
+    translate: Callable[[bytes], str] = pymarc.MARC8ToUnicode().translate
+    return translate(data)
+
+
+def _marc8_decoder(warnings: list[str]) -> Decoder:
+    """MARC-8 with an ASCII fast path; pymarc's complaints (on stderr) become warnings."""
+
+    def decode(data: bytes) -> str:
+        if data.isascii() and ESCAPE not in data:
+            return data.decode("ascii")
+        complaints = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(complaints):
+                text = _marc8_translate(data)
+        except (IndexError, KeyError, TypeError, ValueError) as exc:
+            warnings.append(f"bad MARC-8 ({type(exc).__name__}) replaced in {data[:40]!r}")
+            text = data.decode("ascii", "replace")
+        for line in complaints.getvalue().splitlines():
+            warnings.append(f"MARC-8: {line} in {data[:40]!r}")
+        return unicodedata.normalize("NFC", text)
+
+    return decode
+
+
+# -- MARCXML -------------------------------------------------------------------------------------
+
+
+def _local(element: etree._Element) -> str:
+    tag = element.tag
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _find_record(root: etree._Element) -> etree._Element:
+    if _local(root) == "record":
+        return root
+    for element in root.iter():
+        if _local(element) == "record":
+            return element
+    raise RecordError(f"no <record> element (root is <{_local(root)}>)")
+
+
+def _from_marcxml(raw: bytes) -> DecodedRecord:
+    try:
+        root = etree.fromstring(raw, _XML_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise RecordError(f"MARCXML is not well-formed: {exc}") from exc
+    element = _find_record(root)
+    warnings: list[str] = []
+    record = pymarc.Record()
+    leader = ""
+    for child in element:
+        name = _local(child)
+        if name == "leader":
+            leader = child.text or ""
+        elif name == "controlfield":
+            tag = child.get("tag")
+            if not tag:
+                warnings.append("controlfield without a tag; dropped")
+                continue
+            record.fields.append(pymarc.Field(tag=tag, data=_nfc(child.text or "")))
+        elif name == "datafield":
+            built = _xml_datafield(child, warnings)
+            if built is not None:
+                record.fields.append(built)
+    if len(leader) != LEADER_LENGTH:
+        warnings.append(f"leader has {len(leader)} characters instead of 24; padded or cut")
+        leader = (leader + " " * LEADER_LENGTH)[:LEADER_LENGTH]
+    record.leader = pymarc.Leader(leader)
+    return DecodedRecord(record, warnings)
+
+
+def _xml_datafield(element: etree._Element, warnings: list[str]) -> pymarc.Field | None:
+    tag = element.get("tag")
+    if not tag:
+        warnings.append("datafield without a tag; dropped")
+        return None
+    ind1 = (element.get("ind1") or " ")[:1]
+    ind2 = (element.get("ind2") or " ")[:1]
+    subfields: list[pymarc.Subfield] = []
+    for sub in element:
+        if _local(sub) != "subfield":
+            continue
+        code = sub.get("code")
+        if not code:
+            warnings.append(f"field {tag}: subfield without a code; dropped")
+            continue
+        subfields.append(pymarc.Subfield(code, _nfc(sub.text or "")))
+    return pymarc.Field(tag=tag, indicators=pymarc.Indicators(ind1, ind2), subfields=subfields)

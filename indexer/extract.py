@@ -1,0 +1,241 @@
+"""One parsed MARC record + its source's profile → normalised fields, holdings and merge keys.
+
+Everything here is a pure function of the record and the profile, so a re-index with a better map
+gives the same answer for the same record, and the work can be spread over processes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pymarc
+
+from indexer.profiles import FieldSpec, HoldingsMap, MarcProfile
+from unicat.identifiers import normalize_isbn, normalize_issn, normalize_system_number
+from unicat.model import Holding, Source
+
+# ISBD punctuation that only separates the element from the next one: " /", " :", " ;", " =", ",".
+_TRAILING_SEPARATOR_RE = re.compile(r"(?:\s+[/:;=]|\s*,)$")
+# A final period ends a sentence after a digit, a bracket or a word of 4+ letters; after "ed", "Co",
+# "J" or "U.S.A" it ends an abbreviation or an initial and stays.
+_TRAILING_PERIOD_RE = re.compile(r"(?:(?<=[\d)\]])|(?<=[^\W\d_]{4}))\.$")
+_YEAR_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_LANGUAGE_RE = re.compile(r"^\s*([A-Za-z]{3})")
+MIN_YEAR, MAX_YEAR = 1000, 2100
+
+FieldsByTag = Mapping[str, Sequence[pymarc.Field]]
+
+
+@dataclass(slots=True)
+class ExtractedRecord:
+    """The normalised content of one source record, ready to be merged with its other copies."""
+
+    source: str
+    local_id: str
+    datestamp: str | None
+    title: str
+    format: str
+    responsibility: str | None = None
+    authors: list[str] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)
+    isbns: list[str] = field(default_factory=list)
+    issns: list[str] = field(default_factory=list)
+    system_numbers: list[str] = field(default_factory=list)
+    lccns: list[str] = field(default_factory=list)
+    year: int | None = None
+    language: str | None = None
+    publisher: str | None = None
+    place: str | None = None
+    edition: str | None = None
+    series: list[str] = field(default_factory=list)
+    physical: str | None = None
+    notes: list[str] = field(default_factory=list)
+    holdings: list[Holding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.local_id)
+
+
+def strip_isbd(value: str) -> str:
+    """Whitespace collapsed and the ISBD punctuation that ends an element removed."""
+    text = " ".join(value.split())
+    while True:
+        stripped = _TRAILING_PERIOD_RE.sub("", _TRAILING_SEPARATOR_RE.sub("", text)).rstrip()
+        if stripped == text:
+            return text
+        text = stripped
+
+
+def extract(
+    record: pymarc.Record, profile: MarcProfile, source: Source, local_id: str, datestamp: str | None = None
+) -> ExtractedRecord:
+    """Map one record with ``profile``; holdings belong to ``source``."""
+    by_tag: dict[str, list[pymarc.Field]] = {}
+    for marc_field in record.fields:
+        by_tag.setdefault(marc_field.tag, []).append(marc_field)
+    leader = str(record.leader)
+
+    def values(name: str) -> list[str]:
+        return _values(
+            by_tag, leader, profile.specs(name), profile.join(name), profile.subdivision_codes(name)
+        )
+
+    def first(name: str) -> str | None:
+        return next(iter(values(name)), None)
+
+    result = ExtractedRecord(
+        source=source.code,
+        local_id=local_id,
+        datestamp=datestamp,
+        title=first("title") or "",
+        format=_format(by_tag, leader, profile),
+        responsibility=first("responsibility"),
+        authors=_unique(values("authors")),
+        subjects=_unique(values("subjects")),
+        isbns=_unique(normalize_isbn(v) for v in values("isbns")),
+        issns=_unique(normalize_issn(v) for v in values("issns")),
+        system_numbers=_unique(normalize_system_number(v) for v in values("system_numbers")),
+        lccns=_unique(normalize_lccn(v) for v in values("lccn")),
+        year=_year(values("year")),
+        language=_language(values("language")),
+        publisher=first("publisher"),
+        place=first("place"),
+        edition=first("edition"),
+        series=_unique(values("series")),
+        physical=first("physical"),
+        notes=_unique(values("notes")),
+    )
+    result.holdings = _holdings(by_tag, profile.holdings, source) or [
+        Holding(library=source.code, library_name=source.name, call_number=first("call_number"))
+    ]
+    if not result.title:
+        result.warnings.append("no title")
+    return result
+
+
+def normalize_lccn(value: str) -> str | None:
+    """An LCCN (010 $a) without blanks and revision suffix, e.g. ``"   79012345 /AC"`` → ``79012345``."""
+    compact = value.split("/")[0].replace(" ", "").lower()
+    return compact if any(ch.isdigit() for ch in compact) else None
+
+
+def _unique(values: Iterable[str | None]) -> list[str]:
+    """Values in first-seen order, each once, empties dropped."""
+    seen: dict[str, None] = {}
+    for value in values:
+        if value:
+            seen.setdefault(value, None)
+    return list(seen)
+
+
+def _slice(text: str, spec: FieldSpec) -> str:
+    if spec.start is None:
+        return text
+    end = spec.end if spec.end is not None else spec.start
+    return text[spec.start : end + 1]
+
+
+def _values(
+    by_tag: FieldsByTag, leader: str, specs: Sequence[FieldSpec], join: str, subdivisions: str = ""
+) -> list[str]:
+    """Every non-empty value the specs give, in spec order then field order.
+
+    Subfields are joined by ``join``; when ``subdivisions`` names codes, ``join`` goes only before
+    those (subject subdivisions $v $x $y $z) and a space before the others (the parts of a name).
+    """
+    found: list[str] = []
+    for spec in specs:
+        if spec.tag == "LDR":
+            found.append(_slice(leader, spec))
+            continue
+        for marc_field in by_tag.get(spec.tag, ()):
+            if marc_field.is_control_field():
+                value = _slice(marc_field.data or "", spec)
+            else:
+                parts = [
+                    sub
+                    for sub in marc_field.subfields
+                    if (sub.code in spec.codes if spec.codes else sub.code.isalpha()) and sub.value.strip()
+                ]
+                if not parts:
+                    continue
+                if spec.start is not None:
+                    value = _slice(parts[0].value, spec)
+                elif subdivisions:
+                    value = parts[0].value + "".join(
+                        (join if sub.code in subdivisions else " ") + sub.value for sub in parts[1:]
+                    )
+                else:
+                    value = join.join(sub.value for sub in parts)
+            cleaned = strip_isbd(value)
+            if cleaned:
+                found.append(cleaned)
+    return found
+
+
+def _year(values: Sequence[str]) -> int | None:
+    for value in values:
+        match = _YEAR_RE.search(value)
+        if match and MIN_YEAR <= int(match.group(1)) <= MAX_YEAR:
+            return int(match.group(1))
+    return None
+
+
+def _language(values: Sequence[str]) -> str | None:
+    for value in values:
+        match = _LANGUAGE_RE.match(value)
+        if match:
+            return match.group(1).lower()
+    return None
+
+
+def _format(by_tag: FieldsByTag, leader: str, profile: MarcProfile) -> str:
+    code = next(iter(_values(by_tag, leader, (profile.format_spec,), "")), "")
+    for rule in profile.format_rules:
+        if rule.pattern.fullmatch(code):
+            return rule.format
+    return profile.default_format
+
+
+def _holding_attributes(marc_field: pymarc.Field, mapping: HoldingsMap) -> dict[str, str]:
+    attributes: dict[str, str] = {}
+    for name, alternatives in mapping.attributes.items():
+        for codes in alternatives:
+            value = " ".join(
+                " ".join(sub.value.split())
+                for sub in marc_field.subfields
+                if sub.code in codes and sub.value.strip()
+            )
+            if value:
+                attributes[name] = value
+                break
+    return attributes
+
+
+def _holdings(by_tag: FieldsByTag, maps: Sequence[HoldingsMap], source: Source) -> list[Holding]:
+    """Holdings of the first mapped tag present; a split holding's parts are put back together."""
+    for mapping in maps:
+        found: list[dict[str, str]] = []
+        pending: dict[str, str] = {}
+        for marc_field in by_tag.get(mapping.tag, ()):
+            attributes = _holding_attributes(marc_field, mapping)
+            if not attributes:
+                continue
+            if mapping.split and "branch" not in attributes:
+                for name, value in attributes.items():
+                    pending.setdefault(name, value)
+                continue
+            found.append({**pending, **attributes})
+            pending = {}
+        if pending:
+            if found:
+                found[-1] = {**pending, **found[-1]}
+            else:
+                found.append(pending)
+        if found:
+            return [Holding(library=source.code, library_name=source.name, **attrs) for attrs in found]
+    return []

@@ -1,0 +1,241 @@
+"""MARC profiles: the field maps in ``mappings/*.toml``, loaded and checked once.
+
+The maps are data so that a librarian can change which tags feed which field without touching code;
+every mistake in them is reported as a :class:`~unicat.errors.ConfigError` that names the file and
+the key, before any record is indexed.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mappings import MAPPINGS_DIR
+from unicat.errors import ConfigError
+from unicat.model import Profile
+
+SINGLE_FIELDS = frozenset(
+    {
+        "title",
+        "responsibility",
+        "year",
+        "language",
+        "publisher",
+        "place",
+        "edition",
+        "physical",
+        "call_number",
+    }
+)
+LIST_FIELDS = frozenset(
+    {"authors", "subjects", "isbns", "issns", "system_numbers", "lccn", "series", "notes"}
+)
+REQUIRED_FIELDS = frozenset({"title"})
+HOLDING_ATTRIBUTES = frozenset({"branch", "location", "call_number", "barcode", "item_type", "note"})
+
+_SPEC_RE = re.compile(
+    r"^(?P<tag>LDR|[0-9A-Za-z]{3})(?P<codes>[a-z0-9]*)(?:\[(?P<start>\d+)(?:-(?P<end>\d+))?\])?$"
+)
+_CODES_RE = re.compile(r"^[a-z0-9]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One spec such as ``245abnp``, ``008[7-10]`` or ``100a[9-12]``; positions are inclusive."""
+
+    tag: str
+    codes: str = ""
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingsMap:
+    """Which subfields of one holdings tag feed which :class:`~unicat.model.Holding` attribute.
+
+    ``attributes`` maps an attribute to alternatives, each a string of subfield codes to join.
+    """
+
+    tag: str
+    attributes: Mapping[str, tuple[str, ...]]
+    split: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FormatRule:
+    pattern: re.Pattern[str]
+    format: str
+
+
+@dataclass(frozen=True, slots=True)
+class MarcProfile:
+    """A field map: output field → specs, how subfields are joined, format rules and holdings."""
+
+    name: str
+    fields: Mapping[str, tuple[FieldSpec, ...]]
+    joins: Mapping[str, str]
+    subdivisions: Mapping[str, str]
+    format_spec: FieldSpec
+    format_rules: tuple[FormatRule, ...]
+    default_format: str
+    holdings: tuple[HoldingsMap, ...]
+
+    def specs(self, name: str) -> tuple[FieldSpec, ...]:
+        return self.fields.get(name, ())
+
+    def join(self, name: str) -> str:
+        return self.joins.get(name, " ")
+
+    def subdivision_codes(self, name: str) -> str:
+        """Subfields preceded by the join separator; ``""`` means every subfield after the first."""
+        return self.subdivisions.get(name, "")
+
+
+def parse_specs(text: str, where: str) -> tuple[FieldSpec, ...]:
+    """``"100abcd:700abcd"`` → specs; ``where`` names the file and key for the error message."""
+    specs: list[FieldSpec] = []
+    for part in text.split(":"):
+        match = _SPEC_RE.match(part.strip())
+        if not match:
+            raise ConfigError(
+                f"{where}: {part!r} is not a field spec "
+                "(expected e.g. '245abnp', '008[7-10]' or '100a[9-12]')"
+            )
+        start = int(match["start"]) if match["start"] is not None else None
+        end = int(match["end"]) if match["end"] is not None else start
+        if start is not None and end is not None and end < start:
+            raise ConfigError(f"{where}: {part!r} ends before it starts")
+        specs.append(FieldSpec(match["tag"], match["codes"], start, end))
+    return tuple(specs)
+
+
+def load_profile(path: Path) -> MarcProfile:
+    """Read and check one profile file."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read MARC profile {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"MARC profile {path} is not valid TOML: {exc}") from exc
+    return MarcProfile(
+        name=path.stem,
+        fields=_fields(document, path),
+        joins=_joins(document, path, "join"),
+        subdivisions=_joins(document, path, "subdivisions"),
+        format_spec=_format_spec(document, path),
+        format_rules=_format_rules(document, path),
+        default_format=_string(
+            _table(document, "format", path).get("default", "other"), path, "format.default"
+        ),
+        holdings=_holdings(document, path),
+    )
+
+
+@functools.cache
+def builtin_profile(name: Profile) -> MarcProfile:
+    """The profile shipped in ``mappings/`` for a source's :attr:`~unicat.model.Source.profile`."""
+    return load_profile(MAPPINGS_DIR / f"{name}.toml")
+
+
+def _table(document: Mapping[str, Any], key: str, path: Path) -> Mapping[str, Any]:
+    value = document.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [{key}] must be a table")
+    return value
+
+
+def _string(value: Any, path: Path, key: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{path}: {key} must be a string, got {value!r}")
+    return value
+
+
+def _fields(document: Mapping[str, Any], path: Path) -> dict[str, tuple[FieldSpec, ...]]:
+    table = _table(document, "fields", path)
+    known = SINGLE_FIELDS | LIST_FIELDS
+    fields: dict[str, tuple[FieldSpec, ...]] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(
+                f"{path}: fields.{key} is not a Unicat field; known: {', '.join(sorted(known))}"
+            )
+        fields[key] = parse_specs(_string(value, path, f"fields.{key}"), f"{path}: fields.{key}")
+    missing = REQUIRED_FIELDS - fields.keys()
+    if missing:
+        raise ConfigError(f"{path}: [fields] lacks {', '.join(sorted(missing))}")
+    return fields
+
+
+def _joins(document: Mapping[str, Any], path: Path, name: str) -> dict[str, str]:
+    """The ``[join]`` or ``[subdivisions]`` table: Unicat field → string."""
+    table = _table(document, name, path)
+    known = SINGLE_FIELDS | LIST_FIELDS
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(f"{path}: {name}.{key} is not a Unicat field")
+        _string(value, path, f"{name}.{key}")
+    return dict(table)
+
+
+def _format_spec(document: Mapping[str, Any], path: Path) -> FieldSpec:
+    table = _table(document, "format", path)
+    specs = parse_specs(_string(table.get("spec", "LDR[6-7]"), path, "format.spec"), f"{path}: format.spec")
+    if len(specs) != 1:
+        raise ConfigError(f"{path}: format.spec must be one spec")
+    return specs[0]
+
+
+def _format_rules(document: Mapping[str, Any], path: Path) -> tuple[FormatRule, ...]:
+    rules = _table(document, "format", path).get("rules", [])
+    if not isinstance(rules, list):
+        raise ConfigError(f"{path}: format.rules must be an array of tables ([[format.rules]])")
+    result: list[FormatRule] = []
+    for number, rule in enumerate(rules, start=1):
+        where = f"format.rules #{number}"
+        if not isinstance(rule, dict) or set(rule) != {"match", "format"}:
+            raise ConfigError(f"{path}: {where} must have exactly the keys 'match' and 'format'")
+        try:
+            pattern = re.compile(_string(rule["match"], path, f"{where}.match"))
+        except re.error as exc:
+            raise ConfigError(f"{path}: {where}.match is not a regular expression: {exc}") from exc
+        result.append(FormatRule(pattern, _string(rule["format"], path, f"{where}.format")))
+    return tuple(result)
+
+
+def _holdings(document: Mapping[str, Any], path: Path) -> tuple[HoldingsMap, ...]:
+    entries = document.get("holdings", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: holdings must be an array of tables ([[holdings]])")
+    maps: list[HoldingsMap] = []
+    for number, entry in enumerate(entries, start=1):
+        where = f"holdings #{number}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: {where} must be a table")
+        tag = _string(entry.get("tag"), path, f"{where}.tag")
+        if not re.fullmatch(r"\d{3}", tag) or tag < "010":
+            raise ConfigError(f"{path}: {where}.tag must be a data field tag such as '852', got {tag!r}")
+        split = entry.get("split", False)
+        if not isinstance(split, bool):
+            raise ConfigError(f"{path}: {where}.split must be true or false")
+        attributes: dict[str, tuple[str, ...]] = {}
+        for key, value in entry.items():
+            if key in ("tag", "split"):
+                continue
+            if key not in HOLDING_ATTRIBUTES:
+                raise ConfigError(
+                    f"{path}: {where}.{key} is not a holding attribute; "
+                    f"known: {', '.join(sorted(HOLDING_ATTRIBUTES))}"
+                )
+            alternatives = tuple(_string(value, path, f"{where}.{key}").split(":"))
+            if not all(_CODES_RE.match(codes) for codes in alternatives):
+                raise ConfigError(
+                    f"{path}: {where}.{key} must be subfield codes such as 'hi' or 'a:b', got {value!r}"
+                )
+            attributes[key] = alternatives
+        maps.append(HoldingsMap(tag, attributes, split))
+    return tuple(maps)

@@ -1,0 +1,91 @@
+"""A cluster of source records → one :class:`~unicat.model.UnionRecord` with every library's holdings.
+
+The description comes from the most complete member (a full record beats a brief one), with gaps
+filled from the others; identifiers and subjects of all members are united, so the union record is
+found by any library's ISBN or heading; holdings and provenance keep every member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from indexer.dedup import Cluster
+from indexer.extract import ExtractedRecord
+from unicat.model import SourceRef, UnionRecord
+
+_SCORED_FIELDS = (
+    "title",
+    "responsibility",
+    "authors",
+    "subjects",
+    "isbns",
+    "issns",
+    "year",
+    "language",
+    "publisher",
+    "place",
+    "edition",
+    "series",
+    "physical",
+    "notes",
+)
+
+
+def completeness(record: ExtractedRecord) -> int:
+    """How many descriptive fields the record fills."""
+    return sum(1 for name in _SCORED_FIELDS if getattr(record, name))
+
+
+def _united(lists: Iterable[Sequence[str]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for values in lists:
+        for value in values:
+            seen.setdefault(value, None)
+    return list(seen)
+
+
+def _first_text(ranked: Sequence[ExtractedRecord], name: str) -> str | None:
+    """The field from the best member that has it: gaps in the best record are filled, not left."""
+    for member in ranked:
+        value = getattr(member, name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _first_list(ranked: Sequence[ExtractedRecord], name: str) -> list[str]:
+    for member in ranked:
+        value = getattr(member, name)
+        if isinstance(value, list) and value:
+            return [str(item) for item in value]
+    return []
+
+
+def build_union_record(union_id: str, cluster: Cluster) -> UnionRecord:
+    """The union record of ``cluster`` under ``union_id``."""
+    # Stable sort: among equally complete members, the first by (source, local_id) wins.
+    ranked = sorted(cluster.members, key=completeness, reverse=True)
+    datestamps = [member.datestamp for member in cluster.members if member.datestamp]
+    return UnionRecord(
+        id=union_id,
+        title=_first_text(ranked, "title") or "",
+        responsibility=_first_text(ranked, "responsibility"),
+        authors=_first_list(ranked, "authors"),
+        subjects=_united(member.subjects for member in ranked),
+        isbns=_united(member.isbns for member in ranked),
+        issns=_united(member.issns for member in ranked),
+        system_numbers=_united(member.system_numbers for member in ranked),
+        year=next((member.year for member in ranked if member.year is not None), None),
+        language=_first_text(ranked, "language"),
+        publisher=_first_text(ranked, "publisher"),
+        place=_first_text(ranked, "place"),
+        edition=_first_text(ranked, "edition"),
+        format=ranked[0].format,
+        series=_first_list(ranked, "series"),
+        physical=_first_text(ranked, "physical"),
+        notes=_first_list(ranked, "notes"),
+        holdings=[holding for member in cluster.members for holding in member.holdings],
+        sources=[SourceRef(member.source, member.local_id) for member in cluster.members],
+        merge=list(cluster.rules),
+        updated=max(datestamps) if datestamps else None,
+    )

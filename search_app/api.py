@@ -1,0 +1,47 @@
+"""The JSON API: search, records, health, and the OpenAPI document that describes them."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from search_app.fetch import find_record, run_search
+from search_app.openapi import openapi_document
+from search_app.present import search_json
+from search_app.state import ENGINE, LABELS, SETTINGS, in_thread
+from unicat.errors import EngineError
+
+log = logging.getLogger(__name__)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 once the engine answers a ping; 503 with the reason otherwise (for load balancers)."""
+    try:
+        await in_thread(request.app, request.app[ENGINE].ping)
+    except Exception as exc:
+        # Whatever the failure (unreachable, locked, corrupt), the answer to "can I serve?" is no.
+        if not isinstance(exc, EngineError):
+            log.warning("health check failed: %r", exc)
+        return web.json_response({"status": "unavailable", "message": str(exc)}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+async def api_search(request: web.Request) -> web.Response:
+    """``/api/search``: the same parameters as the results page; no ``q`` lists everything."""
+    found = await run_search(request)
+    body = search_json(found.query, found.result, request.app[LABELS], found.library_names)
+    return web.json_response(body)
+
+
+async def api_record(request: web.Request) -> web.Response:
+    """``/api/records/{id}``: the union record's public JSON, or a 301 to where it now lives."""
+    found = await find_record(request, request.match_info["id"])
+    if isinstance(found, str):
+        raise web.HTTPMovedPermanently(request.app.router["api_record"].url_for(id=found))
+    return web.json_response(found.to_json())
+
+
+async def api_openapi(request: web.Request) -> web.Response:
+    """The OpenAPI 3.1 document of the HTTP interface."""
+    return web.json_response(openapi_document(request.app[SETTINGS]))

@@ -1,0 +1,77 @@
+"""The aiohttp application: routes, middleware and the resources that live as long as the app.
+
+``make_app`` receives an open engine and the settings from the composition root (the CLI), which
+also closes the engine; the app owns only what it creates: the thread pool and the source cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from aiohttp import web
+
+from search_app import api, pages
+from search_app.errors import error_middleware
+from search_app.icons import format_badges
+from search_app.labels import DEFAULT_FACETS_FILE, load_labels
+from search_app.links import api_record_url, record_url
+from search_app.render import STATIC_DIR, make_environment
+from search_app.sources import DEFAULT_TTL, SourceDirectory
+from search_app.state import ENGINE, EXECUTOR, LABELS, SETTINGS, SOURCES, TEMPLATES, in_thread
+from unicat.engine import Engine
+from unicat.model import Source
+from unicat.settings import Settings
+
+
+async def _engine_threads(app: web.Application) -> AsyncIterator[None]:
+    """The bounded pool engine calls run in, sized like the engine's reader pool."""
+    executor = ThreadPoolExecutor(
+        max_workers=max(1, app[SETTINGS].reader_pool_size), thread_name_prefix="unicat-engine"
+    )
+    app[EXECUTOR] = executor
+
+    async def fetch_sources() -> list[Source]:
+        return await in_thread(app, app[ENGINE].list_sources)
+
+    app[SOURCES] = SourceDirectory(fetch_sources, ttl=DEFAULT_TTL)
+    yield
+    executor.shutdown(wait=True, cancel_futures=True)
+
+
+def make_app(engine: Engine, settings: Settings, facets_file: Path = DEFAULT_FACETS_FILE) -> web.Application:
+    """The search application over ``engine``; ``facets_file`` holds the facet order and value labels."""
+    app = web.Application(middlewares=[error_middleware])
+    labels = load_labels(facets_file)
+    templates = make_environment()
+    templates.globals["labels"] = labels
+    templates.filters["record_url"] = record_url
+    templates.filters["api_record_url"] = api_record_url
+    templates.globals["format_badge"] = format_badges(labels)
+    app[ENGINE] = engine
+    app[SETTINGS] = settings
+    app[LABELS] = labels
+    app[TEMPLATES] = templates
+    app.cleanup_ctx.append(_engine_threads)
+    app.router.add_get("/", pages.home, name="home")
+    app.router.add_get("/search", pages.search, name="search")
+    app.router.add_get("/record/{id}", pages.record, name="record")
+    app.router.add_get("/healthz", api.healthz, name="healthz")
+    app.router.add_get("/api/search", api.api_search, name="api_search")
+    app.router.add_get("/api/records/{id}", api.api_record, name="api_record")
+    app.router.add_get("/api/openapi.json", api.api_openapi, name="api_openapi")
+    app.router.add_static("/static/", STATIC_DIR, name="static")
+    return app
+
+
+async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Start serving ``app`` on ``host:port`` in the running loop; ``await runner.cleanup()`` stops it.
+
+    Returns at once, so the caller can start other servers (the demo's OAI endpoints) on the same loop.
+    """
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    return runner

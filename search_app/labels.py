@@ -1,0 +1,62 @@
+"""Facet configuration and the human labels of stored codes, read from ``mappings/facets.toml``.
+
+Labels are data a librarian edits, not code: a code with no label is shown as stored, so a new format
+or language never breaks a page, it only looks less friendly until someone names it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mappings import MAPPINGS_DIR
+from unicat.errors import ConfigError
+from unicat.query import FACET_FIELDS
+
+DEFAULT_FACETS_FILE = MAPPINGS_DIR / "facets.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """Which facets show, in what order, under what title, and the labels of their values."""
+
+    facet_order: tuple[str, ...] = FACET_FIELDS
+    facet_titles: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def label(self, kind: str, code: str) -> str:
+        """The label of ``code`` in table ``kind`` (``format``, ``language``, ``merge_rule``…)."""
+        return self.values.get(kind, {}).get(code, code)
+
+    def facet_title(self, facet: str) -> str:
+        return self.facet_titles.get(facet, facet.capitalize())
+
+
+def _string_table(table: object, where: str) -> dict[str, str]:
+    if not isinstance(table, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in table.items()
+    ):
+        raise ConfigError(f"{where} must be a table of strings")
+    return dict(table)
+
+
+def load_labels(path: Path = DEFAULT_FACETS_FILE) -> Labels:
+    """Read the facet file; a broken file is a :class:`ConfigError` at startup, never a 500 later."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read facet file {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"facet file {path} is not valid TOML: {exc}") from exc
+    facets = document.get("facets", {})
+    order = facets.get("order", list(FACET_FIELDS))
+    if not isinstance(order, list) or any(name not in FACET_FIELDS for name in order):
+        raise ConfigError(f"{path}: facets.order must list facets among {', '.join(FACET_FIELDS)}")
+    titles = _string_table(facets.get("titles", {}), f"{path}: facets.titles")
+    tables = document.get("labels", {})
+    if not isinstance(tables, dict):
+        raise ConfigError(f"{path}: [labels] must be a table")
+    values = {kind: _string_table(table, f"{path}: labels.{kind}") for kind, table in tables.items()}
+    return Labels(facet_order=tuple(order), facet_titles=titles, values=values)

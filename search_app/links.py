@@ -1,0 +1,116 @@
+"""Links of the results page: the current search with one filter added or removed, or another page.
+
+Every link is built from the *validated* query, so following any link on the page never produces a
+400, and filters survive paging and re-sorting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from unicat.query import SearchQuery
+
+FILTER_FIELDS: tuple[str, ...] = ("library", "format", "language")
+
+
+def record_url(record_id: str) -> str:
+    """The record page of a union id (ids are quoted: they may hold characters unsafe in a path)."""
+    return "/record/" + quote(record_id, safe="")
+
+
+def api_record_url(record_id: str) -> str:
+    """The JSON of a union id."""
+    return "/api/records/" + quote(record_id, safe="")
+
+
+def year_param(query: SearchQuery) -> str | None:
+    """The ``year`` parameter that asks for the same year bounds as ``query``."""
+    low, high = query.year_from, query.year_to
+    if low is None and high is None:
+        return None
+    if low == high:
+        return str(low)
+    return f"{'' if low is None else low}-{'' if high is None else high}"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchLinks:
+    """URLs derived from one search."""
+
+    query: SearchQuery
+    default_page_size: int
+    path: str = "/search"
+
+    def _pairs(
+        self,
+        filters: dict[str, tuple[str, ...]] | None = None,
+        year: str | None = "",
+        sort: str | None = None,
+        page: int = 1,
+    ) -> list[tuple[str, str]]:
+        pairs: list[tuple[str, str]] = []
+        if self.query.text:
+            pairs.append(("q", self.query.text))
+        current = dict(self.query.filters) if filters is None else filters
+        for name in FILTER_FIELDS:
+            pairs.extend((name, value) for value in current.get(name, ()))
+        year_value = year_param(self.query) if year == "" else year
+        if year_value:
+            pairs.append(("year", year_value))
+        sort_value = sort or self.query.sort
+        if sort_value != "relevance":
+            pairs.append(("sort", sort_value))
+        if self.query.page_size != self.default_page_size:
+            pairs.append(("page_size", str(self.query.page_size)))
+        if page != 1:
+            pairs.append(("page", str(page)))
+        return pairs
+
+    def _url(self, pairs: list[tuple[str, str]]) -> str:
+        return f"{self.path}?{urlencode(pairs)}" if pairs else self.path
+
+    def page(self, number: int) -> str:
+        return self._url(self._pairs(page=number))
+
+    def is_selected(self, name: str, value: str) -> bool:
+        return value in self.query.filters.get(name, ())
+
+    def toggle(self, name: str, value: str) -> str:
+        """The search with ``name=value`` added, or removed if it is already there; back to page 1."""
+        filters = dict(self.query.filters)
+        values = filters.get(name, ())
+        if value in values:
+            filters[name] = tuple(v for v in values if v != value)
+        else:
+            filters[name] = (*values, value)
+        return self._url(self._pairs(filters=filters))
+
+    def with_year(self, value: str | None) -> str:
+        """The search limited to the years ``value`` (``1990-1999``), or without a year limit."""
+        return self._url(self._pairs(year=value))
+
+    def without_text(self) -> str:
+        """The same filters over the whole catalogue."""
+        pairs = [pair for pair in self._pairs() if pair[0] != "q"]
+        return self._url(pairs)
+
+    def without_filters(self) -> str:
+        """The same words, with no filter."""
+        return self._url([("q", self.query.text)] if self.query.text else [])
+
+    def hidden_fields(self) -> list[tuple[str, str]]:
+        """Parameters a form must carry to keep this search when it changes only the sort."""
+        return [pair for pair in self._pairs() if pair[0] not in ("sort", "page")]
+
+
+def page_numbers(current: int, last: int, around: int = 2) -> list[int | None]:
+    """Page numbers to offer: the first, the last, and a window around the current; ``None`` is a gap."""
+    wanted = {1, last, *range(current - around, current + around + 1)}
+    numbers = sorted(n for n in wanted if 1 <= n <= last)
+    shown: list[int | None] = []
+    for number in numbers:
+        if shown and shown[-1] is not None and number - shown[-1] > 1:
+            shown.append(None)
+        shown.append(number)
+    return shown

@@ -1,0 +1,108 @@
+"""The HTML pages: home, results, record."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from search_app.fetch import find_record, run_search
+from search_app.links import SearchLinks, page_numbers, record_url, year_param
+from search_app.present import FacetView, facet_views, holdings_by_library, value_label
+from search_app.render import render
+from search_app.state import ENGINE, LABELS, SETTINGS, SOURCES, in_thread
+from unicat.query import MAX_PAGE
+
+
+@dataclass(frozen=True, slots=True)
+class FacetLink:
+    """A facet value as the sidebar shows it: a link that adds the filter, or removes it if selected."""
+
+    label: str
+    count: str
+    url: str
+    selected: bool
+
+
+def facet_links(views: list[FacetView], links: SearchLinks, year: str | None) -> dict[str, list[FacetLink]]:
+    """The sidebar's links, built here rather than in the template: a template call costs far more."""
+    result: dict[str, list[FacetLink]] = {}
+    for view in views:
+        items = []
+        for value in view.values:
+            if view.name == "year":
+                selected = value.value == year
+                url = links.with_year(None if selected else value.value)
+            else:
+                selected = links.is_selected(view.name, value.value)
+                url = links.toggle(view.name, value.value)
+            items.append(FacetLink(value.label, f"{value.count:,}", url, selected))
+        result[view.name] = items
+    return result
+
+
+SORT_LABELS = {
+    "relevance": "Relevance",
+    "year_desc": "Newest first",
+    "year_asc": "Oldest first",
+    "title": "Title A–Z",
+}
+
+
+async def home(request: web.Request) -> web.Response:
+    """The front page: what the catalogue holds and who contributes to it."""
+    sources = await request.app[SOURCES].by_code()
+    count = await in_thread(request.app, request.app[ENGINE].union_count)
+    libraries = sorted(sources.values(), key=lambda source: source.name.casefold())
+    return render(request, "home.html", {"record_count": count, "libraries": libraries, "q": ""})
+
+
+async def search(request: web.Request) -> web.Response:
+    """The results page, with facets, active filters, sorting and paging."""
+    found = await run_search(request)
+    query, result, names = found.query, found.result, found.library_names
+    labels = request.app[LABELS]
+    links = SearchLinks(query, request.app[SETTINGS].page_size)
+    last_page = max(1, min(MAX_PAGE, math.ceil(result.total / query.page_size)))
+    active = [
+        (labels.facet_title(name), value_label(name, value, labels, names), links.toggle(name, value))
+        for name, values in query.filters.items()
+        for value in values
+    ]
+    year = year_param(query)
+    if year is not None:
+        active.append((labels.facet_title("year"), year, links.with_year(None)))
+    facets = facet_views(result, labels, names)
+    context = {
+        "q": query.text,
+        "query": query,
+        "result": result,
+        "library_names": names,
+        "facets": facets,
+        "facet_links": facet_links(facets, links, year),
+        "timed_out_titles": [labels.facet_title(name) for name in result.facets_timed_out],
+        "active_filters": active,
+        "links": links,
+        "sort_labels": SORT_LABELS,
+        "first_shown": query.offset + 1,
+        "last_shown": query.offset + len(result.hits),
+        "last_page": last_page,
+        "page_numbers": page_numbers(query.page, last_page),
+    }
+    return render(request, "search.html", context)
+
+
+async def record(request: web.Request) -> web.Response:
+    """A record's full description, its holdings by library and how it was merged."""
+    found = await find_record(request, request.match_info["id"])
+    if isinstance(found, str):
+        raise web.HTTPMovedPermanently(record_url(found))
+    names = await request.app[SOURCES].names()
+    context = {
+        "q": "",
+        "record": found,
+        "library_names": names,
+        "holdings": holdings_by_library(found, names),
+    }
+    return render(request, "record.html", context)

@@ -1,0 +1,117 @@
+"""What pages and the API show of a search: facets with labels, hits as JSON, holdings by library.
+
+Shared by the HTML handlers and the JSON API so both name libraries, formats and languages the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from search_app.labels import Labels
+from unicat.model import Holding, UnionRecord
+from unicat.query import SearchQuery, SearchResult
+
+
+@dataclass(frozen=True, slots=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class FacetView:
+    """One sidebar facet; ``timed_out`` when the engine dropped it to keep the search fast."""
+
+    name: str
+    title: str
+    values: list[FacetValue]
+    timed_out: bool = False
+
+
+def value_label(facet: str, value: str, labels: Labels, library_names: Mapping[str, str]) -> str:
+    """How a facet value is shown: the library's name, the format or language label, or the value."""
+    if facet == "library":
+        return library_names.get(value, value)
+    return labels.label(facet, value)
+
+
+def facet_views(result: SearchResult, labels: Labels, library_names: Mapping[str, str]) -> list[FacetView]:
+    """The facets to show, in the configured order; decades newest first, other values as counted."""
+    views: list[FacetView] = []
+    for name in labels.facet_order:
+        counts = result.facets.get(name)
+        timed_out = name in result.facets_timed_out
+        if counts is None and not timed_out:
+            continue
+        values = [
+            FacetValue(c.value, value_label(name, c.value, labels, library_names), c.count)
+            for c in counts or ()
+        ]
+        if name == "year":
+            values.sort(key=lambda v: v.value, reverse=True)
+        views.append(FacetView(name, labels.facet_title(name), values, timed_out))
+    return views
+
+
+def holding_json(holding: Holding, library_names: Mapping[str, str]) -> dict[str, Any]:
+    data = holding.to_json()
+    data["library_name"] = library_names.get(holding.library, holding.library_name)
+    return data
+
+
+def hit_json(record: UnionRecord, library_names: Mapping[str, str]) -> dict[str, Any]:
+    """A result of ``/api/search``: enough to list it and say where it is held."""
+    return {
+        "id": record.id,
+        "title": record.title,
+        "authors": list(record.authors),
+        "year": record.year,
+        "format": record.format,
+        "language": record.language,
+        "publisher": record.publisher,
+        "libraries": record.libraries,
+        "holdings": [holding_json(h, library_names) for h in record.holdings],
+    }
+
+
+def search_json(
+    query: SearchQuery, result: SearchResult, labels: Labels, library_names: Mapping[str, str]
+) -> dict[str, Any]:
+    """The body of ``/api/search``."""
+    return {
+        "total": result.total,
+        "page": query.page,
+        "page_size": query.page_size,
+        "hits": [hit_json(record, library_names) for record in result.hits],
+        "facets": {
+            view.name: [{"value": v.value, "label": v.label, "count": v.count} for v in view.values]
+            for view in facet_views(result, labels, library_names)
+        },
+        "facets_timed_out": list(result.facets_timed_out),
+        "took_ms": round(result.took_ms, 1),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryHoldings:
+    """The copies one library holds of a record."""
+
+    code: str
+    name: str
+    holdings: list[Holding]
+
+
+def holdings_by_library(record: UnionRecord, library_names: Mapping[str, str]) -> list[LibraryHoldings]:
+    """Holdings grouped by library, libraries by name, copies in the order the library listed them."""
+    groups: dict[str, list[Holding]] = {}
+    for holding in record.holdings:
+        groups.setdefault(holding.library, []).append(holding)
+    result = [
+        LibraryHoldings(code, library_names.get(code, items[0].library_name), items)
+        for code, items in groups.items()
+    ]
+    result.sort(key=lambda group: group.name.casefold())
+    return result

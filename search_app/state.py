@@ -1,0 +1,38 @@
+"""The typed state of the application and the one way handlers reach the engine.
+
+Engine methods are synchronous (SQLite, or an HTTP client for Elasticsearch): they run in a bounded
+thread pool so that a slow query never blocks the event loop, and so that the number of queries in
+flight never exceeds what the engine's reader pool can serve.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+import jinja2
+from aiohttp import web
+
+from search_app.labels import Labels
+from search_app.sources import SourceDirectory
+from unicat.engine import Engine
+from unicat.settings import Settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+ENGINE = web.AppKey("engine", Engine)
+SETTINGS = web.AppKey("settings", Settings)
+LABELS = web.AppKey("labels", Labels)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
+SOURCES = web.AppKey("sources", SourceDirectory)
+
+
+async def in_thread(app: web.Application, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a blocking engine call in the app's thread pool and wait for it without blocking the loop."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(app[EXECUTOR], functools.partial(call, *args, **kwargs))

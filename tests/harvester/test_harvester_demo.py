@@ -1,0 +1,130 @@
+"""End to end: the demo libraries served as real OAI-PMH endpoints, harvested over HTTP into SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from lxml import etree
+
+from harvester import harvest_all, harvest_source
+from unicat.demo.network import DemoLibrary, load_network
+from unicat.demo.oai_endpoint import RunningNetwork, start_endpoints
+from unicat.engine import Engine
+from unicat.settings import Settings
+
+MARC = "{http://www.loc.gov/MARC21/slim}"
+
+
+def _library(code: str) -> DemoLibrary:
+    return next(library for library in load_network() if library.code == code)
+
+
+@pytest.fixture
+def expected(census: dict[str, dict[str, str]]) -> dict[str, int]:
+    """What pymarc reads from each library's files (CENSUS.tsv), dealt as network.toml says."""
+    rows = census
+    pride = int(rows["dedup/pride-and-prejudice-fixed.mrc"]["parsed"])
+    return {
+        "VIRG": int(rows["marc21/uva_001_2000.mrc"]["parsed"]),
+        "SCPO": int(rows["unimarc/periouni.mrc"]["parsed"]),
+        "MEDI": sum(int(row["parsed"]) for path, row in rows.items() if path.startswith("unimarc/cotes")),
+        "AUSA": (pride + 1) // 2,
+        "AUSB": pride // 2,
+    }
+
+
+@pytest.fixture
+async def austen() -> AsyncIterator[RunningNetwork]:
+    network = await start_endpoints([_library("AUSA")], page_size=50)
+    yield network
+    await network.close()
+
+
+async def test_whole_network_then_incremental(
+    engine: Engine, settings: Settings, expected: dict[str, int]
+) -> None:
+    network = await start_endpoints(load_network())
+    try:
+        reports = await asyncio.to_thread(harvest_all, engine, network.sources(), settings)
+        again = await asyncio.to_thread(harvest_all, engine, network.sources(), settings)
+    finally:
+        await network.close()
+    assert {report.source: (report.status, report.records) for report in reports} == {
+        code: ("ok", count) for code, count in expected.items()
+    }
+    for code, count in expected.items():
+        assert engine.source_counts(code).live == count
+    assert all(report.status == "ok" and report.records == 0 for report in again)
+    assert engine.harvest_history("VIRG")[0].from_ == engine.harvest_history("VIRG")[1].started
+
+
+async def test_marc8_and_mis_declared_utf8_arrive_as_unicode(engine: Engine, settings: Settings) -> None:
+    network = await start_endpoints([_library("VIRG"), _library("SCPO")])
+    try:
+        await asyncio.to_thread(harvest_all, engine, network.sources(), settings)
+    finally:
+        await network.close()
+    # VIRG record 3 has MARC-8 "Derni\xe1eres ann\xe2ees": 0xE1/0xE2 are the combining grave/acute
+    # accents, written before their base letter in MARC-8.
+    virg = engine.get_source_record("VIRG", "oai:unicat.demo:VIRG:3")
+    assert virg is not None
+    text = etree.tostring(etree.fromstring(virg.raw), encoding="unicode")
+    assert "Dernières années" in text
+    leader = etree.fromstring(virg.raw).findtext(f"{MARC}leader")
+    assert leader is not None and leader[9] == "a"
+    # SCPO record 1 has the UTF-8 bytes of "[Ressource électronique" though it declares otherwise.
+    scpo = engine.get_source_record("SCPO", "oai:unicat.demo:SCPO:1")
+    assert scpo is not None
+    assert "[Ressource électroni" in etree.tostring(etree.fromstring(scpo.raw), encoding="unicode")
+
+
+async def test_pages_follow_resumption_tokens(
+    engine: Engine, settings: Settings, austen: RunningNetwork, expected: dict[str, int]
+) -> None:
+    report = await asyncio.to_thread(harvest_source, engine, austen.sources()[0], settings)
+    count = expected["AUSA"]
+    assert (report.pages, report.records) == (-(-count // 50), count)
+
+
+class Killed(Exception):
+    """Stands for the process dying between two pages."""
+
+
+async def test_killed_harvest_resumes_from_checkpoint(
+    engine: Engine, settings: Settings, austen: RunningNetwork, expected: dict[str, int]
+) -> None:
+    source = austen.sources()[0]
+
+    def die_after_two_pages(code: str, pages: int, records: int) -> None:
+        if pages == 2:
+            raise Killed
+
+    with pytest.raises(Killed):
+        await asyncio.to_thread(harvest_source, engine, source, settings, on_progress=die_after_two_pages)
+    unfinished = engine.unfinished_harvest("AUSA")
+    assert unfinished is not None and unfinished.resumption_token is not None
+    assert engine.source_counts("AUSA").live == 100
+    report = await asyncio.to_thread(harvest_source, engine, source, settings)
+    count = expected["AUSA"]
+    assert (report.status, report.records, report.pages) == ("ok", count, -(-count // 50))
+    assert engine.unfinished_harvest("AUSA") is None
+    assert len(engine.harvest_history("AUSA")) == 1  # resumed, not restarted
+    stored = {record.local_id for record in engine.iter_source_records("AUSA")}
+    assert stored == {f"oai:unicat.demo:AUSA:{n}" for n in range(1, count + 1)}
+
+
+async def test_incremental_brings_changes_and_deletions(
+    engine: Engine, settings: Settings, austen: RunningNetwork, expected: dict[str, int]
+) -> None:
+    source = austen.sources()[0]
+    await asyncio.to_thread(harvest_source, engine, source, settings)
+    repository = austen.endpoints[0].repository
+    repository.delete("oai:unicat.demo:AUSA:1")
+    repository.touch("oai:unicat.demo:AUSA:2")
+    report = await asyncio.to_thread(harvest_source, engine, source, settings)
+    assert (report.status, report.records, report.deleted) == ("ok", 2, 1)
+    gone = engine.get_source_record("AUSA", "oai:unicat.demo:AUSA:1")
+    assert gone is not None and gone.deleted and gone.raw == b""
+    assert engine.source_counts("AUSA").live == expected["AUSA"] - 1

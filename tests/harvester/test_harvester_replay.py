@@ -1,0 +1,207 @@
+"""The harvester against recorded OAI-PMH answers (sickle's samples) and broken servers, over HTTP.
+
+A small aiohttp server replays the files; the first path segment picks the scenario. The harvester is
+synchronous, so it runs in a thread while the server answers on the test's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import pytest
+from aiohttp import web
+from lxml import etree
+
+from harvester import harvest_all, harvest_source
+from tests.shared_data import SHARED_DATA
+from unicat.engine import Engine
+from unicat.model import Source
+from unicat.settings import Settings
+
+OAI = "{http://www.openarchives.org/OAI/2.0/}"
+PAGES = ["ListRecords.xml", "ListRecords2.xml", "ListRecords3.xml", "ListRecords4.xml"]
+FIRST_ANSWER = {
+    "noRecordsMatch": "noRecordsMatch.xml",
+    "badArgument": "badArgument.xml",
+    "cannotDisseminateFormat": "cannotDisseminateFormat.xml",
+    "broken": "ListRecordsBroken.xml",
+}
+
+SAMPLES = SHARED_DATA / "oai" / "sickle-samples"
+
+
+REQUESTS = web.AppKey("requests", list[dict[str, str]])
+
+
+@dataclass
+class Replay:
+    base: str
+    requests: list[dict[str, str]] = field(default_factory=list)
+
+    def source(self, scenario: str, code: str = "REPLAY") -> Source:
+        return Source(
+            code=code, name=scenario, oai_url=f"{self.base}/{scenario}/oai", metadata_prefix="oai_dc"
+        )
+
+
+async def _replay(request: web.Request) -> web.StreamResponse:
+    scenario = request.match_info["scenario"]
+    arguments = dict(request.query)
+    request.app[REQUESTS].append(arguments)
+    if scenario == "http500":
+        raise web.HTTPInternalServerError(text="boom")
+    if scenario == "slow":
+        await asyncio.sleep(5)
+    if arguments.get("verb") == "Identify":
+        name = "Identify.xml"
+    elif "resumptionToken" in arguments:
+        token = arguments["resumptionToken"]
+        if scenario == "repeat":
+            name = PAGES[0]
+        elif scenario == "badtoken" or token not in PAGES:
+            name = "badResumptionToken.xml"
+        else:
+            name = token
+    else:
+        name = FIRST_ANSWER.get(scenario, PAGES[0])
+    return web.Response(body=(SAMPLES / name).read_bytes(), content_type="text/xml")
+
+
+@pytest.fixture
+async def replay() -> AsyncIterator[Replay]:
+    app = web.Application()
+    app[REQUESTS] = []
+    app.router.add_get("/{scenario}/oai", _replay)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield Replay(f"http://127.0.0.1:{port}", app[REQUESTS])
+    await runner.cleanup()
+
+
+def _sample_headers(names: list[str]) -> tuple[int, int, set[str]]:
+    """(deleted headers with an identifier, every other record, those identifiers) of sample pages."""
+    deleted = other = 0
+    identifiers: set[str] = set()
+    for name in names:
+        for record in etree.parse(str(SAMPLES / name)).iter(f"{OAI}record"):
+            header = record.find(f"{OAI}header")
+            identifier = header.findtext(f"{OAI}identifier") if header is not None else None
+            if header is not None and header.get("status") == "deleted" and identifier:
+                deleted += 1
+                identifiers.add(identifier)
+            else:
+                other += 1
+    return deleted, other, identifiers
+
+
+async def test_pages_followed_through_resumption_tokens(
+    replay: Replay, engine: Engine, settings: Settings
+) -> None:
+    report = await asyncio.to_thread(harvest_source, engine, replay.source("pages"), settings)
+    deleted, other, identifiers = _sample_headers(PAGES)
+    assert report.status == "ok", report.error
+    assert report.pages == len(PAGES)
+    # The samples are oai_dc, not MARC, and one deleted header has no identifier: deletions are
+    # stored, every other record is quarantined with its reason.
+    assert (report.records, report.deleted, report.quarantined) == (deleted, deleted, other)
+    assert engine.source_counts("REPLAY").deleted == len(identifiers)
+    assert engine.count_quarantine("REPLAY") == other
+    reasons = {entry.reason for entry in engine.list_quarantine("REPLAY")}
+    assert reasons == {
+        "OAI record has no header identifier",
+        "metadata is not MARCXML (found element {http://www.openarchives.org/OAI/2.0/oai_dc/}dc)",
+    }
+    tokens = [request.get("resumptionToken") for request in replay.requests]
+    assert tokens == [None, *PAGES[1:]]
+
+
+async def test_incremental_from_uses_server_granularity(
+    replay: Replay, engine: Engine, settings: Settings
+) -> None:
+    await asyncio.to_thread(harvest_source, engine, replay.source("pages"), settings)
+    started = engine.harvest_history("REPLAY")[0].started
+    replay.requests.clear()
+    await asyncio.to_thread(harvest_source, engine, replay.source("noRecordsMatch"), settings)
+    # Identify.xml declares YYYY-MM-DD, so `from` is the day the last good harvest started.
+    assert replay.requests[0] == {"verb": "Identify"}
+    assert replay.requests[1]["from"] == started[:10]
+    assert replay.requests[1]["metadataPrefix"] == "oai_dc"
+
+
+async def test_full_sends_no_from(replay: Replay, engine: Engine, settings: Settings) -> None:
+    await asyncio.to_thread(harvest_source, engine, replay.source("pages"), settings)
+    replay.requests.clear()
+    report = await asyncio.to_thread(harvest_source, engine, replay.source("pages"), settings, full=True)
+    assert report.status == "ok"
+    assert "from" not in replay.requests[0]
+    assert engine.harvest_history("REPLAY")[0].mode == "full"
+
+
+async def test_no_records_match_is_an_empty_success(
+    replay: Replay, engine: Engine, settings: Settings
+) -> None:
+    report = await asyncio.to_thread(harvest_source, engine, replay.source("noRecordsMatch"), settings)
+    assert (report.status, report.pages, report.records) == ("ok", 0, 0)
+    assert engine.harvest_history("REPLAY")[0].status == "ok"
+
+
+@pytest.mark.parametrize("scenario", ["badArgument", "cannotDisseminateFormat", "badtoken"])
+async def test_oai_errors_fail_the_run_without_retry(
+    replay: Replay, engine: Engine, settings: Settings, scenario: str
+) -> None:
+    report = await asyncio.to_thread(harvest_source, engine, replay.source(scenario), settings)
+    code = "badResumptionToken" if scenario == "badtoken" else scenario
+    assert report.status == "failed"
+    assert report.error is not None and f"OAI-PMH error {code}" in report.error
+    run = engine.harvest_history("REPLAY")[0]
+    assert (run.status, run.error) == ("failed", report.error)
+    expected_requests = 2 if scenario == "badtoken" else 1
+    assert len(replay.requests) == expected_requests
+    if scenario == "badtoken":  # the first page was stored before the bad token: nothing lost
+        _, _, identifiers = _sample_headers(PAGES[:1])
+        assert engine.source_counts("REPLAY").deleted == len(identifiers)
+
+
+@pytest.mark.parametrize(("scenario", "message"), [("broken", "not XML"), ("http500", "HTTP 500")])
+async def test_bad_answers_are_retried_then_fail(
+    replay: Replay, engine: Engine, settings: Settings, scenario: str, message: str
+) -> None:
+    report = await asyncio.to_thread(harvest_source, engine, replay.source(scenario), settings)
+    assert report.status == "failed"
+    assert report.error is not None and message in report.error
+    assert len(replay.requests) == settings.http_retries + 1
+
+
+async def test_timeout(replay: Replay, engine: Engine, settings: Settings) -> None:
+    fast = settings.replace(http_timeout=0.2, http_retries=1)
+    report = await asyncio.to_thread(harvest_source, engine, replay.source("slow"), fast)
+    assert report.status == "failed"
+    assert report.error is not None and "no answer within 0.2 s" in report.error
+
+
+async def test_repeated_token_stops_instead_of_looping(
+    replay: Replay, engine: Engine, settings: Settings
+) -> None:
+    report = await asyncio.to_thread(harvest_source, engine, replay.source("repeat"), settings)
+    assert report.status == "failed"
+    assert report.error is not None and "twice" in report.error
+    assert len(replay.requests) == 2
+
+
+async def test_server_down_fails_and_others_go_on(replay: Replay, engine: Engine, settings: Settings) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    down = Source(code="DOWN", name="down", oai_url=f"http://127.0.0.1:{closed_port}/oai")
+    sources = [down, replay.source("http500", "BROKEN"), replay.source("pages", "GOOD")]
+    reports = await asyncio.to_thread(harvest_all, engine, sources, settings)
+    assert [report.status for report in reports] == ["failed", "failed", "ok"]
+    assert reports[0].error is not None and "cannot connect" in reports[0].error
+    assert reports[1].error is not None and "HTTP 500" in reports[1].error
+    assert engine.harvest_history("DOWN")[0].status == "failed"

@@ -1,0 +1,46 @@
+"""Stable union ids: reuse, uniqueness, determinism and redirects."""
+
+from __future__ import annotations
+
+from indexer.dedup import Cluster
+from indexer.extract import ExtractedRecord
+from indexer.ids import assign_ids, derived_id
+
+
+def _cluster(*keys: tuple[str, str]) -> Cluster:
+    return Cluster(
+        [ExtractedRecord(source=s, local_id=i, datestamp=None, title="t", format="book") for s, i in keys]
+    )
+
+
+def test_new_ids_are_deterministic_and_shaped() -> None:
+    first = assign_ids([_cluster(("A", "1")), _cluster(("B", "2"))], {})
+    again = assign_ids([_cluster(("A", "1")), _cluster(("B", "2"))], {})
+    assert first.ids == again.ids
+    assert first.ids[0] == derived_id("A", "1")
+    assert first.ids[0].startswith("u") and len(first.ids[0]) == 13
+    assert first.redirects == {}
+
+
+def test_cluster_reuses_majority_id_and_ids_are_never_shared() -> None:
+    previous = {("A", "1"): "u-old1", ("B", "1"): "u-old1", ("C", "1"): "u-old1", ("D", "1"): "u-old2"}
+    # The old cluster of three split into {A, B} and {C}; D joined C.
+    result = assign_ids([_cluster(("A", "1"), ("B", "1")), _cluster(("C", "1"), ("D", "1"))], previous)
+    assert result.ids[0] == "u-old1"
+    assert result.ids[1] == "u-old2"  # u-old1 is taken: its second choice is free
+    assert len(set(result.ids)) == 2
+
+
+def test_merge_keeps_smallest_id_on_a_tie_and_redirects_the_other() -> None:
+    previous = {("A", "1"): "u-bbb", ("B", "1"): "u-aaa"}
+    result = assign_ids([_cluster(("A", "1"), ("B", "1"))], previous)
+    assert result.ids == ["u-aaa"]
+    assert result.redirects == {"u-bbb": "u-aaa"}
+
+
+def test_split_loser_gets_a_new_id_not_a_retired_one() -> None:
+    previous = {("A", "1"): "u-one", ("B", "1"): "u-one"}
+    result = assign_ids([_cluster(("A", "1")), _cluster(("B", "1"))], previous)
+    assert result.ids[0] == "u-one"
+    assert result.ids[1] == derived_id("B", "1")
+    assert result.redirects == {}

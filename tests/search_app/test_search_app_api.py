@@ -1,0 +1,144 @@
+"""The JSON API, the OpenAPI document and the health check, over a real SQLite catalogue."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from search_app_catalogue import Client, ClientFactory
+
+from search_app.app import make_app
+from unicat.engine import Engine
+from unicat.settings import Settings
+
+
+async def get_json(client: Client, path: str, status: int = 200) -> Any:
+    response = await client.get(path, allow_redirects=False)
+    assert response.status == status, await response.text()
+    assert response.content_type == "application/json"
+    return await response.json()
+
+
+async def test_api_search_shape_and_everything_without_q(client: Client) -> None:
+    body = await get_json(client, "/api/search")
+    assert set(body) == {"total", "page", "page_size", "hits", "facets", "facets_timed_out", "took_ms"}
+    assert (body["total"], body["page"], body["page_size"], len(body["hits"])) == (12, 1, 20, 12)
+    assert body["facets_timed_out"] == []
+    assert set(body["facets"]) == {"library", "format", "language", "year"}
+    library = {f["value"]: (f["label"], f["count"]) for f in body["facets"]["library"]}
+    assert library == {
+        "oxford": ("Bodleian Library, Oxford", 5),
+        "mcgill": ("McGill University Library", 5),
+        "lyon": ("Bibliothèque municipale de Lyon", 4),
+        "scpo": ("Bibliothèque de Sciences Po", 3),
+    }
+    language = {f["value"]: (f["label"], f["count"]) for f in body["facets"]["language"]}
+    assert language == {
+        "eng": ("English", 5),
+        "fre": ("French", 5),
+        "ger": ("German", 1),
+        "spa": ("Spanish", 1),
+    }
+
+
+async def test_api_search_hit_shape(client: Client) -> None:
+    body = await get_json(client, "/api/search?q=juglar")
+    assert body["total"] == 1
+    hit = body["hits"][0]
+    assert hit == {
+        "id": "u-rapport",
+        "title": "Le rapport légal entre l'or et l'argent a-t-il toujours existé ?",
+        "authors": ["Juglar, Clément (1819-1905)"],
+        "year": 1897,
+        "format": "book",
+        "language": "fre",
+        "publisher": "Imprimerie Chaix",
+        "libraries": ["lyon", "scpo"],
+        "holdings": [
+            {
+                "library": "scpo",
+                "library_name": "Bibliothèque de Sciences Po",
+                "call_number": "MEL8°045(09)",
+                "branch": "BIB01",
+                "location": "MAG1",
+            },
+            {
+                "library": "lyon",
+                "library_name": "Bibliothèque municipale de Lyon",
+                "call_number": "SJ IF 432/12",
+                "branch": "Part-Dieu",
+                "location": "Silo",
+            },
+        ],
+    }
+
+
+async def test_api_search_filters_and_pages(client: Client) -> None:
+    body = await get_json(client, "/api/search?language=fre&library=lyon&sort=title&page_size=3&page=2")
+    # fre ∩ lyon = rapport, miserables, revue, carte; by title: Carte, Misérables, rapport, Revue
+    assert body["total"] == 4
+    assert [hit["id"] for hit in body["hits"]] == ["u-revue"]
+    body = await get_json(client, "/api/search?q=austen&facets=0")
+    assert body["total"] == 4 and body["facets"] == {}
+
+
+async def test_api_record_and_redirect_and_404(client: Client, engine: Engine) -> None:
+    body = await get_json(client, "/api/records/u-miserables")
+    expected = engine.get_union_record("u-miserables")
+    assert expected is not None and body == expected.to_json()
+    assert body["merge"] == [{"rule": "system_number", "key": "frbnf:30616571"}]
+    response = await client.get("/api/records/u-old-pp", allow_redirects=False)
+    assert response.status == 301
+    assert response.headers["Location"] == "/api/records/u-pp1980"
+    error = await get_json(client, "/api/records/u-nothing", status=404)
+    assert error["error"]["status"] == 404 and "u-nothing" in error["error"]["message"]
+
+
+async def test_openapi_document_lists_every_route(client: Client) -> None:
+    document = await get_json(client, "/api/openapi.json")
+    assert document["openapi"].startswith("3.1")
+    json.dumps(document)  # plain JSON, no Python objects left in it
+    routes = {
+        resource.canonical
+        for resource in client.app.router.resources()
+        if not resource.canonical.startswith("/static")
+    }
+    assert routes == set(document["paths"])
+    search_params = {p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]}
+    assert search_params == {
+        "q",
+        "library",
+        "format",
+        "language",
+        "year",
+        "sort",
+        "page",
+        "page_size",
+        "facets",
+    }
+    for path_item in document["paths"].values():
+        for operation in path_item.values():
+            for response in operation["responses"].values():
+                for media in response.get("content", {}).values():
+                    ref = media["schema"].get("$ref")
+                    if ref:
+                        assert ref.removeprefix("#/components/schemas/") in document["components"]["schemas"]
+
+
+async def test_healthz_ok(client: Client) -> None:
+    assert await get_json(client, "/healthz") == {"status": "ok"}
+
+
+async def test_healthz_and_pages_unavailable_when_engine_is_closed(
+    engine: Engine, settings: Settings, aiohttp_client: ClientFactory
+) -> None:
+    client = await aiohttp_client(make_app(engine, settings))
+    engine.close()
+    body = await get_json(client, "/healthz", status=503)
+    assert body["status"] == "unavailable" and body["message"]
+    error = await get_json(client, "/api/search?q=austen", status=503)
+    assert error["error"]["status"] == 503
+    response = await client.get("/search?q=austen")
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "60"
+    assert "not available right now" in await response.text()

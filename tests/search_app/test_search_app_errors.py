@@ -1,0 +1,186 @@
+"""Bad input is a 400 with the parameter named, never a 500; slow searches are a 503; bugs a bare 500."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lxml.html
+import pytest
+from aiohttp import web
+from search_app_catalogue import RECORDS, Client, ClientFactory, catalogue_settings, fill
+
+from search_app.app import make_app
+from unicat.engine import Engine
+from unicat.engines import open_engine
+from unicat.model import Holding, UnionRecord
+from unicat.settings import Settings
+
+# (query string, the parameter the 400 must name)
+BAD_PARAMETERS = [
+    ("page=abc", "page"),
+    ("page=0", "page"),
+    ("page=-3", "page"),
+    ("page=1.5", "page"),
+    ("page=99999999999999999999999", "page"),
+    ("page=1&page=2", "page"),
+    ("page_size=0", "page_size"),
+    ("page_size=1000000", "page_size"),
+    ("page_size=%FF", "page_size"),
+    ("sort=random", "sort"),
+    ("sort=title&sort=year_asc", "sort"),
+    ("sort=%00", "sort"),
+    ("year=nineteen", "year"),
+    ("year=1999-1990", "year"),
+    ("year=12345", "year"),
+    ("year=99999999999999999999", "year"),
+    ("year=%C2%B2", "year"),
+    ("year=%D9%A3%D9%A3", "year"),
+    ("year=1990-99999", "year"),
+    ("year=-", "year"),
+    ("year=1990&year=1991", "year"),
+    ("facets=maybe", "facets"),
+    ("q=a&q=b", "q"),
+    ("q=" + "x" * 1001, "q"),
+    ("q=" + "+".join(["w"] * 40), "q"),
+    ("library=" + "L" * 101, "library"),
+    ("format=" + "f" * 500, "format"),
+    ("color=red", "color"),
+    ("q=austen&Q=austen", "Q"),
+    ("%FF%FE=1", "\ufffd\ufffd"),
+]
+
+# Strange but acceptable input: answered with a page, never an error.
+ODD_BUT_FINE = [
+    "q=%FF%FE%FD",
+    "q=%C3%A9t%C3%A9",
+    "q=%00",
+    "q=%E2%80%AE%F0%9F%93%9A",
+    'q=title:"',
+    "q=***",
+    "q=author:",
+    "q=AND+OR+NOT+NEAR+(",
+    "q=%22%22%22",
+    "q=-austen",
+    "q=" + "x" * 1000,
+    "library=%FF",
+    "library=&format=&language=",
+    "library=nowhere",
+    "year=&sort=&page=&page_size=",
+    "year=+1990+-+1999+",
+    "year=-1800",
+    "page=10000",
+]
+
+
+def fill_with_bulk(engine: Engine) -> None:
+    """The catalogue plus 3,000 plain records: enough rows that counting them takes more than one
+    progress check of the SQLite engine, so a limit already over when the first check comes is hit."""
+    fill(engine)
+    bulk = [
+        UnionRecord(
+            id=f"u-bulk-{n:05d}",
+            title=f"Annual report {n}",
+            year=1900 + n % 100,
+            format="book",
+            holdings=[Holding("lyon", "Bibliothèque municipale de Lyon", f"R {n}")],
+        )
+        for n in range(3000)
+    ]
+    engine.replace_union_records([*RECORDS, *bulk], {})
+
+
+@pytest.mark.parametrize(("query", "param"), BAD_PARAMETERS)
+@pytest.mark.parametrize("path", ["/search", "/api/search"])
+async def test_bad_parameters_are_400_naming_the_parameter(
+    client: Client, path: str, query: str, param: str
+) -> None:
+    response = await client.get(f"{path}?{query}")
+    assert response.status == 400, query
+    if path.startswith("/api"):
+        error = (await response.json())["error"]
+        assert error["status"] == 400 and error["param"] == param and error["message"]
+    else:
+        doc = lxml.html.fromstring(await response.text())
+        assert param in doc.find_class("error-message")[0].text_content()
+
+
+@pytest.mark.parametrize("query", ODD_BUT_FINE)
+@pytest.mark.parametrize("path", ["/search", "/api/search"])
+async def test_odd_input_still_answers(client: Client, path: str, query: str) -> None:
+    response = await client.get(f"{path}?{query}")
+    assert response.status == 200, (query, await response.text())
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/record/" + "x" * 5000,
+        "/record/%FF%FE",
+        "/record/%00",
+        "/api/records/%C0%AF",
+        "/nowhere",
+        "/api/nowhere",
+    ],
+)
+async def test_unknown_addresses_are_404(client: Client, path: str) -> None:
+    response = await client.get(path)
+    assert response.status == 404
+    if path.startswith("/api"):
+        assert (await response.json())["error"]["status"] == 404
+    else:
+        assert response.content_type == "text/html"
+
+
+async def test_wrong_method_is_405_not_500(client: Client) -> None:
+    response = await client.post("/search", data={"q": "x"})
+    assert response.status == 405
+    assert "GET" in response.headers["Allow"]
+
+
+async def test_search_past_its_time_limit_is_503(tmp_path: Path, aiohttp_client: ClientFactory) -> None:
+    settings = catalogue_settings(tmp_path, query_timeout=1e-9)
+    with open_engine(settings) as engine:
+        fill_with_bulk(engine)
+        client = await aiohttp_client(make_app(engine, settings))
+        response = await client.get("/api/search?q=annual")
+        assert response.status == 503
+        assert (await response.json())["error"]["message"] == "the search took too long, try a narrower query"
+        response = await client.get("/search?q=annual")
+        assert response.status == 503
+        assert "The search took too long, try a narrower query." in await response.text()
+
+
+async def test_facets_dropped_for_time_are_reported(tmp_path: Path, aiohttp_client: ClientFactory) -> None:
+    settings = catalogue_settings(tmp_path, facet_timeout=1e-9)
+    with open_engine(settings) as engine:
+        fill_with_bulk(engine)
+        client = await aiohttp_client(make_app(engine, settings))
+        body = await (await client.get("/api/search")).json()
+        assert body["total"] == 3012
+        assert set(body["facets_timed_out"]) == {"library", "format", "language", "year"}
+        response = await client.get("/search")
+        assert response.status == 200
+        doc = lxml.html.fromstring(await response.text())
+        assert "left out to keep this page fast" in doc.find_class("notice")[0].text_content()
+        assert len(doc.find_class("result-card")) == 20
+
+
+async def test_a_bug_is_a_generic_500_with_the_traceback_logged(
+    engine: Engine, settings: Settings, aiohttp_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(engine, settings)
+
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("secret internal detail")
+
+    app.router.add_get("/api/broken", broken)
+    app.router.add_get("/broken", broken)
+    client = await aiohttp_client(app)
+    response = await client.get("/api/broken")
+    assert response.status == 500
+    body = await response.text()
+    assert "secret internal detail" not in body
+    assert (await response.json())["error"]["status"] == 500
+    response = await client.get("/broken")
+    assert response.status == 500 and "secret internal detail" not in await response.text()
+    assert "secret internal detail" in caplog.text and "Traceback" in caplog.text

@@ -1,0 +1,565 @@
+"""The behaviour every engine must have, run against each engine of ``tests/conftest.py::ENGINES``.
+
+Expected answers come from the records each test writes (counted here with plain Python), never from
+running the engine itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+
+from tests.shared_data import SHARED_DATA
+from unicat.engine import Engine
+from unicat.errors import EngineError, SourceNotFound
+from unicat.model import HarvestCheckpoint, QuarantineEntry, Source, SourceRecord, UnionRecord
+from unicat.query import SearchQuery, SearchResult, decade_label, parse_search_params
+from unicat.settings import Settings
+
+MakeRecord = Callable[..., UnionRecord]
+DATA = SHARED_DATA
+
+
+def real_marc_records(count: int) -> list[bytes]:
+    """The first ``count`` ISO 2709 records of a real UTF-8 MARC21 file, split on the record terminator."""
+    chunks = (DATA / "marc21" / "065001035.mrc").read_bytes().split(b"\x1d")
+    return [chunk + b"\x1d" for chunk in chunks[:count]]
+
+
+def search(engine: Engine, q: str = "", **params: str | list[str]) -> SearchResult:
+    """Search as the web app does: from request parameters."""
+    request = {name: value if isinstance(value, list) else [value] for name, value in params.items()}
+    request["q"] = [q]
+    return engine.search(parse_search_params(request, Settings()))
+
+
+def ids(result: SearchResult) -> set[str]:
+    return {hit.id for hit in result.hits}
+
+
+@pytest.fixture
+def catalogue(make_union_record: MakeRecord) -> list[UnionRecord]:
+    """A small union catalogue: French, English, German and Dutch titles, a serial, a map."""
+    return [
+        make_union_record(
+            "etranger",
+            "L'Étranger",
+            authors=["Camus, Albert"],
+            year=1942,
+            language="fre",
+            libraries=["BNF", "SCPO"],
+            # ISBN-10 2-07-036002-4 (Folio): 978 + 207036002 + check 4 (ISBN-13 weights 1,3).
+            isbns=["9782070360024"],
+            subjects=["Roman français -- 20e siècle"],
+            publisher="Gallimard",
+            place="Paris",
+            series=["Folio"],
+        ),
+        make_union_record(
+            "oeuvres",
+            "Œuvres complètes",
+            authors=["Rimbaud, Arthur"],
+            year=1972,
+            language="fre",
+            libraries=["BNF"],
+            publisher="Gallimard",
+            series=["Bibliothèque de la Pléiade"],
+        ),
+        make_union_record(
+            "peste",
+            "La Peste",
+            authors=["Camus, Albert"],
+            year=1947,
+            language="fre",
+            libraries=["SCPO", "UVA"],
+            publisher="Gallimard",
+        ),
+        make_union_record(
+            "pride-1813",
+            "Pride and Prejudice",
+            authors=["Austen, Jane"],
+            year=1813,
+            language="eng",
+            libraries=["UVA", "OXF"],
+            publisher="T. Egerton",
+            place="London",
+        ),
+        make_union_record(
+            "pride-2003",
+            "Pride and prejudice",
+            authors=["Austen, Jane"],
+            year=2003,
+            language="eng",
+            libraries=["OXF"],
+            # ISBN-10 0-14-143951-3 (Penguin Classics) → 978-0-14-143951-8.
+            isbns=["9780141439518"],
+            publisher="Penguin",
+        ),
+        make_union_record(
+            "rfsp",
+            "Revue française de science politique",
+            year=1951,
+            language="fre",
+            format="serial",
+            libraries=["SCPO"],
+            issns=["0035-2950"],
+            subjects=["Science politique -- Périodiques"],
+        ),
+        make_union_record(
+            "faust",
+            "Faust: der Tragödie erster Teil",
+            authors=["Goethe, Johann Wolfgang von"],
+            year=1808,
+            language="ger",
+            libraries=["UVA"],
+        ),
+        make_union_record(
+            "achterhuis",
+            "Het Achterhuis: dagboekbrieven",
+            authors=["Frank, Anne"],
+            language="dut",
+            libraries=["UVA"],
+        ),
+        make_union_record(
+            "carte",
+            "Carte de la France en 1850",
+            year=1850,
+            language="fre",
+            format="map",
+            libraries=["BNF"],
+        ),
+    ]
+
+
+@pytest.fixture
+def indexed(engine: Engine, catalogue: list[UnionRecord]) -> Engine:
+    assert engine.replace_union_records(catalogue, {}) == len(catalogue)
+    return engine
+
+
+# -- sources ---------------------------------------------------------------------------------------
+
+
+def test_sources_are_saved_replaced_and_listed_by_code(engine: Engine) -> None:
+    scpo = Source("SCPO", "Sciences Po", "http://127.0.0.1:9001/oai", profile="unimarc")
+    bnf = Source("BNF", "Bibliothèque nationale de France", None)
+    engine.save_source(scpo)
+    engine.save_source(bnf)
+    assert engine.get_source("SCPO") == scpo
+    assert engine.list_sources() == [bnf, scpo]
+    renamed = Source("SCPO", "Bibliothèque de Sciences Po", "http://127.0.0.1:9002/oai", set_spec="livres")
+    engine.save_source(renamed)
+    assert engine.get_source("SCPO") == renamed
+    assert len(engine.list_sources()) == 2
+
+
+def test_unknown_source_raises(engine: Engine) -> None:
+    with pytest.raises(SourceNotFound):
+        engine.get_source("NOPE")
+
+
+# -- record store ----------------------------------------------------------------------------------
+
+
+def test_store_page_upserts_and_keeps_raw_bytes(engine: Engine) -> None:
+    first, second, third = real_marc_records(3)
+    engine.store_page("UVA", [SourceRecord("UVA", "a", first, datestamp="2024-01-01T00:00:00Z")], None)
+    engine.store_page("UVA", [SourceRecord("UVA", "a", second), SourceRecord("UVA", "b", third)], None)
+    stored = engine.get_source_record("UVA", "a")
+    assert stored is not None
+    assert stored.raw == second
+    assert stored.datestamp is None
+    assert engine.source_counts("UVA").live == 2
+    assert engine.get_source_record("UVA", "zzz") is None
+
+
+def test_deleted_records_are_tombstones(engine: Engine) -> None:
+    (raw,) = real_marc_records(1)
+    engine.store_page("UVA", [SourceRecord("UVA", "a", raw), SourceRecord("UVA", "b", raw)], None)
+    engine.store_page("UVA", [SourceRecord("UVA", "a", raw, deleted=True)], None)
+    tombstone = engine.get_source_record("UVA", "a")
+    assert tombstone is not None
+    assert tombstone.deleted
+    assert tombstone.raw == b""
+    assert [r.local_id for r in engine.iter_source_records("UVA")] == ["b"]
+    assert [r.local_id for r in engine.iter_source_records("UVA", include_deleted=True)] == ["a", "b"]
+    counts = engine.source_counts("UVA")
+    assert (counts.live, counts.deleted) == (1, 1)
+
+
+def test_iter_source_records_streams_every_record_in_key_order(engine: Engine) -> None:
+    # More records than one internal batch, over two sources, to cross batch boundaries.
+    raws = real_marc_records(3)
+    for source in ("SCPO", "BNF"):
+        page = [SourceRecord(source, f"{n:05d}", raws[n % 3]) for n in range(1_234)]
+        engine.store_page(source, page, None)
+    everything = list(engine.iter_source_records())
+    assert len(everything) == 2 * 1_234
+    keys = [(r.source, r.local_id) for r in everything]
+    assert keys == sorted(keys)
+    assert len(set(keys)) == len(keys)
+    assert [r.local_id for r in engine.iter_source_records("SCPO")][-1] == "01233"
+    assert engine.source_counts().live == 2 * 1_234
+
+
+def test_store_page_writes_the_checkpoint_with_the_page(engine: Engine) -> None:
+    raws = real_marc_records(2)
+    run = engine.start_harvest("UVA", "full")
+    records = [SourceRecord("UVA", "a", raws[0]), SourceRecord("UVA", "b", b"", deleted=True)]
+    engine.store_page("UVA", records, HarvestCheckpoint(run.id, "token-2", pages=1, records=2, deleted=1))
+    unfinished = engine.unfinished_harvest("UVA")
+    assert unfinished is not None
+    assert (unfinished.resumption_token, unfinished.pages, unfinished.records, unfinished.deleted) == (
+        "token-2",
+        1,
+        2,
+        1,
+    )
+
+
+def test_a_page_that_fails_stores_neither_records_nor_checkpoint(engine: Engine) -> None:
+    (raw,) = real_marc_records(1)
+    run = engine.start_harvest("UVA", "incremental")
+    engine.store_page("UVA", [SourceRecord("UVA", "a", raw)], HarvestCheckpoint(run.id, "t1", 1, 1, 0))
+    page = [SourceRecord("UVA", "b", raw), SourceRecord("UVA", "c", raw)]
+    with pytest.raises(EngineError):
+        # The checkpoint names a run that does not exist: the whole page must be rolled back.
+        engine.store_page("UVA", page, HarvestCheckpoint(run.id + 1000, "t2", 2, 3, 0))
+    assert engine.get_source_record("UVA", "b") is None
+    assert engine.source_counts("UVA").live == 1
+    unfinished = engine.unfinished_harvest("UVA")
+    assert unfinished is not None
+    assert (unfinished.resumption_token, unfinished.pages) == ("t1", 1)
+
+
+def test_a_page_with_records_of_another_source_is_refused_whole(engine: Engine) -> None:
+    (raw,) = real_marc_records(1)
+    with pytest.raises(EngineError):
+        engine.store_page("UVA", [SourceRecord("UVA", "a", raw), SourceRecord("BNF", "b", raw)], None)
+    assert engine.source_counts().live == 0
+
+
+# -- harvest runs ----------------------------------------------------------------------------------
+
+
+def test_harvest_run_lifecycle(engine: Engine) -> None:
+    assert engine.unfinished_harvest("UVA") is None
+    assert engine.last_successful_harvest("UVA") is None
+    first = engine.start_harvest("UVA", "full", until="2024-06-30T00:00:00Z")
+    assert first.status == "running"
+    assert first.mode == "full"
+    assert first.started.endswith("Z") and first.started[10] == "T"
+    assert engine.unfinished_harvest("UVA") == first
+    engine.finish_harvest(first.id, "ok")
+    assert engine.unfinished_harvest("UVA") is None
+    done = engine.last_successful_harvest("UVA")
+    assert done is not None
+    assert (done.id, done.status, done.until) == (first.id, "ok", "2024-06-30T00:00:00Z")
+    assert done.finished is not None and done.finished.endswith("Z")
+
+    second = engine.start_harvest("UVA", "incremental", from_=done.started)
+    engine.finish_harvest(second.id, "failed", "HTTP 503 from http://127.0.0.1:9001/oai")
+    last_ok = engine.last_successful_harvest("UVA")
+    assert last_ok is not None and last_ok.id == first.id
+    other = engine.start_harvest("BNF", "import")
+
+    history = engine.harvest_history()
+    assert [run.id for run in history] == [other.id, second.id, first.id]
+    assert history[1].error == "HTTP 503 from http://127.0.0.1:9001/oai"
+    assert history[1].from_ == done.started
+    assert [run.id for run in engine.harvest_history("UVA", limit=1)] == [second.id]
+
+
+def test_finishing_an_unknown_run_raises(engine: Engine) -> None:
+    with pytest.raises(EngineError):
+        engine.finish_harvest(4242, "ok")
+
+
+# -- quarantine ------------------------------------------------------------------------------------
+
+
+def test_quarantine_add_list_count_clear(engine: Engine) -> None:
+    bad = (DATA / "malformed" / "error.mrc").read_bytes()
+    engine.add_quarantine(
+        [
+            QuarantineEntry("UVA", "1", "harvest", "record length is not a number", bad),
+            QuarantineEntry("UVA", None, "index", "no 245 field", b"\x00\xff"),
+            QuarantineEntry("BNF", "7", "index", "bad leader", b"x", created="2024-01-02T03:04:05Z"),
+        ]
+    )
+    assert engine.count_quarantine() == 3
+    assert engine.count_quarantine("UVA") == 2
+    newest_first = engine.list_quarantine()
+    assert [entry.source for entry in newest_first] == ["BNF", "UVA", "UVA"]
+    assert newest_first[0].created == "2024-01-02T03:04:05Z"
+    oldest = newest_first[2]
+    assert (oldest.raw, oldest.reason, oldest.stage) == (bad, "record length is not a number", "harvest")
+    assert oldest.created is not None and oldest.created.endswith("Z")
+    assert len(engine.list_quarantine(limit=1)) == 1
+    engine.clear_quarantine("index", "UVA")
+    assert engine.count_quarantine() == 2
+    engine.clear_quarantine("index")
+    assert [entry.stage for entry in engine.list_quarantine()] == ["harvest"]
+
+
+# -- union index -----------------------------------------------------------------------------------
+
+
+def test_replace_get_iter_count(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+    assert indexed.union_count() == len(catalogue)
+    stored = indexed.get_union_record("etranger")
+    assert stored is not None
+    assert stored.to_json() == catalogue[0].to_json()
+    assert indexed.get_union_record("missing") is None
+    assert [record.id for record in indexed.iter_union_records()] == sorted(r.id for r in catalogue)
+
+
+def test_replace_drops_records_not_given_again(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+    assert indexed.replace_union_records(catalogue[:2], {}) == 2
+    assert indexed.union_count() == 2
+    assert indexed.get_union_record("peste") is None
+    assert search(indexed, "peste").total == 0
+
+
+def test_iter_union_records_streams_many(engine: Engine, make_union_record: MakeRecord) -> None:
+    records = (make_union_record(f"r{n:05d}", f"Mémoires, tome {n}") for n in range(1_500))
+    assert engine.replace_union_records(records, {}) == 1_500
+    assert sum(1 for _ in engine.iter_union_records()) == 1_500
+
+
+def test_memberships_follow_each_records_sources(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+    expected = {(ref.source, ref.local_id): record.id for record in catalogue for ref in record.sources}
+    assert indexed.memberships() == expected
+    assert indexed.memberships()[("SCPO", "scpo-etranger")] == "etranger"
+
+
+def test_redirects_resolve_to_the_live_record(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+    indexed.replace_union_records(catalogue, {"pride-old": "pride-1813", "gone": "nowhere"})
+    assert indexed.resolve_redirect("pride-old") == "pride-1813"
+    assert indexed.resolve_redirect("gone") is None
+    assert indexed.resolve_redirect("etranger") is None
+    # A later merge moves pride-1813 into pride-2003: the oldest id follows the chain.
+    merged = [record for record in catalogue if record.id != "pride-1813"]
+    indexed.replace_union_records(merged, {"pride-1813": "pride-2003"})
+    assert indexed.resolve_redirect("pride-old") == "pride-2003"
+    assert indexed.resolve_redirect("pride-1813") == "pride-2003"
+
+
+# -- search ----------------------------------------------------------------------------------------
+
+
+def test_text_search_ignores_accents_case_and_elision(indexed: Engine) -> None:
+    assert ids(search(indexed, "etranger")) == {"etranger"}
+    assert ids(search(indexed, "ÉTRANGER")) == {"etranger"}
+    assert ids(search(indexed, "l'étranger")) == {"etranger"}
+    assert ids(search(indexed, "oeuvres completes")) == {"oeuvres"}
+    assert ids(search(indexed, "tragodie")) == {"faust"}
+
+
+def test_all_words_must_match(indexed: Engine) -> None:
+    assert ids(search(indexed, "camus")) == {"etranger", "peste"}
+    assert ids(search(indexed, "camus peste")) == {"peste"}
+    assert ids(search(indexed, "camus austen")) == set()
+
+
+def test_field_clauses(indexed: Engine) -> None:
+    assert ids(search(indexed, "author:camus")) == {"etranger", "peste"}
+    assert ids(search(indexed, "title:camus")) == set()
+    assert ids(search(indexed, "subject:politique")) == {"rfsp"}
+    assert ids(search(indexed, "publisher:gallimard")) == {"etranger", "oeuvres", "peste"}
+    assert ids(search(indexed, "series:pleiade")) == {"oeuvres"}
+
+
+def test_phrases_keep_words_adjacent_and_in_order(indexed: Engine) -> None:
+    assert ids(search(indexed, '"pride and prejudice"')) == {"pride-1813", "pride-2003"}
+    assert ids(search(indexed, '"prejudice and pride"')) == set()
+    assert ids(search(indexed, 'title:"science politique"')) == {"rfsp"}
+
+
+def test_prefix_search(indexed: Engine) -> None:
+    assert ids(search(indexed, "prej*")) == {"pride-1813", "pride-2003"}
+    assert ids(search(indexed, "achter*")) == {"achterhuis"}
+    assert ids(search(indexed, "title:oeuv*")) == {"oeuvres"}
+
+
+def test_identifier_search(indexed: Engine) -> None:
+    for typed in ("9782070360024", "978-2-07-036002-4", "2-07-036002-4", "2070360024"):
+        assert ids(search(indexed, typed)) == {"etranger"}, typed
+    assert ids(search(indexed, "isbn:0141439513")) == {"pride-2003"}
+    assert ids(search(indexed, "issn:0035-2950")) == {"rfsp"}
+
+
+def test_query_syntax_in_user_text_is_only_text(indexed: Engine) -> None:
+    for text in ('NEAR(" camus', "camus OR austen", "AND", '"', "title:", "*", "{title}:x", "^camus"):
+        result = search(indexed, text)
+        assert result.total >= 0
+
+
+def test_filters(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+    assert ids(search(indexed, library="SCPO")) == {r.id for r in catalogue if "SCPO" in r.libraries}
+    assert ids(search(indexed, library=["BNF", "OXF"])) == {
+        r.id for r in catalogue if {"BNF", "OXF"} & set(r.libraries)
+    }
+    assert ids(search(indexed, "camus", library="UVA")) == {"peste"}
+    assert ids(search(indexed, format="map")) == {"carte"}
+    assert ids(search(indexed, language=["eng", "ger"], library="UVA")) == {"pride-1813", "faust"}
+    assert ids(search(indexed, format="book", language="dut")) == {"achterhuis"}
+    assert search(indexed, library="NOWHERE").total == 0
+
+
+def test_year_ranges(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+    def years(low: int | None, high: int | None) -> set[str]:
+        return {
+            r.id
+            for r in catalogue
+            if r.year is not None and (low is None or r.year >= low) and (high is None or r.year <= high)
+        }
+
+    assert ids(search(indexed, year="1942")) == {"etranger"} == years(1942, 1942)
+    assert ids(search(indexed, year="1900-1999")) == years(1900, 1999)
+    assert ids(search(indexed, year="-1850")) == years(None, 1850)
+    assert ids(search(indexed, year="1950-")) == years(1950, None)
+
+
+def test_sorting(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+    dated = sorted((r for r in catalogue if r.year is not None), key=lambda r: r.year or 0)
+    undated = [r.id for r in catalogue if r.year is None]
+    newest = [hit.id for hit in search(indexed, sort="year_desc", page_size="100").hits]
+    assert newest == [r.id for r in reversed(dated)] + undated
+    oldest = [hit.id for hit in search(indexed, sort="year_asc", page_size="100").hits]
+    assert oldest == [r.id for r in dated] + undated
+    by_title = [hit.id for hit in search(indexed, sort="title", page_size="100").hits]
+    # Folded titles: "carte…", "etranger" (elided l'), "faust…", "het achterhuis…", "la peste", "oeuvres…"
+    assert by_title == [
+        "carte",
+        "etranger",
+        "faust",
+        "achterhuis",
+        "peste",
+        "oeuvres",
+        "pride-1813",
+        "pride-2003",
+        "rfsp",
+    ]
+
+
+def test_relevance_puts_title_matches_first(indexed: Engine, make_union_record: MakeRecord) -> None:
+    records = [
+        make_union_record("notes", "Carnets", subjects=["Camus, Albert -- Critique et interprétation"]),
+        make_union_record("camus-title", "Camus"),
+    ]
+    indexed.replace_union_records(records, {})
+    assert [hit.id for hit in search(indexed, "camus").hits] == ["camus-title", "notes"]
+
+
+def test_paging_covers_every_hit_once(engine: Engine, make_union_record: MakeRecord) -> None:
+    # Equal titles and years: the order must still be total, or pages would overlap.
+    records = [make_union_record(f"r{n:03d}", "Les Misérables", year=1862 + n % 3) for n in range(47)]
+    engine.replace_union_records(records, {})
+    for sort in ("relevance", "year_desc", "title"):
+        for q in ("miserables", ""):
+            seen: list[str] = []
+            for page in range(1, 6):
+                result = search(engine, q, sort=sort, page=str(page), page_size="10")
+                assert result.total == 47
+                seen.extend(hit.id for hit in result.hits)
+            assert sorted(seen) == sorted(r.id for r in records), (sort, q)
+
+
+def test_facets_count_the_whole_match_set(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+    result = search(indexed, page_size="1")
+    assert result.total == len(catalogue)
+    assert len(result.hits) == 1
+    assert result.facets_timed_out == []
+    library = Counter(code for r in catalogue for code in r.libraries)
+    language = Counter(r.language for r in catalogue if r.language)
+    formats = Counter(r.format for r in catalogue)
+    decades = Counter(decade_label(r.year) for r in catalogue if r.year is not None)
+
+    def expected(counts: Counter[str]) -> list[tuple[str, int]]:
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+    def got(name: str) -> list[tuple[str, int]]:
+        return [(facet.value, facet.count) for facet in result.facets[name]]
+
+    assert got("library") == expected(library)
+    assert got("language") == expected(language)
+    assert got("format") == expected(formats)
+    assert got("year") == expected(decades)
+
+
+def test_facets_follow_the_query_and_filters(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+    result = search(indexed, "gallimard", library="SCPO")
+    matched = [r for r in catalogue if r.publisher == "Gallimard" and "SCPO" in r.libraries]
+    assert result.total == len(matched) == 2
+    library = Counter(code for r in matched for code in r.libraries)
+    assert {(f.value, f.count) for f in result.facets["library"]} == set(library.items())
+    assert [(f.value, f.count) for f in result.facets["year"]] == [("1940-1949", 2)]
+
+
+def test_facet_size_limits_values(indexed: Engine) -> None:
+    query = parse_search_params({}, Settings())
+    small = SearchQuery(facet_size=2, page_size=query.page_size)
+    result = indexed.search(small)
+    assert all(len(values) <= 2 for values in result.facets.values())
+    assert [f.value for f in result.facets["language"]] == ["fre", "eng"]
+
+
+def test_no_facets_when_not_asked(indexed: Engine) -> None:
+    assert search(indexed, facets="0").facets == {}
+
+
+def test_match_all_and_empty_index(engine: Engine, catalogue: list[UnionRecord]) -> None:
+    empty = search(engine)
+    assert (empty.total, empty.hits) == (0, [])
+    engine.replace_union_records(catalogue, {})
+    everything = search(engine, page_size="100")
+    assert everything.total == len(catalogue)
+    assert ids(everything) == {r.id for r in catalogue}
+    assert everything.took_ms > 0
+
+
+# -- concurrency -----------------------------------------------------------------------------------
+
+
+def test_searches_during_a_rebuild_see_old_or_new_index_whole(
+    engine: Engine, make_union_record: MakeRecord
+) -> None:
+    def edition(generation: str, n: int) -> UnionRecord:
+        return make_union_record(f"{generation}-{n:04d}", f"Les Misérables, {generation} tome {n}", year=1862)
+
+    old = [edition("ancien", n) for n in range(600)]
+    new = [edition("nouveau", n) for n in range(900)]
+    engine.replace_union_records(old, {})
+    failures: list[BaseException] = []
+    totals: set[int] = set()
+    stop = threading.Event()
+
+    def searcher() -> None:
+        while not stop.is_set():
+            try:
+                result = search(engine, "miserables")
+                facet_total = sum(f.count for f in result.facets["year"])
+                generations = {hit.id.split("-")[0] for hit in result.hits}
+                assert len(generations) == 1, generations
+                assert facet_total == result.total
+                totals.add(result.total)
+            except BaseException as exc:
+                failures.append(exc)
+                return
+
+    threads = [threading.Thread(target=searcher) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for _ in range(3):
+        engine.replace_union_records(new, {})
+        engine.replace_union_records(old, {})
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert totals <= {len(old), len(new)}
+    assert totals

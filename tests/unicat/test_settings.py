@@ -1,0 +1,65 @@
+"""Settings: one object, built from defaults, a TOML file, the environment and flags, in that order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from unicat.errors import ConfigError
+from unicat.settings import Settings, load_settings
+
+
+def test_defaults_use_the_embedded_engine_under_the_data_dir() -> None:
+    settings = load_settings()
+    assert settings == Settings()
+    assert settings.engine_url == "sqlite:///unicat-data/unicat.db"
+
+
+def test_engine_follows_the_data_dir_when_only_the_data_dir_is_set(tmp_path: Path) -> None:
+    settings = load_settings(overrides={"data_dir": tmp_path})
+    assert settings.engine_url == f"sqlite:///{tmp_path}/unicat.db"
+
+
+def test_precedence_file_then_environment_then_flags(tmp_path: Path) -> None:
+    config = tmp_path / "unicat.toml"
+    config.write_text('[unicat]\nport = 9000\nhost = "0.0.0.0"\nquery_timeout = 5\n', encoding="utf-8")
+    settings = load_settings(config, {"UNICAT_PORT": "9100"}, {"port": None, "query_timeout": 1.5})
+    assert settings.host == "0.0.0.0"  # from the file
+    assert settings.port == 9100  # the environment beats the file; an unset flag (None) hides nothing
+    assert settings.query_timeout == 1.5  # a flag beats both
+
+
+def test_engine_url_from_environment() -> None:
+    settings = load_settings(environ={"UNICAT_ENGINE": "sqlite:///tmp/x.db"})
+    assert settings.engine_url == "sqlite:///tmp/x.db"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[unicat]\nport = 'eighty'\n", "port must be a int"),
+        ("[unicat]\ncolour = 'blue'\n", "unknown setting 'colour'"),
+        ("[unicat\n", "not valid TOML"),
+        ("[unicat]\nquery_timeout = -1\n", "must not be negative"),
+        ("[unicat]\npage_size = 500\n", "page_size must be between"),
+    ],
+)
+def test_bad_config_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    config = tmp_path / "unicat.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config)
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_settings(tmp_path / "absent.toml")
+
+
+def test_settings_are_immutable_and_replace_makes_a_copy() -> None:
+    settings = Settings()
+    changed = settings.replace(port=1234)
+    assert settings.port == 8080 and changed.port == 1234
+    with pytest.raises(AttributeError):
+        settings.port = 1  # type: ignore[misc]

@@ -1,0 +1,260 @@
+"""The ``unicat`` command: the composition root.
+
+It builds the settings and the engine once and hands them to the stages (``harvester``, ``indexer``,
+``search_app``). Stages are imported inside the commands that use them, so that each command loads
+only what it needs and the core never depends on a stage at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from unicat import __version__
+from unicat.engine import Engine
+from unicat.engines import open_engine
+from unicat.errors import BadParameter, SourceNotFound, UnicatError
+from unicat.model import PROFILES, Source, check_source_code
+from unicat.progress import ProgressLine
+from unicat.settings import Settings, settings_from_environment
+from unicat.status import catalogue_status, format_status
+from unicat.steps import echo, harvest_step, index_step, serve_step
+
+log = logging.getLogger("unicat")
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_USAGE = 2
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="unicat",
+        description="Unicat: a union library catalogue (OAI-PMH harvester, MARC indexer, search app).",
+    )
+    parser.add_argument("--version", action="version", version=f"unicat {__version__}")
+    parser.add_argument(
+        "--engine",
+        metavar="URL",
+        help="sqlite:///path/to/unicat.db (default ./unicat-data/unicat.db) or http://host:port "
+        "(env UNICAT_ENGINE)",
+    )
+    parser.add_argument("--config", type=Path, metavar="FILE", help="a unicat.toml settings file")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where the embedded engine lives")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="run the demo network: harvest, index and serve it")
+    demo.add_argument("--host", default=None, help="address to serve on (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=None, help="port to serve on (default 8080; 0 = any)")
+    demo.add_argument("--no-serve", action="store_true", help="stop after indexing (for scripts)")
+
+    source = commands.add_parser("source", help="register and list sources (libraries)")
+    source_commands = source.add_subparsers(dest="source_command", required=True, metavar="ACTION")
+    add = source_commands.add_parser("add", help="add or update a source")
+    add.add_argument("code", help="short code of the source, e.g. NAMUR")
+    add.add_argument("--name", required=True, help="the library's name as patrons know it")
+    add.add_argument("--oai-url", help="OAI-PMH base URL (omit for a source fed by `unicat import`)")
+    add.add_argument("--metadata-prefix", default="marcxml", help="OAI-PMH metadataPrefix (marcxml)")
+    add.add_argument("--set", dest="set_spec", help="OAI-PMH set to harvest")
+    add.add_argument("--profile", choices=PROFILES, default="marc21", help="MARC flavour (marc21)")
+    listing = source_commands.add_parser("list", help="list the sources")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+
+    imp = commands.add_parser("import", help="load ISO2709 or MARCXML dump files as a source")
+    imp.add_argument("code", help="source code (created if absent)")
+    imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    imp.add_argument("--name", help="name for a new source (default: the code)")
+    imp.add_argument("--profile", choices=PROFILES, help="MARC flavour for a new source (marc21)")
+
+    harvest = commands.add_parser("harvest", help="harvest sources over OAI-PMH (incremental)")
+    harvest.add_argument("codes", nargs="*", metavar="CODE", help="sources to harvest (default: all)")
+    harvest.add_argument("--full", action="store_true", help="harvest everything again, not only changes")
+
+    index = commands.add_parser("index", help="build the union catalogue from the stored records")
+    index.add_argument("--rebuild", action="store_true", help="rebuild the index from scratch")
+
+    serve = commands.add_parser("serve", help="serve the search app")
+    serve.add_argument("--host", default=None, help="address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8080)")
+
+    status = commands.add_parser("status", help="show sources, harvests, counts and quarantine")
+    status.add_argument("--json", action="store_true", help="print JSON")
+
+    export = commands.add_parser("export", help="write the union records to a file or stdout")
+    export.add_argument("--format", choices=("jsonl", "marcxml"), required=True)
+    export.add_argument("--out", type=Path, help="output file (default: standard output)")
+    return parser
+
+
+def _configure_logging(args: argparse.Namespace, settings: Settings) -> None:
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else settings.log_level
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+def cmd_source(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+    if args.source_command == "add":
+        source = Source(
+            code=check_source_code(args.code),
+            name=args.name,
+            oai_url=args.oai_url,
+            metadata_prefix=args.metadata_prefix,
+            set_spec=args.set_spec,
+            profile=args.profile,
+        )
+        engine.save_source(source)
+        echo(f"source {source.code} saved ({source.profile}, {source.oai_url or 'file imports'})")
+        return EXIT_OK
+    sources = engine.list_sources()
+    if args.json:
+        echo(json.dumps([source.to_json() for source in sources], ensure_ascii=False, indent=2))
+    elif not sources:
+        echo("no sources yet: add one with `unicat source add` or `unicat import`")
+    for source in [] if args.json else sources:
+        where = source.oai_url or "file imports"
+        echo(f"{source.code:<10} {source.profile:<8} {source.name} — {where}")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+    from harvester.importer import import_files
+
+    code = check_source_code(args.code)
+    try:
+        source = engine.get_source(code)
+    except SourceNotFound:
+        source = Source(code=code, name=args.name or code, profile=args.profile or "marc21")
+        engine.save_source(source)
+        echo(f"new source {code} ({source.profile})")
+    for path in args.files:
+        if not path.is_file():
+            raise BadParameter("FILE", f"{path} is not a readable file")
+    progress = ProgressLine()
+    report = import_files(
+        engine,
+        source,
+        args.files,
+        on_progress=lambda count: progress.update(f"importing {code}: {count:,} records"),
+    )
+    progress.done()
+    echo(
+        f"imported {report.records:,} records into {code} "
+        f"({report.quarantined:,} quarantined) in {report.seconds:.1f}s"
+    )
+    return EXIT_OK
+
+
+def cmd_harvest(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+    if args.codes:
+        sources = [engine.get_source(code) for code in args.codes]
+    else:
+        sources = [source for source in engine.list_sources() if source.oai_url]
+    not_oai = [source.code for source in sources if not source.oai_url]
+    if not_oai:
+        raise BadParameter("CODE", f"{', '.join(not_oai)} has no OAI-PMH URL (it is fed by `unicat import`)")
+    if not sources:
+        echo("no OAI-PMH sources to harvest: add one with `unicat source add CODE --oai-url URL`")
+        return EXIT_OK
+    return EXIT_PARTIAL if harvest_step(engine, settings, sources, full=args.full) else EXIT_OK
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+    index_step(engine)
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+    status = catalogue_status(engine)
+    if args.json:
+        echo(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
+    else:
+        echo(format_status(status))
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+    from unicat.export import write_jsonl, write_marcxml
+
+    records = engine.iter_union_records()
+    if args.format == "jsonl":
+        if args.out:
+            with args.out.open("w", encoding="utf-8") as text_out:
+                count = write_jsonl(records, text_out)
+        else:
+            count = write_jsonl(records, sys.stdout)
+    elif args.out:
+        with args.out.open("wb") as binary_out:
+            count = write_marcxml(records, binary_out)
+    else:
+        count = write_marcxml(records, sys.stdout.buffer)
+    echo(f"exported {count:,} union records", sys.stderr)
+    return EXIT_OK
+
+
+async def _serve_until_stopped(engine: Engine, settings: Settings, host: str, port: int) -> None:
+    runner, url = await serve_step(engine, settings, host, port)
+    echo(f"Unicat is serving at {url} (Ctrl-C to stop)")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    asyncio.run(_serve_until_stopped(engine, settings, host, port))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+    from unicat.demo.run import run_demo
+
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    return asyncio.run(run_demo(engine, settings, host=host, port=port, serve=not args.no_serve))
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Engine], int]] = {
+    "demo": cmd_demo,
+    "source": cmd_source,
+    "import": cmd_import,
+    "harvest": cmd_harvest,
+    "index": cmd_index,
+    "serve": cmd_serve,
+    "status": cmd_status,
+    "export": cmd_export,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; errors Unicat expects are printed as one clear line, not a traceback."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_from_environment(args.config, engine_url=args.engine, data_dir=args.data_dir)
+        _configure_logging(args, settings)
+        with open_engine(settings) as engine:
+            return COMMANDS[args.command](args, settings, engine)
+    except BadParameter as exc:
+        echo(f"unicat: error: {exc}", sys.stderr)
+        return EXIT_USAGE
+    except UnicatError as exc:
+        echo(f"unicat: error: {exc}", sys.stderr)
+        return EXIT_PARTIAL
+    except KeyboardInterrupt:
+        echo("unicat: stopped", sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

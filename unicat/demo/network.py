@@ -1,0 +1,124 @@
+"""The demo libraries, read from ``mappings/demo/network.toml`` (data a librarian may edit)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from mappings import MAPPINGS_DIR
+from unicat.errors import ConfigError, UnicatError
+from unicat.model import PROFILES, Profile, Source, check_source_code
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+NETWORK_FILE = MAPPINGS_DIR / "demo" / "network.toml"
+
+Selection = Literal["all", "even", "odd"]
+_SELECTIONS: tuple[Selection, ...] = ("all", "even", "odd")
+_ENCODINGS = ("declared", "utf-8")
+_KEYS = {"code", "name", "profile", "files", "select", "encoding"}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLibrary:
+    """One demo library: whose records it serves and how to read them.
+
+    ``force_utf8`` reads records as UTF-8 whatever they declare (files that mis-declare their charset).
+    """
+
+    code: str
+    name: str
+    profile: Profile
+    files: tuple[Path, ...]
+    select: Selection = "all"
+    force_utf8: bool = False
+
+    def source(self, oai_url: str) -> Source:
+        """The :class:`Source` that harvests this library from its running endpoint."""
+        return Source(code=self.code, name=self.name, oai_url=oai_url, profile=self.profile)
+
+
+def load_network(path: Path = NETWORK_FILE, data_dir: Path = DATA_DIR) -> list[DemoLibrary]:
+    """The libraries of a network file, checked; file names are relative to ``data_dir``."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read demo network {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"demo network {path} is not valid TOML: {exc}") from exc
+    entries = document.get("library")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"demo network {path}: expected one or more [[library]] tables")
+    libraries = [_library(path, number, entry, data_dir) for number, entry in enumerate(entries, 1)]
+    codes = [library.code for library in libraries]
+    duplicates = sorted({code for code in codes if codes.count(code) > 1})
+    if duplicates:
+        raise ConfigError(f"demo network {path}: library codes used twice: {', '.join(duplicates)}")
+    return libraries
+
+
+def _library(path: Path, number: int, entry: Any, data_dir: Path) -> DemoLibrary:
+    where = f"demo network {path}, library #{number}"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: must be a table")
+    unknown = set(entry) - _KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown keys {', '.join(sorted(unknown))}; known: {', '.join(sorted(_KEYS))}"
+        )
+    for key in ("code", "name", "profile", "files"):
+        if key not in entry:
+            raise ConfigError(f"{where}: missing {key!r}")
+    try:
+        code = check_source_code(str(entry["code"]))
+    except UnicatError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+    where = f"demo network {path}, library {code}"
+    profile = _choice(where, "profile", entry["profile"], PROFILES)
+    select = _choice(where, "select", entry.get("select", "all"), _SELECTIONS)
+    encoding = _choice(where, "encoding", entry.get("encoding", "declared"), _ENCODINGS)
+    names = entry["files"]
+    if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
+        raise ConfigError(f"{where}: 'files' must be a non-empty list of file names")
+    files = tuple(data_dir / name for name in names)
+    missing = [str(file) for file in files if not file.is_file()]
+    if missing:
+        raise ConfigError(f"{where}: files not found: {', '.join(missing)}")
+    return DemoLibrary(
+        code=code,
+        name=str(entry["name"]),
+        profile=cast(Profile, profile),
+        files=files,
+        select=cast(Selection, select),
+        force_utf8=encoding == "utf-8",
+    )
+
+
+def _choice(where: str, key: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{where}: {key} must be one of {', '.join(allowed)}, got {value!r}")
+    return str(value)
+
+
+def library_records(library: DemoLibrary) -> list[bytes]:
+    """The raw ISO 2709 records this library holds: its files in order, then its selection."""
+    records = [record for file in library.files for record in _iso2709_records(file)]
+    if library.select == "even":
+        return records[0::2]
+    if library.select == "odd":
+        return records[1::2]
+    return records
+
+
+def _iso2709_records(file: Path) -> Iterator[bytes]:
+    """Cut a well-formed ISO 2709 file by record length (demo files are known to be well formed)."""
+    data = file.read_bytes()
+    position = 0
+    while position < len(data):
+        length = data[position : position + 5]
+        if not length.isdigit() or int(length) == 0:
+            raise ConfigError(f"{file}: byte {position} does not start an ISO 2709 record")
+        yield data[position : position + int(length)]
+        position += int(length)

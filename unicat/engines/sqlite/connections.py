@@ -1,0 +1,162 @@
+"""SQLite connections: one writer behind a lock, a pool of readers, every read under a time limit.
+
+WAL mode lets readers keep reading their snapshot while the single writer works, so a long index
+rebuild never blocks a search. Writes are serialised through one connection (SQLite allows one writer
+anyway; waiting on a Python lock is cheaper and clearer than ``SQLITE_BUSY`` retries). This mirrors
+datasette's design.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from unicat.errors import EngineUnavailable, QueryTimeout
+
+BUSY_TIMEOUT_MS = 10_000
+# How many SQLite VM instructions run between two deadline checks: small enough to stop a query
+# within a millisecond or so, large enough that the check costs nothing measurable.
+PROGRESS_STEPS = 1_000
+
+
+def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), usable from any thread."""
+    try:
+        conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if read_only:
+            conn.execute("PRAGMA query_only = ON")
+        else:
+            conn.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.Error as exc:
+        raise EngineUnavailable(f"cannot open SQLite database {path}: {exc}") from exc
+    return conn
+
+
+class TimedConnection:
+    """A connection whose statements are interrupted once a deadline passes.
+
+    SQLite calls the progress handler every :data:`PROGRESS_STEPS` instructions; returning non-zero
+    aborts the running statement with ``OperationalError('interrupted')``, which :meth:`time_limit`
+    turns into :class:`QueryTimeout`.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._deadline = math.inf
+        conn.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
+
+    def _past_deadline(self) -> int:
+        return 1 if time.monotonic() > self._deadline else 0
+
+    @contextmanager
+    def time_limit(self, seconds: float, what: str = "query") -> Iterator[sqlite3.Connection]:
+        """Run the block's statements under a limit of ``seconds``; raises :class:`QueryTimeout`."""
+        self._deadline = time.monotonic() + seconds
+        try:
+            yield self.conn
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc) and time.monotonic() > self._deadline:
+                raise QueryTimeout(
+                    f"the {what} ran longer than its limit of {seconds:g} s; narrow the search"
+                ) from exc
+            raise
+        finally:
+            self._deadline = math.inf
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class ConnectionPool:
+    """The writer (guarded by a re-entrant lock) and ``size`` reader connections to one database file."""
+
+    def __init__(self, path: Path, size: int) -> None:
+        self.path = path
+        self._writer = connect(path, read_only=False)
+        # Re-entrant: a generator feeding a long write (an index rebuild) may itself write, e.g. to
+        # quarantine a bad record; the nested write joins the outer transaction as a savepoint.
+        self._write_lock = threading.RLock()
+        self._write_depth = 0
+        self._readers: queue.Queue[TimedConnection] = queue.Queue()
+        self._all_readers: list[TimedConnection] = []
+        self._size = max(1, size)
+        self._closed = False
+
+    def open_readers(self) -> None:
+        """Open the readers (after the schema exists, so none caches an empty schema)."""
+        for _ in range(self._size):
+            reader = TimedConnection(connect(self.path, read_only=True))
+            self._all_readers.append(reader)
+            self._readers.put(reader)
+
+    @property
+    def writer(self) -> sqlite3.Connection:
+        """The writer connection, for schema migration before any other use."""
+        return self._writer
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``); a nested call becomes a savepoint."""
+        with self._write_lock:
+            self._check_open()
+            conn = self._writer
+            nested = self._write_depth > 0
+            savepoint = f"nested_{self._write_depth}"
+            conn.execute(f"SAVEPOINT {savepoint}" if nested else "BEGIN IMMEDIATE")
+            self._write_depth += 1
+            try:
+                yield conn
+            except BaseException:
+                if nested:
+                    conn.execute(f"ROLLBACK TO {savepoint}")
+                    conn.execute(f"RELEASE {savepoint}")
+                elif conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    conn.execute(f"RELEASE {savepoint}" if nested else "COMMIT")
+                except sqlite3.Error:
+                    # A failed COMMIT (disk full…) must not leave the writer stuck in a transaction.
+                    if not nested and conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            finally:
+                self._write_depth -= 1
+
+    @contextmanager
+    def read(self) -> Iterator[TimedConnection]:
+        """A reader for the block, inside one read transaction so that every statement sees one snapshot."""
+        self._check_open()
+        reader = self._readers.get()
+        try:
+            reader.conn.execute("BEGIN")
+            yield reader
+        finally:
+            if reader.conn.in_transaction:
+                reader.conn.execute("ROLLBACK")
+            self._readers.put(reader)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise EngineUnavailable(f"the SQLite engine for {self.path} has been closed")
+
+    def close(self) -> None:
+        """Close every connection; later use raises :class:`EngineUnavailable`."""
+        with self._write_lock:
+            self._closed = True
+            for reader in self._all_readers:
+                reader.close()
+            self._all_readers.clear()
+            self._writer.close()

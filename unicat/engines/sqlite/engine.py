@@ -1,0 +1,445 @@
+"""The embedded engine: everything in one SQLite file, text search with FTS5."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from unicat.documents import index_fields
+from unicat.engine import Engine, HarvestMode
+from unicat.engines.sqlite.connections import ConnectionPool
+from unicat.engines.sqlite.schema import migrate
+from unicat.engines.sqlite.search import compile_search
+from unicat.errors import EngineError, EngineUnavailable, QueryTimeout, SourceNotFound
+from unicat.model import (
+    HarvestCheckpoint,
+    HarvestRun,
+    QuarantineEntry,
+    QuarantineStage,
+    RecordCounts,
+    Source,
+    SourceRecord,
+    UnionRecord,
+)
+from unicat.query import FACET_FIELDS, FacetCount, SearchQuery, SearchResult
+from unicat.settings import Settings
+
+# Rows fetched per round trip by the streaming iterators: each batch is its own short read, so an
+# export never pins a reader connection or an old WAL snapshot for its whole length.
+ITER_BATCH = 500
+# Union records written per executemany call during a rebuild.
+WRITE_BATCH = 1_000
+# Time limit (seconds) of internal bulk reads such as loading every membership before re-indexing:
+# they are not user queries, but a runaway one must still stop.
+BULK_READ_TIMEOUT = 300.0
+# Redirect chains longer than this are treated as a cycle.
+MAX_REDIRECT_HOPS = 16
+
+_RUN_COLUMNS = (
+    "id, source, started, status, mode, from_, until, finished, "
+    "resumption_token, pages, records, deleted, error"
+)
+
+
+def utc_now() -> str:
+    """Now as ISO 8601 UTC with ``Z``, to the second: the form every stored time takes."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _run(row: sqlite3.Row | tuple[Any, ...]) -> HarvestRun:
+    (run_id, source, started, status, mode, from_, until, finished, token, pages, records, deleted, error) = (
+        row
+    )
+    return HarvestRun(
+        id=run_id,
+        source=source,
+        started=started,
+        status=status,
+        mode=mode,
+        from_=from_,
+        until=until,
+        finished=finished,
+        resumption_token=token,
+        pages=pages,
+        records=records,
+        deleted=deleted,
+        error=error,
+    )
+
+
+def _union_rows(
+    records: Iterable[UnionRecord], start: int
+) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...], list[tuple[int, str]], list[tuple[str, str, str]]]]:
+    """Per record: its union_records row, FTS row, library rows and membership rows."""
+    for rid, record in enumerate(records, start):
+        fields = index_fields(record)
+        text = fields.text_fields()
+        yield (
+            (
+                rid,
+                record.id,
+                fields.format,
+                fields.language,
+                fields.year,
+                fields.decade,
+                fields.title_sort,
+                json.dumps(record.to_json(), ensure_ascii=False, separators=(",", ":")),
+            ),
+            (rid, *text.values()),
+            [(rid, library) for library in fields.libraries],
+            [(ref.source, ref.local_id, record.id) for ref in record.sources],
+        )
+
+
+class SqliteEngine(Engine):
+    """The default engine: one SQLite file in WAL mode, one writer, a pool of time-limited readers."""
+
+    def __init__(self, path: Path, settings: Settings) -> None:
+        self.settings = settings
+        self.path = path
+        self.url = f"sqlite:///{path}"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EngineUnavailable(f"cannot create the directory of {path}: {exc.strerror}") from exc
+        self._pool = ConnectionPool(path, settings.reader_pool_size)
+        try:
+            migrate(self._pool.writer)
+            self._pool.open_readers()
+        except BaseException:
+            self._pool.close()
+            raise
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """One read statement under the query time limit."""
+        with self._pool.read() as reader, reader.time_limit(self.settings.query_timeout) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = self._fetchall(sql, params)
+        return rows[0] if rows else None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def ping(self) -> None:
+        try:
+            self._fetchone("SELECT count(*) FROM schema_version")
+        except sqlite3.Error as exc:
+            raise EngineUnavailable(f"the SQLite database {self.path} does not answer: {exc}") from exc
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # -- sources ---------------------------------------------------------------------------------
+    def save_source(self, source: Source) -> None:
+        with self._pool.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO sources (code, name, oai_url, metadata_prefix, set_spec, profile) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    source.code,
+                    source.name,
+                    source.oai_url,
+                    source.metadata_prefix,
+                    source.set_spec,
+                    source.profile,
+                ),
+            )
+
+    def get_source(self, code: str) -> Source:
+        row = self._fetchone(
+            "SELECT code, name, oai_url, metadata_prefix, set_spec, profile FROM sources WHERE code = ?",
+            (code,),
+        )
+        if row is None:
+            raise SourceNotFound(code)
+        return Source(*row)
+
+    def list_sources(self) -> list[Source]:
+        rows = self._fetchall(
+            "SELECT code, name, oai_url, metadata_prefix, set_spec, profile FROM sources ORDER BY code"
+        )
+        return [Source(*row) for row in rows]
+
+    # -- record store ----------------------------------------------------------------------------
+    def store_page(
+        self, source: str, records: Sequence[SourceRecord], checkpoint: HarvestCheckpoint | None
+    ) -> None:
+        strays = {record.source for record in records} - {source}
+        if strays:
+            raise EngineError(f"store_page({source!r}) was given records of other sources: {sorted(strays)}")
+        rows = [
+            (
+                record.source,
+                record.local_id,
+                record.syntax,
+                record.datestamp,
+                int(record.deleted),
+                b"" if record.deleted else record.raw,
+            )
+            for record in records
+        ]
+        with self._pool.write() as conn:
+            conn.executemany(
+                "INSERT INTO source_records (source, local_id, syntax, datestamp, deleted, raw) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, local_id) DO UPDATE SET "
+                "syntax = excluded.syntax, datestamp = excluded.datestamp, "
+                "deleted = excluded.deleted, raw = excluded.raw",
+                rows,
+            )
+            if checkpoint is not None:
+                cursor = conn.execute(
+                    "UPDATE harvests SET resumption_token = ?, pages = ?, records = ?, deleted = ? "
+                    "WHERE id = ? AND source = ?",
+                    (
+                        checkpoint.resumption_token,
+                        checkpoint.pages,
+                        checkpoint.records,
+                        checkpoint.deleted,
+                        checkpoint.run_id,
+                        source,
+                    ),
+                )
+                if cursor.rowcount != 1:
+                    # Raising rolls the page back too: records without their checkpoint would be a
+                    # page the resumed harvest cannot account for.
+                    raise EngineError(
+                        f"no harvest run {checkpoint.run_id} of source {source!r} to checkpoint"
+                    )
+
+    def iter_source_records(
+        self, source: str | None = None, include_deleted: bool = False
+    ) -> Iterator[SourceRecord]:
+        conditions = ["(source, local_id) > (?, ?)"]
+        fixed: list[Any] = []
+        if source is not None:
+            conditions.append("source = ?")
+            fixed.append(source)
+        if not include_deleted:
+            conditions.append("deleted = 0")
+        sql = (
+            "SELECT source, local_id, raw, syntax, datestamp, deleted FROM source_records "
+            f"WHERE {' AND '.join(conditions)} ORDER BY source, local_id LIMIT {ITER_BATCH}"
+        )
+        last: tuple[str, str] = ("", "")
+        while True:
+            rows = self._fetchall(sql, (*last, *fixed))
+            for row in rows:
+                yield SourceRecord(row[0], row[1], bytes(row[2]), row[3], row[4], bool(row[5]))
+            if len(rows) < ITER_BATCH:
+                return
+            last = (rows[-1][0], rows[-1][1])
+
+    def get_source_record(self, source: str, local_id: str) -> SourceRecord | None:
+        row = self._fetchone(
+            "SELECT source, local_id, raw, syntax, datestamp, deleted FROM source_records "
+            "WHERE source = ? AND local_id = ?",
+            (source, local_id),
+        )
+        if row is None:
+            return None
+        return SourceRecord(row[0], row[1], bytes(row[2]), row[3], row[4], bool(row[5]))
+
+    def source_counts(self, source: str | None = None) -> RecordCounts:
+        where, params = ("WHERE source = ?", (source,)) if source is not None else ("", ())
+        live, deleted = self._fetchone(
+            "SELECT count(*) - coalesce(sum(deleted), 0), coalesce(sum(deleted), 0) "
+            f"FROM source_records {where}",
+            params,
+        )
+        return RecordCounts(live=live, deleted=deleted)
+
+    # -- harvest state ---------------------------------------------------------------------------
+    def start_harvest(
+        self, source: str, mode: HarvestMode, from_: str | None = None, until: str | None = None
+    ) -> HarvestRun:
+        started = utc_now()
+        with self._pool.write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO harvests (source, mode, from_, until, started) VALUES (?, ?, ?, ?, ?)",
+                (source, mode, from_, until, started),
+            )
+            run_id = cursor.lastrowid
+        assert run_id is not None
+        return HarvestRun(
+            id=run_id,
+            source=source,
+            started=started,
+            mode=mode,
+            from_=from_,
+            until=until,
+        )
+
+    def _one_run(self, where: str, params: Sequence[Any]) -> HarvestRun | None:
+        row = self._fetchone(
+            f"SELECT {_RUN_COLUMNS} FROM harvests WHERE {where} ORDER BY id DESC LIMIT 1", params
+        )
+        return _run(row) if row is not None else None
+
+    def unfinished_harvest(self, source: str) -> HarvestRun | None:
+        return self._one_run("source = ? AND status = 'running'", (source,))
+
+    def finish_harvest(self, run_id: int, status: Literal["ok", "failed"], error: str | None = None) -> None:
+        if status not in ("ok", "failed"):
+            raise EngineError(f"a harvest finishes 'ok' or 'failed', not {status!r}")
+        with self._pool.write() as conn:
+            # A finished run has nothing to resume; a failed one keeps its token for the record.
+            cursor = conn.execute(
+                "UPDATE harvests SET status = ?, finished = ?, error = ?, "
+                "resumption_token = CASE WHEN ? = 'ok' THEN NULL ELSE resumption_token END WHERE id = ?",
+                (status, utc_now(), error, status, run_id),
+            )
+            if cursor.rowcount != 1:
+                raise EngineError(f"no harvest run with id {run_id}")
+
+    def last_successful_harvest(self, source: str) -> HarvestRun | None:
+        return self._one_run("source = ? AND status = 'ok'", (source,))
+
+    def harvest_history(self, source: str | None = None, limit: int = 20) -> list[HarvestRun]:
+        where, params = ("WHERE source = ?", (source,)) if source is not None else ("", ())
+        rows = self._fetchall(
+            f"SELECT {_RUN_COLUMNS} FROM harvests {where} ORDER BY id DESC LIMIT ?", (*params, limit)
+        )
+        return [_run(row) for row in rows]
+
+    # -- quarantine ------------------------------------------------------------------------------
+    def add_quarantine(self, entries: Sequence[QuarantineEntry]) -> None:
+        now = utc_now()
+        rows = [(e.source, e.local_id, e.stage, e.reason, e.created or now, e.raw) for e in entries]
+        with self._pool.write() as conn:
+            conn.executemany(
+                "INSERT INTO quarantine (source, local_id, stage, reason, created, raw) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def clear_quarantine(self, stage: QuarantineStage, source: str | None = None) -> None:
+        where, params = ("AND source = ?", (source,)) if source is not None else ("", ())
+        with self._pool.write() as conn:
+            conn.execute(f"DELETE FROM quarantine WHERE stage = ? {where}", (stage, *params))
+
+    def list_quarantine(self, source: str | None = None, limit: int = 100) -> list[QuarantineEntry]:
+        where, params = ("WHERE source = ?", (source,)) if source is not None else ("", ())
+        rows = self._fetchall(
+            "SELECT source, local_id, stage, reason, raw, created FROM quarantine "
+            f"{where} ORDER BY id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [QuarantineEntry(row[0], row[1], row[2], row[3], bytes(row[4]), row[5]) for row in rows]
+
+    def count_quarantine(self, source: str | None = None) -> int:
+        where, params = ("WHERE source = ?", (source,)) if source is not None else ("", ())
+        return int(self._fetchone(f"SELECT count(*) FROM quarantine {where}", params)[0])
+
+    # -- union index -----------------------------------------------------------------------------
+    def replace_union_records(self, records: Iterable[UnionRecord], redirects: Mapping[str, str]) -> int:
+        written = 0
+        try:
+            with self._pool.write() as conn:
+                # Readers keep their WAL snapshot of the old index until this transaction commits.
+                conn.execute("DELETE FROM union_libraries")
+                conn.execute("DELETE FROM union_records")
+                conn.execute("DELETE FROM memberships")
+                conn.execute("INSERT INTO union_fts (union_fts) VALUES ('delete-all')")
+                rows = _union_rows(records, start=1)
+                while batch := list(itertools.islice(rows, WRITE_BATCH)):
+                    conn.executemany(
+                        "INSERT INTO union_records "
+                        "(rid, id, format, language, year, decade, title_sort, doc) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [row[0] for row in batch],
+                    )
+                    conn.executemany(
+                        "INSERT INTO union_fts "
+                        "(rowid, title, author, subject, ident, publisher, series, any) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [row[1] for row in batch],
+                    )
+                    conn.executemany(
+                        "INSERT INTO union_libraries (record, library) VALUES (?, ?)",
+                        [library for row in batch for library in row[2]],
+                    )
+                    conn.executemany(
+                        "INSERT INTO memberships (source, local_id, union_id) VALUES (?, ?, ?)",
+                        [member for row in batch for member in row[3]],
+                    )
+                    written += len(batch)
+                conn.executemany(
+                    "INSERT OR REPLACE INTO redirects (old_id, new_id) VALUES (?, ?)",
+                    [(old, new) for old, new in redirects.items() if old != new],
+                )
+                # An id that lives again (a split undone) must not keep redirecting elsewhere.
+                conn.execute("DELETE FROM redirects WHERE old_id IN (SELECT id FROM union_records)")
+        except sqlite3.IntegrityError as exc:
+            raise EngineError(
+                f"the union index was not replaced: a union id or a (source, local_id) member appears "
+                f"twice ({exc}); the previous index is unchanged"
+            ) from exc
+        return written
+
+    def memberships(self) -> dict[tuple[str, str], str]:
+        with self._pool.read() as reader, reader.time_limit(BULK_READ_TIMEOUT, "membership load") as conn:
+            cursor = conn.execute("SELECT source, local_id, union_id FROM memberships")
+            return {(source, local_id): union_id for source, local_id, union_id in cursor}
+
+    def resolve_redirect(self, union_id: str) -> str | None:
+        with self._pool.read() as reader, reader.time_limit(self.settings.query_timeout) as conn:
+            current = union_id
+            for _ in range(MAX_REDIRECT_HOPS):
+                row = conn.execute("SELECT new_id FROM redirects WHERE old_id = ?", (current,)).fetchone()
+                if row is None:
+                    break
+                current = row[0]
+            if current == union_id:
+                return None
+            exists = conn.execute("SELECT 1 FROM union_records WHERE id = ?", (current,)).fetchone()
+            return current if exists else None
+
+    def get_union_record(self, union_id: str) -> UnionRecord | None:
+        row = self._fetchone("SELECT doc FROM union_records WHERE id = ?", (union_id,))
+        return UnionRecord.from_json(json.loads(row[0])) if row is not None else None
+
+    def iter_union_records(self) -> Iterator[UnionRecord]:
+        last = ""
+        while True:
+            rows = self._fetchall(
+                f"SELECT id, doc FROM union_records WHERE id > ? ORDER BY id LIMIT {ITER_BATCH}", (last,)
+            )
+            for _, doc in rows:
+                yield UnionRecord.from_json(json.loads(doc))
+            if len(rows) < ITER_BATCH:
+                return
+            last = rows[-1][0]
+
+    def union_count(self) -> int:
+        return int(self._fetchone("SELECT count(*) FROM union_records")[0])
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        began = time.perf_counter()
+        compiled = compile_search(query)
+        with self._pool.read() as reader:
+            # One read transaction: the total, the page and the facets all see the same snapshot.
+            with reader.time_limit(self.settings.query_timeout, "search") as conn:
+                total = int(conn.execute(compiled.count_sql(), compiled.params).fetchone()[0])
+                sql, params = compiled.page_sql(query)
+                hits = [UnionRecord.from_json(json.loads(doc)) for (doc,) in conn.execute(sql, params)]
+            result = SearchResult(total=total, hits=hits)
+            if query.facets and total:
+                for facet in FACET_FIELDS:
+                    sql, params = compiled.facet_sql(facet, query.facet_size)
+                    try:
+                        with reader.time_limit(self.settings.facet_timeout, f"{facet} facet") as conn:
+                            rows = conn.execute(sql, params).fetchall()
+                    except QueryTimeout:
+                        # A slow facet is dropped, never the page: the user still gets the hits.
+                        result.facets_timed_out.append(facet)
+                        continue
+                    result.facets[facet] = [FacetCount(str(value), int(count)) for value, count in rows]
+        result.took_ms = (time.perf_counter() - began) * 1000
+        return result

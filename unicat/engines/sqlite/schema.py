@@ -1,0 +1,139 @@
+"""The SQLite schema as an ordered list of migrations, each applied in its own transaction.
+
+``schema_version`` holds the number of migrations applied. A new release appends migrations and never
+edits old ones, so any older database can be brought up to date; a database written by a newer
+Unicat is refused rather than misread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from unicat.errors import SchemaError
+
+# The FTS5 ``ascii`` tokenizer treats every non-ASCII character as part of a token and splits only on
+# ASCII punctuation and spaces. Text arrives already analysed (unicat.analysis: folded tokens of
+# letters and digits joined by spaces), so it splits exactly on those spaces and changes nothing else,
+# whatever Unicode version SQLite's own tables know.
+_V1 = (
+    """CREATE TABLE sources (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        oai_url TEXT,
+        metadata_prefix TEXT NOT NULL,
+        set_spec TEXT,
+        profile TEXT NOT NULL
+    )""",
+    """CREATE TABLE source_records (
+        source TEXT NOT NULL,
+        local_id TEXT NOT NULL,
+        syntax TEXT NOT NULL,
+        datestamp TEXT,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        raw BLOB NOT NULL,
+        PRIMARY KEY (source, local_id)
+    )""",
+    """CREATE TABLE harvests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        from_ TEXT,
+        until TEXT,
+        started TEXT NOT NULL,
+        finished TEXT,
+        status TEXT NOT NULL DEFAULT 'running',
+        resumption_token TEXT,
+        pages INTEGER NOT NULL DEFAULT 0,
+        records INTEGER NOT NULL DEFAULT 0,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        error TEXT
+    )""",
+    "CREATE INDEX harvests_by_source ON harvests (source, status, id)",
+    """CREATE TABLE quarantine (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        local_id TEXT,
+        stage TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created TEXT NOT NULL,
+        raw BLOB NOT NULL
+    )""",
+    "CREATE INDEX quarantine_by_source ON quarantine (source, stage)",
+    # An explicit INTEGER PRIMARY KEY: the FTS rows point at it, and VACUUM may renumber an implicit
+    # rowid. Facet and sort columns come before the long ``doc`` so that reading them stays on the
+    # row's first page (measured: this matters for facets over large match sets).
+    """CREATE TABLE union_records (
+        rid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        format TEXT NOT NULL,
+        language TEXT,
+        year INTEGER,
+        decade TEXT,
+        title_sort TEXT NOT NULL,
+        doc TEXT NOT NULL
+    )""",
+    "CREATE INDEX union_records_by_title ON union_records (title_sort, id)",
+    "CREATE INDEX union_records_by_year ON union_records (year, title_sort, id)",
+    """CREATE TABLE union_libraries (
+        record INTEGER NOT NULL REFERENCES union_records (rid) ON DELETE CASCADE,
+        library TEXT NOT NULL,
+        PRIMARY KEY (record, library)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX union_libraries_by_library ON union_libraries (library, record)",
+    """CREATE TABLE memberships (
+        source TEXT NOT NULL,
+        local_id TEXT NOT NULL,
+        union_id TEXT NOT NULL,
+        PRIMARY KEY (source, local_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE redirects (
+        old_id TEXT PRIMARY KEY,
+        new_id TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE VIRTUAL TABLE union_fts USING fts5 (
+        title, author, subject, ident, publisher, series, any,
+        content = '', tokenize = 'ascii'
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+"""Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def stored_version(conn: sqlite3.Connection) -> int:
+    """The schema version of the database, 0 for an empty one."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[str, ...], ...] = MIGRATIONS) -> int:
+    """Apply the missing migrations in order, each in one transaction; returns the resulting version.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``). Raises :class:`SchemaError` for a
+    database newer than ``migrations``.
+    """
+    version = stored_version(conn)
+    if version > len(migrations):
+        raise SchemaError(
+            f"the database has schema version {version} but this Unicat knows only up to "
+            f"{len(migrations)}; upgrade Unicat (or point --engine at another database)"
+        )
+    for number in range(version + 1, len(migrations) + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated since we looked: check again under the write lock.
+            if stored_version(conn) < number:
+                for statement in migrations[number - 1]:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise SchemaError(f"schema migration {number} failed: {exc}") from exc
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return len(migrations)

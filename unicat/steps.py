@@ -1,0 +1,73 @@
+"""The pipeline's steps as the CLI and the demo run them: harvest, index, serve, each reporting to the
+console. Stages are imported inside each step, so the core never imports a stage at import time.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from aiohttp import web
+
+from unicat.engine import Engine
+from unicat.model import Source
+from unicat.progress import ProgressLine, rate
+from unicat.settings import Settings
+
+
+def echo(text: str, stream: TextIO | None = None) -> None:
+    """Print one line of what a command did (stdout unless told otherwise), flushed at once."""
+    print(text, file=stream or sys.stdout, flush=True)
+
+
+def harvest_step(engine: Engine, settings: Settings, sources: Sequence[Source], *, full: bool) -> int:
+    """Harvest ``sources`` with a progress line; print one line per source. Returns how many failed."""
+    from harvester import harvest_all
+
+    progress = ProgressLine()
+
+    def show(code: str, pages: int, records: int) -> None:
+        progress.update(f"harvesting {code}: {pages:,} pages, {records:,} records")
+
+    reports = harvest_all(engine, sources, settings, full=full, on_progress=show)
+    progress.done()
+    failed = 0
+    for report in reports:
+        if report.status == "ok":
+            echo(
+                f"  {report.source}: {report.records:,} records ({report.deleted:,} deleted, "
+                f"{report.quarantined:,} quarantined) in {report.pages:,} pages, "
+                f"{rate(report.records, report.seconds)}"
+            )
+        else:
+            failed += 1
+            echo(f"  {report.source}: FAILED: {report.error}", sys.stderr)
+    return failed
+
+
+def index_step(engine: Engine) -> None:
+    """Rebuild the union catalogue from the record store, with a progress line and a summary."""
+    from indexer import run_index
+
+    progress = ProgressLine()
+    report = run_index(
+        engine,
+        on_progress=lambda p: progress.update(f"indexing ({p.phase}): {p.done:,}/{p.total:,}"),
+    )
+    progress.done()
+    echo(
+        f"  {report.union_records:,} union records from {report.parsed:,} source records: "
+        f"{report.merged_clusters:,} editions merged from several records, "
+        f"{report.quarantined:,} quarantined, {report.redirects:,} redirects, "
+        f"in {report.total_seconds:.1f}s"
+    )
+
+
+async def serve_step(engine: Engine, settings: Settings, host: str, port: int) -> tuple[web.AppRunner, str]:
+    """Start the search app on ``host:port`` (0 = any free port); returns the runner and its URL."""
+    from search_app.app import make_app, serve
+
+    runner = await serve(make_app(engine, settings), host, port)
+    bound_host, bound_port = runner.addresses[0][:2]
+    return runner, f"http://{bound_host}:{bound_port}/"
