@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError
 from unicat.model import Profile
+from unicat.tomlfile import read_toml
 
 SINGLE_FIELDS = frozenset(
     {
@@ -116,12 +116,7 @@ def parse_specs(text: str, where: str) -> tuple[FieldSpec, ...]:
 
 def load_profile(path: Path) -> MarcProfile:
     """Read and check one profile file."""
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read MARC profile {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"MARC profile {path} is not valid TOML: {exc}") from exc
+    document = read_toml(path, "MARC profile")
     return MarcProfile(
         name=path.stem,
         fields=_fields(document, path),

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from search_app.errors import RecordNotFound
 from search_app.state import ENGINE, SETTINGS, SOURCES, in_thread
-from unicat.errors import BadParameter
 from unicat.model import UnionRecord
 from unicat.query import SearchQuery, SearchResult, parse_search_params
 
 MAX_ID_LENGTH = 200
-# A year or a range of plain ASCII years of at most four digits. unicat.query.parse_year_filter lets
-# through a lone year of any length ("99999999999999999999" overflows SQLite) and non-ASCII digits
-# ("²" passes isdigit() but not int()); until it checks them itself, the web layer refuses them here.
-_YEAR_RE = re.compile(r"^\s*(?:[0-9]{1,4}|[0-9]{0,4}\s*-\s*[0-9]{0,4})\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +25,7 @@ class Search:
 
 def query_lists(request: web.Request) -> dict[str, list[str]]:
     """Request parameters as lists, so a repeated parameter is seen (and refused where it must be single)."""
-    params = {key: request.query.getall(key) for key in request.query}
-    for year in params.get("year", ()):
-        if year and not _YEAR_RE.match(year):
-            raise BadParameter("year", f"use a year (1995) or a range (1990-1999), got {year[:50]!r}")
-    return params
+    return {key: request.query.getall(key) for key in request.query}
 
 
 async def run_search(request: web.Request) -> Search:

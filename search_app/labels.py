@@ -6,7 +6,6 @@ or language never breaks a page, it only looks less friendly until someone names
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError
 from unicat.query import FACET_FIELDS
+from unicat.tomlfile import read_toml
 
 DEFAULT_FACETS_FILE = MAPPINGS_DIR / "facets.toml"
 
@@ -44,12 +44,7 @@ def _string_table(table: object, where: str) -> dict[str, str]:
 
 def load_labels(path: Path = DEFAULT_FACETS_FILE) -> Labels:
     """Read the facet file; a broken file is a :class:`ConfigError` at startup, never a 500 later."""
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read facet file {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"facet file {path} is not valid TOML: {exc}") from exc
+    document = read_toml(path, "facet file")
     facets = document.get("facets", {})
     order = facets.get("order", list(FACET_FIELDS))
     if not isinstance(order, list) or any(name not in FACET_FIELDS for name in order):

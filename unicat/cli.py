@@ -23,7 +23,7 @@ from unicat.model import PROFILES, Source, check_source_code
 from unicat.progress import ProgressLine
 from unicat.settings import Settings, settings_from_environment
 from unicat.status import catalogue_status, format_status
-from unicat.steps import echo, harvest_step, index_step, serve_step
+from unicat.steps import echo, harvest_step, index_step, serve_forever
 
 log = logging.getLogger("unicat")
 
@@ -46,8 +46,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", type=Path, metavar="FILE", help="a unicat.toml settings file")
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where the embedded engine lives")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
-    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log what each stage does (-vv: debug details)"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="log errors only")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="run the demo network: harvest, index and serve it")
@@ -78,7 +80,11 @@ def _build_parser() -> argparse.ArgumentParser:
     harvest.add_argument("--full", action="store_true", help="harvest everything again, not only changes")
 
     index = commands.add_parser("index", help="build the union catalogue from the stored records")
-    index.add_argument("--rebuild", action="store_true", help="rebuild the index from scratch")
+    index.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="rebuild from scratch (the embedded engine always rebuilds, atomically)",
+    )
 
     serve = commands.add_parser("serve", help="serve the search app")
     serve.add_argument("--host", default=None, help="address (default 127.0.0.1)")
@@ -94,7 +100,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(args: argparse.Namespace, settings: Settings) -> None:
-    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else settings.log_level
+    if args.quiet:
+        level: int | str = logging.ERROR
+    elif args.verbose:
+        level = logging.DEBUG if args.verbose > 1 else logging.INFO
+    else:
+        level = settings.log_level
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
@@ -200,19 +211,10 @@ def cmd_export(args: argparse.Namespace, settings: Settings, engine: Engine) -> 
     return EXIT_OK
 
 
-async def _serve_until_stopped(engine: Engine, settings: Settings, host: str, port: int) -> None:
-    runner, url = await serve_step(engine, settings, host, port)
-    echo(f"Unicat is serving at {url} (Ctrl-C to stop)")
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
-
-
 def cmd_serve(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
-    asyncio.run(_serve_until_stopped(engine, settings, host, port))
+    asyncio.run(serve_forever(engine, settings, host, port))
     return EXIT_OK
 
 

@@ -49,7 +49,8 @@ MAX_QUERY_LENGTH = 1000
 MAX_CLAUSES = 32
 MAX_PAGE = 10_000
 _CLAUSE_RE = re.compile(r'(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))')
-_YEAR_RANGE_RE = re.compile(r"^\s*(\d{1,4})?\s*-\s*(\d{1,4})?\s*$")
+_YEAR_RE = re.compile(r"^\s*([0-9]{1,4})\s*$")
+_YEAR_RANGE_RE = re.compile(r"^\s*([0-9]{1,4})?\s*-\s*([0-9]{1,4})?\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,12 +185,13 @@ def _int_param(params: Mapping[str, Sequence[str]], name: str, default: int, low
 
 def parse_year_filter(raw: str) -> tuple[int | None, int | None]:
     """``1995`` or ``1990-1999`` or ``-1800`` or ``1950-`` → inclusive bounds."""
-    if raw.strip().isdigit():
-        year = int(raw)
+    single = _YEAR_RE.match(raw)
+    if single:
+        year = int(single.group(1))
         return year, year
     match = _YEAR_RANGE_RE.match(raw)
     if not match or not (match.group(1) or match.group(2)):
-        raise BadParameter("year", f"use a year (1995) or a range (1990-1999), got {raw!r}")
+        raise BadParameter("year", f"use a year (1995) or a range (1990-1999), got {raw[:50]!r}")
     low = int(match.group(1)) if match.group(1) else None
     high = int(match.group(2)) if match.group(2) else None
     if low is not None and high is not None and low > high:

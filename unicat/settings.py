@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from unicat.errors import ConfigError
+from unicat.tomlfile import read_toml
 
 DEFAULT_DATA_DIR = Path("unicat-data")
 
@@ -107,12 +107,7 @@ def load_settings(
     """
     values: dict[str, Any] = {}
     if config_file is not None:
-        try:
-            document = tomllib.loads(config_file.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {config_file}: {exc.strerror}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from exc
+        document = read_toml(config_file, "config file")
         table = document.get("unicat", document)
         if not isinstance(table, dict):
             raise ConfigError(f"config file {config_file}: [unicat] must be a table")

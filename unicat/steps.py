@@ -4,6 +4,7 @@ console. Stages are imported inside each step, so the core never imports a stage
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -71,3 +72,13 @@ async def serve_step(engine: Engine, settings: Settings, host: str, port: int) -
     runner = await serve(make_app(engine, settings), host, port)
     bound_host, bound_port = runner.addresses[0][:2]
     return runner, f"http://{bound_host}:{bound_port}/"
+
+
+async def serve_forever(engine: Engine, settings: Settings, host: str, port: int) -> None:
+    """Serve the search app until the process is interrupted, saying where."""
+    runner, url = await serve_step(engine, settings, host, port)
+    echo(f"Unicat is serving at {url} (Ctrl-C to stop)")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

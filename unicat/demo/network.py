@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any, Literal, cast
 from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError, UnicatError
 from unicat.model import PROFILES, Profile, Source, check_source_code
+from unicat.tomlfile import read_toml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 NETWORK_FILE = MAPPINGS_DIR / "demo" / "network.toml"
@@ -42,12 +42,7 @@ class DemoLibrary:
 
 def load_network(path: Path = NETWORK_FILE, data_dir: Path = DATA_DIR) -> list[DemoLibrary]:
     """The libraries of a network file, checked; file names are relative to ``data_dir``."""
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read demo network {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"demo network {path} is not valid TOML: {exc}") from exc
+    document = read_toml(path, "demo network")
     entries = document.get("library")
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"demo network {path}: expected one or more [[library]] tables")

@@ -14,7 +14,7 @@ from unicat.demo.network import load_network
 from unicat.demo.oai_endpoint import start_endpoints
 from unicat.engine import Engine
 from unicat.settings import Settings
-from unicat.steps import echo, harvest_step, index_step, serve_step
+from unicat.steps import echo, harvest_step, index_step, serve_forever
 
 
 async def run_demo(engine: Engine, settings: Settings, *, host: str, port: int, serve: bool) -> int:
@@ -37,12 +37,6 @@ async def run_demo(engine: Engine, settings: Settings, *, host: str, port: int, 
     echo("Indexing: merging the copies of each edition into union records…")
     await asyncio.to_thread(index_step, engine)
     echo(f"Demo catalogue ready in {time.monotonic() - started:.1f}s.")
-    if not serve:
-        return 1 if failed else 0
-    runner, url = await serve_step(engine, settings, host, port)
-    echo(f"Unicat is serving at {url} (Ctrl-C to stop)")
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+    if serve:
+        await serve_forever(engine, settings, host, port)
     return 1 if failed else 0
