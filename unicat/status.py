@@ -6,7 +6,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from unicat.engine import Engine
-from unicat.model import HarvestRun
+from unicat.model import HarvestRun, QuarantineEntry
+
+RECENT_QUARANTINE = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +31,25 @@ class SourceStatus:
         return data
 
 
+def quarantine_json(entry: QuarantineEntry) -> dict[str, Any]:
+    """A quarantined record without its raw bytes (their size says how much was kept)."""
+    return {
+        "source": entry.source,
+        "local_id": entry.local_id,
+        "stage": entry.stage,
+        "reason": entry.reason,
+        "bytes": len(entry.raw),
+        "created": entry.created,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogueStatus:
     engine: str
     union_records: int
     quarantined: int
     sources: list[SourceStatus]
+    recent_quarantine: list[QuarantineEntry]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -42,6 +57,7 @@ class CatalogueStatus:
             "union_records": self.union_records,
             "quarantined": self.quarantined,
             "sources": [source.to_json() for source in self.sources],
+            "recent_quarantine": [quarantine_json(entry) for entry in self.recent_quarantine],
         }
 
 
@@ -70,6 +86,7 @@ def catalogue_status(engine: Engine) -> CatalogueStatus:
         union_records=engine.union_count(),
         quarantined=engine.count_quarantine(),
         sources=sources,
+        recent_quarantine=engine.list_quarantine(limit=RECENT_QUARANTINE),
     )
 
 
@@ -95,4 +112,8 @@ def format_status(status: CatalogueStatus) -> str:
             f"{source.code:<10} {source.kind:<8} {source.live:>8,} {source.deleted:>8,} "
             f"{source.quarantined:>6,}  {last}"
         )
+    if status.recent_quarantine:
+        lines += ["", f"latest quarantined records (of {status.quarantined:,}):"]
+        for entry in status.recent_quarantine:
+            lines.append(f"  {entry.source} {entry.local_id or '-'} [{entry.stage}] {entry.reason}")
     return "\n".join(lines)

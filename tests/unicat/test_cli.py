@@ -100,8 +100,10 @@ def test_malformed_file_is_quarantined_and_shown_in_status(
     run(capsys, tmp_path, "index")
     report = status(capsys, tmp_path)
     assert report["quarantined"] >= 1 and report["sources"][0]["quarantined"] >= 1
+    [entry] = [e for e in report["recent_quarantine"] if e["source"] == "BAD"][:1]
+    assert entry["reason"] and entry["bytes"] > 0
     code, out, _ = run(capsys, tmp_path, "status")
-    assert "BAD" in out and "quar." in out
+    assert "BAD" in out and "latest quarantined records" in out and entry["reason"] in out
 
 
 def test_harvest_of_a_source_that_is_down_fails_clearly_and_is_recorded(
