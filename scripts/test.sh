@@ -2,7 +2,8 @@
 # Install what the tests need and run every quality gate: ruff, mypy --strict, pytest.
 # Arguments go to pytest (e.g. scripts/test.sh -k harvest).
 set -euo pipefail
-source "$(dirname "$0")/bootstrap.sh" test
+source "$(dirname "$0")/bootstrap.sh"
+install_unicat test
 
 echo "== ruff"
 .venv/bin/ruff check .
