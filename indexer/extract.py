@@ -23,6 +23,7 @@ _TRAILING_SEPARATOR_RE = re.compile(r"(?:\s+[/:;=]|\s*,)$")
 _TRAILING_PERIOD_RE = re.compile(r"(?:(?<=[\d)\]])|(?<=[^\W\d_]{4}))\.$")
 _YEAR_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _LANGUAGE_RE = re.compile(r"^\s*([A-Za-z]{3})")
+_ISBD_ENDINGS = ("/", ":", ";", "=", ",", ".")
 MIN_YEAR, MAX_YEAR = 1000, 2100
 
 FieldsByTag = Mapping[str, Sequence[pymarc.Field]]
@@ -63,6 +64,9 @@ class ExtractedRecord:
 def strip_isbd(value: str) -> str:
     """Whitespace collapsed and the ISBD punctuation that ends an element removed."""
     text = " ".join(value.split())
+    # Both patterns need one of these last: most values end otherwise and skip the regexes.
+    if not text.endswith(_ISBD_ENDINGS):
+        return text
     while True:
         stripped = _TRAILING_PERIOD_RE.sub("", _TRAILING_SEPARATOR_RE.sub("", text)).rstrip()
         if stripped == text:

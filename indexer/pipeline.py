@@ -9,24 +9,25 @@ raw bytes of the good ones are dropped once parsed, so memory holds only the ext
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from indexer.decoding import decode_record
 from indexer.dedup import cluster_records
-from indexer.extract import ExtractedRecord, extract
+from indexer.extract import ExtractedRecord
 from indexer.ids import assign_ids
-from indexer.profiles import MarcProfile, builtin_profile
+from indexer.parsing import ParseFailure, parse_in_processes, parse_outcome
 from indexer.union import build_union_record
 from unicat.engine import Engine
-from unicat.errors import RecordError
-from unicat.model import QuarantineEntry, Source, SourceRecord
+from unicat.model import QuarantineEntry, SourceRecord
 
 log = logging.getLogger(__name__)
 
 QUARANTINE_BATCH = 500
 PROGRESS_EVERY = 1000
+# Below this many live records, starting worker processes costs more than it saves.
+PARALLEL_MIN_RECORDS = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,20 +66,22 @@ class IndexReport:
 ProgressCallback = Callable[[IndexProgress], None]
 
 
-def parse_source_record(record: SourceRecord, source: Source, profile: MarcProfile) -> ExtractedRecord:
-    """Decode and map one source record; raises :class:`RecordError` when it cannot be read."""
-    decoded = decode_record(record.raw, record.syntax, source.profile)
-    extracted = extract(decoded.record, profile, source, record.local_id, record.datestamp)
-    extracted.warnings[:0] = decoded.warnings
-    return extracted
+def run_index(
+    engine: Engine,
+    *,
+    on_progress: ProgressCallback | None = None,
+    workers: int | None = None,
+    parallel_from: int = PARALLEL_MIN_RECORDS,
+) -> IndexReport:
+    """Rebuild the union index from every live source record in ``engine``.
 
-
-def run_index(engine: Engine, *, on_progress: ProgressCallback | None = None) -> IndexReport:
-    """Rebuild the union index from every live source record in ``engine``."""
+    Records are parsed by ``workers`` processes (default: one per available core) when there are at
+    least ``parallel_from`` live records, else in this process; the result is the same either way.
+    """
     report = IndexReport()
     notify = on_progress or (lambda progress: None)
     started = time.perf_counter()
-    extracted = _parse_all(engine, report, notify)
+    extracted = _parse_all(engine, report, notify, workers or available_cores(), parallel_from)
     report.seconds["parse"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -105,38 +108,50 @@ def run_index(engine: Engine, *, on_progress: ProgressCallback | None = None) ->
     return report
 
 
-def _parse_all(engine: Engine, report: IndexReport, notify: ProgressCallback) -> list[ExtractedRecord]:
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def _parse_all(
+    engine: Engine, report: IndexReport, notify: ProgressCallback, workers: int, parallel_from: int
+) -> list[ExtractedRecord]:
     sources = {source.code: source for source in engine.list_sources()}
     counts = engine.source_counts()
     total = counts.live + counts.deleted
     engine.clear_quarantine("index")
     extracted: list[ExtractedRecord] = []
     pending: list[QuarantineEntry] = []
-    for record in engine.iter_source_records(include_deleted=True):
-        report.read += 1
-        if report.read % PROGRESS_EVERY == 0:
-            notify(IndexProgress("parse", report.read, total))
-        if record.deleted:
-            report.deleted += 1
-            continue
-        try:
-            source = sources.get(record.source)
-            if source is None:
-                raise RecordError(f"source {record.source!r} is not registered")
-            item = parse_source_record(record, source, builtin_profile(source.profile))
-        except RecordError as exc:
-            pending.append(_quarantine(record, str(exc)))
-        except Exception as exc:
-            # A record that trips a bug in mapping must not stop the batch either; the type is kept
-            # in the reason so the bug can be found from the quarantine list.
-            log.exception("unexpected error indexing %s/%s", record.source, record.local_id)
-            pending.append(_quarantine(record, f"unexpected {type(exc).__name__}: {exc}"))
+
+    def live_records() -> Iterator[SourceRecord]:
+        for record in engine.iter_source_records(include_deleted=True):
+            report.read += 1
+            if report.read % PROGRESS_EVERY == 0:
+                notify(IndexProgress("parse", report.read, total))
+            if record.deleted:
+                report.deleted += 1
+                continue
+            yield record
+
+    if workers > 1 and counts.live >= parallel_from:
+        outcomes = parse_in_processes(live_records(), sources, workers)
+    else:
+        outcomes = (parse_outcome(record, sources) for record in live_records())
+    for record, outcome in outcomes:
+        if isinstance(outcome, ParseFailure):
+            if outcome.details:
+                log.error(
+                    "unexpected error indexing %s/%s\n%s", record.source, record.local_id, outcome.details
+                )
+            pending.append(_quarantine(record, outcome.reason))
         else:
             report.parsed += 1
-            if item.warnings:
+            if outcome.warnings:
                 report.with_warnings += 1
-                log.debug("%s/%s: %s", record.source, record.local_id, "; ".join(item.warnings))
-            extracted.append(item)
+                log.debug("%s/%s: %s", record.source, record.local_id, "; ".join(outcome.warnings))
+            extracted.append(outcome)
         if len(pending) >= QUARANTINE_BATCH:
             report.quarantined += _flush(engine, pending)
     report.quarantined += _flush(engine, pending)

@@ -188,6 +188,7 @@ def test_status_shows_every_source_harvested(demo: Demo) -> None:
 
 def test_second_run_is_incremental_and_keeps_ids(demo: Demo) -> None:
     status, before = get(demo, "/api/search", q="austen", page_size="100", sort="title")
+    assert status == 200
     result = subprocess.run(
         _unicat("--data-dir", str(demo.data_dir), "demo", "--no-serve"),
         capture_output=True, text=True, timeout=240, cwd=demo.data_dir,
@@ -196,5 +197,6 @@ def test_second_run_is_incremental_and_keeps_ids(demo: Demo) -> None:
     for code in ("VIRG", "SCPO", "MEDI", "AUSA", "AUSB"):
         assert f"  {code}: 0 records" in result.stdout
     status, after = get(demo, "/api/search", q="austen", page_size="100", sort="title")
+    assert status == 200
     assert [hit["id"] for hit in after["hits"]] == [hit["id"] for hit in before["hits"]]
     assert after["total"] == before["total"]

@@ -51,11 +51,24 @@ def fold(text: str) -> str:
     Cached: names, subjects, publishers and places repeat across a catalogue, and folding is the
     largest cost of indexing a record.
     """
+    if text.isascii():
+        return _fold_ascii(text)
     text = unicodedata.normalize("NFKC", text).casefold().translate(_SPECIAL_FOLDS)
     text = _ELISION_RE.sub(" ", text)
     decomposed = unicodedata.normalize("NFD", text)
+    if decomposed.isascii():
+        return decomposed
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", stripped)
+
+
+def _fold_ascii(text: str) -> str:
+    """:func:`fold` of pure-ASCII text, which most catalogue text is.
+
+    ASCII is already NFKC, NFD and NFC and has no combining marks, and its case folding is its
+    lower case; the only ASCII character with a special fold is the backquote (an apostrophe).
+    """
+    return _ELISION_RE.sub(" ", text.lower().replace("`", "'"))
 
 
 def tokens(text: str) -> list[str]:

@@ -41,6 +41,10 @@ BULK_READ_TIMEOUT = 300.0
 # Redirect chains longer than this are treated as a cycle.
 MAX_REDIRECT_HOPS = 16
 
+# One encoder for every stored document: json.dumps with options builds a new one per call. The
+# documents are fresh trees of dicts and lists, so the circular-reference check is skipped too.
+_DOC_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
 _RUN_COLUMNS = (
     "id, source, started, status, mode, from_, until, finished, "
     "resumption_token, pages, records, deleted, error"
@@ -89,7 +93,7 @@ def _union_rows(
                 fields.year,
                 fields.decade,
                 fields.title_sort,
-                json.dumps(record.to_json(), ensure_ascii=False, separators=(",", ":")),
+                _DOC_ENCODER.encode(record.to_json()),
             ),
             (rid, *text.values()),
             [(rid, library) for library in fields.libraries],

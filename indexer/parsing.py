@@ -1,0 +1,104 @@
+"""Source records → extracted records (or the reason they cannot be read), here or across processes.
+
+Parsing is a pure function of a record and its source, so it can be spread over worker processes:
+chunks of raw records go out, compact :class:`ExtractedRecord` objects come back, and the results are
+taken in submission order, so the output (and what is quarantined, and in which order) is the same
+whatever the number of workers. Workers never touch the engine; the caller writes the quarantine.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import itertools
+import multiprocessing
+import os
+import threading
+import traceback
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from indexer.decoding import decode_record
+from indexer.extract import ExtractedRecord, extract
+from indexer.profiles import MarcProfile, builtin_profile
+from unicat.errors import RecordError
+from unicat.model import Source, SourceRecord
+
+# Records per task: large enough that pickling and scheduling cost little per record, small enough
+# that the workers finish together and that memory holds only a few chunks of raw bytes.
+CHUNK_SIZE = 250
+# Chunks submitted ahead per worker, so a worker never waits while the next chunk is read.
+CHUNKS_AHEAD = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ParseFailure:
+    """Why a record cannot be indexed; ``details`` holds the traceback of an unexpected error."""
+
+    reason: str
+    details: str = ""
+
+
+Outcome = ExtractedRecord | ParseFailure
+
+
+def parse_source_record(record: SourceRecord, source: Source, profile: MarcProfile) -> ExtractedRecord:
+    """Decode and map one source record; raises :class:`RecordError` when it cannot be read."""
+    decoded = decode_record(record.raw, record.syntax, source.profile)
+    extracted = extract(decoded.record, profile, source, record.local_id, record.datestamp)
+    extracted.warnings[:0] = decoded.warnings
+    return extracted
+
+
+def parse_outcome(record: SourceRecord, sources: Mapping[str, Source]) -> tuple[SourceRecord, Outcome]:
+    """``record`` and what parsing it gave: never raises, so one bad record cannot stop a batch."""
+    source = sources.get(record.source)
+    if source is None:
+        return record, ParseFailure(f"source {record.source!r} is not registered")
+    try:
+        return record, parse_source_record(record, source, builtin_profile(source.profile))
+    except RecordError as exc:
+        return record, ParseFailure(str(exc))
+    except Exception as exc:
+        # A record that trips a bug in mapping must not stop the batch either; the type is kept in
+        # the reason so the bug can be found from the quarantine list, the traceback goes to the log.
+        return record, ParseFailure(f"unexpected {type(exc).__name__}: {exc}", traceback.format_exc())
+
+
+def _parse_chunk(records: list[SourceRecord], sources: Mapping[str, Source]) -> list[Outcome]:
+    """A worker's task: the outcomes of one chunk, in order (the records stay with the caller)."""
+    return [parse_outcome(record, sources)[1] for record in records]
+
+
+def parse_in_processes(
+    records: Iterable[SourceRecord], sources: Mapping[str, Source], workers: int
+) -> Iterator[tuple[SourceRecord, Outcome]]:
+    """Like ``parse_outcome`` over ``records``, in their order, by ``workers`` processes.
+
+    Workers are forked when this process runs a single thread (fast: nothing to import again; the
+    workers never use the inherited SQLite connections). A process with other threads (the demo
+    serves while it indexes) spawns them instead, since a fork copies locks other threads may hold;
+    a spawning program's main module must then be import-safe (``if __name__ == "__main__"``).
+    """
+    method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
+    context = multiprocessing.get_context(method)
+    remaining = iter(records)
+    chunks = iter(lambda: list(itertools.islice(remaining, CHUNK_SIZE)), [])
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        in_flight: deque[tuple[list[SourceRecord], concurrent.futures.Future[list[Outcome]]]] = deque()
+        try:
+            for chunk in chunks:
+                in_flight.append((chunk, pool.submit(_parse_chunk, chunk, sources)))
+                if len(in_flight) >= workers * CHUNKS_AHEAD:
+                    yield from _collect(*in_flight.popleft())
+            while in_flight:
+                yield from _collect(*in_flight.popleft())
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def _collect(
+    chunk: list[SourceRecord], future: concurrent.futures.Future[list[Outcome]]
+) -> Iterator[tuple[SourceRecord, Outcome]]:
+    yield from zip(chunk, future.result(), strict=True)

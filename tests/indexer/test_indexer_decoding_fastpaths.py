@@ -1,0 +1,135 @@
+"""The decoder's shortcuts give what the plain, step-by-step reading gives, on every real record.
+
+References here are written independently of ``indexer.decoding``: the ISO 2709 directory read entry
+by entry (as the standard lays it out), pymarc's own ``Field`` constructor, and the original ISBD
+stripping loop without its early exit.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pymarc
+import pytest
+
+from indexer.decoding import _split_iso2709, data_field, decode_record
+from indexer.extract import strip_isbd
+from tests.indexer.indexer_testdata import DATA, iso2709_records
+from unicat.errors import RecordError
+from unicat.model import Profile
+
+FILES = sorted(
+    str(path.relative_to(DATA))
+    for folder in ("marc21", "unimarc", "dedup", "malformed")
+    for path in (DATA / folder).glob("*.mrc")
+)
+
+
+def reference_split(raw: bytes) -> list[tuple[str, bytes]] | str:
+    """Fields by the directory, entry by entry; the first problem as a short label instead."""
+    base = int(raw[12:17])
+    directory = raw[24 : base - 1]
+    fields: list[tuple[str, bytes]] = []
+    for start in range(0, len(directory), 12):
+        entry = directory[start : start + 12]
+        if not entry[3:12].isdigit():
+            return "entry"
+        if not entry[:3].isascii():
+            return "tag"
+        length, offset = int(entry[3:7]), int(entry[7:12])
+        data = raw[base + offset : base + offset + length]
+        if base + offset + length > len(raw):
+            return "past the end"
+        if not data.endswith(b"\x1e"):
+            return "does not end"
+        fields.append((entry[:3].decode("ascii"), data[:-1]))
+    return fields
+
+
+def _label(message: str) -> str:
+    for label in ("no numeric length", "non-ASCII tag", "past the end", "does not end"):
+        if label in message:
+            return {"no numeric length": "entry", "non-ASCII tag": "tag"}.get(label, label)
+    return message
+
+
+@pytest.mark.parametrize("relative", FILES)
+def test_directory_reading_matches_entry_by_entry_reading(relative: str) -> None:
+    compared = 0
+    for raw in iso2709_records(relative):
+        if len(raw) < 24 or not raw[12:17].isdigit() or not 24 < int(raw[12:17]) <= len(raw):
+            continue
+        if (int(raw[12:17]) - 25) % 12:
+            continue
+        expected = reference_split(raw)
+        try:
+            _, fields, _ = _split_iso2709(raw)
+        except RecordError as exc:
+            assert isinstance(expected, str), f"{relative}: unexpected error {exc}"
+            assert _label(str(exc)) == expected
+        else:
+            assert fields == expected
+        compared += 1
+    assert compared
+
+
+def test_a_damaged_field_before_a_damaged_entry_is_reported_first() -> None:
+    raw = iso2709_records("marc21/brkrtest.mrc")[0]
+    base = int(raw[12:17])
+    # Entry 1 points past the end of the record; entry 3 has letters where its length should be.
+    broken = bytearray(raw)
+    broken[24 + 7 : 24 + 12] = b"99999"
+    broken[24 + 24 + 3 : 24 + 24 + 7] = b"abcd"
+    assert base > 24 + 36
+    with pytest.raises(RecordError, match="runs past the end"):
+        _split_iso2709(bytes(broken))
+    # With entry 1 intact, the bad entry 3 is what is reported.
+    broken[24 + 7 : 24 + 12] = raw[24 + 7 : 24 + 12]
+    with pytest.raises(RecordError, match="no numeric length and offset"):
+        _split_iso2709(bytes(broken))
+
+
+@pytest.mark.parametrize("relative", ["marc21/uva_001_2000.mrc", "unimarc/cotes8.mrc", "marc21/brkrtest.mrc"])
+def test_data_field_builds_what_the_pymarc_constructor_builds(relative: str) -> None:
+    profile: Profile = "unimarc" if relative.startswith("unimarc") else "marc21"
+    checked = 0
+    for raw in iso2709_records(relative):
+        for built in decode_record(raw, "iso2709", profile).record.fields:
+            if built.is_control_field():
+                continue
+            assert built.indicators is not None
+            made = pymarc.Field(tag=built.tag, indicators=built.indicators, subfields=built.subfields)
+            quick = data_field(built.tag, built.indicators, built.subfields)
+            for name in ("tag", "data", "control_field", "indicators", "subfields"):
+                assert getattr(quick, name) == getattr(made, name), name
+            assert quick.as_marc("utf-8") == made.as_marc("utf-8")
+            assert str(quick) == str(made)
+            checked += 1
+    assert checked > 100 or relative != "marc21/uva_001_2000.mrc"
+
+
+_SEPARATOR = re.compile(r"(?:\s+[/:;=]|\s*,)$")
+_PERIOD = re.compile(r"(?:(?<=[\d)\]])|(?<=[^\W\d_]{4}))\.$")
+
+
+def reference_strip_isbd(value: str) -> str:
+    text = " ".join(value.split())
+    while True:
+        stripped = _PERIOD.sub("", _SEPARATOR.sub("", text)).rstrip()
+        if stripped == text:
+            return text
+        text = stripped
+
+
+def test_strip_isbd_shortcut_matches_the_full_loop_on_real_values() -> None:
+    values: set[str] = set()
+    for relative in ("marc21/uva_001_2000.mrc", "dedup/pride-and-prejudice-fixed.mrc", "unimarc/cotes8.mrc"):
+        with Path(DATA / relative).open("rb") as handle:
+            for record in pymarc.MARCReader(handle, to_unicode=True, permissive=True):
+                if record is not None:
+                    values.update(
+                        sub.value for f in record.fields if not f.is_control_field() for sub in f.subfields
+                    )
+    values.update(["Paris :", "Penguin,", "1813.", "Dr.", "a /  ", "x ; y =", "Vol. 2."])
+    assert [strip_isbd(v) for v in sorted(values)] == [reference_strip_isbd(v) for v in sorted(values)]
