@@ -9,6 +9,6 @@ echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 echo "== mypy --strict"
-.venv/bin/mypy unicat harvester indexer search_app
+.venv/bin/mypy unicat harvester indexer search_app bench
 echo "== pytest"
 .venv/bin/python -m pytest -q "$@"

@@ -20,6 +20,7 @@ from search_app.links import api_record_url, record_url
 from search_app.render import STATIC_DIR, make_environment
 from search_app.sources import DEFAULT_TTL, SourceDirectory
 from search_app.state import ENGINE, EXECUTOR, LABELS, SETTINGS, SOURCES, TEMPLATES, in_thread
+from search_app.timing import server_timing
 from unicat.engine import Engine
 from unicat.model import Source
 from unicat.settings import Settings
@@ -42,7 +43,7 @@ async def _engine_threads(app: web.Application) -> AsyncIterator[None]:
 
 def make_app(engine: Engine, settings: Settings, facets_file: Path = DEFAULT_FACETS_FILE) -> web.Application:
     """The search application over ``engine``; ``facets_file`` holds the facet order and value labels."""
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(middlewares=[server_timing, error_middleware])
     labels = load_labels(facets_file)
     templates = make_environment()
     templates.globals["labels"] = labels

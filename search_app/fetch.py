@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from search_app.errors import RecordNotFound
 from search_app.state import ENGINE, SETTINGS, SOURCES, in_thread
+from search_app.timing import add_engine_time
 from unicat.model import UnionRecord
 from unicat.query import SearchQuery, SearchResult, parse_search_params
 
@@ -32,7 +34,9 @@ async def run_search(request: web.Request) -> Search:
     """Parse the request's search parameters (400 on bad ones) and run the search."""
     app = request.app
     query = parse_search_params(query_lists(request), app[SETTINGS])
+    started = time.perf_counter()
     result = await in_thread(app, app[ENGINE].search, query)
+    add_engine_time(request, started)
     return Search(query, result, await app[SOURCES].names())
 
 

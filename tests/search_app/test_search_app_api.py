@@ -142,3 +142,24 @@ async def test_healthz_and_pages_unavailable_when_engine_is_closed(
     assert response.status == 503
     assert response.headers["Retry-After"] == "60"
     assert "not available right now" in await response.text()
+
+
+def server_timing(header: str) -> dict[str, float]:
+    metrics = {}
+    for part in header.split(","):
+        name, _, duration = part.strip().partition(";dur=")
+        metrics[name] = float(duration)
+    return metrics
+
+
+async def test_server_timing_says_what_the_engine_took_of_a_search(client: Client) -> None:
+    response = await client.get("/api/search?q=austen")
+    assert response.status == 200
+    metrics = server_timing(response.headers["Server-Timing"])
+    assert set(metrics) == {"engine", "app"}
+    assert 0 < metrics["engine"] <= metrics["app"]
+    # A page that does not search reports the app's time alone; so does a refused request.
+    for path, status in (("/api/openapi.json", 200), ("/api/search?page=0", 400)):
+        response = await client.get(path)
+        assert response.status == status
+        assert set(server_timing(response.headers["Server-Timing"])) == {"app"}
