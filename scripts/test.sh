@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
 # Install what the tests need and run every quality gate: ruff, mypy --strict, pytest.
 # Arguments go to pytest (e.g. scripts/test.sh -k harvest).
+# Everything installed is cached outside the clone (apt, ~/.cache/pip, ~/.cache/unicat, ~/.m2), so only
+# the first run on a machine downloads anything.
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh"
-install_unicat test
 
-echo "== ruff"
+step() {
+    echo "== $* ($SECONDS s)"
+}
+
+step "system packages (scripts/install-test-deps.sh)"
+bash "$UNICAT_ROOT/scripts/install-test-deps.sh"
+step "python packages"
+install_unicat test
+step "Elasticsearch test node: download once, verify, unpack (tests/es_node.py)"
+.venv/bin/python -m tests.es_node fetch
+
+step "ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-echo "== mypy --strict"
-.venv/bin/mypy unicat harvester indexer search_app bench
-echo "== pytest"
+step "mypy --strict"
+.venv/bin/mypy unicat harvester indexer search_app bench tests/es_node.py
+step "pytest"
 .venv/bin/python -m pytest -q "$@"
+step "done"

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from search_app import api, pages
 from search_app.errors import error_middleware
+from search_app.highlight import highlight
 from search_app.icons import format_badges
 from search_app.labels import DEFAULT_FACETS_FILE, load_labels
 from search_app.links import api_record_url, record_url
@@ -49,6 +50,7 @@ def make_app(engine: Engine, settings: Settings, facets_file: Path = DEFAULT_FAC
     templates.globals["labels"] = labels
     templates.filters["record_url"] = record_url
     templates.filters["api_record_url"] = api_record_url
+    templates.filters["highlight"] = highlight
     templates.globals["format_badge"] = format_badges(labels)
     app[ENGINE] = engine
     app[SETTINGS] = settings

@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-from unicat.query import SearchQuery
-
-FILTER_FIELDS: tuple[str, ...] = ("library", "format", "language")
+from unicat.query import FILTER_FIELDS, SearchQuery
 
 
 def record_url(record_id: str) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from unicat.engine import Engine
+from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.engines.sqlite import SqliteEngine
 from unicat.model import Holding, SourceRef, UnionRecord
 from unicat.settings import Settings
@@ -16,14 +19,45 @@ from unicat.settings import Settings
 EngineFactory = Callable[..., Engine]
 
 
-def _sqlite_engine(tmp_path: Path, **settings: Any) -> Engine:
-    return SqliteEngine(tmp_path / "engine" / "unicat.db", Settings().replace(**settings))
+@dataclass
+class EngineContext:
+    """What an engine implementation may need to open a test's engine: a private directory, a unique
+    name (an Elasticsearch index prefix), and fixtures such as the node's URL, asked for only when used
+    (so the SQLite runs never start a node)."""
+
+    request: pytest.FixtureRequest
+    tmp_path: Path
+    name: str = field(default_factory=lambda: f"test-{uuid.uuid4().hex[:16]}")
+
+    @property
+    def elasticsearch_url(self) -> str:
+        return str(self.request.getfixturevalue("elasticsearch_url"))
 
 
-# Every engine the conformance suite runs against: (id, factory(tmp_path, **settings)).
-# The Elasticsearch engine is added here when it exists.
+def _sqlite_engine(context: EngineContext, **settings: Any) -> Engine:
+    return SqliteEngine(context.tmp_path / "engine" / "unicat.db", Settings().replace(**settings))
+
+
+def _elasticsearch_engine(context: EngineContext, **settings: Any) -> Engine:
+    # Every engine of one test shares one catalogue (its index prefix), as SQLite engines share a file.
+    url = f"{context.elasticsearch_url}/{context.name}"
+    return ElasticsearchEngine(url, Settings(engine_url=url).replace(**settings))
+
+
+def _discard(engines: Sequence[Engine]) -> None:
+    """Close a test's engines; an Elasticsearch catalogue is deleted too, since the node outlives it."""
+    for engine in engines:
+        if isinstance(engine, ElasticsearchEngine):
+            engine.delete_catalogue()
+            break
+    for engine in engines:
+        engine.close()
+
+
+# Every engine the conformance suite runs against: (id, factory(context, **settings)).
 ENGINES: list[tuple[str, Callable[..., Engine]]] = [
     ("sqlite", _sqlite_engine),
+    ("elasticsearch", _elasticsearch_engine),
 ]
 
 
@@ -31,15 +65,15 @@ ENGINES: list[tuple[str, Callable[..., Engine]]] = [
 def engine_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EngineFactory]:
     """Opens fresh engines of one implementation (with settings changes); closes them after the test."""
     opened: list[Engine] = []
+    context = EngineContext(request, tmp_path)
 
     def open_engine(**settings: Any) -> Engine:
-        engine: Engine = request.param(tmp_path, **settings)
+        engine: Engine = request.param(context, **settings)
         opened.append(engine)
         return engine
 
     yield open_engine
-    for engine in opened:
-        engine.close()
+    _discard(opened)
 
 
 @pytest.fixture
@@ -98,3 +132,16 @@ def build_union_record(
 def make_union_record() -> Callable[..., UnionRecord]:
     """The :func:`build_union_record` helper, as a fixture for test modules."""
     return build_union_record
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_url() -> Iterator[str]:
+    """A real Elasticsearch node for the whole test session (see tests/es_node.py).
+
+    ``UNICAT_TEST_ES_URL`` points the tests at a node that is already running; otherwise the project's
+    own script fetches (cached) and starts one. A node that cannot start fails the tests: no skip.
+    """
+    from tests.es_node import running_node
+
+    with running_node() as url:
+        yield url

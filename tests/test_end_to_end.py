@@ -40,6 +40,7 @@ pytestmark = pytest.mark.e2e
 class Demo:
     url: str
     data_dir: Path
+    engine_args: list[str]
     process: subprocess.Popen[str]
     output: list[str]
 
@@ -48,12 +49,18 @@ def _unicat(*args: str) -> list[str]:
     return [sys.executable, "-m", "unicat", *args]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+@pytest.fixture(scope="module", params=["sqlite", "elasticsearch"])
+def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The demo, run as a user runs it, on the embedded engine and on a real Elasticsearch node."""
     data_dir = tmp_path_factory.mktemp("demo")
+    engine_args = ["--data-dir", str(data_dir)]
+    es_catalogue = None
+    if request.param == "elasticsearch":
+        es_catalogue = f"{request.getfixturevalue('elasticsearch_url')}/e2e-{data_dir.name.lower()}"
+        engine_args += ["--engine", es_catalogue]
     env = {key: value for key, value in os.environ.items() if not key.startswith("UNICAT_")}
     process = subprocess.Popen(
-        _unicat("--data-dir", str(data_dir), "demo", "--port", "0"),
+        _unicat(*engine_args, "demo", "--port", "0"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -75,13 +82,19 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     if url is None:
         process.kill()
         pytest.fail("the demo did not start serving:\n" + "\n".join(output))
-    yield Demo(url, data_dir, process, output)
+    yield Demo(url, data_dir, engine_args, process, output)
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
+        if es_catalogue is not None:
+            from unicat.engines.elasticsearch import ElasticsearchEngine
+            from unicat.settings import Settings
+
+            with ElasticsearchEngine(es_catalogue, Settings(engine_url=es_catalogue)) as engine:
+                engine.delete_catalogue()
 
 
 def get(demo: Demo, path: str, **params: str | list[str]) -> tuple[int, Any]:
@@ -168,7 +181,9 @@ def test_marc8_record_is_found_by_its_folded_title_and_shown_in_unicode(demo: De
 
 def test_pages_and_bad_parameters(demo: Demo) -> None:
     status, page = get(demo, "/search", q="pride and prejudice")
-    assert status == 200 and "<h1" in page and "Pride and prejudice" in page
+    assert status == 200 and "<h1" in page
+    # The query's words are marked in the titles of the results.
+    assert "<mark>Pride</mark> <mark>and</mark> <mark>prejudice</mark>" in page
     for params in ({"page": "0"}, {"page_size": "huge"}, {"sort": "sideways"}, {"year": "soon"}):
         status, body = get(demo, "/api/search", **params)
         assert status == 400 and body["error"]["param"] == next(iter(params))
@@ -178,7 +193,7 @@ def test_pages_and_bad_parameters(demo: Demo) -> None:
 
 def test_status_shows_every_source_harvested(demo: Demo) -> None:
     result = subprocess.run(
-        _unicat("--data-dir", str(demo.data_dir), "status", "--json"),
+        _unicat(*demo.engine_args, "status", "--json"),
         capture_output=True, text=True, check=True, cwd=demo.data_dir,
     )  # fmt: skip
     report = json.loads(result.stdout)
@@ -190,7 +205,7 @@ def test_second_run_is_incremental_and_keeps_ids(demo: Demo) -> None:
     status, before = get(demo, "/api/search", q="austen", page_size="100", sort="title")
     assert status == 200
     result = subprocess.run(
-        _unicat("--data-dir", str(demo.data_dir), "demo", "--no-serve"),
+        _unicat(*demo.engine_args, "demo", "--no-serve"),
         capture_output=True, text=True, timeout=240, cwd=demo.data_dir,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

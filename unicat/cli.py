@@ -96,6 +96,11 @@ def _build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write the union records to a file or stdout")
     export.add_argument("--format", choices=("jsonl", "marcxml"), required=True)
     export.add_argument("--out", type=Path, help="output file (default: standard output)")
+    migrate = commands.add_parser(
+        "migrate", help="copy the whole catalogue into another engine (e.g. SQLite → Elasticsearch)"
+    )
+    migrate.add_argument("--to", required=True, metavar="URL", help="the target engine's URL")
+    migrate.add_argument("--force", action="store_true", help="copy even if the target is not empty")
     return parser
 
 
@@ -226,6 +231,26 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, engine: Engine) -> in
     return asyncio.run(run_demo(engine, settings, host=host, port=port, serve=not args.no_serve))
 
 
+def cmd_migrate(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+    from unicat.migrate import migrate
+
+    target_settings = settings.replace(engine_url=args.to)
+    progress = ProgressLine()
+    with open_engine(target_settings) as target:
+        if target.url == engine.url:
+            raise BadParameter("--to", "the target is the catalogue being copied")
+        report = migrate(
+            engine, target, force=args.force, on_progress=lambda what, n: progress.update(f"{what}: {n:,}")
+        )
+    progress.done()
+    echo(
+        f"copied {report.sources:,} sources, {report.source_records:,} source records, "
+        f"{report.harvest_runs:,} harvest runs, {report.quarantined:,} quarantined records, "
+        f"{report.union_records:,} union records and {report.redirects:,} redirects to {target.url}"
+    )
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Engine], int]] = {
     "demo": cmd_demo,
     "source": cmd_source,
@@ -235,6 +260,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Engine], int]] = {
     "serve": cmd_serve,
     "status": cmd_status,
     "export": cmd_export,
+    "migrate": cmd_migrate,
 }
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from unicat.analysis import analyze, sort_key
 from unicat.model import UnionRecord
-from unicat.query import decade_label
+from unicat.query import decade_label, subject_facet_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,7 @@ class IndexFields:
     series: str
     any: str
     libraries: tuple[str, ...]
+    subject_facets: tuple[str, ...]
     format: str
     language: str | None
     year: int | None
@@ -64,6 +65,7 @@ def index_fields(record: UnionRecord) -> IndexFields:
         series=series,
         any=everything,
         libraries=tuple(record.libraries),
+        subject_facets=subject_facet_values(record.subjects),
         format=record.format,
         language=record.language,
         year=record.year,

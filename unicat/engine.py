@@ -115,6 +115,11 @@ class Engine(abc.ABC):
     def harvest_history(self, source: str | None = None, limit: int = 20) -> list[HarvestRun]:
         """Runs, newest first."""
 
+    @abc.abstractmethod
+    def restore_harvest_runs(self, runs: Sequence[HarvestRun]) -> None:
+        """Store runs as they were, ids included (when moving a catalogue between engines); runs
+        started afterwards get higher ids."""
+
     # -- quarantine ------------------------------------------------------------------------------
     @abc.abstractmethod
     def add_quarantine(self, entries: Sequence[QuarantineEntry]) -> None:
@@ -144,6 +149,10 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def memberships(self) -> dict[tuple[str, str], str]:
         """(source, local_id) → union id, as of the current index: lets re-indexing keep ids stable."""
+
+    @abc.abstractmethod
+    def iter_redirects(self) -> Iterator[tuple[str, str]]:
+        """Every stored redirect as (old id, new id), by old id."""
 
     @abc.abstractmethod
     def resolve_redirect(self, union_id: str) -> str | None:

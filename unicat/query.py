@@ -39,8 +39,12 @@ FIELD_ALIASES: dict[str, str] = {
     "series": "series",
 }
 
-FACET_FIELDS: tuple[str, ...] = ("library", "format", "language", "year")
-"""Facets every engine computes; ``year`` is bucketed by decade (``1990-1999``)."""
+FACET_FIELDS: tuple[str, ...] = ("library", "format", "language", "year", "subject")
+"""Facets every engine computes; ``year`` is bucketed by decade (``1990-1999``); ``subject`` counts
+main subject headings (a heading without its subdivisions, see :func:`subject_facet_values`)."""
+
+FILTER_FIELDS: tuple[str, ...] = ("library", "format", "language", "subject")
+"""Facets that filter by exact value (repeatable parameters); ``year`` filters by range."""
 
 SortOrder = Literal["relevance", "year_desc", "year_asc", "title"]
 SORT_ORDERS: tuple[SortOrder, ...] = ("relevance", "year_desc", "year_asc", "title")
@@ -202,19 +206,19 @@ def parse_year_filter(raw: str) -> tuple[int | None, int | None]:
 def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings) -> SearchQuery:
     """Build a :class:`SearchQuery` from request parameters, or raise :class:`BadParameter`.
 
-    Parameters: ``q``, ``library``/``format``/``language`` (repeatable), ``year`` (one year or a
+    Parameters: ``q``, ``library``/``format``/``language``/``subject`` (repeatable), ``year`` (one year or a
     range), ``sort``, ``page``, ``page_size``, ``facets`` (``0``/``1``).
     """
-    known = {"q", "library", "format", "language", "year", "sort", "page", "page_size", "facets"}
+    known = {*FILTER_FIELDS, "q", "year", "sort", "page", "page_size", "facets"}
     unknown = sorted(set(params) - known)
     if unknown:
         raise BadParameter(unknown[0], f"unknown parameter; known: {', '.join(sorted(known))}")
     text = _single(params, "q") or ""
     clauses = parse_text_query(text)
     filters: dict[str, tuple[str, ...]] = {}
-    for name in ("library", "format", "language"):
+    for name in FILTER_FIELDS:
         values = tuple(v for v in params.get(name, ()) if v)
-        if any(len(v) > 100 for v in values):
+        if any(len(v) > 300 for v in values):
             raise BadParameter(name, "value too long")
         if values:
             filters[name] = values
@@ -248,3 +252,20 @@ def decade_label(year: int) -> str:
     """The ``year`` facet's bucket for a year: ``1990-1999``."""
     start = year - year % 10
     return f"{start}-{start + 9}"
+
+
+SUBJECT_SUBDIVISION = " -- "
+
+
+def subject_facet_values(subjects: Sequence[str]) -> tuple[str, ...]:
+    """The ``subject`` facet values of a record: each heading's main part (before `` -- ``), once.
+
+    "Austen, Jane, 1775-1817 -- Criticism" and "Austen, Jane, 1775-1817 -- Film adaptations" count
+    once under "Austen, Jane, 1775-1817", which is what a reader narrowing a search wants.
+    """
+    seen: dict[str, None] = {}
+    for subject in subjects:
+        main = subject.split(SUBJECT_SUBDIVISION, 1)[0].strip()
+        if main:
+            seen.setdefault(main[:300], None)
+    return tuple(seen)

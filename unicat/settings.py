@@ -46,6 +46,12 @@ class Settings:
     http_backoff: float = 1.0
     # Index
     index_batch_size: int = 500
+    # Elasticsearch engine (used when engine_url is http(s)://…)
+    es_shards: int = 1
+    es_replicas: int = 0
+    es_bulk_chunk: int = 1000
+    es_bulk_retries: int = 5
+    es_request_timeout: float = 30.0
     log_level: str = "WARNING"
 
     def replace(self, **changes: Any) -> Settings:
@@ -68,6 +74,11 @@ _FIELD_TYPES: dict[str, type] = {
     "http_retries": int,
     "http_backoff": float,
     "index_batch_size": int,
+    "es_shards": int,
+    "es_replicas": int,
+    "es_bulk_chunk": int,
+    "es_bulk_retries": int,
+    "es_request_timeout": float,
     "log_level": str,
 }
 

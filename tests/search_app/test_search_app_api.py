@@ -24,7 +24,7 @@ async def test_api_search_shape_and_everything_without_q(client: Client) -> None
     assert set(body) == {"total", "page", "page_size", "hits", "facets", "facets_timed_out", "took_ms"}
     assert (body["total"], body["page"], body["page_size"], len(body["hits"])) == (12, 1, 20, 12)
     assert body["facets_timed_out"] == []
-    assert set(body["facets"]) == {"library", "format", "language", "year"}
+    assert set(body["facets"]) == {"library", "format", "language", "year", "subject"}
     library = {f["value"]: (f["label"], f["count"]) for f in body["facets"]["library"]}
     assert library == {
         "oxford": ("Bodleian Library, Oxford", 5),

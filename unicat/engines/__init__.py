@@ -25,8 +25,7 @@ def open_engine(settings: Settings) -> Engine:
 
         return SqliteEngine(sqlite_path(url), settings)
     if url.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"engine URL {url!r}: the Elasticsearch engine is not part of this version yet; "
-            "use sqlite:///path/to/unicat.db"
-        )
-    raise ConfigError(f"engine URL {url!r}: expected sqlite:///path or http://host:port")
+        from unicat.engines.elasticsearch import ElasticsearchEngine
+
+        return ElasticsearchEngine(url, settings)
+    raise ConfigError(f"engine URL {url!r}: expected sqlite:///path or http://host:port[/index-prefix]")

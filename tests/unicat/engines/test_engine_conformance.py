@@ -15,7 +15,7 @@ import pytest
 from tests.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.errors import EngineError, SourceNotFound
-from unicat.model import HarvestCheckpoint, QuarantineEntry, Source, SourceRecord, UnionRecord
+from unicat.model import HarvestCheckpoint, HarvestRun, QuarantineEntry, Source, SourceRecord, UnionRecord
 from unicat.query import SearchQuery, SearchResult, decade_label, parse_search_params
 from unicat.settings import Settings
 
@@ -273,6 +273,23 @@ def test_harvest_run_lifecycle(engine: Engine) -> None:
     assert [run.id for run in engine.harvest_history("UVA", limit=1)] == [second.id]
 
 
+def test_restored_runs_keep_their_ids_and_new_runs_come_after(engine: Engine) -> None:
+    old = [
+        HarvestRun(
+            id=7, source="UVA", started="2024-01-02T03:04:05Z", status="ok", mode="full",
+            finished="2024-01-02T03:10:00Z", pages=3, records=250, deleted=2,
+        ),
+        HarvestRun(
+            id=12, source="UVA", started="2024-02-01T00:00:00Z", status="failed", mode="incremental",
+            from_="2024-01-02T03:04:05Z", finished="2024-02-01T00:01:00Z", error="HTTP 503",
+        ),
+    ]  # fmt: skip
+    engine.restore_harvest_runs(old)
+    assert engine.harvest_history("UVA") == list(reversed(old))
+    assert engine.last_successful_harvest("UVA") == old[0]
+    assert engine.start_harvest("UVA", "incremental").id > 12
+
+
 def test_finishing_an_unknown_run_raises(engine: Engine) -> None:
     with pytest.raises(EngineError):
         engine.finish_harvest(4242, "ok")
@@ -346,6 +363,10 @@ def test_redirects_resolve_to_the_live_record(indexed: Engine, catalogue: list[U
     indexed.replace_union_records(merged, {"pride-1813": "pride-2003"})
     assert indexed.resolve_redirect("pride-old") == "pride-2003"
     assert indexed.resolve_redirect("pride-1813") == "pride-2003"
+    stored = dict(indexed.iter_redirects())
+    assert stored["pride-1813"] == "pride-2003"
+    assert stored["gone"] == "nowhere"
+    assert list(stored) == sorted(stored)
 
 
 # -- search ----------------------------------------------------------------------------------------
@@ -563,3 +584,101 @@ def test_searches_during_a_rebuild_see_old_or_new_index_whole(
     assert failures == []
     assert totals <= {len(old), len(new)}
     assert totals
+
+
+# -- subject facet and filter ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def subject_catalogue(make_union_record: MakeRecord) -> list[UnionRecord]:
+    """Records whose subject headings repeat a main heading with different subdivisions."""
+    return [
+        make_union_record(
+            "criticism",
+            "Jane Austen and the novel",
+            libraries=["OXF", "UVA"],
+            language="eng",
+            subjects=[
+                "Austen, Jane, 1775-1817 -- Criticism and interpretation",
+                "Austen, Jane, 1775-1817 -- Film adaptations",
+                "Women in literature",
+            ],
+        ),
+        make_union_record(
+            "bibliography",
+            "Jane Austen: a bibliography",
+            libraries=["OXF"],
+            language="eng",
+            subjects=["Austen, Jane, 1775-1817 -- Bibliography"],
+        ),
+        make_union_record(
+            "pride",
+            "Pride and prejudice",
+            libraries=["UVA", "BNF"],
+            language="eng",
+            subjects=["Courtship -- England -- Fiction", "Women in literature -- England"],
+        ),
+        make_union_record(
+            "femmes",
+            "Les femmes dans le roman anglais",
+            libraries=["BNF"],
+            language="fre",
+            subjects=["Women in literature", "Roman anglais -- 19e siècle -- Histoire et critique"],
+        ),
+        make_union_record("carte", "Carte de la France en 1850", libraries=["BNF"], format="map"),
+    ]
+
+
+def main_headings(record: UnionRecord) -> set[str]:
+    """A record's main subject headings: each heading's part before " -- " (MARC 6XX $a), once."""
+    return {subject.split(" -- ")[0] for subject in record.subjects}
+
+
+def test_subject_facet_counts_each_main_heading_once_per_record(
+    engine: Engine, subject_catalogue: list[UnionRecord]
+) -> None:
+    engine.replace_union_records(subject_catalogue, {})
+    result = search(engine)
+    counts = Counter(heading for record in subject_catalogue for heading in main_headings(record))
+    expected = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    assert [(f.value, f.count) for f in result.facets["subject"]] == expected
+    # Written out: the data above has Women in literature thrice, Austen twice, the others once.
+    assert expected[:2] == [("Women in literature", 3), ("Austen, Jane, 1775-1817", 2)]
+    assert result.facets_timed_out == []
+
+
+def test_subject_facet_follows_the_query(engine: Engine, subject_catalogue: list[UnionRecord]) -> None:
+    engine.replace_union_records(subject_catalogue, {})
+    result = search(engine, "austen")
+    matched = [r for r in subject_catalogue if "austen" in r.title.lower()]
+    counts = Counter(heading for record in matched for heading in main_headings(record))
+    assert {(f.value, f.count) for f in result.facets["subject"]} == set(counts.items())
+    assert result.total == len(matched) == 2
+
+
+def test_subject_filter_is_or_within_and_and_across_fields(
+    engine: Engine, subject_catalogue: list[UnionRecord]
+) -> None:
+    engine.replace_union_records(subject_catalogue, {})
+
+    def having(*headings: str) -> set[str]:
+        return {r.id for r in subject_catalogue if main_headings(r) & set(headings)}
+
+    assert ids(search(engine, subject="Women in literature")) == having("Women in literature")
+    both = ["Courtship", "Austen, Jane, 1775-1817"]
+    assert ids(search(engine, subject=both)) == having(*both) == {"criticism", "bibliography", "pride"}
+    assert ids(search(engine, subject="Women in literature", library="BNF")) == {"pride", "femmes"}
+    assert ids(search(engine, subject="Women in literature", language="eng")) == {"criticism", "pride"}
+    assert ids(search(engine, "pride", subject="Austen, Jane, 1775-1817")) == set()
+    # A subdivided heading is not a facet value: the filter takes main headings only.
+    assert search(engine, subject="Courtship -- England -- Fiction").total == 0
+
+
+def test_subject_facet_of_a_filtered_search(engine: Engine, subject_catalogue: list[UnionRecord]) -> None:
+    engine.replace_union_records(subject_catalogue, {})
+    result = search(engine, subject="Austen, Jane, 1775-1817")
+    assert [(f.value, f.count) for f in result.facets["subject"]] == [
+        ("Austen, Jane, 1775-1817", 2),
+        ("Women in literature", 1),
+    ]
+    assert {(f.value, f.count) for f in result.facets["library"]} == {("OXF", 2), ("UVA", 1)}

@@ -13,9 +13,10 @@ from typing import Any, Literal
 
 from unicat.documents import index_fields
 from unicat.engine import Engine, HarvestMode
-from unicat.engines.sqlite.connections import ConnectionPool
+from unicat.engines.sqlite.connections import ConnectionPool, TimedConnection
+from unicat.engines.sqlite.facets import FacetCache, FacetColumns, generation, parse_rids
 from unicat.engines.sqlite.schema import migrate
-from unicat.engines.sqlite.search import compile_search
+from unicat.engines.sqlite.search import CompiledSearch, compile_search
 from unicat.errors import EngineError, EngineUnavailable, QueryTimeout, SourceNotFound
 from unicat.model import (
     HarvestCheckpoint,
@@ -27,7 +28,7 @@ from unicat.model import (
     SourceRecord,
     UnionRecord,
 )
-from unicat.query import FACET_FIELDS, FacetCount, SearchQuery, SearchResult
+from unicat.query import FACET_FIELDS, SearchQuery, SearchResult
 from unicat.settings import Settings
 
 # Rows fetched per round trip by the streaming iterators: each batch is its own short read, so an
@@ -79,8 +80,16 @@ def _run(row: sqlite3.Row | tuple[Any, ...]) -> HarvestRun:
 
 def _union_rows(
     records: Iterable[UnionRecord], start: int
-) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...], list[tuple[int, str]], list[tuple[str, str, str]]]]:
-    """Per record: its union_records row, FTS row, library rows and membership rows."""
+) -> Iterator[
+    tuple[
+        tuple[Any, ...],
+        tuple[Any, ...],
+        list[tuple[int, str]],
+        list[tuple[int, str]],
+        list[tuple[str, str, str]],
+    ]
+]:
+    """Per record: its union_records row, FTS row, library rows, subject rows and membership rows."""
     for rid, record in enumerate(records, start):
         fields = index_fields(record)
         text = fields.text_fields()
@@ -97,6 +106,7 @@ def _union_rows(
             ),
             (rid, *text.values()),
             [(rid, library) for library in fields.libraries],
+            [(rid, subject) for subject in fields.subject_facets],
             [(ref.source, ref.local_id, record.id) for ref in record.sources],
         )
 
@@ -113,6 +123,7 @@ class SqliteEngine(Engine):
         except OSError as exc:
             raise EngineUnavailable(f"cannot create the directory of {path}: {exc.strerror}") from exc
         self._pool = ConnectionPool(path, settings.reader_pool_size)
+        self._facets = FacetCache()
         try:
             migrate(self._pool.writer)
             self._pool.open_readers()
@@ -312,6 +323,21 @@ class SqliteEngine(Engine):
         )
         return [_run(row) for row in rows]
 
+    def restore_harvest_runs(self, runs: Sequence[HarvestRun]) -> None:
+        # Explicit ids in an AUTOINCREMENT table move its sequence past them: later runs get higher ids.
+        rows = [
+            (r.id, r.source, r.mode, r.from_, r.until, r.started, r.finished, r.status,
+             r.resumption_token, r.pages, r.records, r.deleted, r.error)
+            for r in runs
+        ]  # fmt: skip
+        with self._pool.write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO harvests (id, source, mode, from_, until, started, finished, "
+                "status, resumption_token, pages, records, deleted, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
     # -- quarantine ------------------------------------------------------------------------------
     def add_quarantine(self, entries: Sequence[QuarantineEntry]) -> None:
         now = utc_now()
@@ -348,9 +374,11 @@ class SqliteEngine(Engine):
             with self._pool.write() as conn:
                 # Readers keep their WAL snapshot of the old index until this transaction commits.
                 conn.execute("DELETE FROM union_libraries")
+                conn.execute("DELETE FROM union_subjects")
                 conn.execute("DELETE FROM union_records")
                 conn.execute("DELETE FROM memberships")
                 conn.execute("INSERT INTO union_fts (union_fts) VALUES ('delete-all')")
+                conn.execute("UPDATE union_state SET generation = generation + 1")
                 rows = _union_rows(records, start=1)
                 while batch := list(itertools.islice(rows, WRITE_BATCH)):
                     conn.executemany(
@@ -370,8 +398,12 @@ class SqliteEngine(Engine):
                         [library for row in batch for library in row[2]],
                     )
                     conn.executemany(
+                        "INSERT INTO union_subjects (record, subject) VALUES (?, ?)",
+                        [subject for row in batch for subject in row[3]],
+                    )
+                    conn.executemany(
                         "INSERT INTO memberships (source, local_id, union_id) VALUES (?, ?, ?)",
-                        [member for row in batch for member in row[3]],
+                        [member for row in batch for member in row[4]],
                     )
                     written += len(batch)
                 conn.executemany(
@@ -385,12 +417,24 @@ class SqliteEngine(Engine):
                 f"the union index was not replaced: a union id or a (source, local_id) member appears "
                 f"twice ({exc}); the previous index is unchanged"
             ) from exc
+        self._warm_facets()
         return written
+
+    def _warm_facets(self) -> None:
+        """Load the new index's facet columns now, so that the first search after a rebuild is not slow."""
+        with self._pool.read() as reader:
+            with reader.time_limit(self.settings.query_timeout) as conn:
+                current = generation(conn)
+            self._facet_columns(reader, current)
 
     def memberships(self) -> dict[tuple[str, str], str]:
         with self._pool.read() as reader, reader.time_limit(BULK_READ_TIMEOUT, "membership load") as conn:
             cursor = conn.execute("SELECT source, local_id, union_id FROM memberships")
             return {(source, local_id): union_id for source, local_id, union_id in cursor}
+
+    def iter_redirects(self) -> Iterator[tuple[str, str]]:
+        for row in self._fetchall("SELECT old_id, new_id FROM redirects ORDER BY old_id"):
+            yield str(row[0]), str(row[1])
 
     def resolve_redirect(self, union_id: str) -> str | None:
         with self._pool.read() as reader, reader.time_limit(self.settings.query_timeout) as conn:
@@ -430,20 +474,63 @@ class SqliteEngine(Engine):
         with self._pool.read() as reader:
             # One read transaction: the total, the page and the facets all see the same snapshot.
             with reader.time_limit(self.settings.query_timeout, "search") as conn:
-                total = int(conn.execute(compiled.count_sql(), compiled.params).fetchone()[0])
+                current = generation(conn)
+            rids = self._match_set(reader, compiled, current) if query.facets else None
+            with reader.time_limit(self.settings.query_timeout, "search") as conn:
+                if rids is None:
+                    total = int(conn.execute(compiled.count_sql(), compiled.params).fetchone()[0])
+                else:
+                    total = len(rids)
                 sql, params = compiled.page_sql(query)
-                hits = [UnionRecord.from_json(json.loads(doc)) for (doc,) in conn.execute(sql, params)]
+                page = [rid for (rid,) in conn.execute(sql, params)]
+                marks = ", ".join("?" for _ in page)
+                docs = dict(conn.execute(f"SELECT rid, doc FROM union_records WHERE rid IN ({marks})", page))
+                hits = [UnionRecord.from_json(json.loads(docs[rid])) for rid in page]
             result = SearchResult(total=total, hits=hits)
             if query.facets and total:
-                for facet in FACET_FIELDS:
-                    sql, params = compiled.facet_sql(facet, query.facet_size)
-                    try:
-                        with reader.time_limit(self.settings.facet_timeout, f"{facet} facet") as conn:
-                            rows = conn.execute(sql, params).fetchall()
-                    except QueryTimeout:
-                        # A slow facet is dropped, never the page: the user still gets the hits.
-                        result.facets_timed_out.append(facet)
-                        continue
-                    result.facets[facet] = [FacetCount(str(value), int(count)) for value, count in rows]
+                self._count_facets(reader, current, rids, query.facet_size, result)
         result.took_ms = (time.perf_counter() - began) * 1000
         return result
+
+    def _match_set(
+        self, reader: TimedConnection, compiled: CompiledSearch, current: int
+    ) -> Sequence[int] | None:
+        """The rids of every match, for the total and the facets; ``None`` past the facets' budget.
+
+        Fetching the match set is the facets' work, so it runs under their budget: when it is too
+        slow the facets are dropped and the total is counted in SQL instead.
+        """
+        try:
+            with reader.time_limit(self.settings.facet_timeout, "facets") as conn:
+                rids_sql = compiled.rids_sql()
+                if rids_sql is None:
+                    return self._facet_columns(reader, current).rids
+                return parse_rids(conn.execute(*rids_sql).fetchone()[0])
+        except QueryTimeout:
+            return None
+
+    def _facet_columns(self, reader: TimedConnection, current: int) -> FacetColumns:
+        # A bulk read once per rebuild, not a user query: its own generous limit.
+        with reader.time_limit(BULK_READ_TIMEOUT, "facet load") as conn:
+            return self._facets.columns(conn, current)
+
+    def _count_facets(
+        self,
+        reader: TimedConnection,
+        current: int,
+        rids: Sequence[int] | None,
+        size: int,
+        result: SearchResult,
+    ) -> None:
+        """Every facet over ``rids``, each within ``facet_timeout`` of the facets' start, or dropped."""
+        deadline = time.monotonic() + self.settings.facet_timeout
+        if rids is None or time.monotonic() > deadline:
+            result.facets_timed_out.extend(FACET_FIELDS)
+            return
+        columns = self._facet_columns(reader, current)
+        for facet in FACET_FIELDS:
+            if time.monotonic() > deadline:
+                # A slow facet is dropped, never the page: the user still gets the hits.
+                result.facets_timed_out.append(facet)
+                continue
+            result.facets[facet] = columns.count(facet, rids, size)

@@ -96,7 +96,35 @@ _V1 = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# The subject facet: each record's main subject headings (unicat.query.subject_facet_values), one row
+# each, like union_libraries. Records indexed before this migration get theirs from their stored
+# document here, so an upgraded database answers the facet at once, without a re-index: the SQL
+# mirrors subject_facet_values (the part before " -- ", trimmed, at most 300 characters, once).
+_SUBJECT_MAIN = (
+    "substr(trim(CASE WHEN instr(j.value, ' -- ') > 0 THEN substr(j.value, 1, instr(j.value, ' -- ') - 1) "
+    "ELSE j.value END, ' ' || char(9, 10, 11, 12, 13)), 1, 300)"
+)
+_V2 = (
+    """CREATE TABLE union_subjects (
+        record INTEGER NOT NULL REFERENCES union_records (rid) ON DELETE CASCADE,
+        subject TEXT NOT NULL,
+        PRIMARY KEY (record, subject)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX union_subjects_by_subject ON union_subjects (subject, record)",
+    f"""INSERT OR IGNORE INTO union_subjects (record, subject)
+        SELECT u.rid, {_SUBJECT_MAIN} AS main FROM union_records u, json_each(u.doc, '$.subjects') j
+        WHERE j.type = 'text' AND main != ''""",
+    # Raised by every rebuild: a copy of the index kept outside SQLite (the facet columns, see
+    # facets.py) is valid for one generation only.
+    "CREATE TABLE union_state (generation INTEGER NOT NULL)",
+    # Every union_records column but the long ``doc``: ranking and filtering a broad match set seeks
+    # one entry per match, and a narrow entry keeps those seeks in a few cached pages.
+    "CREATE INDEX union_records_narrow ON union_records "
+    "(rid, title_sort, id, format, language, year, decade)",
+    "INSERT INTO union_state (generation) VALUES (0)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from unicat.errors import BadParameter
-from unicat.query import SEARCH_FIELDS, Clause, SearchQuery
+from unicat.query import FILTER_FIELDS, SEARCH_FIELDS, Clause, SearchQuery
 
 # bm25 weights in the FTS column order (title, author, subject, ident, publisher, series, any):
 # a word in the title or an exact identifier says more about relevance than one in a note.
@@ -21,14 +21,6 @@ _ORDER_BY = {
     "year_desc": "u.year IS NULL, u.year DESC, u.title_sort, u.id",
     "year_asc": "u.year IS NULL, u.year, u.title_sort, u.id",
     "title": "u.title_sort, u.id",
-}
-
-# Facet name → the grouped expression and the extra join it needs.
-_FACETS = {
-    "library": ("l.library", "CROSS JOIN union_libraries l ON l.record = u.rid"),
-    "format": ("u.format", ""),
-    "language": ("u.language", ""),
-    "year": ("u.decade", ""),
 }
 
 
@@ -63,28 +55,38 @@ class CompiledSearch:
     where: str
     params: tuple[object, ...]
     ranked: bool
+    filtered: bool
+
+    def rids_sql(self) -> tuple[str, tuple[object, ...]] | None:
+        """One row, the match set's rids joined by commas; ``None`` when everything matches.
+
+        Without filters the FTS index alone knows the match set: skipping the join to union_records
+        saves a b-tree seek per match (measured: 17 ms instead of 60 for 50,000 matches).
+        """
+        if not self.filtered:
+            if not self.ranked:
+                return None
+            return "SELECT group_concat(rowid) FROM union_fts WHERE union_fts MATCH ?", self.params
+        return f"SELECT group_concat(u.rid) FROM {self.source} WHERE {self.where}", self.params
 
     def count_sql(self) -> str:
+        if self.ranked and not self.filtered:
+            # The FTS index alone knows the count: no seek per match into union_records.
+            return "SELECT count(*) FROM union_fts WHERE union_fts MATCH ?"
         return f"SELECT count(*) FROM {self.source} WHERE {self.where}"
 
     def page_sql(self, query: SearchQuery) -> tuple[str, tuple[object, ...]]:
-        """The SQL of one page of hits (their ``doc``), sorted and paged."""
+        """The SQL of one page of hits (their ``rid``), sorted and paged.
+
+        Only rids: a sorter that carried each candidate's long ``doc`` would read every matching
+        record's document to keep twenty (the caller fetches those twenty by rid).
+        """
         if query.sort == "relevance":
             order = f"{_BM25}, u.title_sort, u.id" if self.ranked else _ORDER_BY["title"]
         else:
             order = _ORDER_BY[query.sort]
-        sql = f"SELECT u.doc FROM {self.source} WHERE {self.where} ORDER BY {order} LIMIT ? OFFSET ?"
+        sql = f"SELECT u.rid FROM {self.source} WHERE {self.where} ORDER BY {order} LIMIT ? OFFSET ?"
         return sql, (*self.params, query.page_size, query.offset)
-
-    def facet_sql(self, facet: str, size: int) -> tuple[str, tuple[object, ...]]:
-        """The SQL of one facet: its top ``size`` values over the whole match set, count desc then value."""
-        expression, join = _FACETS[facet]
-        sql = (
-            f"SELECT {expression} AS value, count(*) AS n FROM {self.source} {join} "
-            f"WHERE {self.where} AND {expression} IS NOT NULL "
-            "GROUP BY value ORDER BY n DESC, value LIMIT ?"
-        )
-        return sql, (*self.params, size)
 
 
 def compile_search(query: SearchQuery) -> CompiledSearch:
@@ -96,7 +98,11 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
         source = "union_records u"
     else:
         # CROSS JOIN fixes the join order (FTS first); without it the planner may scan union_records.
-        source = "union_fts CROSS JOIN union_records u ON u.rid = union_fts.rowid"
+        # INDEXED BY: the narrow covering index (everything but ``doc``) instead of the wide table rows
+        # (measured: 122 ms instead of 165 to rank 50,000 matches).
+        source = (
+            "union_fts CROSS JOIN union_records u INDEXED BY union_records_narrow ON u.rid = union_fts.rowid"
+        )
         conditions.append("union_fts MATCH ?")
         params.append(match)
     for name, values in query.filters.items():
@@ -105,10 +111,12 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
         marks = ", ".join("?" for _ in values)
         if name == "library":
             conditions.append(f"u.rid IN (SELECT record FROM union_libraries WHERE library IN ({marks}))")
+        elif name == "subject":
+            conditions.append(f"u.rid IN (SELECT record FROM union_subjects WHERE subject IN ({marks}))")
         elif name in _FILTER_COLUMNS:
             conditions.append(f"{_FILTER_COLUMNS[name]} IN ({marks})")
         else:
-            raise BadParameter(name, "unknown filter; known: library, format, language")
+            raise BadParameter(name, f"unknown filter; known: {', '.join(FILTER_FIELDS)}")
         params.extend(values)
     if query.year_from is not None:
         conditions.append("u.year >= ?")
@@ -117,4 +125,7 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
         conditions.append("u.year <= ?")
         params.append(query.year_to)
     where = " AND ".join(conditions) if conditions else "1"
-    return CompiledSearch(source=source, where=where, params=tuple(params), ranked=match is not None)
+    filtered = len(conditions) > (match is not None)
+    return CompiledSearch(
+        source=source, where=where, params=tuple(params), ranked=match is not None, filtered=filtered
+    )

@@ -1,0 +1,1 @@
+"""Benchmarks: each module is a script (``.venv/bin/python bench/NAME.py``); see bench/README.md."""

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# System packages the test suite needs on a fresh Debian machine; idempotent and quick when all is there.
+# Runs apt-get only for what is missing (and `apt-get update` at most once, only then), so a CI run on a
+# prepared machine spends well under a second here. Not root: it only checks, and says what to install.
+#   docker-compose  tests/test_docker_compose.py validates docker-compose.yml with `docker-compose config`
+#                   (Debian 12 ships Compose v1, which validates a file without a Docker daemon)
+#   maven           tests/es_node.py downloads the Elasticsearch test node from Maven Central with `mvn`
+set -euo pipefail
+
+# command → Debian package that provides it
+declare -A PACKAGE_OF=(
+    [docker-compose]=docker-compose
+    [mvn]=maven
+)
+
+missing=()
+for command in "${!PACKAGE_OF[@]}"; do
+    command -v "$command" >/dev/null 2>&1 || missing+=("${PACKAGE_OF[$command]}")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing system packages: ${missing[*]}. Install them as root:" >&2
+    echo "  sudo bash scripts/install-test-deps.sh" >&2
+    exit 2
+fi
+
+echo "== installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# A package index that does not know the package yet (fresh image) needs one update, never more.
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

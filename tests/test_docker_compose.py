@@ -1,0 +1,114 @@
+"""docker-compose.yml, the documented production stack, validated by Compose itself.
+
+No Docker daemon runs here: Debian's ``docker-compose`` (Compose v1.29) validates and normalises a file
+without one, and the assertions read its normalised output, not our own parse of the file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ES_IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:9.2.0"
+
+
+def _docker_compose() -> str:
+    found = shutil.which("docker-compose")
+    if found is None:
+        pytest.fail("docker-compose is not installed: run `sudo bash scripts/install-test-deps.sh`")
+    return found
+
+
+def _compose_config(directory: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [_docker_compose(), "config"], cwd=directory, capture_output=True, text=True, check=False
+    )
+
+
+def _as_json(yaml_text: str) -> dict[str, Any]:
+    """Parse YAML with the interpreter Debian's docker-compose runs on, which always has PyYAML (a
+    dependency of docker-compose); the project's own environment has no YAML parser."""
+    interpreter = Path(_docker_compose()).read_text().splitlines()[0].removeprefix("#!").split()
+    script = "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"
+    converted = subprocess.run(
+        [*interpreter, "-c", script], input=yaml_text, capture_output=True, text=True, check=True
+    )
+    config: dict[str, Any] = json.loads(converted.stdout)
+    return config
+
+
+@pytest.fixture(scope="module")
+def config() -> dict[str, Any]:
+    result = _compose_config(REPO_ROOT)
+    assert result.returncode == 0, result.stderr
+    return _as_json(result.stdout)
+
+
+def _bytes(size: str) -> int:
+    """A Compose/JVM size such as ``2g``, ``512m`` or ``1024`` in bytes."""
+    match = re.fullmatch(r"(\d+)([kmg]?)b?", size.lower())
+    assert match is not None, size
+    return int(match.group(1)) << 10 * " kmg".index(match.group(2) or " ")
+
+
+def test_compose_rejects_an_invalid_file(tmp_path: Path) -> None:
+    """The validation this file relies on is real: a misspelt option is refused."""
+    text = (REPO_ROOT / "docker-compose.yml").read_text()
+    assert "    mem_limit:" in text
+    (tmp_path / "docker-compose.yml").write_text(text.replace("    mem_limit:", "    mem_limitt:"))
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    result = _compose_config(tmp_path)
+    assert result.returncode != 0
+    assert "mem_limitt" in result.stderr
+
+
+def test_elasticsearch_service(config: dict[str, Any]) -> None:
+    node = config["services"]["elasticsearch"]
+    assert node["image"] == ES_IMAGE
+    assert node["environment"]["discovery.type"] == "single-node"
+    assert "_cluster/health" in " ".join(node["healthcheck"]["test"])
+    heap = re.search(r"-Xmx(\w+)", node["environment"]["ES_JAVA_OPTS"])
+    assert heap is not None
+    assert 2 * _bytes(heap.group(1)) <= _bytes(str(node["mem_limit"]))  # room for Lucene's file cache
+    volume, _, target = node["volumes"][0].partition(":")
+    assert volume in config["volumes"] and target.startswith("/usr/share/elasticsearch/data")
+
+
+def test_elasticsearch_without_security_is_private(config: dict[str, Any]) -> None:
+    node = config["services"]["elasticsearch"]
+    if node["environment"].get("xpack.security.enabled") != "false":
+        return
+    assert "ports" not in node
+    assert all(config["networks"][name].get("internal") is True for name in node["networks"])
+    assert "private network" in (REPO_ROOT / "docker-compose.yml").read_text()
+
+
+def test_app_service(config: dict[str, Any]) -> None:
+    app = config["services"]["app"]
+    assert Path(app["build"]["context"]) == REPO_ROOT
+    assert app["command"][:4] == ["unicat", "serve", "--host", "0.0.0.0"]
+    assert app["environment"]["UNICAT_ENGINE"] == "http://elasticsearch:9200"
+    assert app["depends_on"] == {"elasticsearch": {"condition": "service_healthy"}}
+    assert "/healthz" in " ".join(app["healthcheck"]["test"])
+    assert [port["target"] for port in app["ports"]] == [8080]
+    assert set(config["services"]["elasticsearch"]["networks"]) <= set(app["networks"])
+
+
+def test_dockerfile_installs_the_project_on_python_311_slim() -> None:
+    lines = (REPO_ROOT / "Dockerfile").read_text().splitlines()
+    assert "FROM python:3.11-slim" in lines
+    assert any(line.startswith("RUN pip install --no-cache-dir .") for line in lines)
+    ignored = set((REPO_ROOT / ".dockerignore").read_text().split())
+    for line in lines:
+        if line.startswith("COPY "):
+            *sources, _ = line.split()[1:]
+            for source in sources:
+                assert (REPO_ROOT / source).exists(), source
+                assert source not in ignored, source

@@ -1,0 +1,336 @@
+"""What only the Elasticsearch engine has to prove: its failure modes, its write order, its atomic alias
+swap, deep paging, rejected documents and its run-id counter, all against a real node."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from tests.conftest import build_union_record
+from unicat.engines import open_engine
+from unicat.engines.elasticsearch import ElasticsearchEngine
+from unicat.engines.elasticsearch.connection import parse_engine_url
+from unicat.engines.elasticsearch.indices import IndexNames
+from unicat.engines.sqlite import SqliteEngine
+from unicat.errors import ConfigError, EngineError, EngineUnavailable, SchemaError
+from unicat.model import HarvestCheckpoint, SourceRecord, UnionRecord
+from unicat.query import SearchQuery, parse_search_params
+from unicat.settings import Settings
+
+OpenEngine = Callable[[], ElasticsearchEngine]
+
+
+@pytest.fixture
+def catalogue_url(elasticsearch_url: str) -> Iterator[str]:
+    """A URL naming a fresh catalogue (index prefix) on the test node; its indices go afterwards."""
+    url = f"{elasticsearch_url}/test-{uuid.uuid4().hex[:16]}"
+    yield url
+    # A raw client, not an engine: a test may leave a catalogue that the engine refuses to open.
+    client = node(url)
+    patterns = IndexNames(parse_engine_url(url).prefix).all_patterns()
+    for index in client.indices.get(index=patterns, ignore_unavailable=True).body:
+        client.indices.delete(index=index)
+    client.close()
+
+
+@pytest.fixture
+def open_es(catalogue_url: str) -> Iterator[OpenEngine]:
+    opened: list[ElasticsearchEngine] = []
+
+    def opener() -> ElasticsearchEngine:
+        engine = ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url))
+        opened.append(engine)
+        return engine
+
+    yield opener
+    for engine in opened:
+        engine.close()
+
+
+@pytest.fixture
+def es(open_es: OpenEngine) -> ElasticsearchEngine:
+    return open_es()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: bound, then released."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def node(url: str) -> Elasticsearch:
+    return Elasticsearch(parse_engine_url(url).node_url)
+
+
+# -- opening ---------------------------------------------------------------------------------------
+
+
+def test_an_unreachable_node_is_unavailable_with_a_clear_message() -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    with pytest.raises(EngineUnavailable) as caught:
+        ElasticsearchEngine(url, Settings(engine_url=url, es_bulk_retries=0))
+    message = str(caught.value)
+    assert f"cannot reach Elasticsearch at {url}" in message
+    assert "connection refused" in message
+    assert "--engine" in message
+
+
+def test_the_url_path_is_the_index_prefix() -> None:
+    assert parse_engine_url("http://127.0.0.1:9200").prefix == "unicat"
+    assert parse_engine_url("http://127.0.0.1:9200/").prefix == "unicat"
+    address = parse_engine_url("https://search.example:9243/network-b")
+    assert (address.node_url, address.prefix) == ("https://search.example:9243", "network-b")
+    for bad in (
+        "http://127.0.0.1:9200/Upper",
+        "http://127.0.0.1:9200/a/b",
+        "ftp://x/y",
+        "http://h:9200/p?x=1",
+    ):
+        with pytest.raises(ConfigError):
+            parse_engine_url(bad)
+
+
+def test_open_engine_picks_elasticsearch_for_http_urls(catalogue_url: str) -> None:
+    with open_engine(Settings(engine_url=catalogue_url)) as engine:
+        assert isinstance(engine, ElasticsearchEngine)
+        assert engine.union_count() == 0
+
+
+def test_a_catalogue_from_a_newer_unicat_is_refused(es: ElasticsearchEngine, catalogue_url: str) -> None:
+    client = node(catalogue_url)
+    client.index(index=es.names.meta, id="schema", document={"version": 999}, refresh=True)
+    client.close()
+    with pytest.raises(SchemaError, match="999"):
+        ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url))
+
+
+def test_reopening_keeps_everything(open_es: OpenEngine) -> None:
+    first = open_es()
+    first.replace_union_records([build_union_record("a", "La Peste")], {"old": "a"})
+    run = first.start_harvest("UVA", "full")
+    first.close()
+    again = open_es()
+    assert again.union_count() == 1
+    assert again.resolve_redirect("old") == "a"
+    assert again.start_harvest("UVA", "full").id == run.id + 1
+
+
+# -- record store: write order and idempotence ----------------------------------------------------
+
+
+def test_records_are_written_before_the_checkpoint_and_a_restore_is_idempotent(
+    es: ElasticsearchEngine, catalogue_url: str
+) -> None:
+    run = es.start_harvest("UVA", "full")
+    first_page = [SourceRecord("UVA", f"p1-{n}", b"record %d" % n) for n in range(3)]
+    es.store_page("UVA", first_page, HarvestCheckpoint(run.id, "token-1", 1, 3, 0))
+    second_page = [SourceRecord("UVA", f"p2-{n}", b"record %d" % n) for n in range(4)]
+    # A checkpoint that cannot be written (the run index refuses writes) stands for a process killed
+    # between the two writes: the page's records must already be there, the checkpoint not moved.
+    client = node(catalogue_url)
+    client.indices.put_settings(index=es.names.harvests, settings={"index.blocks.write": True})
+    try:
+        with pytest.raises(EngineError):
+            es.store_page("UVA", second_page, HarvestCheckpoint(run.id, "token-2", 2, 7, 0))
+    finally:
+        client.indices.put_settings(index=es.names.harvests, settings={"index.blocks.write": False})
+        client.close()
+    assert es.source_counts("UVA").live == 7
+    resumed = es.unfinished_harvest("UVA")
+    assert resumed is not None
+    assert (resumed.resumption_token, resumed.pages, resumed.records) == ("token-1", 1, 3)
+    # The resumed harvest fetches the same page again: the same documents are overwritten.
+    es.store_page("UVA", second_page, HarvestCheckpoint(run.id, "token-2", 2, 7, 0))
+    assert es.source_counts("UVA").live == 7
+    assert [r.local_id for r in es.iter_source_records("UVA")] == sorted(
+        r.local_id for r in first_page + second_page
+    )
+    stored = es.get_source_record("UVA", "p2-3")
+    assert stored is not None and stored.raw == b"record 3"
+    after = es.unfinished_harvest("UVA")
+    assert after is not None and (after.resumption_token, after.pages) == ("token-2", 2)
+
+
+def test_a_very_long_local_id_is_kept_whole(es: ElasticsearchEngine) -> None:
+    local_id = "x" * 600  # above Elasticsearch's 512-byte document id limit
+    es.store_page("UVA", [SourceRecord("UVA", local_id, b"raw")], None)
+    stored = es.get_source_record("UVA", local_id)
+    assert stored is not None and stored.local_id == local_id
+    assert es.get_source_record("UVA", "x" * 599) is None
+
+
+# -- union index -----------------------------------------------------------------------------------
+
+
+def test_alias_swap_during_concurrent_searches(es: ElasticsearchEngine, catalogue_url: str) -> None:
+    old = [build_union_record(f"old-{n:04d}", f"Madame Bovary {n}", year=1857) for n in range(300)]
+    new = [build_union_record(f"new-{n:04d}", f"Madame Bovary {n}", year=1857) for n in range(500)]
+    es.replace_union_records(old, {})
+    failures: list[BaseException] = []
+    totals: set[int] = set()
+    stop = threading.Event()
+
+    def searcher() -> None:
+        while not stop.is_set():
+            try:
+                result = es.search(parse_search_params({"q": ["bovary"]}, Settings()))
+                assert len({hit.id.split("-")[0] for hit in result.hits}) == 1
+                assert sum(f.count for f in result.facets["year"]) == result.total
+                totals.add(result.total)
+            except BaseException as exc:
+                failures.append(exc)
+                return
+
+    threads = [threading.Thread(target=searcher) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for _ in range(4):
+        es.replace_union_records(new, {})
+        es.replace_union_records(old, {})
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert totals <= {len(old), len(new)} and totals
+    # The old generations are gone: one index remains behind the alias.
+    client = node(catalogue_url)
+    generations = sorted(client.indices.get(index=f"{es.names.union}-*").body)
+    aliased = sorted(client.indices.get_alias(name=es.names.union).body)
+    client.close()
+    assert generations == aliased and len(generations) == 1
+
+
+def test_deep_pages_equal_walking_every_page(es: ElasticsearchEngine) -> None:
+    count = 10_150
+    records = (build_union_record(f"r{n:05d}", "Atlas", year=1900 + n % 100) for n in range(count))
+    assert es.replace_union_records(records, {}) == count
+    # Same title everywhere: the title order is the id order, known without the engine.
+    expected = [f"r{n:05d}" for n in range(count)]
+    seen: list[str] = []
+    page = 1
+    while True:
+        result = es.search(SearchQuery(sort="title", page=page, page_size=100, facets=page in (1, 102)))
+        assert result.total == count
+        if page == 102:
+            assert sum(f.count for f in result.facets["year"]) == count
+        if not result.hits:
+            break
+        seen.extend(hit.id for hit in result.hits)
+        page += 1
+    assert page == 103
+    assert seen == expected
+    by_year = es.search(SearchQuery(sort="year_desc", page=101, page_size=100, facets=False))
+    # Years 1999 down to 1900, 101 or 102 records each (n % 100), ties by id.
+    ordered = sorted(range(count), key=lambda n: (-(1900 + n % 100), n))
+    assert [hit.id for hit in by_year.hits] == [f"r{n:05d}" for n in ordered[10_000:10_100]]
+
+
+def test_a_document_the_node_rejects_is_quarantined_and_the_rest_written(es: ElasticsearchEngine) -> None:
+    good = [build_union_record(f"good-{n}", "Salammbô", year=1862) for n in range(5)]
+    # 10**12 fits a Python int but not the mapping's integer year: the node refuses the document.
+    bad = build_union_record("bad", "Salammbô", year=10**12, libraries=["SCPO", "BNF"])
+    assert es.replace_union_records([*good[:2], bad, *good[2:]], {}) == 5
+    assert es.union_count() == 5
+    assert es.get_union_record("bad") is None
+    (entry,) = es.list_quarantine()
+    assert (entry.stage, entry.source, entry.local_id) == ("index", "SCPO", "scpo-bad")
+    assert "bad" in entry.reason and "year" in entry.reason
+    assert json.loads(entry.raw)["id"] == "bad"
+    assert json.loads(entry.raw) == bad.to_json()
+
+
+def test_a_union_id_given_twice_keeps_the_previous_index(es: ElasticsearchEngine) -> None:
+    es.replace_union_records([build_union_record("a", "Nana")], {})
+    twice: list[UnionRecord] = [
+        build_union_record("b", "Germinal", libraries=["BNF"]),
+        build_union_record("b", "Germinal", libraries=["UVA"]),
+    ]
+    with pytest.raises(EngineError, match="twice"):
+        es.replace_union_records(twice, {})
+    assert [r.id for r in es.iter_union_records()] == ["a"]
+    shared = [build_union_record("c", "Nana"), build_union_record("d", "Nana")]
+    shared[1].sources = shared[0].sources
+    with pytest.raises(EngineError, match="member of two union records"):
+        es.replace_union_records(shared, {})
+    assert [r.id for r in es.iter_union_records()] == ["a"]
+
+
+# -- harvest run ids -------------------------------------------------------------------------------
+
+
+def test_concurrent_start_harvest_gives_distinct_ids(open_es: OpenEngine) -> None:
+    engines = [open_es() for _ in range(3)]
+    ids: list[int] = []
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def start(engine: ElasticsearchEngine) -> None:
+        try:
+            for _ in range(8):
+                run = engine.start_harvest("UVA", "incremental")
+                with lock:
+                    ids.append(run.id)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start, args=(engines[n % 3],)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(ids) == 48
+    assert sorted(ids) == list(range(1, 49))
+    assert [run.id for run in engines[0].harvest_history("UVA", limit=100)] == list(range(48, 0, -1))
+
+
+# -- same answers as the embedded engine -----------------------------------------------------------
+
+
+def test_totals_facets_and_orders_equal_the_sqlite_engine(es: ElasticsearchEngine, tmp_path: Path) -> None:
+    words = ["histoire", "guerre", "paix", "roman", "atlas", "poesie"]
+    records = [
+        build_union_record(
+            f"e{n:03d}",
+            f"{words[n % 6]} {words[(n * 2) % 6]} volume {n % 13}",
+            authors=[f"Auteur{n % 5}, Nom"],
+            year=None if n % 11 == 0 else 1800 + (n * 37) % 220,
+            language=["fre", "eng", "ger"][n % 3],
+            format=["book", "serial", "map"][n % 4 % 3],
+            libraries=[["BNF"], ["UVA", "OXF"], ["SCPO", "BNF"]][n % 3],
+            subjects=[f"{words[(n * 5) % 6].title()} -- Sujet {n % 4}"],
+        )
+        for n in range(240)
+    ]
+    sqlite = SqliteEngine(tmp_path / "u.db", Settings())
+    try:
+        sqlite.replace_union_records(records, {})
+        es.replace_union_records(records, {})
+        requests: list[dict[str, list[str]]] = [
+            {},
+            {"q": ["guerre"]},
+            {"q": ["hist*"], "sort": ["year_desc"]},
+            {"q": ['"guerre paix"'], "sort": ["title"]},
+            {"q": ["author:auteur3"], "library": ["OXF", "SCPO"], "sort": ["year_asc"]},
+            {"language": ["eng"], "format": ["map"], "year": ["1850-1950"], "sort": ["title"], "page": ["2"]},
+            {"subject": ["Roman"], "sort": ["year_desc"], "page": ["3"]},
+        ]
+        for request in requests:
+            query = parse_search_params(request, Settings())
+            ours, theirs = es.search(query), sqlite.search(query)
+            assert ours.total == theirs.total > 0, request
+            assert ours.facets == theirs.facets, request
+            if query.sort != "relevance":
+                assert [h.id for h in ours.hits] == [h.id for h in theirs.hits], request
+            else:
+                assert len(ours.hits) == len(theirs.hits), request
+    finally:
+        sqlite.close()

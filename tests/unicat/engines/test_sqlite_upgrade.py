@@ -1,0 +1,65 @@
+"""A database written before the subject facet existed upgrades on open and answers the new facet."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import build_union_record
+from unicat.engines.sqlite import SqliteEngine
+from unicat.engines.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migrate
+from unicat.query import SearchQuery
+from unicat.settings import Settings
+
+SUBJECTS = [
+    "Austen, Jane, 1775-1817 -- Criticism and interpretation",
+    "Austen, Jane, 1775-1817 -- Film adaptations",
+    "  Women in literature\t",
+    "Courtship",
+]
+
+
+def version_1_database(path: Path) -> None:
+    """A version-1 file holding one union record, written as version 1 of the engine wrote it."""
+    record = build_union_record("pride", "Pride and prejudice", subjects=SUBJECTS, libraries=["UVA"])
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert migrate(conn, MIGRATIONS[:1]) == 1
+    conn.execute(
+        "INSERT INTO union_records (rid, id, format, language, year, decade, title_sort, doc) "
+        "VALUES (1, 'pride', 'book', NULL, NULL, NULL, 'pride and prejudice', ?)",
+        (json.dumps(record.to_json()),),
+    )
+    conn.execute("INSERT INTO union_libraries (record, library) VALUES (1, 'UVA')")
+    conn.execute(
+        "INSERT INTO union_fts (rowid, title, any) VALUES (1, 'pride and prejudice', 'pride and prejudice')"
+    )
+    conn.close()
+
+
+def test_a_version_1_database_gets_its_subject_facet_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "unicat.db"
+    version_1_database(path)
+    with SqliteEngine(path, Settings()) as engine:
+        result = engine.search(SearchQuery())
+        # Main headings of SUBJECTS by hand: the part before " -- ", surrounding blanks removed, once.
+        assert {(f.value, f.count) for f in result.facets["subject"]} == {
+            ("Austen, Jane, 1775-1817", 1),
+            ("Women in literature", 1),
+            ("Courtship", 1),
+        }
+        filtered = engine.search(SearchQuery(filters={"subject": ("Women in literature",)}))
+        assert [hit.id for hit in filtered.hits] == ["pride"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_rebuilding_an_upgraded_database_replaces_its_subjects(tmp_path: Path) -> None:
+    path = tmp_path / "unicat.db"
+    version_1_database(path)
+    with SqliteEngine(path, Settings()) as engine:
+        engine.replace_union_records(
+            [build_union_record("emma", "Emma", subjects=["Matchmaking -- Fiction"])], {}
+        )
+        result = engine.search(SearchQuery())
+    assert [(f.value, f.count) for f in result.facets["subject"]] == [("Matchmaking", 1)]

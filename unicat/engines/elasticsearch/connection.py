@@ -1,0 +1,108 @@
+"""Reaching the node: the engine URL, the client, and the translation of transport failures.
+
+The URL is ``http://host:port[/prefix]``: the optional path names the index prefix, so several
+catalogues (and every test) can share one cluster. Every call into the client goes through
+:func:`translated`, so a node that is down surfaces as :class:`~unicat.errors.EngineUnavailable`
+with what to do, and a slow one as :class:`~unicat.errors.QueryTimeout`, never as a client exception.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, Elasticsearch, TransportError
+
+from unicat.errors import ConfigError, EngineError, EngineUnavailable, QueryTimeout
+from unicat.settings import Settings
+
+DEFAULT_PREFIX = "unicat"
+# Index names must be lower case and may not contain most punctuation; keep prefixes plain.
+_PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class EngineAddress:
+    """Where the node is (``node_url``) and the prefix of every index this catalogue owns."""
+
+    node_url: str
+    prefix: str
+
+
+def parse_engine_url(url: str) -> EngineAddress:
+    """Split ``http://host:port[/prefix]``; raises :class:`ConfigError` for anything else."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"engine URL {url!r}: expected http://host:port[/index-prefix]")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"engine URL {url!r}: no query or fragment allowed, only http://host:port[/prefix]")
+    prefix = parts.path.strip("/") or DEFAULT_PREFIX
+    if not _PREFIX_RE.match(prefix):
+        raise ConfigError(
+            f"engine URL {url!r}: the index prefix {prefix!r} must be 1-64 lower-case letters, digits, "
+            "'_' or '-', starting with a letter or digit"
+        )
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"engine URL {url!r}: {exc}") from exc
+    netloc = parts.hostname if port is None else f"{parts.hostname}:{port}"
+    if ":" in parts.hostname:
+        netloc = f"[{parts.hostname}]" + (f":{port}" if port is not None else "")
+    return EngineAddress(node_url=f"{parts.scheme}://{netloc}", prefix=prefix)
+
+
+def make_client(address: EngineAddress, settings: Settings) -> Elasticsearch:
+    """A client for the node; 429/502/503/504 answers are retried by the transport itself."""
+    return Elasticsearch(
+        address.node_url,
+        request_timeout=settings.es_request_timeout,
+        max_retries=settings.es_bulk_retries,
+        retry_on_status=(429, 502, 503, 504),
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    """The root cause of a transport failure in a few words (the client's own message is generic)."""
+    causes: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(causes) < 10:
+        causes.append(current)
+        current = current.__cause__ or current.__context__
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return "connection refused"
+    text = " ".join(str(cause) for cause in causes).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "name or service not known" in text or "nodename nor servname" in text:
+        return "unknown host"
+    return str(causes[-1]) or type(causes[-1]).__name__
+
+
+@contextmanager
+def translated(node_url: str, what: str = "request") -> Iterator[None]:
+    """Turn the client's exceptions into Unicat's: unavailable, timed out, or refused by the node."""
+    try:
+        yield
+    except ConnectionTimeout as exc:
+        raise QueryTimeout(f"Elasticsearch at {node_url} did not answer the {what} in time") from exc
+    except ConnectionError as exc:
+        raise EngineUnavailable(
+            f"cannot reach Elasticsearch at {node_url}: {_reason(exc)}; start it or check --engine"
+        ) from exc
+    except ApiError as exc:
+        raise EngineError(f"Elasticsearch at {node_url} refused the {what}: {api_error_text(exc)}") from exc
+    except TransportError as exc:
+        raise EngineUnavailable(f"Elasticsearch at {node_url} failed the {what}: {exc}") from exc
+
+
+def api_error_text(exc: ApiError) -> str:
+    """The node's own reason for an error answer (type: reason), or its status."""
+    body = exc.body
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        error = body["error"]
+        return f"{error.get('type', 'error')}: {error.get('reason', '')}".strip()
+    return f"HTTP {exc.status_code} {exc.message}"

@@ -1,0 +1,91 @@
+"""Running a search: one request for the first 10,000 hits, a point in time beyond.
+
+``from``/``size`` cannot reach past the node's ``max_result_window`` (10,000). A deeper page opens a
+point in time on the union index, so every request of the walk sees the same documents, and skips to
+the page with ``search_after`` in steps of at most 10,000 sort values (no documents fetched), then
+fetches the page itself. The total and the facets come from the first request of the walk.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+from unicat.engines.elasticsearch.search import facet_aggregations, match_query, sort_of
+from unicat.errors import EngineError, QueryTimeout
+from unicat.query import SearchQuery
+
+MAX_WINDOW = 10_000
+PIT_KEEP_ALIVE = "1m"
+
+
+class RetryableSearchError(EngineError):
+    """The index a search ran on vanished under it (a rebuild deleted the old generation): retry."""
+
+
+def _checked(answer: dict[str, Any], timeout: float) -> dict[str, Any]:
+    if answer.get("timed_out"):
+        raise QueryTimeout(f"the search ran past its time limit of {timeout:g} s; narrow it down")
+    shards = answer.get("_shards", {})
+    if shards.get("failed"):
+        reasons = [str(f.get("reason", {}).get("type", "")) for f in shards.get("failures", [])]
+        raise RetryableSearchError(f"{shards['failed']} shard(s) failed the search: {', '.join(reasons)}")
+    return answer
+
+
+def run_search(
+    client: Elasticsearch, index: str, query: SearchQuery, timeout: float, shards: int
+) -> dict[str, Any]:
+    """The answer (hits of the asked page, total, aggregations) of ``query`` on ``index``."""
+    body: dict[str, Any] = {
+        "query": match_query(query),
+        "sort": sort_of(query),
+        "track_total_hits": True,
+        "timeout": f"{max(1, int(timeout * 1000))}ms",
+        "_source": True,
+    }
+    aggregations = facet_aggregations(query, shards)
+    if aggregations:
+        body["aggs"] = aggregations
+    if query.offset + query.page_size <= MAX_WINDOW:
+        return _checked(
+            client.search(index=index, body={**body, "from": query.offset, "size": query.page_size}).body,
+            timeout,
+        )
+    return _deep_page(client, index, body, query, timeout)
+
+
+def _deep_page(
+    client: Elasticsearch, index: str, body: dict[str, Any], query: SearchQuery, timeout: float
+) -> dict[str, Any]:
+    pit = client.open_point_in_time(index=index, keep_alive=PIT_KEEP_ALIVE)["id"]
+    try:
+        to_skip = query.offset
+        step = min(to_skip, MAX_WINDOW)
+        first = {**body, "size": step, "_source": False, "pit": {"id": pit, "keep_alive": PIT_KEEP_ALIVE}}
+        answer = _checked(client.search(body=first).body, timeout)
+        summary = {"hits": {"total": answer["hits"]["total"]}, "aggregations": answer.get("aggregations", {})}
+        hits = answer["hits"]["hits"]
+        to_skip -= len(hits)
+        rest = {key: value for key, value in first.items() if key != "aggs"}
+        rest["track_total_hits"] = False
+        while to_skip > 0 and len(hits) == step:
+            pit = answer.get("pit_id", pit)
+            step = min(to_skip, MAX_WINDOW)
+            after = hits[-1]["sort"]
+            rest.update(size=step, search_after=after, pit={"id": pit, "keep_alive": PIT_KEEP_ALIVE})
+            answer = _checked(client.search(body=rest).body, timeout)
+            hits = answer["hits"]["hits"]
+            to_skip -= len(hits)
+        page: list[dict[str, Any]] = []
+        if to_skip == 0:
+            pit = answer.get("pit_id", pit)
+            if hits:
+                rest["search_after"] = hits[-1]["sort"]
+            rest.update(size=query.page_size, _source=True, pit={"id": pit, "keep_alive": PIT_KEEP_ALIVE})
+            page = _checked(client.search(body=rest).body, timeout)["hits"]["hits"]
+        summary["hits"]["hits"] = page
+        return summary
+    finally:
+        client.close_point_in_time(id=pit)

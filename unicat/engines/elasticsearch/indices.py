@@ -1,0 +1,170 @@
+"""The catalogue's indices: their names, their definitions (JSON in ``mappings/elasticsearch``), and
+creating the missing ones at open under a schema version kept in the meta index.
+
+The union records live in generations ``{prefix}-union-{n}`` behind the alias ``{prefix}-union``, so a
+rebuild can write a new generation and swap the alias in one step.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
+
+from mappings import MAPPINGS_DIR
+from unicat.errors import ConfigError, SchemaError
+from unicat.settings import Settings
+
+SCHEMA_VERSION = 1
+DEFINITIONS_DIR = MAPPINGS_DIR / "elasticsearch"
+# Indices other than the union generations, each defined by the JSON file of the same name.
+PLAIN_INDICES = ("meta", "sources", "records", "harvests", "quarantine", "redirects")
+SCHEMA_DOC = "schema"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexNames:
+    """The names of one catalogue's indices, all under its prefix."""
+
+    prefix: str
+
+    def plain(self, name: str) -> str:
+        return f"{self.prefix}-{name}"
+
+    @property
+    def meta(self) -> str:
+        return self.plain("meta")
+
+    @property
+    def sources(self) -> str:
+        return self.plain("sources")
+
+    @property
+    def records(self) -> str:
+        return self.plain("records")
+
+    @property
+    def harvests(self) -> str:
+        return self.plain("harvests")
+
+    @property
+    def quarantine(self) -> str:
+        return self.plain("quarantine")
+
+    @property
+    def redirects(self) -> str:
+        return self.plain("redirects")
+
+    @property
+    def union(self) -> str:
+        """The alias searches go through."""
+        return self.plain("union")
+
+    def union_generation(self, number: int) -> str:
+        return f"{self.prefix}-union-{number}"
+
+    def all_patterns(self) -> list[str]:
+        """Every index this catalogue may own (for deleting a whole catalogue, e.g. in tests)."""
+        return [*(self.plain(name) for name in PLAIN_INDICES), f"{self.union}-*"]
+
+
+@cache
+def definition(name: str) -> dict[str, Any]:
+    """The mappings of one index, read from its JSON file (comments dropped)."""
+    path = DEFINITIONS_DIR / f"{name}.json"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"index definition {path}: {exc}") from exc
+    mappings = document.get("mappings")
+    if not isinstance(mappings, dict):
+        raise ConfigError(f"index definition {path}: expected a top-level 'mappings' object")
+    return mappings
+
+
+# While a union generation is written nothing searches it, and a failed build is thrown away whole: no
+# refreshes, no replicas to copy every document to, and no fsync of the translog per bulk request.
+BUILD_SETTINGS: dict[str, Any] = {
+    "refresh_interval": "-1",
+    "number_of_replicas": 0,
+    "translog": {"durability": "async"},
+}
+
+
+def create_index(
+    client: Elasticsearch, index: str, kind: str, settings: Settings, build: bool = False
+) -> bool:
+    """Create ``index`` with the definition ``kind`` (with :data:`BUILD_SETTINGS` when ``build``);
+    ``False`` if it already existed."""
+    index_settings: dict[str, Any] = {
+        "number_of_shards": settings.es_shards,
+        "number_of_replicas": settings.es_replicas,
+    }
+    if build:
+        index_settings.update(BUILD_SETTINGS)
+    try:
+        client.indices.create(index=index, settings=index_settings, mappings=definition(kind))
+    except BadRequestError as exc:
+        # Another process opening the same catalogue created it first: that is fine.
+        if exc.error == "resource_already_exists_exception":
+            return False
+        raise
+    return True
+
+
+def finish_build(client: Elasticsearch, index: str, settings: Settings) -> None:
+    """Give a built generation the settings of a served index back and make every document searchable
+    (its primary shard is active already: it took every write; replicas follow in the background)."""
+    client.indices.put_settings(
+        index=index,
+        settings={
+            "refresh_interval": None,
+            "number_of_replicas": settings.es_replicas,
+            "translog": {"durability": "request"},
+        },
+    )
+    client.indices.refresh(index=index)
+
+
+def stored_schema_version(client: Elasticsearch, names: IndexNames) -> int | None:
+    try:
+        doc = client.get(index=names.meta, id=SCHEMA_DOC)
+    except NotFoundError:
+        return None
+    return int(doc["_source"]["version"])
+
+
+def current_union_index(client: Elasticsearch, names: IndexNames) -> str | None:
+    """The generation the union alias points at, if the alias exists."""
+    try:
+        answer = client.indices.get_alias(name=names.union)
+    except NotFoundError:
+        return None
+    indices = sorted(answer.body)
+    return indices[0] if indices else None
+
+
+def ensure_indices(client: Elasticsearch, names: IndexNames, settings: Settings) -> None:
+    """Create what is missing and record the schema version; refuse a catalogue from a newer Unicat."""
+    create_index(client, names.meta, "meta", settings)
+    version = stored_schema_version(client, names)
+    if version is not None and version > SCHEMA_VERSION:
+        raise SchemaError(
+            f"the Elasticsearch catalogue {names.prefix!r} has schema version {version}, newer than this "
+            f"Unicat's {SCHEMA_VERSION}: upgrade Unicat"
+        )
+    for name in PLAIN_INDICES[1:]:
+        create_index(client, names.plain(name), name, settings)
+    if current_union_index(client, names) is None:
+        first = names.union_generation(0)
+        create_index(client, first, "union", settings)
+        try:
+            client.indices.put_alias(index=first, name=names.union)
+        except BadRequestError:
+            # A concurrent opener aliased another generation; ours stays unused.
+            client.indices.delete(index=first, ignore_unavailable=True)
+    if version is None:
+        client.index(index=names.meta, id=SCHEMA_DOC, document={"version": SCHEMA_VERSION}, refresh=True)

@@ -1,0 +1,131 @@
+"""Turn a :class:`~unicat.query.SearchQuery` into an Elasticsearch request body, and read the answer.
+
+The match set, totals, facets, filters, year ranges and sort orders are those of the SQLite engine
+(:mod:`unicat.engines.sqlite.search`): every clause must match in its field; a phrase is its tokens
+adjacent and in order; ``prefix`` makes the last token a prefix; filters OR within a field and AND
+across fields; facets count the whole filtered match set, count descending then value. Tokens arrive
+already analysed (:mod:`unicat.analysis`), so clauses are exact ``term`` queries on whitespace-split
+fields and no user text is ever parsed by the node.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from unicat.errors import BadParameter
+from unicat.query import FACET_FIELDS, FILTER_FIELDS, SEARCH_FIELDS, Clause, FacetCount, SearchQuery
+
+# Facet (and filter) name → the keyword field holding its values.
+FACET_SOURCES = {
+    "library": "libraries",
+    "format": "format",
+    "language": "language",
+    "year": "decade",
+    "subject": "subject_facets",
+}
+# A word of an ``any`` clause that also appears in one of these fields ranks higher, with the weights
+# the SQLite engine gives its bm25 columns: a title word or an identifier says most about relevance.
+_BOOSTS = {"title": 4.0, "ident": 4.0, "author": 3.0, "subject": 2.0}
+_TIEBREAK: list[dict[str, Any]] = [{"title_sort": "asc"}, {"id": "asc"}]
+_SORTS: dict[str, list[dict[str, Any]]] = {
+    "relevance": [{"_score": "desc"}, *_TIEBREAK],
+    "year_desc": [{"year": {"order": "desc", "missing": "_last"}}, *_TIEBREAK],
+    "year_asc": [{"year": {"order": "asc", "missing": "_last"}}, *_TIEBREAK],
+    "title": _TIEBREAK,
+}
+
+
+def _word(kind: str, field: str, term: str, boost: float) -> dict[str, Any]:
+    return {kind: {field: {"value": term, "boost": boost}}}
+
+
+def clause_query(clause: Clause, field: str | None = None, boost: float = 1.0) -> dict[str, Any]:
+    """The query of one clause in ``field`` (default: the clause's own field)."""
+    target = field or clause.field
+    terms = list(clause.terms)
+    last = len(terms) - 1
+    if clause.phrase:
+        spans: list[dict[str, Any]] = [
+            {"span_multi": {"match": _word("prefix", target, term, 1.0)}}
+            if clause.prefix and n == last
+            else {"span_term": {target: term}}
+            for n, term in enumerate(terms)
+        ]
+        return {"span_near": {"clauses": spans, "slop": 0, "in_order": True, "boost": boost}}
+    parts = [
+        _word("prefix" if clause.prefix and n == last else "term", target, term, boost)
+        for n, term in enumerate(terms)
+    ]
+    return parts[0] if len(parts) == 1 else {"bool": {"must": parts}}
+
+
+def _scored_clause(clause: Clause) -> dict[str, Any]:
+    """A clause as it is matched (in its field) and ranked (an ``any`` word counts more in a title)."""
+    if clause.field not in SEARCH_FIELDS:
+        raise BadParameter("q", f"unknown search field {clause.field!r}; known: {', '.join(SEARCH_FIELDS)}")
+    matched = clause_query(clause)
+    if clause.field != "any":
+        return matched
+    ranked = [clause_query(clause, field, boost) for field, boost in _BOOSTS.items()]
+    return {"bool": {"must": [matched], "should": ranked}}
+
+
+def _filters(query: SearchQuery) -> list[dict[str, Any]]:
+    filters: list[dict[str, Any]] = []
+    for name, values in query.filters.items():
+        if not values:
+            continue
+        if name not in FILTER_FIELDS:
+            raise BadParameter(name, f"unknown filter; known: {', '.join(FILTER_FIELDS)}")
+        filters.append({"terms": {FACET_SOURCES[name]: list(values)}})
+    bounds: dict[str, int] = {}
+    if query.year_from is not None:
+        bounds["gte"] = query.year_from
+    if query.year_to is not None:
+        bounds["lte"] = query.year_to
+    if bounds:
+        filters.append({"range": {"year": bounds}})
+    return filters
+
+
+def match_query(query: SearchQuery) -> dict[str, Any]:
+    """The match set of ``query``: clauses score, filters and the year range only restrict."""
+    clauses = [_scored_clause(clause) for clause in query.clauses if clause.terms]
+    filters = _filters(query)
+    if not clauses and not filters:
+        return {"match_all": {}}
+    return {"bool": {"must": clauses or [{"match_all": {}}], "filter": filters}}
+
+
+def sort_of(query: SearchQuery) -> list[dict[str, Any]]:
+    """The total order of ``query``'s hits (the id is the last key, so pages never overlap)."""
+    return _SORTS[query.sort]
+
+
+def facet_aggregations(query: SearchQuery, shards: int) -> dict[str, Any]:
+    """One terms aggregation per facet, in the same request as the hits."""
+    if not query.facets:
+        return {}
+    size = max(query.facet_size, 1)
+    # With one shard the counts are exact; with several, ask each shard for many more candidates
+    # than shown so that the top values and their counts match an exact count in practice.
+    shard_size = size if shards <= 1 else max(size * 20, 200)
+    return {
+        facet: {
+            "terms": {
+                "field": FACET_SOURCES[facet],
+                "size": size,
+                "shard_size": shard_size,
+                "order": [{"_count": "desc"}, {"_key": "asc"}],
+            }
+        }
+        for facet in FACET_FIELDS
+    }
+
+
+def read_facets(aggregations: dict[str, Any]) -> dict[str, list[FacetCount]]:
+    """The facet counts of an answer's aggregations."""
+    return {
+        facet: [FacetCount(str(bucket["key"]), int(bucket["doc_count"])) for bucket in body["buckets"]]
+        for facet, body in aggregations.items()
+    }

@@ -1,0 +1,80 @@
+"""Copy a whole catalogue from one engine to another (e.g. SQLite → Elasticsearch when a network
+outgrows one machine): sources, source records with their raw bytes, harvest history (so the next
+harvest stays incremental), quarantine, union records with their stable ids, and redirects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import TypeVar
+
+from unicat.engine import Engine
+from unicat.errors import UnicatError
+from unicat.model import SourceRecord
+
+T = TypeVar("T")
+PAGE = 1000
+MAX_HISTORY = 1_000_000
+MAX_QUARANTINE = 10_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationReport:
+    sources: int
+    source_records: int
+    harvest_runs: int
+    quarantined: int
+    union_records: int
+    redirects: int
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def migrate(
+    source: Engine,
+    target: Engine,
+    *,
+    force: bool = False,
+    on_progress: Callable[[str, int], None] | None = None,
+) -> MigrationReport:
+    """Copy everything ``source`` holds into ``target``.
+
+    The target must be empty unless ``force``: merging two catalogues is not a copy. Source records
+    are streamed page by page, so memory stays flat whatever the size of the catalogue.
+    """
+    notify = on_progress or (lambda _what, _count: None)
+    if not force and (target.list_sources() or target.union_count()):
+        raise UnicatError(f"the target engine {target.url} is not empty; use --force to copy into it anyway")
+    sources = source.list_sources()
+    for item in sources:
+        target.save_source(item)
+    runs = sorted(source.harvest_history(limit=MAX_HISTORY), key=lambda run: run.id)
+    target.restore_harvest_runs(runs)
+    notify("harvest runs", len(runs))
+    copied = 0
+    for item in sources:
+        records: Iterator[SourceRecord] = source.iter_source_records(item.code, include_deleted=True)
+        for page in _chunks(records, PAGE):
+            target.store_page(item.code, page, None)
+            copied += len(page)
+            notify("source records", copied)
+    quarantine = source.list_quarantine(limit=MAX_QUARANTINE)
+    target.add_quarantine(list(reversed(quarantine)))
+    notify("quarantined records", len(quarantine))
+    redirects = dict(source.iter_redirects())
+    union = target.replace_union_records(source.iter_union_records(), redirects)
+    notify("union records", union)
+    return MigrationReport(
+        sources=len(sources),
+        source_records=copied,
+        harvest_runs=len(runs),
+        quarantined=len(quarantine),
+        union_records=union,
+        redirects=len(redirects),
+    )
