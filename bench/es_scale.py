@@ -56,7 +56,9 @@ def report(rows: Sequence[Row]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--es-url", default=DEFAULT_ES_URL, help="node URL (default %(default)s)")
-    parser.add_argument("--records", type=int, default=DEFAULT_SIZE, help="union records (default %(default)s)")
+    parser.add_argument(
+        "--records", type=int, default=DEFAULT_SIZE, help="union records (default: %(default)s)"
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--queries", type=int, default=200, help="timed queries per row")
     parser.add_argument("--warmup", type=int, default=20, help="untimed queries before each row")

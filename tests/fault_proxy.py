@@ -11,6 +11,7 @@ tests use it alike.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 import threading
@@ -38,6 +39,10 @@ class FaultProxy:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on the proxy's loop and wait for it."""
@@ -68,7 +73,16 @@ class FaultProxy:
         self._run(shut())
 
     def close(self) -> None:
+        """Stop, end the connections' tasks, and stop the proxy's thread."""
         self.stop()
+
+        async def end_tasks() -> None:
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self._run(end_tasks())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
@@ -118,8 +132,6 @@ def _reset(writer: asyncio.StreamWriter) -> None:
     """Close with a TCP reset (linger 0), so the peer sees the connection break, not end cleanly."""
     sock = writer.get_extra_info("socket")
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
     writer.transport.abort()

@@ -8,6 +8,7 @@ with what to do, and a slow one as :class:`~unicat.errors.QueryTimeout`, never a
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,7 +57,13 @@ def parse_engine_url(url: str) -> EngineAddress:
 
 
 def make_client(address: EngineAddress, settings: Settings) -> Elasticsearch:
-    """A client for the node; 429/502/503/504 answers are retried by the transport itself."""
+    """A client for the node; 429/502/503/504 answers are retried by the transport itself.
+
+    The transport logs every failed attempt as a warning with a full traceback; the engine reports the
+    outcome itself, as one clear error, so those attempts are only shown when debugging.
+    """
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     return Elasticsearch(
         address.node_url,
         request_timeout=settings.es_request_timeout,
