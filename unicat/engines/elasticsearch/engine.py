@@ -12,11 +12,11 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from elasticsearch import Elasticsearch, NotFoundError
 
+from unicat.clock import utc_now
 from unicat.engine import Engine, HarvestMode
 from unicat.engines.elasticsearch import records as docs
 from unicat.engines.elasticsearch.bulk import write_all
@@ -51,11 +51,6 @@ DELETE_BATCH = 1_000
 SEARCH_ATTEMPTS = 2
 
 T = TypeVar("T")
-
-
-def utc_now() -> str:
-    """Now as ISO 8601 UTC with ``Z``, to the second: the form every stored time takes."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _term(field: str, value: Any) -> dict[str, Any]:

@@ -7,10 +7,10 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from unicat.clock import utc_now
 from unicat.documents import index_fields
 from unicat.engine import Engine, HarvestMode
 from unicat.engines.sqlite.connections import ConnectionPool, TimedConnection
@@ -50,11 +50,6 @@ _RUN_COLUMNS = (
     "id, source, started, status, mode, from_, until, finished, "
     "resumption_token, pages, records, deleted, error"
 )
-
-
-def utc_now() -> str:
-    """Now as ISO 8601 UTC with ``Z``, to the second: the form every stored time takes."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _run(row: sqlite3.Row | tuple[Any, ...]) -> HarvestRun:
