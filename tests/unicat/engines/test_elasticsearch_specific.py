@@ -170,37 +170,15 @@ def test_a_very_long_local_id_is_kept_whole(es: ElasticsearchEngine) -> None:
 # -- union index -----------------------------------------------------------------------------------
 
 
-def test_alias_swap_during_concurrent_searches(es: ElasticsearchEngine, catalogue_url: str) -> None:
+def test_rebuilds_leave_one_generation_behind_the_alias(es: ElasticsearchEngine, catalogue_url: str) -> None:
+    # Searches during rebuilds are the conformance suite's concurrency test, which runs on this engine
+    # too; what only Elasticsearch has to show is that the swapped-out generations are gone.
     old = [build_union_record(f"old-{n:04d}", f"Madame Bovary {n}", year=1857) for n in range(300)]
     new = [build_union_record(f"new-{n:04d}", f"Madame Bovary {n}", year=1857) for n in range(500)]
-    es.replace_union_records(old, {})
-    failures: list[BaseException] = []
-    totals: set[int] = set()
-    stop = threading.Event()
-
-    def searcher() -> None:
-        while not stop.is_set():
-            try:
-                result = es.search(parse_search_params({"q": ["bovary"]}, Settings()))
-                assert len({hit.id.split("-")[0] for hit in result.hits}) == 1
-                assert sum(f.count for f in result.facets["year"]) == result.total
-                totals.add(result.total)
-            except BaseException as exc:
-                failures.append(exc)
-                return
-
-    threads = [threading.Thread(target=searcher) for _ in range(4)]
-    for thread in threads:
-        thread.start()
     for _ in range(4):
         es.replace_union_records(new, {})
         es.replace_union_records(old, {})
-    stop.set()
-    for thread in threads:
-        thread.join()
-    assert failures == []
-    assert totals <= {len(old), len(new)} and totals
-    # The old generations are gone: one index remains behind the alias.
+    assert es.union_count() == len(old)
     client = node(catalogue_url)
     generations = sorted(client.indices.get(index=f"{es.names.union}-*").body)
     aliased = sorted(client.indices.get_alias(name=es.names.union).body)
