@@ -6,6 +6,7 @@ each token is a quoted string, so no token can be read as FTS5 syntax.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from unicat.errors import BadParameter
@@ -15,6 +16,14 @@ from unicat.query import FILTER_FIELDS, SEARCH_FIELDS, Clause, SearchQuery
 # a word in the title or an exact identifier says more about relevance than one in a note.
 _BM25 = "bm25(union_fts, 4.0, 3.0, 2.0, 4.0, 1.0, 1.0, 1.0)"
 
+# Pages of a relevance search that end within the best SCORED_PAGE_MAX matches are ranked by score
+# alone first (CompiledSearch.scored_sql); deeper ones, rare, by the full sort.
+SCORED_PAGE_MAX = 1_000
+# Rows read past a page's last match, at least, to hold the matches that tie with its score.
+SCORED_MARGIN = 100
+
+# Multi-valued filters: facet name → (table, column), one row per (record, value).
+_MEMBERSHIP_TABLES = {"library": ("union_libraries", "library"), "subject": ("union_subjects", "subject")}
 _FILTER_COLUMNS = {"format": "u.format", "language": "u.language"}
 
 _ORDER_BY = {
@@ -75,6 +84,21 @@ class CompiledSearch:
             return "SELECT count(*) FROM union_fts WHERE union_fts MATCH ?"
         return f"SELECT count(*) FROM {self.source} WHERE {self.where}"
 
+    def scored_sql(self, query: SearchQuery) -> tuple[str, tuple[object, ...], int, int] | None:
+        """The best matches by score alone, best first, as (rid, score) rows; ``None`` when that
+        cannot give the page (another sort, no text to score, filters that need union_records, a
+        page too deep).
+
+        Also returns ``wanted``, the rows down to the page's last, and ``limit``, the rows asked: the
+        margin past ``wanted`` is there to hold every match that ties with the page's last score.
+        """
+        wanted = query.offset + query.page_size
+        if query.sort != "relevance" or not self.ranked or self.filtered or wanted > SCORED_PAGE_MAX:
+            return None
+        limit = wanted + max(wanted, SCORED_MARGIN)
+        sql = f"SELECT rowid, {_BM25} AS score FROM union_fts WHERE union_fts MATCH ? ORDER BY score LIMIT ?"
+        return sql, (*self.params, limit), wanted, limit
+
     def page_sql(self, query: SearchQuery) -> tuple[str, tuple[object, ...]]:
         """The SQL of one page of hits (their ``rid``), sorted and paged.
 
@@ -87,6 +111,40 @@ class CompiledSearch:
             order = _ORDER_BY[query.sort]
         sql = f"SELECT u.rid FROM {self.source} WHERE {self.where} ORDER BY {order} LIMIT ? OFFSET ?"
         return sql, (*self.params, query.page_size, query.offset)
+
+
+def order_scored(rows: Sequence[tuple[int, float]], query: SearchQuery) -> tuple[str, tuple[object, ...]]:
+    """The SQL of the page among scored candidates, in the full relevance order: score, title_sort, id.
+
+    The scores are bound as doubles, the very values bm25 returned, so SQLite compares them and the
+    sort keys exactly as in :meth:`CompiledSearch.page_sql`.
+    """
+    values = ", ".join("(?, ?)" for _ in rows)
+    sql = (
+        f"WITH scored (rid, score) AS (VALUES {values}) SELECT scored.rid FROM scored "
+        "JOIN union_records u INDEXED BY union_records_narrow ON u.rid = scored.rid "
+        "ORDER BY scored.score, u.title_sort, u.id LIMIT ? OFFSET ?"
+    )
+    params = [value for row in rows for value in row]
+    return sql, (*params, query.page_size, query.offset)
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _membership(name: str, values: Sequence[str], *, per_match: bool) -> str:
+    """The condition that a record has one of ``values`` in the multi-valued facet ``name``.
+
+    After a text match, one primary-key lookup per match (measured: 46 ms instead of 89 for a text
+    match of 20,000 records and two libraries holding 95,000): the ``IN (SELECT …)`` form first
+    builds a temporary index of every record of the values. Without a text match that list is what
+    drives the search instead of a scan of every record, so it stays.
+    """
+    table, column = _MEMBERSHIP_TABLES[name]
+    if per_match:
+        return f"EXISTS (SELECT 1 FROM {table} WHERE record = u.rid AND {column} IN ({_marks(values)}))"
+    return f"u.rid IN (SELECT record FROM {table} WHERE {column} IN ({_marks(values)}))"
 
 
 def compile_search(query: SearchQuery) -> CompiledSearch:
@@ -105,25 +163,27 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
         )
         conditions.append("union_fts MATCH ?")
         params.append(match)
+    memberships: list[tuple[str, tuple[str, ...]]] = []
     for name, values in query.filters.items():
         if not values:
             continue
-        marks = ", ".join("?" for _ in values)
-        if name == "library":
-            conditions.append(f"u.rid IN (SELECT record FROM union_libraries WHERE library IN ({marks}))")
-        elif name == "subject":
-            conditions.append(f"u.rid IN (SELECT record FROM union_subjects WHERE subject IN ({marks}))")
+        if name in _MEMBERSHIP_TABLES:
+            memberships.append((name, values))
         elif name in _FILTER_COLUMNS:
-            conditions.append(f"{_FILTER_COLUMNS[name]} IN ({marks})")
+            conditions.append(f"{_FILTER_COLUMNS[name]} IN ({_marks(values)})")
+            params.extend(values)
         else:
             raise BadParameter(name, f"unknown filter; known: {', '.join(FILTER_FIELDS)}")
-        params.extend(values)
     if query.year_from is not None:
         conditions.append("u.year >= ?")
         params.append(query.year_from)
     if query.year_to is not None:
         conditions.append("u.year <= ?")
         params.append(query.year_to)
+    # Last: the cheap tests on the record's own columns first spare a membership lookup.
+    for name, values in memberships:
+        conditions.append(_membership(name, values, per_match=match is not None))
+        params.extend(values)
     where = " AND ".join(conditions) if conditions else "1"
     filtered = len(conditions) > (match is not None)
     return CompiledSearch(
