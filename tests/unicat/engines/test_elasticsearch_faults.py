@@ -1,8 +1,12 @@
-"""The Elasticsearch engine when the node fails: down at start, gone in the middle of a rebuild, too slow.
+"""The Elasticsearch engine when the node fails: down at start, gone in the middle of a rebuild, too slow,
+overloaded.
 
-The shared node must keep running, so its failures are played by a TCP proxy in front of it
+The shared node must keep running, so most of its failures are played by an HTTP proxy in front of it
 (:mod:`tests.fault_proxy`): stopped, it refuses new connections and resets open ones; with a delay, it
-holds every answer back. Everything behind the proxy is the real node.
+holds every answer back; told to, it answers bulk requests with the node's own overload errors (429, 503)
+or refuses chosen bulk items with 429. A rejection of items that the real node makes itself (an index
+with the flood-stage ``read_only_allow_delete`` block answers every write with a 429 item) is used too.
+Everything behind the proxy is the real node.
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,9 +30,9 @@ from elasticsearch import Elasticsearch
 
 from search_app.app import make_app
 from tests.conftest import build_union_record
-from tests.fault_proxy import FaultProxy
+from tests.fault_proxy import Exchange, FaultProxy, overloaded_ids
 from unicat.engines.elasticsearch import ElasticsearchEngine
-from unicat.errors import EngineUnavailable, QueryTimeout
+from unicat.errors import EngineError, EngineUnavailable, QueryTimeout
 from unicat.model import UnionRecord
 from unicat.query import SearchQuery
 from unicat.settings import Settings
@@ -168,3 +174,222 @@ async def test_a_slow_node_makes_the_web_app_answer_503(
     assert response.status == 503
     assert (await response.json())["error"]["message"] == "the search took too long, try a narrower query"
     assert time.monotonic() - began < 1.0
+
+
+# -- the node is overloaded -------------------------------------------------------------------------
+# Chunks of 100 records: a rebuild of 250 posts three bulk requests, two at a time.
+CHUNK = 100
+
+
+def _rebuild_over_old(
+    proxy: FaultProxy, open_through: Callable[..., ElasticsearchEngine], retries: int
+) -> tuple[ElasticsearchEngine, list[UnionRecord]]:
+    """An engine whose served index holds 30 "old" records; the proxy's log starts after them."""
+    engine = open_through(es_bulk_chunk=CHUNK, es_bulk_retries=retries)
+    old = _records(30, "old")
+    assert engine.replace_union_records(old, {}) == 30
+    proxy.exchanges.clear()
+    return engine, old
+
+
+def _assert_backoff(times: Sequence[float]) -> None:
+    """Each retry came at least 0.5 s, 1 s, 2 s… after the attempt before it (the engine's promise)."""
+    for attempt, (before, after) in enumerate(pairwise(times)):
+        assert after - before >= 0.5 * 2**attempt - 0.02, f"retry {attempt + 1} after {after - before:.3f} s"
+
+
+def _attempts(exchanges: Sequence[Exchange]) -> dict[tuple[str, ...], list[Exchange]]:
+    """Bulk requests grouped by the documents they carry: one group per chunk and its resendings."""
+    grouped: dict[tuple[str, ...], list[Exchange]] = {}
+    for exchange in exchanges:
+        grouped.setdefault(tuple(exchange.bulk_ids()), []).append(exchange)
+    return grouped
+
+
+def _assert_stored_exactly(engine: ElasticsearchEngine, records: Sequence[UnionRecord]) -> None:
+    """The served index holds these records, each once and as given: nothing lost, doubled or mixed."""
+    assert engine.union_count() == len(records)
+    assert list(engine.iter_union_records()) == sorted(records, key=lambda record: record.id)
+    assert engine.search(SearchQuery(page_size=1)).total == len(records)
+
+
+def _assert_old_index_serves(
+    engine: ElasticsearchEngine, old: Sequence[UnionRecord], elasticsearch_url: str
+) -> None:
+    """The index served before a failed rebuild still answers, and the failed generation is gone."""
+    assert engine.union_count() == len(old)
+    found = engine.search(SearchQuery(page_size=100))
+    assert sorted(hit.id for hit in found.hits) == [record.id for record in old]
+    with Elasticsearch(elasticsearch_url) as node:
+        generations = node.indices.get(index=f"{engine.names.union}-*").body
+        assert list(generations) == list(node.indices.get_alias(name=engine.names.union).body)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_whole_bulk_requests_refused_for_overload_are_resent_with_backoff_until_the_node_recovers(
+    proxy: FaultProxy, open_through: Callable[..., ElasticsearchEngine], status: int
+) -> None:
+    engine, _ = _rebuild_over_old(proxy, open_through, retries=3)
+    new = _records(250, "new")
+    proxy.overload("/_bulk", times=3, status=status)
+
+    assert engine.replace_union_records(new, {}) == 250
+
+    _assert_stored_exactly(engine, new)
+    assert engine.count_quarantine() == 0
+    bulks = proxy.bulk_exchanges()
+    assert [exchange.status for exchange in bulks].count(status) == 3
+    assert len(bulks) == 3 + 3  # three chunks, three refusals each answered by one resending
+    written = [doc_id for exchange in bulks if exchange.status == 200 for doc_id in exchange.bulk_ids()]
+    assert sorted(written) == [record.id for record in new]  # each document reached the node once
+    for attempts in _attempts(bulks).values():
+        assert [exchange.status for exchange in attempts[:-1]] == [status] * (len(attempts) - 1)
+        assert attempts[-1].status == 200
+        _assert_backoff([exchange.at for exchange in attempts])
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (429, "es_rejected_execution_exception: rejected execution of coordinating operation"),
+        (503, r"cluster_block_exception: blocked by: \[SERVICE_UNAVAILABLE/1/state not recovered"),
+    ],
+)
+def test_overload_past_the_retry_budget_fails_the_rebuild_clearly_and_the_old_index_still_serves(
+    proxy: FaultProxy,
+    open_through: Callable[..., ElasticsearchEngine],
+    elasticsearch_url: str,
+    status: int,
+    reason: str,
+) -> None:
+    retries = 2
+    engine, old = _rebuild_over_old(proxy, open_through, retries=retries)
+    new = _records(250, "new")
+    proxy.overload("/_bulk", times=10_000, status=status)
+
+    with pytest.raises(
+        EngineError, match=f"Elasticsearch at {proxy.url} refused the union rebuild: {reason}"
+    ):
+        engine.replace_union_records(new, {})
+
+    bulks = proxy.bulk_exchanges()
+    assert {exchange.status for exchange in bulks} == {status}
+    attempts = _attempts(bulks)
+    # Each request is sent at most 1 + retries times, after the promised pauses; the one that ends the
+    # write exactly so (another may see the write abandoned and skip its last attempt).
+    assert max(len(sent) for sent in attempts.values()) == 1 + retries
+    for sent in attempts.values():
+        _assert_backoff([exchange.at for exchange in sent])
+
+    proxy.heal()
+    _assert_old_index_serves(engine, old, elasticsearch_url)
+    assert engine.replace_union_records(new, {}) == 250
+    _assert_stored_exactly(engine, new)
+
+
+def test_bulk_items_the_real_node_refuses_with_429_are_resent_until_stored(
+    proxy: FaultProxy, open_through: Callable[..., ElasticsearchEngine], elasticsearch_url: str
+) -> None:
+    """The node itself refuses every write to an index under the flood-stage block with a 429 item;
+    the block is lifted once the proxy has seen such an answer pass, and the items must then be stored."""
+    engine, _ = _rebuild_over_old(proxy, open_through, retries=5)
+    new = _records(250, "new")
+    blocked = {"index.blocks.read_only_allow_delete": True}
+    with Elasticsearch(elasticsearch_url) as node:
+
+        def lift_once_refused(index: str) -> None:
+            deadline = time.monotonic() + 20
+            while not overloaded_ids(proxy.bulk_exchanges()) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            node.indices.put_settings(index=index, settings={"index.blocks.read_only_allow_delete": None})
+
+        lifter: list[threading.Thread] = []
+
+        def feed() -> Iterator[UnionRecord]:
+            # The new generation exists once the first record is asked for, before any bulk request.
+            served = set(node.indices.get_alias(name=engine.names.union).body)
+            (building,) = set(node.indices.get(index=f"{engine.names.union}-*").body) - served
+            node.indices.put_settings(index=building, settings=blocked)
+            lifter.append(threading.Thread(target=lift_once_refused, args=(building,)))
+            lifter[0].start()
+            yield from new
+
+        try:
+            written = engine.replace_union_records(feed(), {})
+        finally:
+            for thread in lifter:
+                thread.join()
+
+    bulks = proxy.bulk_exchanges()
+    refused = overloaded_ids(bulks)
+    assert refused, "the node never refused an item"
+    assert not any(exchange.injected for exchange in bulks)
+    assert written == 250
+    _assert_stored_exactly(engine, new)
+    assert engine.count_quarantine() == 0
+    # Each chunk was sent once; then only refused documents were sent again, each after a pause.
+    last_sent: dict[str, float] = {}
+    first_sends = []
+    for exchange in bulks:
+        ids = exchange.bulk_ids()
+        again = [doc_id for doc_id in ids if doc_id in last_sent]
+        if not again:
+            first_sends.append(ids)
+        else:
+            assert again == ids and set(ids) <= refused
+            assert all(exchange.at - last_sent[doc_id] >= 0.5 - 0.02 for doc_id in ids)
+        last_sent.update(dict.fromkeys(ids, exchange.at))
+    assert sorted(first_sends) == [
+        [record.id for record in new[at : at + CHUNK]] for at in range(0, 250, CHUNK)
+    ]
+
+
+def test_bulk_items_refused_with_429_are_resent_alone_with_backoff_and_nothing_is_doubled(
+    proxy: FaultProxy, open_through: Callable[..., ElasticsearchEngine]
+) -> None:
+    engine, _ = _rebuild_over_old(proxy, open_through, retries=3)
+    new = _records(250, "new")
+    chosen = ["new-00003", "new-00117", "new-00118"]  # one in the first chunk, two in the second
+    proxy.reject_items(chosen, times=2)
+
+    assert engine.replace_union_records(new, {}) == 250
+
+    _assert_stored_exactly(engine, new)
+    assert engine.count_quarantine() == 0
+    bulks = proxy.bulk_exchanges()
+    assert overloaded_ids(bulks) == set(chosen)
+    assert sum(len(exchange.bulk_ids()) for exchange in bulks) == 250 + 2 * len(chosen)
+    for doc_id in chosen:
+        sent = [exchange for exchange in bulks if doc_id in exchange.bulk_ids()]
+        assert [exchange.item_statuses()[doc_id] for exchange in sent][:2] == [429, 429]
+        assert sent[-1].item_statuses()[doc_id] in (200, 201)
+        assert all(set(exchange.bulk_ids()) <= set(chosen) for exchange in sent[1:])
+        _assert_backoff([exchange.at for exchange in sent])
+    # The refused items of one chunk are resent together, in one request.
+    assert [exchange.bulk_ids() for exchange in bulks].count(["new-00117", "new-00118"]) == 2
+
+
+def test_a_bulk_item_refused_past_the_retry_budget_is_quarantined_and_the_rest_is_served(
+    proxy: FaultProxy, open_through: Callable[..., ElasticsearchEngine]
+) -> None:
+    retries = 2
+    engine, _ = _rebuild_over_old(proxy, open_through, retries=retries)
+    new = _records(250, "new")
+    proxy.reject_items(["new-00042"], times=10_000)
+
+    assert engine.replace_union_records(new, {}) == 249
+
+    kept = [record for record in new if record.id != "new-00042"]
+    _assert_stored_exactly(engine, kept)
+    assert engine.get_union_record("new-00042") is None
+    (entry,) = engine.list_quarantine()
+    assert (entry.source, entry.local_id, entry.stage) == ("BNF", "bnf-new-00042", "index")
+    assert entry.reason.startswith(
+        "Elasticsearch refused union record 'new-00042': es_rejected_execution_exception: "
+        "rejected execution of primary operation"
+    )
+    sent = [exchange for exchange in proxy.bulk_exchanges() if "new-00042" in exchange.bulk_ids()]
+    # In its chunk, then with the other refused items after each pause, then once on its own.
+    assert len(sent) == 1 + retries + 1
+    assert sent[-1].bulk_ids() == ["new-00042"]
+    _assert_backoff([exchange.at for exchange in sent[: 1 + retries]])

@@ -7,11 +7,14 @@ post them while the caller builds the next ones (the node indexes while Python p
 ``2 * SENDERS`` requests are prepared or in flight, so a rebuild of a million records never holds more
 than a few chunks. A request that fails as a whole (node unreachable, reset, 429/503 for the whole
 request) is sent again after 0.5 s, 1 s, 2 s… (``es_bulk_retries`` times), then the error is raised;
-items the node refused for overload (429/503) are sent again the same way. An item that failed for any
-other reason is sent once more on its own (a transient shard problem often clears), and only then
-reported back, with the node's reason, for the caller to decide (quarantine it, or abort). A conflict
-(409) is reported at once. Callers that rely on retries being harmless use ``index`` actions with
-deterministic ids: a request sent twice writes the same documents twice, never two documents.
+items the node refused for overload (429/503) are sent again the same way. These pauses are the only
+retries: the client's transport, which resends 429/503 answers and lost connections at once, is told
+not to for bulk requests (immediate resendings would hammer an overloaded node and multiply the
+budget). An item that failed for any other reason is sent once more on its own (a transient shard
+problem often clears), and only then reported back, with the node's reason, for the caller to decide
+(quarantine it, or abort). A conflict (409) is reported at once. Callers that rely on retries being
+harmless use ``index`` actions with deterministic ids: a request sent twice writes the same documents
+twice, never two documents.
 """
 
 from __future__ import annotations
@@ -101,7 +104,8 @@ class _Sender:
     """Posts chunks with retries; shared by the sender threads of one write."""
 
     def __init__(self, client: Elasticsearch, settings: Settings) -> None:
-        self.client = client
+        # Without this, each attempt below would be 1 + ``es_bulk_retries`` immediate ones by the transport.
+        self.client = client.options(max_retries=0)
         self.retries = settings.es_bulk_retries
         self.abandoned = threading.Event()
         self.failure: BaseException | None = None
