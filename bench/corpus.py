@@ -130,6 +130,17 @@ def isbn13(serial: int) -> str:
     return body + str((10 - total % 10) % 10)
 
 
+def issn(serial: int) -> str:
+    """A valid ISSN (``NNNN-NNNC``, check digit by ISO 3297's weights 8…2 modulo 11), unique per serial.
+
+    The real ISSN of the base record would be shared by every edition grown from it, and the indexer
+    rightly merges records that share an ISSN: each serial gets its own, as real serials have.
+    """
+    body = f"{serial * 7_919 % 10_000_000:07d}"
+    check = (11 - sum(w * int(d) for w, d in zip(range(8, 1, -1), body, strict=True)) % 11) % 11
+    return f"{body[:4]}-{body[4:]}{'X' if check == 10 else check}"
+
+
 def _spliced_title(rng: random.Random, first: str, second: str) -> str:
     """The head of one real title joined to the tail of another; sometimes a volume number."""
     head, tail = first.split(), second.split()
@@ -193,7 +204,7 @@ def _record(rng: random.Random, pool: Sequence[ExtractedRecord], serial: int, se
         authors=_pick(rng, pool, base.authors, "authors"),
         subjects=_pick(rng, pool, base.subjects, "subjects"),
         isbns=[isbn13(serial)] if base.format == "book" and rng.random() < 0.6 else [],
-        issns=list(base.issns),
+        issns=[issn(serial)] if base.issns else [],
         year=_year(rng, base.year),
         language=base.language,
         publisher=base.publisher,

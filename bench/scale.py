@@ -8,7 +8,7 @@ Run from the repository root::
    with holdings over 40 libraries. Each library gets its own ISO 2709 file holding its copy of each
    edition it holds (its own 001, its own 852, the edition's ISBN and a shared 035 system number, as
    copy cataloguing leaves them), so the indexer must merge the copies back into union records. The
-   files are cached under ``~/.cache/unicat/scale-corpus`` by size and seed.
+   files are cached under ``~/.cache/unicat/scale-corpus-v*`` by generator version, size and seed.
 2. **Raw pymarc** parses the same files (``MARCReader(to_unicode=True, permissive=True)``): the
    ceiling the indexer is compared with.
 3. **Per engine**: a fresh catalogue; every library file imported as its own source
@@ -58,6 +58,8 @@ from unicat.settings import Settings  # noqa: E402
 DEFAULT_RECORDS = 200_000
 DEFAULT_SEED = 1
 SYSTEM_NUMBER_ORG = "UNICATBENCH"
+# Raised whenever bench/corpus.py changes what it generates, so a cached corpus is never stale.
+CORPUS_VERSION = 2
 BROAD_QUERY = "de"
 TARGETS = {
     ("elasticsearch", "index"): ">= 5,000 rec/s",
@@ -94,7 +96,7 @@ def _library_block(start: int, stop: int, seed: int) -> dict[str, bytes]:
 
 def library_files(records: int, seed: int, cache: Path) -> list[Path]:
     """The per-library MARC files of the corpus, made once per (records, seed) and cached."""
-    folder = cache / f"scale-corpus-{records}-{seed}"
+    folder = cache / f"scale-corpus-v{CORPUS_VERSION}-{records}-{seed}"
     done = folder / "COMPLETE"
     if not done.exists():
         shutil.rmtree(folder, ignore_errors=True)

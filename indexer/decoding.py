@@ -1,4 +1,4 @@
-"""Raw bytes of one source record → a :class:`pymarc.Record` with Unicode (NFC) text.
+"""Raw bytes of one source record → its fields with Unicode (NFC) text (or a :class:`pymarc.Record`).
 
 ISO 2709 is parsed here rather than by pymarc so that each subfield is decoded on its own: most
 subfields are plain ASCII and skip the slow MARC-8 converter altogether, and a bad byte costs one
@@ -20,12 +20,13 @@ import contextlib
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 
 import pymarc
 from lxml import etree
 
+from indexer.marc import DataField, FieldContent, MarcFields, Subfields, to_pymarc
 from unicat.errors import RecordError
 from unicat.model import Profile, RecordSyntax
 
@@ -40,7 +41,6 @@ UNIMARC_UTF8 = "50"
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
 
 Decoder = Callable[[bytes], str]
-Subfield = pymarc.Subfield
 
 
 @dataclass(slots=True)
@@ -52,10 +52,22 @@ class DecodedRecord:
 
 
 def decode_record(raw: bytes, syntax: RecordSyntax, profile: Profile) -> DecodedRecord:
-    """Parse one record; raises :class:`RecordError` when it cannot be read at all."""
+    """Parse one record into pymarc objects; raises :class:`RecordError` when it cannot be read at all."""
+    decoded = decode_fields(raw, syntax, profile)
+    return DecodedRecord(to_pymarc(decoded), decoded.warnings)
+
+
+def decode_fields(
+    raw: bytes, syntax: RecordSyntax, profile: Profile, wanted: Container[str] | None = None
+) -> MarcFields:
+    """Parse one record into plain values, keeping only the fields whose tag is ``wanted`` (default: all).
+
+    The indexer asks only for the tags its profile maps: a field nobody reads is never decoded. Its
+    structure is still checked, so a record is rejected (:class:`RecordError`) for the same damage.
+    """
     if syntax == "marcxml":
-        return _from_marcxml(raw)
-    return _from_iso2709(raw, profile)
+        return _from_marcxml(raw, wanted)
+    return _from_iso2709(raw, profile, wanted)
 
 
 def is_control_tag(tag: str) -> bool:
@@ -98,6 +110,9 @@ def _split_iso2709(raw: bytes) -> tuple[str, list[_RawField], list[str]]:
     directory = raw[LEADER_LENGTH : base - 1]
     if len(directory) % DIRECTORY_ENTRY_LENGTH:
         raise RecordError(f"directory length {len(directory)} is not a multiple of 12")
+    contiguous = _contiguous_fields(raw, base, directory)
+    if contiguous is not None:
+        return leader, contiguous, warnings
     fields: list[_RawField] = []
     size = len(raw)
     for tag, length, offset in _directory_entries(directory):
@@ -112,6 +127,29 @@ def _split_iso2709(raw: bytes) -> tuple[str, list[_RawField], list[str]]:
             raise RecordError(f"field {tag} (offset {offset}, length {length}) does not end a field")
         fields.append((tag, raw[begin : end - 1]))
     return leader, fields, warnings
+
+
+def _contiguous_fields(raw: bytes, base: int, directory: bytes) -> list[_RawField] | None:
+    """The fields of the usual record, whose directory lists them end to end in data order; else None.
+
+    Splitting the data at the field terminators and comparing the pieces with the directory checks
+    every entry at once: when each piece has its entry's length and the offsets add up, every field
+    ends where its entry says, which is what the entry-by-entry reading checks one field at a time.
+    """
+    if not directory.isascii():
+        return None
+    entries = _DIRECTORY_RE.findall(directory.decode("ascii"))
+    if len(entries) * DIRECTORY_ENTRY_LENGTH != len(directory):
+        return None
+    pieces = raw[base:].split(FIELD_TERMINATOR)
+    if len(pieces) <= len(entries):
+        return None
+    offset = 0
+    for (_, length, start), piece in zip(entries, pieces, strict=False):
+        if int(start) != offset or int(length) != len(piece) + 1:
+            return None
+        offset += len(piece) + 1
+    return [(entry[0], piece) for entry, piece in zip(entries, pieces, strict=False)]
 
 
 def _directory_entries(directory: bytes) -> Iterator[tuple[str, int, int]]:
@@ -139,22 +177,38 @@ def _directory_entries(directory: bytes) -> Iterator[tuple[str, int, int]]:
         yield tag, int(entry[3:7]), int(entry[7:12])
 
 
-def _from_iso2709(raw: bytes, profile: Profile) -> DecodedRecord:
+def _from_iso2709(raw: bytes, profile: Profile, wanted: Container[str] | None) -> MarcFields:
     leader, raw_fields, warnings = _split_iso2709(raw)
     decode = _choose_decoder(leader, raw_fields, profile, warnings)
-    record = pymarc.Record()
-    record.fields = [_build_field(tag, data, decode, warnings) for tag, data in raw_fields]
-    record.leader = pymarc.Leader(leader)
-    return DecodedRecord(record, warnings)
+    # Where valid UTF-8 is read as UTF-8 whatever else, a field that is valid UTF-8 as a whole is
+    # decoded in one call (the delimiters are ASCII, so no character straddles two subfields).
+    utf8_first = profile == "unimarc" or leader[9] == "a"
+    fields = [
+        (tag, _field_content(tag, data, decode, utf8_first, warnings))
+        for tag, data in raw_fields
+        if wanted is None or tag in wanted
+    ]
+    return MarcFields(leader, fields, warnings)
 
 
-def _build_field(tag: str, data: bytes, decode: Decoder, warnings: list[str]) -> pymarc.Field:
+def _field_content(
+    tag: str, data: bytes, decode: Decoder, utf8_first: bool, warnings: list[str]
+) -> FieldContent:
     if is_control_tag(tag):
-        return pymarc.Field(tag=tag, data=decode(data))
+        return decode(data)
+    text: str | None = None
     if data.isascii() and ESCAPE not in data:
-        # Most fields are plain ASCII: decode once, split as text, no per-subfield decoder call.
-        head, *texts = data.decode("ascii").split("\x1f")
-        subfields = [Subfield(text[0], text[1:]) for text in texts if text]
+        text = data.decode("ascii")
+    elif utf8_first:
+        with contextlib.suppress(UnicodeDecodeError):
+            text = data.decode("utf-8")
+    if text is not None:
+        # Most fields: decoded once and split as text, no per-subfield decoder call.
+        head, *texts = text.split("\x1f")
+        if text.isascii():
+            subfields = [(part[0], part[1:]) for part in texts if part]
+        else:
+            subfields = _text_subfields(tag, texts, warnings)
     else:
         head_bytes, *chunks = data.split(SUBFIELD_DELIMITER)
         head = head_bytes.decode("ascii", "replace")
@@ -165,27 +219,25 @@ def _build_field(tag: str, data: bytes, decode: Decoder, warnings: list[str]) ->
             if not chunk[:1].isascii():
                 warnings.append(f"field {tag}: non-ASCII subfield code {chunk[:1]!r}; subfield dropped")
                 continue
-            subfields.append(Subfield(chr(chunk[0]), decode(chunk[1:])))
+            subfields.append((chr(chunk[0]), decode(chunk[1:])))
     if len(head) != 2:
         warnings.append(f"field {tag}: {len(head)} indicator(s) instead of 2")
         head = (head + "  ")[:2]
-    return data_field(tag, pymarc.Indicators(head[0], head[1]), subfields)
+    return head, subfields
 
 
-def data_field(tag: str, indicators: pymarc.Indicators, subfields: list[pymarc.Subfield]) -> pymarc.Field:
-    """``pymarc.Field(tag=tag, indicators=indicators, subfields=subfields)``, four times cheaper.
-
-    A record has some 25 fields and pymarc's constructor re-checks and re-normalises arguments that
-    are already right here; this sets the same slots directly (pymarc 5's layout, checked by the
-    tests against the constructor).
-    """
-    built: pymarc.Field = pymarc.Field.__new__(pymarc.Field)
-    built.tag = tag
-    built.data = None
-    built.control_field = False
-    built._indicators = indicators
-    built.subfields = subfields
-    return built
+def _text_subfields(tag: str, texts: list[str], warnings: list[str]) -> Subfields:
+    """Subfields of a decoded non-ASCII field: values in NFC, a subfield with a non-ASCII code dropped."""
+    subfields: Subfields = []
+    for part in texts:
+        if not part:
+            continue
+        if not part[0].isascii():
+            code = part[0].encode("utf-8")[:1]
+            warnings.append(f"field {tag}: non-ASCII subfield code {code!r}; subfield dropped")
+            continue
+        subfields.append((part[0], _nfc(part[1:])))
+    return subfields
 
 
 def _choose_decoder(leader: str, fields: list[_RawField], profile: Profile, warnings: list[str]) -> Decoder:
@@ -286,14 +338,14 @@ def _find_record(root: etree._Element) -> etree._Element:
     raise RecordError(f"no <record> element (root is <{_local(root)}>)")
 
 
-def _from_marcxml(raw: bytes) -> DecodedRecord:
+def _from_marcxml(raw: bytes, wanted: Container[str] | None) -> MarcFields:
     try:
         root = etree.fromstring(raw, _XML_PARSER)
     except etree.XMLSyntaxError as exc:
         raise RecordError(f"MARCXML is not well-formed: {exc}") from exc
     element = _find_record(root)
     warnings: list[str] = []
-    record = pymarc.Record()
+    fields: list[tuple[str, FieldContent]] = []
     leader = ""
     for child in element:
         name = _local(child)
@@ -303,27 +355,24 @@ def _from_marcxml(raw: bytes) -> DecodedRecord:
             tag = child.get("tag")
             if not tag:
                 warnings.append("controlfield without a tag; dropped")
-                continue
-            record.fields.append(pymarc.Field(tag=tag, data=_nfc(child.text or "")))
+            elif wanted is None or tag in wanted:
+                fields.append((tag, _nfc(child.text or "")))
         elif name == "datafield":
-            built = _xml_datafield(child, warnings)
-            if built is not None:
-                record.fields.append(built)
+            tag = child.get("tag")
+            if not tag:
+                warnings.append("datafield without a tag; dropped")
+            elif wanted is None or tag in wanted:
+                fields.append((tag, _xml_datafield(child, tag, warnings)))
     if len(leader) != LEADER_LENGTH:
         warnings.append(f"leader has {len(leader)} characters instead of 24; padded or cut")
         leader = (leader + " " * LEADER_LENGTH)[:LEADER_LENGTH]
-    record.leader = pymarc.Leader(leader)
-    return DecodedRecord(record, warnings)
+    return MarcFields(leader, fields, warnings)
 
 
-def _xml_datafield(element: etree._Element, warnings: list[str]) -> pymarc.Field | None:
-    tag = element.get("tag")
-    if not tag:
-        warnings.append("datafield without a tag; dropped")
-        return None
+def _xml_datafield(element: etree._Element, tag: str, warnings: list[str]) -> DataField:
     ind1 = (element.get("ind1") or " ")[:1]
     ind2 = (element.get("ind2") or " ")[:1]
-    subfields: list[pymarc.Subfield] = []
+    subfields: Subfields = []
     for sub in element:
         if _local(sub) != "subfield":
             continue
@@ -331,5 +380,5 @@ def _xml_datafield(element: etree._Element, warnings: list[str]) -> pymarc.Field
         if not code:
             warnings.append(f"field {tag}: subfield without a code; dropped")
             continue
-        subfields.append(pymarc.Subfield(code, _nfc(sub.text or "")))
-    return pymarc.Field(tag=tag, indicators=pymarc.Indicators(ind1, ind2), subfields=subfields)
+        subfields.append((code, _nfc(sub.text or "")))
+    return ind1 + ind2, subfields

@@ -24,13 +24,18 @@ class Cluster:
     rules: list[MergeRule] = field(default_factory=list)
 
 
-def merge_keys(record: ExtractedRecord) -> list[MergeRule]:
-    """The identifiers that may link this record to another copy of the same edition."""
+# A merge key as (rule, key): plain tuples while clustering (hashed hundreds of thousands of times),
+# MergeRule objects only for the rules a cluster keeps.
+Key = tuple[str, str]
+
+
+def merge_keys(record: ExtractedRecord) -> list[Key]:
+    """The identifiers that may link this record to another copy of the same edition, as (rule, key)."""
     return [
-        *(MergeRule("isbn", isbn) for isbn in record.isbns),
-        *(MergeRule("issn", issn) for issn in record.issns),
-        *(MergeRule("system_number", number) for number in record.system_numbers),
-        *(MergeRule("lccn", lccn) for lccn in record.lccns),
+        *(("isbn", isbn) for isbn in record.isbns),
+        *(("issn", issn) for issn in record.issns),
+        *(("system_number", number) for number in record.system_numbers),
+        *(("lccn", lccn) for lccn in record.lccns),
     ]
 
 
@@ -41,7 +46,7 @@ class _Forest:
         self.parent = list(range(len(records)))
         self.format = [record.format for record in records]
         self.year = [record.year for record in records]
-        self.rules: list[dict[MergeRule, None]] = [{} for _ in records]
+        self.rules: list[dict[Key, None]] = [{} for _ in records]
 
     def find(self, node: int) -> int:
         root = node
@@ -69,7 +74,7 @@ def cluster_records(records: Sequence[ExtractedRecord]) -> list[Cluster]:
     """Group records into clusters, ordered by their first member's (source, local_id)."""
     ordered = sorted(records, key=lambda record: record.key)
     forest = _Forest(ordered)
-    holders: dict[MergeRule, list[int]] = {}
+    holders: dict[Key, list[int]] = {}
     for index, record in enumerate(ordered):
         for key in merge_keys(record):
             candidates = holders.setdefault(key, [])
@@ -86,6 +91,6 @@ def cluster_records(records: Sequence[ExtractedRecord]) -> list[Cluster]:
     for index in range(len(ordered)):
         groups.setdefault(forest.find(index), []).append(index)
     return [
-        Cluster([ordered[i] for i in members], list(forest.rules[root]))
+        Cluster([ordered[i] for i in members], [MergeRule(rule, key) for rule, key in forest.rules[root]])
         for root, members in sorted(groups.items(), key=lambda item: item[1][0])
     ]

@@ -7,11 +7,13 @@ gives the same answer for the same record, and the work can be spread over proce
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pymarc
 
+from indexer.marc import DataField, FieldsByTag, MarcFields, from_pymarc
 from indexer.profiles import FieldSpec, HoldingsMap, MarcProfile
 from unicat.identifiers import normalize_isbn, normalize_issn, normalize_system_number
 from unicat.model import Holding, Source
@@ -25,8 +27,6 @@ _YEAR_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _LANGUAGE_RE = re.compile(r"^\s*([A-Za-z]{3})")
 _ISBD_ENDINGS = ("/", ":", ";", "=", ",", ".")
 MIN_YEAR, MAX_YEAR = 1000, 2100
-
-FieldsByTag = Mapping[str, Sequence[pymarc.Field]]
 
 
 @dataclass(slots=True)
@@ -60,6 +60,11 @@ class ExtractedRecord:
     def key(self) -> tuple[str, str]:
         return (self.source, self.local_id)
 
+    def __reduce__(self) -> tuple[type[ExtractedRecord], tuple[Any, ...]]:
+        """Pickled as the constructor's arguments: every parsed record crosses from a worker process
+        to the indexer, and the default pickling of a slotted dataclass cost more than parsing it."""
+        return (ExtractedRecord, tuple(getattr(self, name) for name in self.__slots__))
+
 
 def strip_isbd(value: str) -> str:
     """Whitespace collapsed and the ISBD punctuation that ends an element removed."""
@@ -77,11 +82,16 @@ def strip_isbd(value: str) -> str:
 def extract(
     record: pymarc.Record, profile: MarcProfile, source: Source, local_id: str, datestamp: str | None = None
 ) -> ExtractedRecord:
-    """Map one record with ``profile``; holdings belong to ``source``."""
-    by_tag: dict[str, list[pymarc.Field]] = {}
-    for marc_field in record.fields:
-        by_tag.setdefault(marc_field.tag, []).append(marc_field)
-    leader = str(record.leader)
+    """Map one pymarc record with ``profile``; holdings belong to ``source``."""
+    return extract_fields(from_pymarc(record), profile, source, local_id, datestamp)
+
+
+def extract_fields(
+    record: MarcFields, profile: MarcProfile, source: Source, local_id: str, datestamp: str | None = None
+) -> ExtractedRecord:
+    """Map one decoded record with ``profile``; holdings belong to ``source``."""
+    by_tag = record.by_tag()
+    leader = record.leader
 
     def values(name: str) -> list[str]:
         return _values(
@@ -89,7 +99,8 @@ def extract(
         )
 
     def first(name: str) -> str | None:
-        return next(iter(values(name)), None)
+        found = values(name)
+        return found[0] if found else None
 
     result = ExtractedRecord(
         source=source.code,
@@ -156,25 +167,31 @@ def _values(
         if spec.tag == "LDR":
             found.append(_slice(leader, spec))
             continue
-        for marc_field in by_tag.get(spec.tag, ()):
-            if marc_field.is_control_field():
-                value = _slice(marc_field.data or "", spec)
+        contents = by_tag.get(spec.tag)
+        if not contents:
+            continue
+        codes = spec.codes
+        for content in contents:
+            if isinstance(content, str):
+                value = _slice(content, spec)
             else:
                 parts = [
-                    sub
-                    for sub in marc_field.subfields
-                    if (sub.code in spec.codes if spec.codes else sub.code.isalpha()) and sub.value.strip()
+                    (code, text)
+                    for code, text in content[1]
+                    if (code in codes if codes else code.isalpha()) and text and not text.isspace()
                 ]
                 if not parts:
                     continue
                 if spec.start is not None:
-                    value = _slice(parts[0].value, spec)
+                    value = _slice(parts[0][1], spec)
+                elif len(parts) == 1:
+                    value = parts[0][1]
                 elif subdivisions:
-                    value = parts[0].value + "".join(
-                        (join if sub.code in subdivisions else " ") + sub.value for sub in parts[1:]
+                    value = parts[0][1] + "".join(
+                        (join if code in subdivisions else " ") + text for code, text in parts[1:]
                     )
                 else:
-                    value = join.join(sub.value for sub in parts)
+                    value = join.join(text for _, text in parts)
             cleaned = strip_isbd(value)
             if cleaned:
                 found.append(cleaned)
@@ -205,14 +222,15 @@ def _format(by_tag: FieldsByTag, leader: str, profile: MarcProfile) -> str:
     return profile.default_format
 
 
-def _holding_attributes(marc_field: pymarc.Field, mapping: HoldingsMap) -> dict[str, str]:
+def _holding_attributes(content: DataField, mapping: HoldingsMap) -> dict[str, str]:
     attributes: dict[str, str] = {}
+    subfields = content[1]
     for name, alternatives in mapping.attributes.items():
         for codes in alternatives:
             value = " ".join(
-                " ".join(sub.value.split())
-                for sub in marc_field.subfields
-                if sub.code in codes and sub.value.strip()
+                " ".join(text.split())
+                for code, text in subfields
+                if code in codes and text and not text.isspace()
             )
             if value:
                 attributes[name] = value
@@ -225,8 +243,10 @@ def _holdings(by_tag: FieldsByTag, maps: Sequence[HoldingsMap], source: Source) 
     for mapping in maps:
         found: list[dict[str, str]] = []
         pending: dict[str, str] = {}
-        for marc_field in by_tag.get(mapping.tag, ()):
-            attributes = _holding_attributes(marc_field, mapping)
+        for content in by_tag.get(mapping.tag, ()):
+            if isinstance(content, str):
+                continue
+            attributes = _holding_attributes(content, mapping)
             if not attributes:
                 continue
             if mapping.split and "branch" not in attributes:

@@ -9,6 +9,7 @@ whatever the number of workers. Workers never touch the engine; the caller write
 from __future__ import annotations
 
 import concurrent.futures
+import gc
 import itertools
 import multiprocessing
 import os
@@ -18,8 +19,8 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from indexer.decoding import decode_record
-from indexer.extract import ExtractedRecord, extract
+from indexer.decoding import decode_fields
+from indexer.extract import ExtractedRecord, extract_fields
 from indexer.profiles import MarcProfile, builtin_profile
 from unicat.errors import RecordError
 from unicat.model import Source, SourceRecord
@@ -44,8 +45,8 @@ Outcome = ExtractedRecord | ParseFailure
 
 def parse_source_record(record: SourceRecord, source: Source, profile: MarcProfile) -> ExtractedRecord:
     """Decode and map one source record; raises :class:`RecordError` when it cannot be read."""
-    decoded = decode_record(record.raw, record.syntax, source.profile)
-    extracted = extract(decoded.record, profile, source, record.local_id, record.datestamp)
+    decoded = decode_fields(record.raw, record.syntax, source.profile, profile.tags)
+    extracted = extract_fields(decoded, profile, source, record.local_id, record.datestamp)
     extracted.warnings[:0] = decoded.warnings
     return extracted
 
@@ -84,7 +85,9 @@ def parse_in_processes(
     context = multiprocessing.get_context(method)
     remaining = iter(records)
     chunks = iter(lambda: list(itertools.islice(remaining, CHUNK_SIZE)), [])
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with concurrent.futures.ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker
+    ) as pool:
         in_flight: deque[tuple[list[SourceRecord], concurrent.futures.Future[list[Outcome]]]] = deque()
         try:
             for chunk in chunks:
@@ -96,6 +99,17 @@ def parse_in_processes(
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+def _start_worker() -> None:
+    """A worker collects its own cycles, but never walks what it inherited from a forked parent.
+
+    The parent may fork with its collector paused (``run_index`` pauses it) and with a large heap;
+    freezing moves the inherited objects out of the collector's reach, which also keeps their memory
+    pages shared with the parent instead of copied when the collector would touch them.
+    """
+    gc.freeze()
+    gc.enable()
 
 
 def _collect(

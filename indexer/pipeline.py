@@ -19,6 +19,7 @@ from indexer.extract import ExtractedRecord
 from indexer.ids import assign_ids
 from indexer.parsing import ParseFailure, parse_in_processes, parse_outcome
 from indexer.union import build_union_record
+from unicat.collector import collector_paused
 from unicat.engine import Engine
 from unicat.model import QuarantineEntry, SourceRecord
 
@@ -77,11 +78,19 @@ def run_index(
 
     Records are parsed by ``workers`` processes (default: one per available core) when there are at
     least ``parallel_from`` live records, else in this process; the result is the same either way.
+    Python's cycle collector is paused meanwhile (:mod:`unicat.collector` says why).
     """
+    with collector_paused():
+        return _run_index(engine, on_progress, workers or available_cores(), parallel_from)
+
+
+def _run_index(
+    engine: Engine, on_progress: ProgressCallback | None, workers: int, parallel_from: int
+) -> IndexReport:
     report = IndexReport()
     notify = on_progress or (lambda progress: None)
     started = time.perf_counter()
-    extracted = _parse_all(engine, report, notify, workers or available_cores(), parallel_from)
+    extracted = _parse_all(engine, report, notify, workers, parallel_from)
     report.seconds["parse"] = time.perf_counter() - started
 
     started = time.perf_counter()

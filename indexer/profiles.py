@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,8 @@ class MarcProfile:
     format_rules: tuple[FormatRule, ...]
     default_format: str
     holdings: tuple[HoldingsMap, ...]
+    # Every tag the profile reads (derived, not given): the decoder skips the others.
+    tags: frozenset[str] = field(init=False)
 
     def specs(self, name: str) -> tuple[FieldSpec, ...]:
         return self.fields.get(name, ())
@@ -94,6 +96,16 @@ class MarcProfile:
     def subdivision_codes(self, name: str) -> str:
         """Subfields preceded by the join separator; ``""`` means every subfield after the first."""
         return self.subdivisions.get(name, "")
+
+    def __post_init__(self) -> None:
+        tags = frozenset(
+            [
+                *(spec.tag for specs in self.fields.values() for spec in specs),
+                self.format_spec.tag,
+                *(holdings.tag for holdings in self.holdings),
+            ]
+        )
+        object.__setattr__(self, "tags", tags)
 
 
 def parse_specs(text: str, where: str) -> tuple[FieldSpec, ...]:

@@ -63,8 +63,11 @@ def _first_list(ranked: Sequence[ExtractedRecord], name: str) -> list[str]:
 
 def build_union_record(union_id: str, cluster: Cluster) -> UnionRecord:
     """The union record of ``cluster`` under ``union_id``."""
+    members = cluster.members
+    if len(members) == 1:
+        return _single_member_record(union_id, members[0], cluster)
     # Stable sort: among equally complete members, the first by (source, local_id) wins.
-    ranked = sorted(cluster.members, key=completeness, reverse=True)
+    ranked = sorted(members, key=completeness, reverse=True)
     datestamps = [member.datestamp for member in cluster.members if member.datestamp]
     return UnionRecord(
         id=union_id,
@@ -88,4 +91,32 @@ def build_union_record(union_id: str, cluster: Cluster) -> UnionRecord:
         sources=[SourceRef(member.source, member.local_id) for member in cluster.members],
         merge=list(cluster.rules),
         updated=max(datestamps) if datestamps else None,
+    )
+
+
+def _single_member_record(union_id: str, member: ExtractedRecord, cluster: Cluster) -> UnionRecord:
+    """What :func:`build_union_record` gives for a cluster of one record (most clusters), built
+    directly: there is nothing to rank, unite or fill in."""
+    return UnionRecord(
+        id=union_id,
+        title=member.title or "",
+        responsibility=member.responsibility or None,
+        authors=list(member.authors),
+        subjects=list(dict.fromkeys(member.subjects)),
+        isbns=list(dict.fromkeys(member.isbns)),
+        issns=list(dict.fromkeys(member.issns)),
+        system_numbers=list(dict.fromkeys(member.system_numbers)),
+        year=member.year,
+        language=member.language or None,
+        publisher=member.publisher or None,
+        place=member.place or None,
+        edition=member.edition or None,
+        format=member.format,
+        series=list(member.series),
+        physical=member.physical or None,
+        notes=list(member.notes),
+        holdings=list(member.holdings),
+        sources=[SourceRef(member.source, member.local_id)],
+        merge=list(cluster.rules),
+        updated=member.datestamp or None,
     )

@@ -8,13 +8,15 @@ stripping loop without its early exit.
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 import pymarc
 import pytest
 
-from indexer.decoding import _split_iso2709, data_field, decode_record
+from indexer.decoding import _split_iso2709, decode_fields, decode_record
 from indexer.extract import strip_isbd
+from indexer.marc import data_field
 from tests.indexer.indexer_testdata import DATA, iso2709_records
 from unicat.errors import RecordError
 from unicat.model import Profile
@@ -133,3 +135,48 @@ def test_strip_isbd_shortcut_matches_the_full_loop_on_real_values() -> None:
                     )
     values.update(["Paris :", "Penguin,", "1813.", "Dr.", "a /  ", "x ; y =", "Vol. 2."])
     assert [strip_isbd(v) for v in sorted(values)] == [reference_strip_isbd(v) for v in sorted(values)]
+
+
+@pytest.mark.parametrize(
+    "relative",
+    ["marc21/zdbtitutf8.mrc", "marc21/zdblokutf8.mrc", "marc21/065001035.mrc", "unimarc/cotes8.mrc"],
+)
+def test_utf8_fields_read_whole_equal_pymarcs_reading_in_nfc(relative: str) -> None:
+    # pymarc decodes a UTF-8 record in one piece; the decoder reads each field in one piece when it is
+    # valid UTF-8. The reference here is pymarc's text, put in NFC as the decoder promises.
+    profile: Profile = "unimarc" if relative.startswith("unimarc") else "marc21"
+    compared = 0
+    for raw in iso2709_records(relative):
+        if raw[9:10] != b"a" and profile == "marc21":
+            continue
+        try:
+            reference = pymarc.Record(data=raw, to_unicode=True, force_utf8=True)
+        except Exception:  # pymarc refuses some real records; those are compared elsewhere
+            continue
+        decoded = decode_fields(raw, "iso2709", profile)
+        expected = [
+            (f.tag, f.data if f.is_control_field() else [(s.code, nfc(s.value)) for s in f.subfields])
+            for f in reference.fields
+        ]
+        got = [(tag, content if isinstance(content, str) else content[1]) for tag, content in decoded.fields]
+        assert got == [(tag, nfc(v) if isinstance(v, str) else v) for tag, v in expected]
+        compared += 1
+    assert compared >= 7
+
+
+@pytest.mark.parametrize("relative", ["marc21/uva_001_2000.mrc", "unimarc/periouni.mrc"])
+def test_asking_for_some_tags_keeps_exactly_those_fields(relative: str) -> None:
+    profile: Profile = "unimarc" if relative.startswith("unimarc") else "marc21"
+    wanted = {"001", "245", "200", "852", "995"}
+    for raw in iso2709_records(relative)[:200]:
+        try:
+            everything = decode_fields(raw, "iso2709", profile)
+        except RecordError:
+            continue
+        some = decode_fields(raw, "iso2709", profile, wanted)
+        assert some.fields == [(tag, content) for tag, content in everything.fields if tag in wanted]
+        assert some.leader == everything.leader
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)

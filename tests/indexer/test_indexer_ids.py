@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 from indexer.dedup import Cluster
 from indexer.extract import ExtractedRecord
 from indexer.ids import assign_ids, derived_id
@@ -44,3 +47,12 @@ def test_split_loser_gets_a_new_id_not_a_retired_one() -> None:
     assert result.ids[0] == "u-one"
     assert result.ids[1] == derived_id("B", "1")
     assert result.redirects == {}
+
+
+def test_derived_ids_are_the_rfc_4648_base32_of_the_sha1_digest() -> None:
+    # Ids already handed out (permalinks, OAI identifiers) must not change with the encoder's code.
+    for source, local_id in [("A", "1"), ("L01", "l01-b1-0000001"), ("bib", "ÉTÉ/2024#3"), ("s", "")]:
+        digest = hashlib.sha1(f"{source}/{local_id}".encode()).digest()
+        assert derived_id(source, local_id) == "u" + base64.b32encode(digest).decode("ascii")[:12].lower()
+    salted = hashlib.sha1(b"A/1#2").digest()
+    assert derived_id("A", "1", 2) == "u" + base64.b32encode(salted).decode("ascii")[:12].lower()

@@ -196,13 +196,11 @@ class ElasticsearchEngine(Engine):
             _term("source", source) if source is not None else None,
             None if include_deleted else _term("deleted", False),
         )
-        stream = scan(self._client, self.names.records, query, ["source", "local_id"])
-        while True:
-            with translated(self.node_url, "record read"):
-                doc = next(stream, None)
-            if doc is None:
-                return
-            yield docs.source_record(doc)
+        # One translation around the whole read: only the read runs inside it (a generator's caller
+        # never raises into it), and entering it once per record would cost more than the record.
+        with translated(self.node_url, "record read"):
+            for doc in scan(self._client, self.names.records, query, ["source", "local_id"]):
+                yield docs.source_record(doc)
 
     def get_source_record(self, source: str, local_id: str) -> SourceRecord | None:
         doc = self._get(self.names.records, docs.record_doc_id(source, local_id))
@@ -398,13 +396,9 @@ class ElasticsearchEngine(Engine):
         return UnionRecord.from_json(doc) if doc is not None else None
 
     def iter_union_records(self) -> Iterator[UnionRecord]:
-        stream = scan(self._client, self.names.union, {"match_all": {}}, ["id"])
-        while True:
-            with translated(self.node_url, "union read"):
-                doc = next(stream, None)
-            if doc is None:
-                return
-            yield UnionRecord.from_json(doc["doc"])
+        with translated(self.node_url, "union read"):
+            for doc in scan(self._client, self.names.union, {"match_all": {}}, ["id"]):
+                yield UnionRecord.from_json(doc["doc"])
 
     def union_count(self) -> int:
         answer = self._call("count", lambda: self._client.count(index=self.names.union))

@@ -6,6 +6,7 @@ Raw MARC bytes travel base64-encoded in ``binary`` fields (stored, never indexed
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 from typing import Any
 
@@ -44,7 +45,7 @@ def source_record(doc: dict[str, Any]) -> SourceRecord:
     return SourceRecord(
         source=doc["source"],
         local_id=doc["local_id"],
-        raw=base64.b64decode(doc.get("raw") or ""),
+        raw=binascii.a2b_base64(doc.get("raw") or ""),
         syntax=doc["syntax"],
         datestamp=doc.get("datestamp"),
         deleted=bool(doc.get("deleted")),
@@ -105,7 +106,7 @@ def quarantine_entry(doc: dict[str, Any]) -> QuarantineEntry:
         local_id=doc.get("local_id"),
         stage=doc["stage"],
         reason=doc["reason"],
-        raw=base64.b64decode(doc.get("raw") or ""),
+        raw=binascii.a2b_base64(doc.get("raw") or ""),
         created=doc.get("created"),
     )
 
