@@ -13,8 +13,8 @@ from typing import Any
 
 import pymarc
 
-from indexer.marc import DataField, FieldsByTag, MarcFields, from_pymarc
-from indexer.profiles import FieldSpec, HoldingsMap, MarcProfile
+from indexer.marc import DataField, FieldContent, MarcFields, from_pymarc
+from indexer.profiles import FieldReader, FieldSpec, HoldingsMap, MarcProfile
 from unicat.identifiers import normalize_isbn, normalize_issn, normalize_system_number
 from unicat.model import Holding, Source
 
@@ -90,24 +90,26 @@ def extract_fields(
     record: MarcFields, profile: MarcProfile, source: Source, local_id: str, datestamp: str | None = None
 ) -> ExtractedRecord:
     """Map one decoded record with ``profile``; holdings belong to ``source``."""
-    by_tag = record.by_tag()
-    leader = record.leader
+    found = _read_fields(record, profile)
 
     def values(name: str) -> list[str]:
-        return _values(
-            by_tag, leader, profile.specs(name), profile.join(name), profile.subdivision_codes(name)
-        )
+        buckets = found.get(name)
+        if not buckets:
+            return []
+        if len(buckets) == 1:
+            return next(iter(buckets.values()))
+        return [value for position in sorted(buckets) for value in buckets[position]]
 
     def first(name: str) -> str | None:
-        found = values(name)
-        return found[0] if found else None
+        buckets = found.get(name)
+        return buckets[min(buckets)][0] if buckets else None
 
     result = ExtractedRecord(
         source=source.code,
         local_id=local_id,
         datestamp=datestamp,
         title=first("title") or "",
-        format=_format(by_tag, leader, profile),
+        format=_format(record.leader, record, profile),
         responsibility=first("responsibility"),
         authors=_unique(values("authors")),
         subjects=_unique(values("subjects")),
@@ -124,12 +126,74 @@ def extract_fields(
         physical=first("physical"),
         notes=_unique(values("notes")),
     )
-    result.holdings = _holdings(by_tag, profile.holdings, source) or [
+    result.holdings = _holdings(record, profile.holdings, source) or [
         Holding(library=source.code, library_name=source.name, call_number=first("call_number"))
     ]
     if not result.title:
         result.warnings.append("no title")
     return result
+
+
+# Output field → spec position → its non-empty values, in the record's field order.
+_Found = dict[str, dict[int, list[str]]]
+
+
+def _read_fields(record: MarcFields, profile: MarcProfile) -> _Found:
+    """Every value every spec of ``profile`` gives, reading each field of the record once."""
+    found: _Found = {}
+    readers = profile.readers
+    leader_readers = readers.get("LDR")
+    if leader_readers:
+        for reader in leader_readers:
+            _keep(found, reader, _slice(record.leader, reader.spec))
+    for tag, content in record.fields:
+        tag_readers = readers.get(tag)
+        if tag_readers is None:
+            continue
+        for reader in tag_readers:
+            value = _field_value(content, reader.spec, reader.join, reader.subdivisions)
+            if value:
+                _keep(found, reader, value)
+    return found
+
+
+def _keep(found: _Found, reader: FieldReader, value: str) -> None:
+    buckets = found.get(reader.name)
+    if buckets is None:
+        found[reader.name] = {reader.position: [value]}
+    elif reader.position in buckets:
+        buckets[reader.position].append(value)
+    else:
+        buckets[reader.position] = [value]
+
+
+def _field_value(content: FieldContent, spec: FieldSpec, join: str, subdivisions: str) -> str:
+    """What one spec reads in one field, ISBD punctuation stripped ('' for nothing).
+
+    Subfields are joined by ``join``; when ``subdivisions`` names codes, ``join`` goes only before
+    those (subject subdivisions $v $x $y $z) and a space before the others (the parts of a name).
+    """
+    if isinstance(content, str):
+        return strip_isbd(_slice(content, spec))
+    codes = spec.codes
+    parts = [
+        (code, text)
+        for code, text in content[1]
+        if (code in codes if codes else code.isalpha()) and text and not text.isspace()
+    ]
+    if not parts:
+        return ""
+    if spec.start is not None:
+        value = _slice(parts[0][1], spec)
+    elif len(parts) == 1:
+        value = parts[0][1]
+    elif subdivisions:
+        value = parts[0][1] + "".join(
+            (join if code in subdivisions else " ") + text for code, text in parts[1:]
+        )
+    else:
+        value = join.join(text for _, text in parts)
+    return strip_isbd(value)
 
 
 def normalize_lccn(value: str) -> str | None:
@@ -154,50 +218,6 @@ def _slice(text: str, spec: FieldSpec) -> str:
     return text[spec.start : end + 1]
 
 
-def _values(
-    by_tag: FieldsByTag, leader: str, specs: Sequence[FieldSpec], join: str, subdivisions: str = ""
-) -> list[str]:
-    """Every non-empty value the specs give, in spec order then field order.
-
-    Subfields are joined by ``join``; when ``subdivisions`` names codes, ``join`` goes only before
-    those (subject subdivisions $v $x $y $z) and a space before the others (the parts of a name).
-    """
-    found: list[str] = []
-    for spec in specs:
-        if spec.tag == "LDR":
-            found.append(_slice(leader, spec))
-            continue
-        contents = by_tag.get(spec.tag)
-        if not contents:
-            continue
-        codes = spec.codes
-        for content in contents:
-            if isinstance(content, str):
-                value = _slice(content, spec)
-            else:
-                parts = [
-                    (code, text)
-                    for code, text in content[1]
-                    if (code in codes if codes else code.isalpha()) and text and not text.isspace()
-                ]
-                if not parts:
-                    continue
-                if spec.start is not None:
-                    value = _slice(parts[0][1], spec)
-                elif len(parts) == 1:
-                    value = parts[0][1]
-                elif subdivisions:
-                    value = parts[0][1] + "".join(
-                        (join if code in subdivisions else " ") + text for code, text in parts[1:]
-                    )
-                else:
-                    value = join.join(text for _, text in parts)
-            cleaned = strip_isbd(value)
-            if cleaned:
-                found.append(cleaned)
-    return found
-
-
 def _year(values: Sequence[str]) -> int | None:
     for value in values:
         match = _YEAR_RE.search(value)
@@ -214,8 +234,20 @@ def _language(values: Sequence[str]) -> str | None:
     return None
 
 
-def _format(by_tag: FieldsByTag, leader: str, profile: MarcProfile) -> str:
-    code = next(iter(_values(by_tag, leader, (profile.format_spec,), "")), "")
+def _format(leader: str, record: MarcFields, profile: MarcProfile) -> str:
+    spec = profile.format_spec
+    if spec.tag == "LDR":
+        code = _slice(leader, spec)
+    else:
+        code = next(
+            (
+                value
+                for tag, content in record.fields
+                if tag == spec.tag
+                if (value := _field_value(content, spec, "", ""))
+            ),
+            "",
+        )
     for rule in profile.format_rules:
         if rule.pattern.fullmatch(code):
             return rule.format
@@ -238,13 +270,13 @@ def _holding_attributes(content: DataField, mapping: HoldingsMap) -> dict[str, s
     return attributes
 
 
-def _holdings(by_tag: FieldsByTag, maps: Sequence[HoldingsMap], source: Source) -> list[Holding]:
+def _holdings(record: MarcFields, maps: Sequence[HoldingsMap], source: Source) -> list[Holding]:
     """Holdings of the first mapped tag present; a split holding's parts are put back together."""
     for mapping in maps:
         found: list[dict[str, str]] = []
         pending: dict[str, str] = {}
-        for content in by_tag.get(mapping.tag, ()):
-            if isinstance(content, str):
+        for tag, content in record.fields:
+            if tag != mapping.tag or isinstance(content, str):
                 continue
             attributes = _holding_attributes(content, mapping)
             if not attributes:

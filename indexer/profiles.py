@@ -73,6 +73,18 @@ class FormatRule:
 
 
 @dataclass(frozen=True, slots=True)
+class FieldReader:
+    """One spec of one output field, with what reading it needs: the ``position`` of the spec among
+    the field's specs orders the values (spec order, then the record's field order)."""
+
+    name: str
+    position: int
+    spec: FieldSpec
+    join: str
+    subdivisions: str
+
+
+@dataclass(frozen=True, slots=True)
 class MarcProfile:
     """A field map: output field → specs, how subfields are joined, format rules and holdings."""
 
@@ -84,8 +96,10 @@ class MarcProfile:
     format_rules: tuple[FormatRule, ...]
     default_format: str
     holdings: tuple[HoldingsMap, ...]
-    # Every tag the profile reads (derived, not given): the decoder skips the others.
+    # Derived, not given. Every tag the profile reads: the decoder skips the others.
     tags: frozenset[str] = field(init=False)
+    # Tag → who reads it: a mapping reads each field of a record once and hands it to these.
+    readers: Mapping[str, tuple[FieldReader, ...]] = field(init=False)
 
     def specs(self, name: str) -> tuple[FieldSpec, ...]:
         return self.fields.get(name, ())
@@ -106,6 +120,12 @@ class MarcProfile:
             ]
         )
         object.__setattr__(self, "tags", tags)
+        readers: dict[str, list[FieldReader]] = {}
+        for name, specs in self.fields.items():
+            join, subdivisions = self.join(name), self.subdivision_codes(name)
+            for position, spec in enumerate(specs):
+                readers.setdefault(spec.tag, []).append(FieldReader(name, position, spec, join, subdivisions))
+        object.__setattr__(self, "readers", {tag: tuple(found) for tag, found in readers.items()})
 
 
 def parse_specs(text: str, where: str) -> tuple[FieldSpec, ...]:

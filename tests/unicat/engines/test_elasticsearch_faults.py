@@ -32,7 +32,7 @@ from search_app.app import make_app
 from tests.conftest import build_union_record
 from tests.fault_proxy import Exchange, FaultProxy, overloaded_ids
 from unicat.engines.elasticsearch import ElasticsearchEngine
-from unicat.errors import EngineError, EngineUnavailable, QueryTimeout
+from unicat.errors import EngineUnavailable, QueryTimeout
 from unicat.model import UnionRecord
 from unicat.query import SearchQuery
 from unicat.settings import Settings
@@ -268,7 +268,11 @@ def test_overload_past_the_retry_budget_fails_the_rebuild_clearly_and_the_old_in
     proxy.overload("/_bulk", times=10_000, status=status)
 
     with pytest.raises(
-        EngineError, match=f"Elasticsearch at {proxy.url} refused the union rebuild: {reason}"
+        EngineUnavailable,
+        match=(
+            f"Elasticsearch at {proxy.url} is overloaded and refused the union rebuild "
+            f"\\({reason}.*try again later"
+        ),
     ):
         engine.replace_union_records(new, {})
 

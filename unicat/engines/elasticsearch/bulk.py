@@ -29,6 +29,7 @@ from typing import Any, TypeVar, cast
 
 from elasticsearch import ApiError, ConnectionError, Elasticsearch
 
+from unicat.engines.elasticsearch.connection import OVERLOAD_STATUSES
 from unicat.settings import Settings
 
 T = TypeVar("T")
@@ -39,7 +40,7 @@ SENDERS = 2
 # Larger requests stop helping well below the node's 100 MB limit and only cost memory.
 MAX_CHUNK_BYTES = 8 * 1024 * 1024
 # Statuses meaning "too busy now, try later" rather than "this document is wrong".
-OVERLOAD = (429, 503)
+OVERLOAD = OVERLOAD_STATUSES
 
 
 @dataclass(frozen=True, slots=True)

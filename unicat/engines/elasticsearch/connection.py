@@ -63,6 +63,10 @@ def parse_engine_url(url: str) -> EngineAddress:
     return EngineAddress(node_url=f"{parts.scheme}://{netloc}", prefix=prefix)
 
 
+# "Too busy now, try later" answers: 429 (rejected execution, circuit breakers) and 503 (unavailable).
+OVERLOAD_STATUSES = (429, 503)
+
+
 def make_client(address: EngineAddress, settings: Settings) -> Elasticsearch:
     """A client for the node; 429/502/503/504 answers are retried by the transport itself.
 
@@ -111,6 +115,12 @@ def translated(node_url: str, what: str = "request") -> Iterator[None]:
             f"cannot reach Elasticsearch at {node_url}: {_reason(exc)}; start it or check --engine"
         ) from exc
     except ApiError as exc:
+        if exc.status_code in OVERLOAD_STATUSES:
+            # Still refused after the retries: the node is there but cannot take the work now.
+            raise EngineUnavailable(
+                f"Elasticsearch at {node_url} is overloaded and refused the {what} "
+                f"({api_error_text(exc)}); try again later"
+            ) from exc
         raise EngineError(f"Elasticsearch at {node_url} refused the {what}: {api_error_text(exc)}") from exc
     except TransportError as exc:
         raise EngineUnavailable(f"Elasticsearch at {node_url} failed the {what}: {exc}") from exc
