@@ -124,7 +124,9 @@ class _Sender:
         except WriteAbandoned:
             if self.failure is None:
                 raise
-            raise self.failure from None
+        # Raised outside the handler: raising it inside would make WriteAbandoned its context and
+        # hide the cause its message is read from (e.g. "connection refused").
+        raise self.failure
 
     def _patiently(self, request: Callable[[], T]) -> T:
         """``request()``, retried with growing pauses while the node is unreachable or overloaded."""

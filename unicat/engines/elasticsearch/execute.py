@@ -46,14 +46,59 @@ def run_search(
         "_source": True,
     }
     aggregations = facet_aggregations(query, shards)
-    if aggregations:
-        body["aggs"] = aggregations
-    if query.offset + query.page_size <= MAX_WINDOW:
-        return _checked(
-            client.search(index=index, body={**body, "from": query.offset, "size": query.page_size}).body,
-            timeout,
-        )
-    return _deep_page(client, index, body, query, timeout)
+    if query.offset + query.page_size > MAX_WINDOW:
+        if aggregations:
+            body["aggs"] = aggregations
+        return _deep_page(client, index, body, query, timeout)
+    body.update({"from": query.offset, "size": query.page_size})
+    with_hits = {name: agg for name, agg in aggregations.items() if name in WITH_HITS}
+    apart = {name: agg for name, agg in aggregations.items() if name not in WITH_HITS}
+    if not apart:
+        return _checked(client.search(index=index, body={**body, "aggs": with_hits}).body, timeout)
+    return _in_two_halves(client, index, {**body, "aggs": with_hits}, apart, timeout)
+
+
+# Facets counted in the request of the hits; the others in a second request run beside it.
+WITH_HITS = frozenset({"subject"})
+
+
+def _in_two_halves(
+    client: Elasticsearch, index: str, body: dict[str, Any], apart: dict[str, Any], timeout: float
+) -> dict[str, Any]:
+    """The hits with some facets, and the other facets, as two searches the node runs at once.
+
+    A shard runs one search's aggregations one after the other on one thread: at 80,000 matches the
+    five facets took 26 ms of a 46 ms search. ``_msearch`` hands both searches to the node's search
+    threads together. Both name the union alias; should a rebuild swap it between them, their first
+    hits come from two generations, and the facets are counted again with the hits.
+    """
+    facets = {
+        "query": body["query"],
+        "size": 1,
+        "sort": ["_doc"],
+        "_source": False,
+        "track_total_hits": False,
+        "timeout": body["timeout"],
+        "aggs": apart,
+    }
+    answers = client.msearch(searches=[{"index": index}, body, {"index": index}, facets]).body["responses"]
+    for answer in answers:
+        if "error" in answer:
+            raise EngineError(f"the node refused the search: {_error_text(answer)}")
+    main, other = (_checked(answer, timeout) for answer in answers)
+    hits, other_hits = main["hits"]["hits"], other["hits"]["hits"]
+    if hits and other_hits and hits[0]["_index"] != other_hits[0]["_index"]:
+        merged = {**body["aggs"], **apart}
+        return _checked(client.search(index=index, body={**body, "aggs": merged}).body, timeout)
+    main.setdefault("aggregations", {}).update(other.get("aggregations", {}))
+    return main
+
+
+def _error_text(answer: dict[str, Any]) -> str:
+    error = answer.get("error")
+    if isinstance(error, dict):
+        return f"{error.get('type', 'error')}: {error.get('reason', '')}"
+    return str(error)
 
 
 def _deep_page(
