@@ -15,11 +15,12 @@ import pymarc
 import pytest
 
 from indexer.decoding import _split_iso2709, decode_fields, decode_record
-from indexer.extract import strip_isbd
+from indexer.extract import extract, extract_fields, strip_isbd
 from indexer.marc import data_field
+from indexer.profiles import builtin_profile
 from tests.indexer.indexer_testdata import DATA, iso2709_records
 from unicat.errors import RecordError
-from unicat.model import Profile
+from unicat.model import Profile, Source
 
 FILES = sorted(
     str(path.relative_to(DATA))
@@ -180,3 +181,24 @@ def test_asking_for_some_tags_keeps_exactly_those_fields(relative: str) -> None:
 
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
+
+
+@pytest.mark.parametrize("relative", FILES)
+def test_mapping_only_the_profiles_tags_maps_what_the_whole_record_maps(relative: str) -> None:
+    # The indexer decodes only the tags its profile reads; mapping the whole record must agree.
+    profile: Profile = "unimarc" if relative.startswith("unimarc") else "marc21"
+    field_map = builtin_profile(profile)
+    source = Source(code="S", name="Source", profile=profile)
+    compared = 0
+    for raw in iso2709_records(relative):
+        try:
+            whole = decode_fields(raw, "iso2709", profile)
+        except RecordError:
+            continue
+        some = decode_fields(raw, "iso2709", profile, field_map.tags)
+        mapped = extract_fields(some, field_map, source, "1")
+        assert mapped == extract_fields(whole, field_map, source, "1")
+        # And callers holding pymarc objects get the same mapping through them.
+        assert mapped == extract(decode_record(raw, "iso2709", profile).record, field_map, source, "1")
+        compared += 1
+    assert compared or relative.startswith("malformed")
