@@ -17,7 +17,6 @@ Subfields = list[tuple[str, str]]
 DataField = tuple[str, Subfields]
 # A control field (tags 001-009) is its text; any other field is a DataField.
 FieldContent = str | DataField
-FieldsByTag = dict[str, list[FieldContent]]
 
 
 @dataclass(slots=True)
@@ -27,16 +26,6 @@ class MarcFields:
     leader: str
     fields: list[tuple[str, FieldContent]]
     warnings: list[str] = field(default_factory=list)
-
-    def by_tag(self) -> FieldsByTag:
-        """Fields grouped by tag, each group in record order."""
-        grouped: FieldsByTag = {}
-        for tag, content in self.fields:
-            if tag in grouped:
-                grouped[tag].append(content)
-            else:
-                grouped[tag] = [content]
-        return grouped
 
 
 def from_pymarc(record: pymarc.Record) -> MarcFields:
