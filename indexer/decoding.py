@@ -136,10 +136,8 @@ def _contiguous_fields(raw: bytes, base: int, directory: bytes) -> list[_RawFiel
     every entry at once: when each piece has its entry's length and the offsets add up, every field
     ends where its entry says, which is what the entry-by-entry reading checks one field at a time.
     """
-    if not directory.isascii():
-        return None
-    entries = _DIRECTORY_RE.findall(directory.decode("ascii"))
-    if len(entries) * DIRECTORY_ENTRY_LENGTH != len(directory):
+    entries = _tiled_entries(directory)
+    if entries is None:
         return None
     pieces = raw[base:].split(FIELD_TERMINATOR)
     if len(pieces) <= len(entries):
@@ -152,20 +150,26 @@ def _contiguous_fields(raw: bytes, base: int, directory: bytes) -> list[_RawFiel
     return [(entry[0], piece) for entry, piece in zip(entries, pieces, strict=False)]
 
 
+def _tiled_entries(directory: bytes) -> list[tuple[str, str, str]] | None:
+    """(tag, length, offset) texts of every entry, read at once; ``None`` unless all are well formed."""
+    if not directory.isascii():
+        return None
+    entries: list[tuple[str, str, str]] = _DIRECTORY_RE.findall(directory.decode("ascii"))
+    # Matches never overlap, so covering every byte means they tile the directory exactly.
+    return entries if len(entries) * DIRECTORY_ENTRY_LENGTH == len(directory) else None
+
+
 def _directory_entries(directory: bytes) -> Iterator[tuple[str, int, int]]:
     """(tag, length, offset) of each directory entry, in order; raises at the first that is not one.
 
     Lazy, so that a damaged field before a damaged entry is reported first, as a reader going entry by
     entry would.
     """
-    if directory.isascii():
-        text = directory.decode("ascii")
-        entries = _DIRECTORY_RE.findall(text)
-        # Matches never overlap, so covering every byte means they tile the directory exactly.
-        if len(entries) * DIRECTORY_ENTRY_LENGTH == len(text):
-            for tag, length, offset in entries:
-                yield tag, int(length), int(offset)
-            return
+    entries = _tiled_entries(directory)
+    if entries is not None:
+        for tag, length, offset in entries:
+            yield tag, int(length), int(offset)
+        return
     for start in range(0, len(directory), DIRECTORY_ENTRY_LENGTH):
         entry = directory[start : start + DIRECTORY_ENTRY_LENGTH]
         if not entry[3:12].isdigit():
@@ -179,10 +183,7 @@ def _directory_entries(directory: bytes) -> Iterator[tuple[str, int, int]]:
 
 def _from_iso2709(raw: bytes, profile: Profile, wanted: Container[str] | None) -> MarcFields:
     leader, raw_fields, warnings = _split_iso2709(raw)
-    decode = _choose_decoder(leader, raw_fields, profile, warnings)
-    # Where valid UTF-8 is read as UTF-8 whatever else, a field that is valid UTF-8 as a whole is
-    # decoded in one call (the delimiters are ASCII, so no character straddles two subfields).
-    utf8_first = profile == "unimarc" or leader[9] == "a"
+    decode, utf8_first = _choose_decoder(leader, raw_fields, profile, warnings)
     fields = [
         (tag, _field_content(tag, data, decode, utf8_first, warnings))
         for tag, data in raw_fields
@@ -240,15 +241,20 @@ def _text_subfields(tag: str, texts: list[str], warnings: list[str]) -> Subfield
     return subfields
 
 
-def _choose_decoder(leader: str, fields: list[_RawField], profile: Profile, warnings: list[str]) -> Decoder:
+def _choose_decoder(
+    leader: str, fields: list[_RawField], profile: Profile, warnings: list[str]
+) -> tuple[Decoder, bool]:
+    """The record's decoder, and whether valid UTF-8 is read as UTF-8 whatever else: then a field that
+    is valid UTF-8 as a whole is decoded in one call (the delimiters are ASCII, so no character
+    straddles two subfields)."""
     if profile == "unimarc":
         declared = _unimarc_declared_charset(fields)
-        return _unimarc_decoder(declared, warnings)
+        return _unimarc_decoder(declared, warnings), True
     if leader[9] == "a":
-        return _utf8_decoder(warnings)
+        return _utf8_decoder(warnings), True
     if leader[9] != " ":
         warnings.append(f"leader/09 is {leader[9]!r} (neither 'a' nor blank): read as MARC-8")
-    return _marc8_decoder(warnings)
+    return _marc8_decoder(warnings), False
 
 
 def _unimarc_declared_charset(fields: list[_RawField]) -> str:

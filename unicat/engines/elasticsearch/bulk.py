@@ -39,8 +39,6 @@ INITIAL_BACKOFF = 0.5
 SENDERS = 2
 # Larger requests stop helping well below the node's 100 MB limit and only cost memory.
 MAX_CHUNK_BYTES = 8 * 1024 * 1024
-# Statuses meaning "too busy now, try later" rather than "this document is wrong".
-OVERLOAD = OVERLOAD_STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +138,7 @@ class _Sender:
                     self._give_up(exc)
                     raise
             except ApiError as exc:
-                if exc.status_code not in OVERLOAD or attempt == self.retries:
+                if exc.status_code not in OVERLOAD_STATUSES or attempt == self.retries:
                     self._give_up(exc)
                     raise
             time.sleep(INITIAL_BACKOFF * 2**attempt)
@@ -162,13 +160,13 @@ class _Sender:
         """Write one chunk; the items that failed even when retried (overload) or sent alone (others)."""
         refused = self._post(chunk)
         for attempt in range(self.retries):
-            overloaded = [item for item, result in refused if result.get("status") in OVERLOAD]
+            overloaded = [item for item, result in refused if result.get("status") in OVERLOAD_STATUSES]
             if not overloaded:
                 break
             time.sleep(INITIAL_BACKOFF * 2**attempt)
-            refused = [pair for pair in refused if pair[1].get("status") not in OVERLOAD] + self._post(
-                overloaded
-            )
+            refused = [
+                pair for pair in refused if pair[1].get("status") not in OVERLOAD_STATUSES
+            ] + self._post(overloaded)
         failed: list[FailedItem] = []
         for item, result in refused:
             status, reason = _item_error(result)
