@@ -186,6 +186,29 @@ def test_rebuilds_leave_one_generation_behind_the_alias(es: ElasticsearchEngine,
     assert generations == aliased and len(generations) == 1
 
 
+def test_memberships_of_a_generation_written_before_members_were_indexed(
+    es: ElasticsearchEngine, catalogue_url: str
+) -> None:
+    records = [
+        build_union_record("pride", "Pride and prejudice", libraries=["UVA", "OXF"]),
+        build_union_record("emma", "Emma", libraries=["OXF"]),
+    ]
+    es.replace_union_records(records, {})
+    expected = {(ref.source, ref.local_id): record.id for record in records for ref in record.sources}
+    assert len(expected) == 3
+    assert es.memberships() == expected
+    # What an earlier Unicat wrote: the same documents without the ``members`` field.
+    client = node(catalogue_url)
+    (generation,) = client.indices.get_alias(name=es.names.union).body
+    for record in records:
+        document = client.get(index=generation, id=record.id)["_source"]
+        del document["members"]
+        client.index(index=generation, id=record.id, document=document)
+    client.indices.refresh(index=generation)
+    assert es.memberships() == expected
+    client.close()
+
+
 def test_deep_pages_equal_walking_every_page(es: ElasticsearchEngine) -> None:
     count = 10_150
     records = (build_union_record(f"r{n:05d}", "Atlas", year=1900 + n % 100) for n in range(count))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -398,6 +399,29 @@ def test_phrases_keep_words_adjacent_and_in_order(indexed: Engine) -> None:
     assert ids(search(indexed, '"pride and prejudice"')) == {"pride-1813", "pride-2003"}
     assert ids(search(indexed, '"prejudice and pride"')) == set()
     assert ids(search(indexed, 'title:"science politique"')) == {"rfsp"}
+
+
+def test_any_spans_every_text_field_but_a_phrase_stays_inside_one(
+    engine: Engine, make_union_record: MakeRecord
+) -> None:
+    gazette = make_union_record(
+        "gazette", "Gazette de Lausanne", authors=["Dupont, Marie"], publisher="Imprimerie vaudoise"
+    )
+    engine.replace_union_records(
+        [
+            replace(gazette, notes=["Numérisé par la Bibliothèque cantonale"]),
+            make_union_record("journal", "Journal de Genève", authors=["Marie, Louise"]),
+        ],
+        {},
+    )
+    assert ids(search(engine, "numerise")) == {"gazette"}  # a word found only in the notes
+    assert ids(search(engine, "lausanne dupont vaudoise")) == {"gazette"}  # title, author, publisher
+    assert ids(search(engine, "lausan* vaud*")) == {"gazette"}
+    assert ids(search(engine, "marie")) == {"gazette", "journal"}
+    assert ids(search(engine, '"gazette de lausanne"')) == {"gazette"}
+    # The title's last word and the author's first are adjacent in no field.
+    assert ids(search(engine, '"lausanne dupont"')) == set()
+    assert ids(search(engine, "title:numerise")) == set()
 
 
 def test_prefix_search(indexed: Engine) -> None:

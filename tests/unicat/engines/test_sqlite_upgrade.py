@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.conftest import build_union_record
 from unicat.engines.sqlite import SqliteEngine
 from unicat.engines.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migrate
-from unicat.query import SearchQuery
+from unicat.query import SearchQuery, parse_search_params
 from unicat.settings import Settings
 
 SUBJECTS = [
@@ -52,6 +52,19 @@ def test_a_version_1_database_gets_its_subject_facet_on_open(tmp_path: Path) -> 
         assert [hit.id for hit in filtered.hits] == ["pride"]
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_an_upgraded_database_finds_every_word_of_its_records_without_a_reindex(tmp_path: Path) -> None:
+    path = tmp_path / "unicat.db"
+    version_1_database(path)
+    with SqliteEngine(path, Settings()) as engine:
+        # Words the version-1 text index held only in its ``any`` column, or never (the subjects):
+        # the upgrade analysed the stored document again.
+        for words in ("prejudice", "title:pride", "subject:courtship", "subject:austen"):
+            assert [
+                hit.id for hit in engine.search(parse_search_params({"q": [words]}, Settings())).hits
+            ] == ["pride"], words
+        assert engine.search(parse_search_params({"q": ["title:courtship"]}, Settings())).total == 0
 
 
 def test_rebuilding_an_upgraded_database_replaces_its_subjects(tmp_path: Path) -> None:

@@ -24,9 +24,14 @@ from unicat.engines.elasticsearch.connection import make_client, parse_engine_ur
 from unicat.engines.elasticsearch.counters import raise_to, reserve
 from unicat.engines.elasticsearch.execute import RetryableSearchError, run_search
 from unicat.engines.elasticsearch.indices import IndexNames, ensure_indices
-from unicat.engines.elasticsearch.scan import scan
-from unicat.engines.elasticsearch.search import read_facets
-from unicat.engines.elasticsearch.union import build_generation, prune_redirects, save_redirects, swap_alias
+from unicat.engines.elasticsearch.scan import scan, scan_values
+from unicat.engines.elasticsearch.search import HIT_SOURCE, read_facets
+from unicat.engines.elasticsearch.union import (
+    build_generation,
+    prune_redirects,
+    save_redirects,
+    swap_alias,
+)
 from unicat.errors import EngineError, SourceNotFound
 from unicat.model import (
     HarvestCheckpoint,
@@ -358,12 +363,25 @@ class ElasticsearchEngine(Engine):
     def memberships(self) -> dict[tuple[str, str], str]:
         found: dict[tuple[str, str], str] = {}
         with translated(self.node_url, "membership load"):
-            for doc in scan(
-                self._client, self.names.union, {"match_all": {}}, ["id"], ["doc.id", "doc.sources"]
+            for values in scan_values(
+                self._client, self.names.union, {"match_all": {}}, ["id"], ["id", "members"]
             ):
-                record = doc["doc"]
-                for ref in record.get("sources", []):
-                    found[(ref["source"], ref["local_id"])] = record["id"]
+                if "members" not in values:
+                    # Every union record has members: this generation was written before they were
+                    # indexed apart, so read them from the documents themselves (slower).
+                    return self._memberships_from_documents()
+                (union_id,) = values["id"]
+                for member in values["members"]:
+                    source, local_id = member.split(docs.KEY_SEPARATOR, 1)
+                    found[(source, local_id)] = union_id
+        return found
+
+    def _memberships_from_documents(self) -> dict[tuple[str, str], str]:
+        found: dict[tuple[str, str], str] = {}
+        for doc in scan(self._client, self.names.union, {"match_all": {}}, ["id"], ["doc.id", "doc.sources"]):
+            record = doc["doc"]
+            for ref in record.get("sources", []):
+                found[(ref["source"], ref["local_id"])] = record["id"]
         return found
 
     def iter_redirects(self) -> Iterator[tuple[str, str]]:
@@ -387,7 +405,7 @@ class ElasticsearchEngine(Engine):
     def get_union_record(self, union_id: str) -> UnionRecord | None:
         def get() -> dict[str, Any] | None:
             try:
-                answer = self._client.get(index=self.names.union, id=union_id)
+                answer = self._client.get(index=self.names.union, id=union_id, source=HIT_SOURCE)
             except NotFoundError:
                 return None
             return dict(answer["_source"]["doc"])
@@ -397,7 +415,7 @@ class ElasticsearchEngine(Engine):
 
     def iter_union_records(self) -> Iterator[UnionRecord]:
         with translated(self.node_url, "union read"):
-            for doc in scan(self._client, self.names.union, {"match_all": {}}, ["id"]):
+            for doc in scan(self._client, self.names.union, {"match_all": {}}, ["id"], HIT_SOURCE):
                 yield UnionRecord.from_json(doc["doc"])
 
     def union_count(self) -> int:

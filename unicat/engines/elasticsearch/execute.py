@@ -12,7 +12,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from unicat.engines.elasticsearch.search import facet_aggregations, match_query, sort_of
+from unicat.engines.elasticsearch.search import HIT_SOURCE, facet_aggregations, match_query, sort_of
 from unicat.errors import EngineError, QueryTimeout
 from unicat.query import SearchQuery
 
@@ -43,7 +43,7 @@ def run_search(
         "sort": sort_of(query),
         "track_total_hits": True,
         "timeout": f"{max(1, int(timeout * 1000))}ms",
-        "_source": True,
+        "_source": HIT_SOURCE,
     }
     aggregations = facet_aggregations(query, shards)
     if query.offset + query.page_size > MAX_WINDOW:
@@ -122,7 +122,9 @@ def _deep_page(
             pit = answer.get("pit_id", pit)
             if hits:
                 rest["search_after"] = hits[-1]["sort"]
-            rest.update(size=query.page_size, _source=True, pit={"id": pit, "keep_alive": PIT_KEEP_ALIVE})
+            rest.update(
+                size=query.page_size, _source=HIT_SOURCE, pit={"id": pit, "keep_alive": PIT_KEEP_ALIVE}
+            )
             page = _checked(client.search(body=rest).body, timeout)["hits"]["hits"]
         summary["hits"]["hits"] = page
         return summary

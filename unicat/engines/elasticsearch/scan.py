@@ -30,14 +30,41 @@ def scan(
 ) -> Iterator[dict[str, Any]]:
     """The ``_source`` of every matching document, ordered by the ``sort`` keyword fields (ascending,
     together unique)."""
+    body = {"_source": source if isinstance(source, bool) else list(source)}
+    return (hit.get("_source", {}) for hit in _hits(client, index, query, sort, body, batch))
 
+
+def scan_values(
+    client: Elasticsearch,
+    index: str,
+    query: dict[str, Any],
+    sort: Sequence[str],
+    fields: Sequence[str],
+    batch: int = BATCH,
+) -> Iterator[dict[str, list[Any]]]:
+    """The doc values of ``fields`` (field → values; an empty field is absent) of every matching
+    document, in ``sort`` order. Much cheaper than ``_source`` for a few short keyword fields: no stored
+    field is read (not even ``_id``, which shares its compressed block with ``_source``), nothing is
+    parsed as JSON."""
+    body = {"stored_fields": "_none_", "docvalue_fields": list(fields)}
+    return (hit.get("fields", {}) for hit in _hits(client, index, query, sort, body, batch))
+
+
+def _hits(
+    client: Elasticsearch,
+    index: str,
+    query: dict[str, Any],
+    sort: Sequence[str],
+    what: dict[str, Any],
+    batch: int,
+) -> Iterator[Hit]:
     def fetch(after: list[Any] | None) -> list[Hit]:
         body: dict[str, Any] = {
             "query": query,
             "sort": [{name: "asc"} for name in sort],
             "size": batch,
-            "_source": source if isinstance(source, bool) else list(source),
             "track_total_hits": False,
+            **what,
         }
         if after is not None:
             body["search_after"] = after
@@ -46,14 +73,13 @@ def scan(
 
     hits = fetch(None)
     if len(hits) < batch:
-        yield from (hit.get("_source", {}) for hit in hits)
+        yield from hits
         return
     # More than one batch: from now on the next one is on its way while this one is consumed.
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="es-scan") as pool:
         while True:
             upcoming = pool.submit(fetch, hits[-1]["sort"]) if len(hits) == batch else None
-            for hit in hits:
-                yield hit.get("_source", {})
+            yield from hits
             if upcoming is None:
                 return
             hits = upcoming.result()

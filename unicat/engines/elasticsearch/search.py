@@ -23,9 +23,19 @@ FACET_SOURCES = {
     "year": "decade",
     "subject": "subject_facets",
 }
-# A word of an ``any`` clause that also appears in one of these fields ranks higher, with the weights
-# the SQLite engine gives its bm25 columns: a title word or an identifier says most about relevance.
-_BOOSTS = {"title": 4.0, "ident": 4.0, "author": 3.0, "subject": 2.0}
+# What a read of union documents takes from ``_source``: the public JSON, not the analysed fields.
+HIT_SOURCE = ["doc"]
+# The weight of a match in each text field, as the SQLite engine weighs its bm25 columns: a title
+# word or an identifier says most about relevance. An ``any`` clause matches in any of these fields.
+_BOOSTS = {
+    "title": 4.0,
+    "ident": 4.0,
+    "author": 3.0,
+    "subject": 2.0,
+    "publisher": 1.0,
+    "series": 1.0,
+    "notes": 1.0,
+}
 _TIEBREAK: list[dict[str, Any]] = [{"title_sort": "asc"}, {"id": "asc"}]
 _SORTS: dict[str, list[dict[str, Any]]] = {
     "relevance": [{"_score": "desc"}, *_TIEBREAK],
@@ -60,14 +70,29 @@ def clause_query(clause: Clause, field: str | None = None, boost: float = 1.0) -
 
 
 def _scored_clause(clause: Clause) -> dict[str, Any]:
-    """A clause as it is matched (in its field) and ranked (an ``any`` word counts more in a title)."""
+    """A clause as it is matched and ranked: in its own field, or for ``any`` each word in any text
+    field (a phrase inside one field), a match in a title counting more than one in a note."""
     if clause.field not in SEARCH_FIELDS:
         raise BadParameter("q", f"unknown search field {clause.field!r}; known: {', '.join(SEARCH_FIELDS)}")
-    matched = clause_query(clause)
     if clause.field != "any":
-        return matched
+        return clause_query(clause)
+    if clause.phrase or len(clause.terms) == 1:
+        return _in_any_field(clause)
+    # The words of one clause may match in different fields ("austen pride"), as separate clauses do.
+    last = len(clause.terms) - 1
+    return {
+        "bool": {
+            "must": [
+                _in_any_field(Clause("any", (term,), prefix=clause.prefix and n == last))
+                for n, term in enumerate(clause.terms)
+            ]
+        }
+    }
+
+
+def _in_any_field(clause: Clause) -> dict[str, Any]:
     ranked = [clause_query(clause, field, boost) for field, boost in _BOOSTS.items()]
-    return {"bool": {"must": [matched], "should": ranked}}
+    return {"bool": {"should": ranked, "minimum_should_match": 1}}
 
 
 def _filters(query: SearchQuery) -> list[dict[str, Any]]:

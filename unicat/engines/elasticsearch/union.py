@@ -23,6 +23,7 @@ from unicat.collector import collector_paused
 from unicat.documents import index_fields
 from unicat.engines.elasticsearch.bulk import FailedItem, write_all
 from unicat.engines.elasticsearch.indices import IndexNames, create_index, current_union_index, finish_build
+from unicat.engines.elasticsearch.records import KEY_SEPARATOR
 from unicat.engines.elasticsearch.scan import scan
 from unicat.errors import EngineError
 from unicat.model import QuarantineEntry, UnionRecord
@@ -45,6 +46,7 @@ def union_document(record: UnionRecord) -> dict[str, Any]:
         "decade": fields.decade,
         "year": fields.year,
         "title_sort": fields.title_sort,
+        "members": [f"{ref.source}{KEY_SEPARATOR}{ref.local_id}" for ref in record.sources],
         "doc": record.to_json(),
     }
 

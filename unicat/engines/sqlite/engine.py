@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from unicat.clock import utc_now
-from unicat.documents import index_fields
+from unicat.documents import TEXT_FIELDS, index_fields
 from unicat.engine import Engine, HarvestMode
 from unicat.engines.sqlite.connections import ConnectionPool, TimedConnection
 from unicat.engines.sqlite.facets import FacetCache, FacetColumns, MatchSet, generation, parse_rids
@@ -383,9 +383,8 @@ class SqliteEngine(Engine):
                         [row[0] for row in batch],
                     )
                     conn.executemany(
-                        "INSERT INTO union_fts "
-                        "(rowid, title, author, subject, ident, publisher, series, any) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        f"INSERT INTO union_fts (rowid, {', '.join(TEXT_FIELDS)}) "
+                        f"VALUES (?{', ?' * len(TEXT_FIELDS)})",
                         [row[1] for row in batch],
                     )
                     conn.executemany(

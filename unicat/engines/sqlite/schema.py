@@ -7,9 +7,16 @@ Unicat is refused rather than misread.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Callable
 
+from unicat.documents import TEXT_FIELDS, index_fields
 from unicat.errors import SchemaError
+from unicat.model import UnionRecord
+
+# A migration step: one SQL statement, or a function for what SQL alone cannot do (analysing text).
+Step = str | Callable[[sqlite3.Connection], None]
 
 # The FTS5 ``ascii`` tokenizer treats every non-ASCII character as part of a token and splits only on
 # ASCII punctuation and spaces. Text arrives already analysed (unicat.analysis: folded tokens of
@@ -124,7 +131,34 @@ _V2 = (
     "INSERT INTO union_state (generation) VALUES (0)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# The text index without its ``any`` column, a second copy of every other column (and the only home of
+# the notes): an ``any`` clause now matches in any column, a phrase inside one (search.py), and the
+# index holds each word once. Contentless, so the text is analysed again from the stored documents.
+_FTS_COLUMNS = ", ".join(TEXT_FIELDS)
+REFILL_BATCH = 1_000
+
+
+def _refill_text_index(conn: sqlite3.Connection) -> None:
+    """Index every stored union record's text again, as a rebuild would (unicat.documents)."""
+    rows = conn.execute("SELECT rid, doc FROM union_records ORDER BY rid")
+    placeholders = ", ".join("?" * len(TEXT_FIELDS))
+    while batch := rows.fetchmany(REFILL_BATCH):
+        conn.executemany(
+            f"INSERT INTO union_fts (rowid, {_FTS_COLUMNS}) VALUES (?, {placeholders})",
+            [
+                (rid, *index_fields(UnionRecord.from_json(json.loads(doc))).text_fields().values())
+                for rid, doc in batch
+            ],
+        )
+
+
+_V3: tuple[Step, ...] = (
+    "DROP TABLE union_fts",
+    f"CREATE VIRTUAL TABLE union_fts USING fts5 ({_FTS_COLUMNS}, content = '', tokenize = 'ascii')",
+    _refill_text_index,
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -137,7 +171,7 @@ def stored_version(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[str, ...], ...] = MIGRATIONS) -> int:
+def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[Step, ...], ...] = MIGRATIONS) -> int:
     """Apply the missing migrations in order, each in one transaction; returns the resulting version.
 
     ``conn`` must be in autocommit mode (``isolation_level=None``). Raises :class:`SchemaError` for a
@@ -154,8 +188,11 @@ def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[str, ...], ...] = 
         try:
             # Another process may have migrated since we looked: check again under the write lock.
             if stored_version(conn) < number:
-                for statement in migrations[number - 1]:
-                    conn.execute(statement)
+                for step in migrations[number - 1]:
+                    if isinstance(step, str):
+                        conn.execute(step)
+                    else:
+                        step(conn)
                 conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
         except sqlite3.Error as exc:
             conn.execute("ROLLBACK")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from unicat.errors import BadParameter
 from unicat.query import FILTER_FIELDS, SEARCH_FIELDS, Clause, SearchQuery
 
-# bm25 weights in the FTS column order (title, author, subject, ident, publisher, series, any):
-# a word in the title or an exact identifier says more about relevance than one in a note.
+# bm25 weights in the FTS column order (unicat.documents.TEXT_FIELDS: title, author, subject, ident,
+# publisher, series, notes): a word in the title or an exact identifier says more than one in a note.
 _BM25 = "bm25(union_fts, 4.0, 3.0, 2.0, 4.0, 1.0, 1.0, 1.0)"
 
 # Pages of a relevance search that end within the best SCORED_PAGE_MAX matches are ranked by score
@@ -47,7 +47,8 @@ def clause_expression(clause: Clause) -> str | None:
     if clause.prefix:
         quoted[-1] += "*"
     body = " + ".join(quoted) if clause.phrase else " AND ".join(quoted)
-    return f"{{{clause.field}}} : ({body})"
+    # ``any`` is every column: each word in any of them, a phrase inside one.
+    return f"({body})" if clause.field == "any" else f"{{{clause.field}}} : ({body})"
 
 
 def match_expression(clauses: tuple[Clause, ...]) -> str | None:
