@@ -76,13 +76,21 @@ def tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(fold(text))
 
 
+@functools.lru_cache(maxsize=65_536)
+def _analysed(text: str) -> str:
+    """The tokens of one text joined by single spaces ('' for none). Cached like :func:`fold`: a
+    record's title is analysed for its field and its sort key, and names and subjects repeat."""
+    return " ".join(_TOKEN_RE.findall(fold(text)))
+
+
 def analyze(text: str | Iterable[str] | None) -> str:
     """The tokens of one text or of several, joined by single spaces, ready to be indexed."""
     if text is None:
         return ""
     if isinstance(text, str):
-        return " ".join(tokens(text))
-    return " ".join(token for part in text for token in tokens(part))
+        return _analysed(text)
+    # Each part's tokens are already joined by single spaces; parts without tokens add no space.
+    return " ".join([analysed for part in text if (analysed := _analysed(part))])
 
 
 def sort_key(text: str | None) -> str:
