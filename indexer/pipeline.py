@@ -2,9 +2,9 @@
 
 Phases, timed apart so a benchmark can say where time goes: ``parse`` (decode + map each record),
 ``normalise_merge`` (cluster, ids), ``write`` (union records built and written as the engine takes
-them, and the new index swapped in). A
-record that cannot be read is quarantined with its reason and raw bytes and the batch goes on; the
-raw bytes of the good ones are dropped once parsed, so memory holds only the extracted fields.
+them, and the new index swapped in). A record that cannot be read is quarantined with its reason and
+raw bytes and the batch goes on; the raw bytes of the good ones are dropped once parsed, so memory
+holds only the extracted fields.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from unicat.documents import TEXT_WEIGHTS
 from unicat.errors import BadParameter
 from unicat.query import FACET_FIELDS, FILTER_FIELDS, SEARCH_FIELDS, Clause, FacetCount, SearchQuery
 
@@ -25,17 +26,6 @@ FACET_SOURCES = {
 }
 # What a read of union documents takes from ``_source``: the public JSON, not the analysed fields.
 HIT_SOURCE = ["doc"]
-# The weight of a match in each text field, as the SQLite engine weighs its bm25 columns: a title
-# word or an identifier says most about relevance. An ``any`` clause matches in any of these fields.
-_BOOSTS = {
-    "title": 4.0,
-    "ident": 4.0,
-    "author": 3.0,
-    "subject": 2.0,
-    "publisher": 1.0,
-    "series": 1.0,
-    "notes": 1.0,
-}
 _TIEBREAK: list[dict[str, Any]] = [{"title_sort": "asc"}, {"id": "asc"}]
 _SORTS: dict[str, list[dict[str, Any]]] = {
     "relevance": [{"_score": "desc"}, *_TIEBREAK],
@@ -91,7 +81,7 @@ def _scored_clause(clause: Clause) -> dict[str, Any]:
 
 
 def _in_any_field(clause: Clause) -> dict[str, Any]:
-    ranked = [clause_query(clause, field, boost) for field, boost in _BOOSTS.items()]
+    ranked = [clause_query(clause, field, boost) for field, boost in TEXT_WEIGHTS.items()]
     return {"bool": {"should": ranked, "minimum_should_match": 1}}
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from unicat.clock import utc_now
-from unicat.documents import TEXT_FIELDS, index_fields
+from unicat.documents import index_fields
 from unicat.engine import Engine, HarvestMode
 from unicat.engines.sqlite.connections import ConnectionPool, TimedConnection
 from unicat.engines.sqlite.facets import FacetCache, FacetColumns, MatchSet, generation, parse_rids
-from unicat.engines.sqlite.schema import migrate
+from unicat.engines.sqlite.schema import INSERT_TEXT, migrate
 from unicat.engines.sqlite.search import CompiledSearch, compile_search, order_scored
 from unicat.errors import EngineError, EngineUnavailable, QueryTimeout, SourceNotFound
 from unicat.model import (
@@ -383,8 +383,7 @@ class SqliteEngine(Engine):
                         [row[0] for row in batch],
                     )
                     conn.executemany(
-                        f"INSERT INTO union_fts (rowid, {', '.join(TEXT_FIELDS)}) "
-                        f"VALUES (?{', ?' * len(TEXT_FIELDS)})",
+                        INSERT_TEXT,
                         [row[1] for row in batch],
                     )
                     conn.executemany(

@@ -137,14 +137,16 @@ _V2 = (
 _FTS_COLUMNS = ", ".join(TEXT_FIELDS)
 REFILL_BATCH = 1_000
 
+INSERT_TEXT = f"INSERT INTO union_fts (rowid, {_FTS_COLUMNS}) VALUES (?{', ?' * len(TEXT_FIELDS)})"
+"""Adds a record's row to the text index: its rid, then its analysed text in TEXT_FIELDS order."""
+
 
 def _refill_text_index(conn: sqlite3.Connection) -> None:
     """Index every stored union record's text again, as a rebuild would (unicat.documents)."""
     rows = conn.execute("SELECT rid, doc FROM union_records ORDER BY rid")
-    placeholders = ", ".join("?" * len(TEXT_FIELDS))
     while batch := rows.fetchmany(REFILL_BATCH):
         conn.executemany(
-            f"INSERT INTO union_fts (rowid, {_FTS_COLUMNS}) VALUES (?, {placeholders})",
+            INSERT_TEXT,
             [
                 (rid, *index_fields(UnionRecord.from_json(json.loads(doc))).text_fields().values())
                 for rid, doc in batch

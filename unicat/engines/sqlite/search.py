@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from unicat.documents import TEXT_FIELDS, TEXT_WEIGHTS
 from unicat.errors import BadParameter
 from unicat.query import FILTER_FIELDS, SEARCH_FIELDS, Clause, SearchQuery
 
-# bm25 weights in the FTS column order (unicat.documents.TEXT_FIELDS: title, author, subject, ident,
-# publisher, series, notes): a word in the title or an exact identifier says more than one in a note.
-_BM25 = "bm25(union_fts, 4.0, 3.0, 2.0, 4.0, 1.0, 1.0, 1.0)"
+# bm25 weights in the FTS column order (TEXT_FIELDS).
+_BM25 = f"bm25(union_fts, {', '.join(str(TEXT_WEIGHTS[name]) for name in TEXT_FIELDS)})"
 
 # Pages of a relevance search that end within the best SCORED_PAGE_MAX matches are ranked by score
 # alone first (CompiledSearch.scored_sql); deeper ones, rare, by the full sort.
