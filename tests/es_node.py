@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import pwd
@@ -47,6 +48,10 @@ from typing import Any
 
 ES_VERSION = "9.2.0"
 MAVEN_ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ES_VERSION}:zip"
+# The zip's SHA-256, pinned: the registry these machines reach serves the artifact but no checksum
+# files (``.sha1``/``.sha512`` answer 404, and ``mvn -C`` then refuses the download), so the download
+# is checked against this digest instead, recorded from Maven Central's copy on 2026-12-01.
+ARCHIVE_SHA256 = "bf44938a0490ba2a303d39c9cb64b38963dd08c812ce93e10816e878585bcb6b"
 MIN_JAVA = 21
 NODE_USER = "unicat-es"
 ROOT_DIST_DIR = Path("/var/tmp/unicat")
@@ -128,8 +133,8 @@ def _download(archive: Path) -> None:
     if shutil.which("mvn") is None:
         raise EsNodeError("`mvn` is not installed: run `sudo bash scripts/install-test-deps.sh`")
     with tempfile.TemporaryDirectory(dir=archive.parent, prefix=".download-") as tmp:
-        # -C: fail when the download does not match the repository's checksum (the default only warns).
-        command = ["mvn", "-q", "-B", "-C", "dependency:copy", f"-Dartifact={MAVEN_ARTIFACT}"]
+        # No -C: the registry serves no checksum files; the pinned digest is checked below instead.
+        command = ["mvn", "-q", "-B", "dependency:copy", f"-Dartifact={MAVEN_ARTIFACT}"]
         result = subprocess.run(
             [*command, f"-DoutputDirectory={tmp}"], capture_output=True, text=True, check=False
         )
@@ -137,7 +142,22 @@ def _download(archive: Path) -> None:
         if result.returncode != 0 or not downloaded.is_file():
             output = (result.stdout + result.stderr).strip()
             raise EsNodeError(f"`mvn dependency:copy` could not fetch {MAVEN_ARTIFACT}:\n{output}")
+        digest = sha256_of(downloaded)
+        if digest != ARCHIVE_SHA256:
+            raise EsNodeError(
+                f"the downloaded {downloaded.name} has SHA-256 {digest}, expected {ARCHIVE_SHA256}: "
+                "refusing it (remove it from ~/.m2/repository if a damaged copy is cached there)"
+            )
         downloaded.replace(archive)
+
+
+def sha256_of(path: Path) -> str:
+    """The hex SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _zip_problem(archive: Path) -> str | None:

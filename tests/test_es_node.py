@@ -88,6 +88,7 @@ def test_fetch_replaces_a_damaged_cached_zip_and_unpacks_a_readable_tree(tmp_pat
 
     assert home == tmp_path / "dist" / f"elasticsearch-{es_node.ES_VERSION}"
     assert damaged.stat().st_size == real_zip.stat().st_size
+    assert es_node.sha256_of(damaged) == es_node.ARCHIVE_SHA256
     with zipfile.ZipFile(damaged) as zipped:
         assert zipped.testzip() is None
     for directory, _, files in os.walk(home):
