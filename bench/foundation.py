@@ -38,6 +38,7 @@ import requests
 
 from harvester.importer import import_files
 from indexer import run_index
+from unicat import compiled
 from unicat.engine import Engine
 from unicat.engines import open_engine
 from unicat.errors import UnicatError
@@ -73,11 +74,13 @@ class Machine:
     sqlite: str
     pymarc: str
     date: str
+    # Whether the indexer's hot modules run compiled (unicat/compiled.py): it moves the indexing rates.
+    compiled: str = ""
 
     def line(self) -> str:
         return (
             f"{self.cpu}, {self.cores} cores, {self.ram_gib:.1f} GiB RAM; Python {self.python}, "
-            f"SQLite {self.sqlite}, pymarc {self.pymarc}; {self.date}"
+            f"SQLite {self.sqlite}, pymarc {self.pymarc}; {self.compiled}; {self.date}"
         )
 
 
@@ -105,6 +108,7 @@ def machine() -> Machine:
         sqlite=sqlite3.sqlite_version,
         pymarc=importlib.metadata.version("pymarc"),
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        compiled=compiled.describe(),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pymarc
@@ -62,8 +62,12 @@ class ExtractedRecord:
 
     def __reduce__(self) -> tuple[type[ExtractedRecord], tuple[Any, ...]]:
         """Pickled as the constructor's arguments: every parsed record crosses from a worker process
-        to the indexer, and the default pickling of a slotted dataclass cost more than parsing it."""
-        return (ExtractedRecord, tuple(getattr(self, name) for name in self.__slots__))
+        to the indexer, and the default pickling of a slotted dataclass cost more than parsing it.
+        (Compiled by mypyc, the class has no ``__slots__`` to read the names from.)"""
+        return (ExtractedRecord, tuple(getattr(self, name) for name in _EXTRACTED_FIELDS))
+
+
+_EXTRACTED_FIELDS = tuple(item.name for item in fields(ExtractedRecord))
 
 
 def strip_isbd(value: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from unicat.compiled import stale_modules
 from unicat.engine import Engine
 from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.engines.sqlite import SqliteEngine
@@ -17,6 +18,18 @@ from unicat.model import Holding, SourceRef, UnionRecord
 from unicat.settings import Settings
 
 EngineFactory = Callable[..., Engine]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to test compiled modules older than their source: they would test yesterday's code."""
+    stale = stale_modules()
+    if stale:
+        pytest.exit(
+            f"compiled modules older than their source: {', '.join(stale)}; run "
+            "`.venv/bin/pip install -e .` to compile them again (scripts/test.sh does), or install with "
+            "UNICAT_PURE_PYTHON=1 to run them as Python",
+            returncode=2,
+        )
 
 
 @dataclass

@@ -1,0 +1,47 @@
+"""Build hook: compiles the indexer's hot modules (``unicat/compiled.py`` lists them) with mypyc.
+
+Everything else about the package is in ``pyproject.toml``. Compiling is an optimisation, never a
+requirement: with ``UNICAT_PURE_PYTHON=1``, or where the C compiler fails, the same modules are
+installed as plain Python and work the same, only slower.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+from pathlib import Path
+from typing import Any
+
+from setuptools import setup
+
+ROOT = Path(__file__).resolve().parent
+_COMPILED = runpy.run_path(str(ROOT / "unicat" / "compiled.py"))
+
+
+def remove_compiled_copies() -> None:
+    """Delete compiled modules an earlier editable install left beside their sources: Python would
+    load them before the ``.py`` files a pure-Python install means to run."""
+    for source in _COMPILED["module_sources"](ROOT):
+        for compiled in source.parent.glob(f"{source.stem}.*.so"):
+            compiled.unlink()
+    for shared in ROOT.glob("*__mypyc.*.so"):
+        shared.unlink()
+
+
+def compiled_extensions() -> list[Any]:
+    if os.environ.get(_COMPILED["PURE_PYTHON_ENV"], "") not in ("", "0"):
+        remove_compiled_copies()
+        return []
+    try:
+        from mypyc.build import mypycify
+    except ImportError:  # a build without mypy (e.g. --no-build-isolation in a bare environment)
+        return []
+    sources = [str(path.relative_to(ROOT)) for path in _COMPILED["module_sources"](ROOT)]
+    extensions: list[Any] = mypycify(sources, opt_level="3")
+    for extension in extensions:
+        # A failed compile leaves the module as Python instead of failing the install.
+        extension.optional = True
+    return extensions
+
+
+setup(ext_modules=compiled_extensions())

