@@ -20,7 +20,6 @@ import multiprocessing
 import os
 import platform
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from indexer import run_index
 from unicat import compiled
 from unicat.engine import Engine
 from unicat.engines import open_engine
+from unicat.engines.sqlite import driver
 from unicat.errors import UnicatError
 from unicat.model import Profile, Source
 from unicat.query import SearchQuery, parse_search_params
@@ -105,7 +105,7 @@ def machine() -> Machine:
         cores=os.cpu_count() or 1,
         ram_gib=int(memory_kib.split()[0]) / 2**20 if memory_kib else 0.0,
         python=platform.python_version(),
-        sqlite=sqlite3.sqlite_version,
+        sqlite=driver.sqlite_version,
         pymarc=importlib.metadata.version("pymarc"),
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         compiled=compiled.describe(),

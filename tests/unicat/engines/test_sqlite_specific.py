@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from tests.conftest import build_union_record
 from tests.shared_data import SHARED_DATA
 from unicat.analysis import tokens
-from unicat.engines.sqlite import SqliteEngine
+from unicat.engines.sqlite import SqliteEngine, driver
 from unicat.engines.sqlite.connections import ConnectionPool
 from unicat.engines.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from unicat.errors import EngineUnavailable, QueryTimeout, SchemaError
@@ -38,14 +37,14 @@ def open_engine(path: Path, **settings: float) -> SqliteEngine:
 
 
 def table_names(path: Path) -> set[str]:
-    with sqlite3.connect(path) as conn:
+    with driver.connect(path) as conn:
         return {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 def test_new_database_is_in_wal_mode_with_the_full_schema(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "dir" / "unicat.db"
     open_engine(path).close()
-    with sqlite3.connect(path) as conn:
+    with driver.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
     assert table_names(path) >= EXPECTED_TABLES
@@ -57,12 +56,12 @@ def test_reopening_keeps_data_and_does_not_migrate_again(tmp_path: Path) -> None
         engine.replace_union_records([build_union_record("etranger", "L'Étranger")], {})
     with open_engine(path) as engine:
         assert engine.union_count() == 1
-    with sqlite3.connect(path) as conn:
+    with driver.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_migrations_apply_in_order_and_a_failing_one_changes_nothing(tmp_path: Path) -> None:
-    conn = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
+    conn = driver.connect(tmp_path / "m.db")
     assert migrate(conn, MIGRATIONS) == len(MIGRATIONS)
     later = (*MIGRATIONS, ("CREATE TABLE comments (id INTEGER PRIMARY KEY)",))
     assert migrate(conn, later) == len(MIGRATIONS) + 1
@@ -79,7 +78,7 @@ def test_migrations_apply_in_order_and_a_failing_one_changes_nothing(tmp_path: P
 def test_a_database_from_a_newer_unicat_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "unicat.db"
     open_engine(path).close()
-    with sqlite3.connect(path) as conn:
+    with driver.connect(path) as conn:
         conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION + 1,))
     with pytest.raises(SchemaError, match=f"schema version {SCHEMA_VERSION + 1}"):
         open_engine(path)
@@ -110,7 +109,7 @@ def test_fts_tokenizer_keeps_every_analysed_token_whole(tmp_path: Path) -> None:
         for token in analysed:
             hits = engine.search(SearchQuery(clauses=(Clause("title", (token,)),), facets=False))
             assert hits.total == 1, token
-    with sqlite3.connect(tmp_path / "unicat.db") as conn:
+    with driver.connect(tmp_path / "unicat.db") as conn:
         conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, union_fts, row)")
         indexed = {term for (term,) in conn.execute("SELECT term FROM temp.vocab")}
     # The FTS index holds exactly the analysed tokens: nothing split, merged or re-folded.

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 from tests.conftest import build_union_record
-from unicat.engines.sqlite import SqliteEngine
+from unicat.engines.sqlite import SqliteEngine, driver
 from unicat.engines.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from unicat.query import SearchQuery, parse_search_params
 from unicat.settings import Settings
@@ -23,7 +22,7 @@ SUBJECTS = [
 def version_1_database(path: Path) -> None:
     """A version-1 file holding one union record, written as version 1 of the engine wrote it."""
     record = build_union_record("pride", "Pride and prejudice", subjects=SUBJECTS, libraries=["UVA"])
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = driver.connect(path)
     assert migrate(conn, MIGRATIONS[:1]) == 1
     conn.execute(
         "INSERT INTO union_records (rid, id, format, language, year, decade, title_sort, doc) "
@@ -50,7 +49,7 @@ def test_a_version_1_database_gets_its_subject_facet_on_open(tmp_path: Path) -> 
         }
         filtered = engine.search(SearchQuery(filters={"subject": ("Women in literature",)}))
         assert [hit.id for hit in filtered.hits] == ["pride"]
-    with sqlite3.connect(path) as conn:
+    with driver.connect(path) as conn:
         assert conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
 
 

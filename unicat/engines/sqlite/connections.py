@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 import queue
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from unicat.engines.sqlite import driver
 from unicat.errors import EngineUnavailable, QueryTimeout
 
 BUSY_TIMEOUT_MS = 10_000
@@ -25,12 +25,10 @@ BUSY_TIMEOUT_MS = 10_000
 PROGRESS_STEPS = 1_000
 
 
-def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+def connect(path: Path, *, read_only: bool) -> driver.Connection:
     """A connection in autocommit mode (transactions are explicit), usable from any thread."""
     try:
-        conn = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
-        )
+        conn = driver.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -38,7 +36,7 @@ def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
             conn.execute("PRAGMA query_only = ON")
         else:
             conn.execute("PRAGMA journal_mode = WAL")
-    except sqlite3.Error as exc:
+    except driver.Error as exc:
         raise EngineUnavailable(f"cannot open SQLite database {path}: {exc}") from exc
     return conn
 
@@ -47,11 +45,11 @@ class TimedConnection:
     """A connection whose statements are interrupted once a deadline passes.
 
     SQLite calls the progress handler every :data:`PROGRESS_STEPS` instructions; returning non-zero
-    aborts the running statement with ``OperationalError('interrupted')``, which :meth:`time_limit`
-    turns into :class:`QueryTimeout`.
+    aborts the running statement with :data:`~unicat.engines.sqlite.driver.InterruptError`, which
+    :meth:`time_limit` turns into :class:`QueryTimeout`.
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: driver.Connection) -> None:
         self.conn = conn
         self._deadline = math.inf
         conn.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
@@ -60,13 +58,13 @@ class TimedConnection:
         return 1 if time.monotonic() > self._deadline else 0
 
     @contextmanager
-    def time_limit(self, seconds: float, what: str = "query") -> Iterator[sqlite3.Connection]:
+    def time_limit(self, seconds: float, what: str = "query") -> Iterator[driver.Connection]:
         """Run the block's statements under a limit of ``seconds``; raises :class:`QueryTimeout`."""
         self._deadline = time.monotonic() + seconds
         try:
             yield self.conn
-        except sqlite3.OperationalError as exc:
-            if "interrupted" in str(exc) and time.monotonic() > self._deadline:
+        except driver.InterruptError as exc:
+            if time.monotonic() > self._deadline:
                 raise QueryTimeout(
                     f"the {what} ran longer than its limit of {seconds:g} s; narrow the search"
                 ) from exc
@@ -101,12 +99,12 @@ class ConnectionPool:
             self._readers.put(reader)
 
     @property
-    def writer(self) -> sqlite3.Connection:
+    def writer(self) -> driver.Connection:
         """The writer connection, for schema migration before any other use."""
         return self._writer
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[driver.Connection]:
         """One write transaction (``BEGIN IMMEDIATE``); a nested call becomes a savepoint."""
         with self._write_lock:
             self._check_open()
@@ -127,7 +125,7 @@ class ConnectionPool:
             else:
                 try:
                     conn.execute(f"RELEASE {savepoint}" if nested else "COMMIT")
-                except sqlite3.Error:
+                except driver.Error:
                     # A failed COMMIT (disk full…) must not leave the writer stuck in a transaction.
                     if not nested and conn.in_transaction:
                         conn.execute("ROLLBACK")

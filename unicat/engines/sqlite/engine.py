@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import orjson
+
 from unicat.clock import utc_now
 from unicat.documents import index_fields
 from unicat.engine import Engine, HarvestMode
+from unicat.engines.sqlite import driver
 from unicat.engines.sqlite.connections import ConnectionPool, TimedConnection
 from unicat.engines.sqlite.facets import FacetCache, FacetColumns, MatchSet, generation, parse_rids
 from unicat.engines.sqlite.schema import INSERT_TEXT, migrate
@@ -52,7 +54,7 @@ _RUN_COLUMNS = (
 )
 
 
-def _run(row: sqlite3.Row | tuple[Any, ...]) -> HarvestRun:
+def _run(row: tuple[Any, ...]) -> HarvestRun:
     (run_id, source, started, status, mode, from_, until, finished, token, pages, records, deleted, error) = (
         row
     )
@@ -140,7 +142,7 @@ class SqliteEngine(Engine):
     def ping(self) -> None:
         try:
             self._fetchone("SELECT count(*) FROM schema_version")
-        except sqlite3.Error as exc:
+        except driver.Error as exc:
             raise EngineUnavailable(f"the SQLite database {self.path} does not answer: {exc}") from exc
 
     def close(self) -> None:
@@ -405,7 +407,7 @@ class SqliteEngine(Engine):
                 )
                 # An id that lives again (a split undone) must not keep redirecting elsewhere.
                 conn.execute("DELETE FROM redirects WHERE old_id IN (SELECT id FROM union_records)")
-        except sqlite3.IntegrityError as exc:
+        except driver.IntegrityError as exc:
             raise EngineError(
                 f"the union index was not replaced: a union id or a (source, local_id) member appears "
                 f"twice ({exc}); the previous index is unchanged"
@@ -444,7 +446,7 @@ class SqliteEngine(Engine):
 
     def get_union_record(self, union_id: str) -> UnionRecord | None:
         row = self._fetchone("SELECT doc FROM union_records WHERE id = ?", (union_id,))
-        return UnionRecord.from_json(json.loads(row[0])) if row is not None else None
+        return UnionRecord.from_json(orjson.loads(row[0])) if row is not None else None
 
     def iter_union_records(self) -> Iterator[UnionRecord]:
         last = ""
@@ -453,7 +455,7 @@ class SqliteEngine(Engine):
                 f"SELECT id, doc FROM union_records WHERE id > ? ORDER BY id LIMIT {ITER_BATCH}", (last,)
             )
             for _, doc in rows:
-                yield UnionRecord.from_json(json.loads(doc))
+                yield UnionRecord.from_json(orjson.loads(doc))
             if len(rows) < ITER_BATCH:
                 return
             last = rows[-1][0]
@@ -477,14 +479,14 @@ class SqliteEngine(Engine):
                 page = self._page(conn, compiled, query)
                 marks = ", ".join("?" for _ in page)
                 docs = dict(conn.execute(f"SELECT rid, doc FROM union_records WHERE rid IN ({marks})", page))
-                hits = [UnionRecord.from_json(json.loads(docs[rid])) for rid in page]
+                hits = [UnionRecord.from_json(orjson.loads(docs[rid])) for rid in page]
             result = SearchResult(total=total, hits=hits)
             if query.facets and total:
                 self._count_facets(reader, current, matches, query.facet_size, result)
         result.took_ms = (time.perf_counter() - began) * 1000
         return result
 
-    def _page(self, conn: sqlite3.Connection, compiled: CompiledSearch, query: SearchQuery) -> list[int]:
+    def _page(self, conn: driver.Connection, compiled: CompiledSearch, query: SearchQuery) -> list[int]:
         """The rids of the page of hits, in order."""
         page = self._page_by_score(conn, compiled, query)
         if page is None:
@@ -493,7 +495,7 @@ class SqliteEngine(Engine):
         return page
 
     def _page_by_score(
-        self, conn: sqlite3.Connection, compiled: CompiledSearch, query: SearchQuery
+        self, conn: driver.Connection, compiled: CompiledSearch, query: SearchQuery
     ) -> list[int] | None:
         """The page of a relevance search from its best scores alone, or ``None`` to use the full sort.
 

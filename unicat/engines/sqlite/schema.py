@@ -8,15 +8,15 @@ Unicat is refused rather than misread.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 
 from unicat.documents import TEXT_FIELDS, index_fields
+from unicat.engines.sqlite import driver
 from unicat.errors import SchemaError
 from unicat.model import UnionRecord
 
 # A migration step: one SQL statement, or a function for what SQL alone cannot do (analysing text).
-Step = str | Callable[[sqlite3.Connection], None]
+Step = str | Callable[[driver.Connection], None]
 
 # The FTS5 ``ascii`` tokenizer treats every non-ASCII character as part of a token and splits only on
 # ASCII punctuation and spaces. Text arrives already analysed (unicat.analysis: folded tokens of
@@ -141,7 +141,7 @@ INSERT_TEXT = f"INSERT INTO union_fts (rowid, {_FTS_COLUMNS}) VALUES (?{', ?' * 
 """Adds a record's row to the text index: its rid, then its analysed text in TEXT_FIELDS order."""
 
 
-def _refill_text_index(conn: sqlite3.Connection) -> None:
+def _refill_text_index(conn: driver.Connection) -> None:
     """Index every stored union record's text again, as a rebuild would (unicat.documents)."""
     rows = conn.execute("SELECT rid, doc FROM union_records ORDER BY rid")
     while batch := rows.fetchmany(REFILL_BATCH):
@@ -166,14 +166,14 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def stored_version(conn: sqlite3.Connection) -> int:
+def stored_version(conn: driver.Connection) -> int:
     """The schema version of the database, 0 for an empty one."""
     conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[Step, ...], ...] = MIGRATIONS) -> int:
+def migrate(conn: driver.Connection, migrations: tuple[tuple[Step, ...], ...] = MIGRATIONS) -> int:
     """Apply the missing migrations in order, each in one transaction; returns the resulting version.
 
     ``conn`` must be in autocommit mode (``isolation_level=None``). Raises :class:`SchemaError` for a
@@ -196,7 +196,7 @@ def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[Step, ...], ...] =
                     else:
                         step(conn)
                 conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
-        except sqlite3.Error as exc:
+        except driver.Error as exc:
             conn.execute("ROLLBACK")
             raise SchemaError(f"schema migration {number} failed: {exc}") from exc
         except BaseException:
