@@ -19,18 +19,21 @@ _COMPILED = runpy.run_path(str(ROOT / "unicat" / "compiled.py"))
 
 
 def remove_compiled_copies() -> None:
-    """Delete compiled modules an earlier editable install left beside their sources: Python would
-    load them before the ``.py`` files a pure-Python install means to run."""
-    for source in _COMPILED["module_sources"](ROOT):
-        for compiled in source.parent.glob(f"{source.stem}.*.so"):
-            compiled.unlink()
-    for shared in ROOT.glob("*__mypyc.*.so"):
+    """Delete what an earlier editable install compiled beside the sources, before building anew.
+
+    Python loads those files before the ``.py`` beside them, so a module no longer compiled, or an
+    install that now fails to compile, would otherwise run old code; the build puts back what it
+    compiles now.
+    """
+    for compiled in _COMPILED["compiled_copies"](ROOT):
+        compiled.unlink()
+    for shared in ROOT.glob("*__mypyc.*"):
         shared.unlink()
 
 
 def compiled_extensions() -> list[Any]:
+    remove_compiled_copies()
     if os.environ.get(_COMPILED["PURE_PYTHON_ENV"], "") not in ("", "0"):
-        remove_compiled_copies()
         return []
     try:
         from mypyc.build import mypycify

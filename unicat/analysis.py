@@ -42,6 +42,9 @@ _ELISION_RE = re.compile(
     r"(?<![\w'])(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu|quoiqu)'(?=\w)|(?<![\w'])'[ts](?=[\s-])"
 )
 _TOKEN_RE = re.compile(r"[^\W_]+")
+# Every ASCII character but the letters and digits, as a space: in ASCII text the tokens of _TOKEN_RE
+# (letters and digits, not "_") are what is left between these.
+_ASCII_SEPARATORS = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -73,6 +76,10 @@ def _fold_ascii(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """The analysed tokens of ``text``, in order."""
+    if text.isascii() and "'" not in text and "`" not in text:
+        # Most catalogue text: no apostrophe, so no elision, and its fold is its lower case; cutting at
+        # the separators with str.translate is 2-3 times faster than the regular expressions.
+        return text.lower().translate(_ASCII_SEPARATORS).split()
     return _TOKEN_RE.findall(fold(text))
 
 
@@ -80,7 +87,7 @@ def tokens(text: str) -> list[str]:
 def _analysed(text: str) -> str:
     """The tokens of one text joined by single spaces ('' for none). Cached like :func:`fold`: a
     record's title is analysed for its field and its sort key, and names and subjects repeat."""
-    return " ".join(_TOKEN_RE.findall(fold(text)))
+    return " ".join(tokens(text))
 
 
 def analyze(text: str | Iterable[str] | None) -> str:

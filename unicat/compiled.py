@@ -52,11 +52,32 @@ def compiled_modules() -> dict[str, bool]:
     return found
 
 
+PACKAGES: tuple[str, ...] = ("unicat", "harvester", "indexer", "search_app", "mappings")
+"""The project's packages, where an editable install leaves compiled files beside the sources."""
+
+
+def compiled_copies(root: Path) -> dict[Path, Path]:
+    """Every compiled file beside a ``.py`` source of the packages under ``root`` → that source
+    (the ``.so`` files an editable install built, whether their module is still compiled or not)."""
+    found: dict[Path, Path] = {}
+    suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    for package in PACKAGES:
+        for compiled in (root / package).rglob("*"):
+            if compiled.name.endswith(suffixes):
+                source = compiled.parent / (compiled.name.split(".", 1)[0] + ".py")
+                if source.is_file():
+                    found[compiled] = source
+    return found
+
+
 def stale_modules() -> list[str]:
-    """Compiled modules whose ``.py`` source changed after they were compiled.
+    """Compiled modules that do not run what their ``.py`` source says.
 
     In an editable install the compiled file sits beside its source and Python loads it first, so an
-    edit to the source does nothing until the install is run again; this names those modules.
+    edit to the source does nothing until the install is run again, and a module taken off
+    :data:`COMPILED_MODULES` still runs its old compiled copy until that file is deleted (``setup.py``
+    deletes such copies). This names the modules compiled before their source last changed, and the
+    compiled copies of modules that are no longer meant to be compiled.
     """
     stale: list[str] = []
     for name in COMPILED_MODULES:
@@ -67,7 +88,12 @@ def stale_modules() -> list[str]:
         source = compiled.parent / (name.rsplit(".", 1)[-1] + ".py")
         if source.is_file() and source.stat().st_mtime > compiled.stat().st_mtime:
             stale.append(name)
-    return stale
+    root = Path(__file__).resolve().parent.parent
+    listed = {path.resolve() for path in module_sources(root)}
+    for source in compiled_copies(root).values():
+        if source.resolve() not in listed:
+            stale.append(".".join(source.relative_to(root).with_suffix("").parts))
+    return sorted(set(stale))
 
 
 def describe() -> str:

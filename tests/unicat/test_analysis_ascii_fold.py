@@ -1,8 +1,9 @@
-"""The ASCII fast path of ``fold`` gives exactly what the full Unicode path gives.
+"""The ASCII fast paths of ``fold`` and ``tokens`` give exactly what the full Unicode path gives.
 
 The reference below is the full algorithm (NFKC, case fold, special folds, elision, NFD, marks
-dropped, NFC) written out independently, applied to every ASCII character, to elision cases and to
-every subfield value of the real MARC files (read with pymarc's own reader, not with the indexer).
+dropped, NFC, then the runs of letters and digits) written out independently, applied to every ASCII
+character, to elision cases and to every subfield value of the real MARC files (read with pymarc's
+own reader, not with the indexer).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pymarc
 import pytest
 
 from tests.shared_data import SHARED_DATA
-from unicat.analysis import _SPECIAL_FOLDS, fold
+from unicat.analysis import _SPECIAL_FOLDS, fold, tokens
 
 _ELISION = re.compile(
     r"(?<![\w'])(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu|quoiqu)'(?=\w)|(?<![\w'])'[ts](?=[\s-])"
@@ -26,6 +27,10 @@ def reference_fold(text: str) -> str:
     text = _ELISION.sub(" ", text)
     decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+def reference_tokens(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", reference_fold(text))
 
 
 def _subfield_values(relative: str) -> list[str]:
@@ -46,6 +51,7 @@ def test_every_ascii_character_folds_as_the_full_path_does() -> None:
     for code in range(128):
         text = f"A{chr(code)}b {chr(code)}Z"
         assert fold(text) == reference_fold(text), repr(chr(code))
+        assert tokens(text) == reference_tokens(text), repr(chr(code))
 
 
 @pytest.mark.parametrize(
@@ -54,6 +60,7 @@ def test_every_ascii_character_folds_as_the_full_path_does() -> None:
 )
 def test_ascii_elision_and_backquote(text: str) -> None:
     assert fold(text) == reference_fold(text)
+    assert tokens(text) == reference_tokens(text)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +79,4 @@ def test_fold_matches_the_full_path_on_every_value_of_a_real_file(relative: str)
     assert ascii_values, "the file should exercise the ASCII fast path"
     mismatches = [value for value in values if fold(value) != reference_fold(value)]
     assert mismatches == []
+    assert [value for value in values if tokens(value) != reference_tokens(value)] == []
