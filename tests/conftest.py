@@ -21,11 +21,12 @@ EngineFactory = Callable[..., Engine]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Refuse to test compiled modules older than their source: they would test yesterday's code."""
+    """Refuse to test compiled modules that do not match their source: they would test old code."""
     stale = stale_modules()
     if stale:
         pytest.exit(
-            f"compiled modules older than their source: {', '.join(stale)}; run "
+            f"compiled modules that do not match their source (older than it, or no longer meant to be "
+            f"compiled): {', '.join(stale)}; run "
             "`.venv/bin/pip install -e .` to compile them again (scripts/test.sh does), or install with "
             "UNICAT_PURE_PYTHON=1 to run them as Python",
             returncode=2,

@@ -3,7 +3,8 @@ the engine makes.
 
 Python's ``sqlite3`` links the system's SQLite, which can be years old (Debian 12: 3.40.1, 2022) and
 is much slower at ranking: bm25 over the 78,757 matches of ``q=de`` in the 200,000-edition scale
-catalogue took 91 ms on 3.40.1 and 51 ms on APSW's 3.54.1 (the same file, the same query). A newer
+catalogue took 99 ms on 3.40.1 and 54 ms on APSW's 3.54.1 (the same file and query, the best of 25
+runs taken in turns; medians 114 and 62 ms). A newer
 SQLite through ``pysqlite3-binary`` (3.51.1) was as fast but answered one of the engine's queries
 wrongly (an ``EXISTS`` over ``union_libraries`` gave a record once per matching library: caught by
 ``test_sqlite_search_paths``; 3.40.1 and 3.54.1 answer right), and ``sqlean.py`` (3.50.4) was slower
