@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,13 @@ def compiled_extensions() -> list[Any]:
     except ImportError:  # a build without mypy (e.g. --no-build-isolation in a bare environment)
         return []
     sources = [str(path.relative_to(ROOT)) for path in _COMPILED["module_sources"](ROOT)]
-    extensions: list[Any] = mypycify(sources, opt_level="3")
+    try:
+        # The build environment holds setuptools and mypy, not Unicat's dependencies: without their
+        # stubs, what the modules take from pymarc or lxml is typed Any, which compiles the same.
+        extensions: list[Any] = mypycify(["--ignore-missing-imports", *sources], opt_level="3")
+    except (Exception, SystemExit) as exc:  # mypyc exits on a type error it cannot compile past
+        print(f"Unicat: the hot modules were not compiled ({exc!r}); they run as Python", file=sys.stderr)
+        return []
     for extension in extensions:
         # A failed compile leaves the module as Python instead of failing the install.
         extension.optional = True
