@@ -2,15 +2,21 @@
 
 sickle sends the HTTP request; this module decides what is worth retrying. Transport failures (HTTP
 errors, timeouts, refused connections, answers that are not OAI-PMH XML) are retried with exponential
-backoff, then reported as :class:`~unicat.errors.HarvestError`. An OAI-PMH ``<error>`` is the server's
-considered answer, so it is raised at once as :class:`~unicat.errors.OAIProtocolError`.
+backoff, then reported as :class:`~unicat.errors.HarvestError`. A busy server (503, or 429) that says
+when to come back (``Retry-After``, in seconds or as an HTTP date: the flow control the OAI-PMH
+guidelines describe) is retried after that delay instead, up to ``http_retry_after_max``; a longer
+one fails the harvest at once, with the delay in the message, rather than blocking it for hours. An
+OAI-PMH ``<error>`` is the server's considered answer, so it is raised at once as
+:class:`~unicat.errors.OAIProtocolError`.
 """
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
 import requests
 from lxml import etree
@@ -24,6 +30,27 @@ logger = logging.getLogger(__name__)
 
 # Strict on purpose (sickle's own parser recovers): a truncated page must be retried, not half-read.
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=True)
+
+
+# Statuses whose Retry-After says when the server will take requests again.
+BUSY_STATUSES = (429, 503)
+
+
+def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """The seconds a ``Retry-After`` header asks to wait (RFC 9110: seconds or an HTTP date), or
+    ``None`` when it is absent or unreadable. A date in the past means now: 0."""
+    value = headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class BadResponse(Exception):
@@ -60,14 +87,16 @@ class OAIClient:
         self._sickle = Sickle(base_url, max_retries=0, timeout=settings.http_timeout)
         self._attempts = settings.http_retries + 1
         self._backoff = settings.http_backoff
+        self._retry_after_max = settings.http_retry_after_max
         self._sleep = sleep
 
     def request(self, **params: str) -> etree._Element:
         """One verb with its arguments; raises OAIProtocolError or, after the retries, HarvestError."""
         last_problem = ""
+        asked: float | None = None  # the Retry-After of the last answer, if it gave one
         for attempt in range(self._attempts):
             if attempt:
-                delay = self._backoff * 2 ** (attempt - 1)
+                delay = asked if asked is not None else self._backoff * 2 ** (attempt - 1)
                 logger.warning(
                     "oai retry url=%s verb=%s attempt=%d/%d in %.1fs: %s",
                     self.base_url,
@@ -83,6 +112,9 @@ class OAIClient:
                 root = parse_response(response.http_response.content)
             except requests.HTTPError as exc:
                 last_problem = f"HTTP {exc.response.status_code if exc.response is not None else '?'}"
+                asked = self._asked_delay(exc.response, params.get("verb"))
+                if asked is not None:
+                    last_problem += f" with Retry-After {asked:g} s"
             except requests.Timeout:
                 last_problem = f"no answer within {self._sickle.request_args['timeout']} s"
             except requests.ConnectionError as exc:
@@ -98,6 +130,19 @@ class OAIClient:
             f"{self.base_url} gave no valid OAI-PMH answer to {params.get('verb')} "
             f"after {self._attempts} attempt(s): {last_problem}; check the URL and that the server is up"
         )
+
+    def _asked_delay(self, response: requests.Response | None, verb: str | None) -> float | None:
+        """The wait a busy answer asks for; raises HarvestError when it is longer than allowed."""
+        if response is None or response.status_code not in BUSY_STATUSES:
+            return None
+        delay = retry_after(response.headers)
+        if delay is not None and delay > self._retry_after_max:
+            raise HarvestError(
+                f"{self.base_url} is busy (HTTP {response.status_code}) and asks to retry {verb} after "
+                f"{delay:g} s, longer than http_retry_after_max ({self._retry_after_max:g} s); the next "
+                "harvest tries again (what was stored is kept)"
+            )
+        return delay
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -44,6 +44,8 @@ class Settings:
     http_timeout: float = 30.0
     http_retries: int = 3
     http_backoff: float = 1.0
+    # Longest Retry-After (503/429) the harvester waits for; a longer one fails the harvest at once.
+    http_retry_after_max: float = 300.0
     # Index
     index_batch_size: int = 500
     # Elasticsearch engine (used when engine_url is http(s)://…)
@@ -73,6 +75,7 @@ _FIELD_TYPES: dict[str, type] = {
     "http_timeout": float,
     "http_retries": int,
     "http_backoff": float,
+    "http_retry_after_max": float,
     "index_batch_size": int,
     "es_shards": int,
     "es_replicas": int,

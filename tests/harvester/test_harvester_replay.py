@@ -7,9 +7,12 @@ synchronous, so it runs in a thread while the server answers on the test's event
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp import web
@@ -33,6 +36,23 @@ FIRST_ANSWER = {
 SAMPLES = SHARED_DATA / "oai" / "sickle-samples"
 
 
+def _http_date(when: datetime) -> str:
+    """An HTTP date (RFC 9110 IMF-fixdate, whole seconds): 2 s ahead is 1-2 s of waiting."""
+    return email.utils.format_datetime(when, usegmt=True)
+
+
+# Scenario → (status, the Retry-After it sends with it the first time): seconds, or an HTTP date.
+BUSY: dict[str, tuple[int, Callable[[], str]]] = {
+    "busy503": (503, lambda: "1"),
+    "busy429": (429, lambda: "1"),
+    "busydate": (
+        503,
+        lambda: email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True),
+    ),
+    "busylong": (503, lambda: "86400"),
+}
+
+
 REQUESTS = web.AppKey("requests", list[dict[str, str]])
 
 
@@ -53,6 +73,11 @@ async def _replay(request: web.Request) -> web.StreamResponse:
     request.app[REQUESTS].append(arguments)
     if scenario == "http500":
         raise web.HTTPInternalServerError(text="boom")
+    busy = BUSY.get(scenario)
+    if busy is not None and len(request.app[REQUESTS]) == 1:
+        # Busy for the first request only, saying when to come back.
+        status, retry_after = busy
+        return web.Response(status=status, text="busy", headers={"Retry-After": retry_after()})
     if scenario == "slow":
         await asyncio.sleep(5)
     if arguments.get("verb") == "Identify":
@@ -205,3 +230,42 @@ async def test_server_down_fails_and_others_go_on(replay: Replay, engine: Engine
     assert reports[0].error is not None and "cannot connect" in reports[0].error
     assert reports[1].error is not None and "HTTP 500" in reports[1].error
     assert engine.harvest_history("DOWN")[0].status == "failed"
+
+
+@pytest.mark.parametrize(("scenario", "wait"), [("busy503", 1.0), ("busy429", 1.0), ("busydate", 1.0)])
+async def test_a_busy_server_is_asked_again_after_its_retry_after(
+    replay: Replay, engine: Engine, settings: Settings, scenario: str, wait: float
+) -> None:
+    # The backoff alone would retry after 0.01 s: waiting ~1 s or more is the Retry-After at work.
+    started = time.monotonic()
+    report = await asyncio.to_thread(harvest_source, engine, replay.source(scenario), settings)
+    waited = time.monotonic() - started
+    assert report.status == "ok", report.error
+    assert waited >= wait
+    first_page_twice = [arguments for arguments in replay.requests if "resumptionToken" not in arguments]
+    assert len(first_page_twice) == 2
+    assert engine.source_counts("REPLAY") == (await _full_counts(replay, engine, settings))
+
+
+async def _full_counts(replay: Replay, other: Engine, settings: Settings) -> object:
+    """What a harvest of the same pages from a server that is never busy stores."""
+    from unicat.engines import open_engine
+
+    fresh = open_engine(settings.replace(engine_url=f"sqlite:///{settings.data_dir / 'plain.db'}"))
+    try:
+        report = await asyncio.to_thread(harvest_source, fresh, replay.source("plain"), settings)
+        assert report.status == "ok", report.error
+        return fresh.source_counts("REPLAY")
+    finally:
+        fresh.close()
+
+
+async def test_a_retry_after_longer_than_allowed_fails_at_once_with_the_delay(
+    replay: Replay, engine: Engine, settings: Settings
+) -> None:
+    report = await asyncio.to_thread(harvest_source, engine, replay.source("busylong"), settings)
+    assert report.status == "failed"
+    assert report.error is not None
+    assert "asks to retry ListRecords after 86400 s" in report.error
+    assert "http_retry_after_max (300 s)" in report.error
+    assert len(replay.requests) == 1  # no retry was sent
