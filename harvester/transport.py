@@ -93,7 +93,7 @@ class OAIClient:
     def request(self, **params: str) -> etree._Element:
         """One verb with its arguments; raises OAIProtocolError or, after the retries, HarvestError."""
         last_problem = ""
-        asked: float | None = None  # the Retry-After of the last answer, if it gave one
+        asked: float | None = None  # the Retry-After of the latest answer, if it gave one
         for attempt in range(self._attempts):
             if attempt:
                 delay = asked if asked is not None else self._backoff * 2 ** (attempt - 1)
@@ -107,6 +107,7 @@ class OAIClient:
                     last_problem,
                 )
                 self._sleep(delay)
+                asked = None  # each answer speaks for itself: a timeout now gets the backoff again
             try:
                 response = self._sickle.harvest(**params)
                 root = parse_response(response.http_response.content)
