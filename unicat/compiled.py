@@ -79,21 +79,14 @@ def stale_modules() -> list[str]:
     deletes such copies). This names the modules compiled before their source last changed, and the
     compiled copies of modules that are no longer meant to be compiled.
     """
-    stale: list[str] = []
-    for name in COMPILED_MODULES:
-        spec = importlib.util.find_spec(name)
-        if spec is None or not is_extension(spec.origin) or spec.origin is None:
-            continue
-        compiled = Path(spec.origin)
-        source = compiled.parent / (name.rsplit(".", 1)[-1] + ".py")
-        if source.is_file() and source.stat().st_mtime > compiled.stat().st_mtime:
-            stale.append(name)
     root = Path(__file__).resolve().parent.parent
     listed = {path.resolve() for path in module_sources(root)}
-    for source in compiled_copies(root).values():
-        if source.resolve() not in listed:
-            stale.append(".".join(source.relative_to(root).with_suffix("").parts))
-    return sorted(set(stale))
+    stale = [
+        ".".join(source.relative_to(root).with_suffix("").parts)
+        for compiled, source in compiled_copies(root).items()
+        if source.resolve() not in listed or source.stat().st_mtime > compiled.stat().st_mtime
+    ]
+    return sorted(stale)
 
 
 def describe() -> str:

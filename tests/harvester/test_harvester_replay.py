@@ -21,7 +21,8 @@ from lxml import etree
 from harvester import harvest_all, harvest_source
 from tests.shared_data import SHARED_DATA
 from unicat.engine import Engine
-from unicat.model import Source
+from unicat.engines import open_engine
+from unicat.model import RecordCounts, Source
 from unicat.settings import Settings
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -244,13 +245,11 @@ async def test_a_busy_server_is_asked_again_after_its_retry_after(
     assert waited >= wait
     first_page_twice = [arguments for arguments in replay.requests if "resumptionToken" not in arguments]
     assert len(first_page_twice) == 2
-    assert engine.source_counts("REPLAY") == (await _full_counts(replay, engine, settings))
+    assert engine.source_counts("REPLAY") == await _never_busy_counts(replay, settings)
 
 
-async def _full_counts(replay: Replay, other: Engine, settings: Settings) -> object:
+async def _never_busy_counts(replay: Replay, settings: Settings) -> RecordCounts:
     """What a harvest of the same pages from a server that is never busy stores."""
-    from unicat.engines import open_engine
-
     fresh = open_engine(settings.replace(engine_url=f"sqlite:///{settings.data_dir / 'plain.db'}"))
     try:
         report = await asyncio.to_thread(harvest_source, fresh, replay.source("plain"), settings)

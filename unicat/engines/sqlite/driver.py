@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import apsw
 
@@ -87,10 +87,8 @@ class Connection:
 
     def set_progress_handler(self, handler: Callable[[], int] | None, steps: int) -> None:
         """Call ``handler`` every ``steps`` VM instructions; a true answer interrupts the statement."""
-        if handler is None:
-            self._db.set_progress_handler(None, steps)
-        else:
-            self._db.set_progress_handler(lambda: bool(handler()), steps)
+        # APSW reads the answer's truth, so an int handler goes in as it is (no wrapper per call).
+        self._db.set_progress_handler(cast("Callable[[], bool] | None", handler), steps)
 
     @property
     def in_transaction(self) -> bool:
