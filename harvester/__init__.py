@@ -6,9 +6,10 @@ library never loses what was stored and never stops the others.
 
 from harvester.harvest import harvest_all, harvest_source
 from harvester.importer import ImportReport, import_files
-from harvester.report import HarvestReport, ProgressCallback
+from harvester.report import HarvestProgress, HarvestReport, ProgressCallback
 
 __all__ = [
+    "HarvestProgress",
     "HarvestReport",
     "ImportReport",
     "ProgressCallback",

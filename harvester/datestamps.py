@@ -1,8 +1,15 @@
-"""The ``from`` argument of an incremental harvest, at the granularity the server declares."""
+"""The ``from`` argument of an incremental harvest: the server's own clock, at its granularity.
+
+The start of the last good harvest is taken as the server said it (the ``responseDate`` of its first
+answer), so a clock that differs between this machine and the library's never skips a record. A small
+overlap is taken off it (a record stamped a moment before the harvest began may have become visible
+only after it) and the result is cut to the granularity the server declares: a day server gets the
+day, which only ever re-fetches records, never misses one.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
@@ -23,12 +30,33 @@ def granularity(identify: etree._Element) -> str:
     return SECOND if value == SECOND else DAY
 
 
-def from_argument(started: str, server_granularity: str) -> str:
-    """Format an ISO 8601 instant (the start of the last good harvest) as an OAI-PMH ``from``."""
-    instant = datetime.fromisoformat(started)
+def response_date(answer: etree._Element) -> str | None:
+    """The ``responseDate`` of an answer as ISO 8601 UTC seconds, or None if it is missing or not a
+    UTC date and time (then this machine's clock is all there is)."""
+    element = answer.find(oai("responseDate"))
+    text = (element.text or "").strip() if element is not None else ""
+    instant = parse_instant(text)
+    return instant.strftime("%Y-%m-%dT%H:%M:%SZ") if instant is not None else None
+
+
+def parse_instant(text: str) -> datetime | None:
+    """An ISO 8601 instant (``…Z``, an offset, or naive meaning UTC) as an aware UTC datetime."""
+    try:
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
-    instant = instant.astimezone(UTC)
+    return instant.astimezone(UTC)
+
+
+def from_argument(started: str, server_granularity: str, overlap: float = 0.0) -> str:
+    """Format an ISO 8601 instant (the start of the last good harvest), less ``overlap`` seconds, as
+    an OAI-PMH ``from`` at the server's granularity."""
+    instant = parse_instant(started)
+    if instant is None:
+        raise ValueError(f"not an ISO 8601 instant: {started!r}")
+    instant -= timedelta(seconds=overlap)
     if server_granularity == SECOND:
         return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
     return instant.strftime("%Y-%m-%d")

@@ -1,36 +1,73 @@
-"""Harvest sources over OAI-PMH into the record store: incremental, resumable, one source at a time."""
+"""Harvest sources over OAI-PMH into the record store: incremental, resumable, many sources at once.
+
+One run per source. Its pages are stored as they arrive, each with the checkpoint that says where the
+list goes on, so a run killed at any moment resumes from its last stored page. Sources run
+concurrently (``harvest_concurrency``), while each server gets one request at a time
+(:mod:`harvester.hosts`); one source failing, for whatever reason, never stops the others.
+"""
 
 from __future__ import annotations
 
+import concurrent.futures
+import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from harvester.datestamps import from_argument, granularity
-from harvester.pages import Page, iter_pages
+from harvester.datestamps import from_argument, granularity, parse_instant, response_date
+from harvester.hosts import HostGates
+from harvester.pages import PageEnd, read_page
 from harvester.records import convert_record
-from harvester.report import HarvestReport, ProgressCallback
+from harvester.report import HarvestProgress, HarvestReport, ProgressCallback
 from harvester.transport import OAIClient
-from unicat.engine import Engine
-from unicat.errors import HarvestError
+from unicat.engine import Engine, HarvestMode
+from unicat.errors import HarvestError, OAIProtocolError
 from unicat.model import HarvestCheckpoint, HarvestRun, QuarantineEntry, Source, SourceRecord
 from unicat.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+# How often one run may start its list again because the server forgot its resumption token.
+MAX_RESTARTS = 3
+# Fewer vanished records than this never trip harvest_vanish_limit (a small library weeding a shelf).
+VANISH_FLOOR = 10
+# A server clock further off than this from ours is worth a warning (its own is used either way).
+CLOCK_SKEW_WARNING = 300.0
+
+Item = SourceRecord | QuarantineEntry
+
 
 @dataclass(slots=True)
 class _Tally:
-    """Running totals of one run; they start from the checkpoint when a killed run is resumed."""
+    """Running totals of one run as last checkpointed; they start from the checkpoint on resume."""
 
     pages: int = 0
     records: int = 0
     deleted: int = 0
     quarantined: int = 0
+    expected: int | None = None
+    vanished: int = 0
+    restarts: int = 0
     started: float = field(default_factory=time.monotonic)
 
-    def report(self, source: str, error: str | None = None) -> HarvestReport:
+    def checkpoint(self, run: HarvestRun, token: str | None) -> HarvestCheckpoint:
+        return HarvestCheckpoint(run.id, token, self.pages, self.records, self.deleted, self.quarantined)
+
+    def progress(self, source: str, done: bool = False) -> HarvestProgress:
+        return HarvestProgress(
+            source,
+            self.pages,
+            self.records,
+            self.deleted,
+            self.quarantined,
+            self.expected,
+            time.monotonic() - self.started,
+            done,
+        )
+
+    def report(self, source: str, requests: int, error: str | None = None) -> HarvestReport:
         return HarvestReport(
             source=source,
             status="failed" if error else "ok",
@@ -40,6 +77,162 @@ class _Tally:
             quarantined=self.quarantined,
             error=error,
             seconds=time.monotonic() - self.started,
+            vanished=self.vanished,
+            restarts=self.restarts,
+            requests=requests,
+        )
+
+
+@dataclass(slots=True)
+class _PageCount:
+    """What the part of a page stored so far holds (it joins the tally with the page's checkpoint)."""
+
+    records: int = 0
+    deleted: int = 0
+    quarantined: int = 0
+
+
+class _Run:
+    """One source's run: the list, page by page, written to the engine as it comes."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        source: Source,
+        settings: Settings,
+        client: OAIClient,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self.engine = engine
+        self.source = source
+        self.settings = settings
+        self.client = client
+        self.on_progress = on_progress
+        self.tally = _Tally()
+        self.convert = functools.partial(convert_record, source.code)
+
+    def _write(
+        self, items: list[Item], checkpoint: Callable[[], HarvestCheckpoint], count: _PageCount
+    ) -> None:
+        """Quarantine first, then the records with the checkpoint: a kill in between repeats, never
+        loses (a record quarantined again keeps one entry)."""
+        records = [item for item in items if isinstance(item, SourceRecord)]
+        quarantine = [item for item in items if isinstance(item, QuarantineEntry)]
+        if quarantine:
+            self.engine.add_quarantine(quarantine)
+            for entry in quarantine:
+                logger.warning(
+                    "harvest quarantined source=%s id=%s: %s", entry.source, entry.local_id, entry.reason
+                )
+        count.records += len(records)
+        count.deleted += sum(1 for record in records if record.deleted)
+        count.quarantined += len(quarantine)
+        self.engine.store_page(self.source.code, records, checkpoint())
+
+    def page(self, run: HarvestRun, request: dict[str, str], token: str | None) -> PageEnd:
+        """Read and store one page. Its full batches are stored as they come with the checkpoint the
+        run already had (a kill then fetches the page again: the same records, overwritten); the rest
+        of the page is stored with the new checkpoint, in one step."""
+        count = _PageCount()
+        previous = self.tally.checkpoint(run, token)
+        end, rest = read_page(
+            self.client,
+            request,
+            self.convert,
+            lambda items: self._write(items, lambda: previous, count),
+            self.settings.harvest_batch_records,
+        )
+
+        def page_done() -> HarvestCheckpoint:
+            tally = self.tally
+            tally.pages += 1
+            tally.records += count.records
+            tally.deleted += count.deleted
+            tally.quarantined += count.quarantined
+            if end.complete_list_size is not None:
+                tally.expected = end.complete_list_size
+            return tally.checkpoint(run, end.next_token)
+
+        self._write(rest, page_done, count)
+        if self.on_progress is not None:
+            self.on_progress(self.tally.progress(self.source.code))
+        return end
+
+    def list_all(self, run: HarvestRun, token: str | None) -> None:
+        """Every page of the list from ``token`` (None: from the start), following the tokens.
+
+        ``noRecordsMatch`` on the first request is an empty list. A token the server already sent
+        would loop forever, so it stops the run. ``badResumptionToken`` (the server forgot or expired
+        the token, often after a pause or a resume) starts the list again from its own arguments, the
+        same ``from``/``until``: records already stored are overwritten, none is missed.
+        """
+        arguments = _list_arguments(self.source, run)
+        seen: set[str] = set() if token is None else {token}
+        while True:
+            request = {"resumptionToken": token} if token is not None else dict(arguments)
+            try:
+                end = self.page(run, request, token)
+            except OAIProtocolError as exc:
+                if exc.code == "noRecordsMatch" and token is None:
+                    return
+                if (
+                    exc.code == "badResumptionToken"
+                    and token is not None
+                    and self.tally.restarts < MAX_RESTARTS
+                ):
+                    self.tally.restarts += 1
+                    logger.warning(
+                        "harvest source=%s run=%d: the server refused resumption token %r (%s); "
+                        "starting the list again from its arguments %s",
+                        self.source.code,
+                        run.id,
+                        token,
+                        exc,
+                        arguments,
+                    )
+                    # The counts start again with the list, so that they describe one pass of it.
+                    restarted = _Tally(restarts=self.tally.restarts, started=self.tally.started)
+                    self.tally = restarted
+                    token = None
+                    seen.clear()
+                    continue
+                raise HarvestError(f"{self.client.base_url} answered {exc.code}: {exc}") from exc
+            next_token = end.next_token
+            if next_token is None:
+                return
+            if next_token in seen:
+                raise HarvestError(
+                    f"{self.client.base_url} sent the resumption token {next_token!r} twice; "
+                    "stopping so the harvest does not loop forever (what was stored is kept)"
+                )
+            seen.add(next_token)
+            token = next_token
+
+    def retire_vanished(self, run: HarvestRun) -> None:
+        """After a whole full list: mark deleted what the library no longer has, unless so much
+        vanished at once that a broken server or a wrong set is likelier than a weeded catalogue."""
+        if run.mode != "full" or run.until is not None or run.from_ is not None:
+            return
+        unseen = self.engine.unseen_count(self.source.code, run.id)
+        if unseen == 0:
+            return
+        live = self.engine.source_counts(self.source.code).live
+        share = unseen / live if live else 1.0
+        if unseen >= VANISH_FLOOR and share > self.settings.harvest_vanish_limit:
+            raise HarvestError(
+                f"the full harvest no longer saw {unseen:,} of {live:,} live records ({share:.0%}), more "
+                f"than harvest_vanish_limit ({self.settings.harvest_vanish_limit:.0%}); nothing was "
+                "marked deleted: check the source (URL, set, server), or raise the limit if the library "
+                "really withdrew them"
+            )
+        self.tally.vanished = self.engine.delete_unseen(self.source.code, run.id)
+        self.tally.deleted += self.tally.vanished
+        self.engine.store_page(self.source.code, [], self.tally.checkpoint(run, None))
+        logger.info(
+            "harvest source=%s run=%d: %d records vanished, marked deleted",
+            self.source.code,
+            run.id,
+            self.tally.vanished,
         )
 
 
@@ -49,54 +242,60 @@ def harvest_source(
     settings: Settings,
     *,
     full: bool = False,
+    from_: str | None = None,
+    until: str | None = None,
     on_progress: ProgressCallback | None = None,
+    gates: HostGates | None = None,
 ) -> HarvestReport:
     """Harvest one source: resume its unfinished run if a process died, else start a new one.
 
-    Incremental by default: ``from`` is the start of the last successful harvest, so records changed
-    while it ran are fetched again. Each page is stored with the token of the next page in one atomic
-    step. Harvest failures finish the run as failed and come back in the report; anything else (a
-    kill, an exception from ``on_progress``) leaves the run unfinished, to be resumed next time.
+    Incremental by default: ``from`` is the server's clock at the start of the last successful
+    harvest (or its ``until``), less ``harvest_overlap``, at the server's granularity. ``full`` asks
+    for everything and then marks deleted the records that vanished. ``from_``/``until`` (ISO dates)
+    bound the run by hand. Harvest failures finish the run as failed and come back in the report;
+    anything else (a kill, an exception from ``on_progress``) leaves the run unfinished, to be
+    resumed next time.
     """
     if source.oai_url is None:
         raise HarvestError(f"source {source.code} has no OAI-PMH URL; feed it with `unicat import`")
-    client = OAIClient(source.oai_url, settings)
+    client = OAIClient(source.oai_url, settings, gates=gates)
+    worker = _Run(engine, source, settings, client, on_progress)
     run = engine.unfinished_harvest(source.code)
-    resume_token: str | None = None
-    tally = _Tally()
+    token: str | None = None
+    if run is not None:
+        logger.info("harvest resume source=%s run=%d token=%s", source.code, run.id, run.resumption_token)
+        tally = worker.tally
+        tally.pages, tally.records, tally.deleted, tally.quarantined = (
+            run.pages,
+            run.records,
+            run.deleted,
+            run.quarantined,
+        )
+        token = run.resumption_token
+    else:
+        mode: HarvestMode = "full" if full else "incremental"
+        try:
+            run = _start_run(engine, client, source, settings, mode, from_, until)
+        except HarvestError as exc:
+            failed = engine.start_harvest(source.code, mode, from_=from_, until=until)
+            engine.finish_harvest(failed.id, "failed", str(exc))
+            logger.error("harvest failed source=%s run=%d: %s", source.code, failed.id, exc)
+            return worker.tally.report(source.code, client.requests, str(exc))
     try:
-        if run is not None:
-            logger.info("harvest resume source=%s run=%d token=%s", source.code, run.id, run.resumption_token)
-            tally.pages, tally.records, tally.deleted = run.pages, run.records, run.deleted
-            resume_token = run.resumption_token
-            if resume_token is None and run.pages > 0:
-                engine.finish_harvest(run.id, "ok")
-                return tally.report(source.code)
-        else:
-            run = _start_run(engine, client, source, full)
-    except HarvestError as exc:
-        return tally.report(source.code, str(exc))
-    arguments = _list_arguments(source, run)
-    try:
-        for page in iter_pages(client, arguments, resume_token):
-            _store(engine, source, run, page, tally)
-            if on_progress is not None:
-                on_progress(source.code, tally.pages, tally.records)
+        # A run whose last page was stored (no token left) but that was never closed has no list left.
+        if token is not None or run.pages == 0:
+            worker.list_all(run, token)
+        worker.retire_vanished(run)
     except HarvestError as exc:
         logger.error("harvest failed source=%s run=%d: %s", source.code, run.id, exc)
         engine.finish_harvest(run.id, "failed", str(exc))
-        return tally.report(source.code, str(exc))
+        return worker.tally.report(source.code, client.requests, str(exc))
     engine.finish_harvest(run.id, "ok")
-    logger.info(
-        "harvest ok source=%s run=%d pages=%d records=%d deleted=%d quarantined=%d",
-        source.code,
-        run.id,
-        tally.pages,
-        tally.records,
-        tally.deleted,
-        tally.quarantined,
-    )
-    return tally.report(source.code)
+    report = worker.tally.report(source.code, client.requests)
+    if on_progress is not None:
+        on_progress(worker.tally.progress(source.code, done=True))
+    logger.info("harvest ok source=%s run=%d %s", source.code, run.id, report.to_json())
+    return report
 
 
 def harvest_all(
@@ -105,29 +304,86 @@ def harvest_all(
     settings: Settings,
     *,
     full: bool = False,
+    from_: str | None = None,
+    until: str | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> list[HarvestReport]:
-    """Harvest each source in turn; one source failing, for whatever reason, never stops the others."""
-    reports = []
-    for source in sources:
+    """Harvest ``sources``, ``harvest_concurrency`` at a time, politely per server; reports in the
+    order of ``sources``. One source failing, for whatever reason, never stops the others."""
+    gates = HostGates(settings.harvest_politeness_delay)
+
+    def one(source: Source) -> HarvestReport:
         try:
-            reports.append(harvest_source(engine, source, settings, full=full, on_progress=on_progress))
+            return harvest_source(
+                engine,
+                source,
+                settings,
+                full=full,
+                from_=from_,
+                until=until,
+                on_progress=on_progress,
+                gates=gates,
+            )
         except Exception as exc:  # isolation is the point: report it and go on with the next library
             logger.exception("harvest crashed source=%s", source.code)
-            reports.append(HarvestReport(source.code, "failed", error=f"{type(exc).__name__}: {exc}"))
-    return reports
+            return HarvestReport(source.code, "failed", error=f"{type(exc).__name__}: {exc}")
+
+    workers = max(1, min(settings.harvest_concurrency, len(sources)))
+    if workers == 1:
+        return [one(source) for source in sources]
+    with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="harvest") as pool:
+        return list(pool.map(one, sources))
 
 
-def _start_run(engine: Engine, client: OAIClient, source: Source, full: bool) -> HarvestRun:
-    """Open a run; an incremental one asks Identify how precise a ``from`` the server accepts."""
-    if full:
+def baseline(engine: Engine, source: str) -> HarvestRun | None:
+    """The run the next incremental harvest continues from: the latest successful harvest (not an
+    import, which says nothing of what the server has)."""
+    for run in engine.harvest_history(source, limit=100):
+        if run.status == "ok" and run.mode in ("incremental", "full"):
+            return run
+    return None
+
+
+def _start_run(
+    engine: Engine,
+    client: OAIClient,
+    source: Source,
+    settings: Settings,
+    mode: HarvestMode,
+    from_: str | None,
+    until: str | None,
+) -> HarvestRun:
+    """Open a run after asking Identify for the server's clock and the precision of its dates."""
+    identify = client.request(verb="Identify")
+    server_time = response_date(identify)
+    _warn_about_clock(source, server_time)
+    since = from_
+    if since is None and mode == "incremental":
+        last = baseline(engine, source.code)
+        if last is not None:
+            point = last.until or last.server_time or last.started
+            since = from_argument(point, granularity(identify), settings.harvest_overlap)
+    if mode == "full" and from_ is None and until is None:
         engine.clear_quarantine("harvest", source.code)
-        return engine.start_harvest(source.code, "full")
-    last = engine.last_successful_harvest(source.code)
-    if last is None:
-        return engine.start_harvest(source.code, "incremental")
-    since = from_argument(last.started, granularity(client.request(verb="Identify")))
-    return engine.start_harvest(source.code, "incremental", from_=since)
+    return engine.start_harvest(source.code, mode, from_=since, until=until, server_time=server_time)
+
+
+def _warn_about_clock(source: Source, server_time: str | None) -> None:
+    if server_time is None:
+        logger.warning(
+            "harvest source=%s: Identify has no usable responseDate; using this machine's clock", source.code
+        )
+        return
+    instant = parse_instant(server_time)
+    if instant is None:
+        return
+    skew = (instant - datetime.now(UTC)).total_seconds()
+    if abs(skew) > CLOCK_SKEW_WARNING:
+        logger.warning(
+            "harvest source=%s: the server's clock is %+.0f s off this machine's; its own is used for `from`",
+            source.code,
+            skew,
+        )
 
 
 def _list_arguments(source: Source, run: HarvestRun) -> dict[str, str]:
@@ -139,23 +395,3 @@ def _list_arguments(source: Source, run: HarvestRun) -> dict[str, str]:
     if run.until:
         arguments["until"] = run.until
     return arguments
-
-
-def _store(engine: Engine, source: Source, run: HarvestRun, page: Page, tally: _Tally) -> None:
-    """Quarantine first, then the page with its checkpoint: a kill in between repeats, never loses."""
-    records: list[SourceRecord] = []
-    quarantine: list[QuarantineEntry] = []
-    for element in page.records:
-        converted = convert_record(source.code, element)
-        if isinstance(converted, SourceRecord):
-            records.append(converted)
-        else:
-            quarantine.append(converted)
-    if quarantine:
-        engine.add_quarantine(quarantine)
-    tally.pages += 1
-    tally.records += len(records)
-    tally.deleted += sum(1 for record in records if record.deleted)
-    tally.quarantined += len(quarantine)
-    checkpoint = HarvestCheckpoint(run.id, page.next_token, tally.pages, tally.records, tally.deleted)
-    engine.store_page(source.code, records, checkpoint)

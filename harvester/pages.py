@@ -1,67 +1,120 @@
-"""ListRecords as a sequence of pages, each with the resumption token of the page after it.
+"""One ListRecords page, read as a stream: its records in batches, then the token of the next page.
 
-Kept apart from transport (like sickle's iterator): this module knows page boundaries and tokens,
-:class:`~harvester.transport.OAIClient` knows HTTP.
+Kept apart from transport (like sickle's iterator): this module knows the shape of a list answer,
+:class:`~harvester.transport.OAIClient` knows HTTP. A page is parsed incrementally from its spool and
+each ``<record>`` is handed over and freed as soon as it ends, so memory stays flat whatever the page
+size; the records of a page reach the caller in batches of at most ``batch`` items.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import BinaryIO, TypeVar
 
 from lxml import etree
 
 from harvester.namespaces import oai
-from harvester.transport import OAIClient
-from unicat.errors import HarvestError, OAIProtocolError
+from harvester.transport import BadResponse, OAIClient
+from unicat.errors import OAIProtocolError
+
+T = TypeVar("T")
+
+_RECORD = oai("record")
+_LIST = oai("ListRecords")
+_TOKEN = oai("resumptionToken")
+_ERROR = oai("error")
+_DATE = oai("responseDate")
+_ROOT = oai("OAI-PMH")
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
-    """The ``<record>`` elements of one response and the token asking for the next (None: last)."""
+class PageEnd:
+    """What a page says once its records are read: the next token (None: the list is complete) and
+    what the server tells of the whole list, when it does."""
 
-    records: list[etree._Element]
     next_token: str | None
+    records: int
+    complete_list_size: int | None = None
+    cursor: int | None = None
+    response_date: str | None = None
 
 
-def next_token(root: etree._Element) -> str | None:
-    """The resumption token of a response; an empty ``<resumptionToken/>`` marks the last page."""
-    element = root.find(f"{oai('ListRecords')}/{oai('resumptionToken')}")
-    if element is None or not (element.text or "").strip():
-        return None
-    return (element.text or "").strip()
+def _int_attribute(element: etree._Element, name: str) -> int | None:
+    value = (element.get(name) or "").strip()
+    return int(value) if value.isdigit() else None
 
 
-def iter_pages(
-    client: OAIClient, arguments: Mapping[str, str], resume_token: str | None = None
-) -> Iterator[Page]:
-    """Pages of a ListRecords request (``arguments`` without the verb), or of its rest from a token.
+def read_page(
+    client: OAIClient,
+    request: Mapping[str, str],
+    convert: Callable[[etree._Element], T],
+    on_batch: Callable[[list[T]], None],
+    batch: int,
+) -> tuple[PageEnd, list[T]]:
+    """Send one ListRecords request and stream its records through ``convert`` into ``on_batch``.
 
-    ``noRecordsMatch`` ends the list without error. A token the server already sent would loop
-    forever, so it stops the harvest with :class:`HarvestError` before its page is used.
+    ``on_batch`` gets every full batch of ``batch`` converted records while the page is read; the rest
+    (the whole page, when it is no larger than a batch) comes back with the :class:`PageEnd`, so that
+    the caller stores it together with the page's checkpoint.
+
+    Raises :class:`OAIProtocolError` for an OAI-PMH ``<error>`` (``noRecordsMatch`` included: the
+    caller decides what it means). A page whose XML breaks part way is fetched again by the client;
+    the batches handed over before the break were whole records and stay valid.
     """
-    seen: set[str] = set()
-    if resume_token is not None:
-        seen.add(resume_token)
-        request: dict[str, str] = {"verb": "ListRecords", "resumptionToken": resume_token}
-    else:
-        request = {"verb": "ListRecords", **arguments}
-    while True:
+
+    def parse(body: BinaryIO) -> tuple[PageEnd, list[T]]:
+        pending: list[T] = []
+        seen = 0
+        token: etree._Element | None = None
+        response_date: str | None = None
+        events = etree.iterparse(
+            body,
+            events=("end",),
+            tag=(_RECORD, _TOKEN, _ERROR, _DATE),
+            huge_tree=True,
+            resolve_entities=False,
+            no_network=True,
+        )
         try:
-            root = client.request(**request)
-        except OAIProtocolError as exc:
-            if exc.code == "noRecordsMatch":
-                return
-            raise
-        token = next_token(root)
-        if token is not None and token in seen:
-            raise HarvestError(
-                f"{client.base_url} sent the resumption token {token!r} twice; "
-                "stopping so the harvest does not loop forever"
-            )
-        records = root.findall(f"{oai('ListRecords')}/{oai('record')}")
-        yield Page(records, token)
+            for _event, element in events:
+                if events.root is not None and events.root.tag != _ROOT:
+                    raise BadResponse(
+                        f"response is XML but not OAI-PMH 2.0 (root element {etree.QName(events.root).text})"
+                    )
+                tag = element.tag
+                if tag == _RECORD:
+                    parent = element.getparent()
+                    if parent is None or parent.tag != _LIST:
+                        continue  # a MARC <record> without a namespace of its own, inside <metadata>
+                    pending.append(convert(element))
+                    seen += 1
+                    element.clear()
+                    while element.getprevious() is not None:
+                        del parent[0]
+                    if len(pending) >= batch:
+                        on_batch(pending)
+                        pending = []
+                elif tag == _TOKEN:
+                    token = element
+                elif tag == _DATE:
+                    response_date = (element.text or "").strip() or None
+                else:
+                    raise OAIProtocolError(element.get("code", "unknown"), (element.text or "").strip())
+        except etree.XMLSyntaxError as exc:
+            raise BadResponse(f"the page is not well-formed XML ({exc})") from exc
+        if events.root is None or events.root.tag != _ROOT:
+            raise BadResponse("response is XML but not an OAI-PMH 2.0 answer")
         if token is None:
-            return
-        seen.add(token)
-        request = {"verb": "ListRecords", "resumptionToken": token}
+            return PageEnd(None, seen, response_date=response_date), pending
+        value = (token.text or "").strip() or None
+        end = PageEnd(
+            value,
+            seen,
+            complete_list_size=_int_attribute(token, "completeListSize"),
+            cursor=_int_attribute(token, "cursor"),
+            response_date=response_date,
+        )
+        return end, pending
+
+    return client.read({"verb": "ListRecords", **request}, parse)

@@ -1,18 +1,27 @@
-"""An OAI-PMH ``<record>`` element → a :class:`SourceRecord`, or a quarantine entry saying why not."""
+"""An OAI-PMH ``<record>`` element → a :class:`SourceRecord`, or a quarantine entry saying why not.
+
+Metadata is kept as the payload element serialised on its own (with the namespaces it uses), never
+rewritten: MARCXML in any of the namespaces it travels in (MARC 21 slim, MarcXchange, none; UNIMARC
+comes as MARCXML too, and the source's profile says how to read it) is stored as ``marcxml``; simple
+Dublin Core (``oai_dc``), from sources without MARC, as ``oai_dc``. The indexer reads both.
+"""
 
 from __future__ import annotations
 
 from lxml import etree
 
-from harvester.namespaces import marc, oai
-from unicat.model import QuarantineEntry, SourceRecord
+from harvester.namespaces import MARC_RECORD_NAMESPACES, OAI_DC_NS, oai
+from unicat.model import QuarantineEntry, RecordSyntax, SourceRecord
+
+_OAI_DC = f"{{{OAI_DC_NS}}}dc"
 
 
 def convert_record(source: str, element: etree._Element) -> SourceRecord | QuarantineEntry:
-    """Keep the MARCXML ``<record>`` of the metadata, namespaced, as the raw bytes.
+    """Keep the record's metadata as raw bytes, with its identifier and datestamp.
 
     A deleted header becomes a tombstone; a record without an identifier, without metadata, or whose
-    metadata is not MARCXML is quarantined with the whole OAI ``<record>`` so nothing is lost.
+    metadata is in no format Unicat reads is quarantined with the whole OAI ``<record>`` so nothing is
+    lost and a librarian can see what the server sent.
     """
     header = element.find(oai("header"))
     identifier = _text(header, "identifier")
@@ -25,22 +34,33 @@ def convert_record(source: str, element: etree._Element) -> SourceRecord | Quara
     payload = next(metadata.iterchildren(etree.Element), None) if metadata is not None else None
     if payload is None:
         return _quarantine(source, identifier, "OAI record has no metadata", element)
-    if payload.tag == marc("collection"):
-        inner = payload.findall(marc("record"))
-        if len(inner) != 1:
-            return _quarantine(
-                source, identifier, f"MARCXML collection holds {len(inner)} records, expected 1", element
-            )
-        payload = inner[0]
-    if payload.tag != marc("record"):
+    syntax: RecordSyntax
+    name = etree.QName(payload)
+    if payload.tag == _OAI_DC:
+        syntax = "oai_dc"
+    elif name.namespace in MARC_RECORD_NAMESPACES and name.localname in ("record", "collection"):
+        if name.localname == "collection":
+            inner = [child for child in payload.iterchildren(etree.Element) if _is_marc_record(child)]
+            if len(inner) != 1:
+                return _quarantine(
+                    source, identifier, f"MARCXML collection holds {len(inner)} records, expected 1", element
+                )
+            payload = inner[0]
+        syntax = "marcxml"
+    else:
         return _quarantine(
             source,
             identifier,
-            f"metadata is not MARCXML (found element {etree.QName(payload).text})",
+            f"metadata is neither MARCXML nor oai_dc (found element {name.text})",
             element,
         )
-    raw = etree.tostring(payload, encoding="utf-8")
-    return SourceRecord(source, identifier, raw, "marcxml", datestamp)
+    raw = etree.tostring(payload, encoding="utf-8", with_tail=False)
+    return SourceRecord(source, identifier, raw, syntax, datestamp)
+
+
+def _is_marc_record(element: etree._Element) -> bool:
+    name = etree.QName(element)
+    return name.localname == "record" and name.namespace in MARC_RECORD_NAMESPACES
 
 
 def _text(parent: etree._Element | None, tag: str) -> str | None:
@@ -53,4 +73,5 @@ def _text(parent: etree._Element | None, tag: str) -> str | None:
 
 
 def _quarantine(source: str, local_id: str | None, reason: str, element: etree._Element) -> QuarantineEntry:
-    return QuarantineEntry(source, local_id, "harvest", reason, etree.tostring(element, encoding="utf-8"))
+    raw = etree.tostring(element, encoding="utf-8", with_tail=False)
+    return QuarantineEntry(source, local_id, "harvest", reason, raw)

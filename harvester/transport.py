@@ -1,27 +1,34 @@
-"""One OAI-PMH request → one parsed, checked response, with bounded retries on transport failures.
+"""OAI-PMH requests → answers read whole and checked, with bounded retries on transport failures.
 
-sickle sends the HTTP request; this module decides what is worth retrying. Transport failures (HTTP
-errors, timeouts, refused connections, answers that are not OAI-PMH XML) are retried with exponential
-backoff, then reported as :class:`~unicat.errors.HarvestError`. A busy server (503, or 429) that says
-when to come back (``Retry-After``, in seconds or as an HTTP date: the flow control the OAI-PMH
-guidelines describe) is retried after that delay instead, up to ``http_retry_after_max``; a longer
-one fails the harvest at once, with the delay in the message, rather than blocking it for hours. An
-OAI-PMH ``<error>`` is the server's considered answer, so it is raised at once as
-:class:`~unicat.errors.OAIProtocolError`.
+sickle sends the HTTP request; this module decides what is worth retrying. Every answer is read to its
+end into a spool (memory first, then a temporary file) before anything uses it, so a page of any size
+costs little memory, and a body that stops before its closing ``</OAI-PMH>`` (a connection cut, a
+server that died mid-page) is recognised as truncated. Transport failures (HTTP errors, timeouts,
+refused or reset connections, truncated answers, answers that are not OAI-PMH XML) are retried with
+exponential backoff, then reported as :class:`~unicat.errors.HarvestError`. A busy server (503, or
+429) that says when to come back (``Retry-After``, in seconds or as an HTTP date: the flow control the
+OAI-PMH guidelines describe) is retried after that delay instead, up to ``http_retry_after_max``; a
+longer one fails the harvest at once, with the delay in the message, rather than blocking it for
+hours. An OAI-PMH ``<error>`` is the server's considered answer, so it is raised at once as
+:class:`~unicat.errors.OAIProtocolError`. Requests to one server take turns (:mod:`harvester.hosts`).
 """
 
 from __future__ import annotations
 
 import email.utils
 import logging
+import re
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import BinaryIO, TypeVar, cast
 
 import requests
 from lxml import etree
 from sickle import Sickle
 
+from harvester.hosts import HostGates
 from harvester.namespaces import oai
 from unicat.errors import HarvestError, OAIProtocolError
 from unicat.settings import Settings
@@ -77,30 +84,66 @@ def raise_oai_error(root: etree._Element) -> None:
         raise OAIProtocolError(code, (error.text or "").strip())
 
 
+T = TypeVar("T")
+
+# Bytes of an answer kept in memory before the rest goes to a temporary file: a page of 10,000 records
+# costs disk, not memory.
+SPOOL_IN_MEMORY = 4 * 1024 * 1024
+_CHUNK = 256 * 1024
+_TAIL = 256
+_END_OF_DOCUMENT = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?OAI-PMH\s*>\s*$")
+
+
 class OAIClient:
-    """Sends OAI-PMH requests to one base URL and returns checked response roots."""
+    """Sends OAI-PMH requests to one base URL: one at a time per server (``gates``), each answer read
+    to its end before it is parsed, with bounded retries."""
 
     def __init__(
-        self, base_url: str, settings: Settings, sleep: Callable[[float], None] = time.sleep
+        self,
+        base_url: str,
+        settings: Settings,
+        sleep: Callable[[float], None] = time.sleep,
+        gates: HostGates | None = None,
     ) -> None:
         self.base_url = base_url
-        self._sickle = Sickle(base_url, max_retries=0, timeout=settings.http_timeout)
+        # stream: the body is read in chunks into a spool instead of one bytes object.
+        self._sickle = Sickle(base_url, max_retries=0, timeout=settings.http_timeout, stream=True)
         self._attempts = settings.http_retries + 1
         self._backoff = settings.http_backoff
         self._retry_after_max = settings.http_retry_after_max
         self._sleep = sleep
+        self._gates = gates if gates is not None else HostGates(settings.harvest_politeness_delay)
+        self.requests = 0  # HTTP requests sent, retries included
 
     def request(self, **params: str) -> etree._Element:
-        """One verb with its arguments; raises OAIProtocolError or, after the retries, HarvestError."""
+        """One verb with its arguments, answered whole (Identify, ListSets…): the checked root.
+
+        Raises OAIProtocolError or, after the retries, HarvestError."""
+
+        def whole(body: BinaryIO) -> etree._Element:
+            root = parse_response(body.read())
+            raise_oai_error(root)
+            return root
+
+        return self.read(params, whole)
+
+    def read(self, params: Mapping[str, str], handle: Callable[[BinaryIO], T]) -> T:
+        """Download one answer to its end, then give it to ``handle`` as a file positioned at 0.
+
+        ``handle`` may raise :class:`BadResponse` (the XML breaks part way): the request is then sent
+        again like any other failed attempt, so a page is used only when it was read whole. The server's
+        turn (``gates``) covers the download only, not the parsing.
+        """
         last_problem = ""
         asked: float | None = None  # the Retry-After of the latest answer, if it gave one
+        verb = params.get("verb")
         for attempt in range(self._attempts):
             if attempt:
                 delay = asked if asked is not None else self._backoff * 2 ** (attempt - 1)
                 logger.warning(
                     "oai retry url=%s verb=%s attempt=%d/%d in %.1fs: %s",
                     self.base_url,
-                    params.get("verb"),
+                    verb,
                     attempt + 1,
                     self._attempts,
                     delay,
@@ -109,28 +152,55 @@ class OAIClient:
                 self._sleep(delay)
                 asked = None  # each answer speaks for itself: a timeout now gets the backoff again
             try:
-                response = self._sickle.harvest(**params)
-                root = parse_response(response.http_response.content)
+                with self._gates.turn(self.base_url):
+                    body = self._download(params)
+                with body:
+                    return handle(body)
             except requests.HTTPError as exc:
                 last_problem = f"HTTP {exc.response.status_code if exc.response is not None else '?'}"
-                asked = self._asked_delay(exc.response, params.get("verb"))
+                asked = self._asked_delay(exc.response, verb)
                 if asked is not None:
                     last_problem += f" with Retry-After {asked:g} s"
             except requests.Timeout:
                 last_problem = f"no answer within {self._sickle.request_args['timeout']} s"
             except requests.ConnectionError as exc:
-                last_problem = f"cannot connect ({_root_cause(exc)})"
+                last_problem = f"cannot connect or the connection broke ({_root_cause(exc)})"
             except requests.RequestException as exc:
-                last_problem = f"request failed ({exc})"
+                last_problem = f"request failed ({_root_cause(exc)})"
             except BadResponse as exc:
                 last_problem = str(exc)
-            else:
-                raise_oai_error(root)
-                return root
         raise HarvestError(
-            f"{self.base_url} gave no valid OAI-PMH answer to {params.get('verb')} "
+            f"{self.base_url} gave no valid OAI-PMH answer to {verb} "
             f"after {self._attempts} attempt(s): {last_problem}; check the URL and that the server is up"
         )
+
+    def _download(self, params: Mapping[str, str]) -> BinaryIO:
+        """The whole body of one answer in a spool; raises BadResponse when it stops before its end."""
+        self.requests += 1
+        response = self._sickle.harvest(**params).http_response
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 (returned open)
+        try:
+            for chunk in response.iter_content(_CHUNK):
+                spool.write(chunk)
+            size = spool.tell()
+            spool.seek(max(0, size - _TAIL))
+            tail = spool.read()
+            spool.seek(0)
+            if not _END_OF_DOCUMENT.search(tail):
+                head = spool.read(_TAIL)
+                spool.seek(0)
+                if b"OAI-PMH" in head:
+                    raise BadResponse(
+                        f"the answer was cut off: {size:,} bytes without the closing </OAI-PMH>"
+                    )
+                preview = head[:60].decode("utf-8", "replace")
+                raise BadResponse(f"response is not an OAI-PMH document; it starts with {preview!r}")
+        except BaseException:
+            spool.close()
+            raise
+        finally:
+            response.close()
+        return cast(BinaryIO, spool)
 
     def _asked_delay(self, response: requests.Response | None, verb: str | None) -> float | None:
         """The wait a busy answer asks for; raises HarvestError when it is longer than allowed."""

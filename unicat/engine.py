@@ -28,6 +28,19 @@ from unicat.query import SearchQuery, SearchResult
 HarvestMode = Literal["incremental", "full", "import"]
 
 
+def one_entry_per_record(entries: Sequence[QuarantineEntry]) -> list[QuarantineEntry]:
+    """``entries`` with only the last of those naming the same (source, stage, local_id), in order."""
+    last: dict[tuple[str, str, str], int] = {
+        (e.source, e.stage, e.local_id): position
+        for position, e in enumerate(entries)
+        if e.local_id is not None
+    }
+    return [
+        e for position, e in enumerate(entries)
+        if e.local_id is None or last[(e.source, e.stage, e.local_id)] == position
+    ]  # fmt: skip
+
+
 class Engine(abc.ABC):
     """Where everything Unicat knows is kept, and how it is searched."""
 
@@ -79,6 +92,16 @@ class Engine(abc.ABC):
         """
 
     @abc.abstractmethod
+    def unseen_count(self, source: str, run_id: int) -> int:
+        """How many live records of ``source`` run ``run_id`` did not store (what
+        :meth:`delete_unseen` would mark)."""
+
+    @abc.abstractmethod
+    def delete_unseen(self, source: str, run_id: int) -> int:
+        """Mark deleted every live record of ``source`` that run ``run_id`` did not store; returns how
+        many. After a full harvest these are the records the library no longer has."""
+
+    @abc.abstractmethod
     def iter_source_records(
         self, source: str | None = None, include_deleted: bool = False
     ) -> Iterator[SourceRecord]:
@@ -95,9 +118,16 @@ class Engine(abc.ABC):
     # -- harvest state ---------------------------------------------------------------------------
     @abc.abstractmethod
     def start_harvest(
-        self, source: str, mode: HarvestMode, from_: str | None = None, until: str | None = None
+        self,
+        source: str,
+        mode: HarvestMode,
+        from_: str | None = None,
+        until: str | None = None,
+        server_time: str | None = None,
     ) -> HarvestRun:
-        """Record that a harvest (or import) of ``source`` begins now; returns the running run."""
+        """Record that a harvest (or import) of ``source`` begins now; returns the running run.
+
+        ``server_time`` is the source server's clock at the start (its ``responseDate``), if known."""
 
     @abc.abstractmethod
     def unfinished_harvest(self, source: str) -> HarvestRun | None:
@@ -123,7 +153,10 @@ class Engine(abc.ABC):
     # -- quarantine ------------------------------------------------------------------------------
     @abc.abstractmethod
     def add_quarantine(self, entries: Sequence[QuarantineEntry]) -> None:
-        """Keep records that could not be taken in, with their reason and raw bytes."""
+        """Keep records that could not be taken in, with their reason and raw bytes.
+
+        An entry with a ``local_id`` replaces the entry of the same (source, stage, local_id): a record
+        is quarantined once, with its latest reason, however often it is fetched again."""
 
     @abc.abstractmethod
     def clear_quarantine(self, stage: QuarantineStage, source: str | None = None) -> None:

@@ -18,7 +18,7 @@ SOURCE_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
 Profile = Literal["marc21", "unimarc"]
 PROFILES: tuple[Profile, ...] = ("marc21", "unimarc")
-RecordSyntax = Literal["iso2709", "marcxml"]
+RecordSyntax = Literal["iso2709", "marcxml", "oai_dc"]
 QuarantineStage = Literal["harvest", "import", "index"]
 HarvestStatus = Literal["running", "ok", "failed"]
 
@@ -36,7 +36,8 @@ def check_source_code(code: str) -> str:
 class Source:
     """A library (or a member system of a network) that contributes records.
 
-    ``oai_url`` is ``None`` for a source fed by file imports only.
+    ``oai_url`` is ``None`` for a source fed by file imports only. ``harvest_interval`` (seconds) asks
+    the web app to harvest the source on its own that often; ``None`` leaves it to `unicat harvest`.
     """
 
     code: str
@@ -45,6 +46,7 @@ class Source:
     metadata_prefix: str = "marcxml"
     set_spec: str | None = None
     profile: Profile = "marc21"
+    harvest_interval: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -219,7 +221,10 @@ class QuarantineEntry:
 class HarvestRun:
     """One harvest of one source. ``resumption_token`` is the checkpoint of a run still under way.
 
-    ``started`` and ``finished`` are ISO 8601 UTC; ``from_`` is the ``from`` argument sent, if any.
+    ``started`` and ``finished`` are ISO 8601 UTC on this machine's clock; ``from_`` is the ``from``
+    argument sent, if any. ``server_time`` is the server's own ``responseDate`` when the run began: the
+    next incremental harvest starts from it, so a clock that differs between the two machines can
+    never make it skip a record.
     """
 
     id: int
@@ -234,7 +239,9 @@ class HarvestRun:
     pages: int = 0
     records: int = 0
     deleted: int = 0
+    quarantined: int = 0
     error: str | None = None
+    server_time: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -251,6 +258,7 @@ class HarvestCheckpoint:
     pages: int
     records: int
     deleted: int
+    quarantined: int = 0
 
 
 @dataclass(frozen=True, slots=True)

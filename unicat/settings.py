@@ -46,6 +46,19 @@ class Settings:
     http_backoff: float = 1.0
     # Longest Retry-After (503/429) the harvester waits for; a longer one fails the harvest at once.
     http_retry_after_max: float = 300.0
+    # Sources harvested at the same time (by `unicat harvest` and by the web app's schedule).
+    harvest_concurrency: int = 4
+    # Pause between two requests to the same server; a server never gets two requests at once.
+    harvest_politeness_delay: float = 0.5
+    # Taken off the start of the last good harvest for the next `from`.
+    harvest_overlap: float = 300.0
+    # Records stored per write while a page is read: pages larger than this are stored in several.
+    harvest_batch_records: int = 1000
+    # A full harvest that no longer sees more than this share of a source's live records fails
+    # instead of marking them deleted (a broken server, a wrong set), unless only a few are concerned.
+    harvest_vanish_limit: float = 0.5
+    # How often the web app looks for sources due for a scheduled harvest (0: no scheduled harvests).
+    harvest_schedule_check: float = 60.0
     # Index
     index_batch_size: int = 500
     # Elasticsearch engine (used when engine_url is http(s)://…)
@@ -76,6 +89,12 @@ _FIELD_TYPES: dict[str, type] = {
     "http_retries": int,
     "http_backoff": float,
     "http_retry_after_max": float,
+    "harvest_concurrency": int,
+    "harvest_politeness_delay": float,
+    "harvest_overlap": float,
+    "harvest_batch_records": int,
+    "harvest_vanish_limit": float,
+    "harvest_schedule_check": float,
     "index_batch_size": int,
     "es_shards": int,
     "es_replicas": int,
@@ -136,6 +155,8 @@ def load_settings(
     if "engine_url" not in values:
         values["engine_url"] = default_engine_url(values.get("data_dir", DEFAULT_DATA_DIR))
     settings = Settings(**values)
+    if settings.harvest_concurrency < 1 or settings.harvest_batch_records < 1:
+        raise ConfigError("harvest_concurrency and harvest_batch_records must be at least 1")
     if settings.page_size < 1 or settings.page_size > settings.max_page_size:
         raise ConfigError(f"page_size must be between 1 and max_page_size ({settings.max_page_size})")
     return settings

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from unicat.engine import Engine
 from unicat.model import Source
-from unicat.progress import ProgressLine, rate
+from unicat.progress import ProgressBoard, ProgressLine, bar, rate
 from unicat.settings import Settings
 
 
@@ -22,22 +22,39 @@ def echo(text: str, stream: TextIO | None = None) -> None:
     print(text, file=stream or sys.stdout, flush=True)
 
 
-def harvest_step(engine: Engine, settings: Settings, sources: Sequence[Source], *, full: bool) -> int:
-    """Harvest ``sources`` with a progress line; print one line per source. Returns how many failed."""
-    from harvester import harvest_all
+def harvest_step(
+    engine: Engine,
+    settings: Settings,
+    sources: Sequence[Source],
+    *,
+    full: bool,
+    from_: str | None = None,
+    until: str | None = None,
+) -> int:
+    """Harvest ``sources`` with a live line per source on a terminal; print one line per source.
+    Returns how many failed."""
+    from harvester import HarvestProgress, harvest_all
 
-    progress = ProgressLine()
+    board = ProgressBoard()
 
-    def show(code: str, pages: int, records: int) -> None:
-        progress.update(f"harvesting {code}: {pages:,} pages, {records:,} records")
+    def show(progress: HarvestProgress) -> None:
+        state = "done" if progress.done else "harvesting"
+        board.update(
+            progress.source,
+            f"{progress.source:<12} {state:<10} {bar(progress.records, progress.expected)} "
+            f"{progress.records:,} records in {progress.pages:,} pages, "
+            f"{rate(progress.records, progress.seconds)}",
+            force=progress.done,
+        )
 
-    reports = harvest_all(engine, sources, settings, full=full, on_progress=show)
-    progress.done()
+    reports = harvest_all(engine, sources, settings, full=full, from_=from_, until=until, on_progress=show)
+    board.done()
     failed = 0
     for report in reports:
         if report.status == "ok":
+            extra = f", {report.vanished:,} vanished" if report.vanished else ""
             echo(
-                f"  {report.source}: {report.records:,} records ({report.deleted:,} deleted, "
+                f"  {report.source}: {report.records:,} records ({report.deleted:,} deleted{extra}, "
                 f"{report.quarantined:,} quarantined) in {report.pages:,} pages, "
                 f"{rate(report.records, report.seconds)}"
             )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 
 import pytest
 from lxml import etree
 
-from harvester import harvest_all, harvest_source
+from harvester import HarvestProgress, harvest_all, harvest_source
 from unicat.demo.network import DemoLibrary, load_network
 from unicat.demo.oai_endpoint import RunningNetwork, start_endpoints
 from unicat.engine import Engine
@@ -57,7 +58,14 @@ async def test_whole_network_then_incremental(
     for code, count in expected.items():
         assert engine.source_counts(code).live == count
     assert all(report.status == "ok" and report.records == 0 for report in again)
-    assert engine.harvest_history("VIRG")[0].from_ == engine.harvest_history("VIRG")[1].started
+    latest, previous = engine.harvest_history("VIRG")[:2]
+    # The next `from` is the server's clock when the previous run began (its Identify responseDate,
+    # within the run's own span), less the overlap, at the demo server's granularity of seconds.
+    assert previous.server_time is not None
+    assert previous.started[:16] <= previous.server_time <= (previous.finished or "")
+    began = datetime.fromisoformat(previous.server_time.replace("Z", "+00:00"))
+    since = began - timedelta(seconds=settings.harvest_overlap)
+    assert latest.from_ == since.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def test_marc8_and_mis_declared_utf8_arrive_as_unicode(engine: Engine, settings: Settings) -> None:
@@ -97,8 +105,8 @@ async def test_killed_harvest_resumes_from_checkpoint(
 ) -> None:
     source = austen.sources()[0]
 
-    def die_after_two_pages(code: str, pages: int, records: int) -> None:
-        if pages == 2:
+    def die_after_two_pages(progress: HarvestProgress) -> None:
+        if progress.pages == 2:
             raise Killed
 
     with pytest.raises(Killed):

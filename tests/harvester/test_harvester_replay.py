@@ -19,6 +19,7 @@ from aiohttp import web
 from lxml import etree
 
 from harvester import harvest_all, harvest_source
+from harvester.harvest import MAX_RESTARTS
 from tests.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.engines import open_engine
@@ -71,12 +72,13 @@ class Replay:
 async def _replay(request: web.Request) -> web.StreamResponse:
     scenario = request.match_info["scenario"]
     arguments = dict(request.query)
+    earlier = list_requests(request.app[REQUESTS])
     request.app[REQUESTS].append(arguments)
     if scenario == "http500":
         raise web.HTTPInternalServerError(text="boom")
     busy = BUSY.get(scenario)
-    if busy is not None and len(request.app[REQUESTS]) == 1:
-        # Busy for the first request only, saying when to come back.
+    if busy is not None and arguments.get("verb") == "ListRecords" and not earlier:
+        # Busy for the first ListRecords request only, saying when to come back.
         status, retry_after = busy
         return web.Response(status=status, text="busy", headers={"Retry-After": retry_after()})
     if scenario == "slow":
@@ -85,15 +87,21 @@ async def _replay(request: web.Request) -> web.StreamResponse:
         name = "Identify.xml"
     elif "resumptionToken" in arguments:
         token = arguments["resumptionToken"]
+        forgotten = scenario == "forgetful" and not any("resumptionToken" in r for r in earlier)
         if scenario == "repeat":
             name = PAGES[0]
-        elif scenario == "badtoken" or token not in PAGES:
+        elif scenario == "badtoken" or forgotten or token not in PAGES:
             name = "badResumptionToken.xml"
         else:
             name = token
     else:
         name = FIRST_ANSWER.get(scenario, PAGES[0])
     return web.Response(body=(SAMPLES / name).read_bytes(), content_type="text/xml")
+
+
+def list_requests(requests: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The ListRecords requests among those a replay server received (each run also asks Identify)."""
+    return [arguments for arguments in requests if arguments.get("verb") == "ListRecords"]
 
 
 @pytest.fixture
@@ -110,40 +118,57 @@ async def replay() -> AsyncIterator[Replay]:
     await runner.cleanup()
 
 
-def _sample_headers(names: list[str]) -> tuple[int, int, set[str]]:
-    """(deleted headers with an identifier, every other record, those identifiers) of sample pages."""
-    deleted = other = 0
-    identifiers: set[str] = set()
+@dataclass
+class SampleHeaders:
+    """What the headers of sample pages say, read with lxml alone."""
+
+    deleted: int = 0  # deleted headers with an identifier
+    live: int = 0  # records with an identifier and metadata
+    anonymous: int = 0  # records whose header has no identifier
+    deleted_ids: set[str] = field(default_factory=set)
+    live_ids: set[str] = field(default_factory=set)
+
+
+def _sample_headers(names: list[str]) -> SampleHeaders:
+    found = SampleHeaders()
     for name in names:
         for record in etree.parse(str(SAMPLES / name)).iter(f"{OAI}record"):
             header = record.find(f"{OAI}header")
             identifier = header.findtext(f"{OAI}identifier") if header is not None else None
-            if header is not None and header.get("status") == "deleted" and identifier:
-                deleted += 1
-                identifiers.add(identifier)
+            if header is None or not identifier:
+                found.anonymous += 1
+            elif header.get("status") == "deleted":
+                found.deleted += 1
+                found.deleted_ids.add(identifier)
             else:
-                other += 1
-    return deleted, other, identifiers
+                found.live += 1
+                found.live_ids.add(identifier)
+    return found
 
 
 async def test_pages_followed_through_resumption_tokens(
     replay: Replay, engine: Engine, settings: Settings
 ) -> None:
     report = await asyncio.to_thread(harvest_source, engine, replay.source("pages"), settings)
-    deleted, other, identifiers = _sample_headers(PAGES)
+    headers = _sample_headers(PAGES)
     assert report.status == "ok", report.error
     assert report.pages == len(PAGES)
-    # The samples are oai_dc, not MARC, and one deleted header has no identifier: deletions are
-    # stored, every other record is quarantined with its reason.
-    assert (report.records, report.deleted, report.quarantined) == (deleted, deleted, other)
-    assert engine.source_counts("REPLAY").deleted == len(identifiers)
-    assert engine.count_quarantine("REPLAY") == other
-    reasons = {entry.reason for entry in engine.list_quarantine("REPLAY")}
-    assert reasons == {
-        "OAI record has no header identifier",
-        "metadata is not MARCXML (found element {http://www.openarchives.org/OAI/2.0/oai_dc/}dc)",
+    # The samples are oai_dc: stored as such, deletions as tombstones; one deleted header has no
+    # identifier, so it is quarantined with its reason.
+    assert (report.records, report.deleted, report.quarantined) == (
+        headers.live + headers.deleted,
+        headers.deleted,
+        headers.anonymous,
+    )
+    counts = engine.source_counts("REPLAY")
+    assert (counts.live, counts.deleted) == (len(headers.live_ids), len(headers.deleted_ids))
+    assert {entry.reason for entry in engine.list_quarantine("REPLAY")} == {
+        "OAI record has no header identifier"
     }
-    tokens = [request.get("resumptionToken") for request in replay.requests]
+    one = engine.get_source_record("REPLAY", sorted(headers.live_ids)[0])
+    assert one is not None and one.syntax == "oai_dc"
+    assert etree.QName(etree.fromstring(one.raw)).text == "{http://www.openarchives.org/OAI/2.0/oai_dc/}dc"
+    tokens = [request.get("resumptionToken") for request in list_requests(replay.requests)]
     assert tokens == [None, *PAGES[1:]]
 
 
@@ -151,12 +176,14 @@ async def test_incremental_from_uses_server_granularity(
     replay: Replay, engine: Engine, settings: Settings
 ) -> None:
     await asyncio.to_thread(harvest_source, engine, replay.source("pages"), settings)
-    started = engine.harvest_history("REPLAY")[0].started
     replay.requests.clear()
     await asyncio.to_thread(harvest_source, engine, replay.source("noRecordsMatch"), settings)
-    # Identify.xml declares YYYY-MM-DD, so `from` is the day the last good harvest started.
+    # Identify.xml declares YYYY-MM-DD, and its responseDate (the server's clock when the last good
+    # harvest began) is 2013-02-27T10:01:15Z: less the 5-minute overlap, still that day. This
+    # machine's clock, years later, plays no part.
+    assert settings.harvest_overlap == 300
     assert replay.requests[0] == {"verb": "Identify"}
-    assert replay.requests[1]["from"] == started[:10]
+    assert replay.requests[1]["from"] == "2013-02-27"
     assert replay.requests[1]["metadataPrefix"] == "oai_dc"
 
 
@@ -165,7 +192,7 @@ async def test_full_sends_no_from(replay: Replay, engine: Engine, settings: Sett
     replay.requests.clear()
     report = await asyncio.to_thread(harvest_source, engine, replay.source("pages"), settings, full=True)
     assert report.status == "ok"
-    assert "from" not in replay.requests[0]
+    assert "from" not in list_requests(replay.requests)[0]
     assert engine.harvest_history("REPLAY")[0].mode == "full"
 
 
@@ -177,31 +204,58 @@ async def test_no_records_match_is_an_empty_success(
     assert engine.harvest_history("REPLAY")[0].status == "ok"
 
 
-@pytest.mark.parametrize("scenario", ["badArgument", "cannotDisseminateFormat", "badtoken"])
+@pytest.mark.parametrize("scenario", ["badArgument", "cannotDisseminateFormat"])
 async def test_oai_errors_fail_the_run_without_retry(
     replay: Replay, engine: Engine, settings: Settings, scenario: str
 ) -> None:
     report = await asyncio.to_thread(harvest_source, engine, replay.source(scenario), settings)
-    code = "badResumptionToken" if scenario == "badtoken" else scenario
     assert report.status == "failed"
-    assert report.error is not None and f"OAI-PMH error {code}" in report.error
+    assert report.error is not None and f"OAI-PMH error {scenario}" in report.error
     run = engine.harvest_history("REPLAY")[0]
     assert (run.status, run.error) == ("failed", report.error)
-    expected_requests = 2 if scenario == "badtoken" else 1
-    assert len(replay.requests) == expected_requests
-    if scenario == "badtoken":  # the first page was stored before the bad token: nothing lost
-        _, _, identifiers = _sample_headers(PAGES[:1])
-        assert engine.source_counts("REPLAY").deleted == len(identifiers)
+    assert len(list_requests(replay.requests)) == 1
 
 
-@pytest.mark.parametrize(("scenario", "message"), [("broken", "not XML"), ("http500", "HTTP 500")])
+async def test_a_forgotten_token_starts_the_list_again_from_its_arguments(
+    replay: Replay, engine: Engine, settings: Settings
+) -> None:
+    # The server refuses the first token it is sent (badResumptionToken.xml), then behaves.
+    report = await asyncio.to_thread(harvest_source, engine, replay.source("forgetful"), settings)
+    assert report.status == "ok", report.error
+    assert report.restarts == 1
+    requests = list_requests(replay.requests)
+    assert [r.get("resumptionToken") for r in requests] == [None, PAGES[1], None, *PAGES[1:]]
+    assert requests[2] == requests[0]  # the same metadataPrefix (and from/until/set) as the first
+    headers = _sample_headers(PAGES)
+    counts = engine.source_counts("REPLAY")
+    assert (counts.live, counts.deleted) == (len(headers.live_ids), len(headers.deleted_ids))
+    # The counts describe the pass that completed, not the records of both passes.
+    assert (report.pages, report.records) == (len(PAGES), headers.live + headers.deleted)
+
+
+async def test_a_server_that_never_keeps_its_tokens_fails_after_a_few_restarts(
+    replay: Replay, engine: Engine, settings: Settings
+) -> None:
+    report = await asyncio.to_thread(harvest_source, engine, replay.source("badtoken"), settings)
+    assert report.status == "failed"
+    assert report.error is not None and "OAI-PMH error badResumptionToken" in report.error
+    assert report.restarts == MAX_RESTARTS
+    assert len(list_requests(replay.requests)) == 2 * (MAX_RESTARTS + 1)
+    # The first page, stored before each refusal, is kept: nothing lost.
+    assert engine.source_counts("REPLAY").deleted == len(_sample_headers(PAGES[:1]).deleted_ids)
+
+
+@pytest.mark.parametrize(("scenario", "message"), [("broken", "not an OAI-PMH document"), ("http500", "HTTP 500")])
 async def test_bad_answers_are_retried_then_fail(
     replay: Replay, engine: Engine, settings: Settings, scenario: str, message: str
 ) -> None:
     report = await asyncio.to_thread(harvest_source, engine, replay.source(scenario), settings)
     assert report.status == "failed"
     assert report.error is not None and message in report.error
-    assert len(replay.requests) == settings.http_retries + 1
+    # A server failing everything fails at Identify; one failing its list, at ListRecords.
+    tried = replay.requests if scenario == "http500" else list_requests(replay.requests)
+    assert len(tried) == settings.http_retries + 1
+    assert engine.harvest_history("REPLAY")[0].status == "failed"
 
 
 async def test_timeout(replay: Replay, engine: Engine, settings: Settings) -> None:
@@ -217,7 +271,7 @@ async def test_repeated_token_stops_instead_of_looping(
     report = await asyncio.to_thread(harvest_source, engine, replay.source("repeat"), settings)
     assert report.status == "failed"
     assert report.error is not None and "twice" in report.error
-    assert len(replay.requests) == 2
+    assert len(list_requests(replay.requests)) == 2
 
 
 async def test_server_down_fails_and_others_go_on(replay: Replay, engine: Engine, settings: Settings) -> None:
@@ -243,7 +297,7 @@ async def test_a_busy_server_is_asked_again_after_its_retry_after(
     waited = time.monotonic() - started
     assert report.status == "ok", report.error
     assert waited >= wait
-    first_page_twice = [arguments for arguments in replay.requests if "resumptionToken" not in arguments]
+    first_page_twice = [r for r in list_requests(replay.requests) if "resumptionToken" not in r]
     assert len(first_page_twice) == 2
     assert engine.source_counts("REPLAY") == await _never_busy_counts(replay, settings)
 
@@ -267,4 +321,4 @@ async def test_a_retry_after_longer_than_allowed_fails_at_once_with_the_delay(
     assert report.error is not None
     assert "asks to retry ListRecords after 86400 s" in report.error
     assert "http_retry_after_max (300 s)" in report.error
-    assert len(replay.requests) == 1  # no retry was sent
+    assert len(list_requests(replay.requests)) == 1  # no retry was sent

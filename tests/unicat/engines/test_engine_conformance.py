@@ -243,6 +243,29 @@ def test_a_page_with_records_of_another_source_is_refused_whole(engine: Engine) 
     assert engine.source_counts().live == 0
 
 
+def test_delete_unseen_marks_what_a_run_did_not_store(engine: Engine) -> None:
+    raws = real_marc_records(3)
+    first = engine.start_harvest("UVA", "full")
+    engine.store_page(
+        "UVA",
+        [SourceRecord("UVA", name, raws[n]) for n, name in enumerate("abc")],
+        HarvestCheckpoint(first.id, None, 1, 3, 0),
+    )
+    engine.store_page("BNF", [SourceRecord("BNF", "a", raws[0])], None)
+    engine.finish_harvest(first.id, "ok")
+    again = engine.start_harvest("UVA", "full")
+    engine.store_page("UVA", [SourceRecord("UVA", "b", raws[1])], HarvestCheckpoint(again.id, "t", 1, 1, 0))
+    engine.store_page("UVA", [SourceRecord("UVA", "c", raws[2])], HarvestCheckpoint(again.id, None, 2, 2, 0))
+    assert engine.unseen_count("UVA", again.id) == 1
+    assert engine.delete_unseen("UVA", again.id) == 1
+    assert engine.unseen_count("UVA", again.id) == 0
+    gone = engine.get_source_record("UVA", "a")
+    assert gone is not None and gone.deleted and gone.raw == b""
+    assert [r.local_id for r in engine.iter_source_records("UVA")] == ["b", "c"]
+    assert engine.source_counts("BNF").live == 1  # another source is never touched
+    assert engine.delete_unseen("UVA", again.id) == 0  # tombstones stay as they are
+
+
 # -- harvest runs ----------------------------------------------------------------------------------
 
 
@@ -274,11 +297,33 @@ def test_harvest_run_lifecycle(engine: Engine) -> None:
     assert [run.id for run in engine.harvest_history("UVA", limit=1)] == [second.id]
 
 
+def test_a_run_keeps_the_server_clock_and_its_quarantined_count(engine: Engine) -> None:
+    (raw,) = real_marc_records(1)
+    run = engine.start_harvest("UVA", "incremental", from_="2024-05-01", server_time="2024-05-02T10:11:12Z")
+    assert run.server_time == "2024-05-02T10:11:12Z"
+    checkpoint = HarvestCheckpoint(run.id, "t1", pages=1, records=1, deleted=0, quarantined=4)
+    engine.store_page("UVA", [SourceRecord("UVA", "a", raw)], checkpoint)
+    unfinished = engine.unfinished_harvest("UVA")
+    assert unfinished is not None
+    assert (unfinished.server_time, unfinished.quarantined) == ("2024-05-02T10:11:12Z", 4)
+    engine.finish_harvest(run.id, "ok")
+    done = engine.last_successful_harvest("UVA")
+    assert done is not None and (done.server_time, done.quarantined) == ("2024-05-02T10:11:12Z", 4)
+
+
+def test_a_source_keeps_its_harvest_interval(engine: Engine) -> None:
+    engine.save_source(Source("UVA", "Virginia", "http://127.0.0.1:1/oai", harvest_interval=3600.0))
+    engine.save_source(Source("BNF", "BnF", "http://127.0.0.1:2/oai"))
+    assert engine.get_source("UVA").harvest_interval == 3600.0
+    assert [source.harvest_interval for source in engine.list_sources()] == [None, 3600.0]
+
+
 def test_restored_runs_keep_their_ids_and_new_runs_come_after(engine: Engine) -> None:
     old = [
         HarvestRun(
             id=7, source="UVA", started="2024-01-02T03:04:05Z", status="ok", mode="full",
-            finished="2024-01-02T03:10:00Z", pages=3, records=250, deleted=2,
+            finished="2024-01-02T03:10:00Z", pages=3, records=250, deleted=2, quarantined=5,
+            server_time="2024-01-02T03:04:01Z",
         ),
         HarvestRun(
             id=12, source="UVA", started="2024-02-01T00:00:00Z", status="failed", mode="incremental",
@@ -321,6 +366,33 @@ def test_quarantine_add_list_count_clear(engine: Engine) -> None:
     assert engine.count_quarantine() == 2
     engine.clear_quarantine("index")
     assert [entry.stage for entry in engine.list_quarantine()] == ["harvest"]
+
+
+def test_a_record_quarantined_again_keeps_one_entry_with_the_latest_reason(engine: Engine) -> None:
+    engine.add_quarantine(
+        [
+            QuarantineEntry("UVA", "1", "harvest", "first reason", b"<a/>"),
+            QuarantineEntry("UVA", None, "harvest", "no identifier", b"<b/>"),
+            QuarantineEntry("UVA", "1", "index", "an index-stage entry of the same record", b"x"),
+        ]
+    )
+    engine.add_quarantine(
+        [
+            QuarantineEntry("UVA", "1", "harvest", "second reason", b"<a2/>"),
+            QuarantineEntry("UVA", "1", "harvest", "third reason", b"<a3/>"),
+            QuarantineEntry("UVA", None, "harvest", "no identifier", b"<b/>"),
+        ]
+    )
+    entries = engine.list_quarantine("UVA")
+    assert [(e.local_id, e.stage, e.reason) for e in entries] == [
+        (None, "harvest", "no identifier"),
+        ("1", "harvest", "third reason"),
+        ("1", "index", "an index-stage entry of the same record"),
+        (None, "harvest", "no identifier"),
+    ]
+    assert entries[1].raw == b"<a3/>"
+    engine.clear_quarantine("harvest", "UVA")
+    assert [e.stage for e in engine.list_quarantine("UVA")] == ["index"]
 
 
 # -- union index -----------------------------------------------------------------------------------

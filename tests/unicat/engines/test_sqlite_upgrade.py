@@ -7,7 +7,8 @@ from pathlib import Path
 
 from tests.conftest import build_union_record
 from unicat.engines.sqlite import SqliteEngine, driver
-from unicat.engines.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migrate
+from unicat.documents import TEXT_FIELDS
+from unicat.engines.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, V3_TEXT_COLUMNS, migrate
 from unicat.query import SearchQuery, parse_search_params
 from unicat.settings import Settings
 
@@ -75,3 +76,34 @@ def test_rebuilding_an_upgraded_database_replaces_its_subjects(tmp_path: Path) -
         )
         result = engine.search(SearchQuery())
     assert [(f.value, f.count) for f in result.facets["subject"]] == [("Matchmaking", 1)]
+
+
+def test_the_frozen_text_columns_of_migration_3_are_the_indexed_fields() -> None:
+    # Migration 3 keeps its own copy of the columns; if TEXT_FIELDS changes, a new migration must follow.
+    assert V3_TEXT_COLUMNS == TEXT_FIELDS
+
+
+def test_a_version_3_database_keeps_its_harvest_state_and_gains_the_new_fields(tmp_path: Path) -> None:
+    path = tmp_path / "unicat.db"
+    conn = driver.connect(path)
+    assert migrate(conn, MIGRATIONS[:3]) == 3
+    conn.execute(
+        "INSERT INTO sources (code, name, oai_url, metadata_prefix, set_spec, profile) "
+        "VALUES ('UVA', 'Virginia', 'http://127.0.0.1:1/oai', 'marcxml', NULL, 'marc21')"
+    )
+    conn.execute(
+        "INSERT INTO harvests (source, mode, started, finished, status, pages, records) "
+        "VALUES ('UVA', 'full', '2024-01-01T00:00:00Z', '2024-01-01T00:05:00Z', 'ok', 2, 150)"
+    )
+    conn.execute(
+        "INSERT INTO source_records (source, local_id, syntax, raw) VALUES ('UVA', 'a', 'marcxml', x'3c722f3e')"
+    )
+    conn.close()
+    with SqliteEngine(path, Settings()) as engine:
+        assert engine.get_source("UVA").harvest_interval is None
+        last = engine.last_successful_harvest("UVA")
+        assert last is not None
+        assert (last.records, last.quarantined, last.server_time) == (150, 0, None)
+        # A record stored before runs were tracked counts as not seen by a new full harvest.
+        run = engine.start_harvest("UVA", "full")
+        assert engine.delete_unseen("UVA", run.id) == 1

@@ -17,14 +17,14 @@ from typing import Any, Literal, TypeVar
 from elasticsearch import Elasticsearch, NotFoundError
 
 from unicat.clock import utc_now
-from unicat.engine import Engine, HarvestMode
+from unicat.engine import Engine, HarvestMode, one_entry_per_record
 from unicat.engines.elasticsearch import records as docs
 from unicat.engines.elasticsearch.bulk import write_all
 from unicat.engines.elasticsearch.connection import make_client, parse_engine_url, translated
 from unicat.engines.elasticsearch.counters import raise_to, reserve
 from unicat.engines.elasticsearch.execute import RetryableSearchError, run_search
 from unicat.engines.elasticsearch.indices import IndexNames, ensure_indices
-from unicat.engines.elasticsearch.scan import scan, scan_values
+from unicat.engines.elasticsearch.scan import scan, scan_ids, scan_values
 from unicat.engines.elasticsearch.search import HIT_SOURCE, read_facets
 from unicat.engines.elasticsearch.union import (
     build_generation,
@@ -159,15 +159,16 @@ class ElasticsearchEngine(Engine):
         if strays:
             raise EngineError(f"store_page({source!r}) was given records of other sources: {sorted(strays)}")
         if checkpoint is not None:
-            run = self._get(self.names.harvests, str(checkpoint.run_id))
-            if run is None or run["source"] != source:
+            run_doc = self._get(self.names.harvests, str(checkpoint.run_id))
+            if run_doc is None or run_doc["source"] != source:
                 raise EngineError(f"no harvest run {checkpoint.run_id} of source {source!r} to checkpoint")
+        run_id = checkpoint.run_id if checkpoint is not None else None
         actions = (
             {
                 "_op_type": "index",
                 "_index": self.names.records,
                 "_id": docs.record_doc_id(record.source, record.local_id),
-                "_source": docs.record_doc(record),
+                "_source": docs.record_doc(record, run_id),
             }
             for record in records
         )
@@ -185,6 +186,7 @@ class ElasticsearchEngine(Engine):
                 "pages": checkpoint.pages,
                 "records": checkpoint.records,
                 "deleted": checkpoint.deleted,
+                "quarantined": checkpoint.quarantined,
             }
             self._call(
                 "checkpoint",
@@ -192,6 +194,51 @@ class ElasticsearchEngine(Engine):
                     index=self.names.harvests, id=str(checkpoint.run_id), doc=progress
                 ),
             )
+
+    @staticmethod
+    def _unseen(source: str, run_id: int) -> dict[str, Any]:
+        return {
+            "bool": {
+                "filter": [_term("source", source), _term("deleted", False)],
+                "must_not": [_term("run", run_id)],
+            }
+        }
+
+    def unseen_count(self, source: str, run_id: int) -> int:
+        self._refresh(self.names.records)
+        query = self._unseen(source, run_id)
+        answer = self._call("count", lambda: self._client.count(index=self.names.records, query=query))
+        return int(answer["count"])
+
+    def delete_unseen(self, source: str, run_id: int) -> int:
+        # update_by_query belongs to the reindex module, which a core-only node lacks: find, then update.
+        self._refresh(self.names.records)
+        query = self._unseen(source, run_id)
+        marked = 0
+        with translated(self.node_url, "record update"):
+            keys = scan_values(self._client, self.names.records, query, ["local_id"], ["local_id"])
+            while batch := [key["local_id"][0] for key in itertools.islice(keys, DELETE_BATCH)]:
+                answer = self._client.bulk(
+                    operations=[
+                        operation
+                        for local_id in batch
+                        for operation in (
+                            {
+                                "update": {
+                                    "_index": self.names.records,
+                                    "_id": docs.record_doc_id(source, local_id),
+                                }
+                            },
+                            {"doc": {"deleted": True, "raw": ""}},
+                        )
+                    ]
+                )
+                if answer["errors"]:
+                    failed = [item["update"] for item in answer["items"] if item["update"].get("error")]
+                    raise EngineError(f"{len(failed)} records of {source!r} not marked deleted: {failed[0]}")
+                marked += len(batch)
+            self._client.indices.refresh(index=self.names.records)
+        return marked
 
     def iter_source_records(
         self, source: str | None = None, include_deleted: bool = False
@@ -229,10 +276,23 @@ class ElasticsearchEngine(Engine):
 
     # -- harvest state ---------------------------------------------------------------------------
     def start_harvest(
-        self, source: str, mode: HarvestMode, from_: str | None = None, until: str | None = None
+        self,
+        source: str,
+        mode: HarvestMode,
+        from_: str | None = None,
+        until: str | None = None,
+        server_time: str | None = None,
     ) -> HarvestRun:
         run_id = self._call("run id", lambda: reserve(self._client, self.names.meta, "harvest"))
-        run = HarvestRun(id=run_id, source=source, started=utc_now(), mode=mode, from_=from_, until=until)
+        run = HarvestRun(
+            id=run_id,
+            source=source,
+            started=utc_now(),
+            mode=mode,
+            from_=from_,
+            until=until,
+            server_time=server_time,
+        )
         self._call(
             "write",
             lambda: self._client.index(index=self.names.harvests, id=str(run_id), document=docs.run_doc(run)),
@@ -299,14 +359,16 @@ class ElasticsearchEngine(Engine):
             "quarantine", lambda: reserve(self._client, self.names.meta, "quarantine", len(entries))
         )
         now = utc_now()
+        # A record's entry has an id of its own (source, stage, local_id): quarantining it again
+        # overwrites the entry, with a new seq. Entries without a local id are numbered.
         actions = (
             {
                 "_op_type": "index",
                 "_index": self.names.quarantine,
-                "_id": str(seq),
+                "_id": docs.quarantine_doc_id(entry, seq),
                 "_source": docs.quarantine_doc(entry, seq, now),
             }
-            for seq, entry in enumerate(entries, first)
+            for seq, entry in enumerate(one_entry_per_record(entries), first)
         )
         failures = self._call("quarantine", lambda: list(write_all(self._client, actions, self.settings)))
         if failures:
@@ -317,11 +379,11 @@ class ElasticsearchEngine(Engine):
         self._refresh(self.names.quarantine)
         query = _all_of(_term("stage", stage), _term("source", source) if source is not None else None)
         with translated(self.node_url, "quarantine clear"):
-            seqs = (doc["seq"] for doc in scan(self._client, self.names.quarantine, query, ["seq"], ["seq"]))
-            while batch := list(itertools.islice(seqs, DELETE_BATCH)):
+            found = scan_ids(self._client, self.names.quarantine, query, ["seq"])
+            while batch := list(itertools.islice(found, DELETE_BATCH)):
                 self._client.bulk(
                     operations=[
-                        {"delete": {"_index": self.names.quarantine, "_id": str(seq)}} for seq in batch
+                        {"delete": {"_index": self.names.quarantine, "_id": doc_id}} for doc_id in batch
                     ]
                 )
             self._client.indices.refresh(index=self.names.quarantine)

@@ -18,7 +18,10 @@ from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError, SchemaError
 from unicat.settings import Settings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: the first catalogue. 2: fields added for unattended harvesting (a source's ``harvest_interval``,
+the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). Changes that only add
+fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
 DEFINITIONS_DIR = MAPPINGS_DIR / "elasticsearch"
 # Indices other than the union generations, each defined by the JSON file of the same name.
 PLAIN_INDICES = ("meta", "sources", "records", "harvests", "quarantine", "redirects")
@@ -157,7 +160,10 @@ def ensure_indices(client: Elasticsearch, names: IndexNames, settings: Settings)
             f"Unicat's {SCHEMA_VERSION}: upgrade Unicat"
         )
     for name in PLAIN_INDICES[1:]:
-        create_index(client, names.plain(name), name, settings)
+        created = create_index(client, names.plain(name), name, settings)
+        if not created and version is not None and version < SCHEMA_VERSION:
+            # Mappings only grow between versions: the new fields are added to the existing index.
+            client.indices.put_mapping(index=names.plain(name), properties=definition(name)["properties"])
     if current_union_index(client, names) is None:
         first = names.union_generation(0)
         create_index(client, first, "union", settings)
@@ -166,5 +172,5 @@ def ensure_indices(client: Elasticsearch, names: IndexNames, settings: Settings)
         except BadRequestError:
             # A concurrent opener aliased another generation; ours stays unused.
             client.indices.delete(index=first, ignore_unavailable=True)
-    if version is None:
+    if version is None or version < SCHEMA_VERSION:
         client.index(index=names.meta, id=SCHEMA_DOC, document={"version": SCHEMA_VERSION}, refresh=True)

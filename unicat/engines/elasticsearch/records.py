@@ -30,7 +30,8 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def record_doc(record: SourceRecord) -> dict[str, Any]:
+def record_doc(record: SourceRecord, run: int | None = None) -> dict[str, Any]:
+    """A source record's document; ``run`` is the harvest run storing it (None: outside a harvest)."""
     return {
         "source": record.source,
         "local_id": record.local_id,
@@ -38,6 +39,7 @@ def record_doc(record: SourceRecord) -> dict[str, Any]:
         "datestamp": record.datestamp,
         "deleted": record.deleted,
         "raw": "" if record.deleted else _b64(record.raw),
+        "run": run,
     }
 
 
@@ -66,7 +68,9 @@ def run_doc(run: HarvestRun) -> dict[str, Any]:
         "pages": run.pages,
         "records": run.records,
         "deleted": run.deleted,
+        "quarantined": run.quarantined,
         "error": run.error,
+        "server_time": run.server_time,
     }
 
 
@@ -84,8 +88,18 @@ def harvest_run(doc: dict[str, Any]) -> HarvestRun:
         pages=int(doc.get("pages", 0)),
         records=int(doc.get("records", 0)),
         deleted=int(doc.get("deleted", 0)),
+        quarantined=int(doc.get("quarantined") or 0),
         error=doc.get("error"),
+        server_time=doc.get("server_time"),
     )
+
+
+def quarantine_doc_id(entry: QuarantineEntry, seq: int) -> str:
+    """A record's quarantine entry is keyed by (source, stage, local_id), so it is kept once; an entry
+    without a local id by its sequence number."""
+    if entry.local_id is None:
+        return str(seq)
+    return "record:" + record_doc_id(f"{entry.stage}{KEY_SEPARATOR}{entry.source}", entry.local_id)
 
 
 def quarantine_doc(entry: QuarantineEntry, seq: int, now: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import orjson
 
 from unicat.clock import utc_now
 from unicat.documents import index_fields
-from unicat.engine import Engine, HarvestMode
+from unicat.engine import Engine, HarvestMode, one_entry_per_record
 from unicat.engines.sqlite import driver
 from unicat.engines.sqlite.connections import ConnectionPool, TimedConnection
 from unicat.engines.sqlite.facets import FacetCache, FacetColumns, MatchSet, generation, parse_rids
@@ -50,14 +50,16 @@ _DOC_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check
 
 _RUN_COLUMNS = (
     "id, source, started, status, mode, from_, until, finished, "
-    "resumption_token, pages, records, deleted, error"
+    "resumption_token, pages, records, deleted, quarantined, error, server_time"
 )
+_SOURCE_COLUMNS = "code, name, oai_url, metadata_prefix, set_spec, profile, harvest_interval"
 
 
 def _run(row: tuple[Any, ...]) -> HarvestRun:
-    (run_id, source, started, status, mode, from_, until, finished, token, pages, records, deleted, error) = (
-        row
-    )
+    (
+        run_id, source, started, status, mode, from_, until, finished,
+        token, pages, records, deleted, quarantined, error, server_time,
+    ) = row  # fmt: skip
     return HarvestRun(
         id=run_id,
         source=source,
@@ -71,7 +73,9 @@ def _run(row: tuple[Any, ...]) -> HarvestRun:
         pages=pages,
         records=records,
         deleted=deleted,
+        quarantined=quarantined,
         error=error,
+        server_time=server_time,
     )
 
 
@@ -152,8 +156,7 @@ class SqliteEngine(Engine):
     def save_source(self, source: Source) -> None:
         with self._pool.write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO sources (code, name, oai_url, metadata_prefix, set_spec, profile) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO sources ({_SOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     source.code,
                     source.name,
@@ -161,22 +164,18 @@ class SqliteEngine(Engine):
                     source.metadata_prefix,
                     source.set_spec,
                     source.profile,
+                    source.harvest_interval,
                 ),
             )
 
     def get_source(self, code: str) -> Source:
-        row = self._fetchone(
-            "SELECT code, name, oai_url, metadata_prefix, set_spec, profile FROM sources WHERE code = ?",
-            (code,),
-        )
+        row = self._fetchone(f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE code = ?", (code,))
         if row is None:
             raise SourceNotFound(code)
         return Source(*row)
 
     def list_sources(self) -> list[Source]:
-        rows = self._fetchall(
-            "SELECT code, name, oai_url, metadata_prefix, set_spec, profile FROM sources ORDER BY code"
-        )
+        rows = self._fetchall(f"SELECT {_SOURCE_COLUMNS} FROM sources ORDER BY code")
         return [Source(*row) for row in rows]
 
     # -- record store ----------------------------------------------------------------------------
@@ -186,6 +185,7 @@ class SqliteEngine(Engine):
         strays = {record.source for record in records} - {source}
         if strays:
             raise EngineError(f"store_page({source!r}) was given records of other sources: {sorted(strays)}")
+        run = checkpoint.run_id if checkpoint is not None else None
         rows = [
             (
                 record.source,
@@ -194,26 +194,28 @@ class SqliteEngine(Engine):
                 record.datestamp,
                 int(record.deleted),
                 b"" if record.deleted else record.raw,
+                run,
             )
             for record in records
         ]
         with self._pool.write() as conn:
             conn.executemany(
-                "INSERT INTO source_records (source, local_id, syntax, datestamp, deleted, raw) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, local_id) DO UPDATE SET "
+                "INSERT INTO source_records (source, local_id, syntax, datestamp, deleted, raw, run) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, local_id) DO UPDATE SET "
                 "syntax = excluded.syntax, datestamp = excluded.datestamp, "
-                "deleted = excluded.deleted, raw = excluded.raw",
+                "deleted = excluded.deleted, raw = excluded.raw, run = excluded.run",
                 rows,
             )
             if checkpoint is not None:
                 cursor = conn.execute(
-                    "UPDATE harvests SET resumption_token = ?, pages = ?, records = ?, deleted = ? "
-                    "WHERE id = ? AND source = ?",
+                    "UPDATE harvests SET resumption_token = ?, pages = ?, records = ?, deleted = ?, "
+                    "quarantined = ? WHERE id = ? AND source = ?",
                     (
                         checkpoint.resumption_token,
                         checkpoint.pages,
                         checkpoint.records,
                         checkpoint.deleted,
+                        checkpoint.quarantined,
                         checkpoint.run_id,
                         source,
                     ),
@@ -224,6 +226,22 @@ class SqliteEngine(Engine):
                     raise EngineError(
                         f"no harvest run {checkpoint.run_id} of source {source!r} to checkpoint"
                     )
+
+    def unseen_count(self, source: str, run_id: int) -> int:
+        row = self._fetchone(
+            "SELECT count(*) FROM source_records WHERE source = ? AND deleted = 0 AND run IS NOT ?",
+            (source, run_id),
+        )
+        return int(row[0])
+
+    def delete_unseen(self, source: str, run_id: int) -> int:
+        with self._pool.write() as conn:
+            cursor = conn.execute(
+                "UPDATE source_records SET deleted = 1, raw = x'' "
+                "WHERE source = ? AND deleted = 0 AND run IS NOT ?",
+                (source, run_id),
+            )
+            return int(cursor.rowcount)
 
     def iter_source_records(
         self, source: str | None = None, include_deleted: bool = False
@@ -269,13 +287,19 @@ class SqliteEngine(Engine):
 
     # -- harvest state ---------------------------------------------------------------------------
     def start_harvest(
-        self, source: str, mode: HarvestMode, from_: str | None = None, until: str | None = None
+        self,
+        source: str,
+        mode: HarvestMode,
+        from_: str | None = None,
+        until: str | None = None,
+        server_time: str | None = None,
     ) -> HarvestRun:
         started = utc_now()
         with self._pool.write() as conn:
             cursor = conn.execute(
-                "INSERT INTO harvests (source, mode, from_, until, started) VALUES (?, ?, ?, ?, ?)",
-                (source, mode, from_, until, started),
+                "INSERT INTO harvests (source, mode, from_, until, started, server_time) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (source, mode, from_, until, started, server_time),
             )
             run_id = cursor.lastrowid
         assert run_id is not None
@@ -286,6 +310,7 @@ class SqliteEngine(Engine):
             mode=mode,
             from_=from_,
             until=until,
+            server_time=server_time,
         )
 
     def _one_run(self, where: str, params: Sequence[Any]) -> HarvestRun | None:
@@ -324,22 +349,28 @@ class SqliteEngine(Engine):
         # Explicit ids in an AUTOINCREMENT table move its sequence past them: later runs get higher ids.
         rows = [
             (r.id, r.source, r.mode, r.from_, r.until, r.started, r.finished, r.status,
-             r.resumption_token, r.pages, r.records, r.deleted, r.error)
+             r.resumption_token, r.pages, r.records, r.deleted, r.quarantined, r.error, r.server_time)
             for r in runs
         ]  # fmt: skip
         with self._pool.write() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO harvests (id, source, mode, from_, until, started, finished, "
-                "status, resumption_token, pages, records, deleted, error) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "status, resumption_token, pages, records, deleted, quarantined, error, server_time) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
     # -- quarantine ------------------------------------------------------------------------------
     def add_quarantine(self, entries: Sequence[QuarantineEntry]) -> None:
         now = utc_now()
+        entries = one_entry_per_record(entries)
         rows = [(e.source, e.local_id, e.stage, e.reason, e.created or now, e.raw) for e in entries]
         with self._pool.write() as conn:
+            # A record quarantined again (a page fetched twice, a record still broken) keeps one entry.
+            conn.executemany(
+                "DELETE FROM quarantine WHERE source = ? AND stage = ? AND local_id = ?",
+                [(e.source, e.stage, e.local_id) for e in entries if e.local_id is not None],
+            )
             conn.executemany(
                 "INSERT INTO quarantine (source, local_id, stage, reason, created, raw) "
                 "VALUES (?, ?, ?, ?, ?, ?)",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from unicat.documents import TEXT_FIELDS, index_fields
+from unicat.documents import index_fields
 from unicat.engines.sqlite import driver
 from unicat.errors import SchemaError
 from unicat.model import UnionRecord
@@ -134,10 +134,13 @@ _V2 = (
 # The text index without its ``any`` column, a second copy of every other column (and the only home of
 # the notes): an ``any`` clause now matches in any column, a phrase inside one (search.py), and the
 # index holds each word once. Contentless, so the text is analysed again from the stored documents.
-_FTS_COLUMNS = ", ".join(TEXT_FIELDS)
+# The columns are frozen here as migration 3 made them: a later change of TEXT_FIELDS needs a migration
+# of its own, and a test checks that the two still agree.
+V3_TEXT_COLUMNS = ("title", "author", "subject", "ident", "publisher", "series", "notes")
+_FTS_COLUMNS = ", ".join(V3_TEXT_COLUMNS)
 REFILL_BATCH = 1_000
 
-INSERT_TEXT = f"INSERT INTO union_fts (rowid, {_FTS_COLUMNS}) VALUES (?{', ?' * len(TEXT_FIELDS)})"
+INSERT_TEXT = f"INSERT INTO union_fts (rowid, {_FTS_COLUMNS}) VALUES (?{', ?' * len(V3_TEXT_COLUMNS)})"
 """Adds a record's row to the text index: its rid, then its analysed text in TEXT_FIELDS order."""
 
 
@@ -160,7 +163,19 @@ _V3: tuple[Step, ...] = (
     _refill_text_index,
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3)
+# Harvesting many sources unattended (issue 5): a source's own schedule; which run last stored each
+# record (a full harvest marks what it no longer saw as deleted); per run the server's own clock at
+# its start (the next ``from``) and its quarantined count; and quarantine entries found by record, so
+# a record quarantined again replaces its entry instead of adding a second one.
+_V4 = (
+    "ALTER TABLE sources ADD COLUMN harvest_interval REAL",
+    "ALTER TABLE source_records ADD COLUMN run INTEGER",
+    "ALTER TABLE harvests ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE harvests ADD COLUMN server_time TEXT",
+    "CREATE INDEX quarantine_by_record ON quarantine (source, stage, local_id)",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
