@@ -9,9 +9,11 @@ warning on one subfield instead of the record. Charsets:
   are UTF-8; bytes that are valid UTF-8 are therefore read as UTF-8, and the declaration is followed
   only for the rest (ISO 5426/6937 are not implemented yet: latin-1 with a warning).
 
-MARCXML is parsed with lxml (about three times faster than pymarc's SAX handler). Problems that lose
-little (a stray byte, a field without a tag) become warnings carried with the record; only a record
-whose structure cannot be read raises :class:`~unicat.errors.RecordError`.
+MARCXML is parsed with lxml (about three times faster than pymarc's SAX handler). Unqualified Dublin
+Core (``oai_dc``) is crossed to MARC 21 fields by :mod:`indexer.dublin_core`, so it decodes to the same
+plain form. Problems that lose little (a stray byte, a field without a tag) become warnings carried
+with the record; only a record whose structure cannot be read raises
+:class:`~unicat.errors.RecordError`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 import pymarc
 from lxml import etree
 
+from indexer.dublin_core import dublin_core_to_marc
 from indexer.marc import DataField, FieldContent, MarcFields, Subfields, to_pymarc
 from unicat.errors import RecordError
 from unicat.model import Profile, RecordSyntax
@@ -64,9 +67,12 @@ def decode_fields(
 
     The indexer asks only for the tags its profile maps: a field nobody reads is never decoded. Its
     structure is still checked, so a record is rejected (:class:`RecordError`) for the same damage.
+    An ``oai_dc`` record gives MARC 21 fields whatever ``profile`` says (see :mod:`indexer.dublin_core`).
     """
     if syntax == "marcxml":
         return _from_marcxml(raw, wanted)
+    if syntax == "oai_dc":
+        return dublin_core_to_marc(raw, wanted)
     return _from_iso2709(raw, profile, wanted)
 
 

@@ -20,10 +20,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from indexer.decoding import decode_fields
+from indexer.dublin_core import CROSSWALK_PROFILE
 from indexer.extract import ExtractedRecord, extract_fields
 from indexer.profiles import MarcProfile, builtin_profile
 from unicat.errors import RecordError
-from unicat.model import Source, SourceRecord
+from unicat.model import Profile, Source, SourceRecord
 
 # Records per task: large enough that pickling and scheduling cost little per record, small enough
 # that the workers finish together and that memory holds only a few chunks of raw bytes.
@@ -43,9 +44,16 @@ class ParseFailure:
 Outcome = ExtractedRecord | ParseFailure
 
 
+def record_profile(record: SourceRecord, source: Source) -> Profile:
+    """The profile that maps ``record``: its source's, except for Dublin Core, which the crosswalk
+    turns into MARC 21 whatever the source's profile (:mod:`indexer.dublin_core`)."""
+    return CROSSWALK_PROFILE if record.syntax == "oai_dc" else source.profile
+
+
 def parse_source_record(record: SourceRecord, source: Source, profile: MarcProfile) -> ExtractedRecord:
-    """Decode and map one source record; raises :class:`RecordError` when it cannot be read."""
-    decoded = decode_fields(record.raw, record.syntax, source.profile, profile.tags)
+    """Decode and map one source record with ``profile`` (the one :func:`record_profile` names);
+    raises :class:`RecordError` when it cannot be read."""
+    decoded = decode_fields(record.raw, record.syntax, record_profile(record, source), profile.tags)
     extracted = extract_fields(decoded, profile, source, record.local_id, record.datestamp)
     extracted.warnings[:0] = decoded.warnings
     return extracted
@@ -57,7 +65,7 @@ def parse_outcome(record: SourceRecord, sources: Mapping[str, Source]) -> tuple[
     if source is None:
         return record, ParseFailure(f"source {record.source!r} is not registered")
     try:
-        return record, parse_source_record(record, source, builtin_profile(source.profile))
+        return record, parse_source_record(record, source, builtin_profile(record_profile(record, source)))
     except RecordError as exc:
         return record, ParseFailure(str(exc))
     except Exception as exc:

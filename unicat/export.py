@@ -33,6 +33,9 @@ _Q = "{" + MARC_NS + "}"
 FORMAT_LEADER: dict[str, str] = {
     "book": "am",
     "serial": "as",
+    "article": "ab",
+    "image": "km",
+    "object": "rm",
     "map": "em",
     "music score": "cm",
     "sound recording": "jm",

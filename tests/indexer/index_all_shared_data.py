@@ -2,7 +2,8 @@
 
 ``python -m tests.indexer.index_all_shared_data [--pure]`` prints one line per step and record: which
 modules ran compiled, each record's parse outcome (its mapped fields, or the reason it was refused),
-then the clusters, union records and indexed fields built from all of them. With ``--pure`` the
+then the clusters, union records and indexed fields built from all of them. MARC files come from the
+MARC folders, Dublin Core records from the captured OAI-PMH responses. With ``--pure`` the
 project's own modules are imported from their ``.py`` sources even where a compiled copy sits beside
 them, so the two outputs compare the compiled code with the source it was compiled from.
 """
@@ -43,6 +44,21 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(key): plain(item) for key, item in value.items()}
     return value
+
+
+def oai_dc_pieces(path: Path) -> list[bytes]:
+    """The ``<oai_dc:dc>`` elements of an OAI-PMH response, serialised; the whole file if it is not XML."""
+    from lxml import etree
+
+    data = path.read_bytes()
+    try:
+        root = etree.fromstring(data)
+    except etree.XMLSyntaxError:
+        return [data]
+    return [
+        etree.tostring(dc, encoding="utf-8")
+        for dc in root.iter("{http://www.openarchives.org/OAI/2.0/oai_dc/}dc")
+    ]
 
 
 def main() -> None:
@@ -88,6 +104,19 @@ def main() -> None:
                 else:
                     emit("parsed", [path.name, number, plain(outcome)])
                     extracted.append(outcome)
+    # Dublin Core: each <oai_dc:dc> of the captured OAI-PMH responses, as the harvester stores it; a
+    # response that is not XML at all goes in whole, as a record the indexer must refuse.
+    for path in sorted((SHARED_DATA / "oai").rglob("*.xml")):
+        code = f"oai-{path.stem}"[:32].replace(" ", "_")
+        sources[code] = Source(code=code, name=path.name)
+        for number, raw in enumerate(oai_dc_pieces(path)):
+            record = SourceRecord(code, f"{number:05d}", raw, "oai_dc", "2026-01-01T00:00:00Z")
+            _, outcome = parse_outcome(record, sources)
+            if isinstance(outcome, ParseFailure):
+                emit("refused", [path.name, number, outcome.reason])
+            else:
+                emit("parsed", [path.name, number, plain(outcome)])
+                extracted.append(outcome)
     clusters = cluster_records(extracted)
     assignment = assign_ids(clusters, {})
     for union_id, cluster in zip(assignment.ids, clusters, strict=True):

@@ -33,7 +33,7 @@ def test_parse_specs() -> None:
         (('title = "245abnp"', 'title = "24"'), "fields.title"),
         (('title = "245abnp"', 'titel = "245a"'), "fields.titel"),
         (('call_number = "hi:j:k"', 'call_number = "h i"'), "holdings #1.call_number"),
-        (('match = "a."', 'match = "a("'), "format.rules #2.match"),
+        (('match = "a."', 'match = "a("'), "format.rules #3.match"),
         (('barcode = "p"', 'barcod = "p"'), "holdings #1.barcod"),
     ],
 )
