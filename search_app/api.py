@@ -1,4 +1,4 @@
-"""The JSON API: search, records, health, and the OpenAPI document that describes them."""
+"""The JSON API: search, records, health, harvest status, and the OpenAPI document that describes them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 from aiohttp import web
 
 from search_app.fetch import find_record, run_search
+from search_app.harvests import fetch_status
 from search_app.openapi import openapi_document
 from search_app.present import search_json
 from search_app.state import ENGINE, LABELS, SETTINGS, in_thread
@@ -40,6 +41,12 @@ async def api_record(request: web.Request) -> web.Response:
     if isinstance(found, str):
         raise web.HTTPMovedPermanently(request.app.router["api_record"].url_for(id=found))
     return web.json_response(found.to_json())
+
+
+async def api_status(request: web.Request) -> web.Response:
+    """``/api/status``: the JSON of `unicat status --json` (``source``, ``runs`` as its CODE, ``--runs``)."""
+    _, status = await fetch_status(request)
+    return web.json_response(status.to_json())
 
 
 async def api_openapi(request: web.Request) -> web.Response:

@@ -60,9 +60,11 @@ def make_app(engine: Engine, settings: Settings, facets_file: Path = DEFAULT_FAC
     app.router.add_get("/", pages.home, name="home")
     app.router.add_get("/search", pages.search, name="search")
     app.router.add_get("/record/{id}", pages.record, name="record")
+    app.router.add_get("/librarians/harvests", pages.harvests, name="harvests")
     app.router.add_get("/healthz", api.healthz, name="healthz")
     app.router.add_get("/api/search", api.api_search, name="api_search")
     app.router.add_get("/api/records/{id}", api.api_record, name="api_record")
+    app.router.add_get("/api/status", api.api_status, name="api_status")
     app.router.add_get("/api/openapi.json", api.api_openapi, name="api_openapi")
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app

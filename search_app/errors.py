@@ -58,6 +58,7 @@ def error_response(request: web.Request, status: int, message: str, param: str |
         "param": param,
         # Keep what the user typed in the search box so they can correct it.
         "q": request.query.get("q", "")[:1000],
+        "harvest_page": request.path == "/librarians/harvests",
     }
     return render(request, "error.html", context, status=status)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from unicat.query import MAX_PAGE, MAX_QUERY_LENGTH, SORT_ORDERS
 from unicat.settings import Settings
+from unicat.status import DEFAULT_HISTORY, HEALTH_LABELS, MAX_HISTORY
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -81,6 +82,22 @@ def _search_parameters(settings: Settings) -> list[dict[str, Any]]:
 
 
 _ID_PARAMETER = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+_STATUS_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "name": "source",
+        "in": "query",
+        "description": "Only this source (code); repeat for several. Omit for every source.",
+        "schema": {"type": "array", "items": {"type": "string", "maxLength": 32}, "maxItems": 100},
+        "style": "form",
+        "explode": True,
+    },
+    {
+        "name": "runs",
+        "in": "query",
+        "description": "How many of each source's latest runs the history holds.",
+        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_HISTORY, "default": DEFAULT_HISTORY},
+    },
+]
 _BAD_REQUEST = _json(_ERROR, "A parameter is invalid; `error.param` names it.")
 _UNAVAILABLE = _json(_ERROR, "The search took too long or the engine is unavailable; retry later.")
 _MOVED = {"description": "The record was merged into another; `Location` gives its new address."}
@@ -161,6 +178,112 @@ _SCHEMAS: dict[str, Any] = {
             "took_ms": {"type": "number"},
         },
     },
+    "HarvestRun": {
+        "type": "object",
+        "description": "A run as the engine stores it; times are ISO 8601 UTC to the second.",
+        "required": ["id", "source", "started", "status", "mode"],
+        "properties": {
+            "id": {"type": "integer"},
+            "source": {"type": "string"},
+            "started": {"type": "string"},
+            "finished": {"type": ["string", "null"]},
+            "status": {"type": "string", "enum": ["running", "ok", "failed"]},
+            "mode": {"type": "string", "enum": ["incremental", "full", "import"]},
+            "from": {"type": ["string", "null"]},
+            "until": {"type": ["string", "null"]},
+            "resumption_token": {"type": ["string", "null"]},
+            "pages": {"type": "integer"},
+            "records": {"type": "integer"},
+            "deleted": {"type": "integer"},
+            "quarantined": {"type": "integer"},
+            "error": {"type": ["string", "null"]},
+            "server_time": {"type": ["string", "null"]},
+        },
+        "additionalProperties": True,
+    },
+    "RunSummary": {
+        "type": "object",
+        "description": "A run of a source's history, with its duration and throughput (null while it "
+        "runs, or when it took under a second).",
+        "required": ["id", "mode", "status", "started", "seconds", "records", "records_per_second"],
+        "properties": {
+            "id": {"type": "integer"},
+            "mode": {"type": "string"},
+            "status": {"type": "string"},
+            "started": {"type": "string"},
+            "finished": {"type": ["string", "null"]},
+            "seconds": {"type": ["integer", "null"]},
+            "records": {"type": "integer"},
+            "deleted": {"type": "integer"},
+            "quarantined": {"type": "integer"},
+            "pages": {"type": "integer"},
+            "records_per_second": {"type": ["number", "null"]},
+            "error": {"type": ["string", "null"]},
+        },
+    },
+    "SourceStatus": {
+        "type": "object",
+        "required": ["code", "name", "kind", "live", "deleted", "quarantined", "health", "history"],
+        "properties": {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "kind": {"type": "string", "enum": ["oai-pmh", "file"]},
+            "profile": {"type": "string"},
+            "oai_url": {"type": ["string", "null"]},
+            "live": {"type": "integer"},
+            "deleted": {"type": "integer"},
+            "quarantined": {"type": "integer"},
+            "last_run": {"oneOf": [{"$ref": "#/components/schemas/HarvestRun"}, {"type": "null"}]},
+            "last_success": {"oneOf": [{"$ref": "#/components/schemas/HarvestRun"}, {"type": "null"}]},
+            "health": {"type": "string", "enum": list(HEALTH_LABELS)},
+            "last_error": {
+                "description": "The latest failed run after the last success.",
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "properties": {
+                            "run": {"type": "integer"},
+                            "at": {"type": "string"},
+                            "message": {"type": ["string", "null"]},
+                        },
+                    },
+                    {"type": "null"},
+                ],
+            },
+            "throughput": {
+                "type": ["number", "null"],
+                "description": "Records per second of the last successful run.",
+            },
+            "harvest_interval": {"type": ["number", "null"], "description": "Seconds between harvests."},
+            "next_due": {"type": ["string", "null"]},
+            "history": {"type": "array", "items": {"$ref": "#/components/schemas/RunSummary"}},
+        },
+    },
+    "Quarantined": {
+        "type": "object",
+        "properties": {
+            "source": {"type": "string"},
+            "local_id": {"type": ["string", "null"]},
+            "stage": {"type": "string", "enum": ["harvest", "import", "index"]},
+            "reason": {"type": "string"},
+            "bytes": {"type": "integer"},
+            "created": {"type": ["string", "null"]},
+        },
+    },
+    "Status": {
+        "type": "object",
+        "description": "The catalogue's health, as `unicat status --json` prints it.",
+        "required": ["engine", "generated", "union_records", "quarantined", "sources", "recent_quarantine"],
+        "properties": {
+            "engine": {"type": "string"},
+            "generated": {"type": "string"},
+            "union_records": {"type": "integer"},
+            "quarantined": {"type": "integer"},
+            "history_limit": {"type": "integer"},
+            "sources": {"type": "array", "items": {"$ref": "#/components/schemas/SourceStatus"}},
+            "recent_quarantine": {"type": "array", "items": {"$ref": "#/components/schemas/Quarantined"}},
+        },
+    },
     "UnionRecord": {
         "type": "object",
         "description": "One edition with every library's holdings, its sources and merge rules.",
@@ -224,6 +347,18 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     },
                 }
             },
+            "/api/status": {
+                "get": {
+                    "operationId": "getStatus",
+                    "summary": "Each source's health, counts, last success and error, and latest runs",
+                    "parameters": _STATUS_PARAMETERS,
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Status"}, "The status."),
+                        "400": _BAD_REQUEST,
+                        "503": _UNAVAILABLE,
+                    },
+                }
+            },
             "/api/openapi.json": {
                 "get": {
                     "operationId": "getOpenAPI",
@@ -250,6 +385,14 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     "summary": "Results page (HTML)",
                     "parameters": search_parameters,
                     "responses": {"200": _html("Results"), "400": _html("A parameter is invalid.")},
+                }
+            },
+            "/librarians/harvests": {
+                "get": {
+                    "operationId": "harvestsPage",
+                    "summary": "Librarians' page: harvest health, history and quarantine (HTML)",
+                    "parameters": _STATUS_PARAMETERS,
+                    "responses": {"200": _html("The page."), "400": _html("A parameter is invalid.")},
                 }
             },
             "/record/{id}": {

@@ -1,18 +1,29 @@
-"""The HTML pages: home, results, record."""
+"""The HTML pages: home, results, record, and the librarians' harvest page."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from search_app.fetch import find_record, run_search
+from search_app.harvests import StatusParams, fetch_status
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.present import FacetView, facet_views, holdings_by_library, value_label
 from search_app.render import render
 from search_app.state import ENGINE, LABELS, SETTINGS, SOURCES, in_thread
 from unicat.query import MAX_PAGE
+from unicat.status import (
+    DEFAULT_HISTORY,
+    HEALTH_LABELS,
+    MAX_HISTORY,
+    STALE_INTERVALS,
+    format_age,
+    format_duration,
+    format_rate,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +117,24 @@ async def record(request: web.Request) -> web.Response:
         "holdings": holdings_by_library(found, names),
     }
     return render(request, "record.html", context)
+
+
+async def harvests(request: web.Request) -> web.Response:
+    """For librarians: each source's health, counts, last success and error, its history, and the
+    latest quarantined records."""
+    params, status = await fetch_status(request)
+    more = StatusParams(params.codes, min(MAX_HISTORY, max(2 * params.runs, DEFAULT_HISTORY)))
+    context = {
+        "q": "",
+        "status": status,
+        "params": params,
+        "library_names": {source.code: source.name for source in status.sources},
+        "json_url": "/api/status" + params.query_string(),
+        "more_url": None if params.runs >= MAX_HISTORY else "/librarians/harvests" + more.query_string(),
+        "labels_of_health": HEALTH_LABELS,
+        "stale_intervals": STALE_INTERVALS,
+        "duration": format_duration,
+        "rate": format_rate,
+        "age": functools.partial(format_age, now=status.generated),
+    }
+    return render(request, "harvests.html", context)

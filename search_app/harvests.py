@@ -1,0 +1,74 @@
+"""What the librarians' harvest page and ``/api/status`` show: the catalogue's status, as `unicat status`.
+
+Both take the same parameters: ``source`` (repeatable: only these sources) and ``runs`` (how many
+runs each history holds). A bad one is a 400 naming it, an unknown source code too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from search_app.fetch import query_lists
+from search_app.state import ENGINE, in_thread
+from search_app.timing import add_engine_time
+from unicat.errors import BadParameter, SourceNotFound
+from unicat.model import SOURCE_CODE_RE
+from unicat.status import DEFAULT_HISTORY, MAX_HISTORY, CatalogueStatus, catalogue_status
+
+STATUS_PARAMETERS = ("source", "runs")
+MAX_SOURCES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class StatusParams:
+    """Which sources (none: all) and how many runs of each one's history."""
+
+    codes: tuple[str, ...] = ()
+    runs: int = DEFAULT_HISTORY
+
+    def query_string(self) -> str:
+        """These parameters as a query string (``?…``, or empty for the defaults)."""
+        pairs = [("source", code) for code in self.codes]
+        if self.runs != DEFAULT_HISTORY:
+            pairs.append(("runs", str(self.runs)))
+        return f"?{urlencode(pairs)}" if pairs else ""
+
+
+def parse_status_params(params: Mapping[str, Sequence[str]]) -> StatusParams:
+    """The validated parameters, or :class:`BadParameter` naming the first bad one."""
+    unknown = sorted(set(params) - set(STATUS_PARAMETERS))
+    if unknown:
+        raise BadParameter(unknown[0], f"unknown parameter; known: {', '.join(STATUS_PARAMETERS)}")
+    codes = tuple(dict.fromkeys(code for code in params.get("source", ()) if code))
+    if len(codes) > MAX_SOURCES:
+        raise BadParameter("source", f"give at most {MAX_SOURCES} sources")
+    for code in codes:
+        if not SOURCE_CODE_RE.match(code):
+            raise BadParameter("source", f"{code[:40]!r} is not a source code")
+    runs_values = params.get("runs", ())
+    if len(runs_values) > 1:
+        raise BadParameter("runs", "give this parameter once")
+    raw = runs_values[0] if runs_values else ""
+    if raw == "":
+        return StatusParams(codes)
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_HISTORY:
+        raise BadParameter("runs", f"must be a whole number from 0 to {MAX_HISTORY}, got {raw[:40]!r}")
+    return StatusParams(codes, int(raw))
+
+
+async def fetch_status(request: web.Request) -> tuple[StatusParams, CatalogueStatus]:
+    """The request's parameters and the status they ask for, collected in the engine's thread pool."""
+    params = parse_status_params(query_lists(request))
+    started = time.perf_counter()
+    engine = request.app[ENGINE]
+    try:
+        status = await in_thread(request.app, catalogue_status, engine, params.codes, history=params.runs)
+    except SourceNotFound as exc:
+        raise BadParameter("source", f"there is no source with code {exc.code!r}") from None
+    add_engine_time(request, started)
+    return params, status
