@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 # How often one run may start its list again because the server forgot its resumption token.
 MAX_RESTARTS = 3
+# Pages in a row without a single record, each with a new token, before a run is judged to be led
+# round in circles (seen: a provider whose store miscounts hands out a fresh token for every empty page).
+MAX_EMPTY_PAGES = 50
 # Fewer vanished records than this never trip harvest_vanish_limit (a small library weeding a shelf).
 VANISH_FLOOR = 10
 # A server clock further off than this from ours is worth a warning (its own is used either way).
@@ -55,7 +58,7 @@ class _Tally:
     def checkpoint(self, run: HarvestRun, token: str | None) -> HarvestCheckpoint:
         return HarvestCheckpoint(run.id, token, self.pages, self.records, self.deleted, self.quarantined)
 
-    def progress(self, source: str, done: bool = False) -> HarvestProgress:
+    def progress(self, source: str, done: bool = False, error: str | None = None) -> HarvestProgress:
         return HarvestProgress(
             source,
             self.pages,
@@ -65,6 +68,7 @@ class _Tally:
             self.expected,
             time.monotonic() - self.started,
             done,
+            error,
         )
 
     def report(self, source: str, requests: int, error: str | None = None) -> HarvestReport:
@@ -168,6 +172,7 @@ class _Run:
         """
         arguments = _list_arguments(self.source, run)
         seen: set[str] = set() if token is None else {token}
+        empty = 0
         while True:
             request = {"resumptionToken": token} if token is not None else dict(arguments)
             try:
@@ -200,6 +205,13 @@ class _Run:
             next_token = end.next_token
             if next_token is None:
                 return
+            empty = empty + 1 if end.records == 0 else 0
+            if empty >= MAX_EMPTY_PAGES:
+                raise HarvestError(
+                    f"{self.client.base_url} sent {empty} pages in a row without a record, each with a new "
+                    "resumption token; stopping so the harvest does not run on forever (what was stored "
+                    "is kept)"
+                )
             if next_token in seen:
                 raise HarvestError(
                     f"{self.client.base_url} sent the resumption token {next_token!r} twice; "
@@ -207,6 +219,12 @@ class _Run:
                 )
             seen.add(next_token)
             token = next_token
+
+    def finish(self, error: str | None = None) -> HarvestReport:
+        """The run's report, after telling the progress display that this source is done."""
+        if self.on_progress is not None:
+            self.on_progress(self.tally.progress(self.source.code, done=True, error=error))
+        return self.tally.report(self.source.code, self.client.requests, error)
 
     def retire_vanished(self, run: HarvestRun) -> None:
         """After a whole full list: mark deleted what the library no longer has, unless so much
@@ -280,7 +298,7 @@ def harvest_source(
             failed = engine.start_harvest(source.code, mode, from_=from_, until=until)
             engine.finish_harvest(failed.id, "failed", str(exc))
             logger.error("harvest failed source=%s run=%d: %s", source.code, failed.id, exc)
-            return worker.tally.report(source.code, client.requests, str(exc))
+            return worker.finish(str(exc))
     try:
         # A run whose last page was stored (no token left) but that was never closed has no list left.
         if token is not None or run.pages == 0:
@@ -289,11 +307,9 @@ def harvest_source(
     except HarvestError as exc:
         logger.error("harvest failed source=%s run=%d: %s", source.code, run.id, exc)
         engine.finish_harvest(run.id, "failed", str(exc))
-        return worker.tally.report(source.code, client.requests, str(exc))
+        return worker.finish(str(exc))
     engine.finish_harvest(run.id, "ok")
-    report = worker.tally.report(source.code, client.requests)
-    if on_progress is not None:
-        on_progress(worker.tally.progress(source.code, done=True))
+    report = worker.finish()
     logger.info("harvest ok source=%s run=%d %s", source.code, run.id, report.to_json())
     return report
 

@@ -21,6 +21,7 @@ class HarvestProgress:
     expected: int | None
     seconds: float
     done: bool = False
+    error: str | None = None  # why the run failed, once done
 
 
 ProgressCallback = Callable[[HarvestProgress], None]

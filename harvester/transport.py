@@ -165,6 +165,8 @@ class OAIClient:
                 last_problem = f"no answer within {self._sickle.request_args['timeout']} s"
             except requests.ConnectionError as exc:
                 last_problem = f"cannot connect or the connection broke ({_root_cause(exc)})"
+            except requests.exceptions.ChunkedEncodingError as exc:
+                last_problem = f"the connection broke during the answer ({_root_cause(exc)})"
             except requests.RequestException as exc:
                 last_problem = f"request failed ({_root_cause(exc)})"
             except BadResponse as exc:

@@ -5,6 +5,8 @@
 #   docker-compose  tests/test_docker_compose.py validates docker-compose.yml with `docker-compose config`
 #                   (Debian 12 ships Compose v1, which validates a file without a Docker daemon)
 #   maven           tests/es_node.py downloads the Elasticsearch test node from Maven Central with `mvn`
+#   Perl modules    tests/catmandu_oai.py runs a third-party OAI-PMH provider, Dancer::Plugin::Catmandu::OAI,
+#                   over a Catmandu::Store::ElasticSearch store, serving MARCXML with Catmandu::MARC
 set -euo pipefail
 
 # command → Debian package that provides it
@@ -13,10 +15,23 @@ declare -A PACKAGE_OF=(
     [mvn]=maven
 )
 
+# Perl module → Debian package that provides it
+declare -A PERL_PACKAGE_OF=(
+    [Dancer::Plugin::Catmandu::OAI]=libdancer-plugin-catmandu-oai-perl
+    [Catmandu::MARC]=libcatmandu-marc-perl
+    [Catmandu::Store::ElasticSearch]=libcatmandu-store-elasticsearch-perl
+)
+
 missing=()
 for command in "${!PACKAGE_OF[@]}"; do
     command -v "$command" >/dev/null 2>&1 || missing+=("${PACKAGE_OF[$command]}")
 done
+# A module is there when its file is in perl's @INC: one perl run for all of them, in milliseconds
+# (loading them would take a second; tests/catmandu_oai.py loads them and says if one is broken).
+while read -r module; do
+    missing+=("${PERL_PACKAGE_OF[$module]}")
+done < <(perl -e 'for my $m (@ARGV) { (my $f = "$m.pm") =~ s{::}{/}g; print "$m\n" unless grep { -f "$_/$f" } @INC }' \
+    "${!PERL_PACKAGE_OF[@]}")
 if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
 fi

@@ -11,8 +11,10 @@ import argparse
 import asyncio
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from unicat import __version__
@@ -22,7 +24,7 @@ from unicat.errors import BadParameter, SourceNotFound, UnicatError
 from unicat.model import PROFILES, Source, check_source_code
 from unicat.progress import ProgressLine
 from unicat.settings import Settings, settings_from_environment
-from unicat.status import catalogue_status, format_status
+from unicat.status import DEFAULT_HISTORY, MAX_HISTORY, catalogue_status, format_status
 from unicat.steps import echo, harvest_step, index_step, serve_forever
 
 log = logging.getLogger("unicat")
@@ -30,6 +32,13 @@ log = logging.getLogger("unicat")
 EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_USAGE = 2
+
+
+def _history_length(text: str) -> int:
+    """``status --runs N``: a whole number from 0 to MAX_HISTORY (anything else is a usage error)."""
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_HISTORY:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {MAX_HISTORY}, got {text!r}")
+    return int(text)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -66,6 +75,11 @@ def _build_parser() -> argparse.ArgumentParser:
     add.add_argument("--metadata-prefix", default="marcxml", help="OAI-PMH metadataPrefix (marcxml)")
     add.add_argument("--set", dest="set_spec", help="OAI-PMH set to harvest")
     add.add_argument("--profile", choices=PROFILES, default="marc21", help="MARC flavour (marc21)")
+    add.add_argument(
+        "--interval",
+        metavar="DURATION",
+        help="harvest it on its own this often while `unicat serve` runs: 90m, 6h, 1d or seconds",
+    )
     listing = source_commands.add_parser("list", help="list the sources")
     listing.add_argument("--json", action="store_true", help="print JSON")
 
@@ -77,7 +91,18 @@ def _build_parser() -> argparse.ArgumentParser:
 
     harvest = commands.add_parser("harvest", help="harvest sources over OAI-PMH (incremental)")
     harvest.add_argument("codes", nargs="*", metavar="CODE", help="sources to harvest (default: all)")
-    harvest.add_argument("--full", action="store_true", help="harvest everything again, not only changes")
+    harvest.add_argument(
+        "--full",
+        action="store_true",
+        help="harvest everything again, then mark deleted what the source no longer has",
+    )
+    harvest.add_argument(
+        "--from",
+        dest="from_",
+        metavar="DATE",
+        help="only records changed since DATE (YYYY-MM-DD[Thh:mm:ssZ])",
+    )
+    harvest.add_argument("--until", metavar="DATE", help="only records changed up to DATE")
 
     index = commands.add_parser("index", help="build the union catalogue from the stored records")
     index.add_argument(
@@ -90,8 +115,19 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8080)")
 
-    status = commands.add_parser("status", help="show sources, harvests, counts and quarantine")
-    status.add_argument("--json", action="store_true", help="print JSON")
+    status = commands.add_parser(
+        "status", help="show each source's health, counts, harvests and the latest quarantined records"
+    )
+    status.add_argument("codes", nargs="*", metavar="CODE", help="only these sources, with their history")
+    status.add_argument("--json", action="store_true", help="print JSON (always with each history)")
+    status.add_argument("--history", action="store_true", help="print every source's latest runs too")
+    status.add_argument(
+        "--runs",
+        type=_history_length,
+        default=DEFAULT_HISTORY,
+        metavar="N",
+        help=f"how many runs each history holds (default {DEFAULT_HISTORY}, at most {MAX_HISTORY})",
+    )
 
     export = commands.add_parser("export", help="write the union records to a file or stdout")
     export.add_argument("--format", choices=("jsonl", "marcxml"), required=True)
@@ -102,6 +138,37 @@ def _build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--to", required=True, metavar="URL", help="the target engine's URL")
     migrate.add_argument("--force", action="store_true", help="copy even if the target is not empty")
     return parser
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_OAI_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?$")
+
+
+def parse_duration(text: str) -> float:
+    """``90m``, ``6h``, ``1d``, ``45s`` or plain seconds → seconds (at least one minute)."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise BadParameter(
+            "--interval", f"{text!r} is not a duration: write 90m, 6h, 1d or a number of seconds"
+        )
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds < 60:
+        raise BadParameter(
+            "--interval", f"{text!r} is shorter than a minute; libraries' servers deserve more"
+        )
+    return seconds
+
+
+def check_oai_date(option: str, text: str) -> str:
+    """An OAI-PMH date (``YYYY-MM-DD``) or UTC datetime (``YYYY-MM-DDThh:mm:ssZ``), checked."""
+    if _OAI_DATE.match(text):
+        try:
+            datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return text
+        except ValueError:
+            pass
+    raise BadParameter(option, f"{text!r} is not an OAI-PMH date: write YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ")
 
 
 def _configure_logging(args: argparse.Namespace, settings: Settings) -> None:
@@ -126,6 +193,7 @@ def cmd_source(args: argparse.Namespace, settings: Settings, engine: Engine) -> 
             metadata_prefix=args.metadata_prefix,
             set_spec=args.set_spec,
             profile=args.profile,
+            harvest_interval=parse_duration(args.interval) if args.interval else None,
         )
         engine.save_source(source)
         echo(f"source {source.code} saved ({source.profile}, {source.oai_url or 'file imports'})")
@@ -180,7 +248,14 @@ def cmd_harvest(args: argparse.Namespace, settings: Settings, engine: Engine) ->
     if not sources:
         echo("no OAI-PMH sources to harvest: add one with `unicat source add CODE --oai-url URL`")
         return EXIT_OK
-    return EXIT_PARTIAL if harvest_step(engine, settings, sources, full=args.full) else EXIT_OK
+    from_ = check_oai_date("--from", args.from_) if args.from_ else None
+    until = check_oai_date("--until", args.until) if args.until else None
+    if from_ and until and len(from_) != len(until):
+        raise BadParameter(
+            "--until", "--from and --until must have the same granularity (both days or both seconds)"
+        )
+    failed = harvest_step(engine, settings, sources, full=args.full, from_=from_, until=until)
+    return EXIT_PARTIAL if failed else EXIT_OK
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
@@ -189,11 +264,11 @@ def cmd_index(args: argparse.Namespace, settings: Settings, engine: Engine) -> i
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
-    status = catalogue_status(engine)
+    status = catalogue_status(engine, args.codes, history=args.runs)
     if args.json:
         echo(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
     else:
-        echo(format_status(status))
+        echo(format_status(status, history=args.history or bool(args.codes)))
     return EXIT_OK
 
 

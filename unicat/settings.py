@@ -49,7 +49,7 @@ class Settings:
     # Sources harvested at the same time (by `unicat harvest` and by the web app's schedule).
     harvest_concurrency: int = 4
     # Pause between two requests to the same server; a server never gets two requests at once.
-    harvest_politeness_delay: float = 0.5
+    harvest_politeness_delay: float = 0.1
     # Taken off the start of the last good harvest for the next `from`.
     harvest_overlap: float = 300.0
     # Records stored per write while a page is read: pages larger than this are stored in several.

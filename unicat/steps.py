@@ -5,9 +5,11 @@ console. Stages are imported inside each step, so the core never imports a stage
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from aiohttp import web
 
@@ -15,6 +17,11 @@ from unicat.engine import Engine
 from unicat.model import Source
 from unicat.progress import ProgressBoard, ProgressLine, bar, rate
 from unicat.settings import Settings
+
+if TYPE_CHECKING:
+    from harvester import HarvestReport
+
+logger = logging.getLogger("unicat")
 
 
 def echo(text: str, stream: TextIO | None = None) -> None:
@@ -38,7 +45,7 @@ def harvest_step(
     board = ProgressBoard()
 
     def show(progress: HarvestProgress) -> None:
-        state = "done" if progress.done else "harvesting"
+        state = ("failed" if progress.error else "done") if progress.done else "harvesting"
         board.update(
             progress.source,
             f"{progress.source:<12} {state:<10} {bar(progress.records, progress.expected)} "
@@ -92,10 +99,25 @@ async def serve_step(engine: Engine, settings: Settings, host: str, port: int) -
 
 
 async def serve_forever(engine: Engine, settings: Settings, host: str, port: int) -> None:
-    """Serve the search app until the process is interrupted, saying where."""
+    """Serve the search app until the process is interrupted, saying where, and harvest the sources
+    that have a schedule (``harvest_interval``) while it runs, re-indexing when they changed."""
+    from harvester.schedule import changed_anything, run_schedule
+    from indexer import run_index
+
+    def after(reports: Sequence[HarvestReport]) -> None:
+        if changed_anything(reports):
+            index = run_index(engine)
+            logger.info("re-indexed after scheduled harvests: %d union records", index.union_records)
+
     runner, url = await serve_step(engine, settings, host, port)
     echo(f"Unicat is serving at {url} (Ctrl-C to stop)")
+    stop = asyncio.Event()
+    schedule = asyncio.create_task(run_schedule(engine, settings, stop, after))
     try:
         await asyncio.Event().wait()
     finally:
+        stop.set()
+        schedule.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await schedule
         await runner.cleanup()

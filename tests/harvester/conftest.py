@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.oai_faults import FaultyProvider
 from tests.shared_data import SHARED_DATA
+from unicat.demo.network import load_network
+from unicat.demo.oai_endpoint import build_repository
+from unicat.demo.records import Repository
 from unicat.engine import Engine
 from unicat.engines import open_engine
 from unicat.settings import Settings
@@ -40,3 +44,31 @@ def engine(settings: Settings) -> Iterator[Engine]:
     opened = open_engine(settings)
     yield opened
     opened.close()
+
+
+# -- the AUSA demo library behind a fault-injecting provider (tests/oai_faults.py) -----------------
+
+PAGE = 50
+"""Records per page of the provider fixture."""
+
+
+@pytest.fixture(scope="module")
+def austen_records() -> Repository:
+    library = next(library for library in load_network() if library.code == "AUSA")
+    return build_repository(library)
+
+
+@pytest.fixture
+def expected_ids(census: dict[str, dict[str, str]]) -> set[str]:
+    """The provider's identifiers, numbered from 1 for each record pymarc reads (network.toml deals
+    AUSA the odd-numbered half of the file)."""
+    count = (int(census["dedup/pride-and-prejudice-fixed.mrc"]["parsed"]) + 1) // 2
+    return {f"oai:unicat.demo:AUSA:{n}" for n in range(1, count + 1)}
+
+
+@pytest.fixture
+def provider(austen_records: Repository) -> Iterator[FaultyProvider]:
+    # A copy per test: tests change the repository.
+    repository = Repository(austen_records.name, austen_records.select(None, None))
+    with FaultyProvider(repository, page_size=PAGE) as running:
+        yield running

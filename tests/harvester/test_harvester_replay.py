@@ -245,7 +245,9 @@ async def test_a_server_that_never_keeps_its_tokens_fails_after_a_few_restarts(
     assert engine.source_counts("REPLAY").deleted == len(_sample_headers(PAGES[:1]).deleted_ids)
 
 
-@pytest.mark.parametrize(("scenario", "message"), [("broken", "not an OAI-PMH document"), ("http500", "HTTP 500")])
+@pytest.mark.parametrize(
+    ("scenario", "message"), [("broken", "not an OAI-PMH document"), ("http500", "HTTP 500")]
+)
 async def test_bad_answers_are_retried_then_fail(
     replay: Replay, engine: Engine, settings: Settings, scenario: str, message: str
 ) -> None:

@@ -37,7 +37,7 @@ def closed_port() -> int:
 def test_source_add_and_list(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = run(
         capsys, tmp_path, "source", "add", "NAMUR", "--name", "Bibliothèque de Namur",
-        "--oai-url", "http://127.0.0.1:9/oai", "--profile", "unimarc",
+        "--oai-url", "http://127.0.0.1:9/oai", "--profile", "unimarc", "--interval", "6h",
     )  # fmt: skip
     assert code == EXIT_OK and "NAMUR" in out
     code, out, _ = run(capsys, tmp_path, "source", "list", "--json")
@@ -49,8 +49,39 @@ def test_source_add_and_list(capsys: pytest.CaptureFixture[str], tmp_path: Path)
             "metadata_prefix": "marcxml",
             "set_spec": None,
             "profile": "unimarc",
+            "harvest_interval": 6 * 3600.0,
         }
     ]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["source", "add", "X", "--name", "X", "--interval", "soon"], "is not a duration"),
+        (["source", "add", "X", "--name", "X", "--interval", "30s"], "shorter than a minute"),
+        (["harvest", "--from", "2024-13-01"], "is not an OAI-PMH date"),
+        (["harvest", "--until", "yesterday"], "is not an OAI-PMH date"),
+        (["harvest", "--from", "2024-01-01", "--until", "2024-02-01T00:00:00Z"], "same granularity"),
+    ],
+)
+def test_bad_intervals_and_dates_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    if arguments[0] == "harvest":  # a source to harvest, so that the dates are looked at
+        run(
+            capsys,
+            tmp_path,
+            "source",
+            "add",
+            "NAMUR",
+            "--name",
+            "N",
+            "--oai-url",
+            f"http://127.0.0.1:{closed_port()}/oai",
+        )
+    code, _, err = run(capsys, tmp_path, *arguments)
+    assert code == EXIT_USAGE
+    assert message in err
 
 
 def test_bad_source_code_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -37,7 +37,8 @@ class OAIRecord:
 class Repository:
     """The items of one endpoint in a fixed order, so that offsets in resumption tokens stay valid.
 
-    ``touch`` and ``delete`` change an item as a library's catalogue would, for tests and the demo.
+    ``touch``, ``delete`` and ``remove`` change items as a library's catalogue would, for tests and
+    the demo.
     """
 
     def __init__(self, name: str, records: Sequence[OAIRecord]) -> None:
@@ -71,6 +72,13 @@ class Repository:
     def delete(self, identifier: str) -> None:
         """Delete an item; it stays as a tombstone (deletedRecord "persistent")."""
         self._update(identifier, metadata=None)
+
+    def remove(self, identifier: str) -> None:
+        """Forget an item without a trace, as a server that keeps no deletions (deletedRecord "no")
+        does; only a full harvest can tell it is gone. Offsets in tokens given out before move."""
+        self._require(identifier)
+        self._records = [record for record in self._records if record.identifier != identifier]
+        self._positions = {record.identifier: index for index, record in enumerate(self._records)}
 
     def _require(self, identifier: str) -> OAIRecord:
         record = self.get(identifier)

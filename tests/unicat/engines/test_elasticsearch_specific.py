@@ -20,7 +20,7 @@ from unicat.engines.elasticsearch.connection import parse_engine_url
 from unicat.engines.elasticsearch.indices import IndexNames
 from unicat.engines.sqlite import SqliteEngine
 from unicat.errors import ConfigError, EngineError, EngineUnavailable, SchemaError
-from unicat.model import HarvestCheckpoint, SourceRecord, UnionRecord
+from unicat.model import HarvestCheckpoint, Source, SourceRecord, UnionRecord
 from unicat.query import SearchQuery, parse_search_params
 from unicat.settings import Settings
 
@@ -335,3 +335,52 @@ def test_totals_facets_and_orders_equal_the_sqlite_engine(es: ElasticsearchEngin
                 assert len(ours.hits) == len(theirs.hits), request
     finally:
         sqlite.close()
+
+
+def test_a_version_1_catalogue_gains_the_new_fields_on_open(catalogue_url: str) -> None:
+    """A catalogue written before schema 2 (indices with only the fields version 1 had) opens, gets
+    the new fields, and takes sources, runs and records that use them."""
+    client = node(catalogue_url)
+    names = IndexNames(parse_engine_url(catalogue_url).prefix)
+    version_1 = {
+        "sources": ["code", "name", "oai_url", "metadata_prefix", "set_spec", "profile"],
+        "records": ["source", "local_id", "syntax", "datestamp", "deleted", "raw"],
+        "harvests": ["id", "source", "started", "status", "mode", "from_", "until", "finished",
+                     "resumption_token", "pages", "records", "deleted", "error"],
+    }  # fmt: skip
+    for name, fields in version_1.items():
+        current = json.loads((Path("mappings/elasticsearch") / f"{name}.json").read_text(encoding="utf-8"))
+        properties = {field: current["mappings"]["properties"][field] for field in fields}
+        client.indices.create(
+            index=names.plain(name), mappings={"dynamic": "strict", "properties": properties}
+        )
+    client.indices.create(index=names.meta, mappings={"dynamic": False})
+    client.index(index=names.meta, id="schema", document={"version": 1}, refresh=True)
+    old_source = {
+        "code": "OLD",
+        "name": "Old",
+        "oai_url": None,
+        "metadata_prefix": "marcxml",
+        "set_spec": None,
+    }
+    client.index(
+        index=names.plain("sources"), id="OLD", document={**old_source, "profile": "marc21"}, refresh=True
+    )
+    client.close()
+    with ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url)) as engine:
+        assert engine.get_source("OLD").harvest_interval is None
+        engine.save_source(Source("NEW", "New", "http://127.0.0.1:1/oai", harvest_interval=600.0))
+        assert engine.get_source("NEW").harvest_interval == 600.0
+        run = engine.start_harvest("NEW", "full", server_time="2026-01-01T00:00:00Z")
+        engine.store_page(
+            "NEW", [SourceRecord("NEW", "a", b"<r/>", "marcxml")], HarvestCheckpoint(run.id, None, 1, 1, 0, 2)
+        )
+        assert engine.unseen_count("NEW", run.id) == 0
+        unfinished = engine.unfinished_harvest("NEW")
+        assert unfinished is not None and (unfinished.server_time, unfinished.quarantined) == (
+            "2026-01-01T00:00:00Z",
+            2,
+        )
+    check = node(catalogue_url)
+    assert check.get(index=names.meta, id="schema")["_source"]["version"] == 2
+    check.close()

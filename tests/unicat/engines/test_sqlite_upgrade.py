@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from tests.conftest import build_union_record
-from unicat.engines.sqlite import SqliteEngine, driver
 from unicat.documents import TEXT_FIELDS
+from unicat.engines.sqlite import SqliteEngine, driver
 from unicat.engines.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, V3_TEXT_COLUMNS, migrate
 from unicat.query import SearchQuery, parse_search_params
 from unicat.settings import Settings
@@ -96,7 +96,8 @@ def test_a_version_3_database_keeps_its_harvest_state_and_gains_the_new_fields(t
         "VALUES ('UVA', 'full', '2024-01-01T00:00:00Z', '2024-01-01T00:05:00Z', 'ok', 2, 150)"
     )
     conn.execute(
-        "INSERT INTO source_records (source, local_id, syntax, raw) VALUES ('UVA', 'a', 'marcxml', x'3c722f3e')"
+        "INSERT INTO source_records (source, local_id, syntax, raw) "
+        "VALUES ('UVA', 'a', 'marcxml', x'3c722f3e')"
     )
     conn.close()
     with SqliteEngine(path, Settings()) as engine:
