@@ -9,11 +9,12 @@ day, which only ever re-fetches records, never misses one.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from lxml import etree
 
 from harvester.namespaces import oai
+from unicat.clock import format_time, parse_time
 
 DAY = "YYYY-MM-DD"
 SECOND = "YYYY-MM-DDThh:mm:ssZ"
@@ -35,25 +36,14 @@ def response_date(answer: etree._Element) -> str | None:
     UTC date and time (then this machine's clock is all there is)."""
     element = answer.find(oai("responseDate"))
     text = (element.text or "").strip() if element is not None else ""
-    instant = parse_instant(text)
-    return instant.strftime("%Y-%m-%dT%H:%M:%SZ") if instant is not None else None
-
-
-def parse_instant(text: str) -> datetime | None:
-    """An ISO 8601 instant (``…Z``, an offset, or naive meaning UTC) as an aware UTC datetime."""
-    try:
-        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    return instant.astimezone(UTC)
+    instant = parse_time(text)
+    return format_time(instant) if instant is not None else None
 
 
 def from_argument(started: str, server_granularity: str, overlap: float = 0.0) -> str:
     """Format an ISO 8601 instant (the start of the last good harvest), less ``overlap`` seconds, as
     an OAI-PMH ``from`` at the server's granularity."""
-    instant = parse_instant(started)
+    instant = parse_time(started)
     if instant is None:
         raise ValueError(f"not an ISO 8601 instant: {started!r}")
     instant -= timedelta(seconds=overlap)

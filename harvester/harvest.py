@@ -16,12 +16,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from harvester.datestamps import from_argument, granularity, parse_instant, response_date
+from harvester.datestamps import from_argument, granularity, response_date
 from harvester.hosts import HostGates
 from harvester.pages import PageEnd, read_page
 from harvester.records import convert_record
 from harvester.report import HarvestProgress, HarvestReport, ProgressCallback
 from harvester.transport import OAIClient
+from unicat.clock import parse_time
 from unicat.engine import Engine, HarvestMode
 from unicat.errors import HarvestError, OAIProtocolError
 from unicat.model import HarvestCheckpoint, HarvestRun, QuarantineEntry, Source, SourceRecord
@@ -390,7 +391,7 @@ def _warn_about_clock(source: Source, server_time: str | None) -> None:
             "harvest source=%s: Identify has no usable responseDate; using this machine's clock", source.code
         )
         return
-    instant = parse_instant(server_time)
+    instant = parse_time(server_time)
     if instant is None:
         return
     skew = (instant - datetime.now(UTC)).total_seconds()

@@ -13,14 +13,14 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from harvester.datestamps import parse_instant
 from harvester.harvest import harvest_all
 from harvester.report import HarvestReport
 from unicat.engine import Engine
 from unicat.model import Source
 from unicat.settings import Settings
+from unicat.status import scheduled_after
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +36,7 @@ def next_due(engine: Engine, source: Source, now: datetime | None = None) -> dat
     now = now or datetime.now(UTC)
     if not history or history[0].status == "running":
         return now
-    started = parse_instant(history[0].started) or now
-    return started + timedelta(seconds=source.harvest_interval)
+    return scheduled_after(source, history[0]) or now
 
 
 def due_sources(engine: Engine, now: datetime | None = None) -> list[Source]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from unicat.clock import format_time, parse_time
 from unicat.engine import Engine
 from unicat.model import HarvestRun, QuarantineEntry, Source
 
@@ -37,24 +38,7 @@ HEALTH_LABELS: dict[Health, str] = {
 HEALTH_ORDER: tuple[Health, ...] = ("failing", "stale", "running", "never_harvested", "ok")
 """The verdicts from the most to the least in need of a librarian."""
 
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """A stored ISO 8601 time as an aware UTC datetime; ``None`` for none or an unreadable one."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def format_time(moment: datetime) -> str:
-    """The stored form of a time: ``2026-11-25T11:33:42Z``."""
-    return moment.astimezone(UTC).strftime(_TIME_FORMAT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,11 +231,18 @@ def last_error(runs: Sequence[HarvestRun], last_success: HarvestRun | None) -> L
 
 def next_due(source: Source, runs: Sequence[HarvestRun]) -> str | None:
     """When a scheduled source is next due: its last run's start plus its interval."""
+    due = scheduled_after(source, runs[0]) if runs else None
+    return format_time(due) if due is not None else None
+
+
+def scheduled_after(source: Source, run: HarvestRun) -> datetime | None:
+    """When a source with a ``harvest_interval`` is due after ``run``: its start plus the interval
+    (the schedule of `unicat serve` and what the status shows follow this one rule)."""
     interval = source.harvest_interval
-    if not interval or interval <= 0 or not runs:
+    started = parse_time(run.started)
+    if not interval or interval <= 0 or started is None:
         return None
-    started = parse_time(runs[0].started)
-    return format_time(started + timedelta(seconds=interval)) if started else None
+    return started + timedelta(seconds=interval)
 
 
 def source_status(engine: Engine, source: Source, history: int, now: datetime) -> SourceStatus:
