@@ -11,7 +11,7 @@ import email.utils
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -194,6 +194,23 @@ async def test_full_sends_no_from(replay: Replay, engine: Engine, settings: Sett
     assert report.status == "ok"
     assert "from" not in list_requests(replay.requests)[0]
     assert engine.harvest_history("REPLAY")[0].mode == "full"
+
+
+async def test_a_source_s_set_and_prefix_go_with_the_first_request_and_the_token_alone_after(
+    replay: Replay, engine: Engine, settings: Settings
+) -> None:
+    source = replace(replay.source("pages"), set_spec="SHS:SCIPO", metadata_prefix="marc21")
+    report = await asyncio.to_thread(harvest_source, engine, source, settings, until="2099-12-31")
+    assert report.status == "ok", report.error
+    first, *rest = list_requests(replay.requests)
+    assert first == {
+        "verb": "ListRecords",
+        "metadataPrefix": "marc21",
+        "set": "SHS:SCIPO",
+        "until": "2099-12-31",
+    }
+    # OAI-PMH: a resumptionToken is an exclusive argument, everything else travels inside it.
+    assert all(set(request) == {"verb", "resumptionToken"} for request in rest) and rest
 
 
 async def test_no_records_match_is_an_empty_success(
