@@ -96,6 +96,10 @@ class _PageCount:
     deleted: int = 0
     quarantined: int = 0
 
+    def reset(self) -> None:
+        """Start again: the page is being read again after a failure part way through."""
+        self.records = self.deleted = self.quarantined = 0
+
 
 class _Run:
     """One source's run: the list, page by page, written to the engine as it comes."""
@@ -146,6 +150,7 @@ class _Run:
             self.convert,
             lambda items: self._write(items, lambda: previous, count),
             self.settings.harvest_batch_records,
+            on_attempt=count.reset,
         )
 
         def page_done() -> HarvestCheckpoint:

@@ -51,12 +51,15 @@ def read_page(
     convert: Callable[[etree._Element], T],
     on_batch: Callable[[list[T]], None],
     batch: int,
+    on_attempt: Callable[[], None] | None = None,
 ) -> tuple[PageEnd, list[T]]:
     """Send one ListRecords request and stream its records through ``convert`` into ``on_batch``.
 
     ``on_batch`` gets every full batch of ``batch`` converted records while the page is read; the rest
     (the whole page, when it is no larger than a batch) comes back with the :class:`PageEnd`, so that
-    the caller stores it together with the page's checkpoint.
+    the caller stores it together with the page's checkpoint. ``on_attempt`` is called before each
+    reading of the page: a page read again after a failure part way hands its batches over again, and
+    whatever the caller counts of them must start afresh.
 
     Raises :class:`OAIProtocolError` for an OAI-PMH ``<error>`` (``noRecordsMatch`` included: the
     caller decides what it means). A page whose XML breaks part way is fetched again by the client;
@@ -64,6 +67,8 @@ def read_page(
     """
 
     def parse(body: BinaryIO) -> tuple[PageEnd, list[T]]:
+        if on_attempt is not None:
+            on_attempt()
         pending: list[T] = []
         seen = 0
         token: etree._Element | None = None

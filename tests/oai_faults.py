@@ -79,6 +79,7 @@ class Fault:
     status: int = 503
     retry_after: str | None = None
     delay: float = 0.0
+    late: bool = False  # ``invalid``: in the page's last record instead of its first
 
     def matches(self, arguments: dict[str, str]) -> bool:
         if self.times <= 0 or arguments.get("verb") != self.verb:
@@ -211,7 +212,7 @@ class FaultyProvider:
         if kind == "truncate":
             return web.Response(body=body[: len(body) // 2], content_type="text/xml")
         if kind == "invalid":
-            cut = body.index(b"<metadata>") + len(b"<metadata>")
+            cut = (body.rindex if fault.late else body.index)(b"<metadata>") + len(b"<metadata>")
             return web.Response(body=body[:cut] + b"\x0b" + body[cut:], content_type="text/xml")
         if kind == "repeat_token":
             token = request.query.get("resumptionToken", "").encode("utf-8")
