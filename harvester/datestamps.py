@@ -48,5 +48,5 @@ def from_argument(started: str, server_granularity: str, overlap: float = 0.0) -
         raise ValueError(f"not an ISO 8601 instant: {started!r}")
     instant -= timedelta(seconds=overlap)
     if server_granularity == SECOND:
-        return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return format_time(instant)
     return instant.strftime("%Y-%m-%d")

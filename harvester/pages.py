@@ -40,6 +40,12 @@ class PageEnd:
     response_date: str | None = None
 
 
+def _check_root(root: etree._Element | None) -> None:
+    if root is None or root.tag != _ROOT:
+        found = etree.QName(root).text if root is not None else "none"
+        raise BadResponse(f"response is XML but not OAI-PMH 2.0 (root element {found})")
+
+
 def _int_attribute(element: etree._Element, name: str) -> int | None:
     value = (element.get(name) or "").strip()
     return int(value) if value.isdigit() else None
@@ -81,12 +87,12 @@ def read_page(
             resolve_entities=False,
             no_network=True,
         )
+        root_checked = False
         try:
             for _event, element in events:
-                if events.root is not None and events.root.tag != _ROOT:
-                    raise BadResponse(
-                        f"response is XML but not OAI-PMH 2.0 (root element {etree.QName(events.root).text})"
-                    )
+                if not root_checked:  # before anything of the answer is used (events.root comes last)
+                    _check_root(element.getroottree().getroot())
+                    root_checked = True
                 tag = element.tag
                 if tag == _RECORD:
                     parent = element.getparent()
@@ -108,8 +114,7 @@ def read_page(
                     raise OAIProtocolError(element.get("code", "unknown"), (element.text or "").strip())
         except etree.XMLSyntaxError as exc:
             raise BadResponse(f"the page is not well-formed XML ({exc})") from exc
-        if events.root is None or events.root.tag != _ROOT:
-            raise BadResponse("response is XML but not an OAI-PMH 2.0 answer")
+        _check_root(events.root)
         if token is None:
             return PageEnd(None, seen, response_date=response_date), pending
         value = (token.text or "").strip() or None

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 AfterHarvest = Callable[[Sequence[HarvestReport]], None]
 
 
-def next_due(engine: Engine, source: Source, now: datetime | None = None) -> datetime | None:
+def due_at(engine: Engine, source: Source, now: datetime | None = None) -> datetime | None:
     """When ``source`` should next be harvested (None: it has no schedule); a source never harvested,
     or with a run left unfinished, is due ``now``."""
     if source.harvest_interval is None or source.oai_url is None:
@@ -44,7 +44,7 @@ def due_sources(engine: Engine, now: datetime | None = None) -> list[Source]:
     moment = now or datetime.now(UTC)
     due = []
     for source in engine.list_sources():
-        when = next_due(engine, source, moment)
+        when = due_at(engine, source, moment)
         if when is not None and when <= moment:
             due.append(source)
     return due

@@ -9,9 +9,8 @@ import signal
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from harvester.schedule import due_sources, next_due
+from harvester.schedule import due_at, due_sources
 from tests.harvester.processes import unicat_process
 from tests.oai_faults import FaultyProvider
 from unicat.engine import Engine
@@ -19,7 +18,6 @@ from unicat.engines import open_engine
 from unicat.model import HarvestCheckpoint, Source
 from unicat.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
 SERVING_RE = re.compile(r"Unicat is serving at (http://\S+/)")
 
 
@@ -31,14 +29,14 @@ def test_what_is_due(engine: Engine) -> None:
         engine.save_source(source)
     now = datetime.now(UTC)
     assert [s.code for s in due_sources(engine, now)] == ["HOURLY"]  # never harvested: due now
-    assert next_due(engine, unscheduled) is None and next_due(engine, fed_by_files) is None
+    assert due_at(engine, unscheduled) is None and due_at(engine, fed_by_files) is None
 
     run = engine.start_harvest("HOURLY", "incremental")
     assert [s.code for s in due_sources(engine, now + timedelta(seconds=1))] == ["HOURLY"]  # unfinished
     engine.store_page("HOURLY", [], HarvestCheckpoint(run.id, None, 1, 0, 0))
     engine.finish_harvest(run.id, "ok")
     started = datetime.fromisoformat(run.started.replace("Z", "+00:00"))
-    assert next_due(engine, hourly) == started + timedelta(hours=1)
+    assert due_at(engine, hourly) == started + timedelta(hours=1)
     assert due_sources(engine, started + timedelta(minutes=59)) == []
     assert [s.code for s in due_sources(engine, started + timedelta(hours=1))] == ["HOURLY"]
 

@@ -61,6 +61,10 @@ def oai_dc_pieces(path: Path) -> list[bytes]:
     ]
 
 
+# Every record gets the same datestamp: the output must depend on the data only.
+STAMP = "2026-01-01T00:00:00Z"
+
+
 def main() -> None:
     if "--pure" in sys.argv[1:]:
         use_python_sources(REPO_ROOT)
@@ -80,6 +84,16 @@ def main() -> None:
     emit("compiled", compiled_modules())
     sources: dict[str, Source] = {}
     extracted = []
+
+    def judge(path: Path, number: int, record: SourceRecord) -> None:
+        """Parse one record as the indexer does and print what became of it."""
+        _, outcome = parse_outcome(record, sources)
+        if isinstance(outcome, ParseFailure):
+            emit("refused", [path.name, number, outcome.reason])
+        else:
+            emit("parsed", [path.name, number, plain(outcome)])
+            extracted.append(outcome)
+
     for folder in ("marc21", "unimarc", "dedup", "malformed"):
         for path in sorted((SHARED_DATA / folder).iterdir()):
             if path.suffix not in (".mrc", ".xml"):
@@ -97,26 +111,14 @@ def main() -> None:
                 if not isinstance(piece, RawRecord):
                     emit("garbage", [path.name, number, piece.reason])
                     continue
-                record = SourceRecord(code, f"{number:05d}", piece.raw, piece.syntax, "2026-01-01T00:00:00Z")
-                _, outcome = parse_outcome(record, sources)
-                if isinstance(outcome, ParseFailure):
-                    emit("refused", [path.name, number, outcome.reason])
-                else:
-                    emit("parsed", [path.name, number, plain(outcome)])
-                    extracted.append(outcome)
+                judge(path, number, SourceRecord(code, f"{number:05d}", piece.raw, piece.syntax, STAMP))
     # Dublin Core: each <oai_dc:dc> of the captured OAI-PMH responses, as the harvester stores it; a
     # response that is not XML at all goes in whole, as a record the indexer must refuse.
     for path in sorted((SHARED_DATA / "oai").rglob("*.xml")):
         code = f"oai-{path.stem}"[:32].replace(" ", "_")
         sources[code] = Source(code=code, name=path.name)
         for number, raw in enumerate(oai_dc_pieces(path)):
-            record = SourceRecord(code, f"{number:05d}", raw, "oai_dc", "2026-01-01T00:00:00Z")
-            _, outcome = parse_outcome(record, sources)
-            if isinstance(outcome, ParseFailure):
-                emit("refused", [path.name, number, outcome.reason])
-            else:
-                emit("parsed", [path.name, number, plain(outcome)])
-                extracted.append(outcome)
+            judge(path, number, SourceRecord(code, f"{number:05d}", raw, "oai_dc", STAMP))
     clusters = cluster_records(extracted)
     assignment = assign_ids(clusters, {})
     for union_id, cluster in zip(assignment.ids, clusters, strict=True):
