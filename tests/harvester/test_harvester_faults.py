@@ -222,11 +222,18 @@ def test_kill_9_at_any_moment_resumes_without_losing_or_doubling_a_record(
         setup.save_source(source(provider))
     kills = 0
     resumed_from: list[tuple[str | None, dict[str, str]]] = []  # (checkpoint at start, first request)
-    for wait in (1.2, 1.7, 0.8, 1.0):  # seconds after the start of each process
+    # When to kill each process: once it has sent this many ListRecords requests (so a page is
+    # stored and the next awaited), then after this many more seconds (inside a wait or a write).
+    # Counting requests instead of seconds keeps the moments the same on a slow or busy machine.
+    for requests, extra in ((2, 0.0), (1, 0.45), (0, 0.3), (2, 0.2)):
         checkpoint = _checkpoint(settings)
         before = len(provider.lists())
         process = _harvest_process(settings, "AUSA")
-        time.sleep(wait)
+        deadline = time.monotonic() + 30
+        while len(provider.lists()) - before < requests and process.poll() is None:
+            assert time.monotonic() < deadline, "the harvest process made no progress"
+            time.sleep(0.02)
+        time.sleep(extra)
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
             kills += 1
