@@ -2,12 +2,17 @@
 
 ISO 2709 is parsed here rather than by pymarc so that each subfield is decoded on its own: most
 subfields are plain ASCII and skip the slow MARC-8 converter altogether, and a bad byte costs one
-warning on one subfield instead of the record. Charsets:
+warning on one subfield instead of the record. Charsets (tables and decoders in
+:mod:`indexer.charsets`):
 
 - MARC21: leader/09 ``a`` is UTF-8, blank is MARC-8 (anything else is read as MARC-8, with a warning).
-- UNIMARC: 100 $a/26-29 declares the charset, but real files declare ISO 646 or ISO 5426 over bytes that
-  are UTF-8; bytes that are valid UTF-8 are therefore read as UTF-8, and the declaration is followed
-  only for the rest (ISO 5426/6937 are not implemented yet: latin-1 with a warning).
+- UNIMARC: 100 $a/26-29 declares the G0 and G1 sets: ``01`` ISO 646, ``03`` ISO 5426, ``50`` UTF-8.
+- Declarations lie, so bytes that are valid UTF-8 are read as UTF-8 whatever is declared (a MARC-8 or
+  UNIMARC record carrying UTF-8 gets a warning saying so), and the bytes that are not are read by the
+  legacy set that explains them best (:mod:`indexer.charset_guess`: MARC-8, ISO 5426, ISO 6937 or
+  Windows-1252), with a warning naming what was declared and what was used.
+- Double-encoded UTF-8 ("Ã©" for "é") is repaired field by field, with a warning, when the whole
+  field is such text (:mod:`indexer.mojibake`).
 
 MARCXML is parsed with lxml (about three times faster than pymarc's SAX handler). Unqualified Dublin
 Core (``oai_dc``) is crossed to MARC 21 fields by :mod:`indexer.dublin_core`, so it decodes to the same
@@ -28,8 +33,12 @@ from dataclasses import dataclass, field
 import pymarc
 from lxml import etree
 
+from indexer.charset_guess import Candidate, Reader, best
+from indexer.charsets import ISO_5426, ISO_6937, decode_diacritic_first, decode_windows_1252
 from indexer.dublin_core import dublin_core_to_marc
 from indexer.marc import DataField, FieldContent, MarcFields, Subfields, to_pymarc
+from indexer.mojibake import HINT_RE
+from indexer.mojibake import repair as repair_mojibake
 from unicat.errors import RecordError
 from unicat.model import Profile, RecordSyntax
 
@@ -189,32 +198,40 @@ def _directory_entries(directory: bytes) -> Iterator[tuple[str, int, int]]:
 
 def _from_iso2709(raw: bytes, profile: Profile, wanted: Container[str] | None) -> MarcFields:
     leader, raw_fields, warnings = _split_iso2709(raw)
-    decode, utf8_first = _choose_decoder(leader, raw_fields, profile, warnings)
+    reading = _reading(raw, leader, raw_fields, profile, warnings)
+    # One search of the whole record, so that only a record showing double-encoded UTF-8 has its
+    # fields searched one by one (most non-ASCII records have "é" = C3 A9: the byte C3 alone is no hint).
+    reading.mojibake = b"\xc3" in raw and _MOJIBAKE_BYTES_RE.search(raw) is not None
     fields = [
-        (tag, _field_content(tag, data, decode, utf8_first, warnings))
+        (tag, _field_content(tag, data, reading, warnings))
         for tag, data in raw_fields
         if wanted is None or tag in wanted
     ]
+    reading.finish()
     return MarcFields(leader, fields, warnings)
 
 
-def _field_content(
-    tag: str, data: bytes, decode: Decoder, utf8_first: bool, warnings: list[str]
-) -> FieldContent:
+def _field_content(tag: str, data: bytes, reading: _Reading, warnings: list[str]) -> FieldContent:
     if is_control_tag(tag):
-        return decode(data)
+        value = reading.decode(data)
+        return _repaired(tag, value, warnings) if reading.mojibake else value
     text: str | None = None
     if data.isascii() and ESCAPE not in data:
         text = data.decode("ascii")
-    elif utf8_first:
+    elif reading.utf8_first:
         with contextlib.suppress(UnicodeDecodeError):
             text = data.decode("utf-8")
+        if text is not None and not data.isascii():
+            reading.utf8_seen = True
     if text is not None:
         # Most fields: decoded once and split as text, no per-subfield decoder call.
-        head, *texts = text.split("\x1f")
         if text.isascii():
+            head, *texts = text.split("\x1f")
             subfields = [(part[0], part[1:]) for part in texts if part]
         else:
+            if reading.mojibake:
+                text = _repaired(tag, text, warnings)
+            head, *texts = text.split("\x1f")
             subfields = _text_subfields(tag, texts, warnings)
     else:
         head_bytes, *chunks = data.split(SUBFIELD_DELIMITER)
@@ -226,11 +243,27 @@ def _field_content(
             if not chunk[:1].isascii():
                 warnings.append(f"field {tag}: non-ASCII subfield code {chunk[:1]!r}; subfield dropped")
                 continue
-            subfields.append((chr(chunk[0]), decode(chunk[1:])))
+            subfields.append((chr(chunk[0]), reading.decode(chunk[1:])))
     if len(head) != 2:
         warnings.append(f"field {tag}: {len(head)} indicator(s) instead of 2")
         head = (head + "  ")[:2]
     return head, subfields
+
+
+# The UTF-8 bytes of mojibake.HINT_RE: "Ã", "Â"… (C3 82-B4) then a continuation byte's character, which
+# is C2 80-BF, or one of Windows-1252's letters and punctuation (C5, C6, CB or E2 first).
+_MOJIBAKE_BYTES_RE = re.compile(rb"\xc3[\x82-\xb4][\xc2\xc5\xc6\xcb\xe2]")
+
+
+def _repaired(tag: str, text: str, warnings: list[str]) -> str:
+    """``text`` (a field, or a control field's value) with double-encoded UTF-8 undone, if it is that."""
+    if not HINT_RE.search(text):
+        return text
+    repaired = repair_mojibake(text)
+    if repaired is None:
+        return text
+    warnings.append(f"field {tag}: double-encoded UTF-8 repaired: {text[:40]!r} read as {repaired[:40]!r}")
+    return unicodedata.normalize("NFC", repaired)
 
 
 def _text_subfields(tag: str, texts: list[str], warnings: list[str]) -> Subfields:
@@ -247,62 +280,257 @@ def _text_subfields(tag: str, texts: list[str], warnings: list[str]) -> Subfield
     return subfields
 
 
-def _choose_decoder(
-    leader: str, fields: list[_RawField], profile: Profile, warnings: list[str]
-) -> tuple[Decoder, bool]:
-    """The record's decoder, and whether valid UTF-8 is read as UTF-8 whatever else: then a field that
-    is valid UTF-8 as a whole is decoded in one call (the delimiters are ASCII, so no character
-    straddles two subfields)."""
+# -- Character sets ------------------------------------------------------------------------------
+
+UNIMARC_CHARSETS: dict[str, str] = {
+    "01": "ISO 646",
+    "02": "ISO registration #37 (basic Cyrillic)",
+    "03": "ISO 5426",
+    "04": "ISO DIS 5427 (extended Cyrillic)",
+    "05": "ISO 5428 (Greek)",
+    "06": "ISO 6438 (African)",
+    "07": "ISO 10586 (Georgian)",
+    "08": "ISO 8957 (Hebrew, table 1)",
+    "09": "ISO 8957 (Hebrew, table 2)",
+    "11": "ISO 5426-2",
+    UNIMARC_UTF8: "ISO 10646 (UTF-8)",
+}
+"""UNIMARC Bibliographic, field 100 $a/26-29: the codes of the G0 and G1 character sets."""
+
+UNIMARC_DECODED = frozenset({"01", "03", UNIMARC_UTF8})
+"""The declared sets read as declared. Bytes beyond ISO 646 under another declaration (Cyrillic,
+Greek, Hebrew…) would only turn into wrong letters, so they become U+FFFD with a warning."""
+
+MAX_TAGS_NAMED = 5
+ANSEL_FIRST_MARK = 0xE0
+
+
+def _iso5426(data: bytes) -> tuple[str, int, int]:
+    return decode_diacritic_first(data, ISO_5426)
+
+
+def _iso6937(data: bytes) -> tuple[str, int, int]:
+    return decode_diacritic_first(data, ISO_6937)
+
+
+def _windows_1252(data: bytes) -> tuple[str, int, int]:
+    return decode_windows_1252(data), 0, 0
+
+
+def _marc8_read(data: bytes) -> tuple[str, int, int]:
+    """MARC-8 as a candidate reading: pymarc's text, its complaints, and the marks it joined (counted
+    as the bytes of ANSEL's combining range, 0xE0-0xFE, that left no combining mark behind; in data
+    with escapes to other sets those bytes mean something else, and none is counted)."""
+    complaints = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(complaints):
+            text = unicodedata.normalize("NFC", _marc8_translate(data))
+    except (IndexError, KeyError, TypeError, ValueError):
+        return data.decode("ascii", "replace"), 1, 0
+    attached = 0
+    if ESCAPE not in data:
+        marks = sum(1 for byte in data if byte >= ANSEL_FIRST_MARK)
+        attached = max(0, marks - sum(1 for char in text if unicodedata.combining(char)))
+    return text, len(complaints.getvalue().splitlines()), attached
+
+
+MARC8 = Candidate("MARC-8", _marc8_read)
+ISO5426 = Candidate("ISO 5426", _iso5426)
+ISO6937 = Candidate("ISO 6937", _iso6937)
+WINDOWS1252 = Candidate("latin-1 (Windows-1252)", _windows_1252)
+MARC21_LEGACY = (MARC8, ISO5426, ISO6937, WINDOWS1252)
+"""What a MARC 21 record's non-UTF-8 bytes may be, most likely first (MARC-8 is MARC 21's own)."""
+UNIMARC_LEGACY = (ISO5426, ISO6937, WINDOWS1252)
+"""What a UNIMARC record's non-UTF-8 bytes may be, most likely first (ISO 5426 is UNIMARC's own)."""
+
+# A valid UTF-8 multibyte sequence: inside otherwise legacy bytes such a run is UTF-8 (no legacy text
+# has these pairs in practice), so a field that mixes the two keeps its UTF-8 characters.
+_UTF8_SEQUENCE_RE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+
+
+def _with_utf8_runs(data: bytes, read: Reader) -> str:
+    """``data`` read by ``read``, except its valid UTF-8 sequences, which are read as UTF-8."""
+    pieces: list[str] = []
+    end = 0
+    for match in _UTF8_SEQUENCE_RE.finditer(data):
+        if match.start() > end:
+            pieces.append(read(data[end : match.start()])[0])
+        pieces.append(match.group().decode("utf-8"))
+        end = match.end()
+    if end < len(data):
+        pieces.append(read(data[end:])[0])
+    return unicodedata.normalize("NFC", "".join(pieces))
+
+
+@dataclass(slots=True)
+class _Reading:
+    """How the bytes of one ISO 2709 record are read: what it declares, what its bytes turn out to be.
+
+    The legacy set is chosen only when a field is not valid UTF-8, from all such fields of the record
+    at once (one choice, one warning, for the record), so UTF-8 records never pay for it.
+    """
+
+    declared: str
+    """The declaration: a MARC 21 record's as warnings name it ("leader/09 'a' declares UTF-8"), a
+    UNIMARC record's as 100 $a/26-29 give it (named only when a warning needs it)."""
+    profile: Profile
+    declared_utf8: bool
+    utf8_first: bool
+    """Whether a field that is valid UTF-8 is read as UTF-8 whatever is declared."""
+    candidates: tuple[Candidate, ...]
+    """Legacy readings to choose from, most likely first; empty: non-ASCII bytes are replaced."""
+    expected: str
+    """The candidate that is no news when chosen (the declared legacy set), else ''."""
+    fields: list[_RawField]
+    warnings: list[str]
+    legacy: Decoder | None = None
+    utf8_seen: bool = False
+    mojibake: bool = False
+    """Whether the record shows signs of double-encoded UTF-8 (then each field is checked)."""
+
+    def decode(self, data: bytes) -> str:
+        """One subfield's (or control field's) bytes as NFC text."""
+        if data.isascii() and (ESCAPE not in data or self.utf8_first):
+            return data.decode("ascii")
+        if self.utf8_first:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                self.utf8_seen = True
+                return unicodedata.normalize("NFC", text)
+        if self.legacy is None:
+            self.legacy = self._choose_legacy()
+        return self.legacy(data)
+
+    def finish(self) -> None:
+        """Warn when UTF-8 was read under another declaration (called once the fields are read)."""
+        if self.utf8_seen and not self.declared_utf8:
+            self.warnings.append(f"{self.describe()}; the bytes are UTF-8: read as UTF-8")
+
+    def describe(self) -> str:
+        """The declaration as warnings name it."""
+        return _unimarc_declaration(self.declared) if self.profile == "unimarc" else self.declared
+
+    def _choose_legacy(self) -> Decoder:
+        evidence = [(tag, data) for tag, data in self.fields if not _is_utf8(data)]
+        tags = ", ".join(dict.fromkeys(tag for tag, _ in evidence[:MAX_TAGS_NAMED]))
+        if not self.candidates:
+            self.warnings.append(
+                f"{self.describe()}, which Unicat cannot decode; non-ASCII bytes of field(s) {tags} replaced"
+            )
+            return _replacing_decoder
+        chosen = best(self.candidates, [data for _, data in evidence])
+        if chosen.name != self.expected:
+            self.warnings.append(f"{self.describe()}; field(s) {tags} are not UTF-8: read as {chosen.name}")
+        if chosen is MARC8:
+            return _marc8_decoder(self.warnings)
+        read = chosen.read
+        return lambda data: _with_utf8_runs(data, read)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _replacing_decoder(data: bytes) -> str:
+    return data.decode("ascii", "replace")
+
+
+def _reading(
+    raw: bytes, leader: str, fields: list[_RawField], profile: Profile, warnings: list[str]
+) -> _Reading:
+    """How to read this record: its declaration, and whether valid UTF-8 is read as UTF-8 anyway
+    (then a field that is valid UTF-8 as a whole is decoded in one call: the delimiters are ASCII, so
+    no character straddles two subfields)."""
     if profile == "unimarc":
-        declared = _unimarc_declared_charset(fields)
-        return _unimarc_decoder(declared, warnings), True
+        return _unimarc_reading(fields, warnings)
     if leader[9] == "a":
-        return _utf8_decoder(warnings), True
+        return _Reading(
+            "leader/09 'a' declares UTF-8", profile, True, True, MARC21_LEGACY, "", fields, warnings
+        )
     if leader[9] != " ":
         warnings.append(f"leader/09 is {leader[9]!r} (neither 'a' nor blank): read as MARC-8")
-    return _marc8_decoder(warnings), False
+    if _bytes_are_utf8(raw):
+        return _Reading(
+            "leader/09 blank declares MARC-8", profile, False, True, MARC21_LEGACY, "", fields, warnings
+        )
+    marc8 = _marc8_decoder(warnings)
+    return _Reading("leader/09 blank declares MARC-8", profile, False, False, (), "", fields, warnings, marc8)
 
 
-def _unimarc_declared_charset(fields: list[_RawField]) -> str:
-    """100 $a/26-27, the first character set of a UNIMARC record ('' when not given)."""
+def _bytes_are_utf8(raw: bytes) -> bool:
+    """Whether a record has non-ASCII bytes, all UTF-8, and no MARC-8 escape (judged on the whole
+    record at once: its structure is ASCII, and a MARC-8 record fails at its first diacritic)."""
+    return not raw.isascii() and ESCAPE not in raw and _is_utf8(raw)
+
+
+def _unimarc_reading(fields: list[_RawField], warnings: list[str]) -> _Reading:
+    """Valid UTF-8 wins over the declaration (real files lie); the rest is read by the declared set
+    when the bytes agree with it, else by the set that explains them best."""
+    positions = _unimarc_declared_charsets(fields)
+    how = _UNIMARC_HOW.get(positions)
+    if how is None:
+        how = _UNIMARC_HOW[positions] = _unimarc_how(positions)
+    utf8, candidates, expected = how
+    return _Reading(positions, "unimarc", utf8, True, candidates, expected, fields, warnings)
+
+
+# 100 $a/26-29 → (declares UTF-8, legacy candidates, the expected one): a catalogue uses few values.
+_UNIMARC_HOW: dict[str, tuple[bool, tuple[Candidate, ...], str]] = {}
+
+
+def _unimarc_codes(positions: str) -> list[str]:
+    return [code for code in (positions[:2].strip(), positions[2:4].strip()) if code]
+
+
+def _unimarc_how(positions: str) -> tuple[bool, tuple[Candidate, ...], str]:
+    codes = _unimarc_codes(positions)
+    if UNIMARC_UTF8 in codes:
+        return True, UNIMARC_LEGACY, ""
+    if any(code not in UNIMARC_DECODED for code in codes):
+        return False, (), ""
+    return False, UNIMARC_LEGACY, ISO5426.name if "03" in codes else ""
+
+
+def _unimarc_declaration(positions: str) -> str:
+    """What 100 $a/26-29 declare, as warnings name it (made once per value: nearly every record of a
+    mis-declaring catalogue warns with it)."""
+    named = _UNIMARC_NAMED.get(positions)
+    if named is None:
+        named = _UNIMARC_NAMED[positions] = _name_unimarc_declaration(positions)
+    return named
+
+
+_UNIMARC_NAMED: dict[str, str] = {}
+
+
+def _name_unimarc_declaration(positions: str) -> str:
+    codes = _unimarc_codes(positions)
+    if not codes:
+        return "100 $a/26-29 declares no character set"
+    names = " + ".join(UNIMARC_CHARSETS.get(code, f"unknown code {code!r}") for code in codes)
+    return f"100 $a/26-29 {positions.rstrip()!r} declares {names}"
+
+
+def _unimarc_declared_charsets(fields: list[_RawField]) -> str:
+    """100 $a/26-29, the G0 and G1 sets of a UNIMARC record (blank where not given)."""
     for tag, data in fields:
         if tag == "100":
-            for chunk in data.split(SUBFIELD_DELIMITER)[1:]:
-                if chunk[:1] == b"a":
-                    return chunk[27:29].decode("latin-1").strip()
-    return ""
-
-
-def _utf8_decoder(warnings: list[str]) -> Decoder:
-    def decode(data: bytes) -> str:
-        if data.isascii():
-            return data.decode("ascii")
-        try:
-            return unicodedata.normalize("NFC", data.decode("utf-8"))
-        except UnicodeDecodeError:
-            warnings.append(f"invalid UTF-8 replaced in {data[:40]!r}")
-            return unicodedata.normalize("NFC", data.decode("utf-8", "replace"))
-
-    return decode
-
-
-def _unimarc_decoder(declared: str, warnings: list[str]) -> Decoder:
-    """Valid UTF-8 wins over the declaration (real files lie); else follow it."""
-
-    def decode(data: bytes) -> str:
-        if data.isascii():
-            return data.decode("ascii")
-        try:
-            return unicodedata.normalize("NFC", data.decode("utf-8"))
-        except UnicodeDecodeError:
-            pass
-        if declared == UNIMARC_UTF8:
-            warnings.append(f"invalid UTF-8 replaced in {data[:40]!r}")
-            return unicodedata.normalize("NFC", data.decode("utf-8", "replace"))
-        warnings.append(f"charset {declared or 'unspecified'!r} not supported: read as latin-1 {data[:40]!r}")
-        return unicodedata.normalize("NFC", data.decode("latin-1"))
-
-    return decode
+            start = data.find(b"\x1fa")
+            if start >= 0:
+                return data[start + 28 : start + 32].decode("latin-1").split("\x1f")[0].ljust(4)
+            break
+    return "    "
 
 
 def _marc8_translate(data: bytes) -> str:
@@ -368,7 +596,8 @@ def _from_marcxml(raw: bytes, wanted: Container[str] | None) -> MarcFields:
             if not tag:
                 warnings.append("controlfield without a tag; dropped")
             elif wanted is None or tag in wanted:
-                fields.append((tag, _nfc(child.text or "")))
+                value = _nfc(child.text or "")
+                fields.append((tag, value if value.isascii() else _repaired(tag, value, warnings)))
         elif name == "datafield":
             tag = child.get("tag")
             if not tag:
@@ -393,4 +622,11 @@ def _xml_datafield(element: etree._Element, tag: str, warnings: list[str]) -> Da
             warnings.append(f"field {tag}: subfield without a code; dropped")
             continue
         subfields.append((code, _nfc(sub.text or "")))
+    joined = "\x1f".join(value for _, value in subfields)
+    if not joined.isascii():
+        repaired = _repaired(tag, joined, warnings)
+        if repaired is not joined:
+            subfields = [
+                (code, value) for (code, _), value in zip(subfields, repaired.split("\x1f"), strict=True)
+            ]
     return ind1 + ind2, subfields

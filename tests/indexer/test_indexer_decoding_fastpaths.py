@@ -144,7 +144,8 @@ def test_strip_isbd_shortcut_matches_the_full_loop_on_real_values() -> None:
 )
 def test_utf8_fields_read_whole_equal_pymarcs_reading_in_nfc(relative: str) -> None:
     # pymarc decodes a UTF-8 record in one piece; the decoder reads each field in one piece when it is
-    # valid UTF-8. The reference here is pymarc's text, put in NFC as the decoder promises.
+    # valid UTF-8. The reference here is pymarc's text, put in NFC as the decoder promises, with the
+    # double-encoded UTF-8 of real call numbers ("8Â°007.775" in cotes8's 995 $k) undone.
     profile: Profile = "unimarc" if relative.startswith("unimarc") else "marc21"
     compared = 0
     for raw in iso2709_records(relative):
@@ -156,7 +157,10 @@ def test_utf8_fields_read_whole_equal_pymarcs_reading_in_nfc(relative: str) -> N
             continue
         decoded = decode_fields(raw, "iso2709", profile)
         expected = [
-            (f.tag, f.data if f.is_control_field() else [(s.code, nfc(s.value)) for s in f.subfields])
+            (
+                f.tag,
+                f.data if f.is_control_field() else [(s.code, nfc(undouble(s.value))) for s in f.subfields],
+            )
             for f in reference.fields
         ]
         got = [(tag, content if isinstance(content, str) else content[1]) for tag, content in decoded.fields]
@@ -181,6 +185,14 @@ def test_asking_for_some_tags_keeps_exactly_those_fields(relative: str) -> None:
 
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
+
+
+def undouble(text: str) -> str:
+    """UTF-8 that was read as latin-1 and encoded again, read back (other text as it is)."""
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
 
 
 @pytest.mark.parametrize("relative", FILES)
