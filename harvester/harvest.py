@@ -25,7 +25,7 @@ from harvester.transport import OAIClient
 from unicat.clock import parse_time
 from unicat.engine import Engine, HarvestMode
 from unicat.errors import HarvestError, OAIProtocolError
-from unicat.model import HarvestCheckpoint, HarvestRun, QuarantineEntry, Source, SourceRecord
+from unicat.model import INTAKE_STAGES, HarvestCheckpoint, HarvestRun, QuarantineEntry, Source, SourceRecord
 from unicat.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -119,6 +119,10 @@ class _Run:
         self.on_progress = on_progress
         self.tally = _Tally()
         self.convert = functools.partial(convert_record, source.code)
+        # A record delivered readable leaves the intake quarantine (a delete per record and stage, so
+        # only asked for when the source has such entries, or this run adds some).
+        counts = engine.quarantine_counts()
+        self.releasing = any(counts.get((source.code, stage)) for stage in INTAKE_STAGES)
 
     def _write(
         self, items: list[Item], checkpoint: Callable[[], HarvestCheckpoint], count: _PageCount
@@ -137,6 +141,11 @@ class _Run:
         count.deleted += sum(1 for record in records if record.deleted)
         count.quarantined += len(quarantine)
         self.engine.store_page(self.source.code, records, checkpoint())
+        self.releasing = self.releasing or bool(quarantine)
+        if self.releasing and records:
+            kept = {entry.local_id for entry in quarantine}
+            readable = [record.local_id for record in records if record.local_id not in kept]
+            self.engine.remove_quarantine(self.source.code, readable, INTAKE_STAGES)
 
     def page(self, run: HarvestRun, request: dict[str, str], token: str | None) -> PageEnd:
         """Read and store one page. Its full batches are stored as they come with the checkpoint the

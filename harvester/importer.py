@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -11,11 +12,13 @@ from typing import Any
 
 from harvester.splitting import Garbage, RawRecord, sniff, split_iso2709, split_marcxml
 from unicat.engine import Engine
-from unicat.model import HarvestCheckpoint, QuarantineEntry, Source, SourceRecord
+from unicat.model import INTAKE_STAGES, HarvestCheckpoint, QuarantineEntry, Source, SourceRecord
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 500
+# Quarantine entries read per request when looking for those an earlier import of a file left.
+LISTING_BATCH = 500
 
 ImportProgress = Callable[[int], None]
 """Called after each stored page with the number of records stored so far."""
@@ -61,10 +64,19 @@ def import_files(
     Every file is sniffed before anything is stored, so an unknown format fails fast with a
     :class:`~unicat.errors.UnicatError`. Bytes that cannot be cut into a record are quarantined
     (stage "import") and the import goes on.
+
+    Importing is also how a librarian brings back a record they fixed: a record stored readable
+    leaves the quarantine of the intake stages (an earlier import or harvest of it), and entries an
+    earlier import of a file of the same name left under ``file:index`` go once that file no longer
+    has them. Entries of the index stage stay until ``unicat index`` reads the record again.
     """
     started = time.monotonic()
     formats = [sniff(path) for path in paths]
     run = engine.start_harvest(source.code, "import")
+    # Releasing costs a delete per stored record and stage: only worth it when there is anything to release.
+    releasing = any(
+        stage in INTAKE_STAGES for code, stage in engine.quarantine_counts() if code == source.code
+    )
     pages = records = quarantined = fallbacks = 0
     used_ids: set[str] = set()
     page: list[SourceRecord] = []
@@ -74,26 +86,33 @@ def import_files(
         pages += 1
         records += len(page)
         engine.store_page(source.code, list(page), HarvestCheckpoint(run.id, None, pages, records, 0))
+        if releasing:
+            engine.remove_quarantine(source.code, [record.local_id for record in page], INTAKE_STAGES)
         page.clear()
         if on_progress is not None:
             on_progress(records)
 
     for path, file_format in zip(paths, formats, strict=True):
+        earlier = _positional_entries(engine, source.code, path.name) if releasing else set()
         for index, item in enumerate(_split(path, file_format)):
-            if isinstance(item, Garbage):
-                quarantined += 1
-                entry = QuarantineEntry(source.code, f"{path.name}:{index}", "import", item.reason, item.raw)
-                engine.add_quarantine([entry])
-                logger.warning("import quarantined source=%s file=%s: %s", source.code, path, item.reason)
-                continue
             local_id = item.control_number
             if local_id is None or local_id in used_ids:
                 local_id = f"{path.name}:{index}"
-                fallbacks += 1
+                fallbacks += isinstance(item, RawRecord)
             used_ids.add(local_id)
+            if isinstance(item, Garbage):
+                quarantined += 1
+                entry = QuarantineEntry(source.code, local_id, "import", item.reason, item.raw)
+                engine.add_quarantine([entry])
+                logger.warning("import quarantined source=%s file=%s: %s", source.code, path, item.reason)
+                continue
             page.append(SourceRecord(source.code, local_id, item.raw, item.syntax))
             if len(page) >= PAGE_SIZE:
                 flush()
+        # What an earlier import of this file quarantined by position and this one did not is gone
+        # from the file (fixed, or cut differently now that it is readable).
+        if earlier - used_ids:
+            engine.remove_quarantine(source.code, sorted(earlier - used_ids), ("import",))
     if page:
         flush()
     engine.finish_harvest(run.id, "ok")
@@ -102,6 +121,18 @@ def import_files(
     )
     logger.info("import ok %s", report.to_json())
     return report
+
+
+def _positional_entries(engine: Engine, source: str, file_name: str) -> set[str]:
+    """The import-stage entries of ``source`` named ``file_name:index`` (bytes of that file that
+    had no usable 001)."""
+    pattern = re.compile(re.escape(file_name) + r":\d+")
+    found: set[str] = set()
+    offset = 0
+    while batch := engine.list_quarantine(source, LISTING_BATCH, stage="import", offset=offset):
+        found.update(e.local_id for e in batch if e.local_id is not None and pattern.fullmatch(e.local_id))
+        offset += len(batch)
+    return found
 
 
 def _split(path: Path, file_format: str) -> Iterator[RawRecord | Garbage]:

@@ -38,10 +38,12 @@ class RawRecord:
 
 @dataclass(frozen=True, slots=True)
 class Garbage:
-    """Bytes that are not a record, with where they were and why they were refused."""
+    """Bytes that are not a record, with where they were and why they were refused, and the 001 its
+    directory still gives when it does (so the entry is named after the record a librarian knows)."""
 
     raw: bytes
     reason: str
+    control_number: str | None = None
 
 
 def sniff(path: Path) -> FileFormat:
@@ -75,14 +77,15 @@ def split_iso2709(data: bytes) -> Iterator[RawRecord | Garbage]:
         if not (position + _LEADER_LENGTH < end <= size and data[end - 1] == RECORD_TERMINATOR):
             terminator = data.find(bytes([RECORD_TERMINATOR]), position)
             if terminator < 0:
-                yield Garbage(
-                    data[position:], f"truncated data at byte {position}: no record terminator (0x1D)"
-                )
+                tail = data[position:]
+                reason = f"truncated data at byte {position}: no record terminator (0x1D)"
+                yield Garbage(tail, reason, control_number_iso2709(tail))
                 return
             end = terminator + 1
         chunk = data[position:end]
         if not chunk[:5].isdigit():
-            yield Garbage(chunk, f"bytes {position}-{end} do not start with a 5-digit record length")
+            reason = f"bytes {position}-{end} do not start with a 5-digit record length"
+            yield Garbage(chunk, reason, control_number_iso2709(chunk))
         else:
             yield RawRecord(chunk, "iso2709", control_number_iso2709(chunk))
         position = end

@@ -7,16 +7,16 @@ gives the same answer for the same record, and the work can be spread over proce
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pymarc
 
 from indexer.marc import DataField, FieldContent, MarcFields, from_pymarc
-from indexer.profiles import FieldReader, FieldSpec, HoldingsMap, MarcProfile
-from unicat.identifiers import normalize_isbn, normalize_issn, normalize_system_number
-from unicat.model import Holding, Source
+from indexer.profiles import ContributorMap, FieldReader, FieldSpec, HoldingsMap, MarcProfile
+from unicat.identifiers import normalize_ean, normalize_isbn, normalize_issn, normalize_system_number
+from unicat.model import Contributor, Holding, Source
 
 # ISBD punctuation that only separates the element from the next one: " /", " :", " ;", " =", ",".
 _TRAILING_SEPARATOR_RE = re.compile(r"(?:\s+[/:;=]|\s*,)$")
@@ -43,6 +43,7 @@ class ExtractedRecord:
     subjects: list[str] = field(default_factory=list)
     isbns: list[str] = field(default_factory=list)
     issns: list[str] = field(default_factory=list)
+    eans: list[str] = field(default_factory=list)
     system_numbers: list[str] = field(default_factory=list)
     lccns: list[str] = field(default_factory=list)
     year: int | None = None
@@ -55,6 +56,15 @@ class ExtractedRecord:
     notes: list[str] = field(default_factory=list)
     holdings: list[Holding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # What deduplication compares besides the identifiers: the title without subtitle or part, and
+    # the numbers and names of parts (volume 2 of a set is not volume 1).
+    title_proper: str | None = None
+    parts: list[str] = field(default_factory=list)
+    # Names with their roles, other titles (uniform, variant, parallel), and what coded data says of
+    # the format (large print, braille, online…): for display and search, not for deduplication.
+    contributors: list[Contributor] = field(default_factory=list)
+    other_titles: list[str] = field(default_factory=list)
+    format_detail: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -119,6 +129,7 @@ def extract_fields(
         subjects=_unique(values("subjects")),
         isbns=_unique(normalize_isbn(v) for v in values("isbns")),
         issns=_unique(normalize_issn(v) for v in values("issns")),
+        eans=_unique(normalize_ean(v) for v in values("eans")),
         system_numbers=_unique(normalize_system_number(v) for v in values("system_numbers")),
         lccns=_unique(normalize_lccn(v) for v in values("lccn")),
         year=_year(values("year")),
@@ -129,8 +140,13 @@ def extract_fields(
         series=_unique(values("series")),
         physical=first("physical"),
         notes=_unique(values("notes")),
+        title_proper=first("title_proper"),
+        parts=_unique(values("parts")),
+        other_titles=_unique(values("other_titles")),
+        contributors=_contributors(record, profile),
     )
-    result.holdings = _holdings(record, profile.holdings, source) or [
+    result.format_detail = _format_detail(record, profile, result.format)
+    result.holdings = _holdings(record, profile.holdings, source, profile.libraries) or [
         Holding(library=source.code, library_name=source.name, call_number=first("call_number"))
     ]
     if not result.title:
@@ -258,6 +274,71 @@ def _format(leader: str, record: MarcFields, profile: MarcProfile) -> str:
     return profile.default_format
 
 
+def _format_detail(record: MarcFields, profile: MarcProfile, format_name: str) -> str | None:
+    """The first refinement of ``format_name`` whose coded value the record carries."""
+    for detail in profile.format_details:
+        if detail.formats and format_name not in detail.formats:
+            continue
+        value = _first_value(record, detail.spec)
+        if value and detail.pattern.fullmatch(value):
+            return detail.detail
+    return None
+
+
+def _first_value(record: MarcFields, spec: FieldSpec) -> str:
+    """What ``spec`` reads in the first field of its tag (coded data is not repeated)."""
+    if spec.tag == "LDR":
+        return _slice(record.leader, spec)
+    for tag, content in record.fields:
+        if tag == spec.tag:
+            return _slice(content, spec) if isinstance(content, str) else _field_value(content, spec, "", "")
+    return ""
+
+
+def _contributors(record: MarcFields, profile: MarcProfile) -> list[Contributor]:
+    """Every name of the mapped name tags with its role, in record order, each pair once."""
+    maps = {entry.spec.tag: entry for entry in profile.contributors}
+    if not maps:
+        return []
+    found: dict[tuple[str, str | None], None] = {}
+    for tag, content in record.fields:
+        entry = maps.get(tag)
+        if entry is None or isinstance(content, str):
+            continue
+        name = _field_value(content, entry.spec, entry.join, "")
+        if name:
+            found.setdefault((name, _role(content, entry, profile.relators)), None)
+    return [Contributor(name, role) for name, role in found]
+
+
+def _role(content: DataField, entry: ContributorMap, relators: Mapping[str, str]) -> str | None:
+    """The role in words: relator codes the profile knows, else the terms as written, else the codes.
+
+    Codes are compared in lower case without trailing punctuation, and a code given as a URI
+    (``http://id.loc.gov/vocabulary/relators/ill``) by its last segment.
+    """
+    known: list[str] = []
+    unknown: list[str] = []
+    terms: list[str] = []
+    for code, text in content[1]:
+        value = text.strip()
+        if not value:
+            continue
+        if code in entry.role_codes:
+            relator = value.rstrip("/").rsplit("/", 1)[-1].strip(" .,;").casefold()
+            word = relators.get(relator)
+            if word is not None:
+                known.append(word)
+            else:
+                unknown.append(value.strip(" .,;"))
+        elif code in entry.role_terms:
+            term = strip_isbd(value).strip(" ,;()")
+            if term:
+                terms.append(term)
+    roles = _unique(known or terms or unknown)
+    return ", ".join(roles) if roles else None
+
+
 def _holding_attributes(content: DataField, mapping: HoldingsMap) -> dict[str, str]:
     attributes: dict[str, str] = {}
     subfields = content[1]
@@ -274,8 +355,14 @@ def _holding_attributes(content: DataField, mapping: HoldingsMap) -> dict[str, s
     return attributes
 
 
-def _holdings(record: MarcFields, maps: Sequence[HoldingsMap], source: Source) -> list[Holding]:
-    """Holdings of the first mapped tag present; a split holding's parts are put back together."""
+def _holdings(
+    record: MarcFields, maps: Sequence[HoldingsMap], source: Source, libraries: Mapping[str, str]
+) -> list[Holding]:
+    """Holdings of the first mapped tag present; a split holding's parts are put back together.
+
+    A branch or depositary code in the source's ``[libraries]`` gets its name from there; a name the
+    field itself gives is kept otherwise.
+    """
     for mapping in maps:
         found: list[dict[str, str]] = []
         pending: dict[str, str] = {}
@@ -286,8 +373,10 @@ def _holdings(record: MarcFields, maps: Sequence[HoldingsMap], source: Source) -
             if not attributes:
                 continue
             if mapping.split and "branch" not in attributes:
+                # Two parts may carry the same attribute (a shelf mark in $c of one 852, a
+                # sublocation in $b of the next): both are kept, in field order.
                 for name, value in attributes.items():
-                    pending.setdefault(name, value)
+                    pending[name] = f"{pending[name]} {value}" if name in pending else value
                 continue
             found.append({**pending, **attributes})
             pending = {}
@@ -297,5 +386,15 @@ def _holdings(record: MarcFields, maps: Sequence[HoldingsMap], source: Source) -
             else:
                 found.append(pending)
         if found:
+            if libraries:
+                for attrs in found:
+                    _name_libraries(attrs, libraries)
             return [Holding(library=source.code, library_name=source.name, **attrs) for attrs in found]
     return []
+
+
+def _name_libraries(attributes: dict[str, str], libraries: Mapping[str, str]) -> None:
+    for code_key, name_key in (("branch", "branch_name"), ("depositary", "depositary_name")):
+        code = attributes.get(code_key)
+        if code is not None and code in libraries:
+            attributes[name_key] = libraries[code]

@@ -57,7 +57,7 @@ def assign_ids(clusters: Sequence[Cluster], previous: Mapping[tuple[str, str], s
     claims = sorted(_claims(clusters, previous)) if previous else []
     ids: list[str | None] = [None] * len(clusters)
     taken: set[str] = set()
-    for _, old_id, position in claims:
+    for _, _, old_id, position in claims:
         if ids[position] is None and old_id not in taken:
             ids[position] = old_id
             taken.add(old_id)
@@ -79,16 +79,19 @@ def assign_ids(clusters: Sequence[Cluster], previous: Mapping[tuple[str, str], s
 
 def _claims(
     clusters: Sequence[Cluster], previous: Mapping[tuple[str, str], str]
-) -> Iterator[tuple[int, str, int]]:
-    """(-votes, old id, cluster position) for each old id a cluster's members had: sorted, the
-    strongest claims come first (most members, then the smaller id, then the earlier cluster)."""
+) -> Iterator[tuple[int, int, str, int]]:
+    """(-votes, 0 if the cluster's first member had it else 1, old id, cluster position) for each old
+    id a cluster's members had: sorted, the strongest claims come first (most members, then the id
+    of the first member, as a new cluster would derive it, then the smaller id, then the earlier
+    cluster). So when a librarian's split is undone, the rejoined cluster gets its old id back."""
     for position, cluster in enumerate(clusters):
         old_ids = [previous[m.key] for m in cluster.members if m.key in previous]
         if len(old_ids) == 1:
-            yield (-1, old_ids[0], position)
+            yield (-1, 0, old_ids[0], position)
         elif old_ids:
+            first = previous.get(cluster.members[0].key)
             for old_id, count in Counter(old_ids).items():
-                yield (-count, old_id, position)
+                yield (-count, 0 if old_id == first else 1, old_id, position)
 
 
 def _redirects(

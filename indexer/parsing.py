@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from indexer.decoding import decode_fields
 from indexer.dublin_core import CROSSWALK_PROFILE
 from indexer.extract import ExtractedRecord, extract_fields
-from indexer.profiles import MarcProfile, builtin_profile
+from indexer.overrides import source_profile
+from indexer.profiles import MarcProfile
 from unicat.errors import RecordError
 from unicat.model import Profile, Source, SourceRecord
 
@@ -60,12 +61,19 @@ def parse_source_record(record: SourceRecord, source: Source, profile: MarcProfi
 
 
 def parse_outcome(record: SourceRecord, sources: Mapping[str, Source]) -> tuple[SourceRecord, Outcome]:
-    """``record`` and what parsing it gave: never raises, so one bad record cannot stop a batch."""
+    """``record`` and what parsing it gave: one bad record cannot stop a batch, but a source whose
+    stored profile override no longer holds raises :class:`~unicat.errors.ConfigError` (quarantining
+    every record of the source would hide a configuration mistake as bad data).
+
+    The profile is the source's effective one (:func:`indexer.overrides.source_profile`), built once
+    per process and source.
+    """
     source = sources.get(record.source)
     if source is None:
         return record, ParseFailure(f"source {record.source!r} is not registered")
+    profile = source_profile(source, record_profile(record, source))
     try:
-        return record, parse_source_record(record, source, builtin_profile(record_profile(record, source)))
+        return record, parse_source_record(record, source, profile)
     except RecordError as exc:
         return record, ParseFailure(str(exc))
     except Exception as exc:

@@ -1,10 +1,10 @@
 """``unicat index``: every stored source record → parsed → mapped → merged → the union index.
 
 Phases, timed apart so a benchmark can say where time goes: ``parse`` (decode + map each record),
-``normalise_merge`` (cluster, ids), ``write`` (union records built and written as the engine takes
-them, and the new index swapped in). A record that cannot be read is quarantined with its reason and
-raw bytes and the batch goes on; the raw bytes of the good ones are dropped once parsed, so memory
-holds only the extracted fields.
+``normalise_merge`` (cluster with the librarians' decisions, ids, works), ``write`` (union records
+built and written as the engine takes them, and the new index swapped in). A record that cannot be
+read is quarantined with its reason and raw bytes and the batch goes on; the raw bytes of the good
+ones are dropped once parsed, so memory holds only the extracted fields.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from indexer.extract import ExtractedRecord
 from indexer.ids import assign_ids
 from indexer.parsing import ParseFailure, parse_in_processes, parse_outcome
 from indexer.union import build_union_record
+from indexer.works import WorkAssignment, group_works
 from unicat.collector import collector_paused
 from unicat.engine import Engine
-from unicat.model import QuarantineEntry, SourceRecord
+from unicat.model import QuarantineEntry, SourceRecord, UnionRecord
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +96,9 @@ def _run_index(
     report.seconds["parse"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    clusters = cluster_records(extracted)
+    clusters = cluster_records(extracted, engine.merge_decisions())
     assignment = assign_ids(clusters, engine.memberships())
+    works = group_works(clusters, assignment.ids)
     report.merged_clusters = sum(1 for cluster in clusters if len(cluster.members) > 1)
     report.redirects = len(assignment.redirects)
     report.seconds["normalise_merge"] = time.perf_counter() - started
@@ -105,7 +107,10 @@ def _run_index(
     started = time.perf_counter()
     # Each union record is built as the engine takes it, so building overlaps the engine's writing
     # (an Elasticsearch node indexes on its own cores meanwhile); its time counts in ``write``.
-    records = (build_union_record(union_id, c) for union_id, c in zip(assignment.ids, clusters, strict=True))
+    records = (
+        _with_work(build_union_record(union_id, cluster), works.get(position))
+        for position, (union_id, cluster) in enumerate(zip(assignment.ids, clusters, strict=True))
+    )
     report.union_records = engine.replace_union_records(records, assignment.redirects)
     report.seconds["write"] = time.perf_counter() - started
     notify(IndexProgress("write", report.union_records, len(clusters)))
@@ -118,6 +123,12 @@ def _run_index(
         report.total_seconds,
     )
     return report
+
+
+def _with_work(record: UnionRecord, work: WorkAssignment | None) -> UnionRecord:
+    if work is not None:
+        record.work, record.editions = work.work, work.editions
+    return record
 
 
 def available_cores() -> int:

@@ -30,18 +30,47 @@ SINGLE_FIELDS = frozenset(
         "edition",
         "physical",
         "call_number",
+        "title_proper",
     }
 )
 LIST_FIELDS = frozenset(
-    {"authors", "subjects", "isbns", "issns", "system_numbers", "lccn", "series", "notes"}
+    {
+        "authors",
+        "subjects",
+        "isbns",
+        "issns",
+        "eans",
+        "system_numbers",
+        "lccn",
+        "parts",
+        "series",
+        "notes",
+        "other_titles",
+    }
 )
 REQUIRED_FIELDS = frozenset({"title"})
-HOLDING_ATTRIBUTES = frozenset({"branch", "location", "call_number", "barcode", "item_type", "note"})
+HOLDING_ATTRIBUTES = frozenset(
+    {
+        "branch",
+        "branch_name",
+        "depositary",
+        "depositary_name",
+        "location",
+        "call_number",
+        "barcode",
+        "item_type",
+        "note",
+    }
+)
+CONTRIBUTOR_KEYS = frozenset({"tags", "name", "join", "role_terms", "role_codes"})
 
 _SPEC_RE = re.compile(
     r"^(?P<tag>LDR|[0-9A-Za-z]{3})(?P<codes>[a-z0-9]*)(?:\[(?P<start>\d+)(?:-(?P<end>\d+))?\])?$"
 )
 _CODES_RE = re.compile(r"^[a-z0-9]+$")
+
+Where = Path | str
+"""What a message names as the origin of a mistake: a profile file, or a source's stored override."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +102,30 @@ class FormatRule:
 
 
 @dataclass(frozen=True, slots=True)
+class FormatDetail:
+    """A refinement of a format that coded data supports (large print, braille, online…): when the
+    record's format is one of ``formats`` (any, if empty) and ``spec`` reads a value ``pattern``
+    matches whole, the record's ``format_detail`` is ``detail``."""
+
+    formats: frozenset[str]
+    spec: FieldSpec
+    pattern: re.Pattern[str]
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContributorMap:
+    """One name tag of the contributors: the subfields of the name (joined by ``join``), those giving
+    the role as a term written out (MARC 21 $e) and those giving it as a relator code (MARC 21 and
+    UNIMARC $4), which the profile's ``[relators]`` table turns into words."""
+
+    spec: FieldSpec
+    join: str
+    role_terms: str
+    role_codes: str
+
+
+@dataclass(frozen=True, slots=True)
 class FieldReader:
     """One spec of one output field, with what reading it needs: the ``position`` of the spec among
     the field's specs orders the values (spec order, then the record's field order)."""
@@ -96,6 +149,11 @@ class MarcProfile:
     format_rules: tuple[FormatRule, ...]
     default_format: str
     holdings: tuple[HoldingsMap, ...]
+    format_details: tuple[FormatDetail, ...]
+    contributors: tuple[ContributorMap, ...]
+    # Relator code (lower case) → role in words; library or branch code → its name (per source).
+    relators: Mapping[str, str]
+    libraries: Mapping[str, str]
     # Derived, not given. Every tag the profile reads: the decoder skips the others.
     tags: frozenset[str] = field(init=False)
     # Tag → who reads it: a mapping reads each field of a record once and hands it to these.
@@ -117,6 +175,8 @@ class MarcProfile:
                 *(spec.tag for specs in self.fields.values() for spec in specs),
                 self.format_spec.tag,
                 *(holdings.tag for holdings in self.holdings),
+                *(detail.spec.tag for detail in self.format_details),
+                *(contributor.spec.tag for contributor in self.contributors),
             ]
         )
         object.__setattr__(self, "tags", tags)
@@ -152,14 +212,18 @@ def load_profile(path: Path) -> MarcProfile:
     return MarcProfile(
         name=path.stem,
         fields=_fields(document, path),
-        joins=_joins(document, path, "join"),
-        subdivisions=_joins(document, path, "subdivisions"),
-        format_spec=_format_spec(document, path),
-        format_rules=_format_rules(document, path),
-        default_format=_string(
-            _table(document, "format", path).get("default", "other"), path, "format.default"
+        joins=joins(document, path, "join"),
+        subdivisions=joins(document, path, "subdivisions"),
+        format_spec=format_spec(document, path),
+        format_rules=format_rules(document, path),
+        default_format=get_string(
+            get_table(document, "format", path).get("default", "other"), path, "format.default"
         ),
-        holdings=_holdings(document, path),
+        holdings=holdings_maps(document, path),
+        format_details=format_details(document, path),
+        contributors=contributors(document, path),
+        relators=code_names(document, path, "relators"),
+        libraries=code_names(document, path, "libraries"),
     )
 
 
@@ -169,56 +233,64 @@ def builtin_profile(name: Profile) -> MarcProfile:
     return load_profile(MAPPINGS_DIR / f"{name}.toml")
 
 
-def _table(document: Mapping[str, Any], key: str, path: Path) -> Mapping[str, Any]:
+def get_table(document: Mapping[str, Any], key: str, path: Where) -> Mapping[str, Any]:
     value = document.get(key, {})
     if not isinstance(value, dict):
         raise ConfigError(f"{path}: [{key}] must be a table")
     return value
 
 
-def _string(value: Any, path: Path, key: str) -> str:
+def get_string(value: Any, path: Where, key: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{path}: {key} must be a string, got {value!r}")
     return value
 
 
-def _fields(document: Mapping[str, Any], path: Path) -> dict[str, tuple[FieldSpec, ...]]:
-    table = _table(document, "fields", path)
-    known = SINGLE_FIELDS | LIST_FIELDS
-    fields: dict[str, tuple[FieldSpec, ...]] = {}
-    for key, value in table.items():
-        if key not in known:
-            raise ConfigError(
-                f"{path}: fields.{key} is not a Unicat field; known: {', '.join(sorted(known))}"
-            )
-        fields[key] = parse_specs(_string(value, path, f"fields.{key}"), f"{path}: fields.{key}")
+def _fields(document: Mapping[str, Any], path: Where) -> dict[str, tuple[FieldSpec, ...]]:
+    fields = field_specs(document, path, "fields")
     missing = REQUIRED_FIELDS - fields.keys()
     if missing:
         raise ConfigError(f"{path}: [fields] lacks {', '.join(sorted(missing))}")
     return fields
 
 
-def _joins(document: Mapping[str, Any], path: Path, name: str) -> dict[str, str]:
+def field_specs(document: Mapping[str, Any], path: Where, name: str) -> dict[str, tuple[FieldSpec, ...]]:
+    """The ``[fields]`` table (or an override's ``[add_fields]``): Unicat field → its specs."""
+    table = get_table(document, name, path)
+    known = SINGLE_FIELDS | LIST_FIELDS
+    fields: dict[str, tuple[FieldSpec, ...]] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(
+                f"{path}: {name}.{key} is not a Unicat field; known: {', '.join(sorted(known))}"
+            )
+        fields[key] = parse_specs(get_string(value, path, f"{name}.{key}"), f"{path}: {name}.{key}")
+    return fields
+
+
+def joins(document: Mapping[str, Any], path: Where, name: str) -> dict[str, str]:
     """The ``[join]`` or ``[subdivisions]`` table: Unicat field → string."""
-    table = _table(document, name, path)
+    table = get_table(document, name, path)
     known = SINGLE_FIELDS | LIST_FIELDS
     for key, value in table.items():
         if key not in known:
             raise ConfigError(f"{path}: {name}.{key} is not a Unicat field")
-        _string(value, path, f"{name}.{key}")
+        get_string(value, path, f"{name}.{key}")
     return dict(table)
 
 
-def _format_spec(document: Mapping[str, Any], path: Path) -> FieldSpec:
-    table = _table(document, "format", path)
-    specs = parse_specs(_string(table.get("spec", "LDR[6-7]"), path, "format.spec"), f"{path}: format.spec")
+def format_spec(document: Mapping[str, Any], path: Where) -> FieldSpec:
+    table = get_table(document, "format", path)
+    specs = parse_specs(
+        get_string(table.get("spec", "LDR[6-7]"), path, "format.spec"), f"{path}: format.spec"
+    )
     if len(specs) != 1:
         raise ConfigError(f"{path}: format.spec must be one spec")
     return specs[0]
 
 
-def _format_rules(document: Mapping[str, Any], path: Path) -> tuple[FormatRule, ...]:
-    rules = _table(document, "format", path).get("rules", [])
+def format_rules(document: Mapping[str, Any], path: Where) -> tuple[FormatRule, ...]:
+    rules = get_table(document, "format", path).get("rules", [])
     if not isinstance(rules, list):
         raise ConfigError(f"{path}: format.rules must be an array of tables ([[format.rules]])")
     result: list[FormatRule] = []
@@ -227,14 +299,14 @@ def _format_rules(document: Mapping[str, Any], path: Path) -> tuple[FormatRule, 
         if not isinstance(rule, dict) or set(rule) != {"match", "format"}:
             raise ConfigError(f"{path}: {where} must have exactly the keys 'match' and 'format'")
         try:
-            pattern = re.compile(_string(rule["match"], path, f"{where}.match"))
+            pattern = re.compile(get_string(rule["match"], path, f"{where}.match"))
         except re.error as exc:
             raise ConfigError(f"{path}: {where}.match is not a regular expression: {exc}") from exc
-        result.append(FormatRule(pattern, _string(rule["format"], path, f"{where}.format")))
+        result.append(FormatRule(pattern, get_string(rule["format"], path, f"{where}.format")))
     return tuple(result)
 
 
-def _holdings(document: Mapping[str, Any], path: Path) -> tuple[HoldingsMap, ...]:
+def holdings_maps(document: Mapping[str, Any], path: Where) -> tuple[HoldingsMap, ...]:
     entries = document.get("holdings", [])
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: holdings must be an array of tables ([[holdings]])")
@@ -243,7 +315,7 @@ def _holdings(document: Mapping[str, Any], path: Path) -> tuple[HoldingsMap, ...
         where = f"holdings #{number}"
         if not isinstance(entry, dict):
             raise ConfigError(f"{path}: {where} must be a table")
-        tag = _string(entry.get("tag"), path, f"{where}.tag")
+        tag = get_string(entry.get("tag"), path, f"{where}.tag")
         if not re.fullmatch(r"\d{3}", tag) or tag < "010":
             raise ConfigError(f"{path}: {where}.tag must be a data field tag such as '852', got {tag!r}")
         split = entry.get("split", False)
@@ -258,7 +330,7 @@ def _holdings(document: Mapping[str, Any], path: Path) -> tuple[HoldingsMap, ...
                     f"{path}: {where}.{key} is not a holding attribute; "
                     f"known: {', '.join(sorted(HOLDING_ATTRIBUTES))}"
                 )
-            alternatives = tuple(_string(value, path, f"{where}.{key}").split(":"))
+            alternatives = tuple(get_string(value, path, f"{where}.{key}").split(":"))
             if not all(_CODES_RE.match(codes) for codes in alternatives):
                 raise ConfigError(
                     f"{path}: {where}.{key} must be subfield codes such as 'hi' or 'a:b', got {value!r}"
@@ -266,3 +338,86 @@ def _holdings(document: Mapping[str, Any], path: Path) -> tuple[HoldingsMap, ...
             attributes[key] = alternatives
         maps.append(HoldingsMap(tag, attributes, split))
     return tuple(maps)
+
+
+def format_details(document: Mapping[str, Any], path: Where) -> tuple[FormatDetail, ...]:
+    """The ``[[format.details]]`` entries, in order (the first that matches refines the format)."""
+    entries = get_table(document, "format", path).get("details", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: format.details must be an array of tables ([[format.details]])")
+    result: list[FormatDetail] = []
+    for number, entry in enumerate(entries, start=1):
+        where = f"format.details #{number}"
+        if not isinstance(entry, dict) or not {"spec", "match", "detail"} <= set(entry) <= {
+            "formats",
+            "spec",
+            "match",
+            "detail",
+        }:
+            raise ConfigError(
+                f"{path}: {where} must have the keys 'spec', 'match' and 'detail', and may have 'formats'"
+            )
+        formats = entry.get("formats", [])
+        if not isinstance(formats, list) or not all(isinstance(name, str) for name in formats):
+            raise ConfigError(f"{path}: {where}.formats must be an array of format names")
+        specs = parse_specs(get_string(entry["spec"], path, f"{where}.spec"), f"{path}: {where}.spec")
+        if len(specs) != 1:
+            raise ConfigError(f"{path}: {where}.spec must be one spec")
+        try:
+            pattern = re.compile(get_string(entry["match"], path, f"{where}.match"))
+        except re.error as exc:
+            raise ConfigError(f"{path}: {where}.match is not a regular expression: {exc}") from exc
+        detail = get_string(entry["detail"], path, f"{where}.detail")
+        result.append(FormatDetail(frozenset(formats), specs[0], pattern, detail))
+    return tuple(result)
+
+
+def contributors(document: Mapping[str, Any], path: Where) -> tuple[ContributorMap, ...]:
+    """The ``[[contributors]]`` entries, one map per tag they name."""
+    entries = document.get("contributors", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: contributors must be an array of tables ([[contributors]])")
+    maps: list[ContributorMap] = []
+    for number, entry in enumerate(entries, start=1):
+        where = f"contributors #{number}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: {where} must be a table")
+        unknown = set(entry) - CONTRIBUTOR_KEYS
+        if unknown:
+            raise ConfigError(
+                f"{path}: {where}.{sorted(unknown)[0]} is not a contributors key; "
+                f"known: {', '.join(sorted(CONTRIBUTOR_KEYS))}"
+            )
+        tags = get_string(entry.get("tags"), path, f"{where}.tags").split(":")
+        for tag in tags:
+            if not re.fullmatch(r"\d{3}", tag) or tag < "010":
+                raise ConfigError(
+                    f"{path}: {where}.tags must be data field tags such as '100:700', got {tag!r}"
+                )
+        codes = {
+            key: get_string(entry.get(key, ""), path, f"{where}.{key}")
+            for key in ("name", "role_terms", "role_codes")
+        }
+        for key, value in codes.items():
+            if value and not _CODES_RE.match(value):
+                raise ConfigError(
+                    f"{path}: {where}.{key} must be subfield codes such as 'abcd', got {value!r}"
+                )
+        if not codes["name"]:
+            raise ConfigError(f"{path}: {where}.name must name the subfields of the name, e.g. 'abcd'")
+        join = get_string(entry.get("join", " "), path, f"{where}.join")
+        maps.extend(
+            ContributorMap(FieldSpec(tag, codes["name"]), join, codes["role_terms"], codes["role_codes"])
+            for tag in tags
+        )
+    return tuple(maps)
+
+
+def code_names(document: Mapping[str, Any], path: Where, name: str) -> dict[str, str]:
+    """A table of codes and the words they stand for (``[relators]``, ``[libraries]``)."""
+    found = get_table(document, name, path)
+    for key, value in found.items():
+        get_string(value, path, f"{name}.{key}")
+    if name == "relators":
+        return {key.casefold(): value for key, value in found.items()}
+    return dict(found)

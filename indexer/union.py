@@ -91,6 +91,9 @@ def build_union_record(union_id: str, cluster: Cluster) -> UnionRecord:
         sources=[SourceRef(member.source, member.local_id) for member in cluster.members],
         merge=list(cluster.rules),
         updated=max(datestamps) if datestamps else None,
+        contributors=next((list(member.contributors) for member in ranked if member.contributors), []),
+        other_titles=_united(member.other_titles for member in ranked),
+        format_detail=next((member.format_detail for member in ranked if member.format_detail), None),
     )
 
 
@@ -119,4 +122,7 @@ def _single_member_record(union_id: str, member: ExtractedRecord, cluster: Clust
         sources=[SourceRef(member.source, member.local_id)],
         merge=list(cluster.rules),
         updated=member.datestamp or None,
+        contributors=list(member.contributors),
+        other_titles=list(member.other_titles),
+        format_detail=member.format_detail,
     )

@@ -10,6 +10,7 @@ from search_app.fetch import find_record, run_search
 from search_app.harvests import fetch_status
 from search_app.openapi import openapi_document
 from search_app.present import search_json
+from search_app.quarantine import fetch_quarantine
 from search_app.state import ENGINE, LABELS, SETTINGS, in_thread
 from unicat.errors import EngineError
 
@@ -47,6 +48,13 @@ async def api_status(request: web.Request) -> web.Response:
     """``/api/status``: the JSON of `unicat status --json` (``source``, ``runs`` as its CODE, ``--runs``)."""
     _, status = await fetch_status(request)
     return web.json_response(status.to_json())
+
+
+async def api_quarantine(request: web.Request) -> web.Response:
+    """``/api/quarantine``: the JSON of `unicat quarantine list --json` (``source``, ``stage``,
+    ``page``, ``page_size`` as its options)."""
+    page = await fetch_quarantine(request)
+    return web.json_response(page.to_json())
 
 
 async def api_openapi(request: web.Request) -> web.Response:

@@ -13,11 +13,13 @@ from pathlib import Path
 from aiohttp import web
 
 from search_app import api, pages
+from search_app import merges as merge_desk
 from search_app.errors import error_middleware
 from search_app.highlight import highlight
 from search_app.icons import format_badges
 from search_app.labels import DEFAULT_FACETS_FILE, load_labels
 from search_app.links import api_record_url, record_url
+from search_app.reindex import REINDEXER, Reindexer, ReindexJob, reindexer_context
 from search_app.render import STATIC_DIR, make_environment
 from search_app.sources import DEFAULT_TTL, SourceDirectory
 from search_app.state import ENGINE, EXECUTOR, LABELS, SETTINGS, SOURCES, TEMPLATES, in_thread
@@ -42,9 +44,17 @@ async def _engine_threads(app: web.Application) -> AsyncIterator[None]:
     executor.shutdown(wait=True, cancel_futures=True)
 
 
-def make_app(engine: Engine, settings: Settings, facets_file: Path = DEFAULT_FACETS_FILE) -> web.Application:
-    """The search application over ``engine``; ``facets_file`` holds the facet order and value labels."""
+def make_app(
+    engine: Engine,
+    settings: Settings,
+    facets_file: Path = DEFAULT_FACETS_FILE,
+    reindex: ReindexJob | None = None,
+) -> web.Application:
+    """The search application over ``engine``; ``facets_file`` holds the facet order and value labels;
+    ``reindex`` is what the librarians' "apply now" runs in the background (none: they wait for the
+    next ``unicat index``)."""
     app = web.Application(middlewares=[server_timing, error_middleware])
+    app[REINDEXER] = Reindexer(app, reindex)
     labels = load_labels(facets_file)
     templates = make_environment()
     templates.globals["labels"] = labels
@@ -57,15 +67,19 @@ def make_app(engine: Engine, settings: Settings, facets_file: Path = DEFAULT_FAC
     app[LABELS] = labels
     app[TEMPLATES] = templates
     app.cleanup_ctx.append(_engine_threads)
+    app.cleanup_ctx.append(reindexer_context)
     app.router.add_get("/", pages.home, name="home")
     app.router.add_get("/search", pages.search, name="search")
     app.router.add_get("/record/{id}", pages.record, name="record")
     app.router.add_get("/librarians/harvests", pages.harvests, name="harvests")
+    app.router.add_get("/librarians/quarantine", pages.quarantine, name="quarantine")
     app.router.add_get("/healthz", api.healthz, name="healthz")
     app.router.add_get("/api/search", api.api_search, name="api_search")
     app.router.add_get("/api/records/{id}", api.api_record, name="api_record")
     app.router.add_get("/api/status", api.api_status, name="api_status")
+    app.router.add_get("/api/quarantine", api.api_quarantine, name="api_quarantine")
     app.router.add_get("/api/openapi.json", api.api_openapi, name="api_openapi")
+    merge_desk.add_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from unicat.model import QUARANTINE_STAGES
+from unicat.quarantine import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from unicat.quarantine import MAX_PAGE as MAX_QUARANTINE_PAGE
 from unicat.query import MAX_PAGE, MAX_QUERY_LENGTH, SORT_ORDERS
 from unicat.settings import Settings
 from unicat.status import DEFAULT_HISTORY, HEALTH_LABELS, MAX_HISTORY
@@ -98,6 +101,30 @@ _STATUS_PARAMETERS: list[dict[str, Any]] = [
         "schema": {"type": "integer", "minimum": 0, "maximum": MAX_HISTORY, "default": DEFAULT_HISTORY},
     },
 ]
+_QUARANTINE_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "name": "source",
+        "in": "query",
+        "description": "Only this source's records (code).",
+        "schema": {"type": "string", "maxLength": 32},
+    },
+    {
+        "name": "stage",
+        "in": "query",
+        "description": "Only the records quarantined at this stage.",
+        "schema": {"type": "string", "enum": list(QUARANTINE_STAGES)},
+    },
+    {
+        "name": "page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_QUARANTINE_PAGE, "default": 1},
+    },
+    {
+        "name": "page_size",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
+    },
+]
 _BAD_REQUEST = _json(_ERROR, "A parameter is invalid; `error.param` names it.")
 _UNAVAILABLE = _json(_ERROR, "The search took too long or the engine is unavailable; retry later.")
 _MOVED = {"description": "The record was merged into another; `Location` gives its new address."}
@@ -132,6 +159,9 @@ _SCHEMAS: dict[str, Any] = {
                 "barcode",
                 "item_type",
                 "note",
+                "branch_name",
+                "depositary",
+                "depositary_name",
             )
         },
     },
@@ -257,6 +287,36 @@ _SCHEMAS: dict[str, Any] = {
             "harvest_interval": {"type": ["number", "null"], "description": "Seconds between harvests."},
             "next_due": {"type": ["string", "null"]},
             "history": {"type": "array", "items": {"$ref": "#/components/schemas/RunSummary"}},
+            "quarantined_by_stage": {
+                "type": "object",
+                "description": "Quarantined records per stage; stages without any are left out.",
+                "properties": {stage: {"type": "integer"} for stage in QUARANTINE_STAGES},
+            },
+        },
+    },
+    "QuarantinePage": {
+        "type": "object",
+        "description": "A page of quarantined records, newest first, as `unicat quarantine list --json` "
+        "prints it; `total` counts the records the filter matches, `counts` every source and stage.",
+        "required": ["page", "page_size", "total", "counts", "entries"],
+        "properties": {
+            "source": {"type": ["string", "null"]},
+            "stage": {"type": ["string", "null"]},
+            "page": {"type": "integer"},
+            "page_size": {"type": "integer"},
+            "total": {"type": "integer"},
+            "counts": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "source": {"type": "string"},
+                        "stage": {"type": "string"},
+                        "count": {"type": "integer"},
+                    },
+                },
+            },
+            "entries": {"type": "array", "items": {"$ref": "#/components/schemas/Quarantined"}},
         },
     },
     "Quarantined": {
@@ -291,6 +351,22 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": {"type": "string"},
             "title": {"type": "string"},
+            "other_titles": {"type": "array", "items": {"type": "string"}},
+            "contributors": {
+                "type": "array",
+                "description": "The names of the author and contributor fields with their role in words "
+                "(null when the record gives none); `authors` keeps the names alone.",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "role"],
+                    "properties": {"name": {"type": "string"}, "role": {"type": ["string", "null"]}},
+                },
+            },
+            "format_detail": {
+                "type": ["string", "null"],
+                "description": "What the coded data adds to `format`: large print, braille, online, "
+                "electronic, microform.",
+            },
             "holdings": {"type": "array", "items": {"$ref": "#/components/schemas/Holding"}},
             "sources": {
                 "type": "array",
@@ -306,8 +382,66 @@ _SCHEMAS: dict[str, Any] = {
                     "properties": {"rule": {"type": "string"}, "key": {"type": "string"}},
                 },
             },
+            "work": {"type": ["string", "null"]},
+            "editions": {"type": "array", "items": {"type": "string"}},
         },
         "additionalProperties": True,
+    },
+    "SourceRef": {
+        "type": "object",
+        "required": ["source", "local_id"],
+        "properties": {"source": {"type": "string"}, "local_id": {"type": "string"}},
+    },
+    "MergeDecision": {
+        "type": "object",
+        "required": ["id", "kind", "first", "second", "reason", "by", "at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"enum": ["split", "force"]},
+            "first": {"$ref": "#/components/schemas/SourceRef"},
+            "second": {"$ref": "#/components/schemas/SourceRef"},
+            "reason": {"type": "string"},
+            "by": {"type": "string"},
+            "at": {"type": "string"},
+        },
+    },
+    "MergeExplanation": {
+        "type": "object",
+        "required": ["id", "members", "rules", "decisions"],
+        "properties": {
+            "id": {"type": "string"},
+            "members": {"type": "array", "items": {"$ref": "#/components/schemas/SourceRef"}},
+            "rules": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {n: {"type": "string"} for n in ("rule", "key", "label")},
+                },
+            },
+            "decisions": {"type": "array", "items": {"$ref": "#/components/schemas/MergeDecision"}},
+        },
+    },
+}
+
+_DECISION_FORM = {
+    "required": True,
+    "content": {
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "required": ["action"],
+                "properties": {
+                    "action": {"enum": ["split", "force", "undo"]},
+                    "record": {"type": "string", "description": "the union record (split, force)"},
+                    "member": {"type": "string", "description": "SOURCE:LOCAL_ID to keep apart (split)"},
+                    "other": {"type": "string", "description": "the union record to merge with (force)"},
+                    "decision": {"type": "integer", "description": "the decision to forget (undo)"},
+                    "reason": {"type": "string", "maxLength": 500},
+                    "by": {"type": "string"},
+                    "apply": {"enum": ["1"], "description": "re-index in the background at once"},
+                },
+            }
+        }
     },
 }
 
@@ -359,6 +493,42 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     },
                 }
             },
+            "/api/quarantine": {
+                "get": {
+                    "operationId": "listQuarantine",
+                    "summary": "Quarantined records, newest first, paged, with counts per source and stage",
+                    "parameters": _QUARANTINE_PARAMETERS,
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/QuarantinePage"}, "A page."),
+                        "400": _BAD_REQUEST,
+                        "503": _UNAVAILABLE,
+                    },
+                }
+            },
+            "/api/records/{id}/merge": {
+                "get": {
+                    "operationId": "getRecordMerge",
+                    "summary": "Why a union record holds its members: rules, keys and librarians' decisions",
+                    "parameters": [_ID_PARAMETER],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/MergeExplanation"}, "The explanation."),
+                        "301": _MOVED,
+                        "404": _json(_ERROR, "No such record."),
+                    },
+                }
+            },
+            "/api/merges": {
+                "get": {
+                    "operationId": "listMergeDecisions",
+                    "summary": "Every librarians' merge decision, oldest first",
+                    "responses": {
+                        "200": _json(
+                            {"type": "array", "items": {"$ref": "#/components/schemas/MergeDecision"}},
+                            "The decisions.",
+                        )
+                    },
+                }
+            },
             "/api/openapi.json": {
                 "get": {
                     "operationId": "getOpenAPI",
@@ -393,6 +563,39 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     "summary": "Librarians' page: harvest health, history and quarantine (HTML)",
                     "parameters": _STATUS_PARAMETERS,
                     "responses": {"200": _html("The page."), "400": _html("A parameter is invalid.")},
+                }
+            },
+            "/librarians/quarantine": {
+                "get": {
+                    "operationId": "quarantinePage",
+                    "summary": "Librarians' page: the quarantined records, paged (HTML)",
+                    "parameters": _QUARANTINE_PARAMETERS,
+                    "responses": {"200": _html("The page."), "400": _html("A parameter is invalid.")},
+                }
+            },
+            "/librarians/merges": {
+                "get": {
+                    "operationId": "mergesPage",
+                    "summary": "Librarians' page: every merge decision, with undo (HTML)",
+                    "responses": {"200": _html("The page.")},
+                },
+                "post": {
+                    "operationId": "decideMerge",
+                    "summary": "Split a member off a union record, force a merge, or undo a decision",
+                    "requestBody": _DECISION_FORM,
+                    "responses": {
+                        "303": {"description": "Done: `Location` is the page to go back to."},
+                        "400": _html("A field is invalid; the message names it."),
+                        "403": _html("The form was sent from another site's page."),
+                    },
+                },
+            },
+            "/librarians/merges/{id}": {
+                "get": {
+                    "operationId": "recordMergePage",
+                    "summary": "Librarians' page: why a record was merged, with split and force forms (HTML)",
+                    "parameters": [_ID_PARAMETER],
+                    "responses": {"200": _html("The page."), "301": _MOVED, "404": _html("No such record.")},
                 }
             },
             "/record/{id}": {

@@ -12,8 +12,10 @@ from search_app.fetch import find_record, run_search
 from search_app.harvests import StatusParams, fetch_status
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.present import FacetView, facet_views, holdings_by_library, value_label
+from search_app.quarantine import fetch_quarantine, filter_query
 from search_app.render import render
 from search_app.state import ENGINE, LABELS, SETTINGS, SOURCES, in_thread
+from unicat.clock import utc_now
 from unicat.query import MAX_PAGE
 from unicat.status import (
     DEFAULT_HISTORY,
@@ -52,6 +54,9 @@ def facet_links(views: list[FacetView], links: SearchLinks, year: str | None) ->
         result[view.name] = items
     return result
 
+
+# Other editions listed on a record page (the record keeps up to indexer.works.MAX_EDITIONS ids).
+EDITIONS_SHOWN = 20
 
 SORT_LABELS = {
     "relevance": "Relevance",
@@ -110,11 +115,15 @@ async def record(request: web.Request) -> web.Response:
     if isinstance(found, str):
         raise web.HTTPMovedPermanently(record_url(found))
     names = await request.app[SOURCES].names()
+    editions = found.editions[:EDITIONS_SHOWN]
     context = {
         "q": "",
         "record": found,
         "library_names": names,
         "holdings": holdings_by_library(found, names),
+        "editions": await in_thread(request.app, request.app[ENGINE].get_union_records, editions)
+        if editions
+        else [],
     }
     return render(request, "record.html", context)
 
@@ -138,3 +147,22 @@ async def harvests(request: web.Request) -> web.Response:
         "age": functools.partial(format_age, now=status.generated),
     }
     return render(request, "harvests.html", context)
+
+
+async def quarantine(request: web.Request) -> web.Response:
+    """For librarians: every quarantined record, newest first, paged, with the counts per library and
+    stage, and links that filter by them."""
+    page = await fetch_quarantine(request)
+    wanted = page.filter
+    names = await request.app[SOURCES].names()
+    context = {
+        "q": "",
+        "page": page,
+        "library_names": names,
+        "json_url": "/api/quarantine" + filter_query(wanted),
+        "first_url": filter_query(wanted, 1),
+        "previous_url": (filter_query(wanted, wanted.page - 1) or "?") if wanted.page > 1 else None,
+        "next_url": filter_query(wanted, wanted.page + 1) if wanted.page < page.last_page else None,
+        "age": functools.partial(format_age, now=utc_now()),
+    }
+    return render(request, "quarantine.html", context)

@@ -97,21 +97,37 @@ def search_json(
 
 @dataclass(frozen=True, slots=True)
 class LibraryHoldings:
-    """The copies one library holds of a record."""
+    """The copies one library holds of a record.
+
+    A library is a source, or one branch of a source whose ``[libraries]`` table names its branch
+    codes (a network exporting the items of all its libraries): ``code`` is the source's code or the
+    branch's, and ``source_name`` names the source of a branch.
+    """
 
     code: str
     name: str
     holdings: list[Holding]
+    source_name: str | None = None
+
+    @property
+    def has_barcodes(self) -> bool:
+        """Whether this library shows barcodes at all (a column of dashes says nothing)."""
+        return any(holding.barcode for holding in self.holdings)
 
 
 def holdings_by_library(record: UnionRecord, library_names: Mapping[str, str]) -> list[LibraryHoldings]:
-    """Holdings grouped by library, libraries by name, copies in the order the library listed them."""
-    groups: dict[str, list[Holding]] = {}
+    """Holdings grouped by library, libraries by name (then code), copies in the order the library
+    listed them; a named branch is a library of its own."""
+    groups: dict[tuple[str, str | None], list[Holding]] = {}
     for holding in record.holdings:
-        groups.setdefault(holding.library, []).append(holding)
-    result = [
-        LibraryHoldings(code, library_names.get(code, items[0].library_name), items)
-        for code, items in groups.items()
-    ]
-    result.sort(key=lambda group: group.name.casefold())
+        branch = holding.branch if holding.branch_name else None
+        groups.setdefault((holding.library, branch), []).append(holding)
+    result: list[LibraryHoldings] = []
+    for (code, branch), items in groups.items():
+        source_name = library_names.get(code, items[0].library_name)
+        if branch is None:
+            result.append(LibraryHoldings(code, source_name, items))
+        else:
+            result.append(LibraryHoldings(branch, items[0].branch_name or branch, items, source_name))
+    result.sort(key=lambda group: (group.name.casefold(), group.code, group.source_name or ""))
     return result

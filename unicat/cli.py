@@ -21,10 +21,11 @@ from unicat import __version__
 from unicat.engine import Engine
 from unicat.engines import open_engine
 from unicat.errors import BadParameter, SourceNotFound, UnicatError
-from unicat.model import PROFILES, Source, check_source_code
+from unicat.model import PROFILES, QUARANTINE_STAGES, Source, SourceRef, check_source_code
 from unicat.progress import ProgressLine
+from unicat.quarantine import DEFAULT_PAGE_SIZE
 from unicat.settings import Settings, settings_from_environment
-from unicat.status import DEFAULT_HISTORY, MAX_HISTORY, catalogue_status, format_status
+from unicat.status import DEFAULT_HISTORY, MAX_HISTORY, catalogue_status, format_status, printable
 from unicat.steps import echo, harvest_step, index_step, serve_forever
 
 log = logging.getLogger("unicat")
@@ -80,6 +81,15 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="DURATION",
         help="harvest it on its own this often while `unicat serve` runs: 90m, 6h, 1d or seconds",
     )
+    mapping = add.add_mutually_exclusive_group()
+    mapping.add_argument(
+        "--mapping",
+        type=Path,
+        metavar="FILE",
+        help="a TOML profile override for this source (holdings tags, call numbers, library names…); "
+        "kept when the source is updated without it",
+    )
+    mapping.add_argument("--no-mapping", action="store_true", help="drop the source's profile override")
     listing = source_commands.add_parser("list", help="list the sources")
     listing.add_argument("--json", action="store_true", help="print JSON")
 
@@ -137,7 +147,61 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("--to", required=True, metavar="URL", help="the target engine's URL")
     migrate.add_argument("--force", action="store_true", help="copy even if the target is not empty")
+    _add_quarantine_parser(commands)
+    _add_merge_parser(commands)
     return parser
+
+
+def _add_merge_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    merge = commands.add_parser(
+        "merge", help="see why records were merged; split a wrong merge or force a missed one"
+    )
+    actions = merge.add_subparsers(dest="merge_command", required=True, metavar="ACTION")
+    show = actions.add_parser("show", help="a union record's members, the rules that merged them, decisions")
+    show.add_argument("union_id", metavar="UNION_ID")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    split = actions.add_parser("split", help="keep one member apart from the rest of a union record")
+    split.add_argument("union_id", metavar="UNION_ID")
+    split.add_argument("member", metavar="SOURCE:LOCAL_ID", help="the member to take out")
+    force = actions.add_parser("force", help="make two union records one edition")
+    force.add_argument("union_id", metavar="UNION_ID")
+    force.add_argument("other_id", metavar="OTHER_UNION_ID")
+    for action in (split, force):
+        action.add_argument("--reason", default="", help="why (shown to other librarians)")
+        action.add_argument("--by", default="", help="who decided (a name or login)")
+        action.add_argument("--index", action="store_true", help="re-index at once to apply it")
+    listing = actions.add_parser("list", help="every stored decision, oldest first")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    undo = actions.add_parser("undo", help="forget a decision (the rules decide again)")
+    undo.add_argument("decision_id", metavar="ID", type=int)
+    undo.add_argument("--index", action="store_true", help="re-index at once")
+
+
+def _add_quarantine_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    quarantine = commands.add_parser(
+        "quarantine", help="list, show and drop the records that could not be taken in"
+    )
+    actions = quarantine.add_subparsers(dest="quarantine_command", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="the quarantined records, newest first, with counts")
+    listing.add_argument("--source", metavar="CODE", help="only this source's records")
+    listing.add_argument("--stage", metavar="STAGE", help="only this stage's: harvest, import or index")
+    listing.add_argument("--page", default="1", metavar="N", help="which page (default 1)")
+    listing.add_argument(
+        "--page-size",
+        default=str(DEFAULT_PAGE_SIZE),
+        metavar="N",
+        help=f"entries per page (default {DEFAULT_PAGE_SIZE})",
+    )
+    listing.add_argument("--json", action="store_true", help="print JSON (the /api/quarantine shape)")
+    show = actions.add_parser("show", help="write a quarantined record's raw bytes, to fix it")
+    show.add_argument("source", metavar="CODE")
+    show.add_argument("local_id", metavar="LOCAL_ID")
+    show.add_argument("--stage", metavar="STAGE", help="which entry when it has several (default: newest)")
+    show.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (default: standard output)")
+    drop = actions.add_parser("drop", help="forget quarantined records a librarian has dealt with")
+    drop.add_argument("source", metavar="CODE")
+    drop.add_argument("local_ids", nargs="+", metavar="LOCAL_ID")
+    drop.add_argument("--stage", metavar="STAGE", help="only this stage's entries (default: every stage)")
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -184,19 +248,40 @@ def _configure_logging(args: argparse.Namespace, settings: Settings) -> None:
 # -- commands ------------------------------------------------------------------------------------
 
 
+def _source_mapping(args: argparse.Namespace, engine: Engine, code: str) -> str | None:
+    """The override the saved source gets: the file given (checked now, against the source's
+    profile), none with ``--no-mapping``, else the one the source already had."""
+    from indexer.overrides import read_override, source_profile
+
+    if args.mapping is not None:
+        return read_override(args.mapping, args.profile)
+    if args.no_mapping:
+        return None
+    try:
+        kept = engine.get_source(code).mapping
+    except SourceNotFound:
+        return None
+    # The profile may have changed: the kept override must still hold for the new one.
+    source_profile(Source(code=code, name=args.name, profile=args.profile, mapping=kept))
+    return kept
+
+
 def cmd_source(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
     if args.source_command == "add":
+        code = check_source_code(args.code)
         source = Source(
-            code=check_source_code(args.code),
+            code=code,
             name=args.name,
             oai_url=args.oai_url,
             metadata_prefix=args.metadata_prefix,
             set_spec=args.set_spec,
             profile=args.profile,
             harvest_interval=parse_duration(args.interval) if args.interval else None,
+            mapping=_source_mapping(args, engine, code),
         )
         engine.save_source(source)
-        echo(f"source {source.code} saved ({source.profile}, {source.oai_url or 'file imports'})")
+        override = f", profile override from {args.mapping}" if args.mapping else ""
+        echo(f"source {source.code} saved ({source.profile}, {source.oai_url or 'file imports'}{override})")
         return EXIT_OK
     sources = engine.list_sources()
     if args.json:
@@ -205,7 +290,8 @@ def cmd_source(args: argparse.Namespace, settings: Settings, engine: Engine) -> 
         echo("no sources yet: add one with `unicat source add` or `unicat import`")
     for source in [] if args.json else sources:
         where = source.oai_url or "file imports"
-        echo(f"{source.code:<10} {source.profile:<8} {source.name} — {where}")
+        override = " (profile override)" if source.mapping else ""
+        echo(f"{source.code:<10} {source.profile:<8} {source.name} — {where}{override}")
     return EXIT_OK
 
 
@@ -272,6 +358,93 @@ def cmd_status(args: argparse.Namespace, settings: Settings, engine: Engine) -> 
     return EXIT_OK
 
 
+def cmd_quarantine(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+    from unicat.quarantine import (
+        MAX_PAGE,
+        MAX_PAGE_SIZE,
+        QuarantineFilter,
+        check_source,
+        check_stage,
+        check_whole_number,
+        format_quarantine,
+        quarantine_page,
+    )
+
+    stage = check_stage("--stage", args.stage) if args.stage else None
+    if args.quarantine_command == "list":
+        wanted = QuarantineFilter(
+            source=check_source("--source", args.source) if args.source else None,
+            stage=stage,
+            page=check_whole_number("--page", args.page, 1, MAX_PAGE),
+            page_size=check_whole_number("--page-size", args.page_size, 1, MAX_PAGE_SIZE),
+        )
+        page = quarantine_page(engine, wanted)
+        if args.json:
+            echo(json.dumps(page.to_json(), ensure_ascii=False, indent=2))
+        else:
+            echo(format_quarantine(page))
+        return EXIT_OK
+    code = check_source("CODE", args.source)
+    if args.quarantine_command == "drop":
+        stages = (stage,) if stage else QUARANTINE_STAGES
+        found = [e for i in args.local_ids for e in engine.get_quarantined(code, i) if e.stage in stages]
+        engine.remove_quarantine(code, args.local_ids, stages)
+        echo(f"dropped {len(found):,} quarantine entries of {code}")
+        return EXIT_OK
+    entries = [e for e in engine.get_quarantined(code, args.local_id) if stage is None or e.stage == stage]
+    if not entries:
+        raise UnicatError(
+            f"{code} has no quarantined record {args.local_id!r}"
+            + (f" at stage {stage}" if stage else "")
+            + ": `unicat quarantine list --source CODE` lists them"
+        )
+    entry = entries[0]
+    if args.out:
+        args.out.write_bytes(entry.raw)
+    else:
+        sys.stdout.buffer.write(entry.raw)
+        sys.stdout.buffer.flush()
+    echo(
+        f"{len(entry.raw):,} bytes of {code} {args.local_id} [{entry.stage}]: {printable(entry.reason)}",
+        sys.stderr,
+    )
+    return EXIT_OK
+
+
+def cmd_merge(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+    from unicat import merges
+
+    if args.merge_command == "show":
+        explanation = merges.explain(engine, merges.union_record(engine, args.union_id, "UNION_ID"))
+        if args.json:
+            echo(json.dumps(explanation.to_json(), ensure_ascii=False, indent=2))
+        else:
+            echo(merges.format_explanation(explanation))
+        return EXIT_OK
+    if args.merge_command == "list":
+        decisions = engine.merge_decisions()
+        if args.json:
+            echo(json.dumps([d.to_json() for d in decisions], ensure_ascii=False, indent=2))
+        else:
+            echo(merges.format_decisions(decisions))
+        return EXIT_OK
+    if args.merge_command == "split":
+        member = SourceRef.parse(args.member, "SOURCE:LOCAL_ID")
+        saved = merges.split_member(engine, args.union_id, member, reason=args.reason, by=args.by)
+        echo("\n".join(merges.format_decision(decision) for decision in saved))
+    elif args.merge_command == "force":
+        saved_one = merges.force_merge(engine, args.union_id, args.other_id, reason=args.reason, by=args.by)
+        echo(merges.format_decision(saved_one))
+    elif not engine.remove_merge_decision(args.decision_id):
+        raise BadParameter("ID", f"no merge decision #{args.decision_id}; `unicat merge list` lists them")
+    else:
+        echo(f"forgot decision #{args.decision_id}")
+    if args.index:
+        return cmd_index(args, settings, engine)
+    echo(merges.APPLY_NOTE)
+    return EXIT_OK
+
+
 def cmd_export(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
     from unicat.export import write_jsonl, write_marcxml
 
@@ -321,7 +494,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings, engine: Engine) ->
     echo(
         f"copied {report.sources:,} sources, {report.source_records:,} source records, "
         f"{report.harvest_runs:,} harvest runs, {report.quarantined:,} quarantined records, "
-        f"{report.union_records:,} union records and {report.redirects:,} redirects to {target.url}"
+        f"{report.merge_decisions:,} merge decisions, {report.union_records:,} union records and "
+        f"{report.redirects:,} redirects to {target.url}"
     )
     return EXIT_OK
 
@@ -336,6 +510,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Engine], int]] = {
     "status": cmd_status,
     "export": cmd_export,
     "migrate": cmd_migrate,
+    "quarantine": cmd_quarantine,
+    "merge": cmd_merge,
 }
 
 

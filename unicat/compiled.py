@@ -20,6 +20,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "indexer.marc",
     "indexer.decoding",
     "indexer.extract",
+    "indexer.matching",
     "indexer.dedup",
     "indexer.ids",
     "indexer.union",

@@ -57,8 +57,12 @@ class IndexFields:
 
 def index_fields(record: UnionRecord) -> IndexFields:
     """Derive everything an engine indexes from a union record."""
-    title = analyze(record.title)
-    author = analyze([*record.authors, record.responsibility or ""])
+    # Other titles (uniform, variant, parallel) find the record as its title does.
+    title = analyze([record.title, *record.other_titles])
+    # Contributors mostly repeat the authors; only the names the authors lack are added.
+    named = set(record.authors)
+    others = [contributor.name for contributor in record.contributors if contributor.name not in named]
+    author = analyze([*record.authors, *others, record.responsibility or ""])
     subject = analyze(record.subjects)
     ident = " ".join(
         [*record.isbns, *(analyze(i) for i in record.issns), *(analyze(n) for n in record.system_numbers)]

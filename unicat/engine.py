@@ -14,8 +14,10 @@ from types import TracebackType
 from typing import Literal
 
 from unicat.model import (
+    QUARANTINE_STAGES,
     HarvestCheckpoint,
     HarvestRun,
+    MergeDecision,
     QuarantineEntry,
     QuarantineStage,
     RecordCounts,
@@ -163,12 +165,51 @@ class Engine(abc.ABC):
         """Forget quarantined entries of one stage (before that stage runs again)."""
 
     @abc.abstractmethod
-    def list_quarantine(self, source: str | None = None, limit: int = 100) -> list[QuarantineEntry]:
-        """Quarantined entries, newest first."""
+    def list_quarantine(
+        self,
+        source: str | None = None,
+        limit: int = 100,
+        *,
+        stage: QuarantineStage | None = None,
+        offset: int = 0,
+    ) -> list[QuarantineEntry]:
+        """Quarantined entries, newest first; ``offset`` skips that many (for paged listings)."""
 
     @abc.abstractmethod
     def count_quarantine(self, source: str | None = None) -> int:
         """How many entries are quarantined."""
+
+    @abc.abstractmethod
+    def quarantine_counts(self) -> dict[tuple[str, QuarantineStage], int]:
+        """How many entries each (source, stage) has, in one read (for status pages); pairs without
+        any entry are left out."""
+
+    @abc.abstractmethod
+    def get_quarantined(self, source: str, local_id: str) -> list[QuarantineEntry]:
+        """The entries of one record, at every stage it was quarantined at, newest first."""
+
+    @abc.abstractmethod
+    def remove_quarantine(
+        self, source: str, local_ids: Sequence[str], stages: Sequence[QuarantineStage] = QUARANTINE_STAGES
+    ) -> None:
+        """Forget the entries of these records at these stages: they were read fine since, or a
+        librarian dropped them. Ids without an entry are ignored."""
+
+    # -- librarians' merge decisions -------------------------------------------------------------
+    @abc.abstractmethod
+    def save_merge_decision(self, decision: MergeDecision) -> MergeDecision:
+        """Store a librarian's split or forced merge of two source records, replacing any earlier
+        decision on the same pair; returns it as stored: the pair in its fixed order
+        (:attr:`~unicat.model.MergeDecision.pair`), with its ``id``, and ``at`` (now, unless the decision
+        has a time already: a copied catalogue keeps when each decision was made)."""
+
+    @abc.abstractmethod
+    def merge_decisions(self) -> list[MergeDecision]:
+        """Every stored decision, oldest first (the indexer applies them on every run)."""
+
+    @abc.abstractmethod
+    def remove_merge_decision(self, decision_id: int) -> bool:
+        """Forget one decision (the next index follows the rules again); ``False`` if there was none."""
 
     # -- union index -----------------------------------------------------------------------------
     @abc.abstractmethod
@@ -194,6 +235,12 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def get_union_record(self, union_id: str) -> UnionRecord | None:
         """One union record by id, or ``None``."""
+
+    def get_union_records(self, union_ids: Sequence[str]) -> list[UnionRecord]:
+        """The union records of these ids that exist, in the order given (a record page's other
+        editions). Engines that can read many documents in one request do so."""
+        found = (self.get_union_record(union_id) for union_id in union_ids)
+        return [record for record in found if record is not None]
 
     @abc.abstractmethod
     def iter_union_records(self) -> Iterator[UnionRecord]:

@@ -6,6 +6,7 @@ import re
 
 _ISBN_CHARS_RE = re.compile(r"[0-9Xx][0-9Xx\s-]{8,16}[0-9Xx]")
 _ISSN_RE = re.compile(r"\b(\d{4})-?(\d{3}[\dXx])\b")
+_EAN_RE = re.compile(r"(?<![\dA-Za-z])\d(?:[\s-]?\d){11,12}(?!\d)")
 _SYSTEM_PREFIX_RE = re.compile(r"^\((?P<org>[^)]+)\)\s*(?P<number>.+)$")
 _OCLC_PREFIX_RE = re.compile(r"^(?:ocm|ocn|on)", re.IGNORECASE)
 
@@ -52,6 +53,23 @@ def normalize_issn(value: str) -> str | None:
     if ("X" if check == 10 else str(check)) != digits[7]:
         return None
     return f"{digits[:4]}-{digits[4:]}"
+
+
+def normalize_ean(value: str) -> str | None:
+    """An EAN-13 (or a UPC-A, written as the EAN-13 it is: a leading zero) with a right check digit.
+
+    Hyphens and blanks inside the code are ignored, qualifiers after it too; anything else, such as
+    an ISMN or an ISRC in the same field, is not an EAN and yields ``None``.
+    """
+    match = _EAN_RE.search(value)
+    if not match:
+        return None
+    digits = re.sub(r"[\s-]", "", match.group(0))
+    if len(digits) == 12:
+        digits = "0" + digits
+    if len(digits) != 13 or _isbn13_check(digits) != digits[12]:
+        return None
+    return digits
 
 
 def normalize_system_number(value: str) -> str | None:

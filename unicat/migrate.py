@@ -1,6 +1,7 @@
 """Copy a whole catalogue from one engine to another (e.g. SQLite → Elasticsearch when a network
 outgrows one machine): sources, source records with their raw bytes, harvest history (so the next
-harvest stays incremental), quarantine, union records with their stable ids, and redirects.
+harvest stays incremental), quarantine, librarians' merge decisions, union records with their stable
+ids, and redirects.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class MigrationReport:
     quarantined: int
     union_records: int
     redirects: int
+    merge_decisions: int = 0
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -67,6 +69,10 @@ def migrate(
     quarantine = source.list_quarantine(limit=MAX_QUARANTINE)
     target.add_quarantine(list(reversed(quarantine)))
     notify("quarantined records", len(quarantine))
+    decisions = source.merge_decisions()
+    for decision in decisions:  # oldest first, so the target keeps their order (ids are its own)
+        target.save_merge_decision(decision)
+    notify("merge decisions", len(decisions))
     redirects = dict(source.iter_redirects())
     union = target.replace_union_records(source.iter_union_records(), redirects)
     notify("union records", union)
@@ -77,4 +83,5 @@ def migrate(
         quarantined=len(quarantine),
         union_records=union,
         redirects=len(redirects),
+        merge_decisions=len(decisions),
     )

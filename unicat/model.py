@@ -20,6 +20,9 @@ Profile = Literal["marc21", "unimarc"]
 PROFILES: tuple[Profile, ...] = ("marc21", "unimarc")
 RecordSyntax = Literal["iso2709", "marcxml", "oai_dc"]
 QuarantineStage = Literal["harvest", "import", "index"]
+QUARANTINE_STAGES: tuple[QuarantineStage, ...] = ("harvest", "import", "index")
+INTAKE_STAGES: tuple[QuarantineStage, ...] = ("harvest", "import")
+"""The stages that take a record in: once a record is stored readable, its entries there are void."""
 HarvestStatus = Literal["running", "ok", "failed"]
 
 
@@ -38,6 +41,9 @@ class Source:
 
     ``oai_url`` is ``None`` for a source fed by file imports only. ``harvest_interval`` (seconds) asks
     the web app to harvest the source on its own that often; ``None`` leaves it to `unicat harvest`.
+    ``mapping`` is the text of the source's profile override (a TOML file in the shape of
+    ``mappings/*.toml``, see :mod:`indexer.overrides`), kept verbatim with the source so that every
+    process that indexes or serves the catalogue reads the same one; ``None``: the built-in profile.
     """
 
     code: str
@@ -47,6 +53,7 @@ class Source:
     set_spec: str | None = None
     profile: Profile = "marc21"
     harvest_interval: float | None = None
+    mapping: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,6 +90,12 @@ class Holding:
     barcode: str | None = None
     item_type: str | None = None
     note: str | None = None
+    # The display name of ``branch`` from the source's ``[libraries]`` table (the code stays in
+    # ``branch``); the library a copy is deposited at (Recommandation 995 $c, its name from $d or the
+    # table).
+    branch_name: str | None = None
+    depositary: str | None = None
+    depositary_name: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         # Not asdict(): its deep copy dominated the cost of serialising a union record.
@@ -99,14 +112,90 @@ class Holding:
 
 
 @dataclass(frozen=True, slots=True)
+class Contributor:
+    """A name of the record's author and contributor fields with its role in words (``None`` when the
+    record gives none): patrons tell the author from the illustrator or the translator."""
+
+    name: str
+    role: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "role": self.role}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Contributor:
+        return cls(name=data["name"], role=data.get("role"))
+
+
+@dataclass(frozen=True, slots=True)
 class SourceRef:
     """A member of a union record: which source record it was built from."""
 
     source: str
     local_id: str
 
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.local_id)
+
     def to_json(self) -> dict[str, Any]:
         return {"source": self.source, "local_id": self.local_id}
+
+    @classmethod
+    def parse(cls, text: str, param: str = "record") -> SourceRef:
+        """``SOURCE:LOCAL_ID`` (as librarians name a member on the command line or in a form) → a
+        reference; ``param`` names the input in the error."""
+        source, sep, local_id = text.partition(":")
+        if not sep or not source or not local_id:
+            raise BadParameter(param, f"{text!r} is not SOURCE:LOCAL_ID (e.g. uva:u1234)")
+        return cls(source, local_id)
+
+
+MergeDecisionKind = Literal["split", "force"]
+
+
+@dataclass(frozen=True, slots=True)
+class MergeDecision:
+    """A librarian's word on two source records: ``split`` (never one edition) or ``force`` (one
+    edition, whatever the rules say). It names source records, not union ids, so it holds through
+    every re-index; the latest decision on a pair replaces the earlier one."""
+
+    kind: MergeDecisionKind
+    first: SourceRef
+    second: SourceRef
+    reason: str = ""
+    by: str = ""
+    at: str | None = None
+    id: int | None = None
+
+    @property
+    def pair(self) -> tuple[tuple[str, str], tuple[str, str]]:
+        """The two records in a fixed order: a pair is the same whichever is named first."""
+        a, b = self.first.key, self.second.key
+        return (a, b) if a <= b else (b, a)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "first": self.first.to_json(),
+            "second": self.second.to_json(),
+            "reason": self.reason,
+            "by": self.by,
+            "at": self.at,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MergeDecision:
+        return cls(
+            kind=data["kind"],
+            first=SourceRef(data["first"]["source"], data["first"]["local_id"]),
+            second=SourceRef(data["second"]["source"], data["second"]["local_id"]),
+            reason=data.get("reason") or "",
+            by=data.get("by") or "",
+            at=data.get("at"),
+            id=data.get("id"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +234,14 @@ class UnionRecord:
     sources: list[SourceRef] = field(default_factory=list)
     merge: list[MergeRule] = field(default_factory=list)
     updated: str | None = None
+    # Added for records librarians trust (issue 6); JSON names beside the older ones.
+    contributors: list[Contributor] = field(default_factory=list)
+    other_titles: list[str] = field(default_factory=list)
+    format_detail: str | None = None
+    # The work (all editions of one text) this edition belongs to, and the ids of its other
+    # editions in the catalogue, newest first (indexer/works.py); empty when it has none.
+    work: str | None = None
+    editions: list[str] = field(default_factory=list)
 
     @property
     def libraries(self) -> list[str]:
@@ -157,6 +254,8 @@ class UnionRecord:
             "title": self.title,
             "responsibility": self.responsibility,
             "authors": list(self.authors),
+            "contributors": [contributor.to_json() for contributor in self.contributors],
+            "other_titles": list(self.other_titles),
             "subjects": list(self.subjects),
             "isbns": list(self.isbns),
             "issns": list(self.issns),
@@ -167,6 +266,7 @@ class UnionRecord:
             "place": self.place,
             "edition": self.edition,
             "format": self.format,
+            "format_detail": self.format_detail,
             "series": list(self.series),
             "physical": self.physical,
             "notes": list(self.notes),
@@ -175,6 +275,8 @@ class UnionRecord:
             "sources": [ref.to_json() for ref in self.sources],
             "merge": [rule.to_json() for rule in self.merge],
             "updated": self.updated,
+            "work": self.work,
+            "editions": list(self.editions),
         }
         return data
 
@@ -202,6 +304,11 @@ class UnionRecord:
             sources=[SourceRef(**ref) for ref in data.get("sources", [])],
             merge=[MergeRule(**rule) for rule in data.get("merge", [])],
             updated=data.get("updated"),
+            contributors=[Contributor.from_json(c) for c in data.get("contributors", [])],
+            other_titles=list(data.get("other_titles", [])),
+            format_detail=data.get("format_detail"),
+            work=data.get("work"),
+            editions=list(data.get("editions", [])),
         )
 
 

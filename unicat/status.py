@@ -8,14 +8,14 @@ second, so durations are whole seconds and a run shorter than one second has no 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from unicat.clock import format_time, parse_time
 from unicat.engine import Engine
-from unicat.model import HarvestRun, QuarantineEntry, Source
+from unicat.model import QUARANTINE_STAGES, HarvestRun, QuarantineEntry, QuarantineStage, Source
 
 RECENT_QUARANTINE = 10
 DEFAULT_HISTORY = 10
@@ -132,6 +132,8 @@ class SourceStatus:
     harvest_interval: float | None
     next_due: str | None
     history: list[RunSummary]
+    quarantined_by_stage: dict[QuarantineStage, int] = field(default_factory=dict)
+    """Entries per stage (``harvest``, ``import``, ``index``), stages without any left out."""
 
     @property
     def health_label(self) -> str:
@@ -155,6 +157,7 @@ class SourceStatus:
             "harvest_interval": self.harvest_interval,
             "next_due": self.next_due,
             "history": [run.to_json() for run in self.history],
+            "quarantined_by_stage": dict(self.quarantined_by_stage),
         }
 
 
@@ -245,8 +248,17 @@ def scheduled_after(source: Source, run: HarvestRun) -> datetime | None:
     return started + timedelta(seconds=interval)
 
 
-def source_status(engine: Engine, source: Source, history: int, now: datetime) -> SourceStatus:
-    """Everything :func:`catalogue_status` tells about one source."""
+def source_status(
+    engine: Engine,
+    source: Source,
+    history: int,
+    now: datetime,
+    quarantine_counts: Mapping[tuple[str, QuarantineStage], int] | None = None,
+) -> SourceStatus:
+    """Everything :func:`catalogue_status` tells about one source (``quarantine_counts``: the
+    engine's, when the caller already read them for every source)."""
+    if quarantine_counts is None:
+        quarantine_counts = engine.quarantine_counts()
     counts = engine.source_counts(source.code)
     runs = engine.harvest_history(source.code, limit=max(history, _ERROR_LOOKBACK))
     success = engine.last_successful_harvest(source.code)
@@ -267,6 +279,11 @@ def source_status(engine: Engine, source: Source, history: int, now: datetime) -
         harvest_interval=source.harvest_interval,
         next_due=next_due(source, runs),
         history=[RunSummary.of(run) for run in runs[:history]],
+        quarantined_by_stage={
+            stage: count
+            for stage in QUARANTINE_STAGES
+            if (count := quarantine_counts.get((source.code, stage), 0))
+        },
     )
 
 
@@ -292,12 +309,13 @@ def catalogue_status(
     else:
         sources = engine.list_sources()
         recent = engine.list_quarantine(limit=RECENT_QUARANTINE)
+    stage_counts = engine.quarantine_counts()
     return CatalogueStatus(
         engine=engine.url,
         generated=format_time(moment),
         union_records=engine.union_count(),
         quarantined=engine.count_quarantine(),
-        sources=[source_status(engine, source, history, moment) for source in sources],
+        sources=[source_status(engine, source, history, moment, stage_counts) for source in sources],
         recent_quarantine=recent,
         history_limit=history,
     )
@@ -414,6 +432,12 @@ def format_status(status: CatalogueStatus, *, history: bool = False) -> str:
     if history:
         for source in status.sources:
             lines += ["", *_history_lines(source)]
+    staged = [source for source in status.sources if source.quarantined_by_stage]
+    if staged:
+        lines += ["", "quarantined records by stage (all of them: `unicat quarantine list`):"]
+    for source in staged:
+        counts = ", ".join(f"{stage} {count:,}" for stage, count in source.quarantined_by_stage.items())
+        lines.append(f"  {source.code}: {counts}")
     if status.recent_quarantine:
         lines += ["", f"latest quarantined records (of {status.quarantined:,}):"]
         for entry in status.recent_quarantine:

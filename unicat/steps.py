@@ -91,9 +91,10 @@ def index_step(engine: Engine) -> None:
 
 async def serve_step(engine: Engine, settings: Settings, host: str, port: int) -> tuple[web.AppRunner, str]:
     """Start the search app on ``host:port`` (0 = any free port); returns the runner and its URL."""
+    from indexer import run_index
     from search_app.app import make_app, serve
 
-    runner = await serve(make_app(engine, settings), host, port)
+    runner = await serve(make_app(engine, settings, reindex=run_index), host, port)
     bound_host, bound_port = runner.addresses[0][:2]
     return runner, f"http://{bound_host}:{bound_port}/"
 

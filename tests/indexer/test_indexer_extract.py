@@ -10,6 +10,7 @@ from indexer.decoding import decode_record
 from indexer.extract import ExtractedRecord, extract, strip_isbd
 from indexer.profiles import builtin_profile
 from tests.indexer.indexer_testdata import DATA, control_number, iso2709_records
+from tests.shared_data import undouble
 from unicat.model import Profile, Source
 
 
@@ -42,7 +43,9 @@ def test_unimarc_995_holdings_give_call_numbers_from_k() -> None:
         for raw, expected in zip(raws, plain, strict=True):
             extracted = _extract(raw, "unimarc", "SCPO")
             fields = expected.get_fields("995")
-            assert [h.call_number for h in extracted.holdings] == [f.get("k") for f in fields]
+            # pymarc keeps the double-encoded UTF-8 of real call numbers ("8Â°007.775"); the decoder
+            # repairs it, so the reference is pymarc's text with that one damage undone.
+            assert [h.call_number for h in extracted.holdings] == [undouble(f.get("k")) for f in fields]
             assert [h.barcode for h in extracted.holdings] == [f.get("f") for f in fields]
             assert [h.branch for h in extracted.holdings] == [f.get("b") or f.get("c") for f in fields]
             assert {h.library for h in extracted.holdings} == {"SCPO"}
@@ -88,7 +91,10 @@ def test_marc21_852_holdings_of_zdb() -> None:
             values = [" ".join(v.split()) for v in marc_field.get_subfields("b", "c") if v.strip()]
             places.update(unicodedata.normalize("NFC", v) for v in [*values, " ".join(values)] if v)
         assert [h.branch for h in extracted.holdings] == codes
-        assert {h.location for h in extracted.holdings if h.location} <= places
+        # The parts of one split holding may each carry a place (a shelf mark in $c, a sublocation
+        # in $b of the next 852): the holding keeps them all, in field order.
+        words = {word for place in places for word in place.split()}
+        assert {w for h in extracted.holdings if h.location for w in h.location.split()} <= words
         assert any(h.location for h in extracted.holdings) == bool(places)
 
 

@@ -34,9 +34,18 @@ def test_cluster_reuses_majority_id_and_ids_are_never_shared() -> None:
     assert len(set(result.ids)) == 2
 
 
-def test_merge_keeps_smallest_id_on_a_tie_and_redirects_the_other() -> None:
+def test_merge_keeps_the_first_members_id_on_a_tie_and_redirects_the_other() -> None:
+    # A tie of votes goes to the id of the cluster's first member (by source, local id): the id the
+    # cluster would be given if it were new, and the one it had before a split that is undone.
     previous = {("A", "1"): "u-bbb", ("B", "1"): "u-aaa"}
     result = assign_ids([_cluster(("A", "1"), ("B", "1"))], previous)
+    assert result.ids == ["u-bbb"]
+    assert result.redirects == {"u-aaa": "u-bbb"}
+
+
+def test_a_tie_between_ids_the_first_member_did_not_have_goes_to_the_smaller() -> None:
+    previous = {("B", "1"): "u-bbb", ("C", "1"): "u-aaa"}
+    result = assign_ids([_cluster(("A", "1"), ("B", "1"), ("C", "1"))], previous)
     assert result.ids == ["u-aaa"]
     assert result.redirects == {"u-bbb": "u-aaa"}
 

@@ -127,7 +127,7 @@ async def test_each_library_shows_its_health_counts_and_throughput(client: Clien
         "oxford": ("35", "5", "0"),
         "lyon": ("3", "0", "0"),
         "mcgill": ("2", "0", "0"),
-        "scpo": ("0", "0", "1"),
+        "scpo": ("0", "0", "1 import 1"),  # the count, then the count per stage
     }
     seconds = seconds_of(runs.oxford)
     assert seconds >= 1

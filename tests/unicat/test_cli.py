@@ -50,6 +50,7 @@ def test_source_add_and_list(capsys: pytest.CaptureFixture[str], tmp_path: Path)
             "set_spec": None,
             "profile": "unimarc",
             "harvest_interval": 6 * 3600.0,
+            "mapping": None,
         }
     ]
 

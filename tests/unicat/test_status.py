@@ -170,9 +170,11 @@ def test_the_json_keeps_every_key_scripts_use_and_adds_the_new_ones(engine: Engi
     [source] = body["sources"]
     old = {"code", "name", "kind", "profile", "oai_url", "live", "deleted", "quarantined", "last_run",
            "last_success"}  # fmt: skip
-    new = {"health", "last_error", "throughput", "harvest_interval", "next_due", "history"}
+    new = {"health", "last_error", "throughput", "harvest_interval", "next_due", "history",
+           "quarantined_by_stage"}  # fmt: skip
     assert set(source) == old | new
     assert (source["live"], source["deleted"], source["quarantined"]) == (2, 0, 1)
+    assert source["quarantined_by_stage"] == {"harvest": 1}
     assert source["last_run"]["status"] == "ok" and "from" in source["last_run"]
     assert set(source["history"][0]) == {
         "id", "mode", "status", "started", "finished", "seconds", "records", "deleted", "quarantined",

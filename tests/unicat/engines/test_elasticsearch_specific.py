@@ -17,10 +17,10 @@ from tests.conftest import build_union_record
 from unicat.engines import open_engine
 from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.engines.elasticsearch.connection import parse_engine_url
-from unicat.engines.elasticsearch.indices import IndexNames
+from unicat.engines.elasticsearch.indices import SCHEMA_VERSION, IndexNames
 from unicat.engines.sqlite import SqliteEngine
 from unicat.errors import ConfigError, EngineError, EngineUnavailable, SchemaError
-from unicat.model import HarvestCheckpoint, Source, SourceRecord, UnionRecord
+from unicat.model import HarvestCheckpoint, MergeDecision, Source, SourceRecord, SourceRef, UnionRecord
 from unicat.query import SearchQuery, parse_search_params
 from unicat.settings import Settings
 
@@ -381,6 +381,11 @@ def test_a_version_1_catalogue_gains_the_new_fields_on_open(catalogue_url: str) 
             "2026-01-01T00:00:00Z",
             2,
         )
+        # Version 4's index, absent from a version 1 catalogue, is created at open.
+        saved = engine.save_merge_decision(
+            MergeDecision("split", SourceRef("NEW", "a"), SourceRef("OLD", "b"))
+        )
+        assert [d.id for d in engine.merge_decisions()] == [saved.id]
     check = node(catalogue_url)
-    assert check.get(index=names.meta, id="schema")["_source"]["version"] == 2
+    assert check.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 4
     check.close()

@@ -2,14 +2,18 @@
 
 Indices (definitions in ``mappings/elasticsearch``), all named ``{prefix}-…``: ``meta`` (schema
 version, counters), ``sources``, ``records`` (source records), ``harvests``, ``quarantine``,
-``redirects``, and the union generations behind the alias ``{prefix}-union``. Writes are not refreshed
-one by one: reads that must see recent writes refresh the index they read first, or GET by id
-(which is real time).
+``redirects``, ``decisions`` (librarians' merge decisions), and the union generations behind the
+alias ``{prefix}-union``. Writes are not refreshed one by one: reads that must see recent writes
+refresh the index they read first, or GET by id (which is real time).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
 import itertools
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, TypeVar
@@ -34,13 +38,16 @@ from unicat.engines.elasticsearch.union import (
 )
 from unicat.errors import EngineError, SourceNotFound
 from unicat.model import (
+    QUARANTINE_STAGES,
     HarvestCheckpoint,
     HarvestRun,
+    MergeDecision,
     QuarantineEntry,
     QuarantineStage,
     RecordCounts,
     Source,
     SourceRecord,
+    SourceRef,
     UnionRecord,
 )
 from unicat.query import SearchQuery, SearchResult
@@ -388,22 +395,132 @@ class ElasticsearchEngine(Engine):
                 )
             self._client.indices.refresh(index=self.names.quarantine)
 
-    def list_quarantine(self, source: str | None = None, limit: int = 100) -> list[QuarantineEntry]:
+    def list_quarantine(
+        self,
+        source: str | None = None,
+        limit: int = 100,
+        *,
+        stage: QuarantineStage | None = None,
+        offset: int = 0,
+    ) -> list[QuarantineEntry]:
         self._refresh(self.names.quarantine)
-        query = _all_of(_term("source", source) if source is not None else None)
-        found = self._hits(
-            self.names.quarantine,
-            query=query,
-            sort=[{"seq": "desc"}],
-            size=max(0, min(limit, MAX_SMALL_READ)),
+        query = _all_of(
+            _term("source", source) if source is not None else None,
+            _term("stage", stage) if stage is not None else None,
         )
+        size, offset = max(0, min(limit, MAX_SMALL_READ)), max(0, offset)
+        if size == 0:
+            return []
+        page: dict[str, Any] = {"from_": offset}
+        if offset + size > MAX_SMALL_READ:
+            # Past the node's result window, ``from`` is refused: skip to the page by ``search_after``.
+            after = self._quarantine_seq_at(query, offset)
+            if after is None:
+                return []
+            page = {"search_after": [after]}
+        found = self._hits(self.names.quarantine, query=query, sort=[{"seq": "desc"}], size=size, **page)
         return [docs.quarantine_entry(doc) for doc in found]
+
+    def _quarantine_seq_at(self, query: dict[str, Any], offset: int) -> int | None:
+        """The ``seq`` of the ``offset``-th entry matching ``query``, newest first (1-based), if any."""
+        after: list[Any] | None = None
+        while offset > 0:
+            request: dict[str, Any] = {
+                "index": self.names.quarantine,
+                "query": query,
+                "sort": [{"seq": "desc"}],
+                "size": min(offset, MAX_SMALL_READ),
+                "source": False,
+            }
+            if after is not None:
+                request["search_after"] = after
+            answer = self._call("read", functools.partial(self._client.search, **request))
+            hits = answer["hits"]["hits"]
+            if len(hits) < request["size"]:
+                return None
+            after = hits[-1]["sort"]
+            offset -= request["size"]
+        return int(after[0]) if after else None
 
     def count_quarantine(self, source: str | None = None) -> int:
         self._refresh(self.names.quarantine)
         query = _all_of(_term("source", source) if source is not None else None)
         answer = self._call("count", lambda: self._client.count(index=self.names.quarantine, query=query))
         return int(answer["count"])
+
+    def quarantine_counts(self) -> dict[tuple[str, QuarantineStage], int]:
+        self._refresh(self.names.quarantine)
+        stages = {"stage": {"terms": {"field": "stage", "size": len(QUARANTINE_STAGES)}}}
+        aggs = {"source": {"terms": {"field": "source", "size": MAX_SMALL_READ}, "aggs": stages}}
+        answer = self._call(
+            "count", lambda: self._client.search(index=self.names.quarantine, size=0, aggs=aggs)
+        )
+        return {
+            (source["key"], stage["key"]): int(stage["doc_count"])
+            for source in answer["aggregations"]["source"]["buckets"]
+            for stage in source["stage"]["buckets"]
+        }
+
+    def get_quarantined(self, source: str, local_id: str) -> list[QuarantineEntry]:
+        # An entry's id is known from (source, stage, local_id): GETs, real time, no refresh needed.
+        found = [
+            doc
+            for stage in QUARANTINE_STAGES
+            if (doc := self._get(self.names.quarantine, docs.record_quarantine_id(source, stage, local_id)))
+        ]
+        found.sort(key=lambda doc: int(doc.get("seq", 0)), reverse=True)
+        return [docs.quarantine_entry(doc) for doc in found]
+
+    def remove_quarantine(
+        self, source: str, local_ids: Sequence[str], stages: Sequence[QuarantineStage] = QUARANTINE_STAGES
+    ) -> None:
+        doc_ids = (
+            docs.record_quarantine_id(source, stage, local_id) for local_id in local_ids for stage in stages
+        )
+        with translated(self.node_url, "quarantine remove"):
+            # A delete of an id without an entry answers not_found for that item: nothing to do.
+            while batch := list(itertools.islice(doc_ids, DELETE_BATCH)):
+                self._client.bulk(
+                    operations=[
+                        {"delete": {"_index": self.names.quarantine, "_id": doc_id}} for doc_id in batch
+                    ]
+                )
+
+    # -- librarians' merge decisions -------------------------------------------------------------
+    def save_merge_decision(self, decision: MergeDecision) -> MergeDecision:
+        decision_id = self._call("decision", lambda: reserve(self._client, self.names.meta, "decisions", 1))
+        first, second = (SourceRef(*key) for key in decision.pair)
+        at = decision.at or utc_now()
+        saved = dataclasses.replace(decision, first=first, second=second, id=decision_id, at=at)
+        doc_id = hashlib.sha1(json.dumps(decision.pair).encode("utf-8")).hexdigest()
+        self._call(
+            "decision",
+            lambda: self._client.index(
+                index=self.names.decisions, id=doc_id, document=saved.to_json(), refresh="wait_for"
+            ),
+        )
+        return saved
+
+    def merge_decisions(self) -> list[MergeDecision]:
+        self._refresh(self.names.decisions)
+        with translated(self.node_url, "decisions read"):
+            found = list(scan(self._client, self.names.decisions, {"match_all": {}}, ["id"]))
+        return [MergeDecision.from_json(doc) for doc in found]
+
+    def remove_merge_decision(self, decision_id: int) -> bool:
+        self._refresh(self.names.decisions)
+        found = self._call(
+            "decision",
+            lambda: self._client.search(index=self.names.decisions, query=_term("id", decision_id), size=1),
+        )
+        hits = found["hits"]["hits"]
+        if not hits:
+            return False
+        self._call(
+            "decision",
+            lambda: self._client.delete(index=self.names.decisions, id=hits[0]["_id"], refresh="wait_for"),
+        )
+        return True
 
     # -- union index -----------------------------------------------------------------------------
     def replace_union_records(self, records: Iterable[UnionRecord], redirects: Mapping[str, str]) -> int:
@@ -474,6 +591,15 @@ class ElasticsearchEngine(Engine):
 
         doc = self._call("read", get)
         return UnionRecord.from_json(doc) if doc is not None else None
+
+    def get_union_records(self, union_ids: Sequence[str]) -> list[UnionRecord]:
+        if not union_ids:
+            return []
+        # The alias names one generation, so one multi-get reads them all (real time, like GET).
+        answer = self._call(
+            "read", lambda: self._client.mget(index=self.names.union, ids=list(union_ids), source=HIT_SOURCE)
+        )
+        return [UnionRecord.from_json(doc["_source"]["doc"]) for doc in answer["docs"] if doc.get("found")]
 
     def iter_union_records(self) -> Iterator[UnionRecord]:
         with translated(self.node_url, "union read"):

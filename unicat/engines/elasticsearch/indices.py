@@ -18,13 +18,14 @@ from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError, SchemaError
 from unicat.settings import Settings
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 """1: the first catalogue. 2: fields added for unattended harvesting (a source's ``harvest_interval``,
-the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). Changes that only add
-fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
+the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). 3: a source's profile
+override (``mapping``). 4: the librarians' merge decisions (index ``decisions``). Changes that only
+add fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
 DEFINITIONS_DIR = MAPPINGS_DIR / "elasticsearch"
 # Indices other than the union generations, each defined by the JSON file of the same name.
-PLAIN_INDICES = ("meta", "sources", "records", "harvests", "quarantine", "redirects")
+PLAIN_INDICES = ("meta", "sources", "records", "harvests", "quarantine", "redirects", "decisions")
 SCHEMA_DOC = "schema"
 
 
@@ -60,6 +61,10 @@ class IndexNames:
     @property
     def redirects(self) -> str:
         return self.plain("redirects")
+
+    @property
+    def decisions(self) -> str:
+        return self.plain("decisions")
 
     @property
     def union(self) -> str:

@@ -99,7 +99,12 @@ def quarantine_doc_id(entry: QuarantineEntry, seq: int) -> str:
     without a local id by its sequence number."""
     if entry.local_id is None:
         return str(seq)
-    return "record:" + record_doc_id(f"{entry.stage}{KEY_SEPARATOR}{entry.source}", entry.local_id)
+    return record_quarantine_id(entry.source, entry.stage, entry.local_id)
+
+
+def record_quarantine_id(source: str, stage: str, local_id: str) -> str:
+    """The id of a record's quarantine entry at one stage: found (and removed) without a search."""
+    return "record:" + record_doc_id(f"{stage}{KEY_SEPARATOR}{source}", local_id)
 
 
 def quarantine_doc(entry: QuarantineEntry, seq: int, now: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import time
@@ -21,13 +22,16 @@ from unicat.engines.sqlite.schema import INSERT_TEXT, migrate
 from unicat.engines.sqlite.search import CompiledSearch, compile_search, order_scored
 from unicat.errors import EngineError, EngineUnavailable, QueryTimeout, SourceNotFound
 from unicat.model import (
+    QUARANTINE_STAGES,
     HarvestCheckpoint,
     HarvestRun,
+    MergeDecision,
     QuarantineEntry,
     QuarantineStage,
     RecordCounts,
     Source,
     SourceRecord,
+    SourceRef,
     UnionRecord,
 )
 from unicat.query import FACET_FIELDS, SearchQuery, SearchResult
@@ -52,7 +56,12 @@ _RUN_COLUMNS = (
     "id, source, started, status, mode, from_, until, finished, "
     "resumption_token, pages, records, deleted, quarantined, error, server_time"
 )
-_SOURCE_COLUMNS = "code, name, oai_url, metadata_prefix, set_spec, profile, harvest_interval"
+_SOURCE_COLUMNS = "code, name, oai_url, metadata_prefix, set_spec, profile, harvest_interval, mapping"
+
+
+def _quarantine_entry(row: tuple[Any, ...]) -> QuarantineEntry:
+    """A row of ``SELECT source, local_id, stage, reason, raw, created FROM quarantine``."""
+    return QuarantineEntry(row[0], row[1], row[2], row[3], bytes(row[4]), row[5])
 
 
 def _run(row: tuple[Any, ...]) -> HarvestRun:
@@ -156,7 +165,7 @@ class SqliteEngine(Engine):
     def save_source(self, source: Source) -> None:
         with self._pool.write() as conn:
             conn.execute(
-                f"INSERT OR REPLACE INTO sources ({_SOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO sources ({_SOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     source.code,
                     source.name,
@@ -165,6 +174,7 @@ class SqliteEngine(Engine):
                     source.set_spec,
                     source.profile,
                     source.harvest_interval,
+                    source.mapping,
                 ),
             )
 
@@ -382,18 +392,92 @@ class SqliteEngine(Engine):
         with self._pool.write() as conn:
             conn.execute(f"DELETE FROM quarantine WHERE stage = ? {where}", (stage, *params))
 
-    def list_quarantine(self, source: str | None = None, limit: int = 100) -> list[QuarantineEntry]:
-        where, params = ("WHERE source = ?", (source,)) if source is not None else ("", ())
+    def list_quarantine(
+        self,
+        source: str | None = None,
+        limit: int = 100,
+        *,
+        stage: QuarantineStage | None = None,
+        offset: int = 0,
+    ) -> list[QuarantineEntry]:
+        conditions = [(column, value) for column, value in (("source", source), ("stage", stage)) if value]
+        where = " AND ".join(f"{column} = ?" for column, _ in conditions)
         rows = self._fetchall(
             "SELECT source, local_id, stage, reason, raw, created FROM quarantine "
-            f"{where} ORDER BY id DESC LIMIT ?",
-            (*params, limit),
+            f"{'WHERE ' + where if where else ''} ORDER BY id DESC LIMIT ? OFFSET ?",
+            (*(value for _, value in conditions), max(0, limit), max(0, offset)),
         )
-        return [QuarantineEntry(row[0], row[1], row[2], row[3], bytes(row[4]), row[5]) for row in rows]
+        return [_quarantine_entry(row) for row in rows]
 
     def count_quarantine(self, source: str | None = None) -> int:
         where, params = ("WHERE source = ?", (source,)) if source is not None else ("", ())
         return int(self._fetchone(f"SELECT count(*) FROM quarantine {where}", params)[0])
+
+    def quarantine_counts(self) -> dict[tuple[str, QuarantineStage], int]:
+        rows = self._fetchall("SELECT source, stage, count(*) FROM quarantine GROUP BY source, stage")
+        return {(row[0], row[1]): int(row[2]) for row in rows}
+
+    def get_quarantined(self, source: str, local_id: str) -> list[QuarantineEntry]:
+        # ``stage IN (…)`` lets the lookup use the (source, stage, local_id) index.
+        marks = ", ".join("?" for _ in QUARANTINE_STAGES)
+        rows = self._fetchall(
+            "SELECT source, local_id, stage, reason, raw, created FROM quarantine "
+            f"WHERE source = ? AND stage IN ({marks}) AND local_id = ? ORDER BY id DESC",
+            (source, *QUARANTINE_STAGES, local_id),
+        )
+        return [_quarantine_entry(row) for row in rows]
+
+    def remove_quarantine(
+        self, source: str, local_ids: Sequence[str], stages: Sequence[QuarantineStage] = QUARANTINE_STAGES
+    ) -> None:
+        pairs = [(source, stage, local_id) for local_id in local_ids for stage in stages]
+        if not pairs:
+            return
+        with self._pool.write() as conn:
+            conn.executemany("DELETE FROM quarantine WHERE source = ? AND stage = ? AND local_id = ?", pairs)
+
+    # -- librarians' merge decisions -------------------------------------------------------------
+    def save_merge_decision(self, decision: MergeDecision) -> MergeDecision:
+        (first_source, first_local), (second_source, second_local) = decision.pair
+        at = decision.at or utc_now()
+        with self._pool.write() as conn:
+            conn.execute(
+                "DELETE FROM merge_decisions WHERE first_source = ? AND first_local_id = ? "
+                "AND second_source = ? AND second_local_id = ?",
+                (first_source, first_local, second_source, second_local),
+            )
+            conn.execute(
+                "INSERT INTO merge_decisions (kind, first_source, first_local_id, second_source, "
+                "second_local_id, reason, by_, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (decision.kind, first_source, first_local, second_source, second_local, decision.reason,
+                 decision.by, at),
+            )  # fmt: skip
+            decision_id = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+        first, second = SourceRef(first_source, first_local), SourceRef(second_source, second_local)
+        return dataclasses.replace(decision, first=first, second=second, id=int(decision_id), at=at)
+
+    def merge_decisions(self) -> list[MergeDecision]:
+        rows = self._fetchall(
+            "SELECT id, kind, first_source, first_local_id, second_source, second_local_id, reason, by_, at "
+            "FROM merge_decisions ORDER BY id"
+        )
+        return [
+            MergeDecision(
+                kind=row[1],
+                first=SourceRef(row[2], row[3]),
+                second=SourceRef(row[4], row[5]),
+                reason=row[6],
+                by=row[7],
+                at=row[8],
+                id=int(row[0]),
+            )
+            for row in rows
+        ]
+
+    def remove_merge_decision(self, decision_id: int) -> bool:
+        with self._pool.write() as conn:
+            conn.execute("DELETE FROM merge_decisions WHERE id = ?", (decision_id,))
+            return bool(conn.execute("SELECT changes()").fetchone()[0])
 
     # -- union index -----------------------------------------------------------------------------
     def replace_union_records(self, records: Iterable[UnionRecord], redirects: Mapping[str, str]) -> int:
@@ -478,6 +562,17 @@ class SqliteEngine(Engine):
     def get_union_record(self, union_id: str) -> UnionRecord | None:
         row = self._fetchone("SELECT doc FROM union_records WHERE id = ?", (union_id,))
         return UnionRecord.from_json(orjson.loads(row[0])) if row is not None else None
+
+    def get_union_records(self, union_ids: Sequence[str]) -> list[UnionRecord]:
+        found: dict[str, UnionRecord] = {}
+        for start in range(0, len(union_ids), ITER_BATCH):
+            batch = list(union_ids[start : start + ITER_BATCH])
+            marks = ", ".join("?" * len(batch))
+            for union_id, doc in self._fetchall(
+                f"SELECT id, doc FROM union_records WHERE id IN ({marks})", batch
+            ):
+                found[union_id] = UnionRecord.from_json(orjson.loads(doc))
+        return [found[union_id] for union_id in union_ids if union_id in found]
 
     def iter_union_records(self) -> Iterator[UnionRecord]:
         last = ""

@@ -175,7 +175,28 @@ _V4 = (
     "CREATE INDEX quarantine_by_record ON quarantine (source, stage, local_id)",
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4)
+# Records librarians trust (issue 6): a source's own profile override, the TOML text as given to
+# `unicat source add --mapping` (NULL: the built-in profile).
+_V5 = ("ALTER TABLE sources ADD COLUMN mapping TEXT",)
+
+# Librarians' merge decisions (issue 6): a split or forced merge of two source records, the pair in
+# a fixed order so that a second decision on it replaces the first.
+_V6 = (
+    """CREATE TABLE merge_decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        first_source TEXT NOT NULL,
+        first_local_id TEXT NOT NULL,
+        second_source TEXT NOT NULL,
+        second_local_id TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        by_ TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL,
+        UNIQUE (first_source, first_local_id, second_source, second_local_id)
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

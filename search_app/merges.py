@@ -1,0 +1,141 @@
+"""The librarians' merge desk: why a union record holds its members, and their splits and forced merges.
+
+``GET /librarians/merges`` lists every decision; ``GET /librarians/merges/{id}`` shows one union
+record's members, the rules and keys that merged them and the decisions about them, with the forms
+to split a member off or force a merge; ``POST /librarians/merges`` takes those forms (and undo), then
+sends the librarian back with what was done (303). ``GET /api/records/{id}/merge`` and
+``GET /api/merges`` give the same as JSON. The decisions are made by :mod:`unicat.merges`, as
+``unicat merge`` makes them.
+
+Until accounts exist (issue 8) these pages are open like the harvest pages; a POST from another
+site's page is refused by its ``Origin`` (403), so a link elsewhere cannot make decisions in a
+librarian's browser.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from aiohttp import web
+
+from search_app.fetch import find_record
+from search_app.reindex import REINDEXER
+from search_app.render import render
+from search_app.state import ENGINE, SOURCES, in_thread
+from unicat import merges
+from unicat.errors import BadParameter
+from unicat.model import SourceRef
+
+ACTIONS = ("split", "force", "undo")
+MAX_FIELD = 1_000
+DONE_MESSAGES = {
+    "split": "The member will be kept apart from the others.",
+    "force": "The two records will be one edition.",
+    "undo": "The decision is forgotten: the rules decide again.",
+}
+
+
+def merge_desk_url(union_id: str) -> str:
+    return f"/librarians/merges/{union_id}"
+
+
+async def record_merge(request: web.Request) -> web.Response:
+    """One union record's members, merge rules and decisions, with the forms to change them."""
+    found = await find_record(request, request.match_info["id"])
+    if isinstance(found, str):
+        raise web.HTTPMovedPermanently(merge_desk_url(found))
+    explanation = await in_thread(request.app, merges.explain, request.app[ENGINE], found)
+    context = {
+        "q": "",
+        "explanation": explanation,
+        "record": found,
+        "library_names": await request.app[SOURCES].names(),
+        "done": DONE_MESSAGES.get(request.query.get("done", "")),
+        "reindex": request.app[REINDEXER].state,
+    }
+    return render(request, "merge.html", context)
+
+
+async def decisions(request: web.Request) -> web.Response:
+    """Every decision, newest first."""
+    stored = await in_thread(request.app, request.app[ENGINE].merge_decisions)
+    context = {
+        "q": "",
+        "decisions": list(reversed(stored)),
+        "library_names": await request.app[SOURCES].names(),
+        "done": DONE_MESSAGES.get(request.query.get("done", "")),
+        "reindex": request.app[REINDEXER].state,
+    }
+    return render(request, "merges.html", context)
+
+
+def _check_origin(request: web.Request) -> None:
+    """Refuse a form posted from a page of another site (the browser says where it came from)."""
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if origin is None:
+        return  # not a browser's cross-site form: scripts and curl name no origin
+    if urlsplit(origin).netloc != request.host:
+        raise web.HTTPForbidden(reason="this form was sent from another site's page")
+
+
+def _field(form: dict[str, str], name: str, required: bool = True) -> str:
+    value = form.get(name, "").strip()
+    if required and not value:
+        raise BadParameter(name, "required")
+    if len(value) > MAX_FIELD:
+        raise BadParameter(name, f"at most {MAX_FIELD} characters")
+    return value
+
+
+async def decide(request: web.Request) -> web.Response:
+    """Take a split, force or undo form; 303 back to the page it came from."""
+    _check_origin(request)
+    posted = await request.post()
+    form = {key: value for key, value in posted.items() if isinstance(value, str)}
+    action = _field(form, "action")
+    if action not in ACTIONS:
+        raise BadParameter("action", f"one of {', '.join(ACTIONS)}")
+    engine = request.app[ENGINE]
+    reason, by = _field(form, "reason", required=False), _field(form, "by", required=False)
+    if action == "undo":
+        number = _field(form, "decision")
+        if not number.isdigit():
+            raise BadParameter("decision", "a decision number")
+        if not await in_thread(request.app, engine.remove_merge_decision, int(number)):
+            raise BadParameter("decision", f"no decision #{number}")
+        back = "/librarians/merges"
+    else:
+        union_id = _field(form, "record")
+        if action == "split":
+            member = SourceRef.parse(_field(form, "member"), "member")
+            await in_thread(request.app, merges.split_member, engine, union_id, member, reason=reason, by=by)
+        else:
+            other = _field(form, "other")
+            await in_thread(request.app, merges.force_merge, engine, union_id, other, reason=reason, by=by)
+        back = merge_desk_url(union_id)
+    if form.get("apply") == "1":
+        request.app[REINDEXER].request()
+    raise web.HTTPSeeOther(f"{back}?{urlencode({'done': action})}")
+
+
+async def api_record_merge(request: web.Request) -> web.Response:
+    """``GET /api/records/{id}/merge``: the explanation as JSON (301 to a merged record's new id)."""
+    found = await find_record(request, request.match_info["id"])
+    if isinstance(found, str):
+        raise web.HTTPMovedPermanently(f"/api/records/{found}/merge")
+    explanation = await in_thread(request.app, merges.explain, request.app[ENGINE], found)
+    return web.json_response(explanation.to_json())
+
+
+async def api_decisions(request: web.Request) -> web.Response:
+    """``GET /api/merges``: every decision, oldest first, as ``unicat merge list --json``."""
+    stored = await in_thread(request.app, request.app[ENGINE].merge_decisions)
+    return web.json_response([decision.to_json() for decision in stored])
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/librarians/merges", decisions, name="merges")
+    app.router.add_post("/librarians/merges", decide, name="merge_decide")
+    app.router.add_get("/librarians/merges/{id}", record_merge, name="record_merge")
+    app.router.add_get("/api/records/{id}/merge", api_record_merge, name="api_record_merge")
+    app.router.add_get("/api/merges", api_decisions, name="api_merges")

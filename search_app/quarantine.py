@@ -1,0 +1,73 @@
+"""What ``/librarians/quarantine`` and ``/api/quarantine`` show: the quarantined records, paged, as
+`unicat quarantine list` prints them.
+
+Both take the same parameters — ``source``, ``stage``, ``page``, ``page_size`` — checked by the same
+functions as the command line's options; a bad one is a 400 naming it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from search_app.fetch import query_lists
+from search_app.state import ENGINE, in_thread
+from search_app.timing import add_engine_time
+from unicat.errors import BadParameter
+from unicat.quarantine import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    QuarantineFilter,
+    QuarantinePage,
+    check_source,
+    check_stage,
+    check_whole_number,
+    quarantine_page,
+)
+
+QUARANTINE_PARAMETERS = ("source", "stage", "page", "page_size")
+
+
+def parse_quarantine_params(params: Mapping[str, Sequence[str]]) -> QuarantineFilter:
+    """The validated filter, or :class:`BadParameter` naming the first bad parameter."""
+    unknown = sorted(set(params) - set(QUARANTINE_PARAMETERS))
+    if unknown:
+        raise BadParameter(unknown[0], f"unknown parameter; known: {', '.join(QUARANTINE_PARAMETERS)}")
+    single: dict[str, str] = {}
+    for name, values in params.items():
+        if len(values) > 1:
+            raise BadParameter(name, "give this parameter once")
+        if values and values[0] != "":
+            single[name] = values[0]
+    return QuarantineFilter(
+        source=check_source("source", single["source"]) if "source" in single else None,
+        stage=check_stage("stage", single["stage"]) if "stage" in single else None,
+        page=check_whole_number("page", single.get("page", "1"), 1, MAX_PAGE),
+        page_size=check_whole_number(
+            "page_size", single.get("page_size", str(DEFAULT_PAGE_SIZE)), 1, MAX_PAGE_SIZE
+        ),
+    )
+
+
+def filter_query(wanted: QuarantineFilter, page: int | None = None) -> str:
+    """The query string of ``wanted`` (at another ``page`` if given); defaults left out."""
+    pairs = [(name, value) for name, value in (("source", wanted.source), ("stage", wanted.stage)) if value]
+    number = wanted.page if page is None else page
+    if number != 1:
+        pairs.append(("page", str(number)))
+    if wanted.page_size != DEFAULT_PAGE_SIZE:
+        pairs.append(("page_size", str(wanted.page_size)))
+    return f"?{urlencode(pairs)}" if pairs else ""
+
+
+async def fetch_quarantine(request: web.Request) -> QuarantinePage:
+    """The page of entries the request asks for, read in the engine's thread pool."""
+    wanted = parse_quarantine_params(query_lists(request))
+    started = time.perf_counter()
+    page = await in_thread(request.app, quarantine_page, request.app[ENGINE], wanted)
+    add_engine_time(request, started)
+    return page

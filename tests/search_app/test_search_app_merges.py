@@ -1,0 +1,168 @@
+"""The librarians' merge desk over real HTTP, on every engine: why a record was merged, split and
+forced merges through the forms, the background re-index that applies them, and bad input.
+
+Records as in tests/indexer/test_indexer_merge_decisions.py: in dedup/pride-and-prejudice-fixed.mrc,
+27 and 30 are the 2003 Penguin *Pride and prejudice* (ISBN 0141439513 → 9780141439518), 31 the 2003
+Penguin *Sense and sensibility*, 19 the 1994 Penguin *Pride and prejudice*.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lxml.html
+import pytest
+from aiohttp.test_utils import TestClient
+
+from indexer import run_index
+from search_app.app import make_app
+from search_app.reindex import REINDEXER
+from tests.indexer.indexer_testdata import iso2709_records
+from unicat.engine import Engine
+from unicat.model import MergeDecision, Source, SourceRecord, SourceRef
+
+PRIDE_2003_A, PRIDE_2003_B, SENSE_2003, PRIDE_1994 = 27, 30, 31, 19
+HOSTILE = '<script>alert("x")</script>'
+
+
+@pytest.fixture
+def catalogue(engine: Engine) -> Engine:
+    raws = iso2709_records("dedup/pride-and-prejudice-fixed.mrc")
+    for position in (PRIDE_2003_A, PRIDE_2003_B, SENSE_2003, PRIDE_1994):
+        code = f"L{position}"
+        engine.save_source(Source(code, f"Library {position}"))
+        engine.store_page(
+            code, [SourceRecord(code, "r", raws[position], "iso2709", "2024-01-01T00:00:00Z")], None
+        )
+    run_index(engine, workers=1)
+    return engine
+
+
+def _home(engine: Engine, position: int) -> str:
+    return engine.memberships()[(f"L{position}", "r")]
+
+
+async def _client(aiohttp_client: Any, engine: Engine) -> TestClient[Any, Any]:
+    client: TestClient[Any, Any] = await aiohttp_client(
+        make_app(engine, engine.settings, reindex=lambda e: run_index(e, workers=1))
+    )
+    return client
+
+
+async def test_the_desk_explains_a_merge_and_a_split_applies_in_the_background(
+    catalogue: Engine, aiohttp_client: Any
+) -> None:
+    client = await _client(aiohttp_client, catalogue)
+    merged = _home(catalogue, PRIDE_2003_A)
+    page = await client.get(f"/librarians/merges/{merged}")
+    assert page.status == 200
+    text = " ".join(lxml.html.fromstring(await page.text()).text_content().split())
+    assert "Same ISBN: 9780141439518" in text and "Library 27" in text and "Library 30" in text
+    explained = await (await client.get(f"/api/records/{merged}/merge")).json()
+    assert {"rule": "isbn", "key": "9780141439518", "label": "same ISBN"} in explained["rules"]
+    assert explained["members"] == [{"source": "L27", "local_id": "r"}, {"source": "L30", "local_id": "r"}]
+
+    answer = await client.post(
+        "/librarians/merges",
+        data={"action": "split", "record": merged, "member": "L30:r", "reason": HOSTILE, "apply": "1"},
+        allow_redirects=False,
+    )
+    assert answer.status == 303 and answer.headers["Location"] == f"/librarians/merges/{merged}?done=split"
+    await client.app[REINDEXER].wait()
+    assert _home(catalogue, PRIDE_2003_A) == merged != _home(catalogue, PRIDE_2003_B)
+
+    listing = await client.get("/librarians/merges")
+    html = await listing.text()
+    assert HOSTILE not in html and "&lt;script&gt;" in html
+    assert "Last re-index finished" in html
+    decisions = await (await client.get("/api/merges")).json()
+    assert [(d["kind"], d["reason"]) for d in decisions] == [("split", HOSTILE)]
+
+    undo = await client.post(
+        "/librarians/merges",
+        data={"action": "undo", "decision": str(decisions[0]["id"])},
+        allow_redirects=False,
+    )
+    assert undo.status == 303
+    assert await (await client.get("/api/merges")).json() == []
+
+
+async def test_a_forced_merge_through_the_form(catalogue: Engine, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client, catalogue)
+    pride, sense = _home(catalogue, PRIDE_2003_A), _home(catalogue, SENSE_2003)
+    answer = await client.post(
+        "/librarians/merges", data={"action": "force", "record": sense, "other": pride, "apply": "1"}
+    )
+    assert answer.status == 200  # followed to the record's desk page
+    await client.app[REINDEXER].wait()
+    assert _home(catalogue, SENSE_2003) == _home(catalogue, PRIDE_2003_A)
+    record = await (await client.get(f"/api/records/{_home(catalogue, SENSE_2003)}")).json()
+    assert {"rule": "librarian", "key": "forced"} in record["merge"]
+
+
+@pytest.mark.parametrize(
+    ("form", "param"),
+    [
+        ({"action": "bogus"}, "action"),
+        ({"action": "split", "record": "RECORD", "member": "no-colon"}, "member"),
+        ({"action": "split", "record": "u-none", "member": "L27:r"}, "record"),
+        ({"action": "force", "record": "RECORD"}, "other"),
+        ({"action": "force", "record": "RECORD", "other": "RECORD"}, "other"),
+        ({"action": "undo", "decision": "abc"}, "decision"),
+        ({"action": "undo", "decision": "999"}, "decision"),
+        ({"action": "split", "record": "RECORD", "member": "L27:r", "reason": "x" * 1001}, "reason"),
+    ],
+)
+async def test_bad_forms_get_a_400_naming_the_field(
+    catalogue: Engine, aiohttp_client: Any, form: dict[str, str], param: str
+) -> None:
+    client = await _client(aiohttp_client, catalogue)
+    merged = _home(catalogue, PRIDE_2003_A)
+    data = {key: value.replace("RECORD", merged) for key, value in form.items()}
+    answer = await client.post("/librarians/merges", data=data, headers={"Accept": "application/json"})
+    assert answer.status == 400
+    assert param in await answer.text()
+    assert catalogue.merge_decisions() == []
+
+
+async def test_a_form_from_another_site_is_refused(catalogue: Engine, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client, catalogue)
+    merged = _home(catalogue, PRIDE_2003_A)
+    answer = await client.post(
+        "/librarians/merges",
+        data={"action": "split", "record": merged, "member": "L30:r"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert answer.status == 403
+    assert catalogue.merge_decisions() == []
+
+
+async def test_a_moved_record_redirects_to_its_new_desk_page(catalogue: Engine, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client, catalogue)
+    merged = _home(catalogue, PRIDE_2003_A)
+    decision = catalogue.save_merge_decision(
+        MergeDecision("split", SourceRef("L27", "r"), SourceRef("L30", "r"))
+    )
+    run_index(catalogue, workers=1)
+    split_off = _home(catalogue, PRIDE_2003_B)
+    catalogue.remove_merge_decision(decision.id or 0)
+    run_index(catalogue, workers=1)
+    moved = await client.get(f"/librarians/merges/{split_off}", allow_redirects=False)
+    assert moved.status == 301 and moved.headers["Location"] == f"/librarians/merges/{merged}"
+    moved_api = await client.get(f"/api/records/{split_off}/merge", allow_redirects=False)
+    assert moved_api.status == 301 and moved_api.headers["Location"] == f"/api/records/{merged}/merge"
+    assert (await client.get("/librarians/merges/u-none")).status == 404
+
+
+async def test_the_record_page_lists_other_editions_and_links_to_the_desk(
+    catalogue: Engine, aiohttp_client: Any
+) -> None:
+    client = await _client(aiohttp_client, catalogue)
+    pride = _home(catalogue, PRIDE_2003_A)
+    page = await client.get(f"/record/{pride}")
+    html = lxml.html.fromstring(await page.text())
+    editions = [link.get("href") for link in html.cssselect("#editions a")]
+    assert editions == [f"/record/{_home(catalogue, PRIDE_1994)}"]
+    assert f"/librarians/merges/{pride}" in [a.get("href") for a in html.cssselect("a")]
+    sense = lxml.html.fromstring(await (await client.get(f"/record/{_home(catalogue, SENSE_2003)}")).text())
+    assert sense.cssselect("#editions") == []
