@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -289,30 +289,38 @@ def format_spec(document: Mapping[str, Any], path: Where) -> FieldSpec:
     return specs[0]
 
 
+def table_array(entries: Any, path: Where, name: str) -> Iterator[tuple[str, Any]]:
+    """``(where, entry)`` for each entry of the array of tables ``name`` (``[[name]]``), numbered from 1
+    as messages name them; not an array is a :class:`ConfigError`."""
+    if entries is None:
+        return
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: {name} must be an array of tables ([[{name}]])")
+    for number, entry in enumerate(entries, start=1):
+        yield f"{name} #{number}", entry
+
+
+def get_pattern(value: Any, path: Where, key: str) -> re.Pattern[str]:
+    """A regular expression given as a string at ``key``."""
+    try:
+        return re.compile(get_string(value, path, key))
+    except re.error as exc:
+        raise ConfigError(f"{path}: {key} is not a regular expression: {exc}") from exc
+
+
 def format_rules(document: Mapping[str, Any], path: Where) -> tuple[FormatRule, ...]:
-    rules = get_table(document, "format", path).get("rules", [])
-    if not isinstance(rules, list):
-        raise ConfigError(f"{path}: format.rules must be an array of tables ([[format.rules]])")
     result: list[FormatRule] = []
-    for number, rule in enumerate(rules, start=1):
-        where = f"format.rules #{number}"
+    for where, rule in table_array(get_table(document, "format", path).get("rules"), path, "format.rules"):
         if not isinstance(rule, dict) or set(rule) != {"match", "format"}:
             raise ConfigError(f"{path}: {where} must have exactly the keys 'match' and 'format'")
-        try:
-            pattern = re.compile(get_string(rule["match"], path, f"{where}.match"))
-        except re.error as exc:
-            raise ConfigError(f"{path}: {where}.match is not a regular expression: {exc}") from exc
+        pattern = get_pattern(rule["match"], path, f"{where}.match")
         result.append(FormatRule(pattern, get_string(rule["format"], path, f"{where}.format")))
     return tuple(result)
 
 
 def holdings_maps(document: Mapping[str, Any], path: Where) -> tuple[HoldingsMap, ...]:
-    entries = document.get("holdings", [])
-    if not isinstance(entries, list):
-        raise ConfigError(f"{path}: holdings must be an array of tables ([[holdings]])")
     maps: list[HoldingsMap] = []
-    for number, entry in enumerate(entries, start=1):
-        where = f"holdings #{number}"
+    for where, entry in table_array(document.get("holdings"), path, "holdings"):
         if not isinstance(entry, dict):
             raise ConfigError(f"{path}: {where} must be a table")
         tag = get_string(entry.get("tag"), path, f"{where}.tag")
@@ -342,12 +350,10 @@ def holdings_maps(document: Mapping[str, Any], path: Where) -> tuple[HoldingsMap
 
 def format_details(document: Mapping[str, Any], path: Where) -> tuple[FormatDetail, ...]:
     """The ``[[format.details]]`` entries, in order (the first that matches refines the format)."""
-    entries = get_table(document, "format", path).get("details", [])
-    if not isinstance(entries, list):
-        raise ConfigError(f"{path}: format.details must be an array of tables ([[format.details]])")
     result: list[FormatDetail] = []
-    for number, entry in enumerate(entries, start=1):
-        where = f"format.details #{number}"
+    for where, entry in table_array(
+        get_table(document, "format", path).get("details"), path, "format.details"
+    ):
         if not isinstance(entry, dict) or not {"spec", "match", "detail"} <= set(entry) <= {
             "formats",
             "spec",
@@ -363,10 +369,7 @@ def format_details(document: Mapping[str, Any], path: Where) -> tuple[FormatDeta
         specs = parse_specs(get_string(entry["spec"], path, f"{where}.spec"), f"{path}: {where}.spec")
         if len(specs) != 1:
             raise ConfigError(f"{path}: {where}.spec must be one spec")
-        try:
-            pattern = re.compile(get_string(entry["match"], path, f"{where}.match"))
-        except re.error as exc:
-            raise ConfigError(f"{path}: {where}.match is not a regular expression: {exc}") from exc
+        pattern = get_pattern(entry["match"], path, f"{where}.match")
         detail = get_string(entry["detail"], path, f"{where}.detail")
         result.append(FormatDetail(frozenset(formats), specs[0], pattern, detail))
     return tuple(result)
@@ -374,12 +377,8 @@ def format_details(document: Mapping[str, Any], path: Where) -> tuple[FormatDeta
 
 def contributors(document: Mapping[str, Any], path: Where) -> tuple[ContributorMap, ...]:
     """The ``[[contributors]]`` entries, one map per tag they name."""
-    entries = document.get("contributors", [])
-    if not isinstance(entries, list):
-        raise ConfigError(f"{path}: contributors must be an array of tables ([[contributors]])")
     maps: list[ContributorMap] = []
-    for number, entry in enumerate(entries, start=1):
-        where = f"contributors #{number}"
+    for where, entry in table_array(document.get("contributors"), path, "contributors"):
         if not isinstance(entry, dict):
             raise ConfigError(f"{path}: {where} must be a table")
         unknown = set(entry) - CONTRIBUTOR_KEYS

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lxml import etree
 
 from tests.shared_data import SHARED_DATA
+from unicat.engine import Engine
+from unicat.model import Source, SourceRecord
 
 DATA = SHARED_DATA
 END_OF_RECORD = b"\x1d"
@@ -67,3 +70,32 @@ def marcxml_records(relative: str) -> list[bytes]:
     """Each MARCXML ``<record>`` of a file, serialised on its own."""
     root = etree.parse(str(DATA / relative)).getroot()
     return [etree.tostring(record, encoding="utf-8") for record in root.iter(f"{{{MARC_NS}}}record")]
+
+
+def store_own_libraries(engine: Engine, relative: str, positions: Sequence[int]) -> None:
+    """Store the records at ``positions`` (0-based, file order) of an ISO 2709 file, each in a library
+    of its own (``L{position}``, local id ``r``), as libraries holding copies of one edition would."""
+    raws = iso2709_records(relative)
+    for position in positions:
+        code = f"L{position}"
+        engine.save_source(Source(code, f"Library {position}"))
+        engine.store_page(
+            code, [SourceRecord(code, "r", raws[position], "iso2709", "2024-01-01T00:00:00Z")], None
+        )
+
+
+# Four records of dedup/pride-and-prejudice-fixed.mrc (0-based, file order), read with pymarc: 27 and 30
+# are the 2003 Penguin *Pride and prejudice* (both ISBN 0141439513, LCCN 2003265779), 31 the 2003
+# Penguin *Sense and sensibility* (another work), 19 the 1994 Penguin *Pride and prejudice* (another
+# edition of the first work). The merge-decision tests index them, each in a library of its own.
+PRIDE_2003_A, PRIDE_2003_B, SENSE_2003, PRIDE_1994 = 27, 30, 31, 19
+PENGUIN_RECORDS = (PRIDE_2003_A, PRIDE_2003_B, SENSE_2003, PRIDE_1994)
+
+
+def store_penguin_records(engine: Engine) -> None:
+    store_own_libraries(engine, "dedup/pride-and-prejudice-fixed.mrc", PENGUIN_RECORDS)
+
+
+def home(engine: Engine, position: int) -> str:
+    """The union id of the record stored by :func:`store_own_libraries` from ``position``."""
+    return engine.memberships()[(f"L{position}", "r")]

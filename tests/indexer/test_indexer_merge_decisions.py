@@ -13,36 +13,31 @@ from __future__ import annotations
 import pytest
 
 from indexer import run_index
-from tests.indexer.indexer_testdata import iso2709_records
+from tests.indexer.indexer_testdata import (
+    PRIDE_1994,
+    PRIDE_2003_A,
+    PRIDE_2003_B,
+    SENSE_2003,
+    home,
+    store_penguin_records,
+)
 from unicat import merges
 from unicat.engine import Engine
 from unicat.errors import BadParameter
-from unicat.model import MergeDecision, Source, SourceRecord, SourceRef
-
-PRIDE_2003_A, PRIDE_2003_B, SENSE_2003, PRIDE_1994 = 27, 30, 31, 19
+from unicat.model import MergeDecision, SourceRef
 
 
 @pytest.fixture
 def catalogue(engine: Engine) -> Engine:
     """Each record in its own library, as two libraries holding the same edition would be."""
-    raws = iso2709_records("dedup/pride-and-prejudice-fixed.mrc")
-    for position in (PRIDE_2003_A, PRIDE_2003_B, SENSE_2003, PRIDE_1994):
-        code = f"L{position}"
-        engine.save_source(Source(code, f"Library {position}"))
-        engine.store_page(
-            code, [SourceRecord(code, "r", raws[position], "iso2709", "2024-01-01T00:00:00Z")], None
-        )
+    store_penguin_records(engine)
     run_index(engine, workers=1)
     return engine
 
 
-def _home(engine: Engine, position: int) -> str:
-    return engine.memberships()[(f"L{position}", "r")]
-
-
 def test_a_split_holds_on_every_reindex_and_the_split_off_record_redirects_nowhere(catalogue: Engine) -> None:
-    merged = _home(catalogue, PRIDE_2003_A)
-    assert _home(catalogue, PRIDE_2003_B) == merged
+    merged = home(catalogue, PRIDE_2003_A)
+    assert home(catalogue, PRIDE_2003_B) == merged
     record = catalogue.get_union_record(merged)
     assert record is not None and {rule.rule for rule in record.merge} >= {"isbn", "lccn"}
 
@@ -54,31 +49,31 @@ def test_a_split_holds_on_every_reindex_and_the_split_off_record_redirects_nowhe
     for _ in range(2):
         run_index(catalogue, workers=1)
         # The record the split left keeps the id (it had it first); the other one gets its own.
-        assert _home(catalogue, PRIDE_2003_A) == merged
-        assert _home(catalogue, PRIDE_2003_B) != merged
+        assert home(catalogue, PRIDE_2003_A) == merged
+        assert home(catalogue, PRIDE_2003_B) != merged
         assert catalogue.resolve_redirect(merged) is None
     kept = catalogue.get_union_record(merged)
     assert kept is not None and kept.merge == [] and len(kept.sources) == 1
     assert [d.reason for d in catalogue.merge_decisions()] == ["two printings"]
 
     # Undone, the rules merge them again under the old id; the split-off id redirects there.
-    split_off = _home(catalogue, PRIDE_2003_B)
+    split_off = home(catalogue, PRIDE_2003_B)
     assert catalogue.remove_merge_decision(saved[0].id or 0)
     assert not catalogue.remove_merge_decision(saved[0].id or 0)
     run_index(catalogue, workers=1)
-    assert _home(catalogue, PRIDE_2003_B) == _home(catalogue, PRIDE_2003_A) == merged
+    assert home(catalogue, PRIDE_2003_B) == home(catalogue, PRIDE_2003_A) == merged
     assert catalogue.resolve_redirect(split_off) == merged
 
 
 def test_a_forced_merge_joins_what_the_rules_keep_apart(catalogue: Engine) -> None:
-    pride, sense = _home(catalogue, PRIDE_2003_A), _home(catalogue, SENSE_2003)
+    pride, sense = home(catalogue, PRIDE_2003_A), home(catalogue, SENSE_2003)
     assert pride != sense
     decision = merges.force_merge(catalogue, sense, pride, reason="bound together", by="anne")
     assert decision.kind == "force" and decision.by == "anne" and decision.at
     run_index(catalogue, workers=1)
-    home = _home(catalogue, SENSE_2003)
-    assert home == _home(catalogue, PRIDE_2003_A) == _home(catalogue, PRIDE_2003_B)
-    record = catalogue.get_union_record(home)
+    joined = home(catalogue, SENSE_2003)
+    assert joined == home(catalogue, PRIDE_2003_A) == home(catalogue, PRIDE_2003_B)
+    record = catalogue.get_union_record(joined)
     assert record is not None and any(rule.rule == "librarian" for rule in record.merge)
     assert len(record.sources) == 3
     explanation = merges.explain(catalogue, record)
@@ -93,8 +88,8 @@ def test_a_later_decision_on_a_pair_replaces_the_earlier_one(catalogue: Engine) 
 
 
 def test_bad_decisions_are_refused_with_a_message(catalogue: Engine) -> None:
-    merged = _home(catalogue, PRIDE_2003_A)
-    single = _home(catalogue, SENSE_2003)
+    merged = home(catalogue, PRIDE_2003_A)
+    single = home(catalogue, SENSE_2003)
     with pytest.raises(BadParameter, match="not in"):
         merges.split_member(catalogue, merged, SourceRef("NOPE", "r"))
     with pytest.raises(BadParameter, match="one member only"):
@@ -109,7 +104,7 @@ def test_bad_decisions_are_refused_with_a_message(catalogue: Engine) -> None:
 
 
 def test_editions_of_one_work_list_each_other(catalogue: Engine) -> None:
-    pride_2003, pride_1994, sense = (_home(catalogue, p) for p in (PRIDE_2003_A, PRIDE_1994, SENSE_2003))
+    pride_2003, pride_1994, sense = (home(catalogue, p) for p in (PRIDE_2003_A, PRIDE_1994, SENSE_2003))
     first, second, third = (catalogue.get_union_record(i) for i in (pride_2003, pride_1994, sense))
     assert first is not None and second is not None and third is not None
     assert first.work is not None and first.work == second.work

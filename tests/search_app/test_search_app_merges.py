@@ -17,29 +17,25 @@ from aiohttp.test_utils import TestClient
 from indexer import run_index
 from search_app.app import make_app
 from search_app.reindex import REINDEXER
-from tests.indexer.indexer_testdata import iso2709_records
+from tests.indexer.indexer_testdata import (
+    PRIDE_1994,
+    PRIDE_2003_A,
+    PRIDE_2003_B,
+    SENSE_2003,
+    home,
+    store_penguin_records,
+)
 from unicat.engine import Engine
-from unicat.model import MergeDecision, Source, SourceRecord, SourceRef
+from unicat.model import MergeDecision, SourceRef
 
-PRIDE_2003_A, PRIDE_2003_B, SENSE_2003, PRIDE_1994 = 27, 30, 31, 19
 HOSTILE = '<script>alert("x")</script>'
 
 
 @pytest.fixture
 def catalogue(engine: Engine) -> Engine:
-    raws = iso2709_records("dedup/pride-and-prejudice-fixed.mrc")
-    for position in (PRIDE_2003_A, PRIDE_2003_B, SENSE_2003, PRIDE_1994):
-        code = f"L{position}"
-        engine.save_source(Source(code, f"Library {position}"))
-        engine.store_page(
-            code, [SourceRecord(code, "r", raws[position], "iso2709", "2024-01-01T00:00:00Z")], None
-        )
+    store_penguin_records(engine)
     run_index(engine, workers=1)
     return engine
-
-
-def _home(engine: Engine, position: int) -> str:
-    return engine.memberships()[(f"L{position}", "r")]
 
 
 async def _client(aiohttp_client: Any, engine: Engine) -> TestClient[Any, Any]:
@@ -53,7 +49,7 @@ async def test_the_desk_explains_a_merge_and_a_split_applies_in_the_background(
     catalogue: Engine, aiohttp_client: Any
 ) -> None:
     client = await _client(aiohttp_client, catalogue)
-    merged = _home(catalogue, PRIDE_2003_A)
+    merged = home(catalogue, PRIDE_2003_A)
     page = await client.get(f"/librarians/merges/{merged}")
     assert page.status == 200
     text = " ".join(lxml.html.fromstring(await page.text()).text_content().split())
@@ -69,7 +65,7 @@ async def test_the_desk_explains_a_merge_and_a_split_applies_in_the_background(
     )
     assert answer.status == 303 and answer.headers["Location"] == f"/librarians/merges/{merged}?done=split"
     await client.app[REINDEXER].wait()
-    assert _home(catalogue, PRIDE_2003_A) == merged != _home(catalogue, PRIDE_2003_B)
+    assert home(catalogue, PRIDE_2003_A) == merged != home(catalogue, PRIDE_2003_B)
 
     listing = await client.get("/librarians/merges")
     html = await listing.text()
@@ -89,14 +85,14 @@ async def test_the_desk_explains_a_merge_and_a_split_applies_in_the_background(
 
 async def test_a_forced_merge_through_the_form(catalogue: Engine, aiohttp_client: Any) -> None:
     client = await _client(aiohttp_client, catalogue)
-    pride, sense = _home(catalogue, PRIDE_2003_A), _home(catalogue, SENSE_2003)
+    pride, sense = home(catalogue, PRIDE_2003_A), home(catalogue, SENSE_2003)
     answer = await client.post(
         "/librarians/merges", data={"action": "force", "record": sense, "other": pride, "apply": "1"}
     )
     assert answer.status == 200  # followed to the record's desk page
     await client.app[REINDEXER].wait()
-    assert _home(catalogue, SENSE_2003) == _home(catalogue, PRIDE_2003_A)
-    record = await (await client.get(f"/api/records/{_home(catalogue, SENSE_2003)}")).json()
+    assert home(catalogue, SENSE_2003) == home(catalogue, PRIDE_2003_A)
+    record = await (await client.get(f"/api/records/{home(catalogue, SENSE_2003)}")).json()
     assert {"rule": "librarian", "key": "forced"} in record["merge"]
 
 
@@ -117,7 +113,7 @@ async def test_bad_forms_get_a_400_naming_the_field(
     catalogue: Engine, aiohttp_client: Any, form: dict[str, str], param: str
 ) -> None:
     client = await _client(aiohttp_client, catalogue)
-    merged = _home(catalogue, PRIDE_2003_A)
+    merged = home(catalogue, PRIDE_2003_A)
     data = {key: value.replace("RECORD", merged) for key, value in form.items()}
     answer = await client.post("/librarians/merges", data=data, headers={"Accept": "application/json"})
     assert answer.status == 400
@@ -127,7 +123,7 @@ async def test_bad_forms_get_a_400_naming_the_field(
 
 async def test_a_form_from_another_site_is_refused(catalogue: Engine, aiohttp_client: Any) -> None:
     client = await _client(aiohttp_client, catalogue)
-    merged = _home(catalogue, PRIDE_2003_A)
+    merged = home(catalogue, PRIDE_2003_A)
     answer = await client.post(
         "/librarians/merges",
         data={"action": "split", "record": merged, "member": "L30:r"},
@@ -139,12 +135,12 @@ async def test_a_form_from_another_site_is_refused(catalogue: Engine, aiohttp_cl
 
 async def test_a_moved_record_redirects_to_its_new_desk_page(catalogue: Engine, aiohttp_client: Any) -> None:
     client = await _client(aiohttp_client, catalogue)
-    merged = _home(catalogue, PRIDE_2003_A)
+    merged = home(catalogue, PRIDE_2003_A)
     decision = catalogue.save_merge_decision(
         MergeDecision("split", SourceRef("L27", "r"), SourceRef("L30", "r"))
     )
     run_index(catalogue, workers=1)
-    split_off = _home(catalogue, PRIDE_2003_B)
+    split_off = home(catalogue, PRIDE_2003_B)
     catalogue.remove_merge_decision(decision.id or 0)
     run_index(catalogue, workers=1)
     moved = await client.get(f"/librarians/merges/{split_off}", allow_redirects=False)
@@ -158,11 +154,11 @@ async def test_the_record_page_lists_other_editions_and_links_to_the_desk(
     catalogue: Engine, aiohttp_client: Any
 ) -> None:
     client = await _client(aiohttp_client, catalogue)
-    pride = _home(catalogue, PRIDE_2003_A)
+    pride = home(catalogue, PRIDE_2003_A)
     page = await client.get(f"/record/{pride}")
     html = lxml.html.fromstring(await page.text())
     editions = [link.get("href") for link in html.cssselect("#editions a")]
-    assert editions == [f"/record/{_home(catalogue, PRIDE_1994)}"]
+    assert editions == [f"/record/{home(catalogue, PRIDE_1994)}"]
     assert f"/librarians/merges/{pride}" in [a.get("href") for a in html.cssselect("a")]
-    sense = lxml.html.fromstring(await (await client.get(f"/record/{_home(catalogue, SENSE_2003)}")).text())
+    sense = lxml.html.fromstring(await (await client.get(f"/record/{home(catalogue, SENSE_2003)}")).text())
     assert sense.cssselect("#editions") == []
