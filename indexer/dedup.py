@@ -135,6 +135,8 @@ def cluster_records(
     """
     ordered = sorted(records, key=lambda record: record.key)
     forest = _Forest(ordered)
+    # Each record's own traits give its keys; the forest's change as clusters form (forced merges first).
+    own_traits = list(forest.traits)
     position = {record.key: index for index, record in enumerate(ordered)}
     forced: list[tuple[int, int]] = []
     for decision in decisions:
@@ -153,7 +155,7 @@ def cluster_records(
             forest.rules[root][(FORCED_RULE, "forced")] = None
     holders: dict[Key, list[int]] = {}
     for index, record in enumerate(ordered):
-        for key in merge_keys(record, forest.traits[index]):
+        for key in merge_keys(record, own_traits[index]):
             candidates = holders.setdefault(key, [])
             for other in candidates:
                 mine, theirs = forest.find(index), forest.find(other)

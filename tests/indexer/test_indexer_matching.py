@@ -155,3 +155,14 @@ def test_decisions_split_and_force_whatever_the_keys_say() -> None:
     gone = MergeDecision("force", SourceRef("A", "1"), SourceRef("Z", "9"))
     clusters = cluster_records([a, b, c], [split, force, gone])
     assert sorted(len(cluster.members) for cluster in clusters) == [1, 2]
+
+
+def test_a_record_s_keys_are_its_own_not_those_of_a_cluster_a_librarian_forced_it_into() -> None:
+    # A has no year, so no title/author/year key of its own. Forced together with B (2003), it must
+    # not lend the cluster a key "pride and prejudice|austen|2003" that would pull C in.
+    a = _record("A", year=None, physical=None, publisher=None)
+    b = _record("B", title="Emma", title_proper="Emma", physical=None, publisher=None)
+    c = _record("C", physical=None, publisher=None)
+    force = MergeDecision("force", SourceRef("A", "1"), SourceRef("B", "1"))
+    clusters = cluster_records([a, b, c], [force])
+    assert sorted(sorted(m.source for m in cluster.members) for cluster in clusters) == [["A", "B"], ["C"]]
