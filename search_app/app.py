@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from search_app import api, pages
+from search_app import api, oai, pages, sru
 from search_app import merges as merge_desk
 from search_app.errors import error_middleware
 from search_app.highlight import highlight
@@ -80,6 +80,8 @@ def make_app(
     app.router.add_get("/api/quarantine", api.api_quarantine, name="api_quarantine")
     app.router.add_get("/api/openapi.json", api.api_openapi, name="api_openapi")
     merge_desk.add_routes(app)
+    sru.add_routes(app)
+    oai.add_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 

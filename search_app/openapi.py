@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from search_app.oai.openapi import oai_path
+from search_app.sru_openapi import sru_path
 from unicat.model import QUARANTINE_STAGES
 from unicat.quarantine import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from unicat.quarantine import MAX_PAGE as MAX_QUARANTINE_PAGE
@@ -529,6 +531,8 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     },
                 }
             },
+            "/sru": sru_path(settings),
+            "/oai": oai_path(),
             "/api/openapi.json": {
                 "get": {
                     "operationId": "getOpenAPI",

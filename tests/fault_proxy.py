@@ -180,9 +180,15 @@ class FaultProxy:
         with self._lock:
             self._faults = _Faults()
 
-    def bulk_exchanges(self) -> list[Exchange]:
-        """The ``_bulk`` requests seen so far, in order of arrival."""
-        return [exchange for exchange in list(self.exchanges) if exchange.path.endswith("/_bulk")]
+    def bulk_exchanges(self, union_only: bool = True) -> list[Exchange]:
+        """The ``_bulk`` requests seen so far, in order of arrival: by default only those writing union
+        records (a rebuild also writes the OAI-PMH feed's items and sets in bulk, after the records)."""
+        return [
+            exchange
+            for exchange in list(self.exchanges)
+            if exchange.path.endswith("/_bulk")
+            and (not union_only or all("-union-" in act.index for act in _bulk_actions(exchange.request)))
+        ]
 
     # -- lifecycle -----------------------------------------------------------------------------
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:

@@ -494,8 +494,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings, engine: Engine) ->
     echo(
         f"copied {report.sources:,} sources, {report.source_records:,} source records, "
         f"{report.harvest_runs:,} harvest runs, {report.quarantined:,} quarantined records, "
-        f"{report.merge_decisions:,} merge decisions, {report.union_records:,} union records and "
-        f"{report.redirects:,} redirects to {target.url}"
+        f"{report.merge_decisions:,} merge decisions, {report.union_records:,} union records, "
+        f"{report.redirects:,} redirects and {report.oai_items:,} OAI-PMH items to {target.url}"
     )
     return EXIT_OK
 

@@ -25,9 +25,11 @@ from unicat.model import (
     SourceRecord,
     UnionRecord,
 )
+from unicat.oai_items import OaiEntry, OaiItem, OaiSelection
 from unicat.query import SearchQuery, SearchResult
 
 HarvestMode = Literal["incremental", "full", "import"]
+OAI_COPY_BATCH = 2_000
 
 
 def one_entry_per_record(entries: Sequence[QuarantineEntry]) -> list[QuarantineEntry]:
@@ -253,3 +255,47 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def search(self, query: SearchQuery) -> SearchResult:
         """Run a search under the engine's time limit; raises :class:`~unicat.errors.QueryTimeout`."""
+
+    # -- OAI-PMH feed (unicat/oai_items.py says why and how) ---------------------------------------
+    # replace_union_records keeps the feed's items: it stamps the items its records change with its
+    # generation, tombstones the ids that vanished, and registers the generation's datestamp last.
+    @abc.abstractmethod
+    def oai_generations(self) -> list[tuple[int, str]]:
+        """Every registered generation with its datestamp, oldest first (datestamps never decrease)."""
+
+    @abc.abstractmethod
+    def oai_list(
+        self, selection: OaiSelection, after: tuple[int, str] | None, limit: int, with_records: bool
+    ) -> list[OaiEntry]:
+        """Up to ``limit`` items of ``selection`` after the keyset position ``after`` (generation, id),
+        in (generation, id) order; with their union records when ``with_records`` (deleted items have
+        none). Items and records are read from one consistent view where the engine has one."""
+
+    @abc.abstractmethod
+    def oai_count(self, selection: OaiSelection) -> int:
+        """How many items ``selection`` covers (a list's ``completeListSize``)."""
+
+    @abc.abstractmethod
+    def oai_entry(self, union_id: str, with_record: bool) -> OaiEntry | None:
+        """The item of one union id (live or deleted), or ``None`` for an id the feed never had."""
+
+    @abc.abstractmethod
+    def oai_sets(self) -> dict[str, str]:
+        """Every set an item ever belonged to, spec → name, by spec."""
+
+    def iter_oai_items(self) -> Iterator[OaiItem]:
+        """Every item of the feed, live and deleted, in (generation, id) order (``unicat migrate``)."""
+        after: tuple[int, str] | None = None
+        while page := self.oai_list(OaiSelection(0, 2**62), after, OAI_COPY_BATCH, with_records=False):
+            for entry in page:
+                yield entry.item
+            after = (page[-1].item.generation, page[-1].item.id)
+
+    @abc.abstractmethod
+    def restore_oai_feed(
+        self, items: Iterable[OaiItem], generations: Sequence[tuple[int, str]], sets: Mapping[str, str]
+    ) -> int:
+        """Replace the feed with another engine's (``unicat migrate``): its items with their generations,
+        the generations' datestamps and the set names, so that the copy's harvesters see the same
+        datestamps and deleted records. Later rebuilds number their generations after the copy's.
+        Returns how many items were written."""

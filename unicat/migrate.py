@@ -1,7 +1,7 @@
 """Copy a whole catalogue from one engine to another (e.g. SQLite → Elasticsearch when a network
 outgrows one machine): sources, source records with their raw bytes, harvest history (so the next
 harvest stays incremental), quarantine, librarians' merge decisions, union records with their stable
-ids, and redirects.
+ids, redirects, and the OAI-PMH feed (its datestamps and deleted records).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class MigrationReport:
     union_records: int
     redirects: int
     merge_decisions: int = 0
+    oai_items: int = 0
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -76,6 +77,10 @@ def migrate(
     redirects = dict(source.iter_redirects())
     union = target.replace_union_records(source.iter_union_records(), redirects)
     notify("union records", union)
+    # The OAI-PMH feed as the source had it: the same datestamps and deleted records, so harvesters of
+    # the catalogue need not start again after a switch of engine.
+    feed = target.restore_oai_feed(source.iter_oai_items(), source.oai_generations(), source.oai_sets())
+    notify("OAI-PMH items", feed)
     return MigrationReport(
         sources=len(sources),
         source_records=copied,
@@ -84,4 +89,5 @@ def migrate(
         union_records=union,
         redirects=len(redirects),
         merge_decisions=len(decisions),
+        oai_items=feed,
     )

@@ -1,8 +1,13 @@
 """The query model: what a search asks, independent of the engine and of the protocol that asked.
 
-The web search, the JSON API (and later SRU's CQL) all build a :class:`SearchQuery`; each engine
-turns it into its own query language. Text is analysed here with :mod:`unicat.analysis`, so both
-engines receive the same tokens.
+The web search, the JSON API and SRU's CQL (:mod:`unicat.cql`) all build a :class:`SearchQuery`;
+each engine turns it into its own query language. Text is analysed here with :mod:`unicat.analysis`,
+so both engines receive the same tokens.
+
+The web search only ANDs: its ``clauses`` all must match. CQL has OR, NOT and parentheses, so a query
+may also carry an ``expression``: a tree of :class:`And`, :class:`Or` and :class:`Not` over leaves
+(:class:`Clause`, :class:`YearRange`, :class:`ValueFilter`, :class:`MatchAll`), ANDed with the
+clauses and filters. Each engine compiles the tree to its own booleans, so OR and NOT are real.
 """
 
 from __future__ import annotations
@@ -69,8 +74,70 @@ class Clause:
 
 
 @dataclass(frozen=True, slots=True)
+class YearRange:
+    """Records whose year lies in ``low``..``high`` (inclusive; ``None`` leaves that side open). A
+    record without a year is in no range."""
+
+    low: int | None = None
+    high: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ValueFilter:
+    """Records with one of ``values`` in the facet field ``field`` (one of :data:`FILTER_FIELDS`)."""
+
+    field: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchAll:
+    """Every record (CQL's ``cql.allRecords``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """Every child matches."""
+
+    children: tuple[Expression, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """At least one child matches."""
+
+    children: tuple[Expression, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """Every record that ``child`` does not match (CQL's ``a NOT b`` is ``And((a, Not(b)))``)."""
+
+    child: Expression
+
+
+Expression = Clause | YearRange | ValueFilter | MatchAll | And | Or | Not
+"""A boolean query tree; text leaves are :class:`Clause`, scored like the web search's clauses."""
+
+
+def is_text(expression: Expression) -> bool:
+    """Whether ``expression`` is made of text clauses only, joined by AND, OR and AND NOT (with a
+    positive part): what a full-text index can match, and score, in one expression."""
+    if isinstance(expression, Clause):
+        return bool(expression.terms)
+    if isinstance(expression, Or):
+        return all(is_text(child) for child in expression.children)
+    if isinstance(expression, And):
+        positive = [child for child in expression.children if not isinstance(child, Not)]
+        negative = [child.child for child in expression.children if isinstance(child, Not)]
+        return bool(positive) and all(is_text(child) for child in (*positive, *negative))
+    return False
+
+
+@dataclass(frozen=True, slots=True)
 class SearchQuery:
-    """A search: clauses all must match (AND); filters OR within a facet field, AND across fields."""
+    """A search: clauses all must match (AND); filters OR within a facet field, AND across fields;
+    ``expression``, when given, must match too."""
 
     clauses: tuple[Clause, ...] = ()
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -82,6 +149,7 @@ class SearchQuery:
     facets: bool = True
     facet_size: int = 10
     text: str = ""
+    expression: Expression | None = None
 
     @property
     def offset(self) -> int:
@@ -89,7 +157,7 @@ class SearchQuery:
 
     @property
     def is_match_all(self) -> bool:
-        return not self.clauses
+        return not self.clauses and self.expression is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +177,9 @@ class SearchResult:
     took_ms: float = 0.0
 
 
-def _identifier_terms(word: str) -> tuple[str, ...]:
+def identifier_terms(word: str) -> tuple[str, ...]:
+    """The tokens an identifier is indexed as: an ISBN (10 or 13, hyphens or not) as its ISBN-13, an
+    ISSN as its two halves, anything else as its analysed tokens."""
     isbn = normalize_isbn(word)
     if isbn:
         return (isbn,)
@@ -147,7 +217,7 @@ def parse_text_query(text: str) -> tuple[Clause, ...]:
         prefix = word.endswith("*")
         word = word.rstrip("*")
         if target == "ident" or (target == "any" and normalize_isbn(word)):
-            terms = _identifier_terms(word)
+            terms = identifier_terms(word)
             if target == "any" and len(terms) == 1 and normalize_isbn(word):
                 clauses.append(Clause("ident", terms))
                 continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,14 @@ class Settings:
     es_bulk_retries: int = 5
     es_request_timeout: float = 30.0
     log_level: str = "WARNING"
+    # OAI-PMH provider (/oai): what Identify says, and how lists are paged. An empty base URL means
+    # the address the request came to (set it when a proxy serves Unicat under another address).
+    oai_repository_name: str = "Unicat union catalogue"
+    oai_repository_identifier: str = "unicat.local"
+    oai_admin_email: str = "catalogue@unicat.local"
+    oai_base_url: str = ""
+    oai_page_size: int = 500
+    oai_token_hours: float = 24.0
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (settings stay immutable once built)."""
@@ -102,7 +111,17 @@ _FIELD_TYPES: dict[str, type] = {
     "es_bulk_retries": int,
     "es_request_timeout": float,
     "log_level": str,
+    "oai_repository_name": str,
+    "oai_repository_identifier": str,
+    "oai_admin_email": str,
+    "oai_base_url": str,
+    "oai_page_size": int,
+    "oai_token_hours": float,
 }
+
+# The OAI identifier scheme's repository identifier, and the OAI-PMH schema's adminEmail pattern.
+_REPOSITORY_IDENTIFIER = re.compile(r"[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+")
+_EMAIL = re.compile(r"\S+@(\S+\.)+\S+")
 
 _ENV_NAMES = {
     "UNICAT_ENGINE": "engine_url",
@@ -159,6 +178,15 @@ def load_settings(
         raise ConfigError("harvest_concurrency and harvest_batch_records must be at least 1")
     if settings.page_size < 1 or settings.page_size > settings.max_page_size:
         raise ConfigError(f"page_size must be between 1 and max_page_size ({settings.max_page_size})")
+    if not _REPOSITORY_IDENTIFIER.fullmatch(settings.oai_repository_identifier):
+        raise ConfigError(
+            "oai_repository_identifier must be a domain name such as 'catalogue.example.org' (the OAI "
+            f"identifier scheme), got {settings.oai_repository_identifier!r}"
+        )
+    if not _EMAIL.fullmatch(settings.oai_admin_email):
+        raise ConfigError(f"oai_admin_email must be an e-mail address, got {settings.oai_admin_email!r}")
+    if settings.oai_page_size < 1 or settings.oai_token_hours <= 0:
+        raise ConfigError("oai_page_size must be at least 1 and oai_token_hours more than 0")
     return settings
 
 

@@ -11,6 +11,7 @@ from tests.shared_data import SHARED_DATA
 from unicat.cli import EXIT_OK, main
 from unicat.engine import Engine
 from unicat.engines import open_engine
+from unicat.model import SourceRecord
 from unicat.settings import Settings
 
 
@@ -29,6 +30,9 @@ def snapshot(engine: Engine) -> dict[str, object]:
         ),
         "union": [record.to_json() for record in engine.iter_union_records()],
         "redirects": list(engine.iter_redirects()),
+        "oai_items": list(engine.iter_oai_items()),
+        "oai_generations": engine.oai_generations(),
+        "oai_sets": engine.oai_sets(),
     }
 
 
@@ -43,19 +47,40 @@ def test_migrate_copies_everything(
         for args in (
             ["import", "ZDB", str(SHARED_DATA / "marc21" / "065001035.mrc")],
             ["import", "BAD", str(SHARED_DATA / "malformed" / "error.mrc")],
+            ["import", "BRK", str(SHARED_DATA / "marc21" / "brkrtest.mrc")],
             ["index"],
         ):
             assert main(["--engine", first, *args]) == EXIT_OK
+        # Every member of one union record withdrawn, and the catalogue indexed again: the OAI-PMH feed
+        # has a deleted record and two generations, which the copy must keep with their datestamps.
+        with open_engine(Settings(engine_url=first)) as old:
+            gone = next(r for r in old.iter_union_records() if {ref.source for ref in r.sources} == {"BRK"})
+            withdrawn = [SourceRecord("BRK", ref.local_id, b"", deleted=True) for ref in gone.sources]
+            old.store_page("BRK", withdrawn, None)
+        assert main(["--engine", first, "index"]) == EXIT_OK
         assert main(["--engine", first, "migrate", "--to", second]) == EXIT_OK
         out = capsys.readouterr().out
         assert "union records" in out
         with open_engine(Settings(engine_url=first)) as old, open_engine(Settings(engine_url=second)) as new:
             before, after = snapshot(old), snapshot(new)
             assert after == before
-            assert len(before["records"]) == 41  # type: ignore[arg-type]  # 40 + 1 (CENSUS.tsv)
+            # 40 + 1 + 8 (CENSUS.tsv)
+            assert len(before["records"]) == 49  # type: ignore[arg-type]
             # The next harvest run continues the numbering of the copied history.
             newest = max(run.id for run in new.harvest_history())
             assert new.start_harvest("ZDB", "incremental").id > newest
+            assert len(before["oai_generations"]) == 2  # type: ignore[arg-type]
+            assert sum(item.deleted for item in after["oai_items"]) == 1  # type: ignore[attr-defined]
+        # Indexing the copy changes no datestamp; a change made there comes after the copied ones.
+        assert main(["--engine", second, "index"]) == EXIT_OK
+        with open_engine(Settings(engine_url=second)) as new:
+            assert new.oai_generations() == before["oai_generations"]
+            kept = next(iter(new.iter_source_records("ZDB")))
+            new.store_page("ZDB", [SourceRecord("ZDB", kept.local_id, b"", deleted=True)], None)
+        assert main(["--engine", second, "index"]) == EXIT_OK
+        with open_engine(Settings(engine_url=second)) as new:
+            *copied, (latest, _) = new.oai_generations()
+            assert copied == before["oai_generations"] and latest > copied[-1][0]
         # A second copy into a catalogue that is no longer empty is refused.
         assert main(["--engine", first, "migrate", "--to", second]) != EXIT_OK
         assert "not empty" in capsys.readouterr().err

@@ -21,6 +21,7 @@ from unicat.engines.elasticsearch.indices import SCHEMA_VERSION, IndexNames
 from unicat.engines.sqlite import SqliteEngine
 from unicat.errors import ConfigError, EngineError, EngineUnavailable, SchemaError
 from unicat.model import HarvestCheckpoint, MergeDecision, Source, SourceRecord, SourceRef, UnionRecord
+from unicat.oai_items import OaiSelection
 from unicat.query import SearchQuery, parse_search_params
 from unicat.settings import Settings
 
@@ -387,5 +388,28 @@ def test_a_version_1_catalogue_gains_the_new_fields_on_open(catalogue_url: str) 
         )
         assert [d.id for d in engine.merge_decisions()] == [saved.id]
     check = node(catalogue_url)
-    assert check.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 4
+    assert check.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 5
     check.close()
+
+
+def test_a_catalogue_indexed_before_the_oai_feed_gets_its_items_on_open(catalogue_url: str) -> None:
+    """A version-4 catalogue (union records, no OAI-PMH feed) serves them over OAI-PMH once opened:
+    every record an item of one new generation."""
+    records = [build_union_record(f"u{n}", f"Title {n}", libraries=["UVA"]) for n in range(3)]
+    with ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url)) as engine:
+        engine.replace_union_records(records, {})
+    client = node(catalogue_url)
+    names = IndexNames(parse_engine_url(catalogue_url).prefix)
+    for index in (names.oai, names.oai_generations, names.oai_sets):
+        client.indices.delete(index=index)
+    client.index(index=names.meta, id="schema", document={"version": 4}, refresh=True)
+    client.close()
+    with ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url)) as engine:
+        [(generation, _)] = engine.oai_generations()
+        entries = engine.oai_list(OaiSelection(0, 2**62), None, 10, with_records=True)
+        assert [(e.item.id, e.item.generation, e.record is not None) for e in entries] == [
+            (f"u{n}", generation, True) for n in range(3)
+        ]
+        assert engine.oai_sets()["library:UVA"] == "University of Virginia Library"
+    with ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url)) as engine:
+        assert len(engine.oai_generations()) == 1  # opened again: nothing is filled twice

@@ -9,6 +9,7 @@ from tests.conftest import build_union_record
 from unicat.documents import TEXT_FIELDS
 from unicat.engines.sqlite import SqliteEngine, driver
 from unicat.engines.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, V3_TEXT_COLUMNS, migrate
+from unicat.oai_items import OaiSelection
 from unicat.query import SearchQuery, parse_search_params
 from unicat.settings import Settings
 
@@ -108,3 +109,22 @@ def test_a_version_3_database_keeps_its_harvest_state_and_gains_the_new_fields(t
         # A record stored before runs were tracked counts as not seen by a new full harvest.
         run = engine.start_harvest("UVA", "full")
         assert engine.delete_unseen("UVA", run.id) == 1
+
+
+def test_an_upgraded_database_serves_its_records_over_oai_pmh_at_once(tmp_path: Path) -> None:
+    """Migration 7 gives the union records of an older database their OAI-PMH items, all of one
+    generation registered at the upgrade; a rebuild that changes nothing moves no datestamp."""
+    path = tmp_path / "unicat.db"
+    version_1_database(path)
+    with SqliteEngine(path, Settings()) as engine:
+        [(generation, _)] = engine.oai_generations()
+        [entry] = engine.oai_list(OaiSelection(0, 2**62), None, 10, with_records=True)
+        assert (entry.item.id, entry.item.generation, entry.item.deleted) == ("pride", generation, False)
+        assert entry.item.sets == ("format", "format:book", "library", "library:UVA")
+        assert entry.record is not None and entry.record.title == "Pride and prejudice"
+        record = build_union_record("pride", "Pride and prejudice", subjects=SUBJECTS, libraries=["UVA"])
+        engine.replace_union_records([record], {})
+        assert [
+            (e.item.id, e.item.generation) for e in engine.oai_list(OaiSelection(0, 2**62), None, 10, False)
+        ] == [("pride", generation)]
+        assert len(engine.oai_generations()) == 1

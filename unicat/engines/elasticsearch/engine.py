@@ -22,6 +22,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from unicat.clock import utc_now
 from unicat.engine import Engine, HarvestMode, one_entry_per_record
+from unicat.engines.elasticsearch import oai
 from unicat.engines.elasticsearch import records as docs
 from unicat.engines.elasticsearch.bulk import write_all
 from unicat.engines.elasticsearch.connection import make_client, parse_engine_url, translated
@@ -50,6 +51,7 @@ from unicat.model import (
     SourceRef,
     UnionRecord,
 )
+from unicat.oai_items import FeedRecord, OaiEntry, OaiItem, OaiSelection
 from unicat.query import SearchQuery, SearchResult
 from unicat.settings import Settings
 
@@ -88,6 +90,7 @@ class ElasticsearchEngine(Engine):
             self.ping()
             with translated(self.node_url, "index creation"):
                 ensure_indices(self._client, self.names, settings)
+                oai.backfill_if_missing(self._client, self.names, settings)
         except BaseException:
             self._client.close()
             raise
@@ -530,12 +533,17 @@ class ElasticsearchEngine(Engine):
         """
         with translated(self.node_url, "union rebuild"):
             generation = reserve(self._client, self.names.meta, "union-generation")
+            previous = oai.load_items(self._client, self.names)
+            feed: list[FeedRecord] = []
+            feed_names: dict[str, str] = {}
             index, written, rejected = build_generation(
-                self._client, self.names, generation, records, self.settings
+                self._client, self.names, generation, records, self.settings, feed, feed_names
             )
             swap_alias(self._client, self.names, index)
             save_redirects(self._client, self.names, redirects, self.settings)
             prune_redirects(self._client, self.names, index)
+            # Last: the feed's items, then the generation's datestamp (engines/elasticsearch/oai.py).
+            oai.save_changes(self._client, self.names, previous, feed, feed_names, generation, self.settings)
         self.add_quarantine(rejected)
         return written
 
@@ -605,6 +613,42 @@ class ElasticsearchEngine(Engine):
         with translated(self.node_url, "union read"):
             for doc in scan(self._client, self.names.union, {"match_all": {}}, ["id"], HIT_SOURCE):
                 yield UnionRecord.from_json(doc["doc"])
+
+    # -- OAI-PMH feed ----------------------------------------------------------------------------
+    def oai_generations(self) -> list[tuple[int, str]]:
+        return self._call("read", lambda: oai.generations(self._client, self.names))
+
+    def oai_list(
+        self, selection: OaiSelection, after: tuple[int, str] | None, limit: int, with_records: bool
+    ) -> list[OaiEntry]:
+        def read() -> list[OaiEntry]:
+            items = oai.list_items(self._client, self.names, selection, after, limit)
+            if with_records:
+                return oai.with_records(self._client, self.names, items)
+            return [OaiEntry(item) for item in items]
+
+        return self._call("read", read)
+
+    def oai_count(self, selection: OaiSelection) -> int:
+        return self._call("read", lambda: oai.count_items(self._client, self.names, selection))
+
+    def oai_entry(self, union_id: str, with_record: bool) -> OaiEntry | None:
+        def read() -> OaiEntry | None:
+            item = oai.get_item(self._client, self.names, union_id)
+            if item is None:
+                return None
+            return oai.with_records(self._client, self.names, [item])[0] if with_record else OaiEntry(item)
+
+        return self._call("read", read)
+
+    def oai_sets(self) -> dict[str, str]:
+        return self._call("read", lambda: oai.set_list(self._client, self.names))
+
+    def restore_oai_feed(
+        self, items: Iterable[OaiItem], generations: Sequence[tuple[int, str]], sets: Mapping[str, str]
+    ) -> int:
+        with translated(self.node_url, "OAI-PMH feed copy"):
+            return oai.restore(self._client, self.names, items, generations, sets, self.settings)
 
     def union_count(self) -> int:
         answer = self._call("count", lambda: self._client.count(index=self.names.union))

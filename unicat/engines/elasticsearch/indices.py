@@ -18,14 +18,27 @@ from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError, SchemaError
 from unicat.settings import Settings
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """1: the first catalogue. 2: fields added for unattended harvesting (a source's ``harvest_interval``,
 the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). 3: a source's profile
-override (``mapping``). 4: the librarians' merge decisions (index ``decisions``). Changes that only
-add fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
+override (``mapping``). 4: the librarians' merge decisions (index ``decisions``). 5: the OAI-PMH feed
+(indices ``oai``, ``oai_generations``, ``oai_sets``; an older catalogue gets its items when opened,
+see ``engines/elasticsearch/oai.py``).
+Changes that only add fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
 DEFINITIONS_DIR = MAPPINGS_DIR / "elasticsearch"
 # Indices other than the union generations, each defined by the JSON file of the same name.
-PLAIN_INDICES = ("meta", "sources", "records", "harvests", "quarantine", "redirects", "decisions")
+PLAIN_INDICES = (
+    "meta",
+    "sources",
+    "records",
+    "harvests",
+    "quarantine",
+    "redirects",
+    "decisions",
+    "oai",
+    "oai_generations",
+    "oai_sets",
+)
 SCHEMA_DOC = "schema"
 
 
@@ -65,6 +78,18 @@ class IndexNames:
     @property
     def decisions(self) -> str:
         return self.plain("decisions")
+
+    @property
+    def oai(self) -> str:
+        return self.plain("oai")
+
+    @property
+    def oai_generations(self) -> str:
+        return self.plain("oai_generations")
+
+    @property
+    def oai_sets(self) -> str:
+        return self.plain("oai_sets")
 
     @property
     def union(self) -> str:

@@ -6,6 +6,11 @@ adjacent and in order; ``prefix`` makes the last token a prefix; filters OR with
 across fields; facets count the whole filtered match set, count descending then value. Tokens arrive
 already analysed (:mod:`unicat.analysis`), so clauses are exact ``term`` queries on whitespace-split
 fields and no user text is ever parsed by the node.
+
+A query's boolean ``expression`` (CQL's AND, OR, NOT) becomes nested bool queries: AND is ``must``
+(with ``must_not`` for its negated parts), OR is ``should`` with one required, a lone NOT is
+``must_not`` beside a ``match_all``. Text leaves score as the clauses do; year ranges and filters
+only restrict (a filter-only bool scores 0), so relevance comes from the text.
 """
 
 from __future__ import annotations
@@ -14,7 +19,20 @@ from typing import Any
 
 from unicat.documents import TEXT_WEIGHTS
 from unicat.errors import BadParameter
-from unicat.query import FACET_FIELDS, FILTER_FIELDS, SEARCH_FIELDS, Clause, FacetCount, SearchQuery
+from unicat.query import (
+    FACET_FIELDS,
+    FILTER_FIELDS,
+    SEARCH_FIELDS,
+    Clause,
+    Expression,
+    FacetCount,
+    MatchAll,
+    Not,
+    Or,
+    SearchQuery,
+    ValueFilter,
+    YearRange,
+)
 
 # Facet (and filter) name → the keyword field holding its values.
 FACET_SOURCES = {
@@ -85,27 +103,64 @@ def _in_any_field(clause: Clause) -> dict[str, Any]:
     return {"bool": {"should": ranked, "minimum_should_match": 1}}
 
 
-def _filters(query: SearchQuery) -> list[dict[str, Any]]:
-    filters: list[dict[str, Any]] = []
-    for name, values in query.filters.items():
-        if not values:
-            continue
-        if name not in FILTER_FIELDS:
-            raise BadParameter(name, f"unknown filter; known: {', '.join(FILTER_FIELDS)}")
-        filters.append({"terms": {FACET_SOURCES[name]: list(values)}})
+def _value_filter(name: str, values: tuple[str, ...]) -> dict[str, Any]:
+    if name not in FILTER_FIELDS:
+        raise BadParameter(name, f"unknown filter; known: {', '.join(FILTER_FIELDS)}")
+    return {"terms": {FACET_SOURCES[name]: list(values)}}
+
+
+def _year_range(low: int | None, high: int | None) -> dict[str, Any]:
     bounds: dict[str, int] = {}
-    if query.year_from is not None:
-        bounds["gte"] = query.year_from
-    if query.year_to is not None:
-        bounds["lte"] = query.year_to
-    if bounds:
-        filters.append({"range": {"year": bounds}})
+    if low is not None:
+        bounds["gte"] = low
+    if high is not None:
+        bounds["lte"] = high
+    return {"range": {"year": bounds}} if bounds else {"exists": {"field": "year"}}
+
+
+def _filters(query: SearchQuery) -> list[dict[str, Any]]:
+    filters: list[dict[str, Any]] = [
+        _value_filter(name, values) for name, values in query.filters.items() if values
+    ]
+    if query.year_from is not None or query.year_to is not None:
+        filters.append(_year_range(query.year_from, query.year_to))
     return filters
+
+
+_NOTHING: dict[str, Any] = {"bool": {"must_not": [{"match_all": {}}]}}
+
+
+def expression_query(expression: Expression) -> dict[str, Any]:
+    """The query of a boolean expression; see the module docstring."""
+    if isinstance(expression, Clause):
+        # A clause whose words analysis removed entirely matches nothing (as on SQLite).
+        return _scored_clause(expression) if expression.terms else _NOTHING
+    if isinstance(expression, MatchAll):
+        return {"bool": {"filter": [{"match_all": {}}]}}
+    if isinstance(expression, YearRange):
+        return {"bool": {"filter": [_year_range(expression.low, expression.high)]}}
+    if isinstance(expression, ValueFilter):
+        return {"bool": {"filter": [_value_filter(expression.field, expression.values)]}}
+    if isinstance(expression, Not):
+        return {"bool": {"filter": [{"match_all": {}}], "must_not": [expression_query(expression.child)]}}
+    if isinstance(expression, Or):
+        if not expression.children:
+            return _NOTHING
+        should = [expression_query(child) for child in expression.children]
+        return {"bool": {"should": should, "minimum_should_match": 1}}
+    must = [expression_query(child) for child in expression.children if not isinstance(child, Not)]
+    must_not = [expression_query(child.child) for child in expression.children if isinstance(child, Not)]
+    body: dict[str, Any] = {"must": must or [{"bool": {"filter": [{"match_all": {}}]}}]}
+    if must_not:
+        body["must_not"] = must_not
+    return {"bool": body}
 
 
 def match_query(query: SearchQuery) -> dict[str, Any]:
     """The match set of ``query``: clauses score, filters and the year range only restrict."""
     clauses = [_scored_clause(clause) for clause in query.clauses if clause.terms]
+    if query.expression is not None:
+        clauses.append(expression_query(query.expression))
     filters = _filters(query)
     if not clauses and not filters:
         return {"match_all": {}}

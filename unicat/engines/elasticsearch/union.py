@@ -27,14 +27,16 @@ from unicat.engines.elasticsearch.records import KEY_SEPARATOR
 from unicat.engines.elasticsearch.scan import scan
 from unicat.errors import EngineError
 from unicat.model import QuarantineEntry, UnionRecord
+from unicat.oai_items import FeedRecord, feed_record, set_names
 from unicat.settings import Settings
 
 # Redirect ids checked against the new index per request when dropping redirects of live ids.
 PRUNE_BATCH = 1_000
 
 
-def union_document(record: UnionRecord) -> dict[str, Any]:
-    """What is indexed for a record: analysed text, facet and sort values, and the public JSON."""
+def union_document(record: UnionRecord, document: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What is indexed for a record: analysed text, facet and sort values, and the public JSON
+    (``document``, when the caller has ``record.to_json()`` already)."""
     fields = index_fields(record)
     return {
         "id": record.id,
@@ -47,7 +49,7 @@ def union_document(record: UnionRecord) -> dict[str, Any]:
         "year": fields.year,
         "title_sort": fields.title_sort,
         "members": [f"{ref.source}{KEY_SEPARATOR}{ref.local_id}" for ref in record.sources],
-        "doc": record.to_json(),
+        "doc": document if document is not None else record.to_json(),
     }
 
 
@@ -59,9 +61,14 @@ class _Feed:
     documents instead of failing on them.
     """
 
-    def __init__(self, records: Iterable[UnionRecord], index: str) -> None:
+    def __init__(
+        self, records: Iterable[UnionRecord], index: str, feed: list[FeedRecord], names: dict[str, str]
+    ) -> None:
         self.records = records
         self.index = index
+        # What the OAI-PMH feed compares and names of each record, gathered on the way.
+        self.feed = feed
+        self.names = names
         self.given = 0
         self.ids: set[str] = set()
         self.members: set[tuple[str, str]] = set()
@@ -83,11 +90,14 @@ class _Feed:
                     )
                 self.members.add(key)
             self.given += 1
+            document = record.to_json()
+            self.feed.append(feed_record(record, document))
+            self.names.update(set_names((record,)))
             yield {
                 "_op_type": "index",
                 "_index": self.index,
                 "_id": record.id,
-                "_source": union_document(record),
+                "_source": union_document(record, document),
             }
 
 
@@ -109,23 +119,31 @@ def build_generation(
     generation: int,
     records: Iterable[UnionRecord],
     settings: Settings,
+    feed: list[FeedRecord],
+    feed_names: dict[str, str],
 ) -> tuple[str, int, list[QuarantineEntry]]:
     """Write ``records`` into a new, refreshed generation; returns it, how many were written, and the
-    rejected ones. On any error the new generation is deleted (if the node still answers) and the alias
-    is untouched; a generation a failed rebuild could not delete is deleted by the next rebuild."""
+    rejected ones; ``feed`` and ``feed_names`` receive what the OAI-PMH feed needs of the written ones.
+    On any error the new generation is deleted (if the node still answers) and the alias is untouched;
+    a generation a failed rebuild could not delete is deleted by the next rebuild."""
     drop_abandoned_generations(client, names)
     index = names.union_generation(generation)
     create_index(client, index, "union", settings, build=True)
     try:
-        feed = _Feed(records, index)
+        actions = _Feed(records, index, feed, feed_names)
         with collector_paused():
-            rejected = [_quarantine_entry(failed) for failed in write_all(client, feed, settings)]
+            failed = list(write_all(client, actions, settings))
         finish_build(client, index, settings)
+        # A record the node refused is not in the index: the feed must not list it as live.
+        refused = {item.action["_id"] for item in failed}
+        if refused:
+            feed[:] = [record for record in feed if record.id not in refused]
+        rejected = [_quarantine_entry(item) for item in failed]
     except BaseException:
         with contextlib.suppress(ApiError, TransportError):
             client.indices.delete(index=index, ignore_unavailable=True)
         raise
-    return index, feed.given - len(rejected), rejected
+    return index, actions.given - len(rejected), rejected
 
 
 def drop_abandoned_generations(client: Elasticsearch, names: IndexNames) -> None:

@@ -15,7 +15,7 @@ import orjson
 from unicat.clock import utc_now
 from unicat.documents import index_fields
 from unicat.engine import Engine, HarvestMode, one_entry_per_record
-from unicat.engines.sqlite import driver
+from unicat.engines.sqlite import driver, oai
 from unicat.engines.sqlite.connections import ConnectionPool, TimedConnection
 from unicat.engines.sqlite.facets import FacetCache, FacetColumns, MatchSet, generation, parse_rids
 from unicat.engines.sqlite.schema import INSERT_TEXT, migrate
@@ -34,6 +34,7 @@ from unicat.model import (
     SourceRef,
     UnionRecord,
 )
+from unicat.oai_items import FeedRecord, OaiEntry, OaiItem, OaiSelection, feed_record, set_names
 from unicat.query import FACET_FIELDS, SearchQuery, SearchResult
 from unicat.settings import Settings
 
@@ -89,7 +90,7 @@ def _run(row: tuple[Any, ...]) -> HarvestRun:
 
 
 def _union_rows(
-    records: Iterable[UnionRecord], start: int
+    records: Iterable[UnionRecord], start: int, feed: list[FeedRecord], names: dict[str, str]
 ) -> Iterator[
     tuple[
         tuple[Any, ...],
@@ -99,10 +100,14 @@ def _union_rows(
         list[tuple[str, str, str]],
     ]
 ]:
-    """Per record: its union_records row, FTS row, library rows, subject rows and membership rows."""
+    """Per record: its union_records row, FTS row, library rows, subject rows and membership rows;
+    and what the OAI-PMH feed compares (``feed``) and names (``names``) of it, gathered on the way."""
     for rid, record in enumerate(records, start):
         fields = index_fields(record)
         text = fields.text_fields()
+        document = record.to_json()
+        feed.append(feed_record(record, document))
+        names.update(set_names((record,)))
         yield (
             (
                 rid,
@@ -112,7 +117,7 @@ def _union_rows(
                 fields.year,
                 fields.decade,
                 fields.title_sort,
-                _DOC_ENCODER.encode(record.to_json()),
+                _DOC_ENCODER.encode(document),
             ),
             (rid, *text.values()),
             [(rid, library) for library in fields.libraries],
@@ -491,7 +496,10 @@ class SqliteEngine(Engine):
                 conn.execute("DELETE FROM memberships")
                 conn.execute("INSERT INTO union_fts (union_fts) VALUES ('delete-all')")
                 conn.execute("UPDATE union_state SET generation = generation + 1")
-                rows = _union_rows(records, start=1)
+                previous = oai.load_items(conn)
+                feed: list[FeedRecord] = []
+                names: dict[str, str] = {}
+                rows = _union_rows(records, 1, feed, names)
                 while batch := list(itertools.islice(rows, WRITE_BATCH)):
                     conn.executemany(
                         "INSERT INTO union_records "
@@ -522,6 +530,8 @@ class SqliteEngine(Engine):
                 )
                 # An id that lives again (a split undone) must not keep redirecting elsewhere.
                 conn.execute("DELETE FROM redirects WHERE old_id IN (SELECT id FROM union_records)")
+                # Last: the feed's items and the generation's datestamp, read from the clock now.
+                oai.save_changes(conn, previous, feed, names, generation(conn))
         except driver.IntegrityError as exc:
             raise EngineError(
                 f"the union index was not replaced: a union id or a (source, local_id) member appears "
@@ -588,6 +598,37 @@ class SqliteEngine(Engine):
 
     def union_count(self) -> int:
         return int(self._fetchone("SELECT count(*) FROM union_records")[0])
+
+    # -- OAI-PMH feed ----------------------------------------------------------------------------
+    def oai_generations(self) -> list[tuple[int, str]]:
+        with self._pool.read() as reader, reader.time_limit(self.settings.query_timeout) as conn:
+            return oai.generations(conn)
+
+    def oai_list(
+        self, selection: OaiSelection, after: tuple[int, str] | None, limit: int, with_records: bool
+    ) -> list[OaiEntry]:
+        sql, params = oai.list_sql(selection, after, limit, with_records)
+        return list(oai.entries(self._fetchall(sql, params), with_records))
+
+    def oai_count(self, selection: OaiSelection) -> int:
+        sql, params = oai.count_sql(selection)
+        return int(self._fetchone(sql, params)[0])
+
+    def oai_entry(self, union_id: str, with_record: bool) -> OaiEntry | None:
+        rows = self._fetchall(oai.entry_sql(with_record), (union_id,))
+        return next(oai.entries(rows, with_record), None)
+
+    def restore_oai_feed(
+        self, items: Iterable[OaiItem], generations: Sequence[tuple[int, str]], sets: Mapping[str, str]
+    ) -> int:
+        with self._pool.write() as conn:
+            return oai.restore(conn, items, generations, sets)
+
+    def oai_sets(self) -> dict[str, str]:
+        return {
+            str(spec): str(name)
+            for spec, name in self._fetchall("SELECT spec, name FROM oai_sets ORDER BY spec")
+        }
 
     def search(self, query: SearchQuery) -> SearchResult:
         began = time.perf_counter()

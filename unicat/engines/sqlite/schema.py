@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 
 from unicat.documents import index_fields
-from unicat.engines.sqlite import driver
+from unicat.engines.sqlite import driver, oai
 from unicat.errors import SchemaError
 from unicat.model import UnionRecord
 
@@ -196,7 +196,12 @@ _V6 = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# The union catalogue as an OAI-PMH feed (issue 7): one item per union id that ever existed, with the
+# generation that last changed it, its sets, and the datestamp of each generation (engines/sqlite/oai.py).
+# A catalogue indexed before gets its items now, all of its current generation.
+_V7: tuple[Step, ...] = (*oai.SCHEMA, oai.backfill)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,6 +2,11 @@
 
 Every value reaches SQLite as a bound parameter; the FTS5 expression itself is one parameter in which
 each token is a quoted string, so no token can be read as FTS5 syntax.
+
+A query's boolean ``expression`` (CQL's AND, OR, NOT) is compiled in two parts: its text, wherever
+FTS5 can match it (AND, OR, ``a NOT b``, parentheses), joins the clauses' MATCH expression so it is
+ranked by bm25; what FTS5 cannot express (a year range or a filter under an OR, a NOT with nothing
+positive beside it) becomes SQL conditions over ``u``, text inside them as ``rid IN (MATCH …)``.
 """
 
 from __future__ import annotations
@@ -11,7 +16,20 @@ from dataclasses import dataclass
 
 from unicat.documents import TEXT_FIELDS, TEXT_WEIGHTS
 from unicat.errors import BadParameter
-from unicat.query import FILTER_FIELDS, SEARCH_FIELDS, Clause, SearchQuery
+from unicat.query import (
+    FILTER_FIELDS,
+    SEARCH_FIELDS,
+    And,
+    Clause,
+    Expression,
+    MatchAll,
+    Not,
+    Or,
+    SearchQuery,
+    ValueFilter,
+    YearRange,
+    is_text,
+)
 
 # bm25 weights in the FTS column order (TEXT_FIELDS).
 _BM25 = f"bm25(union_fts, {', '.join(str(TEXT_WEIGHTS[name]) for name in TEXT_FIELDS)})"
@@ -55,6 +73,90 @@ def match_expression(clauses: tuple[Clause, ...]) -> str | None:
     """All clauses ANDed, or ``None`` when nothing is asked (match everything)."""
     parts = [expr for expr in (clause_expression(c) for c in clauses) if expr is not None]
     return " AND ".join(f"({part})" for part in parts) if parts else None
+
+
+def text_expression(expression: Expression) -> str:
+    """The FTS5 expression of a text expression (:func:`~unicat.query.is_text` holds for it)."""
+    if isinstance(expression, Clause):
+        body = clause_expression(expression)
+        assert body is not None, "is_text() refuses clauses without terms"
+        return body
+    if isinstance(expression, Or):
+        return " OR ".join(f"({text_expression(child)})" for child in expression.children)
+    assert isinstance(expression, And), f"not a text expression: {expression!r}"
+    positive = [child for child in expression.children if not isinstance(child, Not)]
+    negative = [child.child for child in expression.children if isinstance(child, Not)]
+    return _fts_and_not([text_expression(c) for c in positive], [text_expression(c) for c in negative])
+
+
+def _fts_and_not(positive: Sequence[str], negative: Sequence[str]) -> str:
+    """``(p1) AND (p2) … NOT (n1) NOT (n2)``: FTS5's NOT is binary, its left side all the positives."""
+    if len(positive) == 1 and not negative:
+        return positive[0]
+    expression = " AND ".join(f"({part})" for part in positive)
+    for part in negative:
+        expression = f"({expression}) NOT ({part})"
+    return expression
+
+
+def _condition(expression: Expression, params: list[object], *, per_match: bool) -> str:
+    """A SQL condition over ``u`` for ``expression``, its values appended to ``params``."""
+    if is_text(expression):
+        params.append(text_expression(expression))
+        return "u.rid IN (SELECT rowid FROM union_fts WHERE union_fts MATCH ?)"
+    if isinstance(expression, Clause):
+        return "0"  # no terms left after analysis: matches nothing, as on Elasticsearch
+    if isinstance(expression, MatchAll):
+        return "1"
+    if isinstance(expression, YearRange):
+        bounds = ["u.year IS NOT NULL"]
+        if expression.low is not None:
+            bounds.append("u.year >= ?")
+            params.append(expression.low)
+        if expression.high is not None:
+            bounds.append("u.year <= ?")
+            params.append(expression.high)
+        return "(" + " AND ".join(bounds) + ")"
+    if isinstance(expression, ValueFilter):
+        return _filter_condition(expression.field, expression.values, params, per_match=per_match)
+    if isinstance(expression, Not):
+        # coalesce: a NULL (a record without a language, say) is "does not match", so NOT keeps it.
+        return f"NOT coalesce({_condition(expression.child, params, per_match=per_match)}, 0)"
+    joiner = " AND " if isinstance(expression, And) else " OR "
+    parts = [_condition(child, params, per_match=per_match) for child in expression.children]
+    return "(" + joiner.join(parts) + ")" if parts else ("1" if isinstance(expression, And) else "0")
+
+
+def _filter_condition(name: str, values: Sequence[str], params: list[object], *, per_match: bool) -> str:
+    if name in _MEMBERSHIP_TABLES:
+        params.extend(values)
+        return _membership(name, values, per_match=per_match)
+    if name in _FILTER_COLUMNS:
+        params.extend(values)
+        return f"{_FILTER_COLUMNS[name]} IN ({_marks(values)})"
+    raise BadParameter(name, f"unknown filter; known: {', '.join(FILTER_FIELDS)}")
+
+
+def _split_expression(
+    expression: Expression | None, *, has_text: bool
+) -> tuple[list[str], list[str], list[Expression]]:
+    """The top-level (ANDed) parts of ``expression`` that FTS5 can match, positive and negated, and
+    the others. A negated text goes to FTS5 only beside a positive one (``has_text``: the clauses'),
+    since its NOT is binary."""
+    if expression is None:
+        return [], [], []
+    parts = expression.children if isinstance(expression, And) else (expression,)
+    positive = [text_expression(part) for part in parts if is_text(part)]
+    negative: list[str] = []
+    others: list[Expression] = []
+    for part in parts:
+        if is_text(part):
+            continue
+        if isinstance(part, Not) and is_text(part.child) and (positive or has_text):
+            negative.append(text_expression(part.child))
+        else:
+            others.append(part)
+    return positive, negative, others
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +251,15 @@ def _membership(name: str, values: Sequence[str], *, per_match: bool) -> str:
 
 
 def compile_search(query: SearchQuery) -> CompiledSearch:
-    """Build the match set of ``query``: the FTS match, the filters and the year range."""
+    """Build the match set of ``query``: the FTS match, the filters, the year range and the parts of
+    the expression FTS5 cannot match."""
     conditions: list[str] = []
     params: list[object] = []
-    match = match_expression(query.clauses)
+    clauses = match_expression(query.clauses)
+    positive, negative, others = _split_expression(query.expression, has_text=clauses is not None)
+    if clauses is not None:
+        positive.insert(0, clauses)
+    match = _fts_and_not(positive, negative) if positive else None
     if match is None:
         source = "union_records u"
     else:
@@ -185,6 +292,8 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
     for name, values in memberships:
         conditions.append(_membership(name, values, per_match=match is not None))
         params.extend(values)
+    for part in others:
+        conditions.append(_condition(part, params, per_match=match is not None))
     where = " AND ".join(conditions) if conditions else "1"
     filtered = len(conditions) > (match is not None)
     return CompiledSearch(

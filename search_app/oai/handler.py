@@ -1,0 +1,363 @@
+"""``GET|POST /oai``: the OAI-PMH 2.0 data provider of the union catalogue.
+
+Each verb reads the feed (``unicat/oai_items.py``) through the engine in the app's thread pool. List
+responses stream: the first batch is read before the response starts, so that every protocol error
+(``noRecordsMatch`` included) is a whole, valid response; the page's later batches are read and
+rendered while the earlier ones travel, so memory holds one batch whatever the page size. Protocol
+errors are HTTP 200 with an ``<error>``, as harvesters expect; nothing a harvester sends is a 500.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote, unquote
+
+from aiohttp import hdrs, web
+from aiohttp.web_response import ContentCoding
+
+from search_app.links import record_url
+from search_app.oai import xml
+from search_app.oai.arguments import OaiRequest, date_range, parse_request
+from search_app.oai.errors import OaiError
+from search_app.oai.formats import FORMATS, MetadataFormat
+from search_app.oai.generations import GenerationClock
+from search_app.oai.tokens import ListToken, decode, encode
+from search_app.state import ENGINE, SETTINGS, in_thread
+from unicat.clock import format_time
+from unicat.oai_items import OaiEntry, OaiSelection
+from unicat.settings import Settings
+
+BATCH = 100
+"""Items read and rendered per engine call while a page streams."""
+CONTENT_TYPE = "text/xml; charset=utf-8"
+_LOCAL_SAFE = "-_.!~*'();/?:@&=+$,"
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request as the verbs see it."""
+
+    request: web.Request
+    oai: OaiRequest
+    settings: Settings
+    now: float
+    response_date: str
+    base_url: str
+    site: str
+
+    @property
+    def echo(self) -> dict[str, str]:
+        return {"verb": self.oai.verb, **self.oai.arguments}
+
+    def identifier(self, union_id: str) -> str:
+        return f"oai:{self.settings.oai_repository_identifier}:{quote(union_id, safe=_LOCAL_SAFE)}"
+
+    def union_id(self, identifier: str) -> str:
+        prefix = f"oai:{self.settings.oai_repository_identifier}:"
+        if not identifier.startswith(prefix) or len(identifier) == len(prefix):
+            raise OaiError(
+                "idDoesNotExist", f"{identifier[:200]!r} is not an identifier of this repository ({prefix}…)"
+            )
+        return unquote(identifier[len(prefix) :])
+
+    def record_page(self, union_id: str) -> str:
+        return self.site + record_url(union_id)
+
+
+def add_routes(app: web.Application) -> None:
+    resource = app.router.add_resource("/oai", name="oai")
+    resource.add_route("GET", oai_endpoint)
+    resource.add_route("POST", oai_endpoint)
+
+
+async def _pairs(request: web.Request) -> list[tuple[str, str]]:
+    if request.method != "POST":
+        return list(request.query.items())
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise OaiError(
+            "badArgument", "a POST request must send its arguments as application/x-www-form-urlencoded"
+        )
+    form = await request.post()
+    return [(name, value) for name, value in form.items() if isinstance(value, str)]
+
+
+async def oai_endpoint(request: web.Request) -> web.StreamResponse:
+    settings = request.app[SETTINGS]
+    now = time.time()
+    response_date = format_time(datetime.fromtimestamp(math.floor(now), UTC))
+    base = settings.oai_base_url or str(request.url.with_query(None))
+    site = base.rsplit("/oai", 1)[0] if base.endswith("/oai") else str(request.url.origin())
+    try:
+        oai = parse_request(await _pairs(request))
+    except OaiError as exc:
+        return await _small(
+            request, xml.envelope_start(response_date, base, None) + xml.error(exc.code, exc.message)
+        )
+    exchange = Exchange(request, oai, settings, now, response_date, base, site)
+    try:
+        return await VERBS[oai.verb](exchange)
+    except OaiError as exc:
+        start = xml.envelope_start(response_date, base, exchange.echo if exc.echoes_arguments else None)
+        return await _small(request, start + xml.error(exc.code, exc.message))
+
+
+def _coding(request: web.Request) -> ContentCoding:
+    """gzip when the harvester accepts it, else deflate, else none (``q=0`` refuses a coding)."""
+    accepted: dict[str, float] = {}
+    for part in request.headers.get(hdrs.ACCEPT_ENCODING, "").lower().split(","):
+        name, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        accepted[name.strip()] = quality
+    for coding in (ContentCoding.gzip, ContentCoding.deflate):
+        if accepted.get(coding.value, 0.0) > 0:
+            return coding
+    return ContentCoding.identity
+
+
+async def _start(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={hdrs.CONTENT_TYPE: CONTENT_TYPE, hdrs.VARY: "Accept-Encoding"})
+    coding = _coding(request)
+    if coding is not ContentCoding.identity:
+        response.enable_compression(coding)
+    await response.prepare(request)
+    return response
+
+
+async def _small(request: web.Request, body: str) -> web.StreamResponse:
+    response = await _start(request)
+    await response.write((body + xml.ENVELOPE_END).encode("utf-8"))
+    await response.write_eof()
+    return response
+
+
+async def _clock(exchange: Exchange) -> GenerationClock:
+    registered = await in_thread(exchange.request.app, exchange.request.app[ENGINE].oai_generations)
+    return GenerationClock(registered, exchange.response_date)
+
+
+def _format(prefix: str) -> MetadataFormat:
+    fmt = FORMATS.get(prefix)
+    if fmt is None:
+        raise OaiError(
+            "cannotDisseminateFormat",
+            f"{prefix[:100]!r} is not a format of this repository; try {', '.join(FORMATS)}",
+        )
+    return fmt
+
+
+# -- verbs -------------------------------------------------------------------------------------------
+async def identify(exchange: Exchange) -> web.StreamResponse:
+    clock = await _clock(exchange)
+    settings = exchange.settings
+    body = xml.identify(
+        name=settings.oai_repository_name,
+        base_url=exchange.base_url,
+        admin_email=settings.oai_admin_email,
+        earliest=clock.earliest(exchange.response_date),
+        repository_identifier=settings.oai_repository_identifier,
+        sample_identifier=exchange.identifier("u6lqsbyb5cmra"),
+    )
+    return await _small(exchange.request, _start_of(exchange) + body)
+
+
+def _start_of(exchange: Exchange) -> str:
+    return xml.envelope_start(exchange.response_date, exchange.base_url, exchange.echo)
+
+
+async def _entry(exchange: Exchange, identifier: str, with_record: bool) -> OaiEntry:
+    union_id = exchange.union_id(identifier)
+    entry = await in_thread(
+        exchange.request.app, exchange.request.app[ENGINE].oai_entry, union_id, with_record
+    )
+    if entry is None or (with_record and not entry.item.deleted and entry.record is None):
+        raise OaiError("idDoesNotExist", f"no record has the identifier {identifier[:200]!r}")
+    return entry
+
+
+async def list_metadata_formats(exchange: Exchange) -> web.StreamResponse:
+    identifier = exchange.oai.get("identifier")
+    if identifier is not None:
+        # Every record (and every deleted record's header) is available in every format.
+        await _entry(exchange, identifier, with_record=False)
+    return await _small(exchange.request, _start_of(exchange) + xml.metadata_formats(FORMATS.values()))
+
+
+async def list_sets(exchange: Exchange) -> web.StreamResponse:
+    if exchange.oai.get("resumptionToken") is not None:
+        raise OaiError(
+            "badResumptionToken", "ListSets answers in one response: this repository issues no token for it"
+        )
+    named = await in_thread(exchange.request.app, exchange.request.app[ENGINE].oai_sets)
+    if not named:
+        raise OaiError("noSetHierarchy", "the catalogue is empty: it has no sets yet")
+    return await _small(exchange.request, _start_of(exchange) + xml.sets(named))
+
+
+async def get_record(exchange: Exchange) -> web.StreamResponse:
+    identifier = exchange.oai.arguments["identifier"]
+    fmt = _format(exchange.oai.arguments["metadataPrefix"])
+    entry = await _entry(exchange, identifier, with_record=True)
+    clock = await _clock(exchange)
+    item = entry.item
+    metadata = fmt.render(entry.record, exchange.record_page(item.id)) if entry.record is not None else None
+    body = xml.record(
+        item, exchange.identifier(item.id), clock.datestamp(item.generation, exchange.response_date), metadata
+    )
+    return await _small(exchange.request, _start_of(exchange) + f"<GetRecord>{body}</GetRecord>")
+
+
+async def list_identifiers(exchange: Exchange) -> web.StreamResponse:
+    return await _list(exchange, with_records=False)
+
+
+async def list_records(exchange: Exchange) -> web.StreamResponse:
+    return await _list(exchange, with_records=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """Where a list page starts: its selection, keyset position and cursor, and the list's facts."""
+
+    fmt: MetadataFormat
+    selection: OaiSelection
+    after: tuple[int, str] | None
+    cursor: int
+    total: int
+    resumed: bool
+    origin: str
+
+
+async def _first_page(exchange: Exchange, clock: GenerationClock) -> _Page:
+    arguments = exchange.oai.arguments
+    fmt = _format(arguments["metadataPrefix"])
+    dates = date_range(exchange.oai)
+    set_spec = arguments.get("set")
+    app = exchange.request.app
+    if set_spec is not None and set_spec not in await in_thread(app, app[ENGINE].oai_sets):
+        raise OaiError(
+            "noRecordsMatch", f"no record is in the set {set_spec[:100]!r} (ListSets lists the sets)"
+        )
+    bounds = clock.bounds(dates.start, dates.end)
+    if bounds is None:
+        raise OaiError("noRecordsMatch", "no record has a datestamp in the range asked for")
+    selection = OaiSelection(bounds[0], bounds[1], set_spec)
+    total = await in_thread(app, app[ENGINE].oai_count, selection)
+    if total == 0:
+        raise OaiError("noRecordsMatch", "no record matches the arguments")
+    return _Page(fmt, selection, None, 0, total, False, clock.origin)
+
+
+def _resumed_page(exchange: Exchange, clock: GenerationClock) -> _Page:
+    token = decode(exchange.oai.arguments["resumptionToken"], exchange.oai.verb, int(exchange.now))
+    if token.origin != clock.origin or token.high > clock.latest:
+        raise OaiError(
+            "badResumptionToken", "the resumption token is of a catalogue this repository no longer holds"
+        )
+    fmt = _format(token.prefix)
+    selection = OaiSelection(token.low, token.high, token.set_spec)
+    return _Page(fmt, selection, token.after, token.cursor, token.total, True, token.origin)
+
+
+async def _list(exchange: Exchange, with_records: bool) -> web.StreamResponse:
+    app = exchange.request.app
+    engine = app[ENGINE]
+    clock = await _clock(exchange)
+    resumed = "resumptionToken" in exchange.oai.arguments
+    page = _resumed_page(exchange, clock) if resumed else await _first_page(exchange, clock)
+    page_size = exchange.settings.oai_page_size
+
+    def read(after: tuple[int, str] | None, limit: int) -> tuple[list[OaiEntry], str]:
+        """Up to ``limit`` entries after ``after`` (one more, to know whether the list goes on), and the
+        text of those within ``limit``."""
+        entries = engine.oai_list(page.selection, after, limit + 1, with_records)
+        return entries, _render(exchange, clock, page.fmt, entries[:limit], with_records)
+
+    entries, text = await in_thread(app, read, page.after, min(BATCH, page_size))
+    if not entries:
+        raise OaiError("noRecordsMatch", "no record is left in this list: its records changed since it began")
+    verb = exchange.oai.verb
+    response = await _start(exchange.request)
+    await response.write((_start_of(exchange) + f"<{verb}>" + text).encode("utf-8"))
+    served = min(len(entries), BATCH, page_size)
+    more = len(entries) > served
+    last = entries[served - 1].item
+    while more and served < page_size:
+        limit = min(BATCH, page_size - served)
+        entries, text = await in_thread(app, read, (last.generation, last.id), limit)
+        if not entries:
+            more = False
+            break
+        await response.write(text.encode("utf-8"))
+        count = min(len(entries), limit)
+        served += count
+        last = entries[count - 1].item
+        more = len(entries) > count
+    cursor = page.cursor + served
+    tail = ""
+    if more:
+        expires = math.floor(exchange.now + exchange.settings.oai_token_hours * 3600)
+        token = ListToken(
+            verb,
+            page.fmt.prefix,
+            page.selection.set_spec,
+            page.selection.low,
+            page.selection.high,
+            (last.generation, last.id),
+            cursor,
+            max(page.total, cursor + 1),
+            expires,
+            page.origin,
+        )
+        expiry = format_time(datetime.fromtimestamp(expires, UTC))
+        tail = xml.resumption_token(encode(token), token.total, page.cursor, expiry)
+    elif page.resumed:
+        tail = xml.resumption_token("", max(page.total, cursor), page.cursor, None)
+    await response.write((tail + f"</{verb}>" + xml.ENVELOPE_END).encode("utf-8"))
+    await response.write_eof()
+    return response
+
+
+def _render(
+    exchange: Exchange,
+    clock: GenerationClock,
+    fmt: MetadataFormat,
+    entries: Sequence[OaiEntry],
+    with_records: bool,
+) -> str:
+    parts: list[str] = []
+    fallback = exchange.response_date
+    for entry in entries:
+        item = entry.item
+        datestamp = clock.datestamp(item.generation, fallback)
+        identifier = exchange.identifier(item.id)
+        if not with_records:
+            parts.append(xml.header(item, identifier, datestamp))
+        elif item.deleted:
+            parts.append(xml.record(item, identifier, datestamp, None))
+        elif entry.record is not None:
+            parts.append(
+                xml.record(
+                    item, identifier, datestamp, fmt.render(entry.record, exchange.record_page(item.id))
+                )
+            )
+        # A live item without its record (the engine refused to index it) has nothing to serve.
+    return "".join(parts)
+
+
+VERBS = {
+    "Identify": identify,
+    "ListMetadataFormats": list_metadata_formats,
+    "ListSets": list_sets,
+    "GetRecord": get_record,
+    "ListIdentifiers": list_identifiers,
+    "ListRecords": list_records,
+}

@@ -1,0 +1,105 @@
+"""A real catalogue served over real HTTP, on every engine, for the OAI-PMH provider's tests.
+
+Real records of ../shared/data go the whole way: imported as three libraries' records (MARC21 from
+the University of Virginia with 852 holdings, UNIMARC from a French library with 995 holdings, and two
+copies of the 2003 Penguin *Pride and prejudice* held by two more libraries, which the indexer merges
+into one union record), indexed, and served by the application ``unicat serve`` runs, on 127.0.0.1.
+The catalogue is built once per engine and module; tests that change it build their own.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harvester.importer import import_files
+from indexer.pipeline import run_index
+from search_app.app import make_app
+from tests.indexer.indexer_testdata import PRIDE_2003_A, PRIDE_2003_B, store_own_libraries
+from tests.served_app import ServedApp
+from tests.shared_data import SHARED_DATA
+from unicat.engine import Engine
+from unicat.engines.elasticsearch import ElasticsearchEngine
+from unicat.engines.sqlite import SqliteEngine
+from unicat.model import Source
+from unicat.oai_items import seconds_of
+from unicat.settings import Settings
+
+IMPORTS = (
+    (Source("uva", "University of Virginia Library", None, profile="marc21"), "marc21/uva_001_2000.mrc"),
+    (Source("mel", "Bibliothèque MEL", None, profile="unimarc"), "unimarc/cotesMEL.mrc"),
+)
+PAGE_SIZE = 100
+"""Small pages, so that every list of the catalogue needs resumption tokens."""
+
+
+@dataclass
+class Catalogue:
+    """An indexed catalogue and the app serving it: ``oai`` is the provider's base URL."""
+
+    engine: Engine
+    settings: Settings
+    site: str
+
+    @property
+    def oai(self) -> str:
+        return f"{self.site}/oai"
+
+    def identifier(self, union_id: str) -> str:
+        return f"oai:{self.settings.oai_repository_identifier}:{union_id}"
+
+
+def open_test_engine(kind: str, request: pytest.FixtureRequest, directory: Path, **settings: Any) -> Engine:
+    if kind == "sqlite":
+        return SqliteEngine(directory / "unicat.db", Settings().replace(**settings))
+    url = f"{request.getfixturevalue('elasticsearch_url')}/test-{uuid.uuid4().hex[:16]}"
+    return ElasticsearchEngine(url, Settings(engine_url=url).replace(**settings))
+
+
+def discard(engine: Engine) -> None:
+    if isinstance(engine, ElasticsearchEngine):
+        engine.delete_catalogue()
+    engine.close()
+
+
+def fill(engine: Engine) -> None:
+    """Store the shared data's records as the test libraries' and index them."""
+    for source, relative in IMPORTS:
+        engine.save_source(source)
+        import_files(engine, source, [SHARED_DATA / relative])
+    store_own_libraries(engine, "dedup/pride-and-prejudice-fixed.mrc", (PRIDE_2003_A, PRIDE_2003_B))
+    run_index(engine)
+    wait_for_datestamps(engine)
+
+
+def wait_for_datestamps(engine: Engine) -> None:
+    """Wait until the newest generation's datestamp has passed: the provider serves a generation only
+    from the second after its datestamp on (search_app/oai/generations.py), at most 2 s after indexing."""
+    generations = engine.oai_generations()
+    if generations:
+        delay = seconds_of(generations[-1][1]) + 1 - time.time()
+        if delay > 0:
+            time.sleep(delay + 0.01)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "elasticsearch"])
+def catalogue(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Catalogue]:
+    """The filled catalogue on one engine, served by the app with small OAI-PMH pages."""
+    settings = Settings(oai_page_size=PAGE_SIZE)
+    engine = open_test_engine(
+        request.param, request, tmp_path_factory.mktemp("catalogue"), oai_page_size=PAGE_SIZE
+    )
+    try:
+        fill(engine)
+        with ServedApp(make_app(engine, settings)) as served:
+            yield Catalogue(engine, settings, served.url)
+    finally:
+        discard(engine)

@@ -1,0 +1,206 @@
+"""A catalogue of real MARC records for the SRU tests, served over real HTTP, and the facts about it.
+
+The records are ``marc21/uva_001_2000.mrc`` (2,000 University of Virginia records, MARC-8) imported
+as library ``uva`` and ``unimarc/cotesMEL.mrc`` (109 UNIMARC records) as library ``mel``. Six UVA
+records are second copies of another (same title, author and year, or same LCCN): they are left
+out, so that every source record is one union record and a count of matching MARC records is the
+count SRU must give (the fixture checks it). Expected answers are computed here from the MARC fields
+read with plain pymarc, following the field map in ``mappings/marc21.toml``, never from Unicat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pymarc
+import pytest
+from aiohttp import web
+
+from search_app.app import make_app
+from tests.conftest import EngineContext, _elasticsearch_engine, _sqlite_engine
+from tests.shared_data import SHARED_DATA
+from unicat.analysis import tokens
+from unicat.engine import Engine
+from unicat.engines.elasticsearch import ElasticsearchEngine
+from unicat.identifiers import normalize_isbn
+from unicat.model import Source
+from unicat.settings import Settings
+
+UVA_FILE = SHARED_DATA / "marc21" / "uva_001_2000.mrc"
+MEL_FILE = SHARED_DATA / "unimarc" / "cotesMEL.mrc"
+MEL_RECORDS = 109  # CENSUS.tsv: what pymarc reads in cotesMEL.mrc
+# The second record of each pair of copies in uva_001_2000.mrc (001 values): u1764/u1768 and
+# u1330/u1337 share title, author and year; u678/u679, u121/u122, u193/u194 and u1697/u1698 an LCCN.
+UVA_COPIES = frozenset({"u1768", "u1337", "u679", "u122", "u194", "u1698"})
+
+# mappings/marc21.toml: the MARC fields (and subfields) behind each search field.
+TITLE_SPEC = {"245": "abnp", "130": "adfklmnoprs", "240": "adfklmnoprs", "246": "abnp", "730": "adfklmnoprs"}
+AUTHOR_SPEC = {"100": "abcd", "110": "ab", "111": "acd", "700": "abcd", "710": "ab", "711": "acd", "720": "a"}
+AUTHOR_SPEC_RESPONSIBILITY = {"245": "c"}
+SUBJECT_SPEC = {tag: "abcdvxyz" for tag in ("600", "610", "611", "630", "648", "650", "651", "653", "655")}
+_YEAR_RE = re.compile(r"[0-9]{4}")
+
+
+@dataclass
+class UvaRecord:
+    """What the tests need of one UVA MARC record, read with pymarc."""
+
+    local_id: str
+    title: set[str]
+    author: set[str]
+    subject: set[str]
+    isbns: set[str]
+    year: int | None
+    raw: bytes = field(repr=False)
+
+
+def _words(record: pymarc.Record, spec: dict[str, str]) -> set[str]:
+    found: set[str] = set()
+    for tag, codes in spec.items():
+        for marc_field in record.get_fields(tag):
+            for code, value in ((sub.code, sub.value) for sub in marc_field.subfields):
+                if code in codes:
+                    found.update(tokens(value))
+    return found
+
+
+def _year(record: pymarc.Record) -> int | None:
+    """008/07-10 when it is a year, else the first year in 264 $c or 260 $c (the map's order)."""
+    fixed = record.get_fields("008")
+    data = fixed[0].data if fixed and fixed[0].data else ""
+    if len(data) >= 11 and data[7:11].isdigit():
+        return int(data[7:11])
+    for tag in ("264", "260"):
+        for marc_field in record.get_fields(tag):
+            for value in marc_field.get_subfields("c"):
+                match = _YEAR_RE.search(value)
+                if match:
+                    return int(match.group())
+    return None
+
+
+def read_uva() -> list[UvaRecord]:
+    """Every UVA record but the copies, in file order."""
+    data = UVA_FILE.read_bytes()
+    records: list[UvaRecord] = []
+    for raw in (chunk + b"\x1d" for chunk in data.split(b"\x1d") if chunk.strip()):
+        record = pymarc.Record(data=raw, to_unicode=True, force_utf8=False)
+        local_id = record["001"].data if record["001"] else ""
+        if local_id in UVA_COPIES:
+            continue
+        records.append(
+            UvaRecord(
+                local_id=local_id,
+                title=_words(record, TITLE_SPEC),
+                author=_words(record, AUTHOR_SPEC) | _words(record, AUTHOR_SPEC_RESPONSIBILITY),
+                subject=_words(record, SUBJECT_SPEC),
+                isbns={isbn for value in _subfields(record, "020", "a") if (isbn := normalize_isbn(value))},
+                year=_year(record),
+                raw=raw,
+            )
+        )
+    return records
+
+
+def _subfields(record: pymarc.Record, tag: str, code: str) -> list[str]:
+    return [value for marc_field in record.get_fields(tag) for value in marc_field.get_subfields(code)]
+
+
+def matching(records: list[UvaRecord], test: Callable[[UvaRecord], bool]) -> set[str]:
+    """The local ids of the records ``test`` accepts."""
+    return {record.local_id for record in records if test(record)}
+
+
+def fill(engine: Engine, records: list[UvaRecord], work_dir: Path) -> None:
+    """Import the records (the UVA ones without the copies, all of MEL) and index them."""
+    from harvester.importer import import_files
+    from indexer import run_index
+
+    uva_file = work_dir / "uva.mrc"
+    uva_file.write_bytes(b"".join(record.raw for record in records))
+    for code, profile, path in (("uva", "marc21", uva_file), ("mel", "unimarc", MEL_FILE)):
+        source = Source(code=code, name=f"Library {code}", profile=profile)
+        engine.save_source(source)
+        import_files(engine, source, [path])
+    run_index(engine, workers=1)
+
+
+@dataclass
+class Served:
+    """The app over an engine, listening on 127.0.0.1 in a thread of its own."""
+
+    url: str
+    stop: Callable[[], None]
+
+
+def serve_in_thread(engine: Engine, settings: Settings) -> Served:
+    """Serve ``make_app(engine, settings)`` on a free port until ``stop()``."""
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    address: list[str] = []
+    runner_box: list[web.AppRunner] = []
+
+    async def start() -> None:
+        runner = web.AppRunner(make_app(engine, settings))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        sockets = site._server.sockets if site._server is not None else []
+        address.append(f"http://127.0.0.1:{sockets[0].getsockname()[1]}")
+        runner_box.append(runner)
+
+    def run() -> None:
+        loop.run_until_complete(start())
+        started.set()
+        loop.run_forever()
+        loop.run_until_complete(runner_box[0].cleanup())
+        loop.close()
+
+    thread = threading.Thread(target=run, name="sru-test-server", daemon=True)
+    thread.start()
+    started.wait(60)
+
+    def stop() -> None:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(60)
+
+    return Served(address[0], stop)
+
+
+def served_catalogue(
+    engine: Engine, settings: Settings, records: list[UvaRecord], work_dir: Path
+) -> Iterator[Served]:
+    """Fill ``engine`` and serve it for the duration of the generator."""
+    fill(engine, records, work_dir)
+    served = serve_in_thread(engine, settings)
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+@pytest.fixture(scope="module")
+def uva() -> list[UvaRecord]:
+    """The UVA records the catalogue holds, as pymarc reads them."""
+    return read_uva()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "elasticsearch"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, uva: list[UvaRecord]
+) -> Iterator[Served]:
+    """The catalogue on one engine, served over HTTP for the whole module."""
+    work_dir = tmp_path_factory.mktemp(f"sru-{request.param}")
+    context = EngineContext(request, work_dir)
+    opened: Engine = (_sqlite_engine if request.param == "sqlite" else _elasticsearch_engine)(context)
+    try:
+        yield from served_catalogue(opened, opened.settings, uva, work_dir)
+    finally:
+        if isinstance(opened, ElasticsearchEngine):
+            opened.delete_catalogue()  # the node outlives the test
+        opened.close()

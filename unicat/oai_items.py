@@ -1,0 +1,191 @@
+"""The union catalogue as an OAI-PMH feed: one item per union id that ever existed, live or deleted.
+
+Why a feed of its own beside the union index: the index is rebuilt whole by every ``unicat index``,
+but an OAI-PMH datestamp must say when a record last changed *for its harvesters*, and a record that
+vanished (its libraries withdrew it, or it was merged into another) must stay as a deleted header.
+So each engine keeps, per union id, an :class:`OaiItem`: a fingerprint of what the feed serves, the
+sets it belongs to, whether it is deleted, and the **generation** (the index run) that last changed
+it. Every rebuild compares the new records with the items (:func:`changed_items`, shared by both
+engines) and stamps only those that changed: an unchanged record keeps its datestamp however often
+the catalogue is re-indexed, so incremental harvesters fetch only what changed.
+
+Datestamps belong to generations, not to items: a rebuild registers its generation's datestamp
+(:func:`next_datestamp`) as the *last* step, after its items and records are visible. A harvester
+lists a snapshot "every item of generation <= g" where g is the newest registered generation when
+its list began, so a rebuild that lands during a harvest can neither slip records into pages already
+given nor move an unchanged record: the list holds every item that did not change meanwhile, once,
+and what changed comes with the next incremental harvest (its datestamp is later than the list's
+``responseDate``). That is the resumption-token guarantee of OAI-PMH 2.0 section 3.5.1.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from unicat.clock import TIME_FORMAT, parse_time
+from unicat.model import UnionRecord
+
+# Parts of a union record's JSON that no feed format serves: a record whose other editions or harvest
+# datestamps moved, but not its content, keeps its OAI datestamp (harvesters would fetch it for nothing).
+UNSERVED_FIELDS = ("updated", "editions", "work")
+
+LIBRARY_SET = "library"
+FORMAT_SET = "format"
+_SET_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!*'()")
+
+
+@dataclass(frozen=True, slots=True)
+class OaiItem:
+    """What the feed knows of one union id: its sets (the last known ones for a deleted record, so a
+    harvester of a set learns of the deletion), whether it is deleted, and the generation that last
+    changed it."""
+
+    id: str
+    generation: int
+    deleted: bool
+    sets: tuple[str, ...]
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRecord:
+    """A union record as the feed sees it while a rebuild writes it: its id, fingerprint and sets."""
+
+    id: str
+    fingerprint: str
+    sets: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=4096)
+def set_spec_part(value: str) -> str:
+    """``value`` as one part of a setSpec, which allows only ``[A-Za-z0-9-_.!~*'()]``: every other
+    character (spaces, ``:``, accents, ``~`` itself) becomes ``~`` and its code point in hex and ``~``,
+    so distinct library codes never share a set."""
+    if all(ch in _SET_SAFE for ch in value) and value:
+        return value
+    return "".join(ch if ch in _SET_SAFE else f"~{ord(ch):x}~" for ch in value) or "~0~"
+
+
+@functools.lru_cache(maxsize=4096)
+def library_set(code: str) -> str:
+    return f"{LIBRARY_SET}:{set_spec_part(code)}"
+
+
+@functools.lru_cache(maxsize=4096)
+def format_set(kind: str) -> str:
+    """``format:book``, ``format:sound-recording``: the format's words joined by hyphens."""
+    return f"{FORMAT_SET}:{set_spec_part(kind.replace(' ', '-'))}"
+
+
+def record_sets(record: UnionRecord) -> tuple[str, ...]:
+    """The sets of a record: each holding library's ``library:CODE`` and its ``format:KIND``, with their
+    parents ``library`` and ``format`` (OAI-PMH sets are hierarchical: a member of ``library:BR`` is a
+    member of ``library``), sorted."""
+    sets = {FORMAT_SET, format_set(record.format)}
+    if record.holdings:
+        sets.add(LIBRARY_SET)
+        sets.update([library_set(holding.library) for holding in record.holdings])
+    return tuple(sorted(sets))
+
+
+def set_names(records: Iterable[UnionRecord]) -> dict[str, str]:
+    """The sets these records belong to, with a name for each: a library's own name (the first a
+    holding gives), a format's words."""
+    names: dict[str, str] = {}
+    for record in records:
+        for holding in record.holdings:
+            spec = library_set(holding.library)
+            if spec not in names:
+                names[spec] = holding.library_name or holding.library
+        names.setdefault(format_set(record.format), f"Material type: {record.format}")
+    return names
+
+
+def top_set_names() -> dict[str, str]:
+    return {LIBRARY_SET: "Holding library", FORMAT_SET: "Material type"}
+
+
+def fingerprint(document: Mapping[str, Any]) -> str:
+    """A digest of what the feed serves of a union record's JSON (``record.to_json()``)."""
+    served = {key: value for key, value in document.items() if key not in UNSERVED_FIELDS}
+    return hashlib.blake2b(orjson.dumps(served, option=orjson.OPT_SORT_KEYS), digest_size=12).hexdigest()
+
+
+def feed_record(record: UnionRecord, document: Mapping[str, Any] | None = None) -> FeedRecord:
+    """``record`` as the feed compares it; ``document`` is its ``to_json()`` when the caller has it."""
+    return FeedRecord(record.id, fingerprint(document or record.to_json()), record_sets(record))
+
+
+def changed_items(
+    previous: Mapping[str, OaiItem], current: Iterable[FeedRecord], generation: int
+) -> list[OaiItem]:
+    """The items a rebuild to generation ``generation`` changes: new records, records whose served
+    content or sets changed, deleted ids that live again, and (deleted now) every live item that is
+    not among ``current``. Unchanged items are not returned: they keep their generation."""
+    changes: list[OaiItem] = []
+    seen: set[str] = set()
+    for record in current:
+        seen.add(record.id)
+        before = previous.get(record.id)
+        if (
+            before is None
+            or before.deleted
+            or before.fingerprint != record.fingerprint
+            or before.sets != record.sets
+        ):
+            changes.append(OaiItem(record.id, generation, False, record.sets, record.fingerprint))
+    for item in previous.values():
+        if not item.deleted and item.id not in seen:
+            changes.append(OaiItem(item.id, generation, True, item.sets, item.fingerprint))
+    return changes
+
+
+def next_datestamp(previous: str | None, now: datetime | None = None) -> str:
+    """The datestamp of a generation registered ``now``: now rounded *up* to the second, and never
+    before the previous generation's (a clock stepped back must not reorder the feed).
+
+    Rounding up matters: a harvest whose list began at 10:00:00.4 has ``responseDate`` 10:00:00 and
+    fixed its snapshot then; a generation registered at 10:00:00.7 gets 10:00:01, so the harvester's
+    next ``from=10:00:00`` finds it, and no list that began before it was registered can contain it."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    whole = moment.replace(microsecond=0)
+    if moment.microsecond:
+        whole += timedelta(seconds=1)
+    earliest = parse_time(previous)
+    if earliest is not None and whole < earliest:
+        whole = earliest
+    return whole.strftime(TIME_FORMAT)
+
+
+def seconds_of(datestamp: str) -> int:
+    """A stored datestamp as whole seconds since the epoch."""
+    moment = parse_time(datestamp)
+    if moment is None:
+        raise ValueError(f"not a datestamp: {datestamp!r}")
+    return math.floor(moment.timestamp())
+
+
+@dataclass(frozen=True, slots=True)
+class OaiSelection:
+    """Which items a list request covers: generations ``low`` to ``high`` inclusive (the range of its
+    ``from`` and ``until``, capped by the snapshot), within one set or all."""
+
+    low: int
+    high: int
+    set_spec: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OaiEntry:
+    """An item and, when asked for and it is live, its union record."""
+
+    item: OaiItem
+    record: UnionRecord | None = None
