@@ -20,17 +20,16 @@ import asyncio
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
 from aiohttp import web
 
+from tests.served_app import ServedApp
 from unicat.demo.oai_endpoint import make_app
 from unicat.demo.records import Repository
-
-T = TypeVar("T")
 
 FaultKind = Literal[
     "status",
@@ -107,9 +106,9 @@ class FaultyProvider:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="oai-faults", daemon=True)
-        self._runner: web.AppRunner | None = None
+        app = make_app(self.repository, self.page_size)
+        app.middlewares.append(self._middleware)
+        self._served = ServedApp(app)
 
     # -- control ---------------------------------------------------------------------------------
     def inject(self, *faults: Fault) -> None:
@@ -135,34 +134,14 @@ class FaultyProvider:
         return None
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
-
     def __enter__(self) -> FaultyProvider:
-        self._thread.start()
-        self.url = self._run(self._start())
+        self.url = f"{self._served.__enter__().url}/oai"
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._run(self._stop())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-
-    async def _start(self) -> str:
-        app = make_app(self.repository, self.page_size)
-        app.middlewares.append(self._middleware)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        return f"http://127.0.0.1:{port}/oai"
-
-    async def _stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        self._served.__exit__(exc_type, exc, tb)
 
     # -- the faults ------------------------------------------------------------------------------
     @web.middleware

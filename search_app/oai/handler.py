@@ -9,6 +9,7 @@ errors are HTTP 200 with an ``<error>``, as harvesters expect; nothing a harvest
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Sequence
@@ -275,32 +276,44 @@ async def _list(exchange: Exchange, with_records: bool) -> web.StreamResponse:
     page = _resumed_page(exchange, clock) if resumed else await _first_page(exchange, clock)
     page_size = exchange.settings.oai_page_size
 
-    def read(after: tuple[int, str] | None, limit: int) -> tuple[list[OaiEntry], str]:
-        """Up to ``limit`` entries after ``after`` (one more, to know whether the list goes on), and the
-        text of those within ``limit``."""
-        entries = engine.oai_list(page.selection, after, limit + 1, with_records)
-        return entries, _render(exchange, clock, page.fmt, entries[:limit], with_records)
+    def fetch(after: tuple[int, str] | None, limit: int) -> asyncio.Future[list[OaiEntry]]:
+        """Up to ``limit`` entries after ``after``, and one more to know whether the list goes on."""
+        return asyncio.ensure_future(
+            in_thread(app, engine.oai_list, page.selection, after, limit + 1, with_records)
+        )
 
-    entries, text = await in_thread(app, read, page.after, min(BATCH, page_size))
+    limit = min(BATCH, page_size)
+    entries = await fetch(page.after, limit)
     if not entries:
         raise OaiError("noRecordsMatch", "no record is left in this list: its records changed since it began")
     verb = exchange.oai.verb
     response = await _start(exchange.request)
-    await response.write((_start_of(exchange) + f"<{verb}>" + text).encode("utf-8"))
-    served = min(len(entries), BATCH, page_size)
-    more = len(entries) > served
-    last = entries[served - 1].item
-    while more and served < page_size:
-        limit = min(BATCH, page_size - served)
-        entries, text = await in_thread(app, read, (last.generation, last.id), limit)
-        if not entries:
-            more = False
-            break
-        await response.write(text.encode("utf-8"))
-        count = min(len(entries), limit)
-        served += count
-        last = entries[count - 1].item
-        more = len(entries) > count
+    await response.write((_start_of(exchange) + f"<{verb}>").encode("utf-8"))
+    served = 0
+    upcoming: asyncio.Future[list[OaiEntry]] | None = None
+    try:
+        while True:
+            batch = entries[:limit]
+            served += len(batch)
+            last = batch[-1].item
+            more = len(entries) > len(batch)
+            # The next batch is read (an Elasticsearch round trip, a SQLite query and JSON decoding)
+            # while this one is rendered and sent.
+            limit = min(BATCH, page_size - served)
+            upcoming = fetch((last.generation, last.id), limit) if more and limit > 0 else None
+            text = await in_thread(app, _render, exchange, clock, page.fmt, batch, with_records)
+            await response.write(text.encode("utf-8"))
+            if upcoming is None:
+                break
+            entries = await upcoming
+            upcoming = None
+            if not entries:
+                more = False
+                break
+    finally:
+        if upcoming is not None:
+            # The harvester went away mid-page: the read in flight is not waited for.
+            upcoming.cancel()
     cursor = page.cursor + served
     tail = ""
     if more:

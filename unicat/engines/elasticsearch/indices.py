@@ -105,17 +105,27 @@ class IndexNames:
 
 
 @cache
-def definition(name: str) -> dict[str, Any]:
-    """The mappings of one index, read from its JSON file (comments dropped)."""
+def _document(name: str) -> dict[str, Any]:
     path = DEFINITIONS_DIR / f"{name}.json"
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"index definition {path}: {exc}") from exc
-    mappings = document.get("mappings")
-    if not isinstance(mappings, dict):
-        raise ConfigError(f"index definition {path}: expected a top-level 'mappings' object")
+    if not isinstance(document.get("mappings"), dict) or not isinstance(document.get("settings", {}), dict):
+        raise ConfigError(f"index definition {path}: expected a top-level 'mappings' object (and 'settings')")
+    return dict(document)
+
+
+def definition(name: str) -> dict[str, Any]:
+    """The mappings of one index, read from its JSON file (comments dropped)."""
+    mappings: dict[str, Any] = _document(name)["mappings"]
     return mappings
+
+
+def definition_settings(name: str) -> dict[str, Any]:
+    """The index settings its JSON file asks for beside the shards and replicas (e.g. its sort)."""
+    settings: dict[str, Any] = _document(name).get("settings", {})
+    return settings
 
 
 # While a union generation is written nothing searches it, and a failed build is thrown away whole: no
@@ -133,6 +143,7 @@ def create_index(
     """Create ``index`` with the definition ``kind`` (with :data:`BUILD_SETTINGS` when ``build``);
     ``False`` if it already existed."""
     index_settings: dict[str, Any] = {
+        **definition_settings(kind),
         "number_of_shards": settings.es_shards,
         "number_of_replicas": settings.es_replicas,
     }
