@@ -18,9 +18,10 @@ from datetime import datetime
 from pathlib import Path
 
 from unicat import __version__
+from unicat.accounts import User
 from unicat.engine import Engine
 from unicat.engines import open_engine
-from unicat.errors import BadParameter, SourceNotFound, UnicatError
+from unicat.errors import BadParameter, SourceNotFound, UnicatError, UserExists, UserNotFound
 from unicat.model import PROFILES, QUARANTINE_STAGES, Source, SourceRef, check_source_code
 from unicat.progress import ProgressLine
 from unicat.quarantine import DEFAULT_PAGE_SIZE
@@ -149,7 +150,32 @@ def _build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--force", action="store_true", help="copy even if the target is not empty")
     _add_quarantine_parser(commands)
     _add_merge_parser(commands)
+    _add_users_parser(commands)
     return parser
+
+
+def _add_users_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    users = commands.add_parser("users", help="accounts: add the first librarians, list them, change roles")
+    actions = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="make an account (the password is asked, or read from stdin)")
+    add.add_argument("email", metavar="EMAIL")
+    add.add_argument("--name", required=True, help="the name shown beside the account's comments")
+    add.add_argument("--role", default="patron", help="patron (default), librarian or admin")
+    add.add_argument("--library", metavar="CODE", help="the library a librarian works at")
+    listing = actions.add_parser("list", help="every account, oldest first")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    role = actions.add_parser("set-role", help="change an account's role (and its library)")
+    role.add_argument("email", metavar="EMAIL")
+    role.add_argument("role", metavar="ROLE", help="patron, librarian or admin")
+    where = role.add_mutually_exclusive_group()
+    where.add_argument("--library", metavar="CODE", help="the library a librarian works at")
+    where.add_argument("--no-library", action="store_true", help="attach the account to no library")
+    password = actions.add_parser("set-password", help="give an account a new password (signs it out)")
+    password.add_argument("email", metavar="EMAIL")
+    for action in (add, password):
+        action.add_argument(
+            "--password-stdin", action="store_true", help="read the password from standard input (scripts)"
+        )
 
 
 def _add_merge_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -445,6 +471,79 @@ def cmd_merge(args: argparse.Namespace, settings: Settings, engine: Engine) -> i
     return EXIT_OK
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    """The new password: one line of stdin with ``--password-stdin``, else asked twice at the terminal
+    (never an argument: other users of the machine could read it in the process list)."""
+    from unicat import accounts
+
+    if args.password_stdin:
+        return accounts.check_password(sys.stdin.readline().rstrip("\r\n"))
+    if not sys.stdin.isatty():
+        raise BadParameter("--password-stdin", "no terminal to ask the password at: give it on stdin")
+    import getpass
+
+    first = accounts.check_password(getpass.getpass("Password: "))
+    if getpass.getpass("Again: ") != first:
+        raise BadParameter("password", "the two passwords differ")
+    return first
+
+
+def _account(engine: Engine, raw_email: str) -> User:
+    from unicat import accounts
+
+    email = accounts.normalise_email(raw_email, "EMAIL")
+    user = engine.find_user(email)
+    if user is None:
+        raise UserNotFound(repr(email))
+    return user
+
+
+def _library_code(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    code = raw.strip()
+    if not code or len(code) > 40 or not code.isprintable():
+        raise BadParameter("--library", f"{raw[:50]!r} is not a library code")
+    return code
+
+
+def cmd_users(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+    from unicat import accounts
+
+    if args.users_command == "list":
+        users = engine.list_users()
+        if args.json:
+            echo(json.dumps([user.to_json() for user in users], ensure_ascii=False, indent=2))
+        else:
+            for user in users:
+                library = f" at {user.library}" if user.library else ""
+                echo(f"#{user.id}  {user.email}  {user.display_name}  {user.role}{library}  ({user.created})")
+            echo(f"{len(users):,} accounts")
+        return EXIT_OK
+    if args.users_command == "add":
+        email = accounts.normalise_email(args.email, "EMAIL")
+        name = accounts.check_display_name(args.name, "--name")
+        role = accounts.check_role(args.role, "--role")
+        attached = _library_code(args.library)
+        if engine.find_user(email) is not None:
+            raise UserExists(email)
+        password = _read_password(args)
+        user = engine.create_user(User(email, name, accounts.hash_password(password), role, attached))
+        echo(f"made account #{user.id} {user.email} ({user.role})")
+        return EXIT_OK
+    user = _account(engine, args.email)
+    if args.users_command == "set-role":
+        works_at = None if args.no_library else (_library_code(args.library) or user.library)
+        engine.update_user(user.with_changes(role=accounts.check_role(args.role, "ROLE"), library=works_at))
+        echo(f"{user.email} is now {args.role}" + (f" at {works_at}" if works_at else ""))
+        return EXIT_OK
+    password = _read_password(args)
+    engine.update_user(user.with_changes(password_hash=accounts.hash_password(password)))
+    signed_out = engine.delete_sessions(user_id=user.id)
+    echo(f"new password for {user.email}; {signed_out} session(s) signed out")
+    return EXIT_OK
+
+
 def cmd_export(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
     from unicat.export import write_jsonl, write_marcxml
 
@@ -495,7 +594,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings, engine: Engine) ->
         f"copied {report.sources:,} sources, {report.source_records:,} source records, "
         f"{report.harvest_runs:,} harvest runs, {report.quarantined:,} quarantined records, "
         f"{report.merge_decisions:,} merge decisions, {report.union_records:,} union records, "
-        f"{report.redirects:,} redirects and {report.oai_items:,} OAI-PMH items to {target.url}"
+        f"{report.redirects:,} redirects, {report.oai_items:,} OAI-PMH items and {report.users:,} accounts "
+        f"to {target.url}"
     )
     return EXIT_OK
 
@@ -512,6 +612,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Engine], int]] = {
     "migrate": cmd_migrate,
     "quarantine": cmd_quarantine,
     "merge": cmd_merge,
+    "users": cmd_users,
 }
 
 

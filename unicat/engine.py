@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Literal
 
+from unicat.accounts import Session, User
 from unicat.model import (
     QUARANTINE_STAGES,
     HarvestCheckpoint,
@@ -212,6 +213,41 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def remove_merge_decision(self, decision_id: int) -> bool:
         """Forget one decision (the next index follows the rules again); ``False`` if there was none."""
+
+    # -- accounts and sessions (unicat/accounts.py) ----------------------------------------------
+    @abc.abstractmethod
+    def create_user(self, user: User) -> User:
+        """Store a new account; returns it with its ``id`` and ``created`` (an account that has an
+        ``id`` keeps it: a copied catalogue's; later ones are numbered after it). Raises
+        :class:`~unicat.errors.UserExists` when its e-mail address (normalised) has an account."""
+
+    @abc.abstractmethod
+    def get_user(self, user_id: int) -> User | None: ...
+
+    @abc.abstractmethod
+    def find_user(self, email: str) -> User | None:
+        """The account of a normalised e-mail address, or ``None``."""
+
+    @abc.abstractmethod
+    def list_users(self) -> list[User]:
+        """Every account, oldest first."""
+
+    @abc.abstractmethod
+    def update_user(self, user: User) -> None:
+        """Store an account's new name, role, library or password hash (by its ``id``; the e-mail
+        address stays); raises :class:`~unicat.errors.UserNotFound` for an id that has none."""
+
+    @abc.abstractmethod
+    def save_session(self, session: Session) -> None: ...
+
+    @abc.abstractmethod
+    def get_session(self, token_hash: str) -> Session | None:
+        """The session of a token's hash, expired or not (the caller checks ``expires``)."""
+
+    @abc.abstractmethod
+    def delete_sessions(self, *, token_hash: str | None = None, user_id: int | None = None) -> int:
+        """Forget one session (sign-out) or every session of an account (a password changed);
+        returns how many went."""
 
     # -- union index -----------------------------------------------------------------------------
     @abc.abstractmethod

@@ -58,3 +58,19 @@ class OAIProtocolError(HarvestError):
 
 class RecordError(UnicatError):
     """One record cannot be read or mapped; it is quarantined with this message as its reason."""
+
+
+class UserExists(UnicatError):
+    """An account with that e-mail address exists already."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"an account with the e-mail address {email!r} exists already")
+        self.email = email
+
+
+class UserNotFound(UnicatError):
+    """No account with that e-mail address or id."""
+
+    def __init__(self, who: str) -> None:
+        super().__init__(f"no account {who}; `unicat users list` lists them")
+        self.who = who

@@ -1,7 +1,8 @@
 """Copy a whole catalogue from one engine to another (e.g. SQLite → Elasticsearch when a network
 outgrows one machine): sources, source records with their raw bytes, harvest history (so the next
 harvest stays incremental), quarantine, librarians' merge decisions, union records with their stable
-ids, redirects, and the OAI-PMH feed (its datestamps and deleted records).
+ids, redirects, the OAI-PMH feed (its datestamps and deleted records), and accounts (with their
+numbers; sessions are not copied: people sign in again on the new engine).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class MigrationReport:
     redirects: int
     merge_decisions: int = 0
     oai_items: int = 0
+    users: int = 0
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -70,6 +72,10 @@ def migrate(
     quarantine = source.list_quarantine(limit=MAX_QUARANTINE)
     target.add_quarantine(list(reversed(quarantine)))
     notify("quarantined records", len(quarantine))
+    users = source.list_users()
+    for user in users:  # with their numbers, which comments and lists point at
+        target.create_user(user)
+    notify("accounts", len(users))
     decisions = source.merge_decisions()
     for decision in decisions:  # oldest first, so the target keeps their order (ids are its own)
         target.save_merge_decision(decision)
@@ -90,4 +96,5 @@ def migrate(
         redirects=len(redirects),
         merge_decisions=len(decisions),
         oai_items=feed,
+        users=len(users),
     )

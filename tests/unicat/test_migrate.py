@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.shared_data import SHARED_DATA
+from unicat.accounts import User
 from unicat.cli import EXIT_OK, main
 from unicat.engine import Engine
 from unicat.engines import open_engine
@@ -33,6 +34,7 @@ def snapshot(engine: Engine) -> dict[str, object]:
         "oai_items": list(engine.iter_oai_items()),
         "oai_generations": engine.oai_generations(),
         "oai_sets": engine.oai_sets(),
+        "users": engine.list_users(),
     }
 
 
@@ -57,6 +59,7 @@ def test_migrate_copies_everything(
             gone = next(r for r in old.iter_union_records() if {ref.source for ref in r.sources} == {"BRK"})
             withdrawn = [SourceRecord("BRK", ref.local_id, b"", deleted=True) for ref in gone.sources]
             old.store_page("BRK", withdrawn, None)
+            old.create_user(User("anne@example.org", "Anne", "scrypt$1$8$1$AA==$AA==", "librarian", "BRK"))
         assert main(["--engine", first, "index"]) == EXIT_OK
         assert main(["--engine", first, "migrate", "--to", second]) == EXIT_OK
         out = capsys.readouterr().out
@@ -71,6 +74,11 @@ def test_migrate_copies_everything(
             assert new.start_harvest("ZDB", "incremental").id > newest
             assert len(before["oai_generations"]) == 2  # type: ignore[arg-type]
             assert sum(item.deleted for item in after["oai_items"]) == 1  # type: ignore[attr-defined]
+            # A copied account keeps its number; the next one is numbered after it.
+            [anne] = new.list_users()
+            assert anne.id is not None
+            later = new.create_user(User("jo@example.org", "Jo", "scrypt$1$8$1$AA==$AA=="))
+            assert later.id is not None and later.id > anne.id
         # Indexing the copy changes no datestamp; a change made there comes after the copied ones.
         assert main(["--engine", second, "index"]) == EXIT_OK
         with open_engine(Settings(engine_url=second)) as new:

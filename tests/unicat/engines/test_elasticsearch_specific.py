@@ -388,7 +388,7 @@ def test_a_version_1_catalogue_gains_the_new_fields_on_open(catalogue_url: str) 
         )
         assert [d.id for d in engine.merge_decisions()] == [saved.id]
     check = node(catalogue_url)
-    assert check.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 5
+    assert check.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 6
     check.close()
 
 

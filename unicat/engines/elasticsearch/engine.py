@@ -20,9 +20,10 @@ from typing import Any, Literal, TypeVar
 
 from elasticsearch import Elasticsearch, NotFoundError
 
+from unicat.accounts import Session, User
 from unicat.clock import utc_now
 from unicat.engine import Engine, HarvestMode, one_entry_per_record
-from unicat.engines.elasticsearch import oai
+from unicat.engines.elasticsearch import accounts, oai
 from unicat.engines.elasticsearch import records as docs
 from unicat.engines.elasticsearch.bulk import write_all
 from unicat.engines.elasticsearch.connection import make_client, parse_engine_url, translated
@@ -613,6 +614,37 @@ class ElasticsearchEngine(Engine):
         with translated(self.node_url, "union read"):
             for doc in scan(self._client, self.names.union, {"match_all": {}}, ["id"], HIT_SOURCE):
                 yield UnionRecord.from_json(doc["doc"])
+
+    # -- accounts and sessions -------------------------------------------------------------------
+    def create_user(self, user: User) -> User:
+        stamped = user if user.created else user.with_changes(created=utc_now())
+        return self._call("account write", lambda: accounts.create_user(self._client, self.names, stamped))
+
+    def get_user(self, user_id: int) -> User | None:
+        return self._call("read", lambda: accounts.get_user(self._client, self.names, user_id))
+
+    def find_user(self, email: str) -> User | None:
+        return self._call("read", lambda: accounts.find_user(self._client, self.names, email))
+
+    def list_users(self) -> list[User]:
+        return self._call("read", lambda: accounts.list_users(self._client, self.names))
+
+    def update_user(self, user: User) -> None:
+        self._call("account write", lambda: accounts.update_user(self._client, self.names, user))
+
+    def save_session(self, session: Session) -> None:
+        self._call("session write", lambda: accounts.save_session(self._client, self.names, session))
+
+    def get_session(self, token_hash: str) -> Session | None:
+        return self._call("read", lambda: accounts.get_session(self._client, self.names, token_hash))
+
+    def delete_sessions(self, *, token_hash: str | None = None, user_id: int | None = None) -> int:
+        return self._call(
+            "session write",
+            lambda: accounts.delete_sessions(
+                self._client, self.names, token_hash=token_hash, user_id=user_id
+            ),
+        )
 
     # -- OAI-PMH feed ----------------------------------------------------------------------------
     def oai_generations(self) -> list[tuple[int, str]]:

@@ -18,12 +18,12 @@ from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError, SchemaError
 from unicat.settings import Settings
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """1: the first catalogue. 2: fields added for unattended harvesting (a source's ``harvest_interval``,
 the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). 3: a source's profile
 override (``mapping``). 4: the librarians' merge decisions (index ``decisions``). 5: the OAI-PMH feed
 (indices ``oai``, ``oai_generations``, ``oai_sets``; an older catalogue gets its items when opened,
-see ``engines/elasticsearch/oai.py``).
+see ``engines/elasticsearch/oai.py``). 6: accounts and sessions (indices ``users``, ``sessions``).
 Changes that only add fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
 DEFINITIONS_DIR = MAPPINGS_DIR / "elasticsearch"
 # Indices other than the union generations, each defined by the JSON file of the same name.
@@ -38,6 +38,8 @@ PLAIN_INDICES = (
     "oai",
     "oai_generations",
     "oai_sets",
+    "users",
+    "sessions",
 )
 SCHEMA_DOC = "schema"
 
@@ -90,6 +92,14 @@ class IndexNames:
     @property
     def oai_sets(self) -> str:
         return self.plain("oai_sets")
+
+    @property
+    def users(self) -> str:
+        return self.plain("users")
+
+    @property
+    def sessions(self) -> str:
+        return self.plain("sessions")
 
     @property
     def union(self) -> str:

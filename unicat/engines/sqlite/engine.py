@@ -12,15 +12,23 @@ from typing import Any, Literal
 
 import orjson
 
+from unicat.accounts import Session, User
 from unicat.clock import utc_now
 from unicat.documents import index_fields
 from unicat.engine import Engine, HarvestMode, one_entry_per_record
-from unicat.engines.sqlite import driver, oai
+from unicat.engines.sqlite import accounts, driver, oai
 from unicat.engines.sqlite.connections import ConnectionPool, TimedConnection
 from unicat.engines.sqlite.facets import FacetCache, FacetColumns, MatchSet, generation, parse_rids
 from unicat.engines.sqlite.schema import INSERT_TEXT, migrate
 from unicat.engines.sqlite.search import CompiledSearch, compile_search, order_scored
-from unicat.errors import EngineError, EngineUnavailable, QueryTimeout, SourceNotFound
+from unicat.errors import (
+    EngineError,
+    EngineUnavailable,
+    QueryTimeout,
+    SourceNotFound,
+    UserExists,
+    UserNotFound,
+)
 from unicat.model import (
     QUARANTINE_STAGES,
     HarvestCheckpoint,
@@ -483,6 +491,75 @@ class SqliteEngine(Engine):
         with self._pool.write() as conn:
             conn.execute("DELETE FROM merge_decisions WHERE id = ?", (decision_id,))
             return bool(conn.execute("SELECT changes()").fetchone()[0])
+
+    # -- accounts and sessions -------------------------------------------------------------------
+    def create_user(self, user: User) -> User:
+        created = user.created or utc_now()
+        try:
+            with self._pool.write() as conn:
+                conn.execute(
+                    "INSERT INTO users (id, email, display_name, password_hash, role, library, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        user.id,
+                        user.email,
+                        user.display_name,
+                        user.password_hash,
+                        user.role,
+                        user.library,
+                        created,
+                    ),
+                )
+                user_id = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+        except driver.IntegrityError:
+            raise UserExists(user.email) from None
+        return user.with_changes(id=user_id, created=created)
+
+    def get_user(self, user_id: int) -> User | None:
+        row = self._fetchone(f"SELECT {accounts.USER_COLUMNS} FROM users WHERE id = ?", (user_id,))
+        return accounts.user(row) if row is not None else None
+
+    def find_user(self, email: str) -> User | None:
+        row = self._fetchone(f"SELECT {accounts.USER_COLUMNS} FROM users WHERE email = ?", (email,))
+        return accounts.user(row) if row is not None else None
+
+    def list_users(self) -> list[User]:
+        return [
+            accounts.user(row)
+            for row in self._fetchall(f"SELECT {accounts.USER_COLUMNS} FROM users ORDER BY id")
+        ]
+
+    def update_user(self, user: User) -> None:
+        with self._pool.write() as conn:
+            conn.execute(
+                "UPDATE users SET display_name = ?, password_hash = ?, role = ?, library = ? WHERE id = ?",
+                (user.display_name, user.password_hash, user.role, user.library, user.id),
+            )
+            if not conn.execute("SELECT changes()").fetchone()[0]:
+                raise UserNotFound(f"#{user.id}")
+
+    def save_session(self, session: Session) -> None:
+        with self._pool.write() as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO sessions ({accounts.SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                (session.token_hash, session.user_id, session.created, session.expires, session.csrf),
+            )
+
+    def get_session(self, token_hash: str) -> Session | None:
+        row = self._fetchone(
+            f"SELECT {accounts.SESSION_COLUMNS} FROM sessions WHERE token_hash = ?", (token_hash,)
+        )
+        return accounts.session(row) if row is not None else None
+
+    def delete_sessions(self, *, token_hash: str | None = None, user_id: int | None = None) -> int:
+        if (token_hash is None) == (user_id is None):
+            raise ValueError("give a token hash or a user id")
+        with self._pool.write() as conn:
+            if token_hash is not None:
+                conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+            else:
+                conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+            return int(conn.execute("SELECT changes()").fetchone()[0])
 
     # -- union index -----------------------------------------------------------------------------
     def replace_union_records(self, records: Iterable[UnionRecord], redirects: Mapping[str, str]) -> int:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 
 from unicat.documents import index_fields
-from unicat.engines.sqlite import driver, oai
+from unicat.engines.sqlite import accounts, driver, oai
 from unicat.errors import SchemaError
 from unicat.model import UnionRecord
 
@@ -201,7 +201,11 @@ _V6 = (
 # A catalogue indexed before gets its items now, all of its current generation.
 _V7: tuple[Step, ...] = (*oai.SCHEMA, oai.backfill)
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# Readers and librarians (issue 8): accounts, and the sessions of signed-in browsers (their tokens'
+# SHA-256 only; engines/sqlite/accounts.py).
+_V8: tuple[Step, ...] = accounts.SCHEMA
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
