@@ -13,6 +13,8 @@
 #   xmllint         libxml2's validator, a second opinion on the OAI-PMH schemas
 #   npm             tests/schemas_fetch.py takes the MARC21 slim schema from an npm package (`npm pack`);
 #                   the OAI-PMH and Dublin Core schemas come from Debian packages (`apt-get download`)
+#   chromium, chromedriver  tests/browser.py drives a real headless Chromium through its WebDriver
+#                   server, Debian's chromedriver (a test tool's own browser download cannot reach us)
 set -euo pipefail
 
 # command → Debian package that provides it
@@ -23,6 +25,8 @@ declare -A PACKAGE_OF=(
     [yaz-client]=yaz
     [xmllint]=libxml2-utils
     [npm]=npm
+    [chromium]=chromium
+    [chromedriver]=chromium-driver
 )
 
 # Perl module → Debian package that provides it
