@@ -9,6 +9,7 @@ page of its own, for what today's pages cannot show: cookie flags, a script erro
 from __future__ import annotations
 
 import struct
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,6 +79,12 @@ def test_a_reader_finds_where_a_book_is_held(browser: Browser, site: str, tmp_pa
     assert len(data) > 20_000, "a screenshot of a whole record page is more than a blank window"
 
     assert browser.script_errors() == []
+    # The pages name their icon, which loads: the browser does not ask for a /favicon.ico that is not
+    # there (its 404 would be an error line in every page's console).
+    icon = browser.execute("return document.querySelector('link[rel=icon]').href;")
+    assert icon == site + "/static/favicon.svg"
+    with urllib.request.urlopen(icon, timeout=10) as answer:
+        assert answer.headers["Content-Type"] == "image/svg+xml" and answer.read().startswith(b"<svg")
     assert browser.cookies() == []  # today's pages set none, and the browser started with none
 
 
