@@ -96,21 +96,7 @@ def record_sets(record: UnionRecord) -> tuple[str, ...]:
     return tuple(sorted(sets))
 
 
-def set_names(records: Iterable[UnionRecord]) -> dict[str, str]:
-    """The sets these records belong to, with a name for each: a library's own name (the first a
-    holding gives), a format's words."""
-    names: dict[str, str] = {}
-    for record in records:
-        for holding in record.holdings:
-            spec = library_set(holding.library)
-            if spec not in names:
-                names[spec] = holding.library_name or holding.library
-        names.setdefault(format_set(record.format), f"Material type: {record.format}")
-    return names
-
-
-def top_set_names() -> dict[str, str]:
-    return {LIBRARY_SET: "Holding library", FORMAT_SET: "Material type"}
+TOP_SET_NAMES = {LIBRARY_SET: "Holding library", FORMAT_SET: "Material type"}
 
 
 def fingerprint(document: Mapping[str, Any]) -> str:
@@ -122,6 +108,27 @@ def fingerprint(document: Mapping[str, Any]) -> str:
 def feed_record(record: UnionRecord, document: Mapping[str, Any] | None = None) -> FeedRecord:
     """``record`` as the feed compares it; ``document`` is its ``to_json()`` when the caller has it."""
     return FeedRecord(record.id, fingerprint(document or record.to_json()), record_sets(record))
+
+
+class FeedCollector:
+    """What a rebuild gathers for the feed while its engine writes the records, the same on every
+    engine: each record as the feed compares it, and a name for each set the records are in (a
+    library's own name, the first a holding gives; a format's words)."""
+
+    def __init__(self) -> None:
+        self.records: list[FeedRecord] = []
+        self._names: dict[str, str] = {}
+
+    def add(self, record: UnionRecord, document: Mapping[str, Any] | None = None) -> None:
+        """Gather ``record``; ``document`` is its ``to_json()`` when the caller has it already."""
+        self.records.append(feed_record(record, document))
+        for holding in record.holdings:
+            self._names.setdefault(library_set(holding.library), holding.library_name or holding.library)
+        self._names.setdefault(format_set(record.format), f"Material type: {record.format}")
+
+    def set_names(self) -> dict[str, str]:
+        """Every set gathered, and the parent sets, with their names."""
+        return {**TOP_SET_NAMES, **self._names}
 
 
 def changed_items(

@@ -208,11 +208,7 @@ async def get_record(exchange: Exchange) -> web.StreamResponse:
     fmt = _format(exchange.oai.arguments["metadataPrefix"])
     entry = await _entry(exchange, identifier, with_record=True)
     clock = await _clock(exchange)
-    item = entry.item
-    metadata = fmt.render(entry.record, exchange.record_page(item.id)) if entry.record is not None else None
-    body = xml.record(
-        item, exchange.identifier(item.id), clock.datestamp(item.generation, exchange.response_date), metadata
-    )
+    body = _render(exchange, clock, fmt, [entry], with_records=True)
     return await _small(exchange.request, _start_of(exchange) + f"<GetRecord>{body}</GetRecord>")
 
 

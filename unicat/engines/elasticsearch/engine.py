@@ -52,7 +52,7 @@ from unicat.model import (
     SourceRef,
     UnionRecord,
 )
-from unicat.oai_items import FeedRecord, OaiEntry, OaiItem, OaiSelection
+from unicat.oai_items import FeedCollector, OaiEntry, OaiItem, OaiSelection
 from unicat.query import SearchQuery, SearchResult
 from unicat.settings import Settings
 
@@ -535,16 +535,15 @@ class ElasticsearchEngine(Engine):
         with translated(self.node_url, "union rebuild"):
             generation = reserve(self._client, self.names.meta, "union-generation")
             previous = oai.load_items(self._client, self.names)
-            feed: list[FeedRecord] = []
-            feed_names: dict[str, str] = {}
+            gathered = FeedCollector()
             index, written, rejected = build_generation(
-                self._client, self.names, generation, records, self.settings, feed, feed_names
+                self._client, self.names, generation, records, self.settings, gathered
             )
             swap_alias(self._client, self.names, index)
             save_redirects(self._client, self.names, redirects, self.settings)
             prune_redirects(self._client, self.names, index)
             # Last: the feed's items, then the generation's datestamp (engines/elasticsearch/oai.py).
-            oai.save_changes(self._client, self.names, previous, feed, feed_names, generation, self.settings)
+            oai.save_changes(self._client, self.names, previous, gathered, generation, self.settings)
         self.add_quarantine(rejected)
         return written
 

@@ -23,15 +23,12 @@ from unicat.engines.elasticsearch.scan import scan, scan_values
 from unicat.errors import EngineError
 from unicat.model import UnionRecord
 from unicat.oai_items import (
-    FeedRecord,
+    FeedCollector,
     OaiEntry,
     OaiItem,
     OaiSelection,
     changed_items,
-    feed_record,
     next_datestamp,
-    set_names,
-    top_set_names,
 )
 from unicat.settings import Settings
 
@@ -104,17 +101,16 @@ def save_changes(
     client: Elasticsearch,
     names: IndexNames,
     previous: Mapping[str, OaiItem],
-    current: Sequence[FeedRecord],
-    set_names_found: Mapping[str, str],
+    gathered: FeedCollector,
     generation: int,
     settings: Settings,
 ) -> int:
-    """After a rebuild's alias swap: write the items ``current`` changes and the set names, make them
-    searchable, then (when anything changed) register ``generation`` with its datestamp, read from the
-    clock now. Returns how many items changed."""
-    changes = changed_items(previous, current, generation)
+    """After a rebuild's alias swap: write the items the gathered records change and the set names,
+    make them searchable, then (when anything changed) register ``generation`` with its datestamp,
+    read from the clock now. Returns how many items changed."""
+    changes = changed_items(previous, gathered.records, generation)
     actions = (_item_action(names, item) for item in changes)
-    set_actions = _set_actions(names, {**top_set_names(), **set_names_found})
+    set_actions = _set_actions(names, gathered.set_names())
     failures = [f"{item.action['_id']}: {item.reason}" for item in write_all(client, actions, settings)]
     failures += [f"{item.action['_id']}: {item.reason}" for item in write_all(client, set_actions, settings)]
     if failures:
@@ -133,24 +129,15 @@ def save_changes(
 
 def backfill_if_missing(client: Elasticsearch, names: IndexNames, settings: Settings) -> None:
     """Give a catalogue indexed before the feed existed its items, all of one new generation, so that
-    it serves OAI-PMH at once: when no generation is registered but union records exist."""
-    client.indices.refresh(index=names.oai_generations)
+    it serves OAI-PMH at once: when no generation is registered but union records exist. (Generations
+    are written with a refresh, so the count sees them without one here.)"""
     if client.count(index=names.oai_generations)["count"] or not client.count(index=names.union)["count"]:
         return
-    records = [
-        UnionRecord.from_json(doc["doc"])
-        for doc in scan(client, names.union, {"match_all": {}}, ["id"], ["doc"])
-    ]
+    gathered = FeedCollector()
+    for doc in scan(client, names.union, {"match_all": {}}, ["id"], ["doc"]):
+        gathered.add(UnionRecord.from_json(doc["doc"]))
     generation = reserve(client, names.meta, "union-generation")
-    save_changes(
-        client,
-        names,
-        load_items(client, names),
-        [feed_record(r) for r in records],
-        set_names(records),
-        generation,
-        settings,
-    )
+    save_changes(client, names, load_items(client, names), gathered, generation, settings)
 
 
 def _selection_query(selection: OaiSelection) -> dict[str, Any]:

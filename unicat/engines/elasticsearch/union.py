@@ -27,7 +27,7 @@ from unicat.engines.elasticsearch.records import KEY_SEPARATOR
 from unicat.engines.elasticsearch.scan import scan
 from unicat.errors import EngineError
 from unicat.model import QuarantineEntry, UnionRecord
-from unicat.oai_items import FeedRecord, feed_record, set_names
+from unicat.oai_items import FeedCollector
 from unicat.settings import Settings
 
 # Redirect ids checked against the new index per request when dropping redirects of live ids.
@@ -61,14 +61,11 @@ class _Feed:
     documents instead of failing on them.
     """
 
-    def __init__(
-        self, records: Iterable[UnionRecord], index: str, feed: list[FeedRecord], names: dict[str, str]
-    ) -> None:
+    def __init__(self, records: Iterable[UnionRecord], index: str, gathered: FeedCollector) -> None:
         self.records = records
         self.index = index
-        # What the OAI-PMH feed compares and names of each record, gathered on the way.
-        self.feed = feed
-        self.names = names
+        # What the OAI-PMH feed needs of each record, gathered on the way.
+        self.gathered = gathered
         self.given = 0
         self.ids: set[str] = set()
         self.members: set[tuple[str, str]] = set()
@@ -91,8 +88,7 @@ class _Feed:
                 self.members.add(key)
             self.given += 1
             document = record.to_json()
-            self.feed.append(feed_record(record, document))
-            self.names.update(set_names((record,)))
+            self.gathered.add(record, document)
             yield {
                 "_op_type": "index",
                 "_index": self.index,
@@ -119,25 +115,24 @@ def build_generation(
     generation: int,
     records: Iterable[UnionRecord],
     settings: Settings,
-    feed: list[FeedRecord],
-    feed_names: dict[str, str],
+    gathered: FeedCollector,
 ) -> tuple[str, int, list[QuarantineEntry]]:
     """Write ``records`` into a new, refreshed generation; returns it, how many were written, and the
-    rejected ones; ``feed`` and ``feed_names`` receive what the OAI-PMH feed needs of the written ones.
+    rejected ones; ``gathered`` receives what the OAI-PMH feed needs of the written ones.
     On any error the new generation is deleted (if the node still answers) and the alias is untouched;
     a generation a failed rebuild could not delete is deleted by the next rebuild."""
     drop_abandoned_generations(client, names)
     index = names.union_generation(generation)
     create_index(client, index, "union", settings, build=True)
     try:
-        actions = _Feed(records, index, feed, feed_names)
+        actions = _Feed(records, index, gathered)
         with collector_paused():
             failed = list(write_all(client, actions, settings))
         finish_build(client, index, settings)
         # A record the node refused is not in the index: the feed must not list it as live.
         refused = {item.action["_id"] for item in failed}
         if refused:
-            feed[:] = [record for record in feed if record.id not in refused]
+            gathered.records[:] = [record for record in gathered.records if record.id not in refused]
         rejected = [_quarantine_entry(item) for item in failed]
     except BaseException:
         with contextlib.suppress(ApiError, TransportError):

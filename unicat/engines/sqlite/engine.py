@@ -42,7 +42,7 @@ from unicat.model import (
     SourceRef,
     UnionRecord,
 )
-from unicat.oai_items import FeedRecord, OaiEntry, OaiItem, OaiSelection, feed_record, set_names
+from unicat.oai_items import FeedCollector, OaiEntry, OaiItem, OaiSelection
 from unicat.query import FACET_FIELDS, SearchQuery, SearchResult
 from unicat.settings import Settings
 
@@ -98,7 +98,7 @@ def _run(row: tuple[Any, ...]) -> HarvestRun:
 
 
 def _union_rows(
-    records: Iterable[UnionRecord], start: int, feed: list[FeedRecord], names: dict[str, str]
+    records: Iterable[UnionRecord], start: int, gathered: FeedCollector
 ) -> Iterator[
     tuple[
         tuple[Any, ...],
@@ -109,13 +109,12 @@ def _union_rows(
     ]
 ]:
     """Per record: its union_records row, FTS row, library rows, subject rows and membership rows;
-    and what the OAI-PMH feed compares (``feed``) and names (``names``) of it, gathered on the way."""
+    and, gathered on the way into ``gathered``, what the OAI-PMH feed needs of it."""
     for rid, record in enumerate(records, start):
         fields = index_fields(record)
         text = fields.text_fields()
         document = record.to_json()
-        feed.append(feed_record(record, document))
-        names.update(set_names((record,)))
+        gathered.add(record, document)
         yield (
             (
                 rid,
@@ -574,9 +573,8 @@ class SqliteEngine(Engine):
                 conn.execute("INSERT INTO union_fts (union_fts) VALUES ('delete-all')")
                 conn.execute("UPDATE union_state SET generation = generation + 1")
                 previous = oai.load_items(conn)
-                feed: list[FeedRecord] = []
-                names: dict[str, str] = {}
-                rows = _union_rows(records, 1, feed, names)
+                gathered = FeedCollector()
+                rows = _union_rows(records, 1, gathered)
                 while batch := list(itertools.islice(rows, WRITE_BATCH)):
                     conn.executemany(
                         "INSERT INTO union_records "
@@ -608,7 +606,7 @@ class SqliteEngine(Engine):
                 # An id that lives again (a split undone) must not keep redirecting elsewhere.
                 conn.execute("DELETE FROM redirects WHERE old_id IN (SELECT id FROM union_records)")
                 # Last: the feed's items and the generation's datestamp, read from the clock now.
-                oai.save_changes(conn, previous, feed, names, generation(conn))
+                oai.save_changes(conn, previous, gathered, generation(conn))
         except driver.IntegrityError as exc:
             raise EngineError(
                 f"the union index was not replaced: a union id or a (source, local_id) member appears "

@@ -19,15 +19,12 @@ import orjson
 from unicat.engines.sqlite import driver
 from unicat.model import UnionRecord
 from unicat.oai_items import (
-    FeedRecord,
+    FeedCollector,
     OaiEntry,
     OaiItem,
     OaiSelection,
     changed_items,
-    feed_record,
     next_datestamp,
-    set_names,
-    top_set_names,
 )
 
 SCHEMA: tuple[str, ...] = (
@@ -64,35 +61,36 @@ def _item(row: Sequence[Any]) -> OaiItem:
     return OaiItem(union_id, generation, bool(deleted), tuple(sets.split()), fingerprint)
 
 
-def save_changes(
-    conn: driver.Connection,
-    previous: Mapping[str, OaiItem],
-    current: Sequence[FeedRecord],
-    names: Mapping[str, str],
-    generation: int,
-) -> int:
-    """Within the rebuild's transaction: write the items ``current`` changes, the set names, and, when
-    anything changed, register ``generation`` with its datestamp (last, read from the clock now).
-    Returns how many items changed."""
-    changes = changed_items(previous, current, generation)
-    if changes:
-        conn.executemany(
-            "INSERT OR REPLACE INTO oai_items (id, generation, deleted, sets, fingerprint) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [
-                (item.id, item.generation, int(item.deleted), " ".join(item.sets), item.fingerprint)
-                for item in changes
-            ],
-        )
-        conn.executemany("DELETE FROM oai_item_sets WHERE id = ?", [(item.id,) for item in changes])
-        conn.executemany(
-            "INSERT INTO oai_item_sets (set_spec, generation, id) VALUES (?, ?, ?)",
-            [(spec, item.generation, item.id) for item in changes for spec in item.sets],
-        )
+def _write_items(conn: driver.Connection, items: Sequence[OaiItem]) -> None:
+    """Store these items, each with its rows of ``oai_item_sets`` in place of any it had."""
     conn.executemany(
-        "INSERT OR REPLACE INTO oai_sets (spec, name) VALUES (?, ?)",
-        sorted({**top_set_names(), **names}.items()),
+        "INSERT OR REPLACE INTO oai_items (id, generation, deleted, sets, fingerprint) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [
+            (item.id, item.generation, int(item.deleted), " ".join(item.sets), item.fingerprint)
+            for item in items
+        ],
     )
+    conn.executemany("DELETE FROM oai_item_sets WHERE id = ?", [(item.id,) for item in items])
+    conn.executemany(
+        "INSERT INTO oai_item_sets (set_spec, generation, id) VALUES (?, ?, ?)",
+        [(spec, item.generation, item.id) for item in items for spec in item.sets],
+    )
+
+
+def _write_set_names(conn: driver.Connection, names: Mapping[str, str]) -> None:
+    conn.executemany("INSERT OR REPLACE INTO oai_sets (spec, name) VALUES (?, ?)", sorted(names.items()))
+
+
+def save_changes(
+    conn: driver.Connection, previous: Mapping[str, OaiItem], gathered: FeedCollector, generation: int
+) -> int:
+    """Within the rebuild's transaction: write the items the gathered records change, the set names,
+    and, when anything changed, register ``generation`` with its datestamp (last, read from the clock
+    now). Returns how many items changed."""
+    changes = changed_items(previous, gathered.records, generation)
+    _write_items(conn, changes)
+    _write_set_names(conn, gathered.set_names())
     if changes:
         row = conn.execute(
             "SELECT datestamp FROM oai_generations ORDER BY generation DESC LIMIT 1"
@@ -109,10 +107,10 @@ def backfill(conn: driver.Connection) -> None:
     generation (registered now), so an upgraded database serves OAI-PMH at once."""
     row = conn.execute("SELECT generation FROM union_state").fetchone()
     generation = int(row[0]) if row else 0
-    records = [
-        UnionRecord.from_json(orjson.loads(doc)) for (doc,) in conn.execute("SELECT doc FROM union_records")
-    ]
-    save_changes(conn, {}, [feed_record(record) for record in records], set_names(records), generation)
+    gathered = FeedCollector()
+    for (doc,) in conn.execute("SELECT doc FROM union_records"):
+        gathered.add(UnionRecord.from_json(orjson.loads(doc)))
+    save_changes(conn, {}, gathered, generation)
 
 
 def generations(conn: driver.Connection) -> list[tuple[int, str]]:
@@ -196,17 +194,10 @@ def restore(
     written = 0
     iterator = iter(items)
     while batch := list(itertools.islice(iterator, 1000)):
-        conn.executemany(
-            "INSERT INTO oai_items (id, generation, deleted, sets, fingerprint) VALUES (?, ?, ?, ?, ?)",
-            [(i.id, i.generation, int(i.deleted), " ".join(i.sets), i.fingerprint) for i in batch],
-        )
-        conn.executemany(
-            "INSERT INTO oai_item_sets (set_spec, generation, id) VALUES (?, ?, ?)",
-            [(spec, i.generation, i.id) for i in batch for spec in i.sets],
-        )
+        _write_items(conn, batch)
         written += len(batch)
     conn.executemany("INSERT INTO oai_generations (generation, datestamp) VALUES (?, ?)", list(registered))
-    conn.executemany("INSERT INTO oai_sets (spec, name) VALUES (?, ?)", sorted(names.items()))
+    _write_set_names(conn, names)
     newest = max((generation for generation, _ in registered), default=0)
     conn.execute("UPDATE union_state SET generation = max(generation, ?)", (newest,))
     return written
