@@ -550,10 +550,12 @@ def fetch_raw(
     *,
     method: Literal["GET", "POST"] = "GET",
     timeout: float = 30.0,
+    headers: Mapping[str, str] | None = None,
 ) -> RawResponse:
     """One request, GET (arguments in the query) or POST (``application/x-www-form-urlencoded``
     body, as OAI-PMH 2.0 section 3.1.1.2 defines). A sequence of pairs may repeat an argument, for
-    badArgument tests. HTTP error statuses are returned, not raised."""
+    badArgument tests; ``headers`` are added last (``Accept-Encoding``, another ``Content-Type``).
+    HTTP error statuses are returned, not raised."""
     query = urllib.parse.urlencode(list(arguments.items()) if isinstance(arguments, Mapping) else arguments)
     if method == "GET":
         url = f"{base_url}?{query}" if query else base_url
@@ -562,6 +564,8 @@ def fetch_raw(
         url = base_url
         http_request = urllib.request.Request(url, data=query.encode("ascii"), method="POST")
         http_request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    for name, value in (headers or {}).items():
+        http_request.add_header(name, value)
     try:
         with urllib.request.urlopen(http_request, timeout=timeout) as response:
             return RawResponse(method, url, response.status, _headers(response.headers), response.read())

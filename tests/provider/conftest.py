@@ -10,7 +10,6 @@ The catalogue is built once per engine and module; tests that change it build th
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +20,11 @@ import pytest
 from harvester.importer import import_files
 from indexer.pipeline import run_index
 from search_app.app import make_app
+from tests.conftest import EngineContext, _discard, _elasticsearch_engine, _sqlite_engine
 from tests.indexer.indexer_testdata import PRIDE_2003_A, PRIDE_2003_B, store_own_libraries
 from tests.served_app import ServedApp
 from tests.shared_data import SHARED_DATA
 from unicat.engine import Engine
-from unicat.engines.elasticsearch import ElasticsearchEngine
-from unicat.engines.sqlite import SqliteEngine
 from unicat.model import Source
 from unicat.oai_items import seconds_of
 from unicat.settings import Settings
@@ -56,16 +54,14 @@ class Catalogue:
 
 
 def open_test_engine(kind: str, request: pytest.FixtureRequest, directory: Path, **settings: Any) -> Engine:
-    if kind == "sqlite":
-        return SqliteEngine(directory / "unicat.db", Settings().replace(**settings))
-    url = f"{request.getfixturevalue('elasticsearch_url')}/test-{uuid.uuid4().hex[:16]}"
-    return ElasticsearchEngine(url, Settings(engine_url=url).replace(**settings))
+    """A fresh engine of ``kind`` (tests/conftest.py's factories: a file in ``directory``, or a
+    catalogue of its own on the test node); close it with ``_discard``."""
+    factory = _sqlite_engine if kind == "sqlite" else _elasticsearch_engine
+    return factory(EngineContext(request, directory), **settings)
 
 
 def discard(engine: Engine) -> None:
-    if isinstance(engine, ElasticsearchEngine):
-        engine.delete_catalogue()
-    engine.close()
+    _discard([engine])
 
 
 def fill(engine: Engine) -> None:

@@ -3,12 +3,12 @@ view of the provider, below any harvester's interpretation."""
 
 from __future__ import annotations
 
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lxml import etree
+
+from tests.oai_clients import fetch_raw
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 MARC_NS = "http://www.loc.gov/MARC21/slim"
@@ -38,18 +38,10 @@ class Answer:
 def request(
     url: str, pairs: list[tuple[str, str]], *, post: bool = False, headers: dict[str, str] | None = None
 ) -> Answer:
-    """One request with these arguments (repeats kept, in order), as GET or as a form POST."""
-    encoded = urllib.parse.urlencode(pairs)
-    if post:
-        req = urllib.request.Request(
-            url,
-            data=encoded.encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
-        )
-    else:
-        req = urllib.request.Request(f"{url}?{encoded}", headers=headers or {})
-    with urllib.request.urlopen(req, timeout=60) as response:
-        return Answer(response.status, dict(response.headers), response.read())
+    """One request with these arguments (repeats kept, in order), as GET or as a form POST
+    (tests/oai_clients.py's ``fetch_raw``); header names are lower case."""
+    raw = fetch_raw(url, pairs, method="POST" if post else "GET", timeout=60, headers=headers)
+    return Answer(raw.status, dict(raw.headers), raw.body)
 
 
 def oai(url: str, **arguments: str) -> Answer:

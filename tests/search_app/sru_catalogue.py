@@ -10,23 +10,20 @@ read with plain pymarc, following the field map in ``mappings/marc21.toml``, nev
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pymarc
 import pytest
-from aiohttp import web
 
 from search_app.app import make_app
-from tests.conftest import EngineContext, _elasticsearch_engine, _sqlite_engine
+from tests.conftest import EngineContext, _discard, _elasticsearch_engine, _sqlite_engine
+from tests.served_app import ServedApp
 from tests.shared_data import SHARED_DATA
 from unicat.analysis import tokens
 from unicat.engine import Engine
-from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.identifiers import normalize_isbn
 from unicat.model import Source
 from unicat.settings import Settings
@@ -132,44 +129,9 @@ def fill(engine: Engine, records: list[UvaRecord], work_dir: Path) -> None:
 
 @dataclass
 class Served:
-    """The app over an engine, listening on 127.0.0.1 in a thread of its own."""
+    """The app over an engine, listening on 127.0.0.1 (tests/served_app.py): its root URL."""
 
     url: str
-    stop: Callable[[], None]
-
-
-def serve_in_thread(engine: Engine, settings: Settings) -> Served:
-    """Serve ``make_app(engine, settings)`` on a free port until ``stop()``."""
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    address: list[str] = []
-    runner_box: list[web.AppRunner] = []
-
-    async def start() -> None:
-        runner = web.AppRunner(make_app(engine, settings))
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        sockets = site._server.sockets if site._server is not None else []
-        address.append(f"http://127.0.0.1:{sockets[0].getsockname()[1]}")
-        runner_box.append(runner)
-
-    def run() -> None:
-        loop.run_until_complete(start())
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(runner_box[0].cleanup())
-        loop.close()
-
-    thread = threading.Thread(target=run, name="sru-test-server", daemon=True)
-    thread.start()
-    started.wait(60)
-
-    def stop() -> None:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(60)
-
-    return Served(address[0], stop)
 
 
 def served_catalogue(
@@ -177,11 +139,8 @@ def served_catalogue(
 ) -> Iterator[Served]:
     """Fill ``engine`` and serve it for the duration of the generator."""
     fill(engine, records, work_dir)
-    served = serve_in_thread(engine, settings)
-    try:
-        yield served
-    finally:
-        served.stop()
+    with ServedApp(make_app(engine, settings)) as served:
+        yield Served(served.url)
 
 
 @pytest.fixture(scope="module")
@@ -201,6 +160,4 @@ def served(
     try:
         yield from served_catalogue(opened, opened.settings, uva, work_dir)
     finally:
-        if isinstance(opened, ElasticsearchEngine):
-            opened.delete_catalogue()  # the node outlives the test
-        opened.close()
+        _discard([opened])  # an Elasticsearch catalogue is deleted: the node outlives the test
