@@ -15,6 +15,9 @@
 #                   the OAI-PMH and Dublin Core schemas come from Debian packages (`apt-get download`)
 #   chromium, chromedriver  tests/browser.py drives a real headless Chromium through its WebDriver
 #                   server, Debian's chromedriver (a test tool's own browser download cannot reach us)
+#   ris2xml, bib2xml, biber  tests/unicat/test_citations.py reads the citation exports back with
+#                   third-party tools: bibutils turns RIS and BibTeX into MODS, biber (biblatex's
+#                   backend) checks the BibTeX against biblatex's data model
 set -euo pipefail
 
 # command → Debian package that provides it
@@ -27,6 +30,9 @@ declare -A PACKAGE_OF=(
     [npm]=npm
     [chromium]=chromium
     [chromedriver]=chromium-driver
+    [ris2xml]=bibutils
+    [bib2xml]=bibutils
+    [biber]=biber
 )
 
 # Perl module → Debian package that provides it

@@ -32,7 +32,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def api_search(request: web.Request) -> web.Response:
     """``/api/search``: the same parameters as the results page; no ``q`` lists everything."""
     found = await run_search(request)
-    body = search_json(found.query, found.result, request.app[LABELS], found.library_names)
+    body = search_json(found.query, found.result, request.app[LABELS], found.library_names, found.ratings)
     return web.json_response(body)
 
 

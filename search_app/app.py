@@ -12,8 +12,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from search_app import api, oai, pages, sru
+from search_app import account_pages, api, contributions, moderation, oai, overlap, pages, reading_lists, sru
 from search_app import merges as merge_desk
+from search_app.auth import HASHING, LIMITS, Limits, session_middleware
 from search_app.errors import error_middleware
 from search_app.highlight import highlight
 from search_app.icons import format_badges
@@ -40,7 +41,9 @@ async def _engine_threads(app: web.Application) -> AsyncIterator[None]:
         return await in_thread(app, app[ENGINE].list_sources)
 
     app[SOURCES] = SourceDirectory(fetch_sources, ttl=DEFAULT_TTL)
+    app[HASHING] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="unicat-hash")
     yield
+    app[HASHING].shutdown(wait=True, cancel_futures=True)
     executor.shutdown(wait=True, cancel_futures=True)
 
 
@@ -53,7 +56,7 @@ def make_app(
     """The search application over ``engine``; ``facets_file`` holds the facet order and value labels;
     ``reindex`` is what the librarians' "apply now" runs in the background (none: they wait for the
     next ``unicat index``)."""
-    app = web.Application(middlewares=[server_timing, error_middleware])
+    app = web.Application(middlewares=[server_timing, error_middleware, session_middleware])
     app[REINDEXER] = Reindexer(app, reindex)
     labels = load_labels(facets_file)
     templates = make_environment()
@@ -66,6 +69,7 @@ def make_app(
     app[SETTINGS] = settings
     app[LABELS] = labels
     app[TEMPLATES] = templates
+    app[LIMITS] = Limits.from_settings(settings)
     app.cleanup_ctx.append(_engine_threads)
     app.cleanup_ctx.append(reindexer_context)
     app.router.add_get("/", pages.home, name="home")
@@ -79,7 +83,12 @@ def make_app(
     app.router.add_get("/api/status", api.api_status, name="api_status")
     app.router.add_get("/api/quarantine", api.api_quarantine, name="api_quarantine")
     app.router.add_get("/api/openapi.json", api.api_openapi, name="api_openapi")
+    account_pages.add_routes(app)
+    reading_lists.add_routes(app)
+    contributions.add_routes(app)
+    moderation.add_routes(app)
     merge_desk.add_routes(app)
+    overlap.add_routes(app)
     sru.add_routes(app)
     oai.add_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")

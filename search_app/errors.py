@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from search_app.ratelimit import RateLimited
 from search_app.render import render
-from unicat.errors import BadParameter, EngineUnavailable, QueryTimeout
+from unicat.errors import BadParameter, EngineUnavailable, ItemNotFound, QueryTimeout
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +22,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 TITLES = {
     400: "This request could not be understood",
+    403: "Not allowed",
     404: "Not found",
     405: "Method not allowed",
+    429: "Too many attempts",
     500: "Something went wrong",
     503: "The catalogue is busy",
 }
@@ -71,6 +74,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except BadParameter as exc:
         return error_response(request, 400, exc.message, param=exc.param)
     except RecordNotFound as exc:
+        return error_response(request, 404, str(exc))
+    except RateLimited as exc:
+        response = error_response(request, 429, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except ItemNotFound as exc:
         return error_response(request, 404, str(exc))
     except QueryTimeout:
         return error_response(request, 503, TIMEOUT_MESSAGE)

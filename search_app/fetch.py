@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -10,8 +11,11 @@ from aiohttp import web
 from search_app.errors import RecordNotFound
 from search_app.state import ENGINE, SETTINGS, SOURCES, in_thread
 from search_app.timing import add_engine_time
+from unicat.engine import Engine
 from unicat.model import UnionRecord
-from unicat.query import SearchQuery, SearchResult, parse_search_params
+from unicat.query import TAG_FILTER, SearchQuery, SearchResult, parse_search_params
+from unicat.reader_data import rating_summaries, tagged_ids
+from unicat.readers import RatingSummary
 
 MAX_ID_LENGTH = 200
 
@@ -23,6 +27,7 @@ class Search:
     query: SearchQuery
     result: SearchResult
     library_names: dict[str, str]
+    ratings: dict[str, RatingSummary] = dataclasses.field(default_factory=dict)
 
 
 def query_lists(request: web.Request) -> dict[str, list[str]]:
@@ -35,9 +40,19 @@ async def run_search(request: web.Request) -> Search:
     app = request.app
     query = parse_search_params(query_lists(request), app[SETTINGS])
     started = time.perf_counter()
-    result = await in_thread(app, app[ENGINE].search, query)
+    result = await in_thread(app, _search, app[ENGINE], query)
     add_engine_time(request, started)
-    return Search(query, result, await app[SOURCES].names())
+    ratings = await in_thread(app, rating_summaries, app[ENGINE], [hit.id for hit in result.hits])
+    return Search(query, result, await app[SOURCES].names(), ratings)
+
+
+def _search(engine: Engine, query: SearchQuery) -> SearchResult:
+    """Run ``query``; readers' tags (not in the union index) become the ids of their records first."""
+    tags = query.filters.get(TAG_FILTER)
+    if tags:
+        filters = {name: values for name, values in query.filters.items() if name != TAG_FILTER}
+        query = dataclasses.replace(query, filters=filters, ids=tagged_ids(engine, tags))
+    return engine.search(query)
 
 
 async def find_record(request: web.Request, record_id: str) -> UnionRecord | str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-from unicat.query import FILTER_FIELDS, SearchQuery
+from unicat.query import PARAM_FILTERS, SearchQuery
 
 
 def record_url(record_id: str) -> str:
@@ -51,7 +51,7 @@ class SearchLinks:
         if self.query.text:
             pairs.append(("q", self.query.text))
         current = dict(self.query.filters) if filters is None else filters
-        for name in FILTER_FIELDS:
+        for name in PARAM_FILTERS:
             pairs.extend((name, value) for value in current.get(name, ()))
         year_value = year_param(self.query) if year == "" else year
         if year_value:

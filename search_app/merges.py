@@ -7,17 +7,18 @@ sends the librarian back with what was done (303). ``GET /api/records/{id}/merge
 ``GET /api/merges`` give the same as JSON. The decisions are made by :mod:`unicat.merges`, as
 ``unicat merge`` makes them.
 
-Until accounts exist (issue 8) these pages are open like the harvest pages; a POST from another
-site's page is refused by its ``Origin`` (403), so a link elsewhere cannot make decisions in a
+Like every page under ``/librarians``, they need a librarian's account, and their forms carry the
+session's CSRF token (search_app/auth.py), so another site's page cannot make decisions in a
 librarian's browser.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from aiohttp import web
 
+from search_app.auth import viewer
 from search_app.fetch import find_record
 from search_app.reindex import REINDEXER
 from search_app.render import render
@@ -69,15 +70,6 @@ async def decisions(request: web.Request) -> web.Response:
     return render(request, "merges.html", context)
 
 
-def _check_origin(request: web.Request) -> None:
-    """Refuse a form posted from a page of another site (the browser says where it came from)."""
-    origin = request.headers.get("Origin") or request.headers.get("Referer")
-    if origin is None:
-        return  # not a browser's cross-site form: scripts and curl name no origin
-    if urlsplit(origin).netloc != request.host:
-        raise web.HTTPForbidden(reason="this form was sent from another site's page")
-
-
 def _field(form: dict[str, str], name: str, required: bool = True) -> str:
     value = form.get(name, "").strip()
     if required and not value:
@@ -89,7 +81,6 @@ def _field(form: dict[str, str], name: str, required: bool = True) -> str:
 
 async def decide(request: web.Request) -> web.Response:
     """Take a split, force or undo form; 303 back to the page it came from."""
-    _check_origin(request)
     posted = await request.post()
     form = {key: value for key, value in posted.items() if isinstance(value, str)}
     action = _field(form, "action")
@@ -97,6 +88,9 @@ async def decide(request: web.Request) -> web.Response:
         raise BadParameter("action", f"one of {', '.join(ACTIONS)}")
     engine = request.app[ENGINE]
     reason, by = _field(form, "reason", required=False), _field(form, "by", required=False)
+    librarian = viewer(request).user
+    if not by and librarian is not None:
+        by = f"{librarian.display_name} <{librarian.email}>"  # the desk knows who decides
     if action == "undo":
         number = _field(form, "decision")
         if not number.isdigit():

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from search_app.account_openapi import ACCOUNT_SCHEMA, SECURITY_SCHEMES, SIGNED_IN, account_paths
+from search_app.lists_openapi import lists_paths
 from search_app.oai.openapi import oai_path
+from search_app.readers_openapi import COMMENT_SCHEMA, reader_paths
 from search_app.sru_openapi import sru_path
 from unicat.model import QUARANTINE_STAGES
 from unicat.quarantine import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -51,6 +54,15 @@ def _search_parameters(settings: Settings) -> list[dict[str, Any]]:
         repeatable("library", "held by this library code"),
         repeatable("format", "of this format code (book, serial…)"),
         repeatable("language", "in this ISO 639-2 language code"),
+        repeatable("subject", "with this main subject heading"),
+        {
+            "name": "tag",
+            "in": "query",
+            "description": "Only records readers gave this tag; repeat to require several (AND).",
+            "schema": {"type": "array", "items": {"type": "string", "maxLength": 40}},
+            "style": "form",
+            "explode": True,
+        },
         {
             "name": "year",
             "in": "query",
@@ -180,6 +192,17 @@ _SCHEMAS: dict[str, Any] = {
             "publisher": {"type": ["string", "null"]},
             "libraries": {"type": "array", "items": {"type": "string"}},
             "holdings": {"type": "array", "items": {"$ref": "#/components/schemas/Holding"}},
+            "rating": {
+                "description": "Readers' ratings of the record (and of those merged into it), or null.",
+                "oneOf": [
+                    {"type": "null"},
+                    {
+                        "type": "object",
+                        "required": ["count", "average"],
+                        "properties": {"count": {"type": "integer"}, "average": {"type": "number"}},
+                    },
+                ],
+            },
         },
     },
     "FacetValue": {
@@ -423,6 +446,34 @@ _SCHEMAS: dict[str, Any] = {
             "decisions": {"type": "array", "items": {"$ref": "#/components/schemas/MergeDecision"}},
         },
     },
+    "LibraryOverlap": {
+        "type": "object",
+        "description": "Union records (titles) each library holds, those no other library holds, and "
+        "those each pair of libraries both hold, over the whole catalogue.",
+        "required": ["records", "libraries"],
+        "properties": {
+            "records": {"type": "integer", "description": "Union records in the catalogue."},
+            "libraries": {
+                "type": "array",
+                "description": "Every library holding at least one record, by code.",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "name", "records", "unique", "shared"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "name": {"type": "string"},
+                        "records": {"type": "integer", "description": "Records the library holds."},
+                        "unique": {"type": "integer", "description": "Records no other library holds."},
+                        "shared": {
+                            "type": "object",
+                            "description": "Other library's code → records both hold (none: left out).",
+                            "additionalProperties": {"type": "integer"},
+                        },
+                    },
+                },
+            },
+        },
+    },
 }
 
 _DECISION_FORM = {
@@ -531,6 +582,19 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     },
                 }
             },
+            "/api/overlap": {
+                "get": {
+                    "operationId": "getLibraryOverlap",
+                    "summary": "Records each library holds, holds alone, and shares with each other library",
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/LibraryOverlap"}, "The overlap."),
+                        "503": _UNAVAILABLE,
+                    },
+                }
+            },
+            **account_paths(),
+            **lists_paths(),
+            **reader_paths(),
             "/sru": sru_path(settings),
             "/oai": oai_path(),
             "/api/openapi.json": {
@@ -585,12 +649,13 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 },
                 "post": {
                     "operationId": "decideMerge",
+                    "security": SIGNED_IN,
                     "summary": "Split a member off a union record, force a merge, or undo a decision",
                     "requestBody": _DECISION_FORM,
                     "responses": {
                         "303": {"description": "Done: `Location` is the page to go back to."},
                         "400": _html("A field is invalid; the message names it."),
-                        "403": _html("The form was sent from another site's page."),
+                        "403": _html("No CSRF token, or the account is not a librarian's."),
                     },
                 },
             },
@@ -600,6 +665,13 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     "summary": "Librarians' page: why a record was merged, with split and force forms (HTML)",
                     "parameters": [_ID_PARAMETER],
                     "responses": {"200": _html("The page."), "301": _MOVED, "404": _html("No such record.")},
+                }
+            },
+            "/librarians/overlap": {
+                "get": {
+                    "operationId": "overlapPage",
+                    "summary": "Librarians' page: holdings overlap between libraries and their pairs (HTML)",
+                    "responses": {"200": _html("The page.")},
                 }
             },
             "/record/{id}": {
@@ -615,5 +687,8 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 }
             },
         },
-        "components": {"schemas": _SCHEMAS},
+        "components": {
+            "schemas": {**_SCHEMAS, "Account": ACCOUNT_SCHEMA, "Comment": COMMENT_SCHEMA},
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }

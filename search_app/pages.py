@@ -5,17 +5,22 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
+from search_app.auth import viewer
+from search_app.contributions import readers_context
 from search_app.fetch import find_record, run_search
 from search_app.harvests import StatusParams, fetch_status
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.present import FacetView, facet_views, holdings_by_library, value_label
 from search_app.quarantine import fetch_quarantine, filter_query
+from search_app.reading_lists import lists_for_record_page
 from search_app.render import render
 from search_app.state import ENGINE, LABELS, SETTINGS, SOURCES, in_thread
 from unicat.clock import utc_now
+from unicat.model import UnionRecord
 from unicat.query import MAX_PAGE
 from unicat.status import (
     DEFAULT_HISTORY,
@@ -95,6 +100,7 @@ async def search(request: web.Request) -> web.Response:
         "query": query,
         "result": result,
         "library_names": names,
+        "ratings": found.ratings,
         "facets": facets,
         "facet_links": facet_links(facets, links, year),
         "timed_out_titles": [labels.facet_title(name) for name in result.facets_timed_out],
@@ -110,22 +116,41 @@ async def search(request: web.Request) -> web.Response:
 
 
 async def record(request: web.Request) -> web.Response:
-    """A record's full description, its holdings by library and how it was merged."""
+    """A record's full description, its holdings by library, how it was merged, and its readers."""
     found = await find_record(request, request.match_info["id"])
     if isinstance(found, str):
         raise web.HTTPMovedPermanently(record_url(found))
+    return await record_page(request, found)
+
+
+async def record_page(
+    request: web.Request, found: UnionRecord, extra: dict[str, Any] | None = None, status: int = 200
+) -> web.Response:
+    """The record page of ``found``; ``extra`` adds to what the template gets (a refused comment's
+    message and text, shown again)."""
     names = await request.app[SOURCES].names()
     editions = found.editions[:EDITIONS_SHOWN]
     context = {
         "q": "",
         "record": found,
         "library_names": names,
-        "holdings": holdings_by_library(found, names),
+        "holdings": holdings_by_library(found, names, first=own_library(request)),
         "editions": await in_thread(request.app, request.app[ENGINE].get_union_records, editions)
         if editions
         else [],
+        "comment_error": None,
+        "comment_typed": None,
+        **await readers_context(request, found),
+        **await lists_for_record_page(request),
+        **(extra or {}),
     }
-    return render(request, "record.html", context)
+    return render(request, "record.html", context, status=status)
+
+
+def own_library(request: web.Request) -> str | None:
+    """The library of a signed-in librarian (its holdings come first), if any."""
+    user = viewer(request).user
+    return user.library if user is not None and user.role != "patron" else None
 
 
 async def harvests(request: web.Request) -> web.Response:

@@ -12,6 +12,7 @@ from typing import Any
 from search_app.labels import Labels
 from unicat.model import Holding, UnionRecord
 from unicat.query import SearchQuery, SearchResult
+from unicat.readers import RatingSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +79,25 @@ def hit_json(record: UnionRecord, library_names: Mapping[str, str]) -> dict[str,
 
 
 def search_json(
-    query: SearchQuery, result: SearchResult, labels: Labels, library_names: Mapping[str, str]
+    query: SearchQuery,
+    result: SearchResult,
+    labels: Labels,
+    library_names: Mapping[str, str],
+    ratings: Mapping[str, RatingSummary] | None = None,
 ) -> dict[str, Any]:
-    """The body of ``/api/search``."""
+    """The body of ``/api/search``; each hit has its readers' ``rating`` (``null`` if none)."""
+    rated = ratings or {}
+    hits = []
+    for record in result.hits:
+        hit = hit_json(record, library_names)
+        summary = rated.get(record.id)
+        hit["rating"] = summary.to_json() if summary is not None else None
+        hits.append(hit)
     return {
         "total": result.total,
         "page": query.page,
         "page_size": query.page_size,
-        "hits": [hit_json(record, library_names) for record in result.hits],
+        "hits": hits,
         "facets": {
             view.name: [{"value": v.value, "label": v.label, "count": v.count} for v in view.values]
             for view in facet_views(result, labels, library_names)
@@ -115,9 +127,12 @@ class LibraryHoldings:
         return any(holding.barcode for holding in self.holdings)
 
 
-def holdings_by_library(record: UnionRecord, library_names: Mapping[str, str]) -> list[LibraryHoldings]:
+def holdings_by_library(
+    record: UnionRecord, library_names: Mapping[str, str], first: str | None = None
+) -> list[LibraryHoldings]:
     """Holdings grouped by library, libraries by name (then code), copies in the order the library
-    listed them; a named branch is a library of its own."""
+    listed them; a named branch is a library of its own. The holdings of library ``first`` (a
+    librarian's own) come before the others."""
     groups: dict[tuple[str, str | None], list[Holding]] = {}
     for holding in record.holdings:
         branch = holding.branch if holding.branch_name else None
@@ -129,5 +144,12 @@ def holdings_by_library(record: UnionRecord, library_names: Mapping[str, str]) -
             result.append(LibraryHoldings(code, source_name, items))
         else:
             result.append(LibraryHoldings(branch, items[0].branch_name or branch, items, source_name))
-    result.sort(key=lambda group: (group.name.casefold(), group.code, group.source_name or ""))
+    result.sort(
+        key=lambda group: (
+            first is None or first not in (group.code, group.holdings[0].library),
+            group.name.casefold(),
+            group.code,
+            group.source_name or "",
+        )
+    )
     return result

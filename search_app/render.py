@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 from aiohttp import web
 
+from search_app.auth import viewer
 from search_app.state import TEMPLATES
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -26,12 +28,31 @@ def make_environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.globals["catalogue_name"] = CATALOGUE_NAME
+    environment.filters["paragraphs"] = paragraphs
     return environment
 
 
-def render(request: web.Request, name: str, context: dict[str, Any], status: int = 200) -> web.Response:
-    """Render template ``name`` as an HTML response."""
-    template = request.app[TEMPLATES].get_template(name)
-    return web.Response(
-        text=template.render(context), status=status, content_type="text/html", charset="utf-8"
+def paragraphs(text: str) -> markupsafe.Markup:
+    """Plain text as HTML paragraphs: every character escaped, blank lines between paragraphs and
+    single line breaks kept (a reader's comment is never markup)."""
+    blocks = [block for block in text.split("\n\n") if block.strip()]
+    html = (
+        markupsafe.Markup("<p>")
+        + markupsafe.Markup("<br>\n").join(markupsafe.escape(line) for line in block.strip("\n").split("\n"))
+        + markupsafe.Markup("</p>")
+        for block in blocks
     )
+    return markupsafe.Markup("\n").join(html)
+
+
+def render(request: web.Request, name: str, context: dict[str, Any], status: int = 200) -> web.Response:
+    """Render template ``name`` as an HTML response; every page knows its viewer (``viewer``: the
+    signed-in account or ``None``) and the CSRF token its forms carry (``csrf``)."""
+    template = request.app[TEMPLATES].get_template(name)
+    seen = viewer(request)
+    full = {"viewer": seen.user, "csrf": seen.csrf, "here": request.path_qs, **context}
+    text = template.render(full)
+    response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+    # Pages name who is signed in and carry their token: no shared cache may keep them.
+    response.headers["Cache-Control"] = "private, no-cache" if seen.user is None else "private, no-store"
+    return response

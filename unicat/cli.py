@@ -594,8 +594,10 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings, engine: Engine) ->
         f"copied {report.sources:,} sources, {report.source_records:,} source records, "
         f"{report.harvest_runs:,} harvest runs, {report.quarantined:,} quarantined records, "
         f"{report.merge_decisions:,} merge decisions, {report.union_records:,} union records, "
-        f"{report.redirects:,} redirects, {report.oai_items:,} OAI-PMH items and {report.users:,} accounts "
-        f"to {target.url}"
+        f"{report.redirects:,} redirects, {report.oai_items:,} OAI-PMH items, {report.users:,} accounts, "
+        f"{report.comments:,} comments, {report.ratings:,} ratings, {report.tags:,} tags, "
+        f"{report.reports:,} reports, {report.moderation_actions:,} moderation actions, "
+        f"{report.lists:,} reading lists and {report.list_entries:,} list entries to {target.url}"
     )
     return EXIT_OK
 

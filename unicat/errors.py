@@ -74,3 +74,11 @@ class UserNotFound(UnicatError):
     def __init__(self, who: str) -> None:
         super().__init__(f"no account {who}; `unicat users list` lists them")
         self.who = who
+
+
+class ItemNotFound(UnicatError):
+    """No comment, list or other reader item with that id."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"there is no {what}")
+        self.what = what

@@ -1,8 +1,10 @@
 """Copy a whole catalogue from one engine to another (e.g. SQLite → Elasticsearch when a network
 outgrows one machine): sources, source records with their raw bytes, harvest history (so the next
 harvest stays incremental), quarantine, librarians' merge decisions, union records with their stable
-ids, redirects, the OAI-PMH feed (its datestamps and deleted records), and accounts (with their
-numbers; sessions are not copied: people sign in again on the new engine).
+ids, redirects, the OAI-PMH feed (its datestamps and deleted records), accounts (with their
+numbers; sessions are not copied: people sign in again on the new engine), and what readers added
+(comments, ratings, tags, reports, the moderation log, reading lists and their entries), with their
+ids and times, so that links to a comment or a list keep working.
 """
 
 from __future__ import annotations
@@ -33,12 +35,33 @@ class MigrationReport:
     merge_decisions: int = 0
     oai_items: int = 0
     users: int = 0
+    comments: int = 0
+    ratings: int = 0
+    tags: int = 0
+    reports: int = 0
+    moderation_actions: int = 0
+    lists: int = 0
+    list_entries: int = 0
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def _copy(
+    items: Iterable[T], add: Callable[[T], object], what: str, notify: Callable[[str, int], None]
+) -> int:
+    """Add every item to the target, one at a time; returns how many."""
+    count = 0
+    for item in items:
+        add(item)
+        count += 1
+        if count % PAGE == 0:
+            notify(what, count)
+    notify(what, count)
+    return count
 
 
 def migrate(
@@ -76,6 +99,15 @@ def migrate(
     for user in users:  # with their numbers, which comments and lists point at
         target.create_user(user)
     notify("accounts", len(users))
+    # After the accounts they belong to; comments before the reports on them, lists before their
+    # entries. Each keeps its id and time: the target numbers its later items after them.
+    comments = _copy(source.iter_comments(), target.add_comment, "comments", notify)
+    ratings = _copy(source.iter_ratings(), target.set_rating, "ratings", notify)
+    tags = _copy(source.iter_tags(), target.add_tag, "tags", notify)
+    reports = _copy(source.iter_reports(), target.add_report, "reports", notify)
+    moderation = _copy(source.iter_moderation(), target.log_moderation, "moderation actions", notify)
+    lists = _copy(source.iter_lists(), target.add_list, "reading lists", notify)
+    entries = _copy(source.iter_list_entries(), target.add_list_entry, "list entries", notify)
     decisions = source.merge_decisions()
     for decision in decisions:  # oldest first, so the target keeps their order (ids are its own)
         target.save_merge_decision(decision)
@@ -97,4 +129,11 @@ def migrate(
         merge_decisions=len(decisions),
         oai_items=feed,
         users=len(users),
+        comments=comments,
+        ratings=ratings,
+        tags=tags,
+        reports=reports,
+        moderation_actions=moderation,
+        lists=lists,
+        list_entries=entries,
     )

@@ -21,6 +21,7 @@ from unicat.analysis import tokens
 from unicat.errors import BadParameter
 from unicat.identifiers import normalize_isbn, normalize_issn
 from unicat.model import UnionRecord
+from unicat.readers import normalise_tag
 from unicat.settings import Settings
 
 SEARCH_FIELDS: tuple[str, ...] = ("any", "title", "author", "subject", "ident", "publisher", "series")
@@ -50,6 +51,14 @@ main subject headings (a heading without its subdivisions, see :func:`subject_fa
 
 FILTER_FIELDS: tuple[str, ...] = ("library", "format", "language", "subject")
 """Facets that filter by exact value (repeatable parameters); ``year`` filters by range."""
+
+TAG_FILTER = "tag"
+"""Readers' tags filter a search too (``tag=classic``, repeatable: every tag must be on the record).
+They are not in the union index: the web app turns them into the ids of the tagged records
+(:attr:`SearchQuery.ids`) before the engine runs the search."""
+PARAM_FILTERS: tuple[str, ...] = (*FILTER_FIELDS, TAG_FILTER)
+MAX_ID_FILTER = 10_000
+"""Ids a search can be limited to at most (the records carrying a tag)."""
 
 SortOrder = Literal["relevance", "year_desc", "year_asc", "title"]
 SORT_ORDERS: tuple[SortOrder, ...] = ("relevance", "year_desc", "year_asc", "title")
@@ -150,6 +159,8 @@ class SearchQuery:
     facet_size: int = 10
     text: str = ""
     expression: Expression | None = None
+    # Only these union ids may match (``None``: any); engines apply it like a filter.
+    ids: tuple[str, ...] | None = None
 
     @property
     def offset(self) -> int:
@@ -276,20 +287,22 @@ def parse_year_filter(raw: str) -> tuple[int | None, int | None]:
 def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings) -> SearchQuery:
     """Build a :class:`SearchQuery` from request parameters, or raise :class:`BadParameter`.
 
-    Parameters: ``q``, ``library``/``format``/``language``/``subject`` (repeatable), ``year`` (one year or a
-    range), ``sort``, ``page``, ``page_size``, ``facets`` (``0``/``1``).
+    Parameters: ``q``, ``library``/``format``/``language``/``subject``/``tag`` (repeatable), ``year``
+    (one year or a range), ``sort``, ``page``, ``page_size``, ``facets`` (``0``/``1``).
     """
-    known = {*FILTER_FIELDS, "q", "year", "sort", "page", "page_size", "facets"}
+    known = {*PARAM_FILTERS, "q", "year", "sort", "page", "page_size", "facets"}
     unknown = sorted(set(params) - known)
     if unknown:
         raise BadParameter(unknown[0], f"unknown parameter; known: {', '.join(sorted(known))}")
     text = _single(params, "q") or ""
     clauses = parse_text_query(text)
     filters: dict[str, tuple[str, ...]] = {}
-    for name in FILTER_FIELDS:
+    for name in PARAM_FILTERS:
         values = tuple(v for v in params.get(name, ()) if v)
         if any(len(v) > 300 for v in values):
             raise BadParameter(name, "value too long")
+        if name == TAG_FILTER:
+            values = tuple(dict.fromkeys(normalise_tag(value, TAG_FILTER) for value in values))
         if values:
             filters[name] = values
     year_from = year_to = None

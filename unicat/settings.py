@@ -77,6 +77,19 @@ class Settings:
     oai_base_url: str = ""
     oai_page_size: int = 500
     oai_token_hours: float = 24.0
+    # Accounts (search_app/auth.py). Session cookies are Secure unless this is off: turn it off only
+    # when the catalogue is served over plain HTTP on another address than localhost/127.0.0.1
+    # (browsers keep Secure cookies of those over HTTP). New readers may register unless closed.
+    cookie_secure: bool = True
+    registration_open: bool = True
+    # Rate limits (search_app/ratelimit.py): at most this many in the window, per account and per
+    # client address. Failed sign-ins count per account; every sign-in attempt counts per address.
+    signin_window: float = 900.0
+    signin_limit_account: int = 5
+    signin_limit_address: int = 30
+    post_window: float = 60.0
+    post_limit_account: int = 10
+    post_limit_address: int = 60
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (settings stay immutable once built)."""
@@ -117,6 +130,14 @@ _FIELD_TYPES: dict[str, type] = {
     "oai_base_url": str,
     "oai_page_size": int,
     "oai_token_hours": float,
+    "cookie_secure": bool,
+    "registration_open": bool,
+    "signin_window": float,
+    "signin_limit_account": int,
+    "signin_limit_address": int,
+    "post_window": float,
+    "post_limit_account": int,
+    "post_limit_address": int,
 }
 
 # The OAI identifier scheme's repository identifier, and the OAI-PMH schema's adminEmail pattern.
@@ -130,13 +151,26 @@ _ENV_NAMES = {
     "UNICAT_PORT": "port",
     "UNICAT_QUERY_TIMEOUT": "query_timeout",
     "UNICAT_LOG_LEVEL": "log_level",
+    "UNICAT_COOKIE_SECURE": "cookie_secure",
 }
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 def _coerce(name: str, value: Any, origin: str) -> Any:
     kind = _FIELD_TYPES.get(name)
     if kind is None:
         raise ConfigError(f"{origin}: unknown setting {name!r}; known: {', '.join(sorted(_FIELD_TYPES))}")
+    if kind is bool:
+        # bool("false") is True: a TOML boolean, or one of the usual words from the environment.
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+        raise ConfigError(f"{origin}: {name} must be true or false, got {value!r}")
     try:
         result = kind(value)
     except (TypeError, ValueError) as exc:
@@ -185,6 +219,10 @@ def load_settings(
         )
     if not _EMAIL.fullmatch(settings.oai_admin_email):
         raise ConfigError(f"oai_admin_email must be an e-mail address, got {settings.oai_admin_email!r}")
+    limits = [settings.signin_limit_account, settings.signin_limit_address]
+    limits += [settings.post_limit_account, settings.post_limit_address]
+    if min(limits) < 1 or settings.signin_window <= 0 or settings.post_window <= 0:
+        raise ConfigError("rate limits must be at least 1 and their windows more than 0 seconds")
     if settings.oai_page_size < 1 or settings.oai_token_hours <= 0:
         raise ConfigError("oai_page_size must be at least 1 and oai_token_hours more than 0")
     return settings

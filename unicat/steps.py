@@ -89,6 +89,9 @@ def index_step(engine: Engine) -> None:
     )
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
 async def serve_step(engine: Engine, settings: Settings, host: str, port: int) -> tuple[web.AppRunner, str]:
     """Start the search app on ``host:port`` (0 = any free port); returns the runner and its URL."""
     from indexer import run_index
@@ -112,6 +115,12 @@ async def serve_forever(engine: Engine, settings: Settings, host: str, port: int
 
     runner, url = await serve_step(engine, settings, host, port)
     echo(f"Unicat is serving at {url} (Ctrl-C to stop)")
+    if settings.cookie_secure and host not in LOOPBACK_HOSTS:
+        # Browsers keep Secure cookies over plain HTTP only from localhost: elsewhere, sign-in needs HTTPS.
+        echo(
+            "Sign-in sessions use Secure cookies: serve this address over HTTPS (a reverse proxy), "
+            "or set cookie_secure = false for plain HTTP on a private network."
+        )
     stop = asyncio.Event()
     schedule = asyncio.create_task(run_schedule(engine, settings, stop, after))
     try:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from accounts_http import staff_client
 from search_app_catalogue import Client, ClientFactory, catalogue_settings, fill
 
 from search_app.app import make_app
@@ -29,3 +30,9 @@ def engine(settings: Settings) -> Iterator[Engine]:
 @pytest.fixture
 async def client(engine: Engine, settings: Settings, aiohttp_client: ClientFactory) -> AsyncIterator[Client]:
     yield await aiohttp_client(make_app(engine, settings))
+
+
+@pytest.fixture
+async def librarian(engine: Engine, settings: Settings, aiohttp_client: ClientFactory) -> Client:
+    """A client of the same app signed in as a librarian (its posts carry the CSRF token)."""
+    return await staff_client(aiohttp_client, make_app(engine, settings), engine)

@@ -85,7 +85,17 @@ def test_a_reader_finds_where_a_book_is_held(browser: Browser, site: str, tmp_pa
     assert icon == site + "/static/favicon.svg"
     with urllib.request.urlopen(icon, timeout=10) as answer:
         assert answer.headers["Content-Type"] == "image/svg+xml" and answer.read().startswith(b"<svg")
-    assert browser.cookies() == []  # today's pages set none, and the browser started with none
+    # The one cookie an anonymous reader gets is the forms' CSRF token: HttpOnly (no script reads
+    # it), Secure, SameSite=Strict, gone when the browser closes. The browser started with none.
+    [csrf] = browser.cookies()
+    assert (csrf.name, csrf.http_only, csrf.secure, csrf.same_site, csrf.expiry) == (
+        "unicat_csrf",
+        True,
+        True,
+        "Strict",
+        None,
+    )
+    assert browser.execute("return document.cookie;") == ""
 
 
 def test_a_record_title_with_markup_is_shown_as_text_and_never_runs(browser: Browser, site: str) -> None:

@@ -70,6 +70,7 @@ async def test_api_search_hit_shape(client: Client) -> None:
                 "location": "Silo",
             },
         ],
+        "rating": None,  # nobody rated it
     }
 
 
@@ -104,12 +105,23 @@ async def test_openapi_document_lists_every_route(client: Client) -> None:
         if not resource.canonical.startswith("/static")
     }
     assert routes == set(document["paths"])
+    # Each route's methods are the document's operations (a POST nobody documented is caught too).
+    methods = {
+        (resource.canonical, route.method.lower())
+        for resource in client.app.router.resources()
+        if not resource.canonical.startswith("/static")
+        for route in resource
+        if route.method != "HEAD"
+    }
+    assert methods == {(path, method) for path, item in document["paths"].items() for method in item}
     search_params = {p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]}
     assert search_params == {
         "q",
         "library",
         "format",
         "language",
+        "subject",
+        "tag",
         "year",
         "sort",
         "page",

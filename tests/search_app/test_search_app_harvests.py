@@ -29,6 +29,12 @@ HOSTILE_ID = "<b>rec-1</b>"
 HOSTILE_REASON = "leader <img src=x onerror=alert(1)> is not a number"
 
 
+@pytest.fixture
+def client(librarian: Client) -> Client:
+    """The harvest page is a librarian's: every request here is a signed-in librarian's."""
+    return librarian
+
+
 @dataclass(frozen=True)
 class Runs:
     oxford: HarvestRun

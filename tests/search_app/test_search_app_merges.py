@@ -12,6 +12,7 @@ from typing import Any
 
 import lxml.html
 import pytest
+from accounts_http import staff_client
 from aiohttp.test_utils import TestClient
 
 from indexer import run_index
@@ -39,10 +40,9 @@ def catalogue(engine: Engine) -> Engine:
 
 
 async def _client(aiohttp_client: Any, engine: Engine) -> TestClient[Any, Any]:
-    client: TestClient[Any, Any] = await aiohttp_client(
-        make_app(engine, engine.settings, reindex=lambda e: run_index(e, workers=1))
-    )
-    return client
+    """A signed-in librarian's client (the desk is theirs), sending the session's CSRF token."""
+    app = make_app(engine, engine.settings, reindex=lambda e: run_index(e, workers=1))
+    return await staff_client(aiohttp_client, app, engine)
 
 
 async def test_the_desk_explains_a_merge_and_a_split_applies_in_the_background(
@@ -122,14 +122,18 @@ async def test_bad_forms_get_a_400_naming_the_field(
 
 
 async def test_a_form_from_another_site_is_refused(catalogue: Engine, aiohttp_client: Any) -> None:
+    """Another site's page can make the librarian's browser post, with the session cookie, but it
+    cannot read the page's CSRF token."""
     client = await _client(aiohttp_client, catalogue)
     merged = home(catalogue, PRIDE_2003_A)
-    answer = await client.post(
-        "/librarians/merges",
-        data={"action": "split", "record": merged, "member": "L30:r"},
-        headers={"Origin": "https://evil.example"},
-    )
-    assert answer.status == 403
+    del client.session.headers["X-CSRF-Token"]
+    for token in ({}, {"csrf": "guessed-token-guessed-token"}):
+        answer = await client.post(
+            "/librarians/merges",
+            data={"action": "split", "record": merged, "member": "L30:r", **token},
+            headers={"Origin": "https://evil.example"},
+        )
+        assert answer.status == 403
     assert catalogue.merge_decisions() == []
 
 

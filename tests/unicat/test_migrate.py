@@ -13,6 +13,7 @@ from unicat.cli import EXIT_OK, main
 from unicat.engine import Engine
 from unicat.engines import open_engine
 from unicat.model import SourceRecord
+from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
 from unicat.settings import Settings
 
 
@@ -35,6 +36,20 @@ def snapshot(engine: Engine) -> dict[str, object]:
         "oai_generations": engine.oai_generations(),
         "oai_sets": engine.oai_sets(),
         "users": engine.list_users(),
+        **reader_snapshot(engine),
+    }
+
+
+def reader_snapshot(engine: Engine) -> dict[str, object]:
+    """Everything readers added, with ids and times."""
+    return {
+        "comments": list(engine.iter_comments()),
+        "ratings": list(engine.iter_ratings()),
+        "tags": list(engine.iter_tags()),
+        "reports": list(engine.iter_reports()),
+        "moderation": list(engine.iter_moderation()),
+        "lists": list(engine.iter_lists()),
+        "list_entries": list(engine.iter_list_entries()),
     }
 
 
@@ -112,3 +127,80 @@ def test_status_json_after_migration_is_the_same(capsys: pytest.CaptureFixture[s
         status.pop("generated")  # when each status was taken, not what it says
         statuses.append(status)
     assert statuses[0] == statuses[1]
+
+
+def add_reader_data(engine: Engine) -> None:
+    """Two accounts and something of every kind readers add, with ids that are not 1, 2, 3…: a deleted
+    comment leaves a gap, a copied one came with a high id."""
+    jane = engine.create_user(User("jane@example.org", "Jane", "scrypt$1$8$1$AA==$AA=="))
+    anne = engine.create_user(User("anne@example.org", "Anne", "scrypt$1$8$1$AA==$AA==", "librarian", "ZDB"))
+    assert jane.id is not None and anne.id is not None
+    first = engine.add_comment(Comment("pride", jane.id, "A delight.", created="2024-05-01T10:00:00Z"))
+    gone = engine.add_comment(Comment("pride", jane.id, "Oops."))
+    assert gone.id is not None and engine.delete_comment(gone.id)
+    hidden = engine.add_comment(
+        Comment(
+            "emma",
+            jane.id,
+            "Spoiler!",
+            id=50,
+            edited="2024-05-02T08:00:00Z",
+            hidden=True,
+            hidden_reason="spoils",
+        )
+    )
+    assert first.id is not None and hidden.id == 50
+    engine.set_rating(Rating("pride", jane.id, 5))
+    engine.set_rating(Rating("emma", anne.id, 2, at="2024-05-03T09:00:00Z"))
+    engine.add_tag(Tag("pride", jane.id, "classic"))
+    engine.add_tag(Tag("pride", anne.id, "to read"))
+    engine.add_report(Report(hidden.id, anne.id, "spoils the end"))
+    engine.add_report(Report(first.id, anne.id, "not sure"))
+    action = engine.log_moderation(ModerationAction(hidden.id, "hide", "spoils", anne.id))
+    assert action.id is not None
+    assert engine.resolve_reports(hidden.id, action.id) == 1  # a resolved report and an open one
+    engine.log_moderation(ModerationAction(gone.id, "dismiss", "fine", anne.id, at="2024-05-04T10:00:00Z"))
+    reading = engine.add_list(ReadingList(jane.id, "Austen", "All of her", public=True))
+    engine.add_list(ReadingList(anne.id, "Empty", created="2024-01-01T00:00:00Z"))
+    assert reading.id is not None
+    engine.add_list_entry(ListEntry(reading.id, "pride"))
+    engine.add_list_entry(ListEntry(reading.id, "emma", added="2024-05-05T10:00:00Z"))
+
+
+@pytest.mark.parametrize("target", ["sqlite", "elasticsearch"])
+def test_migrate_keeps_what_readers_added_with_the_same_ids(
+    capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest, tmp_path: Path, target: str
+) -> None:
+    first = f"sqlite:///{tmp_path / 'a.db'}"
+    if target == "sqlite":
+        second = f"sqlite:///{tmp_path / 'b.db'}"
+    else:
+        second = f"{request.getfixturevalue('elasticsearch_url')}/migrate-readers-{tmp_path.name.lower()}"
+    try:
+        assert main(["--engine", first, "import", "ZDB", str(SHARED_DATA / "marc21" / "065001035.mrc")]) == 0
+        assert main(["--engine", first, "index"]) == 0
+        with open_engine(Settings(engine_url=first)) as old:
+            add_reader_data(old)
+            before = reader_snapshot(old)
+        capsys.readouterr()
+        assert main(["--engine", first, "migrate", "--to", second]) == EXIT_OK
+        out = capsys.readouterr().out
+        assert (
+            ", 2 comments, 2 ratings, 2 tags, 2 reports, 2 moderation actions, 2 reading lists and "
+            "2 list entries to "
+        ) in out
+        with open_engine(Settings(engine_url=second)) as new:
+            assert reader_snapshot(new) == before
+            assert 50 in [comment.id for comment in before["comments"]]  # type: ignore[attr-defined]
+            # What readers add on the copy is numbered after what was copied.
+            [jane, _] = new.list_users()
+            assert jane.id is not None
+            later = new.add_comment(Comment("pride", jane.id, "Written on the copy."))
+            assert later.id is not None and later.id > 50
+            later_list = new.add_list(ReadingList(jane.id, "Later"))
+            copied_lists = [reading_list.id or 0 for reading_list in before["lists"]]  # type: ignore[attr-defined]
+            assert later_list.id is not None and later_list.id > max(copied_lists)
+    finally:
+        if target == "elasticsearch":
+            with open_engine(Settings(engine_url=second)) as engine:
+                engine.delete_catalogue()  # type: ignore[attr-defined]

@@ -29,6 +29,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from search_app.app import make_app
+from tests.search_app.accounts_http import staff_client
 from tests.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.engines import open_engine
@@ -341,7 +342,7 @@ async def test_the_quarantine_page_and_api_list_what_the_cli_lists(
     engine, settings = served_engine
     expected = all_quarantined(sqlite_catalogue.engine_url)
     engine.add_quarantine([QuarantineEntry("M00", "<b>x</b>", "harvest", HOSTILE_REASON, b"<record/>")])
-    client: TestClient[Any, Any] = await aiohttp_client(make_app(engine, settings))
+    client: TestClient[Any, Any] = await staff_client(aiohttp_client, make_app(engine, settings), engine)
     answer = await client.get("/api/quarantine", params={"page_size": "500"})
     assert answer.status == 200
     body = await answer.json()
@@ -395,7 +396,7 @@ async def test_bad_quarantine_parameters_are_a_400_naming_them(
 ) -> None:
     settings = Settings(engine_url=f"sqlite:///{tmp_path / 'unicat.db'}", data_dir=tmp_path)
     with open_engine(settings) as engine:
-        client: TestClient[Any, Any] = await aiohttp_client(make_app(engine, settings))
+        client: TestClient[Any, Any] = await staff_client(aiohttp_client, make_app(engine, settings), engine)
         await _assert_refused(client, query, param)
 
 

@@ -8,7 +8,7 @@ sign-in must find the account that was just made.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
@@ -18,6 +18,9 @@ from unicat.engines.elasticsearch.counters import raise_to, reserve
 from unicat.engines.elasticsearch.indices import IndexNames
 from unicat.engines.elasticsearch.scan import scan
 from unicat.errors import UserExists, UserNotFound
+
+# Accounts read by one search (a terms query and a result window of at most 10,000).
+IDS_PER_SEARCH = 10_000
 
 
 def _user(source: Mapping[str, Any]) -> User:
@@ -70,6 +73,18 @@ def find_user(client: Elasticsearch, names: IndexNames, email: str) -> User | No
 def get_user(client: Elasticsearch, names: IndexNames, user_id: int) -> User | None:
     hits = client.search(index=names.users, query={"term": {"id": user_id}}, size=1)["hits"]["hits"]
     return _user(hits[0]["_source"]) if hits else None
+
+
+def get_users(client: Elasticsearch, names: IndexNames, user_ids: Sequence[int]) -> dict[int, User]:
+    unique = list(dict.fromkeys(user_ids))
+    found: dict[int, User] = {}
+    for start in range(0, len(unique), IDS_PER_SEARCH):
+        chunk = unique[start : start + IDS_PER_SEARCH]
+        hits = client.search(index=names.users, query={"terms": {"id": chunk}}, size=len(chunk))["hits"][
+            "hits"
+        ]
+        found.update((int(hit["_source"]["id"]), _user(hit["_source"])) for hit in hits)
+    return found
 
 
 def list_users(client: Elasticsearch, names: IndexNames) -> list[User]:

@@ -2,9 +2,12 @@
 
 Indices (definitions in ``mappings/elasticsearch``), all named ``{prefix}-…``: ``meta`` (schema
 version, counters), ``sources``, ``records`` (source records), ``harvests``, ``quarantine``,
-``redirects``, ``decisions`` (librarians' merge decisions), and the union generations behind the
-alias ``{prefix}-union``. Writes are not refreshed one by one: reads that must see recent writes
-refresh the index they read first, or GET by id (which is real time).
+``redirects``, ``decisions`` (librarians' merge decisions), ``users`` and ``sessions``, what readers add
+(``comments``, ``ratings``, ``tags``, ``reports``, ``moderation``, ``lists``, ``list_entries``: see
+``engines/elasticsearch/readers.py``), and the union generations behind the alias ``{prefix}-union``.
+Writes are not refreshed one by one: reads that must see recent writes refresh the index they read
+first, or GET by id (which is real time). Accounts and what readers add are the exception: few writes,
+each read straight after by a page, so each write refreshes its index.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 from unicat.accounts import Session, User
 from unicat.clock import utc_now
 from unicat.engine import Engine, HarvestMode, one_entry_per_record
-from unicat.engines.elasticsearch import accounts, oai
+from unicat.engines.elasticsearch import accounts, oai, overlap, readers
 from unicat.engines.elasticsearch import records as docs
 from unicat.engines.elasticsearch.bulk import write_all
 from unicat.engines.elasticsearch.connection import make_client, parse_engine_url, translated
@@ -53,7 +56,9 @@ from unicat.model import (
     UnionRecord,
 )
 from unicat.oai_items import FeedCollector, OaiEntry, OaiItem, OaiSelection
+from unicat.overlap import LibraryOverlap
 from unicat.query import SearchQuery, SearchResult
+from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
 from unicat.settings import Settings
 
 # Redirect chains longer than this are treated as a cycle (as in the SQLite engine).
@@ -542,6 +547,8 @@ class ElasticsearchEngine(Engine):
             swap_alias(self._client, self.names, index)
             save_redirects(self._client, self.names, redirects, self.settings)
             prune_redirects(self._client, self.names, index)
+            # Record pages read the redirects by search (what was merged into a record): make them current.
+            self._client.indices.refresh(index=self.names.redirects)
             # Last: the feed's items, then the generation's datestamp (engines/elasticsearch/oai.py).
             oai.save_changes(self._client, self.names, previous, gathered, generation, self.settings)
         self.add_quarantine(rejected)
@@ -645,6 +652,141 @@ class ElasticsearchEngine(Engine):
             ),
         )
 
+    def get_users(self, user_ids: Sequence[int]) -> dict[int, User]:
+        return self._call("read", lambda: accounts.get_users(self._client, self.names, user_ids))
+
+    # -- what readers add (engines/elasticsearch/readers.py) ---------------------------------------
+    def add_comment(self, comment: Comment) -> Comment:
+        return self._call("comment write", lambda: readers.add_comment(self._client, self.names, comment))
+
+    def get_comment(self, comment_id: int) -> Comment | None:
+        return self._call("read", lambda: readers.get_comment(self._client, self.names, comment_id))
+
+    def update_comment(self, comment: Comment) -> None:
+        self._call("comment write", lambda: readers.update_comment(self._client, self.names, comment))
+
+    def delete_comment(self, comment_id: int) -> bool:
+        return self._call(
+            "comment delete", lambda: readers.delete_comment(self._client, self.names, comment_id)
+        )
+
+    def comments_for(self, records: Sequence[str]) -> list[Comment]:
+        return self._call("read", lambda: readers.comments_for(self._client, self.names, records))
+
+    def comments_by(self, user_id: int) -> list[Comment]:
+        return self._call("read", lambda: readers.comments_by(self._client, self.names, user_id))
+
+    def iter_comments(self) -> Iterator[Comment]:
+        with translated(self.node_url, "comment read"):
+            yield from readers.iter_comments(self._client, self.names)
+
+    def set_rating(self, rating: Rating) -> Rating:
+        return self._call("rating write", lambda: readers.set_rating(self._client, self.names, rating))
+
+    def delete_rating(self, record: str, user_id: int) -> bool:
+        return self._call(
+            "rating delete", lambda: readers.delete_rating(self._client, self.names, record, user_id)
+        )
+
+    def ratings_for(self, records: Sequence[str]) -> list[Rating]:
+        return self._call("read", lambda: readers.ratings_for(self._client, self.names, records))
+
+    def iter_ratings(self) -> Iterator[Rating]:
+        with translated(self.node_url, "rating read"):
+            yield from readers.iter_ratings(self._client, self.names)
+
+    def add_tag(self, tag: Tag) -> Tag:
+        return self._call("tag write", lambda: readers.add_tag(self._client, self.names, tag))
+
+    def remove_tag(self, record: str, user_id: int, tag: str) -> bool:
+        return self._call(
+            "tag delete", lambda: readers.remove_tag(self._client, self.names, record, user_id, tag)
+        )
+
+    def tags_for(self, records: Sequence[str]) -> list[Tag]:
+        return self._call("read", lambda: readers.tags_for(self._client, self.names, records))
+
+    def tag_counts(self, limit: int = 1_000) -> list[tuple[str, int]]:
+        return self._call("read", lambda: readers.tag_counts(self._client, self.names, limit))
+
+    def tagged_records(self, tag: str, limit: int = 10_000) -> list[str]:
+        return self._call("read", lambda: readers.tagged_records(self._client, self.names, tag, limit))
+
+    def iter_tags(self) -> Iterator[Tag]:
+        with translated(self.node_url, "tag read"):
+            yield from readers.iter_tags(self._client, self.names)
+
+    def add_report(self, report: Report) -> Report:
+        return self._call("report write", lambda: readers.add_report(self._client, self.names, report))
+
+    def reports_for(self, comment_ids: Sequence[int]) -> list[Report]:
+        return self._call("read", lambda: readers.reports_for(self._client, self.names, comment_ids))
+
+    def open_reports(self, limit: int = 1_000) -> list[Report]:
+        return self._call("read", lambda: readers.open_reports(self._client, self.names, limit))
+
+    def resolve_reports(self, comment_id: int, action_id: int) -> int:
+        return self._call(
+            "report write",
+            lambda: readers.resolve_reports(self._client, self.names, comment_id, action_id),
+        )
+
+    def iter_reports(self) -> Iterator[Report]:
+        with translated(self.node_url, "report read"):
+            yield from readers.iter_reports(self._client, self.names)
+
+    def log_moderation(self, action: ModerationAction) -> ModerationAction:
+        return self._call(
+            "moderation write", lambda: readers.log_moderation(self._client, self.names, action)
+        )
+
+    def moderation_log(self, comment_id: int | None = None, limit: int = 200) -> list[ModerationAction]:
+        return self._call("read", lambda: readers.moderation_log(self._client, self.names, comment_id, limit))
+
+    def iter_moderation(self) -> Iterator[ModerationAction]:
+        with translated(self.node_url, "moderation read"):
+            yield from readers.iter_moderation(self._client, self.names)
+
+    def add_list(self, reading_list: ReadingList) -> ReadingList:
+        return self._call("list write", lambda: readers.add_list(self._client, self.names, reading_list))
+
+    def get_list(self, list_id: int) -> ReadingList | None:
+        return self._call("read", lambda: readers.get_list(self._client, self.names, list_id))
+
+    def update_list(self, reading_list: ReadingList) -> None:
+        self._call("list write", lambda: readers.update_list(self._client, self.names, reading_list))
+
+    def delete_list(self, list_id: int) -> bool:
+        return self._call("list delete", lambda: readers.delete_list(self._client, self.names, list_id))
+
+    def lists_of(self, user_id: int) -> list[ReadingList]:
+        return self._call("read", lambda: readers.lists_of(self._client, self.names, user_id))
+
+    def iter_lists(self) -> Iterator[ReadingList]:
+        with translated(self.node_url, "list read"):
+            yield from readers.iter_lists(self._client, self.names)
+
+    def add_list_entry(self, entry: ListEntry) -> ListEntry:
+        return self._call("list write", lambda: readers.add_list_entry(self._client, self.names, entry))
+
+    def remove_list_entry(self, list_id: int, record: str) -> bool:
+        return self._call(
+            "list write", lambda: readers.remove_list_entry(self._client, self.names, list_id, record)
+        )
+
+    def list_entries(self, list_id: int) -> list[ListEntry]:
+        return self._call("read", lambda: readers.list_entries(self._client, self.names, list_id))
+
+    def iter_list_entries(self) -> Iterator[ListEntry]:
+        with translated(self.node_url, "list read"):
+            yield from readers.iter_list_entries(self._client, self.names)
+
+    def redirects_from(self, union_ids: Sequence[str]) -> dict[str, str]:
+        return self._call("read", lambda: readers.redirects_from(self._client, self.names, union_ids))
+
+    def redirects_to(self, union_ids: Sequence[str]) -> dict[str, list[str]]:
+        return self._call("read", lambda: readers.redirects_to(self._client, self.names, union_ids))
+
     # -- OAI-PMH feed ----------------------------------------------------------------------------
     def oai_generations(self) -> list[tuple[int, str]]:
         return self._call("read", lambda: oai.generations(self._client, self.names))
@@ -684,6 +826,9 @@ class ElasticsearchEngine(Engine):
     def union_count(self) -> int:
         answer = self._call("count", lambda: self._client.count(index=self.names.union))
         return int(answer["count"])
+
+    def library_overlap(self) -> LibraryOverlap:
+        return self._call("library overlap", lambda: overlap.library_overlap(self._client, self.names))
 
     def search(self, query: SearchQuery) -> SearchResult:
         began = time.perf_counter()

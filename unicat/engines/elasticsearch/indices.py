@@ -18,12 +18,14 @@ from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError, SchemaError
 from unicat.settings import Settings
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """1: the first catalogue. 2: fields added for unattended harvesting (a source's ``harvest_interval``,
 the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). 3: a source's profile
 override (``mapping``). 4: the librarians' merge decisions (index ``decisions``). 5: the OAI-PMH feed
 (indices ``oai``, ``oai_generations``, ``oai_sets``; an older catalogue gets its items when opened,
 see ``engines/elasticsearch/oai.py``). 6: accounts and sessions (indices ``users``, ``sessions``).
+7: what readers add (indices ``comments``, ``ratings``, ``tags``, ``reports``, ``moderation``, ``lists``,
+``list_entries``).
 Changes that only add fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
 DEFINITIONS_DIR = MAPPINGS_DIR / "elasticsearch"
 # Indices other than the union generations, each defined by the JSON file of the same name.
@@ -40,6 +42,13 @@ PLAIN_INDICES = (
     "oai_sets",
     "users",
     "sessions",
+    "comments",
+    "ratings",
+    "tags",
+    "reports",
+    "moderation",
+    "lists",
+    "list_entries",
 )
 SCHEMA_DOC = "schema"
 
@@ -100,6 +109,34 @@ class IndexNames:
     @property
     def sessions(self) -> str:
         return self.plain("sessions")
+
+    @property
+    def comments(self) -> str:
+        return self.plain("comments")
+
+    @property
+    def ratings(self) -> str:
+        return self.plain("ratings")
+
+    @property
+    def tags(self) -> str:
+        return self.plain("tags")
+
+    @property
+    def reports(self) -> str:
+        return self.plain("reports")
+
+    @property
+    def moderation(self) -> str:
+        return self.plain("moderation")
+
+    @property
+    def lists(self) -> str:
+        return self.plain("lists")
+
+    @property
+    def list_entries(self) -> str:
+        return self.plain("list_entries")
 
     @property
     def union(self) -> str:

@@ -124,6 +124,8 @@ def _filters(query: SearchQuery) -> list[dict[str, Any]]:
     ]
     if query.year_from is not None or query.year_to is not None:
         filters.append(_year_range(query.year_from, query.year_to))
+    if query.ids is not None:  # a tag's records (unicat/query.py TAG_FILTER)
+        filters.append({"terms": {"id": list(query.ids)}})
     return filters
 
 

@@ -7,6 +7,7 @@ import itertools
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +17,7 @@ from unicat.accounts import Session, User
 from unicat.clock import utc_now
 from unicat.documents import index_fields
 from unicat.engine import Engine, HarvestMode, one_entry_per_record
-from unicat.engines.sqlite import accounts, driver, oai
+from unicat.engines.sqlite import accounts, driver, oai, overlap, readers
 from unicat.engines.sqlite.connections import ConnectionPool, TimedConnection
 from unicat.engines.sqlite.facets import FacetCache, FacetColumns, MatchSet, generation, parse_rids
 from unicat.engines.sqlite.schema import INSERT_TEXT, migrate
@@ -24,6 +25,7 @@ from unicat.engines.sqlite.search import CompiledSearch, compile_search, order_s
 from unicat.errors import (
     EngineError,
     EngineUnavailable,
+    ItemNotFound,
     QueryTimeout,
     SourceNotFound,
     UserExists,
@@ -43,12 +45,17 @@ from unicat.model import (
     UnionRecord,
 )
 from unicat.oai_items import FeedCollector, OaiEntry, OaiItem, OaiSelection
+from unicat.overlap import LibraryOverlap
 from unicat.query import FACET_FIELDS, SearchQuery, SearchResult
+from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
 from unicat.settings import Settings
 
 # Rows fetched per round trip by the streaming iterators: each batch is its own short read, so an
 # export never pins a reader connection or an old WAL snapshot for its whole length.
 ITER_BATCH = 500
+# Values per ``IN (…)`` list: a long list of ids is read in several statements, far below SQLite's
+# limit on a statement's variables.
+IN_BATCH = 500
 # Union records written per executemany call during a rebuild.
 WRITE_BATCH = 1_000
 # Time limit (seconds) of internal bulk reads such as loading every membership before re-indexing:
@@ -560,6 +567,331 @@ class SqliteEngine(Engine):
                 conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
             return int(conn.execute("SELECT changes()").fetchone()[0])
 
+    def get_users(self, user_ids: Sequence[int]) -> dict[int, User]:
+        rows = self._fetch_in(f"SELECT {accounts.USER_COLUMNS} FROM users", "id", user_ids)
+        return {user.id: user for user in map(accounts.user, rows) if user.id is not None}
+
+    # -- what readers add ------------------------------------------------------------------------
+    def _fetch_in(self, select: str, column: str, values: Sequence[Any]) -> list[Any]:
+        """The rows of ``select`` whose ``column`` is one of ``values``, read from one snapshot in
+        statements of at most :data:`IN_BATCH` values each."""
+        wanted = list(dict.fromkeys(values))
+        rows: list[Any] = []
+        if not wanted:
+            return rows
+        with self._pool.read() as reader, reader.time_limit(self.settings.query_timeout) as conn:
+            for start in range(0, len(wanted), IN_BATCH):
+                batch = wanted[start : start + IN_BATCH]
+                marks = ", ".join("?" * len(batch))
+                rows.extend(conn.execute(f"{select} WHERE {column} IN ({marks})", batch).fetchall())
+        return rows
+
+    def _iter_keyset(self, table: str, columns: str, key: str) -> Iterator[Any]:
+        """Every row of ``table`` by ``key`` (its leading columns), :data:`ITER_BATCH` rows per read."""
+        width = key.count(",") + 1
+        marks = ", ".join("?" * width)
+        last: tuple[Any, ...] | None = None
+        while True:
+            where = "" if last is None else f"WHERE ({key}) > ({marks})"
+            rows = self._fetchall(
+                f"SELECT {columns} FROM {table} {where} ORDER BY {key} LIMIT {ITER_BATCH}", last or ()
+            )
+            yield from rows
+            if len(rows) < ITER_BATCH:
+                return
+            last = tuple(rows[-1][:width])
+
+    @contextmanager
+    def _adding(self, what: str) -> Iterator[driver.Connection]:
+        """A write transaction that stores a new item; only an id given with it can collide."""
+        try:
+            with self._pool.write() as conn:
+                yield conn
+        except driver.IntegrityError as exc:
+            raise EngineError(
+                f"{what} was not stored: its id is taken ({exc}); copy a catalogue into an empty engine"
+            ) from exc
+
+    def add_comment(self, comment: Comment) -> Comment:
+        created = comment.created or utc_now()
+        with self._adding(f"comment #{comment.id}") as conn:
+            cursor = conn.execute(
+                f"INSERT INTO comments ({readers.COMMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    comment.id,
+                    comment.record,
+                    comment.user_id,
+                    comment.body,
+                    created,
+                    comment.edited,
+                    int(comment.hidden),
+                    comment.hidden_reason,
+                ),
+            )
+        return comment.with_changes(id=cursor.lastrowid, created=created)
+
+    def get_comment(self, comment_id: int) -> Comment | None:
+        row = self._fetchone(f"SELECT {readers.COMMENT_COLUMNS} FROM comments WHERE id = ?", (comment_id,))
+        return readers.comment(row) if row is not None else None
+
+    def update_comment(self, comment: Comment) -> None:
+        with self._pool.write() as conn:
+            cursor = conn.execute(
+                "UPDATE comments SET body = ?, edited = ?, hidden = ?, hidden_reason = ? WHERE id = ?",
+                (comment.body, comment.edited, int(comment.hidden), comment.hidden_reason, comment.id),
+            )
+            if cursor.rowcount != 1:
+                raise ItemNotFound(f"comment #{comment.id}")
+
+    def delete_comment(self, comment_id: int) -> bool:
+        with self._pool.write() as conn:
+            conn.execute("DELETE FROM reports WHERE comment_id = ?", (comment_id,))
+            return conn.execute("DELETE FROM comments WHERE id = ?", (comment_id,)).rowcount > 0
+
+    def comments_for(self, records: Sequence[str]) -> list[Comment]:
+        rows = self._fetch_in(f"SELECT {readers.COMMENT_COLUMNS} FROM comments", "record", records)
+        found = [readers.comment(row) for row in rows]
+        # Several IN batches each come in their own order: the newest first is decided here.
+        return sorted(found, key=lambda c: (c.created, c.id), reverse=True)
+
+    def comments_by(self, user_id: int) -> list[Comment]:
+        rows = self._fetchall(
+            f"SELECT {readers.COMMENT_COLUMNS} FROM comments WHERE user_id = ? "
+            "ORDER BY created DESC, id DESC",
+            (user_id,),
+        )
+        return [readers.comment(row) for row in rows]
+
+    def iter_comments(self) -> Iterator[Comment]:
+        for row in self._iter_keyset("comments", readers.COMMENT_COLUMNS, "id"):
+            yield readers.comment(row)
+
+    def set_rating(self, rating: Rating) -> Rating:
+        at = rating.at or utc_now()
+        with self._pool.write() as conn:
+            conn.execute(
+                f"INSERT INTO ratings ({readers.RATING_COLUMNS}) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (record, user_id) DO UPDATE SET stars = excluded.stars, at = excluded.at",
+                (rating.record, rating.user_id, rating.stars, at),
+            )
+        return dataclasses.replace(rating, at=at)
+
+    def delete_rating(self, record: str, user_id: int) -> bool:
+        with self._pool.write() as conn:
+            cursor = conn.execute("DELETE FROM ratings WHERE record = ? AND user_id = ?", (record, user_id))
+            return cursor.rowcount > 0
+
+    def ratings_for(self, records: Sequence[str]) -> list[Rating]:
+        rows = self._fetch_in(f"SELECT {readers.RATING_COLUMNS} FROM ratings", "record", records)
+        return [readers.rating(row) for row in rows]
+
+    def iter_ratings(self) -> Iterator[Rating]:
+        for row in self._iter_keyset("ratings", readers.RATING_COLUMNS, "record, user_id"):
+            yield readers.rating(row)
+
+    def add_tag(self, tag: Tag) -> Tag:
+        with self._pool.write() as conn:
+            conn.execute(
+                f"INSERT INTO tags ({readers.TAG_COLUMNS}) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (tag.record, tag.user_id, tag.tag, tag.at or utc_now()),
+            )
+            row = conn.execute(
+                f"SELECT {readers.TAG_COLUMNS} FROM tags WHERE record = ? AND user_id = ? AND tag = ?",
+                (tag.record, tag.user_id, tag.tag),
+            ).fetchone()
+        return readers.tag(row)
+
+    def remove_tag(self, record: str, user_id: int, tag: str) -> bool:
+        with self._pool.write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM tags WHERE record = ? AND user_id = ? AND tag = ?", (record, user_id, tag)
+            )
+            return cursor.rowcount > 0
+
+    def tags_for(self, records: Sequence[str]) -> list[Tag]:
+        rows = self._fetch_in(f"SELECT {readers.TAG_COLUMNS} FROM tags", "record", records)
+        return [readers.tag(row) for row in rows]
+
+    def tag_counts(self, limit: int = 1_000) -> list[tuple[str, int]]:
+        rows = self._fetchall(
+            "SELECT tag, count(DISTINCT record) AS records FROM tags GROUP BY tag "
+            "ORDER BY records DESC, tag LIMIT ?",
+            (max(0, limit),),
+        )
+        return [(str(name), int(count)) for name, count in rows]
+
+    def tagged_records(self, tag: str, limit: int = 10_000) -> list[str]:
+        rows = self._fetchall(
+            "SELECT DISTINCT record FROM tags WHERE tag = ? ORDER BY record LIMIT ?", (tag, max(0, limit))
+        )
+        return [str(record) for (record,) in rows]
+
+    def iter_tags(self) -> Iterator[Tag]:
+        for row in self._iter_keyset("tags", readers.TAG_COLUMNS, "record, user_id, tag"):
+            yield readers.tag(row)
+
+    def add_report(self, report: Report) -> Report:
+        with self._adding(f"report #{report.id}") as conn:
+            # A second report by the same reader is dropped here, and the first one is read back.
+            conn.execute(
+                f"INSERT INTO reports ({readers.REPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (comment_id, user_id) DO NOTHING",
+                (
+                    report.id,
+                    report.comment_id,
+                    report.user_id,
+                    report.reason,
+                    report.created or utc_now(),
+                    report.resolution,
+                ),
+            )
+            row = conn.execute(
+                f"SELECT {readers.REPORT_COLUMNS} FROM reports WHERE comment_id = ? AND user_id = ?",
+                (report.comment_id, report.user_id),
+            ).fetchone()
+        return readers.report(row)
+
+    def reports_for(self, comment_ids: Sequence[int]) -> list[Report]:
+        rows = self._fetch_in(f"SELECT {readers.REPORT_COLUMNS} FROM reports", "comment_id", comment_ids)
+        found = [readers.report(row) for row in rows]
+        return sorted(found, key=lambda r: (r.created, r.id))
+
+    def open_reports(self, limit: int = 1_000) -> list[Report]:
+        rows = self._fetchall(
+            f"SELECT {readers.REPORT_COLUMNS} FROM reports WHERE resolution IS NULL "
+            "ORDER BY created, id LIMIT ?",
+            (max(0, limit),),
+        )
+        return [readers.report(row) for row in rows]
+
+    def resolve_reports(self, comment_id: int, action_id: int) -> int:
+        with self._pool.write() as conn:
+            cursor = conn.execute(
+                "UPDATE reports SET resolution = ? WHERE comment_id = ? AND resolution IS NULL",
+                (action_id, comment_id),
+            )
+            return cursor.rowcount
+
+    def iter_reports(self) -> Iterator[Report]:
+        for row in self._iter_keyset("reports", readers.REPORT_COLUMNS, "id"):
+            yield readers.report(row)
+
+    def log_moderation(self, action: ModerationAction) -> ModerationAction:
+        at = action.at or utc_now()
+        with self._adding(f"moderation action #{action.id}") as conn:
+            cursor = conn.execute(
+                f"INSERT INTO moderation_log ({readers.MODERATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                (action.id, action.comment_id, action.verb, action.reason, action.user_id, at),
+            )
+        return dataclasses.replace(action, id=cursor.lastrowid, at=at)
+
+    def moderation_log(self, comment_id: int | None = None, limit: int = 200) -> list[ModerationAction]:
+        where, params = ("WHERE comment_id = ?", (comment_id,)) if comment_id is not None else ("", ())
+        rows = self._fetchall(
+            f"SELECT {readers.MODERATION_COLUMNS} FROM moderation_log {where} "
+            "ORDER BY at DESC, id DESC LIMIT ?",
+            (*params, max(0, limit)),
+        )
+        return [readers.moderation(row) for row in rows]
+
+    def iter_moderation(self) -> Iterator[ModerationAction]:
+        for row in self._iter_keyset("moderation_log", readers.MODERATION_COLUMNS, "id"):
+            yield readers.moderation(row)
+
+    def add_list(self, reading_list: ReadingList) -> ReadingList:
+        created = reading_list.created or utc_now()
+        updated = reading_list.updated or created
+        with self._adding(f"list #{reading_list.id}") as conn:
+            cursor = conn.execute(
+                f"INSERT INTO reading_lists ({readers.LIST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    reading_list.id,
+                    reading_list.user_id,
+                    reading_list.name,
+                    reading_list.description,
+                    int(reading_list.public),
+                    created,
+                    updated,
+                ),
+            )
+        return reading_list.with_changes(id=cursor.lastrowid, created=created, updated=updated)
+
+    def get_list(self, list_id: int) -> ReadingList | None:
+        row = self._fetchone(f"SELECT {readers.LIST_COLUMNS} FROM reading_lists WHERE id = ?", (list_id,))
+        return readers.reading_list(row) if row is not None else None
+
+    def update_list(self, reading_list: ReadingList) -> None:
+        with self._pool.write() as conn:
+            cursor = conn.execute(
+                "UPDATE reading_lists SET name = ?, description = ?, public = ?, updated = ? WHERE id = ?",
+                (
+                    reading_list.name,
+                    reading_list.description,
+                    int(reading_list.public),
+                    reading_list.updated or utc_now(),
+                    reading_list.id,
+                ),
+            )
+            if cursor.rowcount != 1:
+                raise ItemNotFound(f"list #{reading_list.id}")
+
+    def delete_list(self, list_id: int) -> bool:
+        with self._pool.write() as conn:
+            conn.execute("DELETE FROM list_entries WHERE list_id = ?", (list_id,))
+            return conn.execute("DELETE FROM reading_lists WHERE id = ?", (list_id,)).rowcount > 0
+
+    def lists_of(self, user_id: int) -> list[ReadingList]:
+        rows = self._fetchall(
+            f"SELECT {readers.LIST_COLUMNS} FROM reading_lists WHERE user_id = ? "
+            "ORDER BY updated DESC, id DESC",
+            (user_id,),
+        )
+        return [readers.reading_list(row) for row in rows]
+
+    def iter_lists(self) -> Iterator[ReadingList]:
+        for row in self._iter_keyset("reading_lists", readers.LIST_COLUMNS, "id"):
+            yield readers.reading_list(row)
+
+    def add_list_entry(self, entry: ListEntry) -> ListEntry:
+        with self._pool.write() as conn:
+            conn.execute(
+                f"INSERT INTO list_entries ({readers.ENTRY_COLUMNS}) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (entry.list_id, entry.record, entry.added or utc_now()),
+            )
+            row = conn.execute(
+                f"SELECT {readers.ENTRY_COLUMNS} FROM list_entries WHERE list_id = ? AND record = ?",
+                (entry.list_id, entry.record),
+            ).fetchone()
+        return readers.entry(row)
+
+    def remove_list_entry(self, list_id: int, record: str) -> bool:
+        with self._pool.write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM list_entries WHERE list_id = ? AND record = ?", (list_id, record)
+            )
+            return cursor.rowcount > 0
+
+    def list_entries(self, list_id: int) -> list[ListEntry]:
+        rows = self._fetchall(
+            f"SELECT {readers.ENTRY_COLUMNS} FROM list_entries WHERE list_id = ? ORDER BY added DESC, record",
+            (list_id,),
+        )
+        return [readers.entry(row) for row in rows]
+
+    def iter_list_entries(self) -> Iterator[ListEntry]:
+        for row in self._iter_keyset("list_entries", readers.ENTRY_COLUMNS, "list_id, record"):
+            yield readers.entry(row)
+
+    def redirects_from(self, union_ids: Sequence[str]) -> dict[str, str]:
+        rows = self._fetch_in("SELECT old_id, new_id FROM redirects", "old_id", union_ids)
+        return {str(old): str(new) for old, new in rows}
+
+    def redirects_to(self, union_ids: Sequence[str]) -> dict[str, list[str]]:
+        pointing: dict[str, list[str]] = {}
+        for new, old in self._fetch_in("SELECT new_id, old_id FROM redirects", "new_id", union_ids):
+            pointing.setdefault(str(new), []).append(str(old))
+        return {new: sorted(olds) for new, olds in pointing.items()}
+
     # -- union index -----------------------------------------------------------------------------
     def replace_union_records(self, records: Iterable[UnionRecord], redirects: Mapping[str, str]) -> int:
         written = 0
@@ -673,6 +1005,12 @@ class SqliteEngine(Engine):
 
     def union_count(self) -> int:
         return int(self._fetchone("SELECT count(*) FROM union_records")[0])
+
+    def library_overlap(self) -> LibraryOverlap:
+        # A count over the whole index, not a user query (the web app keeps it per rebuild): the
+        # generous limit of bulk reads.
+        with self._pool.read() as reader, reader.time_limit(BULK_READ_TIMEOUT, "library overlap") as conn:
+            return overlap.library_overlap(conn)
 
     # -- OAI-PMH feed ----------------------------------------------------------------------------
     def oai_generations(self) -> list[tuple[int, str]]:

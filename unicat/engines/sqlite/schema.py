@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 
 from unicat.documents import index_fields
-from unicat.engines.sqlite import accounts, driver, oai
+from unicat.engines.sqlite import accounts, driver, oai, readers
 from unicat.errors import SchemaError
 from unicat.model import UnionRecord
 
@@ -205,7 +205,12 @@ _V7: tuple[Step, ...] = (*oai.SCHEMA, oai.backfill)
 # SHA-256 only; engines/sqlite/accounts.py).
 _V8: tuple[Step, ...] = accounts.SCHEMA
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+# What readers add (issue 8): comments, ratings, tags, reports of comments, the moderation log and
+# reading lists, kept apart from the union index (engines/sqlite/readers.py); and the redirects found
+# by their target, to gather what was written on the ids merged into a record.
+_V9: tuple[Step, ...] = readers.SCHEMA
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -282,6 +282,10 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
             params.extend(values)
         else:
             raise BadParameter(name, f"unknown filter; known: {', '.join(FILTER_FIELDS)}")
+    if query.ids is not None:
+        # A tag's records (unicat/query.py TAG_FILTER): ids checked against the primary key.
+        conditions.append(f"u.id IN ({_marks(query.ids)})" if query.ids else "0")
+        params.extend(query.ids)
     if query.year_from is not None:
         conditions.append("u.year >= ?")
         params.append(query.year_from)

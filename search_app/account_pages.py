@@ -1,0 +1,242 @@
+"""Registering, signing in and out, and one's own account (name and password).
+
+Forms that fail are shown again with what was wrong and what was typed (never the password), with
+status 400. Passwords are hashed in the app's hashing pool (scrypt takes half a second and 128 MiB),
+never on the event loop. Sign-in attempts are limited per account (failures) and per address (all
+attempts); a wrong address and a wrong password get the same answer after the same work, so the
+form does not tell which addresses have an account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from search_app.auth import (
+    HASHING,
+    LIMITS,
+    clear_session_cookie,
+    client_address,
+    require_signed_in,
+    session_cookie,
+    viewer,
+)
+from search_app.ratelimit import check
+from search_app.render import render
+from search_app.state import ENGINE, SETTINGS, in_thread
+from unicat.accounts import (
+    User,
+    check_display_name,
+    check_password,
+    hash_password,
+    needs_rehash,
+    new_session,
+    normalise_email,
+    verify_password,
+)
+from unicat.errors import BadParameter, UserExists
+
+T = TypeVar("T")
+MAX_FIELD = 1_000
+MAX_LONG_FIELD = 100_000
+MY_COMMENTS = 100
+WRONG_CREDENTIALS = "the e-mail address or the password is wrong"
+DONE_MESSAGES = {
+    "password": "Your password is changed; you were signed out everywhere else.",
+    "name": "Your display name is changed.",
+    "registered": "Welcome! Your account is ready and you are signed in.",
+}
+# What a sign-in with an unknown address is checked against, so it costs what a real one costs.
+_DUMMY_HASH = "scrypt$131072$8$1$c2lnbi1pbi10aW1pbmc=$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+
+async def hashing(request: web.Request, call: Callable[..., T], *args: Any) -> T:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(request.app[HASHING], functools.partial(call, *args))
+
+
+def safe_next(raw: str | None) -> str:
+    """Where to go after signing in: a path of this site only (``//host`` or a URL would take the
+    reader elsewhere)."""
+    if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw or len(raw) > MAX_FIELD:
+        return "/"
+    return raw
+
+
+async def form_fields(request: web.Request, long: tuple[str, ...] = ()) -> dict[str, str]:
+    """A posted form's text fields, each at most 1,000 characters but those named in ``long`` (a
+    comment), which their own check measures with a message of its own."""
+    posted = await request.post()
+    form = {key: value for key, value in posted.items() if isinstance(value, str)}
+    for key, value in form.items():
+        limit = MAX_LONG_FIELD if key in long else MAX_FIELD
+        if len(value) > limit:
+            raise BadParameter(key, f"at most {limit:,} characters")
+    return form
+
+
+def see_other(location: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": location})
+
+
+async def _start_session(request: web.Request, user: User, location: str) -> web.Response:
+    assert user.id is not None
+    token, session = new_session(user.id)
+    await in_thread(request.app, request.app[ENGINE].save_session, session)
+    response = see_other(location)
+    session_cookie(response, token, request.app[SETTINGS])
+    return response
+
+
+def _form_page(
+    request: web.Request, name: str, form: dict[str, str], error: BadParameter | None = None, **extra: Any
+) -> web.Response:
+    shown = {key: value for key, value in form.items() if "password" not in key and key != "csrf"}
+    context = {
+        "q": "",
+        "form": shown,
+        "error": error.message if error else None,
+        "error_field": error.param if error else None,
+        "next": safe_next(form.get("next") or request.query.get("next")),
+        **extra,
+    }
+    return render(request, name, context, status=400 if error else 200)
+
+
+async def register_form(request: web.Request) -> web.Response:
+    if viewer(request).signed_in:
+        return see_other("/account")
+    return _form_page(request, "register.html", {}, open=request.app[SETTINGS].registration_open)
+
+
+async def register(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    if not settings.registration_open:
+        raise web.HTTPForbidden(reason="this catalogue does not take new accounts; ask a librarian for one")
+    form = await form_fields(request)
+    try:
+        email = normalise_email(form.get("email", ""))
+        name = check_display_name(form.get("display_name", ""))
+        password = check_password(form.get("password", ""))
+        if form.get("password_again", "") != password:
+            raise BadParameter("password_again", "the two passwords differ; type the same one twice")
+        limits = request.app[LIMITS]
+        check("new accounts from your address", (limits.signin_address, client_address(request)))
+        limits.signin_address.record(client_address(request))
+        stored = await hashing(request, hash_password, password)
+        user = await in_thread(request.app, request.app[ENGINE].create_user, User(email, name, stored))
+    except UserExists:
+        error = BadParameter("email", "this address has an account already: sign in instead")
+        return _form_page(request, "register.html", form, error, open=True)
+    except BadParameter as exc:
+        return _form_page(request, "register.html", form, exc, open=True)
+    location = safe_next(form.get("next"))
+    return await _start_session(request, user, location if location != "/" else "/account?done=registered")
+
+
+async def sign_in_form(request: web.Request) -> web.Response:
+    if viewer(request).signed_in:
+        return see_other(safe_next(request.query.get("next")))
+    return _form_page(request, "signin.html", {})
+
+
+async def sign_in(request: web.Request) -> web.Response:
+    form = await form_fields(request)
+    limits = request.app[LIMITS]
+    address = client_address(request)
+    try:
+        email = normalise_email(form.get("email", ""))
+        password = form.get("password", "")
+        if not password:
+            raise BadParameter("password", "give your password")
+    except BadParameter as exc:
+        return _form_page(request, "signin.html", form, exc)
+    check("sign-in attempts", (limits.signin_account, email), (limits.signin_address, address))
+    limits.signin_address.record(address)
+    user = await in_thread(request.app, request.app[ENGINE].find_user, email)
+    good = await hashing(request, verify_password, password, user.password_hash if user else _DUMMY_HASH)
+    if user is None or not good:
+        limits.signin_account.record(email)
+        return _form_page(request, "signin.html", form, BadParameter("password", WRONG_CREDENTIALS))
+    limits.signin_account.forget(email)
+    if needs_rehash(user.password_hash):
+        user = user.with_changes(password_hash=await hashing(request, hash_password, password))
+        await in_thread(request.app, request.app[ENGINE].update_user, user)
+    return await _start_session(request, user, safe_next(form.get("next")))
+
+
+async def sign_out(request: web.Request) -> web.Response:
+    seen = viewer(request)
+    if seen.session is not None:
+        await in_thread(request.app, request.app[ENGINE].delete_sessions, token_hash=seen.session.token_hash)
+    response = see_other("/")
+    clear_session_cookie(response, request.app[SETTINGS])
+    return response
+
+
+async def account(request: web.Request) -> web.Response:
+    """One's account, the forms to change it, and one's comments (with what librarians did to them)."""
+    seen = viewer(request)
+    if seen.user is None or seen.user.id is None:
+        return see_other("/signin?next=/account")
+    done = DONE_MESSAGES.get(request.query.get("done", ""))
+    comments = await in_thread(request.app, request.app[ENGINE].comments_by, seen.user.id)
+    return _form_page(request, "account.html", {}, done=done, my_comments=comments[:MY_COMMENTS])
+
+
+async def change_password(request: web.Request) -> web.Response:
+    seen = require_signed_in(request)
+    assert seen.user is not None and seen.user.id is not None
+    form = await form_fields(request)
+    limits = request.app[LIMITS]
+    try:
+        check("password attempts", (limits.signin_account, seen.user.email))
+        if not await hashing(request, verify_password, form.get("current", ""), seen.user.password_hash):
+            limits.signin_account.record(seen.user.email)
+            raise BadParameter("current", "this is not your current password")
+        password = check_password(form.get("password", ""))
+        if form.get("password_again", "") != password:
+            raise BadParameter("password_again", "the two passwords differ; type the same one twice")
+    except BadParameter as exc:
+        return _form_page(request, "account.html", form, exc, done=None, my_comments=[])
+    stored = await hashing(request, hash_password, password)
+    engine = request.app[ENGINE]
+    await in_thread(request.app, engine.update_user, seen.user.with_changes(password_hash=stored))
+    # Whoever else knew the old password is signed out; this browser gets a new session.
+    await in_thread(request.app, engine.delete_sessions, user_id=seen.user.id)
+    return await _start_session(request, seen.user, "/account?done=password")
+
+
+async def change_name(request: web.Request) -> web.Response:
+    seen = require_signed_in(request)
+    assert seen.user is not None
+    form = await form_fields(request)
+    try:
+        name = check_display_name(form.get("display_name", ""))
+    except BadParameter as exc:
+        return _form_page(request, "account.html", form, exc, done=None, my_comments=[])
+    await in_thread(request.app, request.app[ENGINE].update_user, seen.user.with_changes(display_name=name))
+    return see_other("/account?done=name")
+
+
+async def api_me(request: web.Request) -> web.Response:
+    """``GET /api/me``: the signed-in account (``null`` if none) and the CSRF token that the JSON
+    API's changes must send as ``X-CSRF-Token``."""
+    seen = viewer(request)
+    return web.json_response({"user": seen.user.to_json() if seen.user else None, "csrf": seen.csrf})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/register", register_form, name="register_form")
+    app.router.add_post("/register", register, name="register")
+    app.router.add_get("/signin", sign_in_form, name="signin_form")
+    app.router.add_post("/signin", sign_in, name="signin")
+    app.router.add_post("/signout", sign_out, name="signout")
+    app.router.add_get("/account", account, name="account")
+    app.router.add_post("/account/password", change_password, name="account_password")
+    app.router.add_post("/account/name", change_name, name="account_name")
+    app.router.add_get("/api/me", api_me, name="api_me")

@@ -1,0 +1,209 @@
+"""Who is asking: the session cookie, the CSRF token every change must carry, and the librarians' door.
+
+One middleware does all three, so no route can forget them:
+
+- **Sessions.** A signed-in browser holds a random token in the ``unicat_session`` cookie (HttpOnly:
+  no script reads it; Secure unless ``cookie_secure`` is off; SameSite=Lax: another site's page
+  cannot send it with a form). The engine stores only the token's SHA-256 (:mod:`unicat.accounts`).
+- **CSRF.** Every POST, PUT, PATCH or DELETE must carry the page's token, as the form field ``csrf``
+  or the ``X-CSRF-Token`` header: the session's own token when signed in, and before that the
+  ``unicat_csrf`` cookie's (a double-submit token, so that registering and signing in are protected
+  too: nobody can sign a browser into an account of theirs). ``/oai`` and ``/sru`` are exempt: their
+  POSTs are read-only protocol requests from harvesters, which have no page to take a token from.
+- **Roles.** Every page under ``/librarians`` needs the librarian or admin role: a patron gets 403,
+  someone not signed in is sent to sign in first.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from search_app.ratelimit import RateLimiter
+from search_app.state import ENGINE, SETTINGS, in_thread
+from unicat.accounts import SESSION_DAYS, Session, User, token_hash
+from unicat.clock import parse_time
+from unicat.settings import Settings
+
+SESSION_COOKIE = "unicat_session"
+CSRF_COOKIE = "unicat_csrf"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
+STAFF_ROLES = ("librarian", "admin")
+LIBRARIANS_PREFIX = "/librarians"
+# Paths that need neither a viewer nor a CSRF token: files, the health check, and the read-only
+# protocols (their POST is a query, sent by harvesters and SRU clients, not by our forms).
+_NO_VIEWER = ("/static/", "/healthz")
+_PROTOCOL_PATHS = ("/oai", "/sru")
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+_MAX_TOKEN = 128
+CSRF_MESSAGE = "this form has expired or was sent from another site's page: reload the page and send it again"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The person behind a request: their account and session when signed in, and the CSRF token
+    their forms carry."""
+
+    user: User | None
+    session: Session | None
+    csrf: str
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user is not None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.user is not None and self.user.role in STAFF_ROLES
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user is not None else None
+
+
+ANONYMOUS = Viewer(None, None, "")
+VIEWER = web.RequestKey("viewer", Viewer)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The app's rate limiters (search_app/ratelimit.py), sized from the settings."""
+
+    signin_account: RateLimiter
+    signin_address: RateLimiter
+    post_account: RateLimiter
+    post_address: RateLimiter
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            RateLimiter(settings.signin_limit_account, settings.signin_window),
+            RateLimiter(settings.signin_limit_address, settings.signin_window),
+            RateLimiter(settings.post_limit_account, settings.post_window),
+            RateLimiter(settings.post_limit_address, settings.post_window),
+        )
+
+
+LIMITS = web.AppKey("limits", Limits)
+HASHING = web.AppKey("hashing", ThreadPoolExecutor)
+"""Where passwords are hashed: 2 threads, so at most 2 × 128 MiB of scrypt at once, apart from the
+engine's pool (a burst of sign-ins must not delay searches)."""
+
+
+def viewer(request: web.Request) -> Viewer:
+    """The request's viewer (anonymous on paths the middleware skips, and on its own errors)."""
+    found: Viewer = request.get(VIEWER, ANONYMOUS)
+    return found
+
+
+def client_address(request: web.Request) -> str:
+    """The address rate limits count by: the peer's (put Unicat behind a proxy that keeps it, or
+    limits count the proxy as one client)."""
+    return request.remote or "unknown"
+
+
+def session_cookie(response: web.StreamResponse, token: str, settings: Settings) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=SESSION_DAYS * 86_400,
+        path="/",
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="Lax",
+    )
+    response.del_cookie(CSRF_COOKIE, path="/")
+
+
+def clear_session_cookie(response: web.StreamResponse, settings: Settings) -> None:
+    secure = settings.cookie_secure
+    response.del_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="Lax")
+
+
+def _csrf_cookie(response: web.StreamResponse, token: str, settings: Settings) -> None:
+    response.set_cookie(
+        CSRF_COOKIE, token, path="/", httponly=True, secure=settings.cookie_secure, samesite="Strict"
+    )
+
+
+async def _signed_in(request: web.Request) -> Viewer | None:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if not token or len(token) > _MAX_TOKEN:
+        return None
+    app = request.app
+    session = await in_thread(app, app[ENGINE].get_session, token_hash(token))
+    if session is None:
+        return None
+    expires = parse_time(session.expires)
+    if expires is None or expires <= datetime.now(UTC):
+        return None
+    user = await in_thread(app, app[ENGINE].get_user, session.user_id)
+    return Viewer(user, session, session.csrf) if user is not None else None
+
+
+async def _posted_token(request: web.Request) -> str:
+    header = request.headers.get(CSRF_HEADER)
+    if header is not None:
+        return header
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()  # aiohttp keeps it: the handler reads the same form
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def sign_in_url(request: web.Request) -> str:
+    return "/signin?" + urlencode({"next": request.path_qs})
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Find the viewer, refuse a change without its CSRF token, keep patrons off librarians' pages."""
+    path = request.path
+    if path.startswith(_NO_VIEWER) or path in _PROTOCOL_PATHS or request.match_info.http_exception:
+        return await handler(request)  # (the last: no such page, or not this method: 404 or 405)
+    settings = request.app[SETTINGS]
+    found = await _signed_in(request)
+    stale_cookie = found is None and SESSION_COOKIE in request.cookies
+    new_csrf = ""
+    if found is None:
+        csrf = request.cookies.get(CSRF_COOKIE, "")
+        if not csrf or len(csrf) > _MAX_TOKEN:
+            csrf = new_csrf = secrets.token_urlsafe(24)
+        found = Viewer(None, None, csrf)
+    request[VIEWER] = found
+    if request.method not in _SAFE_METHODS:
+        given = await _posted_token(request)
+        if new_csrf or not given or not hmac.compare_digest(given.encode(), found.csrf.encode()):
+            raise web.HTTPForbidden(reason=CSRF_MESSAGE)
+    if path == LIBRARIANS_PREFIX or path.startswith(LIBRARIANS_PREFIX + "/"):
+        if not found.signed_in:
+            if request.method in _SAFE_METHODS:
+                raise web.HTTPSeeOther(sign_in_url(request))
+            raise web.HTTPForbidden(reason="sign in as a librarian first")
+        if not found.is_staff:
+            raise web.HTTPForbidden(reason="this page is for librarians; your account is a reader's")
+    response = await handler(request)
+    if new_csrf and (response.content_type == "text/html" or path == "/api/me"):
+        _csrf_cookie(response, new_csrf, settings)  # for the page's forms; the JSON API needs none
+    if stale_cookie:
+        clear_session_cookie(response, settings)
+    return response
+
+
+def require_signed_in(request: web.Request) -> Viewer:
+    """The viewer, who must be signed in (403 otherwise: a change needs an account)."""
+    found = viewer(request)
+    if found.user is None:
+        raise web.HTTPForbidden(reason="sign in first: only readers with an account can do this")
+    return found

@@ -1,0 +1,317 @@
+"""Readers' comments, ratings and tags on record pages, and as JSON.
+
+A signed-in reader comments on a record, edits or deletes their own comments, rates the record
+(1–5 stars, once: rating again replaces it), tags it, and reports someone else's comment. Comments
+are plain text: the page escapes them and keeps their line breaks, nothing in them is markup.
+
+Who sees what: everyone sees the comments no librarian hid; the author of a hidden comment sees it
+with the librarian's reason; librarians see every comment with its open reports. Everything is
+attached to the record's union id as the reader saw it; a record page also shows what was written on
+the ids merged into it (unicat/reader_data.py).
+
+Posting (comments, reports) is rate-limited per account and per address (``post_limit_*``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from search_app.account_pages import form_fields, see_other
+from search_app.auth import LIMITS, Viewer, client_address, require_signed_in, viewer
+from search_app.fetch import find_record
+from search_app.ratelimit import check
+from search_app.render import render
+from search_app.state import ENGINE, in_thread
+from unicat.accounts import User
+from unicat.clock import utc_now
+from unicat.errors import BadParameter, ItemNotFound
+from unicat.model import UnionRecord
+from unicat.reader_data import RecordContributions, record_contributions
+from unicat.readers import (
+    MAX_TAGS_PER_RECORD,
+    Comment,
+    Rating,
+    Report,
+    Tag,
+    check_comment,
+    check_reason,
+    check_stars,
+    normalise_tag,
+    parse_tags,
+    shown_name,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentView:
+    """A comment as one viewer sees it."""
+
+    comment: Comment
+    author: str
+    own: bool
+    reported: bool
+    open_reports: int
+
+    def to_json(self) -> dict[str, Any]:
+        # Only its author and librarians are shown a hidden comment, and they may read why.
+        return {**self.comment.to_json(), "author": self.author}
+
+
+def _author(users: dict[int, User], user_id: int) -> str:
+    return shown_name(users.get(user_id))
+
+
+def visible_comments(found: RecordContributions, seen: Viewer) -> list[CommentView]:
+    """The comments ``seen`` may read, newest first."""
+    me = seen.user_id
+    reported = found.reported_by(me)
+    open_reports = found.open_reports() if seen.is_staff else {}
+    views = []
+    for comment in found.comments:
+        own = me is not None and comment.user_id == me
+        if comment.hidden and not (own or seen.is_staff):
+            continue
+        assert comment.id is not None
+        views.append(
+            CommentView(
+                comment,
+                _author(found.authors, comment.user_id),
+                own,
+                comment.id in reported,
+                open_reports.get(comment.id, 0),
+            )
+        )
+    return views
+
+
+async def readers_context(request: web.Request, record: UnionRecord) -> dict[str, Any]:
+    """What the record page shows of its readers (search_app/pages.py's record page adds it)."""
+    found = await in_thread(request.app, record_contributions, request.app[ENGINE], record.id)
+    seen = viewer(request)
+    return {
+        "comments": visible_comments(found, seen),
+        "rating": found.summary,
+        "my_rating": found.rating_of(seen.user_id),
+        "tag_counts": found.tag_counts,
+        "my_tags": found.tags_of(seen.user_id),
+        "max_tags": MAX_TAGS_PER_RECORD,
+    }
+
+
+# -- changes -----------------------------------------------------------------------------------------
+async def _live_record(request: web.Request) -> str:
+    """The union id a change is made on: the page's record, or where it now lives if it moved."""
+    found = await find_record(request, request.match_info["id"])
+    return found if isinstance(found, str) else found.id
+
+
+def _check_post_rate(request: web.Request, seen: Viewer, what: str) -> None:
+    limits = request.app[LIMITS]
+    check(what, (limits.post_account, seen.user_id), (limits.post_address, client_address(request)))
+
+
+def _count_post(request: web.Request, seen: Viewer) -> None:
+    limits = request.app[LIMITS]
+    limits.post_account.record(seen.user_id)
+    limits.post_address.record(client_address(request))
+
+
+async def _comment(request: web.Request) -> Comment:
+    raw = request.match_info["comment"]
+    found = None
+    if raw.isdigit() and len(raw) < 19:
+        found = await in_thread(request.app, request.app[ENGINE].get_comment, int(raw))
+    if found is None or found.id is None:
+        raise ItemNotFound(f"comment {raw[:20]!r}")
+    return found
+
+
+async def _own_comment(request: web.Request, seen: Viewer) -> Comment:
+    comment = await _comment(request)
+    if comment.user_id != seen.user_id:
+        raise web.HTTPForbidden(reason="only its author can change a comment")
+    return comment
+
+
+def record_page(union_id: str, anchor: str = "") -> str:
+    return f"/record/{union_id}" + (f"#{anchor}" if anchor else "")
+
+
+async def post_comment(request: web.Request) -> web.Response:
+    """Take the record page's comment form; a refused comment shows the page again (400) with the
+    reason and the text as typed."""
+    from search_app.pages import record_page as show_record  # the pages show what this module gathers
+
+    seen = require_signed_in(request)
+    form = await form_fields(request, long=("body",))
+    found = await find_record(request, request.match_info["id"])
+    if isinstance(found, str):
+        found = await find_record(request, found)
+        assert not isinstance(found, str)
+    try:
+        comment = await add_comment(request, seen, found.id, form.get("body", ""))
+    except BadParameter as exc:
+        typed = {"comment_error": exc.message, "comment_typed": form.get("body", "")}
+        return await show_record(request, found, typed, status=400)
+    return see_other(record_page(found.id, f"comment-{comment.id}"))
+
+
+async def add_comment(request: web.Request, seen: Viewer, union_id: str, body: str) -> Comment:
+    """Check, rate-limit and store a new comment (the form and the JSON API post through here)."""
+    text = check_comment(body)
+    _check_post_rate(request, seen, "comments")
+    assert seen.user_id is not None
+    stored = await in_thread(
+        request.app, request.app[ENGINE].add_comment, Comment(union_id, seen.user_id, text)
+    )
+    _count_post(request, seen)
+    return stored
+
+
+async def edit_comment(request: web.Request) -> web.Response:
+    seen = require_signed_in(request)
+    comment = await _own_comment(request, seen)
+    form = await form_fields(request, long=("body",))
+    changed = comment.with_changes(body=check_comment(form.get("body", "")), edited=utc_now())
+    await in_thread(request.app, request.app[ENGINE].update_comment, changed)
+    return see_other(record_page(comment.record, f"comment-{comment.id}"))
+
+
+async def delete_comment(request: web.Request) -> web.Response:
+    seen = require_signed_in(request)
+    comment = await _own_comment(request, seen)
+    assert comment.id is not None
+    await in_thread(request.app, request.app[ENGINE].delete_comment, comment.id)
+    return see_other(record_page(comment.record, "comments-title"))
+
+
+async def report_comment(request: web.Request) -> web.Response:
+    seen = require_signed_in(request)
+    comment = await _comment(request)
+    assert comment.id is not None
+    if comment.user_id == seen.user_id:
+        raise BadParameter("comment", "you cannot report your own comment; edit or delete it instead")
+    form = await form_fields(request)
+    reason = check_reason(form.get("reason", ""), required=False)
+    _check_post_rate(request, seen, "reports")
+    assert seen.user_id is not None
+    await in_thread(request.app, request.app[ENGINE].add_report, Report(comment.id, seen.user_id, reason))
+    _count_post(request, seen)
+    return see_other(record_page(comment.record, f"comment-{comment.id}"))
+
+
+async def _reader_change(request: web.Request) -> tuple[int, dict[str, str], str]:
+    """What a rating or tag form needs: the reader's id (signed in, or 403), the form, and the id of
+    the record as it lives now."""
+    seen = require_signed_in(request)
+    assert seen.user_id is not None
+    form = await form_fields(request)
+    return seen.user_id, form, await _live_record(request)
+
+
+async def rate(request: web.Request) -> web.Response:
+    """Rate the record (``stars`` 1–5), or take one's rating back (``stars`` empty)."""
+    user_id, form, union_id = await _reader_change(request)
+    engine = request.app[ENGINE]
+    if form.get("stars", "").strip() in ("", "none"):
+        await in_thread(request.app, engine.delete_rating, union_id, user_id)
+    else:
+        rating = Rating(union_id, user_id, check_stars(form.get("stars", "")))
+        await in_thread(request.app, engine.set_rating, rating)
+    return see_other(record_page(union_id, "rating-title"))
+
+
+async def add_tags(request: web.Request) -> web.Response:
+    user_id, form, union_id = await _reader_change(request)
+    tags = parse_tags(form.get("tags", ""))
+    engine = request.app[ENGINE]
+    found = await in_thread(request.app, record_contributions, engine, union_id)
+    if len(set(found.tags_of(user_id)) | set(tags)) > MAX_TAGS_PER_RECORD:
+        raise BadParameter("tags", f"at most {MAX_TAGS_PER_RECORD} tags of yours on one record")
+    for tag in tags:
+        await in_thread(request.app, engine.add_tag, Tag(union_id, user_id, tag))
+    return see_other(record_page(union_id, "tags-title"))
+
+
+async def remove_tag(request: web.Request) -> web.Response:
+    user_id, form, union_id = await _reader_change(request)
+    tag = normalise_tag(form.get("tag", ""))
+    engine = request.app[ENGINE]
+    found = await in_thread(request.app, record_contributions, engine, union_id)
+    for stored in found.tags:  # the tag may sit on an id merged into this record
+        if stored.user_id == user_id and stored.tag == tag:
+            await in_thread(request.app, engine.remove_tag, stored.record, user_id, tag)
+    return see_other(record_page(union_id, "tags-title"))
+
+
+# -- JSON --------------------------------------------------------------------------------------------
+async def api_record_readers(request: web.Request) -> web.Response:
+    """``GET /api/records/{id}/comments``: the record's comments (as the viewer may see them), its
+    rating and its tags."""
+    found = await find_record(request, request.match_info["id"])
+    if isinstance(found, str):
+        raise web.HTTPMovedPermanently(f"/api/records/{found}/comments")
+    context = await readers_context(request, found)
+    summary = context["rating"]
+    return web.json_response(
+        {
+            "record": found.id,
+            "comments": [view.to_json() for view in context["comments"]],
+            "rating": summary.to_json() if summary else None,
+            "my_rating": context["my_rating"],
+            "tags": [{"tag": count.tag, "readers": count.readers} for count in context["tag_counts"]],
+            "my_tags": context["my_tags"],
+        }
+    )
+
+
+async def api_post_comment(request: web.Request) -> web.Response:
+    """``POST /api/records/{id}/comments`` with ``{"body": "…"}``: 201 and the stored comment."""
+    seen = require_signed_in(request)
+    try:
+        sent = await request.json()
+    except ValueError as exc:
+        raise BadParameter("body", 'send a JSON object such as {"body": "…"}') from exc
+    if not isinstance(sent, dict) or not isinstance(sent.get("body"), str):
+        raise BadParameter("body", 'send a JSON object with the comment\'s text as "body"')
+    union_id = await _live_record(request)
+    comment = await add_comment(request, seen, union_id, sent["body"])
+    body = comment.to_json()
+    assert seen.user is not None
+    body["author"] = seen.user.display_name
+    return web.json_response(
+        body, status=201, headers={"Location": record_page(union_id, f"comment-{comment.id}")}
+    )
+
+
+TAGS_SHOWN = 500
+
+
+async def tags_page(request: web.Request) -> web.Response:
+    """``GET /tags``: every tag readers use, the most used first, each a link to its records."""
+    counts = await in_thread(request.app, request.app[ENGINE].tag_counts, TAGS_SHOWN)
+    by_name = sorted(counts, key=lambda item: item[0])
+    return render(request, "tags.html", {"q": "", "counts": counts, "by_name": by_name})
+
+
+async def api_tags(request: web.Request) -> web.Response:
+    """``GET /api/tags``: the tags with how many records carry each, most used first."""
+    counts = await in_thread(request.app, request.app[ENGINE].tag_counts, TAGS_SHOWN)
+    return web.json_response([{"tag": tag, "records": records} for tag, records in counts])
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/tags", tags_page, name="tags")
+    app.router.add_get("/api/tags", api_tags, name="api_tags")
+    app.router.add_post("/record/{id}/comments", post_comment, name="post_comment")
+    app.router.add_post("/record/{id}/rating", rate, name="rate")
+    app.router.add_post("/record/{id}/tags", add_tags, name="add_tags")
+    app.router.add_post("/record/{id}/tags/remove", remove_tag, name="remove_tag")
+    app.router.add_post("/comments/{comment}/edit", edit_comment, name="edit_comment")
+    app.router.add_post("/comments/{comment}/delete", delete_comment, name="delete_comment")
+    app.router.add_post("/comments/{comment}/report", report_comment, name="report_comment")
+    app.router.add_get("/api/records/{id}/comments", api_record_readers, name="api_record_comments")
+    app.router.add_post("/api/records/{id}/comments", api_post_comment, name="api_post_comment")
