@@ -32,21 +32,15 @@ each figure means.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import cProfile
+import dataclasses
 import http.client
 import json
-import logging
 import os
-import pstats
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import uuid
@@ -54,7 +48,6 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import unescape
@@ -65,6 +58,16 @@ if str(REPO_ROOT) not in sys.path:
 
 from bench.corpus import DEFAULT_SEED, DEFAULT_SIZE, union_records  # noqa: E402
 from bench.foundation import machine, quiet_logging  # noqa: E402
+from bench.served import (  # noqa: E402
+    NodeCpu,
+    Server,
+    cpu_seconds,
+    elasticsearch,
+    es_version,
+    memory_mib,
+    pick_cores,
+)
+from bench.served import server as served_app  # noqa: E402
 from unicat.engines import open_engine  # noqa: E402
 from unicat.oai_items import seconds_of  # noqa: E402
 from unicat.settings import Settings  # noqa: E402
@@ -73,7 +76,6 @@ TARGET = 2_000.0
 """Records/s the issue asks of ListRecords marcxml served by one core."""
 DEFAULT_PAGE = 500
 MEMORY_PAGE = 10_000
-SERVER_TIMEOUT = 120.0
 REQUEST_TIMEOUT = 600.0
 # (name, verb, metadataPrefix, gzip), harvested in this order in every run.
 CASES: tuple[tuple[str, str, str, bool], ...] = (
@@ -100,141 +102,14 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-# -- the server (a process of its own) ------------------------------------------------------------------
-
-
-class ThreadProfiles:
-    """cProfile in every thread of the process: the event loop's and the engine pool's (started later)."""
-
-    def __init__(self) -> None:
-        self._profiles: list[cProfile.Profile] = []
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        threading.setprofile(self._hook)
-        self._add().enable()
-
-    def _add(self) -> cProfile.Profile:
-        profile = cProfile.Profile()
-        with self._lock:
-            self._profiles.append(profile)
-        return profile
-
-    def _hook(self, frame: FrameType, event: str, arg: object) -> None:
-        # The first event of a new thread: from now on that thread has a profiler of its own.
-        self._add().enable()
-
-    def dump(self, directory: Path) -> None:
-        threading.setprofile(None)
-        with self._lock:
-            profiles = list(self._profiles)
-        for profile in profiles:
-            profile.disable()
-        stats = pstats.Stats(profiles[0])
-        for profile in profiles[1:]:
-            stats.add(profile)
-        directory.mkdir(parents=True, exist_ok=True)
-        stats.dump_stats(str(directory / "server.pstats"))
-        with (directory / "server.txt").open("w", encoding="utf-8") as out:
-            for order in ("tottime", "cumulative"):
-                pstats.Stats(str(directory / "server.pstats"), stream=out).sort_stats(order).print_stats(45)
-
-
-async def _serve(settings: Settings, profiles: ThreadProfiles | None, profile_dir: Path | None) -> None:
-    from unicat.steps import serve_step
-
-    engine = open_engine(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGINT, stop.set)
-    if profiles is not None:
-        profiles.start()
-    runner, url = await serve_step(engine, settings, "127.0.0.1", 0)
-    print(f"{url}oai", flush=True)
-    try:
-        await stop.wait()
-    finally:
-        if profiles is not None and profile_dir is not None:
-            profiles.dump(profile_dir)
-        await runner.cleanup()
-        engine.close()
-
-
-def serve_main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="bench/oai.py serve")
-    parser.add_argument("--engine-url", required=True)
-    parser.add_argument("--page-size", type=int, required=True)
-    parser.add_argument("--core", type=int)
-    parser.add_argument("--profile", type=Path)
-    args = parser.parse_args(argv)
-    if args.core is not None:
-        os.sched_setaffinity(0, {args.core})  # before any thread exists: they all inherit it
-    logging.basicConfig(level=logging.WARNING)  # as `unicat serve` by default: no access log lines
-    settings = Settings(engine_url=args.engine_url, oai_page_size=args.page_size)
-    profiles = ThreadProfiles() if args.profile else None
-    asyncio.run(_serve(settings, profiles, args.profile))
-    return 0
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[str]
-    url: str
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-
 @contextlib.contextmanager
 def server(
     engine_url: str, page_size: int, core: int | None, profile: Path | None = None
 ) -> Iterator[Server]:
-    """The app serving ``engine_url`` in a process of its own (pinned to ``core``) while in the block."""
-    command = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "serve",
-        "--engine-url",
-        engine_url,
-        "--page-size",
-        str(page_size),
-    ]
-    if core is not None:
-        command += ["--core", str(core)]
-    if profile is not None:
-        command += ["--profile", str(profile)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT)
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http://"):
-            raise RuntimeError(f"the server did not start (it said {url!r})")
-        yield Server(process, url)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def memory_mib(pid: int) -> dict[str, float]:
-    """``VmRSS`` (resident now) and ``VmHWM`` (peak resident) of a process, in MiB."""
-    values: dict[str, float] = {}
-    for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            values[name] = int(value.split()[0]) / 1024
-    return values
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and all its threads so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """The app (:func:`bench.served.server`) at ``oai_page_size`` ``page_size``; its URL is the
+    provider's (``…/oai``)."""
+    with served_app(engine_url, core, {"oai_page_size": page_size}, profile) as served:
+        yield dataclasses.replace(served, url=f"{served.url}/oai")
 
 
 # -- the harvests -------------------------------------------------------------------------------------
@@ -333,21 +208,6 @@ def harvest_with_sickle(oai_url: str, expected: int) -> int:
     return records
 
 
-class NodeCpu:
-    """The Elasticsearch node's CPU time (``_nodes/_local/stats/process``), to show its share."""
-
-    def __init__(self, es_url: str | None) -> None:
-        self.url = es_url
-
-    def seconds(self) -> float | None:
-        if self.url is None:
-            return None
-        url = f"{self.url}/_nodes/_local/stats/process?filter_path=nodes.*.process.cpu"
-        with urllib.request.urlopen(url, timeout=30) as answer:
-            nodes = json.load(answer)["nodes"]
-        return sum(float(node["process"]["cpu"]["total_in_millis"]) for node in nodes.values()) / 1000
-
-
 @dataclass(frozen=True)
 class Target:
     """What a harvest runs against: the provider's URL, its process, the catalogue's size, the node."""
@@ -435,23 +295,6 @@ def catalogue(name: str, work: Path, args: argparse.Namespace, es_url: str | Non
                 drop = getattr(engine, "delete_catalogue", None)
                 if callable(drop):
                     drop()
-
-
-@contextlib.contextmanager
-def elasticsearch(es_url: str | None) -> Iterator[str]:
-    if es_url:
-        yield es_url.rstrip("/")
-        return
-    from tests.es_node import running_node
-
-    with running_node() as url:
-        yield url
-
-
-def es_version(es_url: str) -> str:
-    # The node's version from its own description (the core-only build answers ``GET /`` with 405).
-    with urllib.request.urlopen(f"{es_url}/_nodes/_local?filter_path=nodes.*.version", timeout=30) as answer:
-        return ", ".join(sorted({str(node["version"]) for node in json.load(answer)["nodes"].values()}))
 
 
 # -- one engine ---------------------------------------------------------------------------------------
@@ -634,14 +477,6 @@ def format_engine(figures: EngineFigures, es: str | None) -> str:
     return "\n".join(lines)
 
 
-def pick_cores() -> tuple[int | None, int | None]:
-    """(server core, client core): the first and last cores this process may use."""
-    cores = sorted(os.sched_getaffinity(0))
-    if len(cores) < 2:
-        return None, None
-    return cores[0], cores[-1]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=DEFAULT_SIZE, help="union records (%(default)s)")
@@ -698,6 +533,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        raise SystemExit(serve_main(sys.argv[2:]))
     raise SystemExit(main())

@@ -29,7 +29,13 @@ def make_environment() -> jinja2.Environment:
     )
     environment.globals["catalogue_name"] = CATALOGUE_NAME
     environment.filters["paragraphs"] = paragraphs
+    environment.filters["utc_time"] = utc_time
     return environment
+
+
+def utc_time(value: str | None) -> str:
+    """A stored time (``2026-12-02T13:46:43Z``) as people read it: ``2026-12-02 13:46:43 UTC``."""
+    return (value or "").replace("T", " ").replace("Z", " UTC")
 
 
 def paragraphs(text: str) -> markupsafe.Markup:
