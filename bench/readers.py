@@ -387,9 +387,11 @@ def engine_settings(name: str, work: Path, es_url: str | None) -> Iterator[Setti
 # -- the server -----------------------------------------------------------------------------------
 
 
-def server_settings() -> dict[str, int]:
-    """The settings of the benchmark's server that are not the defaults (see :data:`POST_LIMIT`)."""
-    return {"post_limit_account": POST_LIMIT, "post_limit_address": POST_LIMIT}
+def server_settings(pool: int | None) -> dict[str, int]:
+    """The settings of the benchmark's server that are not the defaults (see :data:`POST_LIMIT`), and
+    ``reader_pool_size`` (the web app's engine threads) when ``--pool`` gives it."""
+    settings = {"post_limit_account": POST_LIMIT, "post_limit_address": POST_LIMIT}
+    return settings if pool is None else {**settings, "reader_pool_size": pool}
 
 
 # -- HTTP ----------------------------------------------------------------------------------------------
@@ -811,7 +813,7 @@ def run_engine(
     catalogue = build(settings, args, times)
     log(f"{name}: catalogue ready in {time.perf_counter() - started:.1f}s")
     node = NodeCpu(es_url)
-    with server(settings.engine_url, server_core, server_settings()) as served:
+    with server(settings.engine_url, server_core, server_settings(args.pool)) as served:
         log(f"{name}: timing the record pages ({args.requests} requests each after {args.warmup} warm-up)…")
         cases = time_pages(served.url, served.pid, catalogue, args.requests, args.warmup)
         log(f"{name}: {args.posters} posters × {args.posts} comments…")
@@ -824,6 +826,7 @@ def run_engine(
     return {
         "engine": name,
         "records": args.records,
+        "reader_pool_size": server_settings(args.pool).get("reader_pool_size", Settings().reader_pool_size),
         "server_core": server_core,
         "client_core": client_core,
         "setup_engine_calls": times.summary(),
@@ -939,6 +942,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--post-records", type=int, default=DEFAULT_POST_RECORDS, help="records posted to (%(default)s)"
     )
+    parser.add_argument(
+        "--pool", type=int, help="the server's reader_pool_size, its engine threads (default: the setting's)"
+    )
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args(argv)
     engines = [name.strip() for name in args.engines.split(",") if name.strip()]
@@ -961,7 +967,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Machine: {described.line()}" + (f"; Elasticsearch {es}" if es else ""), flush=True)
         print(
             f"Server settings: the defaults, but post_limit_account = post_limit_address = {POST_LIMIT:,} "
-            "a post_window (60 s; defaults 10 and 60), so that no post is refused",
+            "a post_window (60 s; defaults 10 and 60), so that no post is refused"
+            + (f"; reader_pool_size = {args.pool}" if args.pool else ""),
             flush=True,
         )
         print(

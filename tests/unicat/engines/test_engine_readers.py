@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.conftest import EngineFactory
 from unicat.accounts import User
 from unicat.clock import parse_time
 from unicat.engine import Engine
@@ -100,6 +101,19 @@ def test_given_ids_and_times_are_kept_and_later_ids_are_numbered_after(engine: E
     assert engine.ratings_for(["emma"]) == [Rating("emma", 3, 4, at(7))]
     assert engine.tags_for(["emma"]) == [Tag("emma", 3, "classic", at(8))]
     assert engine.list_entries(25) == [ListEntry(25, "emma", at(9))]
+
+
+def test_a_given_id_among_those_not_handed_out_yet_moves_later_ids_past_it(engine: Engine) -> None:
+    """An engine may hold numbers it has reserved but not handed out (Elasticsearch: in blocks)."""
+    first = engine.add_comment(Comment("emma", 1, "First."))
+    assert first.id is not None
+    copied = engine.add_comment(Comment("emma", 2, "Copied.", id=first.id + 2, created=at(1)))
+    later = [engine.add_comment(Comment("emma", 3, f"Later {n}.")) for n in range(3)]
+    assert all((comment.id or 0) > first.id + 2 for comment in later)
+    assert len({comment.id for comment in [first, copied, *later]}) == 5
+    assert sorted(c.id or 0 for c in engine.comments_for(["emma"])) == sorted(
+        c.id or 0 for c in [first, copied, *later]
+    )
 
 
 def test_updating_a_comment_changes_its_text_and_visibility_only(engine: Engine) -> None:
@@ -472,3 +486,53 @@ def test_comments_posted_from_many_threads_at_once_are_all_stored(engine: Engine
     assert sorted(c.id or 0 for c in stored) == sorted(given)
     assert sum(1 for _ in engine.iter_comments()) == threads * per_thread
     assert Counter(c.user_id for c in stored) == {user_id: per_thread for user_id in range(threads)}
+
+
+def test_engines_sharing_a_catalogue_never_give_one_number_twice(engine_factory: EngineFactory) -> None:
+    """Engines of their own on one catalogue (separate clients, as web processes sharing it have):
+    comments and lists added through all of them at once get numbers of their own, each comment is
+    listed at once by another engine (the next page may come from another process), and an engine
+    opened afterwards numbers after them all."""
+    engines = [engine_factory() for _ in range(3)]
+    threads, per_thread = 9, 12
+    start = threading.Barrier(threads)
+    comment_ids: list[int] = []
+    list_ids: list[int] = []
+    unseen: list[Comment] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def reader(user_id: int) -> None:
+        mine, other = engines[user_id % len(engines)], engines[(user_id + 1) % len(engines)]
+        try:
+            start.wait()
+            for n in range(per_thread):
+                record = f"shared-{n % 3}"
+                comment = mine.add_comment(Comment(record, user_id, f"comment {n}"))
+                listed = comment in other.comments_for([record])
+                reading_list = mine.add_list(ReadingList(user_id, f"list {n}")) if n % 4 == 0 else None
+                with lock:
+                    comment_ids.append(comment.id or 0)
+                    if reading_list is not None:
+                        list_ids.append(reading_list.id or 0)
+                    if not listed:
+                        unseen.append(comment)
+        except BaseException as exc:
+            with lock:
+                failures.append(exc)
+
+    workers = [threading.Thread(target=reader, args=(user_id,)) for user_id in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert failures == []
+    assert unseen == []
+    assert len(comment_ids) == len(set(comment_ids)) == threads * per_thread
+    assert len(list_ids) == len(set(list_ids)) == threads * 3
+    assert sorted(c.id or 0 for c in engines[0].comments_for(["shared-0", "shared-1", "shared-2"])) == sorted(
+        comment_ids
+    )
+    later = engine_factory()
+    assert (later.add_comment(Comment("shared-0", 1, "after them all")).id or 0) > max(comment_ids)
+    assert (later.add_list(ReadingList(1, "after them all")).id or 0) > max(list_ids)

@@ -7,7 +7,8 @@ version, counters), ``sources``, ``records`` (source records), ``harvests``, ``q
 ``engines/elasticsearch/readers.py``), and the union generations behind the alias ``{prefix}-union``.
 Writes are not refreshed one by one: reads that must see recent writes refresh the index they read
 first, or GET by id (which is real time). Accounts and what readers add are the exception: few writes,
-each read straight after by a page, so each write refreshes its index.
+each read straight after by a page, so each write is refreshed before it answers (new comments, lists
+and moderation actions share refreshes: ``engines/elasticsearch/refreshes.py``).
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from unicat.engines.elasticsearch import accounts, oai, overlap, readers
 from unicat.engines.elasticsearch import records as docs
 from unicat.engines.elasticsearch.bulk import write_all
 from unicat.engines.elasticsearch.connection import make_client, parse_engine_url, translated
-from unicat.engines.elasticsearch.counters import raise_to, reserve
+from unicat.engines.elasticsearch.counters import NumberBlocks, raise_to, reserve
 from unicat.engines.elasticsearch.execute import RetryableSearchError, run_search
 from unicat.engines.elasticsearch.indices import IndexNames, ensure_indices
+from unicat.engines.elasticsearch.refreshes import SharedRefresh
 from unicat.engines.elasticsearch.scan import scan, scan_ids, scan_values
 from unicat.engines.elasticsearch.search import HIT_SOURCE, read_facets
 from unicat.engines.elasticsearch.union import (
@@ -92,6 +94,9 @@ class ElasticsearchEngine(Engine):
         self.node_url = address.node_url
         self.names = IndexNames(address.prefix)
         self._client: Elasticsearch = make_client(address, settings)
+        self._numbering = readers.Numbering(
+            NumberBlocks(self._client, self.names.meta, readers.NUMBER_BLOCK), SharedRefresh(self._client)
+        )
         try:
             self.ping()
             with translated(self.node_url, "index creation"):
@@ -657,7 +662,9 @@ class ElasticsearchEngine(Engine):
 
     # -- what readers add (engines/elasticsearch/readers.py) ---------------------------------------
     def add_comment(self, comment: Comment) -> Comment:
-        return self._call("comment write", lambda: readers.add_comment(self._client, self.names, comment))
+        return self._call(
+            "comment write", lambda: readers.add_comment(self._client, self.names, self._numbering, comment)
+        )
 
     def get_comment(self, comment_id: int) -> Comment | None:
         return self._call("read", lambda: readers.get_comment(self._client, self.names, comment_id))
@@ -717,7 +724,9 @@ class ElasticsearchEngine(Engine):
             yield from readers.iter_tags(self._client, self.names)
 
     def add_report(self, report: Report) -> Report:
-        return self._call("report write", lambda: readers.add_report(self._client, self.names, report))
+        return self._call(
+            "report write", lambda: readers.add_report(self._client, self.names, self._numbering, report)
+        )
 
     def reports_for(self, comment_ids: Sequence[int]) -> list[Report]:
         return self._call("read", lambda: readers.reports_for(self._client, self.names, comment_ids))
@@ -737,7 +746,8 @@ class ElasticsearchEngine(Engine):
 
     def log_moderation(self, action: ModerationAction) -> ModerationAction:
         return self._call(
-            "moderation write", lambda: readers.log_moderation(self._client, self.names, action)
+            "moderation write",
+            lambda: readers.log_moderation(self._client, self.names, self._numbering, action),
         )
 
     def moderation_log(self, comment_id: int | None = None, limit: int = 200) -> list[ModerationAction]:
@@ -748,7 +758,9 @@ class ElasticsearchEngine(Engine):
             yield from readers.iter_moderation(self._client, self.names)
 
     def add_list(self, reading_list: ReadingList) -> ReadingList:
-        return self._call("list write", lambda: readers.add_list(self._client, self.names, reading_list))
+        return self._call(
+            "list write", lambda: readers.add_list(self._client, self.names, self._numbering, reading_list)
+        )
 
     def get_list(self, list_id: int) -> ReadingList | None:
         return self._call("read", lambda: readers.get_list(self._client, self.names, list_id))

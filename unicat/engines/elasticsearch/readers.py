@@ -2,15 +2,20 @@
 reports of comments, the moderation log, reading lists and their entries, one index each.
 
 Numbered items (comments, reports, moderation actions, lists) take their number from the meta index's
-counters (``comment``, ``report``, ``moderation``, ``list``) and are stored under it. The others are
-stored under an id made of what makes them one (a reader's rating of a record, a reader's tag on a
-record, a record on a list), and so is a report (a comment and its reporter): the node itself keeps
-them single whichever process writes, a replacing write (``index``) where the later one wins, a
-refused one (``create`` conflicts) where the first one stays.
+counters (``comment``, ``report``, ``moderation``, ``list``) and are stored under it. An engine reserves
+those numbers :data:`NUMBER_BLOCK` at a time and hands them out itself (``counters.NumberBlocks``):
+one counter write per block instead of one per item, on a document every poster would otherwise queue
+on. The others are stored under an id made of what makes them one (a reader's rating of a record, a
+reader's tag on a record, a record on a list), and so is a report (a comment and its reporter): the
+node itself keeps them single whichever process writes, a replacing write (``index``) where the later
+one wins, a refused one (``create`` conflicts) where the first one stays.
 
-Every write refreshes the index it wrote before it answers: a reader who posts goes straight back to a
-page that lists what they posted. Reads that list search with sorts on keyword and long fields and
-page by ``search_after``, so no answer is cut at the node's result window.
+Every write is searchable before it answers: a reader who posts goes straight back to a page that
+lists what they posted. Most writes ask the node to refresh (``refresh=True``); a new comment,
+moderation action or list is written without and then waits for a refresh of its index shared with
+the engine's other writers of the moment (``refreshes.SharedRefresh``), so many comments posted at
+once cost a few refreshes, not one each. Reads that list search with sorts on keyword and long fields
+and page by ``search_after``, so no answer is cut at the node's result window.
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from typing import Any
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from unicat.clock import utc_now
-from unicat.engines.elasticsearch.counters import raise_to, reserve
+from unicat.engines.elasticsearch.counters import NumberBlocks
 from unicat.engines.elasticsearch.indices import IndexNames
 from unicat.engines.elasticsearch.records import MAX_ID_BYTES
+from unicat.engines.elasticsearch.refreshes import SharedRefresh
 from unicat.engines.elasticsearch.scan import scan
 from unicat.errors import EngineError, ItemNotFound
 from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag, check_verb
@@ -36,6 +42,8 @@ MAX_TERMS = 10_000
 default); longer lists are split into several, any of which may match."""
 PAGE = 1_000
 """Hits read per request by the searches that list."""
+NUMBER_BLOCK = 50
+"""Numbers of a counter one engine reserves at once (``counters.NumberBlocks``)."""
 COMPOSITE_PAGE = 10_000
 """Buckets per request of a composite aggregation (the node allows 65,536 by default)."""
 PRECISION = 40_000
@@ -100,6 +108,14 @@ def _get(client: Elasticsearch, index: str, doc_id: str) -> Doc | None:
         return None
 
 
+def _update(client: Elasticsearch, index: str, doc_id: str, change: Doc, what: str) -> None:
+    """Set the fields of ``change`` in a document; :class:`ItemNotFound` (naming ``what``) if none."""
+    try:
+        client.update(index=index, id=doc_id, doc=change, refresh=True)
+    except NotFoundError:
+        raise ItemNotFound(what) from None
+
+
 def _delete(client: Elasticsearch, index: str, doc_id: str) -> bool:
     try:
         client.delete(index=index, id=doc_id, refresh=True)
@@ -123,22 +139,33 @@ def _delete_matching(client: Elasticsearch, index: str, query: Mapping[str, Any]
             raise EngineError(f"{len(failed)} documents of {index} not deleted: {failed[0]['error']}")
 
 
-def _number(client: Elasticsearch, names: IndexNames, counter: str, given: int | None) -> int:
-    """A new item's number: the next of ``counter``, or the one it has (a copied catalogue's), which
+@dataclasses.dataclass(frozen=True, slots=True)
+class Numbering:
+    """What one engine's numbered writes share: its blocks of numbers and its refreshes."""
+
+    numbers: NumberBlocks
+    refreshes: SharedRefresh
+
+
+def _number(numbering: Numbering, counter: str, given: int | None) -> int:
+    """A new item's number: a free one of ``counter``, or the one it has (a copied catalogue's), which
     later numbers then follow."""
     if given is None:
-        return reserve(client, names.meta, counter)
-    raise_to(client, names.meta, counter, given)
+        return numbering.numbers.take(counter)
+    numbering.numbers.raise_to(counter, given)
     return given
 
 
-def _create_numbered(client: Elasticsearch, index: str, number: int, reserved: bool, document: Doc) -> None:
+def _create_numbered(
+    client: Elasticsearch, numbering: Numbering, index: str, number: int, reserved: bool, document: Doc
+) -> None:
     # A reserved number is nobody else's, so ``create`` can only conflict if the counter went back; a
     # given one is put as it was (copying a catalogue again gives the same items).
     if reserved:
-        client.create(index=index, id=str(number), document=document, refresh=True)
+        client.create(index=index, id=str(number), document=document)
     else:
-        client.index(index=index, id=str(number), document=document, refresh=True)
+        client.index(index=index, id=str(number), document=document)
+    numbering.refreshes.after_write(index)
 
 
 # -- comments ------------------------------------------------------------------------------------------
@@ -155,10 +182,10 @@ def _comment(source: Mapping[str, Any]) -> Comment:
     )
 
 
-def add_comment(client: Elasticsearch, names: IndexNames, comment: Comment) -> Comment:
-    number = _number(client, names, "comment", comment.id)
+def add_comment(client: Elasticsearch, names: IndexNames, numbering: Numbering, comment: Comment) -> Comment:
+    number = _number(numbering, "comment", comment.id)
     stored = comment.with_changes(id=number, created=comment.created or utc_now())
-    _create_numbered(client, names.comments, number, comment.id is None, stored.to_json())
+    _create_numbered(client, numbering, names.comments, number, comment.id is None, stored.to_json())
     return stored
 
 
@@ -168,18 +195,15 @@ def get_comment(client: Elasticsearch, names: IndexNames, comment_id: int) -> Co
 
 
 def update_comment(client: Elasticsearch, names: IndexNames, comment: Comment) -> None:
+    if comment.id is None:
+        raise ItemNotFound("comment without an id")
     change = {
         "body": comment.body,
         "edited": comment.edited,
         "hidden": comment.hidden,
         "hidden_reason": comment.hidden_reason,
     }
-    if comment.id is None:
-        raise ItemNotFound("comment without an id")
-    try:
-        client.update(index=names.comments, id=str(comment.id), doc=change, refresh=True)
-    except NotFoundError:
-        raise ItemNotFound(f"comment #{comment.id}") from None
+    _update(client, names.comments, str(comment.id), change, f"comment #{comment.id}")
 
 
 def delete_comment(client: Elasticsearch, names: IndexNames, comment_id: int) -> bool:
@@ -324,13 +348,13 @@ def _report(source: Mapping[str, Any]) -> Report:
     )
 
 
-def add_report(client: Elasticsearch, names: IndexNames, report: Report) -> Report:
+def add_report(client: Elasticsearch, names: IndexNames, numbering: Numbering, report: Report) -> Report:
     doc_id = item_key(report.comment_id, report.user_id)
     # Most reports are a reader's first on that comment; looking first spares a number when not.
     existing = _get(client, names.reports, doc_id)
     if existing is not None:
         return _report(existing)
-    number = _number(client, names, "report", report.id)
+    number = _number(numbering, "report", report.id)
     stored = dataclasses.replace(report, id=number, created=report.created or utc_now())
     try:
         client.create(index=names.reports, id=doc_id, document=stored.to_json(), refresh=True)
@@ -338,7 +362,7 @@ def add_report(client: Elasticsearch, names: IndexNames, report: Report) -> Repo
         # The same reader's report, filed meanwhile from another page or process, stays.
         existing = _get(client, names.reports, doc_id)
         if existing is None:
-            return add_report(client, names, report)
+            return add_report(client, names, numbering, report)
         return _report(existing)
     return stored
 
@@ -400,10 +424,12 @@ def _action(source: Mapping[str, Any]) -> ModerationAction:
     )
 
 
-def log_moderation(client: Elasticsearch, names: IndexNames, action: ModerationAction) -> ModerationAction:
-    number = _number(client, names, "moderation", action.id)
+def log_moderation(
+    client: Elasticsearch, names: IndexNames, numbering: Numbering, action: ModerationAction
+) -> ModerationAction:
+    number = _number(numbering, "moderation", action.id)
     stored = dataclasses.replace(action, id=number, at=action.at or utc_now())
-    _create_numbered(client, names.moderation, number, action.id is None, stored.to_json())
+    _create_numbered(client, numbering, names.moderation, number, action.id is None, stored.to_json())
     return stored
 
 
@@ -432,11 +458,13 @@ def _list(source: Mapping[str, Any]) -> ReadingList:
     )
 
 
-def add_list(client: Elasticsearch, names: IndexNames, reading_list: ReadingList) -> ReadingList:
-    number = _number(client, names, "list", reading_list.id)
+def add_list(
+    client: Elasticsearch, names: IndexNames, numbering: Numbering, reading_list: ReadingList
+) -> ReadingList:
+    number = _number(numbering, "list", reading_list.id)
     created = reading_list.created or utc_now()
     stored = reading_list.with_changes(id=number, created=created, updated=reading_list.updated or created)
-    _create_numbered(client, names.lists, number, reading_list.id is None, stored.to_json())
+    _create_numbered(client, numbering, names.lists, number, reading_list.id is None, stored.to_json())
     return stored
 
 
@@ -454,10 +482,7 @@ def update_list(client: Elasticsearch, names: IndexNames, reading_list: ReadingL
         "public": reading_list.public,
         "updated": reading_list.updated or utc_now(),
     }
-    try:
-        client.update(index=names.lists, id=str(reading_list.id), doc=change, refresh=True)
-    except NotFoundError:
-        raise ItemNotFound(f"list #{reading_list.id}") from None
+    _update(client, names.lists, str(reading_list.id), change, f"list #{reading_list.id}")
 
 
 def delete_list(client: Elasticsearch, names: IndexNames, list_id: int) -> bool:
