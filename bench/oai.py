@@ -36,7 +36,6 @@ import contextlib
 import dataclasses
 import http.client
 import json
-import os
 import re
 import statistics
 import sys
@@ -61,6 +60,7 @@ from bench.foundation import machine, quiet_logging  # noqa: E402
 from bench.served import (  # noqa: E402
     NodeCpu,
     Server,
+    client_on,
     cpu_seconds,
     elasticsearch,
     es_version,
@@ -503,22 +503,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     described = machine()
     results: list[EngineFigures] = []
     es: str | None = None
-    original_affinity = os.sched_getaffinity(0)
     with contextlib.ExitStack() as stack:
         es_url = stack.enter_context(elasticsearch(args.es_url)) if "elasticsearch" in engines else None
         es = es_version(es_url) if es_url else None
         print(f"Machine: {described.line()}" + (f"; Elasticsearch {es}" if es else ""), flush=True)
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="unicat-bench-oai-")))
         for name in engines:
-            with catalogue(name, work, args, es_url) as settings:
-                if cores[1] is not None:
-                    os.sched_setaffinity(0, {cores[1]})  # the client; the server pins itself
-                try:
-                    figures = run_engine(
-                        name, settings, args, cores, es_url if name == "elasticsearch" else None
-                    )
-                finally:
-                    os.sched_setaffinity(0, original_affinity)
+            with catalogue(name, work, args, es_url) as settings, client_on(cores[1]):
+                figures = run_engine(name, settings, args, cores, es_url if name == "elasticsearch" else None)
             results.append(figures)
             print(format_engine(figures, es if name == "elasticsearch" else None), flush=True)
     if args.json:

@@ -43,7 +43,6 @@ import http.client
 import http.cookies
 import json
 import math
-import os
 import random
 import statistics
 import sys
@@ -66,7 +65,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from bench.corpus import DEFAULT_SEED, union_records  # noqa: E402
 from bench.foundation import machine, percentile, quiet_logging  # noqa: E402
-from bench.served import NodeCpu, cpu_seconds, elasticsearch, es_version, pick_cores, server  # noqa: E402
+from bench.served import NodeCpu, client_on, cpu_seconds, elasticsearch, es_version, pick_cores, server  # noqa: E402
 from unicat.accounts import User, hash_password, new_session  # noqa: E402
 from unicat.clock import format_time  # noqa: E402
 from unicat.engine import Engine  # noqa: E402
@@ -960,7 +959,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     cores = pick_cores()
     described = machine()
     results: list[dict[str, Any]] = []
-    original_affinity = os.sched_getaffinity(0)
     with contextlib.ExitStack() as stack:
         es_url = stack.enter_context(elasticsearch(args.es_url)) if "elasticsearch" in engines else None
         es = es_version(es_url) if es_url else None
@@ -978,15 +976,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         for name in engines:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="unicat-bench-readers-")))
-            with engine_settings(name, work, es_url) as settings:
-                if cores[1] is not None:
-                    os.sched_setaffinity(0, {cores[1]})  # the client; the server pins itself
-                try:
-                    figures = run_engine(
-                        name, settings, args, cores, es_url if name == "elasticsearch" else None
-                    )
-                finally:
-                    os.sched_setaffinity(0, original_affinity)
+            with engine_settings(name, work, es_url) as settings, client_on(cores[1]):
+                figures = run_engine(name, settings, args, cores, es_url if name == "elasticsearch" else None)
             results.append(figures)
             print(format_engine(figures, es if name == "elasticsearch" else None), flush=True)
     if args.json:

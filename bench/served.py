@@ -4,10 +4,10 @@ The web benchmarks (``bench/oai.py``, ``bench/readers.py``) time the real applic
 (``unicat.steps.serve_step``, as ``unicat serve`` runs it) from a client in another process, so that
 the client's work never counts as the server's. :func:`server` starts it, pinned to one core
 (``os.sched_setaffinity``, before any thread exists, so every thread inherits it), with the default
-settings but those a benchmark names; :func:`pick_cores` chooses the server's core and the client's;
-:func:`cpu_seconds` and :func:`memory_mib` read the server process, :class:`NodeCpu` the
-Elasticsearch node. ``--profile DIR`` runs the server under cProfile in every thread (its timings are
-not figures).
+settings but those a benchmark names; :func:`pick_cores` chooses the server's core and the client's,
+:func:`client_on` pins the client; :func:`cpu_seconds` and :func:`memory_mib` read the server process,
+:class:`NodeCpu` the Elasticsearch node. ``--profile DIR`` runs the server under cProfile in every
+thread (its timings are not figures).
 
 The server process is this file run as a script::
 
@@ -175,6 +175,20 @@ def pick_cores() -> tuple[int | None, int | None]:
     if len(cores) < 2:
         return None, None
     return cores[0], cores[-1]
+
+
+@contextlib.contextmanager
+def client_on(core: int | None) -> Iterator[None]:
+    """This process (the benchmark's client) on ``core`` while in the block; the server pins itself."""
+    if core is None:
+        yield
+        return
+    original = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {core})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, original)
 
 
 # -- what is read of the processes ----------------------------------------------------------------------

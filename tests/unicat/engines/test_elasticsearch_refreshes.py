@@ -10,13 +10,13 @@ nothing. (The engine's use of it is tested through what readers add: test_engine
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from elasticsearch import Elasticsearch, NotFoundError
 
+from tests.at_once import all_at_once
 from unicat.engines.elasticsearch.refreshes import SharedRefresh
 
 
@@ -62,32 +62,18 @@ def test_writers_at_once_each_see_their_write_and_share_refreshes(client: Elasti
     shared = SharedRefresh(client)
     threads, writes = 10, 10
     before = refreshes(client, index)
-    start = threading.Barrier(threads)
-    unseen: list[str] = []
-    failures: list[BaseException] = []
-    lock = threading.Lock()
 
-    def writer(number: int) -> None:
-        try:
-            start.wait()
-            for write in range(writes):
-                doc_id = f"{number}-{write}"
-                client.create(index=index, id=doc_id, document={"writer": number})
-                shared.after_write(index)
-                if not found(client, index, doc_id):
-                    with lock:
-                        unseen.append(doc_id)
-        except BaseException as exc:
-            with lock:
-                failures.append(exc)
+    def writer(number: int) -> list[str]:
+        unseen = []
+        for write in range(writes):
+            doc_id = f"{number}-{write}"
+            client.create(index=index, id=doc_id, document={"writer": number})
+            shared.after_write(index)
+            if not found(client, index, doc_id):
+                unseen.append(doc_id)
+        return unseen
 
-    workers = [threading.Thread(target=writer, args=(number,)) for number in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert failures == []
-    assert unseen == []
+    assert [doc_id for unseen in all_at_once(threads, writer) for doc_id in unseen] == []
     made = refreshes(client, index) - before
     # At least one, and fewer than one a write: writers arriving during a refresh share the next.
     assert 1 <= made < threads * writes

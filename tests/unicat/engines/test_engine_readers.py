@@ -9,12 +9,12 @@ whole seconds only, so items added within one second tie on it.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
 
+from tests.at_once import all_at_once
 from tests.conftest import EngineFactory
 from unicat.accounts import User
 from unicat.clock import parse_time
@@ -458,29 +458,15 @@ def test_a_record_gathers_what_was_written_on_every_id_merged_into_it(
 def test_comments_posted_from_many_threads_at_once_are_all_stored(engine: Engine) -> None:
     threads, per_thread = 20, 25
     records = [f"busy-{n}" for n in range(5)]
-    start = threading.Barrier(threads)
-    given: list[int] = []
-    failures: list[BaseException] = []
-    lock = threading.Lock()
 
-    def reader(user_id: int) -> None:
-        try:
-            start.wait()
-            for n in range(per_thread):
-                comment = engine.add_comment(Comment(records[n % len(records)], user_id, f"comment {n}"))
-                assert comment.id is not None
-                with lock:
-                    given.append(comment.id)
-        except BaseException as exc:
-            with lock:
-                failures.append(exc)
+    def reader(user_id: int) -> list[int]:
+        posted = [
+            engine.add_comment(Comment(records[n % len(records)], user_id, f"comment {n}"))
+            for n in range(per_thread)
+        ]
+        return [comment.id or 0 for comment in posted]
 
-    workers = [threading.Thread(target=reader, args=(user_id,)) for user_id in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert failures == []
+    given = [number for numbers in all_at_once(threads, reader) for number in numbers]
     assert len(given) == len(set(given)) == threads * per_thread
     stored = engine.comments_for(records)
     assert sorted(c.id or 0 for c in stored) == sorted(given)
@@ -495,39 +481,24 @@ def test_engines_sharing_a_catalogue_never_give_one_number_twice(engine_factory:
     opened afterwards numbers after them all."""
     engines = [engine_factory() for _ in range(3)]
     threads, per_thread = 9, 12
-    start = threading.Barrier(threads)
-    comment_ids: list[int] = []
-    list_ids: list[int] = []
-    unseen: list[Comment] = []
-    failures: list[BaseException] = []
-    lock = threading.Lock()
 
-    def reader(user_id: int) -> None:
+    def reader(user_id: int) -> tuple[list[int], list[int], list[Comment]]:
         mine, other = engines[user_id % len(engines)], engines[(user_id + 1) % len(engines)]
-        try:
-            start.wait()
-            for n in range(per_thread):
-                record = f"shared-{n % 3}"
-                comment = mine.add_comment(Comment(record, user_id, f"comment {n}"))
-                listed = comment in other.comments_for([record])
-                reading_list = mine.add_list(ReadingList(user_id, f"list {n}")) if n % 4 == 0 else None
-                with lock:
-                    comment_ids.append(comment.id or 0)
-                    if reading_list is not None:
-                        list_ids.append(reading_list.id or 0)
-                    if not listed:
-                        unseen.append(comment)
-        except BaseException as exc:
-            with lock:
-                failures.append(exc)
+        comments, lists, unseen = [], [], []
+        for n in range(per_thread):
+            record = f"shared-{n % 3}"
+            comment = mine.add_comment(Comment(record, user_id, f"comment {n}"))
+            comments.append(comment.id or 0)
+            if comment not in other.comments_for([record]):
+                unseen.append(comment)
+            if n % 4 == 0:
+                lists.append(mine.add_list(ReadingList(user_id, f"list {n}")).id or 0)
+        return comments, lists, unseen
 
-    workers = [threading.Thread(target=reader, args=(user_id,)) for user_id in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert failures == []
-    assert unseen == []
+    done = all_at_once(threads, reader)
+    comment_ids = [number for comments, _, _ in done for number in comments]
+    list_ids = [number for _, lists, _ in done for number in lists]
+    assert [comment for _, _, unseen in done for comment in unseen] == []
     assert len(comment_ids) == len(set(comment_ids)) == threads * per_thread
     assert len(list_ids) == len(set(list_ids)) == threads * 3
     assert sorted(c.id or 0 for c in engines[0].comments_for(["shared-0", "shared-1", "shared-2"])) == sorted(
