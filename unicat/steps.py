@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from aiohttp import web
@@ -102,9 +103,34 @@ async def serve_step(engine: Engine, settings: Settings, host: str, port: int) -
     return runner, f"http://{bound_host}:{bound_port}/"
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""What stops ``unicat serve`` cleanly: Ctrl-C, and what ``docker stop``, systemd and CI runners send."""
+
+
+@contextlib.contextmanager
+def _stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
+    """Set ``stop`` on :data:`STOP_SIGNALS` while in the block. Installed on the loop, they also take
+    over a signal the process inherited as ignored: a server started in the background by a shell
+    without job control has SIGINT ignored, and would otherwise not stop on it."""
+    loop = asyncio.get_running_loop()
+    installed = []
+    for signum in STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError, ValueError):  # not on this platform or thread
+            continue
+        installed.append(signum)
+    try:
+        yield
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
 async def serve_forever(engine: Engine, settings: Settings, host: str, port: int) -> None:
-    """Serve the search app until the process is interrupted, saying where, and harvest the sources
-    that have a schedule (``harvest_interval``) while it runs, re-indexing when they changed."""
+    """Serve the search app until SIGINT or SIGTERM (:data:`STOP_SIGNALS`), saying where, and harvest
+    the sources that have a schedule (``harvest_interval``) while it runs, re-indexing when they
+    changed."""
     from harvester.schedule import changed_anything, run_schedule
     from indexer import run_index
 
@@ -113,21 +139,23 @@ async def serve_forever(engine: Engine, settings: Settings, host: str, port: int
             index = run_index(engine)
             logger.info("re-indexed after scheduled harvests: %d union records", index.union_records)
 
-    runner, url = await serve_step(engine, settings, host, port)
-    echo(f"Unicat is serving at {url} (Ctrl-C to stop)")
-    if settings.cookie_secure and host not in LOOPBACK_HOSTS:
-        # Browsers keep Secure cookies over plain HTTP only from localhost: elsewhere, sign-in needs HTTPS.
-        echo(
-            "Sign-in sessions use Secure cookies: serve this address over HTTPS (a reverse proxy), "
-            "or set cookie_secure = false for plain HTTP on a private network."
-        )
     stop = asyncio.Event()
-    schedule = asyncio.create_task(run_schedule(engine, settings, stop, after))
-    try:
-        await asyncio.Event().wait()
-    finally:
-        stop.set()
-        schedule.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await schedule
-        await runner.cleanup()
+    # Before the address is printed: whoever reads it may signal at once.
+    with _stopped_by_signals(stop):
+        runner, url = await serve_step(engine, settings, host, port)
+        echo(f"Unicat is serving at {url} (Ctrl-C to stop)")
+        if settings.cookie_secure and host not in LOOPBACK_HOSTS:
+            # Browsers keep Secure cookies over plain HTTP from localhost only: elsewhere sign-in needs HTTPS.
+            echo(
+                "Sign-in sessions use Secure cookies: serve this address over HTTPS (a reverse proxy), "
+                "or set cookie_secure = false for plain HTTP on a private network."
+            )
+        schedule = asyncio.create_task(run_schedule(engine, settings, stop, after))
+        try:
+            await stop.wait()
+        finally:
+            stop.set()
+            schedule.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await schedule
+            await runner.cleanup()
