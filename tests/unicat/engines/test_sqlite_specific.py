@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -143,6 +145,34 @@ def test_a_heavy_query_is_stopped_and_the_reader_stays_usable(tmp_path: Path) ->
     with pool.read() as reader, reader.time_limit(1.0) as conn:
         assert conn.execute("SELECT count(*) FROM union_records").fetchone()[0] == 0
     pool.close()
+
+
+def test_closing_while_another_thread_reads_does_not_fail_and_refuses_later_use(tmp_path: Path) -> None:
+    """Stopping the server closes the engine while a scheduled harvest round, in a daemon thread the
+    stop does not wait for, may still be reading."""
+    path = tmp_path / "unicat.db"
+    open_engine(path).close()
+    pool = ConnectionPool(path, size=2)
+    pool.open_readers()
+    reading, counted = threading.Event(), []
+    long_count = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000000) "
+    long_count += "SELECT count(*) FROM n"
+
+    def reader() -> None:
+        with pool.read() as busy:
+            reading.set()
+            counted.append(busy.conn.execute(long_count).fetchone()[0])
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    assert reading.wait(5)
+    time.sleep(0.05)  # inside the statement
+    pool.close()
+    with pytest.raises(EngineUnavailable), pool.read():
+        pass
+    thread.join(timeout=60)
+    # The cut-off reader's statement ran to its end, unharmed.
+    assert counted == [10_000_000]
 
 
 def test_a_facet_past_its_budget_is_dropped_not_fatal(tmp_path: Path) -> None:

@@ -33,6 +33,8 @@ IntegrityError = apsw.ConstraintError
 """A constraint (primary key, unique, foreign key, NOT NULL) refused a write."""
 InterruptError = apsw.InterruptError
 """A statement stopped by the progress handler (its time limit)."""
+BusyElsewhereError = apsw.ThreadingViolationError
+"""A connection used by one thread while another runs a statement on it (e.g. closing it)."""
 
 sqlite_version: str = apsw.sqlite_lib_version()
 
