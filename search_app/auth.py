@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from search_app.ratelimit import RateLimiter
+from search_app.ratelimit import RateLimiter, check
 from search_app.state import ENGINE, SETTINGS, in_thread
 from unicat.accounts import SESSION_DAYS, Session, User, token_hash
 from unicat.clock import parse_time
@@ -110,6 +110,20 @@ def client_address(request: web.Request) -> str:
     """The address rate limits count by: the peer's (put Unicat behind a proxy that keeps it, or
     limits count the proxy as one client)."""
     return request.remote or "unknown"
+
+
+def check_post_rate(request: web.Request, seen: Viewer, what: str) -> None:
+    """Raise :class:`~search_app.ratelimit.RateLimited` if the reader or their address has posted
+    (comments, reports, new lists: one budget) as much as the window allows."""
+    limits = request.app[LIMITS]
+    check(what, (limits.post_account, seen.user_id), (limits.post_address, client_address(request)))
+
+
+def count_post(request: web.Request, seen: Viewer) -> None:
+    """Count one post against the reader's and their address's budget (after it was stored)."""
+    limits = request.app[LIMITS]
+    limits.post_account.record(seen.user_id)
+    limits.post_address.record(client_address(request))
 
 
 def session_cookie(response: web.StreamResponse, token: str, settings: Settings) -> None:

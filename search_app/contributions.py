@@ -20,9 +20,8 @@ from typing import Any
 from aiohttp import web
 
 from search_app.account_pages import form_fields, see_other
-from search_app.auth import LIMITS, Viewer, client_address, require_signed_in, viewer
+from search_app.auth import Viewer, check_post_rate, count_post, require_signed_in, viewer
 from search_app.fetch import find_record
-from search_app.ratelimit import check
 from search_app.render import render
 from search_app.state import ENGINE, in_thread
 from unicat.accounts import User
@@ -108,17 +107,6 @@ async def _live_record(request: web.Request) -> str:
     return found if isinstance(found, str) else found.id
 
 
-def _check_post_rate(request: web.Request, seen: Viewer, what: str) -> None:
-    limits = request.app[LIMITS]
-    check(what, (limits.post_account, seen.user_id), (limits.post_address, client_address(request)))
-
-
-def _count_post(request: web.Request, seen: Viewer) -> None:
-    limits = request.app[LIMITS]
-    limits.post_account.record(seen.user_id)
-    limits.post_address.record(client_address(request))
-
-
 async def _comment(request: web.Request) -> Comment:
     raw = request.match_info["comment"]
     found = None
@@ -162,12 +150,12 @@ async def post_comment(request: web.Request) -> web.Response:
 async def add_comment(request: web.Request, seen: Viewer, union_id: str, body: str) -> Comment:
     """Check, rate-limit and store a new comment (the form and the JSON API post through here)."""
     text = check_comment(body)
-    _check_post_rate(request, seen, "comments")
+    check_post_rate(request, seen, "comments")
     assert seen.user_id is not None
     stored = await in_thread(
         request.app, request.app[ENGINE].add_comment, Comment(union_id, seen.user_id, text)
     )
-    _count_post(request, seen)
+    count_post(request, seen)
     return stored
 
 
@@ -196,10 +184,10 @@ async def report_comment(request: web.Request) -> web.Response:
         raise BadParameter("comment", "you cannot report your own comment; edit or delete it instead")
     form = await form_fields(request)
     reason = check_reason(form.get("reason", ""), required=False)
-    _check_post_rate(request, seen, "reports")
+    check_post_rate(request, seen, "reports")
     assert seen.user_id is not None
     await in_thread(request.app, request.app[ENGINE].add_report, Report(comment.id, seen.user_id, reason))
-    _count_post(request, seen)
+    count_post(request, seen)
     return see_other(record_page(comment.record, f"comment-{comment.id}"))
 
 

@@ -22,10 +22,9 @@ from typing import Any
 from aiohttp import web
 
 from search_app.account_pages import form_fields, see_other
-from search_app.auth import LIMITS, Viewer, client_address, require_signed_in, viewer
+from search_app.auth import Viewer, check_post_rate, count_post, require_signed_in, viewer
 from search_app.fetch import MAX_ID_LENGTH, find_record
 from search_app.links import record_url
-from search_app.ratelimit import check
 from search_app.render import render
 from search_app.state import ENGINE, SETTINGS, in_thread
 from unicat.citations import EXPORT_KINDS, export_records
@@ -284,13 +283,10 @@ async def create_list(request: web.Request) -> web.Response:
     except BadParameter as exc:
         return await _lists_page(request, seen, form, exc)
     union_id = await _record_to_add(request, form["record"]) if form.get("record", "").strip() else None
-    limits = request.app[LIMITS]
-    address = client_address(request)
-    check("new lists", (limits.post_account, seen.user_id), (limits.post_address, address))
+    check_post_rate(request, seen, "new lists")
     new = ReadingList(seen.user_id, name, description, public=_checked(form, "public"))
     stored = await in_thread(request.app, _create, request.app[ENGINE], new, union_id)
-    limits.post_account.record(seen.user_id)
-    limits.post_address.record(address)
+    count_post(request, seen)
     return see_other(list_url(stored, "?done=created"))
 
 

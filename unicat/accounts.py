@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 
 from unicat.clock import format_time
-from unicat.errors import BadParameter
+from unicat.errors import BadParameter, choice_of
 
 Role = Literal["patron", "librarian", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -126,9 +126,8 @@ def check_password(password: str, field: str = "password") -> str:
 
 
 def check_role(raw: str, field: str = "role") -> Role:
-    for role in ROLES:
-        if raw == role:
-            return role
+    if (role := choice_of(raw, ROLES)) is not None:
+        return role
     raise BadParameter(field, f"{raw[:40]!r} is not a role; the roles are {', '.join(ROLES)}")
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
+Choice = TypeVar("Choice", bound=str)
+
 
 class UnicatError(Exception):
     """Base of every error Unicat raises on purpose; the CLI prints its message without a traceback."""
@@ -34,6 +39,15 @@ class BadParameter(UnicatError):
         super().__init__(f"{param}: {message}")
         self.param = param
         self.message = message
+
+
+def choice_of(text: str, choices: Sequence[Choice]) -> Choice | None:
+    """The one of ``choices`` that ``text`` is, typed as they are (a ``Literal``), or ``None``: what a
+    check of a named value (a role, a stage, a moderation verb) needs before its own BadParameter."""
+    for choice in choices:
+        if text == choice:
+            return choice
+    return None
 
 
 class SourceNotFound(UnicatError):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from unicat.engine import Engine
-from unicat.errors import BadParameter
+from unicat.errors import BadParameter, choice_of
 from unicat.model import QUARANTINE_STAGES, SOURCE_CODE_RE, QuarantineEntry, QuarantineStage
 from unicat.status import printable, quarantine_json
 
@@ -71,9 +71,8 @@ class QuarantinePage:
 
 def check_stage(param: str, text: str) -> QuarantineStage:
     """A quarantine stage named on the command line or in a query string."""
-    for stage in QUARANTINE_STAGES:
-        if text == stage:
-            return stage
+    if (stage := choice_of(text, QUARANTINE_STAGES)) is not None:
+        return stage
     raise BadParameter(param, f"{text[:40]!r} is not a stage; stages: {', '.join(QUARANTINE_STAGES)}")
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args
 
 from unicat.accounts import User
-from unicat.errors import BadParameter
+from unicat.errors import BadParameter, choice_of
 
 MAX_COMMENT = 4_000
 MAX_TAG = 40
@@ -242,9 +242,8 @@ def check_reason(raw: str, field: str = "reason", required: bool = True) -> str:
 
 
 def check_verb(raw: str, field: str = "verb") -> ModerationVerb:
-    for verb in MODERATION_VERBS:
-        if raw == verb:
-            return verb
+    if (verb := choice_of(raw, MODERATION_VERBS)) is not None:
+        return verb
     known = ", ".join(MODERATION_VERBS)
     raise BadParameter(field, f"{raw[:40]!r} is not a moderation action; they are {known}")
 
