@@ -5,6 +5,9 @@
 #   docker-compose  tests/test_docker_compose.py validates docker-compose.yml with `docker-compose config`
 #                   (Debian 12 ships Compose v1, which validates a file without a Docker daemon)
 #   maven           tests/es_node.py downloads the Elasticsearch test node from Maven Central with `mvn`
+#   postgresql      tests/support/postgres.py starts a throwaway cluster with its initdb and postgres, found
+#                   under /usr/lib/postgresql/VERSION/bin (not on PATH); the cluster Debian's package may
+#                   start on port 5432 is not the one the tests use
 #   Perl modules    tests/catmandu_oai.py runs a third-party OAI-PMH provider, Dancer::Plugin::Catmandu::OAI,
 #                   over a Catmandu::Store::ElasticSearch store, serving MARCXML with Catmandu::MARC;
 #                   the provider's tests harvest Unicat's /oai with two third-party Perl harvesters,
@@ -48,6 +51,9 @@ missing=()
 for command in "${!PACKAGE_OF[@]}"; do
     command -v "$command" >/dev/null 2>&1 || missing+=("${PACKAGE_OF[$command]}")
 done
+# PostgreSQL's server programs are not on PATH (only its clients are, through postgresql-common's
+# wrappers), so `command -v initdb` would miss them: look where every Debian version puts them.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 # A module is there when its file is in perl's @INC: one perl run for all of them, in milliseconds
 # (loading them would take a second; tests/catmandu_oai.py loads them and says if one is broken).
 while read -r module; do

@@ -433,7 +433,7 @@ def _group_alive(pgid: int) -> bool:
 
 
 @contextlib.contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
+def sigterm_unwinds() -> Iterator[None]:
     """Treat SIGTERM (a CI timeout, `kill`) like Ctrl-C while a node runs, so the node is stopped too.
 
     KeyboardInterrupt rather than SystemExit: pytest reports SystemExit as one failed test and goes on,
@@ -475,7 +475,7 @@ def running_node(environ: Mapping[str, str] | None = None) -> Iterator[str]:
         return
     home = fetch(cache_dir(env))
     java_home = find_java(env)
-    with _sigterm_unwinds():
+    with sigterm_unwinds():
         node = start_node(home, java_home)
         try:
             wait_ready(node)
