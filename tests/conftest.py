@@ -1,4 +1,5 @@
-"""Fixtures shared by every test package: an engine per available implementation, realistic records."""
+"""Fixtures shared by every test package: an engine per available implementation, realistic records,
+the real servers they run against (Elasticsearch, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.postgres import Cluster, fresh_database, running_cluster
 from unicat.compiled import stale_modules
 from unicat.engine import Engine
 from unicat.engines.elasticsearch import ElasticsearchEngine
@@ -158,4 +160,25 @@ def elasticsearch_url() -> Iterator[str]:
     from tests.es_node import running_node
 
     with running_node() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """A real PostgreSQL cluster for the whole test session (see tests/support/postgres.py), started
+    by the first test that asks for it. A cluster that cannot start fails the tests: no skip."""
+    with running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_cluster: Cluster) -> str:
+    """The URL of the session cluster's database ``unicat``, shared by every test that asks for it."""
+    return postgres_cluster.url
+
+
+@pytest.fixture
+def postgres_database_url(postgres_cluster: Cluster) -> Iterator[str]:
+    """The URL of a new, empty database of the session's cluster, only this test's; dropped after it."""
+    with fresh_database(postgres_cluster) as url:
         yield url
