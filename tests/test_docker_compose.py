@@ -7,16 +7,22 @@ without one, and the assertions read its normalised output, not our own parse of
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ES_IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:9.2.0"
+POSTGRES_IMAGE = "postgres:17"
+# The variables the stack reads from its environment; unset in every run here, so that a developer's own
+# settings cannot change what the tests see.
+_STACK_VARIABLES = ("POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD")
 
 
 def _docker_compose() -> str:
@@ -26,9 +32,15 @@ def _docker_compose() -> str:
     return found
 
 
-def _compose_config(directory: Path) -> subprocess.CompletedProcess[str]:
+def _compose_config(directory: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key not in _STACK_VARIABLES}
     return subprocess.run(
-        [_docker_compose(), "config"], cwd=directory, capture_output=True, text=True, check=False
+        [_docker_compose(), "config"],
+        cwd=directory,
+        env={**env, **variables},
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -90,12 +102,54 @@ def test_elasticsearch_without_security_is_private(config: dict[str, Any]) -> No
     assert "private network" in (REPO_ROOT / "docker-compose.yml").read_text()
 
 
+def test_postgres_service(config: dict[str, Any]) -> None:
+    database = config["services"]["postgres"]
+    assert database["image"] == POSTGRES_IMAGE
+    check = database["healthcheck"]["test"]
+    assert check[0] == "CMD-SHELL" and check[1].startswith("pg_isready ")
+    volume, _, target = database["volumes"][0].partition(":")
+    assert volume in config["volumes"] and target.startswith("/var/lib/postgresql/data")
+    assert volume not in {entry.partition(":")[0] for entry in config["services"]["elasticsearch"]["volumes"]}
+
+
+def test_postgres_is_private(config: dict[str, Any]) -> None:
+    database = config["services"]["postgres"]
+    assert "ports" not in database
+    assert list(database["networks"]) == ["backend"]
+    assert config["networks"]["backend"].get("internal") is True
+
+
+def _store_credentials(config: dict[str, Any]) -> tuple[tuple[str | None, ...], tuple[str, ...]]:
+    """(user, password, database) as the app's UNICAT_STORE names them, and as the postgres service
+    creates them."""
+    store = urlsplit(config["services"]["app"]["environment"]["UNICAT_STORE"])
+    created = config["services"]["postgres"]["environment"]
+    return (
+        (store.username, store.password, store.path.removeprefix("/")),
+        (created["POSTGRES_USER"], created["POSTGRES_PASSWORD"], created["POSTGRES_DB"]),
+    )
+
+
+def test_the_app_connects_as_the_user_postgres_creates(config: dict[str, Any]) -> None:
+    named, created = _store_credentials(config)
+    assert named == created == ("unicat", "unicat", "unicat")
+    chosen = {"POSTGRES_USER": "catalogue", "POSTGRES_PASSWORD": "n0t-the-default", "POSTGRES_DB": "union"}
+    result = _compose_config(REPO_ROOT, **chosen)
+    assert result.returncode == 0, result.stderr
+    named, created = _store_credentials(_as_json(result.stdout))
+    assert named == created == ("catalogue", "n0t-the-default", "union")
+
+
 def test_app_service(config: dict[str, Any]) -> None:
     app = config["services"]["app"]
     assert Path(app["build"]["context"]) == REPO_ROOT
     assert app["command"][:4] == ["unicat", "serve", "--host", "0.0.0.0"]
-    assert app["environment"]["UNICAT_ENGINE"] == "http://elasticsearch:9200"
-    assert app["depends_on"] == {"elasticsearch": {"condition": "service_healthy"}}
+    assert app["environment"]["UNICAT_INDEX"] == "http://elasticsearch:9200"
+    assert urlsplit(app["environment"]["UNICAT_STORE"]).hostname == "postgres"
+    assert app["depends_on"] == {
+        "postgres": {"condition": "service_healthy"},
+        "elasticsearch": {"condition": "service_healthy"},
+    }
     assert "/healthz" in " ".join(app["healthcheck"]["test"])
     assert [port["target"] for port in app["ports"]] == [8080]
     assert set(config["services"]["elasticsearch"]["networks"]) <= set(app["networks"])
