@@ -32,6 +32,11 @@ class SchemaError(EngineError):
     """The engine's stored schema is newer than this Unicat or cannot be migrated."""
 
 
+class DuplicateKey(EngineError):
+    """A write would have stored a second row under a key that must be unique (the stores turn it
+    into what it means: an address that has an account, an id already taken)."""
+
+
 class BadParameter(UnicatError):
     """A request parameter (HTTP or CLI) has a value Unicat cannot use; maps to HTTP 400."""
 

@@ -154,8 +154,11 @@ class ConnectionPool:
             raise EngineUnavailable(f"the SQLite engine for {self.path} has been closed")
 
     def close(self) -> None:
-        """Close every connection; later use raises :class:`EngineUnavailable`."""
+        """Close every connection (once: closing again does nothing); later use raises
+        :class:`EngineUnavailable`."""
         with self._write_lock:
+            if self._closed:
+                return
             self._closed = True
             for reader in self._all_readers:
                 try:

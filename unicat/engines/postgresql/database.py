@@ -1,0 +1,126 @@
+"""PostgreSQL as the stores' execution core (:class:`unicat.ports.database.Database`).
+
+A pool of connections (psycopg-pool) serves reads and writes alike: PostgreSQL has no single-writer
+rule, so each write is its own transaction on whichever connection is free. Every statement runs under
+the query time limit (the connections' ``statement_timeout``); past it PostgreSQL cancels the statement
+and the caller gets :class:`~unicat.errors.QueryTimeout`. Reads run in autocommit: each statement sees
+what was committed when it started.
+
+The stores write their SQL with ``?`` placeholders, which both databases' SQL subsets share in spirit
+but psycopg spells ``%s``: :func:`to_psycopg` rewrites a statement once and caches it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import psycopg_pool
+
+from unicat.engines.postgresql.schema import migrate
+from unicat.errors import DuplicateKey, EngineUnavailable, QueryTimeout
+from unicat.ports.database import Database
+from unicat.settings import Settings
+
+# How long opening the pool waits for its first connection, and a caller for a free connection.
+CONNECT_TIMEOUT = 10.0
+
+
+@functools.lru_cache(maxsize=1024)
+def to_psycopg(sql: str) -> bytes:
+    """``sql`` with each ``?`` as ``%s`` and each literal ``%`` doubled (psycopg's escape), encoded as
+    psycopg sends it. The stores' SQL has no ``?`` inside string literals, so a plain rewrite is exact."""
+    return sql.replace("%", "%%").replace("?", "%s").encode()
+
+
+class _Connection:
+    """A psycopg connection behind the core's ``execute(sql, params)`` with ``?`` placeholders."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        return self._conn.execute(to_psycopg(sql), tuple(params) if params else None)
+
+
+def _masked(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+
+
+class PostgresDatabase(Database):
+    """A PostgreSQL database named by a ``postgresql://user[:password]@host:port/db`` URL, migrated to
+    the current schema when opened."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, settings: Settings) -> None:
+        self.url = _masked(url)
+        timeout_ms = max(1, round(settings.query_timeout * 1000))
+        self._pool = psycopg_pool.ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max(2, settings.reader_pool_size + 1),
+            kwargs={"autocommit": True, "options": f"-c statement_timeout={timeout_ms}"},
+            timeout=CONNECT_TIMEOUT,
+            open=False,
+            name="unicat",
+        )
+        try:
+            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT)
+        except psycopg_pool.PoolTimeout as exc:
+            self._pool.close()
+            raise EngineUnavailable(
+                f"cannot connect to PostgreSQL at {self.url}: is it running, and does the database exist?"
+            ) from exc
+        try:
+            with self._connection() as conn:
+                migrate(conn)
+        except BaseException:
+            self._pool.close()
+            raise
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection from the pool, with the database's errors turned into Unicat's."""
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg.errors.UniqueViolation as exc:
+            raise DuplicateKey(str(exc).strip()) from exc
+        except psycopg.errors.QueryCanceled as exc:
+            raise QueryTimeout(f"a query ran longer than its limit and was stopped ({exc})") from exc
+        except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+            raise EngineUnavailable(f"PostgreSQL at {self.url} does not answer: {exc}") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[_Connection]:
+        with self._connection() as conn:
+            yield _Connection(conn)
+
+    @contextmanager
+    def write(self) -> Iterator[_Connection]:
+        with self._connection() as conn, conn.transaction():
+            yield _Connection(conn)
+
+    def numbered_after(self, conn: Any, table: str) -> None:
+        # Never backwards: past the highest id stored and past every id the sequence handed out (a
+        # deleted row's id is not given again, as SQLite's AUTOINCREMENT never gives it again).
+        conn.execute(
+            f"SELECT setval(seq, greatest((SELECT coalesce(max(id), 0) FROM {table}), "
+            "coalesce(pg_sequence_last_value(seq), 0)) + 1, false) "
+            f"FROM (SELECT pg_get_serial_sequence('{table}', 'id')::regclass AS seq) AS named"
+        )
+
+    def ping(self) -> None:
+        with self.read() as conn:
+            conn.execute("SELECT 1").fetchall()
+
+    def close(self) -> None:
+        self._pool.close()

@@ -1,0 +1,67 @@
+"""The SQLite database as the stores' execution core (:class:`unicat.ports.database.Database`).
+
+One file holds the stores and, by default, the union index: :class:`~unicat.engines.sqlite.SqliteEngine`
+and the SQL stores share one :class:`SqliteDatabase`, so that they share its single writer (SQLite
+allows one at a time) and its pool of readers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from unicat.engines.sqlite import driver
+from unicat.engines.sqlite.connections import ConnectionPool
+from unicat.engines.sqlite.schema import migrate
+from unicat.errors import DuplicateKey, EngineUnavailable
+from unicat.ports.database import Database
+from unicat.settings import Settings
+
+
+class SqliteDatabase(Database):
+    """A SQLite file in WAL mode, migrated to the current schema when opened."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path, settings: Settings) -> None:
+        self.path = path
+        self.url = f"sqlite:///{path}"
+        self.query_timeout = settings.query_timeout
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EngineUnavailable(f"cannot create the directory of {path}: {exc.strerror}") from exc
+        self.pool = ConnectionPool(path, settings.reader_pool_size)
+        try:
+            migrate(self.pool.writer)
+            self.pool.open_readers()
+        except BaseException:
+            self.pool.close()
+            raise
+
+    @contextmanager
+    def read(self) -> Iterator[driver.Connection]:
+        with self.pool.read() as reader, reader.time_limit(self.query_timeout) as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[driver.Connection]:
+        try:
+            with self.pool.write() as conn:
+                yield conn
+        except driver.IntegrityError as exc:
+            raise DuplicateKey(str(exc)) from exc
+
+    def numbered_after(self, conn: object, table: str) -> None:
+        """Nothing to do: an AUTOINCREMENT table numbers after the highest id it ever stored."""
+
+    def ping(self) -> None:
+        try:
+            with self.read() as conn:
+                conn.execute("SELECT count(*) FROM schema_version").fetchall()
+        except driver.Error as exc:
+            raise EngineUnavailable(f"the SQLite database {self.path} does not answer: {exc}") from exc
+
+    def close(self) -> None:
+        self.pool.close()

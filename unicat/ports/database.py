@@ -1,0 +1,140 @@
+"""The SQL execution core the stores run on: a read and a write, each with a connection, nothing more.
+
+Like datasette's ``execute_fn``/``execute_write_fn``, the core does not grow when a feature is added:
+a store brings its own SQL and runs it through :meth:`Database.read` and :meth:`Database.write`. The
+SQL is written once, for both databases Unicat runs on (SQLite embedded, PostgreSQL at scale), in the
+subset they share: ``?`` placeholders (the PostgreSQL adapter turns them into its own), ``INSERT …
+ON CONFLICT``, ``RETURNING``, row-value comparisons, integers for booleans, ISO 8601 text for times.
+What differs (table definitions, identity columns) is behind the adapters and their migrations.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Any, Literal, Protocol
+
+Dialect = Literal["sqlite", "postgresql"]
+
+
+class Cursor(Protocol):
+    """The rows of one statement, and how many rows it changed."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    """What a store's SQL runs through: one statement at a time, ``?`` for each parameter."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+
+
+class Database(abc.ABC):
+    """One database: reads under the query time limit, writes as transactions.
+
+    A write that breaks a uniqueness constraint raises :class:`~unicat.errors.DuplicateKey` whatever
+    the database, so that a store can tell "taken" from a failure. Methods are safe to call from
+    several threads at once; the web app calls them from its thread pool.
+    """
+
+    url: str
+    dialect: Dialect
+
+    @abc.abstractmethod
+    def read(self) -> AbstractContextManager[Connection]:
+        """A connection for the block's reading statements, each under the query time limit;
+        raises :class:`~unicat.errors.QueryTimeout` past it."""
+
+    @abc.abstractmethod
+    def write(self) -> AbstractContextManager[Connection]:
+        """A connection inside one transaction, committed when the block ends normally and rolled
+        back when it raises."""
+
+    @abc.abstractmethod
+    def numbered_after(self, conn: Connection, table: str) -> None:
+        """After rows were inserted into ``table`` with ids of their own (a copied catalogue's), make
+        the ids the database generates next come after the highest one stored."""
+
+    @abc.abstractmethod
+    def ping(self) -> None:
+        """Raise :class:`~unicat.errors.EngineUnavailable` unless the database answers."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connections; the database is unusable afterwards."""
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def fetch_in(db: Database, select: str, column: str, values: Sequence[Any], batch: int = 500) -> list[Any]:
+    """The rows of ``select`` whose ``column`` is one of ``values`` (each asked once), in statements of
+    at most ``batch`` values: far below either database's limit on a statement's parameters."""
+    wanted = list(dict.fromkeys(values))
+    rows: list[Any] = []
+    if not wanted:
+        return rows
+    with db.read() as conn:
+        for start in range(0, len(wanted), batch):
+            part = wanted[start : start + batch]
+            marks = ", ".join("?" * len(part))
+            rows.extend(conn.execute(f"{select} WHERE {column} IN ({marks})", part).fetchall())
+    return rows
+
+
+def insert_numbered(
+    db: Database,
+    conn: Connection,
+    table: str,
+    columns: str,
+    item_id: int | None,
+    values: Sequence[Any],
+    on_conflict: str = "",
+) -> int | None:
+    """Insert one row of a table numbered by an ``id`` column (``columns`` begins with it): numbered by
+    the database, or under the id the item came with (after which the database numbers past it).
+    Returns the row's id, or ``None`` when ``on_conflict`` (e.g. ``ON CONFLICT … DO NOTHING``) kept
+    it out."""
+    names, row = (
+        (columns.split(", ", 1)[1], tuple(values)) if item_id is None else (columns, (item_id, *values))
+    )
+    marks = ", ".join("?" * len(row))
+    inserted = conn.execute(
+        f"INSERT INTO {table} ({names}) VALUES ({marks}) {on_conflict} RETURNING id", row
+    ).fetchone()
+    if item_id is not None:
+        db.numbered_after(conn, table)
+    return int(inserted[0]) if inserted is not None else None
+
+
+def iter_keyset(db: Database, table: str, columns: str, key: str, batch: int = 500) -> Iterator[Any]:
+    """Every row of ``table`` in the order of ``key`` (the leading columns of ``columns``), ``batch``
+    rows per read, so that a long copy never holds one connection or snapshot for its whole length."""
+    width = key.count(",") + 1
+    marks = ", ".join("?" * width)
+    last: tuple[Any, ...] | None = None
+    while True:
+        where = "" if last is None else f"WHERE ({key}) > ({marks})"
+        with db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {columns} FROM {table} {where} ORDER BY {key} LIMIT {batch}", last or ()
+            ).fetchall()
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = tuple(rows[-1][:width])
