@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import closing
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from aiohttp.web import Application
 from elasticsearch import Elasticsearch
 
 from search_app.app import make_app
-from tests.conftest import build_union_record
+from tests.conftest import EngineContext, build_union_record, stores_beside
 from tests.fault_proxy import Exchange, FaultProxy, overloaded_ids
 from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.errors import EngineUnavailable, QueryTimeout
@@ -76,9 +77,9 @@ def _records(count: int, tag: str) -> list[UnionRecord]:
     ]
 
 
-def _unicat(engine_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _unicat(engine_url: str, store_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "unicat.cli", "--engine", engine_url, *args],
+        [sys.executable, "-m", "unicat.cli", "--engine", engine_url, "--store", store_url, *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -92,10 +93,10 @@ def _unicat(engine_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("command", [["status"], ["index"]])
 def test_a_command_against_a_stopped_node_exits_with_one_clear_line(
-    proxy: FaultProxy, command: list[str]
+    proxy: FaultProxy, postgres_database_url: str, command: list[str]
 ) -> None:
     proxy.stop()
-    result = _unicat(f"{proxy.url}/test-faults-down", *command)
+    result = _unicat(f"{proxy.url}/test-faults-down", postgres_database_url, *command)
     assert result.returncode != 0
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -162,18 +163,24 @@ def test_a_slow_node_makes_search_raise_query_timeout(
 
 
 async def test_a_slow_node_makes_the_web_app_answer_503(
-    proxy: FaultProxy, open_through: Callable[..., ElasticsearchEngine], aiohttp_client: ClientFactory
+    proxy: FaultProxy,
+    open_through: Callable[..., ElasticsearchEngine],
+    aiohttp_client: ClientFactory,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
 ) -> None:
     engine = open_through(query_timeout=0.3)
     engine.replace_union_records(_records(5, "web"), {})
-    client = await aiohttp_client(make_app(engine, engine.settings))
-    assert (await client.get("/api/search?q=volume")).status == 200
-    proxy.delay = 1.0
-    began = time.monotonic()
-    response = await client.get("/api/search?q=volume")
-    assert response.status == 503
-    assert (await response.json())["error"]["message"] == "the search took too long, try a narrower query"
-    assert time.monotonic() - began < 1.0
+    catalogue = stores_beside(engine, EngineContext(request, tmp_path))  # the stores in PostgreSQL
+    with closing(catalogue.database):
+        client = await aiohttp_client(make_app(catalogue, engine.settings))
+        assert (await client.get("/api/search?q=volume")).status == 200
+        proxy.delay = 1.0
+        began = time.monotonic()
+        response = await client.get("/api/search?q=volume")
+        assert response.status == 503
+        assert (await response.json())["error"]["message"] == "the search took too long, try a narrower query"
+        assert time.monotonic() - began < 1.0
 
 
 # -- the node is overloaded -------------------------------------------------------------------------

@@ -1,33 +1,37 @@
-"""Accounts and sessions on every engine: one account per e-mail address, changes kept, sessions
-found by their token's hash and forgotten one at a time or all of an account's at once."""
+"""The suite of the account store port (unicat/ports/accounts.py), run over each setup's database
+(SQLite alone; PostgreSQL beside Elasticsearch): one account per e-mail address, changes kept, the
+accounts of a page read at once, sessions found by their token's hash and forgotten one at a time or
+all of an account's at once."""
 
 from __future__ import annotations
 
 import pytest
 
 from unicat.accounts import User, new_session
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.errors import UserExists, UserNotFound
 
 # A stored hash as hash_password makes them (the tests of unicat/accounts.py check those): the
-# engines store it as text, and hashing here would cost half a second per account.
+# store keeps it as text, and hashing here would cost half a second per account.
 HASH = "scrypt$131072$8$1$MDEyMzQ1Njc4OWFiY2RlZg==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+MISSING = 10**9
 
 
-def test_an_account_is_stored_once_per_email_address(engine: Engine) -> None:
-    jane = engine.create_user(User("jane@example.org", "Jane", HASH))
+def test_an_account_is_stored_once_per_email_address(catalogue: Catalogue) -> None:
+    store = catalogue.accounts
+    jane = store.create_user(User("jane@example.org", "Jane", HASH))
     assert jane.id is not None and jane.created is not None and jane.role == "patron"
     with pytest.raises(UserExists):
-        engine.create_user(User("jane@example.org", "Another Jane", HASH))
-    anne = engine.create_user(User("anne@example.org", "Anne", HASH, role="librarian", library="BNF"))
+        store.create_user(User("jane@example.org", "Another Jane", HASH))
+    anne = store.create_user(User("anne@example.org", "Anne", HASH, role="librarian", library="BNF"))
     assert anne.id is not None and anne.id != jane.id
-    assert engine.find_user("jane@example.org") == jane
-    assert engine.get_user(anne.id) == anne
-    assert engine.find_user("nobody@example.org") is None and engine.get_user(10**9) is None
-    assert [user.email for user in engine.list_users()] == ["jane@example.org", "anne@example.org"]
+    assert store.find_user("jane@example.org") == jane
+    assert store.get_user(anne.id) == anne
+    assert store.find_user("nobody@example.org") is None and store.get_user(10**9) is None
+    assert [user.email for user in store.list_users()] == ["jane@example.org", "anne@example.org"]
 
-    engine.update_user(anne.with_changes(role="admin", library=None, display_name="Anne E.", email="x@y.org"))
-    changed = engine.get_user(anne.id)
+    store.update_user(anne.with_changes(role="admin", library=None, display_name="Anne E.", email="x@y.org"))
+    changed = store.get_user(anne.id)
     # The e-mail address is the account's key: it stays.
     assert changed is not None and (changed.email, changed.role, changed.library, changed.display_name) == (
         "anne@example.org",
@@ -36,21 +40,34 @@ def test_an_account_is_stored_once_per_email_address(engine: Engine) -> None:
         "Anne E.",
     )
     with pytest.raises(UserNotFound):
-        engine.update_user(jane.with_changes(id=10**9))
+        store.update_user(jane.with_changes(id=10**9))
 
 
-def test_sessions_are_found_by_hash_and_forgotten(engine: Engine) -> None:
-    jane = engine.create_user(User("jane@example.org", "Jane", HASH))
+def test_get_users_reads_the_accounts_that_exist(catalogue: Catalogue) -> None:
+    """The authors of a page of comments, read at once."""
+    store = catalogue.accounts
+    jane = store.create_user(User("jane@example.org", "Jane", HASH))
+    anne = store.create_user(User("anne@example.org", "Anne", HASH, role="librarian", library="BNF"))
+    store.create_user(User("jo@example.org", "Jo", HASH))
+    assert jane.id is not None and anne.id is not None
+    assert store.get_users([anne.id, MISSING, jane.id, anne.id]) == {jane.id: jane, anne.id: anne}
+    assert store.get_users([]) == {}
+    assert store.get_users([MISSING]) == {}
+
+
+def test_sessions_are_found_by_hash_and_forgotten(catalogue: Catalogue) -> None:
+    store = catalogue.accounts
+    jane = store.create_user(User("jane@example.org", "Jane", HASH))
     assert jane.id is not None
     _, first = new_session(jane.id)
     _, second = new_session(jane.id)
-    engine.save_session(first)
-    engine.save_session(second)
-    assert engine.get_session(first.token_hash) == first
-    assert engine.delete_sessions(token_hash=first.token_hash) == 1
-    assert engine.get_session(first.token_hash) is None
-    assert engine.delete_sessions(token_hash=first.token_hash) == 0
+    store.save_session(first)
+    store.save_session(second)
+    assert store.get_session(first.token_hash) == first
+    assert store.delete_sessions(token_hash=first.token_hash) == 1
+    assert store.get_session(first.token_hash) is None
+    assert store.delete_sessions(token_hash=first.token_hash) == 0
     _, third = new_session(jane.id)
-    engine.save_session(third)
-    assert engine.delete_sessions(user_id=jane.id) == 2
-    assert engine.get_session(second.token_hash) is None and engine.get_session(third.token_hash) is None
+    store.save_session(third)
+    assert store.delete_sessions(user_id=jane.id) == 2
+    assert store.get_session(second.token_hash) is None and store.get_session(third.token_hash) is None

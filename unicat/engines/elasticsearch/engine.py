@@ -1,14 +1,12 @@
-"""The Elasticsearch engine: every piece of Unicat's state in indices of one cluster.
+"""The Elasticsearch engine: the catalogue's records, harvest state and union index in one cluster.
 
 Indices (definitions in ``mappings/elasticsearch``), all named ``{prefix}-…``: ``meta`` (schema
 version, counters), ``sources``, ``records`` (source records), ``harvests``, ``quarantine``,
-``redirects``, ``decisions`` (librarians' merge decisions), ``users`` and ``sessions``, what readers add
-(``comments``, ``ratings``, ``tags``, ``reports``, ``moderation``, ``lists``, ``list_entries``: see
-``engines/elasticsearch/readers.py``), and the union generations behind the alias ``{prefix}-union``.
-Writes are not refreshed one by one: reads that must see recent writes refresh the index they read
-first, or GET by id (which is real time). Accounts and what readers add are the exception: few writes,
-each read straight after by a page, so each write is refreshed before it answers (new comments, lists
-and moderation actions share refreshes: ``engines/elasticsearch/refreshes.py``).
+``redirects``, ``decisions`` (librarians' merge decisions), the OAI-PMH feed (``oai``,
+``oai_generations``, ``oai_sets``), and the union generations behind the alias ``{prefix}-union``.
+Accounts and what readers add are not here: they live in the stores' database (``unicat/stores``),
+which is transactional, as such data must be. Writes are not refreshed one by one: reads that must see
+recent writes refresh the index they read first, or GET by id (which is real time).
 """
 
 from __future__ import annotations
@@ -24,17 +22,15 @@ from typing import Any, Literal, TypeVar
 
 from elasticsearch import Elasticsearch, NotFoundError
 
-from unicat.accounts import Session, User
 from unicat.clock import utc_now
 from unicat.engine import Engine, HarvestMode, one_entry_per_record
-from unicat.engines.elasticsearch import accounts, oai, overlap, readers
+from unicat.engines.elasticsearch import oai, overlap, redirects
 from unicat.engines.elasticsearch import records as docs
 from unicat.engines.elasticsearch.bulk import write_all
 from unicat.engines.elasticsearch.connection import make_client, parse_engine_url, translated
-from unicat.engines.elasticsearch.counters import NumberBlocks, raise_to, reserve
+from unicat.engines.elasticsearch.counters import raise_to, reserve
 from unicat.engines.elasticsearch.execute import RetryableSearchError, run_search
 from unicat.engines.elasticsearch.indices import IndexNames, ensure_indices
-from unicat.engines.elasticsearch.refreshes import SharedRefresh
 from unicat.engines.elasticsearch.scan import scan, scan_ids, scan_values
 from unicat.engines.elasticsearch.search import HIT_SOURCE, read_facets
 from unicat.engines.elasticsearch.union import (
@@ -60,7 +56,6 @@ from unicat.model import (
 from unicat.oai_items import FeedCollector, OaiEntry, OaiItem, OaiSelection
 from unicat.overlap import LibraryOverlap
 from unicat.query import SearchQuery, SearchResult
-from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
 from unicat.settings import Settings
 
 # Redirect chains longer than this are treated as a cycle (as in the SQLite engine).
@@ -94,9 +89,6 @@ class ElasticsearchEngine(Engine):
         self.node_url = address.node_url
         self.names = IndexNames(address.prefix)
         self._client: Elasticsearch = make_client(address, settings)
-        self._numbering = readers.Numbering(
-            NumberBlocks(self._client, self.names.meta, readers.NUMBER_BLOCK), SharedRefresh(self._client)
-        )
         try:
             self.ping()
             with translated(self.node_url, "index creation"):
@@ -626,178 +618,12 @@ class ElasticsearchEngine(Engine):
             for doc in scan(self._client, self.names.union, {"match_all": {}}, ["id"], HIT_SOURCE):
                 yield UnionRecord.from_json(doc["doc"])
 
-    # -- accounts and sessions -------------------------------------------------------------------
-    def create_user(self, user: User) -> User:
-        stamped = user if user.created else user.with_changes(created=utc_now())
-        return self._call("account write", lambda: accounts.create_user(self._client, self.names, stamped))
-
-    def get_user(self, user_id: int) -> User | None:
-        return self._call("read", lambda: accounts.get_user(self._client, self.names, user_id))
-
-    def find_user(self, email: str) -> User | None:
-        return self._call("read", lambda: accounts.find_user(self._client, self.names, email))
-
-    def list_users(self) -> list[User]:
-        return self._call("read", lambda: accounts.list_users(self._client, self.names))
-
-    def update_user(self, user: User) -> None:
-        self._call("account write", lambda: accounts.update_user(self._client, self.names, user))
-
-    def save_session(self, session: Session) -> None:
-        self._call("session write", lambda: accounts.save_session(self._client, self.names, session))
-
-    def get_session(self, token_hash: str) -> Session | None:
-        return self._call("read", lambda: accounts.get_session(self._client, self.names, token_hash))
-
-    def delete_sessions(self, *, token_hash: str | None = None, user_id: int | None = None) -> int:
-        return self._call(
-            "session write",
-            lambda: accounts.delete_sessions(
-                self._client, self.names, token_hash=token_hash, user_id=user_id
-            ),
-        )
-
-    def get_users(self, user_ids: Sequence[int]) -> dict[int, User]:
-        return self._call("read", lambda: accounts.get_users(self._client, self.names, user_ids))
-
-    # -- what readers add (engines/elasticsearch/readers.py) ---------------------------------------
-    def add_comment(self, comment: Comment) -> Comment:
-        return self._call(
-            "comment write", lambda: readers.add_comment(self._client, self.names, self._numbering, comment)
-        )
-
-    def get_comment(self, comment_id: int) -> Comment | None:
-        return self._call("read", lambda: readers.get_comment(self._client, self.names, comment_id))
-
-    def update_comment(self, comment: Comment) -> None:
-        self._call("comment write", lambda: readers.update_comment(self._client, self.names, comment))
-
-    def delete_comment(self, comment_id: int) -> bool:
-        return self._call(
-            "comment delete", lambda: readers.delete_comment(self._client, self.names, comment_id)
-        )
-
-    def comments_for(self, records: Sequence[str]) -> list[Comment]:
-        return self._call("read", lambda: readers.comments_for(self._client, self.names, records))
-
-    def comments_by(self, user_id: int) -> list[Comment]:
-        return self._call("read", lambda: readers.comments_by(self._client, self.names, user_id))
-
-    def iter_comments(self) -> Iterator[Comment]:
-        with translated(self.node_url, "comment read"):
-            yield from readers.iter_comments(self._client, self.names)
-
-    def set_rating(self, rating: Rating) -> Rating:
-        return self._call("rating write", lambda: readers.set_rating(self._client, self.names, rating))
-
-    def delete_rating(self, record: str, user_id: int) -> bool:
-        return self._call(
-            "rating delete", lambda: readers.delete_rating(self._client, self.names, record, user_id)
-        )
-
-    def ratings_for(self, records: Sequence[str]) -> list[Rating]:
-        return self._call("read", lambda: readers.ratings_for(self._client, self.names, records))
-
-    def iter_ratings(self) -> Iterator[Rating]:
-        with translated(self.node_url, "rating read"):
-            yield from readers.iter_ratings(self._client, self.names)
-
-    def add_tag(self, tag: Tag) -> Tag:
-        return self._call("tag write", lambda: readers.add_tag(self._client, self.names, tag))
-
-    def remove_tag(self, record: str, user_id: int, tag: str) -> bool:
-        return self._call(
-            "tag delete", lambda: readers.remove_tag(self._client, self.names, record, user_id, tag)
-        )
-
-    def tags_for(self, records: Sequence[str]) -> list[Tag]:
-        return self._call("read", lambda: readers.tags_for(self._client, self.names, records))
-
-    def tag_counts(self, limit: int = 1_000) -> list[tuple[str, int]]:
-        return self._call("read", lambda: readers.tag_counts(self._client, self.names, limit))
-
-    def tagged_records(self, tag: str, limit: int = 10_000) -> list[str]:
-        return self._call("read", lambda: readers.tagged_records(self._client, self.names, tag, limit))
-
-    def iter_tags(self) -> Iterator[Tag]:
-        with translated(self.node_url, "tag read"):
-            yield from readers.iter_tags(self._client, self.names)
-
-    def add_report(self, report: Report) -> Report:
-        return self._call(
-            "report write", lambda: readers.add_report(self._client, self.names, self._numbering, report)
-        )
-
-    def reports_for(self, comment_ids: Sequence[int]) -> list[Report]:
-        return self._call("read", lambda: readers.reports_for(self._client, self.names, comment_ids))
-
-    def open_reports(self, limit: int = 1_000) -> list[Report]:
-        return self._call("read", lambda: readers.open_reports(self._client, self.names, limit))
-
-    def resolve_reports(self, comment_id: int, action_id: int) -> int:
-        return self._call(
-            "report write",
-            lambda: readers.resolve_reports(self._client, self.names, comment_id, action_id),
-        )
-
-    def iter_reports(self) -> Iterator[Report]:
-        with translated(self.node_url, "report read"):
-            yield from readers.iter_reports(self._client, self.names)
-
-    def log_moderation(self, action: ModerationAction) -> ModerationAction:
-        return self._call(
-            "moderation write",
-            lambda: readers.log_moderation(self._client, self.names, self._numbering, action),
-        )
-
-    def moderation_log(self, comment_id: int | None = None, limit: int = 200) -> list[ModerationAction]:
-        return self._call("read", lambda: readers.moderation_log(self._client, self.names, comment_id, limit))
-
-    def iter_moderation(self) -> Iterator[ModerationAction]:
-        with translated(self.node_url, "moderation read"):
-            yield from readers.iter_moderation(self._client, self.names)
-
-    def add_list(self, reading_list: ReadingList) -> ReadingList:
-        return self._call(
-            "list write", lambda: readers.add_list(self._client, self.names, self._numbering, reading_list)
-        )
-
-    def get_list(self, list_id: int) -> ReadingList | None:
-        return self._call("read", lambda: readers.get_list(self._client, self.names, list_id))
-
-    def update_list(self, reading_list: ReadingList) -> None:
-        self._call("list write", lambda: readers.update_list(self._client, self.names, reading_list))
-
-    def delete_list(self, list_id: int) -> bool:
-        return self._call("list delete", lambda: readers.delete_list(self._client, self.names, list_id))
-
-    def lists_of(self, user_id: int) -> list[ReadingList]:
-        return self._call("read", lambda: readers.lists_of(self._client, self.names, user_id))
-
-    def iter_lists(self) -> Iterator[ReadingList]:
-        with translated(self.node_url, "list read"):
-            yield from readers.iter_lists(self._client, self.names)
-
-    def add_list_entry(self, entry: ListEntry) -> ListEntry:
-        return self._call("list write", lambda: readers.add_list_entry(self._client, self.names, entry))
-
-    def remove_list_entry(self, list_id: int, record: str) -> bool:
-        return self._call(
-            "list write", lambda: readers.remove_list_entry(self._client, self.names, list_id, record)
-        )
-
-    def list_entries(self, list_id: int) -> list[ListEntry]:
-        return self._call("read", lambda: readers.list_entries(self._client, self.names, list_id))
-
-    def iter_list_entries(self) -> Iterator[ListEntry]:
-        with translated(self.node_url, "list read"):
-            yield from readers.iter_list_entries(self._client, self.names)
-
+    # -- redirects -------------------------------------------------------------------------------
     def redirects_from(self, union_ids: Sequence[str]) -> dict[str, str]:
-        return self._call("read", lambda: readers.redirects_from(self._client, self.names, union_ids))
+        return self._call("read", lambda: redirects.redirects_from(self._client, self.names, union_ids))
 
     def redirects_to(self, union_ids: Sequence[str]) -> dict[str, list[str]]:
-        return self._call("read", lambda: readers.redirects_to(self._client, self.names, union_ids))
+        return self._call("read", lambda: redirects.redirects_to(self._client, self.names, union_ids))
 
     # -- OAI-PMH feed ----------------------------------------------------------------------------
     def oai_generations(self) -> list[tuple[int, str]]:

@@ -18,14 +18,15 @@ from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError, SchemaError
 from unicat.settings import Settings
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """1: the first catalogue. 2: fields added for unattended harvesting (a source's ``harvest_interval``,
 the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). 3: a source's profile
 override (``mapping``). 4: the librarians' merge decisions (index ``decisions``). 5: the OAI-PMH feed
 (indices ``oai``, ``oai_generations``, ``oai_sets``; an older catalogue gets its items when opened,
 see ``engines/elasticsearch/oai.py``). 6: accounts and sessions (indices ``users``, ``sessions``).
 7: what readers add (indices ``comments``, ``ratings``, ``tags``, ``reports``, ``moderation``, ``lists``,
-``list_entries``).
+``list_entries``). 8: accounts and what readers add move to the stores' database (``unicat/stores``);
+the indices of 6 and 7 are no longer written or read, and an older catalogue keeps them untouched.
 Changes that only add fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
 DEFINITIONS_DIR = MAPPINGS_DIR / "elasticsearch"
 # Indices other than the union generations, each defined by the JSON file of the same name.
@@ -40,15 +41,6 @@ PLAIN_INDICES = (
     "oai",
     "oai_generations",
     "oai_sets",
-    "users",
-    "sessions",
-    "comments",
-    "ratings",
-    "tags",
-    "reports",
-    "moderation",
-    "lists",
-    "list_entries",
 )
 SCHEMA_DOC = "schema"
 
@@ -101,42 +93,6 @@ class IndexNames:
     @property
     def oai_sets(self) -> str:
         return self.plain("oai_sets")
-
-    @property
-    def users(self) -> str:
-        return self.plain("users")
-
-    @property
-    def sessions(self) -> str:
-        return self.plain("sessions")
-
-    @property
-    def comments(self) -> str:
-        return self.plain("comments")
-
-    @property
-    def ratings(self) -> str:
-        return self.plain("ratings")
-
-    @property
-    def tags(self) -> str:
-        return self.plain("tags")
-
-    @property
-    def reports(self) -> str:
-        return self.plain("reports")
-
-    @property
-    def moderation(self) -> str:
-        return self.plain("moderation")
-
-    @property
-    def lists(self) -> str:
-        return self.plain("lists")
-
-    @property
-    def list_entries(self) -> str:
-        return self.plain("list_entries")
 
     @property
     def union(self) -> str:

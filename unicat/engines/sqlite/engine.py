@@ -7,29 +7,24 @@ import itertools
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
 
-from unicat.accounts import Session, User
 from unicat.clock import utc_now
 from unicat.documents import index_fields
 from unicat.engine import Engine, HarvestMode, one_entry_per_record
-from unicat.engines.sqlite import accounts, driver, oai, overlap, readers
-from unicat.engines.sqlite.connections import ConnectionPool, TimedConnection
+from unicat.engines.sqlite import driver, oai, overlap
+from unicat.engines.sqlite.connections import TimedConnection
+from unicat.engines.sqlite.database import SqliteDatabase
 from unicat.engines.sqlite.facets import FacetCache, FacetColumns, MatchSet, generation, parse_rids
-from unicat.engines.sqlite.schema import INSERT_TEXT, migrate
+from unicat.engines.sqlite.schema import INSERT_TEXT
 from unicat.engines.sqlite.search import CompiledSearch, compile_search, order_scored
 from unicat.errors import (
     EngineError,
-    EngineUnavailable,
-    ItemNotFound,
     QueryTimeout,
     SourceNotFound,
-    UserExists,
-    UserNotFound,
 )
 from unicat.model import (
     QUARANTINE_STAGES,
@@ -46,8 +41,8 @@ from unicat.model import (
 )
 from unicat.oai_items import FeedCollector, OaiEntry, OaiItem, OaiSelection
 from unicat.overlap import LibraryOverlap
+from unicat.ports.database import fetch_in
 from unicat.query import FACET_FIELDS, SearchQuery, SearchResult
-from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
 from unicat.settings import Settings
 
 # Rows fetched per round trip by the streaming iterators: each batch is its own short read, so an
@@ -143,22 +138,16 @@ def _union_rows(
 class SqliteEngine(Engine):
     """The default engine: one SQLite file in WAL mode, one writer, a pool of time-limited readers."""
 
-    def __init__(self, path: Path, settings: Settings) -> None:
+    def __init__(self, path: Path, settings: Settings, database: SqliteDatabase | None = None) -> None:
+        """Open the engine on the file at ``path``; or, given the ``database`` already open on that file
+        (the stores'), run on it: one file has one writer, whoever writes."""
         self.settings = settings
         self.path = path
         self.url = f"sqlite:///{path}"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise EngineUnavailable(f"cannot create the directory of {path}: {exc.strerror}") from exc
-        self._pool = ConnectionPool(path, settings.reader_pool_size)
+        self._owns_database = database is None
+        self.database = database or SqliteDatabase(path, settings)
+        self._pool = self.database.pool
         self._facets = FacetCache()
-        try:
-            migrate(self._pool.writer)
-            self._pool.open_readers()
-        except BaseException:
-            self._pool.close()
-            raise
 
     # -- helpers ---------------------------------------------------------------------------------
     def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
@@ -172,13 +161,11 @@ class SqliteEngine(Engine):
 
     # -- lifecycle -------------------------------------------------------------------------------
     def ping(self) -> None:
-        try:
-            self._fetchone("SELECT count(*) FROM schema_version")
-        except driver.Error as exc:
-            raise EngineUnavailable(f"the SQLite database {self.path} does not answer: {exc}") from exc
+        self.database.ping()
 
     def close(self) -> None:
-        self._pool.close()
+        if self._owns_database:
+            self.database.close()
 
     # -- sources ---------------------------------------------------------------------------------
     def save_source(self, source: Source) -> None:
@@ -498,397 +485,14 @@ class SqliteEngine(Engine):
             conn.execute("DELETE FROM merge_decisions WHERE id = ?", (decision_id,))
             return bool(conn.execute("SELECT changes()").fetchone()[0])
 
-    # -- accounts and sessions -------------------------------------------------------------------
-    def create_user(self, user: User) -> User:
-        created = user.created or utc_now()
-        try:
-            with self._pool.write() as conn:
-                conn.execute(
-                    "INSERT INTO users (id, email, display_name, password_hash, role, library, created) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        user.id,
-                        user.email,
-                        user.display_name,
-                        user.password_hash,
-                        user.role,
-                        user.library,
-                        created,
-                    ),
-                )
-                user_id = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
-        except driver.IntegrityError:
-            raise UserExists(user.email) from None
-        return user.with_changes(id=user_id, created=created)
-
-    def get_user(self, user_id: int) -> User | None:
-        row = self._fetchone(f"SELECT {accounts.USER_COLUMNS} FROM users WHERE id = ?", (user_id,))
-        return accounts.user(row) if row is not None else None
-
-    def find_user(self, email: str) -> User | None:
-        row = self._fetchone(f"SELECT {accounts.USER_COLUMNS} FROM users WHERE email = ?", (email,))
-        return accounts.user(row) if row is not None else None
-
-    def list_users(self) -> list[User]:
-        return [
-            accounts.user(row)
-            for row in self._fetchall(f"SELECT {accounts.USER_COLUMNS} FROM users ORDER BY id")
-        ]
-
-    def update_user(self, user: User) -> None:
-        with self._pool.write() as conn:
-            conn.execute(
-                "UPDATE users SET display_name = ?, password_hash = ?, role = ?, library = ? WHERE id = ?",
-                (user.display_name, user.password_hash, user.role, user.library, user.id),
-            )
-            if not conn.execute("SELECT changes()").fetchone()[0]:
-                raise UserNotFound(f"#{user.id}")
-
-    def save_session(self, session: Session) -> None:
-        with self._pool.write() as conn:
-            conn.execute(
-                f"INSERT OR REPLACE INTO sessions ({accounts.SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-                (session.token_hash, session.user_id, session.created, session.expires, session.csrf),
-            )
-
-    def get_session(self, token_hash: str) -> Session | None:
-        row = self._fetchone(
-            f"SELECT {accounts.SESSION_COLUMNS} FROM sessions WHERE token_hash = ?", (token_hash,)
-        )
-        return accounts.session(row) if row is not None else None
-
-    def delete_sessions(self, *, token_hash: str | None = None, user_id: int | None = None) -> int:
-        if (token_hash is None) == (user_id is None):
-            raise ValueError("give a token hash or a user id")
-        with self._pool.write() as conn:
-            if token_hash is not None:
-                conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
-            else:
-                conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
-            return int(conn.execute("SELECT changes()").fetchone()[0])
-
-    def get_users(self, user_ids: Sequence[int]) -> dict[int, User]:
-        rows = self._fetch_in(f"SELECT {accounts.USER_COLUMNS} FROM users", "id", user_ids)
-        return {user.id: user for user in map(accounts.user, rows) if user.id is not None}
-
-    # -- what readers add ------------------------------------------------------------------------
-    def _fetch_in(self, select: str, column: str, values: Sequence[Any]) -> list[Any]:
-        """The rows of ``select`` whose ``column`` is one of ``values``, read from one snapshot in
-        statements of at most :data:`IN_BATCH` values each."""
-        wanted = list(dict.fromkeys(values))
-        rows: list[Any] = []
-        if not wanted:
-            return rows
-        with self._pool.read() as reader, reader.time_limit(self.settings.query_timeout) as conn:
-            for start in range(0, len(wanted), IN_BATCH):
-                batch = wanted[start : start + IN_BATCH]
-                marks = ", ".join("?" * len(batch))
-                rows.extend(conn.execute(f"{select} WHERE {column} IN ({marks})", batch).fetchall())
-        return rows
-
-    def _iter_keyset(self, table: str, columns: str, key: str) -> Iterator[Any]:
-        """Every row of ``table`` by ``key`` (its leading columns), :data:`ITER_BATCH` rows per read."""
-        width = key.count(",") + 1
-        marks = ", ".join("?" * width)
-        last: tuple[Any, ...] | None = None
-        while True:
-            where = "" if last is None else f"WHERE ({key}) > ({marks})"
-            rows = self._fetchall(
-                f"SELECT {columns} FROM {table} {where} ORDER BY {key} LIMIT {ITER_BATCH}", last or ()
-            )
-            yield from rows
-            if len(rows) < ITER_BATCH:
-                return
-            last = tuple(rows[-1][:width])
-
-    @contextmanager
-    def _adding(self, what: str) -> Iterator[driver.Connection]:
-        """A write transaction that stores a new item; only an id given with it can collide."""
-        try:
-            with self._pool.write() as conn:
-                yield conn
-        except driver.IntegrityError as exc:
-            raise EngineError(
-                f"{what} was not stored: its id is taken ({exc}); copy a catalogue into an empty engine"
-            ) from exc
-
-    def add_comment(self, comment: Comment) -> Comment:
-        created = comment.created or utc_now()
-        with self._adding(f"comment #{comment.id}") as conn:
-            cursor = conn.execute(
-                f"INSERT INTO comments ({readers.COMMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    comment.id,
-                    comment.record,
-                    comment.user_id,
-                    comment.body,
-                    created,
-                    comment.edited,
-                    int(comment.hidden),
-                    comment.hidden_reason,
-                ),
-            )
-        return comment.with_changes(id=cursor.lastrowid, created=created)
-
-    def get_comment(self, comment_id: int) -> Comment | None:
-        row = self._fetchone(f"SELECT {readers.COMMENT_COLUMNS} FROM comments WHERE id = ?", (comment_id,))
-        return readers.comment(row) if row is not None else None
-
-    def update_comment(self, comment: Comment) -> None:
-        with self._pool.write() as conn:
-            cursor = conn.execute(
-                "UPDATE comments SET body = ?, edited = ?, hidden = ?, hidden_reason = ? WHERE id = ?",
-                (comment.body, comment.edited, int(comment.hidden), comment.hidden_reason, comment.id),
-            )
-            if cursor.rowcount != 1:
-                raise ItemNotFound(f"comment #{comment.id}")
-
-    def delete_comment(self, comment_id: int) -> bool:
-        with self._pool.write() as conn:
-            conn.execute("DELETE FROM reports WHERE comment_id = ?", (comment_id,))
-            return conn.execute("DELETE FROM comments WHERE id = ?", (comment_id,)).rowcount > 0
-
-    def comments_for(self, records: Sequence[str]) -> list[Comment]:
-        rows = self._fetch_in(f"SELECT {readers.COMMENT_COLUMNS} FROM comments", "record", records)
-        found = [readers.comment(row) for row in rows]
-        # Several IN batches each come in their own order: the newest first is decided here.
-        return sorted(found, key=lambda c: (c.created, c.id), reverse=True)
-
-    def comments_by(self, user_id: int) -> list[Comment]:
-        rows = self._fetchall(
-            f"SELECT {readers.COMMENT_COLUMNS} FROM comments WHERE user_id = ? "
-            "ORDER BY created DESC, id DESC",
-            (user_id,),
-        )
-        return [readers.comment(row) for row in rows]
-
-    def iter_comments(self) -> Iterator[Comment]:
-        for row in self._iter_keyset("comments", readers.COMMENT_COLUMNS, "id"):
-            yield readers.comment(row)
-
-    def set_rating(self, rating: Rating) -> Rating:
-        at = rating.at or utc_now()
-        with self._pool.write() as conn:
-            conn.execute(
-                f"INSERT INTO ratings ({readers.RATING_COLUMNS}) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (record, user_id) DO UPDATE SET stars = excluded.stars, at = excluded.at",
-                (rating.record, rating.user_id, rating.stars, at),
-            )
-        return dataclasses.replace(rating, at=at)
-
-    def delete_rating(self, record: str, user_id: int) -> bool:
-        with self._pool.write() as conn:
-            cursor = conn.execute("DELETE FROM ratings WHERE record = ? AND user_id = ?", (record, user_id))
-            return cursor.rowcount > 0
-
-    def ratings_for(self, records: Sequence[str]) -> list[Rating]:
-        rows = self._fetch_in(f"SELECT {readers.RATING_COLUMNS} FROM ratings", "record", records)
-        return [readers.rating(row) for row in rows]
-
-    def iter_ratings(self) -> Iterator[Rating]:
-        for row in self._iter_keyset("ratings", readers.RATING_COLUMNS, "record, user_id"):
-            yield readers.rating(row)
-
-    def add_tag(self, tag: Tag) -> Tag:
-        with self._pool.write() as conn:
-            conn.execute(
-                f"INSERT INTO tags ({readers.TAG_COLUMNS}) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (tag.record, tag.user_id, tag.tag, tag.at or utc_now()),
-            )
-            row = conn.execute(
-                f"SELECT {readers.TAG_COLUMNS} FROM tags WHERE record = ? AND user_id = ? AND tag = ?",
-                (tag.record, tag.user_id, tag.tag),
-            ).fetchone()
-        return readers.tag(row)
-
-    def remove_tag(self, record: str, user_id: int, tag: str) -> bool:
-        with self._pool.write() as conn:
-            cursor = conn.execute(
-                "DELETE FROM tags WHERE record = ? AND user_id = ? AND tag = ?", (record, user_id, tag)
-            )
-            return cursor.rowcount > 0
-
-    def tags_for(self, records: Sequence[str]) -> list[Tag]:
-        rows = self._fetch_in(f"SELECT {readers.TAG_COLUMNS} FROM tags", "record", records)
-        return [readers.tag(row) for row in rows]
-
-    def tag_counts(self, limit: int = 1_000) -> list[tuple[str, int]]:
-        rows = self._fetchall(
-            "SELECT tag, count(DISTINCT record) AS records FROM tags GROUP BY tag "
-            "ORDER BY records DESC, tag LIMIT ?",
-            (max(0, limit),),
-        )
-        return [(str(name), int(count)) for name, count in rows]
-
-    def tagged_records(self, tag: str, limit: int = 10_000) -> list[str]:
-        rows = self._fetchall(
-            "SELECT DISTINCT record FROM tags WHERE tag = ? ORDER BY record LIMIT ?", (tag, max(0, limit))
-        )
-        return [str(record) for (record,) in rows]
-
-    def iter_tags(self) -> Iterator[Tag]:
-        for row in self._iter_keyset("tags", readers.TAG_COLUMNS, "record, user_id, tag"):
-            yield readers.tag(row)
-
-    def add_report(self, report: Report) -> Report:
-        with self._adding(f"report #{report.id}") as conn:
-            # A second report by the same reader is dropped here, and the first one is read back.
-            conn.execute(
-                f"INSERT INTO reports ({readers.REPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (comment_id, user_id) DO NOTHING",
-                (
-                    report.id,
-                    report.comment_id,
-                    report.user_id,
-                    report.reason,
-                    report.created or utc_now(),
-                    report.resolution,
-                ),
-            )
-            row = conn.execute(
-                f"SELECT {readers.REPORT_COLUMNS} FROM reports WHERE comment_id = ? AND user_id = ?",
-                (report.comment_id, report.user_id),
-            ).fetchone()
-        return readers.report(row)
-
-    def reports_for(self, comment_ids: Sequence[int]) -> list[Report]:
-        rows = self._fetch_in(f"SELECT {readers.REPORT_COLUMNS} FROM reports", "comment_id", comment_ids)
-        found = [readers.report(row) for row in rows]
-        return sorted(found, key=lambda r: (r.created, r.id))
-
-    def open_reports(self, limit: int = 1_000) -> list[Report]:
-        rows = self._fetchall(
-            f"SELECT {readers.REPORT_COLUMNS} FROM reports WHERE resolution IS NULL "
-            "ORDER BY created, id LIMIT ?",
-            (max(0, limit),),
-        )
-        return [readers.report(row) for row in rows]
-
-    def resolve_reports(self, comment_id: int, action_id: int) -> int:
-        with self._pool.write() as conn:
-            cursor = conn.execute(
-                "UPDATE reports SET resolution = ? WHERE comment_id = ? AND resolution IS NULL",
-                (action_id, comment_id),
-            )
-            return cursor.rowcount
-
-    def iter_reports(self) -> Iterator[Report]:
-        for row in self._iter_keyset("reports", readers.REPORT_COLUMNS, "id"):
-            yield readers.report(row)
-
-    def log_moderation(self, action: ModerationAction) -> ModerationAction:
-        at = action.at or utc_now()
-        with self._adding(f"moderation action #{action.id}") as conn:
-            cursor = conn.execute(
-                f"INSERT INTO moderation_log ({readers.MODERATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                (action.id, action.comment_id, action.verb, action.reason, action.user_id, at),
-            )
-        return dataclasses.replace(action, id=cursor.lastrowid, at=at)
-
-    def moderation_log(self, comment_id: int | None = None, limit: int = 200) -> list[ModerationAction]:
-        where, params = ("WHERE comment_id = ?", (comment_id,)) if comment_id is not None else ("", ())
-        rows = self._fetchall(
-            f"SELECT {readers.MODERATION_COLUMNS} FROM moderation_log {where} "
-            "ORDER BY at DESC, id DESC LIMIT ?",
-            (*params, max(0, limit)),
-        )
-        return [readers.moderation(row) for row in rows]
-
-    def iter_moderation(self) -> Iterator[ModerationAction]:
-        for row in self._iter_keyset("moderation_log", readers.MODERATION_COLUMNS, "id"):
-            yield readers.moderation(row)
-
-    def add_list(self, reading_list: ReadingList) -> ReadingList:
-        created = reading_list.created or utc_now()
-        updated = reading_list.updated or created
-        with self._adding(f"list #{reading_list.id}") as conn:
-            cursor = conn.execute(
-                f"INSERT INTO reading_lists ({readers.LIST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    reading_list.id,
-                    reading_list.user_id,
-                    reading_list.name,
-                    reading_list.description,
-                    int(reading_list.public),
-                    created,
-                    updated,
-                ),
-            )
-        return reading_list.with_changes(id=cursor.lastrowid, created=created, updated=updated)
-
-    def get_list(self, list_id: int) -> ReadingList | None:
-        row = self._fetchone(f"SELECT {readers.LIST_COLUMNS} FROM reading_lists WHERE id = ?", (list_id,))
-        return readers.reading_list(row) if row is not None else None
-
-    def update_list(self, reading_list: ReadingList) -> None:
-        with self._pool.write() as conn:
-            cursor = conn.execute(
-                "UPDATE reading_lists SET name = ?, description = ?, public = ?, updated = ? WHERE id = ?",
-                (
-                    reading_list.name,
-                    reading_list.description,
-                    int(reading_list.public),
-                    reading_list.updated or utc_now(),
-                    reading_list.id,
-                ),
-            )
-            if cursor.rowcount != 1:
-                raise ItemNotFound(f"list #{reading_list.id}")
-
-    def delete_list(self, list_id: int) -> bool:
-        with self._pool.write() as conn:
-            conn.execute("DELETE FROM list_entries WHERE list_id = ?", (list_id,))
-            return conn.execute("DELETE FROM reading_lists WHERE id = ?", (list_id,)).rowcount > 0
-
-    def lists_of(self, user_id: int) -> list[ReadingList]:
-        rows = self._fetchall(
-            f"SELECT {readers.LIST_COLUMNS} FROM reading_lists WHERE user_id = ? "
-            "ORDER BY updated DESC, id DESC",
-            (user_id,),
-        )
-        return [readers.reading_list(row) for row in rows]
-
-    def iter_lists(self) -> Iterator[ReadingList]:
-        for row in self._iter_keyset("reading_lists", readers.LIST_COLUMNS, "id"):
-            yield readers.reading_list(row)
-
-    def add_list_entry(self, entry: ListEntry) -> ListEntry:
-        with self._pool.write() as conn:
-            conn.execute(
-                f"INSERT INTO list_entries ({readers.ENTRY_COLUMNS}) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                (entry.list_id, entry.record, entry.added or utc_now()),
-            )
-            row = conn.execute(
-                f"SELECT {readers.ENTRY_COLUMNS} FROM list_entries WHERE list_id = ? AND record = ?",
-                (entry.list_id, entry.record),
-            ).fetchone()
-        return readers.entry(row)
-
-    def remove_list_entry(self, list_id: int, record: str) -> bool:
-        with self._pool.write() as conn:
-            cursor = conn.execute(
-                "DELETE FROM list_entries WHERE list_id = ? AND record = ?", (list_id, record)
-            )
-            return cursor.rowcount > 0
-
-    def list_entries(self, list_id: int) -> list[ListEntry]:
-        rows = self._fetchall(
-            f"SELECT {readers.ENTRY_COLUMNS} FROM list_entries WHERE list_id = ? ORDER BY added DESC, record",
-            (list_id,),
-        )
-        return [readers.entry(row) for row in rows]
-
-    def iter_list_entries(self) -> Iterator[ListEntry]:
-        for row in self._iter_keyset("list_entries", readers.ENTRY_COLUMNS, "list_id, record"):
-            yield readers.entry(row)
-
+    # -- redirects -------------------------------------------------------------------------------
     def redirects_from(self, union_ids: Sequence[str]) -> dict[str, str]:
-        rows = self._fetch_in("SELECT old_id, new_id FROM redirects", "old_id", union_ids)
+        rows = fetch_in(self.database, "SELECT old_id, new_id FROM redirects", "old_id", union_ids)
         return {str(old): str(new) for old, new in rows}
 
     def redirects_to(self, union_ids: Sequence[str]) -> dict[str, list[str]]:
         pointing: dict[str, list[str]] = {}
-        for new, old in self._fetch_in("SELECT new_id, old_id FROM redirects", "new_id", union_ids):
+        for new, old in fetch_in(self.database, "SELECT new_id, old_id FROM redirects", "new_id", union_ids):
             pointing.setdefault(str(new), []).append(str(old))
         return {new: sorted(olds) for new, olds in pointing.items()}
 

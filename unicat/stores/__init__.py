@@ -1,0 +1,2 @@
+"""The stores written once in SQL, run over either database through the execution core
+(:class:`unicat.ports.database.Database`): SQLite embedded or PostgreSQL."""
