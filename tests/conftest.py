@@ -1,5 +1,6 @@
-"""Fixtures shared by every test package: an engine per available implementation, realistic records,
-the real servers they run against (Elasticsearch, PostgreSQL)."""
+"""Fixtures shared by every test package: an engine per available implementation, a catalogue per
+setup (SQLite alone; PostgreSQL + Elasticsearch), realistic records, and the real servers they run
+against (Elasticsearch, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,17 @@ from typing import Any
 import pytest
 
 from tests.support.postgres import Cluster, fresh_database, running_cluster
+from unicat.catalogue import Catalogue
 from unicat.compiled import stale_modules
 from unicat.engine import Engine
 from unicat.engines.elasticsearch import ElasticsearchEngine
+from unicat.engines.postgresql import PostgresDatabase
 from unicat.engines.sqlite import SqliteEngine
 from unicat.model import Holding, SourceRef, UnionRecord
+from unicat.ports.database import Database
 from unicat.settings import Settings
+from unicat.stores.accounts import SqlAccountStore
+from unicat.stores.contributions import SqlContributionStore
 
 EngineFactory = Callable[..., Engine]
 
@@ -48,6 +54,11 @@ class EngineContext:
     @property
     def elasticsearch_url(self) -> str:
         return str(self.request.getfixturevalue("elasticsearch_url"))
+
+    @property
+    def postgres_database_url(self) -> str:
+        """This test's own empty PostgreSQL database (one per test, however often asked)."""
+        return str(self.request.getfixturevalue("postgres_database_url"))
 
 
 def _sqlite_engine(context: EngineContext, **settings: Any) -> Engine:
@@ -96,6 +107,48 @@ def engine_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[E
 def engine(engine_factory: EngineFactory) -> Engine:
     """A fresh, empty engine with default settings."""
     return engine_factory()
+
+
+CatalogueFactory = Callable[..., Catalogue]
+
+
+def stores_beside(engine: Engine, context: EngineContext) -> Catalogue:
+    """A catalogue of ``engine`` and its stores, as each setup has them: the SQLite engine's own file
+    (SQLite alone), or this test's PostgreSQL database beside Elasticsearch."""
+    database: Database
+    if isinstance(engine, SqliteEngine):
+        database = engine.database
+    else:
+        database = PostgresDatabase(context.postgres_database_url, engine.settings)
+    return Catalogue(engine, SqlAccountStore(database), SqlContributionStore(database), database)
+
+
+@pytest.fixture
+def catalogue_factory(
+    engine_factory: EngineFactory, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[CatalogueFactory]:
+    """Opens catalogues of one setup (with settings changes): SQLite alone, or PostgreSQL +
+    Elasticsearch; every catalogue of a test shares its engines' catalogue and its store."""
+    context = EngineContext(request, tmp_path)
+    opened: list[Database] = []
+    if request.node.callspec.params.get("engine_factory") is _elasticsearch_engine:
+        # Asked for now, so that its teardown (dropping the database) comes after this fixture's.
+        context.postgres_database_url  # noqa: B018
+
+    def open_catalogue(**settings: Any) -> Catalogue:
+        catalogue = stores_beside(engine_factory(**settings), context)
+        opened.append(catalogue.database)
+        return catalogue
+
+    yield open_catalogue
+    for database in opened:
+        database.close()
+
+
+@pytest.fixture
+def catalogue(catalogue_factory: CatalogueFactory) -> Catalogue:
+    """A fresh, empty catalogue with default settings."""
+    return catalogue_factory()
 
 
 LIBRARY_NAMES = {

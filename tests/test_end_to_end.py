@@ -19,6 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import pymarc
 import pytest
 
 from tests.shared_data import REPO_ROOT, undouble
+from tests.support.postgres import fresh_database
 
 DEMO_DATA = REPO_ROOT / "unicat" / "demo" / "data"
 # CENSUS.tsv: records pymarc parses in each file the demo network uses.
@@ -43,6 +45,9 @@ class Demo:
     engine_args: list[str]
     process: subprocess.Popen[str]
     output: list[str]
+    engine_url: str
+    store_url: str | None
+    """Where the accounts and readers' data are when not in the engine's SQLite file."""
 
 
 def _unicat(*args: str) -> list[str]:
@@ -51,13 +56,22 @@ def _unicat(*args: str) -> list[str]:
 
 @pytest.fixture(scope="module", params=["sqlite", "elasticsearch"])
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """The demo, run as a user runs it, on the embedded engine and on a real Elasticsearch node."""
-    data_dir = tmp_path_factory.mktemp("demo")
+    """The demo, run as a user runs it, on the embedded engine and on a real Elasticsearch node with
+    the accounts and readers' data in a real PostgreSQL database."""
+    with ExitStack() as stack:
+        yield from _run_demo(request, tmp_path_factory.mktemp("demo"), stack)
+
+
+def _run_demo(request: pytest.FixtureRequest, data_dir: Path, stack: ExitStack) -> Iterator[Demo]:
     engine_args = ["--data-dir", str(data_dir)]
-    es_catalogue = None
+    engine_url = f"sqlite:///{data_dir / 'unicat.db'}"
+    es_catalogue = store_url = None
     if request.param == "elasticsearch":
-        es_catalogue = f"{request.getfixturevalue('elasticsearch_url')}/e2e-{data_dir.name.lower()}"
-        engine_args += ["--engine", es_catalogue]
+        es_catalogue = engine_url = (
+            f"{request.getfixturevalue('elasticsearch_url')}/e2e-{data_dir.name.lower()}"
+        )
+        store_url = stack.enter_context(fresh_database(request.getfixturevalue("postgres_cluster")))
+        engine_args += ["--engine", es_catalogue, "--store", store_url]
     env = {key: value for key, value in os.environ.items() if not key.startswith("UNICAT_")}
     process = subprocess.Popen(
         _unicat(*engine_args, "demo", "--port", "0"),
@@ -82,7 +96,7 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     if url is None:
         process.kill()
         pytest.fail("the demo did not start serving:\n" + "\n".join(output))
-    yield Demo(url, data_dir, engine_args, process, output)
+    yield Demo(url, data_dir, engine_args, process, output, engine_url, store_url)
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=30)
@@ -118,6 +132,9 @@ def marc_records(name: str) -> list[pymarc.Record]:
 
 def test_demo_reports_what_it_did(demo: Demo) -> None:
     text = "\n".join(demo.output)
+    # It says where the catalogue is: the engine, and the store when that is elsewhere.
+    store = f", store {demo.store_url}" if demo.store_url else ""
+    assert f"Unicat demo: 5 libraries, engine {demo.engine_url}{store}" in demo.output, text
     for code in ("VIRG", "SCPO", "MEDI", "AUSA", "AUSB"):
         assert re.search(rf"^\s+{code}: [\d,]+ records", text, re.MULTILINE), text
     assert "union records from" in text

@@ -19,10 +19,12 @@ from pathlib import Path
 
 from unicat import __version__
 from unicat.accounts import User
+from unicat.catalogue import Catalogue
 from unicat.engine import Engine
-from unicat.engines import open_engine
+from unicat.engines import open_catalogue
 from unicat.errors import BadParameter, SourceNotFound, UnicatError, UserExists, UserNotFound
 from unicat.model import PROFILES, QUARANTINE_STAGES, Source, SourceRef, check_source_code
+from unicat.ports.accounts import AccountStore
 from unicat.progress import ProgressLine
 from unicat.quarantine import DEFAULT_PAGE_SIZE
 from unicat.settings import Settings, settings_from_environment
@@ -50,10 +52,21 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"unicat {__version__}")
     parser.add_argument(
-        "--engine",
+        "--store",
         metavar="URL",
-        help="sqlite:///path/to/unicat.db (default ./unicat-data/unicat.db) or http://host:port "
-        "(env UNICAT_ENGINE)",
+        help="the database of accounts and readers' data: sqlite:///path/to/unicat.db (default: the "
+        "index's SQLite file, else ./unicat-data/unicat.db) or postgresql://user@host:port/db "
+        "(env UNICAT_STORE)",
+    )
+    parser.add_argument(
+        "--index",
+        dest="index_url",
+        metavar="URL",
+        help="the union index with the records: sqlite:///path/to/unicat.db (default "
+        "./unicat-data/unicat.db) or http://host:port[/prefix] for Elasticsearch (env UNICAT_INDEX)",
+    )
+    parser.add_argument(
+        "--engine", metavar="URL", help="the name of --index in earlier releases (env UNICAT_ENGINE)"
     )
     parser.add_argument("--config", type=Path, metavar="FILE", help="a unicat.toml settings file")
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where the embedded engine lives")
@@ -144,9 +157,16 @@ def _build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("jsonl", "marcxml"), required=True)
     export.add_argument("--out", type=Path, help="output file (default: standard output)")
     migrate = commands.add_parser(
-        "migrate", help="copy the whole catalogue into another engine (e.g. SQLite → Elasticsearch)"
+        "migrate",
+        help="copy the whole catalogue into another index and store (SQLite → Elasticsearch + PostgreSQL)",
     )
-    migrate.add_argument("--to", required=True, metavar="URL", help="the target engine's URL")
+    migrate.add_argument("--to", required=True, metavar="URL", help="the target index's URL")
+    migrate.add_argument(
+        "--to-store",
+        metavar="URL",
+        help="the target store's URL (default: the --to file when it is SQLite, else the source's store, "
+        "which is then kept as it is)",
+    )
     migrate.add_argument("--force", action="store_true", help="copy even if the target is not empty")
     _add_quarantine_parser(commands)
     _add_merge_parser(commands)
@@ -292,7 +312,8 @@ def _source_mapping(args: argparse.Namespace, engine: Engine, code: str) -> str 
     return kept
 
 
-def cmd_source(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+def cmd_source(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
+    engine = catalogue.engine
     if args.source_command == "add":
         code = check_source_code(args.code)
         source = Source(
@@ -321,9 +342,10 @@ def cmd_source(args: argparse.Namespace, settings: Settings, engine: Engine) -> 
     return EXIT_OK
 
 
-def cmd_import(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+def cmd_import(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
     from harvester.importer import import_files
 
+    engine = catalogue.engine
     code = check_source_code(args.code)
     try:
         source = engine.get_source(code)
@@ -349,7 +371,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings, engine: Engine) -> 
     return EXIT_OK
 
 
-def cmd_harvest(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+def cmd_harvest(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
+    engine = catalogue.engine
     if args.codes:
         sources = [engine.get_source(code) for code in args.codes]
     else:
@@ -370,12 +393,14 @@ def cmd_harvest(args: argparse.Namespace, settings: Settings, engine: Engine) ->
     return EXIT_PARTIAL if failed else EXIT_OK
 
 
-def cmd_index(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+def cmd_index(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
+    engine = catalogue.engine
     index_step(engine)
     return EXIT_OK
 
 
-def cmd_status(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+def cmd_status(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
+    engine = catalogue.engine
     status = catalogue_status(engine, args.codes, history=args.runs)
     if args.json:
         echo(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
@@ -384,7 +409,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings, engine: Engine) -> 
     return EXIT_OK
 
 
-def cmd_quarantine(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+def cmd_quarantine(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
     from unicat.quarantine import (
         MAX_PAGE,
         MAX_PAGE_SIZE,
@@ -396,6 +421,7 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings, engine: Engine)
         quarantine_page,
     )
 
+    engine = catalogue.engine
     stage = check_stage("--stage", args.stage) if args.stage else None
     if args.quarantine_command == "list":
         wanted = QuarantineFilter(
@@ -437,9 +463,10 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings, engine: Engine)
     return EXIT_OK
 
 
-def cmd_merge(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+def cmd_merge(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
     from unicat import merges
 
+    engine = catalogue.engine
     if args.merge_command == "show":
         explanation = merges.explain(engine, merges.union_record(engine, args.union_id, "UNION_ID"))
         if args.json:
@@ -466,7 +493,7 @@ def cmd_merge(args: argparse.Namespace, settings: Settings, engine: Engine) -> i
     else:
         echo(f"forgot decision #{args.decision_id}")
     if args.index:
-        return cmd_index(args, settings, engine)
+        return cmd_index(args, settings, catalogue)
     echo(merges.APPLY_NOTE)
     return EXIT_OK
 
@@ -488,11 +515,11 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
-def _account(engine: Engine, raw_email: str) -> User:
+def _account(accounts_store: AccountStore, raw_email: str) -> User:
     from unicat import accounts
 
     email = accounts.normalise_email(raw_email, "EMAIL")
-    user = engine.find_user(email)
+    user = accounts_store.find_user(email)
     if user is None:
         raise UserNotFound(repr(email))
     return user
@@ -507,11 +534,13 @@ def _library_code(raw: str | None) -> str | None:
     return code
 
 
-def cmd_users(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+def cmd_users(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
     from unicat import accounts
 
+    store = catalogue.accounts
+
     if args.users_command == "list":
-        users = engine.list_users()
+        users = store.list_users()
         if args.json:
             echo(json.dumps([user.to_json() for user in users], ensure_ascii=False, indent=2))
         else:
@@ -525,28 +554,29 @@ def cmd_users(args: argparse.Namespace, settings: Settings, engine: Engine) -> i
         name = accounts.check_display_name(args.name, "--name")
         role = accounts.check_role(args.role, "--role")
         attached = _library_code(args.library)
-        if engine.find_user(email) is not None:
+        if store.find_user(email) is not None:
             raise UserExists(email)
         password = _read_password(args)
-        user = engine.create_user(User(email, name, accounts.hash_password(password), role, attached))
+        user = store.create_user(User(email, name, accounts.hash_password(password), role, attached))
         echo(f"made account #{user.id} {user.email} ({user.role})")
         return EXIT_OK
-    user = _account(engine, args.email)
+    user = _account(store, args.email)
     if args.users_command == "set-role":
         works_at = None if args.no_library else (_library_code(args.library) or user.library)
-        engine.update_user(user.with_changes(role=accounts.check_role(args.role, "ROLE"), library=works_at))
+        store.update_user(user.with_changes(role=accounts.check_role(args.role, "ROLE"), library=works_at))
         echo(f"{user.email} is now {args.role}" + (f" at {works_at}" if works_at else ""))
         return EXIT_OK
     password = _read_password(args)
-    engine.update_user(user.with_changes(password_hash=accounts.hash_password(password)))
-    signed_out = engine.delete_sessions(user_id=user.id)
+    store.update_user(user.with_changes(password_hash=accounts.hash_password(password)))
+    signed_out = store.delete_sessions(user_id=user.id)
     echo(f"new password for {user.email}; {signed_out} session(s) signed out")
     return EXIT_OK
 
 
-def cmd_export(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+def cmd_export(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
     from unicat.export import write_jsonl, write_marcxml
 
+    engine = catalogue.engine
     records = engine.iter_union_records()
     if args.format == "jsonl":
         if args.out:
@@ -563,31 +593,34 @@ def cmd_export(args: argparse.Namespace, settings: Settings, engine: Engine) -> 
     return EXIT_OK
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+def cmd_serve(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
-    asyncio.run(serve_forever(engine, settings, host, port))
+    asyncio.run(serve_forever(catalogue, settings, host, port))
     return EXIT_OK
 
 
-def cmd_demo(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+def cmd_demo(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
     from unicat.demo.run import run_demo
 
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
-    return asyncio.run(run_demo(engine, settings, host=host, port=port, serve=not args.no_serve))
+    return asyncio.run(run_demo(catalogue, settings, host=host, port=port, serve=not args.no_serve))
 
 
-def cmd_migrate(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+def cmd_migrate(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
     from unicat.migrate import migrate
 
-    target_settings = settings.replace(engine_url=args.to)
+    # An embedded target holds everything in its one file; an Elasticsearch target keeps the source's
+    # store unless told otherwise (a new index beside the same database).
+    kept_store = args.to if args.to.startswith("sqlite:") else settings.resolved_store_url
+    target_settings = settings.replace(engine_url=args.to, store_url=args.to_store or kept_store)
+    if target_settings.engine_url == settings.engine_url:
+        raise BadParameter("--to", "the target is the catalogue being copied")
     progress = ProgressLine()
-    with open_engine(target_settings) as target:
-        if target.url == engine.url:
-            raise BadParameter("--to", "the target is the catalogue being copied")
+    with open_catalogue(target_settings) as target:
         report = migrate(
-            engine, target, force=args.force, on_progress=lambda what, n: progress.update(f"{what}: {n:,}")
+            catalogue, target, force=args.force, on_progress=lambda what, n: progress.update(f"{what}: {n:,}")
         )
     progress.done()
     echo(
@@ -597,12 +630,14 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings, engine: Engine) ->
         f"{report.redirects:,} redirects, {report.oai_items:,} OAI-PMH items, {report.users:,} accounts, "
         f"{report.comments:,} comments, {report.ratings:,} ratings, {report.tags:,} tags, "
         f"{report.reports:,} reports, {report.moderation_actions:,} moderation actions, "
-        f"{report.lists:,} reading lists and {report.list_entries:,} list entries to {target.url}"
+        f"{report.lists:,} reading lists and {report.list_entries:,} list entries to "
+        f"{target_settings.engine_url} (store {target.store_url})"
+        + ("" if report.stores_copied else "; the store is shared, so its accounts and readers' data stay")
     )
     return EXIT_OK
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Engine], int]] = {
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Catalogue], int]] = {
     "demo": cmd_demo,
     "source": cmd_source,
     "import": cmd_import,
@@ -623,10 +658,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = settings_from_environment(args.config, engine_url=args.engine, data_dir=args.data_dir)
+        settings = settings_from_environment(
+            args.config,
+            engine_url=args.engine,
+            index_url=args.index_url,
+            store_url=args.store,
+            data_dir=args.data_dir,
+        )
         _configure_logging(args, settings)
-        with open_engine(settings) as engine:
-            return COMMANDS[args.command](args, settings, engine)
+        with open_catalogue(settings) as catalogue:
+            return COMMANDS[args.command](args, settings, catalogue)
     except BadParameter as exc:
         echo(f"unicat: error: {exc}", sys.stderr)
         return EXIT_USAGE

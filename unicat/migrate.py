@@ -1,20 +1,23 @@
-"""Copy a whole catalogue from one engine to another (e.g. SQLite → Elasticsearch when a network
-outgrows one machine): sources, source records with their raw bytes, harvest history (so the next
+"""Copy a whole catalogue into another index and store (e.g. SQLite → Elasticsearch and PostgreSQL when a
+network outgrows one machine): sources, source records with their raw bytes, harvest history (so the next
 harvest stays incremental), quarantine, librarians' merge decisions, union records with their stable
 ids, redirects, the OAI-PMH feed (its datestamps and deleted records), accounts (with their
 numbers; sessions are not copied: people sign in again on the new engine), and what readers added
 (comments, ratings, tags, reports, the moderation log, reading lists and their entries), with their
-ids and times, so that links to a comment or a list keep working.
+ids and times, so that links to a comment or a list keep working. Accounts and readers' data are in
+the store: when the target shares the source's store (a new index beside the same database), they stay
+where they are and are not copied.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.errors import UnicatError
 from unicat.model import SourceRecord
 
@@ -42,6 +45,7 @@ class MigrationReport:
     moderation_actions: int = 0
     lists: int = 0
     list_entries: int = 0
+    stores_copied: bool = True
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -65,8 +69,8 @@ def _copy(
 
 
 def migrate(
-    source: Engine,
-    target: Engine,
+    source: Catalogue,
+    target: Catalogue,
     *,
     force: bool = False,
     on_progress: Callable[[str, int], None] | None = None,
@@ -77,47 +81,51 @@ def migrate(
     are streamed page by page, so memory stays flat whatever the size of the catalogue.
     """
     notify = on_progress or (lambda _what, _count: None)
-    if not force and (target.list_sources() or target.union_count()):
-        raise UnicatError(f"the target engine {target.url} is not empty; use --force to copy into it anyway")
-    sources = source.list_sources()
+    shared_store = source.store_url == target.store_url
+    if not force and (
+        target.engine.list_sources()
+        or target.engine.union_count()
+        or (not shared_store and target.accounts.list_users())
+    ):
+        raise UnicatError(
+            f"the target {target.engine.url} (store {target.store_url}) is not empty; use --force to copy "
+            "into it anyway"
+        )
+    copied = _copy_engine(source, target, notify)
+    if shared_store:
+        return dataclasses.replace(copied, stores_copied=False)
+    return dataclasses.replace(copied, **_copy_stores(source, target, notify))
+
+
+def _copy_engine(source: Catalogue, target: Catalogue, notify: Callable[[str, int], None]) -> MigrationReport:
+    """Sources, records, harvest history, quarantine, decisions, the union index and the OAI-PMH feed."""
+    old, new = source.engine, target.engine
+    sources = old.list_sources()
     for item in sources:
-        target.save_source(item)
-    runs = sorted(source.harvest_history(limit=MAX_HISTORY), key=lambda run: run.id)
-    target.restore_harvest_runs(runs)
+        new.save_source(item)
+    runs = sorted(old.harvest_history(limit=MAX_HISTORY), key=lambda run: run.id)
+    new.restore_harvest_runs(runs)
     notify("harvest runs", len(runs))
     copied = 0
     for item in sources:
-        records: Iterator[SourceRecord] = source.iter_source_records(item.code, include_deleted=True)
+        records: Iterator[SourceRecord] = old.iter_source_records(item.code, include_deleted=True)
         for page in _chunks(records, PAGE):
-            target.store_page(item.code, page, None)
+            new.store_page(item.code, page, None)
             copied += len(page)
             notify("source records", copied)
-    quarantine = source.list_quarantine(limit=MAX_QUARANTINE)
-    target.add_quarantine(list(reversed(quarantine)))
+    quarantine = old.list_quarantine(limit=MAX_QUARANTINE)
+    new.add_quarantine(list(reversed(quarantine)))
     notify("quarantined records", len(quarantine))
-    users = source.list_users()
-    for user in users:  # with their numbers, which comments and lists point at
-        target.create_user(user)
-    notify("accounts", len(users))
-    # After the accounts they belong to; comments before the reports on them, lists before their
-    # entries. Each keeps its id and time: the target numbers its later items after them.
-    comments = _copy(source.iter_comments(), target.add_comment, "comments", notify)
-    ratings = _copy(source.iter_ratings(), target.set_rating, "ratings", notify)
-    tags = _copy(source.iter_tags(), target.add_tag, "tags", notify)
-    reports = _copy(source.iter_reports(), target.add_report, "reports", notify)
-    moderation = _copy(source.iter_moderation(), target.log_moderation, "moderation actions", notify)
-    lists = _copy(source.iter_lists(), target.add_list, "reading lists", notify)
-    entries = _copy(source.iter_list_entries(), target.add_list_entry, "list entries", notify)
-    decisions = source.merge_decisions()
+    decisions = old.merge_decisions()
     for decision in decisions:  # oldest first, so the target keeps their order (ids are its own)
-        target.save_merge_decision(decision)
+        new.save_merge_decision(decision)
     notify("merge decisions", len(decisions))
-    redirects = dict(source.iter_redirects())
-    union = target.replace_union_records(source.iter_union_records(), redirects)
+    redirects = dict(old.iter_redirects())
+    union = new.replace_union_records(old.iter_union_records(), redirects)
     notify("union records", union)
     # The OAI-PMH feed as the source had it: the same datestamps and deleted records, so harvesters of
     # the catalogue need not start again after a switch of engine.
-    feed = target.restore_oai_feed(source.iter_oai_items(), source.oai_generations(), source.oai_sets())
+    feed = new.restore_oai_feed(old.iter_oai_items(), old.oai_generations(), old.oai_sets())
     notify("OAI-PMH items", feed)
     return MigrationReport(
         sources=len(sources),
@@ -128,12 +136,25 @@ def migrate(
         redirects=len(redirects),
         merge_decisions=len(decisions),
         oai_items=feed,
-        users=len(users),
-        comments=comments,
-        ratings=ratings,
-        tags=tags,
-        reports=reports,
-        moderation_actions=moderation,
-        lists=lists,
-        list_entries=entries,
     )
+
+
+def _copy_stores(source: Catalogue, target: Catalogue, notify: Callable[[str, int], None]) -> dict[str, Any]:
+    """Accounts (with their numbers, which comments and lists point at), then what readers added:
+    comments before the reports on them, lists before their entries. Each keeps its id and time: the
+    target numbers its later items after them."""
+    users = source.accounts.list_users()
+    for user in users:
+        target.accounts.create_user(user)
+    notify("accounts", len(users))
+    old, new = source.contributions, target.contributions
+    return {
+        "users": len(users),
+        "comments": _copy(old.iter_comments(), new.add_comment, "comments", notify),
+        "ratings": _copy(old.iter_ratings(), new.set_rating, "ratings", notify),
+        "tags": _copy(old.iter_tags(), new.add_tag, "tags", notify),
+        "reports": _copy(old.iter_reports(), new.add_report, "reports", notify),
+        "moderation_actions": _copy(old.iter_moderation(), new.log_moderation, "moderation actions", notify),
+        "lists": _copy(old.iter_lists(), new.add_list, "reading lists", notify),
+        "list_entries": _copy(old.iter_list_entries(), new.add_list_entry, "list entries", notify),
+    }

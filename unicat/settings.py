@@ -31,7 +31,13 @@ class Settings:
     """Everything configurable, in one place. Times are seconds."""
 
     data_dir: Path = DEFAULT_DATA_DIR
+    # The union index, and (for now) the source records and harvest state beside it: the SQLite file
+    # (sqlite:///path) or an Elasticsearch node (http://host:port[/prefix]). Set by --index or --engine.
     engine_url: str = field(default_factory=lambda: default_engine_url(DEFAULT_DATA_DIR))
+    # The database of everything readers and librarians write (accounts, comments, lists…):
+    # sqlite:///path or postgresql://user@host:port/db. Empty: the index's SQLite file, or
+    # <data_dir>/unicat.db when the index is Elasticsearch (see resolved_store_url).
+    store_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
     # Search
@@ -91,6 +97,20 @@ class Settings:
     post_limit_account: int = 10
     post_limit_address: int = 60
 
+    @property
+    def index_url(self) -> str:
+        """The union index's URL (``--index``; ``--engine`` names the same)."""
+        return self.engine_url
+
+    @property
+    def resolved_store_url(self) -> str:
+        """The store's URL: as set, else the embedded default beside the index."""
+        if self.store_url:
+            return self.store_url
+        if self.engine_url.startswith("sqlite:"):
+            return self.engine_url
+        return default_engine_url(self.data_dir)
+
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (settings stay immutable once built)."""
         return dataclasses.replace(self, **changes)
@@ -99,6 +119,7 @@ class Settings:
 _FIELD_TYPES: dict[str, type] = {
     "data_dir": Path,
     "engine_url": str,
+    "store_url": str,
     "host": str,
     "port": int,
     "query_timeout": float,
@@ -144,8 +165,13 @@ _FIELD_TYPES: dict[str, type] = {
 _REPOSITORY_IDENTIFIER = re.compile(r"[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+")
 _EMAIL = re.compile(r"\S+@(\S+\.)+\S+")
 
+# Names a user may give a setting by, beside its own: the union index is the engine of earlier releases.
+_ALIASES = {"index_url": "engine_url"}
+
 _ENV_NAMES = {
     "UNICAT_ENGINE": "engine_url",
+    "UNICAT_INDEX": "index_url",
+    "UNICAT_STORE": "store_url",
     "UNICAT_DATA_DIR": "data_dir",
     "UNICAT_HOST": "host",
     "UNICAT_PORT": "port",
@@ -159,8 +185,12 @@ _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
 
+def _canonical(name: str) -> str:
+    return _ALIASES.get(name, name)
+
+
 def _coerce(name: str, value: Any, origin: str) -> Any:
-    kind = _FIELD_TYPES.get(name)
+    kind = _FIELD_TYPES.get(_canonical(name))
     if kind is None:
         raise ConfigError(f"{origin}: unknown setting {name!r}; known: {', '.join(sorted(_FIELD_TYPES))}")
     if kind is bool:
@@ -189,7 +219,8 @@ def load_settings(
 
     ``overrides`` holds command-line values; ``None`` values are ignored so that an unset flag does
     not hide the file or the environment. When ``data_dir`` is set but ``engine_url`` is not, the
-    engine follows the data directory.
+    engine follows the data directory. ``index_url`` is another name of ``engine_url`` and wins over it
+    where both come from the same place (``UNICAT_INDEX`` over ``UNICAT_ENGINE``).
     """
     values: dict[str, Any] = {}
     if config_file is not None:
@@ -197,14 +228,14 @@ def load_settings(
         table = document.get("unicat", document)
         if not isinstance(table, dict):
             raise ConfigError(f"config file {config_file}: [unicat] must be a table")
-        for key, value in table.items():
-            values[key] = _coerce(key, value, str(config_file))
+        for key, value in sorted(table.items(), key=lambda item: str(item[0]) in _ALIASES):
+            values[_canonical(key)] = _coerce(key, value, str(config_file))
     for env_name, key in _ENV_NAMES.items():
         if environ is not None and environ.get(env_name):
-            values[key] = _coerce(key, environ[env_name], env_name)
-    for key, value in (overrides or {}).items():
+            values[_canonical(key)] = _coerce(key, environ[env_name], env_name)
+    for key, value in sorted((overrides or {}).items(), key=lambda item: item[0] in _ALIASES):
         if value is not None:
-            values[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
+            values[_canonical(key)] = _coerce(key, value, f"--{key.replace('_', '-')}")
     if "engine_url" not in values:
         values["engine_url"] = default_engine_url(values.get("data_dir", DEFAULT_DATA_DIR))
     settings = Settings(**values)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from aiohttp import web
 
+from unicat.catalogue import Catalogue
 from unicat.engine import Engine
 from unicat.model import Source
 from unicat.progress import ProgressBoard, ProgressLine, bar, rate
@@ -93,12 +94,14 @@ def index_step(engine: Engine) -> None:
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-async def serve_step(engine: Engine, settings: Settings, host: str, port: int) -> tuple[web.AppRunner, str]:
+async def serve_step(
+    catalogue: Catalogue, settings: Settings, host: str, port: int
+) -> tuple[web.AppRunner, str]:
     """Start the search app on ``host:port`` (0 = any free port); returns the runner and its URL."""
     from indexer import run_index
     from search_app.app import make_app, serve
 
-    runner = await serve(make_app(engine, settings, reindex=run_index), host, port)
+    runner = await serve(make_app(catalogue, settings, reindex=run_index), host, port)
     bound_host, bound_port = runner.addresses[0][:2]
     return runner, f"http://{bound_host}:{bound_port}/"
 
@@ -127,12 +130,14 @@ def _stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(signum)
 
 
-async def serve_forever(engine: Engine, settings: Settings, host: str, port: int) -> None:
+async def serve_forever(catalogue: Catalogue, settings: Settings, host: str, port: int) -> None:
     """Serve the search app until SIGINT or SIGTERM (:data:`STOP_SIGNALS`), saying where, and harvest
     the sources that have a schedule (``harvest_interval``) while it runs, re-indexing when they
     changed."""
     from harvester.schedule import changed_anything, run_schedule
     from indexer import run_index
+
+    engine = catalogue.engine
 
     def after(reports: Sequence[HarvestReport]) -> None:
         if changed_anything(reports):
@@ -142,7 +147,7 @@ async def serve_forever(engine: Engine, settings: Settings, host: str, port: int
     stop = asyncio.Event()
     # Before the address is printed: whoever reads it may signal at once.
     with _stopped_by_signals(stop):
-        runner, url = await serve_step(engine, settings, host, port)
+        runner, url = await serve_step(catalogue, settings, host, port)
         echo(f"Unicat is serving at {url} (Ctrl-C to stop)")
         if settings.cookie_secure and host not in LOOPBACK_HOSTS:
             # Browsers keep Secure cookies over plain HTTP from localhost only: elsewhere sign-in needs HTTPS.

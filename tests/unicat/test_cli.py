@@ -166,4 +166,4 @@ def test_unknown_source_and_engine_errors_are_one_clear_line(
     code, _, err = run(capsys, tmp_path, "harvest", "NOPE")
     assert code == EXIT_PARTIAL and "no source with code 'NOPE'" in err
     code, _, err = run(capsys, tmp_path, "--engine", "ftp://nowhere", "status")
-    assert code == EXIT_PARTIAL and "engine URL" in err and "Traceback" not in err
+    assert code == EXIT_PARTIAL and "index URL" in err and "Traceback" not in err

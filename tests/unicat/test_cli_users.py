@@ -1,4 +1,4 @@
-"""``unicat users``: the first librarians made from the command line, on the embedded engine."""
+"""``unicat users``: the first librarians made from the command line, in the embedded accounts store."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from tests.unicat.test_cli import run
 from unicat.accounts import verify_password
 from unicat.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
-from unicat.engines import open_engine
+from unicat.engines import open_catalogue
 from unicat.settings import Settings
 
 
@@ -52,8 +52,9 @@ def test_users_are_added_listed_and_given_roles(
     _stdin(monkeypatch, "a changed passphrase\n")
     code, out, _ = run(capsys, tmp_path, "users", "set-password", "jo@example.org", "--password-stdin")
     assert code == EXIT_OK and "0 session(s) signed out" in out
-    with open_engine(Settings(data_dir=tmp_path, engine_url=f"sqlite:///{tmp_path / 'unicat.db'}")) as engine:
-        jo = engine.find_user("jo@example.org")
+    settings = Settings(data_dir=tmp_path, engine_url=f"sqlite:///{tmp_path / 'unicat.db'}")
+    with open_catalogue(settings) as catalogue:
+        jo = catalogue.accounts.find_user("jo@example.org")
         assert jo is not None and verify_password("a changed passphrase", jo.password_hash)
 
 

@@ -1,24 +1,54 @@
-"""Moving a whole catalogue between engines: everything arrives, ids and raw bytes unchanged."""
+"""Moving a whole catalogue between setups (SQLite alone; Elasticsearch + PostgreSQL): everything
+arrives, ids and raw bytes unchanged."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.shared_data import SHARED_DATA
 from unicat.accounts import User
+from unicat.catalogue import Catalogue
 from unicat.cli import EXIT_OK, main
-from unicat.engine import Engine
-from unicat.engines import open_engine
+from unicat.engines import open_catalogue
 from unicat.model import SourceRecord
+from unicat.ports.contributions import ContributionStore
 from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
 from unicat.settings import Settings
 
 
-def snapshot(engine: Engine) -> dict[str, object]:
+@dataclass(frozen=True)
+class Setup:
+    """Where one catalogue lives: its index (and records) and its store."""
+
+    index: str
+    store: str = ""
+
+    def args(self) -> list[str]:
+        return ["--index", self.index, *(["--store", self.store] if self.store else [])]
+
+    def open(self) -> Catalogue:
+        return open_catalogue(Settings(engine_url=self.index, store_url=self.store))
+
+    def forget(self) -> None:
+        """Delete an Elasticsearch catalogue (the node outlives the test)."""
+        if self.index.startswith("http"):
+            with self.open() as catalogue:
+                catalogue.engine.delete_catalogue()  # type: ignore[attr-defined]
+
+
+def scaled_out(request: pytest.FixtureRequest, tmp_path: Path, name: str) -> Setup:
+    """Elasticsearch for the index, this test's PostgreSQL database for the store."""
+    node = request.getfixturevalue("elasticsearch_url")
+    return Setup(f"{node}/{name}-{tmp_path.name.lower()}", request.getfixturevalue("postgres_database_url"))
+
+
+def snapshot(catalogue: Catalogue) -> dict[str, object]:
     """Everything a catalogue holds, in a comparable form."""
+    engine = catalogue.engine
     return {
         "sources": [source.to_json() for source in engine.list_sources()],
         "records": [
@@ -35,31 +65,31 @@ def snapshot(engine: Engine) -> dict[str, object]:
         "oai_items": list(engine.iter_oai_items()),
         "oai_generations": engine.oai_generations(),
         "oai_sets": engine.oai_sets(),
-        "users": engine.list_users(),
-        **reader_snapshot(engine),
+        "users": catalogue.accounts.list_users(),
+        **reader_snapshot(catalogue.contributions),
     }
 
 
-def reader_snapshot(engine: Engine) -> dict[str, object]:
+def reader_snapshot(store: ContributionStore) -> dict[str, object]:
     """Everything readers added, with ids and times."""
     return {
-        "comments": list(engine.iter_comments()),
-        "ratings": list(engine.iter_ratings()),
-        "tags": list(engine.iter_tags()),
-        "reports": list(engine.iter_reports()),
-        "moderation": list(engine.iter_moderation()),
-        "lists": list(engine.iter_lists()),
-        "list_entries": list(engine.iter_list_entries()),
+        "comments": list(store.iter_comments()),
+        "ratings": list(store.iter_ratings()),
+        "tags": list(store.iter_tags()),
+        "reports": list(store.iter_reports()),
+        "moderation": list(store.iter_moderation()),
+        "lists": list(store.iter_lists()),
+        "list_entries": list(store.iter_list_entries()),
     }
 
 
-@pytest.mark.parametrize("direction", ["sqlite-to-elasticsearch", "elasticsearch-to-sqlite"])
+@pytest.mark.parametrize("direction", ["sqlite-to-scaled-out", "scaled-out-to-sqlite"])
 def test_migrate_copies_everything(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, elasticsearch_url: str, direction: str
+    capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest, tmp_path: Path, direction: str
 ) -> None:
-    sqlite_url = f"sqlite:///{tmp_path / 'unicat.db'}"
-    es_url = f"{elasticsearch_url}/migrate-{tmp_path.name.lower()}"
-    first, second = (sqlite_url, es_url) if direction.startswith("sqlite") else (es_url, sqlite_url)
+    embedded = Setup(f"sqlite:///{tmp_path / 'unicat.db'}")
+    distributed = scaled_out(request, tmp_path, "migrate")
+    first, second = (embedded, distributed) if direction.startswith("sqlite") else (distributed, embedded)
     try:
         for args in (
             ["import", "ZDB", str(SHARED_DATA / "marc21" / "065001035.mrc")],
@@ -67,49 +97,78 @@ def test_migrate_copies_everything(
             ["import", "BRK", str(SHARED_DATA / "marc21" / "brkrtest.mrc")],
             ["index"],
         ):
-            assert main(["--engine", first, *args]) == EXIT_OK
+            assert main([*first.args(), *args]) == EXIT_OK
         # Every member of one union record withdrawn, and the catalogue indexed again: the OAI-PMH feed
         # has a deleted record and two generations, which the copy must keep with their datestamps.
-        with open_engine(Settings(engine_url=first)) as old:
-            gone = next(r for r in old.iter_union_records() if {ref.source for ref in r.sources} == {"BRK"})
+        with first.open() as old:
+            engine = old.engine
+            gone = next(
+                r for r in engine.iter_union_records() if {ref.source for ref in r.sources} == {"BRK"}
+            )
             withdrawn = [SourceRecord("BRK", ref.local_id, b"", deleted=True) for ref in gone.sources]
-            old.store_page("BRK", withdrawn, None)
-            old.create_user(User("anne@example.org", "Anne", "scrypt$1$8$1$AA==$AA==", "librarian", "BRK"))
-        assert main(["--engine", first, "index"]) == EXIT_OK
-        assert main(["--engine", first, "migrate", "--to", second]) == EXIT_OK
+            engine.store_page("BRK", withdrawn, None)
+            old.accounts.create_user(
+                User("anne@example.org", "Anne", "scrypt$1$8$1$AA==$AA==", "librarian", "BRK")
+            )
+        assert main([*first.args(), "index"]) == EXIT_OK
+        to_store = ["--to-store", second.store] if second.store else []
+        assert main([*first.args(), "migrate", "--to", second.index, *to_store]) == EXIT_OK
         out = capsys.readouterr().out
-        assert "union records" in out
-        with open_engine(Settings(engine_url=first)) as old, open_engine(Settings(engine_url=second)) as new:
+        assert "union records" in out and ", 1 accounts, " in out
+        with first.open() as old, second.open() as new:
             before, after = snapshot(old), snapshot(new)
             assert after == before
             # 40 + 1 + 8 (CENSUS.tsv)
             assert len(before["records"]) == 49  # type: ignore[arg-type]
             # The next harvest run continues the numbering of the copied history.
-            newest = max(run.id for run in new.harvest_history())
-            assert new.start_harvest("ZDB", "incremental").id > newest
+            newest = max(run.id for run in new.engine.harvest_history())
+            assert new.engine.start_harvest("ZDB", "incremental").id > newest
             assert len(before["oai_generations"]) == 2  # type: ignore[arg-type]
             assert sum(item.deleted for item in after["oai_items"]) == 1  # type: ignore[attr-defined]
             # A copied account keeps its number; the next one is numbered after it.
-            [anne] = new.list_users()
+            [anne] = new.accounts.list_users()
             assert anne.id is not None
-            later = new.create_user(User("jo@example.org", "Jo", "scrypt$1$8$1$AA==$AA=="))
+            later = new.accounts.create_user(User("jo@example.org", "Jo", "scrypt$1$8$1$AA==$AA=="))
             assert later.id is not None and later.id > anne.id
         # Indexing the copy changes no datestamp; a change made there comes after the copied ones.
-        assert main(["--engine", second, "index"]) == EXIT_OK
-        with open_engine(Settings(engine_url=second)) as new:
-            assert new.oai_generations() == before["oai_generations"]
-            kept = next(iter(new.iter_source_records("ZDB")))
-            new.store_page("ZDB", [SourceRecord("ZDB", kept.local_id, b"", deleted=True)], None)
-        assert main(["--engine", second, "index"]) == EXIT_OK
-        with open_engine(Settings(engine_url=second)) as new:
-            *copied, (latest, _) = new.oai_generations()
+        assert main([*second.args(), "index"]) == EXIT_OK
+        with second.open() as new:
+            assert new.engine.oai_generations() == before["oai_generations"]
+            kept = next(iter(new.engine.iter_source_records("ZDB")))
+            new.engine.store_page("ZDB", [SourceRecord("ZDB", kept.local_id, b"", deleted=True)], None)
+        assert main([*second.args(), "index"]) == EXIT_OK
+        with second.open() as new:
+            *copied, (latest, _) = new.engine.oai_generations()
             assert copied == before["oai_generations"] and latest > copied[-1][0]
         # A second copy into a catalogue that is no longer empty is refused.
-        assert main(["--engine", first, "migrate", "--to", second]) != EXIT_OK
+        assert main([*first.args(), "migrate", "--to", second.index, *to_store]) != EXIT_OK
         assert "not empty" in capsys.readouterr().err
     finally:
-        with open_engine(Settings(engine_url=es_url)) as engine:
-            engine.delete_catalogue()  # type: ignore[attr-defined]
+        distributed.forget()
+
+
+def test_a_new_index_beside_the_same_store_keeps_the_readers_data_in_place(
+    capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """``migrate --to`` an Elasticsearch node without ``--to-store``: the index moves, the store stays."""
+    embedded = Setup(f"sqlite:///{tmp_path / 'a.db'}")
+    node = Setup(
+        f"{request.getfixturevalue('elasticsearch_url')}/beside-{tmp_path.name.lower()}", embedded.index
+    )
+    try:
+        assert main([*embedded.args(), "import", "ZDB", str(SHARED_DATA / "marc21" / "065001035.mrc")]) == 0
+        assert main([*embedded.args(), "index"]) == 0
+        with embedded.open() as old:
+            add_reader_data(old)
+            before = snapshot(old)
+        capsys.readouterr()
+        assert main([*embedded.args(), "migrate", "--to", node.index]) == EXIT_OK
+        assert "the store is shared, so its accounts and readers' data stay" in capsys.readouterr().out
+        with node.open() as new:
+            assert new.store_url == embedded.index
+            assert snapshot(new) == before
+    finally:
+        node.forget()
 
 
 def test_status_json_after_migration_is_the_same(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -129,11 +188,14 @@ def test_status_json_after_migration_is_the_same(capsys: pytest.CaptureFixture[s
     assert statuses[0] == statuses[1]
 
 
-def add_reader_data(engine: Engine) -> None:
+def add_reader_data(catalogue: Catalogue) -> None:
     """Two accounts and something of every kind readers add, with ids that are not 1, 2, 3…: a deleted
     comment leaves a gap, a copied one came with a high id."""
-    jane = engine.create_user(User("jane@example.org", "Jane", "scrypt$1$8$1$AA==$AA=="))
-    anne = engine.create_user(User("anne@example.org", "Anne", "scrypt$1$8$1$AA==$AA==", "librarian", "ZDB"))
+    accounts, engine = catalogue.accounts, catalogue.contributions
+    jane = accounts.create_user(User("jane@example.org", "Jane", "scrypt$1$8$1$AA==$AA=="))
+    anne = accounts.create_user(
+        User("anne@example.org", "Anne", "scrypt$1$8$1$AA==$AA==", "librarian", "ZDB")
+    )
     assert jane.id is not None and anne.id is not None
     first = engine.add_comment(Comment("pride", jane.id, "A delight.", created="2024-05-01T10:00:00Z"))
     gone = engine.add_comment(Comment("pride", jane.id, "Oops."))
@@ -167,40 +229,40 @@ def add_reader_data(engine: Engine) -> None:
     engine.add_list_entry(ListEntry(reading.id, "emma", added="2024-05-05T10:00:00Z"))
 
 
-@pytest.mark.parametrize("target", ["sqlite", "elasticsearch"])
+@pytest.mark.parametrize("target", ["sqlite", "scaled-out"])
 def test_migrate_keeps_what_readers_added_with_the_same_ids(
     capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest, tmp_path: Path, target: str
 ) -> None:
-    first = f"sqlite:///{tmp_path / 'a.db'}"
-    if target == "sqlite":
-        second = f"sqlite:///{tmp_path / 'b.db'}"
-    else:
-        second = f"{request.getfixturevalue('elasticsearch_url')}/migrate-readers-{tmp_path.name.lower()}"
+    first = Setup(f"sqlite:///{tmp_path / 'a.db'}")
+    second = (
+        Setup(f"sqlite:///{tmp_path / 'b.db'}")
+        if target == "sqlite"
+        else scaled_out(request, tmp_path, "readers")
+    )
     try:
-        assert main(["--engine", first, "import", "ZDB", str(SHARED_DATA / "marc21" / "065001035.mrc")]) == 0
-        assert main(["--engine", first, "index"]) == 0
-        with open_engine(Settings(engine_url=first)) as old:
+        assert main([*first.args(), "import", "ZDB", str(SHARED_DATA / "marc21" / "065001035.mrc")]) == 0
+        assert main([*first.args(), "index"]) == 0
+        with first.open() as old:
             add_reader_data(old)
-            before = reader_snapshot(old)
+            before = reader_snapshot(old.contributions)
         capsys.readouterr()
-        assert main(["--engine", first, "migrate", "--to", second]) == EXIT_OK
+        to_store = ["--to-store", second.store] if second.store else []
+        assert main([*first.args(), "migrate", "--to", second.index, *to_store]) == EXIT_OK
         out = capsys.readouterr().out
         assert (
             ", 2 comments, 2 ratings, 2 tags, 2 reports, 2 moderation actions, 2 reading lists and "
             "2 list entries to "
         ) in out
-        with open_engine(Settings(engine_url=second)) as new:
-            assert reader_snapshot(new) == before
+        with second.open() as new:
+            assert reader_snapshot(new.contributions) == before
             assert 50 in [comment.id for comment in before["comments"]]  # type: ignore[attr-defined]
             # What readers add on the copy is numbered after what was copied.
-            [jane, _] = new.list_users()
+            [jane, _] = new.accounts.list_users()
             assert jane.id is not None
-            later = new.add_comment(Comment("pride", jane.id, "Written on the copy."))
+            later = new.contributions.add_comment(Comment("pride", jane.id, "Written on the copy."))
             assert later.id is not None and later.id > 50
-            later_list = new.add_list(ReadingList(jane.id, "Later"))
+            later_list = new.contributions.add_list(ReadingList(jane.id, "Later"))
             copied_lists = [reading_list.id or 0 for reading_list in before["lists"]]  # type: ignore[attr-defined]
             assert later_list.id is not None and later_list.id > max(copied_lists)
     finally:
-        if target == "elasticsearch":
-            with open_engine(Settings(engine_url=second)) as engine:
-                engine.delete_catalogue()  # type: ignore[attr-defined]
+        second.forget()

@@ -31,8 +31,9 @@ from aiohttp.test_utils import TestClient
 from search_app.app import make_app
 from tests.search_app.accounts_http import staff_client
 from tests.shared_data import SHARED_DATA
-from unicat.engine import Engine
-from unicat.engines import open_engine
+from tests.support.postgres import fresh_database
+from unicat.catalogue import Catalogue as UnicatCatalogue
+from unicat.engines import open_catalogue
 from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.model import QuarantineEntry
 from unicat.settings import Settings
@@ -42,11 +43,24 @@ MALFORMED = sorted((SHARED_DATA / "malformed").iterdir())
 HOSTILE_REASON = "leader <script>alert(1)</script> & more"
 
 
-def run_cli(engine_url: str, *arguments: str) -> subprocess.CompletedProcess[bytes]:
-    """``unicat --engine URL ARGUMENTS…`` in its own process, without the test's UNICAT_* variables."""
+@dataclass(frozen=True)
+class Place:
+    """Where the CLI finds a catalogue: its index, and its store unless that is the index's SQLite file."""
+
+    engine_url: str
+    store_url: str | None = None
+
+    def options(self) -> list[str]:
+        return ["--engine", self.engine_url, *(["--store", self.store_url] if self.store_url else [])]
+
+
+def run_cli(where: str | Place, *arguments: str) -> subprocess.CompletedProcess[bytes]:
+    """``unicat --engine URL [--store URL] ARGUMENTS…`` in its own process, without the test's UNICAT_*
+    variables; ``where`` is a place, or the URL of a SQLite catalogue."""
+    place = where if isinstance(where, Place) else Place(where)
     env = {key: value for key, value in os.environ.items() if not key.startswith("UNICAT_")}
     return subprocess.run(
-        [sys.executable, "-m", "unicat", "--engine", engine_url, *arguments],
+        [sys.executable, "-m", "unicat", *place.options(), *arguments],
         cwd=ROOT,
         capture_output=True,
         env={**env, "PYTHONPATH": str(ROOT)},
@@ -55,17 +69,17 @@ def run_cli(engine_url: str, *arguments: str) -> subprocess.CompletedProcess[byt
     )
 
 
-def cli_ok(engine_url: str, *arguments: str) -> bytes:
+def cli_ok(where: str | Place, *arguments: str) -> bytes:
     """Run a command that must succeed (exit 0, no traceback) and return its standard output."""
-    done = run_cli(engine_url, *arguments)
+    done = run_cli(where, *arguments)
     stderr = done.stderr.decode("utf-8", "replace")
     assert done.returncode == 0, stderr
     assert "Traceback" not in stderr, stderr
     return done.stdout
 
 
-def cli_json(engine_url: str, *arguments: str) -> Any:
-    return json.loads(cli_ok(engine_url, *arguments))
+def cli_json(where: str | Place, *arguments: str) -> Any:
+    return json.loads(cli_ok(where, *arguments))
 
 
 def iso2709_pieces(data: bytes) -> list[bytes]:
@@ -82,14 +96,14 @@ def expected_records(path: Path) -> int:
     return len(iso2709_pieces(data))
 
 
-def members(engine_url: str) -> list[tuple[str, str]]:
+def members(where: str | Place) -> list[tuple[str, str]]:
     """(source, local id) of every member of every union record, from `unicat export`."""
-    lines = cli_ok(engine_url, "export", "--format", "jsonl").decode("utf-8").splitlines()
+    lines = cli_ok(where, "export", "--format", "jsonl").decode("utf-8").splitlines()
     return [(ref["source"], ref["local_id"]) for line in lines for ref in json.loads(line)["sources"]]
 
 
-def all_quarantined(engine_url: str) -> list[dict[str, Any]]:
-    listing = cli_json(engine_url, "quarantine", "list", "--json", "--page-size", "500")
+def all_quarantined(where: str | Place) -> list[dict[str, Any]]:
+    listing = cli_json(where, "quarantine", "list", "--json", "--page-size", "500")
     assert listing["total"] == len(listing["entries"])
     return list(listing["entries"])
 
@@ -102,17 +116,22 @@ def code_of(index: int) -> str:
 class Catalogue:
     """A catalogue built by the CLI from the malformed files, one source per file (``M00``…)."""
 
-    engine_url: str
+    place: Place
     files: dict[str, Path]
 
+    @property
+    def engine_url(self) -> str:
+        return self.place.engine_url
 
-def build(engine_url: str, paths: list[Path] = MALFORMED) -> Catalogue:
+
+def build(where: str | Place, paths: list[Path] = MALFORMED) -> Catalogue:
+    place = where if isinstance(where, Place) else Place(where)
     files = {code_of(n): path for n, path in enumerate(paths)}
     for code, path in files.items():
-        out = cli_ok(engine_url, "import", code, str(path)).decode("utf-8")
+        out = cli_ok(place, "import", code, str(path)).decode("utf-8")
         assert f"into {code}" in out
-    cli_ok(engine_url, "index")
-    return Catalogue(engine_url, files)
+    cli_ok(place, "index")
+    return Catalogue(place, files)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "elasticsearch"])
@@ -126,7 +145,10 @@ def catalogue(
         return
     url = f"{request.getfixturevalue('elasticsearch_url')}/test-quarantine-{uuid.uuid4().hex[:12]}"
     try:
-        yield build(url)
+        # The accounts and readers' data in a PostgreSQL database of their own, as beside any
+        # Elasticsearch index.
+        with fresh_database(request.getfixturevalue("postgres_cluster")) as store_url:
+            yield build(Place(url, store_url))
     finally:
         engine = ElasticsearchEngine(url, Settings(engine_url=url))
         engine.delete_catalogue()
@@ -134,11 +156,11 @@ def catalogue(
 
 
 def test_every_malformed_record_is_indexed_or_quarantined_with_a_reason(catalogue: Catalogue) -> None:
-    url = catalogue.engine_url
-    indexed = collections.Counter(source for source, _ in members(url))
-    entries = all_quarantined(url)
+    place = catalogue.place
+    indexed = collections.Counter(source for source, _ in members(place))
+    entries = all_quarantined(place)
     quarantined = collections.Counter(entry["source"] for entry in entries)
-    status = cli_json(url, "status", "--json")
+    status = cli_json(place, "status", "--json")
     by_code = {source["code"]: source for source in status["sources"]}
     for code, path in catalogue.files.items():
         expected = expected_records(path)
@@ -159,10 +181,12 @@ def test_every_malformed_record_is_indexed_or_quarantined_with_a_reason(catalogu
 
 
 def test_quarantined_records_keep_their_raw_bytes_whole(catalogue: Catalogue) -> None:
-    url = catalogue.engine_url
-    for entry in all_quarantined(url):
+    place = catalogue.place
+    for entry in all_quarantined(place):
         path = catalogue.files[entry["source"]]
-        raw = cli_ok(url, "quarantine", "show", entry["source"], entry["local_id"], "--stage", entry["stage"])
+        raw = cli_ok(
+            place, "quarantine", "show", entry["source"], entry["local_id"], "--stage", entry["stage"]
+        )
         assert len(raw) == entry["bytes"]
         if path.suffix == ".mrc":
             assert raw in iso2709_pieces(path.read_bytes()), entry
@@ -171,9 +195,9 @@ def test_quarantined_records_keep_their_raw_bytes_whole(catalogue: Catalogue) ->
 
 
 def test_status_lists_the_quarantine_per_source_and_stage(catalogue: Catalogue) -> None:
-    url = catalogue.engine_url
-    entries = all_quarantined(url)
-    text = cli_ok(url, "status").decode("utf-8")
+    place = catalogue.place
+    entries = all_quarantined(place)
+    text = cli_ok(place, "status").decode("utf-8")
     assert "quarantined records by stage" in text
     per_source: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for entry in entries:
@@ -183,14 +207,14 @@ def test_status_lists_the_quarantine_per_source_and_stage(catalogue: Catalogue) 
             f"{stage} {stages[stage]:,}" for stage in ("harvest", "import", "index") if stage in stages
         )
         assert f"  {code}: {expected}" in text.splitlines()
-    listing = cli_ok(url, "quarantine", "list", "--page-size", "2").decode("utf-8")
+    listing = cli_ok(place, "quarantine", "list", "--page-size", "2").decode("utf-8")
     assert f"entries 1-2 of {len(entries):,}, newest first (page 1 of {-(-len(entries) // 2)})" in listing
     paged = [
-        cli_json(url, "quarantine", "list", "--json", "--page-size", "2", "--page", str(n)) for n in (1, 2)
+        cli_json(place, "quarantine", "list", "--json", "--page-size", "2", "--page", str(n)) for n in (1, 2)
     ]
     assert [e["local_id"] for page in paged for e in page["entries"]] == [e["local_id"] for e in entries[:4]]
     [first] = [code for code in per_source][:1]
-    only = cli_json(url, "quarantine", "list", "--json", "--source", first, "--stage", "index")
+    only = cli_json(place, "quarantine", "list", "--json", "--source", first, "--stage", "index")
     assert only["total"] == per_source[first]["index"] == len(only["entries"])
     assert all(e["source"] == first and e["stage"] == "index" for e in only["entries"])
 
@@ -330,19 +354,25 @@ def sqlite_catalogue(tmp_path: Path) -> Catalogue:
 
 
 @pytest.fixture
-def served_engine(sqlite_catalogue: Catalogue, tmp_path: Path) -> Iterator[tuple[Engine, Settings]]:
+def served_catalogue(
+    sqlite_catalogue: Catalogue, tmp_path: Path
+) -> Iterator[tuple[UnicatCatalogue, Settings]]:
     settings = Settings(engine_url=sqlite_catalogue.engine_url, data_dir=tmp_path)
-    with open_engine(settings) as engine:
-        yield engine, settings
+    with open_catalogue(settings) as opened:
+        yield opened, settings
 
 
 async def test_the_quarantine_page_and_api_list_what_the_cli_lists(
-    sqlite_catalogue: Catalogue, served_engine: tuple[Engine, Settings], aiohttp_client: Any
+    sqlite_catalogue: Catalogue, served_catalogue: tuple[UnicatCatalogue, Settings], aiohttp_client: Any
 ) -> None:
-    engine, settings = served_engine
-    expected = all_quarantined(sqlite_catalogue.engine_url)
-    engine.add_quarantine([QuarantineEntry("M00", "<b>x</b>", "harvest", HOSTILE_REASON, b"<record/>")])
-    client: TestClient[Any, Any] = await staff_client(aiohttp_client, make_app(engine, settings), engine)
+    opened, settings = served_catalogue
+    expected = all_quarantined(sqlite_catalogue.place)
+    opened.engine.add_quarantine(
+        [QuarantineEntry("M00", "<b>x</b>", "harvest", HOSTILE_REASON, b"<record/>")]
+    )
+    client: TestClient[Any, Any] = await staff_client(
+        aiohttp_client, make_app(opened, settings), opened.accounts
+    )
     answer = await client.get("/api/quarantine", params={"page_size": "500"})
     assert answer.status == 200
     body = await answer.json()
@@ -395,8 +425,10 @@ async def test_bad_quarantine_parameters_are_a_400_naming_them(
     tmp_path: Path, aiohttp_client: Any, query: str, param: str
 ) -> None:
     settings = Settings(engine_url=f"sqlite:///{tmp_path / 'unicat.db'}", data_dir=tmp_path)
-    with open_engine(settings) as engine:
-        client: TestClient[Any, Any] = await staff_client(aiohttp_client, make_app(engine, settings), engine)
+    with open_catalogue(settings) as opened:
+        client: TestClient[Any, Any] = await staff_client(
+            aiohttp_client, make_app(opened, settings), opened.accounts
+        )
         await _assert_refused(client, query, param)
 
 

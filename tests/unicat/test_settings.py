@@ -35,6 +35,38 @@ def test_engine_url_from_environment() -> None:
     assert settings.engine_url == "sqlite:///tmp/x.db"
 
 
+def test_the_store_is_the_index_file_by_default_and_the_data_dir_beside_elasticsearch(tmp_path: Path) -> None:
+    assert Settings().resolved_store_url == "sqlite:///unicat-data/unicat.db"
+    embedded = load_settings(overrides={"index_url": f"sqlite:///{tmp_path}/a.db"})
+    assert embedded.resolved_store_url == embedded.index_url == f"sqlite:///{tmp_path}/a.db"
+    beside = load_settings(overrides={"index_url": "http://127.0.0.1:9200", "data_dir": tmp_path})
+    assert beside.resolved_store_url == f"sqlite:///{tmp_path}/unicat.db"
+    named = load_settings(
+        environ={"UNICAT_INDEX": "http://127.0.0.1:9200", "UNICAT_STORE": "postgresql://u@127.0.0.1:5432/db"}
+    )
+    assert (named.index_url, named.resolved_store_url) == (
+        "http://127.0.0.1:9200",
+        "postgresql://u@127.0.0.1:5432/db",
+    )
+
+
+def test_index_is_the_new_name_of_engine_and_wins_where_both_are_given(tmp_path: Path) -> None:
+    config = tmp_path / "unicat.toml"
+    config.write_text(
+        '[unicat]\nindex_url = "http://127.0.0.1:9201"\nengine_url = "http://127.0.0.1:9202"\n',
+        encoding="utf-8",
+    )
+    assert load_settings(config).index_url == "http://127.0.0.1:9201"
+    both = {"UNICAT_ENGINE": "sqlite:///e.db", "UNICAT_INDEX": "sqlite:///i.db"}
+    assert load_settings(environ=both).engine_url == "sqlite:///i.db"
+    flags = {"engine_url": "sqlite:///e.db", "index_url": "sqlite:///i.db"}
+    assert load_settings(overrides=flags).engine_url == "sqlite:///i.db"
+    assert (
+        load_settings(overrides={"engine_url": "sqlite:///e.db", "index_url": None}).index_url
+        == "sqlite:///e.db"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

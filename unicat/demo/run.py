@@ -10,18 +10,20 @@ from __future__ import annotations
 import asyncio
 import time
 
+from unicat.catalogue import Catalogue
 from unicat.demo.network import load_network
 from unicat.demo.oai_endpoint import start_endpoints
-from unicat.engine import Engine
 from unicat.settings import Settings
 from unicat.steps import echo, harvest_step, index_step, serve_forever
 
 
-async def run_demo(engine: Engine, settings: Settings, *, host: str, port: int, serve: bool) -> int:
+async def run_demo(catalogue: Catalogue, settings: Settings, *, host: str, port: int, serve: bool) -> int:
     """Run the demo; with ``serve`` it keeps serving until interrupted. Returns the exit status."""
     started = time.monotonic()
     libraries = load_network()
-    echo(f"Unicat demo: {len(libraries)} libraries, engine {engine.url}")
+    engine = catalogue.engine
+    store = "" if catalogue.store_url == engine.url else f", store {catalogue.store_url}"
+    echo(f"Unicat demo: {len(libraries)} libraries, engine {engine.url}{store}")
     network = await start_endpoints(libraries)
     try:
         for endpoint in network.endpoints:
@@ -38,5 +40,5 @@ async def run_demo(engine: Engine, settings: Settings, *, host: str, port: int, 
     await asyncio.to_thread(index_step, engine)
     echo(f"Demo catalogue ready in {time.monotonic() - started:.1f}s.")
     if serve:
-        await serve_forever(engine, settings, host, port)
+        await serve_forever(catalogue, settings, host, port)
     return 1 if failed else 0
