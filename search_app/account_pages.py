@@ -27,7 +27,7 @@ from search_app.auth import (
 )
 from search_app.ratelimit import check
 from search_app.render import render
-from search_app.state import ENGINE, SETTINGS, in_thread
+from search_app.state import ACCOUNTS, CONTRIBUTIONS, SETTINGS, in_thread
 from unicat.accounts import (
     User,
     check_display_name,
@@ -86,7 +86,7 @@ def see_other(location: str) -> web.Response:
 async def _start_session(request: web.Request, user: User, location: str) -> web.Response:
     assert user.id is not None
     token, session = new_session(user.id)
-    await in_thread(request.app, request.app[ENGINE].save_session, session)
+    await in_thread(request.app, request.app[ACCOUNTS].save_session, session)
     response = see_other(location)
     session_cookie(response, token, request.app[SETTINGS])
     return response
@@ -128,7 +128,7 @@ async def register(request: web.Request) -> web.Response:
         check("new accounts from your address", (limits.signin_address, client_address(request)))
         limits.signin_address.record(client_address(request))
         stored = await hashing(request, hash_password, password)
-        user = await in_thread(request.app, request.app[ENGINE].create_user, User(email, name, stored))
+        user = await in_thread(request.app, request.app[ACCOUNTS].create_user, User(email, name, stored))
     except UserExists:
         error = BadParameter("email", "this address has an account already: sign in instead")
         return _form_page(request, "register.html", form, error, open=True)
@@ -157,7 +157,7 @@ async def sign_in(request: web.Request) -> web.Response:
         return _form_page(request, "signin.html", form, exc)
     check("sign-in attempts", (limits.signin_account, email), (limits.signin_address, address))
     limits.signin_address.record(address)
-    user = await in_thread(request.app, request.app[ENGINE].find_user, email)
+    user = await in_thread(request.app, request.app[ACCOUNTS].find_user, email)
     good = await hashing(request, verify_password, password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not good:
         limits.signin_account.record(email)
@@ -165,14 +165,16 @@ async def sign_in(request: web.Request) -> web.Response:
     limits.signin_account.forget(email)
     if needs_rehash(user.password_hash):
         user = user.with_changes(password_hash=await hashing(request, hash_password, password))
-        await in_thread(request.app, request.app[ENGINE].update_user, user)
+        await in_thread(request.app, request.app[ACCOUNTS].update_user, user)
     return await _start_session(request, user, safe_next(form.get("next")))
 
 
 async def sign_out(request: web.Request) -> web.Response:
     seen = viewer(request)
     if seen.session is not None:
-        await in_thread(request.app, request.app[ENGINE].delete_sessions, token_hash=seen.session.token_hash)
+        await in_thread(
+            request.app, request.app[ACCOUNTS].delete_sessions, token_hash=seen.session.token_hash
+        )
     response = see_other("/")
     clear_session_cookie(response, request.app[SETTINGS])
     return response
@@ -184,7 +186,7 @@ async def account(request: web.Request) -> web.Response:
     if seen.user is None or seen.user.id is None:
         return see_other("/signin?next=/account")
     done = DONE_MESSAGES.get(request.query.get("done", ""))
-    comments = await in_thread(request.app, request.app[ENGINE].comments_by, seen.user.id)
+    comments = await in_thread(request.app, request.app[CONTRIBUTIONS].comments_by, seen.user.id)
     return _form_page(request, "account.html", {}, done=done, my_comments=comments[:MY_COMMENTS])
 
 
@@ -204,10 +206,10 @@ async def change_password(request: web.Request) -> web.Response:
     except BadParameter as exc:
         return _form_page(request, "account.html", form, exc, done=None, my_comments=[])
     stored = await hashing(request, hash_password, password)
-    engine = request.app[ENGINE]
-    await in_thread(request.app, engine.update_user, seen.user.with_changes(password_hash=stored))
+    accounts = request.app[ACCOUNTS]
+    await in_thread(request.app, accounts.update_user, seen.user.with_changes(password_hash=stored))
     # Whoever else knew the old password is signed out; this browser gets a new session.
-    await in_thread(request.app, engine.delete_sessions, user_id=seen.user.id)
+    await in_thread(request.app, accounts.delete_sessions, user_id=seen.user.id)
     return await _start_session(request, seen.user, "/account?done=password")
 
 
@@ -219,7 +221,7 @@ async def change_name(request: web.Request) -> web.Response:
         name = check_display_name(form.get("display_name", ""))
     except BadParameter as exc:
         return _form_page(request, "account.html", form, exc, done=None, my_comments=[])
-    await in_thread(request.app, request.app[ENGINE].update_user, seen.user.with_changes(display_name=name))
+    await in_thread(request.app, request.app[ACCOUNTS].update_user, seen.user.with_changes(display_name=name))
     return see_other("/account?done=name")
 
 

@@ -11,16 +11,24 @@ from search_app.harvests import fetch_status
 from search_app.openapi import openapi_document
 from search_app.present import search_json
 from search_app.quarantine import fetch_quarantine
-from search_app.state import ENGINE, LABELS, SETTINGS, in_thread
+from search_app.state import CATALOGUE, LABELS, SETTINGS, in_thread
+from unicat.catalogue import Catalogue
 from unicat.errors import EngineError
 
 log = logging.getLogger(__name__)
 
 
+def _ping(catalogue: Catalogue) -> None:
+    """Ask the engine, then the store's database (they are one file with the embedded default)."""
+    catalogue.engine.ping()
+    catalogue.database.ping()
+
+
 async def healthz(request: web.Request) -> web.Response:
-    """200 once the engine answers a ping; 503 with the reason otherwise (for load balancers)."""
+    """200 once the engine and the store answer a ping; 503 with the reason otherwise (for load
+    balancers)."""
     try:
-        await in_thread(request.app, request.app[ENGINE].ping)
+        await in_thread(request.app, _ping, request.app[CATALOGUE])
     except Exception as exc:
         # Whatever the failure (unreachable, locked, corrupt), the answer to "can I serve?" is no.
         if not isinstance(exc, EngineError):

@@ -23,9 +23,20 @@ from search_app.links import api_record_url, record_url
 from search_app.reindex import REINDEXER, Reindexer, ReindexJob, reindexer_context
 from search_app.render import STATIC_DIR, make_environment
 from search_app.sources import DEFAULT_TTL, SourceDirectory
-from search_app.state import ENGINE, EXECUTOR, LABELS, SETTINGS, SOURCES, TEMPLATES, in_thread
+from search_app.state import (
+    ACCOUNTS,
+    CATALOGUE,
+    CONTRIBUTIONS,
+    ENGINE,
+    EXECUTOR,
+    LABELS,
+    SETTINGS,
+    SOURCES,
+    TEMPLATES,
+    in_thread,
+)
 from search_app.timing import server_timing
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.model import Source
 from unicat.settings import Settings
 
@@ -48,12 +59,12 @@ async def _engine_threads(app: web.Application) -> AsyncIterator[None]:
 
 
 def make_app(
-    engine: Engine,
+    catalogue: Catalogue,
     settings: Settings,
     facets_file: Path = DEFAULT_FACETS_FILE,
     reindex: ReindexJob | None = None,
 ) -> web.Application:
-    """The search application over ``engine``; ``facets_file`` holds the facet order and value labels;
+    """The search application over ``catalogue``; ``facets_file`` holds the facet order and value labels;
     ``reindex`` is what the librarians' "apply now" runs in the background (none: they wait for the
     next ``unicat index``)."""
     app = web.Application(middlewares=[server_timing, error_middleware, session_middleware])
@@ -65,7 +76,10 @@ def make_app(
     templates.filters["api_record_url"] = api_record_url
     templates.filters["highlight"] = highlight
     templates.globals["format_badge"] = format_badges(labels)
-    app[ENGINE] = engine
+    app[CATALOGUE] = catalogue
+    app[ENGINE] = catalogue.engine
+    app[ACCOUNTS] = catalogue.accounts
+    app[CONTRIBUTIONS] = catalogue.contributions
     app[SETTINGS] = settings
     app[LABELS] = labels
     app[TEMPLATES] = templates

@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from search_app.ratelimit import RateLimiter, check
-from search_app.state import ENGINE, SETTINGS, in_thread
+from search_app.state import ACCOUNTS, SETTINGS, in_thread
 from unicat.accounts import SESSION_DAYS, Session, User, token_hash
 from unicat.clock import parse_time
 from unicat.settings import Settings
@@ -155,13 +155,13 @@ async def _signed_in(request: web.Request) -> Viewer | None:
     if not token or len(token) > _MAX_TOKEN:
         return None
     app = request.app
-    session = await in_thread(app, app[ENGINE].get_session, token_hash(token))
+    session = await in_thread(app, app[ACCOUNTS].get_session, token_hash(token))
     if session is None:
         return None
     expires = parse_time(session.expires)
     if expires is None or expires <= datetime.now(UTC):
         return None
-    user = await in_thread(app, app[ENGINE].get_user, session.user_id)
+    user = await in_thread(app, app[ACCOUNTS].get_user, session.user_id)
     return Viewer(user, session, session.csrf) if user is not None else None
 
 

@@ -23,7 +23,7 @@ from search_app.account_pages import form_fields, see_other
 from search_app.auth import Viewer, check_post_rate, count_post, require_signed_in, viewer
 from search_app.fetch import find_record
 from search_app.render import render
-from search_app.state import ENGINE, in_thread
+from search_app.state import CATALOGUE, CONTRIBUTIONS, in_thread
 from unicat.accounts import User
 from unicat.clock import utc_now
 from unicat.errors import BadParameter, ItemNotFound
@@ -88,7 +88,7 @@ def visible_comments(found: RecordContributions, seen: Viewer) -> list[CommentVi
 
 async def readers_context(request: web.Request, record: UnionRecord) -> dict[str, Any]:
     """What the record page shows of its readers (search_app/pages.py's record page adds it)."""
-    found = await in_thread(request.app, record_contributions, request.app[ENGINE], record.id)
+    found = await in_thread(request.app, record_contributions, request.app[CATALOGUE], record.id)
     seen = viewer(request)
     return {
         "comments": visible_comments(found, seen),
@@ -111,7 +111,7 @@ async def _comment(request: web.Request) -> Comment:
     raw = request.match_info["comment"]
     found = None
     if raw.isdigit() and len(raw) < 19:
-        found = await in_thread(request.app, request.app[ENGINE].get_comment, int(raw))
+        found = await in_thread(request.app, request.app[CONTRIBUTIONS].get_comment, int(raw))
     if found is None or found.id is None:
         raise ItemNotFound(f"comment {raw[:20]!r}")
     return found
@@ -153,7 +153,7 @@ async def add_comment(request: web.Request, seen: Viewer, union_id: str, body: s
     check_post_rate(request, seen, "comments")
     assert seen.user_id is not None
     stored = await in_thread(
-        request.app, request.app[ENGINE].add_comment, Comment(union_id, seen.user_id, text)
+        request.app, request.app[CONTRIBUTIONS].add_comment, Comment(union_id, seen.user_id, text)
     )
     count_post(request, seen)
     return stored
@@ -164,7 +164,7 @@ async def edit_comment(request: web.Request) -> web.Response:
     comment = await _own_comment(request, seen)
     form = await form_fields(request, long=("body",))
     changed = comment.with_changes(body=check_comment(form.get("body", "")), edited=utc_now())
-    await in_thread(request.app, request.app[ENGINE].update_comment, changed)
+    await in_thread(request.app, request.app[CONTRIBUTIONS].update_comment, changed)
     return see_other(record_page(comment.record, f"comment-{comment.id}"))
 
 
@@ -172,7 +172,7 @@ async def delete_comment(request: web.Request) -> web.Response:
     seen = require_signed_in(request)
     comment = await _own_comment(request, seen)
     assert comment.id is not None
-    await in_thread(request.app, request.app[ENGINE].delete_comment, comment.id)
+    await in_thread(request.app, request.app[CONTRIBUTIONS].delete_comment, comment.id)
     return see_other(record_page(comment.record, "comments-title"))
 
 
@@ -186,7 +186,9 @@ async def report_comment(request: web.Request) -> web.Response:
     reason = check_reason(form.get("reason", ""), required=False)
     check_post_rate(request, seen, "reports")
     assert seen.user_id is not None
-    await in_thread(request.app, request.app[ENGINE].add_report, Report(comment.id, seen.user_id, reason))
+    await in_thread(
+        request.app, request.app[CONTRIBUTIONS].add_report, Report(comment.id, seen.user_id, reason)
+    )
     count_post(request, seen)
     return see_other(record_page(comment.record, f"comment-{comment.id}"))
 
@@ -203,35 +205,35 @@ async def _reader_change(request: web.Request) -> tuple[int, dict[str, str], str
 async def rate(request: web.Request) -> web.Response:
     """Rate the record (``stars`` 1–5), or take one's rating back (``stars`` empty)."""
     user_id, form, union_id = await _reader_change(request)
-    engine = request.app[ENGINE]
+    catalogue = request.app[CATALOGUE]
     if form.get("stars", "").strip() in ("", "none"):
-        await in_thread(request.app, engine.delete_rating, union_id, user_id)
+        await in_thread(request.app, catalogue.contributions.delete_rating, union_id, user_id)
     else:
         rating = Rating(union_id, user_id, check_stars(form.get("stars", "")))
-        await in_thread(request.app, engine.set_rating, rating)
+        await in_thread(request.app, catalogue.contributions.set_rating, rating)
     return see_other(record_page(union_id, "rating-title"))
 
 
 async def add_tags(request: web.Request) -> web.Response:
     user_id, form, union_id = await _reader_change(request)
     tags = parse_tags(form.get("tags", ""))
-    engine = request.app[ENGINE]
-    found = await in_thread(request.app, record_contributions, engine, union_id)
+    catalogue = request.app[CATALOGUE]
+    found = await in_thread(request.app, record_contributions, catalogue, union_id)
     if len(set(found.tags_of(user_id)) | set(tags)) > MAX_TAGS_PER_RECORD:
         raise BadParameter("tags", f"at most {MAX_TAGS_PER_RECORD} tags of yours on one record")
     for tag in tags:
-        await in_thread(request.app, engine.add_tag, Tag(union_id, user_id, tag))
+        await in_thread(request.app, catalogue.contributions.add_tag, Tag(union_id, user_id, tag))
     return see_other(record_page(union_id, "tags-title"))
 
 
 async def remove_tag(request: web.Request) -> web.Response:
     user_id, form, union_id = await _reader_change(request)
     tag = normalise_tag(form.get("tag", ""))
-    engine = request.app[ENGINE]
-    found = await in_thread(request.app, record_contributions, engine, union_id)
+    catalogue = request.app[CATALOGUE]
+    found = await in_thread(request.app, record_contributions, catalogue, union_id)
     for stored in found.tags:  # the tag may sit on an id merged into this record
         if stored.user_id == user_id and stored.tag == tag:
-            await in_thread(request.app, engine.remove_tag, stored.record, user_id, tag)
+            await in_thread(request.app, catalogue.contributions.remove_tag, stored.record, user_id, tag)
     return see_other(record_page(union_id, "tags-title"))
 
 
@@ -280,14 +282,14 @@ TAGS_SHOWN = 500
 
 async def tags_page(request: web.Request) -> web.Response:
     """``GET /tags``: every tag readers use, the most used first, each a link to its records."""
-    counts = await in_thread(request.app, request.app[ENGINE].tag_counts, TAGS_SHOWN)
+    counts = await in_thread(request.app, request.app[CONTRIBUTIONS].tag_counts, TAGS_SHOWN)
     by_name = sorted(counts, key=lambda item: item[0])
     return render(request, "tags.html", {"q": "", "counts": counts, "by_name": by_name})
 
 
 async def api_tags(request: web.Request) -> web.Response:
     """``GET /api/tags``: the tags with how many records carry each, most used first."""
-    counts = await in_thread(request.app, request.app[ENGINE].tag_counts, TAGS_SHOWN)
+    counts = await in_thread(request.app, request.app[CONTRIBUTIONS].tag_counts, TAGS_SHOWN)
     return web.json_response([{"tag": tag, "records": records} for tag, records in counts])
 
 

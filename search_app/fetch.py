@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from search_app.errors import RecordNotFound
-from search_app.state import ENGINE, SETTINGS, SOURCES, in_thread
+from search_app.state import CATALOGUE, ENGINE, SETTINGS, SOURCES, in_thread
 from search_app.timing import add_engine_time
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.model import UnionRecord
 from unicat.query import TAG_FILTER, SearchQuery, SearchResult, parse_search_params
 from unicat.reader_data import rating_summaries, tagged_ids
@@ -40,20 +40,20 @@ async def run_search(request: web.Request) -> Search:
     app = request.app
     query = parse_search_params(query_lists(request), app[SETTINGS])
     started = time.perf_counter()
-    result, ratings = await in_thread(app, _search, app[ENGINE], query)
+    result, ratings = await in_thread(app, _search, app[CATALOGUE], query)
     add_engine_time(request, started)
     return Search(query, result, await app[SOURCES].names(), ratings)
 
 
-def _search(engine: Engine, query: SearchQuery) -> tuple[SearchResult, dict[str, RatingSummary]]:
+def _search(catalogue: Catalogue, query: SearchQuery) -> tuple[SearchResult, dict[str, RatingSummary]]:
     """Run ``query`` and read the readers' ratings of its hits, in one trip to the engine's threads;
     readers' tags (not in the union index) become the ids of their records first."""
     tags = query.filters.get(TAG_FILTER)
     if tags:
         filters = {name: values for name, values in query.filters.items() if name != TAG_FILTER}
-        query = dataclasses.replace(query, filters=filters, ids=tagged_ids(engine, tags))
-    result = engine.search(query)
-    return result, rating_summaries(engine, [hit.id for hit in result.hits])
+        query = dataclasses.replace(query, filters=filters, ids=tagged_ids(catalogue, tags))
+    result = catalogue.engine.search(query)
+    return result, rating_summaries(catalogue, [hit.id for hit in result.hits])
 
 
 async def find_record(request: web.Request, record_id: str) -> UnionRecord | str:

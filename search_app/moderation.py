@@ -15,9 +15,9 @@ from aiohttp import web
 from search_app.account_pages import form_fields, see_other
 from search_app.auth import viewer
 from search_app.render import render
-from search_app.state import ENGINE, in_thread
+from search_app.state import CATALOGUE, CONTRIBUTIONS, in_thread
 from unicat.accounts import User
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.errors import BadParameter
 from unicat.model import UnionRecord
 from unicat.moderation import QueueItem, moderate, queue
@@ -72,24 +72,24 @@ class Desk:
         }
 
 
-def read_desk(engine: Engine) -> Desk:
-    waiting = queue(engine)
-    log = engine.moderation_log(limit=LOG_SHOWN)
+def read_desk(catalogue: Catalogue) -> Desk:
+    waiting = queue(catalogue.contributions)
+    log = catalogue.contributions.moderation_log(limit=LOG_SHOWN)
     hidden: list[Comment] = []
     for comment_id in dict.fromkeys(action.comment_id for action in log if action.verb == "hide"):
-        comment = engine.get_comment(comment_id)
+        comment = catalogue.contributions.get_comment(comment_id)
         if comment is not None and comment.hidden:
             hidden.append(comment)
     comments = [item.comment for item in waiting] + hidden
     people = {comment.user_id for comment in comments} | {action.user_id for action in log}
     people |= {report.user_id for item in waiting for report in item.reports}
-    live = live_ids(engine, [comment.record for comment in comments])
-    records = {record.id: record for record in engine.get_union_records(sorted(set(live.values())))}
-    return Desk(waiting, hidden, log, engine.get_users(sorted(people)), records, live)
+    live = live_ids(catalogue.engine, [comment.record for comment in comments])
+    records = {record.id: record for record in catalogue.engine.get_union_records(sorted(set(live.values())))}
+    return Desk(waiting, hidden, log, catalogue.accounts.get_users(sorted(people)), records, live)
 
 
 async def desk(request: web.Request) -> web.Response:
-    found = await in_thread(request.app, read_desk, request.app[ENGINE])
+    found = await in_thread(request.app, read_desk, request.app[CATALOGUE])
     context = {"q": "", "desk": found, "done": DONE_MESSAGES.get(request.query.get("done", ""))}
     return render(request, "moderation.html", context)
 
@@ -104,7 +104,7 @@ async def act(request: web.Request) -> web.Response:
     if not raw.isdigit() or len(raw) > 18:
         raise BadParameter("comment", "a comment number")
     await in_thread(
-        request.app, moderate, request.app[ENGINE], int(raw), verb, form.get("reason", ""), librarian
+        request.app, moderate, request.app[CONTRIBUTIONS], int(raw), verb, form.get("reason", ""), librarian
     )
     return see_other(f"/librarians/moderation?done={verb}")
 
@@ -112,7 +112,7 @@ async def act(request: web.Request) -> web.Response:
 async def api_desk(request: web.Request) -> web.Response:
     if not viewer(request).is_staff:
         raise web.HTTPForbidden(reason="the moderation queue is for librarians")
-    found = await in_thread(request.app, read_desk, request.app[ENGINE])
+    found = await in_thread(request.app, read_desk, request.app[CATALOGUE])
     return web.json_response(found.to_json())
 
 

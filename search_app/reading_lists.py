@@ -26,10 +26,10 @@ from search_app.auth import Viewer, check_post_rate, count_post, require_signed_
 from search_app.fetch import MAX_ID_LENGTH, find_record
 from search_app.links import record_url
 from search_app.render import render
-from search_app.state import ENGINE, SETTINGS, in_thread
+from search_app.state import CATALOGUE, CONTRIBUTIONS, SETTINGS, in_thread
+from unicat.catalogue import Catalogue
 from unicat.citations import EXPORT_KINDS, export_records
 from unicat.clock import utc_now
-from unicat.engine import Engine
 from unicat.errors import BadParameter, ItemNotFound
 from unicat.model import UnionRecord
 from unicat.readers import (
@@ -115,11 +115,11 @@ def list_url(reading_list: ReadingList, suffix: str = "") -> str:
     return f"/lists/{reading_list.id}{suffix}"
 
 
-def entry_views(engine: Engine, entries: list[ListEntry]) -> list[EntryView]:
+def entry_views(catalogue: Catalogue, entries: list[ListEntry]) -> list[EntryView]:
     """The entries as shown, in their order; entries that now lead to one record show once."""
-    live = live_ids(engine, [entry.record for entry in entries])
+    live = live_ids(catalogue.engine, [entry.record for entry in entries])
     wanted = list(dict.fromkeys(live.values()))
-    records = {record.id: record for record in engine.get_union_records(wanted)} if wanted else {}
+    records = {record.id: record for record in catalogue.engine.get_union_records(wanted)} if wanted else {}
     views: list[EntryView] = []
     shown: set[str] = set()
     for entry in entries:
@@ -130,11 +130,11 @@ def entry_views(engine: Engine, entries: list[ListEntry]) -> list[EntryView]:
     return views
 
 
-def gather_list(engine: Engine, reading_list: ReadingList) -> ListView:
+def gather_list(catalogue: Catalogue, reading_list: ReadingList) -> ListView:
     """The list, its owner's name and its entries (blocking engine calls: run it in the pool)."""
     assert reading_list.id is not None
-    owner = engine.get_user(reading_list.user_id)
-    entries = entry_views(engine, engine.list_entries(reading_list.id))
+    owner = catalogue.accounts.get_user(reading_list.user_id)
+    entries = entry_views(catalogue, catalogue.contributions.list_entries(reading_list.id))
     return ListView(reading_list, shown_name(owner), entries)
 
 
@@ -164,7 +164,7 @@ async def _find_list(request: web.Request, raw: str | None = None) -> ReadingLis
     raw = request.match_info["id"] if raw is None else raw
     found = None
     if raw.isdigit() and len(raw) <= _MAX_LIST_ID_DIGITS:
-        found = await in_thread(request.app, request.app[ENGINE].get_list, int(raw))
+        found = await in_thread(request.app, request.app[CONTRIBUTIONS].get_list, int(raw))
     if found is None or found.id is None:
         raise ItemNotFound(f"reading list {raw[:20]!r}")
     return found
@@ -202,36 +202,36 @@ async def _record_to_add(request: web.Request, raw: str) -> str:
 
 
 # -- blocking steps, run in the engine's pool ------------------------------------------------------
-def _add_entry(engine: Engine, reading_list: ReadingList, union_id: str) -> None:
+def _add_entry(catalogue: Catalogue, reading_list: ReadingList, union_id: str) -> None:
     assert reading_list.id is not None
-    entries = engine.list_entries(reading_list.id)
+    entries = catalogue.contributions.list_entries(reading_list.id)
     if len(entries) >= MAX_LIST_ENTRIES and all(entry.record != union_id for entry in entries):
         raise BadParameter(
             "record", f"a list holds at most {MAX_LIST_ENTRIES:,} records: remove some, or start another list"
         )
-    engine.add_list_entry(ListEntry(reading_list.id, union_id))
-    engine.update_list(reading_list.with_changes(updated=utc_now()))
+    catalogue.contributions.add_list_entry(ListEntry(reading_list.id, union_id))
+    catalogue.contributions.update_list(reading_list.with_changes(updated=utc_now()))
 
 
-def _remove_entry(engine: Engine, reading_list: ReadingList, union_id: str) -> bool:
+def _remove_entry(catalogue: Catalogue, reading_list: ReadingList, union_id: str) -> bool:
     """Take the record off the list, whichever of its ids (its own, or one merged into it) it was
     added as."""
     assert reading_list.id is not None
-    entries = engine.list_entries(reading_list.id)
-    live = live_ids(engine, [entry.record for entry in entries])
+    entries = catalogue.contributions.list_entries(reading_list.id)
+    live = live_ids(catalogue.engine, [entry.record for entry in entries])
     removed = False
     for entry in entries:
         if union_id in (entry.record, live[entry.record]):
-            removed = engine.remove_list_entry(reading_list.id, entry.record) or removed
+            removed = catalogue.contributions.remove_list_entry(reading_list.id, entry.record) or removed
     if removed:
-        engine.update_list(reading_list.with_changes(updated=utc_now()))
+        catalogue.contributions.update_list(reading_list.with_changes(updated=utc_now()))
     return removed
 
 
-def _create(engine: Engine, reading_list: ReadingList, union_id: str | None) -> ReadingList:
-    stored = engine.add_list(reading_list)
+def _create(catalogue: Catalogue, reading_list: ReadingList, union_id: str | None) -> ReadingList:
+    stored = catalogue.contributions.add_list(reading_list)
     if union_id is not None:
-        _add_entry(engine, stored, union_id)
+        _add_entry(catalogue, stored, union_id)
     return stored
 
 
@@ -251,7 +251,7 @@ async def _lists_page(
     request: web.Request, seen: Viewer, form: dict[str, str], error: BadParameter | None = None
 ) -> web.Response:
     assert seen.user_id is not None
-    mine = await in_thread(request.app, request.app[ENGINE].lists_of, seen.user_id)
+    mine = await in_thread(request.app, request.app[CONTRIBUTIONS].lists_of, seen.user_id)
     context = {
         "q": "",
         "lists": mine,
@@ -285,7 +285,7 @@ async def create_list(request: web.Request) -> web.Response:
     union_id = await _record_to_add(request, form["record"]) if form.get("record", "").strip() else None
     check_post_rate(request, seen, "new lists")
     new = ReadingList(seen.user_id, name, description, public=_checked(form, "public"))
-    stored = await in_thread(request.app, _create, request.app[ENGINE], new, union_id)
+    stored = await in_thread(request.app, _create, request.app[CATALOGUE], new, union_id)
     count_post(request, seen)
     return see_other(list_url(stored, "?done=created"))
 
@@ -296,7 +296,7 @@ async def _list_page(
     form: dict[str, str] | None = None,
     error: BadParameter | None = None,
 ) -> web.Response:
-    view = await in_thread(request.app, gather_list, request.app[ENGINE], reading_list)
+    view = await in_thread(request.app, gather_list, request.app[CATALOGUE], reading_list)
     if form is None:
         form = {"name": reading_list.name, "description": reading_list.description}
         if reading_list.public:
@@ -334,7 +334,7 @@ async def update_list(request: web.Request) -> web.Response:
     changed = found.with_changes(
         name=name, description=description, public=_checked(form, "public"), updated=utc_now()
     )
-    await in_thread(request.app, request.app[ENGINE].update_list, changed)
+    await in_thread(request.app, request.app[CONTRIBUTIONS].update_list, changed)
     return see_other(list_url(found, "?done=updated"))
 
 
@@ -342,7 +342,7 @@ async def delete_list(request: web.Request) -> web.Response:
     """``POST /lists/{id}/delete``: the owner deletes the list and its entries."""
     _, found = await _own_list(request)
     assert found.id is not None
-    await in_thread(request.app, request.app[ENGINE].delete_list, found.id)
+    await in_thread(request.app, request.app[CONTRIBUTIONS].delete_list, found.id)
     return see_other("/lists?done=deleted")
 
 
@@ -366,7 +366,7 @@ async def add_entry_chosen(request: web.Request) -> web.Response:
 
 async def _put_on_list(request: web.Request, reading_list: ReadingList, form: dict[str, str]) -> web.Response:
     union_id = await _record_to_add(request, form.get("record", ""))
-    await in_thread(request.app, _add_entry, request.app[ENGINE], reading_list, union_id)
+    await in_thread(request.app, _add_entry, request.app[CATALOGUE], reading_list, union_id)
     return see_other(list_url(reading_list, "?done=added"))
 
 
@@ -378,7 +378,7 @@ async def remove_entry(request: web.Request) -> web.Response:
     union_id = form.get("record", "").strip()
     if not union_id:
         raise BadParameter("record", "give the union id of the record to take off the list")
-    removed = await in_thread(request.app, _remove_entry, request.app[ENGINE], found, union_id)
+    removed = await in_thread(request.app, _remove_entry, request.app[CATALOGUE], found, union_id)
     return see_other(list_url(found, "?done=removed" if removed else ""))
 
 
@@ -395,7 +395,7 @@ async def export_list(request: web.Request) -> web.Response:
         choices = ", ".join(EXPORT_KINDS)
         given = f"{kind[:20]!r} is not an export format" if kind else "say which export format"
         raise BadParameter("format", f"{given}: choose one of {choices}")
-    view = await in_thread(request.app, gather_list, request.app[ENGINE], found)
+    view = await in_thread(request.app, gather_list, request.app[CATALOGUE], found)
     body, media_type, extension = export_records(view.records, kind, site_url(request))
     headers = {
         "Content-Type": media_type,
@@ -408,7 +408,7 @@ async def export_list(request: web.Request) -> web.Response:
 async def api_list(request: web.Request) -> web.Response:
     """``GET /api/lists/{id}``: the list and its entries as JSON, under the permalink's rule."""
     found = await _readable_list(request)
-    view = await in_thread(request.app, gather_list, request.app[ENGINE], found)
+    view = await in_thread(request.app, gather_list, request.app[CATALOGUE], found)
     return web.json_response(view.to_json(), headers={"Cache-Control": _privacy(found)})
 
 
@@ -418,7 +418,7 @@ async def lists_for_record_page(request: web.Request) -> dict[str, Any]:
     seen = viewer(request)
     if seen.user_id is None:
         return {"my_lists": []}
-    return {"my_lists": await in_thread(request.app, request.app[ENGINE].lists_of, seen.user_id)}
+    return {"my_lists": await in_thread(request.app, request.app[CONTRIBUTIONS].lists_of, seen.user_id)}
 
 
 def add_routes(app: web.Application) -> None:

@@ -1,8 +1,8 @@
-"""The typed state of the application and the one way handlers reach the engine.
+"""The typed state of the application and the one way handlers reach the catalogue's ports.
 
-Engine methods are synchronous (SQLite, or an HTTP client for Elasticsearch): they run in a bounded
-thread pool so that a slow query never blocks the event loop, and so that the number of queries in
-flight never exceeds what the engine's reader pool can serve.
+The engine's and the stores' methods are synchronous (SQLite, psycopg, or an HTTP client for
+Elasticsearch): they run in a bounded thread pool so that a slow query never blocks the event loop,
+and so that the number of queries in flight never exceeds what the reader pools can serve.
 """
 
 from __future__ import annotations
@@ -18,13 +18,19 @@ from aiohttp import web
 
 from search_app.labels import Labels
 from search_app.sources import SourceDirectory
+from unicat.catalogue import Catalogue
 from unicat.engine import Engine
+from unicat.ports.accounts import AccountStore
+from unicat.ports.contributions import ContributionStore
 from unicat.settings import Settings
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
+CATALOGUE = web.AppKey("catalogue", Catalogue)
 ENGINE = web.AppKey("engine", Engine)
+ACCOUNTS = web.AppKey("accounts", AccountStore)
+CONTRIBUTIONS = web.AppKey("contributions", ContributionStore)
 SETTINGS = web.AppKey("settings", Settings)
 LABELS = web.AppKey("labels", Labels)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from unicat.accounts import User
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.query import MAX_ID_FILTER
 from unicat.readers import Comment, Rating, RatingSummary, Report, Tag, summarise
 from unicat.record_aliases import aliases, live_ids
@@ -73,14 +73,16 @@ def _tags_once(tags: Sequence[Tag]) -> list[Tag]:
     return list(seen.values())
 
 
-def record_contributions(engine: Engine, record_id: str) -> RecordContributions:
+def record_contributions(catalogue: Catalogue, record_id: str) -> RecordContributions:
     """What readers added to ``record_id`` and to every id merged into it."""
-    ids = aliases(engine, [record_id])[record_id]
-    comments = engine.comments_for(ids)
-    ratings = one_per_reader(engine.ratings_for(ids))
-    tags = _tags_once(engine.tags_for(ids))
-    authors = engine.get_users(sorted({comment.user_id for comment in comments}))
-    reports = engine.reports_for([comment.id for comment in comments if comment.id is not None])
+    ids = aliases(catalogue.engine, [record_id])[record_id]
+    comments = catalogue.contributions.comments_for(ids)
+    ratings = one_per_reader(catalogue.contributions.ratings_for(ids))
+    tags = _tags_once(catalogue.contributions.tags_for(ids))
+    authors = catalogue.accounts.get_users(sorted({comment.user_id for comment in comments}))
+    reports = catalogue.contributions.reports_for(
+        [comment.id for comment in comments if comment.id is not None]
+    )
     counts: dict[str, int] = defaultdict(int)
     for tag in tags:
         counts[tag.tag] += 1
@@ -92,27 +94,27 @@ def record_contributions(engine: Engine, record_id: str) -> RecordContributions:
     )
 
 
-def rating_summaries(engine: Engine, record_ids: Sequence[str]) -> dict[str, RatingSummary]:
+def rating_summaries(catalogue: Catalogue, record_ids: Sequence[str]) -> dict[str, RatingSummary]:
     """The ratings of each record that has any (a results page's stars), in a few engine reads
     however many records: the ids merged into them (one read per step of a chain of merges), then
     every rating of all of those."""
     if not record_ids:
         return {}
-    found = aliases(engine, record_ids)
+    found = aliases(catalogue.engine, record_ids)
     owner = {alias: record for record, ids in found.items() for alias in ids}
     by_record: dict[str, list[Rating]] = defaultdict(list)
-    for rating in engine.ratings_for(list(owner)):
+    for rating in catalogue.contributions.ratings_for(list(owner)):
         by_record[owner[rating.record]].append(rating)
     summaries = {record: summarise(one_per_reader(ratings)) for record, ratings in by_record.items()}
     return {record: summary for record, summary in summaries.items() if summary is not None}
 
 
-def tagged_ids(engine: Engine, tags: Sequence[str]) -> tuple[str, ...]:
+def tagged_ids(catalogue: Catalogue, tags: Sequence[str]) -> tuple[str, ...]:
     """The live union ids carrying every one of ``tags`` (on their own id or one merged into them),
     by id; at most :data:`~unicat.query.MAX_ID_FILTER`."""
     found: set[str] | None = None
     for tag in tags:
-        posted = engine.tagged_records(tag, limit=MAX_ID_FILTER)
-        live = set(live_ids(engine, posted).values())
+        posted = catalogue.contributions.tagged_records(tag, limit=MAX_ID_FILTER)
+        live = set(live_ids(catalogue.engine, posted).values())
         found = live if found is None else found & live
     return tuple(sorted(found or ()))[:MAX_ID_FILTER]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,12 @@ import pytest
 from harvester.importer import import_files
 from indexer.pipeline import run_index
 from search_app.app import make_app
-from tests.conftest import EngineContext, _discard, _elasticsearch_engine, _sqlite_engine
+from tests.conftest import EngineContext, _discard, _elasticsearch_engine, _sqlite_engine, stores_beside
 from tests.indexer.indexer_testdata import PRIDE_2003_A, PRIDE_2003_B, store_own_libraries
 from tests.served_app import ServedApp
 from tests.shared_data import SHARED_DATA
+from tests.support.postgres import fresh_database
+from unicat.catalogue import Catalogue as UnicatCatalogue
 from unicat.engine import Engine
 from unicat.model import Source
 from unicat.oai_items import seconds_of
@@ -53,15 +56,38 @@ class Catalogue:
         return f"oai:{self.settings.oai_repository_identifier}:{union_id}"
 
 
-def open_test_engine(kind: str, request: pytest.FixtureRequest, directory: Path, **settings: Any) -> Engine:
-    """A fresh engine of ``kind`` (tests/conftest.py's factories: a file in ``directory``, or a
-    catalogue of its own on the test node); close it with ``_discard``."""
+@dataclass
+class _OwnDatabaseContext(EngineContext):
+    """An engine context whose PostgreSQL database lives as long as ``stack``, not one test: a
+    catalogue built once per module may stand beside it (the per-test fixture cannot)."""
+
+    stack: ExitStack = field(default_factory=ExitStack)
+    _database_url: str | None = None
+
+    @property
+    def postgres_database_url(self) -> str:
+        if self._database_url is None:
+            cluster = self.request.getfixturevalue("postgres_cluster")
+            self._database_url = self.stack.enter_context(fresh_database(cluster))
+        return self._database_url
+
+
+@contextmanager
+def open_test_catalogue(
+    kind: str, request: pytest.FixtureRequest, directory: Path, **settings: Any
+) -> Iterator[UnicatCatalogue]:
+    """A fresh catalogue of ``kind``: a SQLite engine with its stores in its file, or an Elasticsearch
+    engine (a catalogue of its own on the test node) with its stores in a new PostgreSQL database;
+    all of it closed, and the Elasticsearch catalogue and the database deleted, at exit. Unlike the
+    ``catalogue`` fixture, it may serve a whole module."""
     factory = _sqlite_engine if kind == "sqlite" else _elasticsearch_engine
-    return factory(EngineContext(request, directory), **settings)
-
-
-def discard(engine: Engine) -> None:
-    _discard([engine])
+    with ExitStack() as stack:
+        context = _OwnDatabaseContext(request, directory, stack=stack)
+        engine = factory(context, **settings)  # a file in ``directory``, or a catalogue on the node
+        stack.callback(_discard, [engine])
+        catalogue = stores_beside(engine, context)
+        stack.callback(catalogue.database.close)
+        yield catalogue
 
 
 def fill(engine: Engine) -> None:
@@ -90,12 +116,8 @@ def catalogue(
 ) -> Iterator[Catalogue]:
     """The filled catalogue on one engine, served by the app with small OAI-PMH pages."""
     settings = Settings(oai_page_size=PAGE_SIZE)
-    engine = open_test_engine(
-        request.param, request, tmp_path_factory.mktemp("catalogue"), oai_page_size=PAGE_SIZE
-    )
-    try:
-        fill(engine)
-        with ServedApp(make_app(engine, settings)) as served:
-            yield Catalogue(engine, settings, served.url)
-    finally:
-        discard(engine)
+    directory = tmp_path_factory.mktemp("catalogue")
+    with open_test_catalogue(request.param, request, directory, oai_page_size=PAGE_SIZE) as opened:
+        fill(opened.engine)
+        with ServedApp(make_app(opened, settings)) as served:
+            yield Catalogue(opened.engine, settings, served.url)

@@ -15,7 +15,7 @@ from indexer.pipeline import run_index
 from search_app.app import make_app
 from tests.indexer.indexer_testdata import iso2709_records
 from tests.oai_clients import HarvestRequest, assert_agree, harvest_all
-from tests.provider.conftest import Catalogue, discard, open_test_engine, wait_for_datestamps
+from tests.provider.conftest import Catalogue, open_test_catalogue, wait_for_datestamps
 from tests.provider.oai_http import NS, Answer, oai, pages
 from tests.served_app import ServedApp
 from unicat.model import MergeDecision, Source, SourceRecord, SourceRef
@@ -28,18 +28,16 @@ PAGE = 100
 @pytest.fixture(params=["sqlite", "elasticsearch"])
 def changing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalogue]:
     """The first 450 UVA records, one library, indexed and served with pages of 100."""
-    engine = open_test_engine(request.param, request, tmp_path)
     settings = Settings(oai_page_size=PAGE)
-    try:
+    with open_test_catalogue(request.param, request, tmp_path) as opened:
+        engine = opened.engine
         engine.save_source(Source("uva", "University of Virginia Library", None, profile="marc21"))
         raws = iso2709_records("marc21/uva_001_2000.mrc")[:RECORDS]
         engine.store_page("uva", [SourceRecord("uva", f"r{n:03d}", raw) for n, raw in enumerate(raws)], None)
         run_index(engine)
         wait_for_datestamps(engine)
-        with ServedApp(make_app(engine, settings)) as served:
+        with ServedApp(make_app(opened, settings)) as served:
             yield Catalogue(engine, settings, served.url)
-    finally:
-        discard(engine)
 
 
 def _headers(answer: Answer) -> list[tuple[str, str, bool]]:

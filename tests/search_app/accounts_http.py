@@ -15,7 +15,7 @@ from aiohttp import CookieJar, web
 from aiohttp.test_utils import TestClient, TestServer
 
 from unicat.accounts import User, check_role, hash_password
-from unicat.engine import Engine
+from unicat.ports.accounts import AccountStore
 
 PASSWORD = "correct horse battery staple"
 ClientMaker = Callable[[web.Application], Any]
@@ -48,10 +48,11 @@ class Site:
         return client
 
     async def signed_in(
-        self, engine: Engine, email: str, role: str = "patron", library: str | None = None
+        self, accounts: AccountStore, email: str, role: str = "patron", library: str | None = None
     ) -> TestClient[web.Request, web.Application]:
-        """A browser signed in through the sign-in form as a new account of that role."""
-        make_account(engine, email, email.split("@")[0].title(), role, library)
+        """A browser signed in through the sign-in form as a new account of that role, made in
+        ``accounts`` (the store of the app's catalogue)."""
+        make_account(accounts, email, email.split("@")[0].title(), role, library)
         client = await self.browser()
         answer = await sign_in(client, email)
         assert answer.status == 303, await answer.text()
@@ -96,27 +97,29 @@ async def me(client: TestClient[Any, Any]) -> dict[str, Any] | None:
 
 
 def make_account(
-    engine: Engine, email: str, name: str, role: str = "patron", library: str | None = None
+    accounts: AccountStore, email: str, name: str, role: str = "patron", library: str | None = None
 ) -> User:
-    """An account stored straight in the engine (as `unicat users add` does), password PASSWORD."""
-    return engine.create_user(User(email, name, known_hash(), role=check_role(role), library=library))
+    """An account stored straight in the accounts store (as `unicat users add` does), password
+    PASSWORD."""
+    return accounts.create_user(User(email, name, known_hash(), role=check_role(role), library=library))
 
 
 async def staff_client(
     aiohttp_client: Any,
     app: web.Application,
-    engine: Engine,
+    accounts: AccountStore,
     role: str = "librarian",
     email: str = "librarian@example.org",
 ) -> TestClient[web.Request, web.Application]:
     """A client of ``app`` (through pytest-aiohttp's ``aiohttp_client``, which closes it) signed in
-    through the form as a new account of ``role``; every request it sends carries the session's CSRF
-    token as ``X-CSRF-Token``, as the JSON API's callers do, so its posts are what the forms send."""
+    through the form as a new account of ``role``, made in ``accounts`` (the app's store); every
+    request it sends carries the session's CSRF token as ``X-CSRF-Token``, as the JSON API's callers
+    do, so its posts are what the forms send."""
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     jar = CookieJar(unsafe=True, treat_as_secure_origin=str(server.make_url("/")))
     client: TestClient[web.Request, web.Application] = await aiohttp_client(server, cookie_jar=jar)
-    make_account(engine, email, email.split("@")[0].title(), role)
+    make_account(accounts, email, email.split("@")[0].title(), role)
     answer = await sign_in(client, email)
     assert answer.status == 303, await answer.text()
     client.session.headers["X-CSRF-Token"] = await csrf_of(client)

@@ -10,8 +10,9 @@ from accounts_http import staff_client
 from search_app_catalogue import Client, ClientFactory, catalogue_settings, fill
 
 from search_app.app import make_app
+from unicat.catalogue import Catalogue
 from unicat.engine import Engine
-from unicat.engines import open_engine
+from unicat.engines import open_catalogue
 from unicat.settings import Settings
 
 
@@ -21,18 +22,27 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    with open_engine(settings) as opened:
-        fill(opened)
+def catalogue(settings: Settings) -> Iterator[Catalogue]:
+    """The filled catalogue: its engine and its stores in one SQLite file."""
+    with open_catalogue(settings) as opened:
+        fill(opened.engine)
         yield opened
 
 
 @pytest.fixture
-async def client(engine: Engine, settings: Settings, aiohttp_client: ClientFactory) -> AsyncIterator[Client]:
-    yield await aiohttp_client(make_app(engine, settings))
+def engine(catalogue: Catalogue) -> Engine:
+    """The filled catalogue's engine."""
+    return catalogue.engine
 
 
 @pytest.fixture
-async def librarian(engine: Engine, settings: Settings, aiohttp_client: ClientFactory) -> Client:
+async def client(
+    catalogue: Catalogue, settings: Settings, aiohttp_client: ClientFactory
+) -> AsyncIterator[Client]:
+    yield await aiohttp_client(make_app(catalogue, settings))
+
+
+@pytest.fixture
+async def librarian(catalogue: Catalogue, settings: Settings, aiohttp_client: ClientFactory) -> Client:
     """A client of the same app signed in as a librarian (its posts carry the CSRF token)."""
-    return await staff_client(aiohttp_client, make_app(engine, settings), engine)
+    return await staff_client(aiohttp_client, make_app(catalogue, settings), catalogue.accounts)

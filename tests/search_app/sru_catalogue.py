@@ -19,10 +19,11 @@ import pymarc
 import pytest
 
 from search_app.app import make_app
-from tests.conftest import EngineContext, _discard, _elasticsearch_engine, _sqlite_engine
+from tests.provider.conftest import open_test_catalogue
 from tests.served_app import ServedApp
 from tests.shared_data import SHARED_DATA
 from unicat.analysis import tokens
+from unicat.catalogue import Catalogue
 from unicat.engine import Engine
 from unicat.identifiers import normalize_isbn
 from unicat.model import Source
@@ -129,17 +130,17 @@ def fill(engine: Engine, records: list[UvaRecord], work_dir: Path) -> None:
 
 @dataclass
 class Served:
-    """The app over an engine, listening on 127.0.0.1 (tests/served_app.py): its root URL."""
+    """The app over a catalogue, listening on 127.0.0.1 (tests/served_app.py): its root URL."""
 
     url: str
 
 
 def served_catalogue(
-    engine: Engine, settings: Settings, records: list[UvaRecord], work_dir: Path
+    catalogue: Catalogue, settings: Settings, records: list[UvaRecord], work_dir: Path
 ) -> Iterator[Served]:
-    """Fill ``engine`` and serve it for the duration of the generator."""
-    fill(engine, records, work_dir)
-    with ServedApp(make_app(engine, settings)) as served:
+    """Fill ``catalogue``'s engine and serve the catalogue for the duration of the generator."""
+    fill(catalogue.engine, records, work_dir)
+    with ServedApp(make_app(catalogue, settings)) as served:
         yield Served(served.url)
 
 
@@ -155,9 +156,7 @@ def served(
 ) -> Iterator[Served]:
     """The catalogue on one engine, served over HTTP for the whole module."""
     work_dir = tmp_path_factory.mktemp(f"sru-{request.param}")
-    context = EngineContext(request, work_dir)
-    opened: Engine = (_sqlite_engine if request.param == "sqlite" else _elasticsearch_engine)(context)
-    try:
-        yield from served_catalogue(opened, opened.settings, uva, work_dir)
-    finally:
-        _discard([opened])  # an Elasticsearch catalogue is deleted: the node outlives the test
+    # Closed at the end, an Elasticsearch catalogue and its PostgreSQL database deleted: the servers
+    # outlive the module.
+    with open_test_catalogue(request.param, request, work_dir) as opened:
+        yield from served_catalogue(opened, opened.engine.settings, uva, work_dir)

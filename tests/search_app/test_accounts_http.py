@@ -20,13 +20,13 @@ from accounts_http import PASSWORD, Site, csrf_of, make_account, me, post_form, 
 from search_app.app import make_app
 from search_app.auth import CSRF_COOKIE, SESSION_COOKIE
 from unicat.accounts import SESSION_DAYS, new_session, token_hash, verify_password
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.settings import Settings
 
 
 @pytest.fixture
-async def site(engine: Engine, settings: Settings) -> AsyncIterator[Site]:
-    served = await Site(make_app(engine, settings)).start()
+async def site(catalogue: Catalogue, settings: Settings) -> AsyncIterator[Site]:
+    served = await Site(make_app(catalogue, settings)).start()
     yield served
     await served.close()
 
@@ -43,7 +43,7 @@ def set_cookies(response: Any) -> dict[str, Any]:
 
 
 async def test_a_reader_registers_and_gets_a_secure_http_only_same_site_session(
-    site: Site, engine: Engine
+    site: Site, catalogue: Catalogue
 ) -> None:
     browser = await site.browser()
     answer = await register(browser, "  Jane.Doe@Example.ORG ", "Jane D.")
@@ -52,13 +52,13 @@ async def test_a_reader_registers_and_gets_a_secure_http_only_same_site_session(
     assert morsel["httponly"] and morsel["secure"] and morsel["samesite"] == "Lax" and morsel["path"] == "/"
     assert int(morsel["max-age"]) == SESSION_DAYS * 86_400
     assert "HttpOnly" in header and "Secure" in header
-    # The engine has the account under its normalised address, a scrypt hash, never the password,
+    # The store has the account under its normalised address, a scrypt hash, never the password,
     # and the session only as the SHA-256 of the cookie's token.
-    stored = engine.find_user("jane.doe@example.org")
+    stored = catalogue.accounts.find_user("jane.doe@example.org")
     assert stored is not None and stored.role == "patron" and stored.display_name == "Jane D."
     assert stored.password_hash.startswith("scrypt$") and PASSWORD not in stored.password_hash
     assert verify_password(PASSWORD, stored.password_hash)
-    session = engine.get_session(token_hash(morsel.value))
+    session = catalogue.accounts.get_session(token_hash(morsel.value))
     assert session is not None and session.user_id == stored.id
     assert (await me(browser)) == stored.to_json()
     page = await browser.get("/account?done=registered")
@@ -80,7 +80,7 @@ async def test_a_reader_registers_and_gets_a_secure_http_only_same_site_session(
     ],
 )
 async def test_a_bad_registration_is_shown_again_with_what_is_wrong(
-    site: Site, engine: Engine, fields: dict[str, str], field: str, message: str
+    site: Site, catalogue: Catalogue, fields: dict[str, str], field: str, message: str
 ) -> None:
     browser = await site.browser()
     data = {"email": "ann@example.org", "display_name": "Ann <b>", "password": PASSWORD}
@@ -94,30 +94,32 @@ async def test_a_bad_registration_is_shown_again_with_what_is_wrong(
     if "display_name" not in fields:
         assert 'value="Ann &lt;b&gt;"' in text
     assert PASSWORD not in text
-    assert engine.list_users() == [] and SESSION_COOKIE not in set_cookies(answer)
+    assert catalogue.accounts.list_users() == [] and SESSION_COOKIE not in set_cookies(answer)
 
 
-async def test_an_address_registers_once(site: Site, engine: Engine) -> None:
-    make_account(engine, "ann@example.org", "Ann")
+async def test_an_address_registers_once(site: Site, catalogue: Catalogue) -> None:
+    make_account(catalogue.accounts, "ann@example.org", "Ann")
     answer = await register(await site.browser(), "ANN@example.org", "Another Ann")
     assert answer.status == 400 and "has an account already" in await answer.text()
-    assert [user.display_name for user in engine.list_users()] == ["Ann"]
+    assert [user.display_name for user in catalogue.accounts.list_users()] == ["Ann"]
 
 
-async def test_registration_can_be_closed(engine: Engine, settings: Settings) -> None:
-    site = await Site(make_app(engine, settings.replace(registration_open=False))).start()
+async def test_registration_can_be_closed(catalogue: Catalogue, settings: Settings) -> None:
+    site = await Site(make_app(catalogue, settings.replace(registration_open=False))).start()
     try:
         browser = await site.browser()
         page = await browser.get("/register")
         assert page.status == 200 and "does not take new accounts" in await page.text()
         answer = await register(browser, "ann@example.org", "Ann")
-        assert answer.status == 403 and engine.list_users() == []
+        assert answer.status == 403 and catalogue.accounts.list_users() == []
     finally:
         await site.close()
 
 
-async def test_sign_in_sign_out_and_a_signed_out_cookie_is_worth_nothing(site: Site, engine: Engine) -> None:
-    make_account(engine, "ann@example.org", "Ann")
+async def test_sign_in_sign_out_and_a_signed_out_cookie_is_worth_nothing(
+    site: Site, catalogue: Catalogue
+) -> None:
+    make_account(catalogue.accounts, "ann@example.org", "Ann")
     browser = await site.browser()
     wrong = await sign_in(browser, "ann@example.org", "not the password")
     unknown = await sign_in(browser, "nobody@example.org")
@@ -140,7 +142,7 @@ async def test_sign_in_sign_out_and_a_signed_out_cookie_is_worth_nothing(site: S
     out = await post_form(browser, "/signout", {})
     assert out.status == 303 and out.headers["Location"] == "/"
     assert set_cookies(out)[SESSION_COOKIE][0].value == ""
-    assert engine.get_session(token_hash(token)) is None and await me(browser) is None
+    assert catalogue.accounts.get_session(token_hash(token)) is None and await me(browser) is None
     # Someone who kept a copy of the cookie gets nothing from it, and the stale cookie is cleared.
     replay = await site.browser()
     replay.session.cookie_jar.update_cookies({SESSION_COOKIE: token})
@@ -149,11 +151,11 @@ async def test_sign_in_sign_out_and_a_signed_out_cookie_is_worth_nothing(site: S
     assert set_cookies(answered)[SESSION_COOKIE][0].value == ""
 
 
-async def test_an_expired_session_signs_nobody_in(site: Site, engine: Engine) -> None:
-    ann = make_account(engine, "ann@example.org", "Ann")
+async def test_an_expired_session_signs_nobody_in(site: Site, catalogue: Catalogue) -> None:
+    ann = make_account(catalogue.accounts, "ann@example.org", "Ann")
     assert ann.id is not None
     token, session = new_session(ann.id)
-    engine.save_session(dataclasses.replace(session, expires="2020-01-01T00:00:00Z"))
+    catalogue.accounts.save_session(dataclasses.replace(session, expires="2020-01-01T00:00:00Z"))
     browser = await site.browser()
     browser.session.cookie_jar.update_cookies({SESSION_COOKIE: token})
     assert await me(browser) is None
@@ -163,9 +165,9 @@ async def test_an_expired_session_signs_nobody_in(site: Site, engine: Engine) ->
     "target", ["//evil.example/steal", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"]
 )
 async def test_sign_in_never_sends_the_reader_to_another_site(
-    site: Site, engine: Engine, target: str
+    site: Site, catalogue: Catalogue, target: str
 ) -> None:
-    make_account(engine, "ann@example.org", "Ann")
+    make_account(catalogue.accounts, "ann@example.org", "Ann")
     browser = await site.browser()
     answer = await post_form(
         browser, "/signin", {"email": "ann@example.org", "password": PASSWORD, "next": target}
@@ -173,8 +175,8 @@ async def test_sign_in_never_sends_the_reader_to_another_site(
     assert answer.status == 303 and answer.headers["Location"] == "/"
 
 
-async def test_every_change_needs_the_pages_csrf_token(site: Site, engine: Engine) -> None:
-    make_account(engine, "ann@example.org", "Ann")
+async def test_every_change_needs_the_pages_csrf_token(site: Site, catalogue: Catalogue) -> None:
+    make_account(catalogue.accounts, "ann@example.org", "Ann")
     browser = await site.browser()
     form = {"email": "ann@example.org", "password": PASSWORD}
     # No token, and a made-up one: refused before anything is done (no session, no account).
@@ -182,7 +184,7 @@ async def test_every_change_needs_the_pages_csrf_token(site: Site, engine: Engin
         answer = await browser.post("/signin", data=data, allow_redirects=False)
         assert answer.status == 403 and "reload the page" in await answer.text()
     answer = await browser.post("/register", data={**form, "display_name": "X", "password_again": PASSWORD})
-    assert answer.status == 403 and len(engine.list_users()) == 1
+    assert answer.status == 403 and len(catalogue.accounts.list_users()) == 1
     # A page's token works; once signed in, the session's own token replaces the anonymous one.
     anonymous = await csrf_of(browser)
     assert (await post_form(browser, "/signin", form)).status == 303
@@ -199,7 +201,7 @@ async def test_every_change_needs_the_pages_csrf_token(site: Site, engine: Engin
         headers={"X-CSRF-Token": signed},
         allow_redirects=False,
     )
-    renamed = engine.find_user("ann@example.org")
+    renamed = catalogue.accounts.find_user("ann@example.org")
     assert answer.status == 303 and renamed is not None and renamed.display_name == "Ann B."
     # A form from another site's page has the cookie but not the token (SameSite aside).
     answer = await browser.post(
@@ -212,13 +214,13 @@ async def test_every_change_needs_the_pages_csrf_token(site: Site, engine: Engin
 
 
 async def test_sign_in_is_rate_limited_per_account_and_per_address(
-    engine: Engine, settings: Settings
+    catalogue: Catalogue, settings: Settings
 ) -> None:
     limited = settings.replace(signin_limit_account=3, signin_limit_address=6)
-    site = await Site(make_app(engine, limited)).start()
+    site = await Site(make_app(catalogue, limited)).start()
     try:
-        make_account(engine, "ann@example.org", "Ann")
-        make_account(engine, "bob@example.org", "Bob")
+        make_account(catalogue.accounts, "ann@example.org", "Ann")
+        make_account(catalogue.accounts, "bob@example.org", "Bob")
         browser = await site.browser()
         for _ in range(3):
             assert (await sign_in(browser, "ann@example.org", "guess guess guess")).status == 400
@@ -241,8 +243,8 @@ async def test_sign_in_is_rate_limited_per_account_and_per_address(
         await site.close()
 
 
-async def test_a_password_change_signs_out_every_other_browser(site: Site, engine: Engine) -> None:
-    make_account(engine, "ann@example.org", "Ann")
+async def test_a_password_change_signs_out_every_other_browser(site: Site, catalogue: Catalogue) -> None:
+    make_account(catalogue.accounts, "ann@example.org", "Ann")
     laptop, phone = await site.browser(), await site.browser()
     for browser in (laptop, phone):
         assert (await sign_in(browser, "ann@example.org")).status == 303
@@ -260,7 +262,7 @@ async def test_a_password_change_signs_out_every_other_browser(site: Site, engin
     )
     assert done.status == 303 and done.headers["Location"] == "/account?done=password"
     assert await me(laptop) is not None and await me(phone) is None
-    stored = engine.find_user("ann@example.org")
+    stored = catalogue.accounts.find_user("ann@example.org")
     assert stored is not None and verify_password(new, stored.password_hash)
     other = await site.browser()
     assert (await sign_in(other, "ann@example.org")).status == 400
@@ -268,41 +270,43 @@ async def test_a_password_change_signs_out_every_other_browser(site: Site, engin
 
 
 @pytest.mark.parametrize("path", ["/librarians/harvests", "/librarians/quarantine", "/librarians/merges"])
-async def test_librarians_pages_are_for_librarians(site: Site, engine: Engine, path: str) -> None:
+async def test_librarians_pages_are_for_librarians(site: Site, catalogue: Catalogue, path: str) -> None:
     anonymous = await site.browser()
     answer = await anonymous.get(path, allow_redirects=False)
     location = urlsplit(answer.headers["Location"])
     assert (
         answer.status == 303 and location.path == "/signin" and parse_qs(location.query) == {"next": [path]}
     )
-    patron = await site.signed_in(engine, "pat@example.org")
+    patron = await site.signed_in(catalogue.accounts, "pat@example.org")
     refused = await patron.get(path)
     assert refused.status == 403 and "for librarians" in await refused.text()
-    librarian = await site.signed_in(engine, "lib@example.org", role="librarian")
+    librarian = await site.signed_in(catalogue.accounts, "lib@example.org", role="librarian")
     assert (await librarian.get(path)).status == 200
-    admin = await site.signed_in(engine, "boss@example.org", role="admin")
+    admin = await site.signed_in(catalogue.accounts, "boss@example.org", role="admin")
     assert (await admin.get(path)).status == 200
 
 
-async def test_a_patron_cannot_make_merge_decisions(site: Site, engine: Engine) -> None:
-    patron = await site.signed_in(engine, "pat@example.org")
+async def test_a_patron_cannot_make_merge_decisions(site: Site, catalogue: Catalogue) -> None:
+    patron = await site.signed_in(catalogue.accounts, "pat@example.org")
     form = {"action": "force", "record": "u-pp1980", "other": "u-pp1990"}
     answer = await post_form(patron, "/librarians/merges", form)
-    assert answer.status == 403 and engine.merge_decisions() == []
+    assert answer.status == 403 and catalogue.engine.merge_decisions() == []
     anonymous = await site.browser()
     assert (await post_form(anonymous, "/librarians/merges", form)).status == 403
-    librarian = await site.signed_in(engine, "lib@example.org", role="librarian")
+    librarian = await site.signed_in(catalogue.accounts, "lib@example.org", role="librarian")
     assert (await post_form(librarian, "/librarians/merges", form)).status == 303
-    [decision] = engine.merge_decisions()
+    [decision] = catalogue.engine.merge_decisions()
     assert decision.by == "Lib <lib@example.org>"
 
 
-async def test_a_librarians_own_library_comes_first_in_holdings(site: Site, engine: Engine) -> None:
+async def test_a_librarians_own_library_comes_first_in_holdings(site: Site, catalogue: Catalogue) -> None:
     # u-pp1980 is held by Bodleian (oxford) and McGill: by name, Bodleian comes first.
-    patron = await site.signed_in(engine, "pat@example.org")
+    patron = await site.signed_in(catalogue.accounts, "pat@example.org")
     page = await (await patron.get("/record/u-pp1980")).text()
     assert page.index("Bodleian Library") < page.index("McGill University Library")
-    librarian = await site.signed_in(engine, "lib@example.org", role="librarian", library="mcgill")
+    librarian = await site.signed_in(
+        catalogue.accounts, "lib@example.org", role="librarian", library="mcgill"
+    )
     page = await (await librarian.get("/record/u-pp1980")).text()
     assert page.index("McGill University Library") < page.index("Bodleian Library")
 

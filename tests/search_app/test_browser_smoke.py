@@ -19,7 +19,7 @@ from aiohttp import web
 
 from search_app.app import make_app
 from tests.served_app import ServedApp
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.settings import Settings
 
 if TYPE_CHECKING:  # imported by pytest as a plugin (below), so that its asserts are rewritten
@@ -44,9 +44,9 @@ AUSTEN_TITLES = sorted(
 
 
 @pytest.fixture
-def site(engine: Engine, settings: Settings) -> Iterator[str]:
+def site(catalogue: Catalogue, settings: Settings) -> Iterator[str]:
     """The app over the filled SQLite catalogue, served on 127.0.0.1: its root URL."""
-    with ServedApp(make_app(engine, settings)) as served:
+    with ServedApp(make_app(catalogue, settings)) as served:
         yield served.url
 
 

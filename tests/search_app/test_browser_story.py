@@ -16,7 +16,7 @@ from accounts_http import PASSWORD, make_account
 
 from search_app.app import make_app
 from tests.served_app import ServedApp
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.settings import Settings
 
 if TYPE_CHECKING:
@@ -30,8 +30,8 @@ COMMENT = "Loved it. <img src=x onerror=alert('owned')> Read it twice!"
 
 
 @pytest.fixture
-def site(engine: Engine, settings: Settings) -> Iterator[str]:
-    with ServedApp(make_app(engine, settings)) as served:
+def site(catalogue: Catalogue, settings: Settings) -> Iterator[str]:
+    with ServedApp(make_app(catalogue, settings)) as served:
         yield served.url
 
 
@@ -56,7 +56,7 @@ def register(browser: Browser, site: str, email: str, name: str) -> None:
 
 
 def test_a_comment_is_posted_reported_hidden_and_its_author_sees_why(
-    browser: Browser, open_browser: Callable[[], Browser], site: str, engine: Engine
+    browser: Browser, open_browser: Callable[[], Browser], site: str, catalogue: Catalogue
 ) -> None:
     # Ann registers, finds Pride and prejudice, comments and rates it.
     register(browser, site, "ann@example.org", "Ann Reader")
@@ -67,7 +67,7 @@ def test_a_comment_is_posted_reported_hidden_and_its_author_sees_why(
     browser.fill("#field-body", COMMENT)
     browser.submit("#field-body")
     assert browser.url.startswith(site + "/record/u-pp1980#comment-")
-    [number] = [comment.id for comment in engine.comments_for(["u-pp1980"])]
+    [number] = [comment.id for comment in catalogue.contributions.comments_for(["u-pp1980"])]
     card = f"#comment-{number}"
     assert browser.text(f"{card} .comment__author") == "Ann Reader"
     assert browser.text(f"{card} .comment__body") == COMMENT  # shown as typed: text, not markup
@@ -92,7 +92,7 @@ def test_a_comment_is_posted_reported_hidden_and_its_author_sees_why(
     no_script_ran(bob)
 
     # A librarian signs in, finds the report in the queue and hides the comment.
-    make_account(engine, "lib@example.org", "Lena Librarian", role="librarian")
+    make_account(catalogue.accounts, "lib@example.org", "Lena Librarian", role="librarian")
     librarian = open_browser()
     librarian.open(site + "/librarians/moderation")
     assert librarian.url.startswith(site + "/signin?next=")

@@ -31,9 +31,10 @@ from test_search_app_accessibility import assert_accessible
 
 from search_app import reading_lists
 from search_app.app import make_app
-from tests.conftest import EngineContext, _discard, _elasticsearch_engine
-from unicat.engine import Engine
-from unicat.engines import open_engine
+from tests.provider.conftest import open_test_catalogue
+from unicat.catalogue import Catalogue
+from unicat.engines import open_catalogue
+from unicat.ports.accounts import AccountStore
 from unicat.readers import ListEntry, ReadingList
 
 Browser = TestClient[web.Request, web.Application]
@@ -43,22 +44,24 @@ MARC = {"m": "http://www.loc.gov/MARC21/slim"}
 
 
 @pytest.fixture(params=["sqlite", "elasticsearch"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """The web app tests' catalogue (12 records), on each engine."""
+def catalogue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalogue]:
+    """The web app tests' catalogue (12 records), on each engine (its stores in the SQLite file, or
+    in PostgreSQL beside Elasticsearch)."""
     if request.param == "sqlite":
-        opened = open_engine(catalogue_settings(tmp_path))
+        with open_catalogue(catalogue_settings(tmp_path)) as opened:
+            fill(opened.engine)
+            yield opened
     else:
-        opened = _elasticsearch_engine(EngineContext(request, tmp_path), data_dir=tmp_path, facet_size=20)
-    try:
-        fill(opened)
-        yield opened
-    finally:
-        _discard([opened])
+        with open_test_catalogue(
+            "elasticsearch", request, tmp_path, data_dir=tmp_path, facet_size=20
+        ) as opened:
+            fill(opened.engine)
+            yield opened
 
 
 @pytest.fixture
-async def site(engine: Engine) -> AsyncIterator[Site]:
-    served = await Site(make_app(engine, engine.settings)).start()
+async def site(catalogue: Catalogue) -> AsyncIterator[Site]:
+    served = await Site(make_app(catalogue, catalogue.engine.settings)).start()
     yield served
     await served.close()
 
@@ -67,8 +70,8 @@ def at(second: int) -> str:
     return f"2026-01-01T00:00:{second:02d}Z"
 
 
-def user_id(engine: Engine, email: str) -> int:
-    user = engine.find_user(email)
+def user_id(accounts: AccountStore, email: str) -> int:
+    user = accounts.find_user(email)
     assert user is not None and user.id is not None
     return user.id
 
@@ -103,12 +106,12 @@ def entry_titles(html: str) -> list[str]:
 
 
 # -- making and changing a list ------------------------------------------------------------------------
-async def test_a_reader_makes_renames_publishes_and_deletes_a_list(site: Site, engine: Engine) -> None:
+async def test_a_reader_makes_renames_publishes_and_deletes_a_list(site: Site, catalogue: Catalogue) -> None:
     anonymous = await site.browser()
     answer = await anonymous.get("/lists", allow_redirects=False)
     assert answer.status == 303 and answer.headers["Location"] == "/signin?next=/lists"
 
-    jane = await site.signed_in(engine, "jane@example.org")
+    jane = await site.signed_in(catalogue.accounts, "jane@example.org")
     empty = await jane.get("/lists")
     assert empty.status == 200 and "You have no reading list yet" in text_of(await empty.text())
     assert_accessible(await empty.text())
@@ -141,7 +144,7 @@ async def test_a_reader_makes_renames_publishes_and_deletes_a_list(site: Site, e
 
     answer = await post_form(jane, f"/lists/{list_id}/delete", {})
     assert answer.status == 303 and answer.headers["Location"] == "/lists?done=deleted"
-    assert engine.get_list(list_id) is None
+    assert catalogue.contributions.get_list(list_id) is None
     assert (await jane.get(f"/lists/{list_id}")).status == 404
     assert (await as_json(jane, list_id, status=404))["error"]["status"] == 404
     assert (await post_form(jane, f"/lists/{list_id}/delete", {})).status == 404
@@ -149,12 +152,12 @@ async def test_a_reader_makes_renames_publishes_and_deletes_a_list(site: Site, e
 
 
 async def test_records_go_on_and_off_a_list_and_the_newest_come_first(
-    site: Site, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    site: Site, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    jane = await site.signed_in(engine, "jane@example.org")
+    jane = await site.signed_in(catalogue.accounts, "jane@example.org")
     # A list made long ago, so that each change is seen to move its "updated" on.
-    stored = engine.add_list(
-        ReadingList(user_id(engine, "jane@example.org"), "To read", created=at(0), updated=at(0))
+    stored = catalogue.contributions.add_list(
+        ReadingList(user_id(catalogue.accounts, "jane@example.org"), "To read", created=at(0), updated=at(0))
     )
     assert stored.id is not None
     list_id = stored.id
@@ -171,15 +174,20 @@ async def test_records_go_on_and_off_a_list_and_the_newest_come_first(
 
     answer = await post_form(jane, f"/lists/{list_id}/entries/remove", {"record": "u-faust"})
     assert answer.status == 303 and answer.headers["Location"] == f"/lists/{list_id}?done=removed"
-    assert [entry.record for entry in engine.list_entries(list_id)] == ["u-miserables", "u-pp1980"]
+    assert [entry.record for entry in catalogue.contributions.list_entries(list_id)] == [
+        "u-miserables",
+        "u-pp1980",
+    ]
     again = await post_form(jane, f"/lists/{list_id}/entries/remove", {"record": "u-faust"})
     assert again.status == 303 and again.headers["Location"] == f"/lists/{list_id}"
 
     # Newest additions first, whatever order the ids sort in.
-    ordered = engine.add_list(ReadingList(user_id(engine, "jane@example.org"), "Ordered"))
+    ordered = catalogue.contributions.add_list(
+        ReadingList(user_id(catalogue.accounts, "jane@example.org"), "Ordered")
+    )
     assert ordered.id is not None
     for record, second in (("u-carte", 1), ("u-quijote", 3), ("u-faust", 2)):
-        engine.add_list_entry(ListEntry(ordered.id, record, added=at(second)))
+        catalogue.contributions.add_list_entry(ListEntry(ordered.id, record, added=at(second)))
     expected = ["u-quijote", "u-faust", "u-carte"]
     assert [entry["record"] for entry in (await as_json(jane, ordered.id))["entries"]] == expected
     page = await jane.get(f"/lists/{ordered.id}")
@@ -197,28 +205,28 @@ async def test_records_go_on_and_off_a_list_and_the_newest_come_first(
     full = await add(jane, list_id, "u-carte")
     assert full.status == 400 and "a list holds at most 2 records" in text_of(await full.text())
     assert (await add(jane, list_id, "u-pp1980")).status == 303  # already on it: still fine
-    assert len(engine.list_entries(list_id)) == 2
+    assert len(catalogue.contributions.list_entries(list_id)) == 2
 
 
 async def test_a_record_added_under_its_old_id_goes_on_as_the_record_it_lives_in(
-    site: Site, engine: Engine
+    site: Site, catalogue: Catalogue
 ) -> None:
-    jane = await site.signed_in(engine, "jane@example.org")
+    jane = await site.signed_in(catalogue.accounts, "jane@example.org")
     list_id = await make_list(jane, "Austen")
     assert (await add(jane, list_id, "u-old-pp")).status == 303  # the fixture's u-old-pp → u-pp1980
-    assert [entry.record for entry in engine.list_entries(list_id)] == ["u-pp1980"]
+    assert [entry.record for entry in catalogue.contributions.list_entries(list_id)] == ["u-pp1980"]
 
 
 # -- who may read, who may change ----------------------------------------------------------------------
-async def test_a_private_list_is_403_to_everyone_but_its_owner(site: Site, engine: Engine) -> None:
-    jane = await site.signed_in(engine, "jane@example.org")
+async def test_a_private_list_is_403_to_everyone_but_its_owner(site: Site, catalogue: Catalogue) -> None:
+    jane = await site.signed_in(catalogue.accounts, "jane@example.org")
     list_id = await make_list(jane, "Secret shelf")
     assert (await add(jane, list_id, "u-faust")).status == 303
     assert (await jane.get(f"/lists/{list_id}")).status == 200
     assert (await jane.get(f"/lists/{list_id}/export?format=ris")).status == 200
     assert (await as_json(jane, list_id))["entries"][0]["record"] == "u-faust"
 
-    john = await site.signed_in(engine, "john@example.org")
+    john = await site.signed_in(catalogue.accounts, "john@example.org")
     anonymous = await site.browser()
     for browser in (john, anonymous):
         page = await browser.get(f"/lists/{list_id}")
@@ -238,15 +246,17 @@ async def test_a_private_list_is_403_to_everyone_but_its_owner(site: Site, engin
     assert "Secret shelf" not in await (await john.get("/lists")).text()
 
 
-async def test_a_public_list_is_read_by_all_and_changed_by_its_owner_only(site: Site, engine: Engine) -> None:
-    jane = await site.signed_in(engine, "jane@example.org")
+async def test_a_public_list_is_read_by_all_and_changed_by_its_owner_only(
+    site: Site, catalogue: Catalogue
+) -> None:
+    jane = await site.signed_in(catalogue.accounts, "jane@example.org")
     list_id = await make_list(jane, "Classics", "Old books.", public=True)
     assert (await add(jane, list_id, "u-quijote")).status == 303
     owner_page = lxml.html.fromstring(await (await jane.get(f"/lists/{list_id}")).text())
     assert owner_page.xpath(f"//form[@action='/lists/{list_id}/delete']")
     assert owner_page.xpath(f"//form[@action='/lists/{list_id}/entries/remove']")
 
-    john = await site.signed_in(engine, "john@example.org")
+    john = await site.signed_in(catalogue.accounts, "john@example.org")
     anonymous = await site.browser()
     for browser in (john, anonymous):
         page = await browser.get(f"/lists/{list_id}")
@@ -269,14 +279,14 @@ async def test_a_public_list_is_read_by_all_and_changed_by_its_owner_only(site: 
         for path, data in changes:
             answer = await post_form(browser, path, data)
             assert answer.status == 403, (path, await answer.text())
-    stored = engine.get_list(list_id)
+    stored = catalogue.contributions.get_list(list_id)
     assert stored is not None and stored.name == "Classics"
-    assert [entry.record for entry in engine.list_entries(list_id)] == ["u-quijote"]
+    assert [entry.record for entry in catalogue.contributions.list_entries(list_id)] == ["u-quijote"]
     assert (await post_form(anonymous, "/lists", {"name": "Anonymous"})).status == 403
 
 
-async def test_a_change_without_the_csrf_token_is_refused(site: Site, engine: Engine) -> None:
-    jane = await site.signed_in(engine, "jane@example.org")
+async def test_a_change_without_the_csrf_token_is_refused(site: Site, catalogue: Catalogue) -> None:
+    jane = await site.signed_in(catalogue.accounts, "jane@example.org")
     list_id = await make_list(jane, "Kept")
     for token in ({}, {"csrf": "guessed-token-guessed-token"}):
         for path, data in (
@@ -287,13 +297,18 @@ async def test_a_change_without_the_csrf_token_is_refused(site: Site, engine: En
         ):
             answer = await jane.post(path, data={**data, **token}, allow_redirects=False)
             assert answer.status == 403, path
-    assert [stored.name for stored in engine.lists_of(user_id(engine, "jane@example.org"))] == ["Kept"]
-    assert engine.list_entries(list_id) == []
+    assert [
+        stored.name
+        for stored in catalogue.contributions.lists_of(user_id(catalogue.accounts, "jane@example.org"))
+    ] == ["Kept"]
+    assert catalogue.contributions.list_entries(list_id) == []
 
 
 # -- bad input, hostile input ----------------------------------------------------------------------------
-async def test_an_over_long_or_empty_name_is_refused_with_the_message(site: Site, engine: Engine) -> None:
-    jane = await site.signed_in(engine, "jane@example.org")
+async def test_an_over_long_or_empty_name_is_refused_with_the_message(
+    site: Site, catalogue: Catalogue
+) -> None:
+    jane = await site.signed_in(catalogue.accounts, "jane@example.org")
     answer = await post_form(jane, "/lists", {"name": "x" * 121, "description": "Kept as typed"})
     html = await answer.text()
     assert answer.status == 400 and "A list's name has at most 120 characters." in text_of(html)
@@ -301,7 +316,7 @@ async def test_an_over_long_or_empty_name_is_refused_with_the_message(site: Site
     form = lxml.html.fromstring(html).xpath("//form[@action='/lists']")[0]
     assert form.xpath(".//input[@name='name']/@value") == ["x" * 121]
     assert form.xpath(".//textarea[@name='description']")[0].text == "Kept as typed"
-    assert engine.lists_of(user_id(engine, "jane@example.org")) == []
+    assert catalogue.contributions.lists_of(user_id(catalogue.accounts, "jane@example.org")) == []
 
     list_id = await make_list(jane, "Named")
     answer = await post_form(jane, f"/lists/{list_id}", {"name": "   "})
@@ -310,12 +325,12 @@ async def test_an_over_long_or_empty_name_is_refused_with_the_message(site: Site
         jane, f"/lists/{list_id}", {"name": "Named", "description": "d" * 1001}
     )
     assert long_description.status == 400
-    stored = engine.get_list(list_id)
+    stored = catalogue.contributions.get_list(list_id)
     assert stored is not None and stored.name == "Named"
 
 
-async def test_the_export_format_must_be_named(site: Site, engine: Engine) -> None:
-    jane = await site.signed_in(engine, "jane@example.org")
+async def test_the_export_format_must_be_named(site: Site, catalogue: Catalogue) -> None:
+    jane = await site.signed_in(catalogue.accounts, "jane@example.org")
     list_id = await make_list(jane, "Formats")
     for query in ("", "?format=", "?format=endnote"):
         answer = await jane.get(f"/lists/{list_id}/export{query}")
@@ -324,8 +339,8 @@ async def test_the_export_format_must_be_named(site: Site, engine: Engine) -> No
         assert "ris, bibtex, marcxml" in text
 
 
-async def test_a_hostile_list_name_is_shown_as_text(site: Site, engine: Engine) -> None:
-    jane = await site.signed_in(engine, "jane@example.org")
+async def test_a_hostile_list_name_is_shown_as_text(site: Site, catalogue: Catalogue) -> None:
+    jane = await site.signed_in(catalogue.accounts, "jane@example.org")
     list_id = await make_list(jane, HOSTILE, HOSTILE, public=True)
     assert (await add(jane, list_id, "u-script")).status == 303  # a record with a hostile title too
     for browser in (jane, await site.browser()):
@@ -341,8 +356,8 @@ async def test_a_hostile_list_name_is_shown_as_text(site: Site, engine: Engine) 
 
 
 # -- exports ----------------------------------------------------------------------------------------------
-async def test_a_list_exports_as_ris_bibtex_and_marcxml(site: Site, engine: Engine) -> None:
-    jane = await site.signed_in(engine, "jane@example.org")
+async def test_a_list_exports_as_ris_bibtex_and_marcxml(site: Site, catalogue: Catalogue) -> None:
+    jane = await site.signed_in(catalogue.accounts, "jane@example.org")
     list_id = await make_list(jane, "Été — lectures, 2026!")
     records = ["u-pp1980", "u-script", "u-miserables", "u-faust"]
     for record in records:
@@ -388,15 +403,15 @@ async def test_a_list_exports_as_ris_bibtex_and_marcxml(site: Site, engine: Engi
 
 # -- records that moved -----------------------------------------------------------------------------------
 async def test_an_entry_merged_away_shows_as_its_new_record_and_a_gone_one_stays(
-    site: Site, engine: Engine
+    site: Site, catalogue: Catalogue
 ) -> None:
-    jane = await site.signed_in(engine, "jane@example.org")
+    jane = await site.signed_in(catalogue.accounts, "jane@example.org")
     list_id = await make_list(jane, "Moving", public=True)
     for record in ("u-pp1980", "u-pp1990", "u-faust"):
         assert (await add(jane, list_id, record)).status == 303
     # Re-indexing merges u-pp1990 into u-pp1980, and u-faust leaves the catalogue.
     kept = [record for record in RECORDS if record.id not in ("u-pp1990", "u-faust")]
-    engine.replace_union_records(kept, {"u-pp1990": "u-pp1980"})
+    catalogue.engine.replace_union_records(kept, {"u-pp1990": "u-pp1980"})
 
     body = await as_json(await site.browser(), list_id)
     shown = {entry["record"]: entry for entry in body["entries"]}
@@ -423,16 +438,18 @@ async def test_an_entry_merged_away_shows_as_its_new_record_and_a_gone_one_stays
     # Taking the record off takes off both ids it was added under.
     answer = await post_form(jane, f"/lists/{list_id}/entries/remove", {"record": "u-pp1980"})
     assert answer.status == 303
-    assert [entry.record for entry in engine.list_entries(list_id)] == ["u-faust"]
+    assert [entry.record for entry in catalogue.contributions.list_entries(list_id)] == ["u-faust"]
     answer = await post_form(jane, f"/lists/{list_id}/entries/remove", {"record": "u-faust"})
-    assert answer.status == 303 and engine.list_entries(list_id) == []
+    assert answer.status == 303 and catalogue.contributions.list_entries(list_id) == []
 
 
-async def test_a_single_merged_entry_shows_under_its_new_id(site: Site, engine: Engine) -> None:
-    jane = await site.signed_in(engine, "jane@example.org")
+async def test_a_single_merged_entry_shows_under_its_new_id(site: Site, catalogue: Catalogue) -> None:
+    jane = await site.signed_in(catalogue.accounts, "jane@example.org")
     list_id = await make_list(jane, "One edition")
     assert (await add(jane, list_id, "u-pp1990")).status == 303
-    engine.replace_union_records([r for r in RECORDS if r.id != "u-pp1990"], {"u-pp1990": "u-pp1980"})
+    catalogue.engine.replace_union_records(
+        [r for r in RECORDS if r.id != "u-pp1990"], {"u-pp1990": "u-pp1980"}
+    )
     [entry] = (await as_json(jane, list_id))["entries"]
     assert (entry["record"], entry["added_as"], entry["title"]) == (
         "u-pp1980",
@@ -444,13 +461,13 @@ async def test_a_single_merged_entry_shows_under_its_new_id(site: Site, engine: 
 
 
 # -- the record page's form -------------------------------------------------------------------------------
-async def test_the_record_page_form_puts_the_record_on_a_list_of_ones_own(engine: Engine) -> None:
-    site = await Site(make_app(engine, engine.settings)).start()
+async def test_the_record_page_form_puts_the_record_on_a_list_of_ones_own(catalogue: Catalogue) -> None:
+    site = await Site(make_app(catalogue, catalogue.engine.settings)).start()
     try:
         anonymous = await site.browser()
         assert "Add to list" not in await (await anonymous.get("/record/u-faust")).text()
 
-        jane = await site.signed_in(engine, "jane@example.org")
+        jane = await site.signed_in(catalogue.accounts, "jane@example.org")
         first = lxml.html.fromstring(await (await jane.get("/record/u-faust")).text())
         [link] = first.xpath("//a[contains(., 'make your first list')]/@href")
         assert parse_qs(urlsplit(link).query) == {"record": ["u-faust"]}
@@ -461,10 +478,10 @@ async def test_the_record_page_form_puts_the_record_on_a_list_of_ones_own(engine
         answer = await post_form(jane, "/lists", {"name": "Plays", "record": "u-faust"})
         assert answer.status == 303
         plays = int(answer.headers["Location"].split("/")[2].split("?")[0])
-        assert [entry.record for entry in engine.list_entries(plays)] == ["u-faust"]
+        assert [entry.record for entry in catalogue.contributions.list_entries(plays)] == ["u-faust"]
 
         other = await make_list(jane, "Novels")
-        john = await site.signed_in(engine, "john@example.org")
+        john = await site.signed_in(catalogue.accounts, "john@example.org")
         await make_list(john, "John's own")
         html = await (await jane.get("/record/u-miserables")).text()
         form = lxml.html.fromstring(html).xpath("//form[@action='/lists/entries']")[0]
@@ -474,14 +491,14 @@ async def test_the_record_page_form_puts_the_record_on_a_list_of_ones_own(engine
         assert fields["record"] == "u-miserables" and fields["csrf"] == await csrf_of(jane)
         answer = await jane.post("/lists/entries", data={**fields, "list": str(other)}, allow_redirects=False)
         assert answer.status == 303 and answer.headers["Location"] == f"/lists/{other}?done=added"
-        assert [entry.record for entry in engine.list_entries(other)] == ["u-miserables"]
+        assert [entry.record for entry in catalogue.contributions.list_entries(other)] == ["u-miserables"]
         refused = await post_form(jane, "/lists/entries", {"record": "u-faust"})
         assert refused.status == 400 and "list" in text_of(await refused.text())
     finally:
         await site.close()
 
 
-async def test_a_list_of_a_deleted_account_shows_a_former_reader(site: Site, engine: Engine) -> None:
-    stored = engine.add_list(ReadingList(987_654, "Orphan", public=True))  # no such account
+async def test_a_list_of_a_deleted_account_shows_a_former_reader(site: Site, catalogue: Catalogue) -> None:
+    stored = catalogue.contributions.add_list(ReadingList(987_654, "Orphan", public=True))  # no such account
     page = await (await site.browser()).get(f"/lists/{stored.id}")
     assert page.status == 200 and "by a former reader" in text_of(await page.text())

@@ -17,22 +17,22 @@ from accounts_http import Site, csrf_of, post_form
 from search_app_catalogue import RECORDS, REDIRECTS, fill
 
 from search_app.app import make_app
-from tests.conftest import EngineFactory
-from unicat.engine import Engine
+from tests.conftest import CatalogueFactory
+from unicat.catalogue import Catalogue
 
 HOSTILE = '<script>alert("owned")</script> & <b>bold</b>'
 
 
 @pytest.fixture
-def engine(engine_factory: EngineFactory) -> Engine:
-    opened = engine_factory(facet_size=20)
-    fill(opened)
+def catalogue(catalogue_factory: CatalogueFactory) -> Catalogue:
+    opened = catalogue_factory(facet_size=20)
+    fill(opened.engine)
     return opened
 
 
 @pytest.fixture
-async def site(engine: Engine) -> AsyncIterator[Site]:
-    served = await Site(make_app(engine, engine.settings)).start()
+async def site(catalogue: Catalogue) -> AsyncIterator[Site]:
+    served = await Site(make_app(catalogue, catalogue.engine.settings)).start()
     yield served
     await served.close()
 
@@ -65,10 +65,10 @@ async def readers_json(client: Any, record: str) -> dict[str, Any]:
 
 
 async def test_comments_are_shown_newest_first_escaped_with_author_and_date(
-    site: Site, engine: Engine
+    site: Site, catalogue: Catalogue
 ) -> None:
-    ann = await site.signed_in(engine, "ann@example.org")
-    bob = await site.signed_in(engine, "bob@example.org")
+    ann = await site.signed_in(catalogue.accounts, "ann@example.org")
+    bob = await site.signed_in(catalogue.accounts, "bob@example.org")
     first = await comment(ann, "u-pp1980", f"First reading.\n\n{HOSTILE}\nsecond line")
     second = await comment(bob, "u-pp1980", "Better the second time.")
     html = await page(await site.browser(), "/record/u-pp1980")
@@ -81,7 +81,7 @@ async def test_comments_are_shown_newest_first_escaped_with_author_and_date(
     authors = [element.text_content() for element in doc.find_class("comment__author")]
     assert authors == ["Bob", "Ann"]
     dates = {element.get("datetime")[:10] for element in doc.xpath("//li[contains(@class, 'comment')]//time")}
-    stored = engine.get_comment(first)
+    stored = catalogue.contributions.get_comment(first)
     assert stored is not None and dates == {stored.created[:10]}
     # The JSON API gives the same comments, in the same order, with their authors.
     body = await readers_json(await site.browser(), "u-pp1980")
@@ -93,7 +93,7 @@ async def test_comments_are_shown_newest_first_escaped_with_author_and_date(
     anonymous = await site.browser()
     assert "to comment, rate and tag" in await page(anonymous, "/record/u-pp1980")
     refused = await post_form(anonymous, "/record/u-pp1980/comments", {"body": "Hello"})
-    assert refused.status == 403 and len(engine.comments_for(["u-pp1980"])) == 2
+    assert refused.status == 403 and len(catalogue.contributions.comments_for(["u-pp1980"])) == 2
 
 
 @pytest.mark.parametrize(
@@ -105,40 +105,45 @@ async def test_comments_are_shown_newest_first_escaped_with_author_and_date(
     ],
 )
 async def test_an_empty_or_over_long_comment_is_refused_with_a_message(
-    site: Site, engine: Engine, body: str, message: str
+    site: Site, catalogue: Catalogue, body: str, message: str
 ) -> None:
-    ann = await site.signed_in(engine, "ann@example.org")
+    ann = await site.signed_in(catalogue.accounts, "ann@example.org")
     answer = await post_form(ann, "/record/u-pp1980/comments", {"body": body})
     html = await answer.text()
     assert answer.status == 400 and message in html
-    assert engine.comments_for(["u-pp1980"]) == []
+    assert catalogue.contributions.comments_for(["u-pp1980"]) == []
     # The page is the record page again, with what was typed, so nothing is lost.
     doc = lxml.html.fromstring(html)
     assert doc.findtext(".//h1").strip() == "Pride and prejudice"
     assert doc.get_element_by_id("field-body").text_content() == (body if body.strip() else body.lstrip("\n"))
 
 
-async def test_only_the_author_edits_or_deletes_a_comment(site: Site, engine: Engine) -> None:
-    ann = await site.signed_in(engine, "ann@example.org")
-    bob = await site.signed_in(engine, "bob@example.org")
+async def test_only_the_author_edits_or_deletes_a_comment(site: Site, catalogue: Catalogue) -> None:
+    ann = await site.signed_in(catalogue.accounts, "ann@example.org")
+    bob = await site.signed_in(catalogue.accounts, "bob@example.org")
     number = await comment(ann, "u-pp1990", "Typo in here")
     for client, status in ((bob, 403), (await site.browser(), 403)):
         assert (await post_form(client, f"/comments/{number}/edit", {"body": "Hijacked"})).status == status
         assert (await post_form(client, f"/comments/{number}/delete", {})).status == status
     edited = await post_form(ann, f"/comments/{number}/edit", {"body": "No typo in here"})
     assert edited.status == 303 and edited.headers["Location"] == f"/record/u-pp1990#comment-{number}"
-    stored = engine.get_comment(number)
+    stored = catalogue.contributions.get_comment(number)
     assert stored is not None and stored.body == "No typo in here" and stored.edited is not None
     assert "edited" in await page(bob, "/record/u-pp1990")
     assert (await post_form(ann, f"/comments/{number}/edit", {"body": ""})).status == 400
     assert (await post_form(ann, "/comments/999999/delete", {})).status == 404
     assert (await post_form(ann, f"/comments/{number}/delete", {})).status == 303
-    assert engine.get_comment(number) is None and comment_ids(await page(ann, "/record/u-pp1990")) == []
+    assert (
+        catalogue.contributions.get_comment(number) is None
+        and comment_ids(await page(ann, "/record/u-pp1990")) == []
+    )
 
 
-async def test_ratings_average_per_reader_on_the_page_in_results_and_json(site: Site, engine: Engine) -> None:
-    ann = await site.signed_in(engine, "ann@example.org")
-    bob = await site.signed_in(engine, "bob@example.org")
+async def test_ratings_average_per_reader_on_the_page_in_results_and_json(
+    site: Site, catalogue: Catalogue
+) -> None:
+    ann = await site.signed_in(catalogue.accounts, "ann@example.org")
+    bob = await site.signed_in(catalogue.accounts, "bob@example.org")
     assert (await post_form(ann, "/record/u-pp1980/rating", {"stars": "2"})).status == 303
     assert (await post_form(ann, "/record/u-pp1980/rating", {"stars": "4"})).status == 303  # replaces the 2
     assert (await post_form(bob, "/record/u-pp1980/rating", {"stars": "5"})).status == 303
@@ -159,9 +164,9 @@ async def test_ratings_average_per_reader_on_the_page_in_results_and_json(site: 
     assert (await readers_json(bob, "u-pp1980"))["rating"] == {"count": 1, "average": 4.0}
 
 
-async def test_tags_are_normalised_browsable_and_searchable(site: Site, engine: Engine) -> None:
-    ann = await site.signed_in(engine, "ann@example.org")
-    bob = await site.signed_in(engine, "bob@example.org")
+async def test_tags_are_normalised_browsable_and_searchable(site: Site, catalogue: Catalogue) -> None:
+    ann = await site.signed_in(catalogue.accounts, "ann@example.org")
+    bob = await site.signed_in(catalogue.accounts, "bob@example.org")
     assert (
         await post_form(ann, "/record/u-pp1980/tags", {"tags": "Classic,  To   Read, classic"})
     ).status == 303
@@ -204,22 +209,22 @@ async def test_tags_are_normalised_browsable_and_searchable(site: Site, engine: 
 
 
 async def test_what_readers_wrote_follows_a_merge_and_comes_back_when_it_is_undone(
-    site: Site, engine: Engine
+    site: Site, catalogue: Catalogue
 ) -> None:
-    ann = await site.signed_in(engine, "ann@example.org")
-    bob = await site.signed_in(engine, "bob@example.org")
+    ann = await site.signed_in(catalogue.accounts, "ann@example.org")
+    bob = await site.signed_in(catalogue.accounts, "bob@example.org")
     on_1990 = await comment(ann, "u-pp1990", "The Oxford edition.")
     on_1980 = await comment(bob, "u-pp1980", "The Penguin edition.")
     await post_form(ann, "/record/u-pp1990/rating", {"stars": "2"})
     await post_form(bob, "/record/u-pp1980/rating", {"stars": "4"})
     await post_form(ann, "/record/u-pp1990/tags", {"tags": "oxford"})
     # Re-indexing the same records changes nothing readers wrote.
-    engine.replace_union_records(RECORDS, REDIRECTS)
+    catalogue.engine.replace_union_records(RECORDS, REDIRECTS)
     assert comment_ids(await page(ann, "/record/u-pp1990")) == [on_1990]
     # A rebuild merges u-pp1990 into u-pp1980: its old address redirects, and what was written on it
     # shows on the record it now lives in.
     merged = [record for record in RECORDS if record.id != "u-pp1990"]
-    engine.replace_union_records(merged, {**REDIRECTS, "u-pp1990": "u-pp1980"})
+    catalogue.engine.replace_union_records(merged, {**REDIRECTS, "u-pp1990": "u-pp1980"})
     moved = await ann.get("/record/u-pp1990", allow_redirects=False)
     assert moved.status == 301 and moved.headers["Location"] == "/record/u-pp1980"
     assert comment_ids(await page(ann, "/record/u-pp1980")) == [on_1980, on_1990]
@@ -233,23 +238,25 @@ async def test_what_readers_wrote_follows_a_merge_and_comes_back_when_it_is_undo
     late = await post_form(ann, "/record/u-pp1990/comments", {"body": "Posted from an old link."})
     assert late.status == 303 and late.headers["Location"].startswith("/record/u-pp1980#comment-")
     # The merge undone: u-pp1990 lives again with what was written on it; nothing was lost.
-    engine.replace_union_records(RECORDS, REDIRECTS)
+    catalogue.engine.replace_union_records(RECORDS, REDIRECTS)
     assert comment_ids(await page(ann, "/record/u-pp1990")) == [on_1990]
     assert len(comment_ids(await page(ann, "/record/u-pp1980"))) == 2
     assert (await readers_json(ann, "u-pp1990"))["rating"] == {"count": 1, "average": 2.0}
 
 
-async def test_report_then_hide_then_restore_with_every_action_logged(site: Site, engine: Engine) -> None:
-    ann = await site.signed_in(engine, "ann@example.org")
-    bob = await site.signed_in(engine, "bob@example.org")
-    librarian = await site.signed_in(engine, "lib@example.org", role="librarian")
+async def test_report_then_hide_then_restore_with_every_action_logged(
+    site: Site, catalogue: Catalogue
+) -> None:
+    ann = await site.signed_in(catalogue.accounts, "ann@example.org")
+    bob = await site.signed_in(catalogue.accounts, "bob@example.org")
+    librarian = await site.signed_in(catalogue.accounts, "lib@example.org", role="librarian")
     number = await comment(ann, "u-pp1980", "Rude words here.")
     own = await post_form(ann, f"/comments/{number}/report", {"reason": "mine"})
     assert own.status == 400 and "cannot report your own comment" in await own.text()
     reported = await post_form(bob, f"/comments/{number}/report", {"reason": "Insults <other> readers"})
     assert reported.status == 303
     assert (await post_form(bob, f"/comments/{number}/report", {"reason": "again"})).status == 303
-    assert len(engine.reports_for([number])) == 1  # once per reader
+    assert len(catalogue.contributions.reports_for([number])) == 1  # once per reader
     assert "You reported this comment" in await page(bob, "/record/u-pp1980")
     # Patrons and anonymous readers never see the desk.
     for client in (ann, bob):
@@ -266,7 +273,7 @@ async def test_report_then_hide_then_restore_with_every_action_logged(site: Site
     ]
     # Hiding needs a reason (its author will read it) and the librarian's CSRF token.
     no_reason = await post_form(librarian, "/librarians/moderation", {"comment": str(number), "verb": "hide"})
-    unchanged = engine.get_comment(number)
+    unchanged = catalogue.contributions.get_comment(number)
     assert no_reason.status == 400 and unchanged is not None and not unchanged.hidden
     forged = await librarian.post(
         "/librarians/moderation", data={"comment": str(number), "verb": "hide", "reason": "x"}
@@ -297,7 +304,7 @@ async def test_report_then_hide_then_restore_with_every_action_logged(site: Site
     # The report is answered: the queue is empty; the comment is among the hidden ones.
     state = await (await librarian.get("/api/moderation")).json()
     assert state["queue"] == [] and [c["id"] for c in state["hidden"]] == [number]
-    assert [r.resolution for r in engine.reports_for([number])] == [state["log"][0]["id"]]
+    assert [r.resolution for r in catalogue.contributions.reports_for([number])] == [state["log"][0]["id"]]
     restored = await post_form(
         librarian,
         "/librarians/moderation",
@@ -315,13 +322,13 @@ async def test_report_then_hide_then_restore_with_every_action_logged(site: Site
     assert again.status == 400 and "is not hidden" in await again.text()
 
 
-async def test_comment_posting_is_rate_limited_per_account_and_per_address(engine: Engine) -> None:
+async def test_comment_posting_is_rate_limited_per_account_and_per_address(catalogue: Catalogue) -> None:
     site = await Site(
-        make_app(engine, engine.settings.replace(post_limit_account=3, post_limit_address=5))
+        make_app(catalogue, catalogue.engine.settings.replace(post_limit_account=3, post_limit_address=5))
     ).start()
     try:
-        ann = await site.signed_in(engine, "ann@example.org")
-        bob = await site.signed_in(engine, "bob@example.org")
+        ann = await site.signed_in(catalogue.accounts, "ann@example.org")
+        bob = await site.signed_in(catalogue.accounts, "bob@example.org")
         for number in range(3):
             await comment(ann, "u-pp1980", f"Comment {number}")
         refused = await post_form(ann, "/record/u-pp1980/comments", {"body": "One too many"})
@@ -331,13 +338,13 @@ async def test_comment_posting_is_rate_limited_per_account_and_per_address(engin
         for number in range(2):
             await comment(bob, "u-pp1980", f"Bob {number}")
         assert (await post_form(bob, "/record/u-pp1980/comments", {"body": "Sixth"})).status == 429
-        assert len(engine.comments_for(["u-pp1980"])) == 5
+        assert len(catalogue.contributions.comments_for(["u-pp1980"])) == 5
     finally:
         await site.close()
 
 
-async def test_the_json_api_posts_comments_with_the_csrf_header(site: Site, engine: Engine) -> None:
-    ann = await site.signed_in(engine, "ann@example.org")
+async def test_the_json_api_posts_comments_with_the_csrf_header(site: Site, catalogue: Catalogue) -> None:
+    ann = await site.signed_in(catalogue.accounts, "ann@example.org")
     token = await csrf_of(ann)
     answer = await ann.post(
         "/api/records/u-old-pp/comments", json={"body": "Via the API"}, headers={"X-CSRF-Token": token}
@@ -365,4 +372,4 @@ async def test_the_json_api_posts_comments_with_the_csrf_header(site: Site, engi
         "/api/records/u-nothing/comments", json={"body": "x"}, headers={"X-CSRF-Token": token}
     )
     assert missing.status == 404
-    assert [c.body for c in engine.comments_for(["u-pp1980"])] == ["Via the API"]
+    assert [c.body for c in catalogue.contributions.comments_for(["u-pp1980"])] == ["Via the API"]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import pytest
 from search_app_catalogue import Client, ClientFactory
 
 from search_app.app import make_app
+from unicat.catalogue import Catalogue
 from unicat.engine import Engine
 from unicat.settings import Settings
 
@@ -142,10 +145,10 @@ async def test_healthz_ok(client: Client) -> None:
 
 
 async def test_healthz_and_pages_unavailable_when_engine_is_closed(
-    engine: Engine, settings: Settings, aiohttp_client: ClientFactory
+    catalogue: Catalogue, settings: Settings, aiohttp_client: ClientFactory
 ) -> None:
-    client = await aiohttp_client(make_app(engine, settings))
-    engine.close()
+    client = await aiohttp_client(make_app(catalogue, settings))
+    catalogue.close()  # the engine, and the SQLite file it runs on
     body = await get_json(client, "/healthz", status=503)
     assert body["status"] == "unavailable" and body["message"]
     error = await get_json(client, "/api/search?q=austen", status=503)
@@ -175,3 +178,24 @@ async def test_server_timing_says_what_the_engine_took_of_a_search(client: Clien
         response = await client.get(path)
         assert response.status == status
         assert set(server_timing(response.headers["Server-Timing"])) == {"app"}
+
+
+async def test_healthz_is_unavailable_when_the_store_is_down_and_the_index_answers(
+    request: pytest.FixtureRequest, tmp_path: Path, aiohttp_client: ClientFactory
+) -> None:
+    """Elasticsearch up, PostgreSQL gone: the catalogue cannot serve accounts, so it says so."""
+    from tests.conftest import EngineContext, _elasticsearch_engine, stores_beside
+
+    context = EngineContext(request, tmp_path)
+    engine = _elasticsearch_engine(context)
+    scaled_out = stores_beside(engine, context)
+    try:
+        client = await aiohttp_client(make_app(scaled_out, engine.settings))
+        assert await get_json(client, "/healthz") == {"status": "ok"}
+        scaled_out.database.close()
+        body = await get_json(client, "/healthz", status=503)
+        assert body["status"] == "unavailable" and "PostgreSQL" in body["message"]
+        engine.ping()  # the index itself still answers
+    finally:
+        engine.delete_catalogue()  # type: ignore[attr-defined]
+        engine.close()

@@ -10,8 +10,9 @@ from aiohttp import web
 from search_app_catalogue import RECORDS, Client, ClientFactory, catalogue_settings, fill
 
 from search_app.app import make_app
+from unicat.catalogue import Catalogue
 from unicat.engine import Engine
-from unicat.engines import open_engine
+from unicat.engines import open_catalogue
 from unicat.model import Holding, UnionRecord
 from unicat.settings import Settings
 
@@ -139,9 +140,9 @@ async def test_wrong_method_is_405_not_500(client: Client) -> None:
 
 async def test_search_past_its_time_limit_is_503(tmp_path: Path, aiohttp_client: ClientFactory) -> None:
     settings = catalogue_settings(tmp_path, query_timeout=1e-9)
-    with open_engine(settings) as engine:
-        fill_with_bulk(engine)
-        client = await aiohttp_client(make_app(engine, settings))
+    with open_catalogue(settings) as catalogue:
+        fill_with_bulk(catalogue.engine)
+        client = await aiohttp_client(make_app(catalogue, settings))
         response = await client.get("/api/search?q=annual")
         assert response.status == 503
         assert (await response.json())["error"]["message"] == "the search took too long, try a narrower query"
@@ -152,9 +153,9 @@ async def test_search_past_its_time_limit_is_503(tmp_path: Path, aiohttp_client:
 
 async def test_facets_dropped_for_time_are_reported(tmp_path: Path, aiohttp_client: ClientFactory) -> None:
     settings = catalogue_settings(tmp_path, facet_timeout=1e-9)
-    with open_engine(settings) as engine:
-        fill_with_bulk(engine)
-        client = await aiohttp_client(make_app(engine, settings))
+    with open_catalogue(settings) as catalogue:
+        fill_with_bulk(catalogue.engine)
+        client = await aiohttp_client(make_app(catalogue, settings))
         body = await (await client.get("/api/search")).json()
         assert body["total"] == 3012
         assert set(body["facets_timed_out"]) == {"library", "format", "language", "year", "subject"}
@@ -166,9 +167,9 @@ async def test_facets_dropped_for_time_are_reported(tmp_path: Path, aiohttp_clie
 
 
 async def test_a_bug_is_a_generic_500_with_the_traceback_logged(
-    engine: Engine, settings: Settings, aiohttp_client: ClientFactory, caplog: pytest.LogCaptureFixture
+    catalogue: Catalogue, settings: Settings, aiohttp_client: ClientFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = make_app(engine, settings)
+    app = make_app(catalogue, settings)
 
     async def broken(request: web.Request) -> web.Response:
         raise RuntimeError("secret internal detail")

@@ -7,16 +7,14 @@ The record is modelled on cotes8.mrc's first record (001 054273242: 700 Leroy-Be
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import lxml.html
 import pytest
-from search_app_catalogue import Client, ClientFactory, catalogue_settings
+from search_app_catalogue import Client
 
-from search_app.app import make_app
-from unicat.engine import Engine
-from unicat.engines import open_engine
+from unicat.catalogue import Catalogue
+from unicat.engines import open_catalogue
 from unicat.model import Contributor, Holding, Source, SourceRef, UnionRecord
 from unicat.settings import Settings
 
@@ -59,18 +57,13 @@ RECORD = UnionRecord(
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[tuple[Engine, Settings]]:
-    settings = catalogue_settings(tmp_path)
-    with open_engine(settings) as opened:
-        opened.save_source(Source("scpo", "Sciences Po", profile="unimarc"))
-        opened.save_source(Source("lyon", "Bibliothèque municipale de Lyon", profile="unimarc"))
-        opened.replace_union_records([RECORD], {})
-        yield opened, settings
-
-
-@pytest.fixture
-async def client(engine: tuple[Engine, Settings], aiohttp_client: ClientFactory) -> AsyncIterator[Client]:
-    yield await aiohttp_client(make_app(*engine))
+def catalogue(settings: Settings) -> Iterator[Catalogue]:
+    """A catalogue of RECORD alone; the conftest's ``client`` serves it."""
+    with open_catalogue(settings) as opened:
+        opened.engine.save_source(Source("scpo", "Sciences Po", profile="unimarc"))
+        opened.engine.save_source(Source("lyon", "Bibliothèque municipale de Lyon", profile="unimarc"))
+        opened.engine.replace_union_records([RECORD], {})
+        yield opened
 
 
 def _text(element: lxml.html.HtmlElement) -> str:
