@@ -49,7 +49,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -65,12 +64,21 @@ if str(REPO_ROOT) not in sys.path:
 
 from bench.corpus import DEFAULT_SEED, union_records  # noqa: E402
 from bench.foundation import machine, percentile, quiet_logging  # noqa: E402
-from bench.served import NodeCpu, client_on, cpu_seconds, elasticsearch, es_version, pick_cores, server  # noqa: E402
+from bench.served import (  # noqa: E402
+    NodeCpu,
+    client_on,
+    cpu_seconds,
+    elasticsearch,
+    es_version,
+    pick_cores,
+    postgresql,
+    server,
+)
 from unicat.accounts import User, hash_password, new_session  # noqa: E402
 from unicat.clock import format_time  # noqa: E402
-from unicat.engine import Engine  # noqa: E402
-from unicat.engines import open_engine  # noqa: E402
+from unicat.engines import open_catalogue  # noqa: E402
 from unicat.model import SourceRef, UnionRecord  # noqa: E402
+from unicat.ports.accounts import AccountStore  # noqa: E402
 from unicat.readers import Comment, Rating, Tag  # noqa: E402
 from unicat.settings import Settings  # noqa: E402
 
@@ -217,40 +225,6 @@ def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
     }
 
 
-INDEX_STATS = {
-    "writes": ("indexing", "index_total"),
-    "version_conflicts": ("indexing", "index_failed_due_to_version_conflict"),
-    "refreshes": ("refresh", "total"),
-    "refresh_ms": ("refresh", "total_time_in_millis"),
-}
-WRITE_INDICES = ("meta", "comments")
-"""The Elasticsearch indices a comment is written to: the counter that numbers it, and its own."""
-
-
-def index_stats(es_url: str, prefix: str) -> dict[str, dict[str, int]]:
-    """Writes, writes refused for a version conflict, refreshes and their time so far, for each of
-    :data:`WRITE_INDICES` of a catalogue (the node's ``_stats``, primaries)."""
-    names = ",".join(f"{prefix}-{index}" for index in WRITE_INDICES)
-    url = f"{es_url}/{names}/_stats/indexing,refresh?filter_path=indices.*.primaries"
-    with urllib.request.urlopen(url, timeout=30) as answer:
-        found = json.load(answer)["indices"]
-    return {
-        index: {
-            name: int(found[f"{prefix}-{index}"]["primaries"][group][key])
-            for name, (group, key) in INDEX_STATS.items()
-        }
-        for index in WRITE_INDICES
-    }
-
-
-def stats_delta(
-    before: dict[str, dict[str, int]], after: dict[str, dict[str, int]]
-) -> dict[str, dict[str, int]]:
-    return {
-        index: {name: after[index][name] - before[index][name] for name in INDEX_STATS} for index in before
-    }
-
-
 # -- the catalogue and its readers -----------------------------------------------------------------------
 
 
@@ -289,21 +263,21 @@ def pick_target(corpus: Sequence[UnionRecord]) -> UnionRecord:
 
 
 def create_readers(
-    engine: Engine, kind: str, count: int, password_hash: str, times: CallTimes, first_name: int = 0
+    accounts: AccountStore, kind: str, count: int, password_hash: str, times: CallTimes, first_name: int = 0
 ) -> tuple[Reader, ...]:
     readers = []
     for number in range(count):
         name = display_name(first_name + number)
         user = times.call(
             "create_user",
-            engine.create_user,
+            accounts.create_user,
             User(
                 email=f"{kind}{number:03d}@bench.unicat.local", display_name=name, password_hash=password_hash
             ),
         )
         assert user.id is not None
         token, session = new_session(user.id)
-        times.call("save_session", engine.save_session, session)
+        times.call("save_session", accounts.save_session, session)
         readers.append(Reader(user.id, name, token))
     return tuple(readers)
 
@@ -321,12 +295,15 @@ def build(settings: Settings, args: argparse.Namespace, times: CallTimes) -> Cat
     post_records = tuple(record.id for record in corpus if record.id != target.id)[: args.post_records]
     rng = random.Random(f"readers/{args.seed}")
     password_hash = hash_password(PASSWORD)
-    with open_engine(settings) as engine:
+    with open_catalogue(settings) as opened:
+        engine, store = opened.engine, opened.contributions
         written = engine.replace_union_records([*corpus, twin], {})
         if written != len(corpus) + 1:
             raise CheckFailed(f"only {written} of {len(corpus) + 1} union records were written")
-        commenters = create_readers(engine, "reader", args.commenters, password_hash, times)
-        posters = create_readers(engine, "poster", args.posters, password_hash, times, args.commenters)
+        commenters = create_readers(opened.accounts, "reader", args.commenters, password_hash, times)
+        posters = create_readers(
+            opened.accounts, "poster", args.posters, password_hash, times, args.commenters
+        )
         now = datetime.now(UTC)
         lengths = []
         for number in range(args.comments):
@@ -336,21 +313,21 @@ def build(settings: Settings, args: argparse.Namespace, times: CallTimes) -> Cat
             created = format_time(now - timedelta(hours=6 * (args.comments - number)))
             author = commenters[number % len(commenters)]
             times.call(
-                "add_comment", engine.add_comment, Comment(target.id, author.user_id, body, created=created)
+                "add_comment", store.add_comment, Comment(target.id, author.user_id, body, created=created)
             )
         ratings = tags = 0
         for number, reader in enumerate(commenters):
             stars = rng.choices((1, 2, 3, 4, 5), weights=(1, 2, 4, 8, 6))[0]
             for record in (target.id, twin.id):
-                times.call("set_rating", engine.set_rating, Rating(record, reader.user_id, stars))
+                times.call("set_rating", store.set_rating, Rating(record, reader.user_id, stars))
                 ratings += 1
                 if number < TAGGERS:
                     for tag in rng.sample(TAGS, 1 + number % 2):
-                        times.call("add_tag", engine.add_tag, Tag(record, reader.user_id, tag))
+                        times.call("add_tag", store.add_tag, Tag(record, reader.user_id, tag))
                         tags += 1
-        stored = len(engine.comments_for([target.id]))
+        stored = len(store.comments_for([target.id]))
         if stored != args.comments:
-            raise CheckFailed(f"the engine stores {stored} comments on {target.id}, not {args.comments}")
+            raise CheckFailed(f"the store holds {stored} comments on {target.id}, not {args.comments}")
     return Catalogue(
         target=target.id,
         twin=twin.id,
@@ -366,19 +343,26 @@ def build(settings: Settings, args: argparse.Namespace, times: CallTimes) -> Cat
     )
 
 
+SETUPS = ("sqlite", "postgresql")
+"""SQLite alone (one file: records, index and stores); PostgreSQL for the stores beside Elasticsearch
+for the records and the union index (the scaled-out setup)."""
+
+
 @contextlib.contextmanager
-def engine_settings(name: str, work: Path, es_url: str | None) -> Iterator[Settings]:
-    """The settings of a fresh, empty catalogue on engine ``name``, deleted afterwards."""
+def setup_settings(name: str, work: Path, es_url: str | None, pg_url: str | None) -> Iterator[Settings]:
+    """The settings of a fresh, empty catalogue of setup ``name``, deleted afterwards."""
     if name == "sqlite":
         yield Settings(data_dir=work, engine_url=f"sqlite:///{work / 'readers.db'}")
         return
-    assert es_url is not None
-    settings = Settings(data_dir=work, engine_url=f"{es_url}/bench-readers-{uuid.uuid4().hex[:8]}")
+    assert es_url is not None and pg_url is not None
+    settings = Settings(
+        data_dir=work, engine_url=f"{es_url}/bench-readers-{uuid.uuid4().hex[:8]}", store_url=pg_url
+    )
     try:
         yield settings
     finally:
-        with open_engine(settings) as engine:
-            drop = getattr(engine, "delete_catalogue", None)
+        with open_catalogue(settings) as opened:
+            drop = getattr(opened.engine, "delete_catalogue", None)
             if callable(drop):
                 drop()
 
@@ -617,12 +601,10 @@ class PostRun:
     seconds: float
     server_cpu: float
     node_cpu: float | None
-    indices: dict[str, dict[str, int]] | None
-    """What the posting did to the Elasticsearch indices it wrote (:func:`index_stats`)."""
 
 
 def post_concurrently(
-    url: str, pid: int, node: NodeCpu, catalogue: Catalogue, posts: int, seed: int, index_prefix: str | None
+    url: str, pid: int, node: NodeCpu, catalogue: Catalogue, posts: int, seed: int
 ) -> PostRun:
     """Every poster in a thread of its own, all released at once; the run lasts until the last answer."""
     bodies = poster_bodies(len(catalogue.posters), posts, seed)
@@ -655,7 +637,6 @@ def post_concurrently(
     for thread in threads:
         thread.start()
     cpu_before, node_before = cpu_seconds(pid), node.seconds()
-    indices_before = index_stats(node.url, index_prefix) if node.url and index_prefix else None
     start.wait()
     started = time.perf_counter()
     for thread in threads:
@@ -663,17 +644,12 @@ def post_concurrently(
     seconds = time.perf_counter() - started
     server_cpu = cpu_seconds(pid) - cpu_before
     node_after = node.seconds()
-    indices = (
-        stats_delta(indices_before, index_stats(node.url, index_prefix))
-        if node.url and index_prefix and indices_before
-        else None
-    )
     for connection in connections:
         connection.close()
     if failures:
         raise failures[0]
     node_cpu = node_after - node_before if node_after is not None and node_before is not None else None
-    return PostRun([post for batch in results for post in batch], seconds, server_cpu, node_cpu, indices)
+    return PostRun([post for batch in results for post in batch], seconds, server_cpu, node_cpu)
 
 
 @dataclass(frozen=True)
@@ -788,7 +764,6 @@ def posting_json(run: PostRun, verdict: Verdict, catalogue: Catalogue, posts: in
         },
         "server_cpu_share": run.server_cpu / run.seconds,
         "node_cpu_share": run.node_cpu / run.seconds if run.node_cpu is not None else None,
-        "indices": run.indices,
         "verdict": verdict.to_json(),
         "errors": sorted({f"{post.status} {post.error[:120]}" for post in run.posts if post.error})[:10],
     }
@@ -812,15 +787,16 @@ def run_engine(
     catalogue = build(settings, args, times)
     log(f"{name}: catalogue ready in {time.perf_counter() - started:.1f}s")
     node = NodeCpu(es_url)
-    with server(settings.engine_url, server_core, server_settings(args.pool)) as served:
+    with server(
+        settings.engine_url, server_core, {**server_settings(args.pool), "store_url": settings.store_url}
+    ) as served:
         log(f"{name}: timing the record pages ({args.requests} requests each after {args.warmup} warm-up)…")
         cases = time_pages(served.url, served.pid, catalogue, args.requests, args.warmup)
         log(f"{name}: {args.posters} posters × {args.posts} comments…")
-        prefix = urlsplit(settings.engine_url).path.strip("/") if es_url else None
-        run = post_concurrently(served.url, served.pid, node, catalogue, args.posts, args.seed, prefix)
+        run = post_concurrently(served.url, served.pid, node, catalogue, args.posts, args.seed)
         counts = page_counts(served.url, catalogue.post_records)
-    with open_engine(settings) as engine:
-        stored = engine.comments_for(list(catalogue.post_records))
+    with open_catalogue(settings) as opened:
+        stored = opened.contributions.comments_for(list(catalogue.post_records))
     verdict = judge(run.posts, stored, counts)
     return {
         "engine": name,
@@ -902,11 +878,6 @@ def format_engine(figures: dict[str, Any], es: str | None) -> str:
         f"p95 {latency['p95_ms']:.1f} ms, max {latency['max_ms']:.1f} ms; server CPU "
         f"{posting['server_cpu_share']:.0%}{share}"
     )
-    for index, stats in (posting["indices"] or {}).items():
-        lines.append(
-            f"    index {index}: {stats['writes']:,} writes, {stats['version_conflicts']:,} refused for a "
-            f"version conflict, {stats['refreshes']:,} refreshes ({stats['refresh_ms']:,} ms)"
-        )
     lines.append("    " + Verdict(**{k: v for k, v in verdict.items() if k != "nothing_lost"}).line())
     calls = ", ".join(
         f"{call} {item['median_ms']:.1f}/{item['max_ms']:.1f}"
@@ -920,8 +891,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=DEFAULT_RECORDS, help="union records (%(default)s)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--engines", default="sqlite,elasticsearch")
+    parser.add_argument(
+        "--engines", default=",".join(SETUPS), help="sqlite (alone) and/or postgresql (+ Elasticsearch)"
+    )
     parser.add_argument("--es-url", help="an Elasticsearch node to use instead of starting one")
+    parser.add_argument("--pg-url", help="an empty PostgreSQL database to use instead of starting a cluster")
     parser.add_argument("--comments", type=int, default=DEFAULT_COMMENTS, help="on the record (%(default)s)")
     parser.add_argument(
         "--commenters", type=int, default=DEFAULT_COMMENTERS, help="who wrote them (%(default)s)"
@@ -947,7 +921,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args(argv)
     engines = [name.strip() for name in args.engines.split(",") if name.strip()]
-    if unknown := set(engines) - {"sqlite", "elasticsearch"}:
+    if unknown := set(engines) - set(SETUPS):
         parser.error(f"unknown engines: {', '.join(sorted(unknown))}")
     if min(args.comments, args.commenters, args.requests, args.posters, args.posts, args.post_records) < 1:
         parser.error(
@@ -960,7 +934,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     described = machine()
     results: list[dict[str, Any]] = []
     with contextlib.ExitStack() as stack:
-        es_url = stack.enter_context(elasticsearch(args.es_url)) if "elasticsearch" in engines else None
+        es_url = stack.enter_context(elasticsearch(args.es_url)) if "postgresql" in engines else None
+        pg_url = stack.enter_context(postgresql(args.pg_url)) if "postgresql" in engines else None
         es = es_version(es_url) if es_url else None
         print(f"Machine: {described.line()}" + (f"; Elasticsearch {es}" if es else ""), flush=True)
         print(
@@ -970,22 +945,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
         print(
-            "Accounts and sessions are made in the engine (one scrypt hash for every account, "
+            "Accounts and sessions are made in the store (one scrypt hash for every account, "
             "new_session + save_session); nothing signs in over HTTP",
             flush=True,
         )
         for name in engines:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="unicat-bench-readers-")))
-            with engine_settings(name, work, es_url) as settings, client_on(cores[1]):
-                figures = run_engine(name, settings, args, cores, es_url if name == "elasticsearch" else None)
+            with setup_settings(name, work, es_url, pg_url) as settings, client_on(cores[1]):
+                figures = run_engine(name, settings, args, cores, es_url if name == "postgresql" else None)
             results.append(figures)
-            print(format_engine(figures, es if name == "elasticsearch" else None), flush=True)
+            print(format_engine(figures, es if name == "postgresql" else None), flush=True)
     if args.json:
         document = {
             "machine": asdict(described),
             "elasticsearch": es,
             "post_limit": POST_LIMIT,
-            "accounts": "created in the engine, one scrypt hash, sessions by new_session + save_session",
+            "accounts": "created in the store, one scrypt hash, sessions by new_session + save_session",
             "engines": results,
         }
         args.json.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -41,7 +41,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from unicat.engines import open_engine  # noqa: E402
+from unicat.engines import open_catalogue  # noqa: E402
 from unicat.settings import Settings  # noqa: E402
 
 SERVER_TIMEOUT = 120.0
@@ -91,12 +91,12 @@ class ThreadProfiles:
 async def _serve(settings: Settings, profile_dir: Path | None) -> None:
     from unicat.steps import serve_step
 
-    engine = open_engine(settings)
+    catalogue = open_catalogue(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
-    runner, url = await serve_step(engine, settings, "127.0.0.1", 0)
+    runner, url = await serve_step(catalogue, settings, "127.0.0.1", 0)
     # From here on, only what answers requests: building the app (its imports) is not profiled.
     profiles = ThreadProfiles() if profile_dir is not None else None
     if profiles is not None:
@@ -108,7 +108,7 @@ async def _serve(settings: Settings, profile_dir: Path | None) -> None:
         if profiles is not None and profile_dir is not None:
             profiles.dump(profile_dir)
         await runner.cleanup()
-        engine.close()
+        catalogue.close()
 
 
 def serve_main(argv: Sequence[str] | None = None) -> int:
@@ -237,6 +237,19 @@ def elasticsearch(es_url: str | None) -> Iterator[str]:
     from tests.es_node import running_node
 
     with running_node() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def postgresql(database_url: str | None) -> Iterator[str]:
+    """``database_url``, or a new database in a throwaway PostgreSQL cluster of the project's own
+    (``tests.support.postgres``) started for the block."""
+    if database_url:
+        yield database_url
+        return
+    from tests.support.postgres import fresh_database, running_cluster
+
+    with running_cluster() as cluster, fresh_database(cluster) as url:
         yield url
 
 
