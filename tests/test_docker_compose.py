@@ -1,7 +1,7 @@
 """docker-compose.yml, the documented production stack, validated by Compose itself.
 
-No Docker daemon runs here: Debian's ``docker-compose`` (Compose v1.29) validates and normalises a file
-without one, and the assertions read its normalised output, not our own parse of the file.
+The test needs no Docker daemon: Debian's ``docker-compose`` (Compose v1.29) validates and normalises a
+file without one, and the assertions read its normalised output, not our own parse of the file.
 """
 
 from __future__ import annotations
