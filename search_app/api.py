@@ -8,7 +8,7 @@ from aiohttp import web
 
 from search_app.fetch import find_record, run_search
 from search_app.harvests import fetch_status
-from search_app.openapi import openapi_document
+from search_app.openapi import openapi_json
 from search_app.present import search_json
 from search_app.quarantine import fetch_quarantine
 from search_app.state import CATALOGUE, LABELS, SETTINGS, in_thread
@@ -67,4 +67,4 @@ async def api_quarantine(request: web.Request) -> web.Response:
 
 async def api_openapi(request: web.Request) -> web.Response:
     """The OpenAPI 3.1 document of the HTTP interface."""
-    return web.json_response(openapi_document(request.app[SETTINGS]))
+    return web.Response(body=openapi_json(request.app[SETTINGS]), content_type="application/json")
