@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from unicat.model import UnionRecord
-from unicat.record_xml import MARC_NS, MARC_SCHEMA, OAI_DC_NS, OAI_DC_SCHEMA, marcxml, oai_dc
+from unicat.oai_protocol import MARC_NS, MARC_SCHEMA, OAI_DC_NS, OAI_DC_SCHEMA
+from unicat.record_xml import marcxml, oai_dc
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,13 +23,13 @@ from aiohttp.web_response import ContentCoding
 from search_app.links import record_url
 from search_app.oai import xml
 from search_app.oai.arguments import OaiRequest, date_range, parse_request
-from search_app.oai.errors import OaiError
 from search_app.oai.formats import FORMATS, MetadataFormat
 from search_app.oai.generations import GenerationClock
 from search_app.oai.tokens import ListToken, decode, encode
 from search_app.state import ENGINE, SETTINGS, in_thread
 from unicat.clock import format_time
 from unicat.oai_items import OaiEntry, OaiSelection
+from unicat.oai_protocol import OaiError
 from unicat.settings import Settings
 
 BATCH = 100

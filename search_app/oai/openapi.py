@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from search_app.oai.arguments import VERBS
 from search_app.oai.formats import FORMATS
+from unicat.oai_protocol import VERBS
 
 _ARGUMENTS: dict[str, tuple[str, dict[str, Any]]] = {
     "verb": ("The OAI-PMH 2.0 request.", {"type": "string", "enum": list(VERBS)}),

@@ -19,7 +19,6 @@ from unicat.demo.network import DemoLibrary, library_records
 from unicat.demo.oai_requests import (
     METADATA_PREFIX,
     ListRequest,
-    OAIError,
     check_prefix,
     check_verb,
     format_datestamp,
@@ -28,20 +27,24 @@ from unicat.demo.oai_requests import (
 )
 from unicat.demo.records import OAIRecord, Repository, build_records
 from unicat.model import Source
+from unicat.oai_protocol import (
+    MARC_NS,
+    MARC_SCHEMA,
+    OAI_NS,
+    OAI_SCHEMA,
+    SECONDS_GRANULARITY,
+    XSI_NS,
+    OaiError,
+)
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 100
 IDENTIFIER_PREFIX = "oai:unicat.demo"
-MARC21_SLIM_SCHEMA = "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd"
-MARC21_SLIM_NS = "http://www.loc.gov/MARC21/slim"
 
 _OPEN = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/" '
-    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-    'xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/ '
-    'http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd">'
+    f'<OAI-PMH xmlns="{OAI_NS}" xmlns:xsi="{XSI_NS}" xsi:schemaLocation="{OAI_NS} {OAI_SCHEMA}">'
 )
 REPOSITORY_KEY = web.AppKey("repository", Repository)
 PAGE_SIZE_KEY = web.AppKey("page_size", int)
@@ -69,7 +72,7 @@ async def _handle(request: web.Request) -> web.Response:
         verb = check_verb(arguments)
         body = _answer(verb, arguments, repository, base_url, request.app[PAGE_SIZE_KEY])
         echo = arguments
-    except OAIError as exc:
+    except OaiError as exc:
         # The protocol says: after badVerb or badArgument, echo no arguments in <request>.
         echo = {} if exc.code in ("badVerb", "badArgument") else arguments
         body = f"<error code={quoteattr(exc.code)}>{escape(exc.message)}</error>"
@@ -89,19 +92,19 @@ def _answer(
         return _identify(repository, base_url)
     if verb == "ListMetadataFormats":
         if "identifier" in arguments and repository.get(arguments["identifier"]) is None:
-            raise OAIError("idDoesNotExist", f"no item {arguments['identifier']!r}")
+            raise OaiError("idDoesNotExist", f"no item {arguments['identifier']!r}")
         return (
             f"<ListMetadataFormats><metadataFormat><metadataPrefix>{METADATA_PREFIX}</metadataPrefix>"
-            f"<schema>{MARC21_SLIM_SCHEMA}</schema><metadataNamespace>{MARC21_SLIM_NS}</metadataNamespace>"
+            f"<schema>{MARC_SCHEMA}</schema><metadataNamespace>{MARC_NS}</metadataNamespace>"
             "</metadataFormat></ListMetadataFormats>"
         )
     if verb == "ListSets":
-        raise OAIError("noSetHierarchy", "this repository does not support sets")
+        raise OaiError("noSetHierarchy", "this repository does not support sets")
     if verb == "GetRecord":
         check_prefix(arguments["metadataPrefix"])
         record = repository.get(arguments["identifier"])
         if record is None:
-            raise OAIError("idDoesNotExist", f"no item {arguments['identifier']!r}")
+            raise OaiError("idDoesNotExist", f"no item {arguments['identifier']!r}")
         return f"<GetRecord>{_record(record)}</GetRecord>"
     return _list(verb, list_request(arguments), repository, page_size)
 
@@ -112,7 +115,7 @@ def _identify(repository: Repository, base_url: str) -> str:
         f"<baseURL>{escape(base_url)}</baseURL><protocolVersion>2.0</protocolVersion>"
         "<adminEmail>demo@unicat.invalid</adminEmail>"
         f"<earliestDatestamp>{format_datestamp(repository.earliest_datestamp)}</earliestDatestamp>"
-        "<deletedRecord>persistent</deletedRecord><granularity>YYYY-MM-DDThh:mm:ssZ</granularity>"
+        f"<deletedRecord>persistent</deletedRecord><granularity>{SECONDS_GRANULARITY}</granularity>"
         "</Identify>"
     )
 
@@ -121,9 +124,9 @@ def _list(verb: str, request: ListRequest, repository: Repository, page_size: in
     """One page of a list; the token carries the next offset, with cursor and completeListSize."""
     matching = repository.select(*request.bounds())
     if not matching and not request.offset:
-        raise OAIError("noRecordsMatch", "no records match these arguments")
+        raise OaiError("noRecordsMatch", "no records match these arguments")
     if request.offset >= len(matching):
-        raise OAIError("badResumptionToken", "the token points past the end of the list")
+        raise OaiError("badResumptionToken", "the token points past the end of the list")
     end = request.offset + page_size
     page = matching[request.offset : end]
     render = _record if verb == "ListRecords" else _header

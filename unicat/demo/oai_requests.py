@@ -1,7 +1,7 @@
 """OAI-PMH 2.0 request checking for the demo data provider: arguments, dates and resumption tokens.
 
-Every problem becomes an :class:`OAIError` carrying the protocol's own error code, which the
-endpoint renders as an ``<error>`` element.
+Every problem becomes an :class:`~unicat.oai_protocol.OaiError` carrying the protocol's own error
+code, which the endpoint renders as an ``<error>`` element.
 """
 
 from __future__ import annotations
@@ -10,32 +10,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-METADATA_PREFIX = "marcxml"
+from unicat.oai_protocol import VERBS, OaiError
 
-# verb → (required arguments, optional arguments); resumptionToken is exclusive wherever allowed.
-VERBS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "Identify": (frozenset(), frozenset()),
-    "ListMetadataFormats": (frozenset(), frozenset({"identifier"})),
-    "ListSets": (frozenset(), frozenset({"resumptionToken"})),
-    "GetRecord": (frozenset({"identifier", "metadataPrefix"}), frozenset()),
-    "ListIdentifiers": (
-        frozenset({"metadataPrefix"}),
-        frozenset({"from", "until", "set", "resumptionToken"}),
-    ),
-    "ListRecords": (frozenset({"metadataPrefix"}), frozenset({"from", "until", "set", "resumptionToken"})),
-}
+METADATA_PREFIX = "marcxml"
 _DAY = "%Y-%m-%d"
 _SECOND = "%Y-%m-%dT%H:%M:%SZ"
 _TOKEN_SEPARATOR = "!"
-
-
-class OAIError(Exception):
-    """A request the protocol says to refuse; ``code`` is the OAI-PMH error code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +45,7 @@ def single_arguments(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
     arguments: dict[str, str] = {}
     for key, value in pairs:
         if key in arguments:
-            raise OAIError("badArgument" if key != "verb" else "badVerb", f"argument {key!r} is repeated")
+            raise OaiError("badArgument" if key != "verb" else "badVerb", f"argument {key!r} is repeated")
         arguments[key] = value
     return arguments
 
@@ -74,27 +54,27 @@ def check_verb(arguments: Mapping[str, str]) -> str:
     """The verb, once its arguments are legal for it (missing, unknown or exclusive ones refused)."""
     verb = arguments.get("verb")
     if verb is None:
-        raise OAIError("badVerb", "the verb argument is missing")
+        raise OaiError("badVerb", "the verb argument is missing")
     if verb not in VERBS:
-        raise OAIError("badVerb", f"{verb!r} is not an OAI-PMH verb")
-    required, optional = VERBS[verb]
+        raise OaiError("badVerb", f"{verb!r} is not an OAI-PMH verb")
+    required, optional, exclusive = VERBS[verb]
     given = set(arguments) - {"verb"}
-    illegal = given - required - optional
+    illegal = given - required - optional - {exclusive}
     if illegal:
-        raise OAIError("badArgument", f"{verb} does not take {', '.join(sorted(illegal))}")
+        raise OaiError("badArgument", f"{verb} does not take {', '.join(sorted(illegal))}")
     if "resumptionToken" in given:
         if given != {"resumptionToken"}:
-            raise OAIError("badArgument", "resumptionToken is an exclusive argument")
+            raise OaiError("badArgument", "resumptionToken is an exclusive argument")
         return verb
     missing = required - given
     if missing:
-        raise OAIError("badArgument", f"{verb} requires {', '.join(sorted(missing))}")
+        raise OaiError("badArgument", f"{verb} requires {', '.join(sorted(missing))}")
     return verb
 
 
 def check_prefix(prefix: str) -> None:
     if prefix != METADATA_PREFIX:
-        raise OAIError("cannotDisseminateFormat", f"only {METADATA_PREFIX!r} is served, not {prefix!r}")
+        raise OaiError("cannotDisseminateFormat", f"only {METADATA_PREFIX!r} is served, not {prefix!r}")
 
 
 def list_request(arguments: Mapping[str, str]) -> ListRequest:
@@ -102,14 +82,14 @@ def list_request(arguments: Mapping[str, str]) -> ListRequest:
     if "resumptionToken" in arguments:
         return _from_token(arguments["resumptionToken"])
     if "set" in arguments:
-        raise OAIError("noSetHierarchy", "this repository does not support sets")
+        raise OaiError("noSetHierarchy", "this repository does not support sets")
     check_prefix(arguments["metadataPrefix"])
     request = ListRequest(arguments["metadataPrefix"], arguments.get("from"), arguments.get("until"))
     since, until = request.bounds()
     if request.since and request.until and len(request.since) != len(request.until):
-        raise OAIError("badArgument", "from and until must have the same granularity")
+        raise OaiError("badArgument", "from and until must have the same granularity")
     if since is not None and until is not None and since > until:
-        raise OAIError("badArgument", "from is later than until")
+        raise OaiError("badArgument", "from is later than until")
     return request
 
 
@@ -120,7 +100,7 @@ def parse_datestamp(name: str, value: str) -> datetime:
             return datetime.strptime(value, pattern).replace(tzinfo=UTC)
         except ValueError:
             continue
-    raise OAIError("badArgument", f"{name}={value!r} is not YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ")
+    raise OaiError("badArgument", f"{name}={value!r} is not YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ")
 
 
 def format_datestamp(instant: datetime) -> str:
@@ -130,10 +110,10 @@ def format_datestamp(instant: datetime) -> str:
 def _from_token(token: str) -> ListRequest:
     parts = token.split(_TOKEN_SEPARATOR)
     if len(parts) != 4 or not parts[0].isdigit() or parts[1] != METADATA_PREFIX:
-        raise OAIError("badResumptionToken", f"{token!r} is not a resumption token of this repository")
+        raise OaiError("badResumptionToken", f"{token!r} is not a resumption token of this repository")
     request = ListRequest(parts[1], parts[2] or None, parts[3] or None, int(parts[0]))
     try:
         request.bounds()
-    except OAIError as exc:
-        raise OAIError("badResumptionToken", f"{token!r} holds a bad date") from exc
+    except OaiError as exc:
+        raise OaiError("badResumptionToken", f"{token!r} holds a bad date") from exc
     return request

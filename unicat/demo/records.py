@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 import pymarc
 from lxml import etree
 
+from unicat.oai_protocol import MARC_NS
+
 logger = logging.getLogger(__name__)
 
-MARC_NS = "http://www.loc.gov/MARC21/slim"
 # Records without a usable 005 (date of latest transaction) get this datestamp: an old, fixed date
 # keeps incremental harvests of an unchanged demo library empty.
 FALLBACK_DATESTAMP = datetime(2000, 1, 1, tzinfo=UTC)
