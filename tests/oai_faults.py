@@ -30,6 +30,7 @@ from aiohttp import web
 from tests.served_app import ServedApp
 from unicat.demo.oai_endpoint import make_app
 from unicat.demo.records import Repository
+from unicat.oai_protocol import OAI_NS
 
 FaultKind = Literal[
     "status",
@@ -47,13 +48,13 @@ FaultKind = Literal[
 _TOKEN = re.compile(rb"(<resumptionToken[^>]*>)([^<]*)(</resumptionToken>)")
 _BAD_TOKEN = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>{now}</responseDate>'
+    f'<OAI-PMH xmlns="{OAI_NS}"><responseDate>{{now}}</responseDate>'
     '<request verb="ListRecords">{url}</request>'
     '<error code="badResumptionToken">the resumption token has expired</error></OAI-PMH>'
 )
 _EMPTY_PAGE = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>{now}</responseDate>'
+    f'<OAI-PMH xmlns="{OAI_NS}"><responseDate>{{now}}</responseDate>'
     '<request verb="ListRecords">{url}</request>'
     "<ListRecords><resumptionToken>{token}</resumptionToken></ListRecords></OAI-PMH>"
 )

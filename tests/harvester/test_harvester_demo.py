@@ -13,9 +13,10 @@ from harvester import HarvestProgress, harvest_all, harvest_source
 from unicat.demo.network import DemoLibrary, load_network
 from unicat.demo.oai_endpoint import RunningNetwork, start_endpoints
 from unicat.engine import Engine
+from unicat.oai_protocol import MARC_NS
 from unicat.settings import Settings
 
-MARC = "{http://www.loc.gov/MARC21/slim}"
+MARC = f"{{{MARC_NS}}}"
 
 
 def _library(code: str) -> DemoLibrary:

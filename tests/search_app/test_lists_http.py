@@ -34,12 +34,13 @@ from search_app.app import make_app
 from tests.conftest import EngineContext, _discard, _elasticsearch_engine
 from unicat.engine import Engine
 from unicat.engines import open_engine
+from unicat.oai_protocol import MARC_NS
 from unicat.readers import ListEntry, ReadingList
 
 Browser = TestClient[web.Request, web.Application]
 HOSTILE = '<script>alert("list")</script>'
 TITLES = {record.id: record.title for record in RECORDS}
-MARC = {"m": "http://www.loc.gov/MARC21/slim"}
+MARC = {"m": MARC_NS}
 
 
 @pytest.fixture(params=["sqlite", "elasticsearch"])

@@ -14,9 +14,10 @@ from lxml import etree
 from unicat.demo.network import load_network
 from unicat.demo.oai_endpoint import build_repository, make_app
 from unicat.demo.records import FALLBACK_DATESTAMP, Repository
+from unicat.oai_protocol import MARC_NS, OAI_NS
 
-OAI = "{http://www.openarchives.org/OAI/2.0/}"
-MARC = "{http://www.loc.gov/MARC21/slim}"
+OAI = f"{{{OAI_NS}}}"
+MARC = f"{{{MARC_NS}}}"
 Client = TestClient[web.Request, web.Application]
 ClientFactory = Callable[[web.Application], Awaitable[Client]]
 
