@@ -8,6 +8,7 @@ metadata schemas.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from search_app.oai.formats import MetadataFormat
 from unicat.oai_items import OaiItem
@@ -97,7 +98,7 @@ def identify(
     )
 
 
-def metadata_formats(formats: Iterable[MetadataFormat]) -> str:
+def metadata_formats(formats: Iterable[MetadataFormat[Any]]) -> str:
     return (
         "<ListMetadataFormats>"
         + "".join(
