@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
@@ -132,6 +133,11 @@ async def test_incremental_brings_changes_and_deletions(
     repository = austen.endpoints[0].repository
     repository.delete("oai:unicat.demo:AUSA:1")
     repository.touch("oai:unicat.demo:AUSA:2")
+    # A provider serves a change once its datestamp is earlier than the responseDate, so that a
+    # harvester's next `from=responseDate` misses nothing: the changes show from the next second.
+    changed = repository.get("oai:unicat.demo:AUSA:2")
+    assert changed is not None
+    await asyncio.sleep(max(0.0, changed.datestamp.timestamp() + 1 - time.time()))
     report = await asyncio.to_thread(harvest_source, engine, source, settings)
     assert (report.status, report.records, report.deleted) == ("ok", 2, 1)
     gone = engine.get_source_record("AUSA", "oai:unicat.demo:AUSA:1")
