@@ -24,8 +24,9 @@ from harvester.report import HarvestProgress, HarvestReport, ProgressCallback
 from harvester.transport import OAIClient
 from unicat.clock import parse_time
 from unicat.engine import Engine, HarvestMode
-from unicat.errors import HarvestError, OAIProtocolError
+from unicat.errors import HarvestError
 from unicat.model import INTAKE_STAGES, HarvestCheckpoint, HarvestRun, QuarantineEntry, Source, SourceRecord
+from unicat.oai_protocol import OaiError
 from unicat.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ class _Run:
             request = {"resumptionToken": token} if token is not None else dict(arguments)
             try:
                 end = self.page(run, request, token)
-            except OAIProtocolError as exc:
+            except OaiError as exc:
                 if exc.code == "noRecordsMatch" and token is None:
                     return
                 if (
@@ -309,7 +310,7 @@ def harvest_source(
         mode: HarvestMode = "full" if full else "incremental"
         try:
             run = _start_run(engine, client, source, settings, mode, from_, until)
-        except HarvestError as exc:
+        except (HarvestError, OaiError) as exc:  # OaiError: the server refused Identify
             failed = engine.start_harvest(source.code, mode, from_=from_, until=until)
             engine.finish_harvest(failed.id, "failed", str(exc))
             logger.error("harvest failed source=%s run=%d: %s", source.code, failed.id, exc)

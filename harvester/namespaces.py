@@ -1,9 +1,7 @@
-"""XML namespaces the harvester reads: the OAI-PMH envelope and the metadata formats it takes in."""
+"""How the harvester names the XML it reads: the OAI-PMH envelope, and every namespace a MARCXML record
+comes in from real feeds (the standard URIs are :mod:`unicat.oai_protocol`'s)."""
 
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
-MARC_NS = "http://www.loc.gov/MARC21/slim"
-OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
-DC_NS = "http://purl.org/dc/elements/1.1/"
+from unicat.oai_protocol import MARC_NS, OAI_NS
 
 # Namespaces a MARCXML record comes in: MARC 21 slim (also for UNIMARC in MARCXML), MarcXchange
 # (ISO 25577, common for UNIMARC feeds), UNIMARC slim (RUSMARC's), none at all, or the OAI envelope's

@@ -16,7 +16,7 @@ from lxml import etree
 
 from harvester.namespaces import oai
 from harvester.transport import BadResponse, OAIClient
-from unicat.errors import OAIProtocolError
+from unicat.oai_protocol import OaiError
 
 T = TypeVar("T")
 
@@ -67,7 +67,7 @@ def read_page(
     reading of the page: a page read again after a failure part way hands its batches over again, and
     whatever the caller counts of them must start afresh.
 
-    Raises :class:`OAIProtocolError` for an OAI-PMH ``<error>`` (``noRecordsMatch`` included: the
+    Raises :class:`~unicat.oai_protocol.OaiError` for an OAI-PMH ``<error>`` (``noRecordsMatch`` included: the
     caller decides what it means). A page whose XML breaks part way is fetched again by the client;
     the batches handed over before the break were whole records and stay valid.
     """
@@ -111,7 +111,7 @@ def read_page(
                 elif tag == _DATE:
                     response_date = (element.text or "").strip() or None
                 else:
-                    raise OAIProtocolError(element.get("code", "unknown"), (element.text or "").strip())
+                    raise OaiError(element.get("code", "unknown"), (element.text or "").strip())
         except etree.XMLSyntaxError as exc:
             raise BadResponse(f"the page is not well-formed XML ({exc})") from exc
         _check_root(events.root)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from lxml import etree
 
-from harvester.namespaces import MARC_RECORD_NAMESPACES, OAI_DC_NS, oai
+from harvester.namespaces import MARC_RECORD_NAMESPACES, oai
 from unicat.model import QuarantineEntry, RecordSyntax, SourceRecord
+from unicat.oai_protocol import OAI_DC_NS
 
 _OAI_DC = f"{{{OAI_DC_NS}}}dc"
 

@@ -14,9 +14,10 @@ from typing import Literal
 
 from lxml import etree
 
-from harvester.namespaces import MARC_NS, marc
+from harvester.namespaces import marc
 from unicat.errors import UnicatError
 from unicat.model import RecordSyntax
+from unicat.oai_protocol import MARC_NS
 
 FileFormat = Literal["iso2709", "marcxml"]
 

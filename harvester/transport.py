@@ -10,7 +10,7 @@ exponential backoff, then reported as :class:`~unicat.errors.HarvestError`. A bu
 OAI-PMH guidelines describe) is retried after that delay instead, up to ``http_retry_after_max``; a
 longer one fails the harvest at once, with the delay in the message, rather than blocking it for
 hours. An OAI-PMH ``<error>`` is the server's considered answer, so it is raised at once as
-:class:`~unicat.errors.OAIProtocolError`. Requests to one server take turns (:mod:`harvester.hosts`).
+:class:`~unicat.oai_protocol.OaiError`. Requests to one server take turns (:mod:`harvester.hosts`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from sickle import Sickle
 
 from harvester.hosts import HostGates
 from harvester.namespaces import oai
-from unicat.errors import HarvestError, OAIProtocolError
+from unicat.errors import HarvestError
+from unicat.oai_protocol import OaiError
 from unicat.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -77,11 +78,11 @@ def parse_response(content: bytes) -> etree._Element:
 
 
 def raise_oai_error(root: etree._Element) -> None:
-    """Raise the first ``<error>`` of a response as :class:`OAIProtocolError`, if there is one."""
+    """Raise the first ``<error>`` of a response as :class:`~unicat.oai_protocol.OaiError`, if any."""
     error = root.find(oai("error"))
     if error is not None:
         code = error.get("code", "unknown")
-        raise OAIProtocolError(code, (error.text or "").strip())
+        raise OaiError(code, (error.text or "").strip())
 
 
 T = TypeVar("T")
@@ -118,7 +119,7 @@ class OAIClient:
     def request(self, **params: str) -> etree._Element:
         """One verb with its arguments, answered whole (Identify, ListSets…): the checked root.
 
-        Raises OAIProtocolError or, after the retries, HarvestError."""
+        Raises OaiError or, after the retries, HarvestError."""
 
         def whole(body: BinaryIO) -> etree._Element:
             root = parse_response(body.read())

@@ -84,9 +84,8 @@ from indexer.marc import DataField, FieldContent, MarcFields, Subfields
 from unicat.errors import RecordError
 from unicat.identifiers import normalize_isbn, normalize_issn
 from unicat.model import Profile
+from unicat.oai_protocol import DC_NS, OAI_DC_NS
 
-OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
-DC_NS = "http://purl.org/dc/elements/1.1/"
 DCTERMS_NS = "http://purl.org/dc/terms/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 

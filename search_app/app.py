@@ -104,7 +104,7 @@ def make_app(
     merge_desk.add_routes(app)
     overlap.add_routes(app)
     sru.add_routes(app)
-    oai.add_routes(app)
+    oai.add_routes(app, oai.OaiRepository(catalogue.engine, oai.FORMATS, settings, sample_id="u6lqsbyb5cmra"))
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 

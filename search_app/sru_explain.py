@@ -8,6 +8,7 @@ The server's host and port are those the client used.
 from __future__ import annotations
 
 from search_app.sru_request import DC_SCHEMA, FACET_NAMES, MARCXML_SCHEMA, OAI_DC_SCHEMA
+from unicat import oai_protocol
 from unicat.cql_search import (
     CODE_RELATIONS,
     CONTEXT_SETS,
@@ -25,10 +26,10 @@ _SCHEMAS = (
         MARCXML_SCHEMA,
         "marcxml",
         "MARC21 slim (MARCXML), holdings in 852",
-        "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd",
+        oai_protocol.MARC_SCHEMA,
     ),
     (DC_SCHEMA, "dc", "Dublin Core (srw_dc)", "http://www.loc.gov/standards/sru/recordSchemas/dc-schema.xsd"),
-    (OAI_DC_SCHEMA, "oai_dc", "Dublin Core (oai_dc)", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"),
+    (OAI_DC_SCHEMA, "oai_dc", "Dublin Core (oai_dc)", oai_protocol.OAI_DC_SCHEMA),
 )
 _SORTABLE = {("dc", "title"), ("dc", "date"), ("bath", "title"), ("unicat", "year")}
 _RELATIONS = {"text": TEXT_RELATIONS, "ident": TEXT_RELATIONS, "year": YEAR_RELATIONS, "code": CODE_RELATIONS}

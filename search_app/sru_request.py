@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from unicat.cql import CqlError
 from unicat.cql_search import resolve_index, sort_by
+from unicat.oai_protocol import OAI_DC_NS
 from unicat.query import FACET_FIELDS, SortOrder
 from unicat.settings import Settings
 
@@ -21,7 +22,8 @@ VERSIONS = ("1.1", "1.2", "2.0")
 HIGHEST = "2.0"
 MARCXML_SCHEMA = "info:srw/schema/1/marcxml-v1.1"
 DC_SCHEMA = "info:srw/schema/1/dc-v1.1"
-OAI_DC_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai_dc/"
+OAI_DC_SCHEMA = OAI_DC_NS
+"""SRU names the oai_dc record schema by its namespace."""
 SCHEMAS: dict[str, str] = {
     "marcxml": MARCXML_SCHEMA,
     "marc21": MARCXML_SCHEMA,

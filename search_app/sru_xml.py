@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from search_app.sru_request import DC_SCHEMA, MARCXML_SCHEMA, SruDiagnostic, SruRequest
 from unicat.model import UnionRecord
+from unicat.oai_protocol import DC_NS
 from unicat.query import FacetCount
 from unicat.record_xml import escape, marcxml, oai_dc
 
@@ -24,7 +25,6 @@ SRU2_NS = "http://docs.oasis-open.org/ns/search-ws/sruResponse"
 SRU2_DIAG_NS = "http://docs.oasis-open.org/ns/search-ws/diagnostic"
 FACETS_NS = "http://docs.oasis-open.org/ns/search-ws/facetedResults"
 SRW_DC_NS = "info:srw/schema/1/dc-schema"
-DC_NS = "http://purl.org/dc/elements/1.1/"
 CONTENT_TYPES = {"1.2": "application/xml", "2.0": "application/sru+xml"}
 """SRU 2.0 has its own media type (RFC 6207); 1.2 predates it and is served as XML."""
 # Echoed, in the order of echoedSearchRetrieveRequest in sruResponse.xsd.

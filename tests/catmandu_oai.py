@@ -52,6 +52,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from unicat.oai_protocol import MARC_NS, MARC_SCHEMA
+
 PERL_MODULES = ("Dancer::Plugin::Catmandu::OAI", "Catmandu::MARC", "Catmandu::Store::ElasticSearch")
 REPOSITORY_IDENTIFIER = "unicat.test"
 IDENTIFIER_PREFIX = f"oai:{REPOSITORY_IDENTIFIER}:"
@@ -357,8 +359,8 @@ def _write_app(workdir: Path, es_url: str, index: str, page_size: int) -> None:
         "metadata_formats": [
             {
                 "metadataPrefix": "marcxml",
-                "schema": "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd",
-                "metadataNamespace": "http://www.loc.gov/MARC21/slim",
+                "schema": MARC_SCHEMA,
+                "metadataNamespace": MARC_NS,
                 "template": str(workdir / "marcxml.tt"),
                 "fix": ["marc_xml(record)"],
             }

@@ -42,7 +42,8 @@ from typing import Any, Literal
 
 from lxml import etree
 
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+from unicat.oai_protocol import OAI_NS
+
 TIMEOUT = 120.0
 """Seconds one whole harvest by a subprocess client may take."""
 Verb = Literal["ListRecords", "ListIdentifiers"]

@@ -1,7 +1,8 @@
 """A real OAI-PMH data provider on 127.0.0.1 that fails on demand, for the harvester's fault tests.
 
-It serves a demo repository (:mod:`unicat.demo.oai_endpoint`: real records of ``shared/data``, real
-resumption tokens) and, in front of it, injects the faults public libraries' servers really show:
+It serves a demo repository (:mod:`unicat.demo.oai_endpoint`: the union catalogue's provider over real
+records of ``shared/data``, real resumption tokens) and, in front of it, as a proxy that reads each
+answer whole, injects the faults public libraries' servers really show:
 a busy 503 or 429 with ``Retry-After``, a 5xx, no answer in time, the connection reset part way
 through a body or dropped before any answer, a body cut short but well framed (the server died
 mid-page behind a proxy), a body that is not well-formed XML (a control character in a record), a
@@ -20,16 +21,18 @@ import asyncio
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal
 
-from aiohttp import web
+import aiohttp
+from aiohttp import hdrs, web
 
 from tests.served_app import ServedApp
 from unicat.demo.oai_endpoint import make_app
 from unicat.demo.records import Repository
+from unicat.oai_protocol import OAI_NS
 
 FaultKind = Literal[
     "status",
@@ -47,13 +50,13 @@ FaultKind = Literal[
 _TOKEN = re.compile(rb"(<resumptionToken[^>]*>)([^<]*)(</resumptionToken>)")
 _BAD_TOKEN = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>{now}</responseDate>'
+    f'<OAI-PMH xmlns="{OAI_NS}"><responseDate>{{now}}</responseDate>'
     '<request verb="ListRecords">{url}</request>'
     '<error code="badResumptionToken">the resumption token has expired</error></OAI-PMH>'
 )
 _EMPTY_PAGE = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>{now}</responseDate>'
+    f'<OAI-PMH xmlns="{OAI_NS}"><responseDate>{{now}}</responseDate>'
     '<request verb="ListRecords">{url}</request>'
     "<ListRecords><resumptionToken>{token}</resumptionToken></ListRecords></OAI-PMH>"
 )
@@ -106,9 +109,10 @@ class FaultyProvider:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        app = make_app(self.repository, self.page_size)
-        app.middlewares.append(self._middleware)
-        self._served = ServedApp(app)
+        front = web.Application(middlewares=[self._middleware])
+        front.cleanup_ctx.append(self._provider)
+        front.router.add_route("*", "/oai", self._forward)
+        self._served = ServedApp(front)
 
     # -- control ---------------------------------------------------------------------------------
     def inject(self, *faults: Fault) -> None:
@@ -142,6 +146,30 @@ class FaultyProvider:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._served.__exit__(exc_type, exc, tb)
+
+    async def _provider(self, _front: web.Application) -> AsyncIterator[None]:
+        """The provider behind the proxy, on a port of its own, and a client session to it."""
+        runner = web.AppRunner(make_app(self.repository, self.page_size), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        self._upstream = f"http://127.0.0.1:{runner.addresses[0][1]}/oai"
+        async with aiohttp.ClientSession() as session:
+            self._session = session
+            yield
+        await runner.cleanup()
+
+    async def _forward(self, request: web.Request) -> web.Response:
+        """The provider's answer, read whole and uncompressed, so that a fault can cut or change it."""
+        headers = {hdrs.ACCEPT_ENCODING: "identity"}
+        data = None
+        if request.body_exists:  # a POST's form
+            headers[hdrs.CONTENT_TYPE] = request.content_type
+            data = await request.read()
+        async with self._session.request(
+            request.method, self._upstream, params=request.query, data=data, headers=headers
+        ) as answer:
+            body = await answer.read()
+        return web.Response(status=answer.status, body=body, content_type="text/xml", charset="utf-8")
 
     # -- the faults ------------------------------------------------------------------------------
     @web.middleware

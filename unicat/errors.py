@@ -67,14 +67,6 @@ class HarvestError(UnicatError):
     """A harvest of one source failed (transport, protocol or content); other sources go on."""
 
 
-class OAIProtocolError(HarvestError):
-    """The OAI-PMH server answered with an ``<error code=...>``; ``code`` is the protocol's own code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"OAI-PMH error {code}: {message}" if message else f"OAI-PMH error {code}")
-        self.code = code
-
-
 class RecordError(UnicatError):
     """One record cannot be read or mapped; it is quarantined with this message as its reason."""
 

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from typing import BinaryIO, TextIO
 
 from unicat.model import UnionRecord
-from unicat.record_xml import MARC_NS, MARC_SCHEMA, XSI_NS, marcxml
+from unicat.oai_protocol import MARC_NS, MARC_SCHEMA, XSI_NS
+from unicat.record_xml import marcxml
 
 __all__ = ["MARC_NS", "write_jsonl", "write_marcxml"]
 

@@ -33,13 +33,7 @@ from __future__ import annotations
 import re
 
 from unicat.model import UnionRecord
-
-MARC_NS = "http://www.loc.gov/MARC21/slim"
-MARC_SCHEMA = "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd"
-OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
-OAI_DC_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
-DC_NS = "http://purl.org/dc/elements/1.1/"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+from unicat.oai_protocol import DC_NS, MARC_NS, MARC_SCHEMA, OAI_DC_NS, OAI_DC_SCHEMA, XSI_NS
 
 # Format → leader/06 (type of record) and /07 (bibliographic level).
 FORMAT_LEADER: dict[str, str] = {

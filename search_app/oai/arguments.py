@@ -1,7 +1,7 @@
 """The arguments of an OAI-PMH request, checked against its verb (sections 3.1, 4): what is required,
 what is allowed, what is exclusive, repeated or unknown; and the datestamps of ``from``/``until``.
 
-Everything a harvester can get wrong is an :class:`~search_app.oai.errors.OaiError` with the
+Everything a harvester can get wrong is an :class:`~unicat.oai_protocol.OaiError` with the
 protocol's code and a message that names the argument, so the harvester's operator can fix the request.
 """
 
@@ -12,21 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from search_app.oai.errors import OaiError
-
-# verb → (required, optional, exclusive)
-VERBS: dict[str, tuple[frozenset[str], frozenset[str], str | None]] = {
-    "Identify": (frozenset(), frozenset(), None),
-    "ListMetadataFormats": (frozenset(), frozenset({"identifier"}), None),
-    "ListSets": (frozenset(), frozenset(), "resumptionToken"),
-    "GetRecord": (frozenset({"identifier", "metadataPrefix"}), frozenset(), None),
-    "ListIdentifiers": (
-        frozenset({"metadataPrefix"}),
-        frozenset({"from", "until", "set"}),
-        "resumptionToken",
-    ),
-    "ListRecords": (frozenset({"metadataPrefix"}), frozenset({"from", "until", "set"}), "resumptionToken"),
-}
+from unicat.oai_protocol import VERBS, OaiError
 
 _DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _SECONDS = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")

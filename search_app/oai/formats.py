@@ -1,32 +1,39 @@
-"""The metadata formats the provider disseminates, each with its schema and its serialiser."""
+"""The metadata formats a provider disseminates, each with its schema and its serialiser; and the
+union catalogue's: every union record in simple Dublin Core and in MARC21 slim."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
+from search_app.links import record_url
 from unicat.model import UnionRecord
-from unicat.record_xml import MARC_NS, MARC_SCHEMA, OAI_DC_NS, OAI_DC_SCHEMA, marcxml, oai_dc
+from unicat.oai_protocol import MARC_NS, MARC_SCHEMA, OAI_DC_NS, OAI_DC_SCHEMA
+from unicat.record_xml import marcxml, oai_dc
+
+Record = TypeVar("Record")
 
 
 @dataclass(frozen=True, slots=True)
-class MetadataFormat:
+class MetadataFormat(Generic[Record]):
     prefix: str
     schema: str
     namespace: str
-    # The record as the format's root element; the second argument is the record page's address.
-    render: Callable[[UnionRecord, str], str]
+    # The record as the format's root element; the second argument is the address of the site that
+    # serves the repository (where its record pages are, if it has any).
+    render: Callable[[Record, str], str]
 
 
-def _marcxml(record: UnionRecord, _url: str) -> str:
+def _marcxml(record: UnionRecord, _site: str) -> str:
     return marcxml(record)
 
 
-def _oai_dc(record: UnionRecord, url: str) -> str:
-    return oai_dc(record, record_url=url)
+def _oai_dc(record: UnionRecord, site: str) -> str:
+    return oai_dc(record, record_url=site + record_url(record.id))
 
 
-FORMATS: dict[str, MetadataFormat] = {
+FORMATS: dict[str, MetadataFormat[UnionRecord]] = {
     "oai_dc": MetadataFormat("oai_dc", OAI_DC_SCHEMA, OAI_DC_NS, _oai_dc),
     "marcxml": MetadataFormat("marcxml", MARC_SCHEMA, MARC_NS, _marcxml),
 }

@@ -1,6 +1,7 @@
-"""``GET|POST /oai``: the OAI-PMH 2.0 data provider of the union catalogue.
+"""``GET|POST /oai``: the OAI-PMH 2.0 data provider, of the union catalogue and of each demo library.
 
-Each verb reads the feed (``unicat/oai_items.py``) through the engine in the app's thread pool. List
+A provider serves an :class:`OaiRepository`: a feed (``unicat/oai_feed.py``), the formats its records
+are disseminated in, and what Identify says. Each verb reads the feed in the app's thread pool. List
 responses stream: the first batch is read before the response starts, so that every protocol error
 (``noRecordsMatch`` included) is a whole, valid response; the page's later batches are read and
 rendered while the earlier ones travel, so memory holds one batch whatever the page size. Protocol
@@ -10,45 +11,68 @@ errors are HTTP 200 with an ``<error>``, as harvesters expect; nothing a harvest
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote, unquote
 
 from aiohttp import hdrs, web
 from aiohttp.web_response import ContentCoding
 
-from search_app.links import record_url
 from search_app.oai import xml
 from search_app.oai.arguments import OaiRequest, date_range, parse_request
-from search_app.oai.errors import OaiError
-from search_app.oai.formats import FORMATS, MetadataFormat
+from search_app.oai.formats import MetadataFormat
 from search_app.oai.generations import GenerationClock
 from search_app.oai.tokens import ListToken, decode, encode
-from search_app.state import ENGINE, SETTINGS, in_thread
+from search_app.state import in_thread
 from unicat.clock import format_time
-from unicat.oai_items import OaiEntry, OaiSelection
+from unicat.oai_feed import FeedEntry, OaiFeed
+from unicat.oai_items import OaiSelection
+from unicat.oai_protocol import OaiError
 from unicat.settings import Settings
 
 BATCH = 100
-"""Items read and rendered per engine call while a page streams."""
+"""Items read and rendered per feed call while a page streams."""
 CONTENT_TYPE = "text/xml; charset=utf-8"
 _LOCAL_SAFE = "-_.!~*'();/?:@&=+$,"
 
+Record = TypeVar("Record")
+
 
 @dataclass(frozen=True, slots=True)
-class Exchange:
+class OaiRepository(Generic[Record]):
+    """What one provider serves: its feed, the formats it disseminates the feed's records in, and
+    what Identify says (``settings``' ``oai_*`` options, and ``sample_id``, an id of the feed's kind)."""
+
+    feed: OaiFeed[Record]
+    formats: Mapping[str, MetadataFormat[Record]]
+    settings: Settings
+    sample_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange(Generic[Record]):
     """One request as the verbs see it."""
 
     request: web.Request
     oai: OaiRequest
-    settings: Settings
+    repository: OaiRepository[Record]
     now: float
     response_date: str
     base_url: str
     site: str
+
+    @property
+    def settings(self) -> Settings:
+        return self.repository.settings
+
+    @property
+    def feed(self) -> OaiFeed[Record]:
+        return self.repository.feed
 
     @property
     def echo(self) -> dict[str, str]:
@@ -65,14 +89,23 @@ class Exchange:
             )
         return unquote(identifier[len(prefix) :])
 
-    def record_page(self, union_id: str) -> str:
-        return self.site + record_url(union_id)
+    def format(self, prefix: str) -> MetadataFormat[Record]:
+        formats = self.repository.formats
+        fmt = formats.get(prefix)
+        if fmt is None:
+            raise OaiError(
+                "cannotDisseminateFormat",
+                f"{prefix[:100]!r} is not a format of this repository; try {', '.join(formats)}",
+            )
+        return fmt
 
 
-def add_routes(app: web.Application) -> None:
+def add_routes(app: web.Application, repository: OaiRepository[Any]) -> None:
+    """Serve ``repository`` at ``/oai``; its feed is read in the app's thread pool (``EXECUTOR``)."""
+    handler = functools.partial(oai_endpoint, repository)
     resource = app.router.add_resource("/oai", name="oai")
-    resource.add_route("GET", oai_endpoint)
-    resource.add_route("POST", oai_endpoint)
+    resource.add_route("GET", handler)
+    resource.add_route("POST", handler)
 
 
 async def _pairs(request: web.Request) -> list[tuple[str, str]]:
@@ -86,8 +119,8 @@ async def _pairs(request: web.Request) -> list[tuple[str, str]]:
     return [(name, value) for name, value in form.items() if isinstance(value, str)]
 
 
-async def oai_endpoint(request: web.Request) -> web.StreamResponse:
-    settings = request.app[SETTINGS]
+async def oai_endpoint(repository: OaiRepository[Record], request: web.Request) -> web.StreamResponse:
+    settings = repository.settings
     now = time.time()
     response_date = format_time(datetime.fromtimestamp(math.floor(now), UTC))
     base = settings.oai_base_url or str(request.url.with_query(None))
@@ -98,7 +131,7 @@ async def oai_endpoint(request: web.Request) -> web.StreamResponse:
         return await _small(
             request, xml.envelope_start(response_date, base, None) + xml.error(exc.code, exc.message)
         )
-    exchange = Exchange(request, oai, settings, now, response_date, base, site)
+    exchange = Exchange(request, oai, repository, now, response_date, base, site)
     try:
         return await VERBS[oai.verb](exchange)
     except OaiError as exc:
@@ -140,23 +173,13 @@ async def _small(request: web.Request, body: str) -> web.StreamResponse:
     return response
 
 
-async def _clock(exchange: Exchange) -> GenerationClock:
-    registered = await in_thread(exchange.request.app, exchange.request.app[ENGINE].oai_generations)
+async def _clock(exchange: Exchange[Record]) -> GenerationClock:
+    registered = await in_thread(exchange.request.app, exchange.feed.oai_generations)
     return GenerationClock(registered, exchange.response_date)
 
 
-def _format(prefix: str) -> MetadataFormat:
-    fmt = FORMATS.get(prefix)
-    if fmt is None:
-        raise OaiError(
-            "cannotDisseminateFormat",
-            f"{prefix[:100]!r} is not a format of this repository; try {', '.join(FORMATS)}",
-        )
-    return fmt
-
-
 # -- verbs -------------------------------------------------------------------------------------------
-async def identify(exchange: Exchange) -> web.StreamResponse:
+async def identify(exchange: Exchange[Record]) -> web.StreamResponse:
     clock = await _clock(exchange)
     settings = exchange.settings
     body = xml.identify(
@@ -165,66 +188,72 @@ async def identify(exchange: Exchange) -> web.StreamResponse:
         admin_email=settings.oai_admin_email,
         earliest=clock.earliest(exchange.response_date),
         repository_identifier=settings.oai_repository_identifier,
-        sample_identifier=exchange.identifier("u6lqsbyb5cmra"),
+        sample_identifier=exchange.identifier(exchange.repository.sample_id),
     )
     return await _small(exchange.request, _start_of(exchange) + body)
 
 
-def _start_of(exchange: Exchange) -> str:
+def _start_of(exchange: Exchange[Record]) -> str:
     return xml.envelope_start(exchange.response_date, exchange.base_url, exchange.echo)
 
 
-async def _entry(exchange: Exchange, identifier: str, with_record: bool) -> OaiEntry:
+async def _entry(exchange: Exchange[Record], identifier: str, with_record: bool) -> FeedEntry[Record]:
     union_id = exchange.union_id(identifier)
-    entry = await in_thread(
-        exchange.request.app, exchange.request.app[ENGINE].oai_entry, union_id, with_record
-    )
+    entry = await in_thread(exchange.request.app, exchange.feed.oai_entry, union_id, with_record)
     if entry is None or (with_record and not entry.item.deleted and entry.record is None):
         raise OaiError("idDoesNotExist", f"no record has the identifier {identifier[:200]!r}")
     return entry
 
 
-async def list_metadata_formats(exchange: Exchange) -> web.StreamResponse:
+async def list_metadata_formats(exchange: Exchange[Record]) -> web.StreamResponse:
     identifier = exchange.oai.get("identifier")
     if identifier is not None:
         # Every record (and every deleted record's header) is available in every format.
         await _entry(exchange, identifier, with_record=False)
-    return await _small(exchange.request, _start_of(exchange) + xml.metadata_formats(FORMATS.values()))
+    formats = xml.metadata_formats(exchange.repository.formats.values())
+    return await _small(exchange.request, _start_of(exchange) + formats)
 
 
-async def list_sets(exchange: Exchange) -> web.StreamResponse:
+async def _sets(exchange: Exchange[Record]) -> dict[str, str]:
+    """The feed's sets; ``noSetHierarchy`` when it has none (a demo library, or a union catalogue not
+    indexed yet)."""
+    named = await in_thread(exchange.request.app, exchange.feed.oai_sets)
+    if not named:
+        raise OaiError("noSetHierarchy", "this repository has no sets")
+    return named
+
+
+async def list_sets(exchange: Exchange[Record]) -> web.StreamResponse:
     if exchange.oai.get("resumptionToken") is not None:
         raise OaiError(
             "badResumptionToken", "ListSets answers in one response: this repository issues no token for it"
         )
-    named = await in_thread(exchange.request.app, exchange.request.app[ENGINE].oai_sets)
-    if not named:
-        raise OaiError("noSetHierarchy", "the catalogue is empty: it has no sets yet")
+    named = await _sets(exchange)
     return await _small(exchange.request, _start_of(exchange) + xml.sets(named))
 
 
-async def get_record(exchange: Exchange) -> web.StreamResponse:
+async def get_record(exchange: Exchange[Record]) -> web.StreamResponse:
     identifier = exchange.oai.arguments["identifier"]
-    fmt = _format(exchange.oai.arguments["metadataPrefix"])
+    fmt = exchange.format(exchange.oai.arguments["metadataPrefix"])
     entry = await _entry(exchange, identifier, with_record=True)
     clock = await _clock(exchange)
     body = _render(exchange, clock, fmt, [entry], with_records=True)
     return await _small(exchange.request, _start_of(exchange) + f"<GetRecord>{body}</GetRecord>")
 
 
-async def list_identifiers(exchange: Exchange) -> web.StreamResponse:
+async def list_identifiers(exchange: Exchange[Record]) -> web.StreamResponse:
     return await _list(exchange, with_records=False)
 
 
-async def list_records(exchange: Exchange) -> web.StreamResponse:
+async def list_records(exchange: Exchange[Record]) -> web.StreamResponse:
     return await _list(exchange, with_records=True)
 
 
 @dataclass(frozen=True, slots=True)
-class _Page:
+class _Page(Generic[Record]):
     """Where a list page starts: its selection, keyset position and cursor, and the list's facts."""
 
-    fmt: MetadataFormat
+    fmt: MetadataFormat[Record]
     selection: OaiSelection
     after: tuple[int, str] | None
     cursor: int
@@ -233,13 +262,13 @@ class _Page:
     origin: str
 
 
-async def _first_page(exchange: Exchange, clock: GenerationClock) -> _Page:
+async def _first_page(exchange: Exchange[Record], clock: GenerationClock) -> _Page[Record]:
     arguments = exchange.oai.arguments
-    fmt = _format(arguments["metadataPrefix"])
+    fmt = exchange.format(arguments["metadataPrefix"])
     dates = date_range(exchange.oai)
     set_spec = arguments.get("set")
     app = exchange.request.app
-    if set_spec is not None and set_spec not in await in_thread(app, app[ENGINE].oai_sets):
+    if set_spec is not None and set_spec not in await _sets(exchange):
         raise OaiError(
             "noRecordsMatch", f"no record is in the set {set_spec[:100]!r} (ListSets lists the sets)"
         )
@@ -247,35 +276,35 @@ async def _first_page(exchange: Exchange, clock: GenerationClock) -> _Page:
     if bounds is None:
         raise OaiError("noRecordsMatch", "no record has a datestamp in the range asked for")
     selection = OaiSelection(bounds[0], bounds[1], set_spec)
-    total = await in_thread(app, app[ENGINE].oai_count, selection)
+    total = await in_thread(app, exchange.feed.oai_count, selection)
     if total == 0:
         raise OaiError("noRecordsMatch", "no record matches the arguments")
     return _Page(fmt, selection, None, 0, total, False, clock.origin)
 
 
-def _resumed_page(exchange: Exchange, clock: GenerationClock) -> _Page:
+def _resumed_page(exchange: Exchange[Record], clock: GenerationClock) -> _Page[Record]:
     token = decode(exchange.oai.arguments["resumptionToken"], exchange.oai.verb, int(exchange.now))
     if token.origin != clock.origin or token.high > clock.latest:
         raise OaiError(
             "badResumptionToken", "the resumption token is of a catalogue this repository no longer holds"
         )
-    fmt = _format(token.prefix)
+    fmt = exchange.format(token.prefix)
     selection = OaiSelection(token.low, token.high, token.set_spec)
     return _Page(fmt, selection, token.after, token.cursor, token.total, True, token.origin)
 
 
-async def _list(exchange: Exchange, with_records: bool) -> web.StreamResponse:
+async def _list(exchange: Exchange[Record], with_records: bool) -> web.StreamResponse:
     app = exchange.request.app
-    engine = app[ENGINE]
+    feed = exchange.feed
     clock = await _clock(exchange)
     resumed = "resumptionToken" in exchange.oai.arguments
     page = _resumed_page(exchange, clock) if resumed else await _first_page(exchange, clock)
     page_size = exchange.settings.oai_page_size
 
-    def fetch(after: tuple[int, str] | None, limit: int) -> asyncio.Future[list[OaiEntry]]:
+    def fetch(after: tuple[int, str] | None, limit: int) -> asyncio.Future[Sequence[FeedEntry[Record]]]:
         """Up to ``limit`` entries after ``after``, and one more to know whether the list goes on."""
         return asyncio.ensure_future(
-            in_thread(app, engine.oai_list, page.selection, after, limit + 1, with_records)
+            in_thread(app, feed.oai_list, page.selection, after, limit + 1, with_records)
         )
 
     limit = min(BATCH, page_size)
@@ -286,15 +315,15 @@ async def _list(exchange: Exchange, with_records: bool) -> web.StreamResponse:
     response = await _start(exchange.request)
     await response.write((_start_of(exchange) + f"<{verb}>").encode("utf-8"))
     served = 0
-    upcoming: asyncio.Future[list[OaiEntry]] | None = None
+    upcoming: asyncio.Future[Sequence[FeedEntry[Record]]] | None = None
     try:
         while True:
             batch = entries[:limit]
             served += len(batch)
             last = batch[-1].item
             more = len(entries) > len(batch)
-            # The next batch is read (an Elasticsearch round trip, a SQLite query and JSON decoding)
-            # while this one is rendered and sent.
+            # The next batch is read (for the union catalogue: an Elasticsearch round trip, or a SQLite
+            # query, and JSON decoding) while this one is rendered and sent.
             limit = min(BATCH, page_size - served)
             upcoming = fetch((last.generation, last.id), limit) if more and limit > 0 else None
             text = await in_thread(app, _render, exchange, clock, page.fmt, batch, with_records)
@@ -336,10 +365,10 @@ async def _list(exchange: Exchange, with_records: bool) -> web.StreamResponse:
 
 
 def _render(
-    exchange: Exchange,
+    exchange: Exchange[Record],
     clock: GenerationClock,
-    fmt: MetadataFormat,
-    entries: Sequence[OaiEntry],
+    fmt: MetadataFormat[Record],
+    entries: Sequence[FeedEntry[Record]],
     with_records: bool,
 ) -> str:
     parts: list[str] = []
@@ -353,16 +382,12 @@ def _render(
         elif item.deleted:
             parts.append(xml.record(item, identifier, datestamp, None))
         elif entry.record is not None:
-            parts.append(
-                xml.record(
-                    item, identifier, datestamp, fmt.render(entry.record, exchange.record_page(item.id))
-                )
-            )
+            parts.append(xml.record(item, identifier, datestamp, fmt.render(entry.record, exchange.site)))
         # A live item without its record (the engine refused to index it) has nothing to serve.
     return "".join(parts)
 
 
-VERBS = {
+VERBS: dict[str, Callable[[Exchange[Any]], Awaitable[web.StreamResponse]]] = {
     "Identify": identify,
     "ListMetadataFormats": list_metadata_formats,
     "ListSets": list_sets,

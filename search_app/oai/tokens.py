@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from search_app.oai.errors import OaiError
+from unicat.oai_protocol import OaiError
 
 VERSION = 1
 _CHECK_BYTES = 6

@@ -8,16 +8,19 @@ metadata schemas.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from search_app.oai.formats import MetadataFormat
 from unicat.oai_items import OaiItem
-from unicat.record_xml import XSI_NS, escape
-
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
-OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
-IDENTIFIER_NS = "http://www.openarchives.org/OAI/2.0/oai-identifier"
-IDENTIFIER_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"
-GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
+from unicat.oai_protocol import (
+    OAI_IDENTIFIER_NS,
+    OAI_IDENTIFIER_SCHEMA,
+    OAI_NS,
+    OAI_SCHEMA,
+    SECONDS_GRANULARITY,
+    XSI_NS,
+)
+from unicat.record_xml import escape
 
 
 def _attributes(attributes: Mapping[str, str]) -> str:
@@ -80,10 +83,11 @@ def identify(
         f"<adminEmail>{escape(admin_email)}</adminEmail>"
         f"<earliestDatestamp>{earliest}</earliestDatestamp>"
         "<deletedRecord>persistent</deletedRecord>"
-        f"<granularity>{GRANULARITY}</granularity>"
+        f"<granularity>{SECONDS_GRANULARITY}</granularity>"
         "<compression>gzip</compression><compression>deflate</compression>"
         "<description>"
-        f'<oai-identifier xmlns="{IDENTIFIER_NS}" xsi:schemaLocation="{IDENTIFIER_NS} {IDENTIFIER_SCHEMA}">'
+        f'<oai-identifier xmlns="{OAI_IDENTIFIER_NS}" '
+        f'xsi:schemaLocation="{OAI_IDENTIFIER_NS} {OAI_IDENTIFIER_SCHEMA}">'
         "<scheme>oai</scheme>"
         f"<repositoryIdentifier>{escape(repository_identifier)}</repositoryIdentifier>"
         "<delimiter>:</delimiter>"
@@ -94,7 +98,7 @@ def identify(
     )
 
 
-def metadata_formats(formats: Iterable[MetadataFormat]) -> str:
+def metadata_formats(formats: Iterable[MetadataFormat[Any]]) -> str:
     return (
         "<ListMetadataFormats>"
         + "".join(

@@ -23,6 +23,7 @@ from tests.catmandu_oai import IDENTIFIER_PREFIX, CatmanduOAIError, CatmanduProv
 from tests.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.model import Source
+from unicat.oai_protocol import MARC_NS
 from unicat.settings import Settings
 
 RELATIVE_PATH = "marc21/065001035.mrc"
@@ -30,7 +31,7 @@ RELATIVE_PATH = "marc21/065001035.mrc"
 DATA_FILE = SHARED_DATA / RELATIVE_PATH
 PAGE_SIZE = 7
 CODE = "CATM"
-MARC = "{http://www.loc.gov/MARC21/slim}"
+MARC = f"{{{MARC_NS}}}"
 RECORD_TERMINATOR = b"\x1d"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
@@ -13,9 +14,10 @@ from harvester import HarvestProgress, harvest_all, harvest_source
 from unicat.demo.network import DemoLibrary, load_network
 from unicat.demo.oai_endpoint import RunningNetwork, start_endpoints
 from unicat.engine import Engine
+from unicat.oai_protocol import MARC_NS
 from unicat.settings import Settings
 
-MARC = "{http://www.loc.gov/MARC21/slim}"
+MARC = f"{{{MARC_NS}}}"
 
 
 def _library(code: str) -> DemoLibrary:
@@ -131,6 +133,11 @@ async def test_incremental_brings_changes_and_deletions(
     repository = austen.endpoints[0].repository
     repository.delete("oai:unicat.demo:AUSA:1")
     repository.touch("oai:unicat.demo:AUSA:2")
+    # A provider serves a change once its datestamp is earlier than the responseDate, so that a
+    # harvester's next `from=responseDate` misses nothing: the changes show from the next second.
+    changed = repository.get("oai:unicat.demo:AUSA:2")
+    assert changed is not None
+    await asyncio.sleep(max(0.0, changed.datestamp.timestamp() + 1 - time.time()))
     report = await asyncio.to_thread(harvest_source, engine, source, settings)
     assert (report.status, report.records, report.deleted) == ("ok", 2, 1)
     gone = engine.get_source_record("AUSA", "oai:unicat.demo:AUSA:1")

@@ -23,10 +23,9 @@ from indexer.decoding import decode_fields
 from tests.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.model import Profile, Source
+from unicat.oai_protocol import MARC_NS, OAI_NS
 from unicat.settings import Settings
 
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
-SLIM = "http://www.loc.gov/MARC21/slim"
 # Served as the whole list: its resumption token (which would ask for DNB's next page) is taken out.
 ZDB = re.sub(
     rb"<resumptionToken[^>]*>[^<]*</resumptionToken>",
@@ -50,8 +49,8 @@ def _unimarc_page() -> bytes:
 
 PAGES = {
     "slim": ZDB,
-    "no-namespace": ZDB.replace(b' xmlns:slim="http://www.loc.gov/MARC21/slim"', b"").replace(b"slim:", b""),
-    "marcxchange": ZDB.replace(SLIM.encode(), b"info:lc/xmlns/marcxchange-v1"),
+    "no-namespace": ZDB.replace(f' xmlns:slim="{MARC_NS}"'.encode(), b"").replace(b"slim:", b""),
+    "marcxchange": ZDB.replace(MARC_NS.encode(), b"info:lc/xmlns/marcxchange-v1"),
     "unimarc": _unimarc_page(),
 }
 

@@ -24,9 +24,10 @@ from tests.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.engines import open_engine
 from unicat.model import RecordCounts, Source
+from unicat.oai_protocol import OAI_DC_NS, OAI_NS
 from unicat.settings import Settings
 
-OAI = "{http://www.openarchives.org/OAI/2.0/}"
+OAI = f"{{{OAI_NS}}}"
 PAGES = ["ListRecords.xml", "ListRecords2.xml", "ListRecords3.xml", "ListRecords4.xml"]
 FIRST_ANSWER = {
     "noRecordsMatch": "noRecordsMatch.xml",
@@ -167,7 +168,7 @@ async def test_pages_followed_through_resumption_tokens(
     }
     one = engine.get_source_record("REPLAY", sorted(headers.live_ids)[0])
     assert one is not None and one.syntax == "oai_dc"
-    assert etree.QName(etree.fromstring(one.raw)).text == "{http://www.openarchives.org/OAI/2.0/oai_dc/}dc"
+    assert etree.QName(etree.fromstring(one.raw)).text == f"{{{OAI_DC_NS}}}dc"
     tokens = [request.get("resumptionToken") for request in list_requests(replay.requests)]
     assert tokens == [None, *PAGES[1:]]
 

@@ -17,6 +17,8 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from unicat.oai_protocol import OAI_DC_NS
+
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -55,10 +57,7 @@ def oai_dc_pieces(path: Path) -> list[bytes]:
         root = etree.fromstring(data)
     except etree.XMLSyntaxError:
         return [data]
-    return [
-        etree.tostring(dc, encoding="utf-8")
-        for dc in root.iter("{http://www.openarchives.org/OAI/2.0/oai_dc/}dc")
-    ]
+    return [etree.tostring(dc, encoding="utf-8") for dc in root.iter(f"{{{OAI_DC_NS}}}dc")]
 
 
 # Every record gets the same datestamp: the output must depend on the data only.

@@ -10,6 +10,7 @@ from lxml import etree
 from tests.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.model import Source, SourceRecord
+from unicat.oai_protocol import MARC_NS, OAI_DC_NS, OAI_NS
 
 DATA = SHARED_DATA
 END_OF_RECORD = b"\x1d"
@@ -31,11 +32,6 @@ def control_number(raw: bytes) -> str | None:
             length, offset = int(entry[3:7]), int(entry[7:12])
             return raw[base + offset : base + offset + length - 1].decode("ascii")
     return None
-
-
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
-OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
-MARC_NS = "http://www.loc.gov/MARC21/slim"
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from tests.indexer.indexer_testdata import (
 from tests.shared_data import SHARED_DATA
 from unicat.engines.sqlite import SqliteEngine
 from unicat.model import Source, SourceRecord
+from unicat.oai_protocol import DC_NS, MARC_NS
 from unicat.query import SearchQuery, parse_text_query
 from unicat.settings import Settings
 
@@ -42,8 +43,6 @@ SPIRE = Source(
     oai_url="http://spire.sciences-po.fr/dissemination/oaipmh2-publications.xml",
     metadata_prefix="oai_dc",
 )
-DC_NS = "http://purl.org/dc/elements/1.1/"
-MARC_SLIM = "http://www.loc.gov/MARC21/slim"
 
 # SPIRE records used by name (header identifiers).
 GENRE_BOOK = "oai:spire.sciences-po.fr:2441/4b1hq9muclp43is97e8166a94"  # book, urn:ISBN:9782296083967
@@ -404,7 +403,7 @@ def _genre_marcxml() -> bytes:
     """
     fixed = "090515s2009    fr " + " " * 17 + "fre d"
     assert len(fixed) == 40
-    return f"""<record xmlns="{MARC_SLIM}">
+    return f"""<record xmlns="{MARC_NS}">
   <leader>00000nam a2200000 i 4500</leader>
   <controlfield tag="001">genre-2009</controlfield>
   <controlfield tag="008">{fixed}</controlfield>

@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from lxml import etree
 
 from tests.oai_clients import fetch_raw
+from unicat.oai_protocol import DC_NS, MARC_NS, OAI_DC_NS, OAI_NS
 
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
-MARC_NS = "http://www.loc.gov/MARC21/slim"
-DC_NS = "http://purl.org/dc/elements/1.1/"
-NS = {"oai": OAI_NS, "marc": MARC_NS, "dc": DC_NS, "oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/"}
+NS = {"oai": OAI_NS, "marc": MARC_NS, "dc": DC_NS, "oai_dc": OAI_DC_NS}
 
 
 @dataclass

@@ -20,6 +20,7 @@ from tests.indexer.indexer_testdata import control_number, iso2709_records
 from tests.provider.conftest import IMPORTS, PAGE_SIZE, Catalogue
 from tests.provider.oai_http import NS, Answer, oai, pages, request
 from unicat.clock import parse_time
+from unicat.oai_protocol import OAI_IDENTIFIER_NS, OAI_NS
 
 OAI_ERRORS = {
     "badArgument",
@@ -69,8 +70,8 @@ def test_identify_describes_a_persistent_seconds_repository(catalogue: Catalogue
     [response_date] = answer.xpath("//oai:responseDate/text()")
     assert earliest <= response_date
     assert set(answer.xpath("//oai:compression/text()")) == {"gzip", "deflate"}
-    id_ns = "http://www.openarchives.org/OAI/2.0/oai-identifier"
-    assert answer.root.xpath("//i:repositoryIdentifier/text()", namespaces={"i": id_ns}) == ["unicat.local"]
+    found = answer.root.xpath("//i:repositoryIdentifier/text()", namespaces={"i": OAI_IDENTIFIER_NS})
+    assert found == ["unicat.local"]
 
 
 def test_a_full_harvest_gives_every_union_record_once_with_every_stored_record_in_it(
@@ -117,7 +118,7 @@ def test_list_identifiers_and_list_records_cover_the_same_headers(catalogue: Cat
                 " ".join(h.xpath("oai:setSpec/text()", namespaces=NS)),
             )
             for answer in _full_list(catalogue, verb, metadataPrefix=prefix)
-            for h in answer.root.iterfind(".//{http://www.openarchives.org/OAI/2.0/}header")
+            for h in answer.root.iterfind(f".//{{{OAI_NS}}}header")
         ]
 
     identifiers = headers("ListIdentifiers", "oai_dc")
@@ -161,7 +162,7 @@ def test_the_sets_are_the_libraries_and_the_material_types(catalogue: Catalogue)
     holders = {
         i
         for answer in _full_list(catalogue, "ListRecords", metadataPrefix="marcxml")
-        for record in answer.root.iterfind(".//{http://www.openarchives.org/OAI/2.0/}record")
+        for record in answer.root.iterfind(f".//{{{OAI_NS}}}record")
         if "mel"
         in record.xpath(
             ".//marc:datafield[@tag='852']/marc:subfield[@code='a']/text()",
@@ -291,7 +292,7 @@ def test_every_bad_request_gets_the_protocol_error(catalogue: Catalogue, post: b
         assert answer.error() == code, (pairs, answer.body[:500])
         [message] = answer.xpath("//oai:error/text()")
         assert message
-        echoed = answer.root.find("{http://www.openarchives.org/OAI/2.0/}request")
+        echoed = answer.root.find(f"{{{OAI_NS}}}request")
         assert echoed is not None
         attributes = echoed.attrib
         # badVerb and badArgument echo the base URL only (section 3.2); other errors echo the request.

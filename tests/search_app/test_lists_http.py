@@ -34,13 +34,14 @@ from search_app.app import make_app
 from tests.provider.conftest import open_test_catalogue
 from unicat.catalogue import Catalogue
 from unicat.engines import open_catalogue
+from unicat.oai_protocol import MARC_NS
 from unicat.ports.accounts import AccountStore
 from unicat.readers import ListEntry, ReadingList
 
 Browser = TestClient[web.Request, web.Application]
 HOSTILE = '<script>alert("list")</script>'
 TITLES = {record.id: record.title for record in RECORDS}
-MARC = {"m": "http://www.loc.gov/MARC21/slim"}
+MARC = {"m": MARC_NS}
 
 
 @pytest.fixture(params=["sqlite", "elasticsearch"])

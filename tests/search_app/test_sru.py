@@ -14,6 +14,8 @@ import sru_catalogue
 from lxml import etree
 from sru_catalogue import MEL_RECORDS, Served, UvaRecord, matching
 
+from unicat.oai_protocol import DC_NS, MARC_NS
+
 # The module-scoped fixtures of the catalogue (served on each engine, and its MARC facts).
 served = sru_catalogue.served
 uva = sru_catalogue.uva
@@ -22,13 +24,12 @@ SRU12 = "http://www.loc.gov/zing/srw/"
 SRU2 = "http://docs.oasis-open.org/ns/search-ws/sruResponse"
 DIAG12 = "http://www.loc.gov/zing/srw/diagnostic/"
 DIAG2 = "http://docs.oasis-open.org/ns/search-ws/diagnostic"
-MARC = "http://www.loc.gov/MARC21/slim"
 NS = {
     "s1": SRU12,
     "s2": SRU2,
     "d1": DIAG12,
     "d2": DIAG2,
-    "m": MARC,
+    "m": MARC_NS,
     "zr": "http://explain.z3950.org/dtd/2.0/",
 }
 
@@ -202,7 +203,7 @@ def test_versions_and_schemas(served: Served) -> None:
     assert record.findtext("s1:recordSchema", namespaces=NS) == "info:srw/schema/1/dc-v1.1"
     dc = record.find("s1:recordData/*", NS)
     assert dc is not None and dc.tag == "{info:srw/schema/1/dc-schema}dc"
-    assert "history" in (dc.findtext("{http://purl.org/dc/elements/1.1/}title") or "").lower()
+    assert "history" in (dc.findtext(f"{{{DC_NS}}}title") or "").lower()
     root = search(served, "title=history", recordSchema="info:srw/schema/1/marcxml-v1.1", maximumRecords="1")
     assert root.tag == f"{{{SRU2}}}searchRetrieveResponse"
     assert root.find("s2:version", NS) is None  # removed in 2.0
@@ -215,10 +216,10 @@ def test_versions_and_schemas(served: Served) -> None:
 def test_string_packing(served: Served) -> None:
     root = search(served, "title=history", version="1.2", recordPacking="string", maximumRecords="1")
     data = root.findtext("s1:records/s1:record/s1:recordData", namespaces=NS) or ""
-    assert etree.fromstring(data.encode()).tag == f"{{{MARC}}}record"
+    assert etree.fromstring(data.encode()).tag == f"{{{MARC_NS}}}record"
     root = search(served, "title=history", recordXMLEscaping="string", maximumRecords="1")
     data = root.findtext("s2:records/s2:record/s2:recordData", namespaces=NS) or ""
-    assert etree.fromstring(data.encode()).tag == f"{{{MARC}}}record"
+    assert etree.fromstring(data.encode()).tag == f"{{{MARC_NS}}}record"
 
 
 def test_post(served: Served) -> None:

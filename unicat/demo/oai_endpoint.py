@@ -1,161 +1,69 @@
-"""An OAI-PMH 2.0 data provider (aiohttp) for one demo library, and the network of them on loopback.
+"""Each demo library as an OAI-PMH 2.0 data provider (aiohttp), and the network of them on loopback.
 
-Each library gets its own site on a free port, like separate library systems. Records are converted
-to MARCXML once at startup; responses are assembled from those bytes.
+Each library gets its own site on a free port, like separate library systems, served by the union
+catalogue's own provider (``search_app/oai/``) over the library's records (:class:`Repository`, a
+feed). Records are converted to MARCXML once at startup; responses are assembled from those bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from xml.sax.saxutils import escape, quoteattr
 
 from aiohttp import web
 
+from search_app import oai
+from search_app.state import EXECUTOR
 from unicat.demo.network import DemoLibrary, library_records
-from unicat.demo.oai_requests import (
-    METADATA_PREFIX,
-    ListRequest,
-    OAIError,
-    check_prefix,
-    check_verb,
-    format_datestamp,
-    list_request,
-    single_arguments,
-)
-from unicat.demo.records import OAIRecord, Repository, build_records
+from unicat.demo.records import DEFAULT_REPOSITORY, Repository, build_records
 from unicat.model import Source
+from unicat.oai_protocol import MARC_NS, MARC_SCHEMA
+from unicat.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 100
-IDENTIFIER_PREFIX = "oai:unicat.demo"
-MARC21_SLIM_SCHEMA = "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd"
-MARC21_SLIM_NS = "http://www.loc.gov/MARC21/slim"
+ADMIN_EMAIL = "demo@unicat.invalid"
 
-_OPEN = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/" '
-    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-    'xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/ '
-    'http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd">'
-)
-REPOSITORY_KEY = web.AppKey("repository", Repository)
-PAGE_SIZE_KEY = web.AppKey("page_size", int)
+
+def _marcxml(record: bytes, _site: str) -> str:
+    return record.decode("utf-8")
+
+
+FORMATS = {"marcxml": oai.MetadataFormat("marcxml", MARC_SCHEMA, MARC_NS, _marcxml)}
+"""A library serves its records as they are: MARCXML (MARC 21 slim, UNIMARC in it for UNIMARC)."""
+
+
+async def _threads(app: web.Application) -> AsyncIterator[None]:
+    """The pool the provider reads the feed in (the records are in memory: reads are short)."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="demo-oai") as executor:
+        app[EXECUTOR] = executor
+        yield
 
 
 def make_app(repository: Repository, page_size: int = DEFAULT_PAGE_SIZE) -> web.Application:
     """The aiohttp application serving ``repository`` at ``/oai`` (GET and POST)."""
     if page_size < 1:
         raise ValueError("page_size must be at least 1")
+    settings = Settings(
+        oai_repository_name=repository.name,
+        oai_repository_identifier=repository.repository_identifier,
+        oai_admin_email=ADMIN_EMAIL,
+        oai_page_size=page_size,
+    )
     app = web.Application()
-    app[REPOSITORY_KEY] = repository
-    app[PAGE_SIZE_KEY] = page_size
-    app.router.add_route("GET", "/oai", _handle)
-    app.router.add_route("POST", "/oai", _handle)
+    app.cleanup_ctx.append(_threads)
+    oai.add_routes(app, oai.OaiRepository(repository, FORMATS, settings, repository.sample_id))
     return app
-
-
-async def _handle(request: web.Request) -> web.Response:
-    pairs = list((await request.post()).items()) if request.method == "POST" else list(request.query.items())
-    base_url = str(request.url.with_query(None))
-    repository = request.app[REPOSITORY_KEY]
-    arguments: dict[str, str] = {}
-    try:
-        arguments = single_arguments([(key, str(value)) for key, value in pairs])
-        verb = check_verb(arguments)
-        body = _answer(verb, arguments, repository, base_url, request.app[PAGE_SIZE_KEY])
-        echo = arguments
-    except OAIError as exc:
-        # The protocol says: after badVerb or badArgument, echo no arguments in <request>.
-        echo = {} if exc.code in ("badVerb", "badArgument") else arguments
-        body = f"<error code={quoteattr(exc.code)}>{escape(exc.message)}</error>"
-    attributes = "".join(f" {key}={quoteattr(value)}" for key, value in sorted(echo.items()))
-    now = format_datestamp(datetime.now(UTC))
-    document = (
-        f"{_OPEN}<responseDate>{now}</responseDate>"
-        f"<request{attributes}>{escape(base_url)}</request>{body}</OAI-PMH>"
-    )
-    return web.Response(body=document.encode("utf-8"), content_type="text/xml", charset="utf-8")
-
-
-def _answer(
-    verb: str, arguments: dict[str, str], repository: Repository, base_url: str, page_size: int
-) -> str:
-    if verb == "Identify":
-        return _identify(repository, base_url)
-    if verb == "ListMetadataFormats":
-        if "identifier" in arguments and repository.get(arguments["identifier"]) is None:
-            raise OAIError("idDoesNotExist", f"no item {arguments['identifier']!r}")
-        return (
-            f"<ListMetadataFormats><metadataFormat><metadataPrefix>{METADATA_PREFIX}</metadataPrefix>"
-            f"<schema>{MARC21_SLIM_SCHEMA}</schema><metadataNamespace>{MARC21_SLIM_NS}</metadataNamespace>"
-            "</metadataFormat></ListMetadataFormats>"
-        )
-    if verb == "ListSets":
-        raise OAIError("noSetHierarchy", "this repository does not support sets")
-    if verb == "GetRecord":
-        check_prefix(arguments["metadataPrefix"])
-        record = repository.get(arguments["identifier"])
-        if record is None:
-            raise OAIError("idDoesNotExist", f"no item {arguments['identifier']!r}")
-        return f"<GetRecord>{_record(record)}</GetRecord>"
-    return _list(verb, list_request(arguments), repository, page_size)
-
-
-def _identify(repository: Repository, base_url: str) -> str:
-    return (
-        f"<Identify><repositoryName>{escape(repository.name)}</repositoryName>"
-        f"<baseURL>{escape(base_url)}</baseURL><protocolVersion>2.0</protocolVersion>"
-        "<adminEmail>demo@unicat.invalid</adminEmail>"
-        f"<earliestDatestamp>{format_datestamp(repository.earliest_datestamp)}</earliestDatestamp>"
-        "<deletedRecord>persistent</deletedRecord><granularity>YYYY-MM-DDThh:mm:ssZ</granularity>"
-        "</Identify>"
-    )
-
-
-def _list(verb: str, request: ListRequest, repository: Repository, page_size: int) -> str:
-    """One page of a list; the token carries the next offset, with cursor and completeListSize."""
-    matching = repository.select(*request.bounds())
-    if not matching and not request.offset:
-        raise OAIError("noRecordsMatch", "no records match these arguments")
-    if request.offset >= len(matching):
-        raise OAIError("badResumptionToken", "the token points past the end of the list")
-    end = request.offset + page_size
-    page = matching[request.offset : end]
-    render = _record if verb == "ListRecords" else _header
-    items = "".join(render(record) for record in page)
-    token = ""
-    if request.offset or end < len(matching):
-        next_token = escape(request.token(end)) if end < len(matching) else ""
-        token = (
-            f'<resumptionToken completeListSize="{len(matching)}" cursor="{request.offset}">'
-            f"{next_token}</resumptionToken>"
-        )
-    return f"<{verb}>{items}{token}</{verb}>"
-
-
-def _header(record: OAIRecord) -> str:
-    status = ' status="deleted"' if record.deleted else ""
-    return (
-        f"<header{status}><identifier>{escape(record.identifier)}</identifier>"
-        f"<datestamp>{format_datestamp(record.datestamp)}</datestamp></header>"
-    )
-
-
-def _record(record: OAIRecord) -> str:
-    if record.metadata is None:
-        return f"<record>{_header(record)}</record>"
-    return f"<record>{_header(record)}<metadata>{record.metadata.decode('utf-8')}</metadata></record>"
 
 
 def build_repository(library: DemoLibrary) -> Repository:
     """A library's records as a repository: read, selected and converted to MARCXML (slow: seconds)."""
     records = build_records(
-        f"{IDENTIFIER_PREFIX}:{library.code}",
+        f"oai:{DEFAULT_REPOSITORY}:{library.code}",
         library_records(library),
         profile=library.profile,
         force_utf8=library.force_utf8,

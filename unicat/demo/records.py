@@ -1,9 +1,12 @@
-"""The records one demo endpoint serves: MARCXML built once at startup, with OAI datestamps."""
+"""The records one demo library serves, as a feed the OAI-PMH provider reads (``unicat/oai_feed.py``):
+MARCXML built once at startup, with OAI datestamps."""
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -11,9 +14,15 @@ from datetime import UTC, datetime
 import pymarc
 from lxml import etree
 
+from unicat.clock import TIME_FORMAT, format_time
+from unicat.oai_items import OaiItem, OaiSelection
+from unicat.oai_protocol import MARC_NS
+
 logger = logging.getLogger(__name__)
 
-MARC_NS = "http://www.loc.gov/MARC21/slim"
+DEFAULT_REPOSITORY = "unicat.demo"
+"""The repository identifier of the demo libraries' OAI identifiers (``oai:unicat.demo:CODE:N``)."""
+
 # Records without a usable 005 (date of latest transaction) get this datestamp: an old, fixed date
 # keeps incremental harvests of an unchanged demo library empty.
 FALLBACK_DATESTAMP = datetime(2000, 1, 1, tzinfo=UTC)
@@ -34,36 +43,69 @@ class OAIRecord:
         return self.metadata is None
 
 
-class Repository:
-    """The items of one endpoint in a fixed order, so that offsets in resumption tokens stay valid.
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An item of the feed and, when asked for and live, its MARCXML."""
 
-    ``touch``, ``delete`` and ``remove`` change items as a library's catalogue would, for tests and
-    the demo.
+    item: OaiItem
+    record: bytes | None = None
+
+
+def _split(identifier: str) -> tuple[str, str]:
+    """``oai:REPOSITORY:LOCAL`` → (REPOSITORY, LOCAL), the OAI identifier scheme."""
+    scheme, _, rest = identifier.partition(":")
+    repository, _, local = rest.partition(":")
+    if scheme != "oai" or not repository or not local:
+        raise ValueError(f"{identifier!r} is not an OAI identifier (oai:REPOSITORY:LOCAL)")
+    return repository, local
+
+
+class Repository:
+    """The items of one demo library, and the feed the provider serves them from.
+
+    Each distinct datestamp is a generation of the feed (numbered in datestamp order, never
+    renumbered), so the provider's lists, tokens and ``from``/``until`` work on a library exactly as
+    on the union catalogue. The feed's ids are the local parts of the OAI identifiers
+    (``oai:REPOSITORY:LOCAL``), all of one repository. ``touch``, ``delete`` and ``remove`` change
+    items as a library's catalogue would, for tests and the demo, while the provider reads the feed
+    from its threads.
     """
 
     def __init__(self, name: str, records: Sequence[OAIRecord]) -> None:
         self.name = name
-        self._records = list(records)
-        self._positions = {record.identifier: index for index, record in enumerate(self._records)}
+        split = [_split(record.identifier) for record in records]
+        repositories = sorted({repository for repository, _ in split})
+        if len(repositories) > 1:
+            raise ValueError(f"a repository's records have one repository identifier, not {repositories}")
+        self.repository_identifier = repositories[0] if repositories else DEFAULT_REPOSITORY
+        self._lock = threading.Lock()
+        self._records = {local: record for (_, local), record in zip(split, records, strict=True)}
+        self._datestamps = sorted({format_time(record.datestamp) for record in records})
+        number = {stamp: generation for generation, stamp in enumerate(self._datestamps, 1)}
+        self._generation = {local: number[format_time(r.datestamp)] for local, r in self._records.items()}
+        self._keys: list[tuple[int, str]] | None = None
 
     def __len__(self) -> int:
         return len(self._records)
 
     @property
-    def earliest_datestamp(self) -> datetime:
-        return min((record.datestamp for record in self._records), default=FALLBACK_DATESTAMP)
+    def sample_id(self) -> str:
+        """An id of the feed, for Identify's sample identifier."""
+        return next(iter(self._records), "1")
 
     def get(self, identifier: str) -> OAIRecord | None:
-        position = self._positions.get(identifier)
-        return None if position is None else self._records[position]
+        local = self._local(identifier)
+        return None if local is None else self._records.get(local)
 
     def select(self, since: datetime | None, until: datetime | None) -> list[OAIRecord]:
         """Items whose datestamp is within [since, until] (both inclusive, as OAI-PMH says)."""
-        return [
-            record
-            for record in self._records
-            if (since is None or record.datestamp >= since) and (until is None or record.datestamp <= until)
-        ]
+        with self._lock:
+            return [
+                record
+                for record in self._records.values()
+                if (since is None or record.datestamp >= since)
+                and (until is None or record.datestamp <= until)
+            ]
 
     def touch(self, identifier: str) -> None:
         """Mark an item as changed now."""
@@ -75,21 +117,87 @@ class Repository:
 
     def remove(self, identifier: str) -> None:
         """Forget an item without a trace, as a server that keeps no deletions (deletedRecord "no")
-        does; only a full harvest can tell it is gone. Offsets in tokens given out before move."""
-        self._require(identifier)
-        self._records = [record for record in self._records if record.identifier != identifier]
-        self._positions = {record.identifier: index for index, record in enumerate(self._records)}
+        does; only a full harvest can tell it is gone."""
+        local = self._require_local(identifier)
+        with self._lock:
+            del self._records[local], self._generation[local]
+            self._keys = None
+
+    def _local(self, identifier: str) -> str | None:
+        try:
+            repository, local = _split(identifier)
+        except ValueError:
+            return None
+        return local if repository == self.repository_identifier else None
+
+    def _require_local(self, identifier: str) -> str:
+        local = self._local(identifier)
+        if local is None or local not in self._records:
+            raise KeyError(identifier)
+        return local
 
     def _require(self, identifier: str) -> OAIRecord:
-        record = self.get(identifier)
-        if record is None:
-            raise KeyError(identifier)
-        return record
+        return self._records[self._require_local(identifier)]
 
     def _update(self, identifier: str, metadata: bytes | None) -> None:
-        now = datetime.now(UTC).replace(microsecond=0)
-        record = replace(self._require(identifier), datestamp=now, metadata=metadata)
-        self._records[self._positions[identifier]] = record
+        local = self._require_local(identifier)
+        with self._lock:
+            # Now, to the second, and never before the newest generation: datestamps do not decrease.
+            moment = datetime.now(UTC).replace(microsecond=0)
+            if self._datestamps:
+                moment = max(moment, datetime.strptime(self._datestamps[-1], TIME_FORMAT).replace(tzinfo=UTC))
+            stamp = format_time(moment)
+            if not self._datestamps or self._datestamps[-1] != stamp:
+                self._datestamps.append(stamp)
+            self._records[local] = replace(self._records[local], datestamp=moment, metadata=metadata)
+            self._generation[local] = len(self._datestamps)
+            self._keys = None
+
+    # -- the feed (unicat/oai_feed.py) ---------------------------------------------------------------
+    def oai_generations(self) -> list[tuple[int, str]]:
+        with self._lock:
+            return list(enumerate(self._datestamps, 1))
+
+    def oai_list(
+        self, selection: OaiSelection, after: tuple[int, str] | None, limit: int, with_records: bool
+    ) -> list[Entry]:
+        with self._lock:
+            keys = self._sorted_keys()
+            start, end = self._span(keys, selection)
+            if after is not None:
+                start = max(start, bisect.bisect_right(keys, after))
+            return [self._entry(local, with_records) for _, local in keys[start : min(end, start + limit)]]
+
+    def oai_count(self, selection: OaiSelection) -> int:
+        with self._lock:
+            start, end = self._span(self._sorted_keys(), selection)
+            return max(0, end - start)
+
+    def oai_entry(self, union_id: str, with_record: bool) -> Entry | None:
+        with self._lock:
+            return self._entry(union_id, with_record) if union_id in self._records else None
+
+    def oai_sets(self) -> dict[str, str]:
+        return {}  # a demo library has no sets
+
+    def _sorted_keys(self) -> list[tuple[int, str]]:
+        """Every item's (generation, id), in the feed's order; kept until an item changes."""
+        if self._keys is None:
+            self._keys = sorted((generation, local) for local, generation in self._generation.items())
+        return self._keys
+
+    @staticmethod
+    def _span(keys: list[tuple[int, str]], selection: OaiSelection) -> tuple[int, int]:
+        """Where the items of the selection's generations are in ``keys`` ("" sorts before any id)."""
+        return bisect.bisect_left(keys, (selection.low, "")), bisect.bisect_left(
+            keys, (selection.high + 1, "")
+        )
+
+    def _entry(self, local: str, with_record: bool) -> Entry:
+        record = self._records[local]
+        # Fingerprints tell the union catalogue's rebuilds what changed; a library's feed needs none.
+        item = OaiItem(local, self._generation[local], record.deleted, (), "")
+        return Entry(item, record.metadata if with_record else None)
 
 
 def build_records(

@@ -11,12 +11,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from lxml import etree
 
+from tests.oai_schemas import validate_oai_response
 from unicat.demo.network import load_network
 from unicat.demo.oai_endpoint import build_repository, make_app
 from unicat.demo.records import FALLBACK_DATESTAMP, Repository
+from unicat.oai_protocol import MARC_NS, OAI_IDENTIFIER_NS, OAI_NS
 
-OAI = "{http://www.openarchives.org/OAI/2.0/}"
-MARC = "{http://www.loc.gov/MARC21/slim}"
+OAI = f"{{{OAI_NS}}}"
+MARC = f"{{{MARC_NS}}}"
 Client = TestClient[web.Request, web.Application]
 ClientFactory = Callable[[web.Application], Awaitable[Client]]
 
@@ -106,6 +108,26 @@ async def test_protocol_errors(
     request = root.find(f"{OAI}request")
     assert request is not None
     assert (dict(request.attrib) == {}) == (code in ("badVerb", "badArgument"))
+
+
+async def test_a_library_speaks_through_the_union_catalogues_provider(aiohttp_client: ClientFactory) -> None:
+    """search_app/oai/ serves the library: its Identify describes the identifiers (and its sample is a
+    real item), and its pages are valid against the official OAI-PMH and MARC 21 slim schemas (a MARC 21
+    library: UNIMARC leaders do not fit MARC 21 slim's leader pattern)."""
+    repository = build_repository(next(lib for lib in load_network() if lib.code == "AUSB"))
+    client = await aiohttp_client(make_app(repository, page_size=20))
+    response = await client.get("/oai", params={"verb": "Identify"})
+    body = await response.read()
+    validate_oai_response(body, "Identify", unvalidated=[OAI_IDENTIFIER_NS])
+    described = {"i": OAI_IDENTIFIER_NS}
+    root = etree.fromstring(body)
+    assert root.xpath("//i:repositoryIdentifier/text()", namespaces=described) == ["unicat.demo"]
+    [sample] = root.xpath("//i:sampleIdentifier/text()", namespaces=described)
+    assert _error(await _get(client, verb="GetRecord", metadataPrefix="marcxml", identifier=sample)) is None
+    response = await client.get("/oai", params={"verb": "ListRecords", "metadataPrefix": "marcxml"})
+    page = validate_oai_response(await response.read(), "ListRecords")
+    assert (page.records, page.metadata) == (20, {MARC_NS: 20})
+    assert page.resumption_token is not None
 
 
 async def test_repeated_argument_is_bad(aiohttp_client: ClientFactory, medi: Repository) -> None:
