@@ -17,6 +17,7 @@ COPY harvester harvester
 COPY indexer indexer
 COPY search_app search_app
 COPY mappings mappings
+COPY unicat_cli unicat_cli
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim

@@ -39,12 +39,12 @@ from harvester.importer import import_files
 from indexer import run_index
 from unicat import compiled
 from unicat.engine import Engine
-from unicat.engines import open_engine
 from unicat.engines.sqlite import driver
 from unicat.errors import UnicatError
 from unicat.model import Profile, Source
 from unicat.query import SearchQuery, parse_search_params
 from unicat.settings import Settings, load_settings
+from unicat_cli.wiring import open_engine
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -507,7 +507,7 @@ def search_latencies(
 def unicat_command() -> list[str]:
     """The ``unicat`` console script of this Python environment (what users run)."""
     script = Path(sys.executable).with_name("unicat")
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "unicat.cli"]
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "unicat_cli.cli"]
 
 
 def clean_environment() -> dict[str, str]:

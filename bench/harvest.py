@@ -4,7 +4,7 @@ beside sickle alone reading the same pages, and how much memory each needs with 
 Run from the repository root: ``.venv/bin/python bench/harvest.py [--records N] [--page-size P]
 [--memory-page-size Q] [--runs R]``.
 
-A local endpoint (the demo's OAI-PMH provider, :mod:`unicat.demo.oai_endpoint`, in a process of its
+A local endpoint (the demo's OAI-PMH provider, :mod:`unicat_cli.demo.oai_endpoint`, in a process of its
 own) serves ``--records`` MARCXML records: the 2,000 real records of ``marc21/uva_001_2000.mrc``,
 converted once and dealt out again under new identifiers. Each measurement is a fresh process,
 so that its peak memory (``ru_maxrss``) is its own:
@@ -52,7 +52,7 @@ PREFIX = "marcxml"
 
 
 def _repository(records: int, data_dir: Path) -> Any:
-    from unicat.demo.records import OAIRecord, Repository, build_records
+    from unicat_cli.demo.records import OAIRecord, Repository, build_records
 
     raws = list(_iso2709(data_dir / CORPUS_FILE))
     base = build_records("oai:bench:base", raws, profile="marc21")
@@ -76,7 +76,7 @@ def _iso2709(path: Path) -> Iterator[bytes]:
 async def _serve(records: int, page_size: int, data_dir: Path) -> None:
     from aiohttp import web
 
-    from unicat.demo.oai_endpoint import make_app
+    from unicat_cli.demo.oai_endpoint import make_app
 
     runner = web.AppRunner(make_app(_repository(records, data_dir), page_size), access_log=None)
     await runner.setup()
@@ -144,9 +144,9 @@ def measure_unicat(url: str) -> dict[str, Any]:
     import logging
 
     from harvester import harvest_source
-    from unicat.engines import open_engine
     from unicat.model import Source
     from unicat.settings import Settings
+    from unicat_cli.wiring import open_engine
 
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="unicat-bench-harvest-") as work:

@@ -10,7 +10,7 @@ For each engine:
    ``Engine.replace_union_records`` (which also fills the OAI-PMH feed: every record then has one
    generation), then a wait until that generation's datestamp is in the past (the provider serves a
    generation only from the second after its datestamp).
-2. **Server.** The real application (``unicat.steps.serve_step``, as ``unicat serve`` runs it) in a
+2. **Server.** The real application (``unicat_cli.steps.serve_step``, as ``unicat serve`` runs it) in a
    process of its own pinned to one core (``os.sched_setaffinity``); the harvesting client runs here,
    pinned to another core. Elasticsearch itself is not pinned: the node has both cores, the figure is
    the web server's one core.
@@ -68,9 +68,9 @@ from bench.served import (  # noqa: E402
     pick_cores,
 )
 from bench.served import server as served_app  # noqa: E402
-from unicat.engines import open_engine  # noqa: E402
 from unicat.oai_items import seconds_of  # noqa: E402
 from unicat.settings import Settings  # noqa: E402
+from unicat_cli.wiring import open_engine  # noqa: E402
 
 TARGET = 2_000.0
 """Records/s the issue asks of ListRecords marcxml served by one core."""

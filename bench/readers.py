@@ -14,7 +14,7 @@ For each engine:
    HTTP, so no figure includes scrypt. The target gets ``--comments`` comments by ``--commenters``
    readers (100–1,500 characters, some with markup or line breaks), a rating from every one of them
    and a few tags; the twin gets the same ratings and tags and no comment.
-2. **Server.** The real application (``unicat.steps.serve_step``, as ``unicat serve`` runs it) in a
+2. **Server.** The real application (``unicat_cli.steps.serve_step``, as ``unicat serve`` runs it) in a
    process of its own pinned to one core; the client runs here on another core. The posting rate
    limits (``post_limit_account``, ``post_limit_address``) are raised to :data:`POST_LIMIT`, every
    other setting is the default. Elasticsearch itself is not pinned.
@@ -76,11 +76,11 @@ from bench.served import (  # noqa: E402
 )
 from unicat.accounts import User, hash_password, new_session  # noqa: E402
 from unicat.clock import format_time  # noqa: E402
-from unicat.engines import open_catalogue  # noqa: E402
 from unicat.model import SourceRef, UnionRecord  # noqa: E402
 from unicat.ports.accounts import AccountStore  # noqa: E402
 from unicat.readers import Comment, Rating, Tag  # noqa: E402
 from unicat.settings import Settings  # noqa: E402
+from unicat_cli.wiring import open_catalogue  # noqa: E402
 
 DEFAULT_RECORDS = 20_000
 DEFAULT_COMMENTS = 200

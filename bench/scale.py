@@ -52,10 +52,10 @@ from bench.foundation import machine, percentile, pymarc_parse, quiet_logging  #
 from harvester.importer import import_files  # noqa: E402
 from indexer import run_index  # noqa: E402
 from unicat.engine import Engine  # noqa: E402
-from unicat.engines import open_engine  # noqa: E402
 from unicat.model import Source, UnionRecord  # noqa: E402
 from unicat.query import parse_search_params  # noqa: E402
 from unicat.settings import Settings  # noqa: E402
+from unicat_cli.wiring import open_engine  # noqa: E402
 
 DEFAULT_RECORDS = 200_000
 DEFAULT_SEED = 1

@@ -1,7 +1,7 @@
 """The application served in a process of its own, and what the benchmarks read of that process.
 
 The web benchmarks (``bench/oai.py``, ``bench/readers.py``) time the real application
-(``unicat.steps.serve_step``, as ``unicat serve`` runs it) from a client in another process, so that
+(``unicat_cli.steps.serve_step``, as ``unicat serve`` runs it) from a client in another process, so that
 the client's work never counts as the server's. :func:`server` starts it, pinned to one core
 (``os.sched_setaffinity``, before any thread exists, so every thread inherits it), with the default
 settings but those a benchmark names; :func:`pick_cores` chooses the server's core and the client's,
@@ -41,8 +41,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from unicat.engines import open_catalogue  # noqa: E402
 from unicat.settings import Settings  # noqa: E402
+from unicat_cli.wiring import open_catalogue  # noqa: E402
 
 SERVER_TIMEOUT = 120.0
 """Seconds a server has to stop after SIGTERM before it is killed."""
@@ -89,7 +89,7 @@ class ThreadProfiles:
 
 
 async def _serve(settings: Settings, profile_dir: Path | None) -> None:
-    from unicat.steps import serve_step
+    from unicat_cli.steps import serve_step
 
     catalogue = open_catalogue(settings)
     stop = asyncio.Event()

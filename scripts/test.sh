@@ -23,7 +23,7 @@ step "ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 step "mypy --strict"
-.venv/bin/mypy unicat harvester indexer search_app bench tests/es_node.py tests/support setup.py
+.venv/bin/mypy unicat unicat_cli harvester indexer search_app bench tests/es_node.py tests/support setup.py
 step "pytest"
 .venv/bin/python -m pytest -q "$@"
 step "done"

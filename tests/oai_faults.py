@@ -1,6 +1,6 @@
 """A real OAI-PMH data provider on 127.0.0.1 that fails on demand, for the harvester's fault tests.
 
-It serves a demo repository (:mod:`unicat.demo.oai_endpoint`: the union catalogue's provider over real
+It serves a demo repository (:mod:`unicat_cli.demo.oai_endpoint`: the union catalogue's provider over real
 records of ``shared/data``, real resumption tokens) and, in front of it, as a proxy that reads each
 answer whole, injects the faults public libraries' servers really show:
 a busy 503 or 429 with ``Retry-After``, a 5xx, no answer in time, the connection reset part way
@@ -30,9 +30,9 @@ import aiohttp
 from aiohttp import hdrs, web
 
 from tests.served_app import ServedApp
-from unicat.demo.oai_endpoint import make_app
-from unicat.demo.records import Repository
 from unicat.oai_protocol import OAI_NS
+from unicat_cli.demo.oai_endpoint import make_app
+from unicat_cli.demo.records import Repository
 
 FaultKind = Literal[
     "status",

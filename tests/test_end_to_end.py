@@ -30,7 +30,7 @@ import pytest
 from tests.shared_data import REPO_ROOT, undouble
 from tests.support.postgres import fresh_database
 
-DEMO_DATA = REPO_ROOT / "unicat" / "demo" / "data"
+DEMO_DATA = REPO_ROOT / "unicat_cli" / "demo" / "data"
 # CENSUS.tsv: records pymarc parses in each file the demo network uses.
 DEMO_SOURCE_RECORDS = 2000 + 3064 + (35 + 4 + 20 + 109 + 19 + 18) + 383
 SERVING_RE = re.compile(r"Unicat is serving at (http://\S+/)")

@@ -2,7 +2,7 @@
 
 import sys
 
-from unicat.cli import main
+from unicat_cli.cli import main
 
 # The guard matters: the indexer's worker processes may be spawned, and spawning re-imports the main
 # module; without it each worker would run the command again.

@@ -53,7 +53,7 @@ def compiled_modules() -> dict[str, bool]:
     return found
 
 
-PACKAGES: tuple[str, ...] = ("unicat", "harvester", "indexer", "search_app", "mappings")
+PACKAGES: tuple[str, ...] = ("unicat", "unicat_cli", "harvester", "indexer", "search_app", "mappings")
 """The project's packages, where an editable install leaves compiled files beside the sources."""
 
 

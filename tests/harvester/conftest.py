@@ -10,12 +10,12 @@ import pytest
 
 from tests.oai_faults import FaultyProvider
 from tests.shared_data import SHARED_DATA
-from unicat.demo.network import load_network
-from unicat.demo.oai_endpoint import build_repository
-from unicat.demo.records import Repository
 from unicat.engine import Engine
-from unicat.engines import open_engine
 from unicat.settings import Settings
+from unicat_cli.demo.network import load_network
+from unicat_cli.demo.oai_endpoint import build_repository
+from unicat_cli.demo.records import Repository
+from unicat_cli.wiring import open_engine
 
 DATA = SHARED_DATA
 

@@ -11,11 +11,11 @@ import pytest
 from lxml import etree
 
 from harvester import HarvestProgress, harvest_all, harvest_source
-from unicat.demo.network import DemoLibrary, load_network
-from unicat.demo.oai_endpoint import RunningNetwork, start_endpoints
 from unicat.engine import Engine
 from unicat.oai_protocol import MARC_NS
 from unicat.settings import Settings
+from unicat_cli.demo.network import DemoLibrary, load_network
+from unicat_cli.demo.oai_endpoint import RunningNetwork, start_endpoints
 
 MARC = f"{{{MARC_NS}}}"
 

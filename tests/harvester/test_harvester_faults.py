@@ -21,11 +21,11 @@ from harvester.harvest import MAX_EMPTY_PAGES
 from tests.harvester.conftest import PAGE
 from tests.harvester.processes import unicat_process
 from tests.oai_faults import Fault, FaultyProvider
-from unicat.demo.records import Repository
 from unicat.engine import Engine
-from unicat.engines import open_engine
 from unicat.model import Source
 from unicat.settings import Settings
+from unicat_cli.demo.records import Repository
+from unicat_cli.wiring import open_engine
 
 
 def source(provider: FaultyProvider, code: str = "AUSA") -> Source:

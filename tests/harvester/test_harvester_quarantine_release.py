@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from tests.harvester.processes import unicat_process
 from tests.oai_faults import FaultyProvider
-from unicat.engines import open_engine
 from unicat.model import QuarantineEntry, Source
 from unicat.settings import Settings
+from unicat_cli.wiring import open_engine
 
 CONFIG = "harvest_politeness_delay = 0\nhttp_backoff = 0.01\n"
 

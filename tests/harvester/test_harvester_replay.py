@@ -22,10 +22,10 @@ from harvester import harvest_all, harvest_source
 from harvester.harvest import MAX_RESTARTS
 from tests.shared_data import SHARED_DATA
 from unicat.engine import Engine
-from unicat.engines import open_engine
 from unicat.model import RecordCounts, Source
 from unicat.oai_protocol import OAI_DC_NS, OAI_NS
 from unicat.settings import Settings
+from unicat_cli.wiring import open_engine
 
 OAI = f"{{{OAI_NS}}}"
 PAGES = ["ListRecords.xml", "ListRecords2.xml", "ListRecords3.xml", "ListRecords4.xml"]

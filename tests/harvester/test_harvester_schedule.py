@@ -14,9 +14,9 @@ from harvester.schedule import due_at, due_sources
 from tests.harvester.processes import unicat_process
 from tests.oai_faults import FaultyProvider
 from unicat.engine import Engine
-from unicat.engines import open_engine
 from unicat.model import HarvestCheckpoint, Source
 from unicat.settings import Settings
+from unicat_cli.wiring import open_engine
 
 SERVING_RE = re.compile(r"Unicat is serving at (http://\S+/)")
 

@@ -12,8 +12,8 @@ from search_app_catalogue import Client, ClientFactory, catalogue_settings, fill
 from search_app.app import make_app
 from unicat.catalogue import Catalogue
 from unicat.engine import Engine
-from unicat.engines import open_catalogue
 from unicat.settings import Settings
+from unicat_cli.wiring import open_catalogue
 
 
 @pytest.fixture

@@ -33,10 +33,10 @@ from search_app import reading_lists
 from search_app.app import make_app
 from tests.provider.conftest import open_test_catalogue
 from unicat.catalogue import Catalogue
-from unicat.engines import open_catalogue
 from unicat.oai_protocol import MARC_NS
 from unicat.ports.accounts import AccountStore
 from unicat.readers import ListEntry, ReadingList
+from unicat_cli.wiring import open_catalogue
 
 Browser = TestClient[web.Request, web.Application]
 HOSTILE = '<script>alert("list")</script>'

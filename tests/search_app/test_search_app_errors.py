@@ -12,9 +12,9 @@ from search_app_catalogue import RECORDS, Client, ClientFactory, catalogue_setti
 from search_app.app import make_app
 from unicat.catalogue import Catalogue
 from unicat.engine import Engine
-from unicat.engines import open_catalogue
 from unicat.model import Holding, UnionRecord
 from unicat.settings import Settings
+from unicat_cli.wiring import open_catalogue
 
 # (query string, the parameter the 400 must name)
 BAD_PARAMETERS = [

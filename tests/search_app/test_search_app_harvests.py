@@ -20,9 +20,9 @@ from search_app_catalogue import Client
 from test_search_app_accessibility import assert_accessible
 
 from tests.harvest_runs import harvest, page_of, real_records
-from unicat.cli import EXIT_OK, main
 from unicat.engine import Engine
 from unicat.model import HarvestRun, QuarantineEntry
+from unicat_cli.cli import EXIT_OK, main
 
 HOSTILE_ERROR = '<script>alert("harvest")</script> HTTP 500 from http://127.0.0.1:9/oai & retried 3 times'
 HOSTILE_ID = "<b>rec-1</b>"

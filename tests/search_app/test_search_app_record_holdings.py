@@ -14,9 +14,9 @@ import pytest
 from search_app_catalogue import Client
 
 from unicat.catalogue import Catalogue
-from unicat.engines import open_catalogue
 from unicat.model import Contributor, Holding, Source, SourceRef, UnionRecord
 from unicat.settings import Settings
+from unicat_cli.wiring import open_catalogue
 
 SCPO = "Bibliothèque de Sciences Po"
 RECORD = UnionRecord(

@@ -11,7 +11,7 @@ import pymarc
 import pytest
 
 from tests.shared_data import SHARED_DATA
-from unicat.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
+from unicat_cli.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
 
 
 def run(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:

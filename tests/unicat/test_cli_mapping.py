@@ -12,7 +12,7 @@ import pymarc
 import pytest
 
 from tests.shared_data import SHARED_DATA
-from unicat.cli import EXIT_OK, EXIT_PARTIAL, main
+from unicat_cli.cli import EXIT_OK, EXIT_PARTIAL, main
 
 COTES_BR = SHARED_DATA / "unimarc" / "cotesBR.mrc"
 OVERRIDE = """\

@@ -15,7 +15,7 @@ import pytest
 
 from tests.indexer.indexer_testdata import iso2709_records
 from tests.unicat.test_cli import run
-from unicat.cli import EXIT_OK, EXIT_USAGE
+from unicat_cli.cli import EXIT_OK, EXIT_USAGE
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 
 from tests.unicat.test_cli import run
 from unicat.accounts import verify_password
-from unicat.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
-from unicat.engines import open_catalogue
 from unicat.settings import Settings
+from unicat_cli.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+from unicat_cli.wiring import open_catalogue
 
 
 def _stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:

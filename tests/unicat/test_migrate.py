@@ -12,12 +12,12 @@ import pytest
 from tests.shared_data import SHARED_DATA
 from unicat.accounts import User
 from unicat.catalogue import Catalogue
-from unicat.cli import EXIT_OK, main
-from unicat.engines import open_catalogue
 from unicat.model import SourceRecord
 from unicat.ports.contributions import ContributionStore
 from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
 from unicat.settings import Settings
+from unicat_cli.cli import EXIT_OK, main
+from unicat_cli.wiring import open_catalogue
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from unicat.progress import ProgressBoard, bar
+from unicat_cli.progress import ProgressBoard, bar
 
 
 def test_a_bar_shows_the_share_done_only_when_the_total_is_known() -> None:

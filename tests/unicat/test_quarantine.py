@@ -33,10 +33,10 @@ from tests.search_app.accounts_http import staff_client
 from tests.shared_data import SHARED_DATA
 from tests.support.postgres import fresh_database
 from unicat.catalogue import Catalogue as UnicatCatalogue
-from unicat.engines import open_catalogue
 from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.model import QuarantineEntry
 from unicat.settings import Settings
+from unicat_cli.wiring import open_catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 MALFORMED = sorted((SHARED_DATA / "malformed").iterdir())

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from tests.harvest_runs import harvest, page_of
-from unicat.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
 from unicat.engine import Engine
 from unicat.errors import SourceNotFound
 from unicat.model import HarvestRun, HarvestStatus, QuarantineEntry, Source
@@ -26,6 +25,7 @@ from unicat.status import (
     printable,
     source_health,
 )
+from unicat_cli.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
 
 OAI = "http://127.0.0.1:9/oai"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from unicat.demo.network import DATA_DIR, library_records, load_network
 from unicat.errors import ConfigError
+from unicat_cli.demo.network import DATA_DIR, library_records, load_network
 
 
 def test_shipped_network() -> None:

@@ -12,10 +12,10 @@ from aiohttp.test_utils import TestClient
 from lxml import etree
 
 from tests.oai_schemas import validate_oai_response
-from unicat.demo.network import load_network
-from unicat.demo.oai_endpoint import build_repository, make_app
-from unicat.demo.records import FALLBACK_DATESTAMP, Repository
 from unicat.oai_protocol import MARC_NS, OAI_IDENTIFIER_NS, OAI_NS
+from unicat_cli.demo.network import load_network
+from unicat_cli.demo.oai_endpoint import build_repository, make_app
+from unicat_cli.demo.records import FALLBACK_DATESTAMP, Repository
 
 OAI = f"{{{OAI_NS}}}"
 MARC = f"{{{MARC_NS}}}"

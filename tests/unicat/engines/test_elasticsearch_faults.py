@@ -79,7 +79,7 @@ def _records(count: int, tag: str) -> list[UnionRecord]:
 
 def _unicat(engine_url: str, store_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "unicat.cli", "--engine", engine_url, "--store", store_url, *args],
+        [sys.executable, "-m", "unicat_cli.cli", "--engine", engine_url, "--store", store_url, *args],
         capture_output=True,
         text=True,
         timeout=120,

@@ -14,7 +14,6 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from tests.conftest import build_union_record
-from unicat.engines import open_engine
 from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.engines.elasticsearch.connection import parse_engine_url
 from unicat.engines.elasticsearch.indices import SCHEMA_VERSION, IndexNames
@@ -24,6 +23,7 @@ from unicat.model import HarvestCheckpoint, MergeDecision, Source, SourceRecord,
 from unicat.oai_items import OaiSelection
 from unicat.query import SearchQuery, parse_search_params
 from unicat.settings import Settings
+from unicat_cli.wiring import open_engine
 
 OpenEngine = Callable[[], ElasticsearchEngine]
 

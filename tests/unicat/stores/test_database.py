@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from unicat.engines import open_database
 from unicat.engines.postgresql.database import to_psycopg
 from unicat.errors import ConfigError, DuplicateKey, EngineUnavailable, QueryTimeout
 from unicat.ports.database import Database, fetch_in, insert_numbered, iter_keyset
 from unicat.settings import Settings
+from unicat_cli.wiring import open_database
 
 TABLE = "CREATE TABLE shelf (id {id}, name TEXT NOT NULL UNIQUE, note TEXT)"
 IDS = {

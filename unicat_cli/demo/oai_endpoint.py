@@ -17,11 +17,11 @@ from aiohttp import web
 
 from search_app import oai
 from search_app.state import EXECUTOR
-from unicat.demo.network import DemoLibrary, library_records
-from unicat.demo.records import DEFAULT_REPOSITORY, Repository, build_records
 from unicat.model import Source
 from unicat.oai_protocol import MARC_NS, MARC_SCHEMA
 from unicat.settings import Settings
+from unicat_cli.demo.network import DemoLibrary, library_records
+from unicat_cli.demo.records import DEFAULT_REPOSITORY, Repository, build_records
 
 logger = logging.getLogger(__name__)
 

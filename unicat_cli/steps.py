@@ -1,5 +1,5 @@
 """The pipeline's steps as the CLI and the demo run them: harvest, index, serve, each reporting to the
-console. Stages are imported inside each step, so the core never imports a stage at import time.
+console. Stages are imported inside each step, so that a command loads only the stages it runs.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from aiohttp import web
 from unicat.catalogue import Catalogue
 from unicat.engine import Engine
 from unicat.model import Source
-from unicat.progress import ProgressBoard, ProgressLine, bar, rate
 from unicat.settings import Settings
+from unicat_cli.progress import ProgressBoard, ProgressLine, bar, rate
 
 if TYPE_CHECKING:
     from harvester import HarvestReport

@@ -11,10 +11,10 @@ import asyncio
 import time
 
 from unicat.catalogue import Catalogue
-from unicat.demo.network import load_network
-from unicat.demo.oai_endpoint import start_endpoints
 from unicat.settings import Settings
-from unicat.steps import echo, harvest_step, index_step, serve_forever
+from unicat_cli.demo.network import load_network
+from unicat_cli.demo.oai_endpoint import start_endpoints
+from unicat_cli.steps import echo, harvest_step, index_step, serve_forever
 
 
 async def run_demo(catalogue: Catalogue, settings: Settings, *, host: str, port: int, serve: bool) -> int:

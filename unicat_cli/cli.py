@@ -1,8 +1,8 @@
 """The ``unicat`` command: the composition root.
 
-It builds the settings and the engine once and hands them to the stages (``harvester``, ``indexer``,
-``search_app``). Stages are imported inside the commands that use them, so that each command loads
-only what it needs and the core never depends on a stage at import time.
+It builds the settings and the catalogue once and hands them to the stages (``harvester``,
+``indexer``, ``search_app``). Stages are imported inside the commands that use them, so that each
+command loads only what it needs (``unicat status`` never loads the web application).
 """
 
 from __future__ import annotations
@@ -21,15 +21,15 @@ from unicat import __version__
 from unicat.accounts import User
 from unicat.catalogue import Catalogue
 from unicat.engine import Engine
-from unicat.engines import open_catalogue
 from unicat.errors import BadParameter, SourceNotFound, UnicatError, UserExists, UserNotFound
 from unicat.model import PROFILES, QUARANTINE_STAGES, Source, SourceRef, check_source_code
 from unicat.ports.accounts import AccountStore
-from unicat.progress import ProgressLine
 from unicat.quarantine import DEFAULT_PAGE_SIZE
 from unicat.settings import Settings, settings_from_environment
 from unicat.status import DEFAULT_HISTORY, MAX_HISTORY, catalogue_status, format_status, printable
-from unicat.steps import echo, harvest_step, index_step, serve_forever
+from unicat_cli.progress import ProgressLine
+from unicat_cli.steps import echo, harvest_step, index_step, serve_forever
+from unicat_cli.wiring import open_catalogue
 
 log = logging.getLogger("unicat")
 
@@ -601,7 +601,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, catalogue: Catalogue
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
-    from unicat.demo.run import run_demo
+    from unicat_cli.demo.run import run_demo
 
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
@@ -609,7 +609,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, catalogue: Catalogue)
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
-    from unicat.migrate import migrate
+    from unicat_cli.migrate import migrate
 
     # An embedded target holds everything in its one file; an Elasticsearch target keeps the source's
     # store unless told otherwise (a new index beside the same database).

@@ -1,0 +1,76 @@
+"""Which adapter each URL names: the factories that open the engine, the stores' database and the
+catalogue the settings name, and the one place that picks SQLite, PostgreSQL or Elasticsearch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from unicat.catalogue import Catalogue
+from unicat.engine import Engine
+from unicat.errors import ConfigError
+from unicat.ports.database import Database
+from unicat.settings import Settings
+from unicat.stores.accounts import SqlAccountStore
+from unicat.stores.contributions import SqlContributionStore
+
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def sqlite_path(url: str) -> Path:
+    """The database file of a ``sqlite:///path`` URL (relative paths stay relative to the cwd)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise ConfigError(f"URL {url!r}: use sqlite:///path/to/unicat.db")
+    return Path(url[len(prefix) :])
+
+
+def open_engine(settings: Settings) -> Engine:
+    """Open the engine named by ``settings.engine_url`` on its own; creates or migrates its schema."""
+    url = settings.engine_url
+    if url.startswith("sqlite:"):
+        from unicat.engines.sqlite import SqliteEngine
+
+        return SqliteEngine(sqlite_path(url), settings)
+    if url.startswith(("http://", "https://")):
+        from unicat.engines.elasticsearch import ElasticsearchEngine
+
+        return ElasticsearchEngine(url, settings)
+    raise ConfigError(f"index URL {url!r}: expected sqlite:///path or http://host:port[/index-prefix]")
+
+
+def open_database(url: str, settings: Settings) -> Database:
+    """Open the stores' database named by ``url``; creates or migrates its schema."""
+    if url.startswith("sqlite:"):
+        from unicat.engines.sqlite.database import SqliteDatabase
+
+        return SqliteDatabase(sqlite_path(url), settings)
+    if url.startswith(POSTGRESQL_SCHEMES):
+        from unicat.engines.postgresql import PostgresDatabase
+
+        return PostgresDatabase(url, settings)
+    raise ConfigError(f"store URL {url!r}: expected sqlite:///path or postgresql://user@host:port/database")
+
+
+def open_catalogue(settings: Settings) -> Catalogue:
+    """Open the store's database and the engine; where both name one SQLite file, the engine runs on
+    the stores' connections (one file, one writer)."""
+    database = open_database(settings.resolved_store_url, settings)
+    try:
+        engine = _engine_beside(database, settings)
+    except BaseException:
+        database.close()
+        raise
+    return Catalogue(engine, SqlAccountStore(database), SqlContributionStore(database), database)
+
+
+def _engine_beside(database: Database, settings: Settings) -> Engine:
+    from unicat.engines.sqlite.database import SqliteDatabase
+
+    url = settings.engine_url
+    if isinstance(database, SqliteDatabase) and url.startswith("sqlite:"):
+        path = sqlite_path(url)
+        if path.resolve() == database.path.resolve():
+            from unicat.engines.sqlite import SqliteEngine
+
+            return SqliteEngine(path, settings, database)
+    return open_engine(settings)
