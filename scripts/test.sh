@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the tests need and run every quality gate: ruff, mypy --strict, pytest.
+# Install what the tests need and run every quality gate: ruff, import-linter, mypy --strict, pytest.
 # Arguments go to pytest (e.g. scripts/test.sh -k harvest).
 # Everything installed is cached outside the clone (apt, ~/.cache/pip, ~/.cache/unicat, ~/.m2), so only
 # the first run on a machine downloads anything.
@@ -22,6 +22,8 @@ step "XML schemas of the OAI-PMH tests: fetch once from Debian and npm packages,
 step "ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+step "import-linter (the direction of imports: [tool.importlinter] in pyproject.toml)"
+.venv/bin/lint-imports
 step "mypy --strict"
 .venv/bin/mypy unicat unicat_cli harvester indexer search_app bench tests/es_node.py tests/support setup.py
 step "pytest"

@@ -6,5 +6,6 @@ this package. The demo network and ``unicat migrate`` live here because they wir
 
 Why a package of its own, and why this name: the core (``unicat``) must not import the stages, and a
 module inside it that did (the CLI used to) made that rule hold only while its imports stayed lazy.
-``unicat_cli`` says what a newcomer will look for in it: the command users run.
+Above everything, the rule is checked by import-linter instead (``[tool.importlinter]`` in
+``pyproject.toml``). ``unicat_cli`` says what a newcomer will look for in it: the command users run.
 """
