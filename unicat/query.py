@@ -1,6 +1,6 @@
 """The query model: what a search asks, independent of the engine and of the protocol that asked.
 
-The web search, the JSON API and SRU's CQL (:mod:`unicat.cql`) all build a :class:`SearchQuery`;
+The web search, the JSON API and SRU's CQL (:mod:`search_app.sru.cql`) all build a :class:`SearchQuery`;
 each engine turns it into its own query language. Text is analysed here with :mod:`unicat.analysis`,
 so both engines receive the same tokens.
 

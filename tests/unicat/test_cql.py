@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from unicat.cql import BooleanClause, CqlError, Modifier, Relation, SearchClause, parse
-from unicat.cql_search import DC_SET, translate
+from search_app.sru.cql import BooleanClause, CqlError, Modifier, Relation, SearchClause, parse
+from search_app.sru.cql_search import DC_SET, translate
 from unicat.query import And, Clause, MatchAll, Not, Or, ValueFilter, YearRange
 
 

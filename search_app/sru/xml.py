@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from search_app.sru_request import DC_SCHEMA, MARCXML_SCHEMA, SruDiagnostic, SruRequest
+from search_app.sru.request import DC_SCHEMA, MARCXML_SCHEMA, SruDiagnostic, SruRequest
 from unicat.model import UnionRecord
 from unicat.oai_protocol import DC_NS
 from unicat.query import FacetCount

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from unicat.cql import CqlError
-from unicat.cql_search import resolve_index, sort_by
+from search_app.sru.cql import CqlError
+from search_app.sru.cql_search import resolve_index, sort_by
 from unicat.oai_protocol import OAI_DC_NS
 from unicat.query import FACET_FIELDS, SortOrder
 from unicat.settings import Settings
@@ -39,7 +39,7 @@ SCHEMAS: dict[str, str] = {
 """Every recordSchema name or identifier we accept → the schema identifier it means."""
 SCHEMA_NAMES = {MARCXML_SCHEMA: "marcxml", DC_SCHEMA: "dc", OAI_DC_SCHEMA: "oai_dc"}
 
-# Index (as resolved by unicat.cql_search) → the engine facet it counts.
+# Index (as resolved by search_app.sru.cql_search) → the engine facet it counts.
 FACET_INDEXES: dict[tuple[str, str], str] = {
     ("unicat", "library"): "library",
     ("bath", "possessinginstitution"): "library",

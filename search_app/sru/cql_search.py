@@ -1,4 +1,4 @@
-"""A CQL tree (:mod:`unicat.cql`) as the query model: context sets, indexes, relations, masking, sort.
+"""A CQL tree (:mod:`search_app.sru.cql`) as the query model: context sets, indexes, relations, masking, sort.
 
 Context sets and their indexes (names are case-insensitive; an unqualified index is looked up in
 ``dc``, then ``bath``, ``cql``, ``unicat``, unless the query assigns a default set with ``>"uri"``):
@@ -27,8 +27,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from search_app.sru.cql import BooleanClause, CqlError, CqlQuery, Modifier, Node, SearchClause, SortKey
 from unicat.analysis import tokens
-from unicat.cql import BooleanClause, CqlError, CqlQuery, Modifier, Node, SearchClause, SortKey
 from unicat.identifiers import normalize_isbn
 from unicat.query import (
     And,

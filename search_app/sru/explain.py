@@ -1,15 +1,13 @@
 """The ZeeRex explain record: what this SRU server answers, built from the tables that answer it.
 
-The context sets and indexes come from :mod:`unicat.cql_search`, the schemas and limits from
-:mod:`search_app.sru_request` and the settings, so explain never lists what a search would refuse.
+The context sets and indexes come from :mod:`search_app.sru.cql_search`, the schemas and limits from
+:mod:`search_app.sru.request` and the settings, so explain never lists what a search would refuse.
 The server's host and port are those the client used.
 """
 
 from __future__ import annotations
 
-from search_app.sru_request import DC_SCHEMA, FACET_NAMES, MARCXML_SCHEMA, OAI_DC_SCHEMA
-from unicat import oai_protocol
-from unicat.cql_search import (
+from search_app.sru.cql_search import (
     CODE_RELATIONS,
     CONTEXT_SETS,
     INDEX_NAMES,
@@ -17,6 +15,8 @@ from unicat.cql_search import (
     TEXT_RELATIONS,
     YEAR_RELATIONS,
 )
+from search_app.sru.request import DC_SCHEMA, FACET_NAMES, MARCXML_SCHEMA, OAI_DC_SCHEMA
+from unicat import oai_protocol
 from unicat.record_xml import escape
 from unicat.settings import Settings
 

@@ -1,6 +1,6 @@
 """CQL (Contextual Query Language 1.2 / 2.0) parsed into a tree, with SRU's own diagnostics.
 
-SRU clients send CQL; :mod:`unicat.cql_search` turns the tree into the query model. This module only
+SRU clients send CQL; :mod:`search_app.sru.cql_search` turns the tree into the query model. This module only
 knows the grammar, so its errors are the syntax diagnostics of SRU (``info:srw/diagnostic/1/N``)::
 
     cqlQuery     ::= prefixAssignment* scopedClause [sortBy sortKey+]

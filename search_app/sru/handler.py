@@ -1,8 +1,8 @@
 """The SRU endpoint, ``GET|POST /sru``: searchRetrieve (CQL) and explain, SRU 1.2 and 2.0.
 
-CQL is parsed by :mod:`unicat.cql` and translated by :mod:`unicat.cql_search` into the same query
-model as the web search, then run by the engine in the app's thread pool. Every problem is an SRU
-diagnostic in an SRU response, never an HTML error page: SRU 1.2 answers them with HTTP 200 (the
+CQL is parsed by :mod:`search_app.sru.cql` and translated by :mod:`search_app.sru.cql_search` into the
+same query model as the web search, then run by the engine in the app's thread pool. Every problem is
+an SRU diagnostic in an SRU response, never an HTML error page: SRU 1.2 answers them with HTTP 200 (the
 body says what went wrong), SRU 2.0 with the HTTP status that fits a fatal diagnostic (400 for what
 the client must change, 503 for a busy engine, 500 for our own failure) and 200 otherwise.
 """
@@ -17,13 +17,13 @@ from dataclasses import replace
 from aiohttp import web
 
 from search_app.links import record_url
-from search_app.sru_explain import zeerex
-from search_app.sru_request import FACET_NAMES, SruDiagnostic, SruRequest, negotiate_version, read_request
-from search_app.sru_xml import CONTENT_TYPES, Facet, explain_response, fatal, search_response
+from search_app.sru.cql import CqlError, parse
+from search_app.sru.cql_search import translate
+from search_app.sru.explain import zeerex
+from search_app.sru.request import FACET_NAMES, SruDiagnostic, SruRequest, negotiate_version, read_request
+from search_app.sru.xml import CONTENT_TYPES, Facet, explain_response, fatal, search_response
 from search_app.state import ENGINE, SETTINGS, in_thread
 from search_app.timing import add_engine_time
-from unicat.cql import CqlError, parse
-from unicat.cql_search import translate
 from unicat.errors import EngineUnavailable, QueryTimeout
 from unicat.query import SearchQuery, SearchResult
 
