@@ -12,11 +12,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from search_app import account_pages, api, contributions, moderation, oai, overlap, pages, reading_lists, sru
+from search_app import account_pages, contributions, moderation, oai, overlap, reading_lists, sru
 from search_app import merges as merge_desk
 from search_app.auth import HASHING, LIMITS, Limits, session_middleware
+from search_app.catalogue import api, pages
+from search_app.catalogue.highlight import highlight
 from search_app.errors import error_middleware
-from search_app.highlight import highlight
 from search_app.icons import format_badges
 from search_app.labels import DEFAULT_FACETS_FILE, load_labels
 from search_app.links import api_record_url, record_url

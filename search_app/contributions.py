@@ -21,7 +21,7 @@ from aiohttp import web
 
 from search_app.account_pages import form_fields, see_other
 from search_app.auth import Viewer, check_post_rate, count_post, require_signed_in, viewer
-from search_app.fetch import find_record
+from search_app.catalogue.fetch import find_record
 from search_app.render import render
 from search_app.state import CATALOGUE, CONTRIBUTIONS, in_thread
 from unicat.accounts import User
@@ -87,7 +87,7 @@ def visible_comments(found: RecordContributions, seen: Viewer) -> list[CommentVi
 
 
 async def readers_context(request: web.Request, record: UnionRecord) -> dict[str, Any]:
-    """What the record page shows of its readers (search_app/pages.py's record page adds it)."""
+    """What the record page shows of its readers (search_app/catalogue/pages.py's record page adds it)."""
     found = await in_thread(request.app, record_contributions, request.app[CATALOGUE], record.id)
     seen = viewer(request)
     return {
@@ -131,7 +131,9 @@ def record_page(union_id: str, anchor: str = "") -> str:
 async def post_comment(request: web.Request) -> web.Response:
     """Take the record page's comment form; a refused comment shows the page again (400) with the
     reason and the text as typed."""
-    from search_app.pages import record_page as show_record  # the pages show what this module gathers
+    from search_app.catalogue.pages import (
+        record_page as show_record,  # the pages show what this module gathers
+    )
 
     seen = require_signed_in(request)
     form = await form_fields(request, long=("body",))

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from search_app.fetch import query_lists
+from search_app.catalogue.fetch import query_lists
 from search_app.state import ENGINE, in_thread
 from search_app.timing import add_engine_time
 from unicat.errors import BadParameter, SourceNotFound

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from search_app.auth import viewer
-from search_app.fetch import find_record
+from search_app.catalogue.fetch import find_record
 from search_app.reindex import REINDEXER
 from search_app.render import render
 from search_app.state import ENGINE, SOURCES, in_thread

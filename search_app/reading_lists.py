@@ -23,7 +23,7 @@ from aiohttp import web
 
 from search_app.account_pages import form_fields, see_other
 from search_app.auth import Viewer, check_post_rate, count_post, require_signed_in, viewer
-from search_app.fetch import MAX_ID_LENGTH, find_record
+from search_app.catalogue.fetch import MAX_ID_LENGTH, find_record
 from search_app.links import record_url
 from search_app.render import render
 from search_app.state import CATALOGUE, CONTRIBUTIONS, SETTINGS, in_thread

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from unicat.highlight import match_spans
+from search_app.catalogue.spans import match_spans
 from unicat.query import parse_text_query
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from unicat.highlight import match_spans
+from search_app.catalogue.spans import match_spans
 from unicat.query import SearchQuery
 
 

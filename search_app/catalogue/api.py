@@ -6,10 +6,10 @@ import logging
 
 from aiohttp import web
 
-from search_app.fetch import find_record, run_search
+from search_app.catalogue.fetch import find_record, run_search
+from search_app.catalogue.present import search_json
 from search_app.harvests import fetch_status
 from search_app.openapi import openapi_json
-from search_app.present import search_json
 from search_app.quarantine import fetch_quarantine
 from search_app.state import CATALOGUE, LABELS, SETTINGS, in_thread
 from unicat.catalogue import Catalogue
