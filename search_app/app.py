@@ -12,8 +12,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from search_app import account_pages, contributions, moderation, oai, overlap, reading_lists, sru
 from search_app import merges as merge_desk
+from search_app import moderation, oai, overlap, sru
 from search_app.auth import HASHING, LIMITS, Limits, session_middleware
 from search_app.catalogue import api, pages
 from search_app.catalogue.highlight import highlight
@@ -21,6 +21,7 @@ from search_app.errors import error_middleware
 from search_app.icons import format_badges
 from search_app.labels import DEFAULT_FACETS_FILE, load_labels
 from search_app.links import api_record_url, record_url
+from search_app.readers import accounts, contributions, reading_lists
 from search_app.reindex import REINDEXER, Reindexer, ReindexJob, reindexer_context
 from search_app.render import STATIC_DIR, make_environment
 from search_app.sources import DEFAULT_TTL, SourceDirectory
@@ -98,7 +99,7 @@ def make_app(
     app.router.add_get("/api/status", api.api_status, name="api_status")
     app.router.add_get("/api/quarantine", api.api_quarantine, name="api_quarantine")
     app.router.add_get("/api/openapi.json", api.api_openapi, name="api_openapi")
-    account_pages.add_routes(app)
+    accounts.add_routes(app)
     reading_lists.add_routes(app)
     contributions.add_routes(app)
     moderation.add_routes(app)

@@ -12,8 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from search_app.account_pages import form_fields, see_other
 from search_app.auth import viewer
+from search_app.readers.accounts import form_fields, see_other
+from search_app.readers.record_aliases import live_ids
 from search_app.render import render
 from search_app.state import CATALOGUE, CONTRIBUTIONS, in_thread
 from unicat.accounts import User
@@ -22,7 +23,6 @@ from unicat.errors import BadParameter
 from unicat.model import UnionRecord
 from unicat.moderation import QueueItem, moderate, queue
 from unicat.readers import Comment, ModerationAction, check_verb, shown_name
-from unicat.record_aliases import live_ids
 
 LOG_SHOWN = 100
 DONE_MESSAGES = {

@@ -4,8 +4,8 @@ and reading lists.
 All of it is attached to the **union id** a reader saw, and kept apart from the union index, so that
 ``unicat index`` (which rebuilds the index) never touches it. When a record is merged into another,
 its old id redirects to the new one (:mod:`indexer.ids`), and what readers wrote on the old id shows
-on the record it now lives in (:func:`unicat.record_aliases.aliases`); when a split is undone and the
-old id lives again, its comments go back with it, because they never moved.
+on the record it now lives in (:func:`search_app.readers.record_aliases.aliases`); when a split is
+undone and the old id lives again, its comments go back with it, because they never moved.
 
 Every value a person types is checked here with a message that says what is wrong, so the web forms,
 the JSON API and any script refuse alike.

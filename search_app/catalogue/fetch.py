@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from search_app.errors import RecordNotFound
+from search_app.readers.reader_data import rating_summaries, tagged_ids
 from search_app.state import CATALOGUE, ENGINE, SETTINGS, SOURCES, in_thread
 from search_app.timing import add_engine_time
 from unicat.catalogue import Catalogue
 from unicat.model import UnionRecord
 from unicat.query import TAG_FILTER, SearchQuery, SearchResult, parse_search_params
-from unicat.reader_data import rating_summaries, tagged_ids
 from unicat.readers import RatingSummary
 
 MAX_ID_LENGTH = 200

@@ -29,8 +29,8 @@ from pybtex.richtext import Text
 from search_app_catalogue import RECORDS, catalogue_settings, fill
 from test_search_app_accessibility import assert_accessible
 
-from search_app import reading_lists
 from search_app.app import make_app
+from search_app.readers import reading_lists
 from tests.provider.conftest import open_test_catalogue
 from unicat.catalogue import Catalogue
 from unicat.oai_protocol import MARC_NS

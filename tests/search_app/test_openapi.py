@@ -20,11 +20,11 @@ from search_app.harvests import MAX_SOURCES
 from search_app.oai.arguments import VERBS
 from search_app.oai.formats import FORMATS
 from search_app.openapi import DOCUMENT_FILE, openapi_document
+from search_app.readers.citations import BIBTEX_MEDIA_TYPE, EXPORT_KINDS, MARCXML_MEDIA_TYPE, RIS_MEDIA_TYPE
 from search_app.sru.cql import MAX_QUERY_CHARS
 from unicat import quarantine, readers
 from unicat.accounts import MAX_DISPLAY_NAME, MAX_PASSWORD, MIN_PASSWORD
 from unicat.catalogue import Catalogue
-from unicat.citations import BIBTEX_MEDIA_TYPE, EXPORT_KINDS, MARCXML_MEDIA_TYPE, RIS_MEDIA_TYPE
 from unicat.model import QUARANTINE_STAGES
 from unicat.query import MAX_PAGE, MAX_QUERY_LENGTH, SORT_ORDERS
 from unicat.settings import Settings

@@ -33,9 +33,7 @@ from pybtex.bibtex.utils import change_case
 from pybtex.database import BibliographyData, parse_string
 
 from indexer import run_index
-from tests.indexer.indexer_testdata import iso2709_records
-from tests.oai_schemas import validate_xml, xmllint_validate
-from unicat.citations import (
+from search_app.readers.citations import (
     BIBTEX_MEDIA_TYPE,
     EXPORT_KINDS,
     MARCXML_MEDIA_TYPE,
@@ -46,6 +44,8 @@ from unicat.citations import (
     write_bibtex,
     write_ris,
 )
+from tests.indexer.indexer_testdata import iso2709_records
+from tests.oai_schemas import validate_xml, xmllint_validate
 from unicat.engines.sqlite import SqliteEngine
 from unicat.errors import BadParameter
 from unicat.export import write_marcxml

@@ -5,7 +5,7 @@ entries. Implemented once in SQL over either database (``unicat/stores/contribut
 Every ``add_*`` stores a new item and returns it with its ``id`` and time (``created``/``at``/``added``)
 filled in; an item that already has an id or a time keeps it (a copied catalogue's: ``unicat migrate``),
 and later ids are numbered after the highest. Items point at union ids as posted;
-:mod:`unicat.record_aliases` gathers the ids merged into a record.
+:mod:`search_app.readers.record_aliases` gathers the ids merged into a record.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 database (SQLite alone; PostgreSQL beside Elasticsearch): what readers add (unicat/readers.py):
 comments, ratings, tags, reports and the moderation log, reading lists and their entries; the
 redirects of the engine that gather what was written on the ids merged into a record
-(unicat/record_aliases.py); and writes from many threads, and from several catalogues, at once.
+(search_app/readers/record_aliases.py); and writes from many threads, and from several catalogues, at once.
 
 Expected answers come from what each test writes (ordered and counted here with plain Python), never
 from running the store itself. Times are given where an order depends on them: a stored time has
@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import pytest
 
+from search_app.readers.record_aliases import aliases, live_ids
 from tests.at_once import all_at_once
 from tests.conftest import CatalogueFactory
 from unicat.catalogue import Catalogue
@@ -24,7 +25,6 @@ from unicat.engine import Engine
 from unicat.errors import ItemNotFound
 from unicat.model import UnionRecord
 from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
-from unicat.record_aliases import aliases, live_ids
 
 MakeRecord = Callable[..., UnionRecord]
 MISSING = 10**9

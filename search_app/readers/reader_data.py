@@ -2,7 +2,7 @@
 of search results.
 
 A record's readers' data is what was written on its own id and on every id that now redirects to it
-(:func:`unicat.record_aliases.aliases`). One reader may have rated or tagged two records that were
+(:func:`search_app.readers.record_aliases.aliases`). One reader may have rated or tagged two records that were
 later merged: they count once (their latest rating; each tag once), as one reader of one edition.
 """
 
@@ -12,11 +12,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from search_app.readers.record_aliases import aliases, live_ids
 from unicat.accounts import User
 from unicat.catalogue import Catalogue
 from unicat.query import MAX_ID_FILTER
 from unicat.readers import Comment, Rating, RatingSummary, Report, Tag, summarise
-from unicat.record_aliases import aliases, live_ids
 
 
 @dataclass(frozen=True, slots=True)

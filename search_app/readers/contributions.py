@@ -7,7 +7,7 @@ are plain text: the page escapes them and keeps their line breaks, nothing in th
 Who sees what: everyone sees the comments no librarian hid; the author of a hidden comment sees it
 with the librarian's reason; librarians see every comment with its open reports. Everything is
 attached to the record's union id as the reader saw it; a record page also shows what was written on
-the ids merged into it (unicat/reader_data.py).
+the ids merged into it (search_app/readers/reader_data.py).
 
 Posting (comments, reports) is rate-limited per account and per address (``post_limit_*``).
 """
@@ -19,16 +19,16 @@ from typing import Any
 
 from aiohttp import web
 
-from search_app.account_pages import form_fields, see_other
 from search_app.auth import Viewer, check_post_rate, count_post, require_signed_in, viewer
 from search_app.catalogue.fetch import find_record
+from search_app.readers.accounts import form_fields, see_other
+from search_app.readers.reader_data import RecordContributions, record_contributions
 from search_app.render import render
 from search_app.state import CATALOGUE, CONTRIBUTIONS, in_thread
 from unicat.accounts import User
 from unicat.clock import utc_now
 from unicat.errors import BadParameter, ItemNotFound
 from unicat.model import UnionRecord
-from unicat.reader_data import RecordContributions, record_contributions
 from unicat.readers import (
     MAX_TAGS_PER_RECORD,
     Comment,

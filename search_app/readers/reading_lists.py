@@ -1,5 +1,5 @@
 """Readers' reading lists: one's own lists, each list's permalink, its JSON, and its export as RIS,
-BibTeX or MARCXML (:mod:`unicat.citations`).
+BibTeX or MARCXML (:mod:`search_app.readers.citations`).
 
 Who may do what: a signed-in reader makes lists and changes only their own; a public list can be
 read by anyone, signed in or not, at ``/lists/{id}``; a private one only by its owner (anyone else
@@ -7,9 +7,9 @@ gets 403, which says the list exists but is not theirs to read). The export and 
 permalink's rule.
 
 An entry keeps the union id it was added as. A record merged away since shows as the record it now
-lives in (:func:`unicat.record_aliases.live_ids`), once even if the list held both ids; a record gone
-from the catalogue altogether stays on the list, shown as no longer in the catalogue, and is left
-out of exports (there is nothing to cite).
+lives in (:func:`search_app.readers.record_aliases.live_ids`), once even if the list held both ids; a
+record gone from the catalogue altogether stays on the list, shown as no longer in the catalogue, and
+is left out of exports (there is nothing to cite).
 """
 
 from __future__ import annotations
@@ -21,14 +21,15 @@ from typing import Any
 
 from aiohttp import web
 
-from search_app.account_pages import form_fields, see_other
 from search_app.auth import Viewer, check_post_rate, count_post, require_signed_in, viewer
 from search_app.catalogue.fetch import MAX_ID_LENGTH, find_record
 from search_app.links import record_url
+from search_app.readers.accounts import form_fields, see_other
+from search_app.readers.citations import EXPORT_KINDS, export_records
+from search_app.readers.record_aliases import live_ids
 from search_app.render import render
 from search_app.state import CATALOGUE, CONTRIBUTIONS, SETTINGS, in_thread
 from unicat.catalogue import Catalogue
-from unicat.citations import EXPORT_KINDS, export_records
 from unicat.clock import utc_now
 from unicat.errors import BadParameter, ItemNotFound
 from unicat.model import UnionRecord
@@ -42,7 +43,6 @@ from unicat.readers import (
     check_list_name,
     shown_name,
 )
-from unicat.record_aliases import live_ids
 
 PRIVATE_MESSAGE = "this reading list is private: only the reader who made it can see it"
 NOT_OWNER_MESSAGE = "only the reader who made this list can change it"
