@@ -12,17 +12,17 @@ from pathlib import Path
 
 from aiohttp import web
 
-from search_app import merges as merge_desk
-from search_app import moderation, oai, overlap, sru
+from search_app import oai, sru
 from search_app.auth import HASHING, LIMITS, Limits, session_middleware
 from search_app.catalogue import api, pages
 from search_app.catalogue.highlight import highlight
 from search_app.errors import error_middleware
 from search_app.icons import format_badges
 from search_app.labels import DEFAULT_FACETS_FILE, load_labels
+from search_app.librarians import merges, moderation_desk, overlap
+from search_app.librarians.reindex import REINDEXER, Reindexer, ReindexJob, reindexer_context
 from search_app.links import api_record_url, record_url
 from search_app.readers import accounts, contributions, reading_lists
-from search_app.reindex import REINDEXER, Reindexer, ReindexJob, reindexer_context
 from search_app.render import STATIC_DIR, make_environment
 from search_app.sources import DEFAULT_TTL, SourceDirectory
 from search_app.state import (
@@ -102,8 +102,8 @@ def make_app(
     accounts.add_routes(app)
     reading_lists.add_routes(app)
     contributions.add_routes(app)
-    moderation.add_routes(app)
-    merge_desk.add_routes(app)
+    moderation_desk.add_routes(app)
+    merges.add_routes(app)
     overlap.add_routes(app)
     sru.add_routes(app)
     oai.add_routes(app, oai.OaiRepository(catalogue.engine, oai.FORMATS, settings, sample_id="u6lqsbyb5cmra"))

@@ -8,9 +8,9 @@ from aiohttp import web
 
 from search_app.catalogue.fetch import find_record, run_search
 from search_app.catalogue.present import search_json
-from search_app.harvests import fetch_status
+from search_app.librarians.harvests import fetch_status
+from search_app.librarians.quarantine import fetch_quarantine
 from search_app.openapi import openapi_json
-from search_app.quarantine import fetch_quarantine
 from search_app.state import CATALOGUE, LABELS, SETTINGS, in_thread
 from unicat.catalogue import Catalogue
 from unicat.errors import EngineError

@@ -12,9 +12,9 @@ from aiohttp import web
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record, run_search
 from search_app.catalogue.present import FacetView, facet_views, holdings_by_library, value_label
-from search_app.harvests import StatusParams, fetch_status
+from search_app.librarians.harvests import StatusParams, fetch_status
+from search_app.librarians.quarantine import fetch_quarantine, filter_query
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
-from search_app.quarantine import fetch_quarantine, filter_query
 from search_app.readers.contributions import readers_context
 from search_app.readers.reading_lists import lists_for_record_page
 from search_app.render import render

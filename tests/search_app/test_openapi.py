@@ -16,7 +16,7 @@ from search_app_catalogue import ClientFactory, catalogue_settings
 from search_app.app import make_app
 from search_app.auth import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE
 from search_app.catalogue.fetch import MAX_ID_LENGTH
-from search_app.harvests import MAX_SOURCES
+from search_app.librarians.harvests import MAX_SOURCES
 from search_app.oai.arguments import VERBS
 from search_app.oai.formats import FORMATS
 from search_app.openapi import DOCUMENT_FILE, openapi_document

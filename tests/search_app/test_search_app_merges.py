@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 
 from indexer import run_index
 from search_app.app import make_app
-from search_app.reindex import REINDEXER
+from search_app.librarians.reindex import REINDEXER
 from tests.indexer.indexer_testdata import (
     PRIDE_1994,
     PRIDE_2003_A,

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record
-from search_app.reindex import REINDEXER
+from search_app.librarians.reindex import REINDEXER
 from search_app.render import render
 from search_app.state import ENGINE, SOURCES, in_thread
 from unicat import merges

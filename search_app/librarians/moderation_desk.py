@@ -1,8 +1,8 @@
 """The librarians' moderation desk: ``GET /librarians/moderation`` shows the queue of reported
 comments (with the forms to hide a comment or dismiss its reports), the comments hidden lately (with
 the form to restore each) and the log of every action; ``POST /librarians/moderation`` takes those
-forms (:mod:`unicat.moderation` does the work). ``GET /api/moderation`` gives the same as JSON, to
-librarians only: reports name their readers.
+forms (:mod:`search_app.librarians.moderation` does the work). ``GET /api/moderation`` gives the same
+as JSON, to librarians only: reports name their readers.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from search_app.auth import viewer
+from search_app.librarians.moderation import QueueItem, moderate, queue
 from search_app.readers.accounts import form_fields, see_other
 from search_app.readers.record_aliases import live_ids
 from search_app.render import render
@@ -21,7 +22,6 @@ from unicat.accounts import User
 from unicat.catalogue import Catalogue
 from unicat.errors import BadParameter
 from unicat.model import UnionRecord
-from unicat.moderation import QueueItem, moderate, queue
 from unicat.readers import Comment, ModerationAction, check_verb, shown_name
 
 LOG_SHOWN = 100
