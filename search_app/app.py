@@ -19,7 +19,7 @@ from search_app.catalogue.highlight import highlight
 from search_app.errors import error_middleware
 from search_app.icons import format_badges
 from search_app.labels import DEFAULT_FACETS_FILE, load_labels
-from search_app.librarians import merges, moderation_desk, overlap
+from search_app.librarians import harvests, merges, moderation_desk, overlap, quarantine
 from search_app.librarians.reindex import REINDEXER, Reindexer, ReindexJob, reindexer_context
 from search_app.links import api_record_url, record_url
 from search_app.readers import accounts, contributions, reading_lists
@@ -91,13 +91,13 @@ def make_app(
     app.router.add_get("/", pages.home, name="home")
     app.router.add_get("/search", pages.search, name="search")
     app.router.add_get("/record/{id}", pages.record, name="record")
-    app.router.add_get("/librarians/harvests", pages.harvests, name="harvests")
-    app.router.add_get("/librarians/quarantine", pages.quarantine, name="quarantine")
+    app.router.add_get("/librarians/harvests", harvests.harvests_page, name="harvests")
+    app.router.add_get("/librarians/quarantine", quarantine.quarantine_desk, name="quarantine")
     app.router.add_get("/healthz", api.healthz, name="healthz")
     app.router.add_get("/api/search", api.api_search, name="api_search")
     app.router.add_get("/api/records/{id}", api.api_record, name="api_record")
-    app.router.add_get("/api/status", api.api_status, name="api_status")
-    app.router.add_get("/api/quarantine", api.api_quarantine, name="api_quarantine")
+    app.router.add_get("/api/status", harvests.api_status, name="api_status")
+    app.router.add_get("/api/quarantine", quarantine.api_quarantine, name="api_quarantine")
     app.router.add_get("/api/openapi.json", api.api_openapi, name="api_openapi")
     accounts.add_routes(app)
     reading_lists.add_routes(app)

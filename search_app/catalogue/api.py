@@ -1,4 +1,5 @@
-"""The JSON API: search, records, health, harvest status, and the OpenAPI document that describes them."""
+"""The JSON API of the catalogue: search, records, health, and the OpenAPI document that describes the
+whole HTTP interface (the librarians' and readers' JSON routes live beside their pages)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ from aiohttp import web
 
 from search_app.catalogue.fetch import find_record, run_search
 from search_app.catalogue.present import search_json
-from search_app.librarians.harvests import fetch_status
-from search_app.librarians.quarantine import fetch_quarantine
 from search_app.openapi import openapi_json
 from search_app.state import CATALOGUE, LABELS, SETTINGS, in_thread
 from unicat.catalogue import Catalogue
@@ -50,19 +49,6 @@ async def api_record(request: web.Request) -> web.Response:
     if isinstance(found, str):
         raise web.HTTPMovedPermanently(request.app.router["api_record"].url_for(id=found))
     return web.json_response(found.to_json())
-
-
-async def api_status(request: web.Request) -> web.Response:
-    """``/api/status``: the JSON of `unicat status --json` (``source``, ``runs`` as its CODE, ``--runs``)."""
-    _, status = await fetch_status(request)
-    return web.json_response(status.to_json())
-
-
-async def api_quarantine(request: web.Request) -> web.Response:
-    """``/api/quarantine``: the JSON of `unicat quarantine list --json` (``source``, ``stage``,
-    ``page``, ``page_size`` as its options)."""
-    page = await fetch_quarantine(request)
-    return web.json_response(page.to_json())
 
 
 async def api_openapi(request: web.Request) -> web.Response:

@@ -1,8 +1,7 @@
-"""The HTML pages: home, results, record, and the librarians' harvest page."""
+"""The catalogue's HTML pages: home, results, record."""
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -12,25 +11,13 @@ from aiohttp import web
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record, run_search
 from search_app.catalogue.present import FacetView, facet_views, holdings_by_library, value_label
-from search_app.librarians.harvests import StatusParams, fetch_status
-from search_app.librarians.quarantine import fetch_quarantine, filter_query
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.readers.contributions import readers_context
 from search_app.readers.reading_lists import lists_for_record_page
 from search_app.render import render
 from search_app.state import ENGINE, LABELS, SETTINGS, SOURCES, in_thread
-from unicat.clock import utc_now
 from unicat.model import UnionRecord
 from unicat.query import MAX_PAGE
-from unicat.status import (
-    DEFAULT_HISTORY,
-    HEALTH_LABELS,
-    MAX_HISTORY,
-    STALE_INTERVALS,
-    format_age,
-    format_duration,
-    format_rate,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,43 +138,3 @@ def own_library(request: web.Request) -> str | None:
     """The library of a signed-in librarian (its holdings come first), if any."""
     user = viewer(request).user
     return user.library if user is not None and user.role != "patron" else None
-
-
-async def harvests(request: web.Request) -> web.Response:
-    """For librarians: each source's health, counts, last success and error, its history, and the
-    latest quarantined records."""
-    params, status = await fetch_status(request)
-    more = StatusParams(params.codes, min(MAX_HISTORY, max(2 * params.runs, DEFAULT_HISTORY)))
-    context = {
-        "q": "",
-        "status": status,
-        "params": params,
-        "library_names": {source.code: source.name for source in status.sources},
-        "json_url": "/api/status" + params.query_string(),
-        "more_url": None if params.runs >= MAX_HISTORY else "/librarians/harvests" + more.query_string(),
-        "labels_of_health": HEALTH_LABELS,
-        "stale_intervals": STALE_INTERVALS,
-        "duration": format_duration,
-        "rate": format_rate,
-        "age": functools.partial(format_age, now=status.generated),
-    }
-    return render(request, "harvests.html", context)
-
-
-async def quarantine(request: web.Request) -> web.Response:
-    """For librarians: every quarantined record, newest first, paged, with the counts per library and
-    stage, and links that filter by them."""
-    page = await fetch_quarantine(request)
-    wanted = page.filter
-    names = await request.app[SOURCES].names()
-    context = {
-        "q": "",
-        "page": page,
-        "library_names": names,
-        "json_url": "/api/quarantine" + filter_query(wanted),
-        "first_url": filter_query(wanted, 1),
-        "previous_url": (filter_query(wanted, wanted.page - 1) or "?") if wanted.page > 1 else None,
-        "next_url": filter_query(wanted, wanted.page + 1) if wanted.page < page.last_page else None,
-        "age": functools.partial(format_age, now=utc_now()),
-    }
-    return render(request, "quarantine.html", context)

@@ -6,6 +6,7 @@ runs each history holds). A bad one is a 400 naming it, an unknown source code t
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,11 +15,22 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from search_app.catalogue.fetch import query_lists
+from search_app.render import render
 from search_app.state import ENGINE, in_thread
 from search_app.timing import add_engine_time
 from unicat.errors import BadParameter, SourceNotFound
 from unicat.model import SOURCE_CODE_RE
-from unicat.status import DEFAULT_HISTORY, MAX_HISTORY, CatalogueStatus, catalogue_status
+from unicat.status import (
+    DEFAULT_HISTORY,
+    HEALTH_LABELS,
+    MAX_HISTORY,
+    STALE_INTERVALS,
+    CatalogueStatus,
+    catalogue_status,
+    format_age,
+    format_duration,
+    format_rate,
+)
 
 STATUS_PARAMETERS = ("source", "runs")
 MAX_SOURCES = 100
@@ -72,3 +84,30 @@ async def fetch_status(request: web.Request) -> tuple[StatusParams, CatalogueSta
         raise BadParameter("source", f"there is no source with code {exc.code!r}") from None
     add_engine_time(request, started)
     return params, status
+
+
+async def harvests_page(request: web.Request) -> web.Response:
+    """For librarians: each source's health, counts, last success and error, its history, and the
+    latest quarantined records."""
+    params, status = await fetch_status(request)
+    more = StatusParams(params.codes, min(MAX_HISTORY, max(2 * params.runs, DEFAULT_HISTORY)))
+    context = {
+        "q": "",
+        "status": status,
+        "params": params,
+        "library_names": {source.code: source.name for source in status.sources},
+        "json_url": "/api/status" + params.query_string(),
+        "more_url": None if params.runs >= MAX_HISTORY else "/librarians/harvests" + more.query_string(),
+        "labels_of_health": HEALTH_LABELS,
+        "stale_intervals": STALE_INTERVALS,
+        "duration": format_duration,
+        "rate": format_rate,
+        "age": functools.partial(format_age, now=status.generated),
+    }
+    return render(request, "harvests.html", context)
+
+
+async def api_status(request: web.Request) -> web.Response:
+    """``/api/status``: the JSON of `unicat status --json` (``source``, ``runs`` as its CODE, ``--runs``)."""
+    _, status = await fetch_status(request)
+    return web.json_response(status.to_json())

@@ -7,6 +7,7 @@ functions as the command line's options; a bad one is a 400 naming it.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
@@ -14,8 +15,10 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from search_app.catalogue.fetch import query_lists
-from search_app.state import ENGINE, in_thread
+from search_app.render import render
+from search_app.state import ENGINE, SOURCES, in_thread
 from search_app.timing import add_engine_time
+from unicat.clock import utc_now
 from unicat.errors import BadParameter
 from unicat.quarantine import (
     DEFAULT_PAGE_SIZE,
@@ -28,6 +31,7 @@ from unicat.quarantine import (
     check_whole_number,
     quarantine_page,
 )
+from unicat.status import format_age
 
 QUARANTINE_PARAMETERS = ("source", "stage", "page", "page_size")
 
@@ -71,3 +75,29 @@ async def fetch_quarantine(request: web.Request) -> QuarantinePage:
     page = await in_thread(request.app, quarantine_page, request.app[ENGINE], wanted)
     add_engine_time(request, started)
     return page
+
+
+async def quarantine_desk(request: web.Request) -> web.Response:
+    """For librarians: every quarantined record, newest first, paged, with the counts per library and
+    stage, and links that filter by them."""
+    page = await fetch_quarantine(request)
+    wanted = page.filter
+    names = await request.app[SOURCES].names()
+    context = {
+        "q": "",
+        "page": page,
+        "library_names": names,
+        "json_url": "/api/quarantine" + filter_query(wanted),
+        "first_url": filter_query(wanted, 1),
+        "previous_url": (filter_query(wanted, wanted.page - 1) or "?") if wanted.page > 1 else None,
+        "next_url": filter_query(wanted, wanted.page + 1) if wanted.page < page.last_page else None,
+        "age": functools.partial(format_age, now=utc_now()),
+    }
+    return render(request, "quarantine.html", context)
+
+
+async def api_quarantine(request: web.Request) -> web.Response:
+    """``/api/quarantine``: the JSON of `unicat quarantine list --json` (``source``, ``stage``,
+    ``page``, ``page_size`` as its options)."""
+    page = await fetch_quarantine(request)
+    return web.json_response(page.to_json())
