@@ -21,7 +21,7 @@ from search_app.icons import format_badges
 from search_app.labels import DEFAULT_FACETS_FILE, load_labels
 from search_app.librarians import harvests, merges, moderation_desk, overlap, quarantine
 from search_app.librarians.reindex import REINDEXER, Reindexer, ReindexJob, reindexer_context
-from search_app.links import api_record_url, record_url
+from search_app.links import api_list_url, api_record_url, list_url, merge_desk_url, record_url
 from search_app.readers import accounts, contributions, reading_lists
 from search_app.render import STATIC_DIR, make_environment
 from search_app.sources import DEFAULT_TTL, SourceDirectory
@@ -76,6 +76,9 @@ def make_app(
     templates.globals["labels"] = labels
     templates.filters["record_url"] = record_url
     templates.filters["api_record_url"] = api_record_url
+    templates.filters["list_url"] = list_url
+    templates.filters["api_list_url"] = api_list_url
+    templates.filters["merge_desk_url"] = merge_desk_url
     templates.filters["highlight"] = highlight
     templates.globals["format_badge"] = format_badges(labels)
     app[CATALOGUE] = catalogue

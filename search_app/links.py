@@ -1,7 +1,8 @@
-"""Links of the results page: the current search with one filter added or removed, or another page.
+"""The one place that builds the app's URLs of records and reading lists, and the links of the results
+page: the current search with one filter added or removed, or another page.
 
-Every link is built from the *validated* query, so following any link on the page never produces a
-400, and filters survive paging and re-sorting.
+Every results link is built from the *validated* query, so following any link on the page never
+produces a 400, and filters survive paging and re-sorting.
 """
 
 from __future__ import annotations
@@ -10,16 +11,35 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from unicat.query import PARAM_FILTERS, SearchQuery
+from unicat.readers import ReadingList
 
 
-def record_url(record_id: str) -> str:
-    """The record page of a union id (ids are quoted: they may hold characters unsafe in a path)."""
-    return "/record/" + quote(record_id, safe="")
+def record_url(record_id: str, anchor: str = "") -> str:
+    """The record page of a union id (ids are quoted: they may hold characters unsafe in a path), at
+    the element ``anchor`` if given."""
+    return "/record/" + quote(record_id, safe="") + (f"#{anchor}" if anchor else "")
 
 
 def api_record_url(record_id: str) -> str:
-    """The JSON of a union id."""
+    """The JSON of a union id (its sub-resources, such as ``/comments``, are below it)."""
     return "/api/records/" + quote(record_id, safe="")
+
+
+def merge_desk_url(record_id: str) -> str:
+    """The librarians' merge desk of a union id: its members, the rules that merged them, the decisions."""
+    return "/librarians/merges/" + quote(record_id, safe="")
+
+
+def list_url(reading_list: ReadingList | int, suffix: str = "") -> str:
+    """A reading list's permalink (of a stored list, or of its id); ``suffix`` is a sub-path or a query
+    string (``?done=created``)."""
+    list_id = reading_list if isinstance(reading_list, int) else reading_list.id
+    return f"/lists/{list_id}{suffix}"
+
+
+def api_list_url(list_id: int) -> str:
+    """The JSON of a reading list."""
+    return f"/api/lists/{list_id}"
 
 
 def year_param(query: SearchQuery) -> str | None:

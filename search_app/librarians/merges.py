@@ -21,6 +21,7 @@ from aiohttp import web
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record
 from search_app.librarians.reindex import REINDEXER
+from search_app.links import api_record_url, merge_desk_url
 from search_app.render import render
 from search_app.state import ENGINE, SOURCES, in_thread
 from unicat import merges
@@ -34,10 +35,6 @@ DONE_MESSAGES = {
     "force": "The two records will be one edition.",
     "undo": "The decision is forgotten: the rules decide again.",
 }
-
-
-def merge_desk_url(union_id: str) -> str:
-    return f"/librarians/merges/{union_id}"
 
 
 async def record_merge(request: web.Request) -> web.Response:
@@ -116,7 +113,7 @@ async def api_record_merge(request: web.Request) -> web.Response:
     """``GET /api/records/{id}/merge``: the explanation as JSON (301 to a merged record's new id)."""
     found = await find_record(request, request.match_info["id"])
     if isinstance(found, str):
-        raise web.HTTPMovedPermanently(f"/api/records/{found}/merge")
+        raise web.HTTPMovedPermanently(api_record_url(found) + "/merge")
     explanation = await in_thread(request.app, merges.explain, request.app[ENGINE], found)
     return web.json_response(explanation.to_json())
 

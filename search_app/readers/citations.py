@@ -50,6 +50,7 @@ from collections.abc import Iterable, Iterator
 from typing import Literal, get_args
 from urllib.parse import quote
 
+from search_app import links
 from unicat.errors import BadParameter
 from unicat.export import write_marcxml
 from unicat.model import UnionRecord
@@ -147,7 +148,7 @@ def record_url(base_url: str, record_id: str) -> str | None:
     base = base_url.rstrip("/")
     if not base:
         return None
-    return quote(f"{base}/record/{quote(record_id, safe='')}", safe=_URL_SAFE)
+    return quote(base + links.record_url(record_id), safe=_URL_SAFE)
 
 
 def _year(record: UnionRecord) -> str:

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from search_app.auth import Viewer, check_post_rate, count_post, require_signed_in, viewer
 from search_app.catalogue.fetch import find_record
+from search_app.links import api_record_url, record_url
 from search_app.readers.accounts import form_fields, see_other
 from search_app.readers.reader_data import RecordContributions, record_contributions
 from search_app.render import render
@@ -124,10 +125,6 @@ async def _own_comment(request: web.Request, seen: Viewer) -> Comment:
     return comment
 
 
-def record_page(union_id: str, anchor: str = "") -> str:
-    return f"/record/{union_id}" + (f"#{anchor}" if anchor else "")
-
-
 async def post_comment(request: web.Request) -> web.Response:
     """Take the record page's comment form; a refused comment shows the page again (400) with the
     reason and the text as typed."""
@@ -146,7 +143,7 @@ async def post_comment(request: web.Request) -> web.Response:
     except BadParameter as exc:
         typed = {"comment_error": exc.message, "comment_typed": form.get("body", "")}
         return await show_record(request, found, typed, status=400)
-    return see_other(record_page(found.id, f"comment-{comment.id}"))
+    return see_other(record_url(found.id, f"comment-{comment.id}"))
 
 
 async def add_comment(request: web.Request, seen: Viewer, union_id: str, body: str) -> Comment:
@@ -167,7 +164,7 @@ async def edit_comment(request: web.Request) -> web.Response:
     form = await form_fields(request, long=("body",))
     changed = comment.with_changes(body=check_comment(form.get("body", "")), edited=utc_now())
     await in_thread(request.app, request.app[CONTRIBUTIONS].update_comment, changed)
-    return see_other(record_page(comment.record, f"comment-{comment.id}"))
+    return see_other(record_url(comment.record, f"comment-{comment.id}"))
 
 
 async def delete_comment(request: web.Request) -> web.Response:
@@ -175,7 +172,7 @@ async def delete_comment(request: web.Request) -> web.Response:
     comment = await _own_comment(request, seen)
     assert comment.id is not None
     await in_thread(request.app, request.app[CONTRIBUTIONS].delete_comment, comment.id)
-    return see_other(record_page(comment.record, "comments-title"))
+    return see_other(record_url(comment.record, "comments-title"))
 
 
 async def report_comment(request: web.Request) -> web.Response:
@@ -192,7 +189,7 @@ async def report_comment(request: web.Request) -> web.Response:
         request.app, request.app[CONTRIBUTIONS].add_report, Report(comment.id, seen.user_id, reason)
     )
     count_post(request, seen)
-    return see_other(record_page(comment.record, f"comment-{comment.id}"))
+    return see_other(record_url(comment.record, f"comment-{comment.id}"))
 
 
 async def _reader_change(request: web.Request) -> tuple[int, dict[str, str], str]:
@@ -213,7 +210,7 @@ async def rate(request: web.Request) -> web.Response:
     else:
         rating = Rating(union_id, user_id, check_stars(form.get("stars", "")))
         await in_thread(request.app, catalogue.contributions.set_rating, rating)
-    return see_other(record_page(union_id, "rating-title"))
+    return see_other(record_url(union_id, "rating-title"))
 
 
 async def add_tags(request: web.Request) -> web.Response:
@@ -225,7 +222,7 @@ async def add_tags(request: web.Request) -> web.Response:
         raise BadParameter("tags", f"at most {MAX_TAGS_PER_RECORD} tags of yours on one record")
     for tag in tags:
         await in_thread(request.app, catalogue.contributions.add_tag, Tag(union_id, user_id, tag))
-    return see_other(record_page(union_id, "tags-title"))
+    return see_other(record_url(union_id, "tags-title"))
 
 
 async def remove_tag(request: web.Request) -> web.Response:
@@ -236,7 +233,7 @@ async def remove_tag(request: web.Request) -> web.Response:
     for stored in found.tags:  # the tag may sit on an id merged into this record
         if stored.user_id == user_id and stored.tag == tag:
             await in_thread(request.app, catalogue.contributions.remove_tag, stored.record, user_id, tag)
-    return see_other(record_page(union_id, "tags-title"))
+    return see_other(record_url(union_id, "tags-title"))
 
 
 # -- JSON --------------------------------------------------------------------------------------------
@@ -245,7 +242,7 @@ async def api_record_readers(request: web.Request) -> web.Response:
     rating and its tags."""
     found = await find_record(request, request.match_info["id"])
     if isinstance(found, str):
-        raise web.HTTPMovedPermanently(f"/api/records/{found}/comments")
+        raise web.HTTPMovedPermanently(api_record_url(found) + "/comments")
     context = await readers_context(request, found)
     summary = context["rating"]
     return web.json_response(
@@ -275,7 +272,7 @@ async def api_post_comment(request: web.Request) -> web.Response:
     assert seen.user is not None
     body["author"] = seen.user.display_name
     return web.json_response(
-        body, status=201, headers={"Location": record_page(union_id, f"comment-{comment.id}")}
+        body, status=201, headers={"Location": record_url(union_id, f"comment-{comment.id}")}
     )
 
 

@@ -23,7 +23,7 @@ from aiohttp import web
 
 from search_app.auth import Viewer, check_post_rate, count_post, require_signed_in, viewer
 from search_app.catalogue.fetch import MAX_ID_LENGTH, find_record
-from search_app.links import record_url
+from search_app.links import list_url, record_url
 from search_app.readers.accounts import form_fields, see_other
 from search_app.readers.citations import EXPORT_KINDS, export_records
 from search_app.readers.record_aliases import live_ids
@@ -109,10 +109,6 @@ class ListView:
             },
             "entries": [entry.to_json() for entry in self.entries],
         }
-
-
-def list_url(reading_list: ReadingList, suffix: str = "") -> str:
-    return f"/lists/{reading_list.id}{suffix}"
 
 
 def entry_views(catalogue: Catalogue, entries: list[ListEntry]) -> list[EntryView]:

@@ -9,11 +9,20 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from search_app.labels import DEFAULT_FACETS_FILE, load_labels
-from search_app.links import SearchLinks, page_numbers, record_url
+from search_app.links import (
+    SearchLinks,
+    api_list_url,
+    api_record_url,
+    list_url,
+    merge_desk_url,
+    page_numbers,
+    record_url,
+)
 from search_app.sources import SourceDirectory
 from unicat.errors import ConfigError
 from unicat.model import Source
 from unicat.query import parse_search_params
+from unicat.readers import ReadingList
 from unicat.settings import Settings
 
 SETTINGS = Settings()
@@ -72,6 +81,19 @@ def test_page_numbers_window_with_gaps() -> None:
 def test_record_url_quotes_unsafe_characters() -> None:
     assert record_url("u-1") == "/record/u-1"
     assert record_url("a/b c?d") == "/record/a%2Fb%20c%3Fd"
+
+
+def test_every_url_of_a_record_quotes_its_id_and_keeps_the_anchor_apart() -> None:
+    assert record_url("a/b#c", "comment-7") == "/record/a%2Fb%23c#comment-7"
+    assert api_record_url("a/b") == "/api/records/a%2Fb"
+    assert merge_desk_url("a/b c") == "/librarians/merges/a%2Fb%20c"
+
+
+def test_a_reading_list_has_one_permalink_from_its_id_or_itself() -> None:
+    stored = ReadingList(user_id=1, name="Summer", id=42)
+    assert list_url(stored) == list_url(42) == "/lists/42"
+    assert list_url(stored, "?done=created") == "/lists/42?done=created"
+    assert api_list_url(42) == "/api/lists/42"
 
 
 def test_facet_file_labels_the_demo_languages() -> None:
