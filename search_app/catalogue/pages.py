@@ -12,8 +12,8 @@ from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record, run_search
 from search_app.catalogue.present import FacetView, facet_views, holdings_by_library, value_label
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
-from search_app.readers.contributions import readers_context
 from search_app.readers.reading_lists import lists_for_record_page
+from search_app.readers.record_readers import readers_context
 from search_app.render import render
 from search_app.state import ENGINE, LABELS, SETTINGS, SOURCES, in_thread
 from unicat.model import UnionRecord

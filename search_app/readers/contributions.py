@@ -14,22 +14,19 @@ Posting (comments, reports) is rate-limited per account and per address (``post_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from aiohttp import web
 
-from search_app.auth import Viewer, check_post_rate, count_post, require_signed_in, viewer
+from search_app.auth import Viewer, check_post_rate, count_post, require_signed_in
 from search_app.catalogue.fetch import find_record
+from search_app.catalogue.pages import record_page
 from search_app.links import api_record_url, record_url
 from search_app.readers.accounts import form_fields, see_other
-from search_app.readers.reader_data import RecordContributions, record_contributions
+from search_app.readers.reader_data import record_contributions
+from search_app.readers.record_readers import readers_context
 from search_app.render import render
 from search_app.state import CATALOGUE, CONTRIBUTIONS, in_thread
-from unicat.accounts import User
 from unicat.clock import utc_now
 from unicat.errors import BadParameter, ItemNotFound
-from unicat.model import UnionRecord
 from unicat.readers import (
     MAX_TAGS_PER_RECORD,
     Comment,
@@ -41,64 +38,7 @@ from unicat.readers import (
     check_stars,
     normalise_tag,
     parse_tags,
-    shown_name,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class CommentView:
-    """A comment as one viewer sees it."""
-
-    comment: Comment
-    author: str
-    own: bool
-    reported: bool
-    open_reports: int
-
-    def to_json(self) -> dict[str, Any]:
-        # Only its author and librarians are shown a hidden comment, and they may read why.
-        return {**self.comment.to_json(), "author": self.author}
-
-
-def _author(users: dict[int, User], user_id: int) -> str:
-    return shown_name(users.get(user_id))
-
-
-def visible_comments(found: RecordContributions, seen: Viewer) -> list[CommentView]:
-    """The comments ``seen`` may read, newest first."""
-    me = seen.user_id
-    reported = found.reported_by(me)
-    open_reports = found.open_reports() if seen.is_staff else {}
-    views = []
-    for comment in found.comments:
-        own = me is not None and comment.user_id == me
-        if comment.hidden and not (own or seen.is_staff):
-            continue
-        assert comment.id is not None
-        views.append(
-            CommentView(
-                comment,
-                _author(found.authors, comment.user_id),
-                own,
-                comment.id in reported,
-                open_reports.get(comment.id, 0),
-            )
-        )
-    return views
-
-
-async def readers_context(request: web.Request, record: UnionRecord) -> dict[str, Any]:
-    """What the record page shows of its readers (search_app/catalogue/pages.py's record page adds it)."""
-    found = await in_thread(request.app, record_contributions, request.app[CATALOGUE], record.id)
-    seen = viewer(request)
-    return {
-        "comments": visible_comments(found, seen),
-        "rating": found.summary,
-        "my_rating": found.rating_of(seen.user_id),
-        "tag_counts": found.tag_counts,
-        "my_tags": found.tags_of(seen.user_id),
-        "max_tags": MAX_TAGS_PER_RECORD,
-    }
 
 
 # -- changes -----------------------------------------------------------------------------------------
@@ -128,10 +68,6 @@ async def _own_comment(request: web.Request, seen: Viewer) -> Comment:
 async def post_comment(request: web.Request) -> web.Response:
     """Take the record page's comment form; a refused comment shows the page again (400) with the
     reason and the text as typed."""
-    from search_app.catalogue.pages import (
-        record_page as show_record,  # the pages show what this module gathers
-    )
-
     seen = require_signed_in(request)
     form = await form_fields(request, long=("body",))
     found = await find_record(request, request.match_info["id"])
@@ -142,7 +78,7 @@ async def post_comment(request: web.Request) -> web.Response:
         comment = await add_comment(request, seen, found.id, form.get("body", ""))
     except BadParameter as exc:
         typed = {"comment_error": exc.message, "comment_typed": form.get("body", "")}
-        return await show_record(request, found, typed, status=400)
+        return await record_page(request, found, typed, status=400)
     return see_other(record_url(found.id, f"comment-{comment.id}"))
 
 
