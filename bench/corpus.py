@@ -38,7 +38,7 @@ import pymarc  # noqa: E402
 from indexer.decoding import decode_record  # noqa: E402
 from indexer.extract import ExtractedRecord, extract  # noqa: E402
 from indexer.profiles import builtin_profile  # noqa: E402
-from tests.shared_data import SHARED_DATA  # noqa: E402
+from tests.support.shared_data import SHARED_DATA  # noqa: E402
 from unicat.errors import RecordError  # noqa: E402
 from unicat.model import Holding, Profile, Source, SourceRef, UnionRecord  # noqa: E402
 

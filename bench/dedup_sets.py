@@ -36,7 +36,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import pymarc  # noqa: E402
 
-from tests.shared_data import SHARED_DATA  # noqa: E402
+from tests.support.shared_data import SHARED_DATA  # noqa: E402
 from unicat.model import Profile  # noqa: E402
 
 TRUTH_FILE = Path(__file__).resolve().parent / "data" / "pride-and-prejudice-editions.tsv"

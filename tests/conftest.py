@@ -205,12 +205,12 @@ def make_union_record() -> Callable[..., UnionRecord]:
 
 @pytest.fixture(scope="session")
 def elasticsearch_url() -> Iterator[str]:
-    """A real Elasticsearch node for the whole test session (see tests/es_node.py).
+    """A real Elasticsearch node for the whole test session (see tests/support/es_node.py).
 
     ``UNICAT_TEST_ES_URL`` points the tests at a node that is already running; otherwise the project's
     own script fetches (cached) and starts one. A node that cannot start fails the tests: no skip.
     """
-    from tests.es_node import running_node
+    from tests.support.es_node import running_node
 
     with running_node() as url:
         yield url

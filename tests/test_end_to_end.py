@@ -27,8 +27,8 @@ from typing import Any
 import pymarc
 import pytest
 
-from tests.shared_data import REPO_ROOT, undouble
 from tests.support.postgres import fresh_database
+from tests.support.shared_data import REPO_ROOT, undouble
 
 DEMO_DATA = REPO_ROOT / "unicat_cli" / "demo" / "data"
 # CENSUS.tsv: records pymarc parses in each file the demo network uses.

@@ -29,7 +29,7 @@ from bench.foundation import (
     query_cases,
     search_latencies,
 )
-from tests.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 from unicat.model import check_source_code
 
 pytestmark = pytest.mark.timeout(60)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.oai_faults import FaultyProvider
-from tests.shared_data import SHARED_DATA
+from tests.support.oai_faults import FaultyProvider
+from tests.support.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.settings import Settings
 from unicat_cli.demo.network import load_network
@@ -46,7 +46,7 @@ def engine(settings: Settings) -> Iterator[Engine]:
     opened.close()
 
 
-# -- the AUSA demo library behind a fault-injecting provider (tests/oai_faults.py) -----------------
+# -- the AUSA demo library behind a fault-injecting provider (tests/support/oai_faults.py) -----------------
 
 PAGE = 50
 """Records per page of the provider fixture."""

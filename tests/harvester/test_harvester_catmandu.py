@@ -1,10 +1,9 @@
 """The harvester against a third-party OAI-PMH provider: Dancer::Plugin::Catmandu::OAI over Elasticsearch.
 
-The demo endpoints and the replayed samples test the harvester against our own reading of OAI-PMH;
-this provider (tests/catmandu_oai.py) is someone else's, serving real MARC 21 records as Catmandu::MARC
-writes MARCXML, with its own resumption tokens, datestamps and deleted records. What arrived is
-checked against the file itself, read with pymarc and by counting record terminators, never with
-Unicat's code.
+The demo endpoints and the replayed samples test the harvester against our own reading of OAI-PMH; this
+provider (tests/support/catmandu_oai.py) is someone else's, serving real MARC 21 records as Catmandu::MARC
+writes MARCXML, with its own resumption tokens, datestamps and deleted records. What arrived is checked
+against the file itself, read with pymarc and by counting record terminators, never with Unicat's code.
 """
 
 from __future__ import annotations
@@ -19,8 +18,8 @@ from lxml import etree
 from pymarc import MARCReader, Record
 
 from harvester import harvest_source
-from tests.catmandu_oai import IDENTIFIER_PREFIX, CatmanduOAIError, CatmanduProvider, running_provider
-from tests.shared_data import SHARED_DATA
+from tests.support.catmandu_oai import IDENTIFIER_PREFIX, CatmanduOAIError, CatmanduProvider, running_provider
+from tests.support.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.model import Source
 from unicat.oai_protocol import MARC_NS

@@ -1,4 +1,4 @@
-"""Every fault of a public library's OAI-PMH server, played by a real provider (tests/oai_faults.py).
+"""Every fault of a public library's OAI-PMH server, played by a real provider (tests/support/oai_faults.py).
 
 The provider serves the AUSA demo library: the records pymarc reads from half of
 ``dedup/pride-and-prejudice-fixed.mrc`` (CENSUS.tsv), 50 to a page. Whatever fails, a harvest either
@@ -20,7 +20,7 @@ from harvester import HarvestProgress, harvest_all, harvest_source
 from harvester.harvest import MAX_EMPTY_PAGES
 from tests.harvester.conftest import PAGE
 from tests.harvester.processes import unicat_process
-from tests.oai_faults import Fault, FaultyProvider
+from tests.support.oai_faults import Fault, FaultyProvider
 from unicat.engine import Engine
 from unicat.model import Source
 from unicat.settings import Settings

@@ -20,7 +20,7 @@ from lxml import etree
 
 from harvester import harvest_source
 from indexer.decoding import decode_fields
-from tests.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.model import Profile, Source
 from unicat.oai_protocol import MARC_NS, OAI_NS

@@ -11,7 +11,7 @@ import pymarc
 import pytest
 
 from harvester.importer import PAGE_SIZE, import_files
-from tests.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.errors import UnicatError
 from unicat.model import Source

@@ -1,6 +1,6 @@
 """A record quarantined at harvest leaves the quarantine once a later harvest delivers it readable.
 
-The provider (tests/oai_faults.py) serves the AUSA demo library over real HTTP; `unicat harvest` runs
+The provider (tests/support/oai_faults.py) serves the AUSA demo library over real HTTP; `unicat harvest` runs
 in a process of its own. The quarantine entries stand for an earlier harvest that could not read two
 records: one the provider serves (its identifier comes from ``expected_ids``, which counts the data
 file with pymarc), one it has never had.
@@ -9,7 +9,7 @@ file with pymarc), one it has never had.
 from __future__ import annotations
 
 from tests.harvester.processes import unicat_process
-from tests.oai_faults import FaultyProvider
+from tests.support.oai_faults import FaultyProvider
 from unicat.model import QuarantineEntry, Source
 from unicat.settings import Settings
 from unicat_cli.wiring import open_engine

@@ -20,7 +20,7 @@ from lxml import etree
 
 from harvester import harvest_all, harvest_source
 from harvester.harvest import MAX_RESTARTS
-from tests.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.model import RecordCounts, Source
 from unicat.oai_protocol import OAI_DC_NS, OAI_NS

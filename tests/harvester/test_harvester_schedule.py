@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from harvester.schedule import due_at, due_sources
 from tests.harvester.processes import unicat_process
-from tests.oai_faults import FaultyProvider
+from tests.support.oai_faults import FaultyProvider
 from unicat.engine import Engine
 from unicat.model import HarvestCheckpoint, Source
 from unicat.settings import Settings

@@ -17,7 +17,7 @@ from harvester.splitting import (
     split_iso2709,
     split_marcxml,
 )
-from tests.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 from unicat.errors import UnicatError
 
 DATA = SHARED_DATA

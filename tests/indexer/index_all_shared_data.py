@@ -72,7 +72,7 @@ def main() -> None:
     from indexer.ids import assign_ids
     from indexer.parsing import ParseFailure, parse_outcome
     from indexer.union import build_union_record
-    from tests.shared_data import SHARED_DATA
+    from tests.support.shared_data import SHARED_DATA
     from unicat.compiled import compiled_modules
     from unicat.documents import index_fields
     from unicat.model import Source, SourceRecord

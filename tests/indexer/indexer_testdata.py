@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from tests.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.model import Source, SourceRecord
 from unicat.oai_protocol import MARC_NS, OAI_DC_NS, OAI_NS

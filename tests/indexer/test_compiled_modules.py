@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from tests.shared_data import REPO_ROOT
+from tests.support.shared_data import REPO_ROOT
 from unicat.compiled import COMPILED_MODULES, PURE_PYTHON_ENV, compiled_modules, stale_modules
 
 

@@ -29,7 +29,7 @@ from tests.indexer.indexer_testdata import (
     marcxml_records,
     oai_dc_records,
 )
-from tests.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 from unicat.engines.sqlite import SqliteEngine
 from unicat.model import Source, SourceRecord
 from unicat.oai_protocol import DC_NS, MARC_NS

@@ -10,7 +10,7 @@ from indexer.decoding import decode_record
 from indexer.extract import ExtractedRecord, extract, strip_isbd
 from indexer.profiles import builtin_profile
 from tests.indexer.indexer_testdata import DATA, control_number, iso2709_records
-from tests.shared_data import undouble
+from tests.support.shared_data import undouble
 from unicat.model import Profile, Source
 
 

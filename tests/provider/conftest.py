@@ -23,9 +23,9 @@ from indexer.pipeline import run_index
 from search_app.app import make_app
 from tests.conftest import EngineContext, _discard, _elasticsearch_engine, _sqlite_engine, stores_beside
 from tests.indexer.indexer_testdata import PRIDE_2003_A, PRIDE_2003_B, store_own_libraries
-from tests.served_app import ServedApp
-from tests.shared_data import SHARED_DATA
 from tests.support.postgres import fresh_database
+from tests.support.served_app import ServedApp
+from tests.support.shared_data import SHARED_DATA
 from unicat.catalogue import Catalogue as UnicatCatalogue
 from unicat.engine import Engine
 from unicat.model import Source

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from tests.oai_clients import fetch_raw
+from tests.support.oai_clients import fetch_raw
 from unicat.oai_protocol import DC_NS, MARC_NS, OAI_DC_NS, OAI_NS
 
 NS = {"oai": OAI_NS, "marc": MARC_NS, "dc": DC_NS, "oai_dc": OAI_DC_NS}
@@ -37,7 +37,7 @@ def request(
     url: str, pairs: list[tuple[str, str]], *, post: bool = False, headers: dict[str, str] | None = None
 ) -> Answer:
     """One request with these arguments (repeats kept, in order), as GET or as a form POST
-    (tests/oai_clients.py's ``fetch_raw``); header names are lower case."""
+    (tests/support/oai_clients.py's ``fetch_raw``); header names are lower case."""
     raw = fetch_raw(url, pairs, method="POST" if post else "GET", timeout=60, headers=headers)
     return Answer(raw.status, dict(raw.headers), raw.body)
 

@@ -1,20 +1,20 @@
 """Independent harvesters and the official schemas judge the provider, on every engine.
 
 Four third-party OAI-PMH harvesters (sickle and pyoai from PyPI, Catmandu and HTTP::OAI from Debian,
-tests/oai_clients.py) harvest /oai and must agree with each other, header by header, and with the
+tests/support/oai_clients.py) harvest /oai and must agree with each other, header by header, and with the
 catalogue; every page the provider serves, errors included, must be valid against the OAI-PMH,
-oai_dc and MARC21 slim schemas (tests/oai_schemas.py; official copies fetched from packages).
+oai_dc and MARC21 slim schemas (tests/support/oai_schemas.py; official copies fetched from packages).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.oai_clients import HarvestRequest, assert_agree, harvest_all
-from tests.oai_schemas import OAI_IDENTIFIER_NS, validate_oai_response, xmllint_validate
 from tests.provider.conftest import Catalogue
 from tests.provider.oai_http import oai, pages, request
 from tests.provider.test_oai_protocol import BAD_REQUESTS
+from tests.support.oai_clients import HarvestRequest, assert_agree, harvest_all
+from tests.support.oai_schemas import OAI_IDENTIFIER_NS, validate_oai_response, xmllint_validate
 
 
 def _identifiers(catalogue: Catalogue) -> list[str]:

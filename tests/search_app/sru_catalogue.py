@@ -20,8 +20,8 @@ import pytest
 
 from search_app.app import make_app
 from tests.provider.conftest import open_test_catalogue
-from tests.served_app import ServedApp
-from tests.shared_data import SHARED_DATA
+from tests.support.served_app import ServedApp
+from tests.support.shared_data import SHARED_DATA
 from unicat.analysis import tokens
 from unicat.catalogue import Catalogue
 from unicat.engine import Engine
@@ -130,7 +130,7 @@ def fill(engine: Engine, records: list[UvaRecord], work_dir: Path) -> None:
 
 @dataclass
 class Served:
-    """The app over a catalogue, listening on 127.0.0.1 (tests/served_app.py): its root URL."""
+    """The app over a catalogue, listening on 127.0.0.1 (tests/support/served_app.py): its root URL."""
 
     url: str
 

@@ -1,6 +1,6 @@
 """A real headless Chromium walks today's pages: home, search, results, a record and its holdings.
 
-This is the proof that the browser harness (tests/browser.py) works against the app as ``unicat
+This is the proof that the browser harness (tests/support/browser.py) works against the app as ``unicat
 serve`` runs it, over the small real catalogue of search_app_catalogue.py on SQLite; the readers' and
 librarians' stories of later work build on it. The second half checks the harness itself, on a tiny
 page of its own, for what today's pages cannot show: cookie flags, a script error, a fresh browser.
@@ -18,14 +18,14 @@ import pytest
 from aiohttp import web
 
 from search_app.app import make_app
-from tests.served_app import ServedApp
+from tests.support.served_app import ServedApp
 from unicat.catalogue import Catalogue
 from unicat.settings import Settings
 
 if TYPE_CHECKING:  # imported by pytest as a plugin (below), so that its asserts are rewritten
-    from tests.browser import Browser
+    from tests.support.browser import Browser
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.support.browser"]
 
 pytestmark = pytest.mark.e2e
 

@@ -15,14 +15,14 @@ import pytest
 from accounts_http import PASSWORD, make_account
 
 from search_app.app import make_app
-from tests.served_app import ServedApp
+from tests.support.served_app import ServedApp
 from unicat.catalogue import Catalogue
 from unicat.settings import Settings
 
 if TYPE_CHECKING:
-    from tests.browser import Browser
+    from tests.support.browser import Browser
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.support.browser"]
 
 pytestmark = pytest.mark.e2e
 

@@ -19,7 +19,7 @@ import pytest
 from search_app_catalogue import Client
 from test_search_app_accessibility import assert_accessible
 
-from tests.harvest_runs import harvest, page_of, real_records
+from tests.support.harvest_runs import harvest, page_of, real_records
 from unicat.engine import Engine
 from unicat.model import HarvestRun, QuarantineEntry
 from unicat_cli.cli import EXIT_OK, main

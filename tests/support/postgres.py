@@ -36,7 +36,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from tests.es_node import node_user, sigterm_unwinds
+from tests.support.es_node import node_user, sigterm_unwinds
 
 SUPERUSER = "unicat"
 DATABASE = "unicat"

@@ -14,7 +14,7 @@ import unicodedata
 import pymarc
 import pytest
 
-from tests.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 from unicat.analysis import _SPECIAL_FOLDS, fold, tokens
 
 _ELISION = re.compile(

@@ -7,7 +7,7 @@ with pymarc, field by field, never from the code under test. The exports are rea
 - RIS: rispy (PyPI), and bibutils' ``ris2xml`` (Debian ``bibutils``), which turns it into MODS;
 - BibTeX: pybtex (PyPI) in strict mode, bibutils' ``bib2xml`` (which decodes the LaTeX into MODS text),
   and biber (Debian ``biber``, the backend of biblatex) in tool mode, with its data model checks;
-- MARCXML: the MARC21 slim schema (lxml and xmllint, tests/oai_schemas.py) and pymarc.
+- MARCXML: the MARC21 slim schema (lxml and xmllint, tests/support/oai_schemas.py) and pymarc.
 
 Values are compared without trailing ISBD punctuation (catalogues end a field with ``.`` or ``,``
 inconsistently) and in Unicode NFC.
@@ -45,7 +45,7 @@ from search_app.readers.citations import (
     write_ris,
 )
 from tests.indexer.indexer_testdata import iso2709_records
-from tests.oai_schemas import validate_xml, xmllint_validate
+from tests.support.oai_schemas import validate_xml, xmllint_validate
 from unicat.engines.sqlite import SqliteEngine
 from unicat.errors import BadParameter
 from unicat.export import write_marcxml

@@ -11,7 +11,7 @@ from typing import Any
 import pymarc
 import pytest
 
-from tests.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 from unicat_cli.cli import EXIT_OK, EXIT_PARTIAL, main
 
 COTES_BR = SHARED_DATA / "unimarc" / "cotesBR.mrc"

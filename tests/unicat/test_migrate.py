@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 from unicat.accounts import User
 from unicat.catalogue import Catalogue
 from unicat.model import SourceRecord

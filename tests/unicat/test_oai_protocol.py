@@ -1,4 +1,4 @@
-"""unicat/oai_protocol.py against the standards' own schema files (tests/schemas_fetch.py pins them):
+"""unicat/oai_protocol.py against the standards' own schema files (tests/support/schemas_fetch.py pins them):
 every part that speaks OAI-PMH takes its namespaces, verbs and error codes from there, so a slip in
 that one module would be a slip everywhere at once."""
 
@@ -9,8 +9,8 @@ from typing import get_args
 import pytest
 from lxml import etree
 
-from tests.oai_schemas import require_schemas
-from tests.schemas_fetch import SCHEMAS
+from tests.support.oai_schemas import require_schemas
+from tests.support.schemas_fetch import SCHEMAS
 from unicat.oai_protocol import (
     DC_NS,
     MARC_NS,

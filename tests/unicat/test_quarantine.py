@@ -30,8 +30,8 @@ from aiohttp.test_utils import TestClient
 
 from search_app.app import make_app
 from tests.search_app.accounts_http import staff_client
-from tests.shared_data import SHARED_DATA
 from tests.support.postgres import fresh_database
+from tests.support.shared_data import SHARED_DATA
 from unicat.catalogue import Catalogue as UnicatCatalogue
 from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.model import QuarantineEntry

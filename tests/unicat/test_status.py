@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.harvest_runs import harvest, page_of
+from tests.support.harvest_runs import harvest, page_of
 from unicat.engine import Engine
 from unicat.errors import SourceNotFound
 from unicat.model import HarvestRun, HarvestStatus, QuarantineEntry, Source

@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from lxml import etree
 
-from tests.oai_schemas import validate_oai_response
+from tests.support.oai_schemas import validate_oai_response
 from unicat.oai_protocol import MARC_NS, OAI_IDENTIFIER_NS, OAI_NS
 from unicat_cli.demo.network import load_network
 from unicat_cli.demo.oai_endpoint import build_repository, make_app

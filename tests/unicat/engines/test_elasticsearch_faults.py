@@ -2,7 +2,7 @@
 overloaded.
 
 The shared node must keep running, so most of its failures are played by an HTTP proxy in front of it
-(:mod:`tests.fault_proxy`): stopped, it refuses new connections and resets open ones; with a delay, it
+(:mod:`tests.support.fault_proxy`): stopped, it refuses new connections and resets open ones; with a delay, it
 holds every answer back; told to, it answers bulk requests with the node's own overload errors (429, 503)
 or refuses chosen bulk items with 429. A rejection of items that the real node makes itself (an index
 with the flood-stage ``read_only_allow_delete`` block answers every write with a 429 item) is used too.
@@ -31,7 +31,7 @@ from elasticsearch import Elasticsearch
 
 from search_app.app import make_app
 from tests.conftest import EngineContext, build_union_record, stores_beside
-from tests.fault_proxy import Exchange, FaultProxy, overloaded_ids
+from tests.support.fault_proxy import Exchange, FaultProxy, overloaded_ids
 from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.errors import EngineUnavailable, QueryTimeout
 from unicat.model import UnionRecord

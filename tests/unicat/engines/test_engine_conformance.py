@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.errors import EngineError, SourceNotFound
 from unicat.model import HarvestCheckpoint, HarvestRun, QuarantineEntry, Source, SourceRecord, UnionRecord

@@ -14,7 +14,7 @@ import pytest
 
 from harvester.importer import import_files
 from indexer import run_index
-from tests.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.model import Holding, Profile, Source, SourceRef, UnionRecord
 from unicat.overlap import LibraryOverlap

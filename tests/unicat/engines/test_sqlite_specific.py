@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import build_union_record
-from tests.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 from unicat.analysis import tokens
 from unicat.engines.sqlite import SqliteEngine, driver
 from unicat.engines.sqlite.connections import ConnectionPool

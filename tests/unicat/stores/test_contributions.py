@@ -17,8 +17,8 @@ from collections.abc import Callable
 import pytest
 
 from search_app.readers.record_aliases import aliases, live_ids
-from tests.at_once import all_at_once
 from tests.conftest import CatalogueFactory
+from tests.support.at_once import all_at_once
 from unicat.catalogue import Catalogue
 from unicat.clock import parse_time
 from unicat.engine import Engine

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from tests.shared_data import SHARED_DATA
+from tests.support.shared_data import SHARED_DATA
 from unicat.clock import utc_now
 from unicat.engine import Engine, HarvestMode
 from unicat.model import HarvestCheckpoint, HarvestRun, SourceRecord

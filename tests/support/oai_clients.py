@@ -23,7 +23,7 @@ success themselves).
 Each client's quirks, read from its source and seen against real providers, are in :data:`QUIRKS`.
 
 :func:`fetch_raw` fetches one response as bytes with its HTTP status and headers (GET or POST), for
-tests of error codes and of the envelope itself (tests/oai_schemas.py validates it).
+tests of error codes and of the envelope itself (tests/support/oai_schemas.py validates it).
 """
 
 from __future__ import annotations
@@ -315,7 +315,7 @@ use warnings;
 use HTTP::OAI;
 use JSON::PP ();
 
-# tests/oai_clients.py: a complete ListRecords / ListIdentifiers harvest with HTTP::OAI::Harvester,
+# tests/support/oai_clients.py: a complete ListRecords / ListIdentifiers harvest with HTTP::OAI::Harvester,
 # one JSON line per header and a last line with the number of pages. resume => 0: this loop follows
 # the resumption tokens itself, to count the pages.
 my ($url, $verb, @pairs) = @ARGV;

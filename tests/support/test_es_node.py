@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from tests import es_node
+from tests.support import es_node
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _spec_version(java_home: Path) -> int:
@@ -178,7 +178,7 @@ def _answers(url: str) -> bool:
 
 def _start_session(env: dict[str, str]) -> subprocess.Popen[str]:
     """A Python process that holds a node from ``running_node`` and prints its URL once it is ready."""
-    holder = "import time\nfrom tests.es_node import running_node\n"
+    holder = "import time\nfrom tests.support.es_node import running_node\n"
     holder += "with running_node() as url:\n    print(url, flush=True)\n    time.sleep(600)\n"
     return subprocess.Popen(
         [sys.executable, "-c", holder], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True

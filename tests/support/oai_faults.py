@@ -29,7 +29,7 @@ from typing import Literal
 import aiohttp
 from aiohttp import hdrs, web
 
-from tests.served_app import ServedApp
+from tests.support.served_app import ServedApp
 from unicat.oai_protocol import OAI_NS
 from unicat_cli.demo.oai_endpoint import make_app
 from unicat_cli.demo.records import Repository

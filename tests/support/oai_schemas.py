@@ -7,7 +7,7 @@ that imports OAI-PMH, ``oai_dc`` (with Simple DC and ``xml.xsd``) and MARC 21 sl
 a namespace with no cached schema fails (libxml2: "No matching global element declaration available,
 but demanded by the strict wildcard"), as the official schema says it must.
 
-The schemas come from package registries (tests/schemas_fetch.py says which, and pins each file's
+The schemas come from package registries (tests/support/schemas_fetch.py says which, and pins each file's
 SHA-256); nothing is read from the network. ``xs:import`` addresses are mapped to the cached files by
 an lxml resolver keyed on the addresses (any other address is refused, with its name), and xmllint,
 the second opinion, gets the same mapping as an XML catalog and ``--nonet``.
@@ -28,7 +28,7 @@ from typing import Any
 
 from lxml import etree
 
-from tests.schemas_fetch import (
+from tests.support.schemas_fetch import (
     CACHE_DIR,
     CATALOG,
     FETCH_COMMAND,
@@ -101,7 +101,8 @@ def driver_schema() -> str:
     )
     return (
         '<?xml version="1.0"?>\n'
-        "<!-- Written by tests/oai_schemas.py: validates OAI-PMH responses and the oai_dc and MARC 21\n"
+        "<!-- Written by tests/support/oai_schemas.py: validates OAI-PMH responses and the oai_dc and "
+        "MARC 21\n"
         "     slim records inside them. Imports resolve to this folder (lxml resolver, catalog.xml). -->\n"
         '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">\n'
         f"{imports}\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = Path(os.environ.get("UNICAT_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 
 if not (SHARED_DATA / "INDEX.md").is_file():

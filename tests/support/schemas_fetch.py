@@ -3,9 +3,9 @@
 So that setting up the tests needs nothing but package registries, the official schemas are not read
 from openarchives.org, dublincore.org, w3.org or loc.gov. Each file below is a copy that a registry package
 ships, pinned by the package's version and the file's SHA-256, and checked on every load
-(tests/oai_schemas.py): a different file is refused, never used. Nothing here is committed to the
+(tests/support/oai_schemas.py): a different file is refused, never used. Nothing here is committed to the
 project; the files live in ``$UNICAT_CACHE_DIR/schemas`` (default ``~/.cache/unicat/schemas``), beside
-the Elasticsearch zip of tests/es_node.py, so a second run downloads nothing.
+the Elasticsearch zip of tests/support/es_node.py, so a second run downloads nothing.
 
 Where each file comes from, and how it differs from the copy at its official address (read from the
 files themselves: their version comments, targetNamespace and imports):
@@ -28,8 +28,8 @@ files themselves: their version comments, targetNamespace and imports):
 No registry package was found that ships the SRU schemas (``srw-types.xsd``, ``sruResponse.xsd``,
 ``diagnostic.xsd``), so none is fetched.
 
-Command line: ``python -m tests.schemas_fetch`` (fetch what is missing; quick when all is cached),
-``python -m tests.schemas_fetch check`` (only say what is missing or wrong).
+Command line: ``python -m tests.support.schemas_fetch`` (fetch what is missing; quick when all is cached),
+``python -m tests.support.schemas_fetch check`` (only say what is missing or wrong).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CACHE_DIR = Path(os.environ.get("UNICAT_CACHE_DIR") or Path.home() / ".cache" / "unicat") / "schemas"
-FETCH_COMMAND = ".venv/bin/python -m tests.schemas_fetch"
+FETCH_COMMAND = ".venv/bin/python -m tests.support.schemas_fetch"
 """What a test that finds a schema missing tells its caller to run (scripts/test.sh runs it)."""
 CATALOG = "catalog.xml"
 """An OASIS XML catalog of the cached files, for libxml2's command-line tools (xmllint)."""

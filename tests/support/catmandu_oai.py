@@ -102,7 +102,7 @@ extends 'Catmandu::Store::ElasticSearch';
 _BAG_PM = """\
 package UnicatTest::ElasticSearch9::Bag;
 # Only what Elasticsearch 7-9 changed since the API that Catmandu::Store::ElasticSearch 1.0202 speaks;
-# see tests/catmandu_oai.py. Searching, CQL and paging are the parent's.
+# see tests/support/catmandu_oai.py. Searching, CQL and paging are the parent's.
 use Catmandu::Sane;
 use Catmandu::Util qw(is_hash_ref);
 use Moo;

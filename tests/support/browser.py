@@ -7,7 +7,7 @@ way a reader does (real layout, forms, cookies, JavaScript), and nothing stands 
 the browser but a documented protocol — no client library, no browser download (setting up the tests
 needs nothing but package repositories), no second Chromium.
 
-Fixtures (use them from a test module with ``pytest_plugins = ["tests.browser"]``):
+Fixtures (use them from a test module with ``pytest_plugins = ["tests.support.browser"]``):
 
 ``browser``
     A :class:`Browser` on a blank page with no cookies and an empty cache. The Chromium process is

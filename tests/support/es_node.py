@@ -14,7 +14,7 @@ Where things live, so that a second run downloads and unpacks nothing:
 - each node's private copy of the config directory (the node writes a keystore there), its data, logs
   and temporary files: one fresh temporary directory, removed when the node stops.
 
-Command line: ``python -m tests.es_node fetch|start|stop|status`` (``start`` leaves a node running for
+Command line: ``python -m tests.support.es_node fetch|start|stop|status`` (``start`` leaves a node running for
 manual work and benchmarks until ``stop``; it prints the ``UNICAT_TEST_ES_URL`` to export).
 """
 
@@ -519,7 +519,7 @@ def _cmd_start(cache: Path, state_file: Path) -> int:
 def _cmd_stop(cache: Path, state_file: Path) -> int:
     node = _load_state(state_file)
     if node is None:
-        print("no node started by `python -m tests.es_node start` is recorded")
+        print("no node started by `python -m tests.support.es_node start` is recorded")
         return 0
     stop_node(node)
     state_file.unlink()
@@ -538,9 +538,11 @@ def _cmd_status(cache: Path, state_file: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tests.es_node fetch|start|stop|status``."""
+    """``python -m tests.support.es_node fetch|start|stop|status``."""
     commands = {"fetch": _cmd_fetch, "start": _cmd_start, "stop": _cmd_stop, "status": _cmd_status}
-    parser = argparse.ArgumentParser(prog="python -m tests.es_node", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.support.es_node", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("command", choices=commands)
     args = parser.parse_args(argv)
     cache = cache_dir()

@@ -1,11 +1,11 @@
 """The OAI-PMH test harness proved on a provider someone else wrote, before it judges Unicat's own.
 
-tests/oai_clients.py (four third-party harvesters) and tests/oai_schemas.py (the official schemas) will
-judge Unicat's ``/oai``; here they judge Dancer::Plugin::Catmandu::OAI (tests/catmandu_oai.py) serving
-the 40 MARC 21 records of ``marc21/065001035.mrc``, two of them deleted, 7 a page. The four clients must
-agree with each other and with the file; every page must be valid, metadata included; lxml and xmllint
-must give one verdict; and the validator's verdicts on the shared sample responses are pinned, so a
-validator that stopped seeing errors (or started inventing them) fails here.
+tests/support/oai_clients.py (four third-party harvesters) and tests/support/oai_schemas.py (the official
+schemas) will judge Unicat's ``/oai``; here they judge Dancer::Plugin::Catmandu::OAI
+(tests/support/catmandu_oai.py) serving the 40 MARC 21 records of ``marc21/065001035.mrc``, two of them
+deleted, 7 a page. The four clients must agree with each other and with the file; every page must be valid,
+metadata included; lxml and xmllint must give one verdict; and the validator's verdicts on the shared sample
+responses are pinned, so a validator that stopped seeing errors (or started inventing them) fails here.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import pytest
 from pymarc import MARCReader
 
-from tests.catmandu_oai import IDENTIFIER_PREFIX, CatmanduOAIError, CatmanduProvider, running_provider
-from tests.oai_clients import (
+from tests.support.catmandu_oai import IDENTIFIER_PREFIX, CatmanduOAIError, CatmanduProvider, running_provider
+from tests.support.oai_clients import (
     CLIENTS,
     HarvestError,
     HarvestRequest,
@@ -29,9 +29,9 @@ from tests.oai_clients import (
     fetch_raw,
     harvest_all,
 )
-from tests.oai_schemas import OAI_IDENTIFIER_NS, validate_oai_response, xmllint_validate
-from tests.schemas_fetch import MARC_NS
-from tests.shared_data import SHARED_DATA
+from tests.support.oai_schemas import OAI_IDENTIFIER_NS, validate_oai_response, xmllint_validate
+from tests.support.schemas_fetch import MARC_NS
+from tests.support.shared_data import SHARED_DATA
 
 DATA_FILE = SHARED_DATA / "marc21/065001035.mrc"
 RECORDS = 40
@@ -178,7 +178,7 @@ def test_lxml_and_xmllint_agree_on_a_provider_page_and_a_broken_sample(served: S
 
 SAMPLES = SHARED_DATA / "oai"
 INVALID_SAMPLES = {
-    # the oai-identifier description's schema is in no registry package (see tests/schemas_fetch.py)
+    # the oai-identifier description's schema is in no registry package (see tests/support/schemas_fetch.py)
     "sickle-samples/Identify.xml": "No matching global element declaration",
     # stray text "(?s)" after dc:source
     "sickle-samples/ListRecords.xml": "Character content other than whitespace",
