@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from accounts_http import staff_client
-from search_app_catalogue import Client, ClientFactory, catalogue_settings, fill
 
 from search_app.app import make_app
+from tests.search_app.accounts_http import staff_client
+from tests.search_app.search_app_catalogue import Client, ClientFactory, catalogue_settings, fill
 from unicat.catalogue import Catalogue
 from unicat.engine import Engine
 from unicat.settings import Settings

@@ -15,10 +15,19 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from accounts_http import PASSWORD, Site, csrf_of, make_account, me, post_form, register, sign_in
 
 from search_app.app import make_app
 from search_app.auth import CSRF_COOKIE, SESSION_COOKIE
+from tests.search_app.accounts_http import (
+    PASSWORD,
+    Site,
+    csrf_of,
+    make_account,
+    me,
+    post_form,
+    register,
+    sign_in,
+)
 from unicat.accounts import SESSION_DAYS, new_session, token_hash, verify_password
 from unicat.catalogue import Catalogue
 from unicat.settings import Settings

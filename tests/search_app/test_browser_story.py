@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
-from accounts_http import PASSWORD, make_account
 
 from search_app.app import make_app
+from tests.search_app.accounts_http import PASSWORD, make_account
 from tests.support.served_app import ServedApp
 from unicat.catalogue import Catalogue
 from unicat.settings import Settings

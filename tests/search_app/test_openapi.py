@@ -11,7 +11,6 @@ from typing import Any
 import yaml
 from aiohttp import web
 from openapi_spec_validator import validate
-from search_app_catalogue import ClientFactory, catalogue_settings
 
 from search_app.app import make_app
 from search_app.auth import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE
@@ -22,6 +21,7 @@ from search_app.oai.formats import FORMATS
 from search_app.openapi import DOCUMENT_FILE, openapi_document
 from search_app.readers.citations import BIBTEX_MEDIA_TYPE, EXPORT_KINDS, MARCXML_MEDIA_TYPE, RIS_MEDIA_TYPE
 from search_app.sru.cql import MAX_QUERY_CHARS
+from tests.search_app.search_app_catalogue import ClientFactory, catalogue_settings
 from unicat import quarantine, readers
 from unicat.accounts import MAX_DISPLAY_NAME, MAX_PASSWORD, MIN_PASSWORD
 from unicat.catalogue import Catalogue

@@ -13,11 +13,11 @@ from typing import Any
 
 import lxml.html
 import pytest
-from accounts_http import Site, csrf_of, post_form
-from search_app_catalogue import RECORDS, REDIRECTS, fill
 
 from search_app.app import make_app
 from tests.conftest import CatalogueFactory
+from tests.search_app.accounts_http import Site, csrf_of, post_form
+from tests.search_app.search_app_catalogue import RECORDS, REDIRECTS, fill
 from unicat.catalogue import Catalogue
 
 HOSTILE = '<script>alert("owned")</script> & <b>bold</b>'

@@ -6,7 +6,8 @@ import itertools
 
 import lxml.html
 import pytest
-from search_app_catalogue import Client
+
+from tests.search_app.search_app_catalogue import Client
 
 PAGES = [
     ("/", 200),

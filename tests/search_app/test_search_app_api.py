@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from search_app_catalogue import Client, ClientFactory
 
 from search_app.app import make_app
 from search_app.openapi import openapi_document
+from tests.search_app.search_app_catalogue import Client, ClientFactory
 from unicat.catalogue import Catalogue
 from unicat.engine import Engine
 from unicat.settings import Settings

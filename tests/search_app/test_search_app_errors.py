@@ -7,9 +7,9 @@ from pathlib import Path
 import lxml.html
 import pytest
 from aiohttp import web
-from search_app_catalogue import RECORDS, Client, ClientFactory, catalogue_settings, fill
 
 from search_app.app import make_app
+from tests.search_app.search_app_catalogue import RECORDS, Client, ClientFactory, catalogue_settings, fill
 from unicat.catalogue import Catalogue
 from unicat.engine import Engine
 from unicat.model import Holding, UnionRecord

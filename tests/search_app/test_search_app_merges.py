@@ -12,7 +12,6 @@ from typing import Any
 
 import lxml.html
 import pytest
-from accounts_http import staff_client
 from aiohttp.test_utils import TestClient
 
 from indexer import run_index
@@ -26,6 +25,7 @@ from tests.indexer.indexer_testdata import (
     home,
     store_penguin_records,
 )
+from tests.search_app.accounts_http import staff_client
 from unicat.catalogue import Catalogue
 from unicat.model import MergeDecision, SourceRef
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
-from search_app_catalogue import Client
+
+from tests.search_app.search_app_catalogue import Client
 
 
 async def page(client: Client, path: str) -> lxml.html.HtmlElement:

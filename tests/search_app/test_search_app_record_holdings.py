@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import lxml.html
 import pytest
-from search_app_catalogue import Client
 
+from tests.search_app.search_app_catalogue import Client
 from unicat.catalogue import Catalogue
 from unicat.model import Contributor, Holding, Source, SourceRef, UnionRecord
 from unicat.settings import Settings

@@ -6,7 +6,8 @@ from collections import Counter
 from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
-from search_app_catalogue import RECORDS, Client
+
+from tests.search_app.search_app_catalogue import RECORDS, Client
 
 
 async def page(client: Client, path: str) -> lxml.html.HtmlElement:

@@ -10,10 +10,10 @@ import urllib.parse
 import urllib.request
 
 import pytest
-import sru_catalogue
 from lxml import etree
-from sru_catalogue import MEL_RECORDS, Served, UvaRecord, matching
 
+from tests.search_app import sru_catalogue
+from tests.search_app.sru_catalogue import MEL_RECORDS, Served, UvaRecord, matching
 from unicat.oai_protocol import DC_NS, MARC_NS
 
 # The module-scoped fixtures of the catalogue (served on each engine, and its MARC facts).

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_engine_overlap import expected_overlap
 
 from tests.conftest import EngineContext, _discard, _elasticsearch_engine
+from tests.unicat.engines.test_engine_overlap import expected_overlap
 from unicat.engine import Engine
 from unicat.engines.elasticsearch import overlap
 from unicat.model import UnionRecord
