@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.indexer.indexer_testdata import iso2709_records
-from tests.unicat.test_cli import run
+from tests.unicat_cli.test_cli import run
 from unicat_cli.cli import EXIT_OK, EXIT_USAGE
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unicat.test_cli import run
+from tests.unicat_cli.test_cli import run
 from unicat.accounts import verify_password
 from unicat.settings import Settings
 from unicat_cli.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
