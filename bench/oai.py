@@ -239,7 +239,7 @@ def timed(target: Target, case: str, verb: str, prefix: str, gzip: bool) -> Harv
 
 
 def wait_for_datestamps(settings: Settings) -> None:
-    """Until the newest generation's datestamp is in the past (``tests/provider/conftest.py``)."""
+    """Until the newest generation's datestamp is in the past (``tests/search_app/oai/conftest.py``)."""
     with open_engine(settings) as engine:
         generations = engine.oai_generations()
     if generations:

@@ -18,7 +18,7 @@
 #                   the OAI-PMH and Dublin Core schemas come from Debian packages (`apt-get download`)
 #   chromium, chromedriver  tests/support/browser.py drives a real headless Chromium through its WebDriver
 #                   server, Debian's chromedriver (the tests download no browser of their own)
-#   ris2xml, bib2xml, biber  tests/unicat/test_citations.py reads the citation exports back with
+#   ris2xml, bib2xml, biber  tests/search_app/readers/test_citations.py reads the citation exports back with
 #                   third-party tools: bibutils turns RIS and BibTeX into MODS, biber (biblatex's
 #                   backend) checks the BibTeX against biblatex's data model
 set -euo pipefail

@@ -19,7 +19,7 @@ import pymarc
 import pytest
 
 from search_app.app import make_app
-from tests.provider.conftest import open_test_catalogue
+from tests.search_app.oai.conftest import open_test_catalogue
 from tests.support.served_app import ServedApp
 from tests.support.shared_data import SHARED_DATA
 from unicat.analysis import tokens

@@ -10,7 +10,7 @@ import lxml.html
 import pytest
 
 from tests.search_app.search_app_catalogue import NAMES, RECORDS, Client
-from tests.search_app.test_search_app_accessibility import assert_accessible
+from tests.search_app.test_accessibility import assert_accessible
 from unicat.engine import Engine
 from unicat.model import UnionRecord
 from unicat.overlap import LibraryOverlap

@@ -18,7 +18,7 @@ import lxml.html
 import pytest
 
 from tests.search_app.search_app_catalogue import Client
-from tests.search_app.test_search_app_accessibility import assert_accessible
+from tests.search_app.test_accessibility import assert_accessible
 from tests.support.harvest_runs import harvest, page_of, real_records
 from unicat.engine import Engine
 from unicat.model import HarvestRun, QuarantineEntry

@@ -13,8 +13,8 @@ import subprocess
 
 import pytest
 
-from tests.search_app import sru_catalogue
-from tests.search_app.sru_catalogue import Served, UvaRecord, matching
+from tests.search_app.sru import sru_catalogue
+from tests.search_app.sru.sru_catalogue import Served, UvaRecord, matching
 
 # The module-scoped fixtures of the catalogue (served on each engine, and its MARC facts).
 served = sru_catalogue.served

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.provider.conftest import Catalogue
-from tests.provider.oai_http import oai, pages, request
-from tests.provider.test_oai_protocol import BAD_REQUESTS
+from tests.search_app.oai.conftest import Catalogue
+from tests.search_app.oai.oai_http import oai, pages, request
+from tests.search_app.oai.test_oai_protocol import BAD_REQUESTS
 from tests.support.oai_clients import HarvestRequest, assert_agree, harvest_all
 from tests.support.oai_schemas import OAI_IDENTIFIER_NS, validate_oai_response, xmllint_validate
 

@@ -12,8 +12,8 @@ import urllib.request
 import pytest
 from lxml import etree
 
-from tests.search_app import sru_catalogue
-from tests.search_app.sru_catalogue import MEL_RECORDS, Served, UvaRecord, matching
+from tests.search_app.sru import sru_catalogue
+from tests.search_app.sru.sru_catalogue import MEL_RECORDS, Served, UvaRecord, matching
 from unicat.oai_protocol import DC_NS, MARC_NS
 
 # The module-scoped fixtures of the catalogue (served on each engine, and its MARC facts).

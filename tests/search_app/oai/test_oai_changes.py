@@ -14,8 +14,8 @@ import pytest
 from indexer.pipeline import run_index
 from search_app.app import make_app
 from tests.indexer.indexer_testdata import iso2709_records
-from tests.provider.conftest import Catalogue, open_test_catalogue, wait_for_datestamps
-from tests.provider.oai_http import NS, Answer, oai, pages
+from tests.search_app.oai.conftest import Catalogue, open_test_catalogue, wait_for_datestamps
+from tests.search_app.oai.oai_http import NS, Answer, oai, pages
 from tests.support.oai_clients import HarvestRequest, assert_agree, harvest_all
 from tests.support.served_app import ServedApp
 from unicat.model import MergeDecision, Source, SourceRecord, SourceRef

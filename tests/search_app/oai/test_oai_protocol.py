@@ -17,8 +17,8 @@ import pytest
 
 from search_app.oai.tokens import ListToken, decode, encode
 from tests.indexer.indexer_testdata import control_number, iso2709_records
-from tests.provider.conftest import IMPORTS, PAGE_SIZE, Catalogue
-from tests.provider.oai_http import NS, Answer, oai, pages, request
+from tests.search_app.oai.conftest import IMPORTS, PAGE_SIZE, Catalogue
+from tests.search_app.oai.oai_http import NS, Answer, oai, pages, request
 from unicat.clock import parse_time
 from unicat.oai_protocol import OAI_IDENTIFIER_NS, OAI_NS
 

@@ -28,10 +28,10 @@ from pybtex.richtext import Text
 
 from search_app.app import make_app
 from search_app.readers import reading_lists
-from tests.provider.conftest import open_test_catalogue
 from tests.search_app.accounts_http import Site, csrf_of, post_form
+from tests.search_app.oai.conftest import open_test_catalogue
 from tests.search_app.search_app_catalogue import RECORDS, catalogue_settings, fill
-from tests.search_app.test_search_app_accessibility import assert_accessible
+from tests.search_app.test_accessibility import assert_accessible
 from unicat.catalogue import Catalogue
 from unicat.oai_protocol import MARC_NS
 from unicat.ports.accounts import AccountStore
