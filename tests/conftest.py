@@ -25,6 +25,9 @@ from unicat.settings import Settings
 from unicat.stores.accounts import SqlAccountStore
 from unicat.stores.contributions import SqlContributionStore
 
+# Markers for what each test needs beyond Python and SQLite, set from its fixtures.
+pytest_plugins = ["tests.support.markers"]
+
 EngineFactory = Callable[..., Engine]
 
 

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+pytestmark = pytest.mark.peers
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ES_IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:9.2.0"
 POSTGRES_IMAGE = "postgres:17"

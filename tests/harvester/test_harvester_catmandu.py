@@ -109,6 +109,7 @@ def test_file_is_counted_alike_by_pymarc_census_and_terminators(
     assert len({_control_number(record) for record in file_records}) == len(file_records)
 
 
+@pytest.mark.peers
 def test_full_harvest_stores_every_record_of_the_file(
     engine: Engine, settings: Settings, provider: CatmanduProvider, file_records: list[Record]
 ) -> None:
@@ -140,6 +141,7 @@ def test_full_harvest_stores_every_record_of_the_file(
     assert all(set(request) == {"verb", "resumptionToken"} for request in lists[1:])
 
 
+@pytest.mark.peers
 def test_incremental_harvest_after_no_change_stores_nothing(
     engine: Engine, settings: Settings, provider: CatmanduProvider, file_records: list[Record]
 ) -> None:
@@ -156,6 +158,7 @@ def test_incremental_harvest_after_no_change_stores_nothing(
     assert set(incremental) == {"verb", "metadataPrefix", "from"}, incremental
 
 
+@pytest.mark.peers
 def test_incremental_harvest_brings_revisions_and_deletions(
     engine: Engine, settings: Settings, fresh_provider: CatmanduProvider, file_records: list[Record]
 ) -> None:

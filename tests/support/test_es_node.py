@@ -53,6 +53,7 @@ def test_java_major_version_reads_real_banners(banner: str, major: int | None) -
     assert es_node.java_major_version(banner) == major
 
 
+@pytest.mark.elasticsearch
 def test_find_java_picks_a_jdk_of_21_or_newer() -> None:
     home = es_node.find_java({})
     assert _spec_version(home) >= 21
@@ -76,6 +77,7 @@ def test_an_explicit_es_java_home_that_is_no_jdk_is_an_error(tmp_path: Path) -> 
         es_node.find_java({"ES_JAVA_HOME": str(tmp_path)})
 
 
+@pytest.mark.elasticsearch
 def test_fetch_replaces_a_damaged_cached_zip_and_unpacks_a_readable_tree(tmp_path: Path) -> None:
     real_zip = es_node.cache_dir() / f"elasticsearch-{es_node.ES_VERSION}.zip"
     es_node.fetch()  # the shared cache, which this test must not damage
@@ -120,6 +122,7 @@ def test_python_client_indexes_and_searches(elasticsearch_url: str) -> None:
             client.indices.delete(index=index, ignore_unavailable=True)
 
 
+@pytest.mark.elasticsearch
 def test_a_given_node_that_does_not_answer_is_a_clear_error() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -131,6 +134,7 @@ def test_a_given_node_that_does_not_answer_is_a_clear_error() -> None:
         pass
 
 
+@pytest.mark.elasticsearch
 def test_a_node_that_cannot_start_fails_with_its_log() -> None:
     node = es_node.start_node(es_node.fetch(), es_node.find_java(), heap="1x")
     try:
@@ -185,6 +189,7 @@ def _start_session(env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.elasticsearch
 def test_a_node_never_outlives_the_process_that_started_it() -> None:
     """Two sessions at once, each holding a node: one ends by SIGTERM (its cleanup runs, the node's
     files go), the other by SIGKILL (nothing of it runs: the parent-death signal alone stops the node)."""

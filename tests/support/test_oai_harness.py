@@ -33,6 +33,8 @@ from tests.support.oai_schemas import OAI_IDENTIFIER_NS, validate_oai_response, 
 from tests.support.schemas_fetch import MARC_NS
 from tests.support.shared_data import SHARED_DATA
 
+pytestmark = pytest.mark.peers
+
 DATA_FILE = SHARED_DATA / "marc21/065001035.mrc"
 RECORDS = 40
 PAGE_SIZE = 7

@@ -108,12 +108,14 @@ def test_the_newest_complete_installation_is_chosen(tmp_path: Path) -> None:
     assert postgres.find_bindir({"PATH": str(tmp_path / "none")}, debian_root=tmp_path) == tmp_path / "15/bin"
 
 
+@pytest.mark.postgresql
 def test_the_installed_programs_are_found() -> None:
     bindir = postgres.find_bindir()
     result = subprocess.run([bindir / "postgres", "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("postgres (PostgreSQL) ")
 
 
+@pytest.mark.postgresql
 def test_a_server_that_cannot_start_fails_with_its_log() -> None:
     cluster = postgres.start_cluster(settings={"shared_buffers": "1x"})
     try:
@@ -152,6 +154,7 @@ def _answers(url: str) -> bool:
         return False
 
 
+@pytest.mark.postgresql
 def test_a_server_never_outlives_the_process_that_started_it() -> None:
     """Two sessions at once, each holding a cluster: one ends by SIGTERM (its cleanup runs, the files go),
     the other by SIGKILL (nothing of it runs: the parent-death signal alone stops the server)."""

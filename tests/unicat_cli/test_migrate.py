@@ -147,6 +147,8 @@ def test_migrate_copies_everything(
         distributed.forget()
 
 
+@pytest.mark.elasticsearch
+@pytest.mark.postgresql
 def test_a_new_index_beside_the_same_store_keeps_the_readers_data_in_place(
     capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:

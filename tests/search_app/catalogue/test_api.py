@@ -146,6 +146,8 @@ async def test_server_timing_says_what_the_engine_took_of_a_search(client: Clien
         assert set(server_timing(response.headers["Server-Timing"])) == {"app"}
 
 
+@pytest.mark.elasticsearch
+@pytest.mark.postgresql
 async def test_healthz_is_unavailable_when_the_store_is_down_and_the_index_answers(
     request: pytest.FixtureRequest, tmp_path: Path, aiohttp_client: ClientFactory
 ) -> None:

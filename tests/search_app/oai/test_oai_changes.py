@@ -62,6 +62,7 @@ def _retitled(raw: bytes, title: str) -> bytes:
     return marc
 
 
+@pytest.mark.peers
 def test_a_list_under_changes_holds_every_unchanged_record_once_and_the_next_harvest_the_changes(
     changing: Catalogue,
 ) -> None:

@@ -16,6 +16,8 @@ from tests.search_app.oai.test_oai_protocol import BAD_REQUESTS
 from tests.support.oai_clients import HarvestRequest, assert_agree, harvest_all
 from tests.support.oai_schemas import OAI_IDENTIFIER_NS, validate_oai_response, xmllint_validate
 
+pytestmark = pytest.mark.peers
+
 
 def _identifiers(catalogue: Catalogue) -> list[str]:
     """The identifiers a harvest must give, in the provider's order: every union record's, by id

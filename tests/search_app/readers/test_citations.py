@@ -342,6 +342,7 @@ def test_ris_is_lines_of_tags_ended_by_crlf(catalogue: Catalogue) -> None:
     assert starts == [0] + [end + 1 for end in ends[:-1]]  # TY first, ER last, nothing between
 
 
+@pytest.mark.peers
 def test_ris_read_by_bibutils_into_mods(catalogue: Catalogue, tmp_path: Path) -> None:
     mods_of = bibutils_mods("ris2xml", write_ris(catalogue.records, BASE_URL), "ris", tmp_path)
     assert set(mods_of) == {sample.union.id for sample in catalogue.samples}
@@ -391,6 +392,7 @@ def test_bibtex_read_back_by_pybtex_says_what_the_marc_records_say(catalogue: Ca
         assert change_case(fields["title"], "t") == fields["title"], sample.name
 
 
+@pytest.mark.peers
 def test_bibtex_read_by_bibutils_into_mods(catalogue: Catalogue, tmp_path: Path) -> None:
     mods_of = bibutils_mods("bib2xml", write_bibtex(catalogue.records, BASE_URL), "bib", tmp_path)
     assert set(mods_of) == {sample.union.id for sample in catalogue.samples}
@@ -413,6 +415,7 @@ def test_bibtex_read_by_bibutils_into_mods(catalogue: Catalogue, tmp_path: Path)
         assert _mods_text(mods, "m:location/m:url") == [_url(sample.union)]
 
 
+@pytest.mark.peers
 def test_bibtex_read_by_biber_without_warnings(catalogue: Catalogue, tmp_path: Path) -> None:
     text = write_bibtex(catalogue.records, BASE_URL)
     assert biber_warnings(text, tmp_path, validate=False) == []
@@ -443,6 +446,7 @@ def test_bibtex_read_by_biber_without_warnings(catalogue: Catalogue, tmp_path: P
 # -- MARCXML -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.peers
 def test_marcxml_is_the_catalogue_export_valid_against_marc21_slim(catalogue: Catalogue) -> None:
     body, media_type, extension = export_records(catalogue.records, "marcxml", BASE_URL)
     assert (media_type, extension) == (MARCXML_MEDIA_TYPE, "xml")
@@ -480,6 +484,7 @@ HOSTILE_NAMES = ["Żółć-Łódź, Zoë", "Smith & Sons {Ltd}", "Núñez, José
 ONE_LINE_TITLE = HOSTILE_TITLE.replace("\n", " ")
 
 
+@pytest.mark.peers
 def test_hostile_text_stays_one_ris_value_per_line(tmp_path: Path) -> None:
     text = write_ris([HOSTILE], BASE_URL)
     assert all(re.fullmatch(r"[A-Z][A-Z0-9]  - .*", line) for line in text.split("\r\n")[:-1])
@@ -492,6 +497,7 @@ def test_hostile_text_stays_one_ris_value_per_line(tmp_path: Path) -> None:
     assert _mods_text(mods, "m:titleInfo/m:title") == [ONE_LINE_TITLE]
 
 
+@pytest.mark.peers
 def test_hostile_text_is_escaped_for_bibtex(tmp_path: Path) -> None:
     text = write_bibtex([HOSTILE], BASE_URL)
     entry = pybtex_read(text).entries["u-hostile"]  # strict: the braces balance
@@ -535,6 +541,7 @@ def biber_recode_table() -> dict[str, str]:
     return {str(m.findtext("from")): str(m.findtext("to")) for m in data.iter("map")}
 
 
+@pytest.mark.peers
 def test_a_record_with_no_author_and_no_year(catalogue: Catalogue, tmp_path: Path) -> None:
     records = [catalogue.sample(code, position).union for code, position in NO_AUTHOR_NO_YEAR]
     ris = write_ris(records, BASE_URL)

@@ -22,9 +22,12 @@ uva = sru_catalogue.uva
 
 YAZ_CLIENT = shutil.which("yaz-client")
 ZOOMSH = shutil.which("zoomsh")
-pytestmark = pytest.mark.skipif(
-    YAZ_CLIENT is None or ZOOMSH is None, reason="YAZ is not installed (apt-get install yaz)"
-)
+pytestmark = [
+    pytest.mark.peers,
+    pytest.mark.skipif(
+        YAZ_CLIENT is None or ZOOMSH is None, reason="YAZ is not installed (apt-get install yaz)"
+    ),
+]
 HITS_RE = re.compile(r"Number of hits: (\d+)")
 
 

@@ -16,6 +16,8 @@ from unicat.engine import Engine
 from unicat.engines.elasticsearch import overlap
 from unicat.model import UnionRecord
 
+pytestmark = pytest.mark.elasticsearch
+
 MakeRecord = Callable[..., UnionRecord]
 LIBRARIES = 120
 
