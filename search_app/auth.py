@@ -155,14 +155,14 @@ async def _signed_in(request: web.Request) -> Viewer | None:
     if not token or len(token) > _MAX_TOKEN:
         return None
     app = request.app
-    session = await in_thread(app, app[ACCOUNTS].get_session, token_hash(token))
-    if session is None:
+    found = await in_thread(app, app[ACCOUNTS].session_user, token_hash(token))
+    if found is None:
         return None
+    session, user = found
     expires = parse_time(session.expires)
     if expires is None or expires <= datetime.now(UTC):
         return None
-    user = await in_thread(app, app[ACCOUNTS].get_user, session.user_id)
-    return Viewer(user, session, session.csrf) if user is not None else None
+    return Viewer(user, session, session.csrf)
 
 
 async def _posted_token(request: web.Request) -> str:

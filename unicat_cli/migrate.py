@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from unicat.catalogue import Catalogue
 from unicat.errors import UnicatError
 from unicat.model import SourceRecord
+from unicat.readers_copy import StoredReaders, copy_readers
 
 T = TypeVar("T")
 PAGE = 1000
@@ -54,20 +55,6 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def _copy(
-    items: Iterable[T], add: Callable[[T], object], what: str, notify: Callable[[str, int], None]
-) -> int:
-    """Add every item to the target, one at a time; returns how many."""
-    count = 0
-    for item in items:
-        add(item)
-        count += 1
-        if count % PAGE == 0:
-            notify(what, count)
-    notify(what, count)
-    return count
-
-
 def migrate(
     source: Catalogue,
     target: Catalogue,
@@ -94,7 +81,9 @@ def migrate(
     copied = _copy_engine(source, target, notify)
     if shared_store:
         return dataclasses.replace(copied, stores_copied=False)
-    return dataclasses.replace(copied, **_copy_stores(source, target, notify))
+    readers = StoredReaders(source.accounts, source.contributions)
+    counts: dict[str, Any] = copy_readers(readers, target.accounts, target.contributions, notify)
+    return dataclasses.replace(copied, **counts)
 
 
 def _copy_engine(source: Catalogue, target: Catalogue, notify: Callable[[str, int], None]) -> MigrationReport:
@@ -137,24 +126,3 @@ def _copy_engine(source: Catalogue, target: Catalogue, notify: Callable[[str, in
         merge_decisions=len(decisions),
         oai_items=feed,
     )
-
-
-def _copy_stores(source: Catalogue, target: Catalogue, notify: Callable[[str, int], None]) -> dict[str, Any]:
-    """Accounts (with their numbers, which comments and lists point at), then what readers added:
-    comments before the reports on them, lists before their entries. Each keeps its id and time: the
-    target numbers its later items after them."""
-    users = source.accounts.list_users()
-    for user in users:
-        target.accounts.create_user(user)
-    notify("accounts", len(users))
-    old, new = source.contributions, target.contributions
-    return {
-        "users": len(users),
-        "comments": _copy(old.iter_comments(), new.add_comment, "comments", notify),
-        "ratings": _copy(old.iter_ratings(), new.set_rating, "ratings", notify),
-        "tags": _copy(old.iter_tags(), new.add_tag, "tags", notify),
-        "reports": _copy(old.iter_reports(), new.add_report, "reports", notify),
-        "moderation_actions": _copy(old.iter_moderation(), new.log_moderation, "moderation actions", notify),
-        "lists": _copy(old.iter_lists(), new.add_list, "reading lists", notify),
-        "list_entries": _copy(old.iter_list_entries(), new.add_list_entry, "list entries", notify),
-    }

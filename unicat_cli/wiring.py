@@ -60,7 +60,22 @@ def open_catalogue(settings: Settings) -> Catalogue:
     except BaseException:
         database.close()
         raise
-    return Catalogue(engine, SqlAccountStore(database), SqlContributionStore(database), database)
+    catalogue = Catalogue(engine, SqlAccountStore(database), SqlContributionStore(database), database)
+    _hand_over_readers(catalogue)
+    return catalogue
+
+
+def _hand_over_readers(catalogue: Catalogue) -> None:
+    """An Elasticsearch catalogue written before the stores existed gives its readers' data to the store."""
+    from unicat.engines.elasticsearch import ElasticsearchEngine
+
+    engine = catalogue.engine
+    if isinstance(engine, ElasticsearchEngine):
+        try:
+            engine.hand_over_readers(catalogue.accounts, catalogue.contributions, catalogue.store_url)
+        except BaseException:
+            catalogue.close()
+            raise
 
 
 def _engine_beside(database: Database, settings: Settings) -> Engine:

@@ -45,6 +45,11 @@ class AccountStore(abc.ABC):
         """The session of a token's hash, expired or not (the caller checks ``expires``)."""
 
     @abc.abstractmethod
+    def session_user(self, token_hash: str) -> tuple[Session, User] | None:
+        """The session of a token's hash with its account, in one read (every signed-in request asks),
+        expired or not; ``None`` when either is gone."""
+
+    @abc.abstractmethod
     def delete_sessions(self, *, token_hash: str | None = None, user_id: int | None = None) -> int:
         """Forget one session (sign-out) or every session of an account (a password changed);
         returns how many went."""

@@ -82,6 +82,20 @@ class SqlAccountStore(AccountStore):
             ).fetchone()
         return _session(row) if row is not None else None
 
+    def session_user(self, token_hash: str) -> tuple[Session, User] | None:
+        session_columns = ", ".join(f"s.{name}" for name in SESSION_COLUMNS.split(", "))
+        user_columns = ", ".join(f"u.{name}" for name in USER_COLUMNS.split(", "))
+        with self.db.read() as conn:
+            row = conn.execute(
+                f"SELECT {session_columns}, {user_columns} FROM sessions s "
+                "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+                (token_hash,),
+            ).fetchone()
+        if row is None:
+            return None
+        width = SESSION_COLUMNS.count(",") + 1
+        return _session(row[:width]), _user(row[width:])
+
     def delete_sessions(self, *, token_hash: str | None = None, user_id: int | None = None) -> int:
         if (token_hash is None) == (user_id is None):
             raise ValueError("give a token hash or a user id")

@@ -8,12 +8,15 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
 
 from tests.conftest import build_union_record
+from unicat.accounts import User
 from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.engines.elasticsearch.connection import parse_engine_url
 from unicat.engines.elasticsearch.indices import SCHEMA_VERSION, IndexNames
@@ -22,8 +25,9 @@ from unicat.errors import ConfigError, EngineError, EngineUnavailable, SchemaErr
 from unicat.model import HarvestCheckpoint, MergeDecision, Source, SourceRecord, SourceRef, UnionRecord
 from unicat.oai_items import OaiSelection
 from unicat.query import SearchQuery, parse_search_params
+from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
 from unicat.settings import Settings
-from unicat_cli.wiring import open_engine
+from unicat_cli.wiring import open_catalogue, open_engine
 
 OpenEngine = Callable[[], ElasticsearchEngine]
 
@@ -436,4 +440,126 @@ def test_a_version_7_catalogue_keeps_its_readers_indices_untouched_on_open(catal
             assert client.get(index=index, id="1")["_source"] == {"written_by": "version 7"}
     finally:
         client.indices.delete(index=legacy, ignore_unavailable=True)
+        client.close()
+
+
+KEYWORD, LONG, BOOLEAN = {"type": "keyword"}, {"type": "long"}, {"type": "boolean"}
+STORED, TEXT = {"type": "keyword", "index": False}, {"type": "text", "index": False}
+VERSION_7_READERS: dict[str, dict[str, Any]] = {
+    # The fields and types of the index definitions schema 7 created (strict mappings).
+    "users": {
+        **{"id": LONG, "email": KEYWORD, "display_name": STORED, "password_hash": STORED},
+        **{"role": KEYWORD, "library": KEYWORD, "created": KEYWORD},
+    },
+    "sessions": {"user_id": LONG, "created": KEYWORD, "expires": KEYWORD, "csrf": STORED},
+    "comments": {
+        **{"id": LONG, "record": KEYWORD, "user_id": LONG, "body": TEXT, "created": KEYWORD},
+        **{"edited": STORED, "hidden": BOOLEAN, "hidden_reason": TEXT},
+    },
+    "ratings": {"record": KEYWORD, "user_id": LONG, "stars": {"type": "byte"}, "at": STORED},
+    "tags": {"record": KEYWORD, "user_id": LONG, "tag": KEYWORD, "at": STORED},
+    "reports": {
+        **{"id": LONG, "comment_id": LONG, "user_id": LONG, "reason": TEXT},
+        **{"created": KEYWORD, "resolution": LONG},
+    },
+    "moderation": {
+        **{"id": LONG, "comment_id": LONG, "verb": KEYWORD, "reason": TEXT},
+        **{"user_id": LONG, "at": KEYWORD},
+    },
+    "lists": {
+        **{"id": LONG, "user_id": LONG, "name": STORED, "description": TEXT},
+        **{"public": BOOLEAN, "created": STORED, "updated": KEYWORD},
+    },
+    "list_entries": {"list_id": LONG, "record": KEYWORD, "added": KEYWORD},
+}
+
+
+def write_version_7_readers(client: Elasticsearch, names: IndexNames) -> None:
+    """Accounts and readers' items as schema 7 stored them: one index each, every document the item's
+    own JSON (``to_json``, or its fields where it has none) under its id, and a session that is not
+    handed over."""
+    secret = "scrypt$1$8$1$AA==$AA=="
+    jane = User("jane@example.org", "Jane", secret, "patron", None, 3, "2024-05-01T09:00:00Z")
+    anne = User("anne@example.org", "Anne", secret, "librarian", "BRK", 9, "2024-05-01T09:30:00Z")
+    day, later = "2024-05-02T10:00:00Z", "2024-05-03T10:00:00Z"
+    session = {"user_id": 3, "created": day, "expires": later, "csrf": "z"}
+    hidden = Comment("u1", 9, "Hidden.", 42, "2024-05-02T11:00:00Z", None, True, "spoils")
+    items: list[tuple[str, str, Any]] = [
+        ("users", "jane@example.org", {**jane.to_json(), "password_hash": secret}),
+        ("users", "anne@example.org", {**anne.to_json(), "password_hash": secret}),
+        ("sessions", "feed", session),
+        ("comments", "41", Comment("u1", 3, "A delight.", 41, day).to_json()),
+        ("comments", "42", hidden.to_json()),
+        ("ratings", '["u1",3]', asdict(Rating("u1", 3, 5, day))),
+        ("tags", '["u1",3,"classic"]', asdict(Tag("u1", 3, "classic", day))),
+        ("reports", "7", Report(42, 3, "spoils the end", 7, "2024-05-02T12:00:00Z", 8).to_json()),
+        ("moderation", "8", ModerationAction(42, "hide", "spoils", 9, 8, "2024-05-02T12:30:00Z").to_json()),
+        ("lists", "5", ReadingList(3, "Austen", "All of her", True, 5, later, later).to_json()),
+        ("list_entries", '[5,"u1"]', asdict(ListEntry(5, "u1", later))),
+    ]
+    for index, properties in VERSION_7_READERS.items():
+        client.indices.create(
+            index=names.plain(index), mappings={"dynamic": "strict", "properties": properties}
+        )
+    for index, doc_id, document in items:
+        client.index(index=names.plain(index), id=doc_id, document=document, refresh=True)
+    client.index(index=names.meta, id="schema", document={"version": 7}, refresh=True)
+
+
+def test_a_version_7_catalogue_hands_its_readers_data_to_the_store_once(
+    catalogue_url: str, postgres_database_url: str
+) -> None:
+    settings = Settings(engine_url=catalogue_url, store_url=postgres_database_url)
+    with ElasticsearchEngine(catalogue_url, settings) as engine:
+        engine.replace_union_records([build_union_record("u1", "Emma")], {})
+    client = node(catalogue_url)
+    names = IndexNames(parse_engine_url(catalogue_url).prefix)
+    try:
+        write_version_7_readers(client, names)
+        with open_catalogue(settings) as catalogue:
+            users = catalogue.accounts.list_users()
+            assert [(user.id, user.email, user.role, user.library) for user in users] == [
+                (3, "jane@example.org", "patron", None),
+                (9, "anne@example.org", "librarian", "BRK"),
+            ]
+            assert catalogue.accounts.get_session("feed") is None  # readers sign in again
+            store = catalogue.contributions
+            comments = store.comments_for(["u1"])
+            assert [(c.id, c.user_id, c.hidden, c.hidden_reason) for c in comments] == [
+                (42, 9, True, "spoils"),
+                (41, 3, False, None),
+            ]
+            assert [(r.stars, r.at) for r in store.ratings_for(["u1"])] == [(5, "2024-05-02T10:00:00Z")]
+            assert [t.tag for t in store.tags_for(["u1"])] == ["classic"]
+            assert [(r.id, r.resolution) for r in store.reports_for([42])] == [(7, 8)]
+            assert [(a.id, a.verb) for a in store.moderation_log(42)] == [(8, "hide")]
+            assert [(lst.id, lst.name, lst.public) for lst in store.lists_of(3)] == [(5, "Austen", True)]
+            assert [e.record for e in store.list_entries(5)] == ["u1"]
+            # What is written next is numbered after what came over.
+            later = store.add_comment(Comment("u1", 3, "Again."))
+            assert later.id is not None and later.id > 42
+        assert client.get(index=names.meta, id="readers-handed-over")["_source"] == {"value": 2}
+        # Opened again, nothing is copied twice; the old indices stay as they were.
+        with open_catalogue(settings) as catalogue:
+            assert len(catalogue.accounts.list_users()) == 2
+            assert len(catalogue.contributions.comments_for(["u1"])) == 3
+        assert client.count(index=names.plain("comments"))["count"] == 2
+    finally:
+        client.close()
+
+
+def test_a_store_with_accounts_already_is_not_given_a_second_set(
+    catalogue_url: str, postgres_database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(engine_url=catalogue_url, store_url=postgres_database_url)
+    with open_catalogue(settings) as catalogue:
+        catalogue.accounts.create_user(User("jo@example.org", "Jo", "scrypt$1$8$1$AA==$AA=="))
+    client = node(catalogue_url)
+    try:
+        write_version_7_readers(client, IndexNames(parse_engine_url(catalogue_url).prefix))
+        with open_catalogue(settings) as catalogue:
+            assert [user.email for user in catalogue.accounts.list_users()] == ["jo@example.org"]
+            assert catalogue.contributions.comments_for(["u1"]) == []
+        assert "has accounts already: they were not copied" in caplog.text
+    finally:
         client.close()

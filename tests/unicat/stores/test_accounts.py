@@ -71,3 +71,19 @@ def test_sessions_are_found_by_hash_and_forgotten(catalogue: Catalogue) -> None:
     store.save_session(third)
     assert store.delete_sessions(user_id=jane.id) == 2
     assert store.get_session(second.token_hash) is None and store.get_session(third.token_hash) is None
+
+
+def test_a_session_is_read_with_its_account_in_one_go(catalogue: Catalogue) -> None:
+    store = catalogue.accounts
+    jane = store.create_user(User("jane@example.org", "Jane", HASH, role="librarian", library="BNF"))
+    anne = store.create_user(User("anne@example.org", "Anne", HASH))
+    assert jane.id is not None and anne.id is not None
+    _, janes = new_session(jane.id)
+    _, annes = new_session(anne.id)
+    store.save_session(janes)
+    store.save_session(annes)
+    assert store.session_user(janes.token_hash) == (janes, jane)
+    assert store.session_user(annes.token_hash) == (annes, anne)
+    assert store.session_user("no such hash") is None
+    store.delete_sessions(user_id=jane.id)
+    assert store.session_user(janes.token_hash) is None

@@ -16,6 +16,7 @@ import functools
 import hashlib
 import itertools
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, TypeVar
@@ -24,7 +25,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from unicat.clock import utc_now
 from unicat.engine import Engine, HarvestMode, one_entry_per_record
-from unicat.engines.elasticsearch import oai, overlap, redirects
+from unicat.engines.elasticsearch import legacy_readers, oai, overlap, redirects
 from unicat.engines.elasticsearch import records as docs
 from unicat.engines.elasticsearch.bulk import write_all
 from unicat.engines.elasticsearch.connection import make_client, parse_engine_url, translated
@@ -55,7 +56,10 @@ from unicat.model import (
 )
 from unicat.oai_items import FeedCollector, OaiEntry, OaiItem, OaiSelection
 from unicat.overlap import LibraryOverlap
+from unicat.ports.accounts import AccountStore
+from unicat.ports.contributions import ContributionStore
 from unicat.query import SearchQuery, SearchResult
+from unicat.readers_copy import copy_readers
 from unicat.settings import Settings
 
 # Redirect chains longer than this are treated as a cycle (as in the SQLite engine).
@@ -72,6 +76,9 @@ T = TypeVar("T")
 
 def _term(field: str, value: Any) -> dict[str, Any]:
     return {"term": {field: value}}
+
+
+logger = logging.getLogger(__name__)
 
 
 def _all_of(*conditions: dict[str, Any] | None) -> dict[str, Any]:
@@ -127,6 +134,29 @@ class ElasticsearchEngine(Engine):
 
     def close(self) -> None:
         self._client.close()
+
+    def hand_over_readers(
+        self, accounts: AccountStore, contributions: ContributionStore, store_url: str
+    ) -> int:
+        """Copy what a catalogue of schema 6 or 7 kept of accounts and readers' data into the stores,
+        once (``legacy_readers.py``); returns how many accounts went (0: nothing waited). A store that
+        has accounts already is left alone, with a warning: merging two sets of accounts is not a copy."""
+        waiting = self._call("read", lambda: legacy_readers.waiting(self._client, self.names))
+        if waiting is None:
+            return 0
+        if accounts.list_users():
+            logger.warning(
+                "the catalogue %s still holds accounts and readers' data from before they moved to the "
+                "store, but the store %s has accounts already: they were not copied",
+                self.url,
+                store_url,
+            )
+            return 0
+        with translated(self.node_url, "readers' hand-over"):
+            counts = copy_readers(waiting, accounts, contributions, lambda _what, _count: None)
+            legacy_readers.mark_handed_over(self._client, self.names, counts["users"])
+        logger.warning("accounts and readers' data moved from %s to the store %s", self.url, store_url)
+        return counts["users"]
 
     def delete_catalogue(self) -> None:
         """Delete every index of this catalogue (its prefix): for tests and for starting over."""

@@ -43,6 +43,18 @@ PLAIN_INDICES = (
     "oai_sets",
 )
 SCHEMA_DOC = "schema"
+LEGACY_READER_INDICES = (
+    "users",
+    "sessions",
+    "comments",
+    "ratings",
+    "tags",
+    "reports",
+    "moderation",
+    "lists",
+    "list_entries",
+)
+"""The indices where schemas 6 and 7 kept accounts and readers' data (``legacy_readers.py``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +116,8 @@ class IndexNames:
 
     def all_patterns(self) -> list[str]:
         """Every index this catalogue may own (for deleting a whole catalogue, e.g. in tests)."""
-        return [*(self.plain(name) for name in PLAIN_INDICES), f"{self.union}-*"]
+        owned = (*PLAIN_INDICES, *LEGACY_READER_INDICES)
+        return [*(self.plain(name) for name in owned), f"{self.union}-*"]
 
 
 @cache
