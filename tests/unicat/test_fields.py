@@ -1,0 +1,148 @@
+"""The field registry (unicat/fields.py) is consistent, and every place that lists a union record's fields
+holds exactly the registry's: each test fails when a place lists a field the registry lacks, or misses one
+it declares."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+from indexer.extract import ExtractedRecord
+from unicat.documents import TEXT_WEIGHTS, IndexFields, index_fields
+from unicat.engines.elasticsearch.indices import DEFINITIONS_DIR, definition
+from unicat.engines.elasticsearch.union import union_document
+from unicat.engines.sqlite import driver
+from unicat.engines.sqlite.facets import FACET_VALUES_TABLE, MULTI_VALUED, SINGLE_VALUED
+from unicat.engines.sqlite.schema import V3_TEXT_COLUMNS, migrate
+from unicat.fields import FACET, FACETS, RECORD_FIELD, RECORD_FIELDS, TEXT_FIELDS
+from unicat.model import UnionRecord
+from unicat.query import FACET_FIELDS, FIELD_ALIASES, FILTER_FIELDS, PARAM_FILTERS, SEARCH_FIELDS
+
+# What each JSON type of a record field looks like filled, and a filled value for each field of objects.
+FILLED: dict[str, Any] = {"string": "text", "string?": "text", "integer?": 1999, "strings": ["one", "two"]}
+OBJECTS: dict[str, list[dict[str, Any]]] = {
+    "contributors": [{"name": "Austen, Jane", "role": "author"}],
+    "holdings": [{"library": "BNF", "library_name": "Bibliothèque nationale", "call_number": "8-Y2-1"}],
+    "sources": [{"source": "BNF", "local_id": "b1"}],
+    "merge": [{"rule": "isbn", "key": "9780141439518"}],
+}
+# Fields of a union record the indexer makes itself rather than read from a source record: its id and
+# what it derives from its members (libraries, provenance, merge rules, date, work and editions).
+UNION_OWN = {"id", "libraries", "sources", "merge", "updated", "work", "editions"}
+# What extraction reads for deduplication and provenance only, never part of a union record.
+EXTRACTION_OWN = {"source", "local_id", "datestamp", "eans", "lccns", "warnings", "title_proper", "parts"}
+
+
+def filled_record() -> dict[str, Any]:
+    """A union record's JSON with every registry field holding a value."""
+    data = {
+        field.name: OBJECTS[field.name] if field.json == "objects" else FILLED[field.json]
+        for field in RECORD_FIELDS
+    }
+    data["libraries"] = ["BNF"]  # what the holdings say
+    return data
+
+
+# -- the registry ------------------------------------------------------------------------------
+
+
+def test_names_are_unique_and_plain() -> None:
+    """Names reach SQL, URLs and index documents: plain, and never one name for two things."""
+    groups = {
+        "record fields": [field.name for field in RECORD_FIELDS],
+        "text fields": [field.name for field in TEXT_FIELDS],
+        "facets": [facet.name for facet in FACETS],
+        "index document fields": [field.name for field in TEXT_FIELDS] + [f.index_key for f in FACETS],
+        "CQL indexes": [name.name.lower() for item in (*TEXT_FIELDS, *FACETS) for name in item.cql],
+        "query prefixes": [prefix for field in TEXT_FIELDS for prefix in field.prefixes],
+    }
+    for group, names in groups.items():
+        assert len(names) == len(set(names)), group
+        assert all(re.fullmatch(r"[a-z][a-z_]*(\.[a-z][a-zA-Z]*)?", name) for name in names), group
+
+
+def test_every_facet_counts_a_record_field_and_says_how_it_filters() -> None:
+    for facet in FACETS:
+        assert facet.source in RECORD_FIELD, facet.name
+        assert facet.filter == "years" or facet.description, facet.name
+
+
+# -- the record classes ------------------------------------------------------------------------
+
+
+def test_a_union_records_json_has_exactly_the_registrys_fields_in_its_order() -> None:
+    data = filled_record()
+    record = UnionRecord.from_json(data)
+    assert list(record.to_json()) == [field.name for field in RECORD_FIELDS]
+    assert record.to_json() == data, "from_json or to_json drops a field"
+
+
+def test_the_union_record_class_has_an_attribute_per_record_field() -> None:
+    attributes = {item.name for item in dataclasses.fields(UnionRecord)} | {"libraries"}
+    assert attributes == set(RECORD_FIELD)
+
+
+def test_extraction_gives_every_record_field_a_source_record_has() -> None:
+    extracted = {item.name for item in dataclasses.fields(ExtractedRecord)}
+    assert extracted - EXTRACTION_OWN == set(RECORD_FIELD) - UNION_OWN
+
+
+def test_index_fields_hold_the_text_fields_and_every_facet() -> None:
+    fields = index_fields(UnionRecord.from_json(filled_record()))
+    text = [item.name for item in dataclasses.fields(IndexFields)][: len(TEXT_FIELDS)]
+    assert text == [field.name for field in TEXT_FIELDS]
+    assert list(fields.text_fields()) == text
+    assert {field.name: field.weight for field in TEXT_FIELDS} == TEXT_WEIGHTS
+    assert list(fields.facets) == list(FACET_FIELDS)
+    assert all(fields.facets.values()), "a filled record has a value for every facet"
+
+
+# -- the query model ---------------------------------------------------------------------------
+
+
+def test_the_query_model_lists_the_registrys_facets_filters_and_prefixes() -> None:
+    assert tuple(FACET) == FACET_FIELDS
+    assert tuple(facet.name for facet in FACETS if facet.filter == "values") == FILTER_FIELDS
+    assert set(PARAM_FILTERS) - {"tag"} == set(FILTER_FIELDS)
+    assert SEARCH_FIELDS == ("any", "title", "author", "subject", "ident", "publisher", "series")
+    assert {FIELD_ALIASES[prefix] for field in TEXT_FIELDS for prefix in field.prefixes} <= set(SEARCH_FIELDS)
+
+
+# -- SQLite ------------------------------------------------------------------------------------
+
+
+def test_sqlite_stores_every_facet_once(tmp_path: Path) -> None:
+    assert set(SINGLE_VALUED) | set(MULTI_VALUED) == set(FACET_FIELDS)
+    assert not set(SINGLE_VALUED) & set(MULTI_VALUED)
+    conn = driver.connect(tmp_path / "fresh.db")
+    migrate(conn)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(union_records)")}
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn.close()
+    assert set(SINGLE_VALUED.values()) <= columns
+    assert {rows.table for rows in MULTI_VALUED.values()} <= tables
+    assert FACET_VALUES_TABLE in tables
+    # The text index's columns are migration 3's: a text field added to the registry needs a migration.
+    assert tuple(field.name for field in TEXT_FIELDS) == V3_TEXT_COLUMNS
+
+
+# -- Elasticsearch -----------------------------------------------------------------------------
+
+
+def test_the_union_mapping_is_the_files_plus_the_registrys_fields() -> None:
+    written = (DEFINITIONS_DIR / "union.json").read_text(encoding="utf-8")
+    properties = definition("union")["properties"]
+    for field in TEXT_FIELDS:
+        assert properties[field.name] == {"type": "text", "analyzer": "whitespace"}
+        assert f'"{field.name}":' not in written, "the registry's fields are not written twice"
+    for facet in FACETS:
+        assert properties[facet.index_key]["type"] == "keyword"
+        assert f'"{facet.index_key}":' not in written
+
+
+def test_a_union_document_has_exactly_the_mapped_fields() -> None:
+    """The mapping is strict: a document field it lacks would be refused, one it has unused is a leftover."""
+    document = union_document(UnionRecord.from_json(filled_record()))
+    assert set(document) == set(definition("union")["properties"])
