@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from indexer.extract import ExtractedRecord
+from search_app.sru_request import FACET_INDEXES, FACET_NAMES
+from unicat.cql_search import INDEXES, Index, resolve_index
 from unicat.documents import TEXT_WEIGHTS, IndexFields, index_fields
 from unicat.engines.elasticsearch.indices import DEFINITIONS_DIR, definition
 from unicat.engines.elasticsearch.union import union_document
@@ -146,3 +148,43 @@ def test_a_union_document_has_exactly_the_mapped_fields() -> None:
     """The mapping is strict: a document field it lacks would be refused, one it has unused is a leftover."""
     document = union_document(UnionRecord.from_json(filled_record()))
     assert set(document) == set(definition("union")["properties"])
+
+
+# -- CQL and SRU -------------------------------------------------------------------------------
+
+PROTOCOL_INDEXES = {
+    ("cql", "serverchoice"),
+    ("cql", "anywhere"),
+    ("cql", "allindexes"),
+    ("cql", "keywords"),
+    ("cql", "allrecords"),
+    ("bath", "any"),
+}
+
+
+def test_every_cql_index_is_the_protocols_or_a_registry_fields() -> None:
+    declared: dict[tuple[str, str], Index] = {}
+    for text in TEXT_FIELDS:
+        for name in text.cql:
+            declared[(name.context, name.index)] = Index(
+                "ident" if text.identifiers else "text", text.name, name.title
+            )
+    for facet in FACETS:
+        for name in facet.cql:
+            declared[(name.context, name.index)] = Index(
+                "year" if facet.filter == "years" else "code", facet.name, name.title
+            )
+    listed = {
+        (context, name): index for context, indexes in INDEXES.items() for name, index in indexes.items()
+    }
+    assert set(listed) - PROTOCOL_INDEXES == set(declared)
+    assert {key: listed[key] for key in declared} == declared
+
+
+def test_sru_answers_every_facet_under_an_index_that_counts_it() -> None:
+    assert set(FACET_NAMES) == set(FACET_FIELDS)
+    for facet in FACETS:
+        context, name, _ = resolve_index(FACET_NAMES[facet.name], {})
+        assert FACET_INDEXES[(context, name)] == facet.name
+        for cql in facet.cql:
+            assert FACET_INDEXES[(cql.context, cql.index)] == facet.name
