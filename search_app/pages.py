@@ -14,7 +14,7 @@ from search_app.contributions import readers_context
 from search_app.fetch import find_record, run_search
 from search_app.harvests import StatusParams, fetch_status
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
-from search_app.present import FacetView, facet_views, holdings_by_library, value_label
+from search_app.present import FacetView, coded_data, facet_views, holdings_by_library, value_label
 from search_app.quarantine import fetch_quarantine, filter_query
 from search_app.reading_lists import lists_for_record_page
 from search_app.render import render
@@ -133,6 +133,7 @@ async def record_page(
     context = {
         "q": "",
         "record": found,
+        "coded_data": coded_data(found, request.app[LABELS]),
         "library_names": names,
         "holdings": holdings_by_library(found, names, first=own_library(request)),
         "editions": await in_thread(request.app, request.app[ENGINE].get_union_records, editions)

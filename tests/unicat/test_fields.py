@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from indexer.extract import ExtractedRecord
+from search_app.labels import Labels, load_labels
+from search_app.openapi import openapi_document
+from search_app.present import hit_json
 from search_app.sru_request import FACET_INDEXES, FACET_NAMES
 from unicat.cql_search import INDEXES, Index, resolve_index
 from unicat.documents import TEXT_WEIGHTS, IndexFields, index_fields
@@ -21,6 +24,7 @@ from unicat.engines.sqlite.schema import V3_TEXT_COLUMNS, migrate
 from unicat.fields import FACET, FACETS, RECORD_FIELD, RECORD_FIELDS, TEXT_FIELDS
 from unicat.model import UnionRecord
 from unicat.query import FACET_FIELDS, FIELD_ALIASES, FILTER_FIELDS, PARAM_FILTERS, SEARCH_FIELDS
+from unicat.settings import Settings
 
 # What each JSON type of a record field looks like filled, and a filled value for each field of objects.
 FILLED: dict[str, Any] = {"string": "text", "string?": "text", "integer?": 1999, "strings": ["one", "two"]}
@@ -188,3 +192,36 @@ def test_sru_answers_every_facet_under_an_index_that_counts_it() -> None:
         assert FACET_INDEXES[(context, name)] == facet.name
         for cql in facet.cql:
             assert FACET_INDEXES[(cql.context, cql.index)] == facet.name
+
+
+# -- the web app -------------------------------------------------------------------------------
+
+
+def test_hits_carry_the_fields_marked_for_them() -> None:
+    hit = hit_json(UnionRecord.from_json(filled_record()), {})
+    assert set(hit) == {field.name for field in RECORD_FIELDS if field.hit} | {"holdings"}
+
+
+def test_the_openapi_document_has_a_filter_per_facet_filter_and_every_field() -> None:
+    document = openapi_document(Settings())
+    parameters = document["components"]["parameters"]
+    for path in ("/api/search", "/search"):
+        listed = document["paths"][path]["get"]["parameters"]
+        names = {parameters[item["$ref"].rpartition("/")[2]]["name"] for item in listed}
+        assert names - {"q", "tag", "year", "sort", "page", "page_size", "facets"} == set(FILTER_FIELDS)
+    for name in FILTER_FIELDS:
+        assert parameters[f"search.{name}"]["description"] == FACET[name].description
+    schemas = document["components"]["schemas"]
+    assert schemas["SearchResult"]["properties"]["facets"]["propertyNames"]["enum"] == list(FACET_FIELDS)
+    assert set(schemas["UnionRecord"]["properties"]) == set(RECORD_FIELD)
+    sru = document["paths"]["/sru"]["get"]["parameters"]
+    (facet_limit,) = [parameter for parameter in sru if parameter.get("name") == "facetLimit"]
+    assert all(name in facet_limit["description"] for name in FACET_NAMES.values())
+
+
+def test_the_shipped_facet_file_shows_every_facet() -> None:
+    assert set(load_labels().facet_order) == set(FACET_FIELDS)
+
+
+def test_a_facet_the_file_does_not_title_has_the_registrys_title() -> None:
+    assert [Labels().facet_title(name) for name in FACET_FIELDS] == [facet.title for facet in FACETS]
