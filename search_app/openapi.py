@@ -5,7 +5,7 @@ settings (the page sizes it accepts); they are filled in here so the document al
 server accepts. So are those the field registry (:mod:`unicat.fields`) decides, so that a field added
 there is documented without writing it twice: the search's filter parameters (one per filter, after
 ``q``), the names of the facets a search answers, the union record's fields the YAML does not describe
-itself, and the indexes SRU answers facets under.
+itself, the values of coded fields, and the indexes SRU answers facets under.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from search_app.sru_request import FACET_NAMES
-from unicat.fields import FACETS, RECORD_FIELDS, JsonType
+from unicat.fields import FACETS, RECORD_FIELD, RECORD_FIELDS, JsonType
 from unicat.query import FACET_FIELDS
 from unicat.settings import Settings
 
@@ -69,6 +69,8 @@ def _add_registry_fields(document: dict[str, Any]) -> None:
             schema = copy.deepcopy(JSON_SCHEMAS[field.json])
             if field.description:
                 schema["description"] = field.description
+            if field.vocabulary:
+                schema["items"]["enum"] = list(field.vocabulary)
             described[field.name] = schema
     for parameter in document["paths"]["/sru"]["get"]["parameters"]:
         if parameter.get("name") == "facetLimit":
@@ -80,11 +82,15 @@ def _add_filters(document: dict[str, Any]) -> None:
     """A parameter per filter, listed after ``q`` wherever ``q`` is."""
     filters = [facet for facet in FACETS if facet.filter == "values"]
     for facet in filters:
+        schema = copy.deepcopy(FILTER_SCHEMA)
+        vocabulary = RECORD_FIELD[facet.source].vocabulary
+        if vocabulary:
+            schema["items"]["enum"] = list(vocabulary)
         document["components"]["parameters"][f"search.{facet.name}"] = {
             "name": facet.name,
             "in": "query",
             "description": facet.description,
-            "schema": copy.deepcopy(FILTER_SCHEMA),
+            "schema": schema,
             "style": "form",
             "explode": True,
         }

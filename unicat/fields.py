@@ -57,7 +57,9 @@ class RecordField:
 
     ``label``: the record page lists the field's values under it, each value by its label in
     ``mappings/facets.toml`` (``None``: the page lays the field out itself, or does not show it).
-    ``hit``: each hit of ``/api/search`` carries it.
+    ``hit``: each hit of ``/api/search`` carries it. ``vocabulary``: the field is coded: the profiles'
+    ``[[coded]]`` tables map codes of the MARC records to these values, and no others (a typo in a
+    profile would split a facet); a union record has every value its members were coded with.
     """
 
     name: str
@@ -65,6 +67,7 @@ class RecordField:
     label: str | None = None
     hit: bool = False
     description: str = ""
+    vocabulary: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,18 @@ RECORD_FIELDS: tuple[RecordField, ...] = (
     RecordField("edition", "string?"),
     RecordField("format", "string", hit=True),
     RecordField("format_detail", "string?"),
+    # Target audience, one vocabulary for both formats (the codes, mapped in mappings/*.toml): children
+    # (MARC 21 008/22 a b c j: preschool to pre-adolescent, juvenile; UNIMARC 100 $a/17-19 a b c d: up
+    # to 14), young_adults (MARC 21 d adolescent; UNIMARC e, 14-20), adults (MARC 21 e; UNIMARC k serious,
+    # m general), general (MARC 21 g, a general audience), specialized (MARC 21 f). Unknown, unset or
+    # not coded (blank, |, UNIMARC u) gives no value.
+    RecordField(
+        "audience",
+        "strings",
+        label="Target audience",
+        description="Who it is for, as its libraries coded it (MARC 21 008/22, UNIMARC 100 $a/17-19)",
+        vocabulary=("children", "young_adults", "adults", "general", "specialized"),
+    ),
     RecordField("series", "strings"),
     RecordField("physical", "string?"),
     RecordField("notes", "strings"),
@@ -264,8 +279,23 @@ FACETS: tuple[Facet, ...] = (
         sru="dc.subject",
         description="Only records with this main subject heading; repeat to accept several (OR).",
     ),
+    Facet(
+        "audience",
+        "Target audience",
+        source="audience",
+        sru="unicat.audience",
+        description="Only records for this target audience; repeat to accept several (OR).",
+        cql=(
+            CqlName(
+                "unicat.audience", "Target audience (children, young_adults, adults, general, specialized)"
+            ),
+        ),
+        folded=True,
+    ),
 )
 """In the order the facets are computed and listed where no configuration orders them."""
 
 RECORD_FIELD: dict[str, RecordField] = {field.name: field for field in RECORD_FIELDS}
+CODED_FIELDS: tuple[str, ...] = tuple(field.name for field in RECORD_FIELDS if field.vocabulary)
+"""The record fields the profiles' ``[[coded]]`` tables fill."""
 FACET: dict[str, Facet] = {facet.name: facet for facet in FACETS}

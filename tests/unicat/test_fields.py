@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.extract import ExtractedRecord
+from indexer.profiles import builtin_profile
 from search_app.labels import Labels, load_labels
 from search_app.openapi import openapi_document
 from search_app.present import hit_json
@@ -21,8 +22,8 @@ from unicat.engines.elasticsearch.union import union_document
 from unicat.engines.sqlite import driver
 from unicat.engines.sqlite.facets import FACET_VALUES_TABLE, MULTI_VALUED, SINGLE_VALUED
 from unicat.engines.sqlite.schema import V3_TEXT_COLUMNS, migrate
-from unicat.fields import FACET, FACETS, RECORD_FIELD, RECORD_FIELDS, TEXT_FIELDS
-from unicat.model import UnionRecord
+from unicat.fields import CODED_FIELDS, FACET, FACETS, RECORD_FIELD, RECORD_FIELDS, TEXT_FIELDS
+from unicat.model import PROFILES, UnionRecord
 from unicat.query import FACET_FIELDS, FIELD_ALIASES, FILTER_FIELDS, PARAM_FILTERS, SEARCH_FIELDS
 from unicat.settings import Settings
 
@@ -225,3 +226,26 @@ def test_the_shipped_facet_file_shows_every_facet() -> None:
 
 def test_a_facet_the_file_does_not_title_has_the_registrys_title() -> None:
     assert [Labels().facet_title(name) for name in FACET_FIELDS] == [facet.title for facet in FACETS]
+
+
+def test_coded_fields_are_coded_by_both_profiles_and_labelled() -> None:
+    """Every value a coded field may take has a label, and both built-in profiles fill the field."""
+    labels = load_labels()
+    for name in CODED_FIELDS:
+        vocabulary = RECORD_FIELD[name].vocabulary
+        assert set(labels.values[name]) == set(vocabulary), name
+        for profile in PROFILES:
+            coded = [entry for entry in builtin_profile(profile).coded if entry.field == name]
+            assert coded and {value for entry in coded for value in entry.values.values()} <= set(vocabulary)
+
+
+def test_the_openapi_document_enumerates_the_values_of_coded_fields() -> None:
+    document = openapi_document(Settings())
+    for facet in FACETS:
+        vocabulary = RECORD_FIELD[facet.source].vocabulary
+        if vocabulary and facet.filter == "values":
+            schema = document["components"]["parameters"][f"search.{facet.name}"]["schema"]
+            assert schema["items"]["enum"] == list(vocabulary)
+    properties = document["components"]["schemas"]["UnionRecord"]["properties"]
+    for name in CODED_FIELDS:
+        assert properties[name]["items"]["enum"] == list(RECORD_FIELD[name].vocabulary)

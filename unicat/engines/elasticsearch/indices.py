@@ -19,7 +19,7 @@ from unicat.errors import ConfigError, SchemaError
 from unicat.fields import FACETS, TEXT_FIELDS
 from unicat.settings import Settings
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """1: the first catalogue. 2: fields added for unattended harvesting (a source's ``harvest_interval``,
 the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). 3: a source's profile
 override (``mapping``). 4: the librarians' merge decisions (index ``decisions``). 5: the OAI-PMH feed
@@ -28,6 +28,7 @@ see ``engines/elasticsearch/oai.py``). 6: accounts and sessions (indices ``users
 7: what readers add (indices ``comments``, ``ratings``, ``tags``, ``reports``, ``moderation``, ``lists``,
 ``list_entries``). 8: accounts and what readers add move to the stores' database (``unicat/stores``);
 the indices of 6 and 7 are no longer written or read, and an older catalogue keeps them untouched.
+9: the union index's target audience (``audience``, a facet of unicat/fields.py).
 Changes that only add fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
 DEFINITIONS_DIR = MAPPINGS_DIR / "elasticsearch"
 # Indices other than the union generations, each defined by the JSON file of the same name.
