@@ -65,6 +65,8 @@ class ExtractedRecord:
     contributors: list[Contributor] = field(default_factory=list)
     other_titles: list[str] = field(default_factory=list)
     format_detail: str | None = None
+    # Coded data (unicat.fields.CODED_FIELDS), each value of the field's vocabulary.
+    audience: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -146,6 +148,8 @@ def extract_fields(
         contributors=_contributors(record, profile),
     )
     result.format_detail = _format_detail(record, profile, result.format)
+    for name, coded in _coded(record, profile, result.format).items():
+        setattr(result, name, coded)
     result.holdings = _holdings(record, profile.holdings, source, profile.libraries) or [
         Holding(library=source.code, library_name=source.name, call_number=first("call_number"))
     ]
@@ -293,6 +297,21 @@ def _first_value(record: MarcFields, spec: FieldSpec) -> str:
         if tag == spec.tag:
             return _slice(content, spec) if isinstance(content, str) else _field_value(content, spec, "", "")
     return ""
+
+
+def _coded(record: MarcFields, profile: MarcProfile, format_name: str) -> dict[str, list[str]]:
+    """Each coded field's values: what the codes the profile's ``[[coded]]`` entries read stand for,
+    each once, in entry and code order."""
+    found: dict[str, list[str]] = {}
+    for entry in profile.coded:
+        if entry.formats and format_name not in entry.formats:
+            continue
+        values = found.setdefault(entry.field, [])
+        for code in _first_value(record, entry.spec):
+            value = entry.values.get(code)
+            if value is not None and value not in values:
+                values.append(value)
+    return found
 
 
 def _contributors(record: MarcFields, profile: MarcProfile) -> list[Contributor]:

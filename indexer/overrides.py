@@ -11,7 +11,8 @@ file is checked when the source is registered and kept, as text, with the source
 - ``[format]``: ``spec`` and ``default`` replace the base's; ``[[format.rules]]`` and
   ``[[format.details]]`` are tried before the base's;
 - ``[[holdings]]`` and ``[[contributors]]``: the override's entries come first, and a base entry
-  for a tag the override maps is dropped (the override's entry for that tag is the whole truth).
+  for a tag the override maps is dropped (the override's entry for that tag is the whole truth);
+- ``[[coded]]``: a field the override's entries code is coded by them alone.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from indexer.profiles import (
     Where,
     builtin_profile,
     code_names,
+    coded_maps,
     contributors,
     field_specs,
     format_details,
@@ -52,6 +54,7 @@ OVERRIDE_TABLES = frozenset(
         "contributors",
         "relators",
         "libraries",
+        "coded",
     }
 )
 
@@ -83,6 +86,8 @@ def apply_override(base: MarcProfile, document: Mapping[str, Any], where: Where)
     named = {entry.tag for entry in holdings}
     people = contributors(document, where)
     people_tags = {entry.spec.tag for entry in people}
+    coded = coded_maps(document, where)
+    coded_fields = {entry.field for entry in coded}
     return dataclasses.replace(
         base,
         fields=fields,
@@ -100,6 +105,7 @@ def apply_override(base: MarcProfile, document: Mapping[str, Any], where: Where)
         contributors=(*people, *(entry for entry in base.contributors if entry.spec.tag not in people_tags)),
         relators={**base.relators, **code_names(document, where, "relators")},
         libraries={**base.libraries, **code_names(document, where, "libraries")},
+        coded=(*coded, *(entry for entry in base.coded if entry.field not in coded_fields)),
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError
+from unicat.fields import CODED_FIELDS, RECORD_FIELD
 from unicat.model import Profile
 from unicat.tomlfile import read_toml
 
@@ -63,6 +64,7 @@ HOLDING_ATTRIBUTES = frozenset(
     }
 )
 CONTRIBUTOR_KEYS = frozenset({"tags", "name", "join", "role_terms", "role_codes"})
+CODED_KEYS = frozenset({"field", "spec", "formats", "values"})
 
 _SPEC_RE = re.compile(
     r"^(?P<tag>LDR|[0-9A-Za-z]{3})(?P<codes>[a-z0-9]*)(?:\[(?P<start>\d+)(?:-(?P<end>\d+))?\])?$"
@@ -126,6 +128,22 @@ class ContributorMap:
 
 
 @dataclass(frozen=True, slots=True)
+class CodedMap:
+    """Codes at fixed positions → values of a coded field (:data:`unicat.fields.CODED_FIELDS`).
+
+    ``spec`` reads the codes in the first field of its tag, each character one code (MARC 21 008/22
+    holds one, UNIMARC 100 $a/17-19 up to three); ``values`` maps a code to the value it stands for,
+    and a code it does not list (blank, fill character, unknown) gives nothing. With ``formats``, only
+    records of those formats are read: a position may mean something else in another material's 008.
+    """
+
+    field: str
+    spec: FieldSpec
+    values: Mapping[str, str]
+    formats: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class FieldReader:
     """One spec of one output field, with what reading it needs: the ``position`` of the spec among
     the field's specs orders the values (spec order, then the record's field order)."""
@@ -154,6 +172,7 @@ class MarcProfile:
     # Relator code (lower case) → role in words; library or branch code → its name (per source).
     relators: Mapping[str, str]
     libraries: Mapping[str, str]
+    coded: tuple[CodedMap, ...]
     # Derived, not given. Every tag the profile reads: the decoder skips the others.
     tags: frozenset[str] = field(init=False)
     # Tag → who reads it: a mapping reads each field of a record once and hands it to these.
@@ -177,6 +196,7 @@ class MarcProfile:
                 *(holdings.tag for holdings in self.holdings),
                 *(detail.spec.tag for detail in self.format_details),
                 *(contributor.spec.tag for contributor in self.contributors),
+                *(entry.spec.tag for entry in self.coded),
             ]
         )
         object.__setattr__(self, "tags", tags)
@@ -224,6 +244,7 @@ def load_profile(path: Path) -> MarcProfile:
         contributors=contributors(document, path),
         relators=code_names(document, path, "relators"),
         libraries=code_names(document, path, "libraries"),
+        coded=coded_maps(document, path),
     )
 
 
@@ -409,6 +430,41 @@ def contributors(document: Mapping[str, Any], path: Where) -> tuple[ContributorM
             ContributorMap(FieldSpec(tag, codes["name"]), join, codes["role_terms"], codes["role_codes"])
             for tag in tags
         )
+    return tuple(maps)
+
+
+def coded_maps(document: Mapping[str, Any], path: Where) -> tuple[CodedMap, ...]:
+    """The ``[[coded]]`` entries: each a coded field, the spec of its codes, the value of each code."""
+    maps: list[CodedMap] = []
+    for where, entry in table_array(document.get("coded"), path, "coded"):
+        if not isinstance(entry, dict) or not {"field", "spec", "values"} <= set(entry) <= CODED_KEYS:
+            raise ConfigError(
+                f"{path}: {where} must have the keys 'field', 'spec' and 'values', and may have 'formats'"
+            )
+        name = get_string(entry["field"], path, f"{where}.field")
+        if name not in CODED_FIELDS:
+            raise ConfigError(
+                f"{path}: {where}.field {name!r} is not a coded field; coded: {', '.join(CODED_FIELDS)}"
+            )
+        specs = parse_specs(get_string(entry["spec"], path, f"{where}.spec"), f"{path}: {where}.spec")
+        if len(specs) != 1 or specs[0].start is None:
+            raise ConfigError(f"{path}: {where}.spec must be one spec with positions, e.g. '008[22]'")
+        values = entry["values"]
+        if not isinstance(values, dict):
+            raise ConfigError(f'{path}: {where}.values must be a table of codes, e.g. {{ j = "children" }}')
+        vocabulary = RECORD_FIELD[name].vocabulary
+        for code, value in values.items():
+            if len(code) != 1:
+                raise ConfigError(f"{path}: {where}.values: a code is one character, got {code!r}")
+            if value not in vocabulary:
+                raise ConfigError(
+                    f"{path}: {where}.values.{code} = {value!r} is not a value of {name}; "
+                    f"its values: {', '.join(vocabulary)}"
+                )
+        formats = entry.get("formats", [])
+        if not isinstance(formats, list) or not all(isinstance(format_, str) for format_ in formats):
+            raise ConfigError(f"{path}: {where}.formats must be an array of format names")
+        maps.append(CodedMap(name, specs[0], dict(values), frozenset(formats)))
     return tuple(maps)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from indexer.dedup import Cluster
 from indexer.extract import ExtractedRecord
+from unicat.fields import CODED_FIELDS
 from unicat.model import SourceRef, UnionRecord
 
 _SCORED_FIELDS = (
@@ -69,7 +70,7 @@ def build_union_record(union_id: str, cluster: Cluster) -> UnionRecord:
     # Stable sort: among equally complete members, the first by (source, local_id) wins.
     ranked = sorted(members, key=completeness, reverse=True)
     datestamps = [member.datestamp for member in cluster.members if member.datestamp]
-    return UnionRecord(
+    union = UnionRecord(
         id=union_id,
         title=_first_text(ranked, "title") or "",
         responsibility=_first_text(ranked, "responsibility"),
@@ -95,12 +96,17 @@ def build_union_record(union_id: str, cluster: Cluster) -> UnionRecord:
         other_titles=_united(member.other_titles for member in ranked),
         format_detail=next((member.format_detail for member in ranked if member.format_detail), None),
     )
+    # Coded data of every member: libraries may code one edition for two audiences, and a search
+    # narrowed to either should find it.
+    for name in CODED_FIELDS:
+        setattr(union, name, _united(getattr(member, name) for member in ranked))
+    return union
 
 
 def _single_member_record(union_id: str, member: ExtractedRecord, cluster: Cluster) -> UnionRecord:
     """What :func:`build_union_record` gives for a cluster of one record (most clusters), built
     directly: there is nothing to rank, unite or fill in."""
-    return UnionRecord(
+    union = UnionRecord(
         id=union_id,
         title=member.title or "",
         responsibility=member.responsibility or None,
@@ -126,3 +132,6 @@ def _single_member_record(union_id: str, member: ExtractedRecord, cluster: Clust
         other_titles=list(member.other_titles),
         format_detail=member.format_detail,
     )
+    for name in CODED_FIELDS:
+        setattr(union, name, list(getattr(member, name)))
+    return union

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError
+from unicat.fields import FACET
 from unicat.query import FACET_FIELDS
 from unicat.tomlfile import read_toml
 
@@ -31,7 +32,11 @@ class Labels:
         return self.values.get(kind, {}).get(code, code)
 
     def facet_title(self, facet: str) -> str:
-        return self.facet_titles.get(facet, facet.capitalize())
+        """The facet's title in the file, else the registry's (:data:`unicat.fields.FACETS`); a filter
+        that is no facet of the registry (readers' tags) by its name."""
+        if facet in self.facet_titles:
+            return self.facet_titles[facet]
+        return FACET[facet].title if facet in FACET else facet.capitalize()
 
 
 def _string_table(table: object, where: str) -> dict[str, str]:

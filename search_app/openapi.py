@@ -2,7 +2,10 @@
 
 The document is data, ``search_app/openapi.yaml``, read once. Two of its values depend on the server's
 settings (the page sizes it accepts); they are filled in here so the document always says what this
-server accepts.
+server accepts. So are those the field registry (:mod:`unicat.fields`) decides, so that a field added
+there is documented without writing it twice: the search's filter parameters (one per filter, after
+``q``), the names of the facets a search answers, the union record's fields the YAML does not describe
+itself, the values of coded fields, and the indexes SRU answers facets under.
 """
 
 from __future__ import annotations
@@ -15,9 +18,21 @@ from typing import Any
 
 import yaml
 
+from search_app.sru.request import FACET_NAMES
+from unicat.fields import FACETS, RECORD_FIELD, RECORD_FIELDS, JsonType
+from unicat.query import FACET_FIELDS
 from unicat.settings import Settings
 
 DOCUMENT_FILE = Path(__file__).resolve().parent / "openapi.yaml"
+JSON_SCHEMAS: dict[JsonType, dict[str, Any]] = {
+    "string": {"type": "string"},
+    "string?": {"type": ["string", "null"]},
+    "integer?": {"type": ["integer", "null"]},
+    "strings": {"type": "array", "items": {"type": "string"}},
+    "objects": {"type": "array", "items": {"type": "object"}},
+}
+"""The JSON Schema of each kind of record field's value."""
+FILTER_SCHEMA: dict[str, Any] = {"type": "array", "items": {"type": "string", "maxLength": 100}}
 
 
 @functools.cache
@@ -39,7 +54,54 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
     records = parameters["sru.maximumRecords"]
     records["description"] = records["description"].format(max_page_size=settings.max_page_size)
     records["schema"]["default"] = settings.page_size
+    _add_registry_fields(document)
     return document
+
+
+def _add_registry_fields(document: dict[str, Any]) -> None:
+    """Fill in what the field registry decides (see the module docstring)."""
+    _add_filters(document)
+    schemas = document["components"]["schemas"]
+    schemas["SearchResult"]["properties"]["facets"]["propertyNames"] = {"enum": list(FACET_FIELDS)}
+    described = schemas["UnionRecord"]["properties"]
+    for field in RECORD_FIELDS:
+        if field.name not in described:
+            schema = copy.deepcopy(JSON_SCHEMAS[field.json])
+            if field.description:
+                schema["description"] = field.description
+            if field.vocabulary:
+                schema["items"]["enum"] = list(field.vocabulary)
+            described[field.name] = schema
+    for parameter in document["paths"]["/sru"]["get"]["parameters"]:
+        if parameter.get("name") == "facetLimit":
+            indexes = ", ".join(FACET_NAMES.values())
+            parameter["description"] = parameter["description"].format(facet_indexes=indexes)
+
+
+def _add_filters(document: dict[str, Any]) -> None:
+    """A parameter per filter, listed after ``q`` wherever ``q`` is."""
+    filters = [facet for facet in FACETS if facet.filter == "values"]
+    for facet in filters:
+        schema = copy.deepcopy(FILTER_SCHEMA)
+        vocabulary = RECORD_FIELD[facet.source].vocabulary
+        if vocabulary:
+            schema["items"]["enum"] = list(vocabulary)
+        document["components"]["parameters"][f"search.{facet.name}"] = {
+            "name": facet.name,
+            "in": "query",
+            "description": facet.description,
+            "schema": schema,
+            "style": "form",
+            "explode": True,
+        }
+    query = {"$ref": "#/components/parameters/search.q"}
+    references = [{"$ref": f"#/components/parameters/search.{facet.name}"} for facet in filters]
+    for item in document["paths"].values():
+        for operation in item.values():
+            listed = operation.get("parameters", []) if isinstance(operation, dict) else []
+            if query in listed:
+                at = listed.index(query) + 1
+                listed[at:at] = copy.deepcopy(references)
 
 
 @functools.lru_cache(maxsize=8)

@@ -1,26 +1,20 @@
 """What both engines index for a union record: analysed text per search field, facet values, sort keys.
 
 Engines call :func:`index_fields` so that the same record yields the same tokens, facet values and
-sort keys on SQLite and on Elasticsearch.
+sort keys on SQLite and on Elasticsearch. The fields are those of :mod:`unicat.fields`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from unicat import fields
 from unicat.analysis import analyze, sort_key
 from unicat.model import UnionRecord
 from unicat.query import decade_label, subject_facet_values
 
-TEXT_WEIGHTS: dict[str, float] = {
-    "title": 4.0,
-    "author": 3.0,
-    "subject": 2.0,
-    "ident": 4.0,
-    "publisher": 1.0,
-    "series": 1.0,
-    "notes": 1.0,
-}
+TEXT_WEIGHTS: dict[str, float] = {field.name: field.weight for field in fields.TEXT_FIELDS}
 """How much a match in each text field weighs in relevance, on every engine (SQLite's bm25 column
 weights, Elasticsearch's boosts): a word in the title or an exact identifier says more than one in a
 note."""
@@ -33,7 +27,8 @@ is indexed (measured on Elasticsearch: 45% of the CPU of a rebuild) for nothing 
 
 @dataclass(frozen=True, slots=True)
 class IndexFields:
-    """Analysed text (space-separated tokens) per search field, and the facet and sort values."""
+    """Analysed text (space-separated tokens) per search field, the values of each facet (by facet
+    name, in :data:`unicat.fields.FACETS` order), and the year and sort key."""
 
     title: str
     author: str
@@ -42,12 +37,8 @@ class IndexFields:
     publisher: str
     series: str
     notes: str
-    libraries: tuple[str, ...]
-    subject_facets: tuple[str, ...]
-    format: str
-    language: str | None
+    facets: dict[str, tuple[str, ...]]
     year: int | None
-    decade: str | None
     title_sort: str
 
     def text_fields(self) -> dict[str, str]:
@@ -77,11 +68,25 @@ def index_fields(record: UnionRecord) -> IndexFields:
         publisher=publisher,
         series=series,
         notes=analyze(record.notes),
-        libraries=tuple(record.libraries),
-        subject_facets=subject_facet_values(record.subjects),
-        format=record.format,
-        language=record.language,
+        facets={name: facet_values(derive, getattr(record, source)) for name, source, derive in _FACETS},
         year=record.year,
-        decade=decade_label(record.year) if record.year is not None else None,
         title_sort=sort_key(record.title),
     )
+
+
+# Each facet's name, the record field it counts and how its values derive, read once: every record
+# of a rebuild goes through index_fields.
+_FACETS = tuple((facet.name, facet.source, facet.derive) for facet in fields.FACETS)
+
+
+def facet_values(derive: fields.Derivation, value: Any) -> tuple[str, ...]:
+    """The values a facet counts, derived by ``derive``, of a record whose field holds ``value``."""
+    if value is None:
+        return ()
+    if derive == "decade":
+        return (decade_label(value),)
+    if derive == "main_heading":
+        return subject_facet_values(value)
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)

@@ -238,6 +238,7 @@ class UnionRecord:
     contributors: list[Contributor] = field(default_factory=list)
     other_titles: list[str] = field(default_factory=list)
     format_detail: str | None = None
+    audience: list[str] = field(default_factory=list)
     # The work (all editions of one text) this edition belongs to, and the ids of its other
     # editions in the catalogue, newest first (indexer/works.py); empty when it has none.
     work: str | None = None
@@ -267,6 +268,7 @@ class UnionRecord:
             "edition": self.edition,
             "format": self.format,
             "format_detail": self.format_detail,
+            "audience": list(self.audience),
             "series": list(self.series),
             "physical": self.physical,
             "notes": list(self.notes),
@@ -307,6 +309,7 @@ class UnionRecord:
             contributors=[Contributor.from_json(c) for c in data.get("contributors", [])],
             other_titles=list(data.get("other_titles", [])),
             format_detail=data.get("format_detail"),
+            audience=list(data.get("audience", [])),
             work=data.get("work"),
             editions=list(data.get("editions", [])),
         )

@@ -19,37 +19,26 @@ from typing import Literal
 
 from unicat.analysis import tokens
 from unicat.errors import BadParameter
+from unicat.fields import FACETS, TEXT_FIELDS
 from unicat.identifiers import normalize_isbn, normalize_issn
 from unicat.model import UnionRecord
 from unicat.readers import normalise_tag
 from unicat.settings import Settings
 
-SEARCH_FIELDS: tuple[str, ...] = ("any", "title", "author", "subject", "ident", "publisher", "series")
+SEARCH_FIELDS: tuple[str, ...] = ("any", *(field.name for field in TEXT_FIELDS if field.prefixes))
 """Fields a clause can target; ``any`` covers them all. ``ident`` holds ISBN, ISSN, system numbers."""
 
 FIELD_ALIASES: dict[str, str] = {
     "any": "any",
-    "title": "title",
-    "ti": "title",
-    "author": "author",
-    "au": "author",
-    "creator": "author",
-    "subject": "subject",
-    "su": "subject",
-    "isbn": "ident",
-    "issn": "ident",
-    "ident": "ident",
-    "id": "ident",
-    "publisher": "publisher",
-    "pub": "publisher",
-    "series": "series",
+    **{prefix: field.name for field in TEXT_FIELDS for prefix in field.prefixes},
 }
+"""What a query writes before ``:`` → the field it searches (:data:`unicat.fields.TEXT_FIELDS`)."""
 
-FACET_FIELDS: tuple[str, ...] = ("library", "format", "language", "year", "subject")
+FACET_FIELDS: tuple[str, ...] = tuple(facet.name for facet in FACETS)
 """Facets every engine computes; ``year`` is bucketed by decade (``1990-1999``); ``subject`` counts
 main subject headings (a heading without its subdivisions, see :func:`subject_facet_values`)."""
 
-FILTER_FIELDS: tuple[str, ...] = ("library", "format", "language", "subject")
+FILTER_FIELDS: tuple[str, ...] = tuple(facet.name for facet in FACETS if facet.filter == "values")
 """Facets that filter by exact value (repeatable parameters); ``year`` filters by range."""
 
 TAG_FILTER = "tag"
@@ -287,7 +276,7 @@ def parse_year_filter(raw: str) -> tuple[int | None, int | None]:
 def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings) -> SearchQuery:
     """Build a :class:`SearchQuery` from request parameters, or raise :class:`BadParameter`.
 
-    Parameters: ``q``, ``library``/``format``/``language``/``subject``/``tag`` (repeatable), ``year``
+    Parameters: ``q``, one per filter (:data:`FILTER_FIELDS`) and ``tag`` (repeatable), ``year``
     (one year or a range), ``sort``, ``page``, ``page_size``, ``facets`` (``0``/``1``).
     """
     known = {*PARAM_FILTERS, "q", "year", "sort", "page", "page_size", "facets"}

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record, run_search
-from search_app.catalogue.present import FacetView, facet_views, holdings_by_library, value_label
+from search_app.catalogue.present import FacetView, coded_data, facet_views, holdings_by_library, value_label
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.readers.reading_lists import lists_for_record_page
 from search_app.readers.record_readers import readers_context
@@ -120,6 +120,7 @@ async def record_page(
     context = {
         "q": "",
         "record": found,
+        "coded_data": coded_data(found, request.app[LABELS]),
         "library_names": names,
         "holdings": holdings_by_library(found, names, first=own_library(request)),
         "editions": await in_thread(request.app, request.app[ENGINE].get_union_records, editions)

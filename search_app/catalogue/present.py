@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from search_app.labels import Labels
+from unicat.fields import RECORD_FIELDS
 from unicat.model import Holding, UnionRecord
 from unicat.query import SearchQuery, SearchResult
 from unicat.readers import RatingSummary
@@ -64,18 +65,29 @@ def holding_json(holding: Holding, library_names: Mapping[str, str]) -> dict[str
 
 
 def hit_json(record: UnionRecord, library_names: Mapping[str, str]) -> dict[str, Any]:
-    """A result of ``/api/search``: enough to list it and say where it is held."""
-    return {
-        "id": record.id,
-        "title": record.title,
-        "authors": list(record.authors),
-        "year": record.year,
-        "format": record.format,
-        "language": record.language,
-        "publisher": record.publisher,
-        "libraries": record.libraries,
-        "holdings": [holding_json(h, library_names) for h in record.holdings],
-    }
+    """A result of ``/api/search``: enough to list it (the fields the registry marks ``hit``) and say
+    where it is held."""
+    hit: dict[str, Any] = {}
+    for field in RECORD_FIELDS:
+        if field.hit:
+            value = getattr(record, field.name)
+            hit[field.name] = list(value) if isinstance(value, list) else value
+    hit["holdings"] = [holding_json(h, library_names) for h in record.holdings]
+    return hit
+
+
+def coded_data(record: UnionRecord, labels: Labels) -> list[tuple[str, str]]:
+    """What the record page lists of the fields the registry gives a ``label``: that label, and the
+    record's values by their labels (``mappings/facets.toml``), for the fields the record has."""
+    shown: list[tuple[str, str]] = []
+    for field in RECORD_FIELDS:
+        if field.label is None:
+            continue
+        value = getattr(record, field.name)
+        values = value if isinstance(value, list) else [value] if value else []
+        if values:
+            shown.append((field.label, ", ".join(labels.label(field.name, str(item)) for item in values)))
+    return shown
 
 
 def search_json(

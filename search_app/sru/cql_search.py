@@ -4,19 +4,17 @@ Context sets and their indexes (names are case-insensitive; an unqualified index
 ``dc``, then ``bath``, ``cql``, ``unicat``, unless the query assigns a default set with ``>"uri"``):
 
 - ``cql``: ``serverChoice`` (a bare term), ``anywhere``/``allIndexes``/``keywords`` (every text
-  field), ``allRecords`` (everything; its term is ignored);
-- ``dc``: ``title``, ``creator``, ``contributor``, ``subject``, ``identifier`` (ISBN, ISSN, system
-  numbers), ``date`` (the year), ``publisher``, ``language`` (ISO 639-2 code), ``type`` (format);
-- ``bath``: ``title``, ``name``/``author``/``personalName``/``corporateName``/``conferenceName``,
-  ``subject``/``topicalSubject``, ``isbn``, ``issn``, ``standardIdentifier``, ``any``,
-  ``publisher``, ``possessingInstitution`` (library code);
-- ``unicat`` (ours, :data:`UNICAT_SET`): ``library`` (held by that library code), ``format``,
-  ``language``, ``series``, ``year``.
+  field), ``allRecords`` (everything; its term is ignored); ``bath.any`` (every text field);
+- every other index is declared with the field it searches in :mod:`unicat.fields`: ``dc`` (title,
+  creator, subject, identifier, date, language, type…), ``bath`` (title, name, isbn, issn,
+  possessingInstitution…) and ``unicat`` (ours, :data:`UNICAT_SET`: library, format, language, series,
+  year…). A text field's indexes search its words, an identifier field's its identifiers, a facet's its
+  values as codes (or years).
 
 Relations on text: ``=`` (one word: that word; several: adjacent, as ``adj``), ``adj`` and ``==``/
 ``exact`` (the words adjacent and in order: the index holds words, not whole values), ``all``,
 ``any``, ``<>`` (not). On dates: ``=``, ``==``, ``<``, ``<=``, ``>``, ``>=``, ``<>``, ``any`` (one of
-several years), ``within "1990 1999"``. On codes (library, format, language): ``=``/``==``/``exact``
+several years), ``within "1990 1999"``. On codes (a facet's values): ``=``/``==``/``exact``
 (the whole term is one code), ``any`` (one of several), ``<>``. ``word*`` is a prefix; masking
 elsewhere, ``?`` and ``^`` are refused with their diagnostics, ``\\*`` is a literal star.
 """
@@ -29,6 +27,7 @@ from dataclasses import dataclass
 
 from search_app.sru.cql import BooleanClause, CqlError, CqlQuery, Modifier, Node, SearchClause, SortKey
 from unicat.analysis import tokens
+from unicat.fields import FACET, FACETS, TEXT_FIELDS, Facet, TextField
 from unicat.identifiers import normalize_isbn
 from unicat.query import (
     And,
@@ -74,63 +73,54 @@ def _text(field: str, title: str) -> Index:
     return Index("text", field, title)
 
 
-INDEXES: dict[str, dict[str, Index]] = {
-    "cql": {
-        "serverchoice": _text("any", "Anywhere (the server's choice)"),
-        "anywhere": _text("any", "Anywhere"),
-        "allindexes": _text("any", "All indexes"),
-        "keywords": _text("any", "Keywords"),
-        "allrecords": Index("all", "", "Every record"),
-    },
-    "dc": {
-        "title": _text("title", "Title"),
-        "creator": _text("author", "Author"),
-        "contributor": _text("author", "Contributor"),
-        "subject": _text("subject", "Subject"),
-        "identifier": Index("ident", "ident", "ISBN, ISSN or system number"),
-        "date": Index("year", "year", "Year of publication"),
-        "publisher": _text("publisher", "Publisher"),
-        "language": Index("code", "language", "Language (ISO 639-2 code)"),
-        "type": Index("code", "format", "Format"),
-    },
-    "bath": {
-        "title": _text("title", "Title"),
-        "name": _text("author", "Name"),
-        "author": _text("author", "Author"),
-        "personalname": _text("author", "Personal name"),
-        "corporatename": _text("author", "Corporate name"),
-        "conferencename": _text("author", "Conference name"),
-        "subject": _text("subject", "Subject"),
-        "topicalsubject": _text("subject", "Topical subject"),
-        "isbn": Index("ident", "ident", "ISBN"),
-        "issn": Index("ident", "ident", "ISSN"),
-        "standardidentifier": Index("ident", "ident", "Standard identifier"),
-        "any": _text("any", "Anywhere"),
-        "publisher": _text("publisher", "Publisher"),
-        "possessinginstitution": Index("code", "library", "Holding library (code)"),
-    },
-    "unicat": {
-        "library": Index("code", "library", "Held by library (code)"),
-        "format": Index("code", "format", "Format"),
-        "language": Index("code", "language", "Language (ISO 639-2 code)"),
-        "series": _text("series", "Series"),
-        "year": Index("year", "year", "Year of publication"),
-    },
-}
+def _field_indexes() -> dict[str, dict[str, Index]]:
+    """Every context set's indexes: the protocol's own (``cql.*``, ``bath.any``) and those the field
+    registry declares for its text fields and facets (:mod:`unicat.fields`)."""
+    indexes: dict[str, dict[str, Index]] = {
+        "cql": {
+            "serverchoice": _text("any", "Anywhere (the server's choice)"),
+            "anywhere": _text("any", "Anywhere"),
+            "allindexes": _text("any", "All indexes"),
+            "keywords": _text("any", "Keywords"),
+            "allrecords": Index("all", "", "Every record"),
+        },
+        "dc": {},
+        "bath": {"any": _text("any", "Anywhere")},
+        "unicat": {},
+    }
+    for text in TEXT_FIELDS:
+        kind = "ident" if text.identifiers else "text"
+        for name in text.cql:
+            indexes[name.context][name.index] = Index(kind, text.name, name.title)
+    for facet in FACETS:
+        kind = "year" if facet.filter == "years" else "code"
+        for name in facet.cql:
+            indexes[name.context][name.index] = Index(kind, facet.name, name.title)
+    return indexes
+
+
+INDEXES: dict[str, dict[str, Index]] = _field_indexes()
 """Context set → index name (lower case) → what it searches; explain lists exactly these."""
 
+_SEARCHED: tuple[TextField | Facet, ...] = (*TEXT_FIELDS, *FACETS)
 INDEX_NAMES: dict[tuple[str, str], str] = {
     ("cql", "serverchoice"): "serverChoice",
     ("cql", "allindexes"): "allIndexes",
     ("cql", "allrecords"): "allRecords",
-    ("bath", "personalname"): "personalName",
-    ("bath", "corporatename"): "corporateName",
-    ("bath", "conferencename"): "conferenceName",
-    ("bath", "topicalsubject"): "topicalSubject",
-    ("bath", "standardidentifier"): "standardIdentifier",
-    ("bath", "possessinginstitution"): "possessingInstitution",
+    **{
+        (name.context, name.index): name.spelled
+        for field in _SEARCHED
+        for name in field.cql
+        if name.spelled != name.index
+    },
 }
 """The spelling explain gives to index names that are not all lower case."""
+
+SORTABLE: dict[str, str] = {
+    name.index: field.name for field in _SEARCHED if field.sortable for name in field.cql
+}
+"""The indexes ``sortBy`` takes (by name, whatever their set) → the field they sort by (``title`` or
+``year``)."""
 
 TEXT_RELATIONS = ("=", "==", "exact", "adj", "all", "any", "<>")
 YEAR_RELATIONS = ("=", "==", "<", "<=", ">", ">=", "<>", "any", "within")
@@ -304,7 +294,7 @@ def _code(field: str, relation: str, term: str) -> Expression:
     values = tuple(term.split()) if relation == "any" else (term.strip(),)
     if not values or not all(values):
         raise CqlError(27, "the term is empty", "")
-    if field == "language":
+    if FACET[field].folded:
         values = tuple(value.lower() for value in values)
     return ValueFilter(field, values)
 
@@ -386,9 +376,6 @@ def _clause(field: str, terms: tuple[str, ...], *, phrase: bool, prefix: bool) -
     return Clause(field, terms, phrase=phrase and len(terms) > 1, prefix=prefix)
 
 
-_SORTS = {"title": "title", "date": "year", "year": "year"}
-
-
 def sort_order(keys: tuple[SortKey, ...]) -> SortOrder:
     """The engine order of CQL 2.0 ``sortBy`` keys: one key, ``dc.title`` (ascending) or ``dc.date``
     (either way); none is relevance."""
@@ -406,7 +393,7 @@ def sort_order(keys: tuple[SortKey, ...]) -> SortOrder:
 
 def sort_by(name: str, descending: bool, written: str) -> SortOrder:
     """The engine order for sorting by index ``name`` (as resolved); 88 or 90 when we cannot."""
-    target = _SORTS.get(name)
+    target = SORTABLE.get(name)
     if target is None:
         raise CqlError(88, f"cannot sort by {written!r}; sort by dc.title or dc.date", written)
     if target == "title":

@@ -12,6 +12,7 @@ from search_app.sru.cql_search import (
     CONTEXT_SETS,
     INDEX_NAMES,
     INDEXES,
+    SORTABLE,
     TEXT_RELATIONS,
     YEAR_RELATIONS,
 )
@@ -31,7 +32,7 @@ _SCHEMAS = (
     (DC_SCHEMA, "dc", "Dublin Core (srw_dc)", "http://www.loc.gov/standards/sru/recordSchemas/dc-schema.xsd"),
     (OAI_DC_SCHEMA, "oai_dc", "Dublin Core (oai_dc)", oai_protocol.OAI_DC_SCHEMA),
 )
-_SORTABLE = {("dc", "title"), ("dc", "date"), ("bath", "title"), ("unicat", "year")}
+_SORTABLE = {(context, name) for context, indexes in INDEXES.items() for name in indexes if name in SORTABLE}
 _RELATIONS = {"text": TEXT_RELATIONS, "ident": TEXT_RELATIONS, "year": YEAR_RELATIONS, "code": CODE_RELATIONS}
 
 

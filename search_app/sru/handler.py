@@ -18,31 +18,27 @@ from aiohttp import web
 
 from search_app.links import record_url
 from search_app.sru.cql import CqlError, parse
-from search_app.sru.cql_search import translate
+from search_app.sru.cql_search import resolve_index, translate
 from search_app.sru.explain import zeerex
 from search_app.sru.request import FACET_NAMES, SruDiagnostic, SruRequest, negotiate_version, read_request
 from search_app.sru.xml import CONTENT_TYPES, Facet, explain_response, fatal, search_response
 from search_app.state import ENGINE, SETTINGS, in_thread
 from search_app.timing import add_engine_time
 from unicat.errors import EngineUnavailable, QueryTimeout
+from unicat.fields import FACETS
 from unicat.query import SearchQuery, SearchResult
 
 log = logging.getLogger(__name__)
 
 DEEP_START = 10_000
 
-FACET_LABELS = {
-    "library": "Library",
-    "format": "Format",
-    "language": "Language",
-    "year": "Decade",
-    "subject": "Subject",
-}
+FACET_LABELS = {facet.name: facet.title for facet in FACETS}
+# The query that selects the records of one term of a facet, by the kind of its index: a code is a
+# whole value, a decade ("1990-1999") a range that dc.date within understands, a heading a phrase.
+_TERM_RELATIONS = {"code": "==", "year": "within", "text": "adj"}
 _TERM_QUERIES = {
-    "library": "unicat.library == {term}",
-    "format": "dc.type == {term}",
-    "language": "dc.language == {term}",
-    "subject": "dc.subject adj {term}",
+    facet.name: f"{facet.sru} {_TERM_RELATIONS[resolve_index(facet.sru, {})[2].kind]} {{term}}"
+    for facet in FACETS
 }
 
 
@@ -160,7 +156,5 @@ def _facets(result: SearchResult, limits: Mapping[str, int]) -> Sequence[Facet]:
         counts = result.facets.get(name)
         if counts is None:
             continue
-        # A decade's term ("1990-1999") is itself a range that dc.date within understands.
-        template = _TERM_QUERIES.get(name, "dc.date within {term}")
-        facets.append(Facet(FACET_NAMES[name], FACET_LABELS[name], counts[:limit], template))
+        facets.append(Facet(FACET_NAMES[name], FACET_LABELS[name], counts[:limit], _TERM_QUERIES[name]))
     return facets

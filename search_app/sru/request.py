@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from search_app.sru.cql import CqlError
-from search_app.sru.cql_search import resolve_index, sort_by
+from search_app.sru.cql_search import INDEXES, resolve_index, sort_by
+from unicat.fields import FACETS
 from unicat.oai_protocol import OAI_DC_NS
 from unicat.query import FACET_FIELDS, SortOrder
 from unicat.settings import Settings
@@ -39,27 +40,25 @@ SCHEMAS: dict[str, str] = {
 """Every recordSchema name or identifier we accept → the schema identifier it means."""
 SCHEMA_NAMES = {MARCXML_SCHEMA: "marcxml", DC_SCHEMA: "dc", OAI_DC_SCHEMA: "oai_dc"}
 
-# Index (as resolved by search_app.sru.cql_search) → the engine facet it counts.
-FACET_INDEXES: dict[tuple[str, str], str] = {
-    ("unicat", "library"): "library",
-    ("bath", "possessinginstitution"): "library",
-    ("dc", "type"): "format",
-    ("unicat", "format"): "format",
-    ("dc", "language"): "language",
-    ("unicat", "language"): "language",
-    ("dc", "date"): "year",
-    ("unicat", "year"): "year",
-    ("dc", "subject"): "subject",
-    ("bath", "subject"): "subject",
-}
-FACET_NAMES = {
-    "library": "unicat.library",
-    "format": "dc.type",
-    "language": "dc.language",
-    "year": "dc.date",
-    "subject": "dc.subject",
-}
+FACET_NAMES = {facet.name: facet.sru for facet in FACETS}
 """The index each facet is answered under (and that its terms' queries use)."""
+
+
+def _facet_indexes() -> dict[tuple[str, str], str]:
+    """Every index that searches what a facet's own index searches (``bath.possessingInstitution``
+    as ``unicat.library``) → that facet: ``facetLimit`` may name a facet by any of them."""
+    found: dict[tuple[str, str], str] = {}
+    for facet in FACETS:
+        _, _, target = resolve_index(facet.sru, {})
+        for context, indexes in INDEXES.items():
+            for name, index in indexes.items():
+                if (index.kind, index.field) == (target.kind, target.field):
+                    found[(context, name)] = facet.name
+    return found
+
+
+FACET_INDEXES: dict[tuple[str, str], str] = _facet_indexes()
+"""Index (as resolved by :mod:`unicat.cql_search`) → the engine facet it counts."""
 MAX_FACET_LIMIT = 100
 
 _COMMON = {"operation", "version", "recordPacking", "recordXMLEscaping", "stylesheet", "extraRequestData"}

@@ -24,13 +24,20 @@ def iso2709_records(relative: str) -> list[bytes]:
 
 def control_number(raw: bytes) -> str | None:
     """001 of a raw ISO 2709 record, read through the directory by hand (``None`` if absent)."""
+    found = field_bytes(raw, b"001")
+    return found.decode("ascii") if found is not None else None
+
+
+def field_bytes(raw: bytes, tag: bytes) -> bytes | None:
+    """The bytes of the first field ``tag`` of a raw ISO 2709 record, without its field terminator,
+    read through the directory by hand (``None`` if absent)."""
     base = int(raw[12:17])
     directory = raw[24 : base - 1]
     for start in range(0, len(directory), 12):
         entry = directory[start : start + 12]
-        if entry[:3] == b"001":
+        if entry[:3] == tag:
             length, offset = int(entry[3:7]), int(entry[7:12])
-            return raw[base + offset : base + offset + length - 1].decode("ascii")
+            return raw[base + offset : base + offset + length - 1]
     return None
 
 

@@ -13,6 +13,7 @@ from indexer.decoding import decode_record
 from indexer.dedup import Cluster, cluster_records, merge_keys
 from indexer.extract import ExtractedRecord, extract
 from indexer.profiles import builtin_profile
+from indexer.union import build_union_record
 from tests.indexer.indexer_testdata import DATA, iso2709_records
 from unicat.model import Source
 
@@ -99,3 +100,13 @@ def test_every_merge_is_explained_by_a_key_its_members_carry(clusters: list[Clus
     )
     assert titled_members == 155
     assert len(titled) > 155 * 0.8
+
+
+def test_a_union_record_has_every_audience_its_members_were_coded_with(clusters: list[Cluster]) -> None:
+    merged = [cluster for cluster in clusters if len(cluster.members) > 1]
+    # The file holds such a cluster: record 40 (008/22 "g") and record 57 (blank) are one edition.
+    assert any(len({tuple(member.audience) for member in cluster.members}) > 1 for cluster in merged)
+    for number, cluster in enumerate(merged):
+        union = build_union_record(f"u{number}", cluster)
+        coded = {value for member in cluster.members for value in member.audience}
+        assert len(union.audience) == len(set(union.audience)) and set(union.audience) == coded

@@ -5,13 +5,15 @@ from __future__ import annotations
 import unicodedata
 
 import pymarc
+from lxml import etree
 
 from indexer.decoding import decode_record
 from indexer.extract import ExtractedRecord, extract, strip_isbd
 from indexer.profiles import builtin_profile
-from tests.indexer.indexer_testdata import DATA, control_number, iso2709_records
+from tests.indexer.indexer_testdata import DATA, control_number, field_bytes, iso2709_records, marcxml_records
 from tests.support.shared_data import undouble
 from unicat.model import Profile, Source
+from unicat.oai_protocol import MARC_NS
 
 
 def _extract(raw: bytes, profile: Profile, code: str = "LIB") -> ExtractedRecord:
@@ -118,3 +120,68 @@ def test_record_without_holdings_gets_one_holding_with_the_profile_call_number()
     assert len(extracted.holdings) == 1
     assert extracted.holdings[0].library == "BRK"
     assert extracted.holdings[0].call_number == "PQ1234 .T39 1955"
+
+
+# Target audience, from real records cited by file and 001. The code is read from each record's bytes
+# here (the test checks that the record says what this table cites), and what the code stands for is
+# the format's own definition: MARC 21 008/22 (books, music, visual materials and computer files: a-c
+# and j juvenile, d adolescent, e adult, f specialized, g general; the same position of a map is its
+# projection) and UNIMARC 100 $a/17-19 (a-d juvenile, e young adult, k and m adult, u unknown).
+MARC21_AUDIENCE = [
+    ("marc21/uva_001_2000.mrc", "u482", "am", "j", ["children"]),  # Mama don't allow
+    ("marc21/uva_001_2000.mrc", "u251", "gm", "e", ["adults"]),  # Murder (a video)
+    ("marc21/uva_001_2000.mrc", "u1803", "em", "b", []),  # a tectonic map of China: a projection code
+    ("marc21/brkrtest.mrc", "tes96000001", "am", "j", ["children"]),
+    ("marc21/zdbtitutf8.mrc", "010000011", "as", "|", []),  # a serial: the form of the original
+    ("dedup/pride-and-prejudice-fixed.mrc", "4048685", "am", "d", ["young_adults"]),
+    ("dedup/pride-and-prejudice-fixed.mrc", "13785458", "am", "c", ["children"]),
+    ("dedup/pride-and-prejudice-fixed.mrc", "UkOxUb15992668", "am", "e", ["adults"]),
+    ("dedup/pride-and-prejudice-fixed.mrc", "1934501", "am", "g", ["general"]),
+    ("dedup/pride-and-prejudice-fixed.mrc", "002980135", "gm", "g", ["general"]),  # a video
+]
+MARCXML_AUDIENCE = [
+    ("marc21/specTestRecs.xml", "u3456831", "am", "f", ["specialized"]),
+    ("marc21/specTestRecs.xml", "u3502613", "mm", "g", ["general"]),  # a computer file
+    ("marc21/specTestRecs.xml", "u1472234", "em", "c", []),  # a map
+]
+UNIMARC_AUDIENCE = [
+    ("unimarc/cotes8.mrc", "054273242", "k  ", ["adults"]),  # adult, serious
+    ("unimarc/cotes8.mrc", "062854771", "m  ", ["adults"]),  # adult, general
+    ("unimarc/cotes8.mrc", "021163812", "u  ", []),  # unknown
+    ("unimarc/cotes8.mrc", "096788917", "   ", []),
+    ("unimarc/cotesMEL.mrc", "155148702", "m  ", ["adults"]),  # a map: 100 is for every material
+]
+
+
+def _by_control_number(relative: str, wanted: str) -> bytes:
+    (raw,) = [raw for raw in iso2709_records(relative) if (control_number(raw) or "").strip() == wanted]
+    return raw
+
+
+def test_marc21_target_audience_is_read_from_008_22_of_the_materials_that_code_it() -> None:
+    for relative, number, kind, code, audience in MARC21_AUDIENCE:
+        raw = _by_control_number(relative, number)
+        fixed = field_bytes(raw, b"008")
+        assert fixed is not None and (raw[6:8], fixed[22:23]) == (kind.encode(), code.encode()), number
+        assert _extract(raw, "marc21").audience == audience, number
+
+
+def test_marcxml_target_audience() -> None:
+    source = Source(code="LIB", name="Library LIB")
+    for relative, number, kind, code, audience in MARCXML_AUDIENCE:
+        (raw,) = [raw for raw in marcxml_records(relative) if f">{number}</".encode() in raw]
+        root = etree.fromstring(raw)
+        leader = root.findtext(f"{{{MARC_NS}}}leader") or ""
+        fixed = root.findtext(f"{{{MARC_NS}}}controlfield[@tag='008']") or ""
+        assert (leader[6:8], fixed[22:23]) == (kind, code), number
+        record = decode_record(raw, "marcxml", "marc21").record
+        assert extract(record, builtin_profile("marc21"), source, number).audience == audience, number
+
+
+def test_unimarc_target_audience_is_read_from_100_a_17_to_19() -> None:
+    for relative, number, codes, audience in UNIMARC_AUDIENCE:
+        raw = _by_control_number(relative, number)
+        general = field_bytes(raw, b"100")
+        assert general is not None and general[2:4] == b"\x1fa", number  # indicators, then $a
+        assert general[4 + 17 : 4 + 20] == codes.encode(), number
+        assert _extract(raw, "unimarc").audience == audience, number

@@ -45,6 +45,17 @@ def test_libraries_relators_and_format_rules_extend_the_base() -> None:
     assert changed.format_rules[1:] == base.format_rules
 
 
+def test_a_field_the_override_codes_is_coded_by_the_override_alone() -> None:
+    """A library that writes the audience in a local field of its own: its entry replaces the base's."""
+    base = builtin_profile("unimarc")
+    text = '[[coded]]\nfield = "audience"\nspec = "999a[0]"\n[coded.values]\nj = "children"\n'
+    changed = apply_override(base, parse_override(text, "f"), "f")
+    assert [(entry.field, entry.spec.tag, dict(entry.values)) for entry in changed.coded] == [
+        ("audience", "999", {"j": "children"})
+    ]
+    assert "999" in changed.tags and [entry.spec.tag for entry in base.coded] == ["100"]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

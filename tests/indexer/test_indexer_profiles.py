@@ -35,6 +35,10 @@ def test_parse_specs() -> None:
         (('call_number = "hi:j:k"', 'call_number = "h i"'), "holdings #1.call_number"),
         (('match = "a."', 'match = "a("'), "format.rules #3.match"),
         (('barcode = "p"', 'barcod = "p"'), "holdings #1.barcod"),
+        (('d = "young_adults"', 'd = "teens"'), "coded #1.values.d = 'teens' is not a value of audience"),
+        (('j = "children"', 'jj = "children"'), "coded #1.values: a code is one character"),
+        (('field = "audience"', 'field = "language"'), "coded #1.field 'language' is not a coded field"),
+        (('spec = "008[22]"', 'spec = "008"'), "coded #1.spec must be one spec with positions"),
     ],
 )
 def test_errors_name_file_and_key(tmp_path: Path, change: tuple[str, str], key: str) -> None:

@@ -37,6 +37,8 @@ def holding(library: str, call_number: str, **extra: str) -> Holding:
 #            lyon:   rapport miserables revue carte                     = 4
 #   language eng 5 (pp1980 pp1990 novels complete script), fre 5 (interets rapport miserables revue
 #            carte), ger 1 (faust), spa 1 (quijote);  format book 10, serial 1 (revue), map 1 (carte)
+#   audience general 1 (pp1990: 008/22 "g" of mcgill 1934501 in dedup/pride-and-prejudice-fixed.mrc),
+#            adults 1 (rapport: 100 $a/17-19 "k" of scpo 114524017 in unimarc/cotesMEL.mrc)
 RECORDS = [
     UnionRecord(
         id="u-pp1980",
@@ -71,6 +73,7 @@ RECORDS = [
         publisher="Oxford University Press",
         place="Oxford",
         format="book",
+        audience=["general"],
         holdings=[holding("mcgill", "PR 4034 P94 1990", branch="MAINSTACKS")],
         sources=[SourceRef("mcgill", "1934501")],
     ),
@@ -124,6 +127,7 @@ RECORDS = [
         publisher="Imprimerie Chaix",
         place="Paris",
         format="book",
+        audience=["adults"],
         holdings=[
             holding("scpo", "MEL8°045(09)", branch="BIB01", location="MAG1"),
             holding("lyon", "SJ IF 432/12", branch="Part-Dieu", location="Silo"),

@@ -27,7 +27,7 @@ async def test_api_search_shape_and_everything_without_q(client: Client) -> None
     assert set(body) == {"total", "page", "page_size", "hits", "facets", "facets_timed_out", "took_ms"}
     assert (body["total"], body["page"], body["page_size"], len(body["hits"])) == (12, 1, 20, 12)
     assert body["facets_timed_out"] == []
-    assert set(body["facets"]) == {"library", "format", "language", "year", "subject"}
+    assert set(body["facets"]) == {"library", "format", "language", "audience", "year", "subject"}
     library = {f["value"]: (f["label"], f["count"]) for f in body["facets"]["library"]}
     assert library == {
         "oxford": ("Bodleian Library, Oxford", 5),
@@ -42,6 +42,8 @@ async def test_api_search_shape_and_everything_without_q(client: Client) -> None
         "ger": ("German", 1),
         "spa": ("Spanish", 1),
     }
+    audience = {f["value"]: (f["label"], f["count"]) for f in body["facets"]["audience"]}
+    assert audience == {"general": ("General readers", 1), "adults": ("Adults", 1)}
 
 
 async def test_api_search_hit_shape(client: Client) -> None:
@@ -82,6 +84,8 @@ async def test_api_search_filters_and_pages(client: Client) -> None:
     # fre ∩ lyon = rapport, miserables, revue, carte; by title: Carte, Misérables, rapport, Revue
     assert body["total"] == 4
     assert [hit["id"] for hit in body["hits"]] == ["u-revue"]
+    body = await get_json(client, "/api/search?audience=adults&audience=children")
+    assert [hit["id"] for hit in body["hits"]] == ["u-rapport"]
     body = await get_json(client, "/api/search?q=austen&facets=0")
     assert body["total"] == 4 and body["facets"] == {}
 

@@ -87,6 +87,7 @@ async def test_facets_show_labels_and_counts_of_the_data(client: Client) -> None
     }
     assert facet_counts(doc, "format") == {"Book": 10, "Journal / serial": 1, "Map": 1}
     assert facet_counts(doc, "language") == {"English": 5, "French": 5, "German": 1, "Spanish": 1}
+    assert facet_counts(doc, "audience") == {"Adults": 1, "General readers": 1}
     years = facet_counts(doc, "year")
     assert list(years)[:3] == ["2000-2009", "1990-1999", "1980-1989"]  # newest decade first
     assert years["1990-1999"] == 2 and sum(years.values()) == 12
@@ -103,6 +104,9 @@ async def test_filters_narrow_the_count(client: Client) -> None:
     assert "of 6 titles" in count_line(await page(client, "/search?year=1900-1999"))
     doc = await page(client, "/search?format=serial")
     assert result_titles(doc) == ["Revue française de science politique"]
+    # general ∪ adults = pp1990 rapport; ∩ mcgill = pp1990
+    assert "of 2 titles" in count_line(await page(client, "/search?audience=general&audience=adults"))
+    assert "of 1 title" in count_line(await page(client, "/search?audience=general&library=mcgill"))
 
 
 async def test_facet_links_add_and_remove_filters(client: Client) -> None:
@@ -180,6 +184,14 @@ async def test_record_page_groups_holdings_by_library(client: Client) -> None:
     subjects = [href(a) for a in doc.find_class("subject-list")[0].iter("a")]
     assert query_of(subjects[0]) == {"q": ['subject:"Social classes -- Fiction"']}
     assert "No comments yet" in text_of(doc.get_element_by_id("comments-title").getparent())
+
+
+async def test_record_page_shows_the_target_audience_by_its_label(client: Client) -> None:
+    details = (await page(client, "/record/u-pp1990")).find_class("details")[0]
+    described = {text_of(dt): text_of(dt.getnext()) for dt in details.iter("dt")}
+    assert described["Target audience"] == "General readers"
+    assert described["Language"] == "English"
+    assert "Target audience" not in text_of((await page(client, "/record/u-pp1980")).find_class("details")[0])
 
 
 async def test_record_page_subject_link_finds_the_record(client: Client) -> None:

@@ -8,10 +8,12 @@ from __future__ import annotations
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 
 import pytest
 from lxml import etree
 
+from tests.indexer.indexer_testdata import field_bytes, iso2709_records
 from tests.search_app.sru import sru_catalogue
 from tests.search_app.sru.sru_catalogue import MEL_RECORDS, Served, UvaRecord, matching
 from unicat.oai_protocol import DC_NS, MARC_NS
@@ -19,6 +21,10 @@ from unicat.oai_protocol import DC_NS, MARC_NS
 # The module-scoped fixtures of the catalogue (served on each engine, and its MARC facts).
 served = sru_catalogue.served
 uva = sru_catalogue.uva
+
+# uva_001_2000.mrc records whose 008/22 codes a target audience (see test_target_audience_index_and_facet).
+JUVENILE_BOOKS = {"u482", "u500", "u626", "u665"}
+ADULT_VIDEOS = {"u251", "u1109"}
 
 SRU12 = "http://www.loc.gov/zing/srw/"
 SRU2 = "http://docs.oasis-open.org/ns/search-ws/sruResponse"
@@ -242,6 +248,46 @@ def test_facets(served: Served, uva: list[UvaRecord]) -> None:
     assert len(facets["dc.date"]) == 3
     decade, decade_count = next(iter(facets["dc.date"].items()))
     assert count(served, f'dc.date within "{decade}"') == decade_count
+
+
+def _facets(root: etree._Element) -> dict[str, dict[str, int]]:
+    """Index → term → count of a response's facetedResults."""
+    return {
+        facet.findtext("{*}index") or "": {
+            term.findtext("{*}actualTerm") or "": int(term.findtext("{*}count") or 0)
+            for term in facet.iterfind(".//{*}term")
+        }
+        for facet in root.iterfind("s2:facetedResults/{*}facet", NS)
+    }
+
+
+def _field(raw: bytes, tag: bytes) -> bytes:
+    return field_bytes(raw, tag) or b""
+
+
+def test_target_audience_index_and_facet(served: Served, uva: list[UvaRecord]) -> None:
+    """unicat.audience over real records, its codes read from their bytes first: uva_001_2000.mrc's
+    008/22 is "j" (juvenile) in four books and "e" (adult) in two videos, and "b" in the map u1803, where
+    the position is the map's projection; cotesMEL.mrc's 100 $a/17-19 is "k" (adult, serious) in 61
+    records and "m" (adult, general) in 2, "u" (unknown) or blank in the others."""
+    # (leader/06, 008/22) of each UVA record; 100 $a/17-19 of each MEL record (after indicators and $a).
+    codes = {record.local_id: (record.raw[6:7], _field(record.raw, b"008")[22:23]) for record in uva}
+    assert {local_id for local_id, code in codes.items() if code == (b"a", b"j")} == JUVENILE_BOOKS
+    assert {local_id for local_id, code in codes.items() if code == (b"g", b"e")} == ADULT_VIDEOS
+    assert {local_id for local_id, (_, code) in codes.items() if code not in b" je"} == {"u1803"}
+    mel = [_field(raw, b"100")[4 + 17 : 4 + 20] for raw in iso2709_records("unimarc/cotesMEL.mrc")]
+    assert Counter(mel) == {b"k  ": 61, b"m  ": 2, b"u  ": 11, b"   ": 35}
+
+    assert local_ids(served, "unicat.audience=children") == JUVENILE_BOOKS
+    assert local_ids(served, "unicat.audience=adults and unicat.library=uva") == ADULT_VIDEOS
+    assert count(served, "unicat.audience=Adults") == len(ADULT_VIDEOS) + 61 + 2  # terms are folded
+    assert count(served, 'unicat.audience any "children young_adults"') == len(JUVENILE_BOOKS)
+    root = search(served, "cql.allRecords=1", maximumRecords="0", facetLimit="10:unicat.audience")
+    audiences = _facets(root)["unicat.audience"]
+    assert audiences == {"adults": len(ADULT_VIDEOS) + 63, "children": len(JUVENILE_BOOKS)}
+    queries = [term.findtext("{*}query") for term in root.iterfind("s2:facetedResults/{*}facet//{*}term", NS)]
+    assert queries == ['unicat.audience == "adults"', 'unicat.audience == "children"']
+    assert [count(served, query or "") for query in queries] == list(audiences.values())
 
 
 def test_explain(served: Served) -> None:

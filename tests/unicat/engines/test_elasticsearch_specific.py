@@ -8,7 +8,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from tests.conftest import build_union_record
 from unicat.accounts import User
 from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.engines.elasticsearch.connection import parse_engine_url
-from unicat.engines.elasticsearch.indices import SCHEMA_VERSION, IndexNames
+from unicat.engines.elasticsearch.indices import SCHEMA_VERSION, IndexNames, definition
 from unicat.engines.sqlite import SqliteEngine
 from unicat.errors import ConfigError, EngineError, EngineUnavailable, SchemaError
 from unicat.model import HarvestCheckpoint, MergeDecision, Source, SourceRecord, SourceRef, UnionRecord
@@ -392,7 +392,7 @@ def test_a_version_1_catalogue_gains_the_new_fields_on_open(catalogue_url: str) 
         )
         assert [d.id for d in engine.merge_decisions()] == [saved.id]
     check = node(catalogue_url)
-    assert check.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 8
+    assert check.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 9
     check.close()
 
 
@@ -419,6 +419,29 @@ def test_a_catalogue_indexed_before_the_oai_feed_gets_its_items_on_open(catalogu
         assert len(engine.oai_generations()) == 1  # opened again: nothing is filled twice
 
 
+def test_a_version_8_catalogue_gains_the_target_audience_on_open(catalogue_url: str) -> None:
+    """The union generation a version-8 catalogue searches (mapped without the target audience) gets
+    the field on open: a search filtering on it finds nothing until the next rebuild fills it."""
+    client = node(catalogue_url)
+    names = IndexNames(parse_engine_url(catalogue_url).prefix)
+    version_8 = {name: body for name, body in definition("union")["properties"].items() if name != "audience"}
+    generation = names.union_generation(0)
+    client.indices.create(index=generation, mappings={"dynamic": "strict", "properties": version_8})
+    client.indices.put_alias(index=generation, name=names.union)
+    client.indices.create(index=names.meta, mappings={"dynamic": False})
+    client.index(index=names.meta, id="schema", document={"version": 8}, refresh=True)
+    children = SearchQuery(filters={"audience": ("children",)})
+    with ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url)) as engine:
+        mapped = client.indices.get_mapping(index=generation)[generation]["mappings"]["properties"]
+        assert mapped["audience"] == {"type": "keyword", "eager_global_ordinals": True}
+        assert engine.search(children).total == 0
+        record = build_union_record("u1", "The hobbit")
+        engine.replace_union_records([replace(record, audience=["children"])], {})
+        assert [hit.id for hit in engine.search(children).hits] == ["u1"]
+    assert client.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION
+    client.close()
+
+
 def test_a_version_7_catalogue_keeps_its_readers_indices_untouched_on_open(catalogue_url: str) -> None:
     """Since schema 8 accounts and what readers add live in the stores' database: a catalogue written
     before it opens as version 8 and leaves the indices that held them as they were, documents and
@@ -434,7 +457,7 @@ def test_a_version_7_catalogue_keeps_its_readers_indices_untouched_on_open(catal
         client.index(index=names.meta, id="schema", document={"version": 7}, refresh=True)
         with ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url)) as engine:
             assert engine.get_union_record("u1") is not None
-        assert client.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 8
+        assert client.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 9
         for index in legacy:
             assert client.count(index=index)["count"] == 1
             assert client.get(index=index, id="1")["_source"] == {"written_by": "version 7"}

@@ -17,7 +17,16 @@ from tests.support.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.errors import EngineError, SourceNotFound
 from unicat.model import HarvestCheckpoint, HarvestRun, QuarantineEntry, Source, SourceRecord, UnionRecord
-from unicat.query import SearchQuery, SearchResult, decade_label, parse_search_params
+from unicat.query import (
+    Clause,
+    Not,
+    Or,
+    SearchQuery,
+    SearchResult,
+    ValueFilter,
+    decade_label,
+    parse_search_params,
+)
 from unicat.settings import Settings
 
 MakeRecord = Callable[..., UnionRecord]
@@ -778,3 +787,68 @@ def test_subject_facet_of_a_filtered_search(engine: Engine, subject_catalogue: l
         ("Women in literature", 1),
     ]
     assert {(f.value, f.count) for f in result.facets["library"]} == {("OXF", 2), ("UVA", 1)}
+
+
+# -- target audience: a facet of the field registry without a table or column of its own --------------
+
+AUDIENCES = {
+    "hungry": ["children"],
+    "hobbit": ["children", "young_adults"],
+    "outsiders": ["young_adults"],
+    "emma": ["adults"],
+    "atlas": [],
+}
+
+
+@pytest.fixture
+def audience_catalogue(make_union_record: MakeRecord) -> list[UnionRecord]:
+    """Records coded for one audience, two, or none (as a map is)."""
+    records = [
+        make_union_record("hungry", "The very hungry caterpillar", libraries=["BNF", "UVA"]),
+        make_union_record("hobbit", "The hobbit", libraries=["UVA"]),
+        make_union_record("outsiders", "The outsiders", libraries=["OXF"]),
+        make_union_record("emma", "Emma", libraries=["OXF", "UVA"]),
+        make_union_record("atlas", "Atlas of the world", libraries=["BNF"], format="map"),
+    ]
+    return [replace(record, audience=AUDIENCES[record.id]) for record in records]
+
+
+def audience_counts(records: list[UnionRecord]) -> list[tuple[str, int]]:
+    """The audience facet of ``records`` counted here: count descending, then value."""
+    counts = Counter(value for record in records for value in record.audience)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def test_audience_facet_counts_every_value_of_each_record(
+    engine: Engine, audience_catalogue: list[UnionRecord]
+) -> None:
+    engine.replace_union_records(audience_catalogue, {})
+    result = search(engine)
+    assert [(f.value, f.count) for f in result.facets["audience"]] == audience_counts(audience_catalogue)
+    # Written out: children twice, young adults twice, adults once; the atlas counts nowhere.
+    assert audience_counts(audience_catalogue) == [("children", 2), ("young_adults", 2), ("adults", 1)]
+    held_by_uva = [record for record in audience_catalogue if "UVA" in record.libraries]
+    result = search(engine, library="UVA")
+    assert [(f.value, f.count) for f in result.facets["audience"]] == audience_counts(held_by_uva)
+    result = search(engine, "hobbit")
+    assert [(f.value, f.count) for f in result.facets["audience"]] == [("children", 1), ("young_adults", 1)]
+
+
+def test_audience_filter_is_or_within_and_and_across_fields(
+    engine: Engine, audience_catalogue: list[UnionRecord]
+) -> None:
+    engine.replace_union_records(audience_catalogue, {})
+
+    def coded(*values: str) -> set[str]:
+        return {record.id for record in audience_catalogue if set(record.audience) & set(values)}
+
+    assert ids(search(engine, audience="children")) == coded("children") == {"hungry", "hobbit"}
+    assert ids(search(engine, audience=["children", "adults"])) == coded("children", "adults")
+    assert ids(search(engine, audience="young_adults", library="OXF")) == {"outsiders"}
+    assert ids(search(engine, "the", audience="young_adults")) == {"hobbit", "outsiders"}
+    assert search(engine, audience="general").total == 0
+    # In a boolean expression (CQL's unicat.audience): NOT keeps the records coded for nothing.
+    others = SearchQuery(expression=Not(ValueFilter("audience", ("children",))))
+    assert ids(engine.search(others)) == {"outsiders", "emma", "atlas"}
+    either = SearchQuery(expression=Or((ValueFilter("audience", ("adults",)), Clause("title", ("hobbit",)))))
+    assert ids(engine.search(either)) == {"emma", "hobbit"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from unicat.settings import Settings
 
 LIBRARIES = [f"L{n:02d}" for n in range(30)]
 LANGUAGES = ["fre", "eng", "ger", "spa", "ita", None]
+AUDIENCES = ["children", "young_adults", "adults", "general", "specialized"]
 
 
 def catalogue(count: int, subjects: int, skewed: bool, seed: int) -> list[UnionRecord]:
@@ -35,17 +37,17 @@ def catalogue(count: int, subjects: int, skewed: bool, seed: int) -> list[UnionR
     for n in range(count):
         words = ["marker"] * (rng.random() < 0.5) + ["rare"] * (rng.random() < 0.1)
         headings = rng.choices(range(subjects), weights, k=rng.randint(0, 4))
-        records.append(
-            build_union_record(
-                f"r{n:05d}",
-                " ".join(["Livre", *words, f"numero {n}"]),
-                year=rng.choice([None, *range(1850, 2025)]),
-                language=rng.choice(LANGUAGES),
-                format=rng.choice(["book", "serial", "map", "score"]),
-                libraries=rng.sample(LIBRARIES, rng.randint(1, 3)),
-                subjects=[f"Sujet {h:04d} -- Histoire" for h in headings],
-            )
+        record = build_union_record(
+            f"r{n:05d}",
+            " ".join(["Livre", *words, f"numero {n}"]),
+            year=rng.choice([None, *range(1850, 2025)]),
+            language=rng.choice(LANGUAGES),
+            format=rng.choice(["book", "serial", "map", "score"]),
+            libraries=rng.sample(LIBRARIES, rng.randint(1, 3)),
+            subjects=[f"Sujet {h:04d} -- Histoire" for h in headings],
         )
+        # A facet kept in the registry's shared table (union_facet_values): none, one or two values.
+        records.append(replace(record, audience=rng.sample(AUDIENCES, rng.randint(0, 2))))
     return records
 
 
@@ -57,6 +59,7 @@ def expected_facets(records: list[UnionRecord], size: int) -> dict[str, list[Fac
         "language": [r.language for r in records if r.language is not None],
         "year": [decade_label(r.year) for r in records if r.year is not None],
         "subject": [s for r in records for s in subject_facet_values(r.subjects)],
+        "audience": [value for r in records for value in r.audience],
     }
     return {
         name: [
@@ -110,16 +113,22 @@ def test_facets_of_filtered_match_sets(
 ) -> None:
     engine, records = indexed
     for clauses, word in (((Clause("any", ("marker",)),), "marker"), ((), "")):
-        filters = {"library": tuple(sorted(wanted)), "language": ("fre", "eng")}
-        query = SearchQuery(clauses=clauses, filters=filters)
-        matching = [
-            r
-            for r in records
-            if (not word or has_word(r, word)) and wanted & set(r.libraries) and r.language in ("fre", "eng")
-        ]
-        result = engine.search(query)
-        assert result.total == len(matching)
-        assert result.facets == expected_facets(matching, query.facet_size)
+        for audiences in ((), ("children", "adults")):
+            filters = {"library": tuple(sorted(wanted)), "language": ("fre", "eng")}
+            if audiences:
+                filters["audience"] = audiences
+            query = SearchQuery(clauses=clauses, filters=filters)
+            matching = [
+                r
+                for r in records
+                if (not word or has_word(r, word))
+                and wanted & set(r.libraries)
+                and r.language in ("fre", "eng")
+                and (not audiences or set(audiences) & set(r.audience))
+            ]
+            result = engine.search(query)
+            assert result.total == len(matching)
+            assert result.facets == expected_facets(matching, query.facet_size)
 
 
 def tied_catalogue() -> tuple[list[UnionRecord], list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from tests.conftest import build_union_record
@@ -128,3 +129,18 @@ def test_an_upgraded_database_serves_its_records_over_oai_pmh_at_once(tmp_path: 
             (e.item.id, e.item.generation) for e in engine.oai_list(OaiSelection(0, 2**62), None, 10, False)
         ] == [("pride", generation)]
         assert len(engine.oai_generations()) == 1
+
+
+def test_an_upgraded_database_answers_the_registrys_newer_facets_once_rebuilt(tmp_path: Path) -> None:
+    """Migration 10 stores the facets that have no table of their own (the target audience): empty
+    until a rebuild, since their values come from the records, then counted and filtered."""
+    path = tmp_path / "unicat.db"
+    version_1_database(path)
+    with SqliteEngine(path, Settings()) as engine:
+        assert engine.search(SearchQuery()).facets["audience"] == []
+        assert engine.search(SearchQuery(filters={"audience": ("adults",)})).total == 0
+        record = build_union_record("pride", "Pride and prejudice", libraries=["UVA"])
+        engine.replace_union_records([replace(record, audience=["adults", "young_adults"])], {})
+        result = engine.search(SearchQuery(filters={"audience": ("adults",)}))
+        assert [hit.id for hit in result.hits] == ["pride"]
+        assert [(f.value, f.count) for f in result.facets["audience"]] == [("adults", 1), ("young_adults", 1)]

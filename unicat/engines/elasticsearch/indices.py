@@ -16,9 +16,10 @@ from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 
 from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError, SchemaError
+from unicat.fields import FACETS, TEXT_FIELDS
 from unicat.settings import Settings
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """1: the first catalogue. 2: fields added for unattended harvesting (a source's ``harvest_interval``,
 the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). 3: a source's profile
 override (``mapping``). 4: the librarians' merge decisions (index ``decisions``). 5: the OAI-PMH feed
@@ -27,6 +28,7 @@ see ``engines/elasticsearch/oai.py``). 6: accounts and sessions (indices ``users
 7: what readers add (indices ``comments``, ``ratings``, ``tags``, ``reports``, ``moderation``, ``lists``,
 ``list_entries``). 8: accounts and what readers add move to the stores' database (``unicat/stores``);
 the indices of 6 and 7 are no longer written or read, and an older catalogue keeps them untouched.
+9: the union index's target audience (``audience``, a facet of unicat/fields.py).
 Changes that only add fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
 DEFINITIONS_DIR = MAPPINGS_DIR / "elasticsearch"
 # Indices other than the union generations, each defined by the JSON file of the same name.
@@ -132,8 +134,43 @@ def _document(name: str) -> dict[str, Any]:
     return dict(document)
 
 
+# The union index's fields of the field registry (unicat/fields.py): text analysed in Python that the
+# built-in whitespace analyzer only splits, and facet values as keywords whose global ordinals are built
+# at the refresh that ends a rebuild, not by the first search. Their mapping follows from the queries
+# the engine sends them (span and term queries on text, terms filters and aggregations on keywords), so
+# union.json does not list them again: it holds the index's own choices and the fields that are not
+# the registry's.
+TEXT_PROPERTY: dict[str, Any] = {"type": "text", "analyzer": "whitespace"}
+KEYWORD_PROPERTY: dict[str, Any] = {"type": "keyword", "eager_global_ordinals": True}
+
+
+def registry_properties() -> dict[str, Any]:
+    """The mapping of every text field and facet of the registry, by its name in the documents."""
+    return {
+        **{field.name: TEXT_PROPERTY for field in TEXT_FIELDS},
+        **{facet.index_key: KEYWORD_PROPERTY for facet in FACETS},
+    }
+
+
+@cache
+def _union_mappings() -> dict[str, Any]:
+    mappings = _document("union")["mappings"]
+    written = mappings.get("properties", {})
+    added = registry_properties()
+    both = sorted(written.keys() & added.keys())
+    if both:
+        raise ConfigError(
+            f"index definition {DEFINITIONS_DIR / 'union.json'}: {', '.join(both)} come from the field "
+            "registry (unicat/fields.py); remove them from the file"
+        )
+    return {**mappings, "properties": {**written, **added}}
+
+
 def definition(name: str) -> dict[str, Any]:
-    """The mappings of one index, read from its JSON file (comments dropped)."""
+    """The mappings of one index, read from its JSON file (comments dropped); the union index's with
+    the fields of the registry."""
+    if name == "union":
+        return _union_mappings()
     mappings: dict[str, Any] = _document(name)["mappings"]
     return mappings
 
@@ -189,6 +226,17 @@ def finish_build(client: Elasticsearch, index: str, settings: Settings) -> None:
     client.indices.refresh(index=index)
 
 
+def add_missing_fields(client: Elasticsearch, index: str) -> None:
+    """Give the union generation ``index`` the fields of :func:`definition` it lacks (empty until the
+    next rebuild fills them: a search filtering on one finds nothing meanwhile, instead of failing).
+    Only the missing ones: a field an older Unicat mapped otherwise keeps that mapping until a rebuild
+    replaces the generation."""
+    present = client.indices.get_mapping(index=index)[index]["mappings"].get("properties", {})
+    missing = {name: body for name, body in definition("union")["properties"].items() if name not in present}
+    if missing:
+        client.indices.put_mapping(index=index, properties=missing)
+
+
 def stored_schema_version(client: Elasticsearch, names: IndexNames) -> int | None:
     try:
         doc = client.get(index=names.meta, id=SCHEMA_DOC)
@@ -221,7 +269,10 @@ def ensure_indices(client: Elasticsearch, names: IndexNames, settings: Settings)
         if not created and version is not None and version < SCHEMA_VERSION:
             # Mappings only grow between versions: the new fields are added to the existing index.
             client.indices.put_mapping(index=names.plain(name), properties=definition(name)["properties"])
-    if current_union_index(client, names) is None:
+    live = current_union_index(client, names)
+    if live is not None and version is not None and version < SCHEMA_VERSION:
+        add_missing_fields(client, live)
+    if live is None:
         first = names.union_generation(0)
         create_index(client, first, "union", settings)
         try:

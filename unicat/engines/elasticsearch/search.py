@@ -19,6 +19,7 @@ from typing import Any
 
 from unicat.documents import TEXT_WEIGHTS
 from unicat.errors import BadParameter
+from unicat.fields import FACETS
 from unicat.query import (
     FACET_FIELDS,
     FILTER_FIELDS,
@@ -35,13 +36,7 @@ from unicat.query import (
 )
 
 # Facet (and filter) name → the keyword field holding its values.
-FACET_SOURCES = {
-    "library": "libraries",
-    "format": "format",
-    "language": "language",
-    "year": "decade",
-    "subject": "subject_facets",
-}
+FACET_SOURCES = {facet.name: facet.index_key for facet in FACETS}
 # What a read of union documents takes from ``_source``: the public JSON, not the analysed fields.
 HIT_SOURCE = ["doc"]
 _TIEBREAK: list[dict[str, Any]] = [{"title_sort": "asc"}, {"id": "asc"}]

@@ -26,6 +26,7 @@ from unicat.engines.elasticsearch.indices import IndexNames, create_index, curre
 from unicat.engines.elasticsearch.records import KEY_SEPARATOR
 from unicat.engines.elasticsearch.scan import scan
 from unicat.errors import EngineError
+from unicat.fields import FACETS
 from unicat.model import QuarantineEntry, UnionRecord
 from unicat.oai_items import FeedCollector
 from unicat.settings import Settings
@@ -34,23 +35,24 @@ from unicat.settings import Settings
 PRUNE_BATCH = 1_000
 
 
+# Each facet's name, the field of the documents holding its values, and whether it has several per
+# record (a list) or one (the value, or null), read once: every record of a rebuild is a document.
+_KEYWORDS = tuple((facet.name, facet.index_key, facet.multi) for facet in FACETS)
+
+
 def union_document(record: UnionRecord, document: dict[str, Any] | None = None) -> dict[str, Any]:
     """What is indexed for a record: analysed text, facet and sort values, and the public JSON
     (``document``, when the caller has ``record.to_json()`` already)."""
     fields = index_fields(record)
-    return {
-        "id": record.id,
-        **fields.text_fields(),
-        "libraries": list(fields.libraries),
-        "subject_facets": list(fields.subject_facets),
-        "format": fields.format,
-        "language": fields.language,
-        "decade": fields.decade,
-        "year": fields.year,
-        "title_sort": fields.title_sort,
-        "members": [f"{ref.source}{KEY_SEPARATOR}{ref.local_id}" for ref in record.sources],
-        "doc": document if document is not None else record.to_json(),
-    }
+    indexed: dict[str, Any] = {"id": record.id, **fields.text_fields()}
+    for name, key, multi in _KEYWORDS:
+        values = fields.facets[name]
+        indexed[key] = list(values) if multi else (values[0] if values else None)
+    indexed["year"] = fields.year
+    indexed["title_sort"] = fields.title_sort
+    indexed["members"] = [f"{ref.source}{KEY_SEPARATOR}{ref.local_id}" for ref in record.sources]
+    indexed["doc"] = document if document is not None else record.to_json()
+    return indexed
 
 
 class _Feed:

@@ -18,7 +18,15 @@ from unicat.engine import Engine, HarvestMode, one_entry_per_record
 from unicat.engines.sqlite import driver, oai, overlap
 from unicat.engines.sqlite.connections import TimedConnection
 from unicat.engines.sqlite.database import SqliteDatabase
-from unicat.engines.sqlite.facets import FacetCache, FacetColumns, MatchSet, generation, parse_rids
+from unicat.engines.sqlite.facets import (
+    MULTI_VALUED,
+    SINGLE_VALUED,
+    FacetCache,
+    FacetColumns,
+    MatchSet,
+    generation,
+    parse_rids,
+)
 from unicat.engines.sqlite.schema import INSERT_TEXT
 from unicat.engines.sqlite.search import CompiledSearch, compile_search, order_scored
 from unicat.errors import (
@@ -99,38 +107,41 @@ def _run(row: tuple[Any, ...]) -> HarvestRun:
     )
 
 
+_INSERT_UNION_RECORD = (
+    f"INSERT INTO union_records (rid, id, {', '.join(SINGLE_VALUED.values())}, year, title_sort, doc) "
+    f"VALUES (?, ?, {'?, ' * len(SINGLE_VALUED)}?, ?, ?)"
+)
+
+
 def _union_rows(
     records: Iterable[UnionRecord], start: int, gathered: FeedCollector
 ) -> Iterator[
     tuple[
         tuple[Any, ...],
         tuple[Any, ...],
-        list[tuple[int, str]],
-        list[tuple[int, str]],
+        dict[str, list[tuple[int, str]]],
         list[tuple[str, str, str]],
     ]
 ]:
-    """Per record: its union_records row, FTS row, library rows, subject rows and membership rows;
-    and, gathered on the way into ``gathered``, what the OAI-PMH feed needs of it."""
+    """Per record: its union_records row, FTS row, rows of (record, value) per multi-valued facet and
+    membership rows; and, gathered on the way into ``gathered``, what the OAI-PMH feed needs of it."""
     for rid, record in enumerate(records, start):
         fields = index_fields(record)
         text = fields.text_fields()
         document = record.to_json()
         gathered.add(record, document)
+        facets = fields.facets
         yield (
             (
                 rid,
                 record.id,
-                fields.format,
-                fields.language,
+                *(values[0] if (values := facets[name]) else None for name in SINGLE_VALUED),
                 fields.year,
-                fields.decade,
                 fields.title_sort,
                 _DOC_ENCODER.encode(document),
             ),
             (rid, *text.values()),
-            [(rid, library) for library in fields.libraries],
-            [(rid, subject) for subject in fields.subject_facets],
+            {name: [(rid, value) for value in facets[name]] for name in MULTI_VALUED},
             [(ref.source, ref.local_id, record.id) for ref in record.sources],
         )
 
@@ -502,8 +513,8 @@ class SqliteEngine(Engine):
         try:
             with self._pool.write() as conn:
                 # Readers keep their WAL snapshot of the old index until this transaction commits.
-                conn.execute("DELETE FROM union_libraries")
-                conn.execute("DELETE FROM union_subjects")
+                for table in sorted({storage.table for storage in MULTI_VALUED.values()}):
+                    conn.execute(f"DELETE FROM {table}")
                 conn.execute("DELETE FROM union_records")
                 conn.execute("DELETE FROM memberships")
                 conn.execute("INSERT INTO union_fts (union_fts) VALUES ('delete-all')")
@@ -512,27 +523,13 @@ class SqliteEngine(Engine):
                 gathered = FeedCollector()
                 rows = _union_rows(records, 1, gathered)
                 while batch := list(itertools.islice(rows, WRITE_BATCH)):
-                    conn.executemany(
-                        "INSERT INTO union_records "
-                        "(rid, id, format, language, year, decade, title_sort, doc) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [row[0] for row in batch],
-                    )
-                    conn.executemany(
-                        INSERT_TEXT,
-                        [row[1] for row in batch],
-                    )
-                    conn.executemany(
-                        "INSERT INTO union_libraries (record, library) VALUES (?, ?)",
-                        [library for row in batch for library in row[2]],
-                    )
-                    conn.executemany(
-                        "INSERT INTO union_subjects (record, subject) VALUES (?, ?)",
-                        [subject for row in batch for subject in row[3]],
-                    )
+                    conn.executemany(_INSERT_UNION_RECORD, [row[0] for row in batch])
+                    conn.executemany(INSERT_TEXT, [row[1] for row in batch])
+                    for name, storage in MULTI_VALUED.items():
+                        conn.executemany(storage.insert, [value for row in batch for value in row[2][name]])
                     conn.executemany(
                         "INSERT INTO memberships (source, local_id, union_id) VALUES (?, ?, ?)",
-                        [member for row in batch for member in row[4]],
+                        [member for row in batch for member in row[3]],
                     )
                     written += len(batch)
                 conn.executemany(

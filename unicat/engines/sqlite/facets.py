@@ -34,12 +34,56 @@ from heapq import nsmallest
 import orjson
 
 from unicat.engines.sqlite import driver
+from unicat.fields import FACETS
 from unicat.query import FacetCount
 
-# Facet name → the union_records column holding its one value per record.
+# Facet name → the union_records column holding its one value per record: the facets of the first
+# schema, whose columns the migrations made.
 SINGLE_VALUED = {"format": "format", "language": "language", "year": "decade"}
-# Facet name → (table, column) holding its values, one row per (record, value).
-MULTI_VALUED = {"library": ("union_libraries", "library"), "subject": ("union_subjects", "subject")}
+# Facet name → the table and column of its own (migrations 1 and 2), one row per (record, value).
+_OWN_TABLES = {"library": ("union_libraries", "library"), "subject": ("union_subjects", "subject")}
+FACET_VALUES_TABLE = "union_facet_values"
+"""Every other facet of :data:`unicat.fields.FACETS` keeps its values here (migration 10), one row per
+(facet, record, value): a facet added to the registry is stored and counted without a migration."""
+
+
+@dataclass(frozen=True, slots=True)
+class ValueRows:
+    """Where one facet's rows of (record, value) are: ``table`` with the value in ``column``, and for
+    the shared :data:`FACET_VALUES_TABLE`, only the rows of ``facet``."""
+
+    table: str
+    column: str
+    facet: str | None = None
+
+    @property
+    def where(self) -> str:
+        """The condition that keeps this facet's rows, ANDed before the others (``""`` for its own
+        table). The facet's name is written into the SQL: registry names are letters and ``_``."""
+        return f"facet = '{self.facet}' AND " if self.facet else ""
+
+    @property
+    def select(self) -> str:
+        """Every (record, value) row of the facet, by record."""
+        where = f" WHERE facet = '{self.facet}'" if self.facet else ""
+        return f"SELECT record, {self.column} FROM {self.table}{where} ORDER BY record"
+
+    @property
+    def insert(self) -> str:
+        """The statement that adds one (record, value) row."""
+        if self.facet:
+            return f"INSERT INTO {self.table} (facet, record, {self.column}) VALUES ('{self.facet}', ?, ?)"
+        return f"INSERT INTO {self.table} (record, {self.column}) VALUES (?, ?)"
+
+
+MULTI_VALUED: dict[str, ValueRows] = {
+    facet.name: ValueRows(*_OWN_TABLES[facet.name])
+    if facet.name in _OWN_TABLES
+    else ValueRows(FACET_VALUES_TABLE, "value", facet.name)
+    for facet in FACETS
+    if facet.name not in SINGLE_VALUED
+}
+"""Facet name → where its rows are, for every facet without a union_records column."""
 # Generations kept: the current one and the one a search that began before a rebuild's commit sees.
 KEPT_GENERATIONS = 2
 # Values per facet that get a bitset, the most frequent first: size / 8 bytes each (25 kB at 200,000
@@ -171,10 +215,10 @@ class FacetColumns:
                     value = column[rid] = interned.setdefault(value, value)
                     groups.setdefault(value, []).append(rid)
         multi: dict[str, list[tuple[str, ...]]] = {}
-        for name, (table, column_name) in MULTI_VALUED.items():
+        for name, rows_of in MULTI_VALUED.items():
             values_of: list[tuple[str, ...]] = [()] * size
             groups = rids_of[name]
-            cursor = conn.execute(f"SELECT record, {column_name} FROM {table} ORDER BY record")
+            cursor = conn.execute(rows_of.select)
             for rid, group in itertools.groupby(cursor, key=lambda row: int(row[0])):
                 values_of[rid] = found = tuple(interned.setdefault(value, value) for _, value in group)
                 for value in found:

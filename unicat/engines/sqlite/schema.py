@@ -210,7 +210,21 @@ _V8: tuple[Step, ...] = accounts.SCHEMA
 # by their target, to gather what was written on the ids merged into a record.
 _V9: tuple[Step, ...] = readers.SCHEMA
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
+# The field registry (unicat/fields.py): a facet without a column or table of its own keeps its values
+# here, one row per (facet, record, value), found by record (counting, filtering a text match) or by
+# value (filtering everything), so that a facet added to the registry needs no migration. Empty until
+# the next rebuild fills it: the values come from the records, not from the stored documents.
+_V10 = (
+    """CREATE TABLE union_facet_values (
+        facet TEXT NOT NULL,
+        record INTEGER NOT NULL REFERENCES union_records (rid) ON DELETE CASCADE,
+        value TEXT NOT NULL,
+        PRIMARY KEY (facet, record, value)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX union_facet_values_by_value ON union_facet_values (facet, value, record)",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from unicat.documents import TEXT_FIELDS, TEXT_WEIGHTS
+from unicat.engines.sqlite.facets import MULTI_VALUED, SINGLE_VALUED
 from unicat.errors import BadParameter
 from unicat.query import (
     FILTER_FIELDS,
@@ -40,9 +41,8 @@ SCORED_PAGE_MAX = 1_000
 # Rows read past a page's last match, at least, to hold the matches that tie with its score.
 SCORED_MARGIN = 100
 
-# Multi-valued filters: facet name → (table, column), one row per (record, value).
-_MEMBERSHIP_TABLES = {"library": ("union_libraries", "library"), "subject": ("union_subjects", "subject")}
-_FILTER_COLUMNS = {"format": "u.format", "language": "u.language"}
+# Filters on a union_records column; the others look for rows of (record, value) (facets.MULTI_VALUED).
+_FILTER_COLUMNS = {name: f"u.{column}" for name, column in SINGLE_VALUED.items() if name in FILTER_FIELDS}
 
 _ORDER_BY = {
     "year_desc": "u.year IS NULL, u.year DESC, u.title_sort, u.id",
@@ -128,7 +128,7 @@ def _condition(expression: Expression, params: list[object], *, per_match: bool)
 
 
 def _filter_condition(name: str, values: Sequence[str], params: list[object], *, per_match: bool) -> str:
-    if name in _MEMBERSHIP_TABLES:
+    if name in MULTI_VALUED:
         params.extend(values)
         return _membership(name, values, per_match=per_match)
     if name in _FILTER_COLUMNS:
@@ -244,10 +244,11 @@ def _membership(name: str, values: Sequence[str], *, per_match: bool) -> str:
     builds a temporary index of every record of the values. Without a text match that list is what
     drives the search instead of a scan of every record, so it stays.
     """
-    table, column = _MEMBERSHIP_TABLES[name]
+    rows = MULTI_VALUED[name]
+    among = f"{rows.column} IN ({_marks(values)})"
     if per_match:
-        return f"EXISTS (SELECT 1 FROM {table} WHERE record = u.rid AND {column} IN ({_marks(values)}))"
-    return f"u.rid IN (SELECT record FROM {table} WHERE {column} IN ({_marks(values)}))"
+        return f"EXISTS (SELECT 1 FROM {rows.table} WHERE {rows.where}record = u.rid AND {among})"
+    return f"u.rid IN (SELECT record FROM {rows.table} WHERE {rows.where}{among})"
 
 
 def compile_search(query: SearchQuery) -> CompiledSearch:
@@ -275,7 +276,7 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
     for name, values in query.filters.items():
         if not values:
             continue
-        if name in _MEMBERSHIP_TABLES:
+        if name in MULTI_VALUED:
             memberships.append((name, values))
         elif name in _FILTER_COLUMNS:
             conditions.append(f"{_FILTER_COLUMNS[name]} IN ({_marks(values)})")
