@@ -1,11 +1,7 @@
-"""Accounts and sessions in SQLite (schema migration 8; ``unicat/accounts.py`` says what they are)."""
+"""The SQLite tables of accounts and sessions (schema migration 8); the store that reads and writes them,
+on SQLite and PostgreSQL alike, is ``unicat/stores/accounts.py``."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
-from typing import Any
-
-from unicat.accounts import Session, User, check_role
 
 SCHEMA: tuple[str, ...] = (
     """CREATE TABLE users (
@@ -26,16 +22,3 @@ SCHEMA: tuple[str, ...] = (
     ) WITHOUT ROWID""",
     "CREATE INDEX sessions_by_user ON sessions (user_id)",
 )
-
-USER_COLUMNS = "id, email, display_name, password_hash, role, library, created"
-SESSION_COLUMNS = "token_hash, user_id, created, expires, csrf"
-
-
-def user(row: Sequence[Any]) -> User:
-    user_id, email, display_name, password_hash, role, library, created = row
-    return User(email, display_name, password_hash, check_role(role), library, int(user_id), created)
-
-
-def session(row: Sequence[Any]) -> Session:
-    token_hash, user_id, created, expires, csrf = row
-    return Session(token_hash, int(user_id), created, expires, csrf)

@@ -1,25 +1,10 @@
-"""What readers add, in SQLite (schema migration 9; ``unicat/readers.py`` says what each item is).
+"""The SQLite tables of what readers add (schema migration 9); the store that reads and writes them,
+on SQLite and PostgreSQL alike, is ``unicat/stores/contributions.py``.
 
-Each table's columns are listed with its keyset key first (``id``, or the primary key's columns), so
-that the engine's streaming iterators read the next position from the front of the last row. Nothing
-points at ``union_records``: items keep the union id a reader saw, through every rebuild.
+Nothing points at ``union_records``: items keep the union id a reader saw, through every rebuild.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
-from typing import Any
-
-from unicat.readers import (
-    Comment,
-    ListEntry,
-    ModerationAction,
-    Rating,
-    ReadingList,
-    Report,
-    Tag,
-    check_verb,
-)
 
 # Ids are AUTOINCREMENT: an item copied with its id keeps it, and later ones are numbered after the
 # highest ever given (a plain rowid could hand out again the id of a deleted comment that a
@@ -94,53 +79,3 @@ SCHEMA: tuple[str, ...] = (
     # A record page's "what points here" (record_aliases.aliases) reads redirects by their target.
     "CREATE INDEX redirects_by_new_id ON redirects (new_id, old_id)",
 )
-
-COMMENT_COLUMNS = "id, record, user_id, body, created, edited, hidden, hidden_reason"
-RATING_COLUMNS = "record, user_id, stars, at"
-TAG_COLUMNS = "record, user_id, tag, at"
-REPORT_COLUMNS = "id, comment_id, user_id, reason, created, resolution"
-MODERATION_COLUMNS = "id, comment_id, verb, reason, user_id, at"
-LIST_COLUMNS = "id, user_id, name, description, public, created, updated"
-ENTRY_COLUMNS = "list_id, record, added"
-
-
-def comment(row: Sequence[Any]) -> Comment:
-    comment_id, record, user_id, body, created, edited, hidden, hidden_reason = row
-    return Comment(record, int(user_id), body, int(comment_id), created, edited, bool(hidden), hidden_reason)
-
-
-def rating(row: Sequence[Any]) -> Rating:
-    record, user_id, stars, at = row
-    return Rating(record, int(user_id), int(stars), at)
-
-
-def tag(row: Sequence[Any]) -> Tag:
-    record, user_id, name, at = row
-    return Tag(record, int(user_id), name, at)
-
-
-def report(row: Sequence[Any]) -> Report:
-    report_id, comment_id, user_id, reason, created, resolution = row
-    return Report(
-        int(comment_id),
-        int(user_id),
-        reason,
-        int(report_id),
-        created,
-        int(resolution) if resolution is not None else None,
-    )
-
-
-def moderation(row: Sequence[Any]) -> ModerationAction:
-    action_id, comment_id, verb, reason, user_id, at = row
-    return ModerationAction(int(comment_id), check_verb(verb), reason, int(user_id), int(action_id), at)
-
-
-def reading_list(row: Sequence[Any]) -> ReadingList:
-    list_id, user_id, name, description, public, created, updated = row
-    return ReadingList(int(user_id), name, description, bool(public), int(list_id), created, updated)
-
-
-def entry(row: Sequence[Any]) -> ListEntry:
-    list_id, record, added = row
-    return ListEntry(int(list_id), record, added)
