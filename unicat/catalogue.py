@@ -9,8 +9,8 @@ connections.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
 
+from unicat.closing import ClosedOnExit
 from unicat.engine import Engine
 from unicat.ports.accounts import AccountStore
 from unicat.ports.contributions import ContributionStore
@@ -18,7 +18,7 @@ from unicat.ports.database import Database
 
 
 @dataclass(frozen=True, slots=True)
-class Catalogue:
+class Catalogue(ClosedOnExit):
     """The ports of one catalogue; closing it closes what it opened."""
 
     engine: Engine
@@ -36,14 +36,3 @@ class Catalogue:
             self.engine.close()
         finally:
             self.database.close()
-
-    def __enter__(self) -> Catalogue:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()

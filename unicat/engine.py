@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from types import TracebackType
 from typing import Literal
 
+from unicat.closing import ClosedOnExit
 from unicat.model import (
     QUARANTINE_STAGES,
     HarvestCheckpoint,
@@ -46,7 +46,7 @@ def one_entry_per_record(entries: Sequence[QuarantineEntry]) -> list[QuarantineE
     ]  # fmt: skip
 
 
-class Engine(abc.ABC):
+class Engine(ClosedOnExit, abc.ABC):
     """Where everything Unicat knows is kept, and how it is searched."""
 
     url: str
@@ -59,17 +59,6 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release connections; the engine is unusable afterwards."""
-
-    def __enter__(self) -> Engine:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- sources ---------------------------------------------------------------------------------
     @abc.abstractmethod

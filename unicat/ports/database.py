@@ -13,8 +13,9 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from types import TracebackType
 from typing import Any, Literal, Protocol
+
+from unicat.closing import ClosedOnExit
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -36,7 +37,7 @@ class Connection(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
 
 
-class Database(abc.ABC):
+class Database(ClosedOnExit, abc.ABC):
     """One database: reads under the query time limit, writes as transactions.
 
     A write that breaks a uniqueness constraint raises :class:`~unicat.errors.DuplicateKey` whatever
@@ -69,17 +70,6 @@ class Database(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release the connections; the database is unusable afterwards."""
-
-    def __enter__(self) -> Database:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def fetch_in(db: Database, select: str, column: str, values: Sequence[Any], batch: int = 500) -> list[Any]:
