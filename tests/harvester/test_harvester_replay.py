@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
@@ -20,6 +19,7 @@ from lxml import etree
 
 from harvester import harvest_all, harvest_source
 from harvester.harvest import MAX_RESTARTS
+from tests.support.loopback import free_port
 from tests.support.shared_data import SHARED_DATA
 from unicat.engine import Engine
 from unicat.model import RecordCounts, Source
@@ -295,10 +295,7 @@ async def test_repeated_token_stops_instead_of_looping(
 
 
 async def test_server_down_fails_and_others_go_on(replay: Replay, engine: Engine, settings: Settings) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    down = Source(code="DOWN", name="down", oai_url=f"http://127.0.0.1:{closed_port}/oai")
+    down = Source(code="DOWN", name="down", oai_url=f"http://127.0.0.1:{free_port()}/oai")
     sources = [down, replay.source("http500", "BROKEN"), replay.source("pages", "GOOD")]
     reports = await asyncio.to_thread(harvest_all, engine, sources, settings)
     assert [report.status for report in reports] == ["failed", "failed", "ok"]

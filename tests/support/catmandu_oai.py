@@ -39,7 +39,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -52,6 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tests.support.loopback import free_port
 from unicat.oai_protocol import MARC_NS, MARC_SCHEMA
 
 PERL_MODULES = ("Dancer::Plugin::Catmandu::OAI", "Catmandu::MARC", "Catmandu::Store::ElasticSearch")
@@ -302,7 +302,7 @@ def running_provider(
     try:
         _write_app(workdir, es_url, index, page_size)
         loaded = _load(workdir, records)
-        port = _free_port()
+        port = free_port()
         with (workdir / "provider.log").open("wb") as log:
             # setpriv: the server gets SIGTERM if the test process dies, even by SIGKILL.
             process = subprocess.Popen(
@@ -423,13 +423,6 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(STOP_TIMEOUT)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _es_request(method: str, url: str, body: dict[str, Any] | None = None) -> Any:

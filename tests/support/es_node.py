@@ -30,7 +30,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -45,6 +44,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
+
+from tests.support.loopback import free_port
 
 ES_VERSION = "9.2.0"
 MAVEN_ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ES_VERSION}:zip"
@@ -324,13 +325,6 @@ def node_user() -> str | None:
     return NODE_USER
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def sweep_orphans() -> None:
     """Remove the files of nodes whose processes are gone: a session killed outright (SIGKILL) still
     stops its node, through the parent-death signal, but cannot remove the node's data itself."""
@@ -366,7 +360,7 @@ def start_node(home: Path, java_home: Path, *, detached: bool = False, heap: str
     sweep_orphans()
     user = node_user()
     workdir = _prepare_workdir(home, user)
-    port = _free_port()
+    port = free_port()
     settings = {**_NODE_SETTINGS, "http.port": str(port)}
     settings.update({f"path.{name}": str(workdir / name) for name in ("data", "logs")})
     command = [

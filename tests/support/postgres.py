@@ -23,7 +23,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ import psycopg
 from psycopg import sql
 
 from tests.support.es_node import node_user, sigterm_unwinds
+from tests.support.loopback import free_port
 
 SUPERUSER = "unicat"
 DATABASE = "unicat"
@@ -123,13 +123,6 @@ class Cluster:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _as_user(user: str | None) -> list[str]:
     """The ``setpriv`` options that run a program as ``user`` (None: as ourselves)."""
     if user is None:
@@ -199,7 +192,7 @@ def start_cluster(
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
-    port = _free_port()
+    port = free_port()
     options = {**_SERVER_SETTINGS, **(settings or {})}
     command = [
         "setpriv",

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from tests.support import es_node
+from tests.support.loopback import free_port, process_running
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,9 +124,7 @@ def test_python_client_indexes_and_searches(elasticsearch_url: str) -> None:
 
 @pytest.mark.elasticsearch
 def test_a_given_node_that_does_not_answer_is_a_clear_error() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    url = f"http://127.0.0.1:{free_port()}"
     with (
         pytest.raises(es_node.EsNodeError, match="UNICAT_TEST_ES_URL"),
         es_node.running_node({"UNICAT_TEST_ES_URL": url}),
@@ -164,14 +162,6 @@ def _node_processes(port: int) -> tuple[list[int], Path]:
     return pids, workdirs.pop()
 
 
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/_cluster/health", timeout=5):
@@ -205,9 +195,9 @@ def test_a_node_never_outlives_the_process_that_started_it() -> None:
             session.send_signal(sig)
             assert session.wait(timeout=120) != 0
             deadline = time.monotonic() + 90
-            while any(map(_running, pids)) and time.monotonic() < deadline:
+            while any(map(process_running, pids)) and time.monotonic() < deadline:
                 time.sleep(0.5)
-            assert not any(map(_running, pids)), (sig, pids)
+            assert not any(map(process_running, pids)), (sig, pids)
             assert not _answers(url)
             if sig == signal.SIGKILL:  # its files stay behind until the next node starts, or:
                 assert workdir.exists()

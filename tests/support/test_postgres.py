@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from tests.support import postgres
+from tests.support.loopback import process_running
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _LISTEN = "0A"  # TCP_LISTEN in /proc/net/tcp
@@ -138,14 +139,6 @@ def _start_session() -> subprocess.Popen[str]:
     )
 
 
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
 def _answers(url: str) -> bool:
     try:
         with psycopg.connect(url, connect_timeout=5):
@@ -167,9 +160,9 @@ def test_a_server_never_outlives_the_process_that_started_it() -> None:
             session.send_signal(sig)
             assert session.wait(timeout=60) != 0
             deadline = time.monotonic() + 60
-            while _running(pid) and time.monotonic() < deadline:
+            while process_running(pid) and time.monotonic() < deadline:
                 time.sleep(0.2)
-            assert not _running(pid), sig
+            assert not process_running(pid), sig
             assert not _answers(url)
             if sig == signal.SIGKILL:  # its files stay behind until the next cluster starts, or:
                 assert Path(workdir).exists()

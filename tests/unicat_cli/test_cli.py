@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
 import pymarc
 import pytest
 
+from tests.support.loopback import free_port
 from tests.support.shared_data import SHARED_DATA
 from unicat_cli.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
 
@@ -25,13 +25,6 @@ def status(capsys: pytest.CaptureFixture[str], data_dir: Path) -> dict[str, Any]
     assert code == EXIT_OK
     result: dict[str, Any] = json.loads(out)
     return result
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def test_source_add_and_list(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -78,7 +71,7 @@ def test_bad_intervals_and_dates_are_usage_errors(
             "--name",
             "N",
             "--oai-url",
-            f"http://127.0.0.1:{closed_port()}/oai",
+            f"http://127.0.0.1:{free_port()}/oai",
         )
     code, _, err = run(capsys, tmp_path, *arguments)
     assert code == EXIT_USAGE
@@ -143,7 +136,7 @@ def test_harvest_of_a_source_that_is_down_fails_clearly_and_is_recorded(
 ) -> None:
     config = tmp_path / "unicat.toml"
     config.write_text("[unicat]\nhttp_retries = 1\nhttp_backoff = 0.01\nhttp_timeout = 2\n", encoding="utf-8")
-    url = f"http://127.0.0.1:{closed_port()}/oai"
+    url = f"http://127.0.0.1:{free_port()}/oai"
     run(capsys, tmp_path, "source", "add", "DOWN", "--name", "Down library", "--oai-url", url)
     code, _, err = run(capsys, tmp_path, "--config", str(config), "harvest")
     assert code == EXIT_PARTIAL

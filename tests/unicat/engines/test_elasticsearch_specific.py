@@ -4,7 +4,6 @@ swap, deep paging, rejected documents and its run-id counter, all against a real
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,6 +15,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from tests.conftest import build_union_record
+from tests.support.loopback import free_port
 from unicat.accounts import User
 from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.engines.elasticsearch.connection import parse_engine_url
@@ -64,13 +64,6 @@ def es(open_es: OpenEngine) -> ElasticsearchEngine:
     return open_es()
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on: bound, then released."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def node(url: str) -> Elasticsearch:
     return Elasticsearch(parse_engine_url(url).node_url)
 
@@ -79,7 +72,7 @@ def node(url: str) -> Elasticsearch:
 
 
 def test_an_unreachable_node_is_unavailable_with_a_clear_message() -> None:
-    url = f"http://127.0.0.1:{closed_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(EngineUnavailable) as caught:
         ElasticsearchEngine(url, Settings(engine_url=url, es_bulk_retries=0))
     message = str(caught.value)

@@ -7,12 +7,12 @@ running the code under test.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.loopback import free_port
 from unicat.engines.postgresql.database import to_psycopg
 from unicat.errors import ConfigError, DuplicateKey, EngineUnavailable, QueryTimeout
 from unicat.ports.database import Database, fetch_in, insert_numbered, iter_keyset
@@ -115,9 +115,7 @@ def test_a_read_past_its_time_limit_is_stopped(database: Database) -> None:
 
 
 def test_a_database_that_does_not_answer_is_said_so_without_its_password() -> None:
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
+    port = free_port()
     with pytest.raises(EngineUnavailable) as raised:
         open_database(f"postgresql://unicat:secret@127.0.0.1:{port}/unicat", Settings())
     assert f"127.0.0.1:{port}" in str(raised.value) and "secret" not in str(raised.value)
