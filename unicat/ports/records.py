@@ -1,0 +1,280 @@
+"""The record store: everything the harvester takes in and the indexer decides, kept in the database.
+
+Sources, their records as harvested, harvest runs with their checkpoints, the quarantine, librarians'
+merge decisions, and what each rebuild of the union index leaves behind that must outlive it: which
+union record each source record belongs to (so ids stay stable), the redirects of merged ids, and the
+OAI-PMH feed's history (``unicat/oai_items.py``). The union index itself (``unicat/ports/union_index.py``)
+is derived from this store and can always be rebuilt from it (``unicat index``).
+
+Implemented once in SQL over either database (``unicat/stores/records.py``), SQLite embedded or
+PostgreSQL. Every method is synchronous and safe to call from several threads at once; the web app
+calls them from its thread pool.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Literal
+
+from unicat.model import (
+    QUARANTINE_STAGES,
+    HarvestCheckpoint,
+    HarvestRun,
+    MergeDecision,
+    QuarantineEntry,
+    QuarantineStage,
+    RecordCounts,
+    Source,
+    SourceRecord,
+)
+from unicat.oai_items import FeedCollector, OaiItem, OaiSelection
+
+HarvestMode = Literal["incremental", "full", "import"]
+OAI_COPY_BATCH = 2_000
+
+
+def one_entry_per_record(entries: Sequence[QuarantineEntry]) -> list[QuarantineEntry]:
+    """``entries`` with only the last of those naming the same (source, stage, local_id), in order."""
+    last: dict[tuple[str, str, str], int] = {
+        (e.source, e.stage, e.local_id): position
+        for position, e in enumerate(entries)
+        if e.local_id is not None
+    }
+    return [
+        e for position, e in enumerate(entries)
+        if e.local_id is None or last[(e.source, e.stage, e.local_id)] == position
+    ]  # fmt: skip
+
+
+class RecordStore(abc.ABC):
+    """Source records, harvest state, quarantine, merge decisions, memberships, redirects, OAI feed."""
+
+    # -- sources ---------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def save_source(self, source: Source) -> None:
+        """Add a source, or replace the settings of the source with the same code."""
+
+    @abc.abstractmethod
+    def get_source(self, code: str) -> Source:
+        """The source with that code; raises :class:`~unicat.errors.SourceNotFound`."""
+
+    @abc.abstractmethod
+    def list_sources(self) -> list[Source]:
+        """All sources, by code."""
+
+    # -- record store ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def store_page(
+        self, source: str, records: Sequence[SourceRecord], checkpoint: HarvestCheckpoint | None
+    ) -> None:
+        """Store one page of source records and the harvest checkpoint in one atomic step.
+
+        A record replaces the stored one with the same (source, local_id); a deleted record is kept
+        as a tombstone with no raw bytes. Either the page and the checkpoint are both stored or
+        neither is, so a harvest killed at any moment resumes from the last stored page.
+        """
+
+    @abc.abstractmethod
+    def unseen_count(self, source: str, run_id: int) -> int:
+        """How many live records of ``source`` run ``run_id`` did not store (what
+        :meth:`delete_unseen` would mark)."""
+
+    @abc.abstractmethod
+    def delete_unseen(self, source: str, run_id: int) -> int:
+        """Mark deleted every live record of ``source`` that run ``run_id`` did not store; returns how
+        many. After a full harvest these are the records the library no longer has."""
+
+    @abc.abstractmethod
+    def iter_source_records(
+        self, source: str | None = None, include_deleted: bool = False
+    ) -> Iterator[SourceRecord]:
+        """Source records (of one source, or all), by (source, local_id)."""
+
+    @abc.abstractmethod
+    def get_source_record(self, source: str, local_id: str) -> SourceRecord | None:
+        """One stored source record, or ``None``."""
+
+    @abc.abstractmethod
+    def source_counts(self, source: str | None = None) -> RecordCounts:
+        """How many source records are live and deleted."""
+
+    # -- harvest state ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def start_harvest(
+        self,
+        source: str,
+        mode: HarvestMode,
+        from_: str | None = None,
+        until: str | None = None,
+        server_time: str | None = None,
+    ) -> HarvestRun:
+        """Record that a harvest (or import) of ``source`` begins now; returns the running run.
+
+        ``server_time`` is the source server's clock at the start (its ``responseDate``), if known."""
+
+    @abc.abstractmethod
+    def unfinished_harvest(self, source: str) -> HarvestRun | None:
+        """The most recent run of ``source`` still marked running (its process died), if any."""
+
+    @abc.abstractmethod
+    def finish_harvest(self, run_id: int, status: Literal["ok", "failed"], error: str | None = None) -> None:
+        """Close a run as succeeded or failed, with the reason."""
+
+    @abc.abstractmethod
+    def last_successful_harvest(self, source: str) -> HarvestRun | None:
+        """The latest run of ``source`` that finished ``ok`` (its ``started`` is the next ``from``)."""
+
+    @abc.abstractmethod
+    def harvest_history(self, source: str | None = None, limit: int = 20) -> list[HarvestRun]:
+        """Runs, newest first."""
+
+    @abc.abstractmethod
+    def restore_harvest_runs(self, runs: Sequence[HarvestRun]) -> None:
+        """Store runs as they were, ids included (when moving a catalogue between engines); runs
+        started afterwards get higher ids."""
+
+    # -- quarantine ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_quarantine(self, entries: Sequence[QuarantineEntry]) -> None:
+        """Keep records that could not be taken in, with their reason and raw bytes.
+
+        An entry with a ``local_id`` replaces the entry of the same (source, stage, local_id): a record
+        is quarantined once, with its latest reason, however often it is fetched again."""
+
+    @abc.abstractmethod
+    def clear_quarantine(self, stage: QuarantineStage, source: str | None = None) -> None:
+        """Forget quarantined entries of one stage (before that stage runs again)."""
+
+    @abc.abstractmethod
+    def list_quarantine(
+        self,
+        source: str | None = None,
+        limit: int = 100,
+        *,
+        stage: QuarantineStage | None = None,
+        offset: int = 0,
+    ) -> list[QuarantineEntry]:
+        """Quarantined entries, newest first; ``offset`` skips that many (for paged listings)."""
+
+    @abc.abstractmethod
+    def count_quarantine(self, source: str | None = None) -> int:
+        """How many entries are quarantined."""
+
+    @abc.abstractmethod
+    def quarantine_counts(self) -> dict[tuple[str, QuarantineStage], int]:
+        """How many entries each (source, stage) has, in one read (for status pages); pairs without
+        any entry are left out."""
+
+    @abc.abstractmethod
+    def get_quarantined(self, source: str, local_id: str) -> list[QuarantineEntry]:
+        """The entries of one record, at every stage it was quarantined at, newest first."""
+
+    @abc.abstractmethod
+    def remove_quarantine(
+        self, source: str, local_ids: Sequence[str], stages: Sequence[QuarantineStage] = QUARANTINE_STAGES
+    ) -> None:
+        """Forget the entries of these records at these stages: they were read fine since, or a
+        librarian dropped them. Ids without an entry are ignored."""
+
+    # -- librarians' merge decisions -------------------------------------------------------------
+    @abc.abstractmethod
+    def save_merge_decision(self, decision: MergeDecision) -> MergeDecision:
+        """Store a librarian's split or forced merge of two source records, replacing any earlier
+        decision on the same pair; returns it as stored: the pair in its fixed order
+        (:attr:`~unicat.model.MergeDecision.pair`), with its ``id``, and ``at`` (now, unless the decision
+        has a time already: a copied catalogue keeps when each decision was made)."""
+
+    @abc.abstractmethod
+    def merge_decisions(self) -> list[MergeDecision]:
+        """Every stored decision, oldest first (the indexer applies them on every run)."""
+
+    @abc.abstractmethod
+    def remove_merge_decision(self, decision_id: int) -> bool:
+        """Forget one decision (the next index follows the rules again); ``False`` if there was none."""
+
+    # -- what a rebuild of the union index leaves behind ------------------------------------------
+    @abc.abstractmethod
+    def save_union_generation(
+        self,
+        memberships: Iterable[tuple[str, str, str]],
+        redirects: Mapping[str, str],
+        feed: FeedCollector,
+    ) -> int:
+        """After the union index was replaced, in one transaction: the memberships (source, local_id,
+        union id) in place of the previous ones, the ``redirects`` (old id → new id) added, the
+        redirects of ids that live again dropped, and the OAI-PMH feed brought up to the records
+        ``feed`` gathered: the items they change stamped with a new generation, the ids that vanished
+        kept as deleted, and the generation's datestamp registered last, read from the clock now (so
+        that a list never sees an item of a generation before its datestamp). Returns how many items
+        changed.
+
+        A crash before this commits leaves the previous generation whole: the next ``unicat index``
+        assigns the same ids from the previous memberships and writes it again."""
+
+    @abc.abstractmethod
+    def memberships(self) -> dict[tuple[str, str], str]:
+        """(source, local_id) → union id, as of the last generation: lets re-indexing keep ids stable."""
+
+    @abc.abstractmethod
+    def redirects_from(self, union_ids: Sequence[str]) -> dict[str, str]:
+        """Of these ids, those that redirect, with where each points (one step: a chain of merges is
+        followed by calling again)."""
+
+    @abc.abstractmethod
+    def redirects_to(self, union_ids: Sequence[str]) -> dict[str, list[str]]:
+        """For each of these ids that others redirect to, the ids that point straight at it (sorted)."""
+
+    @abc.abstractmethod
+    def iter_redirects(self) -> Iterator[tuple[str, str]]:
+        """Every stored redirect as (old id, new id), by old id."""
+
+    @abc.abstractmethod
+    def resolve_redirect(self, union_id: str) -> str | None:
+        """Where a union id that disappeared in a merge now lives (the end of its chain of redirects,
+        when that id is live in the feed), if it does."""
+
+    @abc.abstractmethod
+    def restore_memberships(
+        self, memberships: Iterable[tuple[str, str, str]], redirects: Iterable[tuple[str, str]]
+    ) -> int:
+        """Replace the memberships and redirects with a copy's as they are (``unicat migrate``, with
+        :meth:`restore_oai_feed`); returns how many memberships were written."""
+
+    # -- the OAI-PMH feed's history (unicat/oai_items.py says why and how) -------------------------
+    @abc.abstractmethod
+    def oai_generations(self) -> list[tuple[int, str]]:
+        """Every registered generation with its datestamp, oldest first (datestamps never decrease)."""
+
+    @abc.abstractmethod
+    def oai_items(self, selection: OaiSelection, after: tuple[int, str] | None, limit: int) -> list[OaiItem]:
+        """Up to ``limit`` items of ``selection`` after the keyset position ``after`` (generation, id),
+        in (generation, id) order."""
+
+    @abc.abstractmethod
+    def oai_count(self, selection: OaiSelection) -> int:
+        """How many items ``selection`` covers (a list's ``completeListSize``)."""
+
+    @abc.abstractmethod
+    def oai_item(self, union_id: str) -> OaiItem | None:
+        """The item of one union id (live or deleted), or ``None`` for an id the feed never had."""
+
+    @abc.abstractmethod
+    def oai_sets(self) -> dict[str, str]:
+        """Every set an item ever belonged to, spec → name, by spec."""
+
+    def iter_oai_items(self) -> Iterator[OaiItem]:
+        """Every item of the feed, live and deleted, in (generation, id) order (``unicat migrate``)."""
+        after: tuple[int, str] | None = None
+        while page := self.oai_items(OaiSelection(0, 2**62), after, OAI_COPY_BATCH):
+            yield from page
+            after = (page[-1].generation, page[-1].id)
+
+    @abc.abstractmethod
+    def restore_oai_feed(
+        self, items: Iterable[OaiItem], generations: Sequence[tuple[int, str]], sets: Mapping[str, str]
+    ) -> int:
+        """Replace the feed with another catalogue's (``unicat migrate``): its items with their
+        generations, the generations' datestamps and the set names, so that the copy's harvesters see
+        the same datestamps and deleted records. Later generations are numbered after the copy's.
+        Returns how many items were written."""
