@@ -87,7 +87,8 @@ def write_generation(conn: Connection, feed: FeedCollector) -> int:
         "SELECT max(g) FROM (SELECT max(generation) AS g FROM oai_generations "
         "UNION ALL SELECT max(generation) FROM oai_items) AS stored"
     ).fetchone()[0]
-    changes = changed_items(previous, feed.records, int(newest or 0) + 1)
+    generation = int(newest or 0) + 1
+    changes = changed_items(previous, feed.records, generation)
     del previous  # the largest structure of a rebuild: gone before the writes
     _write_all(conn, changes)
     _write_set_names(conn, feed.set_names())
@@ -97,7 +98,7 @@ def write_generation(conn: Connection, feed: FeedCollector) -> int:
         ).fetchone()
         conn.execute(
             "INSERT INTO oai_generations (generation, datestamp) VALUES (?, ?)",
-            (changes[0].generation, next_datestamp(row[0] if row else None)),
+            (generation, next_datestamp(row[0] if row else None)),
         )
     return len(changes)
 
