@@ -13,8 +13,8 @@ from dataclasses import replace
 
 import pytest
 
-from unicat.engine import Engine
 from unicat.model import UnionRecord
+from unicat.ports.union_index import UnionIndex
 from unicat.query import (
     Clause,
     Not,
@@ -30,7 +30,7 @@ from unicat.settings import Settings
 MakeRecord = Callable[..., UnionRecord]
 
 
-def search(engine: Engine, q: str = "", **params: str | list[str]) -> SearchResult:
+def search(engine: UnionIndex, q: str = "", **params: str | list[str]) -> SearchResult:
     """Search as the web app does: from request parameters."""
     request = {name: value if isinstance(value, list) else [value] for name, value in params.items()}
     request["q"] = [q]
@@ -136,15 +136,15 @@ def catalogue(make_union_record: MakeRecord) -> list[UnionRecord]:
 
 
 @pytest.fixture
-def indexed(engine: Engine, catalogue: list[UnionRecord]) -> Engine:
-    assert engine.replace_union_records(catalogue, {}) == len(catalogue)
+def indexed(engine: UnionIndex, catalogue: list[UnionRecord]) -> UnionIndex:
+    assert engine.replace_union_records(catalogue).written == len(catalogue)
     return engine
 
 
 # -- union index -----------------------------------------------------------------------------------
 
 
-def test_replace_get_iter_count(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+def test_replace_get_iter_count(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
     assert indexed.union_count() == len(catalogue)
     stored = indexed.get_union_record("etranger")
     assert stored is not None
@@ -153,45 +153,23 @@ def test_replace_get_iter_count(indexed: Engine, catalogue: list[UnionRecord]) -
     assert [record.id for record in indexed.iter_union_records()] == sorted(r.id for r in catalogue)
 
 
-def test_replace_drops_records_not_given_again(indexed: Engine, catalogue: list[UnionRecord]) -> None:
-    assert indexed.replace_union_records(catalogue[:2], {}) == 2
+def test_replace_drops_records_not_given_again(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
+    assert indexed.replace_union_records(catalogue[:2]).written == 2
     assert indexed.union_count() == 2
     assert indexed.get_union_record("peste") is None
     assert search(indexed, "peste").total == 0
 
 
-def test_iter_union_records_streams_many(engine: Engine, make_union_record: MakeRecord) -> None:
+def test_iter_union_records_streams_many(engine: UnionIndex, make_union_record: MakeRecord) -> None:
     records = (make_union_record(f"r{n:05d}", f"Mémoires, tome {n}") for n in range(1_500))
-    assert engine.replace_union_records(records, {}) == 1_500
+    assert engine.replace_union_records(records).written == 1_500
     assert sum(1 for _ in engine.iter_union_records()) == 1_500
-
-
-def test_memberships_follow_each_records_sources(indexed: Engine, catalogue: list[UnionRecord]) -> None:
-    expected = {(ref.source, ref.local_id): record.id for record in catalogue for ref in record.sources}
-    assert indexed.memberships() == expected
-    assert indexed.memberships()[("SCPO", "scpo-etranger")] == "etranger"
-
-
-def test_redirects_resolve_to_the_live_record(indexed: Engine, catalogue: list[UnionRecord]) -> None:
-    indexed.replace_union_records(catalogue, {"pride-old": "pride-1813", "gone": "nowhere"})
-    assert indexed.resolve_redirect("pride-old") == "pride-1813"
-    assert indexed.resolve_redirect("gone") is None
-    assert indexed.resolve_redirect("etranger") is None
-    # A later merge moves pride-1813 into pride-2003: the oldest id follows the chain.
-    merged = [record for record in catalogue if record.id != "pride-1813"]
-    indexed.replace_union_records(merged, {"pride-1813": "pride-2003"})
-    assert indexed.resolve_redirect("pride-old") == "pride-2003"
-    assert indexed.resolve_redirect("pride-1813") == "pride-2003"
-    stored = dict(indexed.iter_redirects())
-    assert stored["pride-1813"] == "pride-2003"
-    assert stored["gone"] == "nowhere"
-    assert list(stored) == sorted(stored)
 
 
 # -- search ----------------------------------------------------------------------------------------
 
 
-def test_text_search_ignores_accents_case_and_elision(indexed: Engine) -> None:
+def test_text_search_ignores_accents_case_and_elision(indexed: UnionIndex) -> None:
     assert ids(search(indexed, "etranger")) == {"etranger"}
     assert ids(search(indexed, "ÉTRANGER")) == {"etranger"}
     assert ids(search(indexed, "l'étranger")) == {"etranger"}
@@ -199,13 +177,13 @@ def test_text_search_ignores_accents_case_and_elision(indexed: Engine) -> None:
     assert ids(search(indexed, "tragodie")) == {"faust"}
 
 
-def test_all_words_must_match(indexed: Engine) -> None:
+def test_all_words_must_match(indexed: UnionIndex) -> None:
     assert ids(search(indexed, "camus")) == {"etranger", "peste"}
     assert ids(search(indexed, "camus peste")) == {"peste"}
     assert ids(search(indexed, "camus austen")) == set()
 
 
-def test_field_clauses(indexed: Engine) -> None:
+def test_field_clauses(indexed: UnionIndex) -> None:
     assert ids(search(indexed, "author:camus")) == {"etranger", "peste"}
     assert ids(search(indexed, "title:camus")) == set()
     assert ids(search(indexed, "subject:politique")) == {"rfsp"}
@@ -213,14 +191,14 @@ def test_field_clauses(indexed: Engine) -> None:
     assert ids(search(indexed, "series:pleiade")) == {"oeuvres"}
 
 
-def test_phrases_keep_words_adjacent_and_in_order(indexed: Engine) -> None:
+def test_phrases_keep_words_adjacent_and_in_order(indexed: UnionIndex) -> None:
     assert ids(search(indexed, '"pride and prejudice"')) == {"pride-1813", "pride-2003"}
     assert ids(search(indexed, '"prejudice and pride"')) == set()
     assert ids(search(indexed, 'title:"science politique"')) == {"rfsp"}
 
 
 def test_any_spans_every_text_field_but_a_phrase_stays_inside_one(
-    engine: Engine, make_union_record: MakeRecord
+    engine: UnionIndex, make_union_record: MakeRecord
 ) -> None:
     gazette = make_union_record(
         "gazette", "Gazette de Lausanne", authors=["Dupont, Marie"], publisher="Imprimerie vaudoise"
@@ -229,8 +207,7 @@ def test_any_spans_every_text_field_but_a_phrase_stays_inside_one(
         [
             replace(gazette, notes=["Numérisé par la Bibliothèque cantonale"]),
             make_union_record("journal", "Journal de Genève", authors=["Marie, Louise"]),
-        ],
-        {},
+        ]
     )
     assert ids(search(engine, "numerise")) == {"gazette"}  # a word found only in the notes
     assert ids(search(engine, "lausanne dupont vaudoise")) == {"gazette"}  # title, author, publisher
@@ -242,26 +219,26 @@ def test_any_spans_every_text_field_but_a_phrase_stays_inside_one(
     assert ids(search(engine, "title:numerise")) == set()
 
 
-def test_prefix_search(indexed: Engine) -> None:
+def test_prefix_search(indexed: UnionIndex) -> None:
     assert ids(search(indexed, "prej*")) == {"pride-1813", "pride-2003"}
     assert ids(search(indexed, "achter*")) == {"achterhuis"}
     assert ids(search(indexed, "title:oeuv*")) == {"oeuvres"}
 
 
-def test_identifier_search(indexed: Engine) -> None:
+def test_identifier_search(indexed: UnionIndex) -> None:
     for typed in ("9782070360024", "978-2-07-036002-4", "2-07-036002-4", "2070360024"):
         assert ids(search(indexed, typed)) == {"etranger"}, typed
     assert ids(search(indexed, "isbn:0141439513")) == {"pride-2003"}
     assert ids(search(indexed, "issn:0035-2950")) == {"rfsp"}
 
 
-def test_query_syntax_in_user_text_is_only_text(indexed: Engine) -> None:
+def test_query_syntax_in_user_text_is_only_text(indexed: UnionIndex) -> None:
     for text in ('NEAR(" camus', "camus OR austen", "AND", '"', "title:", "*", "{title}:x", "^camus"):
         result = search(indexed, text)
         assert result.total >= 0
 
 
-def test_filters(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+def test_filters(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
     assert ids(search(indexed, library="SCPO")) == {r.id for r in catalogue if "SCPO" in r.libraries}
     assert ids(search(indexed, library=["BNF", "OXF"])) == {
         r.id for r in catalogue if {"BNF", "OXF"} & set(r.libraries)
@@ -273,7 +250,7 @@ def test_filters(indexed: Engine, catalogue: list[UnionRecord]) -> None:
     assert search(indexed, library="NOWHERE").total == 0
 
 
-def test_year_ranges(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+def test_year_ranges(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
     def years(low: int | None, high: int | None) -> set[str]:
         return {
             r.id
@@ -287,7 +264,7 @@ def test_year_ranges(indexed: Engine, catalogue: list[UnionRecord]) -> None:
     assert ids(search(indexed, year="1950-")) == years(1950, None)
 
 
-def test_sorting(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+def test_sorting(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
     dated = sorted((r for r in catalogue if r.year is not None), key=lambda r: r.year or 0)
     undated = [r.id for r in catalogue if r.year is None]
     newest = [hit.id for hit in search(indexed, sort="year_desc", page_size="100").hits]
@@ -309,19 +286,19 @@ def test_sorting(indexed: Engine, catalogue: list[UnionRecord]) -> None:
     ]
 
 
-def test_relevance_puts_title_matches_first(indexed: Engine, make_union_record: MakeRecord) -> None:
+def test_relevance_puts_title_matches_first(indexed: UnionIndex, make_union_record: MakeRecord) -> None:
     records = [
         make_union_record("notes", "Carnets", subjects=["Camus, Albert -- Critique et interprétation"]),
         make_union_record("camus-title", "Camus"),
     ]
-    indexed.replace_union_records(records, {})
+    indexed.replace_union_records(records)
     assert [hit.id for hit in search(indexed, "camus").hits] == ["camus-title", "notes"]
 
 
-def test_paging_covers_every_hit_once(engine: Engine, make_union_record: MakeRecord) -> None:
+def test_paging_covers_every_hit_once(engine: UnionIndex, make_union_record: MakeRecord) -> None:
     # Equal titles and years: the order must still be total, or pages would overlap.
     records = [make_union_record(f"r{n:03d}", "Les Misérables", year=1862 + n % 3) for n in range(47)]
-    engine.replace_union_records(records, {})
+    engine.replace_union_records(records)
     for sort in ("relevance", "year_desc", "title"):
         for q in ("miserables", ""):
             seen: list[str] = []
@@ -332,7 +309,7 @@ def test_paging_covers_every_hit_once(engine: Engine, make_union_record: MakeRec
             assert sorted(seen) == sorted(r.id for r in records), (sort, q)
 
 
-def test_facets_count_the_whole_match_set(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+def test_facets_count_the_whole_match_set(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
     result = search(indexed, page_size="1")
     assert result.total == len(catalogue)
     assert len(result.hits) == 1
@@ -354,7 +331,7 @@ def test_facets_count_the_whole_match_set(indexed: Engine, catalogue: list[Union
     assert got("year") == expected(decades)
 
 
-def test_facets_follow_the_query_and_filters(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+def test_facets_follow_the_query_and_filters(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
     result = search(indexed, "gallimard", library="SCPO")
     matched = [r for r in catalogue if r.publisher == "Gallimard" and "SCPO" in r.libraries]
     assert result.total == len(matched) == 2
@@ -363,7 +340,7 @@ def test_facets_follow_the_query_and_filters(indexed: Engine, catalogue: list[Un
     assert [(f.value, f.count) for f in result.facets["year"]] == [("1940-1949", 2)]
 
 
-def test_facet_size_limits_values(indexed: Engine) -> None:
+def test_facet_size_limits_values(indexed: UnionIndex) -> None:
     query = parse_search_params({}, Settings())
     small = SearchQuery(facet_size=2, page_size=query.page_size)
     result = indexed.search(small)
@@ -371,14 +348,14 @@ def test_facet_size_limits_values(indexed: Engine) -> None:
     assert [f.value for f in result.facets["language"]] == ["fre", "eng"]
 
 
-def test_no_facets_when_not_asked(indexed: Engine) -> None:
+def test_no_facets_when_not_asked(indexed: UnionIndex) -> None:
     assert search(indexed, facets="0").facets == {}
 
 
-def test_match_all_and_empty_index(engine: Engine, catalogue: list[UnionRecord]) -> None:
+def test_match_all_and_empty_index(engine: UnionIndex, catalogue: list[UnionRecord]) -> None:
     empty = search(engine)
     assert (empty.total, empty.hits) == (0, [])
-    engine.replace_union_records(catalogue, {})
+    engine.replace_union_records(catalogue)
     everything = search(engine, page_size="100")
     assert everything.total == len(catalogue)
     assert ids(everything) == {r.id for r in catalogue}
@@ -389,14 +366,14 @@ def test_match_all_and_empty_index(engine: Engine, catalogue: list[UnionRecord])
 
 
 def test_searches_during_a_rebuild_see_old_or_new_index_whole(
-    engine: Engine, make_union_record: MakeRecord
+    engine: UnionIndex, make_union_record: MakeRecord
 ) -> None:
     def edition(generation: str, n: int) -> UnionRecord:
         return make_union_record(f"{generation}-{n:04d}", f"Les Misérables, {generation} tome {n}", year=1862)
 
     old = [edition("ancien", n) for n in range(600)]
     new = [edition("nouveau", n) for n in range(900)]
-    engine.replace_union_records(old, {})
+    engine.replace_union_records(old)
     failures: list[BaseException] = []
     totals: set[int] = set()
     stop = threading.Event()
@@ -418,8 +395,8 @@ def test_searches_during_a_rebuild_see_old_or_new_index_whole(
     for thread in threads:
         thread.start()
     for _ in range(3):
-        engine.replace_union_records(new, {})
-        engine.replace_union_records(old, {})
+        engine.replace_union_records(new)
+        engine.replace_union_records(old)
     stop.set()
     for thread in threads:
         thread.join()
@@ -477,9 +454,9 @@ def main_headings(record: UnionRecord) -> set[str]:
 
 
 def test_subject_facet_counts_each_main_heading_once_per_record(
-    engine: Engine, subject_catalogue: list[UnionRecord]
+    engine: UnionIndex, subject_catalogue: list[UnionRecord]
 ) -> None:
-    engine.replace_union_records(subject_catalogue, {})
+    engine.replace_union_records(subject_catalogue)
     result = search(engine)
     counts = Counter(heading for record in subject_catalogue for heading in main_headings(record))
     expected = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -489,8 +466,8 @@ def test_subject_facet_counts_each_main_heading_once_per_record(
     assert result.facets_timed_out == []
 
 
-def test_subject_facet_follows_the_query(engine: Engine, subject_catalogue: list[UnionRecord]) -> None:
-    engine.replace_union_records(subject_catalogue, {})
+def test_subject_facet_follows_the_query(engine: UnionIndex, subject_catalogue: list[UnionRecord]) -> None:
+    engine.replace_union_records(subject_catalogue)
     result = search(engine, "austen")
     matched = [r for r in subject_catalogue if "austen" in r.title.lower()]
     counts = Counter(heading for record in matched for heading in main_headings(record))
@@ -499,9 +476,9 @@ def test_subject_facet_follows_the_query(engine: Engine, subject_catalogue: list
 
 
 def test_subject_filter_is_or_within_and_and_across_fields(
-    engine: Engine, subject_catalogue: list[UnionRecord]
+    engine: UnionIndex, subject_catalogue: list[UnionRecord]
 ) -> None:
-    engine.replace_union_records(subject_catalogue, {})
+    engine.replace_union_records(subject_catalogue)
 
     def having(*headings: str) -> set[str]:
         return {r.id for r in subject_catalogue if main_headings(r) & set(headings)}
@@ -516,8 +493,8 @@ def test_subject_filter_is_or_within_and_and_across_fields(
     assert search(engine, subject="Courtship -- England -- Fiction").total == 0
 
 
-def test_subject_facet_of_a_filtered_search(engine: Engine, subject_catalogue: list[UnionRecord]) -> None:
-    engine.replace_union_records(subject_catalogue, {})
+def test_subject_facet_of_a_filtered_search(engine: UnionIndex, subject_catalogue: list[UnionRecord]) -> None:
+    engine.replace_union_records(subject_catalogue)
     result = search(engine, subject="Austen, Jane, 1775-1817")
     assert [(f.value, f.count) for f in result.facets["subject"]] == [
         ("Austen, Jane, 1775-1817", 2),
@@ -557,9 +534,9 @@ def audience_counts(records: list[UnionRecord]) -> list[tuple[str, int]]:
 
 
 def test_audience_facet_counts_every_value_of_each_record(
-    engine: Engine, audience_catalogue: list[UnionRecord]
+    engine: UnionIndex, audience_catalogue: list[UnionRecord]
 ) -> None:
-    engine.replace_union_records(audience_catalogue, {})
+    engine.replace_union_records(audience_catalogue)
     result = search(engine)
     assert [(f.value, f.count) for f in result.facets["audience"]] == audience_counts(audience_catalogue)
     # Written out: children twice, young adults twice, adults once; the atlas counts nowhere.
@@ -572,9 +549,9 @@ def test_audience_facet_counts_every_value_of_each_record(
 
 
 def test_audience_filter_is_or_within_and_and_across_fields(
-    engine: Engine, audience_catalogue: list[UnionRecord]
+    engine: UnionIndex, audience_catalogue: list[UnionRecord]
 ) -> None:
-    engine.replace_union_records(audience_catalogue, {})
+    engine.replace_union_records(audience_catalogue)
 
     def coded(*values: str) -> set[str]:
         return {record.id for record in audience_catalogue if set(record.audience) & set(values)}
