@@ -11,7 +11,7 @@ What differs (table definitions, identity columns) is behind the adapters and th
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Literal, Protocol
 
@@ -32,9 +32,13 @@ class Cursor(Protocol):
 
 
 class Connection(Protocol):
-    """What a store's SQL runs through: one statement at a time, ``?`` for each parameter."""
+    """What a store's SQL runs through: one statement at a time (or one per row of a batch), ``?`` for
+    each parameter."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement once per row of parameters: a bulk write in one round of the driver's."""
 
 
 class Database(ClosedOnExit, abc.ABC):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -47,6 +47,11 @@ class _Connection:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
         return self._conn.execute(to_psycopg(sql), tuple(params) if params else None)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        # psycopg sends the rows in one pipeline: no round trip per row.
+        with self._conn.cursor() as cursor:
+            cursor.executemany(to_psycopg(sql), [tuple(row) for row in rows])
 
 
 def _masked(url: str) -> str:
