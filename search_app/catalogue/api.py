@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def _ping(catalogue: Catalogue) -> None:
     """Ask the engine, then the store's database (they are one file with the embedded default)."""
-    catalogue.engine.ping()
+    catalogue.index.ping()
     catalogue.database.ping()
 
 
