@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.unicat.engines.test_engine_overlap import expected_overlap
-from unicat.engines.elasticsearch import ElasticsearchEngine, overlap
+from unicat.engines.elasticsearch import ElasticsearchEngine, indices, overlap
 from unicat.model import UnionRecord
 from unicat.settings import Settings
 
@@ -73,7 +73,7 @@ def test_many_libraries_are_split_over_partitions(
 def test_a_generation_deleted_meanwhile_is_counted_again(
     es: ElasticsearchEngine, many: list[UnionRecord], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    current = overlap.current_union_index
+    current = indices.current_union_index
     answers = iter(["no-such-generation"])
     monkeypatch.setattr(
         overlap, "current_union_index", lambda client, names: next(answers, None) or current(client, names)

@@ -25,7 +25,7 @@ from unicat.model import UnionRecord
 from unicat.query import SearchQuery, parse_search_params
 from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
 from unicat.settings import Settings
-from unicat_cli.wiring import open_catalogue, open_engine
+from unicat_cli.wiring import open_catalogue, open_index
 
 OpenEngine = Callable[[], ElasticsearchEngine]
 
@@ -94,8 +94,8 @@ def test_the_url_path_is_the_index_prefix() -> None:
             parse_engine_url(bad)
 
 
-def test_open_engine_picks_elasticsearch_for_http_urls(catalogue_url: str) -> None:
-    with open_engine(Settings(engine_url=catalogue_url)) as engine:
+def test_open_index_picks_elasticsearch_for_http_urls(catalogue_url: str) -> None:
+    with open_index(Settings(engine_url=catalogue_url)) as engine:
         assert isinstance(engine, ElasticsearchEngine)
         assert engine.union_count() == 0
 
