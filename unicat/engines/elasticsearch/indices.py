@@ -25,16 +25,16 @@ SCHEMA_VERSION = 10
 """1: the first catalogue. 2: fields added for unattended harvesting (a source's ``harvest_interval``,
 the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). 3: a source's profile
 override (``mapping``). 4: the librarians' merge decisions (index ``decisions``). 5: the OAI-PMH feed
-(indices ``oai``, ``oai_generations``, ``oai_sets``; an older catalogue gets its items when opened,
-see ``engines/elasticsearch/oai.py``). 6: accounts and sessions (indices ``users``, ``sessions``).
+(indices ``oai``, ``oai_generations``, ``oai_sets``; an older catalogue got its items when opened).
+6: accounts and sessions (indices ``users``, ``sessions``).
 7: what readers add (indices ``comments``, ``ratings``, ``tags``, ``reports``, ``moderation``, ``lists``,
 ``list_entries``). 8: accounts and what readers add move to the stores' database (``unicat/stores``);
 the indices of 6 and 7 are no longer written or read, and an older catalogue keeps them untouched.
 9: the union index's target audience (``audience``, a facet of unicat/fields.py). 10: the catalogue is
 the union index only (Elasticsearch is not a system of record): sources, source records, harvest runs,
 the quarantine, merge decisions, redirects, memberships and the OAI-PMH feed live in the record store
-(``unicat/ports/records.py``); an older catalogue keeps the indices that held them untouched until they
-are handed over (``legacy_records.py``), and union documents no longer carry their ``members``.
+(``unicat/ports/records.py``); an older catalogue keeps the indices that held them, untouched, and
+hands what they hold to the store once (``legacy_records.py``). Union documents lose ``members``.
 Changes that only add fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
 DEFINITIONS_DIR = MAPPINGS_DIR / "elasticsearch"
 # The index beside the union generations, defined by the JSON file of the same name.
