@@ -123,6 +123,7 @@ def stores_beside(engine: UnionIndex, context: EngineContext) -> Catalogue:
     if isinstance(engine, SqliteEngine):
         database = engine.database
     else:
+        assert isinstance(engine, ElasticsearchEngine)
         database = PostgresDatabase(context.postgres_database_url, engine.settings)
     return Catalogue(
         index=engine,
