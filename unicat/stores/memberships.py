@@ -15,8 +15,6 @@ from unicat.ports.database import Connection, Database, fetch_in, iter_keyset
 
 # Rows per executemany call and per keyset read: a bulk write or read never holds a whole table.
 BATCH = 1_000
-# Values per ``IN (…)`` list: far below either database's limit on a statement's parameters.
-IN_BATCH = 500
 # Redirect chains longer than this are treated as a cycle.
 MAX_REDIRECT_HOPS = 16
 
@@ -44,12 +42,11 @@ def add_redirects(conn: Connection, redirects: Iterable[tuple[str, str]]) -> Non
         )
 
 
-def drop_redirects_of(conn: Connection, union_ids: Iterable[str]) -> None:
-    """Within ``conn``'s transaction: forget where these ids pointed. An id that lives again (a split
-    undone) must not keep redirecting elsewhere."""
-    ids = iter(union_ids)
-    while batch := list(itertools.islice(ids, IN_BATCH)):
-        conn.execute(f"DELETE FROM redirects WHERE old_id IN ({', '.join('?' * len(batch))})", batch)
+def drop_redirects_of_members(conn: Connection) -> None:
+    """Within ``conn``'s transaction, after the memberships were replaced: forget where the ids of the
+    generation's union records pointed. An id that lives again (a split undone) must not keep
+    redirecting elsewhere."""
+    conn.execute("DELETE FROM redirects WHERE old_id IN (SELECT union_id FROM memberships)")
 
 
 def new_redirects(redirects: Mapping[str, str]) -> Iterator[tuple[str, str]]:

@@ -18,7 +18,7 @@ from unicat.stores.harvests import SqlHarvests
 from unicat.stores.memberships import (
     SqlMemberships,
     add_redirects,
-    drop_redirects_of,
+    drop_redirects_of_members,
     new_redirects,
     replace_memberships,
 )
@@ -42,6 +42,6 @@ class SqlRecordStore(SqlHarvests, SqlQuarantine, SqlMergeDecisions, SqlMembershi
         with self.db.write() as conn:
             replace_memberships(conn, memberships)
             add_redirects(conn, new_redirects(redirects))
-            drop_redirects_of(conn, (record.id for record in feed.records))
+            drop_redirects_of_members(conn)
             # Last, so that the generation's datestamp is read from the clock as late as it can be.
             return write_generation(conn, feed)
