@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from unicat.stores.records import SqlRecordStore
-
 from unicat.catalogue import Catalogue
 from unicat.errors import ConfigError
 from unicat.ports.database import Database
@@ -14,6 +12,7 @@ from unicat.ports.union_index import UnionIndex
 from unicat.settings import Settings
 from unicat.stores.accounts import SqlAccountStore
 from unicat.stores.contributions import SqlContributionStore
+from unicat.stores.records import SqlRecordStore
 
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 
