@@ -235,6 +235,12 @@ class RecordStore(abc.ABC):
         when that id is live in the feed), if it does."""
 
     @abc.abstractmethod
+    def live_union_id(self, union_id: str) -> str | None:
+        """The live union record ``union_id`` names: itself when it is a record of the last generation,
+        where it now lives when it was merged away, else ``None``. What a reader's post needs to know
+        of a record, read from the store alone (the feed's items say which ids are live)."""
+
+    @abc.abstractmethod
     def restore_memberships(
         self, memberships: Iterable[tuple[str, str, str]], redirects: Iterable[tuple[str, str]]
     ) -> int:

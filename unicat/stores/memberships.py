@@ -15,6 +15,8 @@ from unicat.ports.database import Connection, Database, fetch_in, iter_keyset
 
 # Rows per executemany call and per keyset read: a bulk write or read never holds a whole table.
 BATCH = 1_000
+# Whether a union id is a record of the last generation: the feed's items say so, live or deleted.
+LIVE_ITEM = "SELECT 1 FROM oai_items WHERE id = ? AND deleted = 0"
 # Redirect chains longer than this are treated as a cycle.
 MAX_REDIRECT_HOPS = 16
 
@@ -92,8 +94,13 @@ class SqlMemberships:
                 seen.add(current)
             if current == union_id:
                 return None  # no redirect at all
-            live = conn.execute("SELECT 1 FROM oai_items WHERE id = ? AND deleted = 0", (current,)).fetchone()
+            live = conn.execute(LIVE_ITEM, (current,)).fetchone()
         return current if live is not None else None
+
+    def live_union_id(self, union_id: str) -> str | None:
+        with self.db.read() as conn:
+            live = conn.execute(LIVE_ITEM, (union_id,)).fetchone()
+        return union_id if live is not None else self.resolve_redirect(union_id)
 
     def restore_memberships(
         self, memberships: Iterable[tuple[str, str, str]], redirects: Iterable[tuple[str, str]]

@@ -438,3 +438,16 @@ def test_a_redirect_resolves_to_the_live_end_of_its_chain(store: RecordStore) ->
     assert store.resolve_redirect("nowhere") is None
     assert store.resolve_redirect("h01") == "h17"  # 16 hops
     assert store.resolve_redirect("h00") is None  # 17: too long to be anything but a cycle
+
+
+def test_the_live_union_id_of_a_post_is_the_record_or_where_it_moved(store: RecordStore) -> None:
+    """What a reader's post on a record needs, asked of the store alone: a live id is itself, a merged
+    one is where its chain of redirects ends live, and an id deleted or never seen is nowhere."""
+    store.restore_memberships([], [("a", "b"), ("b", "c"), ("dead", "gone")])
+    store.restore_oai_feed(_live("c", "d", deleted=("gone", "old")), [(1, "2024-01-01T00:00:00Z")], {})
+    assert store.live_union_id("d") == "d"
+    assert store.live_union_id("c") == "c"
+    assert store.live_union_id("a") == "c"
+    assert store.live_union_id("dead") is None
+    assert store.live_union_id("old") is None
+    assert store.live_union_id("never") is None
