@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from harvester.harvest import harvest_all
 from harvester.report import HarvestReport
 from unicat.model import Source
-from unicat.ports.records import RecordStore
+from unicat.ports.records import HarvestStore, RecordStore
 from unicat.settings import Settings
 from unicat.status import scheduled_after
 
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 AfterHarvest = Callable[[Sequence[HarvestReport]], None]
 
 
-def due_at(store: RecordStore, source: Source, now: datetime | None = None) -> datetime | None:
+def due_at(store: HarvestStore, source: Source, now: datetime | None = None) -> datetime | None:
     """When ``source`` should next be harvested (None: it has no schedule); a source never harvested,
     or with a run left unfinished, is due ``now``."""
     if source.harvest_interval is None or source.oai_url is None:
@@ -39,7 +39,7 @@ def due_at(store: RecordStore, source: Source, now: datetime | None = None) -> d
     return scheduled_after(source, history[0]) or now
 
 
-def due_sources(store: RecordStore, now: datetime | None = None) -> list[Source]:
+def due_sources(store: HarvestStore, now: datetime | None = None) -> list[Source]:
     """The scheduled sources whose time has come."""
     moment = now or datetime.now(UTC)
     due = []

@@ -12,7 +12,7 @@ from typing import Any
 
 from unicat.errors import BadParameter, choice_of
 from unicat.model import QUARANTINE_STAGES, SOURCE_CODE_RE, QuarantineEntry, QuarantineStage
-from unicat.ports.records import RecordStore
+from unicat.ports.records import QuarantineStore
 from unicat.status import printable, quarantine_json
 
 DEFAULT_PAGE_SIZE = 50
@@ -89,7 +89,7 @@ def check_source(param: str, text: str) -> str:
     return text
 
 
-def quarantine_page(store: RecordStore, wanted: QuarantineFilter) -> QuarantinePage:
+def quarantine_page(store: QuarantineStore, wanted: QuarantineFilter) -> QuarantinePage:
     """The entries ``wanted`` asks for, with the counts that say how many there are in all.
 
     An unknown source is not an error: it simply has nothing quarantined.

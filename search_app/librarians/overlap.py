@@ -26,12 +26,12 @@ from search_app.render import render
 from search_app.state import INDEX, RECORDS, SOURCES, in_thread
 from search_app.timing import add_engine_time
 from unicat.overlap import LibraryOverlap
-from unicat.ports.records import RecordStore
+from unicat.ports.records import FeedHistory
 
 IndexState = tuple[int, str] | None
 
 
-def index_state(store: RecordStore) -> IndexState:
+def index_state(store: FeedHistory) -> IndexState:
     """The latest registered OAI-PMH generation of the union index (``None`` before the first)."""
     generations = store.oai_generations()
     return generations[-1] if generations else None

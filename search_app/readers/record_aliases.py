@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from unicat.ports.records import RecordStore
+from unicat.ports.records import UnionLinks
 
 MAX_DEPTH = 32
 """Merges followed at most (a chain longer than this is a loop left by a bug, not a history)."""
 
 
-def aliases(store: RecordStore, union_ids: Sequence[str]) -> dict[str, list[str]]:
+def aliases(store: UnionLinks, union_ids: Sequence[str]) -> dict[str, list[str]]:
     """For each id, itself followed by every id that redirects to it, directly or through others."""
     found: dict[str, list[str]] = {union_id: [union_id] for union_id in union_ids}
     owner = {union_id: union_id for union_id in union_ids}
@@ -36,7 +36,7 @@ def aliases(store: RecordStore, union_ids: Sequence[str]) -> dict[str, list[str]
     return found
 
 
-def live_ids(store: RecordStore, union_ids: Sequence[str]) -> dict[str, str]:
+def live_ids(store: UnionLinks, union_ids: Sequence[str]) -> dict[str, str]:
     """Each id with the id it now lives under (itself when it never moved); an id merged away
     follows its chain of redirects."""
     current = {union_id: union_id for union_id in union_ids}

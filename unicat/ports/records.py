@@ -6,9 +6,11 @@ union record each source record belongs to (so ids stay stable), the redirects o
 OAI-PMH feed's history (``unicat/oai_items.py``). The union index itself (``unicat/ports/union_index.py``)
 is derived from this store and can always be rebuilt from it (``unicat index``).
 
-Implemented once in SQL over either database (``unicat/stores/records.py``), SQLite embedded or
-PostgreSQL. Every method is synchronous and safe to call from several threads at once; the web app
-calls them from its thread pool.
+The port is made of five parts, one per kind of data (:class:`HarvestStore`, :class:`QuarantineStore`,
+:class:`MergeDecisionStore`, :class:`UnionLinks`, :class:`FeedHistory`); code that needs one part takes
+that part. Implemented once in SQL over either database (``unicat/stores/records.py``, one module per
+part), SQLite embedded or PostgreSQL. Every method is synchronous and safe to call from several threads
+at once; the web app calls them from its thread pool.
 """
 
 from __future__ import annotations
@@ -47,10 +49,10 @@ def one_entry_per_record(entries: Sequence[QuarantineEntry]) -> list[QuarantineE
     ]  # fmt: skip
 
 
-class RecordStore(abc.ABC):
-    """Source records, harvest state, quarantine, merge decisions, memberships, redirects, OAI feed."""
+class HarvestStore(abc.ABC):
+    """Sources, their records as harvested, and the harvest runs with their checkpoints: what the
+    harvester and the importer write, and the indexer reads."""
 
-    # -- sources ---------------------------------------------------------------------------------
     @abc.abstractmethod
     def save_source(self, source: Source) -> None:
         """Add a source, or replace the settings of the source with the same code."""
@@ -63,7 +65,6 @@ class RecordStore(abc.ABC):
     def list_sources(self) -> list[Source]:
         """All sources, by code."""
 
-    # -- record store ----------------------------------------------------------------------------
     @abc.abstractmethod
     def store_page(
         self, source: str, records: Sequence[SourceRecord], checkpoint: HarvestCheckpoint | None
@@ -99,7 +100,6 @@ class RecordStore(abc.ABC):
     def source_counts(self, source: str | None = None) -> RecordCounts:
         """How many source records are live and deleted."""
 
-    # -- harvest state ---------------------------------------------------------------------------
     @abc.abstractmethod
     def start_harvest(
         self,
@@ -134,7 +134,10 @@ class RecordStore(abc.ABC):
         """Store runs as they were, ids included (when moving a catalogue between engines); runs
         started afterwards get higher ids."""
 
-    # -- quarantine ------------------------------------------------------------------------------
+
+class QuarantineStore(abc.ABC):
+    """Records that could not be taken in (harvested, imported or indexed), with why and their bytes."""
+
     @abc.abstractmethod
     def add_quarantine(self, entries: Sequence[QuarantineEntry]) -> None:
         """Keep records that could not be taken in, with their reason and raw bytes.
@@ -177,7 +180,10 @@ class RecordStore(abc.ABC):
         """Forget the entries of these records at these stages: they were read fine since, or a
         librarian dropped them. Ids without an entry are ignored."""
 
-    # -- librarians' merge decisions -------------------------------------------------------------
+
+class MergeDecisionStore(abc.ABC):
+    """Librarians' splits and forced merges of source records, which every rebuild applies."""
+
     @abc.abstractmethod
     def save_merge_decision(self, decision: MergeDecision) -> MergeDecision:
         """Store a librarian's split or forced merge of two source records, replacing any earlier
@@ -193,24 +199,10 @@ class RecordStore(abc.ABC):
     def remove_merge_decision(self, decision_id: int) -> bool:
         """Forget one decision (the next index follows the rules again); ``False`` if there was none."""
 
-    # -- what a rebuild of the union index leaves behind ------------------------------------------
-    @abc.abstractmethod
-    def save_union_generation(
-        self,
-        memberships: Iterable[tuple[str, str, str]],
-        redirects: Mapping[str, str],
-        feed: FeedCollector,
-    ) -> int:
-        """After the union index was replaced, in one transaction: the memberships (source, local_id,
-        union id) in place of the previous ones, the ``redirects`` (old id → new id) added, the
-        redirects of ids that live again dropped, and the OAI-PMH feed brought up to the records
-        ``feed`` gathered: the items they change stamped with a new generation, the ids that vanished
-        kept as deleted, and the generation's datestamp registered last, read from the clock now (so
-        that a list never sees an item of a generation before its datestamp). Returns how many items
-        changed.
 
-        A crash before this commits leaves the previous generation whole: the next ``unicat index``
-        assigns the same ids from the previous memberships and writes it again."""
+class UnionLinks(abc.ABC):
+    """What ties union ids across rebuilds: each source record's union record as of the last
+    generation (so ids stay stable), and where merged ids went (so links keep working)."""
 
     @abc.abstractmethod
     def memberships(self) -> dict[tuple[str, str], str]:
@@ -247,7 +239,11 @@ class RecordStore(abc.ABC):
         """Replace the memberships and redirects with a copy's as they are (``unicat migrate``, with
         :meth:`restore_oai_feed`); returns how many memberships were written."""
 
-    # -- the OAI-PMH feed's history (unicat/oai_items.py says why and how) -------------------------
+
+class FeedHistory(abc.ABC):
+    """The OAI-PMH feed's history (``unicat/oai_items.py`` says why and how): one item per union id
+    that ever existed, the generation that last changed it, and each generation's datestamp."""
+
     @abc.abstractmethod
     def oai_generations(self) -> list[tuple[int, str]]:
         """Every registered generation with its datestamp, oldest first (datestamps never decrease)."""
@@ -284,3 +280,26 @@ class RecordStore(abc.ABC):
         generations, the generations' datestamps and the set names, so that the copy's harvesters see
         the same datestamps and deleted records. Later generations are numbered after the copy's.
         Returns how many items were written."""
+
+
+class RecordStore(HarvestStore, QuarantineStore, MergeDecisionStore, UnionLinks, FeedHistory):
+    """The record store: each part above, and what a rebuild of the union index leaves behind, written
+    across them in one transaction. Stages and pages take the part they use."""
+
+    @abc.abstractmethod
+    def save_union_generation(
+        self,
+        memberships: Iterable[tuple[str, str, str]],
+        redirects: Mapping[str, str],
+        feed: FeedCollector,
+    ) -> int:
+        """After the union index was replaced, in one transaction: the memberships (source, local_id,
+        union id) in place of the previous ones, the ``redirects`` (old id → new id) added, the
+        redirects of ids that live again dropped, and the OAI-PMH feed brought up to the records
+        ``feed`` gathered: the items they change stamped with a new generation, the ids that vanished
+        kept as deleted, and the generation's datestamp registered last, read from the clock now (so
+        that a list never sees an item of a generation before its datestamp). Returns how many items
+        changed.
+
+        A crash before this commits leaves the previous generation whole: the next ``unicat index``
+        assigns the same ids from the previous memberships and writes it again."""
