@@ -8,12 +8,11 @@ memberships in the same transaction as the OAI-PMH feed (``records.py``).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from unicat.ports.database import Connection, Database, fetch_in, iter_keyset
+from unicat.ports.database import Connection, Database, delete_in, fetch_in, iter_keyset
 
-# Rows per executemany call and per keyset read: a bulk write or read never holds a whole table.
+# Rows per keyset read: a bulk read never holds a whole table in one statement.
 BATCH = 1_000
 # Whether a union id is a record of the last generation: the feed's items say so, live or deleted.
 LIVE_ITEM = "SELECT 1 FROM oai_items WHERE id = ? AND deleted = 0"
@@ -21,27 +20,18 @@ LIVE_ITEM = "SELECT 1 FROM oai_items WHERE id = ? AND deleted = 0"
 MAX_REDIRECT_HOPS = 16
 
 
-def replace_memberships(conn: Connection, memberships: Iterable[Sequence[str]]) -> int:
+def replace_memberships(db: Database, conn: Connection, memberships: Iterable[Sequence[str]]) -> int:
     """Within ``conn``'s transaction: ``memberships`` (source, local_id, union id) in place of every
     stored one; returns how many were written."""
     conn.execute("DELETE FROM memberships")
-    written = 0
-    rows = iter(memberships)
-    while batch := [tuple(row) for row in itertools.islice(rows, BATCH)]:
-        conn.executemany("INSERT INTO memberships (source, local_id, union_id) VALUES (?, ?, ?)", batch)
-        written += len(batch)
-    return written
+    return db.insert_rows(conn, "memberships", "source, local_id, union_id", memberships)
 
 
-def add_redirects(conn: Connection, redirects: Iterable[tuple[str, str]]) -> None:
+def add_redirects(db: Database, conn: Connection, redirects: Iterable[tuple[str, str]]) -> None:
     """Within ``conn``'s transaction: each (old id, new id) stored, in place of where ``old`` pointed."""
-    rows = iter(redirects)
-    while batch := list(itertools.islice(rows, BATCH)):
-        conn.executemany(
-            "INSERT INTO redirects (old_id, new_id) VALUES (?, ?) "
-            "ON CONFLICT (old_id) DO UPDATE SET new_id = excluded.new_id",
-            batch,
-        )
+    given = dict(redirects)
+    delete_in(conn, "redirects", "old_id", given)
+    db.insert_rows(conn, "redirects", "old_id, new_id", given.items())
 
 
 def drop_redirects_of_members(conn: Connection) -> None:
@@ -106,7 +96,7 @@ class SqlMemberships:
         self, memberships: Iterable[tuple[str, str, str]], redirects: Iterable[tuple[str, str]]
     ) -> int:
         with self.db.write() as conn:
-            written = replace_memberships(conn, memberships)
+            written = replace_memberships(self.db, conn, memberships)
             conn.execute("DELETE FROM redirects")
-            add_redirects(conn, redirects)
+            add_redirects(self.db, conn, redirects)
         return written

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from unicat.oai_items import FeedCollector, OaiItem, OaiSelection, changed_items, next_datestamp
-from unicat.ports.database import Connection, Database
+from unicat.ports.database import Connection, Database, delete_in
 
 ITEM_COLUMNS = "i.generation, i.id, i.deleted, i.sets, i.fingerprint"
 # Items per statement when a generation reads the previous ones or writes its changes, so that no
@@ -42,30 +42,30 @@ def _previous_items(conn: Connection) -> dict[str, OaiItem]:
         last = str(rows[-1][1])
 
 
-def _write_items(conn: Connection, items: Sequence[OaiItem]) -> None:
-    """Store these items, each with its rows of ``oai_item_sets`` in place of any it had."""
-    conn.executemany(
-        "INSERT INTO oai_items (id, generation, deleted, sets, fingerprint) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (id) DO UPDATE SET generation = excluded.generation, deleted = excluded.deleted, "
-        "sets = excluded.sets, fingerprint = excluded.fingerprint",
-        [
-            (item.id, item.generation, int(item.deleted), " ".join(item.sets), item.fingerprint)
-            for item in items
-        ],
-    )
-    conn.executemany("DELETE FROM oai_item_sets WHERE id = ?", [(item.id,) for item in items])
-    conn.executemany(
-        "INSERT INTO oai_item_sets (set_spec, generation, id) VALUES (?, ?, ?)",
-        [(spec, item.generation, item.id) for item in items for spec in item.sets],
-    )
-
-
-def _write_all(conn: Connection, items: Iterable[OaiItem]) -> int:
-    """Store ``items`` in batches; returns how many."""
+def _write_items(db: Database, conn: Connection, items: Iterable[OaiItem]) -> int:
+    """Store these items, each with its rows of ``oai_item_sets``, in place of any they had; returns
+    how many. Batches of :data:`BATCH`, so that memory holds one batch whatever the number of items."""
     written = 0
     iterator = iter(items)
     while batch := list(itertools.islice(iterator, BATCH)):
-        _write_items(conn, batch)
+        ids = [item.id for item in batch]
+        delete_in(conn, "oai_items", "id", ids)
+        delete_in(conn, "oai_item_sets", "id", ids)
+        db.insert_rows(
+            conn,
+            "oai_items",
+            "id, generation, deleted, sets, fingerprint",
+            (
+                (item.id, item.generation, int(item.deleted), " ".join(item.sets), item.fingerprint)
+                for item in batch
+            ),
+        )
+        db.insert_rows(
+            conn,
+            "oai_item_sets",
+            "set_spec, generation, id",
+            ((spec, item.generation, item.id) for item in batch for spec in item.sets),
+        )
         written += len(batch)
     return written
 
@@ -78,7 +78,7 @@ def _write_set_names(conn: Connection, names: Mapping[str, str]) -> None:
     )
 
 
-def write_generation(conn: Connection, feed: FeedCollector) -> int:
+def write_generation(db: Database, conn: Connection, feed: FeedCollector) -> int:
     """Within ``conn``'s transaction: the feed brought up to the records ``feed`` gathered, as a new
     generation numbered after every one stored; its datestamp registered last (read from the clock now),
     and only when an item changed. Returns how many items changed."""
@@ -90,7 +90,7 @@ def write_generation(conn: Connection, feed: FeedCollector) -> int:
     generation = int(newest or 0) + 1
     changes = changed_items(previous, feed.records, generation)
     del previous  # the largest structure of a rebuild: gone before the writes
-    _write_all(conn, changes)
+    _write_items(db, conn, changes)
     _write_set_names(conn, feed.set_names())
     if changes:
         row = conn.execute(
@@ -175,7 +175,7 @@ class SqlOaiFeed:
         with self.db.write() as conn:
             for table in ("oai_items", "oai_item_sets", "oai_generations", "oai_sets"):
                 conn.execute(f"DELETE FROM {table}")
-            written = _write_all(conn, items)
+            written = _write_items(self.db, conn, items)
             conn.executemany(
                 "INSERT INTO oai_generations (generation, datestamp) VALUES (?, ?)", list(generations)
             )

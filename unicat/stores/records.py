@@ -40,8 +40,8 @@ class SqlRecordStore(SqlHarvests, SqlQuarantine, SqlMergeDecisions, SqlMembershi
         feed: FeedCollector,
     ) -> int:
         with self.db.write() as conn:
-            replace_memberships(conn, memberships)
-            add_redirects(conn, new_redirects(redirects))
+            replace_memberships(self.db, conn, memberships)
+            add_redirects(self.db, conn, new_redirects(redirects))
             drop_redirects_of_members(conn)
             # Last, so that the generation's datestamp is read from the clock as late as it can be.
-            return write_generation(conn, feed)
+            return write_generation(self.db, conn, feed)
