@@ -59,9 +59,11 @@ class Database(ClosedOnExit, abc.ABC):
         raises :class:`~unicat.errors.QueryTimeout` past it."""
 
     @abc.abstractmethod
-    def write(self) -> AbstractContextManager[Connection]:
+    def write(self, *, single: bool = False) -> AbstractContextManager[Connection]:
         """A connection inside one transaction, committed when the block ends normally and rolled
-        back when it raises."""
+        back when it raises. With ``single`` the block runs one statement, which is atomic by itself:
+        the database may then skip the explicit transaction (on PostgreSQL, two of a post's round
+        trips; there a second statement raises :class:`~unicat.errors.EngineError`)."""
 
     @abc.abstractmethod
     def numbered_after(self, conn: Connection, table: str) -> None:

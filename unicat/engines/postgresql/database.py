@@ -22,7 +22,7 @@ import psycopg
 import psycopg_pool
 
 from unicat.engines.postgresql.schema import migrate
-from unicat.errors import DuplicateKey, EngineUnavailable, QueryTimeout
+from unicat.errors import DuplicateKey, EngineError, EngineUnavailable, QueryTimeout
 from unicat.ports.database import Connection, Database
 from unicat.settings import Settings
 
@@ -52,6 +52,22 @@ class _Connection:
         # psycopg sends the rows in one pipeline: no round trip per row.
         with self.raw.cursor() as cursor:
             cursor.executemany(to_psycopg(sql), [tuple(row) for row in rows])
+
+
+class _OneStatement(_Connection):
+    """A connection outside a transaction that refuses a second statement: a single-statement write."""
+
+    __slots__ = ("ran",)
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        super().__init__(conn)
+        self.ran = False
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        if self.ran:
+            raise EngineError("a second statement in a single-statement write: open a transaction instead")
+        self.ran = True
+        return super().execute(sql, params)
 
 
 def _masked(url: str) -> str:
@@ -110,7 +126,12 @@ class PostgresDatabase(Database):
             yield _Connection(conn)
 
     @contextmanager
-    def write(self) -> Iterator[_Connection]:
+    def write(self, *, single: bool = False) -> Iterator[_Connection]:
+        if single:
+            # The pool's connections are in autocommit: one statement commits, or fails, by itself.
+            with self._connection() as conn:
+                yield _OneStatement(conn)
+            return
         with self._connection() as conn, conn.transaction():
             yield _Connection(conn)
 

@@ -51,7 +51,8 @@ class SqliteDatabase(Database):
             yield conn
 
     @contextmanager
-    def write(self) -> Iterator[driver.Connection]:
+    def write(self, *, single: bool = False) -> Iterator[driver.Connection]:
+        # One writer, in a transaction either way: a single statement costs SQLite nothing more.
         try:
             with self.pool.write() as conn:
                 yield conn
