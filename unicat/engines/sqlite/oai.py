@@ -1,11 +1,12 @@
 """The OAI-PMH feed's tables as schema migration 7 made them, and the backfill it ran.
 
 The feed's items are the record store's now (``unicat/stores``, the same SQL on SQLite and PostgreSQL);
-this module keeps what an old database needs to reach the current schema. Tables: ``oai_items`` one row
-per union id that ever existed, found by (generation, id) for the unfiltered lists; ``oai_item_sets``
-one row per item and set, found by (set, generation, id) for a set's lists, so that every list page is
-one range seek whatever its set; ``oai_generations`` the datestamp of each registered generation;
-``oai_sets`` the name of each set.
+this module keeps what an old database needs to reach the current schema, as migration 7 ran it: a
+migration is a frozen step (like migration 3's copy of the text columns), so its writes stay here rather
+than follow the store's. Tables: ``oai_items`` one row per union id that ever existed, found by
+(generation, id) for the unfiltered lists; ``oai_item_sets`` one row per item and set, found by (set,
+generation, id) for a set's lists, so that every list page is one range seek whatever its set;
+``oai_generations`` the datestamp of each registered generation; ``oai_sets`` the name of each set.
 """
 
 from __future__ import annotations
