@@ -10,7 +10,7 @@ languages and years follow the real distribution (years jittered by a few), and 
 Deterministic: the same ``(n, seed)`` always yields the same records, so two runs (or a before/after
 comparison) search the same catalogue.
 
-``union_records(n, seed)`` feeds engine benchmarks directly; ``write_marc(n, seed, path)`` writes the
+``union_records(n, seed)`` feeds the union index benchmarks directly; ``write_marc(n, seed, path)`` writes the
 same records as ISO 2709 MARC21 (one record per union record, one 852 per holding) for end-to-end
 MARC → searchable runs.
 """

@@ -1,15 +1,15 @@
-"""The Elasticsearch engine at catalogue scale: index rate and search latency over the generated corpus.
+"""The Elasticsearch union index at catalogue scale: index rate and search latency over the generated corpus.
 
 Run from the repository root::
 
     .venv/bin/python bench/es_scale.py --es-url http://127.0.0.1:9201 [--records 200000]
 
 The corpus (``bench/corpus.py``) is built in memory first, so the index rate measures
-``Engine.replace_union_records`` alone (documents, bulk writes, refresh, alias swap) into a fresh
-catalogue under its own index prefix; the searches then go through ``Engine.search`` with queries
+``UnionIndex.replace_union_records`` alone (documents, bulk writes, refresh, alias swap) into a fresh
+catalogue under its own index prefix; the searches then go through ``UnionIndex.search`` with queries
 parsed by ``unicat.query.parse_search_params``, as the web app does, with the rows of
-``bench/sqlite_scale.py`` so the two engines compare. ``--answers FILE`` writes every answer (totals,
-hit ids, facet counts) to compare two versions of the engine on the same corpus. The catalogue is
+``bench/sqlite_scale.py`` so the two indices compare. ``--answers FILE`` writes every answer (totals,
+hit ids, facet counts) to compare two versions of the index on the same corpus. The catalogue is
 deleted at the end unless ``--keep``; ``--reuse PREFIX`` searches a kept one without indexing again.
 ``bench/README.md`` says what each figure means.
 """
@@ -36,14 +36,14 @@ from unicat.settings import Settings  # noqa: E402
 DEFAULT_ES_URL = "http://127.0.0.1:9201"
 
 
-def index(engine: ElasticsearchEngine, n: int, seed: int) -> float:
+def index(union_index: ElasticsearchEngine, n: int, seed: int) -> float:
     """Records/s of one ``replace_union_records`` of the whole corpus (generated beforehand)."""
     records = list(union_records(n, seed))
     began = time.perf_counter()
-    written = engine.replace_union_records(records, {})
+    written = union_index.replace_union_records(records)
     seconds = time.perf_counter() - began
-    if written != n:
-        raise SystemExit(f"only {written} of {n} records were written")
+    if written.written != n:
+        raise SystemExit(f"only {written.written} of {n} records were written")
     return n / seconds
 
 
@@ -69,14 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     prefix = args.reuse or f"es-scale-{uuid.uuid4().hex[:8]}"
     url = f"{args.es_url.rstrip('/')}/{prefix}"
     settings = Settings(engine_url=url)
-    engine = ElasticsearchEngine(url, settings)
+    union_index = ElasticsearchEngine(url, settings)
     try:
         if args.reuse:
-            print(f"reusing {prefix}: {engine.union_count()} union records", file=sys.stderr)
+            print(f"reusing {prefix}: {union_index.union_count()} union records", file=sys.stderr)
         else:
-            rate = index(engine, args.records, args.seed)
+            rate = index(union_index, args.records, args.seed)
             print(f"index: {args.records} union records, {rate:,.0f} records/s")
-        rows, answers = measure(engine, settings, args.queries, args.warmup)
+        rows, answers = measure(union_index, settings, args.queries, args.warmup)
         print(report(rows))
         if args.answers:
             args.answers.write_text(json.dumps(answers, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -84,8 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.keep or args.reuse:
             print(f"kept catalogue {url}", file=sys.stderr)
         else:
-            engine.delete_catalogue()
-        engine.close()
+            union_index.delete_catalogue()
+        union_index.close()
     return 0
 
 

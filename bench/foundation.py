@@ -3,7 +3,7 @@ fast that catalogue answers, on the machine it runs on.
 
 Run from the repository root: ``.venv/bin/python bench/foundation.py [--data DIR] [--runs N] [--json OUT]``.
 Every figure is measured with :func:`time.perf_counter` around the product's own entry points
-(``import_files``, ``run_index``, ``Engine.search``, ``unicat demo``, ``unicat serve``); nothing of the
+(``import_files``, ``run_index``, ``UnionIndex.search``, ``unicat demo``, ``unicat serve``); nothing of the
 product is changed or bypassed. ``bench/README.md`` says what each figure means.
 """
 
@@ -38,13 +38,13 @@ import requests
 from harvester.importer import import_files
 from indexer import run_index
 from unicat import compiled
-from unicat.engine import Engine
 from unicat.engines.sqlite import driver
 from unicat.errors import UnicatError
 from unicat.model import Profile, Source
+from unicat.ports.union_index import UnionIndex
 from unicat.query import SearchQuery, parse_search_params
 from unicat.settings import Settings, load_settings
-from unicat_cli.wiring import open_engine
+from unicat_cli.wiring import open_catalogue, open_index
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -171,7 +171,7 @@ def catalogue_settings(data_dir: Path) -> Settings:
 
 @dataclass(frozen=True, slots=True)
 class IndexRun:
-    """One import + index of the corpus into a fresh engine: counts, and seconds per phase."""
+    """One import + index of the corpus into a fresh catalogue: counts, and seconds per phase."""
 
     source_records: int
     import_quarantined: int
@@ -196,19 +196,19 @@ class IndexRun:
 
 
 def build_catalogue(files: Sequence[MarcFile], data_dir: Path) -> IndexRun:
-    """Import every file as its own source into a new engine in ``data_dir``, then index it.
+    """Import every file as its own source into a new catalogue in ``data_dir``, then index it.
 
     The catalogue is left in ``data_dir``, so it can be searched or served afterwards.
     """
-    with open_engine(catalogue_settings(data_dir)) as engine:
+    with open_catalogue(catalogue_settings(data_dir)) as catalogue:
         stored = quarantined = 0
         refused: list[str] = []
         started = time.perf_counter()
         for item in files:
             source = Source(code=item.code, name=item.path.name, profile=item.profile)
-            engine.save_source(source)
+            catalogue.records.save_source(source)
             try:
-                report = import_files(engine, source, [item.path])
+                report = import_files(catalogue.records, source, [item.path])
             except UnicatError as exc:
                 # A file the importer refuses as a whole (not MARC at all) is a counted outcome too.
                 refused.append(f"{item.path.name}: {exc}")
@@ -217,7 +217,7 @@ def build_catalogue(files: Sequence[MarcFile], data_dir: Path) -> IndexRun:
             quarantined += report.quarantined
         import_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        index = run_index(engine)
+        index = run_index(catalogue.records, catalogue.index)
         index_seconds = time.perf_counter() - started
     seconds = {"import": import_seconds, **index.seconds, "end_to_end": import_seconds + index_seconds}
     return IndexRun(
@@ -238,7 +238,7 @@ def quiet_logging() -> None:
 
 
 def index_runs(files: Sequence[MarcFile], work_dir: Path, runs: int) -> list[IndexRun]:
-    """``runs`` independent import + index passes, each into a fresh engine that is deleted after.
+    """``runs`` independent import + index passes, each into a fresh catalogue that is deleted after.
 
     Each pass runs in a new process, so the indexer's in-process caches (text folding, profiles)
     start cold as they do in a real ``unicat index``; only the pass itself is timed, not the start.
@@ -332,7 +332,7 @@ def pymarc_parse(paths: Sequence[Path]) -> PymarcRun:
 
 @dataclass(frozen=True, slots=True)
 class QueryCase:
-    """One kind of search, as request parameters: the engine and HTTP layers run exactly these."""
+    """One kind of search, as request parameters: the index and HTTP layers run exactly these."""
 
     name: str
     params: dict[str, list[str]]
@@ -351,7 +351,7 @@ def query_cases(selective: str, broad: str) -> list[QueryCase]:
 @dataclass(frozen=True, slots=True)
 class Latency:
     """Latencies (ms) of one query case at one layer; ``facets_dropped`` counts answers whose facets
-    the engine left out for their time budget (a fast answer with missing facets is not a win).
+    the index left out for their time budget (a fast answer with missing facets is not a win).
 
     ``added_ms`` (every layer but the first): the median, over the rounds, of this layer's time minus
     the first layer's time in the same round: what this layer adds, robust to the load changing.
@@ -401,12 +401,12 @@ Probe = Callable[[], Sample]
 """Runs one query at one layer and times it."""
 
 
-def engine_probe(engine: Engine, query: SearchQuery) -> Probe:
-    """``Engine.search`` in this process; the query was parsed before, outside the timer."""
+def index_probe(index: UnionIndex, query: SearchQuery) -> Probe:
+    """``UnionIndex.search`` in this process; the query was parsed before, outside the timer."""
 
     def probe() -> Sample:
         started = time.perf_counter()
-        result = engine.search(query)
+        result = index.search(query)
         seconds = time.perf_counter() - started
         return Sample(seconds, result.total, bool(result.facets_timed_out))
 
@@ -483,18 +483,19 @@ def _median_gap_ms(samples: Sequence[Sample], base: Sequence[Sample]) -> float:
 def search_latencies(
     data_dir: Path, cases: Sequence[QueryCase], log_dir: Path, *, warmup: int, rounds: int
 ) -> list[Latency]:
-    """Every case at the engine (in process) and over HTTP (a ``unicat serve`` subprocess), engine
-    rows first. The same request parameters feed both layers."""
+    """Every case at the union index (in process, layer ``engine``, as the server's ``Server-Timing``
+    names it) and over HTTP (a ``unicat serve`` subprocess), index rows first. The same request
+    parameters feed both layers."""
     settings = catalogue_settings(data_dir)
     rows: list[Latency] = []
     with (
-        open_engine(settings) as engine,
+        open_index(settings) as index,
         running_server(data_dir, log_dir) as url,
         requests.Session() as session,
     ):
         for case in cases:
             probes = {
-                "engine": engine_probe(engine, parse_search_params(case.params, settings)),
+                "engine": index_probe(index, parse_search_params(case.params, settings)),
                 "http": http_probe(session, url, case.params),
             }
             rows += measure(case.name, probes, warmup=warmup, rounds=rounds)
@@ -609,7 +610,7 @@ def format_index(runs: Sequence[IndexRun], pymarc_runs: Sequence[PymarcRun]) -> 
     """The import + index section: counts, then per phase min/median seconds and records/s."""
     first = runs[0]
     lines = [
-        f"Import + index of the corpus, {len(runs)} run(s), each into a fresh SQLite engine",
+        f"Import + index of the corpus, {len(runs)} run(s), each into a fresh SQLite catalogue",
         f"  {first.source_records:,} source records stored ({first.import_quarantined:,} quarantined at "
         f"import, {len(first.refused_files)} file(s) refused); index: {first.index_read:,} read, "
         f"{first.index_quarantined:,} quarantined, {first.union_records:,} union records, "
@@ -702,8 +703,8 @@ def search_figures(report: Report, args: argparse.Namespace, work_dir: Path) -> 
     """Build the demo catalogue with the real command, then time the query cases in and out of process."""
     demo_dir = work_dir / "demo"
     report.demo_build_seconds = build_demo(demo_dir)
-    with open_engine(catalogue_settings(demo_dir)) as engine:
-        report.demo_union_records = engine.union_count()
+    with open_index(catalogue_settings(demo_dir)) as index:
+        report.demo_union_records = index.union_count()
     cases = query_cases(args.selective_query, args.broad_query)
     report.latencies = search_latencies(demo_dir, cases, work_dir, warmup=args.warmup, rounds=args.queries)
 

@@ -12,7 +12,7 @@ so that its peak memory (``ru_maxrss``) is its own:
 * **sickle alone**: ``Sickle(url).ListRecords(metadataPrefix=...)``, iterating every record (sickle
   parses each page and each record's metadata): the ceiling a harvester built on sickle can reach;
 * **download only**: every page fetched with ``requests`` and thrown away: the endpoint's own speed;
-* **Unicat**: ``harvest_source(engine, source, settings, full=True)`` into a new SQLite record store,
+* **Unicat**: ``harvest_source(store, source, settings, full=True)`` into a new SQLite record store,
   with the default settings (politeness delay included), records/s counted from the report.
 
 ``bench/README.md`` says what was measured and what it means.
@@ -146,20 +146,21 @@ def measure_unicat(url: str) -> dict[str, Any]:
     from harvester import harvest_source
     from unicat.model import Source
     from unicat.settings import Settings
-    from unicat_cli.wiring import open_engine
+    from unicat_cli.wiring import open_catalogue
 
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="unicat-bench-harvest-") as work:
         settings = Settings(data_dir=Path(work), engine_url=f"sqlite:///{Path(work) / 'unicat.db'}")
-        with open_engine(settings) as engine:
+        with open_catalogue(settings) as catalogue:
+            store = catalogue.records
             source = Source("BENCH", "Benchmark endpoint", url, metadata_prefix=PREFIX)
-            engine.save_source(source)
+            store.save_source(source)
             started = time.perf_counter()
-            report = harvest_source(engine, source, settings, full=True)
+            report = harvest_source(store, source, settings, full=True)
             seconds = time.perf_counter() - started
             if report.status != "ok":
                 raise RuntimeError(f"the harvest failed: {report.error}")
-            live = engine.source_counts("BENCH").live
+            live = store.source_counts("BENCH").live
     return {
         "records": report.records,
         "stored": live,

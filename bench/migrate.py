@@ -61,7 +61,7 @@ def log(message: str) -> None:
 
 def add_readers(catalogue: Catalogue, count: int) -> None:
     """``count`` accounts, each with a comment, a rating, a tag and a list holding one record."""
-    ids = [record.id for _, record in zip(range(count), catalogue.engine.iter_union_records(), strict=False)]
+    ids = [record.id for _, record in zip(range(count), catalogue.index.iter_union_records(), strict=False)]
     for number, record in enumerate(ids):
         user = catalogue.accounts.create_user(
             User(f"reader{number:05d}@bench.unicat.local", f"R{number}", HASH)
@@ -88,26 +88,26 @@ def _digest(items: Iterable[Any]) -> tuple[int, str]:
 
 def fingerprint(catalogue: Catalogue) -> dict[str, tuple[int, str]]:
     """Every kind of item the catalogue holds, counted and checksummed in a fixed order."""
-    engine, store = catalogue.engine, catalogue.contributions
-    codes = [source.code for source in engine.list_sources()]
+    records, store = catalogue.records, catalogue.contributions
+    codes = [source.code for source in records.list_sources()]
     return {
-        "sources": _digest(source.to_json() for source in engine.list_sources()),
+        "sources": _digest(source.to_json() for source in records.list_sources()),
         "source records": _digest(
             (r.source, r.local_id, r.raw.hex(), r.syntax, r.datestamp, r.deleted)
             for code in codes
-            for r in engine.iter_source_records(code, include_deleted=True)
+            for r in records.iter_source_records(code, include_deleted=True)
         ),
-        "harvest runs": _digest(sorted(repr(run) for run in engine.harvest_history(limit=1_000_000))),
+        "harvest runs": _digest(sorted(repr(run) for run in records.harvest_history(limit=1_000_000))),
         "quarantine": _digest(
             sorted(
                 (q.source, q.local_id, q.stage, q.reason, q.raw.hex())
-                for q in engine.list_quarantine(limit=10**7)
+                for q in records.list_quarantine(limit=10**7)
             )
         ),
-        "union records": _digest(record.to_json() for record in engine.iter_union_records()),
-        "redirects": _digest(engine.iter_redirects()),
-        "OAI-PMH items": _digest(repr(item) for item in engine.iter_oai_items()),
-        "OAI-PMH generations": _digest(engine.oai_generations()),
+        "union records": _digest(record.to_json() for record in catalogue.index.iter_union_records()),
+        "redirects": _digest(records.iter_redirects()),
+        "OAI-PMH items": _digest(repr(item) for item in records.iter_oai_items()),
+        "OAI-PMH generations": _digest(records.oai_generations()),
         "accounts": _digest(user.to_json() for user in catalogue.accounts.list_users()),
         "comments": _digest(repr(item) for item in store.iter_comments()),
         "ratings": _digest(repr(item) for item in store.iter_ratings()),
@@ -158,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         index = f"{es_url}/bench-migrate-{uuid.uuid4().hex[:8]}"
         log(f"building the source catalogue: {len(files)} libraries, {args.records:,} editions…")
         with open_catalogue(Settings(data_dir=work, engine_url=source)) as catalogue:
-            build(catalogue.engine, files, ScaleRun("sqlite"), 1)
+            build(catalogue, files, ScaleRun("sqlite"), 1)
             add_readers(catalogue, args.readers)
         log("migrating…")
         seconds, peak_mib, said = run_migration(source, index, pg_url)
@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = Settings(data_dir=work, engine_url=index, store_url=pg_url)
         with open_catalogue(target) as new:
             after = fingerprint(new)
-            new.engine.delete_catalogue()  # type: ignore[attr-defined]
+            new.index.delete_catalogue()  # type: ignore[attr-defined]
     print(f"\nunicat migrate SQLite → Elasticsearch + PostgreSQL: {seconds:.1f} s, peak {peak_mib:,.0f} MiB")
     print(f"  it said: {said}")
     differ = [kind for kind in before if before[kind] != after[kind]]

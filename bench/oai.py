@@ -3,13 +3,14 @@
 Run from the repository root::
 
     .venv/bin/python bench/oai.py [--records 200000] [--engines sqlite,elasticsearch] [--es-url URL]
+        [--pg-url URL]
 
-For each engine:
+For each engine (SQLite alone; or Elasticsearch for the union index with PostgreSQL for the stores):
 
 1. **Catalogue.** ``--records`` union records of :mod:`bench.corpus` written by one
-   ``Engine.replace_union_records`` (which also fills the OAI-PMH feed: every record then has one
-   generation), then a wait until that generation's datestamp is in the past (the provider serves a
-   generation only from the second after its datestamp).
+   ``write_union_generation`` (the union index, and the OAI-PMH feed in the record store: every record
+   then has one generation), then a wait until that generation's datestamp is in the past (the
+   provider serves a generation only from the second after its datestamp).
 2. **Server.** The real application (``unicat_cli.steps.serve_step``, as ``unicat serve`` runs it) in a
    process of its own pinned to one core (``os.sched_setaffinity``); the harvesting client runs here,
    pinned to another core. Elasticsearch itself is not pinned: the node has both cores, the figure is
@@ -66,11 +67,13 @@ from bench.served import (  # noqa: E402
     es_version,
     memory_mib,
     pick_cores,
+    postgresql,
 )
 from bench.served import server as served_app  # noqa: E402
 from unicat.oai_items import seconds_of  # noqa: E402
 from unicat.settings import Settings  # noqa: E402
-from unicat_cli.wiring import open_engine  # noqa: E402
+from unicat.union_generation import write_union_generation  # noqa: E402
+from unicat_cli.wiring import open_catalogue, open_index  # noqa: E402
 
 TARGET = 2_000.0
 """Records/s the issue asks of ListRecords marcxml served by one core."""
@@ -104,11 +107,13 @@ def log(message: str) -> None:
 
 @contextlib.contextmanager
 def server(
-    engine_url: str, page_size: int, core: int | None, profile: Path | None = None
+    engine_url: str, page_size: int, core: int | None, profile: Path | None = None, store_url: str = ""
 ) -> Iterator[Server]:
-    """The app (:func:`bench.served.server`) at ``oai_page_size`` ``page_size``; its URL is the
-    provider's (``…/oai``)."""
-    with served_app(engine_url, core, {"oai_page_size": page_size}, profile) as served:
+    """The app (:func:`bench.served.server`) over the index ``engine_url`` and the stores
+    ``store_url`` (by default the index's SQLite file) at ``oai_page_size`` ``page_size``; its URL
+    is the provider's (``…/oai``)."""
+    changes = {"oai_page_size": page_size, "store_url": store_url}
+    with served_app(engine_url, core, changes, profile) as served:
         yield dataclasses.replace(served, url=f"{served.url}/oai")
 
 
@@ -240,8 +245,8 @@ def timed(target: Target, case: str, verb: str, prefix: str, gzip: bool) -> Harv
 
 def wait_for_datestamps(settings: Settings) -> None:
     """Until the newest generation's datestamp is in the past (``tests/search_app/oai/conftest.py``)."""
-    with open_engine(settings) as engine:
-        generations = engine.oai_generations()
+    with open_catalogue(settings) as opened:
+        generations = opened.records.oai_generations()
     if generations:
         delay = seconds_of(generations[-1][1]) + 1 - time.time()
         if delay > 0:
@@ -249,22 +254,25 @@ def wait_for_datestamps(settings: Settings) -> None:
 
 
 def build(settings: Settings, records: int, seed: int) -> float:
-    """Write the corpus into the engine of ``settings``; returns the seconds the write took."""
+    """Write the corpus into the catalogue of ``settings``; returns the seconds the write took."""
     corpus = list(union_records(records, seed))
-    with open_engine(settings) as engine:
+    with open_catalogue(settings) as opened:
         started = time.perf_counter()
-        written = engine.replace_union_records(corpus, {})
+        written = write_union_generation(opened.records, opened.index, corpus, {})
         seconds = time.perf_counter() - started
         if written != records:
             raise RuntimeError(f"only {written} of {records} union records were written")
-        if len(engine.oai_generations()) != 1:
+        if len(opened.records.oai_generations()) != 1:
             raise RuntimeError("the catalogue is not fresh: the feed has more than one generation")
     return seconds
 
 
 @contextlib.contextmanager
-def catalogue(name: str, work: Path, args: argparse.Namespace, es_url: str | None) -> Iterator[Settings]:
-    """The settings of a filled catalogue on engine ``name``, deleted afterwards (unless kept)."""
+def catalogue(
+    name: str, work: Path, args: argparse.Namespace, es_url: str | None, pg_url: str | None
+) -> Iterator[Settings]:
+    """The settings of a filled catalogue on engine ``name`` (Elasticsearch: with its stores in the
+    PostgreSQL database ``pg_url``), deleted afterwards (unless kept)."""
     if name == "sqlite":
         path = args.db or work / "oai.db"
         settings = Settings(data_dir=work, engine_url=f"sqlite:///{path}")
@@ -276,9 +284,9 @@ def catalogue(name: str, work: Path, args: argparse.Namespace, es_url: str | Non
             log(f"sqlite: written in {seconds:.1f}s")
         yield settings
         return
-    assert es_url is not None
+    assert es_url is not None and pg_url is not None
     prefix = args.reuse or f"bench-oai-{uuid.uuid4().hex[:8]}"
-    settings = Settings(data_dir=work, engine_url=f"{es_url}/{prefix}")
+    settings = Settings(data_dir=work, engine_url=f"{es_url}/{prefix}", store_url=pg_url)
     try:
         if args.reuse:
             log(f"elasticsearch: reusing {prefix}")
@@ -291,8 +299,8 @@ def catalogue(name: str, work: Path, args: argparse.Namespace, es_url: str | Non
         if args.keep or args.reuse:
             log(f"kept catalogue {settings.engine_url}")
         else:
-            with open_engine(settings) as engine:
-                drop = getattr(engine, "delete_catalogue", None)
+            with open_index(settings) as index:
+                drop = getattr(index, "delete_catalogue", None)
                 if callable(drop):
                     drop()
 
@@ -363,9 +371,9 @@ def run_engine(
     figures = EngineFigures(name, args.records, args.page_size, server_core, client_core)
     node = NodeCpu(es_url)
     wait_for_datestamps(settings)
-    with server(settings.engine_url, args.page_size, server_core) as served:
+    with server(settings.engine_url, args.page_size, server_core, store_url=settings.store_url) as served:
         target = Target(served.url, served.pid, args.records, node)
-        # One small request first: the engine opened, the app's threads started.
+        # One small request first: the catalogue opened, the app's threads started.
         harvest_identify(served.url)
         figures.memory["before"] = memory_mib(served.pid)
         for run in range(args.runs):
@@ -380,7 +388,9 @@ def run_engine(
             log(f"  {name} sickle run {run + 1}: {result.rate:,.0f} rec/s, {result.seconds:.1f}s")
         figures.memory["after"] = memory_mib(served.pid)
     if args.memory_page_size:
-        with server(settings.engine_url, args.memory_page_size, server_core) as served:
+        with server(
+            settings.engine_url, args.memory_page_size, server_core, store_url=settings.store_url
+        ) as served:
             harvest_identify(served.url)
             target = Target(served.url, served.pid, args.records, node)
             before = memory_mib(served.pid)
@@ -399,7 +409,9 @@ def run_engine(
             f"peak {after['VmHWM']:.0f} MiB")  # fmt: skip
     if args.profile:
         directory = args.profile / name
-        with server(settings.engine_url, args.page_size, server_core, profile=directory) as served:
+        with server(
+            settings.engine_url, args.page_size, server_core, directory, settings.store_url
+        ) as served:
             timed(
                 Target(served.url, served.pid, args.records, node), MAIN_CASE, "ListRecords", "marcxml", False
             )
@@ -483,6 +495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--engines", default="sqlite,elasticsearch")
     parser.add_argument("--es-url", help="an Elasticsearch node to use instead of starting one")
+    parser.add_argument("--pg-url", help="an empty PostgreSQL database to use instead of starting a cluster")
     parser.add_argument("--runs", type=int, default=3, help="runs of each lean-client harvest (3)")
     parser.add_argument("--sickle-runs", type=int, default=1, help="runs of the sickle harvest (1)")
     parser.add_argument("--page-size", type=int, default=DEFAULT_PAGE, help="oai_page_size (500)")
@@ -491,8 +504,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--profile", type=Path, help="also profile one harvest; cProfile output here")
     parser.add_argument("--db", type=Path, help="SQLite: keep the database here (reused when it exists)")
-    parser.add_argument("--keep", action="store_true", help="Elasticsearch: keep the catalogue")
-    parser.add_argument("--reuse", metavar="PREFIX", help="Elasticsearch: serve a kept catalogue")
+    parser.add_argument(
+        "--keep", action="store_true", help="Elasticsearch: keep the catalogue (in --pg-url's database)"
+    )
+    parser.add_argument(
+        "--reuse", metavar="PREFIX", help="Elasticsearch: serve a kept catalogue (with its --pg-url)"
+    )
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args(argv)
     engines = [name.strip() for name in args.engines.split(",") if name.strip()]
@@ -505,11 +522,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     es: str | None = None
     with contextlib.ExitStack() as stack:
         es_url = stack.enter_context(elasticsearch(args.es_url)) if "elasticsearch" in engines else None
+        pg_url = stack.enter_context(postgresql(args.pg_url)) if "elasticsearch" in engines else None
         es = es_version(es_url) if es_url else None
         print(f"Machine: {described.line()}" + (f"; Elasticsearch {es}" if es else ""), flush=True)
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="unicat-bench-oai-")))
         for name in engines:
-            with catalogue(name, work, args, es_url) as settings, client_on(cores[1]):
+            with catalogue(name, work, args, es_url, pg_url) as settings, client_on(cores[1]):
                 figures = run_engine(name, settings, args, cores, es_url if name == "elasticsearch" else None)
             results.append(figures)
             print(format_engine(figures, es if name == "elasticsearch" else None), flush=True)

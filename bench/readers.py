@@ -7,10 +7,10 @@ Run from the repository root::
 For each engine:
 
 1. **Catalogue.** ``--records`` union records of :mod:`bench.corpus` and one *twin* (a copy of the
-   target record under another union id), written by one ``Engine.replace_union_records``. The target
+   target record under another union id), written by one ``write_union_generation``. The target
    is the first book held by at least three libraries. Accounts (``--commenters`` + ``--posters``)
-   are created in the engine with one scrypt hash computed once, and each gets a session made by
-   ``unicat.accounts.new_session`` and stored by ``Engine.save_session``: nothing here signs in over
+   are created in the account store with one scrypt hash computed once, and each gets a session made
+   by ``unicat.accounts.new_session`` and stored by ``AccountStore.save_session``: nothing here signs in over
    HTTP, so no figure includes scrypt. The target gets ``--comments`` comments by ``--commenters``
    readers (100–1,500 characters, some with markup or line breaks), a rating from every one of them
    and a few tags; the twin gets the same ratings and tags and no comment.
@@ -26,8 +26,8 @@ For each engine:
 4. **Posting.** ``--posters`` readers, each in a thread of its own with its own keep-alive connection,
    post ``--posts`` comments each as fast as they can with ``POST /api/records/{id}/comments``, over
    ``--post-records`` records in turn (every record gets comments from every poster). Then what the
-   server answered 201 for is compared with what the engine stores on those records
-   (``Engine.comments_for``) and with what their record pages list: the same count, the same
+   server answered 201 for is compared with what the store holds on those records
+   (``ContributionStore.comments_for``) and with what their record pages list: the same count, the same
    (id, record, author, body) set, no id twice, no 5xx. The exit status is 1 if any comment was lost,
    doubled, altered or refused.
 
@@ -80,7 +80,8 @@ from unicat.model import SourceRef, UnionRecord  # noqa: E402
 from unicat.ports.accounts import AccountStore  # noqa: E402
 from unicat.readers import Comment, Rating, Tag  # noqa: E402
 from unicat.settings import Settings  # noqa: E402
-from unicat_cli.wiring import open_catalogue  # noqa: E402
+from unicat.union_generation import write_union_generation  # noqa: E402
+from unicat_cli.wiring import open_catalogue, open_index  # noqa: E402
 
 DEFAULT_RECORDS = 20_000
 DEFAULT_COMMENTS = 200
@@ -192,7 +193,7 @@ def display_name(number: int) -> str:
 
 @dataclass
 class CallTimes:
-    """Seconds of each engine call the set-up makes, by call name."""
+    """Seconds of each store call the set-up makes, by call name."""
 
     seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
@@ -296,8 +297,8 @@ def build(settings: Settings, args: argparse.Namespace, times: CallTimes) -> Cat
     rng = random.Random(f"readers/{args.seed}")
     password_hash = hash_password(PASSWORD)
     with open_catalogue(settings) as opened:
-        engine, store = opened.engine, opened.contributions
-        written = engine.replace_union_records([*corpus, twin], {})
+        store = opened.contributions
+        written = write_union_generation(opened.records, opened.index, [*corpus, twin], {})
         if written != len(corpus) + 1:
             raise CheckFailed(f"only {written} of {len(corpus) + 1} union records were written")
         commenters = create_readers(opened.accounts, "reader", args.commenters, password_hash, times)
@@ -344,8 +345,8 @@ def build(settings: Settings, args: argparse.Namespace, times: CallTimes) -> Cat
 
 
 SETUPS = ("sqlite", "postgresql")
-"""SQLite alone (one file: records, index and stores); PostgreSQL for the stores beside Elasticsearch
-for the records and the union index (the scaled-out setup)."""
+"""SQLite alone (one file: the union index and every store); PostgreSQL for the stores, source records
+included, beside Elasticsearch for the union index (the scaled-out setup)."""
 
 
 @contextlib.contextmanager
@@ -361,8 +362,8 @@ def setup_settings(name: str, work: Path, es_url: str | None, pg_url: str | None
     try:
         yield settings
     finally:
-        with open_catalogue(settings) as opened:
-            drop = getattr(opened.engine, "delete_catalogue", None)
+        with open_index(settings) as index:
+            drop = getattr(index, "delete_catalogue", None)
             if callable(drop):
                 drop()
 
@@ -372,7 +373,7 @@ def setup_settings(name: str, work: Path, es_url: str | None, pg_url: str | None
 
 def server_settings(pool: int | None) -> dict[str, int]:
     """The settings of the benchmark's server that are not the defaults (see :data:`POST_LIMIT`), and
-    ``reader_pool_size`` (the web app's engine threads) when ``--pool`` gives it."""
+    ``reader_pool_size`` (the web app's threads for the ports) when ``--pool`` gives it."""
     settings = {"post_limit_account": POST_LIMIT, "post_limit_address": POST_LIMIT}
     return settings if pool is None else {**settings, "reader_pool_size": pool}
 
@@ -654,7 +655,7 @@ def post_concurrently(
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the server answered compared with what the engine stores and the pages list."""
+    """What the server answered compared with what the store holds and the pages list."""
 
     sent: int
     answered: int
@@ -684,7 +685,7 @@ class Verdict:
     def line(self) -> str:
         if self.nothing_lost:
             return (
-                f"the engine stores {self.stored:,} comments on those records: the same "
+                f"the store holds {self.stored:,} comments on those records: the same "
                 "(id, record, author, body) set as the 201 answers, no id twice, no 5xx, and their "
                 "pages list them all: nothing lost"
             )
@@ -701,7 +702,7 @@ Key = tuple[int, str, int, str]
 
 
 def judge(posts: Sequence[Post], stored: Sequence[Comment], page_counts: dict[str, int]) -> Verdict:
-    """Compare the 201 answers with the stored comments (``Engine.comments_for`` over the records
+    """Compare the 201 answers with the stored comments (``ContributionStore.comments_for`` over the records
     posted to) and with the comment items each record's page lists (``page_counts``)."""
     answered = [post for post in posts if post.status == 201 and post.answer is not None]
     answers: list[Key] = []
@@ -883,7 +884,7 @@ def format_engine(figures: dict[str, Any], es: str | None) -> str:
         f"{call} {item['median_ms']:.1f}/{item['max_ms']:.1f}"
         for call, item in figures["setup_engine_calls"].items()
     )
-    lines.append(f"  set-up engine calls in the benchmark process, ms median/max: {calls}")
+    lines.append(f"  set-up store calls in the benchmark process, ms median/max: {calls}")
     return "\n".join(lines)
 
 
@@ -916,7 +917,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--post-records", type=int, default=DEFAULT_POST_RECORDS, help="records posted to (%(default)s)"
     )
     parser.add_argument(
-        "--pool", type=int, help="the server's reader_pool_size, its engine threads (default: the setting's)"
+        "--pool",
+        type=int,
+        help="the server's reader_pool_size, its threads for the ports (default: the setting's)",
     )
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args(argv)

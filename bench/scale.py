@@ -3,6 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python bench/scale.py [--records 200000] [--engines sqlite,elasticsearch] [--es-url URL]
+        [--pg-url URL]
 
 1. **Corpus.** :mod:`corpus` grows ``--records`` editions from the real records of ``shared/data``,
    with holdings over 40 libraries. Each library gets its own ISO 2709 file holding its copy of each
@@ -11,16 +12,18 @@ Run from the repository root::
    files are cached under ``~/.cache/unicat/scale-corpus-v*`` by generator version, size and seed.
 2. **Raw pymarc** parses the same files (``MARCReader(to_unicode=True, permissive=True)``): the
    ceiling the indexer is compared with.
-3. **Per engine**: a fresh catalogue; every library file imported as its own source
+3. **Per engine**: a fresh catalogue (SQLite alone; or Elasticsearch for the union index with
+   PostgreSQL for the stores, the scaled-out setup); every library file imported as its own source
    (``import_files``), then ``run_index`` ``--index-runs`` times (3), each from an empty union index:
    MARC → searchable, in source records/s, per phase, the median of the passes (on a machine shared
    with other processes, single runs of the same code differ by up to a third).
-4. **Search latency** at the engine (``Engine.search`` in process): a selective query (one ISBN), a
+4. **Search latency** at the union index (``UnionIndex.search`` in process): a selective query (one ISBN), a
    broad query without facets, and the broad query with all five facets; p50/p95 over ``--queries``
    queries after a warm-up.
 
 Elasticsearch comes from ``--es-url`` or, by default, a node the project's own script starts
-(``tests/support/es_node.py``), stopped at the end.
+(``tests/support/es_node.py``), stopped at the end; PostgreSQL from ``--pg-url`` (an empty database)
+or a throwaway cluster of the project's own.
 """
 
 from __future__ import annotations
@@ -49,13 +52,16 @@ if str(REPO_ROOT) not in sys.path:
 
 from bench.corpus import BLOCK, LIBRARIES, _block, marc_record  # noqa: E402
 from bench.foundation import machine, percentile, pymarc_parse, quiet_logging  # noqa: E402
+from bench.served import elasticsearch, postgresql  # noqa: E402
 from harvester.importer import import_files  # noqa: E402
 from indexer import run_index  # noqa: E402
-from unicat.engine import Engine  # noqa: E402
+from unicat.catalogue import Catalogue  # noqa: E402
 from unicat.model import Source, UnionRecord  # noqa: E402
+from unicat.ports.union_index import UnionIndex  # noqa: E402
 from unicat.query import parse_search_params  # noqa: E402
 from unicat.settings import Settings  # noqa: E402
-from unicat_cli.wiring import open_engine  # noqa: E402
+from unicat.union_generation import write_union_generation  # noqa: E402
+from unicat_cli.wiring import open_catalogue  # noqa: E402
 
 DEFAULT_RECORDS = 200_000
 DEFAULT_SEED = 1
@@ -133,21 +139,23 @@ class EngineRun:
         return self.source_records / seconds if seconds else 0.0
 
 
-def build(engine: Engine, files: Sequence[Path], run: EngineRun, index_runs: int) -> None:
+def build(catalogue: Catalogue, files: Sequence[Path], run: EngineRun, index_runs: int) -> None:
     """Import every library file as its own source, then index ``index_runs`` times, each from an
-    empty union index (emptied untimed): MARC → searchable. Phases are the medians over the runs."""
+    empty union index (emptied untimed, with the generation the store keeps of it): MARC →
+    searchable. Phases are the medians over the runs."""
+    store = catalogue.records
     started = time.perf_counter()
     for path in files:
         source = Source(code=path.stem, name=f"Member library {path.stem}", profile="marc21")
-        engine.save_source(source)
-        run.source_records += import_files(engine, source, [path]).records
+        store.save_source(source)
+        run.source_records += import_files(store, source, [path]).records
     run.seconds["import"] = time.perf_counter() - started
     passes: list[dict[str, float]] = []
     for number in range(index_runs):
         if number:
-            engine.replace_union_records([], {})
+            write_union_generation(store, catalogue.index, [], {})
         index_started = time.perf_counter()
-        report = run_index(engine)
+        report = run_index(store, catalogue.index)
         passes.append({**report.seconds, "index": time.perf_counter() - index_started})
         print(
             f"  {run.engine} index pass {number + 1}: {passes[-1]['index']:.1f}s", file=sys.stderr, flush=True
@@ -160,7 +168,7 @@ def build(engine: Engine, files: Sequence[Path], run: EngineRun, index_runs: int
     run.merged_clusters = report.merged_clusters
 
 
-def latencies(engine: Engine, settings: Settings, isbn: str, queries: int, warmup: int) -> dict[str, Any]:
+def latencies(index: UnionIndex, settings: Settings, isbn: str, queries: int, warmup: int) -> dict[str, Any]:
     cases = {
         "selective": {"q": [isbn]},
         "broad": {"q": [BROAD_QUERY], "facets": ["0"]},
@@ -170,12 +178,12 @@ def latencies(engine: Engine, settings: Settings, isbn: str, queries: int, warmu
     for name, params in cases.items():
         query = parse_search_params(params, settings)
         for _ in range(warmup):
-            engine.search(query)
+            index.search(query)
         samples = []
         hits = set()
         for _ in range(queries):
             started = time.perf_counter()
-            result = engine.search(query)
+            result = index.search(query)
             samples.append(time.perf_counter() - started)
             hits.add(result.total)
         rows[name] = {
@@ -189,21 +197,19 @@ def latencies(engine: Engine, settings: Settings, isbn: str, queries: int, warmu
 
 
 @contextlib.contextmanager
-def engine_settings(name: str, work: Path, es_url: str | None) -> Iterator[Settings]:
+def engine_settings(name: str, work: Path, es_url: str | None, pg_url: str | None) -> Iterator[Settings]:
+    """The settings of a fresh catalogue of setup ``name``: SQLite alone, or a new catalogue on the
+    Elasticsearch node ``es_url`` (or one of the project's own) with its stores in ``pg_url`` (or a
+    new database of a throwaway cluster)."""
     if name == "sqlite":
         yield Settings(data_dir=work, engine_url=f"sqlite:///{work / 'scale.db'}")
         return
-    if es_url:
-        yield Settings(data_dir=work, engine_url=f"{es_url.rstrip('/')}/bench-{uuid.uuid4().hex[:8]}")
-        return
-    from tests.support.es_node import running_node
-
-    with running_node() as url:
-        yield Settings(data_dir=work, engine_url=f"{url}/bench-{uuid.uuid4().hex[:8]}")
+    with elasticsearch(es_url) as node, postgresql(pg_url) as database:
+        yield Settings(data_dir=work, engine_url=f"{node}/bench-{uuid.uuid4().hex[:8]}", store_url=database)
 
 
-def delete_catalogue(engine: Engine) -> None:
-    drop = getattr(engine, "delete_catalogue", None)
+def delete_catalogue(index: UnionIndex) -> None:
+    drop = getattr(index, "delete_catalogue", None)
     if callable(drop):
         drop()
 
@@ -214,6 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--engines", default="sqlite,elasticsearch")
     parser.add_argument("--es-url", help="an Elasticsearch node to use instead of starting one")
+    parser.add_argument("--pg-url", help="an empty PostgreSQL database to use instead of starting a cluster")
     parser.add_argument(
         "--index-runs", type=int, default=3, help="index passes per engine; phases are their medians (3)"
     )
@@ -238,17 +245,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in args.engines.split(","):
         with (
             tempfile.TemporaryDirectory(prefix=f"unicat-scale-{name}-") as work_dir,
-            engine_settings(name, Path(work_dir), args.es_url) as settings,
+            engine_settings(name, Path(work_dir), args.es_url, args.pg_url) as settings,
         ):
-            engine = open_engine(settings)
+            catalogue = open_catalogue(settings)
             try:
                 run = EngineRun(name)
-                build(engine, files, run, max(1, args.index_runs))
-                run.latencies = latencies(engine, settings, isbn, args.queries, args.warmup)
+                build(catalogue, files, run, max(1, args.index_runs))
+                run.latencies = latencies(catalogue.index, settings, isbn, args.queries, args.warmup)
                 runs.append(run)
             finally:
-                delete_catalogue(engine)
-                engine.close()
+                delete_catalogue(catalogue.index)
+                catalogue.close()
         print(format_run(run, raw_rate), flush=True)
     if args.json:
         args.json.write_text(

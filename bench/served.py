@@ -52,7 +52,7 @@ SERVER_TIMEOUT = 120.0
 
 
 class ThreadProfiles:
-    """cProfile in every thread of the process: the event loop's and the engine pool's (started later)."""
+    """cProfile in every thread of the process: the event loop's and the ports' pool's (started later)."""
 
     def __init__(self) -> None:
         self._profiles: list[cProfile.Profile] = []

@@ -1,11 +1,12 @@
-"""The SQLite engine at catalogue scale: index rate and search latency over the generated corpus.
+"""The SQLite union index at catalogue scale: index rate and search latency over the generated corpus.
 
 Run from the repository root: ``.venv/bin/python bench/sqlite_scale.py [-n 200000] [--queries 50]``.
 The corpus (``bench/corpus.py``) is built in memory first, so the index rate measures
-``Engine.replace_union_records`` alone; the searches then go through ``Engine.search`` with queries
-parsed by ``unicat.query.parse_search_params``, as the web app does. ``--answers FILE`` writes every
-answer (totals, hit ids, facet counts) so that two versions of the engine can be compared on the same
-corpus; ``--db FILE`` keeps the database (and reuses it when it exists, skipping the index run).
+``UnionIndex.replace_union_records`` alone (the index, not the record store's share of a rebuild);
+the searches then go through ``UnionIndex.search`` with queries parsed by
+``unicat.query.parse_search_params``, as the web app does. ``--answers FILE`` writes every answer
+(totals, hit ids, facet counts) so that two versions of the index can be compared on the same corpus;
+``--db FILE`` keeps the database (and reuses it when it exists, skipping the index run).
 ``bench/README.md`` says what each figure means.
 """
 
@@ -27,8 +28,8 @@ if str(REPO_ROOT) not in sys.path:
 
 from bench.corpus import DEFAULT_SEED, DEFAULT_SIZE, isbn13, union_records  # noqa: E402
 from bench.foundation import percentile  # noqa: E402
-from unicat.engine import Engine  # noqa: E402
 from unicat.engines.sqlite import SqliteEngine  # noqa: E402
+from unicat.ports.union_index import UnionIndex  # noqa: E402
 from unicat.query import SearchResult, parse_search_params  # noqa: E402
 from unicat.settings import Settings  # noqa: E402
 
@@ -54,7 +55,7 @@ class Row:
 
 
 def answer(result: SearchResult) -> dict[str, Any]:
-    """What must stay identical across engine versions: totals, hit order, facet counts."""
+    """What must stay identical across index versions: totals, hit order, facet counts."""
     return {
         "total": result.total,
         "hits": [hit.id for hit in result.hits],
@@ -63,30 +64,30 @@ def answer(result: SearchResult) -> dict[str, Any]:
     }
 
 
-def index(engine: Engine, n: int, seed: int) -> float:
+def index(union_index: UnionIndex, n: int, seed: int) -> float:
     """Records/s of one ``replace_union_records`` of the whole corpus (generated beforehand)."""
     records = list(union_records(n, seed))
     began = time.perf_counter()
-    written = engine.replace_union_records(records, {})
+    written = union_index.replace_union_records(records)
     seconds = time.perf_counter() - began
-    assert written == n
+    assert written.written == n
     return n / seconds
 
 
 def measure(
-    engine: Engine, settings: Settings, queries: int, warmup: int
+    union_index: UnionIndex, settings: Settings, queries: int, warmup: int
 ) -> tuple[list[Row], dict[str, Any]]:
     rows: list[Row] = []
     answers: dict[str, Any] = {}
     for name, params in CASES:
         query = parse_search_params(params, settings)
         for _ in range(warmup):
-            engine.search(query)
+            union_index.search(query)
         samples: list[float] = []
         dropped = 0
         for _ in range(queries):
             began = time.perf_counter()
-            result = engine.search(query)
+            result = union_index.search(query)
             samples.append((time.perf_counter() - began) * 1000)
             dropped += bool(result.facets_timed_out)
         answers[name] = answer(result)
@@ -107,13 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="unicat-scale-") as tmp:
         path = args.db or Path(tmp) / "unicat.db"
         reuse = path.exists()
-        with SqliteEngine(path, settings) as engine:
+        with SqliteEngine(path, settings) as union_index:
             if reuse:
-                print(f"reusing {path}: {engine.union_count()} union records", file=sys.stderr)
+                print(f"reusing {path}: {union_index.union_count()} union records", file=sys.stderr)
             else:
-                rate = index(engine, args.n, args.seed)
+                rate = index(union_index, args.n, args.seed)
                 print(f"index: {args.n} union records, {rate:,.0f} records/s")
-            rows, answers = measure(engine, settings, args.queries, args.warmup)
+            rows, answers = measure(union_index, settings, args.queries, args.warmup)
     print(f"{'row':<24}{'total':>9}{'p50 ms':>9}{'p95 ms':>9}{'dropped':>9}")
     for row in rows:
         print(f"{row.name:<24}{row.total:>9}{row.p50:>9.1f}{row.p95:>9.1f}{row.dropped:>9}")

@@ -23,10 +23,10 @@ from harvester.records import convert_record
 from harvester.report import HarvestProgress, HarvestReport, ProgressCallback
 from harvester.transport import OAIClient
 from unicat.clock import parse_time
-from unicat.engine import Engine, HarvestMode
 from unicat.errors import HarvestError
 from unicat.model import INTAKE_STAGES, HarvestCheckpoint, HarvestRun, QuarantineEntry, Source, SourceRecord
 from unicat.oai_protocol import OaiError
+from unicat.ports.records import HarvestMode, RecordStore
 from unicat.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -103,17 +103,17 @@ class _PageCount:
 
 
 class _Run:
-    """One source's run: the list, page by page, written to the engine as it comes."""
+    """One source's run: the list, page by page, written to the store as it comes."""
 
     def __init__(
         self,
-        engine: Engine,
+        store: RecordStore,
         source: Source,
         settings: Settings,
         client: OAIClient,
         on_progress: ProgressCallback | None,
     ) -> None:
-        self.engine = engine
+        self.store = store
         self.source = source
         self.settings = settings
         self.client = client
@@ -122,7 +122,7 @@ class _Run:
         self.convert = functools.partial(convert_record, source.code)
         # A record delivered readable leaves the intake quarantine (a delete per record and stage, so
         # only asked for when the source has such entries, or this run adds some).
-        counts = engine.quarantine_counts()
+        counts = store.quarantine_counts()
         self.releasing = any(counts.get((source.code, stage)) for stage in INTAKE_STAGES)
 
     def _write(
@@ -133,7 +133,7 @@ class _Run:
         records = [item for item in items if isinstance(item, SourceRecord)]
         quarantine = [item for item in items if isinstance(item, QuarantineEntry)]
         if quarantine:
-            self.engine.add_quarantine(quarantine)
+            self.store.add_quarantine(quarantine)
             for entry in quarantine:
                 logger.warning(
                     "harvest quarantined source=%s id=%s: %s", entry.source, entry.local_id, entry.reason
@@ -141,12 +141,12 @@ class _Run:
         count.records += len(records)
         count.deleted += sum(1 for record in records if record.deleted)
         count.quarantined += len(quarantine)
-        self.engine.store_page(self.source.code, records, checkpoint())
+        self.store.store_page(self.source.code, records, checkpoint())
         self.releasing = self.releasing or bool(quarantine)
         if self.releasing and records:
             kept = {entry.local_id for entry in quarantine}
             readable = [record.local_id for record in records if record.local_id not in kept]
-            self.engine.remove_quarantine(self.source.code, readable, INTAKE_STAGES)
+            self.store.remove_quarantine(self.source.code, readable, INTAKE_STAGES)
 
     def page(self, run: HarvestRun, request: dict[str, str], token: str | None) -> PageEnd:
         """Read and store one page. Its full batches are stored as they come with the checkpoint the
@@ -247,10 +247,10 @@ class _Run:
         vanished at once that a broken server or a wrong set is likelier than a weeded catalogue."""
         if run.mode != "full" or run.until is not None or run.from_ is not None:
             return
-        unseen = self.engine.unseen_count(self.source.code, run.id)
+        unseen = self.store.unseen_count(self.source.code, run.id)
         if unseen == 0:
             return
-        live = self.engine.source_counts(self.source.code).live
+        live = self.store.source_counts(self.source.code).live
         share = unseen / live if live else 1.0
         if unseen >= VANISH_FLOOR and share > self.settings.harvest_vanish_limit:
             raise HarvestError(
@@ -259,9 +259,9 @@ class _Run:
                 "marked deleted: check the source (URL, set, server), or raise the limit if the library "
                 "really withdrew them"
             )
-        self.tally.vanished = self.engine.delete_unseen(self.source.code, run.id)
+        self.tally.vanished = self.store.delete_unseen(self.source.code, run.id)
         self.tally.deleted += self.tally.vanished
-        self.engine.store_page(self.source.code, [], self.tally.checkpoint(run, None))
+        self.store.store_page(self.source.code, [], self.tally.checkpoint(run, None))
         logger.info(
             "harvest source=%s run=%d: %d records vanished, marked deleted",
             self.source.code,
@@ -271,7 +271,7 @@ class _Run:
 
 
 def harvest_source(
-    engine: Engine,
+    store: RecordStore,
     source: Source,
     settings: Settings,
     *,
@@ -293,8 +293,8 @@ def harvest_source(
     if source.oai_url is None:
         raise HarvestError(f"source {source.code} has no OAI-PMH URL; feed it with `unicat import`")
     client = OAIClient(source.oai_url, settings, gates=gates)
-    worker = _Run(engine, source, settings, client, on_progress)
-    run = engine.unfinished_harvest(source.code)
+    worker = _Run(store, source, settings, client, on_progress)
+    run = store.unfinished_harvest(source.code)
     token: str | None = None
     if run is not None:
         logger.info("harvest resume source=%s run=%d token=%s", source.code, run.id, run.resumption_token)
@@ -309,10 +309,10 @@ def harvest_source(
     else:
         mode: HarvestMode = "full" if full else "incremental"
         try:
-            run = _start_run(engine, client, source, settings, mode, from_, until)
+            run = _start_run(store, client, source, settings, mode, from_, until)
         except (HarvestError, OaiError) as exc:  # OaiError: the server refused Identify
-            failed = engine.start_harvest(source.code, mode, from_=from_, until=until)
-            engine.finish_harvest(failed.id, "failed", str(exc))
+            failed = store.start_harvest(source.code, mode, from_=from_, until=until)
+            store.finish_harvest(failed.id, "failed", str(exc))
             logger.error("harvest failed source=%s run=%d: %s", source.code, failed.id, exc)
             return worker.finish(str(exc))
     try:
@@ -322,16 +322,16 @@ def harvest_source(
         worker.retire_vanished(run)
     except HarvestError as exc:
         logger.error("harvest failed source=%s run=%d: %s", source.code, run.id, exc)
-        engine.finish_harvest(run.id, "failed", str(exc))
+        store.finish_harvest(run.id, "failed", str(exc))
         return worker.finish(str(exc))
-    engine.finish_harvest(run.id, "ok")
+    store.finish_harvest(run.id, "ok")
     report = worker.finish()
     logger.info("harvest ok source=%s run=%d %s", source.code, run.id, report.to_json())
     return report
 
 
 def harvest_all(
-    engine: Engine,
+    store: RecordStore,
     sources: Sequence[Source],
     settings: Settings,
     *,
@@ -347,7 +347,7 @@ def harvest_all(
     def one(source: Source) -> HarvestReport:
         try:
             return harvest_source(
-                engine,
+                store,
                 source,
                 settings,
                 full=full,
@@ -367,17 +367,17 @@ def harvest_all(
         return list(pool.map(one, sources))
 
 
-def baseline(engine: Engine, source: str) -> HarvestRun | None:
+def baseline(store: RecordStore, source: str) -> HarvestRun | None:
     """The run the next incremental harvest continues from: the latest successful harvest (not an
     import, which says nothing of what the server has)."""
-    for run in engine.harvest_history(source, limit=100):
+    for run in store.harvest_history(source, limit=100):
         if run.status == "ok" and run.mode in ("incremental", "full"):
             return run
     return None
 
 
 def _start_run(
-    engine: Engine,
+    store: RecordStore,
     client: OAIClient,
     source: Source,
     settings: Settings,
@@ -391,13 +391,13 @@ def _start_run(
     _warn_about_clock(source, server_time)
     since = from_
     if since is None and mode == "incremental":
-        last = baseline(engine, source.code)
+        last = baseline(store, source.code)
         if last is not None:
             point = last.until or last.server_time or last.started
             since = from_argument(point, granularity(identify), settings.harvest_overlap)
     if mode == "full" and from_ is None and until is None:
-        engine.clear_quarantine("harvest", source.code)
-    return engine.start_harvest(source.code, mode, from_=since, until=until, server_time=server_time)
+        store.clear_quarantine("harvest", source.code)
+    return store.start_harvest(source.code, mode, from_=since, until=until, server_time=server_time)
 
 
 def _warn_about_clock(source: Source, server_time: str | None) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from harvester.splitting import Garbage, RawRecord, sniff, split_iso2709, split_marcxml
-from unicat.engine import Engine
 from unicat.model import INTAKE_STAGES, HarvestCheckpoint, QuarantineEntry, Source, SourceRecord
+from unicat.ports.records import RecordStore
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class ImportReport:
 
 
 def import_files(
-    engine: Engine,
+    store: RecordStore,
     source: Source,
     paths: Sequence[Path],
     *,
@@ -72,10 +72,10 @@ def import_files(
     """
     started = time.monotonic()
     formats = [sniff(path) for path in paths]
-    run = engine.start_harvest(source.code, "import")
+    run = store.start_harvest(source.code, "import")
     # Releasing costs a delete per stored record and stage: only worth it when there is anything to release.
     releasing = any(
-        stage in INTAKE_STAGES for code, stage in engine.quarantine_counts() if code == source.code
+        stage in INTAKE_STAGES for code, stage in store.quarantine_counts() if code == source.code
     )
     pages = records = quarantined = fallbacks = 0
     used_ids: set[str] = set()
@@ -85,15 +85,15 @@ def import_files(
         nonlocal pages, records
         pages += 1
         records += len(page)
-        engine.store_page(source.code, list(page), HarvestCheckpoint(run.id, None, pages, records, 0))
+        store.store_page(source.code, list(page), HarvestCheckpoint(run.id, None, pages, records, 0))
         if releasing:
-            engine.remove_quarantine(source.code, [record.local_id for record in page], INTAKE_STAGES)
+            store.remove_quarantine(source.code, [record.local_id for record in page], INTAKE_STAGES)
         page.clear()
         if on_progress is not None:
             on_progress(records)
 
     for path, file_format in zip(paths, formats, strict=True):
-        earlier = _positional_entries(engine, source.code, path.name) if releasing else set()
+        earlier = _positional_entries(store, source.code, path.name) if releasing else set()
         for index, item in enumerate(_split(path, file_format)):
             local_id = item.control_number
             if local_id is None or local_id in used_ids:
@@ -103,7 +103,7 @@ def import_files(
             if isinstance(item, Garbage):
                 quarantined += 1
                 entry = QuarantineEntry(source.code, local_id, "import", item.reason, item.raw)
-                engine.add_quarantine([entry])
+                store.add_quarantine([entry])
                 logger.warning("import quarantined source=%s file=%s: %s", source.code, path, item.reason)
                 continue
             page.append(SourceRecord(source.code, local_id, item.raw, item.syntax))
@@ -112,10 +112,10 @@ def import_files(
         # What an earlier import of this file quarantined by position and this one did not is gone
         # from the file (fixed, or cut differently now that it is readable).
         if earlier - used_ids:
-            engine.remove_quarantine(source.code, sorted(earlier - used_ids), ("import",))
+            store.remove_quarantine(source.code, sorted(earlier - used_ids), ("import",))
     if page:
         flush()
-    engine.finish_harvest(run.id, "ok")
+    store.finish_harvest(run.id, "ok")
     report = ImportReport(
         source.code, len(paths), pages, records, quarantined, fallbacks, time.monotonic() - started
     )
@@ -123,13 +123,13 @@ def import_files(
     return report
 
 
-def _positional_entries(engine: Engine, source: str, file_name: str) -> set[str]:
+def _positional_entries(store: RecordStore, source: str, file_name: str) -> set[str]:
     """The import-stage entries of ``source`` named ``file_name:index`` (bytes of that file that
     had no usable 001)."""
     pattern = re.compile(re.escape(file_name) + r":\d+")
     found: set[str] = set()
     offset = 0
-    while batch := engine.list_quarantine(source, LISTING_BATCH, stage="import", offset=offset):
+    while batch := store.list_quarantine(source, LISTING_BATCH, stage="import", offset=offset):
         found.update(e.local_id for e in batch if e.local_id is not None and pattern.fullmatch(e.local_id))
         offset += len(batch)
     return found

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 from harvester.harvest import harvest_all
 from harvester.report import HarvestReport
-from unicat.engine import Engine
 from unicat.model import Source
+from unicat.ports.records import HarvestStore, RecordStore
 from unicat.settings import Settings
 from unicat.status import scheduled_after
 
@@ -27,24 +27,24 @@ logger = logging.getLogger(__name__)
 AfterHarvest = Callable[[Sequence[HarvestReport]], None]
 
 
-def due_at(engine: Engine, source: Source, now: datetime | None = None) -> datetime | None:
+def due_at(store: HarvestStore, source: Source, now: datetime | None = None) -> datetime | None:
     """When ``source`` should next be harvested (None: it has no schedule); a source never harvested,
     or with a run left unfinished, is due ``now``."""
     if source.harvest_interval is None or source.oai_url is None:
         return None
-    history = engine.harvest_history(source.code, limit=1)
+    history = store.harvest_history(source.code, limit=1)
     now = now or datetime.now(UTC)
     if not history or history[0].status == "running":
         return now
     return scheduled_after(source, history[0]) or now
 
 
-def due_sources(engine: Engine, now: datetime | None = None) -> list[Source]:
+def due_sources(store: HarvestStore, now: datetime | None = None) -> list[Source]:
     """The scheduled sources whose time has come."""
     moment = now or datetime.now(UTC)
     due = []
-    for source in engine.list_sources():
-        when = due_at(engine, source, moment)
+    for source in store.list_sources():
+        when = due_at(store, source, moment)
         if when is not None and when <= moment:
             due.append(source)
     return due
@@ -56,7 +56,7 @@ def changed_anything(reports: Sequence[HarvestReport]) -> bool:
 
 
 async def run_schedule(
-    engine: Engine, settings: Settings, stop: asyncio.Event, after: AfterHarvest | None = None
+    store: RecordStore, settings: Settings, stop: asyncio.Event, after: AfterHarvest | None = None
 ) -> None:
     """Until ``stop`` is set: every ``harvest_schedule_check`` seconds, harvest the sources due and
     hand the reports to ``after``. A failure of a round is logged and the schedule goes on.
@@ -67,19 +67,19 @@ async def run_schedule(
         return
     while not stop.is_set():
         try:
-            await _in_daemon_thread(lambda: _round(engine, settings, after))
+            await _in_daemon_thread(lambda: _round(store, settings, after))
         except Exception:  # the schedule must outlive one bad round; the runs record their failures
             logger.exception("scheduled harvest round failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), settings.harvest_schedule_check)
 
 
-def _round(engine: Engine, settings: Settings, after: AfterHarvest | None) -> None:
-    due = due_sources(engine)
+def _round(store: RecordStore, settings: Settings, after: AfterHarvest | None) -> None:
+    due = due_sources(store)
     if not due:
         return
     logger.info("scheduled harvest of %s", ", ".join(source.code for source in due))
-    reports = harvest_all(engine, due, settings)
+    reports = harvest_all(store, due, settings)
     for report in reports:
         logger.info("scheduled harvest %s", report.to_json())
     if after is not None:

@@ -2,7 +2,7 @@
 
 A library whose catalogue departs from the common practice (holdings in a local tag, call numbers in
 another field, a local note) says so in a TOML file of the same shape as ``mappings/*.toml``; the
-file is checked when the source is registered and kept, as text, with the source in the engine
+file is checked when the source is registered and kept, as text, with the source in the record store
 (:attr:`unicat.model.Source.mapping`). How each table combines with the base profile:
 
 - ``[fields]``: a field named here gets these specs instead of the base's; ``[add_fields]``: these

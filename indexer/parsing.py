@@ -3,7 +3,7 @@
 Parsing is a pure function of a record and its source, so it can be spread over worker processes:
 chunks of raw records go out, compact :class:`ExtractedRecord` objects come back, and the results are
 taken in submission order, so the output (and what is quarantined, and in which order) is the same
-whatever the number of workers. Workers never touch the engine; the caller writes the quarantine.
+whatever the number of workers. Workers never touch the record store; the caller writes the quarantine.
 """
 
 from __future__ import annotations

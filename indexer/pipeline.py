@@ -2,7 +2,8 @@
 
 Phases, timed apart so a benchmark can say where time goes: ``parse`` (decode + map each record),
 ``normalise_merge`` (cluster with the librarians' decisions, ids, works), ``write`` (union records
-built and written as the engine takes them, and the new index swapped in). A record that cannot be
+built and written as the index takes them, the new index swapped in, and what outlives it kept in the
+record store: ``unicat/union_generation.py``). A record that cannot be
 read is quarantined with its reason and raw bytes and the batch goes on; the raw bytes of the good
 ones are dropped once parsed, so memory holds only the extracted fields.
 """
@@ -22,8 +23,10 @@ from indexer.parsing import ParseFailure, parse_in_processes, parse_outcome
 from indexer.union import build_union_record
 from indexer.works import WorkAssignment, group_works
 from unicat.collector import collector_paused
-from unicat.engine import Engine
 from unicat.model import QuarantineEntry, SourceRecord, UnionRecord
+from unicat.ports.records import RecordStore
+from unicat.ports.union_index import UnionIndex
+from unicat.union_generation import write_union_generation
 
 log = logging.getLogger(__name__)
 
@@ -70,34 +73,39 @@ ProgressCallback = Callable[[IndexProgress], None]
 
 
 def run_index(
-    engine: Engine,
+    store: RecordStore,
+    index: UnionIndex,
     *,
     on_progress: ProgressCallback | None = None,
     workers: int | None = None,
     parallel_from: int = PARALLEL_MIN_RECORDS,
 ) -> IndexReport:
-    """Rebuild the union index from every live source record in ``engine``.
+    """Rebuild ``index`` from every live source record in ``store``.
 
     Records are parsed by ``workers`` processes (default: one per available core) when there are at
     least ``parallel_from`` live records, else in this process; the result is the same either way.
     Python's cycle collector is paused meanwhile (:mod:`unicat.collector` says why).
     """
     with collector_paused():
-        return _run_index(engine, on_progress, workers or available_cores(), parallel_from)
+        return _run_index(store, index, on_progress, workers or available_cores(), parallel_from)
 
 
 def _run_index(
-    engine: Engine, on_progress: ProgressCallback | None, workers: int, parallel_from: int
+    store: RecordStore,
+    index: UnionIndex,
+    on_progress: ProgressCallback | None,
+    workers: int,
+    parallel_from: int,
 ) -> IndexReport:
     report = IndexReport()
     notify = on_progress or (lambda progress: None)
     started = time.perf_counter()
-    extracted = _parse_all(engine, report, notify, workers, parallel_from)
+    extracted = _parse_all(store, report, notify, workers, parallel_from)
     report.seconds["parse"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    clusters = cluster_records(extracted, engine.merge_decisions())
-    assignment = assign_ids(clusters, engine.memberships())
+    clusters = cluster_records(extracted, store.merge_decisions())
+    assignment = assign_ids(clusters, store.memberships())
     works = group_works(clusters, assignment.ids)
     report.merged_clusters = sum(1 for cluster in clusters if len(cluster.members) > 1)
     report.redirects = len(assignment.redirects)
@@ -105,13 +113,13 @@ def _run_index(
     notify(IndexProgress("normalise_merge", len(clusters), len(clusters)))
 
     started = time.perf_counter()
-    # Each union record is built as the engine takes it, so building overlaps the engine's writing
+    # Each union record is built as the index takes it, so building overlaps the index's writing
     # (an Elasticsearch node indexes on its own cores meanwhile); its time counts in ``write``.
     records = (
         _with_work(build_union_record(union_id, cluster), works.get(position))
         for position, (union_id, cluster) in enumerate(zip(assignment.ids, clusters, strict=True))
     )
-    report.union_records = engine.replace_union_records(records, assignment.redirects)
+    report.union_records = write_union_generation(store, index, records, assignment.redirects)
     report.seconds["write"] = time.perf_counter() - started
     notify(IndexProgress("write", report.union_records, len(clusters)))
     log.info(
@@ -139,17 +147,17 @@ def available_cores() -> int:
 
 
 def _parse_all(
-    engine: Engine, report: IndexReport, notify: ProgressCallback, workers: int, parallel_from: int
+    store: RecordStore, report: IndexReport, notify: ProgressCallback, workers: int, parallel_from: int
 ) -> list[ExtractedRecord]:
-    sources = {source.code: source for source in engine.list_sources()}
-    counts = engine.source_counts()
+    sources = {source.code: source for source in store.list_sources()}
+    counts = store.source_counts()
     total = counts.live + counts.deleted
-    engine.clear_quarantine("index")
+    store.clear_quarantine("index")
     extracted: list[ExtractedRecord] = []
     pending: list[QuarantineEntry] = []
 
     def live_records() -> Iterator[SourceRecord]:
-        for record in engine.iter_source_records(include_deleted=True):
+        for record in store.iter_source_records(include_deleted=True):
             report.read += 1
             if report.read % PROGRESS_EVERY == 0:
                 notify(IndexProgress("parse", report.read, total))
@@ -176,8 +184,8 @@ def _parse_all(
                 log.debug("%s/%s: %s", record.source, record.local_id, "; ".join(outcome.warnings))
             extracted.append(outcome)
         if len(pending) >= QUARANTINE_BATCH:
-            report.quarantined += _flush(engine, pending)
-    report.quarantined += _flush(engine, pending)
+            report.quarantined += _flush(store, pending)
+    report.quarantined += _flush(store, pending)
     notify(IndexProgress("parse", report.read, total))
     return extracted
 
@@ -187,9 +195,9 @@ def _quarantine(record: SourceRecord, reason: str) -> QuarantineEntry:
     return QuarantineEntry(record.source, record.local_id, "index", reason, record.raw)
 
 
-def _flush(engine: Engine, pending: list[QuarantineEntry]) -> int:
+def _flush(store: RecordStore, pending: list[QuarantineEntry]) -> int:
     count = len(pending)
     if pending:
-        engine.add_quarantine(list(pending))
+        store.add_quarantine(list(pending))
         pending.clear()
     return count

@@ -29,9 +29,10 @@ from search_app.state import (
     ACCOUNTS,
     CATALOGUE,
     CONTRIBUTIONS,
-    ENGINE,
     EXECUTOR,
+    INDEX,
     LABELS,
+    RECORDS,
     SETTINGS,
     SOURCES,
     TEMPLATES,
@@ -51,7 +52,7 @@ async def _engine_threads(app: web.Application) -> AsyncIterator[None]:
     app[EXECUTOR] = executor
 
     async def fetch_sources() -> list[Source]:
-        return await in_thread(app, app[ENGINE].list_sources)
+        return await in_thread(app, app[RECORDS].list_sources)
 
     app[SOURCES] = SourceDirectory(fetch_sources, ttl=DEFAULT_TTL)
     app[HASHING] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="unicat-hash")
@@ -82,7 +83,8 @@ def make_app(
     templates.filters["highlight"] = highlight
     templates.globals["format_badge"] = format_badges(labels)
     app[CATALOGUE] = catalogue
-    app[ENGINE] = catalogue.engine
+    app[INDEX] = catalogue.index
+    app[RECORDS] = catalogue.records
     app[ACCOUNTS] = catalogue.accounts
     app[CONTRIBUTIONS] = catalogue.contributions
     app[SETTINGS] = settings
@@ -109,7 +111,7 @@ def make_app(
     merges.add_routes(app)
     overlap.add_routes(app)
     sru.add_routes(app)
-    oai.add_routes(app, oai.OaiRepository(catalogue.engine, oai.FORMATS, settings, sample_id="u6lqsbyb5cmra"))
+    oai.add_routes(app, oai.OaiRepository(catalogue.feed, oai.FORMATS, settings, sample_id="u6lqsbyb5cmra"))
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 

@@ -1,6 +1,6 @@
 """The typed state of the application and the one way handlers reach the catalogue's ports.
 
-The engine's and the stores' methods are synchronous (SQLite, psycopg, or an HTTP client for
+The index's and the stores' methods are synchronous (SQLite, psycopg, or an HTTP client for
 Elasticsearch): they run in a bounded thread pool so that a slow query never blocks the event loop,
 and so that the number of queries in flight never exceeds what the reader pools can serve.
 """
@@ -19,16 +19,18 @@ from aiohttp import web
 from search_app.labels import Labels
 from search_app.sources import SourceDirectory
 from unicat.catalogue import Catalogue
-from unicat.engine import Engine
 from unicat.ports.accounts import AccountStore
 from unicat.ports.contributions import ContributionStore
+from unicat.ports.records import RecordStore
+from unicat.ports.union_index import UnionIndex
 from unicat.settings import Settings
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 CATALOGUE = web.AppKey("catalogue", Catalogue)
-ENGINE = web.AppKey("engine", Engine)
+INDEX = web.AppKey("index", UnionIndex)
+RECORDS = web.AppKey("records", RecordStore)
 ACCOUNTS = web.AppKey("accounts", AccountStore)
 CONTRIBUTIONS = web.AppKey("contributions", ContributionStore)
 SETTINGS = web.AppKey("settings", Settings)
@@ -39,6 +41,6 @@ SOURCES = web.AppKey("sources", SourceDirectory)
 
 
 async def in_thread(app: web.Application, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run a blocking engine call in the app's thread pool and wait for it without blocking the loop."""
+    """Run a blocking call of a port in the app's thread pool and wait for it without blocking the loop."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(app[EXECUTOR], functools.partial(call, *args, **kwargs))

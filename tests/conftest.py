@@ -1,5 +1,5 @@
-"""Fixtures shared by every test package: an engine per available implementation, a catalogue per
-setup (SQLite alone; PostgreSQL + Elasticsearch), realistic records, and the real servers they run
+"""Fixtures shared by every test package: a union index per implementation (``engine``), a catalogue
+per setup (SQLite alone; PostgreSQL + Elasticsearch), realistic records, and the real servers they run
 against (Elasticsearch, PostgreSQL)."""
 
 from __future__ import annotations
@@ -15,20 +15,21 @@ import pytest
 from tests.support.postgres import Cluster, fresh_database, running_cluster
 from unicat.catalogue import Catalogue
 from unicat.compiled import stale_modules
-from unicat.engine import Engine
 from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.engines.postgresql import PostgresDatabase
 from unicat.engines.sqlite import SqliteEngine
 from unicat.model import Holding, SourceRef, UnionRecord
 from unicat.ports.database import Database
+from unicat.ports.union_index import UnionIndex
 from unicat.settings import Settings
 from unicat.stores.accounts import SqlAccountStore
 from unicat.stores.contributions import SqlContributionStore
+from unicat.stores.records import SqlRecordStore
 
 # Markers for what each test needs beyond Python and SQLite, set from its fixtures.
 pytest_plugins = ["tests.support.markers"]
 
-EngineFactory = Callable[..., Engine]
+EngineFactory = Callable[..., UnionIndex]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -64,17 +65,17 @@ class EngineContext:
         return str(self.request.getfixturevalue("postgres_database_url"))
 
 
-def _sqlite_engine(context: EngineContext, **settings: Any) -> Engine:
+def _sqlite_engine(context: EngineContext, **settings: Any) -> UnionIndex:
     return SqliteEngine(context.tmp_path / "engine" / "unicat.db", Settings().replace(**settings))
 
 
-def _elasticsearch_engine(context: EngineContext, **settings: Any) -> Engine:
+def _elasticsearch_engine(context: EngineContext, **settings: Any) -> UnionIndex:
     # Every engine of one test shares one catalogue (its index prefix), as SQLite engines share a file.
     url = f"{context.elasticsearch_url}/{context.name}"
     return ElasticsearchEngine(url, Settings(engine_url=url).replace(**settings))
 
 
-def _discard(engines: Sequence[Engine]) -> None:
+def _discard(engines: Sequence[UnionIndex]) -> None:
     """Close a test's engines; an Elasticsearch catalogue is deleted too, since the node outlives it."""
     for engine in engines:
         if isinstance(engine, ElasticsearchEngine):
@@ -85,7 +86,7 @@ def _discard(engines: Sequence[Engine]) -> None:
 
 
 # Every engine the conformance suite runs against: (id, factory(context, **settings)).
-ENGINES: list[tuple[str, Callable[..., Engine]]] = [
+ENGINES: list[tuple[str, Callable[..., UnionIndex]]] = [
     ("sqlite", _sqlite_engine),
     ("elasticsearch", _elasticsearch_engine),
 ]
@@ -94,11 +95,11 @@ ENGINES: list[tuple[str, Callable[..., Engine]]] = [
 @pytest.fixture(params=[factory for _, factory in ENGINES], ids=[name for name, _ in ENGINES])
 def engine_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EngineFactory]:
     """Opens fresh engines of one implementation (with settings changes); closes them after the test."""
-    opened: list[Engine] = []
+    opened: list[UnionIndex] = []
     context = EngineContext(request, tmp_path)
 
-    def open_engine(**settings: Any) -> Engine:
-        engine: Engine = request.param(context, **settings)
+    def open_engine(**settings: Any) -> UnionIndex:
+        engine: UnionIndex = request.param(context, **settings)
         opened.append(engine)
         return engine
 
@@ -107,7 +108,7 @@ def engine_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[E
 
 
 @pytest.fixture
-def engine(engine_factory: EngineFactory) -> Engine:
+def engine(engine_factory: EngineFactory) -> UnionIndex:
     """A fresh, empty engine with default settings."""
     return engine_factory()
 
@@ -115,15 +116,22 @@ def engine(engine_factory: EngineFactory) -> Engine:
 CatalogueFactory = Callable[..., Catalogue]
 
 
-def stores_beside(engine: Engine, context: EngineContext) -> Catalogue:
+def stores_beside(engine: UnionIndex, context: EngineContext) -> Catalogue:
     """A catalogue of ``engine`` and its stores, as each setup has them: the SQLite engine's own file
     (SQLite alone), or this test's PostgreSQL database beside Elasticsearch."""
     database: Database
     if isinstance(engine, SqliteEngine):
         database = engine.database
     else:
+        assert isinstance(engine, ElasticsearchEngine)
         database = PostgresDatabase(context.postgres_database_url, engine.settings)
-    return Catalogue(engine, SqlAccountStore(database), SqlContributionStore(database), database)
+    return Catalogue(
+        index=engine,
+        records=SqlRecordStore(database),
+        accounts=SqlAccountStore(database),
+        contributions=SqlContributionStore(database),
+        database=database,
+    )
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ Passwords are hashed with scrypt (RFC 7914, in Python's standard library): memor
 a stolen hash costs memory as well as time on every try. Each hash carries its own parameters and
 salt (``scrypt$N$r$p$salt$hash``, base64), so the cost can be raised later and older hashes still
 verify (:func:`needs_rehash` says when to store a new one at the next sign-in). Sessions are random
-tokens the browser keeps in a cookie; the engine stores only their SHA-256, so a copy of the
+tokens the browser keeps in a cookie; the store keeps only their SHA-256, so a copy of the
 database does not let anyone sign in as anybody.
 
 Every value a person types is checked here with a message that says what is wrong, so the CLI and
@@ -180,7 +180,7 @@ def needs_rehash(stored: str) -> bool:
 
 # -- sessions ----------------------------------------------------------------------------------------
 def token_hash(token: str) -> str:
-    """What the engine stores of a session token."""
+    """What the account store keeps of a session token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 

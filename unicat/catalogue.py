@@ -1,9 +1,10 @@
 """The catalogue a command or the web app works on: the ports it is made of, opened together.
 
-The engine holds the source records, harvest state and the union index; the stores hold accounts and
-what readers add, in the database (SQLite embedded, or PostgreSQL), never in the search engine. With
-the embedded default one SQLite file holds everything and the engine and the stores share its
-connections.
+The union index is the search engine's (SQLite FTS5 or Elasticsearch) and can always be rebuilt; the
+stores hold everything that must not be lost (source records, harvest state, quarantine, decisions,
+the OAI-PMH feed's history, accounts, what readers add) in the database: SQLite embedded, or
+PostgreSQL. With the embedded default one SQLite file holds everything and the index and the stores
+share its connections.
 """
 
 from __future__ import annotations
@@ -11,17 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from unicat.closing import ClosedOnExit
-from unicat.engine import Engine
 from unicat.ports.accounts import AccountStore
 from unicat.ports.contributions import ContributionStore
 from unicat.ports.database import Database
+from unicat.ports.records import RecordStore
+from unicat.ports.union_index import UnionIndex
+from unicat.union_generation import UnionFeed
 
 
 @dataclass(frozen=True, slots=True)
 class Catalogue(ClosedOnExit):
     """The ports of one catalogue; closing it closes what it opened."""
 
-    engine: Engine
+    index: UnionIndex
+    records: RecordStore
     accounts: AccountStore
     contributions: ContributionStore
     database: Database
@@ -30,9 +34,14 @@ class Catalogue(ClosedOnExit):
     def store_url(self) -> str:
         return self.database.url
 
+    @property
+    def feed(self) -> UnionFeed:
+        """The union catalogue as an OAI-PMH feed."""
+        return UnionFeed(self.records, self.index)
+
     def close(self) -> None:
-        """Close the engine, then the database (which the SQLite engine may have been running on)."""
+        """Close the index, then the database (which the SQLite index may have been running on)."""
         try:
-            self.engine.close()
+            self.index.close()
         finally:
             self.database.close()

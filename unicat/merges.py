@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.errors import BadParameter
 from unicat.model import MergeDecision, SourceRef, UnionRecord
 
@@ -32,12 +32,12 @@ RULE_NAMES = {
 """How each merge rule reads for a librarian (the rule names are those stored in ``merge``)."""
 
 
-def union_record(engine: Engine, union_id: str, param: str = "record") -> UnionRecord:
+def union_record(catalogue: Catalogue, union_id: str, param: str = "record") -> UnionRecord:
     """The union record of ``union_id`` (following a redirect), or a :class:`BadParameter`."""
-    record = engine.get_union_record(union_id)
+    record = catalogue.index.get_union_record(union_id)
     if record is None:
-        moved = engine.resolve_redirect(union_id)
-        record = engine.get_union_record(moved) if moved else None
+        moved = catalogue.records.resolve_redirect(union_id)
+        record = catalogue.index.get_union_record(moved) if moved else None
     if record is None:
         raise BadParameter(param, f"no union record {union_id!r}")
     return record
@@ -51,10 +51,10 @@ def _reason(reason: str) -> str:
 
 
 def split_member(
-    engine: Engine, union_id: str, member: SourceRef, *, reason: str = "", by: str = ""
+    catalogue: Catalogue, union_id: str, member: SourceRef, *, reason: str = "", by: str = ""
 ) -> list[MergeDecision]:
     """Keep ``member`` apart from every other member of the union record ``union_id``."""
-    record = union_record(engine, union_id)
+    record = union_record(catalogue, union_id)
     if member not in record.sources:
         members = ", ".join(f"{ref.source}:{ref.local_id}" for ref in record.sources)
         raise BadParameter("member", f"{member.source}:{member.local_id} is not in {record.id} ({members})")
@@ -62,28 +62,30 @@ def split_member(
         raise BadParameter("member", f"{record.id} has one member only: there is nothing to split")
     text = _reason(reason)
     return [
-        engine.save_merge_decision(MergeDecision("split", member, other, text, by))
+        catalogue.records.save_merge_decision(MergeDecision("split", member, other, text, by))
         for other in record.sources
         if other != member
     ]
 
 
 def force_merge(
-    engine: Engine, union_id: str, other_id: str, *, reason: str = "", by: str = ""
+    catalogue: Catalogue, union_id: str, other_id: str, *, reason: str = "", by: str = ""
 ) -> MergeDecision:
     """Make the union records ``union_id`` and ``other_id`` one edition."""
-    first, second = union_record(engine, union_id), union_record(engine, other_id, "other")
+    first, second = union_record(catalogue, union_id), union_record(catalogue, other_id, "other")
     if first.id == second.id:
         raise BadParameter("other", f"{union_id} and {other_id} are one union record already")
-    return engine.save_merge_decision(
+    return catalogue.records.save_merge_decision(
         MergeDecision("force", first.sources[0], second.sources[0], _reason(reason), by)
     )
 
 
-def decisions_about(engine: Engine, record: UnionRecord) -> list[MergeDecision]:
+def decisions_about(catalogue: Catalogue, record: UnionRecord) -> list[MergeDecision]:
     """The stored decisions that name a member of ``record``, oldest first."""
     members = {ref.key for ref in record.sources}
-    return [d for d in engine.merge_decisions() if d.first.key in members or d.second.key in members]
+    return [
+        d for d in catalogue.records.merge_decisions() if d.first.key in members or d.second.key in members
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +105,9 @@ class MergeExplanation:
         }
 
 
-def explain(engine: Engine, record: UnionRecord) -> MergeExplanation:
+def explain(catalogue: Catalogue, record: UnionRecord) -> MergeExplanation:
     rules = [(rule.rule, rule.key, RULE_NAMES.get(rule.rule, rule.rule)) for rule in record.merge]
-    return MergeExplanation(record, rules, decisions_about(engine, record))
+    return MergeExplanation(record, rules, decisions_about(catalogue, record))
 
 
 def format_explanation(explanation: MergeExplanation) -> str:

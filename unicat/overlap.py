@@ -3,7 +3,7 @@ each library shares with each other one, and what only it holds (a collection-po
 would the network lose without this library, whom could it borrow from).
 
 Counts are of union records (editions: the copies every library holds of one edition are one
-record), computed by the engine over the whole union index (``Engine.library_overlap``).
+record), computed over the whole union index (``UnionIndex.library_overlap``).
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from unicat.engine import Engine
 from unicat.errors import BadParameter, choice_of
 from unicat.model import QUARANTINE_STAGES, SOURCE_CODE_RE, QuarantineEntry, QuarantineStage
+from unicat.ports.records import QuarantineStore
 from unicat.status import printable, quarantine_json
 
 DEFAULT_PAGE_SIZE = 50
@@ -89,23 +89,21 @@ def check_source(param: str, text: str) -> str:
     return text
 
 
-def quarantine_page(engine: Engine, wanted: QuarantineFilter) -> QuarantinePage:
+def quarantine_page(store: QuarantineStore, wanted: QuarantineFilter) -> QuarantinePage:
     """The entries ``wanted`` asks for, with the counts that say how many there are in all.
 
     An unknown source is not an error: it simply has nothing quarantined.
     """
     counts = [
         QuarantineCount(source, stage, count)
-        for (source, stage), count in sorted(engine.quarantine_counts().items())
+        for (source, stage), count in sorted(store.quarantine_counts().items())
     ]
     total = sum(
         c.count
         for c in counts
         if wanted.source in (None, c.source) and wanted.stage in (None, c.stage)
     )  # fmt: skip
-    entries = engine.list_quarantine(
-        wanted.source, wanted.page_size, stage=wanted.stage, offset=wanted.offset
-    )
+    entries = store.list_quarantine(wanted.source, wanted.page_size, stage=wanted.stage, offset=wanted.offset)
     return QuarantinePage(wanted, total, entries, counts)
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from unicat.catalogue import Catalogue
 from unicat.clock import format_time, parse_time
-from unicat.engine import Engine
 from unicat.model import QUARANTINE_STAGES, HarvestRun, QuarantineEntry, QuarantineStage, Source
+from unicat.ports.records import RecordStore
 
 RECENT_QUARANTINE = 10
 DEFAULT_HISTORY = 10
@@ -176,6 +177,7 @@ def quarantine_json(entry: QuarantineEntry) -> dict[str, Any]:
 @dataclass(frozen=True, slots=True)
 class CatalogueStatus:
     engine: str
+    store: str
     generated: str
     union_records: int
     quarantined: int
@@ -191,6 +193,7 @@ class CatalogueStatus:
     def to_json(self) -> dict[str, Any]:
         return {
             "engine": self.engine,
+            "store": self.store,
             "generated": self.generated,
             "union_records": self.union_records,
             "quarantined": self.quarantined,
@@ -249,19 +252,19 @@ def scheduled_after(source: Source, run: HarvestRun) -> datetime | None:
 
 
 def source_status(
-    engine: Engine,
+    store: RecordStore,
     source: Source,
     history: int,
     now: datetime,
     quarantine_counts: Mapping[tuple[str, QuarantineStage], int] | None = None,
 ) -> SourceStatus:
     """Everything :func:`catalogue_status` tells about one source (``quarantine_counts``: the
-    engine's, when the caller already read them for every source)."""
+    store's, when the caller already read them for every source)."""
     if quarantine_counts is None:
-        quarantine_counts = engine.quarantine_counts()
-    counts = engine.source_counts(source.code)
-    runs = engine.harvest_history(source.code, limit=max(history, _ERROR_LOOKBACK))
-    success = engine.last_successful_harvest(source.code)
+        quarantine_counts = store.quarantine_counts()
+    counts = store.source_counts(source.code)
+    runs = store.harvest_history(source.code, limit=max(history, _ERROR_LOOKBACK))
+    success = store.last_successful_harvest(source.code)
     return SourceStatus(
         code=source.code,
         name=source.name,
@@ -270,7 +273,7 @@ def source_status(
         oai_url=source.oai_url,
         live=counts.live,
         deleted=counts.deleted,
-        quarantined=engine.count_quarantine(source.code),
+        quarantined=store.count_quarantine(source.code),
         last_run=runs[0] if runs else None,
         last_success=success,
         health=source_health(source, runs, success, now),
@@ -288,7 +291,7 @@ def source_status(
 
 
 def catalogue_status(
-    engine: Engine,
+    catalogue: Catalogue,
     codes: Sequence[str] = (),
     *,
     history: int = DEFAULT_HISTORY,
@@ -301,21 +304,23 @@ def catalogue_status(
     totals stay catalogue-wide.
     """
     moment = (now or datetime.now(UTC)).astimezone(UTC)
+    store = catalogue.records
     if codes:
-        sources = [engine.get_source(code) for code in dict.fromkeys(codes)]
-        entries = [e for s in sources for e in engine.list_quarantine(s.code, limit=RECENT_QUARANTINE)]
+        sources = [store.get_source(code) for code in dict.fromkeys(codes)]
+        entries = [e for s in sources for e in store.list_quarantine(s.code, limit=RECENT_QUARANTINE)]
         entries.sort(key=lambda entry: entry.created or "", reverse=True)
         recent = entries[:RECENT_QUARANTINE]
     else:
-        sources = engine.list_sources()
-        recent = engine.list_quarantine(limit=RECENT_QUARANTINE)
-    stage_counts = engine.quarantine_counts()
+        sources = store.list_sources()
+        recent = store.list_quarantine(limit=RECENT_QUARANTINE)
+    stage_counts = store.quarantine_counts()
     return CatalogueStatus(
-        engine=engine.url,
+        engine=catalogue.index.url,
+        store=catalogue.store_url,
         generated=format_time(moment),
-        union_records=engine.union_count(),
-        quarantined=engine.count_quarantine(),
-        sources=[source_status(engine, source, history, moment, stage_counts) for source in sources],
+        union_records=catalogue.index.union_count(),
+        quarantined=store.count_quarantine(),
+        sources=[source_status(store, source, history, moment, stage_counts) for source in sources],
         recent_quarantine=recent,
         history_limit=history,
     )
@@ -396,7 +401,7 @@ def _history_lines(source: SourceStatus) -> list[str]:
 
 def format_status(status: CatalogueStatus, *, history: bool = False) -> str:
     """A plain-text table for terminals and logs; with ``history``, each source's latest runs too."""
-    lines = [f"engine: {status.engine}", f"union records: {status.union_records:,}"]
+    lines = [f"engine: {status.engine}", f"store: {status.store}", f"union records: {status.union_records:,}"]
     lines.append(f"quarantined records: {status.quarantined:,}")
     if not status.sources:
         lines.append("no sources yet: add one with `unicat source add` or `unicat import`")

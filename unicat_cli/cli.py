@@ -20,10 +20,10 @@ from pathlib import Path
 from unicat import __version__
 from unicat.accounts import User
 from unicat.catalogue import Catalogue
-from unicat.engine import Engine
 from unicat.errors import BadParameter, SourceNotFound, UnicatError, UserExists, UserNotFound
 from unicat.model import PROFILES, QUARANTINE_STAGES, Source, SourceRef, check_source_code
 from unicat.ports.accounts import AccountStore
+from unicat.ports.records import RecordStore
 from unicat.quarantine import DEFAULT_PAGE_SIZE
 from unicat.settings import Settings, settings_from_environment
 from unicat.status import DEFAULT_HISTORY, MAX_HISTORY, catalogue_status, format_status, printable
@@ -132,7 +132,8 @@ def _build_parser() -> argparse.ArgumentParser:
     index.add_argument(
         "--rebuild",
         action="store_true",
-        help="rebuild from scratch (the embedded engine always rebuilds, atomically)",
+        help="rebuild the union index from the record store (every run does, atomically: searches "
+        "see the old index until the new one is whole)",
     )
 
     serve = commands.add_parser("serve", help="serve the search app")
@@ -294,7 +295,7 @@ def _configure_logging(args: argparse.Namespace, settings: Settings) -> None:
 # -- commands ------------------------------------------------------------------------------------
 
 
-def _source_mapping(args: argparse.Namespace, engine: Engine, code: str) -> str | None:
+def _source_mapping(args: argparse.Namespace, store: RecordStore, code: str) -> str | None:
     """The override the saved source gets: the file given (checked now, against the source's
     profile), none with ``--no-mapping``, else the one the source already had."""
     from indexer.overrides import read_override, source_profile
@@ -304,7 +305,7 @@ def _source_mapping(args: argparse.Namespace, engine: Engine, code: str) -> str 
     if args.no_mapping:
         return None
     try:
-        kept = engine.get_source(code).mapping
+        kept = store.get_source(code).mapping
     except SourceNotFound:
         return None
     # The profile may have changed: the kept override must still hold for the new one.
@@ -313,7 +314,7 @@ def _source_mapping(args: argparse.Namespace, engine: Engine, code: str) -> str 
 
 
 def cmd_source(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
-    engine = catalogue.engine
+    store = catalogue.records
     if args.source_command == "add":
         code = check_source_code(args.code)
         source = Source(
@@ -324,13 +325,13 @@ def cmd_source(args: argparse.Namespace, settings: Settings, catalogue: Catalogu
             set_spec=args.set_spec,
             profile=args.profile,
             harvest_interval=parse_duration(args.interval) if args.interval else None,
-            mapping=_source_mapping(args, engine, code),
+            mapping=_source_mapping(args, store, code),
         )
-        engine.save_source(source)
+        store.save_source(source)
         override = f", profile override from {args.mapping}" if args.mapping else ""
         echo(f"source {source.code} saved ({source.profile}, {source.oai_url or 'file imports'}{override})")
         return EXIT_OK
-    sources = engine.list_sources()
+    sources = store.list_sources()
     if args.json:
         echo(json.dumps([source.to_json() for source in sources], ensure_ascii=False, indent=2))
     elif not sources:
@@ -345,20 +346,20 @@ def cmd_source(args: argparse.Namespace, settings: Settings, catalogue: Catalogu
 def cmd_import(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
     from harvester.importer import import_files
 
-    engine = catalogue.engine
+    store = catalogue.records
     code = check_source_code(args.code)
     try:
-        source = engine.get_source(code)
+        source = store.get_source(code)
     except SourceNotFound:
         source = Source(code=code, name=args.name or code, profile=args.profile or "marc21")
-        engine.save_source(source)
+        store.save_source(source)
         echo(f"new source {code} ({source.profile})")
     for path in args.files:
         if not path.is_file():
             raise BadParameter("FILE", f"{path} is not a readable file")
     progress = ProgressLine()
     report = import_files(
-        engine,
+        store,
         source,
         args.files,
         on_progress=lambda count: progress.update(f"importing {code}: {count:,} records"),
@@ -372,11 +373,11 @@ def cmd_import(args: argparse.Namespace, settings: Settings, catalogue: Catalogu
 
 
 def cmd_harvest(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
-    engine = catalogue.engine
+    store = catalogue.records
     if args.codes:
-        sources = [engine.get_source(code) for code in args.codes]
+        sources = [store.get_source(code) for code in args.codes]
     else:
-        sources = [source for source in engine.list_sources() if source.oai_url]
+        sources = [source for source in store.list_sources() if source.oai_url]
     not_oai = [source.code for source in sources if not source.oai_url]
     if not_oai:
         raise BadParameter("CODE", f"{', '.join(not_oai)} has no OAI-PMH URL (it is fed by `unicat import`)")
@@ -389,19 +390,17 @@ def cmd_harvest(args: argparse.Namespace, settings: Settings, catalogue: Catalog
         raise BadParameter(
             "--until", "--from and --until must have the same granularity (both days or both seconds)"
         )
-    failed = harvest_step(engine, settings, sources, full=args.full, from_=from_, until=until)
+    failed = harvest_step(store, settings, sources, full=args.full, from_=from_, until=until)
     return EXIT_PARTIAL if failed else EXIT_OK
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
-    engine = catalogue.engine
-    index_step(engine)
+    index_step(catalogue)
     return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
-    engine = catalogue.engine
-    status = catalogue_status(engine, args.codes, history=args.runs)
+    status = catalogue_status(catalogue, args.codes, history=args.runs)
     if args.json:
         echo(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -421,7 +420,7 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings, catalogue: Cata
         quarantine_page,
     )
 
-    engine = catalogue.engine
+    store = catalogue.records
     stage = check_stage("--stage", args.stage) if args.stage else None
     if args.quarantine_command == "list":
         wanted = QuarantineFilter(
@@ -430,7 +429,7 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings, catalogue: Cata
             page=check_whole_number("--page", args.page, 1, MAX_PAGE),
             page_size=check_whole_number("--page-size", args.page_size, 1, MAX_PAGE_SIZE),
         )
-        page = quarantine_page(engine, wanted)
+        page = quarantine_page(store, wanted)
         if args.json:
             echo(json.dumps(page.to_json(), ensure_ascii=False, indent=2))
         else:
@@ -439,11 +438,11 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings, catalogue: Cata
     code = check_source("CODE", args.source)
     if args.quarantine_command == "drop":
         stages = (stage,) if stage else QUARANTINE_STAGES
-        found = [e for i in args.local_ids for e in engine.get_quarantined(code, i) if e.stage in stages]
-        engine.remove_quarantine(code, args.local_ids, stages)
+        found = [e for i in args.local_ids for e in store.get_quarantined(code, i) if e.stage in stages]
+        store.remove_quarantine(code, args.local_ids, stages)
         echo(f"dropped {len(found):,} quarantine entries of {code}")
         return EXIT_OK
-    entries = [e for e in engine.get_quarantined(code, args.local_id) if stage is None or e.stage == stage]
+    entries = [e for e in store.get_quarantined(code, args.local_id) if stage is None or e.stage == stage]
     if not entries:
         raise UnicatError(
             f"{code} has no quarantined record {args.local_id!r}"
@@ -466,16 +465,15 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings, catalogue: Cata
 def cmd_merge(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
     from unicat import merges
 
-    engine = catalogue.engine
     if args.merge_command == "show":
-        explanation = merges.explain(engine, merges.union_record(engine, args.union_id, "UNION_ID"))
+        explanation = merges.explain(catalogue, merges.union_record(catalogue, args.union_id, "UNION_ID"))
         if args.json:
             echo(json.dumps(explanation.to_json(), ensure_ascii=False, indent=2))
         else:
             echo(merges.format_explanation(explanation))
         return EXIT_OK
     if args.merge_command == "list":
-        decisions = engine.merge_decisions()
+        decisions = catalogue.records.merge_decisions()
         if args.json:
             echo(json.dumps([d.to_json() for d in decisions], ensure_ascii=False, indent=2))
         else:
@@ -483,12 +481,14 @@ def cmd_merge(args: argparse.Namespace, settings: Settings, catalogue: Catalogue
         return EXIT_OK
     if args.merge_command == "split":
         member = SourceRef.parse(args.member, "SOURCE:LOCAL_ID")
-        saved = merges.split_member(engine, args.union_id, member, reason=args.reason, by=args.by)
+        saved = merges.split_member(catalogue, args.union_id, member, reason=args.reason, by=args.by)
         echo("\n".join(merges.format_decision(decision) for decision in saved))
     elif args.merge_command == "force":
-        saved_one = merges.force_merge(engine, args.union_id, args.other_id, reason=args.reason, by=args.by)
+        saved_one = merges.force_merge(
+            catalogue, args.union_id, args.other_id, reason=args.reason, by=args.by
+        )
         echo(merges.format_decision(saved_one))
-    elif not engine.remove_merge_decision(args.decision_id):
+    elif not catalogue.records.remove_merge_decision(args.decision_id):
         raise BadParameter("ID", f"no merge decision #{args.decision_id}; `unicat merge list` lists them")
     else:
         echo(f"forgot decision #{args.decision_id}")
@@ -576,8 +576,7 @@ def cmd_users(args: argparse.Namespace, settings: Settings, catalogue: Catalogue
 def cmd_export(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
     from unicat.export import write_jsonl, write_marcxml
 
-    engine = catalogue.engine
-    records = engine.iter_union_records()
+    records = catalogue.index.iter_union_records()
     if args.format == "jsonl":
         if args.out:
             with args.out.open("w", encoding="utf-8") as text_out:
@@ -632,7 +631,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings, catalogue: Catalog
         f"{report.reports:,} reports, {report.moderation_actions:,} moderation actions, "
         f"{report.lists:,} reading lists and {report.list_entries:,} list entries to "
         f"{target_settings.engine_url} (store {target.store_url})"
-        + ("" if report.stores_copied else "; the store is shared, so its accounts and readers' data stay")
+        + ("" if report.stores_copied else "; the store is shared, so everything but the union index stays")
     )
     return EXIT_OK
 

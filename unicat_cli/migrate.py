@@ -2,11 +2,11 @@
 network outgrows one machine): sources, source records with their raw bytes, harvest history (so the next
 harvest stays incremental), quarantine, librarians' merge decisions, union records with their stable
 ids, redirects, the OAI-PMH feed (its datestamps and deleted records), accounts (with their
-numbers; sessions are not copied: people sign in again on the new engine), and what readers added
+numbers; sessions are not copied: people sign in again on the new catalogue), and what readers added
 (comments, ratings, tags, reports, the moderation log, reading lists and their entries), with their
 ids and times, so that links to a comment or a list keep working. Accounts and readers' data are in
-the store: when the target shares the source's store (a new index beside the same database), they stay
-where they are and are not copied.
+the store: when the target shares the source's store (a new index beside the same database), only the
+union index is copied and everything else stays where it is.
 """
 
 from __future__ import annotations
@@ -70,25 +70,38 @@ def migrate(
     notify = on_progress or (lambda _what, _count: None)
     shared_store = source.store_url == target.store_url
     if not force and (
-        target.engine.list_sources()
-        or target.engine.union_count()
-        or (not shared_store and target.accounts.list_users())
+        target.index.union_count()
+        or (not shared_store and (target.records.list_sources() or target.accounts.list_users()))
     ):
         raise UnicatError(
-            f"the target {target.engine.url} (store {target.store_url}) is not empty; use --force to copy "
+            f"the target {target.index.url} (store {target.store_url}) is not empty; use --force to copy "
             "into it anyway"
         )
-    copied = _copy_engine(source, target, notify)
+    # The union index first: beside the same database it is all there is to copy.
+    union = target.index.replace_union_records(source.index.iter_union_records()).written
+    notify("union records", union)
     if shared_store:
-        return dataclasses.replace(copied, stores_copied=False)
+        return MigrationReport(
+            sources=0,
+            source_records=0,
+            harvest_runs=0,
+            quarantined=0,
+            union_records=union,
+            redirects=0,
+            stores_copied=False,
+        )
+    copied = dataclasses.replace(_copy_records(source, target, notify), union_records=union)
     readers = StoredReaders(source.accounts, source.contributions)
     counts: dict[str, Any] = copy_readers(readers, target.accounts, target.contributions, notify)
     return dataclasses.replace(copied, **counts)
 
 
-def _copy_engine(source: Catalogue, target: Catalogue, notify: Callable[[str, int], None]) -> MigrationReport:
-    """Sources, records, harvest history, quarantine, decisions, the union index and the OAI-PMH feed."""
-    old, new = source.engine, target.engine
+def _copy_records(
+    source: Catalogue, target: Catalogue, notify: Callable[[str, int], None]
+) -> MigrationReport:
+    """Sources, records, harvest history, quarantine, decisions, memberships, redirects and the OAI-PMH
+    feed: the record store, item by item."""
+    old, new = source.records, target.records
     sources = old.list_sources()
     for item in sources:
         new.save_source(item)
@@ -109,9 +122,9 @@ def _copy_engine(source: Catalogue, target: Catalogue, notify: Callable[[str, in
     for decision in decisions:  # oldest first, so the target keeps their order (ids are its own)
         new.save_merge_decision(decision)
     notify("merge decisions", len(decisions))
-    redirects = dict(old.iter_redirects())
-    union = new.replace_union_records(old.iter_union_records(), redirects)
-    notify("union records", union)
+    redirects = list(old.iter_redirects())
+    memberships = ((code, local_id, union_id) for (code, local_id), union_id in old.memberships().items())
+    new.restore_memberships(memberships, redirects)
     # The OAI-PMH feed as the source had it: the same datestamps and deleted records, so harvesters of
     # the catalogue need not start again after a switch of engine.
     feed = new.restore_oai_feed(old.iter_oai_items(), old.oai_generations(), old.oai_sets())
@@ -121,7 +134,7 @@ def _copy_engine(source: Catalogue, target: Catalogue, notify: Callable[[str, in
         source_records=copied,
         harvest_runs=len(runs),
         quarantined=len(quarantine),
-        union_records=union,
+        union_records=0,
         redirects=len(redirects),
         merge_decisions=len(decisions),
         oai_items=feed,

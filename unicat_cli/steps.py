@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, TextIO
 from aiohttp import web
 
 from unicat.catalogue import Catalogue
-from unicat.engine import Engine
 from unicat.model import Source
+from unicat.ports.records import RecordStore
 from unicat.settings import Settings
 from unicat_cli.progress import ProgressBoard, ProgressLine, bar, rate
 
@@ -32,7 +32,7 @@ def echo(text: str, stream: TextIO | None = None) -> None:
 
 
 def harvest_step(
-    engine: Engine,
+    store: RecordStore,
     settings: Settings,
     sources: Sequence[Source],
     *,
@@ -56,7 +56,7 @@ def harvest_step(
             force=progress.done,
         )
 
-    reports = harvest_all(engine, sources, settings, full=full, from_=from_, until=until, on_progress=show)
+    reports = harvest_all(store, sources, settings, full=full, from_=from_, until=until, on_progress=show)
     board.done()
     failed = 0
     for report in reports:
@@ -73,13 +73,14 @@ def harvest_step(
     return failed
 
 
-def index_step(engine: Engine) -> None:
+def index_step(catalogue: Catalogue) -> None:
     """Rebuild the union catalogue from the record store, with a progress line and a summary."""
     from indexer import run_index
 
     progress = ProgressLine()
     report = run_index(
-        engine,
+        catalogue.records,
+        catalogue.index,
         on_progress=lambda p: progress.update(f"indexing ({p.phase}): {p.done:,}/{p.total:,}"),
     )
     progress.done()
@@ -137,11 +138,9 @@ async def serve_forever(catalogue: Catalogue, settings: Settings, host: str, por
     from harvester.schedule import changed_anything, run_schedule
     from indexer import run_index
 
-    engine = catalogue.engine
-
     def after(reports: Sequence[HarvestReport]) -> None:
         if changed_anything(reports):
-            index = run_index(engine)
+            index = run_index(catalogue.records, catalogue.index)
             logger.info("re-indexed after scheduled harvests: %d union records", index.union_records)
 
     stop = asyncio.Event()
@@ -155,7 +154,7 @@ async def serve_forever(catalogue: Catalogue, settings: Settings, host: str, por
                 "Sign-in sessions use Secure cookies: serve this address over HTTPS (a reverse proxy), "
                 "or set cookie_secure = false for plain HTTP on a private network."
             )
-        schedule = asyncio.create_task(run_schedule(engine, settings, stop, after))
+        schedule = asyncio.create_task(run_schedule(catalogue.records, settings, stop, after))
         try:
             await stop.wait()
         finally:

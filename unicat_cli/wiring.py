@@ -1,4 +1,4 @@
-"""Which adapter each URL names: the factories that open the engine, the stores' database and the
+"""Which adapter each URL names: the factories that open the union index, the stores' database and the
 catalogue the settings name, and the one place that picks SQLite, PostgreSQL or Elasticsearch."""
 
 from __future__ import annotations
@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from unicat.catalogue import Catalogue
-from unicat.engine import Engine
 from unicat.errors import ConfigError
 from unicat.ports.database import Database
+from unicat.ports.union_index import UnionIndex
 from unicat.settings import Settings
 from unicat.stores.accounts import SqlAccountStore
 from unicat.stores.contributions import SqlContributionStore
+from unicat.stores.records import SqlRecordStore
 
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 
@@ -24,8 +25,8 @@ def sqlite_path(url: str) -> Path:
     return Path(url[len(prefix) :])
 
 
-def open_engine(settings: Settings) -> Engine:
-    """Open the engine named by ``settings.engine_url`` on its own; creates or migrates its schema."""
+def open_index(settings: Settings) -> UnionIndex:
+    """Open the union index named by ``settings.engine_url`` on its own; creates or migrates its schema."""
     url = settings.engine_url
     if url.startswith("sqlite:"):
         from unicat.engines.sqlite import SqliteEngine
@@ -52,33 +53,41 @@ def open_database(url: str, settings: Settings) -> Database:
 
 
 def open_catalogue(settings: Settings) -> Catalogue:
-    """Open the store's database and the engine; where both name one SQLite file, the engine runs on
-    the stores' connections (one file, one writer)."""
+    """Open the stores' database and the union index; where both name one SQLite file, the index runs
+    on the stores' connections (one file, one writer)."""
     database = open_database(settings.resolved_store_url, settings)
     try:
-        engine = _engine_beside(database, settings)
+        index = _index_beside(database, settings)
     except BaseException:
         database.close()
         raise
-    catalogue = Catalogue(engine, SqlAccountStore(database), SqlContributionStore(database), database)
-    _hand_over_readers(catalogue)
+    catalogue = Catalogue(
+        index=index,
+        records=SqlRecordStore(database),
+        accounts=SqlAccountStore(database),
+        contributions=SqlContributionStore(database),
+        database=database,
+    )
+    _hand_over(catalogue)
     return catalogue
 
 
-def _hand_over_readers(catalogue: Catalogue) -> None:
-    """An Elasticsearch catalogue written before the stores existed gives its readers' data to the store."""
+def _hand_over(catalogue: Catalogue) -> None:
+    """An Elasticsearch catalogue written before the stores existed gives the store what it kept in the
+    search engine: readers' data (schema 6 and 7), then records, harvest state and the feed (up to 9)."""
     from unicat.engines.elasticsearch import ElasticsearchEngine
 
-    engine = catalogue.engine
-    if isinstance(engine, ElasticsearchEngine):
+    index = catalogue.index
+    if isinstance(index, ElasticsearchEngine):
         try:
-            engine.hand_over_readers(catalogue.accounts, catalogue.contributions, catalogue.store_url)
+            index.hand_over_readers(catalogue.accounts, catalogue.contributions, catalogue.store_url)
+            index.hand_over_records(catalogue.records, catalogue.store_url)
         except BaseException:
             catalogue.close()
             raise
 
 
-def _engine_beside(database: Database, settings: Settings) -> Engine:
+def _index_beside(database: Database, settings: Settings) -> UnionIndex:
     from unicat.engines.sqlite.database import SqliteDatabase
 
     url = settings.engine_url
@@ -88,4 +97,4 @@ def _engine_beside(database: Database, settings: Settings) -> Engine:
             from unicat.engines.sqlite import SqliteEngine
 
             return SqliteEngine(path, settings, database)
-    return open_engine(settings)
+    return open_index(settings)

@@ -18,13 +18,13 @@ log = logging.getLogger(__name__)
 
 
 def _ping(catalogue: Catalogue) -> None:
-    """Ask the engine, then the store's database (they are one file with the embedded default)."""
-    catalogue.engine.ping()
+    """Ask the union index, then the store's database (one file with the embedded default)."""
+    catalogue.index.ping()
     catalogue.database.ping()
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 once the engine and the store answer a ping; 503 with the reason otherwise (for load
+    """200 once the union index and the store answer a ping; 503 with the reason otherwise (for load
     balancers)."""
     try:
         await in_thread(request.app, _ping, request.app[CATALOGUE])

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from search_app.errors import RecordNotFound
 from search_app.readers.reader_data import rating_summaries, tagged_ids
-from search_app.state import CATALOGUE, ENGINE, SETTINGS, SOURCES, in_thread
+from search_app.state import CATALOGUE, INDEX, RECORDS, SETTINGS, SOURCES, in_thread
 from search_app.timing import add_engine_time
 from unicat.catalogue import Catalogue
 from unicat.model import UnionRecord
@@ -52,19 +52,29 @@ def _search(catalogue: Catalogue, query: SearchQuery) -> tuple[SearchResult, dic
     if tags:
         filters = {name: values for name, values in query.filters.items() if name != TAG_FILTER}
         query = dataclasses.replace(query, filters=filters, ids=tagged_ids(catalogue, tags))
-    result = catalogue.engine.search(query)
+    result = catalogue.index.search(query)
     return result, rating_summaries(catalogue, [hit.id for hit in result.hits])
+
+
+async def find_live_id(request: web.Request, record_id: str) -> str:
+    """The live union id a change on ``record_id`` is made on (itself, or where it now lives when it
+    was merged away), asked of the record store alone; :class:`RecordNotFound` else."""
+    if len(record_id) > MAX_ID_LENGTH:
+        raise RecordNotFound(record_id[:MAX_ID_LENGTH] + "…")
+    found = await in_thread(request.app, request.app[RECORDS].live_union_id, record_id)
+    if found is None:
+        raise RecordNotFound(record_id)
+    return found
 
 
 async def find_record(request: web.Request, record_id: str) -> UnionRecord | str:
     """The record, or the id it now lives under when it was merged away; :class:`RecordNotFound` else."""
     if len(record_id) > MAX_ID_LENGTH:
         raise RecordNotFound(record_id[:MAX_ID_LENGTH] + "…")
-    engine = request.app[ENGINE]
-    record = await in_thread(request.app, engine.get_union_record, record_id)
+    record = await in_thread(request.app, request.app[INDEX].get_union_record, record_id)
     if record is not None:
         return record
-    target = await in_thread(request.app, engine.resolve_redirect, record_id)
+    target = await in_thread(request.app, request.app[RECORDS].resolve_redirect, record_id)
     if target is None or target == record_id:
         raise RecordNotFound(record_id)
     return target

@@ -15,7 +15,7 @@ from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.readers.reading_lists import lists_for_record_page
 from search_app.readers.record_readers import readers_context
 from search_app.render import render
-from search_app.state import ENGINE, LABELS, SETTINGS, SOURCES, in_thread
+from search_app.state import INDEX, LABELS, SETTINGS, SOURCES, in_thread
 from unicat.model import UnionRecord
 from unicat.query import MAX_PAGE
 
@@ -61,7 +61,7 @@ SORT_LABELS = {
 async def home(request: web.Request) -> web.Response:
     """The front page: what the catalogue holds and who contributes to it."""
     sources = await request.app[SOURCES].by_code()
-    count = await in_thread(request.app, request.app[ENGINE].union_count)
+    count = await in_thread(request.app, request.app[INDEX].union_count)
     libraries = sorted(sources.values(), key=lambda source: source.name.casefold())
     return render(request, "home.html", {"record_count": count, "libraries": libraries, "q": ""})
 
@@ -123,7 +123,7 @@ async def record_page(
         "coded_data": coded_data(found, request.app[LABELS]),
         "library_names": names,
         "holdings": holdings_by_library(found, names, first=own_library(request)),
-        "editions": await in_thread(request.app, request.app[ENGINE].get_union_records, editions)
+        "editions": await in_thread(request.app, request.app[INDEX].get_union_records, editions)
         if editions
         else [],
         "comment_error": None,

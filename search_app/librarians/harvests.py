@@ -16,7 +16,7 @@ from aiohttp import web
 
 from search_app.catalogue.fetch import query_lists
 from search_app.render import render
-from search_app.state import ENGINE, in_thread
+from search_app.state import CATALOGUE, in_thread
 from search_app.timing import add_engine_time
 from unicat.errors import BadParameter, SourceNotFound
 from unicat.model import SOURCE_CODE_RE
@@ -74,12 +74,12 @@ def parse_status_params(params: Mapping[str, Sequence[str]]) -> StatusParams:
 
 
 async def fetch_status(request: web.Request) -> tuple[StatusParams, CatalogueStatus]:
-    """The request's parameters and the status they ask for, collected in the engine's thread pool."""
+    """The request's parameters and the status they ask for, collected in the app's thread pool."""
     params = parse_status_params(query_lists(request))
     started = time.perf_counter()
-    engine = request.app[ENGINE]
+    catalogue = request.app[CATALOGUE]
     try:
-        status = await in_thread(request.app, catalogue_status, engine, params.codes, history=params.runs)
+        status = await in_thread(request.app, catalogue_status, catalogue, params.codes, history=params.runs)
     except SourceNotFound as exc:
         raise BadParameter("source", f"there is no source with code {exc.code!r}") from None
     add_engine_time(request, started)

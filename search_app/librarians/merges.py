@@ -23,7 +23,7 @@ from search_app.catalogue.fetch import find_record
 from search_app.librarians.reindex import REINDEXER
 from search_app.links import api_record_url, merge_desk_url
 from search_app.render import render
-from search_app.state import ENGINE, SOURCES, in_thread
+from search_app.state import CATALOGUE, RECORDS, SOURCES, in_thread
 from unicat import merges
 from unicat.errors import BadParameter
 from unicat.model import SourceRef
@@ -42,7 +42,7 @@ async def record_merge(request: web.Request) -> web.Response:
     found = await find_record(request, request.match_info["id"])
     if isinstance(found, str):
         raise web.HTTPMovedPermanently(merge_desk_url(found))
-    explanation = await in_thread(request.app, merges.explain, request.app[ENGINE], found)
+    explanation = await in_thread(request.app, merges.explain, request.app[CATALOGUE], found)
     context = {
         "q": "",
         "explanation": explanation,
@@ -56,7 +56,7 @@ async def record_merge(request: web.Request) -> web.Response:
 
 async def decisions(request: web.Request) -> web.Response:
     """Every decision, newest first."""
-    stored = await in_thread(request.app, request.app[ENGINE].merge_decisions)
+    stored = await in_thread(request.app, request.app[RECORDS].merge_decisions)
     context = {
         "q": "",
         "decisions": list(reversed(stored)),
@@ -83,7 +83,7 @@ async def decide(request: web.Request) -> web.Response:
     action = _field(form, "action")
     if action not in ACTIONS:
         raise BadParameter("action", f"one of {', '.join(ACTIONS)}")
-    engine = request.app[ENGINE]
+    catalogue = request.app[CATALOGUE]
     reason, by = _field(form, "reason", required=False), _field(form, "by", required=False)
     librarian = viewer(request).user
     if not by and librarian is not None:
@@ -92,17 +92,19 @@ async def decide(request: web.Request) -> web.Response:
         number = _field(form, "decision")
         if not number.isdigit():
             raise BadParameter("decision", "a decision number")
-        if not await in_thread(request.app, engine.remove_merge_decision, int(number)):
+        if not await in_thread(request.app, catalogue.records.remove_merge_decision, int(number)):
             raise BadParameter("decision", f"no decision #{number}")
         back = "/librarians/merges"
     else:
         union_id = _field(form, "record")
         if action == "split":
             member = SourceRef.parse(_field(form, "member"), "member")
-            await in_thread(request.app, merges.split_member, engine, union_id, member, reason=reason, by=by)
+            await in_thread(
+                request.app, merges.split_member, catalogue, union_id, member, reason=reason, by=by
+            )
         else:
             other = _field(form, "other")
-            await in_thread(request.app, merges.force_merge, engine, union_id, other, reason=reason, by=by)
+            await in_thread(request.app, merges.force_merge, catalogue, union_id, other, reason=reason, by=by)
         back = merge_desk_url(union_id)
     if form.get("apply") == "1":
         request.app[REINDEXER].request()
@@ -114,13 +116,13 @@ async def api_record_merge(request: web.Request) -> web.Response:
     found = await find_record(request, request.match_info["id"])
     if isinstance(found, str):
         raise web.HTTPMovedPermanently(api_record_url(found) + "/merge")
-    explanation = await in_thread(request.app, merges.explain, request.app[ENGINE], found)
+    explanation = await in_thread(request.app, merges.explain, request.app[CATALOGUE], found)
     return web.json_response(explanation.to_json())
 
 
 async def api_decisions(request: web.Request) -> web.Response:
     """``GET /api/merges``: every decision, oldest first, as ``unicat merge list --json``."""
-    stored = await in_thread(request.app, request.app[ENGINE].merge_decisions)
+    stored = await in_thread(request.app, request.app[RECORDS].merge_decisions)
     return web.json_response([decision.to_json() for decision in stored])
 
 

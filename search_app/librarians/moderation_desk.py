@@ -83,8 +83,8 @@ def read_desk(catalogue: Catalogue) -> Desk:
     comments = [item.comment for item in waiting] + hidden
     people = {comment.user_id for comment in comments} | {action.user_id for action in log}
     people |= {report.user_id for item in waiting for report in item.reports}
-    live = live_ids(catalogue.engine, [comment.record for comment in comments])
-    records = {record.id: record for record in catalogue.engine.get_union_records(sorted(set(live.values())))}
+    live = live_ids(catalogue.records, [comment.record for comment in comments])
+    records = {record.id: record for record in catalogue.index.get_union_records(sorted(set(live.values())))}
     return Desk(waiting, hidden, log, catalogue.accounts.get_users(sorted(people)), records, live)
 
 

@@ -23,17 +23,17 @@ import time
 from aiohttp import web
 
 from search_app.render import render
-from search_app.state import ENGINE, SOURCES, in_thread
+from search_app.state import INDEX, RECORDS, SOURCES, in_thread
 from search_app.timing import add_engine_time
-from unicat.engine import Engine
 from unicat.overlap import LibraryOverlap
+from unicat.ports.records import FeedHistory
 
 IndexState = tuple[int, str] | None
 
 
-def index_state(engine: Engine) -> IndexState:
+def index_state(store: FeedHistory) -> IndexState:
     """The latest registered OAI-PMH generation of the union index (``None`` before the first)."""
-    generations = engine.oai_generations()
+    generations = store.oai_generations()
     return generations[-1] if generations else None
 
 
@@ -48,11 +48,10 @@ class OverlapCache:
 
     async def get(self, app: web.Application) -> LibraryOverlap:
         """The overlap of the current index: the kept one while the index has not changed."""
-        engine = app[ENGINE]
-        state = await in_thread(app, index_state, engine)
+        state = await in_thread(app, index_state, app[RECORDS])
         async with self._lock:
             if self._overlap is None or self._state != state:
-                self._overlap = await in_thread(app, engine.library_overlap)
+                self._overlap = await in_thread(app, app[INDEX].library_overlap)
                 self._state = state
             return self._overlap
 

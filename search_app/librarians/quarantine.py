@@ -16,7 +16,7 @@ from aiohttp import web
 
 from search_app.catalogue.fetch import query_lists
 from search_app.render import render
-from search_app.state import ENGINE, SOURCES, in_thread
+from search_app.state import RECORDS, SOURCES, in_thread
 from search_app.timing import add_engine_time
 from unicat.clock import utc_now
 from unicat.errors import BadParameter
@@ -72,7 +72,7 @@ async def fetch_quarantine(request: web.Request) -> QuarantinePage:
     """The page of entries the request asks for, read in the engine's thread pool."""
     wanted = parse_quarantine_params(query_lists(request))
     started = time.perf_counter()
-    page = await in_thread(request.app, quarantine_page, request.app[ENGINE], wanted)
+    page = await in_thread(request.app, quarantine_page, request.app[RECORDS], wanted)
     add_engine_time(request, started)
     return page
 

@@ -3,9 +3,9 @@
 The job is given by the composition root (``unicat serve`` passes ``indexer.run_index``): the web
 app does not depend on the indexer. Without one, the pages say decisions apply at the next index.
 
-At most one runs at a time, in a thread of its own (not the engine pool that searches use); a request
+At most one runs at a time, in a thread of its own (not the pool that searches use); a request
 that comes while one runs is remembered and served by one more run after it, so any number of clicks
-costs at most two runs. The engines swap a rebuilt index in atomically, so searches go on meanwhile.
+costs at most two runs. The indices swap a rebuilt generation in atomically, so searches go on meanwhile.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from typing import Protocol
 
 from aiohttp import web
 
-from search_app.state import ENGINE
+from search_app.state import CATALOGUE
 from unicat.clock import utc_now
-from unicat.engine import Engine
+from unicat.ports.records import RecordStore
+from unicat.ports.union_index import UnionIndex
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class IndexReportLike(Protocol):
     merged_clusters: int
 
 
-ReindexJob = Callable[[Engine], IndexReportLike]
+ReindexJob = Callable[[RecordStore, UnionIndex], IndexReportLike]
 
 
 @dataclass(slots=True)
@@ -74,7 +75,8 @@ class Reindexer:
             while True:
                 self.state.pending = False
                 try:
-                    report = await asyncio.to_thread(job, self._app[ENGINE])
+                    catalogue = self._app[CATALOGUE]
+                    report = await asyncio.to_thread(job, catalogue.records, catalogue.index)
                 except Exception as exc:  # reported on the page, logged in full
                     log.exception("background re-index failed")
                     self.state.error = str(exc)
@@ -99,7 +101,7 @@ REINDEXER = web.AppKey("reindexer", Reindexer)
 
 
 async def reindexer_context(app: web.Application) -> AsyncIterator[None]:
-    """A run in progress is finished before the app (and the engine it writes) closes."""
+    """A run in progress is finished before the app (and the catalogue it writes) closes."""
     yield
     with contextlib.suppress(Exception):
         await app[REINDEXER].wait()

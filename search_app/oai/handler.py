@@ -383,7 +383,8 @@ def _render(
             parts.append(xml.record(item, identifier, datestamp, None))
         elif entry.record is not None:
             parts.append(xml.record(item, identifier, datestamp, fmt.render(entry.record, exchange.site)))
-        # A live item without its record (the engine refused to index it) has nothing to serve.
+        # A live item without its record (the index refused it, or a rebuild is between its write to
+        # the index and its write to the store) has nothing to serve.
     return "".join(parts)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from search_app.auth import Viewer, check_post_rate, count_post, require_signed_in
-from search_app.catalogue.fetch import find_record
+from search_app.catalogue.fetch import find_live_id, find_record
 from search_app.catalogue.pages import record_page
 from search_app.links import api_record_url, record_url
 from search_app.readers.accounts import form_fields, see_other
@@ -44,8 +44,7 @@ from unicat.readers import (
 # -- changes -----------------------------------------------------------------------------------------
 async def _live_record(request: web.Request) -> str:
     """The union id a change is made on: the page's record, or where it now lives if it moved."""
-    found = await find_record(request, request.match_info["id"])
-    return found if isinstance(found, str) else found.id
+    return await find_live_id(request, request.match_info["id"])
 
 
 async def _comment(request: web.Request) -> Comment:

@@ -75,7 +75,7 @@ def _tags_once(tags: Sequence[Tag]) -> list[Tag]:
 
 def record_contributions(catalogue: Catalogue, record_id: str) -> RecordContributions:
     """What readers added to ``record_id`` and to every id merged into it."""
-    ids = aliases(catalogue.engine, [record_id])[record_id]
+    ids = aliases(catalogue.records, [record_id])[record_id]
     comments = catalogue.contributions.comments_for(ids)
     ratings = one_per_reader(catalogue.contributions.ratings_for(ids))
     tags = _tags_once(catalogue.contributions.tags_for(ids))
@@ -100,7 +100,7 @@ def rating_summaries(catalogue: Catalogue, record_ids: Sequence[str]) -> dict[st
     every rating of all of those."""
     if not record_ids:
         return {}
-    found = aliases(catalogue.engine, record_ids)
+    found = aliases(catalogue.records, record_ids)
     owner = {alias: record for record, ids in found.items() for alias in ids}
     by_record: dict[str, list[Rating]] = defaultdict(list)
     for rating in catalogue.contributions.ratings_for(list(owner)):
@@ -115,6 +115,6 @@ def tagged_ids(catalogue: Catalogue, tags: Sequence[str]) -> tuple[str, ...]:
     found: set[str] | None = None
     for tag in tags:
         posted = catalogue.contributions.tagged_records(tag, limit=MAX_ID_FILTER)
-        live = set(live_ids(catalogue.engine, posted).values())
+        live = set(live_ids(catalogue.records, posted).values())
         found = live if found is None else found & live
     return tuple(sorted(found or ()))[:MAX_ID_FILTER]

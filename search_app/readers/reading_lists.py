@@ -113,9 +113,9 @@ class ListView:
 
 def entry_views(catalogue: Catalogue, entries: list[ListEntry]) -> list[EntryView]:
     """The entries as shown, in their order; entries that now lead to one record show once."""
-    live = live_ids(catalogue.engine, [entry.record for entry in entries])
+    live = live_ids(catalogue.records, [entry.record for entry in entries])
     wanted = list(dict.fromkeys(live.values()))
-    records = {record.id: record for record in catalogue.engine.get_union_records(wanted)} if wanted else {}
+    records = {record.id: record for record in catalogue.index.get_union_records(wanted)} if wanted else {}
     views: list[EntryView] = []
     shown: set[str] = set()
     for entry in entries:
@@ -214,7 +214,7 @@ def _remove_entry(catalogue: Catalogue, reading_list: ReadingList, union_id: str
     added as."""
     assert reading_list.id is not None
     entries = catalogue.contributions.list_entries(reading_list.id)
-    live = live_ids(catalogue.engine, [entry.record for entry in entries])
+    live = live_ids(catalogue.records, [entry.record for entry in entries])
     removed = False
     for entry in entries:
         if union_id in (entry.record, live[entry.record]):

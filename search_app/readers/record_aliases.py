@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from unicat.engine import Engine
+from unicat.ports.records import UnionLinks
 
 MAX_DEPTH = 32
 """Merges followed at most (a chain longer than this is a loop left by a bug, not a history)."""
 
 
-def aliases(engine: Engine, union_ids: Sequence[str]) -> dict[str, list[str]]:
+def aliases(store: UnionLinks, union_ids: Sequence[str]) -> dict[str, list[str]]:
     """For each id, itself followed by every id that redirects to it, directly or through others."""
     found: dict[str, list[str]] = {union_id: [union_id] for union_id in union_ids}
     owner = {union_id: union_id for union_id in union_ids}
@@ -25,7 +25,7 @@ def aliases(engine: Engine, union_ids: Sequence[str]) -> dict[str, list[str]]:
     for _ in range(MAX_DEPTH):
         if not frontier:
             break
-        pointing = engine.redirects_to(frontier)
+        pointing = store.redirects_to(frontier)
         frontier = []
         for target, olds in pointing.items():
             for old in olds:
@@ -36,7 +36,7 @@ def aliases(engine: Engine, union_ids: Sequence[str]) -> dict[str, list[str]]:
     return found
 
 
-def live_ids(engine: Engine, union_ids: Sequence[str]) -> dict[str, str]:
+def live_ids(store: UnionLinks, union_ids: Sequence[str]) -> dict[str, str]:
     """Each id with the id it now lives under (itself when it never moved); an id merged away
     follows its chain of redirects."""
     current = {union_id: union_id for union_id in union_ids}
@@ -44,7 +44,7 @@ def live_ids(engine: Engine, union_ids: Sequence[str]) -> dict[str, str]:
     for _ in range(MAX_DEPTH):
         if not pending:
             break
-        moved = engine.redirects_from(pending)
+        moved = store.redirects_from(pending)
         for original, now in current.items():
             if now in moved:
                 current[original] = moved[now]

@@ -22,7 +22,7 @@ from search_app.sru.cql_search import resolve_index, translate
 from search_app.sru.explain import zeerex
 from search_app.sru.request import FACET_NAMES, SruDiagnostic, SruRequest, negotiate_version, read_request
 from search_app.sru.xml import CONTENT_TYPES, Facet, explain_response, fatal, search_response
-from search_app.state import ENGINE, SETTINGS, in_thread
+from search_app.state import INDEX, SETTINGS, in_thread
 from search_app.timing import add_engine_time
 from unicat.errors import EngineUnavailable, QueryTimeout
 from unicat.fields import FACETS
@@ -129,7 +129,7 @@ async def _search_retrieve(request: web.Request, parsed: SruRequest) -> web.Resp
         text=parsed.query,
     )
     started = time.perf_counter()
-    engine = request.app[ENGINE]
+    engine = request.app[INDEX]
     if parsed.start > DEEP_START:
         # Walking to a deep page costs; past the end there is nothing to walk to, so count first.
         counting = replace(query, page=1, page_size=1, facets=False)

@@ -1,4 +1,4 @@
-"""Fixtures of the harvester tests: a real SQLite engine, fast retry settings, the shared data."""
+"""Fixtures of the harvester tests: a real SQLite catalogue, fast retry settings, the shared data."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import pytest
 
 from tests.support.oai_faults import FaultyProvider
 from tests.support.shared_data import SHARED_DATA
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.settings import Settings
 from unicat_cli.demo.network import load_network
 from unicat_cli.demo.oai_endpoint import build_repository
 from unicat_cli.demo.records import Repository
-from unicat_cli.wiring import open_engine
+from unicat_cli.wiring import open_catalogue
 
 DATA = SHARED_DATA
 
@@ -40,8 +40,10 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    opened = open_engine(settings)
+def catalogue(settings: Settings) -> Iterator[Catalogue]:
+    """The catalogue ``settings`` name (one SQLite file), as the ``unicat`` commands these tests run
+    in processes of their own open it; the harvester writes its record store."""
+    opened = open_catalogue(settings)
     yield opened
     opened.close()
 

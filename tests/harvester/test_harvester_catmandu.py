@@ -20,9 +20,10 @@ from pymarc import MARCReader, Record
 from harvester import harvest_source
 from tests.support.catmandu_oai import IDENTIFIER_PREFIX, CatmanduOAIError, CatmanduProvider, running_provider
 from tests.support.shared_data import SHARED_DATA
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.model import Source
 from unicat.oai_protocol import MARC_NS
+from unicat.ports.records import RecordStore
 from unicat.settings import Settings
 
 RELATIVE_PATH = "marc21/065001035.mrc"
@@ -69,11 +70,11 @@ def fresh_provider(elasticsearch_url: str, tmp_path: Path) -> Iterator[CatmanduP
         yield provider
 
 
-def _register(engine: Engine, provider: CatmanduProvider) -> Source:
+def _register(store: RecordStore, provider: CatmanduProvider) -> Source:
     source = Source(
         code=CODE, name="Catmandu OAI provider", oai_url=provider.oai_url, metadata_prefix="marcxml"
     )
-    engine.save_source(source)
+    store.save_source(source)
     return source
 
 
@@ -111,18 +112,18 @@ def test_file_is_counted_alike_by_pymarc_census_and_terminators(
 
 @pytest.mark.peers
 def test_full_harvest_stores_every_record_of_the_file(
-    engine: Engine, settings: Settings, provider: CatmanduProvider, file_records: list[Record]
+    catalogue: Catalogue, settings: Settings, provider: CatmanduProvider, file_records: list[Record]
 ) -> None:
     since = len(provider.requests())
-    report = harvest_source(engine, _register(engine, provider), settings, full=True)
+    report = harvest_source(catalogue.records, _register(catalogue.records, provider), settings, full=True)
 
     assert report.status == "ok", f"{report.error}\n{provider.log_tail()}"
     assert provider.loaded == len(file_records)
     assert (report.records, report.deleted, report.quarantined) == (len(file_records), 0, 0)
     assert report.pages == math.ceil(len(file_records) / PAGE_SIZE)  # every resumption token followed
-    assert engine.source_counts(CODE).live == len(file_records)
+    assert catalogue.records.source_counts(CODE).live == len(file_records)
 
-    stored = {record.local_id: record for record in engine.iter_source_records(CODE)}
+    stored = {record.local_id: record for record in catalogue.records.iter_source_records(CODE)}
     expected = {IDENTIFIER_PREFIX + _control_number(record): record for record in file_records}
     assert sorted(stored) == sorted(expected)
     for local_id, record in stored.items():
@@ -143,45 +144,45 @@ def test_full_harvest_stores_every_record_of_the_file(
 
 @pytest.mark.peers
 def test_incremental_harvest_after_no_change_stores_nothing(
-    engine: Engine, settings: Settings, provider: CatmanduProvider, file_records: list[Record]
+    catalogue: Catalogue, settings: Settings, provider: CatmanduProvider, file_records: list[Record]
 ) -> None:
-    source = _register(engine, provider)
-    first = harvest_source(engine, source, settings, full=True)
+    source = _register(catalogue.records, provider)
+    first = harvest_source(catalogue.records, source, settings, full=True)
     since = len(provider.requests())
-    again = harvest_source(engine, source, settings)
+    again = harvest_source(catalogue.records, source, settings)
 
     assert first.status == "ok", first.error
     assert again.status == "ok", f"{again.error}\n{provider.log_tail()}"
     assert (again.records, again.deleted, again.quarantined) == (0, 0, 0)
-    assert engine.source_counts(CODE).live == len(file_records)
+    assert catalogue.records.source_counts(CODE).live == len(file_records)
     [incremental] = _list_requests(provider, since)  # answered noRecordsMatch
     assert set(incremental) == {"verb", "metadataPrefix", "from"}, incremental
 
 
 @pytest.mark.peers
 def test_incremental_harvest_brings_revisions_and_deletions(
-    engine: Engine, settings: Settings, fresh_provider: CatmanduProvider, file_records: list[Record]
+    catalogue: Catalogue, settings: Settings, fresh_provider: CatmanduProvider, file_records: list[Record]
 ) -> None:
-    source = _register(engine, fresh_provider)
-    first = harvest_source(engine, source, settings, full=True)
+    source = _register(catalogue.records, fresh_provider)
+    first = harvest_source(catalogue.records, source, settings, full=True)
     assert first.status == "ok", first.error
     revised_id, deleted_id = _control_number(file_records[3]), _control_number(file_records[17])
     revised_at = fresh_provider.revise(revised_id, "A title revised after the first harvest")
     deleted_at = fresh_provider.mark_deleted(deleted_id)
     since = len(fresh_provider.requests())
 
-    again = harvest_source(engine, source, settings)
+    again = harvest_source(catalogue.records, source, settings)
 
     assert again.status == "ok", f"{again.error}\n{fresh_provider.log_tail()}"
     assert (again.records, again.deleted, again.quarantined) == (2, 1, 0)
-    tombstone = engine.get_source_record(CODE, IDENTIFIER_PREFIX + deleted_id)
+    tombstone = catalogue.records.get_source_record(CODE, IDENTIFIER_PREFIX + deleted_id)
     assert tombstone is not None and tombstone.deleted
     assert tombstone.datestamp == deleted_at
-    revised = engine.get_source_record(CODE, IDENTIFIER_PREFIX + revised_id)
+    revised = catalogue.records.get_source_record(CODE, IDENTIFIER_PREFIX + revised_id)
     assert revised is not None and not revised.deleted
     assert revised.datestamp == revised_at
     assert _stored_245(revised.raw)[0] == ("a", "A title revised after the first harvest")
-    counts = engine.source_counts(CODE)
+    counts = catalogue.records.source_counts(CODE)
     assert (counts.live, counts.deleted) == (len(file_records) - 1, 1)
     [incremental] = _list_requests(fresh_provider, since)
     assert incremental["from"] <= min(revised_at, deleted_at)

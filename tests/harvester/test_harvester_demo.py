@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from harvester import HarvestProgress, harvest_all, harvest_source
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.oai_protocol import MARC_NS
 from unicat.settings import Settings
 from unicat_cli.demo.network import DemoLibrary, load_network
@@ -46,21 +46,21 @@ async def austen() -> AsyncIterator[RunningNetwork]:
 
 
 async def test_whole_network_then_incremental(
-    engine: Engine, settings: Settings, expected: dict[str, int]
+    catalogue: Catalogue, settings: Settings, expected: dict[str, int]
 ) -> None:
     network = await start_endpoints(load_network())
     try:
-        reports = await asyncio.to_thread(harvest_all, engine, network.sources(), settings)
-        again = await asyncio.to_thread(harvest_all, engine, network.sources(), settings)
+        reports = await asyncio.to_thread(harvest_all, catalogue.records, network.sources(), settings)
+        again = await asyncio.to_thread(harvest_all, catalogue.records, network.sources(), settings)
     finally:
         await network.close()
     assert {report.source: (report.status, report.records) for report in reports} == {
         code: ("ok", count) for code, count in expected.items()
     }
     for code, count in expected.items():
-        assert engine.source_counts(code).live == count
+        assert catalogue.records.source_counts(code).live == count
     assert all(report.status == "ok" and report.records == 0 for report in again)
-    latest, previous = engine.harvest_history("VIRG")[:2]
+    latest, previous = catalogue.records.harvest_history("VIRG")[:2]
     # The next `from` is the server's clock when the previous run began (its Identify responseDate,
     # within the run's own span), less the overlap, at the demo server's granularity of seconds.
     assert previous.server_time is not None
@@ -70,30 +70,32 @@ async def test_whole_network_then_incremental(
     assert latest.from_ == since.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def test_marc8_and_mis_declared_utf8_arrive_as_unicode(engine: Engine, settings: Settings) -> None:
+async def test_marc8_and_mis_declared_utf8_arrive_as_unicode(
+    catalogue: Catalogue, settings: Settings
+) -> None:
     network = await start_endpoints([_library("VIRG"), _library("SCPO")])
     try:
-        await asyncio.to_thread(harvest_all, engine, network.sources(), settings)
+        await asyncio.to_thread(harvest_all, catalogue.records, network.sources(), settings)
     finally:
         await network.close()
     # VIRG record 3 has MARC-8 "Derni\xe1eres ann\xe2ees": 0xE1/0xE2 are the combining grave/acute
     # accents, written before their base letter in MARC-8.
-    virg = engine.get_source_record("VIRG", "oai:unicat.demo:VIRG:3")
+    virg = catalogue.records.get_source_record("VIRG", "oai:unicat.demo:VIRG:3")
     assert virg is not None
     text = etree.tostring(etree.fromstring(virg.raw), encoding="unicode")
     assert "Dernières années" in text
     leader = etree.fromstring(virg.raw).findtext(f"{MARC}leader")
     assert leader is not None and leader[9] == "a"
     # SCPO record 1 has the UTF-8 bytes of "[Ressource électronique" though it declares otherwise.
-    scpo = engine.get_source_record("SCPO", "oai:unicat.demo:SCPO:1")
+    scpo = catalogue.records.get_source_record("SCPO", "oai:unicat.demo:SCPO:1")
     assert scpo is not None
     assert "[Ressource électroni" in etree.tostring(etree.fromstring(scpo.raw), encoding="unicode")
 
 
 async def test_pages_follow_resumption_tokens(
-    engine: Engine, settings: Settings, austen: RunningNetwork, expected: dict[str, int]
+    catalogue: Catalogue, settings: Settings, austen: RunningNetwork, expected: dict[str, int]
 ) -> None:
-    report = await asyncio.to_thread(harvest_source, engine, austen.sources()[0], settings)
+    report = await asyncio.to_thread(harvest_source, catalogue.records, austen.sources()[0], settings)
     count = expected["AUSA"]
     assert (report.pages, report.records) == (-(-count // 50), count)
 
@@ -103,7 +105,7 @@ class Killed(Exception):
 
 
 async def test_killed_harvest_resumes_from_checkpoint(
-    engine: Engine, settings: Settings, austen: RunningNetwork, expected: dict[str, int]
+    catalogue: Catalogue, settings: Settings, austen: RunningNetwork, expected: dict[str, int]
 ) -> None:
     source = austen.sources()[0]
 
@@ -112,24 +114,26 @@ async def test_killed_harvest_resumes_from_checkpoint(
             raise Killed
 
     with pytest.raises(Killed):
-        await asyncio.to_thread(harvest_source, engine, source, settings, on_progress=die_after_two_pages)
-    unfinished = engine.unfinished_harvest("AUSA")
+        await asyncio.to_thread(
+            harvest_source, catalogue.records, source, settings, on_progress=die_after_two_pages
+        )
+    unfinished = catalogue.records.unfinished_harvest("AUSA")
     assert unfinished is not None and unfinished.resumption_token is not None
-    assert engine.source_counts("AUSA").live == 100
-    report = await asyncio.to_thread(harvest_source, engine, source, settings)
+    assert catalogue.records.source_counts("AUSA").live == 100
+    report = await asyncio.to_thread(harvest_source, catalogue.records, source, settings)
     count = expected["AUSA"]
     assert (report.status, report.records, report.pages) == ("ok", count, -(-count // 50))
-    assert engine.unfinished_harvest("AUSA") is None
-    assert len(engine.harvest_history("AUSA")) == 1  # resumed, not restarted
-    stored = {record.local_id for record in engine.iter_source_records("AUSA")}
+    assert catalogue.records.unfinished_harvest("AUSA") is None
+    assert len(catalogue.records.harvest_history("AUSA")) == 1  # resumed, not restarted
+    stored = {record.local_id for record in catalogue.records.iter_source_records("AUSA")}
     assert stored == {f"oai:unicat.demo:AUSA:{n}" for n in range(1, count + 1)}
 
 
 async def test_incremental_brings_changes_and_deletions(
-    engine: Engine, settings: Settings, austen: RunningNetwork, expected: dict[str, int]
+    catalogue: Catalogue, settings: Settings, austen: RunningNetwork, expected: dict[str, int]
 ) -> None:
     source = austen.sources()[0]
-    await asyncio.to_thread(harvest_source, engine, source, settings)
+    await asyncio.to_thread(harvest_source, catalogue.records, source, settings)
     repository = austen.endpoints[0].repository
     repository.delete("oai:unicat.demo:AUSA:1")
     repository.touch("oai:unicat.demo:AUSA:2")
@@ -138,8 +142,8 @@ async def test_incremental_brings_changes_and_deletions(
     changed = repository.get("oai:unicat.demo:AUSA:2")
     assert changed is not None
     await asyncio.sleep(max(0.0, changed.datestamp.timestamp() + 1 - time.time()))
-    report = await asyncio.to_thread(harvest_source, engine, source, settings)
+    report = await asyncio.to_thread(harvest_source, catalogue.records, source, settings)
     assert (report.status, report.records, report.deleted) == ("ok", 2, 1)
-    gone = engine.get_source_record("AUSA", "oai:unicat.demo:AUSA:1")
+    gone = catalogue.records.get_source_record("AUSA", "oai:unicat.demo:AUSA:1")
     assert gone is not None and gone.deleted and gone.raw == b""
-    assert engine.source_counts("AUSA").live == expected["AUSA"] - 1
+    assert catalogue.records.source_counts("AUSA").live == expected["AUSA"] - 1

@@ -21,19 +21,20 @@ from harvester.harvest import MAX_EMPTY_PAGES
 from tests.harvester.conftest import PAGE
 from tests.harvester.processes import unicat_process
 from tests.support.oai_faults import Fault, FaultyProvider
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.model import Source
+from unicat.ports.records import RecordStore
 from unicat.settings import Settings
 from unicat_cli.demo.records import Repository
-from unicat_cli.wiring import open_engine
+from unicat_cli.wiring import open_catalogue
 
 
 def source(provider: FaultyProvider, code: str = "AUSA") -> Source:
     return Source(code=code, name="Austen", oai_url=provider.url)
 
 
-def stored_ids(engine: Engine, code: str = "AUSA") -> set[str]:
-    return {record.local_id for record in engine.iter_source_records(code)}
+def stored_ids(store: RecordStore, code: str = "AUSA") -> set[str]:
+    return {record.local_id for record in store.iter_source_records(code)}
 
 
 TRANSIENT = {
@@ -53,14 +54,14 @@ TRANSIENT = {
 
 @pytest.mark.parametrize("name", TRANSIENT)
 def test_a_passing_fault_is_retried_and_nothing_is_lost_or_doubled(
-    provider: FaultyProvider, engine: Engine, settings: Settings, expected_ids: set[str], name: str
+    provider: FaultyProvider, catalogue: Catalogue, settings: Settings, expected_ids: set[str], name: str
 ) -> None:
     provider.inject(TRANSIENT[name])
     report = harvest_source(
-        engine, source(provider), settings.replace(http_timeout=1.0, harvest_batch_records=7)
+        catalogue.records, source(provider), settings.replace(http_timeout=1.0, harvest_batch_records=7)
     )
     assert report.status == "ok", report.error
-    assert stored_ids(engine) == expected_ids
+    assert stored_ids(catalogue.records) == expected_ids
     assert report.records == len(expected_ids)  # the retried page is counted once
     pages = -(-len(expected_ids) // PAGE)
     assert report.pages == pages
@@ -82,105 +83,105 @@ PERSISTENT = {
 
 @pytest.mark.parametrize("name", PERSISTENT)
 def test_a_lasting_fault_fails_the_source_with_its_reason_and_keeps_what_was_stored(
-    provider: FaultyProvider, austen_records: Repository, engine: Engine, settings: Settings, name: str
+    provider: FaultyProvider, austen_records: Repository, catalogue: Catalogue, settings: Settings, name: str
 ) -> None:
     fault, reason = PERSISTENT[name]
     provider.inject(fault)
     quick = settings.replace(http_timeout=1.0)
     with FaultyProvider(Repository("healthy", austen_records.select(None, None))) as healthy:
-        reports = harvest_all(engine, [source(provider), source(healthy, "HEALTHY")], quick)
+        reports = harvest_all(catalogue.records, [source(provider), source(healthy, "HEALTHY")], quick)
     failed, other = reports
     assert failed.status == "failed"
     assert failed.error is not None and reason in failed.error
     assert f"after {quick.http_retries + 1} attempt(s)" in failed.error
     assert len(provider.lists()) == 1 + quick.http_retries + 1  # the first page, then the bounded tries
-    assert engine.source_counts("AUSA").live == PAGE  # the first page is kept
-    run = engine.harvest_history("AUSA")[0]
+    assert catalogue.records.source_counts("AUSA").live == PAGE  # the first page is kept
+    run = catalogue.records.harvest_history("AUSA")[0]
     assert (run.status, run.error) == ("failed", failed.error)
     assert other.status == "ok" and other.records == len(austen_records)
 
 
 def test_a_token_sent_twice_stops_the_run_instead_of_looping(
-    provider: FaultyProvider, engine: Engine, settings: Settings
+    provider: FaultyProvider, catalogue: Catalogue, settings: Settings
 ) -> None:
     provider.inject(Fault("repeat_token", token_only=True))
-    report = harvest_source(engine, source(provider), settings)
+    report = harvest_source(catalogue.records, source(provider), settings)
     assert report.status == "failed"
     assert report.error is not None and "twice" in report.error
     assert len(provider.lists()) == 2
 
 
 def test_endless_empty_pages_stop_the_run(
-    provider: FaultyProvider, engine: Engine, settings: Settings
+    provider: FaultyProvider, catalogue: Catalogue, settings: Settings
 ) -> None:
     provider.inject(Fault("empty_page", times=10_000, token_only=True))
-    report = harvest_source(engine, source(provider), settings.replace(harvest_politeness_delay=0))
+    report = harvest_source(catalogue.records, source(provider), settings.replace(harvest_politeness_delay=0))
     assert report.status == "failed"
     assert report.error is not None and f"{MAX_EMPTY_PAGES} pages in a row without a record" in report.error
     assert len(provider.lists()) == 1 + MAX_EMPTY_PAGES
-    assert engine.source_counts("AUSA").live == PAGE  # the first page is kept
+    assert catalogue.records.source_counts("AUSA").live == PAGE  # the first page is kept
 
 
 def test_an_expired_token_starts_the_list_again(
-    provider: FaultyProvider, engine: Engine, settings: Settings, expected_ids: set[str]
+    provider: FaultyProvider, catalogue: Catalogue, settings: Settings, expected_ids: set[str]
 ) -> None:
     provider.inject(Fault("forget_token", token_only=True))
-    report = harvest_source(engine, source(provider), settings)
+    report = harvest_source(catalogue.records, source(provider), settings)
     assert report.status == "ok", report.error
     assert report.restarts == 1
-    assert stored_ids(engine) == expected_ids
+    assert stored_ids(catalogue.records) == expected_ids
     first_pages = [e for e in provider.lists() if "resumptionToken" not in e.arguments]
     assert len(first_pages) == 2
 
 
 def test_an_empty_window_is_a_successful_harvest(
-    provider: FaultyProvider, engine: Engine, settings: Settings
+    provider: FaultyProvider, catalogue: Catalogue, settings: Settings
 ) -> None:
-    report = harvest_source(engine, source(provider), settings, from_="2999-01-01")
+    report = harvest_source(catalogue.records, source(provider), settings, from_="2999-01-01")
     assert (report.status, report.records, report.pages) == ("ok", 0, 0)
     assert provider.lists()[0].arguments["from"] == "2999-01-01"
-    assert engine.harvest_history("AUSA")[0].status == "ok"
+    assert catalogue.records.harvest_history("AUSA")[0].status == "ok"
 
 
 def test_a_full_harvest_marks_what_vanished_as_deleted(
-    provider: FaultyProvider, engine: Engine, settings: Settings, expected_ids: set[str]
+    provider: FaultyProvider, catalogue: Catalogue, settings: Settings, expected_ids: set[str]
 ) -> None:
-    assert harvest_source(engine, source(provider), settings, full=True).status == "ok"
+    assert harvest_source(catalogue.records, source(provider), settings, full=True).status == "ok"
     gone = sorted(expected_ids)[:3]
     for identifier in gone:
         provider.repository.remove(identifier)
-    incremental = harvest_source(engine, source(provider), settings)
+    incremental = harvest_source(catalogue.records, source(provider), settings)
     assert incremental.status == "ok" and incremental.vanished == 0  # an incremental cannot tell
-    full = harvest_source(engine, source(provider), settings, full=True)
+    full = harvest_source(catalogue.records, source(provider), settings, full=True)
     assert (full.status, full.vanished) == ("ok", 3)
-    assert stored_ids(engine) == expected_ids - set(gone)
+    assert stored_ids(catalogue.records) == expected_ids - set(gone)
     for identifier in gone:
-        record = engine.get_source_record("AUSA", identifier)
+        record = catalogue.records.get_source_record("AUSA", identifier)
         assert record is not None and record.deleted
-    assert engine.harvest_history("AUSA")[0].deleted == 3
+    assert catalogue.records.harvest_history("AUSA")[0].deleted == 3
 
 
 def test_a_full_harvest_that_misses_most_records_marks_nothing_and_fails(
-    provider: FaultyProvider, engine: Engine, settings: Settings, expected_ids: set[str]
+    provider: FaultyProvider, catalogue: Catalogue, settings: Settings, expected_ids: set[str]
 ) -> None:
-    assert harvest_source(engine, source(provider), settings, full=True).status == "ok"
+    assert harvest_source(catalogue.records, source(provider), settings, full=True).status == "ok"
     keep = sorted(expected_ids)[:20]
     for identifier in sorted(expected_ids)[20:]:
         provider.repository.remove(identifier)
-    report = harvest_source(engine, source(provider), settings, full=True)
+    report = harvest_source(catalogue.records, source(provider), settings, full=True)
     assert report.status == "failed"
     assert report.error is not None and "harvest_vanish_limit" in report.error
     assert f"{len(expected_ids) - len(keep):,} of {len(expected_ids):,}" in report.error
-    assert engine.source_counts("AUSA").live == len(expected_ids)  # nothing was marked
+    assert catalogue.records.source_counts("AUSA").live == len(expected_ids)  # nothing was marked
 
 
 def test_sources_on_one_server_take_turns_with_a_pause(
-    provider: FaultyProvider, engine: Engine, settings: Settings
+    provider: FaultyProvider, catalogue: Catalogue, settings: Settings
 ) -> None:
     polite = settings.replace(harvest_politeness_delay=0.2, harvest_concurrency=4)
     provider.inject(Fault("slow", delay=0.05, times=999))
     sources = [source(provider, code) for code in ("ONE", "TWO", "THREE")]
-    reports = harvest_all(engine, sources, polite)
+    reports = harvest_all(catalogue.records, sources, polite)
     assert [report.status for report in reports] == ["ok"] * 3
     exchanges = sorted(provider.exchanges, key=lambda e: e.started)
     assert len(exchanges) == 3 * (1 + 4)  # Identify and 4 pages per source
@@ -189,14 +190,16 @@ def test_sources_on_one_server_take_turns_with_a_pause(
 
 
 def test_sources_on_different_servers_run_at_the_same_time(
-    austen_records: Repository, engine: Engine, settings: Settings
+    austen_records: Repository, catalogue: Catalogue, settings: Settings
 ) -> None:
     providers = [FaultyProvider(Repository(f"lib{n}", austen_records.select(None, None))) for n in range(3)]
     for provider in providers:
         provider.__enter__()
         provider.inject(Fault("slow", delay=0.3, times=999))
     try:
-        reports = harvest_all(engine, [source(p, f"LIB{n}") for n, p in enumerate(providers)], settings)
+        reports = harvest_all(
+            catalogue.records, [source(p, f"LIB{n}") for n, p in enumerate(providers)], settings
+        )
     finally:
         for provider in providers:
             provider.__exit__(None, None, None)
@@ -218,8 +221,8 @@ def test_kill_9_at_any_moment_resumes_without_losing_or_doubling_a_record(
     # 50 records a page, stored 7 at a time (the config below), each page answered after 0.4 s: the
     # kills land while a page is awaited, or while one is being stored.
     provider.inject(Fault("slow", delay=0.4, times=999))
-    with open_engine(settings) as setup:
-        setup.save_source(source(provider))
+    with open_catalogue(settings) as setup:
+        setup.records.save_source(source(provider))
     kills = 0
     resumed_from: list[tuple[str | None, dict[str, str]]] = []  # (checkpoint at start, first request)
     # When to kill each process: once it has sent this many ListRecords requests (so a page is
@@ -245,9 +248,9 @@ def test_kill_9_at_any_moment_resumes_without_losing_or_doubling_a_record(
     final = _harvest_process(settings, "AUSA")
     _out, err = final.communicate(timeout=120)
     assert final.returncode == 0, err.decode()
-    with open_engine(settings) as engine:
-        assert stored_ids(engine) == expected_ids
-        runs = list(reversed(engine.harvest_history("AUSA")))
+    with open_catalogue(settings) as catalogue:
+        assert stored_ids(catalogue.records) == expected_ids
+        runs = list(reversed(catalogue.records.harvest_history("AUSA")))
     # One run, resumed after each kill, never restarted, its pages counted once (had a killed process
     # finished it, the final one would be a second, incremental run).
     first = runs[0]
@@ -262,16 +265,16 @@ def test_kill_9_at_any_moment_resumes_without_losing_or_doubling_a_record(
 
 def _checkpoint(settings: Settings) -> str | None:
     """The resumption token the unfinished run of AUSA has stored, if any."""
-    with open_engine(settings) as engine:
-        run = engine.unfinished_harvest("AUSA")
+    with open_catalogue(settings) as catalogue:
+        run = catalogue.records.unfinished_harvest("AUSA")
     return run.resumption_token if run is not None else None
 
 
 def test_progress_counts_pages_against_the_announced_list_size(
-    provider: FaultyProvider, engine: Engine, settings: Settings, expected_ids: set[str]
+    provider: FaultyProvider, catalogue: Catalogue, settings: Settings, expected_ids: set[str]
 ) -> None:
     seen: list[HarvestProgress] = []
-    report = harvest_source(engine, source(provider), settings, on_progress=seen.append)
+    report = harvest_source(catalogue.records, source(provider), settings, on_progress=seen.append)
     assert report.status == "ok"
     pages = -(-len(expected_ids) // PAGE)
     assert [p.pages for p in seen] == [*range(1, pages + 1), pages]  # each page, then once done

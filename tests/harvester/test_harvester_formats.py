@@ -21,7 +21,7 @@ from lxml import etree
 from harvester import harvest_source
 from indexer.decoding import decode_fields
 from tests.support.shared_data import SHARED_DATA
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.model import Profile, Source
 from unicat.oai_protocol import MARC_NS, OAI_NS
 from unicat.settings import Settings
@@ -91,16 +91,16 @@ async def server() -> AsyncIterator[str]:
 
 @pytest.mark.parametrize("shape", PAGES)
 async def test_every_shape_of_marcxml_is_stored_and_reads_back(
-    server: str, engine: Engine, settings: Settings, shape: str
+    server: str, catalogue: Catalogue, settings: Settings, shape: str
 ) -> None:
     profile: Profile = "unimarc" if shape == "unimarc" else "marc21"
     source = Source("SHAPE", shape, f"{server}/{shape}/oai", profile=profile)
-    report = await asyncio.to_thread(harvest_source, engine, source, settings)
+    report = await asyncio.to_thread(harvest_source, catalogue.records, source, settings)
     expected = _expected(PAGES[shape])
     assert len(expected) == (1 if shape == "unimarc" else 50)
     assert (report.status, report.records, report.quarantined) == ("ok", len(expected), 0), report.error
     for identifier, title in expected.items():
-        stored = engine.get_source_record("SHAPE", identifier)
+        stored = catalogue.records.get_source_record("SHAPE", identifier)
         assert stored is not None and stored.syntax == "marcxml"
         fields = decode_fields(stored.raw, "marcxml", profile)
         tag = "200" if shape == "unimarc" else "245"

@@ -12,7 +12,7 @@ from tests.harvester.processes import unicat_process
 from tests.support.oai_faults import FaultyProvider
 from unicat.model import QuarantineEntry, Source
 from unicat.settings import Settings
-from unicat_cli.wiring import open_engine
+from unicat_cli.wiring import open_catalogue
 
 CONFIG = "harvest_politeness_delay = 0\nhttp_backoff = 0.01\n"
 
@@ -23,9 +23,9 @@ def test_a_record_delivered_readable_leaves_the_harvest_quarantine(
     served = sorted(expected_ids)[0]
     gone = "oai:unicat.demo:AUSA:999999"
     assert gone not in expected_ids
-    with open_engine(settings) as engine:
-        engine.save_source(Source(code="AUSA", name="Austen", oai_url=provider.url))
-        engine.add_quarantine(
+    with open_catalogue(settings) as catalogue:
+        catalogue.records.save_source(Source(code="AUSA", name="Austen", oai_url=provider.url))
+        catalogue.records.add_quarantine(
             [
                 QuarantineEntry("AUSA", served, "harvest", "OAI record has no metadata", b"<record/>"),
                 QuarantineEntry("AUSA", gone, "harvest", "OAI record has no metadata", b"<record/>"),
@@ -37,7 +37,7 @@ def test_a_record_delivered_readable_leaves_the_harvest_quarantine(
     process = unicat_process(settings, CONFIG, "-q", "harvest", "AUSA")
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr.decode()
-    with open_engine(settings) as engine:
-        assert {record.local_id for record in engine.iter_source_records("AUSA")} == expected_ids
-        left = {(entry.local_id, entry.stage) for entry in engine.list_quarantine("AUSA")}
+    with open_catalogue(settings) as catalogue:
+        assert {record.local_id for record in catalogue.records.iter_source_records("AUSA")} == expected_ids
+        left = {(entry.local_id, entry.stage) for entry in catalogue.records.list_quarantine("AUSA")}
         assert left == {(gone, "harvest"), (served, "index")}

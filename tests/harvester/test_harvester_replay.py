@@ -21,11 +21,11 @@ from harvester import harvest_all, harvest_source
 from harvester.harvest import MAX_RESTARTS
 from tests.support.loopback import free_port
 from tests.support.shared_data import SHARED_DATA
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.model import RecordCounts, Source
 from unicat.oai_protocol import OAI_DC_NS, OAI_NS
 from unicat.settings import Settings
-from unicat_cli.wiring import open_engine
+from unicat_cli.wiring import open_catalogue
 
 OAI = f"{{{OAI_NS}}}"
 PAGES = ["ListRecords.xml", "ListRecords2.xml", "ListRecords3.xml", "ListRecords4.xml"]
@@ -148,9 +148,9 @@ def _sample_headers(names: list[str]) -> SampleHeaders:
 
 
 async def test_pages_followed_through_resumption_tokens(
-    replay: Replay, engine: Engine, settings: Settings
+    replay: Replay, catalogue: Catalogue, settings: Settings
 ) -> None:
-    report = await asyncio.to_thread(harvest_source, engine, replay.source("pages"), settings)
+    report = await asyncio.to_thread(harvest_source, catalogue.records, replay.source("pages"), settings)
     headers = _sample_headers(PAGES)
     assert report.status == "ok", report.error
     assert report.pages == len(PAGES)
@@ -161,12 +161,12 @@ async def test_pages_followed_through_resumption_tokens(
         headers.deleted,
         headers.anonymous,
     )
-    counts = engine.source_counts("REPLAY")
+    counts = catalogue.records.source_counts("REPLAY")
     assert (counts.live, counts.deleted) == (len(headers.live_ids), len(headers.deleted_ids))
-    assert {entry.reason for entry in engine.list_quarantine("REPLAY")} == {
+    assert {entry.reason for entry in catalogue.records.list_quarantine("REPLAY")} == {
         "OAI record has no header identifier"
     }
-    one = engine.get_source_record("REPLAY", sorted(headers.live_ids)[0])
+    one = catalogue.records.get_source_record("REPLAY", sorted(headers.live_ids)[0])
     assert one is not None and one.syntax == "oai_dc"
     assert etree.QName(etree.fromstring(one.raw)).text == f"{{{OAI_DC_NS}}}dc"
     tokens = [request.get("resumptionToken") for request in list_requests(replay.requests)]
@@ -174,11 +174,11 @@ async def test_pages_followed_through_resumption_tokens(
 
 
 async def test_incremental_from_uses_server_granularity(
-    replay: Replay, engine: Engine, settings: Settings
+    replay: Replay, catalogue: Catalogue, settings: Settings
 ) -> None:
-    await asyncio.to_thread(harvest_source, engine, replay.source("pages"), settings)
+    await asyncio.to_thread(harvest_source, catalogue.records, replay.source("pages"), settings)
     replay.requests.clear()
-    await asyncio.to_thread(harvest_source, engine, replay.source("noRecordsMatch"), settings)
+    await asyncio.to_thread(harvest_source, catalogue.records, replay.source("noRecordsMatch"), settings)
     # Identify.xml declares YYYY-MM-DD, and its responseDate (the server's clock when the last good
     # harvest began) is 2013-02-27T10:01:15Z: less the 5-minute overlap, still that day. This
     # machine's clock, years later, plays no part.
@@ -188,20 +188,22 @@ async def test_incremental_from_uses_server_granularity(
     assert replay.requests[1]["metadataPrefix"] == "oai_dc"
 
 
-async def test_full_sends_no_from(replay: Replay, engine: Engine, settings: Settings) -> None:
-    await asyncio.to_thread(harvest_source, engine, replay.source("pages"), settings)
+async def test_full_sends_no_from(replay: Replay, catalogue: Catalogue, settings: Settings) -> None:
+    await asyncio.to_thread(harvest_source, catalogue.records, replay.source("pages"), settings)
     replay.requests.clear()
-    report = await asyncio.to_thread(harvest_source, engine, replay.source("pages"), settings, full=True)
+    report = await asyncio.to_thread(
+        harvest_source, catalogue.records, replay.source("pages"), settings, full=True
+    )
     assert report.status == "ok"
     assert "from" not in list_requests(replay.requests)[0]
-    assert engine.harvest_history("REPLAY")[0].mode == "full"
+    assert catalogue.records.harvest_history("REPLAY")[0].mode == "full"
 
 
 async def test_a_source_s_set_and_prefix_go_with_the_first_request_and_the_token_alone_after(
-    replay: Replay, engine: Engine, settings: Settings
+    replay: Replay, catalogue: Catalogue, settings: Settings
 ) -> None:
     source = replace(replay.source("pages"), set_spec="SHS:SCIPO", metadata_prefix="marc21")
-    report = await asyncio.to_thread(harvest_source, engine, source, settings, until="2099-12-31")
+    report = await asyncio.to_thread(harvest_source, catalogue.records, source, settings, until="2099-12-31")
     assert report.status == "ok", report.error
     first, *rest = list_requests(replay.requests)
     assert first == {
@@ -215,125 +217,129 @@ async def test_a_source_s_set_and_prefix_go_with_the_first_request_and_the_token
 
 
 async def test_no_records_match_is_an_empty_success(
-    replay: Replay, engine: Engine, settings: Settings
+    replay: Replay, catalogue: Catalogue, settings: Settings
 ) -> None:
-    report = await asyncio.to_thread(harvest_source, engine, replay.source("noRecordsMatch"), settings)
+    report = await asyncio.to_thread(
+        harvest_source, catalogue.records, replay.source("noRecordsMatch"), settings
+    )
     assert (report.status, report.pages, report.records) == ("ok", 0, 0)
-    assert engine.harvest_history("REPLAY")[0].status == "ok"
+    assert catalogue.records.harvest_history("REPLAY")[0].status == "ok"
 
 
 @pytest.mark.parametrize("scenario", ["badArgument", "cannotDisseminateFormat"])
 async def test_oai_errors_fail_the_run_without_retry(
-    replay: Replay, engine: Engine, settings: Settings, scenario: str
+    replay: Replay, catalogue: Catalogue, settings: Settings, scenario: str
 ) -> None:
-    report = await asyncio.to_thread(harvest_source, engine, replay.source(scenario), settings)
+    report = await asyncio.to_thread(harvest_source, catalogue.records, replay.source(scenario), settings)
     assert report.status == "failed"
     assert report.error is not None and f"OAI-PMH error {scenario}" in report.error
-    run = engine.harvest_history("REPLAY")[0]
+    run = catalogue.records.harvest_history("REPLAY")[0]
     assert (run.status, run.error) == ("failed", report.error)
     assert len(list_requests(replay.requests)) == 1
 
 
 async def test_a_forgotten_token_starts_the_list_again_from_its_arguments(
-    replay: Replay, engine: Engine, settings: Settings
+    replay: Replay, catalogue: Catalogue, settings: Settings
 ) -> None:
     # The server refuses the first token it is sent (badResumptionToken.xml), then behaves.
-    report = await asyncio.to_thread(harvest_source, engine, replay.source("forgetful"), settings)
+    report = await asyncio.to_thread(harvest_source, catalogue.records, replay.source("forgetful"), settings)
     assert report.status == "ok", report.error
     assert report.restarts == 1
     requests = list_requests(replay.requests)
     assert [r.get("resumptionToken") for r in requests] == [None, PAGES[1], None, *PAGES[1:]]
     assert requests[2] == requests[0]  # the same metadataPrefix (and from/until/set) as the first
     headers = _sample_headers(PAGES)
-    counts = engine.source_counts("REPLAY")
+    counts = catalogue.records.source_counts("REPLAY")
     assert (counts.live, counts.deleted) == (len(headers.live_ids), len(headers.deleted_ids))
     # The counts describe the pass that completed, not the records of both passes.
     assert (report.pages, report.records) == (len(PAGES), headers.live + headers.deleted)
 
 
 async def test_a_server_that_never_keeps_its_tokens_fails_after_a_few_restarts(
-    replay: Replay, engine: Engine, settings: Settings
+    replay: Replay, catalogue: Catalogue, settings: Settings
 ) -> None:
-    report = await asyncio.to_thread(harvest_source, engine, replay.source("badtoken"), settings)
+    report = await asyncio.to_thread(harvest_source, catalogue.records, replay.source("badtoken"), settings)
     assert report.status == "failed"
     assert report.error is not None and "OAI-PMH error badResumptionToken" in report.error
     assert report.restarts == MAX_RESTARTS
     assert len(list_requests(replay.requests)) == 2 * (MAX_RESTARTS + 1)
     # The first page, stored before each refusal, is kept: nothing lost.
-    assert engine.source_counts("REPLAY").deleted == len(_sample_headers(PAGES[:1]).deleted_ids)
+    assert catalogue.records.source_counts("REPLAY").deleted == len(_sample_headers(PAGES[:1]).deleted_ids)
 
 
 @pytest.mark.parametrize(
     ("scenario", "message"), [("broken", "not an OAI-PMH document"), ("http500", "HTTP 500")]
 )
 async def test_bad_answers_are_retried_then_fail(
-    replay: Replay, engine: Engine, settings: Settings, scenario: str, message: str
+    replay: Replay, catalogue: Catalogue, settings: Settings, scenario: str, message: str
 ) -> None:
-    report = await asyncio.to_thread(harvest_source, engine, replay.source(scenario), settings)
+    report = await asyncio.to_thread(harvest_source, catalogue.records, replay.source(scenario), settings)
     assert report.status == "failed"
     assert report.error is not None and message in report.error
     # A server failing everything fails at Identify; one failing its list, at ListRecords.
     tried = replay.requests if scenario == "http500" else list_requests(replay.requests)
     assert len(tried) == settings.http_retries + 1
-    assert engine.harvest_history("REPLAY")[0].status == "failed"
+    assert catalogue.records.harvest_history("REPLAY")[0].status == "failed"
 
 
-async def test_timeout(replay: Replay, engine: Engine, settings: Settings) -> None:
+async def test_timeout(replay: Replay, catalogue: Catalogue, settings: Settings) -> None:
     fast = settings.replace(http_timeout=0.2, http_retries=1)
-    report = await asyncio.to_thread(harvest_source, engine, replay.source("slow"), fast)
+    report = await asyncio.to_thread(harvest_source, catalogue.records, replay.source("slow"), fast)
     assert report.status == "failed"
     assert report.error is not None and "no answer within 0.2 s" in report.error
 
 
 async def test_repeated_token_stops_instead_of_looping(
-    replay: Replay, engine: Engine, settings: Settings
+    replay: Replay, catalogue: Catalogue, settings: Settings
 ) -> None:
-    report = await asyncio.to_thread(harvest_source, engine, replay.source("repeat"), settings)
+    report = await asyncio.to_thread(harvest_source, catalogue.records, replay.source("repeat"), settings)
     assert report.status == "failed"
     assert report.error is not None and "twice" in report.error
     assert len(list_requests(replay.requests)) == 2
 
 
-async def test_server_down_fails_and_others_go_on(replay: Replay, engine: Engine, settings: Settings) -> None:
+async def test_server_down_fails_and_others_go_on(
+    replay: Replay, catalogue: Catalogue, settings: Settings
+) -> None:
     down = Source(code="DOWN", name="down", oai_url=f"http://127.0.0.1:{free_port()}/oai")
     sources = [down, replay.source("http500", "BROKEN"), replay.source("pages", "GOOD")]
-    reports = await asyncio.to_thread(harvest_all, engine, sources, settings)
+    reports = await asyncio.to_thread(harvest_all, catalogue.records, sources, settings)
     assert [report.status for report in reports] == ["failed", "failed", "ok"]
     assert reports[0].error is not None and "cannot connect" in reports[0].error
     assert reports[1].error is not None and "HTTP 500" in reports[1].error
-    assert engine.harvest_history("DOWN")[0].status == "failed"
+    assert catalogue.records.harvest_history("DOWN")[0].status == "failed"
 
 
 @pytest.mark.parametrize(("scenario", "wait"), [("busy503", 1.0), ("busy429", 1.0), ("busydate", 1.0)])
 async def test_a_busy_server_is_asked_again_after_its_retry_after(
-    replay: Replay, engine: Engine, settings: Settings, scenario: str, wait: float
+    replay: Replay, catalogue: Catalogue, settings: Settings, scenario: str, wait: float
 ) -> None:
     # The backoff alone would retry after 0.01 s: waiting ~1 s or more is the Retry-After at work.
     started = time.monotonic()
-    report = await asyncio.to_thread(harvest_source, engine, replay.source(scenario), settings)
+    report = await asyncio.to_thread(harvest_source, catalogue.records, replay.source(scenario), settings)
     waited = time.monotonic() - started
     assert report.status == "ok", report.error
     assert waited >= wait
     first_page_twice = [r for r in list_requests(replay.requests) if "resumptionToken" not in r]
     assert len(first_page_twice) == 2
-    assert engine.source_counts("REPLAY") == await _never_busy_counts(replay, settings)
+    assert catalogue.records.source_counts("REPLAY") == await _never_busy_counts(replay, settings)
 
 
 async def _never_busy_counts(replay: Replay, settings: Settings) -> RecordCounts:
     """What a harvest of the same pages from a server that is never busy stores."""
-    fresh = open_engine(settings.replace(engine_url=f"sqlite:///{settings.data_dir / 'plain.db'}"))
+    fresh = open_catalogue(settings.replace(engine_url=f"sqlite:///{settings.data_dir / 'plain.db'}"))
     try:
-        report = await asyncio.to_thread(harvest_source, fresh, replay.source("plain"), settings)
+        report = await asyncio.to_thread(harvest_source, fresh.records, replay.source("plain"), settings)
         assert report.status == "ok", report.error
-        return fresh.source_counts("REPLAY")
+        return fresh.records.source_counts("REPLAY")
     finally:
         fresh.close()
 
 
 async def test_a_retry_after_longer_than_allowed_fails_at_once_with_the_delay(
-    replay: Replay, engine: Engine, settings: Settings
+    replay: Replay, catalogue: Catalogue, settings: Settings
 ) -> None:
-    report = await asyncio.to_thread(harvest_source, engine, replay.source("busylong"), settings)
+    report = await asyncio.to_thread(harvest_source, catalogue.records, replay.source("busylong"), settings)
     assert report.status == "failed"
     assert report.error is not None
     assert "asks to retry ListRecords after 86400 s" in report.error

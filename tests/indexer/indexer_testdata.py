@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from lxml import etree
 
 from tests.support.shared_data import SHARED_DATA
-from unicat.engine import Engine
 from unicat.model import Source, SourceRecord
 from unicat.oai_protocol import MARC_NS, OAI_DC_NS, OAI_NS
+from unicat.ports.records import RecordStore
 
 DATA = SHARED_DATA
 END_OF_RECORD = b"\x1d"
@@ -75,14 +75,14 @@ def marcxml_records(relative: str) -> list[bytes]:
     return [etree.tostring(record, encoding="utf-8") for record in root.iter(f"{{{MARC_NS}}}record")]
 
 
-def store_own_libraries(engine: Engine, relative: str, positions: Sequence[int]) -> None:
+def store_own_libraries(store: RecordStore, relative: str, positions: Sequence[int]) -> None:
     """Store the records at ``positions`` (0-based, file order) of an ISO 2709 file, each in a library
     of its own (``L{position}``, local id ``r``), as libraries holding copies of one edition would."""
     raws = iso2709_records(relative)
     for position in positions:
         code = f"L{position}"
-        engine.save_source(Source(code, f"Library {position}"))
-        engine.store_page(
+        store.save_source(Source(code, f"Library {position}"))
+        store.store_page(
             code, [SourceRecord(code, "r", raws[position], "iso2709", "2024-01-01T00:00:00Z")], None
         )
 
@@ -95,10 +95,10 @@ PRIDE_2003_A, PRIDE_2003_B, SENSE_2003, PRIDE_1994 = 27, 30, 31, 19
 PENGUIN_RECORDS = (PRIDE_2003_A, PRIDE_2003_B, SENSE_2003, PRIDE_1994)
 
 
-def store_penguin_records(engine: Engine) -> None:
-    store_own_libraries(engine, "dedup/pride-and-prejudice-fixed.mrc", PENGUIN_RECORDS)
+def store_penguin_records(store: RecordStore) -> None:
+    store_own_libraries(store, "dedup/pride-and-prejudice-fixed.mrc", PENGUIN_RECORDS)
 
 
-def home(engine: Engine, position: int) -> str:
+def home(store: RecordStore, position: int) -> str:
     """The union id of the record stored by :func:`store_own_libraries` from ``position``."""
-    return engine.memberships()[(f"L{position}", "r")]
+    return store.memberships()[(f"L{position}", "r")]

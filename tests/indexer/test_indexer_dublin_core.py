@@ -30,11 +30,11 @@ from tests.indexer.indexer_testdata import (
     oai_dc_records,
 )
 from tests.support.shared_data import SHARED_DATA
-from unicat.engines.sqlite import SqliteEngine
 from unicat.model import Source, SourceRecord
 from unicat.oai_protocol import DC_NS, MARC_NS
 from unicat.query import SearchQuery, parse_text_query
 from unicat.settings import Settings
+from unicat_cli.wiring import open_catalogue
 
 SPIRE_FILE = "oai/oaipmh_oai_dc.xml"
 SPIRE = Source(
@@ -429,7 +429,7 @@ def _genre_marcxml() -> bytes:
 
 
 def test_marcxml_and_oai_dc_sources_index_together(tmp_path: Path) -> None:
-    engine = SqliteEngine(tmp_path / "unicat.db", Settings())
+    catalogue = open_catalogue(Settings(engine_url=f"sqlite:///{tmp_path / 'unicat.db'}"))
     try:
         library = Source("BIB", "Bibliothèque de test", metadata_prefix="marcxml")
         marc = [
@@ -437,8 +437,8 @@ def test_marcxml_and_oai_dc_sources_index_together(tmp_path: Path) -> None:
             *(("oclc", raw) for raw in marcxml_records("marc21/OCLC_814388508.xml")),
             *(("koha", raw) for raw in marcxml_records("marc21/1474920681_KOHA_LFL_5.xml")),
         ]
-        engine.save_source(library)
-        engine.store_page(
+        catalogue.records.save_source(library)
+        catalogue.records.store_page(
             "BIB",
             [SourceRecord("BIB", key, raw, "marcxml", "2024-01-01T00:00:00Z") for key, raw in marc],
             None,
@@ -450,19 +450,21 @@ def test_marcxml_and_oai_dc_sources_index_together(tmp_path: Path) -> None:
             ("no-title", _edited(first.raw, "drop:title")),
             ("cut", first.raw[: len(first.raw) // 2]),
         ]
-        engine.save_source(SPIRE)
-        engine.store_page(
+        catalogue.records.save_source(SPIRE)
+        catalogue.records.store_page(
             "SPIRE",
             [SourceRecord("SPIRE", r.identifier, r.raw, "oai_dc", r.datestamp) for r in spire]
             + [SourceRecord("SPIRE", key, raw, "oai_dc", "2013-04-05T00:00:00Z") for key, raw in unusable],
             None,
         )
 
-        report = run_index(engine, workers=2, parallel_from=0)  # worker processes too
+        report = run_index(
+            catalogue.records, catalogue.index, workers=2, parallel_from=0
+        )  # worker processes too
         assert report.read == len(marc) + len(spire) + len(unusable)
         assert report.parsed == len(marc) + len(spire)
         assert report.quarantined == 2
-        reasons = {q.local_id: (q.stage, q.reason, q.raw) for q in engine.list_quarantine()}
+        reasons = {q.local_id: (q.stage, q.reason, q.raw) for q in catalogue.records.list_quarantine()}
         assert set(reasons) == {"no-title", "cut"}
         assert reasons["no-title"][0] == "index" and "no dc:title" in reasons["no-title"][1]
         assert reasons["cut"][1].startswith("oai_dc record is not well-formed XML")
@@ -470,8 +472,8 @@ def test_marcxml_and_oai_dc_sources_index_together(tmp_path: Path) -> None:
 
         # One merge only: the library's copy of the SPIRE book, by its ISBN.
         assert report.merged_clusters == 1
-        assert report.union_records == engine.union_count() == len(marc) + len(spire) - 1
-        merged = next(r for r in engine.iter_union_records() if len(r.sources) > 1)
+        assert report.union_records == catalogue.index.union_count() == len(marc) + len(spire) - 1
+        merged = next(r for r in catalogue.index.iter_union_records() if len(r.sources) > 1)
         assert {(s.source, s.local_id) for s in merged.sources} == {
             ("BIB", "genre-2009"),
             ("SPIRE", GENRE_BOOK),
@@ -482,27 +484,29 @@ def test_marcxml_and_oai_dc_sources_index_together(tmp_path: Path) -> None:
         assert "Logiques politiques DROIT, JUSTICE POLITIQUE QUESTIONS DE FEMMES" in merged.subjects
         assert merged.updated == "2024-01-01T00:00:00Z"  # the later datestamp of the two
         chapter = next(
-            r for r in engine.iter_union_records() if any(s.local_id == GENRE_CHAPTER for s in r.sources)
+            r
+            for r in catalogue.index.iter_union_records()
+            if any(s.local_id == GENRE_CHAPTER for s in r.sources)
         )
         assert len(chapter.sources) == 1 and chapter.isbns == []
 
         # Searched and faceted like any record.
         # 229608396X: the ISBN-10 form of 978-2-296-08396-7 (check digit 243 mod 11 = 1 → X).
-        by_isbn = engine.search(SearchQuery(clauses=parse_text_query("isbn:229608396X")))
+        by_isbn = catalogue.index.search(SearchQuery(clauses=parse_text_query("isbn:229608396X")))
         assert [hit.id for hit in by_isbn.hits] == [merged.id]
-        by_author = engine.search(
+        by_author = catalogue.index.search(
             SearchQuery(clauses=parse_text_query('author:"Ramel, Frédéric"'), page_size=100)
         )
         assert by_author.total >= 1 and all("SPIRE" in hit.libraries for hit in by_author.hits)
-        everything = engine.search(SearchQuery(page_size=1))
+        everything = catalogue.index.search(SearchQuery(page_size=1))
         formats = {facet.value: facet.count for facet in everything.facets["format"]}
         assert formats["article"] == 48
         libraries = {facet.value: facet.count for facet in everything.facets["library"]}
         assert libraries == {"SPIRE": len(spire), "BIB": len(marc)}
-        articles = engine.search(SearchQuery(filters={"format": ("article",)}, page_size=1))
+        articles = catalogue.index.search(SearchQuery(filters={"format": ("article",)}, page_size=1))
         assert articles.total == 48
     finally:
-        engine.close()
+        catalogue.close()
 
 
 def test_the_oai_dc_namespace_is_what_the_helper_serialises() -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 from indexer import run_index
 from indexer.parsing import ParseFailure, parse_in_processes, parse_outcome
 from tests.indexer.indexer_testdata import DATA, iso2709_records
-from unicat.engines.sqlite import SqliteEngine
 from unicat.export import write_jsonl
 from unicat.model import Source, SourceRecord
 from unicat.settings import Settings
+from unicat_cli.wiring import open_catalogue
 
 SOURCES = {
     "UVA": Source("UVA", "University of Virginia"),
@@ -50,24 +50,24 @@ def test_outcomes_in_processes_equal_outcomes_in_process() -> None:
 def _index(
     tmp_path: Path, name: str, workers: int
 ) -> tuple[str, list[tuple[str, str | None, str]], tuple[int, ...]]:
-    engine = SqliteEngine(tmp_path / name / "unicat.db", Settings())
+    catalogue = open_catalogue(Settings(engine_url=f"sqlite:///{tmp_path / name / 'unicat.db'}"))
     try:
         for source in SOURCES.values():
-            engine.save_source(source)
+            catalogue.records.save_source(source)
         by_source: dict[str, list[SourceRecord]] = {}
         for record in _records():
             by_source.setdefault(record.source, []).append(record)
         for code, records in by_source.items():
             if code in SOURCES:
-                engine.store_page(code, records, None)
-        report = run_index(engine, workers=workers, parallel_from=1)
+                catalogue.records.store_page(code, records, None)
+        report = run_index(catalogue.records, catalogue.index, workers=workers, parallel_from=1)
         out = io.StringIO()
-        write_jsonl(engine.iter_union_records(), out)
-        quarantine = [(q.source, q.local_id, q.reason) for q in engine.list_quarantine(limit=1000)]
+        write_jsonl(catalogue.index.iter_union_records(), out)
+        quarantine = [(q.source, q.local_id, q.reason) for q in catalogue.records.list_quarantine(limit=1000)]
         counts = (report.read, report.parsed, report.quarantined, report.with_warnings, report.union_records)
         return out.getvalue(), quarantine, counts
     finally:
-        engine.close()
+        catalogue.close()
 
 
 def test_run_index_with_workers_gives_the_same_catalogue(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ from search_app.app import make_app
 from tests.search_app.accounts_http import staff_client
 from tests.search_app.search_app_catalogue import Client, ClientFactory, catalogue_settings, fill
 from unicat.catalogue import Catalogue
-from unicat.engine import Engine
 from unicat.settings import Settings
 from unicat_cli.wiring import open_catalogue
 
@@ -23,16 +22,10 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def catalogue(settings: Settings) -> Iterator[Catalogue]:
-    """The filled catalogue: its engine and its stores in one SQLite file."""
+    """The filled catalogue: its union index and its stores in one SQLite file."""
     with open_catalogue(settings) as opened:
-        fill(opened.engine)
+        fill(opened)
         yield opened
-
-
-@pytest.fixture
-def engine(catalogue: Catalogue) -> Engine:
-    """The filled catalogue's engine."""
-    return catalogue.engine
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.model import Holding, MergeRule, Source, SourceRef, UnionRecord
 from unicat.settings import Settings
+from unicat.union_generation import write_union_generation
 
 SOURCES = [
     Source("oxford", "Bodleian Library, Oxford", "http://127.0.0.1:9/oai", profile="marc21"),
@@ -223,7 +224,7 @@ def catalogue_settings(tmp_path: Path, **changes: object) -> Settings:
     ).replace(**changes)
 
 
-def fill(engine: Engine) -> None:
+def fill(catalogue: Catalogue) -> None:
     for source in SOURCES:
-        engine.save_source(source)
-    engine.replace_union_records(RECORDS, REDIRECTS)
+        catalogue.records.save_source(source)
+    write_union_generation(catalogue.records, catalogue.index, RECORDS, REDIRECTS)

@@ -11,10 +11,10 @@ from aiohttp import web
 from search_app.app import make_app
 from tests.search_app.search_app_catalogue import RECORDS, Client, ClientFactory, catalogue_settings, fill
 from unicat.catalogue import Catalogue
-from unicat.engine import Engine
 from unicat.model import Holding, UnionRecord
 from unicat.query import FACET_FIELDS
 from unicat.settings import Settings
+from unicat.union_generation import write_union_generation
 from unicat_cli.wiring import open_catalogue
 
 # (query string, the parameter the 400 must name)
@@ -74,10 +74,10 @@ ODD_BUT_FINE = [
 ]
 
 
-def fill_with_bulk(engine: Engine) -> None:
+def fill_with_bulk(catalogue: Catalogue) -> None:
     """The catalogue plus 3,000 plain records: enough rows that counting them takes more than one
-    progress check of the SQLite engine, so a limit already over when the first check comes is hit."""
-    fill(engine)
+    progress check of the SQLite index, so a limit already over when the first check comes is hit."""
+    fill(catalogue)
     bulk = [
         UnionRecord(
             id=f"u-bulk-{n:05d}",
@@ -88,7 +88,7 @@ def fill_with_bulk(engine: Engine) -> None:
         )
         for n in range(3000)
     ]
-    engine.replace_union_records([*RECORDS, *bulk], {})
+    write_union_generation(catalogue.records, catalogue.index, [*RECORDS, *bulk], {})
 
 
 @pytest.mark.parametrize(("query", "param"), BAD_PARAMETERS)
@@ -142,7 +142,7 @@ async def test_wrong_method_is_405_not_500(client: Client) -> None:
 async def test_search_past_its_time_limit_is_503(tmp_path: Path, aiohttp_client: ClientFactory) -> None:
     settings = catalogue_settings(tmp_path, query_timeout=1e-9)
     with open_catalogue(settings) as catalogue:
-        fill_with_bulk(catalogue.engine)
+        fill_with_bulk(catalogue)
         client = await aiohttp_client(make_app(catalogue, settings))
         response = await client.get("/api/search?q=annual")
         assert response.status == 503
@@ -155,7 +155,7 @@ async def test_search_past_its_time_limit_is_503(tmp_path: Path, aiohttp_client:
 async def test_facets_dropped_for_time_are_reported(tmp_path: Path, aiohttp_client: ClientFactory) -> None:
     settings = catalogue_settings(tmp_path, facet_timeout=1e-9)
     with open_catalogue(settings) as catalogue:
-        fill_with_bulk(catalogue.engine)
+        fill_with_bulk(catalogue)
         client = await aiohttp_client(make_app(catalogue, settings))
         body = await (await client.get("/api/search")).json()
         assert body["total"] == 3012

@@ -1,8 +1,8 @@
-"""Harvest runs written through the engine's public methods, as the harvester writes them: a run
+"""Harvest runs written through the record store's public methods, as the harvester writes them: a run
 started, its pages stored each with its checkpoint, the run finished (or left running).
 
-Each helper returns the run as the engine then stores it, so a test derives its expected figures
-(counts, times, durations) from what it wrote and what the engine stamped, never from the code under test.
+Each helper returns the run as the store then keeps it, so a test derives its expected figures
+(counts, times, durations) from what it wrote and what the store stamped, never from the code under test.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from tests.support.shared_data import SHARED_DATA
 from unicat.clock import utc_now
-from unicat.engine import Engine, HarvestMode
 from unicat.model import HarvestCheckpoint, HarvestRun, SourceRecord
+from unicat.ports.records import HarvestMode, RecordStore
 
 
 def real_records(count: int) -> list[bytes]:
@@ -33,19 +33,19 @@ def page_of(source: str, first: int, live: int, deleted: int = 0) -> list[Source
 
 
 def wait_for_next_second(since: str) -> None:
-    """Sleep until the engine's clock (ISO to the second) has moved past ``since``."""
+    """Sleep until the store's clock (ISO to the second) has moved past ``since``."""
     while utc_now() <= since:
         time.sleep(0.02)
 
 
-def stored_run(engine: Engine, source: str, run_id: int) -> HarvestRun:
-    """The run with ``run_id`` as the engine keeps it."""
-    [run] = [run for run in engine.harvest_history(source, limit=1000) if run.id == run_id]
+def stored_run(store: RecordStore, source: str, run_id: int) -> HarvestRun:
+    """The run with ``run_id`` as the store keeps it."""
+    [run] = [run for run in store.harvest_history(source, limit=1000) if run.id == run_id]
     return run
 
 
 def harvest(
-    engine: Engine,
+    store: RecordStore,
     source: str,
     pages: Sequence[Sequence[SourceRecord]] = (),
     *,
@@ -57,16 +57,16 @@ def harvest(
 ) -> HarvestRun:
     """One run of ``source`` storing ``pages``; failed with ``error`` if given, left running unless
     ``finish``; with ``at_least_one_second``, finished in a later second than it started."""
-    run = engine.start_harvest(source, mode)
+    run = store.start_harvest(source, mode)
     records = deleted = quarantined = 0
     for number, page in enumerate(pages, start=1):
         records += len(page)
         deleted += sum(1 for record in page if record.deleted)
         quarantined += quarantined_per_page
         checkpoint = HarvestCheckpoint(run.id, f"token-{number}", number, records, deleted, quarantined)
-        engine.store_page(source, page, checkpoint)
+        store.store_page(source, page, checkpoint)
     if at_least_one_second:
         wait_for_next_second(run.started)
     if finish:
-        engine.finish_harvest(run.id, "failed" if error is not None else "ok", error)
-    return stored_run(engine, source, run.id)
+        store.finish_harvest(run.id, "failed" if error is not None else "ok", error)
+    return stored_run(store, source, run.id)

@@ -138,15 +138,15 @@ def build(where: str | Place, paths: list[Path] = MALFORMED) -> Catalogue:
 def catalogue(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Catalogue]:
-    """Built once per engine for the tests that only read it."""
+    """Built once per setup for the tests that only read it."""
     directory = tmp_path_factory.mktemp(f"malformed-{request.param}")
     if request.param == "sqlite":
         yield build(f"sqlite:///{directory / 'unicat.db'}")
         return
     url = f"{request.getfixturevalue('elasticsearch_url')}/test-quarantine-{uuid.uuid4().hex[:12]}"
     try:
-        # The accounts and readers' data in a PostgreSQL database of their own, as beside any
-        # Elasticsearch index.
+        # The stores (records, harvest state, quarantine, accounts, readers' data) in a PostgreSQL
+        # database of their own, as beside any Elasticsearch index.
         with fresh_database(request.getfixturevalue("postgres_cluster")) as store_url:
             yield build(Place(url, store_url))
     finally:
@@ -367,7 +367,7 @@ async def test_the_quarantine_page_and_api_list_what_the_cli_lists(
 ) -> None:
     opened, settings = served_catalogue
     expected = all_quarantined(sqlite_catalogue.place)
-    opened.engine.add_quarantine(
+    opened.records.add_quarantine(
         [QuarantineEntry("M00", "<b>x</b>", "harvest", HOSTILE_REASON, b"<record/>")]
     )
     client: TestClient[Any, Any] = await staff_client(

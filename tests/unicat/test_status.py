@@ -1,6 +1,6 @@
-"""`unicat status` and its data (unicat/status.py) on every engine, over runs written as harvests write them.
+"""`unicat status` and its data (unicat/status.py) on every setup, over runs written as harvests write them.
 
-Expected figures come from what each test stored (pages, records, errors) and from the times the engine
+Expected figures come from what each test stored (pages, records, errors) and from the times the store
 stamped on its runs; the verdict rules are checked apart on runs built by hand.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support.harvest_runs import harvest, page_of
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.errors import SourceNotFound
 from unicat.model import HarvestRun, HarvestStatus, QuarantineEntry, Source
 from unicat.status import (
@@ -39,31 +39,42 @@ def seconds_between(run: HarvestRun) -> int:
     return int((at(run.finished) - at(run.started)).total_seconds())
 
 
+def where(catalogue: Catalogue) -> list[str]:
+    """The global options that name ``catalogue`` to the CLI: its index and its store."""
+    return ["--engine", catalogue.index.url, "--store", catalogue.store_url]
+
+
 def only(status_sources: list[Any], code: str) -> Any:
     [source] = [source for source in status_sources if source.code == code]
     return source
 
 
-# -- on every engine ---------------------------------------------------------------------------------
+# -- on every setup ----------------------------------------------------------------------------------
 
 
-def test_a_source_never_harvested(engine: Engine) -> None:
-    engine.save_source(Source("NEW", "New library", OAI))
-    [source] = catalogue_status(engine).sources
+def test_a_source_never_harvested(catalogue: Catalogue) -> None:
+    catalogue.records.save_source(Source("NEW", "New library", OAI))
+    [source] = catalogue_status(catalogue).sources
     assert source.health == "never_harvested"
     assert (source.last_run, source.last_success, source.last_error) == (None, None, None)
     assert (source.throughput, source.next_due, source.history) == (None, None, [])
 
 
-def test_history_holds_the_latest_runs_newest_first_with_what_each_stored(engine: Engine) -> None:
-    engine.save_source(Source("UVA", "University of Virginia Library", OAI))
-    full = harvest(engine, "UVA", [page_of("UVA", 0, 3, deleted=1), page_of("UVA", 10, 2)], mode="full")
-    incremental = harvest(engine, "UVA", [page_of("UVA", 20, 1)])
+def test_history_holds_the_latest_runs_newest_first_with_what_each_stored(catalogue: Catalogue) -> None:
+    catalogue.records.save_source(Source("UVA", "University of Virginia Library", OAI))
+    full = harvest(
+        catalogue.records, "UVA", [page_of("UVA", 0, 3, deleted=1), page_of("UVA", 10, 2)], mode="full"
+    )
+    incremental = harvest(catalogue.records, "UVA", [page_of("UVA", 20, 1)])
     failed = harvest(
-        engine, "UVA", [page_of("UVA", 30, 2)], quarantined_per_page=1, error="HTTP 500 from the server"
+        catalogue.records,
+        "UVA",
+        [page_of("UVA", 30, 2)],
+        quarantined_per_page=1,
+        error="HTTP 500 from the server",
     )
 
-    history = only(catalogue_status(engine).sources, "UVA").history
+    history = only(catalogue_status(catalogue).sources, "UVA").history
     assert [run.id for run in history] == [failed.id, incremental.id, full.id]
     assert [(run.mode, run.status) for run in history] == [
         ("incremental", "failed"),
@@ -77,33 +88,35 @@ def test_history_holds_the_latest_runs_newest_first_with_what_each_stored(engine
         (run.started, run.finished) for run in (failed, incremental, full)
     ]
     assert [run.seconds for run in history] == [seconds_between(run) for run in (failed, incremental, full)]
-    # An engine that does not keep a run's quarantined count yet reads it as 0: the history shows it as kept.
+    # A store that does not keep a run's quarantined count yet reads it as 0: the history shows it as kept.
     assert failed.quarantined in (0, 1)
     assert [run.quarantined for run in history] == [failed.quarantined, 0, 0]
 
-    shorter = only(catalogue_status(engine, history=2).sources, "UVA")
+    shorter = only(catalogue_status(catalogue, history=2).sources, "UVA")
     assert [run.id for run in shorter.history] == [failed.id, incremental.id]
-    none = only(catalogue_status(engine, history=0).sources, "UVA")
+    none = only(catalogue_status(catalogue, history=0).sources, "UVA")
     assert none.history == []
     assert none.last_error is not None and none.last_error.run == failed.id
 
 
-def test_a_failing_source_is_failing_with_the_latest_reason_since_its_last_success(engine: Engine) -> None:
-    engine.save_source(Source("LYON", "Bibliothèque municipale de Lyon", OAI))
-    first_failure = harvest(engine, "LYON", error="could not connect to 127.0.0.1:9")
-    [source] = catalogue_status(engine).sources
+def test_a_failing_source_is_failing_with_the_latest_reason_since_its_last_success(
+    catalogue: Catalogue,
+) -> None:
+    catalogue.records.save_source(Source("LYON", "Bibliothèque municipale de Lyon", OAI))
+    first_failure = harvest(catalogue.records, "LYON", error="could not connect to 127.0.0.1:9")
+    [source] = catalogue_status(catalogue).sources
     assert source.health == "failing" and source.last_success is None
     assert source.last_error is not None
     assert (source.last_error.run, source.last_error.message) == (first_failure.id, first_failure.error)
 
-    success = harvest(engine, "LYON", [page_of("LYON", 0, 4)])
-    [source] = catalogue_status(engine).sources
+    success = harvest(catalogue.records, "LYON", [page_of("LYON", 0, 4)])
+    [source] = catalogue_status(catalogue).sources
     assert (source.health, source.last_error) == ("ok", None)
     assert source.last_success is not None and source.last_success.id == success.id
 
-    harvest(engine, "LYON", error="HTTP 503 from http://127.0.0.1:9/oai")
-    latest = harvest(engine, "LYON", error="OAI-PMH error badResumptionToken: expired")
-    [source] = catalogue_status(engine).sources
+    harvest(catalogue.records, "LYON", error="HTTP 503 from http://127.0.0.1:9/oai")
+    latest = harvest(catalogue.records, "LYON", error="OAI-PMH error badResumptionToken: expired")
+    [source] = catalogue_status(catalogue).sources
     assert source.health == "failing"
     assert source.last_success is not None and source.last_success.id == success.id
     assert source.last_error is not None
@@ -112,28 +125,28 @@ def test_a_failing_source_is_failing_with_the_latest_reason_since_its_last_succe
         latest.finished,
         "OAI-PMH error badResumptionToken: expired",
     )
-    text = format_status(catalogue_status(engine))
+    text = format_status(catalogue_status(catalogue))
     assert "failing" in text and "OAI-PMH error badResumptionToken: expired" in text
 
 
-def test_throughput_is_the_records_of_a_run_over_its_duration(engine: Engine) -> None:
-    engine.save_source(Source("OXF", "Bodleian Libraries", OAI))
-    run = harvest(engine, "OXF", [page_of("OXF", 0, 20), page_of("OXF", 20, 15, deleted=5)], mode="full",
-                  at_least_one_second=True)  # fmt: skip
+def test_throughput_is_the_records_of_a_run_over_its_duration(catalogue: Catalogue) -> None:
+    catalogue.records.save_source(Source("OXF", "Bodleian Libraries", OAI))
+    pages = [page_of("OXF", 0, 20), page_of("OXF", 20, 15, deleted=5)]
+    run = harvest(catalogue.records, "OXF", pages, mode="full", at_least_one_second=True)
     seconds = seconds_between(run)
     assert seconds >= 1 and run.records == 40
 
-    [source] = catalogue_status(engine).sources
+    [source] = catalogue_status(catalogue).sources
     assert source.throughput == round(40 / seconds, 1)
     [entry] = source.history
     assert (entry.seconds, entry.records_per_second) == (seconds, round(40 / seconds, 1))
 
 
-def test_a_run_under_way_is_running_with_its_pages_so_far(engine: Engine) -> None:
-    engine.save_source(Source("MCG", "McGill University Library", OAI))
-    done = harvest(engine, "MCG", [page_of("MCG", 0, 2)])
-    running = harvest(engine, "MCG", [page_of("MCG", 10, 3), page_of("MCG", 20, 1)], finish=False)
-    [source] = catalogue_status(engine).sources
+def test_a_run_under_way_is_running_with_its_pages_so_far(catalogue: Catalogue) -> None:
+    catalogue.records.save_source(Source("MCG", "McGill University Library", OAI))
+    done = harvest(catalogue.records, "MCG", [page_of("MCG", 0, 2)])
+    running = harvest(catalogue.records, "MCG", [page_of("MCG", 10, 3), page_of("MCG", 20, 1)], finish=False)
+    [source] = catalogue_status(catalogue).sources
     assert source.health == "running"
     assert source.last_run is not None and source.last_run.id == running.id
     assert source.last_success is not None and source.last_success.id == done.id
@@ -146,26 +159,32 @@ def test_a_run_under_way_is_running_with_its_pages_so_far(engine: Engine) -> Non
     )
 
 
-def test_a_scheduled_source_is_due_an_interval_after_its_last_run_stale_after_two(engine: Engine) -> None:
-    engine.save_source(Source("BNF", "Bibliothèque nationale de France", OAI, harvest_interval=3600.0))
-    run = harvest(engine, "BNF", [page_of("BNF", 0, 1)])
+def test_a_scheduled_source_is_due_an_interval_after_its_last_run_stale_after_two(
+    catalogue: Catalogue,
+) -> None:
+    catalogue.records.save_source(
+        Source("BNF", "Bibliothèque nationale de France", OAI, harvest_interval=3600.0)
+    )
+    run = harvest(catalogue.records, "BNF", [page_of("BNF", 0, 1)])
     started = at(run.started)
     due = (started + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    [soon] = catalogue_status(engine, now=started + timedelta(minutes=30)).sources
+    [soon] = catalogue_status(catalogue, now=started + timedelta(minutes=30)).sources
     assert (soon.health, soon.harvest_interval, soon.next_due) == ("ok", 3600.0, due)
-    [late] = catalogue_status(engine, now=started + timedelta(hours=1, minutes=59)).sources
+    [late] = catalogue_status(catalogue, now=started + timedelta(hours=1, minutes=59)).sources
     assert late.health == "ok"
-    [stale] = catalogue_status(engine, now=started + timedelta(hours=2, seconds=1)).sources
+    [stale] = catalogue_status(catalogue, now=started + timedelta(hours=2, seconds=1)).sources
     assert (stale.health, stale.next_due) == ("stale", due)
 
 
-def test_the_json_keeps_every_key_scripts_use_and_adds_the_new_ones(engine: Engine) -> None:
-    engine.save_source(Source("UVA", "University of Virginia Library", OAI))
-    harvest(engine, "UVA", [page_of("UVA", 0, 2)])
-    engine.add_quarantine([QuarantineEntry("UVA", "UVA-bad", "harvest", "leader is not a number", b"x")])
-    body = json.loads(json.dumps(catalogue_status(engine).to_json()))
-    assert {"engine", "union_records", "quarantined", "sources", "recent_quarantine"} <= set(body)
+def test_the_json_keeps_every_key_scripts_use_and_adds_the_new_ones(catalogue: Catalogue) -> None:
+    catalogue.records.save_source(Source("UVA", "University of Virginia Library", OAI))
+    harvest(catalogue.records, "UVA", [page_of("UVA", 0, 2)])
+    catalogue.records.add_quarantine(
+        [QuarantineEntry("UVA", "UVA-bad", "harvest", "leader is not a number", b"x")]
+    )
+    body = json.loads(json.dumps(catalogue_status(catalogue).to_json()))
+    assert {"engine", "store", "union_records", "quarantined", "sources", "recent_quarantine"} <= set(body)
     assert {"generated", "history_limit"} <= set(body)
     [source] = body["sources"]
     old = {"code", "name", "kind", "profile", "oai_url", "live", "deleted", "quarantined", "last_run",
@@ -183,48 +202,50 @@ def test_the_json_keeps_every_key_scripts_use_and_adds_the_new_ones(engine: Engi
     assert set(body["recent_quarantine"][0]) == {"source", "local_id", "stage", "reason", "bytes", "created"}
 
 
-def test_asking_for_some_sources_shows_only_them_and_their_quarantine(engine: Engine) -> None:
+def test_asking_for_some_sources_shows_only_them_and_their_quarantine(catalogue: Catalogue) -> None:
     for code in ("A", "B", "C"):
-        engine.save_source(Source(code, f"Library {code}", OAI))
-        engine.add_quarantine([QuarantineEntry(code, f"{code}-1", "harvest", f"bad record of {code}", b"xy")])
-    status = catalogue_status(engine, ["C", "A"])
+        catalogue.records.save_source(Source(code, f"Library {code}", OAI))
+        catalogue.records.add_quarantine(
+            [QuarantineEntry(code, f"{code}-1", "harvest", f"bad record of {code}", b"xy")]
+        )
+    status = catalogue_status(catalogue, ["C", "A"])
     assert [source.code for source in status.sources] == ["C", "A"]
     assert sorted(entry.source for entry in status.recent_quarantine) == ["A", "C"]
     assert status.quarantined == 3
     with pytest.raises(SourceNotFound):
-        catalogue_status(engine, ["NOPE"])
+        catalogue_status(catalogue, ["NOPE"])
 
 
-def test_the_status_command(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    engine.save_source(Source("UVA", "University of Virginia Library", OAI))
-    engine.save_source(Source("DOWN", "Down library", OAI))
-    harvest(engine, "UVA", [page_of("UVA", 0, 3)], mode="full")
-    harvest(engine, "UVA", [page_of("UVA", 10, 1)])
-    harvest(engine, "DOWN", error="HTTP 503\x1b[2J\r\nRetry later")
+def test_the_status_command(catalogue: Catalogue, capsys: pytest.CaptureFixture[str]) -> None:
+    catalogue.records.save_source(Source("UVA", "University of Virginia Library", OAI))
+    catalogue.records.save_source(Source("DOWN", "Down library", OAI))
+    harvest(catalogue.records, "UVA", [page_of("UVA", 0, 3)], mode="full")
+    harvest(catalogue.records, "UVA", [page_of("UVA", 10, 1)])
+    harvest(catalogue.records, "DOWN", error="HTTP 503\x1b[2J\r\nRetry later")
 
-    assert main(["--engine", engine.url, "status", "--json", "--runs", "1"]) == EXIT_OK
+    assert main([*where(catalogue), "status", "--json", "--runs", "1"]) == EXIT_OK
     printed = json.loads(capsys.readouterr().out)
-    expected = catalogue_status(engine, history=1).to_json()
+    expected = catalogue_status(catalogue, history=1).to_json()
     assert {**printed, "generated": None} == {**expected, "generated": None}
 
-    assert main(["--engine", engine.url, "status"]) == EXIT_OK
+    assert main([*where(catalogue), "status"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "health" in out and "failing" in out and "history of" not in out
     # The remote text reaches the terminal on one line, without its escape sequence.
     assert "HTTP 503 [2J Retry later" in out and "\x1b" not in out
 
-    assert main(["--engine", engine.url, "status", "UVA"]) == EXIT_OK
+    assert main([*where(catalogue), "status", "UVA"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "history of UVA" in out and "DOWN" not in out
-    assert main(["--engine", engine.url, "status", "--history", "--runs", "1"]) == EXIT_OK
+    assert main([*where(catalogue), "status", "--history", "--runs", "1"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "history of UVA" in out and "history of DOWN" in out and " full " not in out
 
-    assert main(["--engine", engine.url, "status", "NOPE"]) == EXIT_PARTIAL
+    assert main([*where(catalogue), "status", "NOPE"]) == EXIT_PARTIAL
     assert "no source with code 'NOPE'" in capsys.readouterr().err
     for bad in ("-1", "x", "101", "٣"):
         with pytest.raises(SystemExit) as exit_info:
-            main(["--engine", engine.url, "status", "--runs", bad])
+            main([*where(catalogue), "status", "--runs", bad])
         assert exit_info.value.code == EXIT_USAGE
         assert "--runs" in capsys.readouterr().err
 

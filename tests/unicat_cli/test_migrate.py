@@ -22,7 +22,7 @@ from unicat_cli.wiring import open_catalogue
 
 @dataclass(frozen=True)
 class Setup:
-    """Where one catalogue lives: its index (and records) and its store."""
+    """Where one catalogue lives: its index and its store (records, accounts, readers' data)."""
 
     index: str
     store: str = ""
@@ -37,7 +37,7 @@ class Setup:
         """Delete an Elasticsearch catalogue (the node outlives the test)."""
         if self.index.startswith("http"):
             with self.open() as catalogue:
-                catalogue.engine.delete_catalogue()  # type: ignore[attr-defined]
+                catalogue.index.delete_catalogue()  # type: ignore[attr-defined]
 
 
 def scaled_out(request: pytest.FixtureRequest, tmp_path: Path, name: str) -> Setup:
@@ -48,23 +48,24 @@ def scaled_out(request: pytest.FixtureRequest, tmp_path: Path, name: str) -> Set
 
 def snapshot(catalogue: Catalogue) -> dict[str, object]:
     """Everything a catalogue holds, in a comparable form."""
-    engine = catalogue.engine
+    store = catalogue.records
     return {
-        "sources": [source.to_json() for source in engine.list_sources()],
+        "sources": [source.to_json() for source in store.list_sources()],
         "records": [
             (r.source, r.local_id, r.raw, r.syntax, r.datestamp, r.deleted)
-            for source in engine.list_sources()
-            for r in engine.iter_source_records(source.code, include_deleted=True)
+            for source in store.list_sources()
+            for r in store.iter_source_records(source.code, include_deleted=True)
         ],
-        "runs": engine.harvest_history(limit=100),
+        "runs": store.harvest_history(limit=100),
         "quarantine": sorted(
-            (q.source, q.local_id, q.stage, q.reason, q.raw) for q in engine.list_quarantine()
+            (q.source, q.local_id, q.stage, q.reason, q.raw) for q in store.list_quarantine()
         ),
-        "union": [record.to_json() for record in engine.iter_union_records()],
-        "redirects": list(engine.iter_redirects()),
-        "oai_items": list(engine.iter_oai_items()),
-        "oai_generations": engine.oai_generations(),
-        "oai_sets": engine.oai_sets(),
+        "union": [record.to_json() for record in catalogue.index.iter_union_records()],
+        "memberships": store.memberships(),
+        "redirects": list(store.iter_redirects()),
+        "oai_items": list(store.iter_oai_items()),
+        "oai_generations": store.oai_generations(),
+        "oai_sets": store.oai_sets(),
         "users": catalogue.accounts.list_users(),
         **reader_snapshot(catalogue.contributions),
     }
@@ -101,12 +102,11 @@ def test_migrate_copies_everything(
         # Every member of one union record withdrawn, and the catalogue indexed again: the OAI-PMH feed
         # has a deleted record and two generations, which the copy must keep with their datestamps.
         with first.open() as old:
-            engine = old.engine
             gone = next(
-                r for r in engine.iter_union_records() if {ref.source for ref in r.sources} == {"BRK"}
+                r for r in old.index.iter_union_records() if {ref.source for ref in r.sources} == {"BRK"}
             )
             withdrawn = [SourceRecord("BRK", ref.local_id, b"", deleted=True) for ref in gone.sources]
-            engine.store_page("BRK", withdrawn, None)
+            old.records.store_page("BRK", withdrawn, None)
             old.accounts.create_user(
                 User("anne@example.org", "Anne", "scrypt$1$8$1$AA==$AA==", "librarian", "BRK")
             )
@@ -121,8 +121,8 @@ def test_migrate_copies_everything(
             # 40 + 1 + 8 (CENSUS.tsv)
             assert len(before["records"]) == 49  # type: ignore[arg-type]
             # The next harvest run continues the numbering of the copied history.
-            newest = max(run.id for run in new.engine.harvest_history())
-            assert new.engine.start_harvest("ZDB", "incremental").id > newest
+            newest = max(run.id for run in new.records.harvest_history())
+            assert new.records.start_harvest("ZDB", "incremental").id > newest
             assert len(before["oai_generations"]) == 2  # type: ignore[arg-type]
             assert sum(item.deleted for item in after["oai_items"]) == 1  # type: ignore[attr-defined]
             # A copied account keeps its number; the next one is numbered after it.
@@ -133,12 +133,12 @@ def test_migrate_copies_everything(
         # Indexing the copy changes no datestamp; a change made there comes after the copied ones.
         assert main([*second.args(), "index"]) == EXIT_OK
         with second.open() as new:
-            assert new.engine.oai_generations() == before["oai_generations"]
-            kept = next(iter(new.engine.iter_source_records("ZDB")))
-            new.engine.store_page("ZDB", [SourceRecord("ZDB", kept.local_id, b"", deleted=True)], None)
+            assert new.records.oai_generations() == before["oai_generations"]
+            kept = next(iter(new.records.iter_source_records("ZDB")))
+            new.records.store_page("ZDB", [SourceRecord("ZDB", kept.local_id, b"", deleted=True)], None)
         assert main([*second.args(), "index"]) == EXIT_OK
         with second.open() as new:
-            *copied, (latest, _) = new.engine.oai_generations()
+            *copied, (latest, _) = new.records.oai_generations()
             assert copied == before["oai_generations"] and latest > copied[-1][0]
         # A second copy into a catalogue that is no longer empty is refused.
         assert main([*first.args(), "migrate", "--to", second.index, *to_store]) != EXIT_OK
@@ -149,10 +149,11 @@ def test_migrate_copies_everything(
 
 @pytest.mark.elasticsearch
 @pytest.mark.postgresql
-def test_a_new_index_beside_the_same_store_keeps_the_readers_data_in_place(
+def test_a_new_index_beside_the_same_store_copies_the_index_alone(
     capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    """``migrate --to`` an Elasticsearch node without ``--to-store``: the index moves, the store stays."""
+    """``migrate --to`` an Elasticsearch node without ``--to-store``: the index moves, the store (records,
+    accounts, readers' data) stays where it is."""
     embedded = Setup(f"sqlite:///{tmp_path / 'a.db'}")
     node = Setup(
         f"{request.getfixturevalue('elasticsearch_url')}/beside-{tmp_path.name.lower()}", embedded.index
@@ -165,7 +166,11 @@ def test_a_new_index_beside_the_same_store_keeps_the_readers_data_in_place(
             before = snapshot(old)
         capsys.readouterr()
         assert main([*embedded.args(), "migrate", "--to", node.index]) == EXIT_OK
-        assert "the store is shared, so its accounts and readers' data stay" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "the store is shared, so everything but the union index stays" in out
+        union = len(before["union"])  # type: ignore[arg-type]
+        assert union > 0 and "copied 0 sources, 0 source records, " in out
+        assert f", {union:,} union records, 0 redirects, 0 OAI-PMH items, 0 accounts, " in out
         with node.open() as new:
             assert new.store_url == embedded.index
             assert snapshot(new) == before
@@ -184,7 +189,8 @@ def test_status_json_after_migration_is_the_same(capsys: pytest.CaptureFixture[s
     for url in (first, second):
         assert main(["--engine", url, "status", "--json"]) == 0
         status = json.loads(capsys.readouterr().out)
-        status.pop("engine")
+        status.pop("engine")  # where each catalogue is
+        status.pop("store")
         status.pop("generated")  # when each status was taken, not what it says
         statuses.append(status)
     assert statuses[0] == statuses[1]
@@ -193,16 +199,16 @@ def test_status_json_after_migration_is_the_same(capsys: pytest.CaptureFixture[s
 def add_reader_data(catalogue: Catalogue) -> None:
     """Two accounts and something of every kind readers add, with ids that are not 1, 2, 3…: a deleted
     comment leaves a gap, a copied one came with a high id."""
-    accounts, engine = catalogue.accounts, catalogue.contributions
+    accounts, contributions = catalogue.accounts, catalogue.contributions
     jane = accounts.create_user(User("jane@example.org", "Jane", "scrypt$1$8$1$AA==$AA=="))
     anne = accounts.create_user(
         User("anne@example.org", "Anne", "scrypt$1$8$1$AA==$AA==", "librarian", "ZDB")
     )
     assert jane.id is not None and anne.id is not None
-    first = engine.add_comment(Comment("pride", jane.id, "A delight.", created="2024-05-01T10:00:00Z"))
-    gone = engine.add_comment(Comment("pride", jane.id, "Oops."))
-    assert gone.id is not None and engine.delete_comment(gone.id)
-    hidden = engine.add_comment(
+    first = contributions.add_comment(Comment("pride", jane.id, "A delight.", created="2024-05-01T10:00:00Z"))
+    gone = contributions.add_comment(Comment("pride", jane.id, "Oops."))
+    assert gone.id is not None and contributions.delete_comment(gone.id)
+    hidden = contributions.add_comment(
         Comment(
             "emma",
             jane.id,
@@ -214,21 +220,23 @@ def add_reader_data(catalogue: Catalogue) -> None:
         )
     )
     assert first.id is not None and hidden.id == 50
-    engine.set_rating(Rating("pride", jane.id, 5))
-    engine.set_rating(Rating("emma", anne.id, 2, at="2024-05-03T09:00:00Z"))
-    engine.add_tag(Tag("pride", jane.id, "classic"))
-    engine.add_tag(Tag("pride", anne.id, "to read"))
-    engine.add_report(Report(hidden.id, anne.id, "spoils the end"))
-    engine.add_report(Report(first.id, anne.id, "not sure"))
-    action = engine.log_moderation(ModerationAction(hidden.id, "hide", "spoils", anne.id))
+    contributions.set_rating(Rating("pride", jane.id, 5))
+    contributions.set_rating(Rating("emma", anne.id, 2, at="2024-05-03T09:00:00Z"))
+    contributions.add_tag(Tag("pride", jane.id, "classic"))
+    contributions.add_tag(Tag("pride", anne.id, "to read"))
+    contributions.add_report(Report(hidden.id, anne.id, "spoils the end"))
+    contributions.add_report(Report(first.id, anne.id, "not sure"))
+    action = contributions.log_moderation(ModerationAction(hidden.id, "hide", "spoils", anne.id))
     assert action.id is not None
-    assert engine.resolve_reports(hidden.id, action.id) == 1  # a resolved report and an open one
-    engine.log_moderation(ModerationAction(gone.id, "dismiss", "fine", anne.id, at="2024-05-04T10:00:00Z"))
-    reading = engine.add_list(ReadingList(jane.id, "Austen", "All of her", public=True))
-    engine.add_list(ReadingList(anne.id, "Empty", created="2024-01-01T00:00:00Z"))
+    assert contributions.resolve_reports(hidden.id, action.id) == 1  # a resolved report and an open one
+    contributions.log_moderation(
+        ModerationAction(gone.id, "dismiss", "fine", anne.id, at="2024-05-04T10:00:00Z")
+    )
+    reading = contributions.add_list(ReadingList(jane.id, "Austen", "All of her", public=True))
+    contributions.add_list(ReadingList(anne.id, "Empty", created="2024-01-01T00:00:00Z"))
     assert reading.id is not None
-    engine.add_list_entry(ListEntry(reading.id, "pride"))
-    engine.add_list_entry(ListEntry(reading.id, "emma", added="2024-05-05T10:00:00Z"))
+    contributions.add_list_entry(ListEntry(reading.id, "pride"))
+    contributions.add_list_entry(ListEntry(reading.id, "emma", added="2024-05-05T10:00:00Z"))
 
 
 @pytest.mark.parametrize("target", ["sqlite", "scaled-out"])

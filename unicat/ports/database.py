@@ -11,7 +11,8 @@ What differs (table definitions, identity columns) is behind the adapters and th
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Literal, Protocol
 
@@ -32,9 +33,13 @@ class Cursor(Protocol):
 
 
 class Connection(Protocol):
-    """What a store's SQL runs through: one statement at a time, ``?`` for each parameter."""
+    """What a store's SQL runs through: one statement at a time (or one per row of a batch), ``?`` for
+    each parameter."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement once per row of parameters: a bulk write in one round of the driver's."""
 
 
 class Database(ClosedOnExit, abc.ABC):
@@ -54,14 +59,24 @@ class Database(ClosedOnExit, abc.ABC):
         raises :class:`~unicat.errors.QueryTimeout` past it."""
 
     @abc.abstractmethod
-    def write(self) -> AbstractContextManager[Connection]:
+    def write(self, *, single: bool = False) -> AbstractContextManager[Connection]:
         """A connection inside one transaction, committed when the block ends normally and rolled
-        back when it raises."""
+        back when it raises. With ``single`` the block runs one statement, which is atomic by itself:
+        the database may then skip the explicit transaction (on PostgreSQL, two of a post's round
+        trips; there a second statement raises :class:`~unicat.errors.EngineError`)."""
 
     @abc.abstractmethod
     def numbered_after(self, conn: Connection, table: str) -> None:
         """After rows were inserted into ``table`` with ids of their own (a copied catalogue's), make
         the ids the database generates next come after the highest one stored."""
+
+    @abc.abstractmethod
+    def insert_rows(self, conn: Connection, table: str, columns: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Within ``conn``'s transaction: insert ``rows`` (a value per name in ``columns``) into
+        ``table``, as fast as the database takes many rows; returns how many. A rebuild writes hundreds
+        of thousands (memberships, the OAI-PMH feed's items and sets): PostgreSQL takes them by
+        ``COPY``, as statements they cost it ten times more (most of it psycopg parsing each long
+        statement's placeholders in Python). A key already stored is an error: delete first."""
 
     @abc.abstractmethod
     def ping(self) -> None:
@@ -85,6 +100,14 @@ def fetch_in(db: Database, select: str, column: str, values: Sequence[Any], batc
             marks = ", ".join("?" * len(part))
             rows.extend(conn.execute(f"{select} WHERE {column} IN ({marks})", part).fetchall())
     return rows
+
+
+def delete_in(conn: Connection, table: str, column: str, values: Iterable[Any], batch: int = 500) -> None:
+    """Delete the rows of ``table`` whose ``column`` is one of ``values``, one ``IN (…)`` list of
+    ``batch`` values per statement (not one statement per value)."""
+    iterator = iter(values)
+    while chunk := list(itertools.islice(iterator, batch)):
+        conn.execute(f"DELETE FROM {table} WHERE {column} IN ({', '.join('?' * len(chunk))})", chunk)
 
 
 def insert_numbered(

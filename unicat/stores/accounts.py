@@ -58,7 +58,7 @@ class SqlAccountStore(AccountStore):
         return [_user(row) for row in rows]
 
     def update_user(self, user: User) -> None:
-        with self.db.write() as conn:
+        with self.db.write(single=True) as conn:
             cursor = conn.execute(
                 "UPDATE users SET display_name = ?, password_hash = ?, role = ?, library = ? WHERE id = ?",
                 (user.display_name, user.password_hash, user.role, user.library, user.id),
@@ -67,7 +67,7 @@ class SqlAccountStore(AccountStore):
                 raise UserNotFound(f"#{user.id}")
 
     def save_session(self, session: Session) -> None:
-        with self.db.write() as conn:
+        with self.db.write(single=True) as conn:
             conn.execute(
                 f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (token_hash) DO UPDATE SET user_id = excluded.user_id, "
@@ -100,7 +100,7 @@ class SqlAccountStore(AccountStore):
         if (token_hash is None) == (user_id is None):
             raise ValueError("give a token hash or a user id")
         column, value = ("token_hash", token_hash) if token_hash is not None else ("user_id", user_id)
-        with self.db.write() as conn:
+        with self.db.write(single=True) as conn:
             return conn.execute(f"DELETE FROM sessions WHERE {column} = ?", (value,)).rowcount
 
     def get_users(self, user_ids: Sequence[int]) -> dict[int, User]:

@@ -98,10 +98,11 @@ class SqlContributionStore(ContributionStore):
         return rows[0] if rows else None
 
     @contextmanager
-    def _adding(self, what: str) -> Iterator[Connection]:
-        """A write transaction that stores a new item; only an id given with it can collide."""
+    def _adding(self, what: str, *, single: bool = False) -> Iterator[Connection]:
+        """A write that stores a new item (``single``: in one statement, which an item that came with
+        its own id never is: the database is then told to number past it); only a given id can collide."""
         try:
-            with self.db.write() as conn:
+            with self.db.write(single=single) as conn:
                 yield conn
         except DuplicateKey as exc:
             raise EngineError(
@@ -120,7 +121,7 @@ class SqlContributionStore(ContributionStore):
             int(comment.hidden),
             comment.hidden_reason,
         )
-        with self._adding(f"comment #{comment.id}") as conn:
+        with self._adding(f"comment #{comment.id}", single=comment.id is None) as conn:
             comment_id = insert_numbered(self.db, conn, "comments", COMMENT_COLUMNS, comment.id, values)
         return comment.with_changes(id=comment_id, created=created)
 
@@ -129,7 +130,7 @@ class SqlContributionStore(ContributionStore):
         return _comment(row) if row is not None else None
 
     def update_comment(self, comment: Comment) -> None:
-        with self.db.write() as conn:
+        with self.db.write(single=True) as conn:
             cursor = conn.execute(
                 "UPDATE comments SET body = ?, edited = ?, hidden = ?, hidden_reason = ? WHERE id = ?",
                 (comment.body, comment.edited, int(comment.hidden), comment.hidden_reason, comment.id),
@@ -160,7 +161,7 @@ class SqlContributionStore(ContributionStore):
     # -- ratings ---------------------------------------------------------------------------------
     def set_rating(self, rating: Rating) -> Rating:
         at = rating.at or utc_now()
-        with self.db.write() as conn:
+        with self.db.write(single=True) as conn:
             conn.execute(
                 f"INSERT INTO ratings ({RATING_COLUMNS}) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (record, user_id) DO UPDATE SET stars = excluded.stars, at = excluded.at",
@@ -169,7 +170,7 @@ class SqlContributionStore(ContributionStore):
         return dataclasses.replace(rating, at=at)
 
     def delete_rating(self, record: str, user_id: int) -> bool:
-        with self.db.write() as conn:
+        with self.db.write(single=True) as conn:
             cursor = conn.execute("DELETE FROM ratings WHERE record = ? AND user_id = ?", (record, user_id))
             return cursor.rowcount > 0
 
@@ -272,7 +273,7 @@ class SqlContributionStore(ContributionStore):
     def log_moderation(self, action: ModerationAction) -> ModerationAction:
         at = action.at or utc_now()
         values = (action.comment_id, action.verb, action.reason, action.user_id, at)
-        with self._adding(f"moderation action #{action.id}") as conn:
+        with self._adding(f"moderation action #{action.id}", single=action.id is None) as conn:
             action_id = insert_numbered(
                 self.db, conn, "moderation_log", MODERATION_COLUMNS, action.id, values
             )
@@ -301,7 +302,7 @@ class SqlContributionStore(ContributionStore):
             created,
             updated,
         )
-        with self._adding(f"list #{reading_list.id}") as conn:
+        with self._adding(f"list #{reading_list.id}", single=reading_list.id is None) as conn:
             list_id = insert_numbered(self.db, conn, "reading_lists", LIST_COLUMNS, reading_list.id, values)
         return reading_list.with_changes(id=list_id, created=created, updated=updated)
 

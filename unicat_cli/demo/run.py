@@ -21,23 +21,25 @@ async def run_demo(catalogue: Catalogue, settings: Settings, *, host: str, port:
     """Run the demo; with ``serve`` it keeps serving until interrupted. Returns the exit status."""
     started = time.monotonic()
     libraries = load_network()
-    engine = catalogue.engine
-    store = "" if catalogue.store_url == engine.url else f", store {catalogue.store_url}"
-    echo(f"Unicat demo: {len(libraries)} libraries, engine {engine.url}{store}")
+    index = catalogue.index
+    store = "" if catalogue.store_url == index.url else f", store {catalogue.store_url}"
+    echo(f"Unicat demo: {len(libraries)} libraries, engine {index.url}{store}")
     network = await start_endpoints(libraries)
     try:
         for endpoint in network.endpoints:
-            engine.save_source(endpoint.source())
+            catalogue.records.save_source(endpoint.source())
             echo(
                 f"  {endpoint.library.code:<5} {endpoint.library.profile:<8} "
                 f"{len(endpoint.repository):>6,} records  {endpoint.url}  {endpoint.library.name}"
             )
         echo("Harvesting the libraries over OAI-PMH (incremental)…")
-        failed = await asyncio.to_thread(harvest_step, engine, settings, network.sources(), full=False)
+        failed = await asyncio.to_thread(
+            harvest_step, catalogue.records, settings, network.sources(), full=False
+        )
     finally:
         await network.close()
     echo("Indexing: merging the copies of each edition into union records…")
-    await asyncio.to_thread(index_step, engine)
+    await asyncio.to_thread(index_step, catalogue)
     echo(f"Demo catalogue ready in {time.monotonic() - started:.1f}s.")
     if serve:
         await serve_forever(catalogue, settings, host, port)

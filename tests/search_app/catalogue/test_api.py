@@ -11,7 +11,6 @@ from search_app.app import make_app
 from search_app.openapi import openapi_document
 from tests.search_app.search_app_catalogue import Client, ClientFactory
 from unicat.catalogue import Catalogue
-from unicat.engine import Engine
 from unicat.settings import Settings
 
 
@@ -90,9 +89,9 @@ async def test_api_search_filters_and_pages(client: Client) -> None:
     assert body["total"] == 4 and body["facets"] == {}
 
 
-async def test_api_record_and_redirect_and_404(client: Client, engine: Engine) -> None:
+async def test_api_record_and_redirect_and_404(client: Client, catalogue: Catalogue) -> None:
     body = await get_json(client, "/api/records/u-miserables")
-    expected = engine.get_union_record("u-miserables")
+    expected = catalogue.index.get_union_record("u-miserables")
     assert expected is not None and body == expected.to_json()
     assert body["merge"] == [{"rule": "system_number", "key": "frbnf:30616571"}]
     response = await client.get("/api/records/u-old-pp", allow_redirects=False)
@@ -118,7 +117,7 @@ async def test_healthz_and_pages_unavailable_when_engine_is_closed(
     catalogue: Catalogue, settings: Settings, aiohttp_client: ClientFactory
 ) -> None:
     client = await aiohttp_client(make_app(catalogue, settings))
-    catalogue.close()  # the engine, and the SQLite file it runs on
+    catalogue.close()  # the index, and the SQLite file it and the stores run on
     body = await get_json(client, "/healthz", status=503)
     assert body["status"] == "unavailable" and body["message"]
     error = await get_json(client, "/api/search?q=austen", status=503)
@@ -159,15 +158,15 @@ async def test_healthz_is_unavailable_when_the_store_is_down_and_the_index_answe
     from tests.conftest import EngineContext, _elasticsearch_engine, stores_beside
 
     context = EngineContext(request, tmp_path)
-    engine = _elasticsearch_engine(context)
-    scaled_out = stores_beside(engine, context)
+    index = _elasticsearch_engine(context)
+    scaled_out = stores_beside(index, context)
     try:
-        client = await aiohttp_client(make_app(scaled_out, engine.settings))
+        client = await aiohttp_client(make_app(scaled_out, index.settings))
         assert await get_json(client, "/healthz") == {"status": "ok"}
         scaled_out.database.close()
         body = await get_json(client, "/healthz", status=503)
         assert body["status"] == "unavailable" and "PostgreSQL" in body["message"]
-        engine.ping()  # the index itself still answers
+        index.ping()  # the index itself still answers
     finally:
-        engine.delete_catalogue()  # type: ignore[attr-defined]
-        engine.close()
+        index.delete_catalogue()  # type: ignore[attr-defined]
+        index.close()

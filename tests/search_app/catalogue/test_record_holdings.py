@@ -16,6 +16,7 @@ from tests.search_app.search_app_catalogue import Client
 from unicat.catalogue import Catalogue
 from unicat.model import Contributor, Holding, Source, SourceRef, UnionRecord
 from unicat.settings import Settings
+from unicat.union_generation import write_union_generation
 from unicat_cli.wiring import open_catalogue
 
 SCPO = "Bibliothèque de Sciences Po"
@@ -60,9 +61,9 @@ RECORD = UnionRecord(
 def catalogue(settings: Settings) -> Iterator[Catalogue]:
     """A catalogue of RECORD alone; the conftest's ``client`` serves it."""
     with open_catalogue(settings) as opened:
-        opened.engine.save_source(Source("scpo", "Sciences Po", profile="unimarc"))
-        opened.engine.save_source(Source("lyon", "Bibliothèque municipale de Lyon", profile="unimarc"))
-        opened.engine.replace_union_records([RECORD], {})
+        opened.records.save_source(Source("scpo", "Sciences Po", profile="unimarc"))
+        opened.records.save_source(Source("lyon", "Bibliothèque municipale de Lyon", profile="unimarc"))
+        write_union_generation(opened.records, opened.index, [RECORD], {})
         yield opened
 
 

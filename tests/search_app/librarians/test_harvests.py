@@ -1,6 +1,6 @@
 """The librarians' harvest page and ``/api/status``, over real HTTP, on runs written as harvests write them.
 
-The catalogue's four libraries (search_app_catalogue.SOURCES) get, through the engine's public methods:
+The catalogue's four libraries (search_app_catalogue.SOURCES) get, through the record store's public methods:
 oxford one full harvest of two pages (35 live + 5 deleted records) lasting at least a second; lyon a
 success of 3 records, then a failure whose reason carries markup, as a remote server may send; mcgill a
 harvest still under way (2 records stored); scpo nothing, but a quarantined record whose id and reason
@@ -20,7 +20,7 @@ import pytest
 from tests.search_app.search_app_catalogue import Client
 from tests.search_app.test_accessibility import assert_accessible
 from tests.support.harvest_runs import harvest, page_of, real_records
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.model import HarvestRun, QuarantineEntry
 from unicat_cli.cli import EXIT_OK, main
 
@@ -44,19 +44,20 @@ class Runs:
 
 
 @pytest.fixture
-def runs(engine: Engine) -> Runs:
+def runs(catalogue: Catalogue) -> Runs:
+    store = catalogue.records
     oxford = harvest(
-        engine,
+        store,
         "oxford",
         [page_of("oxford", 0, 20), page_of("oxford", 20, 15, deleted=5)],
         mode="full",
         at_least_one_second=True,
     )
-    lyon_ok = harvest(engine, "lyon", [page_of("lyon", 0, 3)], mode="full")
-    lyon_failed = harvest(engine, "lyon", error=HOSTILE_ERROR)
-    mcgill = harvest(engine, "mcgill", [page_of("mcgill", 0, 2)], finish=False)
+    lyon_ok = harvest(store, "lyon", [page_of("lyon", 0, 3)], mode="full")
+    lyon_failed = harvest(store, "lyon", error=HOSTILE_ERROR)
+    mcgill = harvest(store, "mcgill", [page_of("mcgill", 0, 2)], finish=False)
     [raw] = real_records(1)
-    engine.add_quarantine([QuarantineEntry("scpo", HOSTILE_ID, "import", HOSTILE_REASON, raw[:100])])
+    store.add_quarantine([QuarantineEntry("scpo", HOSTILE_ID, "import", HOSTILE_REASON, raw[:100])])
     return Runs(oxford, lyon_ok, lyon_failed, mcgill)
 
 
@@ -189,13 +190,13 @@ async def test_one_library_and_a_shorter_history(client: Client, runs: Runs) -> 
 
 
 async def test_api_status_is_what_the_status_command_prints(
-    client: Client, runs: Runs, engine: Engine, capsys: pytest.CaptureFixture[str]
+    client: Client, runs: Runs, catalogue: Catalogue, capsys: pytest.CaptureFixture[str]
 ) -> None:
     response = await client.get("/api/status")
     assert response.status == 200 and response.content_type == "application/json"
     assert "engine;dur=" in response.headers["Server-Timing"]
     body = await response.json()
-    assert main(["--engine", engine.url, "status", "--json"]) == EXIT_OK
+    assert main(["--engine", catalogue.index.url, "status", "--json"]) == EXIT_OK
     printed = json.loads(capsys.readouterr().out)
     assert {**body, "generated": None} == {**printed, "generated": None}
 

@@ -35,14 +35,18 @@ HOSTILE = '<script>alert("x")</script>'
 @pytest.fixture
 def catalogue(catalogue: Catalogue) -> Catalogue:
     """The web app tests' catalogue with the Penguin records too, indexed."""
-    store_penguin_records(catalogue.engine)
-    run_index(catalogue.engine, workers=1)
+    store_penguin_records(catalogue.records)
+    run_index(catalogue.records, catalogue.index, workers=1)
     return catalogue
 
 
 async def _client(aiohttp_client: Any, catalogue: Catalogue) -> TestClient[Any, Any]:
     """A signed-in librarian's client (the desk is theirs), sending the session's CSRF token."""
-    app = make_app(catalogue, catalogue.engine.settings, reindex=lambda e: run_index(e, workers=1))
+    app = make_app(
+        catalogue,
+        catalogue.index.settings,
+        reindex=lambda store, index: run_index(store, index, workers=1),
+    )
     return await staff_client(aiohttp_client, app, catalogue.accounts)
 
 
@@ -50,7 +54,7 @@ async def test_the_desk_explains_a_merge_and_a_split_applies_in_the_background(
     catalogue: Catalogue, aiohttp_client: Any
 ) -> None:
     client = await _client(aiohttp_client, catalogue)
-    merged = home(catalogue.engine, PRIDE_2003_A)
+    merged = home(catalogue.records, PRIDE_2003_A)
     page = await client.get(f"/librarians/merges/{merged}")
     assert page.status == 200
     text = " ".join(lxml.html.fromstring(await page.text()).text_content().split())
@@ -66,7 +70,7 @@ async def test_the_desk_explains_a_merge_and_a_split_applies_in_the_background(
     )
     assert answer.status == 303 and answer.headers["Location"] == f"/librarians/merges/{merged}?done=split"
     await client.app[REINDEXER].wait()
-    assert home(catalogue.engine, PRIDE_2003_A) == merged != home(catalogue.engine, PRIDE_2003_B)
+    assert home(catalogue.records, PRIDE_2003_A) == merged != home(catalogue.records, PRIDE_2003_B)
 
     listing = await client.get("/librarians/merges")
     html = await listing.text()
@@ -86,14 +90,14 @@ async def test_the_desk_explains_a_merge_and_a_split_applies_in_the_background(
 
 async def test_a_forced_merge_through_the_form(catalogue: Catalogue, aiohttp_client: Any) -> None:
     client = await _client(aiohttp_client, catalogue)
-    pride, sense = home(catalogue.engine, PRIDE_2003_A), home(catalogue.engine, SENSE_2003)
+    pride, sense = home(catalogue.records, PRIDE_2003_A), home(catalogue.records, SENSE_2003)
     answer = await client.post(
         "/librarians/merges", data={"action": "force", "record": sense, "other": pride, "apply": "1"}
     )
     assert answer.status == 200  # followed to the record's desk page
     await client.app[REINDEXER].wait()
-    assert home(catalogue.engine, SENSE_2003) == home(catalogue.engine, PRIDE_2003_A)
-    record = await (await client.get(f"/api/records/{home(catalogue.engine, SENSE_2003)}")).json()
+    assert home(catalogue.records, SENSE_2003) == home(catalogue.records, PRIDE_2003_A)
+    record = await (await client.get(f"/api/records/{home(catalogue.records, SENSE_2003)}")).json()
     assert {"rule": "librarian", "key": "forced"} in record["merge"]
 
 
@@ -114,19 +118,19 @@ async def test_bad_forms_get_a_400_naming_the_field(
     catalogue: Catalogue, aiohttp_client: Any, form: dict[str, str], param: str
 ) -> None:
     client = await _client(aiohttp_client, catalogue)
-    merged = home(catalogue.engine, PRIDE_2003_A)
+    merged = home(catalogue.records, PRIDE_2003_A)
     data = {key: value.replace("RECORD", merged) for key, value in form.items()}
     answer = await client.post("/librarians/merges", data=data, headers={"Accept": "application/json"})
     assert answer.status == 400
     assert param in await answer.text()
-    assert catalogue.engine.merge_decisions() == []
+    assert catalogue.records.merge_decisions() == []
 
 
 async def test_a_form_from_another_site_is_refused(catalogue: Catalogue, aiohttp_client: Any) -> None:
     """Another site's page can make the librarian's browser post, with the session cookie, but it
     cannot read the page's CSRF token."""
     client = await _client(aiohttp_client, catalogue)
-    merged = home(catalogue.engine, PRIDE_2003_A)
+    merged = home(catalogue.records, PRIDE_2003_A)
     del client.session.headers["X-CSRF-Token"]
     for token in ({}, {"csrf": "guessed-token-guessed-token"}):
         answer = await client.post(
@@ -135,21 +139,21 @@ async def test_a_form_from_another_site_is_refused(catalogue: Catalogue, aiohttp
             headers={"Origin": "https://evil.example"},
         )
         assert answer.status == 403
-    assert catalogue.engine.merge_decisions() == []
+    assert catalogue.records.merge_decisions() == []
 
 
 async def test_a_moved_record_redirects_to_its_new_desk_page(
     catalogue: Catalogue, aiohttp_client: Any
 ) -> None:
     client = await _client(aiohttp_client, catalogue)
-    merged = home(catalogue.engine, PRIDE_2003_A)
-    decision = catalogue.engine.save_merge_decision(
+    merged = home(catalogue.records, PRIDE_2003_A)
+    decision = catalogue.records.save_merge_decision(
         MergeDecision("split", SourceRef("L27", "r"), SourceRef("L30", "r"))
     )
-    run_index(catalogue.engine, workers=1)
-    split_off = home(catalogue.engine, PRIDE_2003_B)
-    catalogue.engine.remove_merge_decision(decision.id or 0)
-    run_index(catalogue.engine, workers=1)
+    run_index(catalogue.records, catalogue.index, workers=1)
+    split_off = home(catalogue.records, PRIDE_2003_B)
+    catalogue.records.remove_merge_decision(decision.id or 0)
+    run_index(catalogue.records, catalogue.index, workers=1)
     moved = await client.get(f"/librarians/merges/{split_off}", allow_redirects=False)
     assert moved.status == 301 and moved.headers["Location"] == f"/librarians/merges/{merged}"
     moved_api = await client.get(f"/api/records/{split_off}/merge", allow_redirects=False)
@@ -161,13 +165,13 @@ async def test_the_record_page_lists_other_editions_and_links_to_the_desk(
     catalogue: Catalogue, aiohttp_client: Any
 ) -> None:
     client = await _client(aiohttp_client, catalogue)
-    pride = home(catalogue.engine, PRIDE_2003_A)
+    pride = home(catalogue.records, PRIDE_2003_A)
     page = await client.get(f"/record/{pride}")
     html = lxml.html.fromstring(await page.text())
     editions = [link.get("href") for link in html.cssselect("#editions a")]
-    assert editions == [f"/record/{home(catalogue.engine, PRIDE_1994)}"]
+    assert editions == [f"/record/{home(catalogue.records, PRIDE_1994)}"]
     assert f"/librarians/merges/{pride}" in [a.get("href") for a in html.cssselect("a")]
     sense = lxml.html.fromstring(
-        await (await client.get(f"/record/{home(catalogue.engine, SENSE_2003)}")).text()
+        await (await client.get(f"/record/{home(catalogue.records, SENSE_2003)}")).text()
     )
     assert sense.cssselect("#editions") == []

@@ -11,9 +11,10 @@ import pytest
 
 from tests.search_app.search_app_catalogue import NAMES, RECORDS, Client
 from tests.search_app.test_accessibility import assert_accessible
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.model import UnionRecord
 from unicat.overlap import LibraryOverlap
+from unicat.union_generation import write_union_generation
 
 HELD = [{holding.library for holding in record.holdings} for record in RECORDS]
 CODES = sorted(set().union(*HELD))
@@ -127,22 +128,23 @@ async def test_the_api_gives_the_same_numbers_with_the_names(librarian: Client) 
 
 
 async def test_the_counts_are_kept_until_the_index_changes(
-    librarian: Client, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    librarian: Client, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counted: list[LibraryOverlap] = []
-    count = engine.library_overlap
+    count = catalogue.index.library_overlap
 
     def counting() -> LibraryOverlap:
         counted.append(count())
         return counted[-1]
 
-    monkeypatch.setattr(engine, "library_overlap", counting)
+    monkeypatch.setattr(catalogue.index, "library_overlap", counting)
     first = await (await librarian.get("/api/overlap")).json()
     await fetch_page(librarian)
     assert await (await librarian.get("/api/overlap")).json() == first
     assert len(counted) == 1
 
-    engine.replace_union_records([*RECORDS[:2], UnionRecord(id="u-new", title="New", holdings=[])], {})
+    changed = [*RECORDS[:2], UnionRecord(id="u-new", title="New", holdings=[])]
+    write_union_generation(catalogue.records, catalogue.index, changed, {})
     after = await (await librarian.get("/api/overlap")).json()
     assert len(counted) == 2
     held = [{holding.library for holding in record.holdings} for record in RECORDS[:2]]
@@ -152,8 +154,8 @@ async def test_the_counts_are_kept_until_the_index_changes(
     }
 
 
-async def test_an_empty_catalogue_says_so(librarian: Client, engine: Engine) -> None:
-    engine.replace_union_records([], {})
+async def test_an_empty_catalogue_says_so(librarian: Client, catalogue: Catalogue) -> None:
+    write_union_generation(catalogue.records, catalogue.index, [], {})
     html, doc = await fetch_page(librarian)
     assert_accessible(html)
     assert "No library holds any title yet" in text(doc)

@@ -27,9 +27,10 @@ from tests.support.postgres import fresh_database
 from tests.support.served_app import ServedApp
 from tests.support.shared_data import SHARED_DATA
 from unicat.catalogue import Catalogue as UnicatCatalogue
-from unicat.engine import Engine
 from unicat.model import Source
 from unicat.oai_items import seconds_of
+from unicat.ports.records import RecordStore
+from unicat.ports.union_index import UnionIndex
 from unicat.settings import Settings
 
 IMPORTS = (
@@ -44,7 +45,8 @@ PAGE_SIZE = 100
 class Catalogue:
     """An indexed catalogue and the app serving it: ``oai`` is the provider's base URL."""
 
-    engine: Engine
+    index: UnionIndex
+    records: RecordStore
     settings: Settings
     site: str
 
@@ -58,7 +60,7 @@ class Catalogue:
 
 @dataclass
 class _OwnDatabaseContext(EngineContext):
-    """An engine context whose PostgreSQL database lives as long as ``stack``, not one test: a
+    """An index context whose PostgreSQL database lives as long as ``stack``, not one test: a
     catalogue built once per module may stand beside it (the per-test fixture cannot)."""
 
     stack: ExitStack = field(default_factory=ExitStack)
@@ -76,34 +78,35 @@ class _OwnDatabaseContext(EngineContext):
 def open_test_catalogue(
     kind: str, request: pytest.FixtureRequest, directory: Path, **settings: Any
 ) -> Iterator[UnicatCatalogue]:
-    """A fresh catalogue of ``kind``: a SQLite engine with its stores in its file, or an Elasticsearch
-    engine (a catalogue of its own on the test node) with its stores in a new PostgreSQL database;
+    """A fresh catalogue of ``kind``: a SQLite index with its stores in its file, or an Elasticsearch
+    index (a catalogue of its own on the test node) with its stores in a new PostgreSQL database;
     all of it closed, and the Elasticsearch catalogue and the database deleted, at exit. Unlike the
     ``catalogue`` fixture, it may serve a whole module."""
     factory = _sqlite_engine if kind == "sqlite" else _elasticsearch_engine
     with ExitStack() as stack:
         context = _OwnDatabaseContext(request, directory, stack=stack)
-        engine = factory(context, **settings)  # a file in ``directory``, or a catalogue on the node
-        stack.callback(_discard, [engine])
-        catalogue = stores_beside(engine, context)
+        index = factory(context, **settings)  # a file in ``directory``, or a catalogue on the node
+        stack.callback(_discard, [index])
+        catalogue = stores_beside(index, context)
         stack.callback(catalogue.database.close)
         yield catalogue
 
 
-def fill(engine: Engine) -> None:
+def fill(catalogue: UnicatCatalogue) -> None:
     """Store the shared data's records as the test libraries' and index them."""
+    store = catalogue.records
     for source, relative in IMPORTS:
-        engine.save_source(source)
-        import_files(engine, source, [SHARED_DATA / relative])
-    store_own_libraries(engine, "dedup/pride-and-prejudice-fixed.mrc", (PRIDE_2003_A, PRIDE_2003_B))
-    run_index(engine)
-    wait_for_datestamps(engine)
+        store.save_source(source)
+        import_files(store, source, [SHARED_DATA / relative])
+    store_own_libraries(store, "dedup/pride-and-prejudice-fixed.mrc", (PRIDE_2003_A, PRIDE_2003_B))
+    run_index(store, catalogue.index)
+    wait_for_datestamps(store)
 
 
-def wait_for_datestamps(engine: Engine) -> None:
+def wait_for_datestamps(store: RecordStore) -> None:
     """Wait until the newest generation's datestamp has passed: the provider serves a generation only
     from the second after its datestamp on (search_app/oai/generations.py), at most 2 s after indexing."""
-    generations = engine.oai_generations()
+    generations = store.oai_generations()
     if generations:
         delay = seconds_of(generations[-1][1]) + 1 - time.time()
         if delay > 0:
@@ -114,10 +117,10 @@ def wait_for_datestamps(engine: Engine) -> None:
 def catalogue(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Catalogue]:
-    """The filled catalogue on one engine, served by the app with small OAI-PMH pages."""
+    """The filled catalogue on one index, served by the app with small OAI-PMH pages."""
     settings = Settings(oai_page_size=PAGE_SIZE)
     directory = tmp_path_factory.mktemp("catalogue")
     with open_test_catalogue(request.param, request, directory, oai_page_size=PAGE_SIZE) as opened:
-        fill(opened.engine)
+        fill(opened)
         with ServedApp(make_app(opened, settings)) as served:
-            yield Catalogue(opened.engine, settings, served.url)
+            yield Catalogue(opened.index, opened.records, settings, served.url)

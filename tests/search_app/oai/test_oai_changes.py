@@ -30,14 +30,14 @@ def changing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog
     """The first 450 UVA records, one library, indexed and served with pages of 100."""
     settings = Settings(oai_page_size=PAGE)
     with open_test_catalogue(request.param, request, tmp_path) as opened:
-        engine = opened.engine
-        engine.save_source(Source("uva", "University of Virginia Library", None, profile="marc21"))
+        store = opened.records
+        store.save_source(Source("uva", "University of Virginia Library", None, profile="marc21"))
         raws = iso2709_records("marc21/uva_001_2000.mrc")[:RECORDS]
-        engine.store_page("uva", [SourceRecord("uva", f"r{n:03d}", raw) for n, raw in enumerate(raws)], None)
-        run_index(engine)
-        wait_for_datestamps(engine)
+        store.store_page("uva", [SourceRecord("uva", f"r{n:03d}", raw) for n, raw in enumerate(raws)], None)
+        run_index(store, opened.index)
+        wait_for_datestamps(store)
         with ServedApp(make_app(opened, settings)) as served:
-            yield Catalogue(engine, settings, served.url)
+            yield Catalogue(opened.index, store, settings, served.url)
 
 
 def _headers(answer: Answer) -> list[tuple[str, str, bool]]:
@@ -66,8 +66,8 @@ def _retitled(raw: bytes, title: str) -> bytes:
 def test_a_list_under_changes_holds_every_unchanged_record_once_and_the_next_harvest_the_changes(
     changing: Catalogue,
 ) -> None:
-    engine = changing.engine
-    member = {record.id: record.sources[0] for record in engine.iter_union_records()}
+    store, index = changing.records, changing.index
+    member = {record.id: record.sources[0] for record in index.iter_union_records()}
     before = {changing.identifier(union_id) for union_id in member}
     first = oai(changing.oai, verb="ListIdentifiers", metadataPrefix="oai_dc")
     [response_date] = first.xpath("//oai:responseDate/text()")
@@ -93,11 +93,11 @@ def test_a_list_under_changes_holds_every_unchanged_record_once_and_the_next_har
     ]
     new_raw = iso2709_records("marc21/uva_001_2000.mrc")[RECORDS]
     changes.append(SourceRecord("uva", "new", new_raw))
-    engine.store_page("uva", changes, None)
-    engine.save_merge_decision(MergeDecision("force", source_of(merged_into), source_of(merged_away)))
-    run_index(engine)
-    wait_for_datestamps(engine)
-    after = {changing.identifier(record.id): record for record in engine.iter_union_records()}
+    store.store_page("uva", changes, None)
+    store.save_merge_decision(MergeDecision("force", source_of(merged_into), source_of(merged_away)))
+    run_index(store, index)
+    wait_for_datestamps(store)
+    after = {changing.identifier(record.id): record for record in index.iter_union_records()}
     changed = {retitled_early, retitled_late, withdrawn_early, withdrawn_late, merged_into, merged_away}
     added = set(after) - before
     assert len(added) == 1 and merged_away not in after and withdrawn_late not in after
@@ -159,8 +159,8 @@ def test_re_indexing_without_changes_moves_no_datestamp(changing: Catalogue) -> 
         ]
 
     before = headers()
-    run_index(changing.engine)
-    wait_for_datestamps(changing.engine)
+    run_index(changing.records, changing.index)
+    wait_for_datestamps(changing.records)
     assert headers() == before
     [response_date] = oai(changing.oai, verb="Identify").xpath("//oai:responseDate/text()")
     assert oai(

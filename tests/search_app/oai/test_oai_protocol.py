@@ -80,7 +80,7 @@ def test_a_full_harvest_gives_every_union_record_once_with_every_stored_record_i
     answers = _full_list(catalogue, "ListRecords", metadataPrefix="marcxml")
     identifiers = [i for answer in answers for i in answer.xpath("//oai:header/oai:identifier/text()")]
     assert len(identifiers) == len(set(identifiers))
-    expected_ids = {catalogue.identifier(record.id) for record in catalogue.engine.iter_union_records()}
+    expected_ids = {catalogue.identifier(record.id) for record in catalogue.index.iter_union_records()}
     assert set(identifiers) == expected_ids
     # Nothing given to the catalogue is lost or doubled on the way out: every stored record is a member
     # (901 $a library, $b local id) of exactly one union record, but those the indexer quarantined.
@@ -93,7 +93,8 @@ def test_a_full_harvest_gives_every_union_record_once_with_every_stored_record_i
         for field in answer.root.iterfind(".//marc:datafield[@tag='901']", namespaces=NS)
     )
     assert max(members.values()) == 1
-    quarantined = {(entry.source, entry.local_id) for entry in catalogue.engine.list_quarantine(limit=10_000)}
+    entries = catalogue.records.list_quarantine(limit=10_000)
+    quarantined = {(entry.source, entry.local_id) for entry in entries}
     assert set(members) == stored_members() - quarantined
     assert len(quarantined) < 10
     # Pages of PAGE_SIZE, each but the last with a token; cursor and completeListSize as 3.5 says.
@@ -179,7 +180,7 @@ def test_a_unimarc_record_is_served_as_marc21_and_dublin_core(catalogue: Catalog
     number = control_number(raw)
     [union_id] = [
         r.id
-        for r in catalogue.engine.iter_union_records()
+        for r in catalogue.index.iter_union_records()
         if any(s.source == "mel" and s.local_id == number for s in r.sources)
     ]
     # Its UNIMARC 200 $a, read from the bytes (UTF-8, as the data's INDEX says), is its 245 $a and dc:title.

@@ -299,12 +299,12 @@ async def test_a_patron_cannot_make_merge_decisions(site: Site, catalogue: Catal
     patron = await site.signed_in(catalogue.accounts, "pat@example.org")
     form = {"action": "force", "record": "u-pp1980", "other": "u-pp1990"}
     answer = await post_form(patron, "/librarians/merges", form)
-    assert answer.status == 403 and catalogue.engine.merge_decisions() == []
+    assert answer.status == 403 and catalogue.records.merge_decisions() == []
     anonymous = await site.browser()
     assert (await post_form(anonymous, "/librarians/merges", form)).status == 403
     librarian = await site.signed_in(catalogue.accounts, "lib@example.org", role="librarian")
     assert (await post_form(librarian, "/librarians/merges", form)).status == 303
-    [decision] = catalogue.engine.merge_decisions()
+    [decision] = catalogue.records.merge_decisions()
     assert decision.by == "Lib <lib@example.org>"
 
 

@@ -51,6 +51,7 @@ from unicat.errors import BadParameter
 from unicat.export import write_marcxml
 from unicat.model import Profile, Source, SourceRecord, UnionRecord
 from unicat.settings import Settings
+from unicat.stores.records import SqlRecordStore
 
 BASE_URL = "https://catalogue.example.org/"
 MODS = {"m": "http://www.loc.gov/mods/v3"}
@@ -212,28 +213,29 @@ class Catalogue:
 @pytest.fixture(scope="module")
 def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalogue]:
     """The sample records, one source per file, indexed by the real pipeline."""
-    engine = SqliteEngine(tmp_path_factory.mktemp("citations") / "unicat.db", Settings())
+    index = SqliteEngine(tmp_path_factory.mktemp("citations") / "unicat.db", Settings())
+    store = SqlRecordStore(index.database)
     plain: dict[tuple[str, str], Expected] = {}
     try:
         for code, profile, relative, positions in SAMPLES:
-            engine.save_source(Source(code, f"Library {code}", profile=profile))
+            store.save_source(Source(code, f"Library {code}", profile=profile))
             raws = iso2709_records(relative)
-            engine.store_page(code, [SourceRecord(code, f"r{p}", raws[p]) for p in positions], None)
+            store.store_page(code, [SourceRecord(code, f"r{p}", raws[p]) for p in positions], None)
             for position in positions:
                 marc = pymarc.Record(data=raws[position], to_unicode=True, force_utf8=profile == "unimarc")
                 reader = expected_unimarc if profile == "unimarc" else expected_marc21
                 plain[(code, f"r{position}")] = reader(marc)
-        run_index(engine, workers=1)
-        members = engine.memberships()
+        run_index(store, index, workers=1)
+        members = store.memberships()
         samples = []
         for (code, local_id), expected in plain.items():
-            union = engine.get_union_record(members[(code, local_id)])
+            union = index.get_union_record(members[(code, local_id)])
             assert union is not None
             samples.append(Sample(f"{code} {local_id[1:]}", union, expected))
         assert len({sample.union.id for sample in samples}) == len(samples), "the samples must not merge"
         yield Catalogue(samples)
     finally:
-        engine.close()
+        index.close()
 
 
 # -- the third-party readers ---------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from unicat.catalogue import Catalogue
 from unicat.oai_protocol import MARC_NS
 from unicat.ports.accounts import AccountStore
 from unicat.readers import ListEntry, ReadingList
+from unicat.union_generation import write_union_generation
 from unicat_cli.wiring import open_catalogue
 
 Browser = TestClient[web.Request, web.Application]
@@ -50,19 +51,19 @@ def catalogue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalo
     in PostgreSQL beside Elasticsearch)."""
     if request.param == "sqlite":
         with open_catalogue(catalogue_settings(tmp_path)) as opened:
-            fill(opened.engine)
+            fill(opened)
             yield opened
     else:
         with open_test_catalogue(
             "elasticsearch", request, tmp_path, data_dir=tmp_path, facet_size=20
         ) as opened:
-            fill(opened.engine)
+            fill(opened)
             yield opened
 
 
 @pytest.fixture
 async def site(catalogue: Catalogue) -> AsyncIterator[Site]:
-    served = await Site(make_app(catalogue, catalogue.engine.settings)).start()
+    served = await Site(make_app(catalogue, catalogue.index.settings)).start()
     yield served
     await served.close()
 
@@ -412,7 +413,7 @@ async def test_an_entry_merged_away_shows_as_its_new_record_and_a_gone_one_stays
         assert (await add(jane, list_id, record)).status == 303
     # Re-indexing merges u-pp1990 into u-pp1980, and u-faust leaves the catalogue.
     kept = [record for record in RECORDS if record.id not in ("u-pp1990", "u-faust")]
-    catalogue.engine.replace_union_records(kept, {"u-pp1990": "u-pp1980"})
+    write_union_generation(catalogue.records, catalogue.index, kept, {"u-pp1990": "u-pp1980"})
 
     body = await as_json(await site.browser(), list_id)
     shown = {entry["record"]: entry for entry in body["entries"]}
@@ -448,8 +449,11 @@ async def test_a_single_merged_entry_shows_under_its_new_id(site: Site, catalogu
     jane = await site.signed_in(catalogue.accounts, "jane@example.org")
     list_id = await make_list(jane, "One edition")
     assert (await add(jane, list_id, "u-pp1990")).status == 303
-    catalogue.engine.replace_union_records(
-        [r for r in RECORDS if r.id != "u-pp1990"], {"u-pp1990": "u-pp1980"}
+    write_union_generation(
+        catalogue.records,
+        catalogue.index,
+        [r for r in RECORDS if r.id != "u-pp1990"],
+        {"u-pp1990": "u-pp1980"},
     )
     [entry] = (await as_json(jane, list_id))["entries"]
     assert (entry["record"], entry["added_as"], entry["title"]) == (
@@ -463,7 +467,7 @@ async def test_a_single_merged_entry_shows_under_its_new_id(site: Site, catalogu
 
 # -- the record page's form -------------------------------------------------------------------------------
 async def test_the_record_page_form_puts_the_record_on_a_list_of_ones_own(catalogue: Catalogue) -> None:
-    site = await Site(make_app(catalogue, catalogue.engine.settings)).start()
+    site = await Site(make_app(catalogue, catalogue.index.settings)).start()
     try:
         anonymous = await site.browser()
         assert "Add to list" not in await (await anonymous.get("/record/u-faust")).text()

@@ -19,6 +19,7 @@ from tests.conftest import CatalogueFactory
 from tests.search_app.accounts_http import Site, csrf_of, post_form
 from tests.search_app.search_app_catalogue import RECORDS, REDIRECTS, fill
 from unicat.catalogue import Catalogue
+from unicat.union_generation import write_union_generation
 
 HOSTILE = '<script>alert("owned")</script> & <b>bold</b>'
 
@@ -26,13 +27,13 @@ HOSTILE = '<script>alert("owned")</script> & <b>bold</b>'
 @pytest.fixture
 def catalogue(catalogue_factory: CatalogueFactory) -> Catalogue:
     opened = catalogue_factory(facet_size=20)
-    fill(opened.engine)
+    fill(opened)
     return opened
 
 
 @pytest.fixture
 async def site(catalogue: Catalogue) -> AsyncIterator[Site]:
-    served = await Site(make_app(catalogue, catalogue.engine.settings)).start()
+    served = await Site(make_app(catalogue, catalogue.index.settings)).start()
     yield served
     await served.close()
 
@@ -219,12 +220,12 @@ async def test_what_readers_wrote_follows_a_merge_and_comes_back_when_it_is_undo
     await post_form(bob, "/record/u-pp1980/rating", {"stars": "4"})
     await post_form(ann, "/record/u-pp1990/tags", {"tags": "oxford"})
     # Re-indexing the same records changes nothing readers wrote.
-    catalogue.engine.replace_union_records(RECORDS, REDIRECTS)
+    write_union_generation(catalogue.records, catalogue.index, RECORDS, REDIRECTS)
     assert comment_ids(await page(ann, "/record/u-pp1990")) == [on_1990]
     # A rebuild merges u-pp1990 into u-pp1980: its old address redirects, and what was written on it
     # shows on the record it now lives in.
     merged = [record for record in RECORDS if record.id != "u-pp1990"]
-    catalogue.engine.replace_union_records(merged, {**REDIRECTS, "u-pp1990": "u-pp1980"})
+    write_union_generation(catalogue.records, catalogue.index, merged, {**REDIRECTS, "u-pp1990": "u-pp1980"})
     moved = await ann.get("/record/u-pp1990", allow_redirects=False)
     assert moved.status == 301 and moved.headers["Location"] == "/record/u-pp1980"
     assert comment_ids(await page(ann, "/record/u-pp1980")) == [on_1980, on_1990]
@@ -238,7 +239,7 @@ async def test_what_readers_wrote_follows_a_merge_and_comes_back_when_it_is_undo
     late = await post_form(ann, "/record/u-pp1990/comments", {"body": "Posted from an old link."})
     assert late.status == 303 and late.headers["Location"].startswith("/record/u-pp1980#comment-")
     # The merge undone: u-pp1990 lives again with what was written on it; nothing was lost.
-    catalogue.engine.replace_union_records(RECORDS, REDIRECTS)
+    write_union_generation(catalogue.records, catalogue.index, RECORDS, REDIRECTS)
     assert comment_ids(await page(ann, "/record/u-pp1990")) == [on_1990]
     assert len(comment_ids(await page(ann, "/record/u-pp1980"))) == 2
     assert (await readers_json(ann, "u-pp1990"))["rating"] == {"count": 1, "average": 2.0}
@@ -324,7 +325,7 @@ async def test_report_then_hide_then_restore_with_every_action_logged(
 
 async def test_comment_posting_is_rate_limited_per_account_and_per_address(catalogue: Catalogue) -> None:
     site = await Site(
-        make_app(catalogue, catalogue.engine.settings.replace(post_limit_account=3, post_limit_address=5))
+        make_app(catalogue, catalogue.index.settings.replace(post_limit_account=3, post_limit_address=5))
     ).start()
     try:
         ann = await site.signed_in(catalogue.accounts, "ann@example.org")

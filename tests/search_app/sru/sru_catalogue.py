@@ -24,7 +24,6 @@ from tests.support.served_app import ServedApp
 from tests.support.shared_data import SHARED_DATA
 from unicat.analysis import tokens
 from unicat.catalogue import Catalogue
-from unicat.engine import Engine
 from unicat.identifiers import normalize_isbn
 from unicat.model import Source
 from unicat.settings import Settings
@@ -114,7 +113,7 @@ def matching(records: list[UvaRecord], test: Callable[[UvaRecord], bool]) -> set
     return {record.local_id for record in records if test(record)}
 
 
-def fill(engine: Engine, records: list[UvaRecord], work_dir: Path) -> None:
+def fill(catalogue: Catalogue, records: list[UvaRecord], work_dir: Path) -> None:
     """Import the records (the UVA ones without the copies, all of MEL) and index them."""
     from harvester.importer import import_files
     from indexer import run_index
@@ -123,9 +122,9 @@ def fill(engine: Engine, records: list[UvaRecord], work_dir: Path) -> None:
     uva_file.write_bytes(b"".join(record.raw for record in records))
     for code, profile, path in (("uva", "marc21", uva_file), ("mel", "unimarc", MEL_FILE)):
         source = Source(code=code, name=f"Library {code}", profile=profile)
-        engine.save_source(source)
-        import_files(engine, source, [path])
-    run_index(engine, workers=1)
+        catalogue.records.save_source(source)
+        import_files(catalogue.records, source, [path])
+    run_index(catalogue.records, catalogue.index, workers=1)
 
 
 @dataclass
@@ -138,8 +137,8 @@ class Served:
 def served_catalogue(
     catalogue: Catalogue, settings: Settings, records: list[UvaRecord], work_dir: Path
 ) -> Iterator[Served]:
-    """Fill ``catalogue``'s engine and serve the catalogue for the duration of the generator."""
-    fill(catalogue.engine, records, work_dir)
+    """Fill ``catalogue`` and serve it for the duration of the generator."""
+    fill(catalogue, records, work_dir)
     with ServedApp(make_app(catalogue, settings)) as served:
         yield Served(served.url)
 
@@ -154,9 +153,9 @@ def uva() -> list[UvaRecord]:
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, uva: list[UvaRecord]
 ) -> Iterator[Served]:
-    """The catalogue on one engine, served over HTTP for the whole module."""
+    """The catalogue on one index, served over HTTP for the whole module."""
     work_dir = tmp_path_factory.mktemp(f"sru-{request.param}")
     # Closed at the end, an Elasticsearch catalogue and its PostgreSQL database deleted: the servers
     # outlive the module.
     with open_test_catalogue(request.param, request, work_dir) as opened:
-        yield from served_catalogue(opened, opened.engine.settings, uva, work_dir)
+        yield from served_catalogue(opened, opened.index.settings, uva, work_dir)

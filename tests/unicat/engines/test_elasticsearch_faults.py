@@ -35,6 +35,7 @@ from tests.support.fault_proxy import Exchange, FaultProxy, overloaded_ids
 from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.errors import EngineUnavailable, QueryTimeout
 from unicat.model import UnionRecord
+from unicat.ports.union_index import UnionWrite
 from unicat.query import SearchQuery
 from unicat.settings import Settings
 
@@ -113,7 +114,7 @@ def test_a_node_lost_mid_rebuild_fails_clearly_keeps_the_old_index_and_a_rerun_f
     retries = 2
     engine = open_through(es_bulk_chunk=100, es_bulk_retries=retries)
     old = _records(30, "old")
-    assert engine.replace_union_records(old, {}) == 30
+    assert engine.replace_union_records(old).written == 30
     new = _records(2_000, "new")
     stop_at = 700
 
@@ -125,7 +126,7 @@ def test_a_node_lost_mid_rebuild_fails_clearly_keeps_the_old_index_and_a_rerun_f
 
     began = time.monotonic()
     with pytest.raises(EngineUnavailable, match=r"cannot reach Elasticsearch .* connection refused"):
-        engine.replace_union_records(feed(), {})
+        engine.replace_union_records(feed())
     # Each request was tried again after 0.5 s and 1 s before the rebuild gave up.
     assert time.monotonic() - began >= sum(0.5 * 2**attempt for attempt in range(retries))
 
@@ -134,7 +135,7 @@ def test_a_node_lost_mid_rebuild_fails_clearly_keeps_the_old_index_and_a_rerun_f
     found = engine.search(SearchQuery(page_size=100))
     assert sorted(hit.id for hit in found.hits) == [record.id for record in old]
 
-    assert engine.replace_union_records(new, {}) == 2_000
+    assert engine.replace_union_records(new).written == 2_000
     ids = [record.id for record in engine.iter_union_records()]
     assert ids == sorted(record.id for record in new)
     assert engine.union_count() == 2_000
@@ -152,7 +153,7 @@ def test_a_slow_node_makes_search_raise_query_timeout(
     proxy: FaultProxy, open_through: Callable[..., ElasticsearchEngine]
 ) -> None:
     engine = open_through(query_timeout=0.3)
-    engine.replace_union_records(_records(5, "slow"), {})
+    engine.replace_union_records(_records(5, "slow"))
     proxy.delay = 1.0
     began = time.monotonic()
     with pytest.raises(QueryTimeout, match="did not answer the search in time"):
@@ -170,7 +171,7 @@ async def test_a_slow_node_makes_the_web_app_answer_503(
     tmp_path: Path,
 ) -> None:
     engine = open_through(query_timeout=0.3)
-    engine.replace_union_records(_records(5, "web"), {})
+    engine.replace_union_records(_records(5, "web"))
     catalogue = stores_beside(engine, EngineContext(request, tmp_path))  # the stores in PostgreSQL
     with closing(catalogue.database):
         client = await aiohttp_client(make_app(catalogue, engine.settings))
@@ -194,7 +195,7 @@ def _rebuild_over_old(
     """An engine whose served index holds 30 "old" records; the proxy's log starts after them."""
     engine = open_through(es_bulk_chunk=CHUNK, es_bulk_retries=retries)
     old = _records(30, "old")
-    assert engine.replace_union_records(old, {}) == 30
+    assert engine.replace_union_records(old).written == 30
     proxy.exchanges.clear()
     return engine, old
 
@@ -240,10 +241,9 @@ def test_whole_bulk_requests_refused_for_overload_are_resent_with_backoff_until_
     new = _records(250, "new")
     proxy.overload("/_bulk", times=3, status=status)
 
-    assert engine.replace_union_records(new, {}) == 250
+    assert engine.replace_union_records(new) == UnionWrite(250)
 
     _assert_stored_exactly(engine, new)
-    assert engine.count_quarantine() == 0
     bulks = proxy.bulk_exchanges()
     assert [exchange.status for exchange in bulks].count(status) == 3
     assert len(bulks) == 3 + 3  # three chunks, three refusals each answered by one resending
@@ -281,7 +281,7 @@ def test_overload_past_the_retry_budget_fails_the_rebuild_clearly_and_the_old_in
             f"\\({reason}.*try again later"
         ),
     ):
-        engine.replace_union_records(new, {})
+        engine.replace_union_records(new)
 
     bulks = proxy.bulk_exchanges()
     assert {exchange.status for exchange in bulks} == {status}
@@ -294,7 +294,7 @@ def test_overload_past_the_retry_budget_fails_the_rebuild_clearly_and_the_old_in
 
     proxy.heal()
     _assert_old_index_serves(engine, old, elasticsearch_url)
-    assert engine.replace_union_records(new, {}) == 250
+    assert engine.replace_union_records(new).written == 250
     _assert_stored_exactly(engine, new)
 
 
@@ -326,7 +326,7 @@ def test_bulk_items_the_real_node_refuses_with_429_are_resent_until_stored(
             yield from new
 
         try:
-            written = engine.replace_union_records(feed(), {})
+            written = engine.replace_union_records(feed())
         finally:
             for thread in lifter:
                 thread.join()
@@ -335,9 +335,8 @@ def test_bulk_items_the_real_node_refuses_with_429_are_resent_until_stored(
     refused = overloaded_ids(bulks)
     assert refused, "the node never refused an item"
     assert not any(exchange.injected for exchange in bulks)
-    assert written == 250
+    assert written == UnionWrite(250)
     _assert_stored_exactly(engine, new)
-    assert engine.count_quarantine() == 0
     # Each chunk was sent once; then only refused documents were sent again, each after a pause.
     last_sent: dict[str, float] = {}
     first_sends = []
@@ -363,10 +362,9 @@ def test_bulk_items_refused_with_429_are_resent_alone_with_backoff_and_nothing_i
     chosen = ["new-00003", "new-00117", "new-00118"]  # one in the first chunk, two in the second
     proxy.reject_items(chosen, times=2)
 
-    assert engine.replace_union_records(new, {}) == 250
+    assert engine.replace_union_records(new) == UnionWrite(250)
 
     _assert_stored_exactly(engine, new)
-    assert engine.count_quarantine() == 0
     bulks = proxy.bulk_exchanges()
     assert overloaded_ids(bulks) == set(chosen)
     assert sum(len(exchange.bulk_ids()) for exchange in bulks) == 250 + 2 * len(chosen)
@@ -380,7 +378,7 @@ def test_bulk_items_refused_with_429_are_resent_alone_with_backoff_and_nothing_i
     assert [exchange.bulk_ids() for exchange in bulks].count(["new-00117", "new-00118"]) == 2
 
 
-def test_a_bulk_item_refused_past_the_retry_budget_is_quarantined_and_the_rest_is_served(
+def test_a_bulk_item_refused_past_the_retry_budget_is_refused_with_why_and_the_rest_is_served(
     proxy: FaultProxy, open_through: Callable[..., ElasticsearchEngine]
 ) -> None:
     retries = 2
@@ -388,12 +386,14 @@ def test_a_bulk_item_refused_past_the_retry_budget_is_quarantined_and_the_rest_i
     new = _records(250, "new")
     proxy.reject_items(["new-00042"], times=10_000)
 
-    assert engine.replace_union_records(new, {}) == 249
+    written = engine.replace_union_records(new)
 
+    assert written.written == 249
     kept = [record for record in new if record.id != "new-00042"]
     _assert_stored_exactly(engine, kept)
     assert engine.get_union_record("new-00042") is None
-    (entry,) = engine.list_quarantine()
+    assert list(written.refused) == ["new-00042"]
+    entry = written.refused["new-00042"]
     assert (entry.source, entry.local_id, entry.stage) == ("BNF", "bnf-new-00042", "index")
     assert entry.reason.startswith(
         "Elasticsearch refused union record 'new-00042': es_rejected_execution_exception: "

@@ -28,7 +28,7 @@ def test_a_rebuilt_generation_is_served_with_the_settings_of_a_served_index(
     es: ElasticsearchEngine, elasticsearch_url: str
 ) -> None:
     records = [build_union_record(f"r{n:03d}", f"Les misérables, tome {n}", year=1862) for n in range(50)]
-    assert es.replace_union_records(records, {}) == 50
+    assert es.replace_union_records(records).written == 50
     with Elasticsearch(elasticsearch_url) as node:
         (served,) = node.indices.get_alias(name=es.names.union).body
         index = node.indices.get_settings(index=served, flat_settings=True).body[served]["settings"]

@@ -1,10 +1,9 @@
-"""What only the Elasticsearch engine has to prove: its failure modes, its write order, its atomic alias
-swap, deep paging, rejected documents and its run-id counter, all against a real node."""
+"""What only the Elasticsearch union index has to prove: its failure modes, its atomic alias swap, deep
+paging, rejected documents and the upgrade of older catalogues, all against a real node."""
 
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
@@ -22,12 +21,11 @@ from unicat.engines.elasticsearch.connection import parse_engine_url
 from unicat.engines.elasticsearch.indices import SCHEMA_VERSION, IndexNames, definition
 from unicat.engines.sqlite import SqliteEngine
 from unicat.errors import ConfigError, EngineError, EngineUnavailable, SchemaError
-from unicat.model import HarvestCheckpoint, MergeDecision, Source, SourceRecord, SourceRef, UnionRecord
-from unicat.oai_items import OaiSelection
+from unicat.model import UnionRecord
 from unicat.query import SearchQuery, parse_search_params
 from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
 from unicat.settings import Settings
-from unicat_cli.wiring import open_catalogue, open_engine
+from unicat_cli.wiring import open_catalogue, open_index
 
 OpenEngine = Callable[[], ElasticsearchEngine]
 
@@ -96,8 +94,8 @@ def test_the_url_path_is_the_index_prefix() -> None:
             parse_engine_url(bad)
 
 
-def test_open_engine_picks_elasticsearch_for_http_urls(catalogue_url: str) -> None:
-    with open_engine(Settings(engine_url=catalogue_url)) as engine:
+def test_open_index_picks_elasticsearch_for_http_urls(catalogue_url: str) -> None:
+    with open_index(Settings(engine_url=catalogue_url)) as engine:
         assert isinstance(engine, ElasticsearchEngine)
         assert engine.union_count() == 0
 
@@ -110,59 +108,14 @@ def test_a_catalogue_from_a_newer_unicat_is_refused(es: ElasticsearchEngine, cat
         ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url))
 
 
-def test_reopening_keeps_everything(open_es: OpenEngine) -> None:
+def test_reopening_keeps_the_union_index(open_es: OpenEngine) -> None:
     first = open_es()
-    first.replace_union_records([build_union_record("a", "La Peste")], {"old": "a"})
-    run = first.start_harvest("UVA", "full")
+    record = build_union_record("a", "La Peste")
+    first.replace_union_records([record])
     first.close()
     again = open_es()
     assert again.union_count() == 1
-    assert again.resolve_redirect("old") == "a"
-    assert again.start_harvest("UVA", "full").id == run.id + 1
-
-
-# -- record store: write order and idempotence ----------------------------------------------------
-
-
-def test_records_are_written_before_the_checkpoint_and_a_restore_is_idempotent(
-    es: ElasticsearchEngine, catalogue_url: str
-) -> None:
-    run = es.start_harvest("UVA", "full")
-    first_page = [SourceRecord("UVA", f"p1-{n}", b"record %d" % n) for n in range(3)]
-    es.store_page("UVA", first_page, HarvestCheckpoint(run.id, "token-1", 1, 3, 0))
-    second_page = [SourceRecord("UVA", f"p2-{n}", b"record %d" % n) for n in range(4)]
-    # A checkpoint that cannot be written (the run index refuses writes) stands for a process killed
-    # between the two writes: the page's records must already be there, the checkpoint not moved.
-    client = node(catalogue_url)
-    client.indices.put_settings(index=es.names.harvests, settings={"index.blocks.write": True})
-    try:
-        with pytest.raises(EngineError):
-            es.store_page("UVA", second_page, HarvestCheckpoint(run.id, "token-2", 2, 7, 0))
-    finally:
-        client.indices.put_settings(index=es.names.harvests, settings={"index.blocks.write": False})
-        client.close()
-    assert es.source_counts("UVA").live == 7
-    resumed = es.unfinished_harvest("UVA")
-    assert resumed is not None
-    assert (resumed.resumption_token, resumed.pages, resumed.records) == ("token-1", 1, 3)
-    # The resumed harvest fetches the same page again: the same documents are overwritten.
-    es.store_page("UVA", second_page, HarvestCheckpoint(run.id, "token-2", 2, 7, 0))
-    assert es.source_counts("UVA").live == 7
-    assert [r.local_id for r in es.iter_source_records("UVA")] == sorted(
-        r.local_id for r in first_page + second_page
-    )
-    stored = es.get_source_record("UVA", "p2-3")
-    assert stored is not None and stored.raw == b"record 3"
-    after = es.unfinished_harvest("UVA")
-    assert after is not None and (after.resumption_token, after.pages) == ("token-2", 2)
-
-
-def test_a_very_long_local_id_is_kept_whole(es: ElasticsearchEngine) -> None:
-    local_id = "x" * 600  # above Elasticsearch's 512-byte document id limit
-    es.store_page("UVA", [SourceRecord("UVA", local_id, b"raw")], None)
-    stored = es.get_source_record("UVA", local_id)
-    assert stored is not None and stored.local_id == local_id
-    assert es.get_source_record("UVA", "x" * 599) is None
+    assert again.get_union_record("a") == record
 
 
 # -- union index -----------------------------------------------------------------------------------
@@ -174,8 +127,8 @@ def test_rebuilds_leave_one_generation_behind_the_alias(es: ElasticsearchEngine,
     old = [build_union_record(f"old-{n:04d}", f"Madame Bovary {n}", year=1857) for n in range(300)]
     new = [build_union_record(f"new-{n:04d}", f"Madame Bovary {n}", year=1857) for n in range(500)]
     for _ in range(4):
-        es.replace_union_records(new, {})
-        es.replace_union_records(old, {})
+        es.replace_union_records(new)
+        es.replace_union_records(old)
     assert es.union_count() == len(old)
     client = node(catalogue_url)
     generations = sorted(client.indices.get(index=f"{es.names.union}-*").body)
@@ -184,33 +137,10 @@ def test_rebuilds_leave_one_generation_behind_the_alias(es: ElasticsearchEngine,
     assert generations == aliased and len(generations) == 1
 
 
-def test_memberships_of_a_generation_written_before_members_were_indexed(
-    es: ElasticsearchEngine, catalogue_url: str
-) -> None:
-    records = [
-        build_union_record("pride", "Pride and prejudice", libraries=["UVA", "OXF"]),
-        build_union_record("emma", "Emma", libraries=["OXF"]),
-    ]
-    es.replace_union_records(records, {})
-    expected = {(ref.source, ref.local_id): record.id for record in records for ref in record.sources}
-    assert len(expected) == 3
-    assert es.memberships() == expected
-    # What an earlier Unicat wrote: the same documents without the ``members`` field.
-    client = node(catalogue_url)
-    (generation,) = client.indices.get_alias(name=es.names.union).body
-    for record in records:
-        document = client.get(index=generation, id=record.id)["_source"]
-        del document["members"]
-        client.index(index=generation, id=record.id, document=document)
-    client.indices.refresh(index=generation)
-    assert es.memberships() == expected
-    client.close()
-
-
 def test_deep_pages_equal_walking_every_page(es: ElasticsearchEngine) -> None:
     count = 10_150
     records = (build_union_record(f"r{n:05d}", "Atlas", year=1900 + n % 100) for n in range(count))
-    assert es.replace_union_records(records, {}) == count
+    assert es.replace_union_records(records).written == count
     # Same title everywhere: the title order is the id order, known without the engine.
     expected = [f"r{n:05d}" for n in range(count)]
     seen: list[str] = []
@@ -232,63 +162,58 @@ def test_deep_pages_equal_walking_every_page(es: ElasticsearchEngine) -> None:
     assert [hit.id for hit in by_year.hits] == [f"r{n:05d}" for n in ordered[10_000:10_100]]
 
 
-def test_a_document_the_node_rejects_is_quarantined_and_the_rest_written(es: ElasticsearchEngine) -> None:
+def test_a_document_the_node_rejects_is_refused_with_why_and_the_rest_written(
+    es: ElasticsearchEngine,
+) -> None:
     good = [build_union_record(f"good-{n}", "Salammbô", year=1862) for n in range(5)]
     # 10**12 fits a Python int but not the mapping's integer year: the node refuses the document.
     bad = build_union_record("bad", "Salammbô", year=10**12, libraries=["SCPO", "BNF"])
-    assert es.replace_union_records([*good[:2], bad, *good[2:]], {}) == 5
+    seen: list[str] = []
+    written = es.replace_union_records(
+        [*good[:2], bad, *good[2:]], lambda record, _doc: seen.append(record.id)
+    )
+    assert written.written == 5
+    # The observer saw every record given, the refused one too: the caller drops what was refused.
+    assert seen == ["good-0", "good-1", "bad", "good-2", "good-3", "good-4"]
     assert es.union_count() == 5
     assert es.get_union_record("bad") is None
-    (entry,) = es.list_quarantine()
+    assert list(written.refused) == ["bad"]
+    entry = written.refused["bad"]
     assert (entry.stage, entry.source, entry.local_id) == ("index", "SCPO", "scpo-bad")
     assert "bad" in entry.reason and "year" in entry.reason
     assert json.loads(entry.raw)["id"] == "bad"
     assert json.loads(entry.raw) == bad.to_json()
 
 
-def test_a_union_id_given_twice_keeps_the_previous_index(es: ElasticsearchEngine) -> None:
-    es.replace_union_records([build_union_record("a", "Nana")], {})
+def test_a_union_id_given_twice_keeps_the_previous_index(es: ElasticsearchEngine, catalogue_url: str) -> None:
+    es.replace_union_records([build_union_record("a", "Nana")])
     twice: list[UnionRecord] = [
         build_union_record("b", "Germinal", libraries=["BNF"]),
         build_union_record("b", "Germinal", libraries=["UVA"]),
     ]
     with pytest.raises(EngineError, match="twice"):
-        es.replace_union_records(twice, {})
+        es.replace_union_records(twice)
     assert [r.id for r in es.iter_union_records()] == ["a"]
-    shared = [build_union_record("c", "Nana"), build_union_record("d", "Nana")]
-    shared[1].sources = shared[0].sources
+    # The generation the failed rebuild began is gone: only the served one remains.
+    client = node(catalogue_url)
+    generations = sorted(client.indices.get(index=f"{es.names.union}-*").body)
+    aliased = sorted(client.indices.get_alias(name=es.names.union).body)
+    client.close()
+    assert generations == aliased and len(generations) == 1
+
+
+def test_an_observer_that_raises_keeps_the_previous_index(es: ElasticsearchEngine) -> None:
+    es.replace_union_records([build_union_record("a", "Nana")])
+
+    def refuse(record: UnionRecord, _document: Any) -> None:
+        if record.id == "c":
+            raise EngineError("source record ('BNF', 'bnf-c') is a member of two union records")
+
     with pytest.raises(EngineError, match="member of two union records"):
-        es.replace_union_records(shared, {})
+        es.replace_union_records(
+            [build_union_record("b", "Germinal"), build_union_record("c", "Nana")], refuse
+        )
     assert [r.id for r in es.iter_union_records()] == ["a"]
-
-
-# -- harvest run ids -------------------------------------------------------------------------------
-
-
-def test_concurrent_start_harvest_gives_distinct_ids(open_es: OpenEngine) -> None:
-    engines = [open_es() for _ in range(3)]
-    ids: list[int] = []
-    lock = threading.Lock()
-    failures: list[BaseException] = []
-
-    def start(engine: ElasticsearchEngine) -> None:
-        try:
-            for _ in range(8):
-                run = engine.start_harvest("UVA", "incremental")
-                with lock:
-                    ids.append(run.id)
-        except BaseException as exc:
-            failures.append(exc)
-
-    threads = [threading.Thread(target=start, args=(engines[n % 3],)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
-    assert len(ids) == 48
-    assert sorted(ids) == list(range(1, 49))
-    assert [run.id for run in engines[0].harvest_history("UVA", limit=100)] == list(range(48, 0, -1))
 
 
 # -- same answers as the embedded engine -----------------------------------------------------------
@@ -311,8 +236,8 @@ def test_totals_facets_and_orders_equal_the_sqlite_engine(es: ElasticsearchEngin
     ]
     sqlite = SqliteEngine(tmp_path / "u.db", Settings())
     try:
-        sqlite.replace_union_records(records, {})
-        es.replace_union_records(records, {})
+        sqlite.replace_union_records(records)
+        es.replace_union_records(records)
         requests: list[dict[str, list[str]]] = [
             {},
             {"q": ["guerre"]},
@@ -335,83 +260,6 @@ def test_totals_facets_and_orders_equal_the_sqlite_engine(es: ElasticsearchEngin
         sqlite.close()
 
 
-def test_a_version_1_catalogue_gains_the_new_fields_on_open(catalogue_url: str) -> None:
-    """A catalogue written before schema 2 (indices with only the fields version 1 had) opens, gets
-    the new fields, and takes sources, runs and records that use them."""
-    client = node(catalogue_url)
-    names = IndexNames(parse_engine_url(catalogue_url).prefix)
-    version_1 = {
-        "sources": ["code", "name", "oai_url", "metadata_prefix", "set_spec", "profile"],
-        "records": ["source", "local_id", "syntax", "datestamp", "deleted", "raw"],
-        "harvests": ["id", "source", "started", "status", "mode", "from_", "until", "finished",
-                     "resumption_token", "pages", "records", "deleted", "error"],
-    }  # fmt: skip
-    for name, fields in version_1.items():
-        current = json.loads((Path("mappings/elasticsearch") / f"{name}.json").read_text(encoding="utf-8"))
-        properties = {field: current["mappings"]["properties"][field] for field in fields}
-        client.indices.create(
-            index=names.plain(name), mappings={"dynamic": "strict", "properties": properties}
-        )
-    client.indices.create(index=names.meta, mappings={"dynamic": False})
-    client.index(index=names.meta, id="schema", document={"version": 1}, refresh=True)
-    old_source = {
-        "code": "OLD",
-        "name": "Old",
-        "oai_url": None,
-        "metadata_prefix": "marcxml",
-        "set_spec": None,
-    }
-    client.index(
-        index=names.plain("sources"), id="OLD", document={**old_source, "profile": "marc21"}, refresh=True
-    )
-    client.close()
-    with ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url)) as engine:
-        assert engine.get_source("OLD").harvest_interval is None
-        engine.save_source(Source("NEW", "New", "http://127.0.0.1:1/oai", harvest_interval=600.0))
-        assert engine.get_source("NEW").harvest_interval == 600.0
-        run = engine.start_harvest("NEW", "full", server_time="2026-01-01T00:00:00Z")
-        engine.store_page(
-            "NEW", [SourceRecord("NEW", "a", b"<r/>", "marcxml")], HarvestCheckpoint(run.id, None, 1, 1, 0, 2)
-        )
-        assert engine.unseen_count("NEW", run.id) == 0
-        unfinished = engine.unfinished_harvest("NEW")
-        assert unfinished is not None and (unfinished.server_time, unfinished.quarantined) == (
-            "2026-01-01T00:00:00Z",
-            2,
-        )
-        # Version 4's index, absent from a version 1 catalogue, is created at open.
-        saved = engine.save_merge_decision(
-            MergeDecision("split", SourceRef("NEW", "a"), SourceRef("OLD", "b"))
-        )
-        assert [d.id for d in engine.merge_decisions()] == [saved.id]
-    check = node(catalogue_url)
-    assert check.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 9
-    check.close()
-
-
-def test_a_catalogue_indexed_before_the_oai_feed_gets_its_items_on_open(catalogue_url: str) -> None:
-    """A version-4 catalogue (union records, no OAI-PMH feed) serves them over OAI-PMH once opened:
-    every record an item of one new generation."""
-    records = [build_union_record(f"u{n}", f"Title {n}", libraries=["UVA"]) for n in range(3)]
-    with ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url)) as engine:
-        engine.replace_union_records(records, {})
-    client = node(catalogue_url)
-    names = IndexNames(parse_engine_url(catalogue_url).prefix)
-    for index in (names.oai, names.oai_generations, names.oai_sets):
-        client.indices.delete(index=index)
-    client.index(index=names.meta, id="schema", document={"version": 4}, refresh=True)
-    client.close()
-    with ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url)) as engine:
-        [(generation, _)] = engine.oai_generations()
-        entries = engine.oai_list(OaiSelection(0, 2**62), None, 10, with_records=True)
-        assert [(e.item.id, e.item.generation, e.record is not None) for e in entries] == [
-            (f"u{n}", generation, True) for n in range(3)
-        ]
-        assert engine.oai_sets()["library:UVA"] == "University of Virginia Library"
-    with ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url)) as engine:
-        assert len(engine.oai_generations()) == 1  # opened again: nothing is filled twice
-
-
 def test_a_version_8_catalogue_gains_the_target_audience_on_open(catalogue_url: str) -> None:
     """The union generation a version-8 catalogue searches (mapped without the target audience) gets
     the field on open: a search filtering on it finds nothing until the next rebuild fills it."""
@@ -429,7 +277,7 @@ def test_a_version_8_catalogue_gains_the_target_audience_on_open(catalogue_url: 
         assert mapped["audience"] == {"type": "keyword", "eager_global_ordinals": True}
         assert engine.search(children).total == 0
         record = build_union_record("u1", "The hobbit")
-        engine.replace_union_records([replace(record, audience=["children"])], {})
+        engine.replace_union_records([replace(record, audience=["children"])])
         assert [hit.id for hit in engine.search(children).hits] == ["u1"]
     assert client.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION
     client.close()
@@ -440,7 +288,7 @@ def test_a_version_7_catalogue_keeps_its_readers_indices_untouched_on_open(catal
     before it opens as version 8 and leaves the indices that held them as they were, documents and
     all, for whatever copies them out."""
     with ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url)) as engine:
-        engine.replace_union_records([build_union_record("u1", "Emma")], {})
+        engine.replace_union_records([build_union_record("u1", "Emma")])
     client = node(catalogue_url)
     names = IndexNames(parse_engine_url(catalogue_url).prefix)
     legacy = [names.plain(name) for name in ("users", "comments", "list_entries")]
@@ -450,7 +298,7 @@ def test_a_version_7_catalogue_keeps_its_readers_indices_untouched_on_open(catal
         client.index(index=names.meta, id="schema", document={"version": 7}, refresh=True)
         with ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url)) as engine:
             assert engine.get_union_record("u1") is not None
-        assert client.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 9
+        assert client.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 10
         for index in legacy:
             assert client.count(index=index)["count"] == 1
             assert client.get(index=index, id="1")["_source"] == {"written_by": "version 7"}
@@ -527,7 +375,7 @@ def test_a_version_7_catalogue_hands_its_readers_data_to_the_store_once(
 ) -> None:
     settings = Settings(engine_url=catalogue_url, store_url=postgres_database_url)
     with ElasticsearchEngine(catalogue_url, settings) as engine:
-        engine.replace_union_records([build_union_record("u1", "Emma")], {})
+        engine.replace_union_records([build_union_record("u1", "Emma")])
     client = node(catalogue_url)
     names = IndexNames(parse_engine_url(catalogue_url).prefix)
     try:

@@ -13,10 +13,8 @@ from dataclasses import replace
 
 import pytest
 
-from tests.support.shared_data import SHARED_DATA
-from unicat.engine import Engine
-from unicat.errors import EngineError, SourceNotFound
-from unicat.model import HarvestCheckpoint, HarvestRun, QuarantineEntry, Source, SourceRecord, UnionRecord
+from unicat.model import UnionRecord
+from unicat.ports.union_index import UnionIndex
 from unicat.query import (
     Clause,
     Not,
@@ -30,16 +28,9 @@ from unicat.query import (
 from unicat.settings import Settings
 
 MakeRecord = Callable[..., UnionRecord]
-DATA = SHARED_DATA
 
 
-def real_marc_records(count: int) -> list[bytes]:
-    """The first ``count`` ISO 2709 records of a real UTF-8 MARC21 file, split on the record terminator."""
-    chunks = (DATA / "marc21" / "065001035.mrc").read_bytes().split(b"\x1d")
-    return [chunk + b"\x1d" for chunk in chunks[:count]]
-
-
-def search(engine: Engine, q: str = "", **params: str | list[str]) -> SearchResult:
+def search(engine: UnionIndex, q: str = "", **params: str | list[str]) -> SearchResult:
     """Search as the web app does: from request parameters."""
     request = {name: value if isinstance(value, list) else [value] for name, value in params.items()}
     request["q"] = [q]
@@ -145,269 +136,15 @@ def catalogue(make_union_record: MakeRecord) -> list[UnionRecord]:
 
 
 @pytest.fixture
-def indexed(engine: Engine, catalogue: list[UnionRecord]) -> Engine:
-    assert engine.replace_union_records(catalogue, {}) == len(catalogue)
+def indexed(engine: UnionIndex, catalogue: list[UnionRecord]) -> UnionIndex:
+    assert engine.replace_union_records(catalogue).written == len(catalogue)
     return engine
-
-
-# -- sources ---------------------------------------------------------------------------------------
-
-
-def test_sources_are_saved_replaced_and_listed_by_code(engine: Engine) -> None:
-    scpo = Source("SCPO", "Sciences Po", "http://127.0.0.1:9001/oai", profile="unimarc")
-    bnf = Source("BNF", "Bibliothèque nationale de France", None)
-    engine.save_source(scpo)
-    engine.save_source(bnf)
-    assert engine.get_source("SCPO") == scpo
-    assert engine.list_sources() == [bnf, scpo]
-    renamed = Source("SCPO", "Bibliothèque de Sciences Po", "http://127.0.0.1:9002/oai", set_spec="livres")
-    engine.save_source(renamed)
-    assert engine.get_source("SCPO") == renamed
-    assert len(engine.list_sources()) == 2
-
-
-def test_unknown_source_raises(engine: Engine) -> None:
-    with pytest.raises(SourceNotFound):
-        engine.get_source("NOPE")
-
-
-# -- record store ----------------------------------------------------------------------------------
-
-
-def test_store_page_upserts_and_keeps_raw_bytes(engine: Engine) -> None:
-    first, second, third = real_marc_records(3)
-    engine.store_page("UVA", [SourceRecord("UVA", "a", first, datestamp="2024-01-01T00:00:00Z")], None)
-    engine.store_page("UVA", [SourceRecord("UVA", "a", second), SourceRecord("UVA", "b", third)], None)
-    stored = engine.get_source_record("UVA", "a")
-    assert stored is not None
-    assert stored.raw == second
-    assert stored.datestamp is None
-    assert engine.source_counts("UVA").live == 2
-    assert engine.get_source_record("UVA", "zzz") is None
-
-
-def test_deleted_records_are_tombstones(engine: Engine) -> None:
-    (raw,) = real_marc_records(1)
-    engine.store_page("UVA", [SourceRecord("UVA", "a", raw), SourceRecord("UVA", "b", raw)], None)
-    engine.store_page("UVA", [SourceRecord("UVA", "a", raw, deleted=True)], None)
-    tombstone = engine.get_source_record("UVA", "a")
-    assert tombstone is not None
-    assert tombstone.deleted
-    assert tombstone.raw == b""
-    assert [r.local_id for r in engine.iter_source_records("UVA")] == ["b"]
-    assert [r.local_id for r in engine.iter_source_records("UVA", include_deleted=True)] == ["a", "b"]
-    counts = engine.source_counts("UVA")
-    assert (counts.live, counts.deleted) == (1, 1)
-
-
-def test_iter_source_records_streams_every_record_in_key_order(engine: Engine) -> None:
-    # More records than one internal batch, over two sources, to cross batch boundaries.
-    raws = real_marc_records(3)
-    for source in ("SCPO", "BNF"):
-        page = [SourceRecord(source, f"{n:05d}", raws[n % 3]) for n in range(1_234)]
-        engine.store_page(source, page, None)
-    everything = list(engine.iter_source_records())
-    assert len(everything) == 2 * 1_234
-    keys = [(r.source, r.local_id) for r in everything]
-    assert keys == sorted(keys)
-    assert len(set(keys)) == len(keys)
-    assert [r.local_id for r in engine.iter_source_records("SCPO")][-1] == "01233"
-    assert engine.source_counts().live == 2 * 1_234
-
-
-def test_store_page_writes_the_checkpoint_with_the_page(engine: Engine) -> None:
-    raws = real_marc_records(2)
-    run = engine.start_harvest("UVA", "full")
-    records = [SourceRecord("UVA", "a", raws[0]), SourceRecord("UVA", "b", b"", deleted=True)]
-    engine.store_page("UVA", records, HarvestCheckpoint(run.id, "token-2", pages=1, records=2, deleted=1))
-    unfinished = engine.unfinished_harvest("UVA")
-    assert unfinished is not None
-    assert (unfinished.resumption_token, unfinished.pages, unfinished.records, unfinished.deleted) == (
-        "token-2",
-        1,
-        2,
-        1,
-    )
-
-
-def test_a_page_that_fails_stores_neither_records_nor_checkpoint(engine: Engine) -> None:
-    (raw,) = real_marc_records(1)
-    run = engine.start_harvest("UVA", "incremental")
-    engine.store_page("UVA", [SourceRecord("UVA", "a", raw)], HarvestCheckpoint(run.id, "t1", 1, 1, 0))
-    page = [SourceRecord("UVA", "b", raw), SourceRecord("UVA", "c", raw)]
-    with pytest.raises(EngineError):
-        # The checkpoint names a run that does not exist: the whole page must be rolled back.
-        engine.store_page("UVA", page, HarvestCheckpoint(run.id + 1000, "t2", 2, 3, 0))
-    assert engine.get_source_record("UVA", "b") is None
-    assert engine.source_counts("UVA").live == 1
-    unfinished = engine.unfinished_harvest("UVA")
-    assert unfinished is not None
-    assert (unfinished.resumption_token, unfinished.pages) == ("t1", 1)
-
-
-def test_a_page_with_records_of_another_source_is_refused_whole(engine: Engine) -> None:
-    (raw,) = real_marc_records(1)
-    with pytest.raises(EngineError):
-        engine.store_page("UVA", [SourceRecord("UVA", "a", raw), SourceRecord("BNF", "b", raw)], None)
-    assert engine.source_counts().live == 0
-
-
-def test_delete_unseen_marks_what_a_run_did_not_store(engine: Engine) -> None:
-    raws = real_marc_records(3)
-    first = engine.start_harvest("UVA", "full")
-    engine.store_page(
-        "UVA",
-        [SourceRecord("UVA", name, raws[n]) for n, name in enumerate("abc")],
-        HarvestCheckpoint(first.id, None, 1, 3, 0),
-    )
-    engine.store_page("BNF", [SourceRecord("BNF", "a", raws[0])], None)
-    engine.finish_harvest(first.id, "ok")
-    again = engine.start_harvest("UVA", "full")
-    engine.store_page("UVA", [SourceRecord("UVA", "b", raws[1])], HarvestCheckpoint(again.id, "t", 1, 1, 0))
-    engine.store_page("UVA", [SourceRecord("UVA", "c", raws[2])], HarvestCheckpoint(again.id, None, 2, 2, 0))
-    assert engine.unseen_count("UVA", again.id) == 1
-    assert engine.delete_unseen("UVA", again.id) == 1
-    assert engine.unseen_count("UVA", again.id) == 0
-    gone = engine.get_source_record("UVA", "a")
-    assert gone is not None and gone.deleted and gone.raw == b""
-    assert [r.local_id for r in engine.iter_source_records("UVA")] == ["b", "c"]
-    assert engine.source_counts("BNF").live == 1  # another source is never touched
-    assert engine.delete_unseen("UVA", again.id) == 0  # tombstones stay as they are
-
-
-# -- harvest runs ----------------------------------------------------------------------------------
-
-
-def test_harvest_run_lifecycle(engine: Engine) -> None:
-    assert engine.unfinished_harvest("UVA") is None
-    assert engine.last_successful_harvest("UVA") is None
-    first = engine.start_harvest("UVA", "full", until="2024-06-30T00:00:00Z")
-    assert first.status == "running"
-    assert first.mode == "full"
-    assert first.started.endswith("Z") and first.started[10] == "T"
-    assert engine.unfinished_harvest("UVA") == first
-    engine.finish_harvest(first.id, "ok")
-    assert engine.unfinished_harvest("UVA") is None
-    done = engine.last_successful_harvest("UVA")
-    assert done is not None
-    assert (done.id, done.status, done.until) == (first.id, "ok", "2024-06-30T00:00:00Z")
-    assert done.finished is not None and done.finished.endswith("Z")
-
-    second = engine.start_harvest("UVA", "incremental", from_=done.started)
-    engine.finish_harvest(second.id, "failed", "HTTP 503 from http://127.0.0.1:9001/oai")
-    last_ok = engine.last_successful_harvest("UVA")
-    assert last_ok is not None and last_ok.id == first.id
-    other = engine.start_harvest("BNF", "import")
-
-    history = engine.harvest_history()
-    assert [run.id for run in history] == [other.id, second.id, first.id]
-    assert history[1].error == "HTTP 503 from http://127.0.0.1:9001/oai"
-    assert history[1].from_ == done.started
-    assert [run.id for run in engine.harvest_history("UVA", limit=1)] == [second.id]
-
-
-def test_a_run_keeps_the_server_clock_and_its_quarantined_count(engine: Engine) -> None:
-    (raw,) = real_marc_records(1)
-    run = engine.start_harvest("UVA", "incremental", from_="2024-05-01", server_time="2024-05-02T10:11:12Z")
-    assert run.server_time == "2024-05-02T10:11:12Z"
-    checkpoint = HarvestCheckpoint(run.id, "t1", pages=1, records=1, deleted=0, quarantined=4)
-    engine.store_page("UVA", [SourceRecord("UVA", "a", raw)], checkpoint)
-    unfinished = engine.unfinished_harvest("UVA")
-    assert unfinished is not None
-    assert (unfinished.server_time, unfinished.quarantined) == ("2024-05-02T10:11:12Z", 4)
-    engine.finish_harvest(run.id, "ok")
-    done = engine.last_successful_harvest("UVA")
-    assert done is not None and (done.server_time, done.quarantined) == ("2024-05-02T10:11:12Z", 4)
-
-
-def test_a_source_keeps_its_harvest_interval(engine: Engine) -> None:
-    engine.save_source(Source("UVA", "Virginia", "http://127.0.0.1:1/oai", harvest_interval=3600.0))
-    engine.save_source(Source("BNF", "BnF", "http://127.0.0.1:2/oai"))
-    assert engine.get_source("UVA").harvest_interval == 3600.0
-    assert [source.harvest_interval for source in engine.list_sources()] == [None, 3600.0]
-
-
-def test_restored_runs_keep_their_ids_and_new_runs_come_after(engine: Engine) -> None:
-    old = [
-        HarvestRun(
-            id=7, source="UVA", started="2024-01-02T03:04:05Z", status="ok", mode="full",
-            finished="2024-01-02T03:10:00Z", pages=3, records=250, deleted=2, quarantined=5,
-            server_time="2024-01-02T03:04:01Z",
-        ),
-        HarvestRun(
-            id=12, source="UVA", started="2024-02-01T00:00:00Z", status="failed", mode="incremental",
-            from_="2024-01-02T03:04:05Z", finished="2024-02-01T00:01:00Z", error="HTTP 503",
-        ),
-    ]  # fmt: skip
-    engine.restore_harvest_runs(old)
-    assert engine.harvest_history("UVA") == list(reversed(old))
-    assert engine.last_successful_harvest("UVA") == old[0]
-    assert engine.start_harvest("UVA", "incremental").id > 12
-
-
-def test_finishing_an_unknown_run_raises(engine: Engine) -> None:
-    with pytest.raises(EngineError):
-        engine.finish_harvest(4242, "ok")
-
-
-# -- quarantine ------------------------------------------------------------------------------------
-
-
-def test_quarantine_add_list_count_clear(engine: Engine) -> None:
-    bad = (DATA / "malformed" / "error.mrc").read_bytes()
-    engine.add_quarantine(
-        [
-            QuarantineEntry("UVA", "1", "harvest", "record length is not a number", bad),
-            QuarantineEntry("UVA", None, "index", "no 245 field", b"\x00\xff"),
-            QuarantineEntry("BNF", "7", "index", "bad leader", b"x", created="2024-01-02T03:04:05Z"),
-        ]
-    )
-    assert engine.count_quarantine() == 3
-    assert engine.count_quarantine("UVA") == 2
-    newest_first = engine.list_quarantine()
-    assert [entry.source for entry in newest_first] == ["BNF", "UVA", "UVA"]
-    assert newest_first[0].created == "2024-01-02T03:04:05Z"
-    oldest = newest_first[2]
-    assert (oldest.raw, oldest.reason, oldest.stage) == (bad, "record length is not a number", "harvest")
-    assert oldest.created is not None and oldest.created.endswith("Z")
-    assert len(engine.list_quarantine(limit=1)) == 1
-    engine.clear_quarantine("index", "UVA")
-    assert engine.count_quarantine() == 2
-    engine.clear_quarantine("index")
-    assert [entry.stage for entry in engine.list_quarantine()] == ["harvest"]
-
-
-def test_a_record_quarantined_again_keeps_one_entry_with_the_latest_reason(engine: Engine) -> None:
-    engine.add_quarantine(
-        [
-            QuarantineEntry("UVA", "1", "harvest", "first reason", b"<a/>"),
-            QuarantineEntry("UVA", None, "harvest", "no identifier", b"<b/>"),
-            QuarantineEntry("UVA", "1", "index", "an index-stage entry of the same record", b"x"),
-        ]
-    )
-    engine.add_quarantine(
-        [
-            QuarantineEntry("UVA", "1", "harvest", "second reason", b"<a2/>"),
-            QuarantineEntry("UVA", "1", "harvest", "third reason", b"<a3/>"),
-            QuarantineEntry("UVA", None, "harvest", "no identifier", b"<b/>"),
-        ]
-    )
-    entries = engine.list_quarantine("UVA")
-    assert [(e.local_id, e.stage, e.reason) for e in entries] == [
-        (None, "harvest", "no identifier"),
-        ("1", "harvest", "third reason"),
-        ("1", "index", "an index-stage entry of the same record"),
-        (None, "harvest", "no identifier"),
-    ]
-    assert entries[1].raw == b"<a3/>"
-    engine.clear_quarantine("harvest", "UVA")
-    assert [e.stage for e in engine.list_quarantine("UVA")] == ["index"]
 
 
 # -- union index -----------------------------------------------------------------------------------
 
 
-def test_replace_get_iter_count(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+def test_replace_get_iter_count(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
     assert indexed.union_count() == len(catalogue)
     stored = indexed.get_union_record("etranger")
     assert stored is not None
@@ -416,45 +153,23 @@ def test_replace_get_iter_count(indexed: Engine, catalogue: list[UnionRecord]) -
     assert [record.id for record in indexed.iter_union_records()] == sorted(r.id for r in catalogue)
 
 
-def test_replace_drops_records_not_given_again(indexed: Engine, catalogue: list[UnionRecord]) -> None:
-    assert indexed.replace_union_records(catalogue[:2], {}) == 2
+def test_replace_drops_records_not_given_again(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
+    assert indexed.replace_union_records(catalogue[:2]).written == 2
     assert indexed.union_count() == 2
     assert indexed.get_union_record("peste") is None
     assert search(indexed, "peste").total == 0
 
 
-def test_iter_union_records_streams_many(engine: Engine, make_union_record: MakeRecord) -> None:
+def test_iter_union_records_streams_many(engine: UnionIndex, make_union_record: MakeRecord) -> None:
     records = (make_union_record(f"r{n:05d}", f"Mémoires, tome {n}") for n in range(1_500))
-    assert engine.replace_union_records(records, {}) == 1_500
+    assert engine.replace_union_records(records).written == 1_500
     assert sum(1 for _ in engine.iter_union_records()) == 1_500
-
-
-def test_memberships_follow_each_records_sources(indexed: Engine, catalogue: list[UnionRecord]) -> None:
-    expected = {(ref.source, ref.local_id): record.id for record in catalogue for ref in record.sources}
-    assert indexed.memberships() == expected
-    assert indexed.memberships()[("SCPO", "scpo-etranger")] == "etranger"
-
-
-def test_redirects_resolve_to_the_live_record(indexed: Engine, catalogue: list[UnionRecord]) -> None:
-    indexed.replace_union_records(catalogue, {"pride-old": "pride-1813", "gone": "nowhere"})
-    assert indexed.resolve_redirect("pride-old") == "pride-1813"
-    assert indexed.resolve_redirect("gone") is None
-    assert indexed.resolve_redirect("etranger") is None
-    # A later merge moves pride-1813 into pride-2003: the oldest id follows the chain.
-    merged = [record for record in catalogue if record.id != "pride-1813"]
-    indexed.replace_union_records(merged, {"pride-1813": "pride-2003"})
-    assert indexed.resolve_redirect("pride-old") == "pride-2003"
-    assert indexed.resolve_redirect("pride-1813") == "pride-2003"
-    stored = dict(indexed.iter_redirects())
-    assert stored["pride-1813"] == "pride-2003"
-    assert stored["gone"] == "nowhere"
-    assert list(stored) == sorted(stored)
 
 
 # -- search ----------------------------------------------------------------------------------------
 
 
-def test_text_search_ignores_accents_case_and_elision(indexed: Engine) -> None:
+def test_text_search_ignores_accents_case_and_elision(indexed: UnionIndex) -> None:
     assert ids(search(indexed, "etranger")) == {"etranger"}
     assert ids(search(indexed, "ÉTRANGER")) == {"etranger"}
     assert ids(search(indexed, "l'étranger")) == {"etranger"}
@@ -462,13 +177,13 @@ def test_text_search_ignores_accents_case_and_elision(indexed: Engine) -> None:
     assert ids(search(indexed, "tragodie")) == {"faust"}
 
 
-def test_all_words_must_match(indexed: Engine) -> None:
+def test_all_words_must_match(indexed: UnionIndex) -> None:
     assert ids(search(indexed, "camus")) == {"etranger", "peste"}
     assert ids(search(indexed, "camus peste")) == {"peste"}
     assert ids(search(indexed, "camus austen")) == set()
 
 
-def test_field_clauses(indexed: Engine) -> None:
+def test_field_clauses(indexed: UnionIndex) -> None:
     assert ids(search(indexed, "author:camus")) == {"etranger", "peste"}
     assert ids(search(indexed, "title:camus")) == set()
     assert ids(search(indexed, "subject:politique")) == {"rfsp"}
@@ -476,14 +191,14 @@ def test_field_clauses(indexed: Engine) -> None:
     assert ids(search(indexed, "series:pleiade")) == {"oeuvres"}
 
 
-def test_phrases_keep_words_adjacent_and_in_order(indexed: Engine) -> None:
+def test_phrases_keep_words_adjacent_and_in_order(indexed: UnionIndex) -> None:
     assert ids(search(indexed, '"pride and prejudice"')) == {"pride-1813", "pride-2003"}
     assert ids(search(indexed, '"prejudice and pride"')) == set()
     assert ids(search(indexed, 'title:"science politique"')) == {"rfsp"}
 
 
 def test_any_spans_every_text_field_but_a_phrase_stays_inside_one(
-    engine: Engine, make_union_record: MakeRecord
+    engine: UnionIndex, make_union_record: MakeRecord
 ) -> None:
     gazette = make_union_record(
         "gazette", "Gazette de Lausanne", authors=["Dupont, Marie"], publisher="Imprimerie vaudoise"
@@ -492,8 +207,7 @@ def test_any_spans_every_text_field_but_a_phrase_stays_inside_one(
         [
             replace(gazette, notes=["Numérisé par la Bibliothèque cantonale"]),
             make_union_record("journal", "Journal de Genève", authors=["Marie, Louise"]),
-        ],
-        {},
+        ]
     )
     assert ids(search(engine, "numerise")) == {"gazette"}  # a word found only in the notes
     assert ids(search(engine, "lausanne dupont vaudoise")) == {"gazette"}  # title, author, publisher
@@ -505,26 +219,26 @@ def test_any_spans_every_text_field_but_a_phrase_stays_inside_one(
     assert ids(search(engine, "title:numerise")) == set()
 
 
-def test_prefix_search(indexed: Engine) -> None:
+def test_prefix_search(indexed: UnionIndex) -> None:
     assert ids(search(indexed, "prej*")) == {"pride-1813", "pride-2003"}
     assert ids(search(indexed, "achter*")) == {"achterhuis"}
     assert ids(search(indexed, "title:oeuv*")) == {"oeuvres"}
 
 
-def test_identifier_search(indexed: Engine) -> None:
+def test_identifier_search(indexed: UnionIndex) -> None:
     for typed in ("9782070360024", "978-2-07-036002-4", "2-07-036002-4", "2070360024"):
         assert ids(search(indexed, typed)) == {"etranger"}, typed
     assert ids(search(indexed, "isbn:0141439513")) == {"pride-2003"}
     assert ids(search(indexed, "issn:0035-2950")) == {"rfsp"}
 
 
-def test_query_syntax_in_user_text_is_only_text(indexed: Engine) -> None:
+def test_query_syntax_in_user_text_is_only_text(indexed: UnionIndex) -> None:
     for text in ('NEAR(" camus', "camus OR austen", "AND", '"', "title:", "*", "{title}:x", "^camus"):
         result = search(indexed, text)
         assert result.total >= 0
 
 
-def test_filters(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+def test_filters(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
     assert ids(search(indexed, library="SCPO")) == {r.id for r in catalogue if "SCPO" in r.libraries}
     assert ids(search(indexed, library=["BNF", "OXF"])) == {
         r.id for r in catalogue if {"BNF", "OXF"} & set(r.libraries)
@@ -536,7 +250,7 @@ def test_filters(indexed: Engine, catalogue: list[UnionRecord]) -> None:
     assert search(indexed, library="NOWHERE").total == 0
 
 
-def test_year_ranges(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+def test_year_ranges(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
     def years(low: int | None, high: int | None) -> set[str]:
         return {
             r.id
@@ -550,7 +264,7 @@ def test_year_ranges(indexed: Engine, catalogue: list[UnionRecord]) -> None:
     assert ids(search(indexed, year="1950-")) == years(1950, None)
 
 
-def test_sorting(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+def test_sorting(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
     dated = sorted((r for r in catalogue if r.year is not None), key=lambda r: r.year or 0)
     undated = [r.id for r in catalogue if r.year is None]
     newest = [hit.id for hit in search(indexed, sort="year_desc", page_size="100").hits]
@@ -572,19 +286,19 @@ def test_sorting(indexed: Engine, catalogue: list[UnionRecord]) -> None:
     ]
 
 
-def test_relevance_puts_title_matches_first(indexed: Engine, make_union_record: MakeRecord) -> None:
+def test_relevance_puts_title_matches_first(indexed: UnionIndex, make_union_record: MakeRecord) -> None:
     records = [
         make_union_record("notes", "Carnets", subjects=["Camus, Albert -- Critique et interprétation"]),
         make_union_record("camus-title", "Camus"),
     ]
-    indexed.replace_union_records(records, {})
+    indexed.replace_union_records(records)
     assert [hit.id for hit in search(indexed, "camus").hits] == ["camus-title", "notes"]
 
 
-def test_paging_covers_every_hit_once(engine: Engine, make_union_record: MakeRecord) -> None:
+def test_paging_covers_every_hit_once(engine: UnionIndex, make_union_record: MakeRecord) -> None:
     # Equal titles and years: the order must still be total, or pages would overlap.
     records = [make_union_record(f"r{n:03d}", "Les Misérables", year=1862 + n % 3) for n in range(47)]
-    engine.replace_union_records(records, {})
+    engine.replace_union_records(records)
     for sort in ("relevance", "year_desc", "title"):
         for q in ("miserables", ""):
             seen: list[str] = []
@@ -595,7 +309,7 @@ def test_paging_covers_every_hit_once(engine: Engine, make_union_record: MakeRec
             assert sorted(seen) == sorted(r.id for r in records), (sort, q)
 
 
-def test_facets_count_the_whole_match_set(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+def test_facets_count_the_whole_match_set(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
     result = search(indexed, page_size="1")
     assert result.total == len(catalogue)
     assert len(result.hits) == 1
@@ -617,7 +331,7 @@ def test_facets_count_the_whole_match_set(indexed: Engine, catalogue: list[Union
     assert got("year") == expected(decades)
 
 
-def test_facets_follow_the_query_and_filters(indexed: Engine, catalogue: list[UnionRecord]) -> None:
+def test_facets_follow_the_query_and_filters(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
     result = search(indexed, "gallimard", library="SCPO")
     matched = [r for r in catalogue if r.publisher == "Gallimard" and "SCPO" in r.libraries]
     assert result.total == len(matched) == 2
@@ -626,7 +340,7 @@ def test_facets_follow_the_query_and_filters(indexed: Engine, catalogue: list[Un
     assert [(f.value, f.count) for f in result.facets["year"]] == [("1940-1949", 2)]
 
 
-def test_facet_size_limits_values(indexed: Engine) -> None:
+def test_facet_size_limits_values(indexed: UnionIndex) -> None:
     query = parse_search_params({}, Settings())
     small = SearchQuery(facet_size=2, page_size=query.page_size)
     result = indexed.search(small)
@@ -634,14 +348,14 @@ def test_facet_size_limits_values(indexed: Engine) -> None:
     assert [f.value for f in result.facets["language"]] == ["fre", "eng"]
 
 
-def test_no_facets_when_not_asked(indexed: Engine) -> None:
+def test_no_facets_when_not_asked(indexed: UnionIndex) -> None:
     assert search(indexed, facets="0").facets == {}
 
 
-def test_match_all_and_empty_index(engine: Engine, catalogue: list[UnionRecord]) -> None:
+def test_match_all_and_empty_index(engine: UnionIndex, catalogue: list[UnionRecord]) -> None:
     empty = search(engine)
     assert (empty.total, empty.hits) == (0, [])
-    engine.replace_union_records(catalogue, {})
+    engine.replace_union_records(catalogue)
     everything = search(engine, page_size="100")
     assert everything.total == len(catalogue)
     assert ids(everything) == {r.id for r in catalogue}
@@ -652,14 +366,14 @@ def test_match_all_and_empty_index(engine: Engine, catalogue: list[UnionRecord])
 
 
 def test_searches_during_a_rebuild_see_old_or_new_index_whole(
-    engine: Engine, make_union_record: MakeRecord
+    engine: UnionIndex, make_union_record: MakeRecord
 ) -> None:
     def edition(generation: str, n: int) -> UnionRecord:
         return make_union_record(f"{generation}-{n:04d}", f"Les Misérables, {generation} tome {n}", year=1862)
 
     old = [edition("ancien", n) for n in range(600)]
     new = [edition("nouveau", n) for n in range(900)]
-    engine.replace_union_records(old, {})
+    engine.replace_union_records(old)
     failures: list[BaseException] = []
     totals: set[int] = set()
     stop = threading.Event()
@@ -681,8 +395,8 @@ def test_searches_during_a_rebuild_see_old_or_new_index_whole(
     for thread in threads:
         thread.start()
     for _ in range(3):
-        engine.replace_union_records(new, {})
-        engine.replace_union_records(old, {})
+        engine.replace_union_records(new)
+        engine.replace_union_records(old)
     stop.set()
     for thread in threads:
         thread.join()
@@ -740,9 +454,9 @@ def main_headings(record: UnionRecord) -> set[str]:
 
 
 def test_subject_facet_counts_each_main_heading_once_per_record(
-    engine: Engine, subject_catalogue: list[UnionRecord]
+    engine: UnionIndex, subject_catalogue: list[UnionRecord]
 ) -> None:
-    engine.replace_union_records(subject_catalogue, {})
+    engine.replace_union_records(subject_catalogue)
     result = search(engine)
     counts = Counter(heading for record in subject_catalogue for heading in main_headings(record))
     expected = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -752,8 +466,8 @@ def test_subject_facet_counts_each_main_heading_once_per_record(
     assert result.facets_timed_out == []
 
 
-def test_subject_facet_follows_the_query(engine: Engine, subject_catalogue: list[UnionRecord]) -> None:
-    engine.replace_union_records(subject_catalogue, {})
+def test_subject_facet_follows_the_query(engine: UnionIndex, subject_catalogue: list[UnionRecord]) -> None:
+    engine.replace_union_records(subject_catalogue)
     result = search(engine, "austen")
     matched = [r for r in subject_catalogue if "austen" in r.title.lower()]
     counts = Counter(heading for record in matched for heading in main_headings(record))
@@ -762,9 +476,9 @@ def test_subject_facet_follows_the_query(engine: Engine, subject_catalogue: list
 
 
 def test_subject_filter_is_or_within_and_and_across_fields(
-    engine: Engine, subject_catalogue: list[UnionRecord]
+    engine: UnionIndex, subject_catalogue: list[UnionRecord]
 ) -> None:
-    engine.replace_union_records(subject_catalogue, {})
+    engine.replace_union_records(subject_catalogue)
 
     def having(*headings: str) -> set[str]:
         return {r.id for r in subject_catalogue if main_headings(r) & set(headings)}
@@ -779,8 +493,8 @@ def test_subject_filter_is_or_within_and_and_across_fields(
     assert search(engine, subject="Courtship -- England -- Fiction").total == 0
 
 
-def test_subject_facet_of_a_filtered_search(engine: Engine, subject_catalogue: list[UnionRecord]) -> None:
-    engine.replace_union_records(subject_catalogue, {})
+def test_subject_facet_of_a_filtered_search(engine: UnionIndex, subject_catalogue: list[UnionRecord]) -> None:
+    engine.replace_union_records(subject_catalogue)
     result = search(engine, subject="Austen, Jane, 1775-1817")
     assert [(f.value, f.count) for f in result.facets["subject"]] == [
         ("Austen, Jane, 1775-1817", 2),
@@ -820,9 +534,9 @@ def audience_counts(records: list[UnionRecord]) -> list[tuple[str, int]]:
 
 
 def test_audience_facet_counts_every_value_of_each_record(
-    engine: Engine, audience_catalogue: list[UnionRecord]
+    engine: UnionIndex, audience_catalogue: list[UnionRecord]
 ) -> None:
-    engine.replace_union_records(audience_catalogue, {})
+    engine.replace_union_records(audience_catalogue)
     result = search(engine)
     assert [(f.value, f.count) for f in result.facets["audience"]] == audience_counts(audience_catalogue)
     # Written out: children twice, young adults twice, adults once; the atlas counts nowhere.
@@ -835,9 +549,9 @@ def test_audience_facet_counts_every_value_of_each_record(
 
 
 def test_audience_filter_is_or_within_and_and_across_fields(
-    engine: Engine, audience_catalogue: list[UnionRecord]
+    engine: UnionIndex, audience_catalogue: list[UnionRecord]
 ) -> None:
-    engine.replace_union_records(audience_catalogue, {})
+    engine.replace_union_records(audience_catalogue)
 
     def coded(*values: str) -> set[str]:
         return {record.id for record in audience_catalogue if set(record.audience) & set(values)}

@@ -15,9 +15,10 @@ import pytest
 from harvester.importer import import_files
 from indexer import run_index
 from tests.support.shared_data import SHARED_DATA
-from unicat.engine import Engine
+from unicat.catalogue import Catalogue
 from unicat.model import Holding, Profile, Source, SourceRef, UnionRecord
 from unicat.overlap import LibraryOverlap
+from unicat.ports.union_index import UnionIndex
 
 MakeRecord = Callable[..., UnionRecord]
 
@@ -62,8 +63,8 @@ def network(make_union_record: MakeRecord) -> list[UnionRecord]:
     ]
 
 
-def test_totals_unique_and_pairs_follow_the_holdings(engine: Engine, network: list[UnionRecord]) -> None:
-    assert engine.replace_union_records(network, {}) == len(network)
+def test_totals_unique_and_pairs_follow_the_holdings(engine: UnionIndex, network: list[UnionRecord]) -> None:
+    assert engine.replace_union_records(network).written == len(network)
     found = engine.library_overlap()
     assert found == expected_overlap(network)
     # The same numbers by hand, so that the set logic above is checked too.
@@ -77,28 +78,28 @@ def test_totals_unique_and_pairs_follow_the_holdings(engine: Engine, network: li
 
 
 def test_a_rebuild_gives_the_new_index_overlap(
-    engine: Engine, network: list[UnionRecord], make_union_record: MakeRecord
+    engine: UnionIndex, network: list[UnionRecord], make_union_record: MakeRecord
 ) -> None:
-    engine.replace_union_records(network, {})
+    engine.replace_union_records(network)
     engine.library_overlap()
     smaller = [
         make_union_record("etranger", "L'Étranger", libraries=["BNF", "UVA"]),
         make_union_record("emma", "Emma", libraries=["UVA"]),
     ]
-    engine.replace_union_records(smaller, {})
+    engine.replace_union_records(smaller)
     assert engine.library_overlap() == LibraryOverlap(
         records=2, totals={"BNF": 1, "UVA": 2}, unique={"UVA": 1}, shared={("BNF", "UVA"): 1}
     )
 
 
-def test_the_empty_index_has_no_overlap(engine: Engine, network: list[UnionRecord]) -> None:
+def test_the_empty_index_has_no_overlap(engine: UnionIndex, network: list[UnionRecord]) -> None:
     assert engine.library_overlap() == LibraryOverlap(records=0)
-    engine.replace_union_records(network, {})
-    engine.replace_union_records([], {})
+    engine.replace_union_records(network)
+    engine.replace_union_records([])
     assert engine.library_overlap() == LibraryOverlap(records=0)
 
 
-def test_many_libraries_are_counted_exactly(engine: Engine, make_union_record: MakeRecord) -> None:
+def test_many_libraries_are_counted_exactly(engine: UnionIndex, make_union_record: MakeRecord) -> None:
     """More libraries than a facet shows (the Elasticsearch engine sizes its aggregations from the
     library count): record n is held by libraries 0..n mod 7 of 120, and by library n alone too."""
     codes = [f"L{number:03d}" for number in range(120)]
@@ -106,7 +107,7 @@ def test_many_libraries_are_counted_exactly(engine: Engine, make_union_record: M
         make_union_record(f"r{n}", f"Title {n}", libraries=sorted({codes[n], *codes[: n % 7 + 1]}))
         for n in range(120)
     ]
-    engine.replace_union_records(records, {})
+    engine.replace_union_records(records)
     assert engine.library_overlap() == expected_overlap(records)
 
 
@@ -115,7 +116,7 @@ def _pride_chunks() -> list[bytes]:
     return [chunk + b"\x1d" for chunk in data.split(b"\x1d") if chunk.strip()]
 
 
-def test_overlap_of_real_records(engine: Engine, tmp_path: Path) -> None:
+def test_overlap_of_real_records(catalogue: Catalogue, tmp_path: Path) -> None:
     """Real MARC records, imported and indexed as a network would: the 383 records of the Pride and
     Prejudice set shared between two libraries (even and odd records, as the demo's Austen
     societies), a third holding the first 60, and the 109 UNIMARC records of cotesMEL.mrc in a
@@ -131,16 +132,16 @@ def test_overlap_of_real_records(engine: Engine, tmp_path: Path) -> None:
         path = tmp_path / f"{code}.mrc"
         path.write_bytes(b"".join(chunks))
         source = Source(code=code, name=f"Library {code}", profile=profile)
-        engine.save_source(source)
-        import_files(engine, source, [path])
-    run_index(engine, workers=1)
+        catalogue.records.save_source(source)
+        import_files(catalogue.records, source, [path])
+    run_index(catalogue.records, catalogue.index, workers=1)
 
-    indexed = list(engine.iter_union_records())
+    indexed = list(catalogue.index.iter_union_records())
     expected = expected_overlap(indexed)
-    assert engine.library_overlap() == expected
+    assert catalogue.index.library_overlap() == expected
     # The data makes every kind of count: shared pairs, a library with nothing of its own, records
     # of three libraries.
-    assert expected.records == engine.union_count() and set(expected.totals) == set(libraries)
+    assert expected.records == catalogue.index.union_count() and set(expected.totals) == set(libraries)
     assert expected.shared_by("AUSA", "AUSB") > 0 and expected.shared_by("AUSC", "MEL") == 0
     assert expected.unique.get("AUSC", 0) == 0 and expected.unique["MEL"] == expected.totals["MEL"]
     assert any(len(record.libraries) == 3 for record in indexed)

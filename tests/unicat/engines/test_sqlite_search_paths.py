@@ -83,7 +83,7 @@ def indexed(
     path = tmp_path_factory.mktemp("paths") / "unicat.db"
     engine = SqliteEngine(path, Settings())
     with engine:
-        engine.replace_union_records(records, {})
+        engine.replace_union_records(records)
         yield engine, records
 
 
@@ -156,7 +156,7 @@ def tied_catalogue() -> tuple[list[UnionRecord], list[str]]:
 def test_relevance_pages_follow_score_then_title_then_id(tmp_path: Path, page_size: int) -> None:
     records, order = tied_catalogue()
     with SqliteEngine(tmp_path / "unicat.db", Settings()) as engine:
-        engine.replace_union_records(records, {})
+        engine.replace_union_records(records)
         seen: list[str] = []
         for page in range(1, len(order) // page_size + 2):
             query = SearchQuery(

@@ -55,7 +55,7 @@ def test_new_database_is_in_wal_mode_with_the_full_schema(tmp_path: Path) -> Non
 def test_reopening_keeps_data_and_does_not_migrate_again(tmp_path: Path) -> None:
     path = tmp_path / "unicat.db"
     with open_engine(path) as engine:
-        engine.replace_union_records([build_union_record("etranger", "L'Étranger")], {})
+        engine.replace_union_records([build_union_record("etranger", "L'Étranger")])
     with open_engine(path) as engine:
         assert engine.union_count() == 1
     with driver.connect(path) as conn:
@@ -108,7 +108,7 @@ def test_fts_tokenizer_keeps_every_analysed_token_whole(tmp_path: Path) -> None:
     )
     analysed = set(tokens(title))
     with open_engine(tmp_path / "unicat.db") as engine:
-        engine.replace_union_records([build_union_record("babel", title)], {})
+        engine.replace_union_records([build_union_record("babel", title)])
         for token in analysed:
             hits = engine.search(SearchQuery(clauses=(Clause("title", (token,)),), facets=False))
             assert hits.total == 1, token
@@ -129,7 +129,7 @@ def many_records(count: int) -> list[UnionRecord]:
 def test_a_search_past_its_time_limit_raises_query_timeout(tmp_path: Path) -> None:
     path = tmp_path / "unicat.db"
     with open_engine(path) as engine:
-        engine.replace_union_records(many_records(3_000), {})
+        engine.replace_union_records(many_records(3_000))
     with open_engine(path, query_timeout=0.0) as engine, pytest.raises(QueryTimeout):
         engine.search(SearchQuery(clauses=(Clause("any", ("histoire",)),)))
 
@@ -178,7 +178,7 @@ def test_closing_while_another_thread_reads_does_not_fail_and_refuses_later_use(
 def test_a_facet_past_its_budget_is_dropped_not_fatal(tmp_path: Path) -> None:
     path = tmp_path / "unicat.db"
     with open_engine(path) as engine:
-        engine.replace_union_records(many_records(3_000), {})
+        engine.replace_union_records(many_records(3_000))
     with open_engine(path, facet_timeout=0.0) as engine:
         result = engine.search(SearchQuery(clauses=(Clause("any", ("histoire",)),), page_size=5))
     assert result.total == 3_000

@@ -7,12 +7,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from tests.conftest import build_union_record
+from unicat.catalogue import Catalogue
 from unicat.documents import TEXT_FIELDS
 from unicat.engines.sqlite import SqliteEngine, driver
 from unicat.engines.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, V3_TEXT_COLUMNS, migrate
 from unicat.oai_items import OaiSelection
 from unicat.query import SearchQuery, parse_search_params
 from unicat.settings import Settings
+from unicat.union_generation import write_union_generation
+from unicat_cli.wiring import open_catalogue
 
 SUBJECTS = [
     "Austen, Jane, 1775-1817 -- Criticism and interpretation",
@@ -20,6 +23,11 @@ SUBJECTS = [
     "  Women in literature\t",
     "Courtship",
 ]
+
+
+def _catalogue(path: Path) -> Catalogue:
+    """The catalogue of the file: its union index and its stores, on one set of connections."""
+    return open_catalogue(Settings(engine_url=f"sqlite:///{path}"))
 
 
 def version_1_database(path: Path) -> None:
@@ -74,7 +82,7 @@ def test_rebuilding_an_upgraded_database_replaces_its_subjects(tmp_path: Path) -
     version_1_database(path)
     with SqliteEngine(path, Settings()) as engine:
         engine.replace_union_records(
-            [build_union_record("emma", "Emma", subjects=["Matchmaking -- Fiction"])], {}
+            [build_union_record("emma", "Emma", subjects=["Matchmaking -- Fiction"])]
         )
         result = engine.search(SearchQuery())
     assert [(f.value, f.count) for f in result.facets["subject"]] == [("Matchmaking", 1)]
@@ -102,14 +110,15 @@ def test_a_version_3_database_keeps_its_harvest_state_and_gains_the_new_fields(t
         "VALUES ('UVA', 'a', 'marcxml', x'3c722f3e')"
     )
     conn.close()
-    with SqliteEngine(path, Settings()) as engine:
-        assert engine.get_source("UVA").harvest_interval is None
-        last = engine.last_successful_harvest("UVA")
+    with _catalogue(path) as catalogue:
+        store = catalogue.records
+        assert store.get_source("UVA").harvest_interval is None
+        last = store.last_successful_harvest("UVA")
         assert last is not None
         assert (last.records, last.quarantined, last.server_time) == (150, 0, None)
         # A record stored before runs were tracked counts as not seen by a new full harvest.
-        run = engine.start_harvest("UVA", "full")
-        assert engine.delete_unseen("UVA", run.id) == 1
+        run = store.start_harvest("UVA", "full")
+        assert store.delete_unseen("UVA", run.id) == 1
 
 
 def test_an_upgraded_database_serves_its_records_over_oai_pmh_at_once(tmp_path: Path) -> None:
@@ -117,18 +126,19 @@ def test_an_upgraded_database_serves_its_records_over_oai_pmh_at_once(tmp_path: 
     generation registered at the upgrade; a rebuild that changes nothing moves no datestamp."""
     path = tmp_path / "unicat.db"
     version_1_database(path)
-    with SqliteEngine(path, Settings()) as engine:
-        [(generation, _)] = engine.oai_generations()
-        [entry] = engine.oai_list(OaiSelection(0, 2**62), None, 10, with_records=True)
+    with _catalogue(path) as catalogue:
+        feed = catalogue.feed
+        [(generation, _)] = feed.oai_generations()
+        [entry] = feed.oai_list(OaiSelection(0, 2**62), None, 10, with_records=True)
         assert (entry.item.id, entry.item.generation, entry.item.deleted) == ("pride", generation, False)
         assert entry.item.sets == ("format", "format:book", "library", "library:UVA")
         assert entry.record is not None and entry.record.title == "Pride and prejudice"
         record = build_union_record("pride", "Pride and prejudice", subjects=SUBJECTS, libraries=["UVA"])
-        engine.replace_union_records([record], {})
+        write_union_generation(catalogue.records, catalogue.index, [record], {})
         assert [
-            (e.item.id, e.item.generation) for e in engine.oai_list(OaiSelection(0, 2**62), None, 10, False)
+            (e.item.id, e.item.generation) for e in feed.oai_list(OaiSelection(0, 2**62), None, 10, False)
         ] == [("pride", generation)]
-        assert len(engine.oai_generations()) == 1
+        assert len(feed.oai_generations()) == 1
 
 
 def test_an_upgraded_database_answers_the_registrys_newer_facets_once_rebuilt(tmp_path: Path) -> None:
@@ -140,7 +150,7 @@ def test_an_upgraded_database_answers_the_registrys_newer_facets_once_rebuilt(tm
         assert engine.search(SearchQuery()).facets["audience"] == []
         assert engine.search(SearchQuery(filters={"audience": ("adults",)})).total == 0
         record = build_union_record("pride", "Pride and prejudice", libraries=["UVA"])
-        engine.replace_union_records([replace(record, audience=["adults", "young_adults"])], {})
+        engine.replace_union_records([replace(record, audience=["adults", "young_adults"])])
         result = engine.search(SearchQuery(filters={"audience": ("adults",)}))
         assert [hit.id for hit in result.hits] == ["pride"]
         assert [(f.value, f.count) for f in result.facets["audience"]] == [("adults", 1), ("young_adults", 1)]

@@ -1,7 +1,7 @@
 """The suite of the contribution store port (unicat/ports/contributions.py), run over each setup's
 database (SQLite alone; PostgreSQL beside Elasticsearch): what readers add (unicat/readers.py):
 comments, ratings, tags, reports and the moderation log, reading lists and their entries; the
-redirects of the engine that gather what was written on the ids merged into a record
+redirects of the record store that gather what was written on the ids merged into a record
 (search_app/readers/record_aliases.py); and writes from many threads, and from several catalogues, at once.
 
 Expected answers come from what each test writes (ordered and counted here with plain Python), never
@@ -21,10 +21,10 @@ from tests.conftest import CatalogueFactory
 from tests.support.at_once import all_at_once
 from unicat.catalogue import Catalogue
 from unicat.clock import parse_time
-from unicat.engine import Engine
 from unicat.errors import ItemNotFound
 from unicat.model import UnionRecord
 from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
+from unicat.union_generation import write_union_generation
 
 MakeRecord = Callable[..., UnionRecord]
 MISSING = 10**9
@@ -409,46 +409,51 @@ def test_deleting_a_list_drops_its_entries(catalogue: Catalogue) -> None:
 # -- redirects: what was written on the ids merged into a record -------------------------------------
 
 
-def _merge_twice(engine: Engine, make: MakeRecord) -> None:
+def _merge_twice(catalogue: Catalogue, make: MakeRecord) -> None:
     """Two rebuilds: ``a`` merged into ``b`` (and ``y`` into ``c``), then ``b`` into ``c``."""
-    engine.replace_union_records(
-        [make("b", "Emma"), make("c", "Emma"), make("x", "Persuasion")], {"a": "b", "y": "c"}
-    )
-    engine.replace_union_records([make("c", "Emma"), make("x", "Persuasion")], {"b": "c"})
+    store, index = catalogue.records, catalogue.index
+    first = [make("b", "Emma"), make("c", "Emma"), make("x", "Persuasion")]
+    write_union_generation(store, index, first, {"a": "b", "y": "c"})
+    write_union_generation(store, index, [make("c", "Emma"), make("x", "Persuasion")], {"b": "c"})
 
 
-def test_redirects_from_and_to_follow_a_real_rebuild(engine: Engine, make_union_record: MakeRecord) -> None:
-    _merge_twice(engine, make_union_record)
+def test_redirects_from_and_to_follow_a_real_rebuild(
+    catalogue: Catalogue, make_union_record: MakeRecord
+) -> None:
+    _merge_twice(catalogue, make_union_record)
+    records = catalogue.records
     everything = ["a", "b", "c", "x", "y", "never"]
-    assert engine.redirects_from(everything) == {"a": "b", "b": "c", "y": "c"}
-    assert engine.redirects_from(["c", "x"]) == {}
-    assert engine.redirects_from([]) == {}
-    assert engine.redirects_to(everything) == {"b": ["a"], "c": ["b", "y"]}
-    assert engine.redirects_to(["c"]) == {"c": ["b", "y"]}
-    assert engine.redirects_to(["a", "x"]) == {}
-    assert engine.redirects_to([]) == {}
+    assert records.redirects_from(everything) == {"a": "b", "b": "c", "y": "c"}
+    assert records.redirects_from(["c", "x"]) == {}
+    assert records.redirects_from([]) == {}
+    assert records.redirects_to(everything) == {"b": ["a"], "c": ["b", "y"]}
+    assert records.redirects_to(["c"]) == {"c": ["b", "y"]}
+    assert records.redirects_to(["a", "x"]) == {}
+    assert records.redirects_to([]) == {}
     # ``a`` lives again (a merge undone): it no longer redirects, and nothing points at it.
-    engine.replace_union_records([make_union_record(n, "Emma") for n in ("a", "c", "x")], {})
-    assert engine.redirects_from(everything) == {"b": "c", "y": "c"}
-    assert engine.redirects_to(everything) == {"c": ["b", "y"]}
+    write_union_generation(
+        catalogue.records, catalogue.index, [make_union_record(n, "Emma") for n in ("a", "c", "x")], {}
+    )
+    assert records.redirects_from(everything) == {"b": "c", "y": "c"}
+    assert records.redirects_to(everything) == {"c": ["b", "y"]}
 
 
 def test_a_record_gathers_what_was_written_on_every_id_merged_into_it(
     catalogue: Catalogue, make_union_record: MakeRecord
 ) -> None:
-    engine, store = catalogue.engine, catalogue.contributions
-    _merge_twice(engine, make_union_record)
+    store = catalogue.contributions
+    _merge_twice(catalogue, make_union_record)
     on_a = store.add_comment(Comment("a", 1, "written on a", created=at(1)))
     on_b = store.add_comment(Comment("b", 2, "written on b", created=at(2)))
     on_c = store.add_comment(Comment("c", 3, "written on c", created=at(3)))
     on_x = store.add_comment(Comment("x", 4, "written on x", created=at(4)))
 
-    found = aliases(engine, ["c", "x"])
+    found = aliases(catalogue.records, ["c", "x"])
     assert found["c"][0] == "c" and sorted(found["c"]) == ["a", "b", "c", "y"]
     assert found["x"] == ["x"]
     assert store.comments_for(found["c"]) == [on_c, on_b, on_a]
     assert store.comments_for(found["x"]) == [on_x]
-    assert live_ids(engine, ["a", "b", "c", "x", "y", "never"]) == {
+    assert live_ids(catalogue.records, ["a", "b", "c", "x", "y", "never"]) == {
         "a": "c",
         "b": "c",
         "c": "c",

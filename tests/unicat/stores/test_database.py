@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.loopback import free_port
 from unicat.engines.postgresql.database import to_psycopg
-from unicat.errors import ConfigError, DuplicateKey, EngineUnavailable, QueryTimeout
+from unicat.errors import ConfigError, DuplicateKey, EngineError, EngineUnavailable, QueryTimeout
 from unicat.ports.database import Database, fetch_in, insert_numbered, iter_keyset
 from unicat.settings import Settings
 from unicat_cli.wiring import open_database
@@ -125,3 +125,29 @@ def test_a_database_that_does_not_answer_is_said_so_without_its_password() -> No
 def test_a_store_url_of_another_kind_is_a_configuration_error(url: str) -> None:
     with pytest.raises(ConfigError):
         open_database(url, Settings())
+
+
+def test_a_single_statement_write_is_kept_or_refused_whole(database: Database) -> None:
+    """Outside an explicit transaction on PostgreSQL, inside one on SQLite: either way the statement
+    is kept or refused whole, and PostgreSQL refuses a second one rather than run it unprotected."""
+    with database.write(single=True) as conn:
+        conn.execute("INSERT INTO shelf (name) VALUES (?)", ("Emma",))
+    with pytest.raises(DuplicateKey), database.write(single=True) as conn:
+        conn.execute("INSERT INTO shelf (name) VALUES (?), (?)", ("Sanditon", "Emma"))
+    assert names(database) == ["Emma"]
+    if database.dialect == "postgresql":
+        with pytest.raises(EngineError, match="second statement"), database.write(single=True) as conn:
+            conn.execute("INSERT INTO shelf (name) VALUES (?)", ("Persuasion",))
+            conn.execute("INSERT INTO shelf (name) VALUES (?)", ("Lady Susan",))
+        assert names(database) == ["Emma", "Persuasion"]  # the first, alone, was its own statement
+
+
+def test_many_rows_are_inserted_at_once_and_a_taken_key_refuses_them(database: Database) -> None:
+    """``insert_rows``: COPY on PostgreSQL, executemany on SQLite; within the caller's transaction."""
+    titles = [(f"Title {n:04d}", None) for n in range(2_500)]
+    with database.write() as conn:
+        assert database.insert_rows(conn, "shelf", "name, note", iter(titles)) == 2_500
+    assert names(database) == [name for name, _ in titles]
+    with pytest.raises(DuplicateKey), database.write() as conn:
+        database.insert_rows(conn, "shelf", "name, note", [("Emma", "new"), ("Title 0007", None)])
+    assert "Emma" not in names(database)

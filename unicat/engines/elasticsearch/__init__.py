@@ -1,4 +1,4 @@
-"""The Elasticsearch engine: the same interface as the embedded one, for catalogues that outgrow it."""
+"""The Elasticsearch union index: the same port as the embedded SQLite one, for catalogues that outgrow it."""
 
 from unicat.engines.elasticsearch.engine import ElasticsearchEngine
 

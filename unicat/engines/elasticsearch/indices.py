@@ -1,8 +1,10 @@
 """The catalogue's indices: their names, their definitions (JSON in ``mappings/elasticsearch``), and
 creating the missing ones at open under a schema version kept in the meta index.
 
-The union records live in generations ``{prefix}-union-{n}`` behind the alias ``{prefix}-union``, so a
-rebuild can write a new generation and swap the alias in one step.
+Since schema 10 a catalogue is the union index alone: its records live in generations
+``{prefix}-union-{n}`` behind the alias ``{prefix}-union``, so a rebuild can write a new generation and
+swap the alias in one step, and ``{prefix}-meta`` keeps the schema version and the marks of what an
+older catalogue handed over to the stores' database.
 """
 
 from __future__ import annotations
@@ -19,21 +21,26 @@ from unicat.errors import ConfigError, SchemaError
 from unicat.fields import FACETS, TEXT_FIELDS
 from unicat.settings import Settings
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 """1: the first catalogue. 2: fields added for unattended harvesting (a source's ``harvest_interval``,
 the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). 3: a source's profile
 override (``mapping``). 4: the librarians' merge decisions (index ``decisions``). 5: the OAI-PMH feed
-(indices ``oai``, ``oai_generations``, ``oai_sets``; an older catalogue gets its items when opened,
-see ``engines/elasticsearch/oai.py``). 6: accounts and sessions (indices ``users``, ``sessions``).
+(indices ``oai``, ``oai_generations``, ``oai_sets``; an older catalogue got its items when opened).
+6: accounts and sessions (indices ``users``, ``sessions``).
 7: what readers add (indices ``comments``, ``ratings``, ``tags``, ``reports``, ``moderation``, ``lists``,
 ``list_entries``). 8: accounts and what readers add move to the stores' database (``unicat/stores``);
 the indices of 6 and 7 are no longer written or read, and an older catalogue keeps them untouched.
-9: the union index's target audience (``audience``, a facet of unicat/fields.py).
+9: the union index's target audience (``audience``, a facet of unicat/fields.py). 10: the catalogue is
+the union index only (Elasticsearch is not a system of record): sources, source records, harvest runs,
+the quarantine, merge decisions, redirects, memberships and the OAI-PMH feed live in the record store
+(``unicat/ports/records.py``); an older catalogue keeps the indices that held them, untouched, and
+hands what they hold to the store once (``legacy_records.py``). Union documents lose ``members``.
 Changes that only add fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
 DEFINITIONS_DIR = MAPPINGS_DIR / "elasticsearch"
-# Indices other than the union generations, each defined by the JSON file of the same name.
-PLAIN_INDICES = (
-    "meta",
+# The index beside the union generations, defined by the JSON file of the same name.
+META = "meta"
+SCHEMA_DOC = "schema"
+LEGACY_RECORD_INDICES = (
     "sources",
     "records",
     "harvests",
@@ -44,7 +51,7 @@ PLAIN_INDICES = (
     "oai_generations",
     "oai_sets",
 )
-SCHEMA_DOC = "schema"
+"""The indices where schemas up to 9 kept the record store and the OAI-PMH feed (``legacy_records.py``)."""
 LEGACY_READER_INDICES = (
     "users",
     "sessions",
@@ -70,43 +77,7 @@ class IndexNames:
 
     @property
     def meta(self) -> str:
-        return self.plain("meta")
-
-    @property
-    def sources(self) -> str:
-        return self.plain("sources")
-
-    @property
-    def records(self) -> str:
-        return self.plain("records")
-
-    @property
-    def harvests(self) -> str:
-        return self.plain("harvests")
-
-    @property
-    def quarantine(self) -> str:
-        return self.plain("quarantine")
-
-    @property
-    def redirects(self) -> str:
-        return self.plain("redirects")
-
-    @property
-    def decisions(self) -> str:
-        return self.plain("decisions")
-
-    @property
-    def oai(self) -> str:
-        return self.plain("oai")
-
-    @property
-    def oai_generations(self) -> str:
-        return self.plain("oai_generations")
-
-    @property
-    def oai_sets(self) -> str:
-        return self.plain("oai_sets")
+        return self.plain(META)
 
     @property
     def union(self) -> str:
@@ -118,7 +89,7 @@ class IndexNames:
 
     def all_patterns(self) -> list[str]:
         """Every index this catalogue may own (for deleting a whole catalogue, e.g. in tests)."""
-        owned = (*PLAIN_INDICES, *LEGACY_READER_INDICES)
+        owned = (META, *LEGACY_RECORD_INDICES, *LEGACY_READER_INDICES)
         return [*(self.plain(name) for name in owned), f"{self.union}-*"]
 
 
@@ -257,18 +228,13 @@ def current_union_index(client: Elasticsearch, names: IndexNames) -> str | None:
 
 def ensure_indices(client: Elasticsearch, names: IndexNames, settings: Settings) -> None:
     """Create what is missing and record the schema version; refuse a catalogue from a newer Unicat."""
-    create_index(client, names.meta, "meta", settings)
+    create_index(client, names.meta, META, settings)
     version = stored_schema_version(client, names)
     if version is not None and version > SCHEMA_VERSION:
         raise SchemaError(
             f"the Elasticsearch catalogue {names.prefix!r} has schema version {version}, newer than this "
             f"Unicat's {SCHEMA_VERSION}: upgrade Unicat"
         )
-    for name in PLAIN_INDICES[1:]:
-        created = create_index(client, names.plain(name), name, settings)
-        if not created and version is not None and version < SCHEMA_VERSION:
-            # Mappings only grow between versions: the new fields are added to the existing index.
-            client.indices.put_mapping(index=names.plain(name), properties=definition(name)["properties"])
     live = current_union_index(client, names)
     if live is not None and version is not None and version < SCHEMA_VERSION:
         add_missing_fields(client, live)

@@ -50,14 +50,6 @@ def scan_values(
     return (hit.get("fields", {}) for hit in _hits(client, index, query, sort, body, batch))
 
 
-def scan_ids(
-    client: Elasticsearch, index: str, query: dict[str, Any], sort: Sequence[str], batch: int = BATCH
-) -> Iterator[str]:
-    """The ``_id`` of every matching document, in ``sort`` order (nothing else is read)."""
-    body = {"_source": False}
-    return (hit["_id"] for hit in _hits(client, index, query, sort, body, batch))
-
-
 def _hits(
     client: Elasticsearch,
     index: str,

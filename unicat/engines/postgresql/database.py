@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,8 +22,8 @@ import psycopg
 import psycopg_pool
 
 from unicat.engines.postgresql.schema import migrate
-from unicat.errors import DuplicateKey, EngineUnavailable, QueryTimeout
-from unicat.ports.database import Database
+from unicat.errors import DuplicateKey, EngineError, EngineUnavailable, QueryTimeout
+from unicat.ports.database import Connection, Database
 from unicat.settings import Settings
 
 # How long opening the pool waits for its first connection, and a caller for a free connection.
@@ -40,13 +40,34 @@ def to_psycopg(sql: str) -> bytes:
 class _Connection:
     """A psycopg connection behind the core's ``execute(sql, params)`` with ``?`` placeholders."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("raw",)
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self._conn = conn
+        self.raw = conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        return self._conn.execute(to_psycopg(sql), tuple(params) if params else None)
+        return self.raw.execute(to_psycopg(sql), tuple(params) if params else None)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        # psycopg sends the rows in one pipeline: no round trip per row.
+        with self.raw.cursor() as cursor:
+            cursor.executemany(to_psycopg(sql), [tuple(row) for row in rows])
+
+
+class _OneStatement(_Connection):
+    """A connection outside a transaction that refuses a second statement: a single-statement write."""
+
+    __slots__ = ("ran",)
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        super().__init__(conn)
+        self.ran = False
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        if self.ran:
+            raise EngineError("a second statement in a single-statement write: open a transaction instead")
+        self.ran = True
+        return super().execute(sql, params)
 
 
 def _masked(url: str) -> str:
@@ -105,7 +126,12 @@ class PostgresDatabase(Database):
             yield _Connection(conn)
 
     @contextmanager
-    def write(self) -> Iterator[_Connection]:
+    def write(self, *, single: bool = False) -> Iterator[_Connection]:
+        if single:
+            # The pool's connections are in autocommit: one statement commits, or fails, by itself.
+            with self._connection() as conn:
+                yield _OneStatement(conn)
+            return
         with self._connection() as conn, conn.transaction():
             yield _Connection(conn)
 
@@ -117,6 +143,18 @@ class PostgresDatabase(Database):
             "coalesce(pg_sequence_last_value(seq), 0)) + 1, false) "
             f"FROM (SELECT pg_get_serial_sequence('{table}', 'id')::regclass AS seq) AS named"
         )
+
+    def insert_rows(self, conn: Connection, table: str, columns: str, rows: Iterable[Sequence[Any]]) -> int:
+        assert isinstance(conn, _Connection)
+        written = 0
+        with (
+            conn.raw.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({columns}) FROM STDIN".encode()) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+                written += 1
+        return written
 
     def ping(self) -> None:
         with self.read() as conn:

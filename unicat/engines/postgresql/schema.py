@@ -108,7 +108,104 @@ _V1 = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# The record store (unicat/stores/records.py): sources and their records as harvested, harvest runs,
+# the quarantine, librarians' merge decisions, what each rebuild of the union index leaves behind
+# (memberships, redirects) and the OAI-PMH feed's history; the tables, columns and indexes of the
+# SQLite schema's migrations 1 and 4 to 7 (and the redirects' index of 9), under the same names.
+# Counters are BIGINT, as wide as SQLite's integers.
+_V2 = (
+    f"""CREATE TABLE sources (
+        code {_TEXT} PRIMARY KEY,
+        name {_TEXT} NOT NULL,
+        oai_url {_TEXT},
+        metadata_prefix {_TEXT} NOT NULL,
+        set_spec {_TEXT},
+        profile {_TEXT} NOT NULL,
+        harvest_interval DOUBLE PRECISION,
+        mapping {_TEXT}
+    )""",
+    f"""CREATE TABLE source_records (
+        source {_TEXT} NOT NULL,
+        local_id {_TEXT} NOT NULL,
+        syntax {_TEXT} NOT NULL,
+        datestamp {_TEXT},
+        deleted INTEGER NOT NULL DEFAULT 0,
+        raw BYTEA NOT NULL,
+        run BIGINT,
+        PRIMARY KEY (source, local_id)
+    )""",
+    f"""CREATE TABLE harvests (
+        {_ID},
+        source {_TEXT} NOT NULL,
+        mode {_TEXT} NOT NULL,
+        from_ {_TEXT},
+        until {_TEXT},
+        started {_TEXT} NOT NULL,
+        finished {_TEXT},
+        status {_TEXT} NOT NULL DEFAULT 'running',
+        resumption_token {_TEXT},
+        pages BIGINT NOT NULL DEFAULT 0,
+        records BIGINT NOT NULL DEFAULT 0,
+        deleted BIGINT NOT NULL DEFAULT 0,
+        error {_TEXT},
+        quarantined BIGINT NOT NULL DEFAULT 0,
+        server_time {_TEXT}
+    )""",
+    "CREATE INDEX harvests_by_source ON harvests (source, status, id)",
+    f"""CREATE TABLE quarantine (
+        {_ID},
+        source {_TEXT} NOT NULL,
+        local_id {_TEXT},
+        stage {_TEXT} NOT NULL,
+        reason {_TEXT} NOT NULL,
+        created {_TEXT} NOT NULL,
+        raw BYTEA NOT NULL
+    )""",
+    "CREATE INDEX quarantine_by_source ON quarantine (source, stage)",
+    "CREATE INDEX quarantine_by_record ON quarantine (source, stage, local_id)",
+    f"""CREATE TABLE merge_decisions (
+        {_ID},
+        kind {_TEXT} NOT NULL,
+        first_source {_TEXT} NOT NULL,
+        first_local_id {_TEXT} NOT NULL,
+        second_source {_TEXT} NOT NULL,
+        second_local_id {_TEXT} NOT NULL,
+        reason {_TEXT} NOT NULL DEFAULT '',
+        by_ {_TEXT} NOT NULL DEFAULT '',
+        at {_TEXT} NOT NULL,
+        UNIQUE (first_source, first_local_id, second_source, second_local_id)
+    )""",
+    f"""CREATE TABLE memberships (
+        source {_TEXT} NOT NULL,
+        local_id {_TEXT} NOT NULL,
+        union_id {_TEXT} NOT NULL,
+        PRIMARY KEY (source, local_id)
+    )""",
+    f"""CREATE TABLE redirects (
+        old_id {_TEXT} PRIMARY KEY,
+        new_id {_TEXT} NOT NULL
+    )""",
+    "CREATE INDEX redirects_by_new_id ON redirects (new_id, old_id)",
+    f"""CREATE TABLE oai_items (
+        id {_TEXT} PRIMARY KEY,
+        generation BIGINT NOT NULL,
+        deleted INTEGER NOT NULL,
+        sets {_TEXT} NOT NULL,
+        fingerprint {_TEXT} NOT NULL
+    )""",
+    "CREATE INDEX oai_items_by_generation ON oai_items (generation, id)",
+    f"""CREATE TABLE oai_item_sets (
+        set_spec {_TEXT} NOT NULL,
+        generation BIGINT NOT NULL,
+        id {_TEXT} NOT NULL,
+        PRIMARY KEY (set_spec, generation, id)
+    )""",
+    "CREATE INDEX oai_item_sets_by_id ON oai_item_sets (id)",
+    f"CREATE TABLE oai_generations (generation BIGINT PRIMARY KEY, datestamp {_TEXT} NOT NULL)",
+    f"CREATE TABLE oai_sets (spec {_TEXT} PRIMARY KEY, name {_TEXT} NOT NULL)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

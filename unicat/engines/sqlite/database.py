@@ -7,16 +7,21 @@ allows one at a time) and its pool of readers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from unicat.engines.sqlite import driver
 from unicat.engines.sqlite.connections import ConnectionPool
 from unicat.engines.sqlite.schema import migrate
 from unicat.errors import DuplicateKey, EngineUnavailable
-from unicat.ports.database import Database
+from unicat.ports.database import Connection, Database
 from unicat.settings import Settings
+
+# Rows per executemany call of insert_rows: a batch in memory at a time, however many rows come.
+INSERT_BATCH = 1_000
 
 
 class SqliteDatabase(Database):
@@ -46,7 +51,8 @@ class SqliteDatabase(Database):
             yield conn
 
     @contextmanager
-    def write(self) -> Iterator[driver.Connection]:
+    def write(self, *, single: bool = False) -> Iterator[driver.Connection]:
+        # One writer, in a transaction either way: a single statement costs SQLite nothing more.
         try:
             with self.pool.write() as conn:
                 yield conn
@@ -55,6 +61,16 @@ class SqliteDatabase(Database):
 
     def numbered_after(self, conn: object, table: str) -> None:
         """Nothing to do: an AUTOINCREMENT table numbers after the highest id it ever stored."""
+
+    def insert_rows(self, conn: Connection, table: str, columns: str, rows: Iterable[Sequence[Any]]) -> int:
+        marks = ", ".join("?" * (columns.count(",") + 1))
+        statement = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+        iterator = iter(rows)
+        written = 0
+        while batch := list(itertools.islice(iterator, INSERT_BATCH)):
+            conn.executemany(statement, batch)
+            written += len(batch)
+        return written
 
     def ping(self) -> None:
         try:

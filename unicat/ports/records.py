@@ -1,9 +1,16 @@
-"""The engine interface: the record store, harvest state, quarantine and the union index, in one place.
+"""The record store: everything the harvester takes in and the indexer decides, kept in the database.
 
-Two implementations: :mod:`unicat.engines.sqlite` (embedded default) and Elasticsearch (for networks
-that outgrow one machine). Every method is synchronous and safe to call from several threads at once;
-the web app runs them in a thread pool. One conformance suite (``tests/unicat/engines``) runs against
-every implementation.
+Sources, their records as harvested, harvest runs with their checkpoints, the quarantine, librarians'
+merge decisions, and what each rebuild of the union index leaves behind that must outlive it: which
+union record each source record belongs to (so ids stay stable), the redirects of merged ids, and the
+OAI-PMH feed's history (``unicat/oai_items.py``). The union index itself (``unicat/ports/union_index.py``)
+is derived from this store and can always be rebuilt from it (``unicat index``).
+
+The port is made of five parts, one per kind of data (:class:`HarvestStore`, :class:`QuarantineStore`,
+:class:`MergeDecisionStore`, :class:`UnionLinks`, :class:`FeedHistory`); code that needs one part takes
+that part. Implemented once in SQL over either database (``unicat/stores/records.py``, one module per
+part), SQLite embedded or PostgreSQL. Every method is synchronous and safe to call from several threads
+at once; the web app calls them from its thread pool.
 """
 
 from __future__ import annotations
@@ -12,7 +19,6 @@ import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Literal
 
-from unicat.closing import ClosedOnExit
 from unicat.model import (
     QUARANTINE_STAGES,
     HarvestCheckpoint,
@@ -23,11 +29,8 @@ from unicat.model import (
     RecordCounts,
     Source,
     SourceRecord,
-    UnionRecord,
 )
-from unicat.oai_items import OaiEntry, OaiItem, OaiSelection
-from unicat.overlap import LibraryOverlap
-from unicat.query import SearchQuery, SearchResult
+from unicat.oai_items import FeedCollector, OaiItem, OaiSelection
 
 HarvestMode = Literal["incremental", "full", "import"]
 OAI_COPY_BATCH = 2_000
@@ -46,21 +49,10 @@ def one_entry_per_record(entries: Sequence[QuarantineEntry]) -> list[QuarantineE
     ]  # fmt: skip
 
 
-class Engine(ClosedOnExit, abc.ABC):
-    """Where everything Unicat knows is kept, and how it is searched."""
+class HarvestStore(abc.ABC):
+    """Sources, their records as harvested, and the harvest runs with their checkpoints: what the
+    harvester and the importer write, and the indexer reads."""
 
-    url: str
-
-    # -- lifecycle -------------------------------------------------------------------------------
-    @abc.abstractmethod
-    def ping(self) -> None:
-        """Raise :class:`~unicat.errors.EngineUnavailable` unless the engine answers."""
-
-    @abc.abstractmethod
-    def close(self) -> None:
-        """Release connections; the engine is unusable afterwards."""
-
-    # -- sources ---------------------------------------------------------------------------------
     @abc.abstractmethod
     def save_source(self, source: Source) -> None:
         """Add a source, or replace the settings of the source with the same code."""
@@ -73,7 +65,6 @@ class Engine(ClosedOnExit, abc.ABC):
     def list_sources(self) -> list[Source]:
         """All sources, by code."""
 
-    # -- record store ----------------------------------------------------------------------------
     @abc.abstractmethod
     def store_page(
         self, source: str, records: Sequence[SourceRecord], checkpoint: HarvestCheckpoint | None
@@ -109,7 +100,6 @@ class Engine(ClosedOnExit, abc.ABC):
     def source_counts(self, source: str | None = None) -> RecordCounts:
         """How many source records are live and deleted."""
 
-    # -- harvest state ---------------------------------------------------------------------------
     @abc.abstractmethod
     def start_harvest(
         self,
@@ -144,7 +134,10 @@ class Engine(ClosedOnExit, abc.ABC):
         """Store runs as they were, ids included (when moving a catalogue between engines); runs
         started afterwards get higher ids."""
 
-    # -- quarantine ------------------------------------------------------------------------------
+
+class QuarantineStore(abc.ABC):
+    """Records that could not be taken in (harvested, imported or indexed), with why and their bytes."""
+
     @abc.abstractmethod
     def add_quarantine(self, entries: Sequence[QuarantineEntry]) -> None:
         """Keep records that could not be taken in, with their reason and raw bytes.
@@ -187,7 +180,10 @@ class Engine(ClosedOnExit, abc.ABC):
         """Forget the entries of these records at these stages: they were read fine since, or a
         librarian dropped them. Ids without an entry are ignored."""
 
-    # -- librarians' merge decisions -------------------------------------------------------------
+
+class MergeDecisionStore(abc.ABC):
+    """Librarians' splits and forced merges of source records, which every rebuild applies."""
+
     @abc.abstractmethod
     def save_merge_decision(self, decision: MergeDecision) -> MergeDecision:
         """Store a librarian's split or forced merge of two source records, replacing any earlier
@@ -203,6 +199,15 @@ class Engine(ClosedOnExit, abc.ABC):
     def remove_merge_decision(self, decision_id: int) -> bool:
         """Forget one decision (the next index follows the rules again); ``False`` if there was none."""
 
+
+class UnionLinks(abc.ABC):
+    """What ties union ids across rebuilds: each source record's union record as of the last
+    generation (so ids stay stable), and where merged ids went (so links keep working)."""
+
+    @abc.abstractmethod
+    def memberships(self) -> dict[tuple[str, str], str]:
+        """(source, local_id) → union id, as of the last generation: lets re-indexing keep ids stable."""
+
     @abc.abstractmethod
     def redirects_from(self, union_ids: Sequence[str]) -> dict[str, str]:
         """Of these ids, those that redirect, with where each points (one step: a chain of merges is
@@ -213,74 +218,47 @@ class Engine(ClosedOnExit, abc.ABC):
         """For each of these ids that others redirect to, the ids that point straight at it (sorted)."""
 
     @abc.abstractmethod
-    def library_overlap(self) -> LibraryOverlap:
-        """How many union records each pair of libraries both hold, and how many each library alone
-        holds (the librarians' overlap page); computed by the engine over the whole union index."""
-
-    # -- union index -----------------------------------------------------------------------------
-    @abc.abstractmethod
-    def replace_union_records(self, records: Iterable[UnionRecord], redirects: Mapping[str, str]) -> int:
-        """Replace the whole union index with ``records`` and add ``redirects`` (old id → new id).
-
-        Searches running meanwhile see the old index until the new one is complete: no search
-        fails or sees a half-built index. Returns how many records were written.
-        """
-
-    @abc.abstractmethod
-    def memberships(self) -> dict[tuple[str, str], str]:
-        """(source, local_id) → union id, as of the current index: lets re-indexing keep ids stable."""
-
-    @abc.abstractmethod
     def iter_redirects(self) -> Iterator[tuple[str, str]]:
         """Every stored redirect as (old id, new id), by old id."""
 
     @abc.abstractmethod
     def resolve_redirect(self, union_id: str) -> str | None:
-        """Where a union id that disappeared in a merge now lives, if it does."""
+        """Where a union id that disappeared in a merge now lives (the end of its chain of redirects,
+        when that id is live in the feed), if it does."""
 
     @abc.abstractmethod
-    def get_union_record(self, union_id: str) -> UnionRecord | None:
-        """One union record by id, or ``None``."""
-
-    def get_union_records(self, union_ids: Sequence[str]) -> list[UnionRecord]:
-        """The union records of these ids that exist, in the order given (a record page's other
-        editions). Engines that can read many documents in one request do so."""
-        found = (self.get_union_record(union_id) for union_id in union_ids)
-        return [record for record in found if record is not None]
+    def live_union_id(self, union_id: str) -> str | None:
+        """The live union record ``union_id`` names: itself when it is a record of the last generation,
+        where it now lives when it was merged away, else ``None``. What a reader's post needs to know
+        of a record, read from the store alone (the feed's items say which ids are live)."""
 
     @abc.abstractmethod
-    def iter_union_records(self) -> Iterator[UnionRecord]:
-        """Every union record, by id (for export)."""
+    def restore_memberships(
+        self, memberships: Iterable[tuple[str, str, str]], redirects: Iterable[tuple[str, str]]
+    ) -> int:
+        """Replace the memberships and redirects with a copy's as they are (``unicat migrate``, with
+        :meth:`restore_oai_feed`); returns how many memberships were written."""
 
-    @abc.abstractmethod
-    def union_count(self) -> int:
-        """How many union records are searchable."""
 
-    @abc.abstractmethod
-    def search(self, query: SearchQuery) -> SearchResult:
-        """Run a search under the engine's time limit; raises :class:`~unicat.errors.QueryTimeout`."""
+class FeedHistory(abc.ABC):
+    """The OAI-PMH feed's history (``unicat/oai_items.py`` says why and how): one item per union id
+    that ever existed, the generation that last changed it, and each generation's datestamp."""
 
-    # -- OAI-PMH feed (unicat/oai_items.py says why and how) ---------------------------------------
-    # replace_union_records keeps the feed's items: it stamps the items its records change with its
-    # generation, tombstones the ids that vanished, and registers the generation's datestamp last.
     @abc.abstractmethod
     def oai_generations(self) -> list[tuple[int, str]]:
         """Every registered generation with its datestamp, oldest first (datestamps never decrease)."""
 
     @abc.abstractmethod
-    def oai_list(
-        self, selection: OaiSelection, after: tuple[int, str] | None, limit: int, with_records: bool
-    ) -> list[OaiEntry]:
+    def oai_items(self, selection: OaiSelection, after: tuple[int, str] | None, limit: int) -> list[OaiItem]:
         """Up to ``limit`` items of ``selection`` after the keyset position ``after`` (generation, id),
-        in (generation, id) order; with their union records when ``with_records`` (deleted items have
-        none). Items and records are read from one consistent view where the engine has one."""
+        in (generation, id) order."""
 
     @abc.abstractmethod
     def oai_count(self, selection: OaiSelection) -> int:
         """How many items ``selection`` covers (a list's ``completeListSize``)."""
 
     @abc.abstractmethod
-    def oai_entry(self, union_id: str, with_record: bool) -> OaiEntry | None:
+    def oai_item(self, union_id: str) -> OaiItem | None:
         """The item of one union id (live or deleted), or ``None`` for an id the feed never had."""
 
     @abc.abstractmethod
@@ -290,16 +268,38 @@ class Engine(ClosedOnExit, abc.ABC):
     def iter_oai_items(self) -> Iterator[OaiItem]:
         """Every item of the feed, live and deleted, in (generation, id) order (``unicat migrate``)."""
         after: tuple[int, str] | None = None
-        while page := self.oai_list(OaiSelection(0, 2**62), after, OAI_COPY_BATCH, with_records=False):
-            for entry in page:
-                yield entry.item
-            after = (page[-1].item.generation, page[-1].item.id)
+        while page := self.oai_items(OaiSelection(0, 2**62), after, OAI_COPY_BATCH):
+            yield from page
+            after = (page[-1].generation, page[-1].id)
 
     @abc.abstractmethod
     def restore_oai_feed(
         self, items: Iterable[OaiItem], generations: Sequence[tuple[int, str]], sets: Mapping[str, str]
     ) -> int:
-        """Replace the feed with another engine's (``unicat migrate``): its items with their generations,
-        the generations' datestamps and the set names, so that the copy's harvesters see the same
-        datestamps and deleted records. Later rebuilds number their generations after the copy's.
+        """Replace the feed with another catalogue's (``unicat migrate``): its items with their
+        generations, the generations' datestamps and the set names, so that the copy's harvesters see
+        the same datestamps and deleted records. Later generations are numbered after the copy's.
         Returns how many items were written."""
+
+
+class RecordStore(HarvestStore, QuarantineStore, MergeDecisionStore, UnionLinks, FeedHistory):
+    """The record store: each part above, and what a rebuild of the union index leaves behind, written
+    across them in one transaction. Stages and pages take the part they use."""
+
+    @abc.abstractmethod
+    def save_union_generation(
+        self,
+        memberships: Iterable[tuple[str, str, str]],
+        redirects: Mapping[str, str],
+        feed: FeedCollector,
+    ) -> int:
+        """After the union index was replaced, in one transaction: the memberships (source, local_id,
+        union id) in place of the previous ones, the ``redirects`` (old id → new id) added, the
+        redirects of ids that live again dropped, and the OAI-PMH feed brought up to the records
+        ``feed`` gathered: the items they change stamped with a new generation, the ids that vanished
+        kept as deleted, and the generation's datestamp registered last, read from the clock now (so
+        that a list never sees an item of a generation before its datestamp). Returns how many items
+        changed.
+
+        A crash before this commits leaves the previous generation whole: the next ``unicat index``
+        assigns the same ids from the previous memberships and writes it again."""

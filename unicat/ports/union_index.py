@@ -1,0 +1,90 @@
+"""The union index: what search needs, and nothing that must not be lost.
+
+Each rebuild (``unicat index``) writes a whole new generation of union records, derived from the record
+store (``unicat/ports/records.py``), and the index serves them: by id, all in turn, and by search with
+facets. Everything else (what a rebuild leaves behind for the next one, the OAI-PMH feed's history,
+accounts, readers' data) lives in the database, so the index can always be dropped and rebuilt.
+
+Two implementations: SQLite FTS5 (:mod:`unicat.engines.sqlite`, embedded default) and Elasticsearch
+(for networks that outgrow one machine). Every method is synchronous and safe to call from several
+threads at once; the web app runs them in a thread pool. One conformance suite
+(``tests/unicat/engines``) runs against every implementation.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from unicat.closing import ClosedOnExit
+from unicat.model import QuarantineEntry, UnionRecord
+from unicat.overlap import LibraryOverlap
+from unicat.query import SearchQuery, SearchResult
+
+RecordObserver = Callable[[UnionRecord, Mapping[str, Any]], None]
+"""Called with each record a rebuild is given, and its JSON document (``record.to_json()``), as the
+index writes it: what the record store keeps of a generation is gathered on the way, with no second
+pass over the records and no second encoding of each."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnionWrite:
+    """What a rebuild wrote: how many records, and those the index refused (by union id, each with
+    the quarantine entry saying why), which are not in it."""
+
+    written: int
+    refused: Mapping[str, QuarantineEntry] = field(default_factory=dict)
+
+
+class UnionIndex(ClosedOnExit, abc.ABC):
+    """The searchable union records of the current generation."""
+
+    url: str
+
+    @abc.abstractmethod
+    def ping(self) -> None:
+        """Raise :class:`~unicat.errors.EngineUnavailable` unless the index answers."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections; the index is unusable afterwards."""
+
+    @abc.abstractmethod
+    def replace_union_records(
+        self, records: Iterable[UnionRecord], observe: RecordObserver | None = None
+    ) -> UnionWrite:
+        """Replace the whole union index with ``records``, calling ``observe`` with each as it is written.
+
+        Searches running meanwhile see the old index until the new one is complete: no search fails
+        or sees a half-built index. A union id given twice raises :class:`~unicat.errors.EngineError`
+        and leaves the previous index unchanged; so does an exception raised by ``observe``.
+        """
+
+    @abc.abstractmethod
+    def get_union_record(self, union_id: str) -> UnionRecord | None:
+        """One union record by id, or ``None``."""
+
+    def get_union_records(self, union_ids: Sequence[str]) -> list[UnionRecord]:
+        """The union records of these ids that exist, in the order given (a record page's other
+        editions, a page of the OAI-PMH feed). Indices that can read many documents in one request do so."""
+        found = (self.get_union_record(union_id) for union_id in union_ids)
+        return [record for record in found if record is not None]
+
+    @abc.abstractmethod
+    def iter_union_records(self) -> Iterator[UnionRecord]:
+        """Every union record, by id (for export)."""
+
+    @abc.abstractmethod
+    def union_count(self) -> int:
+        """How many union records are searchable."""
+
+    @abc.abstractmethod
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Run a search under the index's time limit; raises :class:`~unicat.errors.QueryTimeout`."""
+
+    @abc.abstractmethod
+    def library_overlap(self) -> LibraryOverlap:
+        """How many union records each pair of libraries both hold, and how many each library alone
+        holds (the librarians' overlap page); computed over the whole union index."""

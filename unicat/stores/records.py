@@ -1,0 +1,47 @@
+"""The record store in SQL (:class:`unicat.ports.records.RecordStore`), on SQLite or PostgreSQL.
+
+Written once, in the SQL subset both databases share, by kind of data in the modules beside it:
+``harvests.py`` (sources, source records, harvest runs), ``quarantine.py``, ``merge_decisions.py``,
+``memberships.py`` (memberships and redirects) and ``oai_feed.py`` (the OAI-PMH feed's history). This
+module puts them together and writes what a rebuild of the union index leaves behind, in one
+transaction across them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from unicat.oai_items import FeedCollector
+from unicat.ports.database import Database
+from unicat.ports.records import RecordStore
+from unicat.stores.harvests import SqlHarvests
+from unicat.stores.memberships import (
+    SqlMemberships,
+    add_redirects,
+    drop_redirects_of_members,
+    new_redirects,
+    replace_memberships,
+)
+from unicat.stores.merge_decisions import SqlMergeDecisions
+from unicat.stores.oai_feed import SqlOaiFeed, write_generation
+from unicat.stores.quarantine import SqlQuarantine
+
+
+class SqlRecordStore(SqlHarvests, SqlQuarantine, SqlMergeDecisions, SqlMemberships, SqlOaiFeed, RecordStore):
+    """Every table of the record store, in the database ``db``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def save_union_generation(
+        self,
+        memberships: Iterable[tuple[str, str, str]],
+        redirects: Mapping[str, str],
+        feed: FeedCollector,
+    ) -> int:
+        with self.db.write() as conn:
+            replace_memberships(self.db, conn, memberships)
+            add_redirects(self.db, conn, new_redirects(redirects))
+            drop_redirects_of_members(conn)
+            # Last, so that the generation's datestamp is read from the clock as late as it can be.
+            return write_generation(self.db, conn, feed)

@@ -1,0 +1,102 @@
+"""A rebuild of the union index as one step over both ports: the index's new generation, then what the
+record store keeps of it; and the union catalogue's OAI-PMH feed, read from both.
+
+The order is what makes a rebuild safe without one transaction over two systems. The index is written
+first, whole, and swapped in; only then does the store take the generation's memberships, redirects
+and feed items, in one transaction, with the feed's datestamp registered last. A crash in between
+leaves the store at the previous generation: the next ``unicat index`` assigns the same ids from the
+same memberships and writes both again. The feed lists items from the store and reads their records
+from the index; an item whose record the index no longer has (the moment between the two writes) is
+left out of that page, as a list over a feed that changes under it may (``unicat/oai_items.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from unicat.errors import EngineError
+from unicat.model import UnionRecord
+from unicat.oai_items import FeedCollector, OaiEntry, OaiSelection
+from unicat.ports.records import RecordStore
+from unicat.ports.union_index import UnionIndex, UnionWrite
+
+
+class _Gathered:
+    """What the store keeps of a generation, gathered while the index writes it."""
+
+    def __init__(self) -> None:
+        self.feed = FeedCollector()
+        self.members: dict[tuple[str, str], str] = {}
+
+    def __call__(self, record: UnionRecord, document: Mapping[str, Any]) -> None:
+        for ref in record.sources:
+            key = (ref.source, ref.local_id)
+            if key in self.members:
+                # Raised inside the index's write, which then leaves the previous index unchanged.
+                raise EngineError(
+                    f"the union index was not replaced: source record {key} is a member of two union "
+                    f"records ({self.members[key]!r} and {record.id!r}); the previous index is unchanged"
+                )
+            self.members[key] = record.id
+        self.feed.add(record, document)
+
+    def drop(self, union_ids: set[str]) -> None:
+        """Forget records the index refused: they are not in it, so neither the feed nor the memberships
+        may name them."""
+        self.feed.records[:] = [record for record in self.feed.records if record.id not in union_ids]
+        self.members = {key: union_id for key, union_id in self.members.items() if union_id not in union_ids}
+
+
+def write_union_generation(
+    store: RecordStore, index: UnionIndex, records: Iterable[UnionRecord], redirects: Mapping[str, str]
+) -> int:
+    """Replace the union index with ``records`` and keep in ``store`` what outlives it: memberships,
+    ``redirects`` (old id → new id), the OAI-PMH feed's changes; records the index refused are
+    quarantined (stage ``index``). Returns how many records the index holds now."""
+    gathered = _Gathered()
+    written: UnionWrite = index.replace_union_records(records, gathered)
+    if written.refused:
+        gathered.drop(set(written.refused))
+        store.add_quarantine(list(written.refused.values()))
+    members = ((source, local_id, union_id) for (source, local_id), union_id in gathered.members.items())
+    store.save_union_generation(members, redirects, gathered.feed)
+    return written.written
+
+
+@dataclass(frozen=True, slots=True)
+class UnionFeed:
+    """The union catalogue as an OAI-PMH feed (:class:`unicat.oai_feed.OaiFeed`): items from the
+    record store, their records from the union index, one multi-get per page."""
+
+    store: RecordStore
+    index: UnionIndex
+
+    def oai_generations(self) -> list[tuple[int, str]]:
+        return self.store.oai_generations()
+
+    def oai_list(
+        self, selection: OaiSelection, after: tuple[int, str] | None, limit: int, with_records: bool
+    ) -> list[OaiEntry]:
+        items = self.store.oai_items(selection, after, limit)
+        if not with_records:
+            return [OaiEntry(item) for item in items]
+        found = {
+            record.id: record
+            for record in self.index.get_union_records([item.id for item in items if not item.deleted])
+        }
+        return [OaiEntry(item, None if item.deleted else found.get(item.id)) for item in items]
+
+    def oai_count(self, selection: OaiSelection) -> int:
+        return self.store.oai_count(selection)
+
+    def oai_entry(self, union_id: str, with_record: bool) -> OaiEntry | None:
+        item = self.store.oai_item(union_id)
+        if item is None:
+            return None
+        record = self.index.get_union_record(union_id) if with_record and not item.deleted else None
+        return OaiEntry(item, record)
+
+    def oai_sets(self) -> dict[str, str]:
+        return self.store.oai_sets()
