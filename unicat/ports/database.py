@@ -13,7 +13,7 @@ from __future__ import annotations
 import abc
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Literal, Protocol
 
 from unicat.closing import ClosedOnExit
@@ -135,18 +135,30 @@ def insert_numbered(
     return int(inserted[0]) if inserted is not None else None
 
 
-def iter_keyset(db: Database, table: str, columns: str, key: str, batch: int = 500) -> Iterator[Any]:
-    """Every row of ``table`` in the order of ``key`` (the leading columns of ``columns``), ``batch``
-    rows per read, so that a long copy never holds one connection or snapshot for its whole length."""
+def iter_keyset(
+    reader: Database | Connection,
+    table: str,
+    columns: str,
+    key: str,
+    batch: int = 500,
+    *,
+    where: str = "",
+    params: Sequence[Any] = (),
+) -> Iterator[Any]:
+    """Every row of ``table`` (those matching ``where`` with its ``params``, when given) in the order of
+    ``key`` (the leading columns of ``columns``), ``batch`` rows per statement. From a database each
+    batch is a read of its own, so that a long copy never holds one connection or snapshot for its whole
+    length; from a connection (a transaction's) every batch is read on it, no statement running long."""
     width = key.count(",") + 1
     marks = ", ".join("?" * width)
     last: tuple[Any, ...] | None = None
     while True:
-        where = "" if last is None else f"WHERE ({key}) > ({marks})"
-        with db.read() as conn:
-            rows = conn.execute(
-                f"SELECT {columns} FROM {table} {where} ORDER BY {key} LIMIT {batch}", last or ()
-            ).fetchall()
+        conditions = [f"({key}) > ({marks})"] if last is not None else []
+        conditions += [where] if where else []
+        clause = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        sql = f"SELECT {columns} FROM {table} {clause} ORDER BY {key} LIMIT {batch}"
+        with reader.read() if isinstance(reader, Database) else nullcontext(reader) as conn:
+            rows = conn.execute(sql, (*(last or ()), *params)).fetchall()
         yield from rows
         if len(rows) < batch:
             return

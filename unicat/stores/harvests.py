@@ -14,7 +14,7 @@ from typing import Any, Literal
 from unicat.clock import utc_now
 from unicat.errors import EngineError, SourceNotFound
 from unicat.model import HarvestCheckpoint, HarvestRun, RecordCounts, Source, SourceRecord
-from unicat.ports.database import Database, insert_numbered
+from unicat.ports.database import Database, insert_numbered, iter_keyset
 from unicat.ports.records import HarvestMode
 
 SOURCE_COLUMNS = "code, name, oai_url, metadata_prefix, set_spec, profile, harvest_interval, mapping"
@@ -169,25 +169,20 @@ class SqlHarvests:
     def iter_source_records(
         self, source: str | None = None, include_deleted: bool = False
     ) -> Iterator[SourceRecord]:
-        conditions = ["(source, local_id) > (?, ?)"]
-        fixed: list[Any] = []
-        if source is not None:
-            conditions.append("source = ?")
-            fixed.append(source)
-        if not include_deleted:
-            conditions.append("deleted = 0")
-        sql = (
-            f"SELECT {RECORD_COLUMNS} FROM source_records WHERE {' AND '.join(conditions)} "
-            f"ORDER BY source, local_id LIMIT {RECORD_BATCH}"
+        conditions = [
+            *(["source = ?"] if source is not None else []),
+            *([] if include_deleted else ["deleted = 0"]),
+        ]
+        rows = iter_keyset(
+            self.db,
+            "source_records",
+            RECORD_COLUMNS,
+            "source, local_id",
+            RECORD_BATCH,
+            where=" AND ".join(conditions),
+            params=[source] if source is not None else [],
         )
-        last: tuple[str, str] = ("", "")
-        while True:
-            with self.db.read() as conn:
-                rows = conn.execute(sql, (*last, *fixed)).fetchall()
-            yield from map(_record, rows)
-            if len(rows) < RECORD_BATCH:
-                return
-            last = (rows[-1][0], rows[-1][1])
+        return map(_record, rows)
 
     def get_source_record(self, source: str, local_id: str) -> SourceRecord | None:
         with self.db.read() as conn:

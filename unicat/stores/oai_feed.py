@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from unicat.oai_items import FeedCollector, OaiItem, OaiSelection, changed_items, next_datestamp
-from unicat.ports.database import Connection, Database, delete_in
+from unicat.ports.database import Connection, Database, delete_in, iter_keyset
 
 ITEM_COLUMNS = "i.generation, i.id, i.deleted, i.sets, i.fingerprint"
 # Items per statement when a generation reads the previous ones or writes its changes, so that no
@@ -30,16 +30,11 @@ def _item(row: Sequence[Any]) -> OaiItem:
 
 def _previous_items(conn: Connection) -> dict[str, OaiItem]:
     """Every stored item by id, read in keyset batches on ``conn`` (the generation's transaction)."""
-    items: dict[str, OaiItem] = {}
-    last = ""
-    while True:
-        rows = conn.execute(
-            f"SELECT {ITEM_COLUMNS} FROM oai_items i WHERE i.id > ? ORDER BY i.id LIMIT {BATCH}", (last,)
-        ).fetchall()
-        items.update((item.id, item) for item in map(_item, rows))
-        if len(rows) < BATCH:
-            return items
-        last = str(rows[-1][1])
+    rows = iter_keyset(conn, "oai_items", "id, generation, deleted, sets, fingerprint", "id", BATCH)
+    return {
+        str(union_id): _item((generation, union_id, deleted, sets, fingerprint))
+        for union_id, generation, deleted, sets, fingerprint in rows
+    }
 
 
 def _write_items(db: Database, conn: Connection, items: Iterable[OaiItem]) -> int:

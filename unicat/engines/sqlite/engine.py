@@ -29,6 +29,7 @@ from unicat.engines.sqlite.search import CompiledSearch, compile_search, order_s
 from unicat.errors import EngineError, QueryTimeout
 from unicat.model import UnionRecord
 from unicat.overlap import LibraryOverlap
+from unicat.ports.database import fetch_in, iter_keyset
 from unicat.ports.union_index import RecordObserver, UnionIndex, UnionWrite
 from unicat.query import FACET_FIELDS, SearchQuery, SearchResult
 from unicat.settings import Settings
@@ -151,27 +152,15 @@ class SqliteEngine(UnionIndex):
         return UnionRecord.from_json(orjson.loads(row[0])) if row is not None else None
 
     def get_union_records(self, union_ids: Sequence[str]) -> list[UnionRecord]:
-        found: dict[str, UnionRecord] = {}
-        for start in range(0, len(union_ids), ITER_BATCH):
-            batch = list(union_ids[start : start + ITER_BATCH])
-            marks = ", ".join("?" * len(batch))
-            for union_id, doc in self._fetchall(
-                f"SELECT id, doc FROM union_records WHERE id IN ({marks})", batch
-            ):
-                found[union_id] = UnionRecord.from_json(orjson.loads(doc))
+        found = {
+            union_id: UnionRecord.from_json(orjson.loads(doc))
+            for union_id, doc in fetch_in(self.database, "SELECT id, doc FROM union_records", "id", union_ids)
+        }
         return [found[union_id] for union_id in union_ids if union_id in found]
 
     def iter_union_records(self) -> Iterator[UnionRecord]:
-        last = ""
-        while True:
-            rows = self._fetchall(
-                f"SELECT id, doc FROM union_records WHERE id > ? ORDER BY id LIMIT {ITER_BATCH}", (last,)
-            )
-            for _, doc in rows:
-                yield UnionRecord.from_json(orjson.loads(doc))
-            if len(rows) < ITER_BATCH:
-                return
-            last = rows[-1][0]
+        for _, doc in iter_keyset(self.database, "union_records", "id, doc", "id", ITER_BATCH):
+            yield UnionRecord.from_json(orjson.loads(doc))
 
     def union_count(self) -> int:
         return int(self._fetchone("SELECT count(*) FROM union_records")[0])
