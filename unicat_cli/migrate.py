@@ -12,20 +12,14 @@ union index is copied and everything else stays where it is.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import islice
-from typing import Any, TypeVar
+from typing import Any
 
 from unicat.catalogue import Catalogue
 from unicat.errors import UnicatError
-from unicat.model import SourceRecord
 from unicat.readers_copy import StoredReaders, copy_readers
-
-T = TypeVar("T")
-PAGE = 1000
-MAX_HISTORY = 1_000_000
-MAX_QUARANTINE = 10_000_000
+from unicat.records_copy import StoredRecords, copy_records
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +41,6 @@ class MigrationReport:
     lists: int = 0
     list_entries: int = 0
     stores_copied: bool = True
-
-
-def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def migrate(
@@ -100,42 +88,15 @@ def _copy_records(
     source: Catalogue, target: Catalogue, notify: Callable[[str, int], None]
 ) -> MigrationReport:
     """Sources, records, harvest history, quarantine, decisions, memberships, redirects and the OAI-PMH
-    feed: the record store, item by item."""
-    old, new = source.records, target.records
-    sources = old.list_sources()
-    for item in sources:
-        new.save_source(item)
-    runs = sorted(old.harvest_history(limit=MAX_HISTORY), key=lambda run: run.id)
-    new.restore_harvest_runs(runs)
-    notify("harvest runs", len(runs))
-    copied = 0
-    for item in sources:
-        records: Iterator[SourceRecord] = old.iter_source_records(item.code, include_deleted=True)
-        for page in _chunks(records, PAGE):
-            new.store_page(item.code, page, None)
-            copied += len(page)
-            notify("source records", copied)
-    quarantine = old.list_quarantine(limit=MAX_QUARANTINE)
-    new.add_quarantine(list(reversed(quarantine)))
-    notify("quarantined records", len(quarantine))
-    decisions = old.merge_decisions()
-    for decision in decisions:  # oldest first, so the target keeps their order (ids are its own)
-        new.save_merge_decision(decision)
-    notify("merge decisions", len(decisions))
-    redirects = list(old.iter_redirects())
-    memberships = ((code, local_id, union_id) for (code, local_id), union_id in old.memberships().items())
-    new.restore_memberships(memberships, redirects)
-    # The OAI-PMH feed as the source had it: the same datestamps and deleted records, so harvesters of
-    # the catalogue need not start again after a switch of engine.
-    feed = new.restore_oai_feed(old.iter_oai_items(), old.oai_generations(), old.oai_sets())
-    notify("OAI-PMH items", feed)
+    feed: the record store, item by item (:func:`unicat.records_copy.copy_records`)."""
+    copied = copy_records(StoredRecords(source.records), target.records, notify)
     return MigrationReport(
-        sources=len(sources),
-        source_records=copied,
-        harvest_runs=len(runs),
-        quarantined=len(quarantine),
+        sources=copied.sources,
+        source_records=copied.source_records,
+        harvest_runs=copied.harvest_runs,
+        quarantined=copied.quarantined,
         union_records=0,
-        redirects=len(redirects),
-        merge_decisions=len(decisions),
-        oai_items=feed,
+        redirects=copied.redirects,
+        merge_decisions=copied.merge_decisions,
+        oai_items=copied.oai_items,
     )

@@ -35,6 +35,7 @@ from unicat.ports.records import RecordStore
 from unicat.ports.union_index import RecordObserver, UnionIndex, UnionWrite
 from unicat.query import SearchQuery, SearchResult
 from unicat.readers_copy import copy_readers
+from unicat.records_copy import copy_records
 from unicat.settings import Settings
 
 # A search whose index was deleted under it by a rebuild is run again once, on the new generation.
@@ -130,7 +131,7 @@ class ElasticsearchEngine(UnionIndex):
             )
             return
         with translated(self.node_url, "record store hand-over"):
-            copied = legacy_records.copy_into(waiting, store)
+            copied = copy_records(waiting, store)
             legacy_records.mark_handed_over(self._client, self.names, copied.source_records)
         logger.warning(
             "sources, %d source records, harvest history, quarantine, merge decisions, redirects and the "

@@ -6,18 +6,17 @@ quarantine, merge decisions, redirects, memberships and the OAI-PMH feed's histo
 store (``unicat/ports/records.py``), which is transactional, as a system of record must be. A catalogue
 written before keeps its indices ``sources``, ``records``, ``harvests``, ``quarantine``, ``decisions``,
 ``redirects``, ``oai``, ``oai_generations`` and ``oai_sets`` untouched; the memberships are read from
-its union documents. The first time such a catalogue is opened with a store, :func:`copy_into` gives
-all of it to the store with the store's own methods, and :func:`mark_handed_over` records in the meta
-index that it did, so it is done once. The indices are read only: an index a catalogue never had (one
+its union documents. The first time such a catalogue is opened with a store,
+:func:`unicat.records_copy.copy_records` gives all of it to the store with the store's own methods (as
+``unicat migrate`` copies a store), and :func:`mark_handed_over` records in the meta index that it did,
+so it is done once. The indices are read only: an index a catalogue never had (one
 older than the feature) reads as empty.
 """
 
 from __future__ import annotations
 
 import binascii
-import itertools
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
@@ -26,29 +25,12 @@ from unicat.engines.elasticsearch.indices import LEGACY_RECORD_INDICES, IndexNam
 from unicat.engines.elasticsearch.scan import scan, scan_values
 from unicat.model import HarvestRun, MergeDecision, QuarantineEntry, Source, SourceRecord
 from unicat.oai_items import OaiItem
-from unicat.ports.records import RecordStore
 
 HANDED_OVER_DOC = "records-handed-over"
 """The meta document that says the record store went to a store, with how many source records
 (``value``)."""
-PAGE = 1_000
-"""Source records given to the store per ``store_page``, and quarantine entries per ``add_quarantine``."""
 KEY_SEPARATOR = "\x1f"
 """Between the source and the local id of a member in the ``members`` field of old union documents."""
-
-
-@dataclass(frozen=True, slots=True)
-class HandedOver:
-    """How many of each kind went to the store."""
-
-    sources: int
-    source_records: int
-    harvest_runs: int
-    quarantined: int
-    merge_decisions: int
-    memberships: int
-    redirects: int
-    oai_items: int
 
 
 def _source_record(doc: dict[str, Any]) -> SourceRecord:
@@ -106,8 +88,8 @@ def _oai_item(doc: dict[str, Any]) -> OaiItem:
 
 
 class LegacyRecords:
-    """The record store of one catalogue's old indices, each kind in its stored order (by id, or by the
-    fields that made it one)."""
+    """The record store of one catalogue's old indices (a :class:`~unicat.records_copy.RecordsSource`),
+    each kind in its stored order (by id, or by the fields that made it one)."""
 
     def __init__(self, client: Elasticsearch, names: IndexNames) -> None:
         self._client = client
@@ -125,11 +107,10 @@ class LegacyRecords:
         self._client.indices.refresh(index=index)
         return scan(self._client, index, {"match_all": {}}, sort)
 
-    def sources(self) -> list[Source]:
+    def list_sources(self) -> list[Source]:
         return [Source.from_json(doc) for doc in self._docs("sources", ["code"])]
 
     def iter_source_records(self) -> Iterator[SourceRecord]:
-        """Every source record, deleted ones (tombstones) too, by (source, local_id)."""
         return map(_source_record, self._docs("records", ["source", "local_id"]))
 
     def harvest_runs(self) -> list[HarvestRun]:
@@ -194,43 +175,6 @@ def waiting(client: Elasticsearch, names: IndexNames) -> LegacyRecords | None:
     except NotFoundError:
         return LegacyRecords(client, names)
     return None
-
-
-def copy_into(old: LegacyRecords, store: RecordStore) -> HandedOver:
-    """Give ``store`` everything ``old`` holds, in the order each kind must arrive in: sources before
-    their records, entries and decisions oldest first (the store lists them newest first, or in the
-    order they came), the feed's items with their generations and set names last."""
-    sources = old.sources()
-    for source in sources:
-        store.save_source(source)
-    runs = old.harvest_runs()
-    store.restore_harvest_runs(runs)
-    copied = 0
-    for source_code, records in itertools.groupby(old.iter_source_records(), key=lambda r: r.source):
-        while page := list(itertools.islice(records, PAGE)):
-            store.store_page(source_code, page, None)
-            copied += len(page)
-    quarantined = 0
-    entries = old.iter_quarantine()
-    while batch := list(itertools.islice(entries, PAGE)):
-        store.add_quarantine(batch)
-        quarantined += len(batch)
-    decisions = old.merge_decisions()
-    for decision in decisions:  # the store numbers them its own way; their time is kept
-        store.save_merge_decision(decision)
-    memberships, redirects = old.memberships(), old.redirects()
-    store.restore_memberships(memberships, redirects)
-    items = store.restore_oai_feed(old.iter_oai_items(), old.oai_generations(), old.oai_sets())
-    return HandedOver(
-        sources=len(sources),
-        source_records=copied,
-        harvest_runs=len(runs),
-        quarantined=quarantined,
-        merge_decisions=len(decisions),
-        memberships=len(memberships),
-        redirects=len(redirects),
-        oai_items=items,
-    )
 
 
 def mark_handed_over(client: Elasticsearch, names: IndexNames, source_records: int) -> None:
