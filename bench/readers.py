@@ -89,7 +89,7 @@ DEFAULT_COMMENTERS = 50
 DEFAULT_REQUESTS = 500
 DEFAULT_WARMUP = 50
 DEFAULT_POSTERS = 20
-DEFAULT_POSTS = 50
+DEFAULT_POSTS = 250
 DEFAULT_POST_RECORDS = 4
 TURN = 50
 """Timed requests of one page case before the next case takes its turn."""

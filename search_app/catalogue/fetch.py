@@ -56,12 +56,17 @@ def _search(catalogue: Catalogue, query: SearchQuery) -> tuple[SearchResult, dic
     return result, rating_summaries(catalogue, [hit.id for hit in result.hits])
 
 
+def checked_id(record_id: str) -> str:
+    """``record_id`` as asked; :class:`RecordNotFound` at once for one longer than any union id."""
+    if len(record_id) > MAX_ID_LENGTH:
+        raise RecordNotFound(record_id[:MAX_ID_LENGTH] + "…")
+    return record_id
+
+
 async def find_live_id(request: web.Request, record_id: str) -> str:
     """The live union id a change on ``record_id`` is made on (itself, or where it now lives when it
     was merged away), asked of the record store alone; :class:`RecordNotFound` else."""
-    if len(record_id) > MAX_ID_LENGTH:
-        raise RecordNotFound(record_id[:MAX_ID_LENGTH] + "…")
-    found = await in_thread(request.app, request.app[RECORDS].live_union_id, record_id)
+    found = await in_thread(request.app, request.app[RECORDS].live_union_id, checked_id(record_id))
     if found is None:
         raise RecordNotFound(record_id)
     return found
@@ -69,9 +74,7 @@ async def find_live_id(request: web.Request, record_id: str) -> str:
 
 async def find_record(request: web.Request, record_id: str) -> UnionRecord | str:
     """The record, or the id it now lives under when it was merged away; :class:`RecordNotFound` else."""
-    if len(record_id) > MAX_ID_LENGTH:
-        raise RecordNotFound(record_id[:MAX_ID_LENGTH] + "…")
-    record = await in_thread(request.app, request.app[INDEX].get_union_record, record_id)
+    record = await in_thread(request.app, request.app[INDEX].get_union_record, checked_id(record_id))
     if record is not None:
         return record
     target = await in_thread(request.app, request.app[RECORDS].resolve_redirect, record_id)

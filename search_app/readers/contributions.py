@@ -17,14 +17,16 @@ from __future__ import annotations
 from aiohttp import web
 
 from search_app.auth import Viewer, check_post_rate, count_post, require_signed_in
-from search_app.catalogue.fetch import find_live_id, find_record
+from search_app.catalogue.fetch import checked_id, find_live_id, find_record
 from search_app.catalogue.pages import record_page
+from search_app.errors import RecordNotFound
 from search_app.links import api_record_url, record_url
 from search_app.readers.accounts import form_fields, see_other
 from search_app.readers.reader_data import record_contributions
 from search_app.readers.record_readers import readers_context
 from search_app.render import render
 from search_app.state import CATALOGUE, CONTRIBUTIONS, in_thread
+from unicat.catalogue import Catalogue
 from unicat.clock import utc_now
 from unicat.errors import BadParameter, ItemNotFound
 from unicat.readers import (
@@ -81,15 +83,28 @@ async def post_comment(request: web.Request) -> web.Response:
     return see_other(record_url(found.id, f"comment-{comment.id}"))
 
 
-async def add_comment(request: web.Request, seen: Viewer, union_id: str, body: str) -> Comment:
-    """Check, rate-limit and store a new comment (the form and the JSON API post through here)."""
+async def add_comment(request: web.Request, seen: Viewer, record_id: str, body: str) -> Comment:
+    """Check, rate-limit and store a new comment on ``record_id``, or on the record it was merged
+    into (the form and the JSON API post through here); :class:`RecordNotFound` when neither is live."""
     text = check_comment(body)
     check_post_rate(request, seen, "comments")
     assert seen.user_id is not None
-    stored = await in_thread(
-        request.app, request.app[CONTRIBUTIONS].add_comment, Comment(union_id, seen.user_id, text)
-    )
+    comment = Comment(checked_id(record_id), seen.user_id, text)
+    stored = await in_thread(request.app, store_on_live, request.app[CATALOGUE], comment)
+    if stored is None:
+        raise RecordNotFound(record_id)
     count_post(request, seen)
+    return stored
+
+
+def store_on_live(catalogue: Catalogue, comment: Comment) -> Comment | None:
+    """Store ``comment`` on its record if live (one statement), else on the live record its id was
+    merged into; ``None`` when there is none. One trip to the app's threads for the whole post."""
+    stored = catalogue.contributions.add_comment_on_live(comment)
+    if stored is None:
+        live = catalogue.records.live_union_id(comment.record)
+        if live is not None and live != comment.record:
+            stored = catalogue.contributions.add_comment_on_live(comment.with_changes(record=live))
     return stored
 
 
@@ -201,13 +216,12 @@ async def api_post_comment(request: web.Request) -> web.Response:
         raise BadParameter("body", 'send a JSON object such as {"body": "…"}') from exc
     if not isinstance(sent, dict) or not isinstance(sent.get("body"), str):
         raise BadParameter("body", 'send a JSON object with the comment\'s text as "body"')
-    union_id = await _live_record(request)
-    comment = await add_comment(request, seen, union_id, sent["body"])
+    comment = await add_comment(request, seen, request.match_info["id"], sent["body"])
     body = comment.to_json()
     assert seen.user is not None
     body["author"] = seen.user.display_name
     return web.json_response(
-        body, status=201, headers={"Location": record_url(union_id, f"comment-{comment.id}")}
+        body, status=201, headers={"Location": record_url(comment.record, f"comment-{comment.id}")}
     )
 
 

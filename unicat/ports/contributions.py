@@ -23,6 +23,14 @@ class ContributionStore(abc.ABC):
     def add_comment(self, comment: Comment) -> Comment: ...
 
     @abc.abstractmethod
+    def add_comment_on_live(self, comment: Comment) -> Comment | None:
+        """Store a reader's new comment if its record is a live union record of the record store
+        (which shares this database), checked by the insert itself: one statement, one round trip,
+        and no re-index can take the record away between the check and the comment. ``None``, and
+        nothing stored, when it is not live (unknown, deleted, or merged into another record: the
+        caller follows the redirect, :meth:`~unicat.ports.records.UnionLinks.live_union_id`)."""
+
+    @abc.abstractmethod
     def get_comment(self, comment_id: int) -> Comment | None: ...
 
     @abc.abstractmethod

@@ -118,17 +118,22 @@ def insert_numbered(
     item_id: int | None,
     values: Sequence[Any],
     on_conflict: str = "",
+    *,
+    only_if: str = "",
+    only_if_params: Sequence[Any] = (),
 ) -> int | None:
     """Insert one row of a table numbered by an ``id`` column (``columns`` begins with it): numbered by
     the database, or under the id the item came with (after which the database numbers past it).
-    Returns the row's id, or ``None`` when ``on_conflict`` (e.g. ``ON CONFLICT … DO NOTHING``) kept
-    it out."""
+    ``only_if`` is a condition (with ``only_if_params``) checked by the insert itself, in the same
+    statement: nothing can change between the check and the row. Returns the row's id, or ``None``
+    when ``on_conflict`` (e.g. ``ON CONFLICT … DO NOTHING``) or ``only_if`` kept it out."""
     names, row = (
         (columns.split(", ", 1)[1], tuple(values)) if item_id is None else (columns, (item_id, *values))
     )
     marks = ", ".join("?" * len(row))
+    rows = f"SELECT {marks} WHERE {only_if}" if only_if else f"VALUES ({marks})"
     inserted = conn.execute(
-        f"INSERT INTO {table} ({names}) VALUES ({marks}) {on_conflict} RETURNING id", row
+        f"INSERT INTO {table} ({names}) {rows} {on_conflict} RETURNING id", (*row, *only_if_params)
     ).fetchone()
     if item_id is not None:
         db.numbered_after(conn, table)

@@ -29,6 +29,7 @@ from unicat.readers import (
     Tag,
     check_verb,
 )
+from unicat.stores.memberships import LIVE_ITEM
 
 COMMENT_COLUMNS = "id, record, user_id, body, created, edited, hidden, hidden_reason"
 RATING_COLUMNS = "record, user_id, stars, at"
@@ -111,6 +112,16 @@ class SqlContributionStore(ContributionStore):
 
     # -- comments --------------------------------------------------------------------------------
     def add_comment(self, comment: Comment) -> Comment:
+        stored = self._insert_comment(comment)
+        assert stored is not None  # no condition: the row is stored or the insert raised
+        return stored
+
+    def add_comment_on_live(self, comment: Comment) -> Comment | None:
+        return self._insert_comment(comment, only_if=f"EXISTS ({LIVE_ITEM})", params=(comment.record,))
+
+    def _insert_comment(
+        self, comment: Comment, only_if: str = "", params: Sequence[Any] = ()
+    ) -> Comment | None:
         created = comment.created or utc_now()
         values = (
             comment.record,
@@ -122,8 +133,17 @@ class SqlContributionStore(ContributionStore):
             comment.hidden_reason,
         )
         with self._adding(f"comment #{comment.id}", single=comment.id is None) as conn:
-            comment_id = insert_numbered(self.db, conn, "comments", COMMENT_COLUMNS, comment.id, values)
-        return comment.with_changes(id=comment_id, created=created)
+            comment_id = insert_numbered(
+                self.db,
+                conn,
+                "comments",
+                COMMENT_COLUMNS,
+                comment.id,
+                values,
+                only_if=only_if,
+                only_if_params=params,
+            )
+        return comment.with_changes(id=comment_id, created=created) if comment_id is not None else None
 
     def get_comment(self, comment_id: int) -> Comment | None:
         row = self._row(f"SELECT {COMMENT_COLUMNS} FROM comments WHERE id = ?", (comment_id,))

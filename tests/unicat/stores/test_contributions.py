@@ -417,6 +417,26 @@ def _merge_twice(catalogue: Catalogue, make: MakeRecord) -> None:
     write_union_generation(store, index, [make("c", "Emma"), make("x", "Persuasion")], {"b": "c"})
 
 
+def test_a_comment_on_a_live_record_is_stored_and_elsewhere_nothing_is(
+    catalogue: Catalogue, make_union_record: MakeRecord
+) -> None:
+    """``add_comment_on_live`` (one statement, as a post makes it) stores a comment only on a live
+    union record: not on one a rebuild merged away (``b``, now in ``c``), nor on an id that only ever
+    redirected (``a``), nor on an id the catalogue never had."""
+    _merge_twice(catalogue, make_union_record)
+    store = catalogue.contributions
+    stored = store.add_comment_on_live(Comment("c", 1, "On the live record."))
+    assert stored is not None and stored.id is not None and stored_time(stored.created)
+    assert (stored.record, stored.user_id, stored.body) == ("c", 1, "On the live record.")
+    assert store.get_comment(stored.id) == stored
+    for gone in ("b", "a", "never-there"):
+        assert store.add_comment_on_live(Comment(gone, 1, "Lost?")) is None
+    assert store.comments_for(["b", "a", "never-there"]) == []
+    assert [comment.id for comment in store.comments_for(["c", "x"])] == [stored.id]
+    # Where the post goes instead: the record store follows the merge.
+    assert catalogue.records.live_union_id("b") == "c"
+
+
 def test_redirects_from_and_to_follow_a_real_rebuild(
     catalogue: Catalogue, make_union_record: MakeRecord
 ) -> None:
