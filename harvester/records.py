@@ -59,6 +59,20 @@ def convert_record(source: str, element: etree._Element) -> SourceRecord | Quara
     return SourceRecord(source, identifier, raw, syntax, datestamp)
 
 
+def oversized_record(source: str, limit: int, element: etree._Element) -> QuarantineEntry:
+    """The quarantine entry of a record larger than ``limit`` bytes, of which only the header was kept
+    (:func:`harvester.pages.read_page` drops the rest while parsing): the entry names the record and
+    the setting, so a librarian can take it in on purpose."""
+    header = element.find(oai("header"))
+    identifier = _text(header, "identifier")
+    reason = (
+        f"the record is larger than harvest_max_record_bytes ({limit:,} bytes), so only its header was "
+        "kept; to take it in, raise harvest_max_record_bytes and harvest the source again with --full"
+    )
+    raw = etree.tostring(header, encoding="utf-8", with_tail=False) if header is not None else b""
+    return QuarantineEntry(source, identifier, "harvest", reason, raw)
+
+
 def _is_marc_record(element: etree._Element) -> bool:
     name = etree.QName(element)
     return name.localname == "record" and name.namespace in MARC_RECORD_NAMESPACES

@@ -66,6 +66,15 @@ class Settings:
     harvest_vanish_limit: float = 0.5
     # How often the web app looks for sources due for a scheduled harvest (0: no scheduled harvests).
     harvest_schedule_check: float = 60.0
+    # What one server may cost, however broken or hostile: the size of one answer once decompressed
+    # (the temporary file of a page never holds more), the size of one record (a larger one is
+    # quarantined; Identify and other answers read whole are held to it too), the time one whole
+    # answer may take however slowly it trickles, and the time one run of a source may take before it
+    # stops, to resume from its checkpoint at the next harvest.
+    harvest_max_answer_bytes: int = 256 * 1024 * 1024
+    harvest_max_record_bytes: int = 8 * 1024 * 1024
+    harvest_page_time_limit: float = 600.0
+    harvest_run_time_limit: float = 24 * 3600.0
     # Index
     index_batch_size: int = 500
     # Elasticsearch engine (used when engine_url is http(s)://…)
@@ -138,6 +147,10 @@ _FIELD_TYPES: dict[str, type] = {
     "harvest_batch_records": int,
     "harvest_vanish_limit": float,
     "harvest_schedule_check": float,
+    "harvest_max_answer_bytes": int,
+    "harvest_max_record_bytes": int,
+    "harvest_page_time_limit": float,
+    "harvest_run_time_limit": float,
     "index_batch_size": int,
     "es_shards": int,
     "es_replicas": int,
@@ -241,6 +254,7 @@ def load_settings(
     settings = Settings(**values)
     if settings.harvest_concurrency < 1 or settings.harvest_batch_records < 1:
         raise ConfigError("harvest_concurrency and harvest_batch_records must be at least 1")
+    _check_harvest_limits(settings)
     if settings.page_size < 1 or settings.page_size > settings.max_page_size:
         raise ConfigError(f"page_size must be between 1 and max_page_size ({settings.max_page_size})")
     if not _REPOSITORY_IDENTIFIER.fullmatch(settings.oai_repository_identifier):
@@ -257,6 +271,22 @@ def load_settings(
     if settings.oai_page_size < 1 or settings.oai_token_hours <= 0:
         raise ConfigError("oai_page_size must be at least 1 and oai_token_hours more than 0")
     return settings
+
+
+# A record is measured as its page is fed to the parser, this many bytes at a time (harvester/pages.py):
+# a smaller limit could not be told apart from the piece of page around it.
+MIN_RECORD_BYTES = 64 * 1024
+
+
+def _check_harvest_limits(settings: Settings) -> None:
+    if not MIN_RECORD_BYTES <= settings.harvest_max_record_bytes <= settings.harvest_max_answer_bytes:
+        raise ConfigError(
+            f"harvest_max_record_bytes must be at least {MIN_RECORD_BYTES:,} and at most "
+            f"harvest_max_answer_bytes ({settings.harvest_max_answer_bytes:,}), "
+            f"got {settings.harvest_max_record_bytes:,}"
+        )
+    if settings.harvest_page_time_limit <= 0 or settings.harvest_run_time_limit <= 0:
+        raise ConfigError("harvest_page_time_limit and harvest_run_time_limit must be more than 0 seconds")
 
 
 def settings_from_environment(config_file: Path | None = None, **overrides: Any) -> Settings:

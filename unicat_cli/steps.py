@@ -41,7 +41,7 @@ def harvest_step(
     until: str | None = None,
 ) -> int:
     """Harvest ``sources`` with a live line per source on a terminal; print one line per source.
-    Returns how many failed."""
+    Returns how many failed or stopped unfinished (past harvest_run_time_limit)."""
     from harvester import HarvestProgress, harvest_all
 
     board = ProgressBoard()
@@ -69,7 +69,7 @@ def harvest_step(
             )
         else:
             failed += 1
-            echo(f"  {report.source}: FAILED: {report.error}", sys.stderr)
+            echo(f"  {report.source}: {report.status.upper()}: {report.error}", sys.stderr)
     return failed
 
 

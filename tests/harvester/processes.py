@@ -1,10 +1,13 @@
-"""Unicat commands in processes of their own, as a librarian or a cron job runs them."""
+"""Unicat commands in processes of their own, as a librarian or a cron job runs them (and measured)."""
 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from unicat.settings import Settings
@@ -25,4 +28,56 @@ def unicat_process(settings: Settings, config: str, *arguments: str) -> subproce
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**env, "PYTHONPATH": str(ROOT)},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """A process that ran to its end: its exit status, output and peak resident memory (VmHWM)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    peak_rss: int  # bytes
+
+
+def run_measured(
+    settings: Settings, config: str, *arguments: str, max_file_bytes: int, timeout: float = 120.0
+) -> Finished:
+    """``unicat ARGUMENTS…`` as :func:`unicat_process` runs it, to its end, with every file it writes
+    held to ``max_file_bytes`` (RLIMIT_FSIZE: a write past it fails with EFBIG, so a spool that grew
+    past its bound would fail the harvest) and temporary files under ``settings.data_dir/tmp``. Its
+    peak memory is the kernel's count for that child (``wait4``'s ``ru_maxrss``)."""
+    path = settings.data_dir / "unicat.toml"
+    path.write_text(f"[unicat]\n{config}", encoding="utf-8")
+    spool = settings.data_dir / "tmp"
+    spool.mkdir(exist_ok=True)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("UNICAT_")}
+    env.update(PYTHONPATH=str(ROOT), TMPDIR=str(spool))
+    command = [sys.executable, "-m", "unicat", "--engine", settings.engine_url, "--config", str(path)]
+
+    def limit_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
+    out_path, err_path = settings.data_dir / "stdout.txt", settings.data_dir / "stderr.txt"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        process = subprocess.Popen(
+            [*command, *arguments], cwd=ROOT, stdout=out, stderr=err, env=env, preexec_fn=limit_files
+        )
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            process.kill()
+            _pid, status, usage = os.wait4(process.pid, 0)
+            raise AssertionError(f"unicat {' '.join(arguments)} ran past {timeout} s: {err_path.read_text()}")
+        time.sleep(0.05)
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+    return Finished(
+        process.returncode,
+        out_path.read_text(encoding="utf-8"),
+        err_path.read_text(encoding="utf-8"),
+        usage.ru_maxrss * 1024,  # kilobytes on Linux
     )

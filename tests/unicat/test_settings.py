@@ -95,3 +95,17 @@ def test_settings_are_immutable_and_replace_makes_a_copy() -> None:
     assert settings.port == 8080 and changed.port == 1234
     with pytest.raises(AttributeError):
         settings.port = 1  # type: ignore[misc]
+
+
+MiB = 1024 * 1024
+
+
+def test_harvest_limits_are_validated(tmp_path: Path) -> None:
+    for bad in (
+        {"harvest_max_record_bytes": 1000},
+        {"harvest_max_record_bytes": 2 * MiB, "harvest_max_answer_bytes": MiB},
+        {"harvest_page_time_limit": 0},
+        {"harvest_run_time_limit": 0},
+    ):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            load_settings(overrides={"data_dir": tmp_path, **bad})
