@@ -1,7 +1,7 @@
 """OAI-PMH requests → answers read whole, within their limits, and checked, with bounded retries.
 
-This module sends the HTTP request (requests, over :mod:`harvester.deadlines`' session) and decides
-what is worth retrying. Every answer is read to its end into a spool (memory first, then a temporary
+sickle sends the HTTP request (through :mod:`harvester.deadlines`' session); this module decides what
+is worth retrying. Every answer is read to its end into a spool (memory first, then a temporary
 file) before anything uses it, so a page of any size costs little memory, and a body that stops
 before its closing ``</OAI-PMH>`` (a connection cut, a server that died mid-page) is recognised as
 truncated. What one answer may cost is bounded whatever the server does: its size once decompressed
@@ -33,6 +33,7 @@ from typing import BinaryIO, TypeVar
 import requests
 import urllib3
 from lxml import etree
+from sickle import Sickle
 
 from harvester.bodies import ACCEPTED_ENCODINGS, TooLarge, UnreadableEncoding, spool
 from harvester.deadlines import Deadline, watched_session
@@ -104,6 +105,20 @@ _RAW_CHUNK = 64 * 1024  # compressed bytes read at a time (each inflates in piec
 _END_OF_DOCUMENT = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?OAI-PMH\s*>\s*$")
 
 
+class _SessionSickle(Sickle):  # type: ignore[misc]  # sickle has no type hints
+    """sickle, sending its requests through one session of ours instead of requests' module-level
+    ``get``: the connection is kept alive between pages, and its socket is one the page deadline can
+    reach (:func:`harvester.deadlines.watched_session`)."""
+
+    def __init__(self, base_url: str, session: requests.Session, timeout: float) -> None:
+        # No retries of sickle's own (this module retries), and streamed: the body is read in chunks.
+        super().__init__(base_url, max_retries=0, timeout=timeout, stream=True)
+        self.session = session
+
+    def _request(self, kwargs: Mapping[str, str]) -> requests.Response:
+        return self.session.get(self.endpoint, params=kwargs, **self.request_args)
+
+
 class OAIClient:
     """Sends OAI-PMH requests to one base URL: one at a time per server (``gates``), each answer read
     to its end, within its size and time limits, before it is parsed, with bounded retries."""
@@ -118,6 +133,7 @@ class OAIClient:
         self.base_url = base_url
         self._session = watched_session()
         self._session.headers["Accept-Encoding"] = ACCEPTED_ENCODINGS
+        self._sickle = _SessionSickle(base_url, self._session, settings.http_timeout)
         self._timeout = settings.http_timeout
         self._attempts = settings.http_retries + 1
         self._backoff = settings.http_backoff
@@ -213,9 +229,13 @@ class OAIClient:
         self.requests += 1
         with Deadline(limits.seconds) as deadline:
             try:
-                response = self._session.get(self.base_url, params=params, timeout=self._timeout, stream=True)
                 try:
-                    response.raise_for_status()
+                    response = self._sickle.harvest(**params).http_response
+                except requests.HTTPError as exc:  # sickle's answer to an error status
+                    if exc.response is not None:
+                        exc.response.close()  # its body is not read: give the connection back
+                    raise
+                try:
                     encoding = response.headers.get("Content-Encoding", "")
                     body = spool(_raw_chunks(response, deadline), encoding, limits.size)
                 finally:
