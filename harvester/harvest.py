@@ -119,7 +119,7 @@ class _Run:
         self.client = client
         self.on_progress = on_progress
         self.tally = _Tally()
-        self.convert = functools.partial(convert_record, source.code)
+        self.convert = functools.partial(convert_record, source.code, limits=settings.content_limits)
         # A record delivered readable leaves the intake quarantine (a delete per record and stage, so
         # only asked for when the source has such entries, or this run adds some).
         counts = store.quarantine_counts()

@@ -15,10 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from unicat.content_limits import DEFAULT_RECORD_MAX_BYTES, DEFAULT_SUBFIELD_MAX_BYTES, ContentLimits
 from unicat.errors import ConfigError
 from unicat.tomlfile import read_toml
 
 DEFAULT_DATA_DIR = Path("unicat-data")
+# A record limit below this would refuse ordinary records (a MARC record with a title and an author
+# is a few hundred bytes; ISO 2709's leader and directory alone take 60).
+MIN_RECORD_MAX_BYTES = 1_000
 
 
 def default_engine_url(data_dir: Path) -> str:
@@ -66,6 +70,10 @@ class Settings:
     harvest_vanish_limit: float = 0.5
     # How often the web app looks for sources due for a scheduled harvest (0: no scheduled harvests).
     harvest_schedule_check: float = 60.0
+    # Content limits (unicat/content_limits.py): a record or one subfield larger than this, harvested
+    # or imported, is quarantined (with an excerpt, its size and digest) instead of stored.
+    record_max_bytes: int = DEFAULT_RECORD_MAX_BYTES
+    subfield_max_bytes: int = DEFAULT_SUBFIELD_MAX_BYTES
     # Index
     index_batch_size: int = 500
     # Elasticsearch engine (used when engine_url is http(s)://…)
@@ -111,6 +119,11 @@ class Settings:
             return self.engine_url
         return default_engine_url(self.data_dir)
 
+    @property
+    def content_limits(self) -> ContentLimits:
+        """The size limits the intake stages check records against."""
+        return ContentLimits(self.record_max_bytes, self.subfield_max_bytes)
+
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (settings stay immutable once built)."""
         return dataclasses.replace(self, **changes)
@@ -138,6 +151,8 @@ _FIELD_TYPES: dict[str, type] = {
     "harvest_batch_records": int,
     "harvest_vanish_limit": float,
     "harvest_schedule_check": float,
+    "record_max_bytes": int,
+    "subfield_max_bytes": int,
     "index_batch_size": int,
     "es_shards": int,
     "es_replicas": int,
@@ -241,6 +256,11 @@ def load_settings(
     settings = Settings(**values)
     if settings.harvest_concurrency < 1 or settings.harvest_batch_records < 1:
         raise ConfigError("harvest_concurrency and harvest_batch_records must be at least 1")
+    if settings.record_max_bytes < MIN_RECORD_MAX_BYTES or settings.subfield_max_bytes < 1:
+        raise ConfigError(
+            f"record_max_bytes must be at least {MIN_RECORD_MAX_BYTES:,} (the smallest useful MARC record) "
+            "and subfield_max_bytes at least 1"
+        )
     if settings.page_size < 1 or settings.page_size > settings.max_page_size:
         raise ConfigError(f"page_size must be between 1 and max_page_size ({settings.max_page_size})")
     if not _REPOSITORY_IDENTIFIER.fullmatch(settings.oai_repository_identifier):

@@ -363,6 +363,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings, catalogue: Catalogu
         source,
         args.files,
         on_progress=lambda count: progress.update(f"importing {code}: {count:,} records"),
+        limits=settings.content_limits,
     )
     progress.done()
     echo(
