@@ -95,3 +95,12 @@ def test_settings_are_immutable_and_replace_makes_a_copy() -> None:
     assert settings.port == 8080 and changed.port == 1234
     with pytest.raises(AttributeError):
         settings.port = 1  # type: ignore[misc]
+
+
+def test_content_limits_come_from_the_settings_and_are_checked() -> None:
+    limits = load_settings(overrides={"record_max_bytes": "5000", "subfield_max_bytes": "300"}).content_limits
+    assert (limits.record_max_bytes, limits.subfield_max_bytes) == (5000, 300)
+    with pytest.raises(ConfigError, match="record_max_bytes must be at least 1,000"):
+        load_settings(overrides={"record_max_bytes": 999})
+    with pytest.raises(ConfigError, match="subfield_max_bytes at least 1"):
+        load_settings(overrides={"subfield_max_bytes": 0})
