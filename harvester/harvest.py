@@ -27,7 +27,7 @@ from unicat.errors import HarvestError
 from unicat.model import INTAKE_STAGES, HarvestCheckpoint, HarvestRun, QuarantineEntry, Source, SourceRecord
 from unicat.oai_protocol import OaiError
 from unicat.ports.records import HarvestMode, RecordStore
-from unicat.settings import Settings
+from unicat.settings import Settings, parse_record_cap
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +125,8 @@ class _Run:
         self.client = client
         self.on_progress = on_progress
         self.tally = _Tally()
-        self.convert = functools.partial(convert_record, source.code)
-        self.refuse = functools.partial(oversized_record, source.code, settings.harvest_max_record_bytes)
+        self.convert = functools.partial(convert_record, source.code, limits=settings.content_limits)
+        self.refuse = functools.partial(oversized_record, source.code, parse_record_cap(settings))
         # A record delivered readable leaves the intake quarantine (a delete per record and stage, so
         # only asked for when the source has such entries, or this run adds some).
         counts = store.quarantine_counts()
@@ -168,7 +168,7 @@ class _Run:
             lambda items: self._write(items, lambda: previous, count),
             self.settings.harvest_batch_records,
             on_attempt=count.reset,
-            record_cap=self.settings.harvest_max_record_bytes,
+            record_cap=parse_record_cap(self.settings),
             refuse=self.refuse,
         )
 

@@ -3,7 +3,7 @@
 Kept apart from transport (like sickle's iterator): this module knows the shape of a list answer,
 :class:`~harvester.transport.OAIClient` knows HTTP. A page is fed to the parser from its spool a piece
 at a time and each ``<record>`` is handed over and freed as soon as it ends, so memory stays flat
-whatever the page size; a record that grows past ``harvest_max_record_bytes`` is pruned as it is
+whatever the page size; a record that grows past ``record_max_bytes`` is pruned as it is
 parsed, so one record cannot fill the memory either. The records of a page reach the caller in
 batches of at most ``batch`` items.
 """

@@ -139,7 +139,7 @@ class OAIClient:
         self._backoff = settings.http_backoff
         self._retry_after_max = settings.http_retry_after_max
         self._answer_cap = settings.harvest_max_answer_bytes
-        self._whole_cap = settings.harvest_max_record_bytes
+        self._whole_cap = settings.record_max_bytes
         self._page_time = settings.harvest_page_time_limit
         self._sleep = sleep
         self._gates = gates if gates is not None else HostGates(settings.harvest_politeness_delay)
@@ -152,7 +152,7 @@ class OAIClient:
     def request(self, **params: str) -> etree._Element:
         """One verb with its arguments, answered whole (Identify, ListSets…): the checked root.
 
-        Such an answer becomes one tree in memory, so it is held to ``harvest_max_record_bytes``, the
+        Such an answer becomes one tree in memory, so it is held to ``record_max_bytes``, the
         size of the largest piece of XML the harvester builds whole, rather than to the page cap.
         Raises OaiError or, after the retries, HarvestError."""
 
@@ -161,7 +161,7 @@ class OAIClient:
             raise_oai_error(root)
             return root
 
-        return self.read(params, whole, cap=self._whole_cap, cap_setting="harvest_max_record_bytes")
+        return self.read(params, whole, cap=self._whole_cap, cap_setting="record_max_bytes")
 
     def read(
         self,

@@ -15,10 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from unicat.content_limits import DEFAULT_RECORD_MAX_BYTES, DEFAULT_SUBFIELD_MAX_BYTES, ContentLimits
 from unicat.errors import ConfigError
 from unicat.tomlfile import read_toml
 
 DEFAULT_DATA_DIR = Path("unicat-data")
+# A record limit below this would refuse ordinary records (a MARC record with a title and an author
+# is a few hundred bytes; ISO 2709's leader and directory alone take 60).
+MIN_RECORD_MAX_BYTES = 1_000
 
 
 def default_engine_url(data_dir: Path) -> str:
@@ -67,14 +71,18 @@ class Settings:
     # How often the web app looks for sources due for a scheduled harvest (0: no scheduled harvests).
     harvest_schedule_check: float = 60.0
     # What one server may cost, however broken or hostile: the size of one answer once decompressed
-    # (the temporary file of a page never holds more), the size of one record (a larger one is
-    # quarantined; Identify and other answers read whole are held to it too), the time one whole
-    # answer may take however slowly it trickles, and the time one run of a source may take before it
-    # stops, to resume from its checkpoint at the next harvest.
+    # (the temporary file of a page never holds more), the time one whole answer may take however
+    # slowly it trickles, and the time one run of a source may take before it stops, to resume from
+    # its checkpoint at the next harvest.
     harvest_max_answer_bytes: int = 256 * 1024 * 1024
-    harvest_max_record_bytes: int = 8 * 1024 * 1024
     harvest_page_time_limit: float = 600.0
     harvest_run_time_limit: float = 24 * 3600.0
+    # Content limits (unicat/content_limits.py): a record or one subfield larger than this, harvested
+    # or imported, is quarantined (with an excerpt, its size and digest) instead of stored. A harvested
+    # record is measured while its page is parsed, so a huge one is never built in memory; Identify and
+    # the other answers read whole are held to record_max_bytes too.
+    record_max_bytes: int = DEFAULT_RECORD_MAX_BYTES
+    subfield_max_bytes: int = DEFAULT_SUBFIELD_MAX_BYTES
     # Index
     index_batch_size: int = 500
     # Elasticsearch engine (used when engine_url is http(s)://…)
@@ -120,6 +128,11 @@ class Settings:
             return self.engine_url
         return default_engine_url(self.data_dir)
 
+    @property
+    def content_limits(self) -> ContentLimits:
+        """The size limits the intake stages check records against."""
+        return ContentLimits(self.record_max_bytes, self.subfield_max_bytes)
+
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (settings stay immutable once built)."""
         return dataclasses.replace(self, **changes)
@@ -148,9 +161,10 @@ _FIELD_TYPES: dict[str, type] = {
     "harvest_vanish_limit": float,
     "harvest_schedule_check": float,
     "harvest_max_answer_bytes": int,
-    "harvest_max_record_bytes": int,
     "harvest_page_time_limit": float,
     "harvest_run_time_limit": float,
+    "record_max_bytes": int,
+    "subfield_max_bytes": int,
     "index_batch_size": int,
     "es_shards": int,
     "es_replicas": int,
@@ -254,6 +268,11 @@ def load_settings(
     settings = Settings(**values)
     if settings.harvest_concurrency < 1 or settings.harvest_batch_records < 1:
         raise ConfigError("harvest_concurrency and harvest_batch_records must be at least 1")
+    if settings.record_max_bytes < MIN_RECORD_MAX_BYTES or settings.subfield_max_bytes < 1:
+        raise ConfigError(
+            f"record_max_bytes must be at least {MIN_RECORD_MAX_BYTES:,} (the smallest useful MARC record) "
+            "and subfield_max_bytes at least 1"
+        )
     _check_harvest_limits(settings)
     if settings.page_size < 1 or settings.page_size > settings.max_page_size:
         raise ConfigError(f"page_size must be between 1 and max_page_size ({settings.max_page_size})")
@@ -274,16 +293,21 @@ def load_settings(
 
 
 # A record is measured as its page is fed to the parser, this many bytes at a time (harvester/pages.py):
-# a smaller limit could not be told apart from the piece of page around it.
+# while parsing, a smaller limit could not be told apart from the piece of page around it, so the
+# parser holds a record to at least this; the exact record_max_bytes is checked once it is read.
 MIN_RECORD_BYTES = 64 * 1024
 
 
+def parse_record_cap(settings: Settings) -> int:
+    """The size past which a harvested record is not built in memory while its page is parsed."""
+    return max(settings.record_max_bytes, MIN_RECORD_BYTES)
+
+
 def _check_harvest_limits(settings: Settings) -> None:
-    if not MIN_RECORD_BYTES <= settings.harvest_max_record_bytes <= settings.harvest_max_answer_bytes:
+    if settings.record_max_bytes > settings.harvest_max_answer_bytes:
         raise ConfigError(
-            f"harvest_max_record_bytes must be at least {MIN_RECORD_BYTES:,} and at most "
-            f"harvest_max_answer_bytes ({settings.harvest_max_answer_bytes:,}), "
-            f"got {settings.harvest_max_record_bytes:,}"
+            f"record_max_bytes ({settings.record_max_bytes:,}) must be at most "
+            f"harvest_max_answer_bytes ({settings.harvest_max_answer_bytes:,}): a record comes in an answer"
         )
     if settings.harvest_page_time_limit <= 0 or settings.harvest_run_time_limit <= 0:
         raise ConfigError("harvest_page_time_limit and harvest_run_time_limit must be more than 0 seconds")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import logging
 import re
@@ -27,6 +28,7 @@ from unicat.ports.records import RecordStore
 from unicat.quarantine import DEFAULT_PAGE_SIZE
 from unicat.settings import Settings, settings_from_environment
 from unicat.status import DEFAULT_HISTORY, MAX_HISTORY, catalogue_status, format_status, printable
+from unicat_cli.files import check_readable, output_file
 from unicat_cli.progress import ProgressLine
 from unicat_cli.steps import echo, harvest_step, index_step, serve_forever
 from unicat_cli.wiring import open_catalogue
@@ -301,6 +303,7 @@ def _source_mapping(args: argparse.Namespace, store: RecordStore, code: str) -> 
     from indexer.overrides import read_override, source_profile
 
     if args.mapping is not None:
+        check_readable("--mapping", args.mapping)
         return read_override(args.mapping, args.profile)
     if args.no_mapping:
         return None
@@ -355,16 +358,20 @@ def cmd_import(args: argparse.Namespace, settings: Settings, catalogue: Catalogu
         store.save_source(source)
         echo(f"new source {code} ({source.profile})")
     for path in args.files:
-        if not path.is_file():
-            raise BadParameter("FILE", f"{path} is not a readable file")
+        check_readable("FILE", path)
     progress = ProgressLine()
-    report = import_files(
-        store,
-        source,
-        args.files,
-        on_progress=lambda count: progress.update(f"importing {code}: {count:,} records"),
-    )
-    progress.done()
+    try:
+        report = import_files(
+            store,
+            source,
+            args.files,
+            on_progress=lambda count: progress.update(f"importing {code}: {count:,} records"),
+            limits=settings.content_limits,
+        )
+    except OSError as exc:  # a file that became unreadable, or a disk error while reading it
+        raise BadParameter("FILE", f"cannot read {exc.filename}: {exc.strerror}") from exc
+    finally:
+        progress.done()
     echo(
         f"imported {report.records:,} records into {code} "
         f"({report.quarantined:,} quarantined) in {report.seconds:.1f}s"
@@ -451,7 +458,8 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings, catalogue: Cata
         )
     entry = entries[0]
     if args.out:
-        args.out.write_bytes(entry.raw)
+        with output_file("--out", args.out) as out:
+            out.write(entry.raw)
     else:
         sys.stdout.buffer.write(entry.raw)
         sys.stdout.buffer.flush()
@@ -579,12 +587,14 @@ def cmd_export(args: argparse.Namespace, settings: Settings, catalogue: Catalogu
     records = catalogue.index.iter_union_records()
     if args.format == "jsonl":
         if args.out:
-            with args.out.open("w", encoding="utf-8") as text_out:
+            with output_file("--out", args.out) as out:
+                text_out = io.TextIOWrapper(out, encoding="utf-8")
                 count = write_jsonl(records, text_out)
+                text_out.detach()  # writes out what it holds, inside output_file, which closes the file
         else:
             count = write_jsonl(records, sys.stdout)
     elif args.out:
-        with args.out.open("wb") as binary_out:
+        with output_file("--out", args.out) as binary_out:
             count = write_marcxml(records, binary_out)
     else:
         count = write_marcxml(records, sys.stdout.buffer)
@@ -657,6 +667,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.config is not None:
+            check_readable("--config", args.config)
         settings = settings_from_environment(
             args.config,
             engine_url=args.engine,

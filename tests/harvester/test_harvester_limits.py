@@ -47,7 +47,7 @@ def _harvest(
         setup.records.save_source(Source(code="EVIL", name="Hostile", oai_url=url))
         setup.records.save_source(Source(code="AUSA", name="Austen", oai_url=provider.url))
     config = (
-        f"harvest_max_answer_bytes = {answer_cap}\nharvest_max_record_bytes = {RECORD_CAP}\n"
+        f"harvest_max_answer_bytes = {answer_cap}\nrecord_max_bytes = {RECORD_CAP}\n"
         f"harvest_page_time_limit = {PAGE_TIME}\nhttp_timeout = 5.0\nhttp_retries = 1\n"
         "http_backoff = 0.01\nharvest_politeness_delay = 0\n"
     )
@@ -67,7 +67,7 @@ ATTACKS = {
     # attack: (path on the hostile server, the setting its failure names)
     "gzip bomb": ("gzip-bomb", "harvest_max_answer_bytes"),
     "deflate bomb": ("deflate-bomb", "harvest_max_answer_bytes"),
-    "gzip bomb as the answer to Identify": ("identify-bomb", "harvest_max_record_bytes"),
+    "gzip bomb as the answer to Identify": ("identify-bomb", "record_max_bytes"),
     "a page that never ends": ("endless", "harvest_max_answer_bytes"),
     "a page trickling a byte at a time": ("trickle", "harvest_page_time_limit"),
     "header lines trickling a byte at a time": ("slow-headers", "harvest_page_time_limit"),
@@ -103,7 +103,7 @@ def test_a_record_past_its_cap_is_quarantined_with_its_header_and_the_page_goes_
     assert (run.status, run.records, run.quarantined) == ("ok", 2, 1)
     assert stored == {IDENTIFIERS[0], IDENTIFIERS[2]}
     assert entry.local_id == IDENTIFIERS[1]
-    assert "harvest_max_record_bytes" in entry.reason
+    assert "record_max_bytes" in entry.reason
     assert IDENTIFIERS[1].encode() in entry.raw and len(entry.raw) < RECORD_CAP
     _assert_honest_source_whole(settings, expected_ids)
     # Built whole, the record's 40 MiB of small elements (BIG_RECORD_BYTES) would take over half a gigabyte.

@@ -102,10 +102,18 @@ MiB = 1024 * 1024
 
 def test_harvest_limits_are_validated(tmp_path: Path) -> None:
     for bad in (
-        {"harvest_max_record_bytes": 1000},
-        {"harvest_max_record_bytes": 2 * MiB, "harvest_max_answer_bytes": MiB},
+        {"record_max_bytes": 2 * MiB, "harvest_max_answer_bytes": MiB},
         {"harvest_page_time_limit": 0},
         {"harvest_run_time_limit": 0},
     ):
         with pytest.raises(ConfigError, match=next(iter(bad))):
             load_settings(overrides={"data_dir": tmp_path, **bad})
+
+
+def test_content_limits_come_from_the_settings_and_are_checked() -> None:
+    limits = load_settings(overrides={"record_max_bytes": "5000", "subfield_max_bytes": "300"}).content_limits
+    assert (limits.record_max_bytes, limits.subfield_max_bytes) == (5000, 300)
+    with pytest.raises(ConfigError, match="record_max_bytes must be at least 1,000"):
+        load_settings(overrides={"record_max_bytes": 999})
+    with pytest.raises(ConfigError, match="subfield_max_bytes at least 1"):
+        load_settings(overrides={"subfield_max_bytes": 0})
