@@ -117,15 +117,3 @@ def make_app(
     oai.add_routes(app, oai.OaiRepository(catalogue.feed, oai.FORMATS, settings, sample_id="u6lqsbyb5cmra"))
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
-
-
-async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Start serving ``app`` on ``host:port`` in the running loop; ``await runner.cleanup()`` stops it.
-
-    Returns at once, so the caller can start other servers (the demo's OAI endpoints) on the same loop.
-    """
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    return runner

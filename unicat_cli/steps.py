@@ -100,7 +100,8 @@ async def serve_step(
 ) -> tuple[web.AppRunner, str]:
     """Start the search app on ``host:port`` (0 = any free port); returns the runner and its URL."""
     from indexer import run_index
-    from search_app.app import make_app, serve
+    from search_app.app import make_app
+    from search_app.serving import serve
 
     runner = await serve(make_app(catalogue, settings, reindex=run_index), host, port)
     bound_host, bound_port = runner.addresses[0][:2]
