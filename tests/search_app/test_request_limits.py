@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from search_app.request_limits import RETRY_AFTER_SECONDS
 from tests.search_app.search_app_catalogue import catalogue_settings, fill
 from tests.support.serve_process import ServeProcess
 from unicat_cli.wiring import open_catalogue
@@ -111,10 +112,10 @@ def test_beyond_max_requests_in_flight_the_next_request_is_answered_503_with_ret
                 time.sleep(0.05)
                 refused = _get(served.port, "/healthz")
             assert refused.status == 503
-            assert refused.headers["Retry-After"] == "2"
+            assert refused.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
             api = _get(served.port, "/api/search?q=pride")
             assert api.status == 503
-            assert api.headers["Retry-After"] == "2"
+            assert api.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
             assert api.headers["Content-Type"].startswith("application/json")
             connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
             connection.request("GET", "/api/search?q=pride")

@@ -76,8 +76,8 @@ def _ended_by_server(sockets: list[socket.socket], deadline: float) -> int:
 
 @pytest.fixture
 def many_sockets(request: pytest.FixtureRequest) -> Iterator[int]:
-    """The soft limit on this process's open files raised to hold ``count`` client sockets (the marker's
-    argument), within the hard limit; put back afterwards."""
+    """The soft limit on this process's open files raised to hold ``count`` client sockets (the indirect
+    parameter), within the hard limit; put back afterwards."""
     count: int = request.param
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     needed = count + 200  # and this test process's own files
