@@ -24,6 +24,7 @@ from search_app.librarians.reindex import REINDEXER, Reindexer, ReindexJob, rein
 from search_app.links import api_list_url, api_record_url, list_url, merge_desk_url, record_url
 from search_app.readers import accounts, contributions, reading_lists
 from search_app.render import STATIC_DIR, make_environment
+from search_app.request_limits import RequestLimits
 from search_app.sources import DEFAULT_TTL, SourceDirectory
 from search_app.state import (
     ACCOUNTS,
@@ -70,7 +71,9 @@ def make_app(
     """The search application over ``catalogue``; ``facets_file`` holds the facet order and value labels;
     ``reindex`` is what the librarians' "apply now" runs in the background (none: they wait for the
     next ``unicat index``)."""
-    app = web.Application(middlewares=[server_timing, error_middleware, session_middleware])
+    # The request limits come before the session's lookup, so that a refused request costs nothing more.
+    limits = RequestLimits(settings).middleware
+    app = web.Application(middlewares=[server_timing, error_middleware, limits, session_middleware])
     app[REINDEXER] = Reindexer(app, reindex)
     labels = load_labels(facets_file)
     templates = make_environment()
@@ -114,15 +117,3 @@ def make_app(
     oai.add_routes(app, oai.OaiRepository(catalogue.feed, oai.FORMATS, settings, sample_id="u6lqsbyb5cmra"))
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
-
-
-async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Start serving ``app`` on ``host:port`` in the running loop; ``await runner.cleanup()`` stops it.
-
-    Returns at once, so the caller can start other servers (the demo's OAI endpoints) on the same loop.
-    """
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    return runner

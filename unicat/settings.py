@@ -51,6 +51,16 @@ class Settings:
     max_page_size: int = 100
     facet_size: int = 10
     reader_pool_size: int = 4
+    # Serving (search_app/serving.py, search_app/request_limits.py): what slow or abusive clients may
+    # hold. A connection must send a request's line and headers within header_read_timeout of its first
+    # byte (of opening, for a new connection) and its body within body_read_timeout of its headers; an
+    # idle one is closed after keepalive_timeout. Beyond max_connections new connections are closed at
+    # once; beyond max_requests_in_flight requests are answered 503 with Retry-After.
+    header_read_timeout: float = 10.0
+    body_read_timeout: float = 30.0
+    keepalive_timeout: float = 75.0
+    max_connections: int = 4096
+    max_requests_in_flight: int = 128
     # Harvest
     http_timeout: float = 30.0
     http_retries: int = 3
@@ -150,6 +160,11 @@ _FIELD_TYPES: dict[str, type] = {
     "max_page_size": int,
     "facet_size": int,
     "reader_pool_size": int,
+    "header_read_timeout": float,
+    "body_read_timeout": float,
+    "keepalive_timeout": float,
+    "max_connections": int,
+    "max_requests_in_flight": int,
     "http_timeout": float,
     "http_retries": int,
     "http_backoff": float,
@@ -287,6 +302,11 @@ def load_settings(
     limits += [settings.post_limit_account, settings.post_limit_address]
     if min(limits) < 1 or settings.signin_window <= 0 or settings.post_window <= 0:
         raise ConfigError("rate limits must be at least 1 and their windows more than 0 seconds")
+    timeouts = [settings.header_read_timeout, settings.body_read_timeout, settings.keepalive_timeout]
+    if min(timeouts) <= 0:
+        raise ConfigError("header_read_timeout, body_read_timeout and keepalive_timeout must be more than 0")
+    if settings.max_connections < 1 or settings.max_requests_in_flight < 1:
+        raise ConfigError("max_connections and max_requests_in_flight must be at least 1")
     if settings.oai_page_size < 1 or settings.oai_token_hours <= 0:
         raise ConfigError("oai_page_size must be at least 1 and oai_token_hours more than 0")
     return settings

@@ -29,6 +29,7 @@ from unicat.quarantine import DEFAULT_PAGE_SIZE
 from unicat.settings import Settings, settings_from_environment
 from unicat.status import DEFAULT_HISTORY, MAX_HISTORY, catalogue_status, format_status, printable
 from unicat_cli.files import check_readable, output_file
+from unicat_cli.log_repeats import RepeatLimiter
 from unicat_cli.progress import ProgressLine
 from unicat_cli.steps import echo, harvest_step, index_step, serve_forever
 from unicat_cli.wiring import open_catalogue
@@ -291,7 +292,11 @@ def _configure_logging(args: argparse.Namespace, settings: Settings) -> None:
         level = logging.DEBUG if args.verbose > 1 else logging.INFO
     else:
         level = settings.log_level
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # A failure repeated by thousands of clients (or of records) is logged a few times, then counted.
+    handler.addFilter(RepeatLimiter(handler))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 # -- commands ------------------------------------------------------------------------------------

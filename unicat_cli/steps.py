@@ -18,6 +18,7 @@ from unicat.catalogue import Catalogue
 from unicat.model import Source
 from unicat.ports.records import RecordStore
 from unicat.settings import Settings
+from unicat_cli.open_files import fit_connections
 from unicat_cli.progress import ProgressBoard, ProgressLine, bar, rate
 
 if TYPE_CHECKING:
@@ -98,10 +99,14 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 async def serve_step(
     catalogue: Catalogue, settings: Settings, host: str, port: int
 ) -> tuple[web.AppRunner, str]:
-    """Start the search app on ``host:port`` (0 = any free port); returns the runner and its URL."""
-    from indexer import run_index
-    from search_app.app import make_app, serve
+    """Start the search app on ``host:port`` (0 = any free port); returns the runner and its URL.
 
+    The process's limit on open files is raised first, and the connection cap fitted under it."""
+    from indexer import run_index
+    from search_app.app import make_app
+    from search_app.serving import serve
+
+    settings = fit_connections(settings)
     runner = await serve(make_app(catalogue, settings, reindex=run_index), host, port)
     bound_host, bound_port = runner.addresses[0][:2]
     return runner, f"http://{bound_host}:{bound_port}/"
