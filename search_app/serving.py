@@ -4,7 +4,8 @@ Each connection must send a request's line and headers within ``header_read_time
 its opening, then from the first byte of each next request), and is closed after ``keepalive_timeout``
 idle between requests. Beyond ``max_connections`` open ones, a new connection is closed as soon as it is
 accepted, so that clients that connect and wait can never take the descriptors the database, the index
-and the log need. (What a request holds once its headers are in is bounded in
+and the log need; beyond ``max_connections_per_address`` from one address, so that one client cannot
+take all of those places from the others. (What a request holds once its headers are in is bounded in
 :mod:`search_app.request_limits`.)
 """
 
@@ -28,12 +29,16 @@ connections, an attacker's or a crowd's, should not cost other clients that seco
 
 
 class ConnectionGate:
-    """The connections open on a site, against ``max_connections``."""
+    """The connections open on a site, against ``max_connections`` in all and
+    ``max_connections_per_address`` from one client address (0: no such cap)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, per_address: int = 0) -> None:
         self.limit = limit
+        self.per_address = per_address
         self.open = 0
+        self.by_address: dict[str, int] = {}
         self._refusing = False
+        self._refusing_addresses: set[str] = set()
 
     def enter(self) -> bool:
         """Count a new connection in, or say it must be refused."""
@@ -52,6 +57,33 @@ class ConnectionGate:
 
     def leave(self) -> None:
         self.open -= 1
+
+    def enter_address(self, address: str) -> bool:
+        """Count a connection from ``address`` in, or say it must be closed: one client holding many
+        connections must not take every place of the site's cap from the others."""
+        if not self.per_address:
+            return True
+        held = self.by_address.get(address, 0)
+        if held >= self.per_address:
+            if address not in self._refusing_addresses:
+                log.warning(
+                    "refusing new connections from %s: it holds %d, the most max_connections_per_address "
+                    "allows",
+                    address,
+                    held,
+                )
+                self._refusing_addresses.add(address)
+            return False
+        self._refusing_addresses.discard(address)
+        self.by_address[address] = held + 1
+        return True
+
+    def leave_address(self, address: str) -> None:
+        held = self.by_address.get(address, 0) - 1
+        if held > 0:
+            self.by_address[address] = held
+        else:
+            self.by_address.pop(address, None)
 
 
 class _Refused(asyncio.Protocol):
@@ -79,9 +111,16 @@ class GuardedRequestHandler(web.RequestHandler):
         self._gate = gate
         self._header_timeout = header_timeout
         self._header_deadline: asyncio.TimerHandle | None = None
+        self._address: str | None = None  # counted against the per-address cap while open
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
+        peer = transport.get_extra_info("peername")
+        address = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        if not self._gate.enter_address(address):
+            transport.close()  # its descriptor is freed at once; connection_lost follows
+            return
+        self._address = address
         # A new connection owes its first request at once: waiting for nothing costs a descriptor.
         self._arm_header_deadline()
 
@@ -97,6 +136,9 @@ class GuardedRequestHandler(web.RequestHandler):
     def connection_lost(self, exc: BaseException | None) -> None:
         self._disarm_header_deadline()
         self._gate.leave()
+        if self._address is not None:
+            self._gate.leave_address(self._address)
+            self._address = None
         super().connection_lost(exc)
 
     def _arm_header_deadline(self) -> None:
@@ -127,7 +169,7 @@ class GuardedSite(web.BaseSite):
         settings = runner.app[SETTINGS]
         self._host = host
         self._port = port
-        self.gate = ConnectionGate(settings.max_connections)
+        self.gate = ConnectionGate(settings.max_connections, settings.max_connections_per_address)
         self._header_timeout = settings.header_read_timeout
         self._handler_options = {"keepalive_timeout": settings.keepalive_timeout}
 

@@ -60,6 +60,9 @@ class Settings:
     body_read_timeout: float = 30.0
     keepalive_timeout: float = 75.0
     max_connections: int = 4096
+    # Connections one client address may hold open (0: no such cap; behind a reverse proxy every
+    # connection comes from the proxy's address, whose own per-client limits then apply).
+    max_connections_per_address: int = 256
     max_requests_in_flight: int = 128
     # Harvest
     http_timeout: float = 30.0
@@ -164,6 +167,7 @@ _FIELD_TYPES: dict[str, type] = {
     "body_read_timeout": float,
     "keepalive_timeout": float,
     "max_connections": int,
+    "max_connections_per_address": int,
     "max_requests_in_flight": int,
     "http_timeout": float,
     "http_retries": int,
@@ -307,6 +311,8 @@ def load_settings(
         raise ConfigError("header_read_timeout, body_read_timeout and keepalive_timeout must be more than 0")
     if settings.max_connections < 1 or settings.max_requests_in_flight < 1:
         raise ConfigError("max_connections and max_requests_in_flight must be at least 1")
+    if settings.max_connections_per_address < 0:
+        raise ConfigError("max_connections_per_address must be 0 (no cap) or more")
     if settings.oai_page_size < 1 or settings.oai_token_hours <= 0:
         raise ConfigError("oai_page_size must be at least 1 and oai_token_hours more than 0")
     return settings

@@ -1,7 +1,9 @@
 """What connections may hold on a served app (search_app/serving.py): clients that open thousands of
 connections and send half a request do not starve a normal client, and are closed after
 ``header_read_timeout``; beyond ``max_connections`` new connections are closed at once, without an answer
-and without keeping a descriptor.
+and without keeping a descriptor, and beyond ``max_connections_per_address`` those of the one address
+that holds them, while other addresses are served. (All of 127.0.0.0/8 is this machine's loopback: a
+client bound to 127.0.0.2 is another address to the server.)
 
 The server is ``unicat serve`` in a process of its own (tests/support/serve_process.py), so that its
 descriptors are counted apart from this test's client sockets.
@@ -97,7 +99,11 @@ def test_thousands_of_half_sent_requests_neither_starve_a_client_nor_outlive_the
 ) -> None:
     header_timeout = 6.0
     with ServeProcess(
-        tmp_path, engine_url=catalogue_url, header_read_timeout=header_timeout, max_connections=5000
+        tmp_path,
+        engine_url=catalogue_url,
+        header_read_timeout=header_timeout,
+        max_connections=5000,
+        max_connections_per_address=0,  # as if each came from an address of its own
     ) as served:
         at_rest = served.open_descriptors()
         slow: list[socket.socket] = []
@@ -123,6 +129,42 @@ def test_thousands_of_half_sent_requests_neither_starve_a_client_nor_outlive_the
             while served.open_descriptors() > at_rest + 5 and time.monotonic() < settle:
                 time.sleep(0.1)
             assert served.open_descriptors() <= at_rest + 5
+        finally:
+            for sock in slow:
+                sock.close()
+
+
+ATTACKER = "127.0.0.2"
+
+
+def test_one_address_cannot_take_every_connection_from_the_others(tmp_path: Path, catalogue_url: str) -> None:
+    per_address, attempts = 50, 500
+    with ServeProcess(
+        tmp_path, engine_url=catalogue_url, header_read_timeout=30.0, max_connections_per_address=per_address
+    ) as served:
+        at_rest = served.open_descriptors()
+        slow: list[socket.socket] = []
+        try:
+            for _ in range(attempts):
+                sock = socket.create_connection(
+                    ("127.0.0.1", served.port), timeout=10, source_address=(ATTACKER, 0)
+                )
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    sock.sendall(HALF_A_REQUEST)
+                slow.append(sock)
+            # Those past the cap are closed at once, long before the header timeout would.
+            ended = _ended_by_server(slow, deadline=time.monotonic() + 5)
+            assert ended == attempts - per_address
+            assert served.open_descriptors() <= at_rest + per_address + 2
+            # Another address is served at once, again and again.
+            for _ in range(3):
+                for path in ("/healthz", "/search?q=pride"):
+                    status, seconds = _answer_seconds(served.port, path)
+                    assert status == 200
+                    assert seconds < ANSWER_SECONDS, f"{path} answered in {seconds:.2f}s"
+            assert (
+                f"refusing new connections from {ATTACKER}: it holds {per_address}" in served.log.read_text()
+            )
         finally:
             for sock in slow:
                 sock.close()
