@@ -311,8 +311,6 @@ def load_settings(
         raise ConfigError("header_read_timeout, body_read_timeout and keepalive_timeout must be more than 0")
     if settings.max_connections < 1 or settings.max_requests_in_flight < 1:
         raise ConfigError("max_connections and max_requests_in_flight must be at least 1")
-    if settings.max_connections_per_address < 0:
-        raise ConfigError("max_connections_per_address must be 0 (no cap) or more")
     if settings.oai_page_size < 1 or settings.oai_token_hours <= 0:
         raise ConfigError("oai_page_size must be at least 1 and oai_token_hours more than 0")
     return settings

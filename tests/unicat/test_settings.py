@@ -78,7 +78,7 @@ def test_index_is_the_new_name_of_engine_and_wins_where_both_are_given(tmp_path:
         ("[unicat]\nheader_read_timeout = 0\n", "header_read_timeout, body_read_timeout and keep"),
         ("[unicat]\nmax_connections = 0\n", "max_connections and max_requests_in_flight must be at least 1"),
         ("[unicat]\nmax_requests_in_flight = 0\n", "max_connections and max_requests_in_flight"),
-        ("[unicat]\nmax_connections_per_address = -1\n", "max_connections_per_address must be 0"),
+        ("[unicat]\nmax_connections_per_address = -1\n", "max_connections_per_address must not be negative"),
     ],
 )
 def test_bad_config_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
