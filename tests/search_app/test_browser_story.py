@@ -96,6 +96,18 @@ def test_a_comment_is_posted_reported_hidden_and_its_author_sees_why(
     librarian = open_browser()
     librarian.open(site + "/librarians/moderation")
     assert librarian.url.startswith(site + "/signin?next=")
+    # Her browser still holds a session cookie that is no longer any good (signed out elsewhere
+    # while this form was open): it is sent with the form, and must not undo the new session.
+    librarian.cdp(
+        "Network.setCookie",
+        name="unicat_session",
+        value="signed-out-elsewhere-" + "x" * 30,
+        url=site + "/",
+        path="/",
+        httpOnly=True,
+        secure=True,
+        sameSite="Lax",
+    )
     librarian.fill("#field-email", "lib@example.org")
     librarian.fill("#field-password", PASSWORD)
     librarian.submit("#field-email")

@@ -331,3 +331,50 @@ async def test_anonymous_pages_get_a_strict_csrf_cookie_once(site: Site) -> None
     again = await browser.get("/search?q=austen")
     assert CSRF_COOKIE not in set_cookies(again)
     assert morsel.value in await (await browser.get("/signin")).text()
+
+
+@pytest.mark.parametrize("stale", ["signed-out", "forged"])
+async def test_signing_in_works_with_a_stale_or_forged_session_cookie(
+    site: Site, catalogue: Catalogue, stale: str
+) -> None:
+    make_account(catalogue.accounts, "ann@example.org", "Ann")
+    browser = await site.browser()
+    form = {"csrf": await csrf_of(browser), "email": "ann@example.org", "password": PASSWORD}
+    # The cookie goes stale while the sign-in form is open (signed out in another tab, expired), or
+    # was never ours: it is still sent with the form.
+    if stale == "signed-out":
+        ann = catalogue.accounts.find_user("ann@example.org")
+        assert ann is not None and ann.id is not None
+        token, session = new_session(ann.id)
+        catalogue.accounts.save_session(dataclasses.replace(session, expires="2020-01-01T00:00:00Z"))
+    else:
+        token = "forged-" + "x" * 40
+    browser.session.cookie_jar.update_cookies({SESSION_COOKIE: token})
+    answer = await browser.post("/signin", data=form, allow_redirects=False)
+    assert answer.status == 303
+    # One Set-Cookie for the session: the new one, with the attributes of the one it replaces.
+    headers = [h for h in answer.headers.getall("Set-Cookie") if h.startswith(SESSION_COOKIE + "=")]
+    assert len(headers) == 1, headers
+    morsel, _ = set_cookies(answer)[SESSION_COOKIE]
+    assert morsel.value and morsel["path"] == "/" and not morsel["domain"] and morsel["httponly"]
+    assert int(morsel["max-age"]) == SESSION_DAYS * 86_400
+    assert (await me(browser) or {}).get("email") == "ann@example.org"
+
+
+async def test_a_forged_cookie_beside_the_real_one_neither_hides_nor_clears_it(
+    site: Site, catalogue: Catalogue
+) -> None:
+    # Another site of the same domain may set a cookie of the same name (cookie tossing): the browser
+    # then sends both, in an order the server does not choose.
+    make_account(catalogue.accounts, "ann@example.org", "Ann")
+    browser = await site.browser()
+    assert (await sign_in(browser, "ann@example.org")).status == 303
+    real = browser.session.cookie_jar.filter_cookies(site.server.make_url("/"))[SESSION_COOKIE].value
+    orders = [(f"{SESSION_COOKIE}=forged", f"{SESSION_COOKIE}={real}")]
+    orders.append(orders[0][::-1])
+    for cookies in orders:
+        header = "; ".join(cookies)
+        fresh = await site.browser()
+        answer = await fresh.get("/api/me", headers={"Cookie": header})
+        assert (await answer.json())["user"]["email"] == "ann@example.org", header
+        assert SESSION_COOKIE not in set_cookies(answer)
