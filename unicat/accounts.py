@@ -25,6 +25,7 @@ from typing import Any, Literal, get_args
 
 from unicat.clock import format_time
 from unicat.errors import BadParameter, choice_of
+from unicat.passwords import weakness
 
 Role = Literal["patron", "librarian", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -116,12 +117,18 @@ def check_display_name(raw: str, field: str = "display_name") -> str:
     return name
 
 
-def check_password(password: str, field: str = "password") -> str:
-    """A new password: 10 to 256 characters (any characters: a passphrase is welcome)."""
+def check_password(password: str, field: str = "password", *, email: str = "", display_name: str = "") -> str:
+    """A new password: 10 to 256 characters (any characters: a passphrase is welcome), and not one an
+    attacker guesses early (:mod:`unicat.passwords`; ``email`` and ``display_name`` are the account's).
+
+    The upper bound keeps what scrypt is given small; 256 leaves room for long passphrases and
+    password managers (NIST SP 800-63B asks for at least 64)."""
     if len(password) < MIN_PASSWORD:
         raise BadParameter(field, f"a password needs at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise BadParameter(field, f"a password has at most {MAX_PASSWORD} characters")
+    if (reason := weakness(password, email, display_name)) is not None:
+        raise BadParameter(field, reason)
     return password
 
 

@@ -121,7 +121,7 @@ async def register(request: web.Request) -> web.Response:
     try:
         email = normalise_email(form.get("email", ""))
         name = check_display_name(form.get("display_name", ""))
-        password = check_password(form.get("password", ""))
+        password = check_password(form.get("password", ""), email=email, display_name=name)
         if form.get("password_again", "") != password:
             raise BadParameter("password_again", "the two passwords differ; type the same one twice")
         limits = request.app[LIMITS]
@@ -200,7 +200,8 @@ async def change_password(request: web.Request) -> web.Response:
         if not await hashing(request, verify_password, form.get("current", ""), seen.user.password_hash):
             limits.signin_account.record(seen.user.email)
             raise BadParameter("current", "this is not your current password")
-        password = check_password(form.get("password", ""))
+        user = seen.user
+        password = check_password(form.get("password", ""), email=user.email, display_name=user.display_name)
         if form.get("password_again", "") != password:
             raise BadParameter("password_again", "the two passwords differ; type the same one twice")
     except BadParameter as exc:

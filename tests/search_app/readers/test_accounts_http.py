@@ -86,6 +86,12 @@ async def test_a_reader_registers_and_gets_a_secure_http_only_same_site_session(
         ({"password": "short", "password_again": "short"}, "password", "at least 10 characters"),
         ({"password_again": "something else entirely"}, "password_again", "the two passwords differ"),
         ({"password": "p" * 257, "password_again": "p" * 257}, "password", "at most 256 characters"),
+        # NIST SP 800-63B: a password of the common list (the shipped list's most common one of 10
+        # characters), one character repeated, a sequence, the account's own address.
+        ({"password": "1234567890", "password_again": "1234567890"}, "password", "most common ones"),
+        ({"password": "x" * 12, "password_again": "x" * 12}, "password", "repeats one character"),
+        ({"password": "bcdefghijk", "password_again": "bcdefghijk"}, "password", "run of a sequence"),
+        ({"password": "ann@example.org!", "password_again": "ann@example.org!"}, "password", "your e-mail"),
     ],
 )
 async def test_a_bad_registration_is_shown_again_with_what_is_wrong(
@@ -266,6 +272,12 @@ async def test_a_password_change_signs_out_every_other_browser(site: Site, catal
         laptop, "/account/password", {"current": PASSWORD, "password": "short", "password_again": "short"}
     )
     assert short.status == 400 and "at least 10 characters" in await short.text()
+    weak_ones = [("qwertyuiop", "most common"), ("ann@example.org forever", "your e-mail address")]
+    for weak, why in weak_ones:
+        refused = await post_form(
+            laptop, "/account/password", {"current": PASSWORD, "password": weak, "password_again": weak}
+        )
+        assert refused.status == 400 and why in await refused.text()
     done = await post_form(
         laptop, "/account/password", {"current": PASSWORD, "password": new, "password_again": new}
     )
