@@ -27,7 +27,9 @@ from urllib.parse import urlencode
 
 from aiohttp import hdrs, web
 
+from search_app.addresses import client_address
 from search_app.ratelimit import RateLimiter, check
+from search_app.signin_throttle import SigninThrottle
 from search_app.state import ACCOUNTS, SETTINGS, in_thread
 from unicat.accounts import SESSION_DAYS, Session, User, token_hash
 from unicat.clock import parse_time
@@ -79,17 +81,18 @@ VIEWER = web.RequestKey("viewer", Viewer)
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """The app's rate limiters (search_app/ratelimit.py), sized from the settings."""
+    """The app's rate limits (search_app/ratelimit.py) and sign-in throttling
+    (search_app/signin_throttle.py), sized from the settings."""
 
-    signin_account: RateLimiter
-    signin_address: RateLimiter
+    signin: SigninThrottle
+    register_address: RateLimiter
     post_account: RateLimiter
     post_address: RateLimiter
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
         return cls(
-            RateLimiter(settings.signin_limit_account, settings.signin_window),
+            SigninThrottle.from_settings(settings),
             RateLimiter(settings.signin_limit_address, settings.signin_window),
             RateLimiter(settings.post_limit_account, settings.post_window),
             RateLimiter(settings.post_limit_address, settings.post_window),
@@ -106,12 +109,6 @@ def viewer(request: web.Request) -> Viewer:
     """The request's viewer (anonymous on paths the middleware skips, and on its own errors)."""
     found: Viewer = request.get(VIEWER, ANONYMOUS)
     return found
-
-
-def client_address(request: web.Request) -> str:
-    """The address rate limits count by: the peer's (put Unicat behind a proxy that keeps it, or
-    limits count the proxy as one client)."""
-    return request.remote or "unknown"
 
 
 def check_post_rate(request: web.Request, seen: Viewer, what: str) -> None:

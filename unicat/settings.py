@@ -8,6 +8,7 @@ command-line flags.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -88,11 +89,20 @@ class Settings:
     # (browsers keep Secure cookies of those over HTTP). New readers may register unless closed.
     cookie_secure: bool = True
     registration_open: bool = True
-    # Rate limits (search_app/ratelimit.py): at most this many in the window, per account and per
-    # client address. Failed sign-ins count per account; every sign-in attempt counts per address.
+    # Reverse proxies whose X-Forwarded-For header names the client (addresses or networks, separated
+    # by commas; search_app/addresses.py). Empty: the connection's peer is the client.
+    trusted_proxies: str = ""
+    # Sign-in throttling (search_app/signin_throttle.py): failures are remembered for the window;
+    # past the free ones, each try waits signin_backoff seconds after the latest failure, doubled with
+    # each further one, at most the window. Free: this many failures on one account from one address,
+    # from one address on any accounts, and on one account from browsers and addresses it was never
+    # signed in from.
     signin_window: float = 900.0
-    signin_limit_account: int = 5
+    signin_backoff: float = 1.0
+    signin_free_attempts: int = 5
     signin_limit_address: int = 30
+    signin_limit_account: int = 100
+    # Posting (search_app/ratelimit.py): at most this many in the window, per account and per address.
     post_window: float = 60.0
     post_limit_account: int = 10
     post_limit_address: int = 60
@@ -153,7 +163,10 @@ _FIELD_TYPES: dict[str, type] = {
     "oai_token_hours": float,
     "cookie_secure": bool,
     "registration_open": bool,
+    "trusted_proxies": str,
     "signin_window": float,
+    "signin_backoff": float,
+    "signin_free_attempts": int,
     "signin_limit_account": int,
     "signin_limit_address": int,
     "post_window": float,
@@ -210,6 +223,18 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
     return result
 
 
+def _check_networks(name: str, value: str) -> None:
+    for part in value.split(","):
+        try:
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {part.strip()[:60]!r} is not an IP address or network (such as 10.0.0.5 or "
+                "10.0.0.0/8); separate several with commas"
+            ) from None
+
+
 def load_settings(
     config_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
@@ -250,9 +275,10 @@ def load_settings(
         )
     if not _EMAIL.fullmatch(settings.oai_admin_email):
         raise ConfigError(f"oai_admin_email must be an e-mail address, got {settings.oai_admin_email!r}")
-    limits = [settings.signin_limit_account, settings.signin_limit_address]
+    _check_networks("trusted_proxies", settings.trusted_proxies)
+    limits = [settings.signin_free_attempts, settings.signin_limit_account, settings.signin_limit_address]
     limits += [settings.post_limit_account, settings.post_limit_address]
-    if min(limits) < 1 or settings.signin_window <= 0 or settings.post_window <= 0:
+    if min(limits) < 1 or min(settings.signin_window, settings.signin_backoff, settings.post_window) <= 0:
         raise ConfigError("rate limits must be at least 1 and their windows more than 0 seconds")
     if settings.oai_page_size < 1 or settings.oai_token_hours <= 0:
         raise ConfigError("oai_page_size must be at least 1 and oai_token_hours more than 0")

@@ -2,9 +2,9 @@
 
 Forms that fail are shown again with what was wrong and what was typed (never the password), with
 status 400. Passwords are hashed in the app's hashing pool (scrypt takes half a second and 128 MiB),
-never on the event loop. Sign-in attempts are limited per account (failures) and per address (all
-attempts); a wrong address and a wrong password get the same answer after the same work, so the
-form does not tell which addresses have an account.
+never on the event loop. Sign-in attempts are slowed down, not locked out
+(search_app/signin_throttle.py); a wrong address and a wrong password get the same answer after the
+same work, so the form does not tell which addresses have an account.
 """
 
 from __future__ import annotations
@@ -16,17 +16,11 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from search_app.auth import (
-    HASHING,
-    LIMITS,
-    clear_session_cookie,
-    client_address,
-    require_signed_in,
-    session_cookie,
-    viewer,
-)
+from search_app.addresses import client_address
+from search_app.auth import HASHING, LIMITS, clear_session_cookie, require_signed_in, session_cookie, viewer
 from search_app.ratelimit import check
 from search_app.render import render
+from search_app.signin_throttle import is_known_browser, remember_browser
 from search_app.state import ACCOUNTS, CONTRIBUTIONS, SETTINGS, in_thread
 from unicat.accounts import (
     User,
@@ -89,6 +83,7 @@ async def _start_session(request: web.Request, user: User, location: str) -> web
     await in_thread(request.app, request.app[ACCOUNTS].save_session, session)
     response = see_other(location)
     session_cookie(response, token, request.app[SETTINGS])
+    remember_browser(response, user, request.app[SETTINGS])
     return response
 
 
@@ -125,8 +120,8 @@ async def register(request: web.Request) -> web.Response:
         if form.get("password_again", "") != password:
             raise BadParameter("password_again", "the two passwords differ; type the same one twice")
         limits = request.app[LIMITS]
-        check("new accounts from your address", (limits.signin_address, client_address(request)))
-        limits.signin_address.record(client_address(request))
+        check("new accounts from your address", (limits.register_address, client_address(request)))
+        limits.register_address.record(client_address(request))
         stored = await hashing(request, hash_password, password)
         user = await in_thread(request.app, request.app[ACCOUNTS].create_user, User(email, name, stored))
     except UserExists:
@@ -146,8 +141,6 @@ async def sign_in_form(request: web.Request) -> web.Response:
 
 async def sign_in(request: web.Request) -> web.Response:
     form = await form_fields(request)
-    limits = request.app[LIMITS]
-    address = client_address(request)
     try:
         email = normalise_email(form.get("email", ""))
         password = form.get("password", "")
@@ -155,14 +148,15 @@ async def sign_in(request: web.Request) -> web.Response:
             raise BadParameter("password", "give your password")
     except BadParameter as exc:
         return _form_page(request, "signin.html", form, exc)
-    check("sign-in attempts", (limits.signin_account, email), (limits.signin_address, address))
-    limits.signin_address.record(address)
+    throttle = request.app[LIMITS].signin
+    address = client_address(request)
     user = await in_thread(request.app, request.app[ACCOUNTS].find_user, email)
+    known = is_known_browser(request, user)
+    throttle.attempt("sign-in attempts", email, address, known)
     good = await hashing(request, verify_password, password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not good:
-        limits.signin_account.record(email)
         return _form_page(request, "signin.html", form, BadParameter("password", WRONG_CREDENTIALS))
-    limits.signin_account.forget(email)
+    throttle.succeeded(email, address, known)
     if needs_rehash(user.password_hash):
         user = user.with_changes(password_hash=await hashing(request, hash_password, password))
         await in_thread(request.app, request.app[ACCOUNTS].update_user, user)
@@ -194,24 +188,27 @@ async def change_password(request: web.Request) -> web.Response:
     seen = require_signed_in(request)
     assert seen.user is not None and seen.user.id is not None
     form = await form_fields(request)
-    limits = request.app[LIMITS]
+    user = seen.user
+    throttle = request.app[LIMITS].signin
+    address = client_address(request)
+    known = is_known_browser(request, user)
     try:
-        check("password attempts", (limits.signin_account, seen.user.email))
-        if not await hashing(request, verify_password, form.get("current", ""), seen.user.password_hash):
-            limits.signin_account.record(seen.user.email)
+        throttle.attempt("password attempts", user.email, address, known)
+        if not await hashing(request, verify_password, form.get("current", ""), user.password_hash):
             raise BadParameter("current", "this is not your current password")
-        user = seen.user
+        throttle.succeeded(user.email, address, known)
         password = check_password(form.get("password", ""), email=user.email, display_name=user.display_name)
         if form.get("password_again", "") != password:
             raise BadParameter("password_again", "the two passwords differ; type the same one twice")
     except BadParameter as exc:
         return _form_page(request, "account.html", form, exc, done=None, my_comments=[])
-    stored = await hashing(request, hash_password, password)
+    changed = user.with_changes(password_hash=await hashing(request, hash_password, password))
     accounts = request.app[ACCOUNTS]
-    await in_thread(request.app, accounts.update_user, seen.user.with_changes(password_hash=stored))
-    # Whoever else knew the old password is signed out; this browser gets a new session.
-    await in_thread(request.app, accounts.delete_sessions, user_id=seen.user.id)
-    return await _start_session(request, seen.user, "/account?done=password")
+    await in_thread(request.app, accounts.update_user, changed)
+    # Whoever else knew the old password is signed out; this browser gets a new session (and a
+    # known-browser cookie of the new password: those of the old one are void).
+    await in_thread(request.app, accounts.delete_sessions, user_id=user.id)
+    return await _start_session(request, changed, "/account?done=password")
 
 
 async def change_name(request: web.Request) -> web.Response:

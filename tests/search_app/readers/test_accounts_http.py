@@ -18,6 +18,7 @@ import pytest
 
 from search_app.app import make_app
 from search_app.auth import CSRF_COOKIE, SESSION_COOKIE
+from search_app.signin_throttle import KNOWN_BROWSER_COOKIE
 from tests.search_app.accounts_http import (
     PASSWORD,
     Site,
@@ -228,32 +229,105 @@ async def test_every_change_needs_the_pages_csrf_token(site: Site, catalogue: Ca
     assert answer.status == 403
 
 
-async def test_sign_in_is_rate_limited_per_account_and_per_address(
+async def signed_in_then_out(site: Site, email: str, address: str) -> Any:
+    """A browser at ``address`` that signed in to ``email`` once and signed out: it keeps the
+    known-browser cookie, as the owner's own browser does."""
+    browser = await site.browser(address)
+    assert (await sign_in(browser, email)).status == 303
+    assert (await post_form(browser, "/signout", {})).status == 303 and await me(browser) is None
+    return browser
+
+
+async def test_a_guesser_at_one_account_is_slowed_and_the_owner_still_gets_in(
     catalogue: Catalogue, settings: Settings
 ) -> None:
-    limited = settings.replace(signin_limit_account=3, signin_limit_address=6)
-    site = await Site(make_app(catalogue, limited)).start()
+    throttled = settings.replace(
+        signin_free_attempts=3, signin_limit_account=6, signin_limit_address=1000, signin_backoff=60
+    )
+    site = await Site(make_app(catalogue, throttled)).start()
     try:
         make_account(catalogue.accounts, "ann@example.org", "Ann")
-        make_account(catalogue.accounts, "bob@example.org", "Bob")
-        browser = await site.browser()
+        own_browser = await signed_in_then_out(site, "ann@example.org", "127.0.0.2")
+        # A guesser at 127.0.0.3: three failures are free, then each try waits (signin_backoff after
+        # the third, doubled after each further failure); a refused try is not counted, and the
+        # answer says how long (the wait less the moments since the failure).
+        guesser = await site.browser("127.0.0.3")
         for _ in range(3):
-            assert (await sign_in(browser, "ann@example.org", "guess guess guess")).status == 400
-        # Ann's account is locked for a while, even for the right password; the answer says when.
-        locked = await sign_in(browser, "ann@example.org")
-        assert locked.status == 429 and "Too many sign-in attempts; try again in" in await locked.text()
-        assert 0 < int(locked.headers["Retry-After"]) <= 900
-        assert await me(browser) is None
-        # Bob, from the same address, may still sign in: the address has made 4 attempts the server
-        # answered (a refused one is not checked, so not counted)…
-        assert (await sign_in(browser, "bob@example.org")).status == 303
-        assert (await post_form(browser, "/signout", {})).status == 303
-        assert (await sign_in(browser, "bob@example.org", "guess guess guess")).status == 400
-        assert (await sign_in(browser, "bob@example.org")).status == 303
-        assert (await post_form(browser, "/signout", {})).status == 303
-        # …until it has made its 6: then nobody signs in from it, whatever the account.
-        refused = await sign_in(browser, "bob@example.org")
-        assert refused.status == 429 and await me(browser) is None
+            assert (await sign_in(guesser, "ann@example.org", "guess guess guess")).status == 400
+        slowed = await sign_in(guesser, "ann@example.org", "guess guess guess")
+        assert slowed.status == 429 and 50 < int(slowed.headers["Retry-After"]) <= 60
+        assert "Too many sign-in attempts; try again in" in await slowed.text()
+        # Guessers at more addresses: past the account's 6 failures from unknown browsers and
+        # addresses, a new address is slowed at its first try, the owner's password or not.
+        helper = await site.browser("127.0.0.4")
+        for _ in range(3):
+            assert (await sign_in(helper, "ann@example.org", "guess guess guess")).status == 400
+        stranger = await site.browser("127.0.0.5")
+        # A known-browser cookie made up for Ann's account (without her password hash) spares nothing.
+        ann = catalogue.accounts.find_user("ann@example.org")
+        assert ann is not None
+        stranger.session.cookie_jar.update_cookies({KNOWN_BROWSER_COOKIE: f"{ann.id}.made-up.{'0' * 64}"})
+        refused = await sign_in(stranger, "ann@example.org")
+        assert refused.status == 429 and 50 < int(refused.headers["Retry-After"]) <= 60
+        assert await me(stranger) is None
+        # The owner is not locked out: her own browser (it signed in before) gets in at once, from
+        # anywhere; so does a new browser at the address she signed in from.
+        for browser in (own_browser, await site.browser("127.0.0.2")):
+            assert (await sign_in(browser, "ann@example.org")).status == 303
+            assert (await me(browser) or {}).get("email") == "ann@example.org"
+        # Her success cleared the account's count: the stranger's next try is checked again.
+        assert (await sign_in(stranger, "ann@example.org")).status == 303
+        # The guesser's own wait stands: its address is still slowed for this account.
+        assert (await sign_in(guesser, "ann@example.org")).status == 429
+    finally:
+        await site.close()
+
+
+async def test_an_account_that_does_not_exist_is_throttled_alike(
+    catalogue: Catalogue, settings: Settings
+) -> None:
+    # Throttling must not tell which addresses have an account: the same tries get the same answers.
+    throttled = settings.replace(
+        signin_free_attempts=2, signin_limit_account=3, signin_limit_address=1000, signin_backoff=60
+    )
+    site = await Site(make_app(catalogue, throttled)).start()
+    try:
+        make_account(catalogue.accounts, "ann@example.org", "Ann")
+        answers = {}
+        for email, addresses in (
+            ("ann@example.org", ("127.0.1.1", "127.0.1.2")),
+            ("no@example.org", ("127.0.2.1", "127.0.2.2")),
+        ):
+            statuses = []
+            for address in addresses:
+                browser = await site.browser(address)
+                for _ in range(3):
+                    statuses.append((await sign_in(browser, email, "guess guess guess")).status)
+            answers[email] = statuses
+        assert answers["ann@example.org"] == answers["no@example.org"] == [400, 400, 429, 400, 429, 429]
+    finally:
+        await site.close()
+
+
+async def test_a_guesser_at_many_accounts_from_one_address_is_slowed_but_not_its_neighbours(
+    catalogue: Catalogue, settings: Settings
+) -> None:
+    throttled = settings.replace(
+        signin_free_attempts=100, signin_limit_account=100, signin_limit_address=4, signin_backoff=60
+    )
+    site = await Site(make_app(catalogue, throttled)).start()
+    try:
+        make_account(catalogue.accounts, "ann@example.org", "Ann")
+        own_browser = await signed_in_then_out(site, "ann@example.org", "127.0.0.9")
+        guesser = await site.browser("127.0.0.9")  # the same address: a campus NAT, say
+        for number in range(4):
+            assert (await sign_in(guesser, f"reader{number}@example.org", "guess guess guess")).status == 400
+        refused = await sign_in(guesser, "reader9@example.org", "guess guess guess")
+        assert refused.status == 429 and 50 < int(refused.headers["Retry-After"]) <= 60
+        # A browser that signed in to its account before is not slowed by its address's guessers.
+        assert (await sign_in(own_browser, "ann@example.org")).status == 303
+        # Another address is not slowed either.
+        assert (await sign_in(await site.browser("127.0.0.10"), "ann@example.org")).status == 303
     finally:
         await site.close()
 
