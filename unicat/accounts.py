@@ -51,6 +51,7 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 SESSION_DAYS = 30
 SESSION_TOKEN_BYTES = 32
+REGISTRATION_HOURS = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,19 @@ class Session:
     created: str
     expires: str
     csrf: str
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """An account waiting for its address to be confirmed: what the form gave (the password already
+    hashed), kept under the SHA-256 of the token the confirmation link carries, until ``expires``."""
+
+    token_hash: str
+    email: str
+    display_name: str
+    password_hash: str
+    created: str
+    expires: str
 
 
 # -- checking what people type ----------------------------------------------------------------------
@@ -203,3 +217,20 @@ def new_session(user_id: int, now: datetime | None = None, days: int = SESSION_D
         csrf=secrets.token_urlsafe(24),
     )
     return token, session
+
+
+def new_registration(
+    email: str, display_name: str, password_hash: str, now: datetime | None = None
+) -> tuple[str, Registration]:
+    """A registration waiting for confirmation: the token for the e-mailed link, and what to store."""
+    moment = now or datetime.now(UTC)
+    token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
+    registration = Registration(
+        token_hash=token_hash(token),
+        email=email,
+        display_name=display_name,
+        password_hash=password_hash,
+        created=format_time(moment),
+        expires=format_time(moment + timedelta(hours=REGISTRATION_HOURS)),
+    )
+    return token, registration
