@@ -89,6 +89,16 @@ class Settings:
     # (browsers keep Secure cookies of those over HTTP). New readers may register unless closed.
     cookie_secure: bool = True
     registration_open: bool = True
+    # E-mail (unicat/mail.py), off while smtp_host is empty. With it, registering is confirmed by a
+    # link sent to the address; site_url is where links in e-mails point (never the request's Host,
+    # which the sender chooses). smtp_security: "starttls" (port 587), "ssl" (465) or "none".
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = ""
+    site_url: str = ""
     # Reverse proxies whose X-Forwarded-For header names the client (addresses or networks, separated
     # by commas; search_app/addresses.py). Empty: the connection's peer is the client.
     trusted_proxies: str = ""
@@ -163,6 +173,13 @@ _FIELD_TYPES: dict[str, type] = {
     "oai_token_hours": float,
     "cookie_secure": bool,
     "registration_open": bool,
+    "smtp_host": str,
+    "smtp_port": int,
+    "smtp_security": str,
+    "smtp_user": str,
+    "smtp_password": str,
+    "mail_from": str,
+    "site_url": str,
     "trusted_proxies": str,
     "signin_window": float,
     "signin_backoff": float,
@@ -191,6 +208,7 @@ _ENV_NAMES = {
     "UNICAT_QUERY_TIMEOUT": "query_timeout",
     "UNICAT_LOG_LEVEL": "log_level",
     "UNICAT_COOKIE_SECURE": "cookie_secure",
+    "UNICAT_SMTP_PASSWORD": "smtp_password",
 }
 
 
@@ -235,6 +253,27 @@ def _check_networks(name: str, value: str) -> None:
             ) from None
 
 
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+def _check_mail(settings: Settings) -> None:
+    if settings.smtp_security not in SMTP_SECURITY:
+        raise ConfigError(
+            f"smtp_security must be one of {', '.join(SMTP_SECURITY)}, got {settings.smtp_security!r}"
+        )
+    if not settings.smtp_host:
+        return
+    if not _EMAIL.fullmatch(settings.mail_from):
+        raise ConfigError("smtp_host is set: set mail_from too, the address e-mails come from")
+    if not re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", settings.site_url):
+        raise ConfigError(
+            "smtp_host is set: set site_url too, the catalogue's public address that links in e-mails "
+            "point to (such as https://catalogue.example.org)"
+        )
+    if settings.smtp_port < 1 or settings.smtp_port > 65535:
+        raise ConfigError(f"smtp_port must be a port number (1-65535), got {settings.smtp_port}")
+
+
 def load_settings(
     config_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
@@ -276,6 +315,7 @@ def load_settings(
     if not _EMAIL.fullmatch(settings.oai_admin_email):
         raise ConfigError(f"oai_admin_email must be an e-mail address, got {settings.oai_admin_email!r}")
     _check_networks("trusted_proxies", settings.trusted_proxies)
+    _check_mail(settings)
     limits = [settings.signin_free_attempts, settings.signin_limit_account, settings.signin_limit_address]
     limits += [settings.post_limit_account, settings.post_limit_address]
     if min(limits) < 1 or min(settings.signin_window, settings.signin_backoff, settings.post_window) <= 0:
