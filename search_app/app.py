@@ -22,7 +22,8 @@ from search_app.labels import DEFAULT_FACETS_FILE, load_labels
 from search_app.librarians import harvests, merges, moderation_desk, overlap, quarantine
 from search_app.librarians.reindex import REINDEXER, Reindexer, ReindexJob, reindexer_context
 from search_app.links import api_list_url, api_record_url, list_url, merge_desk_url, record_url
-from search_app.readers import accounts, contributions, reading_lists
+from search_app.outbox import outbox_context
+from search_app.readers import accounts, contributions, reading_lists, registration
 from search_app.render import STATIC_DIR, make_environment
 from search_app.request_limits import RequestLimits
 from search_app.sources import DEFAULT_TTL, SourceDirectory
@@ -96,6 +97,7 @@ def make_app(
     app[LIMITS] = Limits.from_settings(settings)
     app.cleanup_ctx.append(_engine_threads)
     app.cleanup_ctx.append(reindexer_context)
+    app.cleanup_ctx.append(outbox_context)
     app.router.add_get("/", pages.home, name="home")
     app.router.add_get("/search", pages.search, name="search")
     app.router.add_get("/record/{id}", pages.record, name="record")
@@ -108,6 +110,7 @@ def make_app(
     app.router.add_get("/api/quarantine", quarantine.api_quarantine, name="api_quarantine")
     app.router.add_get("/api/openapi.json", api.api_openapi, name="api_openapi")
     accounts.add_routes(app)
+    registration.add_routes(app)
     reading_lists.add_routes(app)
     contributions.add_routes(app)
     moderation_desk.add_routes(app)

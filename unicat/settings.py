@@ -8,6 +8,7 @@ command-line flags.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -118,11 +119,30 @@ class Settings:
     # (browsers keep Secure cookies of those over HTTP). New readers may register unless closed.
     cookie_secure: bool = True
     registration_open: bool = True
-    # Rate limits (search_app/ratelimit.py): at most this many in the window, per account and per
-    # client address. Failed sign-ins count per account; every sign-in attempt counts per address.
+    # E-mail (unicat/mail.py), off while smtp_host is empty. With it, registering is confirmed by a
+    # link sent to the address; site_url is where links in e-mails point (never the request's Host,
+    # which the sender chooses). smtp_security: "starttls" (port 587), "ssl" (465) or "none".
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = ""
+    site_url: str = ""
+    # Reverse proxies whose X-Forwarded-For header names the client (addresses or networks, separated
+    # by commas; search_app/addresses.py). Empty: the connection's peer is the client.
+    trusted_proxies: str = ""
+    # Sign-in throttling (search_app/signin_throttle.py): failures are remembered for the window;
+    # past the free ones, each try waits signin_backoff seconds after the latest failure, doubled with
+    # each further one, at most the window. Free: this many failures on one account from one address,
+    # from one address on any accounts, and on one account from browsers and addresses it was never
+    # signed in from.
     signin_window: float = 900.0
-    signin_limit_account: int = 5
+    signin_backoff: float = 1.0
+    signin_free_attempts: int = 5
     signin_limit_address: int = 30
+    signin_limit_account: int = 100
+    # Posting (search_app/ratelimit.py): at most this many in the window, per account and per address.
     post_window: float = 60.0
     post_limit_account: int = 10
     post_limit_address: int = 60
@@ -199,7 +219,17 @@ _FIELD_TYPES: dict[str, type] = {
     "oai_token_hours": float,
     "cookie_secure": bool,
     "registration_open": bool,
+    "smtp_host": str,
+    "smtp_port": int,
+    "smtp_security": str,
+    "smtp_user": str,
+    "smtp_password": str,
+    "mail_from": str,
+    "site_url": str,
+    "trusted_proxies": str,
     "signin_window": float,
+    "signin_backoff": float,
+    "signin_free_attempts": int,
     "signin_limit_account": int,
     "signin_limit_address": int,
     "post_window": float,
@@ -224,6 +254,7 @@ _ENV_NAMES = {
     "UNICAT_QUERY_TIMEOUT": "query_timeout",
     "UNICAT_LOG_LEVEL": "log_level",
     "UNICAT_COOKIE_SECURE": "cookie_secure",
+    "UNICAT_SMTP_PASSWORD": "smtp_password",
 }
 
 
@@ -254,6 +285,39 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
     if kind in (int, float) and result < 0:
         raise ConfigError(f"{origin}: {name} must not be negative, got {value!r}")
     return result
+
+
+def _check_networks(name: str, value: str) -> None:
+    for part in value.split(","):
+        try:
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {part.strip()[:60]!r} is not an IP address or network (such as 10.0.0.5 or "
+                "10.0.0.0/8); separate several with commas"
+            ) from None
+
+
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+def _check_mail(settings: Settings) -> None:
+    if settings.smtp_security not in SMTP_SECURITY:
+        raise ConfigError(
+            f"smtp_security must be one of {', '.join(SMTP_SECURITY)}, got {settings.smtp_security!r}"
+        )
+    if not settings.smtp_host:
+        return
+    if not _EMAIL.fullmatch(settings.mail_from):
+        raise ConfigError("smtp_host is set: set mail_from too, the address e-mails come from")
+    if not re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", settings.site_url):
+        raise ConfigError(
+            "smtp_host is set: set site_url too, the catalogue's public address that links in e-mails "
+            "point to (such as https://catalogue.example.org)"
+        )
+    if settings.smtp_port < 1 or settings.smtp_port > 65535:
+        raise ConfigError(f"smtp_port must be a port number (1-65535), got {settings.smtp_port}")
 
 
 def load_settings(
@@ -302,9 +366,11 @@ def load_settings(
         )
     if not _EMAIL.fullmatch(settings.oai_admin_email):
         raise ConfigError(f"oai_admin_email must be an e-mail address, got {settings.oai_admin_email!r}")
-    limits = [settings.signin_limit_account, settings.signin_limit_address]
+    _check_networks("trusted_proxies", settings.trusted_proxies)
+    _check_mail(settings)
+    limits = [settings.signin_free_attempts, settings.signin_limit_account, settings.signin_limit_address]
     limits += [settings.post_limit_account, settings.post_limit_address]
-    if min(limits) < 1 or settings.signin_window <= 0 or settings.post_window <= 0:
+    if min(limits) < 1 or min(settings.signin_window, settings.signin_backoff, settings.post_window) <= 0:
         raise ConfigError("rate limits must be at least 1 and their windows more than 0 seconds")
     timeouts = [settings.header_read_timeout, settings.body_read_timeout, settings.keepalive_timeout]
     if min(timeouts) <= 0:

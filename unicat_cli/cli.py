@@ -511,18 +511,22 @@ def cmd_merge(args: argparse.Namespace, settings: Settings, catalogue: Catalogue
     return EXIT_OK
 
 
-def _read_password(args: argparse.Namespace) -> str:
-    """The new password: one line of stdin with ``--password-stdin``, else asked twice at the terminal
-    (never an argument: other users of the machine could read it in the process list)."""
+def _read_password(args: argparse.Namespace, email: str, name: str) -> str:
+    """The new password of the account ``email`` named ``name``: one line of stdin with
+    ``--password-stdin``, else asked twice at the terminal (never an argument: other users of the
+    machine could read it in the process list)."""
     from unicat import accounts
 
+    def checked(password: str) -> str:
+        return accounts.check_password(password, email=email, display_name=name)
+
     if args.password_stdin:
-        return accounts.check_password(sys.stdin.readline().rstrip("\r\n"))
+        return checked(sys.stdin.readline().rstrip("\r\n"))
     if not sys.stdin.isatty():
         raise BadParameter("--password-stdin", "no terminal to ask the password at: give it on stdin")
     import getpass
 
-    first = accounts.check_password(getpass.getpass("Password: "))
+    first = checked(getpass.getpass("Password: "))
     if getpass.getpass("Again: ") != first:
         raise BadParameter("password", "the two passwords differ")
     return first
@@ -569,7 +573,7 @@ def cmd_users(args: argparse.Namespace, settings: Settings, catalogue: Catalogue
         attached = _library_code(args.library)
         if store.find_user(email) is not None:
             raise UserExists(email)
-        password = _read_password(args)
+        password = _read_password(args, email, name)
         user = store.create_user(User(email, name, accounts.hash_password(password), role, attached))
         echo(f"made account #{user.id} {user.email} ({user.role})")
         return EXIT_OK
@@ -579,7 +583,7 @@ def cmd_users(args: argparse.Namespace, settings: Settings, catalogue: Catalogue
         store.update_user(user.with_changes(role=accounts.check_role(args.role, "ROLE"), library=works_at))
         echo(f"{user.email} is now {args.role}" + (f" at {works_at}" if works_at else ""))
         return EXIT_OK
-    password = _read_password(args)
+    password = _read_password(args, user.email, user.display_name)
     store.update_user(user.with_changes(password_hash=accounts.hash_password(password)))
     signed_out = store.delete_sessions(user_id=user.id)
     echo(f"new password for {user.email}; {signed_out} session(s) signed out")
