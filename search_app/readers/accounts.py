@@ -26,6 +26,7 @@ from search_app.auth import (
     viewer,
 )
 from search_app.ratelimit import check
+from search_app.redirects import safe_next
 from search_app.render import render
 from search_app.state import ACCOUNTS, CONTRIBUTIONS, SETTINGS, in_thread
 from unicat.accounts import (
@@ -57,14 +58,6 @@ _DUMMY_HASH = "scrypt$131072$8$1$c2lnbi1pbi10aW1pbmc=$AAAAAAAAAAAAAAAAAAAAAAAAAA
 async def hashing(request: web.Request, call: Callable[..., T], *args: Any) -> T:
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(request.app[HASHING], functools.partial(call, *args))
-
-
-def safe_next(raw: str | None) -> str:
-    """Where to go after signing in: a path of this site only (``//host`` or a URL would take the
-    reader elsewhere)."""
-    if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw or len(raw) > MAX_FIELD:
-        return "/"
-    return raw
 
 
 async def form_fields(request: web.Request, long: tuple[str, ...] = ()) -> dict[str, str]:
