@@ -24,6 +24,7 @@ from search_app.librarians.reindex import REINDEXER, Reindexer, ReindexJob, rein
 from search_app.links import api_list_url, api_record_url, list_url, merge_desk_url, record_url
 from search_app.readers import accounts, contributions, reading_lists
 from search_app.render import STATIC_DIR, make_environment
+from search_app.security_headers import add_security_headers
 from search_app.sources import DEFAULT_TTL, SourceDirectory
 from search_app.state import (
     ACCOUNTS,
@@ -71,6 +72,7 @@ def make_app(
     ``reindex`` is what the librarians' "apply now" runs in the background (none: they wait for the
     next ``unicat index``)."""
     app = web.Application(middlewares=[server_timing, error_middleware, session_middleware])
+    app.on_response_prepare.append(add_security_headers)
     app[REINDEXER] = Reindexer(app, reindex)
     labels = load_labels(facets_file)
     templates = make_environment()
