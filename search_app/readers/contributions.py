@@ -20,6 +20,7 @@ from search_app.auth import Viewer, check_post_rate, count_post, require_signed_
 from search_app.catalogue.fetch import checked_id, find_live_id, find_record
 from search_app.catalogue.pages import record_page
 from search_app.errors import RecordNotFound
+from search_app.json_body import json_body
 from search_app.links import api_record_url, record_url
 from search_app.readers.accounts import form_fields, see_other
 from search_app.readers.reader_data import record_contributions
@@ -210,10 +211,7 @@ async def api_record_readers(request: web.Request) -> web.Response:
 async def api_post_comment(request: web.Request) -> web.Response:
     """``POST /api/records/{id}/comments`` with ``{"body": "…"}``: 201 and the stored comment."""
     seen = require_signed_in(request)
-    try:
-        sent = await request.json()
-    except ValueError as exc:
-        raise BadParameter("body", 'send a JSON object such as {"body": "…"}') from exc
+    sent = await json_body(request, 'a JSON object such as {"body": "…"}')
     if not isinstance(sent, dict) or not isinstance(sent.get("body"), str):
         raise BadParameter("body", 'send a JSON object with the comment\'s text as "body"')
     comment = await add_comment(request, seen, request.match_info["id"], sent["body"])

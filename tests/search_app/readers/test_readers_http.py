@@ -374,3 +374,39 @@ async def test_the_json_api_posts_comments_with_the_csrf_header(site: Site, cata
     )
     assert missing.status == 404
     assert [c.body for c in catalogue.contributions.comments_for(["u-pp1980"])] == ["Via the API"]
+
+
+# Bodies that are not JSON a store could keep, as an attacker sends them: (bytes, what the 400 says).
+# RFC 8259 §8.2: a lone surrogate escape names no character; §8.1: JSON text is UTF-8.
+BAD_JSON = [
+    (b'{"body": "a\\ud800b"}', "surrogate"),
+    (b'{"body": "a\\udc00b"}', "surrogate"),
+    (b'{"body": "a\xed\xa0\x80b"}', "UTF-8"),  # the surrogate itself, UTF-8 encoded
+    (b'{"body": "a\xffb"}', "UTF-8"),
+    (b"[" * 100_000 + b"]" * 100_000, "depth"),
+    (b'{"body": ' + b"[" * 2_000 + b"]" * 2_000 + b"}", "depth"),
+    (b'{"body": NaN}', "not valid JSON"),
+    (b"", "not valid JSON"),
+    (b'{"body": "x"', "not valid JSON"),
+]
+
+
+async def test_the_json_api_refuses_bodies_that_are_not_json_with_a_message(
+    site: Site, catalogue: Catalogue
+) -> None:
+    ann = await site.signed_in(catalogue.accounts, "ann@example.org")
+    headers = {"X-CSRF-Token": await csrf_of(ann), "Content-Type": "application/json"}
+    for sent, says in BAD_JSON:
+        answer = await ann.post("/api/records/u-pp1980/comments", data=sent, headers=headers)
+        assert answer.status == 400, (sent[:40], answer.status)
+        error = (await answer.json())["error"]
+        assert error["param"] == "body" and says in error["message"], (sent[:40], error)
+        assert '{"body": "…"}' in error["message"]  # what to send instead
+    # More than the app reads of any body (aiohttp's client_max_size, 1 MiB) is refused unread.
+    huge = b'{"body": "' + b"x" * 2**21 + b'"}'
+    answer = await ann.post("/api/records/u-pp1980/comments", data=huge, headers=headers)
+    assert answer.status == 413 and "error" in await answer.json()
+    assert catalogue.contributions.comments_for(["u-pp1980"]) == []
+    # The same server still takes a good comment.
+    good = await ann.post("/api/records/u-pp1980/comments", json={"body": "a\u00e9b"}, headers=headers)
+    assert good.status == 201 and (await good.json())["body"] == "a\u00e9b"
