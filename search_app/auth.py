@@ -11,7 +11,8 @@ One middleware does all three, so no route can forget them:
   too: nobody can sign a browser into an account of theirs). ``/oai`` and ``/sru`` are exempt: their
   POSTs are read-only protocol requests from harvesters, which have no page to take a token from.
 - **Roles.** Every page under ``/librarians`` needs the librarian or admin role: a patron gets 403,
-  someone not signed in is sent to sign in first.
+  someone not signed in is sent to sign in first. The JSON of those pages under ``/api`` (overlap,
+  moderation) asks :func:`require_staff` itself: 403 for anyone else.
 """
 
 from __future__ import annotations
@@ -213,6 +214,16 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     if stale_cookie:
         clear_session_cookie(response, settings)
     return response
+
+
+def require_staff(request: web.Request, what: str) -> Viewer:
+    """The viewer, who must be a librarian or an admin (403 otherwise, signed in or not): for the
+    JSON under ``/api`` that librarians' pages show, which the door of ``/librarians`` does not
+    guard; ``what`` names it in the refusal."""
+    found = viewer(request)
+    if not found.is_staff:
+        raise web.HTTPForbidden(reason=f"{what} is for librarians: sign in with a librarian's account")
+    return found
 
 
 def require_signed_in(request: web.Request) -> Viewer:
