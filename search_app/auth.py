@@ -115,7 +115,8 @@ def client_address(request: web.Request) -> str:
 
 def check_post_rate(request: web.Request, seen: Viewer, what: str) -> None:
     """Raise :class:`~search_app.ratelimit.RateLimited` if the reader or their address has posted
-    (comments, reports, new lists: one budget) as much as the window allows."""
+    (comments and their edits, reports, ratings, tags, lists and what is put on them: one budget)
+    as much as the window allows."""
     limits = request.app[LIMITS]
     check(what, (limits.post_account, seen.user_id), (limits.post_address, client_address(request)))
 

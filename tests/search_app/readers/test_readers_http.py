@@ -344,6 +344,40 @@ async def test_comment_posting_is_rate_limited_per_account_and_per_address(catal
         await site.close()
 
 
+async def test_tags_ratings_and_edits_share_the_posting_budget(catalogue: Catalogue) -> None:
+    # The audit's flood: tags posted as fast as a script can. Every post that adds or changes
+    # something counts against the one budget comments use (post_limit_account a window).
+    settings = catalogue.index.settings.replace(post_limit_account=6, post_limit_address=1_000)
+    site = await Site(make_app(catalogue, settings)).start()
+    try:
+        ann = await site.signed_in(catalogue.accounts, "ann@example.org")
+        number = await comment(ann, "u-pp1980", "First")  # 1
+        assert (await post_form(ann, f"/comments/{number}/edit", {"body": "Second"})).status == 303  # 2
+        assert (await post_form(ann, "/record/u-pp1980/rating", {"stars": "4"})).status == 303  # 3
+        tagged = [record.id for record in RECORDS[:3]]
+        for record in tagged:  # 4, 5, 6
+            assert (await post_form(ann, f"/record/{record}/tags", {"tags": "flood"})).status == 303
+        for path, form, what in (
+            (f"/record/{RECORDS[3].id}/tags", {"tags": "flood"}, "tags"),
+            ("/record/u-pp1990/rating", {"stars": "1"}, "ratings"),
+            (f"/comments/{number}/edit", {"body": "Third"}, "comment edits"),
+            ("/record/u-pp1980/comments", {"body": "Another"}, "comments"),
+        ):
+            refused = await post_form(ann, path, form)
+            assert refused.status == 429 and 0 < int(refused.headers["Retry-After"]) <= 60, path
+            assert f"Too many {what}" in await refused.text()
+        body = await readers_json(ann, "u-pp1980")
+        assert [c["body"] for c in body["comments"]] == ["Second"] and body["my_rating"] == 4
+        assert (await readers_json(ann, "u-pp1990"))["my_rating"] is None
+        tags = await (await ann.get("/api/tags")).json()
+        assert tags == [{"tag": "flood", "records": len(tagged)}]
+        # Taking one's own back is not a post: it only undoes what was counted.
+        assert (await post_form(ann, "/record/u-pp1980/tags/remove", {"tag": "flood"})).status == 303
+        assert (await post_form(ann, "/record/u-pp1980/rating", {"stars": ""})).status == 303
+    finally:
+        await site.close()
+
+
 async def test_the_json_api_posts_comments_with_the_csrf_header(site: Site, catalogue: Catalogue) -> None:
     ann = await site.signed_in(catalogue.accounts, "ann@example.org")
     token = await csrf_of(ann)
