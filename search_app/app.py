@@ -22,6 +22,7 @@ from search_app.labels import DEFAULT_FACETS_FILE, load_labels
 from search_app.librarians import harvests, merges, moderation_desk, overlap, quarantine
 from search_app.librarians.reindex import REINDEXER, Reindexer, ReindexJob, reindexer_context
 from search_app.links import api_list_url, api_record_url, list_url, merge_desk_url, record_url
+from search_app.nul_guard import nul_guard
 from search_app.readers import accounts, contributions, reading_lists
 from search_app.render import STATIC_DIR, make_environment
 from search_app.security_headers import add_security_headers
@@ -71,7 +72,7 @@ def make_app(
     """The search application over ``catalogue``; ``facets_file`` holds the facet order and value labels;
     ``reindex`` is what the librarians' "apply now" runs in the background (none: they wait for the
     next ``unicat index``)."""
-    app = web.Application(middlewares=[server_timing, error_middleware, session_middleware])
+    app = web.Application(middlewares=[server_timing, error_middleware, nul_guard, session_middleware])
     app.on_response_prepare.append(add_security_headers)
     app[REINDEXER] = Reindexer(app, reindex)
     labels = load_labels(facets_file)

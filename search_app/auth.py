@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from search_app.form_body import posted_form
 from search_app.ratelimit import RateLimiter, check
 from search_app.state import ACCOUNTS, SETTINGS, in_thread
 from unicat.accounts import SESSION_DAYS, Session, User, token_hash
@@ -172,7 +173,7 @@ async def _posted_token(request: web.Request) -> str:
     if header is not None:
         return header
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()  # aiohttp keeps it: the handler reads the same form
+        form = await posted_form(request)  # aiohttp keeps it: the handler reads the same form
         value = form.get(CSRF_FIELD)
         return value if isinstance(value, str) else ""
     return ""

@@ -25,6 +25,7 @@ from search_app.auth import (
     session_cookie,
     viewer,
 )
+from search_app.form_body import posted_form
 from search_app.ratelimit import check
 from search_app.redirects import safe_next
 from search_app.render import render
@@ -63,7 +64,7 @@ async def hashing(request: web.Request, call: Callable[..., T], *args: Any) -> T
 async def form_fields(request: web.Request, long: tuple[str, ...] = ()) -> dict[str, str]:
     """A posted form's text fields, each at most 1,000 characters but those named in ``long`` (a
     comment), which their own check measures with a message of its own."""
-    posted = await request.post()
+    posted = await posted_form(request)
     form = {key: value for key, value in posted.items() if isinstance(value, str)}
     for key, value in form.items():
         limit = MAX_LONG_FIELD if key in long else MAX_FIELD
