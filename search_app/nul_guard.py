@@ -1,11 +1,12 @@
-"""No text the app takes in may hold U+0000 (NUL): PostgreSQL cannot store it in text (and refuses
-to compare with it), and no record id, search, name or comment has a use for it. Refusing it where a
-request comes in, as a 400 naming the parameter, makes both storage setups answer alike, and
-spares every store the check: the path and query here, forms in :mod:`search_app.form_body`, JSON
-in :mod:`search_app.json_body`.
+"""U+0000 (NUL) in what a request carries: PostgreSQL cannot store it in text, nor compare with it,
+so unchecked it was a 500 there while SQLite answered. Where a request comes in, both setups now
+answer alike: an address holding one names nothing here (404: no record id, list or file has one);
+a form field or a JSON string holding one is refused with a 400 naming it
+(:mod:`search_app.form_body`, :mod:`search_app.json_body`): nothing a reader writes needs one.
 
-``/oai`` and ``/sru`` are left to their protocol's own errors (an OAI-PMH ``badArgument``, an SRU
-diagnostic), which their handlers give for a NUL as for any other bad argument.
+Query parameters are left to the code that reads them: a search for a NUL is answered like any odd
+search (the text analysis drops it, as tag filters' cleaning does), and OAI-PMH answers a
+``badArgument``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from unicat.errors import BadParameter
 
 NUL = "\x00"
 MESSAGE = "holds a NUL character (U+0000), which no text here may hold: remove it"
-PROTOCOL_PATHS = ("/oai", "/sru")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -33,11 +33,8 @@ def refuse_nul(param: str, text: str) -> None:
 
 @web.middleware
 async def nul_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse a NUL in the request's path or in its query's names and values (inside the error
-    middleware, which turns the refusal into a 400 page or JSON error)."""
-    if request.path not in PROTOCOL_PATHS:
-        refuse_nul("path", request.path)
-        for name, value in request.query.items():
-            refuse_nul(name, name)
-            refuse_nul(name, value)
+    """Answer 404 for a path holding a NUL (inside the error middleware, which makes it the usual
+    page or JSON error)."""
+    if NUL in request.path:
+        raise web.HTTPNotFound()
     return await handler(request)
