@@ -22,10 +22,12 @@ from search_app.labels import DEFAULT_FACETS_FILE, load_labels
 from search_app.librarians import harvests, merges, moderation_desk, overlap, quarantine
 from search_app.librarians.reindex import REINDEXER, Reindexer, ReindexJob, reindexer_context
 from search_app.links import api_list_url, api_record_url, list_url, merge_desk_url, record_url
+from search_app.nul_guard import nul_guard
 from search_app.outbox import outbox_context
 from search_app.readers import accounts, contributions, reading_lists, registration
 from search_app.render import STATIC_DIR, make_environment
 from search_app.request_limits import RequestLimits
+from search_app.security_headers import add_security_headers
 from search_app.sources import DEFAULT_TTL, SourceDirectory
 from search_app.state import (
     ACCOUNTS,
@@ -74,7 +76,9 @@ def make_app(
     next ``unicat index``)."""
     # The request limits come before the session's lookup, so that a refused request costs nothing more.
     limits = RequestLimits(settings).middleware
-    app = web.Application(middlewares=[server_timing, error_middleware, limits, session_middleware])
+    middlewares = [server_timing, error_middleware, limits, nul_guard, session_middleware]
+    app = web.Application(middlewares=middlewares)
+    app.on_response_prepare.append(add_security_headers)
     app[REINDEXER] = Reindexer(app, reindex)
     labels = load_labels(facets_file)
     templates = make_environment()

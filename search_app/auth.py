@@ -11,7 +11,8 @@ One middleware does all three, so no route can forget them:
   too: nobody can sign a browser into an account of theirs). ``/oai`` and ``/sru`` are exempt: their
   POSTs are read-only protocol requests from harvesters, which have no page to take a token from.
 - **Roles.** Every page under ``/librarians`` needs the librarian or admin role: a patron gets 403,
-  someone not signed in is sent to sign in first.
+  someone not signed in is sent to sign in first. The JSON of those pages under ``/api`` (overlap,
+  moderation) asks :func:`require_staff` itself: 403 for anyone else.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from urllib.parse import urlencode
 from aiohttp import hdrs, web
 
 from search_app.addresses import client_address
+from search_app.form_body import posted_form
 from search_app.ratelimit import RateLimiter, check
 from search_app.signin_throttle import SigninThrottle
 from search_app.state import ACCOUNTS, SETTINGS, in_thread
@@ -113,7 +115,8 @@ def viewer(request: web.Request) -> Viewer:
 
 def check_post_rate(request: web.Request, seen: Viewer, what: str) -> None:
     """Raise :class:`~search_app.ratelimit.RateLimited` if the reader or their address has posted
-    (comments, reports, new lists: one budget) as much as the window allows."""
+    (comments and their edits, reports, ratings, tags, lists and what is put on them: one budget)
+    as much as the window allows."""
     limits = request.app[LIMITS]
     check(what, (limits.post_account, seen.user_id), (limits.post_address, client_address(request)))
 
@@ -181,7 +184,7 @@ async def _posted_token(request: web.Request) -> str:
     if header is not None:
         return header
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()  # aiohttp keeps it: the handler reads the same form
+        form = await posted_form(request)  # aiohttp keeps it: the handler reads the same form
         value = form.get(CSRF_FIELD)
         return value if isinstance(value, str) else ""
     return ""
@@ -224,6 +227,16 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     if stale_cookie:
         clear_session_cookie(response, settings)
     return response
+
+
+def require_staff(request: web.Request, what: str) -> Viewer:
+    """The viewer, who must be a librarian or an admin (403 otherwise, signed in or not): for the
+    JSON under ``/api`` that librarians' pages show, which the door of ``/librarians`` does not
+    guard; ``what`` names it in the refusal."""
+    found = viewer(request)
+    if not found.is_staff:
+        raise web.HTTPForbidden(reason=f"{what} is for librarians: sign in with a librarian's account")
+    return found
 
 
 def require_signed_in(request: web.Request) -> Viewer:

@@ -18,6 +18,8 @@ from aiohttp import web
 
 from search_app.addresses import client_address
 from search_app.auth import HASHING, LIMITS, clear_session_cookie, require_signed_in, session_cookie, viewer
+from search_app.form_body import posted_form
+from search_app.redirects import safe_next
 from search_app.render import render
 from search_app.signin_throttle import is_known_browser, remember_browser
 from search_app.state import ACCOUNTS, CONTRIBUTIONS, SETTINGS, in_thread
@@ -57,18 +59,10 @@ async def hashing(request: web.Request, call: Callable[..., T], *args: Any) -> T
     return await loop.run_in_executor(request.app[HASHING], functools.partial(call, *args))
 
 
-def safe_next(raw: str | None) -> str:
-    """Where to go after signing in: a path of this site only (``//host`` or a URL would take the
-    reader elsewhere)."""
-    if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw or len(raw) > MAX_FIELD:
-        return "/"
-    return raw
-
-
 async def form_fields(request: web.Request, long: tuple[str, ...] = ()) -> dict[str, str]:
     """A posted form's text fields, each at most 1,000 characters but those named in ``long`` (a
     comment), which their own check measures with a message of its own."""
-    posted = await request.post()
+    posted = await posted_form(request)
     form = {key: value for key, value in posted.items() if isinstance(value, str)}
     for key, value in form.items():
         limit = MAX_LONG_FIELD if key in long else MAX_FIELD

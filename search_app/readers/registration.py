@@ -21,7 +21,8 @@ from search_app.addresses import client_address
 from search_app.auth import LIMITS, viewer
 from search_app.outbox import OUTBOX
 from search_app.ratelimit import check
-from search_app.readers.accounts import form_fields, form_page, hashing, safe_next, see_other, start_session
+from search_app.readers.accounts import form_fields, form_page, hashing, see_other, start_session
+from search_app.redirects import safe_next
 from search_app.state import ACCOUNTS, SETTINGS, in_thread
 from unicat.accounts import (
     REGISTRATION_HOURS,

@@ -119,8 +119,17 @@ def _harness_page() -> web.Application:
         response.set_cookie("prefs", "dark", samesite="Lax", max_age=3600)
         return response
 
+    async def forbidden_style(request: web.Request) -> web.Response:
+        """A page whose policy forbids its own inline style: the browser refuses it and says so."""
+        return web.Response(
+            text="<!doctype html><title>harness</title><style>p { color: red }</style><p id=ok>page</p>",
+            content_type="text/html",
+            headers={"Content-Security-Policy": "default-src 'none'"},
+        )
+
     app = web.Application()
     app.router.add_get("/", page)
+    app.router.add_get("/csp", forbidden_style)
     return app
 
 
@@ -147,6 +156,9 @@ def test_the_browser_reads_cookie_flags_and_script_errors(browser: Browser, harn
     errors = browser.script_errors()
     assert len(errors) == 1 and "TypeError" in errors[0].message, errors
     assert browser.script_errors() == []  # each console line is handed out once
+    browser.open(harness_site + "/csp")
+    errors = browser.script_errors()
+    assert len(errors) == 1 and "Content Security Policy" in errors[0].message, errors
 
     browser.reset()
     browser.open(harness_site + "/nothing-here")  # the same site again, a page that sets nothing
