@@ -6,7 +6,6 @@ import os
 import resource
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +20,10 @@ def unicat_process(settings: Settings, config: str, *arguments: str) -> subproce
     path = settings.data_dir / "unicat.toml"
     path.write_text(f"[unicat]\n{config}", encoding="utf-8")
     env = {key: value for key, value in os.environ.items() if not key.startswith("UNICAT_")}
-    command = [sys.executable, "-m", "unicat", "--engine", settings.engine_url, "--config", str(path)]
+    peak_path = settings.data_dir / "peak-memory.txt"
+    peak_path.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "tests.support.peak_memory", str(peak_path)]
+    command += ["--engine", settings.engine_url, "--config", str(path)]
     return subprocess.Popen(
         [*command, *arguments],
         cwd=ROOT,
@@ -47,14 +49,18 @@ def run_measured(
     """``unicat ARGUMENTS…`` as :func:`unicat_process` runs it, to its end, with every file it writes
     held to ``max_file_bytes`` (RLIMIT_FSIZE: a write past it fails with EFBIG, so a spool that grew
     past its bound would fail the harvest) and temporary files under ``settings.data_dir/tmp``. Its
-    peak memory is the kernel's count for that child (``wait4``'s ``ru_maxrss``)."""
+    peak memory is its own ``VmHWM`` (:mod:`tests.support.peak_memory`: ``wait4``'s ``ru_maxrss`` would
+    count this test process's size at the fork)."""
     path = settings.data_dir / "unicat.toml"
     path.write_text(f"[unicat]\n{config}", encoding="utf-8")
     spool = settings.data_dir / "tmp"
     spool.mkdir(exist_ok=True)
     env = {key: value for key, value in os.environ.items() if not key.startswith("UNICAT_")}
     env.update(PYTHONPATH=str(ROOT), TMPDIR=str(spool))
-    command = [sys.executable, "-m", "unicat", "--engine", settings.engine_url, "--config", str(path)]
+    peak_path = settings.data_dir / "peak-memory.txt"
+    peak_path.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "tests.support.peak_memory", str(peak_path)]
+    command += ["--engine", settings.engine_url, "--config", str(path)]
 
     def limit_files() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
@@ -64,20 +70,17 @@ def run_measured(
         process = subprocess.Popen(
             [*command, *arguments], cwd=ROOT, stdout=out, stderr=err, env=env, preexec_fn=limit_files
         )
-    deadline = time.monotonic() + timeout
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            process.kill()
-            _pid, status, usage = os.wait4(process.pid, 0)
-            raise AssertionError(f"unicat {' '.join(arguments)} ran past {timeout} s: {err_path.read_text()}")
-        time.sleep(0.05)
-    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError(
+            f"unicat {' '.join(arguments)} ran past {timeout} s: {err_path.read_text()}"
+        ) from None
     return Finished(
         process.returncode,
         out_path.read_text(encoding="utf-8"),
         err_path.read_text(encoding="utf-8"),
-        usage.ru_maxrss * 1024,  # kilobytes on Linux
+        int(peak_path.read_text(encoding="ascii")),
     )
