@@ -1,11 +1,14 @@
-"""The client's address, as rate limits and sign-in throttling count it.
+"""The client's address, as rate limits and sign-in throttling count it, and whether it reached the
+site over HTTPS.
 
 Served directly, the client is the connection's peer. Behind a reverse proxy every connection comes
 from the proxy, which says whom it serves in ``X-Forwarded-For``; that header is believed only from
 the proxies named in the ``trusted_proxies`` setting (anyone else could write any address in it).
 Reading the header from the right, each trusted proxy's entry is skipped; the first address that is
 not a trusted proxy is the client. An IPv6 client is counted by its /64 network: one subscriber
-commonly holds a whole /64, and could otherwise take a new address for every try.
+commonly holds a whole /64, and could otherwise take a new address for every try. Whether the
+client's own connection was HTTPS is likewise the connection's, or what a trusted proxy says in
+``X-Forwarded-Proto``.
 """
 
 from __future__ import annotations
@@ -67,3 +70,16 @@ def client_address(request: web.Request) -> str:
             return str(parsed.ipv4_mapped)
         return str(ipaddress.IPv6Network((parsed, _IPV6_SUBSCRIBER), strict=False))
     return address
+
+
+def served_over_https(request: web.Request) -> bool:
+    """Whether the client reached the site over HTTPS: this connection's TLS, or, from a trusted proxy
+    (which ends TLS itself), the scheme it forwards in ``X-Forwarded-Proto`` (its own entry: the last)."""
+    if request.secure:
+        return True
+    proxies = trusted_networks(request.app[SETTINGS].trusted_proxies)
+    peer = _address(request.remote or "")
+    if not proxies or peer is None or not _trusted(peer, proxies):
+        return False
+    forwarded = ",".join(request.headers.getall(hdrs.X_FORWARDED_PROTO, [])).split(",")
+    return forwarded[-1].strip().lower() == "https"

@@ -6,14 +6,17 @@ elsewhere, send a form to another site or rewrite the page's base address, and n
 frame a page (clickjacking). Forms post only to this site. Adding script to a page means adding it
 to this policy too (a nonce or a file of ours), on purpose.
 
-``Strict-Transport-Security`` is sent only on an answer the app served over HTTPS itself: over plain
-HTTP it would be ignored (RFC 6797 §8.1) and would say nothing true. Behind a reverse proxy that ends
-TLS, the proxy sends it.
+``Strict-Transport-Security`` is sent only on an answer that reaches the client over HTTPS: served
+over TLS by the app itself, or behind a proxy named in ``trusted_proxies`` that says so in
+``X-Forwarded-Proto`` (:func:`search_app.addresses.served_over_https`). Over plain HTTP it would be
+ignored (RFC 6797 §8.1) and would say nothing true.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
+
+from search_app.addresses import served_over_https
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -39,5 +42,5 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     """``on_response_prepare``: add the headers an answer does not set itself."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.secure:
+    if served_over_https(request):
         response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)

@@ -8,6 +8,7 @@ Policy, and RFC 6797 (HSTS only over a secure transport).
 
 from __future__ import annotations
 
+import dataclasses
 import ssl
 import subprocess
 from collections.abc import AsyncIterator
@@ -68,7 +69,7 @@ def assert_security_headers(headers: Any, https: bool) -> None:
     assert headers["Referrer-Policy"] in ("same-origin", "strict-origin-when-cross-origin")
     if https:
         max_age = headers["Strict-Transport-Security"].split("=", 1)
-        assert max_age[0] == "max-age" and int(max_age[1]) >= 180 * 86_400
+        assert max_age[0] == "max-age" and int(max_age[1]) >= 365 * 86_400  # ASVS 5.0 3.4.1: a year
     else:
         assert "Strict-Transport-Security" not in headers
 
@@ -158,3 +159,31 @@ async def test_over_https_the_answers_also_ask_for_https_from_then_on(
             async with session.request(method, url, allow_redirects=False) as answer:
                 assert answer.status == status, (method, path, answer.status)
                 assert_security_headers(answer.headers, https=True)
+
+
+@pytest.mark.parametrize(
+    ("trusted", "forwarded", "https"),
+    [
+        ("127.0.0.1", "https", True),  # a trusted proxy ended TLS
+        ("127.0.0.1", "http", False),
+        ("", "https", False),  # anyone may write the header: not believed without trusted_proxies
+        ("10.0.0.0/8", "https", False),  # this client is not the trusted proxy
+    ],
+)
+async def test_behind_a_trusted_proxy_that_ended_tls_the_answers_ask_for_https_too(
+    catalogue: Catalogue, settings: Settings, trusted: str, forwarded: str, https: bool
+) -> None:
+    server = TestServer(
+        make_app(catalogue, dataclasses.replace(settings, trusted_proxies=trusted)), host="127.0.0.1"
+    )
+    await server.start_server()
+    try:
+        headers = {"X-Forwarded-Proto": forwarded}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(server.make_url("/"), headers=headers) as answer,
+        ):
+            assert answer.status == 200
+            assert_security_headers(answer.headers, https=https)
+    finally:
+        await server.close()
