@@ -139,6 +139,9 @@ async def sign_out(request: web.Request) -> web.Response:
         )
     response = see_other("/")
     clear_session_cookie(response, request.app[SETTINGS])
+    # What the browser kept of the signed-in pages goes too (a shared computer's next user); not its
+    # cookies: the known-browser one spares the owner the sign-in throttling, and holds no session.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
 

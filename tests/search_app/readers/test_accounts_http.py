@@ -165,6 +165,9 @@ async def test_sign_in_sign_out_and_a_signed_out_cookie_is_worth_nothing(
     out = await post_form(browser, "/signout", {})
     assert out.status == 303 and out.headers["Location"] == "/"
     assert set_cookies(out)[SESSION_COOKIE][0].value == ""
+    # Clear-Site-Data (W3C): a quoted list of what the browser must forget of this site.
+    cleared = {part.strip() for part in out.headers["Clear-Site-Data"].split(",")}
+    assert {'"cache"', '"storage"'} <= cleared
     assert catalogue.accounts.get_session(token_hash(token)) is None and await me(browser) is None
     # Someone who kept a copy of the cookie gets nothing from it, and the stale cookie is cleared.
     replay = await site.browser()
