@@ -63,6 +63,8 @@ def policy(header: str) -> dict[str, list[str]]:
 
 
 def assert_security_headers(headers: Any, https: bool) -> None:
+    # ASVS 5.0 4.1.1: a body's type names its charset (here every answer of the list has a textual body).
+    assert "charset=utf-8" in headers["Content-Type"].lower(), headers["Content-Type"]
     assert policy(headers["Content-Security-Policy"]) == EXPECTED_POLICY
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
