@@ -28,9 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search_app.app import make_app
-from tests.conftest import CatalogueFactory
 from tests.search_app.accounts_http import PASSWORD, make_account
-from tests.search_app.search_app_catalogue import RECORDS, REDIRECTS, fill
+from tests.search_app.search_app_catalogue import RECORDS, REDIRECTS
 from tests.support.served_app import ServedApp
 from unicat.catalogue import Catalogue
 from unicat.query import PARAM_FILTERS
@@ -244,10 +243,8 @@ def app_routes(app: web.Application) -> list[Route]:
 
 
 @pytest.fixture
-def catalogue(catalogue_factory: CatalogueFactory) -> Catalogue:
-    opened = catalogue_factory(facet_size=20)
-    fill(opened)
-    return opened
+def catalogue(each_setup_catalogue: Catalogue) -> Catalogue:
+    return each_setup_catalogue
 
 
 @pytest.fixture

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import AsyncIterator
 
 import lxml.etree
 import pytest
 
 from search_app.app import make_app
 from search_app.oai import tokens
-from tests.conftest import CatalogueFactory
 from tests.search_app.accounts_http import Site, csrf_of, post_form
 from tests.search_app.oai.conftest import wait_for_datestamps
-from tests.search_app.search_app_catalogue import fill
 from unicat.catalogue import Catalogue
 from unicat.oai_protocol import OAI_NS
 
@@ -26,17 +23,8 @@ NUL = "%00"
 
 
 @pytest.fixture
-def catalogue(catalogue_factory: CatalogueFactory) -> Catalogue:
-    opened = catalogue_factory(facet_size=20)
-    fill(opened)
-    return opened
-
-
-@pytest.fixture
-async def site(catalogue: Catalogue) -> AsyncIterator[Site]:
-    served = await Site(make_app(catalogue, catalogue.index.settings)).start()
-    yield served
-    await served.close()
+def catalogue(each_setup_catalogue: Catalogue) -> Catalogue:
+    return each_setup_catalogue
 
 
 async def test_a_nul_in_an_address_names_nothing_and_a_search_for_one_is_an_odd_search(

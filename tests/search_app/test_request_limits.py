@@ -11,12 +11,8 @@ import socket
 import time
 from pathlib import Path
 
-import pytest
-
 from search_app.request_limits import RETRY_AFTER_SECONDS
-from tests.search_app.search_app_catalogue import catalogue_settings, fill
 from tests.support.serve_process import ServeProcess
-from unicat_cli.wiring import open_catalogue
 
 FORM = b"operation=explain&version=2.0"
 """An SRU request as a form (SRU's POST binding): /sru reads its body."""
@@ -49,14 +45,6 @@ def _get(port: int, path: str) -> http.client.HTTPResponse:
     response.read()
     connection.close()
     return response
-
-
-@pytest.fixture
-def catalogue_url(tmp_path: Path) -> str:
-    settings = catalogue_settings(tmp_path)
-    with open_catalogue(settings) as catalogue:
-        fill(catalogue)
-    return settings.engine_url
 
 
 def test_a_body_trickled_past_the_body_timeout_is_answered_408_and_its_connection_closed(

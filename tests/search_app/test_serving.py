@@ -22,9 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.search_app.search_app_catalogue import catalogue_settings, fill
 from tests.support.serve_process import ServeProcess
-from unicat_cli.wiring import open_catalogue
 
 HALF_A_REQUEST = b"GET /search?q=pride HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow"
 """A request line and headers without the blank line that ends them: the server waits for the rest."""
@@ -32,14 +30,6 @@ HALF_A_REQUEST = b"GET /search?q=pride HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent
 A_REQUEST = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 ANSWER_SECONDS = 1.0
 """What the issue asks of a normal client's answers while the slow ones are held."""
-
-
-@pytest.fixture
-def catalogue_url(tmp_path: Path) -> str:
-    settings = catalogue_settings(tmp_path)
-    with open_catalogue(settings) as catalogue:
-        fill(catalogue)
-    return settings.engine_url
 
 
 def _answer_seconds(port: int, path: str) -> tuple[int, float]:

@@ -11,7 +11,7 @@ test; the 403 for another reader's private list is the brief's.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -59,13 +59,6 @@ def catalogue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalo
         ) as opened:
             fill(opened)
             yield opened
-
-
-@pytest.fixture
-async def site(catalogue: Catalogue) -> AsyncIterator[Site]:
-    served = await Site(make_app(catalogue, catalogue.index.settings)).start()
-    yield served
-    await served.close()
 
 
 def at(second: int) -> str:

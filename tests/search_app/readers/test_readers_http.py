@@ -8,16 +8,14 @@ posts: who wrote what, which stars, which tags.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import lxml.html
 import pytest
 
 from search_app.app import make_app
-from tests.conftest import CatalogueFactory
 from tests.search_app.accounts_http import Site, csrf_of, post_form
-from tests.search_app.search_app_catalogue import RECORDS, REDIRECTS, fill
+from tests.search_app.search_app_catalogue import RECORDS, REDIRECTS
 from unicat.catalogue import Catalogue
 from unicat.union_generation import write_union_generation
 
@@ -25,17 +23,8 @@ HOSTILE = '<script>alert("owned")</script> & <b>bold</b>'
 
 
 @pytest.fixture
-def catalogue(catalogue_factory: CatalogueFactory) -> Catalogue:
-    opened = catalogue_factory(facet_size=20)
-    fill(opened)
-    return opened
-
-
-@pytest.fixture
-async def site(catalogue: Catalogue) -> AsyncIterator[Site]:
-    served = await Site(make_app(catalogue, catalogue.index.settings)).start()
-    yield served
-    await served.close()
+def catalogue(each_setup_catalogue: Catalogue) -> Catalogue:
+    return each_setup_catalogue
 
 
 def comment_ids(html: str) -> list[int]:
