@@ -64,7 +64,9 @@ class _Tally:
     def checkpoint(self, run: HarvestRun, token: str | None) -> HarvestCheckpoint:
         return HarvestCheckpoint(run.id, token, self.pages, self.records, self.deleted, self.quarantined)
 
-    def progress(self, source: str, done: bool = False, error: str | None = None) -> HarvestProgress:
+    def progress(
+        self, source: str, done: bool = False, error: str | None = None, stopped: bool = False
+    ) -> HarvestProgress:
         return HarvestProgress(
             source,
             self.pages,
@@ -75,6 +77,7 @@ class _Tally:
             time.monotonic() - self.started,
             done,
             error,
+            stopped,
         )
 
     def report(
@@ -262,7 +265,7 @@ class _Run:
         """The run's report, after telling the progress display that this source is done."""
         self.client.close()
         if self.on_progress is not None:
-            self.on_progress(self.tally.progress(self.source.code, done=True, error=error))
+            self.on_progress(self.tally.progress(self.source.code, done=True, error=error, stopped=stopped))
         return self.tally.report(self.source.code, self.client.requests, error, stopped)
 
     def retire_vanished(self, run: HarvestRun) -> None:

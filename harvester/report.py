@@ -21,7 +21,8 @@ class HarvestProgress:
     expected: int | None
     seconds: float
     done: bool = False
-    error: str | None = None  # why the run failed, once done
+    error: str | None = None  # why the run failed or stopped, once done
+    stopped: bool = False  # past harvest_run_time_limit: the next harvest resumes it
 
 
 ProgressCallback = Callable[[HarvestProgress], None]

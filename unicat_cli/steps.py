@@ -48,7 +48,10 @@ def harvest_step(
     board = ProgressBoard()
 
     def show(progress: HarvestProgress) -> None:
-        state = ("failed" if progress.error else "done") if progress.done else "harvesting"
+        if not progress.done:
+            state = "harvesting"
+        else:
+            state = "stopped" if progress.stopped else "failed" if progress.error else "done"
         board.update(
             progress.source,
             f"{progress.source:<12} {state:<10} {bar(progress.records, progress.expected)} "

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from harvester import harvest_source
+from harvester import HarvestProgress, harvest_source
 from tests.harvester.conftest import PAGE
 from tests.harvester.processes import Finished, run_measured
 from tests.support.hostile_oai import IDENTIFIERS, HostileServer
@@ -151,8 +151,11 @@ def test_a_run_past_its_time_limit_stops_and_the_next_resumes_from_its_checkpoin
 ) -> None:
     provider.inject(Fault("slow", delay=0.4, times=999))
     source = Source(code="AUSA", name="Austen", oai_url=provider.url)
-    first = harvest_source(catalogue.records, source, settings.replace(harvest_run_time_limit=0.5))
+    shown: list[HarvestProgress] = []
+    limited = settings.replace(harvest_run_time_limit=0.5)
+    first = harvest_source(catalogue.records, source, limited, on_progress=shown.append)
     assert first.status == "stopped"
+    assert shown[-1].done and shown[-1].stopped and shown[-1].error == first.error  # not told as failed
     assert first.error is not None and "harvest_run_time_limit (0.5 s)" in first.error
     run = catalogue.records.unfinished_harvest("AUSA")
     assert run is not None and run.error == first.error and run.resumption_token is not None
