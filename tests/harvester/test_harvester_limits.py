@@ -22,6 +22,7 @@ from tests.support.oai_faults import Fault, FaultyProvider
 from unicat.catalogue import Catalogue
 from unicat.model import Source
 from unicat.settings import Settings
+from unicat.status import catalogue_status, format_status
 from unicat_cli.wiring import open_catalogue
 
 MiB = 1024 * 1024
@@ -151,6 +152,7 @@ def test_a_run_past_its_time_limit_stops_and_the_next_resumes_from_its_checkpoin
 ) -> None:
     provider.inject(Fault("slow", delay=0.4, times=999))
     source = Source(code="AUSA", name="Austen", oai_url=provider.url)
+    catalogue.records.save_source(source)
     shown: list[HarvestProgress] = []
     limited = settings.replace(harvest_run_time_limit=0.5)
     first = harvest_source(catalogue.records, source, limited, on_progress=shown.append)
@@ -160,6 +162,9 @@ def test_a_run_past_its_time_limit_stops_and_the_next_resumes_from_its_checkpoin
     run = catalogue.records.unfinished_harvest("AUSA")
     assert run is not None and run.error == first.error and run.resumption_token is not None
     assert 0 < run.pages < -(-len(expected_ids) // PAGE)
+    # `unicat status` tells why the run still "running" is not moving.
+    printed = format_status(catalogue_status(catalogue, ["AUSA"]))
+    assert "AUSA: running since" in printed and "harvest_run_time_limit (0.5 s)" in printed
     asked = len(provider.lists())
     second = harvest_source(catalogue.records, source, settings)
     assert second.status == "ok"
