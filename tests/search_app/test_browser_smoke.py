@@ -84,7 +84,8 @@ def test_a_reader_finds_where_a_book_is_held(browser: Browser, site: str, tmp_pa
     icon = browser.execute("return document.querySelector('link[rel=icon]').href;")
     assert icon == site + "/static/favicon.svg"
     with urllib.request.urlopen(icon, timeout=10) as answer:
-        assert answer.headers["Content-Type"] == "image/svg+xml" and answer.read().startswith(b"<svg")
+        assert answer.headers.get_content_type() == "image/svg+xml" and answer.read().startswith(b"<svg")
+        assert answer.headers.get_content_charset() == "utf-8"  # every textual answer names its charset
     # The one cookie an anonymous reader gets is the forms' CSRF token: HttpOnly (no script reads
     # it), Secure, SameSite=Strict, gone when the browser closes. The browser started with none.
     [csrf] = browser.cookies()
