@@ -46,8 +46,10 @@ def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, proxies: Se
 def _client(request: web.Request) -> str:
     peer = request.remote or "unknown"
     proxies = trusted_networks(request.app[SETTINGS].trusted_proxies)
+    if not proxies:
+        return peer  # nobody's headers are believed: no need to read them
     nearest = _address(peer)
-    if not proxies or nearest is None or not _trusted(nearest, proxies):
+    if nearest is None or not _trusted(nearest, proxies):
         return peer
     forwarded = ",".join(request.headers.getall(hdrs.X_FORWARDED_FOR, [])).split(",")
     for hop in reversed(forwarded):
@@ -60,10 +62,10 @@ def _client(request: web.Request) -> str:
     return str(nearest)
 
 
-def client_address(request: web.Request) -> str:
-    """The client's address as limits count it: the peer's, or the one the trusted proxies in front
-    of it forwarded; an IPv6 address as its /64 network."""
-    address = _client(request)
+@functools.lru_cache(maxsize=4096)
+def _as_counted(address: str) -> str:
+    """An address as limits count it: an IPv6 one as its /64 network (the same few clients come back:
+    cached, since parsing an address costs more than the rest of a post's limits)."""
     parsed = _address(address)
     if isinstance(parsed, ipaddress.IPv6Address):
         if parsed.ipv4_mapped is not None:
@@ -72,14 +74,22 @@ def client_address(request: web.Request) -> str:
     return address
 
 
+def client_address(request: web.Request) -> str:
+    """The client's address as limits count it: the peer's, or the one the trusted proxies in front
+    of it forwarded; an IPv6 address as its /64 network."""
+    return _as_counted(_client(request))
+
+
 def served_over_https(request: web.Request) -> bool:
     """Whether the client reached the site over HTTPS: this connection's TLS, or, from a trusted proxy
     (which ends TLS itself), the scheme it forwards in ``X-Forwarded-Proto`` (its own entry: the last)."""
     if request.secure:
         return True
     proxies = trusted_networks(request.app[SETTINGS].trusted_proxies)
+    if not proxies:
+        return False
     peer = _address(request.remote or "")
-    if not proxies or peer is None or not _trusted(peer, proxies):
+    if peer is None or not _trusted(peer, proxies):
         return False
     forwarded = ",".join(request.headers.getall(hdrs.X_FORWARDED_PROTO, [])).split(",")
     return forwarded[-1].strip().lower() == "https"
