@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from harvester.datestamps import from_argument, granularity, response_date
 from harvester.hosts import HostGates
 from harvester.pages import PageEnd, read_page
-from harvester.records import convert_record
+from harvester.records import convert_record, oversized_record
 from harvester.report import HarvestProgress, HarvestReport, ProgressCallback
 from harvester.transport import OAIClient
 from unicat.clock import parse_time
@@ -27,7 +27,7 @@ from unicat.errors import HarvestError
 from unicat.model import INTAKE_STAGES, HarvestCheckpoint, HarvestRun, QuarantineEntry, Source, SourceRecord
 from unicat.oai_protocol import OaiError
 from unicat.ports.records import HarvestMode, RecordStore
-from unicat.settings import Settings
+from unicat.settings import Settings, parse_record_cap
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,10 @@ VANISH_FLOOR = 10
 CLOCK_SKEW_WARNING = 300.0
 
 Item = SourceRecord | QuarantineEntry
+
+
+class _OutOfTime(Exception):
+    """The run went past ``harvest_run_time_limit``: it stops between two pages, to be resumed."""
 
 
 @dataclass(slots=True)
@@ -60,7 +64,9 @@ class _Tally:
     def checkpoint(self, run: HarvestRun, token: str | None) -> HarvestCheckpoint:
         return HarvestCheckpoint(run.id, token, self.pages, self.records, self.deleted, self.quarantined)
 
-    def progress(self, source: str, done: bool = False, error: str | None = None) -> HarvestProgress:
+    def progress(
+        self, source: str, done: bool = False, error: str | None = None, stopped: bool = False
+    ) -> HarvestProgress:
         return HarvestProgress(
             source,
             self.pages,
@@ -71,12 +77,15 @@ class _Tally:
             time.monotonic() - self.started,
             done,
             error,
+            stopped,
         )
 
-    def report(self, source: str, requests: int, error: str | None = None) -> HarvestReport:
+    def report(
+        self, source: str, requests: int, error: str | None = None, stopped: bool = False
+    ) -> HarvestReport:
         return HarvestReport(
             source=source,
-            status="failed" if error else "ok",
+            status="stopped" if stopped else "failed" if error else "ok",
             pages=self.pages,
             records=self.records,
             deleted=self.deleted,
@@ -119,7 +128,8 @@ class _Run:
         self.client = client
         self.on_progress = on_progress
         self.tally = _Tally()
-        self.convert = functools.partial(convert_record, source.code)
+        self.convert = functools.partial(convert_record, source.code, limits=settings.content_limits)
+        self.refuse = functools.partial(oversized_record, source.code, parse_record_cap(settings))
         # A record delivered readable leaves the intake quarantine (a delete per record and stage, so
         # only asked for when the source has such entries, or this run adds some).
         counts = store.quarantine_counts()
@@ -161,6 +171,8 @@ class _Run:
             lambda items: self._write(items, lambda: previous, count),
             self.settings.harvest_batch_records,
             on_attempt=count.reset,
+            record_cap=parse_record_cap(self.settings),
+            refuse=self.refuse,
         )
 
         def page_done() -> HarvestCheckpoint:
@@ -190,6 +202,7 @@ class _Run:
         seen: set[str] = set() if token is None else {token}
         empty = 0
         while True:
+            self._check_time(token)
             request = {"resumptionToken": token} if token is not None else dict(arguments)
             try:
                 end = self.page(run, request, token)
@@ -236,11 +249,24 @@ class _Run:
             seen.add(next_token)
             token = next_token
 
-    def finish(self, error: str | None = None) -> HarvestReport:
+    def _check_time(self, token: str | None) -> None:
+        """Stop before the next page once the run has taken ``harvest_run_time_limit``; every page so
+        far is stored with its checkpoint, so the next harvest goes on from ``token``."""
+        limit = self.settings.harvest_run_time_limit
+        if token is None or time.monotonic() - self.tally.started <= limit:
+            return
+        raise _OutOfTime(
+            f"stopped after harvest_run_time_limit ({limit:g} s) with {self.tally.pages:,} pages stored; "
+            "the next harvest resumes from its checkpoint (raise harvest_run_time_limit to harvest "
+            "this source in one go)"
+        )
+
+    def finish(self, error: str | None = None, stopped: bool = False) -> HarvestReport:
         """The run's report, after telling the progress display that this source is done."""
+        self.client.close()
         if self.on_progress is not None:
-            self.on_progress(self.tally.progress(self.source.code, done=True, error=error))
-        return self.tally.report(self.source.code, self.client.requests, error)
+            self.on_progress(self.tally.progress(self.source.code, done=True, error=error, stopped=stopped))
+        return self.tally.report(self.source.code, self.client.requests, error, stopped)
 
     def retire_vanished(self, run: HarvestRun) -> None:
         """After a whole full list: mark deleted what the library no longer has, unless so much
@@ -324,6 +350,10 @@ def harvest_source(
         logger.error("harvest failed source=%s run=%d: %s", source.code, run.id, exc)
         store.finish_harvest(run.id, "failed", str(exc))
         return worker.finish(str(exc))
+    except _OutOfTime as stop:
+        logger.warning("harvest stopped source=%s run=%d: %s", source.code, run.id, stop)
+        store.pause_harvest(run.id, str(stop))
+        return worker.finish(str(stop), stopped=True)
     store.finish_harvest(run.id, "ok")
     report = worker.finish()
     logger.info("harvest ok source=%s run=%d %s", source.code, run.id, report.to_json())

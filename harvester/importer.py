@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from harvester.splitting import Garbage, RawRecord, sniff, split_iso2709, split_marcxml
-from unicat.model import INTAKE_STAGES, HarvestCheckpoint, QuarantineEntry, Source, SourceRecord
+from unicat.content_limits import DEFAULT_LIMITS, ContentLimits
+from unicat.model import INTAKE_STAGES, HarvestCheckpoint, Source, SourceRecord
 from unicat.ports.records import RecordStore
 
 logger = logging.getLogger(__name__)
@@ -58,12 +59,13 @@ def import_files(
     paths: Sequence[Path],
     *,
     on_progress: ImportProgress | None = None,
+    limits: ContentLimits = DEFAULT_LIMITS,
 ) -> ImportReport:
     """Store every record of ``paths`` under ``source``, in pages, within one "import" run.
 
     Every file is sniffed before anything is stored, so an unknown format fails fast with a
-    :class:`~unicat.errors.UnicatError`. Bytes that cannot be cut into a record are quarantined
-    (stage "import") and the import goes on.
+    :class:`~unicat.errors.UnicatError`. Bytes that cannot be cut into a record, and records over the
+    content ``limits``, are quarantined (stage "import", bounded by the limits) and the import goes on.
 
     Importing is also how a librarian brings back a record they fixed: a record stored readable
     leaves the quarantine of the intake stages (an earlier import or harvest of it), and entries an
@@ -94,7 +96,7 @@ def import_files(
 
     for path, file_format in zip(paths, formats, strict=True):
         earlier = _positional_entries(store, source.code, path.name) if releasing else set()
-        for index, item in enumerate(_split(path, file_format)):
+        for index, item in enumerate(_split(path, file_format, limits)):
             local_id = item.control_number
             if local_id is None or local_id in used_ids:
                 local_id = f"{path.name}:{index}"
@@ -102,8 +104,9 @@ def import_files(
             used_ids.add(local_id)
             if isinstance(item, Garbage):
                 quarantined += 1
-                entry = QuarantineEntry(source.code, local_id, "import", item.reason, item.raw)
-                store.add_quarantine([entry])
+                store.add_quarantine(
+                    [limits.quarantine(source.code, local_id, "import", item.reason, item.raw)]
+                )
                 logger.warning("import quarantined source=%s file=%s: %s", source.code, path, item.reason)
                 continue
             page.append(SourceRecord(source.code, local_id, item.raw, item.syntax))
@@ -135,7 +138,10 @@ def _positional_entries(store: RecordStore, source: str, file_name: str) -> set[
     return found
 
 
-def _split(path: Path, file_format: str) -> Iterator[RawRecord | Garbage]:
-    if file_format == "iso2709":
-        return split_iso2709(path.read_bytes())
-    return split_marcxml(path)
+def _split(path: Path, file_format: str, limits: ContentLimits) -> Iterator[RawRecord | Garbage]:
+    if file_format == "marcxml":
+        yield from split_marcxml(path, limits=limits)
+        return
+    for item in split_iso2709(path.read_bytes()):
+        reason = limits.check_iso2709(item.raw) if isinstance(item, RawRecord) else None
+        yield item if reason is None else Garbage(item.raw, reason, item.control_number)

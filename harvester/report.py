@@ -21,7 +21,8 @@ class HarvestProgress:
     expected: int | None
     seconds: float
     done: bool = False
-    error: str | None = None  # why the run failed, once done
+    error: str | None = None  # why the run failed or stopped, once done
+    stopped: bool = False  # past harvest_run_time_limit: the next harvest resumes it
 
 
 ProgressCallback = Callable[[HarvestProgress], None]
@@ -33,10 +34,11 @@ class HarvestReport:
     """The outcome of harvesting one source; counts cover the whole run, including a resumed part.
 
     ``vanished`` counts records a full harvest no longer saw, now marked deleted; ``restarts`` how
-    often an expired resumption token made the list start again from its ``from``."""
+    often an expired resumption token made the list start again from its ``from``. ``stopped``: the
+    run went past ``harvest_run_time_limit`` and stays unfinished, to be resumed (``error`` says so)."""
 
     source: str
-    status: Literal["ok", "failed"]
+    status: Literal["ok", "failed", "stopped"]
     pages: int = 0
     records: int = 0
     deleted: int = 0

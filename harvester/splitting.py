@@ -7,6 +7,8 @@ tail, bytes between records) comes back as :class:`Garbage`.
 
 from __future__ import annotations
 
+import mmap
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +16,9 @@ from typing import Literal
 
 from lxml import etree
 
+from harvester.limits import check_xml_record
 from harvester.namespaces import marc
+from unicat.content_limits import DEFAULT_LIMITS, ContentLimits
 from unicat.errors import UnicatError
 from unicat.model import RecordSyntax
 from unicat.oai_protocol import MARC_NS
@@ -26,6 +30,9 @@ FIELD_TERMINATOR = 0x1E
 _LEADER_LENGTH = 24
 _DIRECTORY_ENTRY = 12
 _SNIFF_BYTES = 512
+# MARCXML is fed to the parser in pieces of this size, so a file is never read whole.
+_XML_CHUNK = 1 << 20
+_RECORD_END_TAG = re.compile(rb"</(?:[^\s<>/:]+:)?record\s*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,29 +119,87 @@ def control_number_iso2709(record: bytes) -> str | None:
     return None
 
 
-def split_marcxml(path: Path) -> Iterator[RawRecord | Garbage]:
+def split_marcxml(path: Path, *, limits: ContentLimits = DEFAULT_LIMITS) -> Iterator[RawRecord | Garbage]:
     """``<record>`` elements of a MARCXML file, namespaced or not, streamed with lxml.
 
-    A file whose XML breaks part way yields the records before the break, then one :class:`Garbage`
-    holding the whole file (its reader cannot be cut further) with the parser's message.
+    A file whose XML breaks part way yields every record that ended before the break, then one
+    :class:`Garbage` holding the bytes from the end of the last of them (the parser cannot go on
+    past a break, and guessing where the next record starts could cut one in two) with the parser's
+    message. ``huge_tree`` lets a record with a very large value be read to its end and refused by
+    the content limits, rather than break the file there; the file is the librarian's own. A record
+    over the ``limits`` comes back as :class:`Garbage` too, named after its 001.
     """
     wanted = {marc("record"), "record"}
     root_tag: str | None = None
-    try:
-        for event, element in etree.iterparse(
-            str(path), events=("start", "end"), huge_tree=True, resolve_entities=False, no_network=True
-        ):
+    parser = etree.XMLPullParser(
+        events=("start", "end"), huge_tree=True, resolve_entities=False, no_network=True
+    )
+    yielded = 0
+
+    def records() -> Iterator[RawRecord | Garbage]:
+        nonlocal root_tag, yielded
+        for event, element in parser.read_events():
             if event == "start":
                 if root_tag is None:
                     root_tag = _check_root(path, etree.QName(element).text)
                 continue
             if element.tag in wanted and (element.tag != "record" or root_tag in ("collection", "record")):
-                yield RawRecord(
-                    etree.tostring(element, encoding="utf-8"), "marcxml", _control_number_xml(element)
-                )
+                raw = etree.tostring(element, encoding="utf-8")
+                control_number = _control_number_xml(element)
+                if (reason := check_xml_record(limits, element, raw)) is not None:
+                    yield Garbage(raw, reason, control_number)
+                else:
+                    yield RawRecord(raw, "marcxml", control_number)
+                yielded += 1
                 element.clear(keep_tail=True)
+
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(_XML_CHUNK):
+                try:
+                    parser.feed(chunk)
+                except etree.XMLSyntaxError:
+                    # Records the parser completed before a break in this piece are queued: keep them.
+                    yield from records()
+                    raise
+                yield from records()
+        try:
+            parser.close()
+        except etree.XMLSyntaxError:
+            # What ``close`` reports after a file that ends inside a record is the parser closing the
+            # elements left open: those records are cut short, never yielded.
+            parser.read_events()
+            raise
+        yield from records()
     except etree.XMLSyntaxError as exc:
-        yield Garbage(path.read_bytes(), f"{path.name}: XML error, nothing after it could be read: {exc}")
+        start = _end_of_records(path, yielded)
+        with path.open("rb") as handle:
+            handle.seek(start)
+            rest = handle.read()
+        reason = (
+            f"{path.name}: XML error after {yielded:,} records, {len(rest):,} bytes from byte {start:,} "
+            f"could not be read (fix the file and import it again): {exc}"
+        )
+        yield Garbage(rest, reason)
+
+
+def _end_of_records(path: Path, count: int) -> int:
+    """Where the ``count``-th ``</record>`` end tag (any prefix) ends in ``path``: the start of what the
+    parser could not read after ``count`` records.
+
+    Any other end tag named ``record`` (an OAI-PMH wrapper's, one in a comment) only moves this
+    earlier, so the bytes kept for the quarantine may repeat the end of a stored record but never
+    miss a byte that was not stored.
+    """
+    if count == 0 or path.stat().st_size == 0:
+        return 0
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        end = 0
+        for found, match in enumerate(_RECORD_END_TAG.finditer(data), start=1):
+            end = match.end()
+            if found == count:
+                break
+        return end
 
 
 def _root_tag(path: Path) -> str:

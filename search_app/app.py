@@ -22,8 +22,12 @@ from search_app.labels import DEFAULT_FACETS_FILE, load_labels
 from search_app.librarians import harvests, merges, moderation_desk, overlap, quarantine
 from search_app.librarians.reindex import REINDEXER, Reindexer, ReindexJob, reindexer_context
 from search_app.links import api_list_url, api_record_url, list_url, merge_desk_url, record_url
-from search_app.readers import accounts, contributions, reading_lists
+from search_app.nul_guard import nul_guard
+from search_app.outbox import outbox_context
+from search_app.readers import accounts, contributions, reading_lists, registration
 from search_app.render import STATIC_DIR, make_environment
+from search_app.request_limits import RequestLimits
+from search_app.security_headers import add_security_headers
 from search_app.sources import DEFAULT_TTL, SourceDirectory
 from search_app.state import (
     ACCOUNTS,
@@ -70,7 +74,11 @@ def make_app(
     """The search application over ``catalogue``; ``facets_file`` holds the facet order and value labels;
     ``reindex`` is what the librarians' "apply now" runs in the background (none: they wait for the
     next ``unicat index``)."""
-    app = web.Application(middlewares=[server_timing, error_middleware, session_middleware])
+    # The request limits come before the session's lookup, so that a refused request costs nothing more.
+    limits = RequestLimits(settings).middleware
+    middlewares = [server_timing, error_middleware, limits, nul_guard, session_middleware]
+    app = web.Application(middlewares=middlewares)
+    app.on_response_prepare.append(add_security_headers)
     app[REINDEXER] = Reindexer(app, reindex)
     labels = load_labels(facets_file)
     templates = make_environment()
@@ -93,6 +101,7 @@ def make_app(
     app[LIMITS] = Limits.from_settings(settings)
     app.cleanup_ctx.append(_engine_threads)
     app.cleanup_ctx.append(reindexer_context)
+    app.cleanup_ctx.append(outbox_context)
     app.router.add_get("/", pages.home, name="home")
     app.router.add_get("/search", pages.search, name="search")
     app.router.add_get("/record/{id}", pages.record, name="record")
@@ -105,6 +114,7 @@ def make_app(
     app.router.add_get("/api/quarantine", quarantine.api_quarantine, name="api_quarantine")
     app.router.add_get("/api/openapi.json", api.api_openapi, name="api_openapi")
     accounts.add_routes(app)
+    registration.add_routes(app)
     reading_lists.add_routes(app)
     contributions.add_routes(app)
     moderation_desk.add_routes(app)
@@ -114,15 +124,3 @@ def make_app(
     oai.add_routes(app, oai.OaiRepository(catalogue.feed, oai.FORMATS, settings, sample_id="u6lqsbyb5cmra"))
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
-
-
-async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Start serving ``app`` on ``host:port`` in the running loop; ``await runner.cleanup()`` stops it.
-
-    Returns at once, so the caller can start other servers (the demo's OAI endpoints) on the same loop.
-    """
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    return runner

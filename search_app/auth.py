@@ -11,7 +11,8 @@ One middleware does all three, so no route can forget them:
   too: nobody can sign a browser into an account of theirs). ``/oai`` and ``/sru`` are exempt: their
   POSTs are read-only protocol requests from harvesters, which have no page to take a token from.
 - **Roles.** Every page under ``/librarians`` needs the librarian or admin role: a patron gets 403,
-  someone not signed in is sent to sign in first.
+  someone not signed in is sent to sign in first. The JSON of those pages under ``/api`` (overlap,
+  moderation) asks :func:`require_staff` itself: 403 for anyone else.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
+from search_app.addresses import client_address
+from search_app.form_body import posted_form
 from search_app.ratelimit import RateLimiter, check
+from search_app.signin_throttle import SigninThrottle
 from search_app.state import ACCOUNTS, SETTINGS, in_thread
 from unicat.accounts import SESSION_DAYS, Session, User, token_hash
 from unicat.clock import parse_time
@@ -44,6 +49,7 @@ _NO_VIEWER = ("/static/", "/healthz")
 _PROTOCOL_PATHS = ("/oai", "/sru")
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _MAX_TOKEN = 128
+_MAX_TOKENS = 3  # session cookies looked up per request, at most
 CSRF_MESSAGE = "this form has expired or was sent from another site's page: reload the page and send it again"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -77,17 +83,18 @@ VIEWER = web.RequestKey("viewer", Viewer)
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """The app's rate limiters (search_app/ratelimit.py), sized from the settings."""
+    """The app's rate limits (search_app/ratelimit.py) and sign-in throttling
+    (search_app/signin_throttle.py), sized from the settings."""
 
-    signin_account: RateLimiter
-    signin_address: RateLimiter
+    signin: SigninThrottle
+    register_address: RateLimiter
     post_account: RateLimiter
     post_address: RateLimiter
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
         return cls(
-            RateLimiter(settings.signin_limit_account, settings.signin_window),
+            SigninThrottle.from_settings(settings),
             RateLimiter(settings.signin_limit_address, settings.signin_window),
             RateLimiter(settings.post_limit_account, settings.post_window),
             RateLimiter(settings.post_limit_address, settings.post_window),
@@ -106,15 +113,10 @@ def viewer(request: web.Request) -> Viewer:
     return found
 
 
-def client_address(request: web.Request) -> str:
-    """The address rate limits count by: the peer's (put Unicat behind a proxy that keeps it, or
-    limits count the proxy as one client)."""
-    return request.remote or "unknown"
-
-
 def check_post_rate(request: web.Request, seen: Viewer, what: str) -> None:
     """Raise :class:`~search_app.ratelimit.RateLimited` if the reader or their address has posted
-    (comments, reports, new lists: one budget) as much as the window allows."""
+    (comments and their edits, reports, ratings, tags, lists and what is put on them: one budget)
+    as much as the window allows."""
     limits = request.app[LIMITS]
     check(what, (limits.post_account, seen.user_id), (limits.post_address, client_address(request)))
 
@@ -126,22 +128,22 @@ def count_post(request: web.Request, seen: Viewer) -> None:
     limits.post_address.record(client_address(request))
 
 
+def _session_attributes(settings: Settings) -> dict[str, Any]:
+    """The session cookie's attributes, the same when it is set and when it is cleared: a browser
+    replaces or deletes a cookie only when name, path and domain all match (RFC 6265bis 5.7)."""
+    return {"path": "/", "httponly": True, "secure": settings.cookie_secure, "samesite": "Lax"}
+
+
 def session_cookie(response: web.StreamResponse, token: str, settings: Settings) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=SESSION_DAYS * 86_400,
-        path="/",
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="Lax",
-    )
+    response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_DAYS * 86_400, **_session_attributes(settings))
     response.del_cookie(CSRF_COOKIE, path="/")
 
 
 def clear_session_cookie(response: web.StreamResponse, settings: Settings) -> None:
-    secure = settings.cookie_secure
-    response.del_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="Lax")
+    """Tell the browser to forget its session cookie, unless the response sets a new one: a response
+    holds one Set-Cookie per name, so clearing after setting would sign the reader out again."""
+    if SESSION_COOKIE not in response.cookies:
+        response.del_cookie(SESSION_COOKIE, **_session_attributes(settings))
 
 
 def _csrf_cookie(response: web.StreamResponse, token: str, settings: Settings) -> None:
@@ -150,19 +152,31 @@ def _csrf_cookie(response: web.StreamResponse, token: str, settings: Settings) -
     )
 
 
+def _session_tokens(request: web.Request) -> list[str]:
+    """Every session token the request carries, in order. A browser sends two cookies of one name
+    when another site of the domain set one (cookie tossing) or an old one lingers at another path;
+    ``request.cookies`` keeps only the last, which may be the wrong one."""
+    tokens: list[str] = []
+    for header in request.headers.getall(hdrs.COOKIE, []):
+        for pair in header.split(";"):
+            name, _, value = pair.strip().partition("=")
+            if name == SESSION_COOKIE and 0 < len(value) <= _MAX_TOKEN and len(tokens) < _MAX_TOKENS:
+                tokens.append(value)
+    return tokens
+
+
 async def _signed_in(request: web.Request) -> Viewer | None:
-    token = request.cookies.get(SESSION_COOKIE, "")
-    if not token or len(token) > _MAX_TOKEN:
-        return None
+    """The viewer of the first valid session among the request's session cookies, if any."""
     app = request.app
-    found = await in_thread(app, app[ACCOUNTS].session_user, token_hash(token))
-    if found is None:
-        return None
-    session, user = found
-    expires = parse_time(session.expires)
-    if expires is None or expires <= datetime.now(UTC):
-        return None
-    return Viewer(user, session, session.csrf)
+    for token in _session_tokens(request):
+        found = await in_thread(app, app[ACCOUNTS].session_user, token_hash(token))
+        if found is None:
+            continue
+        session, user = found
+        expires = parse_time(session.expires)
+        if expires is not None and expires > datetime.now(UTC):
+            return Viewer(user, session, session.csrf)
+    return None
 
 
 async def _posted_token(request: web.Request) -> str:
@@ -170,7 +184,7 @@ async def _posted_token(request: web.Request) -> str:
     if header is not None:
         return header
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()  # aiohttp keeps it: the handler reads the same form
+        form = await posted_form(request)  # aiohttp keeps it: the handler reads the same form
         value = form.get(CSRF_FIELD)
         return value if isinstance(value, str) else ""
     return ""
@@ -213,6 +227,16 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     if stale_cookie:
         clear_session_cookie(response, settings)
     return response
+
+
+def require_staff(request: web.Request, what: str) -> Viewer:
+    """The viewer, who must be a librarian or an admin (403 otherwise, signed in or not): for the
+    JSON under ``/api`` that librarians' pages show, which the door of ``/librarians`` does not
+    guard; ``what`` names it in the refusal."""
+    found = viewer(request)
+    if not found.is_staff:
+        raise web.HTTPForbidden(reason=f"{what} is for librarians: sign in with a librarian's account")
+    return found
 
 
 def require_signed_in(request: web.Request) -> Viewer:

@@ -1,7 +1,8 @@
 """One error middleware: every failure becomes a helpful page (or JSON under ``/api``), never a bare 500.
 
 Bad input is the user's to fix (400 with the parameter and what to do), a missing record is a 404,
-an overloaded or unreachable engine is a 503 the user can retry, and only a bug is a 500, with its
+an overloaded or unreachable engine, or an app already answering all the requests it takes, is a 503
+the user can retry, a body that does not arrive in time a 408, and only a bug is a 500, with its
 traceback in the log and nothing internal in the response.
 """
 
@@ -14,6 +15,7 @@ from aiohttp import web
 
 from search_app.ratelimit import RateLimited
 from search_app.render import render
+from search_app.request_limits import BodyReadTimeout, Overloaded
 from unicat.errors import BadParameter, EngineUnavailable, ItemNotFound, QueryTimeout
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,7 @@ TITLES = {
     403: "Not allowed",
     404: "Not found",
     405: "Method not allowed",
+    408: "The request took too long to arrive",
     429: "Too many attempts",
     500: "Something went wrong",
     503: "The catalogue is busy",
@@ -81,6 +84,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     except ItemNotFound as exc:
         return error_response(request, 404, str(exc))
+    except Overloaded as exc:
+        response = error_response(request, 503, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except BodyReadTimeout as exc:
+        response = error_response(request, 408, str(exc))
+        response.force_close()  # the rest of the body may still be coming: not another request
+        return response
     except QueryTimeout:
         return error_response(request, 503, TIMEOUT_MESSAGE)
     except EngineUnavailable as exc:

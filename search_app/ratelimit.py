@@ -1,10 +1,10 @@
-"""Rate limits: at most ``limit`` events per key in any ``window`` seconds (a sliding window).
+"""Rate limits: at most ``limit`` events per key in any ``window`` seconds (a sliding window), or a
+backoff that doubles the wait after each event past a free number.
 
-Sign-in attempts and posts (comments, reports) are limited per account and per client address, so
-neither guessing one reader's password from many addresses nor flooding from one address with many
-accounts gets far. The counts live in the web process's memory: they are lost on restart, and each
-process of a multi-process deployment counts on its own (a limit of N becomes N per process), which
-is what a limit against abuse needs; nothing else depends on them.
+Posts (comments, reports) are limited per account and per client address; sign-in attempts are
+slowed down (search_app/signin_throttle.py says how). The counts live in the web process's memory:
+they are lost on restart, and each process of a multi-process deployment counts on its own (a limit
+of N becomes N per process), which is what a limit against abuse needs; nothing else depends on them.
 """
 
 from __future__ import annotations
@@ -78,3 +78,52 @@ def check(what: str, *limits: tuple[RateLimiter, Hashable]) -> None:
     waits = [wait for limiter, key in limits if (wait := limiter.retry_after(key)) is not None]
     if waits:
         raise RateLimited(what, max(waits))
+
+
+class Backoff(RateLimiter):
+    """Failures per key: ``free`` of them in the window cost nothing, and after that each try waits
+    ``base`` seconds after the latest failure, doubled with every further failure in the window, never
+    more than the window itself. An attacker is slowed down more and more, and someone who mistyped
+    a few times waits seconds, not the whole window."""
+
+    def __init__(
+        self, free: int, window: float, base: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__(free, window, clock)
+        self.base = base
+
+    def retry_after(self, key: Hashable) -> float | None:
+        now = self._clock()
+        events = self._recent(key, now)
+        beyond = len(events) - self.limit
+        if beyond < 0:
+            return None
+        wait = min(self.window, self.base * 2.0 ** min(beyond, 64))
+        remaining = events[-1] + wait - now
+        return remaining if remaining > 0 else None
+
+    def cancel(self, key: Hashable) -> None:
+        """Take back the latest event of ``key`` (counted before its outcome was known)."""
+        events = self._events.get(key)
+        if events:
+            events.pop()
+
+
+class Remembered:
+    """Keys seen in the last ``ttl`` seconds, at most :data:`MAX_KEYS` (the least recently seen is
+    forgotten first)."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._seen: OrderedDict[Hashable, float] = OrderedDict()
+
+    def add(self, key: Hashable) -> None:
+        self._seen[key] = self._clock()
+        self._seen.move_to_end(key)
+        if len(self._seen) > MAX_KEYS:
+            self._seen.popitem(last=False)
+
+    def __contains__(self, key: Hashable) -> bool:
+        seen = self._seen.get(key)
+        return seen is not None and seen > self._clock() - self.ttl

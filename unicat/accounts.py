@@ -25,6 +25,7 @@ from typing import Any, Literal, get_args
 
 from unicat.clock import format_time
 from unicat.errors import BadParameter, choice_of
+from unicat.passwords import weakness
 
 Role = Literal["patron", "librarian", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -50,6 +51,7 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 SESSION_DAYS = 30
 SESSION_TOKEN_BYTES = 32
+REGISTRATION_HOURS = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,19 @@ class Session:
     csrf: str
 
 
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """An account waiting for its address to be confirmed: what the form gave (the password already
+    hashed), kept under the SHA-256 of the token the confirmation link carries, until ``expires``."""
+
+    token_hash: str
+    email: str
+    display_name: str
+    password_hash: str
+    created: str
+    expires: str
+
+
 # -- checking what people type ----------------------------------------------------------------------
 def normalise_email(raw: str, field: str = "email") -> str:
     """An e-mail address as accounts are keyed: trimmed, lower case, checked."""
@@ -116,12 +131,18 @@ def check_display_name(raw: str, field: str = "display_name") -> str:
     return name
 
 
-def check_password(password: str, field: str = "password") -> str:
-    """A new password: 10 to 256 characters (any characters: a passphrase is welcome)."""
+def check_password(password: str, field: str = "password", *, email: str = "", display_name: str = "") -> str:
+    """A new password: 10 to 256 characters (any characters: a passphrase is welcome), and not one an
+    attacker guesses early (:mod:`unicat.passwords`; ``email`` and ``display_name`` are the account's).
+
+    The upper bound keeps what scrypt is given small; 256 leaves room for long passphrases and
+    password managers (NIST SP 800-63B asks for at least 64)."""
     if len(password) < MIN_PASSWORD:
         raise BadParameter(field, f"a password needs at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise BadParameter(field, f"a password has at most {MAX_PASSWORD} characters")
+    if (reason := weakness(password, email, display_name)) is not None:
+        raise BadParameter(field, reason)
     return password
 
 
@@ -196,3 +217,20 @@ def new_session(user_id: int, now: datetime | None = None, days: int = SESSION_D
         csrf=secrets.token_urlsafe(24),
     )
     return token, session
+
+
+def new_registration(
+    email: str, display_name: str, password_hash: str, now: datetime | None = None
+) -> tuple[str, Registration]:
+    """A registration waiting for confirmation: the token for the e-mailed link, and what to store."""
+    moment = now or datetime.now(UTC)
+    token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
+    registration = Registration(
+        token_hash=token_hash(token),
+        email=email,
+        display_name=display_name,
+        password_hash=password_hash,
+        created=format_time(moment),
+        expires=format_time(moment + timedelta(hours=REGISTRATION_HOURS)),
+    )
+    return token, registration

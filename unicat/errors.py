@@ -67,6 +67,11 @@ class HarvestError(UnicatError):
     """A harvest of one source failed (transport, protocol or content); other sources go on."""
 
 
+class HarvestLimitExceeded(HarvestError):
+    """An answer went past a harvest limit (its size, its time); the message names the setting that
+    raises the limit. Not worth retrying: the same request would go past it again."""
+
+
 class RecordError(UnicatError):
     """One record cannot be read or mapped; it is quarantined with this message as its reason."""
 

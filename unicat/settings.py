@@ -8,6 +8,7 @@ command-line flags.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -15,10 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from unicat.content_limits import DEFAULT_RECORD_MAX_BYTES, DEFAULT_SUBFIELD_MAX_BYTES, ContentLimits
 from unicat.errors import ConfigError
 from unicat.tomlfile import read_toml
 
 DEFAULT_DATA_DIR = Path("unicat-data")
+# A record limit below this would refuse ordinary records (a MARC record with a title and an author
+# is a few hundred bytes; ISO 2709's leader and directory alone take 60).
+MIN_RECORD_MAX_BYTES = 1_000
 
 
 def default_engine_url(data_dir: Path) -> str:
@@ -47,6 +52,19 @@ class Settings:
     max_page_size: int = 100
     facet_size: int = 10
     reader_pool_size: int = 4
+    # Serving (search_app/serving.py, search_app/request_limits.py): what slow or abusive clients may
+    # hold. A connection must send a request's line and headers within header_read_timeout of its first
+    # byte (of opening, for a new connection) and its body within body_read_timeout of its headers; an
+    # idle one is closed after keepalive_timeout. Beyond max_connections new connections are closed at
+    # once; beyond max_requests_in_flight requests are answered 503 with Retry-After.
+    header_read_timeout: float = 10.0
+    body_read_timeout: float = 30.0
+    keepalive_timeout: float = 75.0
+    max_connections: int = 4096
+    # Connections one client address may hold open (0: no such cap; behind a reverse proxy every
+    # connection comes from the proxy's address, whose own per-client limits then apply).
+    max_connections_per_address: int = 256
+    max_requests_in_flight: int = 128
     # Harvest
     http_timeout: float = 30.0
     http_retries: int = 3
@@ -66,6 +84,19 @@ class Settings:
     harvest_vanish_limit: float = 0.5
     # How often the web app looks for sources due for a scheduled harvest (0: no scheduled harvests).
     harvest_schedule_check: float = 60.0
+    # What one server may cost, however broken or hostile: the size of one answer once decompressed
+    # (the temporary file of a page never holds more), the time one whole answer may take however
+    # slowly it trickles, and the time one run of a source may take before it stops, to resume from
+    # its checkpoint at the next harvest.
+    harvest_max_answer_bytes: int = 256 * 1024 * 1024
+    harvest_page_time_limit: float = 600.0
+    harvest_run_time_limit: float = 24 * 3600.0
+    # Content limits (unicat/content_limits.py): a record or one subfield larger than this, harvested
+    # or imported, is quarantined (with an excerpt, its size and digest) instead of stored. A harvested
+    # record is measured while its page is parsed, so a huge one is never built in memory; Identify and
+    # the other answers read whole are held to record_max_bytes too.
+    record_max_bytes: int = DEFAULT_RECORD_MAX_BYTES
+    subfield_max_bytes: int = DEFAULT_SUBFIELD_MAX_BYTES
     # Index
     index_batch_size: int = 500
     # Elasticsearch engine (used when engine_url is http(s)://…)
@@ -88,11 +119,30 @@ class Settings:
     # (browsers keep Secure cookies of those over HTTP). New readers may register unless closed.
     cookie_secure: bool = True
     registration_open: bool = True
-    # Rate limits (search_app/ratelimit.py): at most this many in the window, per account and per
-    # client address. Failed sign-ins count per account; every sign-in attempt counts per address.
+    # E-mail (unicat/mail.py), off while smtp_host is empty. With it, registering is confirmed by a
+    # link sent to the address; site_url is where links in e-mails point (never the request's Host,
+    # which the sender chooses). smtp_security: "starttls" (port 587), "ssl" (465) or "none".
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = ""
+    site_url: str = ""
+    # Reverse proxies whose X-Forwarded-For header names the client (addresses or networks, separated
+    # by commas; search_app/addresses.py). Empty: the connection's peer is the client.
+    trusted_proxies: str = ""
+    # Sign-in throttling (search_app/signin_throttle.py): failures are remembered for the window;
+    # past the free ones, each try waits signin_backoff seconds after the latest failure, doubled with
+    # each further one, at most the window. Free: this many failures on one account from one address,
+    # from one address on any accounts, and on one account from browsers and addresses it was never
+    # signed in from.
     signin_window: float = 900.0
-    signin_limit_account: int = 5
+    signin_backoff: float = 1.0
+    signin_free_attempts: int = 5
     signin_limit_address: int = 30
+    signin_limit_account: int = 100
+    # Posting (search_app/ratelimit.py): at most this many in the window, per account and per address.
     post_window: float = 60.0
     post_limit_account: int = 10
     post_limit_address: int = 60
@@ -111,6 +161,11 @@ class Settings:
             return self.engine_url
         return default_engine_url(self.data_dir)
 
+    @property
+    def content_limits(self) -> ContentLimits:
+        """The size limits the intake stages check records against."""
+        return ContentLimits(self.record_max_bytes, self.subfield_max_bytes)
+
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (settings stay immutable once built)."""
         return dataclasses.replace(self, **changes)
@@ -128,6 +183,12 @@ _FIELD_TYPES: dict[str, type] = {
     "max_page_size": int,
     "facet_size": int,
     "reader_pool_size": int,
+    "header_read_timeout": float,
+    "body_read_timeout": float,
+    "keepalive_timeout": float,
+    "max_connections": int,
+    "max_connections_per_address": int,
+    "max_requests_in_flight": int,
     "http_timeout": float,
     "http_retries": int,
     "http_backoff": float,
@@ -138,6 +199,11 @@ _FIELD_TYPES: dict[str, type] = {
     "harvest_batch_records": int,
     "harvest_vanish_limit": float,
     "harvest_schedule_check": float,
+    "harvest_max_answer_bytes": int,
+    "harvest_page_time_limit": float,
+    "harvest_run_time_limit": float,
+    "record_max_bytes": int,
+    "subfield_max_bytes": int,
     "index_batch_size": int,
     "es_shards": int,
     "es_replicas": int,
@@ -153,7 +219,17 @@ _FIELD_TYPES: dict[str, type] = {
     "oai_token_hours": float,
     "cookie_secure": bool,
     "registration_open": bool,
+    "smtp_host": str,
+    "smtp_port": int,
+    "smtp_security": str,
+    "smtp_user": str,
+    "smtp_password": str,
+    "mail_from": str,
+    "site_url": str,
+    "trusted_proxies": str,
     "signin_window": float,
+    "signin_backoff": float,
+    "signin_free_attempts": int,
     "signin_limit_account": int,
     "signin_limit_address": int,
     "post_window": float,
@@ -178,6 +254,7 @@ _ENV_NAMES = {
     "UNICAT_QUERY_TIMEOUT": "query_timeout",
     "UNICAT_LOG_LEVEL": "log_level",
     "UNICAT_COOKIE_SECURE": "cookie_secure",
+    "UNICAT_SMTP_PASSWORD": "smtp_password",
 }
 
 
@@ -208,6 +285,39 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
     if kind in (int, float) and result < 0:
         raise ConfigError(f"{origin}: {name} must not be negative, got {value!r}")
     return result
+
+
+def _check_networks(name: str, value: str) -> None:
+    for part in value.split(","):
+        try:
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {part.strip()[:60]!r} is not an IP address or network (such as 10.0.0.5 or "
+                "10.0.0.0/8); separate several with commas"
+            ) from None
+
+
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+def _check_mail(settings: Settings) -> None:
+    if settings.smtp_security not in SMTP_SECURITY:
+        raise ConfigError(
+            f"smtp_security must be one of {', '.join(SMTP_SECURITY)}, got {settings.smtp_security!r}"
+        )
+    if not settings.smtp_host:
+        return
+    if not _EMAIL.fullmatch(settings.mail_from):
+        raise ConfigError("smtp_host is set: set mail_from too, the address e-mails come from")
+    if not re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", settings.site_url):
+        raise ConfigError(
+            "smtp_host is set: set site_url too, the catalogue's public address that links in e-mails "
+            "point to (such as https://catalogue.example.org)"
+        )
+    if settings.smtp_port < 1 or settings.smtp_port > 65535:
+        raise ConfigError(f"smtp_port must be a port number (1-65535), got {settings.smtp_port}")
 
 
 def load_settings(
@@ -241,6 +351,12 @@ def load_settings(
     settings = Settings(**values)
     if settings.harvest_concurrency < 1 or settings.harvest_batch_records < 1:
         raise ConfigError("harvest_concurrency and harvest_batch_records must be at least 1")
+    if settings.record_max_bytes < MIN_RECORD_MAX_BYTES or settings.subfield_max_bytes < 1:
+        raise ConfigError(
+            f"record_max_bytes must be at least {MIN_RECORD_MAX_BYTES:,} (the smallest useful MARC record) "
+            "and subfield_max_bytes at least 1"
+        )
+    _check_harvest_limits(settings)
     if settings.page_size < 1 or settings.page_size > settings.max_page_size:
         raise ConfigError(f"page_size must be between 1 and max_page_size ({settings.max_page_size})")
     if not _REPOSITORY_IDENTIFIER.fullmatch(settings.oai_repository_identifier):
@@ -250,13 +366,41 @@ def load_settings(
         )
     if not _EMAIL.fullmatch(settings.oai_admin_email):
         raise ConfigError(f"oai_admin_email must be an e-mail address, got {settings.oai_admin_email!r}")
-    limits = [settings.signin_limit_account, settings.signin_limit_address]
+    _check_networks("trusted_proxies", settings.trusted_proxies)
+    _check_mail(settings)
+    limits = [settings.signin_free_attempts, settings.signin_limit_account, settings.signin_limit_address]
     limits += [settings.post_limit_account, settings.post_limit_address]
-    if min(limits) < 1 or settings.signin_window <= 0 or settings.post_window <= 0:
+    if min(limits) < 1 or min(settings.signin_window, settings.signin_backoff, settings.post_window) <= 0:
         raise ConfigError("rate limits must be at least 1 and their windows more than 0 seconds")
+    timeouts = [settings.header_read_timeout, settings.body_read_timeout, settings.keepalive_timeout]
+    if min(timeouts) <= 0:
+        raise ConfigError("header_read_timeout, body_read_timeout and keepalive_timeout must be more than 0")
+    if settings.max_connections < 1 or settings.max_requests_in_flight < 1:
+        raise ConfigError("max_connections and max_requests_in_flight must be at least 1")
     if settings.oai_page_size < 1 or settings.oai_token_hours <= 0:
         raise ConfigError("oai_page_size must be at least 1 and oai_token_hours more than 0")
     return settings
+
+
+# A record is measured as its page is fed to the parser, this many bytes at a time (harvester/pages.py):
+# while parsing, a smaller limit could not be told apart from the piece of page around it, so the
+# parser holds a record to at least this; the exact record_max_bytes is checked once it is read.
+MIN_RECORD_BYTES = 64 * 1024
+
+
+def parse_record_cap(settings: Settings) -> int:
+    """The size past which a harvested record is not built in memory while its page is parsed."""
+    return max(settings.record_max_bytes, MIN_RECORD_BYTES)
+
+
+def _check_harvest_limits(settings: Settings) -> None:
+    if settings.record_max_bytes > settings.harvest_max_answer_bytes:
+        raise ConfigError(
+            f"record_max_bytes ({settings.record_max_bytes:,}) must be at most "
+            f"harvest_max_answer_bytes ({settings.harvest_max_answer_bytes:,}): a record comes in an answer"
+        )
+    if settings.harvest_page_time_limit <= 0 or settings.harvest_run_time_limit <= 0:
+        raise ConfigError("harvest_page_time_limit and harvest_run_time_limit must be more than 0 seconds")
 
 
 def settings_from_environment(config_file: Path | None = None, **overrides: Any) -> Settings:

@@ -430,6 +430,7 @@ def format_status(status: CatalogueStatus, *, history: bool = False) -> str:
             lines.append(
                 f"  {source.code}: running since {_when(run.started, status.generated)}, "
                 f"{run.pages:,} pages, {run.records:,} records so far"
+                + (f"; {printable(run.error)}" if run.error else "")  # a run stopped by its time limit
             )
         if source.last_error is not None:
             reason = printable(source.last_error.message or "") or "no reason recorded"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import logging
 import re
@@ -27,6 +28,8 @@ from unicat.ports.records import RecordStore
 from unicat.quarantine import DEFAULT_PAGE_SIZE
 from unicat.settings import Settings, settings_from_environment
 from unicat.status import DEFAULT_HISTORY, MAX_HISTORY, catalogue_status, format_status, printable
+from unicat_cli.files import check_readable, output_file
+from unicat_cli.log_repeats import RepeatLimiter
 from unicat_cli.progress import ProgressLine
 from unicat_cli.steps import echo, harvest_step, index_step, serve_forever
 from unicat_cli.wiring import open_catalogue
@@ -289,7 +292,11 @@ def _configure_logging(args: argparse.Namespace, settings: Settings) -> None:
         level = logging.DEBUG if args.verbose > 1 else logging.INFO
     else:
         level = settings.log_level
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # A failure repeated by thousands of clients (or of records) is logged a few times, then counted.
+    handler.addFilter(RepeatLimiter(handler))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -301,6 +308,7 @@ def _source_mapping(args: argparse.Namespace, store: RecordStore, code: str) -> 
     from indexer.overrides import read_override, source_profile
 
     if args.mapping is not None:
+        check_readable("--mapping", args.mapping)
         return read_override(args.mapping, args.profile)
     if args.no_mapping:
         return None
@@ -355,16 +363,20 @@ def cmd_import(args: argparse.Namespace, settings: Settings, catalogue: Catalogu
         store.save_source(source)
         echo(f"new source {code} ({source.profile})")
     for path in args.files:
-        if not path.is_file():
-            raise BadParameter("FILE", f"{path} is not a readable file")
+        check_readable("FILE", path)
     progress = ProgressLine()
-    report = import_files(
-        store,
-        source,
-        args.files,
-        on_progress=lambda count: progress.update(f"importing {code}: {count:,} records"),
-    )
-    progress.done()
+    try:
+        report = import_files(
+            store,
+            source,
+            args.files,
+            on_progress=lambda count: progress.update(f"importing {code}: {count:,} records"),
+            limits=settings.content_limits,
+        )
+    except OSError as exc:  # a file that became unreadable, or a disk error while reading it
+        raise BadParameter("FILE", f"cannot read {exc.filename}: {exc.strerror}") from exc
+    finally:
+        progress.done()
     echo(
         f"imported {report.records:,} records into {code} "
         f"({report.quarantined:,} quarantined) in {report.seconds:.1f}s"
@@ -451,7 +463,8 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings, catalogue: Cata
         )
     entry = entries[0]
     if args.out:
-        args.out.write_bytes(entry.raw)
+        with output_file("--out", args.out) as out:
+            out.write(entry.raw)
     else:
         sys.stdout.buffer.write(entry.raw)
         sys.stdout.buffer.flush()
@@ -498,18 +511,22 @@ def cmd_merge(args: argparse.Namespace, settings: Settings, catalogue: Catalogue
     return EXIT_OK
 
 
-def _read_password(args: argparse.Namespace) -> str:
-    """The new password: one line of stdin with ``--password-stdin``, else asked twice at the terminal
-    (never an argument: other users of the machine could read it in the process list)."""
+def _read_password(args: argparse.Namespace, email: str, name: str) -> str:
+    """The new password of the account ``email`` named ``name``: one line of stdin with
+    ``--password-stdin``, else asked twice at the terminal (never an argument: other users of the
+    machine could read it in the process list)."""
     from unicat import accounts
 
+    def checked(password: str) -> str:
+        return accounts.check_password(password, email=email, display_name=name)
+
     if args.password_stdin:
-        return accounts.check_password(sys.stdin.readline().rstrip("\r\n"))
+        return checked(sys.stdin.readline().rstrip("\r\n"))
     if not sys.stdin.isatty():
         raise BadParameter("--password-stdin", "no terminal to ask the password at: give it on stdin")
     import getpass
 
-    first = accounts.check_password(getpass.getpass("Password: "))
+    first = checked(getpass.getpass("Password: "))
     if getpass.getpass("Again: ") != first:
         raise BadParameter("password", "the two passwords differ")
     return first
@@ -556,7 +573,7 @@ def cmd_users(args: argparse.Namespace, settings: Settings, catalogue: Catalogue
         attached = _library_code(args.library)
         if store.find_user(email) is not None:
             raise UserExists(email)
-        password = _read_password(args)
+        password = _read_password(args, email, name)
         user = store.create_user(User(email, name, accounts.hash_password(password), role, attached))
         echo(f"made account #{user.id} {user.email} ({user.role})")
         return EXIT_OK
@@ -566,7 +583,7 @@ def cmd_users(args: argparse.Namespace, settings: Settings, catalogue: Catalogue
         store.update_user(user.with_changes(role=accounts.check_role(args.role, "ROLE"), library=works_at))
         echo(f"{user.email} is now {args.role}" + (f" at {works_at}" if works_at else ""))
         return EXIT_OK
-    password = _read_password(args)
+    password = _read_password(args, user.email, user.display_name)
     store.update_user(user.with_changes(password_hash=accounts.hash_password(password)))
     signed_out = store.delete_sessions(user_id=user.id)
     echo(f"new password for {user.email}; {signed_out} session(s) signed out")
@@ -579,12 +596,14 @@ def cmd_export(args: argparse.Namespace, settings: Settings, catalogue: Catalogu
     records = catalogue.index.iter_union_records()
     if args.format == "jsonl":
         if args.out:
-            with args.out.open("w", encoding="utf-8") as text_out:
+            with output_file("--out", args.out) as out:
+                text_out = io.TextIOWrapper(out, encoding="utf-8")
                 count = write_jsonl(records, text_out)
+                text_out.detach()  # writes out what it holds, inside output_file, which closes the file
         else:
             count = write_jsonl(records, sys.stdout)
     elif args.out:
-        with args.out.open("wb") as binary_out:
+        with output_file("--out", args.out) as binary_out:
             count = write_marcxml(records, binary_out)
     else:
         count = write_marcxml(records, sys.stdout.buffer)
@@ -657,6 +676,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.config is not None:
+            check_readable("--config", args.config)
         settings = settings_from_environment(
             args.config,
             engine_url=args.engine,

@@ -18,6 +18,7 @@ from unicat.catalogue import Catalogue
 from unicat.model import Source
 from unicat.ports.records import RecordStore
 from unicat.settings import Settings
+from unicat_cli.open_files import fit_connections
 from unicat_cli.progress import ProgressBoard, ProgressLine, bar, rate
 
 if TYPE_CHECKING:
@@ -41,13 +42,16 @@ def harvest_step(
     until: str | None = None,
 ) -> int:
     """Harvest ``sources`` with a live line per source on a terminal; print one line per source.
-    Returns how many failed."""
+    Returns how many failed or stopped unfinished (past harvest_run_time_limit)."""
     from harvester import HarvestProgress, harvest_all
 
     board = ProgressBoard()
 
     def show(progress: HarvestProgress) -> None:
-        state = ("failed" if progress.error else "done") if progress.done else "harvesting"
+        if not progress.done:
+            state = "harvesting"
+        else:
+            state = "stopped" if progress.stopped else "failed" if progress.error else "done"
         board.update(
             progress.source,
             f"{progress.source:<12} {state:<10} {bar(progress.records, progress.expected)} "
@@ -69,7 +73,7 @@ def harvest_step(
             )
         else:
             failed += 1
-            echo(f"  {report.source}: FAILED: {report.error}", sys.stderr)
+            echo(f"  {report.source}: {report.status.upper()}: {report.error}", sys.stderr)
     return failed
 
 
@@ -98,10 +102,14 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 async def serve_step(
     catalogue: Catalogue, settings: Settings, host: str, port: int
 ) -> tuple[web.AppRunner, str]:
-    """Start the search app on ``host:port`` (0 = any free port); returns the runner and its URL."""
-    from indexer import run_index
-    from search_app.app import make_app, serve
+    """Start the search app on ``host:port`` (0 = any free port); returns the runner and its URL.
 
+    The process's limit on open files is raised first, and the connection cap fitted under it."""
+    from indexer import run_index
+    from search_app.app import make_app
+    from search_app.serving import serve
+
+    settings = fit_connections(settings)
     runner = await serve(make_app(catalogue, settings, reindex=run_index), host, port)
     bound_host, bound_port = runner.addresses[0][:2]
     return runner, f"http://{bound_host}:{bound_port}/"

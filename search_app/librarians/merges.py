@@ -20,6 +20,7 @@ from aiohttp import web
 
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record
+from search_app.form_body import posted_form
 from search_app.librarians.reindex import REINDEXER
 from search_app.links import api_record_url, merge_desk_url
 from search_app.render import render
@@ -78,7 +79,7 @@ def _field(form: dict[str, str], name: str, required: bool = True) -> str:
 
 async def decide(request: web.Request) -> web.Response:
     """Take a split, force or undo form; 303 back to the page it came from."""
-    posted = await request.post()
+    posted = await posted_form(request)
     form = {key: value for key, value in posted.items() if isinstance(value, str)}
     action = _field(form, "action")
     if action not in ACTIONS:

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from search_app.auth import viewer
+from search_app.auth import require_staff, viewer
 from search_app.librarians.moderation import QueueItem, moderate, queue
 from search_app.readers.accounts import form_fields, see_other
 from search_app.readers.record_aliases import live_ids
@@ -110,8 +110,7 @@ async def act(request: web.Request) -> web.Response:
 
 
 async def api_desk(request: web.Request) -> web.Response:
-    if not viewer(request).is_staff:
-        raise web.HTTPForbidden(reason="the moderation queue is for librarians")
+    require_staff(request, "the moderation queue")
     found = await in_thread(request.app, read_desk, request.app[CATALOGUE])
     return web.json_response(found.to_json())
 

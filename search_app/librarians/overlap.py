@@ -2,7 +2,7 @@
 each pair of libraries shares (:class:`~unicat.overlap.LibraryOverlap`).
 
 ``GET /librarians/overlap`` shows a table per library and a matrix of the pairs; ``GET /api/overlap``
-gives the same numbers as JSON, with the libraries' names.
+gives the same numbers as JSON, with the libraries' names; both are for librarians only.
 
 The engine counts over the whole union index: measured at 200,000 records (bench/corpus.py, 40
 libraries), 0.25-0.45 s on SQLite and 0.3-0.8 s on Elasticsearch (~20 ms while the node's request
@@ -22,6 +22,7 @@ import time
 
 from aiohttp import web
 
+from search_app.auth import require_staff
 from search_app.render import render
 from search_app.state import INDEX, RECORDS, SOURCES, in_thread
 from search_app.timing import add_engine_time
@@ -79,7 +80,9 @@ async def overlap_page(request: web.Request) -> web.Response:
 
 
 async def api_overlap(request: web.Request) -> web.Response:
-    """``GET /api/overlap``: :meth:`LibraryOverlap.to_json` with the libraries' names."""
+    """``GET /api/overlap``: :meth:`LibraryOverlap.to_json` with the libraries' names, for librarians
+    as the page is (403 for anyone else)."""
+    require_staff(request, "the holdings overlap")
     found = await fetch_overlap(request)
     return web.json_response(found.to_json(await request.app[SOURCES].names()))
 

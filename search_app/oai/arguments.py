@@ -62,6 +62,8 @@ def parse_request(pairs: Iterable[tuple[str, str]]) -> OaiRequest:
             raise OaiError("badArgument", f"the argument {name} is empty")
         if len(value) > MAX_VALUE_LENGTH:
             raise OaiError("badArgument", f"the argument {name} is longer than {MAX_VALUE_LENGTH} characters")
+        if "\x00" in value:  # no value of ours holds one, and PostgreSQL could not compare with it
+            raise OaiError("badArgument", f"the argument {name} holds a NUL character (U+0000)")
     if exclusive is not None and exclusive in arguments:
         if len(arguments) > 1:
             others = ", ".join(sorted(set(arguments) - {exclusive}))

@@ -23,6 +23,7 @@ from urllib.parse import quote, unquote
 from aiohttp import hdrs, web
 from aiohttp.web_response import ContentCoding
 
+from search_app.form_body import posted_form
 from search_app.oai import xml
 from search_app.oai.arguments import OaiRequest, date_range, parse_request
 from search_app.oai.formats import MetadataFormat
@@ -30,6 +31,7 @@ from search_app.oai.generations import GenerationClock
 from search_app.oai.tokens import ListToken, decode, encode
 from search_app.state import in_thread
 from unicat.clock import format_time
+from unicat.errors import BadParameter
 from unicat.oai_feed import FeedEntry, OaiFeed
 from unicat.oai_items import OaiSelection
 from unicat.oai_protocol import OaiError
@@ -87,7 +89,10 @@ class Exchange(Generic[Record]):
             raise OaiError(
                 "idDoesNotExist", f"{identifier[:200]!r} is not an identifier of this repository ({prefix}…)"
             )
-        return unquote(identifier[len(prefix) :])
+        union_id = unquote(identifier[len(prefix) :])
+        if "\x00" in union_id:  # (%00: no union id holds a NUL)
+            raise OaiError("idDoesNotExist", f"{identifier[:200]!r} is not an identifier of this repository")
+        return union_id
 
     def format(self, prefix: str) -> MetadataFormat[Record]:
         formats = self.repository.formats
@@ -115,7 +120,10 @@ async def _pairs(request: web.Request) -> list[tuple[str, str]]:
         raise OaiError(
             "badArgument", "a POST request must send its arguments as application/x-www-form-urlencoded"
         )
-    form = await request.post()
+    try:
+        form = await posted_form(request)
+    except BadParameter as exc:
+        raise OaiError("badArgument", exc.message) from None
     return [(name, value) for name, value in form.items() if isinstance(value, str)]
 
 

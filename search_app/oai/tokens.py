@@ -64,6 +64,15 @@ def encode(token: ListToken) -> str:
     return base64.urlsafe_b64encode(_check(payload) + payload).rstrip(b"=").decode("ascii")
 
 
+def _plausible(token: ListToken) -> bool:
+    """Whether every field could have been issued here: the check is a checksum, not a signature,
+    so a token can be forged, and its fields go into the store's queries, which take neither a NUL
+    in text nor a number beyond 64 bits."""
+    numbers = (token.low, token.high, token.after[0], token.cursor, token.total, token.expires)
+    texts = (token.verb, token.prefix, token.set_spec or "", token.after[1], token.origin)
+    return all(-(2**63) <= number < 2**63 for number in numbers) and not any("\x00" in text for text in texts)
+
+
 def decode(text: str, verb: str, now: int) -> ListToken:
     """The token a harvester sent with ``verb``, checked whole, unexpired and of that verb."""
     try:
@@ -109,6 +118,8 @@ def decode(text: str, verb: str, now: int) -> ListToken:
         raise OaiError(
             "badResumptionToken", "the resumption token is not one this repository issued"
         ) from None
+    if not _plausible(token):
+        raise OaiError("badResumptionToken", "the resumption token is not one this repository issued")
     if version != VERSION:
         raise OaiError(
             "badResumptionToken", "the resumption token is from another version of this repository"

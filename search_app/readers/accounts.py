@@ -1,10 +1,10 @@
-"""Registering, signing in and out, and one's own account (name and password).
+"""Signing in and out, and one's own account (name and password); registering is registration.py.
 
 Forms that fail are shown again with what was wrong and what was typed (never the password), with
 status 400. Passwords are hashed in the app's hashing pool (scrypt takes half a second and 128 MiB),
-never on the event loop. Sign-in attempts are limited per account (failures) and per address (all
-attempts); a wrong address and a wrong password get the same answer after the same work, so the
-form does not tell which addresses have an account.
+never on the event loop. Sign-in attempts are slowed down, not locked out
+(search_app/signin_throttle.py); a wrong address and a wrong password get the same answer after the
+same work, so the form does not tell which addresses have an account.
 """
 
 from __future__ import annotations
@@ -16,17 +16,12 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from search_app.auth import (
-    HASHING,
-    LIMITS,
-    clear_session_cookie,
-    client_address,
-    require_signed_in,
-    session_cookie,
-    viewer,
-)
-from search_app.ratelimit import check
+from search_app.addresses import client_address
+from search_app.auth import HASHING, LIMITS, clear_session_cookie, require_signed_in, session_cookie, viewer
+from search_app.form_body import posted_form
+from search_app.redirects import safe_next
 from search_app.render import render
+from search_app.signin_throttle import is_known_browser, remember_browser
 from search_app.state import ACCOUNTS, CONTRIBUTIONS, SETTINGS, in_thread
 from unicat.accounts import (
     User,
@@ -38,7 +33,7 @@ from unicat.accounts import (
     normalise_email,
     verify_password,
 )
-from unicat.errors import BadParameter, UserExists
+from unicat.errors import BadParameter
 
 T = TypeVar("T")
 MAX_FIELD = 1_000
@@ -50,6 +45,11 @@ DONE_MESSAGES = {
     "name": "Your display name is changed.",
     "registered": "Welcome! Your account is ready and you are signed in.",
 }
+# After registering without e-mail confirmation: the same words whether or not the address was new.
+REGISTERED_SIGN_IN = (
+    "Thank you. Sign in with the address and the password you gave. If that address had an account "
+    "already, it is unchanged: sign in with its own password."
+)
 # What a sign-in with an unknown address is checked against, so it costs what a real one costs.
 _DUMMY_HASH = "scrypt$131072$8$1$c2lnbi1pbi10aW1pbmc=$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
@@ -59,18 +59,10 @@ async def hashing(request: web.Request, call: Callable[..., T], *args: Any) -> T
     return await loop.run_in_executor(request.app[HASHING], functools.partial(call, *args))
 
 
-def safe_next(raw: str | None) -> str:
-    """Where to go after signing in: a path of this site only (``//host`` or a URL would take the
-    reader elsewhere)."""
-    if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw or len(raw) > MAX_FIELD:
-        return "/"
-    return raw
-
-
 async def form_fields(request: web.Request, long: tuple[str, ...] = ()) -> dict[str, str]:
     """A posted form's text fields, each at most 1,000 characters but those named in ``long`` (a
     comment), which their own check measures with a message of its own."""
-    posted = await request.post()
+    posted = await posted_form(request)
     form = {key: value for key, value in posted.items() if isinstance(value, str)}
     for key, value in form.items():
         limit = MAX_LONG_FIELD if key in long else MAX_FIELD
@@ -83,16 +75,17 @@ def see_other(location: str) -> web.Response:
     return web.Response(status=303, headers={"Location": location})
 
 
-async def _start_session(request: web.Request, user: User, location: str) -> web.Response:
+async def start_session(request: web.Request, user: User, location: str) -> web.Response:
     assert user.id is not None
     token, session = new_session(user.id)
     await in_thread(request.app, request.app[ACCOUNTS].save_session, session)
     response = see_other(location)
     session_cookie(response, token, request.app[SETTINGS])
+    remember_browser(response, user, request.app[SETTINGS])
     return response
 
 
-def _form_page(
+def form_page(
     request: web.Request, name: str, form: dict[str, str], error: BadParameter | None = None, **extra: Any
 ) -> web.Response:
     shown = {key: value for key, value in form.items() if "password" not in key and key != "csrf"}
@@ -107,66 +100,35 @@ def _form_page(
     return render(request, name, context, status=400 if error else 200)
 
 
-async def register_form(request: web.Request) -> web.Response:
-    if viewer(request).signed_in:
-        return see_other("/account")
-    return _form_page(request, "register.html", {}, open=request.app[SETTINGS].registration_open)
-
-
-async def register(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
-    if not settings.registration_open:
-        raise web.HTTPForbidden(reason="this catalogue does not take new accounts; ask a librarian for one")
-    form = await form_fields(request)
-    try:
-        email = normalise_email(form.get("email", ""))
-        name = check_display_name(form.get("display_name", ""))
-        password = check_password(form.get("password", ""))
-        if form.get("password_again", "") != password:
-            raise BadParameter("password_again", "the two passwords differ; type the same one twice")
-        limits = request.app[LIMITS]
-        check("new accounts from your address", (limits.signin_address, client_address(request)))
-        limits.signin_address.record(client_address(request))
-        stored = await hashing(request, hash_password, password)
-        user = await in_thread(request.app, request.app[ACCOUNTS].create_user, User(email, name, stored))
-    except UserExists:
-        error = BadParameter("email", "this address has an account already: sign in instead")
-        return _form_page(request, "register.html", form, error, open=True)
-    except BadParameter as exc:
-        return _form_page(request, "register.html", form, exc, open=True)
-    location = safe_next(form.get("next"))
-    return await _start_session(request, user, location if location != "/" else "/account?done=registered")
-
-
 async def sign_in_form(request: web.Request) -> web.Response:
     if viewer(request).signed_in:
         return see_other(safe_next(request.query.get("next")))
-    return _form_page(request, "signin.html", {})
+    done = REGISTERED_SIGN_IN if request.query.get("done") == "registered" else None
+    return form_page(request, "signin.html", {}, done=done)
 
 
 async def sign_in(request: web.Request) -> web.Response:
     form = await form_fields(request)
-    limits = request.app[LIMITS]
-    address = client_address(request)
     try:
         email = normalise_email(form.get("email", ""))
         password = form.get("password", "")
         if not password:
             raise BadParameter("password", "give your password")
     except BadParameter as exc:
-        return _form_page(request, "signin.html", form, exc)
-    check("sign-in attempts", (limits.signin_account, email), (limits.signin_address, address))
-    limits.signin_address.record(address)
+        return form_page(request, "signin.html", form, exc, done=None)
+    throttle = request.app[LIMITS].signin
+    address = client_address(request)
     user = await in_thread(request.app, request.app[ACCOUNTS].find_user, email)
+    known = is_known_browser(request, user)
+    throttle.attempt("sign-in attempts", email, address, known)
     good = await hashing(request, verify_password, password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not good:
-        limits.signin_account.record(email)
-        return _form_page(request, "signin.html", form, BadParameter("password", WRONG_CREDENTIALS))
-    limits.signin_account.forget(email)
+        return form_page(request, "signin.html", form, BadParameter("password", WRONG_CREDENTIALS), done=None)
+    throttle.succeeded(email, address, known)
     if needs_rehash(user.password_hash):
         user = user.with_changes(password_hash=await hashing(request, hash_password, password))
         await in_thread(request.app, request.app[ACCOUNTS].update_user, user)
-    return await _start_session(request, user, safe_next(form.get("next")))
+    return await start_session(request, user, safe_next(form.get("next")))
 
 
 async def sign_out(request: web.Request) -> web.Response:
@@ -177,6 +139,9 @@ async def sign_out(request: web.Request) -> web.Response:
         )
     response = see_other("/")
     clear_session_cookie(response, request.app[SETTINGS])
+    # What the browser kept of the signed-in pages goes too (a shared computer's next user); not its
+    # cookies: the known-browser one spares the owner the sign-in throttling, and holds no session.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
 
@@ -187,30 +152,34 @@ async def account(request: web.Request) -> web.Response:
         return see_other("/signin?next=/account")
     done = DONE_MESSAGES.get(request.query.get("done", ""))
     comments = await in_thread(request.app, request.app[CONTRIBUTIONS].comments_by, seen.user.id)
-    return _form_page(request, "account.html", {}, done=done, my_comments=comments[:MY_COMMENTS])
+    return form_page(request, "account.html", {}, done=done, my_comments=comments[:MY_COMMENTS])
 
 
 async def change_password(request: web.Request) -> web.Response:
     seen = require_signed_in(request)
     assert seen.user is not None and seen.user.id is not None
     form = await form_fields(request)
-    limits = request.app[LIMITS]
+    user = seen.user
+    throttle = request.app[LIMITS].signin
+    address = client_address(request)
+    known = is_known_browser(request, user)
     try:
-        check("password attempts", (limits.signin_account, seen.user.email))
-        if not await hashing(request, verify_password, form.get("current", ""), seen.user.password_hash):
-            limits.signin_account.record(seen.user.email)
+        throttle.attempt("password attempts", user.email, address, known)
+        if not await hashing(request, verify_password, form.get("current", ""), user.password_hash):
             raise BadParameter("current", "this is not your current password")
-        password = check_password(form.get("password", ""))
+        throttle.succeeded(user.email, address, known)
+        password = check_password(form.get("password", ""), email=user.email, display_name=user.display_name)
         if form.get("password_again", "") != password:
             raise BadParameter("password_again", "the two passwords differ; type the same one twice")
     except BadParameter as exc:
-        return _form_page(request, "account.html", form, exc, done=None, my_comments=[])
-    stored = await hashing(request, hash_password, password)
+        return form_page(request, "account.html", form, exc, done=None, my_comments=[])
+    changed = user.with_changes(password_hash=await hashing(request, hash_password, password))
     accounts = request.app[ACCOUNTS]
-    await in_thread(request.app, accounts.update_user, seen.user.with_changes(password_hash=stored))
-    # Whoever else knew the old password is signed out; this browser gets a new session.
-    await in_thread(request.app, accounts.delete_sessions, user_id=seen.user.id)
-    return await _start_session(request, seen.user, "/account?done=password")
+    await in_thread(request.app, accounts.update_user, changed)
+    # Whoever else knew the old password is signed out; this browser gets a new session (and a
+    # known-browser cookie of the new password: those of the old one are void).
+    await in_thread(request.app, accounts.delete_sessions, user_id=user.id)
+    return await start_session(request, changed, "/account?done=password")
 
 
 async def change_name(request: web.Request) -> web.Response:
@@ -220,7 +189,7 @@ async def change_name(request: web.Request) -> web.Response:
     try:
         name = check_display_name(form.get("display_name", ""))
     except BadParameter as exc:
-        return _form_page(request, "account.html", form, exc, done=None, my_comments=[])
+        return form_page(request, "account.html", form, exc, done=None, my_comments=[])
     await in_thread(request.app, request.app[ACCOUNTS].update_user, seen.user.with_changes(display_name=name))
     return see_other("/account?done=name")
 
@@ -233,8 +202,6 @@ async def api_me(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/register", register_form, name="register_form")
-    app.router.add_post("/register", register, name="register")
     app.router.add_get("/signin", sign_in_form, name="signin_form")
     app.router.add_post("/signin", sign_in, name="signin")
     app.router.add_post("/signout", sign_out, name="signout")

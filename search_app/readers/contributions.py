@@ -9,7 +9,9 @@ with the librarian's reason; librarians see every comment with its open reports.
 attached to the record's union id as the reader saw it; a record page also shows what was written on
 the ids merged into it (search_app/readers/reader_data.py).
 
-Posting (comments, reports) is rate-limited per account and per address (``post_limit_*``).
+Every post that adds or changes something (comments and their edits, reports, ratings, tags) counts
+against one budget per account and per address (``post_limit_*``); taking one's own back (deleting a
+comment, removing a tag or a rating) does not: it only undoes what was counted.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from search_app.auth import Viewer, check_post_rate, count_post, require_signed_
 from search_app.catalogue.fetch import checked_id, find_live_id, find_record
 from search_app.catalogue.pages import record_page
 from search_app.errors import RecordNotFound
+from search_app.json_body import json_body
 from search_app.links import api_record_url, record_url
 from search_app.readers.accounts import form_fields, see_other
 from search_app.readers.reader_data import record_contributions
@@ -113,7 +116,9 @@ async def edit_comment(request: web.Request) -> web.Response:
     comment = await _own_comment(request, seen)
     form = await form_fields(request, long=("body",))
     changed = comment.with_changes(body=check_comment(form.get("body", "")), edited=utc_now())
+    check_post_rate(request, seen, "comment edits")
     await in_thread(request.app, request.app[CONTRIBUTIONS].update_comment, changed)
+    count_post(request, seen)
     return see_other(record_url(comment.record, f"comment-{comment.id}"))
 
 
@@ -142,41 +147,45 @@ async def report_comment(request: web.Request) -> web.Response:
     return see_other(record_url(comment.record, f"comment-{comment.id}"))
 
 
-async def _reader_change(request: web.Request) -> tuple[int, dict[str, str], str]:
-    """What a rating or tag form needs: the reader's id (signed in, or 403), the form, and the id of
-    the record as it lives now."""
+async def _reader_change(request: web.Request) -> tuple[Viewer, int, dict[str, str], str]:
+    """What a rating or tag form needs: the reader (signed in, or 403) and their id, the form, and
+    the id of the record as it lives now."""
     seen = require_signed_in(request)
     assert seen.user_id is not None
     form = await form_fields(request)
-    return seen.user_id, form, await _live_record(request)
+    return seen, seen.user_id, form, await _live_record(request)
 
 
 async def rate(request: web.Request) -> web.Response:
     """Rate the record (``stars`` 1–5), or take one's rating back (``stars`` empty)."""
-    user_id, form, union_id = await _reader_change(request)
+    seen, user_id, form, union_id = await _reader_change(request)
     catalogue = request.app[CATALOGUE]
     if form.get("stars", "").strip() in ("", "none"):
         await in_thread(request.app, catalogue.contributions.delete_rating, union_id, user_id)
     else:
         rating = Rating(union_id, user_id, check_stars(form.get("stars", "")))
+        check_post_rate(request, seen, "ratings")
         await in_thread(request.app, catalogue.contributions.set_rating, rating)
+        count_post(request, seen)
     return see_other(record_url(union_id, "rating-title"))
 
 
 async def add_tags(request: web.Request) -> web.Response:
-    user_id, form, union_id = await _reader_change(request)
+    seen, user_id, form, union_id = await _reader_change(request)
     tags = parse_tags(form.get("tags", ""))
+    check_post_rate(request, seen, "tags")
     catalogue = request.app[CATALOGUE]
     found = await in_thread(request.app, record_contributions, catalogue, union_id)
     if len(set(found.tags_of(user_id)) | set(tags)) > MAX_TAGS_PER_RECORD:
         raise BadParameter("tags", f"at most {MAX_TAGS_PER_RECORD} tags of yours on one record")
     for tag in tags:
         await in_thread(request.app, catalogue.contributions.add_tag, Tag(union_id, user_id, tag))
+    count_post(request, seen)
     return see_other(record_url(union_id, "tags-title"))
 
 
 async def remove_tag(request: web.Request) -> web.Response:
-    user_id, form, union_id = await _reader_change(request)
+    _, user_id, form, union_id = await _reader_change(request)
     tag = normalise_tag(form.get("tag", ""))
     catalogue = request.app[CATALOGUE]
     found = await in_thread(request.app, record_contributions, catalogue, union_id)
@@ -210,10 +219,7 @@ async def api_record_readers(request: web.Request) -> web.Response:
 async def api_post_comment(request: web.Request) -> web.Response:
     """``POST /api/records/{id}/comments`` with ``{"body": "…"}``: 201 and the stored comment."""
     seen = require_signed_in(request)
-    try:
-        sent = await request.json()
-    except ValueError as exc:
-        raise BadParameter("body", 'send a JSON object such as {"body": "…"}') from exc
+    sent = await json_body(request, 'a JSON object such as {"body": "…"}')
     if not isinstance(sent, dict) or not isinstance(sent.get("body"), str):
         raise BadParameter("body", 'send a JSON object with the comment\'s text as "body"')
     comment = await add_comment(request, seen, request.match_info["id"], sent["body"])

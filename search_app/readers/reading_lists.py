@@ -320,7 +320,7 @@ async def list_page(request: web.Request) -> web.Response:
 
 async def update_list(request: web.Request) -> web.Response:
     """``POST /lists/{id}``: the owner renames the list, describes it, makes it public or private."""
-    _, found = await _own_list(request)
+    seen, found = await _own_list(request)
     form = await form_fields(request)
     try:
         name = check_list_name(form.get("name", ""))
@@ -330,7 +330,9 @@ async def update_list(request: web.Request) -> web.Response:
     changed = found.with_changes(
         name=name, description=description, public=_checked(form, "public"), updated=utc_now()
     )
+    check_post_rate(request, seen, "changes to lists")
     await in_thread(request.app, request.app[CONTRIBUTIONS].update_list, changed)
+    count_post(request, seen)
     return see_other(list_url(found, "?done=updated"))
 
 
@@ -344,8 +346,8 @@ async def delete_list(request: web.Request) -> web.Response:
 
 async def add_entry(request: web.Request) -> web.Response:
     """``POST /lists/{id}/entries``: the owner puts the record ``record`` on the list."""
-    _, found = await _own_list(request)
-    return await _put_on_list(request, found, await form_fields(request))
+    seen, found = await _own_list(request)
+    return await _put_on_list(request, seen, found, await form_fields(request))
 
 
 async def add_entry_chosen(request: web.Request) -> web.Response:
@@ -356,13 +358,17 @@ async def add_entry_chosen(request: web.Request) -> web.Response:
     chosen = form.get("list", "").strip()
     if not chosen:
         raise BadParameter("list", "choose the list to put the record on")
-    _, found = await _own_list(request, chosen)
-    return await _put_on_list(request, found, form)
+    seen, found = await _own_list(request, chosen)
+    return await _put_on_list(request, seen, found, form)
 
 
-async def _put_on_list(request: web.Request, reading_list: ReadingList, form: dict[str, str]) -> web.Response:
+async def _put_on_list(
+    request: web.Request, seen: Viewer, reading_list: ReadingList, form: dict[str, str]
+) -> web.Response:
     union_id = await _record_to_add(request, form.get("record", ""))
+    check_post_rate(request, seen, "records put on lists")
     await in_thread(request.app, _add_entry, request.app[CATALOGUE], reading_list, union_id)
+    count_post(request, seen)
     return see_other(list_url(reading_list, "?done=added"))
 
 

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from aiohttp import web
 
+from search_app.form_body import posted_form
 from search_app.links import record_url
 from search_app.sru.cql import CqlError, parse
 from search_app.sru.cql_search import resolve_index, translate
@@ -24,7 +25,7 @@ from search_app.sru.request import FACET_NAMES, SruDiagnostic, SruRequest, negot
 from search_app.sru.xml import CONTENT_TYPES, Facet, explain_response, fatal, search_response
 from search_app.state import INDEX, SETTINGS, in_thread
 from search_app.timing import add_engine_time
-from unicat.errors import EngineUnavailable, QueryTimeout
+from unicat.errors import BadParameter, EngineUnavailable, QueryTimeout
 from unicat.fields import FACETS
 from unicat.query import SearchQuery, SearchResult
 
@@ -52,7 +53,7 @@ async def _params(request: web.Request) -> dict[str, list[str]]:
     """The request's parameters as lists (a repeated one is seen); a POST's body joins its URL's."""
     params: dict[str, list[str]] = {key: request.query.getall(key) for key in request.query}
     if request.method == "POST":
-        form = await request.post()
+        form = await posted_form(request)
         for key in form:
             params.setdefault(key, []).extend(str(value) for value in form.getall(key))
     return params
@@ -70,7 +71,14 @@ def _xml(version: str, body: str, status: int = 200) -> web.Response:
 
 async def sru(request: web.Request) -> web.Response:
     """One SRU request: explain or searchRetrieve, or the fatal diagnostic of what is wrong."""
-    raw = await _params(request)
+    try:
+        raw = await _params(request)
+    except BadParameter as exc:  # a body that is not a form: answered in the version the URL asks
+        raw = {key: request.query.getall(key) for key in request.query}
+        version = negotiate_version(raw)
+        echo = {key: values[0] for key, values in raw.items() if values}
+        diagnostic = SruDiagnostic(6, "body", exc.message)
+        return _xml(version, fatal(version, diagnostic, echo), _status(version, diagnostic))
     version = negotiate_version(raw)
     echo = {key: values[0] for key, values in raw.items() if values}
     try:

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from aiohttp import CookieJar, web
+from aiohttp import CookieJar, TCPConnector, web
 from aiohttp.test_utils import TestClient, TestServer
 
 from unicat.accounts import User, check_role, hash_password
@@ -40,9 +40,14 @@ class Site:
         await self.server.start_server()
         return self
 
-    async def browser(self) -> TestClient[web.Request, web.Application]:
+    async def browser(self, address: str = "127.0.0.1") -> TestClient[web.Request, web.Application]:
+        """A new browser, connecting from ``address`` (any 127.x.y.z: each is a client address of
+        its own to the server, as different machines would be)."""
         jar = CookieJar(unsafe=True, treat_as_secure_origin=str(self.server.make_url("/")))
-        client: TestClient[web.Request, web.Application] = TestClient(self.server, cookie_jar=jar)
+        connector = TCPConnector(local_addr=(address, 0))
+        client: TestClient[web.Request, web.Application] = TestClient(
+            self.server, cookie_jar=jar, connector=connector
+        )
         await client.start_server()
         self._clients.append(client)
         return client

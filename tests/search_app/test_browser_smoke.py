@@ -84,7 +84,8 @@ def test_a_reader_finds_where_a_book_is_held(browser: Browser, site: str, tmp_pa
     icon = browser.execute("return document.querySelector('link[rel=icon]').href;")
     assert icon == site + "/static/favicon.svg"
     with urllib.request.urlopen(icon, timeout=10) as answer:
-        assert answer.headers["Content-Type"] == "image/svg+xml" and answer.read().startswith(b"<svg")
+        assert answer.headers.get_content_type() == "image/svg+xml" and answer.read().startswith(b"<svg")
+        assert answer.headers.get_content_charset() == "utf-8"  # every textual answer names its charset
     # The one cookie an anonymous reader gets is the forms' CSRF token: HttpOnly (no script reads
     # it), Secure, SameSite=Strict, gone when the browser closes. The browser started with none.
     [csrf] = browser.cookies()
@@ -119,8 +120,17 @@ def _harness_page() -> web.Application:
         response.set_cookie("prefs", "dark", samesite="Lax", max_age=3600)
         return response
 
+    async def forbidden_style(request: web.Request) -> web.Response:
+        """A page whose policy forbids its own inline style: the browser refuses it and says so."""
+        return web.Response(
+            text="<!doctype html><title>harness</title><style>p { color: red }</style><p id=ok>page</p>",
+            content_type="text/html",
+            headers={"Content-Security-Policy": "default-src 'none'"},
+        )
+
     app = web.Application()
     app.router.add_get("/", page)
+    app.router.add_get("/csp", forbidden_style)
     return app
 
 
@@ -147,6 +157,9 @@ def test_the_browser_reads_cookie_flags_and_script_errors(browser: Browser, harn
     errors = browser.script_errors()
     assert len(errors) == 1 and "TypeError" in errors[0].message, errors
     assert browser.script_errors() == []  # each console line is handed out once
+    browser.open(harness_site + "/csp")
+    errors = browser.script_errors()
+    assert len(errors) == 1 and "Content Security Policy" in errors[0].message, errors
 
     browser.reset()
     browser.open(harness_site + "/nothing-here")  # the same site again, a page that sets nothing

@@ -342,11 +342,13 @@ class Browser:
         ]
 
     def script_errors(self) -> list[LogEntry]:
-        """Uncaught JavaScript errors and console.error lines since the last look at the console."""
+        """Uncaught JavaScript errors, console.error lines and what the page's Content Security Policy
+        refused, since the last look at the console."""
         return [
             entry
             for entry in self.console()
-            if entry.level == "SEVERE" and entry.source in ("javascript", "console-api")
+            if entry.level == "SEVERE"
+            and (entry.source in ("javascript", "console-api") or "Content Security Policy" in entry.message)
         ]
 
     def screenshot(self, path: Path) -> Path:

@@ -75,6 +75,10 @@ def test_index_is_the_new_name_of_engine_and_wins_where_both_are_given(tmp_path:
         ("[unicat\n", "not valid TOML"),
         ("[unicat]\nquery_timeout = -1\n", "must not be negative"),
         ("[unicat]\npage_size = 500\n", "page_size must be between"),
+        ("[unicat]\nheader_read_timeout = 0\n", "header_read_timeout, body_read_timeout and keep"),
+        ("[unicat]\nmax_connections = 0\n", "max_connections and max_requests_in_flight must be at least 1"),
+        ("[unicat]\nmax_requests_in_flight = 0\n", "max_connections and max_requests_in_flight"),
+        ("[unicat]\nmax_connections_per_address = -1\n", "max_connections_per_address must not be negative"),
     ],
 )
 def test_bad_config_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -95,3 +99,25 @@ def test_settings_are_immutable_and_replace_makes_a_copy() -> None:
     assert settings.port == 8080 and changed.port == 1234
     with pytest.raises(AttributeError):
         settings.port = 1  # type: ignore[misc]
+
+
+MiB = 1024 * 1024
+
+
+def test_harvest_limits_are_validated(tmp_path: Path) -> None:
+    for bad in (
+        {"record_max_bytes": 2 * MiB, "harvest_max_answer_bytes": MiB},
+        {"harvest_page_time_limit": 0},
+        {"harvest_run_time_limit": 0},
+    ):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            load_settings(overrides={"data_dir": tmp_path, **bad})
+
+
+def test_content_limits_come_from_the_settings_and_are_checked() -> None:
+    limits = load_settings(overrides={"record_max_bytes": "5000", "subfield_max_bytes": "300"}).content_limits
+    assert (limits.record_max_bytes, limits.subfield_max_bytes) == (5000, 300)
+    with pytest.raises(ConfigError, match="record_max_bytes must be at least 1,000"):
+        load_settings(overrides={"record_max_bytes": 999})
+    with pytest.raises(ConfigError, match="subfield_max_bytes at least 1"):
+        load_settings(overrides={"subfield_max_bytes": 0})

@@ -64,6 +64,9 @@ def test_bad_account_input_is_one_clear_line(
     _stdin(monkeypatch, "short\n")
     code, _, err = run(capsys, tmp_path, "users", "add", "a@example.org", "--name", "A", "--password-stdin")
     assert code == EXIT_USAGE and "at least 10 characters" in err
+    _stdin(monkeypatch, "password123\n")
+    code, _, err = run(capsys, tmp_path, "users", "add", "a@example.org", "--name", "A", "--password-stdin")
+    assert code == EXIT_USAGE and "one of the most common ones" in err
     code, _, err = run(capsys, tmp_path, "users", "add", "not-an-address", "--name", "A", "--password-stdin")
     assert code == EXIT_USAGE and "EMAIL: 'not-an-address' is not an e-mail address" in err
     code, _, err = run(capsys, tmp_path, "users", "add", "a@example.org", "--name", "A", "--role", "root")

@@ -1,4 +1,5 @@
-"""The account store: readers' and librarians' accounts, and the sessions of signed-in browsers.
+"""The account store: readers' and librarians' accounts, the sessions of signed-in browsers, and the
+registrations waiting for their address to be confirmed.
 
 What an account is, and how passwords and session tokens are kept, is :mod:`unicat.accounts`; this
 port is where they are stored. Implemented once in SQL over either database (``unicat/stores/accounts.py``).
@@ -9,11 +10,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 
-from unicat.accounts import Session, User
+from unicat.accounts import Registration, Session, User
 
 
 class AccountStore(abc.ABC):
-    """Accounts and sessions. Every method is synchronous and safe to call from several threads."""
+    """Accounts, sessions and registrations. Every method is synchronous and safe to call from several
+    threads."""
 
     @abc.abstractmethod
     def create_user(self, user: User) -> User:
@@ -57,3 +59,16 @@ class AccountStore(abc.ABC):
     @abc.abstractmethod
     def get_users(self, user_ids: Sequence[int]) -> dict[int, User]:
         """The accounts of these ids that exist, by id (the authors beside a page of comments)."""
+
+    @abc.abstractmethod
+    def save_registration(self, registration: Registration) -> None:
+        """Keep a registration waiting for its address to be confirmed (and forget the expired ones)."""
+
+    @abc.abstractmethod
+    def get_registration(self, token_hash: str) -> Registration | None:
+        """The registration of a token's hash, expired or not, left in place."""
+
+    @abc.abstractmethod
+    def take_registration(self, token_hash: str) -> Registration | None:
+        """The registration of a token's hash, expired or not, forgotten at once: a link works once,
+        however many requests bring it together."""

@@ -122,6 +122,11 @@ class HarvestStore(abc.ABC):
         """Close a run as succeeded or failed, with the reason."""
 
     @abc.abstractmethod
+    def pause_harvest(self, run_id: int, reason: str) -> None:
+        """Leave a run unfinished on purpose (it went past its time limit), with the reason as its
+        error: it stays running, so that the next harvest resumes it from its checkpoint."""
+
+    @abc.abstractmethod
     def last_successful_harvest(self, source: str) -> HarvestRun | None:
         """The latest run of ``source`` that finished ``ok`` (its ``started`` is the next ``from``)."""
 

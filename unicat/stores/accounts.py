@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from unicat.accounts import Session, User, check_role
+from unicat.accounts import Registration, Session, User, check_role
 from unicat.clock import utc_now
 from unicat.errors import DuplicateKey, UserExists, UserNotFound
 from unicat.ports.accounts import AccountStore
@@ -13,6 +13,7 @@ from unicat.ports.database import Database, fetch_in, insert_numbered
 
 USER_COLUMNS = "id, email, display_name, password_hash, role, library, created"
 SESSION_COLUMNS = "token_hash, user_id, created, expires, csrf"
+REGISTRATION_COLUMNS = "token_hash, email, display_name, password_hash, created, expires"
 
 
 def _user(row: Sequence[Any]) -> User:
@@ -26,7 +27,8 @@ def _session(row: Sequence[Any]) -> Session:
 
 
 class SqlAccountStore(AccountStore):
-    """Tables ``users`` and ``sessions``; a session goes with its account (a foreign key)."""
+    """Tables ``users``, ``sessions`` (each goes with its account: a foreign key) and
+    ``registrations``."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -106,3 +108,34 @@ class SqlAccountStore(AccountStore):
     def get_users(self, user_ids: Sequence[int]) -> dict[int, User]:
         rows = fetch_in(self.db, f"SELECT {USER_COLUMNS} FROM users", "id", user_ids)
         return {user.id: user for user in map(_user, rows) if user.id is not None}
+
+    def save_registration(self, registration: Registration) -> None:
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM registrations WHERE expires < ?", (utc_now(),))
+            conn.execute(
+                f"INSERT INTO registrations ({REGISTRATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    registration.token_hash,
+                    registration.email,
+                    registration.display_name,
+                    registration.password_hash,
+                    registration.created,
+                    registration.expires,
+                ),
+            )
+
+    def get_registration(self, token_hash: str) -> Registration | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                f"SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE token_hash = ?", (token_hash,)
+            ).fetchone()
+        return Registration(*row) if row is not None else None
+
+    def take_registration(self, token_hash: str) -> Registration | None:
+        # One statement: of two requests with the same link, only one gets the row.
+        with self.db.write(single=True) as conn:
+            row = conn.execute(
+                f"DELETE FROM registrations WHERE token_hash = ? RETURNING {REGISTRATION_COLUMNS}",
+                (token_hash,),
+            ).fetchone()
+        return Registration(*row) if row is not None else None

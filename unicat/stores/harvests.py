@@ -253,6 +253,14 @@ class SqlHarvests:
             if cursor.rowcount != 1:
                 raise EngineError(f"no harvest run with id {run_id}")
 
+    def pause_harvest(self, run_id: int, reason: str) -> None:
+        with self.db.write() as conn:
+            cursor = conn.execute(
+                "UPDATE harvests SET error = ? WHERE id = ? AND status = 'running'", (reason, run_id)
+            )
+            if cursor.rowcount != 1:
+                raise EngineError(f"no running harvest run with id {run_id}")
+
     def last_successful_harvest(self, source: str) -> HarvestRun | None:
         return self._one_run("source = ? AND status = 'ok'", (source,))
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
+from search_app.app import make_app
+from tests.search_app.accounts_http import Site
 from tests.search_app.search_app_catalogue import NAMES, RECORDS, Client
 from tests.search_app.test_accessibility import assert_accessible
 from unicat.catalogue import Catalogue
 from unicat.model import UnionRecord
 from unicat.overlap import LibraryOverlap
+from unicat.settings import Settings
 from unicat.union_generation import write_union_generation
 
 HELD = [{holding.library for holding in record.holdings} for record in RECORDS]
@@ -182,3 +185,21 @@ async def test_the_page_is_for_librarians(client: Client) -> None:
     response = await client.get("/librarians/overlap", allow_redirects=False)
     assert response.status == 303
     assert response.headers["Location"].startswith("/signin?")
+
+
+async def test_the_api_is_for_librarians_too(
+    client: Client, catalogue: Catalogue, settings: Settings
+) -> None:
+    # The page sends whoever is not signed in to sign in; its JSON refuses them (a script has no page
+    # to sign in on), and a reader's account alike: the counts describe the libraries' collections.
+    anonymous = await client.get("/api/overlap", allow_redirects=False)
+    assert anonymous.status == 403
+    error = (await anonymous.json())["error"]
+    assert "for librarians" in error["message"] and "records" not in await anonymous.text()
+    site = await Site(make_app(catalogue, settings)).start()
+    try:
+        reader = await site.signed_in(catalogue.accounts, "ann@example.org")
+        refused = await reader.get("/api/overlap", allow_redirects=False)
+        assert refused.status == 403 and "for librarians" in (await refused.json())["error"]["message"]
+    finally:
+        await site.close()

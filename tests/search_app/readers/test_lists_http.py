@@ -11,7 +11,7 @@ test; the 403 for another reader's private list is the brief's.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -59,13 +59,6 @@ def catalogue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalo
         ) as opened:
             fill(opened)
             yield opened
-
-
-@pytest.fixture
-async def site(catalogue: Catalogue) -> AsyncIterator[Site]:
-    served = await Site(make_app(catalogue, catalogue.index.settings)).start()
-    yield served
-    await served.close()
 
 
 def at(second: int) -> str:
@@ -507,3 +500,32 @@ async def test_a_list_of_a_deleted_account_shows_a_former_reader(site: Site, cat
     stored = catalogue.contributions.add_list(ReadingList(987_654, "Orphan", public=True))  # no such account
     page = await (await site.browser()).get(f"/lists/{stored.id}")
     assert page.status == 200 and "by a former reader" in text_of(await page.text())
+
+
+async def test_changes_to_lists_share_the_posting_budget(catalogue: Catalogue) -> None:
+    # A new list, a change to one and a record put on one each count against the budget comments use.
+    settings = catalogue.index.settings.replace(post_limit_account=4, post_limit_address=1_000)
+    site = await Site(make_app(catalogue, settings)).start()
+    try:
+        jane = await site.signed_in(catalogue.accounts, "jane@example.org")
+        list_id = await make_list(jane, "Flood")  # 1
+        renamed = await post_form(jane, f"/lists/{list_id}", {"name": "Renamed"})  # 2
+        assert renamed.status == 303
+        for record in ("u-pp1980", "u-pp1990"):  # 3, 4
+            assert (await add(jane, list_id, record)).status == 303
+        for answer, what in (
+            (await add(jane, list_id, "u-faust"), "records put on lists"),
+            (await post_form(jane, "/lists/entries", {"list": str(list_id), "record": "u-faust"}), "records"),
+            (await post_form(jane, f"/lists/{list_id}", {"name": "Again"}), "changes to lists"),
+            (await post_form(jane, "/lists", {"name": "Another"}), "new lists"),
+        ):
+            assert answer.status == 429 and 0 < int(answer.headers["Retry-After"]) <= 60
+            assert f"Too many {what}" in await answer.text()
+        stored = await as_json(jane, list_id)
+        assert stored["list"]["name"] == "Renamed"
+        assert sorted(entry["record"] for entry in stored["entries"]) == ["u-pp1980", "u-pp1990"]
+        # Taking a record off one's list is not a post: it only undoes what was counted.
+        removed = await post_form(jane, f"/lists/{list_id}/entries/remove", {"record": "u-pp1990"})
+        assert removed.status == 303
+    finally:
+        await site.close()

@@ -8,16 +8,14 @@ posts: who wrote what, which stars, which tags.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import lxml.html
 import pytest
 
 from search_app.app import make_app
-from tests.conftest import CatalogueFactory
 from tests.search_app.accounts_http import Site, csrf_of, post_form
-from tests.search_app.search_app_catalogue import RECORDS, REDIRECTS, fill
+from tests.search_app.search_app_catalogue import RECORDS, REDIRECTS
 from unicat.catalogue import Catalogue
 from unicat.union_generation import write_union_generation
 
@@ -25,17 +23,8 @@ HOSTILE = '<script>alert("owned")</script> & <b>bold</b>'
 
 
 @pytest.fixture
-def catalogue(catalogue_factory: CatalogueFactory) -> Catalogue:
-    opened = catalogue_factory(facet_size=20)
-    fill(opened)
-    return opened
-
-
-@pytest.fixture
-async def site(catalogue: Catalogue) -> AsyncIterator[Site]:
-    served = await Site(make_app(catalogue, catalogue.index.settings)).start()
-    yield served
-    await served.close()
+def catalogue(each_setup_catalogue: Catalogue) -> Catalogue:
+    return each_setup_catalogue
 
 
 def comment_ids(html: str) -> list[int]:
@@ -344,6 +333,40 @@ async def test_comment_posting_is_rate_limited_per_account_and_per_address(catal
         await site.close()
 
 
+async def test_tags_ratings_and_edits_share_the_posting_budget(catalogue: Catalogue) -> None:
+    # The audit's flood: tags posted as fast as a script can. Every post that adds or changes
+    # something counts against the one budget comments use (post_limit_account a window).
+    settings = catalogue.index.settings.replace(post_limit_account=6, post_limit_address=1_000)
+    site = await Site(make_app(catalogue, settings)).start()
+    try:
+        ann = await site.signed_in(catalogue.accounts, "ann@example.org")
+        number = await comment(ann, "u-pp1980", "First")  # 1
+        assert (await post_form(ann, f"/comments/{number}/edit", {"body": "Second"})).status == 303  # 2
+        assert (await post_form(ann, "/record/u-pp1980/rating", {"stars": "4"})).status == 303  # 3
+        tagged = [record.id for record in RECORDS[:3]]
+        for record in tagged:  # 4, 5, 6
+            assert (await post_form(ann, f"/record/{record}/tags", {"tags": "flood"})).status == 303
+        for path, form, what in (
+            (f"/record/{RECORDS[3].id}/tags", {"tags": "flood"}, "tags"),
+            ("/record/u-pp1990/rating", {"stars": "1"}, "ratings"),
+            (f"/comments/{number}/edit", {"body": "Third"}, "comment edits"),
+            ("/record/u-pp1980/comments", {"body": "Another"}, "comments"),
+        ):
+            refused = await post_form(ann, path, form)
+            assert refused.status == 429 and 0 < int(refused.headers["Retry-After"]) <= 60, path
+            assert f"Too many {what}" in await refused.text()
+        body = await readers_json(ann, "u-pp1980")
+        assert [c["body"] for c in body["comments"]] == ["Second"] and body["my_rating"] == 4
+        assert (await readers_json(ann, "u-pp1990"))["my_rating"] is None
+        tags = await (await ann.get("/api/tags")).json()
+        assert tags == [{"tag": "flood", "records": len(tagged)}]
+        # Taking one's own back is not a post: it only undoes what was counted.
+        assert (await post_form(ann, "/record/u-pp1980/tags/remove", {"tag": "flood"})).status == 303
+        assert (await post_form(ann, "/record/u-pp1980/rating", {"stars": ""})).status == 303
+    finally:
+        await site.close()
+
+
 async def test_the_json_api_posts_comments_with_the_csrf_header(site: Site, catalogue: Catalogue) -> None:
     ann = await site.signed_in(catalogue.accounts, "ann@example.org")
     token = await csrf_of(ann)
@@ -374,3 +397,39 @@ async def test_the_json_api_posts_comments_with_the_csrf_header(site: Site, cata
     )
     assert missing.status == 404
     assert [c.body for c in catalogue.contributions.comments_for(["u-pp1980"])] == ["Via the API"]
+
+
+# Bodies that are not JSON a store could keep, as an attacker sends them: (bytes, what the 400 says).
+# RFC 8259 §8.2: a lone surrogate escape names no character; §8.1: JSON text is UTF-8.
+BAD_JSON = [
+    (b'{"body": "a\\ud800b"}', "surrogate"),
+    (b'{"body": "a\\udc00b"}', "surrogate"),
+    (b'{"body": "a\xed\xa0\x80b"}', "UTF-8"),  # the surrogate itself, UTF-8 encoded
+    (b'{"body": "a\xffb"}', "UTF-8"),
+    (b"[" * 100_000 + b"]" * 100_000, "depth"),
+    (b'{"body": ' + b"[" * 2_000 + b"]" * 2_000 + b"}", "depth"),
+    (b'{"body": NaN}', "not valid JSON"),
+    (b"", "not valid JSON"),
+    (b'{"body": "x"', "not valid JSON"),
+]
+
+
+async def test_the_json_api_refuses_bodies_that_are_not_json_with_a_message(
+    site: Site, catalogue: Catalogue
+) -> None:
+    ann = await site.signed_in(catalogue.accounts, "ann@example.org")
+    headers = {"X-CSRF-Token": await csrf_of(ann), "Content-Type": "application/json"}
+    for sent, says in BAD_JSON:
+        answer = await ann.post("/api/records/u-pp1980/comments", data=sent, headers=headers)
+        assert answer.status == 400, (sent[:40], answer.status)
+        error = (await answer.json())["error"]
+        assert error["param"] == "body" and says in error["message"], (sent[:40], error)
+        assert '{"body": "…"}' in error["message"]  # what to send instead
+    # More than the app reads of any body (aiohttp's client_max_size, 1 MiB) is refused unread.
+    huge = b'{"body": "' + b"x" * 2**21 + b'"}'
+    answer = await ann.post("/api/records/u-pp1980/comments", data=huge, headers=headers)
+    assert answer.status == 413 and "error" in await answer.json()
+    assert catalogue.contributions.comments_for(["u-pp1980"]) == []
+    # The same server still takes a good comment.
+    good = await ann.post("/api/records/u-pp1980/comments", json={"body": "a\u00e9b"}, headers=headers)
+    assert good.status == 201 and (await good.json())["body"] == "a\u00e9b"

@@ -1,13 +1,15 @@
 """The suite of the account store port (unicat/ports/accounts.py), run over each setup's database
 (SQLite alone; PostgreSQL beside Elasticsearch): one account per e-mail address, changes kept, the
 accounts of a page read at once, sessions found by their token's hash and forgotten one at a time or
-all of an account's at once."""
+all of an account's at once, and registrations waiting for confirmation, taken once."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from unicat.accounts import User, new_session
+from unicat.accounts import User, new_registration, new_session, token_hash
 from unicat.catalogue import Catalogue
 from unicat.errors import UserExists, UserNotFound
 
@@ -87,3 +89,28 @@ def test_a_session_is_read_with_its_account_in_one_go(catalogue: Catalogue) -> N
     assert store.session_user("no such hash") is None
     store.delete_sessions(user_id=jane.id)
     assert store.session_user(janes.token_hash) is None
+
+
+def test_a_registration_waits_under_its_tokens_hash_and_is_taken_once(catalogue: Catalogue) -> None:
+    store = catalogue.accounts
+    token, registration = new_registration("jane@example.org", "Jane", HASH)
+    assert registration.token_hash == token_hash(token) != token
+    store.save_registration(registration)
+    other_token, other = new_registration("jane@example.org", "Jane again", HASH)
+    store.save_registration(other)  # the same address may wait twice: the first confirmed wins
+    assert store.get_registration(registration.token_hash) == registration
+    assert store.take_registration(registration.token_hash) == registration
+    assert store.take_registration(registration.token_hash) is None  # a link works once
+    assert store.get_registration(registration.token_hash) is None
+    assert store.get_registration(token_hash(other_token)) == other
+    assert store.find_user("jane@example.org") is None  # no account until one is confirmed
+
+
+def test_expired_registrations_are_forgotten_when_another_is_saved(catalogue: Catalogue) -> None:
+    store = catalogue.accounts
+    _, old = new_registration("old@example.org", "Old", HASH, now=datetime(2020, 1, 1, tzinfo=UTC))
+    store.save_registration(old)
+    assert store.get_registration(old.token_hash) == old  # expired, but kept until the next save
+    _, new = new_registration("new@example.org", "New", HASH)
+    store.save_registration(new)
+    assert store.get_registration(old.token_hash) is None and store.get_registration(new.token_hash) == new

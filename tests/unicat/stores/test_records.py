@@ -191,6 +191,23 @@ def test_harvest_run_lifecycle(store: RecordStore) -> None:
     assert [run.id for run in store.harvest_history("UVA", limit=1)] == [second.id]
 
 
+def test_a_paused_run_stays_unfinished_with_its_reason_until_it_finishes(store: RecordStore) -> None:
+    run = store.start_harvest("UVA", "incremental")
+    store.pause_harvest(run.id, "stopped after harvest_run_time_limit")
+    paused = store.unfinished_harvest("UVA")
+    assert paused is not None
+    assert (paused.id, paused.status, paused.error) == (
+        run.id,
+        "running",
+        "stopped after harvest_run_time_limit",
+    )
+    store.finish_harvest(run.id, "ok")
+    done = store.last_successful_harvest("UVA")
+    assert done is not None and (done.id, done.error) == (run.id, None)
+    with pytest.raises(EngineError):
+        store.pause_harvest(run.id, "a finished run cannot be paused")
+
+
 def test_a_run_keeps_the_server_clock_and_its_quarantined_count(store: RecordStore) -> None:
     (raw,) = real_marc_records(1)
     run = store.start_harvest("UVA", "incremental", from_="2024-05-01", server_time="2024-05-02T10:11:12Z")

@@ -205,7 +205,20 @@ _V2 = (
     f"CREATE TABLE oai_sets (spec {_TEXT} PRIMARY KEY, name {_TEXT} NOT NULL)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# Registrations waiting for their address to be confirmed by e-mail (unicat/stores/accounts.py).
+_V3 = (
+    f"""CREATE TABLE registrations (
+        token_hash {_TEXT} PRIMARY KEY,
+        email {_TEXT} NOT NULL,
+        display_name {_TEXT} NOT NULL,
+        password_hash {_TEXT} NOT NULL,
+        created {_TEXT} NOT NULL,
+        expires {_TEXT} NOT NULL
+    )""",
+    "CREATE INDEX registrations_by_expiry ON registrations (expires)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,4 +1,5 @@
-"""The SQLite tables of accounts and sessions (schema migration 8); the store that reads and writes them,
+"""The SQLite tables of accounts and sessions (schema migration 8) and of registrations waiting for
+confirmation (migration 11); the store that reads and writes them,
 on SQLite and PostgreSQL alike, is ``unicat/stores/accounts.py``."""
 
 from __future__ import annotations
@@ -21,4 +22,16 @@ SCHEMA: tuple[str, ...] = (
         csrf TEXT NOT NULL
     ) WITHOUT ROWID""",
     "CREATE INDEX sessions_by_user ON sessions (user_id)",
+)
+
+REGISTRATIONS: tuple[str, ...] = (
+    """CREATE TABLE registrations (
+        token_hash TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created TEXT NOT NULL,
+        expires TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX registrations_by_expiry ON registrations (expires)",
 )

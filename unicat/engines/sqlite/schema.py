@@ -224,7 +224,10 @@ _V10 = (
     "CREATE INDEX union_facet_values_by_value ON union_facet_values (facet, value, record)",
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
+# Registrations waiting for their address to be confirmed by e-mail (engines/sqlite/accounts.py).
+_V11: tuple[Step, ...] = accounts.REGISTRATIONS
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

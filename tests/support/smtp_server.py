@@ -1,0 +1,50 @@
+"""A real SMTP server on 127.0.0.1 (aiosmtpd, in a thread of its own) that keeps what it receives."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from tests.support.loopback import free_port
+
+
+@dataclass
+class Mailbox:
+    """The messages the server accepted, parsed, in arrival order."""
+
+    host: str
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        """aiosmtpd calls it (by this name) for each message accepted."""
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        with self._lock:
+            self.messages.append(parsed)
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [message for message in self.messages if message["To"] == address]
+
+
+@contextmanager
+def smtp_server() -> Iterator[Mailbox]:
+    """An SMTP server on a free loopback port, stopped at the end."""
+    mailbox = Mailbox("127.0.0.1", free_port())
+    controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
+    controller.start()
+    try:
+        yield mailbox
+    finally:
+        controller.stop()

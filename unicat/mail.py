@@ -1,0 +1,52 @@
+"""Sending one e-mail through the SMTP server of the settings (``smtp_*``, ``mail_from``).
+
+Plain text only, one message per connection: the catalogue sends few messages (registration links),
+so a connection kept open would cost more than it saves. Blocking: the web app calls it in a thread
+of its own (search_app/outbox.py), never on its event loop.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from unicat.settings import Settings
+
+SMTP_TIMEOUT = 30.0
+"""Seconds one SMTP connection may take at each step before the message is given up."""
+
+
+def mail_enabled(settings: Settings) -> bool:
+    return bool(settings.smtp_host)
+
+
+def compose(settings: Settings, to: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=settings.mail_from.rpartition("@")[2])
+    message.set_content(body)
+    return message
+
+
+def send(settings: Settings, message: EmailMessage) -> None:
+    """Deliver ``message`` to the SMTP server; raises :class:`OSError` or
+    :class:`smtplib.SMTPException` when it cannot."""
+    context = ssl.create_default_context()
+    server: smtplib.SMTP
+    if settings.smtp_security == "ssl":
+        server = smtplib.SMTP_SSL(
+            settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT, context=context
+        )
+    else:
+        server = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT)
+    with server:
+        if settings.smtp_security == "starttls":
+            server.starttls(context=context)
+        if settings.smtp_user:
+            server.login(settings.smtp_user, settings.smtp_password)
+        server.send_message(message)
