@@ -9,12 +9,14 @@ import io
 from pathlib import Path
 
 import pymarc
+import pytest
 
 from indexer import run_index
-from tests.indexer.indexer_testdata import iso2709_records
+from tests.indexer.indexer_testdata import DATA, iso2709_records
 from unicat.catalogue import Catalogue
 from unicat.model import Source, SourceRecord
 from unicat.settings import Settings
+from unicat_cli.cli import EXIT_OK, main
 from unicat_cli.wiring import open_catalogue
 
 
@@ -133,3 +135,16 @@ def test_the_same_leader_byte_is_read_in_the_records_family(tmp_path: Path) -> N
         assert reasons[("M21", "r0")] == "holdings record (leader/06 'x'): not a bibliographic record"
     finally:
         catalogue.close()
+
+
+def test_unicat_index_and_status_show_the_holdings_set_aside(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    holdings = [record for record in map(_read, iso2709_records("marc21/zdblokutf8.mrc")) if record]
+    data_dir = str(tmp_path / "data")
+    path = str(DATA / "marc21" / "zdblokutf8.mrc")
+    assert main(["--data-dir", data_dir, "import", "ZDB", path]) == EXIT_OK
+    assert main(["--data-dir", data_dir, "index"]) == EXIT_OK
+    assert f"set aside as no book: {len(holdings):,} holdings" in capsys.readouterr().out
+    assert main(["--data-dir", data_dir, "status"]) == EXIT_OK
+    assert "holdings record (leader/06 'y'): not a bibliographic record" in capsys.readouterr().out
