@@ -78,9 +78,14 @@ def run_measured(
         raise AssertionError(
             f"unicat {' '.join(arguments)} ran past {timeout} s: {err_path.read_text()}"
         ) from None
+    errors = err_path.read_text(encoding="utf-8")
+    if not peak_path.exists():
+        raise AssertionError(
+            f"unicat {' '.join(arguments)} ended ({process.returncode}) before its exit: {errors}"
+        )
     return Finished(
         process.returncode,
         out_path.read_text(encoding="utf-8"),
-        err_path.read_text(encoding="utf-8"),
+        errors,
         int(peak_path.read_text(encoding="ascii")),
     )
