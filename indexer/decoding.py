@@ -11,8 +11,9 @@ warning on one subfield instead of the record. Charsets (tables and decoders in
   UNIMARC record carrying UTF-8 gets a warning saying so), and the bytes that are not are read by the
   legacy set that explains them best (:mod:`indexer.charset_guess`: MARC-8, ISO 5426, ISO 6937 or
   Windows-1252), with a warning naming what was declared and what was used.
-- Double-encoded UTF-8 ("Ã©" for "é") is repaired field by field, with a warning, when the whole
-  field is such text (:mod:`indexer.mojibake`).
+- Double-encoded UTF-8 ("Ã©" for "é") is repaired subfield by subfield (and control field by control
+  field), with a warning, when the whole value is such text (:mod:`indexer.mojibake`): a field whose
+  $a was double-encoded and whose $f was not comes out right in both.
 
 MARCXML is parsed with lxml (about three times faster than pymarc's SAX handler). Unqualified Dublin
 Core (``oai_dc``) is crossed to MARC 21 fields by :mod:`indexer.dublin_core`, so it decodes to the same
@@ -214,7 +215,7 @@ def _from_iso2709(raw: bytes, profile: Profile, wanted: Container[str] | None) -
 def _field_content(tag: str, data: bytes, reading: _Reading, warnings: list[str]) -> FieldContent:
     if is_control_tag(tag):
         value = reading.decode(data)
-        return _repaired(tag, value, warnings) if reading.mojibake else value
+        return _repaired(tag, "", value, warnings) if reading.mojibake else value
     text: str | None = None
     if data.isascii() and ESCAPE not in data:
         text = data.decode("ascii")
@@ -229,10 +230,8 @@ def _field_content(tag: str, data: bytes, reading: _Reading, warnings: list[str]
             head, *texts = text.split("\x1f")
             subfields = [(part[0], part[1:]) for part in texts if part]
         else:
-            if reading.mojibake:
-                text = _repaired(tag, text, warnings)
             head, *texts = text.split("\x1f")
-            subfields = _text_subfields(tag, texts, warnings)
+            subfields = _text_subfields(tag, texts, warnings, reading.mojibake)
     else:
         head_bytes, *chunks = data.split(SUBFIELD_DELIMITER)
         head = head_bytes.decode("ascii", "replace")
@@ -244,6 +243,8 @@ def _field_content(tag: str, data: bytes, reading: _Reading, warnings: list[str]
                 warnings.append(f"field {tag}: non-ASCII subfield code {chunk[:1]!r}; subfield dropped")
                 continue
             subfields.append((chr(chunk[0]), reading.decode(chunk[1:])))
+        if reading.mojibake:
+            subfields = _repaired_subfields(tag, subfields, warnings)
     if len(head) != 2:
         warnings.append(f"field {tag}: {len(head)} indicator(s) instead of 2")
         head = (head + "  ")[:2]
@@ -255,19 +256,32 @@ def _field_content(tag: str, data: bytes, reading: _Reading, warnings: list[str]
 _MOJIBAKE_BYTES_RE = re.compile(rb"\xc3[\x82-\xb4][\xc2\xc5\xc6\xcb\xe2]")
 
 
-def _repaired(tag: str, text: str, warnings: list[str]) -> str:
-    """``text`` (a field, or a control field's value) with double-encoded UTF-8 undone, if it is that."""
-    if not HINT_RE.search(text):
+def _repaired(tag: str, code: str, text: str, warnings: list[str]) -> str:
+    """``text`` (one subfield's value, ``code`` its code; or a control field's value, ``code`` '') with
+    double-encoded UTF-8 undone, if it is wholly that.
+
+    Judged value by value, not field by field: a cataloguer's tool that double-encodes usually damages
+    the subfields it wrote and leaves the rest, so one field can hold "PÃ¨re" in $a and a correct "é"
+    in $f, and a repair all or nothing over the field would refuse both.
+    """
+    if text.isascii() or not HINT_RE.search(text):
         return text
     repaired = repair_mojibake(text)
     if repaired is None:
         return text
-    warnings.append(f"field {tag}: double-encoded UTF-8 repaired: {text[:40]!r} read as {repaired[:40]!r}")
+    where = f"field {tag} ${code}" if code else f"field {tag}"
+    warnings.append(f"{where}: double-encoded UTF-8 repaired: {text[:40]!r} read as {repaired[:40]!r}")
     return unicodedata.normalize("NFC", repaired)
 
 
-def _text_subfields(tag: str, texts: list[str], warnings: list[str]) -> Subfields:
-    """Subfields of a decoded non-ASCII field: values in NFC, a subfield with a non-ASCII code dropped."""
+def _repaired_subfields(tag: str, subfields: Subfields, warnings: list[str]) -> Subfields:
+    """``subfields`` with each value repaired on its own (see :func:`_repaired`)."""
+    return [(code, _repaired(tag, code, value, warnings)) for code, value in subfields]
+
+
+def _text_subfields(tag: str, texts: list[str], warnings: list[str], mojibake: bool) -> Subfields:
+    """Subfields of a decoded non-ASCII field: values in NFC (double-encoded ones repaired when the
+    record shows ``mojibake``), a subfield with a non-ASCII code dropped."""
     subfields: Subfields = []
     for part in texts:
         if not part:
@@ -276,7 +290,8 @@ def _text_subfields(tag: str, texts: list[str], warnings: list[str]) -> Subfield
             code = part[0].encode("utf-8")[:1]
             warnings.append(f"field {tag}: non-ASCII subfield code {code!r}; subfield dropped")
             continue
-        subfields.append((part[0], _nfc(part[1:])))
+        value = _repaired(tag, part[0], part[1:], warnings) if mojibake else part[1:]
+        subfields.append((part[0], _nfc(value)))
     return subfields
 
 
@@ -597,7 +612,7 @@ def _from_marcxml(raw: bytes, wanted: Container[str] | None) -> MarcFields:
                 warnings.append("controlfield without a tag; dropped")
             elif wanted is None or tag in wanted:
                 value = _nfc(child.text or "")
-                fields.append((tag, value if value.isascii() else _repaired(tag, value, warnings)))
+                fields.append((tag, _repaired(tag, "", value, warnings)))
         elif name == "datafield":
             tag = child.get("tag")
             if not tag:
@@ -622,11 +637,4 @@ def _xml_datafield(element: etree._Element, tag: str, warnings: list[str]) -> Da
             warnings.append(f"field {tag}: subfield without a code; dropped")
             continue
         subfields.append((code, _nfc(sub.text or "")))
-    joined = "\x1f".join(value for _, value in subfields)
-    if not joined.isascii():
-        repaired = _repaired(tag, joined, warnings)
-        if repaired is not joined:
-            subfields = [
-                (code, value) for (code, _), value in zip(subfields, repaired.split("\x1f"), strict=True)
-            ]
-    return ind1 + ind2, subfields
+    return ind1 + ind2, _repaired_subfields(tag, subfields, warnings)

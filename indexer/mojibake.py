@@ -4,9 +4,10 @@ to UTF-8 again, so that "é" (C3 A9) arrives as "Ã©" and "’" (E2 80 99) as "
 Such bytes are valid UTF-8, so no decoder notices; only the text shows it. The repair maps each
 suspicious character back to the byte it came from and reads those bytes as UTF-8. Because "Ã©" can
 also be meant (rarely, but a catalogue may describe mojibake), the repair is all or nothing over the
-text it is given (a whole field): it is made only when every non-ASCII character of that text belongs
-to such a sequence and every sequence gives valid UTF-8. Text that mixes real accented letters with
-suspicious pairs, or holds a sequence that does not decode, is left as it is.
+text it is given (one subfield, or one control field: :mod:`indexer.decoding` calls it value by value,
+since one field may hold damaged and sound subfields side by side): it is made only when every non-ASCII
+character of that text belongs to such a sequence and every sequence gives valid UTF-8. Text that mixes
+real accented letters with suspicious pairs, or holds a sequence that does not decode, is left as it is.
 """
 
 from __future__ import annotations

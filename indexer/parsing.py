@@ -24,6 +24,7 @@ from indexer.dublin_core import CROSSWALK_PROFILE
 from indexer.extract import ExtractedRecord, extract_fields
 from indexer.overrides import source_profile
 from indexer.profiles import MarcProfile
+from indexer.record_kinds import SetAside, check_bibliographic, check_titled
 from unicat.errors import RecordError
 from unicat.model import Profile, Source, SourceRecord
 
@@ -36,10 +37,12 @@ CHUNKS_AHEAD = 2
 
 @dataclass(frozen=True, slots=True)
 class ParseFailure:
-    """Why a record cannot be indexed; ``details`` holds the traceback of an unexpected error."""
+    """Why a record cannot be indexed; ``details`` holds the traceback of an unexpected error, ``kind``
+    the kind of a record set aside as not a book (:mod:`indexer.record_kinds`), for the report's counts."""
 
     reason: str
     details: str = ""
+    kind: str = ""
 
 
 Outcome = ExtractedRecord | ParseFailure
@@ -53,9 +56,13 @@ def record_profile(record: SourceRecord, source: Source) -> Profile:
 
 def parse_source_record(record: SourceRecord, source: Source, profile: MarcProfile) -> ExtractedRecord:
     """Decode and map one source record with ``profile`` (the one :func:`record_profile` names);
-    raises :class:`RecordError` when it cannot be read."""
-    decoded = decode_fields(record.raw, record.syntax, record_profile(record, source), profile.tags)
+    raises :class:`RecordError` when it cannot be read, :class:`SetAside` when it is no book or has
+    no title (both checks cost a byte and a string: nothing is mapped for a record set aside)."""
+    family = record_profile(record, source)
+    decoded = decode_fields(record.raw, record.syntax, family, profile.tags)
+    check_bibliographic(decoded.leader, family)
     extracted = extract_fields(decoded, profile, source, record.local_id, record.datestamp)
+    check_titled(extracted.title, family)
     extracted.warnings[:0] = decoded.warnings
     return extracted
 
@@ -74,6 +81,8 @@ def parse_outcome(record: SourceRecord, sources: Mapping[str, Source]) -> tuple[
     profile = source_profile(source, record_profile(record, source))
     try:
         return record, parse_source_record(record, source, profile)
+    except SetAside as exc:
+        return record, ParseFailure(str(exc), kind=exc.kind)
     except RecordError as exc:
         return record, ParseFailure(str(exc))
     except Exception as exc:

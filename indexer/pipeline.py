@@ -5,7 +5,9 @@ Phases, timed apart so a benchmark can say where time goes: ``parse`` (decode + 
 built and written as the index takes them, the new index swapped in, and what outlives it kept in the
 record store: ``unicat/union_generation.py``). A record that cannot be
 read is quarantined with its reason and raw bytes and the batch goes on; the raw bytes of the good
-ones are dropped once parsed, so memory holds only the extracted fields.
+ones are dropped once parsed, so memory holds only the extracted fields. Records that read well but
+are no book (authority, holdings… records) or have no title are quarantined the same way, with their
+reason, and counted per kind in the report (:mod:`indexer.record_kinds`).
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class IndexReport:
     deleted: int = 0
     parsed: int = 0
     quarantined: int = 0
+    # Of the quarantined, those set aside as no book, per kind (indexer.record_kinds): "authority": 3.
+    set_aside: dict[str, int] = field(default_factory=dict)
     with_warnings: int = 0
     union_records: int = 0
     merged_clusters: int = 0
@@ -176,6 +180,8 @@ def _parse_all(
                 log.error(
                     "unexpected error indexing %s/%s\n%s", record.source, record.local_id, outcome.details
                 )
+            if outcome.kind:
+                report.set_aside[outcome.kind] = report.set_aside.get(outcome.kind, 0) + 1
             pending.append(_quarantine(record, outcome.reason))
         else:
             report.parsed += 1

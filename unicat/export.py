@@ -28,8 +28,9 @@ def write_jsonl(records: Iterable[UnionRecord], out: TextIO) -> int:
     return count
 
 
-def write_marcxml(records: Iterable[UnionRecord], out: BinaryIO) -> int:
-    """A MARC21-slim ``<collection>`` of the records; returns how many were written."""
+def write_marcxml(records: Iterable[UnionRecord], out: BinaryIO, *, barcodes: bool = False) -> int:
+    """A MARC21-slim ``<collection>`` of the records; returns how many were written. Barcodes only
+    with ``barcodes`` (the operator's ``unicat export``, not a reader's list)."""
     count = 0
     out.write(
         b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -37,7 +38,7 @@ def write_marcxml(records: Iterable[UnionRecord], out: BinaryIO) -> int:
         f'xsi:schemaLocation="{MARC_NS} {MARC_SCHEMA}">'.encode()
     )
     for record in records:
-        out.write(marcxml(record, namespace=False).encode("utf-8"))
+        out.write(marcxml(record, namespace=False, barcodes=barcodes).encode("utf-8"))
         count += 1
     out.write(b"</collection>\n")
     return count

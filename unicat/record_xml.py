@@ -15,7 +15,9 @@ leader/06-07 from the format; 001 union id; 008/07-10 year and 008/35-37 languag
 245 $a title $c responsibility; 250 $a edition; 260 $a place $b publisher $c year; 300 $a physical
 description; 490 $a series; 500 $a notes; 650 $a subjects; one 852 per holding ($a library code,
 $b branch, $c location, $h call number, $p barcode, $x item type, $z note, and a second $z
-"Deposited at …" for a copy deposited at another library).
+"Deposited at …" for a copy deposited at another library). A barcode identifies one physical copy and
+is for the libraries' staff: only ``unicat export`` asks for it (``barcodes=True``); the OAI-PMH, SRU
+and reading-list feeds are public and leave $p out.
 
 Provenance lives in local fields, because a 035 cannot say which library a local number belongs to:
 - **901** — one per member source record: $a source (library) code, $b local id in that source.
@@ -111,12 +113,13 @@ def fixed_data(record: UnionRecord) -> str:
     return "".join(chars)
 
 
-def marcxml(record: UnionRecord, *, namespace: bool = True) -> str:
+def marcxml(record: UnionRecord, *, namespace: bool = True, barcodes: bool = False) -> str:
     """One union record as a MARC21-slim ``<record>`` (mapping in the module docstring).
 
     With ``namespace`` the element declares the MARC namespace and its schema location, as a record
     standing alone inside an OAI-PMH ``<metadata>`` must; without, it relies on an enclosing
-    ``<collection>`` that declares it."""
+    ``<collection>`` that declares it. Barcodes (852 $p) only with ``barcodes``: a feed forgetting
+    to ask leaks nothing."""
     parts: list[str] = [
         f'<record xmlns="{MARC_NS}" xmlns:xsi="{XSI_NS}" xsi:schemaLocation="{MARC_NS} {MARC_SCHEMA}">'
         if namespace
@@ -165,7 +168,7 @@ def marcxml(record: UnionRecord, *, namespace: bool = True) -> str:
                 ("b", holding.branch),
                 ("c", holding.location),
                 ("h", holding.call_number),
-                ("p", holding.barcode),
+                ("p", holding.barcode if barcodes else None),
                 ("x", holding.item_type),
                 ("z", holding.note),
                 ("z", deposited),

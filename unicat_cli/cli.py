@@ -593,6 +593,7 @@ def cmd_users(args: argparse.Namespace, settings: Settings, catalogue: Catalogue
 def cmd_export(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
     from unicat.export import write_jsonl, write_marcxml
 
+    # The operator's whole copy of the catalogue, barcodes included (the public feeds leave them out).
     records = catalogue.index.iter_union_records()
     if args.format == "jsonl":
         if args.out:
@@ -604,9 +605,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings, catalogue: Catalogu
             count = write_jsonl(records, sys.stdout)
     elif args.out:
         with output_file("--out", args.out) as binary_out:
-            count = write_marcxml(records, binary_out)
+            count = write_marcxml(records, binary_out, barcodes=True)
     else:
-        count = write_marcxml(records, sys.stdout.buffer)
+        count = write_marcxml(records, sys.stdout.buffer, barcodes=True)
     echo(f"exported {count:,} union records", sys.stderr)
     return EXIT_OK
 

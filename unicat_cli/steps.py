@@ -94,6 +94,9 @@ def index_step(catalogue: Catalogue) -> None:
         f"{report.quarantined:,} quarantined, {report.redirects:,} redirects, "
         f"in {report.total_seconds:.1f}s"
     )
+    if report.set_aside:
+        kinds = ", ".join(f"{count:,} {kind}" for kind, count in sorted(report.set_aside.items()))
+        echo(f"  of the quarantined, set aside as no book: {kinds} (`unicat quarantine list --stage index`)")
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")

@@ -7,8 +7,9 @@ import logging
 
 from aiohttp import web
 
+from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record, run_search
-from search_app.catalogue.present import search_json
+from search_app.catalogue.present import record_json, search_json
 from search_app.openapi import openapi_json
 from search_app.state import CATALOGUE, LABELS, SETTINGS, in_thread
 from unicat.catalogue import Catalogue
@@ -39,8 +40,10 @@ async def healthz(request: web.Request) -> web.Response:
 async def api_search(request: web.Request) -> web.Response:
     """``/api/search``: the same parameters as the results page; no ``q`` lists everything."""
     found = await run_search(request)
-    body = search_json(found.query, found.result, request.app[LABELS], found.library_names, found.ratings)
-    return web.json_response(body)
+    staff = viewer(request).is_staff
+    labels = request.app[LABELS]
+    body = search_json(found.query, found.result, labels, found.library_names, found.ratings, barcodes=staff)
+    return _barcodes_kept_private(web.json_response(body), staff)
 
 
 async def api_record(request: web.Request) -> web.Response:
@@ -48,7 +51,15 @@ async def api_record(request: web.Request) -> web.Response:
     found = await find_record(request, request.match_info["id"])
     if isinstance(found, str):
         raise web.HTTPMovedPermanently(request.app.router["api_record"].url_for(id=found))
-    return web.json_response(found.to_json())
+    staff = viewer(request).is_staff
+    return _barcodes_kept_private(web.json_response(record_json(found, barcodes=staff)), staff)
+
+
+def _barcodes_kept_private(response: web.Response, staff: bool) -> web.Response:
+    """A librarian's answer carries barcodes: no shared cache may keep it and hand it to the public."""
+    if staff:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 async def api_openapi(request: web.Request) -> web.Response:

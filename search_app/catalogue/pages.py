@@ -122,7 +122,9 @@ async def record_page(
         "record": found,
         "coded_data": coded_data(found, request.app[LABELS]),
         "library_names": names,
-        "holdings": holdings_by_library(found, names, first=own_library(request)),
+        "holdings": holdings_by_library(
+            found, names, first=own_library(request), barcodes=viewer(request).is_staff
+        ),
         "editions": await in_thread(request.app, request.app[INDEX].get_union_records, editions)
         if editions
         else [],

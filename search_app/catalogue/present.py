@@ -6,7 +6,7 @@ Shared by the HTML handlers and the JSON API so both name libraries, formats and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from search_app.labels import Labels
@@ -58,13 +58,27 @@ def facet_views(result: SearchResult, labels: Labels, library_names: Mapping[str
     return views
 
 
-def holding_json(holding: Holding, library_names: Mapping[str, str]) -> dict[str, Any]:
+def holding_json(holding: Holding, library_names: Mapping[str, str], *, barcodes: bool) -> dict[str, Any]:
+    """A holding as the API gives it; its ``barcode`` only with ``barcodes`` (a librarian asking)."""
     data = holding.to_json()
+    if not barcodes:
+        data.pop("barcode", None)
     data["library_name"] = library_names.get(holding.library, holding.library_name)
     return data
 
 
-def hit_json(record: UnionRecord, library_names: Mapping[str, str]) -> dict[str, Any]:
+def record_json(record: UnionRecord, *, barcodes: bool) -> dict[str, Any]:
+    """The body of ``/api/records/{id}``: the record's JSON, its holdings' barcodes only with
+    ``barcodes``. A barcode names one physical copy, which is the libraries' business, not the
+    public's."""
+    data = record.to_json()
+    if not barcodes:
+        for holding in data["holdings"]:
+            holding.pop("barcode", None)
+    return data
+
+
+def hit_json(record: UnionRecord, library_names: Mapping[str, str], *, barcodes: bool) -> dict[str, Any]:
     """A result of ``/api/search``: enough to list it (the fields the registry marks ``hit``) and say
     where it is held."""
     hit: dict[str, Any] = {}
@@ -72,7 +86,7 @@ def hit_json(record: UnionRecord, library_names: Mapping[str, str]) -> dict[str,
         if field.hit:
             value = getattr(record, field.name)
             hit[field.name] = list(value) if isinstance(value, list) else value
-    hit["holdings"] = [holding_json(h, library_names) for h in record.holdings]
+    hit["holdings"] = [holding_json(h, library_names, barcodes=barcodes) for h in record.holdings]
     return hit
 
 
@@ -96,12 +110,15 @@ def search_json(
     labels: Labels,
     library_names: Mapping[str, str],
     ratings: Mapping[str, RatingSummary] | None = None,
+    *,
+    barcodes: bool = False,
 ) -> dict[str, Any]:
-    """The body of ``/api/search``; each hit has its readers' ``rating`` (``null`` if none)."""
+    """The body of ``/api/search``; each hit has its readers' ``rating`` (``null`` if none), and its
+    holdings' barcodes only with ``barcodes``."""
     rated = ratings or {}
     hits = []
     for record in result.hits:
-        hit = hit_json(record, library_names)
+        hit = hit_json(record, library_names, barcodes=barcodes)
         summary = rated.get(record.id)
         hit["rating"] = summary.to_json() if summary is not None else None
         hits.append(hit)
@@ -119,6 +136,23 @@ def search_json(
     }
 
 
+# The columns of a library's table of copies, in order; a column no copy fills is left out.
+HOLDING_COLUMNS = ("Branch", "Call number", "Location", "Document type", "Barcode")
+
+
+def _column_filled(column: str, holding: Holding) -> bool:
+    if column == "Branch":
+        return bool(holding.branch or holding.branch_name)
+    if column == "Call number":
+        return bool(holding.call_number)
+    if column == "Location":
+        # The location cell also says where a copy is deposited and carries the library's note.
+        return bool(holding.location or holding.depositary or holding.depositary_name or holding.note)
+    if column == "Document type":
+        return bool(holding.item_type)
+    return bool(holding.barcode)
+
+
 @dataclass(frozen=True, slots=True)
 class LibraryHoldings:
     """The copies one library holds of a record.
@@ -134,20 +168,24 @@ class LibraryHoldings:
     source_name: str | None = None
 
     @property
-    def has_barcodes(self) -> bool:
-        """Whether this library shows barcodes at all (a column of dashes says nothing)."""
-        return any(holding.barcode for holding in self.holdings)
+    def columns(self) -> list[str]:
+        """The columns of this library's table: those at least one copy fills (a column of dashes
+        says nothing to a reader)."""
+        return [c for c in HOLDING_COLUMNS if any(_column_filled(c, h) for h in self.holdings)]
 
 
 def holdings_by_library(
-    record: UnionRecord, library_names: Mapping[str, str], first: str | None = None
+    record: UnionRecord, library_names: Mapping[str, str], first: str | None = None, *, barcodes: bool = False
 ) -> list[LibraryHoldings]:
     """Holdings grouped by library, libraries by name (then code), copies in the order the library
     listed them; a named branch is a library of its own. The holdings of library ``first`` (a
-    librarian's own) come before the others."""
+    librarian's own) come before the others. Barcodes are kept only with ``barcodes`` (for
+    librarians): the page cannot show what it is not given."""
     groups: dict[tuple[str, str | None], list[Holding]] = {}
     for holding in record.holdings:
         branch = holding.branch if holding.branch_name else None
+        if holding.barcode and not barcodes:
+            holding = replace(holding, barcode=None)
         groups.setdefault((holding.library, branch), []).append(holding)
     result: list[LibraryHoldings] = []
     for (code, branch), items in groups.items():

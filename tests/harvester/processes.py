@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -20,10 +19,7 @@ def unicat_process(settings: Settings, config: str, *arguments: str) -> subproce
     path = settings.data_dir / "unicat.toml"
     path.write_text(f"[unicat]\n{config}", encoding="utf-8")
     env = {key: value for key, value in os.environ.items() if not key.startswith("UNICAT_")}
-    peak_path = settings.data_dir / "peak-memory.txt"
-    peak_path.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "tests.support.peak_memory", str(peak_path)]
-    command += ["--engine", settings.engine_url, "--config", str(path)]
+    command = [sys.executable, "-m", "unicat", "--engine", settings.engine_url, "--config", str(path)]
     return subprocess.Popen(
         [*command, *arguments],
         cwd=ROOT,
@@ -59,17 +55,12 @@ def run_measured(
     env.update(PYTHONPATH=str(ROOT), TMPDIR=str(spool))
     peak_path = settings.data_dir / "peak-memory.txt"
     peak_path.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "tests.support.peak_memory", str(peak_path)]
+    command = [sys.executable, "-m", "tests.support.peak_memory", str(peak_path), str(max_file_bytes)]
     command += ["--engine", settings.engine_url, "--config", str(path)]
-
-    def limit_files() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
 
     out_path, err_path = settings.data_dir / "stdout.txt", settings.data_dir / "stderr.txt"
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        process = subprocess.Popen(
-            [*command, *arguments], cwd=ROOT, stdout=out, stderr=err, env=env, preexec_fn=limit_files
-        )
+        process = subprocess.Popen([*command, *arguments], cwd=ROOT, stdout=out, stderr=err, env=env)
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -78,9 +69,14 @@ def run_measured(
         raise AssertionError(
             f"unicat {' '.join(arguments)} ran past {timeout} s: {err_path.read_text()}"
         ) from None
+    errors = err_path.read_text(encoding="utf-8")
+    if not peak_path.exists():
+        raise AssertionError(
+            f"unicat {' '.join(arguments)} ended ({process.returncode}) before its exit: {errors}"
+        )
     return Finished(
         process.returncode,
         out_path.read_text(encoding="utf-8"),
-        err_path.read_text(encoding="utf-8"),
+        errors,
         int(peak_path.read_text(encoding="ascii")),
     )

@@ -277,7 +277,83 @@ def test_real_double_encoded_call_numbers_are_repaired() -> None:
         v for tag, c in decoded.fields if tag == "995" and not isinstance(c, str) for k, v in c[1] if k == "k"
     ]
     assert "8\u00b0007.775(1892-1)" in call_numbers
-    assert any(w.startswith("field 995: double-encoded UTF-8 repaired") for w in decoded.warnings)
+    assert any(w.startswith("field 995 $k: double-encoded UTF-8 repaired") for w in decoded.warnings)
+
+
+def arnaune() -> pymarc.Record:
+    """cotes8.mrc's record of "La monnaie, le crédit et le change": 200 $a and $f both hold a real "é"
+    (the shared data has no field that mixes double-encoded and correct subfields, so the tests below
+    damage one subfield of this one)."""
+    raw = next(r for r in iso2709_records("unimarc/cotes8.mrc") if b"Arnaun\xc3\xa9" in r)
+    return pymarc.Record(data=raw, to_unicode=True, force_utf8=True)
+
+
+ARNAUNE_TITLE = "La monnaie, le cr\u00e9dit et le change"
+ARNAUNE_RESPONSIBILITY = "par Aug. Arnaun\u00e9,..."
+
+
+def field_200(decoded: MarcFields) -> list[tuple[str, str]]:
+    [content] = [content for tag, content in decoded.fields if tag == "200"]
+    assert not isinstance(content, str)
+    return content[1]
+
+
+def with_200(record: pymarc.Record, field: pymarc.Field) -> pymarc.Record:
+    record.remove_fields("200")
+    record.add_ordered_field(field)
+    return record
+
+
+@pytest.mark.parametrize("codec", ["latin-1", "cp1252"])
+def test_a_double_encoded_subfield_is_repaired_beside_a_correct_one(codec: str) -> None:
+    record = arnaune()
+    assert [(s.code, s.value) for s in record["200"].subfields] == [
+        ("a", ARNAUNE_TITLE),
+        ("f", ARNAUNE_RESPONSIBILITY),
+    ]
+    damaged = ARNAUNE_TITLE.encode("utf-8").decode(codec)
+    assert damaged == "La monnaie, le cr\u00c3\u00a9dit et le change"
+    with_200(
+        record,
+        pymarc.Field(
+            "200", ["1", "3"], [pymarc.Subfield("a", damaged), pymarc.Subfield("f", ARNAUNE_RESPONSIBILITY)]
+        ),
+    )
+    raw: bytes = record.as_marc()
+    assert b"cr\xc3\x83\xc2\xa9dit" in raw and b"Arnaun\xc3\xa9," in raw
+    for decoded in (
+        decode_fields(raw, "iso2709", "unimarc"),
+        decode_fields(pymarc.record_to_xml(record), "marcxml", "unimarc"),
+    ):
+        assert field_200(decoded) == [("a", ARNAUNE_TITLE), ("f", ARNAUNE_RESPONSIBILITY)]
+        assert any(w.startswith("field 200 $a: double-encoded UTF-8 repaired") for w in decoded.warnings)
+        assert not any(w.startswith("field 200 $f") for w in decoded.warnings)
+
+
+def test_a_double_encoded_subfield_is_repaired_beside_one_in_the_declared_legacy_set() -> None:
+    # The record declares ISO 646 + ISO 5426 (100 $a/26-29 "0103"): $f coded as declared ("é" is 0xC2
+    # then "e"), $a double-encoded UTF-8. The field is not UTF-8 as a whole, so it is read subfield by
+    # subfield, and each reading is right.
+    record = arnaune()
+    assert record["100"]["a"][26:30] == "0103"
+    title = ARNAUNE_TITLE.encode("utf-8").decode("latin-1").encode("utf-8")
+    responsibility = b"par Aug. Arnaun" + ISO_5426_FRENCH["\u00e9"] + b",..."
+    raw_field = pymarc.field.RawField(
+        "200", ["1", "3"], [pymarc.Subfield("a", title), pymarc.Subfield("f", responsibility)]
+    )  # type: ignore[arg-type]
+    raw: bytes = with_200(record, raw_field).as_marc()
+    assert b"cr\xc3\x83\xc2\xa9dit" in raw and b"Arnaun\xc2e," in raw
+    decoded = decode_fields(raw, "iso2709", "unimarc")
+    assert field_200(decoded) == [("a", ARNAUNE_TITLE), ("f", ARNAUNE_RESPONSIBILITY)]
+    assert any(w.startswith("field 200 $a: double-encoded UTF-8 repaired") for w in decoded.warnings)
+
+
+def test_a_control_field_is_repaired_on_its_own() -> None:
+    record = arnaune()
+    record.add_ordered_field(pymarc.Field("005", data="19990101 caf\u00e9".encode("utf-8").decode("latin-1")))
+    decoded = decode_fields(record.as_marc(), "iso2709", "unimarc")
+    assert ("005", "19990101 caf\u00e9") in decoded.fields
+    assert any(w.startswith("field 005: double-encoded UTF-8 repaired") for w in decoded.warnings)
 
 
 @pytest.mark.parametrize(

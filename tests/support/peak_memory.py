@@ -1,5 +1,10 @@
-"""``python -m tests.support.peak_memory OUT ARGS…``: run the ``unicat`` command with ARGS in this
-process, and at its exit write its peak resident memory (``VmHWM``, bytes) to the file OUT.
+"""``python -m tests.support.peak_memory OUT MAX_FILE_BYTES ARGS…``: run the ``unicat`` command with
+ARGS in this process, every file it writes held to MAX_FILE_BYTES (``RLIMIT_FSIZE``: a write past it
+fails with EFBIG), and at its exit write its peak resident memory (``VmHWM``, bytes) to the file OUT.
+
+The limit is set here, not by the parent between fork and exec (``preexec_fn``): a test process runs
+threads (servers, clients), and Python warns that a child forked from one may deadlock or die before
+its exec.
 
 Why not ``wait4``'s ``ru_maxrss`` in the parent: Linux carries a process's high-water mark across fork
 and exec, so a child of a large test process reports the parent's size at the fork, whatever it used
@@ -9,6 +14,7 @@ itself. ``VmHWM`` belongs to the memory the program runs in, which exec made ane
 from __future__ import annotations
 
 import atexit
+import resource
 import sys
 from pathlib import Path
 
@@ -24,9 +30,10 @@ def peak_resident_bytes() -> int:
 
 
 def main() -> int:
-    out = Path(sys.argv[1])
+    out, max_file_bytes = Path(sys.argv[1]), int(sys.argv[2])
+    resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
     atexit.register(lambda: out.write_text(str(peak_resident_bytes()), encoding="ascii"))
-    return unicat_main(sys.argv[2:])
+    return unicat_main(sys.argv[3:])
 
 
 if __name__ == "__main__":

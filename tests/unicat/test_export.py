@@ -84,6 +84,11 @@ def test_marcxml_parses_and_pymarc_reads_it_back() -> None:
     holdings = first.get_fields("852")
     assert [(h["a"], h.get("h")) for h in holdings] == [("SCPO", "8°007.775"), ("OXF", "M94.G00395")]
     assert holdings[0]["b"] == "751072303" and holdings[1]["z"] == "In place"
+    # Barcodes only when asked for (the operator's `unicat export`; a reader's list export does not).
+    assert holdings[0].get("p") is None
+    with_barcodes = io.BytesIO()
+    write_marcxml(_records(), with_barcodes, barcodes=True)
+    assert parse_xml(io.BytesIO(with_barcodes.getvalue()))[0]["852"]["p"] == "0001"
     assert [(f["a"], f["b"]) for f in first.get_fields("901")] == [("SCPO", "054273242"), ("OXF", "UkOxUb1")]
     assert [(f["a"], f["b"]) for f in first.get_fields("902")] == [("isbn", "9780141439518")]
     # A control character from a damaged record is dropped, not written as invalid XML.

@@ -61,6 +61,9 @@ def test_marcxml_follows_the_documented_mapping() -> None:
     assert _subfields(root, "852", "a") == ["BR", "MEL"]
     assert _subfields(root, "852", "h") == ["8° Z 123"]
     assert _subfields(root, "852", "z") == ["Deposited at Centrale (CEN)"]
+    # A barcode is for the libraries' staff: only asked for, as `unicat export` does.
+    assert _subfields(root, "852", "p") == []
+    assert _subfields(etree.fromstring(marcxml(RECORD, barcodes=True)), "852", "p") == ["123"]
     assert _subfields(root, "901", "b") == ["b1", "m1"]
     assert _subfields(root, "902", "a") == ["isbn"]
     # The bell (U+0007) of a damaged note cannot be in XML 1.0: it is dropped, the rest kept.
