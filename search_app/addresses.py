@@ -43,14 +43,25 @@ def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, proxies: Se
     return any(address in network for network in proxies)
 
 
-def _client(request: web.Request) -> str:
-    peer = request.remote or "unknown"
+def _trusted_peer(
+    request: web.Request,
+) -> tuple[tuple[Network, ...], ipaddress.IPv4Address | ipaddress.IPv6Address] | None:
+    """The trusted proxies and the connection's peer when the peer is one of them (its forwarding
+    headers are then believed); None otherwise, without parsing anything when none is trusted."""
     proxies = trusted_networks(request.app[SETTINGS].trusted_proxies)
     if not proxies:
-        return peer  # nobody's headers are believed: no need to read them
-    nearest = _address(peer)
-    if nearest is None or not _trusted(nearest, proxies):
-        return peer
+        return None
+    peer = _address(request.remote or "")
+    if peer is None or not _trusted(peer, proxies):
+        return None
+    return proxies, peer
+
+
+def _client(request: web.Request) -> str:
+    trusted = _trusted_peer(request)
+    if trusted is None:
+        return request.remote or "unknown"
+    proxies, nearest = trusted
     forwarded = ",".join(request.headers.getall(hdrs.X_FORWARDED_FOR, [])).split(",")
     for hop in reversed(forwarded):
         address = _address(hop)
@@ -85,11 +96,7 @@ def served_over_https(request: web.Request) -> bool:
     (which ends TLS itself), the scheme it forwards in ``X-Forwarded-Proto`` (its own entry: the last)."""
     if request.secure:
         return True
-    proxies = trusted_networks(request.app[SETTINGS].trusted_proxies)
-    if not proxies:
-        return False
-    peer = _address(request.remote or "")
-    if peer is None or not _trusted(peer, proxies):
+    if _trusted_peer(request) is None:
         return False
     forwarded = ",".join(request.headers.getall(hdrs.X_FORWARDED_PROTO, [])).split(",")
     return forwarded[-1].strip().lower() == "https"
