@@ -45,6 +45,7 @@ from unicat.model import Profile, RecordSyntax
 
 FIELD_TERMINATOR = b"\x1e"
 FIELD_TERMINATOR_BYTE = FIELD_TERMINATOR[0]
+RECORD_TERMINATOR = b"\x1d"
 SUBFIELD_DELIMITER = b"\x1f"
 ESCAPE = b"\x1b"
 LEADER_LENGTH = 24
@@ -180,10 +181,35 @@ def _split_iso2709(raw: bytes) -> tuple[str, list[_RawField], list[str]]:
                 f"field {tag} (offset {offset}, length {length}) runs past the end of the record"
             )
         if not length or raw[end - 1] != FIELD_TERMINATOR_BYTE:
-            # The directory points beside the field terminators: every field boundary is suspect.
-            raise RecordError(f"field {tag} (offset {offset}, length {length}) does not end a field")
+            problem = f"field {tag} (offset {offset}, length {length}) does not end a field"
+            terminated = _terminated_fields(raw, base, directory)
+            if terminated is None:
+                raise RecordError(problem)
+            warnings.append(f"{problem}: the fields were read by their terminators instead of the directory")
+            return leader, terminated, warnings
         fields.append((tag, raw[begin : end - 1]))
     return leader, fields, warnings
+
+
+def _terminated_fields(raw: bytes, base: int, directory: bytes) -> list[_RawField] | None:
+    """The fields cut at their terminators, tagged by the directory in data order, when the data holds
+    exactly one field per entry; else None.
+
+    A directory that points beside the terminators most often counted its lengths in characters
+    instead of bytes (a UTF-8 record written by a tool that measured text), so every entry after the
+    first multi-byte character is off while the terminators are right. When the number of fields
+    agrees with the directory, the terminators are trusted; when it does not, nothing tells which
+    boundary is true, and the record stays refused.
+    """
+    entries = _tiled_entries(directory)
+    if entries is None:
+        return None
+    pieces = raw[base:].split(FIELD_TERMINATOR)
+    # The last piece is what follows the last field: the record terminator, or nothing.
+    if len(pieces) - 1 != len(entries) or pieces[-1] not in (b"", RECORD_TERMINATOR):
+        return None
+    in_data_order = sorted(entries, key=lambda entry: int(entry[2]))
+    return [(entry[0], piece) for entry, piece in zip(in_data_order, pieces, strict=False)]
 
 
 def _contiguous_fields(raw: bytes, base: int, directory: bytes) -> list[_RawField] | None:
