@@ -52,7 +52,7 @@ from unicat.errors import RecordError  # noqa: E402
 from unicat.model import Source  # noqa: E402
 
 DEFAULT_SIZES = (20_000, 100_000, 200_000)
-TARGET_PRECISION, TARGET_RECALL = 0.99, 0.95
+TARGET_PRECISION, TARGET_RECALL = 0.995, 0.95
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
 """The deduplication benchmark and its evaluation sets: the ground truth file matches the data it
 describes, the varied copies and the Open Library set are what their docstrings say, and the product
-meets its targets (but for the Open Library set's recall, a known shortfall marked as such).
+meets its targets on every set.
 
-The targets (pairwise precision >= 0.99, recall >= 0.95) are the issue's; the ground truths are made
+The targets (pairwise precision >= 0.995, recall >= 0.95) are the issue's; the ground truths are made
 without Unicat's code (bench/dedup_sets.py), so falling below them is a real regression.
 """
 
@@ -100,19 +100,6 @@ def test_the_benchmark_meets_the_targets_and_reports_timings(tmp_path: Path) -> 
     assert [quality["name"] for quality in figures["quality"]][2] == "open-library"
     for quality in figures["quality"]:
         assert quality["precision"] >= TARGET_PRECISION, quality
-        assert quality["true_positive"] > 0
-    for quality in figures["quality"][:2]:
         assert quality["recall"] >= TARGET_RECALL, quality
+        assert quality["true_positive"] > 0
     assert [timing["records"] for timing in figures["timings"]] == [2000, 4000]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the decoder refuses 3 records of 2 true pairs whose directory lengths are off (pymarc "
-    "reads them by their field terminators): recall 14/16; see bench/README.md",
-)
-def test_the_open_library_set_meets_the_recall_target(tmp_path: Path) -> None:
-    out = tmp_path / "dedup.json"
-    assert main(["--sizes", "", "--json", str(out)]) == 0
-    library = json.loads(out.read_text(encoding="utf-8"))["quality"][2]
-    assert library["recall"] >= TARGET_RECALL, library
