@@ -17,11 +17,11 @@ from typing import Literal
 from lxml import etree
 
 from harvester.limits import check_xml_record
-from harvester.namespaces import marc
+from harvester.namespaces import MARC_RECORD_NAMESPACES, marc
 from unicat.content_limits import DEFAULT_LIMITS, ContentLimits
 from unicat.errors import UnicatError
 from unicat.model import RecordSyntax
-from unicat.oai_protocol import MARC_NS
+from unicat.oai_protocol import MARC_NS, OAI_NS
 
 FileFormat = Literal["iso2709", "marcxml"]
 
@@ -129,7 +129,9 @@ def split_marcxml(path: Path, *, limits: ContentLimits = DEFAULT_LIMITS) -> Iter
     the content limits, rather than break the file there; the file is the librarian's own. A record
     over the ``limits`` comes back as :class:`Garbage` too, named after its 001.
     """
-    wanted = {marc("record"), "record"}
+    # Every namespace MARCXML travels in (RUSMARC slim, MarcXchange…), as a harvest takes them: a
+    # record in one of them was skipped without a word before. OAI-PMH's own <record> is an envelope.
+    wanted = {marc("record"), "record", *(f"{{{ns}}}record" for ns in MARC_RECORD_NAMESPACES if ns != OAI_NS)}
     root_tag: str | None = None
     parser = etree.XMLPullParser(
         events=("start", "end"), huge_tree=True, resolve_entities=False, no_network=True
