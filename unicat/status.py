@@ -475,8 +475,9 @@ def format_status(status: CatalogueStatus, *, history: bool = False) -> str:
     if status.recent_quarantine:
         lines += ["", f"latest quarantined records (of {status.quarantined:,}):"]
         for entry in status.recent_quarantine:
+            stage = f"{entry.stage}/{entry.kind}" if entry.kind else entry.stage
             lines.append(
-                f"  {entry.source} {printable(entry.local_id or '') or '-'} [{entry.stage}] "
+                f"  {entry.source} {printable(entry.local_id or '') or '-'} [{stage}] "
                 f"{printable(entry.reason)}"
             )
     return "\n".join(lines)

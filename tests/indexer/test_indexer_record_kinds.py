@@ -169,7 +169,7 @@ def test_unicat_index_and_status_show_the_holdings_set_aside(
     assert f"set aside as no book: {len(holdings):,} holdings" in capsys.readouterr().out
     assert main(["--data-dir", data_dir, "status"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "holdings record (leader/06 'y'): not a bibliographic record" in out
+    assert "[index/holdings] holdings record (leader/06 'y'): not a bibliographic record" in out
     assert f"  ZDB: holdings {len(holdings):,}" in out
     assert f"  in all: holdings {len(holdings):,}" in out
     assert main(["--data-dir", data_dir, "status", "--json"]) == EXIT_OK
