@@ -186,7 +186,7 @@ def _parse_all(
                 )
             if outcome.kind:
                 report.set_aside[outcome.kind] = report.set_aside.get(outcome.kind, 0) + 1
-            pending.append(_quarantine(record, outcome.reason))
+            pending.append(_quarantine(record, outcome.reason, outcome.kind))
         else:
             report.parsed += 1
             report.flavour_corrected += outcome.flavour_corrected
@@ -201,9 +201,9 @@ def _parse_all(
     return extracted
 
 
-def _quarantine(record: SourceRecord, reason: str) -> QuarantineEntry:
+def _quarantine(record: SourceRecord, reason: str, kind: str) -> QuarantineEntry:
     log.warning("quarantined %s/%s: %s", record.source, record.local_id, reason)
-    return QuarantineEntry(record.source, record.local_id, "index", reason, record.raw)
+    return QuarantineEntry(record.source, record.local_id, "index", reason, record.raw, kind=kind)
 
 
 def _flush(store: RecordStore, pending: list[QuarantineEntry]) -> int:

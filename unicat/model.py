@@ -317,7 +317,12 @@ class UnionRecord:
 
 @dataclass(frozen=True, slots=True)
 class QuarantineEntry:
-    """A record that could not be taken in, with why, and its raw bytes so nothing is lost."""
+    """A record that could not be taken in, with why, and its raw bytes so nothing is lost.
+
+    ``kind`` is the kind of a record set aside at index time as no book (``authority``, ``holdings``,
+    ``untitled``… : :mod:`indexer.record_kinds`), so librarians can count and filter them; empty for
+    every other failure.
+    """
 
     source: str
     local_id: str | None
@@ -325,6 +330,7 @@ class QuarantineEntry:
     reason: str
     raw: bytes
     created: str | None = None
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -235,6 +235,9 @@ def _add_quarantine_parser(commands: argparse._SubParsersAction[argparse.Argumen
     listing = actions.add_parser("list", help="the quarantined records, newest first, with counts")
     listing.add_argument("--source", metavar="CODE", help="only this source's records")
     listing.add_argument("--stage", metavar="STAGE", help="only this stage's: harvest, import or index")
+    listing.add_argument(
+        "--kind", metavar="KIND", help="only records set aside as this kind: authority, holdings, untitled…"
+    )
     listing.add_argument("--page", default="1", metavar="N", help="which page (default 1)")
     listing.add_argument(
         "--page-size",
@@ -425,6 +428,7 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings, catalogue: Cata
         MAX_PAGE,
         MAX_PAGE_SIZE,
         QuarantineFilter,
+        check_kind,
         check_source,
         check_stage,
         check_whole_number,
@@ -438,6 +442,7 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings, catalogue: Cata
         wanted = QuarantineFilter(
             source=check_source("--source", args.source) if args.source else None,
             stage=stage,
+            kind=check_kind("--kind", args.kind) if args.kind else None,
             page=check_whole_number("--page", args.page, 1, MAX_PAGE),
             page_size=check_whole_number("--page-size", args.page_size, 1, MAX_PAGE_SIZE),
         )

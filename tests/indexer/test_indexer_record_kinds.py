@@ -6,6 +6,7 @@ Expected answers come from the data: leader/06 sliced from the raw records, titl
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pymarc
@@ -146,6 +147,26 @@ def test_the_same_leader_byte_is_read_in_the_records_family(tmp_path: Path) -> N
         assert reasons[("M21", "r1")] == "authority record (leader/06 'z'): not a bibliographic record"
         assert reasons[("UNI", "u0")] == "authority record (leader/06 'x'): not a bibliographic record"
         assert reasons[("M21", "r0")] == "holdings record (leader/06 'x'): not a bibliographic record"
+        # The kind is stored with each entry, so the store counts and filters by it.
+        kinds = {(e.source, e.local_id): e.kind for e in catalogue.records.list_quarantine()}
+        assert kinds == {
+            ("M21", "r0"): "holdings",
+            ("M21", "r1"): "authority",
+            ("M21", "r2"): "classification",
+            ("M21", "r3"): "community information",
+            ("UNI", "u0"): "authority",
+            ("UNI", "u1"): "authority",
+        }
+        assert catalogue.records.quarantine_kind_counts() == {
+            ("M21", "holdings"): 1,
+            ("M21", "authority"): 1,
+            ("M21", "classification"): 1,
+            ("M21", "community information"): 1,
+            ("UNI", "authority"): 2,
+        }
+        assert catalogue.records.count_quarantine(kind="authority") == 3
+        listed = catalogue.records.list_quarantine("UNI", kind="authority")
+        assert sorted(e.local_id or "" for e in listed) == ["u0", "u1"]
     finally:
         catalogue.close()
 
@@ -160,4 +181,18 @@ def test_unicat_index_and_status_show_the_holdings_set_aside(
     assert main(["--data-dir", data_dir, "index"]) == EXIT_OK
     assert f"set aside as no book: {len(holdings):,} holdings" in capsys.readouterr().out
     assert main(["--data-dir", data_dir, "status"]) == EXIT_OK
-    assert "holdings record (leader/06 'y'): not a bibliographic record" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "[index/holdings] holdings record (leader/06 'y'): not a bibliographic record" in out
+    assert f"  ZDB: holdings {len(holdings):,}" in out
+    assert f"  in all: holdings {len(holdings):,}" in out
+    assert main(["--data-dir", data_dir, "status", "--json"]) == EXIT_OK
+    status = json.loads(capsys.readouterr().out)
+    assert status["quarantined_by_kind"] == {"holdings": len(holdings)}
+    assert status["sources"][0]["quarantined_by_kind"] == {"holdings": len(holdings)}
+    command = ["--data-dir", data_dir, "quarantine", "list", "--kind", "holdings", "--json"]
+    assert main([*command, "--page-size", "500"]) == EXIT_OK
+    listing = json.loads(capsys.readouterr().out)
+    assert listing["total"] == len(holdings)
+    assert listing["kind_counts"] == [{"source": "ZDB", "kind": "holdings", "count": len(holdings)}]
+    assert {entry["kind"] for entry in listing["entries"]} == {"holdings"}
+    assert len(listing["entries"]) == len(holdings)

@@ -162,17 +162,25 @@ class QuarantineStore(abc.ABC):
         *,
         stage: QuarantineStage | None = None,
         offset: int = 0,
+        kind: str | None = None,
     ) -> list[QuarantineEntry]:
         """Quarantined entries, newest first; ``offset`` skips that many (for paged listings)."""
 
     @abc.abstractmethod
-    def count_quarantine(self, source: str | None = None) -> int:
-        """How many entries are quarantined."""
+    def count_quarantine(
+        self, source: str | None = None, *, stage: QuarantineStage | None = None, kind: str | None = None
+    ) -> int:
+        """How many entries are quarantined (of a source, a stage, a kind, when given)."""
 
     @abc.abstractmethod
     def quarantine_counts(self) -> dict[tuple[str, QuarantineStage], int]:
         """How many entries each (source, stage) has, in one read (for status pages); pairs without
         any entry are left out."""
+
+    @abc.abstractmethod
+    def quarantine_kind_counts(self) -> dict[tuple[str, str], int]:
+        """How many entries of each kind (records set aside as no book) each source has, in one read;
+        entries without a kind are left out."""
 
     @abc.abstractmethod
     def get_quarantined(self, source: str, local_id: str) -> list[QuarantineEntry]:

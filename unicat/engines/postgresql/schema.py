@@ -218,7 +218,11 @@ _V3 = (
     "CREATE INDEX registrations_by_expiry ON registrations (expires)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# Records set aside at index time as no book (issue 21): the kind of each (authority, holdings,
+# untitled…), counted and filtered on by `unicat status` and the quarantine page; '' for other entries.
+_V4 = (f"ALTER TABLE quarantine ADD COLUMN kind {_TEXT} NOT NULL DEFAULT ''",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

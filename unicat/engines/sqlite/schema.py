@@ -227,7 +227,11 @@ _V10 = (
 # Registrations waiting for their address to be confirmed by e-mail (engines/sqlite/accounts.py).
 _V11: tuple[Step, ...] = accounts.REGISTRATIONS
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11)
+# Records set aside at index time as no book (issue 21): the kind of each (authority, holdings,
+# untitled…), counted and filtered on by `unicat status` and the quarantine page; '' for other entries.
+_V12 = ("ALTER TABLE quarantine ADD COLUMN kind TEXT NOT NULL DEFAULT ''",)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
