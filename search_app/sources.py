@@ -1,8 +1,10 @@
-"""The libraries of the network, cached for a short while.
+"""The libraries of the network and the names of their holdings' codes, cached for a short while.
 
-Every results page names the libraries that hold each record. Asking the engine for the source list
-on every request would double the engine calls of a search, so the list is kept for ``ttl`` seconds:
-a library added with ``unicat source add`` shows its name within that time.
+Every results page names the libraries that hold each record, and every holding's codes by the
+source's code tables (``unicat/holding_codes.py``). Asking the store for them on every request would
+double the database calls of a search, so both are kept for ``ttl`` seconds: a library added with
+``unicat source add``, or a code named with ``unicat codes``, shows its name within that time (the
+commands run in another process, so a time limit is what tells this one that they changed).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from unicat.model import Source
+from unicat.holding_codes import CodeName, CodeTables, name_holdings, tables_of
+from unicat.model import Holding, Source
 
 DEFAULT_TTL = 30.0
 
@@ -24,8 +27,11 @@ class SourceDirectory:
         fetch: Callable[[], Awaitable[list[Source]]],
         ttl: float = DEFAULT_TTL,
         clock: Callable[[], float] = time.monotonic,
+        fetch_codes: Callable[[], Awaitable[dict[str, list[CodeName]]]] | None = None,
     ) -> None:
         self._fetch = fetch
+        self._fetch_codes = fetch_codes
+        self._codes: dict[str, CodeTables] = {}
         self._ttl = ttl
         self._clock = clock
         self._sources: dict[str, Source] = {}
@@ -43,6 +49,9 @@ class SourceDirectory:
                 sources = await self._fetch()
                 self._sources = {source.code: source for source in sources}
                 self._names = {source.code: source.name for source in sources}
+                if self._fetch_codes is not None:
+                    entries = await self._fetch_codes()
+                    self._codes = {code: tables_of(found) for code, found in entries.items()}
                 self._expires = self._clock() + self._ttl
         return self._sources
 
@@ -50,3 +59,13 @@ class SourceDirectory:
         """Library names by code."""
         await self.by_code()
         return self._names
+
+    async def code_tables(self) -> dict[str, CodeTables]:
+        """Each source's code tables (kind → code → name), by source code."""
+        await self.by_code()
+        return self._codes
+
+    async def named(self, holdings: list[Holding]) -> list[Holding]:
+        """``holdings`` with the names their sources' tables give their codes."""
+        tables = await self.code_tables()
+        return name_holdings(holdings, tables) if tables else holdings

@@ -42,7 +42,9 @@ async def run_search(request: web.Request) -> Search:
     started = time.perf_counter()
     result, ratings = await in_thread(app, _search, app[CATALOGUE], query)
     add_engine_time(request, started)
-    return Search(query, result, await app[SOURCES].names(), ratings)
+    sources = app[SOURCES]
+    hits = [dataclasses.replace(hit, holdings=await sources.named(hit.holdings)) for hit in result.hits]
+    return Search(query, dataclasses.replace(result, hits=hits), await sources.names(), ratings)
 
 
 def _search(catalogue: Catalogue, query: SearchQuery) -> tuple[SearchResult, dict[str, RatingSummary]]:
@@ -73,10 +75,11 @@ async def find_live_id(request: web.Request, record_id: str) -> str:
 
 
 async def find_record(request: web.Request, record_id: str) -> UnionRecord | str:
-    """The record, or the id it now lives under when it was merged away; :class:`RecordNotFound` else."""
+    """The record (its holdings' codes named by their sources' tables), or the id it now lives under
+    when it was merged away; :class:`RecordNotFound` else."""
     record = await in_thread(request.app, request.app[INDEX].get_union_record, checked_id(record_id))
     if record is not None:
-        return record
+        return dataclasses.replace(record, holdings=await request.app[SOURCES].named(record.holdings))
     target = await in_thread(request.app, request.app[RECORDS].resolve_redirect, record_id)
     if target is None or target == record_id:
         raise RecordNotFound(record_id)
