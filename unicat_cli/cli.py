@@ -714,7 +714,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings, catalogue: Catalog
     echo(
         f"copied {report.sources:,} sources, {report.source_records:,} source records, "
         f"{report.harvest_runs:,} harvest runs, {report.quarantined:,} quarantined records, "
-        f"{report.merge_decisions:,} merge decisions, {report.union_records:,} union records, "
+        f"{report.merge_decisions:,} merge decisions, {report.holding_codes:,} named holdings codes, "
+        f"{report.union_records:,} union records, "
         f"{report.redirects:,} redirects, {report.oai_items:,} OAI-PMH items, {report.users:,} accounts, "
         f"{report.comments:,} comments, {report.ratings:,} ratings, {report.tags:,} tags, "
         f"{report.reports:,} reports, {report.moderation_actions:,} moderation actions, "
