@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from unicat.holding_codes import CodeName, CodeTables, name_holdings, tables_of
+from unicat.holding_codes import CodeName, CodeTables, name_holdings, tables_by_source
 from unicat.model import Holding, Source
 
 DEFAULT_TTL = 30.0
@@ -50,8 +50,7 @@ class SourceDirectory:
                 self._sources = {source.code: source for source in sources}
                 self._names = {source.code: source.name for source in sources}
                 if self._fetch_codes is not None:
-                    entries = await self._fetch_codes()
-                    self._codes = {code: tables_of(found) for code, found in entries.items()}
+                    self._codes = tables_by_source(await self._fetch_codes())
                 self._expires = self._clock() + self._ttl
         return self._sources
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from unicat.errors import BadParameter
-from unicat.model import Holding
+from unicat.model import Holding, UnionRecord
 
 CODE_KINDS: Final = ("branch", "depositary", "location", "item_type")
 """The kinds of code a table names, each a :class:`~unicat.model.Holding` attribute whose name goes
@@ -159,3 +159,17 @@ def name_holdings(holdings: Sequence[Holding], by_source: Mapping[str, CodeTable
         name_holding(holding, tables) if (tables := by_source.get(holding.library)) else holding
         for holding in holdings
     ]
+
+
+def tables_by_source(entries: Mapping[str, Iterable[CodeName]]) -> dict[str, CodeTables]:
+    """What :meth:`~unicat.ports.records.HoldingCodeStore.holding_codes` gives, as tables by source."""
+    return {source: tables_of(found) for source, found in entries.items()}
+
+
+def named_records(
+    records: Iterable[UnionRecord], by_source: Mapping[str, CodeTables]
+) -> Iterable[UnionRecord]:
+    """Each record with its holdings named by their sources' tables (the same records without any)."""
+    if not by_source:
+        return records
+    return (replace(record, holdings=name_holdings(record.holdings, by_source)) for record in records)

@@ -661,9 +661,12 @@ def cmd_users(args: argparse.Namespace, settings: Settings, catalogue: Catalogue
 
 def cmd_export(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
     from unicat.export import write_jsonl, write_marcxml
+    from unicat.holding_codes import named_records, tables_by_source
 
-    # The operator's whole copy of the catalogue, barcodes included (the public feeds leave them out).
-    records = catalogue.index.iter_union_records()
+    # The operator's whole copy of the catalogue, barcodes included (the public feeds leave them out),
+    # holdings named by the sources' code tables as the pages and feeds show them.
+    tables = tables_by_source(catalogue.records.holding_codes())
+    records = named_records(catalogue.index.iter_union_records(), tables)
     if args.format == "jsonl":
         if args.out:
             with output_file("--out", args.out) as out:

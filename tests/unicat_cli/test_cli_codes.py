@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.shared_data import SHARED_DATA
 from tests.unicat_cli.test_cli import run
 from unicat_cli.cli import EXIT_OK, EXIT_USAGE
 
@@ -101,3 +102,24 @@ def test_an_import_file_that_is_not_there_or_not_utf8(
     latin1.write_bytes("item_type,CN,Roman pour la jeunesse é\n".encode("latin-1"))
     code, _, err = run(capsys, data_dir, "codes", "import", "MEDI", str(latin1))
     assert code == EXIT_USAGE and "is not UTF-8 text" in err
+
+
+def test_the_export_names_what_the_tables_name_with_no_re_index(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    """cotesBR.mrc: four records, each with one 995 copy $b 751072303 $c BIB01 $d MAG1 $r CN."""
+    cotes = str(SHARED_DATA / "unimarc" / "cotesBR.mrc")
+    assert run(capsys, data_dir, "import", "MEDI", cotes)[0] == EXIT_OK
+    assert run(capsys, data_dir, "index")[0] == EXIT_OK
+    # Named after indexing: the names are applied when the records are read, not stored in them.
+    assert run(capsys, data_dir, "codes", "set", "MEDI", "item_type", "CN", "Roman")[0] == EXIT_OK
+    assert run(capsys, data_dir, "codes", "set", "MEDI", "depositary", "BIB01", "Centrale")[0] == EXIT_OK
+
+    _, out, _ = run(capsys, data_dir, "export", "--format", "jsonl")
+    holdings = [holding for line in out.splitlines() for holding in json.loads(line)["holdings"]]
+    assert len(holdings) == 4
+    assert {
+        (h["item_type"], h["item_type_name"], h["depositary"], h["depositary_name"]) for h in holdings
+    } == {("CN", "Roman", "BIB01", "Centrale")}
+    _, xml, _ = run(capsys, data_dir, "export", "--format", "marcxml")
+    assert xml.count("Deposited at Centrale (BIB01)") == 4

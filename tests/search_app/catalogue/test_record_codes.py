@@ -16,6 +16,7 @@ from tests.search_app.search_app_catalogue import Client
 from unicat.catalogue import Catalogue
 from unicat.holding_codes import CodeName
 from unicat.model import Holding, Source, SourceRef, UnionRecord
+from unicat.oai_items import OaiSelection
 from unicat.settings import Settings
 from unicat.union_generation import write_union_generation
 from unicat_cli.wiring import open_catalogue
@@ -94,3 +95,22 @@ async def test_the_api_keeps_each_code_and_adds_its_name(client: Client) -> None
         assert (first["location"], first["location_name"]) == ("MAG1", "Magasin 1")
         assert (first["item_type"], first["item_type_name"]) == ("DI", "Documentaire")
         assert lyon["item_type"] == "DI" and "item_type_name" not in lyon
+
+
+async def test_oai_pmh_marcxml_names_the_depositary_by_the_table(client: Client, settings: Settings) -> None:
+    identifier = f"oai:{settings.oai_repository_identifier}:u-finances"
+    params = {"verb": "GetRecord", "metadataPrefix": "marcxml", "identifier": identifier}
+    body = await (await client.get("/oai", params=params)).text()
+
+    # The record's own $d name (ANX1) gives way to the librarian's name of BIB01.
+    assert body.count("Deposited at Bibliothèque centrale (BIB01)") == 2
+    assert "Deposited at ANX1" not in body
+
+
+def test_the_feeds_list_names_holdings_as_its_single_record_does(catalogue: Catalogue) -> None:
+    [listed] = catalogue.feed.oai_list(OaiSelection(0, 2**62), None, 10, with_records=True)
+    single = catalogue.feed.oai_entry("u-finances", with_record=True)
+
+    assert listed.record is not None and single is not None and single.record is not None
+    for record in (listed.record, single.record):
+        assert [h.item_type_name for h in record.holdings] == ["Documentaire", "Roman", None]
