@@ -13,14 +13,15 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from unicat.holding_codes import CodeName, CodeTables, name_holdings, tables_by_source
-from unicat.model import Holding, Source
+from unicat.holding_codes import CodeName, CodeTables, tables_by_source
+from unicat.model import Source
 
 DEFAULT_TTL = 30.0
 
 
 class SourceDirectory:
-    """``list_sources()`` by code, refreshed at most once per ``ttl`` seconds."""
+    """``list_sources()`` by code, and each source's code tables, refreshed at most once per ``ttl``
+    seconds."""
 
     def __init__(
         self,
@@ -63,8 +64,3 @@ class SourceDirectory:
         """Each source's code tables (kind → code → name), by source code."""
         await self.by_code()
         return self._codes
-
-    async def named(self, holdings: list[Holding]) -> list[Holding]:
-        """``holdings`` with the names their sources' tables give their codes."""
-        tables = await self.code_tables()
-        return name_holdings(holdings, tables) if tables else holdings

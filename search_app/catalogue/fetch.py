@@ -13,6 +13,7 @@ from search_app.readers.reader_data import rating_summaries, tagged_ids
 from search_app.state import CATALOGUE, INDEX, RECORDS, SETTINGS, SOURCES, in_thread
 from search_app.timing import add_engine_time
 from unicat.catalogue import Catalogue
+from unicat.holding_codes import named_records
 from unicat.model import UnionRecord
 from unicat.query import TAG_FILTER, SearchQuery, SearchResult, parse_search_params
 from unicat.readers import RatingSummary
@@ -42,9 +43,10 @@ async def run_search(request: web.Request) -> Search:
     started = time.perf_counter()
     result, ratings = await in_thread(app, _search, app[CATALOGUE], query)
     add_engine_time(request, started)
-    sources = app[SOURCES]
-    hits = [dataclasses.replace(hit, holdings=await sources.named(hit.holdings)) for hit in result.hits]
-    return Search(query, dataclasses.replace(result, hits=hits), await sources.names(), ratings)
+    tables = await app[SOURCES].code_tables()
+    if tables:
+        result = dataclasses.replace(result, hits=list(named_records(result.hits, tables)))
+    return Search(query, result, await app[SOURCES].names(), ratings)
 
 
 def _search(catalogue: Catalogue, query: SearchQuery) -> tuple[SearchResult, dict[str, RatingSummary]]:
@@ -79,7 +81,8 @@ async def find_record(request: web.Request, record_id: str) -> UnionRecord | str
     when it was merged away; :class:`RecordNotFound` else."""
     record = await in_thread(request.app, request.app[INDEX].get_union_record, checked_id(record_id))
     if record is not None:
-        return dataclasses.replace(record, holdings=await request.app[SOURCES].named(record.holdings))
+        [named] = named_records([record], await request.app[SOURCES].code_tables())
+        return named
     target = await in_thread(request.app, request.app[RECORDS].resolve_redirect, record_id)
     if target is None or target == record_id:
         raise RecordNotFound(record_id)
