@@ -114,3 +114,11 @@ def test_the_feeds_list_names_holdings_as_its_single_record_does(catalogue: Cata
     assert listed.record is not None and single is not None and single.record is not None
     for record in (listed.record, single.record):
         assert [h.item_type_name for h in record.holdings] == ["Documentaire", "Roman", None]
+
+
+async def test_sru_marcxml_names_the_depositary_by_the_table(client: Client) -> None:
+    params = {"operation": "searchRetrieve", "version": "2.0", "query": "title=finances",
+              "recordSchema": "info:srw/schema/1/marcxml-v1.1"}  # fmt: skip
+    body = await (await client.get("/sru", params=params)).text()
+
+    assert body.count("Deposited at Bibliothèque centrale (BIB01)") == 2
