@@ -96,6 +96,10 @@ class Holding:
     branch_name: str | None = None
     depositary: str | None = None
     depositary_name: str | None = None
+    # The names a librarian gave ``location`` and ``item_type`` in the source's code tables
+    # (unicat/holding_codes.py), set when holdings are shown; the codes stay beside them.
+    location_name: str | None = None
+    item_type_name: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         # Not asdict(): its deep copy dominated the cost of serialising a union record.
