@@ -23,6 +23,10 @@ OLD_ENTRY = (
 )
 
 
+# The schema versions just before quarantine entries had a kind (SQLite migration 12, PostgreSQL 4).
+SQLITE_BEFORE_KINDS, POSTGRESQL_BEFORE_KINDS = 11, 3
+
+
 def _entries_after_upgrade(db: Database) -> None:
     with db:
         store = SqlRecordStore(db)
@@ -38,7 +42,7 @@ def _entries_after_upgrade(db: Database) -> None:
 def test_a_sqlite_store_before_kinds_upgrades(tmp_path: Path) -> None:
     path = tmp_path / "unicat.db"
     conn = driver.connect(path)
-    before = len(sqlite_schema.MIGRATIONS) - 1
+    before = SQLITE_BEFORE_KINDS
     assert sqlite_schema.migrate(conn, sqlite_schema.MIGRATIONS[:before]) == before
     conn.execute(OLD_ENTRY, (b"x",))
     conn.close()
@@ -46,7 +50,7 @@ def test_a_sqlite_store_before_kinds_upgrades(tmp_path: Path) -> None:
 
 
 def test_a_postgresql_store_before_kinds_upgrades(postgres_database_url: str) -> None:
-    before = len(postgresql_schema.MIGRATIONS) - 1
+    before = POSTGRESQL_BEFORE_KINDS
     with psycopg.connect(postgres_database_url, autocommit=True) as conn:
         assert postgresql_schema.migrate(conn, postgresql_schema.MIGRATIONS[:before]) == before
         conn.execute(OLD_ENTRY.replace("?", "%s"), (b"x",))
