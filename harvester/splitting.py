@@ -178,11 +178,7 @@ def split_marcxml(path: Path, *, limits: ContentLimits = DEFAULT_LIMITS) -> Iter
         yield from records()
         if yielded == 0 and _end_of_records(path, 1):
             # <record> elements were there, none of them MARCXML's: say so rather than import nothing.
-            yield Garbage(
-                path.read_bytes(),
-                f"{path.name}: its <record> elements are in no MARCXML namespace Unicat reads "
-                f"({', '.join(sorted(_XML_NAMESPACES))}, or none): nothing could be imported",
-            )
+            yield Garbage(path.read_bytes(), _no_marc_reason(path, root_tag))
     except etree.XMLSyntaxError as exc:
         start = _end_of_records(path, yielded)
         with path.open("rb") as handle:
@@ -193,6 +189,20 @@ def split_marcxml(path: Path, *, limits: ContentLimits = DEFAULT_LIMITS) -> Iter
             f"could not be read (fix the file and import it again): {exc}"
         )
         yield Garbage(rest, reason)
+
+
+def _no_marc_reason(path: Path, root_tag: str | None) -> str:
+    """Why a file with <record> elements gave no MARC record, and what the librarian can do instead."""
+    if root_tag is not None and etree.QName(root_tag).namespace == OAI_NS:
+        return (
+            f"{path.name}: an OAI-PMH response whose records carry no MARCXML (Dublin Core, or deleted "
+            "headers): `unicat import` reads MARC dumps; register the server with `unicat source add CODE "
+            "--oai-url URL` and harvest it"
+        )
+    return (
+        f"{path.name}: its <record> elements are in no MARCXML namespace Unicat reads "
+        f"({', '.join(sorted(_XML_NAMESPACES))}, or none): nothing could be imported"
+    )
 
 
 def _end_of_records(path: Path, count: int) -> int:

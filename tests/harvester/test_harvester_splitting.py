@@ -85,6 +85,14 @@ def test_records_in_a_namespace_that_is_not_marcxml_are_reported_not_skipped(tmp
     assert "no MARCXML namespace" in item.reason and item.raw == path.read_bytes()
 
 
+def test_an_oai_pmh_page_of_dublin_core_is_reported_with_what_to_do_instead() -> None:
+    # sickle's ListRecords sample: an OAI-PMH page whose records carry oai_dc metadata.
+    path = DATA / "oai/sickle-samples/ListRecords.xml"
+    assert b"<oai_dc:dc" in path.read_bytes()
+    [item] = list(split_marcxml(path))
+    assert isinstance(item, Garbage) and "OAI-PMH response" in item.reason and "--oai-url" in item.reason
+
+
 def test_marcxml_control_number() -> None:
     items = list(split_marcxml(DATA / "marc21/OCLC_814388508.xml"))
     assert [item.control_number for item in items if isinstance(item, RawRecord)] == ["ocn814388508"]
