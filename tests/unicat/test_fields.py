@@ -39,7 +39,10 @@ OBJECTS: dict[str, list[dict[str, Any]]] = {
 # what it derives from its members (libraries, provenance, merge rules, date, work and editions).
 UNION_OWN = {"id", "libraries", "sources", "merge", "updated", "work", "editions"}
 # What extraction reads for deduplication and provenance only, never part of a union record.
-EXTRACTION_OWN = {"source", "local_id", "datestamp", "eans", "lccns", "warnings", "title_proper", "parts"}
+EXTRACTION_OWN = {
+    "source", "local_id", "datestamp", "eans", "lccns", "warnings", "title_proper", "parts",
+    "flavour_corrected",
+}  # fmt: skip
 
 
 def filled_record() -> dict[str, Any]:
