@@ -163,13 +163,17 @@ def conflict(a: Traits, b: Traits, *, rule: str) -> str | None:
     Edition and date evidence binds every key but a shared ISBN. A system number (035), an LCCN,
     an EAN or an ISSN is copied from record to record: a library cataloguing a reissue or a new
     edition often starts from the original's record (copy cataloguing) and keeps its OCLC number or
-    LCCN, which is why OCLC's own matching, K10plus's and VuFind's dedup module compare edition and
-    date before trusting a shared control number. So under those keys, as under the weak
-    title/author/year key, the edition statements must agree (present on one and absent on the
-    other, or two different statements, refuse) and so must the year (known on one and unknown on
-    the other, or two different years, refuse). An ISBN is assigned to one product by its publisher
-    and a new edition gets a new one, so under a shared ISBN only numbered editions that differ and
-    a title that shares nothing refuse: a reprint that kept its ISBN is the same edition.
+    LCCN. OCLC's guidelines on when to input a new record count a different edition statement or
+    date as another manifestation whatever the records share, and VuFind's dedup module
+    (RecordManager) takes only a shared ISBN or national bibliography number as proof, never a 035
+    number. So under those keys, as under the weak title/author/year key, the edition statements
+    must agree (present on one and absent on the other, or two different statements, refuse) and so
+    must the year (known on one and unknown on the other, or two different years, refuse): a record
+    without a date that shares only a copied number is the reissue case, and a librarian can force
+    the merge it refused (the refusal is shown on the merge page). An ISBN is assigned to one
+    product by its publisher and a new edition gets a new one, so under a shared ISBN only numbered
+    editions that differ, two years, and a title that shares nothing refuse: a reprint that kept its
+    ISBN is the same edition, and a brief record without date or statement is a copy of it.
 
     Two choices keep recall: a first-edition statement ("1st ed.", "First edition") agrees with no
     statement (a first edition seldom says so, and a copy that transcribes it is the same book), and
