@@ -141,10 +141,14 @@ class _Forest:
         """Remember on both roots that ``records`` (a record of each) shared ``key`` and were refused,
         each worded from its own side (its value first)."""
         first, second = records
+        title = key[0] == TITLE_RULE
         for root, other, them in ((mine, second, theirs), (theirs, first, mine)):
             notes = self.refused.setdefault(root, {})
-            if other not in notes and len(notes) < MAX_KEPT_APART:
-                # Worded only when kept: most refusals of a crowded title key are not.
+            # Up to the cap of each kind, so that a crowded title key cannot crowd out the refusal of
+            # a shared identifier (the one a librarian most needs to see); worded only when kept.
+            if other in notes:
+                continue
+            if sum((note[0] == TITLE_RULE) == title for note in notes.values()) < MAX_KEPT_APART:
                 notes[other] = (key[0], key[1], refusal_text(refused, self.traits[root], self.traits[them]))
 
 
@@ -210,9 +214,12 @@ def cluster_records(
 
 
 def _kept_apart(forest: _Forest, root: int, ordered: Sequence[ExtractedRecord]) -> list[KeptApart]:
-    """The refusals remembered on ``root``, but not of records that joined it later by another key."""
-    return [
+    """The refusals remembered on ``root``, but not of records that joined it later by another key:
+    refusals under a shared identifier first, then the title key's, :data:`MAX_KEPT_APART` in all."""
+    notes = [
         KeptApart(SourceRef(ordered[other].source, ordered[other].local_id), rule, key, why)
         for other, (rule, key, why) in forest.refused.get(root, {}).items()
         if forest.find(other) != root
     ]
+    notes.sort(key=lambda note: note.rule == TITLE_RULE)
+    return notes[:MAX_KEPT_APART]

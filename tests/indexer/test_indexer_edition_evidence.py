@@ -25,7 +25,8 @@ import pymarc
 import pytest
 
 from indexer.decoding import decode_record
-from indexer.extract import extract
+from indexer.dedup import MAX_KEPT_APART, cluster_records
+from indexer.extract import ExtractedRecord, extract
 from indexer.matching import TITLE_RULE, Traits, conflict, refusal_text, traits_of
 from indexer.profiles import builtin_profile
 from tests.indexer.indexer_testdata import iso2709_records
@@ -125,3 +126,36 @@ def test_a_refusal_reads_with_both_values() -> None:
         refusal_text("edition", _traits(GRAMERCY_1981), _traits(AVENEL_1981))
         == "an edition statement on one only (none / ed. 1981)"
     )
+
+
+def _copy(source: str, **fields: object) -> ExtractedRecord:
+    """A library's record of the 2003 Penguin *Pride and prejudice* (as record 27 describes it)."""
+    defaults: dict[str, object] = {
+        "local_id": "r",
+        "datestamp": None,
+        "title": "Pride and prejudice",
+        "title_proper": "Pride and prejudice",
+        "format": "book",
+        "authors": ["Austen, Jane"],
+        "year": 2003,
+        "publisher": "Penguin Books",
+    }
+    defaults.update(fields)
+    return ExtractedRecord(source=source, **defaults)  # type: ignore[arg-type]
+
+
+def test_a_refusal_under_a_shared_identifier_is_never_crowded_out_by_the_title_key() -> None:
+    # Seven audiobooks of the same title, author and year by seven publishers (kept apart from each
+    # other and, by the title key, from the book: another material type), then a record with a
+    # shared LCCN and a "2nd ed." statement.
+    labels = ("Naxos", "Blackstone", "Audible", "Tantor", "Brilliance", "Chivers", "Listening")
+    audiobooks = [_copy(f"A{n}", format="sound recording", publisher=label) for n, label in enumerate(labels)]
+    original = _copy("B0", lccns=["2003265779"])
+    reissue = _copy("C0", lccns=["2003265779"], edition="2nd ed.")
+    clusters = cluster_records([*audiobooks, original, reissue])
+    [home] = [cluster for cluster in clusters if cluster.members == [original]]
+    assert len(home.kept_apart) == MAX_KEPT_APART
+    first = home.kept_apart[0]
+    assert (first.other.source, first.rule, first.key) == ("C0", "lccn", "2003265779")
+    assert first.reason == "an edition statement on one only (none / ed. 2)"
+    assert {note.rule for note in home.kept_apart[1:]} == {TITLE_RULE}
