@@ -93,8 +93,10 @@ class _Forest:
         self.traits = [traits_of(record) for record in records]
         self.rules: list[dict[Key, None]] = [{} for _ in records]
         self.apart: dict[int, set[int]] = {}
-        # Per root: the refused records (by index) and the first (rule, key, reason) that refused each.
+        # Per root: the refused records (by index) and the first (rule, key, reason) that refused each,
+        # under an identifier and under the title key.
         self.refused: dict[int, dict[int, tuple[str, str, str]]] = {}
+        self.refused_by_title: dict[int, dict[int, tuple[str, str, str]]] = {}
 
     def find(self, node: int) -> int:
         root = node
@@ -131,25 +133,28 @@ class _Forest:
         self.rules[root].update(self.rules[child])
         if child in self.apart:
             self.apart.setdefault(root, set()).update(self.apart.pop(child))
-        if child in self.refused:
-            notes = self.refused.setdefault(root, {})
-            for other, note in self.refused.pop(child).items():
-                notes.setdefault(other, note)
+        for kept in (self.refused, self.refused_by_title):
+            if child in kept:
+                notes = kept.setdefault(root, {})
+                for other, note in kept.pop(child).items():
+                    notes.setdefault(other, note)
         return root
 
     def refuse(self, mine: int, theirs: int, key: Key, refused: str, records: tuple[int, int]) -> None:
         """Remember on both roots that ``records`` (a record of each) shared ``key`` and were refused,
-        each worded from its own side (its value first)."""
+        each worded from its own side (its value first). Refusals of the title key and of identifiers
+        are capped apart, so that a crowded title key cannot crowd out the refusal of a shared
+        identifier (the one a librarian most needs to see)."""
         first, second = records
-        title = key[0] == TITLE_RULE
+        kept = self.refused_by_title if key[0] == TITLE_RULE else self.refused
         for root, other, them in ((mine, second, theirs), (theirs, first, mine)):
-            notes = self.refused.setdefault(root, {})
-            # Up to the cap of each kind, so that a crowded title key cannot crowd out the refusal of
-            # a shared identifier (the one a librarian most needs to see); worded only when kept.
-            if other in notes:
+            notes = kept.get(root)
+            if notes is None:
+                notes = kept[root] = {}
+            elif other in notes or len(notes) >= MAX_KEPT_APART:
                 continue
-            if sum((note[0] == TITLE_RULE) == title for note in notes.values()) < MAX_KEPT_APART:
-                notes[other] = (key[0], key[1], refusal_text(refused, self.traits[root], self.traits[them]))
+            # Worded only when kept: most refusals of a crowded title key are not.
+            notes[other] = (key[0], key[1], refusal_text(refused, self.traits[root], self.traits[them]))
 
 
 def cluster_records(
@@ -216,10 +221,12 @@ def cluster_records(
 def _kept_apart(forest: _Forest, root: int, ordered: Sequence[ExtractedRecord]) -> list[KeptApart]:
     """The refusals remembered on ``root``, but not of records that joined it later by another key:
     refusals under a shared identifier first, then the title key's, :data:`MAX_KEPT_APART` in all."""
+    if root not in forest.refused and root not in forest.refused_by_title:
+        return []
     notes = [
         KeptApart(SourceRef(ordered[other].source, ordered[other].local_id), rule, key, why)
-        for other, (rule, key, why) in forest.refused.get(root, {}).items()
+        for kept in (forest.refused, forest.refused_by_title)
+        for other, (rule, key, why) in kept.get(root, {}).items()
         if forest.find(other) != root
     ]
-    notes.sort(key=lambda note: note.rule == TITLE_RULE)
     return notes[:MAX_KEPT_APART]

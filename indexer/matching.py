@@ -199,7 +199,8 @@ def conflict(a: Traits, b: Traits, *, rule: str) -> str | None:
     else:
         if (a.year is None) != (b.year is None):
             return "year unknown"
-        if _stated_edition(a.edition) != _stated_edition(b.edition):
+        # A first edition says no more than a record with no statement (inline: called for every pair).
+        if a.edition != b.edition and (a.edition or "1") != (b.edition or "1"):
             return "edition"
     if rule == TITLE_RULE:
         if a.publisher is not None and b.publisher is not None and a.publisher != b.publisher:
@@ -210,11 +211,6 @@ def conflict(a: Traits, b: Traits, *, rule: str) -> str | None:
     if a.title and b.title and not set(a.title) & set(b.title):
         return "title"
     return None
-
-
-def _stated_edition(code: str | None) -> str | None:
-    """An edition code as evidence: a first edition says no more than a record with no statement."""
-    return None if code == "1" else code
 
 
 def refusal_text(refused: str, a: Traits, b: Traits) -> str:
@@ -230,18 +226,28 @@ def refusal_text(refused: str, a: Traits, b: Traits) -> str:
         if a.edition is None or b.edition is None:
             return f"an edition statement on one only {values}"
         return f"the edition statements differ {values}"
-    sides = {
-        "material type": (a.format, b.format),
-        "volume or part": (", ".join(a.parts), ", ".join(b.parts)),
-        "language": (a.language, b.language),
-        "isbn": (", ".join(sorted(a.isbns)), ", ".join(sorted(b.isbns))),
-        "publisher": (a.publisher, b.publisher),
-        "extent": (a.pages, b.pages),
-        "title": (" ".join(a.title), " ".join(b.title)),
-    }
-    first, second = sides.get(refused, (None, None))
+    first, second = _sides(refused, a, b)
     label = _REFUSAL_LABELS.get(refused, refused)
     return f"{label} ({_shown(first)} / {_shown(second)})"
+
+
+def _sides(refused: str, a: Traits, b: Traits) -> tuple[object, object]:
+    """The two values a refusal compared (only those: a refusal is worded for every note kept)."""
+    if refused == "material type":
+        return a.format, b.format
+    if refused == "volume or part":
+        return ", ".join(a.parts), ", ".join(b.parts)
+    if refused == "language":
+        return a.language, b.language
+    if refused == "isbn":
+        return ", ".join(sorted(a.isbns)), ", ".join(sorted(b.isbns))
+    if refused == "publisher":
+        return a.publisher, b.publisher
+    if refused == "extent":
+        return a.pages, b.pages
+    if refused == "title":
+        return " ".join(a.title), " ".join(b.title)
+    return None, None
 
 
 _REFUSAL_LABELS = {
