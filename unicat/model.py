@@ -213,6 +213,26 @@ class MergeRule:
         return {"rule": self.rule, "key": self.key}
 
 
+@dataclass(frozen=True, slots=True)
+class KeptApart:
+    """A source record that shared a merge key with a union record's member but was kept apart by a
+    rejection rule, and why (``"the years differ (1813 / 1894)"``): what a librarian needs to judge
+    the refusal, and to force the merge when the rule was wrong."""
+
+    other: SourceRef
+    rule: str
+    key: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"other": self.other.to_json(), "rule": self.rule, "key": self.key, "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> KeptApart:
+        other = data["other"]
+        return cls(SourceRef(other["source"], other["local_id"]), data["rule"], data["key"], data["reason"])
+
+
 @dataclass(slots=True)
 class UnionRecord:
     """One edition (manifestation) of the union catalogue with every library's holdings."""
@@ -247,6 +267,9 @@ class UnionRecord:
     # editions in the catalogue, newest first (indexer/works.py); empty when it has none.
     work: str | None = None
     editions: list[str] = field(default_factory=list)
+    # Records that shared a merge key with a member but were kept apart by a rule, and why (at most
+    # indexer.dedup.MAX_KEPT_APART: a yearly report's title key may refuse dozens).
+    kept_apart: list[KeptApart] = field(default_factory=list)
 
     @property
     def libraries(self) -> list[str]:
@@ -283,6 +306,7 @@ class UnionRecord:
             "updated": self.updated,
             "work": self.work,
             "editions": list(self.editions),
+            "kept_apart": [note.to_json() for note in self.kept_apart],
         }
         return data
 
@@ -316,6 +340,7 @@ class UnionRecord:
             audience=list(data.get("audience", [])),
             work=data.get("work"),
             editions=list(data.get("editions", [])),
+            kept_apart=[KeptApart.from_json(note) for note in data.get("kept_apart", [])],
         )
 
 
