@@ -129,6 +129,7 @@ class _Forest:
             publisher=mine.publisher or theirs.publisher,
             pages=mine.pages if mine.pages is not None else theirs.pages,
             isbns=mine.isbns | theirs.isbns,
+            subtitle=mine.subtitle or theirs.subtitle,
         )
         self.rules[root].update(self.rules[child])
         if child in self.apart:

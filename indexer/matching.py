@@ -64,15 +64,18 @@ class Traits:
     publisher: str | None
     pages: int | None
     isbns: frozenset[str] = frozenset()
+    # The words the full title adds to the title proper (other title information, 245 $b / 200 $e).
+    subtitle: frozenset[str] = frozenset()
 
 
 def traits_of(record: ExtractedRecord) -> Traits:
     """The record's traits (computed once per record: clustering compares them many times)."""
     language = record.language if record.language not in _UNKNOWN_LANGUAGES else None
+    title = key_words(record.title_proper or record.title)
     return Traits(
         format=record.format,
         year=record.year,
-        title=key_words(record.title_proper or record.title),
+        title=title,
         author=author_word(record.authors),
         edition=edition_code(record.edition),
         parts=tuple(sorted(part_code(part) for part in record.parts)),
@@ -80,7 +83,17 @@ def traits_of(record: ExtractedRecord) -> Traits:
         publisher=publisher_word(record.publisher),
         pages=page_count(record.physical),
         isbns=frozenset(record.isbns),
+        subtitle=subtitle_words(title, record.title) if record.title_proper else frozenset(),
     )
+
+
+def subtitle_words(proper: tuple[str, ...], title: str) -> frozenset[str]:
+    """The words ``title`` adds after the title proper's words ``proper`` (nothing when the full title
+    does not start with them: a record whose title proper is not its title's head says nothing)."""
+    words = key_words(title)
+    if words[: len(proper)] != proper:
+        return frozenset()
+    return frozenset(words[len(proper) :])
 
 
 def key_words(title: str | None) -> tuple[str, ...]:
@@ -178,9 +191,9 @@ def conflict(a: Traits, b: Traits, *, rule: str) -> str | None:
     Two choices keep recall: a first-edition statement ("1st ed.", "First edition") agrees with no
     statement (a first edition seldom says so, and a copy that transcribes it is the same book), and
     a statement is compared by its number where it has one ("2nd ed." and "Second edition" agree,
-    see :func:`edition_code`). Beyond that, the title key also needs the publisher and the page
-    count to agree; an identifier key only needs the titles to share a word (an identifier typed on
-    the wrong record).
+    see :func:`edition_code`). Beyond that, the title key also needs the publisher, the page
+    count and the subtitles to agree (one holding the other's words); an identifier key only needs
+    the titles to share a word (an identifier typed on the wrong record).
     """
     if a.format != b.format:
         return "material type"
@@ -203,6 +216,11 @@ def conflict(a: Traits, b: Traits, *, rule: str) -> str | None:
         if a.edition != b.edition and (a.edition or "1") != (b.edition or "1"):
             return "edition"
     if rule == TITLE_RULE:
+        # One copy may drop or shorten the subtitle, so a subtitle that holds the other's words agrees;
+        # two that each say something the other does not are two titles sharing a head (the datasets
+        # "Community Innovation Survey…: Country: Norway; …" of one publisher and year).
+        if a.subtitle and b.subtitle and not (a.subtitle <= b.subtitle or b.subtitle <= a.subtitle):
+            return "subtitle"
         if a.publisher is not None and b.publisher is not None and a.publisher != b.publisher:
             return "publisher"
         if a.pages is not None and b.pages is not None and abs(a.pages - b.pages) > max(2, a.pages // 50):
@@ -247,6 +265,8 @@ def _sides(refused: str, a: Traits, b: Traits) -> tuple[object, object]:
         return a.pages, b.pages
     if refused == "title":
         return " ".join(a.title), " ".join(b.title)
+    if refused == "subtitle":
+        return " ".join(sorted(a.subtitle - b.subtitle)), " ".join(sorted(b.subtitle - a.subtitle))
     return None, None
 
 
@@ -258,6 +278,7 @@ _REFUSAL_LABELS = {
     "publisher": "the publishers differ",
     "extent": "the page counts differ",
     "title": "the titles share no word",
+    "subtitle": "the subtitles differ",
 }
 
 
