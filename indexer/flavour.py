@@ -63,6 +63,11 @@ class Flavour:
 def detect(declared: Profile, leader: str, tags: Container[str], head_100a: str | None) -> Flavour:
     """The flavour of a record whose field tags are ``tags``, ``head_100a`` the first 9 characters of
     its 100 $a (``None`` without one), declared ``declared`` by its source."""
+    own_title, other_title = _TITLE_TAGS[declared]
+    if own_title in tags and other_title not in tags:
+        # The declared flavour's title outweighs everything the other can show (SETTLED_BY_TITLE):
+        # nearly every record stops here, without weighing the rest.
+        return _AS_DECLARED[declared]
     hints = _hints(leader, tags, head_100a)
     if hints is None:
         return _UNRECOGNISED
@@ -81,6 +86,11 @@ def detect(declared: Profile, leader: str, tags: Container[str], head_100a: str 
     )
 
 
+_TITLE_TAGS: dict[Profile, tuple[str, str]] = {"marc21": ("245", "200"), "unimarc": ("200", "245")}
+# The most the other flavour can score without the title (UNIMARC: coded 100 $a, 101 and the leader;
+# MARC 21: a name in 100 $a, 008 and the leader), less the declared title's weight, stays under the
+# margin a flip needs: a record with its declared title tag and not the other's is never flipped.
+SETTLED_BY_TITLE = max(CODED_100_WEIGHT + 2 * HINT_WEIGHT, 3 * HINT_WEIGHT) - TITLE_WEIGHT < FLIP_MARGIN
 _UNRECOGNISED = Flavour(None)
 _AS_DECLARED: dict[Profile, Flavour] = {"marc21": Flavour("marc21"), "unimarc": Flavour("unimarc")}
 # A hint: the flavour it speaks for, its weight, and how a warning names it.

@@ -15,6 +15,7 @@ from lxml import etree
 
 from indexer import run_index
 from indexer.extract import ExtractedRecord
+from indexer.flavour import SETTLED_BY_TITLE, detect
 from indexer.parsing import ParseFailure, parse_outcome
 from tests.indexer.indexer_testdata import DATA, iso2709_records
 from unicat.model import Profile, RecordSyntax, Source, SourceRecord
@@ -170,3 +171,15 @@ def test_the_index_report_counts_records_read_with_another_flavour(tmp_path: Pat
         assert report.set_aside == {}
     finally:
         catalogue.close()
+
+
+def test_a_record_with_its_declared_title_tag_alone_is_read_as_declared_whatever_else_it_shows() -> None:
+    # The weights leave the other flavour short of a flip once the declared title speaks.
+    assert SETTLED_BY_TITLE
+    unimarc_rest = {"100", "101"}
+    assert (
+        detect("marc21", "00000nam  2200000   450 ", {"245", *unimarc_rest}, "19971126d").profile == "marc21"
+    )
+    assert (
+        detect("unimarc", "00000nam a2200000 a 4500", {"200", "100", "008"}, "Austen, J").profile == "unimarc"
+    )
