@@ -9,10 +9,11 @@ folder, and indexed; then the store and the union index say where its records we
 and `unicat index`, as a librarian would run them (UNIMARC files with ``--profile unimarc``). The
 captured OAI-PMH responses (``oai/``) are what a harvest receives: each ``<record>`` goes through the
 harvester's own conversion (MARCXML or Dublin Core, or quarantine), then the same index. A response
-that is not XML at all holds no record: it is counted as a file read, with none.
+that is not XML at all holds no record: it is counted as a file read, with none. The project's own
+evaluation files (``bench/data/openlibrary/``, MARC 21) follow, taken in the same way.
 
-The figures answer issue 21's "how many records of each kind the shared data contains and where they
-went"; bench/README.md keeps the last table.
+The figures say how many records of each kind the shared data holds and where they went;
+bench/README.md keeps the last table.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ from unicat_cli.wiring import open_catalogue
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
 MARC_FOLDERS = ("marc21", "unimarc", "dedup", "malformed")
+# The evaluation files the project ships itself (bench/dedup_sets.py), under folders of their own.
+EVALUATION_DATA = REPO_ROOT / "bench" / "data"
+EVALUATION_FOLDERS = ("openlibrary",)
 CODE = "FILE"
 
 
@@ -74,6 +78,12 @@ class FileCensus:
 def shared_files(data: Path) -> Iterator[Path]:
     """The record files of the shared data, in a stable order (licences and indexes left out)."""
     for folder in (*MARC_FOLDERS, "oai"):
+        yield from sorted(path for path in (data / folder).rglob("*") if path.suffix in (".mrc", ".xml"))
+
+
+def evaluation_files(data: Path = EVALUATION_DATA) -> Iterator[Path]:
+    """The MARC files of the project's own evaluation sets, in a stable order."""
+    for folder in EVALUATION_FOLDERS:
         yield from sorted(path for path in (data / folder).rglob("*") if path.suffix in (".mrc", ".xml"))
 
 
@@ -177,9 +187,11 @@ def main_census(argv: list[str] | None = None) -> int:
         parser.error(f"{data} is not the shared data folder (no INDEX.md there); give it with --data")
     rows = []
     with tempfile.TemporaryDirectory(prefix="unicat-census-") as temporary:
-        for number, path in enumerate(shared_files(data)):
-            print(f"{path.relative_to(data)}…", file=sys.stderr)
-            rows.append(census_of(path, data, Path(temporary) / str(number)))
+        files = [(data, path) for path in shared_files(data)]
+        files += [(EVALUATION_DATA, path) for path in evaluation_files()]
+        for number, (root, path) in enumerate(files):
+            print(f"{path.relative_to(root)}…", file=sys.stderr)
+            rows.append(census_of(path, root, Path(temporary) / str(number)))
     if args.json:
         for row in rows:
             print(json.dumps({**asdict(row), "accounted": row.accounted}, ensure_ascii=False))
