@@ -64,8 +64,9 @@ class Traits:
     publisher: str | None
     pages: int | None
     isbns: frozenset[str] = frozenset()
-    # The words the full title adds to the title proper (other title information, 245 $b / 200 $e).
-    subtitle: frozenset[str] = frozenset()
+    # What the full title adds to the title proper (other title information, 245 $b / 200 $e), as
+    # written: split into words only when two records that both have one are compared.
+    subtitle: str = ""
 
 
 def traits_of(record: ExtractedRecord) -> Traits:
@@ -83,17 +84,21 @@ def traits_of(record: ExtractedRecord) -> Traits:
         publisher=publisher_word(record.publisher),
         pages=page_count(record.physical),
         isbns=frozenset(record.isbns),
-        subtitle=subtitle_words(title, record.title) if record.title_proper else frozenset(),
+        subtitle=subtitle_of(record.title, record.title_proper),
     )
 
 
-def subtitle_words(proper: tuple[str, ...], title: str) -> frozenset[str]:
-    """The words ``title`` adds after the title proper's words ``proper`` (nothing when the full title
-    does not start with them: a record whose title proper is not its title's head says nothing)."""
-    words = key_words(title)
-    if words[: len(proper)] != proper:
-        return frozenset()
-    return frozenset(words[len(proper) :])
+def subtitle_of(title: str, proper: str | None) -> str:
+    """What ``title`` says after its title proper ``proper`` ('' when it says nothing more, or when the
+    title does not start with it: then the record tells no subtitle apart)."""
+    if not proper or not title.startswith(proper):
+        return ""
+    return title[len(proper) :].strip()
+
+
+def subtitle_words(subtitle: str) -> frozenset[str]:
+    """A subtitle's folded words (``": a novel"`` → {a, novel})."""
+    return frozenset(tokens(subtitle))
 
 
 def key_words(title: str | None) -> tuple[str, ...]:
@@ -219,8 +224,10 @@ def conflict(a: Traits, b: Traits, *, rule: str) -> str | None:
         # One copy may drop or shorten the subtitle, so a subtitle that holds the other's words agrees;
         # two that each say something the other does not are two titles sharing a head (the datasets
         # "Community Innovation Survey…: Country: Norway; …" of one publisher and year).
-        if a.subtitle and b.subtitle and not (a.subtitle <= b.subtitle or b.subtitle <= a.subtitle):
-            return "subtitle"
+        if a.subtitle and b.subtitle and a.subtitle != b.subtitle:
+            mine, theirs = subtitle_words(a.subtitle), subtitle_words(b.subtitle)
+            if not (mine <= theirs or theirs <= mine):
+                return "subtitle"
         if a.publisher is not None and b.publisher is not None and a.publisher != b.publisher:
             return "publisher"
         if a.pages is not None and b.pages is not None and abs(a.pages - b.pages) > max(2, a.pages // 50):
@@ -266,7 +273,7 @@ def _sides(refused: str, a: Traits, b: Traits) -> tuple[object, object]:
     if refused == "title":
         return " ".join(a.title), " ".join(b.title)
     if refused == "subtitle":
-        return " ".join(sorted(a.subtitle - b.subtitle)), " ".join(sorted(b.subtitle - a.subtitle))
+        return _clipped(a.subtitle), _clipped(b.subtitle)
     return None, None
 
 
@@ -280,6 +287,11 @@ _REFUSAL_LABELS = {
     "title": "the titles share no word",
     "subtitle": "the subtitles differ",
 }
+
+
+def _clipped(text: str, limit: int = 80) -> str:
+    """A long value cut to ``limit`` characters for a note (a subtitle can run to a paragraph)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _shown(value: object) -> str:
