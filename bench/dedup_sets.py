@@ -1,6 +1,6 @@
 """Evaluation sets for deduplication: real records with a ground truth that does not come from Unicat.
 
-Two sets, each a list of :class:`LabelledRecord` (raw ISO 2709 bytes, the source that holds it, and
+Three sets, each a list of :class:`LabelledRecord` (the raw record, the source that holds it, and
 the edition it truly is):
 
 - :func:`pride_and_prejudice` — the 383 records of ``dedup/pride-and-prejudice-fixed.mrc`` with the
@@ -15,6 +15,20 @@ the edition it truly is):
   author and year. The truth is known by construction: copies of one record are one edition, every
   variant is another. Records of the base files that already share an identifier or a title and
   year with another base record are left out (their truth is unknown).
+- :func:`open_library` — the MARC test records of Open Library's catalogue importer
+  (``bench/data/openlibrary/``, provenance in its README), written by many libraries (Library of
+  Congress, Boston Public Library, Cornell, Toronto, Yale, Ithaca College, Western Washington, Talis
+  customers…). Most are the records of books the Internet Archive scanned, named after the scan's
+  identifier: ``<identifier>_meta.mrc`` (ISO 2709) and ``<identifier>_marc.xml`` (MARCXML) are the
+  records of one scanned copy, fetched at different times and sometimes written differently (UTF-8
+  encoded twice, an accented letter written otherwise, other local fields); ``new_<identifier>`` is a
+  later fetch.
+  Truth: **records named after the same identifier (file name less ``new_``, ``_meta.mrc`` and
+  ``_marc.xml``) are one edition; every other file is an edition of its own.** (Checked: no two
+  editions share an ISBN, LCCN, 001 or 035 number.) One near miss is real: two *Candide* (Dover 1991,
+  ISBN 0486266893; another of 2005, ISBN 1416500308); the other editions are of other works. Records the
+  MARC 21 standard says are not bibliographic (leader/06 ``q u v w x y z``) or without a title
+  proper (no 245 $a) are left out, as ``unicat index`` sets them aside before it merges anything.
 
 Everything here reads records with pymarc and its own few lines of normalisation, never with the
 indexer under test. Deterministic for a given seed.
@@ -22,11 +36,15 @@ indexer under test. Deterministic for a given seed.
 
 from __future__ import annotations
 
+import io
+import logging
 import random
 import re
 import sys
 import unicodedata
+import warnings
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +55,7 @@ if str(REPO_ROOT) not in sys.path:
 import pymarc  # noqa: E402
 
 from tests.support.shared_data import SHARED_DATA  # noqa: E402
-from unicat.model import Profile  # noqa: E402
+from unicat.model import Profile, RecordSyntax  # noqa: E402
 
 TRUTH_FILE = Path(__file__).resolve().parent / "data" / "pride-and-prejudice-editions.tsv"
 PRIDE_FILE = "dedup/pride-and-prejudice-fixed.mrc"
@@ -54,6 +72,7 @@ class LabelledRecord:
     source: str
     local_id: str
     edition: str
+    syntax: RecordSyntax = "iso2709"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +143,61 @@ def pride_and_prejudice() -> list[LabelledRecord]:
 def _split(path: Path) -> list[bytes]:
     data = path.read_bytes()
     return [chunk + END_OF_RECORD for chunk in data.split(END_OF_RECORD) if chunk.strip()]
+
+
+# -- the Open Library test records ------------------------------------------------------------------
+
+OPEN_LIBRARY_DIR = Path(__file__).resolve().parent / "data" / "openlibrary"
+NOT_BIBLIOGRAPHIC = frozenset("quvwxyz")  # MARC 21 leader/06 of authority, holdings and other formats
+
+
+def open_library() -> list[LabelledRecord]:
+    """Every file of :data:`OPEN_LIBRARY_DIR` (one record each) that is a titled bibliographic record,
+    labelled with the scan identifier its file is named after (see the module's docstring)."""
+    records = []
+    for number, path in enumerate(sorted(OPEN_LIBRARY_DIR.glob("*.*"))):
+        if path.suffix not in {".mrc", ".xml"}:
+            continue
+        syntax: RecordSyntax = "marcxml" if path.suffix == ".xml" else "iso2709"
+        raw = path.read_bytes()
+        record = _one_record(raw, syntax)
+        if str(record.leader)[6] in NOT_BIBLIOGRAPHIC or not _first(record, ("245", "a")).strip():
+            continue
+        records.append(
+            LabelledRecord(raw, "marc21", f"OL{number:03d}", "1", scan_identifier(path.name), syntax)
+        )
+    return records
+
+
+def scan_identifier(name: str) -> str:
+    """The edition a file of the Open Library set records: its name less ``new_`` and the suffixes."""
+    name = name.removeprefix("new_")
+    return re.sub(r"(_meta\.mrc|_marc\.xml|\.mrc|\.xml)$", "", name)
+
+
+def _one_record(raw: bytes, syntax: RecordSyntax) -> pymarc.Record:
+    """The file's single record, read by pymarc (UTF-8 when leader/09 says so, else MARC-8). Some of
+    these records have damaged fields, which pymarc reports and reads anyway: quietly, here."""
+    with warnings.catch_warnings(), _quiet(logging.getLogger("pymarc")):
+        warnings.simplefilter("ignore")
+        if syntax == "marcxml":
+            read_xml: Callable[[object], list[pymarc.Record]] = pymarc.parse_xml_to_array  # untyped
+            records = read_xml(io.BytesIO(raw))
+        else:
+            records = [pymarc.Record(data=raw, to_unicode=True, force_utf8=raw[9:10] == b"a")]
+    if len(records) != 1:
+        raise ValueError(f"expected one record per file of the Open Library set, found {len(records)}")
+    return records[0]
+
+
+@contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 # -- the varied copies --------------------------------------------------------------------------------

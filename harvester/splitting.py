@@ -17,11 +17,11 @@ from typing import Literal
 from lxml import etree
 
 from harvester.limits import check_xml_record
-from harvester.namespaces import marc
+from harvester.namespaces import MARC_RECORD_NAMESPACES
 from unicat.content_limits import DEFAULT_LIMITS, ContentLimits
 from unicat.errors import UnicatError
 from unicat.model import RecordSyntax
-from unicat.oai_protocol import MARC_NS
+from unicat.oai_protocol import OAI_NS
 
 FileFormat = Literal["iso2709", "marcxml"]
 
@@ -33,6 +33,11 @@ _SNIFF_BYTES = 512
 # MARCXML is fed to the parser in pieces of this size, so a file is never read whole.
 _XML_CHUNK = 1 << 20
 _RECORD_END_TAG = re.compile(rb"</(?:[^\s<>/:]+:)?record\s*>")
+# The namespaces a MARCXML file's records come in (MARC 21 slim, MarcXchange, RUSMARC's UNIMARC slim),
+# and the element names they give; a file's records without a namespace are read too.
+_XML_NAMESPACES = frozenset(ns for ns in MARC_RECORD_NAMESPACES if ns not in (None, OAI_NS))
+_XML_RECORDS = frozenset(f"{{{ns}}}record" for ns in _XML_NAMESPACES)
+_XML_CONTROL_FIELDS = ("controlfield", *(f"{{{ns}}}controlfield" for ns in _XML_NAMESPACES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +134,7 @@ def split_marcxml(path: Path, *, limits: ContentLimits = DEFAULT_LIMITS) -> Iter
     the content limits, rather than break the file there; the file is the librarian's own. A record
     over the ``limits`` comes back as :class:`Garbage` too, named after its 001.
     """
-    wanted = {marc("record"), "record"}
+    wanted = _XML_RECORDS | {"record"}
     root_tag: str | None = None
     parser = etree.XMLPullParser(
         events=("start", "end"), huge_tree=True, resolve_entities=False, no_network=True
@@ -171,6 +176,9 @@ def split_marcxml(path: Path, *, limits: ContentLimits = DEFAULT_LIMITS) -> Iter
             parser.read_events()
             raise
         yield from records()
+        if yielded == 0 and _end_of_records(path, 1):
+            # <record> elements were there, none of them MARCXML's: say so rather than import nothing.
+            yield Garbage(path.read_bytes(), _no_marc_reason(path, root_tag))
     except etree.XMLSyntaxError as exc:
         start = _end_of_records(path, yielded)
         with path.open("rb") as handle:
@@ -181,6 +189,20 @@ def split_marcxml(path: Path, *, limits: ContentLimits = DEFAULT_LIMITS) -> Iter
             f"could not be read (fix the file and import it again): {exc}"
         )
         yield Garbage(rest, reason)
+
+
+def _no_marc_reason(path: Path, root_tag: str | None) -> str:
+    """Why a file with <record> elements gave no MARC record, and what the librarian can do instead."""
+    if root_tag is not None and etree.QName(root_tag).namespace == OAI_NS:
+        return (
+            f"{path.name}: an OAI-PMH response whose records carry no MARCXML (Dublin Core, or deleted "
+            "headers): `unicat import` reads MARC dumps; register the server with `unicat source add CODE "
+            "--oai-url URL` and harvest it"
+        )
+    return (
+        f"{path.name}: its <record> elements are in no MARCXML namespace Unicat reads "
+        f"({', '.join(sorted(_XML_NAMESPACES))}, or none): nothing could be imported"
+    )
 
 
 def _end_of_records(path: Path, count: int) -> int:
@@ -217,15 +239,15 @@ def _check_root(path: Path, tag: str) -> str:
     """MARCXML roots are collection/record (namespaced or not); OAI-PMH pages wrapping MARC pass too."""
     local = etree.QName(tag).localname
     namespace = etree.QName(tag).namespace
-    if namespace in (None, MARC_NS) and local in ("collection", "record"):
+    if (namespace is None or namespace in _XML_NAMESPACES) and local in ("collection", "record"):
         return local
-    if namespace is not None and namespace != MARC_NS:
+    if namespace is not None and namespace not in _XML_NAMESPACES:
         return tag
     raise UnicatError(f"{path}: XML, but not MARCXML (its root element is <{local}>)")
 
 
 def _control_number_xml(record: etree._Element) -> str | None:
-    for control in record.iterchildren(marc("controlfield"), "controlfield"):
+    for control in record.iterchildren(*_XML_CONTROL_FIELDS):
         if control.get("tag") == "001":
             return (control.text or "").strip() or None
     return None

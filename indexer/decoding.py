@@ -45,6 +45,7 @@ from unicat.model import Profile, RecordSyntax
 
 FIELD_TERMINATOR = b"\x1e"
 FIELD_TERMINATOR_BYTE = FIELD_TERMINATOR[0]
+RECORD_TERMINATOR = b"\x1d"
 SUBFIELD_DELIMITER = b"\x1f"
 ESCAPE = b"\x1b"
 LEADER_LENGTH = 24
@@ -79,11 +80,52 @@ def decode_fields(
     structure is still checked, so a record is rejected (:class:`RecordError`) for the same damage.
     An ``oai_dc`` record gives MARC 21 fields whatever ``profile`` says (see :mod:`indexer.dublin_core`).
     """
-    if syntax == "marcxml":
-        return _from_marcxml(raw, wanted)
     if syntax == "oai_dc":
         return dublin_core_to_marc(raw, wanted)
-    return _from_iso2709(raw, profile, wanted)
+    return split_record(raw, syntax).decode(profile, wanted)
+
+
+@dataclass(slots=True)
+class SplitRecord:
+    """One ISO 2709 or MARCXML record split into its leader and fields, nothing decoded yet.
+
+    What the record's flavour is judged from (:mod:`indexer.flavour`): the tags its directory lists,
+    its leader, the first characters of its 100 $a. Decoding, whose charset rules and wanted tags
+    depend on that flavour, comes after (:meth:`decode`), on the same split: no second parse.
+    """
+
+    leader: str
+    tags: frozenset[str]
+    head_100a: str | None
+    """The first 9 characters of 100 $a (``None`` without one), read as Latin-1 from ISO 2709 bytes:
+    enough to tell UNIMARC's coded data from a MARC 21 name."""
+    warnings: list[str]
+    raw: bytes
+    raw_fields: list[_RawField] = field(default_factory=list)
+    element: etree._Element | None = None
+    """The ``<record>`` element of a MARCXML record (``None`` for ISO 2709)."""
+
+    def decode(self, profile: Profile, wanted: Container[str] | None = None) -> MarcFields:
+        """The fields whose tag is ``wanted`` (default: all) as text, read by ``profile``'s rules."""
+        if self.element is not None:
+            return _decode_marcxml(self.element, self.leader, self.warnings, wanted)
+        return _decode_iso2709(self, profile, wanted)
+
+
+def split_record(raw: bytes, syntax: RecordSyntax) -> SplitRecord:
+    """Split an ISO 2709 or MARCXML record (not ``oai_dc``, which has no MARC structure to split);
+    raises :class:`RecordError` when its structure cannot be read."""
+    if syntax == "marcxml":
+        return _split_marcxml(raw)
+    leader, raw_fields, warnings = _split_iso2709(raw)
+    head: str | None = None
+    for tag, data in raw_fields:
+        if tag == "100":
+            start = data.find(b"\x1fa")
+            if start >= 0:
+                head = data[start + 2 : start + 11].split(SUBFIELD_DELIMITER)[0].decode("latin-1")
+            break
+    return SplitRecord(leader, frozenset([tag for tag, _ in raw_fields]), head, warnings, raw, raw_fields)
 
 
 def is_control_tag(tag: str) -> bool:
@@ -139,10 +181,35 @@ def _split_iso2709(raw: bytes) -> tuple[str, list[_RawField], list[str]]:
                 f"field {tag} (offset {offset}, length {length}) runs past the end of the record"
             )
         if not length or raw[end - 1] != FIELD_TERMINATOR_BYTE:
-            # The directory points beside the field terminators: every field boundary is suspect.
-            raise RecordError(f"field {tag} (offset {offset}, length {length}) does not end a field")
+            problem = f"field {tag} (offset {offset}, length {length}) does not end a field"
+            terminated = _terminated_fields(raw, base, directory)
+            if terminated is None:
+                raise RecordError(problem)
+            warnings.append(f"{problem}: the fields were read by their terminators instead of the directory")
+            return leader, terminated, warnings
         fields.append((tag, raw[begin : end - 1]))
     return leader, fields, warnings
+
+
+def _terminated_fields(raw: bytes, base: int, directory: bytes) -> list[_RawField] | None:
+    """The fields cut at their terminators, tagged by the directory in data order, when the data holds
+    exactly one field per entry; else None.
+
+    A directory that points beside the terminators most often counted its lengths in characters
+    instead of bytes (a UTF-8 record written by a tool that measured text), so every entry after the
+    first multi-byte character is off while the terminators are right. When the number of fields
+    agrees with the directory, the terminators are trusted; when it does not, nothing tells which
+    boundary is true, and the record stays refused.
+    """
+    entries = _tiled_entries(directory)
+    if entries is None:
+        return None
+    pieces = raw[base:].split(FIELD_TERMINATOR)
+    # The last piece is what follows the last field: the record terminator, or nothing.
+    if len(pieces) - 1 != len(entries) or pieces[-1] not in (b"", RECORD_TERMINATOR):
+        return None
+    in_data_order = sorted(entries, key=lambda entry: int(entry[2]))
+    return [(entry[0], piece) for entry, piece in zip(in_data_order, pieces, strict=False)]
 
 
 def _contiguous_fields(raw: bytes, base: int, directory: bytes) -> list[_RawField] | None:
@@ -197,8 +264,9 @@ def _directory_entries(directory: bytes) -> Iterator[tuple[str, int, int]]:
         yield tag, int(entry[3:7]), int(entry[7:12])
 
 
-def _from_iso2709(raw: bytes, profile: Profile, wanted: Container[str] | None) -> MarcFields:
-    leader, raw_fields, warnings = _split_iso2709(raw)
+def _decode_iso2709(split: SplitRecord, profile: Profile, wanted: Container[str] | None) -> MarcFields:
+    raw, leader, raw_fields = split.raw, split.leader, split.raw_fields
+    warnings = list(split.warnings)
     reading = _reading(raw, leader, raw_fields, profile, warnings)
     # One search of the whole record, so that only a record showing double-encoded UTF-8 has its
     # fields searched one by one (most non-ASCII records have "é" = C3 A9: the byte C3 alone is no hint).
@@ -593,20 +661,47 @@ def _find_record(root: etree._Element) -> etree._Element:
     raise RecordError(f"no <record> element (root is <{_local(root)}>)")
 
 
-def _from_marcxml(raw: bytes, wanted: Container[str] | None) -> MarcFields:
+def _split_marcxml(raw: bytes) -> SplitRecord:
     try:
         root = etree.fromstring(raw, _XML_PARSER)
     except etree.XMLSyntaxError as exc:
         raise RecordError(f"MARCXML is not well-formed: {exc}") from exc
     element = _find_record(root)
     warnings: list[str] = []
-    fields: list[tuple[str, FieldContent]] = []
+    tags: set[str] = set()
     leader = ""
+    head: str | None = None
     for child in element:
         name = _local(child)
         if name == "leader":
             leader = child.text or ""
-        elif name == "controlfield":
+        elif name in ("controlfield", "datafield"):
+            tag = child.get("tag")
+            if tag:
+                tags.add(tag)
+            if tag == "100" and head is None and name == "datafield":
+                head = _first_subfield_text(child, "a")
+    if len(leader) != LEADER_LENGTH:
+        warnings.append(f"leader has {len(leader)} characters instead of 24; padded or cut")
+        leader = (leader + " " * LEADER_LENGTH)[:LEADER_LENGTH]
+    return SplitRecord(leader, frozenset(tags), head, warnings, raw, element=element)
+
+
+def _first_subfield_text(element: etree._Element, code: str) -> str | None:
+    for sub in element:
+        if _local(sub) == "subfield" and sub.get("code") == code:
+            return (sub.text or "")[:9]
+    return None
+
+
+def _decode_marcxml(
+    element: etree._Element, leader: str, split_warnings: list[str], wanted: Container[str] | None
+) -> MarcFields:
+    warnings = list(split_warnings)
+    fields: list[tuple[str, FieldContent]] = []
+    for child in element:
+        name = _local(child)
+        if name == "controlfield":
             tag = child.get("tag")
             if not tag:
                 warnings.append("controlfield without a tag; dropped")
@@ -619,9 +714,6 @@ def _from_marcxml(raw: bytes, wanted: Container[str] | None) -> MarcFields:
                 warnings.append("datafield without a tag; dropped")
             elif wanted is None or tag in wanted:
                 fields.append((tag, _xml_datafield(child, tag, warnings)))
-    if len(leader) != LEADER_LENGTH:
-        warnings.append(f"leader has {len(leader)} characters instead of 24; padded or cut")
-        leader = (leader + " " * LEADER_LENGTH)[:LEADER_LENGTH]
     return MarcFields(leader, fields, warnings)
 
 

@@ -8,7 +8,9 @@ no identifier. A shared key alone never merges: the two clusters must pass the r
 title key also publisher and extent), so a reprint that kept its ISBN, the volumes of a set that all
 list the set's ISBN, or a new edition never merge. Librarians' decisions come first: a forced pair is
 joined whatever the rules say, a split pair is never joined, and both hold on every re-index because
-they name source records, not union ids.
+they name source records, not union ids. A pair that shared a key but was refused is remembered on
+both clusters (:attr:`Cluster.kept_apart`, at most :data:`MAX_KEPT_APART` each), so a librarian
+sees which rule kept a reissue off its original and can force the merge if the rule was wrong.
 
 Union-find over the keys, near-linear: a dict from key to the (few) clusters that carry it, each key
 trying at most :data:`MAX_CANDIDATES` of them. Each cluster keeps the keys that linked it, so every
@@ -21,13 +23,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from indexer.extract import ExtractedRecord
-from indexer.matching import TITLE_RULE, Traits, conflict, traits_of
-from unicat.model import MergeDecision, MergeRule
+from indexer.matching import TITLE_RULE, Traits, conflict, refusal_text, traits_of
+from unicat.model import KeptApart, MergeDecision, MergeRule, SourceRef
 
 # A key carried by more clusters than this that all refuse each other (a set's ISBN on 300
 # volumes, a title key of a yearly report) is tried against the first ones only: clustering stays
 # near-linear whatever the data.
 MAX_CANDIDATES = 32
+
+# Refusals remembered per cluster: enough to explain a reissue kept off its original, few enough that
+# a title key shared by a yearly report's many volumes does not bloat the union record.
+MAX_KEPT_APART = 5
 
 # The rule of a librarian's forced merge, as stored in a union record's ``merge``.
 FORCED_RULE = "librarian"
@@ -39,6 +45,7 @@ class Cluster:
 
     members: list[ExtractedRecord]
     rules: list[MergeRule] = field(default_factory=list)
+    kept_apart: list[KeptApart] = field(default_factory=list)
 
 
 # A merge key as (rule, key): plain tuples while clustering (hashed hundreds of thousands of times),
@@ -86,6 +93,10 @@ class _Forest:
         self.traits = [traits_of(record) for record in records]
         self.rules: list[dict[Key, None]] = [{} for _ in records]
         self.apart: dict[int, set[int]] = {}
+        # Per root: the refused records (by index) and the first (rule, key, reason) that refused each,
+        # under an identifier and under the title key.
+        self.refused: dict[int, dict[int, tuple[str, str, str]]] = {}
+        self.refused_by_title: dict[int, dict[int, tuple[str, str, str]]] = {}
 
     def find(self, node: int) -> int:
         root = node
@@ -118,11 +129,33 @@ class _Forest:
             publisher=mine.publisher or theirs.publisher,
             pages=mine.pages if mine.pages is not None else theirs.pages,
             isbns=mine.isbns | theirs.isbns,
+            subtitle=mine.subtitle or theirs.subtitle,
         )
         self.rules[root].update(self.rules[child])
         if child in self.apart:
             self.apart.setdefault(root, set()).update(self.apart.pop(child))
+        for kept in (self.refused, self.refused_by_title):
+            if child in kept:
+                notes = kept.setdefault(root, {})
+                for other, note in kept.pop(child).items():
+                    notes.setdefault(other, note)
         return root
+
+    def refuse(self, mine: int, theirs: int, key: Key, refused: str, records: tuple[int, int]) -> None:
+        """Remember on both roots that ``records`` (a record of each) shared ``key`` and were refused,
+        each worded from its own side (its value first). Refusals of the title key and of identifiers
+        are capped apart, so that a crowded title key cannot crowd out the refusal of a shared
+        identifier (the one a librarian most needs to see)."""
+        first, second = records
+        kept = self.refused_by_title if key[0] == TITLE_RULE else self.refused
+        for root, other, them in ((mine, second, theirs), (theirs, first, mine)):
+            notes = kept.get(root)
+            if notes is None:
+                notes = kept[root] = {}
+            elif other in notes or len(notes) >= MAX_KEPT_APART:
+                continue
+            # Worded only when kept: most refusals of a crowded title key are not.
+            notes[other] = (key[0], key[1], refusal_text(refused, self.traits[root], self.traits[them]))
 
 
 def cluster_records(
@@ -167,6 +200,8 @@ def cluster_records(
                     root = forest.union(mine, theirs)
                     forest.rules[root][key] = None
                     break
+                if refused is not None:
+                    forest.refuse(mine, theirs, key, refused, (index, other))
             else:
                 # No compatible cluster carries this key yet: this one becomes a candidate for it.
                 if len(candidates) < MAX_CANDIDATES:
@@ -178,6 +213,21 @@ def cluster_records(
         Cluster(
             [ordered[i] for i in members],
             [MergeRule(rule, key) for rule, key in forest.rules[root]] if len(members) > 1 else [],
+            _kept_apart(forest, root, ordered),
         )
         for root, members in sorted(groups.items(), key=lambda item: item[1][0])
     ]
+
+
+def _kept_apart(forest: _Forest, root: int, ordered: Sequence[ExtractedRecord]) -> list[KeptApart]:
+    """The refusals remembered on ``root``, but not of records that joined it later by another key:
+    refusals under a shared identifier first, then the title key's, :data:`MAX_KEPT_APART` in all."""
+    if root not in forest.refused and root not in forest.refused_by_title:
+        return []
+    notes = [
+        KeptApart(SourceRef(ordered[other].source, ordered[other].local_id), rule, key, why)
+        for kept in (forest.refused, forest.refused_by_title)
+        for other, (rule, key, why) in kept.get(root, {}).items()
+        if forest.find(other) != root
+    ]
+    return notes[:MAX_KEPT_APART]

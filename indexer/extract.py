@@ -67,6 +67,8 @@ class ExtractedRecord:
     format_detail: str | None = None
     # Coded data (unicat.fields.CODED_FIELDS), each value of the field's vocabulary.
     audience: list[str] = field(default_factory=list)
+    # Read with another flavour (MARC 21, UNIMARC) than its source declares (indexer.flavour).
+    flavour_corrected: bool = False
 
     @property
     def key(self) -> tuple[str, str]:

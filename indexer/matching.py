@@ -64,15 +64,19 @@ class Traits:
     publisher: str | None
     pages: int | None
     isbns: frozenset[str] = frozenset()
+    # What the full title adds to the title proper (other title information, 245 $b / 200 $e), as
+    # written: split into words only when two records that both have one are compared.
+    subtitle: str = ""
 
 
 def traits_of(record: ExtractedRecord) -> Traits:
     """The record's traits (computed once per record: clustering compares them many times)."""
     language = record.language if record.language not in _UNKNOWN_LANGUAGES else None
+    title = key_words(record.title_proper or record.title)
     return Traits(
         format=record.format,
         year=record.year,
-        title=key_words(record.title_proper or record.title),
+        title=title,
         author=author_word(record.authors),
         edition=edition_code(record.edition),
         parts=tuple(sorted(part_code(part) for part in record.parts)),
@@ -80,7 +84,21 @@ def traits_of(record: ExtractedRecord) -> Traits:
         publisher=publisher_word(record.publisher),
         pages=page_count(record.physical),
         isbns=frozenset(record.isbns),
+        subtitle=subtitle_of(record.title, record.title_proper),
     )
+
+
+def subtitle_of(title: str, proper: str | None) -> str:
+    """What ``title`` says after its title proper ``proper`` ('' when it says nothing more, or when the
+    title does not start with it: then the record tells no subtitle apart)."""
+    if not proper or not title.startswith(proper):
+        return ""
+    return title[len(proper) :].strip()
+
+
+def subtitle_words(subtitle: str) -> frozenset[str]:
+    """A subtitle's folded words (``": a novel"`` → {a, novel})."""
+    return frozenset(tokens(subtitle))
 
 
 def key_words(title: str | None) -> tuple[str, ...]:
@@ -156,13 +174,31 @@ def _roman(word: str) -> int:
 def conflict(a: Traits, b: Traits, *, rule: str) -> str | None:
     """Why records with traits ``a`` and ``b`` cannot be one edition (a rejection rule), or ``None``.
 
-    Every key must pass the rules on material type, year, volume or part, edition number and
-    language. A shared identifier is strong evidence, so beyond those only a title that shares
-    nothing is refused (an ISBN typed on the wrong record). A title/author/year key is weak
-    evidence: the edition statements, the publisher and the page count must agree as well. And
-    unless the key is an ISBN, records that both carry ISBNs must share one: two ISBNs are two
-    products (the volumes of a set whose parts were not recorded, a reissue under another imprint
-    that copied the first one's LCCN or OCLC number).
+    Every key must pass the rules on material type, year, volume or part and language, and unless
+    the key is an ISBN, records that both carry ISBNs must share one: two ISBNs are two products
+    (the volumes of a set whose parts were not recorded, a reissue under another imprint).
+
+    Edition and date evidence binds every key but a shared ISBN. A system number (035), an LCCN,
+    an EAN or an ISSN is copied from record to record: a library cataloguing a reissue or a new
+    edition often starts from the original's record (copy cataloguing) and keeps its OCLC number or
+    LCCN. OCLC's guidelines on when to input a new record count a different edition statement or
+    date as another manifestation whatever the records share, and VuFind's dedup module
+    (RecordManager) takes only a shared ISBN or national bibliography number as proof, never a 035
+    number. So under those keys, as under the weak title/author/year key, the edition statements
+    must agree (present on one and absent on the other, or two different statements, refuse) and so
+    must the year (known on one and unknown on the other, or two different years, refuse): a record
+    without a date that shares only a copied number is the reissue case, and a librarian can force
+    the merge it refused (the refusal is shown on the merge page). An ISBN is assigned to one
+    product by its publisher and a new edition gets a new one, so under a shared ISBN only numbered
+    editions that differ, two years, and a title that shares nothing refuse: a reprint that kept its
+    ISBN is the same edition, and a brief record without date or statement is a copy of it.
+
+    Two choices keep recall: a first-edition statement ("1st ed.", "First edition") agrees with no
+    statement (a first edition seldom says so, and a copy that transcribes it is the same book), and
+    a statement is compared by its number where it has one ("2nd ed." and "Second edition" agree,
+    see :func:`edition_code`). Beyond that, the title key also needs the publisher, the page
+    count and the subtitles to agree (one holding the other's words); an identifier key only needs
+    the titles to share a word (an identifier typed on the wrong record).
     """
     if a.format != b.format:
         return "material type"
@@ -174,17 +210,96 @@ def conflict(a: Traits, b: Traits, *, rule: str) -> str | None:
         return "language"
     if rule != "isbn" and a.isbns and b.isbns and not a.isbns & b.isbns:
         return "isbn"
-    if rule == TITLE_RULE:
-        if a.edition != b.edition:
+    if rule == "isbn":
+        if a.edition is not None and b.edition is not None and a.edition != b.edition:  # noqa: SIM102
+            if a.edition.isdigit() and b.edition.isdigit():
+                return "edition"
+    else:
+        if (a.year is None) != (b.year is None):
+            return "year unknown"
+        # A first edition says no more than a record with no statement (inline: called for every pair).
+        if a.edition != b.edition and (a.edition or "1") != (b.edition or "1"):
             return "edition"
+    if rule == TITLE_RULE:
+        # One copy may drop or shorten the subtitle, so a subtitle that holds the other's words agrees;
+        # two that each say something the other does not are two titles sharing a head (the datasets
+        # "Community Innovation Survey…: Country: Norway; …" of one publisher and year).
+        if a.subtitle and b.subtitle and a.subtitle != b.subtitle:
+            mine, theirs = subtitle_words(a.subtitle), subtitle_words(b.subtitle)
+            if not (mine <= theirs or theirs <= mine):
+                return "subtitle"
         if a.publisher is not None and b.publisher is not None and a.publisher != b.publisher:
             return "publisher"
         if a.pages is not None and b.pages is not None and abs(a.pages - b.pages) > max(2, a.pages // 50):
             return "extent"
         return None
-    if a.edition is not None and b.edition is not None and a.edition != b.edition:  # noqa: SIM102
-        if a.edition.isdigit() and b.edition.isdigit():
-            return "edition"
     if a.title and b.title and not set(a.title) & set(b.title):
         return "title"
     return None
+
+
+def refusal_text(refused: str, a: Traits, b: Traits) -> str:
+    """How a refusal of :func:`conflict` reads for a librarian, with both sides' values
+    (``"the years differ (1813 / 1894)"``)."""
+    if refused in ("year", "year unknown"):
+        values = f"({_shown(a.year)} / {_shown(b.year)})"
+        if refused == "year":
+            return f"the years differ {values}"
+        return f"the year is known on one only {values}"
+    if refused == "edition":
+        values = f"({_edition_shown(a.edition)} / {_edition_shown(b.edition)})"
+        if a.edition is None or b.edition is None:
+            return f"an edition statement on one only {values}"
+        return f"the edition statements differ {values}"
+    first, second = _sides(refused, a, b)
+    label = _REFUSAL_LABELS.get(refused, refused)
+    return f"{label} ({_shown(first)} / {_shown(second)})"
+
+
+def _sides(refused: str, a: Traits, b: Traits) -> tuple[object, object]:
+    """The two values a refusal compared (only those: a refusal is worded for every note kept)."""
+    if refused == "material type":
+        return a.format, b.format
+    if refused == "volume or part":
+        return ", ".join(a.parts), ", ".join(b.parts)
+    if refused == "language":
+        return a.language, b.language
+    if refused == "isbn":
+        return ", ".join(sorted(a.isbns)), ", ".join(sorted(b.isbns))
+    if refused == "publisher":
+        return a.publisher, b.publisher
+    if refused == "extent":
+        return a.pages, b.pages
+    if refused == "title":
+        return " ".join(a.title), " ".join(b.title)
+    if refused == "subtitle":
+        return _clipped(a.subtitle), _clipped(b.subtitle)
+    return None, None
+
+
+_REFUSAL_LABELS = {
+    "material type": "the material types differ",
+    "volume or part": "the volumes or parts differ",
+    "language": "the languages differ",
+    "isbn": "both have ISBNs and share none",
+    "publisher": "the publishers differ",
+    "extent": "the page counts differ",
+    "title": "the titles share no word",
+    "subtitle": "the subtitles differ",
+}
+
+
+def _clipped(text: str, limit: int = 80) -> str:
+    """A long value cut to ``limit`` characters for a note (a subtitle can run to a paragraph)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _shown(value: object) -> str:
+    return "none" if value is None or value == "" else str(value)
+
+
+def _edition_shown(code: str | None) -> str:
+    """An edition code as a librarian reads it: ``2`` → ``ed. 2``, words as they are."""
+    if code is None:
+        return "none"
+    return f"ed. {code}" if code.isdigit() else code

@@ -19,13 +19,15 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from indexer.decoding import decode_fields
+from indexer.decoding import decode_fields, split_record
 from indexer.dublin_core import CROSSWALK_PROFILE
 from indexer.extract import ExtractedRecord, extract_fields
+from indexer.flavour import detect
+from indexer.marc import MarcFields
 from indexer.overrides import source_profile
 from indexer.profiles import MarcProfile
-from indexer.record_kinds import SetAside, check_bibliographic, check_titled
-from unicat.errors import RecordError
+from indexer.record_kinds import SetAside, check_bibliographic, check_titled, unrecognised
+from unicat.errors import ConfigError, RecordError
 from unicat.model import Profile, Source, SourceRecord
 
 # Records per task: large enough that pickling and scheduling cost little per record, small enough
@@ -48,23 +50,40 @@ class ParseFailure:
 Outcome = ExtractedRecord | ParseFailure
 
 
-def record_profile(record: SourceRecord, source: Source) -> Profile:
-    """The profile that maps ``record``: its source's, except for Dublin Core, which the crosswalk
-    turns into MARC 21 whatever the source's profile (:mod:`indexer.dublin_core`)."""
-    return CROSSWALK_PROFILE if record.syntax == "oai_dc" else source.profile
+def parse_source_record(record: SourceRecord, source: Source) -> ExtractedRecord:
+    """Decode and map one source record with the profile of its flavour; raises :class:`RecordError`
+    when it cannot be read, :class:`SetAside` when it is no book, has no title or no recognisable
+    format (these checks cost a few bytes and a string: nothing is mapped for a record set aside).
 
-
-def parse_source_record(record: SourceRecord, source: Source, profile: MarcProfile) -> ExtractedRecord:
-    """Decode and map one source record with ``profile`` (the one :func:`record_profile` names);
-    raises :class:`RecordError` when it cannot be read, :class:`SetAside` when it is no book or has
-    no title (both checks cost a byte and a string: nothing is mapped for a record set aside)."""
-    family = record_profile(record, source)
-    decoded = decode_fields(record.raw, record.syntax, family, profile.tags)
+    The flavour (MARC 21 or UNIMARC) is judged from the split record before anything is decoded
+    (:mod:`indexer.flavour`), since the charset rules and the tags worth decoding depend on it. Dublin
+    Core is crossed to MARC 21 whatever the source's profile (:mod:`indexer.dublin_core`).
+    """
+    family, profile, decoded, flavour_warning = _decoded(record, source)
     check_bibliographic(decoded.leader, family)
     extracted = extract_fields(decoded, profile, source, record.local_id, record.datestamp)
     check_titled(extracted.title, family)
-    extracted.warnings[:0] = decoded.warnings
+    if flavour_warning:
+        extracted.warnings[:0] = [flavour_warning, *decoded.warnings]
+        extracted.flavour_corrected = True
+    else:
+        extracted.warnings[:0] = decoded.warnings
     return extracted
+
+
+def _decoded(record: SourceRecord, source: Source) -> tuple[Profile, MarcProfile, MarcFields, str]:
+    """The record's flavour, its effective profile, its decoded fields (only those the profile maps),
+    and the warning of a flavour other than the source's ('' when none)."""
+    if record.syntax == "oai_dc":
+        profile = source_profile(source, CROSSWALK_PROFILE)
+        decoded = decode_fields(record.raw, record.syntax, CROSSWALK_PROFILE, profile.tags)
+        return CROSSWALK_PROFILE, profile, decoded, ""
+    split = split_record(record.raw, record.syntax)
+    flavour = detect(source.profile, split.leader, split.tags, split.head_100a)
+    if flavour.profile is None:
+        raise unrecognised(split.leader)
+    profile = source_profile(source, flavour.profile)
+    return flavour.profile, profile, split.decode(flavour.profile, profile.tags), flavour.warning
 
 
 def parse_outcome(record: SourceRecord, sources: Mapping[str, Source]) -> tuple[SourceRecord, Outcome]:
@@ -72,19 +91,20 @@ def parse_outcome(record: SourceRecord, sources: Mapping[str, Source]) -> tuple[
     stored profile override no longer holds raises :class:`~unicat.errors.ConfigError` (quarantining
     every record of the source would hide a configuration mistake as bad data).
 
-    The profile is the source's effective one (:func:`indexer.overrides.source_profile`), built once
-    per process and source.
+    The profile is the effective one of the record's flavour (:func:`indexer.overrides.source_profile`),
+    built once per process, source and flavour.
     """
     source = sources.get(record.source)
     if source is None:
         return record, ParseFailure(f"source {record.source!r} is not registered")
-    profile = source_profile(source, record_profile(record, source))
     try:
-        return record, parse_source_record(record, source, profile)
+        return record, parse_source_record(record, source)
     except SetAside as exc:
         return record, ParseFailure(str(exc), kind=exc.kind)
     except RecordError as exc:
         return record, ParseFailure(str(exc))
+    except ConfigError:
+        raise
     except Exception as exc:
         # A record that trips a bug in mapping must not stop the batch either; the type is kept in
         # the reason so the bug can be found from the quarantine list, the traceback goes to the log.

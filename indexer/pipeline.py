@@ -7,7 +7,9 @@ record store: ``unicat/union_generation.py``). A record that cannot be
 read is quarantined with its reason and raw bytes and the batch goes on; the raw bytes of the good
 ones are dropped once parsed, so memory holds only the extracted fields. Records that read well but
 are no book (authority, holdings… records) or have no title are quarantined the same way, with their
-reason, and counted per kind in the report (:mod:`indexer.record_kinds`).
+reason, and counted per kind in the report (:mod:`indexer.record_kinds`). Each record is read with
+the profile of its own flavour (:mod:`indexer.flavour`); those read against their source's declared
+profile are counted too.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ class IndexReport:
     quarantined: int = 0
     # Of the quarantined, those set aside as no book, per kind (indexer.record_kinds): "authority": 3.
     set_aside: dict[str, int] = field(default_factory=dict)
+    # Of the parsed, those read with another flavour (MARC 21, UNIMARC) than their source declares.
+    flavour_corrected: int = 0
     with_warnings: int = 0
     union_records: int = 0
     merged_clusters: int = 0
@@ -182,9 +186,10 @@ def _parse_all(
                 )
             if outcome.kind:
                 report.set_aside[outcome.kind] = report.set_aside.get(outcome.kind, 0) + 1
-            pending.append(_quarantine(record, outcome.reason))
+            pending.append(_quarantine(record, outcome.reason, outcome.kind))
         else:
             report.parsed += 1
+            report.flavour_corrected += outcome.flavour_corrected
             if outcome.warnings:
                 report.with_warnings += 1
                 log.debug("%s/%s: %s", record.source, record.local_id, "; ".join(outcome.warnings))
@@ -196,9 +201,9 @@ def _parse_all(
     return extracted
 
 
-def _quarantine(record: SourceRecord, reason: str) -> QuarantineEntry:
+def _quarantine(record: SourceRecord, reason: str, kind: str) -> QuarantineEntry:
     log.warning("quarantined %s/%s: %s", record.source, record.local_id, reason)
-    return QuarantineEntry(record.source, record.local_id, "index", reason, record.raw)
+    return QuarantineEntry(record.source, record.local_id, "index", reason, record.raw, kind=kind)
 
 
 def _flush(store: RecordStore, pending: list[QuarantineEntry]) -> int:

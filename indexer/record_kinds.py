@@ -33,6 +33,9 @@ CLASSIFICATION = "classification"
 COMMUNITY_INFORMATION = "community information"
 # A record whose title is empty once mapped: nothing a patron could recognise or click.
 UNTITLED = "untitled"
+# A record with no field that says which MARC it is written in (indexer.flavour): no title tag, no
+# 008, no 100, no 101; nothing in it can be read as a bibliographic record.
+UNRECOGNISED = "unrecognised format"
 
 # Leader/06 → kind, for the codes that are not bibliographic in each family (sources in module doc).
 _KINDS: dict[Profile, dict[str, str]] = {
@@ -74,3 +77,12 @@ def check_titled(title: str, profile: Profile) -> None:
             f"no title after mapping with the {profile} profile (no {field} $a): check the record's "
             "format, or the source's profile",
         )
+
+
+def unrecognised(leader: str) -> SetAside:
+    """The :class:`SetAside` of a record in which :func:`indexer.flavour.detect` found no evidence."""
+    return SetAside(
+        UNRECOGNISED,
+        f"unrecognised format: no 245 or 200 (title), no 008, 100 or 101 (leader {leader!r}): "
+        "neither MARC 21 nor UNIMARC; check what the source sends",
+    )

@@ -44,6 +44,7 @@ from search_app.state import (
 )
 from search_app.timing import server_timing
 from unicat.catalogue import Catalogue
+from unicat.holding_codes import CodeName
 from unicat.model import Source
 from unicat.settings import Settings
 
@@ -58,7 +59,10 @@ async def _engine_threads(app: web.Application) -> AsyncIterator[None]:
     async def fetch_sources() -> list[Source]:
         return await in_thread(app, app[RECORDS].list_sources)
 
-    app[SOURCES] = SourceDirectory(fetch_sources, ttl=DEFAULT_TTL)
+    async def fetch_codes() -> dict[str, list[CodeName]]:
+        return await in_thread(app, app[RECORDS].holding_codes)
+
+    app[SOURCES] = SourceDirectory(fetch_sources, ttl=DEFAULT_TTL, fetch_codes=fetch_codes)
     app[HASHING] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="unicat-hash")
     yield
     app[HASHING].shutdown(wait=True, cancel_futures=True)

@@ -1,8 +1,10 @@
-"""The libraries of the network, cached for a short while.
+"""The libraries of the network and the names of their holdings' codes, cached for a short while.
 
-Every results page names the libraries that hold each record. Asking the engine for the source list
-on every request would double the engine calls of a search, so the list is kept for ``ttl`` seconds:
-a library added with ``unicat source add`` shows its name within that time.
+Every results page names the libraries that hold each record, and every holding's codes by the
+source's code tables (``unicat/holding_codes.py``). Asking the store for them on every request would
+double the database calls of a search, so both are kept for ``ttl`` seconds: a library added with
+``unicat source add``, or a code named with ``unicat codes``, shows its name within that time (the
+commands run in another process, so a time limit is what tells this one that they changed).
 """
 
 from __future__ import annotations
@@ -11,21 +13,26 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+from unicat.holding_codes import CodeName, CodeTables, tables_by_source
 from unicat.model import Source
 
 DEFAULT_TTL = 30.0
 
 
 class SourceDirectory:
-    """``list_sources()`` by code, refreshed at most once per ``ttl`` seconds."""
+    """``list_sources()`` by code, and each source's code tables, refreshed at most once per ``ttl``
+    seconds."""
 
     def __init__(
         self,
         fetch: Callable[[], Awaitable[list[Source]]],
         ttl: float = DEFAULT_TTL,
         clock: Callable[[], float] = time.monotonic,
+        fetch_codes: Callable[[], Awaitable[dict[str, list[CodeName]]]] | None = None,
     ) -> None:
         self._fetch = fetch
+        self._fetch_codes = fetch_codes
+        self._codes: dict[str, CodeTables] = {}
         self._ttl = ttl
         self._clock = clock
         self._sources: dict[str, Source] = {}
@@ -43,6 +50,8 @@ class SourceDirectory:
                 sources = await self._fetch()
                 self._sources = {source.code: source for source in sources}
                 self._names = {source.code: source.name for source in sources}
+                if self._fetch_codes is not None:
+                    self._codes = tables_by_source(await self._fetch_codes())
                 self._expires = self._clock() + self._ttl
         return self._sources
 
@@ -50,3 +59,8 @@ class SourceDirectory:
         """Library names by code."""
         await self.by_code()
         return self._names
+
+    async def code_tables(self) -> dict[str, CodeTables]:
+        """Each source's code tables (kind → code → name), by source code."""
+        await self.by_code()
+        return self._codes

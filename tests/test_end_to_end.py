@@ -138,6 +138,16 @@ def test_demo_reports_what_it_did(demo: Demo) -> None:
     for code in ("VIRG", "SCPO", "MEDI", "AUSA", "AUSB"):
         assert re.search(rf"^\s+{code}: [\d,]+ records", text, re.MULTILINE), text
     assert "union records from" in text
+    # The Austen libraries' UNIMARC-family records (title in 200, none in 245) are read as UNIMARC:
+    # counted as such, and none is set aside for want of a title.
+    unimarc = [
+        record
+        for record in marc_records("pride-and-prejudice-fixed.mrc")
+        if record.get_fields("200") and not record.get_fields("245")
+    ]
+    assert unimarc
+    assert f"  {len(unimarc):,} records read as another MARC flavour than their source declares" in text
+    assert "untitled" not in text
 
 
 def test_health_and_whole_catalogue(demo: Demo) -> None:

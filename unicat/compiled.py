@@ -18,6 +18,7 @@ from pathlib import Path
 
 COMPILED_MODULES: tuple[str, ...] = (
     "indexer.marc",
+    "indexer.flavour",
     "indexer.decoding",
     "indexer.extract",
     "indexer.matching",

@@ -168,6 +168,7 @@ RECORD_FIELDS: tuple[RecordField, ...] = (
     RecordField("updated", "string?"),
     RecordField("work", "string?"),
     RecordField("editions", "strings"),
+    RecordField("kept_apart", "objects"),
 )
 
 TEXT_FIELDS: tuple[TextField, ...] = (

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from unicat.catalogue import Catalogue
 from unicat.errors import BadParameter
-from unicat.model import MergeDecision, SourceRef, UnionRecord
+from unicat.model import KeptApart, MergeDecision, SourceRef, UnionRecord
 
 MAX_REASON = 500
 APPLY_NOTE = "the union catalogue follows it at the next index (`unicat index`, or the web app's next run)"
@@ -88,19 +88,36 @@ def decisions_about(catalogue: Catalogue, record: UnionRecord) -> list[MergeDeci
     ]
 
 
+def kept_apart_text(note: KeptApart) -> str:
+    """One refusal as a librarian reads it: ``kept apart from uva:u12 (same system number (035)
+    (OCoLC)123): the years differ (1813 / 1894)``."""
+    label = RULE_NAMES.get(note.rule, note.rule)
+    return f"kept apart from {note.other.source}:{note.other.local_id} ({label} {note.key}): {note.reason}"
+
+
 @dataclass(frozen=True, slots=True)
 class MergeExplanation:
-    """Why a union record holds the members it holds: the rules and keys that matched."""
+    """Why a union record holds the members it holds: the rules and keys that matched, and the
+    records that shared a key with a member but were kept apart by a rule."""
 
     record: UnionRecord
     rules: list[tuple[str, str, str]]  # (rule, key, how it reads)
     decisions: list[MergeDecision]
+
+    @property
+    def kept_apart(self) -> list[tuple[KeptApart, str]]:
+        """Each refusal the union record remembers, with how it reads."""
+        return [(note, kept_apart_text(note)) for note in self.record.kept_apart]
 
     def to_json(self) -> dict[str, object]:
         return {
             "id": self.record.id,
             "members": [ref.to_json() for ref in self.record.sources],
             "rules": [{"rule": rule, "key": key, "label": label} for rule, key, label in self.rules],
+            "kept_apart": [
+                {**note.to_json(), "label": RULE_NAMES.get(note.rule, note.rule), "text": text}
+                for note, text in self.kept_apart
+            ],
             "decisions": [decision.to_json() for decision in self.decisions],
         }
 
@@ -118,6 +135,9 @@ def format_explanation(explanation: MergeExplanation) -> str:
     if explanation.rules:
         lines.append("  merged because:")
         lines.extend(f"    {label}: {key}" for _, key, label in explanation.rules)
+    if explanation.kept_apart:
+        lines.append("  shared a key but kept apart by a rule:")
+        lines.extend(f"    {text}" for _, text in explanation.kept_apart)
     if explanation.decisions:
         lines.append("  librarians' decisions:")
         lines.extend(f"    {format_decision(decision)}" for decision in explanation.decisions)

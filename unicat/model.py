@@ -96,6 +96,10 @@ class Holding:
     branch_name: str | None = None
     depositary: str | None = None
     depositary_name: str | None = None
+    # The names a librarian gave ``location`` and ``item_type`` in the source's code tables
+    # (unicat/holding_codes.py), set when holdings are shown; the codes stay beside them.
+    location_name: str | None = None
+    item_type_name: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         # Not asdict(): its deep copy dominated the cost of serialising a union record.
@@ -209,6 +213,26 @@ class MergeRule:
         return {"rule": self.rule, "key": self.key}
 
 
+@dataclass(frozen=True, slots=True)
+class KeptApart:
+    """A source record that shared a merge key with a union record's member but was kept apart by a
+    rejection rule, and why (``"the years differ (1813 / 1894)"``): what a librarian needs to judge
+    the refusal, and to force the merge when the rule was wrong."""
+
+    other: SourceRef
+    rule: str
+    key: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"other": self.other.to_json(), "rule": self.rule, "key": self.key, "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> KeptApart:
+        other = data["other"]
+        return cls(SourceRef(other["source"], other["local_id"]), data["rule"], data["key"], data["reason"])
+
+
 @dataclass(slots=True)
 class UnionRecord:
     """One edition (manifestation) of the union catalogue with every library's holdings."""
@@ -243,6 +267,9 @@ class UnionRecord:
     # editions in the catalogue, newest first (indexer/works.py); empty when it has none.
     work: str | None = None
     editions: list[str] = field(default_factory=list)
+    # Records that shared a merge key with a member but were kept apart by a rule, and why (at most
+    # indexer.dedup.MAX_KEPT_APART: a yearly report's title key may refuse dozens).
+    kept_apart: list[KeptApart] = field(default_factory=list)
 
     @property
     def libraries(self) -> list[str]:
@@ -279,6 +306,7 @@ class UnionRecord:
             "updated": self.updated,
             "work": self.work,
             "editions": list(self.editions),
+            "kept_apart": [note.to_json() for note in self.kept_apart],
         }
         return data
 
@@ -312,12 +340,18 @@ class UnionRecord:
             audience=list(data.get("audience", [])),
             work=data.get("work"),
             editions=list(data.get("editions", [])),
+            kept_apart=[KeptApart.from_json(note) for note in data.get("kept_apart", [])],
         )
 
 
 @dataclass(frozen=True, slots=True)
 class QuarantineEntry:
-    """A record that could not be taken in, with why, and its raw bytes so nothing is lost."""
+    """A record that could not be taken in, with why, and its raw bytes so nothing is lost.
+
+    ``kind`` is the kind of a record set aside at index time as no book (``authority``, ``holdings``,
+    ``untitled``… : :mod:`indexer.record_kinds`), so librarians can count and filter them; empty for
+    every other failure.
+    """
 
     source: str
     local_id: str | None
@@ -325,6 +359,7 @@ class QuarantineEntry:
     reason: str
     raw: bytes
     created: str | None = None
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,9 +33,10 @@ import orjson
 from unicat.clock import TIME_FORMAT, parse_time
 from unicat.model import UnionRecord
 
-# Parts of a union record's JSON that no feed format serves: a record whose other editions or harvest
-# datestamps moved, but not its content, keeps its OAI datestamp (harvesters would fetch it for nothing).
-UNSERVED_FIELDS = ("updated", "editions", "work")
+# Parts of a union record's JSON that no feed format serves: a record whose other editions, harvest
+# datestamps or records kept apart from it moved, but not its content, keeps its OAI datestamp
+# (harvesters would fetch it for nothing).
+UNSERVED_FIELDS = ("updated", "editions", "work", "kept_apart")
 
 LIBRARY_SET = "library"
 FORMAT_SET = "format"

@@ -1,5 +1,6 @@
 """The quarantine as librarians work through it: a filtered, paged listing with counts per source and
-stage, shared by `unicat quarantine list`, ``/librarians/quarantine`` and ``/api/quarantine``.
+stage, and per kind of record set aside as no book, shared by `unicat quarantine list`,
+``/librarians/quarantine`` and ``/api/quarantine``.
 
 Parameters are checked here once, so the command line and the web app refuse the same bad values
 with the same words.
@@ -7,6 +8,7 @@ with the same words.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,14 +20,17 @@ from unicat.status import printable, quarantine_json
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 MAX_PAGE = 10_000
+# A kind is a word or two in lower case (indexer.record_kinds: "authority", "community information").
+_KIND_RE = re.compile(r"[a-z][a-z ]{0,39}")
 
 
 @dataclass(frozen=True, slots=True)
 class QuarantineFilter:
-    """Which entries (a source, a stage, or all) and which page of them (1-based)."""
+    """Which entries (a source, a stage, a kind, or all) and which page of them (1-based)."""
 
     source: str | None = None
     stage: QuarantineStage | None = None
+    kind: str | None = None
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
 
@@ -45,13 +50,25 @@ class QuarantineCount:
 
 
 @dataclass(frozen=True, slots=True)
+class QuarantineKindCount:
+    source: str
+    kind: str
+    count: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "kind": self.kind, "count": self.count}
+
+
+@dataclass(frozen=True, slots=True)
 class QuarantinePage:
-    """One page of entries (newest first), how many match the filter, and every (source, stage) count."""
+    """One page of entries (newest first), how many match the filter, every (source, stage) count and
+    every (source, kind) count of the records set aside as no book."""
 
     filter: QuarantineFilter
     total: int
     entries: list[QuarantineEntry]
     counts: list[QuarantineCount]
+    kind_counts: list[QuarantineKindCount]
 
     @property
     def last_page(self) -> int:
@@ -61,10 +78,12 @@ class QuarantinePage:
         return {
             "source": self.filter.source,
             "stage": self.filter.stage,
+            "kind": self.filter.kind,
             "page": self.filter.page,
             "page_size": self.filter.page_size,
             "total": self.total,
             "counts": [count.to_json() for count in self.counts],
+            "kind_counts": [count.to_json() for count in self.kind_counts],
             "entries": [quarantine_json(entry) for entry in self.entries],
         }
 
@@ -74,6 +93,16 @@ def check_stage(param: str, text: str) -> QuarantineStage:
     if (stage := choice_of(text, QUARANTINE_STAGES)) is not None:
         return stage
     raise BadParameter(param, f"{text[:40]!r} is not a stage; stages: {', '.join(QUARANTINE_STAGES)}")
+
+
+def check_kind(param: str, text: str) -> str:
+    """A kind of record set aside (``authority``, ``holdings``, ``untitled``…); one no entry has simply
+    matches nothing."""
+    if not _KIND_RE.fullmatch(text):
+        raise BadParameter(
+            param, f"{text[:40]!r} is not a kind; kinds are words in lower case, e.g. authority"
+        )
+    return text
 
 
 def check_whole_number(param: str, text: str, low: int, high: int) -> int:
@@ -98,13 +127,22 @@ def quarantine_page(store: QuarantineStore, wanted: QuarantineFilter) -> Quarant
         QuarantineCount(source, stage, count)
         for (source, stage), count in sorted(store.quarantine_counts().items())
     ]
-    total = sum(
-        c.count
-        for c in counts
-        if wanted.source in (None, c.source) and wanted.stage in (None, c.stage)
-    )  # fmt: skip
-    entries = store.list_quarantine(wanted.source, wanted.page_size, stage=wanted.stage, offset=wanted.offset)
-    return QuarantinePage(wanted, total, entries, counts)
+    kind_counts = [
+        QuarantineKindCount(source, kind, count)
+        for (source, kind), count in sorted(store.quarantine_kind_counts().items())
+    ]
+    if wanted.kind is None:
+        total = sum(
+            c.count
+            for c in counts
+            if wanted.source in (None, c.source) and wanted.stage in (None, c.stage)
+        )  # fmt: skip
+    else:
+        total = store.count_quarantine(wanted.source, stage=wanted.stage, kind=wanted.kind)
+    entries = store.list_quarantine(
+        wanted.source, wanted.page_size, stage=wanted.stage, offset=wanted.offset, kind=wanted.kind
+    )
+    return QuarantinePage(wanted, total, entries, counts, kind_counts)
 
 
 def format_quarantine(page: QuarantinePage) -> str:
@@ -114,14 +152,18 @@ def format_quarantine(page: QuarantinePage) -> str:
         return "no record is quarantined"
     lines = ["quarantined records by source and stage:"]
     lines += [f"  {c.source:<10} {c.stage:<8} {c.count:>8,}" for c in page.counts]
+    if page.kind_counts:
+        lines += ["", "set aside at index time as no book, by source and kind:"]
+        lines += [f"  {c.source:<10} {c.kind:<22} {c.count:>8,}" for c in page.kind_counts]
     shown = f"{wanted.offset + 1:,}-{wanted.offset + len(page.entries):,}" if page.entries else "none"
     lines += [
         "",
         f"entries {shown} of {page.total:,}, newest first (page {wanted.page} of {page.last_page}):",
     ]
     for entry in page.entries:
+        stage = f"{entry.stage}/{entry.kind}" if entry.kind else entry.stage
         lines.append(
             f"  {entry.created or '-':<20}  {entry.source:<10} {printable(entry.local_id or '') or '-'}  "
-            f"[{entry.stage}] {printable(entry.reason)} ({len(entry.raw):,} bytes)"
+            f"[{stage}] {printable(entry.reason)} ({len(entry.raw):,} bytes)"
         )
     return "\n".join(lines)

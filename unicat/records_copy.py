@@ -2,10 +2,10 @@
 
 Two callers: ``unicat migrate`` into a new store, and the hand-over of an older Elasticsearch catalogue's
 record indices to the store (``engines/elasticsearch/legacy_records.py``). Sources come before their
-records, quarantine entries and decisions oldest first (the store lists them newest first, or in the order
-they came, and numbers decisions its own way, keeping their time), the memberships with the redirects,
-and the OAI-PMH feed last with its generations and set names, so that harvesters of the catalogue see the
-same datestamps and deleted records.
+records and their tables of holdings codes, quarantine entries and decisions oldest first (the store
+lists them newest first, or in the order they came, and numbers decisions its own way, keeping their
+time), the memberships with the redirects, and the OAI-PMH feed last with its generations and set
+names, so that harvesters of the catalogue see the same datestamps and deleted records.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from unicat.holding_codes import CodeName
 from unicat.model import HarvestRun, MergeDecision, QuarantineEntry, Source, SourceRecord
 from unicat.oai_items import OaiItem
 from unicat.ports.records import RecordStore
@@ -46,6 +47,10 @@ class RecordsSource(Protocol):
         """Every decision, oldest first."""
         ...
 
+    def holding_codes(self) -> dict[str, list[CodeName]]:
+        """Every source's tables of holdings codes, by source."""
+        ...
+
     def memberships(self) -> list[tuple[str, str, str]]: ...
     def redirects(self) -> list[tuple[str, str]]: ...
     def iter_oai_items(self) -> Iterator[OaiItem]: ...
@@ -60,6 +65,7 @@ class StoredRecords:
         self._store = store
         self.list_sources = store.list_sources
         self.merge_decisions = store.merge_decisions
+        self.holding_codes = store.holding_codes
         self.iter_oai_items = store.iter_oai_items
         self.oai_generations = store.oai_generations
         self.oai_sets = store.oai_sets
@@ -91,6 +97,7 @@ class RecordsCopied:
     harvest_runs: int
     quarantined: int
     merge_decisions: int
+    holding_codes: int
     memberships: int
     redirects: int
     oai_items: int
@@ -122,6 +129,11 @@ def copy_records(old: RecordsSource, new: RecordStore, notify: Notify | None = N
     for decision in decisions:
         new.save_merge_decision(decision)
     told("merge decisions", len(decisions))
+    tables = old.holding_codes()
+    for code, table in tables.items():
+        new.set_holding_codes(code, table)
+    named = sum(len(table) for table in tables.values())
+    told("named holdings codes", named)
     memberships, redirects = old.memberships(), old.redirects()
     new.restore_memberships(memberships, redirects)
     items = new.restore_oai_feed(old.iter_oai_items(), old.oai_generations(), old.oai_sets())
@@ -132,6 +144,7 @@ def copy_records(old: RecordsSource, new: RecordStore, notify: Notify | None = N
         harvest_runs=len(runs),
         quarantined=quarantined,
         merge_decisions=len(decisions),
+        holding_codes=named,
         memberships=len(memberships),
         redirects=len(redirects),
         oai_items=items,

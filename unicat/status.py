@@ -135,6 +135,8 @@ class SourceStatus:
     history: list[RunSummary]
     quarantined_by_stage: dict[QuarantineStage, int] = field(default_factory=dict)
     """Entries per stage (``harvest``, ``import``, ``index``), stages without any left out."""
+    quarantined_by_kind: dict[str, int] = field(default_factory=dict)
+    """Records set aside as no book, per kind (``authority``, ``untitled``…), by name; none left out."""
 
     @property
     def health_label(self) -> str:
@@ -159,6 +161,7 @@ class SourceStatus:
             "next_due": self.next_due,
             "history": [run.to_json() for run in self.history],
             "quarantined_by_stage": dict(self.quarantined_by_stage),
+            "quarantined_by_kind": dict(self.quarantined_by_kind),
         }
 
 
@@ -171,6 +174,7 @@ def quarantine_json(entry: QuarantineEntry) -> dict[str, Any]:
         "reason": entry.reason,
         "bytes": len(entry.raw),
         "created": entry.created,
+        "kind": entry.kind,
     }
 
 
@@ -184,6 +188,8 @@ class CatalogueStatus:
     sources: list[SourceStatus]
     recent_quarantine: list[QuarantineEntry]
     history_limit: int = DEFAULT_HISTORY
+    quarantined_by_kind: dict[str, int] = field(default_factory=dict)
+    """Records set aside as no book, per kind, over every source (not only those asked for)."""
 
     def health_counts(self) -> dict[Health, int]:
         """How many sources have each verdict, most urgent first, verdicts no source has left out."""
@@ -200,6 +206,7 @@ class CatalogueStatus:
             "history_limit": self.history_limit,
             "sources": [source.to_json() for source in self.sources],
             "recent_quarantine": [quarantine_json(entry) for entry in self.recent_quarantine],
+            "quarantined_by_kind": dict(self.quarantined_by_kind),
         }
 
 
@@ -257,11 +264,14 @@ def source_status(
     history: int,
     now: datetime,
     quarantine_counts: Mapping[tuple[str, QuarantineStage], int] | None = None,
+    kind_counts: Mapping[tuple[str, str], int] | None = None,
 ) -> SourceStatus:
-    """Everything :func:`catalogue_status` tells about one source (``quarantine_counts``: the
-    store's, when the caller already read them for every source)."""
+    """Everything :func:`catalogue_status` tells about one source (``quarantine_counts`` and
+    ``kind_counts``: the store's, when the caller already read them for every source)."""
     if quarantine_counts is None:
         quarantine_counts = store.quarantine_counts()
+    if kind_counts is None:
+        kind_counts = store.quarantine_kind_counts()
     counts = store.source_counts(source.code)
     runs = store.harvest_history(source.code, limit=max(history, _ERROR_LOOKBACK))
     success = store.last_successful_harvest(source.code)
@@ -286,6 +296,9 @@ def source_status(
             stage: count
             for stage in QUARANTINE_STAGES
             if (count := quarantine_counts.get((source.code, stage), 0))
+        },
+        quarantined_by_kind={
+            kind: count for (code, kind), count in sorted(kind_counts.items()) if code == source.code
         },
     )
 
@@ -314,15 +327,22 @@ def catalogue_status(
         sources = store.list_sources()
         recent = store.list_quarantine(limit=RECENT_QUARANTINE)
     stage_counts = store.quarantine_counts()
+    kind_counts = store.quarantine_kind_counts()
+    kind_totals: dict[str, int] = {}
+    for (_, kind), count in sorted(kind_counts.items()):
+        kind_totals[kind] = kind_totals.get(kind, 0) + count
     return CatalogueStatus(
         engine=catalogue.index.url,
         store=catalogue.store_url,
         generated=format_time(moment),
         union_records=catalogue.index.union_count(),
         quarantined=store.count_quarantine(),
-        sources=[source_status(store, source, history, moment, stage_counts) for source in sources],
+        sources=[
+            source_status(store, source, history, moment, stage_counts, kind_counts) for source in sources
+        ],
         recent_quarantine=recent,
         history_limit=history,
+        quarantined_by_kind=dict(sorted(kind_totals.items())),
     )
 
 
@@ -444,11 +464,24 @@ def format_status(status: CatalogueStatus, *, history: bool = False) -> str:
     for source in staged:
         counts = ", ".join(f"{stage} {count:,}" for stage, count in source.quarantined_by_stage.items())
         lines.append(f"  {source.code}: {counts}")
+    if status.quarantined_by_kind:
+        lines += ["", "set aside at index time as no book, by kind:"]
+        lines += [
+            f"  {source.code}: {_kinds(source.quarantined_by_kind)}"
+            for source in status.sources
+            if source.quarantined_by_kind
+        ]
+        lines.append(f"  in all: {_kinds(status.quarantined_by_kind)}")
     if status.recent_quarantine:
         lines += ["", f"latest quarantined records (of {status.quarantined:,}):"]
         for entry in status.recent_quarantine:
+            stage = f"{entry.stage}/{entry.kind}" if entry.kind else entry.stage
             lines.append(
-                f"  {entry.source} {printable(entry.local_id or '') or '-'} [{entry.stage}] "
+                f"  {entry.source} {printable(entry.local_id or '') or '-'} [{stage}] "
                 f"{printable(entry.reason)}"
             )
     return "\n".join(lines)
+
+
+def _kinds(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{kind} {count:,}" for kind, count in counts.items())

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from unicat.errors import EngineError
+from unicat.holding_codes import named_records, tables_by_source
 from unicat.model import UnionRecord
 from unicat.oai_items import FeedCollector, OaiEntry, OaiSelection
 from unicat.ports.records import RecordStore
@@ -68,7 +69,8 @@ def write_union_generation(
 @dataclass(frozen=True, slots=True)
 class UnionFeed:
     """The union catalogue as an OAI-PMH feed (:class:`unicat.oai_feed.OaiFeed`): items from the
-    record store, their records from the union index, one multi-get per page."""
+    record store, their records from the union index, one multi-get per page, their holdings named by
+    the sources' code tables (read with each page: a few rows, and always the current names)."""
 
     store: RecordStore
     index: UnionIndex
@@ -82,10 +84,8 @@ class UnionFeed:
         items = self.store.oai_items(selection, after, limit)
         if not with_records:
             return [OaiEntry(item) for item in items]
-        found = {
-            record.id: record
-            for record in self.index.get_union_records([item.id for item in items if not item.deleted])
-        }
+        records = self.index.get_union_records([item.id for item in items if not item.deleted])
+        found = {record.id: record for record in self._named(records)}
         return [OaiEntry(item, None if item.deleted else found.get(item.id)) for item in items]
 
     def oai_count(self, selection: OaiSelection) -> int:
@@ -96,7 +96,10 @@ class UnionFeed:
         if item is None:
             return None
         record = self.index.get_union_record(union_id) if with_record and not item.deleted else None
-        return OaiEntry(item, record)
+        return OaiEntry(item, next(iter(self._named([record]))) if record is not None else None)
+
+    def _named(self, records: list[UnionRecord]) -> Iterable[UnionRecord]:
+        return named_records(records, tables_by_source(self.store.holding_codes())) if records else records
 
     def oai_sets(self) -> dict[str, str]:
         return self.store.oai_sets()

@@ -22,6 +22,7 @@ from unicat import __version__
 from unicat.accounts import User
 from unicat.catalogue import Catalogue
 from unicat.errors import BadParameter, SourceNotFound, UnicatError, UserExists, UserNotFound
+from unicat.holding_codes import CODE_KINDS
 from unicat.model import PROFILES, QUARANTINE_STAGES, Source, SourceRef, check_source_code
 from unicat.ports.accounts import AccountStore
 from unicat.ports.records import RecordStore
@@ -39,6 +40,11 @@ log = logging.getLogger("unicat")
 EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_USAGE = 2
+
+CODES_SHOWN_NOTE = (
+    "names are applied when holdings are shown: no re-index is needed, and a running `unicat serve` "
+    "shows them within 30 seconds"
+)
 
 
 def _history_length(text: str) -> int:
@@ -174,6 +180,7 @@ def _build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--force", action="store_true", help="copy even if the target is not empty")
     _add_quarantine_parser(commands)
     _add_merge_parser(commands)
+    _add_codes_parser(commands)
     _add_users_parser(commands)
     return parser
 
@@ -227,6 +234,31 @@ def _add_merge_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     undo.add_argument("--index", action="store_true", help="re-index at once")
 
 
+def _add_codes_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    codes = commands.add_parser(
+        "codes", help="name the codes of a source's holdings (branches, locations, document types…)"
+    )
+    actions = codes.add_subparsers(dest="codes_command", required=True, metavar="ACTION")
+    kinds = ", ".join(CODE_KINDS)
+    set_ = actions.add_parser("set", help="give one code a name (replacing the name it had)")
+    set_.add_argument("source", metavar="SOURCE")
+    set_.add_argument("kind", metavar="KIND", help=f"one of {kinds}")
+    set_.add_argument("code", metavar="CODE", help="the code as the holdings carry it, e.g. CN")
+    set_.add_argument("name", metavar="NAME", help="the name patrons read")
+    listing = actions.add_parser("list", help="a source's tables, by kind then code")
+    listing.add_argument("source", metavar="SOURCE")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    imp = actions.add_parser(
+        "import", help='set many names from a .toml ([KIND] CODE = "NAME") or .csv (kind,code,name) file'
+    )
+    imp.add_argument("source", metavar="SOURCE")
+    imp.add_argument("file", type=Path, metavar="FILE")
+    remove = actions.add_parser("remove", help="forget codes (all of a kind, or every table of the source)")
+    remove.add_argument("source", metavar="SOURCE")
+    remove.add_argument("kind", nargs="?", metavar="KIND", help=f"one of {kinds} (default: every kind)")
+    remove.add_argument("codes", nargs="*", metavar="CODE", help="the codes to forget (default: all of KIND)")
+
+
 def _add_quarantine_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     quarantine = commands.add_parser(
         "quarantine", help="list, show and drop the records that could not be taken in"
@@ -235,6 +267,9 @@ def _add_quarantine_parser(commands: argparse._SubParsersAction[argparse.Argumen
     listing = actions.add_parser("list", help="the quarantined records, newest first, with counts")
     listing.add_argument("--source", metavar="CODE", help="only this source's records")
     listing.add_argument("--stage", metavar="STAGE", help="only this stage's: harvest, import or index")
+    listing.add_argument(
+        "--kind", metavar="KIND", help="only records set aside as this kind: authority, holdings, untitled…"
+    )
     listing.add_argument("--page", default="1", metavar="N", help="which page (default 1)")
     listing.add_argument(
         "--page-size",
@@ -425,6 +460,7 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings, catalogue: Cata
         MAX_PAGE,
         MAX_PAGE_SIZE,
         QuarantineFilter,
+        check_kind,
         check_source,
         check_stage,
         check_whole_number,
@@ -438,6 +474,7 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings, catalogue: Cata
         wanted = QuarantineFilter(
             source=check_source("--source", args.source) if args.source else None,
             stage=stage,
+            kind=check_kind("--kind", args.kind) if args.kind else None,
             page=check_whole_number("--page", args.page, 1, MAX_PAGE),
             page_size=check_whole_number("--page-size", args.page_size, 1, MAX_PAGE_SIZE),
         )
@@ -472,6 +509,43 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings, catalogue: Cata
         f"{len(entry.raw):,} bytes of {code} {args.local_id} [{entry.stage}]: {printable(entry.reason)}",
         sys.stderr,
     )
+    return EXIT_OK
+
+
+def cmd_codes(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
+    from unicat.holding_codes import check_code, check_kind, code_name, parse_code_file
+
+    store = catalogue.records
+    code = check_source_code(args.source)
+    try:
+        store.get_source(code)
+    except SourceNotFound as exc:
+        raise BadParameter("SOURCE", f"no source {code!r}: `unicat source list` lists them") from exc
+    if args.codes_command == "list":
+        entries = store.holding_codes(code).get(code, [])
+        if args.json:
+            echo(json.dumps([entry.to_json() for entry in entries], ensure_ascii=False, indent=2))
+        else:
+            for entry in entries:
+                echo(f"{entry.kind:<10} {entry.code:<16} {entry.name}")
+            echo(f"{len(entries):,} named codes for {code}")
+        return EXIT_OK
+    if args.codes_command == "remove":
+        kind = check_kind(args.kind) if args.kind is not None else None
+        removed = store.remove_holding_codes(code, kind, [check_code(c) for c in args.codes])
+        echo(f"forgot {removed:,} named codes of {code}; {CODES_SHOWN_NOTE}")
+        return EXIT_OK
+    if args.codes_command == "set":
+        entries = [code_name(args.kind, args.code, args.name)]
+    else:
+        check_readable("FILE", args.file)
+        try:
+            text = args.file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadParameter("FILE", f"{args.file} is not UTF-8 text") from exc
+        entries = parse_code_file(text, str(args.file))
+    store.set_holding_codes(code, entries)
+    echo(f"named {len(entries):,} codes of {code}; {CODES_SHOWN_NOTE}")
     return EXIT_OK
 
 
@@ -592,9 +666,12 @@ def cmd_users(args: argparse.Namespace, settings: Settings, catalogue: Catalogue
 
 def cmd_export(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
     from unicat.export import write_jsonl, write_marcxml
+    from unicat.holding_codes import named_records, tables_by_source
 
-    # The operator's whole copy of the catalogue, barcodes included (the public feeds leave them out).
-    records = catalogue.index.iter_union_records()
+    # The operator's whole copy of the catalogue, barcodes included (the public feeds leave them out),
+    # holdings named by the sources' code tables as the pages and feeds show them.
+    tables = tables_by_source(catalogue.records.holding_codes())
+    records = named_records(catalogue.index.iter_union_records(), tables)
     if args.format == "jsonl":
         if args.out:
             with output_file("--out", args.out) as out:
@@ -645,7 +722,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings, catalogue: Catalog
     echo(
         f"copied {report.sources:,} sources, {report.source_records:,} source records, "
         f"{report.harvest_runs:,} harvest runs, {report.quarantined:,} quarantined records, "
-        f"{report.merge_decisions:,} merge decisions, {report.union_records:,} union records, "
+        f"{report.merge_decisions:,} merge decisions, {report.holding_codes:,} named holdings codes, "
+        f"{report.union_records:,} union records, "
         f"{report.redirects:,} redirects, {report.oai_items:,} OAI-PMH items, {report.users:,} accounts, "
         f"{report.comments:,} comments, {report.ratings:,} ratings, {report.tags:,} tags, "
         f"{report.reports:,} reports, {report.moderation_actions:,} moderation actions, "
@@ -668,6 +746,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Catalogue], int]] = 
     "migrate": cmd_migrate,
     "quarantine": cmd_quarantine,
     "merge": cmd_merge,
+    "codes": cmd_codes,
     "users": cmd_users,
 }
 

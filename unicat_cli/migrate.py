@@ -31,6 +31,7 @@ class MigrationReport:
     union_records: int
     redirects: int
     merge_decisions: int = 0
+    holding_codes: int = 0
     oai_items: int = 0
     users: int = 0
     comments: int = 0
@@ -87,8 +88,9 @@ def migrate(
 def _copy_records(
     source: Catalogue, target: Catalogue, notify: Callable[[str, int], None]
 ) -> MigrationReport:
-    """Sources, records, harvest history, quarantine, decisions, memberships, redirects and the OAI-PMH
-    feed: the record store, item by item (:func:`unicat.records_copy.copy_records`)."""
+    """Sources, records, harvest history, quarantine, decisions, named holdings codes, memberships,
+    redirects and the OAI-PMH feed: the record store, item by item
+    (:func:`unicat.records_copy.copy_records`)."""
     copied = copy_records(StoredRecords(source.records), target.records, notify)
     return MigrationReport(
         sources=copied.sources,
@@ -98,5 +100,6 @@ def _copy_records(
         union_records=0,
         redirects=copied.redirects,
         merge_decisions=copied.merge_decisions,
+        holding_codes=copied.holding_codes,
         oai_items=copied.oai_items,
     )

@@ -96,7 +96,12 @@ def index_step(catalogue: Catalogue) -> None:
     )
     if report.set_aside:
         kinds = ", ".join(f"{count:,} {kind}" for kind, count in sorted(report.set_aside.items()))
-        echo(f"  of the quarantined, set aside as no book: {kinds} (`unicat quarantine list --stage index`)")
+        echo(f"  of the quarantined, set aside as no book: {kinds} (`unicat quarantine list --kind KIND`)")
+    if report.flavour_corrected:
+        echo(
+            f"  {report.flavour_corrected:,} records read as another MARC flavour than their source "
+            "declares (MARC 21 / UNIMARC; see their warnings)"
+        )
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")

@@ -13,6 +13,7 @@ from search_app.readers.reader_data import rating_summaries, tagged_ids
 from search_app.state import CATALOGUE, INDEX, RECORDS, SETTINGS, SOURCES, in_thread
 from search_app.timing import add_engine_time
 from unicat.catalogue import Catalogue
+from unicat.holding_codes import named_records
 from unicat.model import UnionRecord
 from unicat.query import TAG_FILTER, SearchQuery, SearchResult, parse_search_params
 from unicat.readers import RatingSummary
@@ -42,6 +43,9 @@ async def run_search(request: web.Request) -> Search:
     started = time.perf_counter()
     result, ratings = await in_thread(app, _search, app[CATALOGUE], query)
     add_engine_time(request, started)
+    tables = await app[SOURCES].code_tables()
+    if tables:
+        result = dataclasses.replace(result, hits=list(named_records(result.hits, tables)))
     return Search(query, result, await app[SOURCES].names(), ratings)
 
 
@@ -73,10 +77,12 @@ async def find_live_id(request: web.Request, record_id: str) -> str:
 
 
 async def find_record(request: web.Request, record_id: str) -> UnionRecord | str:
-    """The record, or the id it now lives under when it was merged away; :class:`RecordNotFound` else."""
+    """The record (its holdings' codes named by their sources' tables), or the id it now lives under
+    when it was merged away; :class:`RecordNotFound` else."""
     record = await in_thread(request.app, request.app[INDEX].get_union_record, checked_id(record_id))
     if record is not None:
-        return record
+        [named] = named_records([record], await request.app[SOURCES].code_tables())
+        return named
     target = await in_thread(request.app, request.app[RECORDS].resolve_redirect, record_id)
     if target is None or target == record_id:
         raise RecordNotFound(record_id)

@@ -1,7 +1,7 @@
 """What ``/librarians/quarantine`` and ``/api/quarantine`` show: the quarantined records, paged, as
 `unicat quarantine list` prints them.
 
-Both take the same parameters — ``source``, ``stage``, ``page``, ``page_size`` — checked by the same
+Both take the same parameters — ``source``, ``stage``, ``kind``, ``page``, ``page_size`` — checked by the same
 functions as the command line's options; a bad one is a 400 naming it.
 """
 
@@ -26,6 +26,7 @@ from unicat.quarantine import (
     MAX_PAGE_SIZE,
     QuarantineFilter,
     QuarantinePage,
+    check_kind,
     check_source,
     check_stage,
     check_whole_number,
@@ -33,7 +34,7 @@ from unicat.quarantine import (
 )
 from unicat.status import format_age
 
-QUARANTINE_PARAMETERS = ("source", "stage", "page", "page_size")
+QUARANTINE_PARAMETERS = ("source", "stage", "kind", "page", "page_size")
 
 
 def parse_quarantine_params(params: Mapping[str, Sequence[str]]) -> QuarantineFilter:
@@ -50,6 +51,7 @@ def parse_quarantine_params(params: Mapping[str, Sequence[str]]) -> QuarantineFi
     return QuarantineFilter(
         source=check_source("source", single["source"]) if "source" in single else None,
         stage=check_stage("stage", single["stage"]) if "stage" in single else None,
+        kind=check_kind("kind", single["kind"]) if "kind" in single else None,
         page=check_whole_number("page", single.get("page", "1"), 1, MAX_PAGE),
         page_size=check_whole_number(
             "page_size", single.get("page_size", str(DEFAULT_PAGE_SIZE)), 1, MAX_PAGE_SIZE
@@ -59,7 +61,8 @@ def parse_quarantine_params(params: Mapping[str, Sequence[str]]) -> QuarantineFi
 
 def filter_query(wanted: QuarantineFilter, page: int | None = None) -> str:
     """The query string of ``wanted`` (at another ``page`` if given); defaults left out."""
-    pairs = [(name, value) for name, value in (("source", wanted.source), ("stage", wanted.stage)) if value]
+    filters = (("source", wanted.source), ("stage", wanted.stage), ("kind", wanted.kind))
+    pairs = [(name, value) for name, value in filters if value]
     number = wanted.page if page is None else page
     if number != 1:
         pairs.append(("page", str(number)))
@@ -79,7 +82,7 @@ async def fetch_quarantine(request: web.Request) -> QuarantinePage:
 
 async def quarantine_desk(request: web.Request) -> web.Response:
     """For librarians: every quarantined record, newest first, paged, with the counts per library and
-    stage, and links that filter by them."""
+    stage, per library and kind of record set aside, and links that filter by them."""
     page = await fetch_quarantine(request)
     wanted = page.filter
     names = await request.app[SOURCES].names()
@@ -98,6 +101,6 @@ async def quarantine_desk(request: web.Request) -> web.Response:
 
 async def api_quarantine(request: web.Request) -> web.Response:
     """``/api/quarantine``: the JSON of `unicat quarantine list --json` (``source``, ``stage``,
-    ``page``, ``page_size`` as its options)."""
+    ``kind``, ``page``, ``page_size`` as its options)."""
     page = await fetch_quarantine(request)
     return web.json_response(page.to_json())

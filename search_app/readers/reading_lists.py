@@ -28,10 +28,11 @@ from search_app.readers.accounts import form_fields, see_other
 from search_app.readers.citations import EXPORT_KINDS, export_records
 from search_app.readers.record_aliases import live_ids
 from search_app.render import render
-from search_app.state import CATALOGUE, CONTRIBUTIONS, SETTINGS, in_thread
+from search_app.state import CATALOGUE, CONTRIBUTIONS, SETTINGS, SOURCES, in_thread
 from unicat.catalogue import Catalogue
 from unicat.clock import utc_now
 from unicat.errors import BadParameter, ItemNotFound
+from unicat.holding_codes import named_records
 from unicat.model import UnionRecord
 from unicat.readers import (
     MAX_LIST_DESCRIPTION,
@@ -398,7 +399,8 @@ async def export_list(request: web.Request) -> web.Response:
         given = f"{kind[:20]!r} is not an export format" if kind else "say which export format"
         raise BadParameter("format", f"{given}: choose one of {choices}")
     view = await in_thread(request.app, gather_list, request.app[CATALOGUE], found)
-    body, media_type, extension = export_records(view.records, kind, site_url(request))
+    records = named_records(view.records, await request.app[SOURCES].code_tables())
+    body, media_type, extension = export_records(records, kind, site_url(request))
     headers = {
         "Content-Type": media_type,
         "Content-Disposition": f'attachment; filename="{file_slug(found)}.{extension}"',

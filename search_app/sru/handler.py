@@ -23,10 +23,11 @@ from search_app.sru.cql_search import resolve_index, translate
 from search_app.sru.explain import zeerex
 from search_app.sru.request import FACET_NAMES, SruDiagnostic, SruRequest, negotiate_version, read_request
 from search_app.sru.xml import CONTENT_TYPES, Facet, explain_response, fatal, search_response
-from search_app.state import INDEX, SETTINGS, in_thread
+from search_app.state import INDEX, SETTINGS, SOURCES, in_thread
 from search_app.timing import add_engine_time
 from unicat.errors import BadParameter, EngineUnavailable, QueryTimeout
 from unicat.fields import FACETS
+from unicat.holding_codes import named_records
 from unicat.query import SearchQuery, SearchResult
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,8 @@ async def _search_retrieve(request: web.Request, parsed: SruRequest) -> web.Resp
     _check_start(parsed.start, result.total)
     skip = parsed.start - 1 - query.offset
     hits = result.hits[skip : skip + parsed.maximum] if parsed.maximum else []
-    records = [(record, str(request.url.origin()) + record_url(record.id)) for record in hits]
+    named = named_records(hits, await request.app[SOURCES].code_tables())
+    records = [(record, str(request.url.origin()) + record_url(record.id)) for record in named]
     body = search_response(parsed, result.total, records, _facets(result, parsed.facet_limits))
     return _xml(parsed.version, body)
 

@@ -34,8 +34,9 @@ from unicat.model import check_source_code
 
 pytestmark = pytest.mark.timeout(60)
 
-# Small files of three kinds: UTF-8 MARC21 (40 records), UNIMARC (18), and a truncated record that
-# pymarc cannot read (CENSUS.tsv: 0 parsed, 1 failed).
+# Small files of three kinds: UTF-8 MARC21 (40 records), UNIMARC (18), and a record whose directory
+# is a byte short in its 250 that pymarc cannot read (CENSUS.tsv: 0 parsed, 1 failed), which Unicat
+# reads by its field terminators (every one of its fields ends with one).
 TINY_FILES = ("marc21/065001035.mrc", "unimarc/cotesX.mrc", "malformed/error.mrc")
 CENSUS_PARSED, CENSUS_FAILED = 40 + 18, 1
 RECORD_TERMINATOR = b"\x1d"
@@ -83,7 +84,7 @@ def test_build_catalogue_counts_and_times_every_phase(
     assert run.source_records == terminated == CENSUS_PARSED + CENSUS_FAILED
     assert run.refused_files == []
     assert run.index_read == run.source_records
-    assert run.index_quarantined == CENSUS_FAILED
+    assert run.index_quarantined == 0
     assert 1 <= run.union_records <= run.index_read - run.index_quarantined
     assert set(INDEX_PHASES) <= set(run.seconds)
     assert all(seconds > 0 for seconds in run.seconds.values())

@@ -22,7 +22,12 @@ from unicat.errors import UnicatError
 
 DATA = SHARED_DATA
 ISO_FILES = sorted(DATA.glob("malformed/*.mrc")) + sorted(DATA.glob("marc21/*.mrc"))
-XML_FILES = sorted(DATA.glob("malformed/*.xml")) + sorted(DATA.glob("marc21/*.xml"))
+# RUSMARC's file puts its records in the UNIMARC slim namespace under a root without one.
+XML_FILES = (
+    sorted(DATA.glob("malformed/*.xml"))
+    + sorted(DATA.glob("marc21/*.xml"))
+    + sorted(DATA.glob("unimarc/*.xml"))
+)
 
 
 @pytest.mark.parametrize("path", ISO_FILES, ids=lambda path: path.name)
@@ -67,6 +72,25 @@ def test_marcxml_split_finds_every_record_element(path: Path) -> None:
     items = list(split_marcxml(path))
     assert all(isinstance(item, RawRecord) for item in items)
     assert len(items) == expected
+
+
+def test_records_in_a_namespace_that_is_not_marcxml_are_reported_not_skipped(tmp_path: Path) -> None:
+    # The RUSMARC file with its records moved to a namespace no MARCXML dialect uses.
+    text = (DATA / "unimarc/rusmarc.xml").read_bytes()
+    assert b'xmlns="http://www.rba.ru/rusmarc/soft"' in text
+    path = tmp_path / "elsewhere.xml"
+    path.write_bytes(text.replace(b"http://www.rba.ru/rusmarc/soft", b"http://example.org/not-marc"))
+    [item] = list(split_marcxml(path))
+    assert isinstance(item, Garbage)
+    assert "no MARCXML namespace" in item.reason and item.raw == path.read_bytes()
+
+
+def test_an_oai_pmh_page_of_dublin_core_is_reported_with_what_to_do_instead() -> None:
+    # sickle's ListRecords sample: an OAI-PMH page whose records carry oai_dc metadata.
+    path = DATA / "oai/sickle-samples/ListRecords.xml"
+    assert b"<oai_dc:dc" in path.read_bytes()
+    [item] = list(split_marcxml(path))
+    assert isinstance(item, Garbage) and "OAI-PMH response" in item.reason and "--oai-url" in item.reason
 
 
 def test_marcxml_control_number() -> None:

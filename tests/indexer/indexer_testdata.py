@@ -22,6 +22,16 @@ def iso2709_records(relative: str) -> list[bytes]:
     return [chunk + END_OF_RECORD for chunk in data.split(END_OF_RECORD) if chunk.strip()]
 
 
+def unreadable_record() -> bytes:
+    """A real record no reader can split into fields: the second of marc4j's
+    ``bad_oversize_field_bad_directory.mrc``, whose directory is 217 bytes long, not a whole number of
+    12-byte entries (ISO 2709 4.4), so neither the directory nor a count of field terminators can be
+    trusted."""
+    record = iso2709_records("malformed/bad_oversize_field_bad_directory.mrc")[1]
+    assert (int(record[12:17]) - 25) % 12, "the chosen record's directory is whole: pick another"
+    return record
+
+
 def control_number(raw: bytes) -> str | None:
     """001 of a raw ISO 2709 record, read through the directory by hand (``None`` if absent)."""
     found = field_bytes(raw, b"001")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import unicodedata
 from collections.abc import Callable
 
@@ -9,7 +10,7 @@ import pymarc
 import pytest
 
 from indexer.decoding import decode_record
-from tests.indexer.indexer_testdata import DATA, iso2709_records
+from tests.indexer.indexer_testdata import DATA, iso2709_records, unreadable_record
 from unicat.errors import RecordError
 
 
@@ -91,9 +92,43 @@ def test_unreadable_bytes_raise_record_error(raw: bytes) -> None:
         decode_record(raw, "iso2709", "marc21")
 
 
-def test_truncated_garbage_file_is_a_record_error() -> None:
-    with pytest.raises(RecordError):
-        decode_record((DATA / "malformed/error.mrc").read_bytes(), "iso2709", "marc21")
+def test_a_record_whose_directory_is_not_whole_entries_is_a_record_error() -> None:
+    with pytest.raises(RecordError, match="not a multiple of 12"):
+        decode_record(unreadable_record(), "iso2709", "marc21")
+
+
+def test_a_directory_beside_the_terminators_is_read_by_the_terminators_with_a_warning() -> None:
+    # xbib's error.mrc: its 250 holds three indicator bytes, one more than the directory counts, so
+    # every later entry points a byte early; each of its 16 fields still ends with a terminator.
+    raw = (DATA / "malformed/error.mrc").read_bytes()
+    assert raw.count(b"\x1e") == 1 + (int(raw[12:17]) - 25) // 12
+    decoded = decode_record(raw, "iso2709", "marc21")
+    assert any("field 250" in w and "read by their terminators" in w for w in decoded.warnings)
+    assert decoded.record["250"]["a"] == "1st ed."
+    assert decoded.record["245"]["a"] == "Summerland /"
+    assert [f.tag for f in decoded.record.get_fields("650")] == ["650"] * 3
+
+
+def test_lengths_counted_in_characters_are_read_by_the_terminators() -> None:
+    # What a tool that measures text instead of bytes writes: a real UTF-8 record whose directory
+    # counts each field's characters. pymarc reads the intact record for the expected fields.
+    original = next(r for r in iso2709_records("marc21/065001035.mrc") if not r.isascii())
+    expected = next(iter(pymarc.MARCReader(io.BytesIO(original), to_unicode=True, force_utf8=True)))
+    assert expected is not None
+    base = int(original[12:17])
+    directory = original[24 : base - 1]
+    entries, offset = b"", 0
+    for start in range(0, len(directory), 12):
+        length, at = int(directory[start + 3 : start + 7]), int(directory[start + 7 : start + 12])
+        characters = len(original[base + at : base + at + length].decode("utf-8"))
+        entries += directory[start : start + 3] + b"%04d%05d" % (characters, offset)
+        offset += characters
+    assert entries != directory
+    miscounted = original[:24] + entries + original[base - 1 :]
+    decoded = decode_record(miscounted, "iso2709", "marc21")
+    assert any("read by their terminators" in w for w in decoded.warnings)
+    nfc = [unicodedata.normalize("NFC", f.value()) for f in expected.fields]
+    assert [f.value() for f in decoded.record.fields] == nfc
 
 
 def test_broken_xml_is_a_record_error() -> None:

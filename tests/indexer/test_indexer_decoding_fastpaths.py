@@ -45,9 +45,22 @@ def reference_split(raw: bytes) -> list[tuple[str, bytes]] | str:
         if base + offset + length > len(raw):
             return "past the end"
         if not data.endswith(b"\x1e"):
-            return "does not end"
+            return by_terminators(raw, base, directory) or "does not end"
         fields.append((entry[:3].decode("ascii"), data[:-1]))
     return fields
+
+
+def by_terminators(raw: bytes, base: int, directory: bytes) -> list[tuple[str, bytes]] | None:
+    """Fields cut at the field terminators, tagged by the entries in offset order, when there are as
+    many fields as entries and nothing but the record terminator follows the last."""
+    entries = sorted(
+        (int(directory[n + 7 : n + 12]), directory[n : n + 3].decode("ascii"))
+        for n in range(0, len(directory), 12)
+    )
+    *pieces, rest = raw[base:].split(b"\x1e")
+    if len(pieces) != len(entries) or rest not in (b"", b"\x1d"):
+        return None
+    return [(tag, piece) for (_, tag), piece in zip(entries, pieces, strict=True)]
 
 
 def _label(message: str) -> str:

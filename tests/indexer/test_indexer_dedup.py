@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from itertools import combinations
@@ -110,3 +111,31 @@ def test_a_union_record_has_every_audience_its_members_were_coded_with(clusters:
         union = build_union_record(f"u{number}", cluster)
         coded = {value for member in cluster.members for value in member.audience}
         assert len(union.audience) == len(set(union.audience)) and set(union.audience) == coded
+
+
+def _extracted(relative: str) -> list[ExtractedRecord]:
+    profile = builtin_profile("marc21")
+    return [
+        extract(decode_record(raw, "iso2709", "marc21").record, profile, Source(code="DP", name="x"), str(n))
+        for n, raw in enumerate(iso2709_records(relative))
+    ]
+
+
+def test_titles_that_share_a_head_but_not_their_subtitles_stay_apart() -> None:
+    # marc4j's 065001035.mrc: 40 Data-Planet dataset records, one publisher, author and year, whose
+    # 245 $a is the same and whose 245 $b (country, table, variable) differs on every record.
+    relative = "marc21/065001035.mrc"
+    with (DATA / relative).open("rb") as handle:
+        plain = [r for r in pymarc.MARCReader(handle, to_unicode=True, force_utf8=True) if r is not None]
+    assert len({r["245"]["a"] for r in plain}) == 1
+    assert len({r["245"]["b"] for r in plain}) == len(plain) == 40
+    clusters = cluster_records(_extracted(relative))
+    assert len(clusters) == 40
+
+
+def test_a_copy_without_its_subtitle_still_merges_by_title_author_and_year() -> None:
+    # The first dataset record, and the same record with its 245 $b dropped (a brief copy).
+    [record] = _extracted("marc21/065001035.mrc")[:1]
+    brief = dataclasses.replace(record, local_id="brief", title=record.title_proper or "")
+    [cluster] = cluster_records([record, brief])
+    assert [rule.rule for rule in cluster.rules] == ["title_author_year"]

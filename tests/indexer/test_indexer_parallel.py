@@ -7,7 +7,7 @@ from pathlib import Path
 
 from indexer import run_index
 from indexer.parsing import ParseFailure, parse_in_processes, parse_outcome
-from tests.indexer.indexer_testdata import DATA, iso2709_records
+from tests.indexer.indexer_testdata import iso2709_records, unreadable_record
 from unicat.export import write_jsonl
 from unicat.model import Source, SourceRecord
 from unicat.settings import Settings
@@ -29,7 +29,7 @@ def _records() -> list[SourceRecord]:
         for code, relative in files
         for number, raw in enumerate(iso2709_records(relative))
     ]
-    bad = (DATA / "malformed/error.mrc").read_bytes()
+    bad = unreadable_record()
     records.append(SourceRecord("PPE", "PPE-bad", bad))
     records.append(SourceRecord("NOWHERE", "n1", iso2709_records("marc21/brkrtest.mrc")[0]))
     return records
@@ -42,7 +42,7 @@ def test_outcomes_in_processes_equal_outcomes_in_process() -> None:
     assert [record for record, _ in there] == records
     assert [outcome for _, outcome in there] == [outcome for _, outcome in here]
     failures = [outcome for _, outcome in here if isinstance(outcome, ParseFailure)]
-    # error.mrc, the unknown source and the 16 records pymarc cannot read either (INDEX.md).
+    # The unreadable record, the unknown source and the 16 records pymarc cannot read either (INDEX.md).
     assert len(failures) >= 3
     assert ParseFailure("source 'NOWHERE' is not registered") in failures
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from indexer import IndexProgress, run_index
-from tests.indexer.indexer_testdata import DATA, control_number, iso2709_records
+from tests.indexer.indexer_testdata import control_number, iso2709_records, unreadable_record
 from unicat.catalogue import Catalogue
 from unicat.model import RecordSyntax, Source, SourceRecord
 from unicat.ports.records import RecordStore
@@ -47,7 +47,7 @@ def test_index_real_sources_with_a_malformed_record_quarantined(tmp_path: Path) 
             [(f"c{i}", r) for i, r in enumerate(cotes)],
         )
         brk = iso2709_records("marc21/brkrtest.mrc")
-        bad = (DATA / "malformed/error.mrc").read_bytes()
+        bad = unreadable_record()
         _store(
             catalogue.records,
             Source("BRK", "Test library"),

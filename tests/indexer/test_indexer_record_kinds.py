@@ -6,13 +6,14 @@ Expected answers come from the data: leader/06 sliced from the raw records, titl
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pymarc
 import pytest
 
 from indexer import run_index
-from tests.indexer.indexer_testdata import DATA, iso2709_records
+from tests.indexer.indexer_testdata import DATA, field_bytes, iso2709_records
 from unicat.catalogue import Catalogue
 from unicat.model import Source, SourceRecord
 from unicat.settings import Settings
@@ -69,12 +70,25 @@ def test_marc21_holdings_records_are_set_aside_as_holdings(tmp_path: Path) -> No
         catalogue.close()
 
 
+def _without(raw: bytes, tag: str) -> bytes:
+    """A real record with every field ``tag`` removed, written back by pymarc."""
+    record = _read(raw)
+    assert record is not None
+    record.remove_fields(tag)
+    written: bytes = record.as_marc()
+    return written
+
+
 def test_untitled_records_are_quarantined_and_never_indexed(tmp_path: Path) -> None:
-    raws = iso2709_records("dedup/pride-and-prejudice-fixed.mrc")
-    # The demo's Austen libraries read this file as MARC 21; some records in it are UNIMARC-family
-    # (title in 200, none in 245), so mapped as MARC 21 they have no title.
+    # Real MARC 21 records (their 008 and leader say so) of which every third lost its 245: read as
+    # MARC 21 (their flavour is plain), they have no title.
+    marc21 = [
+        raw for raw in iso2709_records("dedup/pride-and-prejudice-fixed.mrc") if field_bytes(raw, b"245")
+    ]
+    raws = marc21[:30]
+    raws = [_without(raw, "245") if number % 3 == 0 else raw for number, raw in enumerate(raws)]
     untitled = [raw for raw in raws if _untitled_by_pymarc(raw)]
-    assert untitled
+    assert len(untitled) >= 10
     catalogue = _index(tmp_path, Source("AUS", "Austen Society"), raws)
     try:
         report = run_index(catalogue.records, catalogue.index)
@@ -133,6 +147,26 @@ def test_the_same_leader_byte_is_read_in_the_records_family(tmp_path: Path) -> N
         assert reasons[("M21", "r1")] == "authority record (leader/06 'z'): not a bibliographic record"
         assert reasons[("UNI", "u0")] == "authority record (leader/06 'x'): not a bibliographic record"
         assert reasons[("M21", "r0")] == "holdings record (leader/06 'x'): not a bibliographic record"
+        # The kind is stored with each entry, so the store counts and filters by it.
+        kinds = {(e.source, e.local_id): e.kind for e in catalogue.records.list_quarantine()}
+        assert kinds == {
+            ("M21", "r0"): "holdings",
+            ("M21", "r1"): "authority",
+            ("M21", "r2"): "classification",
+            ("M21", "r3"): "community information",
+            ("UNI", "u0"): "authority",
+            ("UNI", "u1"): "authority",
+        }
+        assert catalogue.records.quarantine_kind_counts() == {
+            ("M21", "holdings"): 1,
+            ("M21", "authority"): 1,
+            ("M21", "classification"): 1,
+            ("M21", "community information"): 1,
+            ("UNI", "authority"): 2,
+        }
+        assert catalogue.records.count_quarantine(kind="authority") == 3
+        listed = catalogue.records.list_quarantine("UNI", kind="authority")
+        assert sorted(e.local_id or "" for e in listed) == ["u0", "u1"]
     finally:
         catalogue.close()
 
@@ -147,4 +181,18 @@ def test_unicat_index_and_status_show_the_holdings_set_aside(
     assert main(["--data-dir", data_dir, "index"]) == EXIT_OK
     assert f"set aside as no book: {len(holdings):,} holdings" in capsys.readouterr().out
     assert main(["--data-dir", data_dir, "status"]) == EXIT_OK
-    assert "holdings record (leader/06 'y'): not a bibliographic record" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "[index/holdings] holdings record (leader/06 'y'): not a bibliographic record" in out
+    assert f"  ZDB: holdings {len(holdings):,}" in out
+    assert f"  in all: holdings {len(holdings):,}" in out
+    assert main(["--data-dir", data_dir, "status", "--json"]) == EXIT_OK
+    status = json.loads(capsys.readouterr().out)
+    assert status["quarantined_by_kind"] == {"holdings": len(holdings)}
+    assert status["sources"][0]["quarantined_by_kind"] == {"holdings": len(holdings)}
+    command = ["--data-dir", data_dir, "quarantine", "list", "--kind", "holdings", "--json"]
+    assert main([*command, "--page-size", "500"]) == EXIT_OK
+    listing = json.loads(capsys.readouterr().out)
+    assert listing["total"] == len(holdings)
+    assert listing["kind_counts"] == [{"source": "ZDB", "kind": "holdings", "count": len(holdings)}]
+    assert {entry["kind"] for entry in listing["entries"]} == {"holdings"}
+    assert len(listing["entries"]) == len(holdings)

@@ -34,12 +34,24 @@ OBJECTS: dict[str, list[dict[str, Any]]] = {
     "holdings": [{"library": "BNF", "library_name": "Bibliothèque nationale", "call_number": "8-Y2-1"}],
     "sources": [{"source": "BNF", "local_id": "b1"}],
     "merge": [{"rule": "isbn", "key": "9780141439518"}],
+    "kept_apart": [
+        {
+            "other": {"source": "UVA", "local_id": "u7"},
+            "rule": "lccn",
+            "key": "81010777",
+            "reason": "the years differ (1813 / 1894)",
+        }
+    ],
 }
 # Fields of a union record the indexer makes itself rather than read from a source record: its id and
-# what it derives from its members (libraries, provenance, merge rules, date, work and editions).
-UNION_OWN = {"id", "libraries", "sources", "merge", "updated", "work", "editions"}
+# what it derives from its members (libraries, provenance, merge rules and refusals, date, work and
+# editions).
+UNION_OWN = {"id", "libraries", "sources", "merge", "kept_apart", "updated", "work", "editions"}
 # What extraction reads for deduplication and provenance only, never part of a union record.
-EXTRACTION_OWN = {"source", "local_id", "datestamp", "eans", "lccns", "warnings", "title_proper", "parts"}
+EXTRACTION_OWN = {
+    "source", "local_id", "datestamp", "eans", "lccns", "warnings", "title_proper", "parts",
+    "flavour_corrected",
+}  # fmt: skip
 
 
 def filled_record() -> dict[str, Any]:

@@ -185,21 +185,25 @@ def test_the_json_keeps_every_key_scripts_use_and_adds_the_new_ones(catalogue: C
     )
     body = json.loads(json.dumps(catalogue_status(catalogue).to_json()))
     assert {"engine", "store", "union_records", "quarantined", "sources", "recent_quarantine"} <= set(body)
-    assert {"generated", "history_limit"} <= set(body)
+    assert {"generated", "history_limit", "quarantined_by_kind"} <= set(body)
+    assert body["quarantined_by_kind"] == {}  # a harvest failure is no record set aside by kind
     [source] = body["sources"]
     old = {"code", "name", "kind", "profile", "oai_url", "live", "deleted", "quarantined", "last_run",
            "last_success"}  # fmt: skip
     new = {"health", "last_error", "throughput", "harvest_interval", "next_due", "history",
-           "quarantined_by_stage"}  # fmt: skip
+           "quarantined_by_stage", "quarantined_by_kind"}  # fmt: skip
     assert set(source) == old | new
     assert (source["live"], source["deleted"], source["quarantined"]) == (2, 0, 1)
     assert source["quarantined_by_stage"] == {"harvest": 1}
+    assert source["quarantined_by_kind"] == {}
     assert source["last_run"]["status"] == "ok" and "from" in source["last_run"]
     assert set(source["history"][0]) == {
         "id", "mode", "status", "started", "finished", "seconds", "records", "deleted", "quarantined",
         "pages", "records_per_second", "error",
     }  # fmt: skip
-    assert set(body["recent_quarantine"][0]) == {"source", "local_id", "stage", "reason", "bytes", "created"}
+    assert set(body["recent_quarantine"][0]) == {
+        "source", "local_id", "stage", "reason", "bytes", "created", "kind"
+    }  # fmt: skip
 
 
 def test_asking_for_some_sources_shows_only_them_and_their_quarantine(catalogue: Catalogue) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from unicat.catalogue import Catalogue
 from unicat.clock import parse_time
-from unicat.model import UnionRecord
+from unicat.model import KeptApart, SourceRef, UnionRecord
 from unicat.oai_items import OaiSelection, format_set, library_set, next_datestamp, set_spec_part
 from unicat.union_generation import write_union_generation
 
@@ -72,10 +72,15 @@ def test_an_unchanged_record_keeps_its_datestamp_and_changes_are_stamped_anew(
     records = _catalogue(make_union_record)
     _write(catalogue, records, {})
     [(first, _)] = catalogue.feed.oai_generations()
-    # The same records again, with only what no feed serves changed (harvest datestamps, editions).
+    # The same records again, with only what no feed serves changed (harvest datestamps, editions,
+    # the records kept apart from them).
+    kept_apart = [KeptApart(SourceRef("OXF", "o1"), "lccn", "81010777", "the years differ (1981 / 1990)")]
     _write(
         catalogue,
-        [dataclasses.replace(r, updated="2030-01-01T00:00:00Z", editions=["x"]) for r in records],
+        [
+            dataclasses.replace(r, updated="2030-01-01T00:00:00Z", editions=["x"], kept_apart=kept_apart)
+            for r in records
+        ],
         {},
     )
     assert catalogue.feed.oai_generations() == [(first, catalogue.feed.oai_generations()[0][1])]

@@ -119,8 +119,14 @@ def test_import_index_export_on_real_records(capsys: pytest.CaptureFixture[str],
 def test_malformed_file_is_quarantined_and_shown_in_status(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    # error.mrc holds one damaged record (CENSUS.tsv: 0 parsed, 1 failed).
-    code, _, _ = run(capsys, tmp_path, "import", "BAD", str(SHARED_DATA / "malformed" / "error.mrc"))
+    # The second of its five records has a directory that is not whole 12-byte entries.
+    code, _, _ = run(
+        capsys,
+        tmp_path,
+        "import",
+        "BAD",
+        str(SHARED_DATA / "malformed" / "bad_oversize_field_bad_directory.mrc"),
+    )
     assert code == EXIT_OK
     run(capsys, tmp_path, "index")
     report = status(capsys, tmp_path)

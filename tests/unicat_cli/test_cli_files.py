@@ -6,17 +6,18 @@ disk (``/dev/full`` answers every write with ENOSPC).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.indexer.indexer_testdata import unreadable_record
 from tests.support.shared_data import SHARED_DATA
 from unicat_cli.cli import EXIT_OK, EXIT_USAGE, main
 
 RECORDS = SHARED_DATA / "marc21" / "brkrtest.mrc"
-BROKEN = SHARED_DATA / "malformed" / "error.mrc"
 
 
 def run(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:
@@ -41,7 +42,9 @@ def forbidden(tmp_path: Path) -> Iterator[Path]:
 @pytest.fixture
 def catalogue_dir(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
     data_dir = tmp_path / "data"
-    assert run(capsys, data_dir, "import", "SRC", str(RECORDS), str(BROKEN))[0] == EXIT_OK
+    broken = tmp_path / "broken.mrc"
+    broken.write_bytes(unreadable_record())
+    assert run(capsys, data_dir, "import", "SRC", str(RECORDS), str(broken))[0] == EXIT_OK
     assert run(capsys, data_dir, "index")[0] == EXIT_OK
     return data_dir
 
@@ -76,14 +79,15 @@ def test_export_out_that_cannot_be_written(
 def test_quarantine_show_out_that_cannot_be_written(
     capsys: pytest.CaptureFixture[str], catalogue_dir: Path, tmp_path: Path, forbidden: Path
 ) -> None:
-    # error.mrc's one record is quarantined at indexing, under its 001.
-    local_id = BROKEN.read_bytes().split(b"\x1e")[1].decode()
+    # The unreadable record is quarantined at indexing.
+    [entry] = json.loads(run(capsys, catalogue_dir, "quarantine", "list", "--json")[1])["entries"]
+    local_id = entry["local_id"]
     for path, words in _bad_outputs(tmp_path, forbidden).values():
         code, _, err = run(capsys, catalogue_dir, "quarantine", "show", "SRC", local_id, "--out", str(path))
         _assert_one_line(code, err, path, words)
     good = tmp_path / "entry.mrc"
     assert run(capsys, catalogue_dir, "quarantine", "show", "SRC", local_id, "--out", str(good))[0] == EXIT_OK
-    assert good.read_bytes() == BROKEN.read_bytes()
+    assert good.read_bytes() == unreadable_record()
 
 
 @pytest.mark.parametrize("option", ["import", "--config", "--mapping"])

@@ -12,6 +12,7 @@ import pytest
 from tests.support.shared_data import SHARED_DATA
 from unicat.accounts import User
 from unicat.catalogue import Catalogue
+from unicat.holding_codes import CodeName
 from unicat.model import SourceRecord
 from unicat.ports.contributions import ContributionStore
 from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
@@ -62,6 +63,7 @@ def snapshot(catalogue: Catalogue) -> dict[str, object]:
         ),
         "union": [record.to_json() for record in catalogue.index.iter_union_records()],
         "memberships": store.memberships(),
+        "holding_codes": store.holding_codes(),
         "redirects": list(store.iter_redirects()),
         "oai_items": list(store.iter_oai_items()),
         "oai_generations": store.oai_generations(),
@@ -110,11 +112,12 @@ def test_migrate_copies_everything(
             old.accounts.create_user(
                 User("anne@example.org", "Anne", "scrypt$1$8$1$AA==$AA==", "librarian", "BRK")
             )
+            old.records.set_holding_codes("ZDB", [CodeName("location", "Lesesaal", "Reading room")])
         assert main([*first.args(), "index"]) == EXIT_OK
         to_store = ["--to-store", second.store] if second.store else []
         assert main([*first.args(), "migrate", "--to", second.index, *to_store]) == EXIT_OK
         out = capsys.readouterr().out
-        assert "union records" in out and ", 1 accounts, " in out
+        assert "union records" in out and ", 1 accounts, " in out and "1 named holdings codes" in out
         with first.open() as old, second.open() as new:
             before, after = snapshot(old), snapshot(new)
             assert after == before
@@ -124,6 +127,7 @@ def test_migrate_copies_everything(
             newest = max(run.id for run in new.records.harvest_history())
             assert new.records.start_harvest("ZDB", "incremental").id > newest
             assert len(before["oai_generations"]) == 2  # type: ignore[arg-type]
+            assert before["holding_codes"] == {"ZDB": [CodeName("location", "Lesesaal", "Reading room")]}
             assert sum(item.deleted for item in after["oai_items"]) == 1  # type: ignore[attr-defined]
             # A copied account keeps its number; the next one is numbered after it.
             [anne] = new.accounts.list_users()

@@ -1,16 +1,17 @@
 """The record store: everything the harvester takes in and the indexer decides, kept in the database.
 
 Sources, their records as harvested, harvest runs with their checkpoints, the quarantine, librarians'
-merge decisions, and what each rebuild of the union index leaves behind that must outlive it: which
-union record each source record belongs to (so ids stay stable), the redirects of merged ids, and the
-OAI-PMH feed's history (``unicat/oai_items.py``). The union index itself (``unicat/ports/union_index.py``)
-is derived from this store and can always be rebuilt from it (``unicat index``).
+merge decisions and tables of holdings codes, and what each rebuild of the union index leaves behind
+that must outlive it: which union record each source record belongs to (so ids stay stable), the
+redirects of merged ids, and the OAI-PMH feed's history (``unicat/oai_items.py``). The union index
+itself (``unicat/ports/union_index.py``) is derived from this store and can always be rebuilt from it
+(``unicat index``).
 
-The port is made of five parts, one per kind of data (:class:`HarvestStore`, :class:`QuarantineStore`,
-:class:`MergeDecisionStore`, :class:`UnionLinks`, :class:`FeedHistory`); code that needs one part takes
-that part. Implemented once in SQL over either database (``unicat/stores/records.py``, one module per
-part), SQLite embedded or PostgreSQL. Every method is synchronous and safe to call from several threads
-at once; the web app calls them from its thread pool.
+The port is made of six parts, one per kind of data (:class:`HarvestStore`, :class:`QuarantineStore`,
+:class:`MergeDecisionStore`, :class:`HoldingCodeStore`, :class:`UnionLinks`, :class:`FeedHistory`);
+code that needs one part takes that part. Implemented once in SQL over either database
+(``unicat/stores/records.py``, one module per part), SQLite embedded or PostgreSQL. Every method is
+synchronous and safe to call from several threads at once; the web app calls them from its thread pool.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Literal
 
+from unicat.holding_codes import CodeName
 from unicat.model import (
     QUARANTINE_STAGES,
     HarvestCheckpoint,
@@ -162,17 +164,25 @@ class QuarantineStore(abc.ABC):
         *,
         stage: QuarantineStage | None = None,
         offset: int = 0,
+        kind: str | None = None,
     ) -> list[QuarantineEntry]:
         """Quarantined entries, newest first; ``offset`` skips that many (for paged listings)."""
 
     @abc.abstractmethod
-    def count_quarantine(self, source: str | None = None) -> int:
-        """How many entries are quarantined."""
+    def count_quarantine(
+        self, source: str | None = None, *, stage: QuarantineStage | None = None, kind: str | None = None
+    ) -> int:
+        """How many entries are quarantined (of a source, a stage, a kind, when given)."""
 
     @abc.abstractmethod
     def quarantine_counts(self) -> dict[tuple[str, QuarantineStage], int]:
         """How many entries each (source, stage) has, in one read (for status pages); pairs without
         any entry are left out."""
+
+    @abc.abstractmethod
+    def quarantine_kind_counts(self) -> dict[tuple[str, str], int]:
+        """How many entries of each kind (records set aside as no book) each source has, in one read;
+        entries without a kind are left out."""
 
     @abc.abstractmethod
     def get_quarantined(self, source: str, local_id: str) -> list[QuarantineEntry]:
@@ -203,6 +213,25 @@ class MergeDecisionStore(abc.ABC):
     @abc.abstractmethod
     def remove_merge_decision(self, decision_id: int) -> bool:
         """Forget one decision (the next index follows the rules again); ``False`` if there was none."""
+
+
+class HoldingCodeStore(abc.ABC):
+    """Each source's tables of holdings codes and their names (``unicat/holding_codes.py``), kept by
+    librarians with ``unicat codes``."""
+
+    @abc.abstractmethod
+    def set_holding_codes(self, source: str, entries: Sequence[CodeName]) -> None:
+        """Store these entries of ``source``'s tables in one transaction, each replacing the name its
+        (kind, code) had. The caller checked the entries and that the source exists."""
+
+    @abc.abstractmethod
+    def remove_holding_codes(self, source: str, kind: str | None = None, codes: Sequence[str] = ()) -> int:
+        """Forget ``codes`` of ``kind`` (every code of ``kind`` when none is given, every table of the
+        source when ``kind`` is ``None`` too); returns how many entries went."""
+
+    @abc.abstractmethod
+    def holding_codes(self, source: str | None = None) -> dict[str, list[CodeName]]:
+        """Every entry by source (only ``source``'s when given), each source's by kind then code."""
 
 
 class UnionLinks(abc.ABC):
@@ -287,7 +316,9 @@ class FeedHistory(abc.ABC):
         Returns how many items were written."""
 
 
-class RecordStore(HarvestStore, QuarantineStore, MergeDecisionStore, UnionLinks, FeedHistory):
+class RecordStore(
+    HarvestStore, QuarantineStore, MergeDecisionStore, HoldingCodeStore, UnionLinks, FeedHistory
+):
     """The record store: each part above, and what a rebuild of the union index leaves behind, written
     across them in one transaction. Stages and pages take the part they use."""
 

@@ -11,12 +11,21 @@ from unicat.model import QUARANTINE_STAGES, QuarantineEntry, QuarantineStage
 from unicat.ports.database import Database
 from unicat.ports.records import one_entry_per_record
 
-ENTRY_COLUMNS = "source, local_id, stage, reason, raw, created"
+ENTRY_COLUMNS = "source, local_id, stage, reason, raw, created, kind"
 
 
 def _entry(row: Sequence[Any]) -> QuarantineEntry:
-    source, local_id, stage, reason, raw, created = row
-    return QuarantineEntry(source, local_id, stage, reason, bytes(raw), created)
+    source, local_id, stage, reason, raw, created, kind = row
+    return QuarantineEntry(source, local_id, stage, reason, bytes(raw), created, kind)
+
+
+def _filter(source: str | None, stage: str | None, kind: str | None) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause (or nothing) and its parameters for the filters given."""
+    conditions = [
+        (column, value) for column, value in (("source", source), ("stage", stage), ("kind", kind)) if value
+    ]
+    where = " AND ".join(f"{column} = ?" for column, _ in conditions)
+    return ("WHERE " + where if where else ""), tuple(value for _, value in conditions)
 
 
 class SqlQuarantine:
@@ -35,8 +44,8 @@ class SqlQuarantine:
                 [(e.source, e.stage, e.local_id) for e in entries if e.local_id is not None],
             )
             conn.executemany(
-                f"INSERT INTO quarantine ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                [(e.source, e.local_id, e.stage, e.reason, e.raw, e.created or now) for e in entries],
+                f"INSERT INTO quarantine ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(e.source, e.local_id, e.stage, e.reason, e.raw, e.created or now, e.kind) for e in entries],
             )
 
     def clear_quarantine(self, stage: QuarantineStage, source: str | None = None) -> None:
@@ -51,19 +60,20 @@ class SqlQuarantine:
         *,
         stage: QuarantineStage | None = None,
         offset: int = 0,
+        kind: str | None = None,
     ) -> list[QuarantineEntry]:
-        conditions = [(column, value) for column, value in (("source", source), ("stage", stage)) if value]
-        where = " AND ".join(f"{column} = ?" for column, _ in conditions)
+        where, params = _filter(source, stage, kind)
         with self.db.read() as conn:
             rows = conn.execute(
-                f"SELECT {ENTRY_COLUMNS} FROM quarantine {'WHERE ' + where if where else ''} "
-                "ORDER BY id DESC LIMIT ? OFFSET ?",
-                (*(value for _, value in conditions), max(0, limit), max(0, offset)),
+                f"SELECT {ENTRY_COLUMNS} FROM quarantine {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                (*params, max(0, limit), max(0, offset)),
             ).fetchall()
         return [_entry(row) for row in rows]
 
-    def count_quarantine(self, source: str | None = None) -> int:
-        where, params = ("WHERE source = ?", (source,)) if source is not None else ("", ())
+    def count_quarantine(
+        self, source: str | None = None, *, stage: QuarantineStage | None = None, kind: str | None = None
+    ) -> int:
+        where, params = _filter(source, stage, kind)
         with self.db.read() as conn:
             return int(conn.execute(f"SELECT count(*) FROM quarantine {where}", params).fetchone()[0])
 
@@ -71,6 +81,13 @@ class SqlQuarantine:
         with self.db.read() as conn:
             rows = conn.execute(
                 "SELECT source, stage, count(*) FROM quarantine GROUP BY source, stage"
+            ).fetchall()
+        return {(row[0], row[1]): int(row[2]) for row in rows}
+
+    def quarantine_kind_counts(self) -> dict[tuple[str, str], int]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT source, kind, count(*) FROM quarantine WHERE kind <> '' GROUP BY source, kind"
             ).fetchall()
         return {(row[0], row[1]): int(row[2]) for row in rows}
 

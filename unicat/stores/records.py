@@ -2,6 +2,7 @@
 
 Written once, in the SQL subset both databases share, by kind of data in the modules beside it:
 ``harvests.py`` (sources, source records, harvest runs), ``quarantine.py``, ``merge_decisions.py``,
+``holding_codes.py``,
 ``memberships.py`` (memberships and redirects) and ``oai_feed.py`` (the OAI-PMH feed's history). This
 module puts them together and writes what a rebuild of the union index leaves behind, in one
 transaction across them.
@@ -15,6 +16,7 @@ from unicat.oai_items import FeedCollector
 from unicat.ports.database import Database
 from unicat.ports.records import RecordStore
 from unicat.stores.harvests import SqlHarvests
+from unicat.stores.holding_codes import SqlHoldingCodes
 from unicat.stores.memberships import (
     SqlMemberships,
     add_redirects,
@@ -27,7 +29,9 @@ from unicat.stores.oai_feed import SqlOaiFeed, write_generation
 from unicat.stores.quarantine import SqlQuarantine
 
 
-class SqlRecordStore(SqlHarvests, SqlQuarantine, SqlMergeDecisions, SqlMemberships, SqlOaiFeed, RecordStore):
+class SqlRecordStore(
+    SqlHarvests, SqlQuarantine, SqlMergeDecisions, SqlHoldingCodes, SqlMemberships, SqlOaiFeed, RecordStore
+):
     """Every table of the record store, in the database ``db``."""
 
     def __init__(self, db: Database) -> None:

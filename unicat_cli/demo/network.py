@@ -9,6 +9,7 @@ from typing import Any, Literal, cast
 
 from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError, UnicatError
+from unicat.holding_codes import CodeName, parse_code_file
 from unicat.model import PROFILES, Profile, Source, check_source_code
 from unicat.tomlfile import read_toml
 
@@ -18,7 +19,7 @@ NETWORK_FILE = MAPPINGS_DIR / "demo" / "network.toml"
 Selection = Literal["all", "even", "odd"]
 _SELECTIONS: tuple[Selection, ...] = ("all", "even", "odd")
 _ENCODINGS = ("declared", "utf-8")
-_KEYS = {"code", "name", "profile", "files", "select", "encoding"}
+_KEYS = {"code", "name", "profile", "files", "select", "encoding", "codes"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,8 @@ class DemoLibrary:
     """One demo library: whose records it serves and how to read them.
 
     ``force_utf8`` reads records as UTF-8 whatever they declare (files that mis-declare their charset).
+    ``codes`` names the codes of its holdings (``unicat/holding_codes.py``), checked when the network
+    is read so that a mistake in the file stops the demo before anything is stored.
     """
 
     code: str
@@ -34,6 +37,7 @@ class DemoLibrary:
     files: tuple[Path, ...]
     select: Selection = "all"
     force_utf8: bool = False
+    codes: tuple[CodeName, ...] = ()
 
     def source(self, oai_url: str) -> Source:
         """The :class:`Source` that harvests this library from its running endpoint."""
@@ -88,7 +92,20 @@ def _library(path: Path, number: int, entry: Any, data_dir: Path) -> DemoLibrary
         files=files,
         select=cast(Selection, select),
         force_utf8=encoding == "utf-8",
+        codes=_codes(where, path.parent, entry.get("codes")),
     )
+
+
+def _codes(where: str, folder: Path, name: Any) -> tuple[CodeName, ...]:
+    """The checked entries of a library's ``codes`` file (none without one)."""
+    if name is None:
+        return ()
+    if not isinstance(name, str) or not (folder / name).is_file():
+        raise ConfigError(f"{where}: codes must name a file in {folder}, got {name!r}")
+    try:
+        return tuple(parse_code_file((folder / name).read_text(encoding="utf-8"), str(folder / name)))
+    except UnicatError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
 
 
 def _choice(where: str, key: str, value: Any, allowed: tuple[str, ...]) -> str:

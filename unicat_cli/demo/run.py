@@ -28,6 +28,8 @@ async def run_demo(catalogue: Catalogue, settings: Settings, *, host: str, port:
     try:
         for endpoint in network.endpoints:
             catalogue.records.save_source(endpoint.source())
+            if endpoint.library.codes:
+                catalogue.records.set_holding_codes(endpoint.library.code, endpoint.library.codes)
             echo(
                 f"  {endpoint.library.code:<5} {endpoint.library.profile:<8} "
                 f"{len(endpoint.repository):>6,} records  {endpoint.url}  {endpoint.library.name}"

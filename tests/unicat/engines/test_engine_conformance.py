@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from unicat.model import UnionRecord
+from unicat.model import KeptApart, MergeRule, SourceRef, UnionRecord
 from unicat.ports.union_index import UnionIndex
 from unicat.query import (
     Clause,
@@ -151,6 +151,29 @@ def test_replace_get_iter_count(indexed: UnionIndex, catalogue: list[UnionRecord
     assert stored.to_json() == catalogue[0].to_json()
     assert indexed.get_union_record("missing") is None
     assert [record.id for record in indexed.iter_union_records()] == sorted(r.id for r in catalogue)
+
+
+def test_merge_rules_and_refusals_round_trip(engine: UnionIndex, make_union_record: MakeRecord) -> None:
+    """What a librarian reads on the merge page (the rules that merged, the records kept apart and
+    why) comes back from the index as it was written."""
+    record = replace(
+        make_union_record("pride", "Pride and prejudice", year=1813, libraries=["BNF", "UVA"]),
+        merge=[MergeRule("system_number", "(OCoLC)123")],
+        kept_apart=[
+            KeptApart(
+                SourceRef("SCPO", "b42"), "system_number", "(OCoLC)123", "the years differ (1813 / 1894)"
+            ),
+            KeptApart(
+                SourceRef("UVA", "u7"), "lccn", "81010777", "an edition statement on one only (none / 2)"
+            ),
+        ],
+    )
+    assert engine.replace_union_records([record]).written == 1
+    stored = engine.get_union_record("pride")
+    assert stored is not None
+    assert stored.kept_apart == record.kept_apart
+    assert stored.merge == record.merge
+    assert [r.kept_apart for r in engine.iter_union_records()] == [record.kept_apart]
 
 
 def test_replace_drops_records_not_given_again(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:

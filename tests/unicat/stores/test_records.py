@@ -468,3 +468,35 @@ def test_the_live_union_id_of_a_post_is_the_record_or_where_it_moved(store: Reco
     assert store.live_union_id("dead") is None
     assert store.live_union_id("old") is None
     assert store.live_union_id("never") is None
+
+
+def test_entries_keep_their_kind_and_are_counted_and_found_by_it(store: RecordStore) -> None:
+    store.add_quarantine(
+        [
+            QuarantineEntry("ZDB", "h1", "index", "holdings record (leader/06 'y')", b"y", kind="holdings"),
+            QuarantineEntry("ZDB", "h2", "index", "holdings record (leader/06 'u')", b"u", kind="holdings"),
+            QuarantineEntry("ZDB", "a1", "index", "authority record (leader/06 'z')", b"z", kind="authority"),
+            QuarantineEntry("BNF", "t1", "index", "no title after mapping", b"t", kind="untitled"),
+            QuarantineEntry("BNF", "d1", "index", "bad directory", b"d"),
+            QuarantineEntry("BNF", "i1", "import", "truncated", b"i"),
+        ]
+    )
+    assert store.quarantine_kind_counts() == {
+        ("ZDB", "holdings"): 2,
+        ("ZDB", "authority"): 1,
+        ("BNF", "untitled"): 1,
+    }
+    assert {(e.local_id, e.kind) for e in store.list_quarantine("BNF")} == {
+        ("t1", "untitled"),
+        ("d1", ""),
+        ("i1", ""),
+    }
+    assert [e.local_id for e in store.list_quarantine(kind="holdings")] == ["h2", "h1"]
+    assert [e.local_id for e in store.list_quarantine(kind="holdings", limit=1, offset=1)] == ["h1"]
+    assert store.list_quarantine("BNF", kind="holdings") == []
+    assert store.count_quarantine(kind="holdings") == 2
+    assert store.count_quarantine("ZDB", stage="index", kind="authority") == 1
+    assert store.count_quarantine(stage="import", kind="holdings") == 0
+    assert store.count_quarantine(stage="index") == 5
+    [entry] = store.get_quarantined("ZDB", "a1")
+    assert entry.kind == "authority"

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pymarc
 import pytest
 
+from indexer.extract import extract
+from indexer.profiles import builtin_profile
 from unicat.errors import ConfigError
+from unicat.holding_codes import CODE_KINDS
 from unicat_cli.demo.network import DATA_DIR, library_records, load_network
 
 
@@ -46,10 +50,39 @@ BASE = 'code = "X"\nname = "X"\nprofile = "marc21"\nfiles = ["uva_001_2000.mrc"]
         ("[[library]]\n" + BASE + "[[library]]\n" + BASE, "used twice: X"),
         ("[[library]]\n" + BASE.replace('"X"', '"X Y"', 1), "not a valid source code"),
         ("[[library]", "not valid TOML"),
+        ("[[library]]\n" + BASE + 'codes = "absent.toml"\n', "codes must name a file"),
+        ("[[library]]\n" + BASE + 'codes = "codes.toml"\n', "'shelf' is not a kind of code"),
     ],
 )
 def test_bad_network_files(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "network.toml"
     path.write_text(text, encoding="utf-8")
+    (tmp_path / "codes.toml").write_text('[shelf]\nA = "B"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_network(path)
+
+
+def _carried_codes(code: str) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """The (kind, code) pairs the library's holdings carry, as the indexer reads them, and those its
+    shipped table names."""
+    library = next(library for library in load_network() if library.code == code)
+    source = library.source("http://127.0.0.1:9/oai")
+    carried: set[tuple[str, str]] = set()
+    for raw in library_records(library):
+        record = pymarc.Record(data=raw, force_utf8=library.force_utf8, to_unicode=True)
+        for holding in extract(record, builtin_profile(library.profile), source, "id").holdings:
+            carried.update((kind, value) for kind in CODE_KINDS if (value := getattr(holding, kind)))
+    return carried, {(entry.kind, entry.code) for entry in library.codes}
+
+
+@pytest.mark.parametrize("code", ["MEDI", "VIRG"])
+def test_shipped_code_tables_name_codes_the_librarys_holdings_carry(code: str) -> None:
+    carried, named = _carried_codes(code)
+
+    assert named and named <= carried
+
+
+def test_every_branch_and_document_type_of_medi_is_named() -> None:
+    carried, named = _carried_codes("MEDI")
+
+    assert {(kind, value) for kind, value in carried if kind in ("branch", "item_type")} <= named

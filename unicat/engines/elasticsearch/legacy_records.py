@@ -23,6 +23,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from unicat.engines.elasticsearch.indices import LEGACY_RECORD_INDICES, IndexNames
 from unicat.engines.elasticsearch.scan import scan, scan_values
+from unicat.holding_codes import CodeName
 from unicat.model import HarvestRun, MergeDecision, QuarantineEntry, Source, SourceRecord
 from unicat.oai_items import OaiItem
 
@@ -123,6 +124,10 @@ class LegacyRecords:
     def merge_decisions(self) -> list[MergeDecision]:
         """Every decision, oldest first."""
         return [MergeDecision.from_json(doc) for doc in self._docs("decisions", ["id"])]
+
+    def holding_codes(self) -> dict[str, list[CodeName]]:
+        """None: tables of holdings codes came after the record store left Elasticsearch."""
+        return {}
 
     def redirects(self) -> list[tuple[str, str]]:
         return [(doc["old_id"], doc["new_id"]) for doc in self._docs("redirects", ["old_id"])]

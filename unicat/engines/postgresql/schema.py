@@ -218,7 +218,23 @@ _V3 = (
     "CREATE INDEX registrations_by_expiry ON registrations (expires)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# Records set aside at index time as no book: the kind of each (authority, holdings,
+# untitled…), counted and filtered on by `unicat status` and the quarantine page; '' for other entries.
+_V4 = (f"ALTER TABLE quarantine ADD COLUMN kind {_TEXT} NOT NULL DEFAULT ''",)
+
+# Holdings codes a patron can read: each source's tables of code → name by kind of code
+# (unicat/holding_codes.py), kept by `unicat codes`.
+_V5 = (
+    f"""CREATE TABLE holding_codes (
+        source {_TEXT} NOT NULL,
+        kind {_TEXT} NOT NULL,
+        code {_TEXT} NOT NULL,
+        name {_TEXT} NOT NULL,
+        PRIMARY KEY (source, kind, code)
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

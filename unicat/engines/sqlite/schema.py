@@ -227,7 +227,25 @@ _V10 = (
 # Registrations waiting for their address to be confirmed by e-mail (engines/sqlite/accounts.py).
 _V11: tuple[Step, ...] = accounts.REGISTRATIONS
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11)
+# Records set aside at index time as no book: the kind of each (authority, holdings,
+# untitled…), counted and filtered on by `unicat status` and the quarantine page; '' for other entries.
+_V12 = ("ALTER TABLE quarantine ADD COLUMN kind TEXT NOT NULL DEFAULT ''",)
+
+# Holdings codes a patron can read: each source's tables of code → name by kind of code
+# (unicat/holding_codes.py), kept by `unicat codes`.
+_V13 = (
+    """CREATE TABLE holding_codes (
+        source TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (source, kind, code)
+    ) WITHOUT ROWID""",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13
+)  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
