@@ -1,11 +1,14 @@
 """A rebuild of the union index as one step over both ports: the index's new generation, then what the
 record store keeps of it; and the union catalogue's OAI-PMH feed, read from both.
 
-The order is what makes a rebuild safe without one transaction over two systems. The index is written
-first, whole, and swapped in; only then does the store take the generation's memberships, redirects
-and feed items, in one transaction, with the feed's datestamp registered last. A crash in between
-leaves the store at the previous generation: the next ``unicat index`` assigns the same ids from the
-same memberships and writes both again. The feed lists items from the store and reads their records
+The order is what makes a rebuild safe without one transaction over two systems. The generation's
+redirects are stored first: an old id is looked up in the index before its redirect, so they are not
+read while the previous index holds it, and a page asked for a merged-away id in the moment after the
+swap still finds where it went. The index is then written, whole, and swapped in; only then does the
+store take the generation's memberships, redirects and feed items, in one transaction, with the feed's
+datestamp registered last. A crash in between leaves the store at the previous generation (and its
+redirects of ids still live, never read): the next ``unicat index`` assigns the same ids from the same
+memberships and writes both again. The feed lists items from the store and reads their records
 from the index; an item whose record the index no longer has (the moment between the two writes) is
 left out of that page, as a list over a feed that changes under it may (``unicat/oai_items.py``).
 """
@@ -56,6 +59,7 @@ def write_union_generation(
     """Replace the union index with ``records`` and keep in ``store`` what outlives it: memberships,
     ``redirects`` (old id → new id), the OAI-PMH feed's changes; records the index refused are
     quarantined (stage ``index``). Returns how many records the index holds now."""
+    store.announce_redirects(redirects)
     gathered = _Gathered()
     written: UnionWrite = index.replace_union_records(records, gathered)
     if written.refused:

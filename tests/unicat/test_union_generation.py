@@ -78,3 +78,25 @@ def test_a_source_record_in_two_union_records_changes_nothing(
     assert catalogue.index.get_union_record("thief") is None
     assert catalogue.records.memberships() == before
     assert catalogue.records.oai_generations() == generations
+
+
+def test_a_merged_away_id_is_found_in_the_moment_after_the_swap(
+    catalogue: Catalogue, records: list[UnionRecord], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page asked for pride-1813 after the new index went live, before the store saved the generation
+    (a re-index in the background, a reader following a link): the redirect is already there."""
+    _write(catalogue, records, {})
+    seen: list[tuple[UnionRecord | None, str | None]] = []
+    replace_records = catalogue.index.replace_union_records
+
+    def observed(*args: object, **kwargs: object) -> object:
+        written = replace_records(*args, **kwargs)  # type: ignore[arg-type]
+        seen.append(
+            (catalogue.index.get_union_record("pride-1813"), catalogue.records.resolve_redirect("pride-1813"))
+        )
+        return written
+
+    monkeypatch.setattr(catalogue.index, "replace_union_records", observed)
+    merged = [record for record in records if record.id != "pride-1813"]
+    _write(catalogue, merged, {"pride-1813": "pride-2003"})
+    assert seen == [(None, "pride-2003")]

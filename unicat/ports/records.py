@@ -323,6 +323,13 @@ class RecordStore(
     across them in one transaction. Stages and pages take the part they use."""
 
     @abc.abstractmethod
+    def announce_redirects(self, redirects: Mapping[str, str]) -> None:
+        """Before the union index is replaced: the ``redirects`` (old id → new id) of the coming
+        generation, added in their own transaction. A page asked for an id that the new index no longer
+        holds, in the moment before :meth:`save_union_generation` commits, then still finds where it
+        went; while the previous index is live, it holds the old id and the redirect is never read."""
+
+    @abc.abstractmethod
     def save_union_generation(
         self,
         memberships: Iterable[tuple[str, str, str]],

@@ -37,6 +37,10 @@ class SqlRecordStore(
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    def announce_redirects(self, redirects: Mapping[str, str]) -> None:
+        with self.db.write() as conn:
+            add_redirects(self.db, conn, new_redirects(redirects))
+
     def save_union_generation(
         self,
         memberships: Iterable[tuple[str, str, str]],
