@@ -26,7 +26,11 @@ def make_environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Text on pages is written ``{{ _("Search") }}`` or ``{{ _("%(n)s records", n=count) }}`` (new-style
+    # gettext: placeholders are filled and escaped by the call, so a translation cannot break markup).
+    environment.install_null_translations(newstyle=True)
     environment.globals["catalogue_name"] = CATALOGUE_NAME
     environment.filters["paragraphs"] = paragraphs
     environment.filters["utc_time"] = utc_time
