@@ -30,7 +30,7 @@ def make_environment() -> jinja2.Environment:
     )
     # Text on pages is written ``{{ _("Search") }}`` or ``{{ _("%(n)s records", n=count) }}`` (new-style
     # gettext: placeholders are filled and escaped by the call, so a translation cannot break markup).
-    environment.install_null_translations(newstyle=True)
+    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]  # added by the extension
     environment.globals["catalogue_name"] = CATALOGUE_NAME
     environment.filters["paragraphs"] = paragraphs
     environment.filters["utc_time"] = utc_time
