@@ -247,9 +247,8 @@ class _Parser:
                 self.dangling(next(token for token in negations if token.kind == "not"))
             return None
         child = self.primary()
-        for _ in negations:
-            child = Without(child) if child is not None else None
-        return child
+        # NOT NOT x is x: an odd number of negations is one, so a long run of them nests nothing.
+        return Without(child) if child is not None and len(negations) % 2 else child
 
     def primary(self) -> Syntax | None:
         token = self.take()
