@@ -20,7 +20,10 @@ from unicat.settings import Settings
 
 
 def test_words_are_analysed_clauses_on_any() -> None:
-    assert parse_text_query("L'Étranger CAMUS").clauses == (Clause("any", ("etranger",)), Clause("any", ("camus",)))
+    assert parse_text_query("L'Étranger CAMUS").clauses == (
+        Clause("any", ("etranger",)),
+        Clause("any", ("camus",)),
+    )
 
 
 def test_field_prefixes_and_aliases() -> None:
