@@ -77,7 +77,7 @@ class Notice:
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """A word or a quoted phrase as typed; ``field`` is a known field name as typed, or ``None``."""
+    """A word or a quoted phrase as typed; ``field`` is a known field name (lower case), or ``None``."""
 
     text: str
     field: str | None = None
@@ -86,16 +86,22 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class AllOf:
+    """Every child: terms side by side, or joined by AND."""
+
     children: tuple[Syntax, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class AnyOf:
+    """At least one child: joined by OR."""
+
     children: tuple[Syntax, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Without:
+    """What ``child`` does not match: NOT or ``-``."""
+
     child: Syntax
 
 
