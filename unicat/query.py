@@ -4,10 +4,11 @@ The web search, the JSON API and SRU's CQL (:mod:`search_app.sru.cql`) all build
 each engine turns it into its own query language. Text is analysed here with :mod:`unicat.analysis`,
 so both engines receive the same tokens.
 
-The web search only ANDs: its ``clauses`` all must match. CQL has OR, NOT and parentheses, so a query
-may also carry an ``expression``: a tree of :class:`And`, :class:`Or` and :class:`Not` over leaves
-(:class:`Clause`, :class:`YearRange`, :class:`ValueFilter`, :class:`MatchAll`), ANDed with the
-clauses and filters. Each engine compiles the tree to its own booleans, so OR and NOT are real.
+Plain words typed in the search box become ``clauses``, which all must match. When the box uses OR or
+NOT (:mod:`unicat.query_syntax`), or SRU's CQL does, a query carries an ``expression`` instead: a tree
+of :class:`And`, :class:`Or` and :class:`Not` over leaves (:class:`Clause`, :class:`YearRange`,
+:class:`ValueFilter`, :class:`MatchAll`), ANDed with the clauses and filters. Each engine compiles
+the tree to its own booleans, so OR and NOT are real.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from unicat.errors import BadParameter
 from unicat.fields import FACETS, TEXT_FIELDS
 from unicat.identifiers import normalize_isbn, normalize_issn
 from unicat.model import UnionRecord
+from unicat.query_syntax import AllOf, Notice, Syntax, Term, Without
+from unicat.query_syntax import parse as parse_syntax
 from unicat.readers import normalise_tag
 from unicat.settings import Settings
 
@@ -55,7 +58,6 @@ SORT_ORDERS: tuple[SortOrder, ...] = ("relevance", "year_desc", "year_asc", "tit
 MAX_QUERY_LENGTH = 1000
 MAX_CLAUSES = 32
 MAX_PAGE = 10_000
-_CLAUSE_RE = re.compile(r'(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))')
 _YEAR_RE = re.compile(r"^\s*([0-9]{1,4})\s*$")
 _YEAR_RANGE_RE = re.compile(r"^\s*([0-9]{1,4})?\s*-\s*([0-9]{1,4})?\s*$")
 
@@ -150,6 +152,13 @@ class SearchQuery:
     expression: Expression | None = None
     # Only these union ids may match (``None``: any); engines apply it like a filter.
     ids: tuple[str, ...] | None = None
+    # What the search box's text was read as, where not as typed (unicat.query_syntax).
+    notices: tuple[Notice, ...] = ()
+
+    @property
+    def highlighted(self) -> tuple[Clause, ...]:
+        """The clauses whose words a hit may show: the ANDed ones, and the expression's not under NOT."""
+        return (*self.clauses, *positive_clauses(self.expression))
 
     @property
     def offset(self) -> int:
@@ -189,50 +198,112 @@ def identifier_terms(word: str) -> tuple[str, ...]:
     return tuple(tokens(word))
 
 
-def parse_text_query(text: str) -> tuple[Clause, ...]:
-    """Parse user text: words, ``"phrases"``, ``field:word``, ``field:"phrase"``, trailing ``*``.
+def _clause(term: Term) -> Clause | None:
+    """The clause of one typed word or phrase, or ``None`` when analysis leaves no token of it.
 
-    Unknown ``field:`` prefixes are treated as plain words so that a title with a colon still
-    searches. ISBNs typed with or without hyphens, 10 or 13 digits, find the same record.
+    ISBNs typed with or without hyphens, 10 or 13 digits, find the same record.
+    """
+    target = FIELD_ALIASES.get(term.field or "any", "any")
+    if term.quoted:
+        terms = tuple(tokens(term.text))
+        return Clause(target, terms, phrase=len(terms) > 1) if terms else None
+    prefix = term.text.endswith("*")
+    word = term.text.rstrip("*")
+    if target == "ident" or (target == "any" and normalize_isbn(word)):
+        terms = identifier_terms(word)
+        if target == "any" and len(terms) == 1 and normalize_isbn(word):
+            return Clause("ident", terms)
+    else:
+        terms = tuple(tokens(word))
+    if not terms:
+        return None
+    # "jean-paul" or "d'artagnan": the parts of one typed word stay together.
+    return Clause(target, terms, phrase=len(terms) > 1, prefix=prefix)
+
+
+def _expression(syntax: Syntax) -> Expression | None:
+    """The query model of a syntax tree; terms analysis empties drop out, and so does what held only them."""
+    if isinstance(syntax, Term):
+        return _clause(syntax)
+    if isinstance(syntax, Without):
+        child = _expression(syntax.child)
+        if isinstance(child, Not):
+            return child.child  # NOT NOT x, -NOT x: x
+        return Not(child) if child is not None else None
+    kind = And if isinstance(syntax, AllOf) else Or
+    children: list[Expression] = []
+    for part in syntax.children:
+        converted = _expression(part)
+        if isinstance(converted, kind):
+            children.extend(converted.children)
+        elif converted is not None:
+            children.append(converted)
+    if len(children) > 1:
+        return kind(tuple(children))
+    return children[0] if children else None
+
+
+def _leaves(expression: Expression) -> int:
+    if isinstance(expression, And | Or):
+        return sum(_leaves(child) for child in expression.children)
+    if isinstance(expression, Not):
+        return _leaves(expression.child)
+    return 1
+
+
+@dataclass(frozen=True, slots=True)
+class TextQuery:
+    """What the search box's text asks: plain ANDed ``clauses`` (scored as always), or an ``expression``
+    when the text uses OR or NOT; ``notices`` say what was read otherwise than typed."""
+
+    clauses: tuple[Clause, ...] = ()
+    expression: Expression | None = None
+    notices: tuple[Notice, ...] = ()
+
+
+NOTHING: Expression = Not(MatchAll())
+"""Matches no record: what a query with text but no word to search finds (not the whole catalogue)."""
+
+
+def parse_text_query(text: str) -> TextQuery:
+    """Parse the search box's text (:mod:`unicat.query_syntax`): words, ``"phrases"``, ``field:word``,
+    ``field:"phrase"``, trailing ``*``, AND, OR, NOT, ``-word`` and parentheses.
+
+    Unknown ``field:`` prefixes are treated as plain words so that a title with a colon still searches.
     """
     if len(text) > MAX_QUERY_LENGTH:
-        raise BadParameter("q", f"the query is longer than {MAX_QUERY_LENGTH} characters")
-    clauses: list[Clause] = []
-    for match in _CLAUSE_RE.finditer(text):
-        raw_field = (match.group("field") or "").lower()
-        target = FIELD_ALIASES.get(raw_field)
-        phrase = match.group("phrase")
-        word = match.group("word")
-        if target is None:
-            # No prefix, or one we do not know (a title with a colon): search everywhere.
-            target = "any"
-            if raw_field and phrase is None:
-                word = f"{match.group('field')}:{word}"
-        if phrase is not None:
-            terms = tuple(tokens(phrase))
-            if terms:
-                clauses.append(Clause(target, terms, phrase=len(terms) > 1))
-            continue
-        assert word is not None
-        prefix = word.endswith("*")
-        word = word.rstrip("*")
-        if target == "ident" or (target == "any" and normalize_isbn(word)):
-            terms = identifier_terms(word)
-            if target == "any" and len(terms) == 1 and normalize_isbn(word):
-                clauses.append(Clause("ident", terms))
-                continue
-        else:
-            terms = tuple(tokens(word))
-        if not terms:
-            continue
-        if len(terms) > 1:
-            # "jean-paul" or "d'artagnan": the parts of one typed word stay together.
-            clauses.append(Clause(target, terms, phrase=True, prefix=prefix))
-        else:
-            clauses.append(Clause(target, terms, prefix=prefix))
-    if len(clauses) > MAX_CLAUSES:
-        raise BadParameter("q", f"the query has more than {MAX_CLAUSES} terms")
-    return tuple(clauses)
+        raise BadParameter(
+            "q", f"the query is longer than {MAX_QUERY_LENGTH} characters (MAX_QUERY_LENGTH); shorten it"
+        )
+    parsed = parse_syntax(text, FIELD_ALIASES.keys())
+    notices = list(parsed.notices)
+    expression = _expression(parsed.tree) if parsed.tree is not None else None
+    if expression is not None and _leaves(expression) > MAX_CLAUSES:
+        raise BadParameter("q", f"the query has more than {MAX_CLAUSES} terms (MAX_CLAUSES); remove some")
+    if expression is None:
+        if not text.strip():
+            return TextQuery()
+        return TextQuery(expression=NOTHING, notices=(*notices, Notice("nothing_to_search")))
+    parts = expression.children if isinstance(expression, And) else (expression,)
+    if all(isinstance(part, Clause) for part in parts):
+        # Plain words: the clauses every engine scores as it always has.
+        return TextQuery(
+            clauses=tuple(part for part in parts if isinstance(part, Clause)), notices=tuple(notices)
+        )
+    if all(isinstance(part, Not) for part in parts):
+        notices.append(Notice("only_exclusions"))
+    return TextQuery(expression=expression, notices=tuple(notices))
+
+
+def positive_clauses(expression: Expression | None) -> tuple[Clause, ...]:
+    """The clauses of ``expression`` a match may contain (not those under NOT): what to highlight."""
+    if expression is None or isinstance(expression, Not):
+        return ()
+    if isinstance(expression, Clause):
+        return (expression,)
+    if isinstance(expression, And | Or):
+        return tuple(clause for child in expression.children for clause in positive_clauses(child))
+    return ()
 
 
 def _single(params: Mapping[str, Sequence[str]], name: str) -> str | None:
@@ -284,7 +355,7 @@ def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings)
     if unknown:
         raise BadParameter(unknown[0], f"unknown parameter; known: {', '.join(sorted(known))}")
     text = _single(params, "q") or ""
-    clauses = parse_text_query(text)
+    parsed = parse_text_query(text)
     filters: dict[str, tuple[str, ...]] = {}
     for name in PARAM_FILTERS:
         values = tuple(v for v in params.get(name, ()) if v)
@@ -307,7 +378,9 @@ def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings)
     if facets_raw not in (None, "", "0", "1", "true", "false"):
         raise BadParameter("facets", f"must be 0 or 1, got {facets_raw!r}")
     return SearchQuery(
-        clauses=clauses,
+        clauses=parsed.clauses,
+        expression=parsed.expression,
+        notices=parsed.notices,
         filters=filters,
         year_from=year_from,
         year_to=year_to,

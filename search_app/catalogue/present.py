@@ -132,6 +132,7 @@ def search_json(
             for view in facet_views(result, labels, library_names)
         },
         "facets_timed_out": list(result.facets_timed_out),
+        "notices": [notice.message for notice in query.notices],
         "took_ms": round(result.took_ms, 1),
     }
 

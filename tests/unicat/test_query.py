@@ -1,4 +1,4 @@
-"""The query model: user text → clauses, request parameters → SearchQuery or BadParameter."""
+"""The query model: user text → clauses or an expression, request parameters → SearchQuery or BadParameter."""
 
 from __future__ import annotations
 
@@ -8,20 +8,26 @@ from unicat.errors import BadParameter
 from unicat.query import (
     MAX_CLAUSES,
     MAX_QUERY_LENGTH,
+    NOTHING,
     Clause,
+    TextQuery,
     decade_label,
     parse_search_params,
     parse_text_query,
 )
+from unicat.query_syntax import Notice
 from unicat.settings import Settings
 
 
 def test_words_are_analysed_clauses_on_any() -> None:
-    assert parse_text_query("L'Étranger CAMUS") == (Clause("any", ("etranger",)), Clause("any", ("camus",)))
+    assert parse_text_query("L'Étranger CAMUS").clauses == (
+        Clause("any", ("etranger",)),
+        Clause("any", ("camus",)),
+    )
 
 
 def test_field_prefixes_and_aliases() -> None:
-    assert parse_text_query("au:camus ti:peste su:roman") == (
+    assert parse_text_query("au:camus ti:peste su:roman").clauses == (
         Clause("author", ("camus",)),
         Clause("title", ("peste",)),
         Clause("subject", ("roman",)),
@@ -29,27 +35,28 @@ def test_field_prefixes_and_aliases() -> None:
 
 
 def test_phrases() -> None:
-    assert parse_text_query('title:"Science politique"') == (
+    assert parse_text_query('title:"Science politique"').clauses == (
         Clause("title", ("science", "politique"), phrase=True),
     )
-    assert parse_text_query('"Camus"') == (Clause("any", ("camus",)),)
-    assert parse_text_query('""') == ()
+    assert parse_text_query('"Camus"').clauses == (Clause("any", ("camus",)),)
+    # Quotes around nothing search nothing: they do not list the whole catalogue.
+    assert parse_text_query('""') == TextQuery(expression=NOTHING, notices=(Notice("nothing_to_search"),))
 
 
 def test_prefix_and_hyphenated_words() -> None:
-    assert parse_text_query("prej*") == (Clause("any", ("prej",), prefix=True),)
-    assert parse_text_query("Jean-Paul") == (Clause("any", ("jean", "paul"), phrase=True),)
+    assert parse_text_query("prej*").clauses == (Clause("any", ("prej",), prefix=True),)
+    assert parse_text_query("Jean-Paul").clauses == (Clause("any", ("jean", "paul"), phrase=True),)
 
 
 def test_isbns_become_identifier_clauses_in_isbn13_form() -> None:
     expected = (Clause("ident", ("9782070360024",)),)
-    assert parse_text_query("2-07-036002-4") == expected
-    assert parse_text_query("isbn:9782070360024") == expected
-    assert parse_text_query("issn:0035-2950") == (Clause("ident", ("0035", "2950"), phrase=True),)
+    assert parse_text_query("2-07-036002-4").clauses == expected
+    assert parse_text_query("isbn:9782070360024").clauses == expected
+    assert parse_text_query("issn:0035-2950").clauses == (Clause("ident", ("0035", "2950"), phrase=True),)
 
 
 def test_unknown_field_prefix_is_searched_as_text() -> None:
-    assert parse_text_query("Faust:Tragödie") == (Clause("any", ("faust", "tragodie"), phrase=True),)
+    assert parse_text_query("Faust:Tragödie").clauses == (Clause("any", ("faust", "tragodie"), phrase=True),)
 
 
 def test_limits() -> None:

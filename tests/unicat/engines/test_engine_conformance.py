@@ -255,10 +255,19 @@ def test_identifier_search(indexed: UnionIndex) -> None:
     assert ids(search(indexed, "issn:0035-2950")) == {"rfsp"}
 
 
-def test_query_syntax_in_user_text_is_only_text(indexed: UnionIndex) -> None:
-    for text in ('NEAR(" camus', "camus OR austen", "AND", '"', "title:", "*", "{title}:x", "^camus"):
+def test_engine_syntax_in_user_text_is_only_text(indexed: UnionIndex) -> None:
+    for text in ('NEAR(" camus', "AND", "title:", "*", "{title}:x", "^camus", "camus:*"):
         result = search(indexed, text)
         assert result.total >= 0
+
+
+def test_search_box_operators(indexed: UnionIndex) -> None:
+    camus, austen = ids(search(indexed, "camus")), ids(search(indexed, "austen"))
+    assert camus and austen and not camus & austen
+    assert ids(search(indexed, "camus OR austen")) == camus | austen
+    assert ids(search(indexed, "(camus OR austen) -peste")) == (camus | austen) - {"peste"}
+    # A lone quote or parenthesis finds nothing, not the whole catalogue.
+    assert search(indexed, '"').total == search(indexed, "(").total == 0
 
 
 def test_filters(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
