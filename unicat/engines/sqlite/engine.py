@@ -190,7 +190,7 @@ class SqliteEngine(UnionIndex):
                 hits = [UnionRecord.from_json(orjson.loads(docs[rid])) for rid in page]
             result = SearchResult(total=total, hits=hits)
             if query.facets and total:
-                self._count_facets(reader, current, matches, query.facet_size, result)
+                self._count_facets(reader, current, query, matches, result)
         result.took_ms = (time.perf_counter() - began) * 1000
         return result
 
@@ -253,19 +253,31 @@ class SqliteEngine(UnionIndex):
         self,
         reader: TimedConnection,
         current: int,
+        query: SearchQuery,
         matches: MatchSet | None,
-        size: int,
         result: SearchResult,
     ) -> None:
-        """Every facet over ``matches``, each within ``facet_timeout`` of the facets' start, or dropped."""
+        """Every facet over ``matches``, each within ``facet_timeout`` of the facets' start, or dropped.
+
+        A facet with a selection of its own is counted over the match set without that selection
+        (:attr:`SearchQuery.selected_facets`): one more match set per selected facet, fetched under
+        the same budget.
+        """
         deadline = time.monotonic() + self.settings.facet_timeout
         if matches is None or time.monotonic() > deadline:
             result.facets_timed_out.extend(FACET_FIELDS)
             return
         columns = self._facet_columns(reader, current)
+        selected = query.selected_facets
         for facet in FACET_FIELDS:
             if time.monotonic() > deadline:
                 # A slow facet is dropped, never the page: the user still gets the hits.
                 result.facets_timed_out.append(facet)
                 continue
-            result.facets[facet] = columns.count(facet, matches, size)
+            over: MatchSet | None = matches
+            if facet in selected:
+                over = self._match_set(reader, compile_search(query.without_selection(facet)), current)
+            if over is None:
+                result.facets_timed_out.append(facet)
+                continue
+            result.facets[facet] = columns.count(facet, over, query.size_of(facet))
