@@ -228,8 +228,11 @@ class SqliteEngine(UnionIndex):
         sql, params = order_scored(rows, query)
         return [rid for (rid,) in conn.execute(sql, params)]
 
-    def _match_set(self, reader: TimedConnection, compiled: CompiledSearch, current: int) -> MatchSet | None:
-        """The rids of every match, for the total and the facets; ``None`` past the facets' budget.
+    def _match_set(
+        self, reader: TimedConnection, compiled: CompiledSearch, current: int, budget: float | None = None
+    ) -> MatchSet | None:
+        """The rids of every match, for the total and the facets; ``None`` past the facets' budget
+        (``facet_timeout``, or what is left of it: ``budget``).
 
         Fetching the match set is the facets' work, so it runs under their budget: when it is too
         slow the facets are dropped and the total is counted in SQL instead.
@@ -238,7 +241,8 @@ class SqliteEngine(UnionIndex):
         if rids_sql is None:
             return MatchSet(None, self._facet_columns(reader, current).records)
         try:
-            with reader.time_limit(self.settings.facet_timeout, "facets") as conn:
+            timeout = self.settings.facet_timeout if budget is None else budget
+            with reader.time_limit(timeout, "facets") as conn:
                 rids = parse_rids(conn.execute(*rids_sql).fetchone()[0])
         except QueryTimeout:
             return None
@@ -276,7 +280,9 @@ class SqliteEngine(UnionIndex):
                 continue
             over: MatchSet | None = matches
             if facet in selected:
-                over = self._match_set(reader, compile_search(query.without_selection(facet)), current)
+                # Within what is left of the facets' budget: a choice never doubles it.
+                left = max(deadline - time.monotonic(), 0.001)
+                over = self._match_set(reader, compile_search(query.without_selection(facet)), current, left)
             if over is None:
                 result.facets_timed_out.append(facet)
                 continue
