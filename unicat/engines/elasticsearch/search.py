@@ -3,9 +3,10 @@
 The match set, totals, facets, filters, year ranges and sort orders are those of the SQLite engine
 (:mod:`unicat.engines.sqlite.search`): every clause must match in its field; a phrase is its tokens
 adjacent and in order; ``prefix`` makes the last token a prefix; filters OR within a field and AND
-across fields; facets count the whole filtered match set, count descending then value. Tokens arrive
-already analysed (:mod:`unicat.analysis`), so clauses are exact ``term`` queries on whitespace-split
-fields and no user text is ever parsed by the node.
+across fields; facets count the whole match set (a facet with a choice, the match set without
+that choice), count descending then value. Tokens arrive already analysed (:mod:`unicat.analysis`),
+so clauses are exact ``term`` queries on whitespace-split fields and no user text is ever parsed by
+the node.
 
 A query's boolean ``expression`` (CQL's AND, OR, NOT) becomes nested bool queries: AND is ``must``
 (with ``must_not`` for its negated parts), OR is ``should`` with one required, a lone NOT is
