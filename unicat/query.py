@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from unicat.analysis import tokens
@@ -49,6 +49,14 @@ TAG_FILTER = "tag"
 They are not in the union index: the web app turns them into the ids of the tagged records
 (:attr:`SearchQuery.ids`) before the engine runs the search."""
 PARAM_FILTERS: tuple[str, ...] = (*FILTER_FIELDS, TAG_FILTER)
+EXCLUDE_PREFIX = "not_"
+"""``not_language=eng`` leaves out the records with that value (repeatable; one parameter per filter of
+:data:`FILTER_FIELDS`). A prefix rather than ``-language``, which HTML forms and readers mistype, or a
+``!`` inside the value, which would make ``!`` a value no filter could ask for."""
+EXCLUDE_PARAMS: dict[str, str] = {f"{EXCLUDE_PREFIX}{name}": name for name in FILTER_FIELDS}
+FACET_MORE = "facet_more"
+"""``facet_more=subject`` lists up to :data:`FACET_MORE_SIZE` values of that facet, not the first ten."""
+FACET_MORE_SIZE = 100
 MAX_ID_FILTER = 10_000
 """Ids a search can be limited to at most (the records carrying a tag)."""
 
@@ -137,10 +145,19 @@ def is_text(expression: Expression) -> bool:
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
     """A search: clauses all must match (AND); filters OR within a facet field, AND across fields;
-    ``expression``, when given, must match too."""
+    ``exclusions`` leave out every record with one of their values; ``expression``, when given, must
+    match too.
+
+    Facets are counted for multi-select: a facet whose own values are selected (``filters``, or the
+    year range for ``year``) is counted as if that selection were not made (its exclusions still
+    apply), so the values beside the chosen ones keep their counts and can be added (OR). Every
+    other facet counts the whole match set. ``facet_sizes`` raises the values listed of some facets
+    above ``facet_size`` (``facet_more``).
+    """
 
     clauses: tuple[Clause, ...] = ()
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    exclusions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     year_from: int | None = None
     year_to: int | None = None
     sort: SortOrder = "relevance"
@@ -148,6 +165,7 @@ class SearchQuery:
     page_size: int = 20
     facets: bool = True
     facet_size: int = 10
+    facet_sizes: Mapping[str, int] = field(default_factory=dict)
     text: str = ""
     expression: Expression | None = None
     # Only these union ids may match (``None``: any); engines apply it like a filter.
@@ -167,6 +185,24 @@ class SearchQuery:
     @property
     def is_match_all(self) -> bool:
         return not self.clauses and self.expression is None
+
+    def size_of(self, facet: str) -> int:
+        """How many values of ``facet`` to count."""
+        return self.facet_sizes.get(facet, self.facet_size)
+
+    @property
+    def selected_facets(self) -> tuple[str, ...]:
+        """The facets whose own values this search selects, in :data:`FACET_FIELDS` order."""
+        has_year = self.year_from is not None or self.year_to is not None
+        return tuple(
+            name for name in FACET_FIELDS if (has_year if name == "year" else bool(self.filters.get(name)))
+        )
+
+    def without_selection(self, facet: str) -> SearchQuery:
+        """This search with the selection of ``facet`` dropped: the match set its counts come from."""
+        if facet == "year":
+            return replace(self, year_from=None, year_to=None)
+        return replace(self, filters={name: v for name, v in self.filters.items() if name != facet})
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,10 +383,11 @@ def parse_year_filter(raw: str) -> tuple[int | None, int | None]:
 def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings) -> SearchQuery:
     """Build a :class:`SearchQuery` from request parameters, or raise :class:`BadParameter`.
 
-    Parameters: ``q``, one per filter (:data:`FILTER_FIELDS`) and ``tag`` (repeatable), ``year``
-    (one year or a range), ``sort``, ``page``, ``page_size``, ``facets`` (``0``/``1``).
+    Parameters: ``q``, one per filter (:data:`FILTER_FIELDS`) and ``tag`` (repeatable), one
+    exclusion per filter (``not_language``, repeatable), ``year`` (one year or a range), ``sort``,
+    ``page``, ``page_size``, ``facets`` (``0``/``1``), ``facet_more`` (a facet's name, repeatable).
     """
-    known = {*PARAM_FILTERS, "q", "year", "sort", "page", "page_size", "facets"}
+    known = {*PARAM_FILTERS, *EXCLUDE_PARAMS, "q", "year", "sort", "page", "page_size", "facets", FACET_MORE}
     unknown = sorted(set(params) - known)
     if unknown:
         raise BadParameter(unknown[0], f"unknown parameter; known: {', '.join(sorted(known))}")
@@ -365,6 +402,18 @@ def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings)
             values = tuple(dict.fromkeys(normalise_tag(value, TAG_FILTER) for value in values))
         if values:
             filters[name] = values
+    exclusions: dict[str, tuple[str, ...]] = {}
+    for param, name in EXCLUDE_PARAMS.items():
+        values = tuple(dict.fromkeys(v for v in params.get(param, ()) if v))
+        if any(len(v) > 300 for v in values):
+            raise BadParameter(param, "value too long")
+        if values:
+            exclusions[name] = values
+    facet_sizes: dict[str, int] = {}
+    for name in params.get(FACET_MORE, ()):
+        if name not in FACET_FIELDS:
+            raise BadParameter(FACET_MORE, f"unknown facet {name[:50]!r}; known: {', '.join(FACET_FIELDS)}")
+        facet_sizes[name] = max(FACET_MORE_SIZE, settings.facet_size)
     year_from = year_to = None
     year_raw = _single(params, "year")
     if year_raw:
@@ -382,6 +431,7 @@ def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings)
         expression=parsed.expression,
         notices=parsed.notices,
         filters=filters,
+        exclusions=exclusions,
         year_from=year_from,
         year_to=year_to,
         sort=sort_raw,
@@ -389,6 +439,7 @@ def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings)
         page_size=page_size,
         facets=facets_raw not in ("0", "false"),
         facet_size=settings.facet_size,
+        facet_sizes=facet_sizes,
         text=text,
     )
 

@@ -36,12 +36,19 @@ def query_lists(request: web.Request) -> dict[str, list[str]]:
     return {key: request.query.getall(key) for key in request.query}
 
 
-async def run_search(request: web.Request) -> Search:
-    """Parse the request's search parameters (400 on bad ones) and run the search."""
+async def run_search(request: web.Request, *, peek: bool = False) -> Search:
+    """Parse the request's search parameters (400 on bad ones) and run the search.
+
+    ``peek`` counts one facet value more than asked, so that a page knows whether a facet has more
+    values than it lists (its "Show more" link); :attr:`Search.query` stays the query asked."""
     app = request.app
     query = parse_search_params(query_lists(request), app[SETTINGS])
+    asked = query
+    if peek:
+        sizes = {name: size + 1 for name, size in query.facet_sizes.items()}
+        asked = dataclasses.replace(query, facet_size=query.facet_size + 1, facet_sizes=sizes)
     started = time.perf_counter()
-    result, ratings = await in_thread(app, _search, app[CATALOGUE], query)
+    result, ratings = await in_thread(app, _search, app[CATALOGUE], asked)
     add_engine_time(request, started)
     tables = await app[SOURCES].code_tables()
     if tables:

@@ -127,6 +127,8 @@ def search_json(
         "page": query.page,
         "page_size": query.page_size,
         "hits": hits,
+        "filters": {name: list(values) for name, values in query.filters.items()},
+        "exclusions": {name: list(values) for name, values in query.exclusions.items()},
         "facets": {
             view.name: [{"value": v.value, "label": v.label, "count": v.count} for v in view.values]
             for view in facet_views(result, labels, library_names)

@@ -6,6 +6,7 @@ import pytest
 
 from unicat.errors import BadParameter
 from unicat.query import (
+    FACET_MORE_SIZE,
     MAX_CLAUSES,
     MAX_QUERY_LENGTH,
     NOTHING,
@@ -129,3 +130,40 @@ def test_decade_label() -> None:
     assert decade_label(1942) == "1940-1949"
     assert decade_label(1990) == "1990-1999"
     assert decade_label(1809) == "1800-1809"
+
+
+def test_exclusions_facet_more_and_the_facets_a_search_selects() -> None:
+    query = parse_search_params(
+        params(
+            language=["fre", "dut"],
+            not_language=["eng", "eng", ""],
+            not_library="BNF",
+            year="1990-1999",
+            facet_more=["subject", "subject"],
+        ),
+        Settings(facet_size=10),
+    )
+    assert query.filters == {"language": ("fre", "dut")}
+    assert query.exclusions == {"language": ("eng",), "library": ("BNF",)}
+    assert query.facet_sizes == {"subject": FACET_MORE_SIZE}
+    assert (query.size_of("subject"), query.size_of("library")) == (FACET_MORE_SIZE, 10)
+    # Exclusions are not a choice: the library facet counts as usual.
+    assert query.selected_facets == ("language", "year")
+    without_language = query.without_selection("language")
+    assert (without_language.filters, without_language.exclusions) == ({}, query.exclusions)
+    without_year = query.without_selection("year")
+    assert (without_year.year_from, without_year.year_to, without_year.filters) == (None, None, query.filters)
+
+
+@pytest.mark.parametrize(
+    ("request_params", "bad"),
+    [
+        (params(facet_more="colour"), "facet_more"),
+        (params(facet_more=""), "facet_more"),
+        (params(not_language="x" * 301), "not_language"),
+    ],
+)
+def test_bad_facet_params_name_the_parameter(request_params: dict[str, list[str]], bad: str) -> None:
+    with pytest.raises(BadParameter) as caught:
+        parse_search_params(request_params, Settings())
+    assert caught.value.param == bad

@@ -365,9 +365,11 @@ def test_facets_count_the_whole_match_set(indexed: UnionIndex, catalogue: list[U
 
 def test_facets_follow_the_query_and_filters(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
     result = search(indexed, "gallimard", library="SCPO")
-    matched = [r for r in catalogue if r.publisher == "Gallimard" and "SCPO" in r.libraries]
+    gallimard = [r for r in catalogue if r.publisher == "Gallimard"]
+    matched = [r for r in gallimard if "SCPO" in r.libraries]
     assert result.total == len(matched) == 2
-    library = Counter(code for r in matched for code in r.libraries)
+    # The library facet has a selection of its own: it counts the query's matches without it.
+    library = Counter(code for r in gallimard for code in r.libraries)
     assert {(f.value, f.count) for f in result.facets["library"]} == set(library.items())
     assert [(f.value, f.count) for f in result.facets["year"]] == [("1940-1949", 2)]
 
@@ -528,10 +530,10 @@ def test_subject_filter_is_or_within_and_and_across_fields(
 def test_subject_facet_of_a_filtered_search(engine: UnionIndex, subject_catalogue: list[UnionRecord]) -> None:
     engine.replace_union_records(subject_catalogue)
     result = search(engine, subject="Austen, Jane, 1775-1817")
-    assert [(f.value, f.count) for f in result.facets["subject"]] == [
-        ("Austen, Jane, 1775-1817", 2),
-        ("Women in literature", 1),
-    ]
+    # The subject facet counts as if no subject were chosen, so a second one can be added (OR).
+    every = Counter(heading for r in subject_catalogue for heading in main_headings(r))
+    expected = sorted(every.items(), key=lambda item: (-item[1], item[0]))[:10]
+    assert [(f.value, f.count) for f in result.facets["subject"]] == expected
     assert {(f.value, f.count) for f in result.facets["library"]} == {("OXF", 2), ("UVA", 1)}
 
 
@@ -598,3 +600,111 @@ def test_audience_filter_is_or_within_and_and_across_fields(
     assert ids(engine.search(others)) == {"outsiders", "emma", "atlas"}
     either = SearchQuery(expression=Or((ValueFilter("audience", ("adults",)), Clause("title", ("hobbit",)))))
     assert ids(engine.search(either)) == {"emma", "hobbit"}
+
+
+# -- facets that combine: OR within a group, AND across groups, exclusions, more values ---------------
+
+
+def facet_counts(records: list[UnionRecord], facet: str) -> list[tuple[str, int]]:
+    """A facet of ``records`` counted here, as engines rank it: count descending, then value."""
+    values: Counter[str] = Counter()
+    for record in records:
+        if facet == "library":
+            values.update(record.libraries)
+        elif facet == "language":
+            values.update([record.language] if record.language else [])
+        elif facet == "format":
+            values.update([record.format])
+        elif facet == "year":
+            values.update([decade_label(record.year)] if record.year is not None else [])
+        else:
+            values.update(main_headings(record))
+    return sorted(values.items(), key=lambda item: (-item[1], item[0]))
+
+
+def got(result: SearchResult, facet: str) -> list[tuple[str, int]]:
+    return [(f.value, f.count) for f in result.facets[facet]]
+
+
+def test_a_chosen_value_keeps_the_others_of_its_group(
+    indexed: UnionIndex, catalogue: list[UnionRecord]
+) -> None:
+    french = [r for r in catalogue if r.language == "fre"]
+    result = search(indexed, language="fre")
+    assert ids(result) == {r.id for r in french}
+    # Dutch is still offered, with its count over the whole catalogue, so it can be added.
+    assert got(result, "language") == facet_counts(catalogue, "language")
+    assert ("dut", 1) in got(result, "language")
+    assert got(result, "library") == facet_counts(french, "library")
+    assert got(result, "year") == facet_counts(french, "year")
+
+
+def test_values_of_one_group_or_and_groups_and(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
+    result = search(indexed, language=["fre", "dut"], library="UVA")
+    in_uva = [r for r in catalogue if "UVA" in r.libraries]
+    french_or_dutch = [r for r in catalogue if r.language in ("fre", "dut")]
+    both = [r for r in french_or_dutch if r in in_uva]
+    assert ids(result) == {r.id for r in both} == {"peste", "achterhuis"}
+    assert result.total == 2
+    # Each selected group counts the others' selections only; an unselected group counts the hits.
+    assert got(result, "language") == facet_counts(in_uva, "language")
+    assert got(result, "library") == facet_counts(french_or_dutch, "library")
+    assert got(result, "format") == facet_counts(both, "format")
+
+
+def test_selected_groups_count_within_the_text_match(
+    indexed: UnionIndex, catalogue: list[UnionRecord]
+) -> None:
+    camus = [r for r in catalogue if "Camus, Albert" in r.authors]
+    result = search(indexed, "camus", library="UVA")
+    assert ids(result) == {"peste"}
+    assert got(result, "library") == facet_counts(camus, "library")
+
+
+def test_excluded_values_leave_their_records_out(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
+    not_english = [r for r in catalogue if r.language != "eng"]
+    result = search(indexed, not_language="eng")
+    assert ids(result) == {r.id for r in not_english}
+    assert got(result, "language") == facet_counts(not_english, "language")
+    # A multi-valued facet: one excluded library among a record's libraries leaves the record out.
+    outside_uva = [r for r in catalogue if "UVA" not in r.libraries]
+    assert ids(search(indexed, not_library="UVA")) == {r.id for r in outside_uva}
+    assert ids(search(indexed, not_library=["UVA", "BNF"])) == {
+        r.id for r in outside_uva if "BNF" not in r.libraries
+    }
+
+
+def test_exclusions_combine_with_choices(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
+    chosen = [r for r in catalogue if r.language == "fre" and "BNF" not in r.libraries]
+    result = search(indexed, language="fre", not_library="BNF")
+    assert ids(result) == {r.id for r in chosen} == {"peste", "rfsp"}
+    # The language group drops its own choice, not the exclusion of another group.
+    without_bnf = [r for r in catalogue if "BNF" not in r.libraries]
+    assert got(result, "language") == facet_counts(without_bnf, "language")
+    assert ids(search(indexed, "camus", not_format="book")) == set()
+
+
+def test_a_chosen_year_range_keeps_the_other_decades(
+    indexed: UnionIndex, catalogue: list[UnionRecord]
+) -> None:
+    forties = [r for r in catalogue if r.year is not None and 1940 <= r.year <= 1949]
+    result = search(indexed, year="1940-1949")
+    assert ids(result) == {r.id for r in forties} == {"etranger", "peste"}
+    assert got(result, "year") == facet_counts(catalogue, "year")
+    assert got(result, "language") == facet_counts(forties, "language")
+
+
+def test_facet_more_lists_past_the_first_ten(engine: UnionIndex, make_union_record: MakeRecord) -> None:
+    # 15 subjects; subject n is on n + 1 records, so every count differs and the order is fixed.
+    headings = [f"Subject {n:02d}" for n in range(15)]
+    records = [make_union_record(f"r{n:02d}", f"Record {n}", subjects=headings[n:]) for n in range(15)]
+    engine.replace_union_records(records)
+    expected = facet_counts(records, "subject")
+    assert len(expected) == 15
+    assert got(search(engine), "subject") == expected[:10]
+    more = search(engine, facet_more="subject")
+    assert got(more, "subject") == expected
+    assert len(more.facets["language"]) <= 10
+    # A chosen subject still lists (and counts) every other one.
+    chosen = search(engine, subject="Subject 00", facet_more="subject")
+    assert got(chosen, "subject") == expected

@@ -3,14 +3,21 @@
 The match set, totals, facets, filters, year ranges and sort orders are those of the SQLite engine
 (:mod:`unicat.engines.sqlite.search`): every clause must match in its field; a phrase is its tokens
 adjacent and in order; ``prefix`` makes the last token a prefix; filters OR within a field and AND
-across fields; facets count the whole filtered match set, count descending then value. Tokens arrive
-already analysed (:mod:`unicat.analysis`), so clauses are exact ``term`` queries on whitespace-split
-fields and no user text is ever parsed by the node.
+across fields; facets count the whole match set (a facet with a choice, the match set without
+that choice), count descending then value. Tokens arrive already analysed (:mod:`unicat.analysis`),
+so clauses are exact ``term`` queries on whitespace-split fields and no user text is ever parsed by
+the node.
 
 A query's boolean ``expression`` (CQL's AND, OR, NOT) becomes nested bool queries: AND is ``must``
 (with ``must_not`` for its negated parts), OR is ``should`` with one required, a lone NOT is
 ``must_not`` beside a ``match_all``. Text leaves score as the clauses do; year ranges and filters
 only restrict (a filter-only bool scores 0), so relevance comes from the text.
+
+Facets are multi-select (:class:`~unicat.query.SearchQuery`): the selections of the facets (their
+values, the year range) go to ``post_filter``, which narrows the hits but not the aggregations, and
+each facet's aggregation is wrapped in a ``filter`` aggregation holding the *other* facets'
+selections; the query itself keeps the text, the exclusions and everything else. Exclusions are
+``must_not`` (a record without the field stays, as on SQLite).
 """
 
 from __future__ import annotations
@@ -159,9 +166,33 @@ def match_query(query: SearchQuery) -> dict[str, Any]:
     if query.expression is not None:
         clauses.append(expression_query(query.expression))
     filters = _filters(query)
-    if not clauses and not filters:
+    excluded = [_value_filter(name, values) for name, values in query.exclusions.items() if values]
+    if not clauses and not filters and not excluded:
         return {"match_all": {}}
-    return {"bool": {"must": clauses or [{"match_all": {}}], "filter": filters}}
+    body: dict[str, Any] = {"must": clauses or [{"match_all": {}}], "filter": filters}
+    if excluded:
+        body["must_not"] = excluded
+    return {"bool": body}
+
+
+def _selection_filter(query: SearchQuery, facet: str) -> dict[str, Any]:
+    """The filter of ``facet``'s own selection in ``query`` (one of its selected facets)."""
+    if facet == "year":
+        return _year_range(query.year_from, query.year_to)
+    return _value_filter(facet, query.filters[facet])
+
+
+def search_parts(query: SearchQuery) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The ``query`` and ``post_filter`` of a search: the facets' selections apart when facets are
+    counted, so that each facet's aggregation can leave its own selection out."""
+    selected = query.selected_facets if query.facets else ()
+    if not selected:
+        return match_query(query), None
+    base = query
+    for facet in selected:
+        base = base.without_selection(facet)
+    post_filter = {"bool": {"filter": [_selection_filter(query, facet) for facet in selected]}}
+    return match_query(base), post_filter
 
 
 def sort_of(query: SearchQuery) -> list[dict[str, Any]]:
@@ -170,15 +201,18 @@ def sort_of(query: SearchQuery) -> list[dict[str, Any]]:
 
 
 def facet_aggregations(query: SearchQuery, shards: int) -> dict[str, Any]:
-    """One terms aggregation per facet, in the same request as the hits."""
+    """One terms aggregation per facet, in the same request as the hits; under a ``filter``
+    aggregation of the other facets' selections when there are any (:func:`search_parts`)."""
     if not query.facets:
         return {}
-    size = max(query.facet_size, 1)
-    # With one shard the counts are exact; with several, ask each shard for many more candidates
-    # than shown so that the top values and their counts match an exact count in practice.
-    shard_size = size if shards <= 1 else max(size * 20, 200)
-    return {
-        facet: {
+    selected = query.selected_facets
+    aggregations: dict[str, Any] = {}
+    for facet in FACET_FIELDS:
+        size = max(query.size_of(facet), 1)
+        # With one shard the counts are exact; with several, ask each shard for many more candidates
+        # than shown so that the top values and their counts match an exact count in practice.
+        shard_size = size if shards <= 1 else max(size * 20, 200)
+        terms = {
             "terms": {
                 "field": FACET_SOURCES[facet],
                 "size": size,
@@ -186,13 +220,22 @@ def facet_aggregations(query: SearchQuery, shards: int) -> dict[str, Any]:
                 "order": [{"_count": "desc"}, {"_key": "asc"}],
             }
         }
-        for facet in FACET_FIELDS
-    }
+        others = [_selection_filter(query, name) for name in selected if name != facet]
+        if others:
+            aggregations[facet] = {"filter": {"bool": {"filter": others}}, "aggs": {_VALUES: terms}}
+        else:
+            aggregations[facet] = terms
+    return aggregations
+
+
+# The terms aggregation inside a facet's ``filter`` aggregation.
+_VALUES = "values"
 
 
 def read_facets(aggregations: dict[str, Any]) -> dict[str, list[FacetCount]]:
-    """The facet counts of an answer's aggregations."""
-    return {
-        facet: [FacetCount(str(bucket["key"]), int(bucket["doc_count"])) for bucket in body["buckets"]]
-        for facet, body in aggregations.items()
-    }
+    """The facet counts of an answer's aggregations (plain, or under a ``filter`` aggregation)."""
+    facets: dict[str, list[FacetCount]] = {}
+    for facet, body in aggregations.items():
+        buckets = body[_VALUES]["buckets"] if _VALUES in body else body["buckets"]
+        facets[facet] = [FacetCount(str(bucket["key"]), int(bucket["doc_count"])) for bucket in buckets]
+    return facets

@@ -190,7 +190,7 @@ class SqliteEngine(UnionIndex):
                 hits = [UnionRecord.from_json(orjson.loads(docs[rid])) for rid in page]
             result = SearchResult(total=total, hits=hits)
             if query.facets and total:
-                self._count_facets(reader, current, matches, query.facet_size, result)
+                self._count_facets(reader, current, query, matches, result)
         result.took_ms = (time.perf_counter() - began) * 1000
         return result
 
@@ -228,8 +228,11 @@ class SqliteEngine(UnionIndex):
         sql, params = order_scored(rows, query)
         return [rid for (rid,) in conn.execute(sql, params)]
 
-    def _match_set(self, reader: TimedConnection, compiled: CompiledSearch, current: int) -> MatchSet | None:
-        """The rids of every match, for the total and the facets; ``None`` past the facets' budget.
+    def _match_set(
+        self, reader: TimedConnection, compiled: CompiledSearch, current: int, budget: float | None = None
+    ) -> MatchSet | None:
+        """The rids of every match, for the total and the facets; ``None`` past the facets' budget
+        (``facet_timeout``, or what is left of it: ``budget``).
 
         Fetching the match set is the facets' work, so it runs under their budget: when it is too
         slow the facets are dropped and the total is counted in SQL instead.
@@ -238,7 +241,8 @@ class SqliteEngine(UnionIndex):
         if rids_sql is None:
             return MatchSet(None, self._facet_columns(reader, current).records)
         try:
-            with reader.time_limit(self.settings.facet_timeout, "facets") as conn:
+            timeout = self.settings.facet_timeout if budget is None else budget
+            with reader.time_limit(timeout, "facets") as conn:
                 rids = parse_rids(conn.execute(*rids_sql).fetchone()[0])
         except QueryTimeout:
             return None
@@ -253,19 +257,33 @@ class SqliteEngine(UnionIndex):
         self,
         reader: TimedConnection,
         current: int,
+        query: SearchQuery,
         matches: MatchSet | None,
-        size: int,
         result: SearchResult,
     ) -> None:
-        """Every facet over ``matches``, each within ``facet_timeout`` of the facets' start, or dropped."""
+        """Every facet over ``matches``, each within ``facet_timeout`` of the facets' start, or dropped.
+
+        A facet with a selection of its own is counted over the match set without that selection
+        (:attr:`SearchQuery.selected_facets`): one more match set per selected facet, fetched under
+        the same budget.
+        """
         deadline = time.monotonic() + self.settings.facet_timeout
         if matches is None or time.monotonic() > deadline:
             result.facets_timed_out.extend(FACET_FIELDS)
             return
         columns = self._facet_columns(reader, current)
+        selected = query.selected_facets
         for facet in FACET_FIELDS:
             if time.monotonic() > deadline:
                 # A slow facet is dropped, never the page: the user still gets the hits.
                 result.facets_timed_out.append(facet)
                 continue
-            result.facets[facet] = columns.count(facet, matches, size)
+            over: MatchSet | None = matches
+            if facet in selected:
+                # Within what is left of the facets' budget: a choice never doubles it.
+                left = max(deadline - time.monotonic(), 0.001)
+                over = self._match_set(reader, compile_search(query.without_selection(facet)), current, left)
+            if over is None:
+                result.facets_timed_out.append(facet)
+                continue
+            result.facets[facet] = columns.count(facet, over, query.size_of(facet))

@@ -297,6 +297,9 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
     for name, values in memberships:
         conditions.append(_membership(name, values, per_match=match is not None))
         params.extend(values)
+    for name, values in query.exclusions.items():
+        # ``not_language=eng``: a record without a language is not English, so it stays (coalesce).
+        conditions.append(_condition(Not(ValueFilter(name, values)), params, per_match=match is not None))
     for part in others:
         conditions.append(_condition(part, params, per_match=match is not None))
     where = " AND ".join(conditions) if conditions else "1"
