@@ -365,6 +365,7 @@ def load_settings(
     _check_harvest_limits(settings)
     if settings.page_size < 1 or settings.page_size > settings.max_page_size:
         raise ConfigError(f"page_size must be between 1 and max_page_size ({settings.max_page_size})")
+    # 100: unicat.vocabulary.MAX_SUGGESTIONS, the most an index keeps ranked for a short prefix.
     if settings.did_you_mean_max_hits < 0 or not 1 <= settings.suggest_max_limit <= 100:
         raise ConfigError("did_you_mean_max_hits must be at least 0 and suggest_max_limit between 1 and 100")
     if not _REPOSITORY_IDENTIFIER.fullmatch(settings.oai_repository_identifier):

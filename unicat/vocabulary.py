@@ -21,6 +21,12 @@ SUGGESTION_KINDS = ("title", "author", "subject")
 
 # Fields whose words make the speller's vocabulary: identifiers are not words a reader misspells.
 _WORD_FIELDS = ("title", "author", "subject", "publisher", "series", "notes")
+MAX_SUGGESTIONS = 100
+"""The most suggestions an index gives for one prefix (the highest ``suggest_max_limit``)."""
+SHORT_PREFIX = 2
+"""Prefixes of up to this many characters start so many headings that an index may rank their most
+used at rebuild rather than at every keystroke."""
+
 # Headings longer than this are cut: a suggestion is something to type, not a whole note.
 MAX_SUGGESTION_LENGTH = 200
 

@@ -109,3 +109,25 @@ def test_suggestions_previous_words_complete_and_limit(indexed: UnionIndex) -> N
     assert [entry.text for entry in indexed.suggest("saint exu", 10)] == ["Saint-Exupéry, Antoine de"]
     assert len(indexed.suggest("p", 2)) == 2
     assert indexed.suggest("zzz", 10) == []
+
+
+@pytest.mark.parametrize("prefix", ["p", "pr", "pri", "pride and"])
+def test_short_and_long_prefixes_rank_alike(
+    indexed: UnionIndex, catalogue: list[UnionRecord], prefix: str
+) -> None:
+    # Engines may rank the headings of short prefixes at rebuild: the answer is the same.
+    counted: dict[tuple[str, str], int] = {}
+    for record in catalogue:
+        for kind, texts in (
+            ("title", [record.title]),
+            ("author", record.authors),
+            ("subject", record.subjects),
+        ):
+            for text in dict.fromkeys(texts):
+                key = " ".join(tokens(text))
+                if key.startswith(prefix):
+                    counted[(key, kind)] = counted.get((key, kind), 0) + 1
+    expected = sorted(counted.items(), key=lambda item: (-item[1], item[0][0], item[0][1]))
+    found = indexed.suggest(prefix, 100)
+    assert [((entry.key, entry.kind), entry.count) for entry in found] == expected
+    assert len(indexed.suggest(prefix, 1)) == min(1, len(expected))

@@ -37,7 +37,7 @@ from unicat.query import SearchQuery, SearchResult
 from unicat.readers_copy import copy_readers
 from unicat.records_copy import copy_records
 from unicat.settings import Settings
-from unicat.vocabulary import SUGGESTION_KINDS, Suggestion
+from unicat.vocabulary import SHORT_PREFIX, SUGGESTION_KINDS, Suggestion
 
 # A search whose index was deleted under it by a rebuild is run again once, on the new generation.
 SEARCH_ATTEMPTS = 2
@@ -201,12 +201,14 @@ class ElasticsearchEngine(UnionIndex):
 
     def suggest(self, prefix: str, limit: int) -> list[Suggestion]:
         kinds = {"terms": {"kind": list(SUGGESTION_KINDS)}}
+        # A short prefix is a term of its own (``starts``); a longer one matches few keys.
+        match = {"term": {"starts": prefix}} if len(prefix) <= SHORT_PREFIX else {"prefix": {"key": prefix}}
 
         def ask() -> list[dict[str, Any]]:
             try:
                 answer = self._client.search(
                     index=self.names.suggest,
-                    query={"bool": {"filter": [{"prefix": {"key": prefix}}, kinds]}},
+                    query={"bool": {"filter": [match, kinds]}},
                     sort=[{"count": "desc"}, {"key": "asc"}, {"kind": "asc"}],
                     size=limit,
                     track_total_hits=False,

@@ -28,7 +28,7 @@ from unicat.fields import FACETS
 from unicat.model import QuarantineEntry, UnionRecord
 from unicat.ports.union_index import RecordObserver, UnionWrite
 from unicat.settings import Settings
-from unicat.vocabulary import VocabularyCollector
+from unicat.vocabulary import SHORT_PREFIX, VocabularyCollector
 
 # Each facet's name, the field of the documents holding its values, and whether it has several per
 # record (a list) or one (the value, or null), read once: every record of a rebuild is a document.
@@ -142,7 +142,14 @@ def _vocabulary_actions(index: str, vocabulary: VocabularyCollector) -> Iterator
         source = {"key": word, "kind": "word", "count": count}
         yield {"_op_type": "index", "_index": index, "_id": f"word:{word}"[:500], "_source": source}
     for entry in vocabulary.suggestions():
-        source = {"key": entry.key, "kind": entry.kind, "count": entry.count, "text": entry.text}
+        starts = [entry.key[:length] for length in range(1, min(len(entry.key), SHORT_PREFIX) + 1)]
+        source = {
+            "key": entry.key,
+            "starts": starts,
+            "kind": entry.kind,
+            "count": entry.count,
+            "text": entry.text,
+        }
         yield {
             "_op_type": "index",
             "_index": index,

@@ -33,7 +33,7 @@ from unicat.ports.database import fetch_in, iter_keyset
 from unicat.ports.union_index import RecordObserver, UnionIndex, UnionWrite
 from unicat.query import FACET_FIELDS, SearchQuery, SearchResult
 from unicat.settings import Settings
-from unicat.vocabulary import Suggestion, VocabularyCollector, prefix_bounds
+from unicat.vocabulary import MAX_SUGGESTIONS, SHORT_PREFIX, Suggestion, VocabularyCollector, prefix_bounds
 
 # Rows fetched per round trip by the streaming iterators: each batch is its own short read, so an
 # export never pins a reader connection or an old WAL snapshot for its whole length.
@@ -88,11 +88,28 @@ def _write_vocabulary(conn: driver.Connection, vocabulary: VocabularyCollector) 
     """Replace the words and headings with those of the generation being written, in its transaction."""
     conn.execute("DELETE FROM union_words")
     conn.execute("DELETE FROM union_suggestions")
+    conn.execute("DELETE FROM union_suggestion_heads")
     conn.executemany("INSERT INTO union_words (word, count) VALUES (?, ?)", vocabulary.words.items())
     conn.executemany(
         "INSERT INTO union_suggestions (key, kind, count, text) VALUES (?, ?, ?, ?)",
         ((entry.key, entry.kind, entry.count, entry.text) for entry in vocabulary.suggestions()),
     )
+    conn.execute(_RANK_HEADS, (SHORT_PREFIX, MAX_SUGGESTIONS))
+
+
+# The order of suggestions, everywhere: the most used first, then by analysed form and kind.
+_SUGGESTION_ORDER = "count DESC, key, kind"
+# Up to SHORT_PREFIX letters, the ranked heads answer; past it, the range of keys is small enough.
+_RANK_HEADS = f"""
+    WITH RECURSIVE lengths (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM lengths WHERE n < ?)
+    INSERT INTO union_suggestion_heads (prefix, rank, key, kind, count, text)
+    SELECT prefix, rank, key, kind, count, text FROM (
+        SELECT substr(key, 1, n) AS prefix, key, kind, count, text,
+               row_number() OVER (PARTITION BY substr(key, 1, n) ORDER BY {_SUGGESTION_ORDER}) AS rank
+        FROM union_suggestions CROSS JOIN lengths
+        WHERE length(key) >= n
+    ) WHERE rank <= ?
+"""
 
 
 class SqliteEngine(UnionIndex):
@@ -189,12 +206,19 @@ class SqliteEngine(UnionIndex):
             return dict(conn.execute("SELECT word, count FROM union_words"))
 
     def suggest(self, prefix: str, limit: int) -> list[Suggestion]:
-        low, high = prefix_bounds(prefix)
-        rows = self._fetchall(
-            "SELECT text, kind, count, key FROM union_suggestions WHERE key >= ? AND key < ? "
-            "ORDER BY count DESC, key, kind LIMIT ?",
-            (low, high, limit),
-        )
+        if len(prefix) <= SHORT_PREFIX:
+            rows = self._fetchall(
+                "SELECT text, kind, count, key FROM union_suggestion_heads WHERE prefix = ? "
+                "ORDER BY rank LIMIT ?",
+                (prefix, min(limit, MAX_SUGGESTIONS)),
+            )
+        else:
+            low, high = prefix_bounds(prefix)
+            rows = self._fetchall(
+                "SELECT text, kind, count, key FROM union_suggestions WHERE key >= ? AND key < ? "
+                f"ORDER BY {_SUGGESTION_ORDER} LIMIT ?",
+                (low, high, limit),
+            )
         return [Suggestion(text, kind, count, key) for text, kind, count, key in rows]
 
     def library_overlap(self) -> LibraryOverlap:

@@ -255,6 +255,17 @@ _V14 = (
         text TEXT NOT NULL,
         PRIMARY KEY (key, kind)
     ) WITHOUT ROWID""",
+    # The most used headings of each one- and two-letter prefix, ranked at rebuild: such a prefix starts
+    # too many headings (a twentieth of them for "p") to rank them at every keystroke.
+    """CREATE TABLE union_suggestion_heads (
+        prefix TEXT NOT NULL,
+        rank INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (prefix, rank)
+    ) WITHOUT ROWID""",
 )
 
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
