@@ -14,7 +14,7 @@ from aiohttp import web
 
 from search_app import oai, sru
 from search_app.auth import HASHING, LIMITS, Limits, session_middleware
-from search_app.catalogue import api, pages
+from search_app.catalogue import api, pages, spelling, suggest
 from search_app.catalogue.highlight import highlight
 from search_app.errors import error_middleware
 from search_app.icons import format_badges
@@ -103,6 +103,7 @@ def make_app(
     app[LABELS] = labels
     app[TEMPLATES] = templates
     app[LIMITS] = Limits.from_settings(settings)
+    spelling.setup(app)
     app.cleanup_ctx.append(_engine_threads)
     app.cleanup_ctx.append(reindexer_context)
     app.cleanup_ctx.append(outbox_context)
@@ -113,6 +114,7 @@ def make_app(
     app.router.add_get("/librarians/quarantine", quarantine.quarantine_desk, name="quarantine")
     app.router.add_get("/healthz", api.healthz, name="healthz")
     app.router.add_get("/api/search", api.api_search, name="api_search")
+    app.router.add_get("/api/suggest", suggest.api_suggest, name="api_suggest")
     app.router.add_get("/api/records/{id}", api.api_record, name="api_record")
     app.router.add_get("/api/status", harvests.api_status, name="api_status")
     app.router.add_get("/api/quarantine", quarantine.api_quarantine, name="api_quarantine")

@@ -143,6 +143,11 @@ class SearchLinks:
         pairs = [pair for pair in self._pairs() if pair[0] != "q"]
         return self._url(pairs)
 
+    def with_text(self, text: str) -> str:
+        """The same filters and order with ``text`` searched instead ("Did you mean"); back to page 1."""
+        pairs = [("q", text), *(pair for pair in self._pairs() if pair[0] != "q")]
+        return self._url(pairs)
+
     def without_filters(self) -> str:
         """The same words, with no filter."""
         return self._url([("q", self.query.text)] if self.query.text else [])

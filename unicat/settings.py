@@ -51,6 +51,10 @@ class Settings:
     page_size: int = 20
     max_page_size: int = 100
     facet_size: int = 10
+    # "Did you mean" (unicat/speller.py) is tried for a search with at most this many hits (0: only
+    # for none); suggestions as you type (/api/suggest) give at most suggest_max_limit headings.
+    did_you_mean_max_hits: int = 3
+    suggest_max_limit: int = 20
     reader_pool_size: int = 4
     # Serving (search_app/serving.py, search_app/request_limits.py): what slow or abusive clients may
     # hold. A connection must send a request's line and headers within header_read_timeout of its first
@@ -182,6 +186,8 @@ _FIELD_TYPES: dict[str, type] = {
     "page_size": int,
     "max_page_size": int,
     "facet_size": int,
+    "did_you_mean_max_hits": int,
+    "suggest_max_limit": int,
     "reader_pool_size": int,
     "header_read_timeout": float,
     "body_read_timeout": float,
@@ -359,6 +365,9 @@ def load_settings(
     _check_harvest_limits(settings)
     if settings.page_size < 1 or settings.page_size > settings.max_page_size:
         raise ConfigError(f"page_size must be between 1 and max_page_size ({settings.max_page_size})")
+    # 100: unicat.vocabulary.MAX_SUGGESTIONS, the most an index keeps ranked for a short prefix.
+    if settings.did_you_mean_max_hits < 0 or not 1 <= settings.suggest_max_limit <= 100:
+        raise ConfigError("did_you_mean_max_hits must be at least 0 and suggest_max_limit between 1 and 100")
     if not _REPOSITORY_IDENTIFIER.fullmatch(settings.oai_repository_identifier):
         raise ConfigError(
             "oai_repository_identifier must be a domain name such as 'catalogue.example.org' (the OAI "

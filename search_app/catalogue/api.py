@@ -10,6 +10,7 @@ from aiohttp import web
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record, run_search
 from search_app.catalogue.present import record_json, search_json
+from search_app.catalogue.spelling import did_you_mean
 from search_app.openapi import openapi_json
 from search_app.state import CATALOGUE, LABELS, SETTINGS, in_thread
 from unicat.catalogue import Catalogue
@@ -43,6 +44,8 @@ async def api_search(request: web.Request) -> web.Response:
     staff = viewer(request).is_staff
     labels = request.app[LABELS]
     body = search_json(found.query, found.result, labels, found.library_names, found.ratings, barcodes=staff)
+    correction = await did_you_mean(request, found)
+    body["did_you_mean"] = {"q": correction.q, "total": correction.total} if correction is not None else None
     return _barcodes_kept_private(web.json_response(body), staff)
 
 

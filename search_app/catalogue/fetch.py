@@ -57,14 +57,23 @@ async def run_search(request: web.Request, *, peek: bool = False) -> Search:
 
 
 def _search(catalogue: Catalogue, query: SearchQuery) -> tuple[SearchResult, dict[str, RatingSummary]]:
-    """Run ``query`` and read the readers' ratings of its hits, in one trip to the engine's threads;
-    readers' tags (not in the union index) become the ids of their records first."""
-    tags = query.filters.get(TAG_FILTER)
-    if tags:
-        filters = {name: values for name, values in query.filters.items() if name != TAG_FILTER}
-        query = dataclasses.replace(query, filters=filters, ids=tagged_ids(catalogue, tags))
-    result = catalogue.index.search(query)
+    """Run ``query`` and read the readers' ratings of its hits, in one trip to the engine's threads."""
+    result = catalogue.index.search(_tags_as_ids(catalogue, query))
     return result, rating_summaries(catalogue, [hit.id for hit in result.hits])
+
+
+def count_search(catalogue: Catalogue, query: SearchQuery) -> int:
+    """How many records ``query`` finds (with readers' tags, as a search does)."""
+    return catalogue.index.search(_tags_as_ids(catalogue, query)).total
+
+
+def _tags_as_ids(catalogue: Catalogue, query: SearchQuery) -> SearchQuery:
+    """``query`` with readers' tags (not in the union index) turned into the ids of their records."""
+    tags = query.filters.get(TAG_FILTER)
+    if not tags:
+        return query
+    filters = {name: values for name, values in query.filters.items() if name != TAG_FILTER}
+    return dataclasses.replace(query, filters=filters, ids=tagged_ids(catalogue, tags))
 
 
 def checked_id(record_id: str) -> str:

@@ -11,6 +11,7 @@ from aiohttp import web
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record, run_search
 from search_app.catalogue.present import FacetView, coded_data, facet_views, holdings_by_library, value_label
+from search_app.catalogue.spelling import did_you_mean
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.readers.reading_lists import lists_for_record_page
 from search_app.readers.record_readers import readers_context
@@ -118,7 +119,10 @@ async def search(request: web.Request) -> web.Response:
     if year is not None:
         active.append((labels.facet_title("year"), year, links.with_year(None), False))
     facets = facet_views(result, labels, names)
+    correction = await did_you_mean(request, found)
     context = {
+        "did_you_mean": correction,
+        "did_you_mean_url": links.with_text(correction.q) if correction is not None else None,
         "q": query.text,
         "query": query,
         "result": result,

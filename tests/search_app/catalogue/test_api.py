@@ -34,8 +34,10 @@ async def test_api_search_shape_and_everything_without_q(client: Client) -> None
         "facets_timed_out",
         "notices",
         "took_ms",
+        "did_you_mean",
     }
     assert (body["filters"], body["exclusions"]) == ({}, {})
+    assert body["did_you_mean"] is None
     assert (body["total"], body["page"], body["page_size"], len(body["hits"])) == (12, 1, 20, 12)
     assert body["facets_timed_out"] == []
     assert set(body["facets"]) == {"library", "format", "language", "audience", "year", "subject"}

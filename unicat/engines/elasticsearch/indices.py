@@ -87,10 +87,19 @@ class IndexNames:
     def union_generation(self, number: int) -> str:
         return f"{self.prefix}-union-{number}"
 
+    @property
+    def suggest(self) -> str:
+        """The alias of the words and headings of the generation the union alias names."""
+        return self.plain("suggest")
+
+    def suggest_generation(self, union_index: str) -> str:
+        """The words and headings written with the union generation ``union_index``."""
+        return f"{self.suggest}-{union_index.rsplit('-', 1)[1]}"
+
     def all_patterns(self) -> list[str]:
         """Every index this catalogue may own (for deleting a whole catalogue, e.g. in tests)."""
         owned = (META, *LEGACY_RECORD_INDICES, *LEGACY_READER_INDICES)
-        return [*(self.plain(name) for name in owned), f"{self.union}-*"]
+        return [*(self.plain(name) for name in owned), f"{self.union}-*", f"{self.suggest}-*"]
 
 
 @cache

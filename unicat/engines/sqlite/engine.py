@@ -33,6 +33,7 @@ from unicat.ports.database import fetch_in, iter_keyset
 from unicat.ports.union_index import RecordObserver, UnionIndex, UnionWrite
 from unicat.query import FACET_FIELDS, SearchQuery, SearchResult
 from unicat.settings import Settings
+from unicat.vocabulary import MAX_SUGGESTIONS, SHORT_PREFIX, Suggestion, VocabularyCollector, prefix_bounds
 
 # Rows fetched per round trip by the streaming iterators: each batch is its own short read, so an
 # export never pins a reader connection or an old WAL snapshot for its whole length.
@@ -54,12 +55,16 @@ _INSERT_UNION_RECORD = (
 
 
 def _union_rows(
-    records: Iterable[UnionRecord], start: int, observe: RecordObserver | None
+    records: Iterable[UnionRecord],
+    start: int,
+    observe: RecordObserver | None,
+    vocabulary: VocabularyCollector,
 ) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...], dict[str, list[tuple[int, str]]]]]:
     """Per record: its union_records row, FTS row, and rows of (record, value) per multi-valued facet;
     ``observe`` is shown each record and its document on the way."""
     for rid, record in enumerate(records, start):
         fields = index_fields(record)
+        vocabulary.add(record, fields)
         text = fields.text_fields()
         document = record.to_json()
         if observe is not None:
@@ -77,6 +82,34 @@ def _union_rows(
             (rid, *text.values()),
             {name: [(rid, value) for value in facets[name]] for name in MULTI_VALUED},
         )
+
+
+def _write_vocabulary(conn: driver.Connection, vocabulary: VocabularyCollector) -> None:
+    """Replace the words and headings with those of the generation being written, in its transaction."""
+    conn.execute("DELETE FROM union_words")
+    conn.execute("DELETE FROM union_suggestions")
+    conn.execute("DELETE FROM union_suggestion_heads")
+    conn.executemany("INSERT INTO union_words (word, count) VALUES (?, ?)", vocabulary.words.items())
+    conn.executemany(
+        "INSERT INTO union_suggestions (key, kind, count, text) VALUES (?, ?, ?, ?)",
+        ((entry.key, entry.kind, entry.count, entry.text) for entry in vocabulary.suggestions()),
+    )
+    conn.execute(_RANK_HEADS, (SHORT_PREFIX, MAX_SUGGESTIONS))
+
+
+# The order of suggestions, everywhere: the most used first, then by analysed form and kind.
+_SUGGESTION_ORDER = "count DESC, key, kind"
+# Up to SHORT_PREFIX letters, the ranked heads answer; past it, the range of keys is small enough.
+_RANK_HEADS = f"""
+    WITH RECURSIVE lengths (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM lengths WHERE n < ?)
+    INSERT INTO union_suggestion_heads (prefix, rank, key, kind, count, text)
+    SELECT prefix, rank, key, kind, count, text FROM (
+        SELECT substr(key, 1, n) AS prefix, key, kind, count, text,
+               row_number() OVER (PARTITION BY substr(key, 1, n) ORDER BY {_SUGGESTION_ORDER}) AS rank
+        FROM union_suggestions CROSS JOIN lengths
+        WHERE length(key) >= n
+    ) WHERE rank <= ?
+"""
 
 
 class SqliteEngine(UnionIndex):
@@ -125,13 +158,15 @@ class SqliteEngine(UnionIndex):
                 conn.execute("DELETE FROM union_records")
                 conn.execute("INSERT INTO union_fts (union_fts) VALUES ('delete-all')")
                 conn.execute("UPDATE union_state SET generation = generation + 1")
-                rows = _union_rows(records, 1, observe)
+                vocabulary = VocabularyCollector()
+                rows = _union_rows(records, 1, observe, vocabulary)
                 while batch := list(itertools.islice(rows, WRITE_BATCH)):
                     conn.executemany(_INSERT_UNION_RECORD, [row[0] for row in batch])
                     conn.executemany(INSERT_TEXT, [row[1] for row in batch])
                     for name, storage in MULTI_VALUED.items():
                         conn.executemany(storage.insert, [value for row in batch for value in row[2][name]])
                     written += len(batch)
+                _write_vocabulary(conn, vocabulary)
         except driver.IntegrityError as exc:
             raise EngineError(
                 f"the union index was not replaced: a union id appears twice ({exc}); "
@@ -164,6 +199,27 @@ class SqliteEngine(UnionIndex):
 
     def union_count(self) -> int:
         return int(self._fetchone("SELECT count(*) FROM union_records")[0])
+
+    def vocabulary(self) -> dict[str, int]:
+        # Read once per rebuild by the web app, not a user query: the limit of bulk reads.
+        with self._pool.read() as reader, reader.time_limit(BULK_READ_TIMEOUT, "vocabulary") as conn:
+            return dict(conn.execute("SELECT word, count FROM union_words"))
+
+    def suggest(self, prefix: str, limit: int) -> list[Suggestion]:
+        if len(prefix) <= SHORT_PREFIX:
+            rows = self._fetchall(
+                "SELECT text, kind, count, key FROM union_suggestion_heads WHERE prefix = ? "
+                "ORDER BY rank LIMIT ?",
+                (prefix, min(limit, MAX_SUGGESTIONS)),
+            )
+        else:
+            low, high = prefix_bounds(prefix)
+            rows = self._fetchall(
+                "SELECT text, kind, count, key FROM union_suggestions WHERE key >= ? AND key < ? "
+                f"ORDER BY {_SUGGESTION_ORDER} LIMIT ?",
+                (low, high, limit),
+            )
+        return [Suggestion(text, kind, count, key) for text, kind, count, key in rows]
 
     def library_overlap(self) -> LibraryOverlap:
         # A count over the whole index, not a user query (the web app keeps it per rebuild): the

@@ -243,8 +243,33 @@ _V13 = (
     ) WITHOUT ROWID""",
 )
 
+# The catalogue's own words and headings (unicat/vocabulary.py), written with each generation of the
+# union index: the speller's vocabulary, and the titles, authors and subjects offered as a reader
+# types, found by their analysed form's prefix. Empty until the next rebuild fills them.
+_V14 = (
+    "CREATE TABLE union_words (word TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID",
+    """CREATE TABLE union_suggestions (
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (key, kind)
+    ) WITHOUT ROWID""",
+    # The most used headings of each one- and two-letter prefix, ranked at rebuild: such a prefix starts
+    # too many headings (a twentieth of them for "p") to rank them at every keystroke.
+    """CREATE TABLE union_suggestion_heads (
+        prefix TEXT NOT NULL,
+        rank INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (prefix, rank)
+    ) WITHOUT ROWID""",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 

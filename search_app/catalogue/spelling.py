@@ -1,0 +1,63 @@
+""" "Did you mean": a search that finds little is checked against the catalogue's own words.
+
+The speller (:mod:`unicat.speller`) is built from the vocabulary the union index keeps with its
+generation, once, and built again when the index changes (the latest OAI-PMH generation of the store
+moves with every rebuild that changes a record, whoever ran it: the same signal as the overlap page's).
+A correction is offered only when the engine, asked again with it and the same filters, finds more
+records than the search as typed: never a suggestion that finds nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from aiohttp import web
+
+from search_app.catalogue.fetch import Search, count_search, query_lists
+from search_app.librarians.overlap import IndexState, index_state
+from search_app.state import CATALOGUE, INDEX, RECORDS, SETTINGS, in_thread
+from unicat.query import parse_search_params
+from unicat.speller import DidYouMean, Speller
+
+
+class SpellerCache:
+    """The speller of the current index, with the index state it was built on."""
+
+    def __init__(self) -> None:
+        self._state: IndexState = None
+        self._speller: Speller | None = None
+        # One build at a time: the searches of a burst after a rebuild wait for the one build.
+        self._lock = asyncio.Lock()
+
+    async def get(self, app: web.Application) -> Speller:
+        state = await in_thread(app, index_state, app[RECORDS])
+        async with self._lock:
+            if self._speller is None or self._state != state:
+                vocabulary = await in_thread(app, app[INDEX].vocabulary)
+                self._speller = await in_thread(app, Speller, vocabulary)
+                self._state = state
+            return self._speller
+
+
+SPELLER = web.AppKey("speller", SpellerCache)
+
+
+async def did_you_mean(request: web.Request, found: Search) -> DidYouMean | None:
+    """A corrected query that finds more than ``found``, with how many records, or ``None``."""
+    app = request.app
+    text = found.query.text
+    if not text.strip() or found.result.total > app[SETTINGS].did_you_mean_max_hits:
+        return None
+    corrected = (await app[SPELLER].get(app)).correct_text(text)
+    if corrected is None:
+        return None
+    params = {**query_lists(request), "q": [corrected]}
+    params.pop("page", None)
+    query = dataclasses.replace(parse_search_params(params, app[SETTINGS]), page_size=1, facets=False)
+    total = await in_thread(app, count_search, app[CATALOGUE], query)
+    return DidYouMean(corrected, total) if total > found.result.total else None
+
+
+def setup(app: web.Application) -> None:
+    app[SPELLER] = SpellerCache()
