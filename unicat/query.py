@@ -19,11 +19,12 @@ from typing import Literal
 
 from unicat.analysis import tokens
 from unicat.errors import BadParameter
-from unicat.fields import FACETS, TEXT_FIELDS
+from unicat.fields import FACETS, STEMMED_FIELDS, TEXT_FIELDS
 from unicat.identifiers import normalize_isbn, normalize_issn
 from unicat.model import UnionRecord
 from unicat.readers import normalise_tag
 from unicat.settings import Settings
+from unicat.stemming import NETWORK_LANGUAGES, query_stems
 
 SEARCH_FIELDS: tuple[str, ...] = ("any", *(field.name for field in TEXT_FIELDS if field.prefixes))
 """Fields a clause can target; ``any`` covers them all. ``ident`` holds ISBN, ISSN, system numbers."""
@@ -69,6 +70,18 @@ class Clause:
     terms: tuple[str, ...]
     phrase: bool = False
     prefix: bool = False
+
+
+_STEMMED_CLAUSE_FIELDS = frozenset(("any", *(field.name for field in STEMMED_FIELDS)))
+
+
+def clause_stems(clause: Clause, languages: Sequence[str]) -> tuple[tuple[str, ...], ...] | None:
+    """Per term of ``clause``, its stems under each of ``languages``, which it matches in the stems
+    fields beside its exact token; ``None`` when the clause matches exact tokens only: a phrase, a
+    prefix (``word*``), a field without stems (names, identifiers), or no language to stem for."""
+    if clause.phrase or clause.prefix or not languages or clause.field not in _STEMMED_CLAUSE_FIELDS:
+        return None
+    return tuple(query_stems(term, languages) for term in clause.terms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +163,9 @@ class SearchQuery:
     expression: Expression | None = None
     # Only these union ids may match (``None``: any); engines apply it like a filter.
     ids: tuple[str, ...] | None = None
+    # The languages (ISO 639-1) whose stems a query word also matches by (unicat/stemming.py): the
+    # network's (settings.network_languages); the reader's interface language first where known.
+    stem_languages: tuple[str, ...] = NETWORK_LANGUAGES
 
     @property
     def offset(self) -> int:
@@ -317,6 +333,7 @@ def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings)
         facets=facets_raw not in ("0", "false"),
         facet_size=settings.facet_size,
         text=text,
+        stem_languages=settings.network_languages,
     )
 
 
