@@ -108,7 +108,8 @@ def _stemmed_word(field: str, term: str, stems: tuple[str, ...]) -> dict[str, An
     exact = TEXT_WEIGHTS if field == "any" else {field: TEXT_WEIGHTS[field]}
     stemmed = STEM_WEIGHTS if field == "any" else {STEM_FIELDS[field]: STEM_WEIGHTS[STEM_FIELDS[field]]}
     should = [_word("term", name, term, boost) for name, boost in exact.items()]
-    should += [{"terms": {name: list(stems), "boost": boost}} for name, boost in stemmed.items()]
+    # A term query per stem, not one terms query: that one scores a constant, these by BM25 as SQLite.
+    should += [_word("term", name, stem, boost) for name, boost in stemmed.items() for stem in stems]
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
