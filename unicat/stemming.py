@@ -1,7 +1,7 @@
 """Snowball stems of analysed tokens, for French, Dutch and English (PyStemmer).
 
 Stems are indexed beside the exact tokens (:mod:`unicat.documents`) and a query word matches its
-exact token or any of its stems (:class:`unicat.query.Clause`), so "histoires" finds "histoire" and
+exact token or any of its stems (:func:`unicat.query.clause_stems`), so "histoires" finds "histoire" and
 the other way round. The record's language picks the stemmer; the query, written in a language the
 catalogue cannot know, is stemmed for each of the languages a search names.
 
@@ -11,7 +11,7 @@ query always meet on the same form, whichever engine holds the index.
 
 from __future__ import annotations
 
-import functools
+import threading
 from collections.abc import Iterable, Sequence
 
 import Stemmer
@@ -36,10 +36,22 @@ what should stay apart, and its exact words still match."""
 _UNDETERMINED = frozenset(("und", "mul", "zxx", "mis"))
 
 
-@functools.cache
+class _Stemmers(threading.local):
+    """This thread's stemmers, one per language: a PyStemmer stemmer is not safe to share between
+    threads (the web app searches in several), and keeps its own cache of recent words."""
+
+    def __init__(self) -> None:
+        self.by_language: dict[str, Stemmer.Stemmer] = {}
+
+
+_STEMMERS = _Stemmers()
+
+
 def _stemmer(language: str) -> Stemmer.Stemmer:
-    # One stemmer per language per process: it keeps its own cache of recent words.
-    return Stemmer.Stemmer(STEMMERS[language])
+    found = _STEMMERS.by_language.get(language)
+    if found is None:
+        found = _STEMMERS.by_language[language] = Stemmer.Stemmer(STEMMERS[language])
+    return found
 
 
 def record_stem_languages(language: str | None) -> tuple[str, ...]:
