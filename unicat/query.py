@@ -64,12 +64,14 @@ _YEAR_RANGE_RE = re.compile(r"^\s*([0-9]{1,4})?\s*-\s*([0-9]{1,4})?\s*$")
 @dataclass(frozen=True, slots=True)
 class Clause:
     """Analysed tokens that must all match in ``field``; ``phrase`` keeps them adjacent and in order,
-    ``prefix`` lets the last token match as a prefix (the user typed ``word*``)."""
+    ``prefix`` lets the last token match as a prefix (the user typed ``word*``), ``exact`` matches them
+    as written, never by their stems (the user quoted them, even one word: ``"histoires"``)."""
 
     field: str
     terms: tuple[str, ...]
     phrase: bool = False
     prefix: bool = False
+    exact: bool = False
 
 
 _STEMMED_CLAUSE_FIELDS = frozenset(("any", *(field.name for field in STEMMED_FIELDS)))
@@ -77,9 +79,12 @@ _STEMMED_CLAUSE_FIELDS = frozenset(("any", *(field.name for field in STEMMED_FIE
 
 def clause_stems(clause: Clause, languages: Sequence[str]) -> tuple[tuple[str, ...], ...] | None:
     """Per term of ``clause``, its stems under each of ``languages``, which it matches in the stems
-    fields beside its exact token; ``None`` when the clause matches exact tokens only: a phrase, a
-    prefix (``word*``), a field without stems (names, identifiers), or no language to stem for."""
-    if clause.phrase or clause.prefix or not languages or clause.field not in _STEMMED_CLAUSE_FIELDS:
+    fields beside its exact token; ``None`` when the clause matches exact tokens only: a phrase or a
+    quoted word, a prefix (``word*``), a field without stems (names, identifiers), or no language to
+    stem for."""
+    if clause.phrase or clause.prefix or clause.exact or clause.field not in _STEMMED_CLAUSE_FIELDS:
+        return None
+    if not languages:  # stemming turned off: network_languages = []
         return None
     return tuple(query_stems(term, languages) for term in clause.terms)
 
@@ -227,7 +232,7 @@ def parse_text_query(text: str) -> tuple[Clause, ...]:
         if phrase is not None:
             terms = tuple(tokens(phrase))
             if terms:
-                clauses.append(Clause(target, terms, phrase=len(terms) > 1))
+                clauses.append(Clause(target, terms, phrase=len(terms) > 1, exact=True))
             continue
         assert word is not None
         prefix = word.endswith("*")

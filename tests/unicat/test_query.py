@@ -30,9 +30,10 @@ def test_field_prefixes_and_aliases() -> None:
 
 def test_phrases() -> None:
     assert parse_text_query('title:"Science politique"') == (
-        Clause("title", ("science", "politique"), phrase=True),
+        Clause("title", ("science", "politique"), phrase=True, exact=True),
     )
-    assert parse_text_query('"Camus"') == (Clause("any", ("camus",)),)
+    # A quoted word is one word, matched as written (not by its stems).
+    assert parse_text_query('"Camus"') == (Clause("any", ("camus",), exact=True),)
     assert parse_text_query('""') == ()
 
 

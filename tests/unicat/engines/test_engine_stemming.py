@@ -95,6 +95,9 @@ def test_phrases_and_prefixes_are_not_stemmed(stemmed: UnionIndex) -> None:
     assert ranked(stemmed, '"histoire extraordinaire"') == []
     assert ranked(stemmed, '"histoires extraordinaires"') == ["histoires"]
     assert ranked(stemmed, "histoire extraordinaire") == ["histoires"]
+    # One quoted word is matched as written too.
+    assert set(ranked(stemmed, '"histoire"')) == {"histoire", "sujet"}
+    assert ranked(stemmed, 'title:"histoires"') == ["histoires"]
     # A prefix matches the exact words that begin so: "storie*" finds "stories", English or German.
     assert set(ranked(stemmed, "storie*")) == {"stories", "stories-ger"}
 
