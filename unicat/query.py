@@ -20,13 +20,14 @@ from typing import Literal
 
 from unicat.analysis import tokens
 from unicat.errors import BadParameter
-from unicat.fields import FACETS, TEXT_FIELDS
+from unicat.fields import FACETS, STEMMED_FIELDS, TEXT_FIELDS
 from unicat.identifiers import normalize_isbn, normalize_issn
 from unicat.model import UnionRecord
 from unicat.query_syntax import AllOf, Notice, Syntax, Term, Without
 from unicat.query_syntax import parse as parse_syntax
 from unicat.readers import normalise_tag
 from unicat.settings import Settings
+from unicat.stemming import NETWORK_LANGUAGES, query_stems
 
 SEARCH_FIELDS: tuple[str, ...] = ("any", *(field.name for field in TEXT_FIELDS if field.prefixes))
 """Fields a clause can target; ``any`` covers them all. ``ident`` holds ISBN, ISSN, system numbers."""
@@ -73,12 +74,29 @@ _YEAR_RANGE_RE = re.compile(r"^\s*([0-9]{1,4})?\s*-\s*([0-9]{1,4})?\s*$")
 @dataclass(frozen=True, slots=True)
 class Clause:
     """Analysed tokens that must all match in ``field``; ``phrase`` keeps them adjacent and in order,
-    ``prefix`` lets the last token match as a prefix (the user typed ``word*``)."""
+    ``prefix`` lets the last token match as a prefix (the user typed ``word*``), ``exact`` matches them
+    as written, never by their stems (the user quoted them, even one word: ``"histoires"``)."""
 
     field: str
     terms: tuple[str, ...]
     phrase: bool = False
     prefix: bool = False
+    exact: bool = False
+
+
+_STEMMED_CLAUSE_FIELDS = frozenset(("any", *(field.name for field in STEMMED_FIELDS)))
+
+
+def clause_stems(clause: Clause, languages: Sequence[str]) -> tuple[tuple[str, ...], ...] | None:
+    """Per term of ``clause``, its stems under each of ``languages``, which it matches in the stems
+    fields beside its exact token; ``None`` when the clause matches exact tokens only: a phrase or a
+    quoted word, a prefix (``word*``), a field without stems (names, identifiers), or no language to
+    stem for."""
+    if clause.phrase or clause.prefix or clause.exact or clause.field not in _STEMMED_CLAUSE_FIELDS:
+        return None
+    if not languages:  # stemming turned off: network_languages = []
+        return None
+    return tuple(query_stems(term, languages) for term in clause.terms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +188,9 @@ class SearchQuery:
     expression: Expression | None = None
     # Only these union ids may match (``None``: any); engines apply it like a filter.
     ids: tuple[str, ...] | None = None
+    # The languages (ISO 639-1) whose stems a query word also matches by (unicat/stemming.py): the
+    # network's (settings.network_languages); the reader's interface language first where known.
+    stem_languages: tuple[str, ...] = NETWORK_LANGUAGES
     # What the search box's text was read as, where not as typed (unicat.query_syntax).
     notices: tuple[Notice, ...] = ()
 
@@ -242,7 +263,8 @@ def _clause(term: Term) -> Clause | None:
     target = FIELD_ALIASES.get(term.field or "any", "any")
     if term.quoted:
         terms = tuple(tokens(term.text))
-        return Clause(target, terms, phrase=len(terms) > 1) if terms else None
+        # Quoted text is matched as written: a phrase, or one word not widened to its stems.
+        return Clause(target, terms, phrase=len(terms) > 1, exact=True) if terms else None
     prefix = term.text.endswith("*")
     word = term.text.rstrip("*")
     if target == "ident" or (target == "any" and normalize_isbn(word)):
@@ -441,6 +463,7 @@ def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings)
         facet_size=settings.facet_size,
         facet_sizes=facet_sizes,
         text=text,
+        stem_languages=settings.network_languages,
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from unicat.content_limits import DEFAULT_RECORD_MAX_BYTES, DEFAULT_SUBFIELD_MAX_BYTES, ContentLimits
 from unicat.errors import ConfigError
+from unicat.stemming import NETWORK_LANGUAGES, STEMMERS
 from unicat.tomlfile import read_toml
 
 DEFAULT_DATA_DIR = Path("unicat-data")
@@ -56,6 +57,9 @@ class Settings:
     did_you_mean_max_hits: int = 3
     suggest_max_limit: int = 20
     reader_pool_size: int = 4
+    # The languages of the network's readers (ISO 639-1, among unicat.stemming.STEMMERS): a search word
+    # also finds the words that share its stem in any of them.
+    network_languages: tuple[str, ...] = NETWORK_LANGUAGES
     # Serving (search_app/serving.py, search_app/request_limits.py): what slow or abusive clients may
     # hold. A connection must send a request's line and headers within header_read_timeout of its first
     # byte (of opening, for a new connection) and its body within body_read_timeout of its headers; an
@@ -189,6 +193,7 @@ _FIELD_TYPES: dict[str, type] = {
     "did_you_mean_max_hits": int,
     "suggest_max_limit": int,
     "reader_pool_size": int,
+    "network_languages": tuple,
     "header_read_timeout": float,
     "body_read_timeout": float,
     "keepalive_timeout": float,
@@ -284,6 +289,8 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
         if word in _TRUE or word in _FALSE:
             return word in _TRUE
         raise ConfigError(f"{origin}: {name} must be true or false, got {value!r}")
+    if kind is tuple:
+        return _languages(name, value, origin)
     try:
         result = kind(value)
     except (TypeError, ValueError) as exc:
@@ -291,6 +298,21 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
     if kind in (int, float) and result < 0:
         raise ConfigError(f"{origin}: {name} must not be negative, got {value!r}")
     return result
+
+
+def _languages(name: str, value: Any, origin: str) -> tuple[str, ...]:
+    """A list of language codes: a TOML array, or a comma-separated string (the environment's)."""
+    parts = value.split(",") if isinstance(value, str) else value
+    if not isinstance(parts, list | tuple) or not all(isinstance(part, str) for part in parts):
+        raise ConfigError(f'{origin}: {name} must be a list of language codes, such as ["fr", "nl"]')
+    codes = tuple(dict.fromkeys(part.strip().lower() for part in parts if part.strip()))
+    unknown = [code for code in codes if code not in STEMMERS]
+    if unknown:
+        raise ConfigError(
+            f"{origin}: {name}: {unknown[0][:20]!r} is not a language Unicat stems; "
+            f"use some of {', '.join(STEMMERS)} (an empty list turns stemming of searches off)"
+        )
+    return codes
 
 
 def _check_networks(name: str, value: str) -> None:

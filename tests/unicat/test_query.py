@@ -37,9 +37,10 @@ def test_field_prefixes_and_aliases() -> None:
 
 def test_phrases() -> None:
     assert parse_text_query('title:"Science politique"').clauses == (
-        Clause("title", ("science", "politique"), phrase=True),
+        Clause("title", ("science", "politique"), phrase=True, exact=True),
     )
-    assert parse_text_query('"Camus"').clauses == (Clause("any", ("camus",)),)
+    # A quoted word is one word, matched as written (not by its stems).
+    assert parse_text_query('"Camus"').clauses == (Clause("any", ("camus",), exact=True),)
     # Quotes around nothing search nothing: they do not list the whole catalogue.
     assert parse_text_query('""') == TextQuery(expression=NOTHING, notices=(Notice("nothing_to_search"),))
 

@@ -22,9 +22,10 @@ selections; the query itself keeps the text, the exclusions and everything else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from unicat.documents import TEXT_WEIGHTS
+from unicat.documents import STEM_FIELDS, STEM_WEIGHTS, TEXT_WEIGHTS
 from unicat.errors import BadParameter
 from unicat.fields import FACETS
 from unicat.query import (
@@ -40,6 +41,7 @@ from unicat.query import (
     SearchQuery,
     ValueFilter,
     YearRange,
+    clause_stems,
 )
 
 # Facet (and filter) name → the keyword field holding its values.
@@ -79,11 +81,18 @@ def clause_query(clause: Clause, field: str | None = None, boost: float = 1.0) -
     return parts[0] if len(parts) == 1 else {"bool": {"must": parts}}
 
 
-def _scored_clause(clause: Clause) -> dict[str, Any]:
+def _scored_clause(clause: Clause, languages: Sequence[str]) -> dict[str, Any]:
     """A clause as it is matched and ranked: in its own field, or for ``any`` each word in any text
-    field (a phrase inside one field), a match in a title counting more than one in a note."""
+    field (a phrase inside one field), a match in a title counting more than one in a note. Where the
+    clause is stemmed, each word matches its exact token or any of its stems in the stems fields."""
     if clause.field not in SEARCH_FIELDS:
         raise BadParameter("q", f"unknown search field {clause.field!r}; known: {', '.join(SEARCH_FIELDS)}")
+    stems = clause_stems(clause, languages)
+    if stems is not None:
+        words = [
+            _stemmed_word(clause.field, term, forms) for term, forms in zip(clause.terms, stems, strict=True)
+        ]
+        return words[0] if len(words) == 1 else {"bool": {"must": words}}
     if clause.field != "any":
         return clause_query(clause)
     if clause.phrase or len(clause.terms) == 1:
@@ -98,6 +107,17 @@ def _scored_clause(clause: Clause) -> dict[str, Any]:
             ]
         }
     }
+
+
+def _stemmed_word(field: str, term: str, stems: tuple[str, ...]) -> dict[str, Any]:
+    """One word in ``field`` (or any field) as written, or by one of its ``stems`` in the stems fields,
+    a stem weighing less than the word (unicat.documents.STEM_WEIGHTS)."""
+    exact = TEXT_WEIGHTS if field == "any" else {field: TEXT_WEIGHTS[field]}
+    stemmed = STEM_WEIGHTS if field == "any" else {STEM_FIELDS[field]: STEM_WEIGHTS[STEM_FIELDS[field]]}
+    should = [_word("term", name, term, boost) for name, boost in exact.items()]
+    # A term query per stem, not one terms query: that one scores a constant, these by BM25 as SQLite.
+    should += [_word("term", name, stem, boost) for name, boost in stemmed.items() for stem in stems]
+    return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
 def _in_any_field(clause: Clause) -> dict[str, Any]:
@@ -134,11 +154,11 @@ def _filters(query: SearchQuery) -> list[dict[str, Any]]:
 _NOTHING: dict[str, Any] = {"bool": {"must_not": [{"match_all": {}}]}}
 
 
-def expression_query(expression: Expression) -> dict[str, Any]:
+def expression_query(expression: Expression, languages: Sequence[str] = ()) -> dict[str, Any]:
     """The query of a boolean expression; see the module docstring."""
     if isinstance(expression, Clause):
         # A clause whose words analysis removed entirely matches nothing (as on SQLite).
-        return _scored_clause(expression) if expression.terms else _NOTHING
+        return _scored_clause(expression, languages) if expression.terms else _NOTHING
     if isinstance(expression, MatchAll):
         return {"bool": {"filter": [{"match_all": {}}]}}
     if isinstance(expression, YearRange):
@@ -146,14 +166,16 @@ def expression_query(expression: Expression) -> dict[str, Any]:
     if isinstance(expression, ValueFilter):
         return {"bool": {"filter": [_value_filter(expression.field, expression.values)]}}
     if isinstance(expression, Not):
-        return {"bool": {"filter": [{"match_all": {}}], "must_not": [expression_query(expression.child)]}}
+        negated = expression_query(expression.child, languages)
+        return {"bool": {"filter": [{"match_all": {}}], "must_not": [negated]}}
     if isinstance(expression, Or):
         if not expression.children:
             return _NOTHING
-        should = [expression_query(child) for child in expression.children]
+        should = [expression_query(child, languages) for child in expression.children]
         return {"bool": {"should": should, "minimum_should_match": 1}}
-    must = [expression_query(child) for child in expression.children if not isinstance(child, Not)]
-    must_not = [expression_query(child.child) for child in expression.children if isinstance(child, Not)]
+    children = expression.children
+    must = [expression_query(child, languages) for child in children if not isinstance(child, Not)]
+    must_not = [expression_query(child.child, languages) for child in children if isinstance(child, Not)]
     body: dict[str, Any] = {"must": must or [{"bool": {"filter": [{"match_all": {}}]}}]}
     if must_not:
         body["must_not"] = must_not
@@ -162,9 +184,10 @@ def expression_query(expression: Expression) -> dict[str, Any]:
 
 def match_query(query: SearchQuery) -> dict[str, Any]:
     """The match set of ``query``: clauses score, filters and the year range only restrict."""
-    clauses = [_scored_clause(clause) for clause in query.clauses if clause.terms]
+    languages = query.stem_languages
+    clauses = [_scored_clause(clause, languages) for clause in query.clauses if clause.terms]
     if query.expression is not None:
-        clauses.append(expression_query(query.expression))
+        clauses.append(expression_query(query.expression, languages))
     filters = _filters(query)
     excluded = [_value_filter(name, values) for name, values in query.exclusions.items() if values]
     if not clauses and not filters and not excluded:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from unicat.documents import TEXT_FIELDS, TEXT_WEIGHTS
+from unicat.documents import INDEXED_FIELDS, INDEXED_WEIGHTS, STEM_FIELDS, TEXT_FIELDS
 from unicat.engines.sqlite.facets import MULTI_VALUED, SINGLE_VALUED
 from unicat.errors import BadParameter
 from unicat.query import (
@@ -29,11 +29,15 @@ from unicat.query import (
     SearchQuery,
     ValueFilter,
     YearRange,
+    clause_stems,
     is_text,
 )
 
-# bm25 weights in the FTS column order (TEXT_FIELDS).
-_BM25 = f"bm25(union_fts, {', '.join(str(TEXT_WEIGHTS[name]) for name in TEXT_FIELDS)})"
+# bm25 weights in the FTS column order (INDEXED_FIELDS: the exact columns, then the stems).
+_BM25 = f"bm25(union_fts, {', '.join(str(INDEXED_WEIGHTS[name]) for name in INDEXED_FIELDS)})"
+# What ``any`` searches exactly: every column but the stems, which only a stemmed word may reach.
+_EXACT_COLUMNS = "{" + " ".join(TEXT_FIELDS) + "}"
+_STEM_COLUMNS = "{" + " ".join(STEM_FIELDS.values()) + "}"
 
 # Pages of a relevance search that end within the best SCORED_PAGE_MAX matches are ranked by score
 # alone first (CompiledSearch.scored_sql); deeper ones, rare, by the full sort.
@@ -55,38 +59,52 @@ def _quote(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-def clause_expression(clause: Clause) -> str | None:
-    """The FTS5 expression of one clause, or ``None`` if it has no terms."""
+def clause_expression(clause: Clause, languages: Sequence[str] = ()) -> str | None:
+    """The FTS5 expression of one clause, or ``None`` if it has no terms; its words also match their
+    stems under ``languages`` in the stems columns, where the clause is stemmed."""
     if clause.field not in SEARCH_FIELDS:
         raise BadParameter("q", f"unknown search field {clause.field!r}; known: {', '.join(SEARCH_FIELDS)}")
     if not clause.terms:
         return None
+    # ``any`` is every exact column: each word in any of them, a phrase inside one.
+    exact = _EXACT_COLUMNS if clause.field == "any" else f"{{{clause.field}}}"
+    stems = clause_stems(clause, languages)
+    if stems is not None:
+        where = _STEM_COLUMNS if clause.field == "any" else f"{{{STEM_FIELDS[clause.field]}}}"
+        words = [
+            f"({exact} : {_quote(term)} OR {where} : ({' OR '.join(_quote(stem) for stem in forms)}))"
+            for term, forms in zip(clause.terms, stems, strict=True)
+        ]
+        return words[0] if len(words) == 1 else " AND ".join(words)
     quoted = [_quote(term) for term in clause.terms]
     if clause.prefix:
         quoted[-1] += "*"
     body = " + ".join(quoted) if clause.phrase else " AND ".join(quoted)
-    # ``any`` is every column: each word in any of them, a phrase inside one.
-    return f"({body})" if clause.field == "any" else f"{{{clause.field}}} : ({body})"
+    return f"{exact} : ({body})"
 
 
-def match_expression(clauses: tuple[Clause, ...]) -> str | None:
+def match_expression(clauses: tuple[Clause, ...], languages: Sequence[str] = ()) -> str | None:
     """All clauses ANDed, or ``None`` when nothing is asked (match everything)."""
-    parts = [expr for expr in (clause_expression(c) for c in clauses) if expr is not None]
+    parts = [expr for expr in (clause_expression(c, languages) for c in clauses) if expr is not None]
     return " AND ".join(f"({part})" for part in parts) if parts else None
 
 
-def text_expression(expression: Expression) -> str:
+def text_expression(expression: Expression, languages: Sequence[str] = ()) -> str:
     """The FTS5 expression of a text expression (:func:`~unicat.query.is_text` holds for it)."""
     if isinstance(expression, Clause):
-        body = clause_expression(expression)
+        body = clause_expression(expression, languages)
         assert body is not None, "is_text() refuses clauses without terms"
         return body
     if isinstance(expression, Or):
-        return " OR ".join(f"({text_expression(child)})" for child in expression.children)
+        return " OR ".join(f"({text_expression(child, languages)})" for child in expression.children)
     assert isinstance(expression, And), f"not a text expression: {expression!r}"
-    positive = [child for child in expression.children if not isinstance(child, Not)]
-    negative = [child.child for child in expression.children if isinstance(child, Not)]
-    return _fts_and_not([text_expression(c) for c in positive], [text_expression(c) for c in negative])
+    positive = [
+        text_expression(child, languages) for child in expression.children if not isinstance(child, Not)
+    ]
+    negative = [
+        text_expression(child.child, languages) for child in expression.children if isinstance(child, Not)
+    ]
+    return _fts_and_not(positive, negative)
 
 
 def _fts_and_not(positive: Sequence[str], negative: Sequence[str]) -> str:
@@ -99,10 +117,12 @@ def _fts_and_not(positive: Sequence[str], negative: Sequence[str]) -> str:
     return expression
 
 
-def _condition(expression: Expression, params: list[object], *, per_match: bool) -> str:
+def _condition(
+    expression: Expression, params: list[object], *, per_match: bool, languages: Sequence[str]
+) -> str:
     """A SQL condition over ``u`` for ``expression``, its values appended to ``params``."""
     if is_text(expression):
-        params.append(text_expression(expression))
+        params.append(text_expression(expression, languages))
         return "u.rid IN (SELECT rowid FROM union_fts WHERE union_fts MATCH ?)"
     if isinstance(expression, Clause):
         return "0"  # no terms left after analysis: matches nothing, as on Elasticsearch
@@ -121,9 +141,12 @@ def _condition(expression: Expression, params: list[object], *, per_match: bool)
         return _filter_condition(expression.field, expression.values, params, per_match=per_match)
     if isinstance(expression, Not):
         # coalesce: a NULL (a record without a language, say) is "does not match", so NOT keeps it.
-        return f"NOT coalesce({_condition(expression.child, params, per_match=per_match)}, 0)"
+        child = _condition(expression.child, params, per_match=per_match, languages=languages)
+        return f"NOT coalesce({child}, 0)"
     joiner = " AND " if isinstance(expression, And) else " OR "
-    parts = [_condition(child, params, per_match=per_match) for child in expression.children]
+    parts = [
+        _condition(child, params, per_match=per_match, languages=languages) for child in expression.children
+    ]
     return "(" + joiner.join(parts) + ")" if parts else ("1" if isinstance(expression, And) else "0")
 
 
@@ -138,7 +161,7 @@ def _filter_condition(name: str, values: Sequence[str], params: list[object], *,
 
 
 def _split_expression(
-    expression: Expression | None, *, has_text: bool
+    expression: Expression | None, *, has_text: bool, languages: Sequence[str]
 ) -> tuple[list[str], list[str], list[Expression]]:
     """The top-level (ANDed) parts of ``expression`` that FTS5 can match, positive and negated, and
     the others. A negated text goes to FTS5 only beside a positive one (``has_text``: the clauses'),
@@ -146,14 +169,14 @@ def _split_expression(
     if expression is None:
         return [], [], []
     parts = expression.children if isinstance(expression, And) else (expression,)
-    positive = [text_expression(part) for part in parts if is_text(part)]
+    positive = [text_expression(part, languages) for part in parts if is_text(part)]
     negative: list[str] = []
     others: list[Expression] = []
     for part in parts:
         if is_text(part):
             continue
         if isinstance(part, Not) and is_text(part.child) and (positive or has_text):
-            negative.append(text_expression(part.child))
+            negative.append(text_expression(part.child, languages))
         else:
             others.append(part)
     return positive, negative, others
@@ -256,8 +279,11 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
     the expression FTS5 cannot match."""
     conditions: list[str] = []
     params: list[object] = []
-    clauses = match_expression(query.clauses)
-    positive, negative, others = _split_expression(query.expression, has_text=clauses is not None)
+    languages = query.stem_languages
+    clauses = match_expression(query.clauses, languages)
+    positive, negative, others = _split_expression(
+        query.expression, has_text=clauses is not None, languages=languages
+    )
     if clauses is not None:
         positive.insert(0, clauses)
     match = _fts_and_not(positive, negative) if positive else None
@@ -301,7 +327,7 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
         # ``not_language=eng``: a record without a language is not English, so it stays (coalesce).
         conditions.append(_condition(Not(ValueFilter(name, values)), params, per_match=match is not None))
     for part in others:
-        conditions.append(_condition(part, params, per_match=match is not None))
+        conditions.append(_condition(part, params, per_match=match is not None, languages=languages))
     where = " AND ".join(conditions) if conditions else "1"
     filtered = len(conditions) > (match is not None)
     return CompiledSearch(

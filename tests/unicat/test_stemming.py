@@ -1,0 +1,50 @@
+"""The stemmers a record takes by its language, and the stems of analysed text and query words.
+
+Expected stems follow the Snowball algorithms' documented rules (snowballstem.org): French deletes a
+plural ``s`` and a final ``e`` ("histoires" → "histoir"); Dutch deletes ``en`` after a non-vowel
+("boeken" → "boek"), which French leaves; English turns ``ies`` and a final consonant + ``y`` into ``i``
+("stories", "story" → "stori").
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from unicat.stemming import query_stems, record_stem_languages, stem_text
+
+
+@pytest.mark.parametrize(
+    ("language", "stemmers"),
+    [
+        ("fre", ("fr",)),
+        ("fra", ("fr",)),
+        ("dut", ("nl",)),
+        ("nld", ("nl",)),
+        ("eng", ("en",)),
+        ("ENG", ("en",)),
+        (None, ("fr", "nl", "en")),
+        ("", ("fr", "nl", "en")),
+        ("und", ("fr", "nl", "en")),
+        ("mul", ("fr", "nl", "en")),
+        ("ger", ()),
+        ("lat", ()),
+    ],
+)
+def test_the_record_language_picks_the_stemmers(language: str | None, stemmers: tuple[str, ...]) -> None:
+    assert record_stem_languages(language) == stemmers
+
+
+def test_stems_of_analysed_text_per_language() -> None:
+    assert stem_text("histoires extraordinaires", ("fr",)) == "histoir extraordinair"
+    assert stem_text("boeken", ("nl",)) == "boek"
+    assert stem_text("boeken", ("fr",)) == "boeken"
+    # Several languages: each word's distinct stems, in the languages' order.
+    assert stem_text("boeken stories", ("fr", "nl", "en")) == "boeken boek stor storie stori"
+    assert stem_text("histoires", ()) == ""
+    assert stem_text("", ("fr",)) == ""
+
+
+def test_a_query_word_has_its_distinct_stems() -> None:
+    assert query_stems("histoire", ("fr", "nl", "en")) == ("histoir",)
+    assert query_stems("story", ("en",)) == ("stori",)
+    assert query_stems("boek", ()) == ()
