@@ -233,7 +233,9 @@ def test_the_openapi_document_has_a_filter_per_facet_filter_and_every_field() ->
     for path in ("/api/search", "/search"):
         listed = document["paths"][path]["get"]["parameters"]
         names = {parameters[item["$ref"].rpartition("/")[2]]["name"] for item in listed}
-        assert names - {"q", "tag", "year", "sort", "page", "page_size", "facets"} == set(FILTER_FIELDS)
+        filters = names - {"q", "tag", "year", "sort", "page", "page_size", "facets", "facet_more"}
+        # Each facet that filters by value has its parameter and its exclusion (not_<facet>).
+        assert filters == set(FILTER_FIELDS) | {f"not_{name}" for name in FILTER_FIELDS}
     for name in FILTER_FIELDS:
         assert parameters[f"search.{name}"]["description"] == FACET[name].description
     schemas = document["components"]["schemas"]

@@ -325,7 +325,11 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
         params.extend(values)
     for name, values in query.exclusions.items():
         # ``not_language=eng``: a record without a language is not English, so it stays (coalesce).
-        conditions.append(_condition(Not(ValueFilter(name, values)), params, per_match=match is not None))
+        conditions.append(
+            _condition(
+                Not(ValueFilter(name, values)), params, per_match=match is not None, languages=languages
+            )
+        )
     for part in others:
         conditions.append(_condition(part, params, per_match=match is not None, languages=languages))
     where = " AND ".join(conditions) if conditions else "1"
