@@ -21,7 +21,7 @@ from unicat.errors import ConfigError, SchemaError
 from unicat.fields import FACETS, TEXT_FIELDS
 from unicat.settings import Settings
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 """1: the first catalogue. 2: fields added for unattended harvesting (a source's ``harvest_interval``,
 the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). 3: a source's profile
 override (``mapping``). 4: the librarians' merge decisions (index ``decisions``). 5: the OAI-PMH feed
@@ -35,6 +35,8 @@ the union index only (Elasticsearch is not a system of record): sources, source 
 the quarantine, merge decisions, redirects, memberships and the OAI-PMH feed live in the record store
 (``unicat/ports/records.py``); an older catalogue keeps the indices that held them, untouched, and
 hands what they hold to the store once (``legacy_records.py``). Union documents lose ``members``.
+11: union documents carry ``library_count``, how many libraries hold the record, which orders equal
+scores; documents of an older generation lack it (they rank after those that have it) until a rebuild.
 Changes that only add fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
 DEFINITIONS_DIR = MAPPINGS_DIR / "elasticsearch"
 # The index beside the union generations, defined by the JSON file of the same name.
