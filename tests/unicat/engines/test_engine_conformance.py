@@ -357,8 +357,13 @@ def test_at_equal_text_score_the_edition_more_libraries_hold_ranks_first(
     )
     engine.replace_union_records([one, three])
     assert [hit.id for hit in search(engine, "madame bovary").hits] == ["b-three", "a-one"]
-    # The same order when the page is sorted in full (a filter keeps SQLite off its score-only path).
     assert [hit.id for hit in search(engine, "bovary", library="BNF").hits] == ["b-three", "a-one"]
+    # So many ties that SQLite sorts every match in full rather than its best scores alone.
+    many = [
+        make_union_record(f"a-{n:03d}", "Madame Bovary", authors=["Flaubert, Gustave"]) for n in range(120)
+    ]
+    engine.replace_union_records([*many, three])
+    assert [hit.id for hit in search(engine, "madame bovary", page_size="1").hits] == ["b-three"]
     # Only a tie-break: the title that is the query alone outranks the longer one more libraries hold.
     shorter = make_union_record("z-short", "Bovary", libraries=["OXF"])
     engine.replace_union_records([one, three, shorter])

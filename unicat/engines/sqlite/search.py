@@ -216,21 +216,22 @@ class CompiledSearch:
 
     def scored_sql(self, query: SearchQuery) -> tuple[str, tuple[object, ...], int, int] | None:
         """The best matches by score alone, best first, as (rid, score) rows; ``None`` when that
-        cannot give the page (another sort, no text to score, filters that need union_records, a
-        page too deep).
+        cannot give the page (another sort, no text to score, a page too deep).
 
         Also returns ``wanted``, the rows down to the page's last, and ``limit``, the rows asked: the
         margin past ``wanted`` is there to hold every match that ties with the page's last score.
+        With filters the match set needs union_records, yet scoring alone still spares the sorter the
+        other keys of every match (the libraries holding each record cost a lookup apiece).
         """
         wanted = query.offset + query.page_size
-        if query.sort != "relevance" or not self.ranked or self.filtered or wanted > SCORED_PAGE_MAX:
+        if query.sort != "relevance" or not self.ranked or wanted > SCORED_PAGE_MAX:
             return None
         limit = wanted + max(wanted, SCORED_MARGIN)
-        sql = (
-            f"SELECT rowid, {self.score} AS score FROM union_fts WHERE union_fts MATCH ? "
-            "ORDER BY score LIMIT ?"
-        )
-        return sql, (*self.score_params, *self.params, limit), wanted, limit
+        if self.filtered:
+            source = f"SELECT u.rid, {self.score} AS score FROM {self.source} WHERE {self.where}"
+        else:
+            source = f"SELECT rowid, {self.score} AS score FROM union_fts WHERE union_fts MATCH ?"
+        return f"{source} ORDER BY score LIMIT ?", (*self.score_params, *self.params, limit), wanted, limit
 
     def page_sql(self, query: SearchQuery) -> tuple[str, tuple[object, ...]]:
         """The SQL of one page of hits (their ``rid``), sorted and paged.
