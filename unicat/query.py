@@ -225,6 +225,22 @@ class SearchQuery:
             return replace(self, year_from=None, year_to=None)
         return replace(self, filters={name: v for name, v in self.filters.items() if name != facet})
 
+    @property
+    def title_phrase(self) -> Clause | None:
+        """The whole query as a phrase in the title, which every engine adds to a match's score.
+
+        Readers mostly type a title they know: a record whose title holds all their words together
+        and in order is likelier the one meant than one that has them scattered over its title, notes
+        and subjects. Only for plain words searched everywhere (two or more; no prefix), since a field
+        or a boolean expression says the reader meant something else.
+        """
+        if self.expression is not None or not self.clauses:
+            return None
+        if any(clause.field != "any" or clause.prefix for clause in self.clauses):
+            return None
+        terms = tuple(term for clause in self.clauses for term in clause.terms)
+        return Clause("title", terms, phrase=True) if len(terms) > 1 else None
+
 
 @dataclass(frozen=True, slots=True)
 class FacetCount:

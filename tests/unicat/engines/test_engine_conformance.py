@@ -327,6 +327,58 @@ def test_relevance_puts_title_matches_first(indexed: UnionIndex, make_union_reco
     assert [hit.id for hit in search(indexed, "camus").hits] == ["camus-title", "notes"]
 
 
+def test_the_whole_query_as_a_phrase_in_a_title_ranks_first(
+    engine: UnionIndex, make_union_record: MakeRecord
+) -> None:
+    # After two serials of the demo (unimarc/periouni.mrc): the second has every word of "cold war
+    # history" in its title and its author, but not together in its title. Both have the same subject.
+    subjects = ["Cold war -- History -- Periodicals"]
+    known = make_union_record("cold-war-history", "Cold war history", subjects=subjects)
+    scattered = make_union_record(
+        "bulletin",
+        "Bulletin - Cold War International History Project",
+        authors=["Cold War International History Project"],
+        subjects=subjects,
+    )
+    others = [
+        make_union_record("peace", "War and peace", authors=["Tolstoy, Leo"]),
+        make_union_record("rome", "The history of Rome", authors=["Mommsen, Theodor"]),
+        make_union_record("farm", "Cold comfort farm", authors=["Gibbons, Stella"]),
+        make_union_record("notes", "Notes of a native son", authors=["Baldwin, James"]),
+    ]
+    engine.replace_union_records([known, scattered, *others])
+    assert [hit.id for hit in search(engine, "Cold war history").hits] == ["cold-war-history", "bulletin"]
+    assert [hit.id for hit in search(engine, "cold war history", format="book").hits] == [
+        "cold-war-history",
+        "bulletin",
+    ]
+    # A field the reader named is theirs: nothing is added to the scores, and the order is the plain one.
+    assert {hit.id for hit in search(engine, "subject:history war").hits} == {"bulletin", "cold-war-history"}
+
+
+def test_at_equal_text_score_the_edition_more_libraries_hold_ranks_first(
+    engine: UnionIndex, make_union_record: MakeRecord
+) -> None:
+    # Identical text, so identical scores; the ids alone (the last tie-break) would put "a-one" first.
+    one = make_union_record("a-one", "Madame Bovary", authors=["Flaubert, Gustave"], libraries=["BNF"])
+    three = make_union_record(
+        "b-three", "Madame Bovary", authors=["Flaubert, Gustave"], libraries=["BNF", "SCPO", "UVA"]
+    )
+    engine.replace_union_records([one, three])
+    assert [hit.id for hit in search(engine, "madame bovary").hits] == ["b-three", "a-one"]
+    assert [hit.id for hit in search(engine, "bovary", library="BNF").hits] == ["b-three", "a-one"]
+    # So many ties that SQLite sorts every match in full rather than its best scores alone.
+    many = [
+        make_union_record(f"a-{n:03d}", "Madame Bovary", authors=["Flaubert, Gustave"]) for n in range(120)
+    ]
+    engine.replace_union_records([*many, three])
+    assert [hit.id for hit in search(engine, "madame bovary", page_size="1").hits] == ["b-three"]
+    # Only a tie-break: the title that is the query alone outranks the longer one more libraries hold.
+    shorter = make_union_record("z-short", "Bovary", libraries=["OXF"])
+    engine.replace_union_records([one, three, shorter])
+    assert [hit.id for hit in search(engine, "bovary", page_size="1").hits] == ["z-short"]
+
+
 def test_paging_covers_every_hit_once(engine: UnionIndex, make_union_record: MakeRecord) -> None:
     # Equal titles and years: the order must still be total, or pages would overlap.
     records = [make_union_record(f"r{n:03d}", "Les Misérables", year=1862 + n % 3) for n in range(47)]

@@ -24,7 +24,7 @@ from unicat.settings import Settings
 
 _log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 """1: the first catalogue. 2: fields added for unattended harvesting (a source's ``harvest_interval``,
 the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). 3: a source's profile
 override (``mapping``). 4: the librarians' merge decisions (index ``decisions``). 5: the OAI-PMH feed
@@ -40,6 +40,8 @@ the quarantine, merge decisions, redirects, memberships and the OAI-PMH feed liv
 hands what they hold to the store once (``legacy_records.py``). Union documents lose ``members``.
 11: the stems of titles and subjects (``title_stems``, ``subject_stems``; unicat/stemming.py); an older
 generation gets the fields empty, finds words as written until a rebuild, and says so at open.
+12: union documents carry ``library_count``, how many libraries hold the record, which orders equal
+scores; documents of an older generation lack it (they rank after those that have it) until a rebuild.
 Changes that only add fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
 STEMS_VERSION = 11
 """The schema whose union documents carry the stems fields."""

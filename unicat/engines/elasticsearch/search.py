@@ -50,7 +50,9 @@ FACET_SOURCES = {facet.name: facet.index_key for facet in FACETS}
 HIT_SOURCE = ["doc"]
 _TIEBREAK: list[dict[str, Any]] = [{"title_sort": "asc"}, {"id": "asc"}]
 _SORTS: dict[str, list[dict[str, Any]]] = {
-    "relevance": [{"_score": "desc"}, *_TIEBREAK],
+    # At equal score the edition more libraries hold first, as on SQLite (documents indexed before
+    # library_count existed have none: they come after, until the next rebuild).
+    "relevance": [{"_score": "desc"}, {"library_count": {"order": "desc", "missing": "_last"}}, *_TIEBREAK],
     "year_desc": [{"year": {"order": "desc", "missing": "_last"}}, *_TIEBREAK],
     "year_asc": [{"year": {"order": "asc", "missing": "_last"}}, *_TIEBREAK],
     "title": _TIEBREAK,
@@ -183,7 +185,8 @@ def expression_query(expression: Expression, languages: Sequence[str] = ()) -> d
 
 
 def match_query(query: SearchQuery) -> dict[str, Any]:
-    """The match set of ``query``: clauses score, filters and the year range only restrict."""
+    """The match set of ``query``: clauses score, filters and the year range only restrict; the
+    whole query found as a phrase in a title scores again (:attr:`SearchQuery.title_phrase`)."""
     languages = query.stem_languages
     clauses = [_scored_clause(clause, languages) for clause in query.clauses if clause.terms]
     if query.expression is not None:
@@ -195,6 +198,10 @@ def match_query(query: SearchQuery) -> dict[str, Any]:
     body: dict[str, Any] = {"must": clauses or [{"match_all": {}}], "filter": filters}
     if excluded:
         body["must_not"] = excluded
+    phrase = query.title_phrase
+    if phrase is not None:
+        # Optional beside ``must``: it only adds the phrase's title score (SQLite adds the same).
+        body["should"] = [clause_query(phrase, "title", TEXT_WEIGHTS["title"])]
     return {"bool": body}
 
 

@@ -47,6 +47,7 @@ def union_document(
         indexed[key] = list(values) if multi else (values[0] if values else None)
     indexed["year"] = fields.year
     indexed["title_sort"] = fields.title_sort
+    indexed["library_count"] = len(record.libraries)
     indexed["doc"] = document if document is not None else record.to_json()
     return indexed
 

@@ -264,8 +264,9 @@ class SqliteEngine(UnionIndex):
         """The page of a relevance search from its best scores alone, or ``None`` to use the full sort.
 
         Ranking 50,000 matches by (score, title_sort, id) seeks every match's sort keys (~35 ms of
-        ~105); the score alone orders all but ties. The FTS index gives the best ``wanted`` matches
-        and a margin; the sort keys of those scoring no worse than the page's last are read, and
+        ~105; the libraries holding each, now the second key, add more); the score alone orders all
+        but ties. The FTS index gives the best ``wanted`` matches and a margin; the sort keys of
+        those scoring no worse than the page's last are read, and
         SQLite orders them exactly as the full sort would. When the margin is all ties the page's
         last score may be shared by matches beyond it: then the full sort decides.
         """

@@ -39,6 +39,30 @@ _BM25 = f"bm25(union_fts, {', '.join(str(INDEXED_WEIGHTS[name]) for name in INDE
 _EXACT_COLUMNS = "{" + " ".join(TEXT_FIELDS) + "}"
 _STEM_COLUMNS = "{" + " ".join(STEM_FIELDS.values()) + "}"
 
+
+# The title's part of the score alone: what a phrase match of the whole query in the title adds.
+_TITLE_WEIGHTS = (str(TEXT_WEIGHTS[name]) if name == "title" else "0" for name in TEXT_FIELDS)
+_TITLE_BM25 = f"bm25(union_fts, {', '.join(_TITLE_WEIGHTS)})"
+
+
+def _score(phrase: Clause | None) -> tuple[str, tuple[object, ...]]:
+    """A match's relevance (lower is better, as bm25's) and its parameters: bm25 over every field,
+    plus once more the title's part where the title holds the whole query as a phrase
+    (:attr:`~unicat.query.SearchQuery.title_phrase`; Elasticsearch adds the same)."""
+    if phrase is None:
+        return _BM25, ()
+    phrase_rows = "SELECT rowid FROM union_fts WHERE union_fts MATCH ?"
+    score = f"({_BM25} + CASE WHEN union_fts.rowid IN ({phrase_rows}) THEN {_TITLE_BM25} ELSE 0 END)"
+    return score, (clause_expression(phrase),)
+
+
+def _held_by(rid: str) -> str:
+    """How many libraries hold the record ``rid``: at equal text score, the edition more libraries
+    hold ranks first (the one a reader is likelier to mean, and to get). One primary-key range of
+    union_libraries per record, read only for the rows being ordered."""
+    return f"(SELECT count(*) FROM union_libraries WHERE record = {rid}) DESC"
+
+
 # Pages of a relevance search that end within the best SCORED_PAGE_MAX matches are ranked by score
 # alone first (CompiledSearch.scored_sql); deeper ones, rare, by the full sort.
 SCORED_PAGE_MAX = 1_000
@@ -191,6 +215,9 @@ class CompiledSearch:
     params: tuple[object, ...]
     ranked: bool
     filtered: bool
+    score: str = _BM25
+    """The relevance of a match (:func:`_score`), an SQL expression over ``union_fts``."""
+    score_params: tuple[object, ...] = ()
 
     def rids_sql(self) -> tuple[str, tuple[object, ...]] | None:
         """One row, the match set's rids joined by commas; ``None`` when everything matches.
@@ -212,18 +239,22 @@ class CompiledSearch:
 
     def scored_sql(self, query: SearchQuery) -> tuple[str, tuple[object, ...], int, int] | None:
         """The best matches by score alone, best first, as (rid, score) rows; ``None`` when that
-        cannot give the page (another sort, no text to score, filters that need union_records, a
-        page too deep).
+        cannot give the page (another sort, no text to score, a page too deep).
 
         Also returns ``wanted``, the rows down to the page's last, and ``limit``, the rows asked: the
         margin past ``wanted`` is there to hold every match that ties with the page's last score.
+        With filters the match set needs union_records, yet scoring alone still spares the sorter the
+        other keys of every match (the libraries holding each record cost a lookup apiece).
         """
         wanted = query.offset + query.page_size
-        if query.sort != "relevance" or not self.ranked or self.filtered or wanted > SCORED_PAGE_MAX:
+        if query.sort != "relevance" or not self.ranked or wanted > SCORED_PAGE_MAX:
             return None
         limit = wanted + max(wanted, SCORED_MARGIN)
-        sql = f"SELECT rowid, {_BM25} AS score FROM union_fts WHERE union_fts MATCH ? ORDER BY score LIMIT ?"
-        return sql, (*self.params, limit), wanted, limit
+        if self.filtered:
+            source = f"SELECT u.rid, {self.score} AS score FROM {self.source} WHERE {self.where}"
+        else:
+            source = f"SELECT rowid, {self.score} AS score FROM union_fts WHERE union_fts MATCH ?"
+        return f"{source} ORDER BY score LIMIT ?", (*self.score_params, *self.params, limit), wanted, limit
 
     def page_sql(self, query: SearchQuery) -> tuple[str, tuple[object, ...]]:
         """The SQL of one page of hits (their ``rid``), sorted and paged.
@@ -231,16 +262,21 @@ class CompiledSearch:
         Only rids: a sorter that carried each candidate's long ``doc`` would read every matching
         record's document to keep twenty (the caller fetches those twenty by rid).
         """
-        if query.sort == "relevance":
-            order = f"{_BM25}, u.title_sort, u.id" if self.ranked else _ORDER_BY["title"]
+        order_params: tuple[object, ...] = ()
+        if query.sort == "relevance" and self.ranked:
+            order = f"{self.score}, {_held_by('u.rid')}, u.title_sort, u.id"
+            order_params = self.score_params
+        elif query.sort == "relevance":
+            order = _ORDER_BY["title"]
         else:
             order = _ORDER_BY[query.sort]
         sql = f"SELECT u.rid FROM {self.source} WHERE {self.where} ORDER BY {order} LIMIT ? OFFSET ?"
-        return sql, (*self.params, query.page_size, query.offset)
+        return sql, (*self.params, *order_params, query.page_size, query.offset)
 
 
 def order_scored(rows: Sequence[tuple[int, float]], query: SearchQuery) -> tuple[str, tuple[object, ...]]:
-    """The SQL of the page among scored candidates, in the full relevance order: score, title_sort, id.
+    """The SQL of the page among scored candidates, in the full relevance order: score, libraries
+    holding the record (most first), title_sort, id.
 
     The scores are bound as doubles, the very values bm25 returned, so SQLite compares them and the
     sort keys exactly as in :meth:`CompiledSearch.page_sql`.
@@ -249,7 +285,7 @@ def order_scored(rows: Sequence[tuple[int, float]], query: SearchQuery) -> tuple
     sql = (
         f"WITH scored (rid, score) AS (VALUES {values}) SELECT scored.rid FROM scored "
         "JOIN union_records u INDEXED BY union_records_narrow ON u.rid = scored.rid "
-        "ORDER BY scored.score, u.title_sort, u.id LIMIT ? OFFSET ?"
+        f"ORDER BY scored.score, {_held_by('scored.rid')}, u.title_sort, u.id LIMIT ? OFFSET ?"
     )
     params = [value for row in rows for value in row]
     return sql, (*params, query.page_size, query.offset)
@@ -334,6 +370,13 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
         conditions.append(_condition(part, params, per_match=match is not None, languages=languages))
     where = " AND ".join(conditions) if conditions else "1"
     filtered = len(conditions) > (match is not None)
+    score, score_params = _score(query.title_phrase if match is not None else None)
     return CompiledSearch(
-        source=source, where=where, params=tuple(params), ranked=match is not None, filtered=filtered
+        source=source,
+        where=where,
+        params=tuple(params),
+        ranked=match is not None,
+        filtered=filtered,
+        score=score,
+        score_params=score_params,
     )
