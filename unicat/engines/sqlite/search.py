@@ -41,7 +41,7 @@ _STEM_COLUMNS = "{" + " ".join(STEM_FIELDS.values()) + "}"
 
 
 # The title's part of the score alone: what a phrase match of the whole query in the title adds.
-_TITLE_WEIGHTS = (str(TEXT_WEIGHTS[name]) if name == "title" else "0" for name in TEXT_FIELDS)
+_TITLE_WEIGHTS = (str(INDEXED_WEIGHTS[name]) if name == "title" else "0" for name in INDEXED_FIELDS)
 _TITLE_BM25 = f"bm25(union_fts, {', '.join(_TITLE_WEIGHTS)})"
 
 
