@@ -11,6 +11,7 @@ from aiohttp import web
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record, run_search
 from search_app.catalogue.present import FacetView, coded_data, facet_views, holdings_by_library, value_label
+from search_app.i18n import N_, format_number, gettext, link_language
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.readers.reading_lists import lists_for_record_page
 from search_app.readers.record_readers import readers_context
@@ -42,7 +43,7 @@ def facet_links(views: list[FacetView], links: SearchLinks, year: str | None) ->
             else:
                 selected = links.is_selected(view.name, value.value)
                 url = links.toggle(view.name, value.value)
-            items.append(FacetLink(value.label, f"{value.count:,}", url, selected))
+            items.append(FacetLink(value.label, format_number(value.count), url, selected))
         result[view.name] = items
     return result
 
@@ -51,10 +52,10 @@ def facet_links(views: list[FacetView], links: SearchLinks, year: str | None) ->
 EDITIONS_SHOWN = 20
 
 SORT_LABELS = {
-    "relevance": "Relevance",
-    "year_desc": "Newest first",
-    "year_asc": "Oldest first",
-    "title": "Title A–Z",
+    "relevance": N_("Relevance"),
+    "year_desc": N_("Newest first"),
+    "year_asc": N_("Oldest first"),
+    "title": N_("Title A–Z"),
 }
 
 
@@ -71,7 +72,7 @@ async def search(request: web.Request) -> web.Response:
     found = await run_search(request)
     query, result, names = found.query, found.result, found.library_names
     labels = request.app[LABELS]
-    links = SearchLinks(query, request.app[SETTINGS].page_size)
+    links = SearchLinks(query, request.app[SETTINGS].page_size, lang=link_language(request))
     last_page = max(1, min(MAX_PAGE, math.ceil(result.total / query.page_size)))
     active = [
         (labels.facet_title(name), value_label(name, value, labels, names), links.toggle(name, value))
@@ -93,7 +94,7 @@ async def search(request: web.Request) -> web.Response:
         "timed_out_titles": [labels.facet_title(name) for name in result.facets_timed_out],
         "active_filters": active,
         "links": links,
-        "sort_labels": SORT_LABELS,
+        "sort_labels": {value: gettext(label) for value, label in SORT_LABELS.items()},
         "first_shown": query.offset + 1,
         "last_shown": query.offset + len(result.hits),
         "last_page": last_page,

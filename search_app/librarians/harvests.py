@@ -32,7 +32,7 @@ from unicat.status import (
     format_rate,
 )
 
-STATUS_PARAMETERS = ("source", "runs")
+STATUS_PARAMETERS = ("source", "runs", "lang")
 MAX_SOURCES = 100
 
 

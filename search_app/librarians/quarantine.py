@@ -34,7 +34,7 @@ from unicat.quarantine import (
 )
 from unicat.status import format_age
 
-QUARANTINE_PARAMETERS = ("source", "stage", "kind", "page", "page_size")
+QUARANTINE_PARAMETERS = ("source", "stage", "kind", "page", "page_size", "lang")
 
 
 def parse_quarantine_params(params: Mapping[str, Sequence[str]]) -> QuarantineFilter:
