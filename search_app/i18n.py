@@ -155,15 +155,46 @@ def format_decimal(value: float) -> str:
     return numbers.format_decimal(value, format="0.0", locale=current_language())
 
 
+def format_percent(share: float) -> str:
+    """A share (0.333) as a percentage with one decimal: 33.3% (en), 33,3 % (fr), 33,3% (nl)."""
+    return numbers.format_percent(share, format="0.0%", locale=current_language())
+
+
+def format_rate(records_per_second: float | None) -> str:
+    """A harvest's throughput: 1,234 rec/s in English (one decimal under 10), "-" when unknown."""
+    if records_per_second is None:
+        return "-"
+    pattern = "0.0" if records_per_second < 10 else "#,##0"
+    value = numbers.format_decimal(records_per_second, format=pattern, locale=current_language())
+    return gettext("%(rate)s rec/s") % {"rate": value}
+
+
+def format_age(value: str | None, now: str) -> str:
+    """How long before ``now`` a stored time was ("3 hours ago", "il y a 3 heures", "3 uur geleden"),
+    or how long after; empty when either time is unreadable."""
+    try:
+        then = dt.datetime.fromisoformat((value or "").replace("Z", "+00:00"))
+        reference = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    delta = then - reference
+    if abs(delta.total_seconds()) < 1:
+        return gettext("now")
+    return dates.format_timedelta(delta, add_direction=True, locale=current_language())
+
+
 def format_date(value: str | None) -> str:
     """A stored date or time (``2026-12-02`` or ``2026-12-02T13:46:43Z``): the day, as the language
-    writes it (2 déc. 2026, 2 dec 2026)."""
+    writes it (2 déc. 2026, 2 dec 2026). English keeps the international form, 2026-12-02: an English
+    page of a Belgian network has no reason to write days the American or the British way."""
     if not value:
         return ""
     try:
         day = dt.date.fromisoformat(value[:10])
     except ValueError:
         return value
+    if current_language() == SOURCE_LANGUAGE:
+        return day.isoformat()
     return dates.format_date(day, format="medium", locale=current_language())
 
 
@@ -177,7 +208,10 @@ def format_utc_time(value: str | None) -> str:
         return value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    shown = dates.format_datetime(moment, format="medium", tzinfo=dt.UTC, locale=current_language())
+    if current_language() == SOURCE_LANGUAGE:  # the international form, as format_date says why
+        shown = moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    else:
+        shown = dates.format_datetime(moment, format="medium", tzinfo=dt.UTC, locale=current_language())
     return f"{shown} UTC"
 
 

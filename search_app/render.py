@@ -42,6 +42,7 @@ def make_environment() -> jinja2.Environment:
     environment.filters["date"] = i18n.format_date
     environment.filters["number"] = i18n.format_number
     environment.filters["decimal"] = i18n.format_decimal
+    environment.filters["percent"] = i18n.format_percent
     # A message id held in a variable (marked N_ where it is written): translated as plain text, escaped.
     environment.filters["translate"] = i18n.gettext
     environment.filters["roles"] = i18n.translate_roles

@@ -26,6 +26,8 @@ from unicat.model import UnionRecord
 from unicat.readers import Comment, ModerationAction, check_verb, shown_name
 
 LOG_SHOWN = 100
+# The moderation log's actions (unicat.readers.MODERATION_VERBS), shown translated.
+VERB_NAMES = (N_("hide"), N_("restore"), N_("dismiss"))
 DONE_MESSAGES = {
     "hide": N_("The comment is hidden; its author sees why."),
     "restore": N_("The comment is shown again."),

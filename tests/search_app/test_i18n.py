@@ -24,7 +24,9 @@ from search_app.i18n import (
     LANG_COOKIE,
     LOCALE_DIR,
     accepted_languages,
+    format_date,
     format_number,
+    format_utc_time,
     load_catalogues,
     negotiate,
     use_language,
@@ -96,6 +98,18 @@ def test_numbers_are_grouped_as_each_language_writes_them() -> None:
     for language, written in expected.items():
         use_language(language, catalogues)
         assert format_number(1234567) == written
+
+
+def test_dates_are_written_as_each_language_writes_them() -> None:
+    """CLDR's medium dates (French "d MMM y", Dutch "d MMM y"); English keeps ISO 8601."""
+    catalogues = load_catalogues()
+    expected = {"en": "2026-12-02", "fr": "2 déc. 2026", "nl": "2 dec 2026"}
+    for language, written in expected.items():
+        use_language(language, catalogues)
+        assert format_date("2026-12-02T13:46:43Z") == written
+        assert format_utc_time("2026-12-02T13:46:43Z").endswith(" UTC")
+    use_language("en", catalogues)
+    assert format_utc_time("2026-12-02T13:46:43Z") == "2026-12-02 13:46:43 UTC"
 
 
 def test_a_missing_compiled_catalogue_stops_the_app_with_what_to_run(tmp_path: Path) -> None:
