@@ -238,7 +238,7 @@ def _form_context(form: dict[str, str], error: BadParameter | None) -> dict[str,
     shown = {key: value for key, value in form.items() if key != "csrf"}
     return {
         "form": shown,
-        "error": error.message if error else None,
+        "error": gettext(error.message) if error else None,
         "error_field": error.param if error else None,
         "max_name": MAX_LIST_NAME,
         "max_description": MAX_LIST_DESCRIPTION,

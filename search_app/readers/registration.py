@@ -42,6 +42,7 @@ from unicat.mail import mail_enabled
 _MAX_TOKEN = 128
 LINK_GONE = N_("this link was used already or is not one of ours: register again to get a new one")
 LINK_EXPIRED = f"this link is more than {REGISTRATION_HOURS} hours old: register again to get a new one"
+CLOSED = N_("this catalogue does not take new accounts; ask a librarian for one")
 ADDRESS_TAKEN = N_("this address has an account already: sign in instead")
 
 
@@ -89,7 +90,9 @@ async def register_form(request: web.Request) -> web.Response:
 async def register(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     if not settings.registration_open:
-        raise web.HTTPForbidden(reason="this catalogue does not take new accounts; ask a librarian for one")
+        raise web.HTTPForbidden(
+            reason=N_("this catalogue does not take new accounts; ask a librarian for one")
+        )
     form = await form_fields(request)
     try:
         email = normalise_email(form.get("email", ""))

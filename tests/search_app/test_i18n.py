@@ -155,6 +155,17 @@ async def test_a_dutch_error_page(client: Client) -> None:
     assert translation("nl", "Not found") in text and translation("nl", "What you can do") in text
 
 
+async def test_messages_written_in_python_are_translated_where_shown(client: Client) -> None:
+    """A 404's reason and a core BadParameter's common message, English in the code, read translated."""
+    response = await client.get("/nowhere?lang=nl")
+    assert response.status == 404
+    reason = translation("nl", "there is no page at this address")
+    assert reason[:1].upper() + reason[1:] in visible_text(await response.text())
+    response = await client.get("/search?q=a&q=b&lang=fr")
+    assert response.status == 400
+    assert translation("fr", "give this parameter once") in visible_text(await response.text())
+
+
 async def test_counts_on_the_results_page_follow_the_language(client: Client) -> None:
     """The results count, "Showing 1–2 of N": N is the same number, grouped per language."""
     english = await (await client.get("/search?page_size=2&lang=en")).text()
