@@ -233,14 +233,18 @@ def language_middleware(default_language: str) -> Middleware:
             default_language,
         )
         request[LANGUAGE] = language
-        # The JSON API's data and messages stay in English (codes, not labels): only pages translate.
-        use_language(SOURCE_LANGUAGE if _is_api(request.path) else language, request.app[CATALOGUES])
+        # The JSON API's data and messages stay in English (codes, not labels), and static files are
+        # the same in every language: only pages translate, and only they vary by the language's headers.
+        translated = not _is_api(request.path) and not request.path.startswith("/static/")
+        use_language(language if translated else SOURCE_LANGUAGE, request.app[CATALOGUES])
         try:
             response = await handler(request)
         except web.HTTPException as exc:
-            _vary(exc)
+            if translated:
+                _vary(exc)
             raise
-        _vary(response)
+        if translated:
+            _vary(response)
         return response
 
     return middleware
