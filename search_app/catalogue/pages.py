@@ -27,6 +27,8 @@ class FacetLink:
 
     label: str
     count: str
+    """The count as the language writes it; ``titles`` is the number itself, which picks the plural."""
+    titles: int
     url: str
     selected: bool
 
@@ -43,7 +45,7 @@ def facet_links(views: list[FacetView], links: SearchLinks, year: str | None) ->
             else:
                 selected = links.is_selected(view.name, value.value)
                 url = links.toggle(view.name, value.value)
-            items.append(FacetLink(value.label, format_number(value.count), url, selected))
+            items.append(FacetLink(value.label, format_number(value.count), value.count, url, selected))
         result[view.name] = items
     return result
 
