@@ -59,6 +59,8 @@ class SearchLinks:
     query: SearchQuery
     default_page_size: int
     path: str = "/search"
+    lang: str = ""
+    """The ``lang`` the page was opened with: its links carry it, so a shared link keeps its language."""
 
     def _pairs(
         self,
@@ -90,6 +92,8 @@ class SearchLinks:
             pairs.append(("page_size", str(self.query.page_size)))
         if page != 1:
             pairs.append(("page", str(page)))
+        if self.lang:
+            pairs.append(("lang", self.lang))
         return pairs
 
     def _url(self, pairs: list[tuple[str, str]]) -> str:
@@ -150,7 +154,8 @@ class SearchLinks:
 
     def without_filters(self) -> str:
         """The same words, with no filter."""
-        return self._url([("q", self.query.text)] if self.query.text else [])
+        pairs = [("q", self.query.text)] if self.query.text else []
+        return self._url(pairs + ([("lang", self.lang)] if self.lang else []))
 
     def hidden_fields(self) -> list[tuple[str, str]]:
         """Parameters a form must carry to keep this search when it changes only the sort."""

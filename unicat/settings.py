@@ -154,6 +154,9 @@ class Settings:
     post_window: float = 60.0
     post_limit_account: int = 10
     post_limit_address: int = 60
+    # The interface's language when neither the page's ``lang``, the reader's choice (a cookie) nor the
+    # browser's Accept-Language names one of SUPPORTED_LANGUAGES.
+    default_language: str = "en"
 
     @property
     def index_url(self) -> str:
@@ -246,6 +249,7 @@ _FIELD_TYPES: dict[str, type] = {
     "post_window": float,
     "post_limit_account": int,
     "post_limit_address": int,
+    "default_language": str,
 }
 
 # The OAI identifier scheme's repository identifier, and the OAI-PMH schema's adminEmail pattern.
@@ -329,6 +333,9 @@ def _check_networks(name: str, value: str) -> None:
 
 SMTP_SECURITY = ("starttls", "ssl", "none")
 
+SUPPORTED_LANGUAGES = ("en", "fr", "nl")
+"""The interface's languages (search_app/locale holds a catalogue of messages for each but English)."""
+
 
 def _check_mail(settings: Settings) -> None:
     if settings.smtp_security not in SMTP_SECURITY:
@@ -399,6 +406,11 @@ def load_settings(
         raise ConfigError(f"oai_admin_email must be an e-mail address, got {settings.oai_admin_email!r}")
     _check_networks("trusted_proxies", settings.trusted_proxies)
     _check_mail(settings)
+    if settings.default_language not in SUPPORTED_LANGUAGES:
+        raise ConfigError(
+            f"default_language must be one of {', '.join(SUPPORTED_LANGUAGES)}, "
+            f"got {settings.default_language!r}"
+        )
     limits = [settings.signin_free_attempts, settings.signin_limit_account, settings.signin_limit_address]
     limits += [settings.post_limit_account, settings.post_limit_address]
     if min(limits) < 1 or min(settings.signin_window, settings.signin_backoff, settings.post_window) <= 0:

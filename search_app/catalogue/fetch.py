@@ -9,14 +9,17 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from search_app.errors import RecordNotFound
+from search_app.i18n import LANG_PARAM
 from search_app.readers.reader_data import rating_summaries, tagged_ids
 from search_app.state import CATALOGUE, INDEX, RECORDS, SETTINGS, SOURCES, in_thread
 from search_app.timing import add_engine_time
 from unicat.catalogue import Catalogue
+from unicat.errors import BadParameter
 from unicat.holding_codes import named_records
 from unicat.model import UnionRecord
 from unicat.query import TAG_FILTER, SearchQuery, SearchResult, parse_search_params
 from unicat.readers import RatingSummary
+from unicat.settings import SUPPORTED_LANGUAGES
 
 MAX_ID_LENGTH = 200
 
@@ -32,8 +35,12 @@ class Search:
 
 
 def query_lists(request: web.Request) -> dict[str, list[str]]:
-    """Request parameters as lists, so a repeated parameter is seen (and refused where it must be single)."""
-    return {key: request.query.getall(key) for key in request.query}
+    """The search's parameters as lists, so a repeated parameter is seen (and refused where it must be
+    single). ``lang`` is the page's, not the search's: checked here, then left out."""
+    languages = request.query.getall(LANG_PARAM, [])
+    if len(languages) > 1 or any(language not in SUPPORTED_LANGUAGES for language in languages):
+        raise BadParameter(LANG_PARAM, f"give one of {', '.join(SUPPORTED_LANGUAGES)}, once")
+    return {key: request.query.getall(key) for key in request.query if key != LANG_PARAM}
 
 
 async def run_search(request: web.Request, *, peek: bool = False) -> Search:

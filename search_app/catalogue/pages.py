@@ -12,6 +12,7 @@ from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record, run_search
 from search_app.catalogue.present import FacetView, coded_data, facet_views, holdings_by_library, value_label
 from search_app.catalogue.spelling import did_you_mean
+from search_app.i18n import N_, format_number, gettext, link_language
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.readers.reading_lists import lists_for_record_page
 from search_app.readers.record_readers import readers_context
@@ -28,6 +29,8 @@ class FacetLink:
 
     label: str
     count: str
+    """The count as the language writes it; ``titles`` is the number itself, which picks the plural."""
+    titles: int
     url: str
     selected: bool
     exclude_url: str | None = None
@@ -64,7 +67,7 @@ def facet_links(
                 url = links.toggle(view.name, value.value)
                 if not selected:
                     exclude_url = links.toggle_exclusion(view.name, value.value)
-            items.append(FacetLink(value.label, f"{value.count:,}", url, selected, exclude_url))
+            items.append(FacetLink(value.label, format_number(value.count), value.count, url, selected, exclude_url))
         expanded = view.name in query.facet_sizes
         more_url = links.with_more(view.name, True) if len(view.values) > size and not expanded else None
         result[view.name] = FacetGroup(
@@ -77,10 +80,10 @@ def facet_links(
 EDITIONS_SHOWN = 20
 
 SORT_LABELS = {
-    "relevance": "Relevance",
-    "year_desc": "Newest first",
-    "year_asc": "Oldest first",
-    "title": "Title A–Z",
+    "relevance": N_("Relevance"),
+    "year_desc": N_("Newest first"),
+    "year_asc": N_("Oldest first"),
+    "title": N_("Title A–Z"),
 }
 
 
@@ -97,7 +100,7 @@ async def search(request: web.Request) -> web.Response:
     found = await run_search(request, peek=True)
     query, result, names = found.query, found.result, found.library_names
     labels = request.app[LABELS]
-    links = SearchLinks(query, request.app[SETTINGS].page_size)
+    links = SearchLinks(query, request.app[SETTINGS].page_size, lang=link_language(request))
     last_page = max(1, min(MAX_PAGE, math.ceil(result.total / query.page_size)))
     # (facet title, value label, the link that removes the filter, whether the value is left out)
     active = [
@@ -133,7 +136,7 @@ async def search(request: web.Request) -> web.Response:
         "timed_out_titles": [labels.facet_title(name) for name in result.facets_timed_out],
         "active_filters": active,
         "links": links,
-        "sort_labels": SORT_LABELS,
+        "sort_labels": {value: gettext(label) for value, label in SORT_LABELS.items()},
         "first_shown": query.offset + 1,
         "last_shown": query.offset + len(result.hits),
         "last_page": last_page,

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from search_app.catalogue.fetch import query_lists
+from search_app.i18n import N_, format_age, format_rate
 from search_app.render import render
 from search_app.state import CATALOGUE, in_thread
 from search_app.timing import add_engine_time
@@ -27,12 +28,12 @@ from unicat.status import (
     STALE_INTERVALS,
     CatalogueStatus,
     catalogue_status,
-    format_age,
     format_duration,
-    format_rate,
 )
 
 STATUS_PARAMETERS = ("source", "runs")
+# The health verdicts (unicat.status.HEALTH_LABELS), shown translated.
+HEALTH_NAMES = (N_("ok"), N_("failing"), N_("running"), N_("never harvested"), N_("stale"))
 MAX_SOURCES = 100
 
 

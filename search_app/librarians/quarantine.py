@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from search_app.catalogue.fetch import query_lists
+from search_app.i18n import format_age
 from search_app.render import render
 from search_app.state import RECORDS, SOURCES, in_thread
 from search_app.timing import add_engine_time
@@ -32,7 +33,6 @@ from unicat.quarantine import (
     check_whole_number,
     quarantine_page,
 )
-from unicat.status import format_age
 
 QUARANTINE_PARAMETERS = ("source", "stage", "kind", "page", "page_size")
 

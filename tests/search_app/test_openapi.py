@@ -27,7 +27,7 @@ from unicat.accounts import MAX_DISPLAY_NAME, MAX_PASSWORD, MIN_PASSWORD
 from unicat.catalogue import Catalogue
 from unicat.model import QUARANTINE_STAGES
 from unicat.query import EXCLUDE_PARAMS, FACET_MORE, FILTER_FIELDS, MAX_PAGE, MAX_QUERY_LENGTH, SORT_ORDERS
-from unicat.settings import Settings
+from unicat.settings import SUPPORTED_LANGUAGES, Settings
 from unicat.status import DEFAULT_HISTORY, HEALTH_LABELS, MAX_HISTORY
 
 # The keys of an OpenAPI path item that are operations (the others, such as `parameters`, are not).
@@ -178,6 +178,7 @@ def test_the_search_parameters_are_the_searchs(settings: Settings) -> None:
             "page_size",
             "facets",
             FACET_MORE,
+            "lang",
         }
 
 
@@ -195,6 +196,7 @@ def test_the_document_states_the_limits_and_enums_the_code_enforces(settings: Se
     assert query("/api/search", "sort")["enum"] == list(SORT_ORDERS)
     assert query("/api/search", "page")["maximum"] == MAX_PAGE
     assert query("/api/search", "tag")["items"]["maxLength"] == readers.MAX_TAG
+    assert query("/api/search", "lang")["enum"] == list(SUPPORTED_LANGUAGES)
     # Harvest status and quarantine
     assert query("/api/status", "source")["maxItems"] == MAX_SOURCES
     runs = query("/api/status", "runs")

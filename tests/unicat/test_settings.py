@@ -79,6 +79,7 @@ def test_index_is_the_new_name_of_engine_and_wins_where_both_are_given(tmp_path:
         ("[unicat]\nmax_connections = 0\n", "max_connections and max_requests_in_flight must be at least 1"),
         ("[unicat]\nmax_requests_in_flight = 0\n", "max_connections and max_requests_in_flight"),
         ("[unicat]\nmax_connections_per_address = -1\n", "max_connections_per_address must not be negative"),
+        ("[unicat]\ndefault_language = 'de'\n", "default_language must be one of en, fr, nl, got 'de'"),
     ],
 )
 def test_bad_config_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
