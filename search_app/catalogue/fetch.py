@@ -15,10 +15,12 @@ from search_app.timing import add_engine_time
 from unicat.catalogue import Catalogue
 from unicat.holding_codes import named_records
 from unicat.model import UnionRecord
-from unicat.query import TAG_FILTER, SearchQuery, SearchResult, parse_search_params
+from unicat.query import EDITIONS_FILTER, TAG_FILTER, SearchQuery, SearchResult, parse_search_params
 from unicat.readers import RatingSummary
 
 MAX_ID_LENGTH = 200
+# Filters that are not in the union index: the app turns them into ids (SearchQuery.ids).
+ID_FILTERS = (TAG_FILTER, EDITIONS_FILTER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +53,24 @@ async def run_search(request: web.Request) -> Search:
 
 def _search(catalogue: Catalogue, query: SearchQuery) -> tuple[SearchResult, dict[str, RatingSummary]]:
     """Run ``query`` and read the readers' ratings of its hits, in one trip to the engine's threads;
-    readers' tags (not in the union index) become the ids of their records first."""
+    readers' tags and "editions of" (not in the union index) become the ids of their records first."""
     tags = query.filters.get(TAG_FILTER)
-    if tags:
-        filters = {name: values for name, values in query.filters.items() if name != TAG_FILTER}
-        query = dataclasses.replace(query, filters=filters, ids=tagged_ids(catalogue, tags))
+    editions_of = query.filters.get(EDITIONS_FILTER)
+    if tags or editions_of:
+        filters = {name: values for name, values in query.filters.items() if name not in ID_FILTERS}
+        ids = set(tagged_ids(catalogue, tags)) if tags else None
+        for record_id in editions_of or ():
+            editions = set(_editions(catalogue, record_id))
+            ids = editions if ids is None else ids & editions
+        query = dataclasses.replace(query, filters=filters, ids=tuple(sorted(ids or ())))
     result = catalogue.index.search(query)
     return result, rating_summaries(catalogue, [hit.id for hit in result.hits])
+
+
+def _editions(catalogue: Catalogue, record_id: str) -> list[str]:
+    """The ids of the other editions of ``record_id`` (none when there is no such record)."""
+    record = catalogue.index.get_union_record(record_id[:MAX_ID_LENGTH])
+    return record.editions if record is not None else []
 
 
 def checked_id(record_id: str) -> str:

@@ -26,7 +26,7 @@ from unicat import quarantine, readers
 from unicat.accounts import MAX_DISPLAY_NAME, MAX_PASSWORD, MIN_PASSWORD
 from unicat.catalogue import Catalogue
 from unicat.model import QUARANTINE_STAGES
-from unicat.query import FILTER_FIELDS, MAX_PAGE, MAX_QUERY_LENGTH, SORT_ORDERS
+from unicat.query import FILTER_FIELDS, MAX_PAGE, MAX_QUERY_LENGTH, SEARCH_PARAMETERS, SORT_ORDERS
 from unicat.settings import Settings
 from unicat.status import DEFAULT_HISTORY, HEALTH_LABELS, MAX_HISTORY
 
@@ -167,7 +167,18 @@ def test_the_search_parameters_are_the_searchs(settings: Settings) -> None:
     document = openapi_document(settings)
     for path in ("/api/search", "/search"):
         names = {resolve(document, p)["name"] for p in document["paths"][path]["get"]["parameters"]}
-        assert names == {"q", *FILTER_FIELDS, "tag", "year", "sort", "page", "page_size", "facets"}
+        assert names == {
+            "q",
+            *FILTER_FIELDS,
+            "tag",
+            "editions_of",
+            "year",
+            "sort",
+            "page",
+            "page_size",
+            "facets",
+        }
+        assert names == SEARCH_PARAMETERS  # what parse_search_params reads, and /api/search accepts
 
 
 def test_the_document_states_the_limits_and_enums_the_code_enforces(settings: Settings) -> None:
