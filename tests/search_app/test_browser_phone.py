@@ -50,6 +50,21 @@ return out.slice(0, 8);
 """
 
 
+# How a table shows: its body rows, the label its first row's cells show before their values, whether
+# its heading row is on screen, and whether its wrapper has to scroll sideways.
+REFLOWED = """
+const table = document.querySelector(arguments[0]);
+const wrap = table.closest('.table-wrap');
+const cells = [...table.querySelectorAll('tbody tr:first-child td')];
+return {
+  rows: table.querySelectorAll('tbody tr').length,
+  labels: cells.map((cell) => getComputedStyle(cell, '::before').content.replace(/^"|"$/g, '')),
+  heads_shown: table.querySelector('thead').getBoundingClientRect().height > 1,
+  scrolls: wrap.scrollWidth > wrap.clientWidth,
+};
+"""
+
+
 @pytest.fixture
 def site(demo_catalogue: Catalogue, demo_settings: Settings) -> Iterator[str]:
     with ServedApp(make_app(demo_catalogue, demo_settings)) as served:
@@ -155,6 +170,13 @@ def test_no_page_is_wider_than_a_phone(
         "/search?q=austen",
     ]
     wide |= {f"librarian {path}": found for path, found in too_wide(librarian, site, desk).items()}
+    # The harvests' tables reflow: one block per library, each value beside its column's name, and
+    # nothing left to scroll sideways inside the table's wrapper either.
+    librarian.open(site + "/librarians/harvests")
+    reflowed = librarian.execute(REFLOWED, ".status-table")
+    assert reflowed["rows"] == len(demo_catalogue.records.list_sources())
+    assert reflowed["labels"][:3] == ["Health", "Live", "Deleted"]
+    assert reflowed["heads_shown"] is False and reflowed["scrolls"] is False
     assert wide == {}, "\n".join(
         f"{path}: {width} px, {', '.join(out)}" for path, (width, out) in wide.items()
     )
