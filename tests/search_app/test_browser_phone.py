@@ -177,6 +177,11 @@ def test_no_page_is_wider_than_a_phone(
     assert reflowed["rows"] == len(demo_catalogue.records.list_sources())
     assert reflowed["labels"][:3] == ["Health", "Live", "Deleted"]
     assert reflowed["heads_shown"] is False and reflowed["scrolls"] is False
+    librarian.open(site + "/librarians/overlap")
+    reflowed = librarian.execute(REFLOWED, ".overlap-libraries")
+    assert reflowed["rows"] == len(demo_catalogue.records.list_sources())
+    assert reflowed["labels"] == ["Titles held", "Unique titles", "Share unique"]
+    assert reflowed["heads_shown"] is False and reflowed["scrolls"] is False
     assert wide == {}, "\n".join(
         f"{path}: {width} px, {', '.join(out)}" for path, (width, out) in wide.items()
     )
