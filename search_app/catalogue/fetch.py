@@ -13,6 +13,7 @@ from search_app.readers.reader_data import rating_summaries, tagged_ids
 from search_app.state import CATALOGUE, INDEX, RECORDS, SETTINGS, SOURCES, in_thread
 from search_app.timing import add_engine_time
 from unicat.catalogue import Catalogue
+from unicat.errors import BadParameter
 from unicat.holding_codes import named_records
 from unicat.model import UnionRecord
 from unicat.query import EDITIONS_FILTER, TAG_FILTER, SearchQuery, SearchResult, parse_search_params
@@ -42,6 +43,8 @@ async def run_search(request: web.Request) -> Search:
     """Parse the request's search parameters (400 on bad ones) and run the search."""
     app = request.app
     query = parse_search_params(query_lists(request), app[SETTINGS])
+    if len(query.filters.get(EDITIONS_FILTER, ())) > 1:
+        raise BadParameter(EDITIONS_FILTER, "give the id of one record, whose other editions are listed")
     started = time.perf_counter()
     result, ratings = await in_thread(app, _search, app[CATALOGUE], query)
     add_engine_time(request, started)
@@ -59,8 +62,8 @@ def _search(catalogue: Catalogue, query: SearchQuery) -> tuple[SearchResult, dic
     if tags or editions_of:
         filters = {name: values for name, values in query.filters.items() if name not in ID_FILTERS}
         ids = set(tagged_ids(catalogue, tags)) if tags else None
-        for record_id in editions_of or ():
-            editions = set(_editions(catalogue, record_id))
+        if editions_of:
+            editions = set(_editions(catalogue, editions_of[0]))
             ids = editions if ids is None else ids & editions
         query = dataclasses.replace(query, filters=filters, ids=tuple(sorted(ids or ())))
     result = catalogue.index.search(query)

@@ -46,6 +46,7 @@ BAD_PARAMETERS = [
     ("q=" + "+".join(["w"] * 40), "q"),
     ("library=" + "L" * 301, "library"),
     ("format=" + "f" * 500, "format"),
+    ("editions_of=u-pp1980&editions_of=u-pp1990", "editions_of"),
 ]
 # Unknown parameter names (a page ignores them, the API refuses them): test_unknown_parameters.py.
 
