@@ -39,7 +39,7 @@ class Labels:
         that is no facet of the registry (readers' tags) by its name."""
         if facet in self.facet_titles:
             return gettext(self.facet_titles[facet])
-        return FACET[facet].title if facet in FACET else facet.capitalize()
+        return FACET[facet].title if facet in FACET else facet.replace("_", " ").capitalize()
 
 
 def _string_table(table: object, where: str) -> dict[str, str]:

@@ -64,11 +64,13 @@ def paragraphs(text: str) -> markupsafe.Markup:
 
 def render(request: web.Request, name: str, context: dict[str, Any], status: int = 200) -> web.Response:
     """Render template ``name`` as an HTML response; every page knows its viewer (``viewer``: the
-    signed-in account or ``None``) and the CSRF token its forms carry (``csrf``)."""
+    signed-in account or ``None``), whether it is a librarian's (``staff``: only they see the links to
+    the librarians' desk and how records were merged) and the CSRF token its forms carry (``csrf``)."""
     template = request.app[TEMPLATES].get_template(name)
     seen = viewer(request)
     full = {
         "viewer": seen.user,
+        "staff": seen.is_staff,
         "csrf": seen.csrf,
         "here": request.path_qs,
         "lang": i18n.current_language(),

@@ -49,7 +49,10 @@ TAG_FILTER = "tag"
 """Readers' tags filter a search too (``tag=classic``, repeatable: every tag must be on the record).
 They are not in the union index: the web app turns them into the ids of the tagged records
 (:attr:`SearchQuery.ids`) before the engine runs the search."""
-PARAM_FILTERS: tuple[str, ...] = (*FILTER_FIELDS, TAG_FILTER)
+EDITIONS_FILTER = "editions_of"
+"""The other editions of one record (``editions_of=<union id>``: the record page's link to the editions
+it does not list). Not in the union index either: the web app turns it into the record's editions' ids."""
+PARAM_FILTERS: tuple[str, ...] = (*FILTER_FIELDS, TAG_FILTER, EDITIONS_FILTER)
 EXCLUDE_PREFIX = "not_"
 """``not_language=eng`` leaves out the records with that value (repeatable; one parameter per filter of
 :data:`FILTER_FIELDS`). A prefix rather than ``-language``, which HTML forms and readers mistype, or a
@@ -418,17 +421,21 @@ def parse_year_filter(raw: str) -> tuple[int | None, int | None]:
     return low, high
 
 
+SEARCH_PARAMETERS: frozenset[str] = frozenset(
+    {*PARAM_FILTERS, *EXCLUDE_PARAMS, "q", "year", "sort", "page", "page_size", "facets", FACET_MORE}
+)
+"""The parameters :func:`parse_search_params` reads."""
+
+
 def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings) -> SearchQuery:
     """Build a :class:`SearchQuery` from request parameters, or raise :class:`BadParameter`.
 
     Parameters: ``q``, one per filter (:data:`FILTER_FIELDS`) and ``tag`` (repeatable), one
     exclusion per filter (``not_language``, repeatable), ``year`` (one year or a range), ``sort``,
-    ``page``, ``page_size``, ``facets`` (``0``/``1``), ``facet_more`` (a facet's name, repeatable).
+    ``page``, ``page_size``, ``facets`` (``0``/``1``), ``facet_more`` (a facet's name, repeatable): see
+    :data:`SEARCH_PARAMETERS`. Other names are not read: whether one is refused is the caller's choice
+    (a page ignores them, the JSON API refuses a mistyped one: search_app/parameters.py).
     """
-    known = {*PARAM_FILTERS, *EXCLUDE_PARAMS, "q", "year", "sort", "page", "page_size", "facets", FACET_MORE}
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise BadParameter(unknown[0], f"unknown parameter; known: {', '.join(sorted(known))}")
     text = _single(params, "q") or ""
     parsed = parse_text_query(text)
     filters: dict[str, tuple[str, ...]] = {}

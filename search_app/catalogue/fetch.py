@@ -17,11 +17,13 @@ from unicat.catalogue import Catalogue
 from unicat.errors import BadParameter
 from unicat.holding_codes import named_records
 from unicat.model import UnionRecord
-from unicat.query import TAG_FILTER, SearchQuery, SearchResult, parse_search_params
+from unicat.query import EDITIONS_FILTER, TAG_FILTER, SearchQuery, SearchResult, parse_search_params
 from unicat.readers import RatingSummary
 from unicat.settings import SUPPORTED_LANGUAGES
 
 MAX_ID_LENGTH = 200
+# Filters that are not in the union index: the app turns them into ids (SearchQuery.ids).
+ID_FILTERS = (TAG_FILTER, EDITIONS_FILTER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,8 @@ async def run_search(request: web.Request, *, peek: bool = False) -> Search:
     values than it lists (its "Show more" link); :attr:`Search.query` stays the query asked."""
     app = request.app
     query = parse_search_params(query_lists(request), app[SETTINGS])
+    if len(query.filters.get(EDITIONS_FILTER, ())) > 1:
+        raise BadParameter(EDITIONS_FILTER, "give the id of one record, whose other editions are listed")
     asked = query
     if peek:
         sizes = {name: size + 1 for name, size in query.facet_sizes.items()}
@@ -65,22 +69,34 @@ async def run_search(request: web.Request, *, peek: bool = False) -> Search:
 
 def _search(catalogue: Catalogue, query: SearchQuery) -> tuple[SearchResult, dict[str, RatingSummary]]:
     """Run ``query`` and read the readers' ratings of its hits, in one trip to the engine's threads."""
-    result = catalogue.index.search(_tags_as_ids(catalogue, query))
+    result = catalogue.index.search(_ids_of_filters(catalogue, query))
     return result, rating_summaries(catalogue, [hit.id for hit in result.hits])
 
 
 def count_search(catalogue: Catalogue, query: SearchQuery) -> int:
-    """How many records ``query`` finds (with readers' tags, as a search does)."""
-    return catalogue.index.search(_tags_as_ids(catalogue, query)).total
+    """How many records ``query`` finds (with readers' tags and "editions of", as a search does)."""
+    return catalogue.index.search(_ids_of_filters(catalogue, query)).total
 
 
-def _tags_as_ids(catalogue: Catalogue, query: SearchQuery) -> SearchQuery:
-    """``query`` with readers' tags (not in the union index) turned into the ids of their records."""
+def _ids_of_filters(catalogue: Catalogue, query: SearchQuery) -> SearchQuery:
+    """``query`` with readers' tags and "editions of" (not in the union index) turned into the ids of
+    their records."""
     tags = query.filters.get(TAG_FILTER)
-    if not tags:
+    editions_of = query.filters.get(EDITIONS_FILTER)
+    if not tags and not editions_of:
         return query
-    filters = {name: values for name, values in query.filters.items() if name != TAG_FILTER}
-    return dataclasses.replace(query, filters=filters, ids=tagged_ids(catalogue, tags))
+    filters = {name: values for name, values in query.filters.items() if name not in ID_FILTERS}
+    ids = set(tagged_ids(catalogue, tags)) if tags else None
+    if editions_of:
+        editions = set(_editions(catalogue, editions_of[0]))
+        ids = editions if ids is None else ids & editions
+    return dataclasses.replace(query, filters=filters, ids=tuple(sorted(ids or ())))
+
+
+def _editions(catalogue: Catalogue, record_id: str) -> list[str]:
+    """The ids of the other editions of ``record_id`` (none when there is no such record)."""
+    record = catalogue.index.get_union_record(record_id[:MAX_ID_LENGTH])
+    return record.editions if record is not None else []
 
 
 def checked_id(record_id: str) -> str:

@@ -67,7 +67,9 @@ def facet_links(
                 url = links.toggle(view.name, value.value)
                 if not selected:
                     exclude_url = links.toggle_exclusion(view.name, value.value)
-            items.append(FacetLink(value.label, format_number(value.count), value.count, url, selected, exclude_url))
+            items.append(
+                FacetLink(value.label, format_number(value.count), value.count, url, selected, exclude_url)
+            )
         expanded = view.name in query.facet_sizes
         more_url = links.with_more(view.name, True) if len(view.values) > size and not expanded else None
         result[view.name] = FacetGroup(

@@ -26,7 +26,15 @@ from unicat import quarantine, readers
 from unicat.accounts import MAX_DISPLAY_NAME, MAX_PASSWORD, MIN_PASSWORD
 from unicat.catalogue import Catalogue
 from unicat.model import QUARANTINE_STAGES
-from unicat.query import EXCLUDE_PARAMS, FACET_MORE, FILTER_FIELDS, MAX_PAGE, MAX_QUERY_LENGTH, SORT_ORDERS
+from unicat.query import (
+    EXCLUDE_PARAMS,
+    FACET_MORE,
+    FILTER_FIELDS,
+    MAX_PAGE,
+    MAX_QUERY_LENGTH,
+    SEARCH_PARAMETERS,
+    SORT_ORDERS,
+)
 from unicat.settings import SUPPORTED_LANGUAGES, Settings
 from unicat.status import DEFAULT_HISTORY, HEALTH_LABELS, MAX_HISTORY
 
@@ -172,6 +180,7 @@ def test_the_search_parameters_are_the_searchs(settings: Settings) -> None:
             *FILTER_FIELDS,
             *EXCLUDE_PARAMS,
             "tag",
+            "editions_of",
             "year",
             "sort",
             "page",
@@ -180,6 +189,8 @@ def test_the_search_parameters_are_the_searchs(settings: Settings) -> None:
             FACET_MORE,
             "lang",
         }
+        # What parse_search_params reads, and /api/search accepts, with the page's language.
+        assert names == {*SEARCH_PARAMETERS, "lang"}
 
 
 def test_the_document_states_the_limits_and_enums_the_code_enforces(settings: Settings) -> None:
