@@ -145,6 +145,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _current.get()[1].ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """``message`` as meant in ``context``: one English word read two ways ("title", a kind of
+    suggestion, beside "title", what a count of titles says) may need two translations."""
+    return _current.get()[1].pgettext(context, message)
+
+
 def format_number(value: int | float) -> str:
     """A count as the current language writes it: 1,234 (en), 1 234 (fr), 1.234 (nl)."""
     return numbers.format_decimal(value, locale=current_language())

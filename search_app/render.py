@@ -33,7 +33,7 @@ def make_environment() -> jinja2.Environment:
     # gettext: placeholders are filled and escaped by the call, so a translation cannot break markup).
     # The callables translate into the request's language (search_app/i18n.py).
     environment.install_gettext_callables(  # type: ignore[attr-defined]  # added by the extension
-        i18n.gettext, i18n.ngettext, newstyle=True
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
     )
     environment.globals["catalogue_name"] = CATALOGUE_NAME
     environment.globals["language_names"] = i18n.LANGUAGE_NAMES

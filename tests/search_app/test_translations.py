@@ -39,7 +39,7 @@ def extracted_now() -> set[str | tuple[str, ...]]:
         str(ROOT),
         method_map,
         options_map,
-        keywords={"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)},
+        keywords={"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)},
     ):
         found.add(message if isinstance(message, str) else tuple(message))
     return {message for message in found if message}
