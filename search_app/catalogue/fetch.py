@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from search_app.errors import RecordNotFound
-from search_app.i18n import LANG_PARAM
+from search_app.i18n import LANG_PARAM, request_language
 from search_app.readers.reader_data import rating_summaries, tagged_ids
 from search_app.state import CATALOGUE, INDEX, RECORDS, SETTINGS, SOURCES, in_thread
 from search_app.timing import add_engine_time
@@ -45,13 +45,22 @@ def query_lists(request: web.Request) -> dict[str, list[str]]:
     return {key: request.query.getall(key) for key in request.query if key != LANG_PARAM}
 
 
+def with_reader_language(request: web.Request, query: SearchQuery) -> SearchQuery:
+    """``query`` stemmed for the reader's interface language first, then the network's languages (a
+    network that stems in none, ``network_languages = []``, stems for no reader either)."""
+    if not query.stem_languages:
+        return query
+    languages = tuple(dict.fromkeys((request_language(request), *query.stem_languages)))
+    return dataclasses.replace(query, stem_languages=languages)
+
+
 async def run_search(request: web.Request, *, peek: bool = False) -> Search:
     """Parse the request's search parameters (400 on bad ones) and run the search.
 
     ``peek`` counts one facet value more than asked, so that a page knows whether a facet has more
     values than it lists (its "Show more" link); :attr:`Search.query` stays the query asked."""
     app = request.app
-    query = parse_search_params(query_lists(request), app[SETTINGS])
+    query = with_reader_language(request, parse_search_params(query_lists(request), app[SETTINGS]))
     if len(query.filters.get(EDITIONS_FILTER, ())) > 1:
         raise BadParameter(EDITIONS_FILTER, "give the id of one record, whose other editions are listed")
     asked = query

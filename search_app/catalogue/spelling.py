@@ -14,7 +14,7 @@ import dataclasses
 
 from aiohttp import web
 
-from search_app.catalogue.fetch import Search, count_search, query_lists
+from search_app.catalogue.fetch import Search, count_search, query_lists, with_reader_language
 from search_app.librarians.overlap import IndexState, index_state
 from search_app.state import CATALOGUE, INDEX, RECORDS, SETTINGS, in_thread
 from unicat.query import parse_search_params
@@ -54,7 +54,8 @@ async def did_you_mean(request: web.Request, found: Search) -> DidYouMean | None
         return None
     params = {**query_lists(request), "q": [corrected]}
     params.pop("page", None)
-    query = dataclasses.replace(parse_search_params(params, app[SETTINGS]), page_size=1, facets=False)
+    asked = with_reader_language(request, parse_search_params(params, app[SETTINGS]))
+    query = dataclasses.replace(asked, page_size=1, facets=False)
     total = await in_thread(app, count_search, app[CATALOGUE], query)
     return DidYouMean(corrected, total) if total > found.result.total else None
 
