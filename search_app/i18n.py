@@ -175,6 +175,22 @@ def format_rate(records_per_second: float | None) -> str:
     return gettext("%(rate)s rec/s") % {"rate": value}
 
 
+def format_duration(seconds: float | None) -> str:
+    """How long a harvest ran: ``45 s``, ``3 min 20 s``, ``2 h 5 min``, ``3 d 4 h`` in English (s, min
+    and h are the international symbols every language writes; a day's is translated), "-" unknown."""
+    if seconds is None:
+        return "-"
+    day = pgettext("duration unit", "d")
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    parts = [(days, day), (hours, "h"), (minutes, "min"), (secs, "s")]
+    # The largest unit that is not zero and the next one (when not zero): "2 h 5 min", "3 min".
+    first = next((index for index, (amount, _) in enumerate(parts) if amount), len(parts) - 1)
+    shown = [parts[first]] + [part for part in parts[first + 1 : first + 2] if part[0]]
+    return " ".join(f"{format_number(amount)} {unit}" for amount, unit in shown)
+
+
 def format_age(value: str | None, now: str) -> str:
     """How long before ``now`` a stored time was ("3 hours ago", "il y a 3 heures", "3 uur geleden"),
     or how long after; empty when either time is unreadable."""

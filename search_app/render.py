@@ -15,7 +15,7 @@ from search_app.state import TEMPLATES
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-CATALOGUE_NAME = "Unicat — union catalogue"
+CATALOGUE_NAME = i18n.N_("Unicat — union catalogue")
 
 
 def make_environment() -> jinja2.Environment:
@@ -35,6 +35,7 @@ def make_environment() -> jinja2.Environment:
     environment.install_gettext_callables(  # type: ignore[attr-defined]  # added by the extension
         i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
     )
+    # Translated as each page is rendered (search_app/i18n.py keeps the request's language).
     environment.globals["catalogue_name"] = CATALOGUE_NAME
     environment.globals["language_names"] = i18n.LANGUAGE_NAMES
     environment.filters["paragraphs"] = paragraphs

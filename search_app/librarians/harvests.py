@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from search_app.catalogue.fetch import query_lists
-from search_app.i18n import N_, format_age, format_rate
+from search_app.i18n import N_, format_age, format_duration, format_rate
 from search_app.parameters import check_api_parameters
 from search_app.render import render
 from search_app.state import CATALOGUE, in_thread
@@ -29,7 +29,6 @@ from unicat.status import (
     STALE_INTERVALS,
     CatalogueStatus,
     catalogue_status,
-    format_duration,
 )
 
 STATUS_PARAMETERS = ("source", "runs")

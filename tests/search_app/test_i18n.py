@@ -25,6 +25,7 @@ from search_app.i18n import (
     LOCALE_DIR,
     accepted_languages,
     format_date,
+    format_duration,
     format_number,
     format_utc_time,
     load_catalogues,
@@ -42,10 +43,10 @@ from unicat.errors import ConfigError
 from unicat.settings import SUPPORTED_LANGUAGES, Settings
 
 
-def translation(language: str, message: str) -> str:
+def translation(language: str, message: str, context: str | None = None) -> str:
     """``message``'s translation as the catalogue file has it."""
     with (LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as file:
-        found = read_po(file).get(message)
+        found = read_po(file).get(message, context=context)
     assert found is not None and isinstance(found.string, str) and found.string, message
     return found.string
 
@@ -110,6 +111,18 @@ def test_dates_are_written_as_each_language_writes_them() -> None:
         assert format_utc_time("2026-12-02T13:46:43Z").endswith(" UTC")
     use_language("en", catalogues)
     assert format_utc_time("2026-12-02T13:46:43Z") == "2026-12-02 13:46:43 UTC"
+
+
+def test_durations_keep_the_international_symbols_and_translate_the_day() -> None:
+    """s, min and h are SI symbols every language writes alike; the day is "j" (jour) in French."""
+    catalogues = load_catalogues()
+    use_language("en", catalogues)
+    assert [format_duration(s) for s in (None, 0, 45, 200, 180, 7500, 3661, 273600)] == [
+        "-", "0 s", "45 s", "3 min 20 s", "3 min", "2 h 5 min", "1 h 1 min", "3 d 4 h",
+    ]  # fmt: skip
+    use_language("fr", catalogues)
+    assert format_duration(273600) == f"3 {translation('fr', 'd', context='duration unit')} 4 h" == "3 j 4 h"
+    use_language("en", catalogues)
 
 
 def test_a_missing_compiled_catalogue_stops_the_app_with_what_to_run(tmp_path: Path) -> None:
