@@ -358,8 +358,8 @@ def parse_text_query(text: str) -> TextQuery:
     if expression is not None and _leaves(expression) > MAX_CLAUSES:
         raise BadParameter("q", f"the query has more than {MAX_CLAUSES} terms (MAX_CLAUSES); remove some")
     if expression is None:
-        if not text.strip():
-            return TextQuery()
+        if not "".join(ch for ch in text if ch.isprintable()).strip():
+            return TextQuery()  # nothing typed but spaces and control characters: no text at all
         return TextQuery(expression=NOTHING, notices=(*notices, Notice("nothing_to_search")))
     parts = expression.children if isinstance(expression, And) else (expression,)
     if all(isinstance(part, Clause) for part in parts):

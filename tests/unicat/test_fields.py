@@ -127,7 +127,7 @@ def test_index_fields_hold_the_text_fields_and_every_facet() -> None:
 def test_the_query_model_lists_the_registrys_facets_filters_and_prefixes() -> None:
     assert tuple(FACET) == FACET_FIELDS
     assert tuple(facet.name for facet in FACETS if facet.filter == "values") == FILTER_FIELDS
-    assert set(PARAM_FILTERS) - {"tag"} == set(FILTER_FIELDS)
+    assert set(PARAM_FILTERS) - {"tag", "editions_of"} == set(FILTER_FIELDS)
     assert SEARCH_FIELDS == ("any", "title", "author", "subject", "ident", "publisher", "series")
     assert {FIELD_ALIASES[prefix] for field in TEXT_FIELDS for prefix in field.prefixes} <= set(SEARCH_FIELDS)
 
@@ -233,7 +233,18 @@ def test_the_openapi_document_has_a_filter_per_facet_filter_and_every_field() ->
     for path in ("/api/search", "/search"):
         listed = document["paths"][path]["get"]["parameters"]
         names = {parameters[item["$ref"].rpartition("/")[2]]["name"] for item in listed}
-        filters = names - {"q", "tag", "year", "sort", "page", "page_size", "facets", "facet_more"}
+        filters = names - {
+            "q",
+            "tag",
+            "editions_of",
+            "year",
+            "sort",
+            "page",
+            "page_size",
+            "facets",
+            "facet_more",
+            "lang",
+        }
         # Each facet that filters by value has its parameter and its exclusion (not_<facet>).
         assert filters == set(FILTER_FIELDS) | {f"not_{name}" for name in FILTER_FIELDS}
     for name in FILTER_FIELDS:
