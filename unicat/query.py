@@ -90,16 +90,25 @@ class Clause:
 _STEMMED_CLAUSE_FIELDS = frozenset(("any", *(field.name for field in STEMMED_FIELDS)))
 
 
+MIN_STEMMED_LENGTH = 3
+"""Query words shorter than this match as written only. Two-letter words are articles, prepositions
+and conjunctions (de, la, of, en): what their stems add ("des" and "du" to "de") is no closer to what
+a reader meant, and in a broad search it is most of the cost (a second list of every record)."""
+
+
 def clause_stems(clause: Clause, languages: Sequence[str]) -> tuple[tuple[str, ...], ...] | None:
     """Per term of ``clause``, its stems under each of ``languages``, which it matches in the stems
-    fields beside its exact token; ``None`` when the clause matches exact tokens only: a phrase or a
-    quoted word, a prefix (``word*``), a field without stems (names, identifiers), or no language to
-    stem for."""
+    fields beside its exact token (none for a word shorter than :data:`MIN_STEMMED_LENGTH`); ``None``
+    when the clause matches exact tokens only: a phrase or a quoted word, a prefix (``word*``), a field
+    without stems (names, identifiers), only short words, or no language to stem for."""
     if clause.phrase or clause.prefix or clause.exact or clause.field not in _STEMMED_CLAUSE_FIELDS:
         return None
     if not languages:  # stemming turned off: network_languages = []
         return None
-    return tuple(query_stems(term, languages) for term in clause.terms)
+    stems = tuple(
+        query_stems(term, languages) if len(term) >= MIN_STEMMED_LENGTH else () for term in clause.terms
+    )
+    return stems if any(stems) else None
 
 
 @dataclass(frozen=True, slots=True)

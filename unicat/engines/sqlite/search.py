@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from unicat.documents import INDEXED_FIELDS, INDEXED_WEIGHTS, STEM_FIELDS, TEXT_FIELDS
+from unicat.documents import INDEXED_FIELDS, INDEXED_WEIGHTS, STEM_FIELDS
 from unicat.engines.sqlite.facets import MULTI_VALUED, SINGLE_VALUED
 from unicat.errors import BadParameter
 from unicat.query import (
@@ -35,9 +35,6 @@ from unicat.query import (
 
 # bm25 weights in the FTS column order (INDEXED_FIELDS: the exact columns, then the stems).
 _BM25 = f"bm25(union_fts, {', '.join(str(INDEXED_WEIGHTS[name]) for name in INDEXED_FIELDS)})"
-# What ``any`` searches exactly: every column but the stems, which only a stemmed word may reach.
-_EXACT_COLUMNS = "{" + " ".join(TEXT_FIELDS) + "}"
-_STEM_COLUMNS = "{" + " ".join(STEM_FIELDS.values()) + "}"
 
 
 # The title's part of the score alone: what a phrase match of the whole query in the title adds.
@@ -90,13 +87,16 @@ def clause_expression(clause: Clause, languages: Sequence[str] = ()) -> str | No
         raise BadParameter("q", f"unknown search field {clause.field!r}; known: {', '.join(SEARCH_FIELDS)}")
     if not clause.terms:
         return None
-    # ``any`` is every exact column: each word in any of them, a phrase inside one.
-    exact = _EXACT_COLUMNS if clause.field == "any" else f"{{{clause.field}}}"
+    # ``any`` is every column, no filter needed: each word in any of them, a phrase inside one; a stem
+    # only ever meets the stems columns, marked as it is (unicat.stemming.STEM_MARK).
+    exact = "" if clause.field == "any" else f"{{{clause.field}}} : "
     stems = clause_stems(clause, languages)
     if stems is not None:
-        where = _STEM_COLUMNS if clause.field == "any" else f"{{{STEM_FIELDS[clause.field]}}}"
+        where = "" if clause.field == "any" else f"{{{STEM_FIELDS[clause.field]}}} : "
         words = [
-            f"({exact} : {_quote(term)} OR {where} : ({' OR '.join(_quote(stem) for stem in forms)}))"
+            f"({exact}{_quote(term)} OR {where}({' OR '.join(_quote(stem) for stem in forms)}))"
+            if forms
+            else f"{exact}{_quote(term)}"
             for term, forms in zip(clause.terms, stems, strict=True)
         ]
         return words[0] if len(words) == 1 else " AND ".join(words)
@@ -104,7 +104,7 @@ def clause_expression(clause: Clause, languages: Sequence[str] = ()) -> str | No
     if clause.prefix:
         quoted[-1] += "*"
     body = " + ".join(quoted) if clause.phrase else " AND ".join(quoted)
-    return f"{exact} : ({body})"
+    return f"{exact}({body})"
 
 
 def match_expression(clauses: tuple[Clause, ...], languages: Sequence[str] = ()) -> str | None:
