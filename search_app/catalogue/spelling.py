@@ -9,38 +9,23 @@ records than the search as typed: never a suggestion that finds nothing.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 
 from aiohttp import web
 
 from search_app.catalogue.fetch import Search, count_search, query_lists, with_reader_language
-from search_app.librarians.overlap import IndexState, index_state
-from search_app.state import CATALOGUE, INDEX, RECORDS, SETTINGS, in_thread
+from search_app.index_cache import PerIndexState
+from search_app.state import CATALOGUE, INDEX, SETTINGS, in_thread
 from unicat.query import parse_search_params
 from unicat.speller import DidYouMean, Speller
 
 
-class SpellerCache:
-    """The speller of the current index, with the index state it was built on."""
-
-    def __init__(self) -> None:
-        self._state: IndexState = None
-        self._speller: Speller | None = None
-        # One build at a time: the searches of a burst after a rebuild wait for the one build.
-        self._lock = asyncio.Lock()
-
-    async def get(self, app: web.Application) -> Speller:
-        state = await in_thread(app, index_state, app[RECORDS])
-        async with self._lock:
-            if self._speller is None or self._state != state:
-                vocabulary = await in_thread(app, app[INDEX].vocabulary)
-                self._speller = await in_thread(app, Speller, vocabulary)
-                self._state = state
-            return self._speller
+def _speller(app: web.Application) -> Speller:
+    """The speller of the index's words, built once per generation of the index."""
+    return Speller(app[INDEX].vocabulary())
 
 
-SPELLER = web.AppKey("speller", SpellerCache)
+SPELLER = web.AppKey("speller", PerIndexState[Speller])
 
 
 async def did_you_mean(request: web.Request, found: Search) -> DidYouMean | None:
@@ -61,4 +46,4 @@ async def did_you_mean(request: web.Request, found: Search) -> DidYouMean | None
 
 
 def setup(app: web.Application) -> None:
-    app[SPELLER] = SpellerCache()
+    app[SPELLER] = PerIndexState(_speller)
