@@ -77,7 +77,11 @@ def _sign_in(browser: Browser, site: str) -> None:
 def take(site: str, out: Path, width: int, languages: list[str]) -> None:
     with ChromeDriver() as driver:
         browser = driver.open_browser()
-        browser.set_window_size(width, 844)
+        # A phone's screen, as tests/search_app/test_browser_phone.py emulates it: ``width`` CSS pixels,
+        # a touch screen that honours the viewport tag, scrollbars that take no room.
+        browser.cdp(
+            "Emulation.setDeviceMetricsOverride", width=width, height=844, deviceScaleFactor=1, mobile=True
+        )
         _sign_in(browser, site)
         for language in languages:
             record_path = ""

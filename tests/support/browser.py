@@ -190,10 +190,6 @@ class Browser:
         wire = [{ELEMENT_KEY: arg.id} if isinstance(arg, Element) else arg for arg in args]
         return self._command("POST", "/execute/async", {"script": script, "args": wire})
 
-    def set_window_size(self, width: int, height: int) -> None:
-        """Resize the window (a phone's width, say); the page lays itself out again."""
-        self._command("POST", "/window/rect", {"width": width, "height": height})
-
     # -- navigation -----------------------------------------------------------------------------------
 
     def open(self, url: str) -> None:
