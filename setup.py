@@ -1,4 +1,5 @@
-"""Build hook: compiles the indexer's hot modules (``unicat/compiled.py`` lists them) with mypyc.
+"""Build hook: compiles the indexer's hot modules (``unicat/compiled.py`` lists them) with mypyc, and
+the interface's message catalogues (``search_app/locale/*/LC_MESSAGES/messages.po``) to ``.mo``.
 
 Everything else about the package is in ``pyproject.toml``. Compiling is an optimisation, never a
 requirement: with ``UNICAT_PURE_PYTHON=1``, or where the C compiler fails, the same modules are
@@ -54,4 +55,22 @@ def compiled_extensions() -> list[Any]:
     return extensions
 
 
+def compile_catalogues() -> None:
+    """Compile every ``.po`` beside itself, for editable and regular installs alike (the package data
+    takes the ``.mo``). Unlike the hot modules, these are required: the app refuses to start without
+    them (search_app/i18n.py), so a build that cannot compile them says so."""
+    try:
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+    except ImportError:  # a build without its requirements (--no-build-isolation in a bare environment)
+        print("Unicat: Babel is missing, the message catalogues were not compiled", file=sys.stderr)
+        return
+    for source in sorted((ROOT / "search_app" / "locale").glob("*/LC_MESSAGES/*.po")):
+        with source.open("rb") as file:
+            catalogue = read_po(file)
+        with source.with_suffix(".mo").open("wb") as file:
+            write_mo(file, catalogue)
+
+
+compile_catalogues()
 setup(ext_modules=compiled_extensions())

@@ -339,11 +339,14 @@ class QueryCase:
 
 
 def query_cases(selective: str, broad: str) -> list[QueryCase]:
-    """The searches measured: a look-up, a broad query with and without facets, and browsing all."""
+    """The searches measured: a look-up, a broad query with and without facets (and with values chosen in
+    two facets), and browsing all."""
     return [
         QueryCase("selective", {"q": [selective]}),
         QueryCase("broad", {"q": [broad], "facets": ["0"]}),
         QueryCase("broad + facets", {"q": [broad]}),
+        # Two facets with a choice each: each is counted over one more match set (without its choice).
+        QueryCase("broad + chosen facets", {"q": [broad], "language": ["fre", "eng"], "format": ["book"]}),
         QueryCase("everything + facets", {}),
     ]
 

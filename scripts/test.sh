@@ -18,6 +18,8 @@ step "Elasticsearch test node: download once, verify, unpack (tests/support/es_n
 .venv/bin/python -m tests.support.es_node fetch
 step "XML schemas of the OAI-PMH tests: fetch once from Debian and npm packages, verify (tests/support/schemas_fetch.py)"
 .venv/bin/python -m tests.support.schemas_fetch
+step "axe-core for the accessibility audits: fetch once from its npm package, verify (tests/support/axe.py)"
+.venv/bin/python -m tests.support.axe
 
 step "ruff"
 .venv/bin/ruff check .

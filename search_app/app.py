@@ -12,11 +12,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from search_app import oai, sru
+from search_app import i18n, oai, sru
 from search_app.auth import HASHING, LIMITS, Limits, session_middleware
-from search_app.catalogue import api, pages
+from search_app.catalogue import api, pages, spelling, suggest
 from search_app.catalogue.highlight import highlight
 from search_app.errors import error_middleware
+from search_app.i18n import CATALOGUES, language_middleware, load_catalogues
 from search_app.icons import format_badges
 from search_app.labels import DEFAULT_FACETS_FILE, load_labels
 from search_app.librarians import harvests, merges, moderation_desk, overlap, quarantine
@@ -80,7 +81,9 @@ def make_app(
     next ``unicat index``)."""
     # The request limits come before the session's lookup, so that a refused request costs nothing more.
     limits = RequestLimits(settings).middleware
-    middlewares = [server_timing, error_middleware, limits, nul_guard, session_middleware]
+    # The language is chosen before the error middleware, so that error pages speak it too.
+    languages = language_middleware(settings.default_language)
+    middlewares = [server_timing, languages, error_middleware, limits, nul_guard, session_middleware]
     app = web.Application(middlewares=middlewares)
     app.on_response_prepare.append(add_security_headers)
     app[REINDEXER] = Reindexer(app, reindex)
@@ -102,7 +105,9 @@ def make_app(
     app[SETTINGS] = settings
     app[LABELS] = labels
     app[TEMPLATES] = templates
+    app[CATALOGUES] = load_catalogues()
     app[LIMITS] = Limits.from_settings(settings)
+    spelling.setup(app)
     app.cleanup_ctx.append(_engine_threads)
     app.cleanup_ctx.append(reindexer_context)
     app.cleanup_ctx.append(outbox_context)
@@ -113,10 +118,12 @@ def make_app(
     app.router.add_get("/librarians/quarantine", quarantine.quarantine_desk, name="quarantine")
     app.router.add_get("/healthz", api.healthz, name="healthz")
     app.router.add_get("/api/search", api.api_search, name="api_search")
+    app.router.add_get("/api/suggest", suggest.api_suggest, name="api_suggest")
     app.router.add_get("/api/records/{id}", api.api_record, name="api_record")
     app.router.add_get("/api/status", harvests.api_status, name="api_status")
     app.router.add_get("/api/quarantine", quarantine.api_quarantine, name="api_quarantine")
     app.router.add_get("/api/openapi.json", api.api_openapi, name="api_openapi")
+    i18n.add_routes(app)
     accounts.add_routes(app)
     registration.add_routes(app)
     reading_lists.add_routes(app)

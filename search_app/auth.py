@@ -30,6 +30,7 @@ from aiohttp import hdrs, web
 
 from search_app.addresses import client_address
 from search_app.form_body import posted_form
+from search_app.i18n import N_
 from search_app.ratelimit import RateLimiter, check
 from search_app.signin_throttle import SigninThrottle
 from search_app.state import ACCOUNTS, SETTINGS, in_thread
@@ -218,9 +219,9 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         if not found.signed_in:
             if request.method in _SAFE_METHODS:
                 raise web.HTTPSeeOther(sign_in_url(request))
-            raise web.HTTPForbidden(reason="sign in as a librarian first")
+            raise web.HTTPForbidden(reason=N_("sign in as a librarian first"))
         if not found.is_staff:
-            raise web.HTTPForbidden(reason="this page is for librarians; your account is a reader's")
+            raise web.HTTPForbidden(reason=N_("this page is for librarians; your account is a reader's"))
     response = await handler(request)
     if new_csrf and (response.content_type == "text/html" or path == "/api/me"):
         _csrf_cookie(response, new_csrf, settings)  # for the page's forms; the JSON API needs none
@@ -243,5 +244,5 @@ def require_signed_in(request: web.Request) -> Viewer:
     """The viewer, who must be signed in (403 otherwise: a change needs an account)."""
     found = viewer(request)
     if found.user is None:
-        raise web.HTTPForbidden(reason="sign in first: only readers with an account can do this")
+        raise web.HTTPForbidden(reason=N_("sign in first: only readers with an account can do this"))
     return found

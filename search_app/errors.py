@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from search_app.i18n import N_, gettext
 from search_app.ratelimit import RateLimited
 from search_app.render import render
 from search_app.request_limits import BodyReadTimeout, Overloaded
@@ -23,18 +24,39 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 TITLES = {
-    400: "This request could not be understood",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    408: "The request took too long to arrive",
-    429: "Too many attempts",
-    500: "Something went wrong",
-    503: "The catalogue is busy",
+    400: N_("This request could not be understood"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    408: N_("The request took too long to arrive"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong"),
+    503: N_("The catalogue is busy"),
 }
-TIMEOUT_MESSAGE = "the search took too long, try a narrower query"
-UNAVAILABLE_MESSAGE = "the catalogue's search engine is not available right now, try again in a minute"
-INTERNAL_MESSAGE = "an unexpected error occurred; it has been logged and will be looked at"
+TIMEOUT_MESSAGE = N_("the search took too long, try a narrower query")
+UNAVAILABLE_MESSAGE = N_("the catalogue's search engine is not available right now, try again in a minute")
+INTERNAL_MESSAGE = N_("an unexpected error occurred; it has been logged and will be looked at")
+NO_PAGE_MESSAGE = N_("there is no page at this address")
+
+# Messages of the core's BadParameter that readers meet most, in English in unicat/ (which knows no
+# language): marked here so that the catalogues hold them, and translated when the page is rendered.
+# A message not listed (one with a value in it) is shown as the core wrote it.
+COMMON_MESSAGES = (
+    N_("give this parameter once"),
+    N_("value too long"),
+    N_("required"),
+    N_("give an e-mail address"),
+    N_("give the name to show beside your comments"),
+    N_("a display name cannot hold control characters"),
+    N_("write something: an empty comment cannot be posted"),
+    N_("a tag needs at least one letter or digit"),
+    N_("a tag cannot hold a comma"),
+    N_("give at least one tag (several are separated by commas)"),
+    N_("give the list a name"),
+    N_("give your password"),
+    N_("this is not your current password"),
+    N_("the two passwords differ; type the same one twice"),
+)
 
 
 class RecordNotFound(LookupError):
@@ -59,8 +81,9 @@ def error_response(request: web.Request, status: int, message: str, param: str |
         return web.json_response({"error": error}, status=status)
     context = {
         "status": status,
-        "title": TITLES.get(status, "Error"),
-        "message": message,
+        "title": gettext(TITLES.get(status, N_("Error"))),
+        # Translated by its English text, the message id (COMMON_MESSAGES).
+        "message": gettext(message),
         "param": param,
         # Keep what the user typed in the search box so they can correct it.
         "q": request.query.get("q", "")[:1000],
@@ -102,7 +125,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        message = exc.reason if exc.status != 404 else "there is no page at this address"
+        message = exc.reason if exc.status != 404 else NO_PAGE_MESSAGE
         response = error_response(request, exc.status, message)
         if "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from markupsafe import Markup
 
+from search_app.i18n import current_language
 from search_app.labels import Labels
 
 _BOOK = "M4 4.5A2.5 2.5 0 0 1 6.5 2H20v17H6.5A2.5 2.5 0 0 0 4 21.5z M4 21.5A2.5 2.5 0 0 1 6.5 19H20v3H6.5"
@@ -41,14 +42,17 @@ def icon_path(code: str) -> str:
 
 
 def format_badges(labels: Labels) -> Callable[[str], Markup]:
-    """A function from a format code to its badge markup, each badge rendered once."""
+    """A function from a format code to its badge markup, each badge rendered once per language."""
 
     @lru_cache(maxsize=256)
-    def badge(code: str) -> Markup:
+    def cached(code: str, language: str) -> Markup:  # the language is the key: labels are translated
         return Markup(
             '<span class="format-badge format-badge--{code}">'
             '<svg class="format-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">'
             '<path d="{path}"/></svg>{label}</span>'
         ).format(code=code.replace(" ", "-"), path=icon_path(code), label=labels.label("format", code))
+
+    def badge(code: str) -> Markup:
+        return cached(code, current_language())
 
     return badge

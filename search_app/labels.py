@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mappings import MAPPINGS_DIR
+from search_app.i18n import gettext
 from unicat.errors import ConfigError
 from unicat.fields import FACET
 from unicat.query import FACET_FIELDS
@@ -28,15 +29,17 @@ class Labels:
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def label(self, kind: str, code: str) -> str:
-        """The label of ``code`` in table ``kind`` (``format``, ``language``, ``merge_rule``…)."""
-        return self.values.get(kind, {}).get(code, code)
+        """The label of ``code`` in table ``kind`` (``format``, ``language``, ``merge_rule``…), in the
+        reader's language: the file's English label is the message id (search_app/i18n_extract.py)."""
+        label = self.values.get(kind, {}).get(code)
+        return gettext(label) if label else code
 
     def facet_title(self, facet: str) -> str:
         """The facet's title in the file, else the registry's (:data:`unicat.fields.FACETS`); a filter
         that is no facet of the registry (readers' tags) by its name."""
         if facet in self.facet_titles:
-            return self.facet_titles[facet]
-        return FACET[facet].title if facet in FACET else facet.capitalize()
+            return gettext(self.facet_titles[facet])
+        return FACET[facet].title if facet in FACET else facet.replace("_", " ").capitalize()
 
 
 def _string_table(table: object, where: str) -> dict[str, str]:

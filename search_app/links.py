@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-from unicat.query import PARAM_FILTERS, SearchQuery
+from unicat.query import EXCLUDE_PREFIX, FACET_MORE, FILTER_FIELDS, PARAM_FILTERS, SearchQuery
 from unicat.readers import ReadingList
 
 
@@ -59,6 +59,8 @@ class SearchLinks:
     query: SearchQuery
     default_page_size: int
     path: str = "/search"
+    lang: str = ""
+    """The ``lang`` the page was opened with: its links carry it, so a shared link keeps its language."""
 
     def _pairs(
         self,
@@ -66,6 +68,8 @@ class SearchLinks:
         year: str | None = "",
         sort: str | None = None,
         page: int = 1,
+        exclusions: dict[str, tuple[str, ...]] | None = None,
+        more: tuple[str, ...] | None = None,
     ) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = []
         if self.query.text:
@@ -73,6 +77,11 @@ class SearchLinks:
         current = dict(self.query.filters) if filters is None else filters
         for name in PARAM_FILTERS:
             pairs.extend((name, value) for value in current.get(name, ()))
+        excluded = dict(self.query.exclusions) if exclusions is None else exclusions
+        for name in FILTER_FIELDS:
+            pairs.extend((f"{EXCLUDE_PREFIX}{name}", value) for value in excluded.get(name, ()))
+        expanded = tuple(self.query.facet_sizes) if more is None else more
+        pairs.extend((FACET_MORE, name) for name in expanded)
         year_value = year_param(self.query) if year == "" else year
         if year_value:
             pairs.append(("year", year_value))
@@ -83,6 +92,8 @@ class SearchLinks:
             pairs.append(("page_size", str(self.query.page_size)))
         if page != 1:
             pairs.append(("page", str(page)))
+        if self.lang:
+            pairs.append(("lang", self.lang))
         return pairs
 
     def _url(self, pairs: list[tuple[str, str]]) -> str:
@@ -104,6 +115,29 @@ class SearchLinks:
             filters[name] = (*values, value)
         return self._url(self._pairs(filters=filters))
 
+    def is_excluded(self, name: str, value: str) -> bool:
+        return value in self.query.exclusions.get(name, ())
+
+    def toggle_exclusion(self, name: str, value: str) -> str:
+        """The search without the records having ``name=value`` (no longer choosing it), or with them
+        again if they are already left out; back to page 1."""
+        exclusions = dict(self.query.exclusions)
+        values = exclusions.get(name, ())
+        if value in values:
+            exclusions[name] = tuple(v for v in values if v != value)
+            return self._url(self._pairs(exclusions=exclusions))
+        exclusions[name] = (*values, value)
+        filters = {
+            key: tuple(v for v in chosen if key != name or v != value)
+            for key, chosen in self.query.filters.items()
+        }
+        return self._url(self._pairs(filters=filters, exclusions=exclusions))
+
+    def with_more(self, facet: str, more: bool) -> str:
+        """The same search and page, listing more values of ``facet`` (``facet_more``), or the first ones."""
+        expanded = tuple(name for name in self.query.facet_sizes if name != facet)
+        return self._url(self._pairs(more=(*expanded, facet) if more else expanded, page=self.query.page))
+
     def with_year(self, value: str | None) -> str:
         """The search limited to the years ``value`` (``1990-1999``), or without a year limit."""
         return self._url(self._pairs(year=value))
@@ -113,9 +147,15 @@ class SearchLinks:
         pairs = [pair for pair in self._pairs() if pair[0] != "q"]
         return self._url(pairs)
 
+    def with_text(self, text: str) -> str:
+        """The same filters and order with ``text`` searched instead ("Did you mean"); back to page 1."""
+        pairs = [("q", text), *(pair for pair in self._pairs() if pair[0] != "q")]
+        return self._url(pairs)
+
     def without_filters(self) -> str:
         """The same words, with no filter."""
-        return self._url([("q", self.query.text)] if self.query.text else [])
+        pairs = [("q", self.query.text)] if self.query.text else []
+        return self._url(pairs + ([("lang", self.lang)] if self.lang else []))
 
     def hidden_fields(self) -> list[tuple[str, str]]:
         """Parameters a form must carry to keep this search when it changes only the sort."""

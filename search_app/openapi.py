@@ -20,7 +20,7 @@ import yaml
 
 from search_app.sru.request import FACET_NAMES
 from unicat.fields import FACETS, RECORD_FIELD, RECORD_FIELDS, JsonType
-from unicat.query import FACET_FIELDS
+from unicat.query import EXCLUDE_PREFIX, FACET_FIELDS
 from unicat.settings import Settings
 
 DOCUMENT_FILE = Path(__file__).resolve().parent / "openapi.yaml"
@@ -63,6 +63,7 @@ def _add_registry_fields(document: dict[str, Any]) -> None:
     _add_filters(document)
     schemas = document["components"]["schemas"]
     schemas["SearchResult"]["properties"]["facets"]["propertyNames"] = {"enum": list(FACET_FIELDS)}
+    document["components"]["parameters"]["search.facet_more"]["schema"]["items"]["enum"] = list(FACET_FIELDS)
     described = schemas["UnionRecord"]["properties"]
     for field in RECORD_FIELDS:
         if field.name not in described:
@@ -94,8 +95,21 @@ def _add_filters(document: dict[str, Any]) -> None:
             "style": "form",
             "explode": True,
         }
+        excluded = f"{EXCLUDE_PREFIX}{facet.name}"
+        document["components"]["parameters"][f"search.{excluded}"] = {
+            "name": excluded,
+            "in": "query",
+            "description": f"Leave out the records with this value of {facet.name}; repeatable.",
+            "schema": copy.deepcopy(schema),
+            "style": "form",
+            "explode": True,
+        }
     query = {"$ref": "#/components/parameters/search.q"}
-    references = [{"$ref": f"#/components/parameters/search.{facet.name}"} for facet in filters]
+    references = [
+        {"$ref": f"#/components/parameters/search.{prefix}{facet.name}"}
+        for facet in filters
+        for prefix in ("", EXCLUDE_PREFIX)
+    ]
     for item in document["paths"].values():
         for operation in item.values():
             listed = operation.get("parameters", []) if isinstance(operation, dict) else []

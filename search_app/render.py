@@ -9,12 +9,13 @@ import jinja2
 import markupsafe
 from aiohttp import web
 
+from search_app import i18n
 from search_app.auth import viewer
 from search_app.state import TEMPLATES
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-CATALOGUE_NAME = "Unicat — union catalogue"
+CATALOGUE_NAME = i18n.N_("Unicat — union catalogue")
 
 
 def make_environment() -> jinja2.Environment:
@@ -30,16 +31,23 @@ def make_environment() -> jinja2.Environment:
     )
     # Text on pages is written ``{{ _("Search") }}`` or ``{{ _("%(n)s records", n=count) }}`` (new-style
     # gettext: placeholders are filled and escaped by the call, so a translation cannot break markup).
-    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]  # added by the extension
+    # The callables translate into the request's language (search_app/i18n.py).
+    environment.install_gettext_callables(  # type: ignore[attr-defined]  # added by the extension
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+    )
+    # Translated as each page is rendered (search_app/i18n.py keeps the request's language).
     environment.globals["catalogue_name"] = CATALOGUE_NAME
+    environment.globals["language_names"] = i18n.LANGUAGE_NAMES
     environment.filters["paragraphs"] = paragraphs
-    environment.filters["utc_time"] = utc_time
+    environment.filters["utc_time"] = i18n.format_utc_time
+    environment.filters["date"] = i18n.format_date
+    environment.filters["number"] = i18n.format_number
+    environment.filters["decimal"] = i18n.format_decimal
+    environment.filters["percent"] = i18n.format_percent
+    # A message id held in a variable (marked N_ where it is written): translated as plain text, escaped.
+    environment.filters["translate"] = i18n.gettext
+    environment.filters["roles"] = i18n.translate_roles
     return environment
-
-
-def utc_time(value: str | None) -> str:
-    """A stored time (``2026-12-02T13:46:43Z``) as people read it: ``2026-12-02 13:46:43 UTC``."""
-    return (value or "").replace("T", " ").replace("Z", " UTC")
 
 
 def paragraphs(text: str) -> markupsafe.Markup:
@@ -57,10 +65,20 @@ def paragraphs(text: str) -> markupsafe.Markup:
 
 def render(request: web.Request, name: str, context: dict[str, Any], status: int = 200) -> web.Response:
     """Render template ``name`` as an HTML response; every page knows its viewer (``viewer``: the
-    signed-in account or ``None``) and the CSRF token its forms carry (``csrf``)."""
+    signed-in account or ``None``), whether it is a librarian's (``staff``: only they see the links to
+    the librarians' desk and how records were merged) and the CSRF token its forms carry (``csrf``)."""
     template = request.app[TEMPLATES].get_template(name)
     seen = viewer(request)
-    full = {"viewer": seen.user, "csrf": seen.csrf, "here": request.path_qs, **context}
+    full = {
+        "viewer": seen.user,
+        "staff": seen.is_staff,
+        "csrf": seen.csrf,
+        "here": request.path_qs,
+        "lang": i18n.current_language(),
+        "link_lang": i18n.link_language(request),
+        "switch_next": i18n.switch_target(request),
+        **context,
+    }
     text = template.render(full)
     response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
     # Pages name who is signed in and carry their token: no shared cache may keep them.

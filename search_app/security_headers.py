@@ -1,10 +1,11 @@
 """The security headers on every answer: pages, JSON, XML, files, redirects and errors alike.
 
-The pages run no script and load only the app's own stylesheet and icon, so the policy allows exactly
-that: whatever markup might slip into a page could neither run script nor load anything from
-elsewhere, send a form to another site or rewrite the page's base address, and no other site may
-frame a page (clickjacking). Forms post only to this site. Adding script to a page means adding it
-to this policy too (a nonce or a file of ours), on purpose.
+The pages load only the app's own stylesheet, icon and script file (suggestions as you type, which
+asks the app's own JSON API), so the policy allows exactly that: whatever markup might slip into a
+page could neither run inline script nor load anything from elsewhere, send a form to another site
+or rewrite the page's base address, and no other site may frame a page (clickjacking). Forms post
+only to this site. Adding script to a page means adding it to this policy too (a nonce or a file of
+ours), on purpose.
 
 ``Strict-Transport-Security`` is sent only on an answer that reaches the client over HTTPS: served
 over TLS by the app itself, or behind a proxy named in ``trusted_proxies`` that says so in
@@ -26,6 +27,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'none'",
         "style-src 'self'",
         "img-src 'self'",
+        "script-src 'self'",
+        "connect-src 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",
         "base-uri 'none'",

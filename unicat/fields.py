@@ -77,6 +77,8 @@ class TextField:
     ``prefixes``: what a query writes before ``:`` to search this field alone (none: only a search
     anywhere reaches it). ``identifiers``: it holds identifiers (an ISBN as its ISBN-13), which CQL
     looks up as identifiers. ``sortable``: its CQL indexes sort results (``sortBy dc.title``).
+    ``stem_weight``: its words are also indexed as their Snowball stems (:mod:`unicat.stemming`), in the
+    field :attr:`stems`, weighing this: less than the exact words, so an exact match ranks first.
     """
 
     name: str
@@ -85,6 +87,12 @@ class TextField:
     cql: tuple[CqlName, ...] = ()
     identifiers: bool = False
     sortable: bool = False
+    stem_weight: float | None = None
+
+    @property
+    def stems(self) -> str | None:
+        """The field of the text index holding the stems of this one's words, if it is stemmed."""
+        return f"{self.name}_stems" if self.stem_weight is not None else None
 
 
 Derivation = Literal["as_is", "decade", "main_heading"]
@@ -178,6 +186,7 @@ TEXT_FIELDS: tuple[TextField, ...] = (
         prefixes=("title", "ti"),
         cql=(CqlName("dc.title", "Title"), CqlName("bath.title", "Title")),
         sortable=True,
+        stem_weight=1.0,
     ),
     TextField(
         "author",
@@ -202,6 +211,7 @@ TEXT_FIELDS: tuple[TextField, ...] = (
             CqlName("bath.subject", "Subject"),
             CqlName("bath.topicalSubject", "Topical subject"),
         ),
+        stem_weight=0.5,
     ),
     TextField(
         "ident",
@@ -225,7 +235,15 @@ TEXT_FIELDS: tuple[TextField, ...] = (
     TextField("notes", 1.0),
 )
 """In the order of the SQLite text index's columns (frozen by its migration 3: a field added here needs
-a migration of its own). A match in the title or an exact identifier says more than one in a note."""
+a migration of its own). A match in the title or an exact identifier says more than one in a note.
+
+Only titles and subjects are stemmed: they hold what a reader's words are about, in the record's
+language. Names (authors, publishers, series) are not words to conflate ("Dickens" is not "Dicken"),
+identifiers are exact, and notes are long: stemming them would grow the index most for least."""
+
+STEMMED_FIELDS: tuple[TextField, ...] = tuple(field for field in TEXT_FIELDS if field.stem_weight is not None)
+"""The text fields indexed a second time as stems, their stems' fields after the exact ones (SQLite's
+migration 15 froze these columns, like migration 3 the exact ones)."""
 
 FACETS: tuple[Facet, ...] = (
     Facet(

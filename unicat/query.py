@@ -4,26 +4,30 @@ The web search, the JSON API and SRU's CQL (:mod:`search_app.sru.cql`) all build
 each engine turns it into its own query language. Text is analysed here with :mod:`unicat.analysis`,
 so both engines receive the same tokens.
 
-The web search only ANDs: its ``clauses`` all must match. CQL has OR, NOT and parentheses, so a query
-may also carry an ``expression``: a tree of :class:`And`, :class:`Or` and :class:`Not` over leaves
-(:class:`Clause`, :class:`YearRange`, :class:`ValueFilter`, :class:`MatchAll`), ANDed with the
-clauses and filters. Each engine compiles the tree to its own booleans, so OR and NOT are real.
+Plain words typed in the search box become ``clauses``, which all must match. When the box uses OR or
+NOT (:mod:`unicat.query_syntax`), or SRU's CQL does, a query carries an ``expression`` instead: a tree
+of :class:`And`, :class:`Or` and :class:`Not` over leaves (:class:`Clause`, :class:`YearRange`,
+:class:`ValueFilter`, :class:`MatchAll`), ANDed with the clauses and filters. Each engine compiles
+the tree to its own booleans, so OR and NOT are real.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from unicat.analysis import tokens
 from unicat.errors import BadParameter
-from unicat.fields import FACETS, TEXT_FIELDS
+from unicat.fields import FACETS, STEMMED_FIELDS, TEXT_FIELDS
 from unicat.identifiers import normalize_isbn, normalize_issn
 from unicat.model import UnionRecord
+from unicat.query_syntax import AllOf, Notice, Syntax, Term, Without
+from unicat.query_syntax import parse as parse_syntax
 from unicat.readers import normalise_tag
 from unicat.settings import Settings
+from unicat.stemming import NETWORK_LANGUAGES, query_stems
 
 SEARCH_FIELDS: tuple[str, ...] = ("any", *(field.name for field in TEXT_FIELDS if field.prefixes))
 """Fields a clause can target; ``any`` covers them all. ``ident`` holds ISBN, ISSN, system numbers."""
@@ -45,7 +49,18 @@ TAG_FILTER = "tag"
 """Readers' tags filter a search too (``tag=classic``, repeatable: every tag must be on the record).
 They are not in the union index: the web app turns them into the ids of the tagged records
 (:attr:`SearchQuery.ids`) before the engine runs the search."""
-PARAM_FILTERS: tuple[str, ...] = (*FILTER_FIELDS, TAG_FILTER)
+EDITIONS_FILTER = "editions_of"
+"""The other editions of one record (``editions_of=<union id>``: the record page's link to the editions
+it does not list). Not in the union index either: the web app turns it into the record's editions' ids."""
+PARAM_FILTERS: tuple[str, ...] = (*FILTER_FIELDS, TAG_FILTER, EDITIONS_FILTER)
+EXCLUDE_PREFIX = "not_"
+"""``not_language=eng`` leaves out the records with that value (repeatable; one parameter per filter of
+:data:`FILTER_FIELDS`). A prefix rather than ``-language``, which HTML forms and readers mistype, or a
+``!`` inside the value, which would make ``!`` a value no filter could ask for."""
+EXCLUDE_PARAMS: dict[str, str] = {f"{EXCLUDE_PREFIX}{name}": name for name in FILTER_FIELDS}
+FACET_MORE = "facet_more"
+"""``facet_more=subject`` lists up to :data:`FACET_MORE_SIZE` values of that facet, not the first ten."""
+FACET_MORE_SIZE = 100
 MAX_ID_FILTER = 10_000
 """Ids a search can be limited to at most (the records carrying a tag)."""
 
@@ -55,7 +70,6 @@ SORT_ORDERS: tuple[SortOrder, ...] = ("relevance", "year_desc", "year_asc", "tit
 MAX_QUERY_LENGTH = 1000
 MAX_CLAUSES = 32
 MAX_PAGE = 10_000
-_CLAUSE_RE = re.compile(r'(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))')
 _YEAR_RE = re.compile(r"^\s*([0-9]{1,4})\s*$")
 _YEAR_RANGE_RE = re.compile(r"^\s*([0-9]{1,4})?\s*-\s*([0-9]{1,4})?\s*$")
 
@@ -63,12 +77,38 @@ _YEAR_RANGE_RE = re.compile(r"^\s*([0-9]{1,4})?\s*-\s*([0-9]{1,4})?\s*$")
 @dataclass(frozen=True, slots=True)
 class Clause:
     """Analysed tokens that must all match in ``field``; ``phrase`` keeps them adjacent and in order,
-    ``prefix`` lets the last token match as a prefix (the user typed ``word*``)."""
+    ``prefix`` lets the last token match as a prefix (the user typed ``word*``), ``exact`` matches them
+    as written, never by their stems (the user quoted them, even one word: ``"histoires"``)."""
 
     field: str
     terms: tuple[str, ...]
     phrase: bool = False
     prefix: bool = False
+    exact: bool = False
+
+
+_STEMMED_CLAUSE_FIELDS = frozenset(("any", *(field.name for field in STEMMED_FIELDS)))
+
+
+MIN_STEMMED_LENGTH = 3
+"""Query words shorter than this match as written only. Two-letter words are articles, prepositions
+and conjunctions (de, la, of, en): what their stems add ("des" and "du" to "de") is no closer to what
+a reader meant, and in a broad search it is most of the cost (a second list of every record)."""
+
+
+def clause_stems(clause: Clause, languages: Sequence[str]) -> tuple[tuple[str, ...], ...] | None:
+    """Per term of ``clause``, its stems under each of ``languages``, which it matches in the stems
+    fields beside its exact token (none for a word shorter than :data:`MIN_STEMMED_LENGTH`); ``None``
+    when the clause matches exact tokens only: a phrase or a quoted word, a prefix (``word*``), a field
+    without stems (names, identifiers), only short words, or no language to stem for."""
+    if clause.phrase or clause.prefix or clause.exact or clause.field not in _STEMMED_CLAUSE_FIELDS:
+        return None
+    if not languages:  # stemming turned off: network_languages = []
+        return None
+    stems = tuple(
+        query_stems(term, languages) if len(term) >= MIN_STEMMED_LENGTH else () for term in clause.terms
+    )
+    return stems if any(stems) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,10 +175,19 @@ def is_text(expression: Expression) -> bool:
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
     """A search: clauses all must match (AND); filters OR within a facet field, AND across fields;
-    ``expression``, when given, must match too."""
+    ``exclusions`` leave out every record with one of their values; ``expression``, when given, must
+    match too.
+
+    Facets are counted for multi-select: a facet whose own values are selected (``filters``, or the
+    year range for ``year``) is counted as if that selection were not made (its exclusions still
+    apply), so the values beside the chosen ones keep their counts and can be added (OR). Every
+    other facet counts the whole match set. ``facet_sizes`` raises the values listed of some facets
+    above ``facet_size`` (``facet_more``).
+    """
 
     clauses: tuple[Clause, ...] = ()
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    exclusions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     year_from: int | None = None
     year_to: int | None = None
     sort: SortOrder = "relevance"
@@ -146,10 +195,21 @@ class SearchQuery:
     page_size: int = 20
     facets: bool = True
     facet_size: int = 10
+    facet_sizes: Mapping[str, int] = field(default_factory=dict)
     text: str = ""
     expression: Expression | None = None
     # Only these union ids may match (``None``: any); engines apply it like a filter.
     ids: tuple[str, ...] | None = None
+    # The languages (ISO 639-1) whose stems a query word also matches by (unicat/stemming.py): the
+    # network's (settings.network_languages); the reader's interface language first where known.
+    stem_languages: tuple[str, ...] = NETWORK_LANGUAGES
+    # What the search box's text was read as, where not as typed (unicat.query_syntax).
+    notices: tuple[Notice, ...] = ()
+
+    @property
+    def highlighted(self) -> tuple[Clause, ...]:
+        """The clauses whose words a hit may show: the ANDed ones, and the expression's not under NOT."""
+        return (*self.clauses, *positive_clauses(self.expression))
 
     @property
     def offset(self) -> int:
@@ -158,6 +218,40 @@ class SearchQuery:
     @property
     def is_match_all(self) -> bool:
         return not self.clauses and self.expression is None
+
+    def size_of(self, facet: str) -> int:
+        """How many values of ``facet`` to count."""
+        return self.facet_sizes.get(facet, self.facet_size)
+
+    @property
+    def selected_facets(self) -> tuple[str, ...]:
+        """The facets whose own values this search selects, in :data:`FACET_FIELDS` order."""
+        has_year = self.year_from is not None or self.year_to is not None
+        return tuple(
+            name for name in FACET_FIELDS if (has_year if name == "year" else bool(self.filters.get(name)))
+        )
+
+    def without_selection(self, facet: str) -> SearchQuery:
+        """This search with the selection of ``facet`` dropped: the match set its counts come from."""
+        if facet == "year":
+            return replace(self, year_from=None, year_to=None)
+        return replace(self, filters={name: v for name, v in self.filters.items() if name != facet})
+
+    @property
+    def title_phrase(self) -> Clause | None:
+        """The whole query as a phrase in the title, which every engine adds to a match's score.
+
+        Readers mostly type a title they know: a record whose title holds all their words together
+        and in order is likelier the one meant than one that has them scattered over its title, notes
+        and subjects. Only for plain words searched everywhere (two or more; no prefix), since a field
+        or a boolean expression says the reader meant something else.
+        """
+        if self.expression is not None or not self.clauses:
+            return None
+        if any(clause.field != "any" or clause.prefix for clause in self.clauses):
+            return None
+        terms = tuple(term for clause in self.clauses for term in clause.terms)
+        return Clause("title", terms, phrase=True) if len(terms) > 1 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,50 +283,113 @@ def identifier_terms(word: str) -> tuple[str, ...]:
     return tuple(tokens(word))
 
 
-def parse_text_query(text: str) -> tuple[Clause, ...]:
-    """Parse user text: words, ``"phrases"``, ``field:word``, ``field:"phrase"``, trailing ``*``.
+def _clause(term: Term) -> Clause | None:
+    """The clause of one typed word or phrase, or ``None`` when analysis leaves no token of it.
 
-    Unknown ``field:`` prefixes are treated as plain words so that a title with a colon still
-    searches. ISBNs typed with or without hyphens, 10 or 13 digits, find the same record.
+    ISBNs typed with or without hyphens, 10 or 13 digits, find the same record.
+    """
+    target = FIELD_ALIASES.get(term.field or "any", "any")
+    if term.quoted:
+        terms = tuple(tokens(term.text))
+        # Quoted text is matched as written: a phrase, or one word not widened to its stems.
+        return Clause(target, terms, phrase=len(terms) > 1, exact=True) if terms else None
+    prefix = term.text.endswith("*")
+    word = term.text.rstrip("*")
+    if target == "ident" or (target == "any" and normalize_isbn(word)):
+        terms = identifier_terms(word)
+        if target == "any" and len(terms) == 1 and normalize_isbn(word):
+            return Clause("ident", terms)
+    else:
+        terms = tuple(tokens(word))
+    if not terms:
+        return None
+    # "jean-paul" or "d'artagnan": the parts of one typed word stay together.
+    return Clause(target, terms, phrase=len(terms) > 1, prefix=prefix)
+
+
+def _expression(syntax: Syntax) -> Expression | None:
+    """The query model of a syntax tree; terms analysis empties drop out, and so does what held only them."""
+    if isinstance(syntax, Term):
+        return _clause(syntax)
+    if isinstance(syntax, Without):
+        child = _expression(syntax.child)
+        if isinstance(child, Not):
+            return child.child  # NOT NOT x, -NOT x: x
+        return Not(child) if child is not None else None
+    kind = And if isinstance(syntax, AllOf) else Or
+    children: list[Expression] = []
+    for part in syntax.children:
+        converted = _expression(part)
+        if isinstance(converted, kind):
+            children.extend(converted.children)
+        elif converted is not None:
+            children.append(converted)
+    if len(children) > 1:
+        return kind(tuple(children))
+    return children[0] if children else None
+
+
+def _leaves(expression: Expression) -> int:
+    if isinstance(expression, And | Or):
+        return sum(_leaves(child) for child in expression.children)
+    if isinstance(expression, Not):
+        return _leaves(expression.child)
+    return 1
+
+
+@dataclass(frozen=True, slots=True)
+class TextQuery:
+    """What the search box's text asks: plain ANDed ``clauses`` (scored as always), or an ``expression``
+    when the text uses OR or NOT; ``notices`` say what was read otherwise than typed."""
+
+    clauses: tuple[Clause, ...] = ()
+    expression: Expression | None = None
+    notices: tuple[Notice, ...] = ()
+
+
+NOTHING: Expression = Not(MatchAll())
+"""Matches no record: what a query with text but no word to search finds (not the whole catalogue)."""
+
+
+def parse_text_query(text: str) -> TextQuery:
+    """Parse the search box's text (:mod:`unicat.query_syntax`): words, ``"phrases"``, ``field:word``,
+    ``field:"phrase"``, trailing ``*``, AND, OR, NOT, ``-word`` and parentheses.
+
+    Unknown ``field:`` prefixes are treated as plain words so that a title with a colon still searches.
     """
     if len(text) > MAX_QUERY_LENGTH:
-        raise BadParameter("q", f"the query is longer than {MAX_QUERY_LENGTH} characters")
-    clauses: list[Clause] = []
-    for match in _CLAUSE_RE.finditer(text):
-        raw_field = (match.group("field") or "").lower()
-        target = FIELD_ALIASES.get(raw_field)
-        phrase = match.group("phrase")
-        word = match.group("word")
-        if target is None:
-            # No prefix, or one we do not know (a title with a colon): search everywhere.
-            target = "any"
-            if raw_field and phrase is None:
-                word = f"{match.group('field')}:{word}"
-        if phrase is not None:
-            terms = tuple(tokens(phrase))
-            if terms:
-                clauses.append(Clause(target, terms, phrase=len(terms) > 1))
-            continue
-        assert word is not None
-        prefix = word.endswith("*")
-        word = word.rstrip("*")
-        if target == "ident" or (target == "any" and normalize_isbn(word)):
-            terms = identifier_terms(word)
-            if target == "any" and len(terms) == 1 and normalize_isbn(word):
-                clauses.append(Clause("ident", terms))
-                continue
-        else:
-            terms = tuple(tokens(word))
-        if not terms:
-            continue
-        if len(terms) > 1:
-            # "jean-paul" or "d'artagnan": the parts of one typed word stay together.
-            clauses.append(Clause(target, terms, phrase=True, prefix=prefix))
-        else:
-            clauses.append(Clause(target, terms, prefix=prefix))
-    if len(clauses) > MAX_CLAUSES:
-        raise BadParameter("q", f"the query has more than {MAX_CLAUSES} terms")
-    return tuple(clauses)
+        raise BadParameter(
+            "q", f"the query is longer than {MAX_QUERY_LENGTH} characters (MAX_QUERY_LENGTH); shorten it"
+        )
+    parsed = parse_syntax(text, FIELD_ALIASES.keys())
+    notices = list(parsed.notices)
+    expression = _expression(parsed.tree) if parsed.tree is not None else None
+    if expression is not None and _leaves(expression) > MAX_CLAUSES:
+        raise BadParameter("q", f"the query has more than {MAX_CLAUSES} terms (MAX_CLAUSES); remove some")
+    if expression is None:
+        if not "".join(ch for ch in text if ch.isprintable()).strip():
+            return TextQuery()  # nothing typed but spaces and control characters: no text at all
+        return TextQuery(expression=NOTHING, notices=(*notices, Notice("nothing_to_search")))
+    parts = expression.children if isinstance(expression, And) else (expression,)
+    if all(isinstance(part, Clause) for part in parts):
+        # Plain words: the clauses every engine scores as it always has.
+        return TextQuery(
+            clauses=tuple(part for part in parts if isinstance(part, Clause)), notices=tuple(notices)
+        )
+    if all(isinstance(part, Not) for part in parts):
+        notices.append(Notice("only_exclusions"))
+    return TextQuery(expression=expression, notices=tuple(notices))
+
+
+def positive_clauses(expression: Expression | None) -> tuple[Clause, ...]:
+    """The clauses of ``expression`` a match may contain (not those under NOT): what to highlight."""
+    if expression is None or isinstance(expression, Not):
+        return ()
+    if isinstance(expression, Clause):
+        return (expression,)
+    if isinstance(expression, And | Or):
+        return tuple(clause for child in expression.children for clause in positive_clauses(child))
+    return ()
 
 
 def _single(params: Mapping[str, Sequence[str]], name: str) -> str | None:
@@ -273,18 +430,23 @@ def parse_year_filter(raw: str) -> tuple[int | None, int | None]:
     return low, high
 
 
+SEARCH_PARAMETERS: frozenset[str] = frozenset(
+    {*PARAM_FILTERS, *EXCLUDE_PARAMS, "q", "year", "sort", "page", "page_size", "facets", FACET_MORE}
+)
+"""The parameters :func:`parse_search_params` reads."""
+
+
 def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings) -> SearchQuery:
     """Build a :class:`SearchQuery` from request parameters, or raise :class:`BadParameter`.
 
-    Parameters: ``q``, one per filter (:data:`FILTER_FIELDS`) and ``tag`` (repeatable), ``year``
-    (one year or a range), ``sort``, ``page``, ``page_size``, ``facets`` (``0``/``1``).
+    Parameters: ``q``, one per filter (:data:`FILTER_FIELDS`) and ``tag`` (repeatable), one
+    exclusion per filter (``not_language``, repeatable), ``year`` (one year or a range), ``sort``,
+    ``page``, ``page_size``, ``facets`` (``0``/``1``), ``facet_more`` (a facet's name, repeatable): see
+    :data:`SEARCH_PARAMETERS`. Other names are not read: whether one is refused is the caller's choice
+    (a page ignores them, the JSON API refuses a mistyped one: search_app/parameters.py).
     """
-    known = {*PARAM_FILTERS, "q", "year", "sort", "page", "page_size", "facets"}
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise BadParameter(unknown[0], f"unknown parameter; known: {', '.join(sorted(known))}")
     text = _single(params, "q") or ""
-    clauses = parse_text_query(text)
+    parsed = parse_text_query(text)
     filters: dict[str, tuple[str, ...]] = {}
     for name in PARAM_FILTERS:
         values = tuple(v for v in params.get(name, ()) if v)
@@ -294,6 +456,18 @@ def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings)
             values = tuple(dict.fromkeys(normalise_tag(value, TAG_FILTER) for value in values))
         if values:
             filters[name] = values
+    exclusions: dict[str, tuple[str, ...]] = {}
+    for param, name in EXCLUDE_PARAMS.items():
+        values = tuple(dict.fromkeys(v for v in params.get(param, ()) if v))
+        if any(len(v) > 300 for v in values):
+            raise BadParameter(param, "value too long")
+        if values:
+            exclusions[name] = values
+    facet_sizes: dict[str, int] = {}
+    for name in params.get(FACET_MORE, ()):
+        if name not in FACET_FIELDS:
+            raise BadParameter(FACET_MORE, f"unknown facet {name[:50]!r}; known: {', '.join(FACET_FIELDS)}")
+        facet_sizes[name] = max(FACET_MORE_SIZE, settings.facet_size)
     year_from = year_to = None
     year_raw = _single(params, "year")
     if year_raw:
@@ -307,8 +481,11 @@ def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings)
     if facets_raw not in (None, "", "0", "1", "true", "false"):
         raise BadParameter("facets", f"must be 0 or 1, got {facets_raw!r}")
     return SearchQuery(
-        clauses=clauses,
+        clauses=parsed.clauses,
+        expression=parsed.expression,
+        notices=parsed.notices,
         filters=filters,
+        exclusions=exclusions,
         year_from=year_from,
         year_to=year_to,
         sort=sort_raw,
@@ -316,7 +493,9 @@ def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings)
         page_size=page_size,
         facets=facets_raw not in ("0", "false"),
         facet_size=settings.facet_size,
+        facet_sizes=facet_sizes,
         text=text,
+        stem_languages=settings.network_languages,
     )
 
 

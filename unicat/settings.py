@@ -18,6 +18,7 @@ from typing import Any
 
 from unicat.content_limits import DEFAULT_RECORD_MAX_BYTES, DEFAULT_SUBFIELD_MAX_BYTES, ContentLimits
 from unicat.errors import ConfigError
+from unicat.stemming import NETWORK_LANGUAGES, STEMMERS
 from unicat.tomlfile import read_toml
 
 DEFAULT_DATA_DIR = Path("unicat-data")
@@ -51,7 +52,14 @@ class Settings:
     page_size: int = 20
     max_page_size: int = 100
     facet_size: int = 10
+    # "Did you mean" (unicat/speller.py) is tried for a search with at most this many hits (0: only
+    # for none); suggestions as you type (/api/suggest) give at most suggest_max_limit headings.
+    did_you_mean_max_hits: int = 3
+    suggest_max_limit: int = 20
     reader_pool_size: int = 4
+    # The languages of the network's readers (ISO 639-1, among unicat.stemming.STEMMERS): a search word
+    # also finds the words that share its stem in any of them.
+    network_languages: tuple[str, ...] = NETWORK_LANGUAGES
     # Serving (search_app/serving.py, search_app/request_limits.py): what slow or abusive clients may
     # hold. A connection must send a request's line and headers within header_read_timeout of its first
     # byte (of opening, for a new connection) and its body within body_read_timeout of its headers; an
@@ -146,6 +154,9 @@ class Settings:
     post_window: float = 60.0
     post_limit_account: int = 10
     post_limit_address: int = 60
+    # The interface's language when neither the page's ``lang``, the reader's choice (a cookie) nor the
+    # browser's Accept-Language names one of SUPPORTED_LANGUAGES.
+    default_language: str = "en"
 
     @property
     def index_url(self) -> str:
@@ -182,7 +193,10 @@ _FIELD_TYPES: dict[str, type] = {
     "page_size": int,
     "max_page_size": int,
     "facet_size": int,
+    "did_you_mean_max_hits": int,
+    "suggest_max_limit": int,
     "reader_pool_size": int,
+    "network_languages": tuple,
     "header_read_timeout": float,
     "body_read_timeout": float,
     "keepalive_timeout": float,
@@ -235,6 +249,7 @@ _FIELD_TYPES: dict[str, type] = {
     "post_window": float,
     "post_limit_account": int,
     "post_limit_address": int,
+    "default_language": str,
 }
 
 # The OAI identifier scheme's repository identifier, and the OAI-PMH schema's adminEmail pattern.
@@ -278,6 +293,8 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
         if word in _TRUE or word in _FALSE:
             return word in _TRUE
         raise ConfigError(f"{origin}: {name} must be true or false, got {value!r}")
+    if kind is tuple:
+        return _languages(name, value, origin)
     try:
         result = kind(value)
     except (TypeError, ValueError) as exc:
@@ -285,6 +302,21 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
     if kind in (int, float) and result < 0:
         raise ConfigError(f"{origin}: {name} must not be negative, got {value!r}")
     return result
+
+
+def _languages(name: str, value: Any, origin: str) -> tuple[str, ...]:
+    """A list of language codes: a TOML array, or a comma-separated string (the environment's)."""
+    parts = value.split(",") if isinstance(value, str) else value
+    if not isinstance(parts, list | tuple) or not all(isinstance(part, str) for part in parts):
+        raise ConfigError(f'{origin}: {name} must be a list of language codes, such as ["fr", "nl"]')
+    codes = tuple(dict.fromkeys(part.strip().lower() for part in parts if part.strip()))
+    unknown = [code for code in codes if code not in STEMMERS]
+    if unknown:
+        raise ConfigError(
+            f"{origin}: {name}: {unknown[0][:20]!r} is not a language Unicat stems; "
+            f"use some of {', '.join(STEMMERS)} (an empty list turns stemming of searches off)"
+        )
+    return codes
 
 
 def _check_networks(name: str, value: str) -> None:
@@ -300,6 +332,9 @@ def _check_networks(name: str, value: str) -> None:
 
 
 SMTP_SECURITY = ("starttls", "ssl", "none")
+
+SUPPORTED_LANGUAGES = ("en", "fr", "nl")
+"""The interface's languages (search_app/locale holds a catalogue of messages for each but English)."""
 
 
 def _check_mail(settings: Settings) -> None:
@@ -359,6 +394,9 @@ def load_settings(
     _check_harvest_limits(settings)
     if settings.page_size < 1 or settings.page_size > settings.max_page_size:
         raise ConfigError(f"page_size must be between 1 and max_page_size ({settings.max_page_size})")
+    # 100: unicat.vocabulary.MAX_SUGGESTIONS, the most an index keeps ranked for a short prefix.
+    if settings.did_you_mean_max_hits < 0 or not 1 <= settings.suggest_max_limit <= 100:
+        raise ConfigError("did_you_mean_max_hits must be at least 0 and suggest_max_limit between 1 and 100")
     if not _REPOSITORY_IDENTIFIER.fullmatch(settings.oai_repository_identifier):
         raise ConfigError(
             "oai_repository_identifier must be a domain name such as 'catalogue.example.org' (the OAI "
@@ -368,6 +406,11 @@ def load_settings(
         raise ConfigError(f"oai_admin_email must be an e-mail address, got {settings.oai_admin_email!r}")
     _check_networks("trusted_proxies", settings.trusted_proxies)
     _check_mail(settings)
+    if settings.default_language not in SUPPORTED_LANGUAGES:
+        raise ConfigError(
+            f"default_language must be one of {', '.join(SUPPORTED_LANGUAGES)}, "
+            f"got {settings.default_language!r}"
+        )
     limits = [settings.signin_free_attempts, settings.signin_limit_account, settings.signin_limit_address]
     limits += [settings.post_limit_account, settings.post_limit_address]
     if min(limits) < 1 or min(settings.signin_window, settings.signin_backoff, settings.post_window) <= 0:

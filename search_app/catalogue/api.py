@@ -8,12 +8,15 @@ import logging
 from aiohttp import web
 
 from search_app.auth import viewer
-from search_app.catalogue.fetch import find_record, run_search
+from search_app.catalogue.fetch import find_record, query_lists, run_search
 from search_app.catalogue.present import record_json, search_json
+from search_app.catalogue.spelling import did_you_mean
 from search_app.openapi import openapi_json
+from search_app.parameters import check_api_parameters
 from search_app.state import CATALOGUE, LABELS, SETTINGS, in_thread
 from unicat.catalogue import Catalogue
 from unicat.errors import EngineError
+from unicat.query import SEARCH_PARAMETERS
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +42,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def api_search(request: web.Request) -> web.Response:
     """``/api/search``: the same parameters as the results page; no ``q`` lists everything."""
+    check_api_parameters(query_lists(request), SEARCH_PARAMETERS)
     found = await run_search(request)
     staff = viewer(request).is_staff
     labels = request.app[LABELS]
     body = search_json(found.query, found.result, labels, found.library_names, found.ratings, barcodes=staff)
+    correction = await did_you_mean(request, found)
+    body["did_you_mean"] = {"q": correction.q, "total": correction.total} if correction is not None else None
     return _barcodes_kept_private(web.json_response(body), staff)
 
 

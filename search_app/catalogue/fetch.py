@@ -9,16 +9,21 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from search_app.errors import RecordNotFound
+from search_app.i18n import LANG_PARAM, request_language
 from search_app.readers.reader_data import rating_summaries, tagged_ids
 from search_app.state import CATALOGUE, INDEX, RECORDS, SETTINGS, SOURCES, in_thread
 from search_app.timing import add_engine_time
 from unicat.catalogue import Catalogue
+from unicat.errors import BadParameter
 from unicat.holding_codes import named_records
 from unicat.model import UnionRecord
-from unicat.query import TAG_FILTER, SearchQuery, SearchResult, parse_search_params
+from unicat.query import EDITIONS_FILTER, TAG_FILTER, SearchQuery, SearchResult, parse_search_params
 from unicat.readers import RatingSummary
+from unicat.settings import SUPPORTED_LANGUAGES
 
 MAX_ID_LENGTH = 200
+# Filters that are not in the union index: the app turns them into ids (SearchQuery.ids).
+ID_FILTERS = (TAG_FILTER, EDITIONS_FILTER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,16 +37,38 @@ class Search:
 
 
 def query_lists(request: web.Request) -> dict[str, list[str]]:
-    """Request parameters as lists, so a repeated parameter is seen (and refused where it must be single)."""
-    return {key: request.query.getall(key) for key in request.query}
+    """The search's parameters as lists, so a repeated parameter is seen (and refused where it must be
+    single). ``lang`` is the page's, not the search's: checked here, then left out."""
+    languages = request.query.getall(LANG_PARAM, [])
+    if len(languages) > 1 or any(language not in SUPPORTED_LANGUAGES for language in languages):
+        raise BadParameter(LANG_PARAM, f"give one of {', '.join(SUPPORTED_LANGUAGES)}, once")
+    return {key: request.query.getall(key) for key in request.query if key != LANG_PARAM}
 
 
-async def run_search(request: web.Request) -> Search:
-    """Parse the request's search parameters (400 on bad ones) and run the search."""
+def with_reader_language(request: web.Request, query: SearchQuery) -> SearchQuery:
+    """``query`` stemmed for the reader's interface language first, then the network's languages (a
+    network that stems in none, ``network_languages = []``, stems for no reader either)."""
+    if not query.stem_languages:
+        return query
+    languages = tuple(dict.fromkeys((request_language(request), *query.stem_languages)))
+    return dataclasses.replace(query, stem_languages=languages)
+
+
+async def run_search(request: web.Request, *, peek: bool = False) -> Search:
+    """Parse the request's search parameters (400 on bad ones) and run the search.
+
+    ``peek`` counts one facet value more than asked, so that a page knows whether a facet has more
+    values than it lists (its "Show more" link); :attr:`Search.query` stays the query asked."""
     app = request.app
-    query = parse_search_params(query_lists(request), app[SETTINGS])
+    query = with_reader_language(request, parse_search_params(query_lists(request), app[SETTINGS]))
+    if len(query.filters.get(EDITIONS_FILTER, ())) > 1:
+        raise BadParameter(EDITIONS_FILTER, "give the id of one record, whose other editions are listed")
+    asked = query
+    if peek:
+        sizes = {name: size + 1 for name, size in query.facet_sizes.items()}
+        asked = dataclasses.replace(query, facet_size=query.facet_size + 1, facet_sizes=sizes)
     started = time.perf_counter()
-    result, ratings = await in_thread(app, _search, app[CATALOGUE], query)
+    result, ratings = await in_thread(app, _search, app[CATALOGUE], asked)
     add_engine_time(request, started)
     tables = await app[SOURCES].code_tables()
     if tables:
@@ -50,14 +77,35 @@ async def run_search(request: web.Request) -> Search:
 
 
 def _search(catalogue: Catalogue, query: SearchQuery) -> tuple[SearchResult, dict[str, RatingSummary]]:
-    """Run ``query`` and read the readers' ratings of its hits, in one trip to the engine's threads;
-    readers' tags (not in the union index) become the ids of their records first."""
-    tags = query.filters.get(TAG_FILTER)
-    if tags:
-        filters = {name: values for name, values in query.filters.items() if name != TAG_FILTER}
-        query = dataclasses.replace(query, filters=filters, ids=tagged_ids(catalogue, tags))
-    result = catalogue.index.search(query)
+    """Run ``query`` and read the readers' ratings of its hits, in one trip to the engine's threads."""
+    result = catalogue.index.search(_ids_of_filters(catalogue, query))
     return result, rating_summaries(catalogue, [hit.id for hit in result.hits])
+
+
+def count_search(catalogue: Catalogue, query: SearchQuery) -> int:
+    """How many records ``query`` finds (with readers' tags and "editions of", as a search does)."""
+    return catalogue.index.search(_ids_of_filters(catalogue, query)).total
+
+
+def _ids_of_filters(catalogue: Catalogue, query: SearchQuery) -> SearchQuery:
+    """``query`` with readers' tags and "editions of" (not in the union index) turned into the ids of
+    their records."""
+    tags = query.filters.get(TAG_FILTER)
+    editions_of = query.filters.get(EDITIONS_FILTER)
+    if not tags and not editions_of:
+        return query
+    filters = {name: values for name, values in query.filters.items() if name not in ID_FILTERS}
+    ids = set(tagged_ids(catalogue, tags)) if tags else None
+    if editions_of:
+        editions = set(_editions(catalogue, editions_of[0]))
+        ids = editions if ids is None else ids & editions
+    return dataclasses.replace(query, filters=filters, ids=tuple(sorted(ids or ())))
+
+
+def _editions(catalogue: Catalogue, record_id: str) -> list[str]:
+    """The ids of the other editions of ``record_id`` (none when there is no such record)."""
+    record = catalogue.index.get_union_record(record_id[:MAX_ID_LENGTH])
+    return record.editions if record is not None else []
 
 
 def checked_id(record_id: str) -> str:

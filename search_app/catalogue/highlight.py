@@ -14,7 +14,7 @@ def highlight(text: str | None, query: SearchQuery, field: str) -> Markup:
         return Markup("")
     parts: list[str] = []
     position = 0
-    for start, end in match_spans(text, query.clauses, field):
+    for start, end in match_spans(text, query.highlighted, field):
         parts.append(escape(text[position:start]))
         parts.append(Markup("<mark>%s</mark>") % text[start:end])
         position = end

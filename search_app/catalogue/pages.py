@@ -11,39 +11,70 @@ from aiohttp import web
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record, run_search
 from search_app.catalogue.present import FacetView, coded_data, facet_views, holdings_by_library, value_label
+from search_app.catalogue.spelling import did_you_mean
+from search_app.i18n import N_, format_number, gettext, link_language
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.readers.reading_lists import lists_for_record_page
 from search_app.readers.record_readers import readers_context
 from search_app.render import render
 from search_app.state import INDEX, LABELS, SETTINGS, SOURCES, in_thread
 from unicat.model import UnionRecord
-from unicat.query import MAX_PAGE
+from unicat.query import MAX_PAGE, SearchQuery
 
 
 @dataclass(frozen=True, slots=True)
 class FacetLink:
-    """A facet value as the sidebar shows it: a link that adds the filter, or removes it if selected."""
+    """A facet value as the sidebar shows it: a link that adds the filter, or removes it if selected,
+    and one that leaves out its records (``None`` for a selected value and for decades)."""
 
     label: str
     count: str
+    """The count as the language writes it; ``titles`` is the number itself, which picks the plural."""
+    titles: int
     url: str
     selected: bool
+    exclude_url: str | None = None
 
 
-def facet_links(views: list[FacetView], links: SearchLinks, year: str | None) -> dict[str, list[FacetLink]]:
-    """The sidebar's links, built here rather than in the template: a template call costs far more."""
-    result: dict[str, list[FacetLink]] = {}
+@dataclass(frozen=True, slots=True)
+class FacetGroup:
+    """A facet's links, and the link that lists more of its values or the first ones again."""
+
+    items: list[FacetLink]
+    more_url: str | None = None
+    fewer_url: str | None = None
+
+
+def facet_links(
+    views: list[FacetView], links: SearchLinks, year: str | None, query: SearchQuery
+) -> dict[str, FacetGroup]:
+    """The sidebar's links, built here rather than in the template: a template call costs far more.
+
+    The search counted one value more than ``query`` asks of each facet (``run_search(peek=True)``):
+    a facet that has it gets a "Show more" link instead of listing it.
+    """
+    result: dict[str, FacetGroup] = {}
     for view in views:
+        size = query.size_of(view.name)
         items = []
-        for value in view.values:
+        for value in view.values[:size]:
+            exclude_url = None
             if view.name == "year":
                 selected = value.value == year
                 url = links.with_year(None if selected else value.value)
             else:
                 selected = links.is_selected(view.name, value.value)
                 url = links.toggle(view.name, value.value)
-            items.append(FacetLink(value.label, f"{value.count:,}", url, selected))
-        result[view.name] = items
+                if not selected:
+                    exclude_url = links.toggle_exclusion(view.name, value.value)
+            items.append(
+                FacetLink(value.label, format_number(value.count), value.count, url, selected, exclude_url)
+            )
+        expanded = view.name in query.facet_sizes
+        more_url = links.with_more(view.name, True) if len(view.values) > size and not expanded else None
+        result[view.name] = FacetGroup(
+            items, more_url, links.with_more(view.name, False) if expanded else None
+        )
     return result
 
 
@@ -51,10 +82,10 @@ def facet_links(views: list[FacetView], links: SearchLinks, year: str | None) ->
 EDITIONS_SHOWN = 20
 
 SORT_LABELS = {
-    "relevance": "Relevance",
-    "year_desc": "Newest first",
-    "year_asc": "Oldest first",
-    "title": "Title A–Z",
+    "relevance": N_("Relevance"),
+    "year_desc": N_("Newest first"),
+    "year_asc": N_("Oldest first"),
+    "title": N_("Title A–Z"),
 }
 
 
@@ -68,32 +99,46 @@ async def home(request: web.Request) -> web.Response:
 
 async def search(request: web.Request) -> web.Response:
     """The results page, with facets, active filters, sorting and paging."""
-    found = await run_search(request)
+    found = await run_search(request, peek=True)
     query, result, names = found.query, found.result, found.library_names
     labels = request.app[LABELS]
-    links = SearchLinks(query, request.app[SETTINGS].page_size)
+    links = SearchLinks(query, request.app[SETTINGS].page_size, lang=link_language(request))
     last_page = max(1, min(MAX_PAGE, math.ceil(result.total / query.page_size)))
+    # (facet title, value label, the link that removes the filter, whether the value is left out)
     active = [
-        (labels.facet_title(name), value_label(name, value, labels, names), links.toggle(name, value))
+        (labels.facet_title(name), value_label(name, value, labels, names), links.toggle(name, value), False)
         for name, values in query.filters.items()
         for value in values
     ]
+    active.extend(
+        (
+            labels.facet_title(name),
+            value_label(name, value, labels, names),
+            links.toggle_exclusion(name, value),
+            True,
+        )
+        for name, values in query.exclusions.items()
+        for value in values
+    )
     year = year_param(query)
     if year is not None:
-        active.append((labels.facet_title("year"), year, links.with_year(None)))
+        active.append((labels.facet_title("year"), year, links.with_year(None), False))
     facets = facet_views(result, labels, names)
+    correction = await did_you_mean(request, found)
     context = {
+        "did_you_mean": correction,
+        "did_you_mean_url": links.with_text(correction.q) if correction is not None else None,
         "q": query.text,
         "query": query,
         "result": result,
         "library_names": names,
         "ratings": found.ratings,
         "facets": facets,
-        "facet_links": facet_links(facets, links, year),
+        "facet_links": facet_links(facets, links, year, query),
         "timed_out_titles": [labels.facet_title(name) for name in result.facets_timed_out],
         "active_filters": active,
         "links": links,
-        "sort_labels": SORT_LABELS,
+        "sort_labels": {value: gettext(label) for value, label in SORT_LABELS.items()},
         "first_shown": query.offset + 1,
         "last_shown": query.offset + len(result.hits),
         "last_page": last_page,

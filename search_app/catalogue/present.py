@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from search_app.i18n import N_, gettext
 from search_app.labels import Labels
 from unicat.fields import RECORD_FIELDS
 from unicat.model import Holding, UnionRecord
@@ -100,7 +101,10 @@ def coded_data(record: UnionRecord, labels: Labels) -> list[tuple[str, str]]:
         value = getattr(record, field.name)
         values = value if isinstance(value, list) else [value] if value else []
         if values:
-            shown.append((field.label, ", ".join(labels.label(field.name, str(item)) for item in values)))
+            # The registry's English label is a facet title of mappings/facets.toml too: one message.
+            shown.append(
+                (gettext(field.label), ", ".join(labels.label(field.name, str(item)) for item in values))
+            )
     return shown
 
 
@@ -127,17 +131,21 @@ def search_json(
         "page": query.page,
         "page_size": query.page_size,
         "hits": hits,
+        "filters": {name: list(values) for name, values in query.filters.items()},
+        "exclusions": {name: list(values) for name, values in query.exclusions.items()},
         "facets": {
             view.name: [{"value": v.value, "label": v.label, "count": v.count} for v in view.values]
             for view in facet_views(result, labels, library_names)
         },
         "facets_timed_out": list(result.facets_timed_out),
+        "notices": [notice.message for notice in query.notices],
         "took_ms": round(result.took_ms, 1),
     }
 
 
 # The columns of a library's table of copies, in order; a column no copy fills is left out.
-HOLDING_COLUMNS = ("Branch", "Call number", "Location", "Document type", "Barcode")
+# English names, also the keys the record page tests; shown translated (the ``translate`` filter).
+HOLDING_COLUMNS = (N_("Branch"), N_("Call number"), N_("Location"), N_("Document type"), N_("Barcode"))
 
 
 def _column_filled(column: str, holding: Holding) -> bool:

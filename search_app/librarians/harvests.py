@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from search_app.catalogue.fetch import query_lists
+from search_app.i18n import N_, format_age, format_duration, format_rate
+from search_app.parameters import check_api_parameters
 from search_app.render import render
 from search_app.state import CATALOGUE, in_thread
 from search_app.timing import add_engine_time
@@ -27,12 +29,11 @@ from unicat.status import (
     STALE_INTERVALS,
     CatalogueStatus,
     catalogue_status,
-    format_age,
-    format_duration,
-    format_rate,
 )
 
 STATUS_PARAMETERS = ("source", "runs")
+# The health verdicts (unicat.status.HEALTH_LABELS), shown translated.
+HEALTH_NAMES = (N_("ok"), N_("failing"), N_("running"), N_("never harvested"), N_("stale"))
 MAX_SOURCES = 100
 
 
@@ -52,10 +53,8 @@ class StatusParams:
 
 
 def parse_status_params(params: Mapping[str, Sequence[str]]) -> StatusParams:
-    """The validated parameters, or :class:`BadParameter` naming the first bad one."""
-    unknown = sorted(set(params) - set(STATUS_PARAMETERS))
-    if unknown:
-        raise BadParameter(unknown[0], f"unknown parameter; known: {', '.join(STATUS_PARAMETERS)}")
+    """The validated parameters, or :class:`BadParameter` naming the first bad one; other names are
+    not read (the page ignores them, :func:`api_status` refuses them)."""
     codes = tuple(dict.fromkeys(code for code in params.get("source", ()) if code))
     if len(codes) > MAX_SOURCES:
         raise BadParameter("source", f"give at most {MAX_SOURCES} sources")
@@ -109,5 +108,6 @@ async def harvests_page(request: web.Request) -> web.Response:
 
 async def api_status(request: web.Request) -> web.Response:
     """``/api/status``: the JSON of `unicat status --json` (``source``, ``runs`` as its CODE, ``--runs``)."""
+    check_api_parameters(query_lists(request), STATUS_PARAMETERS)
     _, status = await fetch_status(request)
     return web.json_response(status.to_json())

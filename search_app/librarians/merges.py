@@ -21,6 +21,7 @@ from aiohttp import web
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record
 from search_app.form_body import posted_form
+from search_app.i18n import N_, translated
 from search_app.librarians.reindex import REINDEXER
 from search_app.links import api_record_url, merge_desk_url
 from search_app.render import render
@@ -32,9 +33,9 @@ from unicat.model import SourceRef
 ACTIONS = ("split", "force", "undo")
 MAX_FIELD = 1_000
 DONE_MESSAGES = {
-    "split": "The member will be kept apart from the others.",
-    "force": "The two records will be one edition.",
-    "undo": "The decision is forgotten: the rules decide again.",
+    "split": N_("The member will be kept apart from the others."),
+    "force": N_("The two records will be one edition."),
+    "undo": N_("The decision is forgotten: the rules decide again."),
 }
 
 
@@ -49,7 +50,7 @@ async def record_merge(request: web.Request) -> web.Response:
         "explanation": explanation,
         "record": found,
         "library_names": await request.app[SOURCES].names(),
-        "done": DONE_MESSAGES.get(request.query.get("done", "")),
+        "done": translated(DONE_MESSAGES.get(request.query.get("done", ""))),
         "reindex": request.app[REINDEXER].state,
     }
     return render(request, "merge.html", context)
@@ -62,7 +63,7 @@ async def decisions(request: web.Request) -> web.Response:
         "q": "",
         "decisions": list(reversed(stored)),
         "library_names": await request.app[SOURCES].names(),
-        "done": DONE_MESSAGES.get(request.query.get("done", "")),
+        "done": translated(DONE_MESSAGES.get(request.query.get("done", ""))),
         "reindex": request.app[REINDEXER].state,
     }
     return render(request, "merges.html", context)

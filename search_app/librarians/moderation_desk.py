@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from search_app.auth import require_staff, viewer
+from search_app.i18n import N_
 from search_app.librarians.moderation import QueueItem, moderate, queue
 from search_app.readers.accounts import form_fields, see_other
 from search_app.readers.record_aliases import live_ids
@@ -25,10 +26,12 @@ from unicat.model import UnionRecord
 from unicat.readers import Comment, ModerationAction, check_verb, shown_name
 
 LOG_SHOWN = 100
+# The moderation log's actions (unicat.readers.MODERATION_VERBS), shown translated.
+VERB_NAMES = (N_("hide"), N_("restore"), N_("dismiss"))
 DONE_MESSAGES = {
-    "hide": "The comment is hidden; its author sees why.",
-    "restore": "The comment is shown again.",
-    "dismiss": "The reports are closed; the comment stays.",
+    "hide": N_("The comment is hidden; its author sees why."),
+    "restore": N_("The comment is shown again."),
+    "dismiss": N_("The reports are closed; the comment stays."),
 }
 
 

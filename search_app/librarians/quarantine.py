@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from search_app.catalogue.fetch import query_lists
+from search_app.i18n import format_age
+from search_app.parameters import check_api_parameters
 from search_app.render import render
 from search_app.state import RECORDS, SOURCES, in_thread
 from search_app.timing import add_engine_time
@@ -32,18 +34,16 @@ from unicat.quarantine import (
     check_whole_number,
     quarantine_page,
 )
-from unicat.status import format_age
 
 QUARANTINE_PARAMETERS = ("source", "stage", "kind", "page", "page_size")
 
 
 def parse_quarantine_params(params: Mapping[str, Sequence[str]]) -> QuarantineFilter:
-    """The validated filter, or :class:`BadParameter` naming the first bad parameter."""
-    unknown = sorted(set(params) - set(QUARANTINE_PARAMETERS))
-    if unknown:
-        raise BadParameter(unknown[0], f"unknown parameter; known: {', '.join(QUARANTINE_PARAMETERS)}")
+    """The validated filter, or :class:`BadParameter` naming the first bad parameter; other names are
+    not read (the desk ignores them, :func:`api_quarantine` refuses them)."""
     single: dict[str, str] = {}
-    for name, values in params.items():
+    for name in QUARANTINE_PARAMETERS:
+        values = params.get(name, ())
         if len(values) > 1:
             raise BadParameter(name, "give this parameter once")
         if values and values[0] != "":
@@ -102,5 +102,6 @@ async def quarantine_desk(request: web.Request) -> web.Response:
 async def api_quarantine(request: web.Request) -> web.Response:
     """``/api/quarantine``: the JSON of `unicat quarantine list --json` (``source``, ``stage``,
     ``kind``, ``page``, ``page_size`` as its options)."""
+    check_api_parameters(query_lists(request), QUARANTINE_PARAMETERS)
     page = await fetch_quarantine(request)
     return web.json_response(page.to_json())

@@ -19,6 +19,7 @@ from aiohttp import web
 from search_app.addresses import client_address
 from search_app.auth import HASHING, LIMITS, clear_session_cookie, require_signed_in, session_cookie, viewer
 from search_app.form_body import posted_form
+from search_app.i18n import N_, gettext, translated
 from search_app.redirects import safe_next
 from search_app.render import render
 from search_app.signin_throttle import is_known_browser, remember_browser
@@ -39,14 +40,16 @@ T = TypeVar("T")
 MAX_FIELD = 1_000
 MAX_LONG_FIELD = 100_000
 MY_COMMENTS = 100
-WRONG_CREDENTIALS = "the e-mail address or the password is wrong"
+WRONG_CREDENTIALS = N_("the e-mail address or the password is wrong")
 DONE_MESSAGES = {
-    "password": "Your password is changed; you were signed out everywhere else.",
-    "name": "Your display name is changed.",
-    "registered": "Welcome! Your account is ready and you are signed in.",
+    "password": N_("Your password is changed; you were signed out everywhere else."),
+    "name": N_("Your display name is changed."),
+    "registered": N_("Welcome! Your account is ready and you are signed in."),
 }
+# The account page shows the role by name (unicat.accounts.ROLES), translated.
+ROLE_NAMES = (N_("patron"), N_("librarian"), N_("admin"))
 # After registering without e-mail confirmation: the same words whether or not the address was new.
-REGISTERED_SIGN_IN = (
+REGISTERED_SIGN_IN = N_(
     "Thank you. Sign in with the address and the password you gave. If that address had an account "
     "already, it is unchanged: sign in with its own password."
 )
@@ -92,7 +95,8 @@ def form_page(
     context = {
         "q": "",
         "form": shown,
-        "error": error.message if error else None,
+        # Messages are written in English, their ids: translated here, where the reader's language is known.
+        "error": gettext(error.message) if error else None,
         "error_field": error.param if error else None,
         "next": safe_next(form.get("next") or request.query.get("next")),
         **extra,
@@ -103,7 +107,7 @@ def form_page(
 async def sign_in_form(request: web.Request) -> web.Response:
     if viewer(request).signed_in:
         return see_other(safe_next(request.query.get("next")))
-    done = REGISTERED_SIGN_IN if request.query.get("done") == "registered" else None
+    done = gettext(REGISTERED_SIGN_IN) if request.query.get("done") == "registered" else None
     return form_page(request, "signin.html", {}, done=done)
 
 
@@ -150,7 +154,7 @@ async def account(request: web.Request) -> web.Response:
     seen = viewer(request)
     if seen.user is None or seen.user.id is None:
         return see_other("/signin?next=/account")
-    done = DONE_MESSAGES.get(request.query.get("done", ""))
+    done = translated(DONE_MESSAGES.get(request.query.get("done", "")))
     comments = await in_thread(request.app, request.app[CONTRIBUTIONS].comments_by, seen.user.id)
     return form_page(request, "account.html", {}, done=done, my_comments=comments[:MY_COMMENTS])
 

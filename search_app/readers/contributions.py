@@ -22,6 +22,7 @@ from search_app.auth import Viewer, check_post_rate, count_post, require_signed_
 from search_app.catalogue.fetch import checked_id, find_live_id, find_record
 from search_app.catalogue.pages import record_page
 from search_app.errors import RecordNotFound
+from search_app.i18n import N_, gettext
 from search_app.json_body import json_body
 from search_app.links import api_record_url, record_url
 from search_app.readers.accounts import form_fields, see_other
@@ -65,7 +66,7 @@ async def _comment(request: web.Request) -> Comment:
 async def _own_comment(request: web.Request, seen: Viewer) -> Comment:
     comment = await _comment(request)
     if comment.user_id != seen.user_id:
-        raise web.HTTPForbidden(reason="only its author can change a comment")
+        raise web.HTTPForbidden(reason=N_("only its author can change a comment"))
     return comment
 
 
@@ -81,7 +82,7 @@ async def post_comment(request: web.Request) -> web.Response:
     try:
         comment = await add_comment(request, seen, found.id, form.get("body", ""))
     except BadParameter as exc:
-        typed = {"comment_error": exc.message, "comment_typed": form.get("body", "")}
+        typed = {"comment_error": gettext(exc.message), "comment_typed": form.get("body", "")}
         return await record_page(request, found, typed, status=400)
     return see_other(record_url(found.id, f"comment-{comment.id}"))
 

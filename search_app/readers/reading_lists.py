@@ -23,6 +23,7 @@ from aiohttp import web
 
 from search_app.auth import Viewer, check_post_rate, count_post, require_signed_in, viewer
 from search_app.catalogue.fetch import MAX_ID_LENGTH, find_record
+from search_app.i18n import N_, gettext, translated
 from search_app.links import list_url, record_url
 from search_app.readers.accounts import form_fields, see_other
 from search_app.readers.citations import EXPORT_KINDS, export_records
@@ -45,15 +46,15 @@ from unicat.readers import (
     shown_name,
 )
 
-PRIVATE_MESSAGE = "this reading list is private: only the reader who made it can see it"
-NOT_OWNER_MESSAGE = "only the reader who made this list can change it"
+PRIVATE_MESSAGE = N_("this reading list is private: only the reader who made it can see it")
+NOT_OWNER_MESSAGE = N_("only the reader who made this list can change it")
 EXPORT_LABELS = {"ris": "RIS", "bibtex": "BibTeX", "marcxml": "MARCXML"}
 DONE_MESSAGES = {
-    "created": "Your list is ready.",
-    "updated": "The list is saved.",
-    "added": "The record is on the list.",
-    "removed": "The record is off the list.",
-    "deleted": "The list is deleted.",
+    "created": N_("Your list is ready."),
+    "updated": N_("The list is saved."),
+    "added": N_("The record is on the list."),
+    "removed": N_("The record is off the list."),
+    "deleted": N_("The list is deleted."),
 }
 _MAX_LIST_ID_DIGITS = 18  # larger numbers are no list's id (and overflow the engines' integers)
 _MAX_SLUG = 60
@@ -237,7 +238,7 @@ def _form_context(form: dict[str, str], error: BadParameter | None) -> dict[str,
     shown = {key: value for key, value in form.items() if key != "csrf"}
     return {
         "form": shown,
-        "error": error.message if error else None,
+        "error": gettext(error.message) if error else None,
         "error_field": error.param if error else None,
         "max_name": MAX_LIST_NAME,
         "max_description": MAX_LIST_DESCRIPTION,
@@ -252,7 +253,7 @@ async def _lists_page(
     context = {
         "q": "",
         "lists": mine,
-        "done": DONE_MESSAGES.get(request.query.get("done", "")),
+        "done": translated(DONE_MESSAGES.get(request.query.get("done", ""))),
         **_form_context(form, error),
     }
     return render(request, "lists.html", context, status=400 if error else 200)
@@ -303,7 +304,7 @@ async def _list_page(
         "view": view,
         "list_id": reading_list.id,
         "own": viewer(request).user_id == reading_list.user_id,
-        "done": DONE_MESSAGES.get(request.query.get("done", "")),
+        "done": translated(DONE_MESSAGES.get(request.query.get("done", ""))),
         "export_labels": EXPORT_LABELS,
         **_form_context(form, error),
     }
@@ -314,7 +315,7 @@ async def list_page(request: web.Request) -> web.Response:
     """``GET /lists/{id}``: the list's permalink; a private list is 403 to all but its owner."""
     found = await _find_list(request)
     if not may_read(viewer(request), found):
-        context = {"q": "", "view": None, "list_id": found.id, "message": PRIVATE_MESSAGE}
+        context = {"q": "", "view": None, "list_id": found.id, "message": gettext(PRIVATE_MESSAGE)}
         return render(request, "list.html", context, status=403)
     return await _list_page(request, found)
 

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from search_app.addresses import client_address
 from search_app.auth import LIMITS, viewer
+from search_app.i18n import LANG_PARAM, N_, current_language, gettext
 from search_app.outbox import OUTBOX
 from search_app.ratelimit import check
 from search_app.readers.accounts import form_fields, form_page, hashing, see_other, start_session
@@ -39,28 +40,43 @@ from unicat.errors import BadParameter, UserExists
 from unicat.mail import mail_enabled
 
 _MAX_TOKEN = 128
-LINK_GONE = "this link was used already or is not one of ours: register again to get a new one"
+LINK_GONE = N_("this link was used already or is not one of ours: register again to get a new one")
 LINK_EXPIRED = f"this link is more than {REGISTRATION_HOURS} hours old: register again to get a new one"
-ADDRESS_TAKEN = "this address has an account already: sign in instead"
+CLOSED = N_("this catalogue does not take new accounts; ask a librarian for one")
+ADDRESS_TAKEN = N_("this address has an account already: sign in instead")
 
 
 def _confirm_mail(site: str, catalogue: str, token: str) -> tuple[str, str]:
+    """The confirmation e-mail, in the language the reader registered in; its link opens the page in
+    that language too."""
+    values = {"catalogue": catalogue, "hours": REGISTRATION_HOURS}
+    link = f"{site}/register/confirm?{urlencode({'token': token, LANG_PARAM: current_language()})}"
     return (
-        f"Confirm your account at {catalogue}",
-        f"Someone, probably you, asked for an account at {catalogue} with this address.\n\n"
-        f"To create it, open this link within {REGISTRATION_HOURS} hours and press the button:\n\n"
-        f"{site}/register/confirm?token={token}\n\n"
-        "If it was not you, do nothing: no account is made without this link.\n",
+        gettext("Confirm your account at %(catalogue)s") % values,
+        gettext("Someone, probably you, asked for an account at %(catalogue)s with this address.") % values
+        + "\n\n"
+        + gettext("To create it, open this link within %(hours)s hours and press the button:") % values
+        + f"\n\n{link}\n\n"
+        + gettext("If it was not you, do nothing: no account is made without this link.")
+        + "\n",
     )
 
 
 def _taken_mail(site: str, catalogue: str) -> tuple[str, str]:
+    values = {"catalogue": catalogue}
+    link = f"{site}/signin?{urlencode({LANG_PARAM: current_language()})}"
     return (
-        f"You already have an account at {catalogue}",
-        f"Someone, probably you, asked for a new account at {catalogue} with this address, which "
-        "has one already. No new account was made, and your password is unchanged.\n\n"
-        f"Sign in here: {site}/signin\n\n"
-        "If it was not you, you need do nothing.\n",
+        gettext("You already have an account at %(catalogue)s") % values,
+        gettext(
+            "Someone, probably you, asked for a new account at %(catalogue)s with this address, which "
+            "has one already. No new account was made, and your password is unchanged."
+        )
+        % values
+        + "\n\n"
+        + gettext("Sign in here: %(link)s") % {"link": link}
+        + "\n\n"
+        + gettext("If it was not you, you need do nothing.")
+        + "\n",
     )
 
 
@@ -74,7 +90,9 @@ async def register_form(request: web.Request) -> web.Response:
 async def register(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     if not settings.registration_open:
-        raise web.HTTPForbidden(reason="this catalogue does not take new accounts; ask a librarian for one")
+        raise web.HTTPForbidden(
+            reason=N_("this catalogue does not take new accounts; ask a librarian for one")
+        )
     form = await form_fields(request)
     try:
         email = normalise_email(form.get("email", ""))

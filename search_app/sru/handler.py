@@ -136,6 +136,8 @@ async def _search_retrieve(request: web.Request, parsed: SruRequest) -> web.Resp
         facets=bool(parsed.facet_limits),
         facet_size=max(parsed.facet_limits.values(), default=1),
         text=parsed.query,
+        # CQL matches words as written: stemming is what its ``stem`` relation modifier asks for.
+        stem_languages=(),
     )
     started = time.perf_counter()
     engine = request.app[INDEX]

@@ -136,6 +136,7 @@ def test_search_latency_at_engine_and_over_http(
 
     expected_hits = {"selective": (1, 1), "broad": (1, broad_bound), "broad + facets": (1, broad_bound)}
     expected_hits["everything + facets"] = (run.union_records, run.union_records)
+    expected_hits["broad + chosen facets"] = (0, broad_bound)
     for layer, latencies in (("engine", at_engine), ("http", over_http)):
         assert [item.case for item in latencies] == [case.name for case in cases]
         for item in latencies:

@@ -492,10 +492,10 @@ def test_marcxml_and_oai_dc_sources_index_together(tmp_path: Path) -> None:
 
         # Searched and faceted like any record.
         # 229608396X: the ISBN-10 form of 978-2-296-08396-7 (check digit 243 mod 11 = 1 → X).
-        by_isbn = catalogue.index.search(SearchQuery(clauses=parse_text_query("isbn:229608396X")))
+        by_isbn = catalogue.index.search(SearchQuery(clauses=parse_text_query("isbn:229608396X").clauses))
         assert [hit.id for hit in by_isbn.hits] == [merged.id]
         by_author = catalogue.index.search(
-            SearchQuery(clauses=parse_text_query('author:"Ramel, Frédéric"'), page_size=100)
+            SearchQuery(clauses=parse_text_query('author:"Ramel, Frédéric"').clauses, page_size=100)
         )
         assert by_author.total >= 1 and all("SPIRE" in hit.libraries for hit in by_author.hits)
         everything = catalogue.index.search(SearchQuery(page_size=1))

@@ -85,10 +85,15 @@ async def post_form(client: TestClient[Any, Any], path: str, data: dict[str, str
 
 
 async def register(
-    client: TestClient[Any, Any], email: str, name: str, password: str = PASSWORD, again: str | None = None
+    client: TestClient[Any, Any],
+    email: str,
+    name: str,
+    password: str = PASSWORD,
+    again: str | None = None,
+    **kwargs: Any,
 ) -> Any:
     data = {"email": email, "display_name": name, "password": password, "password_again": again or password}
-    return await post_form(client, "/register", data)
+    return await post_form(client, "/register", data, **kwargs)
 
 
 async def sign_in(client: TestClient[Any, Any], email: str, password: str = PASSWORD) -> Any:

@@ -26,8 +26,16 @@ from unicat import quarantine, readers
 from unicat.accounts import MAX_DISPLAY_NAME, MAX_PASSWORD, MIN_PASSWORD
 from unicat.catalogue import Catalogue
 from unicat.model import QUARANTINE_STAGES
-from unicat.query import FILTER_FIELDS, MAX_PAGE, MAX_QUERY_LENGTH, SORT_ORDERS
-from unicat.settings import Settings
+from unicat.query import (
+    EXCLUDE_PARAMS,
+    FACET_MORE,
+    FILTER_FIELDS,
+    MAX_PAGE,
+    MAX_QUERY_LENGTH,
+    SEARCH_PARAMETERS,
+    SORT_ORDERS,
+)
+from unicat.settings import SUPPORTED_LANGUAGES, Settings
 from unicat.status import DEFAULT_HISTORY, HEALTH_LABELS, MAX_HISTORY
 
 # The keys of an OpenAPI path item that are operations (the others, such as `parameters`, are not).
@@ -167,7 +175,22 @@ def test_the_search_parameters_are_the_searchs(settings: Settings) -> None:
     document = openapi_document(settings)
     for path in ("/api/search", "/search"):
         names = {resolve(document, p)["name"] for p in document["paths"][path]["get"]["parameters"]}
-        assert names == {"q", *FILTER_FIELDS, "tag", "year", "sort", "page", "page_size", "facets"}
+        assert names == {
+            "q",
+            *FILTER_FIELDS,
+            *EXCLUDE_PARAMS,
+            "tag",
+            "editions_of",
+            "year",
+            "sort",
+            "page",
+            "page_size",
+            "facets",
+            FACET_MORE,
+            "lang",
+        }
+        # What parse_search_params reads, and /api/search accepts, with the page's language.
+        assert names == {*SEARCH_PARAMETERS, "lang"}
 
 
 def test_the_document_states_the_limits_and_enums_the_code_enforces(settings: Settings) -> None:
@@ -184,6 +207,7 @@ def test_the_document_states_the_limits_and_enums_the_code_enforces(settings: Se
     assert query("/api/search", "sort")["enum"] == list(SORT_ORDERS)
     assert query("/api/search", "page")["maximum"] == MAX_PAGE
     assert query("/api/search", "tag")["items"]["maxLength"] == readers.MAX_TAG
+    assert query("/api/search", "lang")["enum"] == list(SUPPORTED_LANGUAGES)
     # Harvest status and quarantine
     assert query("/api/status", "source")["maxItems"] == MAX_SOURCES
     runs = query("/api/status", "runs")

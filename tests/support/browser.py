@@ -184,6 +184,12 @@ class Browser:
         wire = [{ELEMENT_KEY: arg.id} if isinstance(arg, Element) else arg for arg in args]
         return self._command("POST", "/execute/sync", {"script": script, "args": wire})
 
+    def execute_async(self, script: str, *args: Any) -> Any:
+        """Like :meth:`execute` for a script that answers later: it calls its last argument (the
+        callback WebDriver adds) with the result, within the session's script timeout."""
+        wire = [{ELEMENT_KEY: arg.id} if isinstance(arg, Element) else arg for arg in args]
+        return self._command("POST", "/execute/async", {"script": script, "args": wire})
+
     # -- navigation -----------------------------------------------------------------------------------
 
     def open(self, url: str) -> None:

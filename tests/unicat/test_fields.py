@@ -16,12 +16,12 @@ from search_app.labels import Labels, load_labels
 from search_app.openapi import openapi_document
 from search_app.sru.cql_search import INDEXES, Index, resolve_index
 from search_app.sru.request import FACET_INDEXES, FACET_NAMES
-from unicat.documents import TEXT_WEIGHTS, IndexFields, index_fields
+from unicat.documents import INDEXED_FIELDS, TEXT_WEIGHTS, IndexFields, index_fields
 from unicat.engines.elasticsearch.indices import DEFINITIONS_DIR, definition
 from unicat.engines.elasticsearch.union import union_document
 from unicat.engines.sqlite import driver
 from unicat.engines.sqlite.facets import FACET_VALUES_TABLE, MULTI_VALUED, SINGLE_VALUED
-from unicat.engines.sqlite.schema import V3_TEXT_COLUMNS, migrate
+from unicat.engines.sqlite.schema import V3_TEXT_COLUMNS, V15_TEXT_COLUMNS, migrate
 from unicat.fields import CODED_FIELDS, FACET, FACETS, RECORD_FIELD, RECORD_FIELDS, TEXT_FIELDS
 from unicat.model import PROFILES, UnionRecord
 from unicat.query import FACET_FIELDS, FIELD_ALIASES, FILTER_FIELDS, PARAM_FILTERS, SEARCH_FIELDS
@@ -112,7 +112,10 @@ def test_index_fields_hold_the_text_fields_and_every_facet() -> None:
     fields = index_fields(UnionRecord.from_json(filled_record()))
     text = [item.name for item in dataclasses.fields(IndexFields)][: len(TEXT_FIELDS)]
     assert text == [field.name for field in TEXT_FIELDS]
-    assert list(fields.text_fields()) == text
+    stems = [field.stems for field in TEXT_FIELDS if field.stems]
+    assert stems == ["title_stems", "subject_stems"]
+    assert [item.name for item in dataclasses.fields(IndexFields)][len(TEXT_FIELDS) :][:2] == stems
+    assert list(fields.text_fields()) == [*text, *stems] == list(INDEXED_FIELDS)
     assert {field.name: field.weight for field in TEXT_FIELDS} == TEXT_WEIGHTS
     assert list(fields.facets) == list(FACET_FIELDS)
     assert all(fields.facets.values()), "a filled record has a value for every facet"
@@ -124,7 +127,7 @@ def test_index_fields_hold_the_text_fields_and_every_facet() -> None:
 def test_the_query_model_lists_the_registrys_facets_filters_and_prefixes() -> None:
     assert tuple(FACET) == FACET_FIELDS
     assert tuple(facet.name for facet in FACETS if facet.filter == "values") == FILTER_FIELDS
-    assert set(PARAM_FILTERS) - {"tag"} == set(FILTER_FIELDS)
+    assert set(PARAM_FILTERS) - {"tag", "editions_of"} == set(FILTER_FIELDS)
     assert SEARCH_FIELDS == ("any", "title", "author", "subject", "ident", "publisher", "series")
     assert {FIELD_ALIASES[prefix] for field in TEXT_FIELDS for prefix in field.prefixes} <= set(SEARCH_FIELDS)
 
@@ -143,8 +146,10 @@ def test_sqlite_stores_every_facet_once(tmp_path: Path) -> None:
     assert set(SINGLE_VALUED.values()) <= columns
     assert {rows.table for rows in MULTI_VALUED.values()} <= tables
     assert FACET_VALUES_TABLE in tables
-    # The text index's columns are migration 3's: a text field added to the registry needs a migration.
+    # The text index's columns are migration 3's and 14's stems: a text field added to the registry
+    # needs a migration.
     assert tuple(field.name for field in TEXT_FIELDS) == V3_TEXT_COLUMNS
+    assert V15_TEXT_COLUMNS == INDEXED_FIELDS
 
 
 # -- Elasticsearch -----------------------------------------------------------------------------
@@ -156,6 +161,13 @@ def test_the_union_mapping_is_the_files_plus_the_registrys_fields() -> None:
     for field in TEXT_FIELDS:
         assert properties[field.name] == {"type": "text", "analyzer": "whitespace"}
         assert f'"{field.name}":' not in written, "the registry's fields are not written twice"
+        if field.stems:
+            # Stems are matched word by word, never as phrases: no positions.
+            assert properties[field.stems] == {
+                "type": "text",
+                "analyzer": "whitespace",
+                "index_options": "freqs",
+            }
     for facet in FACETS:
         assert properties[facet.index_key]["type"] == "keyword"
         assert f'"{facet.index_key}":' not in written
@@ -221,7 +233,20 @@ def test_the_openapi_document_has_a_filter_per_facet_filter_and_every_field() ->
     for path in ("/api/search", "/search"):
         listed = document["paths"][path]["get"]["parameters"]
         names = {parameters[item["$ref"].rpartition("/")[2]]["name"] for item in listed}
-        assert names - {"q", "tag", "year", "sort", "page", "page_size", "facets"} == set(FILTER_FIELDS)
+        filters = names - {
+            "q",
+            "tag",
+            "editions_of",
+            "year",
+            "sort",
+            "page",
+            "page_size",
+            "facets",
+            "facet_more",
+            "lang",
+        }
+        # Each facet that filters by value has its parameter and its exclusion (not_<facet>).
+        assert filters == set(FILTER_FIELDS) | {f"not_{name}" for name in FILTER_FIELDS}
     for name in FILTER_FIELDS:
         assert parameters[f"search.{name}"]["description"] == FACET[name].description
     schemas = document["components"]["schemas"]

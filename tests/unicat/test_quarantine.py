@@ -481,7 +481,6 @@ async def test_the_quarantine_page_and_api_count_and_filter_by_kind(
         ("page_size=501", "page_size"),
         ("source=%3Cscript%3E", "source"),
         ("stage=index&stage=import", "stage"),
-        ("limit=5", "limit"),
     ],
 )
 async def test_bad_quarantine_parameters_are_a_400_naming_them(

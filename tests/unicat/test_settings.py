@@ -79,6 +79,7 @@ def test_index_is_the_new_name_of_engine_and_wins_where_both_are_given(tmp_path:
         ("[unicat]\nmax_connections = 0\n", "max_connections and max_requests_in_flight must be at least 1"),
         ("[unicat]\nmax_requests_in_flight = 0\n", "max_connections and max_requests_in_flight"),
         ("[unicat]\nmax_connections_per_address = -1\n", "max_connections_per_address must not be negative"),
+        ("[unicat]\ndefault_language = 'de'\n", "default_language must be one of en, fr, nl, got 'de'"),
     ],
 )
 def test_bad_config_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -121,3 +122,19 @@ def test_content_limits_come_from_the_settings_and_are_checked() -> None:
         load_settings(overrides={"record_max_bytes": 999})
     with pytest.raises(ConfigError, match="subfield_max_bytes at least 1"):
         load_settings(overrides={"subfield_max_bytes": 0})
+
+
+def test_network_languages_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    assert Settings().network_languages == ("fr", "nl", "en")
+    config = tmp_path / "unicat.toml"
+    config.write_text('[unicat]\nnetwork_languages = ["NL", "fr"]\n', encoding="utf-8")
+    assert load_settings(config).network_languages == ("nl", "fr")
+    assert load_settings(None, {}, {"network_languages": "en, nl"}).network_languages == ("en", "nl")
+    assert load_settings(None, {}, {"network_languages": []}).network_languages == ()
+
+
+def test_a_language_unicat_cannot_stem_is_refused_with_the_ones_it_can() -> None:
+    with pytest.raises(ConfigError, match="'de' is not a language Unicat stems; use some of fr, nl, en"):
+        load_settings(None, {}, {"network_languages": ["fr", "de"]})
+    with pytest.raises(ConfigError, match="must be a list of language codes"):
+        load_settings(None, {}, {"network_languages": 3})

@@ -22,6 +22,7 @@ from unicat.closing import ClosedOnExit
 from unicat.model import QuarantineEntry, UnionRecord
 from unicat.overlap import LibraryOverlap
 from unicat.query import SearchQuery, SearchResult
+from unicat.vocabulary import Suggestion
 
 RecordObserver = Callable[[UnionRecord, Mapping[str, Any]], None]
 """Called with each record a rebuild is given, and its JSON document (``record.to_json()``), as the
@@ -88,3 +89,13 @@ class UnionIndex(ClosedOnExit, abc.ABC):
     def library_overlap(self) -> LibraryOverlap:
         """How many union records each pair of libraries both hold, and how many each library alone
         holds (the librarians' overlap page); computed over the whole union index."""
+
+    @abc.abstractmethod
+    def vocabulary(self) -> dict[str, int]:
+        """The words of the current generation's records, each with how many records hold it (the
+        speller's vocabulary, :mod:`unicat.speller`), as written with the generation."""
+
+    @abc.abstractmethod
+    def suggest(self, prefix: str, limit: int) -> list[Suggestion]:
+        """Up to ``limit`` titles, authors and subjects whose analysed form starts with ``prefix``
+        (analysed too), the most used first (then by that form): suggestions as a reader types."""

@@ -23,7 +23,21 @@ async def get_json(client: Client, path: str, status: int = 200) -> Any:
 
 async def test_api_search_shape_and_everything_without_q(client: Client) -> None:
     body = await get_json(client, "/api/search")
-    assert set(body) == {"total", "page", "page_size", "hits", "facets", "facets_timed_out", "took_ms"}
+    assert set(body) == {
+        "total",
+        "page",
+        "page_size",
+        "hits",
+        "filters",
+        "exclusions",
+        "facets",
+        "facets_timed_out",
+        "notices",
+        "took_ms",
+        "did_you_mean",
+    }
+    assert (body["filters"], body["exclusions"]) == ({}, {})
+    assert body["did_you_mean"] is None
     assert (body["total"], body["page"], body["page_size"], len(body["hits"])) == (12, 1, 20, 12)
     assert body["facets_timed_out"] == []
     assert set(body["facets"]) == {"library", "format", "language", "audience", "year", "subject"}

@@ -7,7 +7,7 @@ from unicat.query import parse_text_query
 
 
 def marked(text: str, query: str, field: str = "title") -> list[str]:
-    return [text[start:end] for start, end in match_spans(text, parse_text_query(query), field)]
+    return [text[start:end] for start, end in match_spans(text, parse_text_query(query).clauses, field)]
 
 
 def test_folded_query_marks_accented_elided_words() -> None:

@@ -393,5 +393,6 @@ def test_a_catalogue_created_at_schema_10_has_nothing_to_hand_over(
     assert store.list_sources() == [] and store.memberships() == {}
     assert sorted(node.indices.get(index=names.all_patterns(), ignore_unavailable=True).body) == [
         names.meta,
+        names.suggest_generation(names.union_generation(1)),
         names.union_generation(1),
     ]

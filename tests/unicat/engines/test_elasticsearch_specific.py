@@ -19,10 +19,11 @@ from unicat.accounts import User
 from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.engines.elasticsearch.connection import parse_engine_url
 from unicat.engines.elasticsearch.indices import SCHEMA_VERSION, IndexNames, definition
+from unicat.engines.elasticsearch.union import union_document
 from unicat.engines.sqlite import SqliteEngine
 from unicat.errors import ConfigError, EngineError, EngineUnavailable, SchemaError
 from unicat.model import UnionRecord
-from unicat.query import SearchQuery, parse_search_params
+from unicat.query import Clause, SearchQuery, parse_search_params
 from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
 from unicat.settings import Settings
 from unicat_cli.wiring import open_catalogue, open_index
@@ -283,6 +284,36 @@ def test_a_version_8_catalogue_gains_the_target_audience_on_open(catalogue_url: 
     client.close()
 
 
+def test_a_version_10_catalogue_gains_the_library_count_on_open(catalogue_url: str) -> None:
+    """The union generation of a version-10 catalogue (documents without ``library_count``) gets the
+    field on open: its documents still rank, and a rebuild orders equal scores by holdings."""
+    client = node(catalogue_url)
+    names = IndexNames(parse_engine_url(catalogue_url).prefix)
+    version_10 = {
+        name: body for name, body in definition("union")["properties"].items() if name != "library_count"
+    }
+    generation = names.union_generation(0)
+    client.indices.create(index=generation, mappings={"dynamic": "strict", "properties": version_10})
+    client.indices.put_alias(index=generation, name=names.union)
+    client.indices.create(index=names.meta, mappings={"dynamic": False})
+    client.index(index=names.meta, id="schema", document={"version": 10}, refresh=True)
+    one = build_union_record("a-one", "Emma", libraries=["BNF"])
+    three = build_union_record("b-three", "Emma", libraries=["BNF", "OXF", "UVA"])
+    for record in (one, three):
+        document = union_document(record)
+        del document["library_count"]
+        client.index(index=generation, id=record.id, document=document, refresh=True)
+    emma = SearchQuery(clauses=(Clause("any", ("emma",)),))
+    with ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url)) as engine:
+        mapped = client.indices.get_mapping(index=generation)[generation]["mappings"]["properties"]
+        assert mapped["library_count"] == {"type": "integer", "index": False}
+        assert [hit.id for hit in engine.search(emma).hits] == ["a-one", "b-three"]
+        engine.replace_union_records([one, three])
+        assert [hit.id for hit in engine.search(emma).hits] == ["b-three", "a-one"]
+    assert client.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION
+    client.close()
+
+
 def test_a_version_7_catalogue_keeps_its_readers_indices_untouched_on_open(catalogue_url: str) -> None:
     """Since schema 8 accounts and what readers add live in the stores' database: a catalogue written
     before it opens as version 8 and leaves the indices that held them as they were, documents and
@@ -298,7 +329,7 @@ def test_a_version_7_catalogue_keeps_its_readers_indices_untouched_on_open(catal
         client.index(index=names.meta, id="schema", document={"version": 7}, refresh=True)
         with ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url)) as engine:
             assert engine.get_union_record("u1") is not None
-        assert client.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 10
+        assert client.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 12
         for index in legacy:
             assert client.count(index=index)["count"] == 1
             assert client.get(index=index, id="1")["_source"] == {"written_by": "version 7"}

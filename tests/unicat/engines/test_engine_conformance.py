@@ -255,10 +255,19 @@ def test_identifier_search(indexed: UnionIndex) -> None:
     assert ids(search(indexed, "issn:0035-2950")) == {"rfsp"}
 
 
-def test_query_syntax_in_user_text_is_only_text(indexed: UnionIndex) -> None:
-    for text in ('NEAR(" camus', "camus OR austen", "AND", '"', "title:", "*", "{title}:x", "^camus"):
+def test_engine_syntax_in_user_text_is_only_text(indexed: UnionIndex) -> None:
+    for text in ('NEAR(" camus', "AND", "title:", "*", "{title}:x", "^camus", "camus:*"):
         result = search(indexed, text)
         assert result.total >= 0
+
+
+def test_search_box_operators(indexed: UnionIndex) -> None:
+    camus, austen = ids(search(indexed, "camus")), ids(search(indexed, "austen"))
+    assert camus and austen and not camus & austen
+    assert ids(search(indexed, "camus OR austen")) == camus | austen
+    assert ids(search(indexed, "(camus OR austen) -peste")) == (camus | austen) - {"peste"}
+    # A lone quote or parenthesis finds nothing, not the whole catalogue.
+    assert search(indexed, '"').total == search(indexed, "(").total == 0
 
 
 def test_filters(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
@@ -318,6 +327,58 @@ def test_relevance_puts_title_matches_first(indexed: UnionIndex, make_union_reco
     assert [hit.id for hit in search(indexed, "camus").hits] == ["camus-title", "notes"]
 
 
+def test_the_whole_query_as_a_phrase_in_a_title_ranks_first(
+    engine: UnionIndex, make_union_record: MakeRecord
+) -> None:
+    # After two serials of the demo (unimarc/periouni.mrc): the second has every word of "cold war
+    # history" in its title and its author, but not together in its title. Both have the same subject.
+    subjects = ["Cold war -- History -- Periodicals"]
+    known = make_union_record("cold-war-history", "Cold war history", subjects=subjects)
+    scattered = make_union_record(
+        "bulletin",
+        "Bulletin - Cold War International History Project",
+        authors=["Cold War International History Project"],
+        subjects=subjects,
+    )
+    others = [
+        make_union_record("peace", "War and peace", authors=["Tolstoy, Leo"]),
+        make_union_record("rome", "The history of Rome", authors=["Mommsen, Theodor"]),
+        make_union_record("farm", "Cold comfort farm", authors=["Gibbons, Stella"]),
+        make_union_record("notes", "Notes of a native son", authors=["Baldwin, James"]),
+    ]
+    engine.replace_union_records([known, scattered, *others])
+    assert [hit.id for hit in search(engine, "Cold war history").hits] == ["cold-war-history", "bulletin"]
+    assert [hit.id for hit in search(engine, "cold war history", format="book").hits] == [
+        "cold-war-history",
+        "bulletin",
+    ]
+    # A field the reader named is theirs: nothing is added to the scores, and the order is the plain one.
+    assert {hit.id for hit in search(engine, "subject:history war").hits} == {"bulletin", "cold-war-history"}
+
+
+def test_at_equal_text_score_the_edition_more_libraries_hold_ranks_first(
+    engine: UnionIndex, make_union_record: MakeRecord
+) -> None:
+    # Identical text, so identical scores; the ids alone (the last tie-break) would put "a-one" first.
+    one = make_union_record("a-one", "Madame Bovary", authors=["Flaubert, Gustave"], libraries=["BNF"])
+    three = make_union_record(
+        "b-three", "Madame Bovary", authors=["Flaubert, Gustave"], libraries=["BNF", "SCPO", "UVA"]
+    )
+    engine.replace_union_records([one, three])
+    assert [hit.id for hit in search(engine, "madame bovary").hits] == ["b-three", "a-one"]
+    assert [hit.id for hit in search(engine, "bovary", library="BNF").hits] == ["b-three", "a-one"]
+    # So many ties that SQLite sorts every match in full rather than its best scores alone.
+    many = [
+        make_union_record(f"a-{n:03d}", "Madame Bovary", authors=["Flaubert, Gustave"]) for n in range(120)
+    ]
+    engine.replace_union_records([*many, three])
+    assert [hit.id for hit in search(engine, "madame bovary", page_size="1").hits] == ["b-three"]
+    # Only a tie-break: the title that is the query alone outranks the longer one more libraries hold.
+    shorter = make_union_record("z-short", "Bovary", libraries=["OXF"])
+    engine.replace_union_records([one, three, shorter])
+    assert [hit.id for hit in search(engine, "bovary", page_size="1").hits] == ["z-short"]
+
+
 def test_paging_covers_every_hit_once(engine: UnionIndex, make_union_record: MakeRecord) -> None:
     # Equal titles and years: the order must still be total, or pages would overlap.
     records = [make_union_record(f"r{n:03d}", "Les Misérables", year=1862 + n % 3) for n in range(47)]
@@ -356,9 +417,11 @@ def test_facets_count_the_whole_match_set(indexed: UnionIndex, catalogue: list[U
 
 def test_facets_follow_the_query_and_filters(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
     result = search(indexed, "gallimard", library="SCPO")
-    matched = [r for r in catalogue if r.publisher == "Gallimard" and "SCPO" in r.libraries]
+    gallimard = [r for r in catalogue if r.publisher == "Gallimard"]
+    matched = [r for r in gallimard if "SCPO" in r.libraries]
     assert result.total == len(matched) == 2
-    library = Counter(code for r in matched for code in r.libraries)
+    # The library facet has a selection of its own: it counts the query's matches without it.
+    library = Counter(code for r in gallimard for code in r.libraries)
     assert {(f.value, f.count) for f in result.facets["library"]} == set(library.items())
     assert [(f.value, f.count) for f in result.facets["year"]] == [("1940-1949", 2)]
 
@@ -519,10 +582,10 @@ def test_subject_filter_is_or_within_and_and_across_fields(
 def test_subject_facet_of_a_filtered_search(engine: UnionIndex, subject_catalogue: list[UnionRecord]) -> None:
     engine.replace_union_records(subject_catalogue)
     result = search(engine, subject="Austen, Jane, 1775-1817")
-    assert [(f.value, f.count) for f in result.facets["subject"]] == [
-        ("Austen, Jane, 1775-1817", 2),
-        ("Women in literature", 1),
-    ]
+    # The subject facet counts as if no subject were chosen, so a second one can be added (OR).
+    every = Counter(heading for r in subject_catalogue for heading in main_headings(r))
+    expected = sorted(every.items(), key=lambda item: (-item[1], item[0]))[:10]
+    assert [(f.value, f.count) for f in result.facets["subject"]] == expected
     assert {(f.value, f.count) for f in result.facets["library"]} == {("OXF", 2), ("UVA", 1)}
 
 
@@ -589,3 +652,111 @@ def test_audience_filter_is_or_within_and_and_across_fields(
     assert ids(engine.search(others)) == {"outsiders", "emma", "atlas"}
     either = SearchQuery(expression=Or((ValueFilter("audience", ("adults",)), Clause("title", ("hobbit",)))))
     assert ids(engine.search(either)) == {"emma", "hobbit"}
+
+
+# -- facets that combine: OR within a group, AND across groups, exclusions, more values ---------------
+
+
+def facet_counts(records: list[UnionRecord], facet: str) -> list[tuple[str, int]]:
+    """A facet of ``records`` counted here, as engines rank it: count descending, then value."""
+    values: Counter[str] = Counter()
+    for record in records:
+        if facet == "library":
+            values.update(record.libraries)
+        elif facet == "language":
+            values.update([record.language] if record.language else [])
+        elif facet == "format":
+            values.update([record.format])
+        elif facet == "year":
+            values.update([decade_label(record.year)] if record.year is not None else [])
+        else:
+            values.update(main_headings(record))
+    return sorted(values.items(), key=lambda item: (-item[1], item[0]))
+
+
+def got(result: SearchResult, facet: str) -> list[tuple[str, int]]:
+    return [(f.value, f.count) for f in result.facets[facet]]
+
+
+def test_a_chosen_value_keeps_the_others_of_its_group(
+    indexed: UnionIndex, catalogue: list[UnionRecord]
+) -> None:
+    french = [r for r in catalogue if r.language == "fre"]
+    result = search(indexed, language="fre")
+    assert ids(result) == {r.id for r in french}
+    # Dutch is still offered, with its count over the whole catalogue, so it can be added.
+    assert got(result, "language") == facet_counts(catalogue, "language")
+    assert ("dut", 1) in got(result, "language")
+    assert got(result, "library") == facet_counts(french, "library")
+    assert got(result, "year") == facet_counts(french, "year")
+
+
+def test_values_of_one_group_or_and_groups_and(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
+    result = search(indexed, language=["fre", "dut"], library="UVA")
+    in_uva = [r for r in catalogue if "UVA" in r.libraries]
+    french_or_dutch = [r for r in catalogue if r.language in ("fre", "dut")]
+    both = [r for r in french_or_dutch if r in in_uva]
+    assert ids(result) == {r.id for r in both} == {"peste", "achterhuis"}
+    assert result.total == 2
+    # Each selected group counts the others' selections only; an unselected group counts the hits.
+    assert got(result, "language") == facet_counts(in_uva, "language")
+    assert got(result, "library") == facet_counts(french_or_dutch, "library")
+    assert got(result, "format") == facet_counts(both, "format")
+
+
+def test_selected_groups_count_within_the_text_match(
+    indexed: UnionIndex, catalogue: list[UnionRecord]
+) -> None:
+    camus = [r for r in catalogue if "Camus, Albert" in r.authors]
+    result = search(indexed, "camus", library="UVA")
+    assert ids(result) == {"peste"}
+    assert got(result, "library") == facet_counts(camus, "library")
+
+
+def test_excluded_values_leave_their_records_out(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
+    not_english = [r for r in catalogue if r.language != "eng"]
+    result = search(indexed, not_language="eng")
+    assert ids(result) == {r.id for r in not_english}
+    assert got(result, "language") == facet_counts(not_english, "language")
+    # A multi-valued facet: one excluded library among a record's libraries leaves the record out.
+    outside_uva = [r for r in catalogue if "UVA" not in r.libraries]
+    assert ids(search(indexed, not_library="UVA")) == {r.id for r in outside_uva}
+    assert ids(search(indexed, not_library=["UVA", "BNF"])) == {
+        r.id for r in outside_uva if "BNF" not in r.libraries
+    }
+
+
+def test_exclusions_combine_with_choices(indexed: UnionIndex, catalogue: list[UnionRecord]) -> None:
+    chosen = [r for r in catalogue if r.language == "fre" and "BNF" not in r.libraries]
+    result = search(indexed, language="fre", not_library="BNF")
+    assert ids(result) == {r.id for r in chosen} == {"peste", "rfsp"}
+    # The language group drops its own choice, not the exclusion of another group.
+    without_bnf = [r for r in catalogue if "BNF" not in r.libraries]
+    assert got(result, "language") == facet_counts(without_bnf, "language")
+    assert ids(search(indexed, "camus", not_format="book")) == set()
+
+
+def test_a_chosen_year_range_keeps_the_other_decades(
+    indexed: UnionIndex, catalogue: list[UnionRecord]
+) -> None:
+    forties = [r for r in catalogue if r.year is not None and 1940 <= r.year <= 1949]
+    result = search(indexed, year="1940-1949")
+    assert ids(result) == {r.id for r in forties} == {"etranger", "peste"}
+    assert got(result, "year") == facet_counts(catalogue, "year")
+    assert got(result, "language") == facet_counts(forties, "language")
+
+
+def test_facet_more_lists_past_the_first_ten(engine: UnionIndex, make_union_record: MakeRecord) -> None:
+    # 15 subjects; subject n is on n + 1 records, so every count differs and the order is fixed.
+    headings = [f"Subject {n:02d}" for n in range(15)]
+    records = [make_union_record(f"r{n:02d}", f"Record {n}", subjects=headings[n:]) for n in range(15)]
+    engine.replace_union_records(records)
+    expected = facet_counts(records, "subject")
+    assert len(expected) == 15
+    assert got(search(engine), "subject") == expected[:10]
+    more = search(engine, facet_more="subject")
+    assert got(more, "subject") == expected
+    assert len(more.facets["language"]) <= 10
+    # A chosen subject still lists (and counts) every other one.
+    chosen = search(engine, subject="Subject 00", facet_more="subject")
+    assert got(chosen, "subject") == expected

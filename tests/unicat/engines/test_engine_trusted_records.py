@@ -43,5 +43,5 @@ def test_a_union_record_keeps_the_new_fields_and_search_finds_them(engine: Union
     engine.replace_union_records([record])
     stored = engine.get_union_record("u-1")
     assert stored is not None and stored.to_json() == record.to_json()
-    assert engine.search(SearchQuery(clauses=parse_text_query('author:"bayard"'))).total == 1
-    assert engine.search(SearchQuery(clauses=parse_text_query("title:french"))).total == 1
+    assert engine.search(SearchQuery(clauses=parse_text_query('author:"bayard"').clauses)).total == 1
+    assert engine.search(SearchQuery(clauses=parse_text_query("title:french").clauses)).total == 1

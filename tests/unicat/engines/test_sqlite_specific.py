@@ -18,6 +18,7 @@ from unicat.errors import EngineUnavailable, QueryTimeout, SchemaError
 from unicat.model import UnionRecord
 from unicat.query import FACET_FIELDS, Clause, SearchQuery
 from unicat.settings import Settings
+from unicat.stemming import UNTAGGED_LANGUAGES, stem_text
 
 EXPECTED_TABLES = {
     "schema_version",
@@ -113,10 +114,13 @@ def test_fts_tokenizer_keeps_every_analysed_token_whole(tmp_path: Path) -> None:
             hits = engine.search(SearchQuery(clauses=(Clause("title", (token,)),), facets=False))
             assert hits.total == 1, token
     with driver.connect(tmp_path / "unicat.db") as conn:
-        conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, union_fts, row)")
-        indexed = {term for (term,) in conn.execute("SELECT term FROM temp.vocab")}
+        conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, union_fts, col)")
+        indexed = {term for (term,) in conn.execute("SELECT term FROM temp.vocab WHERE col = 'title'")}
+        stems = {term for (term,) in conn.execute("SELECT term FROM temp.vocab WHERE col = 'title_stems'")}
     # The FTS index holds exactly the analysed tokens: nothing split, merged or re-folded.
     assert indexed == analysed
+    # And their stems (a record without a language: under each language Unicat stems), kept whole too.
+    assert stems == set(stem_text(" ".join(tokens(title)), UNTAGGED_LANGUAGES).split())
 
 
 def many_records(count: int) -> list[UnionRecord]:

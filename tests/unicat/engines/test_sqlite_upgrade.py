@@ -8,9 +8,15 @@ from pathlib import Path
 
 from tests.conftest import build_union_record
 from unicat.catalogue import Catalogue
-from unicat.documents import TEXT_FIELDS
+from unicat.documents import INDEXED_FIELDS, TEXT_FIELDS
 from unicat.engines.sqlite import SqliteEngine, driver
-from unicat.engines.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, V3_TEXT_COLUMNS, migrate
+from unicat.engines.sqlite.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    V3_TEXT_COLUMNS,
+    V15_TEXT_COLUMNS,
+    migrate,
+)
 from unicat.oai_items import OaiSelection
 from unicat.query import SearchQuery, parse_search_params
 from unicat.settings import Settings
@@ -91,6 +97,30 @@ def test_rebuilding_an_upgraded_database_replaces_its_subjects(tmp_path: Path) -
 def test_the_frozen_text_columns_of_migration_3_are_the_indexed_fields() -> None:
     # Migration 3 keeps its own copy of the columns; if TEXT_FIELDS changes, a new migration must follow.
     assert V3_TEXT_COLUMNS == TEXT_FIELDS
+    # Migration 15 froze the stems columns after them in the same way.
+    assert V15_TEXT_COLUMNS == INDEXED_FIELDS
+
+
+def test_a_database_indexed_before_stemming_finds_words_by_their_stems_once_opened(tmp_path: Path) -> None:
+    """Migration 15 makes the text index again with its stems columns, from the stored documents: a
+    catalogue written before stemming finds "histoire" in *Histoires extraordinaires* without a rebuild
+    (never an index whose stems are missing)."""
+    path = tmp_path / "unicat.db"
+    record = build_union_record("poe", "Histoires extraordinaires", language="fre", libraries=["BNF"])
+    conn = driver.connect(path)
+    assert migrate(conn, MIGRATIONS[:13]) == 13
+    conn.execute(
+        "INSERT INTO union_records (rid, id, format, language, year, decade, title_sort, doc) "
+        "VALUES (1, 'poe', 'book', 'fre', NULL, NULL, 'histoires extraordinaires', ?)",
+        (json.dumps(record.to_json()),),
+    )
+    conn.execute("INSERT INTO union_libraries (record, library) VALUES (1, 'BNF')")
+    conn.execute("INSERT INTO union_fts (rowid, title) VALUES (1, 'histoires extraordinaires')")
+    conn.close()
+    with SqliteEngine(path, Settings()) as engine:
+        for words in ("histoire", "histoires", "title:histoire extraordinaire"):
+            result = engine.search(parse_search_params({"q": [words]}, Settings()))
+            assert [hit.id for hit in result.hits] == ["poe"], words
 
 
 def test_a_version_3_database_keeps_its_harvest_state_and_gains_the_new_fields(tmp_path: Path) -> None:

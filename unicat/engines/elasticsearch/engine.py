@@ -37,6 +37,7 @@ from unicat.query import SearchQuery, SearchResult
 from unicat.readers_copy import copy_readers
 from unicat.records_copy import copy_records
 from unicat.settings import Settings
+from unicat.vocabulary import SHORT_PREFIX, SUGGESTION_KINDS, Suggestion
 
 # A search whose index was deleted under it by a rebuild is run again once, on the new generation.
 SEARCH_ATTEMPTS = 2
@@ -184,6 +185,44 @@ class ElasticsearchEngine(UnionIndex):
     def union_count(self) -> int:
         answer = self._call("count", lambda: self._client.count(index=self.names.union))
         return int(answer["count"])
+
+    def vocabulary(self) -> dict[str, int]:
+        def read() -> dict[str, int]:
+            hits = scan(
+                self._client, self.names.suggest, {"term": {"kind": "word"}}, ["key"], ["key", "count"]
+            )
+            try:
+                return {hit["key"]: int(hit["count"]) for hit in hits}
+            except NotFoundError:
+                # A catalogue last rebuilt before its words were kept: none until the next rebuild.
+                return {}
+
+        return self._call("vocabulary", read)
+
+    def suggest(self, prefix: str, limit: int) -> list[Suggestion]:
+        kinds = {"terms": {"kind": list(SUGGESTION_KINDS)}}
+        # A short prefix is a term of its own (``starts``); a longer one matches few keys.
+        match = {"term": {"starts": prefix}} if len(prefix) <= SHORT_PREFIX else {"prefix": {"key": prefix}}
+
+        def ask() -> list[dict[str, Any]]:
+            try:
+                answer = self._client.search(
+                    index=self.names.suggest,
+                    query={"bool": {"filter": [match, kinds]}},
+                    sort=[{"count": "desc"}, {"key": "asc"}, {"kind": "asc"}],
+                    size=limit,
+                    track_total_hits=False,
+                    source_includes=["text", "kind", "count", "key"],
+                    timeout=f"{int(self.settings.query_timeout * 1000)}ms",
+                )
+            except NotFoundError:
+                return []
+            return [hit["_source"] for hit in answer["hits"]["hits"]]
+
+        return [
+            Suggestion(hit["text"], hit["kind"], int(hit["count"]), hit["key"])
+            for hit in self._call("suggestions", ask)
+        ]
 
     def library_overlap(self) -> LibraryOverlap:
         return self._call("library overlap", lambda: overlap.library_overlap(self._client, self.names))

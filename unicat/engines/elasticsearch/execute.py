@@ -12,7 +12,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from unicat.engines.elasticsearch.search import HIT_SOURCE, facet_aggregations, match_query, sort_of
+from unicat.engines.elasticsearch.search import HIT_SOURCE, facet_aggregations, search_parts, sort_of
 from unicat.errors import EngineError, QueryTimeout
 from unicat.query import SearchQuery
 
@@ -38,13 +38,16 @@ def run_search(
     client: Elasticsearch, index: str, query: SearchQuery, timeout: float, shards: int
 ) -> dict[str, Any]:
     """The answer (hits of the asked page, total, aggregations) of ``query`` on ``index``."""
+    match, post_filter = search_parts(query)
     body: dict[str, Any] = {
-        "query": match_query(query),
+        "query": match,
         "sort": sort_of(query),
         "track_total_hits": True,
         "timeout": f"{max(1, int(timeout * 1000))}ms",
         "_source": HIT_SOURCE,
     }
+    if post_filter is not None:
+        body["post_filter"] = post_filter
     aggregations = facet_aggregations(query, shards)
     if query.offset + query.page_size > MAX_WINDOW:
         if aggregations:

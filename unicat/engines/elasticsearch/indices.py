@@ -10,6 +10,7 @@ older catalogue handed over to the stores' database.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -18,10 +19,12 @@ from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 
 from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError, SchemaError
-from unicat.fields import FACETS, TEXT_FIELDS
+from unicat.fields import FACETS, STEMMED_FIELDS, TEXT_FIELDS
 from unicat.settings import Settings
 
-SCHEMA_VERSION = 10
+_log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 12
 """1: the first catalogue. 2: fields added for unattended harvesting (a source's ``harvest_interval``,
 the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). 3: a source's profile
 override (``mapping``). 4: the librarians' merge decisions (index ``decisions``). 5: the OAI-PMH feed
@@ -35,7 +38,13 @@ the union index only (Elasticsearch is not a system of record): sources, source 
 the quarantine, merge decisions, redirects, memberships and the OAI-PMH feed live in the record store
 (``unicat/ports/records.py``); an older catalogue keeps the indices that held them, untouched, and
 hands what they hold to the store once (``legacy_records.py``). Union documents lose ``members``.
+11: the stems of titles and subjects (``title_stems``, ``subject_stems``; unicat/stemming.py); an older
+generation gets the fields empty, finds words as written until a rebuild, and says so at open.
+12: union documents carry ``library_count``, how many libraries hold the record, which orders equal
+scores; documents of an older generation lack it (they rank after those that have it) until a rebuild.
 Changes that only add fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
+STEMS_VERSION = 11
+"""The schema whose union documents carry the stems fields."""
 DEFINITIONS_DIR = MAPPINGS_DIR / "elasticsearch"
 # The index beside the union generations, defined by the JSON file of the same name.
 META = "meta"
@@ -87,10 +96,19 @@ class IndexNames:
     def union_generation(self, number: int) -> str:
         return f"{self.prefix}-union-{number}"
 
+    @property
+    def suggest(self) -> str:
+        """The alias of the words and headings of the generation the union alias names."""
+        return self.plain("suggest")
+
+    def suggest_generation(self, union_index: str) -> str:
+        """The words and headings written with the union generation ``union_index``."""
+        return f"{self.suggest}-{union_index.rsplit('-', 1)[1]}"
+
     def all_patterns(self) -> list[str]:
         """Every index this catalogue may own (for deleting a whole catalogue, e.g. in tests)."""
         owned = (META, *LEGACY_RECORD_INDICES, *LEGACY_READER_INDICES)
-        return [*(self.plain(name) for name in owned), f"{self.union}-*"]
+        return [*(self.plain(name) for name in owned), f"{self.union}-*", f"{self.suggest}-*"]
 
 
 @cache
@@ -112,6 +130,8 @@ def _document(name: str) -> dict[str, Any]:
 # union.json does not list them again: it holds the index's own choices and the fields that are not
 # the registry's.
 TEXT_PROPERTY: dict[str, Any] = {"type": "text", "analyzer": "whitespace"}
+# Stems are matched word by word, never as a phrase (unicat.query.clause_stems): no positions to keep.
+STEMS_PROPERTY: dict[str, Any] = {**TEXT_PROPERTY, "index_options": "freqs"}
 KEYWORD_PROPERTY: dict[str, Any] = {"type": "keyword", "eager_global_ordinals": True}
 
 
@@ -119,6 +139,7 @@ def registry_properties() -> dict[str, Any]:
     """The mapping of every text field and facet of the registry, by its name in the documents."""
     return {
         **{field.name: TEXT_PROPERTY for field in TEXT_FIELDS},
+        **{field.stems: STEMS_PROPERTY for field in STEMMED_FIELDS if field.stems},
         **{facet.index_key: KEYWORD_PROPERTY for facet in FACETS},
     }
 
@@ -238,6 +259,12 @@ def ensure_indices(client: Elasticsearch, names: IndexNames, settings: Settings)
     live = current_union_index(client, names)
     if live is not None and version is not None and version < SCHEMA_VERSION:
         add_missing_fields(client, live)
+        if version < STEMS_VERSION:
+            _log.warning(
+                "the union index %s was built before stemming: searches find words only as written "
+                "until `unicat index --rebuild` indexes their stems",
+                live,
+            )
     if live is None:
         first = names.union_generation(0)
         create_index(client, first, "union", settings)

@@ -20,7 +20,7 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from unicat.collector import collector_paused
-from unicat.documents import index_fields
+from unicat.documents import IndexFields, index_fields
 from unicat.engines.elasticsearch.bulk import FailedItem, write_all
 from unicat.engines.elasticsearch.indices import IndexNames, create_index, current_union_index, finish_build
 from unicat.errors import EngineError
@@ -28,22 +28,26 @@ from unicat.fields import FACETS
 from unicat.model import QuarantineEntry, UnionRecord
 from unicat.ports.union_index import RecordObserver, UnionWrite
 from unicat.settings import Settings
+from unicat.vocabulary import SHORT_PREFIX, VocabularyCollector
 
 # Each facet's name, the field of the documents holding its values, and whether it has several per
 # record (a list) or one (the value, or null), read once: every record of a rebuild is a document.
 _KEYWORDS = tuple((facet.name, facet.index_key, facet.multi) for facet in FACETS)
 
 
-def union_document(record: UnionRecord, document: dict[str, Any] | None = None) -> dict[str, Any]:
+def union_document(
+    record: UnionRecord, document: dict[str, Any] | None = None, fields: IndexFields | None = None
+) -> dict[str, Any]:
     """What is indexed for a record: analysed text, facet and sort values, and the public JSON
-    (``document``, when the caller has ``record.to_json()`` already)."""
-    fields = index_fields(record)
+    (``document``, when the caller has ``record.to_json()`` already; ``fields`` likewise)."""
+    fields = fields or index_fields(record)
     indexed: dict[str, Any] = {"id": record.id, **fields.text_fields()}
     for name, key, multi in _KEYWORDS:
         values = fields.facets[name]
         indexed[key] = list(values) if multi else (values[0] if values else None)
     indexed["year"] = fields.year
     indexed["title_sort"] = fields.title_sort
+    indexed["library_count"] = len(record.libraries)
     indexed["doc"] = document if document is not None else record.to_json()
     return indexed
 
@@ -63,6 +67,7 @@ class _Feed:
         self.observe = observe
         self.given = 0
         self.ids: set[str] = set()
+        self.vocabulary = VocabularyCollector()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for record in self.records:
@@ -76,11 +81,13 @@ class _Feed:
             document = record.to_json()
             if self.observe is not None:
                 self.observe(record, document)
+            fields = index_fields(record)
+            self.vocabulary.add(record, fields)
             yield {
                 "_op_type": "index",
                 "_index": self.index,
                 "_id": record.id,
-                "_source": union_document(record, document),
+                "_source": union_document(record, document, fields),
             }
 
 
@@ -122,11 +129,49 @@ def build_generation(
             failed = list(write_all(client, actions, settings))
         finish_build(client, index, settings)
         refused = {str(item.action["_id"]): _quarantine_entry(item) for item in failed}
+        _build_vocabulary(client, names.suggest_generation(index), actions.vocabulary, settings)
     except BaseException:
         with contextlib.suppress(ApiError, TransportError):
             client.indices.delete(index=index, ignore_unavailable=True)
+            client.indices.delete(index=names.suggest_generation(index), ignore_unavailable=True)
         raise
     return index, UnionWrite(actions.given - len(refused), refused)
+
+
+def _vocabulary_actions(index: str, vocabulary: VocabularyCollector) -> Iterator[dict[str, Any]]:
+    for word, count in vocabulary.words.items():
+        source = {"key": word, "kind": "word", "count": count}
+        yield {"_op_type": "index", "_index": index, "_id": f"word:{word}"[:500], "_source": source}
+    for entry in vocabulary.suggestions():
+        starts = [entry.key[:length] for length in range(1, min(len(entry.key), SHORT_PREFIX) + 1)]
+        source = {
+            "key": entry.key,
+            "starts": starts,
+            "kind": entry.kind,
+            "count": entry.count,
+            "text": entry.text,
+        }
+        yield {
+            "_op_type": "index",
+            "_index": index,
+            "_id": f"{entry.kind}:{entry.key}"[:500],
+            "_source": source,
+        }
+
+
+def _build_vocabulary(
+    client: Elasticsearch, index: str, vocabulary: VocabularyCollector, settings: Settings
+) -> None:
+    """Write the generation's words and headings into their own index, swapped in with it."""
+    client.indices.delete(index=index, ignore_unavailable=True)
+    create_index(client, index, "suggest", settings, build=True)
+    failed = list(write_all(client, _vocabulary_actions(index, vocabulary), settings))
+    if failed:
+        raise EngineError(
+            f"the union index was not replaced: Elasticsearch refused {len(failed)} of the catalogue's words "
+            f"and headings ({failed[0].reason}); the previous index is unchanged"
+        )
+    finish_build(client, index, settings)
 
 
 def _generations(client: Elasticsearch, names: IndexNames) -> dict[str, int]:
@@ -151,14 +196,24 @@ def drop_abandoned_generations(client: Elasticsearch, names: IndexNames) -> None
     live = current_union_index(client, names)
     for index in sorted(name for name in _generations(client, names) if name != live):
         client.indices.delete(index=index, ignore_unavailable=True)
+        client.indices.delete(index=names.suggest_generation(index), ignore_unavailable=True)
 
 
 def swap_alias(client: Elasticsearch, names: IndexNames, index: str) -> None:
     """Point the union alias at ``index`` in one step, then delete the generation it left."""
     old = current_union_index(client, names)
-    actions: list[dict[str, Any]] = [{"add": {"index": index, "alias": names.union}}]
+    actions: list[dict[str, Any]] = [
+        {"add": {"index": index, "alias": names.union}},
+        {"add": {"index": names.suggest_generation(index), "alias": names.suggest}},
+    ]
     if old is not None:
         actions.insert(0, {"remove": {"index": old, "alias": names.union}})
+        # The previous generation's words may be missing (written before they were kept): remove the
+        # alias from whichever index holds it.
+        actions.insert(
+            1, {"remove": {"index": f"{names.suggest}-*", "alias": names.suggest, "must_exist": False}}
+        )
     client.indices.update_aliases(actions=actions)
     if old is not None and old != index:
         client.indices.delete(index=old, ignore_unavailable=True)
+        client.indices.delete(index=names.suggest_generation(old), ignore_unavailable=True)

@@ -33,6 +33,7 @@ from unicat.ports.database import fetch_in, iter_keyset
 from unicat.ports.union_index import RecordObserver, UnionIndex, UnionWrite
 from unicat.query import FACET_FIELDS, SearchQuery, SearchResult
 from unicat.settings import Settings
+from unicat.vocabulary import MAX_SUGGESTIONS, SHORT_PREFIX, Suggestion, VocabularyCollector, prefix_bounds
 
 # Rows fetched per round trip by the streaming iterators: each batch is its own short read, so an
 # export never pins a reader connection or an old WAL snapshot for its whole length.
@@ -54,12 +55,16 @@ _INSERT_UNION_RECORD = (
 
 
 def _union_rows(
-    records: Iterable[UnionRecord], start: int, observe: RecordObserver | None
+    records: Iterable[UnionRecord],
+    start: int,
+    observe: RecordObserver | None,
+    vocabulary: VocabularyCollector,
 ) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...], dict[str, list[tuple[int, str]]]]]:
     """Per record: its union_records row, FTS row, and rows of (record, value) per multi-valued facet;
     ``observe`` is shown each record and its document on the way."""
     for rid, record in enumerate(records, start):
         fields = index_fields(record)
+        vocabulary.add(record, fields)
         text = fields.text_fields()
         document = record.to_json()
         if observe is not None:
@@ -77,6 +82,34 @@ def _union_rows(
             (rid, *text.values()),
             {name: [(rid, value) for value in facets[name]] for name in MULTI_VALUED},
         )
+
+
+def _write_vocabulary(conn: driver.Connection, vocabulary: VocabularyCollector) -> None:
+    """Replace the words and headings with those of the generation being written, in its transaction."""
+    conn.execute("DELETE FROM union_words")
+    conn.execute("DELETE FROM union_suggestions")
+    conn.execute("DELETE FROM union_suggestion_heads")
+    conn.executemany("INSERT INTO union_words (word, count) VALUES (?, ?)", vocabulary.words.items())
+    conn.executemany(
+        "INSERT INTO union_suggestions (key, kind, count, text) VALUES (?, ?, ?, ?)",
+        ((entry.key, entry.kind, entry.count, entry.text) for entry in vocabulary.suggestions()),
+    )
+    conn.execute(_RANK_HEADS, (SHORT_PREFIX, MAX_SUGGESTIONS))
+
+
+# The order of suggestions, everywhere: the most used first, then by analysed form and kind.
+_SUGGESTION_ORDER = "count DESC, key, kind"
+# Up to SHORT_PREFIX letters, the ranked heads answer; past it, the range of keys is small enough.
+_RANK_HEADS = f"""
+    WITH RECURSIVE lengths (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM lengths WHERE n < ?)
+    INSERT INTO union_suggestion_heads (prefix, rank, key, kind, count, text)
+    SELECT prefix, rank, key, kind, count, text FROM (
+        SELECT substr(key, 1, n) AS prefix, key, kind, count, text,
+               row_number() OVER (PARTITION BY substr(key, 1, n) ORDER BY {_SUGGESTION_ORDER}) AS rank
+        FROM union_suggestions CROSS JOIN lengths
+        WHERE length(key) >= n
+    ) WHERE rank <= ?
+"""
 
 
 class SqliteEngine(UnionIndex):
@@ -125,13 +158,15 @@ class SqliteEngine(UnionIndex):
                 conn.execute("DELETE FROM union_records")
                 conn.execute("INSERT INTO union_fts (union_fts) VALUES ('delete-all')")
                 conn.execute("UPDATE union_state SET generation = generation + 1")
-                rows = _union_rows(records, 1, observe)
+                vocabulary = VocabularyCollector()
+                rows = _union_rows(records, 1, observe, vocabulary)
                 while batch := list(itertools.islice(rows, WRITE_BATCH)):
                     conn.executemany(_INSERT_UNION_RECORD, [row[0] for row in batch])
                     conn.executemany(INSERT_TEXT, [row[1] for row in batch])
                     for name, storage in MULTI_VALUED.items():
                         conn.executemany(storage.insert, [value for row in batch for value in row[2][name]])
                     written += len(batch)
+                _write_vocabulary(conn, vocabulary)
         except driver.IntegrityError as exc:
             raise EngineError(
                 f"the union index was not replaced: a union id appears twice ({exc}); "
@@ -165,6 +200,27 @@ class SqliteEngine(UnionIndex):
     def union_count(self) -> int:
         return int(self._fetchone("SELECT count(*) FROM union_records")[0])
 
+    def vocabulary(self) -> dict[str, int]:
+        # Read once per rebuild by the web app, not a user query: the limit of bulk reads.
+        with self._pool.read() as reader, reader.time_limit(BULK_READ_TIMEOUT, "vocabulary") as conn:
+            return dict(conn.execute("SELECT word, count FROM union_words"))
+
+    def suggest(self, prefix: str, limit: int) -> list[Suggestion]:
+        if len(prefix) <= SHORT_PREFIX:
+            rows = self._fetchall(
+                "SELECT text, kind, count, key FROM union_suggestion_heads WHERE prefix = ? "
+                "ORDER BY rank LIMIT ?",
+                (prefix, min(limit, MAX_SUGGESTIONS)),
+            )
+        else:
+            low, high = prefix_bounds(prefix)
+            rows = self._fetchall(
+                "SELECT text, kind, count, key FROM union_suggestions WHERE key >= ? AND key < ? "
+                f"ORDER BY {_SUGGESTION_ORDER} LIMIT ?",
+                (low, high, limit),
+            )
+        return [Suggestion(text, kind, count, key) for text, kind, count, key in rows]
+
     def library_overlap(self) -> LibraryOverlap:
         # A count over the whole index, not a user query (the web app keeps it per rebuild): the
         # generous limit of bulk reads.
@@ -190,7 +246,7 @@ class SqliteEngine(UnionIndex):
                 hits = [UnionRecord.from_json(orjson.loads(docs[rid])) for rid in page]
             result = SearchResult(total=total, hits=hits)
             if query.facets and total:
-                self._count_facets(reader, current, matches, query.facet_size, result)
+                self._count_facets(reader, current, query, matches, result)
         result.took_ms = (time.perf_counter() - began) * 1000
         return result
 
@@ -208,8 +264,9 @@ class SqliteEngine(UnionIndex):
         """The page of a relevance search from its best scores alone, or ``None`` to use the full sort.
 
         Ranking 50,000 matches by (score, title_sort, id) seeks every match's sort keys (~35 ms of
-        ~105); the score alone orders all but ties. The FTS index gives the best ``wanted`` matches
-        and a margin; the sort keys of those scoring no worse than the page's last are read, and
+        ~105; the libraries holding each, now the second key, add more); the score alone orders all
+        but ties. The FTS index gives the best ``wanted`` matches and a margin; the sort keys of
+        those scoring no worse than the page's last are read, and
         SQLite orders them exactly as the full sort would. When the margin is all ties the page's
         last score may be shared by matches beyond it: then the full sort decides.
         """
@@ -228,8 +285,11 @@ class SqliteEngine(UnionIndex):
         sql, params = order_scored(rows, query)
         return [rid for (rid,) in conn.execute(sql, params)]
 
-    def _match_set(self, reader: TimedConnection, compiled: CompiledSearch, current: int) -> MatchSet | None:
-        """The rids of every match, for the total and the facets; ``None`` past the facets' budget.
+    def _match_set(
+        self, reader: TimedConnection, compiled: CompiledSearch, current: int, budget: float | None = None
+    ) -> MatchSet | None:
+        """The rids of every match, for the total and the facets; ``None`` past the facets' budget
+        (``facet_timeout``, or what is left of it: ``budget``).
 
         Fetching the match set is the facets' work, so it runs under their budget: when it is too
         slow the facets are dropped and the total is counted in SQL instead.
@@ -238,7 +298,8 @@ class SqliteEngine(UnionIndex):
         if rids_sql is None:
             return MatchSet(None, self._facet_columns(reader, current).records)
         try:
-            with reader.time_limit(self.settings.facet_timeout, "facets") as conn:
+            timeout = self.settings.facet_timeout if budget is None else budget
+            with reader.time_limit(timeout, "facets") as conn:
                 rids = parse_rids(conn.execute(*rids_sql).fetchone()[0])
         except QueryTimeout:
             return None
@@ -253,19 +314,33 @@ class SqliteEngine(UnionIndex):
         self,
         reader: TimedConnection,
         current: int,
+        query: SearchQuery,
         matches: MatchSet | None,
-        size: int,
         result: SearchResult,
     ) -> None:
-        """Every facet over ``matches``, each within ``facet_timeout`` of the facets' start, or dropped."""
+        """Every facet over ``matches``, each within ``facet_timeout`` of the facets' start, or dropped.
+
+        A facet with a selection of its own is counted over the match set without that selection
+        (:attr:`SearchQuery.selected_facets`): one more match set per selected facet, fetched under
+        the same budget.
+        """
         deadline = time.monotonic() + self.settings.facet_timeout
         if matches is None or time.monotonic() > deadline:
             result.facets_timed_out.extend(FACET_FIELDS)
             return
         columns = self._facet_columns(reader, current)
+        selected = query.selected_facets
         for facet in FACET_FIELDS:
             if time.monotonic() > deadline:
                 # A slow facet is dropped, never the page: the user still gets the hits.
                 result.facets_timed_out.append(facet)
                 continue
-            result.facets[facet] = columns.count(facet, matches, size)
+            over: MatchSet | None = matches
+            if facet in selected:
+                # Within what is left of the facets' budget: a choice never doubles it.
+                left = max(deadline - time.monotonic(), 0.001)
+                over = self._match_set(reader, compile_search(query.without_selection(facet)), current, left)
+            if over is None:
+                result.facets_timed_out.append(facet)
+                continue
+            result.facets[facet] = columns.count(facet, over, query.size_of(facet))

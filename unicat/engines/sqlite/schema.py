@@ -137,30 +137,40 @@ _V2 = (
 # The columns are frozen here as migration 3 made them: a later change of TEXT_FIELDS needs a migration
 # of its own, and a test checks that the two still agree.
 V3_TEXT_COLUMNS = ("title", "author", "subject", "ident", "publisher", "series", "notes")
-_FTS_COLUMNS = ", ".join(V3_TEXT_COLUMNS)
 REFILL_BATCH = 1_000
 
-INSERT_TEXT = f"INSERT INTO union_fts (rowid, {_FTS_COLUMNS}) VALUES (?{', ?' * len(V3_TEXT_COLUMNS)})"
-"""Adds a record's row to the text index: its rid, then its analysed text in TEXT_FIELDS order."""
+
+def _create_text_index(columns: tuple[str, ...]) -> str:
+    return (
+        f"CREATE VIRTUAL TABLE union_fts USING fts5 ({', '.join(columns)}, content = '', tokenize = 'ascii')"
+    )
 
 
-def _refill_text_index(conn: driver.Connection) -> None:
-    """Index every stored union record's text again, as a rebuild would (unicat.documents)."""
-    rows = conn.execute("SELECT rid, doc FROM union_records ORDER BY rid")
-    while batch := rows.fetchmany(REFILL_BATCH):
-        conn.executemany(
-            INSERT_TEXT,
-            [
-                (rid, *index_fields(UnionRecord.from_json(json.loads(doc))).text_fields().values())
+def _insert_text(columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO union_fts (rowid, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})"
+
+
+def _refill_text_index(columns: tuple[str, ...]) -> Step:
+    """A step that indexes every stored union record's text again into ``columns``, as a rebuild would
+    (unicat.documents)."""
+
+    def refill(conn: driver.Connection) -> None:
+        insert = _insert_text(columns)
+        rows = conn.execute("SELECT rid, doc FROM union_records ORDER BY rid")
+        while batch := rows.fetchmany(REFILL_BATCH):
+            texts = [
+                (rid, index_fields(UnionRecord.from_json(json.loads(doc))).text_fields())
                 for rid, doc in batch
-            ],
-        )
+            ]
+            conn.executemany(insert, [(rid, *(text[column] for column in columns)) for rid, text in texts])
+
+    return refill
 
 
 _V3: tuple[Step, ...] = (
     "DROP TABLE union_fts",
-    f"CREATE VIRTUAL TABLE union_fts USING fts5 ({_FTS_COLUMNS}, content = '', tokenize = 'ascii')",
-    _refill_text_index,
+    _create_text_index(V3_TEXT_COLUMNS),
+    _refill_text_index(V3_TEXT_COLUMNS),
 )
 
 # Harvesting many sources unattended (issue 5): a source's own schedule; which run last stored each
@@ -243,8 +253,47 @@ _V13 = (
     ) WITHOUT ROWID""",
 )
 
+# The catalogue's own words and headings (unicat/vocabulary.py), written with each generation of the
+# union index: the speller's vocabulary, and the titles, authors and subjects offered as a reader
+# types, found by their analysed form's prefix. Empty until the next rebuild fills them.
+_V14 = (
+    "CREATE TABLE union_words (word TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID",
+    """CREATE TABLE union_suggestions (
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (key, kind)
+    ) WITHOUT ROWID""",
+    # The most used headings of each one- and two-letter prefix, ranked at rebuild: such a prefix starts
+    # too many headings (a twentieth of them for "p") to rank them at every keystroke.
+    """CREATE TABLE union_suggestion_heads (
+        prefix TEXT NOT NULL,
+        rank INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (prefix, rank)
+    ) WITHOUT ROWID""",
+)
+
+# Stemming (unicat/stemming.py): the Snowball stems of titles and subjects, in columns of their own
+# after the exact ones (unicat.fields.STEMMED_FIELDS). Contentless, so the columns cannot be added: the
+# text index is made again and filled from the stored documents, as migration 3 did, in the same
+# transaction; searches never see an index without its stems. Frozen here like V3_TEXT_COLUMNS.
+V15_TEXT_COLUMNS = (*V3_TEXT_COLUMNS, "title_stems", "subject_stems")
+_V15: tuple[Step, ...] = (
+    "DROP TABLE union_fts",
+    _create_text_index(V15_TEXT_COLUMNS),
+    _refill_text_index(V15_TEXT_COLUMNS),
+)
+
+INSERT_TEXT = _insert_text(V15_TEXT_COLUMNS)
+"""Adds a record's row to the text index: its rid, then its analysed text in INDEXED_FIELDS order."""
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from unicat.documents import TEXT_FIELDS, TEXT_WEIGHTS
+from unicat.documents import INDEXED_FIELDS, INDEXED_WEIGHTS, STEM_FIELDS
 from unicat.engines.sqlite.facets import MULTI_VALUED, SINGLE_VALUED
 from unicat.errors import BadParameter
 from unicat.query import (
@@ -29,11 +29,36 @@ from unicat.query import (
     SearchQuery,
     ValueFilter,
     YearRange,
+    clause_stems,
     is_text,
 )
 
-# bm25 weights in the FTS column order (TEXT_FIELDS).
-_BM25 = f"bm25(union_fts, {', '.join(str(TEXT_WEIGHTS[name]) for name in TEXT_FIELDS)})"
+# bm25 weights in the FTS column order (INDEXED_FIELDS: the exact columns, then the stems).
+_BM25 = f"bm25(union_fts, {', '.join(str(INDEXED_WEIGHTS[name]) for name in INDEXED_FIELDS)})"
+
+
+# The title's part of the score alone: what a phrase match of the whole query in the title adds.
+_TITLE_WEIGHTS = (str(INDEXED_WEIGHTS[name]) if name == "title" else "0" for name in INDEXED_FIELDS)
+_TITLE_BM25 = f"bm25(union_fts, {', '.join(_TITLE_WEIGHTS)})"
+
+
+def _score(phrase: Clause | None) -> tuple[str, tuple[object, ...]]:
+    """A match's relevance (lower is better, as bm25's) and its parameters: bm25 over every field,
+    plus once more the title's part where the title holds the whole query as a phrase
+    (:attr:`~unicat.query.SearchQuery.title_phrase`; Elasticsearch adds the same)."""
+    if phrase is None:
+        return _BM25, ()
+    phrase_rows = "SELECT rowid FROM union_fts WHERE union_fts MATCH ?"
+    score = f"({_BM25} + CASE WHEN union_fts.rowid IN ({phrase_rows}) THEN {_TITLE_BM25} ELSE 0 END)"
+    return score, (clause_expression(phrase),)
+
+
+def _held_by(rid: str) -> str:
+    """How many libraries hold the record ``rid``: at equal text score, the edition more libraries
+    hold ranks first (the one a reader is likelier to mean, and to get). One primary-key range of
+    union_libraries per record, read only for the rows being ordered."""
+    return f"(SELECT count(*) FROM union_libraries WHERE record = {rid}) DESC"
+
 
 # Pages of a relevance search that end within the best SCORED_PAGE_MAX matches are ranked by score
 # alone first (CompiledSearch.scored_sql); deeper ones, rare, by the full sort.
@@ -55,38 +80,55 @@ def _quote(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-def clause_expression(clause: Clause) -> str | None:
-    """The FTS5 expression of one clause, or ``None`` if it has no terms."""
+def clause_expression(clause: Clause, languages: Sequence[str] = ()) -> str | None:
+    """The FTS5 expression of one clause, or ``None`` if it has no terms; its words also match their
+    stems under ``languages`` in the stems columns, where the clause is stemmed."""
     if clause.field not in SEARCH_FIELDS:
         raise BadParameter("q", f"unknown search field {clause.field!r}; known: {', '.join(SEARCH_FIELDS)}")
     if not clause.terms:
         return None
+    # ``any`` is every column, no filter needed: each word in any of them, a phrase inside one; a stem
+    # only ever meets the stems columns, marked as it is (unicat.stemming.STEM_MARK).
+    exact = "" if clause.field == "any" else f"{{{clause.field}}} : "
+    stems = clause_stems(clause, languages)
+    if stems is not None:
+        where = "" if clause.field == "any" else f"{{{STEM_FIELDS[clause.field]}}} : "
+        words = [
+            f"({exact}{_quote(term)} OR {where}({' OR '.join(_quote(stem) for stem in forms)}))"
+            if forms
+            else f"{exact}{_quote(term)}"
+            for term, forms in zip(clause.terms, stems, strict=True)
+        ]
+        return words[0] if len(words) == 1 else " AND ".join(words)
     quoted = [_quote(term) for term in clause.terms]
     if clause.prefix:
         quoted[-1] += "*"
     body = " + ".join(quoted) if clause.phrase else " AND ".join(quoted)
-    # ``any`` is every column: each word in any of them, a phrase inside one.
-    return f"({body})" if clause.field == "any" else f"{{{clause.field}}} : ({body})"
+    return f"{exact}({body})"
 
 
-def match_expression(clauses: tuple[Clause, ...]) -> str | None:
+def match_expression(clauses: tuple[Clause, ...], languages: Sequence[str] = ()) -> str | None:
     """All clauses ANDed, or ``None`` when nothing is asked (match everything)."""
-    parts = [expr for expr in (clause_expression(c) for c in clauses) if expr is not None]
+    parts = [expr for expr in (clause_expression(c, languages) for c in clauses) if expr is not None]
     return " AND ".join(f"({part})" for part in parts) if parts else None
 
 
-def text_expression(expression: Expression) -> str:
+def text_expression(expression: Expression, languages: Sequence[str] = ()) -> str:
     """The FTS5 expression of a text expression (:func:`~unicat.query.is_text` holds for it)."""
     if isinstance(expression, Clause):
-        body = clause_expression(expression)
+        body = clause_expression(expression, languages)
         assert body is not None, "is_text() refuses clauses without terms"
         return body
     if isinstance(expression, Or):
-        return " OR ".join(f"({text_expression(child)})" for child in expression.children)
+        return " OR ".join(f"({text_expression(child, languages)})" for child in expression.children)
     assert isinstance(expression, And), f"not a text expression: {expression!r}"
-    positive = [child for child in expression.children if not isinstance(child, Not)]
-    negative = [child.child for child in expression.children if isinstance(child, Not)]
-    return _fts_and_not([text_expression(c) for c in positive], [text_expression(c) for c in negative])
+    positive = [
+        text_expression(child, languages) for child in expression.children if not isinstance(child, Not)
+    ]
+    negative = [
+        text_expression(child.child, languages) for child in expression.children if isinstance(child, Not)
+    ]
+    return _fts_and_not(positive, negative)
 
 
 def _fts_and_not(positive: Sequence[str], negative: Sequence[str]) -> str:
@@ -99,10 +141,12 @@ def _fts_and_not(positive: Sequence[str], negative: Sequence[str]) -> str:
     return expression
 
 
-def _condition(expression: Expression, params: list[object], *, per_match: bool) -> str:
+def _condition(
+    expression: Expression, params: list[object], *, per_match: bool, languages: Sequence[str]
+) -> str:
     """A SQL condition over ``u`` for ``expression``, its values appended to ``params``."""
     if is_text(expression):
-        params.append(text_expression(expression))
+        params.append(text_expression(expression, languages))
         return "u.rid IN (SELECT rowid FROM union_fts WHERE union_fts MATCH ?)"
     if isinstance(expression, Clause):
         return "0"  # no terms left after analysis: matches nothing, as on Elasticsearch
@@ -121,9 +165,12 @@ def _condition(expression: Expression, params: list[object], *, per_match: bool)
         return _filter_condition(expression.field, expression.values, params, per_match=per_match)
     if isinstance(expression, Not):
         # coalesce: a NULL (a record without a language, say) is "does not match", so NOT keeps it.
-        return f"NOT coalesce({_condition(expression.child, params, per_match=per_match)}, 0)"
+        child = _condition(expression.child, params, per_match=per_match, languages=languages)
+        return f"NOT coalesce({child}, 0)"
     joiner = " AND " if isinstance(expression, And) else " OR "
-    parts = [_condition(child, params, per_match=per_match) for child in expression.children]
+    parts = [
+        _condition(child, params, per_match=per_match, languages=languages) for child in expression.children
+    ]
     return "(" + joiner.join(parts) + ")" if parts else ("1" if isinstance(expression, And) else "0")
 
 
@@ -138,7 +185,7 @@ def _filter_condition(name: str, values: Sequence[str], params: list[object], *,
 
 
 def _split_expression(
-    expression: Expression | None, *, has_text: bool
+    expression: Expression | None, *, has_text: bool, languages: Sequence[str]
 ) -> tuple[list[str], list[str], list[Expression]]:
     """The top-level (ANDed) parts of ``expression`` that FTS5 can match, positive and negated, and
     the others. A negated text goes to FTS5 only beside a positive one (``has_text``: the clauses'),
@@ -146,14 +193,14 @@ def _split_expression(
     if expression is None:
         return [], [], []
     parts = expression.children if isinstance(expression, And) else (expression,)
-    positive = [text_expression(part) for part in parts if is_text(part)]
+    positive = [text_expression(part, languages) for part in parts if is_text(part)]
     negative: list[str] = []
     others: list[Expression] = []
     for part in parts:
         if is_text(part):
             continue
         if isinstance(part, Not) and is_text(part.child) and (positive or has_text):
-            negative.append(text_expression(part.child))
+            negative.append(text_expression(part.child, languages))
         else:
             others.append(part)
     return positive, negative, others
@@ -168,6 +215,9 @@ class CompiledSearch:
     params: tuple[object, ...]
     ranked: bool
     filtered: bool
+    score: str = _BM25
+    """The relevance of a match (:func:`_score`), an SQL expression over ``union_fts``."""
+    score_params: tuple[object, ...] = ()
 
     def rids_sql(self) -> tuple[str, tuple[object, ...]] | None:
         """One row, the match set's rids joined by commas; ``None`` when everything matches.
@@ -189,18 +239,22 @@ class CompiledSearch:
 
     def scored_sql(self, query: SearchQuery) -> tuple[str, tuple[object, ...], int, int] | None:
         """The best matches by score alone, best first, as (rid, score) rows; ``None`` when that
-        cannot give the page (another sort, no text to score, filters that need union_records, a
-        page too deep).
+        cannot give the page (another sort, no text to score, a page too deep).
 
         Also returns ``wanted``, the rows down to the page's last, and ``limit``, the rows asked: the
         margin past ``wanted`` is there to hold every match that ties with the page's last score.
+        With filters the match set needs union_records, yet scoring alone still spares the sorter the
+        other keys of every match (the libraries holding each record cost a lookup apiece).
         """
         wanted = query.offset + query.page_size
-        if query.sort != "relevance" or not self.ranked or self.filtered or wanted > SCORED_PAGE_MAX:
+        if query.sort != "relevance" or not self.ranked or wanted > SCORED_PAGE_MAX:
             return None
         limit = wanted + max(wanted, SCORED_MARGIN)
-        sql = f"SELECT rowid, {_BM25} AS score FROM union_fts WHERE union_fts MATCH ? ORDER BY score LIMIT ?"
-        return sql, (*self.params, limit), wanted, limit
+        if self.filtered:
+            source = f"SELECT u.rid, {self.score} AS score FROM {self.source} WHERE {self.where}"
+        else:
+            source = f"SELECT rowid, {self.score} AS score FROM union_fts WHERE union_fts MATCH ?"
+        return f"{source} ORDER BY score LIMIT ?", (*self.score_params, *self.params, limit), wanted, limit
 
     def page_sql(self, query: SearchQuery) -> tuple[str, tuple[object, ...]]:
         """The SQL of one page of hits (their ``rid``), sorted and paged.
@@ -208,16 +262,21 @@ class CompiledSearch:
         Only rids: a sorter that carried each candidate's long ``doc`` would read every matching
         record's document to keep twenty (the caller fetches those twenty by rid).
         """
-        if query.sort == "relevance":
-            order = f"{_BM25}, u.title_sort, u.id" if self.ranked else _ORDER_BY["title"]
+        order_params: tuple[object, ...] = ()
+        if query.sort == "relevance" and self.ranked:
+            order = f"{self.score}, {_held_by('u.rid')}, u.title_sort, u.id"
+            order_params = self.score_params
+        elif query.sort == "relevance":
+            order = _ORDER_BY["title"]
         else:
             order = _ORDER_BY[query.sort]
         sql = f"SELECT u.rid FROM {self.source} WHERE {self.where} ORDER BY {order} LIMIT ? OFFSET ?"
-        return sql, (*self.params, query.page_size, query.offset)
+        return sql, (*self.params, *order_params, query.page_size, query.offset)
 
 
 def order_scored(rows: Sequence[tuple[int, float]], query: SearchQuery) -> tuple[str, tuple[object, ...]]:
-    """The SQL of the page among scored candidates, in the full relevance order: score, title_sort, id.
+    """The SQL of the page among scored candidates, in the full relevance order: score, libraries
+    holding the record (most first), title_sort, id.
 
     The scores are bound as doubles, the very values bm25 returned, so SQLite compares them and the
     sort keys exactly as in :meth:`CompiledSearch.page_sql`.
@@ -226,7 +285,7 @@ def order_scored(rows: Sequence[tuple[int, float]], query: SearchQuery) -> tuple
     sql = (
         f"WITH scored (rid, score) AS (VALUES {values}) SELECT scored.rid FROM scored "
         "JOIN union_records u INDEXED BY union_records_narrow ON u.rid = scored.rid "
-        "ORDER BY scored.score, u.title_sort, u.id LIMIT ? OFFSET ?"
+        f"ORDER BY scored.score, {_held_by('scored.rid')}, u.title_sort, u.id LIMIT ? OFFSET ?"
     )
     params = [value for row in rows for value in row]
     return sql, (*params, query.page_size, query.offset)
@@ -256,8 +315,11 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
     the expression FTS5 cannot match."""
     conditions: list[str] = []
     params: list[object] = []
-    clauses = match_expression(query.clauses)
-    positive, negative, others = _split_expression(query.expression, has_text=clauses is not None)
+    languages = query.stem_languages
+    clauses = match_expression(query.clauses, languages)
+    positive, negative, others = _split_expression(
+        query.expression, has_text=clauses is not None, languages=languages
+    )
     if clauses is not None:
         positive.insert(0, clauses)
     match = _fts_and_not(positive, negative) if positive else None
@@ -297,10 +359,24 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
     for name, values in memberships:
         conditions.append(_membership(name, values, per_match=match is not None))
         params.extend(values)
+    for name, values in query.exclusions.items():
+        # ``not_language=eng``: a record without a language is not English, so it stays (coalesce).
+        conditions.append(
+            _condition(
+                Not(ValueFilter(name, values)), params, per_match=match is not None, languages=languages
+            )
+        )
     for part in others:
-        conditions.append(_condition(part, params, per_match=match is not None))
+        conditions.append(_condition(part, params, per_match=match is not None, languages=languages))
     where = " AND ".join(conditions) if conditions else "1"
     filtered = len(conditions) > (match is not None)
+    score, score_params = _score(query.title_phrase if match is not None else None)
     return CompiledSearch(
-        source=source, where=where, params=tuple(params), ranked=match is not None, filtered=filtered
+        source=source,
+        where=where,
+        params=tuple(params),
+        ranked=match is not None,
+        filtered=filtered,
+        score=score,
+        score_params=score_params,
     )

@@ -1,0 +1,116 @@
+"""Every kind of page passes axe-core's WCAG 2.1 A and AA rules in the real Chromium, in each of the
+interface's languages, as a reader signed out, as a patron and as a librarian see it.
+
+axe-core (tests/support/axe.py) judges what a tool can: contrast, names of controls and links, landmarks,
+headings, ARIA, the page's language. What it cannot judge (whether the words make sense, the order of
+reading) is for people; test_accessibility.py checks the structure we promise beyond it.
+
+With ``UNICAT_REPORT_DIR`` set, each run also writes what it audited to ``axe-<language>.json`` there
+(pages, viewers and violations), the report an issue's closing note quotes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from search_app.app import make_app
+from tests.search_app.accounts_http import PASSWORD, make_account
+from tests.support.axe import AXE_VERSION, Violation, audit
+from tests.support.served_app import ServedApp
+from unicat.catalogue import Catalogue
+from unicat.settings import Settings
+
+if TYPE_CHECKING:  # imported by pytest as a plugin (below), so that its asserts are rewritten
+    from tests.support.browser import Browser
+
+pytest_plugins = ["tests.support.browser"]
+
+pytestmark = pytest.mark.e2e
+
+LANGUAGES = ("en", "fr", "nl")
+
+# What each viewer opens (records and libraries from tests/search_app/search_app_catalogue.py): the
+# pages a reader meets, the answers to bad requests, and the desk of each role.
+SIGNED_OUT = (
+    "/",
+    "/search",
+    "/search?q=austen",
+    "/search?q=austen&language=eng&sort=year_desc",
+    "/search?q=zzyzx",
+    "/record/u-pp1980",
+    "/record/u-complete",
+    "/record/u-nothing",
+    "/search?page=abc",
+    "/signin",
+    "/register",
+    "/tags",
+)
+PATRON = ("/account", "/lists", "/record/u-pp1980", "/search?q=pride")
+LIBRARIAN = (
+    "/librarians/harvests",
+    "/librarians/quarantine",
+    "/librarians/merges",
+    "/librarians/merges/u-pp1980",
+    "/librarians/moderation",
+    "/librarians/overlap",
+    "/record/u-pp1980",
+)
+
+
+@pytest.fixture
+def site(catalogue: Catalogue, settings: Settings) -> Iterator[str]:
+    with ServedApp(make_app(catalogue, settings)) as served:
+        yield served.url
+
+
+def _in_language(path: str, language: str) -> str:
+    """The page as a link in ``language`` opens it (the language switch remembers it in a cookie)."""
+    return f"{path}{'&' if '?' in path else '?'}lang={language}"
+
+
+def _sign_in(browser: Browser, site: str, email: str) -> None:
+    browser.open(site + "/signin")
+    browser.fill("#field-email", email)
+    browser.fill("#field-password", PASSWORD)
+    browser.submit("#field-email")
+    assert browser.url == site + "/", f"{email} was not signed in: {browser.text('main')[:200]}"
+
+
+def _audit_all(
+    browser: Browser, site: str, viewer: str, paths: tuple[str, ...], language: str
+) -> dict[str, list[Violation]]:
+    found: dict[str, list[Violation]] = {}
+    for path in paths:
+        browser.open(site + _in_language(path, language))
+        found[f"{viewer} {path}"] = audit(browser)
+    return found
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_kind_of_page_passes_wcag21_aa(
+    browser: Browser, site: str, catalogue: Catalogue, language: str
+) -> None:
+    make_account(catalogue.accounts, "reader@example.org", "Reader", "patron")
+    make_account(catalogue.accounts, "desk@example.org", "Desk", "librarian")
+    audited = _audit_all(browser, site, "signed out", SIGNED_OUT, language)
+    _sign_in(browser, site, "reader@example.org")
+    audited |= _audit_all(browser, site, "patron", PATRON, language)
+    browser.reset()
+    _sign_in(browser, site, "desk@example.org")
+    audited |= _audit_all(browser, site, "librarian", LIBRARIAN, language)
+
+    if report_dir := os.environ.get("UNICAT_REPORT_DIR"):
+        report = {
+            "axe_core": AXE_VERSION,
+            "language": language,
+            "pages": {page: [str(v) for v in violations] for page, violations in audited.items()},
+        }
+        Path(report_dir, f"axe-{language}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    failing = {page: [str(v) for v in violations] for page, violations in audited.items() if violations}
+    assert failing == {}
