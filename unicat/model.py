@@ -100,6 +100,15 @@ class Holding:
     # (unicat/holding_codes.py), set when holdings are shown; the codes stay beside them.
     location_name: str | None = None
     item_type_name: str | None = None
+    # Whether a patron can have the copy now (unicat/availability.py: one of AVAILABILITY, read by the
+    # profile's [holdings.status] rules from what the library sent; ``None``: the library did not say),
+    # and the date it is due back when on loan (ISO 8601, as sent).
+    status: str | None = None
+    due_date: str | None = None
+    # The library of the network's directory (unicat/libraries.py) that keeps the copy, resolved from
+    # the source and ``branch`` when the record is indexed; ``None``: the directory does not list the
+    # source, and ``library`` stands for it.
+    site: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         # Not asdict(): its deep copy dominated the cost of serialising a union record.
