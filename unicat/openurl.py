@@ -41,9 +41,13 @@ def referrer_id(domain: str) -> str:
     return f"info:sid/{domain}:unicat"
 
 
-def context_object(record: UnionRecord, record_url: str | None, referrer: str) -> list[tuple[str, str]]:
+def context_object(
+    record: UnionRecord, record_url: str | None, referrer: str, authors: list[str] | None = None
+) -> list[tuple[str, str]]:
     """The ContextObject of ``record`` as key/value pairs, in order (module docstring); ``record_url``
-    is the record's page (a whole URL, or ``None`` when the catalogue's address is unknown)."""
+    is the record's page (a whole URL, or ``None`` when the catalogue's address is unknown);
+    ``authors`` the names as citations give them (the pages drop the life dates catalogues add to
+    headings, as the exports do), by default the record's headings."""
     pairs: list[tuple[str, str]] = [("ctx_ver", CTX_VER)]
     genre = JOURNAL_GENRES.get(record.format)
     journal = genre is not None
@@ -58,7 +62,7 @@ def context_object(record: UnionRecord, record_url: str | None, referrer: str) -
     pairs.append(("rft.genre", genre or "book"))
     title_key = {"journal": "rft.jtitle", "article": "rft.atitle", None: "rft.btitle"}[genre]
     pairs.append((title_key, record.title))
-    pairs.extend(("rft.au", author) for author in record.authors)
+    pairs.extend(("rft.au", author) for author in (record.authors if authors is None else authors))
     if record.year is not None and 0 <= record.year <= 9999:
         pairs.append(("rft.date", f"{record.year:04d}"))
     if journal:

@@ -2,7 +2,8 @@
 libraries' OpenURL resolver, and the download of the record as RIS, BibTeX or MARCXML.
 
 The ContextObject names the record's page under the catalogue's public address (the one exports use,
-:func:`search_app.readers.reading_lists.site_url`), so Zotero saves a link back to the record.
+:func:`search_app.readers.reading_lists.site_url`), so Zotero saves a link back to the record, and its
+authors as the exports do, without the life dates of catalogue headings.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from aiohttp import web
 
 from search_app.catalogue.fetch import find_record
 from search_app.links import record_export_url
-from search_app.readers.citations import EXPORT_KINDS, citation_key, export_records, record_url
+from search_app.readers.citations import (
+    EXPORT_KINDS,
+    citation_key,
+    citation_name,
+    export_records,
+    record_url,
+)
 from search_app.readers.reading_lists import EXPORT_LABELS, site_url
 from search_app.state import SETTINGS
 from unicat.errors import BadParameter
@@ -39,7 +46,8 @@ def cite_links_of(request: web.Request, records: Iterable[UnionRecord]) -> dict[
     resolver = settings.openurl_resolver
     links: dict[str, CiteLinks] = {}
     for record in records:
-        pairs = context_object(record, record_url(base, record.id), referrer)
+        names = [name for name in map(citation_name, record.authors) if name]
+        pairs = context_object(record, record_url(base, record.id), referrer, names)
         links[record.id] = CiteLinks(kev(pairs), resolver_url(resolver, pairs) if resolver else None)
     return links
 

@@ -80,6 +80,11 @@ def test_a_book_is_described_in_the_book_format() -> None:
     }
 
 
+def test_authors_may_be_given_as_citations_name_them() -> None:
+    pairs = context_object(BOOK, URL, REFERRER, ["Austen, Jane", "Maine, Harry"])
+    assert [value for key, value in pairs if key == "rft.au"] == ["Austen, Jane", "Maine, Harry"]
+
+
 def test_a_serial_is_described_in_the_journal_format() -> None:
     pairs = _read(kev(context_object(SERIAL, None, REFERRER)))
     _check_keys(pairs, JOURNAL_KEYS)
