@@ -14,7 +14,7 @@ from aiohttp import web
 
 from search_app import i18n, oai, sru
 from search_app.auth import HASHING, LIMITS, Limits, session_middleware
-from search_app.catalogue import api, pages, spelling, suggest
+from search_app.catalogue import api, links_out, pages, spelling, suggest
 from search_app.catalogue.highlight import highlight
 from search_app.errors import error_middleware
 from search_app.i18n import CATALOGUES, language_middleware, load_catalogues
@@ -37,6 +37,7 @@ from search_app.state import (
     EXECUTOR,
     INDEX,
     LABELS,
+    OPAC_TEMPLATES,
     RECORDS,
     SETTINGS,
     SOURCES,
@@ -104,6 +105,7 @@ def make_app(
     app[CONTRIBUTIONS] = catalogue.contributions
     app[SETTINGS] = settings
     app[LABELS] = labels
+    app[OPAC_TEMPLATES] = {}
     app[TEMPLATES] = templates
     app[CATALOGUES] = load_catalogues()
     app[LIMITS] = Limits.from_settings(settings)
@@ -114,6 +116,7 @@ def make_app(
     app.router.add_get("/", pages.home, name="home")
     app.router.add_get("/search", pages.search, name="search")
     app.router.add_get("/record/{id}", pages.record, name="record")
+    links_out.add_routes(app)
     app.router.add_get("/librarians/harvests", harvests.harvests_page, name="harvests")
     app.router.add_get("/librarians/quarantine", quarantine.quarantine_desk, name="quarantine")
     app.router.add_get("/healthz", api.healthz, name="healthz")

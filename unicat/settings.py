@@ -122,6 +122,10 @@ class Settings:
     oai_base_url: str = ""
     oai_page_size: int = 500
     oai_token_hours: float = 24.0
+    # The OpenURL link resolver of the network's libraries (a base URL such as
+    # https://resolver.example.org/openurl): record pages and results link to it with each record's
+    # ContextObject (unicat/openurl.py). Empty: no such link.
+    openurl_resolver: str = ""
     # Accounts (search_app/auth.py). Session cookies are Secure unless this is off: turn it off only
     # when the catalogue is served over plain HTTP on another address than localhost/127.0.0.1
     # (browsers keep Secure cookies of those over HTTP). New readers may register unless closed.
@@ -231,6 +235,7 @@ _FIELD_TYPES: dict[str, type] = {
     "oai_base_url": str,
     "oai_page_size": int,
     "oai_token_hours": float,
+    "openurl_resolver": str,
     "cookie_secure": bool,
     "registration_open": bool,
     "smtp_host": str,
@@ -332,6 +337,8 @@ def _check_networks(name: str, value: str) -> None:
 
 
 SMTP_SECURITY = ("starttls", "ssl", "none")
+# A resolver's base URL: the OpenURL's query is appended to it (after "?", or "&" if it has a query).
+_RESOLVER_URL = re.compile(r"https?://[^/\s?#]+([/?][^\s#]*)?")
 
 SUPPORTED_LANGUAGES = ("en", "fr", "nl")
 """The interface's languages (search_app/locale holds a catalogue of messages for each but English)."""
@@ -422,6 +429,12 @@ def load_settings(
         raise ConfigError("max_connections and max_requests_in_flight must be at least 1")
     if settings.oai_page_size < 1 or settings.oai_token_hours <= 0:
         raise ConfigError("oai_page_size must be at least 1 and oai_token_hours more than 0")
+    if settings.openurl_resolver and not _RESOLVER_URL.fullmatch(settings.openurl_resolver):
+        raise ConfigError(
+            "openurl_resolver must be the http:// or https:// address of a link resolver, without spaces "
+            f"or '#' (such as https://resolver.example.org/openurl), got {settings.openurl_resolver[:80]!r}; "
+            "leave it empty for no resolver link"
+        )
     return settings
 
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record, run_search
+from search_app.catalogue.links_out import cite_links_of, export_links
 from search_app.catalogue.present import FacetView, coded_data, facet_views, holdings_by_library, value_label
 from search_app.catalogue.spelling import did_you_mean
 from search_app.i18n import N_, format_number, gettext, link_language
@@ -17,7 +18,7 @@ from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.readers.reading_lists import lists_for_record_page
 from search_app.readers.record_readers import readers_context
 from search_app.render import render
-from search_app.state import INDEX, LABELS, SETTINGS, SOURCES, in_thread
+from search_app.state import INDEX, LABELS, OPAC_TEMPLATES, SETTINGS, SOURCES, in_thread
 from unicat.model import UnionRecord
 from unicat.query import MAX_PAGE, SearchQuery
 
@@ -133,6 +134,7 @@ async def search(request: web.Request) -> web.Response:
         "result": result,
         "library_names": names,
         "ratings": found.ratings,
+        "cite_links": cite_links_of(request, result.hits),
         "facets": facets,
         "facet_links": facet_links(facets, links, year, query),
         "timed_out_titles": [labels.facet_title(name) for name in result.facets_timed_out],
@@ -168,8 +170,14 @@ async def record_page(
         "coded_data": coded_data(found, request.app[LABELS]),
         "library_names": names,
         "holdings": holdings_by_library(
-            found, names, first=own_library(request), barcodes=viewer(request).is_staff
+            found,
+            names,
+            first=own_library(request),
+            barcodes=viewer(request).is_staff,
+            opac_templates=request.app[OPAC_TEMPLATES],
         ),
+        "cite": cite_links_of(request, [found])[found.id],
+        "export_links": export_links(found.id),
         "editions": await in_thread(request.app, request.app[INDEX].get_union_records, editions)
         if editions
         else [],

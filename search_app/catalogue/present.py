@@ -12,6 +12,7 @@ from typing import Any
 from search_app.i18n import N_, gettext
 from search_app.labels import Labels
 from unicat.fields import RECORD_FIELDS
+from unicat.link_templates import render as render_link
 from unicat.model import Holding, UnionRecord
 from unicat.query import SearchQuery, SearchResult
 from unicat.readers import RatingSummary
@@ -174,6 +175,8 @@ class LibraryHoldings:
     name: str
     holdings: list[Holding]
     source_name: str | None = None
+    opac_url: str | None = None
+    """The record in this library's own catalogue, when the library has a link template."""
 
     @property
     def columns(self) -> list[str]:
@@ -183,12 +186,19 @@ class LibraryHoldings:
 
 
 def holdings_by_library(
-    record: UnionRecord, library_names: Mapping[str, str], first: str | None = None, *, barcodes: bool = False
+    record: UnionRecord,
+    library_names: Mapping[str, str],
+    first: str | None = None,
+    *,
+    barcodes: bool = False,
+    opac_templates: Mapping[str, str] | None = None,
 ) -> list[LibraryHoldings]:
     """Holdings grouped by library, libraries by name (then code), copies in the order the library
     listed them; a named branch is a library of its own. The holdings of library ``first`` (a
     librarian's own) come before the others. Barcodes are kept only with ``barcodes`` (for
-    librarians): the page cannot show what it is not given."""
+    librarians): the page cannot show what it is not given. A library whose code (a branch's, else its
+    source's) has one of ``opac_templates`` links to the record in its own catalogue."""
+    templates = opac_templates or {}
     groups: dict[tuple[str, str | None], list[Holding]] = {}
     for holding in record.holdings:
         branch = holding.branch if holding.branch_name else None
@@ -198,10 +208,14 @@ def holdings_by_library(
     result: list[LibraryHoldings] = []
     for (code, branch), items in groups.items():
         source_name = library_names.get(code, items[0].library_name)
+        # The local id is the source's: a branch shares its source's records.
+        template = templates.get(branch or code) or templates.get(code)
+        opac_url = render_link(template, record, code) if template else None
         if branch is None:
-            result.append(LibraryHoldings(code, source_name, items))
+            result.append(LibraryHoldings(code, source_name, items, opac_url=opac_url))
         else:
-            result.append(LibraryHoldings(branch, items[0].branch_name or branch, items, source_name))
+            name = items[0].branch_name or branch
+            result.append(LibraryHoldings(branch, name, items, source_name, opac_url))
     result.sort(
         key=lambda group: (
             first is None or first not in (group.code, group.holdings[0].library),

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from search_app.app import make_app
+from search_app.state import OPAC_TEMPLATES
 from tests.search_app.accounts_http import PASSWORD, make_account
+from tests.search_app.search_app_catalogue import NAMES
 from tests.support.axe import AXE_VERSION, Violation, audit
 from tests.support.served_app import ServedApp
 from unicat.catalogue import Catalogue
@@ -65,7 +67,10 @@ LIBRARIAN = (
 
 @pytest.fixture
 def site(catalogue: Catalogue, settings: Settings) -> Iterator[str]:
-    with ServedApp(make_app(catalogue, settings)) as served:
+    # With a link resolver and every library's catalogue template, so that their links are audited too.
+    app = make_app(catalogue, settings.replace(openurl_resolver="https://resolver.example.org/openurl"))
+    app[OPAC_TEMPLATES] = {code: f"https://{code}.example.org/record/{{local_id}}" for code in NAMES}
+    with ServedApp(app) as served:
         yield served.url
 
 
