@@ -180,6 +180,11 @@ class Event:
     id: int | None = None
 
 
+def situation(request: Request) -> str:
+    """Where a request stands, in words: "Request 12 was accepted"."""
+    return f"Request {request.id} {_STATE_WORDS[request.state]}"
+
+
 def placed(request: Request, user_id: int, at: str) -> Event:
     """The event of a request being placed (its id known once stored)."""
     assert request.id is not None, "a request has its id once stored"
@@ -191,21 +196,20 @@ def transition(
 ) -> tuple[Request, Event]:
     """The request after ``user`` made the change ``action``, and its audit entry.
 
-    Raises :class:`~unicat.errors.Conflict` when the request is in a state the change cannot start
-    from, :class:`~unicat.errors.NotAllowed` when ``user`` may not make it, and
+    Raises :class:`~unicat.errors.NotAllowed` when ``user`` may not make it,
+    :class:`~unicat.errors.Conflict` when the request is in a state the change cannot start from, and
     :class:`~unicat.errors.BadParameter` when a reason is missing or too long.
     """
     assert request.id is not None and user.id is not None, "a stored request, a stored account"
     rule = RULES[action]
-    if request.state not in rule.sources:
-        raise Conflict(
-            f"Request {request.id} {_STATE_WORDS[request.state]}; it cannot be {_ACTION_WORDS[action]}"
-        )
+    # Who first: someone who may not make the change learns nothing of the request's state.
     if user.role != "admin" and not request.parties_of(user) & set(rule.parties):
         who = " or ".join(_PARTY_WORDS[party] for party in rule.parties)
         raise NotAllowed(
             f"Request {request.id} can be {_ACTION_WORDS[action]} only by {who}, or an administrator"
         )
+    if request.state not in rule.sources:
+        raise Conflict(f"{situation(request)}; it cannot be {_ACTION_WORDS[action]}")
     reason = reason.strip()
     if rule.needs_reason and not reason:
         raise BadParameter("reason", f"say why the request is {_ACTION_WORDS[action]}: the patron is told")

@@ -138,3 +138,11 @@ def test_a_language_unicat_cannot_stem_is_refused_with_the_ones_it_can() -> None
         load_settings(None, {}, {"network_languages": ["fr", "de"]})
     with pytest.raises(ConfigError, match="must be a list of language codes"):
         load_settings(None, {}, {"network_languages": 3})
+
+
+def test_request_limits_are_at_least_one_and_the_error_names_the_setting() -> None:
+    settings = load_settings(overrides={"shuttle_max_open_per_patron": "2"})
+    assert (settings.shuttle_max_open_per_patron, settings.shuttle_max_open_per_library) == (2, 200)
+    for name in ("shuttle_max_open_per_patron", "shuttle_max_open_per_library"):
+        with pytest.raises(ConfigError, match=f"{name} must be at least 1"):
+            load_settings(overrides={name: 0})
