@@ -18,9 +18,11 @@ shuttle are not asked. Each library chosen comes with its reason, shown to libra
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
+from unicat.model import UnionRecord
 from unicat.shuttle import Choice
 
 EARTH_RADIUS_KM = 6371.0088
@@ -53,6 +55,64 @@ class Candidate:
         if self.latitude is None or self.longitude is None:
             return None
         return Position(self.latitude, self.longitude)
+
+
+class LibraryPlace(Protocol):
+    """What routing needs to know of a library of the network's directory: where it is (``None`` when
+    not known) and whether it takes part in the shuttle."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def latitude(self) -> float | None: ...
+
+    @property
+    def longitude(self) -> float | None: ...
+
+    @property
+    def shuttle(self) -> bool: ...
+
+
+def position_of(place: LibraryPlace | None) -> Position | None:
+    """Where a library is, when its directory entry says."""
+    if place is None or place.latitude is None or place.longitude is None:
+        return None
+    return Position(place.latitude, place.longitude)
+
+
+def candidates_for(
+    record: UnionRecord, directory: Mapping[str, LibraryPlace], open_counts: Mapping[str, int]
+) -> list[Candidate]:
+    """The libraries keeping a copy of ``record``, as :func:`route` takes them, by code.
+
+    A copy is kept by its holding's ``site`` (the directory library resolved at indexing), else by its
+    source ``library``. A library has a copy available when one of its holdings has the status
+    ``"available"``; a status not sent (``None``) is not taken for one. ``directory`` maps codes to
+    libraries' entries (:class:`LibraryPlace`): a library it does not list has no known position and is
+    not taken to be in the shuttle (it can still lend at its own desk, as the pickup library).
+    ``open_counts`` gives each library's open requests (:meth:`~unicat.ports.shuttle.ShuttleStore.
+    open_counts`); a library it does not list has none.
+    """
+    available: dict[str, bool] = {}
+    for holding in record.holdings:
+        code = holding.site or holding.library
+        available[code] = available.get(code, False) or holding.status == "available"
+    candidates = []
+    for code, has_copy in sorted(available.items()):
+        place = directory.get(code)
+        position = position_of(place)
+        candidates.append(
+            Candidate(
+                library=code,
+                has_available_copy=has_copy,
+                latitude=position.latitude if position else None,
+                longitude=position.longitude if position else None,
+                open_requests=open_counts.get(code, 0),
+                in_shuttle=place is not None and place.shuttle,
+            )
+        )
+    return candidates
 
 
 def distance_km(a: Position, b: Position) -> float:

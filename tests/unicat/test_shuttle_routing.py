@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
-from unicat.shuttle_routing import Candidate, Position, distance_km, route
+from unicat.model import Holding, UnionRecord
+from unicat.shuttle_routing import Candidate, Position, candidates_for, distance_km, position_of, route
 
 # Coordinates of the cities' centres (OpenStreetMap).
 GENT = Position(51.0543, 3.7174)
@@ -108,3 +111,41 @@ def test_the_example_of_docs_shuttle_md() -> None:
         GENT,
     )
     assert [choice.library for choice in chosen] == ["BXL2", "BXL", "ANT", "LIE"]
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str
+    latitude: float | None
+    longitude: float | None
+    shuttle: bool
+
+
+def test_candidates_come_from_the_holdings_by_site_and_the_directory() -> None:
+    record = UnionRecord(
+        id="u1",
+        title="Le petit prince",
+        holdings=[
+            Holding("SRC", "Source", status="on_loan", site="BXL"),
+            Holding("SRC", "Source", status="available", site="BXL"),
+            Holding("ANT", "Antwerp", status="available"),
+            Holding("GENT", "Ghent", status=None),
+            Holding("PRIV", "Private", status="available"),
+        ],
+    )
+    directory = {
+        "BXL": Place("BXL", *BRUSSELS, shuttle=True),
+        "ANT": Place("ANT", None, None, shuttle=True),
+        "GENT": Place("GENT", GENT.latitude, GENT.longitude, shuttle=True),
+    }
+    found = candidates_for(record, directory, {"ANT": 3})
+    assert found == [
+        Candidate("ANT", True, None, None, 3, True),
+        Candidate("BXL", True, *BRUSSELS, 0, True),
+        Candidate("GENT", False, GENT.latitude, GENT.longitude, 0, True),
+        Candidate("PRIV", True, None, None, 0, False),
+    ]
+    assert [choice.library for choice in route(found, "GENT", position_of(directory["GENT"]))] == [
+        "BXL",
+        "ANT",
+    ]
