@@ -98,3 +98,21 @@ class ItemNotFound(UnicatError):
     def __init__(self, what: str) -> None:
         super().__init__(f"there is no {what}")
         self.what = what
+
+
+class Conflict(UnicatError):
+    """What was asked cannot be done in the state the thing is in now (a request already refused, or
+    changed by someone else meanwhile); maps to HTTP 409. The message says what state it is in."""
+
+
+class NotAllowed(UnicatError):
+    """The person asking may see the thing but not make this change (a librarian of another library,
+    a patron acting as a librarian); maps to HTTP 403. The message says who may."""
+
+
+class LimitReached(UnicatError):
+    """A configured limit would be passed; the message names the setting that raises it."""
+
+    def __init__(self, message: str, setting: str) -> None:
+        super().__init__(message)
+        self.setting = setting

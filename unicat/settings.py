@@ -158,6 +158,10 @@ class Settings:
     post_window: float = 60.0
     post_limit_account: int = 10
     post_limit_address: int = 60
+    # Inter-library requests (docs/shuttle.md): at most this many open (not yet collected, refused,
+    # cancelled or failed) per patron, and per holding library.
+    shuttle_max_open_per_patron: int = 5
+    shuttle_max_open_per_library: int = 200
     # The interface's language when neither the page's ``lang``, the reader's choice (a cookie) nor the
     # browser's Accept-Language names one of SUPPORTED_LANGUAGES.
     default_language: str = "en"
@@ -254,6 +258,8 @@ _FIELD_TYPES: dict[str, type] = {
     "post_window": float,
     "post_limit_account": int,
     "post_limit_address": int,
+    "shuttle_max_open_per_patron": int,
+    "shuttle_max_open_per_library": int,
     "default_language": str,
 }
 
@@ -435,6 +441,9 @@ def load_settings(
             f"or '#' (such as https://resolver.example.org/openurl), got {settings.openurl_resolver[:80]!r}; "
             "leave it empty for no resolver link"
         )
+    for name in ("shuttle_max_open_per_patron", "shuttle_max_open_per_library"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name} must be at least 1, got {getattr(settings, name)}")
     return settings
 
 

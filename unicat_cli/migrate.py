@@ -3,8 +3,9 @@ network outgrows one machine): sources, source records with their raw bytes, har
 harvest stays incremental), quarantine, librarians' merge decisions, union records with their stable
 ids, redirects, the OAI-PMH feed (its datestamps and deleted records), accounts (with their
 numbers; sessions are not copied: people sign in again on the new catalogue), and what readers added
-(comments, ratings, tags, reports, the moderation log, reading lists and their entries), with their
-ids and times, so that links to a comment or a list keep working. Accounts and readers' data are in
+(comments, ratings, tags, reports, the moderation log, reading lists and their entries), and
+inter-library requests with their history, with their ids and times, so that links to a comment, a list
+or a request keep working. Accounts and readers' data are in
 the store: when the target shares the source's store (a new index beside the same database), only the
 union index is copied and everything else stays where it is.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 from unicat.catalogue import Catalogue
 from unicat.errors import UnicatError
+from unicat.ports.shuttle import ShuttleStore
 from unicat.readers_copy import StoredReaders, copy_readers
 from unicat.records_copy import StoredRecords, copy_records
 
@@ -41,6 +43,8 @@ class MigrationReport:
     moderation_actions: int = 0
     lists: int = 0
     list_entries: int = 0
+    shuttle_requests: int = 0
+    shuttle_events: int = 0
     stores_copied: bool = True
 
 
@@ -82,7 +86,24 @@ def migrate(
     copied = dataclasses.replace(_copy_records(source, target, notify), union_records=union)
     readers = StoredReaders(source.accounts, source.contributions)
     counts: dict[str, Any] = copy_readers(readers, target.accounts, target.contributions, notify)
+    counts.update(_copy_shuttle(source.shuttle, target.shuttle, notify))
     return dataclasses.replace(copied, **counts)
+
+
+def _copy_shuttle(
+    source: ShuttleStore, target: ShuttleStore, notify: Callable[[str, int], None]
+) -> dict[str, int]:
+    """Requests, then their events (which point at them), each with its id, version and times."""
+    requests = events = 0
+    for request in source.iter_requests():
+        target.copy_request(request)
+        requests += 1
+    notify("inter-library requests", requests)
+    for event in source.iter_events():
+        target.copy_event(event)
+        events += 1
+    notify("request events", events)
+    return {"shuttle_requests": requests, "shuttle_events": events}
 
 
 def _copy_records(
