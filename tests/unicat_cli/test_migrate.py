@@ -264,8 +264,8 @@ def test_migrate_keeps_what_readers_added_with_the_same_ids(
         assert main([*first.args(), "migrate", "--to", second.index, *to_store]) == EXIT_OK
         out = capsys.readouterr().out
         assert (
-            ", 2 comments, 2 ratings, 2 tags, 2 reports, 2 moderation actions, 2 reading lists and "
-            "2 list entries to "
+            ", 2 comments, 2 ratings, 2 tags, 2 reports, 2 moderation actions, 2 reading lists, "
+            "2 list entries and 0 mail messages to "
         ) in out
         with second.open() as new:
             assert reader_snapshot(new.contributions) == before
