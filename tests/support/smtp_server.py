@@ -55,3 +55,17 @@ def smtp_server() -> Iterator[Mailbox]:
         yield mailbox
     finally:
         controller.stop()
+
+
+def text_part(message: EmailMessage) -> str:
+    """The message's text part (the one a text-only mail reader shows)."""
+    part = message.get_body(("plain",))
+    assert isinstance(part, EmailMessage), message
+    return str(part.get_content())
+
+
+def html_part(message: EmailMessage) -> str:
+    """The message's HTML part."""
+    part = message.get_body(("html",))
+    assert isinstance(part, EmailMessage), message
+    return str(part.get_content())
