@@ -34,11 +34,11 @@ def compose(
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=settings.mail_from.rpartition("@")[2])
-    if language:
-        message["Content-Language"] = language
     message.set_content(body)
     if html is not None:
         message.add_alternative(html, subtype="html")
+    if language:  # after the parts: making them moves the Content-* headers there
+        message["Content-Language"] = language
     return message
 
 

@@ -37,11 +37,13 @@ class PassReport:
         return self.sent + self.retried + self.failed
 
 
-def send_due(store: OutboxStore, settings: Settings, limit: int = BATCH) -> PassReport:
-    """One pass over the due messages."""
+def send_due(
+    store: OutboxStore, settings: Settings, limit: int = BATCH, now: datetime | None = None
+) -> PassReport:
+    """One pass over the messages due at ``now`` (by default, now)."""
     schedule = RetrySchedule.from_settings(settings)
     sent = retried = failed = 0
-    for claimed in store.claim(limit, settings.mail_lease):
+    for claimed in store.claim(limit, settings.mail_lease, now):
         outcome = _send_one(store, settings, schedule, claimed)
         sent += outcome == "sent"
         retried += outcome == "retried"
