@@ -23,7 +23,7 @@ from aiohttp import web
 from search_app.i18n import CATALOGUES
 from search_app.mail_render import mail_environment, render_mail
 from search_app.ratelimit import RateLimiter
-from search_app.state import CATALOGUE, SETTINGS
+from search_app.state import CATALOGUE, SETTINGS, in_thread
 from unicat.mail import mail_enabled
 from unicat.mail_sender import BATCH, PassReport, send_due
 from unicat.outbox import Message
@@ -38,6 +38,7 @@ class Outbox:
     """Stores the app's messages and sends them, one pass at a time."""
 
     def __init__(self, app: web.Application) -> None:
+        self._app = app
         self._settings = app[SETTINGS]
         self._store = app[CATALOGUE].outbox
         self._catalogues = app[CATALOGUES]
@@ -58,7 +59,7 @@ class Outbox:
         self._per_recipient.record(to)
         rendered = render_mail(self._templates, self._catalogues, template, language, values)
         message = Message(to, rendered.subject, rendered.text, kind, key, language, rendered.html)
-        await asyncio.get_running_loop().run_in_executor(None, self._store.enqueue, message)
+        await in_thread(self._app, self._store.enqueue, message)
         self._wake.set()
         return True
 
