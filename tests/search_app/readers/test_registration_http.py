@@ -9,6 +9,7 @@ same for an address with an account and one without.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -93,6 +94,20 @@ async def test_a_new_address_gets_a_link_that_creates_the_account_once(
     # The link works once.
     again = await post_form(await site.browser(), "/register/confirm", {"token": token})
     assert again.status == 400 and "used already" in await again.text()
+
+
+async def test_the_apps_own_sender_delivers_a_stored_message(
+    site: Site, catalogue: Catalogue, mailbox: Mailbox
+) -> None:
+    """Nobody drains the outbox here: the sender task of the app, woken by the stored message, sends it."""
+    await register(await site.browser(), "solo@example.org", "Solo")
+    deadline = asyncio.get_running_loop().time() + 60  # generous: the sender is woken at once
+    while catalogue.outbox.counts()["sent"] == 0:  # marked once the server has taken it
+        assert asyncio.get_running_loop().time() < deadline, catalogue.outbox.list_messages()
+        await asyncio.sleep(0.05)
+    [stored] = catalogue.outbox.list_messages()
+    assert (stored.kind, stored.recipient) == ("registration", "solo@example.org")
+    assert len(mailbox.to("solo@example.org")) == 1
 
 
 async def test_an_address_with_an_account_gets_the_same_answer_and_a_message_instead(
