@@ -24,6 +24,7 @@ from unicat.ports.union_index import UnionIndex
 from unicat.settings import Settings
 from unicat.stores.accounts import SqlAccountStore
 from unicat.stores.contributions import SqlContributionStore
+from unicat.stores.outbox import SqlOutboxStore
 from unicat.stores.records import SqlRecordStore
 from unicat.stores.shuttle import SqlShuttleStore
 
@@ -137,6 +138,7 @@ def stores_beside(engine: UnionIndex, context: EngineContext) -> Catalogue:
             max_open_per_library=engine.settings.shuttle_max_open_per_library,
         ),
         database=database,
+        outbox=SqlOutboxStore(database),
     )
 
 

@@ -116,3 +116,22 @@ class LimitReached(UnicatError):
     def __init__(self, message: str, setting: str) -> None:
         super().__init__(message)
         self.setting = setting
+
+
+class MessageNotFound(UnicatError):
+    """No message with that id in the outbox."""
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(f"there is no message #{message_id} in the outbox; `unicat mail list` lists them")
+        self.message_id = message_id
+
+
+class MessageNotResendable(UnicatError):
+    """A message that is not failed nor interrupted: resending it could send it twice."""
+
+    def __init__(self, message_id: int, state: str) -> None:
+        super().__init__(
+            f"message #{message_id} is {state}: only failed or interrupted messages can be resent"
+        )
+        self.message_id = message_id
+        self.state = state

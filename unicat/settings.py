@@ -141,6 +141,15 @@ class Settings:
     smtp_password: str = ""
     mail_from: str = ""
     site_url: str = ""
+    # The outbox (unicat/outbox.py): a message the server refuses for now (4xx, no connection) is
+    # tried again after mail_retry_base seconds, doubled each time up to mail_retry_cap, at most
+    # mail_max_attempts times in all. The sender looks for due messages every mail_poll_interval
+    # seconds; a message taken for sending and not done within mail_lease seconds is "interrupted".
+    mail_retry_base: float = 60.0
+    mail_retry_cap: float = 3600.0
+    mail_max_attempts: int = 8
+    mail_poll_interval: float = 15.0
+    mail_lease: float = 600.0
     # Reverse proxies whose X-Forwarded-For header names the client (addresses or networks, separated
     # by commas; search_app/addresses.py). Empty: the connection's peer is the client.
     trusted_proxies: str = ""
@@ -248,6 +257,11 @@ _FIELD_TYPES: dict[str, type] = {
     "smtp_user": str,
     "smtp_password": str,
     "mail_from": str,
+    "mail_retry_base": float,
+    "mail_retry_cap": float,
+    "mail_max_attempts": int,
+    "mail_poll_interval": float,
+    "mail_lease": float,
     "site_url": str,
     "trusted_proxies": str,
     "signin_window": float,
@@ -350,11 +364,35 @@ SUPPORTED_LANGUAGES = ("en", "fr", "nl")
 """The interface's languages (search_app/locale holds a catalogue of messages for each but English)."""
 
 
+# One SMTP conversation may take up to 30 s at each of its steps (unicat.mail.SMTP_TIMEOUT): a lease
+# shorter than a few of them would call a slow but living sender's message interrupted.
+MIN_MAIL_LEASE = 120.0
+
+
+def _check_outbox(settings: Settings) -> None:
+    if not 0 < settings.mail_retry_base <= settings.mail_retry_cap:
+        raise ConfigError(
+            "mail_retry_base must be more than 0 seconds and at most mail_retry_cap, got "
+            f"{settings.mail_retry_base} and {settings.mail_retry_cap}"
+        )
+    if settings.mail_max_attempts < 1:
+        raise ConfigError(f"mail_max_attempts must be at least 1, got {settings.mail_max_attempts}")
+    if settings.mail_poll_interval <= 0:
+        raise ConfigError(
+            f"mail_poll_interval must be more than 0 seconds, got {settings.mail_poll_interval}"
+        )
+    if settings.mail_lease < MIN_MAIL_LEASE:
+        raise ConfigError(
+            f"mail_lease must be at least {MIN_MAIL_LEASE:g} seconds, got {settings.mail_lease}"
+        )
+
+
 def _check_mail(settings: Settings) -> None:
     if settings.smtp_security not in SMTP_SECURITY:
         raise ConfigError(
             f"smtp_security must be one of {', '.join(SMTP_SECURITY)}, got {settings.smtp_security!r}"
         )
+    _check_outbox(settings)
     if not settings.smtp_host:
         return
     if not _EMAIL.fullmatch(settings.mail_from):

@@ -22,6 +22,7 @@ import pytest
 from search_app.app import make_app
 from search_app.state import OPAC_TEMPLATES
 from tests.search_app.accounts_http import PASSWORD, make_account
+from tests.search_app.librarians.test_mail_desk import failed_and_interrupted
 from tests.search_app.search_app_catalogue import NAMES
 from tests.support.axe import AXE_VERSION, Violation, audit
 from tests.support.served_app import ServedApp
@@ -61,6 +62,7 @@ LIBRARIAN = (
     "/librarians/merges/u-pp1980",
     "/librarians/moderation",
     "/librarians/overlap",
+    "/librarians/mail",
     "/record/u-pp1980",
 )
 
@@ -103,6 +105,7 @@ def test_every_kind_of_page_passes_wcag21_aa(
 ) -> None:
     make_account(catalogue.accounts, "reader@example.org", "Reader", "patron")
     make_account(catalogue.accounts, "desk@example.org", "Desk", "librarian")
+    failed_and_interrupted(catalogue)  # the mail desk with its table and resend buttons
     audited = _audit_all(browser, site, "signed out", SIGNED_OUT, language)
     _sign_in(browser, site, "reader@example.org")
     audited |= _audit_all(browser, site, "patron", PATRON, language)

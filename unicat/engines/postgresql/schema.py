@@ -271,7 +271,30 @@ _V7 = (
     "CREATE INDEX shuttle_events_by_request ON shuttle_events (request_id, id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# The e-mail outbox (unicat/stores/outbox.py), as on SQLite (its migration 18).
+_V8 = (
+    f"""CREATE TABLE outbox (
+        {_ID},
+        idempotency_key {_TEXT} NOT NULL UNIQUE,
+        kind {_TEXT} NOT NULL,
+        recipient {_TEXT} NOT NULL,
+        language {_TEXT} NOT NULL,
+        subject TEXT NOT NULL,
+        text_body TEXT NOT NULL,
+        html_body TEXT,
+        state {_TEXT} NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created {_TEXT} NOT NULL,
+        next_attempt {_TEXT} NOT NULL,
+        lease_until {_TEXT},
+        claim {_TEXT},
+        sent {_TEXT},
+        error TEXT
+    )""",
+    "CREATE INDEX outbox_due ON outbox (state, next_attempt, id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

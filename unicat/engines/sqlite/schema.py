@@ -330,8 +330,32 @@ _V17: tuple[Step, ...] = (
 INSERT_TEXT = _insert_text(V15_TEXT_COLUMNS)
 """Adds a record's row to the text index: its rid, then its analysed text in INDEXED_FIELDS order."""
 
+# The e-mail outbox (unicat/stores/outbox.py): the sender looks for due queued messages, and for
+# messages whose lease ran out.
+_V18: tuple[Step, ...] = (
+    """CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        language TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        text_body TEXT NOT NULL,
+        html_body TEXT,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created TEXT NOT NULL,
+        next_attempt TEXT NOT NULL,
+        lease_until TEXT,
+        claim TEXT,
+        sent TEXT,
+        error TEXT
+    )""",
+    "CREATE INDEX outbox_due ON outbox (state, next_attempt, id)",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16, _V17
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16, _V17, _V18
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
