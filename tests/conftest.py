@@ -24,6 +24,7 @@ from unicat.ports.union_index import UnionIndex
 from unicat.settings import Settings
 from unicat.stores.accounts import SqlAccountStore
 from unicat.stores.contributions import SqlContributionStore
+from unicat.stores.libraries import SqlLibraryStore
 from unicat.stores.records import SqlRecordStore
 
 # Markers for what each test needs beyond Python and SQLite, set from its fixtures.
@@ -131,6 +132,7 @@ def stores_beside(engine: UnionIndex, context: EngineContext) -> Catalogue:
         accounts=SqlAccountStore(database),
         contributions=SqlContributionStore(database),
         database=database,
+        libraries=SqlLibraryStore(database),
     )
 
 

@@ -727,7 +727,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings, catalogue: Catalog
         f"{report.redirects:,} redirects, {report.oai_items:,} OAI-PMH items, {report.users:,} accounts, "
         f"{report.comments:,} comments, {report.ratings:,} ratings, {report.tags:,} tags, "
         f"{report.reports:,} reports, {report.moderation_actions:,} moderation actions, "
-        f"{report.lists:,} reading lists and {report.list_entries:,} list entries to "
+        f"{report.lists:,} reading lists, {report.list_entries:,} list entries and "
+        f"{report.libraries:,} libraries of the directory to "
         f"{target_settings.engine_url} (store {target.store_url})"
         + ("" if report.stores_copied else "; the store is shared, so everything but the union index stays")
     )

@@ -2,7 +2,8 @@
 network outgrows one machine): sources, source records with their raw bytes, harvest history (so the next
 harvest stays incremental), quarantine, librarians' merge decisions, union records with their stable
 ids, redirects, the OAI-PMH feed (its datestamps and deleted records), accounts (with their
-numbers; sessions are not copied: people sign in again on the new catalogue), and what readers added
+numbers; sessions are not copied: people sign in again on the new catalogue), the library directory,
+and what readers added
 (comments, ratings, tags, reports, the moderation log, reading lists and their entries), with their
 ids and times, so that links to a comment or a list keep working. Accounts and readers' data are in
 the store: when the target shares the source's store (a new index beside the same database), only the
@@ -41,6 +42,7 @@ class MigrationReport:
     moderation_actions: int = 0
     lists: int = 0
     list_entries: int = 0
+    libraries: int = 0
     stores_copied: bool = True
 
 
@@ -82,7 +84,9 @@ def migrate(
     copied = dataclasses.replace(_copy_records(source, target, notify), union_records=union)
     readers = StoredReaders(source.accounts, source.contributions)
     counts: dict[str, Any] = copy_readers(readers, target.accounts, target.contributions, notify)
-    return dataclasses.replace(copied, **counts)
+    libraries = target.libraries.put_libraries(source.libraries.list_libraries())
+    notify("libraries", libraries)
+    return dataclasses.replace(copied, libraries=libraries, **counts)
 
 
 def _copy_records(

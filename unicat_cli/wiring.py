@@ -12,6 +12,7 @@ from unicat.ports.union_index import UnionIndex
 from unicat.settings import Settings
 from unicat.stores.accounts import SqlAccountStore
 from unicat.stores.contributions import SqlContributionStore
+from unicat.stores.libraries import SqlLibraryStore
 from unicat.stores.records import SqlRecordStore
 
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
@@ -67,6 +68,7 @@ def open_catalogue(settings: Settings) -> Catalogue:
         accounts=SqlAccountStore(database),
         contributions=SqlContributionStore(database),
         database=database,
+        libraries=SqlLibraryStore(database),
     )
     _hand_over(catalogue)
     return catalogue

@@ -234,7 +234,31 @@ _V5 = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+# The network's library directory (unicat/libraries.py): each library with the source and branch codes
+# whose copies it keeps, its names and opening hours as JSON text.
+_V6 = (
+    f"""CREATE TABLE libraries (
+        code {_TEXT} PRIMARY KEY,
+        name {_TEXT} NOT NULL,
+        source {_TEXT},
+        branches {_TEXT} NOT NULL DEFAULT '[]',
+        names {_TEXT} NOT NULL DEFAULT '{{}}',
+        street {_TEXT},
+        postcode {_TEXT},
+        city {_TEXT},
+        country {_TEXT},
+        latitude DOUBLE PRECISION,
+        longitude DOUBLE PRECISION,
+        opening_hours {_TEXT} NOT NULL DEFAULT '{{}}',
+        email {_TEXT},
+        phone {_TEXT},
+        website {_TEXT},
+        shuttle INTEGER NOT NULL DEFAULT 0,
+        opac_url {_TEXT}
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -289,11 +289,35 @@ _V15: tuple[Step, ...] = (
     _refill_text_index(V15_TEXT_COLUMNS),
 )
 
+# The network's library directory (unicat/libraries.py): each library with the source and branch codes
+# whose copies it keeps, its names and opening hours as JSON text.
+_V16 = (
+    """CREATE TABLE libraries (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        source TEXT,
+        branches TEXT NOT NULL DEFAULT '[]',
+        names TEXT NOT NULL DEFAULT '{}',
+        street TEXT,
+        postcode TEXT,
+        city TEXT,
+        country TEXT,
+        latitude REAL,
+        longitude REAL,
+        opening_hours TEXT NOT NULL DEFAULT '{}',
+        email TEXT,
+        phone TEXT,
+        website TEXT,
+        shuttle INTEGER NOT NULL DEFAULT 0,
+        opac_url TEXT
+    )""",
+)
+
 INSERT_TEXT = _insert_text(V15_TEXT_COLUMNS)
 """Adds a record's row to the text index: its rid, then its analysed text in INDEXED_FIELDS order."""
 
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
