@@ -30,6 +30,7 @@ from unicat.quarantine import DEFAULT_PAGE_SIZE
 from unicat.settings import Settings, settings_from_environment
 from unicat.status import DEFAULT_HISTORY, MAX_HISTORY, catalogue_status, format_status, printable
 from unicat_cli.files import check_readable, output_file
+from unicat_cli.libraries import add_library_parser, cmd_library
 from unicat_cli.log_repeats import RepeatLimiter
 from unicat_cli.progress import ProgressLine
 from unicat_cli.steps import echo, harvest_step, index_step, serve_forever
@@ -182,6 +183,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_merge_parser(commands)
     _add_codes_parser(commands)
     _add_users_parser(commands)
+    add_library_parser(commands)
     return parser
 
 
@@ -749,6 +751,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Catalogue], int]] = 
     "merge": cmd_merge,
     "codes": cmd_codes,
     "users": cmd_users,
+    "library": cmd_library,
 }
 
 
