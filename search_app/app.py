@@ -14,13 +14,14 @@ from aiohttp import web
 
 from search_app import i18n, oai, sru
 from search_app.auth import HASHING, LIMITS, Limits, session_middleware
-from search_app.catalogue import api, pages, spelling, suggest
+from search_app.catalogue import api, libraries, pages, spelling, suggest
 from search_app.catalogue.highlight import highlight
 from search_app.errors import error_middleware
 from search_app.i18n import CATALOGUES, language_middleware, load_catalogues
 from search_app.icons import format_badges
 from search_app.labels import DEFAULT_FACETS_FILE, load_labels
 from search_app.librarians import harvests, merges, moderation_desk, overlap, quarantine
+from search_app.librarians import libraries as libraries_desk
 from search_app.librarians.reindex import REINDEXER, Reindexer, ReindexJob, reindexer_context
 from search_app.links import api_list_url, api_record_url, list_url, merge_desk_url, record_url
 from search_app.nul_guard import nul_guard
@@ -131,6 +132,8 @@ def make_app(
     moderation_desk.add_routes(app)
     merges.add_routes(app)
     overlap.add_routes(app)
+    libraries.add_routes(app)
+    libraries_desk.add_routes(app)
     sru.add_routes(app)
     oai.add_routes(app, oai.OaiRepository(catalogue.feed, oai.FORMATS, settings, sample_id="u6lqsbyb5cmra"))
     app.router.add_static("/static/", STATIC_DIR, name="static")

@@ -24,6 +24,7 @@ from tests.search_app.accounts_http import PASSWORD, make_account
 from tests.support.axe import AXE_VERSION, Violation, audit
 from tests.support.served_app import ServedApp
 from unicat.catalogue import Catalogue
+from unicat.libraries import Library
 from unicat.settings import Settings
 
 if TYPE_CHECKING:  # imported by pytest as a plugin (below), so that its asserts are rewritten
@@ -50,6 +51,9 @@ SIGNED_OUT = (
     "/signin",
     "/register",
     "/tags",
+    "/libraries",
+    "/libraries/SCPO",
+    "/libraries/NOPE",
 )
 PATRON = ("/account", "/lists", "/record/u-pp1980", "/search?q=pride")
 LIBRARIAN = (
@@ -59,7 +63,28 @@ LIBRARIAN = (
     "/librarians/merges/u-pp1980",
     "/librarians/moderation",
     "/librarians/overlap",
+    "/librarians/libraries",
+    "/librarians/libraries/SCPO",
     "/record/u-pp1980",
+)
+ADMIN = ("/librarians/libraries", "/librarians/libraries/SCPO")
+# The directory the library pages show (the desk librarian works at SCPO, so edits its hours).
+LIBRARIES = (
+    Library(
+        "SCPO",
+        "Bibliothèque de Sciences Po",
+        names={"en": "Sciences Po Library"},
+        source="scpo",
+        street="27 rue Saint-Guillaume",
+        postcode="75007",
+        city="Paris",
+        latitude=48.8541,
+        longitude=2.3281,
+        opening_hours={"monday": "09:00-12:30, 14:00-19:00"},
+        email="bibliotheque@example.org",
+        shuttle=True,
+    ),
+    Library("OX-BOD", "Bodleian Library", source="oxford", city="Oxford"),
 )
 
 
@@ -97,13 +122,18 @@ def test_every_kind_of_page_passes_wcag21_aa(
     browser: Browser, site: str, catalogue: Catalogue, language: str
 ) -> None:
     make_account(catalogue.accounts, "reader@example.org", "Reader", "patron")
-    make_account(catalogue.accounts, "desk@example.org", "Desk", "librarian")
+    make_account(catalogue.accounts, "desk@example.org", "Desk", "librarian", "SCPO")
+    make_account(catalogue.accounts, "admin@example.org", "Admin", "admin")
+    catalogue.libraries.put_libraries(LIBRARIES)
     audited = _audit_all(browser, site, "signed out", SIGNED_OUT, language)
     _sign_in(browser, site, "reader@example.org")
     audited |= _audit_all(browser, site, "patron", PATRON, language)
     browser.reset()
     _sign_in(browser, site, "desk@example.org")
     audited |= _audit_all(browser, site, "librarian", LIBRARIAN, language)
+    browser.reset()
+    _sign_in(browser, site, "admin@example.org")
+    audited |= _audit_all(browser, site, "admin", ADMIN, language)
 
     if report_dir := os.environ.get("UNICAT_REPORT_DIR"):
         report = {
