@@ -26,7 +26,7 @@ from search_app.librarians.reindex import REINDEXER, Reindexer, ReindexJob, rein
 from search_app.links import api_list_url, api_record_url, list_url, merge_desk_url, record_url
 from search_app.nul_guard import nul_guard
 from search_app.outbox import outbox_context
-from search_app.readers import accounts, contributions, reading_lists, registration
+from search_app.readers import accounts, contributions, home_library, reading_lists, registration
 from search_app.render import STATIC_DIR, make_environment
 from search_app.request_limits import RequestLimits
 from search_app.security_headers import add_security_headers
@@ -126,6 +126,7 @@ def make_app(
     app.router.add_get("/api/openapi.json", api.api_openapi, name="api_openapi")
     i18n.add_routes(app)
     accounts.add_routes(app)
+    home_library.add_routes(app)
     registration.add_routes(app)
     reading_lists.add_routes(app)
     contributions.add_routes(app)
