@@ -24,9 +24,11 @@ from indexer.dedup import cluster_records
 from indexer.extract import ExtractedRecord
 from indexer.ids import assign_ids
 from indexer.parsing import ParseFailure, parse_in_processes, parse_outcome
+from indexer.sites import with_sites
 from indexer.union import build_union_record
 from indexer.works import WorkAssignment, group_works
 from unicat.collector import collector_paused
+from unicat.libraries import LibraryDirectory
 from unicat.model import QuarantineEntry, SourceRecord, UnionRecord
 from unicat.ports.records import RecordStore
 from unicat.ports.union_index import UnionIndex
@@ -87,15 +89,26 @@ def run_index(
     on_progress: ProgressCallback | None = None,
     workers: int | None = None,
     parallel_from: int = PARALLEL_MIN_RECORDS,
+    directory: LibraryDirectory | None = None,
 ) -> IndexReport:
     """Rebuild ``index`` from every live source record in ``store``.
+
+    Each holding's ``site`` is the library of ``directory`` that keeps the copy (:mod:`indexer.sites`);
+    without a directory (or for a source it does not list) it stays ``None``.
 
     Records are parsed by ``workers`` processes (default: one per available core) when there are at
     least ``parallel_from`` live records, else in this process; the result is the same either way.
     Python's cycle collector is paused meanwhile (:mod:`unicat.collector` says why).
     """
     with collector_paused():
-        return _run_index(store, index, on_progress, workers or available_cores(), parallel_from)
+        return _run_index(
+            store,
+            index,
+            on_progress,
+            workers or available_cores(),
+            parallel_from,
+            directory or LibraryDirectory(),
+        )
 
 
 def _run_index(
@@ -104,6 +117,7 @@ def _run_index(
     on_progress: ProgressCallback | None,
     workers: int,
     parallel_from: int,
+    directory: LibraryDirectory,
 ) -> IndexReport:
     report = IndexReport()
     notify = on_progress or (lambda progress: None)
@@ -124,7 +138,7 @@ def _run_index(
     # Each union record is built as the index takes it, so building overlaps the index's writing
     # (an Elasticsearch node indexes on its own cores meanwhile); its time counts in ``write``.
     records = (
-        _with_work(build_union_record(union_id, cluster), works.get(position))
+        with_sites(_with_work(build_union_record(union_id, cluster), works.get(position)), directory)
         for position, (union_id, cluster) in enumerate(zip(assignment.ids, clusters, strict=True))
     )
     report.union_records = write_union_generation(store, index, records, assignment.redirects)

@@ -24,6 +24,7 @@ from unicat.ports.union_index import UnionIndex
 from unicat.settings import Settings
 from unicat.stores.accounts import SqlAccountStore
 from unicat.stores.contributions import SqlContributionStore
+from unicat.stores.libraries import SqlLibraryStore
 from unicat.stores.outbox import SqlOutboxStore
 from unicat.stores.records import SqlRecordStore
 from unicat.stores.shuttle import SqlShuttleStore
@@ -139,6 +140,7 @@ def stores_beside(engine: UnionIndex, context: EngineContext) -> Catalogue:
         ),
         database=database,
         outbox=SqlOutboxStore(database),
+        libraries=SqlLibraryStore(database),
     )
 
 

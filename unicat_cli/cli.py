@@ -30,6 +30,7 @@ from unicat.quarantine import DEFAULT_PAGE_SIZE
 from unicat.settings import Settings, settings_from_environment
 from unicat.status import DEFAULT_HISTORY, MAX_HISTORY, catalogue_status, format_status, printable
 from unicat_cli.files import check_readable, output_file
+from unicat_cli.libraries import add_library_parser, cmd_library
 from unicat_cli.log_repeats import RepeatLimiter
 from unicat_cli.mail_commands import add_mail_parser, cmd_mail
 from unicat_cli.progress import ProgressLine
@@ -184,6 +185,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_codes_parser(commands)
     _add_users_parser(commands)
     add_mail_parser(commands)
+    add_library_parser(commands)
     return parser
 
 
@@ -730,8 +732,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings, catalogue: Catalog
         f"{report.comments:,} comments, {report.ratings:,} ratings, {report.tags:,} tags, "
         f"{report.reports:,} reports, {report.moderation_actions:,} moderation actions, "
         f"{report.lists:,} reading lists, {report.list_entries:,} list entries, "
-        f"{report.shuttle_requests:,} inter-library requests, {report.shuttle_events:,} request events and "
-        f"{report.mail_messages:,} mail messages to "
+        f"{report.shuttle_requests:,} inter-library requests, {report.shuttle_events:,} request events, "
+        f"{report.mail_messages:,} mail messages and {report.libraries:,} libraries of the directory to "
         f"{target_settings.engine_url} (store {target.store_url})"
         + ("" if report.stores_copied else "; the store is shared, so everything but the union index stays")
     )
@@ -753,6 +755,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Catalogue], int]] = 
     "codes": cmd_codes,
     "users": cmd_users,
     "mail": cmd_mail,
+    "library": cmd_library,
 }
 
 

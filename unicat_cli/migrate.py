@@ -2,13 +2,13 @@
 network outgrows one machine): sources, source records with their raw bytes, harvest history (so the next
 harvest stays incremental), quarantine, librarians' merge decisions, union records with their stable
 ids, redirects, the OAI-PMH feed (its datestamps and deleted records), accounts (with their
-numbers; sessions are not copied: people sign in again on the new catalogue), and what readers added
-(comments, ratings, tags, reports, the moderation log, reading lists and their entries),
-inter-library requests with their history, with their ids and times, so that links to a comment, a
-list or a request keep working, and the e-mail outbox (a message being sent by the old catalogue is
-interrupted in the new one, never sent twice). Accounts and readers' data are in the store: when the
-target shares the source's store (a new index beside the same database), only the union index is
-copied and everything else stays where it is.
+numbers; sessions are not copied: people sign in again on the new catalogue), the library directory,
+and what readers added (comments, ratings, tags, reports, the moderation log, reading lists and their
+entries), inter-library requests with their history, with their ids and times, so that links to a
+comment, a list or a request keep working, and the e-mail outbox (a message being sent by the old
+catalogue is interrupted in the new one, never sent twice). Accounts and readers' data are in the
+store: when the target shares the source's store (a new index beside the same database), only the
+union index is copied and everything else stays where it is.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ class MigrationReport:
     shuttle_requests: int = 0
     shuttle_events: int = 0
     mail_messages: int = 0
+    libraries: int = 0
     stores_copied: bool = True
 
 
@@ -91,7 +92,9 @@ def migrate(
     counts: dict[str, Any] = copy_readers(readers, target.accounts, target.contributions, notify)
     counts.update(_copy_shuttle(source.shuttle, target.shuttle, notify))
     counts["mail_messages"] = copy_outbox(source.outbox, target.outbox, notify)
-    return dataclasses.replace(copied, **counts)
+    libraries = target.libraries.put_libraries(source.libraries.list_libraries())
+    notify("libraries", libraries)
+    return dataclasses.replace(copied, libraries=libraries, **counts)
 
 
 def _copy_shuttle(

@@ -17,12 +17,14 @@ from aiohttp import web
 from unicat.catalogue import Catalogue
 from unicat.model import Source
 from unicat.ports.records import RecordStore
+from unicat.ports.union_index import UnionIndex
 from unicat.settings import Settings
 from unicat_cli.open_files import fit_connections
 from unicat_cli.progress import ProgressBoard, ProgressLine, bar, rate
 
 if TYPE_CHECKING:
     from harvester import HarvestReport
+    from indexer import IndexReport
 
 logger = logging.getLogger("unicat")
 
@@ -86,6 +88,7 @@ def index_step(catalogue: Catalogue) -> None:
         catalogue.records,
         catalogue.index,
         on_progress=lambda p: progress.update(f"indexing ({p.phase}): {p.done:,}/{p.total:,}"),
+        directory=catalogue.libraries.directory(),
     )
     progress.done()
     echo(
@@ -117,8 +120,12 @@ async def serve_step(
     from search_app.app import make_app
     from search_app.serving import serve
 
+    def reindex(store: RecordStore, index: UnionIndex) -> IndexReport:
+        # The directory as it is when the job starts: a library changed since is resolved by this run.
+        return run_index(store, index, directory=catalogue.libraries.directory())
+
     settings = fit_connections(settings)
-    runner = await serve(make_app(catalogue, settings, reindex=run_index), host, port)
+    runner = await serve(make_app(catalogue, settings, reindex=reindex), host, port)
     bound_host, bound_port = runner.addresses[0][:2]
     return runner, f"http://{bound_host}:{bound_port}/"
 
@@ -156,7 +163,7 @@ async def serve_forever(catalogue: Catalogue, settings: Settings, host: str, por
 
     def after(reports: Sequence[HarvestReport]) -> None:
         if changed_anything(reports):
-            index = run_index(catalogue.records, catalogue.index)
+            index = run_index(catalogue.records, catalogue.index, directory=catalogue.libraries.directory())
             logger.info("re-indexed after scheduled harvests: %d union records", index.union_records)
 
     stop = asyncio.Event()

@@ -12,6 +12,7 @@ from unicat.ports.union_index import UnionIndex
 from unicat.settings import Settings
 from unicat.stores.accounts import SqlAccountStore
 from unicat.stores.contributions import SqlContributionStore
+from unicat.stores.libraries import SqlLibraryStore
 from unicat.stores.outbox import SqlOutboxStore
 from unicat.stores.records import SqlRecordStore
 from unicat.stores.shuttle import SqlShuttleStore
@@ -71,6 +72,7 @@ def open_catalogue(settings: Settings) -> Catalogue:
         shuttle=shuttle_store(database, settings),
         database=database,
         outbox=SqlOutboxStore(database),
+        libraries=SqlLibraryStore(database),
     )
     _hand_over(catalogue)
     return catalogue

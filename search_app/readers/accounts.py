@@ -45,6 +45,7 @@ DONE_MESSAGES = {
     "password": N_("Your password is changed; you were signed out everywhere else."),
     "name": N_("Your display name is changed."),
     "registered": N_("Welcome! Your account is ready and you are signed in."),
+    "library": N_("Your home library is changed."),
 }
 # The account page shows the role by name (unicat.accounts.ROLES), translated.
 ROLE_NAMES = (N_("patron"), N_("librarian"), N_("admin"))
@@ -156,7 +157,13 @@ async def account(request: web.Request) -> web.Response:
         return see_other("/signin?next=/account")
     done = translated(DONE_MESSAGES.get(request.query.get("done", "")))
     comments = await in_thread(request.app, request.app[CONTRIBUTIONS].comments_by, seen.user.id)
-    return form_page(request, "account.html", {}, done=done, my_comments=comments[:MY_COMMENTS])
+    from search_app.readers.home_library import home_choices  # it builds on this module's helpers
+
+    choices = await home_choices(request)
+    form = {"library": seen.user.library or ""}
+    return form_page(
+        request, "account.html", form, done=done, my_comments=comments[:MY_COMMENTS], home_choices=choices
+    )
 
 
 async def change_password(request: web.Request) -> web.Response:

@@ -133,3 +133,23 @@ async def test_patrons_do_not_see_the_librarians_links_or_merge_keys_and_librari
     provenance = " ".join(doc.cssselect(".record__provenance")[0].text_content().split())
     for rule in record.merge:
         assert rule.key in provenance
+
+
+async def test_the_demo_directory_resolves_each_copy_and_shows_one_source_with_many_libraries(
+    demo_client: Client, demo_catalogue: Catalogue
+) -> None:
+    sites: dict[str, set[str | None]] = {}
+    for record in demo_catalogue.index.iter_union_records():
+        for holding in record.holdings:
+            sites.setdefault(holding.library, set()).add(holding.site)
+    directory = demo_catalogue.libraries.directory()
+
+    # Every copy of every demo source is kept by a library of the directory, VIRG's by several.
+    assert None not in set().union(*sites.values())
+    assert {site for found in sites.values() for site in found} == {library.code for library in directory}
+    assert sites["VIRG"] == {library.code for library in directory.of_source("VIRG")}
+    assert len(sites["VIRG"]) == 6
+    listed = await html(demo_client, "/libraries")
+    assert len(listed.findall(".//tbody/tr")) == len(directory)
+    page = await html(demo_client, "/libraries/AUSB")
+    assert "Winchester Road" in page.text_content()

@@ -13,6 +13,7 @@ from tests.support.shared_data import SHARED_DATA
 from unicat.accounts import User
 from unicat.catalogue import Catalogue
 from unicat.holding_codes import CodeName
+from unicat.libraries import Library
 from unicat.model import SourceRecord
 from unicat.ports.contributions import ContributionStore
 from unicat.ports.shuttle import ShuttleStore
@@ -71,6 +72,7 @@ def snapshot(catalogue: Catalogue) -> dict[str, object]:
         "oai_generations": store.oai_generations(),
         "oai_sets": store.oai_sets(),
         "users": catalogue.accounts.list_users(),
+        "libraries": catalogue.libraries.list_libraries(),
         **reader_snapshot(catalogue.contributions),
     }
 
@@ -115,11 +117,15 @@ def test_migrate_copies_everything(
                 User("anne@example.org", "Anne", "scrypt$1$8$1$AA==$AA==", "librarian", "BRK")
             )
             old.records.set_holding_codes("ZDB", [CodeName("location", "Lesesaal", "Reading room")])
+            old.libraries.add_library(
+                Library("ZDB-LS", "Lesesaal", source="ZDB", latitude=52.5, longitude=13.4)
+            )
         assert main([*first.args(), "index"]) == EXIT_OK
         to_store = ["--to-store", second.store] if second.store else []
         assert main([*first.args(), "migrate", "--to", second.index, *to_store]) == EXIT_OK
         out = capsys.readouterr().out
         assert "union records" in out and ", 1 accounts, " in out and "1 named holdings codes" in out
+        assert "1 libraries of the directory" in out
         with first.open() as old, second.open() as new:
             before, after = snapshot(old), snapshot(new)
             assert after == before
@@ -129,6 +135,7 @@ def test_migrate_copies_everything(
             newest = max(run.id for run in new.records.harvest_history())
             assert new.records.start_harvest("ZDB", "incremental").id > newest
             assert len(before["oai_generations"]) == 2  # type: ignore[arg-type]
+            assert [library.code for library in after["libraries"]] == ["ZDB-LS"]  # type: ignore[attr-defined]
             assert before["holding_codes"] == {"ZDB": [CodeName("location", "Lesesaal", "Reading room")]}
             assert sum(item.deleted for item in after["oai_items"]) == 1  # type: ignore[attr-defined]
             # A copied account keeps its number; the next one is numbered after it.
@@ -296,7 +303,7 @@ def test_migrate_keeps_what_readers_added_with_the_same_ids(
         out = capsys.readouterr().out
         assert (
             ", 2 comments, 2 ratings, 2 tags, 2 reports, 2 moderation actions, 2 reading lists, "
-            "2 list entries, 2 inter-library requests, 4 request events and 0 mail messages to "
+            "2 list entries, 2 inter-library requests, 4 request events, 0 mail messages and 0 libraries of the directory to "
         ) in out
         with second.open() as new:
             assert reader_snapshot(new.contributions) == before

@@ -1,4 +1,5 @@
-"""The demo libraries, read from ``mappings/demo/network.toml`` (data a librarian may edit)."""
+"""The demo libraries, read from ``mappings/demo/network.toml``, and the network's library directory,
+from ``mappings/demo/libraries.toml`` (data a librarian may edit)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,18 @@ from typing import Any, Literal, cast
 from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError, UnicatError
 from unicat.holding_codes import CodeName, parse_code_file
+from unicat.libraries import Library, parse_library_file
 from unicat.model import PROFILES, Profile, Source, check_source_code
 from unicat.tomlfile import read_toml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 NETWORK_FILE = MAPPINGS_DIR / "demo" / "network.toml"
+DIRECTORY_FILE = MAPPINGS_DIR / "demo" / "libraries.toml"
 
 Selection = Literal["all", "even", "odd"]
 _SELECTIONS: tuple[Selection, ...] = ("all", "even", "odd")
 _ENCODINGS = ("declared", "utf-8")
-_KEYS = {"code", "name", "profile", "files", "select", "encoding", "codes"}
+_KEYS = {"code", "name", "profile", "files", "select", "encoding", "codes", "mapping"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +31,8 @@ class DemoLibrary:
 
     ``force_utf8`` reads records as UTF-8 whatever they declare (files that mis-declare their charset).
     ``codes`` names the codes of its holdings (``unicat/holding_codes.py``), checked when the network
-    is read so that a mistake in the file stops the demo before anything is stored.
+    is read so that a mistake in the file stops the demo before anything is stored. ``mapping`` is
+    the text of the source's profile override (``indexer/overrides.py``), checked the same way.
     """
 
     code: str
@@ -38,10 +42,13 @@ class DemoLibrary:
     select: Selection = "all"
     force_utf8: bool = False
     codes: tuple[CodeName, ...] = ()
+    mapping: str | None = None
 
     def source(self, oai_url: str) -> Source:
         """The :class:`Source` that harvests this library from its running endpoint."""
-        return Source(code=self.code, name=self.name, oai_url=oai_url, profile=self.profile)
+        return Source(
+            code=self.code, name=self.name, oai_url=oai_url, profile=self.profile, mapping=self.mapping
+        )
 
 
 def load_network(path: Path = NETWORK_FILE, data_dir: Path = DATA_DIR) -> list[DemoLibrary]:
@@ -93,7 +100,34 @@ def _library(path: Path, number: int, entry: Any, data_dir: Path) -> DemoLibrary
         select=cast(Selection, select),
         force_utf8=encoding == "utf-8",
         codes=_codes(where, path.parent, entry.get("codes")),
+        mapping=_mapping(where, path.parent, entry.get("mapping"), cast(Profile, profile)),
     )
+
+
+def _mapping(where: str, folder: Path, name: Any, profile: Profile) -> str | None:
+    """The checked text of a library's profile override file (none without one)."""
+    from indexer.overrides import read_override
+
+    if name is None:
+        return None
+    if not isinstance(name, str) or not (folder / name).is_file():
+        raise ConfigError(f"{where}: mapping must name a file in {folder}, got {name!r}")
+    return read_override(folder / name, profile)
+
+
+def load_directory(sources: list[DemoLibrary], path: Path = DIRECTORY_FILE) -> list[Library]:
+    """The network's library directory, checked: each library keeps the copies of a demo source."""
+    try:
+        libraries = parse_library_file(path.read_text(encoding="utf-8"), str(path))
+    except UnicatError as exc:
+        raise ConfigError(f"demo library directory: {exc}") from exc
+    codes = {source.code for source in sources}
+    for library in libraries:
+        if library.source is not None and library.source not in codes:
+            raise ConfigError(
+                f"demo library directory {path}: {library.code} keeps {library.source}, no demo source"
+            )
+    return libraries
 
 
 def _codes(where: str, folder: Path, name: Any) -> tuple[CodeName, ...]:

@@ -12,7 +12,7 @@ import time
 
 from unicat.catalogue import Catalogue
 from unicat.settings import Settings
-from unicat_cli.demo.network import load_network
+from unicat_cli.demo.network import load_directory, load_network
 from unicat_cli.demo.oai_endpoint import start_endpoints
 from unicat_cli.steps import echo, harvest_step, index_step, serve_forever
 
@@ -21,6 +21,7 @@ async def run_demo(catalogue: Catalogue, settings: Settings, *, host: str, port:
     """Run the demo; with ``serve`` it keeps serving until interrupted. Returns the exit status."""
     started = time.monotonic()
     libraries = load_network()
+    directory = load_directory(libraries)
     index = catalogue.index
     store = "" if catalogue.store_url == index.url else f", store {catalogue.store_url}"
     echo(f"Unicat demo: {len(libraries)} libraries, engine {index.url}{store}")
@@ -34,6 +35,8 @@ async def run_demo(catalogue: Catalogue, settings: Settings, *, host: str, port:
                 f"  {endpoint.library.code:<5} {endpoint.library.profile:<8} "
                 f"{len(endpoint.repository):>6,} records  {endpoint.url}  {endpoint.library.name}"
             )
+        catalogue.libraries.put_libraries(directory)
+        echo(f"  {len(directory)} libraries in the directory (/libraries)")
         echo("Harvesting the libraries over OAI-PMH (incremental)…")
         failed = await asyncio.to_thread(
             harvest_step, catalogue.records, settings, network.sources(), full=False

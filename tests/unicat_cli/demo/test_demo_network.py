@@ -8,10 +8,12 @@ import pymarc
 import pytest
 
 from indexer.extract import extract
+from indexer.overrides import source_profile
 from indexer.profiles import builtin_profile
 from unicat.errors import ConfigError
 from unicat.holding_codes import CODE_KINDS
-from unicat_cli.demo.network import DATA_DIR, library_records, load_network
+from unicat.libraries import LibraryDirectory
+from unicat_cli.demo.network import DATA_DIR, library_records, load_directory, load_network
 
 
 def test_shipped_network() -> None:
@@ -86,3 +88,28 @@ def test_every_branch_and_document_type_of_medi_is_named() -> None:
     carried, named = _carried_codes("MEDI")
 
     assert {(kind, value) for kind, value in carried if kind in ("branch", "item_type")} <= named
+
+
+def test_every_library_of_the_shipped_directory_keeps_copies_and_virg_spreads_over_several() -> None:
+    network = load_network()
+    directory = LibraryDirectory(load_directory(network))
+    kept: dict[str, set[str | None]] = {}
+    for library in network:
+        source = library.source("http://127.0.0.1:9/oai")
+        profile = source_profile(source)  # with the source's override, as the indexer reads it
+        for raw in library_records(library):
+            record = pymarc.Record(data=raw, force_utf8=library.force_utf8, to_unicode=True)
+            for holding in extract(record, profile, source, "id").holdings:
+                kept.setdefault(library.code, set()).add(directory.site_of(source.code, holding.branch))
+
+    assert {site for sites in kept.values() for site in sites} == {library.code for library in directory}
+    assert len(kept["VIRG"]) >= 5 and None not in kept["VIRG"]
+    assert all(library.located and library.opening_hours for library in directory)
+
+
+def test_a_directory_library_of_an_unknown_source_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "libraries.toml"
+    path.write_text('[[library]]\ncode = "X"\nname = "X"\nsource = "NOPE"\n', encoding="utf-8")
+
+    with pytest.raises(ConfigError, match="X keeps NOPE, no demo source"):
+        load_directory(load_network(), path)

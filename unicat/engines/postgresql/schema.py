@@ -234,8 +234,29 @@ _V5 = (
     )""",
 )
 
-# Filled by the library directory change.
-_V6: tuple[str, ...] = ()
+# The network's library directory (unicat/libraries.py): each library with the source and branch codes
+# whose copies it keeps, its names and opening hours as JSON text.
+_V6 = (
+    f"""CREATE TABLE libraries (
+        code {_TEXT} PRIMARY KEY,
+        name {_TEXT} NOT NULL,
+        source {_TEXT},
+        branches {_TEXT} NOT NULL DEFAULT '[]',
+        names {_TEXT} NOT NULL DEFAULT '{{}}',
+        street {_TEXT},
+        postcode {_TEXT},
+        city {_TEXT},
+        country {_TEXT},
+        latitude DOUBLE PRECISION,
+        longitude DOUBLE PRECISION,
+        opening_hours {_TEXT} NOT NULL DEFAULT '{{}}',
+        email {_TEXT},
+        phone {_TEXT},
+        website {_TEXT},
+        shuttle INTEGER NOT NULL DEFAULT 0,
+        opac_url {_TEXT}
+    )""",
+)
 
 # Inter-library requests and the audit entry of every change (unicat/stores/shuttle.py).
 _V7 = (

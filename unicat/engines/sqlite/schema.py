@@ -289,8 +289,29 @@ _V15: tuple[Step, ...] = (
     _refill_text_index(V15_TEXT_COLUMNS),
 )
 
-# Filled by the library directory change.
-_V16: tuple[Step, ...] = ()
+# The network's library directory (unicat/libraries.py): each library with the source and branch codes
+# whose copies it keeps, its names and opening hours as JSON text.
+_V16 = (
+    """CREATE TABLE libraries (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        source TEXT,
+        branches TEXT NOT NULL DEFAULT '[]',
+        names TEXT NOT NULL DEFAULT '{}',
+        street TEXT,
+        postcode TEXT,
+        city TEXT,
+        country TEXT,
+        latitude REAL,
+        longitude REAL,
+        opening_hours TEXT NOT NULL DEFAULT '{}',
+        email TEXT,
+        phone TEXT,
+        website TEXT,
+        shuttle INTEGER NOT NULL DEFAULT 0,
+        opac_url TEXT
+    )""",
+)
 
 # Inter-library requests and the audit entry of every change (unicat/stores/shuttle.py). AUTOINCREMENT,
 # as readers' items: a copied request keeps its id and later ones are numbered after it.
