@@ -303,7 +303,8 @@ def test_migrate_keeps_what_readers_added_with_the_same_ids(
         out = capsys.readouterr().out
         assert (
             ", 2 comments, 2 ratings, 2 tags, 2 reports, 2 moderation actions, 2 reading lists, "
-            "2 list entries, 2 inter-library requests, 4 request events, 0 mail messages and 0 libraries of the directory to "
+            "2 list entries, 2 inter-library requests, 4 request events, 0 mail messages and "
+            "0 libraries of the directory to "
         ) in out
         with second.open() as new:
             assert reader_snapshot(new.contributions) == before
