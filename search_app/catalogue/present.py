@@ -16,6 +16,9 @@ from unicat.model import Holding, UnionRecord
 from unicat.query import SearchQuery, SearchResult
 from unicat.readers import RatingSummary
 
+LIBRARY_FACETS = frozenset({"library", "held_at", "available_at"})
+"""The facets whose values are library codes, shown by the library's name."""
+
 
 @dataclass(frozen=True, slots=True)
 class FacetValue:
@@ -36,7 +39,7 @@ class FacetView:
 
 def value_label(facet: str, value: str, labels: Labels, library_names: Mapping[str, str]) -> str:
     """How a facet value is shown: the library's name, the format or language label, or the value."""
-    if facet == "library":
+    if facet in LIBRARY_FACETS:
         return library_names.get(value, value)
     return labels.label(facet, value)
 

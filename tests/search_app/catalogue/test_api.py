@@ -40,7 +40,15 @@ async def test_api_search_shape_and_everything_without_q(client: Client) -> None
     assert body["did_you_mean"] is None
     assert (body["total"], body["page"], body["page_size"], len(body["hits"])) == (12, 1, 20, 12)
     assert body["facets_timed_out"] == []
-    assert set(body["facets"]) == {"library", "format", "language", "audience", "year", "subject"}
+    assert set(body["facets"]) == {
+        "library",
+        "format",
+        "language",
+        "audience",
+        "year",
+        "subject",
+        "availability",
+    }
     library = {f["value"]: (f["label"], f["count"]) for f in body["facets"]["library"]}
     assert library == {
         "oxford": ("Bodleian Library, Oxford", 5),
