@@ -10,7 +10,14 @@ from aiohttp import web
 
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record, run_search
-from search_app.catalogue.present import FacetView, coded_data, facet_views, holdings_by_library, value_label
+from search_app.catalogue.present import (
+    FacetView,
+    availability_line,
+    coded_data,
+    facet_views,
+    holdings_by_library,
+    value_label,
+)
 from search_app.catalogue.spelling import did_you_mean
 from search_app.i18n import N_, format_number, gettext, link_language
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
@@ -133,6 +140,8 @@ async def search(request: web.Request) -> web.Response:
         "result": result,
         "library_names": names,
         "ratings": found.ratings,
+        "availability": {record.id: availability_line(record) for record in result.hits},
+        "available_now": available_now_links(links, query, own_site(request)),
         "facets": facets,
         "facet_links": facet_links(facets, links, year, query),
         "timed_out_titles": [labels.facet_title(name) for name in result.facets_timed_out],
@@ -168,7 +177,11 @@ async def record_page(
         "coded_data": coded_data(found, request.app[LABELS]),
         "library_names": names,
         "holdings": holdings_by_library(
-            found, names, first=own_library(request), barcodes=viewer(request).is_staff
+            found,
+            names,
+            first=own_library(request),
+            barcodes=viewer(request).is_staff,
+            as_of=await request.app[SOURCES].as_of(),
         ),
         "editions": await in_thread(request.app, request.app[INDEX].get_union_records, editions)
         if editions
@@ -180,6 +193,42 @@ async def record_page(
         **(extra or {}),
     }
     return render(request, "record.html", context, status=status)
+
+
+@dataclass(frozen=True, slots=True)
+class Toggle:
+    """A filter the search page offers as one switch: its label, the link that flips it, its state."""
+
+    label: str
+    url: str
+    selected: bool
+
+
+def available_now_links(links: SearchLinks, query: SearchQuery, library: str | None) -> list[Toggle]:
+    """ "Available now" (a copy available somewhere) and, for a reader with a library, "Available at
+    my library" (a copy available there): the availability filters as switches."""
+    toggles = [
+        Toggle(
+            gettext("Available now"),
+            links.toggle("availability", "available"),
+            links.is_selected("availability", "available"),
+        )
+    ]
+    if library is not None:
+        toggles.append(
+            Toggle(
+                gettext("Available at my library"),
+                links.toggle("available_at", library),
+                links.is_selected("available_at", library),
+            )
+        )
+    return toggles
+
+
+def own_site(request: web.Request) -> str | None:
+    """The library of the signed-in reader (patron or librarian), if their account names one."""
+    user = viewer(request).user
+    return user.library if user is not None and user.library else None
 
 
 def own_library(request: web.Request) -> str | None:
