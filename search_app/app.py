@@ -14,18 +14,18 @@ from aiohttp import web
 
 from search_app import i18n, oai, sru
 from search_app.auth import HASHING, LIMITS, Limits, session_middleware
-from search_app.catalogue import api, pages, spelling, suggest
+from search_app.catalogue import api, links_out, pages, spelling, suggest
 from search_app.catalogue.highlight import highlight
 from search_app.errors import error_middleware
 from search_app.i18n import CATALOGUES, language_middleware, load_catalogues
 from search_app.icons import format_badges
 from search_app.labels import DEFAULT_FACETS_FILE, load_labels
-from search_app.librarians import harvests, merges, moderation_desk, overlap, quarantine
+from search_app.librarians import harvests, mail_desk, merges, moderation_desk, overlap, quarantine
 from search_app.librarians.reindex import REINDEXER, Reindexer, ReindexJob, reindexer_context
 from search_app.links import api_list_url, api_record_url, list_url, merge_desk_url, record_url
 from search_app.nul_guard import nul_guard
 from search_app.outbox import outbox_context
-from search_app.readers import accounts, contributions, reading_lists, registration
+from search_app.readers import accounts, contributions, reading_lists, registration, shuttle
 from search_app.render import STATIC_DIR, make_environment
 from search_app.request_limits import RequestLimits
 from search_app.security_headers import add_security_headers
@@ -37,6 +37,7 @@ from search_app.state import (
     EXECUTOR,
     INDEX,
     LABELS,
+    OPAC_TEMPLATES,
     RECORDS,
     SETTINGS,
     SOURCES,
@@ -114,6 +115,7 @@ def make_app(
     app[CONTRIBUTIONS] = catalogue.contributions
     app[SETTINGS] = settings
     app[LABELS] = labels
+    app[OPAC_TEMPLATES] = {}
     app[TEMPLATES] = templates
     app[CATALOGUES] = load_catalogues()
     app[LIMITS] = Limits.from_settings(settings)
@@ -124,6 +126,7 @@ def make_app(
     app.router.add_get("/", pages.home, name="home")
     app.router.add_get("/search", pages.search, name="search")
     app.router.add_get("/record/{id}", pages.record, name="record")
+    links_out.add_routes(app)
     app.router.add_get("/librarians/harvests", harvests.harvests_page, name="harvests")
     app.router.add_get("/librarians/quarantine", quarantine.quarantine_desk, name="quarantine")
     app.router.add_get("/healthz", api.healthz, name="healthz")
@@ -138,9 +141,11 @@ def make_app(
     registration.add_routes(app)
     reading_lists.add_routes(app)
     contributions.add_routes(app)
+    shuttle.add_routes(app)
     moderation_desk.add_routes(app)
     merges.add_routes(app)
     overlap.add_routes(app)
+    mail_desk.add_routes(app)
     sru.add_routes(app)
     oai.add_routes(app, oai.OaiRepository(catalogue.feed, oai.FORMATS, settings, sample_id="u6lqsbyb5cmra"))
     app.router.add_static("/static/", STATIC_DIR, name="static")

@@ -1,6 +1,8 @@
 """One error middleware: every failure becomes a helpful page (or JSON under ``/api``), never a bare 500.
 
 Bad input is the user's to fix (400 with the parameter and what to do), a missing record is a 404,
+a change the thing's state does not allow (or a limit of the settings) a 409 saying why, a change the
+user may not make a 403,
 an overloaded or unreachable engine, or an app already answering all the requests it takes, is a 503
 the user can retry, a body that does not arrive in time a 408, and only a bug is a 500, with its
 traceback in the log and nothing internal in the response.
@@ -17,7 +19,15 @@ from search_app.i18n import N_, gettext
 from search_app.ratelimit import RateLimited
 from search_app.render import render
 from search_app.request_limits import BodyReadTimeout, Overloaded
-from unicat.errors import BadParameter, EngineUnavailable, ItemNotFound, QueryTimeout
+from unicat.errors import (
+    BadParameter,
+    Conflict,
+    EngineUnavailable,
+    ItemNotFound,
+    LimitReached,
+    NotAllowed,
+    QueryTimeout,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +39,7 @@ TITLES = {
     404: N_("Not found"),
     405: N_("Method not allowed"),
     408: N_("The request took too long to arrive"),
+    409: N_("This cannot be done now"),
     429: N_("Too many attempts"),
     500: N_("Something went wrong"),
     503: N_("The catalogue is busy"),
@@ -107,6 +118,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     except ItemNotFound as exc:
         return error_response(request, 404, str(exc))
+    except (Conflict, LimitReached) as exc:
+        return error_response(request, 409, str(exc))
+    except NotAllowed as exc:
+        return error_response(request, 403, str(exc))
     except Overloaded as exc:
         response = error_response(request, 503, str(exc))
         response.headers["Retry-After"] = str(exc.retry_after)

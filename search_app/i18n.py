@@ -25,6 +25,7 @@ from babel import dates, numbers
 from babel.support import Translations
 
 from search_app.redirects import safe_next
+from unicat import status
 from unicat.errors import BadParameter, ConfigError
 from unicat.settings import SUPPORTED_LANGUAGES
 
@@ -176,19 +177,9 @@ def format_rate(records_per_second: float | None) -> str:
 
 
 def format_duration(seconds: float | None) -> str:
-    """How long a harvest ran: ``45 s``, ``3 min 20 s``, ``2 h 5 min``, ``3 d 4 h`` in English (s, min
-    and h are the international symbols every language writes; a day's is translated), "-" unknown."""
-    if seconds is None:
-        return "-"
-    day = pgettext("duration unit", "d")
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    parts = [(days, day), (hours, "h"), (minutes, "min"), (secs, "s")]
-    # The largest unit that is not zero and the next one (when not zero): "2 h 5 min", "3 min".
-    first = next((index for index, (amount, _) in enumerate(parts) if amount), len(parts) - 1)
-    shown = [parts[first]] + [part for part in parts[first + 1 : first + 2] if part[0]]
-    return " ".join(f"{format_number(amount)} {unit}" for amount, unit in shown)
+    """How long a harvest ran (:func:`unicat.status.format_duration`) with the day's symbol and the
+    numbers of the reader's language."""
+    return status.format_duration(seconds, day=pgettext("duration unit", "d"), number=format_number)
 
 
 def format_age(value: str | None, now: str) -> str:

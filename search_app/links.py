@@ -20,6 +20,11 @@ def record_url(record_id: str, anchor: str = "") -> str:
     return "/record/" + quote(record_id, safe="") + (f"#{anchor}" if anchor else "")
 
 
+def record_export_url(record_id: str, kind: str) -> str:
+    """The download of one record in the export format ``kind`` (``ris``, ``bibtex``, ``marcxml``)."""
+    return "/record/" + quote(record_id, safe="") + "/export?" + urlencode({"format": kind})
+
+
 def api_record_url(record_id: str) -> str:
     """The JSON of a union id (its sub-resources, such as ``/comments``, are below it)."""
     return "/api/records/" + quote(record_id, safe="")

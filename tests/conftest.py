@@ -24,7 +24,9 @@ from unicat.ports.union_index import UnionIndex
 from unicat.settings import Settings
 from unicat.stores.accounts import SqlAccountStore
 from unicat.stores.contributions import SqlContributionStore
+from unicat.stores.outbox import SqlOutboxStore
 from unicat.stores.records import SqlRecordStore
+from unicat.stores.shuttle import SqlShuttleStore
 
 # Markers for what each test needs beyond Python and SQLite, set from its fixtures.
 pytest_plugins = ["tests.support.markers"]
@@ -130,7 +132,13 @@ def stores_beside(engine: UnionIndex, context: EngineContext) -> Catalogue:
         records=SqlRecordStore(database),
         accounts=SqlAccountStore(database),
         contributions=SqlContributionStore(database),
+        shuttle=SqlShuttleStore(
+            database,
+            max_open_per_patron=engine.settings.shuttle_max_open_per_patron,
+            max_open_per_library=engine.settings.shuttle_max_open_per_library,
+        ),
         database=database,
+        outbox=SqlOutboxStore(database),
     )
 
 

@@ -2,9 +2,9 @@
 
 The union index is the search engine's (SQLite FTS5 or Elasticsearch) and can always be rebuilt; the
 stores hold everything that must not be lost (source records, harvest state, quarantine, decisions,
-the OAI-PMH feed's history, accounts, what readers add) in the database: SQLite embedded, or
-PostgreSQL. With the embedded default one SQLite file holds everything and the index and the stores
-share its connections.
+the OAI-PMH feed's history, accounts, what readers add, inter-library requests, the e-mail outbox) in
+the database: SQLite embedded, or PostgreSQL. With the embedded default one SQLite file holds
+everything and the index and the stores share its connections.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from unicat.closing import ClosedOnExit
 from unicat.ports.accounts import AccountStore
 from unicat.ports.contributions import ContributionStore
 from unicat.ports.database import Database
+from unicat.ports.outbox import OutboxStore
 from unicat.ports.records import RecordStore
+from unicat.ports.shuttle import ShuttleStore
 from unicat.ports.union_index import UnionIndex
 from unicat.union_generation import UnionFeed
 
@@ -28,7 +30,9 @@ class Catalogue(ClosedOnExit):
     records: RecordStore
     accounts: AccountStore
     contributions: ContributionStore
+    shuttle: ShuttleStore
     database: Database
+    outbox: OutboxStore
 
     @property
     def store_url(self) -> str:

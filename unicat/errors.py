@@ -98,3 +98,40 @@ class ItemNotFound(UnicatError):
     def __init__(self, what: str) -> None:
         super().__init__(f"there is no {what}")
         self.what = what
+
+
+class Conflict(UnicatError):
+    """What was asked cannot be done in the state the thing is in now (a request already refused, or
+    changed by someone else meanwhile); maps to HTTP 409. The message says what state it is in."""
+
+
+class NotAllowed(UnicatError):
+    """The person asking may see the thing but not make this change (a librarian of another library,
+    a patron acting as a librarian); maps to HTTP 403. The message says who may."""
+
+
+class LimitReached(UnicatError):
+    """A configured limit would be passed; the message names the setting that raises it."""
+
+    def __init__(self, message: str, setting: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+class MessageNotFound(UnicatError):
+    """No message with that id in the outbox."""
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(f"there is no message #{message_id} in the outbox; `unicat mail list` lists them")
+        self.message_id = message_id
+
+
+class MessageNotResendable(UnicatError):
+    """A message that is not failed nor interrupted: resending it could send it twice."""
+
+    def __init__(self, message_id: int, state: str) -> None:
+        super().__init__(
+            f"message #{message_id} is {state}: only failed or interrupted messages can be resent"
+        )
+        self.message_id = message_id
+        self.state = state

@@ -1,8 +1,9 @@
 """Sending one e-mail through the SMTP server of the settings (``smtp_*``, ``mail_from``).
 
-Plain text only, one message per connection: the catalogue sends few messages (registration links),
-so a connection kept open would cost more than it saves. Blocking: the web app calls it in a thread
-of its own (search_app/outbox.py), never on its event loop.
+A text part, and an HTML alternative when the message has one; one message per connection: the
+catalogue sends few messages at a time, so a connection kept open would cost more than it saves.
+Blocking: the outbox's sender (unicat/mail_sender.py) calls it in a thread of its own, never on the
+web app's event loop.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ def mail_enabled(settings: Settings) -> bool:
     return bool(settings.smtp_host)
 
 
-def compose(settings: Settings, to: str, subject: str, body: str) -> EmailMessage:
+def compose(
+    settings: Settings, to: str, subject: str, body: str, html: str | None = None, language: str = ""
+) -> EmailMessage:
+    """The message as sent: ``body`` as its text part, ``html`` (if any) as the alternative a mail
+    reader that shows HTML prefers; ``Content-Language`` says what the text is written in."""
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = to
@@ -30,6 +35,10 @@ def compose(settings: Settings, to: str, subject: str, body: str) -> EmailMessag
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=settings.mail_from.rpartition("@")[2])
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    if language:  # after the parts: making them moves the Content-* headers there
+        message["Content-Language"] = language
     return message
 
 

@@ -122,6 +122,10 @@ class Settings:
     oai_base_url: str = ""
     oai_page_size: int = 500
     oai_token_hours: float = 24.0
+    # The OpenURL link resolver of the network's libraries (a base URL such as
+    # https://resolver.example.org/openurl): record pages and results link to it with each record's
+    # ContextObject (unicat/openurl.py). Empty: no such link.
+    openurl_resolver: str = ""
     # Accounts (search_app/auth.py). Session cookies are Secure unless this is off: turn it off only
     # when the catalogue is served over plain HTTP on another address than localhost/127.0.0.1
     # (browsers keep Secure cookies of those over HTTP). New readers may register unless closed.
@@ -137,6 +141,15 @@ class Settings:
     smtp_password: str = ""
     mail_from: str = ""
     site_url: str = ""
+    # The outbox (unicat/outbox.py): a message the server refuses for now (4xx, no connection) is
+    # tried again after mail_retry_base seconds, doubled each time up to mail_retry_cap, at most
+    # mail_max_attempts times in all. The sender looks for due messages every mail_poll_interval
+    # seconds; a message taken for sending and not done within mail_lease seconds is "interrupted".
+    mail_retry_base: float = 60.0
+    mail_retry_cap: float = 3600.0
+    mail_max_attempts: int = 8
+    mail_poll_interval: float = 15.0
+    mail_lease: float = 600.0
     # Reverse proxies whose X-Forwarded-For header names the client (addresses or networks, separated
     # by commas; search_app/addresses.py). Empty: the connection's peer is the client.
     trusted_proxies: str = ""
@@ -154,6 +167,10 @@ class Settings:
     post_window: float = 60.0
     post_limit_account: int = 10
     post_limit_address: int = 60
+    # Inter-library requests (docs/shuttle.md): at most this many open (not yet collected, refused,
+    # cancelled or failed) per patron, and per holding library.
+    shuttle_max_open_per_patron: int = 5
+    shuttle_max_open_per_library: int = 200
     # The interface's language when neither the page's ``lang``, the reader's choice (a cookie) nor the
     # browser's Accept-Language names one of SUPPORTED_LANGUAGES.
     default_language: str = "en"
@@ -231,6 +248,7 @@ _FIELD_TYPES: dict[str, type] = {
     "oai_base_url": str,
     "oai_page_size": int,
     "oai_token_hours": float,
+    "openurl_resolver": str,
     "cookie_secure": bool,
     "registration_open": bool,
     "smtp_host": str,
@@ -239,6 +257,11 @@ _FIELD_TYPES: dict[str, type] = {
     "smtp_user": str,
     "smtp_password": str,
     "mail_from": str,
+    "mail_retry_base": float,
+    "mail_retry_cap": float,
+    "mail_max_attempts": int,
+    "mail_poll_interval": float,
+    "mail_lease": float,
     "site_url": str,
     "trusted_proxies": str,
     "signin_window": float,
@@ -249,6 +272,8 @@ _FIELD_TYPES: dict[str, type] = {
     "post_window": float,
     "post_limit_account": int,
     "post_limit_address": int,
+    "shuttle_max_open_per_patron": int,
+    "shuttle_max_open_per_library": int,
     "default_language": str,
 }
 
@@ -332,9 +357,34 @@ def _check_networks(name: str, value: str) -> None:
 
 
 SMTP_SECURITY = ("starttls", "ssl", "none")
+# A resolver's base URL: the OpenURL's query is appended to it (after "?", or "&" if it has a query).
+_RESOLVER_URL = re.compile(r"https?://[^/\s?#]+([/?][^\s#]*)?")
 
 SUPPORTED_LANGUAGES = ("en", "fr", "nl")
 """The interface's languages (search_app/locale holds a catalogue of messages for each but English)."""
+
+
+# One SMTP conversation may take up to 30 s at each of its steps (unicat.mail.SMTP_TIMEOUT): a lease
+# shorter than a few of them would call a slow but living sender's message interrupted.
+MIN_MAIL_LEASE = 120.0
+
+
+def _check_outbox(settings: Settings) -> None:
+    if not 0 < settings.mail_retry_base <= settings.mail_retry_cap:
+        raise ConfigError(
+            "mail_retry_base must be more than 0 seconds and at most mail_retry_cap, got "
+            f"{settings.mail_retry_base} and {settings.mail_retry_cap}"
+        )
+    if settings.mail_max_attempts < 1:
+        raise ConfigError(f"mail_max_attempts must be at least 1, got {settings.mail_max_attempts}")
+    if settings.mail_poll_interval <= 0:
+        raise ConfigError(
+            f"mail_poll_interval must be more than 0 seconds, got {settings.mail_poll_interval}"
+        )
+    if settings.mail_lease < MIN_MAIL_LEASE:
+        raise ConfigError(
+            f"mail_lease must be at least {MIN_MAIL_LEASE:g} seconds, got {settings.mail_lease}"
+        )
 
 
 def _check_mail(settings: Settings) -> None:
@@ -342,6 +392,7 @@ def _check_mail(settings: Settings) -> None:
         raise ConfigError(
             f"smtp_security must be one of {', '.join(SMTP_SECURITY)}, got {settings.smtp_security!r}"
         )
+    _check_outbox(settings)
     if not settings.smtp_host:
         return
     if not _EMAIL.fullmatch(settings.mail_from):
@@ -422,6 +473,15 @@ def load_settings(
         raise ConfigError("max_connections and max_requests_in_flight must be at least 1")
     if settings.oai_page_size < 1 or settings.oai_token_hours <= 0:
         raise ConfigError("oai_page_size must be at least 1 and oai_token_hours more than 0")
+    if settings.openurl_resolver and not _RESOLVER_URL.fullmatch(settings.openurl_resolver):
+        raise ConfigError(
+            "openurl_resolver must be the http:// or https:// address of a link resolver, without spaces "
+            f"or '#' (such as https://resolver.example.org/openurl), got {settings.openurl_resolver[:80]!r}; "
+            "leave it empty for no resolver link"
+        )
+    for name in ("shuttle_max_open_per_patron", "shuttle_max_open_per_library"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name} must be at least 1, got {getattr(settings, name)}")
     return settings
 
 

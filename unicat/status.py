@@ -8,7 +8,7 @@ second, so durations are whole seconds and a run shorter than one second has no 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -355,21 +355,19 @@ def printable(text: str) -> str:
     return _CONTROL.sub(" ", text).strip()
 
 
-def format_duration(seconds: float | None) -> str:
-    """``45 s``, ``3 min 20 s``, ``2 h 5 min``, ``3 d 4 h``; ``-`` when unknown."""
+def format_duration(seconds: float | None, day: str = "d", number: Callable[[int], str] = str) -> str:
+    """``45 s``, ``3 min 20 s``, ``2 h 5 min``, ``3 d 4 h``; ``-`` when unknown. The largest unit that is
+    not zero, and the next one when it is not zero. s, min and h are international symbols; the web app
+    passes the day's symbol and a number format of the reader's language."""
     if seconds is None:
         return "-"
-    total = int(seconds)
-    if total < 60:
-        return f"{total} s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    parts = [(days, day), (hours, "h"), (minutes, "min"), (secs, "s")]
+    first = next((index for index, (amount, _) in enumerate(parts) if amount), len(parts) - 1)
+    shown = [parts[first]] + [part for part in parts[first + 1 : first + 2] if part[0]]
+    return " ".join(f"{number(amount)} {unit}" for amount, unit in shown)
 
 
 def format_rate(records_per_second: float | None) -> str:

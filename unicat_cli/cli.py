@@ -31,6 +31,7 @@ from unicat.settings import Settings, settings_from_environment
 from unicat.status import DEFAULT_HISTORY, MAX_HISTORY, catalogue_status, format_status, printable
 from unicat_cli.files import check_readable, output_file
 from unicat_cli.log_repeats import RepeatLimiter
+from unicat_cli.mail_commands import add_mail_parser, cmd_mail
 from unicat_cli.progress import ProgressLine
 from unicat_cli.steps import echo, harvest_step, index_step, serve_forever
 from unicat_cli.wiring import open_catalogue
@@ -182,6 +183,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_merge_parser(commands)
     _add_codes_parser(commands)
     _add_users_parser(commands)
+    add_mail_parser(commands)
     return parser
 
 
@@ -727,7 +729,9 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings, catalogue: Catalog
         f"{report.redirects:,} redirects, {report.oai_items:,} OAI-PMH items, {report.users:,} accounts, "
         f"{report.comments:,} comments, {report.ratings:,} ratings, {report.tags:,} tags, "
         f"{report.reports:,} reports, {report.moderation_actions:,} moderation actions, "
-        f"{report.lists:,} reading lists and {report.list_entries:,} list entries to "
+        f"{report.lists:,} reading lists, {report.list_entries:,} list entries, "
+        f"{report.shuttle_requests:,} inter-library requests, {report.shuttle_events:,} request events and "
+        f"{report.mail_messages:,} mail messages to "
         f"{target_settings.engine_url} (store {target.store_url})"
         + ("" if report.stores_copied else "; the store is shared, so everything but the union index stays")
     )
@@ -748,6 +752,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Catalogue], int]] = 
     "merge": cmd_merge,
     "codes": cmd_codes,
     "users": cmd_users,
+    "mail": cmd_mail,
 }
 
 

@@ -3,10 +3,12 @@ network outgrows one machine): sources, source records with their raw bytes, har
 harvest stays incremental), quarantine, librarians' merge decisions, union records with their stable
 ids, redirects, the OAI-PMH feed (its datestamps and deleted records), accounts (with their
 numbers; sessions are not copied: people sign in again on the new catalogue), and what readers added
-(comments, ratings, tags, reports, the moderation log, reading lists and their entries), with their
-ids and times, so that links to a comment or a list keep working. Accounts and readers' data are in
-the store: when the target shares the source's store (a new index beside the same database), only the
-union index is copied and everything else stays where it is.
+(comments, ratings, tags, reports, the moderation log, reading lists and their entries),
+inter-library requests with their history, with their ids and times, so that links to a comment, a
+list or a request keep working, and the e-mail outbox (a message being sent by the old catalogue is
+interrupted in the new one, never sent twice). Accounts and readers' data are in the store: when the
+target shares the source's store (a new index beside the same database), only the union index is
+copied and everything else stays where it is.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 
 from unicat.catalogue import Catalogue
 from unicat.errors import UnicatError
+from unicat.ports.outbox import OutboxStore
+from unicat.ports.shuttle import ShuttleStore
 from unicat.readers_copy import StoredReaders, copy_readers
 from unicat.records_copy import StoredRecords, copy_records
 
@@ -41,6 +45,9 @@ class MigrationReport:
     moderation_actions: int = 0
     lists: int = 0
     list_entries: int = 0
+    shuttle_requests: int = 0
+    shuttle_events: int = 0
+    mail_messages: int = 0
     stores_copied: bool = True
 
 
@@ -82,7 +89,25 @@ def migrate(
     copied = dataclasses.replace(_copy_records(source, target, notify), union_records=union)
     readers = StoredReaders(source.accounts, source.contributions)
     counts: dict[str, Any] = copy_readers(readers, target.accounts, target.contributions, notify)
+    counts.update(_copy_shuttle(source.shuttle, target.shuttle, notify))
+    counts["mail_messages"] = copy_outbox(source.outbox, target.outbox, notify)
     return dataclasses.replace(copied, **counts)
+
+
+def _copy_shuttle(
+    source: ShuttleStore, target: ShuttleStore, notify: Callable[[str, int], None]
+) -> dict[str, int]:
+    """Requests, then their events (which point at them), each with its id, version and times."""
+    requests = events = 0
+    for request in source.iter_requests():
+        target.copy_request(request)
+        requests += 1
+    notify("inter-library requests", requests)
+    for event in source.iter_events():
+        target.copy_event(event)
+        events += 1
+    notify("request events", events)
+    return {"shuttle_requests": requests, "shuttle_events": events}
 
 
 def _copy_records(
@@ -103,3 +128,13 @@ def _copy_records(
         holding_codes=copied.holding_codes,
         oai_items=copied.oai_items,
     )
+
+
+def copy_outbox(source: OutboxStore, target: OutboxStore, notify: Callable[[str, int], None]) -> int:
+    """Every message of the outbox with its id, state, attempts and times."""
+    count = 0
+    for message in source.iter_messages():
+        target.add_copied(message)
+        count += 1
+    notify("mail messages", count)
+    return count

@@ -12,7 +12,9 @@ from unicat.ports.union_index import UnionIndex
 from unicat.settings import Settings
 from unicat.stores.accounts import SqlAccountStore
 from unicat.stores.contributions import SqlContributionStore
+from unicat.stores.outbox import SqlOutboxStore
 from unicat.stores.records import SqlRecordStore
+from unicat.stores.shuttle import SqlShuttleStore
 
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 
@@ -66,10 +68,21 @@ def open_catalogue(settings: Settings) -> Catalogue:
         records=SqlRecordStore(database),
         accounts=SqlAccountStore(database),
         contributions=SqlContributionStore(database),
+        shuttle=shuttle_store(database, settings),
         database=database,
+        outbox=SqlOutboxStore(database),
     )
     _hand_over(catalogue)
     return catalogue
+
+
+def shuttle_store(database: Database, settings: Settings) -> SqlShuttleStore:
+    """The requests store over ``database``, with the limits the settings give."""
+    return SqlShuttleStore(
+        database,
+        max_open_per_patron=settings.shuttle_max_open_per_patron,
+        max_open_per_library=settings.shuttle_max_open_per_library,
+    )
 
 
 def _hand_over(catalogue: Catalogue) -> None:

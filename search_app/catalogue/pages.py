@@ -10,6 +10,7 @@ from aiohttp import web
 
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record, run_search
+from search_app.catalogue.links_out import cite_links_of, export_links
 from search_app.catalogue.present import (
     FacetView,
     availability_line,
@@ -24,7 +25,7 @@ from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.readers.reading_lists import lists_for_record_page
 from search_app.readers.record_readers import readers_context
 from search_app.render import render
-from search_app.state import INDEX, LABELS, SETTINGS, SOURCES, in_thread
+from search_app.state import INDEX, LABELS, OPAC_TEMPLATES, SETTINGS, SOURCES, in_thread
 from unicat.model import UnionRecord
 from unicat.query import MAX_PAGE, SearchQuery
 
@@ -142,6 +143,7 @@ async def search(request: web.Request) -> web.Response:
         "ratings": found.ratings,
         "availability": {record.id: availability_line(record) for record in result.hits},
         "available_now": available_now_links(links, query, own_site(request)),
+        "cite_links": cite_links_of(request, result.hits),
         "facets": facets,
         "facet_links": facet_links(facets, links, year, query),
         "timed_out_titles": [labels.facet_title(name) for name in result.facets_timed_out],
@@ -181,8 +183,11 @@ async def record_page(
             names,
             first=own_library(request),
             barcodes=viewer(request).is_staff,
+            opac_templates=request.app[OPAC_TEMPLATES],
             as_of=await request.app[SOURCES].as_of(),
         ),
+        "cite": cite_links_of(request, [found])[found.id],
+        "export_links": export_links(found.id),
         "editions": await in_thread(request.app, request.app[INDEX].get_union_records, editions)
         if editions
         else [],

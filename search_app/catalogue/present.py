@@ -13,6 +13,7 @@ from search_app.i18n import N_, format_date, format_number, gettext, ngettext
 from search_app.labels import Labels
 from unicat.availability import summary
 from unicat.fields import RECORD_FIELDS
+from unicat.link_templates import render as render_link
 from unicat.model import Holding, UnionRecord
 from unicat.query import SearchQuery, SearchResult
 from unicat.readers import RatingSummary
@@ -236,6 +237,8 @@ class LibraryHoldings:
     name: str
     holdings: list[Holding]
     source_name: str | None = None
+    opac_url: str | None = None
+    """The record in this library's own catalogue, when the library has a link template."""
     # When the status of these copies was read: the end of the source's last successful harvest or
     # import (None: never).
     as_of: str | None = None
@@ -262,13 +265,16 @@ def holdings_by_library(
     first: str | None = None,
     *,
     barcodes: bool = False,
+    opac_templates: Mapping[str, str] | None = None,
     as_of: Mapping[str, str] | None = None,
 ) -> list[LibraryHoldings]:
     """Holdings grouped by library, libraries by name (then code), copies in the order the library
     listed them; a named branch is a library of its own. The holdings of library ``first`` (a
     librarian's own) come before the others. Barcodes are kept only with ``barcodes`` (for
-    librarians): the page cannot show what it is not given. ``as_of``: per source, when its data was
-    last read."""
+    librarians): the page cannot show what it is not given. A library whose code (a branch's, else its
+    source's) has one of ``opac_templates`` links to the record in its own catalogue. ``as_of``: per
+    source, when its data was last read."""
+    templates = opac_templates or {}
     read = as_of or {}
     groups: dict[tuple[str, str | None], list[Holding]] = {}
     for holding in record.holdings:
@@ -279,12 +285,14 @@ def holdings_by_library(
     result: list[LibraryHoldings] = []
     for (code, branch), items in groups.items():
         source_name = library_names.get(code, items[0].library_name)
+        # The local id is the source's: a branch shares its source's records.
+        template = templates.get(branch or code) or templates.get(code)
+        opac_url = render_link(template, record, code) if template else None
         if branch is None:
-            result.append(LibraryHoldings(code, source_name, items, as_of=read.get(code)))
+            result.append(LibraryHoldings(code, source_name, items, opac_url=opac_url, as_of=read.get(code)))
         else:
-            result.append(
-                LibraryHoldings(branch, items[0].branch_name or branch, items, source_name, read.get(code))
-            )
+            name = items[0].branch_name or branch
+            result.append(LibraryHoldings(branch, name, items, source_name, opac_url, read.get(code)))
     result.sort(
         key=lambda group: (
             first is None or first not in (group.code, group.holdings[0].library),

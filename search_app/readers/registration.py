@@ -19,7 +19,7 @@ from aiohttp import web
 
 from search_app.addresses import client_address
 from search_app.auth import LIMITS, viewer
-from search_app.i18n import LANG_PARAM, N_, current_language, gettext
+from search_app.i18n import LANG_PARAM, N_, current_language
 from search_app.outbox import OUTBOX
 from search_app.ratelimit import check
 from search_app.readers.accounts import form_fields, form_page, hashing, see_other, start_session
@@ -46,37 +46,20 @@ CLOSED = N_("this catalogue does not take new accounts; ask a librarian for one"
 ADDRESS_TAKEN = N_("this address has an account already: sign in instead")
 
 
-def _confirm_mail(site: str, catalogue: str, token: str) -> tuple[str, str]:
-    """The confirmation e-mail, in the language the reader registered in; its link opens the page in
-    that language too."""
-    values = {"catalogue": catalogue, "hours": REGISTRATION_HOURS}
-    link = f"{site}/register/confirm?{urlencode({'token': token, LANG_PARAM: current_language()})}"
-    return (
-        gettext("Confirm your account at %(catalogue)s") % values,
-        gettext("Someone, probably you, asked for an account at %(catalogue)s with this address.") % values
-        + "\n\n"
-        + gettext("To create it, open this link within %(hours)s hours and press the button:") % values
-        + f"\n\n{link}\n\n"
-        + gettext("If it was not you, do nothing: no account is made without this link.")
-        + "\n",
-    )
-
-
-def _taken_mail(site: str, catalogue: str) -> tuple[str, str]:
-    values = {"catalogue": catalogue}
-    link = f"{site}/signin?{urlencode({LANG_PARAM: current_language()})}"
-    return (
-        gettext("You already have an account at %(catalogue)s") % values,
-        gettext(
-            "Someone, probably you, asked for a new account at %(catalogue)s with this address, which "
-            "has one already. No new account was made, and your password is unchanged."
-        )
-        % values
-        + "\n\n"
-        + gettext("Sign in here: %(link)s") % {"link": link}
-        + "\n\n"
-        + gettext("If it was not you, you need do nothing.")
-        + "\n",
+async def _send_mail(request: web.Request, email: str, token: str | None, key: str) -> None:
+    """The confirmation link (``token``) for a new address, or a message saying that the address has
+    an account, in the language the reader registered in; its link opens the page in that language."""
+    settings, language = request.app[SETTINGS], current_language()
+    site = settings.site_url.rstrip("/")
+    values: dict[str, object] = {"catalogue": settings.oai_repository_name, "hours": REGISTRATION_HOURS}
+    if token is not None:
+        values["link"] = f"{site}/register/confirm?{urlencode({'token': token, LANG_PARAM: language})}"
+        template = "registration_confirm"
+    else:
+        values["link"] = f"{site}/signin?{urlencode({LANG_PARAM: language})}"
+        template = "registration_taken"
+    await request.app[OUTBOX].send(
+        email, template, language, values, kind="registration", key=f"registration:{key}"
     )
 
 
@@ -114,9 +97,7 @@ async def register(request: web.Request) -> web.Response:
         # Kept whether or not the address has an account, so both cost the same; only a new
         # address's owner gets the link that uses it.
         await in_thread(request.app, accounts.save_registration, registration)
-        site, catalogue = settings.site_url.rstrip("/"), settings.oai_repository_name
-        subject, body = _taken_mail(site, catalogue) if existing else _confirm_mail(site, catalogue, token)
-        request.app[OUTBOX].send(email, subject, body)
+        await _send_mail(request, email, token if existing is None else None, registration.token_hash)
         return see_other("/register?sent=1")
     with contextlib.suppress(UserExists):  # answered as a new address is; the account stays as it was
         await in_thread(request.app, accounts.create_user, User(email, name, stored))

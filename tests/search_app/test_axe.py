@@ -20,7 +20,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from search_app.app import make_app
+from search_app.state import OPAC_TEMPLATES
 from tests.search_app.accounts_http import PASSWORD, make_account
+from tests.search_app.librarians.test_mail_desk import failed_and_interrupted
+from tests.search_app.search_app_catalogue import NAMES
 from tests.support.axe import AXE_VERSION, Violation, audit
 from tests.support.served_app import ServedApp
 from unicat.catalogue import Catalogue
@@ -60,13 +63,17 @@ LIBRARIAN = (
     "/librarians/merges/u-pp1980",
     "/librarians/moderation",
     "/librarians/overlap",
+    "/librarians/mail",
     "/record/u-pp1980",
 )
 
 
 @pytest.fixture
 def site(catalogue: Catalogue, settings: Settings) -> Iterator[str]:
-    with ServedApp(make_app(catalogue, settings)) as served:
+    # With a link resolver and every library's catalogue template, so that their links are audited too.
+    app = make_app(catalogue, settings.replace(openurl_resolver="https://resolver.example.org/openurl"))
+    app[OPAC_TEMPLATES] = {code: f"https://{code}.example.org/record/{{local_id}}" for code in NAMES}
+    with ServedApp(app) as served:
         yield served.url
 
 
@@ -99,6 +106,7 @@ def test_every_kind_of_page_passes_wcag21_aa(
 ) -> None:
     make_account(catalogue.accounts, "reader@example.org", "Reader", "patron")
     make_account(catalogue.accounts, "desk@example.org", "Desk", "librarian")
+    failed_and_interrupted(catalogue)  # the mail desk with its table and resend buttons
     audited = _audit_all(browser, site, "signed out", SIGNED_OUT, language)
     _sign_in(browser, site, "reader@example.org")
     audited |= _audit_all(browser, site, "patron", PATRON, language)

@@ -15,6 +15,7 @@ import pytest
 
 from search_app.app import make_app
 from tests.search_app.accounts_http import PASSWORD, make_account
+from tests.search_app.librarians.test_mail_desk import failed_and_interrupted
 from tests.support.served_app import ServedApp
 from unicat.catalogue import Catalogue
 from unicat.query import parse_search_params
@@ -156,6 +157,7 @@ def test_no_page_is_wider_than_a_phone(
 
     librarian = as_phone(open_browser())
     make_account(demo_catalogue.accounts, "phone-librarian@example.org", "Lee Librarian", role="librarian")
+    failed_and_interrupted(demo_catalogue)  # the mail desk's table of failures
     sign_in(librarian, site, "phone-librarian@example.org")
     desk = [
         "/librarians/harvests",
@@ -165,6 +167,7 @@ def test_no_page_is_wider_than_a_phone(
         f"/librarians/merges/{record}",
         "/librarians/moderation",
         "/librarians/overlap",
+        "/librarians/mail",
         f"/record/{record}",
         "/account",
         "/search?q=austen",

@@ -47,6 +47,10 @@ BAD_PARAMETERS = [
     ("library=" + "L" * 301, "library"),
     ("format=" + "f" * 500, "format"),
     ("editions_of=u-pp1980&editions_of=u-pp1990", "editions_of"),
+    ("facet_more=nothing", "facet_more"),
+    ("facet_more=", "facet_more"),
+    ("facet_more=tag", "facet_more"),
+    ("not_language=" + "x" * 301, "not_language"),
 ]
 # Unknown parameter names (a page ignores them, the API refuses them): test_unknown_parameters.py.
 

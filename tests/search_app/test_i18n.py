@@ -37,7 +37,7 @@ from search_app.state import SETTINGS
 from tests.search_app.accounts_http import Site, make_account, register
 from tests.search_app.search_app_catalogue import Client, ClientFactory
 from tests.search_app.test_accessibility import PAGES
-from tests.support.smtp_server import Mailbox, smtp_server
+from tests.support.smtp_server import Mailbox, smtp_server, text_part
 from unicat.catalogue import Catalogue
 from unicat.errors import ConfigError
 from unicat.settings import SUPPORTED_LANGUAGES, Settings
@@ -280,13 +280,13 @@ async def test_the_registration_mails_speak_the_readers_language(
     assert taken["Subject"] == translation("fr", "You already have an account at %(catalogue)s") % {
         "catalogue": name
     }
-    assert translation("fr", "If it was not you, you need do nothing.") in taken.get_content()
-    assert f"{SITE_URL}/signin?lang=fr" in taken.get_content()
+    assert translation("fr", "If it was not you, you need do nothing.") in text_part(taken)
+    assert f"{SITE_URL}/signin?lang=fr" in text_part(taken)
     [confirm] = mailbox.to("jan@example.org")
     assert confirm["Subject"] == translation("nl", "Confirm your account at %(catalogue)s") % {
         "catalogue": name
     }
-    body = confirm.get_content()
+    body = text_part(confirm)
     assert (
         translation("nl", "To create it, open this link within %(hours)s hours and press the button:")
         % {"hours": 24}

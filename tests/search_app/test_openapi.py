@@ -16,13 +16,14 @@ from search_app.app import make_app
 from search_app.auth import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE
 from search_app.catalogue.fetch import MAX_ID_LENGTH
 from search_app.librarians.harvests import MAX_SOURCES
+from search_app.librarians.requests import SIDES
 from search_app.oai.arguments import VERBS
 from search_app.oai.formats import FORMATS
 from search_app.openapi import DOCUMENT_FILE, openapi_document
 from search_app.readers.citations import BIBTEX_MEDIA_TYPE, EXPORT_KINDS, MARCXML_MEDIA_TYPE, RIS_MEDIA_TYPE
 from search_app.sru.cql import MAX_QUERY_CHARS
 from tests.search_app.search_app_catalogue import ClientFactory, catalogue_settings
-from unicat import quarantine, readers
+from unicat import quarantine, readers, shuttle
 from unicat.accounts import MAX_DISPLAY_NAME, MAX_PASSWORD, MIN_PASSWORD
 from unicat.catalogue import Catalogue
 from unicat.model import QUARANTINE_STAGES
@@ -245,6 +246,13 @@ def test_the_document_states_the_limits_and_enums_the_code_enforces(settings: Se
     moderation = form(document, "/librarians/moderation")["properties"]
     assert moderation["verb"]["enum"] == list(readers.MODERATION_VERBS)
     assert moderation["reason"]["maxLength"] == readers.MAX_REASON
+    # Inter-library requests
+    assert schemas["RequestState"]["enum"] == list(shuttle.STATES)
+    assert schemas["RequestBody"]["properties"]["record"]["maxLength"] == MAX_ID_LENGTH
+    assert schemas["RequestActionBody"]["properties"]["reason"]["maxLength"] == shuttle.MAX_REASON
+    action = parameter(document, "/api/requests/{id}/{action}", "post", "action")["schema"]
+    assert action["enum"] == list(shuttle.ACTIONS)
+    assert query("/api/requests", "side")["enum"] == list(SIDES)
     # SRU and OAI-PMH
     assert query("/sru", "query")["maxLength"] == MAX_QUERY_CHARS
     assert query("/oai", "verb")["enum"] == list(VERBS)

@@ -1,4 +1,5 @@
-"""A real SMTP server on 127.0.0.1 (aiosmtpd, in a thread of its own) that keeps what it receives."""
+"""A real SMTP server on 127.0.0.1 (aiosmtpd, in a thread of its own) that keeps what it receives, and
+can refuse messages first with the answers a test gives it (a 451 "try later", a 550 "never")."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ class Mailbox:
     host: str
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    """Answers given, in turn, to the next messages instead of taking them (``"451 4.3.0 later"``)."""
+    refused: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -30,6 +34,9 @@ class Mailbox:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         with self._lock:
+            if self.refusals:
+                self.refused += 1
+                return self.refusals.pop(0)
             self.messages.append(parsed)
         return "250 OK"
 
@@ -48,3 +55,17 @@ def smtp_server() -> Iterator[Mailbox]:
         yield mailbox
     finally:
         controller.stop()
+
+
+def text_part(message: EmailMessage) -> str:
+    """The message's text part (the one a text-only mail reader shows)."""
+    part = message.get_body(("plain",))
+    assert isinstance(part, EmailMessage), message
+    return str(part.get_content())
+
+
+def html_part(message: EmailMessage) -> str:
+    """The message's HTML part."""
+    part = message.get_body(("html",))
+    assert isinstance(part, EmailMessage), message
+    return str(part.get_content())

@@ -138,3 +138,20 @@ def test_a_language_unicat_cannot_stem_is_refused_with_the_ones_it_can() -> None
         load_settings(None, {}, {"network_languages": ["fr", "de"]})
     with pytest.raises(ConfigError, match="must be a list of language codes"):
         load_settings(None, {}, {"network_languages": 3})
+
+
+def test_the_openurl_resolver_is_off_by_default_and_must_be_an_http_address() -> None:
+    assert Settings().openurl_resolver == ""
+    for good in ("https://resolver.example.org/openurl", "http://sfx.example.org/lib?inst=3"):
+        assert load_settings(overrides={"openurl_resolver": good}).openurl_resolver == good
+    for bad in ("resolver.example.org", "ftp://r.example.org/", "https://r.example.org/a b", "https://r/#x"):
+        with pytest.raises(ConfigError, match="openurl_resolver must be the http:// or https:// address"):
+            load_settings(overrides={"openurl_resolver": bad})
+
+
+def test_request_limits_are_at_least_one_and_the_error_names_the_setting() -> None:
+    settings = load_settings(overrides={"shuttle_max_open_per_patron": "2"})
+    assert (settings.shuttle_max_open_per_patron, settings.shuttle_max_open_per_library) == (2, 200)
+    for name in ("shuttle_max_open_per_patron", "shuttle_max_open_per_library"):
+        with pytest.raises(ConfigError, match=f"{name} must be at least 1"):
+            load_settings(overrides={name: 0})

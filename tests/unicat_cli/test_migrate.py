@@ -15,8 +15,10 @@ from unicat.catalogue import Catalogue
 from unicat.holding_codes import CodeName
 from unicat.model import SourceRecord
 from unicat.ports.contributions import ContributionStore
+from unicat.ports.shuttle import ShuttleStore
 from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
 from unicat.settings import Settings
+from unicat.shuttle import Choice, Event, Request
 from unicat_cli.cli import EXIT_OK, main
 from unicat_cli.wiring import open_catalogue
 
@@ -243,6 +245,33 @@ def add_reader_data(catalogue: Catalogue) -> None:
     contributions.add_list_entry(ListEntry(reading.id, "emma", added="2024-05-05T10:00:00Z"))
 
 
+def jane_id(catalogue: Catalogue) -> int:
+    jane = catalogue.accounts.find_user("jane@example.org")
+    assert jane is not None and jane.id is not None
+    return jane.id
+
+
+def new_request(patron_id: int, record: str = "pride") -> Request:
+    return Request(patron_id, record, "Pride and Prejudice", "BRK", "ZDB", "nearest", (Choice("X", "next"),))
+
+
+def add_requests(catalogue: Catalogue) -> None:
+    """Two requests: one placed, one refused by its first library and accepted by the next."""
+    shuttle = catalogue.shuttle
+    shuttle.create(new_request(jane_id(catalogue), "emma"))
+    moved = shuttle.create(new_request(jane_id(catalogue)))
+    assert moved.id is not None
+    admin = catalogue.accounts.create_user(
+        User("root@example.org", "Root", "scrypt$1$8$1$AA==$AA==", "admin")
+    )
+    shuttle.act(moved.id, "refuse", admin, "no copy on the shelf")
+    shuttle.act(moved.id, "accept", admin)
+
+
+def shuttle_snapshot(shuttle: ShuttleStore) -> list[tuple[Request, list[Event]]]:
+    return [(request, shuttle.events(request.id or 0)) for request in shuttle.iter_requests()]
+
+
 @pytest.mark.parametrize("target", ["sqlite", "scaled-out"])
 def test_migrate_keeps_what_readers_added_with_the_same_ids(
     capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest, tmp_path: Path, target: str
@@ -258,21 +287,28 @@ def test_migrate_keeps_what_readers_added_with_the_same_ids(
         assert main([*first.args(), "index"]) == 0
         with first.open() as old:
             add_reader_data(old)
+            add_requests(old)
             before = reader_snapshot(old.contributions)
+            requests_before = shuttle_snapshot(old.shuttle)
         capsys.readouterr()
         to_store = ["--to-store", second.store] if second.store else []
         assert main([*first.args(), "migrate", "--to", second.index, *to_store]) == EXIT_OK
         out = capsys.readouterr().out
         assert (
-            ", 2 comments, 2 ratings, 2 tags, 2 reports, 2 moderation actions, 2 reading lists and "
-            "2 list entries to "
+            ", 2 comments, 2 ratings, 2 tags, 2 reports, 2 moderation actions, 2 reading lists, "
+            "2 list entries, 2 inter-library requests, 4 request events and 0 mail messages to "
         ) in out
         with second.open() as new:
             assert reader_snapshot(new.contributions) == before
+            assert shuttle_snapshot(new.shuttle) == requests_before
+            # A request made on the copy is numbered after the copied ones, and the copied ones go on.
+            copied_ids = [request.id or 0 for request, _ in requests_before]
+            later_request = new.shuttle.create(new_request(jane_id(new), "persuasion"))
+            assert later_request.id is not None and later_request.id > max(copied_ids)
             assert 50 in [comment.id for comment in before["comments"]]  # type: ignore[attr-defined]
             # What readers add on the copy is numbered after what was copied.
-            [jane, _] = new.accounts.list_users()
-            assert jane.id is not None
+            jane = new.accounts.find_user("jane@example.org")
+            assert jane is not None and jane.id is not None
             later = new.contributions.add_comment(Comment("pride", jane.id, "Written on the copy."))
             assert later.id is not None and later.id > 50
             later_list = new.contributions.add_list(ReadingList(jane.id, "Later"))

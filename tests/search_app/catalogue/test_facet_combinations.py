@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
-import pytest
 
 from search_app.app import make_app
 from tests.search_app.search_app_catalogue import NAMES, RECORDS, Client, ClientFactory
@@ -174,26 +173,3 @@ async def test_api_facet_more(
     decades = {r.year - r.year % 10 for r in RECORDS if r.year is not None}
     assert len(body["facets"]["year"]) == len(decades) > 2
     assert len(body["facets"]["library"]) == 2
-
-
-@pytest.mark.parametrize(
-    ("query", "param"),
-    [
-        ("facet_more=nothing", "facet_more"),
-        ("facet_more=", "facet_more"),
-        ("facet_more=tag", "facet_more"),
-        ("not_language=" + "x" * 301, "not_language"),
-    ],
-)
-@pytest.mark.parametrize("path", ["/search", "/api/search"])
-async def test_bad_facet_parameters_are_400_naming_the_parameter(
-    client: Client, path: str, query: str, param: str
-) -> None:
-    response = await client.get(f"{path}?{query}")
-    assert response.status == 400, query
-    if path.startswith("/api"):
-        error = (await response.json())["error"]
-        assert error["param"] == param and error["message"]
-    else:
-        doc = lxml.html.fromstring(await response.text())
-        assert param in doc.find_class("error-message")[0].text_content()

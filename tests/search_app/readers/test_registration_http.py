@@ -9,6 +9,7 @@ same for an address with an account and one without.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -22,7 +23,7 @@ from search_app.outbox import MAILS_PER_RECIPIENT, OUTBOX
 from tests.conftest import CatalogueFactory
 from tests.search_app.accounts_http import PASSWORD, Site, make_account, me, post_form, register, sign_in
 from tests.support.loopback import free_port
-from tests.support.smtp_server import Mailbox, smtp_server
+from tests.support.smtp_server import Mailbox, smtp_server, text_part
 from unicat.accounts import new_registration, verify_password
 from unicat.catalogue import Catalogue
 from unicat.settings import Settings
@@ -78,8 +79,8 @@ async def test_a_new_address_gets_a_link_that_creates_the_account_once(
     await sent(site)
     [message] = mailbox.to("jane@example.org")
     assert message["From"] == "catalogue@example.org" and "Confirm your account" in message["Subject"]
-    match = LINK.search(message.get_content())
-    assert match, message.get_content()
+    match = LINK.search(text_part(message))
+    assert match, text_part(message)
     token = match.group(1)
     # The link opens a page with a button (a mail scanner opening the link uses nothing up).
     confirm_page = await browser.get(f"/register/confirm?token={token}")
@@ -95,6 +96,20 @@ async def test_a_new_address_gets_a_link_that_creates_the_account_once(
     assert again.status == 400 and "used already" in await again.text()
 
 
+async def test_the_apps_own_sender_delivers_a_stored_message(
+    site: Site, catalogue: Catalogue, mailbox: Mailbox
+) -> None:
+    """Nobody drains the outbox here: the sender task of the app, woken by the stored message, sends it."""
+    await register(await site.browser(), "solo@example.org", "Solo")
+    deadline = asyncio.get_running_loop().time() + 60  # generous: the sender is woken at once
+    while catalogue.outbox.counts()["sent"] == 0:  # marked once the server has taken it
+        assert asyncio.get_running_loop().time() < deadline, catalogue.outbox.list_messages()
+        await asyncio.sleep(0.05)
+    [stored] = catalogue.outbox.list_messages()
+    assert (stored.kind, stored.recipient) == ("registration", "solo@example.org")
+    assert len(mailbox.to("solo@example.org")) == 1
+
+
 async def test_an_address_with_an_account_gets_the_same_answer_and_a_message_instead(
     site: Site, catalogue: Catalogue, mailbox: Mailbox
 ) -> None:
@@ -107,7 +122,7 @@ async def test_an_address_with_an_account_gets_the_same_answer_and_a_message_ins
     await sent(site)
     [message] = mailbox.to("ann@example.org")
     assert "already have an account" in message["Subject"]
-    assert f"{SITE_URL}/signin" in message.get_content() and not LINK.search(message.get_content())
+    assert f"{SITE_URL}/signin" in text_part(message) and not LINK.search(text_part(message))
     assert catalogue.accounts.find_user("ann@example.org") == ann  # unchanged: name, password
     assert (await sign_in(await site.browser(), "ann@example.org")).status == 303
 
@@ -146,12 +161,16 @@ async def test_a_mail_server_that_is_down_is_logged_and_the_answer_stays_the_sam
     nobody_listens = free_port()
     site = await Site(make_app(catalogue, mail_settings(catalogue, nobody_listens))).start()
     try:
-        with caplog.at_level(logging.ERROR, logger="search_app.outbox"):
+        with caplog.at_level(logging.WARNING, logger="unicat.mail_sender"):
             answer = await register(await site.browser(), "jane@example.org", "Jane")
             assert what_the_browser_sees(answer) == (303, "/register?sent=1", [])
             await sent(site)
-        [record] = [r for r in caplog.records if r.name == "search_app.outbox"]
+        [record] = [r for r in caplog.records if r.name == "unicat.mail_sender"]
         assert "jane@example.org failed" in record.getMessage() and "smtp_" in record.getMessage()
+        # Kept for a later try: a refused connection may be a server restarting.
+        [waiting] = catalogue.outbox.list_messages()
+        assert (waiting.recipient, waiting.state, waiting.attempts) == ("jane@example.org", "queued", 1)
+        assert waiting.error and "ConnectionRefusedError" in waiting.error
     finally:
         await site.close()
 

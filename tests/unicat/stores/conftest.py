@@ -16,8 +16,8 @@ from unicat.stores.records import SqlRecordStore
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlRecordStore]:
-    """An empty record store."""
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An empty database of either kind, closed after the test."""
     settings = Settings()
     db: Database
     if request.param == "sqlite":
@@ -25,4 +25,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlRecordS
     else:
         db = PostgresDatabase(str(request.getfixturevalue("postgres_database_url")), settings)
     with db:
-        yield SqlRecordStore(db)
+        yield db
+
+
+@pytest.fixture
+def store(database: Database) -> SqlRecordStore:
+    """An empty record store."""
+    return SqlRecordStore(database)

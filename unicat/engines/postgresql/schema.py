@@ -234,7 +234,67 @@ _V5 = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+# Filled by the library directory change.
+_V6: tuple[str, ...] = ()
+
+# Inter-library requests and the audit entry of every change (unicat/stores/shuttle.py).
+_V7 = (
+    f"""CREATE TABLE shuttle_requests (
+        {_ID},
+        patron_id BIGINT NOT NULL,
+        record {_TEXT} NOT NULL,
+        title TEXT NOT NULL,
+        pickup {_TEXT} NOT NULL,
+        holder {_TEXT} NOT NULL,
+        reason TEXT NOT NULL,
+        candidates TEXT NOT NULL,
+        state {_TEXT} NOT NULL,
+        message TEXT,
+        version BIGINT NOT NULL,
+        created {_TEXT} NOT NULL,
+        updated {_TEXT} NOT NULL
+    )""",
+    "CREATE INDEX shuttle_requests_by_patron ON shuttle_requests (patron_id, state)",
+    "CREATE INDEX shuttle_requests_by_holder ON shuttle_requests (holder, state)",
+    "CREATE INDEX shuttle_requests_by_pickup ON shuttle_requests (pickup, state)",
+    f"""CREATE TABLE shuttle_events (
+        {_ID},
+        request_id BIGINT NOT NULL,
+        user_id BIGINT NOT NULL,
+        action {_TEXT} NOT NULL,
+        from_state {_TEXT},
+        to_state {_TEXT} NOT NULL,
+        library {_TEXT} NOT NULL,
+        reason TEXT NOT NULL,
+        at {_TEXT} NOT NULL
+    )""",
+    "CREATE INDEX shuttle_events_by_request ON shuttle_events (request_id, id)",
+)
+
+# The e-mail outbox (unicat/stores/outbox.py), as on SQLite (its migration 18).
+_V8 = (
+    f"""CREATE TABLE outbox (
+        {_ID},
+        idempotency_key {_TEXT} NOT NULL UNIQUE,
+        kind {_TEXT} NOT NULL,
+        recipient {_TEXT} NOT NULL,
+        language {_TEXT} NOT NULL,
+        subject TEXT NOT NULL,
+        text_body TEXT NOT NULL,
+        html_body TEXT,
+        state {_TEXT} NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created {_TEXT} NOT NULL,
+        next_attempt {_TEXT} NOT NULL,
+        lease_until {_TEXT},
+        claim {_TEXT},
+        sent {_TEXT},
+        error TEXT
+    )""",
+    "CREATE INDEX outbox_due ON outbox (state, next_attempt, id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -289,11 +289,73 @@ _V15: tuple[Step, ...] = (
     _refill_text_index(V15_TEXT_COLUMNS),
 )
 
+# Filled by the library directory change.
+_V16: tuple[Step, ...] = ()
+
+# Inter-library requests and the audit entry of every change (unicat/stores/shuttle.py). AUTOINCREMENT,
+# as readers' items: a copied request keeps its id and later ones are numbered after it.
+_V17: tuple[Step, ...] = (
+    """CREATE TABLE shuttle_requests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        patron_id INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        title TEXT NOT NULL,
+        pickup TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        candidates TEXT NOT NULL,
+        state TEXT NOT NULL,
+        message TEXT,
+        version INTEGER NOT NULL,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL
+    )""",
+    "CREATE INDEX shuttle_requests_by_patron ON shuttle_requests (patron_id, state)",
+    "CREATE INDEX shuttle_requests_by_holder ON shuttle_requests (holder, state)",
+    "CREATE INDEX shuttle_requests_by_pickup ON shuttle_requests (pickup, state)",
+    """CREATE TABLE shuttle_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        library TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at TEXT NOT NULL
+    )""",
+    "CREATE INDEX shuttle_events_by_request ON shuttle_events (request_id, id)",
+)
+
 INSERT_TEXT = _insert_text(V15_TEXT_COLUMNS)
 """Adds a record's row to the text index: its rid, then its analysed text in INDEXED_FIELDS order."""
 
+# The e-mail outbox (unicat/stores/outbox.py): the sender looks for due queued messages, and for
+# messages whose lease ran out.
+_V18: tuple[Step, ...] = (
+    """CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        language TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        text_body TEXT NOT NULL,
+        html_body TEXT,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created TEXT NOT NULL,
+        next_attempt TEXT NOT NULL,
+        lease_until TEXT,
+        claim TEXT,
+        sent TEXT,
+        error TEXT
+    )""",
+    "CREATE INDEX outbox_due ON outbox (state, next_attempt, id)",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16, _V17, _V18
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
