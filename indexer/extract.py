@@ -15,6 +15,7 @@ import pymarc
 
 from indexer.marc import DataField, FieldContent, MarcFields, from_pymarc
 from indexer.profiles import ContributorMap, FieldReader, FieldSpec, HoldingsMap, MarcProfile
+from unicat.availability import AVAILABILITY, AVAILABLE
 from unicat.identifiers import normalize_ean, normalize_isbn, normalize_issn, normalize_system_number
 from unicat.model import Contributor, Holding, Source
 
@@ -376,19 +377,37 @@ def _holding_attributes(content: DataField, mapping: HoldingsMap) -> dict[str, s
     return attributes
 
 
+@dataclass(slots=True)
+class _Copy:
+    """A holding being read: its attributes, its holdings fields' subfields and its item fields'."""
+
+    attributes: dict[str, str]
+    fields: list[Sequence[tuple[str, str]]] = field(default_factory=list)
+    items: list[tuple[str, Sequence[tuple[str, str]]]] = field(default_factory=list)
+
+
 def _holdings(
     record: MarcFields, maps: Sequence[HoldingsMap], source: Source, libraries: Mapping[str, str]
 ) -> list[Holding]:
     """Holdings of the first mapped tag present; a split holding's parts are put back together.
 
     A branch or depositary code in the source's ``[libraries]`` gets its name from there; a name the
-    field itself gives is kept otherwise.
+    field itself gives is kept otherwise. Each copy's status comes from the map's status rules.
     """
     for mapping in maps:
-        found: list[dict[str, str]] = []
-        pending: dict[str, str] = {}
+        found: list[_Copy] = []
+        pending: _Copy | None = None
+        item_tags = mapping.item_tags
         for tag, content in record.fields:
-            if tag != mapping.tag or isinstance(content, str):
+            if isinstance(content, str):
+                continue
+            if tag in item_tags:
+                # An item field (MARC 21 876-878) belongs to the holding field before it.
+                owner = found[-1] if found else pending
+                if owner is not None:
+                    owner.items.append((tag, content[1]))
+                continue
+            if tag != mapping.tag:
                 continue
             attributes = _holding_attributes(content, mapping)
             if not attributes:
@@ -396,22 +415,94 @@ def _holdings(
             if mapping.split and "branch" not in attributes:
                 # Two parts may carry the same attribute (a shelf mark in $c of one 852, a
                 # sublocation in $b of the next): both are kept, in field order.
+                pending = pending or _Copy({})
                 for name, value in attributes.items():
-                    pending[name] = f"{pending[name]} {value}" if name in pending else value
+                    held = pending.attributes
+                    held[name] = f"{held[name]} {value}" if name in held else value
+                pending.fields.append(content[1])
                 continue
-            found.append({**pending, **attributes})
-            pending = {}
-        if pending:
+            copy = _Copy(attributes, [content[1]])
+            if pending is not None:
+                copy = _Copy(
+                    {**pending.attributes, **attributes}, [*pending.fields, content[1]], pending.items
+                )
+                pending = None
+            found.append(copy)
+        if pending is not None:
             if found:
-                found[-1] = {**pending, **found[-1]}
+                last = found[-1]
+                found[-1] = _Copy(
+                    {**pending.attributes, **last.attributes},
+                    [*last.fields, *pending.fields],
+                    [*last.items, *pending.items],
+                )
             else:
                 found.append(pending)
         if found:
-            if libraries:
-                for attrs in found:
+            holdings: list[Holding] = []
+            for copy in found:
+                attrs = copy.attributes
+                if libraries:
                     _name_libraries(attrs, libraries)
-            return [Holding(library=source.code, library_name=source.name, **attrs) for attrs in found]
+                status = copy_status(mapping, copy.fields, copy.items)
+                due = _iso_date(attrs.pop("due_date", None))
+                holdings.append(
+                    Holding(
+                        library=source.code,
+                        library_name=source.name,
+                        status=status,
+                        due_date=due if status == "on_loan" else None,
+                        **attrs,
+                    )
+                )
+            return holdings
     return []
+
+
+def copy_status(
+    mapping: HoldingsMap,
+    fields: Sequence[Sequence[tuple[str, str]]],
+    items: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+) -> str | None:
+    """The status of one copy: read from its holdings fields and, when it has item fields, from each
+    item with them, the best item's (an available item makes the holding available)."""
+    if not mapping.status_rules and not mapping.circulation:
+        return None
+    own = [(mapping.tag, subfields) for subfields in fields]
+    if not items:
+        return _status(mapping, own)
+    statuses = {_status(mapping, [*own, item]) for item in items}
+    return next((status for status in AVAILABILITY if status in statuses), None)
+
+
+def _status(mapping: HoldingsMap, fields: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> str | None:
+    for rule in mapping.status_rules:
+        if any(rule.matches(tag, subfields) for tag, subfields in fields):
+            return rule.status
+    for spec in mapping.circulation:
+        for tag, subfields in fields:
+            if tag == spec.tag and any(
+                (not spec.codes or code in spec.codes) and text.strip() for code, text in subfields
+            ):
+                return AVAILABLE
+    return None
+
+
+_ISO_DATE_RE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})")
+
+
+def _iso_date(value: str | None) -> str | None:
+    """A due date as ISO 8601 (``2026-12-24``) from ``2026-12-24``, ``20261224`` or a timestamp that
+    starts with either; anything else is not a date a reader could be shown."""
+    if value is None:
+        return None
+    match = _ISO_DATE_RE.match(value.strip())
+    if not match:
+        return None
+    year, month, day = match.groups()
+    if not ("01" <= month <= "12" and "01" <= day <= "31"):
+        return None
+    return f"{year}-{month}-{day}"
 
 
 def _name_libraries(attributes: dict[str, str], libraries: Mapping[str, str]) -> None:

@@ -11,7 +11,8 @@ file is checked when the source is registered and kept, as text, with the source
 - ``[format]``: ``spec`` and ``default`` replace the base's; ``[[format.rules]]`` and
   ``[[format.details]]`` are tried before the base's;
 - ``[[holdings]]`` and ``[[contributors]]``: the override's entries come first, and a base entry
-  for a tag the override maps is dropped (the override's entry for that tag is the whole truth);
+  for a tag the override maps is dropped (the override's entry for that tag is the whole truth, its
+  ``circulation`` and ``[[holdings.status]]`` rules included: a library whose codes differ restates them);
 - ``[[coded]]``: a field the override's entries code is coded by them alone.
 """
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mappings import MAPPINGS_DIR
+from unicat.availability import AVAILABILITY
 from unicat.errors import ConfigError
 from unicat.fields import CODED_FIELDS, RECORD_FIELD
 from unicat.model import Profile
@@ -61,8 +62,13 @@ HOLDING_ATTRIBUTES = frozenset(
         "barcode",
         "item_type",
         "note",
+        "due_date",
     }
 )
+HOLDINGS_KEYS = frozenset({"tag", "split", "circulation", "status"})
+"""The keys of a ``[[holdings]]`` entry that are not attributes of a holding."""
+STATUS_KEYS = frozenset({"spec", "status", "when", "values"})
+STATUS_TESTS = ("present", "nonzero")
 CONTRIBUTOR_KEYS = frozenset({"tags", "name", "join", "role_terms", "role_codes"})
 CODED_KEYS = frozenset({"field", "spec", "formats", "values"})
 
@@ -70,6 +76,7 @@ _SPEC_RE = re.compile(
     r"^(?P<tag>LDR|[0-9A-Za-z]{3})(?P<codes>[a-z0-9]*)(?:\[(?P<start>\d+)(?:-(?P<end>\d+))?\])?$"
 )
 _CODES_RE = re.compile(r"^[a-z0-9]+$")
+_NONZERO_RE = re.compile(r"^[-+]?0*[1-9][0-9]*$")
 
 Where = Path | str
 """What a message names as the origin of a mistake: a profile file, or a source's stored override."""
@@ -86,15 +93,61 @@ class FieldSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class StatusRule:
+    """One ``[[holdings.status]]`` rule: a copy with a field of one of ``specs`` that has, in one of the
+    spec's subfields, a value that passes the test gets ``status`` (:data:`unicat.availability.AVAILABILITY`).
+
+    The test is ``when = "present"`` (any non-blank value), ``when = "nonzero"`` (a whole number other
+    than ``0``: Koha's flags are numbers, ``0`` when not set; a value that is no number is not such a
+    flag) or ``values``, a list of codes compared without regard to case or surrounding blanks (an item
+    status written out, as MARC 21 876 $j has it).
+    """
+
+    specs: tuple[FieldSpec, ...]
+    status: str
+    when: str | None = None
+    values: frozenset[str] = frozenset()
+
+    def matches(self, tag: str, subfields: Sequence[tuple[str, str]]) -> bool:
+        """Whether one field, ``tag`` with ``subfields``, passes the rule."""
+        codes = "".join(spec.codes for spec in self.specs if spec.tag == tag)
+        for code, text in subfields:
+            if code not in codes:
+                continue
+            value = text.strip()
+            if not value:
+                continue
+            if self.when == "present" or (self.when == "nonzero" and _NONZERO_RE.match(value)):
+                return True
+            if value.casefold() in self.values:
+                return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
 class HoldingsMap:
     """Which subfields of one holdings tag feed which :class:`~unicat.model.Holding` attribute.
 
     ``attributes`` maps an attribute to alternatives, each a string of subfield codes to join.
+    ``status_rules``, in order of precedence, give a copy its status; ``circulation`` names the fields
+    and subfields that carry circulation data at all: a copy with any of them and no rule matching is
+    available, a copy with none of them has no status ("status unknown"). Rules and circulation specs
+    may name item fields (MARC 21 876-878) beside the holdings tag: an item field belongs to the
+    holding field before it.
     """
 
     tag: str
     attributes: Mapping[str, tuple[str, ...]]
     split: bool = False
+    status_rules: tuple[StatusRule, ...] = ()
+    circulation: tuple[FieldSpec, ...] = ()
+
+    @property
+    def item_tags(self) -> frozenset[str]:
+        """The tags of the item fields the status is read from, besides the holdings tag."""
+        tags = {spec.tag for rule in self.status_rules for spec in rule.specs}
+        tags |= {spec.tag for spec in self.circulation}
+        return frozenset(tags - {self.tag})
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +247,7 @@ class MarcProfile:
                 *(spec.tag for specs in self.fields.values() for spec in specs),
                 self.format_spec.tag,
                 *(holdings.tag for holdings in self.holdings),
+                *(tag for holdings in self.holdings for tag in holdings.item_tags),
                 *(detail.spec.tag for detail in self.format_details),
                 *(contributor.spec.tag for contributor in self.contributors),
                 *(entry.spec.tag for entry in self.coded),
@@ -352,7 +406,7 @@ def holdings_maps(document: Mapping[str, Any], path: Where) -> tuple[HoldingsMap
             raise ConfigError(f"{path}: {where}.split must be true or false")
         attributes: dict[str, tuple[str, ...]] = {}
         for key, value in entry.items():
-            if key in ("tag", "split"):
+            if key in HOLDINGS_KEYS:
                 continue
             if key not in HOLDING_ATTRIBUTES:
                 raise ConfigError(
@@ -365,8 +419,58 @@ def holdings_maps(document: Mapping[str, Any], path: Where) -> tuple[HoldingsMap
                     f"{path}: {where}.{key} must be subfield codes such as 'hi' or 'a:b', got {value!r}"
                 )
             attributes[key] = alternatives
-        maps.append(HoldingsMap(tag, attributes, split))
+        circulation = (
+            parse_specs(
+                get_string(entry["circulation"], path, f"{where}.circulation"), f"{path}: {where}.circulation"
+            )
+            if "circulation" in entry
+            else ()
+        )
+        if any(spec.start is not None for spec in circulation):
+            raise ConfigError(f"{path}: {where}.circulation must name fields and subfields, e.g. '952017q'")
+        rules = status_rules(entry.get("status"), path, f"{where}.status", tag)
+        maps.append(HoldingsMap(tag, attributes, split, rules, circulation))
     return tuple(maps)
+
+
+def status_rules(entries: Any, path: Where, name: str, tag: str) -> tuple[StatusRule, ...]:
+    """The ``[[holdings.status]]`` rules of one holdings entry, in order of precedence."""
+    rules: list[StatusRule] = []
+    for where, rule in table_array(entries, path, name):
+        if not isinstance(rule, dict):
+            raise ConfigError(f"{path}: {where} must be a table")
+        unknown = sorted(set(rule) - STATUS_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"{path}: {where}.{unknown[0]} is not a status rule key; "
+                f"known: {', '.join(sorted(STATUS_KEYS))}"
+            )
+        specs = parse_specs(get_string(rule.get("spec", tag), path, f"{where}.spec"), f"{path}: {where}.spec")
+        if not all(spec.codes and spec.start is None for spec in specs):
+            raise ConfigError(f"{path}: {where}.spec must name fields with their subfields, e.g. '9527'")
+        status = get_string(rule.get("status"), path, f"{where}.status")
+        if status not in AVAILABILITY:
+            raise ConfigError(
+                f"{path}: {where}.status {status!r} is not a copy status; "
+                f"the statuses: {', '.join(AVAILABILITY)}"
+            )
+        if ("when" in rule) == ("values" in rule):
+            raise ConfigError(f"{path}: {where} must have either 'when' or 'values'")
+        when = None
+        values: frozenset[str] = frozenset()
+        if "when" in rule:
+            when = get_string(rule["when"], path, f"{where}.when")
+            if when not in STATUS_TESTS:
+                raise ConfigError(
+                    f"{path}: {where}.when must be one of {', '.join(STATUS_TESTS)}, got {when!r}"
+                )
+        else:
+            found = rule["values"]
+            if not isinstance(found, list) or not found or not all(isinstance(value, str) for value in found):
+                raise ConfigError(f"{path}: {where}.values must be a non-empty array of strings")
+            values = frozenset(value.strip().casefold() for value in found)
+        rules.append(StatusRule(specs, status, when, values))
+    return tuple(rules)
 
 
 def format_details(document: Mapping[str, Any], path: Where) -> tuple[FormatDetail, ...]:

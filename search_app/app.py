@@ -65,7 +65,17 @@ async def _engine_threads(app: web.Application) -> AsyncIterator[None]:
     async def fetch_codes() -> dict[str, list[CodeName]]:
         return await in_thread(app, app[RECORDS].holding_codes)
 
-    app[SOURCES] = SourceDirectory(fetch_sources, ttl=DEFAULT_TTL, fetch_codes=fetch_codes)
+    def read_as_of() -> dict[str, str]:
+        store = app[RECORDS]
+        runs = (store.last_successful_harvest(source.code) for source in store.list_sources())
+        return {run.source: run.finished or run.started for run in runs if run is not None}
+
+    async def fetch_as_of() -> dict[str, str]:
+        return await in_thread(app, read_as_of)
+
+    app[SOURCES] = SourceDirectory(
+        fetch_sources, ttl=DEFAULT_TTL, fetch_codes=fetch_codes, fetch_as_of=fetch_as_of
+    )
     app[HASHING] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="unicat-hash")
     yield
     app[HASHING].shutdown(wait=True, cancel_futures=True)

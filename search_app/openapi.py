@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from search_app.sru.request import FACET_NAMES
-from unicat.fields import FACETS, RECORD_FIELD, RECORD_FIELDS, JsonType
+from unicat.fields import FACETS, RECORD_FIELDS, JsonType
 from unicat.query import EXCLUDE_PREFIX, FACET_FIELDS
 from unicat.settings import Settings
 
@@ -84,7 +84,7 @@ def _add_filters(document: dict[str, Any]) -> None:
     filters = [facet for facet in FACETS if facet.filter == "values"]
     for facet in filters:
         schema = copy.deepcopy(FILTER_SCHEMA)
-        vocabulary = RECORD_FIELD[facet.source].vocabulary
+        vocabulary = facet.values
         if vocabulary:
             schema["items"]["enum"] = list(vocabulary)
         document["components"]["parameters"][f"search.{facet.name}"] = {

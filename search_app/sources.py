@@ -1,7 +1,8 @@
 """The libraries of the network and the names of their holdings' codes, cached for a short while.
 
-Every results page names the libraries that hold each record, and every holding's codes by the
-source's code tables (``unicat/holding_codes.py``). Asking the store for them on every request would
+Every results page names the libraries that hold each record, every holding's codes by the
+source's code tables (``unicat/holding_codes.py``), and when each library's copies' status was read
+(its last successful harvest or import). Asking the store for them on every request would
 double the database calls of a search, so both are kept for ``ttl`` seconds: a library added with
 ``unicat source add``, or a code named with ``unicat codes``, shows its name within that time (the
 commands run in another process, so a time limit is what tells this one that they changed).
@@ -29,10 +30,13 @@ class SourceDirectory:
         ttl: float = DEFAULT_TTL,
         clock: Callable[[], float] = time.monotonic,
         fetch_codes: Callable[[], Awaitable[dict[str, list[CodeName]]]] | None = None,
+        fetch_as_of: Callable[[], Awaitable[dict[str, str]]] | None = None,
     ) -> None:
         self._fetch = fetch
         self._fetch_codes = fetch_codes
+        self._fetch_as_of = fetch_as_of
         self._codes: dict[str, CodeTables] = {}
+        self._as_of: dict[str, str] = {}
         self._ttl = ttl
         self._clock = clock
         self._sources: dict[str, Source] = {}
@@ -52,6 +56,8 @@ class SourceDirectory:
                 self._names = {source.code: source.name for source in sources}
                 if self._fetch_codes is not None:
                     self._codes = tables_by_source(await self._fetch_codes())
+                if self._fetch_as_of is not None:
+                    self._as_of = await self._fetch_as_of()
                 self._expires = self._clock() + self._ttl
         return self._sources
 
@@ -59,6 +65,12 @@ class SourceDirectory:
         """Library names by code."""
         await self.by_code()
         return self._names
+
+    async def as_of(self) -> dict[str, str]:
+        """Per source code, when its records were last read: the end of its last successful harvest
+        or import (the time a copy's status is "as of"); a source never read is left out."""
+        await self.by_code()
+        return self._as_of
 
     async def code_tables(self) -> dict[str, CodeTables]:
         """Each source's code tables (kind → code → name), by source code."""

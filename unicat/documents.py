@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from unicat import fields
+from unicat import availability, fields
 from unicat.analysis import analyze, sort_key
 from unicat.model import UnionRecord
 from unicat.query import decade_label, subject_facet_values
@@ -108,6 +108,12 @@ def facet_values(derive: fields.Derivation, value: Any) -> tuple[str, ...]:
         return (decade_label(value),)
     if derive == "main_heading":
         return subject_facet_values(value)
+    if derive == "held_at":
+        return availability.held_at(value)
+    if derive == "available_at":
+        return availability.available_at(value)
+    if derive == "availability":
+        return availability.record_availability(value)
     if isinstance(value, str):
         return (value,)
     return tuple(value)

@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from unicat.availability import RECORD_AVAILABILITY
+
 JsonType = Literal["string", "string?", "integer?", "strings", "objects"]
 """A record field's JSON value: a string, a string or null, an integer or null, an array of strings, an
 array of objects."""
@@ -95,9 +97,11 @@ class TextField:
         return f"{self.name}_stems" if self.stem_weight is not None else None
 
 
-Derivation = Literal["as_is", "decade", "main_heading"]
+Derivation = Literal["as_is", "decade", "main_heading", "held_at", "available_at", "availability"]
 """How a facet's values come from its record field: the values as they are, the decade of a year
-(``1990-1999``), or each subject heading's main part (:func:`unicat.query.subject_facet_values`)."""
+(``1990-1999``), each subject heading's main part (:func:`unicat.query.subject_facet_values`), or from
+the holdings (:mod:`unicat.availability`): the libraries keeping a copy, those keeping an available
+copy, and the statuses of the copies."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,9 @@ class Facet:
     cql: tuple[CqlName, ...] = ()
     folded: bool = False
     sortable: bool = False
+    vocabulary: tuple[str, ...] = ()
+    """The values the facet can have when they are not its record field's (a facet derived from the
+    holdings); ``()``: the record field's vocabulary, if it has one."""
 
     @property
     def index_key(self) -> str:
@@ -133,7 +140,12 @@ class Facet:
     @property
     def multi(self) -> bool:
         """Whether a record may have several values."""
-        return RECORD_FIELD[self.source].json == "strings"
+        return RECORD_FIELD[self.source].json in ("strings", "objects")
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The values the facet can have (``()``: any), which its filter accepts."""
+        return self.vocabulary or RECORD_FIELD[self.source].vocabulary
 
 
 RECORD_FIELDS: tuple[RecordField, ...] = (
@@ -310,6 +322,43 @@ FACETS: tuple[Facet, ...] = (
             ),
         ),
         folded=True,
+    ),
+    # Availability (unicat/availability.py), derived from the holdings' status and site. A library is
+    # named by its directory code (Holding.site), else by the source's code.
+    Facet(
+        "held_at",
+        "Held at",
+        source="holdings",
+        derive="held_at",
+        sru="unicat.heldAt",
+        description="Only records with a copy kept at this library code; repeat to accept several (OR).",
+        cql=(CqlName("unicat.heldAt", "Copy kept at library (code)"),),
+    ),
+    Facet(
+        "available_at",
+        "Available at",
+        source="holdings",
+        derive="available_at",
+        sru="unicat.availableAt",
+        description='Only records with a copy available now at this library code ("available at my '
+        'library"); repeat to accept several (OR).',
+        cql=(CqlName("unicat.availableAt", "Copy available now at library (code)"),),
+    ),
+    Facet(
+        "availability",
+        "Availability",
+        source="holdings",
+        derive="availability",
+        sru="unicat.availability",
+        description='Only records with a copy of this status (availability=available: "available '
+        'now"; unknown: a library did not say); repeat to accept several (OR).',
+        cql=(
+            CqlName(
+                "unicat.availability",
+                "Status of a copy (available, on_loan, not_for_loan, lost, damaged, withdrawn, unknown)",
+            ),
+        ),
+        vocabulary=RECORD_AVAILABILITY,
     ),
 )
 """In the order the facets are computed and listed where no configuration orders them."""

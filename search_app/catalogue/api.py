@@ -13,7 +13,7 @@ from search_app.catalogue.present import record_json, search_json
 from search_app.catalogue.spelling import did_you_mean
 from search_app.openapi import openapi_json
 from search_app.parameters import check_api_parameters
-from search_app.state import CATALOGUE, LABELS, SETTINGS, in_thread
+from search_app.state import CATALOGUE, LABELS, SETTINGS, SOURCES, in_thread
 from unicat.catalogue import Catalogue
 from unicat.errors import EngineError
 from unicat.query import SEARCH_PARAMETERS
@@ -46,7 +46,10 @@ async def api_search(request: web.Request) -> web.Response:
     found = await run_search(request)
     staff = viewer(request).is_staff
     labels = request.app[LABELS]
-    body = search_json(found.query, found.result, labels, found.library_names, found.ratings, barcodes=staff)
+    as_of = await request.app[SOURCES].as_of()
+    body = search_json(
+        found.query, found.result, labels, found.library_names, found.ratings, barcodes=staff, as_of=as_of
+    )
     correction = await did_you_mean(request, found)
     body["did_you_mean"] = {"q": correction.q, "total": correction.total} if correction is not None else None
     return _barcodes_kept_private(web.json_response(body), staff)
@@ -58,7 +61,8 @@ async def api_record(request: web.Request) -> web.Response:
     if isinstance(found, str):
         raise web.HTTPMovedPermanently(request.app.router["api_record"].url_for(id=found))
     staff = viewer(request).is_staff
-    return _barcodes_kept_private(web.json_response(record_json(found, barcodes=staff)), staff)
+    as_of = await request.app[SOURCES].as_of()
+    return _barcodes_kept_private(web.json_response(record_json(found, barcodes=staff, as_of=as_of)), staff)
 
 
 def _barcodes_kept_private(response: web.Response, staff: bool) -> web.Response:

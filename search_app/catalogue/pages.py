@@ -11,7 +11,14 @@ from aiohttp import web
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record, run_search
 from search_app.catalogue.links_out import cite_links_of, export_links
-from search_app.catalogue.present import FacetView, coded_data, facet_views, holdings_by_library, value_label
+from search_app.catalogue.present import (
+    FacetView,
+    availability_line,
+    coded_data,
+    facet_views,
+    holdings_by_library,
+    value_label,
+)
 from search_app.catalogue.spelling import did_you_mean
 from search_app.i18n import N_, format_number, gettext, link_language
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
@@ -134,6 +141,8 @@ async def search(request: web.Request) -> web.Response:
         "result": result,
         "library_names": names,
         "ratings": found.ratings,
+        "availability": {record.id: availability_line(record) for record in result.hits},
+        "available_now": available_now_links(links, query, own_site(request)),
         "cite_links": cite_links_of(request, result.hits),
         "facets": facets,
         "facet_links": facet_links(facets, links, year, query),
@@ -175,6 +184,7 @@ async def record_page(
             first=own_library(request),
             barcodes=viewer(request).is_staff,
             opac_templates=request.app[OPAC_TEMPLATES],
+            as_of=await request.app[SOURCES].as_of(),
         ),
         "cite": cite_links_of(request, [found])[found.id],
         "export_links": export_links(found.id),
@@ -188,6 +198,42 @@ async def record_page(
         **(extra or {}),
     }
     return render(request, "record.html", context, status=status)
+
+
+@dataclass(frozen=True, slots=True)
+class Toggle:
+    """A filter the search page offers as one switch: its label, the link that flips it, its state."""
+
+    label: str
+    url: str
+    selected: bool
+
+
+def available_now_links(links: SearchLinks, query: SearchQuery, library: str | None) -> list[Toggle]:
+    """ "Available now" (a copy available somewhere) and, for a reader with a library, "Available at
+    my library" (a copy available there): the availability filters as switches."""
+    toggles = [
+        Toggle(
+            gettext("Available now"),
+            links.toggle("availability", "available"),
+            links.is_selected("availability", "available"),
+        )
+    ]
+    if library is not None:
+        toggles.append(
+            Toggle(
+                gettext("Available at my library"),
+                links.toggle("available_at", library),
+                links.is_selected("available_at", library),
+            )
+        )
+    return toggles
+
+
+def own_site(request: web.Request) -> str | None:
+    """The library of the signed-in reader (patron or librarian), if their account names one."""
+    user = viewer(request).user
+    return user.library if user is not None and user.library else None
 
 
 def own_library(request: web.Request) -> str | None:

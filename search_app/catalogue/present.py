@@ -9,13 +9,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from search_app.i18n import N_, gettext
+from search_app.i18n import N_, format_date, format_number, gettext, ngettext
 from search_app.labels import Labels
+from unicat.availability import summary
 from unicat.fields import RECORD_FIELDS
 from unicat.link_templates import render as render_link
 from unicat.model import Holding, UnionRecord
 from unicat.query import SearchQuery, SearchResult
 from unicat.readers import RatingSummary
+
+LIBRARY_FACETS = frozenset({"library", "held_at", "available_at"})
+"""The facets whose values are library codes, shown by the library's name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +41,7 @@ class FacetView:
 
 def value_label(facet: str, value: str, labels: Labels, library_names: Mapping[str, str]) -> str:
     """How a facet value is shown: the library's name, the format or language label, or the value."""
-    if facet == "library":
+    if facet in LIBRARY_FACETS:
         return library_names.get(value, value)
     return labels.label(facet, value)
 
@@ -69,26 +73,43 @@ def holding_json(holding: Holding, library_names: Mapping[str, str], *, barcodes
     return data
 
 
-def record_json(record: UnionRecord, *, barcodes: bool) -> dict[str, Any]:
+def as_of_json(record: UnionRecord, as_of: Mapping[str, str]) -> dict[str, str]:
+    """Per library (source code) holding the record, when its copies' status was last read: the end
+    of its last successful harvest or import (a library never harvested is left out)."""
+    sources = dict.fromkeys(holding.library for holding in record.holdings)
+    return {source: as_of[source] for source in sources if source in as_of}
+
+
+def record_json(
+    record: UnionRecord, *, barcodes: bool, as_of: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The body of ``/api/records/{id}``: the record's JSON, its holdings' barcodes only with
-    ``barcodes``. A barcode names one physical copy, which is the libraries' business, not the
-    public's."""
+    ``barcodes``, and ``as_of`` per library. A barcode names one physical copy, which is the
+    libraries' business, not the public's."""
     data = record.to_json()
     if not barcodes:
         for holding in data["holdings"]:
             holding.pop("barcode", None)
+    data["as_of"] = as_of_json(record, as_of or {})
     return data
 
 
-def hit_json(record: UnionRecord, library_names: Mapping[str, str], *, barcodes: bool) -> dict[str, Any]:
+def hit_json(
+    record: UnionRecord,
+    library_names: Mapping[str, str],
+    *,
+    barcodes: bool,
+    as_of: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """A result of ``/api/search``: enough to list it (the fields the registry marks ``hit``) and say
-    where it is held."""
+    where it is held, whether each copy is available, and as of when."""
     hit: dict[str, Any] = {}
     for field in RECORD_FIELDS:
         if field.hit:
             value = getattr(record, field.name)
             hit[field.name] = list(value) if isinstance(value, list) else value
     hit["holdings"] = [holding_json(h, library_names, barcodes=barcodes) for h in record.holdings]
+    hit["as_of"] = as_of_json(record, as_of or {})
     return hit
 
 
@@ -117,13 +138,14 @@ def search_json(
     ratings: Mapping[str, RatingSummary] | None = None,
     *,
     barcodes: bool = False,
+    as_of: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The body of ``/api/search``; each hit has its readers' ``rating`` (``null`` if none), and its
-    holdings' barcodes only with ``barcodes``."""
+    """The body of ``/api/search``; each hit has its readers' ``rating`` (``null`` if none), its
+    holdings' barcodes only with ``barcodes``, and when each library's data was read (``as_of``)."""
     rated = ratings or {}
     hits = []
     for record in result.hits:
-        hit = hit_json(record, library_names, barcodes=barcodes)
+        hit = hit_json(record, library_names, barcodes=barcodes, as_of=as_of)
         summary = rated.get(record.id)
         hit["rating"] = summary.to_json() if summary is not None else None
         hits.append(hit)
@@ -146,10 +168,50 @@ def search_json(
 
 # The columns of a library's table of copies, in order; a column no copy fills is left out.
 # English names, also the keys the record page tests; shown translated (the ``translate`` filter).
-HOLDING_COLUMNS = (N_("Branch"), N_("Call number"), N_("Location"), N_("Document type"), N_("Barcode"))
+HOLDING_COLUMNS = (
+    N_("Branch"),
+    N_("Call number"),
+    N_("Location"),
+    N_("Document type"),
+    N_("Availability"),
+    N_("Barcode"),
+)
+
+# A copy's status as a reader reads it (unicat/availability.py); on loan has its own, dated sentence.
+STATUS_TEXTS = {
+    "available": N_("Available"),
+    "on_loan": N_("On loan"),
+    "not_for_loan": N_("Not for loan"),
+    "lost": N_("Lost"),
+    "damaged": N_("Damaged"),
+    "withdrawn": N_("Withdrawn"),
+}
+
+
+def status_text(status: str | None, due_date: str | None = None) -> str:
+    """A copy's status in the reader's language: "On loan until <the date as the language writes
+    it>", "Not for loan"…, or "Status unknown" when its library did not say."""
+    if status == "on_loan" and due_date:
+        return gettext("On loan until %(date)s") % {"date": format_date(due_date)}
+    if status in STATUS_TEXTS:
+        return gettext(STATUS_TEXTS[status])
+    return gettext("Status unknown")
+
+
+def availability_line(record: UnionRecord) -> str:
+    """The results' one line of a record's availability: "Available at 2 libraries", else why not."""
+    found = summary(record.holdings)
+    if found.available_at:
+        count = len(found.available_at)
+        return ngettext("Available at %(num)s library", "Available at %(num)s libraries", count) % {
+            "num": format_number(count)
+        }
+    return status_text(found.status, found.due_date)
 
 
 def _column_filled(column: str, holding: Holding) -> bool:
+    if column == "Availability":
+        return holding.status is not None
     if column == "Branch":
         return bool(holding.branch or holding.branch_name)
     if column == "Call number":
@@ -177,6 +239,18 @@ class LibraryHoldings:
     source_name: str | None = None
     opac_url: str | None = None
     """The record in this library's own catalogue, when the library has a link template."""
+    # When the status of these copies was read: the end of the source's last successful harvest or
+    # import (None: never).
+    as_of: str | None = None
+
+    def status_text(self, holding: Holding) -> str:
+        """What the page says of one copy's availability."""
+        return status_text(holding.status, holding.due_date)
+
+    @property
+    def status_unknown(self) -> bool:
+        """Whether the library said nothing of any copy's status (no column then; one line says so)."""
+        return all(holding.status is None for holding in self.holdings)
 
     @property
     def columns(self) -> list[str]:
@@ -192,13 +266,16 @@ def holdings_by_library(
     *,
     barcodes: bool = False,
     opac_templates: Mapping[str, str] | None = None,
+    as_of: Mapping[str, str] | None = None,
 ) -> list[LibraryHoldings]:
     """Holdings grouped by library, libraries by name (then code), copies in the order the library
     listed them; a named branch is a library of its own. The holdings of library ``first`` (a
     librarian's own) come before the others. Barcodes are kept only with ``barcodes`` (for
     librarians): the page cannot show what it is not given. A library whose code (a branch's, else its
-    source's) has one of ``opac_templates`` links to the record in its own catalogue."""
+    source's) has one of ``opac_templates`` links to the record in its own catalogue. ``as_of``: per
+    source, when its data was last read."""
     templates = opac_templates or {}
+    read = as_of or {}
     groups: dict[tuple[str, str | None], list[Holding]] = {}
     for holding in record.holdings:
         branch = holding.branch if holding.branch_name else None
@@ -212,10 +289,10 @@ def holdings_by_library(
         template = templates.get(branch or code) or templates.get(code)
         opac_url = render_link(template, record, code) if template else None
         if branch is None:
-            result.append(LibraryHoldings(code, source_name, items, opac_url=opac_url))
+            result.append(LibraryHoldings(code, source_name, items, opac_url=opac_url, as_of=read.get(code)))
         else:
             name = items[0].branch_name or branch
-            result.append(LibraryHoldings(branch, name, items, source_name, opac_url))
+            result.append(LibraryHoldings(branch, name, items, source_name, opac_url, read.get(code)))
     result.sort(
         key=lambda group: (
             first is None or first not in (group.code, group.holdings[0].library),

@@ -51,6 +51,7 @@ SIGNED_OUT = (
     "/record/u-complete",
     "/record/u-nothing",
     "/search?page=abc",
+    "/search?availability=available",
     "/signin",
     "/register",
     "/tags",

@@ -98,7 +98,15 @@ def test_a_reading_list_has_one_permalink_from_its_id_or_itself() -> None:
 
 def test_facet_file_labels_the_demo_languages() -> None:
     labels = load_labels(DEFAULT_FACETS_FILE)
-    assert labels.facet_order == ("library", "format", "language", "audience", "year", "subject")
+    assert labels.facet_order == (
+        "availability",
+        "library",
+        "format",
+        "language",
+        "audience",
+        "year",
+        "subject",
+    )
     names = {
         code: labels.label("language", code)
         for code in ("eng", "fre", "ger", "spa", "ita", "dut", "rus", "lat", "jpn")

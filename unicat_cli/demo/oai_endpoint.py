@@ -67,6 +67,7 @@ def build_repository(library: DemoLibrary) -> Repository:
         library_records(library),
         profile=library.profile,
         force_utf8=library.force_utf8,
+        circulation=True,
     )
     return Repository(library.name, records)
 

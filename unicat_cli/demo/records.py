@@ -17,6 +17,7 @@ from lxml import etree
 from unicat.clock import TIME_FORMAT, format_time
 from unicat.oai_items import OaiItem, OaiSelection
 from unicat.oai_protocol import MARC_NS
+from unicat_cli.demo.circulation import add_example_circulation
 
 logger = logging.getLogger(__name__)
 
@@ -201,18 +202,24 @@ class Repository:
 
 
 def build_records(
-    prefix: str, raws: Sequence[bytes], *, profile: str, force_utf8: bool = False
+    prefix: str,
+    raws: Sequence[bytes],
+    *,
+    profile: str,
+    force_utf8: bool = False,
+    circulation: bool = False,
 ) -> list[OAIRecord]:
     """Items ``{prefix}:1``, ``{prefix}:2``… from ISO 2709 or MARCXML records.
 
     ISO 2709 is decoded with pymarc: MARC-8 to Unicode, or UTF-8 when ``force_utf8``. A record pymarc
-    cannot read is left out with a warning: a demo server has no quarantine.
+    cannot read is left out with a warning: a demo server has no quarantine. With ``circulation``, the
+    copies of ISO 2709 records get the demo's example circulation data (``circulation.py``).
     """
     records = []
     for number, raw in enumerate(raws, 1):
         identifier = f"{prefix}:{number}"
         try:
-            metadata, latest_change = _marcxml(raw, profile, force_utf8)
+            metadata, latest_change = _marcxml(raw, profile, force_utf8, number if circulation else None)
         except Exception as exc:  # pymarc raises many types for broken records
             logger.warning("demo record skipped id=%s: %s: %s", identifier, type(exc).__name__, exc)
             continue
@@ -220,8 +227,11 @@ def build_records(
     return records
 
 
-def _marcxml(raw: bytes, profile: str, force_utf8: bool) -> tuple[bytes, str | None]:
-    """The record as namespaced MARCXML, and its 005 if it has one."""
+def _marcxml(
+    raw: bytes, profile: str, force_utf8: bool, circulation: int | None = None
+) -> tuple[bytes, str | None]:
+    """The record as namespaced MARCXML, and its 005 if it has one; with ``circulation`` (the record's
+    number), its copies carry the demo's example circulation data."""
     if raw.lstrip().startswith(b"<"):
         element = etree.fromstring(raw)
         if etree.QName(element).namespace != MARC_NS:
@@ -233,6 +243,8 @@ def _marcxml(raw: bytes, profile: str, force_utf8: bool) -> tuple[bytes, str | N
         # MARCXML is Unicode: a MARC 21 leader must now say so (leader/09 'a'), as LC's converter does.
         leader = str(record.leader)
         record.leader = pymarc.Leader(leader[:9] + "a" + leader[10:])
+    if circulation is not None:
+        add_example_circulation(record, profile, circulation)
     text = pymarc.record_to_xml(record, namespace=True).decode("utf-8")  # type: ignore[no-untyped-call]
     latest_field = record.get("005")
     return _NOT_XML.sub("", text).encode("utf-8"), latest_field.data if latest_field is not None else None

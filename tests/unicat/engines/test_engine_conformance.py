@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from unicat.model import KeptApart, MergeRule, SourceRef, UnionRecord
+from unicat.model import Holding, KeptApart, MergeRule, SourceRef, UnionRecord
 from unicat.ports.union_index import UnionIndex
 from unicat.query import (
     Clause,
@@ -652,6 +652,77 @@ def test_audience_filter_is_or_within_and_and_across_fields(
     assert ids(engine.search(others)) == {"outsiders", "emma", "atlas"}
     either = SearchQuery(expression=Or((ValueFilter("audience", ("adults",)), Clause("title", ("hobbit",)))))
     assert ids(engine.search(either)) == {"emma", "hobbit"}
+
+
+# -- availability: facets derived from the copies' status and site (unicat/availability.py) ----------
+
+# Per record, its copies as (source, site, status): a site of None stands for the source's code.
+COPIES: dict[str, list[tuple[str, str | None, str | None]]] = {
+    "hungry": [("NET", "EAST", "available"), ("NET", "WEST", "on_loan")],
+    "hobbit": [("NET", "WEST", "available")],
+    "outsiders": [("OXF", None, "lost"), ("NET", "EAST", "not_for_loan")],
+    "emma": [("OXF", None, None)],
+    "atlas": [("UVA", None, "available"), ("OXF", None, "withdrawn")],
+}
+
+
+@pytest.fixture
+def copies_catalogue(make_union_record: MakeRecord) -> list[UnionRecord]:
+    """Records whose copies are available, on loan, lost… at directory sites or at plain sources."""
+    titles = {
+        "hungry": "The very hungry caterpillar",
+        "hobbit": "The hobbit",
+        "outsiders": "The outsiders",
+        "emma": "Emma",
+        "atlas": "Atlas of the world",
+    }
+    records = []
+    for key, title in titles.items():
+        record = make_union_record(key, title, libraries=sorted({source for source, _, _ in COPIES[key]}))
+        holdings = [
+            Holding(library=source, library_name=source, site=site, status=status)
+            for source, site, status in COPIES[key]
+        ]
+        records.append(replace(record, holdings=holdings))
+    return records
+
+
+def test_availability_facets_count_sites_and_statuses(
+    engine: UnionIndex, copies_catalogue: list[UnionRecord]
+) -> None:
+    engine.replace_union_records(copies_catalogue)
+    result = search(engine)
+    # Counted from COPIES by hand: a copy's site, else its source; each record once per value.
+    # Ranked as every facet is: count descending, then value.
+    assert got(result, "held_at") == [("OXF", 3), ("EAST", 2), ("WEST", 2), ("UVA", 1)]
+    assert got(result, "available_at") == [("EAST", 1), ("UVA", 1), ("WEST", 1)]
+    # "available" when any copy is available (hungry, hobbit, atlas); the other statuses present too,
+    # and "unknown" for emma's copy, whose library said nothing.
+    assert got(result, "availability") == [
+        ("available", 3),
+        ("lost", 1),
+        ("not_for_loan", 1),
+        ("on_loan", 1),
+        ("unknown", 1),
+        ("withdrawn", 1),
+    ]
+
+
+def test_available_now_and_available_at_my_library_filter(
+    engine: UnionIndex, copies_catalogue: list[UnionRecord]
+) -> None:
+    engine.replace_union_records(copies_catalogue)
+    assert ids(search(engine, availability="available")) == {"hungry", "hobbit", "atlas"}
+    assert ids(search(engine, available_at="EAST")) == {"hungry"}
+    # Held at WEST is not available at WEST: hungry's WEST copy is on loan.
+    assert ids(search(engine, held_at="WEST")) == {"hungry", "hobbit"}
+    assert ids(search(engine, available_at="WEST")) == {"hobbit"}
+    assert ids(search(engine, available_at=["EAST", "UVA"])) == {"hungry", "atlas"}
+    assert ids(search(engine, "hobbit", availability="available")) == {"hobbit"}
+    assert search(engine, "outsiders", availability="available").total == 0
+    assert ids(search(engine, availability="unknown")) == {"emma"}
+    assert ids(search(engine, not_availability="available")) == {"outsiders", "emma"}
+    assert search(engine, available_at="OXF").total == 0
 
 
 # -- facets that combine: OR within a group, AND across groups, exclusions, more values ---------------

@@ -24,7 +24,7 @@ from unicat.settings import Settings
 
 _log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 """1: the first catalogue. 2: fields added for unattended harvesting (a source's ``harvest_interval``,
 the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). 3: a source's profile
 override (``mapping``). 4: the librarians' merge decisions (index ``decisions``). 5: the OAI-PMH feed
@@ -42,9 +42,13 @@ hands what they hold to the store once (``legacy_records.py``). Union documents 
 generation gets the fields empty, finds words as written until a rebuild, and says so at open.
 12: union documents carry ``library_count``, how many libraries hold the record, which orders equal
 scores; documents of an older generation lack it (they rank after those that have it) until a rebuild.
+13: the availability facets (``held_at``, ``available_at``, ``availability``; unicat/availability.py);
+an older generation gets them mapped empty: they count and find nothing until a rebuild, said at open.
 Changes that only add fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
 STEMS_VERSION = 11
 """The schema whose union documents carry the stems fields."""
+AVAILABILITY_VERSION = 13
+"""The schema whose union documents carry the availability facets."""
 DEFINITIONS_DIR = MAPPINGS_DIR / "elasticsearch"
 # The index beside the union generations, defined by the JSON file of the same name.
 META = "meta"
@@ -263,6 +267,12 @@ def ensure_indices(client: Elasticsearch, names: IndexNames, settings: Settings)
             _log.warning(
                 "the union index %s was built before stemming: searches find words only as written "
                 "until `unicat index --rebuild` indexes their stems",
+                live,
+            )
+        if version < AVAILABILITY_VERSION:
+            _log.warning(
+                "the union index %s was built before availability per copy: the facets held_at, "
+                "available_at and availability find nothing until `unicat index --rebuild`",
                 live,
             )
     if live is None:
