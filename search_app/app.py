@@ -1,7 +1,8 @@
 """The aiohttp application: routes, middleware and the resources that live as long as the app.
 
 ``make_app`` receives an open engine and the settings from the composition root (the CLI), which
-also closes the engine; the app owns only what it creates: the thread pool and the source cache.
+also closes the engine; the app owns only what it creates: the thread pool and the caches of the
+sources and of the library directory.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from search_app.labels import DEFAULT_FACETS_FILE, load_labels
 from search_app.librarians import harvests, mail_desk, merges, moderation_desk, overlap, quarantine
 from search_app.librarians import libraries as libraries_desk
 from search_app.librarians.reindex import REINDEXER, Reindexer, ReindexJob, reindexer_context
+from search_app.library_cache import LIBRARIES, LibraryCache
 from search_app.links import api_list_url, api_record_url, list_url, merge_desk_url, record_url
 from search_app.nul_guard import nul_guard
 from search_app.outbox import outbox_context
@@ -38,7 +40,6 @@ from search_app.state import (
     EXECUTOR,
     INDEX,
     LABELS,
-    OPAC_TEMPLATES,
     RECORDS,
     SETTINGS,
     SOURCES,
@@ -48,6 +49,7 @@ from search_app.state import (
 from search_app.timing import server_timing
 from unicat.catalogue import Catalogue
 from unicat.holding_codes import CodeName
+from unicat.libraries import Library
 from unicat.model import Source
 from unicat.settings import Settings
 
@@ -76,6 +78,11 @@ async def _engine_threads(app: web.Application) -> AsyncIterator[None]:
     app[SOURCES] = SourceDirectory(
         fetch_sources, ttl=DEFAULT_TTL, fetch_codes=fetch_codes, fetch_as_of=fetch_as_of
     )
+
+    async def fetch_libraries() -> list[Library]:
+        return await in_thread(app, app[CATALOGUE].libraries.list_libraries)
+
+    app[LIBRARIES] = LibraryCache(fetch_libraries)
     app[HASHING] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="unicat-hash")
     yield
     app[HASHING].shutdown(wait=True, cancel_futures=True)
@@ -116,7 +123,6 @@ def make_app(
     app[CONTRIBUTIONS] = catalogue.contributions
     app[SETTINGS] = settings
     app[LABELS] = labels
-    app[OPAC_TEMPLATES] = {}
     app[TEMPLATES] = templates
     app[CATALOGUES] = load_catalogues()
     app[LIMITS] = Limits.from_settings(settings)

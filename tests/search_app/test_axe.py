@@ -20,10 +20,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from search_app.app import make_app
-from search_app.state import OPAC_TEMPLATES
 from tests.search_app.accounts_http import PASSWORD, make_account
 from tests.search_app.librarians.test_mail_desk import failed_and_interrupted
-from tests.search_app.search_app_catalogue import NAMES
 from tests.support.axe import AXE_VERSION, Violation, audit
 from tests.support.served_app import ServedApp
 from unicat.catalogue import Catalogue
@@ -88,16 +86,22 @@ LIBRARIES = (
         opening_hours={"monday": "09:00-12:30, 14:00-19:00"},
         email="bibliotheque@example.org",
         shuttle=True,
+        opac_url="https://scpo.example.org/record/{local_id}",
     ),
-    Library("OX-BOD", "Bodleian Library", source="oxford", city="Oxford"),
+    Library(
+        "OX-BOD",
+        "Bodleian Library",
+        source="oxford",
+        city="Oxford",
+        opac_url="https://oxford.example.org/record/{local_id}",
+    ),
 )
 
 
 @pytest.fixture
 def site(catalogue: Catalogue, settings: Settings) -> Iterator[str]:
-    # With a link resolver and every library's catalogue template, so that their links are audited too.
+    # With a link resolver and the libraries' catalogue templates, so that their links are audited too.
     app = make_app(catalogue, settings.replace(openurl_resolver="https://resolver.example.org/openurl"))
-    app[OPAC_TEMPLATES] = {code: f"https://{code}.example.org/record/{{local_id}}" for code in NAMES}
     with ServedApp(app) as served:
         yield served.url
 
