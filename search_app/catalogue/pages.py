@@ -25,6 +25,7 @@ from search_app.library_cache import LIBRARIES
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.readers.reading_lists import lists_for_record_page
 from search_app.readers.record_readers import readers_context
+from search_app.readers.request_pages import request_offer
 from search_app.render import render
 from search_app.state import INDEX, LABELS, SETTINGS, SOURCES, in_thread
 from unicat.model import UnionRecord
@@ -195,6 +196,7 @@ async def record_page(
         "comment_error": None,
         "comment_typed": None,
         **await readers_context(request, found),
+        **await request_offer(request, found),
         **await lists_for_record_page(request),
         **(extra or {}),
     }
