@@ -32,7 +32,7 @@ from unicat.shuttle_routing import candidates_for, position_of, route
 
 Offer = Literal["sign_in", "choose_home", "ready", "none_now"]
 DONE_MESSAGES = {
-    "placed": N_("Your request was placed: the library asked first will tell you by e-mail."),
+    "placed": N_("Your request was placed: the library asked first sees it on its desk now."),
     "cancelled": N_("The request was cancelled."),
 }
 

@@ -22,6 +22,7 @@ import pytest
 from search_app.app import make_app
 from tests.search_app.accounts_http import PASSWORD, make_account
 from tests.search_app.librarians.test_mail_desk import failed_and_interrupted
+from tests.search_app.readers.test_request_pages import a_request
 from tests.support.axe import AXE_VERSION, Violation, audit
 from tests.support.served_app import ServedApp
 from unicat.catalogue import Catalogue
@@ -57,7 +58,7 @@ SIGNED_OUT = (
     "/libraries/SCPO",
     "/libraries/NOPE",
 )
-PATRON = ("/account", "/lists", "/record/u-pp1980", "/search?q=pride")
+PATRON = ("/account", "/account/requests", "/lists", "/record/u-pp1980", "/search?q=pride")
 LIBRARIAN = (
     "/librarians/harvests",
     "/librarians/quarantine",
@@ -66,11 +67,12 @@ LIBRARIAN = (
     "/librarians/moderation",
     "/librarians/overlap",
     "/librarians/mail",
+    "/librarians/requests",
     "/librarians/libraries",
     "/librarians/libraries/SCPO",
     "/record/u-pp1980",
 )
-ADMIN = ("/librarians/libraries", "/librarians/libraries/SCPO")
+ADMIN = ("/librarians/libraries", "/librarians/libraries/SCPO", "/librarians/requests")
 # The directory the library pages show (the desk librarian works at SCPO, so edits its hours).
 LIBRARIES = (
     Library(
@@ -133,11 +135,13 @@ def _audit_all(
 def test_every_kind_of_page_passes_wcag21_aa(
     browser: Browser, site: str, catalogue: Catalogue, language: str
 ) -> None:
-    make_account(catalogue.accounts, "reader@example.org", "Reader", "patron")
+    reader = make_account(catalogue.accounts, "reader@example.org", "Reader", "patron", "SCPO")
     make_account(catalogue.accounts, "desk@example.org", "Desk", "librarian", "SCPO")
     make_account(catalogue.accounts, "admin@example.org", "Admin", "admin")
     catalogue.libraries.put_libraries(LIBRARIES)
     failed_and_interrupted(catalogue)  # the mail desk with its table and resend buttons
+    assert reader.id is not None
+    a_request(catalogue, reader.id, "u-pp1980", "Pride and prejudice", "SCPO")  # with its forms
     audited = _audit_all(browser, site, "signed out", SIGNED_OUT, language)
     _sign_in(browser, site, "reader@example.org")
     audited |= _audit_all(browser, site, "patron", PATRON, language)

@@ -24,6 +24,7 @@ from tests.search_app.readers.test_shuttle_http import NOWHERE, PLACES, WANTED
 from tests.search_app.search_app_catalogue import RECORDS, REDIRECTS
 from unicat.catalogue import Catalogue
 from unicat.settings import Settings
+from unicat.shuttle import Request
 from unicat.union_generation import write_union_generation
 
 Client = TestClient[Any, Any]
@@ -71,6 +72,13 @@ async def place(site: Site, patron: Client) -> int:
     return int(item.get("id").removeprefix("request-"))
 
 
+def a_request(catalogue: Catalogue, patron_id: int, record: str, title: str, library: str) -> Request:
+    """A request stored straight in the store, lent and collected at ``library`` (the request pages
+    with something on them, for the browser tests)."""
+    reason = "the pickup library has a copy available: nothing needs carrying"
+    return catalogue.shuttle.create(Request(patron_id, record, title, library, library, reason))
+
+
 async def test_a_request_placed_carried_and_collected_through_the_pages(
     site: Site, catalogue: Catalogue
 ) -> None:
@@ -86,12 +94,32 @@ async def test_a_request_placed_carried_and_collected_through_the_pages(
     assert "Bibliothèque de Sciences Po" in offer and "km from the pickup library" in offer
     assert record.cssselect(".record-request form[action='/record/u-wanted/request'] input[name=csrf]")
 
+    _, account = await page(patron, "/account")
+    assert account.cssselect("a[href='/account/requests']")
     number = await place(site, patron)
     _, mine = await page(patron, "/account/requests?done=placed")
     assert "Your request was placed" in text_of(mine, ".notice")
     assert mine.cssselect(f"#request-{number} a[href='/record/u-wanted']")
     assert "Waiting for a library to accept it" in text_of(mine, f"#request-{number} .request__state")
     assert mine.cssselect(f"form[action='/account/requests/{number}/cancel']")
+
+    # Administrators see every library's desk, or one library's.
+    admin = await site.signed_in(accounts, "admin@example.org", "admin")
+    # As the pickup library, Lyon has nothing to do yet; Oxford is not involved.
+    for library, shown, to_accept in [
+        ("", True, True),
+        ("SCPO", True, True),
+        ("LYON", True, False),
+        ("OXF", False, False),
+    ]:
+        _, desk = await page(admin, f"/librarians/requests?library={library}")
+        assert bool(desk.cssselect("a[href='/record/u-wanted']")) == shown, library
+        assert bool(desk.cssselect(f"form[action='/librarians/requests/{number}/accept']")) == to_accept, (
+            library
+        )
+    _, desk = await page(paris, "/librarians/requests")
+    assert desk.cssselect(".librarians-nav a[href='/librarians/requests'][aria-current=page]")
+    assert "km from the pickup library" in text_of(desk, "#side-holder ~ ul .request")
 
     for client, action in [(paris, "accept"), (paris, "send"), (lyon, "arrive"), (lyon, "collect")]:
         _, desk = await page(client, "/librarians/requests")
