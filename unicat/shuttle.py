@@ -115,7 +115,8 @@ def check_state(text: str) -> State:
 @dataclass(frozen=True, slots=True)
 class Choice:
     """A library the request goes (or may go) to, and why it was chosen: shown to librarians and the
-    patron alike."""
+    patron alike. ``reason`` is the routing rule's code (``unicat.shuttle_routing.reason_words`` says
+    it in words)."""
 
     library: str
     reason: str
@@ -226,7 +227,7 @@ def transition(
         changed = replace(
             changed, state="placed", holder=following.library, reason=following.reason, candidates=tuple(rest)
         )
-        note = f"{reason}{ASKED_NEXT}{following.library} ({following.reason})"
+        note = f"{reason}{ASKED_NEXT}{following.library}"
     elif action in ("refuse", "fail"):
         changed = replace(changed, state=rule.target, candidates=(), message=reason)
         note = reason

@@ -31,7 +31,7 @@ from unicat.accounts import User
 from unicat.errors import BadParameter, Conflict, ItemNotFound
 from unicat.model import UnionRecord
 from unicat.shuttle import MAX_REASON, Event, Request, check_action
-from unicat.shuttle_routing import LibraryPlace, candidates_for, position_of, route
+from unicat.shuttle_routing import LibraryPlace, candidates_for, position_of, reason_words, route
 
 LIBRARY_PLACES: web.AppKey[Mapping[str, LibraryPlace]] = web.AppKey("library_places")
 """The network's libraries by code, as routing needs them (coordinates, shuttle flag); a pickup
@@ -53,8 +53,12 @@ def request_json(request: Request, events: list[Event] | None = None) -> dict[st
         "title": request.title,
         "pickup": request.pickup,
         "holder": request.holder,
-        "reason": request.reason,
-        "candidates": [{"library": choice.library, "reason": choice.reason} for choice in request.candidates],
+        "reason": reason_words(request.reason),
+        "reason_code": request.reason,
+        "candidates": [
+            {"library": choice.library, "reason": reason_words(choice.reason), "reason_code": choice.reason}
+            for choice in request.candidates
+        ],
         "state": request.state,
         "message": request.message,
         "version": request.version,
@@ -68,7 +72,7 @@ def request_json(request: Request, events: list[Event] | None = None) -> dict[st
                 "from": event.from_state,
                 "to": event.to_state,
                 "library": event.library,
-                "reason": event.reason,
+                "reason": reason_words(event.reason),
                 "at": event.at,
                 "user_id": event.user_id,
             }

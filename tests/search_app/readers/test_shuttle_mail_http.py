@@ -117,10 +117,12 @@ async def test_each_step_sends_its_message_once_to_the_patron_and_the_library_as
     number = await place(site, patron)
     [placed] = await delivered(site, mailbox, PATRON)
     text, _ = check_parts(placed, "fr", number)
-    assert "Bibliothèque de Sciences Po" in text and "km from the pickup library" in text
+    # Why Paris was asked, in the patron's language (the French catalogue's words for the rule).
+    assert "Bibliothèque de Sciences Po" in text and "km de la bibliothèque de retrait" in text
     [incoming] = await delivered(site, mailbox, PARIS_DESK)
     text, _ = check_parts(incoming, "en", number)
     assert "New request" in incoming["Subject"] and "Bibliothèque municipale de Lyon" in text
+    assert "km from the pickup library" in text
 
     refusal = "Exemplaire chez le relieur"
     assert (await post(paris, f"/api/requests/{number}/refuse", {"reason": refusal}))[0] == 200
