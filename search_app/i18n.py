@@ -25,7 +25,7 @@ from babel import dates, numbers
 from babel.support import Translations
 
 from search_app.redirects import safe_next
-from unicat import status
+from unicat import shuttle_routing, status
 from unicat.errors import BadParameter, ConfigError
 from unicat.settings import SUPPORTED_LANGUAGES
 
@@ -140,6 +140,16 @@ def translate_roles(roles: str) -> str:
     """A contributor's roles as the indexer writes them (relator terms joined by ", ",
     mappings/*.toml ``[relators]``), each translated."""
     return ", ".join(gettext(role) for role in roles.split(", "))
+
+
+def routing_reason(code: str) -> str:
+    """Why a request went to a library (the routing rule's code, unicat/shuttle_routing.py) in the
+    reader's words; a librarian's own words are shown as written."""
+    found = shuttle_routing.reason_phrase(code)
+    if found is None:
+        return code
+    phrase, numbers = found
+    return gettext(phrase) % {name: format_number(value) for name, value in numbers.items()}
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -43,6 +43,7 @@ def mail_environment() -> jinja2.Environment:
     environment.install_gettext_callables(  # type: ignore[attr-defined]  # added by the extension
         i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
     )
+    environment.filters["routing_reason"] = i18n.routing_reason
     return environment
 
 

@@ -47,6 +47,7 @@ def make_environment() -> jinja2.Environment:
     # A message id held in a variable (marked N_ where it is written): translated as plain text, escaped.
     environment.filters["translate"] = i18n.gettext
     environment.filters["roles"] = i18n.translate_roles
+    environment.filters["routing_reason"] = i18n.routing_reason
     return environment
 
 

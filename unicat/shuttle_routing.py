@@ -124,8 +124,45 @@ def distance_km(a: Position, b: Position) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def _requests(count: int) -> str:
-    return "1 open request" if count == 1 else f"{count} open requests"
+def _words(text: str) -> str:
+    """Marks a phrase for the translators (babel.cfg reads this module for it); the phrase itself is
+    English, the words of the API and the audit."""
+    return text
+
+
+# Why a library is asked is stored with the request as a short code ("near:12:3"), so that each
+# reader reads it in their own language: :func:`reason_words` gives it in English (the JSON API), the
+# web app in the reader's (pages and e-mails), from the same phrases.
+REASON_PHRASES: dict[str, str] = {
+    "pickup": _words("the pickup library has a copy available: nothing needs carrying"),
+    "near": _words(
+        "a copy available in a shuttle library %(km)s km from the pickup library "
+        "(open requests there: %(open)s)"
+    ),
+    "unplaced": _words(
+        "a copy available in a shuttle library whose distance is not known, so asked after the nearer "
+        "ones (open requests there: %(open)s)"
+    ),
+}
+
+
+def reason_phrase(code: str) -> tuple[str, dict[str, int]] | None:
+    """The phrase of a reason's code and the numbers that fill it; ``None`` for text that is no code
+    (a librarian's own words)."""
+    kind, _, rest = code.partition(":")
+    numbers = rest.split(":") if rest else []
+    if kind not in REASON_PHRASES or not all(number.isdigit() for number in numbers):
+        return None
+    names = {"pickup": (), "near": ("km", "open"), "unplaced": ("open",)}[kind]
+    if len(numbers) != len(names):
+        return None
+    return REASON_PHRASES[kind], {name: int(number) for name, number in zip(names, numbers, strict=True)}
+
+
+def reason_words(code: str) -> str:
+    """A reason in English words: its phrase filled in, or the text as it is when it is no code."""
+    found = reason_phrase(code)
+    return code if found is None else found[0] % found[1]
 
 
 def route(
@@ -143,7 +180,7 @@ def route(
     ]
     route: list[Choice] = []
     if any(candidate.library == pickup for candidate in asked):
-        route.append(Choice(pickup, "the pickup library has a copy available: nothing needs carrying"))
+        route.append(Choice(pickup, "pickup"))
     near: list[tuple[int, int, str]] = []
     unplaced: list[tuple[int, str]] = []
     for candidate in asked:
@@ -156,19 +193,7 @@ def route(
             kilometres = round(distance_km(pickup_position, position))
             near.append((kilometres, candidate.open_requests, candidate.library))
     for kilometres, count, library in sorted(near):
-        route.append(
-            Choice(
-                library,
-                f"a copy available in a shuttle library {kilometres} km from the pickup library "
-                f"({_requests(count)})",
-            )
-        )
+        route.append(Choice(library, f"near:{kilometres}:{count}"))
     for count, library in sorted(unplaced):
-        route.append(
-            Choice(
-                library,
-                f"a copy available in a shuttle library whose distance is not known, so asked after the "
-                f"nearer ones ({_requests(count)})",
-            )
-        )
+        route.append(Choice(library, f"unplaced:{count}"))
     return route

@@ -25,12 +25,13 @@ from search_app.json_body import json_body
 from search_app.librarians.requests import library_requests
 from search_app.library_cache import LIBRARIES
 from search_app.parameters import check_api_parameters
+from search_app.shuttle_mail import change, place
 from search_app.state import CATALOGUE, in_thread
 from unicat.accounts import User
 from unicat.errors import BadParameter, Conflict, ItemNotFound
 from unicat.model import UnionRecord
 from unicat.shuttle import MAX_REASON, Action, Event, Request, check_action
-from unicat.shuttle_routing import candidates_for, position_of, route
+from unicat.shuttle_routing import candidates_for, position_of, reason_words, route
 
 MAX_TITLE = 500
 """The longest title kept with a request (the record's title when it was placed)."""
@@ -48,8 +49,12 @@ def request_json(request: Request, events: list[Event] | None = None) -> dict[st
         "title": request.title,
         "pickup": request.pickup,
         "holder": request.holder,
-        "reason": request.reason,
-        "candidates": [{"library": choice.library, "reason": choice.reason} for choice in request.candidates],
+        "reason": reason_words(request.reason),
+        "reason_code": request.reason,
+        "candidates": [
+            {"library": choice.library, "reason": reason_words(choice.reason), "reason_code": choice.reason}
+            for choice in request.candidates
+        ],
         "state": request.state,
         "message": request.message,
         "version": request.version,
@@ -63,7 +68,7 @@ def request_json(request: Request, events: list[Event] | None = None) -> dict[st
                 "from": event.from_state,
                 "to": event.to_state,
                 "library": event.library,
-                "reason": event.reason,
+                "reason": reason_words(event.reason),
                 "at": event.at,
                 "user_id": event.user_id,
             }
@@ -101,7 +106,8 @@ async def _record(request: web.Request, record_id: object) -> UnionRecord:
 
 async def place_for(request: web.Request, seen: Viewer, record_id: object, pickup_sent: object) -> Request:
     """Place a request for ``seen``'s patron, routed, and store it: what ``POST /api/requests`` and the
-    record page's "Request this book" form both do. ``pickup_sent`` ``None``: the home library."""
+    record page's "Request this book" form both do (with its e-mails). ``pickup_sent`` ``None``: the
+    home library."""
     user = seen.user
     assert user is not None and user.id is not None
     places = await request.app[LIBRARIES].by_code()
@@ -127,7 +133,7 @@ async def place_for(request: web.Request, seen: Viewer, record_id: object, picku
     new = Request(
         user.id, record.id, record.title[:MAX_TITLE], pickup, first.library, first.reason, tuple(rest)
     )
-    stored = await in_thread(request.app, shuttle.create, new)
+    stored = await place(request, user, new)
     count_post(request, seen)
     return stored
 
@@ -203,12 +209,11 @@ async def act_on_request(request: web.Request) -> web.Response:
 async def change_request(
     request: web.Request, user: User, found: Request, action: Action, reason: str, version: int | None
 ) -> tuple[Request, list[Event]]:
-    """Make the change ``action`` to ``found`` as ``user`` and store it, with its history after it:
-    what ``POST /api/requests/{id}/{action}`` and the request pages' forms both do."""
+    """Make the change ``action`` to ``found`` as ``user`` and store it (with its e-mails), and its
+    history after it: what ``POST /api/requests/{id}/{action}`` and the request pages' forms both do."""
     assert found.id is not None
-    shuttle = request.app[CATALOGUE].shuttle
-    changed, _ = await in_thread(request.app, shuttle.act, found.id, action, user, reason, version=version)
-    events = await in_thread(request.app, shuttle.events, found.id)
+    changed, _ = await change(request, found, action, user, reason, version)
+    events = await in_thread(request.app, request.app[CATALOGUE].shuttle.events, found.id)
     return changed, events
 
 

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 import pytest
 
 from unicat.model import Holding, UnionRecord
-from unicat.shuttle_routing import Candidate, Position, candidates_for, distance_km, position_of, route
+from unicat.shuttle_routing import (
+    Candidate,
+    Position,
+    candidates_for,
+    distance_km,
+    position_of,
+    reason_words,
+    route,
+)
 
 # Coordinates of the cities' centres (OpenStreetMap).
 GENT = Position(51.0543, 3.7174)
@@ -41,7 +49,8 @@ def test_the_pickup_library_comes_first_when_it_has_a_copy_available() -> None:
         GENT,
     )
     assert [choice.library for choice in chosen] == ["GENT", "BXL"]
-    assert "pickup library" in chosen[0].reason
+    assert chosen[0].reason == "pickup"
+    assert "pickup library" in reason_words(chosen[0].reason)
 
 
 def test_nearest_shuttle_library_with_a_copy_first_and_the_others_are_left_out() -> None:
@@ -58,7 +67,8 @@ def test_nearest_shuttle_library_with_a_copy_first_and_the_others_are_left_out()
     )
     # Ghent–Antwerp is about 50 km, Ghent–Liège about 137 km.
     assert [choice.library for choice in chosen] == ["ANT", "LIE"]
-    assert "50 km" in chosen[0].reason or "51 km" in chosen[0].reason
+    assert chosen[0].reason in ("near:50:0", "near:51:0")
+    assert " km from the pickup library" in reason_words(chosen[0].reason)
 
 
 def test_equally_near_libraries_by_fewest_open_requests_then_by_code() -> None:
@@ -72,7 +82,8 @@ def test_equally_near_libraries_by_fewest_open_requests_then_by_code() -> None:
         GENT,
     )
     assert [choice.library for choice in chosen] == ["B", "A", "C"]
-    assert chosen[0].reason.endswith("(1 open request)")
+    assert chosen[0].reason.endswith(":1")
+    assert reason_words(chosen[0].reason).endswith("(open requests there: 1)")
 
 
 def test_refused_libraries_are_skipped_and_unplaced_ones_come_last() -> None:
@@ -83,7 +94,8 @@ def test_refused_libraries_are_skipped_and_unplaced_ones_come_last() -> None:
         refused={"ANT"},
     )
     assert [choice.library for choice in chosen] == ["FAR", "NOWHERE"]
-    assert "not known" in chosen[1].reason
+    assert chosen[1].reason == "unplaced:0"
+    assert "not known" in reason_words(chosen[1].reason)
 
 
 def test_no_pickup_position_orders_by_open_requests_then_code() -> None:
@@ -149,3 +161,8 @@ def test_candidates_come_from_the_holdings_by_site_and_the_directory() -> None:
         "BXL",
         "ANT",
     ]
+
+
+def test_a_reason_that_is_no_code_is_shown_as_written() -> None:
+    assert reason_words("the copy is at the binder's") == "the copy is at the binder's"
+    assert reason_words("near:12") == "near:12"  # a code missing a number is no code

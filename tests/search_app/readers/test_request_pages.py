@@ -75,8 +75,7 @@ async def place(site: Site, patron: Client) -> int:
 def a_request(catalogue: Catalogue, patron_id: int, record: str, title: str, library: str) -> Request:
     """A request stored straight in the store, lent and collected at ``library`` (the request pages
     with something on them, for the browser tests)."""
-    reason = "the pickup library has a copy available: nothing needs carrying"
-    return catalogue.shuttle.create(Request(patron_id, record, title, library, library, reason))
+    return catalogue.shuttle.create(Request(patron_id, record, title, library, library, "pickup"))
 
 
 async def test_a_request_placed_carried_and_collected_through_the_pages(
