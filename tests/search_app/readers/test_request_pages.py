@@ -19,9 +19,13 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from search_app.app import make_app
+from tests.conftest import CatalogueFactory
 from tests.search_app.accounts_http import Site, csrf_of
 from tests.search_app.readers.test_shuttle_http import NOWHERE, PLACES, WANTED
+from tests.search_app.readers.test_shuttle_mail_http import LIBRARIES as MAIL_LIBRARIES
+from tests.search_app.readers.test_shuttle_mail_http import PARIS_DESK, PATRON, kinds
 from tests.search_app.search_app_catalogue import RECORDS, REDIRECTS
+from tests.support.smtp_server import smtp_server
 from unicat.catalogue import Catalogue
 from unicat.settings import Settings
 from unicat.shuttle import Request
@@ -213,3 +217,30 @@ async def test_a_limit_reached_is_a_page_naming_it(
         assert (await submit(patron, "/record/u-wanted/request", {}))[0] == 303
     status, shown = await submit(patron, "/record/u-wanted/request", {})
     assert status == 409 and "shuttle_max_open_per_patron" in shown
+
+
+async def test_the_pages_send_the_same_e_mails_as_the_api(catalogue_factory: CatalogueFactory) -> None:
+    """Placing from the record page and accepting at the desk store the e-mails the JSON API's calls
+    do: the patron is told the request was placed, then accepted; the library asked, that it has one."""
+    catalogue = catalogue_factory()
+    write_union_generation(catalogue.records, catalogue.index, [WANTED, NOWHERE], {})
+    catalogue.libraries.put_libraries(MAIL_LIBRARIES)
+    with smtp_server() as mailbox:
+        settings = catalogue.index.settings.replace(
+            smtp_host="127.0.0.1",
+            smtp_port=mailbox.port,
+            smtp_security="none",
+            mail_from="catalogue@example.org",
+        )
+        site = await Site(make_app(catalogue, settings)).start()
+        try:
+            patron = await site.signed_in(catalogue.accounts, PATRON, "patron", "LYON")
+            paris = await site.signed_in(catalogue.accounts, "lib@scpo.example.org", "librarian", "SCPO")
+            number = await place(site, patron)
+            _, desk = await page(paris, "/librarians/requests")
+            form = desk_form(desk, number, "accept")
+            assert (await submit(paris, f"/librarians/requests/{number}/accept", form))[0] == 303
+            assert kinds(catalogue, PATRON) == ["request_placed", "request_accepted"]
+            assert kinds(catalogue, PARIS_DESK) == ["request_incoming"]
+        finally:
+            await site.close()
