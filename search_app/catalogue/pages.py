@@ -15,6 +15,7 @@ from search_app.catalogue.links_out import cite_links_of, export_links
 from search_app.catalogue.present import (
     FacetView,
     availability_line,
+    availability_status,
     coded_data,
     facet_views,
     holdings_by_library,
@@ -148,6 +149,7 @@ async def search(request: web.Request) -> web.Response:
         "library_names": names,
         "ratings": found.ratings,
         "availability": {record.id: availability_line(record) for record in result.hits},
+        "availability_status": {record.id: availability_status(record) for record in result.hits},
         "available_now": available_now_links(links, query, own_site(request), sites),
         "cite_links": cite_links_of(request, result.hits),
         "facets": facets,

@@ -242,6 +242,12 @@ def availability_line(record: UnionRecord) -> str:
     return status_text(found.status, found.due_date)
 
 
+def availability_status(record: UnionRecord) -> str:
+    """The status :func:`availability_line` speaks of (``available``, ``on_loan``… or ``unknown``): the
+    class that styles the line, which never says more than its text."""
+    return summary(record.holdings).status or "unknown"
+
+
 def _column_filled(column: str, holding: Holding) -> bool:
     if column == "Availability":
         return holding.status is not None
