@@ -18,6 +18,7 @@ from search_app.catalogue.present import (
     availability_status,
     coded_data,
     facet_views,
+    held_by,
     holdings_by_library,
     value_label,
 )
@@ -150,6 +151,8 @@ async def search(request: web.Request) -> web.Response:
         "ratings": found.ratings,
         "availability": {record.id: availability_line(record) for record in result.hits},
         "availability_status": {record.id: availability_status(record) for record in result.hits},
+        "held_by": {record.id: held_by(record) for record in result.hits},
+        "site_names": sites,
         "available_now": available_now_links(links, query, own_site(request), sites),
         "cite_links": cite_links_of(request, result.hits),
         "facets": facets,

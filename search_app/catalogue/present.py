@@ -11,7 +11,7 @@ from typing import Any
 
 from search_app.i18n import N_, format_date, format_number, gettext, ngettext
 from search_app.labels import Labels
-from unicat.availability import summary
+from unicat.availability import held_at, summary
 from unicat.fields import RECORD_FIELDS
 from unicat.link_templates import render as render_link
 from unicat.model import Holding, UnionRecord
@@ -240,6 +240,12 @@ def availability_line(record: UnionRecord) -> str:
             "num": format_number(count)
         }
     return status_text(found.status, found.due_date)
+
+
+def held_by(record: UnionRecord) -> list[str]:
+    """The libraries a result says hold it: those keeping its copies (the ``held_at`` facet's values,
+    so the line and the sidebar name the same libraries), else its sources when it lists no copy."""
+    return list(held_at(record.holdings)) or list(record.libraries)
 
 
 def availability_status(record: UnionRecord) -> str:

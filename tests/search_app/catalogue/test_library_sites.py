@@ -118,11 +118,12 @@ async def test_the_library_facets_name_the_directory_s_libraries_in_the_reader_s
 ) -> None:
     # The JSON API speaks English; the pages the reader's language.
     body = await (await client.get("/api/search", params={"lang": "fr"})).json()
-    sidebars = {}
+    sidebars, held = {}, {}
     for language in ("en", "fr"):
         doc = lxml.html.fromstring(await (await client.get("/search", params={"lang": language})).text())
         sidebar = doc.get_element_by_id("facet-held_at").getparent()
         sidebars[language] = {_text(label) for label in sidebar.find_class("facet__label")}
+        held[language] = _text(doc.find_class("result-card__held")[0])
 
     def labels(facet: str) -> dict[str, str]:
         return {value["value"]: value["label"] for value in body["facets"][facet]}
@@ -139,6 +140,9 @@ async def test_the_library_facets_name_the_directory_s_libraries_in_the_reader_s
         "en": {"Central Library", "North Media Library", "West Library"},
         "fr": {"Bibliothèque centrale", "Médiathèque Nord", "West Library"},
     }
+    # The result names the same libraries, in the order of the copies.
+    assert held["en"] == "Held by 3 libraries: Central Library, North Media Library, West Library"
+    assert held["fr"].endswith("Bibliothèque centrale, Médiathèque Nord, West Library")
 
 
 async def test_available_at_my_library_names_it(site: Site, catalogue: Catalogue) -> None:
