@@ -91,13 +91,16 @@ async def _engine_threads(app: web.Application) -> AsyncIterator[None]:
     async def fetch_as_of() -> dict[str, str]:
         return await in_thread(app, read_as_of)
 
-    app[SOURCES] = SourceDirectory(
-        fetch_sources, ttl=DEFAULT_TTL, fetch_codes=fetch_codes, fetch_as_of=fetch_as_of
-    )
-
     async def fetch_libraries() -> list[Library]:
         return await in_thread(app, app[CATALOGUE].libraries.list_libraries)
 
+    app[SOURCES] = SourceDirectory(
+        fetch_sources,
+        ttl=DEFAULT_TTL,
+        fetch_codes=fetch_codes,
+        fetch_as_of=fetch_as_of,
+        fetch_libraries=fetch_libraries,
+    )
     app[LIBRARIES] = LibraryCache(fetch_libraries)
     app[HASHING] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="unicat-hash")
     yield

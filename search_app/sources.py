@@ -1,6 +1,7 @@
 """The libraries of the network and the names of their holdings' codes, cached for a short while.
 
-Every results page names the libraries that hold each record, every holding's codes by the
+Every results page names the libraries that hold each record (the sources, and the libraries of the
+directory that keep their copies), every holding's codes by the
 source's code tables (``unicat/holding_codes.py``), and when each library's copies' status was read
 (its last successful harvest or import). Asking the store for them on every request would
 double the database calls of a search, so both are kept for ``ttl`` seconds: a library added with
@@ -15,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from unicat.holding_codes import CodeName, CodeTables, tables_by_source
+from unicat.libraries import Library
 from unicat.model import Source
 
 DEFAULT_TTL = 30.0
@@ -31,8 +33,11 @@ class SourceDirectory:
         clock: Callable[[], float] = time.monotonic,
         fetch_codes: Callable[[], Awaitable[dict[str, list[CodeName]]]] | None = None,
         fetch_as_of: Callable[[], Awaitable[dict[str, str]]] | None = None,
+        fetch_libraries: Callable[[], Awaitable[list[Library]]] | None = None,
     ) -> None:
         self._fetch = fetch
+        self._fetch_libraries = fetch_libraries
+        self._libraries: list[Library] = []
         self._fetch_codes = fetch_codes
         self._fetch_as_of = fetch_as_of
         self._codes: dict[str, CodeTables] = {}
@@ -58,6 +63,8 @@ class SourceDirectory:
                     self._codes = tables_by_source(await self._fetch_codes())
                 if self._fetch_as_of is not None:
                     self._as_of = await self._fetch_as_of()
+                if self._fetch_libraries is not None:
+                    self._libraries = await self._fetch_libraries()
                 self._expires = self._clock() + self._ttl
         return self._sources
 
@@ -71,6 +78,15 @@ class SourceDirectory:
         or import (the time a copy's status is "as of"); a source never read is left out."""
         await self.by_code()
         return self._as_of
+
+    async def site_names(self, language: str | None) -> dict[str, str]:
+        """The names of the values of the ``held_at`` and ``available_at`` facets (a copy's
+        :func:`unicat.availability.site`): each library of the directory by its name in ``language``,
+        and a source the directory does not place copies of by the source's name."""
+        await self.by_code()
+        names = dict(self._names)
+        names.update((library.code, library.name_in(language)) for library in self._libraries)
+        return names
 
     async def code_tables(self) -> dict[str, CodeTables]:
         """Each source's code tables (kind → code → name), by source code."""

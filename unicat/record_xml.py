@@ -17,7 +17,11 @@ description; 490 $a series; 500 $a notes; 650 $a subjects; one 852 per holding (
 $b branch, $c location, $h call number, $p barcode, $x item type, $z note, and a second $z
 "Deposited at …" for a copy deposited at another library). A barcode identifies one physical copy and
 is for the libraries' staff: only ``unicat export`` asks for it (``barcodes=True``); the OAI-PMH, SRU
-and reading-list feeds are public and leave $p out.
+and reading-list feeds are public and leave $p out. A copy whose library sent its status has, right
+after its 852, the MARC 21 Holdings item field **876** $j item status in words (``available``, ``on
+loan``, ``not for loan``, ``lost``, ``damaged``, ``withdrawn``: what mappings/marc21.toml reads back),
+linked as embedded holdings are: 852 $8 sequence number ``n``, 876 $8 field link ``n.1``. The due date
+of a copy on loan is left out: MARC 21 gives it no subfield (Koha's 952 $q is a local field).
 
 Provenance lives in local fields, because a 035 cannot say which library a local number belongs to:
 - **901** — one per member source record: $a source (library) code, $b local id in that source.
@@ -34,7 +38,7 @@ from __future__ import annotations
 
 import re
 
-from unicat.model import UnionRecord
+from unicat.model import Holding, UnionRecord
 from unicat.oai_protocol import DC_NS, MARC_NS, MARC_SCHEMA, OAI_DC_NS, OAI_DC_SCHEMA, XSI_NS
 
 # Format → leader/06 (type of record) and /07 (bibliographic level).
@@ -151,7 +155,7 @@ def marcxml(record: UnionRecord, *, namespace: bool = True, barcodes: bool = Fal
         _datafield(parts, "650", [("a", subject)], " ", "4")
     for author in record.authors[1:]:
         _datafield(parts, "700", [("a", author)], "1")
-    for holding in record.holdings:
+    for sequence, holding in enumerate(record.holdings, start=1):
         deposited = None
         if holding.depositary:
             name = holding.depositary_name
@@ -160,10 +164,12 @@ def marcxml(record: UnionRecord, *, namespace: bool = True, barcodes: bool = Fal
                 if name
                 else f"Deposited at {holding.depositary}"
             )
+        link = str(sequence) if holding.status else None
         _datafield(
             parts,
             "852",
             [
+                ("8", link),
                 ("a", holding.library),
                 ("b", holding.branch),
                 ("c", holding.location),
@@ -174,12 +180,30 @@ def marcxml(record: UnionRecord, *, namespace: bool = True, barcodes: bool = Fal
                 ("z", deposited),
             ],
         )
+        _item_status(parts, holding, link)
     for ref in record.sources:
         _datafield(parts, "901", [("a", ref.source), ("b", ref.local_id)])
     for rule in record.merge:
         _datafield(parts, "902", [("a", rule.rule), ("b", rule.key)])
     parts.append("</record>")
     return "".join(parts)
+
+
+# A copy's status (unicat/availability.py) as 876 $j item status words, those the MARC 21 profile reads.
+ITEM_STATUS = {
+    "available": "available",
+    "on_loan": "on loan",
+    "not_for_loan": "not for loan",
+    "lost": "lost",
+    "damaged": "damaged",
+    "withdrawn": "withdrawn",
+}
+
+
+def _item_status(parts: list[str], holding: Holding, link: str | None) -> None:
+    """The 876 of a copy whose status its library sent, linked to its 852 (sequence ``link``)."""
+    if holding.status in ITEM_STATUS and link is not None:
+        _datafield(parts, "876", [("8", f"{link}.1"), ("j", ITEM_STATUS[holding.status])])
 
 
 def _dc(parts: list[str], element: str, value: str | None) -> None:

@@ -48,7 +48,14 @@ async def api_search(request: web.Request) -> web.Response:
     labels = request.app[LABELS]
     as_of = await request.app[SOURCES].as_of()
     body = search_json(
-        found.query, found.result, labels, found.library_names, found.ratings, barcodes=staff, as_of=as_of
+        found.query,
+        found.result,
+        labels,
+        found.library_names,
+        found.ratings,
+        barcodes=staff,
+        as_of=as_of,
+        site_names=found.site_names,
     )
     correction = await did_you_mean(request, found)
     body["did_you_mean"] = {"q": correction.q, "total": correction.total} if correction is not None else None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from search_app.errors import RecordNotFound
-from search_app.i18n import LANG_PARAM, request_language
+from search_app.i18n import LANG_PARAM, current_language, request_language
 from search_app.readers.reader_data import rating_summaries, tagged_ids
 from search_app.state import CATALOGUE, INDEX, RECORDS, SETTINGS, SOURCES, in_thread
 from search_app.timing import add_engine_time
@@ -28,12 +28,15 @@ ID_FILTERS = (TAG_FILTER, EDITIONS_FILTER)
 
 @dataclass(frozen=True, slots=True)
 class Search:
-    """A validated query, what the engine answered, and the library names to show with it."""
+    """A validated query, what the engine answered, and the library names to show with it: the
+    sources' (``library_names``) and the directory's libraries' in the reader's language
+    (``site_names``, for the facets of the libraries keeping copies)."""
 
     query: SearchQuery
     result: SearchResult
     library_names: dict[str, str]
     ratings: dict[str, RatingSummary] = dataclasses.field(default_factory=dict)
+    site_names: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def query_lists(request: web.Request) -> dict[str, list[str]]:
@@ -73,7 +76,8 @@ async def run_search(request: web.Request, *, peek: bool = False) -> Search:
     tables = await app[SOURCES].code_tables()
     if tables:
         result = dataclasses.replace(result, hits=list(named_records(result.hits, tables)))
-    return Search(query, result, await app[SOURCES].names(), ratings)
+    site_names = await app[SOURCES].site_names(current_language())
+    return Search(query, result, await app[SOURCES].names(), ratings, site_names)
 
 
 def _search(catalogue: Catalogue, query: SearchQuery) -> tuple[SearchResult, dict[str, RatingSummary]]:

@@ -2,9 +2,9 @@
 (one library's address, hours, contact, map and what it holds) and their JSON, ``/api/libraries`` and
 ``/api/libraries/{code}``.
 
-What a library holds is counted with the search's ``library`` filter, which names sources: exact for
-a library that is the only one of its source. A source shared by several libraries is counted whole,
-and the page says so, until the search can filter by the library keeping each copy.
+What a library holds is counted with the search's ``held_at`` filter: the records with a copy the
+directory places at that library (:attr:`unicat.model.Holding.site`), so a library that shares its
+source with others (the branches of one network) counts its own copies, not the whole source's.
 """
 
 from __future__ import annotations
@@ -37,19 +37,21 @@ MAP_ZOOM = 17
 
 @dataclass(frozen=True, slots=True)
 class Holdings:
-    """What a library holds as the search can tell: the titles of its ``source`` (``shared_with``
-    other libraries keep copies of that source too, so the count is the source's)."""
+    """What a library holds: the ``titles`` with a copy kept at library ``code``, harvested from its
+    ``source`` (which ``shared_with`` other libraries of the directory share)."""
 
+    code: str
     source: str
     titles: int
     shared_with: int
 
     @property
     def search_url(self) -> str:
-        return "/search?" + urlencode({"library": self.source})
+        return "/search?" + urlencode({"held_at": self.code})
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "library": self.code,
             "source": self.source,
             "titles": self.titles,
             "shared_with": self.shared_with,
@@ -81,8 +83,8 @@ def _holdings(catalogue: Catalogue, library: Library) -> Holdings | None:
     if library.source is None:
         return None
     others = [item for item in catalogue.libraries.list_libraries() if item.source == library.source]
-    query = SearchQuery(filters={"library": (library.source,)}, facets=False, page_size=1)
-    return Holdings(library.source, count_search(catalogue, query), len(others) - 1)
+    query = SearchQuery(filters={"held_at": (library.code,)}, facets=False, page_size=1)
+    return Holdings(library.code, library.source, count_search(catalogue, query), len(others) - 1)
 
 
 def _find(catalogue: Catalogue, code: str) -> tuple[Library, Holdings | None]:

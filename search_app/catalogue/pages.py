@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,13 +15,15 @@ from search_app.catalogue.links_out import cite_links_of, export_links
 from search_app.catalogue.present import (
     FacetView,
     availability_line,
+    availability_status,
     coded_data,
     facet_views,
+    held_by,
     holdings_by_library,
     value_label,
 )
 from search_app.catalogue.spelling import did_you_mean
-from search_app.i18n import N_, format_number, gettext, link_language
+from search_app.i18n import N_, current_language, format_number, gettext, link_language
 from search_app.library_cache import LIBRARIES
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.readers.reading_lists import lists_for_record_page
@@ -110,20 +113,25 @@ async def home(request: web.Request) -> web.Response:
 async def search(request: web.Request) -> web.Response:
     """The results page, with facets, active filters, sorting and paging."""
     found = await run_search(request, peek=True)
-    query, result, names = found.query, found.result, found.library_names
+    query, result, names, sites = found.query, found.result, found.library_names, found.site_names
     labels = request.app[LABELS]
     links = SearchLinks(query, request.app[SETTINGS].page_size, lang=link_language(request))
     last_page = max(1, min(MAX_PAGE, math.ceil(result.total / query.page_size)))
     # (facet title, value label, the link that removes the filter, whether the value is left out)
     active = [
-        (labels.facet_title(name), value_label(name, value, labels, names), links.toggle(name, value), False)
+        (
+            labels.facet_title(name),
+            value_label(name, value, labels, names, sites),
+            links.toggle(name, value),
+            False,
+        )
         for name, values in query.filters.items()
         for value in values
     ]
     active.extend(
         (
             labels.facet_title(name),
-            value_label(name, value, labels, names),
+            value_label(name, value, labels, names, sites),
             links.toggle_exclusion(name, value),
             True,
         )
@@ -133,7 +141,7 @@ async def search(request: web.Request) -> web.Response:
     year = year_param(query)
     if year is not None:
         active.append((labels.facet_title("year"), year, links.with_year(None), False))
-    facets = facet_views(result, labels, names)
+    facets = facet_views(result, labels, names, sites)
     correction = await did_you_mean(request, found)
     context = {
         "did_you_mean": correction,
@@ -144,7 +152,10 @@ async def search(request: web.Request) -> web.Response:
         "library_names": names,
         "ratings": found.ratings,
         "availability": {record.id: availability_line(record) for record in result.hits},
-        "available_now": available_now_links(links, query, own_site(request)),
+        "availability_status": {record.id: availability_status(record) for record in result.hits},
+        "held_by": {record.id: held_by(record) for record in result.hits},
+        "site_names": sites,
+        "available_now": available_now_links(links, query, own_site(request), sites),
         "cite_links": cite_links_of(request, result.hits),
         "facets": facets,
         "facet_links": facet_links(facets, links, year, query),
@@ -187,6 +198,7 @@ async def record_page(
             barcodes=viewer(request).is_staff,
             opac_templates=await request.app[LIBRARIES].opac_templates(),
             as_of=await request.app[SOURCES].as_of(),
+            site_names=await request.app[SOURCES].site_names(current_language()),
         ),
         "cite": cite_links_of(request, [found])[found.id],
         "export_links": export_links(found.id),
@@ -212,9 +224,12 @@ class Toggle:
     selected: bool
 
 
-def available_now_links(links: SearchLinks, query: SearchQuery, library: str | None) -> list[Toggle]:
+def available_now_links(
+    links: SearchLinks, query: SearchQuery, library: str | None, site_names: Mapping[str, str]
+) -> list[Toggle]:
     """ "Available now" (a copy available somewhere) and, for a reader with a library, "Available at
-    my library" (a copy available there): the availability filters as switches."""
+    my library" named by its name in the directory (a copy available there): the availability
+    filters as switches."""
     toggles = [
         Toggle(
             gettext("Available now"),
@@ -225,7 +240,8 @@ def available_now_links(links: SearchLinks, query: SearchQuery, library: str | N
     if library is not None:
         toggles.append(
             Toggle(
-                gettext("Available at my library"),
+                gettext("Available at my library (%(library)s)")
+                % {"library": site_names.get(library, library)},
                 links.toggle("available_at", library),
                 links.is_selected("available_at", library),
             )

@@ -11,7 +11,7 @@ from typing import Any
 
 from search_app.i18n import N_, format_date, format_number, gettext, ngettext
 from search_app.labels import Labels
-from unicat.availability import summary
+from unicat.availability import held_at, summary
 from unicat.fields import RECORD_FIELDS
 from unicat.link_templates import render as render_link
 from unicat.model import Holding, UnionRecord
@@ -20,6 +20,8 @@ from unicat.readers import RatingSummary
 
 LIBRARY_FACETS = frozenset({"library", "held_at", "available_at"})
 """The facets whose values are library codes, shown by the library's name."""
+SITE_FACETS = frozenset({"held_at", "available_at"})
+"""The library facets whose values are the directory's libraries (a copy's site), not sources."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,23 +41,44 @@ class FacetView:
     timed_out: bool = False
 
 
-def value_label(facet: str, value: str, labels: Labels, library_names: Mapping[str, str]) -> str:
-    """How a facet value is shown: the library's name, the format or language label, or the value."""
+def value_label(
+    facet: str,
+    value: str,
+    labels: Labels,
+    library_names: Mapping[str, str],
+    site_names: Mapping[str, str] | None = None,
+) -> str:
+    """How a facet value is shown: the library's name (a source's from ``library_names``, a library of
+    the directory's from ``site_names``), the format or language label, or the value."""
+    if facet in SITE_FACETS and site_names is not None:
+        return site_names.get(value, value)
     if facet in LIBRARY_FACETS:
         return library_names.get(value, value)
     return labels.label(facet, value)
 
 
-def facet_views(result: SearchResult, labels: Labels, library_names: Mapping[str, str]) -> list[FacetView]:
-    """The facets to show, in the configured order; decades newest first, other values as counted."""
+def facet_views(
+    result: SearchResult,
+    labels: Labels,
+    library_names: Mapping[str, str],
+    site_names: Mapping[str, str] | None = None,
+    *,
+    every: bool = False,
+) -> list[FacetView]:
+    """The facets to show, in the configured order; decades newest first, other values as counted.
+    With ``every`` (the JSON API), the facets the engine counted that the order leaves out follow, so
+    that a facet taken out of the sidebar stays in the answers scripts read."""
     views: list[FacetView] = []
-    for name in labels.facet_order:
+    names = list(labels.facet_order)
+    if every:
+        names.extend(name for name in (*result.facets, *result.facets_timed_out) if name not in names)
+    for name in dict.fromkeys(names):
         counts = result.facets.get(name)
         timed_out = name in result.facets_timed_out
         if counts is None and not timed_out:
             continue
         values = [
-            FacetValue(c.value, value_label(name, c.value, labels, library_names), c.count)
+            FacetValue(c.value, value_label(name, c.value, labels, library_names, site_names), c.count)
             for c in counts or ()
         ]
         if name == "year":
@@ -74,10 +97,19 @@ def holding_json(holding: Holding, library_names: Mapping[str, str], *, barcodes
 
 
 def as_of_json(record: UnionRecord, as_of: Mapping[str, str]) -> dict[str, str]:
-    """Per library (source code) holding the record, when its copies' status was last read: the end
-    of its last successful harvest or import (a library never harvested is left out)."""
-    sources = dict.fromkeys(holding.library for holding in record.holdings)
-    return {source: as_of[source] for source in sources if source in as_of}
+    """Per library holding the record, when its copies' status was last read: the end of its source's
+    last successful harvest or import (a source never harvested is left out). Keyed by each source's
+    code, as before the directory, and by the code of each library of the directory keeping a copy
+    (:attr:`Holding.site`, the code the record page groups its copies under), which has its source's
+    time."""
+    read: dict[str, str] = {}
+    for holding in record.holdings:
+        if holding.library in as_of:
+            read.setdefault(holding.library, as_of[holding.library])
+    for holding in record.holdings:
+        if holding.site and holding.library in as_of:
+            read.setdefault(holding.site, as_of[holding.library])
+    return read
 
 
 def record_json(
@@ -139,6 +171,7 @@ def search_json(
     *,
     barcodes: bool = False,
     as_of: Mapping[str, str] | None = None,
+    site_names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The body of ``/api/search``; each hit has its readers' ``rating`` (``null`` if none), its
     holdings' barcodes only with ``barcodes``, and when each library's data was read (``as_of``)."""
@@ -158,7 +191,7 @@ def search_json(
         "exclusions": {name: list(values) for name, values in query.exclusions.items()},
         "facets": {
             view.name: [{"value": v.value, "label": v.label, "count": v.count} for v in view.values]
-            for view in facet_views(result, labels, library_names)
+            for view in facet_views(result, labels, library_names, site_names, every=True)
         },
         "facets_timed_out": list(result.facets_timed_out),
         "notices": [notice.message for notice in query.notices],
@@ -209,6 +242,18 @@ def availability_line(record: UnionRecord) -> str:
     return status_text(found.status, found.due_date)
 
 
+def held_by(record: UnionRecord) -> list[str]:
+    """The libraries a result says hold it: those keeping its copies (the ``held_at`` facet's values,
+    so the line and the sidebar name the same libraries), else its sources when it lists no copy."""
+    return list(held_at(record.holdings)) or list(record.libraries)
+
+
+def availability_status(record: UnionRecord) -> str:
+    """The status :func:`availability_line` speaks of (``available``, ``on_loan``… or ``unknown``): the
+    class that styles the line, which never says more than its text."""
+    return summary(record.holdings).status or "unknown"
+
+
 def _column_filled(column: str, holding: Holding) -> bool:
     if column == "Availability":
         return holding.status is not None
@@ -228,9 +273,10 @@ def _column_filled(column: str, holding: Holding) -> bool:
 class LibraryHoldings:
     """The copies one library holds of a record.
 
-    A library is a source, or one branch of a source whose ``[libraries]`` table names its branch
-    codes (a network exporting the items of all its libraries): ``code`` is the source's code or the
-    branch's, and ``source_name`` names the source of a branch.
+    A library is one of the directory's (the copies' ``site``), else a source, or one branch of a
+    source whose ``[libraries]`` table names its branch codes (a network exporting the items of all its
+    libraries): ``code`` is the library's, the source's or the branch's, and ``source_name`` names the
+    source of a library or branch that is not the source itself.
     """
 
     code: str
@@ -267,28 +313,37 @@ def holdings_by_library(
     barcodes: bool = False,
     opac_templates: Mapping[str, str] | None = None,
     as_of: Mapping[str, str] | None = None,
+    site_names: Mapping[str, str] | None = None,
 ) -> list[LibraryHoldings]:
     """Holdings grouped by library, libraries by name (then code), copies in the order the library
     listed them; a named branch is a library of its own. The holdings of library ``first`` (a
     librarian's own) come before the others. Barcodes are kept only with ``barcodes`` (for
     librarians): the page cannot show what it is not given. A library whose code (a branch's, else its
     source's) has one of ``opac_templates`` links to the record in its own catalogue. ``as_of``: per
-    source, when its data was last read."""
+    source, when its data was last read. Copies the directory places at a library (their ``site``)
+    are grouped by that library, named by ``site_names`` (in the reader's language)."""
     templates = opac_templates or {}
     read = as_of or {}
-    groups: dict[tuple[str, str | None], list[Holding]] = {}
+    sites = site_names or {}
+    groups: dict[tuple[str, str | None, str | None], list[Holding]] = {}
     for holding in record.holdings:
-        branch = holding.branch if holding.branch_name else None
+        branch = holding.branch if holding.branch_name and not holding.site else None
         if holding.barcode and not barcodes:
             holding = replace(holding, barcode=None)
-        groups.setdefault((holding.library, branch), []).append(holding)
+        groups.setdefault((holding.library, branch, holding.site), []).append(holding)
     result: list[LibraryHoldings] = []
-    for (code, branch), items in groups.items():
+    for (code, branch, site), items in groups.items():
         source_name = library_names.get(code, items[0].library_name)
         # The local id is the source's: a branch shares its source's records.
-        template = templates.get(branch or code) or templates.get(code)
+        template = templates.get(site or branch or code) or templates.get(code)
         opac_url = render_link(template, record, code) if template else None
-        if branch is None:
+        if site is not None:
+            shown_source = source_name if site != code else None
+            group = LibraryHoldings(
+                site, sites.get(site, site), items, shown_source, opac_url, read.get(code)
+            )
+            result.append(group)
+        elif branch is None:
             result.append(LibraryHoldings(code, source_name, items, opac_url=opac_url, as_of=read.get(code)))
         else:
             name = items[0].branch_name or branch

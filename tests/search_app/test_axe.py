@@ -14,20 +14,25 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from indexer.sites import with_sites
 from search_app.app import make_app
 from tests.search_app.accounts_http import PASSWORD, make_account
 from tests.search_app.librarians.test_mail_desk import failed_and_interrupted
 from tests.search_app.readers.test_request_pages import a_request
+from tests.search_app.search_app_catalogue import NAMES, RECORDS, REDIRECTS
 from tests.support.axe import AXE_VERSION, Violation, audit
 from tests.support.served_app import ServedApp
 from unicat.catalogue import Catalogue
 from unicat.libraries import Library
+from unicat.model import Holding, SourceRef, UnionRecord
 from unicat.settings import Settings
+from unicat.union_generation import write_union_generation
 
 if TYPE_CHECKING:  # imported by pytest as a plugin (below), so that its asserts are rewritten
     from tests.support.browser import Browser
@@ -51,6 +56,8 @@ SIGNED_OUT = (
     "/record/u-nothing",
     "/search?page=abc",
     "/search?availability=available",
+    "/record/u-statuses",
+    "/search?q=statuses",
     "/signin",
     "/register",
     "/tags",
@@ -58,7 +65,14 @@ SIGNED_OUT = (
     "/libraries/SCPO",
     "/libraries/NOPE",
 )
-PATRON = ("/account", "/account/requests", "/lists", "/record/u-pp1980", "/search?q=pride")
+PATRON = (
+    "/account",
+    "/account/requests",
+    "/lists",
+    "/record/u-pp1980",
+    "/record/u-statuses",
+    "/search?q=pride",
+)
 LIBRARIAN = (
     "/librarians/harvests",
     "/librarians/quarantine",
@@ -96,7 +110,24 @@ LIBRARIES = (
         source="oxford",
         city="Oxford",
         opac_url="https://oxford.example.org/record/{local_id}",
+        shuttle=True,  # its available copy of u-statuses gives the patron the "Request this book" form
     ),
+)
+# A copy in every status, and one whose library says nothing: the colours of the status cells and of
+# the results' availability line are audited, on the record page and in the results.
+STATUSES = UnionRecord(
+    id="u-statuses",
+    title="Statuses of copies",
+    holdings=[
+        Holding("scpo", NAMES["scpo"], "S 1", status="on_loan", due_date="2027-01-15"),
+        *(
+            Holding("scpo", NAMES["scpo"], f"S {n}", status=status)
+            for n, status in enumerate(("not_for_loan", "lost", "damaged", "withdrawn"), start=2)
+        ),
+        Holding("lyon", NAMES["lyon"], "L 1"),
+        Holding("oxford", NAMES["oxford"], "O 1", status="available"),
+    ],
+    sources=[SourceRef("scpo", "s1"), SourceRef("lyon", "l1"), SourceRef("oxford", "o1")],
 )
 
 
@@ -139,6 +170,11 @@ def test_every_kind_of_page_passes_wcag21_aa(
     make_account(catalogue.accounts, "desk@example.org", "Desk", "librarian", "SCPO")
     make_account(catalogue.accounts, "admin@example.org", "Admin", "admin")
     catalogue.libraries.put_libraries(LIBRARIES)
+    # Indexed again with the directory, as `unicat index` does: copies carry their library (the
+    # record page groups them by it, the sidebar names it), and the record of every status joins.
+    directory = catalogue.libraries.directory()
+    records = [with_sites(replace(record), directory) for record in (*RECORDS, STATUSES)]
+    write_union_generation(catalogue.records, catalogue.index, records, REDIRECTS)
     failed_and_interrupted(catalogue)  # the mail desk with its table and resend buttons
     assert reader.id is not None
     a_request(catalogue, reader.id, "u-pp1980", "Pride and prejudice", "SCPO")  # with its forms

@@ -100,7 +100,7 @@ def test_facet_file_labels_the_demo_languages() -> None:
     labels = load_labels(DEFAULT_FACETS_FILE)
     assert labels.facet_order == (
         "availability",
-        "library",
+        "held_at",
         "format",
         "language",
         "audience",

@@ -3,9 +3,16 @@ always well-formed XML whatever a damaged record holds."""
 
 from __future__ import annotations
 
+import io
+from dataclasses import replace
+
+import pymarc
 from lxml import etree
 
-from unicat.model import Contributor, Holding, MergeRule, SourceRef, UnionRecord
+from indexer.extract import extract
+from indexer.profiles import builtin_profile
+from tests.support.oai_schemas import require_schemas
+from unicat.model import Contributor, Holding, MergeRule, Source, SourceRef, UnionRecord
 from unicat.record_xml import DC_NS, MARC_NS, escape, marcxml, oai_dc
 
 NS = {"m": MARC_NS, "dc": DC_NS}
@@ -97,3 +104,53 @@ def test_escape_keeps_text_and_drops_what_xml_cannot_carry() -> None:
     assert escape('a&b<c>"d"') == "a&amp;b&lt;c&gt;&quot;d&quot;"
     assert escape("x\x00y\x1fz\ufffe\ud800") == "xyz"
     assert escape("tab\tline\nreturn\r") == "tab\tline\nreturn\r"
+
+
+STATUSES = ("available", "on_loan", "not_for_loan", "lost", "damaged", "withdrawn", None)
+
+
+def test_each_copy_s_status_is_an_876_item_status_linked_to_its_852() -> None:
+    copies = [
+        Holding("BR", "Bibliothèque royale", call_number=f"C {n}", status=status, due_date=None)
+        for n, status in enumerate(STATUSES, start=1)
+    ]
+    root = etree.fromstring(marcxml(replace(RECORD, holdings=copies)))
+
+    schema = etree.XMLSchema(etree.parse(str(require_schemas() / "MARC21slim.xsd")))
+    assert schema.validate(root), schema.error_log
+    # MARC 21 Holdings: 852 $8 sequence number, 876 $8 "that number.1", $j item status; a copy whose
+    # library sent no status has neither.
+    fields = [
+        (f.get("tag"), f.findtext("m:subfield[@code='8']", namespaces=NS)) for f in _holding_fields(root)
+    ]
+    assert fields == [
+        *(pair for n in range(1, 7) for pair in (("852", str(n)), ("876", f"{n}.1"))),
+        ("852", None),
+    ]
+    assert _subfields(root, "876", "j") == [
+        "available",
+        "on loan",
+        "not for loan",
+        "lost",
+        "damaged",
+        "withdrawn",
+    ]
+
+
+def test_the_item_statuses_read_back_as_the_same_statuses_by_the_marc21_profile() -> None:
+    copies = [
+        Holding("BR", "Bibliothèque royale", call_number=f"C {n}", status=status)
+        for n, status in enumerate(STATUSES, start=1)
+    ]
+    text = marcxml(replace(RECORD, holdings=copies))
+    parsed = pymarc.parse_xml_to_array(io.BytesIO(text.encode()))[0]
+
+    read = extract(parsed, builtin_profile("marc21"), Source("BR", "Bibliothèque royale"), "u-1").holdings
+
+    assert [(holding.call_number, holding.status) for holding in read] == [
+        (copy.call_number, copy.status) for copy in copies
+    ]
+
+
+def _holding_fields(root: etree._Element) -> list[etree._Element]:
+    return list(root.xpath("m:datafield[@tag='852' or @tag='876']", namespaces=NS))

@@ -40,7 +40,10 @@ async def test_api_search_shape_and_everything_without_q(client: Client) -> None
     assert body["did_you_mean"] is None
     assert (body["total"], body["page"], body["page_size"], len(body["hits"])) == (12, 1, 20, 12)
     assert body["facets_timed_out"] == []
+    # The sidebar's facets, then those it leaves out (library: the sources; available_at).
     assert set(body["facets"]) == {
+        "held_at",
+        "available_at",
         "library",
         "format",
         "language",

@@ -79,7 +79,7 @@ async def test_a_chosen_language_keeps_the_others_and_a_second_one_adds_up(clien
     assert f"of {len(french)} titles" in count_line(doc)
     # Every language is still offered with its count over the whole catalogue.
     assert shown(doc, "language") == languages(RECORDS)
-    assert shown(doc, "library") == libraries(french)
+    assert shown(doc, "held_at") == libraries(french)
     english = next(a for a in section(doc, "language").find_class("facet__link") if "English" in text_of(a))
     assert query_of(english.get("href") or "") == {"language": ["fre", "eng"]}
     both = await page(client, english.get("href") or "")
@@ -88,9 +88,9 @@ async def test_a_chosen_language_keeps_the_others_and_a_second_one_adds_up(clien
 
 
 async def test_facets_narrow_each_other_and_count_without_their_own_choice(client: Client) -> None:
-    doc = await page(client, "/search?library=oxford&language=eng")
+    doc = await page(client, "/search?held_at=oxford&language=eng")
     assert "of 2 titles" in count_line(doc)
-    assert shown(doc, "library") == libraries(where(lambda r: r.language == "eng"))
+    assert shown(doc, "held_at") == libraries(where(lambda r: r.language == "eng"))
     assert shown(doc, "language") == languages(where(lambda r: "oxford" in r.libraries))
 
 
@@ -112,8 +112,8 @@ async def test_a_value_can_be_excluded_and_the_exclusion_removed(client: Client)
 
 async def test_excluding_beside_a_choice(client: Client) -> None:
     doc = await page(client, "/search?language=fre")
-    lyon = exclude_links(doc, "library")["Exclude Bibliothèque municipale de Lyon"]
-    assert query_of(lyon) == {"language": ["fre"], "not_library": ["lyon"]}
+    lyon = exclude_links(doc, "held_at")["Exclude Bibliothèque municipale de Lyon"]
+    assert query_of(lyon) == {"language": ["fre"], "not_held_at": ["lyon"]}
     narrowed = await page(client, lyon)
     chosen = where(lambda r: r.language == "fre" and "lyon" not in r.libraries)
     assert {text_of(h) for h in narrowed.find_class("result-card__title")} == {r.title for r in chosen}

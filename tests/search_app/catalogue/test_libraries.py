@@ -6,12 +6,16 @@ How many titles a library holds is counted here from the test catalogue's record
 
 from __future__ import annotations
 
+import dataclasses
+
 import lxml.html
 
-from tests.search_app.search_app_catalogue import RECORDS, Client
+from indexer.sites import with_sites
+from tests.search_app.search_app_catalogue import RECORDS, REDIRECTS, Client
 from tests.search_app.test_accessibility import assert_accessible
 from unicat.catalogue import Catalogue
 from unicat.libraries import Library
+from unicat.union_generation import write_union_generation
 
 SCIENCES_PO = Library(
     "SCPO",
@@ -29,10 +33,25 @@ SCIENCES_PO = Library(
 )
 BODLEIAN = Library("OX-BOD", "Bodleian Library", source="oxford", city="Oxford")
 RADCLIFFE = Library("OX-RSL", "Radcliffe Science Library", source="oxford", branches=("RSL",), city="Oxford")
+TAYLOR = Library("OX-TAY", "Taylor Institution Library", source="oxford", branches=("Taylor Institution",))
 
 
-def held_by(source: str) -> int:
-    return sum(any(holding.library == source for holding in record.holdings) for record in RECORDS)
+def held_by(source: str, branches: set[str | None] | None = None) -> int:
+    """The test records with a copy of ``source`` (with one of ``branches``, if given)."""
+    return sum(
+        any(h.library == source and (branches is None or h.branch in branches) for h in record.holdings)
+        for record in RECORDS
+    )
+
+
+def place(catalogue: Catalogue, libraries: list[Library]) -> None:
+    """Put ``libraries`` in the directory and index the records again, as `unicat index` would after
+    `unicat library import`: each copy then carries the library keeping it (on copies of the shared
+    test records, which stay as they are)."""
+    catalogue.libraries.put_libraries(libraries)
+    directory = catalogue.libraries.directory()
+    placed = [with_sites(dataclasses.replace(record), directory) for record in RECORDS]
+    write_union_generation(catalogue.records, catalogue.index, placed, REDIRECTS)
 
 
 def text(doc: lxml.html.HtmlElement) -> str:
@@ -63,7 +82,7 @@ async def test_the_directory_lists_every_library_in_the_reader_s_language(
 async def test_a_library_page_shows_address_hours_contact_map_and_holdings(
     client: Client, catalogue: Catalogue
 ) -> None:
-    catalogue.libraries.put_libraries([SCIENCES_PO])
+    place(catalogue, [SCIENCES_PO])
 
     response = await client.get("/libraries/SCPO")
 
@@ -78,20 +97,38 @@ async def test_a_library_page_shows_address_hours_contact_map_and_holdings(
     links = [a.get("href") for a in doc.iter("a")]
     assert "https://www.openstreetmap.org/?mlat=48.85410&mlon=2.32810#map=17/48.85410/2.32810" in links
     assert f"{held_by('scpo')} titles in the union catalogue" in page
-    assert "/search?library=scpo" in links
+    assert "/search?held_at=SCPO" in links
     # The count behind the link is the search's: following it finds as many.
-    found = await (await client.get("/api/search", params={"library": "scpo"})).json()
+    found = await (await client.get("/api/search", params={"held_at": "SCPO"})).json()
     assert found["total"] == held_by("scpo") == 3
 
 
-async def test_a_source_shared_by_libraries_is_counted_whole_and_said_so(
+async def test_libraries_sharing_a_source_each_count_their_own_copies(
     client: Client, catalogue: Catalogue
 ) -> None:
-    catalogue.libraries.put_libraries([BODLEIAN, RADCLIFFE])
+    # Oxford's copies: those of the Taylor Institution branch are Taylor's, every other one the
+    # Bodleian's (it lists no branch); the Radcliffe claims a branch no copy carries.
+    place(catalogue, [BODLEIAN, TAYLOR, RADCLIFFE])
+    others = {h.branch for record in RECORDS for h in record.holdings if h.library == "oxford"}
+    others.discard("Taylor Institution")
 
-    page = text(lxml.html.fromstring(await (await client.get("/libraries/OX-RSL")).text()))
+    counts = {}
+    for code in ("OX-BOD", "OX-TAY", "OX-RSL"):
+        data = await (await client.get(f"/api/libraries/{code}")).json()
+        found = await (await client.get(data["holdings"]["search"].replace("/search", "/api/search"))).json()
+        assert found["total"] == data["holdings"]["titles"]
+        assert data["holdings"]["shared_with"] == 2
+        counts[code] = data["holdings"]["titles"]
+    page = text(lxml.html.fromstring(await (await client.get("/libraries/OX-TAY")).text()))
 
-    assert f"shared with 1 other libraries: {held_by('oxford')} titles in all" in page
+    assert counts == {
+        "OX-BOD": held_by("oxford", others),
+        "OX-TAY": held_by("oxford", {"Taylor Institution"}),
+        "OX-RSL": 0,
+    }
+    assert counts["OX-BOD"] == 3 and counts["OX-TAY"] == 2
+    assert counts["OX-BOD"] + counts["OX-TAY"] == held_by("oxford")
+    assert f"{counts['OX-TAY']} titles in the union catalogue" in page
     assert "No opening hours given" in page
 
 
@@ -108,7 +145,7 @@ async def test_an_unknown_library_is_a_404_page_and_json(client: Client) -> None
 async def test_the_json_gives_every_field_with_the_page_map_and_holdings(
     client: Client, catalogue: Catalogue
 ) -> None:
-    catalogue.libraries.put_libraries([SCIENCES_PO, BODLEIAN])
+    place(catalogue, [SCIENCES_PO, BODLEIAN])
 
     listed = await (await client.get("/api/libraries")).json()
     one = await (await client.get("/api/libraries/SCPO")).json()
@@ -119,7 +156,13 @@ async def test_the_json_gives_every_field_with_the_page_map_and_holdings(
         **SCIENCES_PO.to_json(),
         "url": "/libraries/SCPO",
         "map": "https://www.openstreetmap.org/?mlat=48.85410&mlon=2.32810#map=17/48.85410/2.32810",
-        "holdings": {"source": "scpo", "titles": 3, "shared_with": 0, "search": "/search?library=scpo"},
+        "holdings": {
+            "library": "SCPO",
+            "source": "scpo",
+            "titles": 3,
+            "shared_with": 0,
+            "search": "/search?held_at=SCPO",
+        },
     }
 
 

@@ -79,7 +79,7 @@ async def test_search_folds_accents_and_shows_holding_libraries(client: Client) 
 
 async def test_facets_show_labels_and_counts_of_the_data(client: Client) -> None:
     doc = await page(client, "/search")
-    assert facet_counts(doc, "library") == {
+    assert facet_counts(doc, "held_at") == {
         "Bodleian Library, Oxford": 5,
         "McGill University Library": 5,
         "Bibliothèque municipale de Lyon": 4,
@@ -113,7 +113,7 @@ async def test_facet_links_add_and_remove_filters(client: Client) -> None:
     doc = await page(client, "/search?q=austen")
     links = {text_of(a.find_class("facet__label")[0]): href(a) for a in doc.find_class("facet__link")}
     mcgill = links["McGill University Library"]
-    assert query_of(mcgill) == {"q": ["austen"], "library": ["mcgill"]}
+    assert query_of(mcgill) == {"q": ["austen"], "held_at": ["mcgill"]}
     narrowed = await page(client, mcgill)
     assert "of 3 titles" in count_line(narrowed)
     selected = narrowed.find_class("is-selected")[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -43,6 +44,8 @@ WRITE_BATCH = 1_000
 # Time limit (seconds) of internal bulk reads such as loading the facet columns after a rebuild: they
 # are not user queries, but a runaway one must still stop.
 BULK_READ_TIMEOUT = 300.0
+
+_log = logging.getLogger(__name__)
 
 # One encoder for every stored document: json.dumps with options builds a new one per call. The
 # documents are fresh trees of dicts and lists, so the circular-reference check is skipped too.
@@ -126,6 +129,7 @@ class SqliteEngine(UnionIndex):
         self.database = database or SqliteDatabase(path, settings)
         self._pool = self.database.pool
         self._facets = FacetCache()
+        self._warn_if_built_before_availability()
 
     # -- helpers ---------------------------------------------------------------------------------
     def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
@@ -136,6 +140,23 @@ class SqliteEngine(UnionIndex):
     def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
         rows = self._fetchall(sql, params)
         return rows[0] if rows else None
+
+    def _warn_if_built_before_availability(self) -> None:
+        """Say so when the union index was written before availability per copy: its facets held_at,
+        available_at and availability keep their values in rows no migration can fill (they derive
+        from the records' holdings, read again by a rebuild), so until then they find nothing. Every
+        record with a library has a held_at value since: libraries without one mean an older index."""
+        libraries, held_at = MULTI_VALUED["library"], MULTI_VALUED["held_at"]
+        older = self._fetchone(
+            f"SELECT EXISTS (SELECT 1 FROM {libraries.table}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {held_at.table} WHERE {held_at.where}1)"
+        )
+        if older is not None and older[0]:
+            _log.warning(
+                "the union index in %s was built before availability per copy: the facets held_at, "
+                "available_at and availability find nothing until `unicat index --rebuild`",
+                self.path,
+            )
 
     # -- lifecycle -------------------------------------------------------------------------------
     def ping(self) -> None:
