@@ -1,7 +1,8 @@
 """The aiohttp application: routes, middleware and the resources that live as long as the app.
 
 ``make_app`` receives an open engine and the settings from the composition root (the CLI), which
-also closes the engine; the app owns only what it creates: the thread pool and the source cache.
+also closes the engine; the app owns only what it creates: the thread pool and the caches of the
+sources and of the library directory.
 """
 
 from __future__ import annotations
@@ -20,13 +21,30 @@ from search_app.errors import error_middleware
 from search_app.i18n import CATALOGUES, language_middleware, load_catalogues
 from search_app.icons import format_badges
 from search_app.labels import DEFAULT_FACETS_FILE, load_labels
-from search_app.librarians import harvests, mail_desk, merges, moderation_desk, overlap, quarantine
+from search_app.librarians import (
+    harvests,
+    mail_desk,
+    merges,
+    moderation_desk,
+    overlap,
+    quarantine,
+    requests_desk,
+)
 from search_app.librarians import libraries as libraries_desk
 from search_app.librarians.reindex import REINDEXER, Reindexer, ReindexJob, reindexer_context
+from search_app.library_cache import LIBRARIES, LibraryCache
 from search_app.links import api_list_url, api_record_url, list_url, merge_desk_url, record_url
 from search_app.nul_guard import nul_guard
 from search_app.outbox import outbox_context
-from search_app.readers import accounts, contributions, home_library, reading_lists, registration, shuttle
+from search_app.readers import (
+    accounts,
+    contributions,
+    home_library,
+    reading_lists,
+    registration,
+    request_pages,
+    shuttle,
+)
 from search_app.render import STATIC_DIR, make_environment
 from search_app.request_limits import RequestLimits
 from search_app.security_headers import add_security_headers
@@ -38,7 +56,6 @@ from search_app.state import (
     EXECUTOR,
     INDEX,
     LABELS,
-    OPAC_TEMPLATES,
     RECORDS,
     SETTINGS,
     SOURCES,
@@ -84,6 +101,7 @@ async def _engine_threads(app: web.Application) -> AsyncIterator[None]:
         fetch_as_of=fetch_as_of,
         fetch_libraries=fetch_libraries,
     )
+    app[LIBRARIES] = LibraryCache(fetch_libraries)
     app[HASHING] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="unicat-hash")
     yield
     app[HASHING].shutdown(wait=True, cancel_futures=True)
@@ -124,7 +142,6 @@ def make_app(
     app[CONTRIBUTIONS] = catalogue.contributions
     app[SETTINGS] = settings
     app[LABELS] = labels
-    app[OPAC_TEMPLATES] = {}
     app[TEMPLATES] = templates
     app[CATALOGUES] = load_catalogues()
     app[LIMITS] = Limits.from_settings(settings)
@@ -152,10 +169,12 @@ def make_app(
     reading_lists.add_routes(app)
     contributions.add_routes(app)
     shuttle.add_routes(app)
+    request_pages.add_routes(app)
     moderation_desk.add_routes(app)
     merges.add_routes(app)
     overlap.add_routes(app)
     mail_desk.add_routes(app)
+    requests_desk.add_routes(app)
     libraries.add_routes(app)
     libraries_desk.add_routes(app)
     sru.add_routes(app)

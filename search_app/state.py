@@ -38,9 +38,6 @@ LABELS = web.AppKey("labels", Labels)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 SOURCES = web.AppKey("sources", SourceDirectory)
-# Each library's link template to a record in its own catalogue (unicat/link_templates.py), by library
-# code, each checked by check_template before it is put here; empty: no such links.
-OPAC_TEMPLATES = web.AppKey("opac_templates", dict[str, str])
 
 
 async def in_thread(app: web.Application, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

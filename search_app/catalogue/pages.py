@@ -24,11 +24,13 @@ from search_app.catalogue.present import (
 )
 from search_app.catalogue.spelling import did_you_mean
 from search_app.i18n import N_, current_language, format_number, gettext, link_language
+from search_app.library_cache import LIBRARIES
 from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.readers.reading_lists import lists_for_record_page
 from search_app.readers.record_readers import readers_context
+from search_app.readers.request_pages import request_offer
 from search_app.render import render
-from search_app.state import INDEX, LABELS, OPAC_TEMPLATES, SETTINGS, SOURCES, in_thread
+from search_app.state import INDEX, LABELS, SETTINGS, SOURCES, in_thread
 from unicat.model import UnionRecord
 from unicat.query import MAX_PAGE, SearchQuery
 
@@ -194,7 +196,7 @@ async def record_page(
             names,
             first=own_library(request),
             barcodes=viewer(request).is_staff,
-            opac_templates=request.app[OPAC_TEMPLATES],
+            opac_templates=await request.app[LIBRARIES].opac_templates(),
             as_of=await request.app[SOURCES].as_of(),
             site_names=await request.app[SOURCES].site_names(current_language()),
         ),
@@ -206,6 +208,7 @@ async def record_page(
         "comment_error": None,
         "comment_typed": None,
         **await readers_context(request, found),
+        **await request_offer(request, found),
         **await lists_for_record_page(request),
         **(extra or {}),
     }

@@ -3,7 +3,8 @@
 Administrators add, change and remove libraries; a librarian changes the opening hours and contact of
 the library they work at (:attr:`unicat.accounts.User.library`) and nothing else; other librarians
 read the directory only (403 on a change). A field the directory refuses is a 400 page that names it
-and keeps what was typed.
+and keeps what was typed. A change is seen at once by routing and the record pages' catalogue links
+(:mod:`search_app.library_cache`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from aiohttp import web
 from search_app.auth import Viewer, viewer
 from search_app.catalogue.libraries import WEEKDAY_NAMES
 from search_app.i18n import N_, gettext, translated
+from search_app.library_cache import LIBRARIES
 from search_app.readers.accounts import form_fields, see_other
 from search_app.render import render
 from search_app.state import CATALOGUE, in_thread
@@ -165,6 +167,7 @@ async def add_library(request: web.Request) -> web.Response:
         await in_thread(request.app, request.app[CATALOGUE].libraries.add_library, library)
     except BadParameter as exc:
         return await _directory_page(request, form, exc)
+    request.app[LIBRARIES].forget()
     return see_other(f"/librarians/libraries/{library.code}?done=added")
 
 
@@ -192,6 +195,7 @@ async def update_library(request: web.Request) -> web.Response:
         await in_thread(request.app, request.app[CATALOGUE].libraries.update_library, changed)
     except BadParameter as exc:
         return await _library_page(request, library, {**form, "code": library.code}, exc)
+    request.app[LIBRARIES].forget()
     return see_other(f"/librarians/libraries/{library.code}?done=saved")
 
 
@@ -201,6 +205,7 @@ async def remove_library(request: web.Request) -> web.Response:
     if not _is_admin(viewer(request)):
         raise web.HTTPForbidden(reason=ADMIN_ONLY)
     await in_thread(request.app, request.app[CATALOGUE].libraries.remove_library, library.code)
+    request.app[LIBRARIES].forget()
     return see_other("/librarians/libraries?done=removed")
 
 

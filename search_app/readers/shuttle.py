@@ -15,27 +15,23 @@ the state. Posts carry the CSRF token (header ``X-CSRF-Token``), as every other.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
-from search_app.auth import check_post_rate, count_post, require_signed_in
+from search_app.auth import Viewer, check_post_rate, count_post, require_signed_in
 from search_app.catalogue.fetch import MAX_ID_LENGTH, find_record
 from search_app.json_body import json_body
 from search_app.librarians.requests import library_requests
+from search_app.library_cache import LIBRARIES
 from search_app.parameters import check_api_parameters
 from search_app.shuttle_mail import change, place
 from search_app.state import CATALOGUE, in_thread
 from unicat.accounts import User
 from unicat.errors import BadParameter, Conflict, ItemNotFound
 from unicat.model import UnionRecord
-from unicat.shuttle import MAX_REASON, Event, Request, check_action
-from unicat.shuttle_routing import LibraryPlace, candidates_for, position_of, reason_words, route
-
-LIBRARY_PLACES: web.AppKey[Mapping[str, LibraryPlace]] = web.AppKey("library_places")
-"""The network's libraries by code, as routing needs them (coordinates, shuttle flag); a pickup
-library must be one of them."""
+from unicat.shuttle import MAX_REASON, Action, Event, Request, check_action
+from unicat.shuttle_routing import candidates_for, position_of, reason_words, route
 
 MAX_TITLE = 500
 """The longest title kept with a request (the record's title when it was placed)."""
@@ -108,14 +104,15 @@ async def _record(request: web.Request, record_id: object) -> UnionRecord:
     return found
 
 
-async def place_request(request: web.Request) -> web.Response:
-    """``POST /api/requests`` with ``{"record": …, "pickup"?: …}``: 201 and the request, routed."""
-    seen = require_signed_in(request)
+async def place_for(request: web.Request, seen: Viewer, record_id: object, pickup_sent: object) -> Request:
+    """Place a request for ``seen``'s patron, routed, and store it: what ``POST /api/requests`` and the
+    record page's "Request this book" form both do (with its e-mails). ``pickup_sent`` ``None``: the
+    home library."""
     user = seen.user
     assert user is not None and user.id is not None
-    sent = _object(await json_body(request, PLACE_EXAMPLE), ("record", "pickup"), PLACE_EXAMPLE)
-    places = request.app[LIBRARY_PLACES]
-    pickup_sent = sent.get("pickup", user.library)
+    places = await request.app[LIBRARIES].by_code()
+    if pickup_sent is None:
+        pickup_sent = user.library
     if pickup_sent is None:
         raise BadParameter(
             "pickup", "your account has no home library: send the code of the library you will collect it at"
@@ -124,7 +121,7 @@ async def place_request(request: web.Request) -> web.Response:
     if pickup not in places:
         raise BadParameter("pickup", f"no library {pickup!r} in the network's directory")
     check_post_rate(request, seen, "requests")
-    record = await _record(request, sent.get("record"))
+    record = await _record(request, record_id)
     shuttle = request.app[CATALOGUE].shuttle
     counts = await in_thread(request.app, shuttle.open_counts)
     chosen = route(candidates_for(record, places, counts), pickup, position_of(places[pickup]))
@@ -138,6 +135,14 @@ async def place_request(request: web.Request) -> web.Response:
     )
     stored = await place(request, user, new)
     count_post(request, seen)
+    return stored
+
+
+async def place_request(request: web.Request) -> web.Response:
+    """``POST /api/requests`` with ``{"record": …, "pickup"?: …}``: 201 and the request, routed."""
+    seen = require_signed_in(request)
+    sent = _object(await json_body(request, PLACE_EXAMPLE), ("record", "pickup"), PLACE_EXAMPLE)
+    stored = await place_for(request, seen, sent.get("record"), sent.get("pickup"))
     return web.json_response(
         request_json(stored, []), status=201, headers={"Location": f"/api/requests/{stored.id}"}
     )
@@ -161,9 +166,9 @@ async def list_requests(request: web.Request) -> web.Response:
     return web.json_response({"requests": [request_json(item) for item in found]})
 
 
-async def _visible(request: web.Request, user: User) -> Request:
-    """The request of the path, if the viewer may see it; 404 otherwise, as for one that does not exist."""
-    text = request.match_info["id"]
+async def visible_request(request: web.Request, user: User, text: str) -> Request:
+    """The request numbered ``text``, if ``user`` may see it; 404 otherwise, as for one that does not
+    exist."""
     request_id = int(text) if len(text) <= _MAX_REQUEST_DIGITS else 0
     found = await in_thread(request.app, request.app[CATALOGUE].shuttle.get, request_id)
     if found is None or not found.visible_to(user):
@@ -175,7 +180,7 @@ async def show_request(request: web.Request) -> web.Response:
     """``GET /api/requests/{id}``: the request with its history."""
     seen = require_signed_in(request)
     assert seen.user is not None
-    found = await _visible(request, seen.user)
+    found = await visible_request(request, seen.user, request.match_info["id"])
     assert found.id is not None
     events = await in_thread(request.app, request.app[CATALOGUE].shuttle.events, found.id)
     return web.json_response(request_json(found, events))
@@ -186,7 +191,7 @@ async def act_on_request(request: web.Request) -> web.Response:
     seen = require_signed_in(request)
     assert seen.user is not None
     action = check_action(request.match_info["action"])
-    found = await _visible(request, seen.user)
+    found = await visible_request(request, seen.user, request.match_info["id"])
     assert found.id is not None
     # No body at all is an empty object: most changes need nothing more.
     body = await json_body(request, ACTION_EXAMPLE) if (await request.read()).strip() else {}
@@ -197,13 +202,22 @@ async def act_on_request(request: web.Request) -> web.Response:
     version = sent.get("version")
     if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
         raise BadParameter("version", "the request's version you saw: a whole number from 1")
-    changed, _ = await change(request, found, action, seen.user, reason, version)
-    events = await in_thread(request.app, request.app[CATALOGUE].shuttle.events, found.id)
+    changed, events = await change_request(request, seen.user, found, action, reason, version)
     return web.json_response(request_json(changed, events))
 
 
+async def change_request(
+    request: web.Request, user: User, found: Request, action: Action, reason: str, version: int | None
+) -> tuple[Request, list[Event]]:
+    """Make the change ``action`` to ``found`` as ``user`` and store it (with its e-mails), and its
+    history after it: what ``POST /api/requests/{id}/{action}`` and the request pages' forms both do."""
+    assert found.id is not None
+    changed, _ = await change(request, found, action, user, reason, version)
+    events = await in_thread(request.app, request.app[CATALOGUE].shuttle.events, found.id)
+    return changed, events
+
+
 def add_routes(app: web.Application) -> None:
-    app[LIBRARY_PLACES] = {}
     app.router.add_post("/api/requests", place_request, name="api_place_request")
     app.router.add_get("/api/requests", list_requests, name="api_requests")
     app.router.add_get(r"/api/requests/{id:\d+}", show_request, name="api_request")

@@ -22,9 +22,9 @@ import pytest
 
 from indexer.sites import with_sites
 from search_app.app import make_app
-from search_app.state import OPAC_TEMPLATES
 from tests.search_app.accounts_http import PASSWORD, make_account
 from tests.search_app.librarians.test_mail_desk import failed_and_interrupted
+from tests.search_app.readers.test_request_pages import a_request
 from tests.search_app.search_app_catalogue import NAMES, RECORDS, REDIRECTS
 from tests.support.axe import AXE_VERSION, Violation, audit
 from tests.support.served_app import ServedApp
@@ -65,7 +65,14 @@ SIGNED_OUT = (
     "/libraries/SCPO",
     "/libraries/NOPE",
 )
-PATRON = ("/account", "/lists", "/record/u-pp1980", "/search?q=pride")
+PATRON = (
+    "/account",
+    "/account/requests",
+    "/lists",
+    "/record/u-pp1980",
+    "/record/u-statuses",
+    "/search?q=pride",
+)
 LIBRARIAN = (
     "/librarians/harvests",
     "/librarians/quarantine",
@@ -74,11 +81,12 @@ LIBRARIAN = (
     "/librarians/moderation",
     "/librarians/overlap",
     "/librarians/mail",
+    "/librarians/requests",
     "/librarians/libraries",
     "/librarians/libraries/SCPO",
     "/record/u-pp1980",
 )
-ADMIN = ("/librarians/libraries", "/librarians/libraries/SCPO")
+ADMIN = ("/librarians/libraries", "/librarians/libraries/SCPO", "/librarians/requests")
 # The directory the library pages show (the desk librarian works at SCPO, so edits its hours).
 LIBRARIES = (
     Library(
@@ -94,8 +102,16 @@ LIBRARIES = (
         opening_hours={"monday": "09:00-12:30, 14:00-19:00"},
         email="bibliotheque@example.org",
         shuttle=True,
+        opac_url="https://scpo.example.org/record/{local_id}",
     ),
-    Library("OX-BOD", "Bodleian Library", source="oxford", city="Oxford"),
+    Library(
+        "OX-BOD",
+        "Bodleian Library",
+        source="oxford",
+        city="Oxford",
+        opac_url="https://oxford.example.org/record/{local_id}",
+        shuttle=True,  # its available copy of u-statuses gives the patron the "Request this book" form
+    ),
 )
 # A copy in every status, and one whose library says nothing: the colours of the status cells and of
 # the results' availability line are audited, on the record page and in the results.
@@ -117,9 +133,8 @@ STATUSES = UnionRecord(
 
 @pytest.fixture
 def site(catalogue: Catalogue, settings: Settings) -> Iterator[str]:
-    # With a link resolver and every library's catalogue template, so that their links are audited too.
+    # With a link resolver and the libraries' catalogue templates, so that their links are audited too.
     app = make_app(catalogue, settings.replace(openurl_resolver="https://resolver.example.org/openurl"))
-    app[OPAC_TEMPLATES] = {code: f"https://{code}.example.org/record/{{local_id}}" for code in NAMES}
     with ServedApp(app) as served:
         yield served.url
 
@@ -151,7 +166,7 @@ def _audit_all(
 def test_every_kind_of_page_passes_wcag21_aa(
     browser: Browser, site: str, catalogue: Catalogue, language: str
 ) -> None:
-    make_account(catalogue.accounts, "reader@example.org", "Reader", "patron")
+    reader = make_account(catalogue.accounts, "reader@example.org", "Reader", "patron", "SCPO")
     make_account(catalogue.accounts, "desk@example.org", "Desk", "librarian", "SCPO")
     make_account(catalogue.accounts, "admin@example.org", "Admin", "admin")
     catalogue.libraries.put_libraries(LIBRARIES)
@@ -161,6 +176,8 @@ def test_every_kind_of_page_passes_wcag21_aa(
     records = [with_sites(replace(record), directory) for record in (*RECORDS, STATUSES)]
     write_union_generation(catalogue.records, catalogue.index, records, REDIRECTS)
     failed_and_interrupted(catalogue)  # the mail desk with its table and resend buttons
+    assert reader.id is not None
+    a_request(catalogue, reader.id, "u-pp1980", "Pride and prejudice", "SCPO")  # with its forms
     audited = _audit_all(browser, site, "signed out", SIGNED_OUT, language)
     _sign_in(browser, site, "reader@example.org")
     audited |= _audit_all(browser, site, "patron", PATRON, language)

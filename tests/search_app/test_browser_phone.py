@@ -16,6 +16,7 @@ import pytest
 from search_app.app import make_app
 from tests.search_app.accounts_http import PASSWORD, make_account
 from tests.search_app.librarians.test_mail_desk import failed_and_interrupted
+from tests.search_app.readers.test_request_pages import a_request
 from tests.support.served_app import ServedApp
 from unicat.catalogue import Catalogue
 from unicat.query import parse_search_params
@@ -147,7 +148,13 @@ def test_no_page_is_wider_than_a_phone(
     # Every page is visited before the verdict, so a failure names all that are too wide.
     wide = too_wide(phone, site, public)
 
-    make_account(demo_catalogue.accounts, "phone-patron@example.org", "Pat Phone")
+    reader = make_account(demo_catalogue.accounts, "phone-patron@example.org", "Pat Phone", "patron", "SCPO")
+    assert reader.id is not None
+    requested = demo_catalogue.index.get_union_record(record)
+    assert requested is not None
+    a_request(
+        demo_catalogue, reader.id, record, requested.title, "SCPO"
+    )  # on the patron's and the desk's pages
     sign_in(phone, site, "phone-patron@example.org")
     phone.open(site + "/lists")
     phone.fill("#field-name", "Novels for the summer holidays and the long train journeys")
@@ -155,11 +162,18 @@ def test_no_page_is_wider_than_a_phone(
     list_path = phone.url.removeprefix(site)
     assert list_path.startswith("/lists/")
     phone.open(f"{site}/record/{record}")
-    patron = ["/account", "/lists", list_path, f"/record/{record}", "/librarians/overlap"]  # the last: 403
+    patron = [
+        "/account",
+        "/account/requests",
+        "/lists",
+        list_path,
+        f"/record/{record}",
+        "/librarians/overlap",
+    ]  # the last: 403
     wide |= {f"patron {path}": found for path, found in too_wide(phone, site, patron).items()}
 
     librarian = as_phone(open_browser())
-    make_account(demo_catalogue.accounts, "phone-librarian@example.org", "Lee Librarian", role="librarian")
+    make_account(demo_catalogue.accounts, "phone-librarian@example.org", "Lee Librarian", "librarian", "SCPO")
     failed_and_interrupted(demo_catalogue)  # the mail desk's table of failures
     sign_in(librarian, site, "phone-librarian@example.org")
     desk = [
@@ -171,6 +185,7 @@ def test_no_page_is_wider_than_a_phone(
         "/librarians/moderation",
         "/librarians/overlap",
         "/librarians/mail",
+        "/librarians/requests",
         "/librarians/libraries",
         f"/record/{record}",
         "/account",

@@ -20,11 +20,11 @@ import rispy
 from pybtex.database import parse_string
 
 from search_app.app import make_app
-from search_app.state import OPAC_TEMPLATES
-from tests.search_app.accounts_http import Site
+from tests.search_app.accounts_http import Site, csrf_of
 from tests.search_app.search_app_catalogue import catalogue_settings
 from tests.support.oai_schemas import validate_xml
 from unicat.catalogue import Catalogue
+from unicat.libraries import Library
 from unicat.model import Holding, Source, SourceRef, UnionRecord
 from unicat.settings import Settings
 from unicat.union_generation import write_union_generation
@@ -82,13 +82,16 @@ def catalogue(settings: Settings) -> Iterator[Catalogue]:
         for code, name in (("lyon", "Lyon"), ("scpo", "Sciences Po"), ("uva", "Amsterdam")):
             opened.records.save_source(Source(code, name))
         write_union_generation(opened.records, opened.index, [BOOK, SERIAL], {"u-old": "u-pp"})
+        # The templates come from the library directory, as the app reads it.
+        opened.libraries.put_libraries(
+            [Library(code, code.title(), source=code, opac_url=url) for code, url in TEMPLATES.items()]
+        )
         yield opened
 
 
 @pytest.fixture
 async def site(catalogue: Catalogue, settings: Settings) -> AsyncIterator[Site]:
     app = make_app(catalogue, settings)
-    app[OPAC_TEMPLATES] = dict(TEMPLATES)
     served = await Site(app).start()
     yield served
     await served.close()
@@ -152,6 +155,29 @@ async def test_each_library_with_a_template_links_to_its_own_catalogue(site: Sit
     )
 
 
+async def test_a_library_added_on_the_librarians_page_links_at_once(site: Site, catalogue: Catalogue) -> None:
+    await _page(site, "/record/u-pp")  # the directory is read and kept before the library is added
+    admin = await site.signed_in(catalogue.accounts, "admin@example.org", "admin")
+    form = {
+        "code": "scpo",
+        "name": "Sciences Po",
+        "source": "scpo",
+        "opac_url": "https://catalogue.sciencespo.example/notice/{local_id}",
+        "csrf": await csrf_of(admin),
+    }
+    answer = await admin.post("/librarians/libraries", data=form, allow_redirects=False)
+    assert answer.status == 303, await answer.text()
+    doc = await _page(site, "/record/u-pp")
+    scpo = [
+        group
+        for group in doc.find_class("holdings-library")
+        if group.find_class("holdings-library__code")[0].text_content().strip() == "scpo"
+    ]
+    assert [a.get("href") for a in scpo[0].cssselect(".holdings-library__opac a")] == [
+        "https://catalogue.sciencespo.example/notice/054273242"  # its member record from scpo
+    ]
+
+
 async def test_the_record_page_carries_its_coins_and_resolver_link(site: Site) -> None:
     for path, expected in (("/record/u-pp", BOOK_CONTEXT), ("/record/u-perio", SERIAL_CONTEXT)):
         doc = await _page(site, path)
@@ -182,13 +208,15 @@ async def test_every_hit_of_the_results_carries_its_coins(site: Site) -> None:
 
 
 async def test_no_resolver_link_without_a_resolver(catalogue: Catalogue, settings: Settings) -> None:
+    for code in TEMPLATES:
+        catalogue.libraries.remove_library(code)
     served = await Site(make_app(catalogue, settings.replace(openurl_resolver=""))).start()
     try:
         for path in ("/record/u-pp", "/search"):
             doc = await _page(served, path)
             assert doc.cssselect("span.Z3988")
             assert not doc.cssselect(".record__resolver, .result-card__resolver")
-            assert not doc.cssselect(".holdings-library__opac")  # no templates either
+            assert not doc.cssselect(".holdings-library__opac")  # no templates in the directory either
     finally:
         await served.close()
 

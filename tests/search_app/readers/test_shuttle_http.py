@@ -10,17 +10,16 @@ asked first, then Oxford.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from search_app.app import make_app
-from search_app.readers.shuttle import LIBRARY_PLACES
 from tests.search_app.accounts_http import Site, csrf_of
 from tests.search_app.search_app_catalogue import RECORDS, REDIRECTS
 from unicat.catalogue import Catalogue
+from unicat.libraries import Library
 from unicat.model import Holding, UnionRecord
 from unicat.settings import Settings
 from unicat.union_generation import write_union_generation
@@ -28,19 +27,11 @@ from unicat.union_generation import write_union_generation
 Client = TestClient[Any, Any]
 
 
-@dataclass(frozen=True)
-class Place:
-    code: str
-    latitude: float | None
-    longitude: float | None
-    shuttle: bool
-
-
-PLACES = {
-    "LYON": Place("LYON", 45.7640, 4.8357, True),
-    "SCPO": Place("SCPO", 48.8541, 2.3282, True),
-    "OXF": Place("OXF", 51.7541, -1.2540, True),
-}
+PLACES = (
+    Library("LYON", "Bibliothèque municipale de Lyon", latitude=45.7640, longitude=4.8357, shuttle=True),
+    Library("SCPO", "Bibliothèque de Sciences Po", latitude=48.8541, longitude=2.3282, shuttle=True),
+    Library("OXF", "Bodleian Library, Oxford", latitude=51.7541, longitude=-1.2540, shuttle=True),
+)
 WANTED = UnionRecord(
     id="u-wanted",
     title="Le Rhône, fleuve d'Europe",
@@ -58,8 +49,8 @@ NOWHERE = UnionRecord(
 @pytest.fixture
 async def site(catalogue: Catalogue, settings: Settings) -> AsyncIterator[Site]:
     write_union_generation(catalogue.records, catalogue.index, [*RECORDS, WANTED, NOWHERE], REDIRECTS)
+    catalogue.libraries.put_libraries(PLACES)
     app = make_app(catalogue, settings)
-    app[LIBRARY_PLACES] = PLACES
     served = await Site(app).start()
     yield served
     await served.close()

@@ -18,10 +18,9 @@ import pytest
 
 from search_app.app import make_app
 from search_app.outbox import OUTBOX
-from search_app.readers.shuttle import LIBRARY_PLACES
 from tests.conftest import CatalogueFactory
 from tests.search_app.accounts_http import Site
-from tests.search_app.readers.test_shuttle_http import NOWHERE, PLACES, WANTED, Client, get, post
+from tests.search_app.readers.test_shuttle_http import NOWHERE, WANTED, Client, get, post
 from tests.support.smtp_server import Mailbox, html_part, smtp_server, text_part
 from unicat.catalogue import Catalogue
 from unicat.libraries import Library
@@ -38,11 +37,21 @@ LIBRARIES = [
         country="France",
         opening_hours={"tuesday": "10:00-19:00", "saturday": "10:00-18:00", "sunday": "closed"},
         email="navette@bm-lyon.example.org",
+        latitude=45.7640,
+        longitude=4.8357,
         shuttle=True,
     ),
-    Library("SCPO", "Bibliothèque de Sciences Po", city="Paris", email="pret@scpo.example.org", shuttle=True),
+    Library(
+        "SCPO",
+        "Bibliothèque de Sciences Po",
+        city="Paris",
+        email="pret@scpo.example.org",
+        latitude=48.8541,
+        longitude=2.3282,
+        shuttle=True,
+    ),
     # No address in the directory: Oxford is asked, and nobody is written to for it.
-    Library("OXF", "Bodleian Library", city="Oxford", shuttle=True),
+    Library("OXF", "Bodleian Library", city="Oxford", latitude=51.7541, longitude=-1.2540, shuttle=True),
 ]
 PARIS_DESK = "pret@scpo.example.org"
 
@@ -68,7 +77,6 @@ async def site(catalogue: Catalogue, mailbox: Mailbox) -> AsyncIterator[Site]:
         mail_from="catalogue@example.org", site_url="https://catalogue.example.org",
     )  # fmt: skip
     app = make_app(catalogue, settings)
-    app[LIBRARY_PLACES] = PLACES
     served = await Site(app).start()
     yield served
     await served.close()
@@ -211,7 +219,6 @@ async def test_a_change_refused_or_retried_stores_no_message(
 
 async def test_without_a_mail_server_requests_store_no_message(catalogue: Catalogue) -> None:
     app = make_app(catalogue, catalogue.index.settings)
-    app[LIBRARY_PLACES] = PLACES
     site = await Site(app).start()
     try:
         patron = await site.signed_in(catalogue.accounts, PATRON, "patron", "LYON")
