@@ -94,14 +94,14 @@ async def _engine_threads(app: web.Application) -> AsyncIterator[None]:
     async def fetch_libraries() -> list[Library]:
         return await in_thread(app, app[CATALOGUE].libraries.list_libraries)
 
+    app[LIBRARIES] = LibraryCache(fetch_libraries)
     app[SOURCES] = SourceDirectory(
         fetch_sources,
         ttl=DEFAULT_TTL,
         fetch_codes=fetch_codes,
         fetch_as_of=fetch_as_of,
-        fetch_libraries=fetch_libraries,
+        libraries=app[LIBRARIES],
     )
-    app[LIBRARIES] = LibraryCache(fetch_libraries)
     app[HASHING] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="unicat-hash")
     yield
     app[HASHING].shutdown(wait=True, cancel_futures=True)

@@ -15,8 +15,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+from search_app.library_cache import LibraryCache
 from unicat.holding_codes import CodeName, CodeTables, tables_by_source
-from unicat.libraries import Library
 from unicat.model import Source
 
 DEFAULT_TTL = 30.0
@@ -33,11 +33,11 @@ class SourceDirectory:
         clock: Callable[[], float] = time.monotonic,
         fetch_codes: Callable[[], Awaitable[dict[str, list[CodeName]]]] | None = None,
         fetch_as_of: Callable[[], Awaitable[dict[str, str]]] | None = None,
-        fetch_libraries: Callable[[], Awaitable[list[Library]]] | None = None,
+        libraries: LibraryCache | None = None,
     ) -> None:
         self._fetch = fetch
-        self._fetch_libraries = fetch_libraries
-        self._libraries: list[Library] = []
+        # The directory has a cache of its own, which the librarians' page clears when it changes it.
+        self._libraries = libraries
         self._fetch_codes = fetch_codes
         self._fetch_as_of = fetch_as_of
         self._codes: dict[str, CodeTables] = {}
@@ -63,8 +63,6 @@ class SourceDirectory:
                     self._codes = tables_by_source(await self._fetch_codes())
                 if self._fetch_as_of is not None:
                     self._as_of = await self._fetch_as_of()
-                if self._fetch_libraries is not None:
-                    self._libraries = await self._fetch_libraries()
                 self._expires = self._clock() + self._ttl
         return self._sources
 
@@ -85,7 +83,9 @@ class SourceDirectory:
         and a source the directory does not place copies of by the source's name."""
         await self.by_code()
         names = dict(self._names)
-        names.update((library.code, library.name_in(language)) for library in self._libraries)
+        if self._libraries is not None:
+            libraries = await self._libraries.by_code()
+            names.update((code, library.name_in(language)) for code, library in libraries.items())
         return names
 
     async def code_tables(self) -> dict[str, CodeTables]:
