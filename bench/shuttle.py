@@ -23,13 +23,14 @@ For each setup:
    connection, all released at once for ``--seconds``. A patron, after a pause of up to twice
    ``--think`` seconds, places a request for a random record (``POST /api/requests``, to their home
    library), looks at their requests (``GET /api/requests``) or cancels one still placed or accepted
-   (``POST /api/requests/{id}/cancel`` with the version seen). A librarian polls one list of their desk
-   after another (``GET /api/requests?library=…&side=…&state=…``) and moves the first few requests of
-   it on, with the version listed: accepts (or, one time in :data:`REFUSE_EVERY`, refuses) what is
-   placed, sends what is accepted; at the pickup library marks arrived what is sent, collected what
-   arrived; returns what was collected (both libraries' librarians may, so they race). A 409 is an
-   answer the rule book gives (a request changed since it was listed, a limit reached): counted, not
-   an error.
+   (``POST /api/requests/{id}/cancel`` with the version seen); told they have as many requests under
+   way as allowed (a 409), they look at their requests next. A librarian polls one list of their desk
+   after another (``GET /api/requests?library=…&side=…&state=…``) and moves the first
+   :data:`DESK_BATCH` requests of it on, with the version listed: accepts (or, one time in
+   :data:`REFUSE_EVERY`, refuses) what is placed, sends what is accepted; at the pickup library marks
+   arrived what is sent, collected what arrived; returns what was collected (both libraries'
+   librarians may, so they race). A 409 is an answer the rule book gives (a request changed since it
+   was listed, a limit reached): counted, not an error.
 4. **Verdict.** After the run, the outbox is left to drain (``--drain`` seconds at most). Then the
    requests the server answered 201 for are compared with the requests stored
    (``ShuttleStore.iter_requests``): the same ids, none twice; the events stored with the successful
@@ -114,7 +115,7 @@ AVAILABLE_SHARE = 0.8
 """A copy is available this often, else on loan."""
 REFUSE_EVERY = 10
 """A librarian refuses one placed request in this many (the request then moves on to the next library)."""
-DESK_BATCH = 3
+DESK_BATCH = 10
 """Requests a librarian moves on from one list before polling the next."""
 PATRON_ACTIONS: tuple[tuple[str, float], ...] = (("place", 0.6), ("list", 0.25), ("cancel", 0.15))
 """What a patron does next, and how often."""
@@ -322,9 +323,12 @@ def patron_works(
     mine: list[dict[str, Any]] = []
     names = [name for name, _ in PATRON_ACTIONS]
     weights = [weight for _, weight in PATRON_ACTIONS]
+    refused = False
     while time.perf_counter() < until:
         time.sleep(rng.uniform(0, 2 * think))
-        choice = rng.choices(names, weights)[0]
+        # Told they have as many requests under way as allowed, a patron looks at them next.
+        choice = "list" if refused else rng.choices(names, weights)[0]
+        refused = False
         cancellable = [request for request in mine if request["state"] in ("placed", "accepted")]
         if choice == "cancel" and cancellable:
             caller.act(rng.choice(cancellable), "cancel")
@@ -334,7 +338,8 @@ def patron_works(
             if status == 200:
                 mine = answer["requests"]
         else:
-            caller.call("place", "POST", "/api/requests", {"record": rng.choice(records)})
+            status, _ = caller.call("place", "POST", "/api/requests", {"record": rng.choice(records)})
+            refused = status == 409
 
 
 def librarian_works(caller: Caller, library: str, rng: random.Random, think: float, until: float) -> None:
