@@ -63,6 +63,10 @@ class Outbox:
         self._wake.set()
         return True
 
+    def wake(self) -> None:
+        """Have the sender look for due messages now: a change stored some in its own transaction."""
+        self._wake.set()
+
     async def send_pass(self) -> PassReport:
         """Send the due messages once, in the sender's thread."""
         loop = asyncio.get_running_loop()

@@ -38,6 +38,8 @@ Party = Literal["patron", "holder", "pickup"]
 
 MAX_REASON = 500
 """The longest reason a refusal or a failure may give (it is shown to the patron as written)."""
+ASKED_NEXT = " — asked next: "
+"""Joins a refusal's reason and the library asked next in the refusal's audit entry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +127,9 @@ class Request:
     ``candidates`` the libraries to ask next, in order, should it refuse. ``title`` is the record's
     title when the request was placed, so the request reads well even if the record changes or goes.
     ``message`` tells the patron why a request was refused or failed. ``version`` grows by one with
-    every change: a change is stored only over the version it was decided on."""
+    every change: a change is stored only over the version it was decided on. ``language`` is the
+    interface language the patron placed it in: every e-mail about it is written in it (empty: the
+    site's default language)."""
 
     patron_id: int
     record: str
@@ -140,6 +144,7 @@ class Request:
     id: int | None = None
     created: str | None = None
     updated: str | None = None
+    language: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -221,7 +226,7 @@ def transition(
         changed = replace(
             changed, state="placed", holder=following.library, reason=following.reason, candidates=tuple(rest)
         )
-        note = f"{reason} — asked next: {following.library} ({following.reason})"
+        note = f"{reason}{ASKED_NEXT}{following.library} ({following.reason})"
     elif action in ("refuse", "fail"):
         changed = replace(changed, state=rule.target, candidates=(), message=reason)
         note = reason

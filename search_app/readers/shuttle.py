@@ -25,6 +25,7 @@ from search_app.catalogue.fetch import MAX_ID_LENGTH, find_record
 from search_app.json_body import json_body
 from search_app.librarians.requests import library_requests
 from search_app.parameters import check_api_parameters
+from search_app.shuttle_mail import change, place
 from search_app.state import CATALOGUE, in_thread
 from unicat.accounts import User
 from unicat.errors import BadParameter, Conflict, ItemNotFound
@@ -131,7 +132,7 @@ async def place_request(request: web.Request) -> web.Response:
     new = Request(
         user.id, record.id, record.title[:MAX_TITLE], pickup, first.library, first.reason, tuple(rest)
     )
-    stored = await in_thread(request.app, shuttle.create, new)
+    stored = await place(request, user, new)
     count_post(request, seen)
     return web.json_response(
         request_json(stored, []), status=201, headers={"Location": f"/api/requests/{stored.id}"}
@@ -192,11 +193,8 @@ async def act_on_request(request: web.Request) -> web.Response:
     version = sent.get("version")
     if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
         raise BadParameter("version", "the request's version you saw: a whole number from 1")
-    shuttle = request.app[CATALOGUE].shuttle
-    changed, _ = await in_thread(
-        request.app, shuttle.act, found.id, action, seen.user, reason, version=version
-    )
-    events = await in_thread(request.app, shuttle.events, found.id)
+    changed, _ = await change(request, found, action, seen.user, reason, version)
+    events = await in_thread(request.app, request.app[CATALOGUE].shuttle.events, found.id)
     return web.json_response(request_json(changed, events))
 
 

@@ -2,7 +2,8 @@
 and which changes are allowed to whom, is :mod:`unicat.shuttle`). Implemented once in SQL over either
 database (``unicat/stores/shuttle.py``).
 
-Every change is one transaction that stores the request's new state and its audit entry together,
+Every change is one transaction that stores the request's new state and its audit entry together
+(and whatever the caller's ``on_change`` stores with them: the e-mail that tells of it),
 over the version the change was decided on: of two librarians acting on one request at once, one
 change is stored and the other is refused with :class:`~unicat.errors.Conflict`; nothing is applied
 twice.
@@ -11,23 +12,30 @@ twice.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Literal
 
 from unicat.accounts import User
+from unicat.ports.database import Connection
 from unicat.shuttle import Action, Event, Request, State
 
 Side = Literal["holder", "pickup"]
+
+OnChange = Callable[[Connection, Request, Event], None]
+"""Called inside the transaction of a change, after the request and its event (id included) are
+stored, with the transaction's connection: what it stores there is committed with the change or not
+at all (the outbox's ``enqueue_in``). Raising undoes the change."""
 
 
 class ShuttleStore(abc.ABC):
     """Requests and their events. Every method is synchronous and safe to call from several threads."""
 
     @abc.abstractmethod
-    def create(self, request: Request) -> Request:
-        """Store a new request (state ``placed``) and its "place" event; returns it with its ``id``,
-        ``created`` and ``updated``. Raises :class:`~unicat.errors.LimitReached`, naming the setting,
-        when its patron or its holding library has as many open requests as the settings allow."""
+    def create(self, request: Request, on_change: OnChange | None = None) -> Request:
+        """Store a new request (state ``placed``) and its "place" event, then run ``on_change`` in the
+        same transaction; returns it with its ``id``, ``created`` and ``updated``. Raises
+        :class:`~unicat.errors.LimitReached`, naming the setting, when its patron or its holding
+        library has as many open requests as the settings allow."""
 
     @abc.abstractmethod
     def get(self, request_id: int) -> Request | None: ...
@@ -53,11 +61,19 @@ class ShuttleStore(abc.ABC):
 
     @abc.abstractmethod
     def act(
-        self, request_id: int, action: Action, user: User, reason: str = "", *, version: int | None = None
+        self,
+        request_id: int,
+        action: Action,
+        user: User,
+        reason: str = "",
+        *,
+        version: int | None = None,
+        on_change: OnChange | None = None,
     ) -> tuple[Request, Event]:
-        """Make a change (:func:`unicat.shuttle.transition`) and store it with its event, in one
-        transaction; returns both. ``version``: the version the person saw, when they acted on a page
-        or an answer of the API; a request changed since is a conflict. Raises
+        """Make a change (:func:`unicat.shuttle.transition`) and store it with its event, then run
+        ``on_change``, in one transaction; returns both (the event with its id). ``version``: the
+        version the person saw, when they acted on a page or an answer of the API; a request changed
+        since is a conflict. Raises
         :class:`~unicat.errors.ItemNotFound`, :class:`~unicat.errors.Conflict` (including when someone
         else changed it meanwhile), :class:`~unicat.errors.NotAllowed` and
         :class:`~unicat.errors.BadParameter`."""

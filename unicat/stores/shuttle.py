@@ -15,7 +15,7 @@ from unicat.accounts import User
 from unicat.clock import utc_now
 from unicat.errors import Conflict, ItemNotFound, LimitReached
 from unicat.ports.database import Connection, Database, insert_numbered, iter_keyset
-from unicat.ports.shuttle import ShuttleStore, Side
+from unicat.ports.shuttle import OnChange, ShuttleStore, Side
 from unicat.shuttle import (
     OPEN_STATES,
     Action,
@@ -32,7 +32,7 @@ from unicat.shuttle import (
 
 REQUEST_COLUMNS = (
     "id, patron_id, record, title, pickup, holder, reason, candidates, state, message, version, created, "
-    "updated"
+    "updated, language"
 )
 EVENT_COLUMNS = "id, request_id, user_id, action, from_state, to_state, library, reason, at"
 _OPEN = f"state IN ({', '.join(repr(state) for state in OPEN_STATES)})"
@@ -56,6 +56,7 @@ def _request(row: Sequence[Any]) -> Request:
         id=int(request_id),
         created=row[11],
         updated=row[12],
+        language=row[13],
     )
 
 
@@ -93,6 +94,7 @@ def _values(request: Request) -> tuple[Any, ...]:
         request.version,
         request.created,
         request.updated,
+        request.language,
     )
 
 
@@ -105,7 +107,7 @@ class SqlShuttleStore(ShuttleStore):
         self.max_open_per_patron = max_open_per_patron
         self.max_open_per_library = max_open_per_library
 
-    def create(self, request: Request) -> Request:
+    def create(self, request: Request, on_change: OnChange | None = None) -> Request:
         now = utc_now()
         stored = replace(request, state="placed", message=None, version=1, id=None, created=now, updated=now)
         with self.db.write() as conn:
@@ -133,7 +135,9 @@ class SqlShuttleStore(ShuttleStore):
             )
             assert request_id is not None  # no condition: the row is stored or the insert raised
             stored = replace(stored, id=request_id)
-            self._insert_event(conn, placed(stored, request.patron_id, now))
+            event = self._insert_event(conn, placed(stored, request.patron_id, now))
+            if on_change is not None:
+                on_change(conn, stored, event)
         return stored
 
     def _lock_counts(self, conn: Connection, request: Request) -> None:
@@ -157,8 +161,9 @@ class SqlShuttleStore(ShuttleStore):
         if count >= limit:
             raise LimitReached(f"{message.format(count=count)} (the setting {setting} is {limit})", setting)
 
-    def _insert_event(self, conn: Connection, event: Event) -> None:
-        insert_numbered(
+    def _insert_event(self, conn: Connection, event: Event) -> Event:
+        """Store ``event``; returns it with its id."""
+        event_id = insert_numbered(
             self.db,
             conn,
             "shuttle_events",
@@ -175,6 +180,8 @@ class SqlShuttleStore(ShuttleStore):
                 event.at,
             ),
         )
+        assert event_id is not None  # no condition: the row is stored or the insert raised
+        return replace(event, id=event_id)
 
     def get(self, request_id: int) -> Request | None:
         with self.db.read() as conn:
@@ -227,7 +234,14 @@ class SqlShuttleStore(ShuttleStore):
         return {holder: int(count) for holder, count in rows}
 
     def act(
-        self, request_id: int, action: Action, user: User, reason: str = "", *, version: int | None = None
+        self,
+        request_id: int,
+        action: Action,
+        user: User,
+        reason: str = "",
+        *,
+        version: int | None = None,
+        on_change: OnChange | None = None,
     ) -> tuple[Request, Event]:
         with self.db.write() as conn:
             current = self._get(conn, request_id)
@@ -256,8 +270,10 @@ class SqlShuttleStore(ShuttleStore):
                 ),
             ).rowcount
             if updated == 1:
-                self._insert_event(conn, event)
-                return changed, event
+                stored = self._insert_event(conn, event)
+                if on_change is not None:
+                    on_change(conn, changed, stored)
+                return changed, stored
         latest = self.get(request_id)
         now = situation(latest) if latest is not None else f"Request {request_id} was deleted"
         raise Conflict(f"{now} by someone else at the same moment; nothing was done: look at it again")

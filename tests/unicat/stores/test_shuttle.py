@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
 from unicat.accounts import User
 from unicat.errors import Conflict, ItemNotFound, LimitReached, NotAllowed
-from unicat.ports.database import Database
-from unicat.shuttle import Action, Choice, Request
+from unicat.ports.database import Connection, Database
+from unicat.shuttle import Action, Choice, Event, Request
 from unicat.stores.shuttle import SqlShuttleStore
 
 PATRON = User("reader@example.org", "Reader", "x", "patron", "GENT", id=1)
@@ -192,3 +193,39 @@ def test_two_librarians_acting_at_once_one_wins_and_the_other_is_told(database: 
         assert stored is not None and stored.version == 2
         events = shuttle.events(request_id)
         assert len(events) == 2 and events[1].to_state == stored.state
+
+
+def test_what_a_change_stores_through_on_change_is_committed_with_it_or_not_at_all(
+    shuttle: SqlShuttleStore, database: Database
+) -> None:
+    """The hook's writes share the change's transaction: a hook that raises leaves neither the change,
+    its event, nor what the hook wrote."""
+    seen: list[tuple[int | None, int | None, str]] = []
+
+    def note(conn: Connection, request: Request, event: Event) -> None:
+        conn.execute("CREATE TABLE IF NOT EXISTS noted (event_id INTEGER)")
+        conn.execute("INSERT INTO noted (event_id) VALUES (?)", (event.id,))
+        seen.append((request.id, event.id, event.action))
+
+    def broken(conn: Connection, request: Request, event: Event) -> None:
+        note(conn, request, event)
+        raise RuntimeError("the message could not be written")
+
+    stored = shuttle.create(replace(new_request(), language="fr"), note)
+    assert stored.id is not None and stored.language == "fr"
+    assert shuttle.get(stored.id) == stored
+    with pytest.raises(RuntimeError):
+        shuttle.act(stored.id, "accept", HOLDER, on_change=broken)
+    changed, event = shuttle.act(stored.id, "accept", HOLDER, on_change=note)
+    assert changed.state == "accepted" and changed.language == "fr"
+    assert [item.id for item in shuttle.events(stored.id)] == [seen[0][1], event.id]
+    # The broken hook saw its change's event (a number PostgreSQL does not give again), then lost it.
+    assert [(request_id, action) for request_id, _, action in seen] == [
+        (stored.id, "place"),
+        (stored.id, "accept"),
+        (stored.id, "accept"),
+    ]
+    assert seen[2][1] == event.id
+    with database.read() as conn:
+        noted = [row[0] for row in conn.execute("SELECT event_id FROM noted ORDER BY event_id")]
+    assert noted == [seen[0][1], event.id]  # the broken hook's row went with its change

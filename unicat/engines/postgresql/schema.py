@@ -258,7 +258,8 @@ _V6 = (
     )""",
 )
 
-# Inter-library requests and the audit entry of every change (unicat/stores/shuttle.py).
+# Inter-library requests and the audit entry of every change (unicat/stores/shuttle.py); ``language``:
+# the patron's interface language when placing it, that of every e-mail about it ('': the site's).
 _V7 = (
     f"""CREATE TABLE shuttle_requests (
         {_ID},
@@ -273,7 +274,8 @@ _V7 = (
         message TEXT,
         version BIGINT NOT NULL,
         created {_TEXT} NOT NULL,
-        updated {_TEXT} NOT NULL
+        updated {_TEXT} NOT NULL,
+        language {_TEXT} NOT NULL DEFAULT ''
     )""",
     "CREATE INDEX shuttle_requests_by_patron ON shuttle_requests (patron_id, state)",
     "CREATE INDEX shuttle_requests_by_holder ON shuttle_requests (holder, state)",

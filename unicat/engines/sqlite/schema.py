@@ -314,7 +314,8 @@ _V16 = (
 )
 
 # Inter-library requests and the audit entry of every change (unicat/stores/shuttle.py). AUTOINCREMENT,
-# as readers' items: a copied request keeps its id and later ones are numbered after it.
+# as readers' items: a copied request keeps its id and later ones are numbered after it. ``language``:
+# the patron's interface language when placing it, that of every e-mail about it ('': the site's).
 _V17: tuple[Step, ...] = (
     """CREATE TABLE shuttle_requests (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -329,7 +330,8 @@ _V17: tuple[Step, ...] = (
         message TEXT,
         version INTEGER NOT NULL,
         created TEXT NOT NULL,
-        updated TEXT NOT NULL
+        updated TEXT NOT NULL,
+        language TEXT NOT NULL DEFAULT ''
     )""",
     "CREATE INDEX shuttle_requests_by_patron ON shuttle_requests (patron_id, state)",
     "CREATE INDEX shuttle_requests_by_holder ON shuttle_requests (holder, state)",
