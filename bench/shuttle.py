@@ -158,8 +158,18 @@ class Network:
 
 
 def libraries() -> list[Library]:
+    """The directory's entries, each with an address: a library is written to when it is asked to lend."""
     return [
-        Library(code, name, city=city, country="FR", latitude=lat, longitude=lon, shuttle=True)
+        Library(
+            code,
+            name,
+            city=city,
+            country="FR",
+            latitude=lat,
+            longitude=lon,
+            email=f"{code.lower()}@bench.unicat.local",
+            shuttle=True,
+        )
         for code, name, city, lat, lon in LIBRARIES
     ]
 
