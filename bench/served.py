@@ -37,13 +37,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from aiohttp import web
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from unicat.catalogue import Catalogue  # noqa: E402
 from unicat.settings import Settings  # noqa: E402
 from unicat_cli.wiring import open_catalogue  # noqa: E402
 
@@ -91,17 +88,6 @@ class ThreadProfiles:
                 pstats.Stats(str(directory / "server.pstats"), stream=out).sort_stats(order).print_stats(45)
 
 
-def with_directory(app: web.Application, catalogue: Catalogue) -> None:
-    """Give the requests API the network's directory (the libraries it routes between, as the
-    catalogue holds them when the server starts) when the app did not load it itself."""
-    from search_app.readers.shuttle import LIBRARY_PLACES
-
-    places = app[LIBRARY_PLACES]
-    if not places and isinstance(places, dict):
-        # The app is frozen once it serves: its mapping is filled, not replaced.
-        places.update({library.code: library for library in catalogue.libraries.directory()})
-
-
 async def _serve(settings: Settings, profile_dir: Path | None) -> None:
     from unicat_cli.steps import serve_step
 
@@ -111,7 +97,6 @@ async def _serve(settings: Settings, profile_dir: Path | None) -> None:
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     runner, url = await serve_step(catalogue, settings, "127.0.0.1", 0)
-    with_directory(runner.app, catalogue)
     # From here on, only what answers requests: building the app (its imports) is not profiled.
     profiles = ThreadProfiles() if profile_dir is not None else None
     if profiles is not None:
