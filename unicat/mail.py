@@ -1,9 +1,10 @@
 """Sending one e-mail through the SMTP server of the settings (``smtp_*``, ``mail_from``).
 
-A text part, and an HTML alternative when the message has one; one message per connection: the
-catalogue sends few messages at a time, so a connection kept open would cost more than it saves.
-Blocking: the outbox's sender (unicat/mail_sender.py) calls it in a thread of its own, never on the
-web app's event loop.
+A text part, and an HTML alternative when the message has one. The outbox's sender
+(unicat/mail_sender.py) sends a pass's messages over one connection (:func:`connect`): a busy network
+sends a message at each step of every request, and a conversation per message (connecting, TLS,
+signing in) would cost more than the message. Blocking: the sender runs in a thread of its own, never
+on the web app's event loop.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ def compose(
     return message
 
 
-def send(settings: Settings, message: EmailMessage) -> None:
-    """Deliver ``message`` to the SMTP server; raises :class:`OSError` or
-    :class:`smtplib.SMTPException` when it cannot."""
+def connect(settings: Settings) -> smtplib.SMTP:
+    """A connection to the SMTP server, secured and signed in as the settings say, ready to take
+    messages (``send_message``); the caller closes it (``quit``, or ``close`` after an error). Raises
+    :class:`OSError` or :class:`smtplib.SMTPException` when it cannot."""
     context = ssl.create_default_context()
     server: smtplib.SMTP
     if settings.smtp_security == "ssl":
@@ -53,9 +55,19 @@ def send(settings: Settings, message: EmailMessage) -> None:
         )
     else:
         server = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT)
-    with server:
+    try:
         if settings.smtp_security == "starttls":
             server.starttls(context=context)
         if settings.smtp_user:
             server.login(settings.smtp_user, settings.smtp_password)
+    except BaseException:
+        server.close()
+        raise
+    return server
+
+
+def send(settings: Settings, message: EmailMessage) -> None:
+    """Deliver ``message`` over a connection of its own; raises :class:`OSError` or
+    :class:`smtplib.SMTPException` when it cannot."""
+    with connect(settings) as server:
         server.send_message(message)

@@ -27,6 +27,8 @@ class Mailbox:
     refusals: list[str] = field(default_factory=list)
     """Answers given, in turn, to the next messages instead of taking them (``"451 4.3.0 later"``)."""
     refused: int = 0
+    sessions: list[Any] = field(default_factory=list)
+    """The SMTP connections messages came over (aiosmtpd's session of each), each once."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -34,6 +36,8 @@ class Mailbox:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         with self._lock:
+            if not any(seen is session for seen in self.sessions):
+                self.sessions.append(session)
             if self.refusals:
                 self.refused += 1
                 return self.refusals.pop(0)

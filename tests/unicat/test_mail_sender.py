@@ -91,6 +91,24 @@ def test_a_message_arrives_with_its_text_and_html_parts(outbox: SqlOutboxStore, 
     assert sent is not None and sent.state == "sent" and sent.sent is not None and sent.attempts == 1
 
 
+def test_a_pass_sends_its_messages_over_one_connection(outbox: SqlOutboxStore, mailbox: Mailbox) -> None:
+    for number in range(1, 6):
+        outbox.enqueue(message(number))
+    assert send_due(outbox, mail_settings(mailbox.port)).sent == 5
+    assert len(mailbox.messages) == 5 and len(mailbox.sessions) == 1
+
+
+def test_after_a_refusal_the_next_message_goes_over_a_new_connection(
+    outbox: SqlOutboxStore, mailbox: Mailbox
+) -> None:
+    mailbox.refusals.append("451 4.3.0 mailbox busy, try later")
+    for number in range(1, 4):
+        outbox.enqueue(message(number))
+    report = send_due(outbox, mail_settings(mailbox.port))
+    assert (report.sent, report.retried) == (2, 1)
+    assert len(mailbox.messages) == 2 and len(mailbox.sessions) == 2
+
+
 def test_a_try_later_answer_is_retried_and_the_message_arrives_once(
     outbox: SqlOutboxStore, mailbox: Mailbox
 ) -> None:
