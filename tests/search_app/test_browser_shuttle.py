@@ -180,6 +180,9 @@ def test_a_book_held_elsewhere_is_requested_carried_and_collected_with_an_e_mail
     browser.submit("#header-q")
     browser.click(f".result-card__title a[href='/record/{RECORD}']")
     assert browser.text("h1") == TITLE
+    on_loan = browser.text("#holdings .copy-status--on_loan")
+    assert on_loan.startswith("On loan until") and "2026" in on_loan
+    assert browser.text("#holdings .copy-status--available") == "Available"
     # Where it would come from and why: Antwerp, the nearest shuttle library with a copy available.
     offer = browser.find(".record-request")
     assert offer.find("a[href='/libraries/GENT']").text == "De Krook"
