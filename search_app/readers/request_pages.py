@@ -17,7 +17,7 @@ from typing import Any, Literal
 from aiohttp import web
 
 from search_app.auth import require_signed_in, viewer
-from search_app.i18n import N_, current_language, gettext, translated
+from search_app.i18n import N_, current_language, gettext, link_language, translated
 from search_app.library_cache import LIBRARIES
 from search_app.readers.accounts import form_fields, see_other
 from search_app.readers.request_words import STATE_WORDS, HistoryLine, history_lines
@@ -87,10 +87,13 @@ async def request_offer(request: web.Request, record: UnionRecord) -> dict[str, 
 
 
 async def place_from_record(request: web.Request) -> web.Response:
-    """``POST /record/{id}/request``: place the request; 303 to the patron's requests."""
+    """``POST /record/{id}/request``: place the request; 303 to the patron's requests. A page opened
+    with ``lang`` (a shared link) posts with it: the request is placed in the language the patron
+    read, which its e-mails are written in, and the next page stays in it."""
     seen = require_signed_in(request)
     await place_for(request, seen, request.match_info["id"], None)
-    return see_other("/account/requests?done=placed")
+    lang = link_language(request)
+    return see_other("/account/requests?done=placed" + (f"&lang={lang}" if lang else ""))
 
 
 @dataclass(frozen=True, slots=True)
