@@ -60,6 +60,15 @@ def expected_facets(records: list[UnionRecord], size: int) -> dict[str, list[Fac
         "year": [decade_label(r.year) for r in records if r.year is not None],
         "subject": [s for r in records for s in subject_facet_values(r.subjects)],
         "audience": [value for r in records for value in r.audience],
+        # The copies' libraries (their directory library, else their source), those with a copy
+        # available, and the statuses of the copies ("unknown" for a copy without one), once a record.
+        "held_at": [code for r in records for code in {h.site or h.library for h in r.holdings}],
+        "available_at": [
+            code
+            for r in records
+            for code in {h.site or h.library for h in r.holdings if h.status == "available"}
+        ],
+        "availability": [status for r in records for status in {h.status or "unknown" for h in r.holdings}],
     }
     return {
         name: [
