@@ -23,13 +23,13 @@ import pytest
 from indexer.sites import with_sites
 from search_app.app import make_app
 from tests.search_app.accounts_http import PASSWORD, make_account
+from tests.search_app.catalogue.test_libraries import BODLEIAN, SCIENCES_PO
 from tests.search_app.librarians.test_mail_desk import failed_and_interrupted
 from tests.search_app.readers.test_request_pages import a_request
 from tests.search_app.search_app_catalogue import NAMES, RECORDS, REDIRECTS
 from tests.support.axe import AXE_VERSION, Violation, audit
 from tests.support.served_app import ServedApp
 from unicat.catalogue import Catalogue
-from unicat.libraries import Library
 from unicat.model import Holding, SourceRef, UnionRecord
 from unicat.settings import Settings
 from unicat.union_generation import write_union_generation
@@ -89,29 +89,9 @@ LIBRARIAN = (
 ADMIN = ("/librarians/libraries", "/librarians/libraries/SCPO", "/librarians/requests")
 # The directory the library pages show (the desk librarian works at SCPO, so edits its hours).
 LIBRARIES = (
-    Library(
-        "SCPO",
-        "Bibliothèque de Sciences Po",
-        names={"en": "Sciences Po Library"},
-        source="scpo",
-        street="27 rue Saint-Guillaume",
-        postcode="75007",
-        city="Paris",
-        latitude=48.8541,
-        longitude=2.3281,
-        opening_hours={"monday": "09:00-12:30, 14:00-19:00"},
-        email="bibliotheque@example.org",
-        shuttle=True,
-        opac_url="https://scpo.example.org/record/{local_id}",
-    ),
-    Library(
-        "OX-BOD",
-        "Bodleian Library",
-        source="oxford",
-        city="Oxford",
-        opac_url="https://oxford.example.org/record/{local_id}",
-        shuttle=True,  # its available copy of u-statuses gives the patron the "Request this book" form
-    ),
+    replace(SCIENCES_PO, opac_url="https://scpo.example.org/record/{local_id}"),
+    # Its available copy of u-statuses gives the patron the "Request this book" form.
+    replace(BODLEIAN, opac_url="https://oxford.example.org/record/{local_id}", shuttle=True),
 )
 # A copy in every status, and one whose library says nothing: the colours of the status cells and of
 # the results' availability line are audited, on the record page and in the results.
