@@ -112,11 +112,12 @@ async def shown_requests(
 ) -> list[ShownRequest]:
     """Each request with its state in words, its history and its libraries' names."""
     libraries = await request.app[LIBRARIES].by_code()
-    shuttle = request.app[CATALOGUE].shuttle
+    ids = [item.id for item in found if item.id is not None]
+    histories = await in_thread(request.app, request.app[CATALOGUE].shuttle.histories, ids)
     shown = []
     for item in found:
         assert item.id is not None
-        events = await in_thread(request.app, shuttle.events, item.id)
+        events = histories[item.id]
         shown.append(
             ShownRequest(
                 item,

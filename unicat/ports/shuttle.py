@@ -12,7 +12,7 @@ twice.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Literal
 
 from unicat.accounts import User
@@ -43,6 +43,11 @@ class ShuttleStore(abc.ABC):
     @abc.abstractmethod
     def events(self, request_id: int) -> list[Event]:
         """The request's history, oldest first."""
+
+    @abc.abstractmethod
+    def histories(self, request_ids: Sequence[int]) -> dict[int, list[Event]]:
+        """The histories of several requests at once (a page of requests), each oldest first; a
+        request without events (or unknown) maps to an empty list."""
 
     @abc.abstractmethod
     def for_patron(self, patron_id: int, limit: int = 200) -> list[Request]:

@@ -14,7 +14,7 @@ from typing import Any
 from unicat.accounts import User
 from unicat.clock import utc_now
 from unicat.errors import Conflict, ItemNotFound, LimitReached
-from unicat.ports.database import Connection, Database, insert_numbered, iter_keyset
+from unicat.ports.database import Connection, Database, fetch_in, insert_numbered, iter_keyset
 from unicat.ports.shuttle import OnChange, ShuttleStore, Side
 from unicat.shuttle import (
     OPEN_STATES,
@@ -199,6 +199,13 @@ class SqlShuttleStore(ShuttleStore):
                 f"SELECT {EVENT_COLUMNS} FROM shuttle_events WHERE request_id = ? ORDER BY id", (request_id,)
             ).fetchall()
         return [_event(row) for row in rows]
+
+    def histories(self, request_ids: Sequence[int]) -> dict[int, list[Event]]:
+        found: dict[int, list[Event]] = {request_id: [] for request_id in request_ids}
+        rows = fetch_in(self.db, f"SELECT {EVENT_COLUMNS} FROM shuttle_events", "request_id", request_ids)
+        for event in sorted((_event(row) for row in rows), key=lambda event: event.id or 0):
+            found[event.request_id].append(event)
+        return found
 
     def for_patron(self, patron_id: int, limit: int = 200) -> list[Request]:
         with self.db.read() as conn:

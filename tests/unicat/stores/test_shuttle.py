@@ -113,6 +113,23 @@ def test_a_change_decided_on_an_older_version_is_refused(shuttle: SqlShuttleStor
     assert [event.action for event in shuttle.events(request.id)] == ["place", "accept"]
 
 
+def test_histories_of_several_requests_at_once_are_each_ones_own(shuttle: SqlShuttleStore) -> None:
+    first = shuttle.create(new_request(record="u1"))
+    second = shuttle.create(new_request(record="u2"))
+    assert first.id is not None and second.id is not None
+    shuttle.act(first.id, "accept", HOLDER)
+    shuttle.act(second.id, "cancel", PATRON)
+    shuttle.act(first.id, "send", HOLDER)
+    histories = shuttle.histories([second.id, first.id, 10**9])
+    assert histories == {
+        first.id: shuttle.events(first.id),
+        second.id: shuttle.events(second.id),
+        10**9: [],
+    }
+    assert [event.action for event in histories[first.id]] == ["place", "accept", "send"]
+    assert [event.action for event in histories[second.id]] == ["place", "cancel"]
+
+
 def test_the_limits_name_their_setting(shuttle: SqlShuttleStore) -> None:
     for number in range(3):
         shuttle.create(new_request(record=f"u{number}"))
