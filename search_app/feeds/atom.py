@@ -11,7 +11,8 @@ Absolute URLs are built from a base the caller gives, the catalogue's ``site_url
 :func:`search_app.feeds.http.feed_base`): ids built from a request's ``Host`` would change with the
 name the server was reached by.
 
-MARC data carries control characters and odd Unicode from damaged records. Every value goes through
+MARC data carries control characters and odd Unicode from damaged records. Record text is made one
+line without control codes (:func:`search_app.display_text.one_line`), and every value goes through
 :func:`unicat.record_xml.escape`, which escapes markup and drops what XML 1.0 cannot hold, so the
 document is well-formed whatever the records hold. Built as strings, like the OAI-PMH responses,
 because a feed is a list of small, flat elements. The summary's words are translated in the current
@@ -20,12 +21,12 @@ language (:mod:`search_app.i18n`); the caller sets it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
+from search_app.display_text import one_line
 from search_app.i18n import gettext
 from unicat.clock import format_time
 from unicat.model import Holding, UnionRecord
@@ -34,10 +35,6 @@ from unicat.record_xml import escape
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ATOM_MEDIA_TYPE = "application/atom+xml"
 GENERATOR = "Unicat"
-
-# What XML 1.0 cannot carry (its Char production, §2.2) and the controls it discourages there: MARC
-# records use U+0098/U+009C to mark the words a title sorts without, and readers would show them.
-_NOT_SHOWN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,15 +83,15 @@ def write_feed(
         '<?xml version="1.0" encoding="utf-8"?>\n',
         f'<feed xmlns="{ATOM_NS}" xml:lang="{escape(feed.language)}">',
         f"<id>{escape(feed.id)}</id>",
-        f"<title>{escape(_clean(feed.title))}</title>",
+        f"<title>{escape(one_line(feed.title))}</title>",
     ]
     if feed.subtitle:
-        parts.append(f"<subtitle>{escape(_clean(feed.subtitle))}</subtitle>")
+        parts.append(f"<subtitle>{escape(one_line(feed.subtitle))}</subtitle>")
     parts += [
         f"<updated>{_instant(feed.updated)}</updated>",
         f'<link rel="self" type="{ATOM_MEDIA_TYPE}" href="{escape(feed.self_url)}"/>',
         f'<link rel="alternate" type="text/html" href="{escape(feed.page_url)}"/>',
-        f"<author><name>{escape(_clean(feed.author))}</name></author>",
+        f"<author><name>{escape(one_line(feed.author))}</name></author>",
         f"<generator>{GENERATOR}</generator>",
     ]
     parts.extend(_entry(entry, base_url, names) for entry in entries)
@@ -123,10 +120,10 @@ def _entry(entry: Entry, base_url: str, names: Mapping[str, str]) -> str:
 
 def summary_text(record: UnionRecord, names: Mapping[str, str]) -> str:
     """What a reader decides on: who is responsible, who published it and when, who holds it."""
-    published = ", ".join(part for part in (_clean(record.publisher), str(record.year or "")) if part)
+    published = ", ".join(part for part in (one_line(record.publisher), str(record.year or "")) if part)
     libraries = holding_libraries(record.holdings, names)
     held = gettext("Held by %(libraries)s") % {"libraries": ", ".join(libraries)} if libraries else ""
-    return ". ".join(part for part in (_clean(record.responsibility), published, held) if part)
+    return ". ".join(part for part in (one_line(record.responsibility), published, held) if part)
 
 
 def holding_libraries(holdings: Iterable[Holding], names: Mapping[str, str]) -> list[str]:
@@ -138,13 +135,13 @@ def holding_libraries(holdings: Iterable[Holding], names: Mapping[str, str]) -> 
         code = holding.site or holding.library
         if code not in seen:
             fallback = holding.library_name if code == holding.library else code
-            seen[code] = _clean(names.get(code)) or _clean(fallback) or code
+            seen[code] = one_line(names.get(code)) or one_line(fallback) or code
     return list(seen.values())
 
 
 def _title(record: UnionRecord) -> str:
     """The entry's title: atom:title must be there, and a damaged record may have lost 245."""
-    return _clean(record.title) or _clean(record.responsibility) or record.id
+    return one_line(record.title) or one_line(record.responsibility) or record.id
 
 
 def _contributors(record: UnionRecord) -> list[str]:
@@ -158,14 +155,8 @@ def _subjects(record: UnionRecord) -> list[str]:
 
 def _distinct(values: Iterable[str]) -> list[str]:
     """Each value once, blank ones left out (an empty atom:name or category term says nothing)."""
-    cleaned = (_clean(value) for value in values)
+    cleaned = (one_line(value) for value in values)
     return list(dict.fromkeys(value for value in cleaned if value))
-
-
-def _clean(text: str | None) -> str:
-    """One line of text without control codes: MARC fields hold newlines and runs of spaces a feed
-    reader would show, and control codes that XML cannot carry or that a reader shows as junk."""
-    return " ".join(_NOT_SHOWN.sub("", text or "").split())
 
 
 def _instant(moment: datetime) -> str:
