@@ -120,10 +120,16 @@ def _entry(entry: Entry, base_url: str, names: Mapping[str, str]) -> str:
 
 def summary_text(record: UnionRecord, names: Mapping[str, str]) -> str:
     """What a reader decides on: who is responsible, who published it and when, who holds it."""
-    published = ", ".join(part for part in (one_line(record.publisher), str(record.year or "")) if part)
+    published = ", ".join(part for part in (_unpunctuated(record.publisher), str(record.year or "")) if part)
     libraries = holding_libraries(record.holdings, names)
     held = gettext("Held by %(libraries)s") % {"libraries": ", ".join(libraries)} if libraries else ""
-    return ". ".join(part for part in (one_line(record.responsibility), published, held) if part)
+    return ". ".join(part for part in (_unpunctuated(record.responsibility), published, held) if part)
+
+
+def _unpunctuated(text: str | None) -> str:
+    """A field without the ISBD punctuation that ends it in MARC (``Gallimard,``, ``par X.``): the
+    summary puts its own between the parts."""
+    return one_line(text).rstrip(" /:;,.")
 
 
 def holding_libraries(holdings: Iterable[Holding], names: Mapping[str, str]) -> list[str]:
