@@ -178,7 +178,8 @@ async def save_search(request: web.Request) -> web.Response:
     """``POST /account/searches``: save the search ``query`` (a search page's query string) as ``name``."""
     seen = require_signed_in(request)
     assert seen.user_id is not None
-    form = await form_fields(request)
+    # The query is measured by the saved search's own limit (MAX_QUERY), not the forms' 1,000 characters.
+    form = await form_fields(request, long=("query",))
     try:
         name = check_search_name(form.get("name", ""))
         await _save(request, seen.user_id, name, query_params(form.get("query", "")))

@@ -65,8 +65,11 @@ class SqlSavedSearchStore(SavedSearchStore):
     ) -> None:
         with self.db.write() as conn:
             conn.execute(_DROP_QUERY, (entry.owner, entry.query))
+            # Two tabs may run one search at once: on PostgreSQL both delete, then the second insert
+            # meets the first's row, which it updates rather than fail the search.
             conn.execute(
-                "INSERT INTO search_history (owner, query, total, at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO search_history (owner, query, total, at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (owner, query) DO UPDATE SET total = excluded.total, at = excluded.at",
                 (entry.owner, entry.query, entry.total, entry.at or utc_now()),
             )
             _keep_newest(conn, entry.owner, keep)

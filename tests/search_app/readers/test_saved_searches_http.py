@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlencode
 
 import lxml.html
 import pytest
@@ -236,3 +237,16 @@ async def test_changes_need_the_csrf_token_and_an_account(site: Site, catalogue:
     assert (await post_form(stranger, "/account/searches", {"name": "X", "query": "q=x"})).status == 403
     signin = await stranger.get("/account/searches", allow_redirects=False)
     assert signin.headers["Location"] == "/signin?next=/account/searches"
+
+
+async def test_a_search_longer_than_a_form_field_is_saved_whole(site: Site, catalogue: Catalogue) -> None:
+    reader = await site.signed_in(catalogue.accounts, "reader@example.org")
+    # Four subjects of 290 characters (a filter value takes 300) and the words.
+    subjects = sorted(f"{letter} " * 145 for letter in "abcd")
+    query = urlencode([("q", "austen"), *(("subject", subject) for subject in subjects)])
+    assert len(query) > 1_000
+    saved = await post_form(reader, "/account/searches", {"name": "Long", "query": query})
+    assert saved.status == 303
+    listed = (await (await reader.get("/api/account/searches")).json())["searches"]
+    assert listed[0]["query"] == {"q": ["austen"], "subject": subjects}
+    assert listed[0]["url"] == f"/search?{query}"

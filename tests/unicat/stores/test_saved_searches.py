@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.at_once import all_at_once
 from unicat.errors import BadParameter, ItemNotFound, LimitReached
 from unicat.ports.database import Database
 from unicat.saved_searches import HistoryEntry, SavedSearch, account_owner, visitor_owner
@@ -150,3 +151,12 @@ def test_iterators_give_everything_for_a_copy(database: Database, searches: SqlS
     run(searches, ALICE, "q=new", 1, 0)
     newest = searches.history(ALICE, 1)[0]
     assert newest.id is not None and newest.id > max(e.id or 0 for e in entries)
+
+
+def test_one_search_run_in_many_tabs_at_once_is_one_entry(searches: SqlSavedSearchStore) -> None:
+    def one_tab(number: int) -> None:
+        run(searches, ALICE, "q=bach", number, 0)
+
+    all_at_once(8, one_tab)
+    entries = searches.history(ALICE, 10)
+    assert [entry.query for entry in entries] == ["q=bach"] and entries[0].total in range(8)
