@@ -43,6 +43,7 @@ from search_app.readers import (
     reading_lists,
     registration,
     request_pages,
+    saved_searches,
     shuttle,
 )
 from search_app.render import STATIC_DIR, make_environment
@@ -167,6 +168,7 @@ def make_app(
     home_library.add_routes(app)
     registration.add_routes(app)
     reading_lists.add_routes(app)
+    saved_searches.add_routes(app)
     contributions.add_routes(app)
     shuttle.add_routes(app)
     request_pages.add_routes(app)

@@ -27,6 +27,7 @@ from unicat.stores.contributions import SqlContributionStore
 from unicat.stores.libraries import SqlLibraryStore
 from unicat.stores.outbox import SqlOutboxStore
 from unicat.stores.records import SqlRecordStore
+from unicat.stores.saved_searches import SqlSavedSearchStore
 from unicat.stores.shuttle import SqlShuttleStore
 
 # Markers for what each test needs beyond Python and SQLite, set from its fixtures.
@@ -141,6 +142,7 @@ def stores_beside(engine: UnionIndex, context: EngineContext) -> Catalogue:
         database=database,
         outbox=SqlOutboxStore(database),
         libraries=SqlLibraryStore(database),
+        searches=SqlSavedSearchStore(database),
     )
 
 

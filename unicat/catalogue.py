@@ -1,10 +1,11 @@
 """The catalogue a command or the web app works on: the ports it is made of, opened together.
 
 The union index is the search engine's (SQLite FTS5 or Elasticsearch) and can always be rebuilt; the
-stores hold everything that must not be lost (source records, harvest state, quarantine, decisions,
-the OAI-PMH feed's history, accounts, what readers add, inter-library requests, the e-mail outbox,
-the library directory) in the database: SQLite embedded, or PostgreSQL. With the embedded default one
-SQLite file holds everything and the index and the stores share its connections.
+stores hold everything that must not be lost (source records, harvest state, quarantine, decisions, the
+OAI-PMH feed's history, accounts, what readers add, inter-library requests, the e-mail outbox, the
+library directory, readers' search history and saved searches) in the database: SQLite embedded, or
+PostgreSQL. With the embedded default one SQLite file holds everything and the index and the stores share
+its connections.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from unicat.ports.database import Database
 from unicat.ports.libraries import LibraryStore
 from unicat.ports.outbox import OutboxStore
 from unicat.ports.records import RecordStore
+from unicat.ports.saved_searches import SavedSearchStore
 from unicat.ports.shuttle import ShuttleStore
 from unicat.ports.union_index import UnionIndex
 from unicat.union_generation import UnionFeed
@@ -35,6 +37,7 @@ class Catalogue(ClosedOnExit):
     database: Database
     outbox: OutboxStore
     libraries: LibraryStore
+    searches: SavedSearchStore
 
     @property
     def store_url(self) -> str:

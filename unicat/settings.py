@@ -171,6 +171,13 @@ class Settings:
     # cancelled or failed) per patron, and per holding library.
     shuttle_max_open_per_patron: int = 5
     shuttle_max_open_per_library: int = 200
+    # Search history (docs/configuration.md): a signed-in reader's last search_history_size searches
+    # are kept for search_history_days; a browser not signed in keeps its own for
+    # search_history_visitor_hours (under a cookie). A reader keeps at most saved_searches_max searches.
+    search_history_days: float = 90.0
+    search_history_size: int = 50
+    search_history_visitor_hours: float = 24.0
+    saved_searches_max: int = 100
     # The interface's language when neither the page's ``lang``, the reader's choice (a cookie) nor the
     # browser's Accept-Language names one of SUPPORTED_LANGUAGES.
     default_language: str = "en"
@@ -274,6 +281,10 @@ _FIELD_TYPES: dict[str, type] = {
     "post_limit_address": int,
     "shuttle_max_open_per_patron": int,
     "shuttle_max_open_per_library": int,
+    "search_history_days": float,
+    "search_history_size": int,
+    "search_history_visitor_hours": float,
+    "saved_searches_max": int,
     "default_language": str,
 }
 
@@ -482,7 +493,17 @@ def load_settings(
     for name in ("shuttle_max_open_per_patron", "shuttle_max_open_per_library"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1, got {getattr(settings, name)}")
+    _check_search_history(settings)
     return settings
+
+
+def _check_search_history(settings: Settings) -> None:
+    for name in ("search_history_size", "saved_searches_max"):
+        if not 1 <= getattr(settings, name) <= 10_000:
+            raise ConfigError(f"{name} must be between 1 and 10000, got {getattr(settings, name)}")
+    for name in ("search_history_days", "search_history_visitor_hours"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{name} must be more than 0, got {getattr(settings, name)}")
 
 
 # A record is measured as its page is fed to the parser, this many bytes at a time (harvester/pages.py):

@@ -1,14 +1,14 @@
 """Copy a whole catalogue into another index and store (e.g. SQLite → Elasticsearch and PostgreSQL when a
 network outgrows one machine): sources, source records with their raw bytes, harvest history (so the next
-harvest stays incremental), quarantine, librarians' merge decisions, union records with their stable
-ids, redirects, the OAI-PMH feed (its datestamps and deleted records), accounts (with their
-numbers; sessions are not copied: people sign in again on the new catalogue), the library directory,
-and what readers added (comments, ratings, tags, reports, the moderation log, reading lists and their
-entries), inter-library requests with their history, with their ids and times, so that links to a
-comment, a list or a request keep working, and the e-mail outbox (a message being sent by the old
-catalogue is interrupted in the new one, never sent twice). Accounts and readers' data are in the
-store: when the target shares the source's store (a new index beside the same database), only the
-union index is copied and everything else stays where it is.
+harvest stays incremental), quarantine, librarians' merge decisions, union records with their stable ids,
+redirects, the OAI-PMH feed (its datestamps and deleted records), accounts (with their numbers; sessions
+are not copied: people sign in again on the new catalogue), the library directory, and what readers added
+(comments, ratings, tags, reports, the moderation log, reading lists and their entries), inter-library
+requests with their history, readers' saved searches and search history, with their ids and times, so
+that links to a comment, a list or a request keep working, and the e-mail outbox (a message being sent by
+the old catalogue is interrupted in the new one, never sent twice). Accounts and readers' data are in the
+store: when the target shares the source's store (a new index beside the same database), only the union
+index is copied and everything else stays where it is.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 from unicat.catalogue import Catalogue
 from unicat.errors import UnicatError
 from unicat.ports.outbox import OutboxStore
+from unicat.ports.saved_searches import SavedSearchStore
 from unicat.ports.shuttle import ShuttleStore
 from unicat.readers_copy import StoredReaders, copy_readers
 from unicat.records_copy import StoredRecords, copy_records
@@ -49,6 +50,8 @@ class MigrationReport:
     shuttle_events: int = 0
     mail_messages: int = 0
     libraries: int = 0
+    saved_searches: int = 0
+    history_entries: int = 0
     stores_copied: bool = True
 
 
@@ -92,6 +95,7 @@ def migrate(
     counts: dict[str, Any] = copy_readers(readers, target.accounts, target.contributions, notify)
     counts.update(_copy_shuttle(source.shuttle, target.shuttle, notify))
     counts["mail_messages"] = copy_outbox(source.outbox, target.outbox, notify)
+    counts.update(_copy_searches(source.searches, target.searches, notify))
     libraries = target.libraries.put_libraries(source.libraries.list_libraries())
     notify("libraries", libraries)
     return dataclasses.replace(copied, libraries=libraries, **counts)
@@ -111,6 +115,22 @@ def _copy_shuttle(
         events += 1
     notify("request events", events)
     return {"shuttle_requests": requests, "shuttle_events": events}
+
+
+def _copy_searches(
+    source: SavedSearchStore, target: SavedSearchStore, notify: Callable[[str, int], None]
+) -> dict[str, int]:
+    """Saved searches and search history entries, each with its id and times."""
+    searches = entries = 0
+    for search in source.iter_searches():
+        target.add_search(search, limit=0)  # a copy (it has its id) is taken whatever the limit
+        searches += 1
+    notify("saved searches", searches)
+    for entry in source.iter_history():
+        target.copy_history_entry(entry)
+        entries += 1
+    notify("search history entries", entries)
+    return {"saved_searches": searches, "history_entries": entries}
 
 
 def _copy_records(

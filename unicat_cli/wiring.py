@@ -15,6 +15,7 @@ from unicat.stores.contributions import SqlContributionStore
 from unicat.stores.libraries import SqlLibraryStore
 from unicat.stores.outbox import SqlOutboxStore
 from unicat.stores.records import SqlRecordStore
+from unicat.stores.saved_searches import SqlSavedSearchStore
 from unicat.stores.shuttle import SqlShuttleStore
 
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
@@ -73,6 +74,7 @@ def open_catalogue(settings: Settings) -> Catalogue:
         database=database,
         outbox=SqlOutboxStore(database),
         libraries=SqlLibraryStore(database),
+        searches=SqlSavedSearchStore(database),
     )
     _hand_over(catalogue)
     return catalogue

@@ -29,10 +29,12 @@ from search_app.links import SearchLinks, page_numbers, record_url, year_param
 from search_app.readers.reading_lists import lists_for_record_page
 from search_app.readers.record_readers import readers_context
 from search_app.readers.request_pages import request_offer
+from search_app.readers.search_history import remember_search, request_params
 from search_app.render import render
 from search_app.state import INDEX, LABELS, SETTINGS, SOURCES, in_thread
 from unicat.model import UnionRecord
 from unicat.query import MAX_PAGE, SearchQuery
+from unicat.saved_searches import canonical_query
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +169,11 @@ async def search(request: web.Request) -> web.Response:
         "last_shown": query.offset + len(result.hits),
         "last_page": last_page,
         "page_numbers": page_numbers(query.page, last_page),
+        "kept_query": canonical_query(request_params(request)),
     }
-    return render(request, "search.html", context)
+    response = render(request, "search.html", context)
+    await remember_search(request, response, result.total)
+    return response
 
 
 async def record(request: web.Request) -> web.Response:

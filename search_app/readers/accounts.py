@@ -20,6 +20,7 @@ from search_app.addresses import client_address
 from search_app.auth import HASHING, LIMITS, clear_session_cookie, require_signed_in, session_cookie, viewer
 from search_app.form_body import posted_form
 from search_app.i18n import N_, gettext, translated
+from search_app.readers.search_history import join_browser_history
 from search_app.redirects import safe_next
 from search_app.render import render
 from search_app.signin_throttle import is_known_browser, remember_browser
@@ -84,6 +85,7 @@ async def start_session(request: web.Request, user: User, location: str) -> web.
     token, session = new_session(user.id)
     await in_thread(request.app, request.app[ACCOUNTS].save_session, session)
     response = see_other(location)
+    await join_browser_history(request, response, user.id)
     session_cookie(response, token, request.app[SETTINGS])
     remember_browser(response, user, request.app[SETTINGS])
     return response

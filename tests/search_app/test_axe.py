@@ -31,6 +31,7 @@ from tests.support.axe import AXE_VERSION, Violation, audit
 from tests.support.served_app import ServedApp
 from unicat.catalogue import Catalogue
 from unicat.model import Holding, SourceRef, UnionRecord
+from unicat.saved_searches import SavedSearch
 from unicat.settings import Settings
 from unicat.union_generation import write_union_generation
 
@@ -64,6 +65,7 @@ SIGNED_OUT = (
     "/libraries",
     "/libraries/SCPO",
     "/libraries/NOPE",
+    "/account/history",  # the searches above, in this browser's history
 )
 PATRON = (
     "/account",
@@ -72,6 +74,8 @@ PATRON = (
     "/record/u-pp1980",
     "/record/u-statuses",
     "/search?q=pride",
+    "/account/history",
+    "/account/searches",
 )
 LIBRARIAN = (
     "/librarians/harvests",
@@ -158,6 +162,7 @@ def test_every_kind_of_page_passes_wcag21_aa(
     failed_and_interrupted(catalogue)  # the mail desk with its table and resend buttons
     assert reader.id is not None
     a_request(catalogue, reader.id, "u-pp1980", "Pride and prejudice", "SCPO")  # with its forms
+    catalogue.searches.add_search(SavedSearch(reader.id, "Austen in English", "language=eng&q=austen"), 10)
     audited = _audit_all(browser, site, "signed out", SIGNED_OUT, language)
     _sign_in(browser, site, "reader@example.org")
     audited |= _audit_all(browser, site, "patron", PATRON, language)

@@ -162,12 +162,20 @@ def test_no_page_is_wider_than_a_phone(
     list_path = phone.url.removeprefix(site)
     assert list_path.startswith("/lists/")
     phone.open(f"{site}/record/{record}")
+    phone.open(f"{site}/search?q=austen&language=eng")
+    phone.click(".keep-search__save summary")
+    phone.fill("#save-search-name", "Jane Austen's novels in English, for the long train journeys")
+    phone.submit("#save-search-name")
+    assert phone.url == f"{site}/account/searches?done=saved"
     patron = [
         "/account",
         "/account/requests",
         "/lists",
         list_path,
         f"/record/{record}",
+        "/search?q=austen&language=eng",
+        "/account/history",
+        "/account/searches",
         "/librarians/overlap",
     ]  # the last: 403
     wide |= {f"patron {path}": found for path, found in too_wide(phone, site, patron).items()}

@@ -155,3 +155,21 @@ def test_request_limits_are_at_least_one_and_the_error_names_the_setting() -> No
     for name in ("shuttle_max_open_per_patron", "shuttle_max_open_per_library"):
         with pytest.raises(ConfigError, match=f"{name} must be at least 1"):
             load_settings(overrides={name: 0})
+
+
+def test_search_history_settings_are_checked_and_the_error_names_the_setting() -> None:
+    settings = load_settings(overrides={"search_history_size": "7", "search_history_days": "1.5"})
+    assert (settings.search_history_size, settings.search_history_days, settings.saved_searches_max) == (
+        7,
+        1.5,
+        100,
+    )
+    for name, bad in (
+        ("search_history_size", 0),
+        ("search_history_size", 10_001),
+        ("saved_searches_max", 0),
+        ("search_history_days", 0),
+        ("search_history_visitor_hours", 0),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            load_settings(overrides={name: bad})

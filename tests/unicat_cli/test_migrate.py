@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from unicat.model import SourceRecord
 from unicat.ports.contributions import ContributionStore
 from unicat.ports.shuttle import ShuttleStore
 from unicat.readers import Comment, ListEntry, ModerationAction, Rating, ReadingList, Report, Tag
+from unicat.saved_searches import HistoryEntry, SavedSearch, account_owner, visitor_owner
 from unicat.settings import Settings
 from unicat.shuttle import Choice, Event, Request
 from unicat_cli.cli import EXIT_OK, main
@@ -275,6 +277,18 @@ def add_requests(catalogue: Catalogue) -> None:
     shuttle.act(moved.id, "accept", admin)
 
 
+def add_searches(catalogue: Catalogue) -> None:
+    """Two saved searches of Jane's (one with its own id), her history and a browser's."""
+    searches = catalogue.searches
+    jane = jane_id(catalogue)
+    searches.add_search(SavedSearch(jane, "Austen", "q=austen", created="2024-05-06T10:00:00Z"), 10)
+    searches.add_search(SavedSearch(jane, "In French", "language=fre&q=austen", id=40), 10)
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    runs = ((account_owner(jane), "q=emma"), (account_owner(jane), "q=pride"), (visitor_owner("t"), "q=x"))
+    for owner, query in runs:
+        searches.record_search(HistoryEntry(owner, query, 3), 50, long_ago, long_ago)
+
+
 def shuttle_snapshot(shuttle: ShuttleStore) -> list[tuple[Request, list[Event]]]:
     return [(request, shuttle.events(request.id or 0)) for request in shuttle.iter_requests()]
 
@@ -295,6 +309,8 @@ def test_migrate_keeps_what_readers_added_with_the_same_ids(
         with first.open() as old:
             add_reader_data(old)
             add_requests(old)
+            add_searches(old)
+            searches_before = (list(old.searches.iter_searches()), list(old.searches.iter_history()))
             before = reader_snapshot(old.contributions)
             requests_before = shuttle_snapshot(old.shuttle)
         capsys.readouterr()
@@ -303,12 +319,16 @@ def test_migrate_keeps_what_readers_added_with_the_same_ids(
         out = capsys.readouterr().out
         assert (
             ", 2 comments, 2 ratings, 2 tags, 2 reports, 2 moderation actions, 2 reading lists, "
-            "2 list entries, 2 inter-library requests, 4 request events, 0 mail messages and "
+            "2 list entries, 2 inter-library requests, 4 request events, 2 saved searches, "
+            "3 search history entries, 0 mail messages and "
             "0 libraries of the directory to "
         ) in out
         with second.open() as new:
             assert reader_snapshot(new.contributions) == before
             assert shuttle_snapshot(new.shuttle) == requests_before
+            assert (list(new.searches.iter_searches()), list(new.searches.iter_history())) == searches_before
+            later_search = new.searches.add_search(SavedSearch(jane_id(new), "Later", "q=later"), 10)
+            assert later_search.id is not None and later_search.id > 40
             # A request made on the copy is numbered after the copied ones, and the copied ones go on.
             copied_ids = [request.id or 0 for request, _ in requests_before]
             later_request = new.shuttle.create(new_request(jane_id(new), "persuasion"))

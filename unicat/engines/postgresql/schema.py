@@ -317,7 +317,33 @@ _V8 = (
     "CREATE INDEX outbox_due ON outbox (state, next_attempt, id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+# reserved: first-seen dates
+_V9: tuple[str, ...] = ()
+
+# Readers' kept searches (unicat/stores/saved_searches.py), as on SQLite (its migration 20).
+_V10 = (
+    f"""CREATE TABLE search_history (
+        {_ID},
+        owner {_TEXT} NOT NULL,
+        query {_TEXT} NOT NULL,
+        total BIGINT NOT NULL,
+        at {_TEXT} NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX search_history_by_owner ON search_history (owner, query)",
+    "CREATE INDEX search_history_by_owner_time ON search_history (owner, at, id)",
+    "CREATE INDEX search_history_by_time ON search_history (at)",
+    f"""CREATE TABLE saved_searches (
+        {_ID},
+        user_id BIGINT NOT NULL,
+        name {_TEXT} NOT NULL,
+        query {_TEXT} NOT NULL,
+        created {_TEXT} NOT NULL,
+        updated {_TEXT} NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX saved_searches_by_name ON saved_searches (user_id, name)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

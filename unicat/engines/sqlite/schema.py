@@ -377,8 +377,38 @@ _V18: tuple[Step, ...] = (
     "CREATE INDEX outbox_due ON outbox (state, next_attempt, id)",
 )
 
+# reserved: first-seen dates
+_V19: tuple[Step, ...] = ()
+
+# Readers' kept searches (unicat/stores/saved_searches.py): the search history of accounts and of
+# browsers (``owner``: user:ID or visitor:SHA-256 of the cookie's token; ``at`` indexed for the purge of
+# expired entries), and the searches saved under a name, unique per reader. Alerts add their columns
+# or tables in a later migration.
+_V20: tuple[Step, ...] = (
+    """CREATE TABLE search_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner TEXT NOT NULL,
+        query TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        at TEXT NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX search_history_by_owner ON search_history (owner, query)",
+    "CREATE INDEX search_history_by_owner_time ON search_history (owner, at, id)",
+    "CREATE INDEX search_history_by_time ON search_history (at)",
+    """CREATE TABLE saved_searches (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        query TEXT NOT NULL,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX saved_searches_by_name ON saved_searches (user_id, name)",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16, _V17, _V18
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16, _V17, _V18, _V19,
+    _V20,
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
