@@ -13,14 +13,18 @@ whose requests are not a reader's history.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from search_app.auth import viewer
 from search_app.state import CATALOGUE, SETTINGS, in_thread
+from unicat.errors import EngineError
 from unicat.saved_searches import HistoryEntry, account_owner, canonical_query, visitor_owner
+
+log = logging.getLogger(__name__)
 
 HISTORY_COOKIE = "unicat_history"
 _MAX_TOKEN = 128
@@ -48,9 +52,10 @@ def history_owner(request: web.Request) -> str | None:
 async def remember_search(request: web.Request, response: web.StreamResponse, total: int) -> None:
     """Put the search page's search at the top of its reader's history, with how many records it
     found (giving a browser its history cookie if it has none yet). A search of nothing (the whole
-    catalogue) is not kept."""
+    catalogue) is not kept, nor a ``HEAD`` (a link checker's, not a reader's). The history is a
+    convenience: a store that cannot take the entry is logged, and the reader still gets the results."""
     query = canonical_query(request_params(request))
-    if not query:
+    if not query or request.method == hdrs.METH_HEAD:
         return
     settings = request.app[SETTINGS]
     owner = history_owner(request)
@@ -67,14 +72,17 @@ async def remember_search(request: web.Request, response: web.StreamResponse, to
             samesite="Lax",
         )
     now = datetime.now(UTC)
-    await in_thread(
-        request.app,
-        request.app[CATALOGUE].searches.record_search,
-        HistoryEntry(owner, query, total),
-        settings.search_history_size,
-        now - timedelta(days=settings.search_history_days),
-        now - timedelta(hours=settings.search_history_visitor_hours),
-    )
+    try:
+        await in_thread(
+            request.app,
+            request.app[CATALOGUE].searches.record_search,
+            HistoryEntry(owner, query, total),
+            settings.search_history_size,
+            now - timedelta(days=settings.search_history_days),
+            now - timedelta(hours=settings.search_history_visitor_hours),
+        )
+    except EngineError as exc:
+        log.warning("search history not kept: %s", exc)
 
 
 async def join_browser_history(request: web.Request, response: web.StreamResponse, user_id: int) -> None:
