@@ -39,6 +39,7 @@ def test_send_list_and_resend(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         [failed] = json.loads(capsys.readouterr().out)
         assert (failed["recipient"], failed["attempts"]) == ("ann@example.org", 1)
         assert failed["error"].startswith("550")
+        assert failed["headers"] == [list(header) for header in UNSUBSCRIBE]
         assert main([*base, "resend", str(failed["id"])]) == 0
         assert main([*base, "send"]) == 0
         assert "1 sent, 0 to be tried again, 0 failed" in capsys.readouterr().out
