@@ -71,7 +71,13 @@ def send_due(
 def _send_one(server: smtplib.SMTP, settings: Settings, claimed: Claimed) -> None:
     message = claimed.message
     composed = mail.compose(
-        settings, message.recipient, message.subject, message.text, message.html, message.language
+        settings,
+        message.recipient,
+        message.subject,
+        message.text,
+        message.html,
+        message.language,
+        message.headers,
     )
     server.send_message(composed)
 

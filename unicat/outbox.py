@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Literal, get_args
 
 from unicat.clock import format_time
+from unicat.mail import check_headers
 from unicat.settings import Settings
 
 State = Literal["queued", "sending", "sent", "failed", "interrupted"]
@@ -40,7 +41,10 @@ MAX_ERROR = 1000
 class Message:
     """One e-mail. ``key`` names the event it tells of (``registration:<token hash>``,
     ``request.accepted:<request id>``): enqueueing the same key twice stores one message.
-    ``language`` is the one the text was written in (the recipient's)."""
+    ``language`` is the one the text was written in (the recipient's). ``headers`` are extra header
+    lines sent with it (``List-Unsubscribe`` for a digest), only those :data:`unicat.mail.EXTRA_HEADERS`
+    allows: any other, or a value holding a line break, raises :class:`ValueError` when the message is
+    made, before it can be stored."""
 
     recipient: str
     subject: str
@@ -56,6 +60,10 @@ class Message:
     next_attempt: str = ""
     sent: str | None = None
     error: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "headers", check_headers(self.headers))
 
 
 def check_state(value: str) -> State:

@@ -43,6 +43,7 @@ def message_json(message: Message) -> dict[str, object]:
         "next_attempt": message.next_attempt,
         "sent": message.sent,
         "error": message.error,
+        "headers": [list(header) for header in message.headers],
     }
 
 

@@ -29,6 +29,8 @@ class Mailbox:
     refused: int = 0
     sessions: list[Any] = field(default_factory=list)
     """The SMTP connections messages came over (aiosmtpd's session of each), each once."""
+    raw: list[bytes] = field(default_factory=list)
+    """The accepted messages as they came over the wire, in the order of ``messages``."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -42,6 +44,7 @@ class Mailbox:
                 self.refused += 1
                 return self.refusals.pop(0)
             self.messages.append(parsed)
+            self.raw.append(bytes(envelope.content))
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:

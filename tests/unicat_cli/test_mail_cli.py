@@ -16,11 +16,15 @@ from unicat.settings import Settings
 from unicat.stores.outbox import SqlOutboxStore
 from unicat_cli.cli import main
 
+UNSUBSCRIBE = (("List-Unsubscribe", "<https://catalogue.example.org/alerts/unsubscribe?token=a1b2c3>"),)
+
 
 def test_send_list_and_resend(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     database = tmp_path / "unicat.db"
     with SqliteDatabase(database, Settings()) as db:
-        SqlOutboxStore(db).enqueue(Message("ann@example.org", "Hello", "Text\n", "registration", "k:1"))
+        SqlOutboxStore(db).enqueue(
+            Message("ann@example.org", "Hello", "Text\n", "registration", "k:1", headers=UNSUBSCRIBE)
+        )
     with smtp_server() as mailbox:
         config = tmp_path / "unicat.toml"
         config.write_text(
@@ -35,10 +39,12 @@ def test_send_list_and_resend(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         [failed] = json.loads(capsys.readouterr().out)
         assert (failed["recipient"], failed["attempts"]) == ("ann@example.org", 1)
         assert failed["error"].startswith("550")
+        assert failed["headers"] == [list(header) for header in UNSUBSCRIBE]
         assert main([*base, "resend", str(failed["id"])]) == 0
         assert main([*base, "send"]) == 0
         assert "1 sent, 0 to be tried again, 0 failed" in capsys.readouterr().out
-        assert len(mailbox.to("ann@example.org")) == 1
+        [arrived] = mailbox.to("ann@example.org")
+        assert arrived["List-Unsubscribe"] == UNSUBSCRIBE[0][1]  # resending kept it
         assert main([*base, "resend", str(failed["id"])]) == 1
         assert "is sent: only failed or interrupted messages can be resent" in capsys.readouterr().err
         assert main([*base, "list"]) == 0

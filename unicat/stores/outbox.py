@@ -8,6 +8,7 @@ is what marking it sent or failed checks.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from unicat.ports.outbox import Claimed, OutboxStore
 
 COLUMNS = (
     "id, idempotency_key, kind, recipient, language, subject, text_body, html_body, state, attempts, "
-    "created, next_attempt, sent, error"
+    "created, next_attempt, sent, error, headers"
 )
 _COPIED = f"{COLUMNS}, lease_until, claim"
 
@@ -30,12 +31,19 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
+def _headers_text(message: Message) -> str | None:
+    """The message's extra headers as stored: a JSON list of [name, value], NULL when it has none (as
+    every message stored before they could be given)."""
+    return json.dumps([list(header) for header in message.headers]) if message.headers else None
+
+
 def _message(row: Sequence[Any]) -> Message:
     (message_id, key, kind, recipient, language, subject, text, html, state, attempts, created,
-     next_attempt, sent, error) = row  # fmt: skip
+     next_attempt, sent, error, headers) = row  # fmt: skip
     return Message(
         recipient, subject, text, kind, key, language, html, int(message_id), check_state(state),
         int(attempts), created, next_attempt, sent, error,
+        tuple((str(name), str(value)) for name, value in json.loads(headers)) if headers else (),
     )  # fmt: skip
 
 
@@ -45,10 +53,10 @@ def enqueue_in(conn: Connection, message: Message, now: datetime | None = None) 
     created = format_time(_now(now))
     conn.execute(
         "INSERT INTO outbox (idempotency_key, kind, recipient, language, subject, text_body, html_body, "
-        "state, attempts, created, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?) "
+        "headers, state, attempts, created, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?) "
         "ON CONFLICT (idempotency_key) DO NOTHING",
         (message.key, message.kind, message.recipient, message.language, message.subject, message.text,
-         message.html, created, created),
+         message.html, _headers_text(message), created, created),
     )  # fmt: skip
     row = conn.execute("SELECT id FROM outbox WHERE idempotency_key = ?", (message.key,)).fetchone()
     return int(row[0])
@@ -160,7 +168,7 @@ class SqlOutboxStore(OutboxStore):
         values = (
             message.key, message.kind, message.recipient, message.language, message.subject, message.text,
             message.html, state, message.attempts, message.created, message.next_attempt, message.sent,
-            message.error, None, None,
+            message.error, _headers_text(message), None, None,
         )  # fmt: skip
         with self.db.write() as conn:
             insert_numbered(self.db, conn, "outbox", _COPIED, message.id, values)

@@ -13,7 +13,9 @@ import pytest
 
 from tests.support.at_once import all_at_once
 from unicat.engines.postgresql.database import PostgresDatabase
+from unicat.engines.sqlite import driver
 from unicat.engines.sqlite.database import SqliteDatabase
+from unicat.engines.sqlite.schema import MIGRATIONS, migrate
 from unicat.errors import MessageNotFound, MessageNotResendable
 from unicat.outbox import Message
 from unicat.ports.database import Database
@@ -21,6 +23,10 @@ from unicat.settings import Settings
 from unicat.stores.outbox import SqlOutboxStore, enqueue_in
 
 LEASE = 600.0
+UNSUBSCRIBE = (
+    ("List-Unsubscribe", "<https://catalogue.example.org/alerts/unsubscribe?token=a1b2c3>"),
+    ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+)
 
 
 def open_database(kind: str, request: pytest.FixtureRequest, path: Path) -> Database:
@@ -118,10 +124,11 @@ def test_a_copy_keeps_every_message_and_interrupts_those_being_sent(
 
     for number in range(3):
         outbox.enqueue(message(number))
+    outbox.enqueue(dataclasses.replace(message(3, "alert.digest"), headers=UNSUBSCRIBE))
     [claimed] = outbox.claim(1, LEASE)
     with SqliteDatabase(tmp_path / "copy.db", Settings()) as db:
         target = SqlOutboxStore(db)
-        assert copy_outbox(outbox, target, lambda _what, _count: None) == 3
+        assert copy_outbox(outbox, target, lambda _what, _count: None) == 4
         copied = {item.id or 0: item for item in target.iter_messages()}
         original = {item.id or 0: item for item in outbox.iter_messages()}
         assert copied.keys() == original.keys()
@@ -129,5 +136,38 @@ def test_a_copy_keeps_every_message_and_interrupts_those_being_sent(
         for message_id, item in original.items():
             if message_id != claimed.message.id:
                 assert copied[message_id] == item
+        assert [item.headers for item in copied.values() if item.headers] == [UNSUBSCRIBE]
         # The copy numbers new messages after the copied ones.
         assert (target.enqueue(message(9)).id or 0) > max(original)
+
+
+def test_extra_headers_are_stored_with_their_message(outbox: SqlOutboxStore) -> None:
+    digest = dataclasses.replace(message(1, "alert.digest"), headers=UNSUBSCRIBE)
+    stored = outbox.enqueue(digest)
+    assert stored.headers == UNSUBSCRIBE and outbox.get(stored.id or 0) == stored
+    [claimed] = outbox.claim(1, LEASE)
+    assert claimed.message.headers == UNSUBSCRIBE  # what the sender composes from
+    assert outbox.mark_failed(claimed, "550 5.1.1 no such user", None)
+    assert outbox.resend(stored.id or 0).headers == UNSUBSCRIBE
+    assert [item.headers for item in outbox.list_messages()] == [UNSUBSCRIBE]
+    assert [item.headers for item in outbox.iter_messages()] == [UNSUBSCRIBE]
+    plain = outbox.enqueue(message(2))
+    assert plain.headers == ()
+    with outbox.db.read() as conn:
+        row = conn.execute("SELECT headers FROM outbox WHERE id = ?", (plain.id,)).fetchone()
+    assert row[0] is None  # as every message stored before extra headers could be given
+
+
+def test_a_message_stored_before_extra_headers_existed_has_none(tmp_path: Path) -> None:
+    path = tmp_path / "unicat.db"
+    conn = driver.connect(path)
+    assert migrate(conn, MIGRATIONS[:20]) == 20
+    conn.execute(
+        "INSERT INTO outbox (idempotency_key, kind, recipient, language, subject, text_body, state, "
+        "created, next_attempt) VALUES ('registration:1', 'registration', 'reader1@example.org', 'en', "
+        "'Subject 1', 'Text 1', 'queued', '2026-12-01T10:00:00Z', '2026-12-01T10:00:00Z')"
+    )
+    conn.close()
+    with SqliteDatabase(path, Settings()) as db:
+        [old] = SqlOutboxStore(db).list_messages()
+    assert (old.key, old.headers) == ("registration:1", ())

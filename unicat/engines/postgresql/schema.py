@@ -343,7 +343,10 @@ _V10 = (
     "CREATE UNIQUE INDEX saved_searches_by_name ON saved_searches (user_id, name)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
+# An outbox message's extra headers, as on SQLite (its migration 21).
+_V11 = ("ALTER TABLE outbox ADD COLUMN headers TEXT",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -406,9 +406,13 @@ _V20: tuple[Step, ...] = (
     "CREATE UNIQUE INDEX saved_searches_by_name ON saved_searches (user_id, name)",
 )
 
+# An outbox message's extra headers (List-Unsubscribe, …): a JSON list of [name, value], NULL for
+# none, as every message stored before.
+_V21: tuple[Step, ...] = ("ALTER TABLE outbox ADD COLUMN headers TEXT",)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16, _V17, _V18, _V19,
-    _V20,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16, _V17, _V18,
+    _V19, _V20, _V21,
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
