@@ -23,7 +23,8 @@ for the first time adds one per member; the generation's memberships are held th
 
 An upgraded catalogue's members got their ``first_seen`` from the store's best evidence by migration
 (docs/new-titles.md), with a row for the site :data:`SITES_UNKNOWN`: their libraries were not known
-then, so the first generation gives each site of theirs that date instead of its own instant.
+then, so the first generation gives each site of theirs that date instead of its own instant; a site
+such a member gains later is new there, as any other's.
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ def stamp(record: UnionRecord, stored: MemberDates, now: str, new: NewDates) -> 
             seen_rows.append((*member, now))
         first = seen if first is None else min(first, seen)
         held = stored.held.get(member, {})
-        unknown = held.get(SITES_UNKNOWN)
+        # Only until the member's sites are known: a site it gains later is new there.
+        unknown = held.get(SITES_UNKNOWN) if held.keys() == {SITES_UNKNOWN} else None
         for code in sites:
             date = held.get(code)
             if date is None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from tests.conftest import build_union_record
 from unicat.catalogue import Catalogue
 from unicat.clock import utc_now
+from unicat.first_seen import SITES_UNKNOWN
 from unicat.model import Holding, SourceRef, UnionRecord
 from unicat.query import SearchQuery
 from unicat.union_generation import write_union_generation
@@ -108,6 +109,26 @@ def test_a_record_deleted_then_harvested_again_keeps_its_first_date(catalogue: C
     _index(catalogue, [build_union_record("emma", "Emma", libraries=["UVA"])])  # pride is gone
     _index(catalogue, [_merged("pride", "Pride", ("BNF", "b1"))])  # and back
     assert _stored(catalogue, "pride").first_seen == OLD
+
+
+def test_an_upgraded_catalogues_first_generation_dates_its_copies_by_their_members(
+    catalogue: Catalogue,
+) -> None:
+    # What the migration leaves (tests/unicat/stores/test_first_dates.py): a date, and the site "".
+    catalogue.records.restore_first_dates([("UVA", "u1", OLD)], [("UVA", "u1", SITES_UNKNOWN, OLD)])
+    before, after = _index(catalogue, [_merged("pride", "Pride", ("UVA", "u1"))])
+    assert (_stored(catalogue, "pride").first_seen, _stored(catalogue, "pride").held_since) == (
+        OLD,
+        {"UVA": OLD},
+    )
+    assert _ids(catalogue, SearchQuery(new_since=before, new_at="UVA")) == []
+    # Its sites known now, a copy the same member gains later at another library is new there.
+    _after(after)
+    record = _merged("pride", "Pride", ("UVA", "u1"))
+    record.holdings.append(Holding(library="UVA", library_name="UVA", branch="law", site="LAW"))
+    later, _ = _index(catalogue, [record])
+    held_since = _stored(catalogue, "pride").held_since
+    assert held_since["UVA"] == OLD and held_since["LAW"] >= later > OLD
 
 
 # Four titles first seen (and first held at each library) on dates of their own; the expected orders
