@@ -192,6 +192,7 @@ RECORD_FIELDS: tuple[RecordField, ...] = (
     RecordField(
         "first_seen",
         "string?",
+        hit=True,
         description="When the record first entered the catalogue (ISO 8601 UTC; docs/new-titles.md)",
     ),
     RecordField(
