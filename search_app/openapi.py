@@ -30,6 +30,7 @@ JSON_SCHEMAS: dict[JsonType, dict[str, Any]] = {
     "integer?": {"type": ["integer", "null"]},
     "strings": {"type": "array", "items": {"type": "string"}},
     "objects": {"type": "array", "items": {"type": "object"}},
+    "object": {"type": "object", "additionalProperties": {"type": "string"}},
 }
 """The JSON Schema of each kind of record field's value."""
 FILTER_SCHEMA: dict[str, Any] = {"type": "array", "items": {"type": "string", "maxLength": 100}}

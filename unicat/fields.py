@@ -24,9 +24,9 @@ from typing import Literal
 
 from unicat.availability import RECORD_AVAILABILITY
 
-JsonType = Literal["string", "string?", "integer?", "strings", "objects"]
+JsonType = Literal["string", "string?", "integer?", "strings", "objects", "object"]
 """A record field's JSON value: a string, a string or null, an integer or null, an array of strings, an
-array of objects."""
+array of objects, an object."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +189,17 @@ RECORD_FIELDS: tuple[RecordField, ...] = (
     RecordField("work", "string?"),
     RecordField("editions", "strings"),
     RecordField("kept_apart", "objects"),
+    RecordField(
+        "first_seen",
+        "string?",
+        hit=True,
+        description="When the record first entered the catalogue (ISO 8601 UTC; docs/new-titles.md)",
+    ),
+    RecordField(
+        "held_since",
+        "object",
+        description="Library code → when that library first held a copy (ISO 8601 UTC)",
+    ),
 )
 
 TEXT_FIELDS: tuple[TextField, ...] = (

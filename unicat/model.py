@@ -279,6 +279,10 @@ class UnionRecord:
     # Records that shared a merge key with a member but were kept apart by a rule, and why (at most
     # indexer.dedup.MAX_KEPT_APART: a yearly report's title key may refuse dozens).
     kept_apart: list[KeptApart] = field(default_factory=list)
+    # When the record first entered the catalogue, and when each library (held_at's codes) first held
+    # it: the indexer's dates (unicat/first_seen.py), never the records' own datestamps.
+    first_seen: str | None = None
+    held_since: dict[str, str] = field(default_factory=dict)
 
     @property
     def libraries(self) -> list[str]:
@@ -316,6 +320,8 @@ class UnionRecord:
             "work": self.work,
             "editions": list(self.editions),
             "kept_apart": [note.to_json() for note in self.kept_apart],
+            "first_seen": self.first_seen,
+            "held_since": dict(self.held_since),
         }
         return data
 
@@ -350,6 +356,8 @@ class UnionRecord:
             work=data.get("work"),
             editions=list(data.get("editions", [])),
             kept_apart=[KeptApart.from_json(note) for note in data.get("kept_apart", [])],
+            first_seen=data.get("first_seen"),
+            held_since=dict(data.get("held_since") or {}),
         )
 
 

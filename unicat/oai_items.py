@@ -35,8 +35,9 @@ from unicat.model import UnionRecord
 
 # Parts of a union record's JSON that no feed format serves: a record whose other editions, harvest
 # datestamps or records kept apart from it moved, but not its content, keeps its OAI datestamp
-# (harvesters would fetch it for nothing).
-UNSERVED_FIELDS = ("updated", "editions", "work", "kept_apart")
+# (harvesters would fetch it for nothing). The first-seen dates are among them: the first generation
+# after they came gives every record its dates, which must not make harvesters fetch the catalogue.
+UNSERVED_FIELDS = ("updated", "editions", "work", "kept_apart", "first_seen", "held_since")
 
 LIBRARY_SET = "library"
 FORMAT_SET = "format"

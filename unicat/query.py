@@ -16,9 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from unicat.analysis import tokens
+from unicat.clock import format_time
 from unicat.errors import BadParameter
 from unicat.fields import FACETS, STEMMED_FIELDS, TEXT_FIELDS
 from unicat.identifiers import normalize_isbn, normalize_issn
@@ -64,8 +66,10 @@ FACET_MORE_SIZE = 100
 MAX_ID_FILTER = 10_000
 """Ids a search can be limited to at most (the records carrying a tag)."""
 
-SortOrder = Literal["relevance", "year_desc", "year_asc", "title"]
-SORT_ORDERS: tuple[SortOrder, ...] = ("relevance", "year_desc", "year_asc", "title")
+SortOrder = Literal["relevance", "year_desc", "year_asc", "title", "newest"]
+SORT_ORDERS: tuple[SortOrder, ...] = ("relevance", "year_desc", "year_asc", "title", "newest")
+"""``newest``: first_seen descending (the date the library ``new_at`` first held it, when given), ties
+by id; records without a date last."""
 
 MAX_QUERY_LENGTH = 1000
 MAX_CLAUSES = 32
@@ -205,6 +209,11 @@ class SearchQuery:
     stem_languages: tuple[str, ...] = NETWORK_LANGUAGES
     # What the search box's text was read as, where not as typed (unicat.query_syntax).
     notices: tuple[Notice, ...] = ()
+    # Only records that first entered the catalogue at or after this instant (the stored time form,
+    # unicat/clock.py), or, with ``new_at``, that the library ``new_at`` first held at or after it
+    # (unicat/first_seen.py). ``new_at`` without ``new_since`` is refused by parse_search_params.
+    new_since: str | None = None
+    new_at: str | None = None
 
     @property
     def highlighted(self) -> tuple[Clause, ...]:
@@ -430,9 +439,30 @@ def parse_year_filter(raw: str) -> tuple[int | None, int | None]:
     return low, high
 
 
+def parse_instant(raw: str, name: str) -> str:
+    """A date ``2026-12-01`` (its 00:00 UTC) or an instant ``2026-12-01T08:00:00Z`` (an offset is
+    turned to UTC) as the stored time form, or :class:`BadParameter` naming ``name``."""
+    text = raw.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return format_time(datetime(day.year, day.month, day.day, tzinfo=UTC))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or "T" not in text.upper():
+        raise BadParameter(
+            name, f"use a date (2026-12-01) or a UTC instant (2026-12-01T08:00:00Z), got {raw[:50]!r}"
+        )
+    return format_time(moment)
+
+
 SEARCH_PARAMETERS: frozenset[str] = frozenset(
-    {*PARAM_FILTERS, *EXCLUDE_PARAMS, "q", "year", "sort", "page", "page_size", "facets", FACET_MORE}
-)
+    {
+        *PARAM_FILTERS, *EXCLUDE_PARAMS, "q", "year", "sort", "page", "page_size", "facets", FACET_MORE,
+        "new_since", "new_at",
+    }
+)  # fmt: skip
 """The parameters :func:`parse_search_params` reads."""
 
 
@@ -441,7 +471,8 @@ def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings)
 
     Parameters: ``q``, one per filter (:data:`FILTER_FIELDS`) and ``tag`` (repeatable), one
     exclusion per filter (``not_language``, repeatable), ``year`` (one year or a range), ``sort``,
-    ``page``, ``page_size``, ``facets`` (``0``/``1``), ``facet_more`` (a facet's name, repeatable): see
+    ``page``, ``page_size``, ``facets`` (``0``/``1``), ``facet_more`` (a facet's name, repeatable),
+    ``new_since`` (a date or an instant) and ``new_at`` (a library code, with ``new_since``): see
     :data:`SEARCH_PARAMETERS`. Other names are not read: whether one is refused is the caller's choice
     (a page ignores them, the JSON API refuses a mistyped one: search_app/parameters.py).
     """
@@ -480,6 +511,16 @@ def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings)
     facets_raw = _single(params, "facets")
     if facets_raw not in (None, "", "0", "1", "true", "false"):
         raise BadParameter("facets", f"must be 0 or 1, got {facets_raw!r}")
+    new_since_raw = _single(params, "new_since") or None
+    new_since = parse_instant(new_since_raw, "new_since") if new_since_raw else None
+    new_at = (_single(params, "new_at") or "").strip() or None
+    if new_at is not None:
+        if new_since is None:
+            raise BadParameter(
+                "new_at", "give new_since too: new_at says whose date new_since is compared to"
+            )
+        if len(new_at) > 300:
+            raise BadParameter("new_at", "value too long")
     return SearchQuery(
         clauses=parsed.clauses,
         expression=parsed.expression,
@@ -496,6 +537,8 @@ def parse_search_params(params: Mapping[str, Sequence[str]], settings: Settings)
         facet_sizes=facet_sizes,
         text=text,
         stem_languages=settings.network_languages,
+        new_since=new_since,
+        new_at=new_at,
     )
 
 

@@ -4,7 +4,8 @@ Two callers: ``unicat migrate`` into a new store, and the hand-over of an older 
 record indices to the store (``engines/elasticsearch/legacy_records.py``). Sources come before their
 records and their tables of holdings codes, quarantine entries and decisions oldest first (the store
 lists them newest first, or in the order they came, and numbers decisions its own way, keeping their
-time), the memberships with the redirects, and the OAI-PMH feed last with its generations and set
+time), the memberships with the redirects, the first dates of members (what counts as new), and the
+OAI-PMH feed last with its generations and set
 names, so that harvesters of the catalogue see the same datestamps and deleted records.
 """
 
@@ -53,6 +54,8 @@ class RecordsSource(Protocol):
 
     def memberships(self) -> list[tuple[str, str, str]]: ...
     def redirects(self) -> list[tuple[str, str]]: ...
+    def iter_first_seen(self) -> Iterator[tuple[str, str, str]]: ...
+    def iter_first_held(self) -> Iterator[tuple[str, str, str, str]]: ...
     def iter_oai_items(self) -> Iterator[OaiItem]: ...
     def oai_generations(self) -> list[tuple[int, str]]: ...
     def oai_sets(self) -> dict[str, str]: ...
@@ -69,6 +72,8 @@ class StoredRecords:
         self.iter_oai_items = store.iter_oai_items
         self.oai_generations = store.oai_generations
         self.oai_sets = store.oai_sets
+        self.iter_first_seen = store.iter_first_seen
+        self.iter_first_held = store.iter_first_held
 
     def harvest_runs(self) -> list[HarvestRun]:
         return sorted(self._store.harvest_history(limit=MAX_HISTORY), key=lambda run: run.id)
@@ -101,6 +106,7 @@ class RecordsCopied:
     memberships: int
     redirects: int
     oai_items: int
+    first_seen: int = 0
 
 
 def copy_records(old: RecordsSource, new: RecordStore, notify: Notify | None = None) -> RecordsCopied:
@@ -136,6 +142,8 @@ def copy_records(old: RecordsSource, new: RecordStore, notify: Notify | None = N
     told("named holdings codes", named)
     memberships, redirects = old.memberships(), old.redirects()
     new.restore_memberships(memberships, redirects)
+    first_seen = new.restore_first_dates(old.iter_first_seen(), old.iter_first_held())
+    told("first-seen dates", first_seen)
     items = new.restore_oai_feed(old.iter_oai_items(), old.oai_generations(), old.oai_sets())
     told("OAI-PMH items", items)
     return RecordsCopied(
@@ -148,4 +156,5 @@ def copy_records(old: RecordsSource, new: RecordStore, notify: Notify | None = N
         memberships=len(memberships),
         redirects=len(redirects),
         oai_items=items,
+        first_seen=first_seen,
     )

@@ -11,6 +11,12 @@ redirects of ids still live, never read): the next ``unicat index`` assigns the 
 memberships and writes both again. The feed lists items from the store and reads their records
 from the index; an item whose record the index no longer has (the moment between the two writes) is
 left out of that page, as a list over a feed that changes under it may (``unicat/oai_items.py``).
+
+What counts as new (``unicat/first_seen.py``) rides on the same order: each record is stamped with its
+members' first dates as the index takes it (read from the store in batches, the generation's one
+instant for those without), and the rows that adds are written with the memberships, in the store's
+transaction. A crash between the two leaves the store without them: the next run stamps the same
+members again with its own instant, later than any date already stored, so nothing old turns new.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from unicat.clock import utc_now
 from unicat.errors import EngineError
+from unicat.first_seen import NewDates, stamped
 from unicat.holding_codes import named_records, tables_by_source
 from unicat.model import UnionRecord
 from unicat.oai_items import FeedCollector, OaiEntry, OaiSelection
@@ -57,16 +65,21 @@ def write_union_generation(
     store: RecordStore, index: UnionIndex, records: Iterable[UnionRecord], redirects: Mapping[str, str]
 ) -> int:
     """Replace the union index with ``records`` and keep in ``store`` what outlives it: memberships,
-    ``redirects`` (old id → new id), the OAI-PMH feed's changes; records the index refused are
-    quarantined (stage ``index``). Returns how many records the index holds now."""
+    ``redirects`` (old id → new id), the OAI-PMH feed's changes, the first dates of members new to the
+    catalogue (each record is given its ``first_seen`` and ``held_since`` on its way); records the
+    index refused are quarantined (stage ``index``). Returns how many records the index holds now."""
     store.announce_redirects(redirects)
     gathered = _Gathered()
-    written: UnionWrite = index.replace_union_records(records, gathered)
+    dates = NewDates()
+    written: UnionWrite = index.replace_union_records(
+        stamped(records, store.first_dates, utc_now(), dates), gathered
+    )
     if written.refused:
         gathered.drop(set(written.refused))
+        dates.drop(written.refused)
         store.add_quarantine(list(written.refused.values()))
     members = ((source, local_id, union_id) for (source, local_id), union_id in gathered.members.items())
-    store.save_union_generation(members, redirects, gathered.feed)
+    store.save_union_generation(members, redirects, gathered.feed, dates)
     return written.written
 
 

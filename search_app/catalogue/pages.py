@@ -101,6 +101,7 @@ SORT_LABELS = {
     "year_desc": N_("Newest first"),
     "year_asc": N_("Oldest first"),
     "title": N_("Title A–Z"),
+    "newest": N_("Recently added"),
 }
 
 

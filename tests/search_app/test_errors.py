@@ -51,6 +51,13 @@ BAD_PARAMETERS = [
     ("facet_more=", "facet_more"),
     ("facet_more=tag", "facet_more"),
     ("not_language=" + "x" * 301, "not_language"),
+    ("new_since=yesterday", "new_since"),
+    ("new_since=2026-13-01", "new_since"),
+    ("new_since=2026-12-01T08:00:00", "new_since"),
+    ("new_since=2026-12-01&new_since=2026-12-02", "new_since"),
+    ("new_since=%00", "new_since"),
+    ("new_at=BNF", "new_at"),
+    ("new_at=" + "L" * 301 + "&new_since=2026-12-01", "new_at"),
 ]
 # Unknown parameter names (a page ignores them, the API refuses them): test_unknown_parameters.py.
 
@@ -73,6 +80,10 @@ ODD_BUT_FINE = [
     "year=&sort=&page=&page_size=",
     "year=+1990+-+1999+",
     "year=-1800",
+    "new_since=2026-12-01",
+    "new_since=2026-12-01T08:00:00Z&new_at=nowhere&sort=newest",
+    "new_since=2026-12-01T09:00:00%2B01:00",
+    "sort=newest",
     "page=10000",
 ]
 

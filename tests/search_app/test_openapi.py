@@ -183,6 +183,8 @@ def test_the_search_parameters_are_the_searchs(settings: Settings) -> None:
             "tag",
             "editions_of",
             "year",
+            "new_since",
+            "new_at",
             "sort",
             "page",
             "page_size",

@@ -35,7 +35,13 @@ from unicat.query import (
 from unicat.settings import Settings
 
 # What each JSON type of a record field looks like filled, and a filled value for each field of objects.
-FILLED: dict[str, Any] = {"string": "text", "string?": "text", "integer?": 1999, "strings": ["one", "two"]}
+FILLED: dict[str, Any] = {
+    "string": "text",
+    "string?": "text",
+    "integer?": 1999,
+    "strings": ["one", "two"],
+    "object": {"BNF": "2026-12-01T08:00:00Z"},
+}
 OBJECTS: dict[str, list[dict[str, Any]]] = {
     "contributors": [{"name": "Austen, Jane", "role": "author"}],
     "holdings": [
@@ -60,7 +66,10 @@ OBJECTS: dict[str, list[dict[str, Any]]] = {
 # Fields of a union record the indexer makes itself rather than read from a source record: its id and
 # what it derives from its members (libraries, provenance, merge rules and refusals, date, work and
 # editions).
-UNION_OWN = {"id", "libraries", "sources", "merge", "kept_apart", "updated", "work", "editions"}
+UNION_OWN = {
+    "id", "libraries", "sources", "merge", "kept_apart", "updated", "work", "editions", "first_seen",
+    "held_since",
+}  # fmt: skip
 # What extraction reads for deduplication and provenance only, never part of a union record.
 EXTRACTION_OWN = {
     "source", "local_id", "datestamp", "eans", "lccns", "warnings", "title_proper", "parts",

@@ -20,6 +20,7 @@ import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Literal
 
+from unicat.first_seen import Member, MemberDates, NewDates
 from unicat.holding_codes import CodeName
 from unicat.model import (
     QUARANTINE_STAGES,
@@ -316,8 +317,33 @@ class FeedHistory(abc.ABC):
         Returns how many items were written."""
 
 
+class FirstDates(abc.ABC):
+    """When each source record first entered the catalogue and when each library first held it
+    (``unicat/first_seen.py`` says why by member): rows only ever added, by a generation of the union
+    index (:meth:`RecordStore.save_union_generation`) or a copy."""
+
+    @abc.abstractmethod
+    def first_dates(self, members: Sequence[Member]) -> MemberDates:
+        """The stored dates of these members (those without any are left out)."""
+
+    @abc.abstractmethod
+    def iter_first_seen(self) -> Iterator[tuple[str, str, str]]:
+        """Every (source, local_id, first_seen), by member (``unicat migrate``)."""
+
+    @abc.abstractmethod
+    def iter_first_held(self) -> Iterator[tuple[str, str, str, str]]:
+        """Every (source, local_id, site, first_held), by member and site (``unicat migrate``)."""
+
+    @abc.abstractmethod
+    def restore_first_dates(
+        self, seen: Iterable[tuple[str, str, str]], held: Iterable[tuple[str, str, str, str]]
+    ) -> int:
+        """Replace every date with a copy's as they are (``unicat migrate``); returns how many members
+        got a ``first_seen``."""
+
+
 class RecordStore(
-    HarvestStore, QuarantineStore, MergeDecisionStore, HoldingCodeStore, UnionLinks, FeedHistory
+    HarvestStore, QuarantineStore, MergeDecisionStore, HoldingCodeStore, UnionLinks, FeedHistory, FirstDates
 ):
     """The record store: each part above, and what a rebuild of the union index leaves behind, written
     across them in one transaction. Stages and pages take the part they use."""
@@ -335,10 +361,12 @@ class RecordStore(
         memberships: Iterable[tuple[str, str, str]],
         redirects: Mapping[str, str],
         feed: FeedCollector,
+        dates: NewDates | None = None,
     ) -> int:
-        """After the union index was replaced, in one transaction: the memberships (source, local_id,
-        union id) in place of the previous ones, the ``redirects`` (old id → new id) added, the
-        redirects of ids that live again dropped, and the OAI-PMH feed brought up to the records
+        """After the union index was replaced, in one transaction: the first dates the generation gave
+        members and sites that had none (``dates``; a stored date is never replaced), the memberships
+        (source, local_id, union id) in place of the previous ones, the ``redirects`` (old id → new id)
+        added, the redirects of ids that live again dropped, and the OAI-PMH feed brought up to the records
         ``feed`` gathered: the items they change stamped with a new generation, the ids that vanished
         kept as deleted, and the generation's datestamp registered last, read from the clock now (so
         that a list never sees an item of a generation before its datestamp). Returns how many items

@@ -2,19 +2,20 @@
 
 Written once, in the SQL subset both databases share, by kind of data in the modules beside it:
 ``harvests.py`` (sources, source records, harvest runs), ``quarantine.py``, ``merge_decisions.py``,
-``holding_codes.py``,
-``memberships.py`` (memberships and redirects) and ``oai_feed.py`` (the OAI-PMH feed's history). This
-module puts them together and writes what a rebuild of the union index leaves behind, in one
-transaction across them.
+``holding_codes.py``, ``memberships.py`` (memberships and redirects), ``first_dates.py`` (what counts
+as new) and ``oai_feed.py`` (the OAI-PMH feed's history). This module puts them together and writes
+what a rebuild of the union index leaves behind, in one transaction across them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from unicat.first_seen import NewDates
 from unicat.oai_items import FeedCollector
 from unicat.ports.database import Database
 from unicat.ports.records import RecordStore
+from unicat.stores.first_dates import SqlFirstDates, add_first_dates
 from unicat.stores.harvests import SqlHarvests
 from unicat.stores.holding_codes import SqlHoldingCodes
 from unicat.stores.memberships import (
@@ -30,7 +31,14 @@ from unicat.stores.quarantine import SqlQuarantine
 
 
 class SqlRecordStore(
-    SqlHarvests, SqlQuarantine, SqlMergeDecisions, SqlHoldingCodes, SqlMemberships, SqlOaiFeed, RecordStore
+    SqlHarvests,
+    SqlQuarantine,
+    SqlMergeDecisions,
+    SqlHoldingCodes,
+    SqlMemberships,
+    SqlOaiFeed,
+    SqlFirstDates,
+    RecordStore,
 ):
     """Every table of the record store, in the database ``db``."""
 
@@ -46,8 +54,11 @@ class SqlRecordStore(
         memberships: Iterable[tuple[str, str, str]],
         redirects: Mapping[str, str],
         feed: FeedCollector,
+        dates: NewDates | None = None,
     ) -> int:
         with self.db.write() as conn:
+            if dates is not None:
+                add_first_dates(conn, dates)
             replace_memberships(self.db, conn, memberships)
             add_redirects(self.db, conn, new_redirects(redirects))
             drop_redirects_of_members(conn)

@@ -329,7 +329,7 @@ def test_a_version_7_catalogue_keeps_its_readers_indices_untouched_on_open(catal
         client.index(index=names.meta, id="schema", document={"version": 7}, refresh=True)
         with ElasticsearchEngine(catalogue_url, Settings(engine_url=catalogue_url)) as engine:
             assert engine.get_union_record("u1") is not None
-        assert client.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 13
+        assert client.get(index=names.meta, id="schema")["_source"]["version"] == SCHEMA_VERSION == 14
         for index in legacy:
             assert client.count(index=index)["count"] == 1
             assert client.get(index=index, id="1")["_source"] == {"written_by": "version 7"}

@@ -24,7 +24,7 @@ from unicat.settings import Settings
 
 _log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 """1: the first catalogue. 2: fields added for unattended harvesting (a source's ``harvest_interval``,
 the ``run`` that stored each record, a run's ``quarantined`` and ``server_time``). 3: a source's profile
 override (``mapping``). 4: the librarians' merge decisions (index ``decisions``). 5: the OAI-PMH feed
@@ -44,11 +44,16 @@ generation gets the fields empty, finds words as written until a rebuild, and sa
 scores; documents of an older generation lack it (they rank after those that have it) until a rebuild.
 13: the availability facets (``held_at``, ``available_at``, ``availability``; unicat/availability.py);
 an older generation gets them mapped empty: they count and find nothing until a rebuild, said at open.
+14: what counts as new (``first_seen``, a keyword, and ``held_since``, nested library and date;
+unicat/first_seen.py); an older generation gets them mapped empty: new_since finds nothing until the
+next ``unicat index``, said at open.
 Changes that only add fields are applied to an older catalogue at open (see :func:`ensure_indices`)."""
 STEMS_VERSION = 11
 """The schema whose union documents carry the stems fields."""
 AVAILABILITY_VERSION = 13
 """The schema whose union documents carry the availability facets."""
+FIRST_SEEN_VERSION = 14
+"""The schema whose union documents carry ``first_seen`` and ``held_since``."""
 DEFINITIONS_DIR = MAPPINGS_DIR / "elasticsearch"
 # The index beside the union generations, defined by the JSON file of the same name.
 META = "meta"
@@ -273,6 +278,12 @@ def ensure_indices(client: Elasticsearch, names: IndexNames, settings: Settings)
             _log.warning(
                 "the union index %s was built before availability per copy: the facets held_at, "
                 "available_at and availability find nothing until `unicat index --rebuild`",
+                live,
+            )
+        if version < FIRST_SEEN_VERSION:
+            _log.warning(
+                "the union index %s was built before first-seen dates: new_since and the newest sort find "
+                "no date until the next `unicat index`",
                 live,
             )
     if live is None:

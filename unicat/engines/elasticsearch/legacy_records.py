@@ -132,6 +132,14 @@ class LegacyRecords:
     def redirects(self) -> list[tuple[str, str]]:
         return [(doc["old_id"], doc["new_id"]) for doc in self._docs("redirects", ["old_id"])]
 
+    def iter_first_seen(self) -> Iterator[tuple[str, str, str]]:
+        """None: first-seen dates came after the record store left Elasticsearch; the next generation
+        dates every member it finds without one."""
+        return iter(())
+
+    def iter_first_held(self) -> Iterator[tuple[str, str, str, str]]:
+        return iter(())
+
     def memberships(self) -> list[tuple[str, str, str]]:
         """(source, local_id, union id) of every member of the union generation the alias names."""
         found: list[tuple[str, str, str]] = []

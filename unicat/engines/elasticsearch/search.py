@@ -56,6 +56,7 @@ _SORTS: dict[str, list[dict[str, Any]]] = {
     "year_desc": [{"year": {"order": "desc", "missing": "_last"}}, *_TIEBREAK],
     "year_asc": [{"year": {"order": "asc", "missing": "_last"}}, *_TIEBREAK],
     "title": _TIEBREAK,
+    "newest": [{"first_seen": {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
 }
 
 
@@ -150,6 +151,14 @@ def _filters(query: SearchQuery) -> list[dict[str, Any]]:
         filters.append(_year_range(query.year_from, query.year_to))
     if query.ids is not None:  # a tag's records (unicat/query.py TAG_FILTER)
         filters.append({"terms": {"id": list(query.ids)}})
+    if query.new_since is not None and query.new_at is None:
+        filters.append({"range": {"first_seen": {"gte": query.new_since}}})
+    elif query.new_since is not None:
+        held = [
+            {"term": {"held_since.library": query.new_at}},
+            {"range": {"held_since.since": {"gte": query.new_since}}},
+        ]
+        filters.append({"nested": {"path": "held_since", "query": {"bool": {"filter": held}}}})
     return filters
 
 
@@ -227,6 +236,10 @@ def search_parts(query: SearchQuery) -> tuple[dict[str, Any], dict[str, Any] | N
 
 def sort_of(query: SearchQuery) -> list[dict[str, Any]]:
     """The total order of ``query``'s hits (the id is the last key, so pages never overlap)."""
+    if query.sort == "newest" and query.new_at is not None:
+        # The date of the one library asked about, from its nested object (as SQLite's row of it).
+        nested = {"path": "held_since", "filter": {"term": {"held_since.library": query.new_at}}}
+        return [{"held_since.since": {"order": "desc", "missing": "_last", "nested": nested}}, {"id": "asc"}]
     return _SORTS[query.sort]
 
 

@@ -48,6 +48,8 @@ def union_document(
     indexed["year"] = fields.year
     indexed["title_sort"] = fields.title_sort
     indexed["library_count"] = len(record.libraries)
+    indexed["first_seen"] = record.first_seen
+    indexed["held_since"] = [{"library": code, "since": since} for code, since in record.held_since.items()]
     indexed["doc"] = document if document is not None else record.to_json()
     return indexed
 

@@ -317,8 +317,34 @@ _V8 = (
     "CREATE INDEX outbox_due ON outbox (state, next_attempt, id)",
 )
 
-# reserved: first-seen dates
-_V9: tuple[str, ...] = ()
+# What counts as new (unicat/first_seen.py), as on SQLite (its migration 19, which says how the members
+# of the last generation are dated from the store's best evidence); LEAST skips a NULL, SQLite's min
+# does not.
+_V9 = (
+    f"""CREATE TABLE first_seen (
+        source {_TEXT} NOT NULL,
+        local_id {_TEXT} NOT NULL,
+        first_seen {_TEXT} NOT NULL,
+        PRIMARY KEY (source, local_id)
+    )""",
+    f"""CREATE TABLE first_held (
+        source {_TEXT} NOT NULL,
+        local_id {_TEXT} NOT NULL,
+        site {_TEXT} NOT NULL,
+        first_held {_TEXT} NOT NULL,
+        PRIMARY KEY (source, local_id, site)
+    )""",
+    """INSERT INTO first_seen (source, local_id, first_seen)
+        SELECT m.source, m.local_id, coalesce(
+            LEAST(
+                (SELECT min(h.started) FROM harvests h WHERE h.source = m.source),
+                (SELECT g.datestamp FROM oai_items i JOIN oai_generations g ON g.generation = i.generation
+                 WHERE i.id = m.union_id)),
+            to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+        FROM memberships m""",
+    "INSERT INTO first_held (source, local_id, site, first_held) "
+    "SELECT source, local_id, '', first_seen FROM first_seen",
+)
 
 # Readers' kept searches (unicat/stores/saved_searches.py), as on SQLite (its migration 20).
 _V10 = (

@@ -52,9 +52,13 @@ _log = logging.getLogger(__name__)
 _DOC_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 _INSERT_UNION_RECORD = (
-    f"INSERT INTO union_records (rid, id, {', '.join(SINGLE_VALUED.values())}, year, title_sort, doc) "
-    f"VALUES (?, ?, {'?, ' * len(SINGLE_VALUED)}?, ?, ?)"
+    f"INSERT INTO union_records (rid, id, {', '.join(SINGLE_VALUED.values())}, year, title_sort, "
+    f"first_seen, doc) VALUES (?, ?, {'?, ' * len(SINGLE_VALUED)}?, ?, ?, ?)"
 )
+_INSERT_HELD_SINCE = "INSERT INTO union_held_since (record, library, since) VALUES (?, ?, ?)"
+UnionRows = tuple[
+    tuple[Any, ...], tuple[Any, ...], dict[str, list[tuple[int, str]]], list[tuple[int, str, str]]
+]
 
 
 def _union_rows(
@@ -62,9 +66,10 @@ def _union_rows(
     start: int,
     observe: RecordObserver | None,
     vocabulary: VocabularyCollector,
-) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...], dict[str, list[tuple[int, str]]]]]:
-    """Per record: its union_records row, FTS row, and rows of (record, value) per multi-valued facet;
-    ``observe`` is shown each record and its document on the way."""
+) -> Iterator[UnionRows]:
+    """Per record: its union_records row, FTS row, rows of (record, value) per multi-valued facet and
+    rows of (record, library, since) of its held_since; ``observe`` is shown each record and its
+    document on the way."""
     for rid, record in enumerate(records, start):
         fields = index_fields(record)
         vocabulary.add(record, fields)
@@ -80,10 +85,12 @@ def _union_rows(
                 *(values[0] if (values := facets[name]) else None for name in SINGLE_VALUED),
                 fields.year,
                 fields.title_sort,
+                record.first_seen,
                 _DOC_ENCODER.encode(document),
             ),
             (rid, *text.values()),
             {name: [(rid, value) for value in facets[name]] for name in MULTI_VALUED},
+            [(rid, library, since) for library, since in record.held_since.items()],
         )
 
 
@@ -176,6 +183,7 @@ class SqliteEngine(UnionIndex):
                 # Readers keep their WAL snapshot of the old index until this transaction commits.
                 for table in sorted({storage.table for storage in MULTI_VALUED.values()}):
                     conn.execute(f"DELETE FROM {table}")
+                conn.execute("DELETE FROM union_held_since")
                 conn.execute("DELETE FROM union_records")
                 conn.execute("INSERT INTO union_fts (union_fts) VALUES ('delete-all')")
                 conn.execute("UPDATE union_state SET generation = generation + 1")
@@ -186,6 +194,7 @@ class SqliteEngine(UnionIndex):
                     conn.executemany(INSERT_TEXT, [row[1] for row in batch])
                     for name, storage in MULTI_VALUED.items():
                         conn.executemany(storage.insert, [value for row in batch for value in row[2][name]])
+                    conn.executemany(_INSERT_HELD_SINCE, [held for row in batch for held in row[3]])
                     written += len(batch)
                 _write_vocabulary(conn, vocabulary)
         except driver.IntegrityError as exc:

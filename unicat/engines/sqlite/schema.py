@@ -377,8 +377,52 @@ _V18: tuple[Step, ...] = (
     "CREATE INDEX outbox_due ON outbox (state, next_attempt, id)",
 )
 
-# reserved: first-seen dates
-_V19: tuple[Step, ...] = ()
+# What counts as new (unicat/first_seen.py): in the record store, when each source record first entered
+# the catalogue and when each library first held it; in the union index, each record's first_seen (a
+# column, for the new_since filter and the newest sort) and its held_since per library (rows, for
+# new_at). The members of the last generation get their first_seen from the store's best evidence
+# (docs/new-titles.md): the earliest of the start of their source's first harvest and the datestamp of
+# the OAI-PMH generation that last changed their union record; with neither, this migration's instant.
+# Their libraries are not known here (they are in the raw records): a row for the site '' stands for
+# "every library it was held at", which the next generation resolves to that date. The union index's
+# columns stay empty until that generation writes them.
+_FIRST_EVIDENCE = (
+    "(SELECT min(h.started) FROM harvests h WHERE h.source = m.source)",
+    "(SELECT g.datestamp FROM oai_items i JOIN oai_generations g ON g.generation = i.generation "
+    "WHERE i.id = m.union_id)",
+)
+_V19: tuple[Step, ...] = (
+    """CREATE TABLE first_seen (
+        source TEXT NOT NULL,
+        local_id TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        PRIMARY KEY (source, local_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE first_held (
+        source TEXT NOT NULL,
+        local_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        first_held TEXT NOT NULL,
+        PRIMARY KEY (source, local_id, site)
+    ) WITHOUT ROWID""",
+    f"""INSERT INTO first_seen (source, local_id, first_seen)
+        SELECT m.source, m.local_id, coalesce(
+            min(coalesce({_FIRST_EVIDENCE[0]}, {_FIRST_EVIDENCE[1]}),
+                coalesce({_FIRST_EVIDENCE[1]}, {_FIRST_EVIDENCE[0]})),
+            strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        FROM memberships m""",
+    "INSERT INTO first_held (source, local_id, site, first_held) "
+    "SELECT source, local_id, '', first_seen FROM first_seen",
+    "ALTER TABLE union_records ADD COLUMN first_seen TEXT",
+    "CREATE INDEX union_records_by_first_seen ON union_records (first_seen, id)",
+    """CREATE TABLE union_held_since (
+        record INTEGER NOT NULL REFERENCES union_records (rid) ON DELETE CASCADE,
+        library TEXT NOT NULL,
+        since TEXT NOT NULL,
+        PRIMARY KEY (record, library)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX union_held_since_by_library ON union_held_since (library, since, record)",
+)
 
 # Readers' kept searches (unicat/stores/saved_searches.py): the search history of accounts and of
 # browsers (``owner``: user:ID or visitor:SHA-256 of the cookie's token; ``at`` indexed for the purge of

@@ -73,6 +73,7 @@ _ORDER_BY = {
     "year_desc": "u.year IS NULL, u.year DESC, u.title_sort, u.id",
     "year_asc": "u.year IS NULL, u.year, u.title_sort, u.id",
     "title": "u.title_sort, u.id",
+    "newest": "u.first_seen IS NULL, u.first_seen DESC, u.id",
 }
 
 
@@ -268,6 +269,10 @@ class CompiledSearch:
             order_params = self.score_params
         elif query.sort == "relevance":
             order = _ORDER_BY["title"]
+        elif query.sort == "newest" and query.new_at is not None:
+            since = "(SELECT since FROM union_held_since WHERE record = u.rid AND library = ?)"
+            order = f"{since} IS NULL, {since} DESC, u.id"
+            order_params = (query.new_at, query.new_at)
         else:
             order = _ORDER_BY[query.sort]
         sql = f"SELECT u.rid FROM {self.source} WHERE {self.where} ORDER BY {order} LIMIT ? OFFSET ?"
@@ -355,6 +360,21 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
     if query.year_to is not None:
         conditions.append("u.year <= ?")
         params.append(query.year_to)
+    if query.new_since is not None and query.new_at is None:
+        conditions.append("u.first_seen >= ?")
+        params.append(query.new_since)
+    elif query.new_since is not None:
+        # One primary-key lookup per match after a text match; the library's rows by date otherwise.
+        if match is not None:
+            conditions.append(
+                "EXISTS (SELECT 1 FROM union_held_since h WHERE h.record = u.rid AND h.library = ? "
+                "AND h.since >= ?)"
+            )
+        else:
+            conditions.append(
+                "u.rid IN (SELECT record FROM union_held_since WHERE library = ? AND since >= ?)"
+            )
+        params.extend((query.new_at, query.new_since))
     # Last: the cheap tests on the record's own columns first spare a membership lookup.
     for name, values in memberships:
         conditions.append(_membership(name, values, per_match=match is not None))
