@@ -38,6 +38,7 @@ from search_app.nul_guard import nul_guard
 from search_app.outbox import outbox_context
 from search_app.readers import (
     accounts,
+    alerts,
     contributions,
     home_library,
     reading_lists,
@@ -169,6 +170,7 @@ def make_app(
     registration.add_routes(app)
     reading_lists.add_routes(app)
     saved_searches.add_routes(app)
+    alerts.add_routes(app)
     contributions.add_routes(app)
     shuttle.add_routes(app)
     request_pages.add_routes(app)
