@@ -115,15 +115,32 @@ class SqlAlertStore:
             cursor = conn.execute("UPDATE saved_searches SET alert = 'off' WHERE id = ?", (search_id,))
             return cursor.rowcount > 0
 
+    def copy_alert(self, alert: Alert) -> None:
+        """Store a search's alert settings as they are, key, progress and feed token included, on the
+        saved search of that id (``unicat migrate``, after the saved searches)."""
+        with self.db.write(single=True) as conn:
+            conn.execute(
+                "UPDATE saved_searches SET alert = ?, alert_language = ?, alert_key = ?, alert_since = ?, "
+                "alert_period = ?, feed_token = ? WHERE id = ?",
+                (alert.frequency, alert.language, alert.key.hex() if alert.key else None, alert.since,
+                 alert.period, alert.feed_token, alert.search_id),
+            )  # fmt: skip
+
     # -- digests ---------------------------------------------------------------------------------
     def iter_on(self) -> Iterator[Alert]:
         """Every search whose e-mail digest is on, by id (read a batch at a time)."""
+        return self._iter("alert <> 'off'")
+
+    def iter_set(self) -> Iterator[Alert]:
+        """Every search with an alert, a feed or a links' key, by id (``unicat migrate``)."""
+        return self._iter("alert <> 'off' OR alert_key IS NOT NULL OR feed_token IS NOT NULL")
+
+    def _iter(self, where: str) -> Iterator[Alert]:
         after = 0
         while True:
             with self.db.read() as conn:
                 rows = conn.execute(
-                    f"SELECT {COLUMNS} FROM saved_searches WHERE alert <> 'off' AND id > ? "
-                    "ORDER BY id LIMIT ?",
+                    f"SELECT {COLUMNS} FROM saved_searches WHERE ({where}) AND id > ? ORDER BY id LIMIT ?",
                     (after, BATCH),
                 ).fetchall()
             yield from map(_alert, rows)
