@@ -22,6 +22,8 @@ import pytest
 
 from indexer.sites import with_sites
 from search_app.app import make_app
+from search_app.catalogue.new_titles import DEFAULT_DAYS, MAX_DAYS
+from search_app.openapi import openapi_document
 from tests.search_app.search_app_catalogue import RECORDS, REDIRECTS, SOURCES, Client, ClientFactory, holding
 from tests.search_app.test_accessibility import assert_accessible
 from unicat.availability import site
@@ -29,6 +31,7 @@ from unicat.catalogue import Catalogue
 from unicat.clock import TIME_FORMAT, parse_time, utc_now
 from unicat.libraries import Library
 from unicat.model import SourceRef, UnionRecord
+from unicat.settings import Settings
 from unicat.union_generation import write_union_generation
 
 DIRECTORY = [
@@ -283,3 +286,9 @@ async def test_an_unknown_library_is_a_404(client: Client) -> None:
         assert response.status == 404
         shown = lxml.html.fromstring(await response.text()).text_content()
         assert "There is no library 'NOPE' in the directory." in " ".join(shown.split())
+
+
+def test_the_openapi_document_states_the_period_the_code_takes() -> None:
+    schema = openapi_document(Settings())["components"]["parameters"]["new.days"]["schema"]
+
+    assert (schema["minimum"], schema["maximum"], schema["default"]) == (1, MAX_DAYS, DEFAULT_DAYS)
