@@ -292,3 +292,16 @@ def test_the_openapi_document_states_the_period_the_code_takes() -> None:
     schema = openapi_document(Settings())["components"]["parameters"]["new.days"]["schema"]
 
     assert (schema["minimum"], schema["maximum"], schema["default"]) == (1, MAX_DAYS, DEFAULT_DAYS)
+
+
+async def test_a_feed_lists_the_newest_new_feed_entries(
+    generations: Generations, aiohttp_client: ClientFactory
+) -> None:
+    settings = generations.catalogue.index.settings.replace(new_feed_entries=3)
+    client = await aiohttp_client(make_app(generations.catalogue, settings))
+
+    parsed = await feed(client, "/new.atom", days="90", page_size="20", page="2")
+
+    # The two of the second generation, then the first of the older ones by id (one instant each).
+    older = sorted(record.id for record in generations.first)
+    assert entry_ids(parsed) == [*NEW_IN_NETWORK, older[0]]
