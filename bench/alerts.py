@@ -15,7 +15,8 @@ Run from the repository root::
    with OR or NOT, a few of words no record has. Parsed by ``unicat.query.parse_search_params``.
 3. **Matching** (:func:`unicat.alert_matching.match_saved_searches`) of the first 1,000, 2,500… of
    them, each size in a process of its own so its peak RSS (``resource.getrusage``) is the matching's:
-   seconds, searches/s, searches the prefilter answered without a query, matches found.
+   seconds, searches/s, searches the prefilter answered without a query, matches found; ``--workers``
+   searches at a time.
    ``--check N`` also matches the first N searches without the prefilter and fails unless every
    answer is the same.
 
@@ -182,14 +183,16 @@ class Run:
         return self.searches / self.seconds
 
 
-def run_matching(settings: Settings, ids: Sequence[str], searches: Sequence[SavedSearch]) -> Run:
+def run_matching(
+    settings: Settings, ids: Sequence[str], searches: Sequence[SavedSearch], workers: int = 1
+) -> Run:
     """Match ``searches`` (in this process: call it in a fresh one for a peak RSS of its own)."""
     catalogue = open_catalogue(settings)
     try:
         began = time.perf_counter()
         candidates = load_candidates(catalogue.index, ids)
         skipped = matched = matches = 0
-        for batch in match_saved_searches(catalogue.index, searches, candidates):
+        for batch in match_saved_searches(catalogue.index, searches, candidates, workers=workers):
             for answer in batch:
                 skipped += not answer.queried
                 matched += answer.total > 0
@@ -220,14 +223,18 @@ def check(settings: Settings, ids: Sequence[str], searches: Sequence[SavedSearch
 
 
 def measure(
-    settings: Settings, ids: Sequence[str], searches: Sequence[SavedSearch], sizes: Sequence[int]
+    settings: Settings,
+    ids: Sequence[str],
+    searches: Sequence[SavedSearch],
+    sizes: Sequence[int],
+    workers: int,
 ) -> list[Run]:
     """Each size matched in a fresh process (spawned: none of this one's memory)."""
     context = multiprocessing.get_context("spawn")
     runs: list[Run] = []
     with context.Pool(1, maxtasksperchild=1) as pool:
         for size in sizes:
-            run = pool.apply(run_matching, (settings, list(ids), list(searches[:size])))
+            run = pool.apply(run_matching, (settings, list(ids), list(searches[:size]), workers))
             runs.append(run)
             print(format_run(run), flush=True)
     return runs
@@ -255,6 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--check", type=int, default=0, help="searches compared with and without the prefilter"
     )
+    parser.add_argument("--workers", type=int, default=2, help="searches run at once (default %(default)s)")
     args = parser.parse_args(argv)
     quiet_logging()
     sizes = sorted(int(size) for size in args.searches.split(","))
@@ -271,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{len(ids):,} candidates", flush=True)  # fmt: skip
             searches = saved_searches(sizes[-1], picked, others, args.seed, settings)
             try:
-                runs = measure(settings, ids, searches, sizes)
+                runs = measure(settings, ids, searches, sizes, args.workers)
                 if args.check:
                     differ = check(settings, ids, searches[: args.check])
                     print(f"  prefilter check: {differ} of {min(args.check, len(searches))} answers differ")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import islice
 
@@ -180,23 +181,26 @@ def match_saved_searches(
     *,
     first: int = DEFAULT_FIRST,
     batch: int = DEFAULT_BATCH,
+    workers: int = 1,
     prefilter: bool = True,
 ) -> Iterator[list[SearchMatches]]:
     """For each batch of ``searches``, what each finds among ``candidates`` (in the batch's order).
 
-    ``prefilter=False`` asks the engine about every search with every candidate: the same answers,
-    slower (the check that the prefilter only skips what cannot match).
+    ``workers`` searches run at once (the index is safe to call from several threads, and both
+    engines wait on I/O or in SQLite's C code without the GIL). ``prefilter=False`` asks the engine
+    about every search with every candidate: the same answers, slower (the check that the prefilter
+    only skips what cannot match).
     """
-    if first < 1 or batch < 1:
-        raise ValueError("first and batch must be at least 1")
-    found: list[SearchMatches] = []
-    for search in searches:
-        found.append(_match(index, search, candidates, first, prefilter))
-        if len(found) == batch:
-            yield found
-            found = []
-    if found:
-        yield found
+    if first < 1 or batch < 1 or workers < 1:
+        raise ValueError("first, batch and workers must be at least 1")
+
+    def answer(search: SavedSearch) -> SearchMatches:
+        return _match(index, search, candidates, first, prefilter)
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="alert-matching") as pool:
+        iterator = iter(searches)
+        while chunk := list(islice(iterator, batch)):
+            yield list(pool.map(answer, chunk))
 
 
 def _match(

@@ -201,3 +201,15 @@ def test_too_many_candidates_name_the_limit(indexed: UnionIndex) -> None:
 
 def test_candidates_are_read_from_the_index(indexed: UnionIndex) -> None:
     assert len(load_candidates(indexed, ["moby", "moby", "nowhere"])) == 1
+
+
+def test_searches_run_at_once_answer_as_one_at_a_time(
+    indexed: UnionIndex, records: list[UnionRecord]
+) -> None:
+    searches = generated_searches(records, 60)
+    alone = match_all(indexed, searches, first=3)
+    together = match_all(indexed, searches, first=3, workers=3, batch=7)
+    assert list(together) == [search.key for search in searches]
+    assert {key: (a.total, a.first) for key, a in together.items()} == {
+        key: (a.total, a.first) for key, a in alone.items()
+    }
