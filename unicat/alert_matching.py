@@ -186,34 +186,58 @@ def match_saved_searches(
 ) -> Iterator[list[SearchMatches]]:
     """For each batch of ``searches``, what each finds among ``candidates`` (in the batch's order).
 
-    ``workers`` searches run at once (the index is safe to call from several threads, and both
-    engines wait on I/O or in SQLite's C code without the GIL). ``prefilter=False`` asks the engine
-    about every search with every candidate: the same answers, slower (the check that the prefilter
-    only skips what cannot match).
+    The searches the prefilter leaves go to the index :data:`PER_REQUEST` at a time
+    (:meth:`UnionIndex.search_many`: one request on Elasticsearch), ``workers`` of those at once (the
+    index is safe to call from several threads, and SQLite runs a query in C without the GIL).
+    ``prefilter=False`` asks the engine about every search with every candidate: the same answers,
+    slower (the check that the prefilter only skips what cannot match).
     """
     if first < 1 or batch < 1 or workers < 1:
         raise ValueError("first, batch and workers must be at least 1")
-
-    def answer(search: SavedSearch) -> SearchMatches:
-        return _match(index, search, candidates, first, prefilter)
-
     with ThreadPoolExecutor(workers, thread_name_prefix="alert-matching") as pool:
         iterator = iter(searches)
         while chunk := list(islice(iterator, batch)):
-            yield list(pool.map(answer, chunk))
+            yield _match_batch(index, pool, chunk, candidates, first, prefilter)
 
 
-def _match(
-    index: UnionIndex, search: SavedSearch, candidates: Candidates, first: int, prefilter: bool
-) -> SearchMatches:
+PER_REQUEST = 50
+"""Searches sent to the index in one :meth:`UnionIndex.search_many` call."""
+
+
+def _match_batch(
+    index: UnionIndex,
+    pool: ThreadPoolExecutor,
+    searches: Sequence[SavedSearch],
+    candidates: Candidates,
+    first: int,
+    prefilter: bool,
+) -> list[SearchMatches]:
+    asked: list[tuple[int, SearchQuery]] = []
+    for position, search in enumerate(searches):
+        ids = _possible_ids(search.query, candidates, prefilter)
+        if ids:
+            asked.append((position, replace(search.query, ids=ids, facets=False, page=1, page_size=first)))
+    parts = [asked[start : start + PER_REQUEST] for start in range(0, len(asked), PER_REQUEST)]
+    answered = pool.map(lambda part: index.search_many([query for _, query in part]), parts)
+    results = {
+        position: result
+        for part, found in zip(parts, answered, strict=True)
+        for (position, _), result in zip(part, found, strict=True)
+    }
+    matches: list[SearchMatches] = []
+    for position, search in enumerate(searches):
+        result = results.get(position)
+        if result is None:
+            matches.append(SearchMatches(search.key, 0, (), queried=False))
+        else:
+            ids = tuple(hit.id for hit in result.hits)
+            matches.append(SearchMatches(search.key, result.total, ids, queried=True))
+    return matches
+
+
+def _possible_ids(query: SearchQuery, candidates: Candidates, prefilter: bool) -> tuple[str, ...]:
+    """The candidates' ids ``query`` is run with: those it may match, or every one it is limited to."""
     if prefilter:
-        numbers = candidates.possible(search.query)
-        ids = tuple(candidates.ids[n] for n in sorted(numbers))
-    else:
-        allowed = set(search.query.ids) if search.query.ids is not None else None
-        ids = tuple(i for i in candidates.ids if allowed is None or i in allowed)
-    if not ids:
-        return SearchMatches(search.key, 0, (), queried=False)
-    query = replace(search.query, ids=ids, facets=False, page=1, page_size=first)
-    result = index.search(query)
-    return SearchMatches(search.key, result.total, tuple(hit.id for hit in result.hits), queried=True)
+        return tuple(candidates.ids[n] for n in sorted(candidates.possible(query)))
+    allowed = set(query.ids) if query.ids is not None else None
+    return tuple(i for i in candidates.ids if allowed is None or i in allowed)

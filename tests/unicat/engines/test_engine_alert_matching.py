@@ -213,3 +213,22 @@ def test_searches_run_at_once_answer_as_one_at_a_time(
     assert {key: (a.total, a.first) for key, a in together.items()} == {
         key: (a.total, a.first) for key, a in alone.items()
     }
+
+
+def test_search_many_answers_each_search_as_search_does(indexed: UnionIndex) -> None:
+    queries = [
+        parse_search_params({"q": ["whale"], "facets": ["0"], "sort": ["year_desc"]}, Settings()),
+        parse_search_params(
+            {"q": ["melville"], "facets": ["0"], "page_size": ["1"], "page": ["2"]}, Settings()
+        ),
+        # With facets: answered alone, facets and all.
+        parse_search_params({"q": ["secret"]}, Settings()),
+        parse_search_params({"q": ["zebra"], "facets": ["0"]}, Settings()),
+    ]
+    together = indexed.search_many(queries)
+    alone = [indexed.search(query) for query in queries]
+    assert [(r.total, [h.id for h in r.hits], r.facets) for r in together] == [
+        (r.total, [h.id for h in r.hits], r.facets) for r in alone
+    ]
+    assert [r.total for r in together] == [4, 2, 2, 0]
+    assert indexed.search_many([]) == []
