@@ -16,7 +16,7 @@ Run from the repository root::
 3. **Matching** (:func:`unicat.alert_matching.match_saved_searches`) of the first 1,000, 2,500… of
    them, each size in a process of its own so its peak RSS (``resource.getrusage``) is the matching's:
    seconds, searches/s, searches the prefilter answered without a query, matches found; ``--workers``
-   searches at a time.
+   searches at a time, ``--repeat`` runs per size of which the median is shown.
    ``--check N`` also matches the first N searches without the prefilter and fails unless every
    answer is the same.
 
@@ -228,15 +228,24 @@ def measure(
     searches: Sequence[SavedSearch],
     sizes: Sequence[int],
     workers: int,
+    repeat: int,
 ) -> list[Run]:
-    """Each size matched in a fresh process (spawned: none of this one's memory)."""
+    """Each size matched ``repeat`` times, each in a fresh process (spawned: none of this one's
+    memory); the run of median time is kept (the machine may be shared)."""
     context = multiprocessing.get_context("spawn")
     runs: list[Run] = []
     with context.Pool(1, maxtasksperchild=1) as pool:
         for size in sizes:
-            run = pool.apply(run_matching, (settings, list(ids), list(searches[:size]), workers))
+            tries = [
+                pool.apply(run_matching, (settings, list(ids), list(searches[:size]), workers))
+                for _ in range(repeat)
+            ]
+            run = sorted(tries, key=lambda run: run.seconds)[(len(tries) - 1) // 2]
             runs.append(run)
-            print(format_run(run), flush=True)
+            spread = (
+                f"  (of {repeat}: {min(t.seconds for t in tries):.1f}-{max(t.seconds for t in tries):.1f} s)"
+            )
+            print(format_run(run) + (spread if repeat > 1 else ""), flush=True)
     return runs
 
 
@@ -263,6 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--check", type=int, default=0, help="searches compared with and without the prefilter"
     )
     parser.add_argument("--workers", type=int, default=2, help="searches run at once (default %(default)s)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per size; the median is shown (%(default)s)"
+    )
     args = parser.parse_args(argv)
     quiet_logging()
     sizes = sorted(int(size) for size in args.searches.split(","))
@@ -279,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{len(ids):,} candidates", flush=True)  # fmt: skip
             searches = saved_searches(sizes[-1], picked, others, args.seed, settings)
             try:
-                runs = measure(settings, ids, searches, sizes, args.workers)
+                runs = measure(settings, ids, searches, sizes, args.workers, max(1, args.repeat))
                 if args.check:
                     differ = check(settings, ids, searches[: args.check])
                     print(f"  prefilter check: {differ} of {min(args.check, len(searches))} answers differ")

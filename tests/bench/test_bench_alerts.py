@@ -36,7 +36,20 @@ def test_matching_figures_and_the_prefilter_check(tmp_path: Path) -> None:
 
 
 def test_one_command_prints_every_size(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["--records", "1000", "--candidates", "100", "--searches", "50,100", "--setups", "sqlite"])
+    code = main(
+        [
+            "--records",
+            "1000",
+            "--candidates",
+            "100",
+            "--searches",
+            "50,100",
+            "--setups",
+            "sqlite",
+            "--repeat",
+            "1",
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0
     assert "    50 searches" in printed and "   100 searches" in printed
