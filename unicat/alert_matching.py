@@ -15,7 +15,9 @@ limited to their superset, a shorter id list than every candidate. Since the sup
 leaves out records that cannot match, the answers are the engine's, prefiltered or not.
 
 Searches stream through in batches (:func:`match_saved_searches` yields per batch), so memory holds
-the candidates' words and one batch, whatever the number of searches.
+the candidates' words and one batch, whatever the number of searches; the searches left after the
+prefilter reach the index many at a time (:meth:`UnionIndex.search_many`, one ``_msearch`` request
+on Elasticsearch).
 """
 
 from __future__ import annotations

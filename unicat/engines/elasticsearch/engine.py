@@ -260,7 +260,9 @@ class ElasticsearchEngine(UnionIndex):
         together = [position for position, query in enumerate(queries) if in_one_request(query)]
         answers: dict[int, dict[str, Any] | None] = {}
         if together:
-            client = self._client.options(request_timeout=self.settings.query_timeout)
+            # Each search keeps its own time limit (in its body); the request may take as long as
+            # all of them one after the other.
+            client = self._client.options(request_timeout=self.settings.query_timeout * len(together))
             with translated(self.node_url, "search"):
                 found = run_searches(
                     client, self.names.union, [queries[n] for n in together], self.settings.query_timeout
