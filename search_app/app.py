@@ -15,7 +15,7 @@ from aiohttp import web
 
 from search_app import i18n, oai, sru
 from search_app.auth import HASHING, LIMITS, Limits, session_middleware
-from search_app.catalogue import api, libraries, links_out, pages, spelling, suggest
+from search_app.catalogue import api, libraries, links_out, new_titles, pages, spelling, suggest
 from search_app.catalogue.highlight import highlight
 from search_app.errors import error_middleware
 from search_app.i18n import CATALOGUES, language_middleware, load_catalogues
@@ -180,6 +180,7 @@ def make_app(
     mail_desk.add_routes(app)
     requests_desk.add_routes(app)
     libraries.add_routes(app)
+    new_titles.add_routes(app)
     libraries_desk.add_routes(app)
     sru.add_routes(app)
     oai.add_routes(app, oai.OaiRepository(catalogue.feed, oai.FORMATS, settings, sample_id="u6lqsbyb5cmra"))

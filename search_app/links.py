@@ -66,6 +66,10 @@ class SearchLinks:
     path: str = "/search"
     lang: str = ""
     """The ``lang`` the page was opened with: its links carry it, so a shared link keeps its language."""
+    extra: tuple[tuple[str, str], ...] = ()
+    """Parameters of the page itself that every link keeps (the new titles' period, ``days``)."""
+    default_sort: str = "relevance"
+    """The order the page gives without a ``sort`` parameter: links name another one only."""
 
     def _pairs(
         self,
@@ -91,12 +95,13 @@ class SearchLinks:
         if year_value:
             pairs.append(("year", year_value))
         sort_value = sort or self.query.sort
-        if sort_value != "relevance":
+        if sort_value != self.default_sort:
             pairs.append(("sort", sort_value))
         if self.query.page_size != self.default_page_size:
             pairs.append(("page_size", str(self.query.page_size)))
         if page != 1:
             pairs.append(("page", str(page)))
+        pairs.extend(self.extra)
         if self.lang:
             pairs.append(("lang", self.lang))
         return pairs
@@ -160,7 +165,7 @@ class SearchLinks:
     def without_filters(self) -> str:
         """The same words, with no filter."""
         pairs = [("q", self.query.text)] if self.query.text else []
-        return self._url(pairs + ([("lang", self.lang)] if self.lang else []))
+        return self._url(pairs + list(self.extra) + ([("lang", self.lang)] if self.lang else []))
 
     def hidden_fields(self) -> list[tuple[str, str]]:
         """Parameters a form must carry to keep this search when it changes only the sort."""

@@ -52,6 +52,8 @@ class Settings:
     page_size: int = 20
     max_page_size: int = 100
     facet_size: int = 10
+    # Entries of the public Atom feeds of new titles (/new.atom, /libraries/{code}/new.atom): the newest.
+    new_feed_entries: int = 50
     # "Did you mean" (unicat/speller.py) is tried for a search with at most this many hits (0: only
     # for none); suggestions as you type (/api/suggest) give at most suggest_max_limit headings.
     did_you_mean_max_hits: int = 3
@@ -222,6 +224,7 @@ _FIELD_TYPES: dict[str, type] = {
     "page_size": int,
     "max_page_size": int,
     "facet_size": int,
+    "new_feed_entries": int,
     "did_you_mean_max_hits": int,
     "suggest_max_limit": int,
     "reader_pool_size": int,
@@ -464,6 +467,11 @@ def load_settings(
     _check_harvest_limits(settings)
     if settings.page_size < 1 or settings.page_size > settings.max_page_size:
         raise ConfigError(f"page_size must be between 1 and max_page_size ({settings.max_page_size})")
+    if not 1 <= settings.new_feed_entries <= settings.max_page_size:
+        raise ConfigError(
+            f"new_feed_entries must be between 1 and max_page_size ({settings.max_page_size}): "
+            "a feed of new titles is one page of them"
+        )
     # 100: unicat.vocabulary.MAX_SUGGESTIONS, the most an index keeps ranked for a short prefix.
     if settings.did_you_mean_max_hits < 0 or not 1 <= settings.suggest_max_limit <= 100:
         raise ConfigError("did_you_mean_max_hits must be at least 0 and suggest_max_limit between 1 and 100")

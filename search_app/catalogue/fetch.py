@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -57,13 +58,17 @@ def with_reader_language(request: web.Request, query: SearchQuery) -> SearchQuer
     return dataclasses.replace(query, stem_languages=languages)
 
 
-async def run_search(request: web.Request, *, peek: bool = False) -> Search:
+async def run_search(
+    request: web.Request, *, peek: bool = False, params: Mapping[str, Sequence[str]] | None = None
+) -> Search:
     """Parse the request's search parameters (400 on bad ones) and run the search.
 
     ``peek`` counts one facet value more than asked, so that a page knows whether a facet has more
-    values than it lists (its "Show more" link); :attr:`Search.query` stays the query asked."""
+    values than it lists (its "Show more" link); :attr:`Search.query` stays the query asked.
+    ``params`` replaces the request's (a page that sets some of them itself, the new titles')."""
     app = request.app
-    query = with_reader_language(request, parse_search_params(query_lists(request), app[SETTINGS]))
+    asked_params = query_lists(request) if params is None else params
+    query = with_reader_language(request, parse_search_params(asked_params, app[SETTINGS]))
     if len(query.filters.get(EDITIONS_FILTER, ())) > 1:
         raise BadParameter(EDITIONS_FILTER, "give the id of one record, whose other editions are listed")
     asked = query

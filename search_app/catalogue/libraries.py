@@ -87,10 +87,16 @@ def _holdings(catalogue: Catalogue, library: Library) -> Holdings | None:
     return Holdings(library.code, library.source, count_search(catalogue, query), len(others) - 1)
 
 
-def _find(catalogue: Catalogue, code: str) -> tuple[Library, Holdings | None]:
+def find_library(catalogue: Catalogue, code: str) -> Library:
+    """The directory's library ``code``; :class:`ItemNotFound` (a 404) for a code it does not list."""
     library = catalogue.libraries.get_library(code)
     if library is None:
         raise ItemNotFound(f"library {code[:40]!r} in the directory")
+    return library
+
+
+def _find(catalogue: Catalogue, code: str) -> tuple[Library, Holdings | None]:
+    library = find_library(catalogue, code)
     return library, _holdings(catalogue, library)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from search_app.auth import viewer
-from search_app.catalogue.fetch import find_record, run_search
+from search_app.catalogue.fetch import Search, find_record, run_search
 from search_app.catalogue.links_out import cite_links_of, export_links
 from search_app.catalogue.present import (
     FacetView,
@@ -116,9 +116,21 @@ async def home(request: web.Request) -> web.Response:
 async def search(request: web.Request) -> web.Response:
     """The results page, with facets, active filters, sorting and paging."""
     found = await run_search(request, peek=True)
+    links = SearchLinks(found.query, request.app[SETTINGS].page_size, lang=link_language(request))
+    context = await results_context(request, found, links)
+    context["kept_query"] = canonical_query(request_params(request))
+    response = render(request, "search.html", context)
+    await remember_search(request, response, found.result.total)
+    return response
+
+
+async def results_context(request: web.Request, found: Search, links: SearchLinks) -> dict[str, Any]:
+    """What the results template (search.html) shows of ``found``: hits, facets, active filters and
+    paging, every link built by ``links``; shared by the search page and the pages that are a search
+    with parameters of their own (the new titles'). ``kept_query`` is empty: the caller sets it where
+    the search can be saved."""
     query, result, names, sites = found.query, found.result, found.library_names, found.site_names
     labels = request.app[LABELS]
-    links = SearchLinks(query, request.app[SETTINGS].page_size, lang=link_language(request))
     last_page = max(1, min(MAX_PAGE, math.ceil(result.total / query.page_size)))
     # (facet title, value label, the link that removes the filter, whether the value is left out)
     active = [
@@ -170,11 +182,9 @@ async def search(request: web.Request) -> web.Response:
         "last_shown": query.offset + len(result.hits),
         "last_page": last_page,
         "page_numbers": page_numbers(query.page, last_page),
-        "kept_query": canonical_query(request_params(request)),
+        "kept_query": "",
     }
-    response = render(request, "search.html", context)
-    await remember_search(request, response, result.total)
-    return response
+    return context
 
 
 async def record(request: web.Request) -> web.Response:

@@ -65,6 +65,10 @@ SIGNED_OUT = (
     "/libraries",
     "/libraries/SCPO",
     "/libraries/NOPE",
+    "/new",
+    "/new?q=austen&language=eng&days=7",
+    "/libraries/SCPO/new",
+    "/new?days=abc",
     "/account/history",  # the searches above, in this browser's history
 )
 PATRON = (

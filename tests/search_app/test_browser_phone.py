@@ -144,6 +144,10 @@ def test_no_page_is_wider_than_a_phone(
         "/libraries",
         "/libraries/VIRG-SEL",
         "/libraries/MEDI",
+        "/new",
+        "/new?q=astronomie&days=90",
+        "/libraries/VIRG-SEL/new",
+        "/new?days=abc",  # 400
     ]
     # Every page is visited before the verdict, so a failure names all that are too wide.
     wide = too_wide(phone, site, public)

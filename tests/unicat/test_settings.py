@@ -75,6 +75,8 @@ def test_index_is_the_new_name_of_engine_and_wins_where_both_are_given(tmp_path:
         ("[unicat\n", "not valid TOML"),
         ("[unicat]\nquery_timeout = -1\n", "must not be negative"),
         ("[unicat]\npage_size = 500\n", "page_size must be between"),
+        ("[unicat]\nnew_feed_entries = 0\n", r"new_feed_entries must be between 1 and max_page_size \(100\)"),
+        ("[unicat]\nnew_feed_entries = 101\n", "new_feed_entries must be between"),
         ("[unicat]\nheader_read_timeout = 0\n", "header_read_timeout, body_read_timeout and keep"),
         ("[unicat]\nmax_connections = 0\n", "max_connections and max_requests_in_flight must be at least 1"),
         ("[unicat]\nmax_requests_in_flight = 0\n", "max_connections and max_requests_in_flight"),

@@ -85,6 +85,11 @@ class UnionIndex(ClosedOnExit, abc.ABC):
     def search(self, query: SearchQuery) -> SearchResult:
         """Run a search under the index's time limit; raises :class:`~unicat.errors.QueryTimeout`."""
 
+    def search_many(self, queries: Sequence[SearchQuery]) -> list[SearchResult]:
+        """The answers of several searches, in order, each as :meth:`search` gives it (many saved
+        searches matched at once). Indices that can run many searches in one request do so."""
+        return [self.search(query) for query in queries]
+
     @abc.abstractmethod
     def library_overlap(self) -> LibraryOverlap:
         """How many union records each pair of libraries both hold, and how many each library alone

@@ -21,7 +21,12 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from unicat.engines.elasticsearch import legacy_readers, legacy_records, overlap
 from unicat.engines.elasticsearch.connection import make_client, parse_engine_url, translated
-from unicat.engines.elasticsearch.execute import RetryableSearchError, run_search
+from unicat.engines.elasticsearch.execute import (
+    RetryableSearchError,
+    in_one_request,
+    run_search,
+    run_searches,
+)
 from unicat.engines.elasticsearch.indices import LEGACY_RECORD_INDICES, IndexNames, ensure_indices
 from unicat.engines.elasticsearch.scan import scan
 from unicat.engines.elasticsearch.search import HIT_SOURCE, read_facets
@@ -248,6 +253,30 @@ class ElasticsearchEngine(UnionIndex):
             result.facets = read_facets(answer.get("aggregations", {}))
         result.took_ms = (time.perf_counter() - began) * 1000
         return result
+
+    def search_many(self, queries: Sequence[SearchQuery]) -> list[SearchResult]:
+        """Searches without facets in one ``_msearch`` request; any other, and any the node refused
+        or answered in part, alone (:meth:`search`, with its retry and its errors)."""
+        together = [position for position, query in enumerate(queries) if in_one_request(query)]
+        answers: dict[int, dict[str, Any] | None] = {}
+        if together:
+            # Each search keeps its own time limit (in its body); the request may take as long as
+            # all of them one after the other.
+            client = self._client.options(request_timeout=self.settings.query_timeout * len(together))
+            with translated(self.node_url, "search"):
+                found = run_searches(
+                    client, self.names.union, [queries[n] for n in together], self.settings.query_timeout
+                )
+            answers = dict(zip(together, found, strict=True))
+        results: list[SearchResult] = []
+        for position, query in enumerate(queries):
+            answer = answers.get(position)
+            if answer is None:
+                results.append(self.search(query))
+                continue
+            hits = [UnionRecord.from_json(hit["_source"]["doc"]) for hit in answer["hits"]["hits"]]
+            results.append(SearchResult(total=int(answer["hits"]["total"]["value"]), hits=hits))
+        return results
 
 
 def _vanished(exc: BaseException) -> bool:

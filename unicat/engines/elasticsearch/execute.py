@@ -8,6 +8,7 @@ fetches the page itself. The total and the facets come from the first request of
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -38,16 +39,7 @@ def run_search(
     client: Elasticsearch, index: str, query: SearchQuery, timeout: float, shards: int
 ) -> dict[str, Any]:
     """The answer (hits of the asked page, total, aggregations) of ``query`` on ``index``."""
-    match, post_filter = search_parts(query)
-    body: dict[str, Any] = {
-        "query": match,
-        "sort": sort_of(query),
-        "track_total_hits": True,
-        "timeout": f"{max(1, int(timeout * 1000))}ms",
-        "_source": HIT_SOURCE,
-    }
-    if post_filter is not None:
-        body["post_filter"] = post_filter
+    body = _body(query, timeout)
     aggregations = facet_aggregations(query, shards)
     if query.offset + query.page_size > MAX_WINDOW:
         if aggregations:
@@ -59,6 +51,46 @@ def run_search(
     if not apart:
         return _checked(client.search(index=index, body={**body, "aggs": with_hits}).body, timeout)
     return _in_two_halves(client, index, {**body, "aggs": with_hits}, apart, timeout)
+
+
+def _body(query: SearchQuery, timeout: float) -> dict[str, Any]:
+    """The request of ``query``'s match, sort and hits, without paging or facets."""
+    match, post_filter = search_parts(query)
+    body: dict[str, Any] = {
+        "query": match,
+        "sort": sort_of(query),
+        "track_total_hits": True,
+        "timeout": f"{max(1, int(timeout * 1000))}ms",
+        "_source": HIT_SOURCE,
+    }
+    if post_filter is not None:
+        body["post_filter"] = post_filter
+    return body
+
+
+def in_one_request(query: SearchQuery) -> bool:
+    """Whether :func:`run_searches` can answer ``query``: no facets, a page within the first window."""
+    return not query.facets and query.offset + query.page_size <= MAX_WINDOW
+
+
+def run_searches(
+    client: Elasticsearch, index: str, queries: Sequence[SearchQuery], timeout: float
+) -> list[dict[str, Any] | None]:
+    """The answers of several searches without facets (:func:`in_one_request`) in one ``_msearch``
+    request, each the request :func:`run_search` would send; ``None`` for a search the node refused
+    or answered in part, which the caller runs alone to get its answer or its error."""
+    searches: list[dict[str, Any]] = []
+    for query in queries:
+        searches += [
+            {"index": index},
+            {**_body(query, timeout), "from": query.offset, "size": query.page_size},
+        ]
+    answers = client.msearch(searches=searches).body["responses"]
+    found: list[dict[str, Any] | None] = []
+    for answer in answers:
+        failed = "error" in answer or answer.get("timed_out") or answer.get("_shards", {}).get("failed")
+        found.append(None if failed else answer)
+    return found
 
 
 # Facets counted in the request of the hits; the others in a second request run beside it.

@@ -350,9 +350,20 @@ def compile_search(query: SearchQuery) -> CompiledSearch:
             params.extend(values)
         else:
             raise BadParameter(name, f"unknown filter; known: {', '.join(FILTER_FIELDS)}")
-    if query.ids is not None:
+    if not query.ids and query.ids is not None:
+        conditions.append("0")
+    elif query.ids is not None and match is None:
         # A tag's records (unicat/query.py TAG_FILTER): ids checked against the primary key.
-        conditions.append(f"u.id IN ({_marks(query.ids)})" if query.ids else "0")
+        conditions.append(f"u.id IN ({_marks(query.ids)})")
+        params.extend(query.ids)
+    elif query.ids is not None:
+        # After a text match, the ids' rids checked on the FTS row itself, before the seek into
+        # union_records (which then happens for the few that pass, not for every match of a common
+        # word: measured 5 ms instead of 26 for "the", 49,000 matches, among 500 ids). ``+`` keeps
+        # FTS5 from reading the list as rowid lookups, one full-text query per id.
+        conditions.append(
+            f"+union_fts.rowid IN (SELECT rid FROM union_records WHERE id IN ({_marks(query.ids)}))"
+        )
         params.extend(query.ids)
     if query.year_from is not None:
         conditions.append("u.year >= ?")
