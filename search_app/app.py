@@ -14,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from search_app import i18n, oai, sru
+from search_app.alert_scheduler import alert_scheduler_context
 from search_app.auth import HASHING, LIMITS, Limits, session_middleware
 from search_app.catalogue import api, libraries, links_out, new_titles, pages, spelling, suggest
 from search_app.catalogue.highlight import highlight
@@ -38,6 +39,7 @@ from search_app.nul_guard import nul_guard
 from search_app.outbox import outbox_context
 from search_app.readers import (
     accounts,
+    alerts,
     contributions,
     home_library,
     reading_lists,
@@ -150,6 +152,7 @@ def make_app(
     app.cleanup_ctx.append(_engine_threads)
     app.cleanup_ctx.append(reindexer_context)
     app.cleanup_ctx.append(outbox_context)
+    app.cleanup_ctx.append(alert_scheduler_context)
     app.router.add_get("/", pages.home, name="home")
     app.router.add_get("/search", pages.search, name="search")
     app.router.add_get("/record/{id}", pages.record, name="record")
@@ -169,6 +172,7 @@ def make_app(
     registration.add_routes(app)
     reading_lists.add_routes(app)
     saved_searches.add_routes(app)
+    alerts.add_routes(app)
     contributions.add_routes(app)
     shuttle.add_routes(app)
     request_pages.add_routes(app)

@@ -49,6 +49,12 @@ LIBRARIANS_PREFIX = "/librarians"
 _NO_VIEWER = ("/static/", "/healthz")
 _PROTOCOL_PATHS = ("/oai", "/sru")
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# RFC 8058 one-click unsubscribe: a mail provider POSTs ``List-Unsubscribe=One-Click`` to the link of
+# the message's List-Unsubscribe header, with no browser and so no CSRF cookie. The signed token in
+# the link is the authority there (search_app/readers/alerts.py); the confirmation page's own form,
+# sent without that body, carries the CSRF token as every form does.
+ONE_CLICK_PATH = "/alerts/unsubscribe"
+ONE_CLICK_FIELD = ("List-Unsubscribe", "One-Click")
 _MAX_TOKEN = 128
 _MAX_TOKENS = 3  # session cookies looked up per request, at most
 CSRF_MESSAGE = "this form has expired or was sent from another site's page: reload the page and send it again"
@@ -191,6 +197,16 @@ async def _posted_token(request: web.Request) -> str:
     return ""
 
 
+async def _one_click(request: web.Request) -> bool:
+    """Whether this is a mail provider's one-click unsubscribe POST (see :data:`ONE_CLICK_PATH`)."""
+    if request.path != ONE_CLICK_PATH or request.method != "POST":
+        return False
+    if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return False
+    name, value = ONE_CLICK_FIELD
+    return (await posted_form(request)).get(name) == value
+
+
 def sign_in_url(request: web.Request) -> str:
     return "/signin?" + urlencode({"next": request.path_qs})
 
@@ -211,7 +227,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
             csrf = new_csrf = secrets.token_urlsafe(24)
         found = Viewer(None, None, csrf)
     request[VIEWER] = found
-    if request.method not in _SAFE_METHODS:
+    if request.method not in _SAFE_METHODS and not await _one_click(request):
         given = await _posted_token(request)
         if new_csrf or not given or not hmac.compare_digest(given.encode(), found.csrf.encode()):
             raise web.HTTPForbidden(reason=CSRF_MESSAGE)

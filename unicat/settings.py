@@ -180,6 +180,11 @@ class Settings:
     search_history_size: int = 50
     search_history_visitor_hours: float = 24.0
     saved_searches_max: int = 100
+    # Alerts of saved searches (docs/feeds-and-alerts.md): digests go out at alerts_hour (UTC) each day,
+    # the weekly ones on alerts_weekday; an unsubscribe link works for alerts_link_days days.
+    alerts_hour: int = 6
+    alerts_weekday: str = "monday"
+    alerts_link_days: float = 60.0
     # The interface's language when neither the page's ``lang``, the reader's choice (a cookie) nor the
     # browser's Accept-Language names one of SUPPORTED_LANGUAGES.
     default_language: str = "en"
@@ -288,6 +293,9 @@ _FIELD_TYPES: dict[str, type] = {
     "search_history_size": int,
     "search_history_visitor_hours": float,
     "saved_searches_max": int,
+    "alerts_hour": int,
+    "alerts_weekday": str,
+    "alerts_link_days": float,
     "default_language": str,
 }
 
@@ -502,7 +510,24 @@ def load_settings(
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1, got {getattr(settings, name)}")
     _check_search_history(settings)
+    _check_alerts(settings)
     return settings
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _check_alerts(settings: Settings) -> None:
+    if not 0 <= settings.alerts_hour <= 23:
+        raise ConfigError(f"alerts_hour is an hour of the day in UTC, 0 to 23, got {settings.alerts_hour}")
+    if settings.alerts_weekday not in WEEKDAYS:
+        raise ConfigError(
+            f"alerts_weekday is one of {', '.join(WEEKDAYS)}, got {settings.alerts_weekday[:20]!r}"
+        )
+    if not 0 < settings.alerts_link_days <= 3660:
+        raise ConfigError(
+            f"alerts_link_days must be more than 0 and at most 3660, got {settings.alerts_link_days}"
+        )
 
 
 def _check_search_history(settings: Settings) -> None:

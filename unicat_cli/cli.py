@@ -29,6 +29,7 @@ from unicat.ports.records import RecordStore
 from unicat.quarantine import DEFAULT_PAGE_SIZE
 from unicat.settings import Settings, settings_from_environment
 from unicat.status import DEFAULT_HISTORY, MAX_HISTORY, catalogue_status, format_status, printable
+from unicat_cli.alerts_commands import add_alerts_parser, cmd_alerts
 from unicat_cli.files import check_readable, output_file
 from unicat_cli.libraries import add_library_parser, cmd_library
 from unicat_cli.log_repeats import RepeatLimiter
@@ -185,6 +186,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_codes_parser(commands)
     _add_users_parser(commands)
     add_mail_parser(commands)
+    add_alerts_parser(commands)
     add_library_parser(commands)
     return parser
 
@@ -756,6 +758,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Catalogue], int]] = 
     "codes": cmd_codes,
     "users": cmd_users,
     "mail": cmd_mail,
+    "alerts": cmd_alerts,
     "library": cmd_library,
 }
 

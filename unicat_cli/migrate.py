@@ -25,6 +25,7 @@ from unicat.ports.saved_searches import SavedSearchStore
 from unicat.ports.shuttle import ShuttleStore
 from unicat.readers_copy import StoredReaders, copy_readers
 from unicat.records_copy import StoredRecords, copy_records
+from unicat.stores.alerts import SqlAlertStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,7 @@ def migrate(
     counts.update(_copy_shuttle(source.shuttle, target.shuttle, notify))
     counts["mail_messages"] = copy_outbox(source.outbox, target.outbox, notify)
     counts.update(_copy_searches(source.searches, target.searches, notify))
+    _copy_alerts(SqlAlertStore(source.database), SqlAlertStore(target.database), notify)
     libraries = target.libraries.put_libraries(source.libraries.list_libraries())
     notify("libraries", libraries)
     return dataclasses.replace(copied, libraries=libraries, **counts)
@@ -131,6 +133,16 @@ def _copy_searches(
         entries += 1
     notify("search history entries", entries)
     return {"saved_searches": searches, "history_entries": entries}
+
+
+def _copy_alerts(source: SqlAlertStore, target: SqlAlertStore, notify: Callable[[str, int], None]) -> None:
+    """The saved searches' alert settings, with their links' keys (links sent keep working), progress
+    and feed tokens (feed readers keep their address)."""
+    alerts = 0
+    for alert in source.iter_set():
+        target.copy_alert(alert)
+        alerts += 1
+    notify("saved searches' alerts", alerts)
 
 
 def _copy_records(

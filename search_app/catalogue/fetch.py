@@ -87,16 +87,16 @@ async def run_search(
 
 def _search(catalogue: Catalogue, query: SearchQuery) -> tuple[SearchResult, dict[str, RatingSummary]]:
     """Run ``query`` and read the readers' ratings of its hits, in one trip to the engine's threads."""
-    result = catalogue.index.search(_ids_of_filters(catalogue, query))
+    result = catalogue.index.search(ids_of_filters(catalogue, query))
     return result, rating_summaries(catalogue, [hit.id for hit in result.hits])
 
 
 def count_search(catalogue: Catalogue, query: SearchQuery) -> int:
     """How many records ``query`` finds (with readers' tags and "editions of", as a search does)."""
-    return catalogue.index.search(_ids_of_filters(catalogue, query)).total
+    return catalogue.index.search(ids_of_filters(catalogue, query)).total
 
 
-def _ids_of_filters(catalogue: Catalogue, query: SearchQuery) -> SearchQuery:
+def ids_of_filters(catalogue: Catalogue, query: SearchQuery) -> SearchQuery:
     """``query`` with readers' tags and "editions of" (not in the union index) turned into the ids of
     their records."""
     tags = query.filters.get(TAG_FILTER)

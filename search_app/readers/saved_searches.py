@@ -21,12 +21,22 @@ from aiohttp import web
 
 from search_app.auth import Viewer, require_signed_in, viewer
 from search_app.catalogue.pages import SORT_LABELS
+from search_app.feeds.http import feed_base
 from search_app.i18n import N_, gettext, link_language, translated
 from search_app.json_body import json_body
 from search_app.readers.accounts import form_fields, see_other
+from search_app.readers.alerts import (
+    ALERT_DONE,
+    alert_json,
+    alert_store,
+    apply_changes,
+    check_alert_changes,
+    feed_url,
+)
 from search_app.readers.search_history import history_owner
 from search_app.render import render
 from search_app.state import CATALOGUE, LABELS, SETTINGS, in_thread
+from unicat.alerts import Alert
 from unicat.errors import BadParameter, ItemNotFound, LimitReached
 from unicat.ports.saved_searches import SavedSearchStore
 from unicat.query import EXCLUDE_PREFIX
@@ -46,10 +56,11 @@ DONE_MESSAGES = {
     "deleted": N_("The saved search is deleted."),
     "forgotten": N_("The search is taken off your history."),
     "cleared": N_("Your search history is cleared."),
+    **ALERT_DONE,
 }
 _MAX_ID_DIGITS = 18  # larger numbers are no entry's id (and overflow the databases' integers)
 SEARCH_EXAMPLE = '{"name": "Bach cantatas", "query": {"q": ["bach cantata"], "language": ["ger"]}}'
-RENAME_EXAMPLE = '{"name": "Bach cantatas"}'
+RENAME_EXAMPLE = '{"name": "Bach cantatas", "alert": "weekly", "feed": true}'
 
 
 def search_url(query: str, lang: str = "") -> str:
@@ -107,8 +118,15 @@ async def _own_search(request: web.Request, user_id: int) -> SavedSearch:
     return found
 
 
-def _search_json(search: SavedSearch) -> dict[str, Any]:
-    return {**search.to_json(), "url": search_url(search.query)}
+def _search_json(search: SavedSearch, alert: Alert | None, base: str) -> dict[str, Any]:
+    alerts = alert_json(alert, base) if alert is not None else {}
+    return {**search.to_json(), "url": search_url(search.query), **alerts}
+
+
+async def _with_alert(request: web.Request, search: SavedSearch) -> dict[str, Any]:
+    assert search.id is not None
+    alert = await in_thread(request.app, alert_store(request).alert, search.user_id, search.id)
+    return _search_json(search, alert, feed_base(request))
 
 
 def _entry_json(entry: HistoryEntry) -> dict[str, Any]:
@@ -149,6 +167,8 @@ async def _searches_page(
 ) -> web.Response:
     assert seen.user_id is not None
     mine = await in_thread(request.app, _store(request).searches_of, seen.user_id)
+    alerts = await in_thread(request.app, alert_store(request).alerts_of, seen.user_id)
+    base = feed_base(request)
     lang = link_language(request)
     status = 200 if error is None else 409 if isinstance(error, LimitReached) else 400
     context = {
@@ -156,6 +176,7 @@ async def _searches_page(
         "searches": [
             (search, search_url(search.query, lang), describe(request, search.query)) for search in mine
         ],
+        "alerts": {search_id: (alert, feed_url(base, alert)) for search_id, alert in alerts.items()},
         "done": translated(DONE_MESSAGES.get(request.query.get("done", ""))),
         "form": {key: value for key, value in (form or {}).items() if key != "csrf"},
         "error": gettext(error.message if isinstance(error, BadParameter) else str(error)) if error else None,
@@ -278,8 +299,11 @@ async def api_forget_entry(request: web.Request) -> web.Response:
 
 async def api_searches(request: web.Request) -> web.Response:
     """``GET /api/account/searches``: the signed-in reader's saved searches, by name."""
-    mine = await in_thread(request.app, _store(request).searches_of, _reader(request))
-    return _private({"searches": [_search_json(search) for search in mine]})
+    user_id = _reader(request)
+    mine = await in_thread(request.app, _store(request).searches_of, user_id)
+    alerts = await in_thread(request.app, alert_store(request).alerts_of, user_id)
+    base = feed_base(request)
+    return _private({"searches": [_search_json(search, alerts.get(search.id or 0), base) for search in mine]})
 
 
 async def api_save_search(request: web.Request) -> web.Response:
@@ -293,28 +317,34 @@ async def api_save_search(request: web.Request) -> web.Response:
         raise BadParameter("name", f"give the search's name as a string: {SEARCH_EXAMPLE}")
     name = check_search_name(raw_name)
     saved = await _save(request, user_id, name, _posted_query(body.get("query")))
-    return _private(_search_json(saved), status=201)
+    return _private(await _with_alert(request, saved), status=201)
 
 
 async def api_search(request: web.Request) -> web.Response:
     """``GET /api/account/searches/{id}``: one of the reader's saved searches."""
-    return _private(_search_json(await _own_search(request, _reader(request))))
+    return _private(await _with_alert(request, await _own_search(request, _reader(request))))
 
 
 async def api_rename_search(request: web.Request) -> web.Response:
-    """``PATCH /api/account/searches/{id}`` with ``{"name"}``: rename a saved search."""
+    """``PATCH /api/account/searches/{id}`` with any of ``{"name", "alert", "feed"}``: rename a saved
+    search, set its e-mail digest and its feed (:mod:`search_app.readers.alerts`). Every field is
+    checked before anything changes."""
     found = await _own_search(request, _reader(request))
+    assert found.id is not None
     body = await json_body(request, RENAME_EXAMPLE)
-    raw_name = body.get("name") if isinstance(body, dict) else None
-    if not isinstance(raw_name, str):
-        raise BadParameter("name", f"give the new name as a string: {RENAME_EXAMPLE}")
-    await in_thread(
-        request.app,
-        _store(request).rename_search,
-        found.with_changes(name=check_search_name(raw_name), updated=""),
-    )
-    renamed = await _own_search(request, found.user_id)
-    return _private(_search_json(renamed))
+    if not isinstance(body, dict) or not {"name", "alert", "feed"} & body.keys():
+        raise BadParameter("body", f"give a new name, an alert or a feed: {RENAME_EXAMPLE}")
+    name: str | None = None
+    if "name" in body:
+        raw_name = body["name"]
+        if not isinstance(raw_name, str):
+            raise BadParameter("name", f"give the new name as a string: {RENAME_EXAMPLE}")
+        name = check_search_name(raw_name)
+    check_alert_changes(body)
+    if name is not None:
+        await in_thread(request.app, _store(request).rename_search, found.with_changes(name=name, updated=""))
+    await apply_changes(request, found.user_id, found.id, body)
+    return _private(await _with_alert(request, await _own_search(request, found.user_id)))
 
 
 async def api_delete_search(request: web.Request) -> web.Response:

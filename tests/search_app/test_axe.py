@@ -15,6 +15,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,10 +30,14 @@ from tests.search_app.readers.test_request_pages import a_request
 from tests.search_app.search_app_catalogue import NAMES, RECORDS, REDIRECTS
 from tests.support.axe import AXE_VERSION, Violation, audit
 from tests.support.served_app import ServedApp
+from unicat import signed_links
+from unicat.alerts import UNSUBSCRIBE
 from unicat.catalogue import Catalogue
+from unicat.clock import utc_now
 from unicat.model import Holding, SourceRef, UnionRecord
 from unicat.saved_searches import SavedSearch
 from unicat.settings import Settings
+from unicat.stores.alerts import SqlAlertStore
 from unicat.union_generation import write_union_generation
 
 if TYPE_CHECKING:  # imported by pytest as a plugin (below), so that its asserts are rewritten
@@ -127,6 +132,20 @@ def site(catalogue: Catalogue, settings: Settings) -> Iterator[str]:
         yield served.url
 
 
+def alert_pages(catalogue: Catalogue, user_id: int, saved: SavedSearch) -> tuple[str, ...]:
+    """The saved search's e-mail and feed switched on (its settings form shows the feed's address and
+    the button for a new one), and the pages of its unsubscribe link: asking, and a broken link."""
+    assert saved.id is not None
+    alerts = SqlAlertStore(catalogue.database)
+    alerts.set_alert(user_id, saved.id, "daily", "en", utc_now())
+    alerts.set_feed(user_id, saved.id, True)
+    alert = alerts.alert(user_id, saved.id)
+    assert alert is not None and alert.key is not None
+    token = signed_links.sign(alert.key, UNSUBSCRIBE, str(saved.id), datetime.now(UTC) + timedelta(days=1))
+    page = f"/alerts/unsubscribe?search={saved.id}&token="
+    return (page + token, page + "x")
+
+
 def _in_language(path: str, language: str) -> str:
     """The page as a link in ``language`` opens it (the language switch remembers it in a cookie)."""
     return f"{path}{'&' if '?' in path else '?'}lang={language}"
@@ -166,8 +185,10 @@ def test_every_kind_of_page_passes_wcag21_aa(
     failed_and_interrupted(catalogue)  # the mail desk with its table and resend buttons
     assert reader.id is not None
     a_request(catalogue, reader.id, "u-pp1980", "Pride and prejudice", "SCPO")  # with its forms
-    catalogue.searches.add_search(SavedSearch(reader.id, "Austen in English", "language=eng&q=austen"), 10)
-    audited = _audit_all(browser, site, "signed out", SIGNED_OUT, language)
+    austen = SavedSearch(reader.id, "Austen in English", "language=eng&q=austen")
+    saved = catalogue.searches.add_search(austen, 10)
+    signed_out = (*SIGNED_OUT, *alert_pages(catalogue, reader.id, saved))
+    audited = _audit_all(browser, site, "signed out", signed_out, language)
     _sign_in(browser, site, "reader@example.org")
     audited |= _audit_all(browser, site, "patron", PATRON, language)
     browser.reset()

@@ -17,6 +17,7 @@ from search_app.app import make_app
 from tests.search_app.accounts_http import PASSWORD, make_account
 from tests.search_app.librarians.test_mail_desk import failed_and_interrupted
 from tests.search_app.readers.test_request_pages import a_request
+from tests.search_app.test_axe import alert_pages
 from tests.support.served_app import ServedApp
 from unicat.catalogue import Catalogue
 from unicat.query import parse_search_params
@@ -171,6 +172,7 @@ def test_no_page_is_wider_than_a_phone(
     phone.fill("#save-search-name", "Jane Austen's novels in English, for the long train journeys")
     phone.submit("#save-search-name")
     assert phone.url == f"{site}/account/searches?done=saved"
+    [saved] = demo_catalogue.searches.searches_of(reader.id)
     patron = [
         "/account",
         "/account/requests",
@@ -180,6 +182,7 @@ def test_no_page_is_wider_than_a_phone(
         "/search?q=austen&language=eng",
         "/account/history",
         "/account/searches",
+        *alert_pages(demo_catalogue, reader.id, saved),
         "/librarians/overlap",
     ]  # the last: 403
     wide |= {f"patron {path}": found for path, found in too_wide(phone, site, patron).items()}

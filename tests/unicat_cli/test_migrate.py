@@ -22,6 +22,7 @@ from unicat.readers import Comment, ListEntry, ModerationAction, Rating, Reading
 from unicat.saved_searches import HistoryEntry, SavedSearch, account_owner, visitor_owner
 from unicat.settings import Settings
 from unicat.shuttle import Choice, Event, Request
+from unicat.stores.alerts import SqlAlertStore
 from unicat_cli.cli import EXIT_OK, main
 from unicat_cli.wiring import open_catalogue
 
@@ -310,6 +311,10 @@ def test_migrate_keeps_what_readers_added_with_the_same_ids(
             add_reader_data(old)
             add_requests(old)
             add_searches(old)
+            alerts = SqlAlertStore(old.database)
+            alerts.set_alert(jane_id(old), 40, "weekly", "fr", "2026-12-01T10:00:00Z")
+            alerts.set_feed(jane_id(old), 40, True)
+            alerts_before = list(alerts.iter_set())
             searches_before = (list(old.searches.iter_searches()), list(old.searches.iter_history()))
             before = reader_snapshot(old.contributions)
             requests_before = shuttle_snapshot(old.shuttle)
@@ -327,6 +332,7 @@ def test_migrate_keeps_what_readers_added_with_the_same_ids(
             assert reader_snapshot(new.contributions) == before
             assert shuttle_snapshot(new.shuttle) == requests_before
             assert (list(new.searches.iter_searches()), list(new.searches.iter_history())) == searches_before
+            assert list(SqlAlertStore(new.database).iter_set()) == alerts_before != []
             later_search = new.searches.add_search(SavedSearch(jane_id(new), "Later", "q=later"), 10)
             assert later_search.id is not None and later_search.id > 40
             # A request made on the copy is numbered after the copied ones, and the copied ones go on.

@@ -127,7 +127,17 @@ async def test_a_reader_saves_renames_runs_and_deletes_a_search(site: Site, cata
     assert [(s["name"], s["query"], s["url"]) for s in listed] == [
         ("Austen in English", {"language": ["eng"], "q": ["austen"]}, "/search?language=eng&q=austen")
     ]
-    assert set(listed[0]) == {"id", "name", "query", "url", "created", "updated"}
+    assert set(listed[0]) == {
+        "id",
+        "name",
+        "query",
+        "url",
+        "created",
+        "updated",
+        "alert",
+        "alert_language",
+        "feed",
+    }
     number = listed[0]["id"]
     doc = lxml.html.fromstring(await (await reader.get("/account/searches?lang=nl")).text())
     assert doc.xpath(f"//li[@id='search-{number}']/a/@href") == ["/search?language=eng&q=austen&lang=nl"]

@@ -372,7 +372,21 @@ _V10 = (
 # An outbox message's extra headers, as on SQLite (its migration 21).
 _V11 = ("ALTER TABLE outbox ADD COLUMN headers TEXT",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11)
+# Alerts of saved searches, as on SQLite (its migration 22).
+_V12 = (
+    f"ALTER TABLE saved_searches ADD COLUMN alert {_TEXT} NOT NULL DEFAULT 'off'",
+    f"ALTER TABLE saved_searches ADD COLUMN alert_language {_TEXT} NOT NULL DEFAULT 'en'",
+    f"ALTER TABLE saved_searches ADD COLUMN alert_key {_TEXT}",
+    f"ALTER TABLE saved_searches ADD COLUMN alert_since {_TEXT}",
+    f"ALTER TABLE saved_searches ADD COLUMN alert_period {_TEXT}",
+    f"ALTER TABLE saved_searches ADD COLUMN feed_token {_TEXT}",
+    "CREATE UNIQUE INDEX saved_searches_by_feed ON saved_searches (feed_token)",
+    "CREATE INDEX saved_searches_by_alert ON saved_searches (alert, id)",
+    "CREATE INDEX first_seen_by_date ON first_seen (first_seen)",
+    "CREATE INDEX first_held_by_date ON first_held (first_held)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12)
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -454,9 +454,26 @@ _V20: tuple[Step, ...] = (
 # none, as every message stored before.
 _V21: tuple[Step, ...] = ("ALTER TABLE outbox ADD COLUMN headers TEXT",)
 
+# Alerts of saved searches (unicat/alerts.py, unicat/stores/alerts.py): the digest's frequency and
+# language, the key its unsubscribe links are signed with (hex), its progress and last period, and the
+# private feed's token (unique; NULL while the feed is off). The first dates get an index on the date,
+# so that a digest run finds the members new in its window without reading every row.
+_V22: tuple[Step, ...] = (
+    "ALTER TABLE saved_searches ADD COLUMN alert TEXT NOT NULL DEFAULT 'off'",
+    "ALTER TABLE saved_searches ADD COLUMN alert_language TEXT NOT NULL DEFAULT 'en'",
+    "ALTER TABLE saved_searches ADD COLUMN alert_key TEXT",
+    "ALTER TABLE saved_searches ADD COLUMN alert_since TEXT",
+    "ALTER TABLE saved_searches ADD COLUMN alert_period TEXT",
+    "ALTER TABLE saved_searches ADD COLUMN feed_token TEXT",
+    "CREATE UNIQUE INDEX saved_searches_by_feed ON saved_searches (feed_token)",
+    "CREATE INDEX saved_searches_by_alert ON saved_searches (alert, id)",
+    "CREATE INDEX first_seen_by_date ON first_seen (first_seen)",
+    "CREATE INDEX first_held_by_date ON first_held (first_held)",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16, _V17, _V18,
-    _V19, _V20, _V21,
+    _V19, _V20, _V21, _V22,
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
