@@ -370,10 +370,20 @@ async def test_another_reader_cannot_change_an_alert_and_bad_settings_are_refuse
         assert refused.status == 400
         error = (await refused.json())["error"]
         assert error["param"] == param and error["message"]
+    # A bad choice by the page's form: the page again, the message in that search's alert form.
     bad_form = await anne.post(
         f"/account/searches/{search_id}/alert", data={"csrf": mine["X-CSRF-Token"], "alert": "hourly"}
     )
     assert bad_form.status == 400
+    redrawn = lxml.html.fromstring(await bad_form.text())
+    [message] = redrawn.cssselect("#form-error")
+    [alert_form] = redrawn.cssselect(f"#search-{search_id} form.kept-searches__alert")
+    assert message in alert_form.iter() and "daily digest" in message.text_content()
+    assert alert_form.cssselect("select[name=alert]")[0].get("aria-describedby") == "form-error"
+    assert _frequency(SqlAlertStore(catalogue.database), search_id) == "daily"
+    # Another reader's search stays not found, whatever the form says.
+    their_bad = {"csrf": await csrf_of(bram), "alert": "hourly"}
+    assert (await bram.post(f"/account/searches/{search_id}/alert", data=their_bad)).status == 404
     # The page's form sets it, with the CSRF token; without it nothing changes.
     no_token = await anne.post(f"/account/searches/{search_id}/alert", data={"alert": "weekly"})
     assert no_token.status == 403
