@@ -12,6 +12,7 @@ from typing import Any
 from search_app.i18n import N_, format_date, format_number, gettext, ngettext
 from search_app.labels import Labels
 from unicat.availability import held_at, summary
+from unicat.availability import site as site_of
 from unicat.fields import RECORD_FIELDS
 from unicat.link_templates import render as render_link
 from unicat.model import Holding, UnionRecord
@@ -292,6 +293,12 @@ class LibraryHoldings:
     def status_text(self, holding: Holding) -> str:
         """What the page says of one copy's availability."""
         return status_text(holding.status, holding.due_date)
+
+    @property
+    def site(self) -> str:
+        """The library these copies count for in the ``held_at`` facet and the first-held dates
+        (:attr:`UnionRecord.held_since`): a branch's copies count for its source."""
+        return site_of(self.holdings[0])
 
     @property
     def status_unknown(self) -> bool:

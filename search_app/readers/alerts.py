@@ -1,6 +1,7 @@
-"""Alerts of a reader's saved searches on the web: the settings form of each search on
-``/account/searches`` (and the ``alert``/``feed`` fields of ``PATCH /api/account/searches/{id}``), the
-unsubscribe link of the digests, which works without signing in, and each search's private Atom feed.
+"""Alerts of a reader's saved searches on the web: the settings of each search (applied for the form of
+``/account/searches``, :mod:`search_app.readers.saved_searches`, and for the ``alert``/``feed`` fields of
+``PATCH /api/account/searches/{id}``), the unsubscribe link of the digests, which works without signing
+in, and each search's private Atom feed.
 
 - **Settings.** A reader sets the e-mail digest (``off``, ``daily``, ``weekly``: anything else is a
   400 that names the choices) and switches the feed on or off, or gives it a new address (the old one
@@ -21,16 +22,15 @@ import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import web
 
-from search_app.auth import ONE_CLICK_FIELD, require_signed_in
+from search_app.auth import ONE_CLICK_FIELD
 from search_app.catalogue.fetch import ids_of_filters
 from search_app.feeds.atom import Entry, Feed, write_feed
 from search_app.feeds.http import atom_response, feed_base
-from search_app.i18n import N_, gettext, link_language, request_language
-from search_app.readers.accounts import form_fields, see_other
+from search_app.i18n import N_, gettext, request_language
+from search_app.readers.accounts import form_fields
 from search_app.render import render
 from search_app.state import CATALOGUE, SETTINGS, in_thread
 from unicat import signed_links
@@ -67,12 +67,6 @@ def feed_url(base: str, alert: Alert) -> str | None:
 def alert_json(alert: Alert, base: str) -> dict[str, Any]:
     """The alert fields of a saved search's JSON."""
     return {"alert": alert.frequency, "alert_language": alert.language, "feed": feed_url(base, alert)}
-
-
-def _search_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > _MAX_ID_DIGITS:
-        raise BadParameter("id", f"{raw[:20]!r} is not the id of a saved search: ids are whole numbers")
-    return int(raw)
 
 
 def check_feed_change(value: object) -> str:
@@ -131,23 +125,6 @@ def _apply(
             store.set_feed(user_id, search_id, feed != "off", renew=feed == "new")
         except LookupError as exc:
             raise ItemNotFound(f"saved search #{search_id} among yours") from exc
-
-
-# -- the settings form of /account/searches --------------------------------------------------------
-async def set_alert(request: web.Request) -> web.Response:
-    """``POST /account/searches/{id}/alert``: the e-mail digest (``alert``) and the feed (``feed``
-    checked or not; ``feed=new`` for a new address)."""
-    seen = require_signed_in(request)
-    assert seen.user_id is not None
-    search_id = _search_id(request.match_info["id"])
-    form = await form_fields(request)
-    changes: dict[str, object] = {"alert": form.get("alert", "")}
-    changes["feed"] = "new" if form.get("feed") == "new" else form.get("feed") == "on"
-    await apply_changes(request, seen.user_id, search_id, changes)
-    done = "feed" if form.get("feed") == "new" else "alert"
-    lang = link_language(request)
-    query = urlencode({"done": done, **({"lang": lang} if lang else {})})
-    return see_other(f"/account/searches?{query}#search-{search_id}")
 
 
 # -- unsubscribe -------------------------------------------------------------------------------------
@@ -286,7 +263,6 @@ async def private_feed(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_post("/account/searches/{id}/alert", set_alert, name="set_alert")
     app.router.add_get("/alerts/unsubscribe", unsubscribe_page, name="alert_unsubscribe_page")
     app.router.add_post("/alerts/unsubscribe", unsubscribe, name="alert_unsubscribe")
     app.router.add_get("/alerts/feed/{token}.atom", private_feed, name="alert_feed")

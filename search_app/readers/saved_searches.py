@@ -58,6 +58,8 @@ DONE_MESSAGES = {
     "cleared": N_("Your search history is cleared."),
     **ALERT_DONE,
 }
+# The alert form's choices in the words of its menu (the core's message names the values).
+ALERT_CHOICES = N_("choose how often the e-mail comes: no e-mail, a daily digest or a weekly digest")
 _MAX_ID_DIGITS = 18  # larger numbers are no entry's id (and overflow the databases' integers)
 SEARCH_EXAMPLE = '{"name": "Bach cantatas", "query": {"q": ["bach cantata"], "language": ["ger"]}}'
 RENAME_EXAMPLE = '{"name": "Bach cantatas", "alert": "weekly", "feed": true}'
@@ -163,9 +165,17 @@ async def _save(
 
 # -- pages -----------------------------------------------------------------------------------------
 async def _searches_page(
-    request: web.Request, seen: Viewer, form: dict[str, str] | None = None, error: Exception | None = None
+    request: web.Request,
+    seen: Viewer,
+    form: dict[str, str] | None = None,
+    error: Exception | None = None,
+    *,
+    alert_form: bool = False,
 ) -> web.Response:
+    """The page, with ``error`` shown beside the form it came from: the form to save a search (no
+    ``id`` in ``form``), a search's rename form, or its alert form (``alert_form``)."""
     assert seen.user_id is not None
+    failed_id = (form or {}).get("id")
     mine = await in_thread(request.app, _store(request).searches_of, seen.user_id)
     alerts = await in_thread(request.app, alert_store(request).alerts_of, seen.user_id)
     base = feed_base(request)
@@ -181,7 +191,8 @@ async def _searches_page(
         "form": {key: value for key, value in (form or {}).items() if key != "csrf"},
         "error": gettext(error.message if isinstance(error, BadParameter) else str(error)) if error else None,
         "error_field": error.param if isinstance(error, BadParameter) else None,
-        "error_id": (form or {}).get("id"),
+        "error_id": None if alert_form else failed_id,
+        "alert_error_id": failed_id if alert_form else None,
         "max_name": MAX_NAME,
     }
     return render(request, "saved_searches.html", context, status=status)
@@ -221,6 +232,29 @@ async def rename_search(request: web.Request) -> web.Response:
     except BadParameter as exc:
         return await _searches_page(request, seen, {**form, "id": str(found.id)}, exc)
     return _back(request, "/account/searches", "renamed")
+
+
+async def set_alert(request: web.Request) -> web.Response:
+    """``POST /account/searches/{id}/alert``: the e-mail digest (``alert``) and the feed (``feed``
+    checked or not; ``feed=new`` for a new address) of one's saved search. A bad choice redraws the
+    page with the message in that search's alert form (400), and changes nothing."""
+    seen = require_signed_in(request)
+    assert seen.user_id is not None
+    # Another reader's search is not found, whatever the form says.
+    found = await _own_search(request, seen.user_id)
+    assert found.id is not None
+    form = await form_fields(request)
+    changes: dict[str, object] = {"alert": form.get("alert", "")}
+    changes["feed"] = "new" if form.get("feed") == "new" else form.get("feed") == "on"
+    try:
+        await apply_changes(request, seen.user_id, found.id, changes)
+    except BadParameter as exc:
+        shown = BadParameter(exc.param, ALERT_CHOICES) if exc.param == "alert" else exc
+        return await _searches_page(request, seen, {"id": str(found.id)}, shown, alert_form=True)
+    done = "feed" if form.get("feed") == "new" else "alert"
+    lang = link_language(request)
+    query = urlencode({"done": done, **({"lang": lang} if lang else {})})
+    return see_other(f"/account/searches?{query}#search-{found.id}")
 
 
 async def delete_search(request: web.Request) -> web.Response:
@@ -363,6 +397,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/account/searches", save_search, name="save_search")
     app.router.add_post("/account/searches/{id}", rename_search, name="rename_search")
     app.router.add_post("/account/searches/{id}/delete", delete_search, name="delete_search")
+    app.router.add_post("/account/searches/{id}/alert", set_alert, name="set_alert")
     app.router.add_get("/api/account/history", api_history, name="api_search_history")
     app.router.add_delete("/api/account/history", api_clear_history, name="api_clear_search_history")
     app.router.add_delete("/api/account/history/{id}", api_forget_entry, name="api_forget_search")

@@ -1,12 +1,13 @@
-"""Alert digests from end to end, on a real SQLite catalogue, a real server on 127.0.0.1 and a real SMTP
-server on loopback: two readers (French and Dutch) save searches and switch their alerts on over the
-JSON API; a second index generation brings new titles and a new library's copy of an old title;
-``unicat alerts send`` (the command, in a process of its own) stores the digests and ``unicat mail send``
-sends them. Each reader gets exactly the titles new for their search, derived from the two generations;
-a second run sends nothing; a run that stops between two searches then runs again sends each digest
-once; the unsubscribe link works signed out and a tampered or expired one fails with a page that says
-what to do; the private feed parses as Atom and a revoked address is 404; another reader cannot change
-a reader's alert, and bad settings are a 400 with a message.
+"""Alert digests from end to end, on each setup (SQLite alone; PostgreSQL for the stores and
+Elasticsearch for the union index), a real server on 127.0.0.1 and a real SMTP server on loopback: two
+readers (French and Dutch) save searches and switch their alerts on over the JSON API; a second index
+generation brings new titles and a new library's copy of an old title; ``unicat alerts send`` (the
+command, in a process of its own) stores the digests and ``unicat mail send`` sends them. Each reader
+gets exactly the titles new for their search, derived from the two generations; a second run sends
+nothing; a run that stops between two searches then runs again sends each digest once; the unsubscribe
+link works signed out and a tampered or expired one fails with a page that says what to do; the private
+feed parses as Atom and a revoked address is 404; another reader cannot change a reader's alert, and bad
+settings are a 400 with a message.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -38,6 +40,7 @@ from unicat import signed_links
 from unicat.alerts import UNSUBSCRIBE
 from unicat.catalogue import Catalogue
 from unicat.clock import utc_now
+from unicat.engines.elasticsearch import ElasticsearchEngine
 from unicat.model import UnionRecord
 from unicat.saved_searches import SavedSearch
 from unicat.settings import Settings
@@ -101,12 +104,21 @@ def mailbox() -> Iterator[Mailbox]:
         yield served
 
 
-@pytest.fixture
-def settings(tmp_path: Path, mailbox: Mailbox) -> Settings:
+@pytest.fixture(params=["sqlite", "scaled-out"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path, mailbox: Mailbox) -> Settings:
+    """The catalogue's settings on one setup: SQLite alone, or this test's PostgreSQL database for the
+    stores beside an index prefix of its own on the Elasticsearch node."""
+    if request.param == "sqlite":
+        index, store = f"sqlite:///{tmp_path / 'unicat.db'}", ""
+    else:
+        node = request.getfixturevalue("elasticsearch_url")
+        index = f"{node}/alerts-{uuid.uuid4().hex[:12]}"
+        store = request.getfixturevalue("postgres_database_url")
     # Digests due from 00:00 UTC, the weekly ones today: a run now owes both their period's digest.
     return Settings(
         data_dir=tmp_path,
-        engine_url=f"sqlite:///{tmp_path / 'unicat.db'}",
+        engine_url=index,
+        store_url=store,
         smtp_host="127.0.0.1",
         smtp_port=mailbox.port,
         smtp_security="none",
@@ -133,6 +145,8 @@ def catalogue(settings: Settings) -> Iterator[Catalogue]:
     with open_catalogue(settings) as opened:
         write_union_generation(opened.records, opened.index, FIRST, {})
         yield opened
+        if isinstance(opened.index, ElasticsearchEngine):
+            opened.index.delete_catalogue()  # the node outlives the test
 
 
 @pytest.fixture
@@ -159,7 +173,18 @@ async def _save(client: Client, name: str, query: dict[str, list[str]], alert: s
 
 def _command(config: Path, settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "unicat", "--config", str(config), "--engine", settings.engine_url, *args],
+        [
+            sys.executable,
+            "-m",
+            "unicat",
+            "--config",
+            str(config),
+            "--index",
+            settings.engine_url,
+            "--store",
+            settings.resolved_store_url,
+            *args,
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -345,10 +370,20 @@ async def test_another_reader_cannot_change_an_alert_and_bad_settings_are_refuse
         assert refused.status == 400
         error = (await refused.json())["error"]
         assert error["param"] == param and error["message"]
+    # A bad choice by the page's form: the page again, the message in that search's alert form.
     bad_form = await anne.post(
         f"/account/searches/{search_id}/alert", data={"csrf": mine["X-CSRF-Token"], "alert": "hourly"}
     )
     assert bad_form.status == 400
+    redrawn = lxml.html.fromstring(await bad_form.text())
+    [message] = redrawn.cssselect("#form-error")
+    [alert_form] = redrawn.cssselect(f"#search-{search_id} form.kept-searches__alert")
+    assert message in alert_form.iter() and "daily digest" in message.text_content()
+    assert alert_form.cssselect("select[name=alert]")[0].get("aria-describedby") == "form-error"
+    assert _frequency(SqlAlertStore(catalogue.database), search_id) == "daily"
+    # Another reader's search stays not found, whatever the form says.
+    their_bad = {"csrf": await csrf_of(bram), "alert": "hourly"}
+    assert (await bram.post(f"/account/searches/{search_id}/alert", data=their_bad)).status == 404
     # The page's form sets it, with the CSRF token; without it nothing changes.
     no_token = await anne.post(f"/account/searches/{search_id}/alert", data={"alert": "weekly"})
     assert no_token.status == 403

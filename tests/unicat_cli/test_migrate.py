@@ -294,15 +294,19 @@ def shuttle_snapshot(shuttle: ShuttleStore) -> list[tuple[Request, list[Event]]]
     return [(request, shuttle.events(request.id or 0)) for request in shuttle.iter_requests()]
 
 
-@pytest.mark.parametrize("target", ["sqlite", "scaled-out"])
+@pytest.mark.parametrize(
+    ("source", "target"), [("sqlite", "sqlite"), ("sqlite", "scaled-out"), ("scaled-out", "sqlite")]
+)
 def test_migrate_keeps_what_readers_added_with_the_same_ids(
-    capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest, tmp_path: Path, target: str
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    source: str,
+    target: str,
 ) -> None:
-    first = Setup(f"sqlite:///{tmp_path / 'a.db'}")
-    second = (
-        Setup(f"sqlite:///{tmp_path / 'b.db'}")
-        if target == "sqlite"
-        else scaled_out(request, tmp_path, "readers")
+    first, second = (
+        Setup(f"sqlite:///{tmp_path / name}.db") if setup == "sqlite" else scaled_out(request, tmp_path, name)
+        for setup, name in ((source, "a"), (target, "b"))
     )
     try:
         assert main([*first.args(), "import", "ZDB", str(SHARED_DATA / "marc21" / "065001035.mrc")]) == 0
@@ -349,4 +353,5 @@ def test_migrate_keeps_what_readers_added_with_the_same_ids(
             copied_lists = [reading_list.id or 0 for reading_list in before["lists"]]  # type: ignore[attr-defined]
             assert later_list.id is not None and later_list.id > max(copied_lists)
     finally:
+        first.forget()
         second.forget()

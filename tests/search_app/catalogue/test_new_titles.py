@@ -305,3 +305,26 @@ async def test_a_feed_lists_the_newest_new_feed_entries(
     # The two of the second generation, then the first of the older ones by id (one instant each).
     older = sorted(record.id for record in generations.first)
     assert entry_ids(parsed) == [*NEW_IN_NETWORK, older[0]]
+
+
+async def test_the_record_page_says_since_when_the_title_and_each_library_have_it(
+    client: Client, generations: Generations
+) -> None:
+    old_day, new_days = OLD[:10], {generations.before[:10], generations.after[:10]}
+    for record in generations.second:
+        doc = await page(client, f"/record/{record.id}")
+        [since] = doc.cssselect(".record__since")
+        day = since.text_content().removeprefix("In the catalogue since ")
+        assert day == old_day if record.id not in LEFT_OUT else day in new_days
+        shown = {
+            group.cssselect(".holdings-library__name .holdings-library__code")[0].text_content(): (
+                group.cssselect(".holdings-library__since")[0].text_content()
+            )
+            for group in doc.cssselect(".holdings-library")
+        }
+        # Every library keeping a copy says since when (the Lyon map's Bodleian copy: the second run's day).
+        assert set(shown) == {site(h) for h in record.holdings}
+        for code, text in shown.items():
+            day = text.removeprefix("At this library since ")
+            held_before = record.id in held_at(generations.first, code)
+            assert day == old_day if held_before else day in new_days, (record.id, code, text)
