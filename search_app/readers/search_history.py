@@ -65,7 +65,6 @@ async def remember_search(request: web.Request, response: web.StreamResponse, to
         response.set_cookie(
             HISTORY_COOKIE,
             token,
-            max_age=int(settings.search_history_visitor_hours * 3600),
             path="/",
             httponly=True,
             secure=settings.cookie_secure,

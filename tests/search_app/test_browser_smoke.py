@@ -86,16 +86,15 @@ def test_a_reader_finds_where_a_book_is_held(browser: Browser, site: str, tmp_pa
     with urllib.request.urlopen(icon, timeout=10) as answer:
         assert answer.headers.get_content_type() == "image/svg+xml" and answer.read().startswith(b"<svg")
         assert answer.headers.get_content_charset() == "utf-8"  # every textual answer names its charset
-    # The one cookie an anonymous reader gets is the forms' CSRF token: HttpOnly (no script reads
-    # it), Secure, SameSite=Strict, gone when the browser closes. The browser started with none.
-    [csrf] = browser.cookies()
-    assert (csrf.name, csrf.http_only, csrf.secure, csrf.same_site, csrf.expiry) == (
-        "unicat_csrf",
-        True,
-        True,
-        "Strict",
-        None,
-    )
+    # The cookies an anonymous reader gets: the forms' CSRF token (SameSite=Strict) and, having searched,
+    # the search history's token (SameSite=Lax, so that following a link to the catalogue keeps the
+    # history); both HttpOnly (no script reads them), Secure and gone when the browser closes. The
+    # browser started with none.
+    cookies = sorted((c.name, c.http_only, c.secure, c.same_site, c.expiry) for c in browser.cookies())
+    assert cookies == [
+        ("unicat_csrf", True, True, "Strict", None),
+        ("unicat_history", True, True, "Lax", None),
+    ]
     assert browser.execute("return document.cookie;") == ""
 
 

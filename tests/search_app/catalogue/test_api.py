@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from search_app.app import make_app
 from search_app.openapi import openapi_document
 from tests.search_app.search_app_catalogue import Client, ClientFactory
 from unicat.catalogue import Catalogue
+from unicat.clock import format_time, parse_time
 from unicat.settings import Settings
 
 
@@ -74,6 +76,11 @@ async def test_api_search_hit_shape(client: Client) -> None:
     body = await get_json(client, "/api/search?q=juglar")
     assert body["total"] == 1
     hit = body["hits"][0]
+    # When the record entered the catalogue: the instant the fixture's index generation stamped, in the
+    # stored time form, no later than now.
+    first_seen = hit.pop("first_seen")
+    moment = parse_time(first_seen)
+    assert moment is not None and format_time(moment) == first_seen and moment <= datetime.now(UTC)
     assert hit == {
         "id": "u-rapport",
         "title": "Le rapport légal entre l'or et l'argent a-t-il toujours existé ?",
