@@ -246,6 +246,7 @@ def run_digests(settings: Settings, corpus: Corpus, size: int) -> Run:
         now = datetime.now(UTC)
         with (
             split.timing(SqlAlertStore, "new_union_ids", "candidates"),
+            split.timing(alert_digests, "Candidates", "matching"),
             split.timing(alert_digests, "match_saved_searches", "matching"),
             split.timing(alert_digests, "_records", "records"),
             split.timing(alert_digests, "_message", "render"),
