@@ -74,7 +74,7 @@ class Sample:
     year: int | None
 
 
-def _sample(record: UnionRecord) -> Sample:
+def sample_of(record: UnionRecord) -> Sample:
     return Sample(
         title=tuple(tokens(record.title)),
         authors=tuple(word for name in record.authors[:1] for word in tokens(name.split(",")[0])),
@@ -99,9 +99,9 @@ def build(
         for position, record in enumerate(union_records(records, seed)):
             if position in chosen:
                 ids.append(record.id)
-                picked.append(_sample(record))
+                picked.append(sample_of(record))
             elif position % SAMPLE_EVERY == 0:
-                others.append(_sample(record))
+                others.append(sample_of(record))
             yield record
 
     catalogue = open_catalogue(settings)
@@ -156,17 +156,26 @@ def saved_search(rng: random.Random, sample: Sample, number: int) -> dict[str, l
     return params
 
 
+def search_params(
+    count: int, picked: Sequence[Sample], others: Sequence[Sample], seed: int
+) -> list[dict[str, list[str]]]:
+    """The request parameters of ``count`` readers' searches, drawn from the seed (the same for every
+    benchmark of alerts: :mod:`bench.digests` saves them for readers)."""
+    rng = random.Random(seed * 7919 + 1)
+    found: list[dict[str, list[str]]] = []
+    for number in range(count):
+        sample = rng.choice(picked if rng.random() < FROM_CANDIDATE else others)
+        found.append(saved_search(rng, sample, number))
+    return found
+
+
 def saved_searches(
     count: int, picked: Sequence[Sample], others: Sequence[Sample], seed: int, settings: Settings
 ) -> list[SavedSearch]:
-    rng = random.Random(seed * 7919 + 1)
-    found: list[SavedSearch] = []
-    for number in range(count):
-        sample = rng.choice(picked if rng.random() < FROM_CANDIDATE else others)
-        found.append(
-            SavedSearch(f"s{number}", parse_search_params(saved_search(rng, sample, number), settings))
-        )
-    return found
+    return [
+        SavedSearch(f"s{number}", parse_search_params(params, settings))
+        for number, params in enumerate(search_params(count, picked, others, seed))
+    ]
 
 
 @dataclass(frozen=True, slots=True)

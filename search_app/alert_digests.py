@@ -8,7 +8,8 @@ One function (:func:`send_digests`) serves both ``unicat alerts send`` (cron) an
    (:mod:`unicat.alerts` says why not the clock);
 2. reads the due searches a batch at a time (due: the period of the latest send time, a day or an ISO
    week, is not the one the search last handled) and the candidates, the union records new in the
-   widest of their windows (:meth:`~unicat.stores.alerts.SqlAlertStore.new_union_ids`);
+   widest of their windows (:meth:`~unicat.stores.alerts.SqlAlertStore.new_union_ids`), read once a
+   run while the batches share that window (a day's searches do);
 3. limits each search to the candidates new *for it* in its own window (new in the network, or at one
    of the libraries it filters by) and asks the index which of them it finds
    (:mod:`unicat.alert_matching`: the search page's own answers);
@@ -38,11 +39,12 @@ from search_app.alert_mail import LISTED, Digest, NewTitle, Period, digest_messa
 from search_app.catalogue.fetch import ids_of_filters
 from search_app.feeds.atom import holding_libraries, record_url
 from unicat import signed_links
+from unicat.alert_matching import Candidates, match_saved_searches
 from unicat.alert_matching import SavedSearch as MatchedSearch
-from unicat.alert_matching import load_candidates, match_saved_searches
 from unicat.alerts import UNSUBSCRIBE, Alert, new_in_window, period_label, search_libraries
 from unicat.catalogue import Catalogue
 from unicat.errors import BadParameter
+from unicat.libraries import Library
 from unicat.model import UnionRecord
 from unicat.outbox import Message
 from unicat.query import MAX_ID_FILTER, parse_search_params
@@ -107,16 +109,21 @@ def send_digests(
     report = DigestReport()
     until = store.stamped_until()
     due = ((alert, period) for alert in store.iter_on() if (period := due_period(alert, now, settings)))
+    # Read once a run, and the readers once a batch: a query per digest is what a run of thousands of
+    # searches cannot afford on a database across the network.
+    libraries = catalogue.libraries.list_libraries()
+    day = _Day(catalogue)
     while batch := list(itertools.islice(due, BATCH)):
         report.due += len(batch)
-        found = _new_titles(catalogue, settings, [alert for alert, _ in batch], until) if until else {}
+        found = _new_titles(catalogue, settings, day, [alert for alert, _ in batch], until) if until else {}
+        users = catalogue.accounts.get_users(sorted({alert.user_id for alert, _ in batch}))
         for alert, period in batch:
             titles, total = found.get(alert.search_id, ([], 0))
-            user = catalogue.accounts.get_user(alert.user_id)
+            user = users.get(alert.user_id)
             if user is None:
                 continue  # the account is gone: its searches go with it
             key = digest_key(alert.search_id, period)
-            message = _message(catalogue, settings, catalogues, alert, user.display_name, user.email, titles,
+            message = _message(settings, catalogues, libraries, alert, user.display_name, user.email, titles,
                                total, key, now) if total else None  # fmt: skip
             if not dry_run:
                 store.record_digest(alert, until or alert.since or "", period, message)
@@ -127,46 +134,81 @@ def send_digests(
     return report
 
 
+Window = tuple[dict[str, str], tuple[str, ...]]
+
+
+class _Day:
+    """What the batches of one run share. The due searches of a day mostly have one progress, so one
+    candidate window: its records are read, each search window's new titles worked out and the
+    candidates prepared for matching once a run, not once a batch of :data:`BATCH` searches. Only the
+    latest window is kept: memory holds one day's candidates, as one batch did."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.span: tuple[str, str] | None = None
+        self.records: dict[str, UnionRecord] = {}
+        self.windows: dict[tuple[tuple[str, ...], str], Window] = {}
+        self.matching: tuple[tuple[str, ...], Candidates] | None = None
+
+    def records_in(self, since: str, until: str) -> dict[str, UnionRecord]:
+        """The candidate records new in ``(since, until]``, by id."""
+        if self.span != (since, until):
+            ids = SqlAlertStore(self.catalogue.database).new_union_ids(since, until)
+            self.records = {}  # the previous window's go before the next are read
+            self.records = {record.id: record for record in _records(self.catalogue, ids)}
+            self.span, self.windows, self.matching = (since, until), {}, None
+        return self.records
+
+    def window(self, libraries: tuple[str, ...], since: str, until: str) -> Window:
+        """:func:`_window` of the records read, once per libraries and progress."""
+        found = self.windows.get((libraries, since))
+        if found is None:
+            found = self.windows[(libraries, since)] = _window(self.records, libraries, since, until)
+        return found
+
+    def candidates(self, union_ids: Sequence[str]) -> Candidates:
+        """The records of ``union_ids`` (read already) prepared for matching (what
+        :func:`~unicat.alert_matching.load_candidates` reads again from the index otherwise)."""
+        key = tuple(union_ids)
+        if self.matching is None or self.matching[0] != key:
+            self.matching = key, Candidates(self.records[i] for i in key if i in self.records)
+        return self.matching[1]
+
+
 def _new_titles(
-    catalogue: Catalogue, settings: Settings, alerts: Sequence[Alert], until: str
+    catalogue: Catalogue, settings: Settings, day: _Day, alerts: Sequence[Alert], until: str
 ) -> dict[int, tuple[list[tuple[UnionRecord, str]], int]]:
     """For each alert, its new titles in its window with the instant each became new for it, newest
     first, and how many there are."""
     oldest = min(alert.since or until for alert in alerts)
-    candidate_ids = SqlAlertStore(catalogue.database).new_union_ids(oldest, until)
-    records = {record.id: record for record in _records(catalogue, candidate_ids)}
+    records = day.records_in(oldest, until)
     searches: list[MatchedSearch] = []
     new_for: dict[int, dict[str, str]] = {}
     for alert in alerts:
         params = query_params(alert.query)
         libraries = search_libraries(params)
         since = alert.since or until
-        dates = {
-            record_id: moment
-            for record_id, record in records.items()
-            if (moment := new_in_window(record, libraries, since, until)) is not None
-        }
+        # Most searches share their window (the same libraries, the same progress): its new titles
+        # are worked out once, not once per search over every candidate.
+        dates, ordered = day.window(libraries, since, until)
         if not dates:
             continue
-        # The newest first, at most as many as one search may be limited to.
-        newest = sorted(dates, key=lambda record_id: (dates[record_id], record_id), reverse=True)
-        new_for[alert.search_id] = {record_id: dates[record_id] for record_id in newest[:MAX_ID_FILTER]}
+        new_for[alert.search_id] = dates
         try:
             query = ids_of_filters(catalogue, parse_search_params(params, settings))
         except BadParameter as exc:  # a search saved under other settings: the others go on
             log.warning("saved search #%d cannot run (%s): no digest for it", alert.search_id, exc)
             continue
-        allowed = set(new_for[alert.search_id])
-        ids = allowed if query.ids is None else allowed & set(query.ids)
+        ids = ordered if query.ids is None else tuple(sorted(set(dates) & set(query.ids)))
         # Newest first by the engine (by the one library's date where it filters by one), so that the
         # first ids the matcher keeps are the titles the digest lists.
-        limited = dataclasses.replace(query, ids=tuple(sorted(ids)), sort="newest")
+        limited = dataclasses.replace(query, ids=ids, sort="newest")
         if len(libraries) == 1:
             limited = dataclasses.replace(limited, new_at=libraries[0], new_since=since)
         searches.append(MatchedSearch(str(alert.search_id), limited))
     found: dict[int, tuple[list[tuple[UnionRecord, str]], int]] = {}
-    for group, ids in _groups(searches):
-        candidates = load_candidates(catalogue.index, sorted(ids))
+    for group, group_ids in _groups(searches):
+        candidates = day.candidates(sorted(group_ids))
         for matches in match_saved_searches(catalogue.index, group, candidates, first=LISTED, workers=2):
             for match in matches:
                 search_id = int(match.key)
@@ -178,18 +220,35 @@ def _new_titles(
     return found
 
 
+def _window(
+    records: dict[str, UnionRecord], libraries: tuple[str, ...], since: str, until: str
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The records new in a window for a search limited to ``libraries``, with the instant each became
+    new, the newest at most as many as one search may be limited to; and their ids in order."""
+    dates = {
+        record_id: moment
+        for record_id, record in records.items()
+        if (moment := new_in_window(record, libraries, since, until)) is not None
+    }
+    newest = sorted(dates, key=lambda record_id: (dates[record_id], record_id), reverse=True)
+    kept = {record_id: dates[record_id] for record_id in newest[:MAX_ID_FILTER]}
+    return kept, tuple(sorted(kept))
+
+
 def _groups(searches: Sequence[MatchedSearch]) -> Iterator[tuple[list[MatchedSearch], set[str]]]:
     """The searches in groups whose candidates together are at most :data:`MAX_ID_FILTER` (the matcher
     limits every search to them): one group on any ordinary day."""
     group: list[MatchedSearch] = []
     ids: set[str] = set()
     for search in searches:
-        own = set(search.query.ids or ())
-        if group and len(ids | own) > MAX_ID_FILTER:
+        # Searches of one window share their ids: nothing to add, no union of thousands built per search.
+        extra = set(search.query.ids or ()) - ids
+        if group and len(ids) + len(extra) > MAX_ID_FILTER:
             yield group, ids
             group, ids = [], set()
+            extra = set(search.query.ids or ())
         group.append(search)
-        ids |= own
+        ids |= extra
     if group:
         yield group, ids
 
@@ -200,9 +259,9 @@ def _records(catalogue: Catalogue, union_ids: Sequence[str]) -> Iterable[UnionRe
 
 
 def _message(
-    catalogue: Catalogue,
     settings: Settings,
     catalogues: dict[str, NullTranslations],
+    libraries: Sequence[Library],
     alert: Alert,
     reader: str,
     recipient: str,
@@ -212,15 +271,13 @@ def _message(
     now: datetime,
 ) -> Message:
     site = settings.site_url.rstrip("/")
-    names = {
-        library.code: library.name_in(alert.language) for library in catalogue.libraries.list_libraries()
-    }
+    names = {library.code: library.name_in(alert.language) for library in libraries}
     params = query_params(alert.query)
-    libraries = search_libraries(params)
+    searched = search_libraries(params)
     newest = {name: values for name, values in params.items() if name != "sort"}
     newest.update(sort=["newest"], new_since=[alert.since or ""])
-    if len(libraries) == 1:
-        newest["new_at"] = [libraries[0]]
+    if len(searched) == 1:
+        newest["new_at"] = [searched[0]]
     period: Period = "weekly" if alert.frequency == "weekly" else "daily"
     unsubscribe = unsubscribe_url(site, alert, now, settings.alerts_link_days)
     digest = Digest(
