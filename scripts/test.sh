@@ -27,7 +27,7 @@ step "ruff"
 step "import-linter (the direction of imports: [tool.importlinter] in pyproject.toml)"
 .venv/bin/lint-imports
 step "mypy --strict"
-.venv/bin/mypy unicat unicat_cli harvester indexer search_app bench tests/support setup.py
+.venv/bin/mypy unicat unicat_cli harvester indexer search_app federated bench tests/support setup.py
 step "pytest"
 .venv/bin/python -m pytest -q "$@"
 step "done"
