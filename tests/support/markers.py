@@ -9,7 +9,8 @@ A test gets ``elasticsearch`` when it asks for the node or runs a setup whose id
 the cluster or runs a catalogue on that setup (its stores are in PostgreSQL); a setup named
 ``scaled-out`` is both. ``browser`` follows the
 Chromium fixtures. What a fixture cannot tell, a test says itself with the marker: the third-party
-peers it runs (``peers``), or a server it asks for only inside its body (``request.getfixturevalue``).
+peers it runs (``peers``; the Z39.50 and SRU servers' fixtures set it), or a server it asks for only
+inside its body (``request.getfixturevalue``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 ELASTICSEARCH_FIXTURES = frozenset({"elasticsearch_url"})
 POSTGRESQL_FIXTURES = frozenset({"postgres_cluster", "postgres_url", "postgres_database_url"})
 BROWSER_FIXTURES = frozenset({"chromedriver", "browser", "open_browser"})
+PEER_FIXTURES = frozenset({"ztest", "zebra"})
 
 
 def needs(item: pytest.Item) -> set[str]:
@@ -40,6 +42,8 @@ def needs(item: pytest.Item) -> set[str]:
         found.add("postgresql")
     if names & BROWSER_FIXTURES:
         found.add("browser")
+    if names & PEER_FIXTURES:
+        found.add("peers")
     return found
 
 
