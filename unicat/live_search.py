@@ -21,6 +21,7 @@ from typing import Literal, Protocol
 
 from unicat.errors import BadParameter
 from unicat.model import Holding, Profile, RecordSyntax, UnionRecord
+from unicat.query import FacetCount
 
 LiveProtocol = Literal["sru", "z3950"]
 LIVE_PROTOCOLS: tuple[LiveProtocol, ...] = ("sru", "z3950")
@@ -161,6 +162,46 @@ class MergedHit:
     live_holdings: list[Holding] = field(default_factory=list)
     found_by: list[str] = field(default_factory=list)
     score: float = 0.0
+
+
+TargetState = Literal["waiting", "done", "timed_out", "failed"]
+TARGET_STATES: tuple[TargetState, ...] = ("waiting", "done", "timed_out", "failed")
+
+
+@dataclass(slots=True)
+class TargetStatus:
+    """One target's part in a live search, as a reader and a librarian see it.
+
+    ``hits`` is what the target says match (before the search's filters, which are applied here);
+    ``records`` what it sent, of which ``rejected`` could not be read and ``kept`` passed the filters;
+    ``seconds`` how long it took to answer (or to fail); ``message`` says in words why it failed or
+    timed out, and ``error`` is :attr:`LiveTargetError.kind` (``timeout``, ``connect``…).
+    """
+
+    code: str
+    name: str
+    state: TargetState = "waiting"
+    hits: int | None = None
+    records: int = 0
+    rejected: int = 0
+    kept: int = 0
+    seconds: float | None = None
+    message: str = ""
+    error: str = ""
+
+
+@dataclass(slots=True)
+class LiveUpdate:
+    """What a live search shows so far: every target's status, the merged page (the union's hits with
+    what the live targets add, and the editions only they hold), and the facet counts the live part
+    adds (apart from the union's, so that pages can mark them); ``done`` once every target answered,
+    failed or ran out of time."""
+
+    targets: list[TargetStatus]
+    hits: list[MergedHit]
+    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+    done: bool = False
+    seconds: float = 0.0
 
 
 class LiveRecordReader(Protocol):
