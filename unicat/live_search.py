@@ -15,13 +15,13 @@ the composition root wires them and hands the web app the result.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from unicat.errors import BadParameter
 from unicat.model import Holding, Profile, RecordSyntax, UnionRecord
-from unicat.query import FacetCount
+from unicat.query import FacetCount, SearchQuery
 
 LiveProtocol = Literal["sru", "z3950"]
 LIVE_PROTOCOLS: tuple[LiveProtocol, ...] = ("sru", "z3950")
@@ -214,6 +214,36 @@ class LiveMerger(Protocol):
     """Merges one page of union hits with live records by the indexer's deduplication."""
 
     def merge(self, union_hits: Sequence[UnionRecord], live: Sequence[LiveRecord]) -> list[MergedHit]: ...
+
+
+Blocking = Callable[..., Awaitable[Any]]
+"""Runs a blocking call off the event loop: ``await blocking(function, *args)`` (the web app passes its
+thread pool's, so that reading records and the union lookups count against the same limits)."""
+
+
+class LiveSearch(Protocol):
+    """A live search service, as the web app sees it (the composition root builds it from ``federated/``
+    and the indexer's reader and merger)."""
+
+    def run(
+        self,
+        query: SearchQuery,
+        union_hits: Sequence[UnionRecord],
+        targets: Sequence[LiveTarget],
+        *,
+        blocking: Blocking = ...,
+    ) -> AsyncIterator[LiveUpdate]:
+        """Ask ``targets`` for ``query``'s page at once; yield the state after each answer, the last
+        ``done``; closing the iterator stops asking."""
+        ...
+
+    async def ask(self, target: LiveTarget, query: SearchQuery) -> TargetAnswer:
+        """One target's raw answer to ``query``'s page (``unicat target test``), or LiveTargetError."""
+        ...
+
+    async def close(self) -> None:
+        """Release the connections the service keeps."""
+        ...
 
 
 def check_query_map(query_map: Mapping[str, str]) -> dict[str, str]:
