@@ -270,7 +270,8 @@ class ResultSet:
 
     def records(self, start: int, count: int, render: str = "raw") -> list[ZoomRecord]:
         """Records ``start`` (from 1) to ``start + count - 1``, fetched if the search did not bring
-        them, each rendered by ZOOM as ``render`` (``raw``: ISO 2709 as sent; ``xml``: MARCXML;
+        them, each rendered by ZOOM as ``render`` (``raw``: ISO 2709, which YAZ writes anew from the
+        fields it read, so the directory may be laid out otherwise than the server's; ``xml``: MARCXML;
         ``raw; charset=marc8,utf-8``: converted to UTF-8). The connection's error, if fetching failed,
         is the caller's to check."""
         count = max(0, min(count, self.size - start + 1))
