@@ -105,10 +105,13 @@ class RawLiveRecord:
 
 @dataclass(slots=True)
 class TargetAnswer:
-    """A target's answer to one search: how many records it says match, and those it sent."""
+    """A target's answer to one search: how many records it says match, and those it sent;
+    ``skipped`` counts the positions asked for that came without a usable record (the server sent a
+    diagnostic in the record's place, or a record the client cannot render)."""
 
     total: int
     records: list[RawLiveRecord] = field(default_factory=list)
+    skipped: int = 0
 
 
 class LiveTargetError(Exception):
