@@ -736,7 +736,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings, catalogue: Catalog
         f"{report.lists:,} reading lists, {report.list_entries:,} list entries, "
         f"{report.shuttle_requests:,} inter-library requests, {report.shuttle_events:,} request events, "
         f"{report.saved_searches:,} saved searches, {report.history_entries:,} search history entries, "
-        f"{report.mail_messages:,} mail messages and {report.libraries:,} libraries of the directory to "
+        f"{report.mail_messages:,} mail messages, {report.libraries:,} libraries of the directory and "
+        f"{report.live_targets:,} live targets to "
         f"{target_settings.engine_url} (store {target.store_url})"
         + ("" if report.stores_copied else "; the store is shared, so everything but the union index stays")
     )
