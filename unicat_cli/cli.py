@@ -36,6 +36,7 @@ from unicat_cli.log_repeats import RepeatLimiter
 from unicat_cli.mail_commands import add_mail_parser, cmd_mail
 from unicat_cli.progress import ProgressLine
 from unicat_cli.steps import echo, harvest_step, index_step, serve_forever
+from unicat_cli.target_commands import add_target_parser, cmd_target
 from unicat_cli.wiring import open_catalogue
 
 log = logging.getLogger("unicat")
@@ -188,6 +189,7 @@ def _build_parser() -> argparse.ArgumentParser:
     add_mail_parser(commands)
     add_alerts_parser(commands)
     add_library_parser(commands)
+    add_target_parser(commands)
     return parser
 
 
@@ -761,6 +763,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Catalogue], int]] = 
     "mail": cmd_mail,
     "alerts": cmd_alerts,
     "library": cmd_library,
+    "target": cmd_target,
 }
 
 
