@@ -3,8 +3,8 @@ once here, whoever configures it (``unicat target add``, a copied catalogue), so
 search never meets an address it cannot dial or a library the network does not know.
 
 A target's code names it beside the sources: its records get ids ``live:<code>:<local id>`` and its
-status line on a results page is headed by its code. It must not be the code of a harvested source,
-whose holdings and ids would then be taken for the target's (and the other way round).
+hits are told apart by it. It must not be the code of a harvested source, whose holdings and ids would
+then be taken for the target's (and the other way round).
 """
 
 from __future__ import annotations
