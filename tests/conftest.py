@@ -25,6 +25,7 @@ from unicat.settings import Settings
 from unicat.stores.accounts import SqlAccountStore
 from unicat.stores.contributions import SqlContributionStore
 from unicat.stores.libraries import SqlLibraryStore
+from unicat.stores.live_targets import SqlLiveTargetStore
 from unicat.stores.outbox import SqlOutboxStore
 from unicat.stores.records import SqlRecordStore
 from unicat.stores.saved_searches import SqlSavedSearchStore
@@ -143,6 +144,7 @@ def stores_beside(engine: UnionIndex, context: EngineContext) -> Catalogue:
         outbox=SqlOutboxStore(database),
         libraries=SqlLibraryStore(database),
         searches=SqlSavedSearchStore(database),
+        targets=SqlLiveTargetStore(database),
     )
 
 

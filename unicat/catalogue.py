@@ -3,9 +3,9 @@
 The union index is the search engine's (SQLite FTS5 or Elasticsearch) and can always be rebuilt; the
 stores hold everything that must not be lost (source records, harvest state, quarantine, decisions, the
 OAI-PMH feed's history, accounts, what readers add, inter-library requests, the e-mail outbox, the
-library directory, readers' search history and saved searches) in the database: SQLite embedded, or
-PostgreSQL. With the embedded default one SQLite file holds everything and the index and the stores share
-its connections.
+library directory, readers' search history and saved searches, the live targets) in the database:
+SQLite embedded, or PostgreSQL. With the embedded default one SQLite file holds everything and the index
+and the stores share its connections.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from unicat.ports.accounts import AccountStore
 from unicat.ports.contributions import ContributionStore
 from unicat.ports.database import Database
 from unicat.ports.libraries import LibraryStore
+from unicat.ports.live_targets import LiveTargetStore
 from unicat.ports.outbox import OutboxStore
 from unicat.ports.records import RecordStore
 from unicat.ports.saved_searches import SavedSearchStore
@@ -38,6 +39,7 @@ class Catalogue(ClosedOnExit):
     outbox: OutboxStore
     libraries: LibraryStore
     searches: SavedSearchStore
+    targets: LiveTargetStore
 
     @property
     def store_url(self) -> str:

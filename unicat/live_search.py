@@ -56,7 +56,9 @@ class LiveTarget:
     them as harvested records are read (UTF-8 or MARC-8 by the leader, else guessed). ``query_map``
     overrides the protocol's default index for some fields (:data:`QUERY_MAP_FIELDS`): a CQL index
     (``dc.title``) for SRU, Bib-1 attributes (``@attr 1=4``) for Z39.50. ``libraries`` are the codes of
-    the network's libraries the target stands for: its hits are held there.
+    the network's libraries the target stands for: its hits are held there. ``created`` and
+    ``updated`` are the stored target's times (``None`` before it is stored; not compared: they say
+    when, not what).
     """
 
     code: str
@@ -71,6 +73,8 @@ class LiveTarget:
     libraries: tuple[str, ...] = ()
     max_records: int = DEFAULT_MAX_RECORDS
     enabled: bool = True
+    created: str | None = field(default=None, compare=False)
+    updated: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

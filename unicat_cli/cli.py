@@ -36,6 +36,7 @@ from unicat_cli.log_repeats import RepeatLimiter
 from unicat_cli.mail_commands import add_mail_parser, cmd_mail
 from unicat_cli.progress import ProgressLine
 from unicat_cli.steps import echo, harvest_step, index_step, serve_forever
+from unicat_cli.target_commands import add_target_parser, cmd_target
 from unicat_cli.wiring import open_catalogue
 
 log = logging.getLogger("unicat")
@@ -188,6 +189,7 @@ def _build_parser() -> argparse.ArgumentParser:
     add_mail_parser(commands)
     add_alerts_parser(commands)
     add_library_parser(commands)
+    add_target_parser(commands)
     return parser
 
 
@@ -736,7 +738,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings, catalogue: Catalog
         f"{report.lists:,} reading lists, {report.list_entries:,} list entries, "
         f"{report.shuttle_requests:,} inter-library requests, {report.shuttle_events:,} request events, "
         f"{report.saved_searches:,} saved searches, {report.history_entries:,} search history entries, "
-        f"{report.mail_messages:,} mail messages and {report.libraries:,} libraries of the directory to "
+        f"{report.mail_messages:,} mail messages, {report.libraries:,} libraries of the directory and "
+        f"{report.live_targets:,} live targets to "
         f"{target_settings.engine_url} (store {target.store_url})"
         + ("" if report.stores_copied else "; the store is shared, so everything but the union index stays")
     )
@@ -760,6 +763,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Catalogue], int]] = 
     "mail": cmd_mail,
     "alerts": cmd_alerts,
     "library": cmd_library,
+    "target": cmd_target,
 }
 
 

@@ -1,14 +1,14 @@
 """Copy a whole catalogue into another index and store (e.g. SQLite → Elasticsearch and PostgreSQL when a
 network outgrows one machine): sources, source records with their raw bytes, harvest history (so the next
 harvest stays incremental), quarantine, librarians' merge decisions, union records with their stable ids,
-redirects, the OAI-PMH feed (its datestamps and deleted records), accounts (with their numbers; sessions
-are not copied: people sign in again on the new catalogue), the library directory, and what readers added
+redirects, the OAI-PMH feed (its datestamps and deleted records), accounts (with their numbers; sessions are
+not copied: people sign in again on the new catalogue), the library directory, and what readers added
 (comments, ratings, tags, reports, the moderation log, reading lists and their entries), inter-library
-requests with their history, readers' saved searches and search history, with their ids and times, so
-that links to a comment, a list or a request keep working, and the e-mail outbox (a message being sent by
-the old catalogue is interrupted in the new one, never sent twice). Accounts and readers' data are in the
-store: when the target shares the source's store (a new index beside the same database), only the union
-index is copied and everything else stays where it is.
+requests with their history, readers' saved searches and search history, with their ids and times, so that
+links to a comment, a list or a request keep working, the e-mail outbox (a message being sent by the old
+catalogue is interrupted in the new one, never sent twice), and the live targets with their times. Accounts
+and readers' data are in the store: when the target shares the source's store (a new index beside the same
+database), only the union index is copied and everything else stays where it is.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 from unicat.catalogue import Catalogue
 from unicat.errors import UnicatError
+from unicat.ports.live_targets import LiveTargetStore
 from unicat.ports.outbox import OutboxStore
 from unicat.ports.saved_searches import SavedSearchStore
 from unicat.ports.shuttle import ShuttleStore
@@ -53,6 +54,7 @@ class MigrationReport:
     libraries: int = 0
     saved_searches: int = 0
     history_entries: int = 0
+    live_targets: int = 0
     stores_copied: bool = True
 
 
@@ -100,6 +102,7 @@ def migrate(
     _copy_alerts(SqlAlertStore(source.database), SqlAlertStore(target.database), notify)
     libraries = target.libraries.put_libraries(source.libraries.list_libraries())
     notify("libraries", libraries)
+    counts["live_targets"] = _copy_targets(source.targets, target.targets, notify)
     return dataclasses.replace(copied, libraries=libraries, **counts)
 
 
@@ -133,6 +136,18 @@ def _copy_searches(
         entries += 1
     notify("search history entries", entries)
     return {"saved_searches": searches, "history_entries": entries}
+
+
+def _copy_targets(
+    source: LiveTargetStore, target: LiveTargetStore, notify: Callable[[str, int], None]
+) -> int:
+    """Every live target as it is, with its times (checked when it was configured)."""
+    count = 0
+    for live_target in source.list_targets():
+        target.save_target(live_target)
+        count += 1
+    notify("live targets", count)
+    return count
 
 
 def _copy_alerts(source: SqlAlertStore, target: SqlAlertStore, notify: Callable[[str, int], None]) -> None:

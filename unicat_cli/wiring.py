@@ -13,6 +13,7 @@ from unicat.settings import Settings
 from unicat.stores.accounts import SqlAccountStore
 from unicat.stores.contributions import SqlContributionStore
 from unicat.stores.libraries import SqlLibraryStore
+from unicat.stores.live_targets import SqlLiveTargetStore
 from unicat.stores.outbox import SqlOutboxStore
 from unicat.stores.records import SqlRecordStore
 from unicat.stores.saved_searches import SqlSavedSearchStore
@@ -75,6 +76,7 @@ def open_catalogue(settings: Settings) -> Catalogue:
         outbox=SqlOutboxStore(database),
         libraries=SqlLibraryStore(database),
         searches=SqlSavedSearchStore(database),
+        targets=SqlLiveTargetStore(database),
     )
     _hand_over(catalogue)
     return catalogue

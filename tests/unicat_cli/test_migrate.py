@@ -3,6 +3,7 @@ arrives, ids and raw bytes unchanged."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from unicat.accounts import User
 from unicat.catalogue import Catalogue
 from unicat.holding_codes import CodeName
 from unicat.libraries import Library
+from unicat.live_search import LiveTarget
 from unicat.model import SourceRecord
 from unicat.ports.contributions import ContributionStore
 from unicat.ports.shuttle import ShuttleStore
@@ -76,8 +78,25 @@ def snapshot(catalogue: Catalogue) -> dict[str, object]:
         "oai_sets": store.oai_sets(),
         "users": catalogue.accounts.list_users(),
         "libraries": catalogue.libraries.list_libraries(),
+        "targets": targets_snapshot(catalogue),
         **reader_snapshot(catalogue.contributions),
     }
+
+
+def targets_snapshot(catalogue: Catalogue) -> list[tuple[object, ...]]:
+    """The live targets with every value, their times included (which equality leaves out)."""
+    return [dataclasses.astuple(target) for target in catalogue.targets.list_targets()]
+
+
+def add_target(catalogue: Catalogue) -> None:
+    """A live target created long ago and changed since: the copy keeps both times."""
+    catalogue.targets.save_target(
+        LiveTarget(
+            "LOC", "Library of Congress", "sru", "https://lx2.loc.gov:210/LCDB", "marcxml",
+            query_map={"title": "dc.title"}, libraries=("ZDB-LS",), timeout=4.0, enabled=False,
+            created="2025-03-04T05:06:07Z", updated="2025-04-05T06:07:08Z",
+        )
+    )  # fmt: skip
 
 
 def reader_snapshot(store: ContributionStore) -> dict[str, object]:
@@ -123,12 +142,13 @@ def test_migrate_copies_everything(
             old.libraries.add_library(
                 Library("ZDB-LS", "Lesesaal", source="ZDB", latitude=52.5, longitude=13.4)
             )
+            add_target(old)
         assert main([*first.args(), "index"]) == EXIT_OK
         to_store = ["--to-store", second.store] if second.store else []
         assert main([*first.args(), "migrate", "--to", second.index, *to_store]) == EXIT_OK
         out = capsys.readouterr().out
         assert "union records" in out and ", 1 accounts, " in out and "1 named holdings codes" in out
-        assert "1 libraries of the directory" in out
+        assert "1 libraries of the directory and 1 live targets" in out
         with first.open() as old, second.open() as new:
             before, after = snapshot(old), snapshot(new)
             assert after == before
@@ -139,6 +159,7 @@ def test_migrate_copies_everything(
             assert new.records.start_harvest("ZDB", "incremental").id > newest
             assert len(before["oai_generations"]) == 2  # type: ignore[arg-type]
             assert [library.code for library in after["libraries"]] == ["ZDB-LS"]  # type: ignore[attr-defined]
+            assert [target[0] for target in after["targets"]] == ["LOC"]  # type: ignore[attr-defined]
             assert before["holding_codes"] == {"ZDB": [CodeName("location", "Lesesaal", "Reading room")]}
             assert sum(item.deleted for item in after["oai_items"]) == 1  # type: ignore[attr-defined]
             # A copied account keeps its number; the next one is numbered after it.
@@ -315,6 +336,8 @@ def test_migrate_keeps_what_readers_added_with_the_same_ids(
             add_reader_data(old)
             add_requests(old)
             add_searches(old)
+            add_target(old)
+            targets_before = targets_snapshot(old)
             alerts = SqlAlertStore(old.database)
             alerts.set_alert(jane_id(old), 40, "weekly", "fr", "2026-12-01T10:00:00Z")
             alerts.set_feed(jane_id(old), 40, True)
@@ -329,14 +352,15 @@ def test_migrate_keeps_what_readers_added_with_the_same_ids(
         assert (
             ", 2 comments, 2 ratings, 2 tags, 2 reports, 2 moderation actions, 2 reading lists, "
             "2 list entries, 2 inter-library requests, 4 request events, 2 saved searches, "
-            "3 search history entries, 0 mail messages and "
-            "0 libraries of the directory to "
+            "3 search history entries, 0 mail messages, "
+            "0 libraries of the directory and 1 live targets to "
         ) in out
         with second.open() as new:
             assert reader_snapshot(new.contributions) == before
             assert shuttle_snapshot(new.shuttle) == requests_before
             assert (list(new.searches.iter_searches()), list(new.searches.iter_history())) == searches_before
             assert list(SqlAlertStore(new.database).iter_set()) == alerts_before != []
+            assert targets_snapshot(new) == targets_before != []
             later_search = new.searches.add_search(SavedSearch(jane_id(new), "Later", "q=later"), 10)
             assert later_search.id is not None and later_search.id > 40
             # A request made on the copy is numbered after the copied ones, and the copied ones go on.

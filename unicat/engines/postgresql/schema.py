@@ -386,7 +386,29 @@ _V12 = (
     "CREATE INDEX first_held_by_date ON first_held (first_held)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12)
+# Live targets (unicat/stores/live_targets.py), as on SQLite (its migration 23).
+_V13 = (
+    f"""CREATE TABLE live_targets (
+        code {_TEXT} PRIMARY KEY,
+        name {_TEXT} NOT NULL,
+        protocol {_TEXT} NOT NULL,
+        address {_TEXT} NOT NULL,
+        record_syntax {_TEXT} NOT NULL,
+        profile {_TEXT} NOT NULL,
+        charset {_TEXT},
+        query_map {_TEXT} NOT NULL DEFAULT '{{}}',
+        timeout DOUBLE PRECISION NOT NULL,
+        libraries {_TEXT} NOT NULL DEFAULT '[]',
+        max_records INTEGER NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created {_TEXT} NOT NULL,
+        updated {_TEXT} NOT NULL
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13,
+)  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

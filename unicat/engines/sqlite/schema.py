@@ -471,9 +471,30 @@ _V22: tuple[Step, ...] = (
     "CREATE INDEX first_held_by_date ON first_held (first_held)",
 )
 
+# Live targets (unicat/stores/live_targets.py): the catalogues searched at query time over SRU or Z39.50,
+# configured like sources; the query map (field -> index) and the libraries they stand for as JSON text.
+_V23: tuple[Step, ...] = (
+    """CREATE TABLE live_targets (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        protocol TEXT NOT NULL,
+        address TEXT NOT NULL,
+        record_syntax TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        charset TEXT,
+        query_map TEXT NOT NULL DEFAULT '{}',
+        timeout REAL NOT NULL,
+        libraries TEXT NOT NULL DEFAULT '[]',
+        max_records INTEGER NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL
+    )""",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16, _V17, _V18,
-    _V19, _V20, _V21, _V22,
+    _V19, _V20, _V21, _V22, _V23,
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
