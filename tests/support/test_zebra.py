@@ -78,7 +78,13 @@ def first_word(value: str) -> str:
 def yaz_client(server: ZebraServer, database: str, commands: str) -> str:
     script = f"open tcp:{server.z3950_address(database)}\n{commands}\nquit\n"
     done = subprocess.run(
-        ["yaz-client"], input=script, capture_output=True, text=True, timeout=60, check=False
+        ["yaz-client"],
+        input=script,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=60,
+        check=False,
     )
     return done.stdout
 
