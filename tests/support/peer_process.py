@@ -20,9 +20,19 @@ class PeerStartError(RuntimeError):
 def start_group(argv: list[str], workdir: Path, log: Path) -> subprocess.Popen[bytes]:
     """Run ``argv`` in ``workdir`` as the leader of a new process group, its output in ``log``."""
     with log.open("ab") as out:
-        return subprocess.Popen(
-            argv, stdout=out, stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True
-        )
+        try:
+            return subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True
+            )
+        except FileNotFoundError as exc:
+            raise PeerStartError(not_installed(argv[0])) from exc
+
+
+def not_installed(command: str) -> str:
+    """The error for a peer's program that is not on this machine: what to run to get it."""
+    return (
+        f"{command} is not installed: run `sudo bash scripts/install-test-deps.sh`, which installs the peers"
+    )
 
 
 def wait_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:

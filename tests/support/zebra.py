@@ -15,14 +15,17 @@ between whose differences a hit count would measure instead of the server.
 Zebra reads the ISO2709 records through its ``dom`` filter (YAZ turns each into MARCXML) and indexes
 them by an XSLT written here from :data:`MARC21_INDEXES` and :data:`UNIMARC_INDEXES`: Bib-1 use
 attributes by their names in Zebra's ``bib1.att`` (Title 4, Author 1003, Author-name-personal 1004,
-Subject-heading 21, ISBN 7, Any 1016, Date-of-publication 31...). Words are folded by Zebra's stock
-``string.chr``. Records come back as ISO2709 (syntax USMARC or UNIMARC, YAZ writing the MARCXML
-back) or as MARCXML (syntax XML, element set or SRU ``recordSchema`` ``marcxml``); SRU's CQL goes
-through :data:`CQL_TO_PQF`. Every file is written in the test's directory, never in the checkout.
+Subject-heading 21, ISBN 7, Any 1016, Date-of-publication 31...). Words are cut and folded by Zebra's
+stock ``string.chr``: ASCII punctuation and controls separate words, A-Z and ÜÆÄØÖÅ fold to lower
+case, any other character (é, ç...) stays in its word unfolded, so ``été`` does not match ``ete``.
+Records come back as ISO2709 (syntax USMARC or UNIMARC, YAZ writing the MARCXML back) or as MARCXML
+(syntax XML, element set or SRU ``recordSchema`` ``marcxml``); SRU's CQL goes through
+:data:`CQL_TO_PQF`. Every file is written in the test's directory, never in the checkout.
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -31,7 +34,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from tests.support.loopback import free_port
-from tests.support.peer_process import start_group, stop_group, tail, wait_listening
+from tests.support.peer_process import not_installed, start_group, stop_group, tail, wait_listening
 from tests.support.shared_data import SHARED_DATA
 
 MARC21_DATABASE = "marc21"
@@ -239,6 +242,8 @@ def _write_config(workdir: Path, databases: Sequence[ZebraDatabase]) -> None:
 
 def _zebraidx(workdir: Path, arguments: list[str]) -> None:
     log = workdir / "zebraidx.log"
+    if shutil.which("zebraidx") is None:
+        raise ZebraError(not_installed("zebraidx"))
     with log.open("ab") as out:
         done = subprocess.run(
             ["zebraidx", "-c", "zebra.cfg", *arguments],
