@@ -104,10 +104,12 @@ class RawLiveRecord:
 
 @dataclass(slots=True)
 class TargetAnswer:
-    """A target's answer to one search: how many records it says match, and those it sent."""
+    """A target's answer to one search: how many records it says match, and those it sent.
+    ``skipped`` counts the records it sent an error in place of (SRU's surrogate diagnostics)."""
 
     total: int
     records: list[RawLiveRecord] = field(default_factory=list)
+    skipped: int = 0
 
 
 class LiveTargetError(Exception):
