@@ -106,7 +106,8 @@ def check_cql_index(value: str) -> str:
 def pqf_attributes(value: str) -> tuple[tuple[str, str], ...]:
     """Bib-1 attributes written ``1=4 4=1`` or ``@attr 1=4 @attr 4=1``, as (type, value) pairs, or
     :class:`BadParameter` showing the form."""
-    words = [word for word in value.split() if word != "@attr"]
+    # "@attr" is optional before each pair, but never alone.
+    words = re.sub(r"@attr\s+(?=\S)", "", value).split()
     pairs = [_PQF_ATTRIBUTE_RE.match(word) for word in words]
     if not words or not all(pairs):
         raise BadParameter(
