@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from tests.support.postgres import Cluster, fresh_database, running_cluster
+from tests.support.yaz_ztest import ZtestServer, running_ztest
+from tests.support.zebra import ZebraServer, running_zebra
 from unicat.catalogue import Catalogue
 from unicat.compiled import stale_modules
 from unicat.engines.elasticsearch import ElasticsearchEngine
@@ -260,3 +262,17 @@ def postgres_database_url(postgres_cluster: Cluster) -> Iterator[str]:
     """The URL of a new, empty database of the session's cluster, only this test's; dropped after it."""
     with fresh_database(postgres_cluster) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def ztest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZtestServer]:
+    """yaz-ztest on a free loopback port (tests/support/yaz_ztest.py), for the tests of one module."""
+    with running_ztest(Path(tmp_path_factory.mktemp("ztest"))) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def zebra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZebraServer]:
+    """Zebra loaded with the shared MARC 21 and UNIMARC records (tests/support/zebra.py), for one module."""
+    with running_zebra(Path(tmp_path_factory.mktemp("zebra"))) as server:
+        yield server

@@ -16,7 +16,7 @@ from unicat import fields
 from unicat.documents import facet_values, index_fields
 from unicat.live_search import MergedHit
 from unicat.model import Holding, UnionRecord
-from unicat.query import FacetCount, SearchQuery
+from unicat.query import NOTHING, FacetCount, SearchQuery
 
 _FOLDED = frozenset(facet.name for facet in fields.FACETS if facet.folded)
 # The facets a record's copies make (the libraries, where they are held, available, their status): what
@@ -32,10 +32,12 @@ def can_match_live(query: SearchQuery) -> bool:
     """Whether a live record can be a hit of ``query`` at all.
 
     Searches limited to union ids (readers' tags, a record's other editions) or to what is new in the
-    catalogue ask about the union's own records: a live record is in none of those sets.
+    catalogue ask about the union's own records: a live record is in none of those sets. Text with no
+    word left to search finds nothing anywhere.
     """
     return (
-        query.ids is None
+        query.expression != NOTHING
+        and query.ids is None
         and query.new_since is None
         and not query.filters.get("tag")
         and not query.filters.get("editions_of")
