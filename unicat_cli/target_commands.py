@@ -1,5 +1,7 @@
 """``unicat target``: the live targets (catalogues searched at query time over SRU or Z39.50, see
-docs/live-search.md) from the command line — add or update, list, show, remove.
+docs/live-search.md) from the command line — add or update, list, show, remove, and test one: a search
+sent to it as the web app sends one, its records read and merged with the union's as the search page
+would show them.
 
 A target is configured like a source: ``add`` of a stored code changes only the options given, as
 ``unicat source add`` keeps a source's mapping, and every value is checked by
@@ -9,10 +11,13 @@ A target is configured like a source: ``add`` of a stored code changes only the 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import json
+import time
 from typing import Any
 
+from federated.query_translation import check_cql_index, pqf_attributes
 from unicat.catalogue import Catalogue
 from unicat.errors import BadParameter
 from unicat.live_search import (
@@ -23,6 +28,8 @@ from unicat.live_search import (
     QUERY_MAP_FIELDS,
     LiveProtocol,
     LiveTarget,
+    LiveTargetError,
+    MergedHit,
 )
 from unicat.live_targets import (
     MIN_TIMEOUT,
@@ -32,10 +39,16 @@ from unicat.live_targets import (
     target_to_json,
 )
 from unicat.model import PROFILES
+from unicat.query import parse_search_params
 from unicat.settings import Settings
+from unicat_cli.live import open_live_search
 from unicat_cli.steps import echo
 
 EXIT_OK = 0
+EXIT_TARGET_FAILED = 1
+DEFAULT_TEST_QUERY = "the"
+"""A word nearly every catalogue holds in some title, so that a test shows records."""
+TEST_TITLES_SHOWN = 10
 
 
 def add_target_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -112,6 +125,21 @@ def add_target_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     show.add_argument("--json", action="store_true", help="print JSON")
     remove = actions.add_parser("remove", help="forget a live target")
     remove.add_argument("code", metavar="CODE")
+    test = actions.add_parser(
+        "test",
+        help="search one target now (enabled or not) and say what it answered",
+        description="Send a search to the target as the search page does, read its records as harvested "
+        "ones are read and merge them with the union's hits of the same search; exit status 1 when the "
+        "target failed or timed out.",
+    )
+    test.add_argument("code", metavar="CODE")
+    test.add_argument(
+        "--query",
+        default=DEFAULT_TEST_QUERY,
+        metavar="TEXT",
+        help=f"what to search, as typed in the search box (default {DEFAULT_TEST_QUERY!r})",
+    )
+    test.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _query_map(kept: dict[str, str], entries: list[str]) -> dict[str, str]:
@@ -227,6 +255,7 @@ def cmd_target(args: argparse.Namespace, settings: Settings, catalogue: Catalogu
             sources={source.code for source in catalogue.records.list_sources()},
             libraries={library.code for library in catalogue.libraries.list_libraries()},
         )
+        check_query_map_indexes(target)
         saved = store.save_target(target)
         verb = "updated" if stored is not None else "added"
         echo(
@@ -242,6 +271,8 @@ def cmd_target(args: argparse.Namespace, settings: Settings, catalogue: Catalogu
         return EXIT_OK
     if stored is None:
         raise BadParameter("CODE", f"no live target {code!r}: `unicat target list` lists them")
+    if command == "test":
+        return asyncio.run(_test(stored, args, settings, catalogue))
     if command == "show":
         echo(
             json.dumps(target_to_json(stored), ensure_ascii=False, indent=2)
@@ -252,3 +283,88 @@ def cmd_target(args: argparse.Namespace, settings: Settings, catalogue: Catalogu
         store.remove_target(code)
         echo(f"removed live target {code}")
     return EXIT_OK
+
+
+def check_query_map_indexes(target: LiveTarget) -> None:
+    """Refuse a query map the target's protocol cannot send: a CQL index name over SRU, Bib-1
+    attributes over Z39.50 (each query is written with them, so a wrong one fails every search)."""
+    check = check_cql_index if target.protocol == "sru" else pqf_attributes
+    for value in target.query_map.values():
+        check(value)
+
+
+async def _test(
+    target: LiveTarget, args: argparse.Namespace, settings: Settings, catalogue: Catalogue
+) -> int:
+    """Search ``target`` for ``--query``'s first page and print what came back and how it merges."""
+    query = parse_search_params({"q": [args.query]}, settings)
+    live = open_live_search(catalogue)
+    started = time.monotonic()
+    try:
+        answer = await live.service.ask(target, query)
+    except LiveTargetError as error:
+        seconds = time.monotonic() - started
+        _print_test(
+            args,
+            {
+                "code": target.code,
+                "state": "failed",
+                "error": error.kind,
+                "message": error.message,
+                "seconds": round(seconds, 3),
+            },
+        )
+        return EXIT_TARGET_FAILED
+    finally:
+        await live.service.close()
+    seconds = time.monotonic() - started
+    batch = live.reader.read(target, answer.records)
+    union = catalogue.index.search(query).hits
+    merged = live.merger.merge(union, batch.records)
+    shown = [_test_line(hit) for hit in merged if target.code in hit.found_by]
+    report = {
+        "code": target.code,
+        "state": "done",
+        "query": args.query,
+        "hits": answer.total,
+        "seconds": round(seconds, 3),
+        "records": len(answer.records),
+        "skipped": answer.skipped,
+        "rejected": [{"position": item.position, "reason": item.reason} for item in batch.rejected],
+        "titles": shown[:TEST_TITLES_SHOWN],
+        "in_union": sum(1 for line in shown if line["in_union"]),
+    }
+    _print_test(args, report)
+    return EXIT_OK
+
+
+def _test_line(hit: MergedHit) -> dict[str, Any]:
+    """One line the target's records make on the page: its title, and the union record it joined."""
+    return {
+        "title": hit.record.title,
+        "year": hit.record.year,
+        "in_union": hit.in_union,
+        "union_id": hit.record.id if hit.in_union else None,
+    }
+
+
+def _print_test(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    if args.json:
+        echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    if report["state"] != "done":
+        echo(
+            f"{report['code']}: failed after {report['seconds']:g} s ({report['error']}): {report['message']}"
+        )
+        return
+    echo(
+        f"{report['code']}: {report['hits']:,} hits for {report['query']!r} in {report['seconds']:g} s; "
+        f"{report['records']} records received, {len(report['rejected'])} set aside"
+        + (f", {report['skipped']} sent as diagnostics" if report["skipped"] else "")
+    )
+    for rejected in report["rejected"]:
+        echo(f"  set aside #{rejected['position']}: {rejected['reason']}")
+    for line in report["titles"]:
+        where = f"in the union as {line['union_id']}" if line["in_union"] else "not in the union"
+        year = f" ({line['year']})" if line["year"] else ""
+        echo(f"  {line['title']}{year} — {where}")
