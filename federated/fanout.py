@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import aiohttp
@@ -113,9 +113,9 @@ class FederatedSearch:
                     "done",
                     "not asked: this search is about the union's own records",
                 )
-            yield LiveUpdate(statuses, hits, {}, True, 0.0)
+            yield LiveUpdate(_snapshot(statuses), hits, {}, True, 0.0)
             return
-        yield LiveUpdate(statuses, hits, {}, False, 0.0)
+        yield LiveUpdate(_snapshot(statuses), hits, {}, False, 0.0)
         outcomes: asyncio.Queue[_Outcome] = asyncio.Queue()
         tasks = [asyncio.create_task(self._answer(target, query, outcomes)) for target in targets]
         kept: list[LiveRecord] = []
@@ -149,7 +149,7 @@ class FederatedSearch:
                         merged = await blocking(self._merger.merge, union_hits, kept)
                         hits = ordered(merged, query)
                 yield LiveUpdate(
-                    statuses,
+                    _snapshot(statuses),
                     hits,
                     live_facet_counts(hits, query),
                     remaining == 0,
@@ -180,6 +180,11 @@ class FederatedSearch:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(headers={"User-Agent": "Unicat live search"})
         return self._session
+
+
+def _snapshot(statuses: Sequence[TargetStatus]) -> list[TargetStatus]:
+    """Copies of the statuses as they are now: an update a reader holds never changes under them."""
+    return [replace(status) for status in statuses]
 
 
 def ordered(hits: Sequence[MergedHit], query: SearchQuery) -> list[MergedHit]:
