@@ -33,6 +33,7 @@ from unicat.live_search import (
     LiveTargetError,
     LiveUpdate,
     MergedHit,
+    RawLiveRecord,
     TargetAnswer,
     TargetStatus,
 )
@@ -119,6 +120,7 @@ class FederatedSearch:
         outcomes: asyncio.Queue[_Outcome] = asyncio.Queue()
         tasks = [asyncio.create_task(self._answer(target, query, outcomes)) for target in targets]
         kept: list[LiveRecord] = []
+        raw: dict[tuple[str, str], RawLiveRecord] = {}
         try:
             for remaining in range(len(targets) - 1, -1, -1):
                 outcome = await outcomes.get()
@@ -146,6 +148,7 @@ class FederatedSearch:
                         )
                     if records:
                         kept.extend(records)
+                        raw.update(_raw_of(records, answered.records))
                         merged = await blocking(self._merger.merge, union_hits, kept)
                         hits = ordered(merged, query)
                 yield LiveUpdate(
@@ -154,6 +157,7 @@ class FederatedSearch:
                     live_facet_counts(hits, query),
                     remaining == 0,
                     round(time.monotonic() - started, 3),
+                    dict(raw),
                 )
         finally:
             for task in tasks:
@@ -185,6 +189,21 @@ class FederatedSearch:
 def _snapshot(statuses: Sequence[TargetStatus]) -> list[TargetStatus]:
     """Copies of the statuses as they are now: an update a reader holds never changes under them."""
     return [replace(status) for status in statuses]
+
+
+def _raw_of(
+    records: Sequence[LiveRecord], answered: Sequence[RawLiveRecord]
+) -> dict[tuple[str, str], RawLiveRecord]:
+    """The raw record each read record came from, by (target, local id): the reader keeps a target's
+    ranks, and a record read alone has one source reference, the target's."""
+    by_position = {(raw.target, raw.position): raw for raw in answered}
+    found: dict[tuple[str, str], RawLiveRecord] = {}
+    for record in records:
+        source = record.record.sources[0] if record.record.sources else None
+        came_from = by_position.get((record.target, record.position))
+        if source is not None and came_from is not None:
+            found[(source.source, source.local_id)] = came_from
+    return found
 
 
 def ordered(hits: Sequence[MergedHit], query: SearchQuery) -> list[MergedHit]:

@@ -7,17 +7,30 @@ sources and of the library directory.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
 from search_app import i18n, oai, sru
 from search_app.alert_scheduler import alert_scheduler_context
 from search_app.auth import HASHING, LIMITS, Limits, session_middleware
-from search_app.catalogue import api, libraries, links_out, new_titles, pages, spelling, suggest
+from search_app.catalogue import (
+    api,
+    libraries,
+    links_out,
+    live_api,
+    live_pages,
+    new_titles,
+    pages,
+    spelling,
+    suggest,
+)
 from search_app.catalogue.highlight import highlight
+from search_app.catalogue.live_directory import TargetDirectory
+from search_app.catalogue.live_runs import LiveRuns
 from search_app.errors import error_middleware
 from search_app.i18n import CATALOGUES, language_middleware, load_catalogues
 from search_app.icons import format_badges
@@ -59,6 +72,8 @@ from search_app.state import (
     EXECUTOR,
     INDEX,
     LABELS,
+    LIVE_RUNS,
+    LIVE_TARGETS,
     RECORDS,
     SETTINGS,
     SOURCES,
@@ -69,6 +84,7 @@ from search_app.timing import server_timing
 from unicat.catalogue import Catalogue
 from unicat.holding_codes import CodeName
 from unicat.libraries import Library
+from unicat.live_search import LiveSearch, LiveTarget
 from unicat.model import Source
 from unicat.settings import Settings
 
@@ -111,15 +127,43 @@ async def _engine_threads(app: web.Application) -> AsyncIterator[None]:
     executor.shutdown(wait=True, cancel_futures=True)
 
 
+def _live_search_context(live: LiveSearch) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The live runs and the enabled targets' cache, opened with the app; the runs still asking
+    their targets are stopped and the live search's connections closed with it."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        async def blocking(function: Callable[..., Any], *args: Any) -> Any:
+            return await in_thread(app, function, *args)
+
+        async def fetch_targets() -> list[LiveTarget]:
+            return await in_thread(app, app[CATALOGUE].targets.list_targets)
+
+        settings = app[SETTINGS]
+        app[LIVE_TARGETS] = TargetDirectory(fetch_targets)
+        app[LIVE_RUNS] = LiveRuns(
+            live,
+            blocking,
+            max_runs=settings.live_search_max_runs,
+            keep_seconds=settings.live_search_keep_seconds,
+        )
+        yield
+        await app[LIVE_RUNS].close()
+        await live.close()
+
+    return context
+
+
 def make_app(
     catalogue: Catalogue,
     settings: Settings,
     facets_file: Path = DEFAULT_FACETS_FILE,
     reindex: ReindexJob | None = None,
+    live: LiveSearch | None = None,
 ) -> web.Application:
     """The search application over ``catalogue``; ``facets_file`` holds the facet order and value labels;
     ``reindex`` is what the librarians' "apply now" runs in the background (none: they wait for the
-    next ``unicat index``)."""
+    next ``unicat index``); ``live`` searches the live targets beside the union index (none: searches
+    ask no live target; the composition root builds it, search_app never reaches the targets itself)."""
     # The request limits come before the session's lookup, so that a refused request costs nothing more.
     limits = RequestLimits(settings).middleware
     # The language is chosen before the error middleware, so that error pages speak it too.
@@ -151,6 +195,8 @@ def make_app(
     spelling.setup(app)
     app.cleanup_ctx.append(_engine_threads)
     app.cleanup_ctx.append(reindexer_context)
+    if live is not None:
+        app.cleanup_ctx.append(_live_search_context(live))
     app.cleanup_ctx.append(outbox_context)
     app.cleanup_ctx.append(alert_scheduler_context)
     app.router.add_get("/", pages.home, name="home")
@@ -166,6 +212,9 @@ def make_app(
     app.router.add_get("/api/status", harvests.api_status, name="api_status")
     app.router.add_get("/api/quarantine", quarantine.api_quarantine, name="api_quarantine")
     app.router.add_get("/api/openapi.json", api.api_openapi, name="api_openapi")
+    app.router.add_get("/api/search/live/{id}", live_api.api_live, name="api_live")
+    app.router.add_get("/api/search/live/{id}/events", live_api.api_live_events, name="api_live_events")
+    live_pages.add_routes(app)
     i18n.add_routes(app)
     accounts.add_routes(app)
     home_library.add_routes(app)

@@ -16,6 +16,8 @@ from typing import ParamSpec, TypeVar
 import jinja2
 from aiohttp import web
 
+from search_app.catalogue.live_directory import TargetDirectory
+from search_app.catalogue.live_runs import LiveRuns
 from search_app.labels import Labels
 from search_app.sources import SourceDirectory
 from unicat.catalogue import Catalogue
@@ -38,6 +40,9 @@ LABELS = web.AppKey("labels", Labels)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 SOURCES = web.AppKey("sources", SourceDirectory)
+# Set only when the app was given a live search (make_app's ``live``): read them with ``app.get``.
+LIVE_RUNS = web.AppKey("live_runs", LiveRuns)
+LIVE_TARGETS = web.AppKey("live_targets", TargetDirectory)
 
 
 async def in_thread(app: web.Application, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -202,13 +202,15 @@ class LiveUpdate:
     """What a live search shows so far: every target's status, the merged page (the union's hits with
     what the live targets add, and the editions only they hold), and the facet counts the live part
     adds (apart from the union's, so that pages can mark them); ``done`` once every target answered,
-    failed or ran out of time."""
+    failed or ran out of time. ``raw`` keeps, by (target, local id), the record each kept live record
+    was read from: what a librarian imports, since nothing of a live search is stored otherwise."""
 
     targets: list[TargetStatus]
     hits: list[MergedHit]
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
     done: bool = False
     seconds: float = 0.0
+    raw: dict[tuple[str, str], RawLiveRecord] = field(default_factory=dict)
 
 
 class LiveRecordReader(Protocol):

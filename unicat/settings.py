@@ -185,6 +185,13 @@ class Settings:
     alerts_hour: int = 6
     alerts_weekday: str = "monday"
     alerts_link_days: float = 60.0
+    # Live search (docs/live-search.md): a search asks the enabled live targets by default when
+    # live_search_default is true (a reader may still choose); at most live_search_max_runs live searches
+    # are held at once (running, or finished and still readable: poll, stream, import), each for
+    # live_search_keep_seconds after it finished; when all are running, one more is told to try again.
+    live_search_default: bool = True
+    live_search_max_runs: int = 50
+    live_search_keep_seconds: float = 300.0
     # The interface's language when neither the page's ``lang``, the reader's choice (a cookie) nor the
     # browser's Accept-Language names one of SUPPORTED_LANGUAGES.
     default_language: str = "en"
@@ -296,6 +303,9 @@ _FIELD_TYPES: dict[str, type] = {
     "alerts_hour": int,
     "alerts_weekday": str,
     "alerts_link_days": float,
+    "live_search_default": bool,
+    "live_search_max_runs": int,
+    "live_search_keep_seconds": float,
     "default_language": str,
 }
 
@@ -510,6 +520,7 @@ def load_settings(
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1, got {getattr(settings, name)}")
     _check_search_history(settings)
+    _check_live_search(settings)
     _check_alerts(settings)
     return settings
 
@@ -537,6 +548,18 @@ def _check_search_history(settings: Settings) -> None:
     for name in ("search_history_days", "search_history_visitor_hours"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name} must be more than 0, got {getattr(settings, name)}")
+
+
+def _check_live_search(settings: Settings) -> None:
+    if not 1 <= settings.live_search_max_runs <= 10_000:
+        raise ConfigError(
+            f"live_search_max_runs must be between 1 and 10000, got {settings.live_search_max_runs}"
+        )
+    if not 0 < settings.live_search_keep_seconds <= 86_400:
+        raise ConfigError(
+            "live_search_keep_seconds must be more than 0 and at most 86400 (a day), "
+            f"got {settings.live_search_keep_seconds}"
+        )
 
 
 # A record is measured as its page is fed to the parser, this many bytes at a time (harvester/pages.py):

@@ -119,13 +119,15 @@ async def serve_step(
     from indexer import run_index
     from search_app.app import make_app
     from search_app.serving import serve
+    from unicat_cli.wiring import open_live_search
 
     def reindex(store: RecordStore, index: UnionIndex) -> IndexReport:
         # The directory as it is when the job starts: a library changed since is resolved by this run.
         return run_index(store, index, directory=catalogue.libraries.directory())
 
     settings = fit_connections(settings)
-    runner = await serve(make_app(catalogue, settings, reindex=reindex), host, port)
+    live = open_live_search(catalogue)
+    runner = await serve(make_app(catalogue, settings, reindex=reindex, live=live), host, port)
     bound_host, bound_port = runner.addresses[0][:2]
     return runner, f"http://{bound_host}:{bound_port}/"
 

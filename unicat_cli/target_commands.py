@@ -252,7 +252,11 @@ def cmd_target(args: argparse.Namespace, settings: Settings, catalogue: Catalogu
     if command == "add":
         target = check_target(
             _configured(args, stored),
-            sources={source.code for source in catalogue.records.list_sources()},
+            # A file-fed source of a stored target's code holds the records librarians imported
+            # from its live searches (docs/live-search.md): it is the target's, not another's.
+            sources={
+                source.code for source in catalogue.records.list_sources() if source.oai_url or stored is None
+            },
             libraries={library.code for library in catalogue.libraries.list_libraries()},
         )
         check_query_map_indexes(target)

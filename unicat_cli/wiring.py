@@ -7,6 +7,7 @@ from pathlib import Path
 
 from unicat.catalogue import Catalogue
 from unicat.errors import ConfigError
+from unicat.live_search import LiveSearch
 from unicat.ports.database import Database
 from unicat.ports.union_index import UnionIndex
 from unicat.settings import Settings
@@ -80,6 +81,19 @@ def open_catalogue(settings: Settings) -> Catalogue:
     )
     _hand_over(catalogue)
     return catalogue
+
+
+def open_live_search(catalogue: Catalogue) -> LiveSearch:
+    """The live search the web app runs (``make_app(live=...)``): the federated fan-out, reading live
+    records and merging them with the union's page as ``unicat index`` would. The library directory
+    is read now: a library added later names the holdings of a target that stands for it once the
+    app restarts."""
+    from federated.fanout import FederatedSearch
+    from indexer.live_merge import LiveResultMerger
+    from indexer.live_records import LiveReader
+
+    reader = LiveReader(catalogue.libraries.directory())
+    return FederatedSearch(reader, LiveResultMerger(catalogue.records, catalogue.index))
 
 
 def shuttle_store(database: Database, settings: Settings) -> SqlShuttleStore:

@@ -9,6 +9,13 @@ from aiohttp import web
 
 from search_app.auth import viewer
 from search_app.catalogue.fetch import find_record, query_lists, run_search
+from search_app.catalogue.live import (
+    LIVE_PARAMETERS,
+    choose_targets,
+    live_summary_json,
+    start_live,
+    wait_for_end,
+)
 from search_app.catalogue.present import record_json, search_json
 from search_app.catalogue.spelling import did_you_mean
 from search_app.openapi import openapi_json
@@ -41,9 +48,15 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def api_search(request: web.Request) -> web.Response:
-    """``/api/search``: the same parameters as the results page; no ``q`` lists everything."""
-    check_api_parameters(query_lists(request), SEARCH_PARAMETERS)
+    """``/api/search``: the same parameters as the results page; no ``q`` lists everything. A search
+    that asks live targets starts their run and names it in ``live`` (``live=wait``: after its end)."""
+    params = query_lists(request)
+    check_api_parameters(params, SEARCH_PARAMETERS | LIVE_PARAMETERS)
+    choice = await choose_targets(request, params)
     found = await run_search(request)
+    live = await start_live(request, found, choice)
+    if live.run is not None and choice.waits:
+        await wait_for_end(live.run)
     staff = viewer(request).is_staff
     labels = request.app[LABELS]
     as_of = await request.app[SOURCES].as_of()
@@ -59,6 +72,9 @@ async def api_search(request: web.Request) -> web.Response:
     )
     correction = await did_you_mean(request, found)
     body["did_you_mean"] = {"q": correction.q, "total": correction.total} if correction is not None else None
+    summary = live_summary_json(request, live)
+    if summary is not None:
+        body["live"] = summary
     return _barcodes_kept_private(web.json_response(body), staff)
 
 

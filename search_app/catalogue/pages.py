@@ -10,15 +10,14 @@ from typing import Any
 from aiohttp import web
 
 from search_app.auth import viewer
-from search_app.catalogue.fetch import Search, find_record, run_search
+from search_app.catalogue.fetch import Search, find_record, query_lists, run_search
 from search_app.catalogue.links_out import cite_links_of, export_links
+from search_app.catalogue.live import choose_targets, start_live, wait_for_end
+from search_app.catalogue.live_pages import hit_context, live_context, union_lines
 from search_app.catalogue.present import (
     FacetView,
-    availability_line,
-    availability_status,
     coded_data,
     facet_views,
-    held_by,
     holdings_by_library,
     value_label,
 )
@@ -49,6 +48,8 @@ class FacetLink:
     url: str
     selected: bool
     exclude_url: str | None = None
+    value: str = ""
+    """The value itself, which the page's live counts are matched to (static/live.js)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,15 @@ def facet_links(
                 if not selected:
                     exclude_url = links.toggle_exclusion(view.name, value.value)
             items.append(
-                FacetLink(value.label, format_number(value.count), value.count, url, selected, exclude_url)
+                FacetLink(
+                    value.label,
+                    format_number(value.count),
+                    value.count,
+                    url,
+                    selected,
+                    exclude_url,
+                    value.value,
+                )
             )
         expanded = view.name in query.facet_sizes
         more_url = links.with_more(view.name, True) if len(view.values) > size and not expanded else None
@@ -114,10 +123,19 @@ async def home(request: web.Request) -> web.Response:
 
 
 async def search(request: web.Request) -> web.Response:
-    """The results page, with facets, active filters, sorting and paging."""
+    """The results page, with facets, active filters, sorting and paging; the live catalogues the
+    search asks start at once and the page follows them (static/live.js), or, with ``live=wait``,
+    shows their merged results once they answered."""
+    choice = await choose_targets(request, query_lists(request))
     found = await run_search(request, peek=True)
-    links = SearchLinks(found.query, request.app[SETTINGS].page_size, lang=link_language(request))
+    live = await start_live(request, found, choice)
+    if live.run is not None and choice.waits:
+        await wait_for_end(live.run)
+    links = SearchLinks(
+        found.query, request.app[SETTINGS].page_size, lang=link_language(request), extra=choice.link_params()
+    )
     context = await results_context(request, found, links)
+    context.update(await live_context(request, live, found, links))
     context["kept_query"] = canonical_query(request_params(request))
     response = render(request, "search.html", context)
     await remember_search(request, response, found.result.total)
@@ -166,12 +184,8 @@ async def results_context(request: web.Request, found: Search, links: SearchLink
         "result": result,
         "library_names": names,
         "ratings": found.ratings,
-        "availability": {record.id: availability_line(record) for record in result.hits},
-        "availability_status": {record.id: availability_status(record) for record in result.hits},
-        "held_by": {record.id: held_by(record) for record in result.hits},
         "site_names": sites,
         "available_now": available_now_links(links, query, own_site(request), sites),
-        "cite_links": cite_links_of(request, result.hits),
         "facets": facets,
         "facet_links": facet_links(facets, links, year, query),
         "timed_out_titles": [labels.facet_title(name) for name in result.facets_timed_out],
@@ -183,6 +197,10 @@ async def results_context(request: web.Request, found: Search, links: SearchLink
         "last_page": last_page,
         "page_numbers": page_numbers(query.page, last_page),
         "kept_query": "",
+        "live": None,
+        "live_facets": {},
+        "live_facet_extra": {},
+        **await hit_context(request, None, union_lines(result.hits), result.hits),
     }
     return context
 

@@ -15,6 +15,7 @@ from openapi_spec_validator import validate
 from search_app.app import make_app
 from search_app.auth import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE
 from search_app.catalogue.fetch import MAX_ID_LENGTH
+from search_app.catalogue.live import LIVE_PARAMETERS
 from search_app.librarians.harvests import MAX_SOURCES
 from search_app.librarians.requests import SIDES
 from search_app.oai.arguments import VERBS
@@ -191,9 +192,10 @@ def test_the_search_parameters_are_the_searchs(settings: Settings) -> None:
             "facets",
             FACET_MORE,
             "lang",
+            *LIVE_PARAMETERS,
         }
-        # What parse_search_params reads, and /api/search accepts, with the page's language.
-        assert names == {*SEARCH_PARAMETERS, "lang"}
+        # What parse_search_params reads, and /api/search accepts (and live search's), with the language.
+        assert names == {*SEARCH_PARAMETERS, *LIVE_PARAMETERS, "lang"}
 
 
 def test_the_document_states_the_limits_and_enums_the_code_enforces(settings: Settings) -> None:
