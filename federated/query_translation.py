@@ -44,6 +44,7 @@ _CQL_INDEX_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z][A-Za-z0-9_-]*)?$
 _PQF_ATTRIBUTE_RE = re.compile(r"^([0-9]+)=([0-9]+|[A-Za-z_][A-Za-z0-9_-]*)$")
 # Characters a CQL term escapes with a backslash to mean themselves (CQL 1.2, "Masking" and quoting).
 _CQL_ESCAPED = frozenset('"\\*?^')
+_ISBN_SEPARATORS = re.compile(r"[\s-]")
 
 
 class NothingToSearch(Exception):
@@ -170,6 +171,10 @@ def _leaf(term: Term) -> _Leaf | None:
         field = "issn"
     elif field == "any" and normalize_isbn(text):
         field = "ident"  # an ISBN typed alone: the union search looks it up as an identifier too
+    if field == "ident" and normalize_isbn(text):
+        # Catalogues index 020 $a as MARC writes it, without hyphens (Zebra's ISBN index among them):
+        # "2-07-036822-X" is sent as 207036822X, its 10 or 13 characters kept as typed.
+        text = _ISBN_SEPARATORS.sub("", text)
     return _Leaf(field, text, phrase=False, truncated=truncated)
 
 

@@ -30,7 +30,7 @@ from tests.support.live_faults import (
 from tests.support.shared_data import SHARED_DATA
 from tests.support.yaz_client import yaz_client
 from tests.support.yaz_ztest import ZtestServer
-from tests.support.zebra import MARC21_DATABASE, ZebraServer
+from tests.support.zebra import MARC21_DATABASE, MARC21_FILES, ZebraServer
 from unicat.catalogue import Catalogue
 from unicat.live_search import LiveTarget, LiveUpdate, MergedHit
 from unicat.model import UnionRecord
@@ -232,3 +232,24 @@ def test_by_year_the_union_hits_keep_their_order_and_live_lines_go_where_they_so
     assert [hit.record.id for hit in ordered(hits, SearchQuery(sort="relevance"))] == ["u1", "u2", "l1", "l2"]
     undated = [_hit("u1", 2001, True), _hit("l0", None, False)]
     assert [hit.record.id for hit in ordered(undated, SearchQuery(sort="year_asc"))] == ["u1", "l0"]
+
+
+@pytest.mark.peers
+def test_an_isbn_typed_with_hyphens_finds_the_records_that_hold_it(
+    union: Catalogue, zebra: ZebraServer
+) -> None:
+    records = []
+    for path in MARC21_FILES:  # every record Zebra's marc21 database holds
+        with path.open("rb") as handle:
+            records += [record for record in pymarc.MARCReader(handle) if record is not None]
+    isbns = [
+        [subfield.split()[0] for subfield in field.get_subfields("a") if subfield.split()]
+        for record in records
+        for field in record.get_fields("020")
+    ]
+    isbn = next(value for values in isbns for value in values if len(value) == 10 and value.isdigit())
+    holding = sum(1 for values in isbns if isbn in values)
+    typed = f"{isbn[0]}-{isbn[1:4]}-{isbn[4:9]}-{isbn[9]}"
+    target = LiveTarget("ZEB", "Zebra", "z3950", zebra.z3950_address(MARC21_DATABASE))
+    final = asyncio.run(_updates(union, _query(f"isbn:{typed}"), [target], []))[-1]
+    assert final.targets[0].state == "done" and final.targets[0].hits == holding >= 1
