@@ -28,8 +28,9 @@ from unicat_cli.wiring import open_catalogue
 
 HARVESTED = ("VIRG", "SCPO", "MEDI", "AUSA", "AUSB")
 
-ANY_FIELDS = ("title", "other_titles", "responsibility", "authors", "subjects", "publisher", "place")
-ANY_FIELDS += ("series", "notes")
+ANY_FIELDS: tuple[str, ...] = (
+    "title", "other_titles", "responsibility", "authors", "subjects", "publisher", "place", "series", "notes",
+)  # fmt: skip
 """The record fields whose words a search anywhere finds (docs/sru.md: cql.serverChoice searches every
 text field; unicat/documents.py puts these in the text fields)."""
 
