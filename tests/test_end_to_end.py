@@ -134,7 +134,8 @@ def test_demo_reports_what_it_did(demo: Demo) -> None:
     text = "\n".join(demo.output)
     # It says where the catalogue is: the engine, and the store when that is elsewhere.
     store = f", store {demo.store_url}" if demo.store_url else ""
-    assert f"Unicat demo: 5 libraries, engine {demo.engine_url}{store}" in demo.output, text
+    header = f"Unicat demo: 5 libraries and 1 searched live, engine {demo.engine_url}{store}"
+    assert header in demo.output, text
     for code in ("VIRG", "SCPO", "MEDI", "AUSA", "AUSB"):
         assert re.search(rf"^\s+{code}: [\d,]+ records", text, re.MULTILINE), text
     assert "union records from" in text

@@ -12,6 +12,7 @@ from mappings import MAPPINGS_DIR
 from unicat.errors import ConfigError, UnicatError
 from unicat.holding_codes import CodeName, parse_code_file
 from unicat.libraries import Library, parse_library_file
+from unicat.live_search import LiveProtocol
 from unicat.model import PROFILES, Profile, Source, check_source_code
 from unicat.tomlfile import read_toml
 
@@ -19,10 +20,13 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 NETWORK_FILE = MAPPINGS_DIR / "demo" / "network.toml"
 DIRECTORY_FILE = MAPPINGS_DIR / "demo" / "libraries.toml"
 
-Selection = Literal["all", "even", "odd"]
-_SELECTIONS: tuple[Selection, ...] = ("all", "even", "odd")
+Selection = Literal["all", "even", "odd", "third"]
+_SELECTIONS: tuple[Selection, ...] = ("all", "even", "odd", "third")
 _ENCODINGS = ("declared", "utf-8")
-_KEYS = {"code", "name", "profile", "files", "select", "encoding", "codes", "mapping"}
+_LIVE: tuple[LiveProtocol, ...] = ("sru",)
+"""How a demo library can be searched live: over SRU, served by a Unicat of its own."""
+_KEYS = {"code", "name", "profile", "files", "select", "encoding", "codes", "mapping", "live"}
+_FILE_KEYS = {"file", "select"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,8 @@ class DemoLibrary:
     force_utf8: bool = False
     codes: tuple[CodeName, ...] = ()
     mapping: str | None = None
+    file_select: tuple[Selection, ...] = ()
+    live: LiveProtocol | None = None
 
     def source(self, oai_url: str) -> Source:
         """The :class:`Source` that harvests this library from its running endpoint."""
@@ -85,9 +91,7 @@ def _library(path: Path, number: int, entry: Any, data_dir: Path) -> DemoLibrary
     profile = _choice(where, "profile", entry["profile"], PROFILES)
     select = _choice(where, "select", entry.get("select", "all"), _SELECTIONS)
     encoding = _choice(where, "encoding", entry.get("encoding", "declared"), _ENCODINGS)
-    names = entry["files"]
-    if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
-        raise ConfigError(f"{where}: 'files' must be a non-empty list of file names")
+    names, file_select = _files(where, entry["files"])
     files = tuple(data_dir / name for name in names)
     missing = [str(file) for file in files if not file.is_file()]
     if missing:
@@ -101,7 +105,28 @@ def _library(path: Path, number: int, entry: Any, data_dir: Path) -> DemoLibrary
         force_utf8=encoding == "utf-8",
         codes=_codes(where, path.parent, entry.get("codes")),
         mapping=_mapping(where, path.parent, entry.get("mapping"), cast(Profile, profile)),
+        file_select=file_select,
+        live=cast(LiveProtocol, _choice(where, "live", entry["live"], _LIVE)) if "live" in entry else None,
     )
+
+
+def _files(where: str, entries: Any) -> tuple[list[str], tuple[Selection, ...]]:
+    """The file names of a library's ``files`` and the selection within each: an entry is a file name
+    (every record of it) or a table ``{ file = "name.mrc", select = "third" }``."""
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{where}: 'files' must be a non-empty list of file names")
+    names: list[str] = []
+    selections: list[Selection] = []
+    for entry in entries:
+        table = entry if isinstance(entry, dict) else {"file": entry}
+        if set(table) - _FILE_KEYS or not isinstance(table.get("file"), str):
+            raise ConfigError(
+                f"{where}: each of 'files' must be a file name or a table {{ file = NAME, select = ... }}, "
+                f"got {entry!r}"
+            )
+        names.append(table["file"])
+        selections.append(cast(Selection, _choice(where, "select", table.get("select", "all"), _SELECTIONS)))
+    return names, tuple(selections)
 
 
 def _mapping(where: str, folder: Path, name: Any, profile: Profile) -> str | None:
@@ -121,6 +146,7 @@ def load_directory(sources: list[DemoLibrary], path: Path = DIRECTORY_FILE) -> l
         libraries = parse_library_file(path.read_text(encoding="utf-8"), str(path))
     except UnicatError as exc:
         raise ConfigError(f"demo library directory: {exc}") from exc
+    # A library searched live keeps the copies its own catalogue answers with, under its code.
     codes = {source.code for source in sources}
     for library in libraries:
         if library.source is not None and library.source not in codes:
@@ -149,12 +175,25 @@ def _choice(where: str, key: str, value: Any, allowed: tuple[str, ...]) -> str:
 
 
 def library_records(library: DemoLibrary) -> list[bytes]:
-    """The raw ISO 2709 records this library holds: its files in order, then its selection."""
-    records = [record for file in library.files for record in _iso2709_records(file)]
-    if library.select == "even":
+    """The raw ISO 2709 records this library holds: its files in order, each file's selection of its
+    records, then the library's selection of them all."""
+    selections = library.file_select or tuple("all" for _ in library.files)
+    records = [
+        record
+        for file, selection in zip(library.files, selections, strict=True)
+        for record in _selected(list(_iso2709_records(file)), selection)
+    ]
+    return _selected(records, library.select)
+
+
+def _selected(records: list[bytes], selection: Selection) -> list[bytes]:
+    """Positions counted from 0: even, odd, every third (0, 3, 6…) or all."""
+    if selection == "even":
         return records[0::2]
-    if library.select == "odd":
+    if selection == "odd":
         return records[1::2]
+    if selection == "third":
+        return records[0::3]
     return records
 
 

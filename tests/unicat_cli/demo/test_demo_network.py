@@ -18,7 +18,8 @@ from unicat_cli.demo.network import DATA_DIR, library_records, load_directory, l
 
 def test_shipped_network() -> None:
     libraries = {library.code: library for library in load_network()}
-    assert list(libraries) == ["VIRG", "SCPO", "MEDI", "AUSA", "AUSB"]
+    assert list(libraries) == ["VIRG", "SCPO", "MEDI", "AUSA", "AUSB", "AUSC"]
+    assert [code for code, library in libraries.items() if library.live] == ["AUSC"]
     assert libraries["SCPO"].profile == "unimarc" and libraries["SCPO"].force_utf8
     assert libraries["VIRG"].profile == "marc21" and not libraries["VIRG"].force_utf8
     assert (libraries["AUSA"].select, libraries["AUSB"].select) == ("even", "odd")
@@ -45,7 +46,7 @@ BASE = 'code = "X"\nname = "X"\nprofile = "marc21"\nfiles = ["uva_001_2000.mrc"]
             "[[library]]\n" + BASE.replace('profile = "marc21"', 'profile = "dublin"'),
             "profile must be one of",
         ),
-        ("[[library]]\n" + BASE + 'select = "third"\n', "select must be one of"),
+        ("[[library]]\n" + BASE + 'select = "fourth"\n', "select must be one of"),
         ("[[library]]\n" + BASE.replace("uva_001_2000.mrc", "nowhere.mrc"), "files not found"),
         ("[[library]]\n" + BASE.replace('name = "X"\n', ""), "missing 'name'"),
         ("[[library]]\n" + BASE + "colour = 1\n", "unknown keys colour"),
