@@ -20,7 +20,7 @@ class LiveParts:
     merger: LiveResultMerger
 
 
-def open_live_search(catalogue: Catalogue) -> LiveParts:
+def open_live_parts(catalogue: Catalogue) -> LiveParts:
     """The live search over ``catalogue``, its records read with the network's libraries as they are now."""
     reader = LiveReader(catalogue.libraries.directory())
     merger = LiveResultMerger(catalogue.records, catalogue.index)
