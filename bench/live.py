@@ -326,6 +326,9 @@ class QueryTimes:
     page_union: float
     total: int
     targets: list[dict[str, Any]]
+    api_live_app: float
+    api_union_app: float
+    """The server's own time for the two API requests (``Server-Timing`` ``app``), seconds."""
 
 
 def _params(params: Mapping[str, list[str]], live: bool) -> list[tuple[str, str]]:
@@ -365,6 +368,15 @@ def _wait_page_run(session: requests.Session, base: str, html: str) -> None:
         _until_done(session, f"{base}/api/search/live/{found.group(1)}/events")
 
 
+def _app_seconds(answer: requests.Response) -> float:
+    """The app's own time for the request, from its ``Server-Timing`` header (``app;dur=MS``)."""
+    for part in answer.headers.get("Server-Timing", "").split(","):
+        name, _, duration = part.strip().partition(";dur=")
+        if name == "app":
+            return float(duration) / 1000
+    raise SystemExit(f"GET {answer.url} sent no Server-Timing app time")
+
+
 def measure_query(
     session: requests.Session, base: str, params: Mapping[str, list[str]], live_first: bool
 ) -> QueryTimes:
@@ -377,6 +389,7 @@ def measure_query(
         began, seconds, answer = _get(session, f"{base}/api/search", _params(params, live))
         body = answer.json()
         totals.add(body["total"])
+        times["api_live_app" if live else "api_union_app"] = _app_seconds(answer)
         if not live:
             times["api_union"] = seconds
             continue
@@ -395,7 +408,7 @@ def measure_query(
             _wait_page_run(session, base, answer.text)
     return QueryTimes(
         times["api_live"], times["api_union"], times["complete"], times["page_live"], times["page_union"],
-        totals.pop(), state["targets"],
+        totals.pop(), state["targets"], times["api_live_app"], times["api_union_app"],
     )  # fmt: skip
 
 
@@ -486,6 +499,8 @@ def measure_reading(
             read_seconds.append(time.perf_counter() - began)
         merge_ms: list[float] = []
         for query, live in zip(queries, read, strict=True):
+            if not live:
+                continue  # the server merges only when a target sent records
             union = catalogue.index.search(query).hits
             began = time.perf_counter()
             parts.merger.merge(union, live)
@@ -553,7 +568,15 @@ def figures(
     every = [times for one in passes for times in one]
     latency = {
         name: _ms([getattr(times, name) for times in every])
-        for name in ("api_live", "api_union", "complete", "page_live", "page_union")
+        for name in (
+            "api_live",
+            "api_union",
+            "complete",
+            "page_live",
+            "page_union",
+            "api_live_app",
+            "api_union_app",
+        )
     }
     # Paired: each query's time with the targets minus the same pass's time without them.
     added = {
@@ -629,7 +652,9 @@ def table(found: Mapping[str, Any], setup: str) -> str:
     ]
     rows = (
         ("api_live", "first results: /api/search with 3 targets"),
+        ("api_live_app", "  of which in the server (Server-Timing app)"),
         ("api_union", "first results: /api/search live=0"),
+        ("api_union_app", "  of which in the server (Server-Timing app)"),
         ("page_live", "first results: /search page with 3 targets"),
         ("page_union", "first results: /search page live=0"),
         ("complete", "complete: request → stream's done"),
@@ -658,8 +683,8 @@ def table(found: Mapping[str, Any], setup: str) -> str:
         f"{reading['records_per_second']:,.0f} records/s (median of {len(reading['seconds'])})"
     )
     lines.append(
-        f"  merging: per page p50 {merge['p50']:.1f} ms, p95 {merge['p95']:.1f} ms, {merge['pages']} pages "
-        f"({merge['records_per_second']:,.0f} live records/s)"
+        f"  merging: per page p50 {merge['p50']:.1f} ms, p95 {merge['p95']:.1f} ms "
+        f"({merge['pages']} pages with live records, {merge['records_per_second']:,.0f} live records/s)"
     )
     check = found["zebra_check"]
     agreed = check["compared"] - len(check["mismatches"])
