@@ -27,7 +27,8 @@ Run from the repository root::
    (which goes first alternates), so the machine's load weighs on both alike.
 
 3. **Per query, over HTTP** (one keep-alive session, request sent → whole body received):
-   ``/api/search`` with the targets (the union's answer, naming the run) and with ``live=0``; then,
+   ``/api/search`` with the targets (the union's answer, naming the run) and with ``live=0``, each with
+   the server's own time for it (``Server-Timing`` ``app``); then,
    from that same request's start, until the run's NDJSON stream (``/api/search/live/{id}/events``)
    sends its ``done`` state; the page ``/search`` with and without the targets (the page's run is
    waited for before the next request, so no run works under another's timing). Per target, from the
@@ -36,7 +37,8 @@ Run from the repository root::
 4. **Reading and merging, timed apart**, in this process: every query asked of every target once
    (``FederatedSearch.ask``), then ``LiveReader.read`` over all the records the targets sent
    (records/s, the median of ``--repeat`` passes) and ``LiveResultMerger.merge`` of each query's union
-   page with its live records (ms per page).
+   page with its live records (ms per page, on the pages where a target sent records: the server
+   merges only then).
 
 5. **Correctness.** For each query, the Zebra target's hit count in every run's status must equal the
    count ``yaz-client`` prints for the same PQF (``federated.query_translation.to_pqf``); every
