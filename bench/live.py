@@ -90,7 +90,7 @@ from unicat.live_search import LiveRecord, LiveTarget, LiveTargetError, RawLiveR
 from unicat.model import Profile, Source  # noqa: E402
 from unicat.query import SearchQuery, parse_search_params  # noqa: E402
 from unicat.settings import Settings  # noqa: E402
-from unicat_cli.live import open_live_search  # noqa: E402
+from unicat_cli.live import open_live_parts  # noqa: E402
 from unicat_cli.wiring import open_catalogue  # noqa: E402
 
 DEFAULT_QUERIES = 200
@@ -455,7 +455,7 @@ async def _ask_all(
     settings: Settings, targets: Sequence[LiveTarget], queries: Sequence[SearchQuery]
 ) -> list[list[tuple[LiveTarget, list[RawLiveRecord]]]]:
     catalogue = open_catalogue(settings)
-    parts = open_live_search(catalogue)
+    parts = open_live_parts(catalogue)
     try:
         answers: list[list[tuple[LiveTarget, list[RawLiveRecord]]]] = []
         for query in queries:
@@ -485,7 +485,7 @@ def measure_reading(
     (``repeat`` passes) and the merger per query's page (the last pass's records)."""
     answers = asyncio.run(_ask_all(settings, targets, queries))
     catalogue = open_catalogue(settings)
-    parts = open_live_search(catalogue)
+    parts = open_live_parts(catalogue)
     try:
         records = sum(len(raw) for one in answers for _, raw in one)
         read_seconds: list[float] = []

@@ -12,6 +12,7 @@ from search_app.catalogue.fetch import find_record, query_lists, run_search
 from search_app.catalogue.live import (
     LIVE_PARAMETERS,
     choose_targets,
+    launch_live,
     live_summary_json,
     start_live,
     wait_for_end,
@@ -75,7 +76,9 @@ async def api_search(request: web.Request) -> web.Response:
     summary = live_summary_json(request, live)
     if summary is not None:
         body["live"] = summary
-    return _barcodes_kept_private(web.json_response(body), staff)
+    response = _barcodes_kept_private(web.json_response(body), staff)
+    launch_live(request, live)
+    return response
 
 
 async def api_record(request: web.Request) -> web.Response:

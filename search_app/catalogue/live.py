@@ -105,13 +105,24 @@ async def choose_targets(request: web.Request, params: Mapping[str, Sequence[str
 
 
 async def start_live(request: web.Request, found: Search, choice: LiveChoice) -> LiveStart:
-    """Start the run of ``found``'s live part, when it asks any target: as a task, at once, so that the
-    targets work while the union's page is rendered and sent."""
+    """Register the run of ``found``'s live part, when it asks any target, so that the answer can name
+    it; with ``live=wait`` it starts asking at once (the answer waits for it), else the handler starts
+    it with :func:`launch_live` once the union's answer is ready."""
     runs = request.app.get(LIVE_RUNS)
     if runs is None or not choice.chosen or not can_match_live(found.query):
         return LiveStart(dataclasses.replace(choice, chosen=[] if runs is None else choice.chosen))
     run = runs.start(found.query, found.result.hits, choice.chosen, found.ratings)
+    if run is not None and choice.waits:
+        runs.launch(run)
     return LiveStart(choice, run, run is None)
+
+
+def launch_live(request: web.Request, live: LiveStart) -> None:
+    """Start asking the targets of ``live``'s run: called when the union's answer is ready, just before
+    it is sent, so that the targets' first steps never delay it (the run is measured from there)."""
+    runs = request.app.get(LIVE_RUNS)
+    if runs is not None and live.run is not None:
+        runs.launch(live.run)
 
 
 async def wait_for_end(run: LiveRun) -> None:

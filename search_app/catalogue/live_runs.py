@@ -50,6 +50,7 @@ class LiveRun:
     update: LiveUpdate
     version: int = 0
     finished: float | None = None
+    created: float = 0.0
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -116,18 +117,31 @@ class LiveRuns:
         targets: Sequence[LiveTarget],
         ratings: Mapping[str, RatingSummary],
     ) -> LiveRun | None:
-        """Start asking ``targets`` for ``query`` beside ``union_hits`` (the union's page), as a task;
-        ``None`` when live search is busy (every held run still running)."""
+        """Register the run of asking ``targets`` for ``query`` beside ``union_hits`` (the union's page);
+        ``None`` when live search is busy (every held run still running). It asks nothing until
+        :meth:`launch`: the union's answer is finished first, so that the targets' first steps (opening
+        connections, sending the queries) never delay it."""
         self._forget_expired()
         if len(self._runs) >= self._max_runs and not self._make_room():
             return None
         run_id = secrets.token_urlsafe(16)
         run = LiveRun(
-            run_id, query, list(targets), list(union_hits), ratings, first_update(targets, union_hits)
+            run_id,
+            query,
+            list(targets),
+            list(union_hits),
+            ratings,
+            first_update(targets, union_hits),
+            created=self._clock(),
         )
         self._runs[run_id] = run
-        self._tasks[run_id] = asyncio.create_task(self._follow(run), name=f"live search {run_id[:6]}")
         return run
+
+    def launch(self, run: LiveRun) -> None:
+        """Start asking the run's targets, as a task (once; a run already launched is left alone)."""
+        if run.id in self._tasks or run.finished is not None or run.id not in self._runs:
+            return
+        self._tasks[run.id] = asyncio.create_task(self._follow(run), name=f"live search {run.id[:6]}")
 
     def get(self, run_id: str) -> LiveRun | None:
         """The run of ``run_id``, unless it was never started here or is forgotten."""
@@ -165,6 +179,11 @@ class LiveRuns:
         now = self._clock()
         for run_id, run in list(self._runs.items()):
             if run.finished is not None and now - run.finished > self._keep_seconds:
+                del self._runs[run_id]
+            elif (
+                run_id not in self._tasks and run.finished is None and now - run.created > self._keep_seconds
+            ):
+                # Registered by a request that failed before it launched the run: it never will.
                 del self._runs[run_id]
 
     def _make_room(self) -> bool:

@@ -12,7 +12,7 @@ from aiohttp import web
 from search_app.auth import viewer
 from search_app.catalogue.fetch import Search, find_record, query_lists, run_search
 from search_app.catalogue.links_out import cite_links_of, export_links
-from search_app.catalogue.live import choose_targets, start_live, wait_for_end
+from search_app.catalogue.live import choose_targets, launch_live, start_live, wait_for_end
 from search_app.catalogue.live_pages import hit_context, live_context, union_lines
 from search_app.catalogue.present import (
     FacetView,
@@ -138,7 +138,10 @@ async def search(request: web.Request) -> web.Response:
     context.update(await live_context(request, live, found, links))
     context["kept_query"] = canonical_query(request_params(request))
     response = render(request, "search.html", context)
-    await remember_search(request, response, found.result.total)
+    try:
+        await remember_search(request, response, found.result.total)
+    finally:
+        launch_live(request, live)
     return response
 
 
