@@ -266,12 +266,6 @@ def cmd_target(args: argparse.Namespace, settings: Settings, catalogue: Catalogu
             f"{verb} live target {saved.code} ({saved.protocol} {saved.address}, {saved.record_syntax}, "
             f"{saved.profile}; libraries: {_libraries(saved)}{'' if saved.enabled else '; disabled'})"
         )
-        if stored is not None and stored.protocol != saved.protocol and saved.query_map and not args.map:
-            # A CQL index means nothing to a Z39.50 server, Bib-1 attributes nothing to an SRU one.
-            echo(
-                f"note: its query map is kept as it was for {stored.protocol}: "
-                "change it with --map FIELD=INDEX"
-            )
         return EXIT_OK
     if stored is None:
         raise BadParameter("CODE", f"no live target {code!r}: `unicat target list` lists them")
@@ -291,10 +285,16 @@ def cmd_target(args: argparse.Namespace, settings: Settings, catalogue: Catalogu
 
 def check_query_map_indexes(target: LiveTarget) -> None:
     """Refuse a query map the target's protocol cannot send: a CQL index name over SRU, Bib-1
-    attributes over Z39.50 (each query is written with them, so a wrong one fails every search)."""
+    attributes over Z39.50 (each query is written with them, so a wrong one fails every search). A
+    target whose protocol changes keeps its map, so the map must change with it."""
     check = check_cql_index if target.protocol == "sru" else pqf_attributes
-    for value in target.query_map.values():
-        check(value)
+    for name, value in target.query_map.items():
+        try:
+            check(value)
+        except BadParameter as error:
+            raise BadParameter(
+                "map", f"{error.message}; set it with --map {name}=INDEX or forget it with --map {name}="
+            ) from None
 
 
 async def _test(

@@ -11,6 +11,7 @@ from typing import Any
 
 from indexer.extract import ExtractedRecord
 from indexer.profiles import builtin_profile
+from search_app.catalogue.live import LIVE_PARAMETERS
 from search_app.catalogue.present import hit_json
 from search_app.labels import Labels, load_labels
 from search_app.openapi import openapi_document
@@ -257,8 +258,9 @@ def test_the_openapi_document_has_a_filter_per_facet_filter_and_every_field() ->
     for path in ("/api/search", "/search"):
         listed = document["paths"][path]["get"]["parameters"]
         names = {parameters[item["$ref"].rpartition("/")[2]]["name"] for item in listed}
-        # Every parameter the query parser reads is documented (and ``lang``, which every page reads).
-        assert names == SEARCH_PARAMETERS | {"lang"}
+        # Every parameter the query parser reads is documented (and ``lang``, which every page reads, and
+        # the live search's, search_app/catalogue/live.py).
+        assert names == SEARCH_PARAMETERS | {"lang"} | LIVE_PARAMETERS
         value_filters = set(FILTER_FIELDS) | {f"not_{name}" for name in FILTER_FIELDS}
         # Each facet that filters by value has its parameter and its exclusion (not_<facet>).
         assert value_filters <= names

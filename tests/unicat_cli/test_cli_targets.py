@@ -135,14 +135,16 @@ def test_a_new_protocol_brings_its_own_default_syntax(cli: Cli) -> None:
         "--map",
         "title=dc.title",
     )
-    out = cli.ok("target", "add", "LOC", "--z3950", "lx2.loc.gov:210/LCDB")
-    # The CQL index stays (options not given keep their values), and the librarian is told to look at it.
-    assert "query map is kept as it was for sru" in out
+    # A CQL index means nothing to a Z39.50 server: the protocol changes with a map that suits it.
+    refused = cli.refused("target", "add", "LOC", "--z3950", "lx2.loc.gov:210/LCDB")
+    assert "'dc.title' is not a list of Bib-1 attributes" in refused and "--map title=" in refused
+    assert cli.shown("LOC")["protocol"] == "sru"
+    cli.ok("target", "add", "LOC", "--z3950", "lx2.loc.gov:210/LCDB", "--map", "title=1=4")
     assert (cli.shown("LOC")["protocol"], cli.shown("LOC")["record_syntax"]) == ("z3950", "usmarc")
     cli.ok("target", "add", "LOC", "--syntax", "xml")
     cli.ok("target", "add", "LOC", "--profile", "unimarc")
     assert cli.shown("LOC")["record_syntax"] == "xml"  # chosen: kept while the protocol stays
-    cli.ok("target", "add", "LOC", "--sru", "https://lx2.loc.gov:210/LCDB")
+    cli.ok("target", "add", "LOC", "--sru", "https://lx2.loc.gov:210/LCDB", "--map", "title=")
     assert cli.shown("LOC")["record_syntax"] == "marcxml"
 
 
