@@ -16,6 +16,7 @@ COPY unicat unicat
 COPY harvester harvester
 COPY indexer indexer
 COPY search_app search_app
+COPY federated federated
 COPY mappings mappings
 COPY unicat_cli unicat_cli
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
@@ -24,6 +25,10 @@ FROM python:3.11-slim
 # Logs reach `docker compose logs` at once; no .pyc files written at run time.
 ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 COPY --from=build /wheels /wheels
+# libyaz5: YAZ's ZOOM C library, through which live Z39.50 targets are searched (federated/zoom.py).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libyaz5 \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir --no-index --find-links /wheels unicat \
     && rm -rf /wheels \
     && useradd --system --create-home --home-dir /home/unicat unicat

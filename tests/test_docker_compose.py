@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -168,6 +169,14 @@ def test_dockerfile_installs_the_project_on_python_311_slim() -> None:
         line.startswith("RUN pip install --no-cache-dir --no-index --find-links /wheels unicat")
         for line in lines
     )
+    # Every package the project is built from is copied into the build stage (pyproject.toml's list).
+    included = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"][
+        "find"
+    ]
+    for package in {pattern.split(".")[0].rstrip("*") for pattern in included["include"]}:
+        assert f"COPY {package} {package}" in lines, package
+    # Live Z39.50 targets are searched through YAZ's ZOOM C library, loaded at run time.
+    assert any("libyaz5" in line for line in lines[lines.index("FROM python:3.11-slim") :])
     ignored = set((REPO_ROOT / ".dockerignore").read_text().split())
     assert "**/*.so" in ignored  # an editable install's compiled files must not shadow the image's
     for line in lines:
