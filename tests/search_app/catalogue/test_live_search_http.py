@@ -16,21 +16,16 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from harvester.importer import import_files
-from indexer import run_index
 from search_app.app import make_app
-from tests.indexer.indexer_testdata import iso2709_records
 from tests.search_app.accounts_http import staff_client
+from tests.search_app.catalogue.live_network import load_half_pride, zebra_target
 from tests.support.live_faults import closing_listener, malformed_sru_server, silent_listener
-from tests.support.zebra import MARC21_DATABASE, ZebraServer
+from tests.support.zebra import ZebraServer
 from unicat.catalogue import Catalogue
 from unicat.live_search import LiveTarget
-from unicat.model import Source
 from unicat.settings import Settings
 from unicat_cli.wiring import open_catalogue, open_live_search
 
-PRIDE_FILE = "dedup/pride-and-prejudice-fixed.mrc"
-UNION_POSITIONS = range(0, 383, 2)  # every other record: the rest only Zebra holds
 SLOW_TIMEOUT = 8.0
 
 
@@ -43,9 +38,6 @@ class Network:
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory, zebra: ZebraServer) -> Iterator[Network]:
     folder = tmp_path_factory.mktemp("live-http")
-    raws = iso2709_records(PRIDE_FILE)
-    dump = folder / "pride-half.mrc"
-    dump.write_bytes(b"".join(raws[p] for p in UNION_POSITIONS))
     settings = Settings(engine_url=f"sqlite:///{folder / 'unicat.db'}", cookie_secure=False)
     catalogue = open_catalogue(settings)
     with (
@@ -54,12 +46,9 @@ def network(tmp_path_factory: pytest.TempPathFactory, zebra: ZebraServer) -> Ite
         malformed_sru_server() as bad,
     ):
         try:
-            source = Source("AUS", "Austen library")
-            catalogue.records.save_source(source)
-            import_files(catalogue.records, source, [dump])
-            run_index(catalogue.records, catalogue.index, workers=1)
+            load_half_pride(catalogue, folder)
             for target in (
-                LiveTarget("ZEB", "Zebra library", "z3950", zebra.z3950_address(MARC21_DATABASE), "usmarc"),
+                zebra_target(zebra),
                 LiveTarget(
                     "SILENT", "Silent library", "z3950", silent.z3950_address, "usmarc", timeout=SLOW_TIMEOUT
                 ),
