@@ -12,39 +12,31 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 import pytest
 
-from search_app.app import make_app
-from tests.search_app.catalogue.live_network import load_half_pride, zebra_target
-from tests.support.live_faults import silent_listener
-from tests.support.served_app import ServedApp
-from tests.support.zebra import ZebraServer
-from unicat.catalogue import Catalogue
-from unicat.live_search import LiveTarget
-from unicat.settings import Settings
-from unicat_cli.wiring import open_catalogue, open_live_search
+from tests.search_app.live_pages import DONE_SECONDS, HUSH_TIMEOUT, LIVE_PAGE, LiveSite, live_done
 
 if TYPE_CHECKING:
     from tests.support.browser import Browser
 
-pytest_plugins = ["tests.support.browser"]
+pytest_plugins = ["tests.support.browser", "tests.search_app.live_site"]
 
 pytestmark = pytest.mark.e2e
 
-HUSH_TIMEOUT = 3.0
-SEARCH = [("q", "pride"), ("target", "ZEB"), ("target", "HUSH")]
-# Long enough for the silent target's timeout and the page's last update, with room on a busy machine.
-DONE_SECONDS = HUSH_TIMEOUT + 30
 
 # Runs in the page before its own scripts (Page.addScriptToEvaluateOnNewDocument): once the document
 # is parsed, and so before any live answer can have been placed (placing one waits for the network),
 # it keeps what the reader sees then, the union's lines and the panel's status lines, and puts the
 # focus on the first result's link, as a reader tabbing through the results would have it.
 BEFORE_UPDATES = """
+window.facetLabels = () => Object.fromEntries(
+  Array.from(document.querySelectorAll("[data-facet] .facet__item[data-value]"), (item) => [
+    item.closest("[data-facet]").dataset.facet + "=" + item.dataset.value,
+    item.querySelector(".facet__label").getBoundingClientRect().width,
+  ])
+);
 document.addEventListener("DOMContentLoaded", () => {
   const lines = Array.from(document.querySelectorAll("[data-results] > [data-hit]"));
   window.unicatBefore = {
@@ -52,6 +44,7 @@ document.addEventListener("DOMContentLoaded", () => {
     ids: lines.map((line) => line.getAttribute("data-hit")),
     statuses: Array.from(document.querySelectorAll("[data-live-target]")).map((line) => line.textContent),
     summary: (document.querySelector("[data-live-summary]") || {}).textContent,
+    labels: facetLabels(),
   };
   const link = document.querySelector("[data-results] .result-card__title a");
   if (link) {
@@ -69,34 +62,16 @@ return before.lines.every(
     line.isConnected && document.querySelector(`[data-results] > [data-hit="${before.ids[i]}"]`) === line
 );
 """
+# The facet values whose label is narrower now than before the updates: before, now.
+NARROWED = """
+const now = facetLabels();
+return Object.fromEntries(
+  Object.entries(window.unicatBefore.labels)
+    .filter(([value, width]) => now[value] !== undefined && now[value] < width - 0.5)
+    .map(([value, width]) => [value, [width, now[value]]])
+);
+"""
 LINES = "return Array.from(document.querySelectorAll('[data-results] > [data-hit]'), (l) => l.dataset.hit);"
-
-
-@dataclass
-class LiveSite:
-    url: str
-    catalogue: Catalogue
-
-
-@pytest.fixture(scope="module")
-def live_site(tmp_path_factory: pytest.TempPathFactory, zebra: ZebraServer) -> Iterator[LiveSite]:
-    folder = tmp_path_factory.mktemp("live-browser")
-    settings = Settings(engine_url=f"sqlite:///{folder / 'unicat.db'}", cookie_secure=False)
-    catalogue = open_catalogue(settings)
-    with silent_listener() as silent:
-        try:
-            load_half_pride(catalogue, folder)
-            catalogue.targets.save_target(zebra_target(zebra))
-            catalogue.targets.save_target(
-                LiveTarget(
-                    "HUSH", "Hushed library", "z3950", silent.z3950_address, "usmarc", timeout=HUSH_TIMEOUT
-                )
-            )
-            app = make_app(catalogue, settings, live=open_live_search(catalogue))
-            with ServedApp(app) as served:
-                yield LiveSite(served.url, catalogue)
-        finally:
-            catalogue.close()
 
 
 @pytest.fixture
@@ -112,17 +87,11 @@ def get_json(url: str) -> Any:
         return json.load(answer)
 
 
-def live_done(browser: Browser) -> bool:
-    return bool(
-        browser.execute("return document.querySelector('[data-live-run]')?.dataset.liveDone === 'true';")
-    )
-
-
 def test_the_results_page_takes_in_the_live_answers_without_a_reload(
     watched: Browser, live_site: LiveSite
 ) -> None:
     browser = watched
-    browser.open(f"{live_site.url}/search?{urlencode(SEARCH)}")
+    browser.open(live_site.url + LIVE_PAGE)
     before = browser.execute("return window.unicatBefore.ids;")
     assert before, "the union's hits are on the page at once"
     statuses = browser.execute("return window.unicatBefore.statuses;")
@@ -153,6 +122,9 @@ def test_the_results_page_takes_in_the_live_answers_without_a_reload(
 
     # What was shown did not move: the same elements, in the same order, still in the page.
     assert browser.execute(KEPT) is True
+    # The facets' values kept their room: a "+N live" beside one does not squeeze its label.
+    narrowed = browser.execute(NARROWED)
+    assert narrowed == {}, narrowed
     lines = browser.execute(LINES)
     assert [line for line in lines if line in before] == before
     # The lines only Zebra holds came in, at their places in the merged list.
@@ -181,7 +153,7 @@ def test_without_script_the_page_offers_the_live_results_after_they_answered(
 ) -> None:
     browser.cdp("Emulation.setScriptExecutionDisabled", value=True)
     try:
-        browser.open(f"{live_site.url}/search?{urlencode(SEARCH)}")
+        browser.open(live_site.url + LIVE_PAGE)
         assert browser.texts("[data-live-target]") == ["Zebra library: waiting…", "Hushed library: waiting…"]
         union_lines = browser.texts("[data-results] > [data-hit] .result-card__title")
         assert union_lines and not browser.find_all(".result-card--live")
