@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,11 +18,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from search_app.app import make_app
+from tests.conftest import CatalogueFactory, EngineFactory, _elasticsearch_engine
 from tests.search_app.accounts_http import staff_client
 from tests.search_app.catalogue.live_network import load_half_pride, zebra_target
 from tests.support.live_faults import closing_listener, malformed_sru_server, silent_listener
 from tests.support.zebra import ZebraServer
 from unicat.catalogue import Catalogue
+from unicat.engines.elasticsearch import ElasticsearchEngine
+from unicat.engines.postgresql import PostgresDatabase
 from unicat.live_search import LiveTarget
 from unicat.settings import Settings
 from unicat_cli.wiring import open_catalogue, open_live_search
@@ -262,3 +266,61 @@ async def test_a_librarian_imports_a_live_only_record(network: Network, aiohttp_
     refused = await patron.post(f"/search/live/{run}/import", data={"target": "ZEB", "local_id": local_id})
     assert refused.status == 403
     assert "for librarians" in (await refused.text())
+
+
+async def merged_search(client: TestClient[Any, Any], targets: list[str]) -> dict[str, Any]:
+    params = [("q", "pride"), *(("target", code) for code in targets)]
+    body = await (await client.get("/api/search", params=params)).json()
+    return await final_state(client, body["live"]["poll"])
+
+
+def joined_and_live_only(state: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The union lines Zebra's copies joined, and the lines only Zebra holds."""
+    joined = {hit["id"] for hit in state["hits"] if hit["in_union"] and "ZEB" in hit["found_by"]}
+    return joined, {hit["id"] for hit in state["hits"] if not hit["in_union"]}
+
+
+@pytest.mark.parametrize("engine_factory", [_elasticsearch_engine], ids=["scaled-out"], indirect=True)
+async def test_on_postgresql_and_elasticsearch_the_live_search_merges_as_on_sqlite(
+    engine_factory: EngineFactory,  # the setup: named here so that the parameter chooses it
+    catalogue_factory: CatalogueFactory,
+    zebra: ZebraServer,
+    network: Network,
+    tmp_path: Path,
+    aiohttp_client: Any,
+) -> None:
+    """The union in Elasticsearch and the stores in PostgreSQL: the merger looks the live records'
+    editions up in Elasticsearch and reads their members from PostgreSQL, and the page and the API
+    answer what the same search answers over the same records on SQLite."""
+    catalogue = catalogue_factory()
+    assert isinstance(catalogue.index, ElasticsearchEngine)
+    assert isinstance(catalogue.database, PostgresDatabase)
+    load_half_pride(catalogue, tmp_path)
+    with silent_listener() as silent:
+        catalogue.targets.save_target(zebra_target(zebra))
+        catalogue.targets.save_target(
+            LiveTarget("SILENT", "Silent library", "z3950", silent.z3950_address, "usmarc", timeout=2)
+        )
+        settings = Settings(cookie_secure=False)
+        app = make_app(catalogue, settings, live=open_live_search(catalogue))
+        client = await client_of(aiohttp_client, app)
+        state = await merged_search(client, ["ZEB", "SILENT"])
+        statuses = by_code(state)
+        assert statuses["SILENT"]["state"] == "timed_out" and statuses["SILENT"]["error"] == "timeout"
+        on_sqlite = await merged_search(await client_of(aiohttp_client, live_app(network)), ["ZEB"])
+        assert statuses["ZEB"]["state"] == "done"
+        assert statuses["ZEB"]["hits"] == by_code(on_sqlite)["ZEB"]["hits"] > 0
+        joined, live_only = joined_and_live_only(state)
+        assert joined, "half of Zebra's records are the union's: some must join their union line"
+        assert (joined, live_only) == joined_and_live_only(on_sqlite)
+        for hit in state["hits"]:
+            if hit["id"] in joined:
+                assert {holding["target"] for holding in hit["live_holdings"]} == {"ZEB"}
+                assert "AUS" in {holding["library"] for holding in hit["holdings"]}
+
+        page = await client.get("/search", params=[("q", "pride"), ("target", "ZEB"), ("live", "wait")])
+        html = await page.text()
+        assert page.status == 200, html
+        assert f"Zebra library: {statuses['ZEB']['hits']} hits in" in html
+        assert "result-card--live" in html and "found in Zebra library" in html
+        assert all(f'data-live-holdings="{record}"' in html for record in joined)
