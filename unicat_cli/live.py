@@ -9,6 +9,7 @@ from federated.fanout import FederatedSearch
 from indexer.live_merge import LiveResultMerger
 from indexer.live_records import LiveReader
 from unicat.catalogue import Catalogue
+from unicat.libraries import DirectoryCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +22,9 @@ class LiveParts:
 
 
 def open_live_search(catalogue: Catalogue) -> LiveParts:
-    """The live search over ``catalogue``, its records read with the network's libraries as they are now."""
-    reader = LiveReader(catalogue.libraries.directory())
+    """The live search over ``catalogue``, its records read with the network's libraries as the store
+    has them, read again at most once a minute (:class:`DirectoryCache`): a library added while the
+    app runs names the holdings of a target that stands for it without a restart."""
+    reader = LiveReader(DirectoryCache(catalogue.libraries.directory))
     merger = LiveResultMerger(catalogue.records, catalogue.index)
     return LiveParts(FederatedSearch(reader, merger), reader, merger)

@@ -85,15 +85,11 @@ def open_catalogue(settings: Settings) -> Catalogue:
 
 def open_live_search(catalogue: Catalogue) -> LiveSearch:
     """The live search the web app runs (``make_app(live=...)``): the federated fan-out, reading live
-    records and merging them with the union's page as ``unicat index`` would. The library directory
-    is read now: a library added later names the holdings of a target that stands for it once the
-    app restarts."""
-    from federated.fanout import FederatedSearch
-    from indexer.live_merge import LiveResultMerger
-    from indexer.live_records import LiveReader
+    records and merging them with the union's page as ``unicat index`` would
+    (:func:`unicat_cli.live.open_live_search`)."""
+    from unicat_cli.live import open_live_search as open_parts
 
-    reader = LiveReader(catalogue.libraries.directory())
-    return FederatedSearch(reader, LiveResultMerger(catalogue.records, catalogue.index))
+    return open_parts(catalogue).service
 
 
 def shuttle_store(database: Database, settings: Settings) -> SqlShuttleStore:
