@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -324,3 +325,53 @@ async def test_on_postgresql_and_elasticsearch_the_live_search_merges_as_on_sqli
         assert f"Zebra library: {statuses['ZEB']['hits']} hits in" in html
         assert "result-card--live" in html and "found in Zebra library" in html
         assert all(f'data-live-holdings="{record}"' in html for record in joined)
+
+
+def facet_value(html: str, facet: str, value: str) -> Any:
+    """The ``<li>`` of ``value`` in the sidebar's facet ``facet`` (None when not listed)."""
+    found = lxml.html.fromstring(html).xpath(f'//section[@data-facet="{facet}"]//li[@data-value="{value}"]')
+    return found[0] if found else None
+
+
+async def test_a_facet_value_only_live_hits_have_filters_to_the_live_lines(
+    network: Network, aiohttp_client: Any
+) -> None:
+    """Zebra stands for no library of the network: its copies are counted under its own code in the
+    facet of the libraries holding a copy, a value the union has none of. Its link filters the union
+    (nothing left) and the live records (every one Zebra sent)."""
+    client = await client_of(aiohttp_client, live_app(network))
+    everything = await merged_search(client, ["ZEB"])
+    _, live_only = joined_and_live_only(everything)
+    assert live_only
+    waited = await (
+        await client.get("/search", params={"q": "pride", "target": "ZEB", "live": "wait"})
+    ).text()
+    item = facet_value(waited, "held_at", "ZEB")
+    assert item is not None and "facet__item--live" in item.get("class")
+    [link] = item.xpath(".//a[@href]")
+    href = link.get("href")
+    assert "held_at=ZEB" in href and "target=ZEB" in href
+
+    # The page with script: the union has nothing, its live search starts.
+    filtered = await client.get(href)
+    html = await filtered.text()
+    assert filtered.status == 200, html
+    assert "data-live-run=" in html and "No titles match" in html
+    # Its fragment, which static/live.js places, offers the same link, now to take the filter off.
+    run = lxml.html.fromstring(html).xpath("//*[@data-live-run]")[0]
+    await final_state(client, f"/api/search/live/{run.get('data-live-run')}")
+    fragment = await (await client.get(run.get("data-live-fragment"))).text()
+    [chosen] = lxml.html.fromstring(fragment).xpath('//*[@data-facet="held_at"]/li[@data-value="ZEB"]//a')
+    assert "is-selected" in chosen.get("class") and "held_at=ZEB" not in chosen.get("href")
+
+    # The page without script: only what Zebra holds, every line Zebra sent that the union lacks.
+    waited = await (await client.get(href + "&live=wait")).text()
+    page = lxml.html.fromstring(waited)
+    lines = page.xpath("//ol[@data-results]/li[@data-hit]")
+    assert lines
+    assert all(line.xpath(".//*[@data-live-holdings]") for line in lines)
+    shown_live = {line.get("data-hit") for line in lines if "result-card--live" in line.get("class")}
+    assert shown_live == live_only
+    # The union has no facet left to show; the chosen filter's chip takes it off.
+    [chip] = page.xpath('//a[@class="chip"]')
+    assert "held_at" not in chip.get("href") and "target=ZEB" in chip.get("href")
