@@ -21,10 +21,10 @@ class LiveParts:
     merger: LiveResultMerger
 
 
-def open_live_search(catalogue: Catalogue) -> LiveParts:
-    """The live search over ``catalogue``, its records read with the network's libraries as the store
-    has them, read again at most once a minute (:class:`DirectoryCache`): a library added while the
-    app runs names the holdings of a target that stands for it without a restart."""
+def open_live_parts(catalogue: Catalogue) -> LiveParts:
+    """The live search over ``catalogue``, its records read with the network's libraries as they are now."""
+    # Read from the store at the first search and again at most once a minute: a library a librarian
+    # adds while the app runs names the holdings of a target that stands for it, without a restart.
     reader = LiveReader(DirectoryCache(catalogue.libraries.directory))
     merger = LiveResultMerger(catalogue.records, catalogue.index)
     return LiveParts(FederatedSearch(reader, merger), reader, merger)

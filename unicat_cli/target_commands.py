@@ -41,7 +41,7 @@ from unicat.live_targets import (
 from unicat.model import PROFILES
 from unicat.query import parse_search_params
 from unicat.settings import Settings
-from unicat_cli.live import open_live_search
+from unicat_cli.live import open_live_parts
 from unicat_cli.steps import echo
 
 EXIT_OK = 0
@@ -302,7 +302,7 @@ async def _test(
 ) -> int:
     """Search ``target`` for ``--query``'s first page and print what came back and how it merges."""
     query = parse_search_params({"q": [args.query]}, settings)
-    live = open_live_search(catalogue)
+    live = open_live_parts(catalogue)
     started = time.monotonic()
     try:
         answer = await live.service.ask(target, query)

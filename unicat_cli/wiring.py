@@ -85,11 +85,10 @@ def open_catalogue(settings: Settings) -> Catalogue:
 
 def open_live_search(catalogue: Catalogue) -> LiveSearch:
     """The live search the web app runs (``make_app(live=...)``): the federated fan-out, reading live
-    records and merging them with the union's page as ``unicat index`` would
-    (:func:`unicat_cli.live.open_live_search`)."""
-    from unicat_cli.live import open_live_search as open_parts
+    records and merging them with the union's page as ``unicat index`` would (:mod:`unicat_cli.live`)."""
+    from unicat_cli.live import open_live_parts
 
-    return open_parts(catalogue).service
+    return open_live_parts(catalogue).service
 
 
 def shuttle_store(database: Database, settings: Settings) -> SqlShuttleStore:

@@ -37,7 +37,7 @@ from unicat.model import UnionRecord
 from unicat.query import SearchQuery, parse_search_params
 from unicat.settings import Settings
 from unicat_cli.cli import EXIT_OK, main
-from unicat_cli.live import open_live_search
+from unicat_cli.live import open_live_parts
 from unicat_cli.wiring import open_catalogue
 
 PRIDE = SHARED_DATA / "dedup" / "pride-and-prejudice-fixed.mrc"
@@ -76,7 +76,7 @@ def _query(text: str, **params: list[str]) -> SearchQuery:
 async def _updates(
     catalogue: Catalogue, query: SearchQuery, targets: list[LiveTarget], union_hits: list[UnionRecord]
 ) -> list[LiveUpdate]:
-    live = open_live_search(catalogue)
+    live = open_live_parts(catalogue)
     try:
         return [update async for update in live.service.run(query, union_hits, targets)]
     finally:
@@ -203,7 +203,7 @@ def test_closing_the_search_early_stops_asking(union: Catalogue) -> None:
     async def first_update_then_leave() -> int:
         with silent_listener() as silent:
             target = LiveTarget("DEAD", "Silent", "z3950", silent.z3950_address, timeout=30)
-            live = open_live_search(union)
+            live = open_live_parts(union)
             updates = live.service.run(_query("pride"), [], [target])
             await anext(updates)
             await updates.aclose()

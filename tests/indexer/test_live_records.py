@@ -18,7 +18,7 @@ from unicat.libraries import DirectoryCache, Library, LibraryDirectory
 from unicat.live_search import LiveTarget, RawLiveRecord
 from unicat.model import Holding, Profile, RecordSyntax, Source, UnionRecord
 from unicat.settings import Settings
-from unicat_cli.live import open_live_search
+from unicat_cli.live import open_live_parts
 from unicat_cli.wiring import open_catalogue
 
 MARC8_FILE, MARC8_POSITION = "marc21/uva_001_2000.mrc", 3  # "The princes of Hà-tiên": MARC-8 diacritics
@@ -221,7 +221,7 @@ def test_the_apps_live_search_reads_the_directory_when_it_reads_records_not_when
 ) -> None:
     catalogue = open_catalogue(Settings(engine_url=f"sqlite:///{tmp_path / 'unicat.db'}"))
     try:
-        reader = open_live_search(catalogue).reader
+        reader = open_live_parts(catalogue).reader
         catalogue.libraries.add_library(Library("NEWLIB", "Newly joined library"))
         raw = iso2709_records(MARC8_FILE)[MARC8_POSITION]
         target = _target(libraries=("NEWLIB",))
