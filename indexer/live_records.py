@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from indexer.dedup import Cluster
@@ -43,14 +43,17 @@ class ReadLiveRecord(LiveRecord):
 class LiveReader:
     """Reads targets' records as ``unicat index`` reads harvested ones (:class:`LiveRecordReader`).
 
-    ``directory`` is the network's libraries: it names the libraries a target stands for and resolves
-    each copy to the library that keeps it, as for union records.
+    ``directory`` gives the network's libraries as they are now (a long-running app passes a
+    :class:`~unicat.libraries.DirectoryCache`, so that a library added while it runs is known): they
+    name the libraries a target stands for and resolve each copy to the library that keeps it, as for
+    union records. It is asked once per batch, so that one batch reads with one directory.
     """
 
-    def __init__(self, directory: LibraryDirectory) -> None:
+    def __init__(self, directory: Callable[[], LibraryDirectory]) -> None:
         self._directory = directory
 
     def read(self, target: LiveTarget, records: Sequence[RawLiveRecord]) -> LiveBatch:
+        directory = self._directory()
         source = Source(code=target.code, name=target.name, profile=target.profile)
         sources = {source.code: source}
         batch = LiveBatch()
@@ -65,28 +68,31 @@ class LiveReader:
                 continue
             union = build_union_record(live_id(target.code, local_id), Cluster([outcome]))
             if _own_holdings(outcome, source):
-                with_sites(union, self._directory)
+                with_sites(union, directory)
             else:
-                union.holdings = self._target_holdings(target, outcome)
+                union.holdings = _target_holdings(target, outcome, directory)
             batch.records.append(ReadLiveRecord(target.code, raw.position, union, outcome))
         return batch
 
-    def _target_holdings(self, target: LiveTarget, record: ExtractedRecord) -> list[Holding]:
-        """One holding per library the target stands for (its code when the directory lacks it); the
-        target's own code when it names none, so that the hit still says where it was found."""
-        call_number = record.holdings[0].call_number if record.holdings else None
-        holdings = []
-        for code in target.libraries:
-            library = self._directory.get(code)
-            holdings.append(
-                Holding(
-                    library=code,
-                    library_name=library.name if library is not None else code,
-                    call_number=call_number,
-                    site=code if library is not None else None,
-                )
+
+def _target_holdings(
+    target: LiveTarget, record: ExtractedRecord, directory: LibraryDirectory
+) -> list[Holding]:
+    """One holding per library the target stands for (its code when the directory lacks it); the
+    target's own code when it names none, so that the hit still says where it was found."""
+    call_number = record.holdings[0].call_number if record.holdings else None
+    holdings = []
+    for code in target.libraries:
+        library = directory.get(code)
+        holdings.append(
+            Holding(
+                library=code,
+                library_name=library.name if library is not None else code,
+                call_number=call_number,
+                site=code if library is not None else None,
             )
-        return holdings or [Holding(target.code, target.name, call_number=call_number)]
+        )
+    return holdings or [Holding(target.code, target.name, call_number=call_number)]
 
 
 def live_id(target: str, local_id: str) -> str:

@@ -18,8 +18,10 @@ import json
 import math
 import re
 import string
+import threading
+import time
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -324,6 +326,42 @@ class LibraryDirectory:
         if library is None:
             raise BadParameter("library", f"no library {code!r} in the directory: `unicat library list`")
         return library
+
+
+DIRECTORY_REFRESH_SECONDS = 60.0
+"""How old the directory a long-running process reads live records with may be (:class:`DirectoryCache`)."""
+
+
+class DirectoryCache:
+    """The network's library directory as of at most ``ttl`` seconds ago: a callable for the long-running
+    parts that resolve copies to libraries at every search (the live search's record reader), so that a
+    library a librarian adds or changes in the store counts within ``ttl`` without a restart, while a
+    search makes no store call of its own.
+
+    ``read`` reads the directory from the store; it is called again at the first call after ``ttl``. A
+    read that fails raises to the caller and is tried again at the next call. Thread-safe: the reader
+    runs in the web app's thread pool, and one refresh at a time reads the store.
+    """
+
+    def __init__(
+        self,
+        read: Callable[[], LibraryDirectory],
+        ttl: float = DIRECTORY_REFRESH_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._read = read
+        self._ttl = ttl
+        self._clock = clock
+        self._directory: LibraryDirectory | None = None
+        self._expires = float("-inf")
+        self._lock = threading.Lock()
+
+    def __call__(self) -> LibraryDirectory:
+        with self._lock:
+            if self._directory is None or self._clock() >= self._expires:
+                self._directory = self._read()
+                self._expires = self._clock() + self._ttl
+            return self._directory
 
 
 def parse_library_file(text: str, where: str) -> list[Library]:

@@ -9,6 +9,7 @@ from federated.fanout import FederatedSearch
 from indexer.live_merge import LiveResultMerger
 from indexer.live_records import LiveReader
 from unicat.catalogue import Catalogue
+from unicat.libraries import DirectoryCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,8 @@ class LiveParts:
 
 def open_live_parts(catalogue: Catalogue) -> LiveParts:
     """The live search over ``catalogue``, its records read with the network's libraries as they are now."""
-    reader = LiveReader(catalogue.libraries.directory())
+    # Read from the store at the first search and again at most once a minute: a library a librarian
+    # adds while the app runs names the holdings of a target that stands for it, without a restart.
+    reader = LiveReader(DirectoryCache(catalogue.libraries.directory))
     merger = LiveResultMerger(catalogue.records, catalogue.index)
     return LiveParts(FederatedSearch(reader, merger), reader, merger)

@@ -19,14 +19,14 @@ from aiohttp import web
 from search_app.auth import require_staff
 from search_app.catalogue.fetch import Search
 from search_app.catalogue.links_out import cite_links_of
-from search_app.catalogue.live import LiveChoice, LiveStart, find_run, target_of
+from search_app.catalogue.live import TARGET_PARAM, LiveChoice, LiveStart, find_run, target_of
 from search_app.catalogue.live_runs import LiveRun
 from search_app.catalogue.present import availability_line, availability_status, held_by, value_label
 from search_app.form_body import posted_form
 from search_app.i18n import current_language, format_decimal, format_number, gettext, link_language, ngettext
-from search_app.links import SearchLinks
+from search_app.links import SearchLinks, year_param
 from search_app.render import render
-from search_app.state import LABELS, RECORDS, SOURCES, in_thread
+from search_app.state import LABELS, RECORDS, SETTINGS, SOURCES, in_thread
 from unicat.errors import BadParameter, SourceNotFound
 from unicat.live_search import LiveTarget, LiveUpdate, MergedHit, TargetStatus
 from unicat.model import Holding, Source, SourceRecord, UnionRecord
@@ -61,8 +61,13 @@ class LivePanel:
 
 @dataclass(frozen=True, slots=True)
 class FacetPlus:
+    """What live hits add to one facet value: their count, and the link that filters by the value (for
+    a value only live hits have, which the union's facet does not list)."""
+
     label: str
     count: int
+    url: str
+    selected: bool
 
 
 def status_line(status: TargetStatus) -> str:
@@ -165,17 +170,26 @@ async def hit_context(
 
 
 async def _live_facets(
-    request: web.Request, update: LiveUpdate, library_names: Mapping[str, str]
+    request: web.Request, update: LiveUpdate, library_names: Mapping[str, str], links: SearchLinks
 ) -> dict[str, dict[str, FacetPlus]]:
     labels = request.app[LABELS]
     sites = await request.app[SOURCES].site_names(current_language())
-    return {
-        name: {
-            count.value: FacetPlus(value_label(name, count.value, labels, library_names, sites), count.count)
-            for count in counts
-        }
-        for name, counts in update.facets.items()
-    }
+    year = year_param(links.query)
+    facets: dict[str, dict[str, FacetPlus]] = {}
+    for name, counts in update.facets.items():
+        values = facets[name] = {}
+        for count in counts:
+            # As the union's facet links (catalogue/pages.py facet_links): the union then has none of
+            # a value only live hits have, so the filtered page lists the live lines alone.
+            if name == "year":
+                selected = count.value == year
+                url = links.with_year(None if selected else count.value)
+            else:
+                selected = links.is_selected(name, count.value)
+                url = links.toggle(name, count.value)
+            label = value_label(name, count.value, labels, library_names, sites)
+            values[count.value] = FacetPlus(label, count.count, url, selected)
+    return facets
 
 
 async def live_context(
@@ -190,15 +204,11 @@ async def live_context(
         context.update(await hit_context(request, run, union_lines(found.result.hits), found.result.hits))
         return context
     context.update(await hit_context(request, run, run.update.hits, found.result.hits))
-    plus = await _live_facets(request, run.update, found.library_names)
+    plus = await _live_facets(request, run.update, found.library_names, links)
     context["live_facets"] = plus
     union_values = {name: {count.value for count in counts} for name, counts in found.result.facets.items()}
     context["live_facet_extra"] = {
-        name: [
-            {"value": value, "label": extra.label, "count": extra.count}
-            for value, extra in values.items()
-            if value not in union_values.get(name, set())
-        ]
+        name: {value: extra for value, extra in values.items() if value not in union_values.get(name, set())}
         for name, values in plus.items()
     }
     return context
@@ -209,7 +219,11 @@ async def live_fragment(request: web.Request) -> web.Response:
     run = find_run(request, request.match_info["id"])
     names = await request.app[SOURCES].names()
     context = await hit_context(request, run, run.update.hits, run.union_hits)
-    links = SearchLinks(run.query, run.query.page_size, lang=link_language(request))
+    # The page's links keep the run's targets, as the results page's do (LiveChoice.link_params).
+    targets = ((TARGET_PARAM, ""), *((TARGET_PARAM, target.code) for target in run.targets))
+    links = SearchLinks(
+        run.query, request.app[SETTINGS].page_size, lang=link_language(request), extra=targets
+    )
     panel = dataclasses.replace(
         _panel(request, LiveStart(LiveChoice(list(run.targets), list(run.targets)), run), links),
         hidden_fields=[],
@@ -222,7 +236,7 @@ async def live_fragment(request: web.Request) -> web.Response:
             "site_names": await request.app[SOURCES].site_names(current_language()),
             "library_names": names,
             "live": panel,
-            "live_facets": await _live_facets(request, run.update, names),
+            "live_facets": await _live_facets(request, run.update, names, links),
         }
     )
     response = render(request, "live_fragment.html", context)

@@ -82,6 +82,11 @@
       const previous = after ? byAttribute(list, "data-hit", after) : null;
       line.removeAttribute("data-after");
       line.classList.add("is-new");
+      // The union found nothing, the live catalogues did: "no titles match" no longer holds.
+      const empty = document.querySelector("[data-live-empty]");
+      if (empty) {
+        empty.hidden = true;
+      }
       if (previous) {
         previous.after(line);
       } else if (!after) {

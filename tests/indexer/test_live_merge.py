@@ -75,7 +75,7 @@ class Pride:
 
     def live(self, offers: Mapping[str, Sequence[bytes]]) -> list[LiveRecord]:
         """What the targets answered (each list in rank order), read by the live reader."""
-        reader = LiveReader(DIRECTORY)
+        reader = LiveReader(lambda: DIRECTORY)
         read: list[LiveRecord] = []
         for code, raws in offers.items():
             batch = reader.read(
@@ -274,7 +274,11 @@ def test_librarians_splits_hold_where_members_are_union_records(tmp_path: Path) 
         assert ids[0] != ids[1]
         page = [catalogue.index.get_union_record(union_id) for union_id in ids]
         raw = iso2709_records(PRIDE_FILE)[PRIDE_2003_B]
-        live = LiveReader(DIRECTORY).read(TARGETS["T1"], [RawLiveRecord("T1", 1, raw, "iso2709")]).records
+        live = (
+            LiveReader(lambda: DIRECTORY)
+            .read(TARGETS["T1"], [RawLiveRecord("T1", 1, raw, "iso2709")])
+            .records
+        )
         merger = LiveResultMerger(catalogue.records, catalogue.index)
         joined = []
         for order in (page, page[::-1]):

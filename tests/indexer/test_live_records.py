@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +14,11 @@ from harvester.importer import import_files
 from indexer import run_index
 from indexer.live_records import LiveReader, ReadLiveRecord
 from tests.indexer.indexer_testdata import control_number, field_bytes, iso2709_records, marcxml_records
-from unicat.libraries import Library, LibraryDirectory
+from unicat.libraries import DirectoryCache, Library, LibraryDirectory
 from unicat.live_search import LiveTarget, RawLiveRecord
 from unicat.model import Holding, Profile, RecordSyntax, Source, UnionRecord
 from unicat.settings import Settings
+from unicat_cli.live import open_live_parts
 from unicat_cli.wiring import open_catalogue
 
 MARC8_FILE, MARC8_POSITION = "marc21/uva_001_2000.mrc", 3  # "The princes of Hà-tiên": MARC-8 diacritics
@@ -54,7 +56,7 @@ def _indexed(tmp_path: Path, target: LiveTarget, raw: bytes, syntax: RecordSynta
 def _read_one(
     target: LiveTarget, raw: bytes, syntax: RecordSyntax, directory: LibraryDirectory
 ) -> ReadLiveRecord:
-    batch = LiveReader(directory).read(target, [RawLiveRecord(target.code, 1, raw, syntax)])
+    batch = LiveReader(lambda: directory).read(target, [RawLiveRecord(target.code, 1, raw, syntax)])
     assert batch.rejected == []
     [record] = batch.records
     assert isinstance(record, ReadLiveRecord)
@@ -102,7 +104,7 @@ def test_a_live_record_reads_as_the_same_record_imported_and_indexed(
 def test_a_server_id_names_the_record_and_a_repeated_one_falls_back_to_the_position() -> None:
     raws = iso2709_records(MARC8_FILE)[:2]
     target = _target()
-    batch = LiveReader(LibraryDirectory()).read(
+    batch = LiveReader(LibraryDirectory).read(
         target,
         [
             RawLiveRecord(target.code, 1, raws[0], "iso2709", local_id="srv-1"),
@@ -142,7 +144,7 @@ def test_malformed_records_are_rejected_with_their_reason_and_the_good_ones_go_o
     assert holdings[6:7] in b"uvxy"
     batch_input = [good[0], bad[0][0], good[1], bad[1][0], holdings, bad[2][0], good[2]]
     target = _target()
-    batch = LiveReader(LibraryDirectory()).read(
+    batch = LiveReader(LibraryDirectory).read(
         target, [RawLiveRecord(target.code, n, raw, "iso2709") for n, raw in enumerate(batch_input, start=1)]
     )
     assert [record.position for record in batch.records] == [1, 3, 7]
@@ -184,3 +186,48 @@ def test_a_record_without_holdings_gets_one_per_library_the_target_stands_for() 
         Holding("NOWHERE", "NOWHERE", call_number=call_number),
     ]
     assert live.record.libraries == ["BIB2", "NOWHERE"]
+
+
+def test_a_library_added_to_the_store_names_live_holdings_once_the_directory_is_read_again(
+    tmp_path: Path,
+) -> None:
+    """The web app reads live records with a :class:`DirectoryCache` over the library store: a library
+    a librarian adds while it runs counts once the cache is older than its time to live."""
+    target = _target(libraries=("NEWLIB",))
+    raw = iso2709_records(MARC8_FILE)[MARC8_POSITION]
+    now = [1000.0]
+    catalogue = open_catalogue(Settings(engine_url=f"sqlite:///{tmp_path / 'unicat.db'}"))
+    try:
+        reader = LiveReader(DirectoryCache(catalogue.libraries.directory, ttl=60.0, clock=lambda: now[0]))
+
+        def holdings() -> list[Holding]:
+            [record] = reader.read(target, [RawLiveRecord(target.code, 1, raw, "iso2709")]).records
+            return record.record.holdings
+
+        unknown = Holding("NEWLIB", "NEWLIB", None, site=None)
+        assert [dataclasses.replace(h, call_number=None) for h in holdings()] == [unknown]
+        catalogue.libraries.add_library(Library("NEWLIB", "Newly joined library"))
+        now[0] += 59.0  # within the minute: the directory read at the first search still serves
+        assert [dataclasses.replace(h, call_number=None) for h in holdings()] == [unknown]
+        now[0] += 1.0
+        known = Holding("NEWLIB", "Newly joined library", None, site="NEWLIB")
+        assert [dataclasses.replace(h, call_number=None) for h in holdings()] == [known]
+    finally:
+        catalogue.close()
+
+
+def test_the_apps_live_search_reads_the_directory_when_it_reads_records_not_when_it_starts(
+    tmp_path: Path,
+) -> None:
+    catalogue = open_catalogue(Settings(engine_url=f"sqlite:///{tmp_path / 'unicat.db'}"))
+    try:
+        reader = open_live_parts(catalogue).reader
+        catalogue.libraries.add_library(Library("NEWLIB", "Newly joined library"))
+        raw = iso2709_records(MARC8_FILE)[MARC8_POSITION]
+        target = _target(libraries=("NEWLIB",))
+        [record] = reader.read(target, [RawLiveRecord(target.code, 1, raw, "iso2709")]).records
+        assert [(h.library_name, h.site) for h in record.record.holdings] == [
+            ("Newly joined library", "NEWLIB")
+        ]
+    finally:
+        catalogue.close()

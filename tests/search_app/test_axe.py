@@ -26,6 +26,7 @@ from search_app.app import make_app
 from tests.search_app.accounts_http import PASSWORD, make_account
 from tests.search_app.catalogue.test_libraries import BODLEIAN, SCIENCES_PO
 from tests.search_app.librarians.test_mail_desk import failed_and_interrupted
+from tests.search_app.live_pages import LIVE_PAGE, WAITED_PAGE, LiveSite, open_when_live_done
 from tests.search_app.readers.test_request_pages import a_request
 from tests.search_app.search_app_catalogue import NAMES, RECORDS, REDIRECTS
 from tests.support.axe import AXE_VERSION, Violation, audit
@@ -43,7 +44,7 @@ from unicat.union_generation import write_union_generation
 if TYPE_CHECKING:  # imported by pytest as a plugin (below), so that its asserts are rewritten
     from tests.support.browser import Browser
 
-pytest_plugins = ["tests.support.browser"]
+pytest_plugins = ["tests.support.browser", "tests.search_app.live_site"]
 
 pytestmark = pytest.mark.e2e
 
@@ -205,5 +206,26 @@ def test_every_kind_of_page_passes_wcag21_aa(
             "pages": {page: [str(v) for v in violations] for page, violations in audited.items()},
         }
         Path(report_dir, f"axe-{language}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    failing = {page: [str(v) for v in violations] for page, violations in audited.items() if violations}
+    assert failing == {}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_live_results_pages_pass_wcag21_aa(browser: Browser, live_site: LiveSite, language: str) -> None:
+    """The results page once the live catalogues' answers are placed in it (live-only lines, live
+    holdings, "+N live" facets, the panel's final statuses), and the page of ``live=wait``; as a reader
+    signed out and as a librarian, who gets the import forms."""
+    audited: dict[str, list[Violation]] = {}
+    for viewer in ("signed out", "librarian"):
+        if viewer == "librarian":
+            email = f"live-desk-{language}@example.org"
+            make_account(live_site.catalogue.accounts, email, "Desk", "librarian")
+            browser.reset()
+            _sign_in(browser, live_site.url, email)
+        open_when_live_done(browser, live_site.url + _in_language(LIVE_PAGE, language))
+        assert browser.find_all(".result-card--live"), "the live lines were placed before the audit"
+        audited[f"{viewer} {LIVE_PAGE} (updated)"] = audit(browser)
+        browser.open(live_site.url + _in_language(WAITED_PAGE, language))
+        audited[f"{viewer} {WAITED_PAGE}"] = audit(browser)
     failing = {page: [str(v) for v in violations] for page, violations in audited.items() if violations}
     assert failing == {}

@@ -16,6 +16,7 @@ import pytest
 from search_app.app import make_app
 from tests.search_app.accounts_http import PASSWORD, make_account
 from tests.search_app.librarians.test_mail_desk import failed_and_interrupted
+from tests.search_app.live_pages import LIVE_PAGE, WAITED_PAGE, LiveSite, open_when_live_done
 from tests.search_app.readers.test_request_pages import a_request
 from tests.search_app.test_axe import alert_pages
 from tests.support.served_app import ServedApp
@@ -26,7 +27,7 @@ from unicat.settings import Settings
 if TYPE_CHECKING:
     from tests.support.browser import Browser
 
-pytest_plugins = ["tests.support.browser", "tests.search_app.demo_catalogue"]
+pytest_plugins = ["tests.support.browser", "tests.search_app.demo_catalogue", "tests.search_app.live_site"]
 
 pytestmark = pytest.mark.e2e
 
@@ -264,3 +265,52 @@ def test_the_filters_come_before_the_results_on_a_phone_and_beside_them_on_a_wid
         assert browser.execute("return document.documentElement.scrollWidth;") <= PHONE_WIDTH
     finally:
         browser.cdp("Emulation.clearDeviceMetricsOverride")
+
+
+# How the live panel shows: its box, and each status line's box, font size and whether its text is cut.
+LIVE_PANEL = """
+const panel = document.querySelector('.live-panel');
+const box = panel.getBoundingClientRect();
+return {
+  left: box.left,
+  right: box.right,
+  lines: Array.from(panel.querySelectorAll('[data-live-target], [data-live-summary]'), (line) => {
+    const lineBox = line.getBoundingClientRect();
+    return {
+      text: line.textContent,
+      left: lineBox.left,
+      right: lineBox.right,
+      cut: line.scrollWidth > line.clientWidth + 0.5,
+      font: parseFloat(getComputedStyle(line).fontSize),
+      shown: line.checkVisibility(),
+    };
+  }),
+};
+"""
+
+
+def test_the_live_results_fit_a_phone(phone: Browser, live_site: LiveSite) -> None:
+    """The results page once the live catalogues answered (placed by static/live.js), and the page of
+    ``live=wait``: no wider than the phone, and the panel's status lines whole, on screen, readable."""
+    wide: dict[str, tuple[int, list[str]]] = {}
+    panels = {}
+    for path in (LIVE_PAGE, WAITED_PAGE):
+        if path == LIVE_PAGE:
+            open_when_live_done(phone, live_site.url + path)
+        else:
+            phone.open(live_site.url + path)
+        assert phone.find_all(".result-card--live"), f"{path}: the live lines are on the page"
+        width = int(phone.execute("return document.documentElement.scrollWidth;"))
+        if width > PHONE_WIDTH:
+            wide[path] = (width, phone.execute(OVERFLOWING))
+        panels[path] = phone.execute(LIVE_PANEL)
+    assert wide == {}, "\n".join(
+        f"{path}: {width} px, {', '.join(out)}" for path, (width, out) in wide.items()
+    )
+    for path, panel in panels.items():
+        assert panel["left"] >= 0 and panel["right"] <= PHONE_WIDTH, (path, panel)
+        assert len(panel["lines"]) == 3, (path, panel)  # two targets and the summary
+        for line in panel["lines"]:
+            assert line["shown"] and line["text"], (path, line)
+            assert line["left"] >= 0 and line["right"] <= PHONE_WIDTH and not line["cut"], (path, line)
+            assert line["font"] >= 12, (path, line)

@@ -10,27 +10,27 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from harvester.importer import import_files
-from indexer import run_index
 from search_app.app import make_app
-from tests.indexer.indexer_testdata import iso2709_records
+from tests.conftest import CatalogueFactory, EngineFactory, _elasticsearch_engine
 from tests.search_app.accounts_http import staff_client
+from tests.search_app.catalogue.live_network import load_half_pride, zebra_target
 from tests.support.live_faults import closing_listener, malformed_sru_server, silent_listener
-from tests.support.zebra import MARC21_DATABASE, ZebraServer
+from tests.support.zebra import ZebraServer
 from unicat.catalogue import Catalogue
+from unicat.engines.elasticsearch import ElasticsearchEngine
+from unicat.engines.postgresql import PostgresDatabase
 from unicat.live_search import LiveTarget
-from unicat.model import Source
 from unicat.settings import Settings
 from unicat_cli.wiring import open_catalogue, open_live_search
 
-PRIDE_FILE = "dedup/pride-and-prejudice-fixed.mrc"
-UNION_POSITIONS = range(0, 383, 2)  # every other record: the rest only Zebra holds
 SLOW_TIMEOUT = 8.0
 
 
@@ -43,9 +43,6 @@ class Network:
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory, zebra: ZebraServer) -> Iterator[Network]:
     folder = tmp_path_factory.mktemp("live-http")
-    raws = iso2709_records(PRIDE_FILE)
-    dump = folder / "pride-half.mrc"
-    dump.write_bytes(b"".join(raws[p] for p in UNION_POSITIONS))
     settings = Settings(engine_url=f"sqlite:///{folder / 'unicat.db'}", cookie_secure=False)
     catalogue = open_catalogue(settings)
     with (
@@ -54,12 +51,9 @@ def network(tmp_path_factory: pytest.TempPathFactory, zebra: ZebraServer) -> Ite
         malformed_sru_server() as bad,
     ):
         try:
-            source = Source("AUS", "Austen library")
-            catalogue.records.save_source(source)
-            import_files(catalogue.records, source, [dump])
-            run_index(catalogue.records, catalogue.index, workers=1)
+            load_half_pride(catalogue, folder)
             for target in (
-                LiveTarget("ZEB", "Zebra library", "z3950", zebra.z3950_address(MARC21_DATABASE), "usmarc"),
+                zebra_target(zebra),
                 LiveTarget(
                     "SILENT", "Silent library", "z3950", silent.z3950_address, "usmarc", timeout=SLOW_TIMEOUT
                 ),
@@ -273,3 +267,111 @@ async def test_a_librarian_imports_a_live_only_record(network: Network, aiohttp_
     refused = await patron.post(f"/search/live/{run}/import", data={"target": "ZEB", "local_id": local_id})
     assert refused.status == 403
     assert "for librarians" in (await refused.text())
+
+
+async def merged_search(client: TestClient[Any, Any], targets: list[str]) -> dict[str, Any]:
+    params = [("q", "pride"), *(("target", code) for code in targets)]
+    body = await (await client.get("/api/search", params=params)).json()
+    return await final_state(client, body["live"]["poll"])
+
+
+def joined_and_live_only(state: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The union lines Zebra's copies joined, and the lines only Zebra holds."""
+    joined = {hit["id"] for hit in state["hits"] if hit["in_union"] and "ZEB" in hit["found_by"]}
+    return joined, {hit["id"] for hit in state["hits"] if not hit["in_union"]}
+
+
+@pytest.mark.parametrize("engine_factory", [_elasticsearch_engine], ids=["scaled-out"], indirect=True)
+async def test_on_postgresql_and_elasticsearch_the_live_search_merges_as_on_sqlite(
+    engine_factory: EngineFactory,  # the setup: named here so that the parameter chooses it
+    catalogue_factory: CatalogueFactory,
+    zebra: ZebraServer,
+    network: Network,
+    tmp_path: Path,
+    aiohttp_client: Any,
+) -> None:
+    """The union in Elasticsearch and the stores in PostgreSQL: the merger looks the live records'
+    editions up in Elasticsearch and reads their members from PostgreSQL, and the page and the API
+    answer what the same search answers over the same records on SQLite."""
+    catalogue = catalogue_factory()
+    assert isinstance(catalogue.index, ElasticsearchEngine)
+    assert isinstance(catalogue.database, PostgresDatabase)
+    load_half_pride(catalogue, tmp_path)
+    with silent_listener() as silent:
+        catalogue.targets.save_target(zebra_target(zebra))
+        catalogue.targets.save_target(
+            LiveTarget("SILENT", "Silent library", "z3950", silent.z3950_address, "usmarc", timeout=2)
+        )
+        settings = Settings(cookie_secure=False)
+        app = make_app(catalogue, settings, live=open_live_search(catalogue))
+        client = await client_of(aiohttp_client, app)
+        state = await merged_search(client, ["ZEB", "SILENT"])
+        statuses = by_code(state)
+        assert statuses["SILENT"]["state"] == "timed_out" and statuses["SILENT"]["error"] == "timeout"
+        on_sqlite = await merged_search(await client_of(aiohttp_client, live_app(network)), ["ZEB"])
+        assert statuses["ZEB"]["state"] == "done"
+        assert statuses["ZEB"]["hits"] == by_code(on_sqlite)["ZEB"]["hits"] > 0
+        joined, live_only = joined_and_live_only(state)
+        assert joined, "half of Zebra's records are the union's: some must join their union line"
+        assert (joined, live_only) == joined_and_live_only(on_sqlite)
+        for hit in state["hits"]:
+            if hit["id"] in joined:
+                assert {holding["target"] for holding in hit["live_holdings"]} == {"ZEB"}
+                assert "AUS" in {holding["library"] for holding in hit["holdings"]}
+
+        page = await client.get("/search", params=[("q", "pride"), ("target", "ZEB"), ("live", "wait")])
+        html = await page.text()
+        assert page.status == 200, html
+        assert f"Zebra library: {statuses['ZEB']['hits']} hits in" in html
+        assert "result-card--live" in html and "found in Zebra library" in html
+        assert all(f'data-live-holdings="{record}"' in html for record in joined)
+
+
+def facet_value(html: str, facet: str, value: str) -> Any:
+    """The ``<li>`` of ``value`` in the sidebar's facet ``facet`` (None when not listed)."""
+    found = lxml.html.fromstring(html).xpath(f'//section[@data-facet="{facet}"]//li[@data-value="{value}"]')
+    return found[0] if found else None
+
+
+async def test_a_facet_value_only_live_hits_have_filters_to_the_live_lines(
+    network: Network, aiohttp_client: Any
+) -> None:
+    """Zebra stands for no library of the network: its copies are counted under its own code in the
+    facet of the libraries holding a copy, a value the union has none of. Its link filters the union
+    (nothing left) and the live records (every one Zebra sent)."""
+    client = await client_of(aiohttp_client, live_app(network))
+    everything = await merged_search(client, ["ZEB"])
+    _, live_only = joined_and_live_only(everything)
+    assert live_only
+    waited = await (
+        await client.get("/search", params={"q": "pride", "target": "ZEB", "live": "wait"})
+    ).text()
+    item = facet_value(waited, "held_at", "ZEB")
+    assert item is not None and "facet__item--live" in item.get("class")
+    [link] = item.xpath(".//a[@href]")
+    href = link.get("href")
+    assert "held_at=ZEB" in href and "target=ZEB" in href
+
+    # The page with script: the union has nothing, its live search starts.
+    filtered = await client.get(href)
+    html = await filtered.text()
+    assert filtered.status == 200, html
+    assert "data-live-run=" in html and "No titles match" in html
+    # Its fragment, which static/live.js places, offers the same link, now to take the filter off.
+    run = lxml.html.fromstring(html).xpath("//*[@data-live-run]")[0]
+    await final_state(client, f"/api/search/live/{run.get('data-live-run')}")
+    fragment = await (await client.get(run.get("data-live-fragment"))).text()
+    [chosen] = lxml.html.fromstring(fragment).xpath('//*[@data-facet="held_at"]/li[@data-value="ZEB"]//a')
+    assert "is-selected" in chosen.get("class") and "held_at=ZEB" not in chosen.get("href")
+
+    # The page without script: only what Zebra holds, every line Zebra sent that the union lacks.
+    waited = await (await client.get(href + "&live=wait")).text()
+    page = lxml.html.fromstring(waited)
+    lines = page.xpath("//ol[@data-results]/li[@data-hit]")
+    assert lines
+    assert all(line.xpath(".//*[@data-live-holdings]") for line in lines)
+    shown_live = {line.get("data-hit") for line in lines if "result-card--live" in line.get("class")}
+    assert shown_live == live_only
+    # The union has no facet left to show; the chosen filter's chip takes it off.
+    [chip] = page.xpath('//a[@class="chip"]')
+    assert "held_at" not in chip.get("href") and "target=ZEB" in chip.get("href")
