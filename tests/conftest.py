@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.es_cluster import EsCluster
 from tests.support.postgres import Cluster, fresh_database, running_cluster
 from tests.support.yaz_ztest import ZtestServer, running_ztest
 from tests.support.zebra import ZebraServer, running_zebra
@@ -241,6 +242,17 @@ def elasticsearch_url() -> Iterator[str]:
 
     with running_node() as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def elasticsearch_cluster() -> Iterator[EsCluster]:
+    """A real three-node Elasticsearch cluster for one test module (see tests/support/es_cluster.py):
+    green with three nodes when the tests start, stopped with its files removed after the module (its
+    tests may kill and restart nodes). A cluster that cannot start fails the tests: no skip."""
+    from tests.support.es_cluster import running_cluster as running_es_cluster
+
+    with running_es_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")

@@ -35,10 +35,10 @@ def _docker_compose() -> str:
     return found
 
 
-def _compose_config(directory: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+def _compose_config(directory: Path, *options: str, **variables: str) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if key not in _STACK_VARIABLES}
     return subprocess.run(
-        [_docker_compose(), "config"],
+        [_docker_compose(), *options, "config"],
         cwd=directory,
         env={**env, **variables},
         capture_output=True,
@@ -185,3 +185,68 @@ def test_dockerfile_installs_the_project_on_python_311_slim() -> None:
             for source in sources:
                 assert (REPO_ROOT / source).exists(), source
                 assert source not in ignored, source
+
+
+CLUSTER_NODES = ("es01", "es02", "es03")
+
+
+@pytest.fixture(scope="module")
+def cluster_config() -> dict[str, Any]:
+    # Compose v1.29 knows profiles (since 1.28): it validates the file with the profile on.
+    result = _compose_config(REPO_ROOT, "--profile", "cluster")
+    assert result.returncode == 0, result.stderr
+    return _as_json(result.stdout)
+
+
+def test_the_cluster_profile_holds_three_nodes_and_an_app_and_nothing_else(
+    config: dict[str, Any], cluster_config: dict[str, Any]
+) -> None:
+    profiled = {name for name, service in config["services"].items() if service.get("profiles")}
+    assert profiled == {*CLUSTER_NODES, "app-cluster"}
+    for name in profiled:
+        assert cluster_config["services"][name]["profiles"] == ["cluster"]
+    # The default stack is untouched by the profile.
+    assert not {"elasticsearch", "postgres", "app"} & profiled
+
+
+def test_the_cluster_nodes_find_each_other(cluster_config: dict[str, Any]) -> None:
+    volumes: set[str] = set()
+    for name in CLUSTER_NODES:
+        node = cluster_config["services"][name]
+        environment = node["environment"]
+        assert node["image"] == ES_IMAGE
+        assert environment["node.name"] == name
+        assert environment["cluster.name"] == "unicat-cluster"
+        assert set(environment["discovery.seed_hosts"].split(",")) == set(CLUSTER_NODES) - {name}
+        assert environment["cluster.initial_master_nodes"].split(",") == list(CLUSTER_NODES)
+        assert "discovery.type" not in environment
+        heap = re.search(r"-Xmx(\w+)", environment["ES_JAVA_OPTS"])
+        assert heap is not None
+        assert 2 * _bytes(heap.group(1)) <= _bytes(str(node["mem_limit"]))
+        check = " ".join(node["healthcheck"]["test"])
+        assert "_cluster/health" in check and '"number_of_nodes":3' in check
+        volume, _, target = node["volumes"][0].partition(":")
+        assert volume in cluster_config["volumes"] and target.startswith("/usr/share/elasticsearch/data")
+        volumes.add(volume)
+        # Private, as the single node: security is off only on the internal network.
+        assert environment["xpack.security.enabled"] == "false" and "ports" not in node
+        assert all(cluster_config["networks"][net].get("internal") is True for net in node["networks"])
+    assert len(volumes) == len(CLUSTER_NODES)  # each node its own data
+
+
+def test_the_cluster_app_names_every_node_and_keeps_a_replica(cluster_config: dict[str, Any]) -> None:
+    app = cluster_config["services"]["app-cluster"]
+    nodes = app["environment"]["UNICAT_INDEX"].split(",")
+    assert [urlsplit(node).hostname for node in nodes] == list(CLUSTER_NODES)
+    assert int(app["environment"]["UNICAT_ES_REPLICAS"]) == 1
+    assert (
+        app["environment"]["UNICAT_STORE"] == cluster_config["services"]["app"]["environment"]["UNICAT_STORE"]
+    )
+    assert app["depends_on"] == {
+        name: {"condition": "service_healthy"} for name in ("postgres", *CLUSTER_NODES)
+    }
+    assert [port["published"] for port in app["ports"]] != [
+        port["published"] for port in cluster_config["services"]["app"]["ports"]
+    ]
+    assert app["image"] == cluster_config["services"]["app"]["image"]
+    assert Path(app["build"]["context"]) == REPO_ROOT  # the cluster's stack may be started alone

@@ -327,6 +327,8 @@ _ENV_NAMES = {
     "UNICAT_LOG_LEVEL": "log_level",
     "UNICAT_COOKIE_SECURE": "cookie_secure",
     "UNICAT_SMTP_PASSWORD": "smtp_password",
+    "UNICAT_ES_SHARDS": "es_shards",
+    "UNICAT_ES_REPLICAS": "es_replicas",
 }
 
 
@@ -475,6 +477,8 @@ def load_settings(
             "and subfield_max_bytes at least 1"
         )
     _check_harvest_limits(settings)
+    if settings.es_shards < 1:
+        raise ConfigError("es_shards must be at least 1 (every index has one primary shard or more)")
     if settings.page_size < 1 or settings.page_size > settings.max_page_size:
         raise ConfigError(f"page_size must be between 1 and max_page_size ({settings.max_page_size})")
     if not 1 <= settings.new_feed_entries <= settings.max_page_size:

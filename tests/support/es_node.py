@@ -333,12 +333,14 @@ def sweep_orphans() -> None:
             pgid = int((workdir / "node.pgid").read_text())
         except (OSError, ValueError):
             continue  # not written yet: a node being started right now
-        if not _group_alive(pgid):
+        if not group_alive(pgid):
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _prepare_workdir(home: Path, user: str | None) -> Path:
-    workdir = Path(tempfile.mkdtemp(prefix=_WORKDIR_PREFIX))
+def prepare_workdir(home: Path, user: str | None, parent: Path | None = None) -> Path:
+    """A fresh directory for one node's config copy, data, logs and temporary files, owned by ``user``
+    (under ``parent``, default the temporary directory)."""
+    workdir = Path(tempfile.mkdtemp(prefix=_WORKDIR_PREFIX, dir=parent))
     shutil.copytree(home / "config", workdir / "config")
     for name in ("data", "logs", "tmp"):
         (workdir / name).mkdir()
@@ -358,11 +360,22 @@ def start_node(home: Path, java_home: Path, *, detached: bool = False, heap: str
     meant for the tests from reaching it: the caller stops it, in order.
     """
     sweep_orphans()
-    user = node_user()
-    workdir = _prepare_workdir(home, user)
+    workdir = prepare_workdir(home, node_user())
     port = free_port()
-    settings = {**_NODE_SETTINGS, "http.port": str(port)}
-    settings.update({f"path.{name}": str(workdir / name) for name in ("data", "logs")})
+    pgid = launch(home, java_home, workdir, {**_NODE_SETTINGS, "http.port": str(port)}, detached, heap)
+    return NodeProcess(url=f"http://127.0.0.1:{port}", pgid=pgid, workdir=workdir)
+
+
+def launch(
+    home: Path, java_home: Path, workdir: Path, settings: Mapping[str, str], detached: bool, heap: str
+) -> int:
+    """Run ``bin/elasticsearch`` with ``settings`` on the files of ``workdir`` (a fresh one from
+    :func:`prepare_workdir`, or the same again to restart a node on its data); returns its process group.
+
+    Unless ``detached``, the node gets SIGTERM when the thread that started it dies (see :func:`start_node`).
+    """
+    user = node_user()
+    settings = {**settings, **{f"path.{name}": str(workdir / name) for name in ("data", "logs")}}
     command = [
         *([] if detached else ["setpriv", "--pdeathsig", "TERM"]),
         *([] if user is None else ["runuser", "-u", user, "--"]),
@@ -374,19 +387,19 @@ def start_node(home: Path, java_home: Path, *, detached: bool = False, heap: str
         str(home / "bin" / "elasticsearch"),
         *(argument for key, value in settings.items() for argument in ("-E", f"{key}={value}")),
     ]
-    with (workdir / "node.log").open("wb") as log:
+    with (workdir / "node.log").open("ab") as log:
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     (workdir / "node.pgid").write_text(str(process.pid))
-    return NodeProcess(url=f"http://127.0.0.1:{port}", pgid=process.pid, workdir=workdir)
+    return process.pid
 
 
 def wait_ready(node: NodeProcess, timeout: float = READY_TIMEOUT) -> None:
     """Wait until the node's cluster health is green or yellow; raise with its log if it dies or is late."""
     deadline = time.monotonic() + timeout
     while not _is_ready(node.url):
-        if not _group_alive(node.pgid):
+        if not group_alive(node.pgid):
             raise EsNodeError(
                 f"the Elasticsearch node exited while starting; its log ends:\n{node.log_tail()}"
             )
@@ -404,14 +417,14 @@ def stop_node(node: NodeProcess, timeout: float = STOP_TIMEOUT) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(node.pgid, sig)
         deadline = time.monotonic() + timeout
-        while _group_alive(node.pgid) and time.monotonic() < deadline:
+        while group_alive(node.pgid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if not _group_alive(node.pgid):
+        if not group_alive(node.pgid):
             break
     shutil.rmtree(node.workdir, ignore_errors=True)
 
 
-def _group_alive(pgid: int) -> bool:
+def group_alive(pgid: int) -> bool:
     """Whether a process of the group still runs, read from /proc. Zombies do not count: an orphaned
     process exits before init reaps it, and signalling its group still succeeds until then."""
     with contextlib.suppress(ChildProcessError):
@@ -496,7 +509,7 @@ def _cmd_fetch(cache: Path, state_file: Path) -> int:
 
 def _cmd_start(cache: Path, state_file: Path) -> int:
     running = _load_state(state_file)
-    if running is not None and _group_alive(running.pgid):
+    if running is not None and group_alive(running.pgid):
         print(f"already running: export UNICAT_TEST_ES_URL={running.url}")
         return 0
     node = start_node(fetch(cache), find_java(), detached=True)
@@ -523,7 +536,7 @@ def _cmd_stop(cache: Path, state_file: Path) -> int:
 
 def _cmd_status(cache: Path, state_file: Path) -> int:
     node = _load_state(state_file)
-    if node is None or not _group_alive(node.pgid):
+    if node is None or not group_alive(node.pgid):
         print("not running")
         return 1
     health = cluster_health(node.url)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 
-ELASTICSEARCH_FIXTURES = frozenset({"elasticsearch_url"})
+ELASTICSEARCH_FIXTURES = frozenset({"elasticsearch_url", "elasticsearch_cluster"})
 POSTGRESQL_FIXTURES = frozenset({"postgres_cluster", "postgres_url", "postgres_database_url"})
 BROWSER_FIXTURES = frozenset({"chromedriver", "browser", "open_browser"})
 PEER_FIXTURES = frozenset({"ztest", "zebra"})

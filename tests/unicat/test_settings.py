@@ -175,3 +175,12 @@ def test_search_history_settings_are_checked_and_the_error_names_the_setting() -
     ):
         with pytest.raises(ConfigError, match=name):
             load_settings(overrides={name: bad})
+
+
+def test_shards_and_replicas_come_from_the_environment_and_are_checked() -> None:
+    settings = load_settings(environ={"UNICAT_ES_SHARDS": "3", "UNICAT_ES_REPLICAS": "1"})
+    assert (settings.es_shards, settings.es_replicas) == (3, 1)
+    with pytest.raises(ConfigError, match="es_shards must be at least 1"):
+        load_settings(environ={"UNICAT_ES_SHARDS": "0"})
+    with pytest.raises(ConfigError, match="es_replicas must not be negative"):
+        load_settings(environ={"UNICAT_ES_REPLICAS": "-1"})

@@ -95,6 +95,20 @@ def test_the_url_path_is_the_index_prefix() -> None:
             parse_engine_url(bad)
 
 
+def test_a_cluster_is_named_by_its_nodes_comma_separated_with_one_prefix() -> None:
+    address = parse_engine_url("http://es01:9200, http://es02:9200,http://es03:9200/network-b")
+    assert address.node_urls == ("http://es01:9200", "http://es02:9200", "http://es03:9200")
+    assert address.prefix == "network-b"
+    assert address.node_url == "http://es01:9200,http://es02:9200,http://es03:9200"  # as messages say it
+    assert parse_engine_url("http://a:9200/p,http://b:9200/p").prefix == "p"
+    assert parse_engine_url("http://a:9200,http://b:9200").prefix == "unicat"
+    with pytest.raises(ConfigError, match="different index prefixes"):
+        parse_engine_url("http://a:9200/p,http://b:9200/q")
+    for bad in ("http://a:9200,", "http://a:9200,b:9200", "http://a:9200,,http://b:9200"):
+        with pytest.raises(ConfigError, match="several nodes comma-separated"):
+            parse_engine_url(bad)
+
+
 def test_open_index_picks_elasticsearch_for_http_urls(catalogue_url: str) -> None:
     with open_index(Settings(engine_url=catalogue_url)) as engine:
         assert isinstance(engine, ElasticsearchEngine)

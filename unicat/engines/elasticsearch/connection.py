@@ -1,7 +1,9 @@
 """Reaching the node: the engine URL, the client, and the translation of transport failures.
 
 The URL is ``http://host:port[/prefix]``: the optional path names the index prefix, so several
-catalogues (and every test) can share one cluster. Every call into the client goes through
+catalogues (and every test) can share one cluster. A cluster's nodes may be listed comma-separated
+(``http://a:9200,http://b:9200,http://c:9200/prefix``): the client spreads requests over them and, when
+one dies, sends the request again to another. Every call into the client goes through
 :func:`translated`, so a node that is down surfaces as :class:`~unicat.errors.EngineUnavailable`
 with what to do, and a slow one as :class:`~unicat.errors.QueryTimeout`, never as a client exception.
 """
@@ -34,25 +36,47 @@ _PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 @dataclass(frozen=True, slots=True)
 class EngineAddress:
-    """Where the node is (``node_url``) and the prefix of every index this catalogue owns."""
+    """Where the nodes are (``node_urls``, one or several of one cluster) and the prefix of every index
+    this catalogue owns."""
 
-    node_url: str
+    node_urls: tuple[str, ...]
     prefix: str
+
+    @property
+    def node_url(self) -> str:
+        """The nodes as messages name them: the one URL, or the URLs comma-separated."""
+        return ",".join(self.node_urls)
 
 
 def parse_engine_url(url: str) -> EngineAddress:
-    """Split ``http://host:port[/prefix]``; raises :class:`ConfigError` for anything else."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"engine URL {url!r}: expected http://host:port[/index-prefix]")
-    if parts.query or parts.fragment:
-        raise ConfigError(f"engine URL {url!r}: no query or fragment allowed, only http://host:port[/prefix]")
-    prefix = parts.path.strip("/") or DEFAULT_PREFIX
+    """Split ``http://host:port[/prefix]`` (or several comma-separated nodes of one cluster, the prefix
+    on any of them); raises :class:`ConfigError` for anything else."""
+    parsed = [_parse_node_url(url, part.strip()) for part in url.split(",")]
+    prefixes = {prefix for _, prefix in parsed if prefix}
+    if len(prefixes) > 1:
+        raise ConfigError(
+            f"engine URL {url!r}: the nodes name different index prefixes {sorted(prefixes)}; a catalogue "
+            "has one: write it once, after the last node (http://a:9200,http://b:9200/prefix)"
+        )
+    prefix = prefixes.pop() if prefixes else DEFAULT_PREFIX
     if not _PREFIX_RE.match(prefix):
         raise ConfigError(
             f"engine URL {url!r}: the index prefix {prefix!r} must be 1-64 lower-case letters, digits, "
             "'_' or '-', starting with a letter or digit"
         )
+    return EngineAddress(node_urls=tuple(node for node, _ in parsed), prefix=prefix)
+
+
+def _parse_node_url(url: str, part: str) -> tuple[str, str]:
+    """One node's ``scheme://host:port`` and the path it names (``""`` if none)."""
+    parts = urlsplit(part)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"engine URL {url!r}: expected http://host:port[/index-prefix], or several nodes "
+            "comma-separated (http://a:9200,http://b:9200[/index-prefix])"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"engine URL {url!r}: no query or fragment allowed, only http://host:port[/prefix]")
     try:
         port = parts.port
     except ValueError as exc:
@@ -60,7 +84,7 @@ def parse_engine_url(url: str) -> EngineAddress:
     netloc = parts.hostname if port is None else f"{parts.hostname}:{port}"
     if ":" in parts.hostname:
         netloc = f"[{parts.hostname}]" + (f":{port}" if port is not None else "")
-    return EngineAddress(node_url=f"{parts.scheme}://{netloc}", prefix=prefix)
+    return f"{parts.scheme}://{netloc}", parts.path.strip("/")
 
 
 # "Too busy now, try later" answers: 429 (rejected execution, circuit breakers) and 503 (unavailable).
@@ -68,7 +92,9 @@ OVERLOAD_STATUSES = (429, 503)
 
 
 def make_client(address: EngineAddress, settings: Settings) -> Elasticsearch:
-    """A client for the node; 429/502/503/504 answers are retried by the transport itself.
+    """A client for the nodes; 429/502/503/504 answers are retried by the transport itself, and so is
+    a request whose connection failed (a node down or killed), on another node when there are several:
+    the failed node is set aside for a while (from one second, doubling up to 30) and tried again later.
 
     The transport logs every failed attempt as a warning with a full traceback; the engine reports the
     outcome itself, as one clear error, so those attempts are only shown when debugging.
@@ -76,7 +102,7 @@ def make_client(address: EngineAddress, settings: Settings) -> Elasticsearch:
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     return Elasticsearch(
-        address.node_url,
+        list(address.node_urls),
         # orjson reads and writes JSON several times faster than the standard library, and a rebuild
         # or a re-index moves every record through JSON twice.
         serializer=OrjsonSerializer(),
