@@ -21,11 +21,10 @@ Run from the repository root::
    Unicat's query builder. Each answer is parsed as JSON by the client, as a script would.
 4. **Agreement**: for every query, totals, first-page ids and every facet's (value, count) must be
    equal between (a) and (b), or the benchmark stops.
-5. **Round trips**: what one ``/api/search`` costs the services, read from their own counters during
-   a separate pass of the app alone: the searches the node ran (``indices.search.query_total`` of its
-   one-shard union index: an ``_msearch`` of two searches counts 2) and PostgreSQL's transactions
-   (``pg_stat_database.xact_commit``; the stores' connections are in autocommit, so each statement is
-   one transaction and one round trip).
+5. **Searches on the node** per ``/api/search``, read from the node's own counter during a separate
+   pass of the app alone (``indices.search.query_total`` of the one-shard union index: an ``_msearch``
+   of two searches counts 2). Requests are counted by
+   ``tests/search_app/catalogue/test_search_round_trips.py``: one per search.
 
 ``bench/README.md`` says what each figure means and records the last run.
 """
@@ -45,8 +44,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import psycopg
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
@@ -101,7 +98,6 @@ class Row:
     app: list[float] = field(default_factory=list)
     bare: list[float] = field(default_factory=list)
     node_searches: float = 0.0
-    pg_transactions: float = 0.0
 
 
 # -- the bare request --------------------------------------------------------------------------------
@@ -280,31 +276,15 @@ def _node_searches(node: Client, index: str) -> int:
     return int(stats["_all"]["primaries"]["search"]["query_total"])
 
 
-# PostgreSQL's backends report their counts when idle, at most every 10 s (PGSTAT_IDLE_INTERVAL).
-PG_STATS_DELAY = 11.0
-
-
-def _pg_transactions(pg_url: str) -> int:
-    time.sleep(PG_STATS_DELAY)
-    with psycopg.connect(pg_url, autocommit=True) as connection:
-        row = connection.execute(
-            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
-        ).fetchone()
-    return int(row[0]) if row else 0
-
-
 def count_round_trips(
-    app: Client, node: Client, index: str, pg_url: str, rows: list[Row], sets: dict[str, list[Case]]
+    app: Client, node: Client, index: str, rows: list[Row], sets: dict[str, list[Case]]
 ) -> None:
-    """Each row's searches on the node and transactions (autocommit statements) in PostgreSQL per
-    ``/api/search``, the app alone asking; the counters' own reads are taken off."""
+    """Each row's searches on the node per ``/api/search``, the app alone asking."""
     for row in rows:
         cases = sets[row.name]
-        searches, transactions = _node_searches(node, index), _pg_transactions(pg_url)
+        searches = _node_searches(node, index)
         for case in cases:
             app_answer(app, case)
-        # Reading the PostgreSQL counter is a transaction of its own.
-        row.pg_transactions = (_pg_transactions(pg_url) - transactions - 1) / len(cases)
         row.node_searches = (_node_searches(node, index) - searches) / len(cases)
 
 
@@ -314,7 +294,7 @@ def count_round_trips(
 def report(rows: Sequence[Row]) -> str:
     head = (
         f"{'queries':<12}{'n':>4}{'app p50':>9}{'p95':>7}{'bare p50':>10}{'p95':>7}"
-        f"{'p50 x':>7}{'p95 x':>7}{'target':>8}{'es searches':>13}{'pg tx':>7}"
+        f"{'p50 x':>7}{'p95 x':>7}{'target':>8}{'es searches':>13}"
     )
     lines = [head]
     for row in rows:
@@ -323,7 +303,7 @@ def report(rows: Sequence[Row]) -> str:
         lines.append(
             f"{row.name:<12}{row.queries:>4}{app50:>9.1f}{app95:>7.1f}{bare50:>10.1f}{bare95:>7.1f}"
             f"{app50 / bare50:>7.2f}{app95 / bare95:>7.2f}{'≤ ' + str(TARGETS[row.name]):>8}"
-            f"{row.node_searches:>13.1f}{row.pg_transactions:>7.1f}"
+            f"{row.node_searches:>13.1f}"
         )
     return "\n".join(lines)
 
@@ -397,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 index = f"{prefix}-union"
                 rows = run_rows(app, node, index, sets, args.rounds, args.warmup)
-                count_round_trips(app, node, index, pg_url, rows, sets)
+                count_round_trips(app, node, index, rows, sets)
             finally:
                 app.close()
                 node.close()
