@@ -42,8 +42,11 @@ class PerIndexState(Generic[T]):
         self._value: T | None = None
         self._lock = asyncio.Lock()
 
-    async def get(self, app: web.Application) -> T:
-        state = await in_thread(app, index_state, app[RECORDS])
+    async def get(self, app: web.Application, state: IndexState = None) -> T:
+        """The value for the index's state now; ``state`` when the caller read it already (beside
+        another read, to save a round trip), else it is read here."""
+        if state is None:
+            state = await in_thread(app, index_state, app[RECORDS])
         async with self._lock:
             if self._value is None or self._state != state:
                 self._value = await in_thread(app, self._build, app)

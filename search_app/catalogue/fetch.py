@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Mapping, Sequence
@@ -11,7 +12,9 @@ from aiohttp import web
 
 from search_app.errors import RecordNotFound
 from search_app.i18n import LANG_PARAM, current_language, request_language
+from search_app.index_cache import IndexState, index_state
 from search_app.readers.reader_data import rating_summaries, tagged_ids
+from search_app.readers.record_aliases import aliases
 from search_app.state import CATALOGUE, INDEX, RECORDS, SETTINGS, SOURCES, in_thread
 from search_app.timing import add_engine_time
 from unicat.catalogue import Catalogue
@@ -20,7 +23,7 @@ from unicat.holding_codes import named_records
 from unicat.model import UnionRecord
 from unicat.query import EDITIONS_FILTER, TAG_FILTER, SearchQuery, SearchResult, parse_search_params
 from unicat.readers import RatingSummary
-from unicat.settings import SUPPORTED_LANGUAGES
+from unicat.settings import SUPPORTED_LANGUAGES, Settings
 
 MAX_ID_LENGTH = 200
 # Filters that are not in the union index: the app turns them into ids (SearchQuery.ids).
@@ -38,6 +41,8 @@ class Search:
     library_names: dict[str, str]
     ratings: dict[str, RatingSummary] = dataclasses.field(default_factory=dict)
     site_names: dict[str, str] = dataclasses.field(default_factory=dict)
+    # The union index's state when the search read it for the speller (may_correct); None: not read.
+    index_state: IndexState = None
 
 
 def query_lists(request: web.Request) -> dict[str, list[str]]:
@@ -76,19 +81,50 @@ async def run_search(
         sizes = {name: size + 1 for name, size in query.facet_sizes.items()}
         asked = dataclasses.replace(query, facet_size=query.facet_size + 1, facet_sizes=sizes)
     started = time.perf_counter()
-    result, ratings = await in_thread(app, _search, app[CATALOGUE], asked)
+    result = await in_thread(app, _search, app[CATALOGUE], asked)
+    ratings_read = hit_ratings(app, app[CATALOGUE], [hit.id for hit in result.hits])
+    state: IndexState = None
+    if may_correct(app[SETTINGS], query, result):
+        # The speller will be asked (search_app/catalogue/spelling.py): the index's state it checks
+        # is read beside the ratings, not after them.
+        ratings, state = await asyncio.gather(ratings_read, in_thread(app, index_state, app[RECORDS]))
+    else:
+        ratings = await ratings_read
     add_engine_time(request, started)
     tables = await app[SOURCES].code_tables()
     if tables:
         result = dataclasses.replace(result, hits=list(named_records(result.hits, tables)))
     site_names = await app[SOURCES].site_names(current_language())
-    return Search(query, result, await app[SOURCES].names(), ratings, site_names)
+    return Search(query, result, await app[SOURCES].names(), ratings, site_names, state)
 
 
-def _search(catalogue: Catalogue, query: SearchQuery) -> tuple[SearchResult, dict[str, RatingSummary]]:
-    """Run ``query`` and read the readers' ratings of its hits, in one trip to the engine's threads."""
-    result = catalogue.index.search(ids_of_filters(catalogue, query))
-    return result, rating_summaries(catalogue, [hit.id for hit in result.hits])
+def may_correct(settings: Settings, query: SearchQuery, result: SearchResult) -> bool:
+    """Whether the speller is asked about a search: it has words and finds few records."""
+    return bool(query.text.strip()) and result.total <= settings.did_you_mean_max_hits
+
+
+def _search(catalogue: Catalogue, query: SearchQuery) -> SearchResult:
+    return catalogue.index.search(ids_of_filters(catalogue, query))
+
+
+async def hit_ratings(
+    app: web.Application, catalogue: Catalogue, record_ids: Sequence[str]
+) -> dict[str, RatingSummary]:
+    """The readers' ratings of a page of hits, in one round trip to the stores when none of them took
+    in a merged record: the redirects to the hits and the ratings on their own ids are read at once,
+    on two of the pool's connections; only the ids merged into them (rare) take more reads."""
+    if not record_ids:
+        return {}
+    pointing, ratings = await asyncio.gather(
+        in_thread(app, catalogue.records.redirects_to, record_ids),
+        in_thread(app, catalogue.contributions.ratings_for, record_ids),
+    )
+    found: dict[str, list[str]] = {record_id: [record_id] for record_id in record_ids}
+    if pointing:
+        found = await in_thread(app, aliases, catalogue.records, record_ids, pointing)
+        merged = [alias for ids in found.values() for alias in ids[1:]]
+        ratings = [*ratings, *await in_thread(app, catalogue.contributions.ratings_for, merged)]
+    return rating_summaries(found, ratings)
 
 
 def count_search(catalogue: Catalogue, query: SearchQuery) -> int:

@@ -13,7 +13,7 @@ import dataclasses
 
 from aiohttp import web
 
-from search_app.catalogue.fetch import Search, count_search, query_lists, with_reader_language
+from search_app.catalogue.fetch import Search, count_search, may_correct, query_lists, with_reader_language
 from search_app.index_cache import PerIndexState
 from search_app.state import CATALOGUE, INDEX, SETTINGS, in_thread
 from unicat.query import parse_search_params
@@ -32,9 +32,9 @@ async def did_you_mean(request: web.Request, found: Search) -> DidYouMean | None
     """A corrected query that finds more than ``found``, with how many records, or ``None``."""
     app = request.app
     text = found.query.text
-    if not text.strip() or found.result.total > app[SETTINGS].did_you_mean_max_hits:
+    if not may_correct(app[SETTINGS], found.query, found.result):
         return None
-    corrected = (await app[SPELLER].get(app)).correct_text(text)
+    corrected = (await app[SPELLER].get(app, found.index_state)).correct_text(text)
     if corrected is None:
         return None
     params = {**query_lists(request), "q": [corrected]}

@@ -9,7 +9,7 @@ later merged: they count once (their latest rating; each tag once), as one reade
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from search_app.readers.record_aliases import aliases, live_ids
@@ -94,16 +94,14 @@ def record_contributions(catalogue: Catalogue, record_id: str) -> RecordContribu
     )
 
 
-def rating_summaries(catalogue: Catalogue, record_ids: Sequence[str]) -> dict[str, RatingSummary]:
-    """The ratings of each record that has any (a results page's stars), in a few engine reads
-    however many records: the ids merged into them (one read per step of a chain of merges), then
-    every rating of all of those."""
-    if not record_ids:
-        return {}
-    found = aliases(catalogue.records, record_ids)
+def rating_summaries(
+    found: Mapping[str, Sequence[str]], ratings: Iterable[Rating]
+) -> dict[str, RatingSummary]:
+    """The ratings of each record of ``found`` (record → its :func:`aliases`) that has any among
+    ``ratings`` (those written on its ids): a results page's stars."""
     owner = {alias: record for record, ids in found.items() for alias in ids}
     by_record: dict[str, list[Rating]] = defaultdict(list)
-    for rating in catalogue.contributions.ratings_for(list(owner)):
+    for rating in ratings:
         by_record[owner[rating.record]].append(rating)
     summaries = {record: summarise(one_per_reader(ratings)) for record, ratings in by_record.items()}
     return {record: summary for record, summary in summaries.items() if summary is not None}

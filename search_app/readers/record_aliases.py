@@ -9,7 +9,7 @@ again, and its redirect is dropped) gives each record back what was written on i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from unicat.ports.records import UnionLinks
 
@@ -17,15 +17,20 @@ MAX_DEPTH = 32
 """Merges followed at most (a chain longer than this is a loop left by a bug, not a history)."""
 
 
-def aliases(store: UnionLinks, union_ids: Sequence[str]) -> dict[str, list[str]]:
-    """For each id, itself followed by every id that redirects to it, directly or through others."""
+def aliases(
+    store: UnionLinks, union_ids: Sequence[str], first: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, list[str]]:
+    """For each id, itself followed by every id that redirects to it, directly or through others.
+
+    ``first`` is ``store.redirects_to(union_ids)`` when the caller has read it already (beside another
+    read, to save a round trip): only the merges further back are read here."""
     found: dict[str, list[str]] = {union_id: [union_id] for union_id in union_ids}
     owner = {union_id: union_id for union_id in union_ids}
     frontier = list(union_ids)
-    for _ in range(MAX_DEPTH):
+    for depth in range(MAX_DEPTH):
         if not frontier:
             break
-        pointing = store.redirects_to(frontier)
+        pointing = first if depth == 0 and first is not None else store.redirects_to(frontier)
         frontier = []
         for target, olds in pointing.items():
             for old in olds:
