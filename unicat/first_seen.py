@@ -18,8 +18,9 @@ rows: the next run stamps those members again, with its own, slightly later inst
 after every date the store holds, so nothing old becomes new.
 
 Dates are read from the store in batches of :data:`BATCH` records as they stream towards the index,
-so memory holds one batch of looked-up dates plus the rows the generation adds (a catalogue indexed
-for the first time adds one per member; the generation's memberships are held the same way already).
+so memory holds one batch of looked-up dates; the rows the generation adds (one per member when a
+catalogue is indexed for the first time) wait in a temporary file beyond a run's worth, as the
+generation's memberships and feed items do.
 
 An upgraded catalogue's members got their ``first_seen`` from the store's best evidence by migration
 (docs/new-titles.md), with a row for the site :data:`SITES_UNKNOWN`: their libraries were not known
@@ -30,11 +31,12 @@ such a member gains later is new there, as any other's.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from unicat.availability import site
 from unicat.model import UnionRecord
+from unicat.spill import SortedRows
 
 BATCH = 500
 """Union records whose members' dates are read from the store in one lookup."""
@@ -53,25 +55,56 @@ class MemberDates:
     held: dict[Member, dict[str, str]] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
 class NewDates:
     """The rows a generation adds, by the union record that brought them (so that the records the index
     refused can be left out): ``(source, local_id, first_seen)`` and ``(source, local_id, site,
-    first_held)``."""
+    first_held)``. A catalogue indexed for the first time adds one of each per member: beyond a run's
+    worth they wait in a temporary file (:class:`unicat.spill.SortedRows`)."""
 
-    seen: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
-    held: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
+    def __init__(
+        self,
+        seen: Mapping[str, Sequence[SeenRow]] | None = None,
+        held: Mapping[str, Sequence[HeldRow]] | None = None,
+    ) -> None:
+        self._seen: SortedRows[tuple[str, SeenRow]] = SortedRows(_member_of, _union_id_of)
+        self._held: SortedRows[tuple[str, HeldRow]] = SortedRows(_member_of, _union_id_of)
+        for union_id, seen_rows in (seen or {}).items():
+            self.add(union_id, seen_rows, ())
+        for union_id, held_rows in (held or {}).items():
+            self.add(union_id, (), held_rows)
+
+    def add(self, union_id: str, seen: Iterable[SeenRow], held: Iterable[HeldRow]) -> None:
+        for seen_row in seen:
+            self._seen.add((union_id, seen_row))
+        for held_row in held:
+            self._held.add((union_id, held_row))
 
     def drop(self, union_ids: Iterable[str]) -> None:
-        for union_id in union_ids:
-            self.seen.pop(union_id, None)
-            self.held.pop(union_id, None)
+        for rows in (self._seen, self._held):
+            rows.dropped.update(union_ids)
 
-    def seen_rows(self) -> Iterator[tuple[str, str, str]]:
-        return (row for rows in self.seen.values() for row in rows)
+    def seen_rows(self) -> Iterator[SeenRow]:
+        return (row for _, row in self._seen)
 
-    def held_rows(self) -> Iterator[tuple[str, str, str, str]]:
-        return (row for rows in self.held.values() for row in rows)
+    def held_rows(self) -> Iterator[HeldRow]:
+        return (row for _, row in self._held)
+
+    def close(self) -> None:
+        """Delete what was spilled."""
+        self._seen.close()
+        self._held.close()
+
+
+SeenRow = tuple[str, str, str]
+HeldRow = tuple[str, str, str, str]
+
+
+def _member_of(tagged: tuple[str, tuple[str, ...]]) -> tuple[str, ...]:
+    return tagged[1][:2]
+
+
+def _union_id_of(tagged: tuple[str, tuple[str, ...]]) -> str:
+    return tagged[0]
 
 
 Lookup = Callable[[Sequence[Member]], MemberDates]
@@ -110,10 +143,8 @@ def stamp(record: UnionRecord, stored: MemberDates, now: str, new: NewDates) -> 
             since[code] = min(since.get(code, date), date)
     record.first_seen = first
     record.held_since = dict(sorted(since.items()))
-    if seen_rows:
-        new.seen[record.id] = seen_rows
-    if held_rows:
-        new.held[record.id] = held_rows
+    if seen_rows or held_rows:
+        new.add(record.id, seen_rows, held_rows)
     return record
 
 

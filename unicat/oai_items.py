@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +32,7 @@ import orjson
 
 from unicat.clock import TIME_FORMAT, parse_time
 from unicat.model import UnionRecord
+from unicat.spill import SortedRows
 
 # Parts of a union record's JSON that no feed format serves: a record whose other editions, harvest
 # datestamps or records kept apart from it moved, but not its content, keeps its OAI datestamp
@@ -118,43 +119,59 @@ class FeedCollector:
     library's own name, the first a holding gives; a format's words)."""
 
     def __init__(self) -> None:
-        self.records: list[FeedRecord] = []
+        # By id, spilled to a temporary file beyond a run's worth (a rebuild of millions of records).
+        self.records: SortedRows[FeedRecord] = SortedRows(_feed_id, _feed_id)
         self._names: dict[str, str] = {}
 
     def add(self, record: UnionRecord, document: Mapping[str, Any] | None = None) -> None:
         """Gather ``record``; ``document`` is its ``to_json()`` when the caller has it already."""
-        self.records.append(feed_record(record, document))
+        self.records.add(feed_record(record, document))
         for holding in record.holdings:
             self._names.setdefault(library_set(holding.library), holding.library_name or holding.library)
         self._names.setdefault(format_set(record.format), f"Material type: {record.format}")
+
+    def drop(self, union_ids: Iterable[str]) -> None:
+        """Leave out these records (the index refused them)."""
+        self.records.dropped.update(union_ids)
 
     def set_names(self) -> dict[str, str]:
         """Every set gathered, and the parent sets, with their names."""
         return {**TOP_SET_NAMES, **self._names}
 
+    def close(self) -> None:
+        """Delete what was spilled."""
+        self.records.close()
+
+
+def _feed_id(record: FeedRecord) -> str:
+    return record.id
+
 
 def changed_items(
-    previous: Mapping[str, OaiItem], current: Iterable[FeedRecord], generation: int
-) -> list[OaiItem]:
+    previous: Iterable[OaiItem], current: Iterable[FeedRecord], generation: int
+) -> Iterator[OaiItem]:
     """The items a rebuild to generation ``generation`` changes: new records, records whose served
     content or sets changed, deleted ids that live again, and (deleted now) every live item that is
-    not among ``current``. Unchanged items are not returned: they keep their generation."""
-    changes: list[OaiItem] = []
-    seen: set[str] = set()
+    not among ``current``. Unchanged items are not returned: they keep their generation.
+
+    Both ``previous`` (every stored item) and ``current`` come sorted by id, and are compared as they
+    stream, in id order: memory holds neither whole, however large the catalogue."""
+    stored = iter(previous)
+    before = next(stored, None)
     for record in current:
-        seen.add(record.id)
-        before = previous.get(record.id)
-        if (
-            before is None
-            or before.deleted
-            or before.fingerprint != record.fingerprint
-            or before.sets != record.sets
-        ):
-            changes.append(OaiItem(record.id, generation, False, record.sets, record.fingerprint))
-    for item in previous.values():
-        if not item.deleted and item.id not in seen:
-            changes.append(OaiItem(item.id, generation, True, item.sets, item.fingerprint))
-    return changes
+        while before is not None and before.id < record.id:
+            if not before.deleted:
+                yield OaiItem(before.id, generation, True, before.sets, before.fingerprint)
+            before = next(stored, None)
+        same = before if before is not None and before.id == record.id else None
+        if same is not None:
+            before = next(stored, None)
+        if same is None or same.deleted or same.fingerprint != record.fingerprint or same.sets != record.sets:
+            yield OaiItem(record.id, generation, False, record.sets, record.fingerprint)
+    while before is not None:
+        if not before.deleted:
+            yield OaiItem(before.id, generation, True, before.sets, before.fingerprint)
+        before = next(stored, None)
 
 
 def next_datestamp(previous: str | None, now: datetime | None = None) -> str:

@@ -21,7 +21,7 @@ members again with its own instant, later than any date already stored, so nothi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,32 +33,56 @@ from unicat.model import UnionRecord
 from unicat.oai_items import FeedCollector, OaiEntry, OaiSelection
 from unicat.ports.records import RecordStore
 from unicat.ports.union_index import UnionIndex, UnionWrite
+from unicat.spill import SortedRows
 
 
 class _Gathered:
-    """What the store keeps of a generation, gathered while the index writes it."""
+    """What the store keeps of a generation, gathered while the index writes it: the feed's items and
+    the memberships, both waiting in temporary files beyond a run's worth (:mod:`unicat.spill`)."""
 
     def __init__(self) -> None:
         self.feed = FeedCollector()
-        self.members: dict[tuple[str, str], str] = {}
+        self.members: SortedRows[Membership] = SortedRows(_member, _union_id)
 
     def __call__(self, record: UnionRecord, document: Mapping[str, Any]) -> None:
         for ref in record.sources:
-            key = (ref.source, ref.local_id)
-            if key in self.members:
-                # Raised inside the index's write, which then leaves the previous index unchanged.
-                raise EngineError(
-                    f"the union index was not replaced: source record {key} is a member of two union "
-                    f"records ({self.members[key]!r} and {record.id!r}); the previous index is unchanged"
-                )
-            self.members[key] = record.id
+            self.members.add((ref.source, ref.local_id, record.id))
         self.feed.add(record, document)
+
+    def checked(self, records: Iterable[UnionRecord]) -> Iterator[UnionRecord]:
+        """``records``, then, once the index has taken the last, a check that no source record is a
+        member of two of them: raised inside the index's write, which then leaves the previous index
+        unchanged."""
+        yield from records
+        last: Membership | None = None
+        for membership in self.members:
+            if last is not None and last[:2] == membership[:2]:
+                raise EngineError(
+                    f"the union index was not replaced: source record {membership[:2]} is a member of two "
+                    f"union records ({last[2]!r} and {membership[2]!r}); the previous index is unchanged"
+                )
+            last = membership
 
     def drop(self, union_ids: set[str]) -> None:
         """Forget records the index refused: they are not in it, so neither the feed nor the memberships
         may name them."""
-        self.feed.records[:] = [record for record in self.feed.records if record.id not in union_ids]
-        self.members = {key: union_id for key, union_id in self.members.items() if union_id not in union_ids}
+        self.feed.drop(union_ids)
+        self.members.dropped.update(union_ids)
+
+    def close(self) -> None:
+        self.feed.close()
+        self.members.close()
+
+
+Membership = tuple[str, str, str]
+
+
+def _member(membership: Membership) -> tuple[str, str]:
+    return membership[0], membership[1]
+
+
+def _union_id(membership: Membership) -> str:
+    return membership[2]
 
 
 def write_union_generation(
@@ -71,15 +95,18 @@ def write_union_generation(
     store.announce_redirects(redirects)
     gathered = _Gathered()
     dates = NewDates()
-    written: UnionWrite = index.replace_union_records(
-        stamped(records, store.first_dates, utc_now(), dates), gathered
-    )
-    if written.refused:
-        gathered.drop(set(written.refused))
-        dates.drop(written.refused)
-        store.add_quarantine(list(written.refused.values()))
-    members = ((source, local_id, union_id) for (source, local_id), union_id in gathered.members.items())
-    store.save_union_generation(members, redirects, gathered.feed, dates)
+    try:
+        written: UnionWrite = index.replace_union_records(
+            gathered.checked(stamped(records, store.first_dates, utc_now(), dates)), gathered
+        )
+        if written.refused:
+            gathered.drop(set(written.refused))
+            dates.drop(written.refused)
+            store.add_quarantine(list(written.refused.values()))
+        store.save_union_generation(gathered.members, redirects, gathered.feed, dates)
+    finally:
+        gathered.close()
+        dates.close()
     return written.written
 
 

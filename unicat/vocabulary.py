@@ -10,11 +10,13 @@ with it from the record store: nothing here must be kept elsewhere.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from unicat.analysis import analyze
 from unicat.documents import IndexFields
 from unicat.model import UnionRecord
+from unicat.spill import SortedRows
 
 SUGGESTION_KINDS = ("title", "author", "subject")
 """What suggestions are made of, in the order a tie between them is shown."""
@@ -47,7 +49,9 @@ class VocabularyCollector:
 
     def __init__(self) -> None:
         self.words: Counter[str] = Counter()
-        self._headings: dict[tuple[str, str], list[str | int]] = {}
+        # One row per record and heading, (kind, key, text): almost every title is a heading of its
+        # own, so they wait in a temporary file beyond a run's worth and are counted when read back.
+        self._headings: SortedRows[tuple[str, str, str]] = SortedRows(_heading_key)
 
     def add(self, record: UnionRecord, fields: IndexFields) -> None:
         """Count what ``record`` adds: each word once per record (records, not occurrences, say how
@@ -64,21 +68,33 @@ class VocabularyCollector:
             for text in dict.fromkeys(texts):
                 text = (text or "").strip()[:MAX_SUGGESTION_LENGTH]
                 key = analyze(text)
-                if not key:
-                    continue
-                found = self._headings.get((kind, key))
-                if found is None:
-                    # The first spelling seen is the one shown: headings are mostly catalogued alike.
-                    self._headings[(kind, key)] = [text, 1]
-                else:
-                    found[1] = int(found[1]) + 1
+                if key:
+                    self._headings.add((kind, key, text))
 
-    def suggestions(self) -> list[Suggestion]:
-        """Every heading with its count."""
-        return [
-            Suggestion(str(text), kind, int(count), key)
-            for (kind, key), (text, count) in self._headings.items()
-        ]
+    def suggestions(self) -> Iterator[Suggestion]:
+        """Every heading with its count, by kind and analysed form. The first spelling seen is the one
+        shown: headings are mostly catalogued alike (rows come back in the order they were added
+        among equal keys)."""
+        rows = iter(self._headings)
+        first = next(rows, None)
+        count = 1
+        for row in rows:
+            if first is not None and row[:2] == first[:2]:
+                count += 1
+                continue
+            if first is not None:
+                yield Suggestion(first[2], first[0], count, first[1])
+            first, count = row, 1
+        if first is not None:
+            yield Suggestion(first[2], first[0], count, first[1])
+
+    def close(self) -> None:
+        """Delete the headings' temporary file."""
+        self._headings.close()
+
+
+def _heading_key(row: tuple[str, str, str]) -> tuple[str, str]:
+    return row[0], row[1]
 
 
 def prefix_bounds(prefix: str) -> tuple[str, str]:

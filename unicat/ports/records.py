@@ -244,6 +244,11 @@ class UnionLinks(abc.ABC):
         """(source, local_id) → union id, as of the last generation: lets re-indexing keep ids stable."""
 
     @abc.abstractmethod
+    def iter_memberships(self) -> Iterator[tuple[str, str, str]]:
+        """The same as (source, local_id, union id) rows, streamed in (source, local_id) order: what an
+        index run reads, a batch at a time, so that memory does not hold every membership at once."""
+
+    @abc.abstractmethod
     def redirects_from(self, union_ids: Sequence[str]) -> dict[str, str]:
         """Of these ids, those that redirect, with where each points (one step: a chain of merges is
         followed by calling again)."""

@@ -53,8 +53,11 @@ class SqlMemberships:
     db: Database
 
     def memberships(self) -> dict[tuple[str, str], str]:
+        return {(source, local_id): union_id for source, local_id, union_id in self.iter_memberships()}
+
+    def iter_memberships(self) -> Iterator[tuple[str, str, str]]:
         rows = iter_keyset(self.db, "memberships", "source, local_id, union_id", "source, local_id", BATCH)
-        return {(str(source), str(local_id)): str(union_id) for source, local_id, union_id in rows}
+        return ((str(source), str(local_id), str(union_id)) for source, local_id, union_id in rows)
 
     def redirects_from(self, union_ids: Sequence[str]) -> dict[str, str]:
         rows = fetch_in(self.db, "SELECT old_id, new_id FROM redirects", "old_id", union_ids)

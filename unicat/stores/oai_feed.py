@@ -11,7 +11,7 @@ in one transaction with its datestamp last, so a reader sees all of it or none o
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from unicat.oai_items import FeedCollector, OaiItem, OaiSelection, changed_items, next_datestamp
@@ -28,13 +28,12 @@ def _item(row: Sequence[Any]) -> OaiItem:
     return OaiItem(str(union_id), int(generation), bool(deleted), tuple(sets.split()), str(fingerprint))
 
 
-def _previous_items(conn: Connection) -> dict[str, OaiItem]:
-    """Every stored item by id, read in keyset batches on ``conn`` (the generation's transaction)."""
-    rows = iter_keyset(conn, "oai_items", "id, generation, deleted, sets, fingerprint", "id", BATCH)
-    return {
-        str(union_id): _item((generation, union_id, deleted, sets, fingerprint))
-        for union_id, generation, deleted, sets, fingerprint in rows
-    }
+def _previous_items(db: Database) -> Iterator[OaiItem]:
+    """Every stored item, in id order, in keyset batches each read apart from the generation's
+    transaction: they see the items as committed before it, whatever it has written since."""
+    rows = iter_keyset(db, "oai_items", "id, generation, deleted, sets, fingerprint", "id", BATCH)
+    for union_id, generation, deleted, sets, fingerprint in rows:
+        yield _item((generation, union_id, deleted, sets, fingerprint))
 
 
 def _write_items(db: Database, conn: Connection, items: Iterable[OaiItem]) -> int:
@@ -77,17 +76,14 @@ def write_generation(db: Database, conn: Connection, feed: FeedCollector) -> int
     """Within ``conn``'s transaction: the feed brought up to the records ``feed`` gathered, as a new
     generation numbered after every one stored; its datestamp registered last (read from the clock now),
     and only when an item changed. Returns how many items changed."""
-    previous = _previous_items(conn)
     newest = conn.execute(
         "SELECT max(g) FROM (SELECT max(generation) AS g FROM oai_generations "
         "UNION ALL SELECT max(generation) FROM oai_items) AS stored"
     ).fetchone()[0]
     generation = int(newest or 0) + 1
-    changes = changed_items(previous, feed.records, generation)
-    del previous  # the largest structure of a rebuild: gone before the writes
-    _write_items(db, conn, changes)
+    changed = _write_items(db, conn, changed_items(_previous_items(db), feed.records, generation))
     _write_set_names(conn, feed.set_names())
-    if changes:
+    if changed:
         row = conn.execute(
             "SELECT datestamp FROM oai_generations ORDER BY generation DESC LIMIT 1"
         ).fetchone()
@@ -95,7 +91,7 @@ def write_generation(db: Database, conn: Connection, feed: FeedCollector) -> int
             "INSERT INTO oai_generations (generation, datestamp) VALUES (?, ?)",
             (generation, next_datestamp(row[0] if row else None)),
         )
-    return len(changes)
+    return changed
 
 
 def _selection_sql(

@@ -125,8 +125,8 @@ def build_generation(
             f"the union index was not replaced: another rebuild is writing {index}; the previous index "
             "is unchanged, run the rebuild again once that one has finished"
         )
+    actions = _Feed(records, index, observe)
     try:
-        actions = _Feed(records, index, observe)
         with collector_paused():
             failed = list(write_all(client, actions, settings))
         finish_build(client, index, settings)
@@ -137,6 +137,8 @@ def build_generation(
             client.indices.delete(index=index, ignore_unavailable=True)
             client.indices.delete(index=names.suggest_generation(index), ignore_unavailable=True)
         raise
+    finally:
+        actions.vocabulary.close()
     return index, UnionWrite(actions.given - len(refused), refused)
 
 

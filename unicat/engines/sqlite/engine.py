@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -187,16 +188,17 @@ class SqliteEngine(UnionIndex):
                 conn.execute("DELETE FROM union_records")
                 conn.execute("INSERT INTO union_fts (union_fts) VALUES ('delete-all')")
                 conn.execute("UPDATE union_state SET generation = generation + 1")
-                vocabulary = VocabularyCollector()
-                rows = _union_rows(records, 1, observe, vocabulary)
-                while batch := list(itertools.islice(rows, WRITE_BATCH)):
-                    conn.executemany(_INSERT_UNION_RECORD, [row[0] for row in batch])
-                    conn.executemany(INSERT_TEXT, [row[1] for row in batch])
-                    for name, storage in MULTI_VALUED.items():
-                        conn.executemany(storage.insert, [value for row in batch for value in row[2][name]])
-                    conn.executemany(_INSERT_HELD_SINCE, [held for row in batch for held in row[3]])
-                    written += len(batch)
-                _write_vocabulary(conn, vocabulary)
+                with contextlib.closing(VocabularyCollector()) as vocabulary:
+                    rows = _union_rows(records, 1, observe, vocabulary)
+                    while batch := list(itertools.islice(rows, WRITE_BATCH)):
+                        conn.executemany(_INSERT_UNION_RECORD, [row[0] for row in batch])
+                        conn.executemany(INSERT_TEXT, [row[1] for row in batch])
+                        for name, storage in MULTI_VALUED.items():
+                            values = [value for row in batch for value in row[2][name]]
+                            conn.executemany(storage.insert, values)
+                        conn.executemany(_INSERT_HELD_SINCE, [held for row in batch for held in row[3]])
+                        written += len(batch)
+                    _write_vocabulary(conn, vocabulary)
         except driver.IntegrityError as exc:
             raise EngineError(
                 f"the union index was not replaced: a union id appears twice ({exc}); "

@@ -86,7 +86,8 @@ def save_changes(
     """Within the rebuild's transaction: write the items the gathered records change, the set names,
     and, when anything changed, register ``generation`` with its datestamp (last, read from the clock
     now). Returns how many items changed."""
-    changes = changed_items(previous, gathered.records, generation)
+    stored = sorted(previous.values(), key=lambda item: item.id)
+    changes = list(changed_items(stored, gathered.records, generation))
     _write_items(conn, changes)
     _write_set_names(conn, gathered.set_names())
     if changes:
