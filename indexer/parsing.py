@@ -16,8 +16,9 @@ import os
 import threading
 import traceback
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from indexer.decoding import decode_fields, split_record
 from indexer.dublin_core import CROSSWALK_PROFILE
@@ -26,6 +27,7 @@ from indexer.flavour import detect
 from indexer.marc import MarcFields
 from indexer.overrides import source_profile
 from indexer.profiles import MarcProfile
+from indexer.record_keys import PackedRecord, pack
 from indexer.record_kinds import SetAside, check_bibliographic, check_titled, unrecognised
 from unicat.errors import ConfigError, RecordError
 from unicat.model import Profile, Source, SourceRecord
@@ -48,6 +50,7 @@ class ParseFailure:
 
 
 Outcome = ExtractedRecord | ParseFailure
+PackedOutcome = PackedRecord | ParseFailure
 
 
 def parse_source_record(record: SourceRecord, source: Source) -> ExtractedRecord:
@@ -111,15 +114,30 @@ def parse_outcome(record: SourceRecord, sources: Mapping[str, Source]) -> tuple[
         return record, ParseFailure(f"unexpected {type(exc).__name__}: {exc}", traceback.format_exc())
 
 
-def _parse_chunk(records: list[SourceRecord], sources: Mapping[str, Source]) -> list[Outcome]:
+def packed_outcome(record: SourceRecord, sources: Mapping[str, Source]) -> tuple[SourceRecord, PackedOutcome]:
+    """Like :func:`parse_outcome`, the parsed record packed (:mod:`indexer.record_keys`): what an index
+    run takes, so that the indexing process never holds a parsed record it does not need."""
+    record, outcome = parse_outcome(record, sources)
+    return record, outcome if isinstance(outcome, ParseFailure) else pack(outcome)
+
+
+T = TypeVar("T")
+Reader = Callable[[SourceRecord, Mapping[str, Source]], tuple[SourceRecord, T]]
+
+
+def _parse_chunk(records: list[SourceRecord], sources: Mapping[str, Source], read: Reader[T]) -> list[T]:
     """A worker's task: the outcomes of one chunk, in order (the records stay with the caller)."""
-    return [parse_outcome(record, sources)[1] for record in records]
+    return [read(record, sources)[1] for record in records]
 
 
 def parse_in_processes(
-    records: Iterable[SourceRecord], sources: Mapping[str, Source], workers: int
-) -> Iterator[tuple[SourceRecord, Outcome]]:
-    """Like ``parse_outcome`` over ``records``, in their order, by ``workers`` processes.
+    records: Iterable[SourceRecord],
+    sources: Mapping[str, Source],
+    workers: int,
+    read: Reader[T],
+) -> Iterator[tuple[SourceRecord, T]]:
+    """Like ``read`` (:func:`parse_outcome`, :func:`packed_outcome`) over ``records``, in their order,
+    by ``workers`` processes.
 
     Workers are forked when this process runs a single thread (fast: nothing to import again; the
     workers never use the inherited SQLite connections). A process with other threads (the demo
@@ -133,10 +151,10 @@ def parse_in_processes(
     with concurrent.futures.ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker
     ) as pool:
-        in_flight: deque[tuple[list[SourceRecord], concurrent.futures.Future[list[Outcome]]]] = deque()
+        in_flight: deque[tuple[list[SourceRecord], concurrent.futures.Future[list[T]]]] = deque()
         try:
             for chunk in chunks:
-                in_flight.append((chunk, pool.submit(_parse_chunk, chunk, sources)))
+                in_flight.append((chunk, pool.submit(_parse_chunk, chunk, sources, read)))
                 if len(in_flight) >= workers * CHUNKS_AHEAD:
                     yield from _collect(*in_flight.popleft())
             while in_flight:
@@ -158,6 +176,6 @@ def _start_worker() -> None:
 
 
 def _collect(
-    chunk: list[SourceRecord], future: concurrent.futures.Future[list[Outcome]]
-) -> Iterator[tuple[SourceRecord, Outcome]]:
+    chunk: list[SourceRecord], future: concurrent.futures.Future[list[T]]
+) -> Iterator[tuple[SourceRecord, T]]:
     yield from zip(chunk, future.result(), strict=True)

@@ -17,21 +17,25 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from indexer.dedup import cluster_records
-from indexer.extract import ExtractedRecord
-from indexer.ids import assign_ids
-from indexer.parsing import ParseFailure, parse_in_processes, parse_outcome
+import numpy as np
+
+from indexer.parsing import PackedOutcome, ParseFailure, packed_outcome, parse_in_processes
+from indexer.partition import cluster_in_blocks
+from indexer.record_table import RecordFinder, RecordTable
+from indexer.scaled_ids import assign_scaled_ids, previous_ids
+from indexer.scaled_works import scaled_works
 from indexer.sites import with_sites
 from indexer.union import build_union_record
-from indexer.works import WorkAssignment, group_works
+from indexer.works import WorkAssignment
 from unicat.collector import collector_paused
 from unicat.libraries import LibraryDirectory
 from unicat.model import QuarantineEntry, SourceRecord, UnionRecord
 from unicat.ports.records import RecordStore
 from unicat.ports.union_index import UnionIndex
+from unicat.spill import Spill
 from unicat.union_generation import write_union_generation
 
 log = logging.getLogger(__name__)
@@ -121,29 +125,38 @@ def _run_index(
 ) -> IndexReport:
     report = IndexReport()
     notify = on_progress or (lambda progress: None)
-    started = time.perf_counter()
-    extracted = _parse_all(store, report, notify, workers, parallel_from)
-    report.seconds["parse"] = time.perf_counter() - started
+    with Spill() as spilled, Spill("unicat-clusters-") as notes:
+        started = time.perf_counter()
+        table = _parse_all(store, report, notify, workers, parallel_from, spilled)
+        report.seconds["parse"] = time.perf_counter() - started
 
-    started = time.perf_counter()
-    clusters = cluster_records(extracted, store.merge_decisions())
-    assignment = assign_ids(clusters, store.memberships())
-    works = group_works(clusters, assignment.ids)
-    report.merged_clusters = sum(1 for cluster in clusters if len(cluster.members) > 1)
-    report.redirects = len(assignment.redirects)
-    report.seconds["normalise_merge"] = time.perf_counter() - started
-    notify(IndexProgress("normalise_merge", len(clusters), len(clusters)))
+        started = time.perf_counter()
+        layout = cluster_in_blocks(table, spilled, store.merge_decisions(), notes)
+        finder = RecordFinder(table.own(), layout.key_of)
+        previous, old_ids = previous_ids(len(table), finder, store.iter_memberships())
+        del finder
+        ids = assign_scaled_ids(layout.root_of, table.derived(), previous, old_ids, layout.key_of)
+        del previous, old_ids
+        works = scaled_works(layout, table.works(), ids)
+        sizes = np.bincount(layout.root_of, minlength=len(table))
+        clusters = int(np.count_nonzero(sizes))
+        report.merged_clusters = int(np.count_nonzero(sizes > 1))
+        del sizes, table
+        report.redirects = len(ids.redirects)
+        report.seconds["normalise_merge"] = time.perf_counter() - started
+        notify(IndexProgress("normalise_merge", clusters, clusters))
 
-    started = time.perf_counter()
-    # Each union record is built as the index takes it, so building overlaps the index's writing
-    # (an Elasticsearch node indexes on its own cores meanwhile); its time counts in ``write``.
-    records = (
-        with_sites(_with_work(build_union_record(union_id, cluster), works.get(position)), directory)
-        for position, (union_id, cluster) in enumerate(zip(assignment.ids, clusters, strict=True))
-    )
-    report.union_records = write_union_generation(store, index, records, assignment.redirects)
-    report.seconds["write"] = time.perf_counter() - started
-    notify(IndexProgress("write", report.union_records, len(clusters)))
+        started = time.perf_counter()
+        # Each union record is built as the index takes it, its members read back from the spill, so
+        # building overlaps the index's writing (an Elasticsearch node indexes on its own cores
+        # meanwhile); its time counts in ``write``.
+        records = (
+            with_sites(_with_work(build_union_record(ids.of(root), cluster), works.get(root)), directory)
+            for root, cluster in layout.clusters()
+        )
+        report.union_records = write_union_generation(store, index, records, ids.redirects)
+        report.seconds["write"] = time.perf_counter() - started
+    notify(IndexProgress("write", report.union_records, clusters))
     log.info(
         "indexed %d union records from %d source records (%d quarantined, %d merged clusters) in %.1fs",
         report.union_records,
@@ -169,13 +182,20 @@ def available_cores() -> int:
 
 
 def _parse_all(
-    store: RecordStore, report: IndexReport, notify: ProgressCallback, workers: int, parallel_from: int
-) -> list[ExtractedRecord]:
+    store: RecordStore,
+    report: IndexReport,
+    notify: ProgressCallback,
+    workers: int,
+    parallel_from: int,
+    spilled: Spill,
+) -> RecordTable:
+    """Parse every live record, its fields to ``spilled`` and its keys to the table returned (both
+    numbered alike); the records that cannot be read go to the quarantine."""
     sources = {source.code: source for source in store.list_sources()}
     counts = store.source_counts()
     total = counts.live + counts.deleted
     store.clear_quarantine("index")
-    extracted: list[ExtractedRecord] = []
+    table = RecordTable()
     pending: list[QuarantineEntry] = []
 
     def live_records() -> Iterator[SourceRecord]:
@@ -188,10 +208,11 @@ def _parse_all(
                 continue
             yield record
 
+    outcomes: Iterable[tuple[SourceRecord, PackedOutcome]]
     if workers > 1 and counts.live >= parallel_from:
-        outcomes = parse_in_processes(live_records(), sources, workers)
+        outcomes = parse_in_processes(live_records(), sources, workers, packed_outcome)
     else:
-        outcomes = (parse_outcome(record, sources) for record in live_records())
+        outcomes = (packed_outcome(record, sources) for record in live_records())
     for record, outcome in outcomes:
         if isinstance(outcome, ParseFailure):
             if outcome.details:
@@ -207,12 +228,13 @@ def _parse_all(
             if outcome.warnings:
                 report.with_warnings += 1
                 log.debug("%s/%s: %s", record.source, record.local_id, "; ".join(outcome.warnings))
-            extracted.append(outcome)
+            spilled.append(outcome.blob)
+            table.add(outcome)
         if len(pending) >= QUARANTINE_BATCH:
             report.quarantined += _flush(store, pending)
     report.quarantined += _flush(store, pending)
     notify(IndexProgress("parse", report.read, total))
-    return extracted
+    return table
 
 
 def _quarantine(record: SourceRecord, reason: str, kind: str) -> QuarantineEntry:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexer.dedup import Cluster
+from indexer.extract import ExtractedRecord
 from indexer.ids import derived_id
 from indexer.matching import author_word, key_words
 
@@ -40,8 +41,25 @@ def work_key(title: str | None, authors: Sequence[str]) -> str | None:
     return f"{' '.join(words)}|{author}"
 
 
+def member_work_key(record: ExtractedRecord) -> str | None:
+    """The work key one member gives (its title proper, else its title, and its authors)."""
+    return work_key(record.title_proper or record.title, record.authors)
+
+
 def group_works(clusters: Sequence[Cluster], ids: Sequence[str]) -> dict[int, WorkAssignment]:
     """Cluster position → its work, for the clusters that share a work with another one."""
+    return group_work_keys(
+        [([member_work_key(member) for member in cluster.members], _year(cluster)) for cluster in clusters],
+        ids,
+    )
+
+
+def group_work_keys(
+    clusters: Sequence[tuple[Sequence[str | None], int | None]], ids: Sequence[str]
+) -> dict[int, WorkAssignment]:
+    """:func:`group_works` from what it reads of each cluster: its members' work keys, in order, and
+    its year (the first a member gives). A caller that knows which clusters can share a key may pass
+    only those (the positions are then in what it passes)."""
     parent = list(range(len(clusters)))
 
     def find(node: int) -> int:
@@ -52,9 +70,8 @@ def group_works(clusters: Sequence[Cluster], ids: Sequence[str]) -> dict[int, Wo
 
     first_of: dict[str, int] = {}
     keys: dict[int, str] = {}
-    for position, cluster in enumerate(clusters):
-        for member in cluster.members:
-            key = work_key(member.title_proper or member.title, member.authors)
+    for position, (member_keys, _) in enumerate(clusters):
+        for key in member_keys:
             if key is None:
                 continue
             other = first_of.setdefault(key, position)
@@ -73,7 +90,7 @@ def group_works(clusters: Sequence[Cluster], ids: Sequence[str]) -> dict[int, Wo
         # The smallest key of the group names the work: the same editions give the same id.
         key = min(keys[position] for position in positions)
         work = "w" + derived_id("work", key)[1:]
-        newest = sorted(positions, key=lambda p: (-(_year(clusters[p]) or 0), ids[p]))
+        newest = sorted(positions, key=lambda p: (-(clusters[p][1] or 0), ids[p]))
         for position in positions:
             works[position] = WorkAssignment(
                 work, [ids[other] for other in newest if other != position][:MAX_EDITIONS]

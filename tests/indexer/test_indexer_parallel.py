@@ -40,7 +40,7 @@ def _records() -> list[SourceRecord]:
 def test_outcomes_in_processes_equal_outcomes_in_process() -> None:
     records = _records()
     here = [parse_outcome(record, SOURCES) for record in records]
-    there = list(parse_in_processes(iter(records), SOURCES, 2))
+    there = list(parse_in_processes(iter(records), SOURCES, 2, parse_outcome))
     assert [record for record, _ in there] == records
     assert [outcome for _, outcome in there] == [outcome for _, outcome in here]
     failures = [outcome for _, outcome in here if isinstance(outcome, ParseFailure)]
