@@ -131,7 +131,7 @@ def build_generation(
             failed = list(write_all(client, actions, settings))
         finish_build(client, index)
         refused = {str(item.action["_id"]): _quarantine_entry(item) for item in failed}
-        _check_complete(client, index, actions.given - len(refused))
+        check_complete(client, index, actions.given - len(refused))
         _build_vocabulary(client, names.suggest_generation(index), actions.vocabulary, settings)
     except BaseException:
         with contextlib.suppress(ApiError, TransportError):
@@ -177,7 +177,7 @@ def _build_vocabulary(
     finish_build(client, index)
 
 
-def _check_complete(client: Elasticsearch, index: str, expected: int) -> None:
+def check_complete(client: Elasticsearch, index: str, expected: int) -> None:
     """Refuse to swap in a generation that holds fewer documents than the node acknowledged: a copy of
     a shard lost with its node (no replica to take over, or a second node lost) must fail the rebuild,
     never serve a catalogue with holes."""
