@@ -32,6 +32,10 @@ from unicat.model import Source
 from unicat.settings import Settings
 from unicat_cli.wiring import open_catalogue
 
+# Three nodes to start, a corpus to grow, import and index twice: 3-4 minutes on 2 shared cores, near
+# the suite's 300 s per test.
+pytestmark = pytest.mark.timeout(900)
+
 # Enough records that the write lasts several seconds on the test machine, so the kill lands in it.
 CORPUS_RECORDS = 40_000
 CORPUS_SEED = 1
