@@ -3,6 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python bench/es_scale.py --es-url http://127.0.0.1:9201 [--records 200000]
+    .venv/bin/python bench/es_scale.py --es-url http://a:9200,http://b:9200,http://c:9200 --replicas 1
 
 The corpus (``bench/corpus.py``) is built in memory first, so the index rate measures
 ``UnionIndex.replace_union_records`` alone (documents, bulk writes, refresh, alias swap) into a fresh
@@ -60,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--records", type=int, default=DEFAULT_SIZE, help="union records (default: %(default)s)"
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--replicas", type=int, default=0, help="es_replicas, for a cluster named by several node URLs (0)"
+    )
     parser.add_argument("--queries", type=int, default=200, help="timed queries per row")
     parser.add_argument("--warmup", type=int, default=20, help="untimed queries before each row")
     parser.add_argument("--answers", type=Path, help="write every answer here as JSON")
@@ -68,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     prefix = args.reuse or f"es-scale-{uuid.uuid4().hex[:8]}"
     url = f"{args.es_url.rstrip('/')}/{prefix}"
-    settings = Settings(engine_url=url)
+    settings = Settings(engine_url=url, es_replicas=args.replicas)
     union_index = ElasticsearchEngine(url, settings)
     try:
         if args.reuse:

@@ -23,7 +23,7 @@ from harvester.records import convert_record, oversized_record
 from harvester.report import HarvestProgress, HarvestReport, ProgressCallback
 from harvester.transport import OAIClient
 from unicat.clock import parse_time
-from unicat.errors import HarvestError
+from unicat.errors import EngineUnavailable, HarvestError
 from unicat.model import INTAKE_STAGES, HarvestCheckpoint, HarvestRun, QuarantineEntry, Source, SourceRecord
 from unicat.oai_protocol import OaiError
 from unicat.ports.records import HarvestMode, RecordStore
@@ -354,6 +354,12 @@ def harvest_source(
         logger.warning("harvest stopped source=%s run=%d: %s", source.code, run.id, stop)
         store.pause_harvest(run.id, str(stop))
         return worker.finish(str(stop), stopped=True)
+    except EngineUnavailable as exc:
+        # Nothing can be written, not even that the run failed: it stays open, which is what makes the
+        # next harvest resume it from its last stored page.
+        message = _store_lost(exc)
+        logger.error("harvest failed source=%s run=%d: %s", source.code, run.id, message)
+        return worker.finish(message)
     store.finish_harvest(run.id, "ok")
     report = worker.finish()
     logger.info("harvest ok source=%s run=%d %s", source.code, run.id, report.to_json())
@@ -386,6 +392,10 @@ def harvest_all(
                 on_progress=on_progress,
                 gates=gates,
             )
+        except EngineUnavailable as exc:  # the store went away before the run began, or as it ended
+            message = _store_lost(exc)
+            logger.error("harvest failed source=%s: %s", source.code, message)
+            return HarvestReport(source.code, "failed", error=message)
         except Exception as exc:  # isolation is the point: report it and go on with the next library
             logger.exception("harvest crashed source=%s", source.code)
             return HarvestReport(source.code, "failed", error=f"{type(exc).__name__}: {exc}")
@@ -395,6 +405,15 @@ def harvest_all(
         return [one(source) for source in sources]
     with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="harvest") as pool:
         return list(pool.map(one, sources))
+
+
+def _store_lost(exc: EngineUnavailable) -> str:
+    """What a harvest whose record store stopped answering tells the librarian: an expected failure
+    (a database restarted, a network cut), said in one line, not a crash with a traceback."""
+    return (
+        f"the record store stopped answering ({exc}); the pages stored until then are kept with their "
+        "checkpoint, and the next `unicat harvest` resumes from there once the store answers again"
+    )
 
 
 def baseline(store: RecordStore, source: str) -> HarvestRun | None:

@@ -10,6 +10,10 @@ The server is started as a child of this process, not with ``pg_ctl start``, whi
 SIGKILL, so no test session can leave one behind; the next cluster started removes the files of such
 a session.
 
+:func:`restart` stops the server as ``pg_ctl restart -m fast|immediate`` would and starts it again on
+the same files and port, as a child again, for the tests of a database that goes away under a running
+command.
+
 Command line: ``python -m tests.support.postgres`` starts a cluster, prints its URL and stops it on
 Ctrl-C (for trying a store by hand: ``unicat --store URL …``, ``psql URL``).
 """
@@ -31,6 +35,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import psycopg
 from psycopg import sql
@@ -97,15 +102,17 @@ def _version_key(bindir: Path) -> tuple[int, ...]:
 # --- running a cluster --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class Cluster:
-    """A running cluster: where it listens, its superuser, its server's process and its files."""
+    """A running cluster: where it listens, its superuser, its server's process and its files, and the
+    command that started the server; ``pid`` changes when the server is restarted."""
 
     host: str
     port: int
     user: str
     pid: int
     workdir: Path
+    command: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -209,7 +216,13 @@ def start_cluster(
         str(workdir),
         *(argument for key, value in options.items() for argument in ("-c", f"{key}={value}")),
     ]
-    with (workdir / _LOG_FILE).open("wb") as log:
+    pid = _launch(command, workdir)
+    return Cluster("127.0.0.1", port, SUPERUSER, pid, workdir, tuple(command))
+
+
+def _launch(command: list[str], workdir: Path) -> int:
+    """Start the server's ``command`` in its own session, its output appended to the log; its pid."""
+    with (workdir / _LOG_FILE).open("ab") as log:
         process = subprocess.Popen(
             command,
             cwd=workdir,
@@ -219,7 +232,7 @@ def start_cluster(
             start_new_session=True,
         )
     (workdir / _PID_FILE).write_text(str(process.pid))
-    return Cluster(host="127.0.0.1", port=port, user=SUPERUSER, pid=process.pid, workdir=workdir)
+    return process.pid
 
 
 def _server_alive(cluster: Cluster) -> bool:
@@ -247,6 +260,33 @@ def wait_ready(cluster: Cluster, timeout: float = READY_TIMEOUT) -> None:
                 f"({refusal}); its log ends:\n{cluster.log_tail()}"
             )
         time.sleep(0.1)
+
+
+# The signals ``pg_ctl stop -m`` sends the server: fast ends every session (their transactions rolled
+# back) and shuts down cleanly; immediate ends at once, as a crash, recovered from the WAL at the next start.
+_STOP_SIGNALS = {"fast": signal.SIGINT, "immediate": signal.SIGQUIT}
+
+
+def restart(cluster: Cluster, mode: Literal["fast", "immediate"] = "fast") -> float:
+    """Restart the server as ``pg_ctl restart -m MODE`` does, and wait until it accepts connections
+    again; returns how long nothing answered (seconds). Every connection open before is broken.
+
+    ``pg_ctl`` itself is not used: it would start the new server detached, out of reach of the
+    parent-death signal that stops it with the tests (see :func:`start_cluster`). The same signals
+    and the same command line are used instead, on the same files and port.
+    """
+    began = time.monotonic()
+    os.kill(cluster.pid, _STOP_SIGNALS[mode])
+    deadline = began + STOP_TIMEOUT
+    while _server_alive(cluster):
+        if time.monotonic() > deadline:
+            raise PostgresError(
+                f"the PostgreSQL server did not stop ({mode}); its log ends:\n{cluster.log_tail()}"
+            )
+        time.sleep(0.05)
+    cluster.pid = _launch(list(cluster.command), cluster.workdir)
+    wait_ready(cluster)
+    return time.monotonic() - began
 
 
 def _run_in_cluster(cluster: Cluster, statement: sql.Composed) -> None:

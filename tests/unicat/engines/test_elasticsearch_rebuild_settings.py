@@ -12,6 +12,8 @@ from elasticsearch import Elasticsearch
 
 from tests.conftest import build_union_record
 from unicat.engines.elasticsearch import ElasticsearchEngine
+from unicat.engines.elasticsearch.union import check_complete
+from unicat.errors import EngineError
 from unicat.settings import Settings
 
 
@@ -43,3 +45,19 @@ def test_a_rebuilt_generation_is_served_with_the_settings_of_a_served_index(
     # Written in chunks of 7 by two senders: every record is there once, searchable at once.
     assert [record.id for record in es.iter_union_records()] == [record.id for record in records]
     assert es.union_count() == 50
+
+
+def test_a_generation_with_fewer_documents_than_acknowledged_is_refused(elasticsearch_url: str) -> None:
+    # What a shard that lost every copy mid-build leaves: fewer documents than the nodes acknowledged.
+    # The count check runs on a real index of 5 documents, told 5 and then 6 were written.
+    index = f"test-complete-{uuid.uuid4().hex[:12]}"
+    with Elasticsearch(elasticsearch_url) as node:
+        try:
+            for n in range(5):
+                node.index(index=index, id=f"r{n}", document={"id": f"r{n}"})
+            node.indices.refresh(index=index)
+            check_complete(node, index, 5)
+            with pytest.raises(EngineError, match=f"the new generation {index} holds 5 of the 6 records"):
+                check_complete(node, index, 6)
+        finally:
+            node.indices.delete(index=index, ignore_unavailable=True)

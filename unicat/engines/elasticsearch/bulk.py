@@ -14,11 +14,13 @@ budget). An item that failed for any other reason is sent once more on its own (
 problem often clears), and only then reported back, with the node's reason, for the caller to decide
 (quarantine it, or abort). A conflict (409) is reported at once. Callers that rely on retries being
 harmless use ``index`` actions with deterministic ids: a request sent twice writes the same documents
-twice, never two documents.
+twice, never two documents. A write that had to send anything again says so in the log, with how many
+requests and documents, once it has ended.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -33,6 +35,7 @@ from unicat.engines.elasticsearch.connection import OVERLOAD_STATUSES
 from unicat.settings import Settings
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 # Seconds before the first retry; doubles on each further retry.
 INITIAL_BACKOFF = 0.5
 # Bulk requests posted at once: two keep a 2-core node busy while Python prepares the next chunk.
@@ -108,6 +111,14 @@ class _Sender:
         self.retries = settings.es_bulk_retries
         self.abandoned = threading.Event()
         self.failure: BaseException | None = None
+        self._counting = threading.Lock()
+        self.resent_requests = 0
+        self.resent_items = 0
+
+    def _resent(self, items: int) -> None:
+        with self._counting:
+            self.resent_requests += 1
+            self.resent_items += items
 
     def _give_up(self, exc: BaseException) -> None:
         """Remember the first error that ends the write, and stop the other requests' retries."""
@@ -126,11 +137,14 @@ class _Sender:
         # hide the cause its message is read from (e.g. "connection refused").
         raise self.failure
 
-    def _patiently(self, request: Callable[[], T]) -> T:
-        """``request()``, retried with growing pauses while the node is unreachable or overloaded."""
+    def _patiently(self, request: Callable[[], T], items: int) -> T:
+        """``request()`` (of ``items`` actions), retried with growing pauses while the node is
+        unreachable or overloaded."""
         for attempt in range(self.retries + 1):
             if self.abandoned.is_set():
                 raise WriteAbandoned("another bulk request of this write failed")
+            if attempt:
+                self._resent(items)
             try:
                 return request()
             except ConnectionError as exc:
@@ -146,7 +160,9 @@ class _Sender:
 
     def _post(self, items: list[_Item]) -> list[tuple[_Item, dict[str, Any]]]:
         """Post ``items`` as one request; the (item, result) pairs the node did not accept."""
-        answer = self._patiently(lambda: _post_lines(self.client, b"".join(item.lines for item in items)))
+        answer = self._patiently(
+            lambda: _post_lines(self.client, b"".join(item.lines for item in items)), len(items)
+        )
         if not answer["errors"]:
             return []
         refused = []
@@ -164,6 +180,7 @@ class _Sender:
             if not overloaded:
                 break
             time.sleep(INITIAL_BACKOFF * 2**attempt)
+            self._resent(len(overloaded))
             refused = [
                 pair for pair in refused if pair[1].get("status") not in OVERLOAD_STATUSES
             ] + self._post(overloaded)
@@ -181,7 +198,7 @@ class _Sender:
 
     def _alone(self, item: _Item) -> FailedItem | None:
         """Send one item by itself; ``None`` when it is now stored."""
-        answer = self._patiently(lambda: _post_lines(self.client, item.lines))
+        answer = self._patiently(lambda: _post_lines(self.client, item.lines), 1)
         result = next(iter(answer["items"][0].values()))
         if result.get("status", 500) < 300:
             return None
@@ -211,3 +228,11 @@ def write_all(
             for future in pending:
                 future.cancel()
             raise
+        finally:
+            if sender.resent_requests:
+                logger.warning(
+                    "bulk write: sent again %d times (%d documents in all) after a lost connection, a "
+                    "lost node or an overloaded one",
+                    sender.resent_requests,
+                    sender.resent_items,
+                )

@@ -183,10 +183,14 @@ def definition_settings(name: str) -> dict[str, Any]:
 
 
 # While a union generation is written nothing searches it, and a failed build is thrown away whole: no
-# refreshes, no replicas to copy every document to, and no fsync of the translog per bulk request.
+# refreshes, and no fsync of the translog per bulk request. Its replicas are there from the start,
+# though: a node that dies mid-build then takes one copy of each shard with it, the other is promoted
+# and the write goes on (tests/unicat/engines/test_elasticsearch_node_killed_mid_index.py). Without
+# them the only copy of a shard went with its node, every bulk request waited for it until it timed
+# out, and the run failed after the whole write; an acknowledged write is on every copy, so what the
+# promoted replica holds is all the build wrote.
 BUILD_SETTINGS: dict[str, Any] = {
     "refresh_interval": "-1",
-    "number_of_replicas": 0,
     "translog": {"durability": "async"},
 }
 
@@ -213,16 +217,10 @@ def create_index(
     return True
 
 
-def finish_build(client: Elasticsearch, index: str, settings: Settings) -> None:
-    """Give a built generation the settings of a served index back and make every document searchable
-    (its primary shard is active already: it took every write; replicas follow in the background)."""
+def finish_build(client: Elasticsearch, index: str) -> None:
+    """Give a built generation the settings of a served index back and make every document searchable."""
     client.indices.put_settings(
-        index=index,
-        settings={
-            "refresh_interval": None,
-            "number_of_replicas": settings.es_replicas,
-            "translog": {"durability": "request"},
-        },
+        index=index, settings={"refresh_interval": None, "translog": {"durability": "request"}}
     )
     client.indices.refresh(index=index)
 

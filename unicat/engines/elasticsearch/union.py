@@ -129,8 +129,9 @@ def build_generation(
     try:
         with collector_paused():
             failed = list(write_all(client, actions, settings))
-        finish_build(client, index, settings)
+        finish_build(client, index)
         refused = {str(item.action["_id"]): _quarantine_entry(item) for item in failed}
+        check_complete(client, index, actions.given - len(refused))
         _build_vocabulary(client, names.suggest_generation(index), actions.vocabulary, settings)
     except BaseException:
         with contextlib.suppress(ApiError, TransportError):
@@ -175,7 +176,22 @@ def _build_vocabulary(
             f"the union index was not replaced: Elasticsearch refused {len(failed)} of the catalogue's words "
             f"and headings ({failed[0].reason}); the previous index is unchanged"
         )
-    finish_build(client, index, settings)
+    finish_build(client, index)
+
+
+def check_complete(client: Elasticsearch, index: str, expected: int) -> None:
+    """Refuse to swap in a generation that holds fewer documents than the node acknowledged: a copy of
+    a shard lost with its node (no replica to take over, or a second node lost) must fail the rebuild,
+    never serve a catalogue with holes."""
+    answer = client.count(index=index)
+    shards = answer.get("_shards", {})
+    if answer["count"] != expected or shards.get("successful") != shards.get("total"):
+        raise EngineError(
+            f"the union index was not replaced: the new generation {index} holds {answer['count']:,} of "
+            f"the {expected:,} records written ({shards.get('successful')} of {shards.get('total')} shards "
+            "answered: a node holding part of it left the cluster during the write); the previous index "
+            "is unchanged, run `unicat index` again once the cluster is green"
+        )
 
 
 def _generations(client: Elasticsearch, names: IndexNames) -> dict[str, int]:

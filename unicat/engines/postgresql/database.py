@@ -118,7 +118,10 @@ class PostgresDatabase(Database):
         except psycopg.errors.QueryCanceled as exc:
             raise QueryTimeout(f"a query ran longer than its limit and was stopped ({exc})") from exc
         except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
-            raise EngineUnavailable(f"PostgreSQL at {self.url} does not answer: {exc}") from exc
+            # libpq's message may run on over indented lines ("server closed the connection
+            # unexpectedly / This probably means..."): the first says it.
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise EngineUnavailable(f"PostgreSQL at {self.url} does not answer: {reason}") from exc
 
     @contextmanager
     def read(self) -> Iterator[_Connection]:
