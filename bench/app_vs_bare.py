@@ -352,6 +352,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "unicat")
     parser.add_argument("--keep", action="store_true", help="keep the catalogue (its prefix is printed)")
     parser.add_argument("--reuse", metavar="PREFIX", help="search a kept catalogue (needs both URLs)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run the app under cProfile, its report in DIR (not figures)",
+    )
     args = parser.parse_args(argv)
     if args.reuse and not (args.es_url and args.pg_url):
         parser.error("--reuse needs the --es-url and --pg-url the catalogue was kept in")
@@ -372,7 +378,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             catalogue.close()
         print(f"Elasticsearch {es_version(es_url)}, one node; stores in PostgreSQL", flush=True)
         served = {"data_dir": work_dir, "store_url": pg_url}
-        with server(settings.engine_url, server_core, served) as app_server, client_on(client_core):
+        with (
+            server(settings.engine_url, server_core, served, args.profile) as app_server,
+            client_on(client_core),
+        ):
             app, node = Client(app_server.url), Client(es_url)
             try:
                 index = f"{prefix}-union"
