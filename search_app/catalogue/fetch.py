@@ -14,7 +14,7 @@ from search_app.i18n import LANG_PARAM, current_language, request_language
 from search_app.index_cache import IndexState, index_state
 from search_app.readers.reader_data import rating_summaries, tagged_ids
 from search_app.readers.record_aliases import aliases
-from search_app.state import CATALOGUE, INDEX, RECORDS, SETTINGS, SOURCES, in_thread
+from search_app.state import ASYNC_SEARCHER, CATALOGUE, INDEX, RECORDS, SETTINGS, SOURCES, in_thread
 from search_app.timing import add_engine_time
 from unicat.catalogue import Catalogue
 from unicat.errors import BadParameter
@@ -81,7 +81,7 @@ async def run_search(
         sizes = {name: size + 1 for name, size in query.facet_sizes.items()}
         asked = dataclasses.replace(query, facet_size=query.facet_size + 1, facet_sizes=sizes)
     started = time.perf_counter()
-    found = await in_thread(app, _search_and_readers, app[CATALOGUE], app[SETTINGS], asked, query)
+    found = await _search(app, asked, query)
     result, state = found.result, found.index_state
     ratings = await hit_ratings(app, app[CATALOGUE], found)
     add_engine_time(request, started)
@@ -109,6 +109,30 @@ class _Searched:
     index_state: IndexState
 
 
+async def _search(app: web.Application, asked: SearchQuery, query: SearchQuery) -> _Searched:
+    """The search of ``asked`` (``query`` as the reader asked it) and what the stores hold on its hits:
+    awaited in the loop where the union index can (then the stores' reads take one hand-off to the
+    pool), else all in one hand-off. Readers' tags and "editions of" are turned into ids by the
+    stores first, so such a search takes the pool's way."""
+    catalogue, settings = app[CATALOGUE], app[SETTINGS]
+    searcher = app.get(ASYNC_SEARCHER)
+    if searcher is not None and not any(asked.filters.get(name) for name in ID_FILTERS):
+        result = await searcher.search(asked)
+        if result is not None:
+            return await in_thread(app, _readers_of_hits, catalogue, settings, query, result)
+    return await in_thread(app, _search_and_readers, catalogue, settings, asked, query)
+
+
+def _readers_of_hits(
+    catalogue: Catalogue, settings: Settings, query: SearchQuery, result: SearchResult
+) -> _Searched:
+    """What the stores hold on ``result``'s hits, in one statement, and the index's state when the
+    speller will be asked."""
+    ratings, pointing = ratings_and_redirects(catalogue.database, [hit.id for hit in result.hits])
+    state = index_state(catalogue.records) if may_correct(settings, query, result) else None
+    return _Searched(result, ratings, pointing, state)
+
+
 def _search_and_readers(
     catalogue: Catalogue, settings: Settings, asked: SearchQuery, query: SearchQuery
 ) -> _Searched:
@@ -117,9 +141,7 @@ def _search_and_readers(
     state it checks: each hand-off to the pool and back costs the event loop a wake-up, and on a
     selective search the stores' reads cost less than the hand-offs that ran them side by side."""
     result = catalogue.index.search(ids_of_filters(catalogue, asked))
-    ratings, pointing = ratings_and_redirects(catalogue.database, [hit.id for hit in result.hits])
-    state = index_state(catalogue.records) if may_correct(settings, query, result) else None
-    return _Searched(result, ratings, pointing, state)
+    return _readers_of_hits(catalogue, settings, query, result)
 
 
 async def hit_ratings(
