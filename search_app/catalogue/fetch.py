@@ -99,9 +99,8 @@ def may_correct(settings: Settings, query: SearchQuery, result: SearchResult) ->
 
 @dataclass(frozen=True, slots=True)
 class _Searched:
-    """What one hand-off to the thread pool brings back: the engine's answer, what the stores hold on
-    its hits' ids (ratings, and the ids redirected straight to them), and the index's state when the
-    speller will be asked."""
+    """A search's answer with what the stores hold on its hits' ids (ratings, and the ids redirected
+    straight to them), and the index's state when the speller will be asked."""
 
     result: SearchResult
     ratings: list[Rating]
