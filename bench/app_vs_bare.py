@@ -35,6 +35,7 @@ import argparse
 import contextlib
 import http.client
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -291,21 +292,69 @@ def count_round_trips(
 # -- the run -------------------------------------------------------------------------------------------
 
 
-def report(rows: Sequence[Row]) -> str:
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """One row's figures, in ms: p50 and p95 of the app and of bare, and their ratios."""
+
+    app50: float
+    app95: float
+    bare50: float
+    bare95: float
+
+    @classmethod
+    def of(cls, row: Row) -> Figures:
+        return cls(
+            percentile(row.app, 0.5) * 1000,
+            percentile(row.app, 0.95) * 1000,
+            percentile(row.bare, 0.5) * 1000,
+            percentile(row.bare, 0.95) * 1000,
+        )
+
+    @property
+    def ratio50(self) -> float:
+        return self.app50 / self.bare50
+
+    @property
+    def ratio95(self) -> float:
+        return self.app95 / self.bare95
+
+
+def report(runs: Sequence[Sequence[Row]]) -> str:
+    """The table of each run, then, with several runs, the median of the runs' figures (each column's
+    median on its own, the ratios the medians of each run's ratios)."""
     head = (
         f"{'queries':<12}{'n':>4}{'app p50':>9}{'p95':>7}{'bare p50':>10}{'p95':>7}"
         f"{'p50 x':>7}{'p95 x':>7}{'target':>8}{'es searches':>13}"
     )
-    lines = [head]
-    for row in rows:
-        app50, app95 = percentile(row.app, 0.5) * 1000, percentile(row.app, 0.95) * 1000
-        bare50, bare95 = percentile(row.bare, 0.5) * 1000, percentile(row.bare, 0.95) * 1000
-        lines.append(
+
+    def line(row: Row, numbers: Sequence[float]) -> str:
+        app50, app95, bare50, bare95, ratio50, ratio95 = numbers
+        return (
             f"{row.name:<12}{row.queries:>4}{app50:>9.1f}{app95:>7.1f}{bare50:>10.1f}{bare95:>7.1f}"
-            f"{app50 / bare50:>7.2f}{app95 / bare95:>7.2f}{'≤ ' + str(TARGETS[row.name]):>8}"
-            f"{row.node_searches:>13.1f}"
+            f"{ratio50:>7.2f}{ratio95:>7.2f}{'≤ ' + str(TARGETS[row.name]):>8}{row.node_searches:>13.1f}"
         )
-    return "\n".join(lines)
+
+    def numbers(figures: Figures) -> list[float]:
+        return [
+            figures.app50,
+            figures.app95,
+            figures.bare50,
+            figures.bare95,
+            figures.ratio50,
+            figures.ratio95,
+        ]
+
+    blocks = []
+    for number, rows in enumerate(runs, 1):
+        title = [f"run {number} of {len(runs)}"] if len(runs) > 1 else []
+        blocks.append("\n".join([*title, head, *(line(row, numbers(Figures.of(row))) for row in rows)]))
+    if len(runs) > 1:
+        lines = [f"median of {len(runs)} runs", head]
+        for position, row in enumerate(runs[0]):
+            each = [numbers(Figures.of(rows[position])) for rows in runs]
+            lines.append(line(row, [statistics.median(column) for column in zip(*each, strict=True)]))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 @contextlib.contextmanager
@@ -349,12 +398,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=20, help="queries per set (%(default)s)")
     parser.add_argument("--rounds", type=int, default=10, help="timed passes over each set (%(default)s)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed passes before (%(default)s)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="timed runs of every set, one after the other (%(default)s)"
+    )
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "unicat")
     parser.add_argument("--keep", action="store_true", help="keep the catalogue (its prefix is printed)")
     parser.add_argument("--reuse", metavar="PREFIX", help="search a kept catalogue (needs both URLs)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run the app under cProfile, its report in DIR (not figures)",
+    )
     args = parser.parse_args(argv)
     if args.reuse and not (args.es_url and args.pg_url):
         parser.error("--reuse needs the --es-url and --pg-url the catalogue was kept in")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     quiet_logging()
     print(machine().line(), flush=True)
     server_core, client_core = pick_cores()
@@ -372,17 +432,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             catalogue.close()
         print(f"Elasticsearch {es_version(es_url)}, one node; stores in PostgreSQL", flush=True)
         served = {"data_dir": work_dir, "store_url": pg_url}
-        with server(settings.engine_url, server_core, served) as app_server, client_on(client_core):
+        with (
+            server(settings.engine_url, server_core, served, args.profile) as app_server,
+            client_on(client_core),
+        ):
             app, node = Client(app_server.url), Client(es_url)
             try:
                 index = f"{prefix}-union"
-                rows = run_rows(app, node, index, sets, args.rounds, args.warmup)
-                count_round_trips(app, node, index, rows, sets)
+                runs = [
+                    run_rows(app, node, index, sets, args.rounds, args.warmup) for _ in range(args.repeat)
+                ]
+                for rows in runs:
+                    count_round_trips(app, node, index, rows, sets)
             finally:
                 app.close()
                 node.close()
-    print(f"{args.queries} queries per set × {args.rounds} rounds, interleaved; times in ms")
-    print(report(rows))
+    shape = f"{args.queries} queries per set × {args.rounds} rounds, interleaved, {args.repeat} run(s)"
+    print(f"{shape}; times in ms")
+    print(report(runs))
     return 0
 
 

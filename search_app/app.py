@@ -67,6 +67,7 @@ from search_app.security_headers import add_security_headers
 from search_app.sources import DEFAULT_TTL, SourceDirectory
 from search_app.state import (
     ACCOUNTS,
+    ASYNC_SEARCHER,
     CATALOGUE,
     CONTRIBUTIONS,
     EXECUTOR,
@@ -125,6 +126,20 @@ async def _engine_threads(app: web.Application) -> AsyncIterator[None]:
     yield
     app[HASHING].shutdown(wait=True, cancel_futures=True)
     executor.shutdown(wait=True, cancel_futures=True)
+
+
+async def _async_searcher(app: web.Application) -> AsyncIterator[None]:
+    """The union index's searcher for this app's event loop, where it has one (opened in the loop,
+    whose connections it keeps, and closed with the app)."""
+    searcher = app[INDEX].async_searcher()
+    if searcher is None:
+        yield
+        return
+    app[ASYNC_SEARCHER] = searcher
+    try:
+        yield
+    finally:
+        await searcher.close()
 
 
 def _live_search_context(live: LiveSearch) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -194,6 +209,7 @@ def make_app(
     app[LIMITS] = Limits.from_settings(settings)
     spelling.setup(app)
     app.cleanup_ctx.append(_engine_threads)
+    app.cleanup_ctx.append(_async_searcher)
     app.cleanup_ctx.append(reindexer_context)
     if live is not None:
         app.cleanup_ctx.append(_live_search_context(live))

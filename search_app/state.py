@@ -24,7 +24,7 @@ from unicat.catalogue import Catalogue
 from unicat.ports.accounts import AccountStore
 from unicat.ports.contributions import ContributionStore
 from unicat.ports.records import RecordStore
-from unicat.ports.union_index import UnionIndex
+from unicat.ports.union_index import AsyncSearcher, UnionIndex
 from unicat.settings import Settings
 
 P = ParamSpec("P")
@@ -40,6 +40,9 @@ LABELS = web.AppKey("labels", Labels)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 SOURCES = web.AppKey("sources", SourceDirectory)
+# Set only when the union index offers searches the loop awaits (UnionIndex.async_searcher): read it
+# with ``app.get``.
+ASYNC_SEARCHER = web.AppKey("async_searcher", AsyncSearcher)
 # Set only when the app was given a live search (make_app's ``live``): read them with ``app.get``.
 LIVE_RUNS = web.AppKey("live_runs", LiveRuns)
 LIVE_TARGETS = web.AppKey("live_targets", TargetDirectory)

@@ -19,6 +19,7 @@ from search_app.catalogue.live import (
 )
 from search_app.catalogue.present import record_json, search_json
 from search_app.catalogue.spelling import did_you_mean
+from search_app.fast_json import json_response
 from search_app.openapi import openapi_json
 from search_app.parameters import check_api_parameters
 from search_app.state import CATALOGUE, LABELS, SETTINGS, SOURCES, in_thread
@@ -76,7 +77,7 @@ async def api_search(request: web.Request) -> web.Response:
     summary = live_summary_json(request, live)
     if summary is not None:
         body["live"] = summary
-    response = _barcodes_kept_private(web.json_response(body), staff)
+    response = _barcodes_kept_private(json_response(body), staff)
     launch_live(request, live)
     return response
 
@@ -88,7 +89,7 @@ async def api_record(request: web.Request) -> web.Response:
         raise web.HTTPMovedPermanently(request.app.router["api_record"].url_for(id=found))
     staff = viewer(request).is_staff
     as_of = await request.app[SOURCES].as_of()
-    return _barcodes_kept_private(web.json_response(record_json(found, barcodes=staff, as_of=as_of)), staff)
+    return _barcodes_kept_private(json_response(record_json(found, barcodes=staff, as_of=as_of)), staff)
 
 
 def _barcodes_kept_private(response: web.Response, staff: bool) -> web.Response:

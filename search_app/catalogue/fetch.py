@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from collections.abc import Mapping, Sequence
@@ -15,15 +14,16 @@ from search_app.i18n import LANG_PARAM, current_language, request_language
 from search_app.index_cache import IndexState, index_state
 from search_app.readers.reader_data import rating_summaries, tagged_ids
 from search_app.readers.record_aliases import aliases
-from search_app.state import CATALOGUE, INDEX, RECORDS, SETTINGS, SOURCES, in_thread
+from search_app.state import ASYNC_SEARCHER, CATALOGUE, INDEX, RECORDS, SETTINGS, SOURCES, in_thread
 from search_app.timing import add_engine_time
 from unicat.catalogue import Catalogue
 from unicat.errors import BadParameter
 from unicat.holding_codes import named_records
 from unicat.model import UnionRecord
 from unicat.query import EDITIONS_FILTER, TAG_FILTER, SearchQuery, SearchResult, parse_search_params
-from unicat.readers import RatingSummary
+from unicat.readers import Rating, RatingSummary
 from unicat.settings import SUPPORTED_LANGUAGES, Settings
+from unicat.stores.hit_readers import ratings_and_redirects
 
 MAX_ID_LENGTH = 200
 # Filters that are not in the union index: the app turns them into ids (SearchQuery.ids).
@@ -81,15 +81,9 @@ async def run_search(
         sizes = {name: size + 1 for name, size in query.facet_sizes.items()}
         asked = dataclasses.replace(query, facet_size=query.facet_size + 1, facet_sizes=sizes)
     started = time.perf_counter()
-    result = await in_thread(app, _search, app[CATALOGUE], asked)
-    ratings_read = hit_ratings(app, app[CATALOGUE], [hit.id for hit in result.hits])
-    state: IndexState = None
-    if may_correct(app[SETTINGS], query, result):
-        # The speller will be asked (search_app/catalogue/spelling.py): the index's state it checks
-        # is read beside the ratings, not after them.
-        ratings, state = await asyncio.gather(ratings_read, in_thread(app, index_state, app[RECORDS]))
-    else:
-        ratings = await ratings_read
+    found = await _search(app, asked, query)
+    result, state = found.result, found.index_state
+    ratings = await hit_ratings(app, app[CATALOGUE], found)
     add_engine_time(request, started)
     tables = await app[SOURCES].code_tables()
     if tables:
@@ -103,28 +97,65 @@ def may_correct(settings: Settings, query: SearchQuery, result: SearchResult) ->
     return bool(query.text.strip()) and result.total <= settings.did_you_mean_max_hits
 
 
-def _search(catalogue: Catalogue, query: SearchQuery) -> SearchResult:
-    return catalogue.index.search(ids_of_filters(catalogue, query))
+@dataclass(frozen=True, slots=True)
+class _Searched:
+    """A search's answer with what the stores hold on its hits' ids (ratings, and the ids redirected
+    straight to them), and the index's state when the speller will be asked."""
+
+    result: SearchResult
+    ratings: list[Rating]
+    pointing: dict[str, list[str]]
+    index_state: IndexState
+
+
+async def _search(app: web.Application, asked: SearchQuery, query: SearchQuery) -> _Searched:
+    """The search of ``asked`` (``query`` as the reader asked it) and what the stores hold on its hits:
+    awaited in the loop where the union index can (then the stores' reads take one hand-off to the
+    pool), else all in one hand-off. Readers' tags and "editions of" are turned into ids by the
+    stores first, so such a search takes the pool's way."""
+    catalogue, settings = app[CATALOGUE], app[SETTINGS]
+    searcher = app.get(ASYNC_SEARCHER)
+    if searcher is not None and not any(asked.filters.get(name) for name in ID_FILTERS):
+        result = await searcher.search(asked)
+        if result is not None:
+            return await in_thread(app, _readers_of_hits, catalogue, settings, query, result)
+    return await in_thread(app, _search_and_readers, catalogue, settings, asked, query)
+
+
+def _readers_of_hits(
+    catalogue: Catalogue, settings: Settings, query: SearchQuery, result: SearchResult
+) -> _Searched:
+    """What the stores hold on ``result``'s hits, in one statement, and the index's state when the
+    speller will be asked."""
+    ratings, pointing = ratings_and_redirects(catalogue.database, [hit.id for hit in result.hits])
+    state = index_state(catalogue.records) if may_correct(settings, query, result) else None
+    return _Searched(result, ratings, pointing, state)
+
+
+def _search_and_readers(
+    catalogue: Catalogue, settings: Settings, asked: SearchQuery, query: SearchQuery
+) -> _Searched:
+    """The search, then, in the same thread, one statement on the stores for its hits' ratings and
+    redirects and, when the speller will be asked (search_app/catalogue/spelling.py), the index's
+    state it checks: each hand-off to the pool and back costs the event loop a wake-up, and on a
+    selective search the stores' reads cost less than the hand-offs that ran them side by side."""
+    result = catalogue.index.search(ids_of_filters(catalogue, asked))
+    return _readers_of_hits(catalogue, settings, query, result)
 
 
 async def hit_ratings(
-    app: web.Application, catalogue: Catalogue, record_ids: Sequence[str]
+    app: web.Application, catalogue: Catalogue, found: _Searched
 ) -> dict[str, RatingSummary]:
-    """The readers' ratings of a page of hits, in one round trip to the stores when none of them took
-    in a merged record: the redirects to the hits and the ratings on their own ids are read at once,
-    on two of the pool's connections; only the ids merged into them (rare) take more reads."""
-    if not record_ids:
-        return {}
-    pointing, ratings = await asyncio.gather(
-        in_thread(app, catalogue.records.redirects_to, record_ids),
-        in_thread(app, catalogue.contributions.ratings_for, record_ids),
-    )
-    found: dict[str, list[str]] = {record_id: [record_id] for record_id in record_ids}
-    if pointing:
-        found = await in_thread(app, aliases, catalogue.records, record_ids, pointing)
-        merged = [alias for ids in found.values() for alias in ids[1:]]
+    """The readers' ratings of a page of hits: those on the hits' own ids, read with the search, and,
+    when a hit took in a merged record (rare), those on every id merged into it, read now."""
+    record_ids = [hit.id for hit in found.result.hits]
+    aliased: dict[str, list[str]] = {record_id: [record_id] for record_id in record_ids}
+    ratings = found.ratings
+    if found.pointing:
+        aliased = await in_thread(app, aliases, catalogue.records, record_ids, found.pointing)
+        merged = [alias for ids in aliased.values() for alias in ids[1:]]
         ratings = [*ratings, *await in_thread(app, catalogue.contributions.ratings_for, merged)]
-    return rating_summaries(found, ratings)
+    return rating_summaries(aliased, ratings)
 
 
 def count_search(catalogue: Catalogue, query: SearchQuery) -> int:

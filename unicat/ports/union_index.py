@@ -7,7 +7,8 @@ accounts, readers' data) lives in the database, so the index can always be dropp
 
 Two implementations: SQLite FTS5 (:mod:`unicat.engines.sqlite`, embedded default) and Elasticsearch
 (for networks that outgrow one machine). Every method is synchronous and safe to call from several
-threads at once; the web app runs them in a thread pool. One conformance suite
+threads at once; the web app runs them in a thread pool, or awaits a search where the index offers
+an :class:`AsyncSearcher`. One conformance suite
 (``tests/unicat/engines``) runs against every implementation.
 """
 
@@ -37,6 +38,20 @@ class UnionWrite:
 
     written: int
     refused: Mapping[str, QuarantineEntry] = field(default_factory=dict)
+
+
+class AsyncSearcher(abc.ABC):
+    """Searches an event loop awaits without a thread: opened by the app, inside its loop, with
+    :meth:`UnionIndex.async_searcher`, and closed with it."""
+
+    @abc.abstractmethod
+    async def search(self, query: SearchQuery) -> SearchResult | None:
+        """The answer of ``query`` as :meth:`UnionIndex.search` gives it, errors included; ``None``
+        for a search this way does not run (then call :meth:`UnionIndex.search` in a thread)."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release its connections."""
 
 
 class UnionIndex(ClosedOnExit, abc.ABC):
@@ -84,6 +99,11 @@ class UnionIndex(ClosedOnExit, abc.ABC):
     @abc.abstractmethod
     def search(self, query: SearchQuery) -> SearchResult:
         """Run a search under the index's time limit; raises :class:`~unicat.errors.QueryTimeout`."""
+
+    def async_searcher(self) -> AsyncSearcher | None:
+        """A searcher for the running event loop, where the index is reached over a network with an
+        asynchronous client; ``None`` (SQLite, in-process): search in a thread."""
+        return None
 
     def search_many(self, queries: Sequence[SearchQuery]) -> list[SearchResult]:
         """The answers of several searches, in order, each as :meth:`search` gives it (many saved

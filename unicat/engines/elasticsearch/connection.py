@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from elasticsearch import (
     ApiError,
+    AsyncElasticsearch,
     ConnectionError,
     ConnectionTimeout,
     Elasticsearch,
@@ -107,6 +108,18 @@ def make_client(address: EngineAddress, settings: Settings) -> Elasticsearch:
         # or a re-index moves every record through JSON twice.
         serializer=OrjsonSerializer(),
         request_timeout=settings.es_request_timeout,
+        max_retries=settings.es_bulk_retries,
+        retry_on_status=(429, 502, 503, 504),
+    )
+
+
+def make_async_client(address: EngineAddress, settings: Settings) -> AsyncElasticsearch:
+    """The asynchronous twin of :func:`make_client` (over aiohttp, in the running event loop), with the
+    same retries; searches only, so its requests are limited to the query time."""
+    return AsyncElasticsearch(
+        list(address.node_urls),
+        serializer=OrjsonSerializer(),
+        request_timeout=settings.query_timeout,
         max_retries=settings.es_bulk_retries,
         retry_on_status=(429, 502, 503, 504),
     )

@@ -20,16 +20,19 @@ from typing import Any, TypeVar
 from elasticsearch import Elasticsearch, NotFoundError
 
 from unicat.engines.elasticsearch import legacy_readers, legacy_records, overlap
+from unicat.engines.elasticsearch.async_search import ElasticsearchAsyncSearcher
 from unicat.engines.elasticsearch.connection import make_client, parse_engine_url, translated
 from unicat.engines.elasticsearch.execute import (
-    RetryableSearchError,
+    SEARCH_ATTEMPTS,
     in_one_request,
     run_search,
     run_searches,
+    search_result,
+    vanished,
 )
 from unicat.engines.elasticsearch.indices import LEGACY_RECORD_INDICES, IndexNames, ensure_indices
 from unicat.engines.elasticsearch.scan import scan
-from unicat.engines.elasticsearch.search import HIT_SOURCE, read_facets
+from unicat.engines.elasticsearch.search import HIT_SOURCE
 from unicat.engines.elasticsearch.union import build_generation, swap_alias
 from unicat.errors import EngineError
 from unicat.model import UnionRecord
@@ -37,15 +40,12 @@ from unicat.overlap import LibraryOverlap
 from unicat.ports.accounts import AccountStore
 from unicat.ports.contributions import ContributionStore
 from unicat.ports.records import RecordStore
-from unicat.ports.union_index import RecordObserver, UnionIndex, UnionWrite
+from unicat.ports.union_index import AsyncSearcher, RecordObserver, UnionIndex, UnionWrite
 from unicat.query import SearchQuery, SearchResult
 from unicat.readers_copy import copy_readers
 from unicat.records_copy import copy_records
 from unicat.settings import Settings
 from unicat.vocabulary import SHORT_PREFIX, SUGGESTION_KINDS, Suggestion
-
-# A search whose index was deleted under it by a rebuild is run again once, on the new generation.
-SEARCH_ATTEMPTS = 2
 
 T = TypeVar("T")
 
@@ -62,6 +62,7 @@ class ElasticsearchEngine(UnionIndex):
         address = parse_engine_url(url)
         self.node_url = address.node_url
         self.names = IndexNames(address.prefix)
+        self._address = address
         self._client: Elasticsearch = make_client(address, settings)
         # The searches' client, made once: ``options()`` builds a new client (some forty objects,
         # 0.4 ms) on every call, more than the app adds to a selective search otherwise.
@@ -247,15 +248,12 @@ class ElasticsearchEngine(UnionIndex):
             except EngineError as exc:
                 # A rebuild may delete the generation a search started on; the alias now names the
                 # new one, so a second try answers from a complete index.
-                if attempt + 1 == SEARCH_ATTEMPTS or not _vanished(exc):
+                if attempt + 1 == SEARCH_ATTEMPTS or not vanished(exc):
                     raise
-        hits = [UnionRecord.from_json(hit["_source"]["doc"]) for hit in answer["hits"]["hits"]]
-        total = int(answer["hits"]["total"]["value"])
-        result = SearchResult(total=total, hits=hits)
-        if query.facets and total:
-            result.facets = read_facets(answer.get("aggregations", {}))
-        result.took_ms = (time.perf_counter() - began) * 1000
-        return result
+        return search_result(answer, query, began)
+
+    def async_searcher(self) -> AsyncSearcher:
+        return ElasticsearchAsyncSearcher(self._address, self.names.union, self.settings)
 
     def search_many(self, queries: Sequence[SearchQuery]) -> list[SearchResult]:
         """Searches without facets in one ``_msearch`` request; any other, and any the node refused
@@ -280,19 +278,3 @@ class ElasticsearchEngine(UnionIndex):
             hits = [UnionRecord.from_json(hit["_source"]["doc"]) for hit in answer["hits"]["hits"]]
             results.append(SearchResult(total=int(answer["hits"]["total"]["value"]), hits=hits))
         return results
-
-
-def _vanished(exc: BaseException) -> bool:
-    """Whether a search failed because its index (or point in time) disappeared under it."""
-    if isinstance(exc, RetryableSearchError):
-        return True
-    text = str(exc)
-    return any(
-        marker in text
-        for marker in (
-            "index_not_found",
-            "search_context_missing",
-            "no_shard_available",
-            "search_phase_execution",
-        )
-    )

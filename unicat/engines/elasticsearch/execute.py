@@ -8,16 +8,26 @@ fetches the page itself. The total and the facets come from the first request of
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from unicat.engines.elasticsearch.search import HIT_SOURCE, facet_aggregations, search_parts, sort_of
+from unicat.engines.elasticsearch.search import (
+    HIT_SOURCE,
+    facet_aggregations,
+    read_facets,
+    search_parts,
+    sort_of,
+)
 from unicat.errors import EngineError, QueryTimeout
-from unicat.query import SearchQuery
+from unicat.model import UnionRecord
+from unicat.query import SearchQuery, SearchResult
 
 MAX_WINDOW = 10_000
+# A search whose index was deleted under it by a rebuild is run again once, on the new generation.
+SEARCH_ATTEMPTS = 2
 PIT_KEEP_ALIVE = "1m"
 
 
@@ -25,7 +35,8 @@ class RetryableSearchError(EngineError):
     """The index a search ran on vanished under it (a rebuild deleted the old generation): retry."""
 
 
-def _checked(answer: dict[str, Any], timeout: float) -> dict[str, Any]:
+def checked(answer: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """``answer``, unless it timed out (:class:`QueryTimeout`) or a shard failed it (retryable)."""
     if answer.get("timed_out"):
         raise QueryTimeout(f"the search ran past its time limit of {timeout:g} s; narrow it down")
     shards = answer.get("_shards", {})
@@ -39,6 +50,9 @@ def run_search(
     client: Elasticsearch, index: str, query: SearchQuery, timeout: float, shards: int
 ) -> dict[str, Any]:
     """The answer (hits of the asked page, total, aggregations) of ``query`` on ``index``."""
+    alone = one_request_body(query, timeout, shards)
+    if alone is not None:
+        return checked(client.search(index=index, body=alone).body, timeout)
     body = _body(query, timeout)
     aggregations = facet_aggregations(query, shards)
     if query.offset + query.page_size > MAX_WINDOW:
@@ -48,9 +62,18 @@ def run_search(
     body.update({"from": query.offset, "size": query.page_size})
     with_hits = {name: agg for name, agg in aggregations.items() if name in WITH_HITS}
     apart = {name: agg for name, agg in aggregations.items() if name not in WITH_HITS}
-    if not apart:
-        return _checked(client.search(index=index, body={**body, "aggs": with_hits}).body, timeout)
     return _in_two_halves(client, index, {**body, "aggs": with_hits}, apart, timeout)
+
+
+def one_request_body(query: SearchQuery, timeout: float, shards: int) -> dict[str, Any] | None:
+    """The one ``_search`` body that answers ``query`` (a page within the first window, every facet
+    counted with the hits), as :func:`run_search` sends it; ``None`` when it takes more requests."""
+    if query.offset + query.page_size > MAX_WINDOW:
+        return None
+    aggregations = facet_aggregations(query, shards)
+    if any(name not in WITH_HITS for name in aggregations):
+        return None
+    return {**_body(query, timeout), "from": query.offset, "size": query.page_size, "aggs": aggregations}
 
 
 def _body(query: SearchQuery, timeout: float) -> dict[str, Any]:
@@ -119,7 +142,7 @@ def _in_two_halves(
     }
     answers = client.msearch(searches=[{"index": index}, body, {"index": index}, facets]).body["responses"]
     if not any("error" in answer for answer in answers):
-        main, other = (_checked(answer, timeout) for answer in answers)
+        main, other = (checked(answer, timeout) for answer in answers)
         hits, other_hits = main["hits"]["hits"], other["hits"]["hits"]
         if not (hits and other_hits and hits[0]["_index"] != other_hits[0]["_index"]):
             main.setdefault("aggregations", {}).update(other.get("aggregations", {}))
@@ -127,7 +150,7 @@ def _in_two_halves(
     # A half refused (its error comes back as an answer, not as the client's exception) or the two
     # halves saw two generations: one plain search, whose errors the engine reports as any search's.
     merged = {**body["aggs"], **apart}
-    return _checked(client.search(index=index, body={**body, "aggs": merged}).body, timeout)
+    return checked(client.search(index=index, body={**body, "aggs": merged}).body, timeout)
 
 
 def _deep_page(
@@ -138,7 +161,7 @@ def _deep_page(
         to_skip = query.offset
         step = min(to_skip, MAX_WINDOW)
         first = {**body, "size": step, "_source": False, "pit": {"id": pit, "keep_alive": PIT_KEEP_ALIVE}}
-        answer = _checked(client.search(body=first).body, timeout)
+        answer = checked(client.search(body=first).body, timeout)
         summary = {"hits": {"total": answer["hits"]["total"]}, "aggregations": answer.get("aggregations", {})}
         hits = answer["hits"]["hits"]
         to_skip -= len(hits)
@@ -149,7 +172,7 @@ def _deep_page(
             step = min(to_skip, MAX_WINDOW)
             after = hits[-1]["sort"]
             rest.update(size=step, search_after=after, pit={"id": pit, "keep_alive": PIT_KEEP_ALIVE})
-            answer = _checked(client.search(body=rest).body, timeout)
+            answer = checked(client.search(body=rest).body, timeout)
             hits = answer["hits"]["hits"]
             to_skip -= len(hits)
         page: list[dict[str, Any]] = []
@@ -160,8 +183,36 @@ def _deep_page(
             rest.update(
                 size=query.page_size, _source=HIT_SOURCE, pit={"id": pit, "keep_alive": PIT_KEEP_ALIVE}
             )
-            page = _checked(client.search(body=rest).body, timeout)["hits"]["hits"]
+            page = checked(client.search(body=rest).body, timeout)["hits"]["hits"]
         summary["hits"]["hits"] = page
         return summary
     finally:
         client.close_point_in_time(id=pit)
+
+
+def vanished(exc: BaseException) -> bool:
+    """Whether a search failed because its index (or point in time) disappeared under it."""
+    if isinstance(exc, RetryableSearchError):
+        return True
+    text = str(exc)
+    return any(
+        marker in text
+        for marker in (
+            "index_not_found",
+            "search_context_missing",
+            "no_shard_available",
+            "search_phase_execution",
+        )
+    )
+
+
+def search_result(answer: dict[str, Any], query: SearchQuery, began: float) -> SearchResult:
+    """The engine's result of ``query`` from the node's ``answer``; ``began`` (``time.perf_counter()``)
+    when the search started."""
+    hits = [UnionRecord.from_json(hit["_source"]["doc"]) for hit in answer["hits"]["hits"]]
+    total = int(answer["hits"]["total"]["value"])
+    result = SearchResult(total=total, hits=hits)
+    if query.facets and total:
+        result.facets = read_facets(answer.get("aggregations", {}))
+    result.took_ms = (time.perf_counter() - began) * 1000
+    return result
