@@ -17,28 +17,28 @@ import numpy.typing as npt
 Indices = npt.NDArray[np.int64]
 
 
-def components(count: int, keys: npt.NDArray[np.int64], owners: Indices) -> Indices:
-    """For each of ``count`` records, the smallest record of its block, given that record
-    ``owners[i]`` carries key ``keys[i]``.
+def components(count: int, links: npt.NDArray[np.uint64], bits: int) -> Indices:
+    """For each of ``count`` records, the smallest record of its block, given the ``links`` of their
+    merge keys (:class:`indexer.record_table.RecordTable`: a key's hash above, its record's number in
+    the low ``bits``). ``links`` is sorted in place.
 
-    Labels spread along shared keys (each record takes the smallest label among the records it
-    shares a key with), with pointer jumping between rounds; a few rounds settle any real catalogue.
+    After the sort, a key's links lie side by side: each ties its record to the next one's. Labels
+    then spread along those ties (each record takes the smallest label among the records it is tied
+    to), with pointer jumping between rounds; a few rounds settle any real catalogue.
     """
     label = np.arange(count, dtype=np.int64)
-    if len(keys) == 0:
+    if len(links) < 2:
         return label
-    order = np.argsort(keys, kind="stable")
-    sorted_keys, holders = keys[order], owners[order]
-    del order
-    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
-    lengths = np.diff(np.append(starts, len(sorted_keys)))
-    del sorted_keys
-    # Each holder of a shared key is tied to the key's first holder: a star per key.
-    first = np.repeat(holders[starts], lengths)
-    shared = np.repeat(lengths >= 2, lengths)
-    a, b = first[shared], holders[shared]
-    del first, holders, shared
-    a, b = a[a != b], b[a != b]
+    links.sort()
+    shift, mask = np.uint64(bits), np.uint64((1 << bits) - 1)
+    hashes = links >> shift
+    tied = hashes[1:] == hashes[:-1]
+    del hashes
+    a = (links[:-1][tied] & mask).astype(np.int32)
+    b = (links[1:][tied] & mask).astype(np.int32)
+    del tied
+    apart = a != b
+    a, b = a[apart], b[apart]
     while len(a):
         lowest = np.minimum(label[a], label[b])
         before = label.copy()

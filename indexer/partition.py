@@ -15,7 +15,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from indexer.blocks import Indices, components, multi_record_blocks
 from indexer.dedup import Cluster, cluster_records
@@ -74,20 +73,21 @@ class ClusterLayout:
 
 
 def cluster_in_blocks(
-    table: RecordTable, records: Spill, decisions: Sequence[MergeDecision], notes: Spill
+    table: RecordTable,
+    records: Spill,
+    finder: RecordFinder,
+    decisions: Sequence[MergeDecision],
+    notes: Spill,
 ) -> ClusterLayout:
-    """Cluster every record of ``table`` (fields in ``records``) with the librarians' ``decisions``."""
+    """Cluster every record of ``table`` (fields in ``records``, found by ``finder``) with the
+    librarians' ``decisions``; the table's links are used up."""
     count = len(table)
-    finder = RecordFinder(table.own(), lambda number: unpack(records.read(number)).key)
     ends = (
         finder.find_many([decision.first.key for decision in decisions]),
         finder.find_many([decision.second.key for decision in decisions]),
     )
-    keys, owners = table.keys()
-    forced = _forced_keys(decisions, *ends)
-    label = components(count, np.concatenate((keys, forced[0])), np.concatenate((owners, forced[1])))
-    del keys, owners, forced
-    table.drop_keys()
+    _link_forced(table, decisions, *ends)
+    label = components(count, *table.take_links())
     by_block = _decisions_by_block(decisions, label, *ends)
     root_of = np.arange(count, dtype=np.int64)
     noted_at = np.full(count, -1, dtype=np.int64)
@@ -105,20 +105,17 @@ def cluster_in_blocks(
     return ClusterLayout(records, root_of, noted_at, notes)
 
 
-def _forced_keys(
-    decisions: Sequence[MergeDecision], first: Indices, second: Indices
-) -> tuple[npt.NDArray[np.int64], Indices]:
+def _link_forced(
+    table: RecordTable, decisions: Sequence[MergeDecision], first: Indices, second: Indices
+) -> None:
     """A key of its own for each forced merge of two parsed records, carried by both: it puts them
     in one block, where :func:`cluster_records` applies the decision."""
-    keys: list[int] = []
-    owners: list[int] = []
     for position, decision in enumerate(decisions):
         a, b = int(first[position]), int(second[position])
         if decision.kind != "split" and a >= 0 and b >= 0:
             forced = key_hash("forced", str(position))
-            keys += [forced, forced]
-            owners += [a, b]
-    return np.array(keys, dtype=np.int64), np.array(owners, dtype=np.int64)
+            table.link(a, [forced])
+            table.link(b, [forced])
 
 
 def _decisions_by_block(

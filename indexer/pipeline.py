@@ -24,6 +24,7 @@ import numpy as np
 
 from indexer.parsing import PackedOutcome, ParseFailure, packed_outcome, parse_in_processes
 from indexer.partition import cluster_in_blocks
+from indexer.record_keys import unpack
 from indexer.record_table import RecordFinder, RecordTable
 from indexer.scaled_ids import assign_scaled_ids, previous_ids
 from indexer.scaled_works import scaled_works
@@ -131,8 +132,8 @@ def _run_index(
         report.seconds["parse"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        layout = cluster_in_blocks(table, spilled, store.merge_decisions(), notes)
-        finder = RecordFinder(table.own(), layout.key_of)
+        finder = RecordFinder(table.own(), lambda number: unpack(spilled.read(number)).key)
+        layout = cluster_in_blocks(table, spilled, finder, store.merge_decisions(), notes)
         previous, old_ids = previous_ids(len(table), finder, store.iter_memberships())
         del finder
         ids = assign_scaled_ids(layout.root_of, table.derived(), previous, old_ids, layout.key_of)
@@ -195,7 +196,7 @@ def _parse_all(
     counts = store.source_counts()
     total = counts.live + counts.deleted
     store.clear_quarantine("index")
-    table = RecordTable()
+    table = RecordTable(counts.live)
     pending: list[QuarantineEntry] = []
 
     def live_records() -> Iterator[SourceRecord]:

@@ -3,7 +3,13 @@
 Records are numbered as they are parsed, in the store's (source, local_id) order; their fields wait
 in a spill file under the same number (:mod:`unicat.spill`). Here stay the hashes of their own key
 and merge keys, their work key's hash and the id a new union record of them would take
-(:mod:`indexer.record_keys`): about 30 bytes a record plus 16 a merge key.
+(:mod:`indexer.record_keys`): about 30 bytes a record plus 8 a merge key.
+
+A merge key is kept as one 64-bit *link*: the high bits of its hash, then the number of the record
+that carries it (:data:`OWNER_BITS` or more bits, as many as the catalogue needs). Sorted in place, the
+links of one key lie side by side, so blocks are found without a second array of owners or an
+argsort (:func:`indexer.blocks.components`). The hash loses those bits: two keys whose hashes then
+agree (a few among tens of millions) only join two blocks, where the real keys are compared.
 """
 
 from __future__ import annotations
@@ -21,13 +27,26 @@ DERIVED_WIDTH = ID_LENGTH + 1
 """Bytes of a derived union id: ``u`` and its 12 characters."""
 
 
-class RecordTable:
-    """The parsed records' numbers, appended as they are parsed, then read as numpy arrays."""
+OWNER_BITS = 24
+"""The fewest bits of a link that number its record (16,777,216 records); more when a catalogue has more."""
+_WORD = (1 << 64) - 1
 
-    def __init__(self) -> None:
+
+def owner_bits(records: int) -> int:
+    """Bits enough to number ``records`` twice over (records may arrive while a run reads them)."""
+    return max(OWNER_BITS, (2 * records).bit_length())
+
+
+class RecordTable:
+    """The parsed records' numbers, appended as they are parsed, then read as numpy arrays.
+
+    ``expected`` is about how many records will come (it sizes the links' record numbers; more may
+    come, at the cost of rewriting the links once)."""
+
+    def __init__(self, expected: int = 0) -> None:
+        self.bits = owner_bits(expected)
         self._own = array("q")
-        self._keys = array("q")
-        self._key_owners = array("q")
+        self._links = array("Q")
         self._works = array("q")
         self._derived = bytearray()
 
@@ -37,19 +56,33 @@ class RecordTable:
     def add(self, packed: PackedRecord) -> None:
         number = len(self._own)
         self._own.append(packed.own)
-        self._keys.extend(packed.keys)
-        self._key_owners.extend([number] * len(packed.keys))
+        self.link(number, packed.keys)
         self._works.append(packed.work)
         if len(packed.derived) != DERIVED_WIDTH:
             raise ValueError(f"a derived union id has {DERIVED_WIDTH} bytes, not {packed.derived!r}")
         self._derived += packed.derived
 
+    def link(self, number: int, keys: Sequence[int]) -> None:
+        """Record ``number`` carries these keys (hashes)."""
+        if number >> self.bits:
+            self._widen(owner_bits(number))
+        bits = self.bits
+        self._links.extend(((key & _WORD) >> bits << bits) | number for key in keys)
+
+    def take_links(self) -> tuple[npt.NDArray[np.uint64], int]:
+        """Every link, as an array the caller now owns (to sort in place), and how many low bits
+        number the record; the table keeps none."""
+        links, self._links = np.frombuffer(self._links, dtype=np.uint64), array("Q")
+        return links, self.bits
+
+    def _widen(self, bits: int) -> None:
+        links = np.frombuffer(self._links, dtype=np.uint64)
+        owners = links & np.uint64((1 << self.bits) - 1)
+        widened = (links >> np.uint64(bits) << np.uint64(bits)) | owners
+        self._links, self.bits = array("Q", widened.tobytes()), bits
+
     def own(self) -> npt.NDArray[np.int64]:
         return np.frombuffer(self._own, dtype=np.int64)
-
-    def keys(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """Every merge key's hash and the number of the record that carries it."""
-        return np.frombuffer(self._keys, dtype=np.int64), np.frombuffer(self._key_owners, dtype=np.int64)
 
     def works(self) -> npt.NDArray[np.int64]:
         return np.frombuffer(self._works, dtype=np.int64)
@@ -57,14 +90,10 @@ class RecordTable:
     def derived(self) -> npt.NDArray[np.bytes_]:
         return np.frombuffer(bytes(self._derived), dtype=f"S{DERIVED_WIDTH}")
 
-    def drop_keys(self) -> None:
-        """Free the merge keys once the blocks are known."""
-        self._keys, self._key_owners = array("q"), array("q")
-
     @property
     def nbytes(self) -> int:
         """Bytes the arrays hold."""
-        parts: Sequence[array[int]] = (self._own, self._keys, self._key_owners, self._works)
+        parts: Sequence[array[int]] = (self._own, self._links, self._works)
         return sum(part.itemsize * len(part) for part in parts) + len(self._derived)
 
 

@@ -22,7 +22,7 @@ from indexer.extract import ExtractedRecord
 from indexer.ids import assign_ids, derived_id
 from indexer.parsing import parse_outcome
 from indexer.partition import cluster_in_blocks
-from indexer.record_keys import key_hash, pack
+from indexer.record_keys import key_hash, pack, unpack
 from indexer.record_table import RecordFinder, RecordTable
 from indexer.scaled_ids import ScaledIds, assign_scaled_ids, previous_ids
 from indexer.scaled_works import scaled_works
@@ -36,9 +36,10 @@ from unicat.spill import Spill
 
 def _labels(count: int, carried: Sequence[tuple[int, int]]) -> list[int]:
     """``carried``: (key, record) pairs."""
-    keys = np.array([key for key, _ in carried], dtype=np.int64)
-    owners = np.array([owner for _, owner in carried], dtype=np.int64)
-    return list(components(count, keys, owners).tolist())
+    table = RecordTable(count)
+    for key, owner in carried:
+        table.link(owner, [key_hash(str(key))])
+    return list(components(count, *table.take_links()).tolist())
 
 
 def test_records_sharing_no_key_are_blocks_of_their_own() -> None:
@@ -55,6 +56,17 @@ def test_a_chain_of_shared_keys_is_one_block_however_long() -> None:
     # 9-8 share key 1, 8-7 key 2, ..., 1-0 key 9: one block, labelled 0.
     carried = [(key, record) for key in range(1, 10) for record in (10 - key, 9 - key)]
     assert _labels(10, carried) == [0] * 10
+
+
+def test_links_keep_their_blocks_when_more_records_come_than_expected() -> None:
+    table = RecordTable(2)
+    for owner in range(40):
+        table.link(owner, [key_hash(str(owner // 2))])
+    table.link(1 << 25, [key_hash("0")])  # past the bits the table was sized for: the links widen
+    count = (1 << 25) + 1
+    label = components(count, *table.take_links())
+    assert label[:40].tolist() == [n - n % 2 for n in range(40)]
+    assert label[1 << 25] == 0
 
 
 def test_multi_record_blocks_come_in_the_order_of_their_smallest_record() -> None:
@@ -225,16 +237,16 @@ def test_clusters_ids_and_works_a_block_at_a_time_equal_the_whole_catalogues(
     assert len(expected_works) > 20
 
     with Spill() as spilled, Spill() as notes:
-        table = RecordTable()
+        table = RecordTable(len(copies))
         for record in copies:
             packed = pack(record)
             spilled.append(packed.blob)
             table.add(packed)
-        layout = cluster_in_blocks(table, spilled, decisions, notes)
+        finder = RecordFinder(table.own(), lambda number: unpack(spilled.read(number)).key)
+        layout = cluster_in_blocks(table, spilled, finder, decisions, notes)
         clusters = list(layout.clusters())
         assert [cluster for _, cluster in clusters] == whole
 
-        finder = RecordFinder(table.own(), layout.key_of)
         rows = [(source, local_id, union_id) for (source, local_id), union_id in sorted(previous.items())]
         codes, old_ids = previous_ids(len(table), finder, rows)
         ids = assign_scaled_ids(layout.root_of, table.derived(), codes, old_ids, layout.key_of)
