@@ -28,6 +28,7 @@ from unicat.fields import FACETS
 from unicat.model import QuarantineEntry, UnionRecord
 from unicat.ports.union_index import RecordObserver, UnionWrite
 from unicat.settings import Settings
+from unicat.spill import SortedRows
 from unicat.vocabulary import SHORT_PREFIX, VocabularyCollector
 
 # Each facet's name, the field of the documents holding its values, and whether it has several per
@@ -68,16 +69,13 @@ class _Feed:
         self.index = index
         self.observe = observe
         self.given = 0
-        self.ids: set[str] = set()
+        # Checked once the last record is given (a rebuild of millions cannot hold every id): they
+        # wait in a temporary file beyond a run's worth, and come back sorted.
+        self.ids: SortedRows[str] = SortedRows(str)
         self.vocabulary = VocabularyCollector()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for record in self.records:
-            if record.id in self.ids:
-                raise EngineError(
-                    f"the union index was not replaced: the union id {record.id!r} appears twice; "
-                    "the previous index is unchanged"
-                )
             self.ids.add(record.id)
             self.given += 1
             document = record.to_json()
@@ -91,6 +89,18 @@ class _Feed:
                 "_id": record.id,
                 "_source": union_document(record, document, fields),
             }
+        last = None
+        for union_id in self.ids:
+            if union_id == last:
+                raise EngineError(
+                    f"the union index was not replaced: the union id {union_id!r} appears twice; "
+                    "the previous index is unchanged"
+                )
+            last = union_id
+
+    def close(self) -> None:
+        self.ids.close()
+        self.vocabulary.close()
 
 
 def _quarantine_entry(failed: FailedItem) -> QuarantineEntry:
@@ -139,7 +149,7 @@ def build_generation(
             client.indices.delete(index=names.suggest_generation(index), ignore_unavailable=True)
         raise
     finally:
-        actions.vocabulary.close()
+        actions.close()
     return index, UnionWrite(actions.given - len(refused), refused)
 
 
