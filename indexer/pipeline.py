@@ -1,15 +1,17 @@
 """``unicat index``: every stored source record → parsed → mapped → merged → the union index.
 
-Phases, timed apart so a benchmark can say where time goes: ``parse`` (decode + map each record),
-``normalise_merge`` (cluster with the librarians' decisions, ids, works), ``write`` (union records
-built and written as the index takes them, the new index swapped in, and what outlives it kept in the
-record store: ``unicat/union_generation.py``). A record that cannot be
-read is quarantined with its reason and raw bytes and the batch goes on; the raw bytes of the good
-ones are dropped once parsed, so memory holds only the extracted fields. Records that read well but
-are no book (authority, holdings… records) or have no title are quarantined the same way, with their
-reason, and counted per kind in the report (:mod:`indexer.record_kinds`). Each record is read with
-the profile of its own flavour (:mod:`indexer.flavour`); those read against their source's declared
-profile are counted too.
+Phases, timed apart so a benchmark can say where time goes: ``parse`` (decode + map each record,
+in worker processes), ``normalise_merge`` (blocks of records sharing a merge key, each clustered with
+the librarians' decisions; ids, works), ``write`` (union records built and written as the index takes
+them, the new index swapped in, and what outlives it kept in the record store:
+``unicat/union_generation.py``). A record that cannot be read is quarantined with its reason and raw
+bytes and the batch goes on. A parsed record's fields wait in a temporary file until its union record
+is built; memory holds a few numbers of it (the hashes of its keys, :mod:`indexer.record_table`), so
+an index run's size does not grow with the catalogue's beyond those (docs/indexing.md, *Memory and
+temporary files*). Records that read well but are no book (authority, holdings… records) or have no
+title are quarantined the same way, with their reason, and counted per kind in the report
+(:mod:`indexer.record_kinds`). Each record is read with the profile of its own flavour
+(:mod:`indexer.flavour`); those read against their source's declared profile are counted too.
 """
 
 from __future__ import annotations
