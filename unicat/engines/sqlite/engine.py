@@ -204,11 +204,13 @@ class SqliteEngine(UnionIndex):
                 f"the union index was not replaced: a union id appears twice ({exc}); "
                 "the previous index is unchanged"
             ) from exc
-        self._warm_facets()
+        if self._facets.in_use():
+            self._warm_facets()
         return UnionWrite(written)
 
     def _warm_facets(self) -> None:
-        """Load the new index's facet columns now, so that the first search after a rebuild is not slow."""
+        """Load the new index's facet columns now, so that the first search after a rebuild is not slow
+        (in a process that serves searches: ``unicat index`` alone never loads them)."""
         with self._pool.read() as reader:
             with reader.time_limit(self.settings.query_timeout) as conn:
                 current = generation(conn)

@@ -260,6 +260,11 @@ class FacetCache:
         self._lock = threading.Lock()
         self._columns: dict[int, FacetColumns] = {}
 
+    def in_use(self) -> bool:
+        """Whether a search has loaded columns here (a process that serves, not one that only indexes)."""
+        with self._lock:
+            return bool(self._columns)
+
     def columns(self, conn: driver.Connection, current: int) -> FacetColumns:
         """The columns of generation ``current``, loading them through ``conn`` if need be."""
         with self._lock:
