@@ -125,6 +125,9 @@ def _run_index(
 ) -> IndexReport:
     report = IndexReport()
     notify = on_progress or (lambda progress: None)
+    # Read before the records: one stored while they are read has a higher number, and the next
+    # incremental pass reads it again.
+    mark = store.change_mark()
     with Spill() as spilled, Spill("unicat-clusters-") as notes:
         started = time.perf_counter()
         table = _parse_all(store, report, notify, workers, parallel_from, spilled)
@@ -154,7 +157,7 @@ def _run_index(
             with_sites(_with_work(build_union_record(ids.of(root), cluster), works.get(root)), directory)
             for root, cluster in layout.clusters()
         )
-        report.union_records = write_union_generation(store, index, records, ids.redirects)
+        report.union_records = write_union_generation(store, index, records, ids.redirects, mark=mark)
         report.seconds["write"] = time.perf_counter() - started
     notify(IndexProgress("write", report.union_records, clusters))
     log.info(

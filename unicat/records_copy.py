@@ -4,7 +4,8 @@ Two callers: ``unicat migrate`` into a new store, and the hand-over of an older 
 record indices to the store (``engines/elasticsearch/legacy_records.py``). Sources come before their
 records and their tables of holdings codes, quarantine entries and decisions oldest first (the store
 lists them newest first, or in the order they came, and numbers decisions its own way, keeping their
-time), the memberships with the redirects, the first dates of members (what counts as new), and the
+time), the memberships with the redirects (and whether the index was built from every record, which
+the copy's change marks then say too), the first dates of members (what counts as new), and the
 OAI-PMH feed last with its generations and set
 names, so that harvesters of the catalogue see the same datestamps and deleted records.
 """
@@ -52,6 +53,11 @@ class RecordsSource(Protocol):
         """Every source's tables of holdings codes, by source."""
         ...
 
+    def indexed_in_full(self) -> bool:
+        """Whether the union index was built from every source record as it is stored (nothing
+        changed since its last generation): then the copy's is too."""
+        ...
+
     def memberships(self) -> list[tuple[str, str, str]]: ...
     def redirects(self) -> list[tuple[str, str]]: ...
     def iter_first_seen(self) -> Iterator[tuple[str, str, str]]: ...
@@ -83,6 +89,9 @@ class StoredRecords:
 
     def iter_quarantine(self) -> Iterator[QuarantineEntry]:
         return reversed(self._store.list_quarantine(limit=MAX_QUARANTINE))
+
+    def indexed_in_full(self) -> bool:
+        return self._store.indexed_mark() >= self._store.change_mark()
 
     def memberships(self) -> list[tuple[str, str, str]]:
         return [
@@ -142,6 +151,9 @@ def copy_records(old: RecordsSource, new: RecordStore, notify: Notify | None = N
     told("named holdings codes", named)
     memberships, redirects = old.memberships(), old.redirects()
     new.restore_memberships(memberships, redirects)
+    # The copy's records have numbers of its own: its index counts as built from all of them when the
+    # original's was, else from none (its next index pass reads everything).
+    new.restore_indexed_mark(new.change_mark() if old.indexed_in_full() else 0)
     first_seen = new.restore_first_dates(old.iter_first_seen(), old.iter_first_held())
     told("first-seen dates", first_seen)
     items = new.restore_oai_feed(old.iter_oai_items(), old.oai_generations(), old.oai_sets())

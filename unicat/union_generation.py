@@ -86,12 +86,19 @@ def _union_id(membership: Membership) -> str:
 
 
 def write_union_generation(
-    store: RecordStore, index: UnionIndex, records: Iterable[UnionRecord], redirects: Mapping[str, str]
+    store: RecordStore,
+    index: UnionIndex,
+    records: Iterable[UnionRecord],
+    redirects: Mapping[str, str],
+    *,
+    mark: int | None = None,
 ) -> int:
     """Replace the union index with ``records`` and keep in ``store`` what outlives it: memberships,
     ``redirects`` (old id → new id), the OAI-PMH feed's changes, the first dates of members new to the
-    catalogue (each record is given its ``first_seen`` and ``held_since`` on its way); records the
-    index refused are quarantined (stage ``index``). Returns how many records the index holds now."""
+    catalogue (each record is given its ``first_seen`` and ``held_since`` on its way), and the change
+    ``mark`` the records were read up to (:meth:`~unicat.ports.records.RecordChanges.change_mark`);
+    records the index refused are quarantined (stage ``index``). Returns how many records the index
+    holds now."""
     store.announce_redirects(redirects)
     gathered = _Gathered()
     dates = NewDates()
@@ -103,7 +110,7 @@ def write_union_generation(
             gathered.drop(set(written.refused))
             dates.drop(written.refused)
             store.add_quarantine(list(written.refused.values()))
-        store.save_union_generation(gathered.members, redirects, gathered.feed, dates)
+        store.save_union_generation(gathered.members, redirects, gathered.feed, dates, mark)
     finally:
         gathered.close()
         dates.close()

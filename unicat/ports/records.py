@@ -7,8 +7,9 @@ redirects of merged ids, and the OAI-PMH feed's history (``unicat/oai_items.py``
 itself (``unicat/ports/union_index.py``) is derived from this store and can always be rebuilt from it
 (``unicat index``).
 
-The port is made of six parts, one per kind of data (:class:`HarvestStore`, :class:`QuarantineStore`,
-:class:`MergeDecisionStore`, :class:`HoldingCodeStore`, :class:`UnionLinks`, :class:`FeedHistory`);
+The port is made of parts, one per kind of data (:class:`HarvestStore`, :class:`RecordChanges`,
+:class:`QuarantineStore`, :class:`MergeDecisionStore`, :class:`HoldingCodeStore`, :class:`UnionLinks`,
+:class:`FeedHistory`, :class:`FirstDates`);
 code that needs one part takes that part. Implemented once in SQL over either database
 (``unicat/stores/records.py``, one module per part), SQLite embedded or PostgreSQL. Every method is
 synchronous and safe to call from several threads at once; the web app calls them from its thread pool.
@@ -141,6 +142,43 @@ class HarvestStore(abc.ABC):
     def restore_harvest_runs(self, runs: Sequence[HarvestRun]) -> None:
         """Store runs as they were, ids included (when moving a catalogue between engines); runs
         started afterwards get higher ids."""
+
+
+class RecordChanges(abc.ABC):
+    """Which source records changed since the union index was built: what an incremental index pass
+    reads instead of every record (``unicat/stores/record_changes.py`` says how the numbers are given).
+
+    Each write of source records (a harvested page, an import's page, a full harvest's deletions, a
+    copy) has a number, higher than every earlier write's, and gives it to each record it inserts,
+    whose raw bytes, syntax or datestamp it changes, or which it deletes. The pass reads
+    :meth:`change_mark`, then :meth:`iter_changed_source_records` after :meth:`indexed_mark` up to
+    it, and saves its generation with that mark (:meth:`RecordStore.save_union_generation`)."""
+
+    @abc.abstractmethod
+    def change_mark(self) -> int:
+        """The number of the last write of source records (0 before the first)."""
+
+    @abc.abstractmethod
+    def indexed_mark(self) -> int:
+        """The mark the union index's last generation was built up to: every record changed since has
+        a higher number. 0 when none was recorded (a catalogue indexed before marks were kept)."""
+
+    @abc.abstractmethod
+    def changed_keys(self, since: int, until: int | None = None) -> list[tuple[str, str]]:
+        """The (source, local_id) of the records, live or deleted, changed after the mark ``since``
+        (and up to ``until`` when given), sorted. Meant for a day's changes: after ``since`` 0 it
+        lists every record (then read them all with :meth:`~HarvestStore.iter_source_records`)."""
+
+    @abc.abstractmethod
+    def iter_changed_source_records(self, since: int, until: int | None = None) -> Iterator[SourceRecord]:
+        """The records :meth:`changed_keys` names, live and deleted (a tombstone has no raw bytes), in
+        (source, local_id) order, read in batches. A record changed again while this runs comes as it
+        is now (its new number is above ``until``: the next pass reads it again)."""
+
+    @abc.abstractmethod
+    def restore_indexed_mark(self, mark: int) -> None:
+        """Set the indexed mark as it is (``unicat migrate``: a copy whose index is built from every
+        record it holds)."""
 
 
 class QuarantineStore(abc.ABC):
@@ -348,7 +386,14 @@ class FirstDates(abc.ABC):
 
 
 class RecordStore(
-    HarvestStore, QuarantineStore, MergeDecisionStore, HoldingCodeStore, UnionLinks, FeedHistory, FirstDates
+    HarvestStore,
+    RecordChanges,
+    QuarantineStore,
+    MergeDecisionStore,
+    HoldingCodeStore,
+    UnionLinks,
+    FeedHistory,
+    FirstDates,
 ):
     """The record store: each part above, and what a rebuild of the union index leaves behind, written
     across them in one transaction. Stages and pages take the part they use."""
@@ -367,9 +412,12 @@ class RecordStore(
         redirects: Mapping[str, str],
         feed: FeedCollector,
         dates: NewDates | None = None,
+        mark: int | None = None,
     ) -> int:
         """After the union index was replaced, in one transaction: the first dates the generation gave
-        members and sites that had none (``dates``; a stored date is never replaced), the memberships
+        members and sites that had none (``dates``; a stored date is never replaced), the change
+        ``mark`` the generation was built up to (read with :meth:`change_mark` before its records
+        were read; kept as it was when ``None``), the memberships
         (source, local_id, union id) in place of the previous ones, the ``redirects`` (old id → new id)
         added, the redirects of ids that live again dropped, and the OAI-PMH feed brought up to the records
         ``feed`` gathered: the items they change stamped with a new generation, the ids that vanished

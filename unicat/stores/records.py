@@ -1,9 +1,10 @@
 """The record store in SQL (:class:`unicat.ports.records.RecordStore`), on SQLite or PostgreSQL.
 
 Written once, in the SQL subset both databases share, by kind of data in the modules beside it:
-``harvests.py`` (sources, source records, harvest runs), ``quarantine.py``, ``merge_decisions.py``,
-``holding_codes.py``, ``memberships.py`` (memberships and redirects), ``first_dates.py`` (what counts
-as new) and ``oai_feed.py`` (the OAI-PMH feed's history). This module puts them together and writes
+``harvests.py`` (sources, source records, harvest runs), ``record_changes.py`` (which records
+changed since the last index), ``quarantine.py``, ``merge_decisions.py``, ``holding_codes.py``,
+``memberships.py`` (memberships and redirects), ``first_dates.py`` (what counts as new) and
+``oai_feed.py`` (the OAI-PMH feed's history). This module puts them together and writes
 what a rebuild of the union index leaves behind, in one transaction across them.
 """
 
@@ -28,10 +29,12 @@ from unicat.stores.memberships import (
 from unicat.stores.merge_decisions import SqlMergeDecisions
 from unicat.stores.oai_feed import SqlOaiFeed, write_generation
 from unicat.stores.quarantine import SqlQuarantine
+from unicat.stores.record_changes import SqlRecordChanges, save_indexed_mark
 
 
 class SqlRecordStore(
     SqlHarvests,
+    SqlRecordChanges,
     SqlQuarantine,
     SqlMergeDecisions,
     SqlHoldingCodes,
@@ -55,10 +58,13 @@ class SqlRecordStore(
         redirects: Mapping[str, str],
         feed: FeedCollector,
         dates: NewDates | None = None,
+        mark: int | None = None,
     ) -> int:
         with self.db.write() as conn:
             if dates is not None:
                 add_first_dates(conn, dates)
+            if mark is not None:
+                save_indexed_mark(conn, mark)
             replace_memberships(self.db, conn, memberships)
             add_redirects(self.db, conn, new_redirects(redirects))
             drop_redirects_of_members(conn)

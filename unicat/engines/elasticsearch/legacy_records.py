@@ -140,6 +140,10 @@ class LegacyRecords:
     def iter_first_held(self) -> Iterator[tuple[str, str, str, str]]:
         return iter(())
 
+    def indexed_in_full(self) -> bool:
+        # The old indices kept no change marks: the store's first index pass reads everything.
+        return False
+
     def memberships(self) -> list[tuple[str, str, str]]:
         """(source, local_id, union id) of every member of the union generation the alias names."""
         found: list[tuple[str, str, str]] = []

@@ -406,8 +406,20 @@ _V13 = (
     )""",
 )
 
+# Which source records changed since the union index was built, as on SQLite (its migration 24): a
+# separate row per mark, so that a harvest taking the next change number never waits for an index
+# run writing the indexed one.
+_V14 = (
+    "ALTER TABLE source_records ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 1",
+    "CREATE INDEX source_records_by_change ON source_records (change_seq)",
+    f"CREATE TABLE store_marks (name {_TEXT} PRIMARY KEY, value BIGINT NOT NULL)",
+    "INSERT INTO store_marks (name, value) "
+    "SELECT 'changed', CASE WHEN EXISTS (SELECT 1 FROM source_records) THEN 1 ELSE 0 END",
+    "INSERT INTO store_marks (name, value) VALUES ('indexed', 0)",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14,
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
