@@ -29,6 +29,7 @@ from unicat.clock import utc_now
 from unicat.errors import EngineError
 from unicat.first_seen import NewDates, stamped
 from unicat.holding_codes import named_records, tables_by_source
+from unicat.member_keys import MemberKeys
 from unicat.model import UnionRecord
 from unicat.oai_items import FeedCollector, OaiEntry, OaiSelection
 from unicat.ports.records import RecordStore
@@ -92,13 +93,14 @@ def write_union_generation(
     redirects: Mapping[str, str],
     *,
     mark: int | None = None,
+    keys: Iterable[MemberKeys] | None = None,
 ) -> int:
     """Replace the union index with ``records`` and keep in ``store`` what outlives it: memberships,
     ``redirects`` (old id → new id), the OAI-PMH feed's changes, the first dates of members new to the
     catalogue (each record is given its ``first_seen`` and ``held_since`` on its way), and the change
-    ``mark`` the records were read up to (:meth:`~unicat.ports.records.RecordChanges.change_mark`);
-    records the index refused are quarantined (stage ``index``). Returns how many records the index
-    holds now."""
+    ``mark`` the records were read up to (:meth:`~unicat.ports.records.RecordChanges.change_mark`) and
+    the blocking ``keys`` of every record parsed (``unicat/member_keys.py``); records the index refused
+    are quarantined (stage ``index``). Returns how many records the index holds now."""
     store.announce_redirects(redirects)
     gathered = _Gathered()
     dates = NewDates()
@@ -110,7 +112,7 @@ def write_union_generation(
             gathered.drop(set(written.refused))
             dates.drop(written.refused)
             store.add_quarantine(list(written.refused.values()))
-        store.save_union_generation(gathered.members, redirects, gathered.feed, dates, mark)
+        store.save_union_generation(gathered.members, redirects, gathered.feed, dates, mark, keys)
     finally:
         gathered.close()
         dates.close()

@@ -8,8 +8,8 @@ itself (``unicat/ports/union_index.py``) is derived from this store and can alwa
 (``unicat index``).
 
 The port is made of parts, one per kind of data (:class:`HarvestStore`, :class:`RecordChanges`,
-:class:`QuarantineStore`, :class:`MergeDecisionStore`, :class:`HoldingCodeStore`, :class:`UnionLinks`,
-:class:`FeedHistory`, :class:`FirstDates`);
+:class:`BlockingKeys`, :class:`QuarantineStore`, :class:`MergeDecisionStore`,
+:class:`HoldingCodeStore`, :class:`UnionLinks`, :class:`FeedHistory`, :class:`FirstDates`);
 code that needs one part takes that part. Implemented once in SQL over either database
 (``unicat/stores/records.py``, one module per part), SQLite embedded or PostgreSQL. Every method is
 synchronous and safe to call from several threads at once; the web app calls them from its thread pool.
@@ -23,6 +23,7 @@ from typing import Literal
 
 from unicat.first_seen import Member, MemberDates, NewDates
 from unicat.holding_codes import CodeName
+from unicat.member_keys import MemberKeys
 from unicat.model import (
     QUARANTINE_STAGES,
     HarvestCheckpoint,
@@ -181,6 +182,44 @@ class RecordChanges(abc.ABC):
         record it holds)."""
 
 
+class BlockingKeys(abc.ABC):
+    """The merge keys and work key of each parsed source record as the last index run hashed them
+    (``unicat/member_keys.py``): what lets an incremental pass find, from the records that changed,
+    every record they may now merge with or part from, without parsing the catalogue. The pass reads
+    the old keys of the changed records (:meth:`keys_of`), parses them to get their new ones, and
+    gathers the records carrying any old or new key (:meth:`members_with_keys`) and, for works,
+    those sharing a work key (:meth:`members_with_works`), a few hops out, until the region is closed;
+    it saves the new keys with its generation (:meth:`RecordStore.save_union_changes`)."""
+
+    @abc.abstractmethod
+    def keys_of(self, members: Sequence[Member]) -> dict[Member, MemberKeys]:
+        """The stored keys of these records (those the last run did not parse are left out)."""
+
+    @abc.abstractmethod
+    def members_with_keys(self, keys: Sequence[int]) -> dict[int, list[Member]]:
+        """For each of these merge keys' hashes that records carry, those records, sorted; read in
+        batches, however many keys are given."""
+
+    @abc.abstractmethod
+    def members_with_works(self, works: Sequence[int]) -> dict[int, list[Member]]:
+        """For each of these work keys' hashes (0, no work, is ignored) that records carry, those
+        records, sorted."""
+
+    @abc.abstractmethod
+    def replace_record_keys(self, records: Sequence[MemberKeys], removed: Sequence[Member] = ()) -> int:
+        """In one transaction: the keys of ``records`` in place of those their members had, and the
+        keys of ``removed`` (deleted records, records no longer parsed) dropped; returns how many
+        records were written."""
+
+    @abc.abstractmethod
+    def iter_record_keys(self) -> Iterator[MemberKeys]:
+        """Every parsed record's keys, by (source, local_id) (``unicat migrate``)."""
+
+    @abc.abstractmethod
+    def restore_record_keys(self, records: Iterable[MemberKeys]) -> int:
+        """Replace every record's keys with a copy's (``unicat migrate``); returns how many records."""
+
+
 class QuarantineStore(abc.ABC):
     """Records that could not be taken in (harvested, imported or indexed), with why and their bytes."""
 
@@ -287,6 +326,16 @@ class UnionLinks(abc.ABC):
         index run reads, a batch at a time, so that memory does not hold every membership at once."""
 
     @abc.abstractmethod
+    def members_of(self, union_ids: Sequence[str]) -> dict[str, list[Member]]:
+        """The source records of each of these union records in the last generation, sorted (ids
+        without any are left out): an incremental pass reads the members of the records it rebuilds."""
+
+    @abc.abstractmethod
+    def union_ids_of(self, members: Sequence[Member]) -> dict[Member, str]:
+        """The union record each of these source records belonged to in the last generation (those
+        that belonged to none are left out)."""
+
+    @abc.abstractmethod
     def redirects_from(self, union_ids: Sequence[str]) -> dict[str, str]:
         """Of these ids, those that redirect, with where each points (one step: a chain of merges is
         followed by calling again)."""
@@ -388,6 +437,7 @@ class FirstDates(abc.ABC):
 class RecordStore(
     HarvestStore,
     RecordChanges,
+    BlockingKeys,
     QuarantineStore,
     MergeDecisionStore,
     HoldingCodeStore,
@@ -413,11 +463,13 @@ class RecordStore(
         feed: FeedCollector,
         dates: NewDates | None = None,
         mark: int | None = None,
+        keys: Iterable[MemberKeys] | None = None,
     ) -> int:
         """After the union index was replaced, in one transaction: the first dates the generation gave
         members and sites that had none (``dates``; a stored date is never replaced), the change
         ``mark`` the generation was built up to (read with :meth:`change_mark` before its records
-        were read; kept as it was when ``None``), the memberships
+        were read; kept as it was when ``None``), the blocking ``keys`` of every parsed record in place
+        of every stored one (streamed; kept as they were when ``None``), the memberships
         (source, local_id, union id) in place of the previous ones, the ``redirects`` (old id → new id)
         added, the redirects of ids that live again dropped, and the OAI-PMH feed brought up to the records
         ``feed`` gathered: the items they change stamped with a new generation, the ids that vanished

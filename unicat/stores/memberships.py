@@ -16,6 +16,8 @@ from unicat.ports.database import Connection, Database, delete_in, fetch_in, ite
 BATCH = 1_000
 # Whether a union id is a record of the last generation: the feed's items say so, live or deleted.
 LIVE_ITEM = "SELECT 1 FROM oai_items WHERE id = ? AND deleted = 0"
+# Members per lookup statement (two parameters each).
+MEMBER_LOOKUP = 400
 # Redirect chains longer than this are treated as a cycle.
 MAX_REDIRECT_HOPS = 16
 
@@ -47,8 +49,8 @@ def new_redirects(redirects: Mapping[str, str]) -> Iterator[tuple[str, str]]:
 
 
 class SqlMemberships:
-    """Tables ``memberships`` (by (source, local_id)) and ``redirects`` (by old id, and by new id for
-    "what points here")."""
+    """Tables ``memberships`` (by (source, local_id), and by union id) and ``redirects`` (by old id,
+    and by new id for "what points here")."""
 
     db: Database
 
@@ -58,6 +60,28 @@ class SqlMemberships:
     def iter_memberships(self) -> Iterator[tuple[str, str, str]]:
         rows = iter_keyset(self.db, "memberships", "source, local_id, union_id", "source, local_id", BATCH)
         return ((str(source), str(local_id), str(union_id)) for source, local_id, union_id in rows)
+
+    def members_of(self, union_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        found: dict[str, list[tuple[str, str]]] = {}
+        select = "SELECT union_id, source, local_id FROM memberships"
+        for union_id, source, local_id in fetch_in(self.db, select, "union_id", union_ids):
+            found.setdefault(str(union_id), []).append((str(source), str(local_id)))
+        return {union_id: sorted(members) for union_id, members in found.items()}
+
+    def union_ids_of(self, members: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        wanted = list(dict.fromkeys(members))
+        found: dict[tuple[str, str], str] = {}
+        with self.db.read() as conn:
+            for start in range(0, len(wanted), MEMBER_LOOKUP):
+                part = wanted[start : start + MEMBER_LOOKUP]
+                pairs = ", ".join("(?, ?)" for _ in part)
+                for source, local_id, union_id in conn.execute(
+                    "SELECT source, local_id, union_id FROM memberships "
+                    f"WHERE (source, local_id) IN (VALUES {pairs})",
+                    [value for member in part for value in member],
+                ).fetchall():
+                    found[(str(source), str(local_id))] = str(union_id)
+        return found
 
     def redirects_from(self, union_ids: Sequence[str]) -> dict[str, str]:
         rows = fetch_in(self.db, "SELECT old_id, new_id FROM redirects", "old_id", union_ids)

@@ -2,10 +2,11 @@
 
 Written once, in the SQL subset both databases share, by kind of data in the modules beside it:
 ``harvests.py`` (sources, source records, harvest runs), ``record_changes.py`` (which records
-changed since the last index), ``quarantine.py``, ``merge_decisions.py``, ``holding_codes.py``,
-``memberships.py`` (memberships and redirects), ``first_dates.py`` (what counts as new) and
-``oai_feed.py`` (the OAI-PMH feed's history). This module puts them together and writes
-what a rebuild of the union index leaves behind, in one transaction across them.
+changed since the last index), ``record_keys.py`` (their blocking keys), ``quarantine.py``,
+``merge_decisions.py``, ``holding_codes.py``, ``memberships.py`` (memberships and redirects),
+``first_dates.py`` (what counts as new) and ``oai_feed.py`` (the OAI-PMH feed's history).
+This module puts them together and writes what a rebuild of the union index leaves behind, in one
+transaction across them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from unicat.first_seen import NewDates
+from unicat.member_keys import MemberKeys
 from unicat.oai_items import FeedCollector
 from unicat.ports.database import Database
 from unicat.ports.records import RecordStore
@@ -30,11 +32,13 @@ from unicat.stores.merge_decisions import SqlMergeDecisions
 from unicat.stores.oai_feed import SqlOaiFeed, write_generation
 from unicat.stores.quarantine import SqlQuarantine
 from unicat.stores.record_changes import SqlRecordChanges, save_indexed_mark
+from unicat.stores.record_keys import SqlRecordKeys, replace_all_keys
 
 
 class SqlRecordStore(
     SqlHarvests,
     SqlRecordChanges,
+    SqlRecordKeys,
     SqlQuarantine,
     SqlMergeDecisions,
     SqlHoldingCodes,
@@ -59,12 +63,15 @@ class SqlRecordStore(
         feed: FeedCollector,
         dates: NewDates | None = None,
         mark: int | None = None,
+        keys: Iterable[MemberKeys] | None = None,
     ) -> int:
         with self.db.write() as conn:
             if dates is not None:
                 add_first_dates(conn, dates)
             if mark is not None:
                 save_indexed_mark(conn, mark)
+            if keys is not None:
+                replace_all_keys(self.db, conn, keys)
             replace_memberships(self.db, conn, memberships)
             add_redirects(self.db, conn, new_redirects(redirects))
             drop_redirects_of_members(conn)

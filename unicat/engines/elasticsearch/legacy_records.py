@@ -24,6 +24,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 from unicat.engines.elasticsearch.indices import LEGACY_RECORD_INDICES, IndexNames
 from unicat.engines.elasticsearch.scan import scan, scan_values
 from unicat.holding_codes import CodeName
+from unicat.member_keys import MemberKeys
 from unicat.model import HarvestRun, MergeDecision, QuarantineEntry, Source, SourceRecord
 from unicat.oai_items import OaiItem
 
@@ -138,6 +139,10 @@ class LegacyRecords:
         return iter(())
 
     def iter_first_held(self) -> Iterator[tuple[str, str, str, str]]:
+        return iter(())
+
+    def iter_record_keys(self) -> Iterator[MemberKeys]:
+        # Kept by no older catalogue: the store's first index run computes them.
         return iter(())
 
     def indexed_in_full(self) -> bool:

@@ -418,8 +418,28 @@ _V14 = (
     "INSERT INTO store_marks (name, value) VALUES ('indexed', 0)",
 )
 
+# The blocking keys of each source record, and the members of a union record found by its id, as on
+# SQLite (its migration 25).
+_V15 = (
+    f"""CREATE TABLE record_keys (
+        source {_TEXT} NOT NULL,
+        local_id {_TEXT} NOT NULL,
+        key BIGINT NOT NULL,
+        PRIMARY KEY (source, local_id, key)
+    )""",
+    "CREATE INDEX record_keys_by_key ON record_keys (key)",
+    f"""CREATE TABLE record_works (
+        source {_TEXT} NOT NULL,
+        local_id {_TEXT} NOT NULL,
+        work BIGINT NOT NULL,
+        PRIMARY KEY (source, local_id)
+    )""",
+    "CREATE INDEX record_works_by_work ON record_works (work)",
+    "CREATE INDEX memberships_by_union_id ON memberships (union_id)",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15,
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 

@@ -508,9 +508,31 @@ _V24: tuple[Step, ...] = (
     "INSERT INTO store_marks (name, value) VALUES ('indexed', 0)",
 )
 
+# The blocking keys of each source record as the last index run computed them (unicat/member_keys.py,
+# unicat/stores/record_keys.py): one row per record and merge key's hash, found by record and by key;
+# one row per parsed record with its work key's hash, found by record and by work. And the members of
+# a union record found by its id. Empty until the next index run fills them.
+_V25: tuple[Step, ...] = (
+    """CREATE TABLE record_keys (
+        source TEXT NOT NULL,
+        local_id TEXT NOT NULL,
+        key INTEGER NOT NULL,
+        PRIMARY KEY (source, local_id, key)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX record_keys_by_key ON record_keys (key)",
+    """CREATE TABLE record_works (
+        source TEXT NOT NULL,
+        local_id TEXT NOT NULL,
+        work INTEGER NOT NULL,
+        PRIMARY KEY (source, local_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX record_works_by_work ON record_works (work)",
+    "CREATE INDEX memberships_by_union_id ON memberships (union_id)",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16, _V17, _V18,
-    _V19, _V20, _V21, _V22, _V23, _V24,
+    _V19, _V20, _V21, _V22, _V23, _V24, _V25,
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
