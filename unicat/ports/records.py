@@ -479,3 +479,38 @@ class RecordStore(
 
         A crash before this commits leaves the previous generation whole: the next ``unicat index``
         assigns the same ids from the previous memberships and writes it again."""
+
+    @abc.abstractmethod
+    def save_union_changes(
+        self,
+        memberships: Iterable[tuple[str, str, str]],
+        union_ids: Sequence[str],
+        removed: Sequence[Member],
+        redirects: Mapping[str, str],
+        feed: FeedCollector,
+        dates: NewDates | None = None,
+        mark: int | None = None,
+        keys: Sequence[MemberKeys] = (),
+        unkeyed: Sequence[Member] = (),
+    ) -> int:
+        """After a partial update of the union index (:meth:`~unicat.ports.union_index.UnionIndex.
+        update_union_records`), in one transaction, what :meth:`save_union_generation` saves of a whole
+        generation, for the part that changed:
+
+        - ``union_ids``: every union id the update wrote, removed, or whose record the index refused;
+          their memberships are replaced by ``memberships`` (source, local_id, union id: those of the
+          records written), as are those of the members ``memberships`` names (a record that moved
+          from a union record outside the update) and of ``removed`` (source records in no union
+          record any more: deleted, or no longer read);
+        - ``redirects`` (old id → new id) added, and those of the ids written dropped (they live);
+        - the OAI-PMH feed: the items of ``union_ids`` brought up to the records ``feed`` gathered,
+          as a new generation (a changed item gets it, a live one the update removed is kept as
+          deleted, an unchanged one keeps its generation), its datestamp registered last;
+        - the first dates of members and sites new to the catalogue (``dates``), never replacing one;
+        - the blocking ``keys`` of the source records the pass parsed again, in place of theirs, and
+          those of ``unkeyed`` (deleted, or no longer parsed) dropped;
+        - the change ``mark`` the pass read the records up to (kept as it was when ``None``).
+
+        Returns how many feed items changed. A crash before this commits leaves the store as it was:
+        the index holds the update already, the next pass (reading from the same mark) writes it again.
+        """

@@ -29,6 +29,27 @@ def replace_memberships(db: Database, conn: Connection, memberships: Iterable[Se
     return db.insert_rows(conn, "memberships", "source, local_id, union_id", memberships)
 
 
+def replace_memberships_of(
+    conn: Connection,
+    union_ids: Sequence[str],
+    memberships: Sequence[tuple[str, str, str]],
+    removed: Sequence[tuple[str, str]],
+) -> None:
+    """Within ``conn``'s transaction (a partial generation's): every membership of ``union_ids`` and of
+    the members of ``memberships`` and ``removed`` dropped, then ``memberships`` stored. A source record
+    that moved to another union record, or left one, keeps no stale row."""
+    delete_in(conn, "memberships", "union_id", union_ids)
+    members = list(dict.fromkeys([(source, local_id) for source, local_id, _ in memberships] + list(removed)))
+    for start in range(0, len(members), MEMBER_LOOKUP):
+        part = members[start : start + MEMBER_LOOKUP]
+        pairs = ", ".join("(?, ?)" for _ in part)
+        conn.execute(
+            f"DELETE FROM memberships WHERE (source, local_id) IN (VALUES {pairs})",
+            [value for member in part for value in member],
+        )
+    conn.executemany("INSERT INTO memberships (source, local_id, union_id) VALUES (?, ?, ?)", memberships)
+
+
 def add_redirects(db: Database, conn: Connection, redirects: Iterable[tuple[str, str]]) -> None:
     """Within ``conn``'s transaction: each (old id, new id) stored, in place of where ``old`` pointed."""
     given = dict(redirects)
@@ -41,6 +62,12 @@ def drop_redirects_of_members(conn: Connection) -> None:
     generation's union records pointed. An id that lives again (a split undone) must not keep
     redirecting elsewhere."""
     conn.execute("DELETE FROM redirects WHERE old_id IN (SELECT union_id FROM memberships)")
+
+
+def drop_redirects_of(conn: Connection, union_ids: Iterable[str]) -> None:
+    """Within ``conn``'s transaction (a partial generation's): forget where these ids, live again,
+    pointed."""
+    delete_in(conn, "redirects", "old_id", union_ids)
 
 
 def new_redirects(redirects: Mapping[str, str]) -> Iterator[tuple[str, str]]:

@@ -11,7 +11,7 @@ transaction across them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from unicat.first_seen import NewDates
 from unicat.member_keys import MemberKeys
@@ -24,15 +24,17 @@ from unicat.stores.holding_codes import SqlHoldingCodes
 from unicat.stores.memberships import (
     SqlMemberships,
     add_redirects,
+    drop_redirects_of,
     drop_redirects_of_members,
     new_redirects,
     replace_memberships,
+    replace_memberships_of,
 )
 from unicat.stores.merge_decisions import SqlMergeDecisions
-from unicat.stores.oai_feed import SqlOaiFeed, write_generation
+from unicat.stores.oai_feed import SqlOaiFeed, write_generation, write_partial_generation
 from unicat.stores.quarantine import SqlQuarantine
 from unicat.stores.record_changes import SqlRecordChanges, save_indexed_mark
-from unicat.stores.record_keys import SqlRecordKeys, replace_all_keys
+from unicat.stores.record_keys import SqlRecordKeys, replace_all_keys, replace_keys_of
 
 
 class SqlRecordStore(
@@ -77,3 +79,28 @@ class SqlRecordStore(
             drop_redirects_of_members(conn)
             # Last, so that the generation's datestamp is read from the clock as late as it can be.
             return write_generation(self.db, conn, feed)
+
+    def save_union_changes(
+        self,
+        memberships: Iterable[tuple[str, str, str]],
+        union_ids: Sequence[str],
+        removed: Sequence[tuple[str, str]],
+        redirects: Mapping[str, str],
+        feed: FeedCollector,
+        dates: NewDates | None = None,
+        mark: int | None = None,
+        keys: Sequence[MemberKeys] = (),
+        unkeyed: Sequence[tuple[str, str]] = (),
+    ) -> int:
+        members = list(memberships)
+        with self.db.write() as conn:
+            if dates is not None:
+                add_first_dates(conn, dates)
+            if mark is not None:
+                save_indexed_mark(conn, mark)
+            replace_keys_of(self.db, conn, keys, unkeyed)
+            replace_memberships_of(conn, union_ids, members, removed)
+            add_redirects(self.db, conn, new_redirects(redirects))
+            drop_redirects_of(conn, {union_id for _source, _local_id, union_id in members})
+            # Last, so that the generation's datestamp is read from the clock as late as it can be.
+            return write_partial_generation(self.db, conn, feed, union_ids)
