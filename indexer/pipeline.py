@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from indexer.kept_keys import KeptKeys
 from indexer.parsing import PackedOutcome, ParseFailure, packed_outcome, parse_in_processes
 from indexer.partition import cluster_in_blocks
 from indexer.record_keys import unpack
@@ -128,9 +129,12 @@ def _run_index(
 ) -> IndexReport:
     report = IndexReport()
     notify = on_progress or (lambda progress: None)
-    with Spill() as spilled, Spill("unicat-clusters-") as notes:
+    # Read before the records: one stored while they are read has a higher number, and the next
+    # incremental pass reads it again.
+    mark = store.change_mark()
+    with Spill() as spilled, Spill("unicat-clusters-") as notes, KeptKeys() as kept:
         started = time.perf_counter()
-        table = _parse_all(store, report, notify, workers, parallel_from, spilled)
+        table = _parse_all(store, report, notify, workers, parallel_from, spilled, kept)
         report.seconds["parse"] = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -157,7 +161,9 @@ def _run_index(
             with_sites(_with_work(build_union_record(ids.of(root), cluster), works.get(root)), directory)
             for root, cluster in layout.clusters()
         )
-        report.union_records = write_union_generation(store, index, records, ids.redirects)
+        report.union_records = write_union_generation(
+            store, index, records, ids.redirects, mark=mark, keys=kept
+        )
         report.seconds["write"] = time.perf_counter() - started
     notify(IndexProgress("write", report.union_records, clusters))
     log.info(
@@ -191,9 +197,11 @@ def _parse_all(
     workers: int,
     parallel_from: int,
     spilled: Spill,
+    kept: KeptKeys,
 ) -> RecordTable:
     """Parse every live record, its fields to ``spilled`` and its keys to the table returned (both
-    numbered alike); the records that cannot be read go to the quarantine."""
+    numbered alike) and to ``kept`` (for the record store); the records that cannot be read go to the
+    quarantine."""
     sources = {source.code: source for source in store.list_sources()}
     counts = store.source_counts()
     total = counts.live + counts.deleted
@@ -233,6 +241,7 @@ def _parse_all(
                 log.debug("%s/%s: %s", record.source, record.local_id, "; ".join(outcome.warnings))
             spilled.append(outcome.blob)
             table.add(outcome)
+            kept.add(record.source, record.local_id, outcome.keys, outcome.work)
         if len(pending) >= QUARANTINE_BATCH:
             report.quarantined += _flush(store, pending)
     report.quarantined += _flush(store, pending)

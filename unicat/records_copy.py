@@ -4,9 +4,10 @@ Two callers: ``unicat migrate`` into a new store, and the hand-over of an older 
 record indices to the store (``engines/elasticsearch/legacy_records.py``). Sources come before their
 records and their tables of holdings codes, quarantine entries and decisions oldest first (the store
 lists them newest first, or in the order they came, and numbers decisions its own way, keeping their
-time), the memberships with the redirects, the first dates of members (what counts as new), and the
-OAI-PMH feed last with its generations and set
-names, so that harvesters of the catalogue see the same datestamps and deleted records.
+time), the memberships with the redirects and the records' blocking keys (and whether the index was
+built from every record, which the copy's change marks then say too), the first dates of members
+(what counts as new), and the OAI-PMH feed last with its generations and set names, so that
+harvesters of the catalogue see the same datestamps and deleted records.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from unicat.holding_codes import CodeName
+from unicat.member_keys import MemberKeys
 from unicat.model import HarvestRun, MergeDecision, QuarantineEntry, Source, SourceRecord
 from unicat.oai_items import OaiItem
 from unicat.ports.records import RecordStore
@@ -52,6 +54,15 @@ class RecordsSource(Protocol):
         """Every source's tables of holdings codes, by source."""
         ...
 
+    def iter_record_keys(self) -> Iterator[MemberKeys]:
+        """Every parsed record's blocking keys, by (source, local_id)."""
+        ...
+
+    def indexed_in_full(self) -> bool:
+        """Whether the union index was built from every source record as it is stored (nothing
+        changed since its last generation): then the copy's is too."""
+        ...
+
     def memberships(self) -> list[tuple[str, str, str]]: ...
     def redirects(self) -> list[tuple[str, str]]: ...
     def iter_first_seen(self) -> Iterator[tuple[str, str, str]]: ...
@@ -74,6 +85,7 @@ class StoredRecords:
         self.oai_sets = store.oai_sets
         self.iter_first_seen = store.iter_first_seen
         self.iter_first_held = store.iter_first_held
+        self.iter_record_keys = store.iter_record_keys
 
     def harvest_runs(self) -> list[HarvestRun]:
         return sorted(self._store.harvest_history(limit=MAX_HISTORY), key=lambda run: run.id)
@@ -83,6 +95,9 @@ class StoredRecords:
 
     def iter_quarantine(self) -> Iterator[QuarantineEntry]:
         return reversed(self._store.list_quarantine(limit=MAX_QUARANTINE))
+
+    def indexed_in_full(self) -> bool:
+        return self._store.indexed_mark() >= self._store.change_mark()
 
     def memberships(self) -> list[tuple[str, str, str]]:
         return [
@@ -107,6 +122,7 @@ class RecordsCopied:
     redirects: int
     oai_items: int
     first_seen: int = 0
+    record_keys: int = 0
 
 
 def copy_records(old: RecordsSource, new: RecordStore, notify: Notify | None = None) -> RecordsCopied:
@@ -142,6 +158,11 @@ def copy_records(old: RecordsSource, new: RecordStore, notify: Notify | None = N
     told("named holdings codes", named)
     memberships, redirects = old.memberships(), old.redirects()
     new.restore_memberships(memberships, redirects)
+    keyed = new.restore_record_keys(old.iter_record_keys())
+    told("records' blocking keys", keyed)
+    # The copy's records have numbers of its own: its index counts as built from all of them when the
+    # original's was, else from none (its next index pass reads everything).
+    new.restore_indexed_mark(new.change_mark() if old.indexed_in_full() else 0)
     first_seen = new.restore_first_dates(old.iter_first_seen(), old.iter_first_held())
     told("first-seen dates", first_seen)
     items = new.restore_oai_feed(old.iter_oai_items(), old.oai_generations(), old.oai_sets())
@@ -157,4 +178,5 @@ def copy_records(old: RecordsSource, new: RecordStore, notify: Notify | None = N
         redirects=len(redirects),
         oai_items=items,
         first_seen=first_seen,
+        record_keys=keyed,
     )

@@ -17,18 +17,24 @@ members' first dates as the index takes it (read from the store in batches, the 
 instant for those without), and the rows that adds are written with the memberships, in the store's
 transaction. A crash between the two leaves the store without them: the next run stamps the same
 members again with its own instant, later than any date already stored, so nothing old turns new.
+
+A partial generation (:func:`write_union_changes`, what the incremental index pass calls) keeps the
+same order over the records that changed: redirects announced, the index updated in place, then the
+store's transaction. A crash between the last two leaves the index ahead of the store, whose indexed
+mark has not moved: the next pass reads the same changes and writes the same records again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from unicat.clock import utc_now
 from unicat.errors import EngineError
-from unicat.first_seen import NewDates, stamped
+from unicat.first_seen import Member, NewDates, stamped
 from unicat.holding_codes import named_records, tables_by_source
+from unicat.member_keys import MemberKeys
 from unicat.model import UnionRecord
 from unicat.oai_items import FeedCollector, OaiEntry, OaiSelection
 from unicat.ports.records import RecordStore
@@ -86,12 +92,20 @@ def _union_id(membership: Membership) -> str:
 
 
 def write_union_generation(
-    store: RecordStore, index: UnionIndex, records: Iterable[UnionRecord], redirects: Mapping[str, str]
+    store: RecordStore,
+    index: UnionIndex,
+    records: Iterable[UnionRecord],
+    redirects: Mapping[str, str],
+    *,
+    mark: int | None = None,
+    keys: Iterable[MemberKeys] | None = None,
 ) -> int:
     """Replace the union index with ``records`` and keep in ``store`` what outlives it: memberships,
     ``redirects`` (old id → new id), the OAI-PMH feed's changes, the first dates of members new to the
-    catalogue (each record is given its ``first_seen`` and ``held_since`` on its way); records the
-    index refused are quarantined (stage ``index``). Returns how many records the index holds now."""
+    catalogue (each record is given its ``first_seen`` and ``held_since`` on its way), and the change
+    ``mark`` the records were read up to (:meth:`~unicat.ports.records.RecordChanges.change_mark`) and
+    the blocking ``keys`` of every record parsed (``unicat/member_keys.py``); records the index refused
+    are quarantined (stage ``index``). Returns how many records the index holds now."""
     store.announce_redirects(redirects)
     gathered = _Gathered()
     dates = NewDates()
@@ -103,11 +117,64 @@ def write_union_generation(
             gathered.drop(set(written.refused))
             dates.drop(written.refused)
             store.add_quarantine(list(written.refused.values()))
-        store.save_union_generation(gathered.members, redirects, gathered.feed, dates)
+        store.save_union_generation(gathered.members, redirects, gathered.feed, dates, mark, keys)
     finally:
         gathered.close()
         dates.close()
     return written.written
+
+
+def write_union_changes(
+    store: RecordStore,
+    index: UnionIndex,
+    upserts: Iterable[UnionRecord],
+    deletes: Sequence[str],
+    redirects: Mapping[str, str],
+    *,
+    removed: Sequence[Member] = (),
+    mark: int | None = None,
+    keys: Sequence[MemberKeys] = (),
+    unkeyed: Sequence[Member] = (),
+) -> UnionWrite:
+    """A partial generation, as :func:`write_union_generation` writes a whole one, in the same order:
+    the ``redirects`` announced, the index updated in place (``upserts`` written, each stamped with its
+    members' first dates on its way; ``deletes`` removed), then what the store keeps of it in one
+    transaction (:meth:`~unicat.ports.records.RecordStore.save_union_changes`): memberships of the
+    written, removed and refused union ids, and of ``removed`` members (in no union record now); the
+    redirects; the feed's items of those ids as a new generation; new first dates; the blocking
+    ``keys`` of the records parsed again and the ``unkeyed`` dropped; and the ``mark`` read up to.
+    Records the index refused are quarantined (stage ``index``) and count as removed.
+
+    What the incremental index pass calls once it has rebuilt the union records of the region its
+    changed source records reach: ``upserts`` are every union record of the region (a record that did
+    not change is written again at little cost, and its feed item keeps its generation), ``deletes`` the
+    ids of the region's previous union records that no record carries any more. Returns what the index
+    wrote and refused."""
+    store.announce_redirects(redirects)
+    gathered = _Gathered()
+    dates = NewDates()
+    written_ids: list[str] = []
+
+    def noted(records: Iterable[UnionRecord]) -> Iterator[UnionRecord]:
+        for record in records:
+            written_ids.append(record.id)
+            yield record
+
+    try:
+        stamping = stamped(noted(upserts), store.first_dates, utc_now(), dates)
+        written = index.update_union_records(gathered.checked(stamping), deletes, gathered)
+        if written.refused:
+            gathered.drop(set(written.refused))
+            dates.drop(written.refused)
+            store.add_quarantine(list(written.refused.values()))
+        union_ids = list(dict.fromkeys([*written_ids, *deletes]))
+        store.save_union_changes(
+            gathered.members, union_ids, removed, redirects, gathered.feed, dates, mark, keys, unkeyed
+        )
+    finally:
+        gathered.close()
+        dates.close()
+    return written
 
 
 @dataclass(frozen=True, slots=True)

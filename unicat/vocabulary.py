@@ -56,20 +56,9 @@ class VocabularyCollector:
     def add(self, record: UnionRecord, fields: IndexFields) -> None:
         """Count what ``record`` adds: each word once per record (records, not occurrences, say how
         much of the catalogue a correction opens), each heading once per record."""
-        words: set[str] = set()
-        for name in _WORD_FIELDS:
-            words.update(getattr(fields, name).split())
-        self.words.update(words)
-        for kind, texts in (
-            ("title", [record.title]),
-            ("author", record.authors),
-            ("subject", record.subjects),
-        ):
-            for text in dict.fromkeys(texts):
-                text = (text or "").strip()[:MAX_SUGGESTION_LENGTH]
-                key = analyze(text)
-                if key:
-                    self._headings.add((kind, key, text))
+        self.words.update(record_words(fields))
+        for heading in record_headings(record):
+            self._headings.add(heading)
 
     def suggestions(self) -> Iterator[Suggestion]:
         """Every heading with its count, by kind and analysed form. The first spelling seen is the one
@@ -91,6 +80,71 @@ class VocabularyCollector:
     def close(self) -> None:
         """Delete the headings' temporary file."""
         self._headings.close()
+
+
+def record_words(fields: IndexFields) -> set[str]:
+    """The words one record counts once in the vocabulary."""
+    words: set[str] = set()
+    for name in _WORD_FIELDS:
+        words.update(getattr(fields, name).split())
+    return words
+
+
+def record_headings(record: UnionRecord) -> Iterator[tuple[str, str, str]]:
+    """The headings one record counts once, as (kind, analysed key, text)."""
+    for kind, texts in (
+        ("title", [record.title]),
+        ("author", record.authors),
+        ("subject", record.subjects),
+    ):
+        for text in dict.fromkeys(texts):
+            text = (text or "").strip()[:MAX_SUGGESTION_LENGTH]
+            key = analyze(text)
+            if key:
+                yield kind, key, text
+
+
+class VocabularyChange:
+    """What a partial update of the union index changes in the words and headings: per word and per
+    (kind, key), how many records more (new versions) or fewer (replaced or removed versions) hold
+    it, and for a heading a new record brings, its text. An engine feeds it the old version of every
+    record it replaces or removes and the new version of every record it writes, then applies the
+    differences to the counts it keeps (dropping what no record holds any more)."""
+
+    def __init__(self) -> None:
+        self.words: Counter[str] = Counter()
+        self.headings: Counter[tuple[str, str]] = Counter()
+        self.texts: dict[tuple[str, str], str] = {}
+
+    def add(self, record: UnionRecord, fields: IndexFields) -> None:
+        """A record's new version is written."""
+        self.words.update(record_words(fields))
+        for kind, key, text in record_headings(record):
+            self.headings[(kind, key)] += 1
+            self.texts.setdefault((kind, key), text)
+
+    def remove(self, record: UnionRecord, fields: IndexFields) -> None:
+        """A record's stored version goes (replaced or removed)."""
+        self.words.subtract(record_words(fields))
+        for kind, key, _text in record_headings(record):
+            self.headings[(kind, key)] -= 1
+
+    def changed_words(self) -> dict[str, int]:
+        """Each word whose count changes, with by how much."""
+        return {word: delta for word, delta in self.words.items() if delta}
+
+    def changed_headings(self) -> dict[tuple[str, str], int]:
+        """Each (kind, key) whose count changes, with by how much."""
+        return {heading: delta for heading, delta in self.headings.items() if delta}
+
+    def short_prefixes(self) -> set[str]:
+        """The prefixes of up to :data:`SHORT_PREFIX` characters of every heading whose count changes:
+        those whose ranked heads an index keeps must be ranked again."""
+        return {
+            key[:length]
+            for (_kind, key) in self.changed_headings()
+            for length in range(1, min(len(key), SHORT_PREFIX) + 1)
+        }
 
 
 def _heading_key(row: tuple[str, str, str]) -> tuple[str, str]:

@@ -7,8 +7,9 @@ redirects of merged ids, and the OAI-PMH feed's history (``unicat/oai_items.py``
 itself (``unicat/ports/union_index.py``) is derived from this store and can always be rebuilt from it
 (``unicat index``).
 
-The port is made of six parts, one per kind of data (:class:`HarvestStore`, :class:`QuarantineStore`,
-:class:`MergeDecisionStore`, :class:`HoldingCodeStore`, :class:`UnionLinks`, :class:`FeedHistory`);
+The port is made of parts, one per kind of data (:class:`HarvestStore`, :class:`RecordChanges`,
+:class:`BlockingKeys`, :class:`QuarantineStore`, :class:`MergeDecisionStore`,
+:class:`HoldingCodeStore`, :class:`UnionLinks`, :class:`FeedHistory`, :class:`FirstDates`);
 code that needs one part takes that part. Implemented once in SQL over either database
 (``unicat/stores/records.py``, one module per part), SQLite embedded or PostgreSQL. Every method is
 synchronous and safe to call from several threads at once; the web app calls them from its thread pool.
@@ -22,6 +23,7 @@ from typing import Literal
 
 from unicat.first_seen import Member, MemberDates, NewDates
 from unicat.holding_codes import CodeName
+from unicat.member_keys import MemberKeys
 from unicat.model import (
     QUARANTINE_STAGES,
     HarvestCheckpoint,
@@ -143,6 +145,81 @@ class HarvestStore(abc.ABC):
         started afterwards get higher ids."""
 
 
+class RecordChanges(abc.ABC):
+    """Which source records changed since the union index was built: what an incremental index pass
+    reads instead of every record (``unicat/stores/record_changes.py`` says how the numbers are given).
+
+    Each write of source records (a harvested page, an import's page, a full harvest's deletions, a
+    copy) has a number, higher than every earlier write's, and gives it to each record it inserts,
+    whose raw bytes, syntax or datestamp it changes, or which it deletes. The pass reads
+    :meth:`change_mark`, then :meth:`iter_changed_source_records` after :meth:`indexed_mark` up to
+    it, and saves its generation with that mark (:meth:`RecordStore.save_union_generation`)."""
+
+    @abc.abstractmethod
+    def change_mark(self) -> int:
+        """The number of the last write of source records (0 before the first)."""
+
+    @abc.abstractmethod
+    def indexed_mark(self) -> int:
+        """The mark the union index's last generation was built up to: every record changed since has
+        a higher number. 0 when none was recorded (a catalogue indexed before marks were kept)."""
+
+    @abc.abstractmethod
+    def changed_keys(self, since: int, until: int | None = None) -> list[tuple[str, str]]:
+        """The (source, local_id) of the records, live or deleted, changed after the mark ``since``
+        (and up to ``until`` when given), sorted. Meant for a day's changes: after ``since`` 0 it
+        lists every record (then read them all with :meth:`~HarvestStore.iter_source_records`)."""
+
+    @abc.abstractmethod
+    def iter_changed_source_records(self, since: int, until: int | None = None) -> Iterator[SourceRecord]:
+        """The records :meth:`changed_keys` names, live and deleted (a tombstone has no raw bytes), in
+        (source, local_id) order, read in batches. A record changed again while this runs comes as it
+        is now (its new number is above ``until``: the next pass reads it again)."""
+
+    @abc.abstractmethod
+    def restore_indexed_mark(self, mark: int) -> None:
+        """Set the indexed mark as it is (``unicat migrate``: a copy whose index is built from every
+        record it holds)."""
+
+
+class BlockingKeys(abc.ABC):
+    """The merge keys and work key of each parsed source record as the last index run hashed them
+    (``unicat/member_keys.py``): what lets an incremental pass find, from the records that changed,
+    every record they may now merge with or part from, without parsing the catalogue. The pass reads
+    the old keys of the changed records (:meth:`keys_of`), parses them to get their new ones, and
+    gathers the records carrying any old or new key (:meth:`members_with_keys`) and, for works,
+    those sharing a work key (:meth:`members_with_works`), a few hops out, until the region is closed;
+    it saves the new keys with its generation (:meth:`RecordStore.save_union_changes`)."""
+
+    @abc.abstractmethod
+    def keys_of(self, members: Sequence[Member]) -> dict[Member, MemberKeys]:
+        """The stored keys of these records (those the last run did not parse are left out)."""
+
+    @abc.abstractmethod
+    def members_with_keys(self, keys: Sequence[int]) -> dict[int, list[Member]]:
+        """For each of these merge keys' hashes that records carry, those records, sorted; read in
+        batches, however many keys are given."""
+
+    @abc.abstractmethod
+    def members_with_works(self, works: Sequence[int]) -> dict[int, list[Member]]:
+        """For each of these work keys' hashes (0, no work, is ignored) that records carry, those
+        records, sorted."""
+
+    @abc.abstractmethod
+    def replace_record_keys(self, records: Sequence[MemberKeys], removed: Sequence[Member] = ()) -> int:
+        """In one transaction: the keys of ``records`` in place of those their members had, and the
+        keys of ``removed`` (deleted records, records no longer parsed) dropped; returns how many
+        records were written."""
+
+    @abc.abstractmethod
+    def iter_record_keys(self) -> Iterator[MemberKeys]:
+        """Every parsed record's keys, by (source, local_id) (``unicat migrate``)."""
+
+    @abc.abstractmethod
+    def restore_record_keys(self, records: Iterable[MemberKeys]) -> int:
+        """Replace every record's keys with a copy's (``unicat migrate``); returns how many records."""
+
+
 class QuarantineStore(abc.ABC):
     """Records that could not be taken in (harvested, imported or indexed), with why and their bytes."""
 
@@ -249,6 +326,16 @@ class UnionLinks(abc.ABC):
         index run reads, a batch at a time, so that memory does not hold every membership at once."""
 
     @abc.abstractmethod
+    def members_of(self, union_ids: Sequence[str]) -> dict[str, list[Member]]:
+        """The source records of each of these union records in the last generation, sorted (ids
+        without any are left out): an incremental pass reads the members of the records it rebuilds."""
+
+    @abc.abstractmethod
+    def union_ids_of(self, members: Sequence[Member]) -> dict[Member, str]:
+        """The union record each of these source records belonged to in the last generation (those
+        that belonged to none are left out)."""
+
+    @abc.abstractmethod
     def redirects_from(self, union_ids: Sequence[str]) -> dict[str, str]:
         """Of these ids, those that redirect, with where each points (one step: a chain of merges is
         followed by calling again)."""
@@ -348,7 +435,15 @@ class FirstDates(abc.ABC):
 
 
 class RecordStore(
-    HarvestStore, QuarantineStore, MergeDecisionStore, HoldingCodeStore, UnionLinks, FeedHistory, FirstDates
+    HarvestStore,
+    RecordChanges,
+    BlockingKeys,
+    QuarantineStore,
+    MergeDecisionStore,
+    HoldingCodeStore,
+    UnionLinks,
+    FeedHistory,
+    FirstDates,
 ):
     """The record store: each part above, and what a rebuild of the union index leaves behind, written
     across them in one transaction. Stages and pages take the part they use."""
@@ -367,9 +462,14 @@ class RecordStore(
         redirects: Mapping[str, str],
         feed: FeedCollector,
         dates: NewDates | None = None,
+        mark: int | None = None,
+        keys: Iterable[MemberKeys] | None = None,
     ) -> int:
         """After the union index was replaced, in one transaction: the first dates the generation gave
-        members and sites that had none (``dates``; a stored date is never replaced), the memberships
+        members and sites that had none (``dates``; a stored date is never replaced), the change
+        ``mark`` the generation was built up to (read with :meth:`change_mark` before its records
+        were read; kept as it was when ``None``), the blocking ``keys`` of every parsed record in place
+        of every stored one (streamed; kept as they were when ``None``), the memberships
         (source, local_id, union id) in place of the previous ones, the ``redirects`` (old id → new id)
         added, the redirects of ids that live again dropped, and the OAI-PMH feed brought up to the records
         ``feed`` gathered: the items they change stamped with a new generation, the ids that vanished
@@ -379,3 +479,38 @@ class RecordStore(
 
         A crash before this commits leaves the previous generation whole: the next ``unicat index``
         assigns the same ids from the previous memberships and writes it again."""
+
+    @abc.abstractmethod
+    def save_union_changes(
+        self,
+        memberships: Iterable[tuple[str, str, str]],
+        union_ids: Sequence[str],
+        removed: Sequence[Member],
+        redirects: Mapping[str, str],
+        feed: FeedCollector,
+        dates: NewDates | None = None,
+        mark: int | None = None,
+        keys: Sequence[MemberKeys] = (),
+        unkeyed: Sequence[Member] = (),
+    ) -> int:
+        """After a partial update of the union index (:meth:`~unicat.ports.union_index.UnionIndex.
+        update_union_records`), in one transaction, what :meth:`save_union_generation` saves of a whole
+        generation, for the part that changed:
+
+        - ``union_ids``: every union id the update wrote, removed, or whose record the index refused;
+          their memberships are replaced by ``memberships`` (source, local_id, union id: those of the
+          records written), as are those of the members ``memberships`` names (a record that moved
+          from a union record outside the update) and of ``removed`` (source records in no union
+          record any more: deleted, or no longer read);
+        - ``redirects`` (old id → new id) added, and those of the ids written dropped (they live);
+        - the OAI-PMH feed: the items of ``union_ids`` brought up to the records ``feed`` gathered,
+          as a new generation (a changed item gets it, a live one the update removed is kept as
+          deleted, an unchanged one keeps its generation), its datestamp registered last;
+        - the first dates of members and sites new to the catalogue (``dates``), never replacing one;
+        - the blocking ``keys`` of the source records the pass parsed again, in place of theirs, and
+          those of ``unkeyed`` (deleted, or no longer parsed) dropped;
+        - the change ``mark`` the pass read the records up to (kept as it was when ``None``).
+
+        Returns how many feed items changed. A crash before this commits leaves the store as it was:
+        the index holds the update already, the next pass (reading from the same mark) writes it again.
+        """

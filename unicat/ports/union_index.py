@@ -79,6 +79,29 @@ class UnionIndex(ClosedOnExit, abc.ABC):
         """
 
     @abc.abstractmethod
+    def update_union_records(
+        self,
+        upserts: Iterable[UnionRecord],
+        deletes: Sequence[str] = (),
+        observe: RecordObserver | None = None,
+    ) -> UnionWrite:
+        """Change the live generation in place: each of ``upserts`` written (in place of the record of
+        its id, if the index holds one), each id of ``deletes`` removed (ids it does not hold are
+        ignored), ``observe`` called with each written record as :meth:`replace_union_records` calls
+        it. The words and headings (:meth:`vocabulary`, :meth:`suggest`) move with them: the counts of
+        the stored versions' words and headings go down, the new versions' go up, and what no record
+        holds any more is dropped, so that the index answers as a rebuild of the same final records
+        would (a heading keeps the spelling it was first stored with).
+
+        What the incremental index pass calls with the union records of the region it rebuilt, and
+        the ids that vanished from it. Searches keep answering meanwhile. A union id given twice (or
+        both written and removed) raises :class:`~unicat.errors.EngineError`; so does an exception
+        raised by ``observe``. Records the index refuses are not in it afterwards (their stored
+        version is removed too) and are returned with why, as :meth:`replace_union_records` returns
+        them; ``written`` counts the others.
+        """
+
+    @abc.abstractmethod
     def get_union_record(self, union_id: str) -> UnionRecord | None:
         """One union record by id, or ``None``."""
 

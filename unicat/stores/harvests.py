@@ -3,7 +3,8 @@
 
 A page of records and its run's checkpoint are one transaction: a harvest killed at any moment resumes
 from the last page stored. Each record keeps the run that last stored it, so that a full harvest can
-mark deleted what it no longer saw.
+mark deleted what it no longer saw, and the number of the write that last changed it, so that an index
+pass reads only what changed since the last one (``record_changes.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from unicat.errors import EngineError, SourceNotFound
 from unicat.model import HarvestCheckpoint, HarvestRun, RecordCounts, Source, SourceRecord
 from unicat.ports.database import Database, insert_numbered, iter_keyset
 from unicat.ports.records import HarvestMode
+from unicat.stores.record_changes import next_change
 
 SOURCE_COLUMNS = "code, name, oai_url, metadata_prefix, set_spec, profile, harvest_interval, mapping"
 RECORD_COLUMNS = "source, local_id, raw, syntax, datestamp, deleted"
@@ -25,6 +27,18 @@ RUN_COLUMNS = (
 )
 # Source records read per statement by the streaming iterator: each batch is its own short read.
 RECORD_BATCH = 500
+# A record stored again keeps its change number unless what the indexer reads of it changed: a full
+# harvest that finds a record as it was must not make the next index pass read it again.
+_STORE_RECORD = (
+    "INSERT INTO source_records (source, local_id, syntax, datestamp, deleted, raw, run, change_seq) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, local_id) DO UPDATE SET "
+    "syntax = excluded.syntax, datestamp = excluded.datestamp, "
+    "deleted = excluded.deleted, raw = excluded.raw, run = excluded.run, "
+    "change_seq = CASE WHEN source_records.raw = excluded.raw "
+    "AND source_records.deleted = excluded.deleted AND source_records.syntax = excluded.syntax "
+    "AND source_records.datestamp IS NOT DISTINCT FROM excluded.datestamp "
+    "THEN source_records.change_seq ELSE excluded.change_seq END"
+)
 
 
 def _source(row: Sequence[Any]) -> Source:
@@ -107,26 +121,25 @@ class SqlHarvests:
         if strays:
             raise EngineError(f"store_page({source!r}) was given records of other sources: {sorted(strays)}")
         run = checkpoint.run_id if checkpoint is not None else None
-        rows = [
-            (
-                record.source,
-                record.local_id,
-                record.syntax,
-                record.datestamp,
-                int(record.deleted),
-                b"" if record.deleted else record.raw,
-                run,
-            )
-            for record in records
-        ]
         with self.db.write() as conn:
-            conn.executemany(
-                "INSERT INTO source_records (source, local_id, syntax, datestamp, deleted, raw, run) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, local_id) DO UPDATE SET "
-                "syntax = excluded.syntax, datestamp = excluded.datestamp, "
-                "deleted = excluded.deleted, raw = excluded.raw, run = excluded.run",
-                rows,
-            )
+            if records:
+                change = next_change(conn)
+                conn.executemany(
+                    _STORE_RECORD,
+                    [
+                        (
+                            record.source,
+                            record.local_id,
+                            record.syntax,
+                            record.datestamp,
+                            int(record.deleted),
+                            b"" if record.deleted else record.raw,
+                            run,
+                            change,
+                        )
+                        for record in records
+                    ],
+                )
             if checkpoint is not None:
                 cursor = conn.execute(
                     "UPDATE harvests SET resumption_token = ?, pages = ?, records = ?, deleted = ?, "
@@ -160,9 +173,9 @@ class SqlHarvests:
     def delete_unseen(self, source: str, run_id: int) -> int:
         with self.db.write() as conn:
             cursor = conn.execute(
-                "UPDATE source_records SET deleted = 1, raw = ? "
+                "UPDATE source_records SET deleted = 1, raw = ?, change_seq = ? "
                 "WHERE source = ? AND deleted = 0 AND run IS DISTINCT FROM ?",
-                (b"", source, run_id),
+                (b"", next_change(conn), source, run_id),
             )
             return int(cursor.rowcount)
 

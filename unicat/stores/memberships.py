@@ -16,6 +16,8 @@ from unicat.ports.database import Connection, Database, delete_in, fetch_in, ite
 BATCH = 1_000
 # Whether a union id is a record of the last generation: the feed's items say so, live or deleted.
 LIVE_ITEM = "SELECT 1 FROM oai_items WHERE id = ? AND deleted = 0"
+# Members per lookup statement (two parameters each).
+MEMBER_LOOKUP = 400
 # Redirect chains longer than this are treated as a cycle.
 MAX_REDIRECT_HOPS = 16
 
@@ -25,6 +27,27 @@ def replace_memberships(db: Database, conn: Connection, memberships: Iterable[Se
     stored one; returns how many were written."""
     conn.execute("DELETE FROM memberships")
     return db.insert_rows(conn, "memberships", "source, local_id, union_id", memberships)
+
+
+def replace_memberships_of(
+    conn: Connection,
+    union_ids: Sequence[str],
+    memberships: Sequence[tuple[str, str, str]],
+    removed: Sequence[tuple[str, str]],
+) -> None:
+    """Within ``conn``'s transaction (a partial generation's): every membership of ``union_ids`` and of
+    the members of ``memberships`` and ``removed`` dropped, then ``memberships`` stored. A source record
+    that moved to another union record, or left one, keeps no stale row."""
+    delete_in(conn, "memberships", "union_id", union_ids)
+    members = list(dict.fromkeys([(source, local_id) for source, local_id, _ in memberships] + list(removed)))
+    for start in range(0, len(members), MEMBER_LOOKUP):
+        part = members[start : start + MEMBER_LOOKUP]
+        pairs = ", ".join("(?, ?)" for _ in part)
+        conn.execute(
+            f"DELETE FROM memberships WHERE (source, local_id) IN (VALUES {pairs})",
+            [value for member in part for value in member],
+        )
+    conn.executemany("INSERT INTO memberships (source, local_id, union_id) VALUES (?, ?, ?)", memberships)
 
 
 def add_redirects(db: Database, conn: Connection, redirects: Iterable[tuple[str, str]]) -> None:
@@ -41,14 +64,20 @@ def drop_redirects_of_members(conn: Connection) -> None:
     conn.execute("DELETE FROM redirects WHERE old_id IN (SELECT union_id FROM memberships)")
 
 
+def drop_redirects_of(conn: Connection, union_ids: Iterable[str]) -> None:
+    """Within ``conn``'s transaction (a partial generation's): forget where these ids, live again,
+    pointed."""
+    delete_in(conn, "redirects", "old_id", union_ids)
+
+
 def new_redirects(redirects: Mapping[str, str]) -> Iterator[tuple[str, str]]:
     """The redirects of a generation worth storing: an id merged into itself is not one."""
     return ((old, new) for old, new in redirects.items() if old != new)
 
 
 class SqlMemberships:
-    """Tables ``memberships`` (by (source, local_id)) and ``redirects`` (by old id, and by new id for
-    "what points here")."""
+    """Tables ``memberships`` (by (source, local_id), and by union id) and ``redirects`` (by old id,
+    and by new id for "what points here")."""
 
     db: Database
 
@@ -58,6 +87,28 @@ class SqlMemberships:
     def iter_memberships(self) -> Iterator[tuple[str, str, str]]:
         rows = iter_keyset(self.db, "memberships", "source, local_id, union_id", "source, local_id", BATCH)
         return ((str(source), str(local_id), str(union_id)) for source, local_id, union_id in rows)
+
+    def members_of(self, union_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        found: dict[str, list[tuple[str, str]]] = {}
+        select = "SELECT union_id, source, local_id FROM memberships"
+        for union_id, source, local_id in fetch_in(self.db, select, "union_id", union_ids):
+            found.setdefault(str(union_id), []).append((str(source), str(local_id)))
+        return {union_id: sorted(members) for union_id, members in found.items()}
+
+    def union_ids_of(self, members: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        wanted = list(dict.fromkeys(members))
+        found: dict[tuple[str, str], str] = {}
+        with self.db.read() as conn:
+            for start in range(0, len(wanted), MEMBER_LOOKUP):
+                part = wanted[start : start + MEMBER_LOOKUP]
+                pairs = ", ".join("(?, ?)" for _ in part)
+                for source, local_id, union_id in conn.execute(
+                    "SELECT source, local_id, union_id FROM memberships "
+                    f"WHERE (source, local_id) IN (VALUES {pairs})",
+                    [value for member in part for value in member],
+                ).fetchall():
+                    found[(str(source), str(local_id))] = str(union_id)
+        return found
 
     def redirects_from(self, union_ids: Sequence[str]) -> dict[str, str]:
         rows = fetch_in(self.db, "SELECT old_id, new_id FROM redirects", "old_id", union_ids)

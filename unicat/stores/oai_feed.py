@@ -72,25 +72,57 @@ def _write_set_names(conn: Connection, names: Mapping[str, str]) -> None:
     )
 
 
-def write_generation(db: Database, conn: Connection, feed: FeedCollector) -> int:
-    """Within ``conn``'s transaction: the feed brought up to the records ``feed`` gathered, as a new
-    generation numbered after every one stored; its datestamp registered last (read from the clock now),
-    and only when an item changed. Returns how many items changed."""
+def _next_generation(conn: Connection) -> int:
+    """The number after every generation stored (registered, or only on items: a copy's)."""
     newest = conn.execute(
         "SELECT max(g) FROM (SELECT max(generation) AS g FROM oai_generations "
         "UNION ALL SELECT max(generation) FROM oai_items) AS stored"
     ).fetchone()[0]
-    generation = int(newest or 0) + 1
+    return int(newest or 0) + 1
+
+
+def _register(conn: Connection, generation: int) -> None:
+    """Register ``generation``'s datestamp, read from the clock now, never before the previous one's."""
+    row = conn.execute("SELECT datestamp FROM oai_generations ORDER BY generation DESC LIMIT 1").fetchone()
+    conn.execute(
+        "INSERT INTO oai_generations (generation, datestamp) VALUES (?, ?)",
+        (generation, next_datestamp(row[0] if row else None)),
+    )
+
+
+def write_generation(db: Database, conn: Connection, feed: FeedCollector) -> int:
+    """Within ``conn``'s transaction: the feed brought up to the records ``feed`` gathered, as a new
+    generation numbered after every one stored; its datestamp registered last (read from the clock now),
+    and only when an item changed. Returns how many items changed."""
+    generation = _next_generation(conn)
     changed = _write_items(db, conn, changed_items(_previous_items(db), feed.records, generation))
     _write_set_names(conn, feed.set_names())
     if changed:
-        row = conn.execute(
-            "SELECT datestamp FROM oai_generations ORDER BY generation DESC LIMIT 1"
-        ).fetchone()
-        conn.execute(
-            "INSERT INTO oai_generations (generation, datestamp) VALUES (?, ?)",
-            (generation, next_datestamp(row[0] if row else None)),
-        )
+        _register(conn, generation)
+    return changed
+
+
+def write_partial_generation(
+    db: Database, conn: Connection, feed: FeedCollector, union_ids: Sequence[str]
+) -> int:
+    """Within ``conn``'s transaction (a partial generation's): the items of ``union_ids`` (the ids a
+    partial update wrote or removed) brought up to the records ``feed`` gathered, as a new generation,
+    as :func:`write_generation` does for the whole feed: an item that changed (or came, or came back)
+    gets the new generation, a live one that ``feed`` lacks is kept as deleted, the others keep theirs.
+    Returns how many items changed."""
+    generation = _next_generation(conn)
+    wanted = sorted(set(union_ids))
+    previous: list[OaiItem] = []
+    for start in range(0, len(wanted), BATCH):
+        part = wanted[start : start + BATCH]
+        rows = conn.execute(
+            f"SELECT {ITEM_COLUMNS} FROM oai_items i WHERE i.id IN ({', '.join('?' * len(part))})", part
+        ).fetchall()
+        previous.extend(sorted((_item(row) for row in rows), key=lambda item: item.id))
+    changed = _write_items(db, conn, changed_items(previous, feed.records, generation))
+    _write_set_names(conn, feed.set_names())
+    if changed:
+        _register(conn, generation)
     return changed
 
 

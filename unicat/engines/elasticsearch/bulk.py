@@ -77,6 +77,11 @@ def _item_error(result: dict[str, Any]) -> tuple[int, str]:
     return int(result.get("status", 500)), reason
 
 
+def _already_gone(item: _Item, result: dict[str, Any]) -> bool:
+    """Whether ``result`` is a delete of a document that was not there: the outcome it wanted."""
+    return item.action["_op_type"] == "delete" and result.get("status") == 404
+
+
 def _chunks(
     client: Elasticsearch, actions: Iterable[dict[str, Any]], max_items: int
 ) -> Iterator[list[_Item]]:
@@ -86,7 +91,10 @@ def _chunks(
     size = 0
     for action in actions:
         header = {action["_op_type"]: {"_index": action["_index"], "_id": action["_id"]}}
-        lines = b"%b\n%b\n" % (dumps(header), dumps(action["_source"]))
+        if action["_op_type"] == "delete":
+            lines = b"%b\n" % dumps(header)
+        else:
+            lines = b"%b\n%b\n" % (dumps(header), dumps(action["_source"]))
         if chunk and (len(chunk) >= max_items or size + len(lines) > MAX_CHUNK_BYTES):
             yield chunk
             chunk, size = [], 0
@@ -168,7 +176,7 @@ class _Sender:
         refused = []
         for item, outcome in zip(items, answer["items"], strict=True):
             result = next(iter(outcome.values()))
-            if result.get("status", 500) >= 300:
+            if result.get("status", 500) >= 300 and not _already_gone(item, result):
                 refused.append((item, result))
         return refused
 
@@ -200,7 +208,7 @@ class _Sender:
         """Send one item by itself; ``None`` when it is now stored."""
         answer = self._patiently(lambda: _post_lines(self.client, item.lines), 1)
         result = next(iter(answer["items"][0].values()))
-        if result.get("status", 500) < 300:
+        if result.get("status", 500) < 300 or _already_gone(item, result):
             return None
         status, reason = _item_error(result)
         return FailedItem(item.action, status, reason)
@@ -209,7 +217,8 @@ class _Sender:
 def write_all(
     client: Elasticsearch, actions: Iterable[dict[str, Any]], settings: Settings
 ) -> Iterator[FailedItem]:
-    """Write every action (each with ``_op_type``, ``_index``, ``_id``, ``_source``); yield the ones
+    """Write every action (each with ``_op_type``, ``_index``, ``_id``, and ``_source`` unless it is a
+    ``delete``, which succeeds when the document was already gone); yield the ones
     that failed even when retried alone. A node that stays unreachable raises (the client's
     ``ConnectionError``) once the retries are spent; an exception of ``actions`` itself propagates."""
     sender = _Sender(client, settings)

@@ -34,6 +34,7 @@ from unicat.engines.elasticsearch.indices import LEGACY_RECORD_INDICES, IndexNam
 from unicat.engines.elasticsearch.scan import scan
 from unicat.engines.elasticsearch.search import HIT_SOURCE
 from unicat.engines.elasticsearch.union import build_generation, swap_alias
+from unicat.engines.elasticsearch.union_update import update_generation
 from unicat.errors import EngineError
 from unicat.model import UnionRecord
 from unicat.overlap import LibraryOverlap
@@ -165,6 +166,16 @@ class ElasticsearchEngine(UnionIndex):
             index, written = build_generation(self._client, self.names, records, self.settings, observe)
             swap_alias(self._client, self.names, index)
         return written
+
+    def update_union_records(
+        self,
+        upserts: Iterable[UnionRecord],
+        deletes: Sequence[str] = (),
+        observe: RecordObserver | None = None,
+    ) -> UnionWrite:
+        """In the generation the alias names, refreshed at the end (``union_update.py``)."""
+        with translated(self.node_url, "union update"):
+            return update_generation(self._client, self.names, upserts, deletes, self.settings, observe)
 
     def get_union_record(self, union_id: str) -> UnionRecord | None:
         def get() -> dict[str, Any] | None:

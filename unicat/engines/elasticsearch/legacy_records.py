@@ -24,6 +24,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 from unicat.engines.elasticsearch.indices import LEGACY_RECORD_INDICES, IndexNames
 from unicat.engines.elasticsearch.scan import scan, scan_values
 from unicat.holding_codes import CodeName
+from unicat.member_keys import MemberKeys
 from unicat.model import HarvestRun, MergeDecision, QuarantineEntry, Source, SourceRecord
 from unicat.oai_items import OaiItem
 
@@ -139,6 +140,14 @@ class LegacyRecords:
 
     def iter_first_held(self) -> Iterator[tuple[str, str, str, str]]:
         return iter(())
+
+    def iter_record_keys(self) -> Iterator[MemberKeys]:
+        # Kept by no older catalogue: the store's first index run computes them.
+        return iter(())
+
+    def indexed_in_full(self) -> bool:
+        # The old indices kept no change marks: the store's first index pass reads everything.
+        return False
 
     def memberships(self) -> list[tuple[str, str, str]]:
         """(source, local_id, union id) of every member of the union generation the alias names."""

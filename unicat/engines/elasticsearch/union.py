@@ -103,7 +103,8 @@ class _Feed:
         self.vocabulary.close()
 
 
-def _quarantine_entry(failed: FailedItem) -> QuarantineEntry:
+def quarantine_entry(failed: FailedItem) -> QuarantineEntry:
+    """The quarantine entry of a record the node refused: its first member, the reason, its JSON."""
     doc = failed.action["_source"].get("doc", {})
     members = doc.get("sources") or [{"source": "union", "local_id": failed.action["_id"]}]
     return QuarantineEntry(
@@ -140,7 +141,7 @@ def build_generation(
         with collector_paused():
             failed = list(write_all(client, actions, settings))
         finish_build(client, index)
-        refused = {str(item.action["_id"]): _quarantine_entry(item) for item in failed}
+        refused = {str(item.action["_id"]): quarantine_entry(item) for item in failed}
         check_complete(client, index, actions.given - len(refused))
         _build_vocabulary(client, names.suggest_generation(index), actions.vocabulary, settings)
     except BaseException:
@@ -153,19 +154,19 @@ def build_generation(
     return index, UnionWrite(actions.given - len(refused), refused)
 
 
+def heading_source(kind: str, key: str, count: int, text: str) -> dict[str, Any]:
+    """The document of a heading in the suggest index: ``starts`` holds the short prefixes of its key,
+    which a short typed prefix matches as a term."""
+    starts = [key[:length] for length in range(1, min(len(key), SHORT_PREFIX) + 1)]
+    return {"key": key, "starts": starts, "kind": kind, "count": count, "text": text}
+
+
 def _vocabulary_actions(index: str, vocabulary: VocabularyCollector) -> Iterator[dict[str, Any]]:
     for word, count in vocabulary.words.items():
         source = {"key": word, "kind": "word", "count": count}
         yield {"_op_type": "index", "_index": index, "_id": f"word:{word}"[:500], "_source": source}
     for entry in vocabulary.suggestions():
-        starts = [entry.key[:length] for length in range(1, min(len(entry.key), SHORT_PREFIX) + 1)]
-        source = {
-            "key": entry.key,
-            "starts": starts,
-            "kind": entry.kind,
-            "count": entry.count,
-            "text": entry.text,
-        }
+        source = heading_source(entry.kind, entry.key, entry.count, entry.text)
         yield {
             "_op_type": "index",
             "_index": index,

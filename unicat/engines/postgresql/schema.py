@@ -406,8 +406,40 @@ _V13 = (
     )""",
 )
 
+# Which source records changed since the union index was built, as on SQLite (its migration 24): a
+# separate row per mark, so that a harvest taking the next change number never waits for an index
+# run writing the indexed one.
+_V14 = (
+    "ALTER TABLE source_records ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 1",
+    "CREATE INDEX source_records_by_change ON source_records (change_seq)",
+    f"CREATE TABLE store_marks (name {_TEXT} PRIMARY KEY, value BIGINT NOT NULL)",
+    "INSERT INTO store_marks (name, value) "
+    "SELECT 'changed', CASE WHEN EXISTS (SELECT 1 FROM source_records) THEN 1 ELSE 0 END",
+    "INSERT INTO store_marks (name, value) VALUES ('indexed', 0)",
+)
+
+# The blocking keys of each source record, and the members of a union record found by its id, as on
+# SQLite (its migration 25).
+_V15 = (
+    f"""CREATE TABLE record_keys (
+        source {_TEXT} NOT NULL,
+        local_id {_TEXT} NOT NULL,
+        key BIGINT NOT NULL,
+        PRIMARY KEY (source, local_id, key)
+    )""",
+    "CREATE INDEX record_keys_by_key ON record_keys (key)",
+    f"""CREATE TABLE record_works (
+        source {_TEXT} NOT NULL,
+        local_id {_TEXT} NOT NULL,
+        work BIGINT NOT NULL,
+        PRIMARY KEY (source, local_id)
+    )""",
+    "CREATE INDEX record_works_by_work ON record_works (work)",
+    "CREATE INDEX memberships_by_union_id ON memberships (union_id)",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15,
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 

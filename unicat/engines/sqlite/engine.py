@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -13,13 +12,11 @@ from typing import Any
 
 import orjson
 
-from unicat.documents import index_fields
 from unicat.engines.sqlite import driver, overlap
 from unicat.engines.sqlite.connections import TimedConnection
 from unicat.engines.sqlite.database import SqliteDatabase
 from unicat.engines.sqlite.facets import (
     MULTI_VALUED,
-    SINGLE_VALUED,
     FacetCache,
     FacetColumns,
     MatchSet,
@@ -28,6 +25,8 @@ from unicat.engines.sqlite.facets import (
 )
 from unicat.engines.sqlite.schema import INSERT_TEXT
 from unicat.engines.sqlite.search import CompiledSearch, compile_search, order_scored
+from unicat.engines.sqlite.union_rows import INSERT_UNION_RECORD, insert_children, union_rows
+from unicat.engines.sqlite.union_update import update_records
 from unicat.errors import EngineError, QueryTimeout
 from unicat.model import UnionRecord
 from unicat.overlap import LibraryOverlap
@@ -47,52 +46,6 @@ WRITE_BATCH = 1_000
 BULK_READ_TIMEOUT = 300.0
 
 _log = logging.getLogger(__name__)
-
-# One encoder for every stored document: json.dumps with options builds a new one per call. The
-# documents are fresh trees of dicts and lists, so the circular-reference check is skipped too.
-_DOC_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-
-_INSERT_UNION_RECORD = (
-    f"INSERT INTO union_records (rid, id, {', '.join(SINGLE_VALUED.values())}, year, title_sort, "
-    f"first_seen, doc) VALUES (?, ?, {'?, ' * len(SINGLE_VALUED)}?, ?, ?, ?)"
-)
-_INSERT_HELD_SINCE = "INSERT INTO union_held_since (record, library, since) VALUES (?, ?, ?)"
-UnionRows = tuple[
-    tuple[Any, ...], tuple[Any, ...], dict[str, list[tuple[int, str]]], list[tuple[int, str, str]]
-]
-
-
-def _union_rows(
-    records: Iterable[UnionRecord],
-    start: int,
-    observe: RecordObserver | None,
-    vocabulary: VocabularyCollector,
-) -> Iterator[UnionRows]:
-    """Per record: its union_records row, FTS row, rows of (record, value) per multi-valued facet and
-    rows of (record, library, since) of its held_since; ``observe`` is shown each record and its
-    document on the way."""
-    for rid, record in enumerate(records, start):
-        fields = index_fields(record)
-        vocabulary.add(record, fields)
-        text = fields.text_fields()
-        document = record.to_json()
-        if observe is not None:
-            observe(record, document)
-        facets = fields.facets
-        yield (
-            (
-                rid,
-                record.id,
-                *(values[0] if (values := facets[name]) else None for name in SINGLE_VALUED),
-                fields.year,
-                fields.title_sort,
-                record.first_seen,
-                _DOC_ENCODER.encode(document),
-            ),
-            (rid, *text.values()),
-            {name: [(rid, value) for value in facets[name]] for name in MULTI_VALUED},
-            [(rid, library, since) for library, since in record.held_since.items()],
-        )
 
 
 def _write_vocabulary(conn: driver.Connection, vocabulary: VocabularyCollector) -> None:
@@ -189,14 +142,10 @@ class SqliteEngine(UnionIndex):
                 conn.execute("INSERT INTO union_fts (union_fts) VALUES ('delete-all')")
                 conn.execute("UPDATE union_state SET generation = generation + 1")
                 with contextlib.closing(VocabularyCollector()) as vocabulary:
-                    rows = _union_rows(records, 1, observe, vocabulary)
+                    rows = union_rows(enumerate(records, 1), observe, vocabulary.add)
                     while batch := list(itertools.islice(rows, WRITE_BATCH)):
-                        conn.executemany(_INSERT_UNION_RECORD, [row[0] for row in batch])
-                        conn.executemany(INSERT_TEXT, [row[1] for row in batch])
-                        for name, storage in MULTI_VALUED.items():
-                            values = [value for row in batch for value in row[2][name]]
-                            conn.executemany(storage.insert, values)
-                        conn.executemany(_INSERT_HELD_SINCE, [held for row in batch for held in row[3]])
+                        conn.executemany(INSERT_UNION_RECORD, [row[0] for row in batch])
+                        insert_children(conn, batch, INSERT_TEXT)
                         written += len(batch)
                     _write_vocabulary(conn, vocabulary)
         except driver.IntegrityError as exc:
@@ -206,6 +155,18 @@ class SqliteEngine(UnionIndex):
             ) from exc
         if self._facets.in_use():
             self._warm_facets()
+        return UnionWrite(written)
+
+    def update_union_records(
+        self,
+        upserts: Iterable[UnionRecord],
+        deletes: Sequence[str] = (),
+        observe: RecordObserver | None = None,
+    ) -> UnionWrite:
+        """In one transaction (``union_update.py``): readers see the index before or after it."""
+        with self._pool.write() as conn:
+            written = update_records(conn, upserts, deletes, observe)
+        self._warm_facets()
         return UnionWrite(written)
 
     def _warm_facets(self) -> None:

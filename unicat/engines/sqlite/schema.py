@@ -492,9 +492,52 @@ _V23: tuple[Step, ...] = (
     )""",
 )
 
+# Which source records changed since the union index was built (unicat/stores/record_changes.py): each
+# source record carries the number of the store's last write that inserted it, changed its content or
+# deleted it, found by that number; ``store_marks`` holds the last number given ('changed') and the one
+# the last generation of the union index was built up to ('indexed'). The records stored before get
+# the number 1 (as if one write had stored them all) and the catalogue's index counts as built up to
+# none: the first index after the upgrade reads everything, as every index did before. The column's
+# constant default makes adding it cheap; every write gives the number itself.
+_V24: tuple[Step, ...] = (
+    "ALTER TABLE source_records ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 1",
+    "CREATE INDEX source_records_by_change ON source_records (change_seq)",
+    "CREATE TABLE store_marks (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+    "INSERT INTO store_marks (name, value) "
+    "SELECT 'changed', CASE WHEN EXISTS (SELECT 1 FROM source_records) THEN 1 ELSE 0 END",
+    "INSERT INTO store_marks (name, value) VALUES ('indexed', 0)",
+)
+
+# The blocking keys of each source record as the last index run computed them (unicat/member_keys.py,
+# unicat/stores/record_keys.py): one row per record and merge key's hash, found by record and by key;
+# one row per parsed record with its work key's hash, found by record and by work. And the members of
+# a union record found by its id. Empty until the next index run fills them.
+_V25: tuple[Step, ...] = (
+    """CREATE TABLE record_keys (
+        source TEXT NOT NULL,
+        local_id TEXT NOT NULL,
+        key INTEGER NOT NULL,
+        PRIMARY KEY (source, local_id, key)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX record_keys_by_key ON record_keys (key)",
+    """CREATE TABLE record_works (
+        source TEXT NOT NULL,
+        local_id TEXT NOT NULL,
+        work INTEGER NOT NULL,
+        PRIMARY KEY (source, local_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX record_works_by_work ON record_works (work)",
+    "CREATE INDEX memberships_by_union_id ON memberships (union_id)",
+)
+
+# Partial updates of the union index (engines/sqlite/union_update.py): the shared facet values found by
+# record, so that removing one record's rows (and the cascade of deleting its union_records row) seeks
+# them instead of walking the table.
+_V26: tuple[Step, ...] = ("CREATE INDEX union_facet_values_by_record ON union_facet_values (record)",)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16, _V17, _V18,
-    _V19, _V20, _V21, _V22, _V23,
+    _V19, _V20, _V21, _V22, _V23, _V24, _V25, _V26,
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
