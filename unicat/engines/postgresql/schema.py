@@ -438,8 +438,11 @@ _V15 = (
     "CREATE INDEX memberships_by_union_id ON memberships (union_id)",
 )
 
+# The source records counted per source, live and deleted, from an index alone (as SQLite's 27).
+_V16 = ("CREATE INDEX source_records_by_deleted ON source_records (source, deleted)",)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16,
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 

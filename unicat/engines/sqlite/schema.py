@@ -535,9 +535,13 @@ _V25: tuple[Step, ...] = (
 # them instead of walking the table.
 _V26: tuple[Step, ...] = ("CREATE INDEX union_facet_values_by_record ON union_facet_values (record)",)
 
+# The source records counted per source, live and deleted, from an index alone: counting them in the
+# table reads every record's bytes (gigabytes at millions of records), past a read's time limit.
+_V27: tuple[Step, ...] = ("CREATE INDEX source_records_by_deleted ON source_records (source, deleted)",)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16, _V17, _V18,
-    _V19, _V20, _V21, _V22, _V23, _V24, _V25, _V26,
+    _V19, _V20, _V21, _V22, _V23, _V24, _V25, _V26, _V27,
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
