@@ -14,12 +14,22 @@ from search_app.i18n import LANG_PARAM, current_language, request_language
 from search_app.index_cache import IndexState, index_state
 from search_app.readers.reader_data import rating_summaries, tagged_ids
 from search_app.readers.record_aliases import aliases
-from search_app.state import ASYNC_SEARCHER, CATALOGUE, INDEX, RECORDS, SETTINGS, SOURCES, in_thread
+from search_app.state import (
+    ASYNC_SEARCHER,
+    CATALOGUE,
+    HIT_MARKS,
+    INDEX,
+    RECORDS,
+    SETTINGS,
+    SOURCES,
+    in_thread,
+)
 from search_app.timing import add_engine_time
 from unicat.catalogue import Catalogue
 from unicat.errors import BadParameter
 from unicat.holding_codes import named_records
 from unicat.model import UnionRecord
+from unicat.ports.hit_marks import HitMarks
 from unicat.query import EDITIONS_FILTER, TAG_FILTER, SearchQuery, SearchResult, parse_search_params
 from unicat.readers import Rating, RatingSummary
 from unicat.settings import SUPPORTED_LANGUAGES, Settings
@@ -111,15 +121,35 @@ class _Searched:
 async def _search(app: web.Application, asked: SearchQuery, query: SearchQuery) -> _Searched:
     """The search of ``asked`` (``query`` as the reader asked it) and what the stores hold on its hits:
     awaited in the loop where the union index can (then the stores' reads take one hand-off to the
-    pool), else all in one hand-off. Readers' tags and "editions of" are turned into ids by the
-    stores first, so such a search takes the pool's way."""
+    pool, or none when the store's marks say they would find nothing), else all in one hand-off.
+    Readers' tags and "editions of" are turned into ids by the stores first, so such a search takes
+    the pool's way."""
     catalogue, settings = app[CATALOGUE], app[SETTINGS]
     searcher = app.get(ASYNC_SEARCHER)
     if searcher is not None and not any(asked.filters.get(name) for name in ID_FILTERS):
         result = await searcher.search(asked)
         if result is not None:
+            unread = _without_reading(app.get(HIT_MARKS), settings, query, result)
+            if unread is not None:
+                return unread
             return await in_thread(app, _readers_of_hits, catalogue, settings, query, result)
     return await in_thread(app, _search_and_readers, catalogue, settings, asked, query)
+
+
+def _without_reading(
+    marks: HitMarks | None, settings: Settings, query: SearchQuery, result: SearchResult
+) -> _Searched | None:
+    """What the stores' read would answer on ``result``'s hits, known from the store's marks without
+    it: no rating, no redirect, and the latest generation when the speller will be asked; ``None``
+    when the marks cannot say (a hit marked, or the marks not live): then the stores are read."""
+    if marks is None or not marks.unmarked(hit.id for hit in result.hits):
+        return None
+    state: IndexState = None
+    if may_correct(settings, query, result):
+        live, state = marks.latest_generation()
+        if not live:
+            return None
+    return _Searched(result, [], {}, state)
 
 
 def _readers_of_hits(
