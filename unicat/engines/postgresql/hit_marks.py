@@ -34,8 +34,9 @@ RATING_NOTICE = "rating "
 """A rating's notice: this, then the rated record's id."""
 RECONNECT_SECONDS = 1.0
 """How long the listener waits before connecting again after losing its connection."""
-WAKE_SECONDS = 0.5
-"""How often the listener, idle, checks whether it was asked to stop."""
+WAKE_SECONDS = 0.1
+"""How often the listener, idle, checks whether it was asked to stop (psycopg's own wait wakes as
+often): an app's shutdown waits this long at most for it."""
 APPLICATION_NAME = "unicat-hit-marks"
 """The listening connection's name in ``pg_stat_activity``."""
 
@@ -75,7 +76,7 @@ class PostgresHitMarks(HitMarks):
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=WAKE_SECONDS * 4)
+        self._thread.join(timeout=WAKE_SECONDS * 20)
         self._live = False
 
     def _listen(self) -> None:
