@@ -74,13 +74,19 @@ def with_reader_language(request: web.Request, query: SearchQuery) -> SearchQuer
 
 
 async def run_search(
-    request: web.Request, *, peek: bool = False, params: Mapping[str, Sequence[str]] | None = None
+    request: web.Request,
+    *,
+    peek: bool = False,
+    params: Mapping[str, Sequence[str]] | None = None,
+    documents: bool = False,
 ) -> Search:
     """Parse the request's search parameters (400 on bad ones) and run the search.
 
     ``peek`` counts one facet value more than asked, so that a page knows whether a facet has more
     values than it lists (its "Show more" link); :attr:`Search.query` stays the query asked.
-    ``params`` replaces the request's (a page that sets some of them itself, the new titles')."""
+    ``params`` replaces the request's (a page that sets some of them itself, the new titles').
+    ``documents``: the hits may come as the stored documents (:attr:`SearchResult.documents`, for
+    the JSON API), where the union index gives them so and no code table renames their holdings."""
     app = request.app
     asked_params = query_lists(request) if params is None else params
     query = with_reader_language(request, parse_search_params(asked_params, app[SETTINGS]))
@@ -91,12 +97,13 @@ async def run_search(
         sizes = {name: size + 1 for name, size in query.facet_sizes.items()}
         asked = dataclasses.replace(query, facet_size=query.facet_size + 1, facet_sizes=sizes)
     started = time.perf_counter()
-    found = await _search(app, asked, query)
+    found = await _search(app, asked, query, documents)
     result, state = found.result, found.index_state
     ratings = await hit_ratings(app, app[CATALOGUE], found)
     add_engine_time(request, started)
     tables = await app[SOURCES].code_tables()
     if tables:
+        result = result.with_records()
         result = dataclasses.replace(result, hits=list(named_records(result.hits, tables)))
     site_names = await app[SOURCES].site_names(current_language())
     return Search(query, result, await app[SOURCES].names(), ratings, site_names, state)
@@ -118,7 +125,9 @@ class _Searched:
     index_state: IndexState
 
 
-async def _search(app: web.Application, asked: SearchQuery, query: SearchQuery) -> _Searched:
+async def _search(
+    app: web.Application, asked: SearchQuery, query: SearchQuery, documents: bool = False
+) -> _Searched:
     """The search of ``asked`` (``query`` as the reader asked it) and what the stores hold on its hits:
     awaited in the loop where the union index can (then the stores' reads take one hand-off to the
     pool, or none when the store's marks say they would find nothing), else all in one hand-off.
@@ -127,7 +136,7 @@ async def _search(app: web.Application, asked: SearchQuery, query: SearchQuery) 
     catalogue, settings = app[CATALOGUE], app[SETTINGS]
     searcher = app.get(ASYNC_SEARCHER)
     if searcher is not None and not any(asked.filters.get(name) for name in ID_FILTERS):
-        result = await searcher.search(asked)
+        result = await searcher.search(asked, documents=documents)
         if result is not None:
             unread = _without_reading(app.get(HIT_MARKS), settings, query, result)
             if unread is not None:
@@ -142,7 +151,7 @@ def _without_reading(
     """What the stores' read would answer on ``result``'s hits, known from the store's marks without
     it: no rating, no redirect, and the latest generation when the speller will be asked; ``None``
     when the marks cannot say (a hit marked, or the marks not live): then the stores are read."""
-    if marks is None or not marks.unmarked(hit.id for hit in result.hits):
+    if marks is None or not marks.unmarked(result.hit_ids):
         return None
     state: IndexState = None
     if may_correct(settings, query, result):
@@ -157,7 +166,7 @@ def _readers_of_hits(
 ) -> _Searched:
     """What the stores hold on ``result``'s hits, in one statement, and the index's state when the
     speller will be asked."""
-    ratings, pointing = ratings_and_redirects(catalogue.database, [hit.id for hit in result.hits])
+    ratings, pointing = ratings_and_redirects(catalogue.database, result.hit_ids)
     state = index_state(catalogue.records) if may_correct(settings, query, result) else None
     return _Searched(result, ratings, pointing, state)
 
@@ -178,7 +187,7 @@ async def hit_ratings(
 ) -> dict[str, RatingSummary]:
     """The readers' ratings of a page of hits: those on the hits' own ids, read with the search, and,
     when a hit took in a merged record (rare), those on every id merged into it, read now."""
-    record_ids = [hit.id for hit in found.result.hits]
+    record_ids = found.result.hit_ids
     aliased: dict[str, list[str]] = {record_id: [record_id] for record_id in record_ids}
     ratings = found.ratings
     if found.pointing:
