@@ -21,9 +21,10 @@ Run from the repository root::
    Unicat's query builder. Each answer is parsed as JSON by the client, as a script would.
 4. **Agreement**: for every query, totals, first-page ids and every facet's (value, count) must be
    equal between (a) and (b), or the benchmark stops.
-5. **Searches on the node** per ``/api/search``, read from the node's own counter during a separate
-   pass of the app alone (``indices.search.query_total`` of the one-shard union index: an ``_msearch``
-   of two searches counts 2). Requests are counted by
+5. **Searches on the node** per ``/api/search``, read from the node's own counter during separate
+   passes of the app alone (``indices.search.query_total`` of the one-shard union index: an ``_msearch``
+   of two searches counts 2), and the **app's CPU time** per search over the same passes (its
+   process's, every thread's). Requests are counted by
    ``tests/search_app/catalogue/test_search_round_trips.py``: one per search.
 
 ``bench/README.md`` says what each figure means and records the last run.
@@ -53,7 +54,15 @@ if str(REPO_ROOT) not in sys.path:
 from bench.corpus import BLOCK, _block  # noqa: E402
 from bench.foundation import machine, percentile, quiet_logging  # noqa: E402
 from bench.scale import EngineRun, build, library_files  # noqa: E402
-from bench.served import client_on, elasticsearch, es_version, pick_cores, postgresql, server  # noqa: E402
+from bench.served import (  # noqa: E402
+    client_on,
+    cpu_seconds,
+    elasticsearch,
+    es_version,
+    pick_cores,
+    postgresql,
+    server,
+)
 from unicat.documents import STEM_WEIGHTS, TEXT_WEIGHTS  # noqa: E402
 from unicat.query import SearchQuery, clause_stems, parse_search_params  # noqa: E402
 from unicat.settings import Settings  # noqa: E402
@@ -99,6 +108,7 @@ class Row:
     app: list[float] = field(default_factory=list)
     bare: list[float] = field(default_factory=list)
     node_searches: float = 0.0
+    app_cpu_ms: float = 0.0
 
 
 # -- the bare request --------------------------------------------------------------------------------
@@ -278,15 +288,26 @@ def _node_searches(node: Client, index: str) -> int:
 
 
 def count_round_trips(
-    app: Client, node: Client, index: str, rows: list[Row], sets: dict[str, list[Case]]
+    app: Client,
+    node: Client,
+    index: str,
+    rows: list[Row],
+    sets: dict[str, list[Case]],
+    server_pid: int,
+    passes: int,
 ) -> None:
-    """Each row's searches on the node per ``/api/search``, the app alone asking."""
+    """Each row's searches on the node and the app process's CPU time (its threads', user and
+    system) per ``/api/search``, over ``passes`` passes of the app alone asking: the app's own work,
+    which the machine's other load moves far less than it moves latencies."""
     for row in rows:
         cases = sets[row.name]
-        searches = _node_searches(node, index)
-        for case in cases:
-            app_answer(app, case)
-        row.node_searches = (_node_searches(node, index) - searches) / len(cases)
+        searches, cpu = _node_searches(node, index), cpu_seconds(server_pid)
+        for _ in range(passes):
+            for case in cases:
+                app_answer(app, case)
+        asked = passes * len(cases)
+        row.app_cpu_ms = (cpu_seconds(server_pid) - cpu) * 1000 / asked
+        row.node_searches = (_node_searches(node, index) - searches) / asked
 
 
 # -- the run -------------------------------------------------------------------------------------------
@@ -324,17 +345,19 @@ def report(runs: Sequence[Sequence[Row]]) -> str:
     median on its own, the ratios the medians of each run's ratios)."""
     head = (
         f"{'queries':<12}{'n':>4}{'app p50':>9}{'p95':>7}{'bare p50':>10}{'p95':>7}"
-        f"{'p50 x':>7}{'p95 x':>7}{'target':>8}{'es searches':>13}"
+        f"{'p50 x':>7}{'p95 x':>7}{'target':>8}{'es searches':>13}{'app cpu':>9}"
     )
 
     def line(row: Row, numbers: Sequence[float]) -> str:
-        app50, app95, bare50, bare95, ratio50, ratio95 = numbers
+        app50, app95, bare50, bare95, ratio50, ratio95, cpu = numbers
         return (
             f"{row.name:<12}{row.queries:>4}{app50:>9.1f}{app95:>7.1f}{bare50:>10.1f}{bare95:>7.1f}"
             f"{ratio50:>7.2f}{ratio95:>7.2f}{'≤ ' + str(TARGETS[row.name]):>8}{row.node_searches:>13.1f}"
+            f"{cpu:>9.2f}"
         )
 
-    def numbers(figures: Figures) -> list[float]:
+    def numbers(row: Row) -> list[float]:
+        figures = Figures.of(row)
         return [
             figures.app50,
             figures.app95,
@@ -342,16 +365,17 @@ def report(runs: Sequence[Sequence[Row]]) -> str:
             figures.bare95,
             figures.ratio50,
             figures.ratio95,
+            row.app_cpu_ms,
         ]
 
     blocks = []
     for number, rows in enumerate(runs, 1):
         title = [f"run {number} of {len(runs)}"] if len(runs) > 1 else []
-        blocks.append("\n".join([*title, head, *(line(row, numbers(Figures.of(row))) for row in rows)]))
+        blocks.append("\n".join([*title, head, *(line(row, numbers(row)) for row in rows)]))
     if len(runs) > 1:
         lines = [f"median of {len(runs)} runs", head]
         for position, row in enumerate(runs[0]):
-            each = [numbers(Figures.of(rows[position])) for rows in runs]
+            each = [numbers(rows[position]) for rows in runs]
             lines.append(line(row, [statistics.median(column) for column in zip(*each, strict=True)]))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
@@ -443,7 +467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     run_rows(app, node, index, sets, args.rounds, args.warmup) for _ in range(args.repeat)
                 ]
                 for rows in runs:
-                    count_round_trips(app, node, index, rows, sets)
+                    count_round_trips(app, node, index, rows, sets, app_server.pid, args.rounds)
             finally:
                 app.close()
                 node.close()

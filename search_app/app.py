@@ -71,6 +71,7 @@ from search_app.state import (
     CATALOGUE,
     CONTRIBUTIONS,
     EXECUTOR,
+    HIT_MARKS,
     INDEX,
     LABELS,
     LIVE_RUNS,
@@ -142,6 +143,20 @@ async def _async_searcher(app: web.Application) -> AsyncIterator[None]:
         await searcher.close()
 
 
+async def _hit_marks(app: web.Application) -> AsyncIterator[None]:
+    """The store's marks of what hits may carry (search_app/catalogue/fetch.py skips the stores' read
+    for a page of unmarked hits), where its database keeps them; stopped with the app."""
+    marks = app[CATALOGUE].database.hit_marks()
+    if marks is None:
+        yield
+        return
+    app[HIT_MARKS] = marks
+    try:
+        yield
+    finally:
+        await in_thread(app, marks.close)
+
+
 def _live_search_context(live: LiveSearch) -> Callable[[web.Application], AsyncIterator[None]]:
     """The live runs and the enabled targets' cache, opened with the app; the runs still asking
     their targets are stopped and the live search's connections closed with it."""
@@ -210,6 +225,7 @@ def make_app(
     spelling.setup(app)
     app.cleanup_ctx.append(_engine_threads)
     app.cleanup_ctx.append(_async_searcher)
+    app.cleanup_ctx.append(_hit_marks)
     app.cleanup_ctx.append(reindexer_context)
     if live is not None:
         app.cleanup_ctx.append(_live_search_context(live))

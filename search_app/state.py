@@ -23,6 +23,7 @@ from search_app.sources import SourceDirectory
 from unicat.catalogue import Catalogue
 from unicat.ports.accounts import AccountStore
 from unicat.ports.contributions import ContributionStore
+from unicat.ports.hit_marks import HitMarks
 from unicat.ports.records import RecordStore
 from unicat.ports.union_index import AsyncSearcher, UnionIndex
 from unicat.settings import Settings
@@ -43,6 +44,8 @@ SOURCES = web.AppKey("sources", SourceDirectory)
 # Set only when the union index offers searches the loop awaits (UnionIndex.async_searcher): read it
 # with ``app.get``.
 ASYNC_SEARCHER = web.AppKey("async_searcher", AsyncSearcher)
+# What a page of hits may carry from the stores, where the store's database keeps marks (PostgreSQL).
+HIT_MARKS = web.AppKey("hit_marks", HitMarks)
 # Set only when the app was given a live search (make_app's ``live``): read them with ``app.get``.
 LIVE_RUNS = web.AppKey("live_runs", LiveRuns)
 LIVE_TARGETS = web.AppKey("live_targets", TargetDirectory)

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from unicat.analysis import tokens
 from unicat.clock import format_time
@@ -271,13 +271,32 @@ class FacetCount:
 
 @dataclass(slots=True)
 class SearchResult:
-    """What an engine answers. ``facets_timed_out`` names facets dropped for their time budget."""
+    """What an engine answers. ``facets_timed_out`` names facets dropped for their time budget.
+
+    ``documents``, when the caller asked for them (:meth:`AsyncSearcher.search
+    <unicat.ports.union_index.AsyncSearcher.search>`), are the hits as the index stores them
+    (``UnionRecord.to_json``'s form) and ``hits`` is left empty: the JSON API writes its hits from
+    them, without building each record and its holdings as objects first."""
 
     total: int
     hits: list[UnionRecord]
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
     facets_timed_out: list[str] = field(default_factory=list)
     took_ms: float = 0.0
+    documents: list[dict[str, Any]] | None = None
+
+    @property
+    def hit_ids(self) -> list[str]:
+        """The ids of the page's hits, in order, whichever form they came in."""
+        if self.documents is not None:
+            return [str(document["id"]) for document in self.documents]
+        return [hit.id for hit in self.hits]
+
+    def with_records(self) -> SearchResult:
+        """This result with its hits as records (built from the documents, when it came with them)."""
+        if self.documents is None:
+            return self
+        return replace(self, hits=[UnionRecord.from_json(doc) for doc in self.documents], documents=None)
 
 
 def identifier_terms(word: str) -> tuple[str, ...]:

@@ -55,7 +55,8 @@ async def api_search(request: web.Request) -> web.Response:
     params = query_lists(request)
     check_api_parameters(params, SEARCH_PARAMETERS | LIVE_PARAMETERS)
     choice = await choose_targets(request, params)
-    found = await run_search(request)
+    # The hits as stored documents, written straight to JSON, unless a live run takes them as records.
+    found = await run_search(request, documents=not choice.chosen)
     live = await start_live(request, found, choice)
     if live.run is not None and choice.waits:
         await wait_for_end(live.run)

@@ -14,12 +14,22 @@ from search_app.i18n import LANG_PARAM, current_language, request_language
 from search_app.index_cache import IndexState, index_state
 from search_app.readers.reader_data import rating_summaries, tagged_ids
 from search_app.readers.record_aliases import aliases
-from search_app.state import ASYNC_SEARCHER, CATALOGUE, INDEX, RECORDS, SETTINGS, SOURCES, in_thread
+from search_app.state import (
+    ASYNC_SEARCHER,
+    CATALOGUE,
+    HIT_MARKS,
+    INDEX,
+    RECORDS,
+    SETTINGS,
+    SOURCES,
+    in_thread,
+)
 from search_app.timing import add_engine_time
 from unicat.catalogue import Catalogue
 from unicat.errors import BadParameter
 from unicat.holding_codes import named_records
 from unicat.model import UnionRecord
+from unicat.ports.hit_marks import HitMarks
 from unicat.query import EDITIONS_FILTER, TAG_FILTER, SearchQuery, SearchResult, parse_search_params
 from unicat.readers import Rating, RatingSummary
 from unicat.settings import SUPPORTED_LANGUAGES, Settings
@@ -64,13 +74,19 @@ def with_reader_language(request: web.Request, query: SearchQuery) -> SearchQuer
 
 
 async def run_search(
-    request: web.Request, *, peek: bool = False, params: Mapping[str, Sequence[str]] | None = None
+    request: web.Request,
+    *,
+    peek: bool = False,
+    params: Mapping[str, Sequence[str]] | None = None,
+    documents: bool = False,
 ) -> Search:
     """Parse the request's search parameters (400 on bad ones) and run the search.
 
     ``peek`` counts one facet value more than asked, so that a page knows whether a facet has more
     values than it lists (its "Show more" link); :attr:`Search.query` stays the query asked.
-    ``params`` replaces the request's (a page that sets some of them itself, the new titles')."""
+    ``params`` replaces the request's (a page that sets some of them itself, the new titles').
+    ``documents``: the hits may come as the stored documents (:attr:`SearchResult.documents`, for
+    the JSON API), where the union index gives them so and no code table renames their holdings."""
     app = request.app
     asked_params = query_lists(request) if params is None else params
     query = with_reader_language(request, parse_search_params(asked_params, app[SETTINGS]))
@@ -81,12 +97,13 @@ async def run_search(
         sizes = {name: size + 1 for name, size in query.facet_sizes.items()}
         asked = dataclasses.replace(query, facet_size=query.facet_size + 1, facet_sizes=sizes)
     started = time.perf_counter()
-    found = await _search(app, asked, query)
+    found = await _search(app, asked, query, documents)
     result, state = found.result, found.index_state
     ratings = await hit_ratings(app, app[CATALOGUE], found)
     add_engine_time(request, started)
     tables = await app[SOURCES].code_tables()
     if tables:
+        result = result.with_records()
         result = dataclasses.replace(result, hits=list(named_records(result.hits, tables)))
     site_names = await app[SOURCES].site_names(current_language())
     return Search(query, result, await app[SOURCES].names(), ratings, site_names, state)
@@ -108,18 +125,40 @@ class _Searched:
     index_state: IndexState
 
 
-async def _search(app: web.Application, asked: SearchQuery, query: SearchQuery) -> _Searched:
+async def _search(
+    app: web.Application, asked: SearchQuery, query: SearchQuery, documents: bool = False
+) -> _Searched:
     """The search of ``asked`` (``query`` as the reader asked it) and what the stores hold on its hits:
     awaited in the loop where the union index can (then the stores' reads take one hand-off to the
-    pool), else all in one hand-off. Readers' tags and "editions of" are turned into ids by the
-    stores first, so such a search takes the pool's way."""
+    pool, or none when the store's marks say they would find nothing), else all in one hand-off.
+    Readers' tags and "editions of" are turned into ids by the stores first, so such a search takes
+    the pool's way."""
     catalogue, settings = app[CATALOGUE], app[SETTINGS]
     searcher = app.get(ASYNC_SEARCHER)
     if searcher is not None and not any(asked.filters.get(name) for name in ID_FILTERS):
-        result = await searcher.search(asked)
+        result = await searcher.search(asked, documents=documents)
         if result is not None:
+            unread = _without_reading(app.get(HIT_MARKS), settings, query, result)
+            if unread is not None:
+                return unread
             return await in_thread(app, _readers_of_hits, catalogue, settings, query, result)
     return await in_thread(app, _search_and_readers, catalogue, settings, asked, query)
+
+
+def _without_reading(
+    marks: HitMarks | None, settings: Settings, query: SearchQuery, result: SearchResult
+) -> _Searched | None:
+    """What the stores' read would answer on ``result``'s hits, known from the store's marks without
+    it: no rating, no redirect, and the latest generation when the speller will be asked; ``None``
+    when the marks cannot say (a hit marked, or the marks not live): then the stores are read."""
+    if marks is None or not marks.unmarked(result.hit_ids):
+        return None
+    state: IndexState = None
+    if may_correct(settings, query, result):
+        live, state = marks.latest_generation()
+        if not live:
+            return None
+    return _Searched(result, [], {}, state)
 
 
 def _readers_of_hits(
@@ -127,7 +166,7 @@ def _readers_of_hits(
 ) -> _Searched:
     """What the stores hold on ``result``'s hits, in one statement, and the index's state when the
     speller will be asked."""
-    ratings, pointing = ratings_and_redirects(catalogue.database, [hit.id for hit in result.hits])
+    ratings, pointing = ratings_and_redirects(catalogue.database, result.hit_ids)
     state = index_state(catalogue.records) if may_correct(settings, query, result) else None
     return _Searched(result, ratings, pointing, state)
 
@@ -148,7 +187,7 @@ async def hit_ratings(
 ) -> dict[str, RatingSummary]:
     """The readers' ratings of a page of hits: those on the hits' own ids, read with the search, and,
     when a hit took in a merged record (rare), those on every id merged into it, read now."""
-    record_ids = [hit.id for hit in found.result.hits]
+    record_ids = found.result.hit_ids
     aliased: dict[str, list[str]] = {record_id: [record_id] for record_id in record_ids}
     ratings = found.ratings
     if found.pointing:

@@ -103,13 +103,18 @@ def as_of_json(record: UnionRecord, as_of: Mapping[str, str]) -> dict[str, str]:
     code, as before the directory, and by the code of each library of the directory keeping a copy
     (:attr:`Holding.site`, the code the record page groups its copies under), which has its source's
     time."""
+    return _as_of([(holding.library, holding.site) for holding in record.holdings], as_of)
+
+
+def _as_of(holdings: list[tuple[str, str | None]], as_of: Mapping[str, str]) -> dict[str, str]:
+    """:func:`as_of_json` of a record's holdings given as (library, site) pairs."""
     read: dict[str, str] = {}
-    for holding in record.holdings:
-        if holding.library in as_of:
-            read.setdefault(holding.library, as_of[holding.library])
-    for holding in record.holdings:
-        if holding.site and holding.library in as_of:
-            read.setdefault(holding.site, as_of[holding.library])
+    for library, _ in holdings:
+        if library in as_of:
+            read.setdefault(library, as_of[library])
+    for library, site in holdings:
+        if site and library in as_of:
+            read.setdefault(site, as_of[library])
     return read
 
 
@@ -146,6 +151,45 @@ def hit_json(
     return hit
 
 
+_HIT_FIELDS = [field.name for field in RECORD_FIELDS if field.hit]
+_HOLDING_FIELDS = Holding.__slots__
+# What UnionRecord.from_json makes of a field its document leaves out (every other field: None).
+_LIST_FIELDS = frozenset(field.name for field in RECORD_FIELDS if field.json == "strings")
+_DEFAULTS: dict[str, Any] = {"format": "other"}
+
+
+def document_hit_json(
+    document: Mapping[str, Any],
+    library_names: Mapping[str, str],
+    *,
+    barcodes: bool,
+    as_of: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """:func:`hit_json` of the record stored as ``document`` (``UnionRecord.to_json``'s form, as the
+    union index keeps it), written from the document: the same JSON, key for key, without building
+    the record and each holding as objects and turning them back into dicts (most of the API's own
+    work on a page of hits)."""
+    holdings: list[dict[str, Any]] = []
+    for stored in document.get("holdings", ()):
+        # Holding.from_json, then holding_json: the fields that are set, in the holding's order.
+        data = {name: value for name in _HOLDING_FIELDS if (value := stored.get(name)) is not None}
+        if not barcodes:
+            data.pop("barcode", None)
+        data["library_name"] = library_names.get(data["library"], stored.get("library_name"))
+        holdings.append(data)
+    hit: dict[str, Any] = {}
+    for name in _HIT_FIELDS:
+        if name == "libraries":  # a property of the record: its holdings' libraries
+            hit[name] = sorted({holding["library"] for holding in holdings})
+        elif name in _LIST_FIELDS:
+            hit[name] = list(document.get(name, ()))
+        else:
+            hit[name] = document.get(name, _DEFAULTS.get(name))
+    hit["holdings"] = holdings
+    hit["as_of"] = _as_of([(holding["library"], holding.get("site")) for holding in holdings], as_of or {})
+    return hit
+
+
 def coded_data(record: UnionRecord, labels: Labels) -> list[tuple[str, str]]:
     """What the record page lists of the fields the registry gives a ``label``: that label, and the
     record's values by their labels (``mappings/facets.toml``), for the fields the record has."""
@@ -177,12 +221,16 @@ def search_json(
     """The body of ``/api/search``; each hit has its readers' ``rating`` (``null`` if none), its
     holdings' barcodes only with ``barcodes``, and when each library's data was read (``as_of``)."""
     rated = ratings or {}
-    hits = []
-    for record in result.hits:
-        hit = hit_json(record, library_names, barcodes=barcodes, as_of=as_of)
-        summary = rated.get(record.id)
+    if result.documents is not None:
+        hits = [
+            document_hit_json(document, library_names, barcodes=barcodes, as_of=as_of)
+            for document in result.documents
+        ]
+    else:
+        hits = [hit_json(record, library_names, barcodes=barcodes, as_of=as_of) for record in result.hits]
+    for hit in hits:
+        summary = rated.get(hit["id"])
         hit["rating"] = summary.to_json() if summary is not None else None
-        hits.append(hit)
     return {
         "total": result.total,
         "page": query.page,

@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Literal, Protocol
 
 from unicat.closing import ClosedOnExit
+from unicat.ports.hit_marks import HitMarks
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -81,6 +82,12 @@ class Database(ClosedOnExit, abc.ABC):
     @abc.abstractmethod
     def ping(self) -> None:
         """Raise :class:`~unicat.errors.EngineUnavailable` unless the database answers."""
+
+    def hit_marks(self) -> HitMarks | None:
+        """Marks of the ids a search's hits may carry readers' data on, kept fresh by the database's
+        notices of other processes' writes (:mod:`unicat.ports.hit_marks`), for the caller to close;
+        ``None`` where the database sends none (SQLite): then every search reads the stores."""
+        return None
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -45,9 +45,10 @@ class AsyncSearcher(abc.ABC):
     :meth:`UnionIndex.async_searcher`, and closed with it."""
 
     @abc.abstractmethod
-    async def search(self, query: SearchQuery) -> SearchResult | None:
+    async def search(self, query: SearchQuery, *, documents: bool = False) -> SearchResult | None:
         """The answer of ``query`` as :meth:`UnionIndex.search` gives it, errors included; ``None``
-        for a search this way does not run (then call :meth:`UnionIndex.search` in a thread)."""
+        for a search this way does not run (then call :meth:`UnionIndex.search` in a thread). With
+        ``documents``, the hits come as :attr:`SearchResult.documents`."""
 
     @abc.abstractmethod
     async def close(self) -> None:

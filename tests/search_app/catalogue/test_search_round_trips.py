@@ -8,9 +8,11 @@ cost the node one request: the look-ups of ratings and redirects go to the store
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import http.server
 import threading
+import time
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -147,3 +149,27 @@ async def test_one_search_is_one_request_to_the_node(
     if query.startswith("q=pride"):
         rated = {hit["id"]: hit["rating"] for hit in body["hits"]}
         assert rated["u-pp1980"] == {"count": 2, "average": 3.0}
+
+
+async def test_a_rating_another_process_commits_shows_in_the_next_searches(
+    catalogue: Catalogue, settings: Settings, site: Site
+) -> None:
+    """The app skips the stores' read for hits its marks know carry nothing
+    (unicat/engines/postgresql/hit_marks.py): a rating committed through another pool of connections,
+    as another process's, must still reach the answers, as soon as its notice has arrived."""
+    browser = await site.browser()
+    before = await (await browser.get("/api/search?q=pride&facets=0")).json()
+    assert {hit["id"]: hit["rating"] for hit in before["hits"]}["u-pp1980"] is None
+    with open_catalogue(settings) as other:
+        await site.signed_in(other.accounts, "ann@example.org")
+        reader = other.accounts.find_user("ann@example.org")
+        assert reader is not None and reader.id is not None
+        other.contributions.set_rating(Rating("u-pp1980", reader.id, 4))
+    deadline = time.monotonic() + 10.0
+    while True:
+        body = await (await browser.get("/api/search?q=pride&facets=0")).json()
+        rating = {hit["id"]: hit["rating"] for hit in body["hits"]}["u-pp1980"]
+        if rating is not None or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.01)
+    assert rating == {"count": 1, "average": 4.0}

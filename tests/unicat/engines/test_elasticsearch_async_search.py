@@ -87,6 +87,27 @@ async def test_searches_without_facets_answer_as_the_sqlite_engine(
         sqlite.close()
 
 
+async def test_hits_asked_as_documents_are_the_stored_records(es: ElasticsearchEngine) -> None:
+    """With ``documents``, the same page comes as the records' stored JSON (for the API to write),
+    the records themselves left unbuilt."""
+    written = {record.id: record for record in records()}
+    es.replace_union_records(list(written.values()))
+    searcher = es.async_searcher()
+    try:
+        for request in REQUESTS:
+            query = parse_search_params({**request, "facets": ["0"]}, Settings())
+            as_records = await searcher.search(query)
+            as_documents = await searcher.search(query, documents=True)
+            assert as_records is not None and as_documents is not None
+            assert as_documents.hits == [] and as_documents.documents is not None
+            assert as_documents.total == as_records.total, request
+            assert as_documents.hit_ids == as_records.hit_ids == [hit.id for hit in as_records.hits]
+            assert as_documents.documents == [written[hit.id].to_json() for hit in as_records.hits]
+            assert as_documents.with_records().hits == as_records.hits
+    finally:
+        await searcher.close()
+
+
 async def test_facets_counted_apart_and_deep_pages_are_left_to_the_synchronous_search(
     es: ElasticsearchEngine,
 ) -> None:

@@ -36,7 +36,7 @@ class ElasticsearchAsyncSearcher(AsyncSearcher):
         self._index = index
         self._settings = settings
 
-    async def search(self, query: SearchQuery) -> SearchResult | None:
+    async def search(self, query: SearchQuery, *, documents: bool = False) -> SearchResult | None:
         timeout = self._settings.query_timeout
         body = one_request_body(query, timeout, self._settings.es_shards)
         if body is None:
@@ -47,7 +47,7 @@ class ElasticsearchAsyncSearcher(AsyncSearcher):
             try:
                 with translated(self._node_url, "search"):
                     answer = checked((await self._client.search(index=self._index, body=body)).body, timeout)
-                return search_result(answer, query, began)
+                return search_result(answer, query, began, documents=documents)
             except EngineError as exc:
                 if attempt == SEARCH_ATTEMPTS or not vanished(exc):
                     raise

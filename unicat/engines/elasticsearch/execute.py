@@ -206,12 +206,17 @@ def vanished(exc: BaseException) -> bool:
     )
 
 
-def search_result(answer: dict[str, Any], query: SearchQuery, began: float) -> SearchResult:
+def search_result(
+    answer: dict[str, Any], query: SearchQuery, began: float, *, documents: bool = False
+) -> SearchResult:
     """The engine's result of ``query`` from the node's ``answer``; ``began`` (``time.perf_counter()``)
-    when the search started."""
-    hits = [UnionRecord.from_json(hit["_source"]["doc"]) for hit in answer["hits"]["hits"]]
+    when the search started; with ``documents``, the hits as the stored documents."""
+    stored = [hit["_source"]["doc"] for hit in answer["hits"]["hits"]]
     total = int(answer["hits"]["total"]["value"])
-    result = SearchResult(total=total, hits=hits)
+    if documents:
+        result = SearchResult(total=total, hits=[], documents=stored)
+    else:
+        result = SearchResult(total=total, hits=[UnionRecord.from_json(doc) for doc in stored])
     if query.facets and total:
         result.facets = read_facets(answer.get("aggregations", {}))
     result.took_ms = (time.perf_counter() - began) * 1000

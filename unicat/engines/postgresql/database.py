@@ -21,9 +21,11 @@ from typing import Any
 import psycopg
 import psycopg_pool
 
+from unicat.engines.postgresql.hit_marks import APPLICATION_NAME, PostgresHitMarks
 from unicat.engines.postgresql.schema import migrate
 from unicat.errors import DuplicateKey, EngineError, EngineUnavailable, QueryTimeout
 from unicat.ports.database import Connection, Database
+from unicat.ports.hit_marks import HitMarks
 from unicat.settings import Settings
 
 # How long opening the pool waits for its first connection, and a caller for a free connection.
@@ -83,6 +85,7 @@ class PostgresDatabase(Database):
 
     def __init__(self, url: str, settings: Settings) -> None:
         self.url = _masked(url)
+        self._conninfo = url
         timeout_ms = max(1, round(settings.query_timeout * 1000))
         self._pool = psycopg_pool.ConnectionPool(
             url,
@@ -162,6 +165,11 @@ class PostgresDatabase(Database):
     def ping(self) -> None:
         with self.read() as conn:
             conn.execute("SELECT 1").fetchall()
+
+    def hit_marks(self) -> HitMarks:
+        return PostgresHitMarks(
+            lambda: psycopg.connect(self._conninfo, autocommit=True, application_name=APPLICATION_NAME)
+        )
 
     def close(self) -> None:
         self._pool.close()

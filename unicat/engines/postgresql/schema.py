@@ -441,8 +441,30 @@ _V15 = (
 # The source records counted per source, live and deleted, from an index alone (as SQLite's 27).
 _V16 = ("CREATE INDEX source_records_by_deleted ON source_records (source, deleted)",)
 
+# Notices of what a search's hits may carry (unicat/engines/postgresql/hit_marks.py), sent at commit:
+# the id of each record rated, a word when the redirects or the OAI-PMH generations changed.
+HIT_MARKS_CHANNEL = "unicat_hit_marks"
+_V17 = (
+    f"""CREATE FUNCTION unicat_rating_notice() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('{HIT_MARKS_CHANNEL}', 'rating ' || NEW.record);
+        RETURN NULL;
+    END $$""",
+    """CREATE TRIGGER ratings_notice AFTER INSERT OR UPDATE ON ratings
+        FOR EACH ROW EXECUTE FUNCTION unicat_rating_notice()""",
+    f"""CREATE FUNCTION unicat_table_notice() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('{HIT_MARKS_CHANNEL}', TG_TABLE_NAME);
+        RETURN NULL;
+    END $$""",
+    """CREATE TRIGGER redirects_notice AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON redirects
+        FOR EACH STATEMENT EXECUTE FUNCTION unicat_table_notice()""",
+    """CREATE TRIGGER oai_generations_notice AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON oai_generations
+        FOR EACH STATEMENT EXECUTE FUNCTION unicat_table_notice()""",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14, _V15, _V16, _V17,
 )  # fmt: skip
 """Migration ``n`` (1-based) brings a database from version ``n - 1`` to ``n``. Append only."""
 
