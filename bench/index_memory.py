@@ -1,0 +1,290 @@
+"""The index run at catalogue size: its time, the peak memory of every process, bytes per record.
+
+Run from the repository root::
+
+    .venv/bin/python bench/index_memory.py [--records 200000] [--seed 1] [--workers N]
+
+1. **Corpus.** The per-library MARC files of ``bench/scale.py`` (``--records`` editions over 40
+   libraries, real-record based, cached under ``~/.cache/unicat``).
+2. **Import.** Each file imported by ``unicat import`` (one process per library) into a fresh SQLite
+   catalogue: the import's wall time, and its processes' largest peak.
+3. **Index.** ``unicat index`` as its own process: wall time, and the peak resident memory
+   (``VmHWM``, the memory the program itself ran in) of the indexing process, read at its exit
+   (``tests/support/peak_memory.py``), and of each parse worker, sampled from ``/proc`` every
+   0.1 s. Bytes per source record are the indexing process's peak over the records it read.
+
+The process that indexes is what must not grow with the catalogue: its peak over the source records
+says how much each record costs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psycopg
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.corpus import DEFAULT_SEED  # noqa: E402
+from bench.foundation import machine  # noqa: E402
+from bench.scale import library_files  # noqa: E402
+
+MIB = 1024 * 1024
+
+
+class TreePeaks:
+    """The peak resident memory (``VmHWM``) of every descendant of a process, sampled from /proc."""
+
+    def __init__(self, root: int, every: float = 0.1) -> None:
+        self.root, self.every = root, every
+        self.peaks: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            for pid in _descendants(self.root):
+                peak = _vm_hwm(pid)
+                if peak is not None:
+                    self.peaks[pid] = max(peak, self.peaks.get(pid, 0))
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, pending = [], list(children.get(root, []))
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        pending.extend(children.get(pid, []))
+    return found
+
+
+def _group_peak(pgid: int) -> int:
+    """The largest peak resident memory among the processes of group ``pgid`` (a server's)."""
+    peaks = [0]
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid:
+                peaks.append(_vm_hwm(int(entry.name)) or 0)
+    return max(peaks)
+
+
+def _vm_hwm(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def unicat(args: Sequence[str], peak_file: Path, env: dict[str, str]) -> tuple[float, int, list[int]]:
+    """Run ``unicat ARGS``: wall seconds, its own peak bytes, and the peaks of its children."""
+    command = [sys.executable, "-m", "tests.support.peak_memory", str(peak_file), str(1 << 50), *args]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
+    sampler = TreePeaks(process.pid)
+    code = process.wait()
+    sampler.stop()
+    seconds = time.perf_counter() - started
+    if code:
+        raise SystemExit(f"unicat {' '.join(args)} failed with status {code}")
+    return seconds, int(peak_file.read_text()), sorted(sampler.peaks.values(), reverse=True)
+
+
+@dataclass(slots=True)
+class Setup:
+    """Where the catalogue lives: the environment of ``unicat``, and how to read its disk use."""
+
+    env: dict[str, str]
+    disk: Callable[[], dict[str, int]]
+    servers: Callable[[], dict[str, int]] = dict
+
+
+@contextlib.contextmanager
+def sqlite_setup(folder: Path) -> Iterator[Setup]:
+    env = {**os.environ, "UNICAT_ENGINE": f"sqlite:///{folder / 'unicat.db'}", "TMPDIR": str(folder)}
+    for name in ("UNICAT_STORE", "UNICAT_INDEX"):
+        env.pop(name, None)
+
+    def disk() -> dict[str, int]:
+        return {"SQLite file": sum(path.stat().st_size for path in folder.glob("unicat.db*"))}
+
+    yield Setup(env, disk)
+
+
+@contextlib.contextmanager
+def cluster_setup(folder: Path, heap: str) -> Iterator[Setup]:
+    """PostgreSQL for the stores and three Elasticsearch nodes for the union (one shard, one replica)."""
+    from bench.served import postgresql
+    from tests.support.es_cluster import running_cluster
+
+    with running_cluster(heap=heap) as cluster, postgresql(None) as database:
+        env = {
+            **os.environ,
+            "UNICAT_STORE": database,
+            "UNICAT_INDEX": cluster.engine_url("bench"),
+            "UNICAT_ES_SHARDS": "1",
+            "UNICAT_ES_REPLICAS": "1",
+            "TMPDIR": str(folder),
+        }
+        env.pop("UNICAT_ENGINE", None)
+
+        def disk() -> dict[str, int]:
+            with psycopg.connect(database) as conn:
+                size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+            url = cluster.urls[0]
+            with urllib.request.urlopen(f"{url}/_cat/indices?format=json&bytes=b", timeout=60) as answer:
+                indices = json.load(answer)
+            return {
+                "PostgreSQL database": int(size[0]) if size else 0,
+                "Elasticsearch indices (primaries + replicas)": sum(int(i["store.size"]) for i in indices),
+            }
+
+        def servers() -> dict[str, int]:
+            return {
+                f"Elasticsearch node {n}": _group_peak(node.pgid) for n, node in enumerate(cluster.nodes, 1)
+            }
+
+        yield Setup(env, disk, servers)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=200_000, help="editions (200,000)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--setup", choices=("sqlite", "cluster"), default="sqlite")
+    parser.add_argument("--heap", default="1g", help="each Elasticsearch node's heap (--setup cluster)")
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "unicat")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="(SQLite) keep the imported catalogue in this folder; when it holds one, index it again",
+    )
+    parser.add_argument("--json", type=Path, help="write every figure to this file")
+    args = parser.parse_args(argv)
+    print(machine().line(), flush=True)
+    started = time.perf_counter()
+    files = library_files(args.records, args.seed, args.cache)
+    records = _source_records(files)
+    print(f"Corpus: {args.records:,} editions = {records:,} source records over {len(files)} library files "
+          f"(made or reused in {time.perf_counter() - started:.1f}s)", flush=True)  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        if args.keep is None or args.setup != "sqlite":
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="unicat-index-memory-")))
+        else:
+            folder = args.keep
+            folder.mkdir(parents=True, exist_ok=True)
+        setup = stack.enter_context(
+            sqlite_setup(folder) if args.setup == "sqlite" else cluster_setup(folder, args.heap)
+        )
+        spills = SpillWatch(folder)
+        import_seconds, import_peak = 0.0, 0
+        imported = folder / "IMPORTED"
+        if not imported.exists():
+            for path in files:
+                seconds, peak, _ = unicat(["import", path.stem, str(path)], folder / "peak", setup.env)
+                import_seconds += seconds
+                import_peak = max(import_peak, peak)
+            imported.write_text(f"{import_seconds} {import_peak}\n")
+        else:
+            said = imported.read_text().split()
+            import_seconds, import_peak = float(said[0]), int(said[1])
+            print(f"Reusing the catalogue imported in {folder}", flush=True)
+        seconds, peak, children = unicat(["-v", "index"], folder / "peak", setup.env)
+        spills.stop()
+        disk = setup.disk()
+        servers = setup.servers()
+    print(f"import: {import_seconds:.1f}s = {records / import_seconds:,.0f} records/s, "
+          f"largest process peak {import_peak / MIB:,.0f} MiB")  # fmt: skip
+    print(f"index: {seconds:.1f}s = {records / seconds:,.0f} source records/s")
+    print(f"  indexing process peak: {peak / MIB:,.0f} MiB = {peak / records:,.0f} bytes per source record")
+    print(f"  parse workers' peaks: {', '.join(f'{child / MIB:,.0f} MiB' for child in children) or 'none'}")
+    print(f"  temporary files at most: {spills.largest / MIB:,.0f} MiB")
+    for name, peak_bytes in servers.items():
+        print(f"  {name} peak: {peak_bytes / MIB:,.0f} MiB")
+    for name, size in disk.items():
+        print(f"disk: {name} {size / MIB:,.0f} MiB")
+    print(f"end to end: {records:,} source records in {import_seconds + seconds:.1f}s = "
+          f"{records / (import_seconds + seconds):,.0f} records/s")  # fmt: skip
+    if args.json:
+        figures = {
+            "machine": asdict(machine()),
+            "setup": args.setup,
+            "editions": args.records,
+            "source_records": records,
+            "import_seconds": import_seconds,
+            "import_peak_bytes": import_peak,
+            "index_seconds": seconds,
+            "index_peak_bytes": peak,
+            "worker_peak_bytes": children,
+            "temporary_bytes": spills.largest,
+            "server_peak_bytes": servers,
+            "disk_bytes": disk,
+        }
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return 0
+
+
+class SpillWatch:
+    """The largest total size of the index run's temporary files (``*.spill`` in its ``TMPDIR``)."""
+
+    def __init__(self, folder: Path, every: float = 0.5) -> None:
+        self.folder, self.every, self.largest = folder, every, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            total = 0
+            for path in self.folder.glob("*.spill"):
+                with contextlib.suppress(OSError):
+                    total += path.stat().st_size
+            self.largest = max(self.largest, total)
+
+
+def _source_records(files: Sequence[Path]) -> int:
+    """The records of the library files (ISO 2709: one record terminator each)."""
+    return sum(path.read_bytes().count(b"\x1d") for path in files)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
