@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 
 from unicat.clock import TIME_FORMAT, parse_time
-from unicat.model import UnionRecord
+from unicat.model import ByArguments, UnionRecord
 from unicat.spill import SortedRows
 
 # Parts of a union record's JSON that no feed format serves: a record whose other editions, harvest
@@ -59,7 +59,7 @@ class OaiItem:
 
 
 @dataclass(frozen=True, slots=True)
-class FeedRecord:
+class FeedRecord(ByArguments):
     """A union record as the feed sees it while a rebuild writes it: its id, fingerprint and sets."""
 
     id: str
