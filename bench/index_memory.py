@@ -46,12 +46,11 @@ from bench.scale import library_files  # noqa: E402
 MIB = 1024 * 1024
 
 
-class TreePeaks:
-    """The peak resident memory (``VmHWM``) of every descendant of a process, sampled from /proc."""
+class Sampler:
+    """Calls ``sample`` every ``every`` seconds on a thread of its own, from creation until ``stop``."""
 
-    def __init__(self, root: int, every: float = 0.1) -> None:
-        self.root, self.every = root, every
-        self.peaks: dict[int, int] = {}
+    def __init__(self, every: float) -> None:
+        self.every = every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -60,25 +59,44 @@ class TreePeaks:
         self._stop.set()
         self._thread.join()
 
+    def sample(self) -> None:
+        raise NotImplementedError
+
     def _run(self) -> None:
         while not self._stop.wait(self.every):
-            for pid in _descendants(self.root):
-                peak = _vm_hwm(pid)
-                if peak is not None:
-                    self.peaks[pid] = max(peak, self.peaks.get(pid, 0))
+            self.sample()
+
+
+class TreePeaks(Sampler):
+    """The peak resident memory (``VmHWM``) of every descendant of a process, sampled from /proc."""
+
+    def __init__(self, root: int, every: float = 0.1) -> None:
+        self.root = root
+        self.peaks: dict[int, int] = {}
+        super().__init__(every)
+
+    def sample(self) -> None:
+        for pid in _descendants(self.root):
+            peak = _vm_hwm(pid)
+            if peak is not None:
+                self.peaks[pid] = max(peak, self.peaks.get(pid, 0))
+
+
+def _processes() -> Iterator[tuple[int, list[str]]]:
+    """Each process's id and the fields of its ``/proc/PID/stat`` after the command (state, parent,
+    group…)."""
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                yield int(entry.name), Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
 
 
 def _descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
+    for pid, fields in _processes():
+        children.setdefault(int(fields[1]), []).append(pid)
     found, pending = [], list(children.get(root, []))
     while pending:
         pid = pending.pop()
@@ -89,16 +107,7 @@ def _descendants(root: int) -> list[int]:
 
 def _group_peak(pgid: int) -> int:
     """The largest peak resident memory among the processes of group ``pgid`` (a server's)."""
-    peaks = [0]
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid:
-                peaks.append(_vm_hwm(int(entry.name)) or 0)
-    return max(peaks)
+    return max([0, *((_vm_hwm(pid) or 0) for pid, fields in _processes() if int(fields[2]) == pgid)])
 
 
 def _vm_hwm(pid: int) -> int | None:
@@ -259,26 +268,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-class SpillWatch:
+class SpillWatch(Sampler):
     """The largest total size of the index run's temporary files (``*.spill`` in its ``TMPDIR``)."""
 
     def __init__(self, folder: Path, every: float = 0.5) -> None:
-        self.folder, self.every, self.largest = folder, every, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        self.folder, self.largest = folder, 0
+        super().__init__(every)
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            total = 0
-            for path in self.folder.glob("*.spill"):
-                with contextlib.suppress(OSError):
-                    total += path.stat().st_size
-            self.largest = max(self.largest, total)
+    def sample(self) -> None:
+        total = 0
+        for path in self.folder.glob("*.spill"):
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size
+        self.largest = max(self.largest, total)
 
 
 def _source_records(files: Sequence[Path]) -> int:
