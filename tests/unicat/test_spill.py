@@ -15,6 +15,10 @@ def test_a_spill_gives_back_each_blob_by_its_number_and_leaves_nothing_behind() 
         assert numbers == [0, 1, 2, 3]
         assert [spill.read(number) for number in reversed(numbers)] == blobs[::-1]
         assert len(spill) == 4 and spill.size == sum(map(len, blobs))
+        # Appended after reads (the file mapped at a smaller size): read as well as the first.
+        later = [spill.append(b"x" * size) for size in (1, 70_000)]
+        assert [spill.read(number) for number in later] == [b"x", b"x" * 70_000]
+        assert spill.read(0) == b"" and spill.read(3) == b"last"
         path = spill.path
         assert os.path.exists(path)
     assert not os.path.exists(path)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import abc
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Literal, Protocol
 
 from unicat.closing import ClosedOnExit
@@ -80,6 +80,11 @@ class Database(ClosedOnExit, abc.ABC):
         statement's placeholders in Python). A key already stored is an error: delete first."""
 
     @abc.abstractmethod
+    def secondary_indexes(self, conn: Connection, tables: Sequence[str]) -> list[tuple[str, str]]:
+        """The indexes of ``tables`` that no key or uniqueness constraint stands on, as (name, the
+        statement that creates it), read from the database's own catalogue."""
+
+    @abc.abstractmethod
     def ping(self) -> None:
         """Raise :class:`~unicat.errors.EngineUnavailable` unless the database answers."""
 
@@ -107,6 +112,22 @@ def fetch_in(db: Database, select: str, column: str, values: Sequence[Any], batc
             marks = ", ".join("?" * len(part))
             rows.extend(conn.execute(f"{select} WHERE {column} IN ({marks})", part).fetchall())
     return rows
+
+
+@contextmanager
+def indexes_deferred(db: Database, conn: Connection, tables: Sequence[str]) -> Iterator[None]:
+    """Within ``conn``'s transaction: the secondary indexes of ``tables`` dropped for the block and
+    created again after it, from their stored definitions. A table refilled whole gets each index
+    sorted once, several times faster than one kept up row by row in the keys' random order (a full
+    index run writes millions of rows). If the block raises, the transaction's rollback restores
+    them. Only for tables that no reader needs in the meantime: PostgreSQL locks a table against
+    reads from ``DROP INDEX`` to the commit (SQLite's readers keep their snapshot)."""
+    indexes = db.secondary_indexes(conn, tables)
+    for name, _definition in indexes:
+        conn.execute(f"DROP INDEX {name}")
+    yield
+    for _name, definition in indexes:
+        conn.execute(definition)
 
 
 def delete_in(conn: Connection, table: str, column: str, values: Iterable[Any], batch: int = 500) -> None:

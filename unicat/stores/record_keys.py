@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from unicat.member_keys import MemberKeys
-from unicat.ports.database import Connection, Database, fetch_in, iter_keyset
+from unicat.ports.database import Connection, Database, fetch_in, indexes_deferred, iter_keyset
 
 Member = tuple[str, str]
 # Members per lookup statement (two parameters each), keys per lookup statement, rows per batch.
@@ -47,7 +47,9 @@ def replace_all_keys(db: Database, conn: Connection, records: Iterable[MemberKey
     row; returns how many records."""
     conn.execute("DELETE FROM record_keys")
     conn.execute("DELETE FROM record_works")
-    return _insert(db, conn, records)
+    # Only the incremental pass reads these tables: their lookup indexes may wait for the rows.
+    with indexes_deferred(db, conn, ("record_keys", "record_works")):
+        return _insert(db, conn, records)
 
 
 def _delete_members(conn: Connection, members: Iterable[Member]) -> None:

@@ -15,7 +15,7 @@ import pytest
 from tests.support.loopback import free_port
 from unicat.engines.postgresql.database import to_psycopg
 from unicat.errors import ConfigError, DuplicateKey, EngineError, EngineUnavailable, QueryTimeout
-from unicat.ports.database import Database, fetch_in, insert_numbered, iter_keyset
+from unicat.ports.database import Database, fetch_in, indexes_deferred, insert_numbered, iter_keyset
 from unicat.settings import Settings
 from unicat_cli.wiring import open_database
 
@@ -151,3 +151,31 @@ def test_many_rows_are_inserted_at_once_and_a_taken_key_refuses_them(database: D
     with pytest.raises(DuplicateKey), database.write() as conn:
         database.insert_rows(conn, "shelf", "name, note", [("Emma", "new"), ("Title 0007", None)])
     assert "Emma" not in names(database)
+
+
+def _indexes(database: Database) -> list[str]:
+    with database.read() as conn:
+        return [name for name, _definition in database.secondary_indexes(conn, ["shelf"])]
+
+
+def test_secondary_indexes_wait_for_a_bulk_load_and_come_back_after_it_or_after_a_failure(
+    database: Database,
+) -> None:
+    with database.write() as conn:
+        conn.execute("CREATE INDEX shelf_by_note ON shelf (note)")
+        conn.execute("CREATE INDEX shelf_by_note_and_name ON shelf (note, name)")
+    # The UNIQUE constraint's index is not one of them: no constraint may be dropped.
+    assert _indexes(database) == ["shelf_by_note", "shelf_by_note_and_name"]
+    with database.write() as conn, indexes_deferred(database, conn, ["shelf"]):
+        assert database.secondary_indexes(conn, ["shelf"]) == []
+        database.insert_rows(conn, "shelf", "name, note", [(f"n{n}", f"x{n % 7}") for n in range(50)])
+    assert _indexes(database) == ["shelf_by_note", "shelf_by_note_and_name"]
+    with database.read() as conn:
+        assert conn.execute("SELECT count(*) FROM shelf WHERE note = ?", ["x3"]).fetchone()[0] == 7
+    with (
+        pytest.raises(DuplicateKey),
+        database.write() as conn,
+        indexes_deferred(database, conn, ["shelf"]),
+    ):
+        database.insert_rows(conn, "shelf", "name, note", [("n1", "again")])
+    assert _indexes(database) == ["shelf_by_note", "shelf_by_note_and_name"]

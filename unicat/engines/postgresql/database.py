@@ -162,6 +162,18 @@ class PostgresDatabase(Database):
                 written += 1
         return written
 
+    def secondary_indexes(self, conn: Connection, tables: Sequence[str]) -> list[tuple[str, str]]:
+        # Unique indexes are left alone: a primary key or a UNIQUE constraint stands on each of ours.
+        marks = ", ".join("?" * len(tables))
+        rows = conn.execute(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+            "WHERE NOT x.indisunique AND t.relnamespace = current_schema()::regnamespace "
+            f"AND t.relname IN ({marks}) ORDER BY i.relname",
+            list(tables),
+        ).fetchall()
+        return [(str(name), str(definition)) for name, definition in rows]
+
     def ping(self) -> None:
         with self.read() as conn:
             conn.execute("SELECT 1").fetchall()

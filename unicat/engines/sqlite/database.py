@@ -72,6 +72,16 @@ class SqliteDatabase(Database):
             written += len(batch)
         return written
 
+    def secondary_indexes(self, conn: Connection, tables: Sequence[str]) -> list[tuple[str, str]]:
+        # A constraint's index has no statement of its own (its ``sql`` is NULL).
+        marks = ", ".join("?" * len(tables))
+        rows = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({marks}) ORDER BY name",
+            list(tables),
+        ).fetchall()
+        return [(str(name), str(sql)) for name, sql in rows]
+
     def ping(self) -> None:
         try:
             with self.read() as conn:

@@ -25,12 +25,12 @@ from unicat.engines.sqlite.facets import (
 )
 from unicat.engines.sqlite.schema import INSERT_TEXT
 from unicat.engines.sqlite.search import CompiledSearch, compile_search, order_scored
-from unicat.engines.sqlite.union_rows import INSERT_UNION_RECORD, insert_children, union_rows
+from unicat.engines.sqlite.union_rows import CHILD_TABLES, INSERT_UNION_RECORD, insert_children, union_rows
 from unicat.engines.sqlite.union_update import update_records
 from unicat.errors import EngineError, QueryTimeout
 from unicat.model import UnionRecord
 from unicat.overlap import LibraryOverlap
-from unicat.ports.database import fetch_in, iter_keyset
+from unicat.ports.database import fetch_in, indexes_deferred, iter_keyset
 from unicat.ports.union_index import RecordObserver, UnionIndex, UnionWrite
 from unicat.query import FACET_FIELDS, SearchQuery, SearchResult
 from unicat.settings import Settings
@@ -41,6 +41,8 @@ from unicat.vocabulary import MAX_SUGGESTIONS, SHORT_PREFIX, Suggestion, Vocabul
 ITER_BATCH = 500
 # Union records written per executemany call during a rebuild.
 WRITE_BATCH = 1_000
+# The tables a rebuild writes again whole, whose secondary indexes it builds after their rows.
+UNION_TABLES = ("union_records", *CHILD_TABLES)
 # Time limit (seconds) of internal bulk reads such as loading the facet columns after a rebuild: they
 # are not user queries, but a runaway one must still stop.
 BULK_READ_TIMEOUT = 300.0
@@ -133,21 +135,25 @@ class SqliteEngine(UnionIndex):
     ) -> UnionWrite:
         written = 0
         try:
-            with self._pool.write() as conn:
-                # Readers keep their WAL snapshot of the old index until this transaction commits.
-                for table in sorted({storage.table for storage in MULTI_VALUED.values()}):
+            with (
+                self._pool.write() as conn,
+                # Readers keep their WAL snapshot of the old index, indexes and all, until this
+                # transaction commits; the new one's indexes are built after its rows.
+                indexes_deferred(self.database, conn, UNION_TABLES),
+                contextlib.closing(VocabularyCollector()) as vocabulary,
+            ):
+                # The children first: each row of union_records deleted looks for them (ON DELETE CASCADE).
+                for table in CHILD_TABLES:
                     conn.execute(f"DELETE FROM {table}")
-                conn.execute("DELETE FROM union_held_since")
                 conn.execute("DELETE FROM union_records")
                 conn.execute("INSERT INTO union_fts (union_fts) VALUES ('delete-all')")
                 conn.execute("UPDATE union_state SET generation = generation + 1")
-                with contextlib.closing(VocabularyCollector()) as vocabulary:
-                    rows = union_rows(enumerate(records, 1), observe, vocabulary.add)
-                    while batch := list(itertools.islice(rows, WRITE_BATCH)):
-                        conn.executemany(INSERT_UNION_RECORD, [row[0] for row in batch])
-                        insert_children(conn, batch, INSERT_TEXT)
-                        written += len(batch)
-                    _write_vocabulary(conn, vocabulary)
+                rows = union_rows(enumerate(records, 1), observe, vocabulary.add)
+                while batch := list(itertools.islice(rows, WRITE_BATCH)):
+                    conn.executemany(INSERT_UNION_RECORD, [row[0] for row in batch])
+                    insert_children(conn, batch, INSERT_TEXT)
+                    written += len(batch)
+                _write_vocabulary(conn, vocabulary)
         except driver.IntegrityError as exc:
             raise EngineError(
                 f"the union index was not replaced: a union id appears twice ({exc}); "

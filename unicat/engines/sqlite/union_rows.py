@@ -10,9 +10,10 @@ index), and every other row by the record's ``rid``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
+
+import orjson
 
 from unicat.documents import IndexFields, index_fields
 from unicat.engines.sqlite import driver
@@ -20,10 +21,6 @@ from unicat.engines.sqlite.facets import MULTI_VALUED, SINGLE_VALUED
 from unicat.engines.sqlite.schema import V15_TEXT_COLUMNS
 from unicat.model import UnionRecord
 from unicat.ports.union_index import RecordObserver
-
-# One encoder for every stored document: json.dumps with options builds a new one per call. The
-# documents are fresh trees of dicts and lists, so the circular-reference check is skipped too.
-_DOC_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 _RECORD_COLUMNS = ("id", *SINGLE_VALUED.values(), "year", "title_sort", "first_seen", "doc")
 INSERT_UNION_RECORD = (
@@ -70,7 +67,8 @@ def union_rows(
                 fields.year,
                 fields.title_sort,
                 record.first_seen,
-                _DOC_ENCODER.encode(document),
+                # Compact UTF-8 JSON, stored as text; read back with orjson too.
+                orjson.dumps(document).decode(),
             ),
             (rid, *text.values()),
             {name: [(rid, value) for value in facets[name]] for name in MULTI_VALUED},
