@@ -177,6 +177,11 @@ class RecordChanges(abc.ABC):
         is now (its new number is above ``until``: the next pass reads it again)."""
 
     @abc.abstractmethod
+    def iter_source_records_of(self, members: Sequence[tuple[str, str]]) -> Iterator[SourceRecord]:
+        """These records as stored (live or deleted), in the order given, read in batches; those not
+        stored are left out. The incremental pass reads the records its changes reach this way."""
+
+    @abc.abstractmethod
     def restore_indexed_mark(self, mark: int) -> None:
         """Set the indexed mark as it is (``unicat migrate``: a copy whose index is built from every
         record it holds)."""

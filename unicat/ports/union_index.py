@@ -103,6 +103,13 @@ class UnionIndex(ClosedOnExit, abc.ABC):
         """
 
     @abc.abstractmethod
+    def rebuild_reason(self) -> str | None:
+        """Why only :meth:`replace_union_records` can bring the live generation up to date (none
+        written yet, none holding a record, or one written by an older Unicat with fields a partial
+        update cannot fill), in words; ``None`` when :meth:`update_union_records` may change it in
+        place. ``unicat index`` asks before choosing an incremental pass."""
+
+    @abc.abstractmethod
     def get_union_record(self, union_id: str) -> UnionRecord | None:
         """One union record by id, or ``None``."""
 

@@ -18,7 +18,7 @@ mark: a record stored meanwhile has a higher number and waits for the next pass.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from unicat.model import SourceRecord
@@ -80,7 +80,10 @@ class SqlRecordChanges:
         return sorted((str(source), str(local_id)) for source, local_id in rows)
 
     def iter_changed_source_records(self, since: int, until: int | None = None) -> Iterator[SourceRecord]:
-        keys = iter(self.changed_keys(since, until))
+        return self.iter_source_records_of(self.changed_keys(since, until))
+
+    def iter_source_records_of(self, members: Sequence[tuple[str, str]]) -> Iterator[SourceRecord]:
+        keys = iter(members)
         while batch := list(itertools.islice(keys, FETCH_BATCH)):
             pairs = ", ".join("(?, ?)" for _ in batch)
             with self.db.read() as conn:
@@ -91,7 +94,8 @@ class SqlRecordChanges:
                 ).fetchall()
             found = {(str(row[0]), str(row[1])): row for row in rows}
             for key in batch:
-                yield _record(found[key])
+                if key in found:
+                    yield _record(found[key])
 
     def restore_indexed_mark(self, mark: int) -> None:
         with self.db.write() as conn:

@@ -205,3 +205,14 @@ def test_searches_keep_answering_during_an_update(engine: UnionIndex, make_union
     if isinstance(engine, SqliteEngine):
         assert set(totals) <= {3_000, after}  # one transaction: the old index or the new
     assert engine.search(parse_search_params({"q": ["changed"]}, Settings())).total == 1_500
+
+
+def test_only_a_generation_written_by_this_schema_may_be_updated_in_place(
+    engine: UnionIndex, make_union_record: MakeRecord
+) -> None:
+    # A fresh catalogue has no generation to update (Elasticsearch's is an empty first one).
+    assert engine.rebuild_reason() in {"the union index was never built", "the union index holds no record"}
+    engine.replace_union_records(_initial(make_union_record))
+    assert engine.rebuild_reason() is None
+    engine.update_union_records([], [record.id for record in _initial(make_union_record)])
+    assert engine.rebuild_reason() == "the union index holds no record"

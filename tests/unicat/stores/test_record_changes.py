@@ -187,3 +187,16 @@ def test_an_upgraded_empty_store_starts_at_zero(tmp_path: Path) -> None:
     conn.close()
     with SqliteDatabase(path, Settings()) as db:
         assert SqlRecordStore(db).change_mark() == 0
+
+
+def test_records_are_read_by_key_in_the_order_asked_those_not_stored_left_out(store: RecordStore) -> None:
+    store.store_page("UVA", [_record(f"r{n:04}") for n in range(900)], None)
+    store.store_page("UVA", [SourceRecord("UVA", "r0005", b"", "iso2709", "2026-01-02", deleted=True)], None)
+    asked = (
+        [("UVA", f"r{n:04}") for n in (899, 5, 0, 450)]
+        + [("BNF", "r0001")]
+        + [("UVA", f"r{n:04}") for n in range(100, 500)]
+    )
+    found = list(store.iter_source_records_of(asked))
+    assert [(r.source, r.local_id) for r in found] == [m for m in asked if m != ("BNF", "r0001")]
+    assert [r.deleted for r in found[:4]] == [False, True, False, False]

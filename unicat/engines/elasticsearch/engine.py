@@ -30,7 +30,14 @@ from unicat.engines.elasticsearch.execute import (
     search_result,
     vanished,
 )
-from unicat.engines.elasticsearch.indices import LEGACY_RECORD_INDICES, IndexNames, ensure_indices
+from unicat.engines.elasticsearch.indices import (
+    LEGACY_RECORD_INDICES,
+    SCHEMA_VERSION,
+    IndexNames,
+    current_union_index,
+    ensure_indices,
+    generation_schema,
+)
 from unicat.engines.elasticsearch.scan import scan
 from unicat.engines.elasticsearch.search import HIT_SOURCE
 from unicat.engines.elasticsearch.union import build_generation, swap_alias
@@ -166,6 +173,22 @@ class ElasticsearchEngine(UnionIndex):
             index, written = build_generation(self._client, self.names, records, self.settings, observe)
             swap_alias(self._client, self.names, index)
         return written
+
+    def rebuild_reason(self) -> str | None:
+        def reason() -> str | None:
+            live = current_union_index(self._client, self.names)
+            if live is None:
+                return "the union index was never built"
+            version = generation_schema(self._client, live)
+            if version is None:
+                return "the union index was built before its generations recorded their schema"
+            if version != SCHEMA_VERSION:
+                return f"the union index was built with schema {version}, not {SCHEMA_VERSION}"
+            if int(self._client.count(index=live)["count"]) == 0:
+                return "the union index holds no record"
+            return None
+
+        return self._call("read", reason)
 
     def update_union_records(
         self,

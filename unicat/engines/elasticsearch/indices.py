@@ -207,8 +207,13 @@ def create_index(
     }
     if build:
         index_settings.update(BUILD_SETTINGS)
+    mappings = definition(kind)
+    if kind == "union":
+        # Each generation says which schema wrote it: one written by an older Unicat lacks what a
+        # partial update cannot fill, and only a rebuild replaces it (generation_schema).
+        mappings = {**mappings, "_meta": {"schema_version": SCHEMA_VERSION}}
     try:
-        client.indices.create(index=index, settings=index_settings, mappings=definition(kind))
+        client.indices.create(index=index, settings=index_settings, mappings=mappings)
     except BadRequestError as exc:
         # Another process opening the same catalogue created it first: that is fine.
         if exc.error == "resource_already_exists_exception":
@@ -242,6 +247,14 @@ def stored_schema_version(client: Elasticsearch, names: IndexNames) -> int | Non
     except NotFoundError:
         return None
     return int(doc["_source"]["version"])
+
+
+def generation_schema(client: Elasticsearch, index: str) -> int | None:
+    """The schema version that wrote the union generation ``index`` (``None``: one written before
+    generations said so)."""
+    mappings = client.indices.get_mapping(index=index)[index]["mappings"]
+    version = mappings.get("_meta", {}).get("schema_version")
+    return int(version) if version is not None else None
 
 
 def current_union_index(client: Elasticsearch, names: IndexNames) -> str | None:

@@ -104,8 +104,8 @@ class SqliteEngine(UnionIndex):
         rows = self._fetchall(sql, params)
         return rows[0] if rows else None
 
-    def _warn_if_built_before_availability(self) -> None:
-        """Say so when the union index was written before availability per copy: its facets held_at,
+    def _built_before_availability(self) -> bool:
+        """Whether the union index was written before availability per copy: its facets held_at,
         available_at and availability keep their values in rows no migration can fill (they derive
         from the records' holdings, read again by a rebuild), so until then they find nothing. Every
         record with a library has a held_at value since: libraries without one mean an older index."""
@@ -114,7 +114,10 @@ class SqliteEngine(UnionIndex):
             f"SELECT EXISTS (SELECT 1 FROM {libraries.table}) "
             f"AND NOT EXISTS (SELECT 1 FROM {held_at.table} WHERE {held_at.where}1)"
         )
-        if older is not None and older[0]:
+        return bool(older is not None and older[0])
+
+    def _warn_if_built_before_availability(self) -> None:
+        if self._built_before_availability():
             _log.warning(
                 "the union index in %s was built before availability per copy: the facets held_at, "
                 "available_at and availability find nothing until `unicat index --rebuild`",
@@ -162,6 +165,15 @@ class SqliteEngine(UnionIndex):
         if self._facets.in_use():
             self._warm_facets()
         return UnionWrite(written)
+
+    def rebuild_reason(self) -> str | None:
+        if int(self._fetchone("SELECT generation FROM union_state")[0]) == 0:
+            return "the union index was never built"
+        if self._fetchone("SELECT EXISTS (SELECT 1 FROM union_records)")[0] == 0:
+            return "the union index holds no record"
+        if self._built_before_availability():
+            return "the union index was built before availability per copy"
+        return None
 
     def update_union_records(
         self,
