@@ -177,6 +177,18 @@ class RecordChanges(abc.ABC):
         is now (its new number is above ``until``: the next pass reads it again)."""
 
     @abc.abstractmethod
+    def indexed_inputs(self) -> dict[str, int]:
+        """Per source, the fingerprint of what besides its records the last generation read them with
+        (its profile and mapping, which library keeps which of its copies: ``indexer/incremental.py``);
+        empty before a generation saved them."""
+
+    @abc.abstractmethod
+    def save_indexed_inputs(self, fingerprints: Mapping[str, int]) -> None:
+        """Keep these in place of the stored ones, once a generation is saved: a generation saved
+        without them (a crash in between) leaves the older ones, and the next pass reads again every
+        record of a source whose fingerprint then differs."""
+
+    @abc.abstractmethod
     def iter_source_records_of(self, members: Sequence[tuple[str, str]]) -> Iterator[SourceRecord]:
         """These records as stored (live or deleted), in the order given, read in batches; those not
         stored are left out. The incremental pass reads the records its changes reach this way."""

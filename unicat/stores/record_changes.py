@@ -18,7 +18,7 @@ mark: a record stored meanwhile has a higher number and waits for the next pass.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from unicat.model import SourceRecord
@@ -26,6 +26,9 @@ from unicat.ports.database import Connection, Database
 
 CHANGED = "changed"
 INDEXED = "indexed"
+# Rows "inputs:CODE": per source, the fingerprint of its profile, mapping and libraries the last
+# generation read its records with.
+INPUTS_PREFIX = "inputs:"
 # Records fetched per statement by key: two parameters each, far below either database's limit.
 FETCH_BATCH = 400
 RECORD_COLUMNS = "source, local_id, raw, syntax, datestamp, deleted"
@@ -78,6 +81,21 @@ class SqlRecordChanges:
                 f"SELECT source, local_id FROM source_records WHERE change_seq > ? {bound}", params
             ).fetchall()
         return sorted((str(source), str(local_id)) for source, local_id in rows)
+
+    def indexed_inputs(self) -> dict[str, int]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT name, value FROM store_marks WHERE name LIKE ?", (INPUTS_PREFIX + "%",)
+            ).fetchall()
+        return {str(name)[len(INPUTS_PREFIX) :]: int(value) for name, value in rows}
+
+    def save_indexed_inputs(self, fingerprints: Mapping[str, int]) -> None:
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM store_marks WHERE name LIKE ?", (INPUTS_PREFIX + "%",))
+            conn.executemany(
+                "INSERT INTO store_marks (name, value) VALUES (?, ?)",
+                [(INPUTS_PREFIX + source, value) for source, value in sorted(fingerprints.items())],
+            )
 
     def iter_changed_source_records(self, since: int, until: int | None = None) -> Iterator[SourceRecord]:
         return self.iter_source_records_of(self.changed_keys(since, until))
