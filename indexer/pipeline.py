@@ -19,24 +19,24 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from indexer.kept_keys import KeptKeys
 from indexer.parsing import PackedOutcome, ParseFailure, packed_outcome, parse_in_processes
-from indexer.partition import cluster_in_blocks
-from indexer.record_keys import unpack
+from indexer.partition import ClusterLayout, cluster_in_blocks
+from indexer.record_keys import PackedRecord, key_hash, unpack
 from indexer.record_table import RecordFinder, RecordTable
-from indexer.scaled_ids import assign_scaled_ids, previous_ids
+from indexer.scaled_ids import ScaledIds, assign_scaled_ids, previous_ids
 from indexer.scaled_works import scaled_works
 from indexer.sites import with_sites
 from indexer.union import build_union_record
 from indexer.works import WorkAssignment
 from unicat.collector import collector_paused
 from unicat.libraries import LibraryDirectory
-from unicat.model import QuarantineEntry, SourceRecord, UnionRecord
+from unicat.model import MergeDecision, QuarantineEntry, Source, SourceRecord, UnionRecord
 from unicat.ports.records import RecordStore
 from unicat.ports.union_index import UnionIndex
 from unicat.spill import Spill
@@ -76,6 +76,15 @@ class IndexReport:
     merged_clusters: int = 0
     redirects: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    # "full" (every record read again, the index replaced) or "incremental" (indexer/incremental.py).
+    mode: str = "full"
+    # Why a full run was chosen by `unicat index` (None: called as a rebuild directly).
+    rebuild_reason: str | None = None
+    # An incremental pass's source records changed since the last generation, the records they
+    # reached (the region clustered again), and the union ids it removed.
+    changed: int = 0
+    region: int = 0
+    removed: int = 0
 
     @property
     def total_seconds(self) -> float:
@@ -132,40 +141,27 @@ def _run_index(
     # Read before the records: one stored while they are read has a higher number, and the next
     # incremental pass reads it again.
     mark = store.change_mark()
+    fingerprints = source_fingerprints(store.list_sources(), directory)
     with Spill() as spilled, Spill("unicat-clusters-") as notes, KeptKeys() as kept:
         started = time.perf_counter()
         table = _parse_all(store, report, notify, workers, parallel_from, spilled, kept)
         report.seconds["parse"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        finder = RecordFinder(table.own(), lambda number: unpack(spilled.read(number)).key)
-        layout = cluster_in_blocks(table, spilled, finder, store.merge_decisions(), notes)
-        previous, old_ids = previous_ids(len(table), finder, store.iter_memberships())
-        del finder
-        ids = assign_scaled_ids(layout.root_of, table.derived(), previous, old_ids, layout.key_of)
-        del previous, old_ids
-        works = scaled_works(layout, table.works(), ids)
-        sizes = np.bincount(layout.root_of, minlength=len(table))
-        clusters = int(np.count_nonzero(sizes))
-        report.merged_clusters = int(np.count_nonzero(sizes > 1))
-        del sizes, table
-        report.redirects = len(ids.redirects)
+        named = name_clusters(
+            table, spilled, notes, store.merge_decisions(), store.iter_memberships(), report
+        )
+        del table
         report.seconds["normalise_merge"] = time.perf_counter() - started
-        notify(IndexProgress("normalise_merge", clusters, clusters))
+        notify(IndexProgress("normalise_merge", named.clusters, named.clusters))
 
         started = time.perf_counter()
-        # Each union record is built as the index takes it, its members read back from the spill, so
-        # building overlaps the index's writing (an Elasticsearch node indexes on its own cores
-        # meanwhile); its time counts in ``write``.
-        records = (
-            with_sites(_with_work(build_union_record(ids.of(root), cluster), works.get(root)), directory)
-            for root, cluster in layout.clusters()
-        )
         report.union_records = write_union_generation(
-            store, index, records, ids.redirects, mark=mark, keys=kept
+            store, index, named.union_records(directory), named.ids.redirects, mark=mark, keys=kept
         )
+        store.save_indexed_inputs(fingerprints)
         report.seconds["write"] = time.perf_counter() - started
-    notify(IndexProgress("write", report.union_records, clusters))
+    notify(IndexProgress("write", report.union_records, named.clusters))
     log.info(
         "indexed %d union records from %d source records (%d quarantined, %d merged clusters) in %.1fs",
         report.union_records,
@@ -175,6 +171,72 @@ def _run_index(
         report.total_seconds,
     )
     return report
+
+
+@dataclass(slots=True)
+class NamedClusters:
+    """The clusters of the parsed records, with their ids and works: what is needed to build their
+    union records, the records themselves still waiting in the spill."""
+
+    layout: ClusterLayout
+    ids: ScaledIds
+    works: dict[int, WorkAssignment]
+    clusters: int
+
+    def union_records(self, directory: LibraryDirectory) -> Iterator[UnionRecord]:
+        """Each cluster's union record, built as it is asked for (its members read back from the
+        spill), so that building overlaps the index's writing (an Elasticsearch node indexes on its
+        own cores meanwhile); its time counts in ``write``."""
+        for root, cluster in self.layout.clusters():
+            record = build_union_record(self.ids.of(root), cluster)
+            yield with_sites(_with_work(record, self.works.get(root)), directory)
+
+    def union_ids(self) -> set[str]:
+        return {self.ids.of(root) for root in self.layout.roots().tolist()}
+
+
+def name_clusters(
+    table: RecordTable,
+    spilled: Spill,
+    notes: Spill,
+    decisions: Sequence[MergeDecision],
+    memberships: Iterable[tuple[str, str, str]],
+    report: IndexReport,
+    held_elsewhere: Sequence[str] = (),
+) -> NamedClusters:
+    """Cluster the records of ``table`` (fields in ``spilled``; clusters' notes to ``notes``) with the
+    librarians' ``decisions``, give the clusters ids from the records' previous ``memberships`` (ids
+    ``held_elsewhere`` by union records beyond these records are never handed out) and group
+    them in works. The table's links are used up."""
+    finder = RecordFinder(table.own(), lambda number: unpack(spilled.read(number)).key)
+    layout = cluster_in_blocks(table, spilled, finder, decisions, notes)
+    previous, old_ids = previous_ids(len(table), finder, memberships)
+    del finder
+    elsewhere = np.array([union_id.encode("utf-8") for union_id in held_elsewhere], dtype=np.bytes_)
+    ids = assign_scaled_ids(layout.root_of, table.derived(), previous, old_ids, layout.key_of, elsewhere)
+    del previous, old_ids
+    works = scaled_works(layout, table.works(), ids)
+    sizes = np.bincount(layout.root_of, minlength=len(table))
+    report.merged_clusters = int(np.count_nonzero(sizes > 1))
+    report.redirects = len(ids.redirects)
+    return NamedClusters(layout, ids, works, int(np.count_nonzero(sizes)))
+
+
+def source_fingerprints(sources: Iterable[Source], directory: LibraryDirectory) -> dict[str, int]:
+    """Per source, a hash of what besides its records decides its union records: its profile and
+    mapping (how they are read) and its libraries' branches (which library keeps each copy). The
+    record store keeps them with each generation; a source whose fingerprint changed since has every
+    record read again by the next incremental pass."""
+    libraries: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for library in directory:
+        if library.source is not None:
+            libraries.setdefault(library.source, []).append((library.code, tuple(library.branches)))
+    return {
+        source.code: key_hash(
+            source.profile, source.mapping or "", repr(sorted(libraries.get(source.code, [])))
+        )
+        for source in sources
+    }
 
 
 def _with_work(record: UnionRecord, work: WorkAssignment | None) -> UnionRecord:
@@ -207,7 +269,6 @@ def _parse_all(
     total = counts.live + counts.deleted
     store.clear_quarantine("index")
     table = RecordTable(counts.live)
-    pending: list[QuarantineEntry] = []
 
     def live_records() -> Iterator[SourceRecord]:
         for record in store.iter_source_records(include_deleted=True):
@@ -219,11 +280,34 @@ def _parse_all(
                 continue
             yield record
 
+    def take(record: SourceRecord, packed: PackedRecord) -> None:
+        spilled.append(packed.blob)
+        table.add(packed)
+        kept.add(record.source, record.local_id, packed.keys, packed.work)
+
+    parse_each(store, live_records(), sources, report, workers if counts.live >= parallel_from else 1, take)
+    notify(IndexProgress("parse", report.read, total))
+    return table
+
+
+def parse_each(
+    store: RecordStore,
+    records: Iterable[SourceRecord],
+    sources: Mapping[str, Source],
+    report: IndexReport,
+    workers: int,
+    take: Callable[[SourceRecord, PackedRecord], None],
+) -> list[tuple[str, str]]:
+    """Parse ``records`` (live ones) by ``workers`` processes (1: in this one), in their order, each
+    parsed one packed and given to ``take``; those that cannot be read are quarantined (stage
+    ``index``) and returned as (source, local_id)."""
+    failed: list[tuple[str, str]] = []
+    pending: list[QuarantineEntry] = []
     outcomes: Iterable[tuple[SourceRecord, PackedOutcome]]
-    if workers > 1 and counts.live >= parallel_from:
-        outcomes = parse_in_processes(live_records(), sources, workers, packed_outcome)
+    if workers > 1:
+        outcomes = parse_in_processes(records, sources, workers, packed_outcome)
     else:
-        outcomes = (packed_outcome(record, sources) for record in live_records())
+        outcomes = (packed_outcome(record, sources) for record in records)
     for record, outcome in outcomes:
         if isinstance(outcome, ParseFailure):
             if outcome.details:
@@ -233,20 +317,18 @@ def _parse_all(
             if outcome.kind:
                 report.set_aside[outcome.kind] = report.set_aside.get(outcome.kind, 0) + 1
             pending.append(_quarantine(record, outcome.reason, outcome.kind))
+            failed.append((record.source, record.local_id))
         else:
             report.parsed += 1
             report.flavour_corrected += outcome.flavour_corrected
             if outcome.warnings:
                 report.with_warnings += 1
                 log.debug("%s/%s: %s", record.source, record.local_id, "; ".join(outcome.warnings))
-            spilled.append(outcome.blob)
-            table.add(outcome)
-            kept.add(record.source, record.local_id, outcome.keys, outcome.work)
+            take(record, outcome)
         if len(pending) >= QUARANTINE_BATCH:
             report.quarantined += _flush(store, pending)
     report.quarantined += _flush(store, pending)
-    notify(IndexProgress("parse", report.read, total))
-    return table
+    return failed
 
 
 def _quarantine(record: SourceRecord, reason: str, kind: str) -> QuarantineEntry:

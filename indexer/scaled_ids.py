@@ -67,10 +67,16 @@ def assign_scaled_ids(
     previous: Indices,
     old_ids: Ids,
     key_of: Callable[[int], tuple[str, str]],
+    held_elsewhere: Ids | None = None,
 ) -> ScaledIds:
     """Ids for the clusters of ``root_of`` (per record, its cluster's first member), given each
     record's ``derived`` id and ``previous`` id (a code into ``old_ids``); ``key_of`` gives a
-    record's (source, local_id) for the rare derived id that is taken and must be salted."""
+    record's (source, local_id) for the rare derived id that is taken and must be salted. Ids
+    ``held_elsewhere`` are held by union records beyond these clusters (an incremental pass clusters a part
+    of the catalogue): never handed out either."""
+    unavailable = old_ids
+    if held_elsewhere is not None and len(held_elsewhere):
+        unavailable = np.concatenate((old_ids, held_elsewhere))
     count, distinct = len(root_of), len(old_ids)
     chosen = _settle_claims(root_of, previous, distinct)
     width = max(old_ids.dtype.itemsize, derived.dtype.itemsize)
@@ -80,7 +86,7 @@ def assign_scaled_ids(
     roots = np.flatnonzero(root_of == np.arange(count))
     fresh = roots[chosen[roots] < 0]
     candidates = derived[fresh]
-    clash = np.isin(candidates, old_ids)
+    clash = np.isin(candidates, unavailable)
     _, first = np.unique(candidates, return_index=True)
     repeated = np.ones(len(candidates), dtype=bool)
     repeated[first] = False
@@ -90,7 +96,7 @@ def assign_scaled_ids(
         attempt = 1
         while True:
             candidate = derived_id(source, local_id, attempt).encode("ascii")
-            if not np.isin(candidate, old_ids).item() and not np.any(at_root == candidate):
+            if not np.isin(candidate, unavailable).item() and not np.any(at_root == candidate):
                 break
             attempt += 1
         at_root[root] = candidate

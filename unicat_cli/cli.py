@@ -145,8 +145,9 @@ def _build_parser() -> argparse.ArgumentParser:
     index.add_argument(
         "--rebuild",
         action="store_true",
-        help="rebuild the union index from the record store (every run does, atomically: searches "
-        "see the old index until the new one is whole)",
+        help="rebuild the union index whole from the record store (atomically: searches see the old "
+        "index until the new one is whole); without it, only what changed since the last index is "
+        "written when that is possible",
     )
 
     serve = commands.add_parser("serve", help="serve the search app")
@@ -450,7 +451,7 @@ def cmd_harvest(args: argparse.Namespace, settings: Settings, catalogue: Catalog
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings, catalogue: Catalogue) -> int:
-    index_step(catalogue)
+    index_step(catalogue, rebuild=args.rebuild)
     return EXIT_OK
 
 

@@ -79,24 +79,36 @@ def harvest_step(
     return failed
 
 
-def index_step(catalogue: Catalogue) -> None:
-    """Rebuild the union catalogue from the record store, with a progress line and a summary."""
-    from indexer import run_index
+def index_step(catalogue: Catalogue, *, rebuild: bool = False) -> None:
+    """Bring the union catalogue up to date with the record store (an incremental pass over what
+    changed, or a full rebuild: ``indexer/incremental.py`` says when), with a progress line and a
+    summary."""
+    from indexer import update_index
 
     progress = ProgressLine()
-    report = run_index(
+    report = update_index(
         catalogue.records,
         catalogue.index,
         on_progress=lambda p: progress.update(f"indexing ({p.phase}): {p.done:,}/{p.total:,}"),
         directory=catalogue.libraries.directory(),
+        rebuild=rebuild,
     )
     progress.done()
-    echo(
-        f"  {report.union_records:,} union records from {report.parsed:,} source records: "
-        f"{report.merged_clusters:,} editions merged from several records, "
-        f"{report.quarantined:,} quarantined, {report.redirects:,} redirects, "
-        f"in {report.total_seconds:.1f}s"
-    )
+    if report.mode == "incremental":
+        echo(
+            f"  incremental: {report.changed:,} source records changed since the last index reached "
+            f"{report.region:,}; {report.union_records:,} union records written, {report.removed:,} "
+            f"removed, {report.quarantined:,} quarantined, {report.redirects:,} redirects, "
+            f"in {report.total_seconds:.1f}s"
+        )
+    else:
+        why = f" ({report.rebuild_reason})" if report.rebuild_reason and not rebuild else ""
+        echo(
+            f"  rebuilt whole{why}: {report.union_records:,} union records from {report.parsed:,} source "
+            f"records: {report.merged_clusters:,} editions merged from several records, "
+            f"{report.quarantined:,} quarantined, {report.redirects:,} redirects, "
+            f"in {report.total_seconds:.1f}s"
+        )
     if report.set_aside:
         kinds = ", ".join(f"{count:,} {kind}" for kind, count in sorted(report.set_aside.items()))
         echo(f"  of the quarantined, set aside as no book: {kinds} (`unicat quarantine list --kind KIND`)")
@@ -116,14 +128,14 @@ async def serve_step(
     """Start the search app on ``host:port`` (0 = any free port); returns the runner and its URL.
 
     The process's limit on open files is raised first, and the connection cap fitted under it."""
-    from indexer import run_index
+    from indexer import update_index
     from search_app.app import make_app
     from search_app.serving import serve
     from unicat_cli.wiring import open_live_search
 
     def reindex(store: RecordStore, index: UnionIndex) -> IndexReport:
         # The directory as it is when the job starts: a library changed since is resolved by this run.
-        return run_index(store, index, directory=catalogue.libraries.directory())
+        return update_index(store, index, directory=catalogue.libraries.directory())
 
     settings = fit_connections(settings)
     live = open_live_search(catalogue)
@@ -161,12 +173,16 @@ async def serve_forever(catalogue: Catalogue, settings: Settings, host: str, por
     the sources that have a schedule (``harvest_interval``) while it runs, re-indexing when they
     changed."""
     from harvester.schedule import changed_anything, run_schedule
-    from indexer import run_index
+    from indexer import update_index
 
     def after(reports: Sequence[HarvestReport]) -> None:
         if changed_anything(reports):
-            index = run_index(catalogue.records, catalogue.index, directory=catalogue.libraries.directory())
-            logger.info("re-indexed after scheduled harvests: %d union records", index.union_records)
+            index = update_index(
+                catalogue.records, catalogue.index, directory=catalogue.libraries.directory()
+            )
+            logger.info(
+                "re-indexed after scheduled harvests (%s): %d union records", index.mode, index.union_records
+            )
 
     stop = asyncio.Event()
     # Before the address is printed: whoever reads it may signal at once.
