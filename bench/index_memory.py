@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python bench/index_memory.py [--records 200000] [--seed 1] [--workers N]
+    .venv/bin/python bench/index_memory.py [--records 200000] [--setup sqlite|cluster] [--day]
 
 1. **Corpus.** The per-library MARC files of ``bench/scale.py`` (``--records`` editions over 40
    libraries, real-record based, cached under ``~/.cache/unicat``).
@@ -15,6 +15,12 @@ Run from the repository root::
 
 The process that indexes is what must not grow with the catalogue: its peak over the source records
 says how much each record costs it.
+
+4. **A day** (``--day``). A day's changes (``bench/day_changes.py``: ``--changed`` 1 % of the records
+   edited, ``--deleted`` 0.1 % withdrawn, over every library) stored as a harvest stores them, then
+   ``unicat index`` again, an incremental pass, while ``--load-threads`` threads search the union
+   index (broad words, default facets) back to back: its wall time and peak memory, what it printed,
+   and the searches answered and failed meanwhile, with their p50/p95.
 """
 
 from __future__ import annotations
@@ -120,14 +126,19 @@ def _vm_hwm(pid: int) -> int | None:
     return None
 
 
-def unicat(args: Sequence[str], peak_file: Path, env: dict[str, str]) -> tuple[float, int, list[int]]:
-    """Run ``unicat ARGS``: wall seconds, its own peak bytes, and the peaks of its children."""
+def unicat(
+    args: Sequence[str], peak_file: Path, env: dict[str, str], output: Path | None = None
+) -> tuple[float, int, list[int]]:
+    """Run ``unicat ARGS`` (its standard output to ``output`` when given): wall seconds, its own peak
+    bytes, and the peaks of its children."""
     command = [sys.executable, "-m", "tests.support.peak_memory", str(peak_file), str(1 << 50), *args]
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
-    sampler = TreePeaks(process.pid)
-    code = process.wait()
-    sampler.stop()
+    with contextlib.ExitStack() as stack:
+        stdout = stack.enter_context(output.open("w", encoding="utf-8")) if output is not None else None
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=stdout)
+        sampler = TreePeaks(process.pid)
+        code = process.wait()
+        sampler.stop()
     seconds = time.perf_counter() - started
     if code:
         raise SystemExit(f"unicat {' '.join(args)} failed with status {code}")
@@ -203,6 +214,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         help="(SQLite) keep the imported catalogue in this folder; when it holds one, index it again",
     )
+    parser.add_argument(
+        "--day",
+        action="store_true",
+        help="then store a day's changes (bench/day_changes.py) and time the incremental `unicat index` "
+        "under a search load",
+    )
+    parser.add_argument("--changed", type=float, default=0.01, help="share of records a day edits (0.01)")
+    parser.add_argument("--deleted", type=float, default=0.001, help="share of records a day deletes (0.001)")
+    parser.add_argument("--load-threads", type=int, default=2, help="searching threads during the pass (2)")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args(argv)
     print(machine().line(), flush=True)
@@ -233,10 +253,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             said = imported.read_text().split()
             import_seconds, import_peak = float(said[0]), int(said[1])
             print(f"Reusing the catalogue imported in {folder}", flush=True)
-        seconds, peak, children = unicat(["-v", "index"], folder / "peak", setup.env)
+        seconds, peak, children = unicat(["-v", "index", "--rebuild"], folder / "peak", setup.env)
         spills.stop()
         disk = setup.disk()
         servers = setup.servers()
+        day = run_day(setup, folder, files, args) if args.day else None
     print(f"import: {import_seconds:.1f}s = {records / import_seconds:,.0f} records/s, "
           f"largest process peak {import_peak / MIB:,.0f} MiB")  # fmt: skip
     print(f"index: {seconds:.1f}s = {records / seconds:,.0f} source records/s")
@@ -249,6 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"disk: {name} {size / MIB:,.0f} MiB")
     print(f"end to end: {records:,} source records in {import_seconds + seconds:.1f}s = "
           f"{records / (import_seconds + seconds):,.0f} records/s")  # fmt: skip
+    if day is not None:
+        print(day.line())
     if args.json:
         figures = {
             "machine": asdict(machine()),
@@ -263,9 +286,70 @@ def main(argv: Sequence[str] | None = None) -> int:
             "temporary_bytes": spills.largest,
             "server_peak_bytes": servers,
             "disk_bytes": disk,
+            "day": asdict(day) if day is not None else None,
         }
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0
+
+
+@dataclass(slots=True)
+class DayRun:
+    """A day's changes stored and indexed by an incremental pass, under a search load."""
+
+    changes: dict[str, float]
+    store_seconds: float
+    index_seconds: float
+    index_peak_bytes: int
+    index_output: str
+    searches: int
+    failures: int
+    errors: list[str]
+    search_p50_ms: float
+    search_p95_ms: float
+
+    def line(self) -> str:
+        kinds = ", ".join(
+            f"{value:,.0f} {name}" for name, value in self.changes.items() if name != "store_seconds"
+        )
+        return (
+            f"a day's changes ({kinds}): stored in {self.store_seconds:.1f}s; `unicat index` "
+            f"{self.index_seconds:.1f}s, peak {self.index_peak_bytes / MIB:,.0f} MiB\n"
+            f"  {self.index_output.strip()}\n"
+            f"  searches meanwhile: {self.searches:,} answered, {self.failures} failed, p50 "
+            f"{self.search_p50_ms:.0f} ms, p95 {self.search_p95_ms:.0f} ms"
+            + (f"\n  first errors: {self.errors}" if self.errors else "")
+        )
+
+
+def run_day(setup: Setup, folder: Path, files: Sequence[Path], args: argparse.Namespace) -> DayRun:
+    """Store a day's changes of ``files`` into the catalogue, then run ``unicat index`` (an incremental
+    pass) while :class:`~bench.day_changes.SearchLoad` searches the union index."""
+    from bench.day_changes import SearchLoad, apply_day
+    from unicat.settings import load_settings
+    from unicat_cli.wiring import open_catalogue
+
+    settings = load_settings(environ=setup.env)
+    with open_catalogue(settings) as catalogue:
+        changes = apply_day(catalogue.records, files, args.changed, args.deleted, args.seed)
+        load = SearchLoad(catalogue.index, settings, args.load_threads).start()
+        try:
+            output = folder / "day-index.txt"
+            seconds, peak, _ = unicat(["index"], folder / "peak", setup.env, output)
+        finally:
+            load.stop()
+    ordered = sorted(load.seconds) or [0.0]
+    return DayRun(
+        changes={key: value for key, value in asdict(changes).items()},
+        store_seconds=changes.store_seconds,
+        index_seconds=seconds,
+        index_peak_bytes=peak,
+        index_output=output.read_text(encoding="utf-8"),
+        searches=len(load.seconds),
+        failures=load.failures,
+        errors=load.errors,
+        search_p50_ms=ordered[len(ordered) // 2] * 1000,
+        search_p95_ms=ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000,
+    )
 
 
 class SpillWatch(Sampler):

@@ -3,17 +3,16 @@
 
 Each parsed record's pickled fields are appended as they come (in the store's (source, local_id)
 order) and read back when its union record is built; the clusters of the blocks that held several
-records are kept the same way. Only the offsets stay in memory (8 bytes a blob). Reads go through
-a read-only memory map of the file (mapped again when it has grown), so a blob costs a copy, not a
-system call (hundreds of thousands are read in the clusters' order, not the file's), and caching is
-left to the operating system's page cache. The file lives in the system's temporary folder
-(``TMPDIR``) and is deleted when the run ends, whether it succeeds or not.
+records are kept the same way. Only the offsets stay in memory (8 bytes a blob). Reads use
+``os.pread`` on the file, so they need no seek and leave caching to the operating system's page
+cache. (Not a memory map: the pages it touches count in the process's resident memory, so an index
+run would seem to hold its whole spill, gigabytes at millions of records.) The file lives in the system's temporary folder (``TMPDIR``) and is deleted when the run
+ends, whether it succeeds or not.
 """
 
 from __future__ import annotations
 
 import heapq
-import mmap
 import os
 import pickle
 import tempfile
@@ -32,7 +31,7 @@ class Spill:
         handle, self.path = tempfile.mkstemp(prefix=prefix, suffix=".spill")
         self._file = os.fdopen(handle, "w+b", buffering=1 << 20)
         self._offsets = array("q", [0])
-        self._map: mmap.mmap | None = None
+        self._flushed = True
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -46,30 +45,20 @@ class Spill:
         """Add ``blob``; returns its number."""
         self._file.write(blob)
         self._offsets.append(self._offsets[-1] + len(blob))
+        self._flushed = False
         return len(self._offsets) - 2
 
     def read(self, number: int) -> bytes:
         """The blob numbered ``number``."""
+        if not self._flushed:
+            self._file.flush()
+            self._flushed = True
         start, end = self._offsets[number], self._offsets[number + 1]
-        if start == end:
-            return b""
-        if self._map is None or end > len(self._map):
-            self._remap()
-            assert self._map is not None
-        return self._map[start:end]
-
-    def _remap(self) -> None:
-        """Map the whole file as written so far."""
-        self._file.flush()
-        if self._map is not None:
-            self._map.close()
-        self._map = mmap.mmap(self._file.fileno(), self._offsets[-1], access=mmap.ACCESS_READ)
+        return os.pread(self._file.fileno(), end - start, start)
 
     def close(self) -> None:
         """Delete the file (once; closing again does nothing)."""
         if not self._file.closed:
-            if self._map is not None:
-                self._map.close()
             self._file.close()
             os.unlink(self.path)
 

@@ -42,3 +42,31 @@ def test_the_benchmark_indexes_the_corpus_and_reports_each_process(tmp_path: Pat
     assert main(arguments) == 0
     again = json.loads(out.read_text(encoding="utf-8"))
     assert again["import_seconds"] == figures["import_seconds"]
+
+
+def test_a_days_changes_are_stored_and_indexed_incrementally_while_searches_answer(tmp_path: Path) -> None:
+    out, kept = tmp_path / "figures.json", tmp_path / "catalogue"
+    arguments = [
+        "--records",
+        "600",
+        "--cache",
+        str(tmp_path / "cache"),
+        "--keep",
+        str(kept),
+        "--json",
+        str(out),
+    ]
+    assert main([*arguments, "--day", "--changed", "0.05", "--deleted", "0.01"]) == 0
+    day = json.loads(out.read_text(encoding="utf-8"))["day"]
+    changes = day["changes"]
+    assert changes["holdings"] + changes["titles"] + changes["isbns"] > changes["deleted"] > 0
+    assert day["failures"] == 0 and day["searches"] > 0
+    stored = changes["holdings"] + changes["titles"] + changes["isbns"] + changes["deleted"]
+    assert f"incremental: {stored:,} source records changed" in day["index_output"]
+    catalogue = open_catalogue(Settings(engine_url=f"sqlite:///{kept / 'unicat.db'}"))
+    try:
+        # Every record the day withdrew is a tombstone now, in no union record.
+        assert catalogue.records.source_counts().deleted == changes["deleted"]
+        assert catalogue.records.indexed_mark() == catalogue.records.change_mark()
+    finally:
+        catalogue.close()
