@@ -1,16 +1,17 @@
 """``unicat index`` after a harvest: the source records changed since the last generation, and only the
 union records they reach, rebuilt and written in place.
 
-A day's harvest changes about 1 % of a network's records. Rebuilding 3,000,000 union records for it
-takes the better part of an hour; this pass reads what changed since the mark the last generation
-was built up to (:class:`~unicat.ports.records.RecordChanges`), parses it, grows the *region* those
-records reach (:mod:`indexer.region`: linked by old or new merge keys, by the union records they
-belonged to, by work keys and by librarians' decisions), parses the region's other records again,
-and clusters, names and groups the region exactly as a full run does (the same code,
+A day's harvest changes about 1 % of a network's records; rebuilding millions of union records for it
+takes tens of minutes. This pass reads what changed since the mark the last generation was built up
+to (:class:`~unicat.ports.records.RecordChanges`), parses it for its new keys, grows the *region*
+those records reach (:mod:`indexer.region`: linked by old or new merge keys, by the union records
+they belonged to, by work keys and by librarians' decisions), parses the whole region in the full
+run's order and clusters, names and groups it exactly as a full run does (the same code,
 :func:`indexer.pipeline.name_clusters`). Its union records are written in place of the region's old
 ones and the ids no record carries any more are removed or redirected, with what the record store
-keeps of them, in the order that makes a crash harmless (:func:`unicat.union_generation.write_union_changes`):
-the indexed mark moves last, so a pass that dies is done again whole by the next.
+keeps of them, in the order that makes a crash harmless
+(:func:`unicat.union_generation.write_union_changes`): the indexed mark moves last, so a pass that
+dies is done again whole by the next.
 
 A source whose profile, mapping or libraries changed since the last generation (its fingerprint,
 :func:`indexer.pipeline.source_fingerprints`, kept by the record store) has every record read again:

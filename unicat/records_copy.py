@@ -63,6 +63,11 @@ class RecordsSource(Protocol):
         changed since its last generation): then the copy's is too."""
         ...
 
+    def indexed_inputs(self) -> dict[str, int]:
+        """Per source, the fingerprint of its profile and libraries at the last generation
+        (``RecordChanges.indexed_inputs``; empty where none was kept)."""
+        ...
+
     def memberships(self) -> list[tuple[str, str, str]]: ...
     def redirects(self) -> list[tuple[str, str]]: ...
     def iter_first_seen(self) -> Iterator[tuple[str, str, str]]: ...
@@ -86,6 +91,7 @@ class StoredRecords:
         self.iter_first_seen = store.iter_first_seen
         self.iter_first_held = store.iter_first_held
         self.iter_record_keys = store.iter_record_keys
+        self.indexed_inputs = store.indexed_inputs
 
     def harvest_runs(self) -> list[HarvestRun]:
         return sorted(self._store.harvest_history(limit=MAX_HISTORY), key=lambda run: run.id)
@@ -163,6 +169,8 @@ def copy_records(old: RecordsSource, new: RecordStore, notify: Notify | None = N
     # The copy's records have numbers of its own: its index counts as built from all of them when the
     # original's was, else from none (its next index pass reads everything).
     new.restore_indexed_mark(new.change_mark() if old.indexed_in_full() else 0)
+    if old.indexed_in_full():
+        new.save_indexed_inputs(old.indexed_inputs())
     first_seen = new.restore_first_dates(old.iter_first_seen(), old.iter_first_held())
     told("first-seen dates", first_seen)
     items = new.restore_oai_feed(old.iter_oai_items(), old.oai_generations(), old.oai_sets())

@@ -6,8 +6,8 @@ order) and read back when its union record is built; the clusters of the blocks 
 records are kept the same way. Only the offsets stay in memory (8 bytes a blob). Reads use
 ``os.pread`` on the file, so they need no seek and leave caching to the operating system's page
 cache. (Not a memory map: the pages it touches count in the process's resident memory, so an index
-run would seem to hold its whole spill, gigabytes at millions of records.) The file lives in the system's temporary folder (``TMPDIR``) and is deleted when the run
-ends, whether it succeeds or not.
+run would seem to hold its whole spill, gigabytes at millions of records.) The file lives in the
+system's temporary folder (``TMPDIR``) and is deleted when the run ends, whether it succeeds or not.
 """
 
 from __future__ import annotations

@@ -589,7 +589,8 @@ def cmd_merge(args: argparse.Namespace, settings: Settings, catalogue: Catalogue
     else:
         echo(f"forgot decision #{args.decision_id}")
     if args.index:
-        return cmd_index(args, settings, catalogue)
+        index_step(catalogue)
+        return EXIT_OK
     echo(merges.APPLY_NOTE)
     return EXIT_OK
 

@@ -18,7 +18,7 @@ from indexer import IndexReport, update_index
 from tests.indexer.indexer_testdata import iso2709_records
 from unicat.catalogue import Catalogue
 from unicat.libraries import Library
-from unicat.model import Source, SourceRecord
+from unicat.model import MergeDecision, Source, SourceRecord, SourceRef
 
 UVA = iso2709_records("marc21/uva_001_2000.mrc")
 PRIDE = iso2709_records("dedup/pride-and-prejudice-fixed.mrc")
@@ -146,3 +146,24 @@ def test_nothing_changed_writes_nothing_and_too_much_changed_rebuilds_whole(cata
     assert not any(
         source == "A" and local_id.startswith("a") for source, local_id in catalogue.records.memberships()
     )
+
+
+def test_a_librarians_split_and_its_undoing_are_applied_by_the_next_pass(catalogue: Catalogue) -> None:
+    _network(catalogue)
+    _index(catalogue)
+    edition = _id_of(catalogue, ("A", "p00"))
+    assert _id_of(catalogue, ("C", "c00")) == edition
+    split = catalogue.records.save_merge_decision(
+        MergeDecision("split", SourceRef("C", "c00"), SourceRef("A", "p00"), "another printing", "test")
+    )
+    report = _index(catalogue)
+    # Kept apart from A's copy (and so from every copy of the edition), C's copy is a union record of
+    # its own, under the id derived from it; the edition keeps its id.
+    assert report.mode == "incremental" and report.changed == 2
+    assert _id_of(catalogue, ("A", "p00")) == edition != _id_of(catalogue, ("C", "c00"))
+    after_pass = _state(catalogue)
+    _index(catalogue, rebuild=True)
+    assert _state(catalogue) == after_pass
+    assert split.id is not None and catalogue.records.remove_merge_decision(split.id)
+    assert _index(catalogue).mode == "incremental"
+    assert _id_of(catalogue, ("C", "c00")) == edition

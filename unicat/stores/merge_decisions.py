@@ -1,6 +1,7 @@
 """Librarians' merge decisions in SQL (part of :class:`unicat.ports.records.RecordStore`), on SQLite or
 PostgreSQL: a split or forced merge of two source records, the pair in its fixed order so that a second
-decision on it replaces the first."""
+decision on it replaces the first. Making or forgetting one counts as a change of its two records
+(``record_changes.mark_changed``): the next incremental index pass clusters them again."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from unicat.clock import utc_now
 from unicat.model import MergeDecision, SourceRef
 from unicat.ports.database import Database, insert_numbered
+from unicat.stores.record_changes import mark_changed
 
 DECISION_COLUMNS = "id, kind, first_source, first_local_id, second_source, second_local_id, reason, by_, at"
 
@@ -37,6 +39,7 @@ class SqlMergeDecisions:
         (first_source, first_local), (second_source, second_local) = decision.pair
         at = decision.at or utc_now()
         with self.db.write() as conn:
+            mark_changed(conn, [(first_source, first_local), (second_source, second_local)])
             # Deleted and inserted rather than updated: the later decision is numbered (ordered) as new.
             conn.execute(
                 "DELETE FROM merge_decisions WHERE first_source = ? AND first_local_id = ? "
@@ -62,4 +65,13 @@ class SqlMergeDecisions:
 
     def remove_merge_decision(self, decision_id: int) -> bool:
         with self.db.write() as conn:
-            return conn.execute("DELETE FROM merge_decisions WHERE id = ?", (decision_id,)).rowcount > 0
+            row = conn.execute(
+                "SELECT first_source, first_local_id, second_source, second_local_id FROM merge_decisions "
+                "WHERE id = ?",
+                (decision_id,),
+            ).fetchone()
+            if row is None:
+                return False
+            conn.execute("DELETE FROM merge_decisions WHERE id = ?", (decision_id,))
+            mark_changed(conn, [(str(row[0]), str(row[1])), (str(row[2]), str(row[3]))])
+            return True

@@ -43,6 +43,18 @@ def next_change(conn: Connection) -> int:
     return int(row[0])
 
 
+def mark_changed(conn: Connection, members: Sequence[tuple[str, str]]) -> None:
+    """Within ``conn``'s transaction: these records count as changed by this write, though their bytes
+    did not change: what decides their union record did (a librarian's merge decision about them), so
+    the next incremental index pass reads them again."""
+    number = next_change(conn)
+    for source, local_id in dict.fromkeys(members):
+        conn.execute(
+            "UPDATE source_records SET change_seq = ? WHERE source = ? AND local_id = ?",
+            (number, source, local_id),
+        )
+
+
 def save_indexed_mark(conn: Connection, mark: int) -> None:
     """Within ``conn``'s transaction (a generation's): the union index is now built up to ``mark``."""
     conn.execute("UPDATE store_marks SET value = ? WHERE name = ?", (mark, INDEXED))

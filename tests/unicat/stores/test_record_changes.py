@@ -17,7 +17,7 @@ from unicat.engines.postgresql.database import PostgresDatabase
 from unicat.engines.sqlite import driver
 from unicat.engines.sqlite import schema as sqlite_schema
 from unicat.engines.sqlite.database import SqliteDatabase
-from unicat.model import HarvestCheckpoint, Source, SourceRecord
+from unicat.model import HarvestCheckpoint, MergeDecision, Source, SourceRecord, SourceRef
 from unicat.oai_items import FeedCollector
 from unicat.ports.database import Database
 from unicat.ports.records import RecordStore
@@ -200,3 +200,15 @@ def test_records_are_read_by_key_in_the_order_asked_those_not_stored_left_out(st
     found = list(store.iter_source_records_of(asked))
     assert [(r.source, r.local_id) for r in found] == [m for m in asked if m != ("BNF", "r0001")]
     assert [r.deleted for r in found[:4]] == [False, True, False, False]
+
+
+def test_a_merge_decision_made_or_forgotten_changes_its_two_records(store: RecordStore) -> None:
+    store.store_page("UVA", [_record("a"), _record("b"), _record("c")], None)
+    mark = store.change_mark()
+    decision = store.save_merge_decision(MergeDecision("force", SourceRef("UVA", "b"), SourceRef("UVA", "a")))
+    assert _changed(store, mark) == [("UVA", "a", False), ("UVA", "b", False)]
+    mark = store.change_mark()
+    assert decision.id is not None and store.remove_merge_decision(decision.id)
+    assert _changed(store, mark) == [("UVA", "a", False), ("UVA", "b", False)]
+    assert not store.remove_merge_decision(decision.id)
+    assert _changed(store, store.change_mark()) == []

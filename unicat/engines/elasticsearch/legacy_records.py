@@ -149,6 +149,9 @@ class LegacyRecords:
         # The old indices kept no change marks: the store's first index pass reads everything.
         return False
 
+    def indexed_inputs(self) -> dict[str, int]:
+        return {}
+
     def memberships(self) -> list[tuple[str, str, str]]:
         """(source, local_id, union id) of every member of the union generation the alias names."""
         found: list[tuple[str, str, str]] = []
