@@ -60,11 +60,13 @@ class Database(ClosedOnExit, abc.ABC):
         raises :class:`~unicat.errors.QueryTimeout` past it."""
 
     @abc.abstractmethod
-    def write(self, *, single: bool = False) -> AbstractContextManager[Connection]:
+    def write(self, *, single: bool = False, bulk: bool = False) -> AbstractContextManager[Connection]:
         """A connection inside one transaction, committed when the block ends normally and rolled
         back when it raises. With ``single`` the block runs one statement, which is atomic by itself:
         the database may then skip the explicit transaction (on PostgreSQL, two of a post's round
-        trips; there a second statement raises :class:`~unicat.errors.EngineError`)."""
+        trips; there a second statement raises :class:`~unicat.errors.EngineError`). With ``bulk`` its
+        statements run without the query time limit: a generation's save copies millions of rows in
+        one statement and builds indexes over them, far past a limit meant for readers' queries."""
 
     @abc.abstractmethod
     def numbered_after(self, conn: Connection, table: str) -> None:

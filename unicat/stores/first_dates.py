@@ -78,7 +78,7 @@ class SqlFirstDates:
     def restore_first_dates(
         self, seen: Iterable[tuple[str, str, str]], held: Iterable[tuple[str, str, str, str]]
     ) -> int:
-        with self.db.write() as conn:
+        with self.db.write(bulk=True) as conn:
             conn.execute("DELETE FROM first_seen")
             conn.execute("DELETE FROM first_held")
             written = self.db.insert_rows(conn, "first_seen", "source, local_id, first_seen", seen)

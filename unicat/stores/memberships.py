@@ -149,7 +149,7 @@ class SqlMemberships:
     def restore_memberships(
         self, memberships: Iterable[tuple[str, str, str]], redirects: Iterable[tuple[str, str]]
     ) -> int:
-        with self.db.write() as conn:
+        with self.db.write(bulk=True) as conn:
             written = replace_memberships(self.db, conn, memberships)
             conn.execute("DELETE FROM redirects")
             add_redirects(self.db, conn, redirects)

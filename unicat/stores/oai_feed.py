@@ -195,7 +195,7 @@ class SqlOaiFeed:
     def restore_oai_feed(
         self, items: Iterable[OaiItem], generations: Sequence[tuple[int, str]], sets: Mapping[str, str]
     ) -> int:
-        with self.db.write() as conn:
+        with self.db.write(bulk=True) as conn:
             for table in ("oai_items", "oai_item_sets", "oai_generations", "oai_sets"):
                 conn.execute(f"DELETE FROM {table}")
             written = _write_items(self.db, conn, items)

@@ -136,5 +136,5 @@ class SqlRecordKeys:
             yield MemberKeys(*member, own, int(work))
 
     def restore_record_keys(self, records: Iterable[MemberKeys]) -> int:
-        with self.db.write() as conn:
+        with self.db.write(bulk=True) as conn:
             return replace_all_keys(self.db, conn, records)

@@ -67,7 +67,7 @@ class SqlRecordStore(
         mark: int | None = None,
         keys: Iterable[MemberKeys] | None = None,
     ) -> int:
-        with self.db.write() as conn:
+        with self.db.write(bulk=True) as conn:
             if dates is not None:
                 add_first_dates(conn, dates)
             if mark is not None:
@@ -93,7 +93,7 @@ class SqlRecordStore(
         unkeyed: Sequence[tuple[str, str]] = (),
     ) -> int:
         members = list(memberships)
-        with self.db.write() as conn:
+        with self.db.write(bulk=True) as conn:
             if dates is not None:
                 add_first_dates(conn, dates)
             if mark is not None:

@@ -179,3 +179,24 @@ def test_secondary_indexes_wait_for_a_bulk_load_and_come_back_after_it_or_after_
     ):
         database.insert_rows(conn, "shelf", "name, note", [("n1", "again")])
     assert _indexes(database) == ["shelf_by_note", "shelf_by_note_and_name"]
+
+
+def test_a_bulk_write_runs_past_the_query_time_limit_and_other_writes_do_not(database: Database) -> None:
+    # A statement of a second on both: PostgreSQL sleeps, SQLite counts (its writes have no limit).
+    slow = {
+        "postgresql": "SELECT pg_sleep(1)",
+        "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) "
+        "SELECT count(*) FROM n",
+    }[database.dialect]
+    with database.write(bulk=True) as conn:
+        conn.execute(slow).fetchall()
+        conn.execute("INSERT INTO shelf (name) VALUES (?)", ["after the long statement"])
+    if database.dialect == "postgresql":
+        with pytest.raises(QueryTimeout), database.write() as conn:
+            conn.execute(slow).fetchall()
+        # The connection the bulk write used is back under the limit.
+        for _ in range(3):
+            with pytest.raises(QueryTimeout), database.write() as conn:
+                conn.execute(slow).fetchall()
+    with database.read() as conn:
+        assert conn.execute("SELECT count(*) FROM shelf").fetchone()[0] == 1

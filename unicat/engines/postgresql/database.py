@@ -2,8 +2,9 @@
 
 A pool of connections (psycopg-pool) serves reads and writes alike: PostgreSQL has no single-writer
 rule, so each write is its own transaction on whichever connection is free. Every statement runs under
-the query time limit (the connections' ``statement_timeout``); past it PostgreSQL cancels the statement
-and the caller gets :class:`~unicat.errors.QueryTimeout`. Reads run in autocommit: each statement sees
+the query time limit (the connections' ``statement_timeout``), but those of a bulk write (a
+generation's save); past it PostgreSQL cancels the statement and the caller gets
+:class:`~unicat.errors.QueryTimeout`. Reads run in autocommit: each statement sees
 what was committed when it started.
 
 The stores write their SQL with ``?`` placeholders, which both databases' SQL subsets share in spirit
@@ -132,13 +133,16 @@ class PostgresDatabase(Database):
             yield _Connection(conn)
 
     @contextmanager
-    def write(self, *, single: bool = False) -> Iterator[_Connection]:
+    def write(self, *, single: bool = False, bulk: bool = False) -> Iterator[_Connection]:
         if single:
             # The pool's connections are in autocommit: one statement commits, or fails, by itself.
             with self._connection() as conn:
                 yield _OneStatement(conn)
             return
         with self._connection() as conn, conn.transaction():
+            if bulk:
+                # For this transaction only: the connection keeps its limit for whoever takes it next.
+                conn.execute("SET LOCAL statement_timeout = 0")
             yield _Connection(conn)
 
     def numbered_after(self, conn: Any, table: str) -> None:

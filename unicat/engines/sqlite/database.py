@@ -51,8 +51,9 @@ class SqliteDatabase(Database):
             yield conn
 
     @contextmanager
-    def write(self, *, single: bool = False) -> Iterator[driver.Connection]:
-        # One writer, in a transaction either way: a single statement costs SQLite nothing more.
+    def write(self, *, single: bool = False, bulk: bool = False) -> Iterator[driver.Connection]:
+        # One writer, in a transaction either way: a single statement costs SQLite nothing more. Its
+        # writes run without the time limit of reads, bulk or not.
         try:
             with self.pool.write() as conn:
                 yield conn
