@@ -38,6 +38,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -127,15 +128,20 @@ def _vm_hwm(pid: int) -> int | None:
 
 
 def unicat(
-    args: Sequence[str], peak_file: Path, env: dict[str, str], output: Path | None = None
+    args: Sequence[str],
+    peak_file: Path,
+    env: dict[str, str],
+    output: Path | None = None,
+    errors: Path | None = None,
 ) -> tuple[float, int, list[int]]:
-    """Run ``unicat ARGS`` (its standard output to ``output`` when given): wall seconds, its own peak
-    bytes, and the peaks of its children."""
+    """Run ``unicat ARGS`` (its standard output to ``output``, its errors to ``errors`` when given):
+    wall seconds, its own peak bytes, and the peaks of its children."""
     command = [sys.executable, "-m", "tests.support.peak_memory", str(peak_file), str(1 << 50), *args]
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
         stdout = stack.enter_context(output.open("w", encoding="utf-8")) if output is not None else None
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=stdout)
+        stderr = stack.enter_context(errors.open("w", encoding="utf-8")) if errors is not None else None
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=stdout, stderr=stderr)
         sampler = TreePeaks(process.pid)
         code = process.wait()
         sampler.stop()
@@ -255,24 +261,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"Reusing the catalogue imported in {folder}", flush=True)
         seconds, peak, children = unicat(["-v", "index", "--rebuild"], folder / "peak", setup.env)
         spills.stop()
-        disk = setup.disk()
-        servers = setup.servers()
-        day = run_day(setup, folder, files, args) if args.day else None
-    print(f"import: {import_seconds:.1f}s = {records / import_seconds:,.0f} records/s, "
-          f"largest process peak {import_peak / MIB:,.0f} MiB")  # fmt: skip
-    print(f"index: {seconds:.1f}s = {records / seconds:,.0f} source records/s")
-    print(f"  indexing process peak: {peak / MIB:,.0f} MiB = {peak / records:,.0f} bytes per source record")
-    print(f"  parse workers' peaks: {', '.join(f'{child / MIB:,.0f} MiB' for child in children) or 'none'}")
-    print(f"  temporary files at most: {spills.largest / MIB:,.0f} MiB")
-    for name, peak_bytes in servers.items():
-        print(f"  {name} peak: {peak_bytes / MIB:,.0f} MiB")
-    for name, size in disk.items():
-        print(f"disk: {name} {size / MIB:,.0f} MiB")
-    print(f"end to end: {records:,} source records in {import_seconds + seconds:.1f}s = "
-          f"{records / (import_seconds + seconds):,.0f} records/s")  # fmt: skip
-    if day is not None:
-        print(day.line())
-    if args.json:
         figures = {
             "machine": asdict(machine()),
             "setup": args.setup,
@@ -284,12 +272,47 @@ def main(argv: Sequence[str] | None = None) -> int:
             "index_peak_bytes": peak,
             "worker_peak_bytes": children,
             "temporary_bytes": spills.largest,
-            "server_peak_bytes": servers,
-            "disk_bytes": disk,
-            "day": asdict(day) if day is not None else None,
+            "server_peak_bytes": setup.servers(),
+            "disk_bytes": setup.disk(),
+            "day": None,
         }
-        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+        # Printed and written before the day: a day that fails leaves the full run's figures.
+        print(full_run_lines(figures), flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+        if args.day:
+            day = run_day(setup, folder, files, args)
+            print(day.line(), flush=True)
+            figures["day"] = asdict(day)
+            if args.json:
+                args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+            if day.failed:
+                return 1
     return 0
+
+
+def full_run_lines(figures: dict[str, Any]) -> str:
+    """The import's and the full index's figures, as printed."""
+    records, import_seconds, seconds = (
+        figures["source_records"],
+        figures["import_seconds"],
+        figures["index_seconds"],
+    )
+    peak = figures["index_peak_bytes"]
+    workers = ", ".join(f"{child / MIB:,.0f} MiB" for child in figures["worker_peak_bytes"]) or "none"
+    lines = [
+        f"import: {import_seconds:.1f}s = {records / import_seconds:,.0f} records/s, "
+        f"largest process peak {figures['import_peak_bytes'] / MIB:,.0f} MiB",
+        f"index: {seconds:.1f}s = {records / seconds:,.0f} source records/s",
+        f"  indexing process peak: {peak / MIB:,.0f} MiB = {peak / records:,.0f} bytes per source record",
+        f"  parse workers' peaks: {workers}",
+        f"  temporary files at most: {figures['temporary_bytes'] / MIB:,.0f} MiB",
+        *(f"  {name} peak: {size / MIB:,.0f} MiB" for name, size in figures["server_peak_bytes"].items()),
+        *(f"disk: {name} {size / MIB:,.0f} MiB" for name, size in figures["disk_bytes"].items()),
+        f"end to end: {records:,} source records in {import_seconds + seconds:.1f}s = "
+        f"{records / (import_seconds + seconds):,.0f} records/s",
+    ]
+    return "\n".join(lines)
 
 
 @dataclass(slots=True)
@@ -306,6 +329,11 @@ class DayRun:
     errors: list[str]
     search_p50_ms: float
     search_p95_ms: float
+    failure: str = ""  # why the pass failed, if it did
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failure)
 
     def line(self) -> str:
         kinds = ", ".join(
@@ -318,6 +346,7 @@ class DayRun:
             f"  searches meanwhile: {self.searches:,} answered, {self.failures} failed, p50 "
             f"{self.search_p50_ms:.0f} ms, p95 {self.search_p95_ms:.0f} ms"
             + (f"\n  first errors: {self.errors}" if self.errors else "")
+            + (f"\n  THE PASS FAILED: {self.failure}" if self.failure else "")
         )
 
 
@@ -332,9 +361,15 @@ def run_day(setup: Setup, folder: Path, files: Sequence[Path], args: argparse.Na
     with open_catalogue(settings) as catalogue:
         changes = apply_day(catalogue.records, files, args.changed, args.deleted, args.seed)
         load = SearchLoad(catalogue.index, settings, args.load_threads).start()
+        output, errors = folder / "day-index.txt", folder / "day-index-errors.txt"
+        failure = ""
+        began = time.perf_counter()
         try:
-            output = folder / "day-index.txt"
-            seconds, peak, _ = unicat(["index"], folder / "peak", setup.env, output)
+            seconds, peak, _ = unicat(["index"], folder / "peak", setup.env, output, errors)
+        except SystemExit as exc:
+            # Reported with the figures (the pass's own words), not in place of them.
+            seconds, peak = time.perf_counter() - began, 0
+            failure = f"{exc}: {errors.read_text(encoding='utf-8').strip()}"
         finally:
             load.stop()
     ordered = sorted(load.seconds) or [0.0]
@@ -349,6 +384,7 @@ def run_day(setup: Setup, folder: Path, files: Sequence[Path], args: argparse.Na
         errors=load.errors,
         search_p50_ms=ordered[len(ordered) // 2] * 1000,
         search_p95_ms=ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000,
+        failure=failure,
     )
 
 

@@ -50,6 +50,7 @@ from unicat.collector import collector_paused
 from unicat.libraries import LibraryDirectory
 from unicat.member_keys import MemberKeys
 from unicat.model import Source, SourceRecord
+from unicat.ports.database import without_query_limit
 from unicat.ports.records import RecordStore
 from unicat.ports.union_index import UnionIndex
 from unicat.spill import Spill
@@ -76,13 +77,14 @@ def update_index(
     gave way to, why (``rebuild_reason``)."""
     cores = workers or available_cores()
     shelves = directory or LibraryDirectory()
-    reason = "asked for" if rebuild else _rebuild_reason(store, index)
-    if reason is None:
-        with collector_paused():
-            outcome = _run_incremental(store, index, on_progress, cores, parallel_from, shelves)
-        if isinstance(outcome, IndexReport):
-            return outcome
-        reason = outcome
+    with without_query_limit():  # a batch job's reads: unicat/ports/database.py says why
+        reason = "asked for" if rebuild else _rebuild_reason(store, index)
+        if reason is None:
+            with collector_paused():
+                outcome = _run_incremental(store, index, on_progress, cores, parallel_from, shelves)
+            if isinstance(outcome, IndexReport):
+                return outcome
+            reason = outcome
     log.info("rebuilding the union index whole: %s", reason)
     report = run_index(
         store, index, on_progress=on_progress, workers=cores, parallel_from=parallel_from, directory=shelves

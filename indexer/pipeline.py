@@ -37,6 +37,7 @@ from indexer.works import WorkAssignment
 from unicat.collector import collector_paused
 from unicat.libraries import LibraryDirectory
 from unicat.model import MergeDecision, QuarantineEntry, Source, SourceRecord, UnionRecord
+from unicat.ports.database import without_query_limit
 from unicat.ports.records import RecordStore
 from unicat.ports.union_index import UnionIndex
 from unicat.spill import Spill
@@ -115,9 +116,10 @@ def run_index(
 
     Records are parsed by ``workers`` processes (default: one per available core) when there are at
     least ``parallel_from`` live records, else in this process; the result is the same either way.
-    Python's cycle collector is paused meanwhile (:mod:`unicat.collector` says why).
+    Python's cycle collector is paused meanwhile (:mod:`unicat.collector` says why), and the store's
+    statements run without the readers' query time limit (:func:`~unicat.ports.database.without_query_limit`).
     """
-    with collector_paused():
+    with collector_paused(), without_query_limit():
         return _run_index(
             store,
             index,

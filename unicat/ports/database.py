@@ -14,6 +14,7 @@ import abc
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from typing import Any, Literal, Protocol
 
 from unicat.closing import ClosedOnExit
@@ -43,6 +44,32 @@ class Connection(Protocol):
         """Run one statement once per row of parameters: a bulk write in one round of the driver's."""
 
 
+_UNLIMITED: ContextVar[bool] = ContextVar("unicat_without_query_limit", default=False)
+
+
+@contextmanager
+def without_query_limit() -> Iterator[None]:
+    """Within the block, in this thread, every read and write of every :class:`Database` runs without
+    the query time limit.
+
+    The limit (``query_timeout``, 2 s) keeps a reader's request from holding the database; a batch
+    job is no reader. An index run reads whole tables (it counts every source record, for one): at 5.4
+    million source records on PostgreSQL, a statement of the incremental pass that followed a rebuild
+    ran past 2 s and failed the pass. It runs as ``unicat index`` or in the web app's re-index after
+    harvests, beside readers whose limit stays. Threads the block starts do not inherit it (each
+    starts with a fresh context)."""
+    token = _UNLIMITED.set(True)
+    try:
+        yield
+    finally:
+        _UNLIMITED.reset(token)
+
+
+def query_limited() -> bool:
+    """Whether statements run now fall under the query time limit (:func:`without_query_limit`)."""
+    return not _UNLIMITED.get()
+
+
 class Database(ClosedOnExit, abc.ABC):
     """One database: reads under the query time limit, writes as transactions.
 
@@ -56,8 +83,8 @@ class Database(ClosedOnExit, abc.ABC):
 
     @abc.abstractmethod
     def read(self) -> AbstractContextManager[Connection]:
-        """A connection for the block's reading statements, each under the query time limit;
-        raises :class:`~unicat.errors.QueryTimeout` past it."""
+        """A connection for the block's reading statements, each under the query time limit (but
+        within :func:`without_query_limit`); raises :class:`~unicat.errors.QueryTimeout` past it."""
 
     @abc.abstractmethod
     def write(self, *, single: bool = False, bulk: bool = False) -> AbstractContextManager[Connection]:
@@ -66,7 +93,8 @@ class Database(ClosedOnExit, abc.ABC):
         the database may then skip the explicit transaction (on PostgreSQL, two of a post's round
         trips; there a second statement raises :class:`~unicat.errors.EngineError`). With ``bulk`` its
         statements run without the query time limit: a generation's save copies millions of rows in
-        one statement and builds indexes over them, far past a limit meant for readers' queries."""
+        one statement and builds indexes over them, far past a limit meant for readers' queries; every
+        write within :func:`without_query_limit` runs so too."""
 
     @abc.abstractmethod
     def numbered_after(self, conn: Connection, table: str) -> None:

@@ -15,7 +15,14 @@ import pytest
 from tests.support.loopback import free_port
 from unicat.engines.postgresql.database import to_psycopg
 from unicat.errors import ConfigError, DuplicateKey, EngineError, EngineUnavailable, QueryTimeout
-from unicat.ports.database import Database, fetch_in, indexes_deferred, insert_numbered, iter_keyset
+from unicat.ports.database import (
+    Database,
+    fetch_in,
+    indexes_deferred,
+    insert_numbered,
+    iter_keyset,
+    without_query_limit,
+)
 from unicat.settings import Settings
 from unicat_cli.wiring import open_database
 
@@ -181,13 +188,18 @@ def test_secondary_indexes_wait_for_a_bulk_load_and_come_back_after_it_or_after_
     assert _indexes(database) == ["shelf_by_note", "shelf_by_note_and_name"]
 
 
+# A statement of about a second on both: PostgreSQL sleeps, SQLite counts (12 million: 1.1 s on a 2-core
+# Xeon); the tests' limit is half a second.
+SLOW = {
+    "postgresql": "SELECT pg_sleep(1)",
+    "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000000) "
+    "SELECT count(*) FROM n",
+}
+
+
 def test_a_bulk_write_runs_past_the_query_time_limit_and_other_writes_do_not(database: Database) -> None:
-    # A statement of a second on both: PostgreSQL sleeps, SQLite counts (its writes have no limit).
-    slow = {
-        "postgresql": "SELECT pg_sleep(1)",
-        "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) "
-        "SELECT count(*) FROM n",
-    }[database.dialect]
+    # SQLite's writes have no limit.
+    slow = SLOW[database.dialect]
     with database.write(bulk=True) as conn:
         conn.execute(slow).fetchall()
         conn.execute("INSERT INTO shelf (name) VALUES (?)", ["after the long statement"])
@@ -200,3 +212,23 @@ def test_a_bulk_write_runs_past_the_query_time_limit_and_other_writes_do_not(dat
                 conn.execute(slow).fetchall()
     with database.read() as conn:
         assert conn.execute("SELECT count(*) FROM shelf").fetchone()[0] == 1
+
+
+def test_a_batch_jobs_statements_run_past_the_query_time_limit_and_readers_keep_it(
+    database: Database,
+) -> None:
+    slow = SLOW[database.dialect]
+    with pytest.raises(QueryTimeout), database.read() as conn:
+        conn.execute(slow).fetchall()
+    with without_query_limit():
+        with database.read() as conn:
+            assert len(conn.execute(slow).fetchall()) == 1
+        with database.write() as conn:
+            conn.execute(slow).fetchall()
+            conn.execute("INSERT INTO shelf (name) VALUES (?)", ["written past the limit"])
+    # Out of the block the limit is back, on whichever connection of the pool a read takes.
+    for _ in range(3):
+        with pytest.raises(QueryTimeout), database.read() as conn:
+            conn.execute(slow).fetchall()
+    with database.read() as conn:
+        assert conn.execute("SELECT name FROM shelf").fetchall() == [("written past the limit",)]

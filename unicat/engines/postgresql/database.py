@@ -13,6 +13,7 @@ but psycopg spells ``%s``: :func:`to_psycopg` rewrites a statement once and cach
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,7 +26,7 @@ import psycopg_pool
 from unicat.engines.postgresql.hit_marks import APPLICATION_NAME, PostgresHitMarks
 from unicat.engines.postgresql.schema import migrate
 from unicat.errors import DuplicateKey, EngineError, EngineUnavailable, QueryTimeout
-from unicat.ports.database import Connection, Database
+from unicat.ports.database import Connection, Database, query_limited
 from unicat.ports.hit_marks import HitMarks
 from unicat.settings import Settings
 
@@ -87,7 +88,7 @@ class PostgresDatabase(Database):
     def __init__(self, url: str, settings: Settings) -> None:
         self.url = _masked(url)
         self._conninfo = url
-        timeout_ms = max(1, round(settings.query_timeout * 1000))
+        timeout_ms = self._timeout_ms = max(1, round(settings.query_timeout * 1000))
         self._pool = psycopg_pool.ConnectionPool(
             url,
             min_size=1,
@@ -130,7 +131,17 @@ class PostgresDatabase(Database):
     @contextmanager
     def read(self) -> Iterator[_Connection]:
         with self._connection() as conn:
-            yield _Connection(conn)
+            if query_limited():
+                yield _Connection(conn)
+                return
+            # Autocommit: no transaction to scope a SET LOCAL to. The connection gets its limit back
+            # before the pool hands it to anyone else (a broken one is discarded by the pool).
+            conn.execute("SET statement_timeout = 0")
+            try:
+                yield _Connection(conn)
+            finally:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute(f"SET statement_timeout = {self._timeout_ms}")
 
     @contextmanager
     def write(self, *, single: bool = False, bulk: bool = False) -> Iterator[_Connection]:
@@ -140,7 +151,7 @@ class PostgresDatabase(Database):
                 yield _OneStatement(conn)
             return
         with self._connection() as conn, conn.transaction():
-            if bulk:
+            if bulk or not query_limited():
                 # For this transaction only: the connection keeps its limit for whoever takes it next.
                 conn.execute("SET LOCAL statement_timeout = 0")
             yield _Connection(conn)

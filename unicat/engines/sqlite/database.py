@@ -8,6 +8,7 @@ allows one at a time) and its pool of readers.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ from unicat.engines.sqlite import driver
 from unicat.engines.sqlite.connections import ConnectionPool
 from unicat.engines.sqlite.schema import migrate
 from unicat.errors import DuplicateKey, EngineUnavailable
-from unicat.ports.database import Connection, Database
+from unicat.ports.database import Connection, Database, query_limited
 from unicat.settings import Settings
 
 # Rows per executemany call of insert_rows: a batch in memory at a time, however many rows come.
@@ -47,7 +48,8 @@ class SqliteDatabase(Database):
 
     @contextmanager
     def read(self) -> Iterator[driver.Connection]:
-        with self.pool.read() as reader, reader.time_limit(self.query_timeout) as conn:
+        limit = self.query_timeout if query_limited() else math.inf
+        with self.pool.read() as reader, reader.time_limit(limit) as conn:
             yield conn
 
     @contextmanager
