@@ -31,7 +31,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping
 
-from indexer.parsing import PackedOutcome, packed_outcome, parse_in_processes
+from indexer.parsing import packed_outcomes
 from indexer.pipeline import (
     PARALLEL_MIN_RECORDS,
     IndexProgress,
@@ -145,11 +145,12 @@ def _run_incremental(
         store.save_indexed_inputs(fingerprints)
         return report
     sources = {source.code: source for source in store.list_sources()}
+    decisions = store.merge_decisions()
     region = grow_region(
         store,
         changed,
         _new_keys(store, changed, sources, _workers(workers, len(changed), parallel_from)),
-        store.merge_decisions(),
+        decisions,
         limit,
     )
     if region is None:
@@ -191,7 +192,7 @@ def _run_incremental(
         previous = store.union_ids_of(region.members)
         elsewhere = [union_id for union_id in store.members_of(derived) if union_id not in region.old_ids]
         memberships = [(source, local_id, union_id) for (source, local_id), union_id in previous.items()]
-        named = name_clusters(table, spilled, notes, store.merge_decisions(), memberships, report, elsewhere)
+        named = name_clusters(table, spilled, notes, decisions, memberships, report, elsewhere)
         del table
         new_ids = named.union_ids()
         report.seconds["normalise_merge"] = time.perf_counter() - started
@@ -238,16 +239,11 @@ def _new_keys(
     """The keys of the changed records that read well, parsed now (parsed again with their region,
     in its order, once it is known; those that cannot be read are quarantined then)."""
     records = (record for record in store.iter_source_records_of(changed) if not record.deleted)
-    outcomes: Iterable[tuple[SourceRecord, PackedOutcome]]
-    if workers > 1:
-        outcomes = parse_in_processes(records, sources, workers, packed_outcome)
-    else:
-        outcomes = (packed_outcome(record, sources) for record in records)
     return {
         (record.source, record.local_id): MemberKeys(
             record.source, record.local_id, outcome.keys, outcome.work
         )
-        for record, outcome in outcomes
+        for record, outcome in packed_outcomes(records, sources, workers)
         if isinstance(outcome, PackedRecord)
     }
 

@@ -179,3 +179,13 @@ def _collect(
     chunk: list[SourceRecord], future: concurrent.futures.Future[list[T]]
 ) -> Iterator[tuple[SourceRecord, T]]:
     yield from zip(chunk, future.result(), strict=True)
+
+
+def packed_outcomes(
+    records: Iterable[SourceRecord], sources: Mapping[str, Source], workers: int
+) -> Iterable[tuple[SourceRecord, PackedOutcome]]:
+    """Each of ``records`` with what parsing it gave (packed, or why not), in their order: by
+    ``workers`` processes, or in this one when ``workers`` is 1 (a few records do not pay for a pool)."""
+    if workers > 1:
+        return parse_in_processes(records, sources, workers, packed_outcome)
+    return (packed_outcome(record, sources) for record in records)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer.kept_keys import KeptKeys
-from indexer.parsing import PackedOutcome, ParseFailure, packed_outcome, parse_in_processes
+from indexer.parsing import ParseFailure, packed_outcomes
 from indexer.partition import ClusterLayout, cluster_in_blocks
 from indexer.record_keys import PackedRecord, key_hash, unpack
 from indexer.record_table import RecordFinder, RecordTable
@@ -305,12 +305,7 @@ def parse_each(
     ``index``) and returned as (source, local_id)."""
     failed: list[tuple[str, str]] = []
     pending: list[QuarantineEntry] = []
-    outcomes: Iterable[tuple[SourceRecord, PackedOutcome]]
-    if workers > 1:
-        outcomes = parse_in_processes(records, sources, workers, packed_outcome)
-    else:
-        outcomes = (packed_outcome(record, sources) for record in records)
-    for record, outcome in outcomes:
+    for record, outcome in packed_outcomes(records, sources, workers):
         if isinstance(outcome, ParseFailure):
             if outcome.details:
                 log.error(

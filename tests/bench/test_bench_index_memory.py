@@ -15,18 +15,15 @@ from unicat_cli.wiring import open_catalogue
 pytestmark = pytest.mark.timeout(600)
 
 
+def _arguments(tmp_path: Path, records: int) -> list[str]:
+    """A run of ``records`` editions, corpus cached, catalogue kept and figures written in ``tmp_path``."""
+    cache, kept, out = tmp_path / "cache", tmp_path / "catalogue", tmp_path / "figures.json"
+    return ["--records", str(records), "--cache", str(cache), "--keep", str(kept), "--json", str(out)]
+
+
 def test_the_benchmark_indexes_the_corpus_and_reports_each_process(tmp_path: Path) -> None:
     out, kept = tmp_path / "figures.json", tmp_path / "catalogue"
-    arguments = [
-        "--records",
-        "400",
-        "--cache",
-        str(tmp_path / "cache"),
-        "--keep",
-        str(kept),
-        "--json",
-        str(out),
-    ]
+    arguments = _arguments(tmp_path, 400)
     assert main(arguments) == 0
     figures = json.loads(out.read_text(encoding="utf-8"))
     catalogue = open_catalogue(Settings(engine_url=f"sqlite:///{kept / 'unicat.db'}"))
@@ -46,16 +43,7 @@ def test_the_benchmark_indexes_the_corpus_and_reports_each_process(tmp_path: Pat
 
 def test_a_days_changes_are_stored_and_indexed_incrementally_while_searches_answer(tmp_path: Path) -> None:
     out, kept = tmp_path / "figures.json", tmp_path / "catalogue"
-    arguments = [
-        "--records",
-        "600",
-        "--cache",
-        str(tmp_path / "cache"),
-        "--keep",
-        str(kept),
-        "--json",
-        str(out),
-    ]
+    arguments = _arguments(tmp_path, 600)
     assert main([*arguments, "--day", "--changed", "0.05", "--deleted", "0.01"]) == 0
     day = json.loads(out.read_text(encoding="utf-8"))["day"]
     changes = day["changes"]
