@@ -29,6 +29,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -173,12 +174,19 @@ def sqlite_setup(folder: Path) -> Iterator[Setup]:
 
 
 @contextlib.contextmanager
-def cluster_setup(folder: Path, heap: str) -> Iterator[Setup]:
-    """PostgreSQL for the stores and three Elasticsearch nodes for the union (one shard, one replica)."""
+def cluster_setup(folder: Path, heap: str, logs: Path | None = None) -> Iterator[Setup]:
+    """PostgreSQL for the stores and three Elasticsearch nodes for the union (one shard, one replica).
+    PostgreSQL logs every statement of a second or more; with ``logs``, its log is copied there at the
+    end (the cluster's files go with it)."""
     from bench.served import postgresql
     from tests.support.es_cluster import running_cluster
 
     with running_cluster(heap=heap) as cluster, postgresql(None) as database:
+        with psycopg.connect(database, autocommit=True) as conn:
+            name = conn.execute("SELECT current_database()").fetchone()
+            conn.execute(f'ALTER DATABASE "{name[0] if name else ""}" SET log_min_duration_statement = 1000')
+            found = conn.execute("SHOW data_directory").fetchone()
+        data = Path(str(found[0])) if found else None
         env = {
             **os.environ,
             "UNICAT_STORE": database,
@@ -201,11 +209,21 @@ def cluster_setup(folder: Path, heap: str) -> Iterator[Setup]:
             }
 
         def servers() -> dict[str, int]:
-            return {
+            peaks = {
                 f"Elasticsearch node {n}": _group_peak(node.pgid) for n, node in enumerate(cluster.nodes, 1)
             }
+            if data is not None:
+                postmaster = int((data / "postmaster.pid").read_text().split()[0])
+                serving = [postmaster, *_descendants(postmaster)]
+                peaks["PostgreSQL (largest process)"] = max((_vm_hwm(pid) or 0) for pid in serving)
+            return peaks
 
-        yield Setup(env, disk, servers)
+        try:
+            yield Setup(env, disk, servers)
+        finally:
+            if logs is not None and data is not None and (data.parent / "server.log").exists():
+                logs.mkdir(parents=True, exist_ok=True)
+                shutil.copy(data.parent / "server.log", logs / "postgresql.log")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -231,6 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--load-threads", type=int, default=2, help="searching threads during the pass (2)")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args(argv)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
     print(machine().line(), flush=True)
     started = time.perf_counter()
     files = library_files(args.records, args.seed, args.cache)
@@ -244,7 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             folder = args.keep
             folder.mkdir(parents=True, exist_ok=True)
         setup = stack.enter_context(
-            sqlite_setup(folder) if args.setup == "sqlite" else cluster_setup(folder, args.heap)
+            sqlite_setup(folder)
+            if args.setup == "sqlite"
+            else cluster_setup(folder, args.heap, args.json.parent if args.json else None)
         )
         spills = SpillWatch(folder)
         import_seconds, import_peak = 0.0, 0
