@@ -1,8 +1,9 @@
-"""Searches the web app awaits in its event loop, over the asynchronous client (aiohttp).
+"""Searches the web app awaits in its event loop, over a plain aiohttp session
+(:mod:`unicat.engines.elasticsearch.search_session`).
 
 The synchronous client in the app's thread pool costs a search a hand-off to a thread and back and
-urllib3's request machinery; measured on bench/app_vs_bare.py's selective searches, the asynchronous
-client awaited in the loop answers the same request ~0.35 ms sooner at the median. It runs the searches
+urllib3's request machinery; measured on bench/app_vs_bare.py's selective searches, a search awaited in
+the loop answers the same request ~0.35 ms sooner at the median. It runs the searches
 one ``_search`` answers (:func:`~unicat.engines.elasticsearch.execute.one_request_body`); the others
 (facets counted in two halves, deep pages) stay with :meth:`ElasticsearchEngine.search
 <unicat.engines.elasticsearch.engine.ElasticsearchEngine.search>`, in a thread. The request, the
@@ -13,7 +14,9 @@ from __future__ import annotations
 
 import time
 
-from unicat.engines.elasticsearch.connection import EngineAddress, make_async_client, translated
+import orjson
+
+from unicat.engines.elasticsearch.connection import EngineAddress
 from unicat.engines.elasticsearch.execute import (
     SEARCH_ATTEMPTS,
     checked,
@@ -21,6 +24,7 @@ from unicat.engines.elasticsearch.execute import (
     search_result,
     vanished,
 )
+from unicat.engines.elasticsearch.search_session import SearchSession
 from unicat.errors import EngineError
 from unicat.ports.union_index import AsyncSearcher
 from unicat.query import SearchQuery, SearchResult
@@ -28,12 +32,11 @@ from unicat.settings import Settings
 
 
 class ElasticsearchAsyncSearcher(AsyncSearcher):
-    """Searches of the union alias ``index`` over an asynchronous client of its own."""
+    """Searches of the union alias ``index`` over a session of its own."""
 
     def __init__(self, address: EngineAddress, index: str, settings: Settings) -> None:
-        self._client = make_async_client(address, settings)
-        self._node_url = address.node_url
-        self._index = index
+        self._session = SearchSession(address.node_urls, settings.query_timeout, settings.es_bulk_retries)
+        self._path = f"/{index}/_search"
         self._settings = settings
 
     async def search(self, query: SearchQuery, *, documents: bool = False) -> SearchResult | None:
@@ -42,11 +45,11 @@ class ElasticsearchAsyncSearcher(AsyncSearcher):
         if body is None:
             return None
         began = time.perf_counter()
+        sent = orjson.dumps(body)
         attempt = 1
         while True:
             try:
-                with translated(self._node_url, "search"):
-                    answer = checked((await self._client.search(index=self._index, body=body)).body, timeout)
+                answer = checked(await self._session.post(self._path, sent, "search"), timeout)
                 return search_result(answer, query, began, documents=documents)
             except EngineError as exc:
                 if attempt == SEARCH_ATTEMPTS or not vanished(exc):
@@ -54,4 +57,4 @@ class ElasticsearchAsyncSearcher(AsyncSearcher):
                 attempt += 1
 
     async def close(self) -> None:
-        await self._client.close()
+        await self._session.close()

@@ -5,7 +5,9 @@ catalogues (and every test) can share one cluster. A cluster's nodes may be list
 (``http://a:9200,http://b:9200,http://c:9200/prefix``): the client spreads requests over them and, when
 one dies, sends the request again to another. Every call into the client goes through
 :func:`translated`, so a node that is down surfaces as :class:`~unicat.errors.EngineUnavailable`
-with what to do, and a slow one as :class:`~unicat.errors.QueryTimeout`, never as a client exception.
+with what to do, and a slow one as :class:`~unicat.errors.QueryTimeout`, never as a client exception;
+the web app's awaited searches (:mod:`unicat.engines.elasticsearch.search_session`) word theirs with
+the same functions.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from urllib.parse import urlsplit
 
 from elasticsearch import (
     ApiError,
-    AsyncElasticsearch,
     ConnectionError,
     ConnectionTimeout,
     Elasticsearch,
@@ -113,18 +114,6 @@ def make_client(address: EngineAddress, settings: Settings) -> Elasticsearch:
     )
 
 
-def make_async_client(address: EngineAddress, settings: Settings) -> AsyncElasticsearch:
-    """The asynchronous twin of :func:`make_client` (over aiohttp, in the running event loop), with the
-    same retries; searches only, so its requests are limited to the query time."""
-    return AsyncElasticsearch(
-        list(address.node_urls),
-        serializer=OrjsonSerializer(),
-        request_timeout=settings.query_timeout,
-        max_retries=settings.es_bulk_retries,
-        retry_on_status=(429, 502, 503, 504),
-    )
-
-
 def _reason(exc: BaseException) -> str:
     """The root cause of a transport failure in a few words (the client's own message is generic)."""
     causes: list[BaseException] = []
@@ -148,27 +137,46 @@ def translated(node_url: str, what: str = "request") -> Iterator[None]:
     try:
         yield
     except ConnectionTimeout as exc:
-        raise QueryTimeout(f"Elasticsearch at {node_url} did not answer the {what} in time") from exc
+        raise too_slow(node_url, what) from exc
     except ConnectionError as exc:
-        raise EngineUnavailable(
-            f"cannot reach Elasticsearch at {node_url}: {_reason(exc)}; start it or check --engine"
-        ) from exc
+        raise unreachable(node_url, exc) from exc
     except ApiError as exc:
-        if exc.status_code in OVERLOAD_STATUSES:
-            # Still refused after the retries: the node is there but cannot take the work now.
-            raise EngineUnavailable(
-                f"Elasticsearch at {node_url} is overloaded and refused the {what} "
-                f"({api_error_text(exc)}); try again later"
-            ) from exc
-        raise EngineError(f"Elasticsearch at {node_url} refused the {what}: {api_error_text(exc)}") from exc
+        raise refused(node_url, what, exc.status_code, api_error_text(exc)) from exc
     except TransportError as exc:
         raise EngineUnavailable(f"Elasticsearch at {node_url} failed the {what}: {exc}") from exc
 
 
+def too_slow(node_url: str, what: str) -> QueryTimeout:
+    """The error of a request the nodes did not answer within its time."""
+    return QueryTimeout(f"Elasticsearch at {node_url} did not answer the {what} in time")
+
+
+def unreachable(node_url: str, exc: BaseException) -> EngineUnavailable:
+    """The error of a request no node took (refused, reset, unknown host: :func:`_reason` says)."""
+    return EngineUnavailable(
+        f"cannot reach Elasticsearch at {node_url}: {_reason(exc)}; start it or check --engine"
+    )
+
+
+def refused(node_url: str, what: str, status: int, text: str) -> EngineError:
+    """The error of a node's error answer (``text``: :func:`error_text`), after any retries."""
+    if status in OVERLOAD_STATUSES:
+        # Still refused after the retries: the node is there but cannot take the work now.
+        return EngineUnavailable(
+            f"Elasticsearch at {node_url} is overloaded and refused the {what} ({text}); try again later"
+        )
+    return EngineError(f"Elasticsearch at {node_url} refused the {what}: {text}")
+
+
 def api_error_text(exc: ApiError) -> str:
     """The node's own reason for an error answer (type: reason), or its status."""
-    body = exc.body
+    return error_text(exc.status_code, exc.body, exc.message)
+
+
+def error_text(status: int, body: object, message: str) -> str:
+    """The node's own reason for an error answer whose parsed ``body`` is given (type: reason), or
+    its status and ``message``."""
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         error = body["error"]
         return f"{error.get('type', 'error')}: {error.get('reason', '')}".strip()
-    return f"HTTP {exc.status_code} {exc.message}"
+    return f"HTTP {status} {message}"
